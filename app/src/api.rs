@@ -1,0 +1,173 @@
+//! The typed client the UI uses for every call of the public API.
+//!
+//! One contract: pages never reach the database. In the browser a call goes over
+//! HTTP with gloo-net; during server-side rendering the very same request is
+//! dispatched into the server's API router in-process (with the viewer's cookies and
+//! authorization forwarded), so the first paint and later updates cannot disagree.
+
+use serde::de::DeserializeOwned;
+
+use crate::model::{ErrorBody, ServiceList, ServiceOverview};
+
+/// Why an API call failed, in words a page can show.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum ApiError {
+    /// The API answered with an error status and message.
+    #[error("{message}")]
+    Status { status: u16, message: String },
+    /// The request did not get an answer, or the answer was not understood.
+    #[error("could not reach Pulse: {0}")]
+    Transport(String),
+}
+
+impl ApiError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Status { status: 404, .. })
+    }
+}
+
+/// Escapes one path segment (slugs are already safe; this keeps odd input harmless).
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path of a service's overview in the API.
+pub fn service_path(slug: &str) -> String {
+    format!("/api/v1/services/{}", segment(slug))
+}
+
+/// `GET /api/v1/services`: every service with its department.
+pub async fn services() -> Result<ServiceList, ApiError> {
+    get_json("/api/v1/services".to_string()).await
+}
+
+/// `GET /api/v1/services/{slug}`: a service's weekly transactions and latest KPIs.
+pub async fn service_overview(slug: String) -> Result<ServiceOverview, ApiError> {
+    get_json(service_path(&slug)).await
+}
+
+fn error_from_body(status: u16, body: &[u8]) -> ApiError {
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.message)
+        .unwrap_or_else(|_| format!("the server answered with status {status}"));
+    ApiError::Status { status, message }
+}
+
+#[cfg(feature = "ssr")]
+pub use in_process::InProcessApi;
+
+#[cfg(feature = "ssr")]
+mod in_process {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// The server's API router, provided as context while rendering pages.
+    #[derive(Clone)]
+    pub struct InProcessApi(pub axum::Router);
+
+    /// Headers of the page request that identify the viewer, forwarded to the API.
+    const FORWARDED: [http::HeaderName; 2] = [http::header::COOKIE, http::header::AUTHORIZATION];
+
+    pub(super) async fn get(path: String) -> Result<(u16, axum::body::Bytes), ApiError> {
+        let api = leptos::prelude::use_context::<InProcessApi>().ok_or_else(|| {
+            ApiError::Transport("the API is not available while rendering".into())
+        })?;
+        let parts = leptos::prelude::use_context::<http::request::Parts>();
+        let mut request =
+            http::Request::get(&path).header(http::header::ACCEPT, "application/json");
+        if let Some(parts) = &parts {
+            for name in FORWARDED {
+                if let Some(value) = parts.headers.get(&name) {
+                    request = request.header(name, value);
+                }
+            }
+        }
+        let request = request
+            .body(axum::body::Body::empty())
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        let response = api
+            .0
+            .oneshot(request)
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?
+            .to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// Fetches `path` from the API and decodes its JSON answer.
+pub async fn get_json<T: DeserializeOwned>(path: String) -> Result<T, ApiError> {
+    #[cfg(feature = "ssr")]
+    {
+        let (status, body) = in_process::get(path).await?;
+        if !(200..300).contains(&status) {
+            return Err(error_from_body(status, &body));
+        }
+        serde_json::from_slice(&body).map_err(|e| ApiError::Transport(e.to_string()))
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        // gloo-net's future is not Send; in the browser there is one thread, so the
+        // wrapper only satisfies the bound that Leptos resources ask for.
+        send_wrapper::SendWrapper::new(async move {
+            let response = gloo_net::http::Request::get(&path)
+                .header("Accept", "application/json")
+                .send()
+                .await
+                .map_err(|e| ApiError::Transport(e.to_string()))?;
+            let status = response.status();
+            let body = response
+                .binary()
+                .await
+                .map_err(|e| ApiError::Transport(e.to_string()))?;
+            if !(200..300).contains(&status) {
+                return Err(error_from_body(status, &body));
+            }
+            serde_json::from_slice(&body).map_err(|e| ApiError::Transport(e.to_string()))
+        })
+        .await
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        let _ = path;
+        Err(ApiError::Transport("built without a transport".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_escape_odd_segments() {
+        assert_eq!(
+            service_path("renew-a-licence"),
+            "/api/v1/services/renew-a-licence"
+        );
+        assert_eq!(service_path("a/b c"), "/api/v1/services/a%2Fb%20c");
+    }
+
+    #[test]
+    fn error_bodies_become_messages() {
+        let e = error_from_body(404, br#"{"status":"error","message":"no such service"}"#);
+        assert_eq!(e.to_string(), "no such service");
+        assert!(e.is_not_found());
+        let e = error_from_body(502, b"<html>");
+        assert_eq!(e.to_string(), "the server answered with status 502");
+    }
+}

@@ -1,0 +1,50 @@
+//! A KPI tile: the latest value, the period it covers, and the change on the period
+//! before, with its direction in words as well as an arrow.
+
+use leptos::prelude::*;
+
+use crate::kpi::{format_change, format_period, format_value, relative_change};
+use crate::model::KpiFigure;
+
+/// Whether a change is good, bad or neither, for the colour of its text.
+fn tone(figure: &KpiFigure, change: f64) -> &'static str {
+    if change.abs() < 0.0005 {
+        "pulse-kpi__change--flat"
+    } else if (change > 0.0) == figure.kpi.higher_is_better() {
+        "pulse-kpi__change--good"
+    } else {
+        "pulse-kpi__change--bad"
+    }
+}
+
+#[component]
+pub fn KpiTile(figure: KpiFigure) -> impl IntoView {
+    let value = format_value(figure.value, figure.kpi.unit());
+    let period = format_period(&figure.period);
+    let change = relative_change(figure.value, figure.previous).map(|change| {
+        let (arrow, words) = if change.abs() < 0.0005 {
+            ("", "no change on the period before")
+        } else if change > 0.0 {
+            ("▲ ", "up on the period before")
+        } else {
+            ("▼ ", "down on the period before")
+        };
+        let class = format!("pulse-kpi__change {}", tone(&figure, change));
+        view! {
+            <p class=class>
+                <span aria-hidden="true">{arrow}</span>
+                {format_change(change)}
+                " "
+                <span class="pulse-kpi__change-words">{words}</span>
+            </p>
+        }
+    });
+    view! {
+        <div class="pulse-kpi" data-kpi=format!("{:?}", figure.kpi)>
+            <h3 class="pulse-kpi__title">{figure.kpi.title()}</h3>
+            <p class="pulse-kpi__value">{value}</p>
+            <p class="pulse-kpi__period">{period}</p>
+            {change}
+        </div>
+    }
+}

@@ -1,0 +1,545 @@
+//! Pure KPI arithmetic, period arithmetic, and number and date formatting.
+//!
+//! No I/O: the server and the browser both call these, so a figure computed for the
+//! first paint and one recomputed after an interaction cannot disagree. The
+//! definitions follow the Performance Platform's (see `shared/reference`).
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+
+use crate::model::{Period, PeriodKind, Unit};
+
+// ---------------------------------------------------------------------------
+// KPI arithmetic
+// ---------------------------------------------------------------------------
+
+/// User satisfaction score from the counts of ratings 1 (very dissatisfied) to 5
+/// (very satisfied) and the number of responses: `mean = sum(i * rating_i) / total`,
+/// `score = (mean - 1) / 4`, so 1.0 means everyone was very satisfied.
+///
+/// Over a range, add the counts of every period first and call this once: averaging
+/// per-period scores would weight a quiet month like a busy one.
+pub fn satisfaction_score(ratings: [f64; 5], total: f64) -> Option<f64> {
+    if total <= 0.0 || !total.is_finite() {
+        return None;
+    }
+    let weighted: f64 = ratings
+        .iter()
+        .enumerate()
+        .map(|(i, count)| (i as f64 + 1.0) * count)
+        .sum();
+    let mean = weighted / total;
+    Some((mean - 1.0) / 4.0)
+}
+
+/// Completion rate: of those who started, the fraction who finished.
+pub fn completion_rate(started: f64, completed: f64) -> Option<f64> {
+    (started > 0.0).then(|| completed / started)
+}
+
+/// Digital take-up: digital transactions as a fraction of all transactions.
+/// Zero when there are no digital ones; no value when there is no total.
+pub fn digital_take_up(digital: Option<f64>, total: Option<f64>) -> Option<f64> {
+    match total {
+        Some(total) if total > 0.0 => Some(digital.unwrap_or(0.0) / total),
+        _ => None,
+    }
+}
+
+/// Cost per transaction from the total cost and the number of transactions.
+pub fn cost_per_transaction(total_cost: f64, transactions: f64) -> Option<f64> {
+    (transactions > 0.0).then(|| total_cost / transactions)
+}
+
+/// Total cost: transactions times cost per transaction.
+pub fn total_cost(transactions: f64, cost_per_transaction: f64) -> f64 {
+    transactions * cost_per_transaction
+}
+
+/// The change from `previous` to `current` as a fraction of `previous`
+/// (0.1 means up 10%). No value when there is nothing to compare with.
+pub fn relative_change(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
+    match (current, previous) {
+        (Some(c), Some(p)) if p != 0.0 => Some((c - p) / p.abs()),
+        _ => None,
+    }
+}
+
+/// A weighted mean of `(value, weight)` pairs, skipping pairs without a value.
+/// Used to roll KPIs up across services, weighted by their transactions.
+pub fn weighted_mean(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> Option<f64> {
+    let (sum, weight) = pairs
+        .into_iter()
+        .filter_map(|(v, w)| v.map(|v| (v * w, w)))
+        .fold((0.0, 0.0), |(s, ws), (vw, w)| (s + vw, ws + w));
+    (weight > 0.0).then(|| sum / weight)
+}
+
+// ---------------------------------------------------------------------------
+// Periods (UTC; weeks start on Monday; quarters start in Jan, Apr, Jul, Oct)
+// ---------------------------------------------------------------------------
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+fn first_of_month(year: i32, month: u32) -> DateTime<Utc> {
+    midnight(NaiveDate::from_ymd_opt(year, month, 1).expect("valid month"))
+}
+
+fn add_months(t: DateTime<Utc>, months: i32) -> DateTime<Utc> {
+    let index = t.year() * 12 + t.month0() as i32 + months;
+    first_of_month(index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
+}
+
+/// The start of the period of `kind` that contains `t`.
+pub fn period_start(kind: PeriodKind, t: DateTime<Utc>) -> DateTime<Utc> {
+    match kind {
+        PeriodKind::Hour => t
+            .with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .expect("hour start exists"),
+        PeriodKind::Day => midnight(t.date_naive()),
+        PeriodKind::Week => {
+            let date = t.date_naive();
+            midnight(date - Duration::days(date.weekday().num_days_from_monday() as i64))
+        }
+        PeriodKind::Month => first_of_month(t.year(), t.month()),
+        PeriodKind::Quarter => first_of_month(t.year(), (t.month0() / 3) * 3 + 1),
+        PeriodKind::Year => first_of_month(t.year(), 1),
+    }
+}
+
+/// The start of the period after the one that starts at `start`
+/// (`start` must be a period start).
+pub fn next_period_start(kind: PeriodKind, start: DateTime<Utc>) -> DateTime<Utc> {
+    match kind {
+        PeriodKind::Hour => start + Duration::hours(1),
+        PeriodKind::Day => start + Duration::days(1),
+        PeriodKind::Week => start + Duration::weeks(1),
+        PeriodKind::Month => add_months(start, 1),
+        PeriodKind::Quarter => add_months(start, 3),
+        PeriodKind::Year => add_months(start, 12),
+    }
+}
+
+/// The period of `kind` that contains `t`.
+pub fn period_containing(kind: PeriodKind, t: DateTime<Utc>) -> Period {
+    let start = period_start(kind, t);
+    Period {
+        kind,
+        start,
+        end: next_period_start(kind, start),
+    }
+}
+
+/// Every period of `kind` that overlaps `[from, to)`, oldest first.
+pub fn periods_between(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut start = period_start(kind, from);
+    while start < to {
+        let end = next_period_start(kind, start);
+        out.push(Period { kind, start, end });
+        start = end;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month_name(month0: u32) -> &'static str {
+    MONTHS[month0 as usize]
+}
+
+fn month_abbr(month0: u32) -> &'static str {
+    &MONTHS[month0 as usize][..3]
+}
+
+/// Rounds to `sig` significant figures.
+fn round_sig(x: f64, sig: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let factor = 10f64.powi(sig - 1 - magnitude);
+    (x * factor).round() / factor
+}
+
+/// Writes a non-negative number with thousands separators and at most `decimals`
+/// decimal places, dropping trailing zeros.
+fn with_separators(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x);
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((i, f)) => (i, f.trim_end_matches('0')),
+        None => (text.as_str(), ""),
+    };
+    let digits = int_part.as_bytes();
+    let mut grouped = String::with_capacity(int_part.len() + int_part.len() / 3);
+    for (i, d) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(*d as char);
+    }
+    if frac_part.is_empty() {
+        grouped
+    } else {
+        format!("{grouped}.{frac_part}")
+    }
+}
+
+/// A number to 3 significant figures with a magnitude suffix:
+/// `2_990_000_000.0` gives "2.99bn", `12_345.0` gives "12.3k", `999.0` gives "999".
+pub fn format_number(x: f64) -> String {
+    if !x.is_finite() {
+        return "no data".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let rounded = round_sig(x.abs(), 3);
+    let (scaled, suffix) = if rounded >= 1e9 {
+        (rounded / 1e9, "bn")
+    } else if rounded >= 1e6 {
+        (rounded / 1e6, "m")
+    } else if rounded >= 1e3 {
+        (rounded / 1e3, "k")
+    } else {
+        (rounded, "")
+    };
+    // After scaling, keep 3 significant figures: 1.23, 12.3, 123, and whole numbers
+    // beyond that (1,230bn).
+    let decimals = if scaled >= 100.0 {
+        0
+    } else if scaled >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!(
+        "{sign}{}{suffix}",
+        with_separators(round_sig(scaled, 3), decimals)
+    )
+}
+
+/// A whole count with thousands separators: 1234567 gives "1,234,567".
+pub fn format_count(x: f64) -> String {
+    if !x.is_finite() {
+        return "no data".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    format!("{sign}{}", with_separators(x.abs().round(), 0))
+}
+
+/// Pounds: pence shown under £10 ("£4.56"), 3 significant figures above ("£12.3",
+/// "£1.23m").
+pub fn format_pounds(x: f64) -> String {
+    if !x.is_finite() {
+        return "no data".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let abs = x.abs();
+    if abs < 10.0 {
+        format!("{sign}£{abs:.2}")
+    } else {
+        format!("{sign}£{}", format_number(abs))
+    }
+}
+
+/// A fraction as a percent to one decimal place: 0.7821 gives "78.2%".
+pub fn format_percent(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "no data".to_string();
+    }
+    format!("{:.1}%", ratio * 100.0)
+}
+
+/// A value in its unit, or "no data".
+pub fn format_value(value: Option<f64>, unit: Unit) -> String {
+    match value {
+        None => "no data".to_string(),
+        Some(v) => match unit {
+            Unit::Number => format_number(v),
+            Unit::Pounds => format_pounds(v),
+            Unit::Ratio => format_percent(v),
+        },
+    }
+}
+
+/// A signed change as a percent: "+2.5%", "-0.4%", "no change".
+pub fn format_change(change: f64) -> String {
+    let percent = change * 100.0;
+    if percent.abs() < 0.05 {
+        "no change".to_string()
+    } else if percent > 0.0 {
+        format!("+{percent:.1}%")
+    } else {
+        format!("{percent:.1}%")
+    }
+}
+
+/// A period in words, as people say it: "1 to 7 March 2014", "24 to 30 Mar 2014"
+/// styles; the end shown is the last day inside the period.
+///
+/// - a month: "March 2014"; a quarter: "Jan to Mar 2014"; a year: "Jan to Dec 2014"
+/// - a week inside one month: "3 to 9 March 2014"; across months: "24 February to
+///   2 March 2014"; across years: "29 December 2014 to 4 January 2015"
+/// - a day: "3 March 2014"; an hour: "3 March 2014, 14:00 to 15:00"
+pub fn format_period(period: &Period) -> String {
+    let start = period.start;
+    match period.kind {
+        PeriodKind::Hour => format!(
+            "{} {} {}, {:02}:00 to {:02}:00",
+            start.day(),
+            month_name(start.month0()),
+            start.year(),
+            start.hour(),
+            (start.hour() + 1) % 24
+        ),
+        PeriodKind::Day => format_date(start),
+        PeriodKind::Month => format!("{} {}", month_name(start.month0()), start.year()),
+        PeriodKind::Quarter | PeriodKind::Year => {
+            let last = period.end - Duration::days(1);
+            format!(
+                "{} to {} {}",
+                month_abbr(start.month0()),
+                month_abbr(last.month0()),
+                last.year()
+            )
+        }
+        PeriodKind::Week => format_date_range(start, period.end),
+    }
+}
+
+/// A date such as "3 March 2014".
+pub fn format_date(t: DateTime<Utc>) -> String {
+    format!("{} {} {}", t.day(), month_name(t.month0()), t.year())
+}
+
+/// The days of `[start, end)` in words: "1 to 7 March 2014".
+pub fn format_date_range(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let last = end - Duration::days(1);
+    if last.date_naive() <= start.date_naive() {
+        return format_date(start);
+    }
+    if start.year() != last.year() {
+        format!("{} to {}", format_date(start), format_date(last))
+    } else if start.month() != last.month() {
+        format!(
+            "{} {} to {}",
+            start.day(),
+            month_name(start.month0()),
+            format_date(last)
+        )
+    } else {
+        format!("{} to {}", start.day(), format_date(last))
+    }
+}
+
+/// A short label for chart axes: "3 Mar 2014" for days and weeks, "Mar 2014" for
+/// months, "Q1 2014" for quarters, "2014" for years.
+pub fn short_period_label(period: &Period) -> String {
+    let s = period.start;
+    match period.kind {
+        PeriodKind::Hour => format!("{} {} {:02}:00", s.day(), month_abbr(s.month0()), s.hour()),
+        PeriodKind::Day | PeriodKind::Week => {
+            format!("{} {} {}", s.day(), month_abbr(s.month0()), s.year())
+        }
+        PeriodKind::Month => format!("{} {}", month_abbr(s.month0()), s.year()),
+        PeriodKind::Quarter => format!("Q{} {}", s.month0() / 3 + 1, s.year()),
+        PeriodKind::Year => s.year().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn satisfaction_score_follows_the_platform_definition() {
+        // Everyone very satisfied: 100%; everyone very dissatisfied: 0%.
+        assert_eq!(
+            satisfaction_score([0.0, 0.0, 0.0, 0.0, 10.0], 10.0),
+            Some(1.0)
+        );
+        assert_eq!(
+            satisfaction_score([10.0, 0.0, 0.0, 0.0, 0.0], 10.0),
+            Some(0.0)
+        );
+        // mean = (1*1 + 2*2 + 3*3 + 4*4 + 5*10) / 20 = 80 / 20 = 4; score = 0.75
+        assert_eq!(
+            satisfaction_score([1.0, 2.0, 3.0, 4.0, 10.0], 20.0),
+            Some(0.75)
+        );
+        assert_eq!(satisfaction_score([0.0; 5], 0.0), None);
+    }
+
+    #[test]
+    fn satisfaction_over_a_range_sums_ratings_before_scoring() {
+        // A quiet month (all very satisfied) and a busy one (all neutral).
+        let quiet = [0.0, 0.0, 0.0, 0.0, 2.0];
+        let busy = [0.0, 0.0, 98.0, 0.0, 0.0];
+        let mut summed = [0.0; 5];
+        for i in 0..5 {
+            summed[i] = quiet[i] + busy[i];
+        }
+        let score = satisfaction_score(summed, 100.0).unwrap();
+        // mean = (5*2 + 3*98) / 100 = 3.04; score = 0.51, not the 0.75 an average of
+        // the two monthly scores (1.0 and 0.5) would give.
+        assert!((score - 0.51).abs() < 1e-12);
+    }
+
+    #[test]
+    fn completion_rate_is_end_over_start() {
+        assert_eq!(completion_rate(200.0, 150.0), Some(0.75));
+        assert_eq!(completion_rate(0.0, 5.0), None);
+    }
+
+    #[test]
+    fn digital_take_up_handles_missing_parts() {
+        assert_eq!(digital_take_up(Some(30.0), Some(120.0)), Some(0.25));
+        assert_eq!(digital_take_up(None, Some(120.0)), Some(0.0));
+        assert_eq!(digital_take_up(Some(3.0), None), None);
+        assert_eq!(digital_take_up(Some(0.0), Some(0.0)), None);
+    }
+
+    #[test]
+    fn cost_per_transaction_and_total_cost_are_inverse() {
+        assert_eq!(cost_per_transaction(1_000.0, 400.0), Some(2.5));
+        assert_eq!(total_cost(400.0, 2.5), 1_000.0);
+        assert_eq!(cost_per_transaction(1_000.0, 0.0), None);
+    }
+
+    #[test]
+    fn weighted_mean_weights_by_transactions() {
+        let m = weighted_mean([(Some(0.5), 100.0), (Some(1.0), 300.0), (None, 1e9)]).unwrap();
+        assert!((m - 0.875).abs() < 1e-12);
+        assert_eq!(weighted_mean([(None, 1.0)]), None);
+    }
+
+    #[test]
+    fn relative_change_is_signed() {
+        assert_eq!(relative_change(Some(110.0), Some(100.0)), Some(0.1));
+        assert_eq!(relative_change(Some(90.0), Some(100.0)), Some(-0.1));
+        assert_eq!(relative_change(Some(90.0), Some(0.0)), None);
+        assert_eq!(relative_change(None, Some(1.0)), None);
+    }
+
+    #[test]
+    fn periods_start_where_the_platform_said() {
+        let x = t("2014-03-12T15:42:10Z"); // a Wednesday
+        assert_eq!(period_start(PeriodKind::Hour, x), t("2014-03-12T15:00:00Z"));
+        assert_eq!(period_start(PeriodKind::Day, x), t("2014-03-12T00:00:00Z"));
+        assert_eq!(period_start(PeriodKind::Week, x), t("2014-03-10T00:00:00Z"));
+        assert_eq!(
+            period_start(PeriodKind::Month, x),
+            t("2014-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            period_start(PeriodKind::Quarter, x),
+            t("2014-01-01T00:00:00Z")
+        );
+        assert_eq!(period_start(PeriodKind::Year, x), t("2014-01-01T00:00:00Z"));
+        // A Monday is its own week start; a Sunday belongs to the week before.
+        assert_eq!(
+            period_start(PeriodKind::Week, t("2014-03-10T00:00:00Z")),
+            t("2014-03-10T00:00:00Z")
+        );
+        assert_eq!(
+            period_start(PeriodKind::Week, t("2014-03-16T23:59:59Z")),
+            t("2014-03-10T00:00:00Z")
+        );
+        assert_eq!(
+            next_period_start(PeriodKind::Quarter, t("2014-10-01T00:00:00Z")),
+            t("2015-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn periods_between_covers_the_window() {
+        let p = periods_between(
+            PeriodKind::Month,
+            t("2014-01-15T00:00:00Z"),
+            t("2014-04-01T00:00:00Z"),
+        );
+        let starts: Vec<_> = p.iter().map(|p| p.start).collect();
+        assert_eq!(
+            starts,
+            vec![
+                t("2014-01-01T00:00:00Z"),
+                t("2014-02-01T00:00:00Z"),
+                t("2014-03-01T00:00:00Z")
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_have_three_significant_figures_and_suffixes() {
+        assert_eq!(format_number(2_990_000_000.0), "2.99bn");
+        assert_eq!(format_number(12_345.0), "12.3k");
+        assert_eq!(format_number(999.0), "999");
+        assert_eq!(format_number(1_000.0), "1k");
+        assert_eq!(format_number(999_999.0), "1m");
+        assert_eq!(format_number(1_234_000_000_000.0), "1,230bn");
+        assert_eq!(format_number(12.345), "12.3");
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(-45_600.0), "-45.6k");
+        assert_eq!(format_count(1_234_567.0), "1,234,567");
+    }
+
+    #[test]
+    fn pounds_show_pence_under_ten() {
+        assert_eq!(format_pounds(4.5), "£4.50");
+        assert_eq!(format_pounds(0.37), "£0.37");
+        assert_eq!(format_pounds(12.34), "£12.3");
+        assert_eq!(format_pounds(1_234_567.0), "£1.23m");
+    }
+
+    #[test]
+    fn percents_have_one_decimal_place() {
+        assert_eq!(format_percent(0.78214), "78.2%");
+        assert_eq!(format_percent(1.0), "100.0%");
+        assert_eq!(format_change(0.025), "+2.5%");
+        assert_eq!(format_change(-0.004), "-0.4%");
+        assert_eq!(format_change(0.0001), "no change");
+        assert_eq!(format_value(None, Unit::Ratio), "no data");
+    }
+
+    #[test]
+    fn periods_read_as_words() {
+        let week = period_containing(PeriodKind::Week, t("2014-03-05T00:00:00Z"));
+        assert_eq!(format_period(&week), "3 to 9 March 2014");
+        let across = period_containing(PeriodKind::Week, t("2014-03-25T00:00:00Z"));
+        assert_eq!(format_period(&across), "24 to 30 March 2014");
+        let months = period_containing(PeriodKind::Week, t("2014-03-01T00:00:00Z"));
+        assert_eq!(format_period(&months), "24 February to 2 March 2014");
+        let years = period_containing(PeriodKind::Week, t("2015-01-01T00:00:00Z"));
+        assert_eq!(format_period(&years), "29 December 2014 to 4 January 2015");
+        let month = period_containing(PeriodKind::Month, t("2014-03-05T00:00:00Z"));
+        assert_eq!(format_period(&month), "March 2014");
+        let quarter = period_containing(PeriodKind::Quarter, t("2014-05-05T00:00:00Z"));
+        assert_eq!(format_period(&quarter), "Apr to Jun 2014");
+        let year = period_containing(PeriodKind::Year, t("2014-05-05T00:00:00Z"));
+        assert_eq!(format_period(&year), "Jan to Dec 2014");
+        assert_eq!(short_period_label(&quarter), "Q2 2014");
+    }
+}

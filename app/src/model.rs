@@ -1,0 +1,183 @@
+//! Wire types: what crosses between the server and the browser, defined once.
+//!
+//! Every type here is plain data with serde on both sides. Server-only row types
+//! live in the server's store and are converted into these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A reference to an organisation (a department or an agency).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRef {
+    pub slug: String,
+    pub title: String,
+    /// Short form such as "DCS"; absent for organisations that have none.
+    pub abbreviation: Option<String>,
+}
+
+/// A service as it appears in lists: who runs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceListing {
+    pub slug: String,
+    pub title: String,
+    pub department: OrgRef,
+    /// The agency inside the department that runs the service, where there is one.
+    pub agency: Option<OrgRef>,
+}
+
+/// The answer of `GET /api/v1/services`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceList {
+    pub services: Vec<ServiceListing>,
+}
+
+/// The granularity of a period. Weeks start on Monday; everything is UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeriodKind {
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl PeriodKind {
+    pub const ALL: [PeriodKind; 6] = [
+        PeriodKind::Hour,
+        PeriodKind::Day,
+        PeriodKind::Week,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Hour => "hour",
+            PeriodKind::Day => "day",
+            PeriodKind::Week => "week",
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Year => "year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PeriodKind> {
+        PeriodKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A half-open span of time: `start <= t < end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One line of a channel chart: a channel's value in each period of the series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelLine {
+    /// The channel's key in the data, e.g. `digital`.
+    pub channel: String,
+    /// The channel's name for people, e.g. "Digital".
+    pub label: String,
+    /// One value per period, aligned with [`ChannelSeries::periods`]; zero where no
+    /// transactions were recorded.
+    pub values: Vec<f64>,
+}
+
+/// Transactions by channel over consecutive periods.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelSeries {
+    pub periods: Vec<Period>,
+    pub channels: Vec<ChannelLine>,
+}
+
+impl ChannelSeries {
+    /// The total across channels for each period.
+    pub fn totals(&self) -> Vec<f64> {
+        (0..self.periods.len())
+            .map(|i| self.channels.iter().map(|c| c.values[i]).sum())
+            .collect()
+    }
+}
+
+/// The key performance indicators Pulse knows how to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiKind {
+    Transactions,
+    CostPerTransaction,
+    DigitalTakeUp,
+    UserSatisfaction,
+    CompletionRate,
+}
+
+impl KpiKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            KpiKind::Transactions => "Transactions",
+            KpiKind::CostPerTransaction => "Cost per transaction",
+            KpiKind::DigitalTakeUp => "Digital take-up",
+            KpiKind::UserSatisfaction => "User satisfaction",
+            KpiKind::CompletionRate => "Completion rate",
+        }
+    }
+
+    /// How values of this KPI are shown.
+    pub fn unit(self) -> Unit {
+        match self {
+            KpiKind::Transactions => Unit::Number,
+            KpiKind::CostPerTransaction => Unit::Pounds,
+            KpiKind::DigitalTakeUp | KpiKind::UserSatisfaction | KpiKind::CompletionRate => {
+                Unit::Ratio
+            }
+        }
+    }
+
+    /// Whether a rise is good news (true for every KPI but cost).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, KpiKind::CostPerTransaction)
+    }
+}
+
+/// How a number is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Number,
+    Pounds,
+    /// A fraction between 0 and 1, shown as a percent.
+    Ratio,
+}
+
+/// A KPI's latest value, the period it covers, and the value of the period before.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KpiFigure {
+    pub kpi: KpiKind,
+    /// `None` when the latest period has no value (for example no responses).
+    pub value: Option<f64>,
+    pub period: Period,
+    pub previous: Option<f64>,
+}
+
+/// The answer of `GET /api/v1/services/{slug}`: what the service page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceOverview {
+    pub service: ServiceListing,
+    pub description: String,
+    /// Weekly transactions by channel.
+    pub transactions: ChannelSeries,
+    /// The latest value of each KPI that has data, in a fixed order.
+    pub kpis: Vec<KpiFigure>,
+}
+
+/// The error body every JSON endpoint answers with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub status: String,
+    pub message: String,
+}

@@ -1,0 +1,43 @@
+//! One module per route.
+
+pub mod home;
+pub mod not_found;
+pub mod service;
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+
+/// Sets the HTTP status of the page being rendered on the server (a no-op in the
+/// browser), so a missing service is a real 404 and not a 200 saying "not found".
+pub fn set_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        response.set_status(code);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
+/// What a page shows when its data could not be had.
+#[component]
+pub fn ApiErrorView(error: ApiError) -> impl IntoView {
+    let status = match &error {
+        ApiError::Status { status, .. } => *status,
+        ApiError::Transport(_) => 502,
+    };
+    set_status(status);
+    let heading = if error.is_not_found() {
+        "Page not found"
+    } else {
+        "Sorry, there is a problem"
+    };
+    view! {
+        <h1 class="govuk-heading-l">{heading}</h1>
+        <p class="govuk-body">{error.to_string()}</p>
+        <p class="govuk-body"><a class="govuk-link" href="/">"See all services"</a></p>
+    }
+}

@@ -1,0 +1,142 @@
+//! A service's page: its latest KPIs and its weekly transactions by channel, as an
+//! interactive chart and as a table of the same figures.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::ApiErrorView;
+use crate::api;
+use crate::components::chart::{channel_chart, Chart};
+use crate::components::kpi_tile::KpiTile;
+use crate::kpi::{format_count, format_period};
+use crate::model::{ChannelSeries, ServiceOverview};
+
+#[component]
+pub fn ServicePage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let overview = Resource::new(slug, api::service_overview);
+    view! {
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the service…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <ServiceView overview/> }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ServiceView(overview: ServiceOverview) -> impl IntoView {
+    let ServiceOverview {
+        service,
+        description,
+        transactions,
+        kpis,
+    } = overview;
+    let organisation = match &service.agency {
+        Some(agency) => format!("{} ({})", agency.title, service.department.title),
+        None => service.department.title.clone(),
+    };
+    let tiles = kpis
+        .into_iter()
+        .map(|figure| view! { <KpiTile figure/> })
+        .collect_view();
+    let option = Signal::stored(channel_chart(&transactions));
+    let chart_label = format!(
+        "Line chart of {}'s weekly transactions by channel. The same figures are in the table below.",
+        service.title
+    );
+    view! {
+        <Title text=format!("{} - Pulse", service.title)/>
+        <nav class="govuk-breadcrumbs" aria-label="Breadcrumb">
+            <ol class="govuk-breadcrumbs__list">
+                <li class="govuk-breadcrumbs__list-item">
+                    <a class="govuk-breadcrumbs__link" href="/">"Services"</a>
+                </li>
+                <li class="govuk-breadcrumbs__list-item">{service.department.title.clone()}</li>
+            </ol>
+        </nav>
+        <span class="govuk-caption-l">{organisation}</span>
+        <h1 class="govuk-heading-xl">{service.title.clone()}</h1>
+        <p class="govuk-body-l">{description}</p>
+        <h2 class="govuk-heading-l">"Latest figures"</h2>
+        <div class="pulse-kpis">{tiles}</div>
+        <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
+        <p class="govuk-body">
+            "Completed transactions each week, by the channel people used. Select a channel in the key to hide or show it; drag the slider below the chart to zoom in."
+        </p>
+        <Chart id="transactions-chart" option label=chart_label/>
+        <ChannelTable series=transactions/>
+    }
+}
+
+/// The chart's figures as a table, with a control to hide it that works once the
+/// page is interactive (the table is always there without JavaScript).
+#[component]
+fn ChannelTable(series: ChannelSeries) -> impl IntoView {
+    let (shown, set_shown) = signal(true);
+    let totals = series.totals();
+    let headers = series
+        .channels
+        .iter()
+        .map(|c| view! { <th scope="col" class="govuk-table__header govuk-table__header--numeric">{c.label.clone()}</th> })
+        .collect_view();
+    // Newest first: the week people ask about is usually the last one.
+    let rows = (0..series.periods.len())
+        .rev()
+        .map(|i| {
+            let cells = series
+                .channels
+                .iter()
+                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(c.values[i])}</td> })
+                .collect_view();
+            view! {
+                <tr class="govuk-table__row">
+                    <th scope="row" class="govuk-table__header">{format_period(&series.periods[i])}</th>
+                    {cells}
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(totals[i])}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="govuk-body">
+            <button
+                type="button"
+                class="govuk-button govuk-button--secondary"
+                id="toggle-table"
+                aria-controls="transactions-table-region"
+                aria-expanded=move || shown.get().to_string()
+                on:click=move |_| set_shown.update(|s| *s = !*s)
+            >
+                {move || if shown.get() { "Hide table" } else { "Show table" }}
+            </button>
+        </p>
+        <div
+            class="pulse-table-scroll"
+            id="transactions-table-region"
+            role="region"
+            aria-labelledby="transactions-caption"
+            tabindex="0"
+            hidden=move || !shown.get()
+        >
+            <table class="govuk-table" id="transactions-table">
+                <caption class="govuk-table__caption govuk-table__caption--m" id="transactions-caption">
+                    "Transactions by channel, by week"
+                </caption>
+                <thead class="govuk-table__head">
+                    <tr class="govuk-table__row">
+                        <th scope="col" class="govuk-table__header">"Week"</th>
+                        {headers}
+                        <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total"</th>
+                    </tr>
+                </thead>
+                <tbody class="govuk-table__body">{rows}</tbody>
+            </table>
+        </div>
+    }
+}

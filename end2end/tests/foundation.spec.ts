@@ -1,0 +1,104 @@
+// The foundation, as a person meets it: the home page, a service page that
+// hydrates, a chart that draws, and a table that says what the API says.
+import { test, expect, type Page, type ConsoleMessage } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const artifacts = path.join(__dirname, '..', 'artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+
+/** Collects console errors and uncaught exceptions for the whole test. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return errors;
+}
+
+/** How many pixels of the chart's canvas are neither transparent nor white. */
+async function inkedPixels(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
+    if (!canvas) return 0;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return 0;
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 0 && !(r > 245 && g > 245 && b > 245)) inked++;
+    }
+    return inked;
+  }, selector);
+}
+
+test('home page lists the services with their department', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await expect(page.getByRole('heading', { level: 1, name: 'Services' })).toBeVisible();
+  const rows = page.locator('#services tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(12);
+  const row = rows.filter({ hasText: 'Renew a driving licence' });
+  await expect(row).toContainText('Department of Transport and Roads');
+  await expect(row).toContainText('Licensing Agency');
+  await page.screenshot({ path: path.join(artifacts, 'home.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a service page hydrates, draws its chart, and its table matches the API', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Renew a driving licence' }).click();
+  await expect(page).toHaveURL(/\/services\/renew-a-driving-licence$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Renew a driving licence' })).toBeVisible();
+
+  // The chart drew: a canvas with real pixels on it.
+  await expect(page.locator('#transactions-chart canvas')).toHaveCount(1);
+  await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
+
+  // Hydrated: the table toggle responds (it does nothing before the wasm runs).
+  const toggle = page.locator('#toggle-table');
+  const region = page.locator('#transactions-table-region');
+  await expect(toggle).toHaveText('Hide table');
+  await toggle.click();
+  await expect(region).toBeHidden();
+  await expect(toggle).toHaveText('Show table');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await toggle.click();
+  await expect(region).toBeVisible();
+
+  // Tooltips: hovering the plot shows the week's figures.
+  const box = (await page.locator('#transactions-chart').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+  await expect(page.locator('#transactions-chart')).toContainText('Digital');
+
+  // The table's figures equal the API's answer, week by week, channel by channel.
+  const api = await (await request.get('/api/v1/services/renew-a-driving-licence')).json();
+  const series = api.transactions;
+  const rows = await page.locator('#transactions-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number(td.textContent!.replace(/,/g, '')))),
+  );
+  expect(rows.length).toBe(series.periods.length);
+  for (let i = 0; i < rows.length; i++) {
+    const p = series.periods.length - 1 - i; // the table shows the newest week first
+    const expected = series.channels.map((c: { values: number[] }) => Math.round(c.values[p]));
+    expected.push(Math.round(series.channels.reduce((s: number, c: { values: number[] }) => s + c.values[p], 0)));
+    expect(rows[i]).toEqual(expected);
+  }
+
+  // The KPI tiles are there, with their periods.
+  for (const title of ['Cost per transaction', 'Digital take-up', 'User satisfaction', 'Completion rate']) {
+    await expect(page.locator('.pulse-kpi', { hasText: title })).toBeVisible();
+  }
+
+  await page.screenshot({ path: path.join(artifacts, 'service.png'), fullPage: false });
+  expect(errors).toEqual([]);
+});
+
+test('an unknown service is a 404 page', async ({ page }) => {
+  const response = await page.goto('/services/no-such-service');
+  expect(response!.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Page not found');
+});

@@ -1,0 +1,13 @@
+# Sourced by the scripts: the environment every build and test step shares.
+
+# Where cargo builds (see scripts/setup); ./target links to it.
+export PULSE_TARGET_DIR="${PULSE_TARGET_DIR:-$HOME/.cache/pulse/target}"
+export CARGO_LEPTOS_VERSION=0.3.10
+# wasm-opt (npm binaryen), sass and playwright come from node_modules. Debian's
+# binaryen is too old: its wasm-opt output never hydrates.
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# cargo-leptos sets this when it builds the server; setting it for every cargo
+# command keeps the crates that read it from being rebuilt between `cargo test`
+# and `cargo leptos build`.
+export LEPTOS_OUTPUT_NAME=pulse
+export PULSE_CHROMIUM="${PULSE_CHROMIUM:-/usr/bin/chromium}"

@@ -1,0 +1,779 @@
+//! Demo data: fictional departments, agencies and services with three years of
+//! realistic figures, generated deterministically from a seed.
+//!
+//! Every organisation, service and figure here is invented. The series have
+//! seasonality, growing digital take-up, and a few deliberate events an editor
+//! would want to explain: deadline surges, outages, a campaign. The data is stored
+//! through the same store functions that real data uses.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde_json::{json, Map, Value};
+use sqlx::SqlitePool;
+
+use app::kpi::{period_start, periods_between};
+use app::model::PeriodKind;
+
+use crate::error::Result;
+use crate::store::{
+    data_sets::{self, DataSetForCreate},
+    orgs::{self, OrgForUpsert, OrgKind, ServiceForUpsert},
+    records::{self, Record},
+};
+
+/// How many weeks of history each service gets (three years).
+pub const WEEKS: i64 = 156;
+
+/// A small, fast, well-mixed generator (SplitMix64): the same seed gives the same
+/// numbers on every machine and in every version, which a library RNG cannot promise.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [-spread, spread], as a multiplier around 1.
+    pub fn jitter(&mut self, spread: f64) -> f64 {
+        1.0 + spread * (2.0 * self.unit() - 1.0)
+    }
+}
+
+struct Department {
+    slug: &'static str,
+    title: &'static str,
+    abbreviation: &'static str,
+    agencies: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const DEPARTMENTS: &[Department] = &[
+    Department {
+        slug: "department-for-civic-life",
+        title: "Department for Civic Life",
+        abbreviation: "DCL",
+        agencies: &[("registration-office", "Registration Office", "RO")],
+    },
+    Department {
+        slug: "department-of-transport-and-roads",
+        title: "Department of Transport and Roads",
+        abbreviation: "DTR",
+        agencies: &[
+            ("licensing-agency", "Licensing Agency", "LA"),
+            ("roads-agency", "Roads Agency", "RA"),
+        ],
+    },
+    Department {
+        slug: "department-of-revenue-and-benefits",
+        title: "Department of Revenue and Benefits",
+        abbreviation: "DRB",
+        agencies: &[
+            ("tax-collection-office", "Tax Collection Office", "TCO"),
+            ("benefits-agency", "Benefits Agency", "BA"),
+        ],
+    },
+    Department {
+        slug: "department-for-land-and-environment",
+        title: "Department for Land and Environment",
+        abbreviation: "DLE",
+        agencies: &[("land-records-office", "Land Records Office", "LRO")],
+    },
+];
+
+/// Something that happened to a service, visible in its figures.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// Every year, the week containing `month`/`day` (a deadline) multiplies volume
+    /// by `factor`, and the week before by the square root of it.
+    Deadline { month: u32, day: u32, factor: f64 },
+    /// `weeks_ago` weeks before the end, the digital channel fell to `digital` of
+    /// its usual level and people phoned instead.
+    Outage { weeks_ago: i64, digital: f64 },
+    /// `weeks_ago` weeks before the end, a campaign lifted volume for three weeks.
+    Campaign { weeks_ago: i64, factor: f64 },
+}
+
+struct Service {
+    slug: &'static str,
+    title: &'static str,
+    organisation: &'static str,
+    description: &'static str,
+    /// Transactions in an ordinary week at the start of the history.
+    weekly: f64,
+    /// Growth of volume over the whole history (0.1 = 10% more by the end).
+    growth: f64,
+    /// Digital share at the start and at the end.
+    digital: (f64, f64),
+    /// Strength of the yearly cycle, and the month when it peaks.
+    season: (f64, u32),
+    /// Cost of a digital and of an assisted transaction, in pounds.
+    cost: (f64, f64),
+    /// Typical satisfaction score (0 to 1) and completion rate.
+    satisfaction: f64,
+    completion: f64,
+    events: &'static [Event],
+}
+
+const SERVICES: &[Service] = &[
+    Service {
+        slug: "register-a-birth",
+        title: "Register a birth",
+        organisation: "registration-office",
+        description: "Parents register a child's birth and get a birth certificate.",
+        weekly: 12_500.0,
+        growth: 0.02,
+        digital: (0.35, 0.71),
+        season: (0.08, 8),
+        cost: (3.2, 21.0),
+        satisfaction: 0.86,
+        completion: 0.84,
+        events: &[Event::Outage {
+            weeks_ago: 47,
+            digital: 0.3,
+        }],
+    },
+    Service {
+        slug: "give-notice-of-marriage",
+        title: "Give notice of marriage",
+        organisation: "registration-office",
+        description: "Couples give legal notice of an intended marriage or civil partnership.",
+        weekly: 4_100.0,
+        growth: 0.05,
+        digital: (0.22, 0.58),
+        season: (0.3, 5),
+        cost: (4.1, 27.5),
+        satisfaction: 0.82,
+        completion: 0.77,
+        events: &[],
+    },
+    Service {
+        slug: "apply-for-a-student-grant",
+        title: "Apply for a student grant",
+        organisation: "department-for-civic-life",
+        description: "Students apply for a grant towards the cost of study.",
+        weekly: 18_000.0,
+        growth: 0.08,
+        digital: (0.74, 0.93),
+        season: (0.15, 8),
+        cost: (2.4, 16.0),
+        satisfaction: 0.78,
+        completion: 0.71,
+        events: &[Event::Deadline {
+            month: 5,
+            day: 31,
+            factor: 3.1,
+        }],
+    },
+    Service {
+        slug: "renew-a-driving-licence",
+        title: "Renew a driving licence",
+        organisation: "licensing-agency",
+        description: "Drivers renew a photocard driving licence every ten years.",
+        weekly: 96_000.0,
+        growth: 0.04,
+        digital: (0.61, 0.87),
+        season: (0.06, 3),
+        cost: (1.6, 14.5),
+        satisfaction: 0.9,
+        completion: 0.88,
+        events: &[Event::Outage {
+            weeks_ago: 21,
+            digital: 0.25,
+        }],
+    },
+    Service {
+        slug: "book-a-driving-test",
+        title: "Book a driving test",
+        organisation: "licensing-agency",
+        description: "Learners book, change or cancel a practical driving test.",
+        weekly: 41_000.0,
+        growth: 0.11,
+        digital: (0.82, 0.96),
+        season: (0.18, 4),
+        cost: (1.1, 9.8),
+        satisfaction: 0.74,
+        completion: 0.69,
+        events: &[Event::Campaign {
+            weeks_ago: 64,
+            factor: 1.9,
+        }],
+    },
+    Service {
+        slug: "pay-a-road-user-charge",
+        title: "Pay a road user charge",
+        organisation: "roads-agency",
+        description: "Hauliers pay the charge for heavy goods vehicles using main roads.",
+        weekly: 23_000.0,
+        growth: 0.03,
+        digital: (0.55, 0.83),
+        season: (0.05, 10),
+        cost: (0.9, 7.4),
+        satisfaction: 0.8,
+        completion: 0.9,
+        events: &[],
+    },
+    Service {
+        slug: "file-a-tax-return",
+        title: "File a tax return",
+        organisation: "tax-collection-office",
+        description: "Self-employed people and landlords file their yearly tax return.",
+        weekly: 150_000.0,
+        growth: 0.04,
+        digital: (0.79, 0.94),
+        season: (0.1, 12),
+        cost: (1.4, 18.0),
+        satisfaction: 0.79,
+        completion: 0.81,
+        events: &[Event::Deadline {
+            month: 1,
+            day: 31,
+            factor: 4.6,
+        }],
+    },
+    Service {
+        slug: "pay-business-rates",
+        title: "Pay business rates",
+        organisation: "tax-collection-office",
+        description: "Businesses pay the yearly rates on their premises.",
+        weekly: 31_000.0,
+        growth: 0.01,
+        digital: (0.48, 0.76),
+        season: (0.12, 4),
+        cost: (1.9, 12.0),
+        satisfaction: 0.72,
+        completion: 0.86,
+        events: &[Event::Deadline {
+            month: 4,
+            day: 30,
+            factor: 2.2,
+        }],
+    },
+    Service {
+        slug: "claim-carers-support",
+        title: "Claim carer's support",
+        organisation: "benefits-agency",
+        description: "People who care for someone at least 35 hours a week claim support.",
+        weekly: 9_800.0,
+        growth: 0.07,
+        digital: (0.41, 0.74),
+        season: (0.05, 1),
+        cost: (6.5, 38.0),
+        satisfaction: 0.83,
+        completion: 0.62,
+        events: &[Event::Outage {
+            weeks_ago: 90,
+            digital: 0.4,
+        }],
+    },
+    Service {
+        slug: "apply-for-a-winter-fuel-grant",
+        title: "Apply for a winter fuel grant",
+        organisation: "benefits-agency",
+        description: "Older people on low incomes apply for help with heating costs.",
+        weekly: 14_000.0,
+        growth: 0.03,
+        digital: (0.18, 0.47),
+        season: (0.7, 12),
+        cost: (5.1, 24.0),
+        satisfaction: 0.76,
+        completion: 0.66,
+        events: &[Event::Deadline {
+            month: 3,
+            day: 31,
+            factor: 1.8,
+        }],
+    },
+    Service {
+        slug: "check-your-state-pension",
+        title: "Check your state pension",
+        organisation: "department-of-revenue-and-benefits",
+        description: "People check how much state pension they could get and when.",
+        weekly: 67_000.0,
+        growth: 0.16,
+        digital: (0.88, 0.97),
+        season: (0.04, 4),
+        cost: (0.3, 11.0),
+        satisfaction: 0.88,
+        completion: 0.93,
+        events: &[Event::Campaign {
+            weeks_ago: 30,
+            factor: 2.4,
+        }],
+    },
+    Service {
+        slug: "register-land-ownership",
+        title: "Register land ownership",
+        organisation: "land-records-office",
+        description: "Buyers and their conveyancers register who owns land and property.",
+        weekly: 27_000.0,
+        growth: -0.04,
+        digital: (0.52, 0.81),
+        season: (0.12, 7),
+        cost: (8.4, 31.0),
+        satisfaction: 0.77,
+        completion: 0.89,
+        events: &[Event::Outage {
+            weeks_ago: 8,
+            digital: 0.2,
+        }],
+    },
+    Service {
+        slug: "apply-for-a-fishing-permit",
+        title: "Apply for a fishing permit",
+        organisation: "department-for-land-and-environment",
+        description: "Anglers buy a permit to fish with a rod and line in rivers and lakes.",
+        weekly: 8_200.0,
+        growth: 0.06,
+        digital: (0.67, 0.9),
+        season: (0.65, 6),
+        cost: (0.8, 6.9),
+        satisfaction: 0.91,
+        completion: 0.87,
+        events: &[],
+    },
+    Service {
+        slug: "report-fly-tipping",
+        title: "Report fly-tipping",
+        organisation: "department-for-land-and-environment",
+        description: "Members of the public report rubbish dumped illegally.",
+        weekly: 5_600.0,
+        growth: 0.12,
+        digital: (0.57, 0.85),
+        season: (0.2, 8),
+        cost: (2.7, 15.5),
+        satisfaction: 0.69,
+        completion: 0.79,
+        events: &[Event::Campaign {
+            weeks_ago: 110,
+            factor: 2.1,
+        }],
+    },
+];
+
+/// The data sets each demo service gets, with their auto_ids.
+const DATA_TYPES: [(&str, &[&str]); 4] = [
+    ("transactions-by-channel", &["_timestamp", "channel"]),
+    ("cost-per-transaction", &["_timestamp"]),
+    ("user-satisfaction", &["_timestamp"]),
+    ("completion-rate", &["_timestamp", "stage"]),
+];
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Builds a record the way the write API would: fields as sent, id from auto_ids.
+fn record(auto_ids: &[&str], timestamp: DateTime<Utc>, fields: Value) -> Record {
+    let mut fields: Map<String, Value> = match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let stamp = iso(timestamp);
+    let values: Vec<String> = auto_ids
+        .iter()
+        .map(|f| match *f {
+            "_timestamp" => stamp.clone(),
+            field => match fields.get(field) {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            },
+        })
+        .collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    fields.remove("_timestamp");
+    Record {
+        id: records::auto_id(&refs),
+        timestamp,
+        fields,
+    }
+}
+
+/// A smooth rise from `from` to `to` over `x` in [0, 1].
+fn logistic(from: f64, to: f64, x: f64) -> f64 {
+    let s = 1.0 / (1.0 + (-8.0 * (x - 0.5)).exp());
+    from + (to - from) * s
+}
+
+/// The demo's figures for one service over the weeks before `until`.
+pub struct Generated {
+    pub transactions: Vec<Record>,
+    pub costs: Vec<Record>,
+    pub satisfaction: Vec<Record>,
+    pub completion: Vec<Record>,
+}
+
+fn generate(service: &Service, index: usize, seed: u64, until: DateTime<Utc>) -> Generated {
+    let mut rng = Rng::new(seed ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+    let end = period_start(PeriodKind::Week, until);
+    let start = end - Duration::weeks(WEEKS);
+    let weeks = periods_between(PeriodKind::Week, start, end);
+    let tau = std::f64::consts::TAU;
+    let (season_strength, peak_month) = service.season;
+    // Assisted channels split differently for each service, but steadily.
+    let phone_share = 0.45 + 0.25 * rng.unit();
+    let paper_share = (1.0 - phone_share) * (0.4 + 0.3 * rng.unit());
+
+    let mut transactions = Vec::new();
+    let mut completion = Vec::new();
+    let mut digital_by_week = Vec::with_capacity(weeks.len());
+    let mut outage_weeks = Vec::new();
+    for (i, week) in weeks.iter().enumerate() {
+        let x = i as f64 / (WEEKS - 1) as f64;
+        let weeks_ago = WEEKS - i as i64;
+        let mid = week.start + Duration::days(3);
+        let year_phase = (mid.ordinal0() as f64 / 365.25 - (peak_month as f64 - 0.5) / 12.0) * tau;
+        let mut volume = service.weekly
+            * (1.0 + service.growth * x)
+            * (1.0 + season_strength * year_phase.cos())
+            * rng.jitter(0.04);
+        let mut share = logistic(service.digital.0, service.digital.1, x) * rng.jitter(0.015);
+        let mut completion_rate = service.completion * rng.jitter(0.02);
+        for event in service.events {
+            match *event {
+                Event::Deadline { month, day, factor } => {
+                    for year in [mid.year() - 1, mid.year(), mid.year() + 1] {
+                        let Some(date) = chrono::NaiveDate::from_ymd_opt(year, month, day) else {
+                            continue;
+                        };
+                        let deadline = date.and_hms_opt(12, 0, 0).unwrap().and_utc();
+                        if deadline >= week.start && deadline < week.end {
+                            volume *= factor;
+                            completion_rate *= 0.93;
+                        } else if deadline >= week.end && deadline < week.end + Duration::weeks(1) {
+                            volume *= factor.sqrt();
+                        }
+                    }
+                }
+                Event::Outage {
+                    weeks_ago: w,
+                    digital,
+                } if w == weeks_ago => {
+                    share *= digital;
+                    completion_rate *= 0.55;
+                    outage_weeks.push(week.start);
+                }
+                Event::Campaign {
+                    weeks_ago: w,
+                    factor,
+                } if (w - 2..=w).contains(&weeks_ago) => {
+                    volume *= if w == weeks_ago {
+                        factor
+                    } else {
+                        1.0 + (factor - 1.0) * 0.5
+                    };
+                }
+                _ => {}
+            }
+        }
+        let share = share.clamp(0.0, 0.99);
+        let digital = (volume * share).round();
+        let assisted = volume - digital;
+        let phone = (assisted * phone_share).round();
+        let paper = (assisted * paper_share).round();
+        let face_to_face = (assisted - phone - paper).max(0.0).round();
+        digital_by_week.push((week.start, digital, share));
+        for (channel, count) in [
+            ("digital", digital),
+            ("phone", phone),
+            ("paper", paper),
+            ("face_to_face", face_to_face),
+        ] {
+            transactions.push(record(
+                DATA_TYPES[0].1,
+                week.start,
+                json!({ "channel": channel, "count": count as i64 }),
+            ));
+        }
+        let started = (digital / completion_rate.clamp(0.2, 1.0)).round();
+        for (stage, count) in [("start", started), ("end", digital)] {
+            completion.push(record(
+                DATA_TYPES[3].1,
+                week.start,
+                json!({ "stage": stage, "count": count as i64 }),
+            ));
+        }
+    }
+
+    // Quarterly cost per transaction, falling as more people go digital.
+    let mut costs = Vec::new();
+    for quarter in periods_between(PeriodKind::Quarter, start, end) {
+        let shares: Vec<f64> = digital_by_week
+            .iter()
+            .filter(|(t, _, _)| *t >= quarter.start && *t < quarter.end)
+            .map(|(_, _, s)| *s)
+            .collect();
+        if shares.is_empty() || quarter.end > end {
+            continue;
+        }
+        let share = shares.iter().sum::<f64>() / shares.len() as f64;
+        let cost = (share * service.cost.0 + (1.0 - share) * service.cost.1) * rng.jitter(0.03);
+        costs.push(record(
+            DATA_TYPES[1].1,
+            quarter.start,
+            json!({ "cost_per_transaction": (cost * 100.0).round() / 100.0 }),
+        ));
+    }
+
+    // Monthly satisfaction ratings: a bell around the typical score, dented in a
+    // month with an outage.
+    let mut satisfaction = Vec::new();
+    for month in periods_between(PeriodKind::Month, start, end) {
+        let digital: f64 = digital_by_week
+            .iter()
+            .filter(|(t, _, _)| *t >= month.start && *t < month.end)
+            .map(|(_, d, _)| d)
+            .sum();
+        if digital == 0.0 || month.end > end {
+            continue;
+        }
+        let had_outage = outage_weeks
+            .iter()
+            .any(|t| *t >= month.start && *t < month.end);
+        let mut score = service.satisfaction * rng.jitter(0.025);
+        if had_outage {
+            score -= 0.14;
+        }
+        let mean = 1.0 + 4.0 * score.clamp(0.05, 0.97);
+        let weights: Vec<f64> = (1..=5)
+            .map(|k| (-((k as f64 - mean).powi(2)) / 1.4).exp())
+            .collect();
+        let sum: f64 = weights.iter().sum();
+        let responses = (digital * 0.02).max(40.0);
+        let counts: Vec<i64> = weights
+            .iter()
+            .map(|w| (responses * w / sum).round() as i64)
+            .collect();
+        let total: i64 = counts.iter().sum();
+        satisfaction.push(record(
+            DATA_TYPES[2].1,
+            month.start,
+            json!({
+                "rating_1": counts[0], "rating_2": counts[1], "rating_3": counts[2],
+                "rating_4": counts[3], "rating_5": counts[4], "total": total,
+            }),
+        ));
+    }
+
+    Generated {
+        transactions,
+        costs,
+        satisfaction,
+        completion,
+    }
+}
+
+/// The figures the demo would store for the service at `index`, for tests and the
+/// `pulse demo` command alike.
+pub fn generate_for(index: usize, seed: u64, until: DateTime<Utc>) -> Option<Generated> {
+    SERVICES.get(index).map(|s| generate(s, index, seed, until))
+}
+
+/// The position of the demo service with this slug.
+pub fn service_index(slug: &str) -> Option<usize> {
+    SERVICES.iter().position(|s| s.slug == slug)
+}
+
+/// How many services the demo has.
+pub fn service_count() -> usize {
+    SERVICES.len()
+}
+
+/// What `pulse demo` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub services: usize,
+    pub data_sets_created: usize,
+    pub records_stored: usize,
+}
+
+/// Loads the demo organisations, services and data. Data sets that already hold
+/// records are left alone, so running it twice changes nothing.
+pub async fn load(pool: &SqlitePool, seed: u64, until: DateTime<Utc>) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    let mut org_ids = std::collections::HashMap::new();
+    for dept in DEPARTMENTS {
+        let id = orgs::upsert_org(
+            pool,
+            &OrgForUpsert {
+                slug: dept.slug,
+                title: dept.title,
+                abbreviation: Some(dept.abbreviation),
+                kind: OrgKind::Department,
+                parent_id: None,
+            },
+        )
+        .await?;
+        org_ids.insert(dept.slug, id);
+        for (slug, title, abbreviation) in dept.agencies {
+            let agency = orgs::upsert_org(
+                pool,
+                &OrgForUpsert {
+                    slug,
+                    title,
+                    abbreviation: Some(abbreviation),
+                    kind: OrgKind::Agency,
+                    parent_id: Some(id),
+                },
+            )
+            .await?;
+            org_ids.insert(slug, agency);
+        }
+    }
+    let now = Utc::now();
+    for (index, service) in SERVICES.iter().enumerate() {
+        let organisation_id = org_ids[service.organisation];
+        let service_id = orgs::upsert_service(
+            pool,
+            &ServiceForUpsert {
+                slug: service.slug,
+                title: service.title,
+                description: service.description,
+                organisation_id,
+            },
+        )
+        .await?;
+        loaded.services += 1;
+        let generated = generate(service, index, seed, until);
+        let batches = [
+            &generated.transactions,
+            &generated.costs,
+            &generated.satisfaction,
+            &generated.completion,
+        ];
+        for ((data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
+            let data_set = match data_sets::find(pool, service.slug, data_type).await? {
+                Some(ds) => ds,
+                None => {
+                    loaded.data_sets_created += 1;
+                    data_sets::create(
+                        pool,
+                        &DataSetForCreate {
+                            data_group: service.slug.to_string(),
+                            data_type: data_type.to_string(),
+                            service_id: Some(service_id),
+                            auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
+                            published: true,
+                            max_age_expected: Some(match *data_type {
+                                "cost-per-transaction" => 100 * 86_400,
+                                "user-satisfaction" => 35 * 86_400,
+                                _ => 8 * 86_400,
+                            }),
+                        },
+                        now,
+                    )
+                    .await?
+                }
+            };
+            if records::count(pool, data_set.id).await? == 0 {
+                loaded.records_stored +=
+                    records::upsert_batch(pool, data_set.id, batch, now).await?;
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn until() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_data() {
+        for i in 0..service_count() {
+            let a = generate_for(i, 42, until()).unwrap();
+            let b = generate_for(i, 42, until()).unwrap();
+            assert_eq!(a.transactions, b.transactions);
+            assert_eq!(a.costs, b.costs);
+            assert_eq!(a.satisfaction, b.satisfaction);
+            assert_eq!(a.completion, b.completion);
+        }
+        let other = generate_for(0, 43, until()).unwrap();
+        assert_ne!(
+            other.transactions,
+            generate_for(0, 42, until()).unwrap().transactions
+        );
+    }
+
+    #[test]
+    fn there_is_enough_of_it() {
+        assert!(DEPARTMENTS.len() >= 3);
+        assert!(service_count() >= 12);
+        let g = generate_for(0, 42, until()).unwrap();
+        assert_eq!(g.transactions.len(), WEEKS as usize * 4);
+        assert_eq!(g.completion.len(), WEEKS as usize * 2);
+        assert!(g.costs.len() >= 11, "{} quarters", g.costs.len());
+        assert!(
+            g.satisfaction.len() >= 35,
+            "{} months",
+            g.satisfaction.len()
+        );
+        // Ids are unique within each data set.
+        let mut ids: Vec<_> = g.transactions.iter().map(|r| &r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), g.transactions.len());
+    }
+
+    fn weekly_totals(g: &Generated) -> Vec<(DateTime<Utc>, f64)> {
+        let mut totals: Vec<(DateTime<Utc>, f64)> = Vec::new();
+        for r in &g.transactions {
+            let count = r.fields["count"].as_f64().unwrap();
+            match totals.last_mut() {
+                Some((t, sum)) if *t == r.timestamp => *sum += count,
+                _ => totals.push((r.timestamp, count)),
+            }
+        }
+        totals
+    }
+
+    #[test]
+    fn the_tax_deadline_is_an_unmistakable_spike() {
+        let index = SERVICES
+            .iter()
+            .position(|s| s.slug == "file-a-tax-return")
+            .unwrap();
+        let totals = weekly_totals(&generate_for(index, 42, until()).unwrap());
+        let mut sorted: Vec<f64> = totals.iter().map(|(_, v)| *v).collect();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let spikes: Vec<_> = totals.iter().filter(|(_, v)| *v > 3.0 * median).collect();
+        // One deadline week in each of the three Januaries covered.
+        assert_eq!(spikes.len(), 3, "{spikes:?}");
+        assert!(spikes.iter().all(|(t, _)| t.month() == 1 || t.month() == 2));
+    }
+
+    #[test]
+    fn digital_take_up_grows() {
+        let g = generate_for(0, 42, until()).unwrap();
+        let share = |from: usize, to: usize| {
+            let (mut digital, mut all) = (0.0, 0.0);
+            for r in &g.transactions[from * 4..to * 4] {
+                let count = r.fields["count"].as_f64().unwrap();
+                all += count;
+                if r.fields["channel"] == "digital" {
+                    digital += count;
+                }
+            }
+            digital / all
+        };
+        assert!(share(0, 26) + 0.2 < share(130, 156));
+    }
+}

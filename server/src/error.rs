@@ -1,0 +1,58 @@
+//! The server's error type and its one mapping to HTTP.
+//!
+//! Handlers return `Result<_, Error>` and use `?`. Client errors carry a message
+//! meant for the caller; internal errors are logged (inside the request's span,
+//! which carries its id) and answered with a generic message, never the detail.
+
+use app::model::ErrorBody;
+use axum::{
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Error::NotFound(m) | Error::BadRequest(m) => m.clone(),
+            Error::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                "Something went wrong on our side; it has been logged.".to_string()
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "Something went wrong on our side; it has been logged.".to_string()
+            }
+        };
+        let body = ErrorBody {
+            status: "error".to_string(),
+            message,
+        };
+        (status, [(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response()
+    }
+}

@@ -1,0 +1,233 @@
+//! What a service's page shows: weekly transactions by channel and the latest
+//! value of each KPI, computed from the service's data sets with `app::kpi`.
+//!
+//! The data sets are found by convention: group = the service's slug, and the
+//! standard types `transactions-by-channel`, `cost-per-transaction`,
+//! `user-satisfaction` and `completion-rate`.
+
+use std::collections::BTreeMap;
+
+use app::kpi::{
+    completion_rate, digital_take_up, period_containing, periods_between, satisfaction_score,
+};
+use app::model::{ChannelLine, ChannelSeries, KpiFigure, KpiKind, PeriodKind, ServiceOverview};
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+use crate::error::{Error, Result};
+use crate::store::{data_sets, orgs, records, records::StoredRecord};
+
+/// The standard channels, in the order they are shown, with their names.
+pub const CHANNELS: [(&str, &str); 4] = [
+    ("digital", "Digital"),
+    ("phone", "Phone"),
+    ("paper", "Paper"),
+    ("face_to_face", "Face to face"),
+];
+
+fn number(record: &StoredRecord, field: &str) -> Option<f64> {
+    record.fields.get(field).and_then(|v| v.as_f64())
+}
+
+fn text<'a>(record: &'a StoredRecord, field: &str) -> Option<&'a str> {
+    record.fields.get(field).and_then(|v| v.as_str())
+}
+
+async fn data_set_records(
+    pool: &SqlitePool,
+    group: &str,
+    data_type: &str,
+) -> Result<Vec<StoredRecord>> {
+    match data_sets::find(pool, group, data_type).await? {
+        Some(ds) => records::all(pool, ds.id).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Sums `value_field` per (period, `group_field` value).
+fn sum_by_period_and_group(
+    records: &[StoredRecord],
+    kind: PeriodKind,
+    group_field: &str,
+    value_field: &str,
+) -> BTreeMap<(DateTime<Utc>, String), f64> {
+    let mut sums = BTreeMap::new();
+    for r in records {
+        let (Some(group), Some(value)) = (text(r, group_field), number(r, value_field)) else {
+            continue;
+        };
+        let start = period_containing(kind, r.timestamp).start;
+        *sums.entry((start, group.to_string())).or_insert(0.0) += value;
+    }
+    sums
+}
+
+/// Weekly transactions by channel from the first week with data to the last,
+/// zero-filled.
+pub fn channel_series(records: &[StoredRecord]) -> ChannelSeries {
+    let sums = sum_by_period_and_group(records, PeriodKind::Week, "channel", "count");
+    let (Some(first), Some(last)) = (sums.keys().next(), sums.keys().next_back()) else {
+        return ChannelSeries {
+            periods: Vec::new(),
+            channels: Vec::new(),
+        };
+    };
+    let periods = periods_between(
+        PeriodKind::Week,
+        first.0,
+        last.0 + chrono::Duration::weeks(1),
+    );
+    let mut present: Vec<String> = sums.keys().map(|(_, c)| c.clone()).collect();
+    present.sort();
+    present.dedup();
+    // Standard channels first in their usual order, then any others by name.
+    let mut order: Vec<(String, String)> = CHANNELS
+        .iter()
+        .filter(|(key, _)| present.iter().any(|p| p == key))
+        .map(|(key, label)| (key.to_string(), label.to_string()))
+        .collect();
+    for p in &present {
+        if !CHANNELS.iter().any(|(key, _)| key == p) {
+            order.push((p.clone(), p.replace('_', " ")));
+        }
+    }
+    let channels = order
+        .into_iter()
+        .map(|(channel, label)| {
+            let values = periods
+                .iter()
+                .map(|p| {
+                    sums.get(&(p.start, channel.clone()))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+                .collect();
+            ChannelLine {
+                channel,
+                label,
+                values,
+            }
+        })
+        .collect();
+    ChannelSeries { periods, channels }
+}
+
+/// The latest and previous values of a per-period figure.
+fn latest_two(
+    kpi: KpiKind,
+    kind: PeriodKind,
+    values: &BTreeMap<DateTime<Utc>, Option<f64>>,
+) -> Option<KpiFigure> {
+    let mut newest = values.iter().rev();
+    let (start, value) = newest.next()?;
+    let previous = newest.next().and_then(|(_, v)| *v);
+    Some(KpiFigure {
+        kpi,
+        value: *value,
+        period: period_containing(kind, *start),
+        previous,
+    })
+}
+
+fn transactions_kpis(series: &ChannelSeries) -> Vec<KpiFigure> {
+    let totals = series.totals();
+    let digital = series.channels.iter().find(|c| c.channel == "digital");
+    let mut volume = BTreeMap::new();
+    let mut take_up = BTreeMap::new();
+    for (i, period) in series.periods.iter().enumerate() {
+        volume.insert(period.start, Some(totals[i]));
+        take_up.insert(
+            period.start,
+            digital_take_up(digital.map(|d| d.values[i]), Some(totals[i])),
+        );
+    }
+    [
+        latest_two(KpiKind::Transactions, PeriodKind::Week, &volume),
+        latest_two(KpiKind::DigitalTakeUp, PeriodKind::Week, &take_up),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn cost_kpi(records: &[StoredRecord]) -> Option<KpiFigure> {
+    let mut by_quarter: BTreeMap<DateTime<Utc>, Option<f64>> = BTreeMap::new();
+    for r in records {
+        let start = period_containing(PeriodKind::Quarter, r.timestamp).start;
+        by_quarter.insert(start, number(r, "cost_per_transaction"));
+    }
+    latest_two(
+        KpiKind::CostPerTransaction,
+        PeriodKind::Quarter,
+        &by_quarter,
+    )
+}
+
+fn satisfaction_kpi(records: &[StoredRecord]) -> Option<KpiFigure> {
+    // Ratings are summed per month before the score is computed.
+    let mut sums: BTreeMap<DateTime<Utc>, ([f64; 5], f64)> = BTreeMap::new();
+    for r in records {
+        let start = period_containing(PeriodKind::Month, r.timestamp).start;
+        let entry = sums.entry(start).or_insert(([0.0; 5], 0.0));
+        for (i, slot) in entry.0.iter_mut().enumerate() {
+            *slot += number(r, &format!("rating_{}", i + 1)).unwrap_or(0.0);
+        }
+        entry.1 += number(r, "total").unwrap_or(0.0);
+    }
+    let scores = sums
+        .into_iter()
+        .map(|(start, (ratings, total))| (start, satisfaction_score(ratings, total)))
+        .collect();
+    latest_two(KpiKind::UserSatisfaction, PeriodKind::Month, &scores)
+}
+
+fn completion_kpi(records: &[StoredRecord]) -> Option<KpiFigure> {
+    let sums = sum_by_period_and_group(records, PeriodKind::Week, "stage", "count");
+    let mut weeks: BTreeMap<DateTime<Utc>, (f64, f64)> = BTreeMap::new();
+    for ((start, stage), value) in sums {
+        let entry = weeks.entry(start).or_insert((0.0, 0.0));
+        match stage.as_str() {
+            "start" => entry.0 += value,
+            "end" => entry.1 += value,
+            _ => {}
+        }
+    }
+    let rates = weeks
+        .into_iter()
+        .map(|(start, (started, completed))| (start, completion_rate(started, completed)))
+        .collect();
+    latest_two(KpiKind::CompletionRate, PeriodKind::Week, &rates)
+}
+
+/// The overview of the service with this slug.
+pub async fn service_overview(pool: &SqlitePool, slug: &str) -> Result<ServiceOverview> {
+    let (service, description) = orgs::find_service(pool, slug)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
+    let transactions =
+        channel_series(&data_set_records(pool, slug, "transactions-by-channel").await?);
+    let mut kpis = transactions_kpis(&transactions);
+    kpis.extend(cost_kpi(
+        &data_set_records(pool, slug, "cost-per-transaction").await?,
+    ));
+    kpis.extend(satisfaction_kpi(
+        &data_set_records(pool, slug, "user-satisfaction").await?,
+    ));
+    kpis.extend(completion_kpi(
+        &data_set_records(pool, slug, "completion-rate").await?,
+    ));
+    let order = |k: KpiKind| match k {
+        KpiKind::Transactions => 0,
+        KpiKind::CostPerTransaction => 1,
+        KpiKind::DigitalTakeUp => 2,
+        KpiKind::UserSatisfaction => 3,
+        KpiKind::CompletionRate => 4,
+    };
+    kpis.sort_by_key(|f| order(f.kpi));
+    Ok(ServiceOverview {
+        service,
+        description,
+        transactions,
+        kpis,
+    })
+}

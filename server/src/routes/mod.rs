@@ -1,0 +1,63 @@
+//! HTTP: the API router (`/_status`, `/api/v1/...`) and the whole app around it.
+
+pub mod api_v1;
+pub mod status;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use app::{api::InProcessApi, shell, App};
+use axum::{extract::FromRef, http::Request, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The public API: the part of Pulse a program with a key can call, and the part
+/// the pages call in-process while rendering.
+pub fn api_router(state: AppState) -> Router {
+    Router::new()
+        .merge(status::router())
+        .nest("/api/v1", api_v1::router())
+        .with_state(state)
+}
+
+/// The whole app: pages (server-rendered, then hydrated), the API, static files.
+pub fn app(state: AppState) -> Router {
+    let api = api_router(state.clone());
+    let in_process = InProcessApi(api.clone());
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(in_process.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+    pages.merge(api).layer(CompressionLayer::new()).layer(
+        TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
+        }),
+    )
+}

@@ -1,0 +1,232 @@
+//! The HTTP surface driven in-process through the router, over a real SQLite file
+//! loaded with the demo data.
+
+use axum::{
+    body::Body,
+    http::{header, Request, StatusCode},
+    Router,
+};
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use app::model::{ServiceList, ServiceOverview};
+use server::{
+    demo, leptos_options,
+    routes::{app, AppState},
+    store::Store,
+};
+
+struct TestApp {
+    router: Router,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+async fn test_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("pulse.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    demo::load(store.pool(), 7, until).await.unwrap();
+    let options = leptos_options(dir.path().join("site"), "127.0.0.1:3000".parse().unwrap());
+    let router = app(AppState {
+        store: store.clone(),
+        leptos_options: options,
+    });
+    TestApp {
+        router,
+        store,
+        _dir: dir,
+    }
+}
+
+async fn get(router: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let response = router
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn status_says_the_app_is_up() {
+    let app = test_app().await;
+    let (status, headers, body) = get(&app.router, "/_status").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok", "message": "app is up"})
+    );
+}
+
+#[tokio::test]
+async fn services_are_listed_with_their_department() {
+    let app = test_app().await;
+    let (status, _, body) = get(&app.router, "/api/v1/services").await;
+    assert_eq!(status, StatusCode::OK);
+    let list: ServiceList = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list.services.len(), demo::service_count());
+    let tax = list
+        .services
+        .iter()
+        .find(|s| s.slug == "file-a-tax-return")
+        .unwrap();
+    assert_eq!(tax.department.title, "Department of Revenue and Benefits");
+    assert_eq!(tax.agency.as_ref().unwrap().title, "Tax Collection Office");
+    // A service run by a department directly has no agency.
+    let pension = list
+        .services
+        .iter()
+        .find(|s| s.slug == "check-your-state-pension")
+        .unwrap();
+    assert!(pension.agency.is_none());
+    let departments: std::collections::BTreeSet<_> = list
+        .services
+        .iter()
+        .map(|s| s.department.slug.clone())
+        .collect();
+    assert!(departments.len() >= 3);
+}
+
+#[tokio::test]
+async fn a_service_overview_has_weekly_channels_and_kpis() {
+    let app = test_app().await;
+    let (status, _, body) = get(&app.router, "/api/v1/services/renew-a-driving-licence").await;
+    assert_eq!(status, StatusCode::OK);
+    let overview: ServiceOverview = serde_json::from_slice(&body).unwrap();
+    let series = &overview.transactions;
+    assert_eq!(series.periods.len(), demo::WEEKS as usize);
+    let channels: Vec<_> = series.channels.iter().map(|c| c.channel.as_str()).collect();
+    assert_eq!(channels, ["digital", "phone", "paper", "face_to_face"]);
+    // Every week is a Monday-to-Monday period, consecutive.
+    for pair in series.periods.windows(2) {
+        assert_eq!(pair[0].end, pair[1].start);
+    }
+    // The figures are what was stored: the demo generator's own records.
+    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    let index = demo::service_index("renew-a-driving-licence").unwrap();
+    let generated = demo::generate_for(index, 7, until).unwrap();
+    let count = |r: &server::store::records::Record| r.fields["count"].as_f64().unwrap();
+    let first_digital = generated
+        .transactions
+        .iter()
+        .find(|r| r.fields["channel"] == "digital")
+        .unwrap();
+    assert_eq!(series.channels[0].values[0], count(first_digital));
+    let stored_total: f64 = generated.transactions.iter().map(count).sum();
+    assert_eq!(series.totals().iter().sum::<f64>(), stored_total);
+    let kinds: Vec<_> = overview.kpis.iter().map(|k| k.kpi).collect();
+    use app::model::KpiKind::*;
+    assert_eq!(
+        kinds,
+        [
+            Transactions,
+            CostPerTransaction,
+            DigitalTakeUp,
+            UserSatisfaction,
+            CompletionRate
+        ]
+    );
+    for kpi in &overview.kpis {
+        let value = kpi.value.expect("every demo KPI has a latest value");
+        assert!(value > 0.0, "{kpi:?}");
+        if kpi.kpi.unit() == app::model::Unit::Ratio {
+            assert!(value <= 1.0, "{kpi:?}");
+        }
+    }
+    // Digital take-up is the latest week's digital share.
+    let last = series.periods.len() - 1;
+    let expected = series.channels[0].values[last] / series.totals()[last];
+    let take_up = overview
+        .kpis
+        .iter()
+        .find(|k| k.kpi == DigitalTakeUp)
+        .unwrap();
+    assert!((take_up.value.unwrap() - expected).abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn an_unknown_service_is_a_json_404() {
+    let app = test_app().await;
+    let (status, _, body) = get(&app.router, "/api/v1/services/no-such-service").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["status"], "error");
+    assert_eq!(
+        body["message"],
+        "There is no service called \"no-such-service\"."
+    );
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_from_the_api() {
+    let app = test_app().await;
+    let (status, headers, body) = get(&app.router, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("Renew a driving licence"), "{html}");
+    assert!(html.contains("Department of Transport and Roads"));
+    assert!(html.contains("href=\"/services/renew-a-driving-licence\""));
+
+    let (status, _, body) = get(&app.router, "/services/file-a-tax-return").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("File a tax return"));
+    assert!(html.contains("id=\"transactions-table\""));
+    assert!(html.contains("Cost per transaction"));
+    // The script that loads ECharts is served by Pulse, not a CDN.
+    assert!(html.contains("src=\"/vendor/echarts.min.js\""));
+    assert!(!html.contains("cdn"));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404s() {
+    let app = test_app().await;
+    let (status, _, body) = get(&app.router, "/services/no-such-service").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8(body).unwrap().contains("Page not found"));
+    let (status, _, _) = get(&app.router, "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn loading_the_demo_twice_changes_nothing() {
+    let app = test_app().await;
+    let before: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT record_id, ts, updated_at, body FROM records ORDER BY data_set_id, record_id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    let again = demo::load(app.store.pool(), 7, until).await.unwrap();
+    assert_eq!(again.records_stored, 0);
+    assert_eq!(again.data_sets_created, 0);
+    let after: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT record_id, ts, updated_at, body FROM records ORDER BY data_set_id, record_id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(before.len(), after.len());
+    assert!(before == after);
+}
