@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use components::layout::Layout;
@@ -56,8 +56,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/services/:slug") view=ServicePage/>
+                    // Async: the page is sent once its data is in, so its status
+                    // code (a 404 for a missing service) is decided before the
+                    // headers go out. Rendering in-process takes milliseconds.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

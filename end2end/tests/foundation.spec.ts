@@ -21,7 +21,7 @@ function watchErrors(page: Page): string[] {
 async function inkedPixels(page: Page, selector: string): Promise<number> {
   return page.evaluate((sel) => {
     const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
-    if (!canvas) return 0;
+    if (!canvas || canvas.width === 0 || canvas.height === 0) return 0;
     const ctx = canvas.getContext('2d');
     if (!ctx) return 0;
     const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
@@ -93,7 +93,9 @@ test('a service page hydrates, draws its chart, and its table matches the API', 
     await expect(page.locator('.pulse-kpi', { hasText: title })).toBeVisible();
   }
 
-  await page.screenshot({ path: path.join(artifacts, 'service.png'), fullPage: false });
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(artifacts, 'service.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
 

@@ -100,11 +100,23 @@ mod browser {
     }
 
     /// Creates the instance once the element exists, sets the option whenever it
-    /// changes, follows the window's size, and disposes of everything on cleanup.
+    /// changes, follows the element's size, and disposes of everything on cleanup.
     pub fn attach(node: NodeRef<leptos::html::Div>, option: Signal<EChart>) {
         let instance: Rc<RefCell<Option<Instance>>> = Rc::default();
 
+        // The element may be laid out after the chart is created (for example on a
+        // client-side navigation), and its width follows the window: a
+        // ResizeObserver sees both.
         let slot = instance.clone();
+        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+            if let Some(chart) = slot.borrow().as_ref() {
+                chart.resize();
+            }
+        });
+        let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+
+        let slot = instance.clone();
+        let watching = observer.clone();
         Effect::new(move |_| {
             let option = option.get();
             let Some(element) = node.get() else { return };
@@ -119,21 +131,22 @@ mod browser {
                 return;
             };
             let mut slot = slot.borrow_mut();
-            let chart = slot.get_or_insert_with(|| init(&element));
+            let chart = slot.get_or_insert_with(|| {
+                if let Some(observer) = &watching {
+                    observer.observe(&element);
+                }
+                init(&element)
+            });
             chart.set_option(&value, true);
         });
 
-        let slot = instance.clone();
-        let listener = window_event_listener(leptos::ev::resize, move |_| {
-            if let Some(chart) = slot.borrow().as_ref() {
-                chart.resize();
-            }
-        });
-
-        let owned = SendWrapper::new((instance, listener));
+        let owned = SendWrapper::new((instance, observer, on_resize));
         on_cleanup(move || {
-            let (instance, listener) = owned.take();
-            listener.remove();
+            let (instance, observer, on_resize) = owned.take();
+            if let Some(observer) = observer {
+                observer.disconnect();
+            }
+            drop(on_resize);
             let chart = instance.borrow_mut().take();
             if let Some(chart) = chart {
                 chart.dispose();

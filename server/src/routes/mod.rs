@@ -9,7 +9,11 @@ use app::{api::InProcessApi, shell, App};
 use axum::{extract::FromRef, http::Request, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer,
+    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
 
 use crate::store::Store;
 
@@ -54,10 +58,15 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
     pages.merge(api).layer(CompressionLayer::new()).layer(
-        TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-            tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
-        }),
+        TraceLayer::new_for_http()
+            .make_span_with(|request: &Request<_>| {
+                // A number per request, in every log line of its span, so an error
+                // logged deep inside can be matched to its request.
+                static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
+            })
+            .on_response(DefaultOnResponse::new().level(Level::INFO))
+            .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
     )
 }
