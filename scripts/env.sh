@@ -11,3 +11,6 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # and `cargo leptos build`.
 export LEPTOS_OUTPUT_NAME=pulse
 export PULSE_CHROMIUM="${PULSE_CHROMIUM:-/usr/bin/chromium}"
+# The Postgres server the Rust tests also run against (scripts/setup --test
+# starts Debian's when none answers).
+export PULSE_TEST_POSTGRES_URL="${PULSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -21,16 +21,19 @@ pub const DEFAULT_DATABASE: &str = "sqlite://data/pulse.db";
         pulse serve  (then open http://127.0.0.1:3000)"
 )]
 pub struct Cli {
+    /// Where the data lives: a sqlite:// URL (the file and its folder are created
+    /// if missing). Accepted before or after the subcommand.
+    #[arg(
+        long = "database",
+        env = "PULSE_DATABASE_URL",
+        default_value = DEFAULT_DATABASE,
+        value_name = "URL",
+        global = true
+    )]
+    pub database: String,
+
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct DatabaseArgs {
-    /// Where the data lives: a sqlite:// URL (the file and its folder are created
-    /// if missing).
-    #[arg(long = "database", env = "PULSE_DATABASE_URL", default_value = DEFAULT_DATABASE, value_name = "URL")]
-    pub url: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,20 +41,92 @@ pub enum Command {
     /// Serve the site and the API (applies database migrations first).
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
-    Migrate {
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    Migrate,
     /// Load the fictional demo data (departments, services, three years of figures).
     /// Running it again changes nothing.
     Demo(DemoArgs),
+    /// Create, list and manage data sets and their write tokens.
+    #[command(subcommand, name = "data-set")]
+    DataSet(DataSetCommand),
+    /// Create API keys for programs (an admin key manages data sets over HTTP).
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataSetCommand {
+    /// Create a data set and print it as JSON, with its write token (shown this once).
+    Create(DataSetCreateArgs),
+    /// List every data set as JSON.
+    List,
+    /// Revoke a data set's write tokens and print a new one.
+    RotateToken {
+        /// The data group, usually the service's slug.
+        #[arg(long)]
+        group: String,
+        /// The data type, e.g. transactions-by-channel.
+        #[arg(long = "type")]
+        data_type: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DataSetCreateArgs {
+    /// The data group, usually the service's slug (e.g. carers-allowance).
+    #[arg(long)]
+    pub group: String,
+    /// The data type (e.g. transactions-by-channel).
+    #[arg(long = "type")]
+    pub data_type: String,
+    /// Fields whose values, joined, make each record's id (so re-sending corrects).
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,...")]
+    pub auto_ids: Vec<String>,
+    /// A JSON Schema file every record must satisfy.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Readers get long cache times and no "unpublished" warning.
+    #[arg(long)]
+    pub published: bool,
+    /// Readers get short cache times (data that changes by the minute).
+    #[arg(long)]
+    pub realtime: bool,
+    /// Whether queries without group_by or period are allowed.
+    #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    pub raw_queries_allowed: bool,
+    /// Whether the data set can be read at all.
+    #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    pub queryable: bool,
+    /// Seconds after the newest record before the data set counts as out of date.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    pub max_age_expected: i64,
+    /// Keep using an existing Backdrop bearer token instead of issuing a new one.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PULSE_BEARER_TOKEN",
+        hide_env_values = true
+    )]
+    pub bearer_token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print it (the secret is shown this once).
+    Create {
+        /// What the key is for, e.g. "deploy pipeline".
+        #[arg(long)]
+        name: String,
+        /// What the key may do: `admin`, or `data-set:<name>:write`. Repeatable.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until the key expires.
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: i64,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-
     /// The address and port to listen on.
     #[arg(
         long,
@@ -70,9 +145,6 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-
     /// The seed of the generator: the same seed always gives the same figures.
     #[arg(long, env = "PULSE_DEMO_SEED", default_value_t = 2013)]
     pub seed: u64,
@@ -113,6 +185,14 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_database_is_accepted_before_or_after_the_subcommand() {
+        let before = Cli::try_parse_from(["pulse", "--database", "sqlite://a.db", "demo"]).unwrap();
+        let after = Cli::try_parse_from(["pulse", "demo", "--database", "sqlite://a.db"]).unwrap();
+        assert_eq!(before.database, "sqlite://a.db");
+        assert_eq!(after.database, "sqlite://a.db");
     }
 
     #[test]

@@ -8,16 +8,16 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde_json::{json, Map, Value};
-use sqlx::SqlitePool;
 
 use app::kpi::{period_start, periods_between};
 use app::model::PeriodKind;
 
 use crate::error::Result;
 use crate::store::{
-    data_sets::{self, DataSetForCreate},
+    data_sets::{self, DataSetSettings},
     orgs::{self, OrgForUpsert, OrgKind, ServiceForUpsert},
     records::{self, Record},
+    Store,
 };
 
 /// How many weeks of history each service gets (three years).
@@ -601,12 +601,12 @@ pub struct Loaded {
 
 /// Loads the demo organisations, services and data. Data sets that already hold
 /// records are left alone, so running it twice changes nothing.
-pub async fn load(pool: &SqlitePool, seed: u64, until: DateTime<Utc>) -> Result<Loaded> {
+pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut org_ids = std::collections::HashMap::new();
     for dept in DEPARTMENTS {
         let id = orgs::upsert_org(
-            pool,
+            store,
             &OrgForUpsert {
                 slug: dept.slug,
                 title: dept.title,
@@ -619,7 +619,7 @@ pub async fn load(pool: &SqlitePool, seed: u64, until: DateTime<Utc>) -> Result<
         org_ids.insert(dept.slug, id);
         for (slug, title, abbreviation) in dept.agencies {
             let agency = orgs::upsert_org(
-                pool,
+                store,
                 &OrgForUpsert {
                     slug,
                     title,
@@ -636,7 +636,7 @@ pub async fn load(pool: &SqlitePool, seed: u64, until: DateTime<Utc>) -> Result<
     for (index, service) in SERVICES.iter().enumerate() {
         let organisation_id = org_ids[service.organisation];
         let service_id = orgs::upsert_service(
-            pool,
+            store,
             &ServiceForUpsert {
                 slug: service.slug,
                 title: service.title,
@@ -654,32 +654,35 @@ pub async fn load(pool: &SqlitePool, seed: u64, until: DateTime<Utc>) -> Result<
             &generated.completion,
         ];
         for ((data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
-            let data_set = match data_sets::find(pool, service.slug, data_type).await? {
+            let data_set = match data_sets::find(store, service.slug, data_type).await? {
                 Some(ds) => ds,
                 None => {
                     loaded.data_sets_created += 1;
+                    let settings = DataSetSettings {
+                        auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
+                        published: true,
+                        max_age_expected: Some(match *data_type {
+                            "cost-per-transaction" => 100 * 86_400,
+                            "user-satisfaction" => 35 * 86_400,
+                            _ => 8 * 86_400,
+                        }),
+                        ..DataSetSettings::default()
+                    };
                     data_sets::create(
-                        pool,
-                        &DataSetForCreate {
-                            data_group: service.slug.to_string(),
-                            data_type: data_type.to_string(),
-                            service_id: Some(service_id),
-                            auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
-                            published: true,
-                            max_age_expected: Some(match *data_type {
-                                "cost-per-transaction" => 100 * 86_400,
-                                "user-satisfaction" => 35 * 86_400,
-                                _ => 8 * 86_400,
-                            }),
-                        },
+                        store,
+                        service.slug,
+                        data_type,
+                        Some(service_id),
+                        &settings,
                         now,
                     )
                     .await?
                 }
             };
-            if records::count(pool, data_set.id).await? == 0 {
-                loaded.records_stored +=
-                    records::upsert_batch(pool, data_set.id, batch, now).await?;
+            if records::count(store, data_set.id).await? == 0 {
+                let written =
+                    records::upsert_batch(store, data_set.id, batch, false, "demo", now).await?;
+                loaded.records_stored += written.inserted;
             }
         }
     }

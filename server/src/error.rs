@@ -17,6 +17,12 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -30,6 +36,9 @@ impl Error {
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -39,7 +48,11 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match &self {
-            Error::NotFound(m) | Error::BadRequest(m) => m.clone(),
+            Error::NotFound(m)
+            | Error::BadRequest(m)
+            | Error::Conflict(m)
+            | Error::Unauthorized(m)
+            | Error::Forbidden(m) => m.clone(),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 "Something went wrong on our side; it has been logged.".to_string()
@@ -53,6 +66,14 @@ impl IntoResponse for Error {
             status: "error".to_string(),
             message,
         };
-        (status, [(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response()
+        let mut response =
+            (status, [(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("bearer"),
+            );
+        }
+        response
     }
 }

@@ -4,7 +4,9 @@
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod ingest;
 pub mod overview;
+pub mod query;
 pub mod routes;
 pub mod store;
 

@@ -5,10 +5,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use server::{
-    cli::{site_root, Cli, Command},
+    cli::{site_root, Cli, Command, DataSetCommand, KeyCommand},
     demo, leptos_options,
     routes::{app, AppState},
     store::Store,
+    store::{api_keys, data_sets},
 };
 
 #[tokio::main]
@@ -20,31 +21,118 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let database = cli.database;
     match cli.command {
-        Command::Migrate { database } => {
-            let store = Store::connect(&database.url).await?;
+        Command::Migrate => {
+            let store = Store::connect(&database).await?;
             store.migrate().await?;
-            println!("The database {} is up to date.", database.url);
+            println!("The database {database} is up to date.");
         }
         Command::Demo(args) => {
-            let store = Store::connect(&args.database.url).await?;
+            let store = Store::connect(&database).await?;
             store.migrate().await?;
             let until = args.until.unwrap_or_else(chrono::Utc::now);
-            let loaded = demo::load(store.pool(), args.seed, until).await?;
+            let loaded = demo::load(&store, args.seed, until).await?;
             if loaded.records_stored == 0 && loaded.data_sets_created == 0 {
-                println!(
-                    "The demo data was already loaded into {}; nothing changed.",
-                    args.database.url
-                );
+                println!("The demo data was already loaded into {database}; nothing changed.");
             } else {
                 println!(
                     "Loaded fictional demo data into {}: {} services, {} data sets created, {} records stored.",
-                    args.database.url, loaded.services, loaded.data_sets_created, loaded.records_stored
+                    database, loaded.services, loaded.data_sets_created, loaded.records_stored
                 );
             }
         }
+        Command::DataSet(command) => {
+            let store = Store::connect(&database).await?;
+            store.migrate().await?;
+            match command {
+                DataSetCommand::Create(args) => {
+                    let schema = match &args.schema {
+                        Some(path) => {
+                            let text = std::fs::read_to_string(path)
+                                .with_context(|| format!("could not read {}", path.display()))?;
+                            Some(
+                                serde_json::from_str(&text).with_context(|| {
+                                    format!("{} is not valid JSON", path.display())
+                                })?,
+                            )
+                        }
+                        None => None,
+                    };
+                    let settings = data_sets::DataSetSettings {
+                        auto_ids: args.auto_ids,
+                        schema,
+                        queryable: args.queryable,
+                        published: args.published,
+                        realtime: args.realtime,
+                        raw_queries_allowed: args.raw_queries_allowed,
+                        max_age_expected: Some(args.max_age_expected),
+                        upload_format: None,
+                    };
+                    let created = data_sets::create_with_token(
+                        &store,
+                        &args.group,
+                        &args.data_type,
+                        None,
+                        &settings,
+                        args.bearer_token,
+                        chrono::Utc::now(),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{}", serde_json::to_string_pretty(&created)?);
+                }
+                DataSetCommand::List => {
+                    let all = data_sets::list(&store)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{}", serde_json::to_string_pretty(&all)?);
+                }
+                DataSetCommand::RotateToken { group, data_type } => {
+                    let data_set = data_sets::find(&store, &group, &data_type)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("there is no data set {group}/{data_type}")
+                        })?;
+                    let token = data_sets::rotate_token(&store, &data_set, chrono::Utc::now())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({ "name": data_set.name, "bearer_token": token })
+                        )?
+                    );
+                }
+            }
+        }
+        Command::Key(KeyCommand::Create {
+            name,
+            scopes,
+            expires_in_days,
+        }) => {
+            if expires_in_days <= 0 {
+                anyhow::bail!("--expires-in-days must be at least 1");
+            }
+            let store = Store::connect(&database).await?;
+            store.migrate().await?;
+            let now = chrono::Utc::now();
+            let key = api_keys::create(
+                &store,
+                &name,
+                &scopes,
+                Some(now + chrono::Duration::days(expires_in_days)),
+                None,
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&key)?);
+            eprintln!("Keep the secret safe: it will not be shown again.");
+        }
         Command::Serve(args) => {
-            let store = Store::connect(&args.database.url).await?;
+            let store = Store::connect(&database).await?;
             store.migrate().await?;
             let root = site_root(args.site_root);
             if !root.join("pkg").is_dir() {
@@ -57,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
             let options = leptos_options(root, args.addr);
             let router = app(AppState {
                 store,
+                cache: Default::default(),
                 leptos_options: options,
             });
             let listener = tokio::net::TcpListener::bind(args.addr)

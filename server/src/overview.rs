@@ -12,10 +12,9 @@ use app::kpi::{
 };
 use app::model::{ChannelLine, ChannelSeries, KpiFigure, KpiKind, PeriodKind, ServiceOverview};
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use crate::error::{Error, Result};
-use crate::store::{data_sets, orgs, records, records::StoredRecord};
+use crate::store::{data_sets, orgs, records, records::StoredRecord, Store};
 
 /// The standard channels, in the order they are shown, with their names.
 pub const CHANNELS: [(&str, &str); 4] = [
@@ -34,12 +33,12 @@ fn text<'a>(record: &'a StoredRecord, field: &str) -> Option<&'a str> {
 }
 
 async fn data_set_records(
-    pool: &SqlitePool,
+    store: &Store,
     group: &str,
     data_type: &str,
 ) -> Result<Vec<StoredRecord>> {
-    match data_sets::find(pool, group, data_type).await? {
-        Some(ds) => records::all(pool, ds.id).await,
+    match data_sets::find(store, group, data_type).await? {
+        Some(ds) => records::all(store, ds.id).await,
         None => Ok(Vec::new()),
     }
 }
@@ -200,21 +199,21 @@ fn completion_kpi(records: &[StoredRecord]) -> Option<KpiFigure> {
 }
 
 /// The overview of the service with this slug.
-pub async fn service_overview(pool: &SqlitePool, slug: &str) -> Result<ServiceOverview> {
-    let (service, description) = orgs::find_service(pool, slug)
+pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOverview> {
+    let (service, description) = orgs::find_service(store, slug)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
     let transactions =
-        channel_series(&data_set_records(pool, slug, "transactions-by-channel").await?);
+        channel_series(&data_set_records(store, slug, "transactions-by-channel").await?);
     let mut kpis = transactions_kpis(&transactions);
     kpis.extend(cost_kpi(
-        &data_set_records(pool, slug, "cost-per-transaction").await?,
+        &data_set_records(store, slug, "cost-per-transaction").await?,
     ));
     kpis.extend(satisfaction_kpi(
-        &data_set_records(pool, slug, "user-satisfaction").await?,
+        &data_set_records(store, slug, "user-satisfaction").await?,
     ));
     kpis.extend(completion_kpi(
-        &data_set_records(pool, slug, "completion-rate").await?,
+        &data_set_records(store, slug, "completion-rate").await?,
     ));
     let order = |k: KpiKind| match k {
         KpiKind::Transactions => 0,

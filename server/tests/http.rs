@@ -12,35 +12,18 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use app::model::{ServiceList, ServiceOverview};
-use server::{
-    demo, leptos_options,
-    routes::{app, AppState},
-    store::Store,
-};
+use server::{demo, store::Store};
 
-struct TestApp {
-    router: Router,
-    store: Store,
-    _dir: tempfile::TempDir,
+mod support;
+use support::TestApp;
+
+fn until() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
 }
 
-async fn test_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("pulse.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
-    demo::load(store.pool(), 7, until).await.unwrap();
-    let options = leptos_options(dir.path().join("site"), "127.0.0.1:3000".parse().unwrap());
-    let router = app(AppState {
-        store: store.clone(),
-        leptos_options: options,
-    });
-    TestApp {
-        router,
-        store,
-        _dir: dir,
-    }
+async fn with_demo(app: TestApp) -> TestApp {
+    demo::load(&app.store, 7, until()).await.unwrap();
+    app
 }
 
 async fn get(router: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
@@ -61,9 +44,8 @@ async fn get(router: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, 
     (status, headers, body)
 }
 
-#[tokio::test]
-async fn status_says_the_app_is_up() {
-    let app = test_app().await;
+async fn status_says_the_app_is_up(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, headers, body) = get(&app.router, "/_status").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
@@ -73,10 +55,10 @@ async fn status_says_the_app_is_up() {
         serde_json::json!({"status": "ok", "message": "app is up"})
     );
 }
+both!(status_says_the_app_is_up);
 
-#[tokio::test]
-async fn services_are_listed_with_their_department() {
-    let app = test_app().await;
+async fn services_are_listed_with_their_department(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, _, body) = get(&app.router, "/api/v1/services").await;
     assert_eq!(status, StatusCode::OK);
     let list: ServiceList = serde_json::from_slice(&body).unwrap();
@@ -102,10 +84,10 @@ async fn services_are_listed_with_their_department() {
         .collect();
     assert!(departments.len() >= 3);
 }
+both!(services_are_listed_with_their_department);
 
-#[tokio::test]
-async fn a_service_overview_has_weekly_channels_and_kpis() {
-    let app = test_app().await;
+async fn a_service_overview_has_weekly_channels_and_kpis(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, _, body) = get(&app.router, "/api/v1/services/renew-a-driving-licence").await;
     assert_eq!(status, StatusCode::OK);
     let overview: ServiceOverview = serde_json::from_slice(&body).unwrap();
@@ -118,7 +100,7 @@ async fn a_service_overview_has_weekly_channels_and_kpis() {
         assert_eq!(pair[0].end, pair[1].start);
     }
     // The figures are what was stored: the demo generator's own records.
-    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    let until = until();
     let index = demo::service_index("renew-a-driving-licence").unwrap();
     let generated = demo::generate_for(index, 7, until).unwrap();
     let count = |r: &server::store::records::Record| r.fields["count"].as_f64().unwrap();
@@ -159,10 +141,10 @@ async fn a_service_overview_has_weekly_channels_and_kpis() {
         .unwrap();
     assert!((take_up.value.unwrap() - expected).abs() < 1e-12);
 }
+both!(a_service_overview_has_weekly_channels_and_kpis);
 
-#[tokio::test]
-async fn an_unknown_service_is_a_json_404() {
-    let app = test_app().await;
+async fn an_unknown_service_is_a_json_404(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, _, body) = get(&app.router, "/api/v1/services/no-such-service").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -172,10 +154,10 @@ async fn an_unknown_service_is_a_json_404() {
         "There is no service called \"no-such-service\"."
     );
 }
+both!(an_unknown_service_is_a_json_404);
 
-#[tokio::test]
-async fn pages_render_on_the_server_from_the_api() {
-    let app = test_app().await;
+async fn pages_render_on_the_server_from_the_api(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, headers, body) = get(&app.router, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE]
@@ -197,36 +179,39 @@ async fn pages_render_on_the_server_from_the_api() {
     assert!(html.contains("src=\"/vendor/echarts.min.js\""));
     assert!(!html.contains("cdn"));
 }
+both!(pages_render_on_the_server_from_the_api);
 
-#[tokio::test]
-async fn unknown_pages_are_404s() {
-    let app = test_app().await;
+async fn unknown_pages_are_404s(app: TestApp) {
+    let app = with_demo(app).await;
     let (status, _, body) = get(&app.router, "/services/no-such-service").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(String::from_utf8(body).unwrap().contains("Page not found"));
     let (status, _, _) = get(&app.router, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+both!(unknown_pages_are_404s);
 
-#[tokio::test]
-async fn loading_the_demo_twice_changes_nothing() {
-    let app = test_app().await;
-    let before: Vec<(String, i64, i64, String)> = sqlx::query_as(
-        "SELECT record_id, ts, updated_at, body FROM records ORDER BY data_set_id, record_id",
-    )
-    .fetch_all(app.store.pool())
-    .await
-    .unwrap();
-    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
-    let again = demo::load(app.store.pool(), 7, until).await.unwrap();
+/// Every record of every data set, as stored.
+async fn everything(store: &Store) -> Vec<server::store::records::StoredRecord> {
+    let mut all = Vec::new();
+    for data_set in server::store::data_sets::list(store).await.unwrap() {
+        all.extend(
+            server::store::records::all(store, data_set.id)
+                .await
+                .unwrap(),
+        );
+    }
+    all
+}
+
+async fn loading_the_demo_twice_changes_nothing(app: TestApp) {
+    let app = with_demo(app).await;
+    let before = everything(&app.store).await;
+    let again = demo::load(&app.store, 7, until()).await.unwrap();
     assert_eq!(again.records_stored, 0);
     assert_eq!(again.data_sets_created, 0);
-    let after: Vec<(String, i64, i64, String)> = sqlx::query_as(
-        "SELECT record_id, ts, updated_at, body FROM records ORDER BY data_set_id, record_id",
-    )
-    .fetch_all(app.store.pool())
-    .await
-    .unwrap();
+    let after = everything(&app.store).await;
     assert_eq!(before.len(), after.len());
     assert!(before == after);
 }
+both!(loading_the_demo_twice_changes_nothing);

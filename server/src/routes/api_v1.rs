@@ -18,10 +18,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services", get(list_services))
         .route("/services/{slug}", get(service_overview))
+        .merge(super::data_sets::router())
 }
 
 async fn list_services(State(state): State<AppState>) -> Result<Json<ServiceList>> {
-    let services = orgs::list_services(state.store.pool()).await?;
+    let services = orgs::list_services(&state.store).await?;
     Ok(Json(ServiceList { services }))
 }
 
@@ -29,7 +30,5 @@ async fn service_overview(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<ServiceOverview>> {
-    Ok(Json(
-        overview::service_overview(state.store.pool(), &slug).await?,
-    ))
+    Ok(Json(overview::service_overview(&state.store, &slug).await?))
 }

@@ -1,6 +1,8 @@
 //! HTTP: the API router (`/_status`, `/api/v1/...`) and the whole app around it.
 
 pub mod api_v1;
+pub mod data;
+pub mod data_sets;
 pub mod status;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +23,8 @@ use crate::store::Store;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    /// Data sets held in memory for queries.
+    pub cache: crate::query::Cache,
     pub leptos_options: LeptosOptions,
 }
 
@@ -35,6 +39,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(status::router())
+        .merge(data::router())
         .nest("/api/v1", api_v1::router())
         .with_state(state)
 }

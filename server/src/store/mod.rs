@@ -1,35 +1,70 @@
-//! Storage: one module per aggregate, over a sqlx pool.
+//! Storage: one module per aggregate, over SQLite or Postgres.
 //!
-//! SQLite is the embedded default (a file, WAL mode, foreign keys on). Every write
-//! that must be all-or-nothing runs in one transaction.
+//! SQLite is the embedded default (a file, WAL mode, foreign keys on); Postgres is
+//! chosen by a `postgres://` URL. The SQL is written once, with `$1` placeholders
+//! that both understand, and [`on_pool!`] runs it against whichever pool is open.
+//! Every write that must be all-or-nothing runs in one transaction.
 
+pub mod api_keys;
 pub mod data_sets;
+pub mod history;
 pub mod orgs;
 pub mod records;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+/// The open database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the open pool, whichever backend it is.
+/// The body is compiled once per backend, so it may use backend-specific types.
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.db() {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// The database behind Pulse.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl Store {
-    /// Opens the database at `url`, creating the file (and its folder) if missing.
+    /// Opens the database at `url`: `sqlite://FILE` (the file and its folder are
+    /// created if missing) or `postgres://...`.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            anyhow::bail!(
-                "Postgres support arrives with the data API; use a sqlite:// URL for now"
-            );
+            let options = PgConnectOptions::from_str(url)
+                .with_context(|| format!("{url:?} is not a valid Postgres URL"))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .with_context(|| format!("could not connect to the database {url:?}"))?;
+            return Ok(Store {
+                db: Db::Postgres(pool),
+            });
         }
         if !url.starts_with("sqlite:") {
-            anyhow::bail!("the database URL must start with sqlite:// (got {url:?})");
+            anyhow::bail!(
+                "the database URL must start with sqlite:// or postgres:// (got {url:?})"
+            );
         }
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("{url:?} is not a valid SQLite URL"))?
@@ -50,19 +85,30 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("could not open the database {url:?}"))?;
-        Ok(Store { pool })
+        Ok(Store {
+            db: Db::Sqlite(pool),
+        })
     }
 
     /// Applies any migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .context("could not apply the database migrations")
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
+        }
+        .context("could not apply the database migrations")
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Which backend this is, for messages and benchmarks.
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "Postgres",
+        }
     }
 }
 

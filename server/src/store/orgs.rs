@@ -1,9 +1,11 @@
 //! Organisations (departments and agencies) and the services they run.
 
 use app::model::{OrgRef, ServiceListing};
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
+use super::Store;
 use crate::error::Result;
+use crate::on_pool;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrgKind {
@@ -29,10 +31,10 @@ pub struct OrgForUpsert<'a> {
 }
 
 /// Creates the organisation, or updates the one with the same slug; returns its id.
-pub async fn upsert_org(pool: &SqlitePool, org: &OrgForUpsert<'_>) -> Result<i64> {
-    let id = sqlx::query_scalar(
+pub async fn upsert_org(store: &Store, org: &OrgForUpsert<'_>) -> Result<i64> {
+    let id = on_pool!(store, |pool| sqlx::query_scalar(
         "INSERT INTO organisations (slug, title, abbreviation, kind, parent_id)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title,
              abbreviation = excluded.abbreviation, kind = excluded.kind,
              parent_id = excluded.parent_id
@@ -44,7 +46,7 @@ pub async fn upsert_org(pool: &SqlitePool, org: &OrgForUpsert<'_>) -> Result<i64
     .bind(org.kind.as_str())
     .bind(org.parent_id)
     .fetch_one(pool)
-    .await?;
+    .await)?;
     Ok(id)
 }
 
@@ -56,10 +58,10 @@ pub struct ServiceForUpsert<'a> {
 }
 
 /// Creates the service, or updates the one with the same slug; returns its id.
-pub async fn upsert_service(pool: &SqlitePool, service: &ServiceForUpsert<'_>) -> Result<i64> {
-    let id = sqlx::query_scalar(
+pub async fn upsert_service(store: &Store, service: &ServiceForUpsert<'_>) -> Result<i64> {
+    let id = on_pool!(store, |pool| sqlx::query_scalar(
         "INSERT INTO services (slug, title, description, organisation_id)
-         VALUES (?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title,
              description = excluded.description, organisation_id = excluded.organisation_id
          RETURNING id",
@@ -69,7 +71,7 @@ pub async fn upsert_service(pool: &SqlitePool, service: &ServiceForUpsert<'_>) -
     .bind(service.description)
     .bind(service.organisation_id)
     .fetch_one(pool)
-    .await?;
+    .await)?;
     Ok(id)
 }
 
@@ -128,23 +130,23 @@ const SERVICE_SELECT: &str = "
     LEFT JOIN organisations p ON p.id = o.parent_id";
 
 /// Every service, by department and then by title.
-pub async fn list_services(pool: &SqlitePool) -> Result<Vec<ServiceListing>> {
-    let rows: Vec<ServiceRow> = sqlx::query_as(SERVICE_SELECT).fetch_all(pool).await?;
+pub async fn list_services(store: &Store) -> Result<Vec<ServiceListing>> {
+    let rows: Vec<ServiceRow> = on_pool!(store, |pool| sqlx::query_as(SERVICE_SELECT)
+        .fetch_all(pool)
+        .await)?;
     let mut services: Vec<ServiceListing> = rows.into_iter().map(|r| r.into_listing().0).collect();
     services.sort_by(|a, b| (&a.department.title, &a.title).cmp(&(&b.department.title, &b.title)));
     Ok(services)
 }
 
 /// One service and its description, if it exists.
-pub async fn find_service(
-    pool: &SqlitePool,
-    slug: &str,
-) -> Result<Option<(ServiceListing, String)>> {
-    let row: Option<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SERVICE_SELECT} WHERE s.slug = ?"
-    )))
+pub async fn find_service(store: &Store, slug: &str) -> Result<Option<(ServiceListing, String)>> {
+    let sql = format!("{SERVICE_SELECT} WHERE s.slug = $1");
+    let row: Option<ServiceRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
     .bind(slug)
     .fetch_optional(pool)
-    .await?;
+    .await)?;
     Ok(row.map(ServiceRow::into_listing))
 }

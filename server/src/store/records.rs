@@ -1,21 +1,26 @@
 //! Records: flat JSON objects in a data set, each with an id and a timestamp.
 //!
 //! A record with the `_id` of a stored one replaces it (that is how published
-//! figures are corrected). A batch is written in one transaction: all or nothing.
+//! figures are corrected). Every write is one transaction: all or nothing. Every
+//! replace, patch, delete and empty writes the old values to the correction
+//! history first, so nothing is lost silently.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, SqlitePool};
+use sqlx::{FromRow, QueryBuilder};
 
-use super::{from_micros, micros};
+use super::{from_micros, micros, Store};
 use crate::error::Result;
+use crate::on_pool;
 
 /// A record ready to be stored: validated, with its id decided.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     pub id: String,
     pub timestamp: DateTime<Utc>,
-    /// The record's own fields; internal (underscore) fields are not kept here.
+    /// The record's own fields; `_id` and `_timestamp` are kept apart.
     pub fields: Map<String, Value>,
 }
 
@@ -26,6 +31,29 @@ pub struct StoredRecord {
     pub timestamp: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub fields: Map<String, Value>,
+}
+
+impl StoredRecord {
+    /// The record as the history keeps it: its fields and its `_timestamp`.
+    pub fn to_history_value(&self) -> Value {
+        let mut map = self.fields.clone();
+        map.insert(
+            "_timestamp".into(),
+            Value::String(crate::ingest::format_datetime(self.timestamp)),
+        );
+        Value::Object(map)
+    }
+}
+
+impl Record {
+    fn to_history_value(&self) -> Value {
+        let mut map = self.fields.clone();
+        map.insert(
+            "_timestamp".into(),
+            Value::String(crate::ingest::format_datetime(self.timestamp)),
+        );
+        Value::Object(map)
+    }
 }
 
 #[derive(FromRow)]
@@ -77,54 +105,306 @@ fn base64_standard(bytes: &[u8]) -> String {
     out
 }
 
-/// Stores a batch in one transaction, replacing records with the same id.
-/// Returns how many records were written.
+/// A fresh record id: 24 hexadecimal digits, like the ids Backdrop handed out.
+pub fn fresh_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Records that did not exist before.
+    pub inserted: usize,
+    /// Records that replaced a stored one with the same id.
+    pub replaced: usize,
+}
+
+/// Rows per INSERT statement: well under both backends' limits on parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Stores a batch in one transaction, replacing records with the same id (the
+/// last of several with one id wins) and keeping the replaced values in the
+/// history. `ids_may_exist` is false when every id was freshly made, which saves
+/// looking for them.
 pub async fn upsert_batch(
-    pool: &SqlitePool,
+    store: &Store,
     data_set_id: i64,
     records: &[Record],
+    ids_may_exist: bool,
+    actor: &str,
     now: DateTime<Utc>,
-) -> Result<usize> {
-    let mut tx = pool.begin().await?;
-    for record in records {
-        let body = serde_json::to_string(&record.fields).map_err(anyhow::Error::from)?;
-        sqlx::query(
-            "INSERT INTO records (data_set_id, record_id, ts, updated_at, body)
-             VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (data_set_id, record_id) DO UPDATE SET
-                 ts = excluded.ts, updated_at = excluded.updated_at, body = excluded.body",
+) -> Result<Written> {
+    // Keep the last record of each id, in the order they came.
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        last.insert(r.id.as_str(), i);
+    }
+    let batch: Vec<&Record> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| last[r.id.as_str()] == *i)
+        .map(|(_, r)| r)
+        .collect();
+    let bodies: Vec<String> = batch
+        .iter()
+        .map(|r| serde_json::to_string(&r.fields))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(anyhow::Error::from)?;
+    let now_us = micros(now);
+
+    let written = on_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut replaced = 0;
+        if ids_may_exist {
+            for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = ",
+                );
+                q.push_bind(data_set_id).push(" AND record_id IN (");
+                let mut ids = q.separated(", ");
+                for r in chunk {
+                    ids.push_bind(r.id.as_str());
+                }
+                q.push(")");
+                let old: Vec<RecordRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                if old.is_empty() {
+                    continue;
+                }
+                replaced += old.len();
+                let new_by_id: HashMap<&str, &Record> =
+                    chunk.iter().map(|r| (r.id.as_str(), *r)).collect();
+                let mut h = QueryBuilder::new(
+                    "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) ",
+                );
+                h.push_values(old, |mut b, row| {
+                    let record_id = row.record_id.clone();
+                    let new = new_by_id
+                        .get(record_id.as_str())
+                        .map(|r| r.to_history_value().to_string());
+                    let old_value = StoredRecord::try_from(row)
+                        .map(|r| r.to_history_value().to_string())
+                        .unwrap_or_default();
+                    b.push_bind(data_set_id);
+                    b.push_bind(record_id);
+                    b.push_bind("replace");
+                    b.push_bind(old_value);
+                    b.push_bind(new);
+                    b.push_bind(actor.to_string());
+                    b.push_bind(now_us);
+                });
+                h.build().execute(&mut *tx).await?;
+            }
+        }
+        for (chunk, chunk_bodies) in batch
+            .chunks(ROWS_PER_STATEMENT)
+            .zip(bodies.chunks(ROWS_PER_STATEMENT))
+        {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO records (data_set_id, record_id, ts, updated_at, body) ",
+            );
+            q.push_values(chunk.iter().zip(chunk_bodies), |mut b, (r, body)| {
+                b.push_bind(data_set_id);
+                b.push_bind(r.id.as_str());
+                b.push_bind(micros(r.timestamp));
+                b.push_bind(now_us);
+                b.push_bind(body.as_str());
+            });
+            q.push(
+                " ON CONFLICT (data_set_id, record_id) DO UPDATE SET ts = excluded.ts, \
+                 updated_at = excluded.updated_at, body = excluded.body",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Written {
+            inserted: batch.len() - replaced,
+            replaced,
+        })
+    })?;
+    Ok(written)
+}
+
+/// One stored record, if it exists.
+pub async fn find(store: &Store, data_set_id: i64, id: &str) -> Result<Option<StoredRecord>> {
+    let row: Option<RecordRow> = on_pool!(store, |pool| {
+        sqlx::query_as(
+        "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1 AND record_id = $2"
+    )
+    .bind(data_set_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    })?;
+    row.map(StoredRecord::try_from).transpose()
+}
+
+/// Replaces one stored record by `record` (its merged, validated new state),
+/// keeping the old values in the history as a patch. False if it does not exist.
+pub async fn patch(
+    store: &Store,
+    data_set_id: i64,
+    old: &StoredRecord,
+    record: &Record,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let body = serde_json::to_string(&record.fields).map_err(anyhow::Error::from)?;
+    let changed = on_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE records SET ts = $1, updated_at = $2, body = $3
+             WHERE data_set_id = $4 AND record_id = $5",
         )
-        .bind(data_set_id)
-        .bind(&record.id)
         .bind(micros(record.timestamp))
         .bind(micros(now))
-        .bind(body)
+        .bind(&body)
+        .bind(data_set_id)
+        .bind(&record.id)
         .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done > 0 {
+            sqlx::query(
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
+                 VALUES ($1, $2, 'patch', $3, $4, $5, $6)",
+            )
+            .bind(data_set_id)
+            .bind(&record.id)
+            .bind(old.to_history_value().to_string())
+            .bind(record.to_history_value().to_string())
+            .bind(actor)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(done > 0)
+    })?;
+    Ok(changed)
+}
+
+/// Deletes one record, keeping it in the history. False if it did not exist.
+pub async fn delete(
+    store: &Store,
+    data_set_id: i64,
+    id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(old) = find(store, data_set_id, id).await? else {
+        return Ok(false);
+    };
+    let deleted = on_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        let done = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
+            .bind(data_set_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done > 0 {
+            sqlx::query(
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
+                 VALUES ($1, $2, 'delete', $3, NULL, $4, $5)",
+            )
+            .bind(data_set_id)
+            .bind(id)
+            .bind(old.to_history_value().to_string())
+            .bind(actor)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(done > 0)
+    })?;
+    Ok(deleted)
+}
+
+/// Empties a data set, keeping every record in the history. Returns how many
+/// records there were.
+pub async fn empty(
+    store: &Store,
+    data_set_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let now_us = micros(now);
+    let removed = on_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<RecordRow> = sqlx::query_as(
+            "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
+        )
+        .bind(data_set_id)
+        .fetch_all(&mut *tx)
         .await?;
-    }
-    tx.commit().await?;
-    Ok(records.len())
+        let count = rows.len() as u64;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<RecordRow> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+            let mut h = QueryBuilder::new(
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) ",
+            );
+            h.push_values(chunk, |mut b, row| {
+                let record_id = row.record_id.clone();
+                let old_value = StoredRecord::try_from(row)
+                    .map(|r| r.to_history_value().to_string())
+                    .unwrap_or_default();
+                b.push_bind(data_set_id);
+                b.push_bind(record_id);
+                b.push_bind("empty");
+                b.push_bind(old_value);
+                b.push_bind(None::<String>);
+                b.push_bind(actor.to_string());
+                b.push_bind(now_us);
+            });
+            h.build().execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM records WHERE data_set_id = $1")
+            .bind(data_set_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(count)
+    })?;
+    Ok(removed)
 }
 
 /// How many records the data set holds.
-pub async fn count(pool: &SqlitePool, data_set_id: i64) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE data_set_id = ?")
-            .bind(data_set_id)
-            .fetch_one(pool)
-            .await?,
+pub async fn count(store: &Store, data_set_id: i64) -> Result<i64> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM records WHERE data_set_id = $1"
     )
+    .bind(data_set_id)
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// The newest `_timestamp` of each data set that has records.
+pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    let rows: Vec<(i64, i64)> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT data_set_id, MAX(ts) FROM records GROUP BY data_set_id"
+    )
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, ts)| (id, from_micros(ts)))
+        .collect())
 }
 
 /// Every record of the data set, oldest first.
-pub async fn all(pool: &SqlitePool, data_set_id: i64) -> Result<Vec<StoredRecord>> {
-    let rows: Vec<RecordRow> = sqlx::query_as(
+pub async fn all(store: &Store, data_set_id: i64) -> Result<Vec<StoredRecord>> {
+    let rows: Vec<RecordRow> = on_pool!(store, |pool| sqlx::query_as(
         "SELECT record_id, ts, updated_at, body FROM records
-         WHERE data_set_id = ? ORDER BY ts, record_id",
+         WHERE data_set_id = $1 ORDER BY ts, record_id"
     )
     .bind(data_set_id)
     .fetch_all(pool)
-    .await?;
+    .await)?;
     rows.into_iter().map(StoredRecord::try_from).collect()
 }
 
@@ -142,5 +422,13 @@ mod tests {
         assert_eq!(base64_standard(b"ab"), "YWI=");
         assert_eq!(base64_standard(b"a"), "YQ==");
         assert_eq!(base64_standard(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn fresh_ids_are_distinct_hex() {
+        let a = fresh_id();
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, fresh_id());
     }
 }

@@ -1,0 +1,368 @@
+//! Incoming records: the validation rules of the Backdrop write API, as pure
+//! functions from a parsed JSON body to records ready to store, or to the list of
+//! problems (the first one of each bad record, with its position and field).
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::store::records::{auto_id, Record};
+
+/// The internal fields a record may carry; every other key starting with `_` is
+/// refused.
+pub const INTERNAL_FIELDS: [&str; 4] = ["_timestamp", "_start_at", "_end_at", "_id"];
+
+/// One problem with one record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The record's position in the batch, from 0.
+    pub index: usize,
+    /// The field at fault, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// Whether `key` is a valid field name: `^[a-z_][a-z0-9_]+$` after lower-casing.
+pub fn is_valid_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    bytes.len() >= 2
+        && (bytes[0].is_ascii_lowercase() || bytes[0] == b'_')
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && key.is_ascii()
+}
+
+/// Parses a Backdrop date-time: ISO 8601 with a `T`, with `Z`, `+00:00` or `+0000`
+/// offsets (converted to UTC), fractional seconds, or no offset (taken as UTC).
+/// A bare date, or a space instead of the `T`, is refused.
+pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if s.len() < 19 || s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// How Pulse writes a date-time: UTC with a `+00:00` offset, as Backdrop did.
+pub fn format_datetime(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// What a data set asks of its records.
+#[derive(Clone, Debug, Default)]
+pub struct Rules<'a> {
+    pub auto_ids: &'a [String],
+}
+
+/// Turns a request body into records: one object is a list of one; every record
+/// is checked and the first problem of each is reported. Either every record is
+/// good, or nothing is returned but the problems.
+pub fn records_from_body(
+    body: Value,
+    rules: &Rules<'_>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Vec<Record>, Vec<Problem>> {
+    let items = match body {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut records = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match record_from_value(item, rules, new_id) {
+            Ok(record) => records.push(record),
+            Err((field, message)) => problems.push(Problem {
+                index,
+                field,
+                message,
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(records)
+    } else {
+        Err(problems)
+    }
+}
+
+type RecordError = (Option<String>, String);
+
+fn record_from_value(
+    item: Value,
+    rules: &Rules<'_>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Record, RecordError> {
+    let Value::Object(map) = item else {
+        return Err((None, "record is not a JSON object".to_string()));
+    };
+    check_fields(&map)?;
+    let id = match map.get("_id") {
+        None => None,
+        Some(Value::String(id)) if !id.is_empty() && !id.chars().any(char::is_whitespace) => {
+            Some(id.clone())
+        }
+        Some(other) => {
+            let shown = match other {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            return Err((
+                Some("_id".into()),
+                format!("_id \"{shown}\" is not a valid id"),
+            ));
+        }
+    };
+    for field in ["_timestamp", "_start_at", "_end_at"] {
+        if let Some(value) = map.get(field) {
+            let valid = value.as_str().and_then(parse_datetime).is_some();
+            if !valid {
+                return Err((
+                    Some(field.into()),
+                    format!("{field} is not a valid datetime object"),
+                ));
+            }
+        }
+    }
+    let timestamp = match map.get("_timestamp").and_then(Value::as_str) {
+        Some(s) => parse_datetime(s).expect("checked above"),
+        None => {
+            return Err((
+                Some("_timestamp".into()),
+                "_timestamp is a required property".to_string(),
+            ))
+        }
+    };
+    let missing: Vec<&str> = rules
+        .auto_ids
+        .iter()
+        .filter(|f| !map.contains_key(f.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err((
+            Some(missing[0].to_string()),
+            format!(
+                "The following required id fields are missing: {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let id = match id {
+        Some(id) => id,
+        None if !rules.auto_ids.is_empty() => {
+            let values: Vec<String> = rules
+                .auto_ids
+                .iter()
+                .map(|f| match &map[f.as_str()] {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                })
+                .collect();
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            auto_id(&refs)
+        }
+        None => new_id(),
+    };
+    let mut fields = Map::with_capacity(map.len());
+    for (key, value) in map {
+        match key.as_str() {
+            "_id" | "_timestamp" => {}
+            // _start_at and _end_at are kept, normalised to UTC.
+            "_start_at" | "_end_at" => {
+                let t = value
+                    .as_str()
+                    .and_then(parse_datetime)
+                    .expect("checked above");
+                fields.insert(key, Value::String(format_datetime(t)));
+            }
+            _ => {
+                fields.insert(key, value);
+            }
+        }
+    }
+    Ok(Record {
+        id,
+        timestamp,
+        fields,
+    })
+}
+
+fn check_fields(map: &Map<String, Value>) -> Result<(), RecordError> {
+    for (key, value) in map {
+        if !is_valid_key(key) {
+            return Err((Some(key.clone()), format!("{key} is not a valid key")));
+        }
+        if key.starts_with('_') && !INTERNAL_FIELDS.contains(&key.as_str()) {
+            return Err((
+                Some(key.clone()),
+                format!("{key} is not a recognised internal field"),
+            ));
+        }
+        if matches!(value, Value::Object(_) | Value::Array(_)) {
+            return Err((Some(key.clone()), format!("{key} has an invalid value")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("id{n}")
+        }
+    }
+
+    fn check(body: Value, auto_ids: &[&str]) -> Result<Vec<Record>, Vec<Problem>> {
+        let auto_ids: Vec<String> = auto_ids.iter().map(|s| s.to_string()).collect();
+        records_from_body(
+            body,
+            &Rules {
+                auto_ids: &auto_ids,
+            },
+            &mut ids(),
+        )
+    }
+
+    fn first_message(body: Value) -> String {
+        check(body, &[]).unwrap_err()[0].message.clone()
+    }
+
+    #[test]
+    fn keys_follow_the_backdrop_rule() {
+        assert!(is_valid_key("count"));
+        assert!(is_valid_key("camelCase"));
+        assert!(is_valid_key("_timestamp"));
+        assert!(is_valid_key("a1"));
+        assert!(!is_valid_key("a"));
+        assert!(!is_valid_key("1a"));
+        assert!(!is_valid_key("has-dash"));
+        assert!(!is_valid_key("has space"));
+        assert!(!is_valid_key("naïve"));
+    }
+
+    #[test]
+    fn each_rule_has_its_message() {
+        let t = "2013-03-11T00:00:00Z";
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "bad-key": 1})),
+            "bad-key is not a valid key"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "_secret": 1})),
+            "_secret is not a recognised internal field"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "nested": {"a": 1}})),
+            "nested has an invalid value"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "list": [1]})),
+            "list has an invalid value"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "_id": "a b"})),
+            "_id \"a b\" is not a valid id"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "_id": ""})),
+            "_id \"\" is not a valid id"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": "2013-03-11"})),
+            "_timestamp is not a valid datetime object"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": "2013-03-11 00:00:00"})),
+            "_timestamp is not a valid datetime object"
+        );
+        assert_eq!(
+            first_message(json!({"value": 1})),
+            "_timestamp is a required property"
+        );
+        let problems =
+            check(json!([{"_timestamp": t}]), &["_timestamp", "key", "other"]).unwrap_err();
+        assert_eq!(
+            problems[0].message,
+            "The following required id fields are missing: key, other"
+        );
+        assert_eq!(first_message(json!([1])), "record is not a JSON object");
+    }
+
+    #[test]
+    fn only_the_first_problem_of_each_record_is_reported_with_its_place() {
+        let problems = check(
+            json!([
+                {"_timestamp": "2013-03-11T00:00:00Z", "ok": 1},
+                {"bad-key": 1, "_timestamp": "nope"},
+                {"_timestamp": "2013-03-11T00:00:00Z"},
+                {"xy": {"a": 1}, "_timestamp": "2013-03-11T00:00:00Z"}
+            ]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            vec![
+                Problem {
+                    index: 1,
+                    field: Some("bad-key".into()),
+                    message: "bad-key is not a valid key".into()
+                },
+                Problem {
+                    index: 3,
+                    field: Some("xy".into()),
+                    message: "xy has an invalid value".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn date_times_in_every_accepted_form_become_utc() {
+        let expect = |s: &str, want: &str| {
+            assert_eq!(format_datetime(parse_datetime(s).unwrap()), want, "{s}");
+        };
+        expect("2013-03-11T00:00:00Z", "2013-03-11T00:00:00+00:00");
+        expect("2013-03-11T00:00:00+00:00", "2013-03-11T00:00:00+00:00");
+        expect("2013-03-11T00:00:00+0000", "2013-03-11T00:00:00+00:00");
+        expect("2013-03-11T01:00:00+01:00", "2013-03-11T00:00:00+00:00");
+        expect("2013-03-11T00:00:00", "2013-03-11T00:00:00+00:00");
+        expect("2013-03-11T00:00:00.5Z", "2013-03-11T00:00:00.500+00:00");
+        assert!(parse_datetime("2013-03-11").is_none());
+        assert!(parse_datetime("2013-03-11 00:00:00").is_none());
+        assert!(parse_datetime("not a date at all!!").is_none());
+    }
+
+    #[test]
+    fn ids_come_from_id_then_auto_ids_then_fresh() {
+        let t = "2013-03-11T00:00:00Z";
+        let given = check(json!({"_timestamp": t, "_id": "mine"}), &["_timestamp"]).unwrap();
+        assert_eq!(given[0].id, "mine");
+        let auto = check(
+            json!({"_timestamp": t, "key": "k1"}),
+            &["_timestamp", "key"],
+        )
+        .unwrap();
+        assert_eq!(auto[0].id, "MjAxMy0wMy0xMVQwMDowMDowMFouazE=");
+        let fresh = check(json!([{"_timestamp": t}, {"_timestamp": t}]), &[]).unwrap();
+        assert_eq!((fresh[0].id.as_str(), fresh[1].id.as_str()), ("id1", "id2"));
+        // Internal fields are not kept among the record's own fields.
+        assert!(!given[0].fields.contains_key("_id"));
+        assert!(!given[0].fields.contains_key("_timestamp"));
+    }
+}

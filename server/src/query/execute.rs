@@ -1,0 +1,648 @@
+//! Stages 2 to 4: plan the window and the filters against a table, run one pass
+//! over its rows, and shape the answer as Backdrop did.
+
+use std::cmp::Ordering;
+
+use app::kpi::{next_period_start, period_start};
+use app::model::PeriodKind;
+use chrono::{DateTime, TimeZone, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::{Map, Number, Value};
+
+use super::params::{Collect, Method, Query};
+use super::table::{Cell, Key, Table};
+use crate::ingest::format_datetime;
+
+/// The one failure a query can meet at run time.
+pub const INVALID_COLLECT: &str = "invalid collect function";
+
+const HOUR_US: i64 = 3_600_000_000;
+const DAY_US: i64 = 24 * HOUR_US;
+const WEEK_US: i64 = 7 * DAY_US;
+/// 1970-01-05, the first Monday after the epoch.
+const MONDAY_US: i64 = 4 * DAY_US;
+
+/// The index of the period of `kind` containing row `row`.
+fn period_of(table: &Table, kind: PeriodKind, row: usize) -> i64 {
+    let ts = table.ts[row];
+    match kind {
+        PeriodKind::Hour => ts.div_euclid(HOUR_US),
+        PeriodKind::Day => ts.div_euclid(DAY_US),
+        PeriodKind::Week => (ts - MONDAY_US).div_euclid(WEEK_US),
+        PeriodKind::Month => i64::from(table.months[row]),
+        PeriodKind::Quarter => i64::from(table.months[row]).div_euclid(3),
+        PeriodKind::Year => i64::from(table.months[row]).div_euclid(12),
+    }
+}
+
+/// The index of the period of `kind` containing `t`.
+fn period_index(kind: PeriodKind, t: DateTime<Utc>) -> i64 {
+    let ts = t.timestamp_micros();
+    let months = || i64::from(super::table::month_index(t));
+    match kind {
+        PeriodKind::Hour => ts.div_euclid(HOUR_US),
+        PeriodKind::Day => ts.div_euclid(DAY_US),
+        PeriodKind::Week => (ts - MONDAY_US).div_euclid(WEEK_US),
+        PeriodKind::Month => months(),
+        PeriodKind::Quarter => months().div_euclid(3),
+        PeriodKind::Year => months().div_euclid(12),
+    }
+}
+
+/// The start of period `index` of `kind`.
+fn period_start_of(kind: PeriodKind, index: i64) -> DateTime<Utc> {
+    let from_us = |us: i64| DateTime::from_timestamp_micros(us).unwrap_or_default();
+    let from_month = |m: i64| {
+        Utc.with_ymd_and_hms(
+            m.div_euclid(12) as i32,
+            m.rem_euclid(12) as u32 + 1,
+            1,
+            0,
+            0,
+            0,
+        )
+        .single()
+        .unwrap_or_default()
+    };
+    match kind {
+        PeriodKind::Hour => from_us(index * HOUR_US),
+        PeriodKind::Day => from_us(index * DAY_US),
+        PeriodKind::Week => from_us(index * WEEK_US + MONDAY_US),
+        PeriodKind::Month => from_month(index),
+        PeriodKind::Quarter => from_month(index * 3),
+        PeriodKind::Year => from_month(index * 12),
+    }
+}
+
+/// A filter resolved against the table.
+enum Filter<'a> {
+    /// Never matches (the value is nowhere in the data).
+    Nothing,
+    Equals(&'a [Cell], Cell),
+    /// String ids that start with the prefix.
+    Prefix(&'a [Cell], Vec<bool>),
+}
+
+impl Filter<'_> {
+    fn matches(&self, row: usize) -> bool {
+        match self {
+            Filter::Nothing => false,
+            Filter::Equals(column, cell) => column[row] == *cell,
+            Filter::Prefix(column, allowed) => match column[row] {
+                Cell::Str(s) => allowed[s as usize],
+                _ => false,
+            },
+        }
+    }
+}
+
+fn resolve_filters<'a>(table: &'a Table, query: &Query) -> Vec<Filter<'a>> {
+    let mut filters = Vec::new();
+    for (field, value) in &query.filter_by {
+        let Some(column) = table.column(field) else {
+            filters.push(Filter::Nothing);
+            continue;
+        };
+        let cell = match value.as_str() {
+            "true" => Some(Cell::Bool(true)),
+            "false" => Some(Cell::Bool(false)),
+            s => table.string_id(s).map(Cell::Str),
+        };
+        filters.push(match cell {
+            Some(cell) => Filter::Equals(column, cell),
+            None => Filter::Nothing,
+        });
+    }
+    for (field, prefix) in &query.filter_by_prefix {
+        let Some(column) = table.column(field) else {
+            filters.push(Filter::Nothing);
+            continue;
+        };
+        let allowed = table
+            .strings
+            .iter()
+            .map(|s| s.starts_with(prefix.as_str()))
+            .collect();
+        filters.push(Filter::Prefix(column, allowed));
+    }
+    filters
+}
+
+/// The window of a period query, as period indices `[first, first + count)`, and
+/// whether it came from a duration (and so may be shifted), and which way.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    first: i64,
+    count: i64,
+    shift: Shift,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shift {
+    None,
+    /// Counting forward from `start_at`: start at the first period with data.
+    Forward,
+    /// Counting back from `end_at` or now: end at the last period with data.
+    Backward,
+}
+
+fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window {
+    // The first period boundary at or after `t`.
+    let boundary_after = |t: DateTime<Utc>| {
+        let start = period_start(kind, t);
+        if start == t {
+            period_index(kind, t)
+        } else {
+            period_index(kind, next_period_start(kind, start))
+        }
+    };
+    match (query.start_at, query.end_at, query.duration) {
+        (Some(start), Some(end), _) => {
+            let first = period_index(kind, start);
+            let last = if query.inclusive {
+                period_index(kind, end) + 1
+            } else {
+                boundary_after(end)
+            };
+            Window {
+                first,
+                count: (last - first).max(0),
+                shift: Shift::None,
+            }
+        }
+        (Some(start), None, Some(n)) => Window {
+            first: period_index(kind, start),
+            count: i64::from(n),
+            shift: Shift::Forward,
+        },
+        (None, Some(end), Some(n)) => Window {
+            first: boundary_after(end) - i64::from(n),
+            count: i64::from(n),
+            shift: Shift::Backward,
+        },
+        (_, _, n) => {
+            let n = i64::from(n.unwrap_or(1));
+            Window {
+                first: period_index(kind, now) + 1 - n,
+                count: n,
+                shift: Shift::Backward,
+            }
+        }
+    }
+}
+
+/// Running totals for one collected field in one bucket.
+#[derive(Clone, Debug, Default)]
+struct Acc {
+    count: u64,
+    int_sum: i64,
+    float_sum: f64,
+    all_int: bool,
+    min: Option<Cell>,
+    max: Option<Cell>,
+    set: FxHashSet<Key>,
+    invalid: bool,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            all_int: true,
+            ..Acc::default()
+        }
+    }
+
+    fn add(&mut self, method: Method, cell: Cell) {
+        if cell == Cell::Missing {
+            return;
+        }
+        self.count += 1;
+        match method {
+            Method::Count => {}
+            Method::Set => {
+                if let Some(key) = cell.key() {
+                    self.set.insert(key);
+                }
+            }
+            Method::Sum | Method::Mean => match cell {
+                Cell::Int(i) => {
+                    self.int_sum = self.int_sum.wrapping_add(i);
+                    self.float_sum += i as f64;
+                }
+                Cell::Num(f) => {
+                    self.all_int = false;
+                    self.float_sum += f;
+                }
+                _ => self.invalid = true,
+            },
+            Method::Min | Method::Max => self.fold_extremes(cell),
+        }
+    }
+
+    /// Keeps `cell` as the minimum or maximum if it is one.
+    fn fold_extremes(&mut self, cell: Cell) {
+        let Some(x) = cell.number() else {
+            self.invalid = true;
+            return;
+        };
+        if self.min.and_then(Cell::number).is_none_or(|m| x < m) {
+            self.min = Some(cell);
+        }
+        if self.max.and_then(Cell::number).is_none_or(|m| x > m) {
+            self.max = Some(cell);
+        }
+    }
+
+    fn value(&self, table: &Table, method: Method) -> Value {
+        match method {
+            Method::Count => Value::Number(self.count.into()),
+            Method::Set => {
+                let mut keys: Vec<Key> = self.set.iter().copied().collect();
+                keys.sort_by(|a, b| compare_keys(table, *a, *b));
+                Value::Array(keys.into_iter().map(|k| table.key_value(k)).collect())
+            }
+            _ if self.count == 0 => Value::Null,
+            Method::Sum if self.all_int => Value::Number(self.int_sum.into()),
+            Method::Sum => float(self.float_sum),
+            Method::Mean => float(self.float_sum / self.count as f64),
+            Method::Min => self.min.map(|c| table.value(c)).unwrap_or(Value::Null),
+            Method::Max => self.max.map(|c| table.value(c)).unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn float(x: f64) -> Value {
+    Number::from_f64(x)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// Group values in order: null, booleans, numbers, strings (by their text).
+fn compare_keys(table: &Table, a: Key, b: Key) -> Ordering {
+    let rank = |k: Key| match k {
+        Key::Null => 0,
+        Key::Bool(_) => 1,
+        Key::Int(_) | Key::Num(_) => 2,
+        Key::Str(_) => 3,
+    };
+    let number = |k: Key| match k {
+        Key::Int(i) => i as f64,
+        Key::Num(bits) => f64::from_bits(bits),
+        _ => 0.0,
+    };
+    match (a, b) {
+        (Key::Str(x), Key::Str(y)) => table.strings[x as usize].cmp(&table.strings[y as usize]),
+        (Key::Bool(x), Key::Bool(y)) => x.cmp(&y),
+        _ if rank(a) == 2 && rank(b) == 2 => number(a).total_cmp(&number(b)),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// Compares two JSON values of answer rows, for `sort_by`.
+fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    fn rank(v: Option<&Value>) -> u8 {
+        match v {
+            None | Some(Value::Null) => 0,
+            Some(Value::Bool(_)) => 1,
+            Some(Value::Number(_)) => 2,
+            Some(Value::String(_)) => 3,
+            Some(_) => 4,
+        }
+    }
+    match (a, b) {
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// Totals of one bucket (a group, a period, or a group in a period).
+#[derive(Clone, Debug)]
+struct Bucket {
+    count: u64,
+    accs: Vec<Acc>,
+}
+
+impl Bucket {
+    fn new(collect: &[Collect]) -> Bucket {
+        Bucket {
+            count: 0,
+            accs: collect.iter().map(|_| Acc::new()).collect(),
+        }
+    }
+
+    fn add(&mut self, collect: &[Collect], columns: &[Option<&[Cell]>], row: usize) {
+        self.count += 1;
+        for (i, c) in collect.iter().enumerate() {
+            if let Some(column) = columns[i] {
+                self.accs[i].add(c.method, column[row]);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Bucket, collect: &[Collect]) {
+        self.count += other.count;
+        for (i, c) in collect.iter().enumerate() {
+            let (a, b) = (&mut self.accs[i], &other.accs[i]);
+            a.count += b.count;
+            a.int_sum = a.int_sum.wrapping_add(b.int_sum);
+            a.float_sum += b.float_sum;
+            a.all_int &= b.all_int;
+            a.invalid |= b.invalid;
+            a.set.extend(b.set.iter().copied());
+            if matches!(c.method, Method::Min | Method::Max) {
+                for cell in [b.min, b.max].into_iter().flatten() {
+                    a.fold_extremes(cell);
+                }
+            }
+        }
+    }
+
+    fn invalid(&self) -> bool {
+        self.accs.iter().any(|a| a.invalid)
+    }
+
+    /// Writes `_count` and the collected values into `row`; `empty` buckets (a
+    /// zero-filled period) give nulls.
+    fn write(&self, table: &Table, collect: &[Collect], row: &mut Map<String, Value>) {
+        row.insert("_count".into(), Value::Number(self.count.into()));
+        for (i, c) in collect.iter().enumerate() {
+            let value = if self.count == 0 {
+                Value::Null
+            } else {
+                self.accs[i].value(table, c.method)
+            };
+            if c.bare {
+                row.insert(c.field.clone(), value.clone());
+            }
+            row.insert(c.key(), value);
+        }
+    }
+}
+
+fn period_keys(kind: PeriodKind, index: i64, row: &mut Map<String, Value>) {
+    let start = period_start_of(kind, index);
+    row.insert("_start_at".into(), Value::String(format_datetime(start)));
+    row.insert(
+        "_end_at".into(),
+        Value::String(format_datetime(next_period_start(kind, start))),
+    );
+}
+
+/// Runs a validated query over a table. `now` anchors relative windows.
+pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<Value>, String> {
+    let filters = resolve_filters(table, query);
+    let collect_columns: Vec<Option<&[Cell]>> = query
+        .collect
+        .iter()
+        .map(|c| table.column(&c.field))
+        .collect();
+    let group_columns: Vec<Option<&[Cell]>> =
+        query.group_by.iter().map(|g| table.column(g)).collect();
+    // A group_by on a field no record has leaves every record out.
+    if group_columns.iter().any(Option::is_none) {
+        return Ok(Vec::new());
+    }
+    let group_columns: Vec<&[Cell]> = group_columns.into_iter().flatten().collect();
+
+    // The time window on `_timestamp`, as microseconds.
+    let (mut lo, mut hi) = (i64::MIN, i64::MAX);
+    let window = query.period.map(|kind| period_window(query, kind, now));
+    match (query.period, window) {
+        (Some(kind), Some(w)) => {
+            lo = period_start_of(kind, w.first).timestamp_micros();
+            if w.shift == Shift::None || w.shift == Shift::Backward {
+                hi = period_start_of(kind, w.first + w.count).timestamp_micros() - 1;
+            }
+            if w.shift == Shift::Backward {
+                lo = i64::MIN;
+            }
+        }
+        _ => {
+            if let Some(start) = query.start_at {
+                lo = start.timestamp_micros();
+            }
+            if let Some(end) = query.end_at {
+                hi = end.timestamp_micros() - i64::from(!query.inclusive);
+            }
+        }
+    }
+    let selected = |row: usize| {
+        let ts = table.ts[row];
+        ts >= lo && ts <= hi && filters.iter().all(|f| f.matches(row))
+    };
+
+    if query.is_raw() {
+        return Ok(raw(table, query, (0..table.len()).filter(|&r| selected(r))));
+    }
+
+    // One pass: a bucket per (period, group).
+    let kind = query.period;
+    let mut buckets: FxHashMap<(i64, Vec<Key>), Bucket> = FxHashMap::default();
+    let mut key = Vec::with_capacity(group_columns.len());
+    'rows: for row in 0..table.len() {
+        if !selected(row) {
+            continue;
+        }
+        key.clear();
+        for column in &group_columns {
+            match column[row].key() {
+                Some(k) => key.push(k),
+                None => continue 'rows,
+            }
+        }
+        let period = kind.map(|k| period_of(table, k, row)).unwrap_or(0);
+        match buckets.get_mut(&(period, key.clone())) {
+            Some(bucket) => bucket.add(&query.collect, &collect_columns, row),
+            None => {
+                let mut bucket = Bucket::new(&query.collect);
+                bucket.add(&query.collect, &collect_columns, row);
+                buckets.insert((period, key.clone()), bucket);
+            }
+        }
+    }
+    if buckets.values().any(Bucket::invalid) {
+        return Err(INVALID_COLLECT.into());
+    }
+
+    // The periods of the answer, after any shift.
+    let periods: Vec<i64> = match (kind, window) {
+        (Some(_), Some(w)) => {
+            let in_window = |p: i64| p >= w.first && p < w.first + w.count;
+            let with_data = buckets.keys().map(|(p, _)| *p).filter(|p| in_window(*p));
+            let first = match w.shift {
+                Shift::None => w.first,
+                Shift::Forward => with_data.min().unwrap_or(w.first),
+                Shift::Backward => with_data.max().map(|p| p + 1 - w.count).unwrap_or(w.first),
+            };
+            // A shifted window reaches data outside the requested one: count it.
+            if first != w.first {
+                buckets.retain(|(p, _), _| *p >= first && *p < first + w.count);
+            } else {
+                buckets.retain(|(p, _), _| in_window(*p));
+            }
+            (first..first + w.count).collect()
+        }
+        _ => vec![0],
+    };
+
+    // Groups, in ascending order of their values.
+    let mut groups: Vec<Vec<Key>> = buckets.keys().map(|(_, g)| g.clone()).collect();
+    groups.sort_by(|a, b| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| compare_keys(table, *x, *y))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+    groups.dedup();
+
+    let group_fields = |group: &[Key], row: &mut Map<String, Value>| {
+        for (field, key) in query.group_by.iter().zip(group) {
+            row.insert(field.clone(), table.key_value(*key));
+        }
+    };
+    let empty = Bucket::new(&query.collect);
+
+    let Some(kind) = kind else {
+        // group_by only.
+        let mut rows: Vec<Map<String, Value>> = groups
+            .iter()
+            .map(|g| {
+                let mut row = Map::new();
+                group_fields(g, &mut row);
+                buckets[&(0, g.clone())].write(table, &query.collect, &mut row);
+                row
+            })
+            .collect();
+        sort_and_limit(&mut rows, query);
+        return Ok(rows.into_iter().map(Value::Object).collect());
+    };
+
+    if query.group_by.is_empty() {
+        // period only: one zero-filled row per period.
+        let no_group: Vec<Key> = Vec::new();
+        return Ok(periods
+            .iter()
+            .map(|p| {
+                let mut row = Map::new();
+                period_keys(kind, *p, &mut row);
+                buckets
+                    .get(&(*p, no_group.clone()))
+                    .unwrap_or(&empty)
+                    .write(table, &query.collect, &mut row);
+                Value::Object(row)
+            })
+            .collect());
+    }
+
+    // period and group_by: a row per group with its zero-filled periods.
+    let mut rows: Vec<(Map<String, Value>, Vec<Key>)> = groups
+        .iter()
+        .map(|g| {
+            let mut total = Bucket::new(&query.collect);
+            let mut with_data = 0u64;
+            let mut values = Vec::with_capacity(periods.len());
+            for p in &periods {
+                let bucket = buckets.get(&(*p, g.clone()));
+                if let Some(b) = bucket {
+                    total.merge(b, &query.collect);
+                    with_data += 1;
+                }
+                let mut row = Map::new();
+                period_keys(kind, *p, &mut row);
+                bucket
+                    .unwrap_or(&empty)
+                    .write(table, &query.collect, &mut row);
+                values.push(Value::Object(row));
+            }
+            let mut row = Map::new();
+            group_fields(g, &mut row);
+            total.write(table, &query.collect, &mut row);
+            row.insert("_group_count".into(), Value::Number(with_data.into()));
+            row.insert("values".into(), Value::Array(values));
+            (row, g.clone())
+        })
+        .collect();
+    if let Some((field, ascending)) = &query.sort_by {
+        rows.sort_by(|(a, _), (b, _)| {
+            let o = compare_values(a.get(field), b.get(field));
+            if *ascending {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+    }
+    if let Some(limit) = query.limit {
+        rows.truncate(limit);
+    }
+    if !query.flatten {
+        return Ok(rows.into_iter().map(|(r, _)| Value::Object(r)).collect());
+    }
+    // Flattened: one row per period and group, by period.
+    let mut flat = Vec::with_capacity(periods.len() * rows.len());
+    for i in 0..periods.len() {
+        for (row, g) in &rows {
+            let mut out = match &row["values"][i] {
+                Value::Object(m) => m.clone(),
+                _ => Map::new(),
+            };
+            group_fields(g, &mut out);
+            flat.push(Value::Object(out));
+        }
+    }
+    Ok(flat)
+}
+
+fn sort_and_limit(rows: &mut Vec<Map<String, Value>>, query: &Query) {
+    if let Some((field, ascending)) = &query.sort_by {
+        rows.sort_by(|a, b| {
+            let o = compare_values(a.get(field), b.get(field));
+            if *ascending {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+    }
+    if let Some(limit) = query.limit {
+        rows.truncate(limit);
+    }
+}
+
+/// Raw records, with their internal fields and period keys.
+fn raw(table: &Table, query: &Query, rows: impl Iterator<Item = usize>) -> Vec<Value> {
+    let mut out: Vec<Map<String, Value>> = rows
+        .map(|row| {
+            let mut record = Map::new();
+            for (name, column) in table.column_names.iter().zip(&table.columns) {
+                if column[row] != Cell::Missing {
+                    record.insert(name.clone(), table.value(column[row]));
+                }
+            }
+            let ts = DateTime::from_timestamp_micros(table.ts[row]).unwrap_or_default();
+            let updated =
+                DateTime::from_timestamp_micros(table.updated_at[row]).unwrap_or_default();
+            record.insert("_id".into(), Value::String(table.ids[row].clone()));
+            record.insert("_timestamp".into(), Value::String(format_datetime(ts)));
+            record.insert(
+                "_updated_at".into(),
+                Value::String(format_datetime(updated)),
+            );
+            for kind in PeriodKind::ALL {
+                record.insert(
+                    format!("_{}_start_at", kind.as_str()),
+                    Value::String(format_datetime(period_start(kind, ts))),
+                );
+            }
+            record
+        })
+        .collect();
+    sort_and_limit(&mut out, query);
+    out.into_iter().map(Value::Object).collect()
+}

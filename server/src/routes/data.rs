@@ -1,0 +1,481 @@
+//! `/data/{group}/{type}`: the Backdrop-compatible data API.
+//!
+//! Writes (`POST`, `PUT []`, `PATCH`, `DELETE`) need the data set's bearer token
+//! (or an admin key); reads (`GET`) are public. The status codes and messages are
+//! Backdrop's, so its Python client and existing collectors work unchanged; where
+//! Pulse does better (atomic batches, error positions, correction history) the
+//! answers only grow.
+
+use std::io::Read;
+
+use axum::{
+    body::{to_bytes, Body, Bytes},
+    extract::{Path, RawQuery, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use chrono::Utc;
+use serde_json::{json, Map, Value};
+
+use super::AppState;
+use crate::ingest::{self, format_datetime, Problem, Rules};
+use crate::query::{execute, params};
+use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/data/{group}/{data_type}",
+            get(read).post(write).put(empty).options(preflight),
+        )
+        .route(
+            "/data/{group}/{data_type}/{id}",
+            axum::routing::delete(delete_record).patch(patch_record),
+        )
+}
+
+/// The largest body accepted, before and after gzip decompression.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+fn no_cache(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = json!({ "status": "error", "message": message.into() });
+    no_cache((status, Json(body)).into_response())
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("bearer"));
+    response
+}
+
+fn ok(extra: Option<(&str, String)>) -> Response {
+    let mut body = json!({ "status": "ok" });
+    if let Some((key, value)) = extra {
+        body[key] = Value::String(value);
+    }
+    no_cache((StatusCode::OK, Json(body)).into_response())
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "data API failure");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; it has been logged.",
+    )
+}
+
+/// Finds the data set and checks the bearer token, in Backdrop's order.
+/// Returns the data set and who is writing (for the history).
+async fn authorise(
+    state: &AppState,
+    group: &str,
+    data_type: &str,
+    headers: &HeaderMap,
+) -> Result<(DataSet, String), Response> {
+    let data_set = match data_sets::find(&state.store, group, data_type).await {
+        Ok(Some(ds)) => ds,
+        Ok(None) => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "Could not find data_set_config",
+            ))
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "Expected header of form: Authorization: Bearer <token>",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized("Unauthorized: Invalid bearer token"));
+    };
+    let key = match api_keys::authenticate(&state.store, token, Utc::now()).await {
+        Ok(key) => key,
+        Err(e) => return Err(internal(e)),
+    };
+    match key {
+        Some(key) if key.has_scope(&api_keys::write_scope(&data_set.name)) => {
+            Ok((data_set, format!("key:{}", key.prefix)))
+        }
+        _ => Err(unauthorized("Unauthorized: Invalid bearer token")),
+    }
+}
+
+/// Reads the body, gunzips it if it says so, and parses it as JSON.
+async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is larger than the limit of {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    let bytes: Bytes = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    if bytes.is_empty() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Expected JSON request body but received zero bytes.",
+        ));
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        let body = json!({ "messages": ["Expected header: Content-type: application/json"] });
+        return Err(no_cache(
+            (StatusCode::BAD_REQUEST, Json(body)).into_response(),
+        ));
+    }
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    let bytes = if gzipped {
+        let mut out = Vec::new();
+        let mut decoder = flate2::read::GzDecoder::new(&bytes[..]).take(MAX_BODY_BYTES as u64 + 1);
+        if decoder.read_to_end(&mut out).is_err() {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "The request body says it is gzip-compressed but is not valid gzip.",
+            ));
+        }
+        if out.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        Bytes::from(out)
+    } else {
+        bytes
+    };
+    serde_json::from_slice(&bytes)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("Error parsing JSON: {e}")))
+}
+
+/// A validation failure: Backdrop's `messages`, and where each problem is.
+fn invalid(problems: &[Problem]) -> Response {
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    let body = json!({ "messages": messages, "errors": problems });
+    no_cache((StatusCode::BAD_REQUEST, Json(body)).into_response())
+}
+
+async fn write(
+    State(state): State<AppState>,
+    Path((group, data_type)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let value = match json_body(&headers, body).await {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let rules = Rules {
+        auto_ids: &data_set.auto_ids,
+    };
+    let mut fresh = 0;
+    let mut new_id = || {
+        fresh += 1;
+        records::fresh_id()
+    };
+    let records = match ingest::records_from_body(value, &rules, &mut new_id) {
+        Ok(records) => records,
+        Err(problems) => return invalid(&problems),
+    };
+    // Only ids that were sent or derived can match stored records.
+    let ids_may_exist = records.len() > fresh;
+    match records::upsert_batch(
+        &state.store,
+        data_set.id,
+        &records,
+        ids_may_exist,
+        &actor,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            state.cache.invalidate(data_set.id);
+            ok(None)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn empty(
+    State(state): State<AppState>,
+    Path((group, data_type)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let value = match json_body(&headers, body).await {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    if value != json!([]) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Not implemented: you can only pass an empty JSON list",
+        );
+    }
+    match records::empty(&state.store, data_set.id, &actor, Utc::now()).await {
+        Ok(_) => {
+            state.cache.invalidate(data_set.id);
+            ok(Some((
+                "message",
+                format!("{} now contains 0 records", data_set.name),
+            )))
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn delete_record(
+    State(state): State<AppState>,
+    Path((group, data_type, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match records::delete(&state.store, data_set.id, &id, &actor, Utc::now()).await {
+        Ok(true) => {
+            state.cache.invalidate(data_set.id);
+            ok(None)
+        }
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            format!("No record found with id {id}"),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+async fn patch_record(
+    State(state): State<AppState>,
+    Path((group, data_type, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let value = match json_body(&headers, body).await {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let Value::Object(changes) = value else {
+        return invalid(&[Problem {
+            index: 0,
+            field: None,
+            message: "record is not a JSON object".into(),
+        }]);
+    };
+    let old = match records::find(&state.store, data_set.id, &id).await {
+        Ok(Some(old)) => old,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("No record found with id {id}"),
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    // Merge, then validate the merged record as a whole; the id stays.
+    let mut merged: Map<String, Value> = old.fields.clone();
+    merged.insert(
+        "_timestamp".into(),
+        Value::String(format_datetime(old.timestamp)),
+    );
+    for (key, value) in changes {
+        merged.insert(key, value);
+    }
+    merged.insert("_id".into(), Value::String(id.clone()));
+    let rules = Rules {
+        auto_ids: &data_set.auto_ids,
+    };
+    let record =
+        match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {
+            Ok(mut records) => records.remove(0),
+            Err(problems) => return invalid(&problems),
+        };
+    match records::patch(&state.store, data_set.id, &old, &record, &actor, Utc::now()).await {
+        Ok(true) => {
+            state.cache.invalidate(data_set.id);
+            ok(None)
+        }
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            format!("No record found with id {id}"),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+const UNPUBLISHED_WARNING: &str =
+    "Warning: This data-set is unpublished. Data may be subject to change or be inaccurate.";
+
+fn cors(response: &mut Response) {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path((group, data_type)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let not_found = || {
+        let mut r = error(StatusCode::NOT_FOUND, "data_set not found");
+        cors(&mut r);
+        r
+    };
+    let data_set = match data_sets::find(&state.store, &group, &data_type).await {
+        Ok(Some(ds)) if ds.queryable => ds,
+        Ok(_) => return not_found(),
+        Err(e) => return internal(e),
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let bad_request = |message: String| {
+        let mut r = error(StatusCode::BAD_REQUEST, message);
+        cors(&mut r);
+        r
+    };
+    let query = match params::parse(
+        &pairs,
+        params::Allowances {
+            raw_queries_allowed: data_set.raw_queries_allowed,
+        },
+    ) {
+        Ok(query) => query,
+        Err(message) => return bad_request(message),
+    };
+    let table = match state.cache.table(&state.store, data_set.id).await {
+        Ok(table) => table,
+        Err(e) => return internal(e),
+    };
+    let rows = match execute::execute(&table, &query, Utc::now()) {
+        Ok(rows) => rows,
+        Err(message) => return bad_request(message),
+    };
+    let cache_control = if !data_set.published {
+        "no-cache"
+    } else if data_set.realtime {
+        "max-age=120, must-revalidate"
+    } else {
+        "max-age=1800, must-revalidate"
+    };
+    let mut response = if query.csv {
+        let flat = if query.period.is_some() && !query.group_by.is_empty() && !query.flatten {
+            let mut flat_query = query.clone();
+            flat_query.flatten = true;
+            execute::execute(&table, &flat_query, Utc::now()).unwrap_or(rows)
+        } else {
+            rows
+        };
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=export.csv",
+                ),
+            ],
+            to_csv(&flat),
+        )
+            .into_response()
+    } else {
+        let mut body = json!({ "data": rows });
+        if !data_set.published {
+            body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
+        }
+        Json(body).into_response()
+    };
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    cors(&mut response);
+    response
+}
+
+/// Rows as CSV: a header of the sorted union of keys, CRLF line ends.
+pub fn to_csv(rows: &[Value]) -> String {
+    let mut keys: Vec<&str> = rows
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|r| r.keys().map(String::as_str))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = writer.write_record(&keys);
+    for row in rows.iter().filter_map(Value::as_object) {
+        let cells: Vec<String> = keys
+            .iter()
+            .map(|k| match row.get(*k) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        let _ = writer.write_record(&cells);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+async fn preflight() -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("cache-control, govuk-request-id, request-id"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, OPTIONS"),
+    );
+    response
+}

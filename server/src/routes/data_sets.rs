@@ -1,0 +1,203 @@
+//! `/api/v1/data-sets`: creating, listing, changing and deleting data sets, their
+//! write tokens and their correction history. Every route needs an admin key.
+//!
+//! - `GET /api/v1/data-sets`, `POST /api/v1/data-sets`
+//! - `GET | PATCH | DELETE /api/v1/data-sets/{group}/{type}`
+//! - `POST /api/v1/data-sets/{group}/{type}/token`: a new write token
+//! - `GET /api/v1/data-sets/{group}/{type}/history`: the correction history
+
+use axum::{
+    extract::{FromRequest, Path, Query, Request, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use chrono::Utc;
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::error::{Error, Result};
+use crate::store::{
+    api_keys::{self, ApiKey},
+    data_sets::{self, DataSet, DataSetSettings},
+    history,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/data-sets", get(list).post(create))
+        .route(
+            "/data-sets/{group}/{data_type}",
+            get(show).patch(change).delete(remove),
+        )
+        .route("/data-sets/{group}/{data_type}/token", post(rotate))
+        .route("/data-sets/{group}/{data_type}/history", get(changes))
+}
+
+/// A JSON body whose rejection is Pulse's own JSON error.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(Error::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// The admin key the request carries, or the reason it does not do.
+pub async fn admin(state: &AppState, headers: &HeaderMap) -> Result<ApiKey> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            Error::Unauthorized("This needs an admin key: send Authorization: Bearer <key>".into())
+        })?;
+    let key = api_keys::authenticate(&state.store, token, Utc::now())
+        .await?
+        .ok_or_else(|| {
+            Error::Unauthorized("The key is not valid, or has expired or been revoked.".into())
+        })?;
+    if !key.is_admin() {
+        return Err(Error::Forbidden(
+            "This key may not manage data sets.".into(),
+        ));
+    }
+    Ok(key)
+}
+
+async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet> {
+    data_sets::find(&state.store, group, data_type)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no data set {group}/{data_type}.")))
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
+    admin(&state, &headers).await?;
+    let all = data_sets::list(&state.store).await?;
+    Ok(Json(json!({ "data_sets": all })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDataSet {
+    data_group: String,
+    data_type: String,
+    /// An existing Backdrop token to keep using; a fresh one otherwise.
+    #[serde(default)]
+    bearer_token: Option<String>,
+    #[serde(flatten)]
+    settings: DataSetSettings,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(new): ApiJson<NewDataSet>,
+) -> Result<Response> {
+    admin(&state, &headers).await?;
+    let created = data_sets::create_with_token(
+        &state.store,
+        &new.data_group,
+        &new.data_type,
+        None,
+        &new.settings,
+        new.bearer_token,
+        Utc::now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((group, data_type)): Path<(String, String)>,
+) -> Result<Json<DataSet>> {
+    admin(&state, &headers).await?;
+    Ok(Json(find(&state, &group, &data_type).await?))
+}
+
+async fn change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((group, data_type)): Path<(String, String)>,
+    ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
+) -> Result<Json<DataSet>> {
+    admin(&state, &headers).await?;
+    let current = find(&state, &group, &data_type).await?;
+    // Only the settings named change; the rest stay as they are.
+    let mut settings = serde_json::to_value(DataSetSettings {
+        auto_ids: current.auto_ids.clone(),
+        schema: current.schema.clone(),
+        queryable: current.queryable,
+        published: current.published,
+        realtime: current.realtime,
+        raw_queries_allowed: current.raw_queries_allowed,
+        max_age_expected: current.max_age_expected,
+        upload_format: current.upload_format.clone(),
+    })
+    .map_err(anyhow::Error::from)?;
+    for (key, value) in changes {
+        settings[key] = value;
+    }
+    let settings: DataSetSettings =
+        serde_json::from_value(settings).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let updated = data_sets::update(&state.store, current.id, &settings).await?;
+    state.cache.invalidate(current.id);
+    Ok(Json(updated))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((group, data_type)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    admin(&state, &headers).await?;
+    let current = find(&state, &group, &data_type).await?;
+    data_sets::delete(&state.store, &current).await?;
+    state.cache.invalidate(current.id);
+    Ok(Json(
+        json!({ "status": "ok", "message": format!("{} was deleted", current.name) }),
+    ))
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((group, data_type)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    admin(&state, &headers).await?;
+    let current = find(&state, &group, &data_type).await?;
+    let token = data_sets::rotate_token(&state.store, &current, Utc::now()).await?;
+    Ok(Json(json!({ "name": current.name, "bearer_token": token })))
+}
+
+#[derive(Deserialize)]
+struct HistoryParams {
+    limit: Option<i64>,
+}
+
+async fn changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((group, data_type)): Path<(String, String)>,
+    Query(params): Query<HistoryParams>,
+) -> Result<Json<Value>> {
+    admin(&state, &headers).await?;
+    let current = find(&state, &group, &data_type).await?;
+    let limit = params.limit.unwrap_or(1000).clamp(1, 100_000);
+    let entries = history::list(&state.store, current.id, limit).await?;
+    Ok(Json(json!({ "name": current.name, "history": entries })))
+}

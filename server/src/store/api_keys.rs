@@ -1,0 +1,247 @@
+//! API keys: secrets for programs, stored only as hashes.
+//!
+//! A key is `pulse_` and 43 characters of base64url (32 random bytes). Its first 14
+//! characters are kept in the clear as its prefix, to find it and to show people
+//! which key is which; the whole key is kept only as a SHA-256 hash (the key is
+//! random, so a slow hash would add nothing) and compared in constant time.
+//! A data set's Backdrop bearer token is a key whose one scope is writing that
+//! data set.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+
+use super::{from_micros, micros, Store};
+use crate::error::Result;
+use crate::on_pool;
+
+/// The scope that lets a key write one data set.
+pub fn write_scope(data_set_name: &str) -> String {
+    format!("data-set:{data_set_name}:write")
+}
+
+/// The scope of an administrator's key.
+pub const ADMIN_SCOPE: &str = "admin";
+
+const PREFIX_LEN: usize = 14;
+
+/// A key as stored and shown (never with its secret).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub prefix: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope || s == ADMIN_SCOPE)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.scopes.iter().any(|s| s == ADMIN_SCOPE)
+    }
+}
+
+#[derive(FromRow)]
+struct KeyRow {
+    id: i64,
+    prefix: String,
+    hash: String,
+    name: String,
+    scopes: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<KeyRow> for ApiKey {
+    fn from(r: KeyRow) -> Self {
+        ApiKey {
+            id: r.id,
+            prefix: r.prefix,
+            name: r.name,
+            scopes: serde_json::from_str(&r.scopes).unwrap_or_default(),
+            created_at: from_micros(r.created_at),
+            last_used_at: r.last_used_at.map(from_micros),
+            expires_at: r.expires_at.map(from_micros),
+            revoked_at: r.revoked_at.map(from_micros),
+        }
+    }
+}
+
+/// A new key with its secret, which is shown this once.
+#[derive(Clone, Debug, Serialize)]
+pub struct NewKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// A fresh secret: `pulse_` and 32 random bytes in base64url.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::from("pulse_");
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            out.push(ALPHABET[((acc >> bits) & 63) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((acc << (6 - bits)) & 63) as usize] as char);
+    }
+    out
+}
+
+fn hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn prefix_of(secret: &str) -> String {
+    secret.chars().take(PREFIX_LEN).collect()
+}
+
+/// Compares two strings in time that depends only on their lengths.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Stores a key for `secret` (a fresh one unless an existing token is imported).
+pub async fn create(
+    store: &Store,
+    name: &str,
+    scopes: &[String],
+    expires_at: Option<DateTime<Utc>>,
+    secret: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<NewKey> {
+    let secret = secret.unwrap_or_else(generate_secret);
+    let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
+    let row: KeyRow = on_pool!(store, |pool| {
+        sqlx::query_as(
+        "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at"
+    )
+    .bind(prefix_of(&secret))
+    .bind(hash(&secret))
+    .bind(name)
+    .bind(&scopes_json)
+    .bind(micros(now))
+    .bind(expires_at.map(micros))
+    .fetch_one(pool)
+    .await
+    })?;
+    Ok(NewKey {
+        key: row.into(),
+        secret,
+    })
+}
+
+/// The live key whose secret this is, if any; notes when it was used.
+pub async fn authenticate(
+    store: &Store,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKey>> {
+    let rows: Vec<KeyRow> =
+        on_pool!(store, |pool| {
+            sqlx::query_as(
+        "SELECT id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at
+         FROM api_keys WHERE prefix = $1"
+    )
+    .bind(prefix_of(secret))
+    .fetch_all(pool)
+    .await
+        })?;
+    let wanted = hash(secret);
+    let Some(row) = rows
+        .into_iter()
+        .find(|r| constant_time_eq(&r.hash, &wanted))
+    else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() || row.expires_at.is_some_and(|t| t <= micros(now)) {
+        return Ok(None);
+    }
+    // Noted at most once a minute per key, to keep writes off the hot path.
+    if row
+        .last_used_at
+        .is_none_or(|t| micros(now) - t > 60_000_000)
+    {
+        on_pool!(store, |pool| sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2"
+        )
+        .bind(micros(now))
+        .bind(row.id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(Some(row.into()))
+}
+
+/// Revokes every live key whose scopes are exactly `scopes`.
+pub async fn revoke_with_scopes(
+    store: &Store,
+    scopes: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
+    let done = on_pool!(store, |pool| sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE scopes = $2 AND revoked_at IS NULL"
+    )
+    .bind(micros(now))
+    .bind(&scopes_json)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_prefixed_and_long() {
+        let a = generate_secret();
+        let b = generate_secret();
+        assert!(a.starts_with("pulse_"));
+        assert_eq!(a.len(), 6 + 43);
+        assert_ne!(a, b);
+        assert!(a[6..]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    }
+
+    #[test]
+    fn hashes_and_comparisons() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+    }
+}

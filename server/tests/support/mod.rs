@@ -1,0 +1,231 @@
+//! Test support: the whole app over a real database, SQLite (a temporary file) or
+//! Postgres (a fresh database on the server named by PULSE_TEST_POSTGRES_URL,
+//! dropped afterwards), driven in-process through the router.
+
+#![allow(dead_code)]
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, Method, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use server::{
+    leptos_options,
+    routes::{app, AppState},
+    store::{api_keys, Store},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    _guard: Guard,
+}
+
+pub enum Guard {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Database { admin_url: String, name: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Database { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // A runtime of its own: the test's runtime is shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The Postgres server the tests use. Set PULSE_TEST_POSTGRES_URL (scripts/test
+/// does); the Postgres half of the suite fails without it rather than pass
+/// without having run.
+pub fn postgres_url() -> String {
+    std::env::var("PULSE_TEST_POSTGRES_URL").expect(
+        "PULSE_TEST_POSTGRES_URL is not set: the tests run on Postgres too \
+         (e.g. postgres://postgres@127.0.0.1:5432/test; scripts/test sets it)",
+    )
+}
+
+pub async fn store(backend: Backend) -> (Store, Guard) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("pulse.db").display());
+            let store = Store::connect(&url).await.unwrap();
+            store.migrate().await.unwrap();
+            (store, Guard::Dir(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_url();
+            let name = format!("pulse_test_{}", server::store::records::fresh_id());
+            let pool = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
+            store.migrate().await.unwrap();
+            (store, Guard::Database { admin_url, name })
+        }
+    }
+}
+
+pub async fn test_app(backend: Backend) -> TestApp {
+    let (store, guard) = store(backend).await;
+    let options = leptos_options("target/site".into(), "127.0.0.1:3000".parse().unwrap());
+    let router = app(AppState {
+        store: store.clone(),
+        cache: Default::default(),
+        leptos_options: options,
+    });
+    TestApp {
+        router,
+        store,
+        _guard: guard,
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.request(Method::GET, uri, &[], Vec::new()).await
+    }
+
+    /// Sends JSON with a bearer token.
+    pub async fn send(&self, method: Method, uri: &str, token: &str, body: &Value) -> Answer {
+        let auth = format!("Bearer {token}");
+        self.request(
+            method,
+            uri,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// An admin key, made as the CLI makes one.
+    pub async fn admin_key(&self) -> String {
+        api_keys::create(
+            &self.store,
+            "tests",
+            &[api_keys::ADMIN_SCOPE.to_string()],
+            None,
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .secret
+    }
+
+    /// Creates a data set through the API; returns its write token.
+    pub async fn data_set(&self, settings: Value) -> String {
+        let admin = self.admin_key().await;
+        let answer = self
+            .send(Method::POST, "/api/v1/data-sets", &admin, &settings)
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+        answer.json()["bearer_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// Runs a test on both backends: `both!(name)` for an `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::support::test_app(super::support::Backend::Sqlite).await).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(super::support::test_app(super::support::Backend::Postgres).await)
+                    .await
+            }
+        }
+    };
+}
