@@ -414,13 +414,15 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     let window = query.period.map(|kind| period_window(query, kind, now));
     match (query.period, window) {
         (Some(kind), Some(w)) => {
-            lo = period_start_of(kind, w.first).timestamp_micros();
-            if w.shift == Shift::None || w.shift == Shift::Backward {
-                hi = period_start_of(kind, w.first + w.count).timestamp_micros() - 1;
-            }
-            if w.shift == Shift::Backward {
-                lo = i64::MIN;
-            }
+            // A shifted window moves by less than its length: rows further
+            // away than that can never be in the answer.
+            let (first, last) = match w.shift {
+                Shift::None => (w.first, w.first + w.count),
+                Shift::Forward => (w.first, w.first + 2 * w.count - 1),
+                Shift::Backward => (w.first + 1 - w.count, w.first + w.count),
+            };
+            lo = period_start_of(kind, first).timestamp_micros();
+            hi = period_start_of(kind, last).timestamp_micros() - 1;
         }
         _ => {
             if let Some(start) = query.start_at {
@@ -440,31 +442,58 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
         return Ok(raw(table, query, (0..table.len()).filter(|&r| selected(r))));
     }
 
-    // One pass: a bucket per (period, group).
+    // One pass: a bucket per (period, group). Groups get small ids, found by
+    // string id directly in the common case of one text field, else by hashing
+    // the key (looked up by slice, so no allocation per row).
     let kind = query.period;
-    let mut buckets: FxHashMap<(i64, Vec<Key>), Bucket> = FxHashMap::default();
+    let mut group_ids: FxHashMap<Vec<Key>, u32> = FxHashMap::default();
+    let mut group_keys: Vec<Vec<Key>> = Vec::new();
+    let mut by_string: Vec<u32> = vec![u32::MAX; table.strings.len()];
+    let single = group_columns.len() == 1;
+    let mut slots: FxHashMap<(i64, u32), Bucket> = FxHashMap::default();
     let mut key = Vec::with_capacity(group_columns.len());
     'rows: for row in 0..table.len() {
         if !selected(row) {
             continue;
         }
-        key.clear();
-        for column in &group_columns {
-            match column[row].key() {
-                Some(k) => key.push(k),
-                None => continue 'rows,
+        let gid = match (single, group_columns.first().map(|c| c[row])) {
+            (true, Some(Cell::Str(s))) if by_string[s as usize] != u32::MAX => {
+                by_string[s as usize]
             }
-        }
+            _ => {
+                key.clear();
+                for column in &group_columns {
+                    match column[row].key() {
+                        Some(k) => key.push(k),
+                        None => continue 'rows,
+                    }
+                }
+                let gid = match group_ids.get(key.as_slice()) {
+                    Some(&gid) => gid,
+                    None => {
+                        let gid = group_keys.len() as u32;
+                        group_keys.push(key.clone());
+                        group_ids.insert(key.clone(), gid);
+                        gid
+                    }
+                };
+                if let (true, Some(Cell::Str(s))) = (single, group_columns.first().map(|c| c[row]))
+                {
+                    by_string[s as usize] = gid;
+                }
+                gid
+            }
+        };
         let period = kind.map(|k| period_of(table, k, row)).unwrap_or(0);
-        match buckets.get_mut(&(period, key.clone())) {
-            Some(bucket) => bucket.add(&query.collect, &collect_columns, row),
-            None => {
-                let mut bucket = Bucket::new(&query.collect);
-                bucket.add(&query.collect, &collect_columns, row);
-                buckets.insert((period, key.clone()), bucket);
-            }
-        }
+        slots
+            .entry((period, gid))
+            .or_insert_with(|| Bucket::new(&query.collect))
+            .add(&query.collect, &collect_columns, row);
     }
+    let mut buckets: FxHashMap<(i64, Vec<Key>), Bucket> = slots
+        .into_iter()
+        .map(|((period, gid), bucket)| ((period, group_keys[gid as usize].clone()), bucket))
+        .collect();
     if buckets.values().any(Bucket::invalid) {
         return Err(INVALID_COLLECT.into());
     }
@@ -617,7 +646,17 @@ fn sort_and_limit(rows: &mut Vec<Map<String, Value>>, query: &Query) {
 
 /// Raw records, with their internal fields and period keys.
 fn raw(table: &Table, query: &Query, rows: impl Iterator<Item = usize>) -> Vec<Value> {
+    // Oldest first, then in the order stored; without sort_by, the limit can
+    // apply before any record is built.
+    let mut rows: Vec<usize> = rows.collect();
+    rows.sort_by_key(|&row| (table.ts[row], row));
+    if query.sort_by.is_none() {
+        if let Some(limit) = query.limit {
+            rows.truncate(limit);
+        }
+    }
     let mut out: Vec<Map<String, Value>> = rows
+        .into_iter()
         .map(|row| {
             let mut record = Map::new();
             for (name, column) in table.column_names.iter().zip(&table.columns) {
@@ -645,4 +684,78 @@ fn raw(table: &Table, query: &Query, rows: impl Iterator<Item = usize>) -> Vec<V
         .collect();
     sort_and_limit(&mut out, query);
     out.into_iter().map(Value::Object).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::params::{parse, Allowances};
+    use crate::store::records::StoredRecord;
+    use serde_json::json;
+
+    fn table() -> Table {
+        let rows = [
+            ("2013-03-04T00:00:00Z", "a", 1),
+            ("2013-03-05T00:00:00Z", "b", 2),
+            ("2013-03-18T00:00:00Z", "a", 4),
+        ];
+        let records: Vec<StoredRecord> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (t, g, n))| StoredRecord {
+                id: i.to_string(),
+                timestamp: crate::ingest::parse_datetime(t).unwrap(),
+                updated_at: Utc::now(),
+                fields: json!({"group": g, "num": n}).as_object().unwrap().clone(),
+            })
+            .collect();
+        Table::from_records(&records)
+    }
+
+    fn run(query: &str) -> Value {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let query = parse(&pairs, Allowances { raw_queries_allowed: true }).unwrap();
+        let now = crate::ingest::parse_datetime("2013-03-20T00:00:00Z").unwrap();
+        Value::Array(execute(&table(), &query, now).unwrap())
+    }
+
+    #[test]
+    fn groups_sum_and_count() {
+        assert_eq!(
+            run("group_by=group&collect=num:sum"),
+            json!([{"group": "a", "_count": 2, "num:sum": 5}, {"group": "b", "_count": 1, "num:sum": 2}])
+        );
+    }
+
+    #[test]
+    fn periods_are_zero_filled() {
+        let weeks = run("period=week&start_at=2013-03-04T00:00:00Z&end_at=2013-03-25T00:00:00Z&collect=num:sum");
+        let counts: Vec<&Value> = weeks.as_array().unwrap().iter().map(|w| &w["_count"]).collect();
+        assert_eq!(counts, [&json!(2), &json!(0), &json!(1)]);
+        assert_eq!(weeks[1]["num:sum"], Value::Null);
+    }
+
+    #[test]
+    fn relative_windows_count_back_from_now_and_shift_to_the_data() {
+        // Now is in the week of 18 March; two weeks back is 11 and 18 March.
+        let weeks = run("period=week&duration=2");
+        assert_eq!(weeks[0]["_start_at"], "2013-03-11T00:00:00+00:00");
+        assert_eq!(weeks[1]["_count"], 1);
+        // The three days before now hold no data: the window moves back to end
+        // on the last day that has some.
+        let days = run("period=day&duration=3");
+        assert_eq!(days[2]["_start_at"], "2013-03-18T00:00:00+00:00");
+        assert_eq!(days[2]["_count"], 1);
+    }
+
+    #[test]
+    fn raw_records_are_oldest_first_and_limited_early() {
+        let raw = run("limit=2");
+        assert_eq!(raw.as_array().unwrap().len(), 2);
+        assert_eq!(raw[0]["_id"], "0");
+        let sorted = run("sort_by=num:descending&limit=1");
+        assert_eq!(sorted[0]["num"], 4);
+    }
 }

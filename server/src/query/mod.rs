@@ -30,8 +30,10 @@ impl Cache {
         if let Some(table) = self.tables.read().expect("cache lock").get(&data_set_id) {
             return Ok(table.clone());
         }
-        let records = records::all(store, data_set_id).await?;
-        let table = Arc::new(Table::from_records(&records));
+        let mut table = Table::default();
+        records::for_each(store, data_set_id, |record| table.push(&record)).await?;
+        table.shrink_to_fit();
+        let table = Arc::new(table);
         self.tables
             .write()
             .expect("cache lock")

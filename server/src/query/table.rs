@@ -143,6 +143,17 @@ impl Table {
         }
     }
 
+    /// Gives back the room that growing the columns left spare.
+    pub fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.ts.shrink_to_fit();
+        self.updated_at.shrink_to_fit();
+        self.months.shrink_to_fit();
+        for column in &mut self.columns {
+            column.shrink_to_fit();
+        }
+    }
+
     /// Builds a table from records.
     pub fn from_records(records: &[StoredRecord]) -> Table {
         let mut table = Table::default();

@@ -163,16 +163,15 @@ pub async fn authenticate(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ApiKey>> {
-    let rows: Vec<KeyRow> =
-        on_pool!(store, |pool| {
-            sqlx::query_as(
+    let rows: Vec<KeyRow> = on_pool!(store, |pool| {
+        sqlx::query_as(
         "SELECT id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at
          FROM api_keys WHERE prefix = $1"
     )
     .bind(prefix_of(secret))
     .fetch_all(pool)
     .await
-        })?;
+    })?;
     let wanted = hash(secret);
     let Some(row) = rows
         .into_iter()

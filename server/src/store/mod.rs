@@ -72,7 +72,13 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A 16 MiB page cache per connection (the default is 2 MiB): bulk
+            // writes into large data sets otherwise spend their time re-reading
+            // index pages. Checkpoints every 40 MiB of WAL rather than 4 MiB.
+            .pragma("cache_size", "-16384")
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", "10000");
         let file = options.get_filename();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() && file != Path::new(":memory:") {
@@ -80,8 +86,10 @@ impl Store {
                     .with_context(|| format!("could not create the folder {}", dir.display()))?;
             }
         }
+        // Few connections: SQLite writes one at a time anyway, reads are served
+        // from memory, and each connection keeps its own page cache warm.
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .connect_with(options)
             .await
             .with_context(|| format!("could not open the database {url:?}"))?;

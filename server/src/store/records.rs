@@ -106,11 +106,20 @@ fn base64_standard(bytes: &[u8]) -> String {
 }
 
 /// A fresh record id: 24 hexadecimal digits, like the ids Backdrop handed out.
+/// The first 12 are the time in microseconds and the rest random, so fresh ids
+/// sort by when they were made and land at the end of the index.
 pub fn fresh_id() -> String {
     use rand::RngCore;
-    let mut bytes = [0u8; 12];
+    use std::fmt::Write;
+    let micros = Utc::now().timestamp_micros() as u64 & 0xffff_ffff_ffff;
+    let mut bytes = [0u8; 6];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut id = String::with_capacity(24);
+    let _ = write!(id, "{micros:012x}");
+    for b in bytes {
+        let _ = write!(id, "{b:02x}");
+    }
+    id
 }
 
 /// What a batch did.
@@ -123,7 +132,7 @@ pub struct Written {
 }
 
 /// Rows per INSERT statement: well under both backends' limits on parameters.
-const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Stores a batch in one transaction, replacing records with the same id (the
 /// last of several with one id wins) and keeping the replaced values in the
@@ -406,6 +415,28 @@ pub async fn all(store: &Store, data_set_id: i64) -> Result<Vec<StoredRecord>> {
     .fetch_all(pool)
     .await)?;
     rows.into_iter().map(StoredRecord::try_from).collect()
+}
+
+/// Calls `visit` with every record of the data set, oldest first, streaming them
+/// from the database so that a large data set is never all in memory twice.
+pub async fn for_each(
+    store: &Store,
+    data_set_id: i64,
+    mut visit: impl FnMut(StoredRecord),
+) -> Result<()> {
+    use futures_util::TryStreamExt;
+    on_pool!(store, |pool| {
+        // In the order they were stored: the table does not need them sorted.
+        let mut rows = sqlx::query_as::<_, RecordRow>(
+            "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
+        )
+        .bind(data_set_id)
+        .fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            visit(StoredRecord::try_from(row)?);
+        }
+        Ok::<_, crate::error::Error>(())
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,280 @@
+//! `pulse-bench`: the data API's speed, measured as a client sees it.
+//!
+//! For each backend it starts a real `pulse serve` on a fresh database, creates a
+//! data set, ingests records through the HTTP write API in batches, then times
+//! queries over HTTP and reads the server's resident memory. It prints figures to
+//! compare from run to run; it asserts nothing.
+//!
+//!     scripts/bench                      # both backends, 1,000,000 records
+//!     scripts/bench --backend sqlite --records 200000
+
+use std::{
+    io::Read,
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use chrono::{TimeZone, Utc};
+use clap::Parser;
+use serde_json::json;
+use server::demo::Rng;
+use server::store::{data_sets, Store};
+
+#[derive(Parser)]
+#[command(about = "Measure ingest and query speed of the data API over HTTP")]
+struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// How many records to ingest.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: usize,
+    /// Records per POST.
+    #[arg(long, default_value_t = 1_000)]
+    batch: usize,
+    /// Timed runs of each query.
+    #[arg(long, default_value_t = 40)]
+    runs: usize,
+    /// The Postgres server to create a throwaway database on.
+    #[arg(
+        long,
+        env = "PULSE_TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres_url: String,
+}
+
+const CHANNELS: [&str; 6] = ["digital", "phone", "paper", "face_to_face", "email", "chat"];
+const SERVICES: usize = 50;
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(database: &str) -> Result<Server> {
+        let exe = std::env::current_exe()?;
+        let pulse: PathBuf = exe.with_file_name("pulse");
+        let port = free_port()?;
+        let child = Command::new(&pulse)
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database",
+                database,
+            ])
+            .env("PULSE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("could not start {} (build it first)", pulse.display()))?;
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while ureq::get(&format!("{}/_status", server.base))
+            .call()
+            .is_err()
+        {
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("the server did not answer within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// The records, as the JSON bodies of the batches.
+fn bodies(records: usize, batch: usize) -> Vec<String> {
+    let mut rng = Rng::new(20_130_311);
+    let start = Utc
+        .with_ymd_and_hms(2021, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let span = 4 * 365 * 86_400;
+    let mut out = Vec::with_capacity(records.div_ceil(batch));
+    let mut made = 0;
+    while made < records {
+        let n = batch.min(records - made);
+        let items: Vec<serde_json::Value> = (0..n)
+            .map(|_| {
+                let t = start + (rng.unit() * span as f64) as i64;
+                let stamp = Utc
+                    .timestamp_opt(t, 0)
+                    .unwrap()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                json!({
+                    "_timestamp": stamp,
+                    "service": format!("service-{:02}", (rng.next_u64() % SERVICES as u64)),
+                    "channel": CHANNELS[(rng.next_u64() % CHANNELS.len() as u64) as usize],
+                    "count": (rng.unit() * 1000.0) as i64,
+                })
+            })
+            .collect();
+        out.push(serde_json::to_string(&items).unwrap());
+        made += n;
+    }
+    out
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn time_query(base: &str, query: &str, runs: usize) -> Result<(f64, f64, usize)> {
+    let url = format!("{base}/data/bench/transactions?{query}");
+    let fetch = || -> Result<(f64, usize)> {
+        let started = Instant::now();
+        let mut response = ureq::get(&url)
+            .call()
+            .with_context(|| format!("GET {url}"))?;
+        let mut body = Vec::new();
+        response.body_mut().as_reader().read_to_end(&mut body)?;
+        Ok((started.elapsed().as_secs_f64() * 1000.0, body.len()))
+    };
+    let (_, size) = fetch()?; // warm-up (loads the table once)
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| fetch().map(|(ms, _)| ms))
+        .collect::<Result<_>>()?;
+    times.sort_by(f64::total_cmp);
+    Ok((percentile(&times, 0.5), percentile(&times, 0.95), size))
+}
+
+fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
+    println!(
+        "\n== {backend}: {} records in batches of {}",
+        args.records, args.batch
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    let token = runtime.block_on(async {
+        let store = Store::connect(database).await?;
+        store.migrate().await?;
+        let created = data_sets::create_with_token(
+            &store,
+            "bench",
+            "transactions",
+            None,
+            &data_sets::DataSetSettings {
+                published: true,
+                ..Default::default()
+            },
+            None,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::Ok(created.bearer_token)
+    })?;
+    let server = Server::start(database)?;
+    let bodies = bodies(args.records, args.batch);
+    let url = format!("{}/data/bench/transactions", server.base);
+    let auth = format!("Bearer {token}");
+    let started = Instant::now();
+    for body in &bodies {
+        let response = ureq::post(&url)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .send(body.as_str())
+            .context("POST a batch")?;
+        if response.status() != 200 {
+            bail!("a batch was refused: {}", response.status());
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "ingest            {:>10.0} records/s  ({:.1} s)",
+        args.records as f64 / seconds,
+        seconds
+    );
+    let queries = [
+        (
+            "week x channel",
+            "period=week&group_by=channel&collect=count:sum&start_at=2021-01-04T00:00:00Z&end_at=2025-01-06T00:00:00Z",
+        ),
+        ("service, digital", "group_by=service&filter_by=channel:digital&collect=count:sum"),
+        (
+            "12 months, 1 svc",
+            "period=month&duration=12&filter_by=service:service-07&collect=count:sum",
+        ),
+    ];
+    for (name, query) in queries {
+        let (p50, p95, size) = time_query(&server.base, query, args.runs)?;
+        println!("{name:<17} p50 {p50:>7.2} ms   p95 {p95:>7.2} ms   ({size} bytes)");
+    }
+    println!("server memory     {:>7.0} MB resident", server.rss_mb());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let backends: Vec<&str> = match args.backend.as_str() {
+        "both" => vec!["sqlite", "postgres"],
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        other => bail!("--backend must be sqlite, postgres or both (got {other:?})"),
+    };
+    for backend in backends {
+        if backend == "sqlite" {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            run("SQLite", &url, &args)?;
+        } else {
+            let name = format!("pulse_bench_{}", server::store::records::fresh_id());
+            let runtime = tokio::runtime::Runtime::new()?;
+            let admin = args.postgres_url.clone();
+            runtime.block_on(async {
+                let pool = sqlx::PgPool::connect(&admin).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .execute(&pool)
+                    .await?;
+                anyhow::Ok(())
+            })?;
+            let (base, _) = admin
+                .rsplit_once('/')
+                .context("a Postgres URL ends in /database")?;
+            let result = run("Postgres", &format!("{base}/{name}"), &args);
+            runtime.block_on(async {
+                let pool = sqlx::PgPool::connect(&admin).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await?;
+                anyhow::Ok(())
+            })?;
+            result?;
+        }
+    }
+    Ok(())
+}
