@@ -716,7 +716,13 @@ mod tests {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let query = parse(&pairs, Allowances { raw_queries_allowed: true }).unwrap();
+        let query = parse(
+            &pairs,
+            Allowances {
+                raw_queries_allowed: true,
+            },
+        )
+        .unwrap();
         let now = crate::ingest::parse_datetime("2013-03-20T00:00:00Z").unwrap();
         Value::Array(execute(&table(), &query, now).unwrap())
     }
@@ -731,8 +737,15 @@ mod tests {
 
     #[test]
     fn periods_are_zero_filled() {
-        let weeks = run("period=week&start_at=2013-03-04T00:00:00Z&end_at=2013-03-25T00:00:00Z&collect=num:sum");
-        let counts: Vec<&Value> = weeks.as_array().unwrap().iter().map(|w| &w["_count"]).collect();
+        let weeks = run(
+            "period=week&start_at=2013-03-04T00:00:00Z&end_at=2013-03-25T00:00:00Z&collect=num:sum",
+        );
+        let counts: Vec<&Value> = weeks
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| &w["_count"])
+            .collect();
         assert_eq!(counts, [&json!(2), &json!(0), &json!(1)]);
         assert_eq!(weeks[1]["num:sum"], Value::Null);
     }
