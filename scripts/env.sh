@@ -14,3 +14,5 @@ export PULSE_CHROMIUM="${PULSE_CHROMIUM:-/usr/bin/chromium}"
 # The Postgres server the Rust tests also run against (scripts/setup --test
 # starts Debian's when none answers).
 export PULSE_TEST_POSTGRES_URL="${PULSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+# Where scripts/setup --test installs the Performance Platform's Python client.
+export PULSE_PYTHON_CLIENT="${PULSE_PYTHON_CLIENT:-$HOME/.cache/pulse/python-client}"

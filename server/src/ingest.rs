@@ -58,9 +58,16 @@ pub fn format_datetime(t: DateTime<Utc>) -> String {
 }
 
 /// What a data set asks of its records.
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 pub struct Rules<'a> {
     pub auto_ids: &'a [String],
+    /// The data set's JSON Schema, compiled; records are checked against it last.
+    pub schema: Option<&'a jsonschema::Validator>,
+}
+
+/// Compiles a data set's JSON Schema, or says why it is not one.
+pub fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::validator_for(schema).map_err(|e| format!("schema is not a valid JSON Schema: {e}"))
 }
 
 /// Turns a request body into records: one object is a list of one; every record
@@ -156,6 +163,36 @@ fn record_from_value(
             ),
         ));
     }
+    if let Some(validator) = rules.schema {
+        let record = Value::Object(map);
+        let failure = validator.iter_errors(&record).next().map(|e| {
+            let path = e.instance_path().to_string();
+            let field = path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            (field, e.to_string())
+        });
+        if let Some((field, message)) = failure {
+            return Err(((!field.is_empty()).then_some(field), message));
+        }
+        let Value::Object(back) = record else {
+            unreachable!("built as an object above")
+        };
+        return finish(back, id, timestamp, rules, new_id);
+    }
+    finish(map, id, timestamp, rules, new_id)
+}
+
+fn finish(
+    map: Map<String, Value>,
+    id: Option<String>,
+    timestamp: DateTime<Utc>,
+    rules: &Rules<'_>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Record, RecordError> {
     let id = match id {
         Some(id) => id,
         None if !rules.auto_ids.is_empty() => {
@@ -233,6 +270,7 @@ mod tests {
             body,
             &Rules {
                 auto_ids: &auto_ids,
+                schema: None,
             },
             &mut ids(),
         )
@@ -346,6 +384,49 @@ mod tests {
         assert!(parse_datetime("2013-03-11").is_none());
         assert!(parse_datetime("2013-03-11 00:00:00").is_none());
         assert!(parse_datetime("not a date at all!!").is_none());
+    }
+
+    #[test]
+    fn the_schema_is_checked_last_and_names_the_field() {
+        let schema = compile_schema(&json!({
+            "type": "object",
+            "properties": {"count": {"type": "integer", "minimum": 0}},
+            "required": ["count"]
+        }))
+        .unwrap();
+        let rules = Rules {
+            auto_ids: &[],
+            schema: Some(&schema),
+        };
+        let ok = records_from_body(
+            json!({"_timestamp": "2013-03-11T00:00:00Z", "count": 3}),
+            &rules,
+            &mut ids(),
+        );
+        assert!(ok.is_ok());
+        let bad = records_from_body(
+            json!({"_timestamp": "2013-03-11T00:00:00Z", "count": -1}),
+            &rules,
+            &mut ids(),
+        )
+        .unwrap_err();
+        assert_eq!(bad[0].field.as_deref(), Some("count"));
+        assert!(bad[0].message.contains("minimum"), "{}", bad[0].message);
+        let missing = records_from_body(
+            json!({"_timestamp": "2013-03-11T00:00:00Z"}),
+            &rules,
+            &mut ids(),
+        )
+        .unwrap_err();
+        assert!(
+            missing[0].message.contains("count"),
+            "{}",
+            missing[0].message
+        );
+        // The Backdrop rules still come first.
+        let first = records_from_body(json!({"count": -1}), &rules, &mut ids()).unwrap_err();
+        assert_eq!(first[0].message, "_timestamp is a required property");
+        assert!(compile_schema(&json!({"type": "no-such-type"})).is_err());
     }
 
     #[test]

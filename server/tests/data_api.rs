@@ -674,3 +674,33 @@ async fn data_sets_are_managed_with_an_admin_key(app: TestApp) {
     );
 }
 both!(data_sets_are_managed_with_an_admin_key);
+
+async fn a_data_sets_schema_is_enforced(app: TestApp) {
+    let admin = app.admin_key().await;
+    let not_a_schema = app
+        .send(
+            Method::POST,
+            "/api/v1/data-sets",
+            &admin,
+            &json!({"data_group": "a1", "data_type": "b1", "schema": {"type": 12}}),
+        )
+        .await;
+    assert_eq!(not_a_schema.status, StatusCode::BAD_REQUEST);
+    assert!(not_a_schema.json()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("schema is not a valid JSON Schema"));
+    let token = with_data_set(
+        &app,
+        json!({"schema": {"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}, "required": ["count"]}}),
+    )
+    .await;
+    let answer = app
+        .send(Method::POST, URI, &token, &json!([{"_timestamp": "2013-03-11T00:00:00Z", "count": 1}, {"_timestamp": "2013-03-11T00:00:00Z", "count": -4}]))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["errors"][0]["index"], 1);
+    assert_eq!(answer.json()["errors"][0]["field"], "count");
+    assert!(raw(&app).await.is_empty());
+}
+both!(a_data_sets_schema_is_enforced);

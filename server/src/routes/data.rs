@@ -192,8 +192,14 @@ async fn write(
         Ok(value) => value,
         Err(response) => return response,
     };
+    let schema = match data_set.schema.as_ref().map(ingest::compile_schema) {
+        Some(Ok(schema)) => Some(schema),
+        Some(Err(e)) => return internal(e),
+        None => None,
+    };
     let rules = Rules {
         auto_ids: &data_set.auto_ids,
+        schema: schema.as_ref(),
     };
     let mut fresh = 0;
     let mut new_id = || {
@@ -319,8 +325,14 @@ async fn patch_record(
         merged.insert(key, value);
     }
     merged.insert("_id".into(), Value::String(id.clone()));
+    let schema = match data_set.schema.as_ref().map(ingest::compile_schema) {
+        Some(Ok(schema)) => Some(schema),
+        Some(Err(e)) => return internal(e),
+        None => None,
+    };
     let rules = Rules {
         auto_ids: &data_set.auto_ids,
+        schema: schema.as_ref(),
     };
     let record =
         match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {

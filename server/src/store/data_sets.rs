@@ -147,6 +147,7 @@ impl DataSetSettings {
                     "schema must be a JSON Schema (an object)".into(),
                 ));
             }
+            crate::ingest::compile_schema(schema).map_err(Error::BadRequest)?;
         }
         if let Some(age) = self.max_age_expected {
             if age <= 0 {
