@@ -48,6 +48,18 @@ pub enum Command {
     /// Create, list and manage data sets and their write tokens.
     #[command(subcommand, name = "data-set")]
     DataSet(DataSetCommand),
+    /// Import a CSV or XLSX file (first sheet; first row the header; one record per
+    /// row) into a data set: checked like the write API, stored all or nothing.
+    Import {
+        /// The data group, usually the service's slug.
+        #[arg(long)]
+        group: String,
+        /// The data type, e.g. transactions-by-channel.
+        #[arg(long = "type")]
+        data_type: String,
+        /// The .csv or .xlsx file.
+        file: PathBuf,
+    },
     /// Create API keys for programs (an admin key manages data sets over HTTP).
     #[command(subcommand)]
     Key(KeyCommand),

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod import;
 pub mod ingest;
 pub mod overview;
 pub mod query;

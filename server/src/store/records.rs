@@ -146,6 +146,29 @@ pub async fn upsert_batch(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Written> {
+    upsert_batch_with_progress(
+        store,
+        data_set_id,
+        records,
+        ids_may_exist,
+        actor,
+        now,
+        &mut |_| {},
+    )
+    .await
+}
+
+/// [`upsert_batch`], calling `progress` with the number of records written so far
+/// after each statement (for a progress bar on a long import).
+pub async fn upsert_batch_with_progress(
+    store: &Store,
+    data_set_id: i64,
+    records: &[Record],
+    ids_may_exist: bool,
+    actor: &str,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<Written> {
     // Keep the last record of each id, in the order they came.
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
@@ -167,6 +190,7 @@ pub async fn upsert_batch(
     let written = on_pool!(store, |pool| {
         let mut tx = pool.begin().await?;
         let mut replaced = 0;
+        let mut done = 0;
         if ids_may_exist {
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
@@ -226,6 +250,8 @@ pub async fn upsert_batch(
                  updated_at = excluded.updated_at, body = excluded.body",
             );
             q.build().execute(&mut *tx).await?;
+            done += chunk.len();
+            progress(done);
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Written {
