@@ -405,6 +405,42 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
     })
 }
 
+/// One query for each validation message, in the order they are checked, with
+/// the message it gets. The parser's tests and the HTTP tests both walk it.
+pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
+        ("foo=bar", "An unrecognised parameter was provided"),
+        ("period=week", "Either 'duration' or both 'start_at' and 'end_at' are required for a period query"),
+        ("period=week&duration=3&limit=3", "A period query can only be limited if it is grouped - please add 'group_by'"),
+        ("start_at=2012-01-01&end_at=2012-02-01T00:00:00Z", "start_at is not a valid datetime"),
+        ("start_at=2012-01-01T00:00:00Z&end_at=nope", "end_at is not a valid datetime"),
+        ("filter_by=a:b&filter_by_prefix=a:b", "Cannot use both filter_by and filter_by_prefix in the same query"),
+        ("filter_by=ab", "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"),
+        ("filter_by=a-b:c", "Cannot filter by an invalid field name"),
+        ("period=fortnight&duration=2", "'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"),
+        ("period=week&duration=2&sort_by=ab:ascending", "Cannot sort for period queries without group_by. Period queries are always sorted by time."),
+        ("sort_by=ab", "sort_by must be a field name and sort direction separated by a colon (:) eg. authority:ascending"),
+        ("sort_by=ab:up", "Unrecognised sort direction. Supported directions include: ascending, descending"),
+        ("sort_by=a-b:ascending", "Cannot sort by an invalid field name"),
+        ("group_by=a-b", "Cannot group by an invalid field name"),
+        ("group_by=_secret", "Cannot group by internal fields, internal fields start with an underscore"),
+        ("limit=-1", "limit must be a positive integer"),
+        ("limit=x", "limit must be a positive integer"),
+        ("period=day&duration=x", "duration must be a positive integer"),
+        ("collect=value", "collect can be used only with either ['group_by', 'period']"),
+        ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&duration=3&period=day", "Absolute and relative time cannot be requested at the same time - either ask for 'start_at' and 'end_at', or ask for 'start_at'/'end_at' with 'duration'"),
+        ("start_at=2012-01-01T00:00:00Z", "Use of 'start_at' requires 'end_at' or 'duration'"),
+        ("end_at=2012-01-01T00:00:00Z", "Use of 'end_at' requires 'start_at' or 'duration'"),
+        ("period=day&duration=0", "'duration' must not be zero"),
+        ("duration=3", "If 'duration' is requested (for relative time), 'period' is required - please add a period (like 'day', 'month' etc)"),
+        ("group_by=ab&collect=value:median", "Unknown collection method"),
+        ("group_by=ab&collect=a-b:sum", "Cannot collect an invalid field name"),
+        ("group_by=ab&collect=_id:sum", "Cannot collect internal fields, internal fields start with an underscore"),
+        ("group_by=ab&collect=ab:sum", "Cannot collect by a field that is used for group_by"),
+        ("flatten=yes", "flatten must be either 'true' or 'false'"),
+        ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&inclusive=maybe", "inclusive must be either 'true' or 'false'"),
+        ("inclusive=true", "inclusive can be used only with either ['start_at', 'end_at']"),
+];
+
 /// Keys of answer rows that may be sorted on besides record fields: `_count`,
 /// `_group_count` and collected keys like `value:sum`.
 fn is_answer_key(field: &str) -> bool {
@@ -445,39 +481,7 @@ mod tests {
 
     #[test]
     fn every_message_in_order() {
-        let cases: &[(&str, &str)] = &[
-            ("foo=bar", "An unrecognised parameter was provided"),
-            ("period=week", "Either 'duration' or both 'start_at' and 'end_at' are required for a period query"),
-            ("period=week&duration=3&limit=3", "A period query can only be limited if it is grouped - please add 'group_by'"),
-            ("start_at=2012-01-01&end_at=2012-02-01T00:00:00Z", "start_at is not a valid datetime"),
-            ("start_at=2012-01-01T00:00:00Z&end_at=nope", "end_at is not a valid datetime"),
-            ("filter_by=a:b&filter_by_prefix=a:b", "Cannot use both filter_by and filter_by_prefix in the same query"),
-            ("filter_by=ab", "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"),
-            ("filter_by=a-b:c", "Cannot filter by an invalid field name"),
-            ("period=fortnight&duration=2", "'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"),
-            ("period=week&duration=2&sort_by=ab:ascending", "Cannot sort for period queries without group_by. Period queries are always sorted by time."),
-            ("sort_by=ab", "sort_by must be a field name and sort direction separated by a colon (:) eg. authority:ascending"),
-            ("sort_by=ab:up", "Unrecognised sort direction. Supported directions include: ascending, descending"),
-            ("sort_by=a-b:ascending", "Cannot sort by an invalid field name"),
-            ("group_by=a-b", "Cannot group by an invalid field name"),
-            ("group_by=_secret", "Cannot group by internal fields, internal fields start with an underscore"),
-            ("limit=-1", "limit must be a positive integer"),
-            ("limit=x", "limit must be a positive integer"),
-            ("period=day&duration=x", "duration must be a positive integer"),
-            ("collect=value", "collect can be used only with either ['group_by', 'period']"),
-            ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&duration=3&period=day", "Absolute and relative time cannot be requested at the same time - either ask for 'start_at' and 'end_at', or ask for 'start_at'/'end_at' with 'duration'"),
-            ("start_at=2012-01-01T00:00:00Z", "Use of 'start_at' requires 'end_at' or 'duration'"),
-            ("end_at=2012-01-01T00:00:00Z", "Use of 'end_at' requires 'start_at' or 'duration'"),
-            ("period=day&duration=0", "'duration' must not be zero"),
-            ("duration=3", "If 'duration' is requested (for relative time), 'period' is required - please add a period (like 'day', 'month' etc)"),
-            ("group_by=ab&collect=value:median", "Unknown collection method"),
-            ("group_by=ab&collect=a-b:sum", "Cannot collect an invalid field name"),
-            ("group_by=ab&collect=_id:sum", "Cannot collect internal fields, internal fields start with an underscore"),
-            ("group_by=ab&collect=ab:sum", "Cannot collect by a field that is used for group_by"),
-            ("flatten=yes", "flatten must be either 'true' or 'false'"),
-            ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&inclusive=maybe", "inclusive must be either 'true' or 'false'"),
-            ("inclusive=true", "inclusive can be used only with either ['start_at', 'end_at']"),
-        ];
+        let cases = MESSAGE_EXAMPLES;
         for (query, message) in cases {
             assert_eq!(&err(query), message, "for {query}");
         }
