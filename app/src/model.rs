@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A reference to an organisation (a department or an agency).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgRef {
     pub slug: String,
     pub title: String,
@@ -17,6 +18,7 @@ pub struct OrgRef {
 
 /// A service as it appears in lists: who runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceListing {
     pub slug: String,
     pub title: String,
@@ -27,12 +29,14 @@ pub struct ServiceListing {
 
 /// The answer of `GET /api/v1/services`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceList {
     pub services: Vec<ServiceListing>,
 }
 
 /// The granularity of a period. Weeks start on Monday; everything is UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PeriodKind {
     Hour,
@@ -71,6 +75,7 @@ impl PeriodKind {
 
 /// A half-open span of time: `start <= t < end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Period {
     pub kind: PeriodKind,
     pub start: DateTime<Utc>,
@@ -79,6 +84,7 @@ pub struct Period {
 
 /// One line of a channel chart: a channel's value in each period of the series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelLine {
     /// The channel's key in the data, e.g. `digital`.
     pub channel: String,
@@ -91,6 +97,7 @@ pub struct ChannelLine {
 
 /// Transactions by channel over consecutive periods.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelSeries {
     pub periods: Vec<Period>,
     pub channels: Vec<ChannelLine>,
@@ -107,6 +114,7 @@ impl ChannelSeries {
 
 /// The key performance indicators Pulse knows how to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KpiKind {
     Transactions,
@@ -146,6 +154,7 @@ impl KpiKind {
 
 /// How a number is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     Number,
@@ -156,6 +165,7 @@ pub enum Unit {
 
 /// A KPI's latest value, the period it covers, and the value of the period before.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KpiFigure {
     pub kpi: KpiKind,
     /// `None` when the latest period has no value (for example no responses).
@@ -166,6 +176,7 @@ pub struct KpiFigure {
 
 /// The answer of `GET /api/v1/services/{slug}`: what the service page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceOverview {
     pub service: ServiceListing,
     pub description: String,
@@ -177,6 +188,7 @@ pub struct ServiceOverview {
 
 /// The error body every JSON endpoint answers with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub status: String,
     pub message: String,

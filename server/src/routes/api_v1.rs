@@ -7,25 +7,33 @@
 use app::model::{ServiceList, ServiceOverview};
 use axum::{
     extract::{Path, State},
-    routing::get,
-    Json, Router,
+    Json,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use crate::{error::Result, overview, store::orgs};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/services", get(list_services))
-        .route("/services/{slug}", get(service_overview))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_services))
+        .routes(routes!(service_overview))
         .merge(super::data_sets::router())
 }
 
+/// Every service with its department and agency.
+#[utoipa::path(get, path = "/services", tag = "services",
+    responses((status = 200, body = ServiceList)))]
 async fn list_services(State(state): State<AppState>) -> Result<Json<ServiceList>> {
     let services = orgs::list_services(&state.store).await?;
     Ok(Json(ServiceList { services }))
 }
 
+/// A service's weekly transactions by channel and the latest value of each KPI.
+#[utoipa::path(get, path = "/services/{slug}", tag = "services",
+    params(("slug" = String, Path, description = "The service's slug")),
+    responses((status = 200, body = ServiceOverview),
+              (status = 404, description = "No such service", body = app::model::ErrorBody)))]
 async fn service_overview(
     State(state): State<AppState>,
     Path(slug): Path<String>,

@@ -13,27 +13,21 @@ use axum::{
     extract::{Path, RawQuery, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
-    Json, Router,
+    Json,
 };
 use chrono::Utc;
 use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use crate::ingest::{self, format_datetime, Problem, Rules};
 use crate::query::{execute, params};
 use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/data/{group}/{data_type}",
-            get(read).post(write).put(empty).options(preflight),
-        )
-        .route(
-            "/data/{group}/{data_type}/{id}",
-            axum::routing::delete(delete_record).patch(patch_record),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read, write, empty, preflight))
+        .routes(routes!(delete_record, patch_record))
 }
 
 /// The largest body accepted, before and after gzip decompression.
@@ -178,6 +172,18 @@ fn invalid(problems: &[Problem]) -> Response {
     no_cache((StatusCode::BAD_REQUEST, Json(body)).into_response())
 }
 
+/// Stores records: one object or a list, all or nothing. A record with the `_id`
+/// of a stored one (given, or made from the data set's `auto_ids`) replaces it.
+#[utoipa::path(post, path = "/data/{group}/{data_type}", tag = "data (Backdrop)", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json",
+        description = "A record or a list of records (flat JSON objects with `_timestamp`); may be gzip-encoded"),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\"}`", body = serde_json::Value),
+        (status = 400, description = "Bad body, or invalid records: `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`", body = serde_json::Value),
+        (status = 401, description = "No or wrong bearer token", body = serde_json::Value),
+        (status = 404, description = "`Could not find data_set_config`", body = serde_json::Value),
+        (status = 413, description = "Over 10 MiB (after decompression)", body = serde_json::Value)))]
 async fn write(
     State(state): State<AppState>,
     Path((group, data_type)): Path<(String, String)>,
@@ -230,6 +236,12 @@ async fn write(
     }
 }
 
+/// Empties the data set: the body must be exactly `[]`.
+#[utoipa::path(put, path = "/data/{group}/{data_type}", tag = "data (Backdrop)", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "`[]`"),
+    responses((status = 200, description = "`{\"status\":\"ok\",\"message\":\"NAME now contains 0 records\"}`", body = serde_json::Value),
+              (status = 400, description = "`Not implemented: you can only pass an empty JSON list`", body = serde_json::Value)))]
 async fn empty(
     State(state): State<AppState>,
     Path((group, data_type)): Path<(String, String)>,
@@ -262,6 +274,10 @@ async fn empty(
     }
 }
 
+/// Deletes one record (kept in the correction history).
+#[utoipa::path(delete, path = "/data/{group}/{data_type}/{id}", tag = "data (Backdrop)", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path), ("id" = String, Path, description = "The record's `_id`")),
+    responses((status = 200, body = serde_json::Value), (status = 404, description = "`No record found with id ID`", body = serde_json::Value)))]
 async fn delete_record(
     State(state): State<AppState>,
     Path((group, data_type, id)): Path<(String, String, String)>,
@@ -284,6 +300,11 @@ async fn delete_record(
     }
 }
 
+/// Merges the body's fields into one record (not a replace).
+#[utoipa::path(patch, path = "/data/{group}/{data_type}/{id}", tag = "data (Backdrop)", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path), ("id" = String, Path, description = "The record's `_id`")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "The fields to change"),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = serde_json::Value), (status = 404, body = serde_json::Value)))]
 async fn patch_record(
     State(state): State<AppState>,
     Path((group, data_type, id)): Path<(String, String, String)>,
@@ -362,6 +383,26 @@ fn cors(response: &mut Response) {
     );
 }
 
+/// Reads records, raw or aggregated, as Backdrop answered.
+#[utoipa::path(get, path = "/data/{group}/{data_type}", tag = "data (Backdrop)",
+    params(("group" = String, Path), ("data_type" = String, Path),
+        ("start_at" = Option<String>, Query, description = "ISO 8601 with an offset (send `+` as `%2B`); records at or after it"),
+        ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it"),
+        ("inclusive" = Option<bool>, Query, description = "Make `end_at` inclusive"),
+        ("period" = Option<String>, Query, description = "hour, day, week, month, quarter or year"),
+        ("duration" = Option<u32>, Query, description = "A number of periods, counted from `start_at`, back from `end_at`, or back from now"),
+        ("filter_by" = Option<Vec<String>>, Query, description = "`field:value`, repeatable"),
+        ("filter_by_prefix" = Option<Vec<String>>, Query, description = "`field:prefix`, repeatable"),
+        ("group_by" = Option<Vec<String>>, Query, description = "A field, repeatable"),
+        ("collect" = Option<Vec<String>>, Query, description = "`field:sum|count|set|mean|min|max`, repeatable"),
+        ("sort_by" = Option<String>, Query, description = "`field:ascending|descending`"),
+        ("limit" = Option<u32>, Query, description = "At most this many records or groups; 0 = no limit"),
+        ("flatten" = Option<bool>, Query, description = "One row per period and group"),
+        ("format" = Option<String>, Query, description = "`csv` for CSV")),
+    responses(
+        (status = 200, description = "`{\"data\":[...]}` (and a `warning` while unpublished), or CSV", body = serde_json::Value),
+        (status = 400, description = "`{\"status\":\"error\",\"message\":...}`", body = serde_json::Value),
+        (status = 404, description = "`data_set not found`", body = serde_json::Value)))]
 async fn read(
     State(state): State<AppState>,
     Path((group, data_type)): Path<(String, String)>,
@@ -470,6 +511,10 @@ pub fn to_csv(rows: &[Value]) -> String {
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// CORS preflight for reads.
+#[utoipa::path(options, path = "/data/{group}/{data_type}", tag = "data (Backdrop)",
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    responses((status = 200, description = "CORS headers; `Access-Control-Max-Age: 86400`")))]
 async fn preflight() -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();

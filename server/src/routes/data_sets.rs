@@ -10,12 +10,12 @@ use axum::{
     extract::{FromRequest, Path, Query, Request, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use chrono::Utc;
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use crate::error::{Error, Result};
@@ -25,15 +25,12 @@ use crate::store::{
     history,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/data-sets", get(list).post(create))
-        .route(
-            "/data-sets/{group}/{data_type}",
-            get(show).patch(change).delete(remove),
-        )
-        .route("/data-sets/{group}/{data_type}/token", post(rotate))
-        .route("/data-sets/{group}/{data_type}/history", get(changes))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, change, remove))
+        .routes(routes!(rotate))
+        .routes(routes!(changes))
 }
 
 /// A JSON body whose rejection is Pulse's own JSON error.
@@ -83,6 +80,10 @@ async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet>
         .ok_or_else(|| Error::NotFound(format!("There is no data set {group}/{data_type}.")))
 }
 
+/// Every data set, by name.
+#[utoipa::path(get, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"data_sets\": [...]}`", body = serde_json::Value),
+              (status = 401, description = "No valid admin key", body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
     admin(&state, &headers).await?;
     let all = data_sets::list(&state.store).await?;
@@ -101,6 +102,12 @@ struct NewDataSet {
     settings: DataSetSettings,
 }
 
+/// Creates a data set; the answer carries its write `bearer_token`, shown this once.
+#[utoipa::path(post, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
+    request_body(content = serde_json::Value, description = "`data_group`, `data_type`, and optionally `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`"),
+    responses((status = 201, description = "The data set with its `bearer_token`", body = serde_json::Value),
+              (status = 400, description = "Invalid settings", body = app::model::ErrorBody),
+              (status = 409, description = "It exists already", body = app::model::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,6 +127,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// One data set's settings.
+#[utoipa::path(get, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -129,6 +140,11 @@ async fn show(
     Ok(Json(find(&state, &group, &data_type).await?))
 }
 
+/// Changes the settings named in the body; the others stay as they are.
+#[utoipa::path(patch, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    request_body(content = serde_json::Value, description = "Any of the settings"),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -159,6 +175,10 @@ async fn change(
     Ok(Json(updated))
 }
 
+/// Deletes a data set with its records, history and write tokens.
+#[utoipa::path(delete, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -173,6 +193,10 @@ async fn remove(
     ))
 }
 
+/// Revokes the data set's write tokens and issues a new one.
+#[utoipa::path(post, path = "/data-sets/{group}/{data_type}/token", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path)),
+    responses((status = 200, description = "`{\"name\", \"bearer_token\"}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn rotate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -189,6 +213,11 @@ struct HistoryParams {
     limit: Option<i64>,
 }
 
+/// The correction history, newest first: every replace, patch, delete and empty.
+#[utoipa::path(get, path = "/data-sets/{group}/{data_type}/history", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path),
+           ("limit" = Option<i64>, Query, description = "At most this many entries (default 1000)")),
+    responses((status = 200, description = "`{\"name\", \"history\": [...]}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn changes(
     State(state): State<AppState>,
     headers: HeaderMap,

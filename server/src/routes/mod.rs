@@ -16,6 +16,8 @@ use tower_http::{
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::store::Store;
 
@@ -34,14 +36,68 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// The public API: the part of Pulse a program with a key can call, and the part
-/// the pages call in-process while rendering.
-pub fn api_router(state: AppState) -> Router {
-    Router::new()
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pulse",
+        description = "How public services perform. `/data/...` is compatible with the \
+            Performance Platform's Backdrop data store; `/api/v1/...` is everything else.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// API keys and data sets' write tokens are sent as `Authorization: Bearer`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
+
+/// Every API route, registered with its OpenAPI description: the router and the
+/// document are built from this one list, so they cannot drift apart.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_json))
         .merge(status::router())
         .merge(data::router())
         .nest("/api/v1", api_v1::router())
-        .with_state(state)
+}
+
+/// The OpenAPI 3 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            let mut document = api_routes().split_for_parts().1;
+            document.info.version = env!("CARGO_PKG_VERSION").to_string();
+            document
+        })
+        .clone()
+}
+
+/// This document: every route of `/data`, `/api/v1` and `/_status`.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health",
+    responses((status = 200, description = "The OpenAPI 3 document", body = serde_json::Value)))]
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
+}
+
+/// The public API: the part of Pulse a program with a key can call, and the part
+/// the pages call in-process while rendering.
+pub fn api_router(state: AppState) -> Router {
+    let (router, _) = api_routes().split_for_parts();
+    router.with_state(state)
 }
 
 /// The whole app: pages (server-rendered, then hydrated), the API, static files.

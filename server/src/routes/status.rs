@@ -1,21 +1,25 @@
 //! Health: `GET /_status` (the app is up) and `GET /_status/data-sets` (which
 //! data sets have not been updated within their expected age).
 
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Json, Router};
+use axum::{extract::State, http::header, response::IntoResponse, Json};
 use chrono::Utc;
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use crate::error::Result;
 use crate::ingest::format_datetime;
 use crate::store::{data_sets, records};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/_status", get(status))
-        .route("/_status/data-sets", get(data_set_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(data_set_status))
 }
 
+/// Whether the app is up.
+#[utoipa::path(get, path = "/_status", tag = "health",
+    responses((status = 200, description = "`{\"status\":\"ok\",\"message\":\"app is up\"}`", body = serde_json::Value)))]
 async fn status() -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-cache")],
@@ -23,7 +27,10 @@ async fn status() -> impl IntoResponse {
     )
 }
 
-/// Always 200: the body says whether any watched data set is out of date.
+/// Which data sets have not been updated within their expected age. Always 200:
+/// the body says whether any watched data set is out of date.
+#[utoipa::path(get, path = "/_status/data-sets", tag = "health",
+    responses((status = 200, description = "`status` is `ok` or `not okay`, with the out-of-date data sets", body = serde_json::Value)))]
 async fn data_set_status(State(state): State<AppState>) -> Result<impl IntoResponse> {
     let now = Utc::now();
     let newest: std::collections::HashMap<i64, chrono::DateTime<Utc>> =

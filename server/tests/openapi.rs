@@ -1,0 +1,111 @@
+//! The OpenAPI document: served, complete, and true to the router.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+use support::{test_app, Backend};
+
+/// Every route of the API, as a person reading the issue would list them.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/_status"),
+    ("get", "/_status/data-sets"),
+    ("get", "/api/openapi.json"),
+    ("get", "/data/{group}/{data_type}"),
+    ("post", "/data/{group}/{data_type}"),
+    ("put", "/data/{group}/{data_type}"),
+    ("options", "/data/{group}/{data_type}"),
+    ("delete", "/data/{group}/{data_type}/{id}"),
+    ("patch", "/data/{group}/{data_type}/{id}"),
+    ("get", "/api/v1/services"),
+    ("get", "/api/v1/services/{slug}"),
+    ("get", "/api/v1/data-sets"),
+    ("post", "/api/v1/data-sets"),
+    ("get", "/api/v1/data-sets/{group}/{data_type}"),
+    ("patch", "/api/v1/data-sets/{group}/{data_type}"),
+    ("delete", "/api/v1/data-sets/{group}/{data_type}"),
+    ("post", "/api/v1/data-sets/{group}/{data_type}/token"),
+    ("get", "/api/v1/data-sets/{group}/{data_type}/history"),
+];
+
+fn operations(document: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete", "options"].contains(&method.as_str()) {
+                out.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_document_is_served_and_lists_every_route() {
+    let app = test_app(Backend::Sqlite).await;
+    let answer = app.get("/api/openapi.json").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let document = answer.json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(document["info"]["title"], "Pulse");
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(document["components"]["schemas"]["ServiceOverview"].is_object());
+    let documented = operations(&document);
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+}
+
+/// Each documented operation is served (never axum's bare 404 or a 405), and on
+/// each documented path every other method is refused with 405: the router holds
+/// nothing the document does not show.
+#[tokio::test]
+async fn the_router_serves_exactly_what_is_documented() {
+    let app = test_app(Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    let documented = operations(&document);
+    let paths: BTreeSet<&String> = documented.iter().map(|(_, p)| p).collect();
+    let methods = ["get", "post", "put", "patch", "delete"];
+    for path in paths {
+        let uri = path
+            .replace("{group}", "no-group")
+            .replace("{data_type}", "no-type")
+            .replace("{id}", "no-id")
+            .replace("{slug}", "no-service");
+        for method in methods {
+            let answer = app
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    &uri,
+                    &[],
+                    vec![],
+                )
+                .await;
+            let is_documented = documented.contains(&(method.to_string(), path.clone()));
+            if is_documented {
+                assert_ne!(
+                    answer.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}"
+                );
+                if answer.status == StatusCode::NOT_FOUND {
+                    // The route's own "not found", with a JSON body, not a missing route.
+                    assert!(
+                        serde_json::from_slice::<Value>(&answer.body).is_ok(),
+                        "{method} {path}"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is served but not documented"
+                );
+            }
+        }
+    }
+}
