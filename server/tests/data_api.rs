@@ -673,3 +673,36 @@ async fn a_data_sets_schema_is_enforced(app: TestApp) {
     assert!(raw(&app).await.is_empty());
 }
 both!(a_data_sets_schema_is_enforced);
+
+async fn reads_follow_every_write(app: TestApp) {
+    let token = with_data_set(&app, json!({"auto_ids": ["_timestamp", "key"]})).await;
+    let post = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            assert_eq!(
+                app.send(Method::POST, URI, &token, &body).await.status,
+                StatusCode::OK
+            )
+        }
+    };
+    post(json!({"_timestamp": "2013-03-11T00:00:00Z", "key": "a1", "value": 1})).await;
+    assert_eq!(raw(&app).await.len(), 1);
+    // New records only: appended to the table held in memory.
+    post(json!([{"_timestamp": "2013-03-12T00:00:00Z", "key": "b1", "value": 2}, {"_timestamp": "2013-03-13T00:00:00Z", "key": "c1", "value": 3}])).await;
+    let sum = |rows: Vec<Value>| {
+        rows.iter()
+            .map(|r| r["value"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(sum(raw(&app).await), 6);
+    // A correction: the table is reloaded.
+    post(json!({"_timestamp": "2013-03-12T00:00:00Z", "key": "b1", "value": 20})).await;
+    let rows = raw(&app).await;
+    assert_eq!((rows.len(), sum(rows)), (3, 24));
+    let grouped = data(&app, "group_by=key&collect=value:sum").await;
+    assert_eq!(
+        grouped[1],
+        json!({"key": "b1", "_count": 1, "value:sum": 20})
+    );
+}
+both!(reads_follow_every_write);

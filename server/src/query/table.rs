@@ -59,7 +59,7 @@ impl Cell {
 }
 
 /// A data set's records, by column.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Table {
     pub ids: Vec<String>,
     /// `_timestamp`, microseconds since the epoch.

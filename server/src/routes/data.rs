@@ -165,6 +165,28 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("Error parsing JSON: {e}")))
 }
 
+/// An authorised write's data set, its writer, and its parsed body.
+async fn authorised_body(
+    state: &AppState,
+    group: &str,
+    data_type: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(DataSet, String, Value), Response> {
+    let (data_set, actor) = authorise(state, group, data_type, headers).await?;
+    let value = json_body(headers, body).await?;
+    Ok((data_set, actor, value))
+}
+
+/// The data set's JSON Schema, compiled (it was checked when it was set).
+fn schema_of(data_set: &DataSet) -> Result<Option<jsonschema::Validator>, String> {
+    data_set
+        .schema
+        .as_ref()
+        .map(ingest::compile_schema)
+        .transpose()
+}
+
 /// A validation failure: Backdrop's `messages`, and where each problem is.
 fn invalid(problems: &[Problem]) -> Response {
     let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
@@ -190,18 +212,14 @@ async fn write(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let value = match json_body(&headers, body).await {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
-    let schema = match data_set.schema.as_ref().map(ingest::compile_schema) {
-        Some(Ok(schema)) => Some(schema),
-        Some(Err(e)) => return internal(e),
-        None => None,
+    let (data_set, actor, value) =
+        match authorised_body(&state, &group, &data_type, &headers, body).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    let schema = match schema_of(&data_set) {
+        Ok(schema) => schema,
+        Err(e) => return internal(e),
     };
     let rules = Rules {
         auto_ids: &data_set.auto_ids,
@@ -218,16 +236,22 @@ async fn write(
     };
     // Only ids that were sent or derived can match stored records.
     let ids_may_exist = records.len() > fresh;
+    let now = Utc::now();
     match records::upsert_batch(
         &state.store,
         data_set.id,
         &records,
         ids_may_exist,
         &actor,
-        Utc::now(),
+        now,
     )
     .await
     {
+        // Only new records: the table in memory can take them as they are.
+        Ok(written) if written.inserted == records.len() => {
+            state.cache.append(data_set.id, &records, now);
+            ok(None)
+        }
         Ok(_) => {
             state.cache.invalidate(data_set.id);
             ok(None)
@@ -248,14 +272,11 @@ async fn empty(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let value = match json_body(&headers, body).await {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
+    let (data_set, actor, value) =
+        match authorised_body(&state, &group, &data_type, &headers, body).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     if value != json!([]) {
         return error(
             StatusCode::BAD_REQUEST,
@@ -311,14 +332,11 @@ async fn patch_record(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let value = match json_body(&headers, body).await {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
+    let (data_set, actor, value) =
+        match authorised_body(&state, &group, &data_type, &headers, body).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let Value::Object(changes) = value else {
         return invalid(&[Problem {
             index: 0,
@@ -346,10 +364,9 @@ async fn patch_record(
         merged.insert(key, value);
     }
     merged.insert("_id".into(), Value::String(id.clone()));
-    let schema = match data_set.schema.as_ref().map(ingest::compile_schema) {
-        Some(Ok(schema)) => Some(schema),
-        Some(Err(e)) => return internal(e),
-        None => None,
+    let schema = match schema_of(&data_set) {
+        Ok(schema) => schema,
+        Err(e) => return internal(e),
     };
     let rules = Rules {
         auto_ids: &data_set.auto_ids,
