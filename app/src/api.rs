@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::model::{ErrorBody, ServiceList, ServiceOverview};
+use crate::model::{ErrorBody, ServiceKpiList, ServiceList, ServiceOverview};
 
 /// Why an API call failed, in words a page can show.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -52,6 +52,21 @@ pub async fn services() -> Result<ServiceList, ApiError> {
 /// `GET /api/v1/services/{slug}`: a service's weekly transactions and latest KPIs.
 pub async fn service_overview(slug: String) -> Result<ServiceOverview, ApiError> {
     get_json(service_path(&slug)).await
+}
+
+/// `GET /api/v1/service-kpis?{query}`: the services explorer's rows and summary.
+/// `query` is an already encoded query string (the page's own).
+pub async fn service_kpis(query: String) -> Result<ServiceKpiList, ApiError> {
+    get_json(service_kpis_path(&query)).await
+}
+
+/// The explorer's API address for a query string (also its CSV, with `format=csv`).
+pub fn service_kpis_path(query: &str) -> String {
+    if query.is_empty() {
+        "/api/v1/service-kpis".to_string()
+    } else {
+        format!("/api/v1/service-kpis?{query}")
+    }
 }
 
 fn error_from_body(status: u16, body: &[u8]) -> ApiError {

@@ -74,6 +74,28 @@ pub fn weighted_mean(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opt
     (weight > 0.0).then(|| sum / weight)
 }
 
+/// Totals and transaction-weighted averages over services: volumes and costs are
+/// added up; the other KPIs are averaged weighted by each service's transactions.
+pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSummary {
+    let volume = |s: &crate::model::ServiceKpis| s.transactions_per_year.unwrap_or(0.0);
+    let transactions_per_year = services.iter().map(volume).sum();
+    let costed: Vec<(f64, f64)> = services
+        .iter()
+        .filter_map(|s| Some((volume(s), s.cost_per_transaction?)))
+        .collect();
+    let total_cost: f64 = costed.iter().map(|(v, c)| total_cost(*v, *c)).sum();
+    let costed_volume: f64 = costed.iter().map(|(v, _)| v).sum();
+    crate::model::KpiSummary {
+        services: services.len(),
+        transactions_per_year,
+        total_cost,
+        cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
+        digital_take_up: weighted_mean(services.iter().map(|s| (s.digital_take_up, volume(s)))),
+        user_satisfaction: weighted_mean(services.iter().map(|s| (s.user_satisfaction, volume(s)))),
+        completion_rate: weighted_mean(services.iter().map(|s| (s.completion_rate, volume(s)))),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Periods (UTC; weeks start on Monday; quarters start in Jan, Apr, Jul, Oct)
 // ---------------------------------------------------------------------------
@@ -434,6 +456,41 @@ mod tests {
         let m = weighted_mean([(Some(0.5), 100.0), (Some(1.0), 300.0), (None, 1e9)]).unwrap();
         assert!((m - 0.875).abs() < 1e-12);
         assert_eq!(weighted_mean([(None, 1.0)]), None);
+    }
+
+    #[test]
+    fn summaries_add_volumes_and_weight_the_rest() {
+        use crate::model::{OrgRef, ServiceKpis, ServiceListing};
+        let service = |slug: &str, volume, cost, take_up| ServiceKpis {
+            service: ServiceListing {
+                slug: slug.into(),
+                title: slug.into(),
+                department: OrgRef {
+                    slug: "d1".into(),
+                    title: "D".into(),
+                    abbreviation: None,
+                },
+                agency: None,
+            },
+            transactions_per_year: Some(volume),
+            cost_per_transaction: cost,
+            digital_take_up: take_up,
+            user_satisfaction: None,
+            completion_rate: None,
+        };
+        let summary = summarise(&[
+            service("a1", 1_000.0, Some(2.0), Some(0.5)),
+            service("b1", 3_000.0, Some(4.0), Some(0.9)),
+            service("c1", 6_000.0, None, None),
+        ]);
+        assert_eq!(summary.services, 3);
+        assert_eq!(summary.transactions_per_year, 10_000.0);
+        assert_eq!(summary.total_cost, 14_000.0);
+        // Cost per transaction over the services that report one: 14,000 / 4,000.
+        assert_eq!(summary.cost_per_transaction, Some(3.5));
+        // (0.5 * 1,000 + 0.9 * 3,000) / 4,000
+        assert!((summary.digital_take_up.unwrap() - 0.8).abs() < 1e-12);
+        assert_eq!(summary.user_satisfaction, None);
     }
 
     #[test]

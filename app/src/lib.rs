@@ -20,7 +20,7 @@ use leptos_router::{
 };
 
 use components::layout::Layout;
-use pages::{home::HomePage, not_found::NotFound, service::ServicePage};
+use pages::{home::HomePage, not_found::NotFound, service::ServicePage, services::ServicesPage};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     // code (a 404 for a missing service) is decided before the
                     // headers go out. Rendering in-process takes milliseconds.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

@@ -193,3 +193,47 @@ pub struct ErrorBody {
     pub status: String,
     pub message: String,
 }
+
+/// A service's headline figures over the last year of its data, for the
+/// services explorer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceKpis {
+    pub service: ServiceListing,
+    /// Transactions in the last 52 weeks with data.
+    pub transactions_per_year: Option<f64>,
+    /// The latest quarter's cost per transaction, in pounds.
+    pub cost_per_transaction: Option<f64>,
+    /// Digital transactions as a fraction of all, over the last 52 weeks.
+    pub digital_take_up: Option<f64>,
+    /// Satisfaction score (0 to 1) from the last 12 months' ratings, summed.
+    pub user_satisfaction: Option<f64>,
+    /// Completions over starts in the last 52 weeks.
+    pub completion_rate: Option<f64>,
+}
+
+/// Totals and transaction-weighted averages over a set of services.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KpiSummary {
+    pub services: usize,
+    pub transactions_per_year: f64,
+    /// Transactions times cost per transaction, summed.
+    pub total_cost: f64,
+    /// Total cost over the transactions of the services that report a cost.
+    pub cost_per_transaction: Option<f64>,
+    pub digital_take_up: Option<f64>,
+    pub user_satisfaction: Option<f64>,
+    pub completion_rate: Option<f64>,
+}
+
+/// The answer of `GET /api/v1/service-kpis`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceKpiList {
+    pub services: Vec<ServiceKpis>,
+    pub summary: KpiSummary,
+    /// Every department and agency, for the filters.
+    pub departments: Vec<OrgRef>,
+    pub agencies: Vec<OrgRef>,
+}

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use app::kpi::{
     completion_rate, digital_take_up, period_containing, periods_between, satisfaction_score,
 };
-use app::model::{ChannelLine, ChannelSeries, KpiFigure, KpiKind, PeriodKind, ServiceOverview};
+use app::model::{
+    ChannelLine, ChannelSeries, KpiFigure, KpiKind, PeriodKind, ServiceKpis, ServiceListing,
+    ServiceOverview,
+};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
@@ -229,4 +232,75 @@ pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOvervi
         transactions,
         kpis,
     })
+}
+
+/// A service's figures over the last year of its data (see [`ServiceKpis`]).
+fn yearly_kpis(
+    service: ServiceListing,
+    transactions: &ChannelSeries,
+    costs: &[StoredRecord],
+    ratings: &[StoredRecord],
+    completion: &[StoredRecord],
+) -> ServiceKpis {
+    let weeks = transactions.periods.len();
+    let from = weeks.saturating_sub(52);
+    let totals = transactions.totals();
+    let year: f64 = totals[from..].iter().sum();
+    let digital: Option<f64> = transactions
+        .channels
+        .iter()
+        .find(|c| c.channel == "digital")
+        .map(|c| c.values[from..].iter().sum());
+    let year_start = transactions.periods.get(from).map(|p| p.start);
+    let in_year = |r: &&StoredRecord| year_start.is_none_or(|start| r.timestamp >= start);
+    let mut started = 0.0;
+    let mut completed = 0.0;
+    for r in completion.iter().filter(in_year) {
+        match text(r, "stage") {
+            Some("start") => started += number(r, "count").unwrap_or(0.0),
+            Some("end") => completed += number(r, "count").unwrap_or(0.0),
+            _ => {}
+        }
+    }
+    let newest_rating = ratings.iter().map(|r| r.timestamp).max();
+    let mut counts = [0.0; 5];
+    let mut responses = 0.0;
+    for r in ratings
+        .iter()
+        .filter(|r| newest_rating.is_some_and(|n| r.timestamp > n - chrono::Duration::days(365)))
+    {
+        for (i, slot) in counts.iter_mut().enumerate() {
+            *slot += number(r, &format!("rating_{}", i + 1)).unwrap_or(0.0);
+        }
+        responses += number(r, "total").unwrap_or(0.0);
+    }
+    ServiceKpis {
+        service,
+        transactions_per_year: (weeks > 0).then_some(year),
+        cost_per_transaction: cost_kpi(costs).and_then(|k| k.value),
+        digital_take_up: digital_take_up(digital, (weeks > 0).then_some(year)),
+        user_satisfaction: satisfaction_score(counts, responses),
+        completion_rate: completion_rate(started, completed),
+    }
+}
+
+/// Every service's figures over the last year of its data.
+pub async fn service_kpis(store: &Store) -> Result<Vec<ServiceKpis>> {
+    let mut out = Vec::new();
+    for service in orgs::list_services(store).await? {
+        let slug = service.slug.clone();
+        let transactions =
+            channel_series(&data_set_records(store, &slug, "transactions-by-channel").await?);
+        let costs = data_set_records(store, &slug, "cost-per-transaction").await?;
+        let ratings = data_set_records(store, &slug, "user-satisfaction").await?;
+        let completion = data_set_records(store, &slug, "completion-rate").await?;
+        out.push(yearly_kpis(
+            service,
+            &transactions,
+            &costs,
+            &ratings,
+            &completion,
+        ));
+    }
+    Ok(out)
 }

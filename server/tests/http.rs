@@ -215,3 +215,55 @@ async fn loading_the_demo_twice_changes_nothing(app: TestApp) {
     assert!(before == after);
 }
 both!(loading_the_demo_twice_changes_nothing);
+
+async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
+    let app = with_demo(app).await;
+    let (status, _, body) = get(&app.router, "/api/v1/service-kpis").await;
+    assert_eq!(status, StatusCode::OK);
+    let all: app::model::ServiceKpiList = serde_json::from_slice(&body).unwrap();
+    assert_eq!(all.services.len(), demo::service_count());
+    assert!(all.departments.len() >= 3 && !all.agencies.is_empty());
+    for s in &all.services {
+        assert!(s.transactions_per_year.unwrap() > 0.0, "{s:?}");
+        for ratio in [s.digital_take_up, s.user_satisfaction, s.completion_rate] {
+            assert!((0.0..=1.0).contains(&ratio.unwrap()), "{s:?}");
+        }
+    }
+    let volume: f64 = all
+        .services
+        .iter()
+        .map(|s| s.transactions_per_year.unwrap())
+        .sum();
+    assert_eq!(all.summary.transactions_per_year, volume);
+
+    let uri = "/api/v1/service-kpis?department=department-of-transport-and-roads&sort=cost_per_transaction&direction=desc";
+    let (_, _, body) = get(&app.router, uri).await;
+    let some: app::model::ServiceKpiList = serde_json::from_slice(&body).unwrap();
+    assert_eq!(some.services.len(), 3);
+    let costs: Vec<f64> = some
+        .services
+        .iter()
+        .map(|s| s.cost_per_transaction.unwrap())
+        .collect();
+    assert!(costs.windows(2).all(|w| w[0] >= w[1]), "{costs:?}");
+    assert_eq!(some.summary.services, 3);
+
+    let (_, _, body) = get(&app.router, "/api/v1/service-kpis?name=DRIV&format=csv").await;
+    let csv = String::from_utf8(body).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("service,department,agency,transactions_per_year"));
+
+    for (query, message) in [
+        ("sort=colour", "sort must be one of service, department, transactions_per_year, cost_per_transaction, digital_take_up, user_satisfaction, completion_rate"),
+        ("direction=up", "direction must be asc or desc"),
+        ("format=xml", "format must be json or csv, not \"xml\""),
+    ] {
+        let (status, _, body) = get(&app.router, &format!("/api/v1/service-kpis?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["message"], message, "{query}");
+    }
+    let (status, _, _) = get(&app.router, "/api/v1/service-kpis?colour=red").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+both!(the_explorer_filters_sorts_and_summarises);

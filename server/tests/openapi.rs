@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/data/{group}/{data_type}/{id}"),
     ("get", "/api/v1/services"),
     ("get", "/api/v1/services/{slug}"),
+    ("get", "/api/v1/service-kpis"),
     ("get", "/api/v1/data-sets"),
     ("post", "/api/v1/data-sets"),
     ("get", "/api/v1/data-sets/{group}/{data_type}"),

@@ -20,7 +20,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <nav aria-label="Menu" class="govuk-header__navigation">
                         <ul class="govuk-header__navigation-list">
                             <li class="govuk-header__navigation-item">
-                                <a class="govuk-header__link" href="/">"Services"</a>
+                                <a class="govuk-header__link" href="/">"Home"</a>
+                            </li>
+                            <li class="govuk-header__navigation-item">
+                                <a class="govuk-header__link" href="/services">"Explore services"</a>
                             </li>
                         </ul>
                     </nav>

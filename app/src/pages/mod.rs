@@ -3,6 +3,7 @@
 pub mod home;
 pub mod not_found;
 pub mod service;
+pub mod services;
 
 use leptos::prelude::*;
 

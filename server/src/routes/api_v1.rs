@@ -4,20 +4,31 @@
 //! - `GET /api/v1/services/{slug}`: a service's weekly transactions by channel and
 //!   the latest value of each KPI.
 
-use app::model::{ServiceList, ServiceOverview};
+use app::model::{OrgRef, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview};
+use axum::{
+    extract::Query,
+    http::header,
+    response::{IntoResponse, Response},
+};
 use axum::{
     extract::{Path, State},
     Json,
 };
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
-use crate::{error::Result, overview, store::orgs};
+use crate::{
+    error::{Error, Result},
+    overview,
+    store::orgs,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_services))
         .routes(routes!(service_overview))
+        .routes(routes!(service_kpis))
         .merge(super::data_sets::router())
 }
 
@@ -39,4 +50,180 @@ async fn service_overview(
     Path(slug): Path<String>,
 ) -> Result<Json<ServiceOverview>> {
     Ok(Json(overview::service_overview(&state.store, &slug).await?))
+}
+
+/// The filters and order of the services explorer.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExplorerParams {
+    /// Services whose title contains this (any case).
+    pub name: Option<String>,
+    /// A department's slug.
+    pub department: Option<String>,
+    /// An agency's slug.
+    pub agency: Option<String>,
+    /// service, department, transactions_per_year, cost_per_transaction,
+    /// digital_take_up, user_satisfaction or completion_rate.
+    pub sort: Option<String>,
+    /// asc or desc.
+    pub direction: Option<String>,
+    /// `csv` for CSV.
+    pub format: Option<String>,
+}
+
+/// The columns a list can be sorted by.
+pub const SORTS: [&str; 7] = [
+    "service",
+    "department",
+    "transactions_per_year",
+    "cost_per_transaction",
+    "digital_take_up",
+    "user_satisfaction",
+    "completion_rate",
+];
+
+fn figure(s: &ServiceKpis, column: &str) -> Option<f64> {
+    match column {
+        "transactions_per_year" => s.transactions_per_year,
+        "cost_per_transaction" => s.cost_per_transaction,
+        "digital_take_up" => s.digital_take_up,
+        "user_satisfaction" => s.user_satisfaction,
+        "completion_rate" => s.completion_rate,
+        _ => None,
+    }
+}
+
+/// Every service's headline figures over its last year, filtered and sorted,
+/// with totals and transaction-weighted averages over what the filters show.
+#[utoipa::path(get, path = "/service-kpis", tag = "services",
+    params(ExplorerParams),
+    responses((status = 200, body = ServiceKpiList, description = "JSON, or CSV with format=csv"),
+              (status = 400, description = "An unknown filter, sort or direction", body = app::model::ErrorBody)))]
+async fn service_kpis(
+    State(state): State<AppState>,
+    params: std::result::Result<Query<ExplorerParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let sort = params.sort.as_deref().unwrap_or("service");
+    if !SORTS.contains(&sort) {
+        return Err(Error::BadRequest(format!(
+            "sort must be one of {}",
+            SORTS.join(", ")
+        )));
+    }
+    let descending = match params.direction.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
+    };
+    let all = overview::service_kpis(&state.store).await?;
+    let mut departments: Vec<OrgRef> = Vec::new();
+    let mut agencies: Vec<OrgRef> = Vec::new();
+    for s in &all {
+        if !departments.contains(&s.service.department) {
+            departments.push(s.service.department.clone());
+        }
+        if let Some(agency) = &s.service.agency {
+            if !agencies.contains(agency) {
+                agencies.push(agency.clone());
+            }
+        }
+    }
+    departments.sort_by(|a, b| a.title.cmp(&b.title));
+    agencies.sort_by(|a, b| a.title.cmp(&b.title));
+    let name = params.name.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut services: Vec<ServiceKpis> = all
+        .into_iter()
+        .filter(|s| name.is_empty() || s.service.title.to_lowercase().contains(&name))
+        .filter(|s| {
+            params
+                .department
+                .as_deref()
+                .is_none_or(|d| d.is_empty() || s.service.department.slug == d)
+        })
+        .filter(|s| {
+            params.agency.as_deref().is_none_or(|a| {
+                a.is_empty() || s.service.agency.as_ref().is_some_and(|x| x.slug == a)
+            })
+        })
+        .collect();
+    services.sort_by(|a, b| {
+        let order = match sort {
+            "service" => a.service.title.cmp(&b.service.title),
+            "department" => (&a.service.department.title, &a.service.title)
+                .cmp(&(&b.service.department.title, &b.service.title)),
+            column => match (figure(a, column), figure(b, column)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                // Services without the figure go last whichever the direction.
+                (Some(_), None) => return std::cmp::Ordering::Less,
+                (None, Some(_)) => return std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            },
+        };
+        if descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    let summary = app::kpi::summarise(&services);
+    if params.format.as_deref() == Some("csv") {
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=services.csv",
+                ),
+            ],
+            services_csv(&services),
+        )
+            .into_response());
+    }
+    if let Some(format) = params.format.as_deref().filter(|f| *f != "json") {
+        return Err(Error::BadRequest(format!(
+            "format must be json or csv, not {format:?}"
+        )));
+    }
+    Ok(Json(ServiceKpiList {
+        services,
+        summary,
+        departments,
+        agencies,
+    })
+    .into_response())
+}
+
+fn services_csv(services: &[ServiceKpis]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = writer.write_record([
+        "service",
+        "department",
+        "agency",
+        "transactions_per_year",
+        "cost_per_transaction",
+        "digital_take_up",
+        "user_satisfaction",
+        "completion_rate",
+    ]);
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for s in services {
+        let _ = writer.write_record([
+            s.service.title.clone(),
+            s.service.department.title.clone(),
+            s.service
+                .agency
+                .as_ref()
+                .map(|a| a.title.clone())
+                .unwrap_or_default(),
+            number(s.transactions_per_year),
+            number(s.cost_per_transaction),
+            number(s.digital_take_up),
+            number(s.user_satisfaction),
+            number(s.completion_rate),
+        ]);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -1,0 +1,237 @@
+//! The services explorer: every service's headline figures, filtered by name
+//! (as you type), department and agency, sortable by any column, with totals and
+//! transaction-weighted averages for what the filters show, and a CSV of it.
+//! Filters and sort live in the URL, and the page works without JavaScript: the
+//! filters are a GET form and the column headings are links.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+
+use super::ApiErrorView;
+use crate::api;
+use crate::kpi::{format_number, format_percent, format_pounds};
+use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
+
+const FIELDS: [&str; 5] = ["name", "department", "agency", "sort", "direction"];
+
+/// The explorer's state as a query string, in a fixed order, leaving out blanks,
+/// with `changes` applied.
+fn query_string(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    let mut parts = Vec::new();
+    for field in FIELDS {
+        let value = match changes.iter().find(|(name, _)| *name == field) {
+            Some((_, value)) => Some(value.to_string()),
+            None => q.get(field),
+        };
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            parts.push(format!("{field}={}", encode(&value)));
+        }
+    }
+    parts.join("&")
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
+    value.map(format).unwrap_or_else(|| "no data".to_string())
+}
+
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.with(|q| query_string(q, &[]));
+    let data = Resource::new(search, api::service_kpis);
+    let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
+    // The filter choices do not change with the filters.
+    let choices = Resource::new(|| (), |_| api::service_kpis(String::new()));
+    let navigate = use_navigate();
+    let on_name = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let qs = query.with_untracked(|q| query_string(q, &[("name", &value)]));
+        navigate(
+            &format!("/services?{qs}"),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    view! {
+        <Title text="Explore services - Pulse"/>
+        <h1 class="govuk-heading-xl">"Explore services"</h1>
+        <form method="get" action="/services" class="pulse-filters" role="search">
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="filter-name">"Service name contains"</label>
+                <input class="govuk-input pulse-filters__name" id="filter-name" name="name" type="search"
+                    autocomplete="off" prop:value=move || current("name") on:input=on_name/>
+            </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = choices.await.ok();
+                    let (departments, agencies) = list
+                        .map(|l| (l.departments, l.agencies))
+                        .unwrap_or_default();
+                    view! {
+                        <div class="govuk-form-group pulse-filters__select">
+                            <label class="govuk-label" for="filter-department">"Department"</label>
+                            <select class="govuk-select" id="filter-department" name="department">
+                                <option value="">"All departments"</option>
+                                {departments.into_iter().map(|d| {
+                                    let selected = current("department") == d.slug;
+                                    view! { <option value=d.slug selected=selected>{d.title}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="govuk-form-group pulse-filters__select">
+                            <label class="govuk-label" for="filter-agency">"Agency"</label>
+                            <select class="govuk-select" id="filter-agency" name="agency">
+                                <option value="">"All agencies"</option>
+                                {agencies.into_iter().map(|a| {
+                                    let selected = current("agency") == a.slug;
+                                    view! { <option value=a.slug selected=selected>{a.title}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                })}
+            </Suspense>
+            <input type="hidden" name="sort" prop:value=move || current("sort")/>
+            <input type="hidden" name="direction" prop:value=move || current("direction")/>
+            <button class="govuk-button" type="submit" id="apply-filters">"Apply filters"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the services…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) => view! { <Explorer list/> }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn summary_text(s: &KpiSummary) -> String {
+    let mut parts = vec![format!(
+        "{} services: {} transactions a year",
+        s.services,
+        format_number(s.transactions_per_year)
+    )];
+    if s.total_cost > 0.0 {
+        parts.push(format!("costing {} in all", format_pounds(s.total_cost)));
+    }
+    for (label, value, format) in [
+        (
+            "cost per transaction",
+            s.cost_per_transaction,
+            format_pounds as fn(f64) -> String,
+        ),
+        ("digital take-up", s.digital_take_up, format_percent),
+        ("user satisfaction", s.user_satisfaction, format_percent),
+        ("completion rate", s.completion_rate, format_percent),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{label} {}", format(v)));
+        }
+    }
+    format!(
+        "{}. Averages are weighted by each service's transactions.",
+        parts.join("; ")
+    )
+}
+
+#[component]
+fn Explorer(list: ServiceKpiList) -> impl IntoView {
+    let query = use_query_map();
+    let sort = query.with_untracked(|q| q.get("sort").unwrap_or_else(|| "service".into()));
+    let descending = query.with_untracked(|q| q.get("direction").as_deref() == Some("desc"));
+    let qs = query.with_untracked(|q| query_string(q, &[]));
+    let csv = if qs.is_empty() {
+        api::service_kpis_path("format=csv")
+    } else {
+        api::service_kpis_path(&format!("{qs}&format=csv"))
+    };
+    let heading = |column: &'static str, label: &'static str, numeric: bool| {
+        let active = sort == column;
+        // Numbers sort largest first on a first click; names A to Z.
+        let next_desc = if active { !descending } else { numeric };
+        let direction = if next_desc { "desc" } else { "asc" };
+        let href = query.with_untracked(|q| {
+            format!(
+                "/services?{}",
+                query_string(q, &[("sort", column), ("direction", direction)])
+            )
+        });
+        let aria = match (active, descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        };
+        let class = if numeric {
+            "govuk-table__header govuk-table__header--numeric"
+        } else {
+            "govuk-table__header"
+        };
+        view! {
+            <th scope="col" class=class aria-sort=aria>
+                <a class="govuk-link pulse-sort" href=href data-sort=column>{label}</a>
+            </th>
+        }
+    };
+    let rows = list
+        .services
+        .into_iter()
+        .map(|s: ServiceKpis| {
+            let href = format!("/services/{}", s.service.slug);
+            view! {
+                <tr class="govuk-table__row" data-slug=s.service.slug.clone()>
+                    <th scope="row" class="govuk-table__header">
+                        <a class="govuk-link" href=href>{s.service.title}</a>
+                    </th>
+                    <td class="govuk-table__cell">{s.service.department.title}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.transactions_per_year, format_number)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.cost_per_transaction, format_pounds)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.digital_take_up, format_percent)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.user_satisfaction, format_percent)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.completion_rate, format_percent)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="govuk-body-l" id="explorer-summary">{summary_text(&list.summary)}</p>
+        <p class="govuk-body">
+            <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">"Download these rows as CSV"</a>
+        </p>
+        <table class="govuk-table" id="explorer">
+            <caption class="govuk-table__caption govuk-table__caption--m">
+                "Services and their figures over the last year of data"
+            </caption>
+            <thead class="govuk-table__head">
+                <tr class="govuk-table__row">
+                    {heading("service", "Service", false)}
+                    {heading("department", "Department", false)}
+                    {heading("transactions_per_year", "Transactions a year", true)}
+                    {heading("cost_per_transaction", "Cost per transaction", true)}
+                    {heading("digital_take_up", "Digital take-up", true)}
+                    {heading("user_satisfaction", "User satisfaction", true)}
+                    {heading("completion_rate", "Completion rate", true)}
+                </tr>
+            </thead>
+            <tbody class="govuk-table__body">{rows}</tbody>
+        </table>
+    }
+}

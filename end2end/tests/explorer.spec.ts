@@ -1,0 +1,69 @@
+// The services explorer: live name filter, department filter, sortable columns,
+// a summary over what is shown, a CSV of the same rows, all kept in the URL; and
+// the same filters without JavaScript.
+import { test, expect } from '@playwright/test';
+import * as path from 'node:path';
+
+const artifacts = path.join(__dirname, '..', 'artifacts');
+
+async function rowSlugs(page: import('@playwright/test').Page): Promise<string[]> {
+  return page.locator('#explorer tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slug')!));
+}
+
+test('filter as you type, sort by a column, and download what is shown', async ({ page, request }) => {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto('/services');
+  await expect(page.getByRole('heading', { level: 1, name: 'Explore services' })).toBeVisible();
+  expect((await rowSlugs(page)).length).toBeGreaterThanOrEqual(12);
+
+  // Typing narrows the list (once hydrated) and the URL follows.
+  const name = page.getByLabel('Service name contains');
+  await expect(async () => {
+    await name.fill('');
+    await name.pressSequentially('driv');
+    await expect(page).toHaveURL(/name=driv/, { timeout: 1000 });
+  }).toPass();
+  await expect.poll(() => rowSlugs(page)).toEqual(['book-a-driving-test', 'renew-a-driving-licence']);
+  await expect(name).toBeFocused();
+
+  // Sorting by cost, largest first, matches the API's order.
+  await page.locator('a[data-sort="cost_per_transaction"]').click();
+  await expect(page).toHaveURL(/sort=cost_per_transaction&direction=desc/);
+  const api = await (await request.get('/api/v1/service-kpis?name=driv&sort=cost_per_transaction&direction=desc')).json();
+  await expect.poll(() => rowSlugs(page)).toEqual(api.services.map((s: any) => s.service.slug));
+  await expect(page.locator('th[aria-sort="descending"]')).toContainText('Cost per transaction');
+
+  // The summary is the API's, over the filtered rows only.
+  const volume = api.services.reduce((n: number, s: any) => n + s.transactions_per_year, 0);
+  expect(api.summary.transactions_per_year).toBe(volume);
+  await expect(page.locator('#explorer-summary')).toContainText('2 services:');
+
+  // The CSV link gives the same rows.
+  const href = await page.locator('#explorer-csv').getAttribute('href');
+  const csv = await (await request.get(href!)).text();
+  const lines = csv.trim().split('\r\n');
+  expect(lines[0]).toBe('service,department,agency,transactions_per_year,cost_per_transaction,digital_take_up,user_satisfaction,completion_rate');
+  expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(api.services.map((s: any) => s.service.title));
+
+  // A reload keeps the view.
+  await page.reload();
+  await expect.poll(() => rowSlugs(page)).toEqual(api.services.map((s: any) => s.service.slug));
+  await page.screenshot({ path: path.join(artifacts, 'explorer.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the filters are a form and the headings are links', async ({ page, request }) => {
+    await page.goto('/services');
+    await page.getByLabel('Department').selectOption({ label: 'Department of Revenue and Benefits' });
+    await page.locator('#apply-filters').click();
+    await expect(page).toHaveURL(/department=department-of-revenue-and-benefits/);
+    const api = await (await request.get('/api/v1/service-kpis?department=department-of-revenue-and-benefits')).json();
+    expect(await rowSlugs(page)).toEqual(api.services.map((s: any) => s.service.slug));
+    await page.locator('a[data-sort="transactions_per_year"]').click();
+    const sorted = await (await request.get('/api/v1/service-kpis?department=department-of-revenue-and-benefits&sort=transactions_per_year&direction=desc')).json();
+    expect(await rowSlugs(page)).toEqual(sorted.services.map((s: any) => s.service.slug));
+  });
+});
