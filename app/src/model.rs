@@ -184,6 +184,24 @@ pub struct ServiceOverview {
     pub transactions: ChannelSeries,
     /// The latest value of each KPI that has data, in a fixed order.
     pub kpis: Vec<KpiFigure>,
+    /// How recent each of the service's data sets is.
+    pub freshness: Vec<Freshness>,
+}
+
+/// When a data set last received data, and whether it is out of date: its newest
+/// record is older than the data set's expected age.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Freshness {
+    /// The data type, e.g. `transactions-by-channel`.
+    pub data_type: String,
+    /// When the newest record was written.
+    pub last_received: Option<DateTime<Utc>>,
+    /// The `_timestamp` of the newest record.
+    pub newest_record: Option<DateTime<Utc>>,
+    /// Seconds after the newest record before the data counts as out of date.
+    pub max_age_expected: Option<i64>,
+    pub out_of_date: bool,
 }
 
 /// The error body every JSON endpoint answers with.

@@ -104,3 +104,15 @@ test('an unknown service is a 404 page', async ({ page }) => {
   expect(response!.status()).toBe(404);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Page not found');
 });
+
+test('a service page says how recent its data is', async ({ page, request }) => {
+  await page.goto('/services/register-a-birth');
+  const api = await (await request.get('/api/v1/services/register-a-birth')).json();
+  const rows = page.locator('#freshness .govuk-summary-list__row');
+  await expect(rows).toHaveCount(api.freshness.length);
+  for (const f of api.freshness) {
+    const row = page.locator(`#freshness [data-type="${f.data_type}"]`);
+    await expect(row).toContainText(f.out_of_date ? 'Out of date' : 'Up to date');
+    await expect(row).toContainText('Newest figures dated');
+  }
+});

@@ -661,10 +661,14 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
                     let settings = DataSetSettings {
                         auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
                         published: true,
+                        // Ages count from a record's period start: a quarter's
+                        // figures arrive after the quarter ends, so they are
+                        // expected to be up to two quarters old; likewise two
+                        // months for monthly and two weeks for weekly data.
                         max_age_expected: Some(match *data_type {
-                            "cost-per-transaction" => 100 * 86_400,
-                            "user-satisfaction" => 35 * 86_400,
-                            _ => 8 * 86_400,
+                            "cost-per-transaction" => 184 * 86_400,
+                            "user-satisfaction" => 62 * 86_400,
+                            _ => 15 * 86_400,
                         }),
                         ..DataSetSettings::default()
                     };

@@ -11,8 +11,8 @@ use app::kpi::{
     completion_rate, digital_take_up, period_containing, periods_between, satisfaction_score,
 };
 use app::model::{
-    ChannelLine, ChannelSeries, KpiFigure, KpiKind, PeriodKind, ServiceKpis, ServiceListing,
-    ServiceOverview,
+    ChannelLine, ChannelSeries, Freshness, KpiFigure, KpiKind, PeriodKind, ServiceKpis,
+    ServiceListing, ServiceOverview,
 };
 use chrono::{DateTime, Utc};
 
@@ -201,23 +201,73 @@ fn completion_kpi(records: &[StoredRecord]) -> Option<KpiFigure> {
     latest_two(KpiKind::CompletionRate, PeriodKind::Week, &rates)
 }
 
+/// How recent a data set's records are; stale as `/_status/data-sets` counts it.
+pub fn freshness(
+    data_type: &str,
+    max_age_expected: Option<i64>,
+    records: &[StoredRecord],
+    now: DateTime<Utc>,
+) -> Freshness {
+    let newest_record = records.iter().map(|r| r.timestamp).max();
+    let last_received = records.iter().map(|r| r.updated_at).max();
+    let out_of_date = match (newest_record, max_age_expected) {
+        (Some(newest), Some(age)) => (now - newest).num_seconds() > age,
+        _ => false,
+    };
+    Freshness {
+        data_type: data_type.to_string(),
+        last_received,
+        newest_record,
+        max_age_expected,
+        out_of_date,
+    }
+}
+
+/// The service's standard data sets that exist, with their records.
+async fn standard_data(
+    store: &Store,
+    slug: &str,
+) -> Result<Vec<(&'static str, Option<i64>, Vec<StoredRecord>)>> {
+    let mut out = Vec::new();
+    for data_type in [
+        "transactions-by-channel",
+        "cost-per-transaction",
+        "user-satisfaction",
+        "completion-rate",
+    ] {
+        if let Some(ds) = data_sets::find(store, slug, data_type).await? {
+            out.push((
+                data_type,
+                ds.max_age_expected,
+                records::all(store, ds.id).await?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// The overview of the service with this slug.
 pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOverview> {
     let (service, description) = orgs::find_service(store, slug)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
-    let transactions =
-        channel_series(&data_set_records(store, slug, "transactions-by-channel").await?);
+    let data = standard_data(store, slug).await?;
+    let records = |wanted: &str| {
+        data.iter()
+            .find(|(t, _, _)| *t == wanted)
+            .map(|(_, _, r)| r.as_slice())
+            .unwrap_or(&[])
+    };
+    let transactions = channel_series(records("transactions-by-channel"));
     let mut kpis = transactions_kpis(&transactions);
-    kpis.extend(cost_kpi(
-        &data_set_records(store, slug, "cost-per-transaction").await?,
-    ));
-    kpis.extend(satisfaction_kpi(
-        &data_set_records(store, slug, "user-satisfaction").await?,
-    ));
-    kpis.extend(completion_kpi(
-        &data_set_records(store, slug, "completion-rate").await?,
-    ));
+    kpis.extend(cost_kpi(records("cost-per-transaction")));
+    kpis.extend(satisfaction_kpi(records("user-satisfaction")));
+    kpis.extend(completion_kpi(records("completion-rate")));
+    let now = Utc::now();
+    let freshness = data
+        .iter()
+        .map(|(t, age, r)| freshness(t, *age, r, now))
+        .collect();
     let order = |k: KpiKind| match k {
         KpiKind::Transactions => 0,
         KpiKind::CostPerTransaction => 1,
@@ -231,6 +281,7 @@ pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOvervi
         description,
         transactions,
         kpis,
+        freshness,
     })
 }
 
@@ -303,4 +354,36 @@ pub async fn service_kpis(store: &Store) -> Result<Vec<ServiceKpis>> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::Map;
+
+    fn at(day: u32) -> StoredRecord {
+        let t = Utc.with_ymd_and_hms(2026, 11, day, 0, 0, 0).unwrap();
+        StoredRecord {
+            id: day.to_string(),
+            timestamp: t,
+            updated_at: t + chrono::Duration::hours(1),
+            fields: Map::new(),
+        }
+    }
+
+    #[test]
+    fn data_is_out_of_date_when_its_newest_record_is_older_than_expected() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let week = Some(8 * 86_400);
+        let fresh = freshness("transactions-by-channel", week, &[at(2), at(16)], now);
+        assert!(!fresh.out_of_date);
+        assert_eq!(fresh.newest_record, Some(at(16).timestamp));
+        assert_eq!(fresh.last_received, Some(at(16).updated_at));
+        let stale = freshness("transactions-by-channel", week, &[at(2), at(9)], now);
+        assert!(stale.out_of_date);
+        // Not watched, or empty: never out of date.
+        assert!(!freshness("x1", None, &[at(1)], now).out_of_date);
+        assert!(!freshness("x1", week, &[], now).out_of_date);
+    }
 }

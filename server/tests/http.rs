@@ -131,6 +131,25 @@ async fn a_service_overview_has_weekly_channels_and_kpis(app: TestApp) {
             assert!(value <= 1.0, "{kpi:?}");
         }
     }
+    // Each standard data set says how recent it is, by the /_status/data-sets rule.
+    let types: Vec<&str> = overview
+        .freshness
+        .iter()
+        .map(|f| f.data_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "transactions-by-channel",
+            "cost-per-transaction",
+            "user-satisfaction",
+            "completion-rate"
+        ]
+    );
+    for f in &overview.freshness {
+        let age = (Utc::now() - f.newest_record.unwrap()).num_seconds();
+        assert_eq!(f.out_of_date, age > f.max_age_expected.unwrap(), "{f:?}");
+    }
     // Digital take-up is the latest week's digital share.
     let last = series.periods.len() - 1;
     let expected = series.channels[0].values[last] / series.totals()[last];

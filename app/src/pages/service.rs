@@ -9,8 +9,8 @@ use super::ApiErrorView;
 use crate::api;
 use crate::components::chart::{channel_chart, Chart};
 use crate::components::kpi_tile::KpiTile;
-use crate::kpi::{format_count, format_period};
-use crate::model::{ChannelSeries, ServiceOverview};
+use crate::kpi::{format_count, format_date, format_period};
+use crate::model::{ChannelSeries, Freshness, ServiceOverview};
 
 #[component]
 pub fn ServicePage() -> impl IntoView {
@@ -36,6 +36,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         description,
         transactions,
         kpis,
+        freshness,
     } = overview;
     let organisation = match &service.agency {
         Some(agency) => format!("{} ({})", agency.title, service.department.title),
@@ -71,6 +72,49 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         </p>
         <Chart id="transactions-chart" option label=chart_label/>
         <ChannelTable series=transactions/>
+        <DataFreshness freshness/>
+    }
+}
+
+/// When each data set last received data, with a tag when it is out of date.
+#[component]
+fn DataFreshness(freshness: Vec<Freshness>) -> impl IntoView {
+    let label = |data_type: &str| match data_type {
+        "transactions-by-channel" => "Transactions by channel".to_string(),
+        "cost-per-transaction" => "Cost per transaction".to_string(),
+        "user-satisfaction" => "User satisfaction".to_string(),
+        "completion-rate" => "Completion rate".to_string(),
+        other => other.replace('-', " "),
+    };
+    let rows = freshness
+        .into_iter()
+        .map(|f| {
+            let text = match (f.newest_record, f.last_received) {
+                (Some(newest), Some(received)) => format!(
+                    "Newest figures dated {}, received {}.",
+                    format_date(newest),
+                    format_date(received)
+                ),
+                _ => "No data yet.".to_string(),
+            };
+            let tag = if f.out_of_date {
+                view! { <strong class="govuk-tag govuk-tag--red">"Out of date"</strong> }.into_any()
+            } else {
+                view! { <strong class="govuk-tag govuk-tag--green">"Up to date"</strong> }
+                    .into_any()
+            };
+            view! {
+                <div class="govuk-summary-list__row" data-type=f.data_type.clone()>
+                    <dt class="govuk-summary-list__key">{label(&f.data_type)}</dt>
+                    <dd class="govuk-summary-list__value">{text}</dd>
+                    <dd class="govuk-summary-list__actions">{tag}</dd>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="govuk-heading-l">"About the data"</h2>
+        <dl class="govuk-summary-list" id="freshness">{rows}</dl>
     }
 }
 
