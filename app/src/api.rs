@@ -49,9 +49,16 @@ pub async fn services() -> Result<ServiceList, ApiError> {
     get_json("/api/v1/services".to_string()).await
 }
 
-/// `GET /api/v1/services/{slug}`: a service's weekly transactions and latest KPIs.
-pub async fn service_overview(slug: String) -> Result<ServiceOverview, ApiError> {
-    get_json(service_path(&slug)).await
+/// `GET /api/v1/services/{slug}?{query}`: a service's transactions by channel (as
+/// `query` asks: `period`, `from`, `to`) and latest KPIs.
+pub async fn service_overview(slug: String, query: String) -> Result<ServiceOverview, ApiError> {
+    let path = service_path(&slug);
+    get_json(if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    })
+    .await
 }
 
 /// `GET /api/v1/service-kpis?{query}`: the services explorer's rows and summary.

@@ -116,3 +116,33 @@ test('a service page says how recent its data is', async ({ page, request }) => 
     await expect(row).toContainText('Newest figures dated');
   }
 });
+
+test('the chart switches period and months, kept in the URL', async ({ page, request }) => {
+  await page.goto('/services/file-a-tax-return');
+  await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
+  await expect(async () => {
+    await page.getByLabel('Show transactions by').selectOption('month');
+    await expect(page).toHaveURL(/period=month/, { timeout: 1000 });
+  }).toPass();
+  await page.getByLabel('From (month)').fill('2025-01');
+  await page.getByLabel('From (month)').dispatchEvent('change');
+  await expect(page).toHaveURL(/period=month&from=2025-01/);
+  await expect(page.locator('#transactions-table thead th').first()).toHaveText('Month');
+  const api = await (await request.get('/api/v1/services/file-a-tax-return?period=month&from=2025-01')).json();
+  await expect(page.locator('#transactions-table tbody tr')).toHaveCount(api.transactions.periods.length);
+  await page.reload();
+  await expect(page.getByLabel('Show transactions by')).toHaveValue('month');
+  await expect(page.locator('#transactions-table tbody tr')).toHaveCount(api.transactions.periods.length);
+  await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the chart controls are a form', async ({ page }) => {
+    await page.goto('/services/file-a-tax-return');
+    await page.getByLabel('Show transactions by').selectOption('year');
+    await page.getByRole('button', { name: 'Update chart' }).click();
+    await expect(page).toHaveURL(/period=year/);
+    await expect(page.locator('#transactions-table thead th').first()).toHaveText('Year');
+  });
+});

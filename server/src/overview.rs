@@ -67,18 +67,42 @@ fn sum_by_period_and_group(
 /// Weekly transactions by channel from the first week with data to the last,
 /// zero-filled.
 pub fn channel_series(records: &[StoredRecord]) -> ChannelSeries {
-    let sums = sum_by_period_and_group(records, PeriodKind::Week, "channel", "count");
-    let (Some(first), Some(last)) = (sums.keys().next(), sums.keys().next_back()) else {
+    channel_series_by(records, PeriodKind::Week, (None, None))
+}
+
+/// A span of time to chart, either end open (then the data decides it).
+pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Transactions by channel per period of `kind`, zero-filled, over `window`
+/// (`[start, end)`); an open end is where the data starts or stops.
+pub fn channel_series_by(
+    records: &[StoredRecord],
+    kind: PeriodKind,
+    window: Window,
+) -> ChannelSeries {
+    let (from, to) = window;
+    let inside: Vec<StoredRecord> = records
+        .iter()
+        .filter(|r| from.is_none_or(|f| r.timestamp >= f) && to.is_none_or(|t| r.timestamp < t))
+        .cloned()
+        .collect();
+    let sums = sum_by_period_and_group(&inside, kind, "channel", "count");
+    let first = from.or_else(|| sums.keys().next().map(|k| k.0));
+    let last = to.or_else(|| {
+        sums.keys()
+            .next_back()
+            .map(|k| app::kpi::next_period_start(kind, k.0))
+    });
+    let periods = match (first, last) {
+        (Some(first), Some(last)) => periods_between(kind, first, last),
+        _ => Vec::new(),
+    };
+    if sums.is_empty() {
         return ChannelSeries {
-            periods: Vec::new(),
+            periods,
             channels: Vec::new(),
         };
-    };
-    let periods = periods_between(
-        PeriodKind::Week,
-        first.0,
-        last.0 + chrono::Duration::weeks(1),
-    );
+    }
     let mut present: Vec<String> = sums.keys().map(|(_, c)| c.clone()).collect();
     present.sort();
     present.dedup();
@@ -246,8 +270,13 @@ async fn standard_data(
     Ok(out)
 }
 
-/// The overview of the service with this slug.
-pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOverview> {
+/// The overview of the service with this slug, its chart per `kind` over `window`.
+pub async fn service_overview(
+    store: &Store,
+    slug: &str,
+    kind: PeriodKind,
+    window: Window,
+) -> Result<ServiceOverview> {
     let (service, description) = orgs::find_service(store, slug)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
@@ -258,8 +287,13 @@ pub async fn service_overview(store: &Store, slug: &str) -> Result<ServiceOvervi
             .map(|(_, _, r)| r.as_slice())
             .unwrap_or(&[])
     };
-    let transactions = channel_series(records("transactions-by-channel"));
-    let mut kpis = transactions_kpis(&transactions);
+    let weekly = channel_series(records("transactions-by-channel"));
+    let mut kpis = transactions_kpis(&weekly);
+    let transactions = if kind == PeriodKind::Week && window == (None, None) {
+        weekly
+    } else {
+        channel_series_by(records("transactions-by-channel"), kind, window)
+    };
     kpis.extend(cost_kpi(records("cost-per-transaction")));
     kpis.extend(satisfaction_kpi(records("user-satisfaction")));
     kpis.extend(completion_kpi(records("completion-rate")));

@@ -286,3 +286,61 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 both!(the_explorer_filters_sorts_and_summarises);
+
+async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
+    let app = with_demo(app).await;
+    let uri = "/api/v1/services/file-a-tax-return?period=month&from=2025-01&to=2025-12";
+    let (status, _, body) = get(&app.router, uri).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let overview: ServiceOverview = serde_json::from_slice(&body).unwrap();
+    let series = &overview.transactions;
+    assert_eq!(series.periods.len(), 12);
+    assert!(series
+        .periods
+        .iter()
+        .all(|p| p.kind == app::model::PeriodKind::Month));
+    assert_eq!(
+        series.periods[0].start,
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
+    );
+    // January holds the tax deadline: it is the busiest month of the year.
+    let totals = series.totals();
+    let busiest = totals.iter().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(totals[0], busiest);
+    // The months add up to the weekly records whose weeks start in 2025.
+    let index = demo::service_index("file-a-tax-return").unwrap();
+    let generated = demo::generate_for(index, 7, until()).unwrap();
+    let in_2025: f64 = generated
+        .transactions
+        .iter()
+        .filter(|r| r.timestamp.format("%Y").to_string() == "2025")
+        .map(|r| r.fields["count"].as_f64().unwrap())
+        .sum();
+    assert_eq!(totals.iter().sum::<f64>(), in_2025);
+    // The KPI tiles stay the latest week's.
+    assert_eq!(overview.kpis[0].period.kind, app::model::PeriodKind::Week);
+
+    for (query, message) in [
+        (
+            "period=day",
+            "period must be week, month, quarter or year, not \"day\"",
+        ),
+        (
+            "from=2025-13",
+            "from must be a month like 2025-01, not \"2025-13\"",
+        ),
+        ("from=2025-06&to=2025-01", "from must not be after to"),
+    ] {
+        let (status, _, body) = get(
+            &app.router,
+            &format!("/api/v1/services/file-a-tax-return?{query}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["message"], message, "{query}");
+    }
+    let (status, _, _) = get(&app.router, "/api/v1/services/file-a-tax-return?colour=red").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+both!(the_chart_can_show_months_over_chosen_months);

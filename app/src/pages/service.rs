@@ -3,29 +3,117 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
 
 use super::ApiErrorView;
 use crate::api;
 use crate::components::chart::{channel_chart, Chart};
 use crate::components::kpi_tile::KpiTile;
 use crate::kpi::{format_count, format_date, format_period};
-use crate::model::{ChannelSeries, Freshness, ServiceOverview};
+use crate::model::{ChannelSeries, Freshness, PeriodKind, ServiceOverview};
 
 #[component]
 pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let overview = Resource::new(slug, api::service_overview);
+    let query = use_query_map();
+    let key = move || {
+        (
+            params.read().get("slug").unwrap_or_default(),
+            query.with(|q| view_query(q, &[])),
+        )
+    };
+    let overview = Resource::new(key, |(slug, query)| api::service_overview(slug, query));
     view! {
-        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the service…"</p> }>
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the service…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(overview) => view! { <ServiceView overview/> }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// The chart's view (`period`, `from`, `to`) as a query string, with `changes`.
+fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    ["period", "from", "to"]
+        .iter()
+        .filter_map(|field| {
+            let value = match changes.iter().find(|(name, _)| name == field) {
+                Some((_, value)) => Some(value.to_string()),
+                None => q.get(field),
+            }?;
+            // Values are periods and YYYY-MM months; anything else is dropped
+            // here and refused by the API.
+            let safe = value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            (!value.is_empty() && safe).then(|| format!("{field}={value}"))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The period and months of the chart: a GET form that works without
+/// JavaScript, and that changes the view as soon as a control changes with it.
+#[component]
+fn ChartControls(slug: String) -> impl IntoView {
+    let query = use_query_map();
+    let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
+    let navigate = use_navigate();
+    let action = format!("/services/{slug}");
+    let base = action.clone();
+    let change = move |field: &'static str| {
+        let navigate = navigate.clone();
+        let base = base.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            let qs = query.with_untracked(|q| view_query(q, &[(field, &value)]));
+            navigate(
+                &format!("{base}?{qs}"),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    let period = move || {
+        let p = current("period");
+        if p.is_empty() {
+            "week".to_string()
+        } else {
+            p
+        }
+    };
+    view! {
+        <form method="get" action=action class="pulse-filters" id="chart-controls">
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="chart-period">"Show transactions by"</label>
+                <select class="govuk-select" id="chart-period" name="period" on:change=change("period")>
+                    {[("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+                        .into_iter()
+                        .map(|(value, label)| view! {
+                            <option value=value selected=move || period() == value>{label}</option>
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="chart-from">"From (month)"</label>
+                <input class="govuk-input pulse-month" type="month" id="chart-from" name="from"
+                    prop:value=move || current("from") on:change=change("from")/>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="chart-to">"To (month)"</label>
+                <input class="govuk-input pulse-month" type="month" id="chart-to" name="to"
+                    prop:value=move || current("to") on:change=change("to")/>
+            </div>
+            <button class="govuk-button govuk-button--secondary" type="submit">"Update chart"</button>
+        </form>
     }
 }
 
@@ -68,8 +156,9 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         <div class="pulse-kpis">{tiles}</div>
         <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
         <p class="govuk-body">
-            "Completed transactions each week, by the channel people used. Select a channel in the key to hide or show it; drag the slider below the chart to zoom in."
+            "Completed transactions by the channel people used. Choose the period and months below; select a channel in the key to hide or show it; drag the slider below the chart to zoom in."
         </p>
+        <ChartControls slug=service.slug.clone()/>
         <Chart id="transactions-chart" option label=chart_label/>
         <ChannelTable series=transactions/>
         <DataFreshness freshness/>
@@ -124,6 +213,12 @@ fn DataFreshness(freshness: Vec<Freshness>) -> impl IntoView {
 fn ChannelTable(series: ChannelSeries) -> impl IntoView {
     let (shown, set_shown) = signal(true);
     let totals = series.totals();
+    let unit = match series.periods.first().map(|p| p.kind) {
+        Some(PeriodKind::Month) => "Month",
+        Some(PeriodKind::Quarter) => "Quarter",
+        Some(PeriodKind::Year) => "Year",
+        _ => "Week",
+    };
     let headers = series
         .channels
         .iter()
@@ -170,11 +265,11 @@ fn ChannelTable(series: ChannelSeries) -> impl IntoView {
         >
             <table class="govuk-table" id="transactions-table">
                 <caption class="govuk-table__caption govuk-table__caption--m" id="transactions-caption">
-                    "Transactions by channel, by week"
+                    {format!("Transactions by channel, by {}", unit.to_lowercase())}
                 </caption>
                 <thead class="govuk-table__head">
                     <tr class="govuk-table__row">
-                        <th scope="col" class="govuk-table__header">"Week"</th>
+                        <th scope="col" class="govuk-table__header">{unit}</th>
                         {headers}
                         <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total"</th>
                     </tr>

@@ -4,7 +4,7 @@
 //! - `GET /api/v1/services/{slug}`: a service's weekly transactions by channel and
 //!   the latest value of each KPI.
 
-use app::model::{OrgRef, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview};
+use app::model::{OrgRef, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview};
 use axum::{
     extract::Query,
     http::header,
@@ -40,16 +40,85 @@ async fn list_services(State(state): State<AppState>) -> Result<Json<ServiceList
     Ok(Json(ServiceList { services }))
 }
 
-/// A service's weekly transactions by channel and the latest value of each KPI.
+/// What a service's chart shows.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChartParams {
+    /// week (the default), month, quarter or year.
+    pub period: Option<String>,
+    /// The first month shown, as YYYY-MM.
+    pub from: Option<String>,
+    /// The last month shown, as YYYY-MM.
+    pub to: Option<String>,
+}
+
+/// The first instant of a `YYYY-MM` month.
+fn month(value: &str, name: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| value.len() == 7)
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "{name} must be a month like 2025-01, not {value:?}"
+            ))
+        })
+}
+
+/// A service's transactions by channel (weekly unless asked otherwise, over the
+/// months asked for) and the latest value of each KPI.
 #[utoipa::path(get, path = "/services/{slug}", tag = "services",
-    params(("slug" = String, Path, description = "The service's slug")),
+    params(("slug" = String, Path, description = "The service's slug"), ChartParams),
     responses((status = 200, body = ServiceOverview),
+              (status = 400, description = "A bad period or month", body = app::model::ErrorBody),
               (status = 404, description = "No such service", body = app::model::ErrorBody)))]
 async fn service_overview(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    params: std::result::Result<Query<ChartParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ServiceOverview>> {
-    Ok(Json(overview::service_overview(&state.store, &slug).await?))
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let kind = match params.period.as_deref().unwrap_or("week") {
+        "week" => PeriodKind::Week,
+        "month" => PeriodKind::Month,
+        "quarter" => PeriodKind::Quarter,
+        "year" => PeriodKind::Year,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "period must be week, month, quarter or year, not {other:?}"
+            )))
+        }
+    };
+    let from = params
+        .from
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(|v| month(v, "from"))
+        .transpose()?;
+    let to = params
+        .to
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(|v| month(v, "to").map(|t| app::kpi::next_period_start(PeriodKind::Month, t)))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return Err(Error::BadRequest("from must not be after to".into()));
+        }
+    }
+    // Periods start where they start: widen the window to whole periods.
+    let from = from.map(|f| app::kpi::period_start(kind, f));
+    let to = to.map(|t| {
+        let start = app::kpi::period_start(kind, t);
+        if start == t {
+            t
+        } else {
+            app::kpi::next_period_start(kind, start)
+        }
+    });
+    Ok(Json(
+        overview::service_overview(&state.store, &slug, kind, (from, to)).await?,
+    ))
 }
 
 /// The filters and order of the services explorer.
