@@ -186,6 +186,9 @@ pub struct ServiceOverview {
     pub kpis: Vec<KpiFigure>,
     /// How recent each of the service's data sets is.
     pub freshness: Vec<Freshness>,
+    /// With `compare=year`: the total of the same period a year earlier, for each
+    /// period of `transactions` (`None` where there was no data then).
+    pub previous_year: Option<Vec<Option<f64>>>,
 }
 
 /// When a data set last received data, and whether it is out of date: its newest

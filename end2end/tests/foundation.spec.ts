@@ -146,3 +146,36 @@ test.describe('without JavaScript', () => {
     await expect(page.locator('#transactions-table thead th').first()).toHaveText('Year');
   });
 });
+
+test('a year earlier overlays the chart, and the downloads match the API', async ({ page, request }) => {
+  await page.goto('/services/register-a-birth?period=month&from=2026-01&to=2026-10');
+  await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
+  await expect(async () => {
+    await page.getByLabel('Compare with a year earlier').check();
+    await expect(page).toHaveURL(/compare=year/, { timeout: 1000 });
+  }).toPass();
+  await expect(page.locator('#transactions-table thead')).toContainText('Total a year earlier');
+  const api = await (await request.get('/api/v1/services/register-a-birth?period=month&from=2026-01&to=2026-10&compare=year')).json();
+  const previous = await page.locator('#transactions-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => Number(tr.querySelectorAll('td')[tr.querySelectorAll('td').length - 1].textContent!.replace(/,/g, ''))));
+  // Newest first in the table.
+  expect(previous).toEqual([...api.previous_year].reverse().map((v: number) => Math.round(v)));
+
+  // CSV and JSON come from the read API, for the same months, and add up to the table.
+  const csvHref = await page.locator('#download-csv').getAttribute('href');
+  const csv = (await (await request.get(csvHref!)).text()).trim().split('\r\n');
+  const header = csv[0].split(',');
+  expect(header).toEqual(['_count', '_end_at', '_start_at', 'channel', 'count:sum']);
+  const sum = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[4] || 0), 0);
+  const tableTotal = api.transactions.channels.reduce((n: number, c: any) => n + c.values.reduce((a: number, b: number) => a + b, 0), 0);
+  expect(sum).toBe(tableTotal);
+  const json = await (await request.get((await page.locator('#download-json').getAttribute('href'))!)).json();
+  expect(json.data.length).toBe(csv.length - 1);
+
+  // The chart itself as a PNG, and a zoom reset that does not break anything.
+  const download = page.waitForEvent('download');
+  await page.locator('#transactions-chart-png').click();
+  expect((await download).suggestedFilename()).toBe('transactions-chart.png');
+  await page.locator('#transactions-chart-reset').click();
+  await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
+});

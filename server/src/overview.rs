@@ -270,12 +270,46 @@ async fn standard_data(
     Ok(out)
 }
 
-/// The overview of the service with this slug, its chart per `kind` over `window`.
+/// The total of transactions in the same period a year before each of `periods`
+/// (52 weeks before a week), or `None` where nothing was recorded then.
+pub fn year_earlier(records: &[StoredRecord], periods: &[app::model::Period]) -> Vec<Option<f64>> {
+    use chrono::Datelike;
+    let back = |p: &app::model::Period| match p.kind {
+        PeriodKind::Week | PeriodKind::Day | PeriodKind::Hour => (
+            p.start - chrono::Duration::weeks(52),
+            p.end - chrono::Duration::weeks(52),
+        ),
+        _ => (
+            p.start.with_year(p.start.year() - 1).unwrap_or(p.start),
+            p.end.with_year(p.end.year() - 1).unwrap_or(p.end),
+        ),
+    };
+    periods
+        .iter()
+        .map(|p| {
+            let (start, end) = back(p);
+            let mut total = None;
+            for r in records
+                .iter()
+                .filter(|r| r.timestamp >= start && r.timestamp < end)
+            {
+                if let Some(count) = number(r, "count") {
+                    *total.get_or_insert(0.0) += count;
+                }
+            }
+            total
+        })
+        .collect()
+}
+
+/// The overview of the service with this slug, its chart per `kind` over `window`,
+/// with the totals of a year earlier when `compare_year`.
 pub async fn service_overview(
     store: &Store,
     slug: &str,
     kind: PeriodKind,
     window: Window,
+    compare_year: bool,
 ) -> Result<ServiceOverview> {
     let (service, description) = orgs::find_service(store, slug)
         .await?
@@ -297,6 +331,8 @@ pub async fn service_overview(
     kpis.extend(cost_kpi(records("cost-per-transaction")));
     kpis.extend(satisfaction_kpi(records("user-satisfaction")));
     kpis.extend(completion_kpi(records("completion-rate")));
+    let previous_year = compare_year
+        .then(|| year_earlier(records("transactions-by-channel"), &transactions.periods));
     let now = Utc::now();
     let freshness = data
         .iter()
@@ -316,6 +352,7 @@ pub async fn service_overview(
         transactions,
         kpis,
         freshness,
+        previous_year,
     })
 }
 
@@ -404,6 +441,40 @@ mod tests {
             updated_at: t + chrono::Duration::hours(1),
             fields: Map::new(),
         }
+    }
+
+    #[test]
+    fn a_year_earlier_is_52_weeks_or_12_months_back_and_empty_where_no_data() {
+        let record = |y: i32, m: u32, d: u32, count: i64| StoredRecord {
+            id: format!("{y}{m}{d}"),
+            timestamp: Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap(),
+            updated_at: Utc::now(),
+            fields: serde_json::json!({"count": count})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        let records = [
+            record(2025, 3, 3, 5),
+            record(2025, 3, 10, 7),
+            record(2025, 4, 7, 1),
+        ];
+        let months = app::kpi::periods_between(
+            PeriodKind::Month,
+            Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap(),
+        );
+        assert_eq!(
+            year_earlier(&records, &months),
+            vec![None, Some(12.0), Some(1.0)]
+        );
+        // The week of 2 March 2026 looks back to the week of 3 March 2025.
+        let weeks = app::kpi::periods_between(
+            PeriodKind::Week,
+            Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 16, 0, 0, 0).unwrap(),
+        );
+        assert_eq!(year_earlier(&records, &weeks), vec![Some(5.0), Some(7.0)]);
     }
 
     #[test]

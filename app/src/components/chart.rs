@@ -9,7 +9,7 @@
 
 use charming::{
     component::{Axis, DataZoom, DataZoomType, Grid, Legend},
-    element::{AxisType, Tooltip, Trigger},
+    element::{AxisType, ItemStyle, LineStyle, LineStyleType, Tooltip, Trigger},
     series::Line,
     Chart as EChart,
 };
@@ -25,8 +25,9 @@ const PALETTE: [&str; 6] = [
 
 /// The option of the transactions-by-channel line chart: one line per channel over
 /// the series' periods, a tooltip on the axis, a legend that toggles lines, and a
-/// zoom slider over time.
-pub fn channel_chart(series: &ChannelSeries) -> EChart {
+/// zoom slider over time. With `previous`, the total and the total of a year
+/// earlier are overlaid (dashed), with gaps where there was no data then.
+pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -> EChart {
     let labels: Vec<String> = series.periods.iter().map(short_period_label).collect();
     let mut chart = EChart::new()
         .color(
@@ -50,6 +51,30 @@ pub fn channel_chart(series: &ChannelSeries) -> EChart {
                 .data(line.values.clone()),
         );
     }
+    if let Some(previous) = previous {
+        chart = chart
+            .series(
+                Line::new()
+                    .name("Total")
+                    .show_symbol(false)
+                    .item_style(ItemStyle::new().color("#0b0c0c"))
+                    .line_style(LineStyle::new().color("#0b0c0c").width(2))
+                    .data(series.totals()),
+            )
+            .series(
+                Line::new()
+                    .name("Total, a year earlier")
+                    .show_symbol(false)
+                    .item_style(ItemStyle::new().color("#505a5f"))
+                    .line_style(
+                        LineStyle::new()
+                            .color("#505a5f")
+                            .width(2)
+                            .type_(LineStyleType::Dashed),
+                    )
+                    .data(previous.to_vec()),
+            );
+    }
     chart
 }
 
@@ -62,12 +87,32 @@ pub fn Chart(
     #[prop(into)] id: String,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
+    let file_name = format!("{id}.png");
     #[cfg(feature = "hydrate")]
-    browser::attach(node, option);
+    let (reset, save) = {
+        let handle = browser::attach(node, option);
+        let other = handle.clone();
+        (
+            move |_: leptos::ev::MouseEvent| handle.reset_zoom(),
+            move |_: leptos::ev::MouseEvent| other.save_png(&file_name),
+        )
+    };
     #[cfg(not(feature = "hydrate"))]
-    let _ = option;
+    let (reset, save) = {
+        let _ = (option, file_name);
+        (
+            |_: leptos::ev::MouseEvent| {},
+            |_: leptos::ev::MouseEvent| {},
+        )
+    };
     view! {
-        <div class="pulse-chart" id=id node_ref=node role="img" aria-label=label></div>
+        <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
+        <div class="pulse-chart-actions">
+            <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-reset")
+                on:click=reset>"Reset zoom"</button>
+            <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-png")
+                on:click=save>"Download chart (PNG)"</button>
+        </div>
     }
 }
 
@@ -97,11 +142,55 @@ mod browser {
 
         #[wasm_bindgen(method)]
         fn dispose(this: &Instance);
+
+        #[wasm_bindgen(method, js_name = dispatchAction)]
+        fn dispatch_action(this: &Instance, action: &JsValue);
+
+        #[wasm_bindgen(method, js_name = getDataURL)]
+        fn get_data_url(this: &Instance, options: &JsValue) -> String;
+    }
+
+    /// What the page can ask of a drawn chart.
+    #[derive(Clone)]
+    pub struct Handle(Rc<RefCell<Option<Instance>>>);
+
+    impl Handle {
+        /// Shows the whole time axis again.
+        pub fn reset_zoom(&self) {
+            if let (Some(chart), Ok(action)) = (
+                self.0.borrow().as_ref(),
+                js_sys::JSON::parse(r#"{"type":"dataZoom","start":0,"end":100}"#),
+            ) {
+                chart.dispatch_action(&action);
+            }
+        }
+
+        /// Downloads the chart as a PNG image.
+        pub fn save_png(&self, file_name: &str) {
+            let Some(url) = self.0.borrow().as_ref().and_then(|chart| {
+                let options = js_sys::JSON::parse(
+                    r##"{"type":"png","pixelRatio":2,"backgroundColor":"#ffffff"}"##,
+                )
+                .ok()?;
+                Some(chart.get_data_url(&options))
+            }) else {
+                return;
+            };
+            let link = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.create_element("a").ok())
+                .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+            if let Some(link) = link {
+                link.set_href(&url);
+                link.set_download(file_name);
+                link.click();
+            }
+        }
     }
 
     /// Creates the instance once the element exists, sets the option whenever it
     /// changes, follows the element's size, and disposes of everything on cleanup.
-    pub fn attach(node: NodeRef<leptos::html::Div>, option: Signal<EChart>) {
+    pub fn attach(node: NodeRef<leptos::html::Div>, option: Signal<EChart>) -> Handle {
         let instance: Rc<RefCell<Option<Instance>>> = Rc::default();
 
         // The element may be laid out after the chart is created (for example on a
@@ -140,6 +229,7 @@ mod browser {
             chart.set_option(&value, true);
         });
 
+        let handle = Handle(instance.clone());
         let owned = SendWrapper::new((instance, observer, on_resize));
         on_cleanup(move || {
             let (instance, observer, on_resize) = owned.take();
@@ -152,6 +242,7 @@ mod browser {
                 chart.dispose();
             }
         });
+        handle
     }
 }
 
@@ -187,7 +278,8 @@ mod tests {
 
     #[test]
     fn channel_chart_has_a_line_per_channel_over_the_periods() {
-        let option: serde_json::Value = serde_json::to_value(channel_chart(&series())).unwrap();
+        let option: serde_json::Value =
+            serde_json::to_value(channel_chart(&series(), None)).unwrap();
         let lines = option["series"].as_array().unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["type"], "line");
@@ -199,5 +291,18 @@ mod tests {
         );
         assert_eq!(option["tooltip"]["trigger"], "axis");
         assert_eq!(option["dataZoom"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_year_earlier_is_overlaid_dashed_with_gaps() {
+        let option: serde_json::Value =
+            serde_json::to_value(channel_chart(&series(), Some(&[None, Some(30.0)]))).unwrap();
+        let lines = option["series"].as_array().unwrap();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[2]["name"], "Total");
+        assert_eq!(lines[2]["data"], serde_json::json!([15.0, 24.0]));
+        assert_eq!(lines[3]["name"], "Total, a year earlier");
+        assert_eq!(lines[3]["lineStyle"]["type"], "dashed");
+        assert_eq!(lines[3]["data"], serde_json::json!([null, 30.0]));
     }
 }

@@ -39,7 +39,7 @@ pub fn ServicePage() -> impl IntoView {
 
 /// The chart's view (`period`, `from`, `to`) as a query string, with `changes`.
 fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    ["period", "from", "to"]
+    ["period", "from", "to", "compare"]
         .iter()
         .filter_map(|field| {
             let value = match changes.iter().find(|(name, _)| name == field) {
@@ -81,6 +81,22 @@ fn ChartControls(slug: String) -> impl IntoView {
             );
         }
     };
+    let compare = {
+        let navigate = use_navigate();
+        let base = format!("/services/{slug}");
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            let qs = query
+                .with_untracked(|q| view_query(q, &[("compare", if on { "year" } else { "" })]));
+            navigate(
+                &format!("{base}?{qs}"),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
     let period = move || {
         let p = current("period");
         if p.is_empty() {
@@ -112,6 +128,18 @@ fn ChartControls(slug: String) -> impl IntoView {
                 <input class="govuk-input pulse-month" type="month" id="chart-to" name="to"
                     prop:value=move || current("to") on:change=change("to")/>
             </div>
+            <div class="govuk-form-group">
+                <div class="govuk-checkboxes govuk-checkboxes--small">
+                    <div class="govuk-checkboxes__item">
+                        <input class="govuk-checkboxes__input" id="chart-compare" name="compare" type="checkbox"
+                            value="year" prop:checked=move || current("compare") == "year"
+                            on:change=compare/>
+                        <label class="govuk-label govuk-checkboxes__label" for="chart-compare">
+                            "Compare with a year earlier"
+                        </label>
+                    </div>
+                </div>
+            </div>
             <button class="govuk-button govuk-button--secondary" type="submit">"Update chart"</button>
         </form>
     }
@@ -125,6 +153,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         transactions,
         kpis,
         freshness,
+        previous_year,
     } = overview;
     let organisation = match &service.agency {
         Some(agency) => format!("{} ({})", agency.title, service.department.title),
@@ -134,7 +163,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         .into_iter()
         .map(|figure| view! { <KpiTile figure/> })
         .collect_view();
-    let option = Signal::stored(channel_chart(&transactions));
+    let option = Signal::stored(channel_chart(&transactions, previous_year.as_deref()));
     let chart_label = format!(
         "Line chart of {}'s weekly transactions by channel. The same figures are in the table below.",
         service.title
@@ -160,9 +189,34 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         </p>
         <ChartControls slug=service.slug.clone()/>
         <Chart id="transactions-chart" option label=chart_label/>
-        <ChannelTable series=transactions/>
+        <Downloads slug=service.slug.clone() series=transactions.clone()/>
+        <ChannelTable series=transactions previous_year/>
         <DataFreshness freshness/>
     }
+}
+
+/// The chart's figures from the read API itself, so a download always matches it.
+#[component]
+fn Downloads(slug: String, series: ChannelSeries) -> impl IntoView {
+    let (Some(first), Some(last)) = (series.periods.first(), series.periods.last()) else {
+        return ().into_any();
+    };
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let query = format!(
+        "/data/{slug}/transactions-by-channel?period={}&start_at={}&end_at={}&group_by=channel&collect=count:sum&flatten=true",
+        first.kind.as_str(),
+        stamp(first.start),
+        stamp(last.end)
+    );
+    view! {
+        <p class="govuk-body" id="chart-downloads">
+            "Download these figures: "
+            <a class="govuk-link" id="download-csv" href=format!("{query}&format=csv") download=format!("{slug}-transactions.csv")>"CSV"</a>
+            ", "
+            <a class="govuk-link" id="download-json" href=query.clone() download=format!("{slug}-transactions.json")>"JSON"</a>
+        </p>
+    }
+    .into_any()
 }
 
 /// When each data set last received data, with a tag when it is out of date.
@@ -210,7 +264,7 @@ fn DataFreshness(freshness: Vec<Freshness>) -> impl IntoView {
 /// The chart's figures as a table, with a control to hide it that works once the
 /// page is interactive (the table is always there without JavaScript).
 #[component]
-fn ChannelTable(series: ChannelSeries) -> impl IntoView {
+fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) -> impl IntoView {
     let (shown, set_shown) = signal(true);
     let totals = series.totals();
     let unit = match series.periods.first().map(|p| p.kind) {
@@ -238,6 +292,10 @@ fn ChannelTable(series: ChannelSeries) -> impl IntoView {
                     <th scope="row" class="govuk-table__header">{format_period(&series.periods[i])}</th>
                     {cells}
                     <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(totals[i])}</td>
+                    {previous_year.as_ref().map(|p| {
+                        let text = p[i].map(format_count).unwrap_or_else(|| "no data".into());
+                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{text}</td> }
+                    })}
                 </tr>
             }
         })
@@ -272,6 +330,9 @@ fn ChannelTable(series: ChannelSeries) -> impl IntoView {
                         <th scope="col" class="govuk-table__header">{unit}</th>
                         {headers}
                         <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total"</th>
+                        {previous_year.is_some().then(|| view! {
+                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total a year earlier"</th>
+                        })}
                     </tr>
                 </thead>
                 <tbody class="govuk-table__body">{rows}</tbody>

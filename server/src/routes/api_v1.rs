@@ -50,6 +50,8 @@ pub struct ChartParams {
     pub from: Option<String>,
     /// The last month shown, as YYYY-MM.
     pub to: Option<String>,
+    /// `year` to add each period's total of a year earlier.
+    pub compare: Option<String>,
 }
 
 /// The first instant of a `YYYY-MM` month.
@@ -116,8 +118,17 @@ async fn service_overview(
             app::kpi::next_period_start(kind, start)
         }
     });
+    let compare_year = match params.compare.as_deref() {
+        None | Some("") => false,
+        Some("year") => true,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "compare must be year, not {other:?}"
+            )))
+        }
+    };
     Ok(Json(
-        overview::service_overview(&state.store, &slug, kind, (from, to)).await?,
+        overview::service_overview(&state.store, &slug, kind, (from, to), compare_year).await?,
     ))
 }
 
