@@ -26,8 +26,9 @@ impl ApiError {
     }
 }
 
-/// Escapes one path segment (slugs are already safe; this keeps odd input harmless).
-fn segment(s: &str) -> String {
+/// Percent-encodes one path segment or query value (slugs are already safe; this
+/// keeps odd input harmless).
+pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -41,7 +42,7 @@ fn segment(s: &str) -> String {
 
 /// The path of a service's overview in the API.
 pub fn service_path(slug: &str) -> String {
-    format!("/api/v1/services/{}", segment(slug))
+    format!("/api/v1/services/{}", encode_component(slug))
 }
 
 /// `GET /api/v1/services`: every service with its department.

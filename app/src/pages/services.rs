@@ -27,22 +27,10 @@ fn query_string(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
             None => q.get(field),
         };
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            parts.push(format!("{field}={}", encode(&value)));
+            parts.push(format!("{field}={}", api::encode_component(&value)));
         }
     }
     parts.join("&")
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
