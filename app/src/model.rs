@@ -258,3 +258,119 @@ pub struct ServiceKpiList {
     pub departments: Vec<OrgRef>,
     pub agencies: Vec<OrgRef>,
 }
+
+/// What a module shows (the Performance Platform's module types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleType {
+    Kpi,
+    SingleTimeseries,
+    GroupedTimeseries,
+    CompletionRate,
+    UserSatisfactionGraph,
+    BarChartWithNumber,
+    Journey,
+    Table,
+    Section,
+}
+
+/// One module of a dashboard: a view of one data set through a stored query, or
+/// a section heading over child modules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    #[serde(rename = "type")]
+    pub module_type: ModuleType,
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// "About the data": where the figures come from and what they mean.
+    #[serde(default)]
+    pub info: String,
+    /// The data set read, as `group/type`; none for a section.
+    #[serde(default)]
+    pub data_set: Option<String>,
+    /// The read API query string, e.g. `period=week&group_by=channel&collect=count:sum`.
+    #[serde(default)]
+    pub query: String,
+    /// Options of the module type (e.g. `{"format": "pounds"}`, `{"stacked": true}`).
+    #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: serde_json::Value,
+    /// A section's modules.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(no_recursion))]
+    pub modules: Vec<Module>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+/// Whether a dashboard can be seen by everyone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum DashboardStatus {
+    Unpublished,
+    InReview,
+    Published,
+}
+
+/// A dashboard: the reference's fields and its ordered modules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Dashboard {
+    pub slug: String,
+    pub title: String,
+    /// transaction, high-volume-transaction, service-group, agency, department,
+    /// content or other.
+    #[serde(default = "transaction")]
+    pub dashboard_type: String,
+    #[serde(default = "service_dashboard")]
+    pub strapline: String,
+    #[serde(default)]
+    pub tagline: String,
+    #[serde(default)]
+    pub description: String,
+    /// Notes on costs.
+    #[serde(default)]
+    pub costs: String,
+    #[serde(default)]
+    pub other_notes: String,
+    #[serde(default)]
+    pub customer_type: Option<String>,
+    #[serde(default)]
+    pub business_model: Option<String>,
+    /// "Visit this service".
+    #[serde(default)]
+    pub service_url: Option<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// The service it belongs to, by slug, if any.
+    #[serde(default)]
+    pub service: Option<String>,
+    pub status: DashboardStatus,
+    #[serde(default)]
+    pub modules: Vec<Module>,
+}
+
+fn transaction() -> String {
+    "transaction".into()
+}
+
+fn service_dashboard() -> String {
+    "Service dashboard".into()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}

@@ -597,6 +597,7 @@ pub struct Loaded {
     pub services: usize,
     pub data_sets_created: usize,
     pub records_stored: usize,
+    pub dashboards_created: usize,
 }
 
 /// Loads the demo organisations, services and data. Data sets that already hold
@@ -690,7 +691,134 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             }
         }
     }
+    for service in SERVICES {
+        if crate::store::dashboards::find(store, service.slug)
+            .await?
+            .is_none()
+        {
+            let dashboard = dashboard_for(service);
+            crate::store::dashboards::validate(store, &dashboard).await?;
+            crate::store::dashboards::save(store, &dashboard, now).await?;
+            loaded.dashboards_created += 1;
+        }
+    }
     Ok(loaded)
+}
+
+/// A published dashboard for a demo service, with a module of every type.
+fn dashboard_for(service: &Service) -> app::model::Dashboard {
+    use app::model::{Dashboard, DashboardStatus, Module, ModuleType};
+    let slug = service.slug;
+    let module =
+        |module_type, name: &str, title: &str, data_type: &str, query: &str, options| Module {
+            module_type,
+            slug: name.to_string(),
+            title: title.to_string(),
+            description: String::new(),
+            info: format!("Fictional demo data, sent weekly to the {data_type} data set."),
+            data_set: Some(format!("{slug}/{data_type}")),
+            query: query.to_string(),
+            options,
+            modules: Vec::new(),
+        };
+    let ratings = (1..=5)
+        .map(|i| format!("collect=rating_{i}:sum"))
+        .collect::<Vec<_>>()
+        .join("&");
+    Dashboard {
+        slug: slug.to_string(),
+        title: service.title.to_string(),
+        dashboard_type: "transaction".into(),
+        strapline: "Service dashboard".into(),
+        tagline: String::new(),
+        description: service.description.to_string(),
+        costs: "Costs include staff, IT and accommodation across all channels.".into(),
+        other_notes: String::new(),
+        customer_type: Some("Individuals".into()),
+        business_model: Some("Department budget".into()),
+        service_url: None,
+        links: Vec::new(),
+        service: Some(slug.to_string()),
+        status: DashboardStatus::Published,
+        modules: vec![
+            Module {
+                module_type: ModuleType::Section,
+                slug: "headline-figures".into(),
+                title: "Headline figures".into(),
+                description: String::new(),
+                info: String::new(),
+                data_set: None,
+                query: String::new(),
+                options: json!({}),
+                modules: vec![
+                    module(
+                        ModuleType::Kpi,
+                        "cost-per-transaction",
+                        "Cost per transaction",
+                        "cost-per-transaction",
+                        "period=quarter&duration=8&collect=cost_per_transaction:mean",
+                        json!({"format": "pounds"}),
+                    ),
+                    module(
+                        ModuleType::BarChartWithNumber,
+                        "monthly-transactions",
+                        "Transactions per month",
+                        "transactions-by-channel",
+                        "period=month&duration=6&collect=count:sum",
+                        json!({}),
+                    ),
+                ],
+            },
+            module(
+                ModuleType::GroupedTimeseries,
+                "transactions-by-channel",
+                "Transactions by channel",
+                "transactions-by-channel",
+                "period=week&duration=156&group_by=channel&collect=count:sum",
+                json!({"stacked": false, "total": true}),
+            ),
+            module(
+                ModuleType::SingleTimeseries,
+                "total-transactions",
+                "Total transactions",
+                "transactions-by-channel",
+                "period=month&duration=36&collect=count:sum",
+                json!({}),
+            ),
+            module(
+                ModuleType::CompletionRate,
+                "completion-rate",
+                "Completion rate",
+                "completion-rate",
+                "period=week&duration=52&group_by=stage&collect=count:sum",
+                json!({"start": "start", "end": "end"}),
+            ),
+            module(
+                ModuleType::UserSatisfactionGraph,
+                "user-satisfaction",
+                "User satisfaction",
+                "user-satisfaction",
+                &format!("period=month&duration=24&{ratings}&collect=total:sum"),
+                json!({}),
+            ),
+            module(
+                ModuleType::Journey,
+                "journey",
+                "Users at each step",
+                "completion-rate",
+                "group_by=stage&collect=count:sum",
+                json!({"steps": ["start", "end"]}),
+            ),
+            module(
+                ModuleType::Table,
+                "cost-table",
+                "Cost per transaction by quarter",
+                "cost-per-transaction",
+                "limit=12",
+                json!({}),
+            ),
+        ],
+    }
 }
 
 #[cfg(test)]

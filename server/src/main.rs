@@ -50,12 +50,15 @@ async fn run() -> anyhow::Result<()> {
             store.migrate().await?;
             let until = args.until.unwrap_or_else(chrono::Utc::now);
             let loaded = demo::load(&store, args.seed, until).await?;
-            if loaded.records_stored == 0 && loaded.data_sets_created == 0 {
+            if loaded.records_stored == 0
+                && loaded.data_sets_created == 0
+                && loaded.dashboards_created == 0
+            {
                 println!("The demo data was already loaded into {database}; nothing changed.");
             } else {
                 println!(
-                    "Loaded fictional demo data into {}: {} services, {} data sets created, {} records stored.",
-                    database, loaded.services, loaded.data_sets_created, loaded.records_stored
+                    "Loaded fictional demo data into {}: {} services, {} data sets created, {} records stored, {} dashboards created.",
+                    database, loaded.services, loaded.data_sets_created, loaded.records_stored, loaded.dashboards_created
                 );
             }
         }

@@ -229,6 +229,7 @@ async fn loading_the_demo_twice_changes_nothing(app: TestApp) {
     let again = demo::load(&app.store, 7, until()).await.unwrap();
     assert_eq!(again.records_stored, 0);
     assert_eq!(again.data_sets_created, 0);
+    assert_eq!(again.dashboards_created, 0);
     let after = everything(&app.store).await;
     assert_eq!(before.len(), after.len());
     assert!(before == after);
@@ -344,3 +345,148 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 both!(the_chart_can_show_months_over_chosen_months);
+
+async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) {
+    let app = with_demo(app).await;
+    let (status, _, body) = get(&app.router, "/api/v1/dashboards").await;
+    assert_eq!(status, StatusCode::OK);
+    let list: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        list["dashboards"].as_array().unwrap().len(),
+        demo::service_count()
+    );
+
+    let (status, _, body) = get(&app.router, "/api/v1/dashboards/file-a-tax-return").await;
+    assert_eq!(status, StatusCode::OK);
+    let dashboard: app::model::Dashboard = serde_json::from_slice(&body).unwrap();
+    // Every module type is used, a section holding two of them.
+    let mut types: Vec<String> = Vec::new();
+    let mut pending: Vec<&app::model::Module> = dashboard.modules.iter().collect();
+    while let Some(m) = pending.pop() {
+        types.push(
+            serde_json::to_value(m.module_type)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        pending.extend(m.modules.iter());
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "bar_chart_with_number",
+            "completion_rate",
+            "grouped_timeseries",
+            "journey",
+            "kpi",
+            "section",
+            "single_timeseries",
+            "table",
+            "user_satisfaction_graph"
+        ]
+    );
+
+    let admin = server::store::api_keys::create(
+        &app.store,
+        "tests",
+        &["admin".to_string()],
+        None,
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .secret;
+    let send = |method: &str, uri: &str, body: Value| {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let router = app.router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let mut draft = serde_json::to_value(&dashboard).unwrap();
+    draft["slug"] = "tax-draft".into();
+    draft["status"] = "unpublished".into();
+    let (status, _) = send("POST", "/api/v1/dashboards", draft.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = send("POST", "/api/v1/dashboards", draft.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Unpublished: hidden from the public, shown to an admin.
+    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, shown) = send("GET", "/api/v1/dashboards/tax-draft", Value::Null).await;
+    assert_eq!(
+        (status, shown["status"].clone()),
+        (StatusCode::OK, json_str("unpublished"))
+    );
+
+    // Modules are checked against their data sets and the read API's rules.
+    let mut bad = draft.clone();
+    bad["modules"][1]["query"] = "period=fortnight&duration=2".into();
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        "module \"transactions-by-channel\": its query is not valid: 'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"
+    );
+    let mut bad = draft.clone();
+    bad["modules"][1]["data_set"] = "nope/nothing".into();
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        "module \"transactions-by-channel\": there is no data set nope/nothing"
+    );
+    let mut bad = draft.clone();
+    bad["modules"][2]["slug"] = "transactions-by-channel".into();
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (
+            StatusCode::BAD_REQUEST,
+            json_str("two modules are called \"transactions-by-channel\"")
+        )
+    );
+    let mut bad = draft.clone();
+    bad["modules"][0]["type"] = "pie".into();
+    let (status, _) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let mut published = draft.clone();
+    published["status"] = "published".into();
+    let (status, _) = send("PUT", "/api/v1/dashboards/tax-draft", published).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send("DELETE", "/api/v1/dashboards/tax-draft", Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without a key nothing changes.
+    let request = Request::builder()
+        .method("DELETE")
+        .uri("/api/v1/dashboards/file-a-tax-return")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+both!(dashboards_are_read_by_all_and_managed_with_an_admin_key);
+
+fn json_str(s: &str) -> Value {
+    Value::String(s.to_string())
+}

@@ -29,6 +29,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/data-sets/{group}/{data_type}"),
     ("post", "/api/v1/data-sets/{group}/{data_type}/token"),
     ("get", "/api/v1/data-sets/{group}/{data_type}/history"),
+    ("get", "/api/v1/dashboards"),
+    ("post", "/api/v1/dashboards"),
+    ("get", "/api/v1/dashboards/{slug}"),
+    ("put", "/api/v1/dashboards/{slug}"),
+    ("delete", "/api/v1/dashboards/{slug}"),
 ];
 
 fn operations(document: &Value) -> BTreeSet<(String, String)> {

@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_overview))
         .routes(routes!(service_kpis))
         .merge(super::data_sets::router())
+        .merge(super::dashboards::router())
 }
 
 /// Every service with its department and agency.

@@ -1,6 +1,7 @@
 //! HTTP: the API router (`/_status`, `/api/v1/...`) and the whole app around it.
 
 pub mod api_v1;
+pub mod dashboards;
 pub mod data;
 pub mod data_sets;
 pub mod status;

@@ -6,6 +6,7 @@
 //! Every write that must be all-or-nothing runs in one transaction.
 
 pub mod api_keys;
+pub mod dashboards;
 pub mod data_sets;
 pub mod history;
 pub mod orgs;

@@ -1,0 +1,203 @@
+//! Dashboards: stored whole (fields and ordered modules), checked before writing.
+
+use app::model::{Dashboard, DashboardStatus, Module, ModuleType};
+use chrono::{DateTime, Utc};
+
+use super::{data_sets, micros, orgs, Store};
+use crate::error::{Error, Result};
+use crate::on_pool;
+use crate::query::params;
+
+const DASHBOARD_TYPES: [&str; 7] = [
+    "transaction",
+    "high-volume-transaction",
+    "service-group",
+    "agency",
+    "department",
+    "content",
+    "other",
+];
+const CUSTOMER_TYPES: [&str; 4] = [
+    "Business",
+    "Individuals",
+    "Business and individuals",
+    "Charity",
+];
+const BUSINESS_MODELS: [&str; 4] = [
+    "Department budget",
+    "Fees and charges",
+    "Taxpayers",
+    "Fees and charges, and taxpayers",
+];
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn status_text(status: DashboardStatus) -> &'static str {
+    match status {
+        DashboardStatus::Unpublished => "unpublished",
+        DashboardStatus::InReview => "in-review",
+        DashboardStatus::Published => "published",
+    }
+}
+
+/// Checks a dashboard: its fields, its service, and every module's slug, data
+/// set and stored query (parsed as the read API would).
+pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
+    let bad = |m: String| Err(Error::BadRequest(m));
+    if !is_slug(&d.slug) {
+        return bad(format!(
+            "slug {:?} must be lower-case letters, digits and dashes",
+            d.slug
+        ));
+    }
+    if d.title.trim().is_empty() {
+        return bad("title must not be empty".into());
+    }
+    if !DASHBOARD_TYPES.contains(&d.dashboard_type.as_str()) {
+        return bad(format!(
+            "dashboard_type must be one of {}",
+            DASHBOARD_TYPES.join(", ")
+        ));
+    }
+    if let Some(c) = d
+        .customer_type
+        .as_deref()
+        .filter(|c| !CUSTOMER_TYPES.contains(c))
+    {
+        return bad(format!(
+            "customer_type {c:?} must be one of {}",
+            CUSTOMER_TYPES.join(", ")
+        ));
+    }
+    if let Some(b) = d
+        .business_model
+        .as_deref()
+        .filter(|b| !BUSINESS_MODELS.contains(b))
+    {
+        return bad(format!(
+            "business_model {b:?} must be one of {}",
+            BUSINESS_MODELS.join(", ")
+        ));
+    }
+    for url in d.service_url.iter().chain(d.links.iter().map(|l| &l.url)) {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return bad(format!(
+                "{url:?} is not a web address (http:// or https://)"
+            ));
+        }
+    }
+    if let Some(service) = &d.service {
+        if orgs::find_service(store, service).await?.is_none() {
+            return bad(format!("there is no service {service:?}"));
+        }
+    }
+    let mut slugs = Vec::new();
+    let mut pending: Vec<&Module> = d.modules.iter().collect();
+    while let Some(m) = pending.pop() {
+        let name = &m.slug;
+        if !is_slug(name) {
+            return bad(format!(
+                "module slug {name:?} must be lower-case letters, digits and dashes"
+            ));
+        }
+        if slugs.contains(name) {
+            return bad(format!("two modules are called {name:?}"));
+        }
+        slugs.push(name.clone());
+        if m.title.trim().is_empty() {
+            return bad(format!("module {name:?} needs a title"));
+        }
+        if m.module_type == ModuleType::Section {
+            if m.data_set.is_some() {
+                return bad(format!("section {name:?} reads no data set"));
+            }
+            pending.extend(m.modules.iter());
+            continue;
+        }
+        if !m.modules.is_empty() {
+            return bad(format!("only a section holds modules, not {name:?}"));
+        }
+        let Some((group, data_type)) = m.data_set.as_deref().and_then(|d| d.split_once('/')) else {
+            return bad(format!("module {name:?} needs a data_set as group/type"));
+        };
+        let Some(data_set) = data_sets::find(store, group, data_type).await? else {
+            return bad(format!(
+                "module {name:?}: there is no data set {group}/{data_type}"
+            ));
+        };
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(m.query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let allow = params::Allowances {
+            raw_queries_allowed: data_set.raw_queries_allowed,
+        };
+        if let Err(message) = params::parse(&pairs, allow) {
+            return bad(format!(
+                "module {name:?}: its query is not valid: {message}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates or replaces the dashboard with this slug (after [`validate`]).
+pub async fn save(store: &Store, d: &Dashboard, now: DateTime<Utc>) -> Result<()> {
+    let body = serde_json::to_string(d).map_err(anyhow::Error::from)?;
+    on_pool!(store, |pool| sqlx::query(
+        "INSERT INTO dashboards (slug, status, service_slug, body, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (slug) DO UPDATE SET status = excluded.status,
+             service_slug = excluded.service_slug, body = excluded.body,
+             updated_at = excluded.updated_at"
+    )
+    .bind(&d.slug)
+    .bind(status_text(d.status))
+    .bind(&d.service)
+    .bind(&body)
+    .bind(micros(now))
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn find(store: &Store, slug: &str) -> Result<Option<Dashboard>> {
+    let body: Option<String> = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT body FROM dashboards WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Internal(e.into())))
+        .transpose()
+}
+
+/// Every dashboard (only published ones unless `all`), by slug.
+pub async fn list(store: &Store, all: bool) -> Result<Vec<Dashboard>> {
+    let bodies: Vec<String> = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT body FROM dashboards WHERE status = 'published' OR $1 ORDER BY slug"
+    )
+    .bind(all)
+    .fetch_all(pool)
+    .await)?;
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(|e| Error::Internal(e.into())))
+        .collect()
+}
+
+pub async fn delete(store: &Store, slug: &str) -> Result<bool> {
+    let done = on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM dashboards WHERE slug = $1"
+    )
+    .bind(slug)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
