@@ -65,6 +65,49 @@ pub struct Rules<'a> {
     pub schema: Option<&'a jsonschema::Validator>,
 }
 
+/// Records checked for a data set, ready to store.
+pub struct Checked {
+    pub records: Vec<Record>,
+    /// False when every id was freshly made, so none can match a stored record.
+    pub ids_may_exist: bool,
+}
+
+/// Why a body's records cannot be stored.
+pub enum Refused {
+    /// Bad records, the first problem of each.
+    Invalid(Vec<Problem>),
+    /// The data set's own schema does not compile (it was checked when set).
+    BadSchema(String),
+}
+
+/// Checks a body's records against a data set's rules (auto_ids, schema) and
+/// gives ids to those without: what the write API and `pulse import` share.
+pub fn check_for(
+    data_set: &crate::store::data_sets::DataSet,
+    body: Value,
+) -> Result<Checked, Refused> {
+    let schema = data_set
+        .schema
+        .as_ref()
+        .map(compile_schema)
+        .transpose()
+        .map_err(Refused::BadSchema)?;
+    let rules = Rules {
+        auto_ids: &data_set.auto_ids,
+        schema: schema.as_ref(),
+    };
+    let mut fresh = 0;
+    let mut new_id = || {
+        fresh += 1;
+        crate::store::records::fresh_id()
+    };
+    let records = records_from_body(body, &rules, &mut new_id).map_err(Refused::Invalid)?;
+    Ok(Checked {
+        ids_may_exist: records.len() > fresh,
+        records,
+    })
+}
+
 /// Compiles a data set's JSON Schema, or says why it is not one.
 pub fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::validator_for(schema).map_err(|e| format!("schema is not a valid JSON Schema: {e}"))

@@ -216,23 +216,10 @@ async fn import_file(
         );
     }
     let total = rows.len();
-    let schema = match &data_set.schema {
-        Some(schema) => Some(ingest::compile_schema(schema).map_err(|e| anyhow::anyhow!(e))?),
-        None => None,
-    };
-    let rules = ingest::Rules {
-        auto_ids: &data_set.auto_ids,
-        schema: schema.as_ref(),
-    };
-    let mut fresh = 0;
-    let mut new_id = || {
-        fresh += 1;
-        records::fresh_id()
-    };
-    let checked = ingest::records_from_body(serde_json::Value::Array(rows), &rules, &mut new_id);
-    let records = match checked {
-        Ok(records) => records,
-        Err(problems) => {
+    let checked = match ingest::check_for(&data_set, serde_json::Value::Array(rows)) {
+        Ok(checked) => checked,
+        Err(ingest::Refused::BadSchema(e)) => anyhow::bail!(e),
+        Err(ingest::Refused::Invalid(problems)) => {
             for p in &problems {
                 // Row 1 is the header, so record i is on row i + 2.
                 eprintln!("row {}: {}", p.index + 2, p.message);
@@ -243,6 +230,7 @@ async fn import_file(
             );
         }
     };
+    let records = checked.records;
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |done: usize| {
         if terminal {
@@ -261,7 +249,7 @@ async fn import_file(
         store,
         data_set.id,
         &records,
-        records.len() > fresh,
+        checked.ids_may_exist,
         &actor,
         chrono::Utc::now(),
         &mut progress,

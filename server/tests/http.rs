@@ -4,7 +4,6 @@
 use axum::{
     body::Body,
     http::{header, Request, StatusCode},
-    Router,
 };
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
@@ -26,27 +25,13 @@ async fn with_demo(app: TestApp) -> TestApp {
     app
 }
 
-async fn get(router: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let response = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
-
 async fn status_says_the_app_is_up(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, headers, body) = get(&app.router, "/_status").await;
+    let support::Answer {
+        status,
+        headers,
+        body,
+    } = app.get("/_status").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -59,7 +44,11 @@ both!(status_says_the_app_is_up);
 
 async fn services_are_listed_with_their_department(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/api/v1/services").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/services").await;
     assert_eq!(status, StatusCode::OK);
     let list: ServiceList = serde_json::from_slice(&body).unwrap();
     assert_eq!(list.services.len(), demo::service_count());
@@ -88,7 +77,11 @@ both!(services_are_listed_with_their_department);
 
 async fn a_service_overview_has_weekly_channels_and_kpis(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/api/v1/services/renew-a-driving-licence").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/services/renew-a-driving-licence").await;
     assert_eq!(status, StatusCode::OK);
     let overview: ServiceOverview = serde_json::from_slice(&body).unwrap();
     let series = &overview.transactions;
@@ -164,7 +157,11 @@ both!(a_service_overview_has_weekly_channels_and_kpis);
 
 async fn an_unknown_service_is_a_json_404(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/api/v1/services/no-such-service").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/services/no-such-service").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["status"], "error");
@@ -177,7 +174,11 @@ both!(an_unknown_service_is_a_json_404);
 
 async fn pages_render_on_the_server_from_the_api(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, headers, body) = get(&app.router, "/").await;
+    let support::Answer {
+        status,
+        headers,
+        body,
+    } = app.get("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE]
         .to_str()
@@ -188,7 +189,11 @@ async fn pages_render_on_the_server_from_the_api(app: TestApp) {
     assert!(html.contains("Department of Transport and Roads"));
     assert!(html.contains("href=\"/services/renew-a-driving-licence\""));
 
-    let (status, _, body) = get(&app.router, "/services/file-a-tax-return").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/services/file-a-tax-return").await;
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(body).unwrap();
     assert!(html.contains("File a tax return"));
@@ -202,10 +207,18 @@ both!(pages_render_on_the_server_from_the_api);
 
 async fn unknown_pages_are_404s(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/services/no-such-service").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/services/no-such-service").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(String::from_utf8(body).unwrap().contains("Page not found"));
-    let (status, _, _) = get(&app.router, "/no/such/page").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app.get("/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 both!(unknown_pages_are_404s);
@@ -238,7 +251,11 @@ both!(loading_the_demo_twice_changes_nothing);
 
 async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/api/v1/service-kpis").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/service-kpis").await;
     assert_eq!(status, StatusCode::OK);
     let all: app::model::ServiceKpiList = serde_json::from_slice(&body).unwrap();
     assert_eq!(all.services.len(), demo::service_count());
@@ -257,7 +274,11 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     assert_eq!(all.summary.transactions_per_year, volume);
 
     let uri = "/api/v1/service-kpis?department=department-of-transport-and-roads&sort=cost_per_transaction&direction=desc";
-    let (_, _, body) = get(&app.router, uri).await;
+    let support::Answer {
+        status: _,
+        headers: _,
+        body,
+    } = app.get(uri).await;
     let some: app::model::ServiceKpiList = serde_json::from_slice(&body).unwrap();
     assert_eq!(some.services.len(), 3);
     let costs: Vec<f64> = some
@@ -268,7 +289,11 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     assert!(costs.windows(2).all(|w| w[0] >= w[1]), "{costs:?}");
     assert_eq!(some.summary.services, 3);
 
-    let (_, _, body) = get(&app.router, "/api/v1/service-kpis?name=DRIV&format=csv").await;
+    let support::Answer {
+        status: _,
+        headers: _,
+        body,
+    } = app.get("/api/v1/service-kpis?name=DRIV&format=csv").await;
     let csv = String::from_utf8(body).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.starts_with("service,department,agency,transactions_per_year"));
@@ -278,12 +303,16 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
         ("direction=up", "direction must be asc or desc"),
         ("format=xml", "format must be json or csv, not \"xml\""),
     ] {
-        let (status, _, body) = get(&app.router, &format!("/api/v1/service-kpis?{query}")).await;
+        let support::Answer { status, headers: _, body } = app.get(&format!("/api/v1/service-kpis?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["message"], message, "{query}");
     }
-    let (status, _, _) = get(&app.router, "/api/v1/service-kpis?colour=red").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app.get("/api/v1/service-kpis?colour=red").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 both!(the_explorer_filters_sorts_and_summarises);
@@ -291,7 +320,11 @@ both!(the_explorer_filters_sorts_and_summarises);
 async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
     let app = with_demo(app).await;
     let uri = "/api/v1/services/file-a-tax-return?period=month&from=2025-01&to=2025-12";
-    let (status, _, body) = get(&app.router, uri).await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get(uri).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let overview: ServiceOverview = serde_json::from_slice(&body).unwrap();
     let series = &overview.transactions;
@@ -332,23 +365,31 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
         ),
         ("from=2025-06&to=2025-01", "from must not be after to"),
     ] {
-        let (status, _, body) = get(
-            &app.router,
-            &format!("/api/v1/services/file-a-tax-return?{query}"),
-        )
-        .await;
+        let support::Answer { status, body, .. } = app
+            .get(&format!("/api/v1/services/file-a-tax-return?{query}"))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["message"], message, "{query}");
     }
-    let (status, _, _) = get(&app.router, "/api/v1/services/file-a-tax-return?colour=red").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app
+        .get("/api/v1/services/file-a-tax-return?colour=red")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 both!(the_chart_can_show_months_over_chosen_months);
 
 async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) {
     let app = with_demo(app).await;
-    let (status, _, body) = get(&app.router, "/api/v1/dashboards").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/dashboards").await;
     assert_eq!(status, StatusCode::OK);
     let list: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -356,7 +397,11 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
         demo::service_count()
     );
 
-    let (status, _, body) = get(&app.router, "/api/v1/dashboards/file-a-tax-return").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body,
+    } = app.get("/api/v1/dashboards/file-a-tax-return").await;
     assert_eq!(status, StatusCode::OK);
     let dashboard: app::model::Dashboard = serde_json::from_slice(&body).unwrap();
     // Every module type is used, a section holding two of them.
@@ -426,7 +471,11 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     let (status, _) = send("POST", "/api/v1/dashboards", draft.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // Unpublished: hidden from the public, shown to an admin.
-    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app.get("/api/v1/dashboards/tax-draft").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, shown) = send("GET", "/api/v1/dashboards/tax-draft", Value::Null).await;
     assert_eq!(
@@ -470,11 +519,19 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     published["status"] = "published".into();
     let (status, _) = send("PUT", "/api/v1/dashboards/tax-draft", published).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app.get("/api/v1/dashboards/tax-draft").await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = send("DELETE", "/api/v1/dashboards/tax-draft", Value::Null).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = get(&app.router, "/api/v1/dashboards/tax-draft").await;
+    let support::Answer {
+        status,
+        headers: _,
+        body: _,
+    } = app.get("/api/v1/dashboards/tax-draft").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Without a key nothing changes.
     let request = Request::builder()

@@ -217,25 +217,11 @@ async fn write(
             Ok(found) => found,
             Err(response) => return response,
         };
-    let schema = match schema_of(&data_set) {
-        Ok(schema) => schema,
-        Err(e) => return internal(e),
+    let (records, ids_may_exist) = match ingest::check_for(&data_set, value) {
+        Ok(checked) => (checked.records, checked.ids_may_exist),
+        Err(ingest::Refused::Invalid(problems)) => return invalid(&problems),
+        Err(ingest::Refused::BadSchema(e)) => return internal(e),
     };
-    let rules = Rules {
-        auto_ids: &data_set.auto_ids,
-        schema: schema.as_ref(),
-    };
-    let mut fresh = 0;
-    let mut new_id = || {
-        fresh += 1;
-        records::fresh_id()
-    };
-    let records = match ingest::records_from_body(value, &rules, &mut new_id) {
-        Ok(records) => records,
-        Err(problems) => return invalid(&problems),
-    };
-    // Only ids that were sent or derived can match stored records.
-    let ids_may_exist = records.len() > fresh;
     let now = Utc::now();
     match records::upsert_batch(
         &state.store,
