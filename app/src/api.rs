@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::model::{ErrorBody, ServiceKpiList, ServiceList, ServiceOverview};
+use crate::model::{Dashboard, ErrorBody, Freshness, ServiceKpiList, ServiceList, ServiceOverview};
 
 /// Why an API call failed, in words a page can show.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -75,6 +75,35 @@ pub fn service_kpis_path(query: &str) -> String {
     } else {
         format!("/api/v1/service-kpis?{query}")
     }
+}
+
+/// `GET /api/v1/dashboards/{slug}`: a dashboard and its modules.
+pub async fn dashboard(slug: &str) -> Result<Dashboard, ApiError> {
+    get_json(format!("/api/v1/dashboards/{}", encode_component(slug))).await
+}
+
+/// `GET /api/v1/dashboards/{slug}/freshness`: how recent each of its data sets is.
+pub async fn dashboard_freshness(slug: &str) -> Result<Vec<Freshness>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        data_sets: Vec<Freshness>,
+    }
+    let answer: Answer = get_json(format!(
+        "/api/v1/dashboards/{}/freshness",
+        encode_component(slug)
+    ))
+    .await?;
+    Ok(answer.data_sets)
+}
+
+/// A read API query (`/data/{group}/{type}?...`): the rows of its answer.
+pub async fn data_rows(path: String) -> Result<Vec<serde_json::Value>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        data: Vec<serde_json::Value>,
+    }
+    let answer: Answer = get_json(path).await?;
+    Ok(answer.data)
 }
 
 fn error_from_body(status: u16, body: &[u8]) -> ApiError {

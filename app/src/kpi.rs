@@ -108,7 +108,9 @@ fn first_of_month(year: i32, month: u32) -> DateTime<Utc> {
     midnight(NaiveDate::from_ymd_opt(year, month, 1).expect("valid month"))
 }
 
-fn add_months(t: DateTime<Utc>, months: i32) -> DateTime<Utc> {
+/// The first of the month `months` months after the month of `t` (before, when
+/// negative).
+pub fn add_months(t: DateTime<Utc>, months: i32) -> DateTime<Utc> {
     let index = t.year() * 12 + t.month0() as i32 + months;
     first_of_month(index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
 }
@@ -152,6 +154,37 @@ pub fn period_containing(kind: PeriodKind, t: DateTime<Utc>) -> Period {
         kind,
         start,
         end: next_period_start(kind, start),
+    }
+}
+
+/// The start of a month written `YYYY-MM` (as an `<input type="month">` gives
+/// it), or `None` when it is not one.
+pub fn parse_month(s: &str) -> Option<DateTime<Utc>> {
+    let (year, month) = s.split_once('-')?;
+    if year.len() != 4 || month.len() != 2 {
+        return None;
+    }
+    let year: i32 = year.parse().ok()?;
+    let month: u32 = month.parse().ok()?;
+    (1..=12)
+        .contains(&month)
+        .then(|| first_of_month(year, month))
+}
+
+/// The same period a year earlier: 52 weeks back for weeks (so a Monday stays a
+/// Monday), 12 months back for months, quarters and years.
+pub fn year_earlier(period: &Period) -> Period {
+    match period.kind {
+        PeriodKind::Hour | PeriodKind::Day | PeriodKind::Week => Period {
+            kind: period.kind,
+            start: period.start - Duration::weeks(52),
+            end: period.end - Duration::weeks(52),
+        },
+        _ => Period {
+            kind: period.kind,
+            start: add_months(period.start, -12),
+            end: add_months(period.end, -12),
+        },
     }
 }
 
@@ -266,6 +299,16 @@ pub fn format_count(x: f64) -> String {
     }
     let sign = if x < 0.0 { "-" } else { "" };
     format!("{sign}{}", with_separators(x.abs().round(), 0))
+}
+
+/// A number as it is, for tables: whole numbers with thousands separators
+/// ("1,234"), others to at most 2 decimal places ("4.57", "1,234.5").
+pub fn format_exact(x: f64) -> String {
+    if !x.is_finite() {
+        return "no data".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    format!("{sign}{}", with_separators(x.abs(), 2))
 }
 
 /// Pounds: pence shown under £10 ("£4.56"), 3 significant figures above ("£12.3",

@@ -10,6 +10,7 @@ pub mod api;
 pub mod components;
 pub mod kpi;
 pub mod model;
+pub mod modules;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -20,7 +21,13 @@ use leptos_router::{
 };
 
 use components::layout::Layout;
-use pages::{home::HomePage, not_found::NotFound, service::ServicePage, services::ServicesPage};
+use pages::{
+    dashboard::{DashboardPage, ModulePage},
+    home::HomePage,
+    not_found::NotFound,
+    service::ServicePage,
+    services::ServicesPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,6 +69,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
+                    // Dashboards live at the top level (their slugs may not be one
+                    // of the paths above: see `RESERVED_SLUGS` in the server).
+                    <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/:dashboard/:module") view=ModulePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -16,6 +16,44 @@ pub struct OrgRef {
     pub abbreviation: Option<String>,
 }
 
+/// Whether an organisation is a department or an agency inside one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OrgKind {
+    Department,
+    Agency,
+}
+
+/// An organisation as `/api/v1/organisations` reads and writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    /// Lower-case letters, digits and dashes.
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub abbreviation: Option<String>,
+    pub kind: OrgKind,
+    /// An agency's department, by slug; none for a department.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// A service as `/api/v1/services` creates and replaces it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The department or agency that runs it, by slug.
+    pub organisation: String,
+}
+
 /// A service as it appears in lists: who runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -196,6 +234,9 @@ pub struct ServiceOverview {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Freshness {
+    /// The data set, as `group/type`.
+    #[serde(default)]
+    pub data_set: String,
     /// The data type, e.g. `transactions-by-channel`.
     pub data_type: String,
     /// When the newest record was written.

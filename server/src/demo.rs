@@ -775,7 +775,11 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
                 "Transactions by channel",
                 "transactions-by-channel",
                 "period=week&duration=156&group_by=channel&collect=count:sum",
-                json!({"stacked": false, "total": true}),
+                json!({
+                    "stacked": false,
+                    "total": true,
+                    "series": ["digital", "phone", "paper", "face_to_face"],
+                }),
             ),
             module(
                 ModuleType::SingleTimeseries,
@@ -807,14 +811,17 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
                 "Users at each step",
                 "completion-rate",
                 "group_by=stage&collect=count:sum",
-                json!({"steps": ["start", "end"]}),
+                json!({
+                    "steps": ["start", "end"],
+                    "labels": {"start": "Started online", "end": "Finished"},
+                }),
             ),
             module(
                 ModuleType::Table,
                 "cost-table",
                 "Cost per transaction by quarter",
                 "cost-per-transaction",
-                "limit=12",
+                "sort_by=_timestamp:descending&limit=12",
                 json!({}),
             ),
         ],

@@ -232,13 +232,36 @@ pub fn freshness(
     records: &[StoredRecord],
     now: DateTime<Utc>,
 ) -> Freshness {
-    let newest_record = records.iter().map(|r| r.timestamp).max();
-    let last_received = records.iter().map(|r| r.updated_at).max();
+    freshness_from(
+        "",
+        data_type,
+        max_age_expected,
+        records.iter().map(|r| r.timestamp).max(),
+        records.iter().map(|r| r.updated_at).max(),
+        now,
+    )
+}
+
+/// A data set's freshness from its newest record's `_timestamp` and the time the
+/// newest record was written.
+pub fn freshness_from(
+    group: &str,
+    data_type: &str,
+    max_age_expected: Option<i64>,
+    newest_record: Option<DateTime<Utc>>,
+    last_received: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Freshness {
     let out_of_date = match (newest_record, max_age_expected) {
         (Some(newest), Some(age)) => (now - newest).num_seconds() > age,
         _ => false,
     };
     Freshness {
+        data_set: if group.is_empty() {
+            String::new()
+        } else {
+            format!("{group}/{data_type}")
+        },
         data_type: data_type.to_string(),
         last_received,
         newest_record,
@@ -336,7 +359,10 @@ pub async fn service_overview(
     let now = Utc::now();
     let freshness = data
         .iter()
-        .map(|(t, age, r)| freshness(t, *age, r, now))
+        .map(|(t, age, r)| Freshness {
+            data_set: format!("{slug}/{t}"),
+            ..freshness(t, *age, r, now)
+        })
         .collect();
     let order = |k: KpiKind| match k {
         KpiKind::Transactions => 0,

@@ -34,6 +34,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/dashboards/{slug}"),
     ("put", "/api/v1/dashboards/{slug}"),
     ("delete", "/api/v1/dashboards/{slug}"),
+    ("get", "/api/v1/dashboards/{slug}/freshness"),
+    ("get", "/api/v1/organisations"),
+    ("post", "/api/v1/organisations"),
+    ("get", "/api/v1/organisations/{slug}"),
+    ("put", "/api/v1/organisations/{slug}"),
+    ("delete", "/api/v1/organisations/{slug}"),
+    ("post", "/api/v1/services"),
+    ("put", "/api/v1/services/{slug}"),
+    ("delete", "/api/v1/services/{slug}"),
 ];
 
 fn operations(document: &Value) -> BTreeSet<(String, String)> {

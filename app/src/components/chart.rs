@@ -9,14 +9,18 @@
 
 use charming::{
     component::{Axis, DataZoom, DataZoomType, Grid, Legend},
-    element::{AxisType, ItemStyle, LineStyle, LineStyleType, Tooltip, Trigger},
-    series::Line,
+    element::{
+        AreaStyle, AxisLabel, AxisType, ItemStyle, Label, LabelPosition, LineStyle, LineStyleType,
+        Tooltip, Trigger,
+    },
+    series::{Bar, Line},
     Chart as EChart,
 };
 use leptos::prelude::*;
 
 use crate::kpi::short_period_label;
-use crate::model::ChannelSeries;
+use crate::model::{ChannelSeries, Period, Unit};
+use crate::modules::{Step, TimeFigures};
 
 /// Colours that meet contrast guidance on white, one per channel (GOV.UK palette).
 const PALETTE: [&str; 6] = [
@@ -78,19 +82,290 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
     chart
 }
 
+/// Whether a chart of this many periods offers zoom and pan (a handful of bars
+/// needs neither).
+pub fn zooms(periods: usize) -> bool {
+    periods > 12
+}
+
+/// How a time-series module draws its series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TimeStyle {
+    /// A line per series.
+    Lines,
+    /// Areas stacked on each other, the top edge being the total.
+    Stacked,
+    /// Stacked to 100%: each series' share of the period's total.
+    Percent,
+    /// A bar per period (one series).
+    Bars,
+}
+
+impl TimeStyle {
+    pub fn parse(s: &str) -> Option<TimeStyle> {
+        match s {
+            "lines" => Some(TimeStyle::Lines),
+            "stacked" => Some(TimeStyle::Stacked),
+            "percent" => Some(TimeStyle::Percent),
+            "bars" => Some(TimeStyle::Bars),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeStyle::Lines => "lines",
+            TimeStyle::Stacked => "stacked",
+            TimeStyle::Percent => "percent",
+            TimeStyle::Bars => "bars",
+        }
+    }
+}
+
+/// Values as the chart plots them: percents for ratios (to 1 decimal place, as the
+/// table shows them), otherwise as they are.
+fn plotted(values: &[Option<f64>], unit: Unit) -> Vec<Option<f64>> {
+    values
+        .iter()
+        .map(|v| {
+            v.map(|v| match unit {
+                Unit::Ratio => (v * 1000.0).round() / 10.0,
+                _ => v,
+            })
+        })
+        .collect()
+}
+
+fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool) -> EChart {
+    let value_axis = match unit {
+        Unit::Ratio => Axis::new()
+            .type_(AxisType::Value)
+            .axis_label(AxisLabel::new().formatter("{value}%")),
+        Unit::Pounds => Axis::new()
+            .type_(AxisType::Value)
+            .axis_label(AxisLabel::new().formatter("£{value}")),
+        Unit::Number => Axis::new().type_(AxisType::Value),
+    };
+    let mut chart = EChart::new()
+        .color(
+            PALETTE
+                .iter()
+                .map(|c| charming::element::Color::from(*c))
+                .collect::<Vec<_>>(),
+        )
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().top(0))
+        .grid(
+            Grid::new()
+                .left(64)
+                .right(24)
+                .top(40)
+                .bottom(if zoom { 72 } else { 32 }),
+        )
+        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .y_axis(value_axis);
+    if zoom {
+        chart = chart
+            .data_zoom(DataZoom::new().type_(DataZoomType::Inside))
+            .data_zoom(DataZoom::new().type_(DataZoomType::Slider).bottom(16));
+    }
+    chart
+}
+
+fn dashed(name: &str, values: Vec<Option<f64>>) -> Line {
+    Line::new()
+        .name(name)
+        .show_symbol(false)
+        .item_style(ItemStyle::new().color("#505a5f"))
+        .line_style(
+            LineStyle::new()
+                .color("#505a5f")
+                .width(2)
+                .type_(LineStyleType::Dashed),
+        )
+        .data(values)
+}
+
+/// A series' name and values.
+type Named = (String, Vec<Option<f64>>);
+
+/// A time-series module's chart: its series as lines, stacked areas, shares of
+/// 100% or bars; with `total`, a line of the totals; with `previous`, the totals
+/// (or rates) of a year earlier, dashed. Zoom and pan over time, a legend that
+/// toggles series, a tooltip on the axis.
+pub fn time_chart(
+    figures: &TimeFigures,
+    style: TimeStyle,
+    unit: Unit,
+    total: bool,
+    previous: Option<&[Option<f64>]>,
+) -> EChart {
+    let labels: Vec<String> = figures.periods.iter().map(short_period_label).collect();
+    let totals = figures.totals();
+    let (unit, series): (Unit, Vec<Named>) = match style {
+        TimeStyle::Percent => (
+            Unit::Ratio,
+            figures
+                .series
+                .iter()
+                .map(|s| {
+                    let shares = s
+                        .values
+                        .iter()
+                        .zip(&totals)
+                        .map(|(v, t)| match (v, t) {
+                            (Some(v), Some(t)) if *t != 0.0 => Some(v / t),
+                            _ => None,
+                        })
+                        .collect();
+                    (s.label.clone(), shares)
+                })
+                .collect(),
+        ),
+        _ => (
+            unit,
+            figures
+                .series
+                .iter()
+                .map(|s| (s.label.clone(), s.values.clone()))
+                .collect(),
+        ),
+    };
+    let mut chart = base_chart(labels, unit, zooms(figures.periods.len()));
+    for (name, values) in series {
+        let values = plotted(&values, unit);
+        chart = match style {
+            TimeStyle::Bars => chart.series(Bar::new().name(name.as_str()).data(values)),
+            TimeStyle::Lines => chart.series(
+                Line::new()
+                    .name(name.as_str())
+                    .show_symbol(false)
+                    .data(values),
+            ),
+            TimeStyle::Stacked | TimeStyle::Percent => chart.series(
+                Line::new()
+                    .name(name.as_str())
+                    .show_symbol(false)
+                    .stack("all")
+                    .area_style(AreaStyle::new().opacity(0.6))
+                    .data(values),
+            ),
+        };
+    }
+    if total && style == TimeStyle::Lines && figures.series.len() > 1 {
+        chart = chart.series(
+            Line::new()
+                .name("Total")
+                .show_symbol(false)
+                .item_style(ItemStyle::new().color("#0b0c0c"))
+                .line_style(LineStyle::new().color("#0b0c0c").width(2))
+                .data(plotted(&totals, unit)),
+        );
+    }
+    if let (Some(previous), false) = (previous, style == TimeStyle::Percent) {
+        let name = if figures.series.len() > 1 {
+            "Total, a year earlier"
+        } else {
+            "A year earlier"
+        };
+        chart = chart.series(dashed(name, plotted(previous, unit)));
+    }
+    chart
+}
+
+/// One line of rates (completion, satisfaction) over periods, as percents, with
+/// a year earlier dashed.
+pub fn rate_chart(
+    periods: &[Period],
+    name: &str,
+    rates: &[Option<f64>],
+    previous: Option<&[Option<f64>]>,
+) -> EChart {
+    let labels: Vec<String> = periods.iter().map(short_period_label).collect();
+    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len())).series(
+        Line::new()
+            .name(name)
+            .show_symbol(true)
+            .data(plotted(rates, Unit::Ratio)),
+    );
+    if let Some(previous) = previous {
+        chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
+    }
+    chart
+}
+
+/// The names of ratings 1 to 5.
+pub const RATINGS: [&str; 5] = [
+    "Very dissatisfied",
+    "Dissatisfied",
+    "Neither satisfied nor dissatisfied",
+    "Satisfied",
+    "Very satisfied",
+];
+
+/// How many gave each rating in one period, as bars.
+pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
+    // Every rating named under its bar, the long one over two lines.
+    let labels: Vec<String> = RATINGS
+        .iter()
+        .map(|r| r.replace(" nor ", "\nnor "))
+        .collect();
+    EChart::new()
+        .color(vec![charming::element::Color::from(PALETTE[0])])
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .grid(Grid::new().left(64).right(24).top(24).bottom(48))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .axis_label(AxisLabel::new().interval(0))
+                .data(labels),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value))
+        .series(
+            Bar::new()
+                .name("Responses")
+                .label(Label::new().show(true).position(LabelPosition::Top))
+                .data(ratings.to_vec()),
+        )
+}
+
+/// A journey as a funnel of bars: how many reached each step, labelled with the
+/// share of the first step.
+pub fn journey_chart(steps: &[Step]) -> EChart {
+    base_chart(
+        steps.iter().map(|s| s.label.clone()).collect(),
+        Unit::Number,
+        false,
+    )
+    .legend(Legend::new().show(false))
+    .series(
+        Bar::new()
+            .name("Users")
+            .label(Label::new().show(true).position(LabelPosition::Top))
+            .data(steps.iter().map(|s| s.count).collect::<Vec<f64>>()),
+    )
+}
+
 /// A chart in the page. `option` is rebuilt reactively; `label` describes the chart
 /// for assistive technology (the same figures are always in a table nearby).
+/// `on_hover` hears the index of the period under the pointer (`None` when it
+/// leaves the chart); `on_pick` the index of a point or bar clicked.
 #[component]
 pub fn Chart(
     #[prop(into)] option: Signal<EChart>,
     #[prop(into)] label: String,
     #[prop(into)] id: String,
+    /// Whether the chart zooms (and so offers a reset).
+    #[prop(default = true)]
+    zoom: bool,
+    #[prop(optional)] on_hover: Option<Callback<Option<usize>>>,
+    #[prop(optional)] on_pick: Option<Callback<usize>>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let file_name = format!("{id}.png");
     #[cfg(feature = "hydrate")]
     let (reset, save) = {
-        let handle = browser::attach(node, option);
+        let handle = browser::attach(node, option, on_hover, on_pick);
         let other = handle.clone();
         (
             move |_: leptos::ev::MouseEvent| handle.reset_zoom(),
@@ -99,7 +374,7 @@ pub fn Chart(
     };
     #[cfg(not(feature = "hydrate"))]
     let (reset, save) = {
-        let _ = (option, file_name);
+        let _ = (option, file_name, on_hover, on_pick);
         (
             |_: leptos::ev::MouseEvent| {},
             |_: leptos::ev::MouseEvent| {},
@@ -108,8 +383,10 @@ pub fn Chart(
     view! {
         <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
         <div class="pulse-chart-actions">
-            <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-reset")
-                on:click=reset>"Reset zoom"</button>
+            {zoom.then(|| view! {
+                <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-reset")
+                    on:click=reset>"Reset zoom"</button>
+            })}
             <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-png")
                 on:click=save>"Download chart (PNG)"</button>
         </div>
@@ -148,6 +425,22 @@ mod browser {
 
         #[wasm_bindgen(method, js_name = getDataURL)]
         fn get_data_url(this: &Instance, options: &JsValue) -> String;
+
+        #[wasm_bindgen(method)]
+        fn on(this: &Instance, event: &str, handler: &js_sys::Function);
+    }
+
+    /// A number inside an event object, at `path`.
+    fn number_at(event: &JsValue, path: &[&str]) -> Option<f64> {
+        let mut value = event.clone();
+        for key in path {
+            value = if let Ok(index) = key.parse::<u32>() {
+                js_sys::Reflect::get_u32(&value, index).ok()?
+            } else {
+                js_sys::Reflect::get(&value, &JsValue::from_str(key)).ok()?
+            };
+        }
+        value.as_f64()
     }
 
     /// What the page can ask of a drawn chart.
@@ -190,8 +483,43 @@ mod browser {
 
     /// Creates the instance once the element exists, sets the option whenever it
     /// changes, follows the element's size, and disposes of everything on cleanup.
-    pub fn attach(node: NodeRef<leptos::html::Div>, option: Signal<EChart>) -> Handle {
+    pub fn attach(
+        node: NodeRef<leptos::html::Div>,
+        option: Signal<EChart>,
+        on_hover: Option<Callback<Option<usize>>>,
+        on_pick: Option<Callback<usize>>,
+    ) -> Handle {
         let instance: Rc<RefCell<Option<Instance>>> = Rc::default();
+
+        // Chart events: the period under the pointer (the axis pointer's value is
+        // the category's index), leaving the chart, and clicks on points.
+        type Listener = Closure<dyn FnMut(JsValue)>;
+        let mut listeners: Vec<(&'static str, Listener)> = Vec::new();
+        if let Some(callback) = on_hover {
+            listeners.push((
+                "updateAxisPointer",
+                Closure::new(move |event: JsValue| {
+                    if let Some(i) = number_at(&event, &["axesInfo", "0", "value"]) {
+                        callback.run(Some(i as usize));
+                    }
+                }),
+            ));
+            listeners.push((
+                "globalout",
+                Closure::new(move |_: JsValue| callback.run(None)),
+            ));
+        }
+        if let Some(callback) = on_pick {
+            listeners.push((
+                "click",
+                Closure::new(move |event: JsValue| {
+                    if let Some(i) = number_at(&event, &["dataIndex"]) {
+                        callback.run(i as usize);
+                    }
+                }),
+            ));
+        }
+        let listeners = Rc::new(listeners);
 
         // The element may be laid out after the chart is created (for example on a
         // client-side navigation), and its width follows the window: a
@@ -206,6 +534,7 @@ mod browser {
 
         let slot = instance.clone();
         let watching = observer.clone();
+        let hearing = listeners.clone();
         Effect::new(move |_| {
             let option = option.get();
             let Some(element) = node.get() else { return };
@@ -224,15 +553,19 @@ mod browser {
                 if let Some(observer) = &watching {
                     observer.observe(&element);
                 }
-                init(&element)
+                let chart = init(&element);
+                for (event, listener) in hearing.iter() {
+                    chart.on(event, listener.as_ref().unchecked_ref());
+                }
+                chart
             });
             chart.set_option(&value, true);
         });
 
         let handle = Handle(instance.clone());
-        let owned = SendWrapper::new((instance, observer, on_resize));
+        let owned = SendWrapper::new((instance, observer, on_resize, listeners));
         on_cleanup(move || {
-            let (instance, observer, on_resize) = owned.take();
+            let (instance, observer, on_resize, listeners) = owned.take();
             if let Some(observer) = observer {
                 observer.disconnect();
             }
@@ -241,6 +574,8 @@ mod browser {
             if let Some(chart) = chart {
                 chart.dispose();
             }
+            // After the chart that called them is gone.
+            drop(listeners);
         });
         handle
     }

@@ -7,13 +7,34 @@ use crate::kpi::{format_change, format_period, format_value, relative_change};
 use crate::model::KpiFigure;
 
 /// Whether a change is good, bad or neither, for the colour of its text.
-fn tone(figure: &KpiFigure, change: f64) -> &'static str {
+fn tone(change: f64, higher_is_better: bool) -> &'static str {
     if change.abs() < 0.0005 {
         "pulse-kpi__change--flat"
-    } else if (change > 0.0) == figure.kpi.higher_is_better() {
+    } else if (change > 0.0) == higher_is_better {
         "pulse-kpi__change--good"
     } else {
         "pulse-kpi__change--bad"
+    }
+}
+
+/// The change on the period before: a signed percent, an arrow, and its
+/// direction in words (colour alone never carries the meaning).
+pub fn change_line(change: f64, higher_is_better: bool) -> impl IntoView {
+    let (arrow, words) = if change.abs() < 0.0005 {
+        ("", "no change on the period before")
+    } else if change > 0.0 {
+        ("▲ ", "up on the period before")
+    } else {
+        ("▼ ", "down on the period before")
+    };
+    let class = format!("pulse-kpi__change {}", tone(change, higher_is_better));
+    view! {
+        <p class=class>
+            <span aria-hidden="true">{arrow}</span>
+            {format_change(change)}
+            " "
+            <span class="pulse-kpi__change-words">{words}</span>
+        </p>
     }
 }
 
@@ -21,24 +42,8 @@ fn tone(figure: &KpiFigure, change: f64) -> &'static str {
 pub fn KpiTile(figure: KpiFigure) -> impl IntoView {
     let value = format_value(figure.value, figure.kpi.unit());
     let period = format_period(&figure.period);
-    let change = relative_change(figure.value, figure.previous).map(|change| {
-        let (arrow, words) = if change.abs() < 0.0005 {
-            ("", "no change on the period before")
-        } else if change > 0.0 {
-            ("▲ ", "up on the period before")
-        } else {
-            ("▼ ", "down on the period before")
-        };
-        let class = format!("pulse-kpi__change {}", tone(&figure, change));
-        view! {
-            <p class=class>
-                <span aria-hidden="true">{arrow}</span>
-                {format_change(change)}
-                " "
-                <span class="pulse-kpi__change-words">{words}</span>
-            </p>
-        }
-    });
+    let change = relative_change(figure.value, figure.previous)
+        .map(|change| change_line(change, figure.kpi.higher_is_better()));
     view! {
         <div class="pulse-kpi" data-kpi=format!("{:?}", figure.kpi)>
             <h3 class="pulse-kpi__title">{figure.kpi.title()}</h3>

@@ -1,5 +1,7 @@
-//! Reusable pieces of pages: the layout, charts, KPI tiles and tables.
+//! Reusable pieces of pages: the layout, charts, KPI tiles, modules and tables.
 
 pub mod chart;
 pub mod kpi_tile;
 pub mod layout;
+pub mod module;
+pub mod view_controls;

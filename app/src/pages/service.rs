@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ApiErrorView;
 use crate::api;
 use crate::components::chart::{channel_chart, Chart};
 use crate::components::kpi_tile::KpiTile;
+use crate::components::view_controls::{current_view, ViewControls};
 use crate::kpi::{format_count, format_date, format_period};
 use crate::model::{ChannelSeries, Freshness, PeriodKind, ServiceOverview};
 
@@ -21,7 +20,7 @@ pub fn ServicePage() -> impl IntoView {
     let key = move || {
         (
             params.read().get("slug").unwrap_or_default(),
-            query.with(|q| view_query(q, &[])),
+            query.with(|q| current_view(q).to_query()),
         )
     };
     let overview = Resource::new(key, |(slug, query)| api::service_overview(slug, query));
@@ -34,114 +33,6 @@ pub fn ServicePage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-/// The chart's view (`period`, `from`, `to`) as a query string, with `changes`.
-fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    ["period", "from", "to", "compare"]
-        .iter()
-        .filter_map(|field| {
-            let value = match changes.iter().find(|(name, _)| name == field) {
-                Some((_, value)) => Some(value.to_string()),
-                None => q.get(field),
-            }?;
-            // Values are periods and YYYY-MM months; anything else is dropped
-            // here and refused by the API.
-            let safe = value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            (!value.is_empty() && safe).then(|| format!("{field}={value}"))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The period and months of the chart: a GET form that works without
-/// JavaScript, and that changes the view as soon as a control changes with it.
-#[component]
-fn ChartControls(slug: String) -> impl IntoView {
-    let query = use_query_map();
-    let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
-    let navigate = use_navigate();
-    let action = format!("/services/{slug}");
-    let base = action.clone();
-    let change = move |field: &'static str| {
-        let navigate = navigate.clone();
-        let base = base.clone();
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            let qs = query.with_untracked(|q| view_query(q, &[(field, &value)]));
-            navigate(
-                &format!("{base}?{qs}"),
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        }
-    };
-    let compare = {
-        let navigate = use_navigate();
-        let base = format!("/services/{slug}");
-        move |ev: leptos::ev::Event| {
-            let on = event_target_checked(&ev);
-            let qs = query
-                .with_untracked(|q| view_query(q, &[("compare", if on { "year" } else { "" })]));
-            navigate(
-                &format!("{base}?{qs}"),
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        }
-    };
-    let period = move || {
-        let p = current("period");
-        if p.is_empty() {
-            "week".to_string()
-        } else {
-            p
-        }
-    };
-    view! {
-        <form method="get" action=action class="pulse-filters" id="chart-controls">
-            <div class="govuk-form-group">
-                <label class="govuk-label" for="chart-period">"Show transactions by"</label>
-                <select class="govuk-select" id="chart-period" name="period" on:change=change("period")>
-                    {[("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
-                        .into_iter()
-                        .map(|(value, label)| view! {
-                            <option value=value selected=move || period() == value>{label}</option>
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label" for="chart-from">"From (month)"</label>
-                <input class="govuk-input pulse-month" type="month" id="chart-from" name="from"
-                    prop:value=move || current("from") on:change=change("from")/>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label" for="chart-to">"To (month)"</label>
-                <input class="govuk-input pulse-month" type="month" id="chart-to" name="to"
-                    prop:value=move || current("to") on:change=change("to")/>
-            </div>
-            <div class="govuk-form-group">
-                <div class="govuk-checkboxes govuk-checkboxes--small">
-                    <div class="govuk-checkboxes__item">
-                        <input class="govuk-checkboxes__input" id="chart-compare" name="compare" type="checkbox"
-                            value="year" prop:checked=move || current("compare") == "year"
-                            on:change=compare/>
-                        <label class="govuk-label govuk-checkboxes__label" for="chart-compare">
-                            "Compare with a year earlier"
-                        </label>
-                    </div>
-                </div>
-            </div>
-            <button class="govuk-button govuk-button--secondary" type="submit">"Update chart"</button>
-        </form>
     }
 }
 
@@ -187,7 +78,8 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         <p class="govuk-body">
             "Completed transactions by the channel people used. Choose the period and months below; select a channel in the key to hide or show it; drag the slider below the chart to zoom in."
         </p>
-        <ChartControls slug=service.slug.clone()/>
+        <ViewControls action=format!("/services/{}", service.slug) id="chart" what="transactions"
+            default_period="week" button="Update chart"/>
         <Chart id="transactions-chart" option label=chart_label/>
         <Downloads slug=service.slug.clone() series=transactions.clone()/>
         <ChannelTable series=transactions previous_year/>

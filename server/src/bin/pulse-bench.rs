@@ -1,11 +1,14 @@
-//! `pulse-bench`: the data API's speed, measured as a client sees it.
+//! `pulse-bench`: the data API's and the pages' speed, measured as a client sees it.
 //!
 //! For each backend it starts a real `pulse serve` on a fresh database, creates a
 //! data set, ingests records through the HTTP write API in batches, then times
-//! queries over HTTP and reads the server's resident memory. It prints figures to
-//! compare from run to run; it asserts nothing.
+//! queries over HTTP and reads the server's resident memory. For the pages, it
+//! loads the demo data into a fresh SQLite file and times server-side rendering of
+//! a dashboard of eight data modules, a module page and the services explorer. It
+//! prints figures to compare from run to run; it asserts nothing.
 //!
-//!     scripts/bench                      # both backends, 1,000,000 records
+//!     scripts/bench                      # everything, 1,000,000 records
+//!     scripts/bench --part pages         # the pages only (a minute)
 //!     scripts/bench --backend sqlite --records 200000
 
 use std::{
@@ -26,6 +29,9 @@ use server::store::{data_sets, Store};
 #[derive(Parser)]
 #[command(about = "Measure ingest and query speed of the data API over HTTP")]
 struct Args {
+    /// data (the data API), pages (server-side rendering) or all.
+    #[arg(long, default_value = "all")]
+    part: String,
     /// sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     backend: String,
@@ -153,22 +159,59 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn time_query(base: &str, query: &str, runs: usize) -> Result<(f64, f64, usize)> {
-    let url = format!("{base}/data/bench/transactions?{query}");
+    time_get(&format!("{base}/data/bench/transactions?{query}"), runs)
+}
+
+/// p50 and p95 of `runs` GETs of `url` after one to warm up, and the body's size.
+fn time_get(url: &str, runs: usize) -> Result<(f64, f64, usize)> {
     let fetch = || -> Result<(f64, usize)> {
         let started = Instant::now();
-        let mut response = ureq::get(&url)
+        let mut response = ureq::get(url)
             .call()
             .with_context(|| format!("GET {url}"))?;
         let mut body = Vec::new();
         response.body_mut().as_reader().read_to_end(&mut body)?;
         Ok((started.elapsed().as_secs_f64() * 1000.0, body.len()))
     };
-    let (_, size) = fetch()?; // warm-up (loads the table once)
+    let (_, size) = fetch()?; // warm-up (loads the tables once)
     let mut times: Vec<f64> = (0..runs)
         .map(|_| fetch().map(|(ms, _)| ms))
         .collect::<Result<_>>()?;
     times.sort_by(f64::total_cmp);
     Ok((percentile(&times, 0.5), percentile(&times, 0.95), size))
+}
+
+/// Server-side rendering of pages over the demo data, whole pages over HTTP.
+fn pages(args: &Args) -> Result<()> {
+    println!("\n== pages: rendered on the server, SQLite with the demo data");
+    let dir = tempfile::tempdir()?;
+    let database = format!("sqlite://{}", dir.path().join("pages.db").display());
+    let pulse = std::env::current_exe()?.with_file_name("pulse");
+    let status = Command::new(&pulse)
+        .args(["demo", "--database", &database])
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("could not run {}", pulse.display()))?;
+    if !status.success() {
+        bail!("pulse demo failed");
+    }
+    let server = Server::start(&database)?;
+    let pages = [
+        ("dashboard, 8 modules", "/file-a-tax-return"),
+        (
+            "same, by month, +1y",
+            "/file-a-tax-return?period=month&from=2025-01&to=2026-06&compare=year",
+        ),
+        ("module page", "/file-a-tax-return/user-satisfaction"),
+        ("service page", "/services/file-a-tax-return"),
+        ("services explorer", "/services"),
+    ];
+    for (name, path) in pages {
+        let (p50, p95, size) = time_get(&format!("{}{path}", server.base), args.runs)?;
+        println!("{name:<21} p50 {p50:>7.2} ms   p95 {p95:>7.2} ms   ({size} bytes)");
+    }
+    println!("server memory     {:>7.0} MB resident", server.rss_mb());
+    Ok(())
 }
 
 fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
@@ -238,6 +281,16 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    match args.part.as_str() {
+        "all" | "data" | "pages" => {}
+        other => bail!("--part must be data, pages or all (got {other:?})"),
+    }
+    if args.part != "data" {
+        pages(&args)?;
+    }
+    if args.part == "pages" {
+        return Ok(());
+    }
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],
         "sqlite" => vec!["sqlite"],

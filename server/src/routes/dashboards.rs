@@ -16,12 +16,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::data_sets::{admin, ApiJson};
 use super::AppState;
 use crate::error::{Error, Result};
-use crate::store::dashboards;
+use crate::overview::freshness_from;
+use crate::store::{dashboards, data_sets, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, replace, remove))
+        .routes(routes!(freshness))
 }
 
 /// Whether the caller presents an admin key (a key that is not one is refused).
@@ -60,6 +62,50 @@ async fn show(
         Some(d) if all || d.status == DashboardStatus::Published => Ok(Json(d)),
         _ => Err(Error::NotFound(format!("There is no dashboard {slug:?}."))),
     }
+}
+
+/// How recent the data of each data set a dashboard's modules read is: when
+/// the newest record arrived, its date, and whether it is older than expected.
+#[utoipa::path(get, path = "/dashboards/{slug}/freshness", tag = "dashboards",
+    params(("slug" = String, Path)),
+    responses((status = 200, description = "`{\"data_sets\": [Freshness]}`", body = serde_json::Value),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn freshness(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    let all = is_admin(&state, &headers).await?;
+    let dashboard = match dashboards::find(&state.store, &slug).await? {
+        Some(d) if all || d.status == DashboardStatus::Published => d,
+        _ => return Err(Error::NotFound(format!("There is no dashboard {slug:?}."))),
+    };
+    let mut names: Vec<&str> = app::modules::data_modules(&dashboard.modules)
+        .into_iter()
+        .filter_map(|m| m.data_set.as_deref())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for name in names {
+        let Some((group, data_type)) = name.split_once('/') else {
+            continue;
+        };
+        let Some(ds) = data_sets::find(&state.store, group, data_type).await? else {
+            continue;
+        };
+        let (newest, received) = records::newest(&state.store, ds.id).await?;
+        out.push(freshness_from(
+            group,
+            data_type,
+            ds.max_age_expected,
+            newest,
+            received,
+            now,
+        ));
+    }
+    Ok(Json(json!({ "data_sets": out })))
 }
 
 /// Creates a dashboard (admin key).

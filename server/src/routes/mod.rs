@@ -4,6 +4,7 @@ pub mod api_v1;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;
+pub mod orgs;
 pub mod status;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     compression::CompressionLayer,
+    services::{ServeDir, ServeFile},
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -107,6 +109,17 @@ pub fn app(state: AppState) -> Router {
     let in_process = InProcessApi(api.clone());
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
+    // Static files by their own routes: dashboards live at `/{dashboard}` and
+    // `/{dashboard}/{module}`, which would otherwise take `/favicon.svg` and
+    // `/pkg/pulse.js`.
+    let site = std::path::PathBuf::from(options.site_root.as_ref());
+    let statics = Router::new()
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            ServeDir::new(site.join(options.site_pkg_dir.as_ref())),
+        )
+        .nest_service("/vendor", ServeDir::new(site.join("vendor")))
+        .route_service("/favicon.svg", ServeFile::new(site.join("favicon.svg")));
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -119,7 +132,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
-    pages.merge(api).layer(CompressionLayer::new()).layer(
+    pages.merge(statics).merge(api).layer(CompressionLayer::new()).layer(
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request<_>| {
                 // A number per request, in every log line of its span, so an error

@@ -45,6 +45,27 @@ fn status_text(status: DashboardStatus) -> &'static str {
     }
 }
 
+/// First path segments the app uses itself: a dashboard lives at `/{slug}`, so
+/// none may take one of these.
+pub const RESERVED_SLUGS: [&str; 16] = [
+    "admin",
+    "api",
+    "compare",
+    "data",
+    "dashboards",
+    "favicon.svg",
+    "guidance",
+    "pkg",
+    "services",
+    "settings",
+    "sign-in",
+    "sign-out",
+    "summary",
+    "vendor",
+    "_status",
+    "upload",
+];
+
 /// Checks a dashboard: its fields, its service, and every module's slug, data
 /// set and stored query (parsed as the read API would).
 pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
@@ -52,6 +73,12 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
     if !is_slug(&d.slug) {
         return bad(format!(
             "slug {:?} must be lower-case letters, digits and dashes",
+            d.slug
+        ));
+    }
+    if RESERVED_SLUGS.contains(&d.slug.as_str()) {
+        return bad(format!(
+            "slug {:?} is taken by Pulse's own pages; choose another",
             d.slug
         ));
     }

@@ -1,24 +1,17 @@
 //! Organisations (departments and agencies) and the services they run.
 
-use app::model::{OrgRef, ServiceListing};
+pub use app::model::OrgKind;
+use app::model::{OrgRef, Organisation, ServiceInput, ServiceListing};
 use sqlx::FromRow;
 
 use super::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::on_pool;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OrgKind {
-    Department,
-    Agency,
-}
-
-impl OrgKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Department => "department",
-            OrgKind::Agency => "agency",
-        }
+fn kind_str(kind: OrgKind) -> &'static str {
+    match kind {
+        OrgKind::Department => "department",
+        OrgKind::Agency => "agency",
     }
 }
 
@@ -43,7 +36,7 @@ pub async fn upsert_org(store: &Store, org: &OrgForUpsert<'_>) -> Result<i64> {
     .bind(org.slug)
     .bind(org.title)
     .bind(org.abbreviation)
-    .bind(org.kind.as_str())
+    .bind(kind_str(org.kind))
     .bind(org.parent_id)
     .fetch_one(pool)
     .await)?;
@@ -149,4 +142,242 @@ pub async fn find_service(store: &Store, slug: &str) -> Result<Option<(ServiceLi
     .fetch_optional(pool)
     .await)?;
     Ok(row.map(ServiceRow::into_listing))
+}
+
+/// A row of `organisations` with its parent's slug.
+#[derive(FromRow)]
+struct OrgRow {
+    slug: String,
+    title: String,
+    abbreviation: Option<String>,
+    kind: String,
+    parent: Option<String>,
+}
+
+impl From<OrgRow> for Organisation {
+    fn from(r: OrgRow) -> Self {
+        Organisation {
+            slug: r.slug,
+            title: r.title,
+            abbreviation: r.abbreviation,
+            kind: if r.kind == "agency" {
+                OrgKind::Agency
+            } else {
+                OrgKind::Department
+            },
+            parent: r.parent,
+        }
+    }
+}
+
+const ORG_SELECT: &str = "
+    SELECT o.slug, o.title, o.abbreviation, o.kind, p.slug AS parent
+    FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id";
+
+/// Every organisation, departments first, by title.
+pub async fn list_orgs(store: &Store) -> Result<Vec<Organisation>> {
+    let sql = format!("{ORG_SELECT} ORDER BY o.kind DESC, o.title");
+    let rows: Vec<OrgRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(Organisation::from).collect())
+}
+
+/// The organisation with this slug, if there is one.
+pub async fn find_org(store: &Store, slug: &str) -> Result<Option<Organisation>> {
+    let sql = format!("{ORG_SELECT} WHERE o.slug = $1");
+    let row: Option<OrgRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(Organisation::from))
+}
+
+async fn org_id(store: &Store, slug: &str) -> Result<Option<i64>> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn check_slug_and_title(what: &str, slug: &str, title: &str) -> Result<()> {
+    if !is_slug(slug) {
+        return Err(Error::BadRequest(format!(
+            "{what} slug {slug:?} must be lower-case letters, digits and dashes (at most 100)"
+        )));
+    }
+    if title.trim().is_empty() {
+        return Err(Error::BadRequest(format!("{what} title must not be empty")));
+    }
+    Ok(())
+}
+
+/// Checks an organisation and writes it (a new one, or over the one with its
+/// slug); an agency's parent must be a department.
+pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
+    check_slug_and_title("the organisation's", &org.slug, &org.title)?;
+    if let Some(a) = &org.abbreviation {
+        if a.trim().is_empty() || a.len() > 20 {
+            return Err(Error::BadRequest(
+                "abbreviation must be 1 to 20 characters, or left out".into(),
+            ));
+        }
+    }
+    let parent_id = match (org.kind, &org.parent) {
+        (OrgKind::Department, Some(_)) => {
+            return Err(Error::BadRequest(
+                "a department has no parent; only an agency belongs to a department".into(),
+            ))
+        }
+        (OrgKind::Department, None) => None,
+        (OrgKind::Agency, None) => {
+            return Err(Error::BadRequest(
+                "an agency needs its department as parent".into(),
+            ))
+        }
+        (OrgKind::Agency, Some(parent)) => match find_org(store, parent).await? {
+            Some(p) if p.kind == OrgKind::Department && p.slug != org.slug => {
+                org_id(store, parent).await?
+            }
+            Some(_) => {
+                return Err(Error::BadRequest(format!(
+                    "the parent {parent:?} is not a department"
+                )))
+            }
+            None => {
+                return Err(Error::BadRequest(format!(
+                    "there is no department {parent:?}"
+                )))
+            }
+        },
+    };
+    if org.kind == OrgKind::Agency {
+        let children: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organisations c JOIN organisations o ON c.parent_id = o.id
+             WHERE o.slug = $1"
+        )
+        .bind(&org.slug)
+        .fetch_one(pool)
+        .await)?;
+        if children > 0 {
+            return Err(Error::Conflict(format!(
+                "{:?} has agencies of its own, so it must stay a department",
+                org.slug
+            )));
+        }
+    }
+    upsert_org(
+        store,
+        &OrgForUpsert {
+            slug: &org.slug,
+            title: org.title.trim(),
+            abbreviation: org.abbreviation.as_deref(),
+            kind: org.kind,
+            parent_id,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes an organisation that runs no service and has no agencies.
+pub async fn delete_org(store: &Store, slug: &str) -> Result<bool> {
+    let Some(id) = org_id(store, slug).await? else {
+        return Ok(false);
+    };
+    let (services, agencies): (i64, i64) = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM services WHERE organisation_id = $1),
+                (SELECT COUNT(*) FROM organisations WHERE parent_id = $1)"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)?;
+    if services > 0 || agencies > 0 {
+        return Err(Error::Conflict(format!(
+            "{slug:?} still runs {services} service(s) and has {agencies} agency(ies): \
+             move or delete them first"
+        )));
+    }
+    on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM organisations WHERE id = $1"
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(true)
+}
+
+/// Checks a service and writes it (a new one, or over the one with its slug).
+pub async fn save_service(store: &Store, service: &ServiceInput) -> Result<()> {
+    check_slug_and_title("the service's", &service.slug, &service.title)?;
+    let organisation_id = org_id(store, &service.organisation).await?.ok_or_else(|| {
+        Error::BadRequest(format!(
+            "there is no organisation {:?}",
+            service.organisation
+        ))
+    })?;
+    upsert_service(
+        store,
+        &ServiceForUpsert {
+            slug: &service.slug,
+            title: service.title.trim(),
+            description: &service.description,
+            organisation_id,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes a service that no data set and no dashboard belongs to.
+pub async fn delete_service(store: &Store, slug: &str) -> Result<bool> {
+    let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT id FROM services WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    let data_sets: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM data_sets WHERE service_id = $1"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)?;
+    let dashboards: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM dashboards WHERE service_slug = $1"
+    )
+    .bind(slug)
+    .fetch_one(pool)
+    .await)?;
+    if data_sets > 0 || dashboards > 0 {
+        return Err(Error::Conflict(format!(
+            "{slug:?} still has {data_sets} data set(s) and {dashboards} dashboard(s): \
+             delete them first"
+        )));
+    }
+    on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM services WHERE id = $1"
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(true)
 }

@@ -431,6 +431,21 @@ pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)
         .collect())
 }
 
+/// The newest `_timestamp` of the data set's records and when the newest was
+/// written (`None` for both when it has none).
+pub async fn newest(
+    store: &Store,
+    data_set_id: i64,
+) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let (ts, updated): (Option<i64>, Option<i64>) = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT MAX(ts), MAX(updated_at) FROM records WHERE data_set_id = $1"
+    )
+    .bind(data_set_id)
+    .fetch_one(pool)
+    .await)?;
+    Ok((ts.map(from_micros), updated.map(from_micros)))
+}
+
 /// Every record of the data set, oldest first.
 pub async fn all(store: &Store, data_set_id: i64) -> Result<Vec<StoredRecord>> {
     let rows: Vec<RecordRow> = on_pool!(store, |pool| sqlx::query_as(

@@ -1,0 +1,548 @@
+//! A dashboard module in the page: its headline, chart, table of the same
+//! figures, downloads, freshness and "About the data", for every module type.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::chart::{
+    journey_chart, rate_chart, ratings_chart, time_chart, zooms, Chart, TimeStyle, RATINGS,
+};
+use crate::components::kpi_tile::change_line;
+use crate::components::view_controls::view_query;
+use crate::kpi::{format_date, format_period, format_value, relative_change};
+use crate::model::{Freshness, Module, ModuleType, Unit};
+use crate::modules::{
+    csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
+};
+
+/// Whether a rise in the module's figure is good news: its `higher_is_better`
+/// option, else true except for costs.
+fn higher_is_better(module: &Module) -> bool {
+    module
+        .options
+        .get("higher_is_better")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(unit(module) != Unit::Pounds)
+}
+
+/// A headline figure: the value, the period it covers in words, the change on
+/// the period before. "No data" when there is no value.
+#[component]
+pub fn Headline(
+    #[prop(into)] figure: Signal<Option<LatestFigure>>,
+    unit: Unit,
+    higher_is_better: bool,
+    /// Words after the period (e.g. the number of responses).
+    #[prop(optional, into)]
+    extra: Option<Signal<Option<String>>>,
+) -> impl IntoView {
+    let value = move || figure.with(|f| format_value(f.as_ref().and_then(|f| f.value), unit));
+    let period = move || {
+        figure.with(|f| {
+            f.as_ref()
+                .and_then(|f| f.period.as_ref())
+                .map(format_period)
+                .unwrap_or_else(|| "No figures yet".to_string())
+        })
+    };
+    let change = move || {
+        figure.with(|f| {
+            f.as_ref()
+                .and_then(|f| relative_change(f.value, f.previous))
+                .map(|c| change_line(c, higher_is_better))
+        })
+    };
+    view! {
+        <div class="pulse-headline" aria-live="polite">
+            <p class="pulse-kpi__value pulse-headline__value">{value}</p>
+            <p class="pulse-kpi__period">{period}{move || extra.and_then(|e| e.get()).map(|e| format!(" · {e}"))}</p>
+            {change}
+        </div>
+    }
+}
+
+/// A module: everything it shows. `full` is its own page (a sortable table
+/// always shown, no link to itself); `level` is its heading's level (2 or 3).
+#[component]
+pub fn ModuleView(
+    module: Module,
+    loaded: Option<LoadedModule>,
+    freshness: Option<Freshness>,
+    #[prop(into)] dashboard: String,
+    #[prop(default = false)] full: bool,
+    #[prop(default = 2)] level: u8,
+) -> impl IntoView {
+    let href = format!("/{dashboard}/{}", module.slug);
+    let title = module.title.clone();
+    let heading = (!full).then(|| {
+        let link = view! { <a class="govuk-link pulse-module__link" href=href.clone()>{title.clone()}</a> };
+        if level <= 2 {
+            view! { <h2 class="govuk-heading-m" id=format!("{}-heading", module.slug)>{link}</h2> }.into_any()
+        } else {
+            view! { <h3 class="govuk-heading-s" id=format!("{}-heading", module.slug)>{link}</h3> }.into_any()
+        }
+    });
+    let description = (!module.description.is_empty())
+        .then(|| view! { <p class="govuk-body">{module.description.clone()}</p> });
+    let body = match &loaded {
+        None => view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any(),
+        Some(LoadedModule {
+            figures: Err(message),
+            ..
+        }) => view! {
+            <div class="govuk-inset-text pulse-module__error">
+                "These figures cannot be shown: " {message.clone()}
+            </div>
+        }
+        .into_any(),
+        Some(LoadedModule {
+            figures: Ok(figures),
+            previous_year,
+            ..
+        }) => view! {
+            <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone() full/>
+        }
+        .into_any(),
+    };
+    let downloads = loaded.as_ref().and_then(|l| l.request.clone()).map(|request| {
+        let slug = module.slug.clone();
+        view! {
+            <p class="govuk-body-s pulse-downloads">
+                "Download the data: "
+                <a class="govuk-link" id=format!("{slug}-csv") href=csv_request(&request)
+                    download=format!("{slug}.csv")>"CSV"<span class="govuk-visually-hidden">{format!(" of {}", module.title)}</span></a>
+                ", "
+                <a class="govuk-link" id=format!("{slug}-json") href=request.clone()
+                    download=format!("{slug}.json")>"JSON"<span class="govuk-visually-hidden">{format!(" of {}", module.title)}</span></a>
+            </p>
+        }
+    });
+    let fresh = freshness.map(|f| view! { <FreshnessLine freshness=f/> });
+    let about = (!module.info.is_empty()).then(|| {
+        if full {
+            view! {
+                <h2 class="govuk-heading-m">"About the data"</h2>
+                <p class="govuk-body pulse-module__info">{module.info.clone()}</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <details class="govuk-details pulse-module__about">
+                    <summary class="govuk-details__summary">
+                        <span class="govuk-details__summary-text">"About the data"</span>
+                    </summary>
+                    <div class="govuk-details__text pulse-module__info">{module.info.clone()}</div>
+                </details>
+            }
+            .into_any()
+        }
+    });
+    let type_name = serde_json::to_value(module.module_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    view! {
+        <section class="pulse-module" id=format!("module-{}", module.slug) data-module-type=type_name
+            aria-labelledby=(!full).then(|| format!("{}-heading", module.slug))>
+            {heading}
+            {description}
+            {body}
+            {downloads}
+            {fresh}
+            {about}
+        </section>
+    }
+}
+
+/// When the module's data set last received data, with a tag when it is late.
+#[component]
+fn FreshnessLine(freshness: Freshness) -> impl IntoView {
+    let text = match (freshness.last_received, freshness.newest_record) {
+        (Some(received), Some(newest)) => format!(
+            "Data last updated {}; newest figures dated {}.",
+            format_date(received),
+            format_date(newest)
+        ),
+        _ => "No data received yet.".to_string(),
+    };
+    let tag = if freshness.out_of_date {
+        view! { <strong class="govuk-tag govuk-tag--red pulse-freshness__tag">"Out of date"</strong> }.into_any()
+    } else {
+        view! { <strong class="govuk-tag govuk-tag--green pulse-freshness__tag">"Up to date"</strong> }.into_any()
+    };
+    view! { <p class="govuk-body-s pulse-freshness">{text}" "{tag}</p> }
+}
+
+/// The part of a module that depends on its type and figures.
+#[component]
+fn Figured(
+    module: Module,
+    figures: Figures,
+    previous: Option<Vec<Option<f64>>>,
+    full: bool,
+) -> impl IntoView {
+    let slug = module.slug.clone();
+    let chart_id = format!("chart-{slug}");
+    let unit = unit(&module);
+    let better = higher_is_better(&module);
+    let table = table_data(&module, &figures, previous.as_deref());
+    let table_view = view! {
+        <FigureTable table caption=module.title.clone() id=format!("table-{slug}") full/>
+    };
+    let label = |what: &str| {
+        format!(
+            "{what} of {}. The same figures are in the table.",
+            module.title
+        )
+    };
+    match figures {
+        Figures::Kpi(latest) => view! {
+            <Headline figure=Some(latest) unit higher_is_better=better/>
+            {full.then_some(table_view)}
+        }
+        .into_any(),
+        Figures::Time(time) => {
+            let default_style = match module.module_type {
+                ModuleType::BarChartWithNumber => TimeStyle::Bars,
+                _ if option_bool(&module, "percent") => TimeStyle::Percent,
+                _ if option_bool(&module, "stacked") => TimeStyle::Stacked,
+                _ => TimeStyle::Lines,
+            };
+            let style = RwSignal::new(default_style);
+            let hovered = RwSignal::new(None::<usize>);
+            let total = option_bool(&module, "total");
+            let headline = {
+                let time = time.clone();
+                Signal::derive(move || headline_at(&time, hovered.get()))
+            };
+            let option = {
+                let time = time.clone();
+                let previous = previous.clone();
+                Signal::derive(move || {
+                    time_chart(&time, style.get(), unit, total, previous.as_deref())
+                })
+            };
+            let grouped =
+                module.module_type == ModuleType::GroupedTimeseries && time.series.len() > 1;
+            let periods = time.periods.len();
+            let style_id = format!("{slug}-style");
+            let chooser = grouped.then(|| view! {
+                <div class="govuk-form-group pulse-style">
+                    <label class="govuk-label" for=style_id.clone()>"Show as"</label>
+                    <select class="govuk-select" id=style_id
+                        on:change=move |ev| {
+                            if let Some(s) = TimeStyle::parse(&event_target_value(&ev)) {
+                                style.set(s);
+                            }
+                        }>
+                        {[(TimeStyle::Lines, "Lines"), (TimeStyle::Stacked, "Stacked"), (TimeStyle::Percent, "Shares of 100%")]
+                            .into_iter()
+                            .map(|(s, words)| view! {
+                                <option value=s.as_str() selected=move || style.get() == s>{words}</option>
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+            });
+            // A grouped chart's headline is its total.
+            let headline_view = (!grouped).then(|| {
+                view! {
+                    <Headline figure=headline unit higher_is_better=better/>
+                }
+            });
+            let what = match default_style {
+                TimeStyle::Bars => "Bar chart",
+                _ => "Line chart",
+            };
+            let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            view! {
+                {headline_view}
+                {chooser}
+                <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods)/>
+                <TableArea full>{table_view}</TableArea>
+            }
+            .into_any()
+        }
+        Figures::Completion(c) => {
+            let rates = c.rates();
+            let time = TimeFigures {
+                periods: c.periods.clone(),
+                series: vec![crate::modules::Series {
+                    key: "rate".into(),
+                    label: "Completion rate".into(),
+                    values: rates.clone(),
+                }],
+            };
+            let hovered = RwSignal::new(None::<usize>);
+            let headline = Signal::derive(move || headline_at(&time, hovered.get()));
+            let option = Signal::stored(rate_chart(
+                &c.periods,
+                "Completion rate",
+                &rates,
+                previous.as_deref(),
+            ));
+            let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            view! {
+                <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
+                <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len())/>
+                <TableArea full>{table_view}</TableArea>
+            }
+            .into_any()
+        }
+        Figures::Satisfaction(s) => {
+            let scores = s.scores();
+            let count = s.periods.len();
+            // The period whose ratings are broken down: the newest with responses,
+            // until a point on the chart or the list chooses another.
+            let newest = s
+                .responses
+                .iter()
+                .rposition(|r| *r > 0.0)
+                .unwrap_or(count.saturating_sub(1));
+            let selected = RwSignal::new(newest);
+            let time = TimeFigures {
+                periods: s.periods.clone(),
+                series: vec![crate::modules::Series {
+                    key: "score".into(),
+                    label: "User satisfaction".into(),
+                    values: scores.clone(),
+                }],
+            };
+            let headline = {
+                let time = time.clone();
+                Signal::derive(move || headline_at(&time, Some(selected.get())))
+            };
+            let responses = {
+                let s = s.clone();
+                Signal::derive(move || {
+                    s.responses
+                        .get(selected.get())
+                        .map(|r| format!("{} responses", crate::kpi::format_count(*r)))
+                })
+            };
+            let option = Signal::stored(rate_chart(
+                &s.periods,
+                "User satisfaction",
+                &scores,
+                previous.as_deref(),
+            ));
+            let ratings = {
+                let s = s.clone();
+                Signal::derive(move || {
+                    ratings_chart(&s.ratings.get(selected.get()).copied().unwrap_or([0.0; 5]))
+                })
+            };
+            let pick = Callback::new(move |i: usize| {
+                if i < count {
+                    selected.set(i);
+                }
+            });
+            let select_id = format!("{slug}-period");
+            let periods = s.periods.clone();
+            let breakdown_label = {
+                let periods = periods.clone();
+                move || {
+                    periods
+                        .get(selected.get())
+                        .map(|p| format!("Ratings in {}", format_period(p)))
+                        .unwrap_or_default()
+                }
+            };
+            let breakdown_rows = {
+                let s = s.clone();
+                move || {
+                    let ratings = s.ratings.get(selected.get()).copied().unwrap_or([0.0; 5]);
+                    RATINGS
+                        .iter()
+                        .zip(ratings)
+                        .map(|(name, n)| view! {
+                            <tr class="govuk-table__row">
+                                <th scope="row" class="govuk-table__header">{*name}</th>
+                                <td class="govuk-table__cell govuk-table__cell--numeric">{crate::kpi::format_count(n)}</td>
+                            </tr>
+                        })
+                        .collect_view()
+                }
+            };
+            view! {
+                <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=responses/>
+                <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)/>
+                <div class="govuk-form-group">
+                    <label class="govuk-label" for=select_id.clone()>"Show the ratings of"</label>
+                    <select class="govuk-select" id=select_id
+                        on:change=move |ev| {
+                            if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                                selected.set(i);
+                            }
+                        }>
+                        {periods.iter().enumerate().rev().map(|(i, p)| view! {
+                            <option value=i.to_string() selected=move || selected.get() == i>{format_period(p)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <h4 class="govuk-heading-s" id=format!("{slug}-ratings-heading")>{breakdown_label.clone()}</h4>
+                <Chart id=format!("{slug}-ratings") option=ratings zoom=false
+                    label=format!("Bar chart of the ratings of {}. The same figures are in the table below it.", module.title)/>
+                <table class="govuk-table pulse-ratings" id=format!("{slug}-ratings-table")>
+                    <caption class="govuk-visually-hidden">{breakdown_label}</caption>
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Rating"</th>
+                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Responses"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">{breakdown_rows}</tbody>
+                </table>
+                <TableArea full>{table_view}</TableArea>
+            }
+            .into_any()
+        }
+        Figures::Journey(steps) => {
+            let option = Signal::stored(journey_chart(&steps));
+            view! {
+                <Chart id=chart_id option zoom=false label=label("Bar chart of the users at each step")/>
+                <TableArea full>{table_view}</TableArea>
+            }
+            .into_any()
+        }
+        Figures::Table { .. } => table_view.into_any(),
+    }
+}
+
+fn option_bool(module: &Module, key: &str) -> bool {
+    module
+        .options
+        .get(key)
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The headline of a one-series chart: at the period under the pointer, else
+/// the newest with a value.
+fn headline_at(time: &TimeFigures, index: Option<usize>) -> Option<LatestFigure> {
+    let values = &time.series.first()?.values;
+    match index.filter(|i| *i < values.len()) {
+        Some(i) => Some(LatestFigure {
+            value: values[i],
+            previous: i.checked_sub(1).and_then(|j| values[j]),
+            period: Some(time.periods[i]),
+        }),
+        None => time.latest(values).or(Some(LatestFigure {
+            value: None,
+            previous: None,
+            period: time.periods.last().copied(),
+        })),
+    }
+}
+
+/// On a dashboard, the table is behind "Show the figures as a table" (native
+/// details: it opens without JavaScript, by keyboard too); on a module's own
+/// page it is always shown.
+#[component]
+fn TableArea(full: bool, children: Children) -> impl IntoView {
+    if full {
+        children().into_any()
+    } else {
+        view! {
+            <details class="govuk-details pulse-table-toggle">
+                <summary class="govuk-details__summary">
+                    <span class="govuk-details__summary-text">"Show as a table"</span>
+                </summary>
+                <div class="govuk-details__text pulse-table-scroll">{children()}</div>
+            </details>
+        }
+        .into_any()
+    }
+}
+
+/// A table of figures; on a module's page its headings sort it (links that keep
+/// the sort in the URL, so they work without JavaScript too).
+#[component]
+pub fn FigureTable(table: TableData, caption: String, id: String, full: bool) -> impl IntoView {
+    let query = use_query_map();
+    let sort = move || {
+        query.with(|q| {
+            let column = q.get("sort").and_then(|s| s.parse::<usize>().ok());
+            let ascending = q.get("order").as_deref() != Some("desc");
+            (column, ascending)
+        })
+    };
+    let table = StoredValue::new(table);
+    let headers = move || {
+        let (column, ascending) = sort();
+        table.with_value(|t| {
+            t.headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let numeric = t.numeric.get(i).copied().unwrap_or(false);
+                    let class = if numeric {
+                        "govuk-table__header govuk-table__header--numeric"
+                    } else {
+                        "govuk-table__header"
+                    };
+                    if !full {
+                        return view! { <th scope="col" class=class>{h.clone()}</th> }.into_any();
+                    }
+                    let here = column == Some(i);
+                    let aria = match (here, ascending) {
+                        (true, true) => "ascending",
+                        (true, false) => "descending",
+                        _ => "none",
+                    };
+                    let next = if here && ascending { "desc" } else { "asc" };
+                    let href = query.with(|q| {
+                        format!(
+                            "?{}",
+                            view_query(q, &[("sort", &i.to_string()), ("order", next)])
+                        )
+                    });
+                    view! {
+                        <th scope="col" class=class aria-sort=aria>
+                            <a class="govuk-link pulse-sort" href=href>{h.clone()}</a>
+                        </th>
+                    }
+                    .into_any()
+                })
+                .collect_view()
+        })
+    };
+    let rows = move || {
+        let (column, ascending) = sort();
+        table.with_value(|t| {
+            let rows = match (full, column) {
+                (true, Some(c)) => t.sorted(c, ascending),
+                _ => t.rows.clone(),
+            };
+            rows.into_iter()
+                .map(|row| {
+                    let cells = row
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, cell)| {
+                            if i == 0 {
+                                view! { <th scope="row" class="govuk-table__header">{cell.text}</th> }.into_any()
+                            } else if t.numeric.get(i).copied().unwrap_or(false) {
+                                view! { <td class="govuk-table__cell govuk-table__cell--numeric">{cell.text}</td> }.into_any()
+                            } else {
+                                view! { <td class="govuk-table__cell">{cell.text}</td> }.into_any()
+                            }
+                        })
+                        .collect_view();
+                    view! { <tr class="govuk-table__row">{cells}</tr> }
+                })
+                .collect_view()
+        })
+    };
+    let caption_id = format!("{id}-caption");
+    let labelled_by = caption_id.clone();
+    view! {
+        <div class="pulse-table-scroll" role="region" aria-labelledby=labelled_by tabindex="0">
+            <table class="govuk-table pulse-figures" id=id>
+                <caption class="govuk-table__caption govuk-table__caption--s" id=caption_id>{caption}</caption>
+                <thead class="govuk-table__head"><tr class="govuk-table__row">{headers}</tr></thead>
+                <tbody class="govuk-table__body">{rows}</tbody>
+            </table>
+        </div>
+    }
+}

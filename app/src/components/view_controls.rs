@@ -1,0 +1,165 @@
+//! The controls of a chart's view: the period, the first and last month and a
+//! year-earlier overlay, kept in the page's URL so that a link reproduces the view.
+//!
+//! A GET form: it submits without JavaScript; once the page is interactive, each
+//! change navigates at once (without scrolling) and the page re-queries the API.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+
+use crate::modules::ViewParams;
+
+/// The query parameters a view is made of, and those a page keeps beside them.
+const KEPT: [&str; 6] = ["period", "from", "to", "compare", "sort", "order"];
+
+/// The page's view parameters as a query string, with `changes` applied (an empty
+/// value removes a parameter).
+pub fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    KEPT.iter()
+        .filter_map(|field| {
+            let value = match changes.iter().find(|(name, _)| name == field) {
+                Some((_, value)) => Some(value.to_string()),
+                None => q.get(field),
+            }?;
+            // Values are periods, months, column numbers and words; anything else
+            // is dropped here and refused by the API.
+            let safe = value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            (!value.is_empty() && safe).then(|| format!("{field}={value}"))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The view in the page's URL.
+pub fn current_view(q: &ParamsMap) -> ViewParams {
+    ViewParams::from_query(|name| q.get(name))
+}
+
+/// The period switch, the months and the overlay. `action` is the page's path;
+/// `id` prefixes the controls' ids; `what` names what is shown ("transactions").
+#[component]
+pub fn ViewControls(
+    #[prop(into)] action: String,
+    #[prop(into)] id: String,
+    #[prop(into)] what: String,
+    /// The period the page shows when none is chosen; without one, the list
+    /// starts with "as each chart chose".
+    #[prop(optional)]
+    default_period: Option<&'static str>,
+    /// The submit button's words (it matters only without JavaScript).
+    #[prop(default = "Update charts")]
+    button: &'static str,
+) -> impl IntoView {
+    let query = use_query_map();
+    let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
+    let go = {
+        let navigate = use_navigate();
+        let action = action.clone();
+        move |changes: &[(&str, &str)]| {
+            let qs = query.with_untracked(|q| view_query(q, changes));
+            let url = if qs.is_empty() {
+                action.clone()
+            } else {
+                format!("{action}?{qs}")
+            };
+            navigate(
+                &url,
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    let change = {
+        let go = go.clone();
+        move |field: &'static str| {
+            let go = go.clone();
+            move |ev: leptos::ev::Event| go(&[(field, &event_target_value(&ev))])
+        }
+    };
+    let compare = move |ev: leptos::ev::Event| {
+        go(&[(
+            "compare",
+            if event_target_checked(&ev) {
+                "year"
+            } else {
+                ""
+            },
+        )])
+    };
+    let period = move || {
+        let p = current("period");
+        if p.is_empty() {
+            default_period.unwrap_or("default").to_string()
+        } else {
+            p
+        }
+    };
+    let problem = move || query.with(|q| current_view(q).check().err());
+    let field = |name: &str| format!("{id}-{name}");
+    let (period_id, from_id, to_id, compare_id) = (
+        field("period"),
+        field("from"),
+        field("to"),
+        field("compare"),
+    );
+    let to_error = field("to-error");
+    view! {
+        <form method="get" action=action class="pulse-filters" id=format!("{id}-controls")>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
+                <select class="govuk-select" id=period_id name="period" on:change=change("period")>
+                    {[("default", "As each chart chose"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+                        .into_iter()
+                        .filter(|(value, _)| *value != "default" || default_period.is_none())
+                        .map(|(value, label)| {
+                            let submitted = if value == "default" { "" } else { value };
+                            view! {
+                                <option value=submitted selected=move || period() == value>{label}</option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
+                <div class="govuk-hint">"For example, 2025-04"</div>
+                <input class="govuk-input pulse-month" type="month" id=from_id name="from"
+                    prop:value=move || current("from") on:change=change("from")/>
+            </div>
+            <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
+                <label class="govuk-label" for=to_id.clone()>"To (month)"</label>
+                <div class="govuk-hint">"For example, 2026-03"</div>
+                {
+                    let to_error = to_error.clone();
+                    move || problem().map(|message| view! {
+                        <p class="govuk-error-message" id=to_error.clone()>
+                            <span class="govuk-visually-hidden">"Error: "</span>{message}
+                        </p>
+                    })
+                }
+                <input class="govuk-input pulse-month" type="month" id=to_id name="to"
+                    aria-describedby=move || problem().map(|_| to_error.clone())
+                    prop:value=move || current("to") on:change=change("to")/>
+            </div>
+            <div class="govuk-form-group">
+                <div class="govuk-checkboxes govuk-checkboxes--small">
+                    <div class="govuk-checkboxes__item">
+                        <input class="govuk-checkboxes__input" id=compare_id.clone() name="compare" type="checkbox"
+                            value="year" prop:checked=move || current("compare") == "year"
+                            on:change=compare/>
+                        <label class="govuk-label govuk-checkboxes__label" for=compare_id>
+                            "Compare with a year earlier"
+                        </label>
+                    </div>
+                </div>
+            </div>
+            <button class="govuk-button govuk-button--secondary" type="submit">{button}</button>
+        </form>
+    }
+}

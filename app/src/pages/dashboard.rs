@@ -1,0 +1,228 @@
+//! A dashboard (`/{dashboard}`) and a module's own page (`/{dashboard}/{module}`).
+//!
+//! Both read the dashboard through `/api/v1/dashboards/{slug}` and each module's
+//! figures through the read API, with the view (period, months, a year earlier)
+//! from the page's URL.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::ApiErrorView;
+use crate::components::module::ModuleView;
+use crate::components::view_controls::{current_view, ViewControls};
+use crate::model::{Dashboard, DashboardStatus, Module, ModuleType};
+use crate::modules::{is_time_series, load_dashboard, DashboardView};
+
+/// `/{dashboard}`: every module of a dashboard.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        (
+            params.read().get("dashboard").unwrap_or_default(),
+            query.with(current_view),
+        )
+    };
+    let data = Resource::new(key, |(slug, view)| load_dashboard(slug, view, None));
+    view! {
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the dashboard…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <DashboardBody view/> }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/{dashboard}/{module}`: one module with its table always shown and sortable.
+#[component]
+pub fn ModulePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("dashboard").unwrap_or_default(),
+            p.get("module").unwrap_or_default(),
+            query.with(current_view),
+        )
+    };
+    let data = Resource::new(key, |(slug, module, view)| {
+        load_dashboard(slug, view, Some(module))
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the module…"</p> }>
+            {move || Suspend::new(async move {
+                let module = params.read_untracked().get("module").unwrap_or_default();
+                match data.await {
+                    Ok(view) => view! { <ModuleBody view module/> }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The banner of a dashboard that is not published yet.
+#[component]
+fn Unpublished(status: DashboardStatus) -> impl IntoView {
+    (status != DashboardStatus::Published).then(|| {
+        let state = if status == DashboardStatus::InReview {
+            "in review"
+        } else {
+            "not yet published"
+        };
+        view! {
+            <div class="govuk-notification-banner pulse-unpublished" role="region"
+                aria-labelledby="unpublished-title" data-module="govuk-notification-banner">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="unpublished-title">"Important"</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <p class="govuk-notification-banner__heading">
+                        {format!("This dashboard is {state}: its figures may change.")}
+                    </p>
+                    <p class="govuk-body">"Only signed-in people can see it until it is published."</p>
+                </div>
+            </div>
+        }
+    })
+}
+
+fn breadcrumbs(dashboard: &Dashboard, module: Option<&Module>) -> impl IntoView {
+    let last = module.map(|_| {
+        view! {
+            <li class="govuk-breadcrumbs__list-item">
+                <a class="govuk-breadcrumbs__link" href=format!("/{}", dashboard.slug)>{dashboard.title.clone()}</a>
+            </li>
+        }
+    });
+    view! {
+        <nav class="govuk-breadcrumbs" aria-label="Breadcrumb">
+            <ol class="govuk-breadcrumbs__list">
+                <li class="govuk-breadcrumbs__list-item">
+                    <a class="govuk-breadcrumbs__link" href="/">"Services"</a>
+                </li>
+                {last}
+            </ol>
+        </nav>
+    }
+}
+
+#[component]
+fn DashboardBody(view: DashboardView) -> impl IntoView {
+    let d = view.dashboard.clone();
+    let slug = d.slug.clone();
+    let any_time_series = crate::modules::data_modules(&d.modules)
+        .iter()
+        .any(|m| is_time_series(m.module_type));
+    let modules = d
+        .modules
+        .iter()
+        .map(|m| {
+            if m.module_type == ModuleType::Section {
+                let children = m
+                    .modules
+                    .iter()
+                    .map(|c| module_view(&view, c, &slug, 3))
+                    .collect_view();
+                view! {
+                    <section class="pulse-section" id=format!("module-{}", m.slug) data-module-type="section"
+                        aria-labelledby=format!("{}-heading", m.slug)>
+                        <h2 class="govuk-heading-l" id=format!("{}-heading", m.slug)>{m.title.clone()}</h2>
+                        {(!m.description.is_empty()).then(|| view! { <p class="govuk-body">{m.description.clone()}</p> })}
+                        <div class="pulse-section__modules">{children}</div>
+                    </section>
+                }
+                .into_any()
+            } else {
+                module_view(&view, m, &slug, 2)
+            }
+        })
+        .collect_view();
+    let links = d
+        .service_url
+        .iter()
+        .map(|url| (url.clone(), "Visit this service".to_string()))
+        .chain(d.links.iter().map(|l| (l.url.clone(), l.title.clone())))
+        .map(|(url, title)| view! { <li><a class="govuk-link" href=url>{title}</a></li> })
+        .collect_view();
+    let notes = [
+        ("Notes on costs", d.costs.clone()),
+        ("Other notes", d.other_notes.clone()),
+        ("Customer type", d.customer_type.clone().unwrap_or_default()),
+        (
+            "Business model",
+            d.business_model.clone().unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, text)| !text.is_empty())
+    .map(|(key, text)| {
+        view! {
+            <div class="govuk-summary-list__row">
+                <dt class="govuk-summary-list__key">{key}</dt>
+                <dd class="govuk-summary-list__value">{text}</dd>
+            </div>
+        }
+    })
+    .collect_view();
+    view! {
+        <Title text=format!("{} - Pulse", d.title)/>
+        {breadcrumbs(&d, None)}
+        <Unpublished status=d.status/>
+        <span class="govuk-caption-l">{d.strapline.clone()}</span>
+        <h1 class="govuk-heading-xl">{d.title.clone()}</h1>
+        {(!d.tagline.is_empty()).then(|| view! { <p class="govuk-body-l">{d.tagline.clone()}</p> })}
+        {(!d.description.is_empty()).then(|| view! { <p class="govuk-body">{d.description.clone()}</p> })}
+        <ul class="govuk-list pulse-links">{links}</ul>
+        {any_time_series.then(|| view! {
+            <ViewControls action=format!("/{slug}") id="view" what="figures"/>
+        })}
+        <div class="pulse-modules">{modules}</div>
+        <h2 class="govuk-heading-l">"About this dashboard"</h2>
+        <dl class="govuk-summary-list" id="dashboard-notes">{notes}</dl>
+    }
+}
+
+fn module_view(view: &DashboardView, m: &Module, dashboard: &str, level: u8) -> AnyView {
+    let loaded = view.loaded(&m.slug).cloned();
+    let freshness = view.freshness_of(m).cloned();
+    view! {
+        <ModuleView module=m.clone() loaded freshness dashboard=dashboard.to_string() level/>
+    }
+    .into_any()
+}
+
+#[component]
+fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
+    let d = view.dashboard.clone();
+    let Some(m) = crate::modules::find_module(&d.modules, &module).cloned() else {
+        return view! {
+            <ApiErrorView error=crate::api::ApiError::Status {
+                status: 404,
+                message: format!("The dashboard {:?} has no module {module:?}.", d.slug),
+            }/>
+        }
+        .into_any();
+    };
+    let action = format!("/{}/{}", d.slug, m.slug);
+    let controls = is_time_series(m.module_type).then(|| {
+        view! { <ViewControls action id="view" what="figures"/> }
+    });
+    view! {
+        <Title text=format!("{} - {} - Pulse", m.title, d.title)/>
+        {breadcrumbs(&d, Some(&m))}
+        <Unpublished status=d.status/>
+        <span class="govuk-caption-l">{d.title.clone()}</span>
+        <h1 class="govuk-heading-xl">{m.title.clone()}</h1>
+        {controls}
+        <ModuleView module=m.clone() loaded=view.loaded(&m.slug).cloned()
+            freshness=view.freshness_of(&m).cloned() dashboard=d.slug.clone() full=true/>
+    }
+    .into_any()
+}

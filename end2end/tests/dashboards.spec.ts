@@ -1,0 +1,294 @@
+// Dashboards as a service manager meets them: every module type drawn from the
+// data API, tables with the same figures, the view controls kept in the URL,
+// downloads that match, module pages, and no chart left behind on navigation.
+import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const artifacts = path.join(__dirname, '..', 'artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+
+const dashboard = '/file-a-tax-return';
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return errors;
+}
+
+async function inkedPixels(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
+    if (!canvas || canvas.width === 0 || canvas.height === 0) return 0;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return 0;
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && !(data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) inked++;
+    }
+    return inked;
+  }, selector);
+}
+
+/** A table's body as numbers, column by column (text without separators, £ and %). */
+async function tableNumbers(page: Page, selector: string): Promise<string[][]> {
+  return page.locator(`${selector} tbody tr`).evaluateAll((trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim())));
+}
+
+const plain = (s: string) => s.replace(/[,£%]/g, '');
+
+/** The rows of a module's JSON download (its read API request). */
+async function moduleRows(page: Page, request: APIRequestContext, slug: string): Promise<any[]> {
+  const href = await page.locator(`#${slug}-json`).getAttribute('href');
+  expect(href).toMatch(/^\/data\//);
+  return (await (await request.get(href!)).json()).data;
+}
+
+/** Every chart on the page has drawn. */
+async function chartsDrawn(page: Page) {
+  await expect(page.locator('.pulse-chart').first()).toBeVisible();
+  const ids = await page.locator('.pulse-chart').evaluateAll((els) => els.map((e) => e.id));
+  for (const id of ids) {
+    await expect.poll(() => inkedPixels(page, `#${id}`), { message: id }).toBeGreaterThan(500);
+  }
+  return ids;
+}
+
+test('every module type draws, and its table shows the data API figures', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  await page.goto(dashboard);
+  await expect(page.getByRole('heading', { level: 1, name: 'File a tax return' })).toBeVisible();
+  const ids = await chartsDrawn(page);
+  expect(ids).toEqual(expect.arrayContaining([
+    'chart-monthly-transactions', 'chart-transactions-by-channel', 'chart-total-transactions',
+    'chart-completion-rate', 'chart-user-satisfaction', 'user-satisfaction-ratings', 'chart-journey',
+  ]));
+  await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
+
+  // Bar chart with number and single time series: one value per period, newest first.
+  for (const slug of ['monthly-transactions', 'total-transactions']) {
+    const rows = await moduleRows(page, request, slug);
+    await page.locator(`#module-${slug} summary`, { hasText: 'Show as a table' }).click();
+    const table = await tableNumbers(page, `#table-${slug}`);
+    expect(table.map((r) => Number(plain(r[1])))).toEqual(rows.map((r) => r['count:sum'] ?? NaN).reverse());
+    // The headline is the newest period's value.
+    const newest = rows.filter((r) => r['count:sum'] !== null).pop();
+    await expect(page.locator(`#module-${slug} .pulse-headline__value`)).toContainText(/\d/);
+    expect(newest).toBeTruthy();
+  }
+
+  // Grouped time series: a column per channel and the totals.
+  const grouped = await moduleRows(page, request, 'transactions-by-channel');
+  await page.locator('#module-transactions-by-channel summary', { hasText: 'Show as a table' }).click();
+  const groupedTable = await tableNumbers(page, '#table-transactions-by-channel');
+  const apiTotal = grouped.reduce((n, r) => n + (r['count:sum'] ?? 0), 0);
+  const tableTotal = groupedTable.reduce((n, r) => n + Number(plain(r[5])), 0);
+  expect(tableTotal).toBe(apiTotal);
+  expect(await page.locator('#table-transactions-by-channel thead th').allTextContents())
+    .toEqual(['Week', 'Digital', 'Phone', 'Paper', 'Face to face', 'Total']);
+
+  // Completion rate: completed over started, per week, to 1 decimal place.
+  const stages = await moduleRows(page, request, 'completion-rate');
+  const starts = new Map<string, number>();
+  const ends = new Map<string, number>();
+  for (const r of stages) (r.stage === 'start' ? starts : ends).set(r._start_at, r['count:sum'] ?? 0);
+  const completion = await tableNumbers(page, '#table-completion-rate');
+  const newestWeek = [...starts.keys()].sort().pop()!;
+  expect(Number(plain(completion[0][1]))).toBe(starts.get(newestWeek));
+  expect(Number(plain(completion[0][2]))).toBe(ends.get(newestWeek));
+  expect(completion[0][3]).toBe(`${(100 * ends.get(newestWeek)! / starts.get(newestWeek)!).toFixed(1)}%`);
+
+  // User satisfaction: the score from the summed ratings; the breakdown follows the
+  // chosen month.
+  const months = await moduleRows(page, request, 'user-satisfaction');
+  const sat = await tableNumbers(page, '#table-user-satisfaction');
+  const m0 = months[months.length - 1];
+  const mean = [1, 2, 3, 4, 5].reduce((n, i) => n + i * m0[`rating_${i}:sum`], 0) / m0['total:sum'];
+  expect(sat[0][7]).toBe(`${(100 * (mean - 1) / 4).toFixed(1)}%`);
+  const select = page.getByLabel('Show the ratings of');
+  const options = await select.locator('option').allTextContents();
+  await select.selectOption({ label: options[3] });
+  const chosen = months[months.length - 4];
+  await expect(page.locator('#user-satisfaction-ratings-table caption')).toHaveText(`Ratings in ${options[3]}`);
+  const breakdown = await tableNumbers(page, '#user-satisfaction-ratings-table');
+  expect(breakdown.map((r) => Number(plain(r[1])))).toEqual([1, 2, 3, 4, 5].map((i) => chosen[`rating_${i}:sum`]));
+
+  // Journey: users at each step, in the dashboard's order.
+  const steps = await moduleRows(page, request, 'journey');
+  const journey = await tableNumbers(page, '#table-journey');
+  expect(journey.map((r) => r[0])).toEqual(['Started online', 'Finished']);
+  expect(Number(plain(journey[0][1]))).toBe(steps.find((r) => r.stage === 'start')['count:sum']);
+
+  // Table: the newest records of the data set.
+  const records = await moduleRows(page, request, 'cost-table');
+  await expect(page.locator('#table-cost-table tbody tr')).toHaveCount(records.length);
+
+  // KPI: the newest quarter's cost, with the change on the quarter before.
+  const quarters = await moduleRows(page, request, 'cost-per-transaction');
+  const withCost = quarters.filter((r) => r['cost_per_transaction:mean'] !== null);
+  const latest = withCost[withCost.length - 1]['cost_per_transaction:mean'];
+  await expect(page.locator('#module-cost-per-transaction .pulse-headline__value'))
+    .toHaveText(latest < 10 ? `£${latest.toFixed(2)}` : /£/);
+  await expect(page.locator('#module-cost-per-transaction .pulse-kpi__change')).toContainText(/(up|down|no change)/);
+
+  expect(errors).toEqual([]);
+});
+
+test('the grouped chart switches between lines, stacked and shares of 100%', async ({ page }) => {
+  await page.goto(dashboard);
+  await chartsDrawn(page);
+  const before = await inkedPixels(page, '#chart-transactions-by-channel');
+  await expect(async () => {
+    await page.getByLabel('Show as').selectOption('percent');
+    await expect.poll(() => inkedPixels(page, '#chart-transactions-by-channel'), { timeout: 2000 })
+      .toBeGreaterThan(before * 2);
+  }).toPass();
+});
+
+test('the period and months re-query the charts, live in the URL and survive a reload', async ({ page, request }) => {
+  await page.goto(dashboard);
+  await chartsDrawn(page);
+  await expect(async () => {
+    await page.getByLabel('Show figures by').selectOption('month');
+    await expect(page).toHaveURL(/period=month/, { timeout: 1000 });
+  }).toPass();
+  await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Month');
+  await page.getByLabel('From (month)').fill('2025-01');
+  await page.getByLabel('From (month)').dispatchEvent('change');
+  await page.getByLabel('To (month)').fill('2025-06');
+  await page.getByLabel('To (month)').dispatchEvent('change');
+  await expect(page).toHaveURL(/period=month&from=2025-01&to=2025-06/);
+  await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
+  const rows = await moduleRows(page, request, 'transactions-by-channel');
+  expect(rows[0]._start_at).toBe('2025-01-01T00:00:00+00:00');
+  await page.reload();
+  await expect(page.getByLabel('Show figures by')).toHaveValue('month');
+  await expect(page.getByLabel('To (month)')).toHaveValue('2025-06');
+  await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
+  await chartsDrawn(page);
+
+  // A year earlier: a column and a dashed line, from the API for a year before.
+  await expect(async () => {
+    await page.getByLabel('Compare with a year earlier').check();
+    await expect(page).toHaveURL(/compare=year/, { timeout: 1000 });
+  }).toPass();
+  await expect(page.locator('#table-total-transactions thead')).toContainText('A year earlier');
+  const earlier = await (await request.get(
+    '/data/file-a-tax-return/transactions-by-channel?period=month&collect=count:sum&start_at=2024-01-01T00:00:00Z&end_at=2024-07-01T00:00:00Z')).json();
+  const shown = await tableNumbers(page, '#table-total-transactions');
+  expect(shown.map((r) => Number(plain(r[2])))).toEqual(earlier.data.map((r: any) => r['count:sum']).reverse());
+
+  // Months the wrong way round are explained next to the field.
+  await page.getByLabel('From (month)').fill('2025-09');
+  await page.getByLabel('From (month)').dispatchEvent('change');
+  await expect(page.locator('.govuk-error-message')).toContainText('must not be after');
+});
+
+test('downloads are the module read API answers, as CSV and JSON', async ({ page, request }) => {
+  await page.goto(`${dashboard}?period=quarter`);
+  const csvHref = await page.locator('#transactions-by-channel-csv').getAttribute('href');
+  const csv = (await (await request.get(csvHref!)).text()).trim().split('\r\n');
+  const json = await moduleRows(page, request, 'transactions-by-channel');
+  expect(csv.length - 1).toBe(json.length);
+  const header = csv[0].split(',');
+  const at = header.indexOf('count:sum');
+  const csvSum = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[at] || 0), 0);
+  expect(csvSum).toBe(json.reduce((n, r) => n + (r['count:sum'] ?? 0), 0));
+  const download = page.waitForEvent('download');
+  await page.locator('#chart-journey-png').click();
+  expect((await download).suggestedFilename()).toBe('chart-journey.png');
+});
+
+test('a module page: the chart, a sortable table, the view controls and the notes', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(dashboard);
+  await page.getByRole('link', { name: 'Transactions per month', exact: true }).click();
+  await expect(page).toHaveURL(/\/file-a-tax-return\/monthly-transactions$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Transactions per month' })).toBeVisible();
+  await expect.poll(() => inkedPixels(page, '#chart-monthly-transactions')).toBeGreaterThan(500);
+  await expect(page.getByRole('heading', { name: 'About the data' })).toBeVisible();
+  await expect(page.locator('#table-monthly-transactions')).toBeVisible();
+  const header = page.locator('#table-monthly-transactions thead th').nth(1);
+  await header.getByRole('link').click();
+  await expect(page).toHaveURL(/sort=1&order=asc/);
+  await expect(header).toHaveAttribute('aria-sort', 'ascending');
+  const values = (await tableNumbers(page, '#table-monthly-transactions')).map((r) => Number(plain(r[1])));
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+  await header.getByRole('link').click();
+  await expect(header).toHaveAttribute('aria-sort', 'descending');
+  await page.screenshot({ path: path.join(artifacts, 'module.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('hovering a single time series updates its headline', async ({ page }) => {
+  await page.goto(dashboard);
+  await chartsDrawn(page);
+  const period = page.locator('#module-total-transactions .pulse-kpi__period');
+  const newest = await period.textContent();
+  await page.locator('#chart-total-transactions').scrollIntoViewIfNeeded();
+  const box = (await page.locator('#chart-total-transactions').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5, { steps: 5 });
+  await expect(period).not.toHaveText(newest!);
+  await page.mouse.move(0, 0);
+  await expect(period).toHaveText(newest!);
+});
+
+test('charts are disposed when their page goes away', async ({ page }) => {
+  await page.addInitScript(() => {
+    (window as any).__live = 0;
+    const wrap = () => {
+      const e = (window as any).echarts;
+      if (!e || e.__wrapped) return;
+      const init = e.init;
+      e.init = (...args: any[]) => {
+        const chart = init.apply(e, args);
+        (window as any).__live++;
+        const dispose = chart.dispose.bind(chart);
+        chart.dispose = () => { (window as any).__live--; dispose(); };
+        return chart;
+      };
+      e.__wrapped = true;
+    };
+    document.addEventListener('DOMContentLoaded', wrap);
+    window.addEventListener('load', wrap);
+  });
+  await page.goto(dashboard);
+  const drawn = (await chartsDrawn(page)).length;
+  expect(await page.evaluate(() => (window as any).__live)).toBe(drawn);
+  await page.getByRole('link', { name: 'Transactions per month', exact: true }).click();
+  await expect.poll(() => inkedPixels(page, '#chart-monthly-transactions')).toBeGreaterThan(500);
+  expect(await page.evaluate(() => (window as any).__live)).toBe(1);
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: 'File a tax return' })).toBeVisible();
+  expect((await chartsDrawn(page)).length).toBe(drawn);
+  expect(await page.evaluate(() => (window as any).__live)).toBe(drawn);
+});
+
+test('the dashboard is interactive within 2 seconds of navigation', async ({ page }) => {
+  await page.goto('/');
+  const started = Date.now();
+  await page.goto(dashboard);
+  await chartsDrawn(page);
+  // Hydrated: a control that only works with the wasm app responds.
+  await page.getByLabel('Show as').selectOption('stacked');
+  const elapsed = Date.now() - started;
+  console.log(`dashboard interactive after ${elapsed} ms`);
+  test.info().annotations.push({ type: 'interactive-ms', description: String(elapsed) });
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the view controls are a form and the tables open', async ({ page }) => {
+    await page.goto(dashboard);
+    await page.getByLabel('Show figures by').selectOption('year');
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page).toHaveURL(/period=year/);
+    await page.locator('#module-transactions-by-channel summary', { hasText: 'Show as a table' }).click();
+    await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Year');
+  });
+});

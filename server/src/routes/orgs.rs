@@ -1,0 +1,199 @@
+//! `/api/v1/organisations` and the writing half of `/api/v1/services`: the
+//! departments and agencies, and the services they run. Anyone reads; an admin
+//! key creates, replaces and deletes.
+
+use app::model::{Organisation, ServiceInput};
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::data_sets::{admin, ApiJson};
+use super::AppState;
+use crate::error::{Error, Result};
+use crate::store::orgs;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, replace, remove))
+        .routes(routes!(create_service))
+        .routes(routes!(replace_service, remove_service))
+}
+
+fn no_org(slug: &str) -> Error {
+    Error::NotFound(format!("There is no organisation {slug:?}."))
+}
+
+fn same_slug(body: &str, address: &str) -> Result<()> {
+    if body != address {
+        return Err(Error::BadRequest(format!(
+            "the body's slug {body:?} is not the address's {address:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Every department and agency.
+#[utoipa::path(get, path = "/organisations", tag = "organisations",
+    responses((status = 200, description = "`{\"organisations\": [Organisation]}`", body = serde_json::Value)))]
+async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "organisations": orgs::list_orgs(&state.store).await? }),
+    ))
+}
+
+/// One department or agency.
+#[utoipa::path(get, path = "/organisations/{slug}", tag = "organisations",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Organisation), (status = 404, body = app::model::ErrorBody)))]
+async fn show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Organisation>> {
+    orgs::find_org(&state.store, &slug)
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_org(&slug))
+}
+
+/// Creates a department or an agency (admin key).
+#[utoipa::path(post, path = "/organisations", tag = "organisations", security(("bearer" = [])),
+    request_body = Organisation,
+    responses((status = 201, body = Organisation), (status = 400, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(org): ApiJson<Organisation>,
+) -> Result<Response> {
+    admin(&state, &headers).await?;
+    if orgs::find_org(&state.store, &org.slug).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "The organisation {:?} already exists.",
+            org.slug
+        )));
+    }
+    orgs::save_org(&state.store, &org).await?;
+    let saved = orgs::find_org(&state.store, &org.slug).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// Replaces a department or an agency (admin key).
+#[utoipa::path(put, path = "/organisations/{slug}", tag = "organisations", security(("bearer" = [])),
+    params(("slug" = String, Path)), request_body = Organisation,
+    responses((status = 200, body = Organisation), (status = 400, body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody), (status = 409, body = app::model::ErrorBody)))]
+async fn replace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    ApiJson(org): ApiJson<Organisation>,
+) -> Result<Json<Organisation>> {
+    admin(&state, &headers).await?;
+    same_slug(&org.slug, &slug)?;
+    if orgs::find_org(&state.store, &slug).await?.is_none() {
+        return Err(no_org(&slug));
+    }
+    orgs::save_org(&state.store, &org).await?;
+    orgs::find_org(&state.store, &slug)
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_org(&slug))
+}
+
+/// Deletes an organisation that runs no service and has no agencies (admin key).
+#[utoipa::path(delete, path = "/organisations/{slug}", tag = "organisations", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    admin(&state, &headers).await?;
+    if !orgs::delete_org(&state.store, &slug).await? {
+        return Err(no_org(&slug));
+    }
+    Ok(Json(
+        json!({ "status": "ok", "message": format!("{slug} was deleted") }),
+    ))
+}
+
+fn no_service(slug: &str) -> Error {
+    Error::NotFound(format!("There is no service called {slug:?}."))
+}
+
+/// Creates a service run by an organisation (admin key).
+#[utoipa::path(post, path = "/services", tag = "services", security(("bearer" = [])),
+    request_body = ServiceInput,
+    responses((status = 201, body = app::model::ServiceListing), (status = 400, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn create_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(service): ApiJson<ServiceInput>,
+) -> Result<Response> {
+    admin(&state, &headers).await?;
+    if orgs::find_service(&state.store, &service.slug)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "The service {:?} already exists.",
+            service.slug
+        )));
+    }
+    orgs::save_service(&state.store, &service).await?;
+    let (listing, _) = orgs::find_service(&state.store, &service.slug)
+        .await?
+        .ok_or_else(|| no_service(&service.slug))?;
+    Ok((StatusCode::CREATED, Json(listing)).into_response())
+}
+
+/// Replaces a service's title, description and organisation (admin key).
+#[utoipa::path(put, path = "/services/{slug}", tag = "services", security(("bearer" = [])),
+    params(("slug" = String, Path)), request_body = ServiceInput,
+    responses((status = 200, body = app::model::ServiceListing), (status = 400, body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn replace_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    ApiJson(service): ApiJson<ServiceInput>,
+) -> Result<Json<app::model::ServiceListing>> {
+    admin(&state, &headers).await?;
+    same_slug(&service.slug, &slug)?;
+    if orgs::find_service(&state.store, &slug).await?.is_none() {
+        return Err(no_service(&slug));
+    }
+    orgs::save_service(&state.store, &service).await?;
+    let (listing, _) = orgs::find_service(&state.store, &slug)
+        .await?
+        .ok_or_else(|| no_service(&slug))?;
+    Ok(Json(listing))
+}
+
+/// Deletes a service that has no data sets and no dashboard (admin key).
+#[utoipa::path(delete, path = "/services/{slug}", tag = "services", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn remove_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    admin(&state, &headers).await?;
+    if !orgs::delete_service(&state.store, &slug).await? {
+        return Err(no_service(&slug));
+    }
+    Ok(Json(
+        json!({ "status": "ok", "message": format!("{slug} was deleted") }),
+    ))
+}

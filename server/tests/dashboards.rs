@@ -1,0 +1,364 @@
+//! Organisations, services and dashboards over HTTP, and the dashboard and module
+//! pages rendered on the server from the data API, on SQLite and on Postgres.
+
+use axum::http::{Method, StatusCode};
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+
+use server::demo;
+
+mod support;
+use support::TestApp;
+
+async fn with_demo(app: TestApp) -> TestApp {
+    let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    demo::load(&app.store, 7, until).await.unwrap();
+    app
+}
+
+async fn organisations_and_services_are_managed_with_an_admin_key(app: TestApp) {
+    let app = with_demo(app).await;
+    let key = app.admin_key().await;
+    let list = app.get("/api/v1/organisations").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let before = list.json()["organisations"].as_array().unwrap().len();
+    assert!(before > 0);
+
+    let department = json!({"slug": "dept-of-tests", "title": "Department of Tests",
+        "abbreviation": "DoT", "kind": "department"});
+    let anonymous = app
+        .request(
+            Method::POST,
+            "/api/v1/organisations",
+            &[("content-type", "application/json")],
+            department.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let created = app
+        .send(Method::POST, "/api/v1/organisations", &key, &department)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["abbreviation"], "DoT");
+    let again = app
+        .send(Method::POST, "/api/v1/organisations", &key, &department)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // Bad organisations, each with its reason.
+    for (body, message) in [
+        (
+            json!({"slug": "Bad Slug", "title": "x", "kind": "department"}),
+            "lower-case letters",
+        ),
+        (
+            json!({"slug": "orphan", "title": "Orphan", "kind": "agency"}),
+            "an agency needs its department",
+        ),
+        (
+            json!({"slug": "lost", "title": "Lost", "kind": "agency", "parent": "nowhere"}),
+            "there is no department \"nowhere\"",
+        ),
+        (
+            json!({"slug": "odd", "title": "Odd", "kind": "department", "parent": "dept-of-tests"}),
+            "a department has no parent",
+        ),
+        (
+            json!({"slug": "odd", "title": "Odd", "kind": "ministry"}),
+            "unknown variant",
+        ),
+    ] {
+        let answer = app
+            .send(Method::POST, "/api/v1/organisations", &key, &body)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        let text = answer.json()["message"].as_str().unwrap().to_string();
+        assert!(text.contains(message), "{text:?} should say {message:?}");
+    }
+
+    let agency = json!({"slug": "test-agency", "title": "Test Agency", "kind": "agency",
+        "parent": "dept-of-tests"});
+    let created = app
+        .send(Method::POST, "/api/v1/organisations", &key, &agency)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let shown = app.get("/api/v1/organisations/test-agency").await;
+    assert_eq!(shown.json()["parent"], "dept-of-tests");
+
+    // A service run by the agency: listed with its department and agency.
+    let service = json!({"slug": "test-a-thing", "title": "Test a thing",
+        "description": "For tests.", "organisation": "test-agency"});
+    let created = app
+        .send(Method::POST, "/api/v1/services", &key, &service)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["department"]["slug"], "dept-of-tests");
+    assert_eq!(created.json()["agency"]["slug"], "test-agency");
+    let services = app.get("/api/v1/services").await.json();
+    assert!(services["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["slug"] == "test-a-thing"));
+    let unknown_org = app
+        .send(
+            Method::PUT,
+            "/api/v1/services/test-a-thing",
+            &key,
+            &json!({"slug": "test-a-thing", "title": "Test a thing", "organisation": "nobody"}),
+        )
+        .await;
+    assert_eq!(unknown_org.status, StatusCode::BAD_REQUEST);
+    let moved = app
+        .send(
+            Method::PUT,
+            "/api/v1/services/test-a-thing",
+            &key,
+            &json!({"slug": "test-a-thing", "title": "Test things", "organisation": "dept-of-tests"}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    assert_eq!(moved.json()["title"], "Test things");
+    assert_eq!(moved.json()["agency"], Value::Null);
+
+    // What still has something in it cannot go.
+    let busy = app
+        .send(
+            Method::DELETE,
+            "/api/v1/organisations/dept-of-tests",
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(busy.status, StatusCode::CONFLICT);
+    assert!(busy.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 service(s) and has 1 agency(ies)"));
+    let with_dashboard = app
+        .send(
+            Method::DELETE,
+            "/api/v1/services/file-a-tax-return",
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(with_dashboard.status, StatusCode::CONFLICT);
+
+    for uri in [
+        "/api/v1/services/test-a-thing",
+        "/api/v1/organisations/test-agency",
+        "/api/v1/organisations/dept-of-tests",
+    ] {
+        let gone = app.send(Method::DELETE, uri, &key, &json!({})).await;
+        assert_eq!(gone.status, StatusCode::OK, "{uri}: {}", gone.text());
+    }
+    let after = app.get("/api/v1/organisations").await.json();
+    assert_eq!(after["organisations"].as_array().unwrap().len(), before);
+    assert_eq!(
+        app.get("/api/v1/organisations/test-agency").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+both!(organisations_and_services_are_managed_with_an_admin_key);
+
+/// The read API's rows for a query.
+async fn rows(app: &TestApp, uri: &str) -> Vec<Value> {
+    let answer = app.get(uri).await;
+    assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+    answer.json()["data"].as_array().unwrap().clone()
+}
+
+async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
+    let app = with_demo(app).await;
+    let page = app.get("/file-a-tax-return").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    for module_type in [
+        "section",
+        "kpi",
+        "bar_chart_with_number",
+        "grouped_timeseries",
+        "single_timeseries",
+        "completion_rate",
+        "user_satisfaction_graph",
+        "journey",
+        "table",
+    ] {
+        assert!(
+            html.contains(&format!("data-module-type=\"{module_type}\"")),
+            "no {module_type} module"
+        );
+    }
+    assert!(!html.contains("cannot be shown"), "a module failed");
+
+    // The journey's table holds the read API's own sums.
+    let steps = rows(
+        &app,
+        "/data/file-a-tax-return/completion-rate?group_by=stage&collect=count:sum",
+    )
+    .await;
+    let started = steps.iter().find(|r| r["stage"] == "start").unwrap()["count:sum"]
+        .as_f64()
+        .unwrap();
+    let started = app::kpi::format_exact(started);
+    assert!(
+        html.contains(&format!(">{started}</td>")),
+        "the journey's start count {started} is not on the page"
+    );
+
+    // The KPI's headline is the newest quarter's cost, in pounds and pence.
+    let quarters = rows(
+        &app,
+        "/data/file-a-tax-return/cost-per-transaction?period=quarter&duration=8&collect=cost_per_transaction:mean",
+    )
+    .await;
+    let latest = quarters
+        .iter()
+        .rev()
+        .find_map(|r| r["cost_per_transaction:mean"].as_f64())
+        .unwrap();
+    let shown = app::kpi::format_pounds(latest);
+    assert!(html.contains(&shown), "the KPI {shown} is not on the page");
+
+    // Downloads are the module's own read API request.
+    assert!(html.contains(
+        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=6&amp;collect=count%3Asum&amp;format=csv\""
+    ));
+    // Freshness: every module says when its data arrived.
+    assert!(html.contains("Data last updated"));
+
+    // The view in the URL reaches every time series: by quarter, a year earlier.
+    let page = app
+        .get("/file-a-tax-return?period=quarter&from=2025-01&to=2025-12&compare=year")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("period=quarter&amp;group_by=channel"));
+    assert!(html.contains("start_at=2025-01-01T00%3A00%3A00Z&amp;end_at=2026-01-01T00%3A00%3A00Z"));
+    assert!(html.contains("A year earlier"));
+    assert!(!html.contains("cannot be shown"), "a module failed");
+    assert!(html.contains(">Jan to Mar 2025<"));
+}
+both!(a_dashboard_page_shows_every_module_from_the_data_api);
+
+async fn a_module_page_has_a_sortable_table_and_its_notes(app: TestApp) {
+    let app = with_demo(app).await;
+    let page = app.get("/file-a-tax-return/monthly-transactions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("aria-sort=\"none\""));
+    assert!(html.contains("About the data"));
+    assert!(html.contains("Fictional demo data"));
+    let months = rows(
+        &app,
+        "/data/file-a-tax-return/transactions-by-channel?period=month&duration=6&collect=count:sum",
+    )
+    .await;
+    let mut values: Vec<f64> = months
+        .iter()
+        .filter_map(|r| r["count:sum"].as_f64())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    // Sorted by the figures, largest first: the first row holds the largest.
+    let sorted = app
+        .get("/file-a-tax-return/monthly-transactions?sort=1&order=desc")
+        .await
+        .text();
+    assert!(sorted.contains("aria-sort=\"descending\""));
+    let largest = app::kpi::format_exact(*values.last().unwrap());
+    let smallest = app::kpi::format_exact(values[0]);
+    let body = sorted.split("<tbody").nth(1).unwrap();
+    assert!(body.find(&largest).unwrap() < body.find(&smallest).unwrap());
+
+    for missing in ["/file-a-tax-return/no-such-module", "/no-such-dashboard"] {
+        assert_eq!(
+            app.get(missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+}
+both!(a_module_page_has_a_sortable_table_and_its_notes);
+
+async fn unpublished_dashboards_are_for_admins_and_say_so(app: TestApp) {
+    let app = with_demo(app).await;
+    let key = app.admin_key().await;
+    let mut draft = app.get("/api/v1/dashboards/register-a-birth").await.json();
+    draft["slug"] = "birth-draft".into();
+    draft["status"] = "unpublished".into();
+    let created = app
+        .send(Method::POST, "/api/v1/dashboards", &key, &draft)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    assert_eq!(app.get("/birth-draft").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/dashboards/birth-draft/freshness")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let auth = format!("Bearer {key}");
+    let seen = app
+        .request(
+            Method::GET,
+            "/birth-draft",
+            &[("authorization", &auth)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen
+        .text()
+        .contains("This dashboard is not yet published: its figures may change."));
+    // A published one has no banner.
+    assert!(!app
+        .get("/register-a-birth")
+        .await
+        .text()
+        .contains("not yet published"));
+
+    // The app's own paths are not dashboard slugs.
+    let mut taken = draft.clone();
+    taken["slug"] = "services".into();
+    let refused = app
+        .send(Method::POST, "/api/v1/dashboards", &key, &taken)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("taken by Pulse's own pages"));
+}
+both!(unpublished_dashboards_are_for_admins_and_say_so);
+
+async fn freshness_covers_each_data_set_a_dashboard_reads(app: TestApp) {
+    let app = with_demo(app).await;
+    let answer = app
+        .get("/api/v1/dashboards/file-a-tax-return/freshness")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = answer.json();
+    let sets: Vec<&str> = body["data_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["data_set"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sets,
+        [
+            "file-a-tax-return/completion-rate",
+            "file-a-tax-return/cost-per-transaction",
+            "file-a-tax-return/transactions-by-channel",
+            "file-a-tax-return/user-satisfaction",
+        ]
+    );
+    for f in body["data_sets"].as_array().unwrap() {
+        assert!(f["newest_record"].is_string(), "{f}");
+        assert!(f["last_received"].is_string(), "{f}");
+        assert!(f["out_of_date"].is_boolean(), "{f}");
+    }
+}
+both!(freshness_covers_each_data_set_a_dashboard_reads);
