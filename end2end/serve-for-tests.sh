@@ -7,4 +7,9 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 db="sqlite://$dir/pulse.db"
 ./target/release/pulse demo --database "$db" --seed 2013
+# An admin key for the tests that build dashboards through the API, as a service
+# team would (end2end/.admin-key, read by the tests; never committed).
+./target/release/pulse key create --database "$db" --name "browser tests" --scope admin 2>/dev/null \
+  | sed -n 's/^  "secret": "\(pulse_[A-Za-z0-9_-]*\)"$/\1/p' > end2end/.admin-key
+test -s end2end/.admin-key
 ./target/release/pulse serve --database "$db" --addr "127.0.0.1:$port" --site-root target/site

@@ -227,6 +227,9 @@ pub struct ServiceOverview {
     /// With `compare=year`: the total of the same period a year earlier, for each
     /// period of `transactions` (`None` where there was no data then).
     pub previous_year: Option<Vec<Option<f64>>>,
+    /// The service's published dashboards (title and address).
+    #[serde(default)]
+    pub dashboards: Vec<Link>,
 }
 
 /// When a data set last received data, and whether it is out of date: its newest

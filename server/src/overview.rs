@@ -372,6 +372,15 @@ pub async fn service_overview(
         KpiKind::CompletionRate => 4,
     };
     kpis.sort_by_key(|f| order(f.kpi));
+    let dashboards = crate::store::dashboards::list(store, false)
+        .await?
+        .into_iter()
+        .filter(|d| d.service.as_deref() == Some(slug))
+        .map(|d| app::model::Link {
+            url: format!("/{}", d.slug),
+            title: d.title,
+        })
+        .collect();
     Ok(ServiceOverview {
         service,
         description,
@@ -379,6 +388,7 @@ pub async fn service_overview(
         kpis,
         freshness,
         previous_year,
+        dashboards,
     })
 }
 

@@ -45,6 +45,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         kpis,
         freshness,
         previous_year,
+        dashboards,
     } = overview;
     let organisation = match &service.agency {
         Some(agency) => format!("{} ({})", agency.title, service.department.title),
@@ -72,6 +73,15 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         <span class="govuk-caption-l">{organisation}</span>
         <h1 class="govuk-heading-xl">{service.title.clone()}</h1>
         <p class="govuk-body-l">{description}</p>
+        {(!dashboards.is_empty()).then(|| view! {
+            <ul class="govuk-list" id="service-dashboards">
+                {dashboards.into_iter().map(|d| view! {
+                    <li><a class="govuk-link govuk-!-font-weight-bold" href=d.url>
+                        {format!("Open the full dashboard: {}", d.title)}
+                    </a></li>
+                }).collect_view()}
+            </ul>
+        })}
         <h2 class="govuk-heading-l">"Latest figures"</h2>
         <div class="pulse-kpis">{tiles}</div>
         <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
