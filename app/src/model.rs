@@ -418,3 +418,125 @@ pub struct Link {
     pub title: String,
     pub url: String,
 }
+
+/// What a person may do: read unpublished dashboards of their organisations
+/// (viewer), also edit and annotate them (editor), or everything (admin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Editor, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A person who signs in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The departments and agencies they belong to, by slug.
+    pub organisations: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The answer of `GET /api/v1/session`: who is signed in (nobody: `user` is
+/// null), and the token every change made with the session cookie must carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionState {
+    pub user: Option<User>,
+    /// Send as `X-CSRF-Token` (or a form's `csrf_token` field).
+    pub csrf_token: Option<String>,
+}
+
+/// An API key as it is shown (never with its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiKey {
+    pub id: i64,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The user who made it (none for keys made on the command line and data
+    /// sets' write tokens).
+    pub owner_id: Option<i64>,
+}
+
+/// Where a key stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyStatus {
+    Active,
+    /// Expires within 14 days.
+    ExpiringSoon,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn words(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::ExpiringSoon => "Expiring soon",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Revoked => "Revoked",
+        }
+    }
+}
+
+/// The scope of an administrator's key.
+pub const ADMIN_SCOPE: &str = "admin";
+
+impl ApiKey {
+    /// Whether the key has `scope` (an admin key has every scope).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope || s == ADMIN_SCOPE)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.scopes.iter().any(|s| s == ADMIN_SCOPE)
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        match (self.revoked_at, self.expires_at) {
+            (Some(_), _) => KeyStatus::Revoked,
+            (None, Some(t)) if t <= now => KeyStatus::Expired,
+            (None, Some(t)) if t - now <= chrono::Duration::days(14) => KeyStatus::ExpiringSoon,
+            _ => KeyStatus::Active,
+        }
+    }
+}
+
+/// A new key with its secret, which is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewKey {
+    pub key: ApiKey,
+    pub secret: String,
+}

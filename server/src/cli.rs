@@ -63,6 +63,64 @@ pub enum Command {
     /// Create API keys for programs (an admin key manages data sets over HTTP).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Create and manage the people who sign in (viewers, editors, admins).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Show the audit log: every change, who made it, when and how.
+    Audit {
+        /// Only entries whose actor, action or target contains this.
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// At most this many entries, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password comes from a prompt, or from the first line of
+    /// standard input with --password-stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The name shown in Pulse (the part of the email before @ if left out).
+        #[arg(long)]
+        name: Option<String>,
+        /// viewer, editor or admin.
+        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+        role: String,
+        /// A department or agency the user belongs to, by slug. Repeatable.
+        #[arg(long = "org")]
+        organisations: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every user as JSON.
+    List,
+    /// Change a user's role or organisations, or whether they may sign in.
+    Update {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+        role: Option<String>,
+        /// The user's organisations, replacing the ones they had. Repeatable.
+        #[arg(long = "org")]
+        organisations: Vec<String>,
+        /// Stop the user signing in (and end their sessions).
+        #[arg(long, conflicts_with = "activate")]
+        deactivate: bool,
+        /// Let a deactivated user sign in again.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Set a user's password (a prompt, or --password-stdin).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

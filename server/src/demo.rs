@@ -705,6 +705,79 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
     Ok(loaded)
 }
 
+/// The demo's people: one of each role. The viewer and the editor belong to the
+/// Department of Revenue and Benefits (and so to its agencies' services).
+pub const DEMO_USERS: [(&str, &str, app::model::Role); 3] = [
+    (
+        "viewer@demo.pulse.example",
+        "Kathy Morgan",
+        app::model::Role::Viewer,
+    ),
+    (
+        "editor@demo.pulse.example",
+        "Robin Patel",
+        app::model::Role::Editor,
+    ),
+    (
+        "admin@demo.pulse.example",
+        "Mario Rossi",
+        app::model::Role::Admin,
+    ),
+];
+
+/// The demo users' organisation.
+pub const DEMO_USERS_ORGANISATION: &str = "department-of-revenue-and-benefits";
+
+/// Creates the demo users that do not exist yet, with `password` (or a fresh
+/// random one each), and returns the email, role and password of each created.
+pub async fn users(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<Vec<(String, &'static str, String)>> {
+    let mut created = Vec::new();
+    let now = Utc::now();
+    for (email, name, role) in DEMO_USERS {
+        if crate::store::users::find_by_email(store, email)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let password = password.map(str::to_string).unwrap_or_else(|| {
+            // 16 characters from a key's randomness.
+            crate::store::api_keys::generate_secret()["pulse_".len()..][..16].to_string()
+        });
+        let organisations = if role == app::model::Role::Admin {
+            Vec::new()
+        } else {
+            vec![DEMO_USERS_ORGANISATION.to_string()]
+        };
+        let user = crate::store::users::create(
+            store,
+            &crate::store::users::NewUser {
+                email,
+                display_name: name,
+                role,
+                organisations: &organisations,
+                password: &password,
+            },
+            now,
+        )
+        .await?;
+        crate::store::audit::record(
+            store,
+            &crate::store::audit::Actor::cli(),
+            "user.create",
+            &format!("user {}", user.id),
+            json!({ "email": email, "role": role, "demo": true }),
+            now,
+        )
+        .await?;
+        created.push((email.to_string(), role.as_str(), password));
+    }
+    Ok(created)
+}
+
 /// A published dashboard for a demo service, with a module of every type.
 fn dashboard_for(service: &Service) -> app::model::Dashboard {
     use app::model::{Dashboard, DashboardStatus, Module, ModuleType};

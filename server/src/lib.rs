@@ -1,6 +1,7 @@
 //! The Pulse server: the `pulse` binary's command line, the HTTP routes, the
 //! storage, and the demo data.
 
+pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod error;

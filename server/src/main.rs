@@ -5,11 +5,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use server::{
-    cli::{site_root, Cli, Command, DataSetCommand, KeyCommand},
+    cli::{site_root, Cli, Command, DataSetCommand, KeyCommand, UserCommand},
     demo, leptos_options,
     routes::{app, AppState},
     store::Store,
-    store::{api_keys, data_sets},
+    store::{api_keys, audit, data_sets, users},
 };
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +60,16 @@ async fn run() -> anyhow::Result<()> {
                     "Loaded fictional demo data into {}: {} services, {} data sets created, {} records stored, {} dashboards created.",
                     database, loaded.services, loaded.data_sets_created, loaded.records_stored, loaded.dashboards_created
                 );
+            }
+            let password = std::env::var("PULSE_DEMO_PASSWORD").ok();
+            let people = demo::users(&store, password.as_deref()).await?;
+            if people.is_empty() {
+                println!("The demo users were already there (reset a password with `pulse user set-password`).");
+            } else {
+                println!("Demo users (sign in at /sign-in; the passwords are shown this once):");
+                for (email, role, password) in people {
+                    println!("  {role:<7} {email:<32} {password}");
+                }
             }
         }
         Command::DataSet(command) => {
@@ -160,6 +170,19 @@ async fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&key)?);
             eprintln!("Keep the secret safe: it will not be shown again.");
         }
+        Command::User(command) => {
+            let store = Store::connect(&database).await?;
+            store.migrate().await?;
+            user_command(&store, command).await?;
+        }
+        Command::Audit { filter, limit } => {
+            let store = Store::connect(&database).await?;
+            store.migrate().await?;
+            let entries = audit::list(&store, &filter, limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&entries)?);
+        }
         Command::Serve(args) => {
             let store = Store::connect(&database).await?;
             store.migrate().await?;
@@ -181,9 +204,12 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("could not listen on {}", args.addr))?;
             tracing::info!("Pulse is serving on http://{}", args.addr);
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
             tracing::info!("Pulse has stopped");
         }
     }
@@ -291,4 +317,133 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// A password from standard input's first line, or typed at a prompt (twice).
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("could not read the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .context("could not read a password (use --password-stdin without a terminal)")?;
+    let second = rpassword::prompt_password("The same password again: ")?;
+    if first != second {
+        anyhow::bail!("the two passwords were not the same");
+    }
+    Ok(first)
+}
+
+async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()> {
+    let err = |e: server::error::Error| anyhow::anyhow!("{e}");
+    let now = chrono::Utc::now();
+    let role =
+        |r: &str| app::model::Role::parse(r).context("the role must be viewer, editor or admin");
+    let find = |email: String| async move {
+        users::find_by_email(store, &email)
+            .await
+            .map_err(err)?
+            .with_context(|| format!("there is no user with the email {email}"))
+    };
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role: wanted,
+            organisations,
+            password_stdin,
+        } => {
+            let email = users::normalise_email(&email).map_err(err)?;
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
+            let password = read_password(password_stdin)?;
+            let user = users::create(
+                store,
+                &users::NewUser {
+                    email: &email,
+                    display_name: &name,
+                    role: role(&wanted)?,
+                    organisations: &organisations,
+                    password: &password,
+                },
+                now,
+            )
+            .await
+            .map_err(err)?;
+            audit::record(
+                store,
+                &audit::Actor::cli(),
+                "user.create",
+                &format!("user {}", user.id),
+                serde_json::json!({ "email": user.email, "role": user.role }),
+                now,
+            )
+            .await
+            .map_err(err)?;
+            println!("{}", serde_json::to_string_pretty(&user)?);
+        }
+        UserCommand::List => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&users::list(store).await.map_err(err)?)?
+            );
+        }
+        UserCommand::Update {
+            email,
+            role: wanted,
+            organisations,
+            deactivate,
+            activate,
+        } => {
+            let user = find(email).await?.user;
+            let change = users::UserChange {
+                role: wanted.as_deref().map(role).transpose()?,
+                organisations: (!organisations.is_empty()).then_some(organisations),
+                active: if deactivate {
+                    Some(false)
+                } else if activate {
+                    Some(true)
+                } else {
+                    None
+                },
+                display_name: None,
+            };
+            let updated = users::update(store, user.id, &change).await.map_err(err)?;
+            audit::record(
+                store,
+                &audit::Actor::cli(),
+                "user.update",
+                &format!("user {}", user.id),
+                serde_json::json!({ "role": updated.role, "organisations": updated.organisations, "active": updated.active }),
+                now,
+            )
+            .await
+            .map_err(err)?;
+            println!("{}", serde_json::to_string_pretty(&updated)?);
+        }
+        UserCommand::SetPassword {
+            email,
+            password_stdin,
+        } => {
+            let user = find(email).await?.user;
+            let password = read_password(password_stdin)?;
+            users::set_password(store, user.id, &password)
+                .await
+                .map_err(err)?;
+            audit::record(
+                store,
+                &audit::Actor::cli(),
+                "user.password",
+                &format!("user {}", user.id),
+                serde_json::json!({}),
+                now,
+            )
+            .await
+            .map_err(err)?;
+            println!("The password of {} has been set.", user.email);
+        }
+    }
+    Ok(())
 }

@@ -43,6 +43,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/services"),
     ("put", "/api/v1/services/{slug}"),
     ("delete", "/api/v1/services/{slug}"),
+    ("get", "/api/v1/session"),
+    ("post", "/api/v1/session"),
+    ("post", "/api/v1/session/sign-out"),
+    ("post", "/api/v1/session/sign-out-everywhere"),
+    ("put", "/api/v1/session/password"),
+    ("get", "/api/v1/sessions"),
+    ("delete", "/api/v1/sessions/{id}"),
+    ("get", "/api/v1/api-keys"),
+    ("post", "/api/v1/api-keys"),
+    ("post", "/api/v1/api-keys/{id}/revoke"),
+    ("post", "/api/v1/api-keys/{id}/rotate"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("get", "/api/v1/users/{id}"),
+    ("patch", "/api/v1/users/{id}"),
+    ("get", "/api/v1/audit"),
 ];
 
 fn operations(document: &Value) -> BTreeSet<(String, String)> {

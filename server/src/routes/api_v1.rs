@@ -32,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::data_sets::router())
         .merge(super::dashboards::router())
         .merge(super::orgs::router())
+        .merge(super::session::router())
+        .merge(super::keys::router())
+        .merge(super::users::router())
 }
 
 /// Every service with its department and agency.

@@ -1,11 +1,12 @@
 //! `/api/v1/dashboards`: dashboards and their modules. Anyone reads published
-//! ones; an admin key reads all and creates, replaces and deletes them.
-//! (Accounts and roles arrive with their own issue; until then an admin key.)
+//! ones; signed-in people (and keys that may read unpublished data) read the
+//! unpublished ones of their organisations; editors and admins (and keys that may
+//! manage dashboards) create, replace and delete them, within their organisations.
 
 use app::model::{Dashboard, DashboardStatus};
 use axum::{
     extract::{Path, State},
-    http::{header, HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
@@ -13,11 +14,12 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::{admin, ApiJson};
+use super::data_sets::ApiJson;
 use super::AppState;
+use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::overview::freshness_from;
-use crate::store::{dashboards, data_sets, records};
+use crate::store::{dashboards, data_sets, orgs, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,41 +28,77 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(freshness))
 }
 
-/// Whether the caller presents an admin key (a key that is not one is refused).
-async fn is_admin(state: &AppState, headers: &HeaderMap) -> Result<bool> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        admin(state, headers).await?;
+/// The department and agency of the dashboard's service (none without one).
+async fn orgs_of(state: &AppState, d: &Dashboard) -> Result<Vec<String>> {
+    let Some(slug) = &d.service else {
+        return Ok(Vec::new());
+    };
+    Ok(match orgs::find_service(&state.store, slug).await? {
+        Some((listing, _)) => std::iter::once(listing.department.slug)
+            .chain(listing.agency.map(|a| a.slug))
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+/// Whether the caller may see this dashboard: everyone a published one; the
+/// unpublished ones only callers who may read unpublished data of its service's
+/// organisations.
+async fn may_see(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<bool> {
+    if d.status == DashboardStatus::Published {
         return Ok(true);
     }
-    Ok(false)
+    if !caller.can(Permission::ReadUnpublished) {
+        return Ok(false);
+    }
+    let orgs = orgs_of(state, d).await?;
+    Ok(caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>()))
 }
 
-/// Published dashboards (all of them with an admin key).
+/// Refuses a caller who may not manage this dashboard (its service's
+/// organisations must be theirs).
+async fn may_manage(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<()> {
+    caller.require(Permission::ManageDashboards)?;
+    let orgs = orgs_of(state, d).await?;
+    if !caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return Err(Error::Forbidden(format!(
+            "The dashboard {:?} belongs to an organisation that is not yours.",
+            d.slug
+        )));
+    }
+    Ok(())
+}
+
+fn no_dashboard(slug: &str) -> Error {
+    Error::NotFound(format!("There is no dashboard {slug:?}."))
+}
+
+/// Published dashboards, and the unpublished ones the caller may see.
 #[utoipa::path(get, path = "/dashboards", tag = "dashboards",
     responses((status = 200, description = "`{\"dashboards\": [...]}`", body = serde_json::Value)))]
-async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>> {
-    let all = is_admin(&state, &headers).await?;
-    Ok(Json(
-        json!({ "dashboards": dashboards::list(&state.store, all).await? }),
-    ))
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+    let mut seen = Vec::new();
+    for d in dashboards::list(&state.store, caller.can(Permission::ReadUnpublished)).await? {
+        if may_see(&state, &caller, &d).await? {
+            seen.push(d);
+        }
+    }
+    Ok(Json(json!({ "dashboards": seen })))
 }
 
-/// One dashboard with its modules. An unpublished one is a 404 without an admin key.
+/// One dashboard with its modules. An unpublished one is a 404 to callers who
+/// may not see it.
 #[utoipa::path(get, path = "/dashboards/{slug}", tag = "dashboards",
     params(("slug" = String, Path)),
     responses((status = 200, body = Dashboard), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<Dashboard>> {
-    let all = is_admin(&state, &headers).await?;
     match dashboards::find(&state.store, &slug).await? {
-        Some(d) if all || d.status == DashboardStatus::Published => Ok(Json(d)),
-        _ => Err(Error::NotFound(format!("There is no dashboard {slug:?}."))),
+        Some(d) if may_see(&state, &caller, &d).await? => Ok(Json(d)),
+        _ => Err(no_dashboard(&slug)),
     }
 }
 
@@ -72,13 +110,12 @@ async fn show(
               (status = 404, body = app::model::ErrorBody)))]
 async fn freshness(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
-    let all = is_admin(&state, &headers).await?;
     let dashboard = match dashboards::find(&state.store, &slug).await? {
-        Some(d) if all || d.status == DashboardStatus::Published => d,
-        _ => return Err(Error::NotFound(format!("There is no dashboard {slug:?}."))),
+        Some(d) if may_see(&state, &caller, &d).await? => d,
+        _ => return Err(no_dashboard(&slug)),
     };
     let mut names: Vec<&str> = app::modules::data_modules(&dashboard.modules)
         .into_iter()
@@ -108,17 +145,17 @@ async fn freshness(
     Ok(Json(json!({ "data_sets": out })))
 }
 
-/// Creates a dashboard (admin key).
+/// Creates a dashboard (an editor of its service's organisation, or an admin).
 #[utoipa::path(post, path = "/dashboards", tag = "dashboards", security(("bearer" = [])),
     request_body = Dashboard,
     responses((status = 201, body = Dashboard), (status = 400, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(d): ApiJson<Dashboard>,
 ) -> Result<Response> {
-    admin(&state, &headers).await?;
+    may_manage(&state, &caller, &d).await?;
     if dashboards::find(&state.store, &d.slug).await?.is_some() {
         return Err(Error::Conflict(format!(
             "The dashboard {:?} already exists.",
@@ -127,48 +164,83 @@ async fn create(
     }
     dashboards::validate(&state.store, &d).await?;
     dashboards::save(&state.store, &d, Utc::now()).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "dashboard.create",
+        &format!("dashboard {}", d.slug),
+        json!({ "status": d.status }),
+        Utc::now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
-/// Replaces a dashboard and its modules (admin key).
+/// Replaces a dashboard and its modules (an editor of its organisation, or an admin).
 #[utoipa::path(put, path = "/dashboards/{slug}", tag = "dashboards", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = Dashboard,
     responses((status = 200, body = Dashboard), (status = 400, body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
     ApiJson(d): ApiJson<Dashboard>,
 ) -> Result<Json<Dashboard>> {
-    admin(&state, &headers).await?;
+    may_manage(&state, &caller, &d).await?;
     if d.slug != slug {
         return Err(Error::BadRequest(format!(
             "the body's slug {:?} is not the address's {slug:?}",
             d.slug
         )));
     }
-    if dashboards::find(&state.store, &slug).await?.is_none() {
-        return Err(Error::NotFound(format!("There is no dashboard {slug:?}.")));
+    match dashboards::find(&state.store, &slug).await? {
+        Some(old) if may_see(&state, &caller, &old).await? => {
+            may_manage(&state, &caller, &old).await?
+        }
+        _ => return Err(no_dashboard(&slug)),
     }
     dashboards::validate(&state.store, &d).await?;
     dashboards::save(&state.store, &d, Utc::now()).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "dashboard.replace",
+        &format!("dashboard {}", d.slug),
+        json!({ "status": d.status }),
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(d))
 }
 
-/// Deletes a dashboard (admin key).
+/// Deletes a dashboard (an editor of its organisation, or an admin).
 #[utoipa::path(delete, path = "/dashboards/{slug}", tag = "dashboards", security(("bearer" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
-    admin(&state, &headers).await?;
-    if !dashboards::delete(&state.store, &slug).await? {
-        return Err(Error::NotFound(format!("There is no dashboard {slug:?}.")));
+    caller.require(Permission::ManageDashboards)?;
+    match dashboards::find(&state.store, &slug).await? {
+        Some(old) if may_see(&state, &caller, &old).await? => {
+            may_manage(&state, &caller, &old).await?
+        }
+        _ => return Err(no_dashboard(&slug)),
     }
+    dashboards::delete(&state.store, &slug).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "dashboard.delete",
+        &format!("dashboard {slug}"),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+
     Ok(Json(
         json!({ "status": "ok", "message": format!("{slug} was deleted") }),
     ))

@@ -8,7 +8,7 @@
 
 use axum::{
     extract::{FromRequest, Path, Query, Request, State},
-    http::{header, HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
+use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::{
-    api_keys::{self, ApiKey},
     data_sets::{self, DataSet, DataSetSettings},
     history,
 };
@@ -51,29 +51,6 @@ where
     }
 }
 
-/// The admin key the request carries, or the reason it does not do.
-pub async fn admin(state: &AppState, headers: &HeaderMap) -> Result<ApiKey> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            Error::Unauthorized("This needs an admin key: send Authorization: Bearer <key>".into())
-        })?;
-    let key = api_keys::authenticate(&state.store, token, Utc::now())
-        .await?
-        .ok_or_else(|| {
-            Error::Unauthorized("The key is not valid, or has expired or been revoked.".into())
-        })?;
-    if !key.is_admin() {
-        return Err(Error::Forbidden(
-            "This key may not manage data sets.".into(),
-        ));
-    }
-    Ok(key)
-}
-
 async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet> {
     data_sets::find(&state.store, group, data_type)
         .await?
@@ -84,8 +61,8 @@ async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet>
 #[utoipa::path(get, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
     responses((status = 200, description = "`{\"data_sets\": [...]}`", body = serde_json::Value),
               (status = 401, description = "No valid admin key", body = app::model::ErrorBody)))]
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    admin(&state, &headers).await?;
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>> {
+    caller.require(Permission::Admin)?;
     let all = data_sets::list(&state.store).await?;
     Ok(Json(json!({ "data_sets": all })))
 }
@@ -110,10 +87,10 @@ struct NewDataSet {
               (status = 409, description = "It exists already", body = app::model::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(new): ApiJson<NewDataSet>,
 ) -> Result<Response> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     let created = data_sets::create_with_token(
         &state.store,
         &new.data_group,
@@ -121,6 +98,15 @@ async fn create(
         None,
         &new.settings,
         new.bearer_token,
+        Utc::now(),
+    )
+    .await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "data-set.create",
+        &format!("data set {}", created.data_set.name),
+        json!({}),
         Utc::now(),
     )
     .await?;
@@ -133,10 +119,10 @@ async fn create(
     responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
 ) -> Result<Json<DataSet>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     Ok(Json(find(&state, &group, &data_type).await?))
 }
 
@@ -147,11 +133,11 @@ async fn show(
     responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
     ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<DataSet>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
     // Only the settings named change; the rest stay as they are.
     let mut settings = serde_json::to_value(DataSetSettings {
@@ -172,6 +158,15 @@ async fn change(
         serde_json::from_value(settings).map_err(|e| Error::BadRequest(e.to_string()))?;
     let updated = data_sets::update(&state.store, current.id, &settings).await?;
     state.cache.invalidate(current.id);
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "data-set.change",
+        &format!("data set {}", current.name),
+        serde_json::to_value(&settings).unwrap_or_default(),
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(updated))
 }
 
@@ -181,13 +176,23 @@ async fn change(
     responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
     data_sets::delete(&state.store, &current).await?;
     state.cache.invalidate(current.id);
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "data-set.delete",
+        &format!("data set {}", current.name),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+
     Ok(Json(
         json!({ "status": "ok", "message": format!("{} was deleted", current.name) }),
     ))
@@ -199,12 +204,22 @@ async fn remove(
     responses((status = 200, description = "`{\"name\", \"bearer_token\"}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn rotate(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
     let token = data_sets::rotate_token(&state.store, &current, Utc::now()).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "data-set.token",
+        &format!("data set {}", current.name),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+
     Ok(Json(json!({ "name": current.name, "bearer_token": token })))
 }
 
@@ -220,11 +235,11 @@ struct HistoryParams {
     responses((status = 200, description = "`{\"name\", \"history\": [...]}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn changes(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<Value>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
     let limit = params.limit.unwrap_or(1000).clamp(1, 100_000);
     let entries = history::list(&state.store, current.id, limit).await?;

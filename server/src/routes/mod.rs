@@ -4,8 +4,11 @@ pub mod api_v1;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;
+pub mod keys;
 pub mod orgs;
+pub mod session;
 pub mod status;
+pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

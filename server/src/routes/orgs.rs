@@ -5,15 +5,17 @@
 use app::model::{Organisation, ServiceInput};
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
+use chrono::Utc;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::{admin, ApiJson};
+use super::data_sets::ApiJson;
 use super::AppState;
+use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::orgs;
 
@@ -68,10 +70,10 @@ async fn show(
               (status = 409, body = app::model::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(org): ApiJson<Organisation>,
 ) -> Result<Response> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     if orgs::find_org(&state.store, &org.slug).await?.is_some() {
         return Err(Error::Conflict(format!(
             "The organisation {:?} already exists.",
@@ -79,6 +81,15 @@ async fn create(
         )));
     }
     orgs::save_org(&state.store, &org).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "organisation.create",
+        &format!("organisation {}", org.slug),
+        serde_json::to_value(&org).unwrap_or_default(),
+        Utc::now(),
+    )
+    .await?;
     let saved = orgs::find_org(&state.store, &org.slug).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
@@ -90,16 +101,25 @@ async fn create(
               (status = 404, body = app::model::ErrorBody), (status = 409, body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
     ApiJson(org): ApiJson<Organisation>,
 ) -> Result<Json<Organisation>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     same_slug(&org.slug, &slug)?;
     if orgs::find_org(&state.store, &slug).await?.is_none() {
         return Err(no_org(&slug));
     }
     orgs::save_org(&state.store, &org).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "organisation.replace",
+        &format!("organisation {slug}"),
+        serde_json::to_value(&org).unwrap_or_default(),
+        Utc::now(),
+    )
+    .await?;
     orgs::find_org(&state.store, &slug)
         .await?
         .map(Json)
@@ -113,13 +133,23 @@ async fn replace(
               (status = 409, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     if !orgs::delete_org(&state.store, &slug).await? {
         return Err(no_org(&slug));
     }
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "organisation.delete",
+        &format!("organisation {slug}"),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+
     Ok(Json(
         json!({ "status": "ok", "message": format!("{slug} was deleted") }),
     ))
@@ -136,10 +166,10 @@ fn no_service(slug: &str) -> Error {
               (status = 409, body = app::model::ErrorBody)))]
 async fn create_service(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(service): ApiJson<ServiceInput>,
 ) -> Result<Response> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     if orgs::find_service(&state.store, &service.slug)
         .await?
         .is_some()
@@ -150,6 +180,15 @@ async fn create_service(
         )));
     }
     orgs::save_service(&state.store, &service).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "service.create",
+        &format!("service {}", service.slug),
+        serde_json::to_value(&service).unwrap_or_default(),
+        Utc::now(),
+    )
+    .await?;
     let (listing, _) = orgs::find_service(&state.store, &service.slug)
         .await?
         .ok_or_else(|| no_service(&service.slug))?;
@@ -163,16 +202,25 @@ async fn create_service(
               (status = 404, body = app::model::ErrorBody)))]
 async fn replace_service(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
     ApiJson(service): ApiJson<ServiceInput>,
 ) -> Result<Json<app::model::ServiceListing>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     same_slug(&service.slug, &slug)?;
     if orgs::find_service(&state.store, &slug).await?.is_none() {
         return Err(no_service(&slug));
     }
     orgs::save_service(&state.store, &service).await?;
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "service.replace",
+        &format!("service {slug}"),
+        serde_json::to_value(&service).unwrap_or_default(),
+        Utc::now(),
+    )
+    .await?;
     let (listing, _) = orgs::find_service(&state.store, &slug)
         .await?
         .ok_or_else(|| no_service(&slug))?;
@@ -186,13 +234,23 @@ async fn replace_service(
               (status = 409, body = app::model::ErrorBody)))]
 async fn remove_service(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
-    admin(&state, &headers).await?;
+    caller.require(Permission::Admin)?;
     if !orgs::delete_service(&state.store, &slug).await? {
         return Err(no_service(&slug));
     }
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "service.delete",
+        &format!("service {slug}"),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+
     Ok(Json(
         json!({ "status": "ok", "message": format!("{slug} was deleted") }),
     ))

@@ -9,7 +9,6 @@
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
@@ -22,33 +21,9 @@ pub fn write_scope(data_set_name: &str) -> String {
     format!("data-set:{data_set_name}:write")
 }
 
-/// The scope of an administrator's key.
-pub const ADMIN_SCOPE: &str = "admin";
+pub use app::model::{ApiKey, NewKey, ADMIN_SCOPE};
 
 const PREFIX_LEN: usize = 14;
-
-/// A key as stored and shown (never with its secret).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ApiKey {
-    pub id: i64,
-    pub prefix: String,
-    pub name: String,
-    pub scopes: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiKey {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope || s == ADMIN_SCOPE)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.scopes.iter().any(|s| s == ADMIN_SCOPE)
-    }
-}
 
 #[derive(FromRow)]
 struct KeyRow {
@@ -61,6 +36,7 @@ struct KeyRow {
     last_used_at: Option<i64>,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
+    owner_id: Option<i64>,
 }
 
 impl From<KeyRow> for ApiKey {
@@ -74,15 +50,9 @@ impl From<KeyRow> for ApiKey {
             last_used_at: r.last_used_at.map(from_micros),
             expires_at: r.expires_at.map(from_micros),
             revoked_at: r.revoked_at.map(from_micros),
+            owner_id: r.owner_id,
         }
     }
-}
-
-/// A new key with its secret, which is shown this once.
-#[derive(Clone, Debug, Serialize)]
-pub struct NewKey {
-    pub key: ApiKey,
-    pub secret: String,
 }
 
 /// A fresh secret: `pulse_` and 32 random bytes in base64url.
@@ -107,7 +77,7 @@ pub fn generate_secret() -> String {
     out
 }
 
-fn hash(secret: &str) -> String {
+pub fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -117,7 +87,7 @@ fn prefix_of(secret: &str) -> String {
 }
 
 /// Compares two strings in time that depends only on their lengths.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -134,13 +104,26 @@ pub async fn create(
     secret: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<NewKey> {
+    create_owned(store, name, scopes, expires_at, secret, None, now).await
+}
+
+/// Stores a key made by the user `owner` (or by nobody).
+pub async fn create_owned(
+    store: &Store,
+    name: &str,
+    scopes: &[String],
+    expires_at: Option<DateTime<Utc>>,
+    secret: Option<String>,
+    owner: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<NewKey> {
     let secret = secret.unwrap_or_else(generate_secret);
     let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
     let row: KeyRow = on_pool!(store, |pool| {
         sqlx::query_as(
         "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at"
+         RETURNING id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at, owner_id"
     )
     .bind(prefix_of(&secret))
     .bind(hash(&secret))
@@ -148,6 +131,7 @@ pub async fn create(
     .bind(&scopes_json)
     .bind(micros(now))
     .bind(expires_at.map(micros))
+    .bind(owner)
     .fetch_one(pool)
     .await
     })?;
@@ -165,7 +149,8 @@ pub async fn authenticate(
 ) -> Result<Option<ApiKey>> {
     let rows: Vec<KeyRow> = on_pool!(store, |pool| {
         sqlx::query_as(
-        "SELECT id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at
+        "SELECT id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at,
+             owner_id
          FROM api_keys WHERE prefix = $1"
     )
     .bind(prefix_of(secret))
@@ -197,6 +182,67 @@ pub async fn authenticate(
         .map(|_| ()))?;
     }
     Ok(Some(row.into()))
+}
+
+const SELECT: &str = "SELECT id, prefix, hash, name, scopes, created_at, last_used_at,
+    expires_at, revoked_at, owner_id FROM api_keys";
+
+/// Keys, newest first: the owner's, or everyone's with `None`.
+pub async fn list(store: &Store, owner: Option<i64>) -> Result<Vec<ApiKey>> {
+    let sql = match owner {
+        Some(_) => format!("{SELECT} WHERE owner_id = $1 ORDER BY created_at DESC, id DESC"),
+        None => format!("{SELECT} WHERE $1 = $1 ORDER BY created_at DESC, id DESC"),
+    };
+    let rows: Vec<KeyRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(owner.unwrap_or(0))
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// The key with this id.
+pub async fn find(store: &Store, id: i64) -> Result<Option<ApiKey>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<KeyRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(ApiKey::from))
+}
+
+/// Revokes one key (a revoked key stays revoked: its first time is kept).
+pub async fn revoke(store: &Store, id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_pool!(store, |pool| sqlx::query(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2"
+    )
+    .bind(micros(now))
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces a key by a new one with the same name, scopes, owner and lifetime
+/// (counted from now), and revokes the old one.
+pub async fn rotate(store: &Store, old: &ApiKey, now: DateTime<Utc>) -> Result<NewKey> {
+    let lifetime = old.expires_at.map(|t| t - old.created_at);
+    let new = create_owned(
+        store,
+        &old.name,
+        &old.scopes,
+        lifetime.map(|l| now + l),
+        None,
+        old.owner_id,
+        now,
+    )
+    .await?;
+    revoke(store, old.id, now).await?;
+    Ok(new)
 }
 
 /// Revokes every live key whose scopes are exactly `scopes`.

@@ -6,11 +6,14 @@
 //! Every write that must be all-or-nothing runs in one transaction.
 
 pub mod api_keys;
+pub mod audit;
 pub mod dashboards;
 pub mod data_sets;
 pub mod history;
 pub mod orgs;
 pub mod records;
+pub mod sessions;
+pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

@@ -1,0 +1,349 @@
+//! Who is calling, and what they may do.
+//!
+//! Every handler that needs to know takes a [`Caller`]: resolved from an
+//! `Authorization: Bearer` API key (which wins when present; a key that is not
+//! valid is a 401), else from the session cookie, else anonymous. A change made
+//! with a session cookie (any method but GET, HEAD and OPTIONS) must carry the
+//! session's CSRF token, as `X-CSRF-Token` or, for HTML forms, a `csrf_token`
+//! field the handler passes on.
+//!
+//! Roles: a viewer reads unpublished dashboards of their organisations; an editor
+//! also manages their dashboards and annotations; an admin does everything. An
+//! API key does what its scopes say, within its owner's organisations when its
+//! owner is not an admin.
+
+use app::model::{Role, User};
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts, HeaderMap, Method},
+};
+use chrono::Utc;
+
+use crate::error::{Error, Result};
+use crate::routes::AppState;
+use crate::store::{
+    api_keys::{self, constant_time_eq, ApiKey},
+    audit::Actor,
+    sessions::{self, Session},
+    users,
+};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "pulse_session";
+
+/// Scopes a key can have besides `admin` and `data-set:NAME:write`.
+pub const READ_UNPUBLISHED: &str = "read:unpublished";
+pub const MANAGE_DASHBOARDS: &str = "dashboards:write";
+pub const MANAGE_ANNOTATIONS: &str = "annotations:write";
+
+/// Something a caller may be allowed to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission<'a> {
+    /// Users, organisations, services, data sets, the audit log, anyone's keys.
+    Admin,
+    ReadUnpublished,
+    ManageDashboards,
+    ManageAnnotations,
+    /// Write the records of the data set with this name.
+    WriteDataSet(&'a str),
+}
+
+/// Who is calling.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Anonymous,
+    /// Signed in: `csrf_ok` says whether the request carried the session's token.
+    Person {
+        user: User,
+        session: Session,
+        csrf_ok: bool,
+        changes: bool,
+    },
+    /// A program with an API key, and the key's owner if it has one.
+    Key {
+        key: ApiKey,
+        owner: Option<User>,
+    },
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+impl Caller {
+    /// Resolves the caller of a request (see the module's notes).
+    pub async fn resolve(state: &AppState, headers: &HeaderMap, method: &Method) -> Result<Caller> {
+        let now = Utc::now();
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(|| {
+                    Error::Unauthorized("Send the key as Authorization: Bearer <key>.".into())
+                })?;
+            let key = api_keys::authenticate(&state.store, token, now)
+                .await?
+                .ok_or_else(|| {
+                    Error::Unauthorized(
+                        "The key is not valid, or has expired or been revoked.".into(),
+                    )
+                })?;
+            let owner = match key.owner_id {
+                Some(id) => {
+                    let owner = users::find(&state.store, id).await?.map(|u| u.user);
+                    match owner {
+                        Some(u) if u.active => Some(u),
+                        _ => {
+                            return Err(Error::Unauthorized(
+                                "The key's owner has been deactivated.".into(),
+                            ))
+                        }
+                    }
+                }
+                None => None,
+            };
+            return Ok(Caller::Key { key, owner });
+        }
+        let Some(token) = cookie_value(headers, COOKIE) else {
+            return Ok(Caller::Anonymous);
+        };
+        let Some(session) = sessions::find_live(&state.store, token, now).await? else {
+            return Ok(Caller::Anonymous);
+        };
+        let user = match users::find(&state.store, session.user_id).await? {
+            Some(u) if u.user.active => u.user,
+            _ => return Ok(Caller::Anonymous),
+        };
+        let csrf_ok = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| constant_time_eq(t, &session.csrf_token));
+        let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        Ok(Caller::Person {
+            user,
+            session,
+            csrf_ok,
+            changes,
+        })
+    }
+
+    /// The signed-in person, if it is one.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Caller::Person { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Caller::Person { session, .. } => Some(session),
+            _ => None,
+        }
+    }
+
+    /// Who this is, for the audit log.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::Anonymous => Actor {
+                label: "anonymous".into(),
+                via: "none",
+            },
+            Caller::Person { user, .. } => Actor {
+                label: format!("user {} ({})", user.id, user.email),
+                via: "session",
+            },
+            Caller::Key { key, .. } => Actor {
+                label: format!("key {} ({})", key.id, key.prefix),
+                via: "key",
+            },
+        }
+    }
+
+    fn is_admin(&self) -> bool {
+        match self {
+            Caller::Person { user, .. } => user.role == Role::Admin,
+            Caller::Key { key, owner } => {
+                key.is_admin() && owner.as_ref().is_none_or(|o| o.role == Role::Admin)
+            }
+            Caller::Anonymous => false,
+        }
+    }
+
+    /// Whether the caller may do `p` at all (before organisations are looked at).
+    pub fn can(&self, p: Permission) -> bool {
+        if self.is_admin() {
+            return true;
+        }
+        match self {
+            Caller::Anonymous => false,
+            Caller::Person { user, .. } => match p {
+                Permission::Admin | Permission::WriteDataSet(_) => false,
+                Permission::ReadUnpublished => true,
+                Permission::ManageDashboards | Permission::ManageAnnotations => {
+                    user.role >= Role::Editor
+                }
+            },
+            Caller::Key { key, owner } => {
+                let scope = match p {
+                    Permission::Admin => return false,
+                    Permission::ReadUnpublished => READ_UNPUBLISHED.to_string(),
+                    Permission::ManageDashboards => MANAGE_DASHBOARDS.to_string(),
+                    Permission::ManageAnnotations => MANAGE_ANNOTATIONS.to_string(),
+                    Permission::WriteDataSet(name) => api_keys::write_scope(name),
+                };
+                let owner_may = match (owner, p) {
+                    (None, _) => true,
+                    (Some(o), Permission::ReadUnpublished) => o.role >= Role::Viewer,
+                    (Some(o), _) => o.role >= Role::Editor,
+                };
+                owner_may && key.scopes.contains(&scope)
+            }
+        }
+    }
+
+    /// Whether the caller's organisations include one of `orgs` (the department
+    /// and agency of a service). Admins and keys without an owner cover all.
+    pub fn covers(&self, orgs: &[&str]) -> bool {
+        if self.is_admin() {
+            return true;
+        }
+        let user = match self {
+            Caller::Person { user, .. } => user,
+            Caller::Key { owner: Some(o), .. } => o,
+            Caller::Key { owner: None, .. } => return true,
+            Caller::Anonymous => return false,
+        };
+        user.organisations
+            .iter()
+            .any(|mine| orgs.iter().any(|o| o == mine))
+    }
+
+    /// Refuses what the caller may not do: 401 for nobody, 403 for somebody.
+    /// A change made with a session cookie also needs its CSRF token.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        if let Caller::Person {
+            csrf_ok: false,
+            changes: true,
+            ..
+        } = self
+        {
+            return Err(Error::Forbidden(
+                "This change needs your session's CSRF token: send it as X-CSRF-Token.".into(),
+            ));
+        }
+        self.allowed(p)
+    }
+
+    /// As [`Caller::require`], with the CSRF token of an HTML form.
+    pub fn require_with_form_token(&self, p: Permission, token: &str) -> Result<()> {
+        if let Caller::Person { session, .. } = self {
+            if !constant_time_eq(token, &session.csrf_token) {
+                return Err(Error::Forbidden(
+                    "The form has expired: go back, reload the page and try again.".into(),
+                ));
+            }
+        }
+        self.allowed(p)
+    }
+
+    fn allowed(&self, p: Permission) -> Result<()> {
+        if self.can(p) {
+            return Ok(());
+        }
+        match self {
+            Caller::Anonymous => Err(Error::Unauthorized(
+                "Sign in, or send an API key as Authorization: Bearer <key>.".into(),
+            )),
+            Caller::Person { user, .. } => Err(Error::Forbidden(format!(
+                "As {} you may not do this.",
+                match user.role {
+                    Role::Viewer => "a viewer",
+                    Role::Editor => "an editor",
+                    Role::Admin => "an admin",
+                }
+            ))),
+            Caller::Key { .. } => Err(Error::Forbidden(
+                "This key's scopes do not allow this.".into(),
+            )),
+        }
+    }
+
+    /// A signed-in person or a key with an owner: the user acting.
+    pub fn acting_user(&self) -> Option<&User> {
+        match self {
+            Caller::Person { user, .. } => Some(user),
+            Caller::Key { owner, .. } => owner.as_ref(),
+            Caller::Anonymous => None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        Caller::resolve(state, &parts.headers, &parts.method).await
+    }
+}
+
+/// The `Set-Cookie` value of a new session: HttpOnly, SameSite=Lax, for the whole
+/// site, Secure when the request came over HTTPS.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        sessions::ABSOLUTE.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn cleared_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Whether the request reached Pulse over HTTPS (directly or through a proxy
+/// that says so).
+pub fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=1; pulse_session=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie_value(&headers, COOKIE), Some("abc"));
+        assert_eq!(cookie_value(&headers, "c"), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_lax_and_secure_over_https() {
+        let c = session_cookie("t", false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
+        assert!(session_cookie("t", true).ends_with("; Secure"));
+        assert!(cleared_cookie(false).contains("Max-Age=0"));
+    }
+}

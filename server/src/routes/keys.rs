@@ -1,0 +1,274 @@
+//! `/api/v1/api-keys`: people's keys for their programs. A key's secret is shown
+//! once, when it is made (or rotated); after that only its prefix.
+//!
+//! Each person sees and manages their own keys; an admin sees and revokes
+//! everyone's (`?all=true`). A key's scopes are chosen from what its maker may do:
+//! a viewer may grant `read:unpublished`; an editor also `dashboards:write`,
+//! `annotations:write` and writing the data sets of their organisations'
+//! services (`data-set:NAME:write`); an admin anything, `admin` too.
+
+use app::model::{ApiKey, NewKey, Role};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::data_sets::ApiJson;
+use super::AppState;
+use crate::auth::{Caller, Permission, MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
+use crate::error::{Error, Result};
+use crate::store::{api_keys, audit, data_sets, orgs};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
+        .routes(routes!(rotate))
+}
+
+/// Days a key lasts unless its maker says otherwise.
+pub const DEFAULT_DAYS: i64 = 90;
+
+/// The longest a key may last, in days: `PULSE_MAX_KEY_DAYS` (set by whoever runs
+/// Pulse), 365 when unset.
+pub fn max_days() -> i64 {
+    std::env::var("PULSE_MAX_KEY_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|d: &i64| *d > 0)
+        .unwrap_or(365)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct ListParams {
+    /// `true` (admins only): everyone's keys.
+    all: Option<bool>,
+}
+
+/// Keys are managed by signed-in people, and by admin keys.
+fn manager(caller: &Caller) -> Result<Option<i64>> {
+    match caller {
+        Caller::Person { user, .. } => Ok(Some(user.id)),
+        Caller::Key { .. } if caller.can(Permission::Admin) => Ok(None),
+        Caller::Key { .. } => Err(Error::Forbidden(
+            "Keys are managed by people signed in, or with an admin key.".into(),
+        )),
+        Caller::Anonymous => Err(Error::Unauthorized(
+            "Sign in to manage your API keys.".into(),
+        )),
+    }
+}
+
+/// The caller's keys, newest first (everyone's with `all=true`, for admins).
+#[utoipa::path(get, path = "/api-keys", tag = "accounts", params(ListParams),
+    responses((status = 200, description = "`{\"keys\": [ApiKey]}`", body = serde_json::Value),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<serde_json::Value>> {
+    let me = manager(&caller)?;
+    let all = params.all.unwrap_or(false) || me.is_none();
+    if all && !caller.can(Permission::Admin) {
+        return Err(Error::Forbidden("Only admins see everyone's keys.".into()));
+    }
+    let keys = api_keys::list(&state.store, if all { None } else { me }).await?;
+    Ok(Json(json!({ "keys": keys })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KeyRequest {
+    /// What the key is for, e.g. "nightly upload".
+    name: String,
+    /// `read:unpublished`, `dashboards:write`, `annotations:write`,
+    /// `data-set:NAME:write`, `admin`.
+    scopes: Vec<String>,
+    /// Days until it expires: 90 unless given, at most the server's maximum.
+    expires_in_days: Option<i64>,
+}
+
+/// Whether the caller may put `scope` on a key, or why not.
+async fn check_scope(state: &AppState, caller: &Caller, scope: &str) -> Result<()> {
+    let admin = caller.can(Permission::Admin);
+    let role = caller.user().map(|u| u.role);
+    let editor = admin || role >= Some(Role::Editor);
+    let refuse = |why: &str| {
+        Err(Error::Forbidden(format!(
+            "You may not grant {scope:?}: {why}."
+        )))
+    };
+    match scope {
+        app::model::ADMIN_SCOPE if admin => Ok(()),
+        app::model::ADMIN_SCOPE => refuse("only admins may"),
+        READ_UNPUBLISHED => Ok(()),
+        MANAGE_DASHBOARDS | MANAGE_ANNOTATIONS if editor => Ok(()),
+        MANAGE_DASHBOARDS | MANAGE_ANNOTATIONS => refuse("only editors and admins may"),
+        other => {
+            let Some(name) = other
+                .strip_prefix("data-set:")
+                .and_then(|s| s.strip_suffix(":write"))
+            else {
+                return Err(Error::BadRequest(format!(
+                    "{scope:?} is not a scope: use read:unpublished, dashboards:write, \
+                     annotations:write, data-set:NAME:write or admin"
+                )));
+            };
+            let found = data_sets::list(&state.store)
+                .await?
+                .into_iter()
+                .find(|d| d.name == name);
+            let Some(data_set) = found else {
+                return Err(Error::BadRequest(format!("there is no data set {name:?}")));
+            };
+            if admin {
+                return Ok(());
+            }
+            if !editor {
+                return refuse("only editors and admins may");
+            }
+            let service_orgs: Vec<String> =
+                match orgs::find_service(&state.store, &data_set.data_group).await? {
+                    Some((s, _)) => std::iter::once(s.department.slug)
+                        .chain(s.agency.map(|a| a.slug))
+                        .collect(),
+                    None => Vec::new(),
+                };
+            if caller.covers(&service_orgs.iter().map(String::as_str).collect::<Vec<_>>()) {
+                Ok(())
+            } else {
+                refuse("the data set's service is not one of your organisations'")
+            }
+        }
+    }
+}
+
+/// Makes a key; its secret is in the answer, and never again.
+#[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = KeyRequest,
+    responses((status = 201, body = NewKey), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<KeyRequest>,
+) -> Result<Response> {
+    caller.require(Permission::ReadUnpublished)?;
+    let owner = manager(&caller)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(Error::BadRequest(
+            "name the key (1 to 100 characters)".into(),
+        ));
+    }
+    if request.scopes.is_empty() {
+        return Err(Error::BadRequest("choose at least one scope".into()));
+    }
+    let mut scopes = request.scopes.clone();
+    scopes.sort();
+    scopes.dedup();
+    for scope in &scopes {
+        check_scope(&state, &caller, scope).await?;
+    }
+    let days = request.expires_in_days.unwrap_or(DEFAULT_DAYS);
+    let max = max_days();
+    if !(1..=max).contains(&days) {
+        return Err(Error::BadRequest(format!(
+            "expires_in_days must be from 1 to {max}"
+        )));
+    }
+    let now = Utc::now();
+    let new = api_keys::create_owned(
+        &state.store,
+        name,
+        &scopes,
+        Some(now + Duration::days(days)),
+        None,
+        owner,
+        now,
+    )
+    .await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "key.create",
+        &format!("key {}", new.key.id),
+        json!({ "name": name, "scopes": scopes, "prefix": new.key.prefix }),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(new)).into_response())
+}
+
+/// The key with this id, if the caller may manage it (their own; an admin any).
+async fn managed(state: &AppState, caller: &Caller, id: i64) -> Result<ApiKey> {
+    let me = manager(caller)?;
+    let key = api_keys::find(&state.store, id).await?;
+    match key {
+        Some(k) if caller.can(Permission::Admin) || (me.is_some() && k.owner_id == me) => Ok(k),
+        _ => Err(Error::NotFound(format!("You have no key {id}."))),
+    }
+}
+
+/// Revokes a key: it stops working at once.
+#[utoipa::path(post, path = "/api-keys/{id}/revoke", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = ApiKey), (status = 401, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ApiKey>> {
+    caller.require(Permission::ReadUnpublished)?;
+    let key = managed(&state, &caller, id).await?;
+    let now = Utc::now();
+    api_keys::revoke(&state.store, key.id, now).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "key.revoke",
+        &format!("key {id}"),
+        json!({ "name": key.name, "prefix": key.prefix }),
+        now,
+    )
+    .await?;
+    Ok(Json(api_keys::find(&state.store, id).await?.unwrap_or(key)))
+}
+
+/// Replaces a key by a new secret with the same name, scopes and lifetime; the
+/// old one is revoked. The new secret is in the answer, and never again.
+#[utoipa::path(post, path = "/api-keys/{id}/rotate", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 201, body = NewKey), (status = 401, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    caller.require(Permission::ReadUnpublished)?;
+    let key = managed(&state, &caller, id).await?;
+    if key.revoked_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "The key {id} is revoked: make a new one instead."
+        )));
+    }
+    let now = Utc::now();
+    let new = api_keys::rotate(&state.store, &key, now).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "key.rotate",
+        &format!("key {id}"),
+        json!({ "new_key": new.key.id, "prefix": new.key.prefix }),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(new)).into_response())
+}

@@ -1,0 +1,380 @@
+//! Signing in and out: `/api/v1/session` and `/api/v1/sessions`.
+//!
+//! The sign-in and sign-out endpoints take JSON (answering JSON) or an HTML form
+//! (answering with a redirect), so the pages work without JavaScript. Failed
+//! sign-ins are throttled per account and per address, and the answer never says
+//! whether an email belongs to anyone.
+
+use std::net::SocketAddr;
+
+use app::model::SessionState;
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, Path, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Extension, Json,
+};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::AppState;
+use crate::auth::{cleared_cookie, over_https, session_cookie, Caller};
+use crate::error::{Error, Result};
+use crate::store::{audit, sessions, users};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current, sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(sign_out_everywhere))
+        .routes(routes!(change_password))
+        .routes(routes!(list))
+        .routes(routes!(end_one))
+}
+
+/// Failed sign-ins allowed in [`WINDOW`] for one account, and for one address.
+pub const PER_ACCOUNT: i64 = 5;
+pub const PER_ADDRESS: i64 = 20;
+pub const WINDOW: Duration = Duration::minutes(15);
+
+const WRONG: &str = "Enter the email address and password of your Pulse account: \
+    they did not match.";
+const THROTTLED: &str = "Too many attempts to sign in. Wait 15 minutes, then try again.";
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A path inside Pulse to go to after a form, never another site.
+fn local_path(next: Option<String>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        _ => "/".to_string(),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+/// Who is signed in (`user` null for nobody) and the CSRF token their changes
+/// must carry.
+#[utoipa::path(get, path = "/session", tag = "accounts",
+    responses((status = 200, body = SessionState)))]
+async fn current(caller: Caller) -> Json<SessionState> {
+    Json(match &caller {
+        Caller::Person { user, session, .. } => SessionState {
+            user: Some(user.clone()),
+            csrf_token: Some(session.csrf_token.clone()),
+        },
+        _ => SessionState::default(),
+    })
+}
+
+/// Signs in with an email and password (JSON, or an HTML form with `next`):
+/// sets the session cookie. Five failures for an account, or twenty from an
+/// address, in 15 minutes stop further tries for a while.
+#[utoipa::path(post, path = "/session", tag = "accounts",
+    request_body(content = Credentials, description = "JSON, or a form with `email`, `password` and `next`"),
+    responses((status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the sign-in page"),
+              (status = 401, body = app::model::ErrorBody), (status = 429, body = app::model::ErrorBody)))]
+async fn sign_in(
+    State(state): State<AppState>,
+    address: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let form = is_form(&headers);
+    let (email, password, next) = if form {
+        (
+            form_field(&body, "email").unwrap_or_default(),
+            form_field(&body, "password").unwrap_or_default(),
+            Some(local_path(form_field(&body, "next"))),
+        )
+    } else {
+        let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+            Error::BadRequest(format!("send {{\"email\": ..., \"password\": ...}}: {e}"))
+        })?;
+        (c.email, c.password, None)
+    };
+    let email = email.trim().to_lowercase();
+    let ip = address
+        .map(|Extension(ConnectInfo(a))| a.ip().to_string())
+        .unwrap_or_else(|| "local".into());
+    let back = |error: &str| {
+        let mut url = format!("/sign-in?error={error}");
+        if !email.is_empty() {
+            url.push_str(&format!("&email={}", app::api::encode_component(&email)));
+        }
+        Redirect::to(&url).into_response()
+    };
+    if email.is_empty() || password.is_empty() {
+        return Ok(if form {
+            back("missing")
+        } else {
+            Error::BadRequest("Enter your email address and your password.".into()).into_response()
+        });
+    }
+    let now = Utc::now();
+    let subjects = [format!("email:{email}"), format!("ip:{ip}")];
+    let since = now - WINDOW;
+    if sessions::failures(&state.store, &subjects[0], since).await? >= PER_ACCOUNT
+        || sessions::failures(&state.store, &subjects[1], since).await? >= PER_ADDRESS
+    {
+        return Ok(if form {
+            back("throttled")
+        } else {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({"status": "error", "message": THROTTLED})),
+            )
+                .into_response()
+        });
+    }
+    let found = users::find_by_email(&state.store, &email).await?;
+    // An unknown email costs the same hashing as a known one.
+    let hash = found
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| users::decoy_hash().to_string());
+    let password_ok = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
+    };
+    let user = match found {
+        Some(u) if password_ok && u.user.active => u.user,
+        _ => {
+            sessions::note_failure(&state.store, &subjects, now).await?;
+            return Ok(if form {
+                back("credentials")
+            } else {
+                Error::Unauthorized(WRONG.into()).into_response()
+            });
+        }
+    };
+    sessions::clear_failures(&state.store, &subjects[0]).await?;
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (session, token) = sessions::start(&state.store, user.id, &ip, agent, now).await?;
+    let caller = Caller::Person {
+        user: user.clone(),
+        session: session.clone(),
+        csrf_ok: true,
+        changes: true,
+    };
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "session.start",
+        &format!("user {}", user.id),
+        json!({ "address": ip }),
+        now,
+    )
+    .await?;
+    let cookie = HeaderValue::from_str(&session_cookie(&token, over_https(&headers)))
+        .map_err(|e| Error::Internal(e.into()))?;
+    let mut response = match next {
+        Some(next) => Redirect::to(&next).into_response(),
+        None => Json(SessionState {
+            user: Some(user),
+            csrf_token: Some(session.csrf_token),
+        })
+        .into_response(),
+    };
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The CSRF token a request carries: the header for JSON, the field for a form.
+fn checked(caller: &Caller, headers: &HeaderMap, body: &[u8]) -> Result<()> {
+    let Caller::Person { .. } = caller else {
+        return Err(Error::Unauthorized("You are not signed in.".into()));
+    };
+    let token = if is_form(headers) {
+        form_field(body, "csrf_token").unwrap_or_default()
+    } else {
+        headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    caller.require_with_form_token(crate::auth::Permission::ReadUnpublished, &token)
+}
+
+fn signed_out(headers: &HeaderMap, message: &str) -> Result<Response> {
+    let cookie = HeaderValue::from_str(&cleared_cookie(over_https(headers)))
+        .map_err(|e| Error::Internal(e.into()))?;
+    let mut response = if is_form(headers) {
+        Redirect::to("/sign-in?signed-out=1").into_response()
+    } else {
+        Json(json!({ "status": "ok", "message": message })).into_response()
+    };
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
+#[utoipa::path(post, path = "/session/sign-out", tag = "accounts",
+    request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    checked(&caller, &headers, &body)?;
+    if let Some(session) = caller.session() {
+        sessions::end(&state.store, session.id).await?;
+    }
+    signed_out(&headers, "You have signed out.")
+}
+
+/// Ends every session of the signed-in person, this one too.
+#[utoipa::path(post, path = "/session/sign-out-everywhere", tag = "accounts",
+    request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    checked(&caller, &headers, &body)?;
+    let Some(user) = caller.user() else {
+        return Err(Error::Unauthorized("You are not signed in.".into()));
+    };
+    let ended = sessions::end_all(&state.store, user.id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "session.end-all",
+        &format!("user {}", user.id),
+        json!({ "sessions": ended }),
+        Utc::now(),
+    )
+    .await?;
+    signed_out(&headers, &format!("{ended} session(s) ended."))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the signed-in person's password; their other sessions end.
+#[utoipa::path(put, path = "/session/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::data_sets::ApiJson(change): super::data_sets::ApiJson<PasswordChange>,
+) -> Result<Json<serde_json::Value>> {
+    caller.require(crate::auth::Permission::ReadUnpublished)?;
+    let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
+        return Err(Error::Forbidden(
+            "Only a signed-in person changes their password.".into(),
+        ));
+    };
+    let stored = users::find(&state.store, user.id)
+        .await?
+        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
+    if !users::verify_password(&change.current_password, &stored.password_hash) {
+        return Err(Error::BadRequest(
+            "The current password is not right.".into(),
+        ));
+    }
+    users::set_password(&state.store, user.id, &change.new_password).await?;
+    for other in sessions::list_for_user(&state.store, user.id, Utc::now()).await? {
+        if other.id != session.id {
+            sessions::end(&state.store, other.id).await?;
+        }
+    }
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "user.password",
+        &format!("user {}", user.id),
+        json!({}),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "status": "ok", "message": "Your password has been changed; your other sessions have ended." }),
+    ))
+}
+
+/// The signed-in person's live sessions, newest first (`current` marks this one).
+#[utoipa::path(get, path = "/sessions", tag = "accounts",
+    responses((status = 200, description = "`{\"sessions\": [...]}`", body = serde_json::Value),
+              (status = 401, body = app::model::ErrorBody)))]
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+    let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
+        return Err(Error::Unauthorized("Sign in to see your sessions.".into()));
+    };
+    let listed: Vec<serde_json::Value> = sessions::list_for_user(&state.store, user.id, Utc::now())
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut v = serde_json::to_value(&s).unwrap_or_default();
+            v["current"] = json!(s.id == session.id);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": listed })))
+}
+
+/// Ends one of the signed-in person's sessions.
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+async fn end_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>> {
+    caller.require(crate::auth::Permission::ReadUnpublished)?;
+    let Some(user) = caller.user() else {
+        return Err(Error::Forbidden(
+            "Only a signed-in person ends their sessions.".into(),
+        ));
+    };
+    let mine = sessions::list_for_user(&state.store, user.id, Utc::now())
+        .await?
+        .into_iter()
+        .any(|s| s.id == id);
+    if !mine {
+        return Err(Error::NotFound(format!("You have no session {id}.")));
+    }
+    sessions::end(&state.store, id).await?;
+    Ok(Json(
+        json!({ "status": "ok", "message": format!("Session {id} has ended.") }),
+    ))
+}

@@ -1,0 +1,174 @@
+//! `/api/v1/users` (admins only) and `/api/v1/audit`: the people who sign in, and
+//! the log of every change.
+
+use app::model::{Role, User};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::data_sets::ApiJson;
+use super::AppState;
+use crate::auth::{Caller, Permission};
+use crate::error::{Error, Result};
+use crate::store::{audit, users};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
+        .routes(routes!(audit_log))
+}
+
+/// Every user (admins).
+#[utoipa::path(get, path = "/users", tag = "accounts",
+    responses((status = 200, description = "`{\"users\": [User]}`", body = serde_json::Value),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+    caller.require(Permission::Admin)?;
+    Ok(Json(json!({ "users": users::list(&state.store).await? })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewUserRequest {
+    email: String,
+    display_name: String,
+    role: Role,
+    #[serde(default)]
+    organisations: Vec<String>,
+    /// Their first password (at least 12 characters); they can change it in
+    /// their settings.
+    password: String,
+}
+
+/// Creates a user (admins).
+#[utoipa::path(post, path = "/users", tag = "accounts", request_body = NewUserRequest,
+    responses((status = 201, body = User), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewUserRequest>,
+) -> Result<Response> {
+    caller.require(Permission::Admin)?;
+    let now = Utc::now();
+    let user = users::create(
+        &state.store,
+        &users::NewUser {
+            email: &request.email,
+            display_name: &request.display_name,
+            role: request.role,
+            organisations: &request.organisations,
+            password: &request.password,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "user.create",
+        &format!("user {}", user.id),
+        json!({ "email": user.email, "role": user.role, "organisations": user.organisations }),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+/// One user (admins).
+#[utoipa::path(get, path = "/users/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 401, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<User>> {
+    caller.require(Permission::Admin)?;
+    users::find(&state.store, id)
+        .await?
+        .map(|u| Json(u.user))
+        .ok_or_else(|| Error::NotFound(format!("There is no user {id}.")))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UserChangeRequest {
+    display_name: Option<String>,
+    role: Option<Role>,
+    organisations: Option<Vec<String>>,
+    /// `false` deactivates (and ends their sessions); `true` lets them in again.
+    active: Option<bool>,
+}
+
+/// Changes a user's name, role, organisations or whether they may sign in
+/// (admins). An admin cannot deactivate or demote themselves.
+#[utoipa::path(patch, path = "/users/{id}", tag = "accounts", params(("id" = i64, Path)),
+    request_body = UserChangeRequest,
+    responses((status = 200, body = User), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<UserChangeRequest>,
+) -> Result<Json<User>> {
+    caller.require(Permission::Admin)?;
+    if caller.user().is_some_and(|me| me.id == id)
+        && (request.active == Some(false) || request.role.is_some_and(|r| r != Role::Admin))
+    {
+        return Err(Error::BadRequest(
+            "You cannot deactivate yourself or give up being an admin: ask another admin.".into(),
+        ));
+    }
+    let change = users::UserChange {
+        display_name: request.display_name,
+        role: request.role,
+        organisations: request.organisations,
+        active: request.active,
+    };
+    let user = users::update(&state.store, id, &change).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "user.update",
+        &format!("user {id}"),
+        json!({ "role": user.role, "organisations": user.organisations, "active": user.active }),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(user))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct AuditParams {
+    /// Only entries whose actor, action or target contains this.
+    filter: Option<String>,
+    /// At most this many, newest first (100 unless given; at most 1,000).
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first (admins).
+#[utoipa::path(get, path = "/audit", tag = "accounts", params(AuditParams),
+    responses((status = 200, description = "`{\"entries\": [...]}`", body = serde_json::Value),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<serde_json::Value>> {
+    caller.require(Permission::Admin)?;
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = audit::list(&state.store, params.filter.as_deref().unwrap_or(""), limit).await?;
+    Ok(Json(json!({ "entries": entries })))
+}

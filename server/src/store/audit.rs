@@ -1,0 +1,105 @@
+//! The audit log: who changed what, when, and through which key or session.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{from_micros, micros, Store};
+use crate::error::Result;
+use crate::on_pool;
+
+/// One change, as the log keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who: `user 3 (robin@example.gov.uk)`, `key 7 (pulse_AbCdEfGh)`, `command line`.
+    pub actor: String,
+    /// How: `session`, `key` or `cli`.
+    pub via: String,
+    /// What: e.g. `user.create`, `key.revoke`, `dashboard.replace`.
+    pub action: String,
+    /// What it was done to: e.g. `user 4`, `dashboard register-a-birth`.
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(FromRow)]
+struct EntryRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    via: String,
+    action: String,
+    target: String,
+    detail: String,
+}
+
+/// Who did something, for the log.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub label: String,
+    pub via: &'static str,
+}
+
+impl Actor {
+    pub fn cli() -> Actor {
+        Actor {
+            label: "command line".into(),
+            via: "cli",
+        }
+    }
+}
+
+/// Writes one entry.
+pub async fn record(
+    store: &Store,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_pool!(store, |pool| sqlx::query(
+        "INSERT INTO audit_log (at, actor, via, action, target, detail)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(micros(now))
+    .bind(&actor.label)
+    .bind(actor.via)
+    .bind(action)
+    .bind(target)
+    .bind(detail.to_string())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Entries, newest first, whose actor, action or target contains `text` (all
+/// when empty), at most `limit`.
+pub async fn list(store: &Store, text: &str, limit: i64) -> Result<Vec<Entry>> {
+    let pattern = format!("%{}%", text.to_lowercase());
+    let rows: Vec<EntryRow> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT id, at, actor, via, action, target, detail FROM audit_log
+         WHERE LOWER(actor) LIKE $1 OR LOWER(action) LIKE $1 OR LOWER(target) LIKE $1
+         ORDER BY at DESC, id DESC LIMIT $2"
+    )
+    .bind(&pattern)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            id: r.id,
+            at: from_micros(r.at),
+            actor: r.actor,
+            via: r.via,
+            action: r.action,
+            target: r.target,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
+}

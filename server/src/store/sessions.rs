@@ -1,0 +1,221 @@
+//! Sessions of signed-in people, and failed sign-ins for throttling.
+//!
+//! A session's token (the cookie's value) is 32 random bytes, kept only as a
+//! SHA-256 hash. A session ends when it has been idle for [`IDLE`], at the latest
+//! [`ABSOLUTE`] after it began, when its person signs out (here or everywhere),
+//! or when they are deactivated.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::api_keys::{generate_secret, hash};
+use super::{from_micros, micros, Store};
+use crate::error::Result;
+use crate::on_pool;
+
+/// How long a session lasts without being used.
+pub const IDLE: Duration = Duration::hours(2);
+/// How long a session lasts at most.
+pub const ABSOLUTE: Duration = Duration::hours(12);
+
+/// A live session (never with its token).
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    #[serde(skip)]
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub address: String,
+    pub user_agent: String,
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    id: i64,
+    user_id: i64,
+    csrf_token: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    address: String,
+    user_agent: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            id: r.id,
+            user_id: r.user_id,
+            csrf_token: r.csrf_token,
+            created_at: from_micros(r.created_at),
+            last_seen_at: from_micros(r.last_seen_at),
+            expires_at: from_micros(r.expires_at),
+            address: r.address,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// A random token: 32 bytes in base64url, without Pulse's key prefix.
+fn token() -> String {
+    generate_secret()["pulse_".len()..].to_string()
+}
+
+/// Starts a session; returns it with the token for the cookie.
+pub async fn start(
+    store: &Store,
+    user_id: i64,
+    address: &str,
+    user_agent: &str,
+    now: DateTime<Utc>,
+) -> Result<(Session, String)> {
+    let secret = token();
+    let csrf = token();
+    let user_agent: String = user_agent.chars().take(200).collect();
+    let row: SessionRow = on_pool!(store, |pool| sqlx::query_as(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,
+             expires_at, address, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+         RETURNING id, user_id, csrf_token, created_at, last_seen_at, expires_at, address,
+             user_agent"
+    )
+    .bind(hash(&secret))
+    .bind(user_id)
+    .bind(&csrf)
+    .bind(micros(now))
+    .bind(micros(now + ABSOLUTE))
+    .bind(address)
+    .bind(&user_agent)
+    .fetch_one(pool)
+    .await)?;
+    Ok((row.into(), secret))
+}
+
+const SELECT: &str = "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at,
+    address, user_agent FROM sessions";
+
+fn live(s: &Session, now: DateTime<Utc>) -> bool {
+    now < s.expires_at && now - s.last_seen_at < IDLE
+}
+
+/// The live session of this token, if any; notes that it was used.
+pub async fn find_live(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+    let sql = format!("{SELECT} WHERE token_hash = $1");
+    let row: Option<SessionRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(hash(token))
+    .fetch_optional(pool)
+    .await)?;
+    let Some(session) = row.map(Session::from) else {
+        return Ok(None);
+    };
+    if !live(&session, now) {
+        end(store, session.id).await?;
+        return Ok(None);
+    }
+    // Noted at most once a minute, to keep writes off every request.
+    if now - session.last_seen_at > Duration::minutes(1) {
+        on_pool!(store, |pool| sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE id = $2"
+        )
+        .bind(micros(now))
+        .bind(session.id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(Some(session))
+}
+
+/// Ends one session.
+pub async fn end(store: &Store, id: i64) -> Result<bool> {
+    let done = on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE id = $1"
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// Ends every session of a user ("sign out everywhere").
+pub async fn end_all(store: &Store, user_id: i64) -> Result<u64> {
+    Ok(on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
+/// A user's live sessions, newest first.
+pub async fn list_for_user(
+    store: &Store,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>> {
+    let sql = format!("{SELECT} WHERE user_id = $1 ORDER BY created_at DESC");
+    let rows: Vec<SessionRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(Session::from)
+        .filter(|s| live(s, now))
+        .collect())
+}
+
+/// How many sign-ins failed for `subject` since `since`.
+pub async fn failures(store: &Store, subject: &str, since: DateTime<Utc>) -> Result<i64> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sign_in_failures WHERE subject = $1 AND at >= $2"
+    )
+    .bind(subject)
+    .bind(micros(since))
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// Notes a failed sign-in for each subject (and forgets those over a day old).
+pub async fn note_failure(store: &Store, subjects: &[String], now: DateTime<Utc>) -> Result<()> {
+    for subject in subjects {
+        on_pool!(store, |pool| sqlx::query(
+            "INSERT INTO sign_in_failures (subject, at) VALUES ($1, $2)"
+        )
+        .bind(subject)
+        .bind(micros(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM sign_in_failures WHERE at < $1"
+    )
+    .bind(micros(now - Duration::days(1)))
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Forgets the failures of a subject (after a successful sign-in).
+pub async fn clear_failures(store: &Store, subject: &str) -> Result<()> {
+    on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM sign_in_failures WHERE subject = $1"
+    )
+    .bind(subject)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! Users: people who sign in, with a role, organisations and a password kept
+//! only as an Argon2id hash.
+
+use app::model::{Role, User};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{from_micros, micros, Store};
+use crate::error::{Error, Result};
+use crate::on_pool;
+
+/// The shortest password Pulse accepts.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Hashes a password with Argon2id (a fresh salt; the default cost).
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("could not hash a password: {e}")))
+}
+
+/// Whether `password` is the one `hash` was made from.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of no one's password, verified when an email is unknown so that the
+/// answer takes as long as for a known one.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not anyone's password at all").unwrap_or_default())
+}
+
+/// Why a password is not acceptable, if it is not.
+pub fn check_password(password: &str) -> Result<()> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(Error::BadRequest(format!(
+            "The password must be at least {MIN_PASSWORD} characters long."
+        )));
+    }
+    if length > 256 {
+        return Err(Error::BadRequest(
+            "The password must be at most 256 characters long.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An email address in the form Pulse keeps it (trimmed, lower case), or why
+/// it is not one.
+pub fn normalise_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::BadRequest(format!(
+            "{email:?} is not an email address (like name@example.gov.uk)"
+        )))
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    password_hash: String,
+    active: bool,
+    created_at: i64,
+}
+
+/// A user with their password hash, for signing in.
+pub struct WithHash {
+    pub user: User,
+    pub password_hash: String,
+}
+
+async fn organisations(store: &Store, user_id: i64) -> Result<Vec<String>> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT o.slug FROM user_organisations u JOIN organisations o ON o.id = u.organisation_id
+         WHERE u.user_id = $1 ORDER BY o.slug"
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+async fn complete(store: &Store, row: UserRow) -> Result<WithHash> {
+    let organisations = organisations(store, row.id).await?;
+    Ok(WithHash {
+        user: User {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            organisations,
+            active: row.active,
+            created_at: from_micros(row.created_at),
+        },
+        password_hash: row.password_hash,
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, email, display_name, role, password_hash, active, created_at FROM users";
+
+/// The user with this email (any case), with their password hash.
+pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<WithHash>> {
+    let email = email.trim().to_lowercase();
+    let sql = format!("{SELECT} WHERE email = $1");
+    let row: Option<UserRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(&email)
+    .fetch_optional(pool)
+    .await)?;
+    match row {
+        Some(row) => Ok(Some(complete(store, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The user with this id.
+pub async fn find(store: &Store, id: i64) -> Result<Option<WithHash>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<UserRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    match row {
+        Some(row) => Ok(Some(complete(store, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Every user, by email.
+pub async fn list(store: &Store) -> Result<Vec<User>> {
+    let sql = format!("{SELECT} ORDER BY email");
+    let rows: Vec<UserRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(pool)
+    .await)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(complete(store, row).await?.user);
+    }
+    Ok(out)
+}
+
+/// What a new user is made of.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub organisations: &'a [String],
+    pub password: &'a str,
+}
+
+async fn set_organisations(store: &Store, user_id: i64, slugs: &[String]) -> Result<()> {
+    let mut ids = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+            "SELECT id FROM organisations WHERE slug = $1"
+        )
+        .bind(slug)
+        .fetch_optional(pool)
+        .await)?;
+        ids.push(
+            id.ok_or_else(|| Error::BadRequest(format!("there is no organisation {slug:?}")))?,
+        );
+    }
+    on_pool!(store, |pool| sqlx::query(
+        "DELETE FROM user_organisations WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for id in ids {
+        on_pool!(store, |pool| sqlx::query(
+            "INSERT INTO user_organisations (user_id, organisation_id) VALUES ($1, $2)"
+        )
+        .bind(user_id)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Creates a user after checking every field; a taken email is a conflict.
+pub async fn create(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
+    let email = normalise_email(new.email)?;
+    let name = new.display_name.trim();
+    if name.is_empty() {
+        return Err(Error::BadRequest(
+            "the display name must not be empty".into(),
+        ));
+    }
+    check_password(new.password)?;
+    if find_by_email(store, &email).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "There is already a user with the email {email}."
+        )));
+    }
+    let hash = hash_password(new.password)?;
+    let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, role, password_hash, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+    )
+    .bind(&email)
+    .bind(name)
+    .bind(new.role.as_str())
+    .bind(&hash)
+    .bind(true)
+    .bind(micros(now))
+    .fetch_one(pool)
+    .await)?;
+    if let Err(e) = set_organisations(store, id, new.organisations).await {
+        // Not half-written: the user goes with the organisation that was wrong.
+        on_pool!(store, |pool| sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        return Err(e);
+    }
+    Ok(find(store, id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was made")))?
+        .user)
+}
+
+/// Changes of a user, each optional.
+#[derive(Default)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub organisations: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+/// Applies `change` to the user; deactivating ends their sessions.
+pub async fn update(store: &Store, id: i64, change: &UserChange) -> Result<User> {
+    if find(store, id).await?.is_none() {
+        return Err(Error::NotFound(format!("There is no user {id}.")));
+    }
+    if let Some(name) = &change.display_name {
+        if name.trim().is_empty() {
+            return Err(Error::BadRequest(
+                "the display name must not be empty".into(),
+            ));
+        }
+    }
+    if let Some(orgs) = &change.organisations {
+        set_organisations(store, id, orgs).await?;
+    }
+    on_pool!(store, |pool| sqlx::query(
+        "UPDATE users SET display_name = COALESCE($1, display_name), role = COALESCE($2, role),
+             active = COALESCE($3, active) WHERE id = $4"
+    )
+    .bind(change.display_name.as_deref().map(str::trim))
+    .bind(change.role.map(Role::as_str))
+    .bind(change.active)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if change.active == Some(false) {
+        super::sessions::end_all(store, id).await?;
+    }
+    find(store, id)
+        .await?
+        .map(|u| u.user)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was changed")))
+}
+
+/// Sets a new password (checked first).
+pub async fn set_password(store: &Store, id: i64, password: &str) -> Result<()> {
+    check_password(password)?;
+    let hash = hash_password(password)?;
+    on_pool!(store, |pool| sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE id = $2"
+    )
+    .bind(&hash)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery!", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+        assert_ne!(hash, hash_password("correct horse battery").unwrap());
+    }
+
+    #[test]
+    fn emails_and_passwords_are_checked() {
+        assert_eq!(
+            normalise_email("  Robin@Example.GOV.uk ").unwrap(),
+            "robin@example.gov.uk"
+        );
+        for bad in [
+            "robin",
+            "robin@",
+            "@example.gov.uk",
+            "robin@localhost",
+            "a b@c.uk",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+        assert!(check_password("short").is_err());
+        assert!(check_password("twelve chars").is_ok());
+    }
+}
