@@ -69,6 +69,22 @@ async fn may_manage(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<
     Ok(())
 }
 
+/// The stored dashboard a manager is about to change: a 404 when the caller may
+/// neither see nor manage it, a 403 when they may see but not manage it.
+async fn to_manage(state: &AppState, caller: &Caller, slug: &str) -> Result<Dashboard> {
+    let Some(old) = dashboards::find(&state.store, slug).await? else {
+        return Err(no_dashboard(slug));
+    };
+    let orgs = orgs_of(state, &old).await?;
+    let theirs = caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>());
+    let manages = caller.can(Permission::ManageDashboards) && theirs;
+    if !manages && !may_see(state, caller, &old).await? {
+        return Err(no_dashboard(slug));
+    }
+    may_manage(state, caller, &old).await?;
+    Ok(old)
+}
+
 fn no_dashboard(slug: &str) -> Error {
     Error::NotFound(format!("There is no dashboard {slug:?}."))
 }
@@ -194,12 +210,7 @@ async fn replace(
             d.slug
         )));
     }
-    match dashboards::find(&state.store, &slug).await? {
-        Some(old) if may_see(&state, &caller, &old).await? => {
-            may_manage(&state, &caller, &old).await?
-        }
-        _ => return Err(no_dashboard(&slug)),
-    }
+    to_manage(&state, &caller, &slug).await?;
     dashboards::validate(&state.store, &d).await?;
     dashboards::save(&state.store, &d, Utc::now()).await?;
     crate::store::audit::record(
@@ -224,12 +235,7 @@ async fn remove(
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
     caller.require(Permission::ManageDashboards)?;
-    match dashboards::find(&state.store, &slug).await? {
-        Some(old) if may_see(&state, &caller, &old).await? => {
-            may_manage(&state, &caller, &old).await?
-        }
-        _ => return Err(no_dashboard(&slug)),
-    }
+    to_manage(&state, &caller, &slug).await?;
     dashboards::delete(&state.store, &slug).await?;
     crate::store::audit::record(
         &state.store,

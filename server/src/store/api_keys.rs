@@ -121,19 +121,20 @@ pub async fn create_owned(
     let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
     let row: KeyRow = on_pool!(store, |pool| {
         sqlx::query_as(
-        "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at, owner_id"
-    )
-    .bind(prefix_of(&secret))
-    .bind(hash(&secret))
-    .bind(name)
-    .bind(&scopes_json)
-    .bind(micros(now))
-    .bind(expires_at.map(micros))
-    .bind(owner)
-    .fetch_one(pool)
-    .await
+            "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at, owner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, prefix, hash, name, scopes, created_at, last_used_at, expires_at, revoked_at,
+             owner_id",
+        )
+        .bind(prefix_of(&secret))
+        .bind(hash(&secret))
+        .bind(name)
+        .bind(&scopes_json)
+        .bind(micros(now))
+        .bind(expires_at.map(micros))
+        .bind(owner)
+        .fetch_one(pool)
+        .await
     })?;
     Ok(NewKey {
         key: row.into(),

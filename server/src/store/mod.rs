@@ -111,6 +111,14 @@ impl Store {
         .context("could not apply the database migrations")
     }
 
+    /// Closes every connection (waiting for those in use).
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }

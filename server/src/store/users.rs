@@ -216,6 +216,19 @@ async fn set_organisations(store: &Store, user_id: i64, slugs: &[String]) -> Res
 
 /// Creates a user after checking every field; a taken email is a conflict.
 pub async fn create(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
+    check_password(new.password)?;
+    let hash = hash_password(new.password)?;
+    create_with_hash(store, new, &hash, now).await
+}
+
+/// Creates a user whose password is already hashed (`new.password` is not
+/// looked at): for tests and imports that hash once.
+pub async fn create_with_hash(
+    store: &Store,
+    new: &NewUser<'_>,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User> {
     let email = normalise_email(new.email)?;
     let name = new.display_name.trim();
     if name.is_empty() {
@@ -223,13 +236,11 @@ pub async fn create(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Res
             "the display name must not be empty".into(),
         ));
     }
-    check_password(new.password)?;
     if find_by_email(store, &email).await?.is_some() {
         return Err(Error::Conflict(format!(
             "There is already a user with the email {email}."
         )));
     }
-    let hash = hash_password(new.password)?;
     let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
         "INSERT INTO users (email, display_name, role, password_hash, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
@@ -237,7 +248,7 @@ pub async fn create(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Res
     .bind(&email)
     .bind(name)
     .bind(new.role.as_str())
-    .bind(&hash)
+    .bind(hash)
     .bind(true)
     .bind(micros(now))
     .fetch_one(pool)

@@ -1,0 +1,1069 @@
+//! Accounts and authorization over HTTP, on SQLite and on Postgres: every route
+//! walked with every kind of caller, signing in and out, CSRF, throttling, keys.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use app::model::Role;
+use server::store::{
+    api_keys, data_sets, orgs, sessions,
+    users::{self, NewUser},
+};
+
+mod support;
+use support::{Backend, TestApp};
+
+const PASSWORD: &str = "a long enough password";
+
+/// One Argon2id hash for every fixture user (hashing is slow on purpose).
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| users::hash_password(PASSWORD).unwrap())
+}
+
+/// The kinds of caller, in the order of the table's columns.
+const CALLERS: [&str; 9] = [
+    "anonymous",
+    "viewer",
+    "editor",
+    "admin",
+    "other organisation's editor",
+    "key with the scope",
+    "key without it",
+    "expired key",
+    "revoked key",
+];
+
+/// Two departments, each with a service, a data set and dashboards; a person of
+/// each kind; keys.
+struct Fixture {
+    app: TestApp,
+    /// Headers of each caller, in [`CALLERS`] order (the key with the scope is
+    /// made per row).
+    headers: Vec<Vec<(String, String)>>,
+    viewer_id: i64,
+    viewer_session: i64,
+    viewer_key: i64,
+    record_id: String,
+}
+
+async fn person(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    org: &str,
+) -> (i64, Vec<(String, String)>, i64) {
+    let orgs: Vec<String> = if org.is_empty() {
+        Vec::new()
+    } else {
+        vec![org.to_string()]
+    };
+    let user = users::create_with_hash(
+        &app.store,
+        &NewUser {
+            email,
+            display_name: email,
+            role,
+            organisations: &orgs,
+            password: "",
+        },
+        password_hash(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (session, token) = sessions::start(&app.store, user.id, "test", "test", Utc::now())
+        .await
+        .unwrap();
+    (
+        user.id,
+        vec![
+            ("cookie".into(), format!("pulse_session={token}")),
+            ("x-csrf-token".into(), session.csrf_token.clone()),
+        ],
+        session.id,
+    )
+}
+
+async fn key(
+    app: &TestApp,
+    scopes: &[&str],
+    expires: Option<chrono::DateTime<Utc>>,
+    revoked: bool,
+) -> Vec<(String, String)> {
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    let new = api_keys::create(&app.store, "fixture", &scopes, expires, None, Utc::now())
+        .await
+        .unwrap();
+    if revoked {
+        api_keys::revoke(&app.store, new.key.id, Utc::now())
+            .await
+            .unwrap();
+    }
+    vec![("authorization".into(), format!("Bearer {}", new.secret))]
+}
+
+fn dashboard(slug: &str, service: &str, status: &str) -> Value {
+    json!({
+        "slug": slug, "title": slug, "service": service, "status": status,
+        "modules": [{"type": "single_timeseries", "slug": "count", "title": "Count",
+            "data_set": format!("{service}/transactions"), "query": "period=week&duration=4&collect=count:sum"}]
+    })
+}
+
+async fn fixture(backend: Backend) -> Fixture {
+    let app = support::test_app(backend).await;
+    let store = &app.store;
+    for (dept, service) in [("dept-a", "svc-a"), ("dept-b", "svc-b")] {
+        let id = orgs::upsert_org(
+            store,
+            &orgs::OrgForUpsert {
+                slug: dept,
+                title: dept,
+                abbreviation: None,
+                kind: orgs::OrgKind::Department,
+                parent_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        orgs::upsert_service(
+            store,
+            &orgs::ServiceForUpsert {
+                slug: service,
+                title: service,
+                description: "",
+                organisation_id: id,
+            },
+        )
+        .await
+        .unwrap();
+        data_sets::create_with_token(
+            store,
+            service,
+            "transactions",
+            None,
+            &data_sets::DataSetSettings {
+                published: true,
+                ..Default::default()
+            },
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let empty = orgs::upsert_org(
+        store,
+        &orgs::OrgForUpsert {
+            slug: "dept-empty",
+            title: "Empty",
+            abbreviation: None,
+            kind: orgs::OrgKind::Department,
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    orgs::upsert_service(
+        store,
+        &orgs::ServiceForUpsert {
+            slug: "svc-empty",
+            title: "Empty",
+            description: "",
+            organisation_id: empty,
+        },
+    )
+    .await
+    .unwrap();
+    orgs::upsert_org(
+        store,
+        &orgs::OrgForUpsert {
+            slug: "dept-spare",
+            title: "Spare",
+            abbreviation: None,
+            kind: orgs::OrgKind::Department,
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let admin_key = app.admin_key().await;
+    let written = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &admin_key,
+            &dashboard("svc-a-draft", "svc-a", "unpublished"),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::CREATED, "{}", written.text());
+    let token = api_keys::create(
+        store,
+        "writer",
+        &[api_keys::write_scope("svc_a_transactions")],
+        None,
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .secret;
+    let posted = app
+        .send(
+            Method::POST,
+            "/data/svc-a/transactions",
+            &token,
+            &json!([{"_id": "r1", "_timestamp": "2026-01-05T00:00:00Z", "count": 3}]),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text());
+
+    let (viewer_id, viewer, viewer_session) =
+        person(&app, "viewer@a.example", Role::Viewer, "dept-a").await;
+    let (_, editor, _) = person(&app, "editor@a.example", Role::Editor, "dept-a").await;
+    let (_, admin, _) = person(&app, "admin@example.gov.uk", Role::Admin, "").await;
+    let (_, other, _) = person(&app, "editor@b.example", Role::Editor, "dept-b").await;
+    let viewer_key = api_keys::create_owned(
+        store,
+        "viewer's",
+        &["read:unpublished".to_string()],
+        None,
+        None,
+        Some(viewer_id),
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .key
+    .id;
+    let without = key(&app, &["annotations:write"], None, false).await;
+    let expired = key(
+        &app,
+        &["admin"],
+        Some(Utc::now() - Duration::days(1)),
+        false,
+    )
+    .await;
+    let revoked = key(&app, &["admin"], None, true).await;
+    Fixture {
+        app,
+        headers: vec![
+            Vec::new(),
+            viewer,
+            editor,
+            admin,
+            other,
+            Vec::new(),
+            without,
+            expired,
+            revoked,
+        ],
+        viewer_id,
+        viewer_session,
+        viewer_key,
+        record_id: "r1".into(),
+    }
+}
+
+/// One route: its method and path as the OpenAPI document names them, a
+/// concrete path and body, the scope the "key with the scope" has, and the
+/// status each caller gets, in [`CALLERS`] order.
+struct Row {
+    method: &'static str,
+    template: &'static str,
+    path: &'static str,
+    body: Value,
+    scope: &'static str,
+    expect: [u16; 9],
+}
+
+const ALL_200: [u16; 9] = [200; 9];
+/// Admins (and admin keys) only.
+const ADMIN: [u16; 9] = [401, 403, 403, 200, 403, 200, 403, 401, 401];
+const ADMIN_201: [u16; 9] = [401, 403, 403, 201, 403, 201, 403, 401, 401];
+/// Anyone, but a key that is not valid is refused.
+const OPEN: [u16; 9] = [200, 200, 200, 200, 200, 200, 200, 401, 401];
+/// The Backdrop write API: a key with the data set's write scope only.
+const WRITE: [u16; 9] = [401, 401, 401, 401, 401, 200, 401, 401, 401];
+/// A signed-in person's own business.
+const PERSON: [u16; 9] = [401, 200, 200, 200, 200, 401, 401, 401, 401];
+
+fn rows() -> Vec<Row> {
+    let data = "data-set:svc_a_transactions:write";
+    let record = json!([{"_timestamp": "2026-01-12T00:00:00Z", "count": 1}]);
+    let draft = dashboard("svc-a-draft", "svc-a", "unpublished");
+    let row = |method, template, path, body, scope, expect| Row {
+        method,
+        template,
+        path,
+        body,
+        scope,
+        expect,
+    };
+    vec![
+        row("get", "/_status", "/_status", Value::Null, "admin", ALL_200),
+        row(
+            "get",
+            "/_status/data-sets",
+            "/_status/data-sets",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/api/openapi.json",
+            "/api/openapi.json",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/data/{group}/{data_type}",
+            "/data/svc-a/transactions",
+            Value::Null,
+            data,
+            ALL_200,
+        ),
+        row(
+            "options",
+            "/data/{group}/{data_type}",
+            "/data/svc-a/transactions",
+            Value::Null,
+            data,
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/data/{group}/{data_type}",
+            "/data/svc-a/transactions",
+            record,
+            data,
+            WRITE,
+        ),
+        row(
+            "put",
+            "/data/{group}/{data_type}",
+            "/data/svc-a/transactions",
+            json!([]),
+            data,
+            WRITE,
+        ),
+        row(
+            "delete",
+            "/data/{group}/{data_type}/{id}",
+            "/data/svc-a/transactions/{record}",
+            Value::Null,
+            data,
+            WRITE,
+        ),
+        row(
+            "patch",
+            "/data/{group}/{data_type}/{id}",
+            "/data/svc-a/transactions/{record}",
+            json!({"count": 5}),
+            data,
+            WRITE,
+        ),
+        row(
+            "get",
+            "/api/v1/services",
+            "/api/v1/services",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/api/v1/services/{slug}",
+            "/api/v1/services/svc-a",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/api/v1/service-kpis",
+            "/api/v1/service-kpis",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/services",
+            "/api/v1/services",
+            json!({"slug": "svc-new", "title": "New", "organisation": "dept-a"}),
+            "admin",
+            ADMIN_201,
+        ),
+        row(
+            "put",
+            "/api/v1/services/{slug}",
+            "/api/v1/services/svc-a",
+            json!({"slug": "svc-a", "title": "A", "organisation": "dept-a"}),
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "delete",
+            "/api/v1/services/{slug}",
+            "/api/v1/services/svc-empty",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "get",
+            "/api/v1/organisations",
+            "/api/v1/organisations",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/organisations",
+            "/api/v1/organisations",
+            json!({"slug": "dept-new", "title": "New", "kind": "department"}),
+            "admin",
+            ADMIN_201,
+        ),
+        row(
+            "get",
+            "/api/v1/organisations/{slug}",
+            "/api/v1/organisations/dept-a",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "put",
+            "/api/v1/organisations/{slug}",
+            "/api/v1/organisations/dept-a",
+            json!({"slug": "dept-a", "title": "A", "kind": "department"}),
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "delete",
+            "/api/v1/organisations/{slug}",
+            "/api/v1/organisations/dept-spare",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "get",
+            "/api/v1/data-sets",
+            "/api/v1/data-sets",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "post",
+            "/api/v1/data-sets",
+            "/api/v1/data-sets",
+            json!({"data_group": "svc-a", "data_type": "more"}),
+            "admin",
+            ADMIN_201,
+        ),
+        row(
+            "get",
+            "/api/v1/data-sets/{group}/{data_type}",
+            "/api/v1/data-sets/svc-a/transactions",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "patch",
+            "/api/v1/data-sets/{group}/{data_type}",
+            "/api/v1/data-sets/svc-a/transactions",
+            json!({"published": false}),
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "delete",
+            "/api/v1/data-sets/{group}/{data_type}",
+            "/api/v1/data-sets/svc-b/transactions",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "post",
+            "/api/v1/data-sets/{group}/{data_type}/token",
+            "/api/v1/data-sets/svc-a/transactions/token",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "get",
+            "/api/v1/data-sets/{group}/{data_type}/history",
+            "/api/v1/data-sets/svc-a/transactions/history",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "get",
+            "/api/v1/dashboards",
+            "/api/v1/dashboards",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "post",
+            "/api/v1/dashboards",
+            "/api/v1/dashboards",
+            dashboard("svc-a-new", "svc-a", "unpublished"),
+            "dashboards:write",
+            [401, 403, 201, 201, 403, 201, 403, 401, 401],
+        ),
+        // Unpublished: only those who may read unpublished data of its organisation.
+        row(
+            "get",
+            "/api/v1/dashboards/{slug}",
+            "/api/v1/dashboards/svc-a-draft",
+            Value::Null,
+            "read:unpublished",
+            [404, 200, 200, 200, 404, 200, 404, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/dashboards/{slug}/freshness",
+            "/api/v1/dashboards/svc-a-draft/freshness",
+            Value::Null,
+            "read:unpublished",
+            [404, 200, 200, 200, 404, 200, 404, 401, 401],
+        ),
+        row(
+            "put",
+            "/api/v1/dashboards/{slug}",
+            "/api/v1/dashboards/svc-a-draft",
+            draft,
+            "dashboards:write",
+            [401, 403, 200, 200, 403, 200, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/dashboards/{slug}",
+            "/api/v1/dashboards/svc-a-draft",
+            Value::Null,
+            "dashboards:write",
+            [401, 403, 200, 200, 404, 200, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/session",
+            "/api/v1/session",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "post",
+            "/api/v1/session",
+            "/api/v1/session",
+            json!({"email": "viewer@a.example", "password": PASSWORD}),
+            "read:unpublished",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/session/sign-out",
+            "/api/v1/session/sign-out",
+            Value::Null,
+            "read:unpublished",
+            PERSON,
+        ),
+        row(
+            "post",
+            "/api/v1/session/sign-out-everywhere",
+            "/api/v1/session/sign-out-everywhere",
+            Value::Null,
+            "read:unpublished",
+            PERSON,
+        ),
+        row(
+            "put",
+            "/api/v1/session/password",
+            "/api/v1/session/password",
+            json!({"current_password": PASSWORD, "new_password": "another long password"}),
+            "read:unpublished",
+            [401, 200, 200, 200, 200, 403, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/sessions",
+            "/api/v1/sessions",
+            Value::Null,
+            "read:unpublished",
+            PERSON,
+        ),
+        row(
+            "delete",
+            "/api/v1/sessions/{id}",
+            "/api/v1/sessions/{viewer_session}",
+            Value::Null,
+            "read:unpublished",
+            [401, 200, 404, 404, 404, 403, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/api-keys",
+            "/api/v1/api-keys",
+            Value::Null,
+            "admin",
+            [401, 200, 200, 200, 200, 200, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/api-keys",
+            "/api/v1/api-keys",
+            json!({"name": "k", "scopes": ["read:unpublished"]}),
+            "admin",
+            [401, 201, 201, 201, 201, 201, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/api-keys/{id}/revoke",
+            "/api/v1/api-keys/{viewer_key}/revoke",
+            Value::Null,
+            "admin",
+            [401, 200, 404, 200, 404, 200, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/api-keys/{id}/rotate",
+            "/api/v1/api-keys/{viewer_key}/rotate",
+            Value::Null,
+            "admin",
+            [401, 201, 404, 201, 404, 201, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/users",
+            "/api/v1/users",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            json!({"email": "new@a.example", "display_name": "New", "role": "viewer", "organisations": ["dept-a"], "password": PASSWORD}),
+            "admin",
+            ADMIN_201,
+        ),
+        row(
+            "get",
+            "/api/v1/users/{id}",
+            "/api/v1/users/{viewer_id}",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "patch",
+            "/api/v1/users/{id}",
+            "/api/v1/users/{viewer_id}",
+            json!({"display_name": "Kathy"}),
+            "admin",
+            ADMIN,
+        ),
+        row(
+            "get",
+            "/api/v1/audit",
+            "/api/v1/audit",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
+    ]
+}
+
+/// Walks every route with every kind of caller, each on a fresh fixture for
+/// changes (so one caller's success cannot change what the next one gets).
+async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Backend) {
+    let table = rows();
+    // A route missing from the table (or one the table has and the API does not)
+    // fails the test.
+    let document = serde_json::to_value(server::routes::openapi()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete", "options"].contains(&method.as_str()) {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    let tabled: BTreeSet<(String, String)> = table
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_string()))
+        .collect();
+    assert_eq!(tabled, documented, "the table and the API's routes differ");
+
+    let mut failures = Vec::new();
+    let mut shared: Option<Fixture> = None;
+    for row in &table {
+        for (c, caller) in CALLERS.iter().enumerate() {
+            // Reads share a fixture; each change gets a fresh one.
+            let fresh;
+            let f = if row.method == "get" {
+                if shared.is_none() {
+                    shared = Some(fixture(backend).await);
+                }
+                shared.as_ref().unwrap()
+            } else {
+                fresh = fixture(backend).await;
+                &fresh
+            };
+            let path = row
+                .path
+                .replace("{record}", &f.record_id)
+                .replace("{viewer_id}", &f.viewer_id.to_string())
+                .replace("{viewer_session}", &f.viewer_session.to_string())
+                .replace("{viewer_key}", &f.viewer_key.to_string());
+            let headers = if c == 5 {
+                key(&f.app, &[row.scope], None, false).await
+            } else {
+                f.headers[c].clone()
+            };
+            let mut headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let body = if row.body.is_null() {
+                Vec::new()
+            } else {
+                headers.push(("content-type", "application/json"));
+                row.body.to_string().into_bytes()
+            };
+            let method = Method::from_bytes(row.method.to_uppercase().as_bytes()).unwrap();
+            let answer = f.app.request(method, &path, &headers, body).await;
+            if answer.status.as_u16() != row.expect[c] {
+                failures.push(format!(
+                    "{} {} as {caller}: {} (expected {}): {}",
+                    row.method.to_uppercase(),
+                    path,
+                    answer.status.as_u16(),
+                    row.expect[c],
+                    answer.text().chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_route_and_caller_on_sqlite() {
+    every_route_answers_each_kind_of_caller_as_the_table_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_route_and_caller_on_postgres() {
+    every_route_answers_each_kind_of_caller_as_the_table_says(Backend::Postgres).await;
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> support::Answer {
+    app.request(
+        Method::POST,
+        "/api/v1/session",
+        &[("content-type", "application/json")],
+        json!({"email": email, "password": password})
+            .to_string()
+            .into_bytes(),
+    )
+    .await
+}
+
+async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(app: TestApp) {
+    let user = users::create(
+        &app.store,
+        &NewUser {
+            email: "Robin@Example.gov.uk",
+            display_name: "Robin",
+            role: Role::Editor,
+            organisations: &[],
+            password: PASSWORD,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.email, "robin@example.gov.uk");
+    let answer = sign_in(&app, "ROBIN@example.gov.uk", PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let cookie = answer.header("set-cookie").to_string();
+    assert!(cookie.starts_with("pulse_session="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure");
+    let token = answer.json()["csrf_token"].as_str().unwrap().to_string();
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    // Over HTTPS (a proxy says so) the cookie is Secure.
+    let https = app
+        .request(
+            Method::POST,
+            "/api/v1/session",
+            &[
+                ("content-type", "application/json"),
+                ("x-forwarded-proto", "https"),
+            ],
+            json!({"email": "robin@example.gov.uk", "password": PASSWORD})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert!(https.header("set-cookie").contains("; Secure"));
+
+    let me = app
+        .request(
+            Method::GET,
+            "/api/v1/session",
+            &[("cookie", &session)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(me.json()["user"]["email"], "robin@example.gov.uk");
+    assert_eq!(me.json()["csrf_token"], token.as_str());
+
+    // A stolen cookie without the token changes nothing.
+    let body = json!({"name": "k", "scopes": ["read:unpublished"]})
+        .to_string()
+        .into_bytes();
+    let forged = app
+        .request(
+            Method::POST,
+            "/api/v1/api-keys",
+            &[("cookie", &session), ("content-type", "application/json")],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.text().contains("CSRF"));
+    let wrong = app
+        .request(
+            Method::POST,
+            "/api/v1/api-keys",
+            &[
+                ("cookie", &session),
+                ("content-type", "application/json"),
+                ("x-csrf-token", "guess"),
+            ],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let made = app
+        .request(
+            Method::POST,
+            "/api/v1/api-keys",
+            &[
+                ("cookie", &session),
+                ("content-type", "application/json"),
+                ("x-csrf-token", &token),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    // The secret works once made, and no longer once revoked.
+    let secret = made.json()["secret"].as_str().unwrap().to_string();
+    let id = made.json()["key"]["id"].as_i64().unwrap();
+    let auth = format!("Bearer {secret}");
+    assert_eq!(
+        app.request(
+            Method::GET,
+            "/api/v1/session",
+            &[("authorization", &auth)],
+            Vec::new()
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let revoked = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/api-keys/{id}/revoke"),
+            &[("cookie", &session), ("x-csrf-token", &token)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(
+        app.request(
+            Method::GET,
+            "/api/v1/dashboards",
+            &[("authorization", &auth)],
+            Vec::new()
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Signing out ends the session: the cookie no longer signs anyone in.
+    let out = app
+        .request(
+            Method::POST,
+            "/api/v1/session/sign-out",
+            &[("cookie", &session), ("x-csrf-token", &token)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let after = app
+        .request(
+            Method::GET,
+            "/api/v1/session",
+            &[("cookie", &session)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(after.json()["user"], Value::Null);
+}
+both!(signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token);
+
+async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
+    users::create(
+        &app.store,
+        &NewUser {
+            email: "kathy@example.gov.uk",
+            display_name: "Kathy",
+            role: Role::Viewer,
+            organisations: &[],
+            password: PASSWORD,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let known = sign_in(&app, "kathy@example.gov.uk", "not the password").await;
+    let unknown = sign_in(&app, "nobody@example.gov.uk", "not the password").await;
+    assert_eq!(known.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        known.json()["message"],
+        unknown.json()["message"],
+        "the same words either way"
+    );
+    for _ in 0..4 {
+        sign_in(&app, "kathy@example.gov.uk", "not the password").await;
+    }
+    // Five failures: even the right password waits now.
+    let throttled = sign_in(&app, "kathy@example.gov.uk", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("Wait 15 minutes"));
+    // An HTML form is sent back to the sign-in page with the reason.
+    let form = app
+        .request(
+            Method::POST,
+            "/api/v1/session",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"email=kathy%40example.gov.uk&password=whatever&next=%2Fsettings".to_vec(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER);
+    assert!(form
+        .header("location")
+        .starts_with("/sign-in?error=throttled"));
+}
+both!(failed_sign_ins_are_throttled_without_saying_who_exists);
+
+async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
+    let user = users::create(
+        &app.store,
+        &NewUser {
+            email: "jane@example.gov.uk",
+            display_name: "Jane",
+            role: Role::Editor,
+            organisations: &[],
+            password: PASSWORD,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let (_, token) = sessions::start(&app.store, user.id, "a", "b", now)
+        .await
+        .unwrap();
+    assert!(
+        sessions::find_live(&app.store, &token, now + Duration::minutes(90))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Idle for longer than allowed (counted from the last use, just now).
+    assert!(sessions::find_live(
+        &app.store,
+        &token,
+        now + Duration::minutes(90) + sessions::IDLE
+    )
+    .await
+    .unwrap()
+    .is_none());
+    let (_, second) = sessions::start(&app.store, user.id, "a", "b", now)
+        .await
+        .unwrap();
+    let (_, third) = sessions::start(&app.store, user.id, "a", "b", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions::list_for_user(&app.store, user.id, now)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    users::update(
+        &app.store,
+        user.id,
+        &users::UserChange {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for t in [second, third] {
+        assert!(sessions::find_live(&app.store, &t, now)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let refused = sign_in(&app, "jane@example.gov.uk", PASSWORD).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "deactivated people cannot sign in"
+    );
+}
+both!(sessions_end_when_idle_when_deactivated_and_everywhere);
