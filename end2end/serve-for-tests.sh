@@ -6,7 +6,8 @@ port=${1:-3137}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 db="sqlite://$dir/pulse.db"
-./target/release/pulse demo --database "$db" --seed 2013
+# The demo users (viewer@, editor@, admin@demo.pulse.example) get a known password.
+PULSE_DEMO_PASSWORD="demo password for tests" ./target/release/pulse demo --database "$db" --seed 2013
 # An admin key for the tests that build dashboards through the API, as a service
 # team would (end2end/.admin-key, read by the tests; never committed).
 ./target/release/pulse key create --database "$db" --name "browser tests" --scope admin 2>/dev/null \

@@ -7,7 +7,10 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::model::{Dashboard, ErrorBody, Freshness, ServiceKpiList, ServiceList, ServiceOverview};
+use crate::model::{
+    ApiKey, Dashboard, ErrorBody, Freshness, ServiceKpiList, ServiceList, ServiceOverview,
+    SessionInfo, SessionState,
+};
 
 /// Why an API call failed, in words a page can show.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -104,6 +107,93 @@ pub async fn data_rows(path: String) -> Result<Vec<serde_json::Value>, ApiError>
     }
     let answer: Answer = get_json(path).await?;
     Ok(answer.data)
+}
+
+/// `GET /api/v1/session`: who is signed in, and their CSRF token.
+pub async fn session() -> Result<SessionState, ApiError> {
+    get_json("/api/v1/session".to_string()).await
+}
+
+/// `GET /api/v1/api-keys`: the signed-in person's keys (everyone's with `all`).
+pub async fn api_keys(all: bool) -> Result<Vec<ApiKey>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        keys: Vec<ApiKey>,
+    }
+    let path = if all {
+        "/api/v1/api-keys?all=true"
+    } else {
+        "/api/v1/api-keys"
+    };
+    let answer: Answer = get_json(path.to_string()).await?;
+    Ok(answer.keys)
+}
+
+/// `GET /api/v1/sessions`: the signed-in person's live sessions.
+pub async fn sessions() -> Result<Vec<SessionInfo>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        sessions: Vec<SessionInfo>,
+    }
+    let answer: Answer = get_json("/api/v1/sessions".to_string()).await?;
+    Ok(answer.sessions)
+}
+
+/// A change through the API from the browser: `method` to `path` with a JSON
+/// body, carrying the session's CSRF token. (Pages make changes only once
+/// interactive; during server rendering this is refused.)
+pub async fn send_json<T: DeserializeOwned>(
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    csrf: String,
+) -> Result<T, ApiError> {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_net::http::{Method, RequestBuilder};
+        let method = match method {
+            "POST" => Method::POST,
+            "PUT" => Method::PUT,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => Method::GET,
+        };
+        send_wrapper::SendWrapper::new(async move {
+            let builder = RequestBuilder::new(&path)
+                .method(method)
+                .header("Accept", "application/json")
+                .header("X-CSRF-Token", &csrf);
+            let request = match body {
+                Some(body) => builder
+                    .json(&body)
+                    .map_err(|e| ApiError::Transport(e.to_string()))?,
+                None => builder
+                    .build()
+                    .map_err(|e| ApiError::Transport(e.to_string()))?,
+            };
+            let response = request
+                .send()
+                .await
+                .map_err(|e| ApiError::Transport(e.to_string()))?;
+            let status = response.status();
+            let bytes = response
+                .binary()
+                .await
+                .map_err(|e| ApiError::Transport(e.to_string()))?;
+            if !(200..300).contains(&status) {
+                return Err(error_from_body(status, &bytes));
+            }
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
+        })
+        .await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (method, path, body, csrf);
+        Err(ApiError::Transport(
+            "changes are made from the browser".into(),
+        ))
+    }
 }
 
 fn error_from_body(status: u16, body: &[u8]) -> ApiError {

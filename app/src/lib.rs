@@ -6,6 +6,8 @@
 //! - [`api`]: the typed client of the public API that every page uses.
 //! - [`pages`], [`components`]: the UI.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod kpi;
@@ -27,6 +29,8 @@ use pages::{
     not_found::NotFound,
     service::ServicePage,
     services::ServicesPage,
+    settings::ApiKeysPage,
+    sign_in::SignInPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -69,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     // Dashboards live at the top level (their slugs may not be one
                     // of the paths above: see `RESERVED_SLUGS` in the server).
                     <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>

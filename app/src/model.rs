@@ -540,3 +540,16 @@ pub struct NewKey {
     pub key: ApiKey,
     pub secret: String,
 }
+
+/// One of a person's live sessions, as `GET /api/v1/sessions` lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub address: String,
+    pub user_agent: String,
+    /// The session of the request that asked.
+    pub current: bool,
+}

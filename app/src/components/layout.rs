@@ -5,6 +5,52 @@
 
 use leptos::prelude::*;
 
+use crate::api;
+
+/// The header's account links: "Sign in", or the person's name, their settings,
+/// the admin pages for admins, and a sign-out button (a form, so it works
+/// without JavaScript too).
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await.ok().and_then(|s| s.user.map(|u| (u, s.csrf_token.unwrap_or_default()))) {
+                    None => view! {
+                        <li class="govuk-header__navigation-item">
+                            <a class="govuk-header__link" href="/sign-in" id="sign-in-link">"Sign in"</a>
+                        </li>
+                    }
+                    .into_any(),
+                    Some((user, csrf)) => {
+                        let admin = user.role == crate::model::Role::Admin;
+                        view! {
+                            <li class="govuk-header__navigation-item">
+                                <a class="govuk-header__link" href="/settings/api-keys" id="settings-link">
+                                    {format!("{} (settings)", user.display_name)}
+                                </a>
+                            </li>
+                            {admin.then(|| view! {
+                                <li class="govuk-header__navigation-item">
+                                    <a class="govuk-header__link" href="/admin/users">"Admin"</a>
+                                </li>
+                            })}
+                            <li class="govuk-header__navigation-item">
+                                <form method="post" action="/api/v1/session/sign-out" class="pulse-sign-out">
+                                    <input type="hidden" name="csrf_token" value=csrf/>
+                                    <button type="submit" class="pulse-sign-out__button" id="sign-out">"Sign out"</button>
+                                </form>
+                            </li>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
@@ -25,6 +71,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             <li class="govuk-header__navigation-item">
                                 <a class="govuk-header__link" href="/services">"Explore services"</a>
                             </li>
+                            <AccountLinks/>
                         </ul>
                     </nav>
                 </div>

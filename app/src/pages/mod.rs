@@ -5,6 +5,8 @@ pub mod home;
 pub mod not_found;
 pub mod service;
 pub mod services;
+pub mod settings;
+pub mod sign_in;
 
 use leptos::prelude::*;
 
