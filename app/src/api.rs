@@ -129,6 +129,30 @@ pub async fn api_keys(all: bool) -> Result<Vec<ApiKey>, ApiError> {
     Ok(answer.keys)
 }
 
+/// `GET /api/v1/users` (admins): everyone who can sign in.
+pub async fn users() -> Result<Vec<crate::model::User>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        users: Vec<crate::model::User>,
+    }
+    let answer: Answer = get_json("/api/v1/users".to_string()).await?;
+    Ok(answer.users)
+}
+
+/// `GET /api/v1/audit?filter=` (admins): the audit log, newest first.
+pub async fn audit(filter: String) -> Result<Vec<crate::model::AuditEntry>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        entries: Vec<crate::model::AuditEntry>,
+    }
+    let answer: Answer = get_json(format!(
+        "/api/v1/audit?filter={}",
+        encode_component(&filter)
+    ))
+    .await?;
+    Ok(answer.entries)
+}
+
 /// `GET /api/v1/sessions`: the signed-in person's live sessions.
 pub async fn sessions() -> Result<Vec<SessionInfo>, ApiError> {
     #[derive(serde::Deserialize)]

@@ -24,6 +24,7 @@ use leptos_router::{
 
 use components::layout::Layout;
 use pages::{
+    admin::{AdminAuditPage, AdminUsersPage},
     dashboard::{DashboardPage, ModulePage},
     home::HomePage,
     not_found::NotFound,
@@ -75,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     // Dashboards live at the top level (their slugs may not be one
                     // of the paths above: see `RESERVED_SLUGS` in the server).
                     <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>

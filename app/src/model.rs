@@ -486,10 +486,13 @@ pub struct ApiKey {
     /// The user who made it (none for keys made on the command line and data
     /// sets' write tokens).
     pub owner_id: Option<i64>,
+    /// Where it stood when it was read (see [`ApiKey::status`]).
+    pub status: KeyStatus,
 }
 
 /// Where a key stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyStatus {
     Active,
@@ -523,6 +526,7 @@ impl ApiKey {
         self.scopes.iter().any(|s| s == ADMIN_SCOPE)
     }
 
+    /// Revoked, expired, expiring within 14 days, or active, at `now`.
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
         match (self.revoked_at, self.expires_at) {
             (Some(_), _) => KeyStatus::Revoked,
@@ -552,4 +556,20 @@ pub struct SessionInfo {
     pub user_agent: String,
     /// The session of the request that asked.
     pub current: bool,
+}
+
+/// One change in the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who: `user 3 (robin@example.gov.uk)`, `key 7 (pulse_AbCdEfGh)`, `command line`.
+    pub actor: String,
+    /// How: `session`, `key` or `cli`.
+    pub via: String,
+    /// What: e.g. `user.create`, `key.revoke`, `dashboard.replace`.
+    pub action: String,
+    /// What it was done to: e.g. `user 4`, `dashboard register-a-birth`.
+    pub target: String,
+    pub detail: serde_json::Value,
 }

@@ -55,7 +55,10 @@ test('an editor signs in, makes a key, uses it, revokes it, and signs out', asyn
   await expect(row).toContainText('Active');
 
   // Revoked (after confirming), it is refused.
-  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(async () => {
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await expect(row.getByRole('button', { name: 'Yes, revoke' })).toBeVisible({ timeout: 1000 });
+  }).toPass();
   await row.getByRole('button', { name: 'Yes, revoke' }).click();
   await expect(page.locator('#keys tbody tr', { hasText: 'browser test key' })).toContainText('Revoked');
   const refused = await request.get('/api/v1/dashboards', { headers: auth });
@@ -75,12 +78,42 @@ test('a viewer may not grant editing scopes nor reach what admins manage', async
   await expect(page.getByLabel(/Read unpublished dashboards/)).toBeVisible();
   await expect(page.getByLabel(/Create and change dashboards/)).toHaveCount(0);
   await expect(page.getByRole('heading', { name: "Everyone's keys" })).toHaveCount(0);
+  const adminPage = await page.goto('/admin/users');
+  expect(adminPage!.status()).toBe(403);
+  await expect(page.locator('#admin-refused')).toContainText('Only admins');
   // The page's own session, through the API: admin routes are refused.
   expect((await page.request.get('/api/v1/users')).status()).toBe(403);
   expect((await page.request.get('/api/v1/audit')).status()).toBe(403);
   // A change without the session's CSRF token is refused, cookie or not.
   const forged = await page.request.post('/api/v1/api-keys', { data: { name: 'x', scopes: ['read:unpublished'] } });
   expect(forged.status()).toBe(403);
+});
+
+test('an admin creates a user, who then signs in; the audit log shows both', async ({ page, browser }) => {
+  await signIn(page, 'admin@demo.pulse.example');
+  await page.goto('/admin/users');
+  await expect(page.locator('#users tbody tr')).toHaveCount(3);
+  await expect(async () => {
+    await page.getByLabel('Email address').fill('jane@demo.pulse.example');
+    await expect(page.getByLabel('Email address')).toHaveValue('jane@demo.pulse.example');
+  }).toPass();
+  await page.getByLabel('Name', { exact: true }).fill('Jane Okafor');
+  await page.getByLabel('Role', { exact: true }).selectOption('editor');
+  await page.getByLabel('Organisations').fill('licensing-agency');
+  await page.getByLabel('First password').fill('jane has a long password');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.locator('#users-done')).toContainText('Jane Okafor can now sign in');
+  await expect(page.locator('#users tbody tr', { hasText: 'jane@demo.pulse.example' })).toContainText('licensing-agency');
+
+  const other = await browser.newPage();
+  await signIn(other, 'jane@demo.pulse.example', 'jane has a long password');
+  await expect(other.locator('#settings-link')).toHaveText('Jane Okafor (settings)');
+  await other.close();
+
+  await page.goto('/admin/audit?filter=jane');
+  await expect(page.locator('#audit tbody')).toContainText('user.create');
+  await expect(page.locator('#audit tbody')).toContainText('session.start');
+  await page.screenshot({ path: path.join(artifacts, 'admin-audit.png'), fullPage: true });
 });
 
 test.describe('without JavaScript', () => {

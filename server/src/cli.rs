@@ -68,7 +68,7 @@ pub enum Command {
     User(UserCommand),
     /// Show the audit log: every change, who made it, when and how.
     Audit {
-        /// Only entries whose actor, action or target contains this.
+        /// Only entries whose actor, action, target or detail contains this.
         #[arg(long, default_value = "")]
         filter: String,
         /// At most this many entries, newest first.

@@ -1067,3 +1067,36 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     );
 }
 both!(sessions_end_when_idle_when_deactivated_and_everywhere);
+
+/// The pages of accounts, for each kind of person: the status each gets.
+async fn account_pages_answer_each_kind_of_person(backend: Backend) {
+    let f = fixture(backend).await;
+    // anonymous, viewer, editor, admin, other organisation's editor
+    let pages: [(&str, [u16; 5]); 4] = [
+        ("/sign-in", [200, 200, 200, 200, 200]),
+        ("/settings/api-keys", [401, 200, 200, 200, 200]),
+        ("/admin/users", [401, 403, 403, 200, 403]),
+        ("/admin/audit", [401, 403, 403, 200, 403]),
+    ];
+    for (path, expected) in pages {
+        for (c, want) in expected.iter().enumerate() {
+            let headers: Vec<(&str, &str)> = f.headers[c]
+                .iter()
+                .filter(|(k, _)| k == "cookie")
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let answer = f.app.request(Method::GET, path, &headers, Vec::new()).await;
+            assert_eq!(answer.status.as_u16(), *want, "{path} as {}", CALLERS[c]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn account_pages_on_sqlite() {
+    account_pages_answer_each_kind_of_person(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn account_pages_on_postgres() {
+    account_pages_answer_each_kind_of_person(Backend::Postgres).await;
+}

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod admin;
 pub mod dashboard;
 pub mod home;
 pub mod not_found;

@@ -355,12 +355,11 @@ where
     if keys.is_empty() {
         return view! { <p class="govuk-body" id="no-keys">"No keys yet."</p> }.into_any();
     }
-    let now = chrono::Utc::now();
     let pending = RwSignal::new(None::<(i64, &'static str)>);
     let rows = keys
         .into_iter()
         .map(|k| {
-            let status = k.status(now);
+            let status = k.status;
             let id = k.id;
             let name = k.name.clone();
             let live = matches!(status, KeyStatus::Active | KeyStatus::ExpiringSoon);

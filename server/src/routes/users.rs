@@ -152,7 +152,7 @@ async fn update(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 struct AuditParams {
-    /// Only entries whose actor, action or target contains this.
+    /// Only entries whose actor, action, target or detail contains this.
     filter: Option<String>,
     /// At most this many, newest first (100 unless given; at most 1,000).
     limit: Option<i64>,

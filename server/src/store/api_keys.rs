@@ -41,7 +41,7 @@ struct KeyRow {
 
 impl From<KeyRow> for ApiKey {
     fn from(r: KeyRow) -> Self {
-        ApiKey {
+        let mut key = ApiKey {
             id: r.id,
             prefix: r.prefix,
             name: r.name,
@@ -51,7 +51,10 @@ impl From<KeyRow> for ApiKey {
             expires_at: r.expires_at.map(from_micros),
             revoked_at: r.revoked_at.map(from_micros),
             owner_id: r.owner_id,
-        }
+            status: app::model::KeyStatus::Active,
+        };
+        key.status = key.status(Utc::now());
+        key
     }
 }
 

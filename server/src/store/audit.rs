@@ -77,13 +77,14 @@ pub async fn record(
     Ok(())
 }
 
-/// Entries, newest first, whose actor, action or target contains `text` (all
+/// Entries, newest first, whose actor, action, target or detail contains `text` (all
 /// when empty), at most `limit`.
 pub async fn list(store: &Store, text: &str, limit: i64) -> Result<Vec<Entry>> {
     let pattern = format!("%{}%", text.to_lowercase());
     let rows: Vec<EntryRow> = on_pool!(store, |pool| sqlx::query_as(
         "SELECT id, at, actor, via, action, target, detail FROM audit_log
          WHERE LOWER(actor) LIKE $1 OR LOWER(action) LIKE $1 OR LOWER(target) LIKE $1
+            OR LOWER(detail) LIKE $1
          ORDER BY at DESC, id DESC LIMIT $2"
     )
     .bind(&pattern)

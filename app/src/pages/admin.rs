@@ -1,0 +1,307 @@
+//! `/admin/users` and `/admin/audit`, for admins: the people who sign in (create,
+//! change role and organisations, deactivate), and the log of every change.
+//! Both are views of `/api/v1/users` and `/api/v1/audit`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api;
+use crate::kpi::format_date;
+use crate::model::{Role, SessionState, User};
+
+/// The admin check every admin page makes first: 401 for nobody, 403 for
+/// someone who is not an admin.
+fn refused(session: &SessionState) -> Option<AnyView> {
+    match &session.user {
+        None => {
+            super::set_status(401);
+            Some(
+                view! {
+                    <h1 class="govuk-heading-xl">"Sign in"</h1>
+                    <p class="govuk-body" id="admin-refused">
+                        "This page is for admins: "
+                        <a class="govuk-link" href="/sign-in">"sign in"</a>" first."
+                    </p>
+                }
+                .into_any(),
+            )
+        }
+        Some(user) if user.role != Role::Admin => {
+            super::set_status(403);
+            Some(
+                view! {
+                    <h1 class="govuk-heading-xl">"You cannot see this page"</h1>
+                    <p class="govuk-body" id="admin-refused">
+                        "Only admins manage users and read the audit log. Ask an admin of Pulse if you need a change."
+                    </p>
+                }
+                .into_any(),
+            )
+        }
+        Some(_) => None,
+    }
+}
+
+fn admin_nav(here: &'static str) -> impl IntoView {
+    let link = move |href: &'static str, words: &'static str| {
+        let current = (href == here).then_some("page");
+        view! {
+            <li class="govuk-service-navigation__item">
+                <a class="govuk-link" href=href aria-current=current>{words}</a>
+            </li>
+        }
+    };
+    view! {
+        <nav aria-label="Administration" class="pulse-admin-nav">
+            <ul class="govuk-list pulse-inline-list">
+                {link("/admin/users", "Users")}
+                {link("/admin/audit", "Audit log")}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    view! {
+        <Title text="Users - Pulse"/>
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let session = session.await.unwrap_or_default();
+                if let Some(refusal) = refused(&session) {
+                    return refusal;
+                }
+                view! { <Users csrf=session.csrf_token.unwrap_or_default()/> }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Users(csrf: String) -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let users = Resource::new(move || version.get(), |_| api::users());
+    let csrf = StoredValue::new(csrf);
+    let problem = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("viewer".to_string());
+    let orgs = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({
+            "email": email.get_untracked(),
+            "display_name": name.get_untracked(),
+            "role": role.get_untracked(),
+            "organisations": orgs
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>(),
+            "password": password.get_untracked(),
+        });
+        let token = csrf.get_value();
+        spawn_local(async move {
+            match api::send_json::<User>("POST", "/api/v1/users".into(), Some(body), token).await {
+                Ok(user) => {
+                    problem.set(None);
+                    done.set(Some(format!(
+                        "{} can now sign in as {}.",
+                        user.display_name, user.email
+                    )));
+                    email.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let change = move |id: i64, body: serde_json::Value| {
+        let token = csrf.get_value();
+        spawn_local(async move {
+            match api::send_json::<User>("PATCH", format!("/api/v1/users/{id}"), Some(body), token)
+                .await
+            {
+                Ok(user) => {
+                    problem.set(None);
+                    done.set(Some(format!(
+                        "{} is now {} and {}.",
+                        user.display_name,
+                        user.role.as_str(),
+                        if user.active { "active" } else { "deactivated" }
+                    )));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        {admin_nav("/admin/users")}
+        <h1 class="govuk-heading-xl">"Users"</h1>
+        {move || problem.get().map(|p| view! {
+            <div class="govuk-error-summary" role="alert" tabindex="-1" id="users-problem">
+                <h2 class="govuk-error-summary__title">"There is a problem"</h2>
+                <div class="govuk-error-summary__body"><p class="govuk-body">{p}</p></div>
+            </div>
+        })}
+        {move || done.get().map(|d| view! { <div class="govuk-inset-text" id="users-done" role="status">{d}</div> })}
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the users…"</p> }>
+            {move || Suspend::new(async move {
+                let list = users.await.unwrap_or_default();
+                view! {
+                    <table class="govuk-table" id="users">
+                        <caption class="govuk-table__caption govuk-table__caption--m">"Everyone who can sign in"</caption>
+                        <thead class="govuk-table__head"><tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Name"</th>
+                            <th scope="col" class="govuk-table__header">"Email"</th>
+                            <th scope="col" class="govuk-table__header">"Organisations"</th>
+                            <th scope="col" class="govuk-table__header">"Role"</th>
+                            <th scope="col" class="govuk-table__header">"Status"</th>
+                        </tr></thead>
+                        <tbody class="govuk-table__body">
+                            {list.into_iter().map(|u| {
+                                let id = u.id;
+                                let role_id = format!("role-{id}");
+                                let active = u.active;
+                                view! {
+                                    <tr class="govuk-table__row" data-user=u.email.clone()>
+                                        <th scope="row" class="govuk-table__header">{u.display_name.clone()}</th>
+                                        <td class="govuk-table__cell">{u.email.clone()}</td>
+                                        <td class="govuk-table__cell">{if u.organisations.is_empty() { "all (admin)".to_string() } else { u.organisations.join(", ") }}</td>
+                                        <td class="govuk-table__cell">
+                                            <label class="govuk-visually-hidden" for=role_id.clone()>{format!("Role of {}", u.display_name)}</label>
+                                            <select class="govuk-select" id=role_id
+                                                on:change=move |ev| change(id, serde_json::json!({"role": event_target_value(&ev)}))>
+                                                {["viewer", "editor", "admin"].into_iter().map(|r| view! {
+                                                    <option value=r selected=u.role.as_str() == r>{r}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </td>
+                                        <td class="govuk-table__cell">
+                                            {if active {
+                                                view! { <strong class="govuk-tag govuk-tag--green">"Active"</strong> }.into_any()
+                                            } else {
+                                                view! { <strong class="govuk-tag govuk-tag--grey">"Deactivated"</strong> }.into_any()
+                                            }}
+                                            " "
+                                            <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
+                                                id=format!("toggle-{id}")
+                                                on:click=move |_| change(id, serde_json::json!({"active": !active}))>
+                                                {if active { "Deactivate" } else { "Reactivate" }}
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })}
+        </Suspense>
+        <h2 class="govuk-heading-l">"Create a user"</h2>
+        <form id="create-user" on:submit=create novalidate>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="user-email">"Email address"</label>
+                <input class="govuk-input govuk-!-width-one-half" id="user-email" type="email" spellcheck="false" bind:value=email/>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="user-name">"Name"</label>
+                <input class="govuk-input govuk-!-width-one-half" id="user-name" type="text" bind:value=name/>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="user-role">"Role"</label>
+                <div class="govuk-hint" id="user-role-hint">"Viewers read unpublished dashboards of their organisations; editors also change them; admins manage everything."</div>
+                <select class="govuk-select" id="user-role" aria-describedby="user-role-hint" bind:value=role>
+                    <option value="viewer">"Viewer"</option>
+                    <option value="editor">"Editor"</option>
+                    <option value="admin">"Admin"</option>
+                </select>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="user-organisations">"Organisations"</label>
+                <div class="govuk-hint" id="user-organisations-hint">
+                    "The slugs of their departments or agencies, separated by commas (see "
+                    <a class="govuk-link" href="/api/v1/organisations">"the list"</a>
+                    "). Admins need none."
+                </div>
+                <input class="govuk-input" id="user-organisations" type="text" spellcheck="false"
+                    aria-describedby="user-organisations-hint" bind:value=orgs/>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="user-password">"First password"</label>
+                <div class="govuk-hint" id="user-password-hint">"At least 12 characters. Give it to them safely; they can change it in their settings."</div>
+                <input class="govuk-input govuk-!-width-one-half" id="user-password" type="password" autocomplete="new-password"
+                    aria-describedby="user-password-hint" bind:value=password/>
+            </div>
+            <button type="submit" class="govuk-button" id="create-user-button">"Create user"</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let session = Resource::new(|| (), |_| api::session());
+    let filter = move || query.with(|q| q.get("filter").unwrap_or_default());
+    let entries = Resource::new(filter, api::audit);
+    view! {
+        <Title text="Audit log - Pulse"/>
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let session = session.await.unwrap_or_default();
+                if let Some(refusal) = refused(&session) {
+                    return refusal;
+                }
+                let list = entries.await.unwrap_or_default();
+                view! {
+                    {admin_nav("/admin/audit")}
+                    <h1 class="govuk-heading-xl">"Audit log"</h1>
+                    <form method="get" action="/admin/audit" class="pulse-filters">
+                        <div class="govuk-form-group">
+                            <label class="govuk-label" for="audit-filter">"Who, what or which"</label>
+                            <div class="govuk-hint" id="audit-filter-hint">"For example, key.revoke, dashboard or an email address"</div>
+                            <input class="govuk-input" id="audit-filter" name="filter" type="search"
+                                aria-describedby="audit-filter-hint" prop:value=filter/>
+                        </div>
+                        <button class="govuk-button govuk-button--secondary" type="submit">"Filter"</button>
+                    </form>
+                    <div class="pulse-table-scroll" role="region" aria-label="Audit log" tabindex="0">
+                        <table class="govuk-table" id="audit">
+                            <thead class="govuk-table__head"><tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">"When"</th>
+                                <th scope="col" class="govuk-table__header">"Who"</th>
+                                <th scope="col" class="govuk-table__header">"How"</th>
+                                <th scope="col" class="govuk-table__header">"What"</th>
+                                <th scope="col" class="govuk-table__header">"Which"</th>
+                                <th scope="col" class="govuk-table__header">"Details"</th>
+                            </tr></thead>
+                            <tbody class="govuk-table__body">
+                                {list.into_iter().map(|e| view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">{format!("{}, {}", format_date(e.at), e.at.format("%H:%M:%S"))}</td>
+                                        <td class="govuk-table__cell">{e.actor}</td>
+                                        <td class="govuk-table__cell">{e.via}</td>
+                                        <td class="govuk-table__cell"><code>{e.action}</code></td>
+                                        <td class="govuk-table__cell">{e.target}</td>
+                                        <td class="govuk-table__cell pulse-secret">{e.detail.to_string()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
