@@ -1,11 +1,8 @@
 // Accounts as people meet them: signing in and out, a key made, shown once, used,
 // revoked and refused, and what a viewer may not do.
 import { test, expect, type Page } from '@playwright/test';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-const artifacts = path.join(__dirname, '..', 'artifacts');
-fs.mkdirSync(artifacts, { recursive: true });
+import { artifacts } from './helpers';
 const password = 'demo password for tests';
 
 async function signIn(page: Page, email: string, pass = password) {

@@ -2,37 +2,10 @@
 // data API, tables with the same figures, the view controls kept in the URL,
 // downloads that match, module pages, and no chart left behind on navigation.
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-const artifacts = path.join(__dirname, '..', 'artifacts');
-fs.mkdirSync(artifacts, { recursive: true });
+import { artifacts, inkedPixels, watchErrors } from './helpers';
 
 const dashboard = '/file-a-tax-return';
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return errors;
-}
-
-async function inkedPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
-    if (!canvas || canvas.width === 0 || canvas.height === 0) return 0;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return 0;
-    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    let inked = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] > 0 && !(data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) inked++;
-    }
-    return inked;
-  }, selector);
-}
 
 /** A table's body as numbers, column by column (text without separators, £ and %). */
 async function tableNumbers(page: Page, selector: string): Promise<string[][]> {

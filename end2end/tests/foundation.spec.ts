@@ -1,38 +1,8 @@
 // The foundation, as a person meets it: the home page, a service page that
 // hydrates, a chart that draws, and a table that says what the API says.
-import { test, expect, type Page, type ConsoleMessage } from '@playwright/test';
-import * as fs from 'node:fs';
+import { test, expect } from '@playwright/test';
 import * as path from 'node:path';
-
-const artifacts = path.join(__dirname, '..', 'artifacts');
-fs.mkdirSync(artifacts, { recursive: true });
-
-/** Collects console errors and uncaught exceptions for the whole test. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return errors;
-}
-
-/** How many pixels of the chart's canvas are neither transparent nor white. */
-async function inkedPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
-    if (!canvas || canvas.width === 0 || canvas.height === 0) return 0;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return 0;
-    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    let inked = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-      if (a > 0 && !(r > 245 && g > 245 && b > 245)) inked++;
-    }
-    return inked;
-  }, selector);
-}
+import { artifacts, inkedPixels, watchErrors } from './helpers';
 
 test('home page lists the services with their department', async ({ page }) => {
   const errors = watchErrors(page);

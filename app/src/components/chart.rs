@@ -33,20 +33,7 @@ const PALETTE: [&str; 6] = [
 /// earlier are overlaid (dashed), with gaps where there was no data then.
 pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -> EChart {
     let labels: Vec<String> = series.periods.iter().map(short_period_label).collect();
-    let mut chart = EChart::new()
-        .color(
-            PALETTE
-                .iter()
-                .map(|c| charming::element::Color::from(*c))
-                .collect::<Vec<_>>(),
-        )
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top(0))
-        .grid(Grid::new().left(64).right(24).top(40).bottom(72))
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
-        .y_axis(Axis::new().type_(AxisType::Value).name("Transactions"))
-        .data_zoom(DataZoom::new().type_(DataZoomType::Inside))
-        .data_zoom(DataZoom::new().type_(DataZoomType::Slider).bottom(16));
+    let mut chart = base_chart(labels, Unit::Number, true, "Transactions");
     for line in &series.channels {
         chart = chart.series(
             Line::new()
@@ -57,29 +44,20 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
     }
     if let Some(previous) = previous {
         chart = chart
-            .series(
-                Line::new()
-                    .name("Total")
-                    .show_symbol(false)
-                    .item_style(ItemStyle::new().color("#0b0c0c"))
-                    .line_style(LineStyle::new().color("#0b0c0c").width(2))
-                    .data(series.totals()),
-            )
-            .series(
-                Line::new()
-                    .name("Total, a year earlier")
-                    .show_symbol(false)
-                    .item_style(ItemStyle::new().color("#505a5f"))
-                    .line_style(
-                        LineStyle::new()
-                            .color("#505a5f")
-                            .width(2)
-                            .type_(LineStyleType::Dashed),
-                    )
-                    .data(previous.to_vec()),
-            );
+            .series(total_line(series.totals()))
+            .series(dashed("Total, a year earlier", previous.to_vec()));
     }
     chart
+}
+
+/// The black line of the totals.
+fn total_line(values: Vec<impl Into<charming::datatype::DataPoint>>) -> Line {
+    Line::new()
+        .name("Total")
+        .show_symbol(false)
+        .item_style(ItemStyle::new().color("#0b0c0c"))
+        .line_style(LineStyle::new().color("#0b0c0c").width(2))
+        .data(values)
 }
 
 /// Whether a chart of this many periods offers zoom and pan (a handful of bars
@@ -136,7 +114,10 @@ fn plotted(values: &[Option<f64>], unit: Unit) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool) -> EChart {
+/// A chart over categories (periods, steps): the palette, an axis tooltip, a
+/// legend, the value axis in `unit` (named `name` unless empty) and, with `zoom`,
+/// zoom and pan.
+fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart {
     let value_axis = match unit {
         Unit::Ratio => Axis::new()
             .type_(AxisType::Value)
@@ -145,6 +126,11 @@ fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool) -> EChart {
             .type_(AxisType::Value)
             .axis_label(AxisLabel::new().formatter("£{value}")),
         Unit::Number => Axis::new().type_(AxisType::Value),
+    };
+    let value_axis = if name.is_empty() {
+        value_axis
+    } else {
+        value_axis.name(name)
     };
     let mut chart = EChart::new()
         .color(
@@ -231,7 +217,7 @@ pub fn time_chart(
                 .collect(),
         ),
     };
-    let mut chart = base_chart(labels, unit, zooms(figures.periods.len()));
+    let mut chart = base_chart(labels, unit, zooms(figures.periods.len()), "");
     for (name, values) in series {
         let values = plotted(&values, unit);
         chart = match style {
@@ -253,14 +239,7 @@ pub fn time_chart(
         };
     }
     if total && style == TimeStyle::Lines && figures.series.len() > 1 {
-        chart = chart.series(
-            Line::new()
-                .name("Total")
-                .show_symbol(false)
-                .item_style(ItemStyle::new().color("#0b0c0c"))
-                .line_style(LineStyle::new().color("#0b0c0c").width(2))
-                .data(plotted(&totals, unit)),
-        );
+        chart = chart.series(total_line(plotted(&totals, unit)));
     }
     if let (Some(previous), false) = (previous, style == TimeStyle::Percent) {
         let name = if figures.series.len() > 1 {
@@ -282,7 +261,7 @@ pub fn rate_chart(
     previous: Option<&[Option<f64>]>,
 ) -> EChart {
     let labels: Vec<String> = periods.iter().map(short_period_label).collect();
-    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len())).series(
+    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(
         Line::new()
             .name(name)
             .show_symbol(true)
@@ -336,6 +315,7 @@ pub fn journey_chart(steps: &[Step]) -> EChart {
         steps.iter().map(|s| s.label.clone()).collect(),
         Unit::Number,
         false,
+        "",
     )
     .legend(Legend::new().show(false))
     .series(
