@@ -1100,3 +1100,57 @@ async fn account_pages_on_sqlite() {
 async fn account_pages_on_postgres() {
     account_pages_answer_each_kind_of_person(Backend::Postgres).await;
 }
+
+async fn changes_to_records_and_settings_are_in_the_audit_log(app: TestApp) {
+    let admin = app.admin_key().await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/data-sets",
+            &admin,
+            &json!({"data_group": "audited", "data_type": "things"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let token = created.json()["bearer_token"].as_str().unwrap().to_string();
+    let rows = json!([{"_id": "a", "_timestamp": "2026-01-05T00:00:00Z", "count": 1},
+                      {"_id": "b", "_timestamp": "2026-01-06T00:00:00Z", "count": 2}]);
+    let written = app.send(Method::POST, "/data/audited/things", &token, &rows).await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    assert_eq!(
+        app.request(
+            Method::DELETE,
+            "/data/audited/things/a",
+            &[("authorization", &format!("Bearer {token}"))],
+            Vec::new()
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let log = app
+        .request(
+            Method::GET,
+            "/api/v1/audit?filter=audited_things",
+            &[("authorization", &format!("Bearer {admin}"))],
+            Vec::new(),
+        )
+        .await
+        .json();
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // Newest first.
+    assert_eq!(
+        actions,
+        ["records.delete", "records.write", "data-set.create"]
+    );
+    let write = &log["entries"][1];
+    assert_eq!(write["via"], "key");
+    assert_eq!(write["detail"], json!({"records": 2, "new": 2}));
+    assert!(write["actor"].as_str().unwrap().starts_with("key pulse_"));
+}
+both!(changes_to_records_and_settings_are_in_the_audit_log);

@@ -113,6 +113,21 @@ async fn authorise(
     }
 }
 
+/// Notes a change of records in the audit log (after it is stored: a failure
+/// to note it is logged, and the write stands).
+async fn audited(state: &AppState, actor: &str, action: &str, data_set: &str, detail: Value) {
+    let who = crate::store::audit::Actor {
+        label: actor.replacen("key:", "key ", 1),
+        via: "key",
+    };
+    let target = format!("data set {data_set}");
+    if let Err(e) =
+        crate::store::audit::record(&state.store, &who, action, &target, detail, Utc::now()).await
+    {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
 /// Reads the body, gunzips it if it says so, and parses it as JSON.
 async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
     let too_large = || {
@@ -236,10 +251,14 @@ async fn write(
         // Only new records: the table in memory can take them as they are.
         Ok(written) if written.inserted == records.len() => {
             state.cache.append(data_set.id, &records, now);
+            let detail = json!({ "records": records.len(), "new": written.inserted });
+            audited(&state, &actor, "records.write", &data_set.name, detail).await;
             ok(None)
         }
-        Ok(_) => {
+        Ok(written) => {
             state.cache.invalidate(data_set.id);
+            let detail = json!({ "records": records.len(), "new": written.inserted });
+            audited(&state, &actor, "records.write", &data_set.name, detail).await;
             ok(None)
         }
         Err(e) => internal(e),
@@ -270,8 +289,10 @@ async fn empty(
         );
     }
     match records::empty(&state.store, data_set.id, &actor, Utc::now()).await {
-        Ok(_) => {
+        Ok(removed) => {
             state.cache.invalidate(data_set.id);
+            let detail = json!({ "removed": removed });
+            audited(&state, &actor, "records.empty", &data_set.name, detail).await;
             ok(Some((
                 "message",
                 format!("{} now contains 0 records", data_set.name),
@@ -297,6 +318,14 @@ async fn delete_record(
     match records::delete(&state.store, data_set.id, &id, &actor, Utc::now()).await {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
+            audited(
+                &state,
+                &actor,
+                "records.delete",
+                &data_set.name,
+                json!({ "id": id }),
+            )
+            .await;
             ok(None)
         }
         Ok(false) => error(
@@ -366,6 +395,14 @@ async fn patch_record(
     match records::patch(&state.store, data_set.id, &old, &record, &actor, Utc::now()).await {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
+            audited(
+                &state,
+                &actor,
+                "records.patch",
+                &data_set.name,
+                json!({ "id": id }),
+            )
+            .await;
             ok(None)
         }
         Ok(false) => error(
