@@ -1115,7 +1115,9 @@ async fn changes_to_records_and_settings_are_in_the_audit_log(app: TestApp) {
     let token = created.json()["bearer_token"].as_str().unwrap().to_string();
     let rows = json!([{"_id": "a", "_timestamp": "2026-01-05T00:00:00Z", "count": 1},
                       {"_id": "b", "_timestamp": "2026-01-06T00:00:00Z", "count": 2}]);
-    let written = app.send(Method::POST, "/data/audited/things", &token, &rows).await;
+    let written = app
+        .send(Method::POST, "/data/audited/things", &token, &rows)
+        .await;
     assert_eq!(written.status, StatusCode::OK, "{}", written.text());
     assert_eq!(
         app.request(
