@@ -96,11 +96,17 @@ test('an admin creates a user, who then signs in; the audit log shows both', asy
   }).toPass();
   await page.getByLabel('Name', { exact: true }).fill('Jane Okafor');
   await page.getByLabel('Role', { exact: true }).selectOption('editor');
-  await page.getByLabel('Organisations').fill('licensing-agency');
+  await page.getByLabel('Organisations', { exact: true }).fill('licensing-agency');
   await page.getByLabel('First password').fill('jane has a long password');
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.locator('#users-done')).toContainText('Jane Okafor can now sign in');
-  await expect(page.locator('#users tbody tr', { hasText: 'jane@demo.pulse.example' })).toContainText('licensing-agency');
+  const jane = page.locator('#users tbody tr', { hasText: 'jane@demo.pulse.example' });
+  await expect(jane.getByLabel('Organisations of Jane Okafor')).toHaveValue('licensing-agency');
+
+  // Their organisations change in the table.
+  await jane.getByLabel('Organisations of Jane Okafor').fill('licensing-agency, registration-office');
+  await jane.getByRole('button', { name: /Save/ }).click();
+  await expect(page.locator('#users-done')).toContainText('licensing-agency, registration-office');
 
   const other = await browser.newPage();
   await signIn(other, 'jane@demo.pulse.example', 'jane has a long password');

@@ -159,8 +159,8 @@ impl Caller {
                 label: "anonymous".into(),
                 via: "none",
             },
-            Caller::Person { user, .. } => Actor {
-                label: format!("user {} ({})", user.id, user.email),
+            Caller::Person { user, session, .. } => Actor {
+                label: format!("user {} ({}), session {}", user.id, user.email, session.id),
                 via: "session",
             },
             Caller::Key { key, .. } => Actor {

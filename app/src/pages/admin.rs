@@ -134,9 +134,14 @@ fn Users(csrf: String) -> impl IntoView {
                 Ok(user) => {
                     problem.set(None);
                     done.set(Some(format!(
-                        "{} is now {} and {}.",
+                        "{} is now {} of {} and {}.",
                         user.display_name,
                         user.role.as_str(),
+                        if user.organisations.is_empty() {
+                            "no organisation".to_string()
+                        } else {
+                            user.organisations.join(", ")
+                        },
                         if user.active { "active" } else { "deactivated" }
                     )));
                     version.update(|v| *v += 1);
@@ -177,7 +182,29 @@ fn Users(csrf: String) -> impl IntoView {
                                     <tr class="govuk-table__row" data-user=u.email.clone()>
                                         <th scope="row" class="govuk-table__header">{u.display_name.clone()}</th>
                                         <td class="govuk-table__cell">{u.email.clone()}</td>
-                                        <td class="govuk-table__cell">{if u.organisations.is_empty() { "all (admin)".to_string() } else { u.organisations.join(", ") }}</td>
+                                        <td class="govuk-table__cell">
+                                            {
+                                                let orgs_id = format!("orgs-{id}");
+                                                let current = RwSignal::new(u.organisations.join(", "));
+                                                view! {
+                                                    <label class="govuk-visually-hidden" for=orgs_id.clone()>{format!("Organisations of {}", u.display_name)}</label>
+                                                    <input class="govuk-input pulse-orgs" id=orgs_id type="text" spellcheck="false" bind:value=current/>
+                                                    <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
+                                                        id=format!("save-orgs-{id}")
+                                                        on:click=move |_| {
+                                                            let orgs: Vec<String> = current
+                                                                .get_untracked()
+                                                                .split(',')
+                                                                .map(|s| s.trim().to_string())
+                                                                .filter(|s| !s.is_empty())
+                                                                .collect();
+                                                            change(id, serde_json::json!({"organisations": orgs}))
+                                                        }>
+                                                        "Save"<span class="govuk-visually-hidden">{format!(" the organisations of {}", u.display_name)}</span>
+                                                    </button>
+                                                }
+                                            }
+                                        </td>
                                         <td class="govuk-table__cell">
                                             <label class="govuk-visually-hidden" for=role_id.clone()>{format!("Role of {}", u.display_name)}</label>
                                             <select class="govuk-select" id=role_id
