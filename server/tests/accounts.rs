@@ -1156,3 +1156,42 @@ async fn changes_to_records_and_settings_are_in_the_audit_log(app: TestApp) {
     assert!(write["actor"].as_str().unwrap().starts_with("key pulse_"));
 }
 both!(changes_to_records_and_settings_are_in_the_audit_log);
+
+async fn bad_new_users_are_refused_with_reasons_and_nothing_is_written(app: TestApp) {
+    let admin = app.admin_key().await;
+    for (body, reason) in [
+        (
+            json!({"email": "x", "display_name": "X", "role": "viewer", "password": PASSWORD}),
+            "is not an email address",
+        ),
+        (
+            json!({"email": "a@b.example", "display_name": "X", "role": "boss", "password": PASSWORD}),
+            "unknown variant `boss`",
+        ),
+        (
+            json!({"email": "a@b.example", "display_name": "X", "role": "viewer", "password": "short"}),
+            "at least 12 characters",
+        ),
+        (
+            json!({"email": "a@b.example", "display_name": " ", "role": "viewer", "password": PASSWORD}),
+            "display name must not be empty",
+        ),
+        (
+            json!({"email": "a@b.example", "display_name": "X", "role": "viewer", "organisations": ["nowhere"], "password": PASSWORD}),
+            "there is no organisation \"nowhere\"",
+        ),
+    ] {
+        let answer = app.send(Method::POST, "/api/v1/users", &admin, &body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        let message = answer.json()["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains(reason),
+            "{message:?} should say {reason:?}"
+        );
+    }
+    assert!(
+        users::list(&app.store).await.unwrap().is_empty(),
+        "nothing half-written"
+    );
+}
+both!(bad_new_users_are_refused_with_reasons_and_nothing_is_written);

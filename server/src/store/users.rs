@@ -181,7 +181,8 @@ pub struct NewUser<'a> {
     pub password: &'a str,
 }
 
-async fn set_organisations(store: &Store, user_id: i64, slugs: &[String]) -> Result<()> {
+/// The ids of organisations named by slug, or which one does not exist.
+async fn organisation_ids(store: &Store, slugs: &[String]) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(slugs.len());
     for slug in slugs {
         let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
@@ -194,6 +195,11 @@ async fn set_organisations(store: &Store, user_id: i64, slugs: &[String]) -> Res
             id.ok_or_else(|| Error::BadRequest(format!("there is no organisation {slug:?}")))?,
         );
     }
+    Ok(ids)
+}
+
+/// Makes `ids` the user's organisations (checked by [`organisation_ids`] first).
+async fn set_organisations(store: &Store, user_id: i64, ids: &[i64]) -> Result<()> {
     on_pool!(store, |pool| sqlx::query(
         "DELETE FROM user_organisations WHERE user_id = $1"
     )
@@ -201,7 +207,7 @@ async fn set_organisations(store: &Store, user_id: i64, slugs: &[String]) -> Res
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    for id in ids {
+    for &id in ids {
         on_pool!(store, |pool| sqlx::query(
             "INSERT INTO user_organisations (user_id, organisation_id) VALUES ($1, $2)"
         )
@@ -241,6 +247,8 @@ pub async fn create_with_hash(
             "There is already a user with the email {email}."
         )));
     }
+    // Every organisation is checked before anything is written.
+    let organisations = organisation_ids(store, new.organisations).await?;
     let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
         "INSERT INTO users (email, display_name, role, password_hash, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
@@ -253,15 +261,7 @@ pub async fn create_with_hash(
     .bind(micros(now))
     .fetch_one(pool)
     .await)?;
-    if let Err(e) = set_organisations(store, id, new.organisations).await {
-        // Not half-written: the user goes with the organisation that was wrong.
-        on_pool!(store, |pool| sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        return Err(e);
-    }
+    set_organisations(store, id, &organisations).await?;
     Ok(find(store, id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was made")))?
@@ -290,7 +290,8 @@ pub async fn update(store: &Store, id: i64, change: &UserChange) -> Result<User>
         }
     }
     if let Some(orgs) = &change.organisations {
-        set_organisations(store, id, orgs).await?;
+        let ids = organisation_ids(store, orgs).await?;
+        set_organisations(store, id, &ids).await?;
     }
     on_pool!(store, |pool| sqlx::query(
         "UPDATE users SET display_name = COALESCE($1, display_name), role = COALESCE($2, role),
