@@ -202,7 +202,8 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 }
 
 /// The module's stored query with the view applied: the period switched (its
-/// duration converted to cover about the same span), the months turned into
+/// duration converted to cover about the same span; not for a bar chart with a
+/// number, whose title names its period), the months turned into
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
 /// and group. KPIs keep their own query: they show the latest figure.
 pub fn module_query(module: &Module, view: &ViewParams) -> String {
@@ -211,11 +212,11 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
     if module.module_type == ModuleType::Kpi {
         return encode_pairs(&pairs);
     }
-    if let (Some(old), Some(new), true) = (
-        stored_period,
-        view.period,
-        is_time_series(module.module_type),
-    ) {
+    // A bar chart with a number is "per month" (or week...) by its title: it
+    // keeps its period, as a KPI does, and follows only the months chosen.
+    let switches =
+        is_time_series(module.module_type) && module.module_type != ModuleType::BarChartWithNumber;
+    if let (Some(old), Some(new), true) = (stored_period, view.period, switches) {
         if let Some(duration) = first(&pairs, "duration").and_then(|d| d.parse::<u32>().ok()) {
             let span = f64::from(duration) * days(old) / days(new);
             set(
@@ -1213,6 +1214,18 @@ mod tests {
         assert_eq!(first(&q, "flatten"), Some("true"));
         let q = query_pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
         assert_eq!(first(&q, "duration"), Some("3"));
+        // "Transactions per month" stays monthly.
+        let bars = module(
+            ModuleType::BarChartWithNumber,
+            "period=month&duration=6&collect=count:sum",
+            json!({}),
+        );
+        let q = query_pairs(&module_query(
+            &bars,
+            &view(Some(PeriodKind::Week), None, None),
+        ));
+        assert_eq!(first(&q, "period"), Some("month"));
+        assert_eq!(first(&q, "duration"), Some("6"));
     }
 
     #[test]
