@@ -4,4 +4,5 @@ pub mod chart;
 pub mod kpi_tile;
 pub mod layout;
 pub mod module;
+pub mod problem;
 pub mod view_controls;

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
+use crate::components::problem::ProblemSummary;
 use crate::kpi::format_date;
 use crate::model::{Role, SessionState, User};
 
@@ -153,12 +154,7 @@ fn Users(csrf: String) -> impl IntoView {
     view! {
         {admin_nav("/admin/users")}
         <h1 class="govuk-heading-xl">"Users"</h1>
-        {move || problem.get().map(|p| view! {
-            <div class="govuk-error-summary" role="alert" tabindex="-1" id="users-problem">
-                <h2 class="govuk-error-summary__title">"There is a problem"</h2>
-                <div class="govuk-error-summary__body"><p class="govuk-body">{p}</p></div>
-            </div>
-        })}
+        <ProblemSummary problem id="users-problem"/>
         {move || done.get().map(|d| view! { <div class="govuk-inset-text" id="users-done" role="status">{d}</div> })}
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading the users…"</p> }>
             {move || Suspend::new(async move {

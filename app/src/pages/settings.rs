@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::{self, ApiError};
+use crate::components::problem::ProblemSummary;
 use crate::kpi::format_date;
 use crate::model::{ApiKey, KeyStatus, NewKey, Role, User};
 
@@ -182,12 +183,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
             <code>"Authorization: Bearer <key>"</code>
             ". Give each program its own key, with only the scopes it needs."
         </p>
-        {move || problem.get().map(|p| view! {
-            <div class="govuk-error-summary" role="alert" tabindex="-1" id="key-problem">
-                <h2 class="govuk-error-summary__title">"There is a problem"</h2>
-                <div class="govuk-error-summary__body"><p class="govuk-body">{p}</p></div>
-            </div>
-        })}
+        <ProblemSummary problem id="key-problem"/>
         {move || new_key.get().map(|made| {
             let secret = made.secret.clone();
             let copy = move |_| copy_to_clipboard(&secret);
@@ -366,10 +362,17 @@ where
             let actions = move || match pending.get() {
                 Some((p, action)) if p == id => {
                     let verb = if action == "revoke" { "Revoke" } else { "Rotate" };
+                    // The question takes the focus from the button that asked it.
+                    let yes = NodeRef::<leptos::html::Button>::new();
+                    Effect::new(move |_| {
+                        if let Some(button) = yes.get() {
+                            let _ = button.focus();
+                        }
+                    });
                     view! {
                         <span class="govuk-body-s">{format!("{verb} “{name}”? ")}</span>
                         <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0"
-                            id=format!("confirm-{action}-{id}")
+                            node_ref=yes id=format!("confirm-{action}-{id}")
                             on:click=move |_| { pending.set(None); act(action, id) }>
                             {format!("Yes, {}", verb.to_lowercase())}
                         </button>
