@@ -372,10 +372,9 @@ pub async fn service_overview(
         KpiKind::CompletionRate => 4,
     };
     kpis.sort_by_key(|f| order(f.kpi));
-    let dashboards = crate::store::dashboards::list(store, false)
+    let dashboards = crate::store::dashboards::published_for_service(store, slug)
         .await?
         .into_iter()
-        .filter(|d| d.service.as_deref() == Some(slug))
         .map(|d| app::model::Link {
             url: format!("/{}", d.slug),
             title: d.title,

@@ -204,6 +204,14 @@ pub async fn find(store: &Store, slug: &str) -> Result<Option<Dashboard>> {
         .transpose()
 }
 
+/// Dashboards from their stored bodies.
+fn parse_all(bodies: &[String]) -> Result<Vec<Dashboard>> {
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(|e| Error::Internal(e.into())))
+        .collect()
+}
+
 /// Every dashboard (only published ones unless `all`), by slug.
 pub async fn list(store: &Store, all: bool) -> Result<Vec<Dashboard>> {
     let bodies: Vec<String> = on_pool!(store, |pool| sqlx::query_scalar(
@@ -212,10 +220,19 @@ pub async fn list(store: &Store, all: bool) -> Result<Vec<Dashboard>> {
     .bind(all)
     .fetch_all(pool)
     .await)?;
-    bodies
-        .iter()
-        .map(|b| serde_json::from_str(b).map_err(|e| Error::Internal(e.into())))
-        .collect()
+    parse_all(&bodies)
+}
+
+/// The published dashboards of a service, by slug.
+pub async fn published_for_service(store: &Store, service: &str) -> Result<Vec<Dashboard>> {
+    let bodies: Vec<String> = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT body FROM dashboards WHERE status = 'published' AND service_slug = $1
+         ORDER BY slug"
+    )
+    .bind(service)
+    .fetch_all(pool)
+    .await)?;
+    parse_all(&bodies)
 }
 
 pub async fn delete(store: &Store, slug: &str) -> Result<bool> {
