@@ -99,6 +99,16 @@ pub async fn dashboard_freshness(slug: &str) -> Result<Vec<Freshness>, ApiError>
     Ok(answer.data_sets)
 }
 
+/// `GET /api/v1/annotations?service=`: the notes of a service the viewer may
+/// read, and whether they may write them.
+pub async fn annotations(service: &str) -> Result<crate::model::AnnotationList, ApiError> {
+    get_json(format!(
+        "/api/v1/annotations?service={}",
+        encode_component(service)
+    ))
+    .await
+}
+
 /// A read API query (`/data/{group}/{type}?...`): the rows of its answer.
 pub async fn data_rows(path: String) -> Result<Vec<serde_json::Value>, ApiError> {
     #[derive(serde::Deserialize)]

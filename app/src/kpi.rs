@@ -431,9 +431,310 @@ pub fn short_period_label(period: &Period) -> String {
     }
 }
 
+/// A point of a series that stands out from its neighbours.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Unusual {
+    /// Its index in the series.
+    pub index: usize,
+    /// The value there.
+    pub value: f64,
+    /// What the neighbours suggest it would have been.
+    pub expected: f64,
+    /// How far it is from `expected`, in robust standard deviations (positive
+    /// for a spike, negative for a dip).
+    pub score: f64,
+    /// Whether the point a season earlier stood out the same way (a deadline
+    /// every January, say): still worth a note, but no surprise.
+    pub recurring: bool,
+}
+
+/// How many robust standard deviations from its neighbours make a point unusual.
+pub const UNUSUAL_SCORE: f64 = 4.0;
+
+/// The least spread assumed around a baseline, as a share of it.
+pub const MIN_SPREAD: f64 = 0.08;
+
+/// Points on each side whose strays from their own baselines set the usual
+/// stray around a point.
+const USUAL_WINDOW: usize = 13;
+
+/// Neighbours on each side that a point is compared with.
+const NEIGHBOURS: usize = 4;
+
+/// What the neighbours of point `i` expect there, and how widely they stray
+/// from that expectation.
+///
+/// The neighbours are the `2 × NEIGHBOURS` nearest points with a value at
+/// multiples of `step` away (1, or 7 for days, so Mondays are compared with
+/// Mondays); at the ends of the series there are fewer on one side and more on
+/// the other. Through them runs a robust line (Theil–Sen: the median of the
+/// slopes between pairs, and the median intercept), so a seasonal rise or fall
+/// is followed and only a sudden change stands out; one or two odd neighbours
+/// barely move it. The expectation is that line at `i`; the spread is the
+/// median absolute deviation of the neighbours from it, scaled to a standard
+/// deviation.
+fn neighbourhood(values: &[Option<f64>], i: usize, step: usize) -> Option<(f64, f64)> {
+    values.get(i).copied().flatten()?;
+    let step = step.max(1);
+    let want = 2 * NEIGHBOURS;
+    let at = |j: usize| values[j].map(|v| ((j as f64 - i as f64) / step as f64, v));
+    let before: Vec<(f64, f64)> = (1..=i / step)
+        .filter_map(|k| at(i - k * step))
+        .take(want)
+        .collect();
+    let after: Vec<(f64, f64)> = (1..)
+        .map(|k| i + k * step)
+        .take_while(|j| *j < values.len())
+        .filter_map(at)
+        .take(want)
+        .collect();
+    // The nearer ones first, as evenly from both sides as the series allows.
+    let from_before = before.len().min(want - after.len().min(NEIGHBOURS));
+    let from_after = after.len().min(want - from_before);
+    let near: Vec<(f64, f64)> = before[..from_before]
+        .iter()
+        .chain(&after[..from_after])
+        .copied()
+        .collect();
+    if near.len() < want / 2 + 1 {
+        return None;
+    }
+    let mut slopes: Vec<f64> = Vec::with_capacity(near.len() * near.len() / 2);
+    for (a, (xa, ya)) in near.iter().enumerate() {
+        for (xb, yb) in &near[a + 1..] {
+            if xa != xb {
+                slopes.push((yb - ya) / (xb - xa));
+            }
+        }
+    }
+    let slope = median(&mut slopes)?;
+    // The line's value at `i` (offset 0).
+    let mut intercepts: Vec<f64> = near.iter().map(|(x, y)| y - slope * x).collect();
+    let expected = median(&mut intercepts)?;
+    let mut deviations: Vec<f64> = near
+        .iter()
+        .map(|(x, y)| (y - (expected + slope * x)).abs())
+        .collect();
+    let mad = median(&mut deviations)?;
+    Some((expected, 1.4826 * mad))
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
+}
+
+/// The unusual points of a series of `kind` periods, in order: those more than
+/// [`UNUSUAL_SCORE`] robust standard deviations from the median of their
+/// neighbours (see `neighbourhood`; days are compared with the same weekday,
+/// hours with the same hour). The spread is the largest of the neighbours' own,
+/// the series' usual stray from its baselines, and [`MIN_SPREAD`] of the
+/// baseline, so that neither smooth series (nor months of five Mondays, in
+/// weekly data summed by month) nor noisy ones raise false alarms. A dip in the
+/// newest period is not flagged: that period may still be filling in. A point
+/// whose counterpart a year earlier was unusual the same way is `recurring`.
+pub fn unusual_points(values: &[Option<f64>], kind: PeriodKind) -> Vec<Unusual> {
+    let (step, season) = match kind {
+        PeriodKind::Hour => (24, None),
+        PeriodKind::Day => (7, None),
+        PeriodKind::Week => (1, Some(52)),
+        PeriodKind::Month => (1, Some(12)),
+        PeriodKind::Quarter => (1, Some(4)),
+        PeriodKind::Year => (1, None),
+    };
+    let around: Vec<Option<(f64, f64)>> = (0..values.len())
+        .map(|i| neighbourhood(values, i, step))
+        .collect();
+    // How far each point strays from what its neighbours expect, relative to
+    // that; the usual stray around a point is the median of its `USUAL_WINDOW`
+    // nearest points' (a quarter of weeks either side): a noisy stretch (a
+    // channel down to a few hundred a week) needs a bigger move to stand out
+    // than eight neighbours alone may suggest.
+    let strays: Vec<Option<f64>> = values
+        .iter()
+        .zip(&around)
+        .map(|(v, a)| {
+            let (x, (baseline, _)) = (v.as_ref()?, a.as_ref()?);
+            (*baseline != 0.0).then(|| ((x - baseline) / baseline).abs())
+        })
+        .collect();
+    let usual_at = |i: usize| {
+        let from = i.saturating_sub(USUAL_WINDOW);
+        let to = (i + USUAL_WINDOW + 1).min(strays.len());
+        let mut near: Vec<f64> = (from..to)
+            .filter(|j| *j != i)
+            .filter_map(|j| strays[j])
+            .collect();
+        1.4826 * median(&mut near).unwrap_or(0.0)
+    };
+    let score_at = |i: usize| {
+        let x = values[i]?;
+        let (baseline, local) = around[i]?;
+        let spread = local.max(MIN_SPREAD.max(usual_at(i)) * baseline.abs());
+        if spread <= 0.0 || !spread.is_finite() {
+            return None;
+        }
+        Some(((x - baseline) / spread, baseline))
+    };
+    let unusual_at = |i: usize| score_at(i).filter(|(score, _)| score.abs() >= UNUSUAL_SCORE);
+    // The newest period may still be filling in (a month to date): a dip there
+    // is not news yet.
+    let newest = values.iter().rposition(Option::is_some);
+    (0..values.len())
+        .filter_map(|i| {
+            let (score, expected) = unusual_at(i)?;
+            if Some(i) == newest && score < 0.0 {
+                return None;
+            }
+            let recurring = season
+                .filter(|s| i >= *s)
+                .and_then(|s| unusual_at(i - s))
+                .is_some_and(|(earlier, _)| earlier.signum() == score.signum());
+            Some(Unusual {
+                index: i,
+                value: values[i]?,
+                expected,
+                score,
+                recurring,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A weekly series with a gentle yearly swing and a little deterministic noise.
+    fn ordinary_weeks(n: usize) -> Vec<Option<f64>> {
+        (0..n)
+            .map(|i| {
+                let season = 1.0 + 0.15 * (i as f64 * std::f64::consts::TAU / 52.0).sin();
+                let noise = 1.0 + 0.03 * (((i * 7919) % 13) as f64 / 6.0 - 1.0);
+                Some(1000.0 * season * noise)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ordinary_weeks_are_not_unusual() {
+        assert_eq!(
+            unusual_points(&ordinary_weeks(156), PeriodKind::Week),
+            vec![]
+        );
+        // Flat, empty and tiny series neither.
+        assert!(unusual_points(&[Some(5.0); 30], PeriodKind::Week).is_empty());
+        assert!(unusual_points(&[], PeriodKind::Week).is_empty());
+        assert!(unusual_points(&[Some(1.0), Some(90.0), Some(1.0)], PeriodKind::Week).is_empty());
+        assert!(unusual_points(&[None; 20], PeriodKind::Month).is_empty());
+    }
+
+    #[test]
+    fn a_spike_and_a_dip_are_found_with_their_direction() {
+        let mut v = ordinary_weeks(60);
+        v[20] = v[20].map(|x| x * 2.5);
+        v[41] = v[41].map(|x| x * 0.3);
+        let found = unusual_points(&v, PeriodKind::Week);
+        let at: Vec<usize> = found.iter().map(|u| u.index).collect();
+        assert_eq!(at, vec![20, 41]);
+        assert!(found[0].score > UNUSUAL_SCORE && found[1].score < -UNUSUAL_SCORE);
+        assert!(
+            (found[0].expected / 1000.0 - 1.0).abs() < 0.3,
+            "{:?}",
+            found[0]
+        );
+        assert!(!found[0].recurring);
+    }
+
+    #[test]
+    fn the_newest_and_oldest_points_are_judged_too() {
+        let mut v = ordinary_weeks(30);
+        v[29] = v[29].map(|x| x * 3.0);
+        v[0] = v[0].map(|x| x * 0.2);
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![0, 29]);
+        // A dip in the newest period is not news yet: it may still be filling in.
+        v[29] = v[29].map(|x| x / 3.0 * 0.3);
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![0]);
+    }
+
+    #[test]
+    fn a_noisy_series_needs_a_bigger_move() {
+        // ±45% noise (a channel of a few hundred): its swings are ordinary,
+        // a fourfold week is not.
+        let mut v: Vec<Option<f64>> = (0..80)
+            .map(|i| Some(300.0 * (1.0 + 0.45 * (((i * 7919) % 17) as f64 / 8.0 - 1.0))))
+            .collect();
+        assert!(
+            unusual_points(&v, PeriodKind::Week).is_empty(),
+            "{:?}",
+            unusual_points(&v, PeriodKind::Week)
+        );
+        v[40] = Some(1500.0);
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![40]);
+    }
+
+    #[test]
+    fn a_spike_every_year_is_found_and_known_as_recurring() {
+        let mut v = ordinary_weeks(156);
+        for year in 0..3 {
+            let i = 4 + 52 * year;
+            v[i] = v[i].map(|x| x * 3.0);
+        }
+        let found = unusual_points(&v, PeriodKind::Week);
+        let at: Vec<(usize, bool)> = found.iter().map(|u| (u.index, u.recurring)).collect();
+        assert_eq!(at, vec![(4, false), (56, true), (108, true)]);
+    }
+
+    #[test]
+    fn days_are_compared_with_the_same_weekday() {
+        // Quiet weekends are the rhythm of a service, not news.
+        let mut v: Vec<Option<f64>> = (0..70)
+            .map(|i| {
+                Some(if i % 7 >= 5 {
+                    100.0
+                } else {
+                    1000.0 + (i % 3) as f64 * 10.0
+                })
+            })
+            .collect();
+        assert!(unusual_points(&v, PeriodKind::Day).is_empty());
+        // A Wednesday as quiet as a Sunday is.
+        v[30] = Some(100.0);
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Day)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![30]);
+    }
+
+    #[test]
+    fn gaps_are_skipped_not_read_as_zero() {
+        let mut v = ordinary_weeks(40);
+        for i in [10, 11, 12, 25] {
+            v[i] = None;
+        }
+        assert!(unusual_points(&v, PeriodKind::Week).is_empty());
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

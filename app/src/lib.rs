@@ -13,13 +13,14 @@ pub mod components;
 pub mod kpi;
 pub mod model;
 pub mod modules;
+pub mod notes;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use components::layout::Layout;
@@ -33,6 +34,33 @@ use pages::{
     settings::ApiKeysPage,
     sign_in::SignInPage,
 };
+
+/// Pages most visitors never open — signing in, a person's settings, the
+/// admin pages — are split into WebAssembly of their own (`cargo leptos build
+/// --split`), fetched when someone opens one, so the bundle every dashboard
+/// loads stays small. On the server they render like any other page.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[derive(Debug)]
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignInRoute, SignInPage);
+lazy_page!(ApiKeysRoute, ApiKeysPage);
+lazy_page!(AdminUsersRoute, AdminUsersPage);
+lazy_page!(AdminAuditRoute, AdminAuditPage);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,6 +90,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Once the page is interactive (its lazily loaded parts fetched and
+    // hydrated), say so on the document: browser tests wait for it.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="pulse" href="/pkg/pulse.css"/>
         <Title text="Pulse"/>
@@ -74,10 +113,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
-                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
                     // Dashboards live at the top level (their slugs may not be one
                     // of the paths above: see `RESERVED_SLUGS` in the server).
                     <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>

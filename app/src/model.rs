@@ -573,3 +573,106 @@ pub struct AuditEntry {
     pub target: String,
     pub detail: serde_json::Value,
 }
+
+/// Who may read an annotation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone who can see the service's figures.
+    #[default]
+    Public,
+    /// Only signed-in people of the service's organisations (and admins).
+    Internal,
+}
+
+/// An annotation as it is written: `POST /api/v1/annotations` and
+/// `PUT /api/v1/annotations/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAnnotation {
+    /// The service it is about, by slug.
+    pub service: String,
+    /// One module only, as `dashboard/module`; absent for every chart of the service.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// The moment, or the start of the range.
+    pub starts_at: DateTime<Utc>,
+    /// The end of a range (absent for a moment).
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Plain text: line breaks and web addresses are kept, nothing else is markup.
+    pub text: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+/// A stored annotation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Annotation {
+    pub id: i64,
+    pub service: String,
+    pub module: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    /// Who wrote it: a person's name, or the key that did.
+    pub author: String,
+    /// 1 when written, one more at each edit.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Annotation {
+    /// The annotation as it would be written again (to edit it).
+    pub fn draft(&self) -> NewAnnotation {
+        NewAnnotation {
+            service: self.service.clone(),
+            module: self.module.clone(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            text: self.text.clone(),
+            tags: self.tags.clone(),
+            visibility: self.visibility,
+        }
+    }
+
+    /// Its end: the end of its range, or its moment.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.ends_at.unwrap_or(self.starts_at)
+    }
+}
+
+/// An earlier version of an annotation, kept when it was edited.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AnnotationVersion {
+    pub version: i64,
+    pub module: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub author: String,
+    /// When this version was written.
+    pub saved_at: DateTime<Utc>,
+}
+
+/// The answer of `GET /api/v1/annotations`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AnnotationList {
+    pub annotations: Vec<Annotation>,
+    /// With `service=`: whether the caller may add, edit and delete the
+    /// service's annotations.
+    #[serde(default)]
+    pub may_annotate: bool,
+}

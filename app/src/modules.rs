@@ -1037,6 +1037,13 @@ pub struct DashboardView {
     /// One per module that reads data (sections' children included), in page order.
     pub modules: Vec<LoadedModule>,
     pub view: ViewParams,
+    /// The notes of the dashboard's service the viewer may read, and whether
+    /// they may write them.
+    #[serde(default)]
+    pub notes: crate::model::AnnotationList,
+    /// The viewer's CSRF token, when they may write notes.
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 impl DashboardView {
@@ -1148,11 +1155,22 @@ pub async fn load_dashboard(
     let modules =
         futures_util::future::join_all(wanted.into_iter().map(|m| load_module(m, view.clone())))
             .await;
+    let notes = match &dashboard.service {
+        Some(service) => crate::api::annotations(service).await?,
+        None => crate::model::AnnotationList::default(),
+    };
+    let csrf = if notes.may_annotate {
+        crate::api::session().await?.csrf_token
+    } else {
+        None
+    };
     Ok(DashboardView {
         dashboard,
         freshness,
         modules,
         view,
+        notes,
+        csrf,
     })
 }
 

@@ -89,15 +89,20 @@ test('a viewer may not grant editing scopes nor reach what admins manage', async
 test('an admin creates a user, who then signs in; the audit log shows both', async ({ page, browser }) => {
   await signIn(page, 'admin@demo.pulse.example');
   await page.goto('/admin/users');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  await page.waitForLoadState('networkidle');
   await expect(page.locator('#users tbody tr')).toHaveCount(3);
+  // Filled until every field keeps its value (a late hydration on a slow,
+  // cold machine can redraw the form under the first keystrokes).
   await expect(async () => {
     await page.getByLabel('Email address').fill('jane@demo.pulse.example');
-    await expect(page.getByLabel('Email address')).toHaveValue('jane@demo.pulse.example');
+    await page.getByLabel('Name', { exact: true }).fill('Jane Okafor');
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByLabel('Organisations', { exact: true }).fill('licensing-agency');
+    await page.getByLabel('First password').fill('jane has a long password');
+    await expect(page.getByLabel('Email address')).toHaveValue('jane@demo.pulse.example', { timeout: 500 });
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Jane Okafor', { timeout: 500 });
   }).toPass();
-  await page.getByLabel('Name', { exact: true }).fill('Jane Okafor');
-  await page.getByLabel('Role', { exact: true }).selectOption('editor');
-  await page.getByLabel('Organisations', { exact: true }).fill('licensing-agency');
-  await page.getByLabel('First password').fill('jane has a long password');
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.locator('#users-done')).toContainText('Jane Okafor can now sign in');
   const jane = page.locator('#users tbody tr', { hasText: 'jane@demo.pulse.example' });

@@ -5,5 +5,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazily loaded pages (see `app`) are fetched before the page they are on
+    // is hydrated.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -186,7 +186,8 @@ pub enum KeyCommand {
         /// What the key is for, e.g. "deploy pipeline".
         #[arg(long)]
         name: String,
-        /// What the key may do: `admin`, or `data-set:<name>:write`. Repeatable.
+        /// What the key may do: `admin`, `read:unpublished`, `dashboards:write`,
+        /// `annotations:write`, or `data-set:<name>:write`. Repeatable.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Days until the key expires.

@@ -702,7 +702,132 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             loaded.dashboards_created += 1;
         }
     }
+    notes(store, until, now).await?;
     Ok(loaded)
+}
+
+/// The deliberate events of the demo's figures, by service: the time each one
+/// moves the figures (a deadline lifts its week and the week before), and what
+/// it is. Everything else in the demo is ordinary seasons, growth and noise.
+pub fn deliberate_events(
+    until: DateTime<Utc>,
+) -> Vec<(&'static str, DateTime<Utc>, DateTime<Utc>, &'static str)> {
+    let end = period_start(PeriodKind::Week, until);
+    let start = end - Duration::weeks(WEEKS);
+    let mut out = Vec::new();
+    for service in SERVICES {
+        for event in service.events {
+            match *event {
+                Event::Deadline { month, day, .. } => {
+                    for year in start.year()..=end.year() {
+                        let Some(date) = chrono::NaiveDate::from_ymd_opt(year, month, day) else {
+                            continue;
+                        };
+                        let week = period_start(
+                            PeriodKind::Week,
+                            date.and_hms_opt(12, 0, 0).unwrap().and_utc(),
+                        );
+                        out.push((
+                            service.slug,
+                            week - Duration::weeks(1),
+                            week + Duration::weeks(1),
+                            "deadline",
+                        ));
+                    }
+                }
+                Event::Outage { weeks_ago, .. } => {
+                    let week = end - Duration::weeks(weeks_ago);
+                    out.push((service.slug, week, week + Duration::weeks(1), "outage"));
+                }
+                Event::Campaign { weeks_ago, .. } => {
+                    let week = end - Duration::weeks(weeks_ago);
+                    out.push((service.slug, week, week + Duration::weeks(3), "campaign"));
+                }
+            }
+        }
+    }
+    out.retain(|(_, from, to, _)| *from < end && *to > start);
+    out
+}
+
+/// Editors' notes on some of the demo's events, so that the charts show notes
+/// beside spikes that nobody has explained yet. A note already there is not
+/// written again.
+async fn notes(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    use crate::store::annotations;
+    use app::model::{NewAnnotation, Visibility};
+    let end = period_start(PeriodKind::Week, until);
+    // The last 31 January deadline inside the history.
+    let mut deadline_year = end.year();
+    let deadline = loop {
+        let day = chrono::NaiveDate::from_ymd_opt(deadline_year, 1, 31)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap_or(end);
+        if day < end - Duration::weeks(1) {
+            break day;
+        }
+        deadline_year -= 1;
+    };
+    let outage = |weeks_ago: i64| end - Duration::weeks(weeks_ago);
+    let written: [(&str, NewAnnotation); 3] = [
+        (
+            "claim-carers-support",
+            NewAnnotation {
+                service: "claim-carers-support".into(),
+                module: None,
+                starts_at: outage(90),
+                ends_at: None,
+                text: "The online service was down for two days after a failed update. \
+                       Most people phoned instead, and fewer who started an application \
+                       finished it."
+                    .into(),
+                tags: vec!["outage".into()],
+                visibility: Visibility::Public,
+            },
+        ),
+        (
+            "file-a-tax-return",
+            NewAnnotation {
+                service: "file-a-tax-return".into(),
+                module: None,
+                starts_at: deadline - Duration::days(14),
+                ends_at: Some(deadline),
+                text: format!(
+                    "The {deadline_year} filing deadline (31 January): most people file in \
+                     its last fortnight.\nEvery year looks like this."
+                ),
+                tags: vec!["deadline".into()],
+                visibility: Visibility::Public,
+            },
+        ),
+        (
+            "file-a-tax-return",
+            NewAnnotation {
+                service: "file-a-tax-return".into(),
+                module: None,
+                starts_at: deadline,
+                ends_at: None,
+                text: "Phone lines were staffed 8am to 8pm in the deadline week; \
+                       the contact centre's rota is on the intranet."
+                    .into(),
+                tags: vec!["deadline".into(), "staffing".into()],
+                visibility: Visibility::Internal,
+            },
+        ),
+    ];
+    for (service, note) in written {
+        let filter = annotations::Filter {
+            service: Some(service.to_string()),
+            ..annotations::Filter::default()
+        };
+        let existing = annotations::list(store, &filter).await?;
+        if existing.iter().any(|n| n.annotation.text == note.text) {
+            continue;
+        }
+        annotations::create(store, &note, (None, "Pulse demo"), now).await?;
+    }
+    Ok(())
 }
 
 /// The demo's people: one of each role. The viewer and the editor belong to the

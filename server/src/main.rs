@@ -156,6 +156,7 @@ async fn run() -> anyhow::Result<()> {
             }
             let store = Store::connect(&database).await?;
             store.migrate().await?;
+            check_scopes(&store, &scopes).await?;
             let now = chrono::Utc::now();
             let key = api_keys::create(
                 &store,
@@ -443,6 +444,38 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             .await
             .map_err(err)?;
             println!("The password of {} has been set.", user.email);
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a scope no key can have, before any key is made: one of the named
+/// scopes, or `data-set:NAME:write` for a data set that exists.
+async fn check_scopes(store: &Store, scopes: &[String]) -> anyhow::Result<()> {
+    use server::auth::{MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
+    let named = [
+        app::model::ADMIN_SCOPE,
+        READ_UNPUBLISHED,
+        MANAGE_DASHBOARDS,
+        MANAGE_ANNOTATIONS,
+    ];
+    let data_sets = server::store::data_sets::list(store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for scope in scopes {
+        if named.contains(&scope.as_str()) {
+            continue;
+        }
+        match scope
+            .strip_prefix("data-set:")
+            .and_then(|s| s.strip_suffix(":write"))
+        {
+            Some(name) if data_sets.iter().any(|d| d.name == name) => {}
+            Some(name) => anyhow::bail!("there is no data set {name:?} (scope {scope:?})"),
+            None => anyhow::bail!(
+                "{scope:?} is not a scope: use admin, read:unpublished, dashboards:write, \
+                 annotations:write or data-set:NAME:write"
+            ),
         }
     }
     Ok(())

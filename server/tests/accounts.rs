@@ -49,6 +49,8 @@ struct Fixture {
     viewer_session: i64,
     viewer_key: i64,
     record_id: String,
+    /// An internal note on svc-a.
+    note_id: i64,
 }
 
 async fn person(
@@ -241,7 +243,8 @@ async fn fixture(backend: Backend) -> Fixture {
     .unwrap()
     .key
     .id;
-    let without = key(&app, &["annotations:write"], None, false).await;
+    // A key with a scope no row asks for.
+    let without = key(&app, &["data-set:svc_b_transactions:write"], None, false).await;
     let expired = key(
         &app,
         &["admin"],
@@ -250,6 +253,24 @@ async fn fixture(backend: Backend) -> Fixture {
     )
     .await;
     let revoked = key(&app, &["admin"], None, true).await;
+    let note_id = server::store::annotations::create(
+        store,
+        &app::model::NewAnnotation {
+            service: "svc-a".into(),
+            module: None,
+            starts_at: Utc::now(),
+            ends_at: None,
+            text: "Internal".into(),
+            tags: Vec::new(),
+            visibility: app::model::Visibility::Internal,
+        },
+        (None, "fixture"),
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .annotation
+    .id;
     Fixture {
         app,
         headers: vec![
@@ -267,6 +288,7 @@ async fn fixture(backend: Backend) -> Fixture {
         viewer_session,
         viewer_key,
         record_id: "r1".into(),
+        note_id,
     }
 }
 
@@ -564,6 +586,58 @@ fn rows() -> Vec<Row> {
             "dashboards:write",
             [401, 403, 200, 200, 404, 200, 403, 401, 401],
         ),
+        // Notes: an internal one of svc-a is read by dept-a and those who may
+        // read unpublished data (or write notes) everywhere; written by dept-a's
+        // editors, admins and keys with `annotations:write`.
+        row(
+            "get",
+            "/api/v1/annotations",
+            "/api/v1/annotations?service=svc-a",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "post",
+            "/api/v1/annotations",
+            "/api/v1/annotations",
+            json!({"service": "svc-a", "starts_at": "2026-01-05T00:00:00Z", "text": "A note"}),
+            "annotations:write",
+            [401, 403, 201, 201, 403, 201, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/annotations/{id}",
+            "/api/v1/annotations/{note}",
+            Value::Null,
+            "read:unpublished",
+            [404, 200, 200, 200, 404, 200, 404, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/annotations/{id}/versions",
+            "/api/v1/annotations/{note}/versions",
+            Value::Null,
+            "annotations:write",
+            [404, 200, 200, 200, 404, 200, 404, 401, 401],
+        ),
+        row(
+            "put",
+            "/api/v1/annotations/{id}",
+            "/api/v1/annotations/{note}",
+            json!({"service": "svc-a", "starts_at": "2026-01-05T00:00:00Z", "text": "Edited",
+                "visibility": "internal"}),
+            "annotations:write",
+            [401, 403, 200, 200, 404, 200, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/annotations/{id}",
+            "/api/v1/annotations/{note}",
+            Value::Null,
+            "annotations:write",
+            [401, 403, 200, 200, 404, 200, 403, 401, 401],
+        ),
         row(
             "get",
             "/api/v1/session",
@@ -736,7 +810,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .replace("{record}", &f.record_id)
                 .replace("{viewer_id}", &f.viewer_id.to_string())
                 .replace("{viewer_session}", &f.viewer_session.to_string())
-                .replace("{viewer_key}", &f.viewer_key.to_string());
+                .replace("{viewer_key}", &f.viewer_key.to_string())
+                .replace("{note}", &f.note_id.to_string());
             let headers = if c == 5 {
                 key(&f.app, &[row.scope], None, false).await
             } else {

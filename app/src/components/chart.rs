@@ -114,6 +114,21 @@ fn plotted(values: &[Option<f64>], unit: Unit) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// The plot area's margins inside a chart of categories, in pixels (the marks
+/// drawn over a chart are placed with them).
+pub const GRID_LEFT: f64 = 64.0;
+pub const GRID_RIGHT: f64 = 24.0;
+pub const GRID_TOP: f64 = 40.0;
+
+/// The plot area's bottom margin: room for the zoom slider when there is one.
+pub fn grid_bottom(zoom: bool) -> f64 {
+    if zoom {
+        72.0
+    } else {
+        32.0
+    }
+}
+
 /// A chart over categories (periods, steps): the palette, an axis tooltip, a
 /// legend, the value axis in `unit` (named `name` unless empty) and, with `zoom`,
 /// zoom and pan.
@@ -143,10 +158,10 @@ fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart
         .legend(Legend::new().top(0))
         .grid(
             Grid::new()
-                .left(64)
-                .right(24)
-                .top(40)
-                .bottom(if zoom { 72 } else { 32 }),
+                .left(GRID_LEFT)
+                .right(GRID_RIGHT)
+                .top(GRID_TOP)
+                .bottom(grid_bottom(zoom)),
         )
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(value_axis);
@@ -326,10 +341,37 @@ pub fn journey_chart(steps: &[Step]) -> EChart {
     )
 }
 
+/// Marks drawn over a chart of categories (notes, unusual points), and what
+/// the chart tells them: `anchors` are the points to place (a category's index
+/// and a value, or just the category); the chart writes where they are, in
+/// pixels inside the chart, to `placed` whenever it is drawn, resized or zoomed.
+/// `on_point` hears a click in the plot area (the category's index and where
+/// the click was); `on_range` a shift-drag across categories (the first and last
+/// index), while `selecting` holds the pixels being dragged across.
+#[derive(Clone, Copy)]
+pub struct Marks {
+    pub anchors: Signal<Vec<(usize, Option<f64>)>>,
+    pub placed: RwSignal<Placed>,
+    pub on_point: Option<Callback<(usize, f64, f64)>>,
+    pub on_range: Option<Callback<(usize, usize)>>,
+    pub selecting: RwSignal<Option<(f64, f64)>>,
+}
+
+/// Where a chart's anchors are, in pixels from its top left corner.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Placed {
+    /// One per anchor: its x, and its y when it has a value (`None` when the
+    /// anchor's category is zoomed out of view).
+    pub points: Vec<Option<(f64, Option<f64>)>>,
+    /// The distance between two neighbouring categories.
+    pub step: f64,
+}
+
 /// A chart in the page. `option` is rebuilt reactively; `label` describes the chart
 /// for assistive technology (the same figures are always in a table nearby).
 /// `on_hover` hears the index of the period under the pointer (`None` when it
-/// leaves the chart); `on_pick` the index of a point or bar clicked.
+/// leaves the chart); `on_pick` the index of a point or bar clicked. `marks` and
+/// `children` (drawn over the chart, inside its frame) add notes and the like.
 #[component]
 pub fn Chart(
     #[prop(into)] option: Signal<EChart>,
@@ -340,12 +382,17 @@ pub fn Chart(
     zoom: bool,
     #[prop(optional)] on_hover: Option<Callback<Option<usize>>>,
     #[prop(optional)] on_pick: Option<Callback<usize>>,
+    #[prop(optional_no_strip)] marks: Option<Marks>,
+    #[prop(optional)] children: Option<Children>,
+    /// Buttons beside the chart's own.
+    #[prop(optional_no_strip)]
+    actions: Option<AnyView>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let file_name = format!("{id}.png");
     #[cfg(feature = "hydrate")]
     let (reset, save) = {
-        let handle = browser::attach(node, option, on_hover, on_pick);
+        let handle = browser::attach(node, option, on_hover, on_pick, marks);
         let other = handle.clone();
         (
             move |_: leptos::ev::MouseEvent| handle.reset_zoom(),
@@ -354,14 +401,17 @@ pub fn Chart(
     };
     #[cfg(not(feature = "hydrate"))]
     let (reset, save) = {
-        let _ = (option, file_name, on_hover, on_pick);
+        let _ = (option, file_name, on_hover, on_pick, marks);
         (
             |_: leptos::ev::MouseEvent| {},
             |_: leptos::ev::MouseEvent| {},
         )
     };
     view! {
-        <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
+        <div class="pulse-chart-frame">
+            <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
+            {children.map(|c| c())}
+        </div>
         <div class="pulse-chart-actions">
             {zoom.then(|| view! {
                 <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-reset")
@@ -369,13 +419,17 @@ pub fn Chart(
             })}
             <button type="button" class="govuk-button govuk-button--secondary" id=format!("{id}-png")
                 on:click=save>"Download chart (PNG)"</button>
+            {actions}
         </div>
     }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::{cell::RefCell, rc::Rc};
+    use std::{
+        cell::{Cell, RefCell},
+        rc::Rc,
+    };
 
     use leptos::prelude::*;
     use send_wrapper::SendWrapper;
@@ -408,6 +462,204 @@ mod browser {
 
         #[wasm_bindgen(method)]
         fn on(this: &Instance, event: &str, handler: &js_sys::Function);
+
+        #[wasm_bindgen(method, js_name = convertToPixel)]
+        fn convert_to_pixel(this: &Instance, finder: &JsValue, value: &JsValue) -> JsValue;
+
+        #[wasm_bindgen(method, js_name = convertFromPixel)]
+        fn convert_from_pixel(this: &Instance, finder: &JsValue, value: &JsValue) -> JsValue;
+
+        #[wasm_bindgen(method, js_name = containPixel)]
+        fn contain_pixel(this: &Instance, finder: &JsValue, value: &JsValue) -> bool;
+
+        /// The instance's drawing surface, which hears clicks anywhere on it.
+        pub type Surface;
+
+        #[wasm_bindgen(method, js_name = getZr)]
+        fn get_zr(this: &Instance) -> Surface;
+
+        #[wasm_bindgen(method, js_name = on)]
+        fn on_surface(this: &Surface, event: &str, handler: &js_sys::Function);
+    }
+
+    /// The first grid of a chart, for the conversions.
+    fn grid() -> JsValue {
+        js_sys::JSON::parse(r#"{"gridIndex":0}"#).unwrap_or(JsValue::NULL)
+    }
+
+    fn pair(a: f64, b: f64) -> JsValue {
+        let array = js_sys::Array::new();
+        array.push(&JsValue::from_f64(a));
+        array.push(&JsValue::from_f64(b));
+        array.into()
+    }
+
+    /// Where category `index` (at `value`) is drawn.
+    fn pixel_of(chart: &Instance, index: usize, value: Option<f64>) -> Option<(f64, Option<f64>)> {
+        let at = chart.convert_to_pixel(&grid(), &pair(index as f64, value.unwrap_or(0.0)));
+        let x = number_at(&at, &["0"])?;
+        Some((x, value.and_then(|_| number_at(&at, &["1"]))))
+    }
+
+    /// The category under pixel `x` of the plot area, if `(x, y)` is inside it.
+    fn category_at(chart: &Instance, x: f64, y: f64, inside: bool) -> Option<usize> {
+        if inside && !chart.contain_pixel(&grid(), &pair(x, y)) {
+            return None;
+        }
+        let at = chart.convert_from_pixel(&grid(), &pair(x, y));
+        let i = number_at(&at, &["0"])?.round();
+        Some(i.max(0.0) as usize)
+    }
+
+    type Listener = Closure<dyn FnMut(JsValue)>;
+    type MouseListener = Closure<dyn FnMut(web_sys::MouseEvent)>;
+    /// The frame's own listeners (shift-drag), to remove when the chart goes.
+    type DragListeners =
+        Rc<RefCell<Option<(web_sys::Element, Vec<(&'static str, MouseListener)>)>>>;
+
+    /// Hears clicks in the plot area (`marks.on_point`) and shift-drags across it
+    /// (`marks.on_range`). A shift-drag is caught on the chart's frame before
+    /// ECharts sees it, so it does not also pan the chart or count as a click.
+    fn listen_for_notes(
+        chart: &Instance,
+        element: &web_sys::HtmlElement,
+        clicks: &Rc<RefCell<Option<Listener>>>,
+        drags: &DragListeners,
+        marks: super::Marks,
+        instance: &Rc<RefCell<Option<Instance>>>,
+    ) {
+        if let Some(callback) = marks.on_point {
+            let slot = instance.clone();
+            let listener: Listener = Closure::new(move |event: JsValue| {
+                let (Some(x), Some(y)) = (
+                    number_at(&event, &["offsetX"]),
+                    number_at(&event, &["offsetY"]),
+                ) else {
+                    return;
+                };
+                let index = slot
+                    .borrow()
+                    .as_ref()
+                    .and_then(|c| category_at(c, x, y, true));
+                if let Some(i) = index {
+                    callback.run((i, x, y));
+                }
+            });
+            chart
+                .get_zr()
+                .on_surface("click", listener.as_ref().unchecked_ref());
+            *clicks.borrow_mut() = Some(listener);
+        }
+        let (Some(callback), Some(frame)) = (marks.on_range, element.parent_element()) else {
+            return;
+        };
+        let start: Rc<Cell<Option<f64>>> = Rc::default();
+        let dragged = Rc::new(Cell::new(false));
+        let offset = {
+            let element = element.clone();
+            move |e: &web_sys::MouseEvent| {
+                let rect = element.get_bounding_client_rect();
+                (
+                    f64::from(e.client_x()) - rect.left(),
+                    f64::from(e.client_y()) - rect.top(),
+                )
+            }
+        };
+        let mut list: Vec<(&'static str, MouseListener)> = Vec::new();
+        {
+            let (start, slot, offset) = (start.clone(), instance.clone(), offset.clone());
+            list.push((
+                "mousedown",
+                Closure::new(move |e: web_sys::MouseEvent| {
+                    if !e.shift_key() || e.button() != 0 {
+                        return;
+                    }
+                    let (x, y) = offset(&e);
+                    let inside = slot
+                        .borrow()
+                        .as_ref()
+                        .is_some_and(|c| c.contain_pixel(&grid(), &pair(x, y)));
+                    if !inside {
+                        return;
+                    }
+                    e.stop_propagation();
+                    e.prevent_default();
+                    start.set(Some(x));
+                    marks.selecting.set(Some((x, x)));
+                }),
+            ));
+        }
+        {
+            let (start, offset) = (start.clone(), offset.clone());
+            list.push((
+                "mousemove",
+                Closure::new(move |e: web_sys::MouseEvent| {
+                    let Some(x0) = start.get() else { return };
+                    e.stop_propagation();
+                    marks.selecting.set(Some((x0, offset(&e).0)));
+                }),
+            ));
+        }
+        {
+            let (slot, dragged) = (instance.clone(), dragged.clone());
+            list.push((
+                "mouseup",
+                Closure::new(move |e: web_sys::MouseEvent| {
+                    let Some(x0) = start.take() else { return };
+                    e.stop_propagation();
+                    dragged.set(true);
+                    let (x1, y) = offset(&e);
+                    marks.selecting.set(Some((x0, x1)));
+                    let range = slot.borrow().as_ref().and_then(|chart| {
+                        Some((
+                            category_at(chart, x0, y, false)?,
+                            category_at(chart, x1, y, false)?,
+                        ))
+                    });
+                    // The callback may read `selecting` (where the drag was).
+                    if let Some((a, b)) = range {
+                        callback.run((a.min(b), a.max(b)));
+                    }
+                    marks.selecting.set(None);
+                }),
+            ));
+        }
+        list.push((
+            "click",
+            Closure::new(move |e: web_sys::MouseEvent| {
+                // The click that ends a shift-drag is not a click on a point.
+                if dragged.replace(false) {
+                    e.stop_propagation();
+                }
+            }),
+        ));
+        for (event, listener) in &list {
+            let _ = frame.add_event_listener_with_callback_and_bool(
+                event,
+                listener.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        *drags.borrow_mut() = Some((frame, list));
+    }
+
+    /// Places the anchors of `marks` on the drawn chart.
+    fn place(chart: &Instance, element: &web_sys::HtmlElement, marks: &super::Marks) {
+        let width = f64::from(element.client_width());
+        let anchors = marks.anchors.get_untracked();
+        let visible = |x: f64| x >= super::GRID_LEFT - 1.0 && x <= width - super::GRID_RIGHT + 1.0;
+        let points = anchors
+            .iter()
+            .map(|(i, v)| pixel_of(chart, *i, *v).filter(|(x, _)| visible(*x)))
+            .collect();
+        let step = match (pixel_of(chart, 0, None), pixel_of(chart, 1, None)) {
+            (Some((a, _)), Some((b, _))) => (b - a).abs(),
+            _ => 0.0,
+        };
+        let placed = super::Placed { points, step };
+        if marks.placed.get_untracked() != placed {
+            marks.placed.set(placed);
+        }
     }
 
     /// A number inside an event object, at `path`.
@@ -468,12 +720,12 @@ mod browser {
         option: Signal<EChart>,
         on_hover: Option<Callback<Option<usize>>>,
         on_pick: Option<Callback<usize>>,
+        marks: Option<super::Marks>,
     ) -> Handle {
         let instance: Rc<RefCell<Option<Instance>>> = Rc::default();
 
         // Chart events: the period under the pointer (the axis pointer's value is
         // the category's index), leaving the chart, and clicks on points.
-        type Listener = Closure<dyn FnMut(JsValue)>;
         let mut listeners: Vec<(&'static str, Listener)> = Vec::new();
         if let Some(callback) = on_hover {
             listeners.push((
@@ -499,7 +751,31 @@ mod browser {
                 }),
             ));
         }
+        // Marks follow every drawing of the chart (zoom and resize included).
+        if let Some(marks) = marks {
+            let slot = instance.clone();
+            listeners.push((
+                "finished",
+                Closure::new(move |_: JsValue| {
+                    if let (Some(chart), Some(element)) =
+                        (slot.borrow().as_ref(), node.get_untracked())
+                    {
+                        place(chart, &element, &marks);
+                    }
+                }),
+            ));
+            let slot = instance.clone();
+            Effect::new(move |_| {
+                marks.anchors.track();
+                if let (Some(chart), Some(element)) = (slot.borrow().as_ref(), node.get_untracked())
+                {
+                    place(chart, &element, &marks);
+                }
+            });
+        }
         let listeners = Rc::new(listeners);
+        let surface_listener: Rc<RefCell<Option<Listener>>> = Rc::default();
+        let drag_listeners: DragListeners = Rc::default();
 
         // The element may be laid out after the chart is created (for example on a
         // client-side navigation), and its width follows the window: a
@@ -515,6 +791,9 @@ mod browser {
         let slot = instance.clone();
         let watching = observer.clone();
         let hearing = listeners.clone();
+        let clicks = surface_listener.clone();
+        let drags = drag_listeners.clone();
+        let clicked = instance.clone();
         Effect::new(move |_| {
             let option = option.get();
             let Some(element) = node.get() else { return };
@@ -537,18 +816,38 @@ mod browser {
                 for (event, listener) in hearing.iter() {
                     chart.on(event, listener.as_ref().unchecked_ref());
                 }
+                if let Some(marks) = marks {
+                    listen_for_notes(&chart, &element, &clicks, &drags, marks, &clicked);
+                }
                 chart
             });
             chart.set_option(&value, true);
         });
 
         let handle = Handle(instance.clone());
-        let owned = SendWrapper::new((instance, observer, on_resize, listeners));
+        let owned = SendWrapper::new((
+            instance,
+            observer,
+            on_resize,
+            listeners,
+            surface_listener,
+            drag_listeners,
+        ));
         on_cleanup(move || {
-            let (instance, observer, on_resize, listeners) = owned.take();
+            let (instance, observer, on_resize, listeners, surface, drags) = owned.take();
             if let Some(observer) = observer {
                 observer.disconnect();
             }
+            if let Some((frame, listeners)) = drags.borrow_mut().take() {
+                for (event, listener) in &listeners {
+                    let _ = frame.remove_event_listener_with_callback_and_bool(
+                        event,
+                        listener.as_ref().unchecked_ref(),
+                        true,
+                    );
+                }
+            }
+            drop(surface);
             drop(on_resize);
             let chart = instance.borrow_mut().take();
             if let Some(chart) = chart {

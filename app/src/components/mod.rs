@@ -4,5 +4,6 @@ pub mod chart;
 pub mod kpi_tile;
 pub mod layout;
 pub mod module;
+pub mod notes;
 pub mod problem;
 pub mod view_controls;

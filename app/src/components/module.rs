@@ -8,12 +8,14 @@ use crate::components::chart::{
     journey_chart, rate_chart, ratings_chart, time_chart, zooms, Chart, TimeStyle, RATINGS,
 };
 use crate::components::kpi_tile::change_line;
+use crate::components::notes::chart_notes;
 use crate::components::view_controls::view_query;
 use crate::kpi::{format_date, format_period, format_value, relative_change};
 use crate::model::{Freshness, Module, ModuleType, Unit};
 use crate::modules::{
     csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
 };
+use crate::notes::chart_series;
 
 /// Whether a rise in the module's figure is good news: its `higher_is_better`
 /// option, else true except for costs.
@@ -195,6 +197,8 @@ fn Figured(
             module.title
         )
     };
+    // What notes and unusual figures go on (the time axis and its series).
+    let (chart_periods, chart_lines) = chart_series(&figures).unwrap_or_default();
     match figures {
         Figures::Kpi(latest) => view! {
             <Headline figure=Some(latest) unit higher_is_better=better/>
@@ -255,11 +259,22 @@ fn Figured(
                 _ => "Line chart",
             };
             let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            let notes = chart_notes(
+                &slug,
+                &chart_id,
+                chart_periods,
+                chart_lines,
+                unit,
+                zooms(periods),
+                Signal::derive(move || matches!(style.get(), TimeStyle::Lines | TimeStyle::Bars)),
+            );
             view! {
                 {headline_view}
                 {chooser}
-                <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods)/>
-                <TableArea full>{table_view}</TableArea>
+                <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods)
+                    marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {notes.below}
+                <TableArea full>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }
@@ -282,10 +297,21 @@ fn Figured(
                 previous.as_deref(),
             ));
             let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            let notes = chart_notes(
+                &slug,
+                &chart_id,
+                chart_periods,
+                chart_lines,
+                Unit::Ratio,
+                zooms(c.periods.len()),
+                Signal::stored(true),
+            );
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
-                <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len())/>
-                <TableArea full>{table_view}</TableArea>
+                <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len())
+                    marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {notes.below}
+                <TableArea full>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }
@@ -364,9 +390,20 @@ fn Figured(
                         .collect_view()
                 }
             };
+            let notes = chart_notes(
+                &slug,
+                &chart_id,
+                chart_periods,
+                chart_lines,
+                Unit::Ratio,
+                zooms(count),
+                Signal::stored(true),
+            );
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=responses/>
-                <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)/>
+                <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)
+                    marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {notes.below}
                 <div class="govuk-form-group">
                     <label class="govuk-label" for=select_id.clone()>"Show the ratings of"</label>
                     <select class="govuk-select" id=select_id
@@ -393,7 +430,7 @@ fn Figured(
                     </thead>
                     <tbody class="govuk-table__body">{breakdown_rows}</tbody>
                 </table>
-                <TableArea full>{table_view}</TableArea>
+                <TableArea full>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }

@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ApiErrorView;
 use crate::components::module::ModuleView;
+use crate::components::notes::provide_notes;
 use crate::components::view_controls::{current_view, ViewControls};
 use crate::model::{Dashboard, DashboardStatus, Module, ModuleType};
 use crate::modules::{is_time_series, load_dashboard, DashboardView};
@@ -115,6 +116,7 @@ fn breadcrumbs(dashboard: &Dashboard, module: Option<&Module>) -> impl IntoView 
 
 #[component]
 fn DashboardBody(view: DashboardView) -> impl IntoView {
+    provide_notes(&view);
     let d = view.dashboard.clone();
     let slug = d.slug.clone();
     let any_time_series = crate::modules::data_modules(&d.modules)
@@ -200,6 +202,7 @@ fn module_view(view: &DashboardView, m: &Module, dashboard: &str, level: u8) -> 
 
 #[component]
 fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
+    provide_notes(&view);
     let d = view.dashboard.clone();
     let Some(m) = crate::modules::find_module(&d.modules, &module).cloned() else {
         return view! {

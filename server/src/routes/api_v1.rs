@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_kpis))
         .merge(super::data_sets::router())
         .merge(super::dashboards::router())
+        .merge(super::annotations::router())
         .merge(super::orgs::router())
         .merge(super::session::router())
         .merge(super::keys::router())

@@ -5,6 +5,7 @@
 //! that both understand, and [`on_pool!`] runs it against whichever pool is open.
 //! Every write that must be all-or-nothing runs in one transaction.
 
+pub mod annotations;
 pub mod api_keys;
 pub mod audit;
 pub mod dashboards;

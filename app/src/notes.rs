@@ -1,0 +1,339 @@
+//! Annotations ("notes") as the charts use them: which charts and periods a note
+//! covers, which unusual points no note explains yet, a note's text as plain text
+//! with line breaks and links, and the checks a note must pass (the server's and
+//! the editor's, the same ones).
+
+use chrono::{DateTime, Utc};
+
+use crate::kpi::{format_date, Unusual};
+use crate::model::{Annotation, NewAnnotation, Period};
+
+/// The longest note, in characters.
+pub const MAX_TEXT: usize = 2000;
+/// The most tags a note may have, and the longest tag.
+pub const MAX_TAGS: usize = 10;
+pub const MAX_TAG: usize = 40;
+
+/// Why a note cannot be stored, or `Ok`.
+pub fn check(note: &NewAnnotation) -> Result<(), String> {
+    let text = note.text.trim();
+    if text.is_empty() {
+        return Err("Enter the text of the note".into());
+    }
+    let length = text.chars().count();
+    if length > MAX_TEXT {
+        return Err(format!(
+            "The note must be {MAX_TEXT} characters or fewer (it has {length})"
+        ));
+    }
+    if let Some(end) = note.ends_at {
+        if end < note.starts_at {
+            return Err("The end of the range must be on or after its start".into());
+        }
+    }
+    if note.tags.len() > MAX_TAGS {
+        return Err(format!("A note may have at most {MAX_TAGS} tags"));
+    }
+    for tag in &note.tags {
+        let ok = !tag.is_empty()
+            && tag.chars().count() <= MAX_TAG
+            && tag
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == ' ');
+        if !ok {
+            return Err(format!(
+                "The tag {tag:?} must be letters, digits, spaces and dashes ({MAX_TAG} at most)"
+            ));
+        }
+    }
+    if let Some(module) = &note.module {
+        if module
+            .split_once('/')
+            .is_none_or(|(d, m)| d.is_empty() || m.is_empty())
+        {
+            return Err(format!(
+                "The module {module:?} must be given as dashboard/module"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tags as a person types them: separated by commas, trimmed, without repeats.
+pub fn parse_tags(text: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    tags
+}
+
+/// Whether a note belongs on the chart of module `module` of dashboard
+/// `dashboard` (a note for the whole service belongs on all of them).
+pub fn on_module(note: &Annotation, dashboard: &str, module: &str) -> bool {
+    match &note.module {
+        None => true,
+        Some(m) => m.split_once('/') == Some((dashboard, module)),
+    }
+}
+
+/// The first and last of `periods` (in order) that a note's moment or range
+/// touches, or `None` when it lies outside them all.
+pub fn span(note: &Annotation, periods: &[Period]) -> Option<(usize, usize)> {
+    let (start, end) = (note.starts_at, note.end());
+    let first = periods
+        .iter()
+        .position(|p| p.end > start && p.start <= end)?;
+    let last = periods
+        .iter()
+        .rposition(|p| p.end > start && p.start <= end)?;
+    Some((first, last))
+}
+
+/// The unusual points that no note explains: none covers the point or the
+/// period either side of it.
+pub fn unexplained(unusual: &[Unusual], spans: &[(usize, usize)]) -> Vec<Unusual> {
+    unusual
+        .iter()
+        .filter(|u| {
+            !spans
+                .iter()
+                .any(|(a, b)| *a <= u.index + 1 && u.index <= b + 1)
+        })
+        .copied()
+        .collect()
+}
+
+/// When a note is about, in words: "3 March 2025", or "3 March 2025 to 9 March 2025".
+pub fn when(note: &Annotation) -> String {
+    match note.ends_at {
+        Some(end) if end.date_naive() != note.starts_at.date_naive() => {
+            format!("{} to {}", format_date(note.starts_at), format_date(end))
+        }
+        _ => format_date(note.starts_at),
+    }
+}
+
+/// A piece of a note's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    /// A web address, shown as a link to itself.
+    Link(String),
+    Break,
+}
+
+/// A note's text in pieces: lines, and the `http://` and `https://` addresses in
+/// them. Nothing else is markup: the page shows every other character as it is.
+pub fn parts(text: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    for (n, line) in text.trim().lines().enumerate() {
+        if n > 0 {
+            out.push(Part::Break);
+        }
+        let mut rest = line;
+        while !rest.is_empty() {
+            let at = ["https://", "http://"]
+                .iter()
+                .filter_map(|scheme| rest.find(scheme))
+                .min();
+            let Some(at) = at else {
+                out.push(Part::Text(rest.to_string()));
+                break;
+            };
+            if at > 0 {
+                out.push(Part::Text(rest[..at].to_string()));
+            }
+            let link = &rest[at..];
+            let length = link
+                .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+                .unwrap_or(link.len());
+            // A full stop, comma or closing bracket after an address ends the sentence.
+            let trimmed = link[..length].trim_end_matches(['.', ',', ')', ';', ':', '!', '?']);
+            let scheme_only = trimmed.ends_with("//");
+            if scheme_only {
+                out.push(Part::Text(trimmed.to_string()));
+            } else {
+                out.push(Part::Link(trimmed.to_string()));
+            }
+            rest = &link[trimmed.len()..];
+        }
+    }
+    out
+}
+
+/// A series of a chart: its name and its values.
+pub type NamedSeries = (String, Vec<Option<f64>>);
+
+/// The periods and named series of a chart that notes and unusual figures go
+/// on: a time series' series, a completion rate, a satisfaction score. `None`
+/// for figures without a time axis.
+pub fn chart_series(figures: &crate::modules::Figures) -> Option<(Vec<Period>, Vec<NamedSeries>)> {
+    use crate::modules::Figures;
+    match figures {
+        Figures::Time(t) => Some((
+            t.periods.clone(),
+            t.series
+                .iter()
+                .map(|s| (s.label.clone(), s.values.clone()))
+                .collect(),
+        )),
+        Figures::Completion(c) => Some((
+            c.periods.clone(),
+            vec![("Completion rate".to_string(), c.rates())],
+        )),
+        Figures::Satisfaction(s) => Some((
+            s.periods.clone(),
+            vec![("User satisfaction".to_string(), s.scores())],
+        )),
+        _ => None,
+    }
+}
+
+/// The midnight (UTC) starting a date typed as `YYYY-MM-DD`.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let mut fields = text.trim().splitn(3, '-');
+    let mut next = || fields.next()?.parse::<u32>().ok();
+    let (y, m, d) = (next()?, next()?, next()?);
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// A time as a date field shows it: `YYYY-MM-DD`.
+pub fn date_value(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpi::periods_between;
+    use crate::model::{PeriodKind, Visibility};
+    use chrono::TimeZone;
+
+    fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn note(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> Annotation {
+        Annotation {
+            id: 1,
+            service: "s".into(),
+            module: None,
+            starts_at: start,
+            ends_at: end,
+            text: "t".into(),
+            tags: vec![],
+            visibility: Visibility::Public,
+            author: "a".into(),
+            version: 1,
+            created_at: start,
+            updated_at: start,
+        }
+    }
+
+    #[test]
+    fn a_moment_covers_its_period_and_a_range_every_period_it_touches() {
+        // Weeks starting Mondays 3, 10, 17, 24 March 2014.
+        let weeks = periods_between(PeriodKind::Week, day(2014, 3, 3), day(2014, 3, 31));
+        assert_eq!(span(&note(day(2014, 3, 12), None), &weeks), Some((1, 1)));
+        assert_eq!(span(&note(day(2014, 3, 10), None), &weeks), Some((1, 1)));
+        assert_eq!(
+            span(&note(day(2014, 3, 9), Some(day(2014, 3, 18))), &weeks),
+            Some((0, 2))
+        );
+        assert_eq!(span(&note(day(2014, 4, 1), None), &weeks), None);
+        assert_eq!(
+            span(&note(day(2014, 1, 1), Some(day(2015, 1, 1))), &weeks),
+            Some((0, 3))
+        );
+    }
+
+    #[test]
+    fn a_note_beside_an_unusual_point_explains_it() {
+        let u = |index| Unusual {
+            index,
+            value: 1.0,
+            expected: 1.0,
+            score: 5.0,
+            recurring: false,
+        };
+        let left = unexplained(&[u(3), u(10), u(20)], &[(4, 4), (15, 19)]);
+        assert_eq!(left.iter().map(|u| u.index).collect::<Vec<_>>(), vec![10]);
+    }
+
+    #[test]
+    fn text_keeps_lines_and_links_and_nothing_else() {
+        assert_eq!(
+            parts("Outage.\nSee https://status.example/x, then <b>more</b>"),
+            vec![
+                Part::Text("Outage.".into()),
+                Part::Break,
+                Part::Text("See ".into()),
+                Part::Link("https://status.example/x".into()),
+                Part::Text(", then <b>more</b>".into()),
+            ]
+        );
+        assert_eq!(
+            parts("(http://a.example/b)."),
+            vec![
+                Part::Text("(".into()),
+                Part::Link("http://a.example/b".into()),
+                Part::Text(").".into())
+            ]
+        );
+        assert_eq!(
+            parts("just https://"),
+            vec![Part::Text("just ".into()), Part::Text("https://".into())]
+        );
+        assert_eq!(
+            parts("javascript:alert(1)"),
+            vec![Part::Text("javascript:alert(1)".into())]
+        );
+    }
+
+    #[test]
+    fn notes_are_checked() {
+        let ok = NewAnnotation {
+            service: "s".into(),
+            module: Some("d/m".into()),
+            starts_at: day(2020, 1, 1),
+            ends_at: Some(day(2020, 1, 8)),
+            text: "Deadline".into(),
+            tags: vec!["deadline".into(), "tax year".into()],
+            visibility: Visibility::Internal,
+        };
+        assert_eq!(check(&ok), Ok(()));
+        let bad = |change: fn(&mut NewAnnotation)| {
+            let mut n = ok.clone();
+            change(&mut n);
+            check(&n).unwrap_err()
+        };
+        assert!(bad(|n| n.text = "  \n".into()).contains("Enter the text"));
+        assert!(bad(|n| n.text = "x".repeat(2001)).contains("2000 characters or fewer"));
+        assert!(bad(|n| n.ends_at = Some(day(2019, 1, 1))).contains("on or after"));
+        assert!(bad(|n| n.tags = vec!["<script>".into()]).contains("tag"));
+        assert!(bad(|n| n.tags = vec!["a".into(); 11]).contains("at most 10"));
+        assert!(bad(|n| n.module = Some("m".into())).contains("dashboard/module"));
+    }
+
+    #[test]
+    fn typed_tags_and_dates() {
+        assert_eq!(
+            parse_tags(" outage, ,deadline,outage "),
+            vec!["outage", "deadline"]
+        );
+        assert_eq!(parse_date("2024-02-29"), Some(day(2024, 2, 29)));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(date_value(day(2024, 2, 29)), "2024-02-29");
+        assert_eq!(
+            when(&note(day(2024, 1, 1), Some(day(2024, 1, 7)))),
+            "1 January 2024 to 7 January 2024"
+        );
+        assert_eq!(when(&note(day(2024, 1, 1), None)), "1 January 2024");
+    }
+}
