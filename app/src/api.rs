@@ -109,6 +109,41 @@ pub async fn annotations(service: &str) -> Result<crate::model::AnnotationList, 
     .await
 }
 
+/// `GET /api/v1/boards/{organisation}`, or `/api/v1/boards/portfolio/{id}`
+/// when `portfolio`.
+pub async fn board(key: String, portfolio: bool) -> Result<crate::boards::Board, ApiError> {
+    get_json(board_path(&key, portfolio)).await
+}
+
+/// A board's address in the API (its CSV with `?format=csv`).
+pub fn board_path(key: &str, portfolio: bool) -> String {
+    if portfolio {
+        format!("/api/v1/boards/portfolio/{}", encode_component(key))
+    } else {
+        format!("/api/v1/boards/{}", encode_component(key))
+    }
+}
+
+/// `GET /api/v1/compare?{query}`.
+pub async fn compare(query: String) -> Result<crate::boards::Comparison, ApiError> {
+    get_json(format!("/api/v1/compare?{query}")).await
+}
+
+/// `GET /api/v1/targets`.
+pub async fn targets() -> Result<crate::boards::TargetList, ApiError> {
+    get_json("/api/v1/targets".to_string()).await
+}
+
+/// `GET /api/v1/portfolios`: the signed-in person's portfolios.
+pub async fn portfolios() -> Result<Vec<crate::boards::Portfolio>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        portfolios: Vec<crate::boards::Portfolio>,
+    }
+    let answer: Answer = get_json("/api/v1/portfolios".to_string()).await?;
+    Ok(answer.portfolios)
+}
+
 /// A read API query (`/data/{group}/{type}?...`): the rows of its answer.
 pub async fn data_rows(path: String) -> Result<Vec<serde_json::Value>, ApiError> {
     #[derive(serde::Deserialize)]

@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod boards;
 pub mod components;
 pub mod kpi;
 pub mod model;
@@ -26,6 +27,8 @@ use leptos_router::{
 use components::layout::Layout;
 use pages::{
     admin::{AdminAuditPage, AdminUsersPage},
+    boards::{BoardsPage, OrganisationBoardPage, PortfolioBoardPage},
+    compare::ComparePage,
     dashboard::{DashboardPage, ModulePage},
     home::HomePage,
     not_found::NotFound,
@@ -61,6 +64,10 @@ lazy_page!(SignInRoute, SignInPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(AdminUsersRoute, AdminUsersPage);
 lazy_page!(AdminAuditRoute, AdminAuditPage);
+lazy_page!(BoardsRoute, BoardsPage);
+lazy_page!(OrganisationBoardRoute, OrganisationBoardPage);
+lazy_page!(PortfolioBoardRoute, PortfolioBoardPage);
+lazy_page!(CompareRoute, ComparePage);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -117,6 +124,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/boards") view={Lazy::<BoardsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/boards/portfolio/:id") view={Lazy::<PortfolioBoardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/boards/:organisation") view={Lazy::<OrganisationBoardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()} ssr=SsrMode::Async/>
                     // Dashboards live at the top level (their slugs may not be one
                     // of the paths above: see `RESERVED_SLUGS` in the server).
                     <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>

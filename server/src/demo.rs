@@ -604,6 +604,94 @@ pub struct Loaded {
 /// records are left alone, so running it twice changes nothing.
 pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Loaded> {
     let mut loaded = Loaded::default();
+    let org_ids = upsert_orgs(store).await?;
+    let now = Utc::now();
+    for (index, service) in SERVICES.iter().enumerate() {
+        let organisation_id = org_ids[service.organisation];
+        let service_id = orgs::upsert_service(
+            store,
+            &ServiceForUpsert {
+                slug: service.slug,
+                title: service.title,
+                description: service.description,
+                organisation_id,
+            },
+        )
+        .await?;
+        loaded.services += 1;
+        let generated = generate(service, index, seed, until);
+        store_figures(
+            store,
+            service.slug,
+            service_id,
+            &generated,
+            now,
+            &mut loaded,
+        )
+        .await?;
+    }
+    for service in SERVICES {
+        if crate::store::dashboards::find(store, service.slug)
+            .await?
+            .is_none()
+        {
+            let dashboard = dashboard_for(service);
+            crate::store::dashboards::validate(store, &dashboard).await?;
+            crate::store::dashboards::save(store, &dashboard, now).await?;
+            loaded.dashboards_created += 1;
+        }
+    }
+    notes(store, until, now).await?;
+    targets(store, until, now).await?;
+    Ok(loaded)
+}
+
+/// The demo's targets, so its boards show services on, near and below them:
+/// every service aims for 80% digital take-up, 75% completion and 80%
+/// satisfaction from the April before last; the tax return service raised its
+/// digital aim to 95% last April. Set once: targets already there are kept.
+async fn targets(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    use app::boards::NewTarget;
+    use app::model::KpiKind;
+    if !crate::store::targets::list(store, None).await?.is_empty() {
+        return Ok(());
+    }
+    let april = |year: i32| chrono::NaiveDate::from_ymd_opt(year, 4, 1).unwrap_or_default();
+    let last_april = if until.month() >= 4 {
+        until.year()
+    } else {
+        until.year() - 1
+    };
+    let mut wanted = Vec::new();
+    for service in SERVICES {
+        for (kpi, value) in [
+            (KpiKind::DigitalTakeUp, 0.8),
+            (KpiKind::CompletionRate, 0.75),
+            (KpiKind::UserSatisfaction, 0.8),
+        ] {
+            wanted.push((service.slug, kpi, value, april(last_april - 1)));
+        }
+    }
+    wanted.push((
+        "file-a-tax-return",
+        KpiKind::DigitalTakeUp,
+        0.95,
+        april(last_april),
+    ));
+    for (service, kpi, value, effective_from) in wanted {
+        let target = NewTarget {
+            service: service.to_string(),
+            kpi,
+            value,
+            effective_from,
+        };
+        crate::store::targets::set(store, &target, "Pulse demo", now).await?;
+    }
+    Ok(())
+}
+
+/// The demo's departments and agencies, made or updated; their ids by slug.
+async fn upsert_orgs(store: &Store) -> Result<std::collections::HashMap<&'static str, i64>> {
     let mut org_ids = std::collections::HashMap::new();
     for dept in DEPARTMENTS {
         let id = orgs::upsert_org(
@@ -633,77 +721,91 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             org_ids.insert(slug, agency);
         }
     }
+    Ok(org_ids)
+}
+
+/// Stores a service's generated figures in its four published data sets (made
+/// when missing); a data set that already holds records is left alone.
+async fn store_figures(
+    store: &Store,
+    slug: &str,
+    service_id: i64,
+    generated: &Generated,
+    now: DateTime<Utc>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let batches = [
+        &generated.transactions,
+        &generated.costs,
+        &generated.satisfaction,
+        &generated.completion,
+    ];
+    for ((data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
+        let data_set = match data_sets::find(store, slug, data_type).await? {
+            Some(ds) => ds,
+            None => {
+                loaded.data_sets_created += 1;
+                let settings = DataSetSettings {
+                    auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
+                    published: true,
+                    // Ages count from a record's period start: a quarter's
+                    // figures arrive after the quarter ends, so they are
+                    // expected to be up to two quarters old; likewise two
+                    // months for monthly and two weeks for weekly data.
+                    max_age_expected: Some(match *data_type {
+                        "cost-per-transaction" => 184 * 86_400,
+                        "user-satisfaction" => 62 * 86_400,
+                        _ => 15 * 86_400,
+                    }),
+                    ..DataSetSettings::default()
+                };
+                data_sets::create(store, slug, data_type, Some(service_id), &settings, now).await?
+            }
+        };
+        if records::count(store, data_set.id).await? == 0 {
+            let written =
+                records::upsert_batch(store, data_set.id, batch, false, "demo", now).await?;
+            loaded.records_stored += written.inserted;
+        }
+    }
+    Ok(())
+}
+
+/// For benchmarks of many services: `copies` more services beside the demo's,
+/// each a copy of a demo service's figures under the
+/// same organisation, named `{slug}-copy-{n}`. Returns their slugs.
+pub async fn load_copies(
+    store: &Store,
+    copies: usize,
+    seed: u64,
+    until: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let now = Utc::now();
-    for (index, service) in SERVICES.iter().enumerate() {
+    let mut loaded = Loaded::default();
+    let org_ids = upsert_orgs(store).await?;
+    let mut slugs = Vec::new();
+    for k in 0..copies {
+        let index = k % SERVICES.len();
+        let service = &SERVICES[index];
+        let n = k / SERVICES.len() + 1;
+        let slug = format!("{}-copy-{n}", service.slug);
+        let title = format!("{} (copy {n})", service.title);
         let organisation_id = org_ids[service.organisation];
         let service_id = orgs::upsert_service(
             store,
             &ServiceForUpsert {
-                slug: service.slug,
-                title: service.title,
+                slug: &slug,
+                title: &title,
                 description: service.description,
                 organisation_id,
             },
         )
         .await?;
-        loaded.services += 1;
-        let generated = generate(service, index, seed, until);
-        let batches = [
-            &generated.transactions,
-            &generated.costs,
-            &generated.satisfaction,
-            &generated.completion,
-        ];
-        for ((data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
-            let data_set = match data_sets::find(store, service.slug, data_type).await? {
-                Some(ds) => ds,
-                None => {
-                    loaded.data_sets_created += 1;
-                    let settings = DataSetSettings {
-                        auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
-                        published: true,
-                        // Ages count from a record's period start: a quarter's
-                        // figures arrive after the quarter ends, so they are
-                        // expected to be up to two quarters old; likewise two
-                        // months for monthly and two weeks for weekly data.
-                        max_age_expected: Some(match *data_type {
-                            "cost-per-transaction" => 184 * 86_400,
-                            "user-satisfaction" => 62 * 86_400,
-                            _ => 15 * 86_400,
-                        }),
-                        ..DataSetSettings::default()
-                    };
-                    data_sets::create(
-                        store,
-                        service.slug,
-                        data_type,
-                        Some(service_id),
-                        &settings,
-                        now,
-                    )
-                    .await?
-                }
-            };
-            if records::count(store, data_set.id).await? == 0 {
-                let written =
-                    records::upsert_batch(store, data_set.id, batch, false, "demo", now).await?;
-                loaded.records_stored += written.inserted;
-            }
-        }
+        let generated = generate(service, index, seed + n as u64, until);
+        store_figures(store, &slug, service_id, &generated, now, &mut loaded).await?;
+        slugs.push(slug);
     }
-    for service in SERVICES {
-        if crate::store::dashboards::find(store, service.slug)
-            .await?
-            .is_none()
-        {
-            let dashboard = dashboard_for(service);
-            crate::store::dashboards::validate(store, &dashboard).await?;
-            crate::store::dashboards::save(store, &dashboard, now).await?;
-            loaded.dashboards_created += 1;
-        }
-    }
-    notes(store, until, now).await?;
-    Ok(loaded)
+    Ok(slugs)
 }
 
 /// The deliberate events of the demo's figures, by service: the time each one

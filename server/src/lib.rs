@@ -2,6 +2,7 @@
 //! storage, and the demo data.
 
 pub mod auth;
+pub mod boards;
 pub mod cli;
 pub mod demo;
 pub mod error;

@@ -51,6 +51,10 @@ struct Fixture {
     record_id: String,
     /// An internal note on svc-a.
     note_id: i64,
+    /// The viewer's portfolio of svc-a and svc-b.
+    portfolio_id: String,
+    /// A target of svc-a.
+    target_id: i64,
 }
 
 async fn person(
@@ -271,6 +275,32 @@ async fn fixture(backend: Backend) -> Fixture {
     .unwrap()
     .annotation
     .id;
+    let portfolio_id = server::store::portfolios::create(
+        store,
+        &app::boards::NewPortfolio {
+            title: "Viewer's".into(),
+            services: vec!["svc-a".into(), "svc-b".into()],
+        },
+        (Some(viewer_id), "Viewer"),
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let target_id = server::store::targets::set(
+        store,
+        &app::boards::NewTarget {
+            service: "svc-a".into(),
+            kpi: app::model::KpiKind::DigitalTakeUp,
+            value: 0.8,
+            effective_from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        },
+        "fixture",
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .id;
     Fixture {
         app,
         headers: vec![
@@ -289,6 +319,8 @@ async fn fixture(backend: Backend) -> Fixture {
         viewer_key,
         record_id: "r1".into(),
         note_id,
+        portfolio_id,
+        target_id,
     }
 }
 
@@ -638,6 +670,99 @@ fn rows() -> Vec<Row> {
             "annotations:write",
             [401, 403, 200, 200, 404, 200, 403, 401, 401],
         ),
+        // Boards, portfolios, targets and comparisons: boards and comparisons
+        // are public; anyone signed in (or with a key) saves a portfolio, and
+        // only its owner (the viewer) or an admin changes it; dept-a's editors
+        // and admins set svc-a's targets.
+        row(
+            "get",
+            "/api/v1/boards/{organisation}",
+            "/api/v1/boards/dept-a",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/boards/portfolio/{id}",
+            "/api/v1/boards/portfolio/{portfolio}",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/compare",
+            "/api/v1/compare?services=svc-a,svc-b&kpi=transactions",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/portfolios",
+            "/api/v1/portfolios",
+            Value::Null,
+            "read:unpublished",
+            [401, 200, 200, 200, 200, 200, 200, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/portfolios",
+            "/api/v1/portfolios",
+            json!({"title": "Mine", "services": ["svc-a"]}),
+            "read:unpublished",
+            [401, 201, 201, 201, 201, 201, 201, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/portfolios/{id}",
+            "/api/v1/portfolios/{portfolio}",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "put",
+            "/api/v1/portfolios/{id}",
+            "/api/v1/portfolios/{portfolio}",
+            json!({"title": "Renamed", "services": ["svc-b"]}),
+            "admin",
+            [401, 200, 403, 200, 403, 200, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/portfolios/{id}",
+            "/api/v1/portfolios/{portfolio}",
+            Value::Null,
+            "admin",
+            [401, 200, 403, 200, 403, 200, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/targets",
+            "/api/v1/targets?service=svc-a",
+            Value::Null,
+            "read:unpublished",
+            OPEN,
+        ),
+        row(
+            "post",
+            "/api/v1/targets",
+            "/api/v1/targets",
+            json!({"service": "svc-a", "kpi": "completion_rate", "value": 0.9,
+                "effective_from": "2026-04-01"}),
+            "dashboards:write",
+            [401, 403, 201, 201, 403, 201, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/targets/{id}",
+            "/api/v1/targets/{target}",
+            Value::Null,
+            "dashboards:write",
+            [401, 403, 200, 200, 403, 200, 403, 401, 401],
+        ),
         row(
             "get",
             "/api/v1/session",
@@ -811,7 +936,9 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .replace("{viewer_id}", &f.viewer_id.to_string())
                 .replace("{viewer_session}", &f.viewer_session.to_string())
                 .replace("{viewer_key}", &f.viewer_key.to_string())
-                .replace("{note}", &f.note_id.to_string());
+                .replace("{note}", &f.note_id.to_string())
+                .replace("{portfolio}", &f.portfolio_id)
+                .replace("{target}", &f.target_id.to_string());
             let headers = if c == 5 {
                 key(&f.app, &[row.scope], None, false).await
             } else {

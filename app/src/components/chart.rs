@@ -23,7 +23,7 @@ use crate::model::{ChannelSeries, Period, Unit};
 use crate::modules::{Step, TimeFigures};
 
 /// Colours that meet contrast guidance on white, one per channel (GOV.UK palette).
-const PALETTE: [&str; 6] = [
+pub const PALETTE: [&str; 6] = [
     "#1d70b8", "#f47738", "#4c2c92", "#00703c", "#d4351c", "#505a5f",
 ];
 
@@ -284,6 +284,70 @@ pub fn rate_chart(
     );
     if let Some(previous) = previous {
         chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
+    }
+    chart
+}
+
+/// One service's line in a comparison: its name, values (as the chart's scale
+/// has them), target line (empty without one) and notes as (period index,
+/// number) pins.
+pub struct ComparedLine {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    pub target: Vec<Option<f64>>,
+    pub pins: Vec<(usize, usize)>,
+}
+
+/// The comparison chart: a line per service over the same periods, in the
+/// palette's order; each target dashed in its service's colour; each note a
+/// numbered pin on its service's line.
+pub fn compare_chart(periods: &[Period], unit: Unit, axis: &str, lines: &[ComparedLine]) -> EChart {
+    use charming::element::{MarkPoint, MarkPointData};
+    let labels: Vec<String> = periods.iter().map(short_period_label).collect();
+    let mut chart = base_chart(labels, unit, zooms(periods.len()), axis);
+    for (i, line) in lines.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let values = plotted(&line.values, unit);
+        let pins: Vec<MarkPointData> = line
+            .pins
+            .iter()
+            .filter_map(|(at, number)| {
+                let y = values.get(*at).copied().flatten()?;
+                Some(
+                    MarkPointData::new()
+                        .name(format!("Note {number}"))
+                        .x_axis(*at as f64)
+                        .y_axis(y)
+                        .value(*number as f64),
+                )
+            })
+            .collect();
+        let mut series = Line::new()
+            .name(line.name.as_str())
+            .show_symbol(periods.len() <= 24)
+            .connect_nulls(false)
+            .item_style(ItemStyle::new().color(colour))
+            .line_style(LineStyle::new().color(colour).width(2))
+            .data(values);
+        if !pins.is_empty() {
+            series = series.mark_point(MarkPoint::new().data(pins));
+        }
+        chart = chart.series(series);
+        if line.target.iter().any(Option::is_some) {
+            chart = chart.series(
+                Line::new()
+                    .name(format!("{} target", line.name))
+                    .show_symbol(false)
+                    .item_style(ItemStyle::new().color(colour))
+                    .line_style(
+                        LineStyle::new()
+                            .color(colour)
+                            .width(1)
+                            .type_(LineStyleType::Dashed),
+                    )
+                    .data(plotted(&line.target, unit)),
+            );
+        }
     }
     chart
 }

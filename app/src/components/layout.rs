@@ -53,6 +53,7 @@ fn AccountLinks() -> impl IntoView {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    super::tray::provide_tray();
     view! {
         <a href="#main-content" class="govuk-skip-link">"Skip to main content"</a>
         <header class="govuk-header" role="banner">
@@ -70,6 +71,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                             </li>
                             <li class="govuk-header__navigation-item">
                                 <a class="govuk-header__link" href="/services">"Explore services"</a>
+                            </li>
+                            <li class="govuk-header__navigation-item">
+                                <a class="govuk-header__link" href="/boards">"Boards"</a>
                             </li>
                             <AccountLinks/>
                         </ul>
@@ -90,6 +94,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {children()}
             </main>
         </div>
+        <super::tray::CompareTray/>
         <footer class="govuk-footer" role="contentinfo">
             <div class="govuk-width-container">
                 <div class="govuk-footer__meta">

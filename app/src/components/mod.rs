@@ -6,4 +6,5 @@ pub mod layout;
 pub mod module;
 pub mod notes;
 pub mod problem;
+pub mod tray;
 pub mod view_controls;

@@ -182,6 +182,7 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
         {(!d.tagline.is_empty()).then(|| view! { <p class="govuk-body-l">{d.tagline.clone()}</p> })}
         {(!d.description.is_empty()).then(|| view! { <p class="govuk-body">{d.description.clone()}</p> })}
         <ul class="govuk-list pulse-links">{links}</ul>
+        {d.service.clone().map(|service| view! { <ServiceCard slug=service title=d.title.clone()/> })}
         {any_time_series.then(|| view! {
             <ViewControls action=format!("/{slug}") id="view" what="figures"/>
         })}
@@ -228,4 +229,28 @@ fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
             freshness=view.freshness_of(&m).cloned() dashboard=d.slug.clone() full=true/>
     }
     .into_any()
+}
+
+/// The dashboard's service as a card to drag into the compare tray, with its
+/// "Add to comparison" button.
+#[component]
+fn ServiceCard(slug: String, title: String) -> impl IntoView {
+    use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
+    let tray = use_tray();
+    let drag = tray.map(|t| (drag_start(t, slug.clone(), title.clone()), drag_end(t)));
+    let (start, end) = match drag {
+        Some((start, end)) => (Some(start), Some(end)),
+        None => (None, None),
+    };
+    view! {
+        <div class="pulse-service-card pulse-draggable" draggable="true" data-slug=slug.clone()
+            on:dragstart=move |ev| if let Some(f) = &start { f(ev) }
+            on:dragend=move |ev| if let Some(f) = &end { f(ev) }>
+            <DragHandle slug=slug.clone() title=title.clone()/>
+            <span class="govuk-body pulse-service-card__text">
+                {format!("Compare {title} with other services: drag this card into the tray, or ")}
+            </span>
+            <AddToCompare slug=slug.clone() title/>
+        </div>
+    }
 }

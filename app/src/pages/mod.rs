@@ -1,6 +1,8 @@
 //! One module per route.
 
 pub mod admin;
+pub mod boards;
+pub mod compare;
 pub mod dashboard;
 pub mod home;
 pub mod not_found;

@@ -12,6 +12,7 @@ use leptos_router::NavigateOptions;
 
 use super::ApiErrorView;
 use crate::api;
+use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
 use crate::kpi::{format_number, format_percent, format_pounds};
 use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
 
@@ -179,14 +180,24 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             </th>
         }
     };
+    let tray = use_tray();
     let rows = list
         .services
         .into_iter()
         .map(|s: ServiceKpis| {
             let href = format!("/services/{}", s.service.slug);
+            let (slug, title) = (s.service.slug.clone(), s.service.title.clone());
+            let drag = tray.map(|t| (drag_start(t, slug.clone(), title.clone()), drag_end(t)));
+            let (start, end) = match drag {
+                Some((start, end)) => (Some(start), Some(end)),
+                None => (None, None),
+            };
             view! {
-                <tr class="govuk-table__row" data-slug=s.service.slug.clone()>
+                <tr class="govuk-table__row pulse-draggable" data-slug=s.service.slug.clone() draggable="true"
+                    on:dragstart=move |ev| if let Some(f) = &start { f(ev) }
+                    on:dragend=move |ev| if let Some(f) = &end { f(ev) }>
                     <th scope="row" class="govuk-table__header">
+                        <DragHandle slug=slug.clone() title=title.clone()/>
                         <a class="govuk-link" href=href>{s.service.title}</a>
                     </th>
                     <td class="govuk-table__cell">{s.service.department.title}</td>
@@ -195,6 +206,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.digital_take_up, format_percent)}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.user_satisfaction, format_percent)}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.completion_rate, format_percent)}</td>
+                    <td class="govuk-table__cell"><AddToCompare slug title/></td>
                 </tr>
             }
         })
@@ -202,6 +214,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
     view! {
         <p class="govuk-body-l" id="explorer-summary">{summary_text(&list.summary)}</p>
         <p class="govuk-body">
+            "Drag services (or use their Add to comparison buttons) into the tray to compare up to six side by side. "
             <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">"Download these rows as CSV"</a>
         </p>
         <table class="govuk-table" id="explorer">
@@ -217,6 +230,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                     {heading("digital_take_up", "Digital take-up", true)}
                     {heading("user_satisfaction", "User satisfaction", true)}
                     {heading("completion_rate", "Completion rate", true)}
+                    <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Comparison"</span></th>
                 </tr>
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>

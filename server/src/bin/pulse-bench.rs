@@ -3,8 +3,10 @@
 //! For each backend it starts a real `pulse serve` on a fresh database, creates a
 //! data set, ingests records through the HTTP write API in batches, then times
 //! queries over HTTP and reads the server's resident memory. For the pages, it
-//! loads the demo data into a fresh SQLite file and times server-side rendering of
-//! a dashboard of eight data modules, a module page and the services explorer. It
+//! loads the demo data into a fresh SQLite file (with copies of its services, so a
+//! portfolio board holds 25) and times server-side rendering of that board, a
+//! department's board, a comparison of six services, a dashboard of eight data
+//! modules, a module page and the services explorer. It
 //! prints figures to compare from run to run; it asserts nothing.
 //!
 //!     scripts/bench                      # everything, 1,000,000 records
@@ -182,6 +184,9 @@ fn time_get(url: &str, runs: usize) -> Result<(f64, f64, usize)> {
 }
 
 /// Server-side rendering of pages over the demo data, whole pages over HTTP.
+/// How many services the benchmarked board holds.
+const BOARD_SERVICES: usize = 25;
+
 fn pages(args: &Args) -> Result<()> {
     println!("\n== pages: rendered on the server, SQLite with the demo data");
     let dir = tempfile::tempdir()?;
@@ -195,8 +200,43 @@ fn pages(args: &Args) -> Result<()> {
     if !status.success() {
         bail!("pulse demo failed");
     }
+    // A portfolio of 25 services for the board: the demo's and copies of them.
+    let portfolio = tokio::runtime::Runtime::new()?.block_on(async {
+        let store = Store::connect(&database).await?;
+        let mut services: Vec<String> = server::store::orgs::list_services(&store)
+            .await?
+            .into_iter()
+            .map(|s| s.slug)
+            .collect();
+        let more = BOARD_SERVICES.saturating_sub(services.len());
+        services.extend(server::demo::load_copies(&store, more, 7, Utc::now()).await?);
+        services.truncate(BOARD_SERVICES);
+        let saved = server::store::portfolios::create(
+            &store,
+            &app::boards::NewPortfolio {
+                title: format!("{BOARD_SERVICES} services"),
+                services,
+            },
+            (None, "pulse-bench"),
+            Utc::now(),
+        )
+        .await?;
+        anyhow::Ok(saved.id)
+    })?;
     let server = Server::start(&database)?;
+    let board = format!("/boards/portfolio/{portfolio}");
+    let board_api = format!("/api/v1/boards/portfolio/{portfolio}");
     let pages = [
+        ("board, 25 services", board.as_str()),
+        ("same, its API (JSON)", board_api.as_str()),
+        (
+            "department board",
+            "/boards/department-of-revenue-and-benefits",
+        ),
+        (
+            "comparison, 6 services",
+            "/compare?services=file-a-tax-return,pay-business-rates,claim-carers-support,book-a-driving-test,register-a-birth,report-fly-tipping",
+        ),
         ("dashboard, 8 modules", "/file-a-tax-return"),
         (
             "same, by month, +1y",

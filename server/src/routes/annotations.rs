@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Whether the caller may read this note: a public one, anyone; an internal
 /// one, those who may read unpublished figures or write notes, of its service's
 /// organisations.
-fn may_read(caller: &Caller, stored: &Stored) -> bool {
+pub(crate) fn may_read(caller: &Caller, stored: &Stored) -> bool {
     stored.annotation.visibility == Visibility::Public || insider(caller, &stored.orgs)
 }
 

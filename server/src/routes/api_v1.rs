@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::data_sets::router())
         .merge(super::dashboards::router())
         .merge(super::annotations::router())
+        .merge(super::boards::router())
         .merge(super::orgs::router())
         .merge(super::session::router())
         .merge(super::keys::router())

@@ -2,6 +2,7 @@
 
 pub mod annotations;
 pub mod api_v1;
+pub mod boards;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;

@@ -47,7 +47,8 @@ fn status_text(status: DashboardStatus) -> &'static str {
 
 /// First path segments the app uses itself: a dashboard lives at `/{slug}`, so
 /// none may take one of these.
-pub const RESERVED_SLUGS: [&str; 16] = [
+pub const RESERVED_SLUGS: [&str; 17] = [
+    "boards",
     "admin",
     "api",
     "compare",
@@ -233,6 +234,20 @@ pub async fn published_for_service(store: &Store, service: &str) -> Result<Vec<D
     .fetch_all(pool)
     .await)?;
     parse_all(&bodies)
+}
+
+/// The first published dashboard (by slug) of each service that has one.
+pub async fn published_by_service(
+    store: &Store,
+) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT service_slug, slug FROM dashboards
+         WHERE status = 'published' AND service_slug IS NOT NULL ORDER BY slug DESC"
+    )
+    .fetch_all(pool)
+    .await)?;
+    // Descending, so the first by slug is inserted last and kept.
+    Ok(rows.into_iter().collect())
 }
 
 pub async fn delete(store: &Store, slug: &str) -> Result<bool> {

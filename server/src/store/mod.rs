@@ -12,8 +12,10 @@ pub mod dashboards;
 pub mod data_sets;
 pub mod history;
 pub mod orgs;
+pub mod portfolios;
 pub mod records;
 pub mod sessions;
+pub mod targets;
 pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -1,0 +1,581 @@
+//! Summary boards and comparisons of services: their shared types and the pure
+//! rules behind them (status against a target, trends, indexing, shares,
+//! ranks), used by the server to build them and by the pages to show them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Annotation, KpiKind, KpiSummary, Period, PeriodKind, ServiceListing};
+
+/// The most services a comparison holds.
+pub const COMPARE_LIMIT: usize = 6;
+
+/// The KPIs a board and a comparison show, in their order.
+pub const KPIS: [KpiKind; 5] = [
+    KpiKind::Transactions,
+    KpiKind::CostPerTransaction,
+    KpiKind::DigitalTakeUp,
+    KpiKind::UserSatisfaction,
+    KpiKind::CompletionRate,
+];
+
+impl KpiKind {
+    /// The name used in addresses and the API, e.g. `digital_take_up`.
+    pub fn key(self) -> &'static str {
+        match self {
+            KpiKind::Transactions => "transactions",
+            KpiKind::CostPerTransaction => "cost_per_transaction",
+            KpiKind::DigitalTakeUp => "digital_take_up",
+            KpiKind::UserSatisfaction => "user_satisfaction",
+            KpiKind::CompletionRate => "completion_rate",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<KpiKind> {
+        KPIS.into_iter().find(|k| k.key() == key)
+    }
+
+    /// The finest period the KPI's data is collected by: costs are quarterly,
+    /// satisfaction ratings monthly, the rest weekly.
+    pub fn finest_period(self) -> PeriodKind {
+        match self {
+            KpiKind::CostPerTransaction => PeriodKind::Quarter,
+            KpiKind::UserSatisfaction => PeriodKind::Month,
+            _ => PeriodKind::Week,
+        }
+    }
+}
+
+/// Red, amber or green: how a KPI stands against its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Rag {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Rag {
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Red => "Below target",
+            Rag::Amber => "Near target",
+            Rag::Green => "On target",
+        }
+    }
+}
+
+/// How far short of its target a KPI may fall and still be amber: 5% of the
+/// target.
+pub const AMBER_MARGIN: f64 = 0.05;
+
+/// `value` against `target` for `kpi` (lower is better for costs): green when
+/// it meets the target, amber when within [`AMBER_MARGIN`] of it, red beyond;
+/// `None` without both.
+pub fn status(kpi: KpiKind, value: Option<f64>, target: Option<f64>) -> Option<Rag> {
+    let (value, target) = (value?, target?);
+    let shortfall = if kpi.higher_is_better() {
+        target - value
+    } else {
+        value - target
+    };
+    Some(if shortfall <= 0.0 {
+        Rag::Green
+    } else if shortfall <= AMBER_MARGIN * target.abs() {
+        Rag::Amber
+    } else {
+        Rag::Red
+    })
+}
+
+/// Which way a KPI is going.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Trend {
+    Up,
+    Down,
+    Flat,
+}
+
+/// A change smaller than this (2%) is flat.
+pub const FLAT_BAND: f64 = 0.02;
+
+/// The trend of a series: the mean of its last three values against the mean
+/// of the three before (gaps skipped); `None` with fewer than six values or a
+/// zero base.
+pub fn trend(values: &[Option<f64>]) -> Option<(Trend, f64)> {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    if present.len() < 6 {
+        return None;
+    }
+    let n = present.len();
+    let recent = present[n - 3..].iter().sum::<f64>() / 3.0;
+    let before = present[n - 6..n - 3].iter().sum::<f64>() / 3.0;
+    if before == 0.0 {
+        return None;
+    }
+    let change = (recent - before) / before.abs();
+    let direction = if change.abs() < FLAT_BAND {
+        Trend::Flat
+    } else if change > 0.0 {
+        Trend::Up
+    } else {
+        Trend::Down
+    };
+    Some((direction, change))
+}
+
+/// Whether `trend` is bad news for `kpi` (the number of transactions is not
+/// judged: fewer may be good or bad).
+pub fn worsening(kpi: KpiKind, trend: Trend) -> bool {
+    match (kpi, trend) {
+        (KpiKind::Transactions, _) | (_, Trend::Flat) => false,
+        (kpi, Trend::Up) => !kpi.higher_is_better(),
+        (kpi, Trend::Down) => kpi.higher_is_better(),
+    }
+}
+
+/// A target a service set for one KPI, in force from a date until a later
+/// target of the same KPI replaces it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Target {
+    pub id: i64,
+    pub service: String,
+    pub kpi: KpiKind,
+    /// In the KPI's own unit: a count a year, pounds, or a fraction (0 to 1).
+    pub value: f64,
+    pub effective_from: NaiveDate,
+    pub set_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an editor sends to set a target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTarget {
+    pub service: String,
+    pub kpi: KpiKind,
+    pub value: f64,
+    /// `YYYY-MM-DD`.
+    pub effective_from: NaiveDate,
+}
+
+impl NewTarget {
+    /// Why the target cannot be stored, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.value.is_finite() || self.value < 0.0 {
+            return Err("value must be a number, zero or more".into());
+        }
+        if self.kpi.unit() == crate::model::Unit::Ratio && self.value > 1.0 {
+            return Err(format!(
+                "a target for {} is a fraction from 0 to 1 (0.8 for 80%)",
+                self.kpi.title().to_lowercase()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The answer of `GET /api/v1/targets`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TargetList {
+    pub targets: Vec<Target>,
+}
+
+/// The target of `kpi` in force at `at`: the one with the latest effective date
+/// not after it.
+pub fn target_at(targets: &[Target], kpi: KpiKind, at: NaiveDate) -> Option<f64> {
+    targets
+        .iter()
+        .filter(|t| t.kpi == kpi && t.effective_from <= at)
+        .max_by_key(|t| (t.effective_from, t.id))
+        .map(|t| t.value)
+}
+
+/// The target line of `kpi` over `periods`: the target in force at each
+/// period's end.
+pub fn target_line(targets: &[Target], kpi: KpiKind, periods: &[Period]) -> Vec<Option<f64>> {
+    periods
+        .iter()
+        .map(|p| {
+            let last_day = (p.end - chrono::Duration::seconds(1)).date_naive();
+            target_at(targets, kpi, last_day)
+        })
+        .collect()
+}
+
+/// One KPI of one service on a board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BoardKpi {
+    pub kpi: KpiKind,
+    /// The figure the board shows: a year's transactions, the latest quarter's
+    /// cost, or the last year's rates (as in the services explorer).
+    pub value: Option<f64>,
+    /// Recent values for a sparkline, oldest first: monthly, or quarterly for costs.
+    pub spark: Vec<Option<f64>>,
+    pub trend: Option<Trend>,
+    /// The relative change behind [`BoardKpi::trend`].
+    pub change: Option<f64>,
+    pub target: Option<f64>,
+    pub status: Option<Rag>,
+}
+
+/// A service's row on a board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BoardService {
+    pub service: ServiceListing,
+    pub kpis: Vec<BoardKpi>,
+    /// Where its figures come from on a dashboard, if one is published.
+    pub dashboard: Option<String>,
+}
+
+/// Why a service is on a board's "needs attention" list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Concern {
+    OutOfDate,
+    BelowTarget,
+    Worsening,
+    UnexplainedSpike,
+}
+
+/// One line of a board's "needs attention" list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Attention {
+    pub service: String,
+    pub service_title: String,
+    pub concern: Concern,
+    pub kpi: Option<KpiKind>,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+/// A board: a department's or agency's services, or a portfolio's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Board {
+    pub title: String,
+    /// `/boards/{organisation}` or `/boards/portfolio/{id}`.
+    pub url: String,
+    pub summary: KpiSummary,
+    pub services: Vec<BoardService>,
+    pub attention: Vec<Attention>,
+    /// The portfolio behind the board, if it is one.
+    pub portfolio: Option<Portfolio>,
+}
+
+/// A set of services a sponsor saved to read as one board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Portfolio {
+    /// Random and unguessable: the board is shared by its link.
+    pub id: String,
+    pub title: String,
+    pub services: Vec<String>,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What is sent to save a portfolio.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPortfolio {
+    pub title: String,
+    pub services: Vec<String>,
+}
+
+impl NewPortfolio {
+    pub fn check(&self) -> Result<(), String> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err("title must not be empty".into());
+        }
+        if title.chars().count() > 120 {
+            return Err("title must be at most 120 characters".into());
+        }
+        if self.services.is_empty() {
+            return Err("services must name at least one service".into());
+        }
+        if self.services.len() > 200 {
+            return Err("services may name at most 200 services".into());
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            if self.services[..i].contains(s) {
+                return Err(format!("services names {s:?} twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the series of a comparison are drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// The values themselves.
+    #[default]
+    Absolute,
+    /// Each series divided by its first value, times 100.
+    Indexed,
+    /// Each service's part of the services' total in each period.
+    Share,
+}
+
+impl Scale {
+    pub const ALL: [Scale; 3] = [Scale::Absolute, Scale::Indexed, Scale::Share];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Scale::Absolute => "absolute",
+            Scale::Indexed => "indexed",
+            Scale::Share => "share",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scale::Absolute => "Values",
+            Scale::Indexed => "Indexed to 100 at the start",
+            Scale::Share => "Share of the total",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Scale> {
+        Scale::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// One service in a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComparedService {
+    pub service: ServiceListing,
+    /// One value per period of the comparison; `None` where there is no data.
+    pub values: Vec<Option<f64>>,
+    /// The newest period with a value, and that value.
+    pub latest: Option<f64>,
+    pub latest_period: Option<Period>,
+    /// The value of the period before the latest.
+    pub previous: Option<f64>,
+    /// The value of the same period a year before the latest.
+    pub year_earlier: Option<f64>,
+    /// Why the service has no figures for this KPI, if it has none.
+    pub missing: Option<String>,
+    /// Its target line, one per period (empty without targets).
+    pub target: Vec<Option<f64>>,
+    /// Its notes the reader may see, over the compared periods.
+    pub annotations: Vec<Annotation>,
+}
+
+/// The answer of `GET /api/v1/compare`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Comparison {
+    pub kpi: KpiKind,
+    pub period: PeriodKind,
+    pub periods: Vec<Period>,
+    pub services: Vec<ComparedService>,
+}
+
+/// A series indexed to 100 at its first value (`None` throughout if that is
+/// zero or there is none).
+pub fn indexed(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let base = values
+        .iter()
+        .flatten()
+        .next()
+        .copied()
+        .filter(|b| *b != 0.0);
+    values.iter().map(|v| Some(100.0 * (*v)? / base?)).collect()
+}
+
+/// Each series as its share of the sum of all series in each period; a period
+/// where any series has no value has no shares (a share of a partial total
+/// would mislead).
+pub fn shares(series: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
+    let len = series.iter().map(Vec::len).max().unwrap_or(0);
+    let totals: Vec<Option<f64>> = (0..len)
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.get(i).copied().flatten())
+                .sum::<Option<f64>>()
+                .filter(|t| *t != 0.0)
+        })
+        .collect();
+    series
+        .iter()
+        .map(|s| {
+            (0..len)
+                .map(|i| Some(s.get(i).copied().flatten()? / totals[i]?))
+                .collect()
+        })
+        .collect()
+}
+
+/// Ranks (1 = best) of `values`; ties share a rank; no value, no rank.
+pub fn ranks(values: &[Option<f64>], higher_is_better: bool) -> Vec<Option<usize>> {
+    values
+        .iter()
+        .map(|v| {
+            let v = (*v)?;
+            let better = values
+                .iter()
+                .flatten()
+                .filter(|o| if higher_is_better { **o > v } else { **o < v })
+                .count();
+            Some(better + 1)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_green_on_target_amber_within_five_percent_and_red_beyond() {
+        let s = KpiKind::DigitalTakeUp;
+        assert_eq!(status(s, Some(0.81), Some(0.8)), Some(Rag::Green));
+        assert_eq!(status(s, Some(0.8), Some(0.8)), Some(Rag::Green));
+        assert_eq!(status(s, Some(0.77), Some(0.8)), Some(Rag::Amber));
+        assert_eq!(status(s, Some(0.75), Some(0.8)), Some(Rag::Red));
+        // Lower is better for costs.
+        let c = KpiKind::CostPerTransaction;
+        assert_eq!(status(c, Some(4.0), Some(5.0)), Some(Rag::Green));
+        assert_eq!(status(c, Some(5.2), Some(5.0)), Some(Rag::Amber));
+        assert_eq!(status(c, Some(6.0), Some(5.0)), Some(Rag::Red));
+        assert_eq!(status(c, None, Some(5.0)), None);
+        assert_eq!(status(c, Some(5.0), None), None);
+    }
+
+    #[test]
+    fn trends_compare_the_last_three_values_with_the_three_before() {
+        let up = [1.0, 1.0, 1.0, 1.2, 1.2, 1.2].map(Some);
+        assert_eq!(trend(&up).map(|t| t.0), Some(Trend::Up));
+        let flat = [1.0, 1.0, 1.0, 1.01, 1.0, 1.0].map(Some);
+        assert_eq!(trend(&flat).map(|t| t.0), Some(Trend::Flat));
+        let down = [
+            Some(5.0),
+            Some(5.0),
+            None,
+            Some(5.0),
+            Some(4.0),
+            Some(4.0),
+            Some(4.0),
+        ];
+        assert_eq!(trend(&down).map(|t| t.0), Some(Trend::Down));
+        assert_eq!(trend(&[Some(1.0); 5]), None);
+        assert!(worsening(KpiKind::CompletionRate, Trend::Down));
+        assert!(worsening(KpiKind::CostPerTransaction, Trend::Up));
+        assert!(!worsening(KpiKind::CostPerTransaction, Trend::Down));
+        assert!(!worsening(KpiKind::Transactions, Trend::Down));
+    }
+
+    #[test]
+    fn the_target_in_force_is_the_latest_one_started() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let t = |id, kpi, value, from| Target {
+            id,
+            service: "s".into(),
+            kpi,
+            value,
+            effective_from: from,
+            set_by: "e".into(),
+            created_at: Utc::now(),
+        };
+        let targets = [
+            t(1, KpiKind::DigitalTakeUp, 0.7, day(1, 1)),
+            t(2, KpiKind::DigitalTakeUp, 0.8, day(4, 1)),
+            t(3, KpiKind::CompletionRate, 0.9, day(2, 1)),
+        ];
+        assert_eq!(
+            target_at(&targets, KpiKind::DigitalTakeUp, day(3, 31)),
+            Some(0.7)
+        );
+        assert_eq!(
+            target_at(&targets, KpiKind::DigitalTakeUp, day(4, 1)),
+            Some(0.8)
+        );
+        assert_eq!(
+            target_at(&targets, KpiKind::CompletionRate, day(1, 31)),
+            None
+        );
+        let months = crate::kpi::periods_between(
+            PeriodKind::Month,
+            crate::kpi::parse_month("2026-02").unwrap(),
+            crate::kpi::parse_month("2026-05").unwrap(),
+        );
+        assert_eq!(
+            target_line(&targets, KpiKind::DigitalTakeUp, &months),
+            vec![Some(0.7), Some(0.7), Some(0.8)]
+        );
+    }
+
+    #[test]
+    fn indexes_shares_and_ranks() {
+        assert_eq!(
+            indexed(&[None, Some(50.0), Some(75.0), None]),
+            vec![None, Some(100.0), Some(150.0), None]
+        );
+        assert_eq!(indexed(&[Some(0.0), Some(3.0)]), vec![None, None]);
+        let s = shares(&[
+            vec![Some(1.0), Some(3.0), None],
+            vec![Some(3.0), Some(1.0), Some(2.0)],
+        ]);
+        assert_eq!(s[0], vec![Some(0.25), Some(0.75), None]);
+        assert_eq!(s[1], vec![Some(0.75), Some(0.25), None]);
+        assert_eq!(
+            ranks(&[Some(3.0), None, Some(5.0), Some(3.0)], true),
+            vec![Some(2), None, Some(1), Some(2)]
+        );
+        assert_eq!(
+            ranks(&[Some(3.0), Some(5.0)], false),
+            vec![Some(1), Some(2)]
+        );
+    }
+
+    #[test]
+    fn portfolios_and_targets_say_what_is_wrong() {
+        let p = |title: &str, services: &[&str]| NewPortfolio {
+            title: title.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(p("Mine", &["a", "b"]).check().is_ok());
+        assert_eq!(
+            p(" ", &["a"]).check().unwrap_err(),
+            "title must not be empty"
+        );
+        assert!(p("Mine", &[]).check().unwrap_err().contains("at least one"));
+        assert!(p("Mine", &["a", "a"])
+            .check()
+            .unwrap_err()
+            .contains("twice"));
+        let t = |kpi, value| NewTarget {
+            service: "s".into(),
+            kpi,
+            value,
+            effective_from: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        };
+        assert!(t(KpiKind::DigitalTakeUp, 0.8).check().is_ok());
+        assert!(t(KpiKind::DigitalTakeUp, 80.0)
+            .check()
+            .unwrap_err()
+            .contains("0.8 for 80%"));
+        assert!(t(KpiKind::Transactions, -1.0).check().is_err());
+        assert!(t(KpiKind::Transactions, f64::NAN).check().is_err());
+        assert!(t(KpiKind::Transactions, 1e6).check().is_ok());
+    }
+}

@@ -1,0 +1,721 @@
+//! Summary boards for senior sponsors: `/boards` (every department and agency,
+//! and the person's portfolios), `/boards/{organisation}` and
+//! `/boards/portfolio/{id}`.
+//!
+//! A board reads in a minute: totals and weighted KPIs, a "needs attention"
+//! list, then a row per service with each KPI's latest figure, a sparkline, a
+//! trend arrow and a red/amber/green status against its target. It prints on
+//! A4 landscape (the print stylesheet), downloads as CSV, and has a big-screen
+//! mode (`?screen=big`) for office displays that cycles through the services.
+//! Editors set targets here.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::ApiErrorView;
+use crate::api;
+use crate::boards::{Board, BoardKpi, BoardService, Rag, Target, Trend, KPIS};
+use crate::components::problem::ProblemSummary;
+use crate::kpi::{format_change, format_number, format_percent, format_pounds, format_value};
+use crate::model::{KpiKind, KpiSummary, Role, Unit};
+
+/// `/boards`: every department's and agency's board, and the person's portfolios.
+#[component]
+pub fn BoardsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| api::service_kpis(String::new()));
+    let mine = Resource::new(|| (), |_| api::portfolios());
+    view! {
+        <Title text="Boards - Pulse"/>
+        <h1 class="govuk-heading-xl">"Summary boards"</h1>
+        <p class="govuk-body-l">
+            "A board sums up a department's or agency's services on one page: totals, what needs attention, "
+            "and every service's figures against its targets. Print it, download it as CSV, or show it on a big screen."
+        </p>
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the organisations…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => {
+                        let departments = list.departments.into_iter().map(|d| {
+                            let agencies: Vec<_> = list.agencies.iter()
+                                .filter(|a| list.services.iter().any(|s| s.service.department.slug == d.slug
+                                    && s.service.agency.as_ref().is_some_and(|x| x.slug == a.slug)))
+                                .cloned()
+                                .collect();
+                            view! {
+                                <li>
+                                    <a class="govuk-link" href=format!("/boards/{}", d.slug)>{d.title}</a>
+                                    {(!agencies.is_empty()).then(|| view! {
+                                        <ul class="govuk-list govuk-list--bullet">
+                                            {agencies.into_iter().map(|a| view! {
+                                                <li><a class="govuk-link" href=format!("/boards/{}", a.slug)>{a.title}</a></li>
+                                            }).collect_view()}
+                                        </ul>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view();
+                        view! {
+                            <h2 class="govuk-heading-l">"Departments and agencies"</h2>
+                            <ul class="govuk-list" id="board-organisations">{departments}</ul>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <h2 class="govuk-heading-l">"Portfolios"</h2>
+        <p class="govuk-body">
+            "A portfolio is a board of any services you choose: gather them in the compare tray (from "
+            <a class="govuk-link" href="/services">"Explore services"</a>
+            " or any dashboard), compare them, then save them as a portfolio. Anyone with its link can read it."
+        </p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match mine.await {
+                    Ok(list) if !list.is_empty() => view! {
+                        <ul class="govuk-list" id="my-portfolios">
+                            {list.into_iter().map(|p| view! {
+                                <li>
+                                    <a class="govuk-link" href=format!("/boards/portfolio/{}", p.id)>{p.title}</a>
+                                    {format!(" ({} services)", p.services.len())}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Ok(_) => view! { <p class="govuk-body" id="my-portfolios">"You have no portfolios yet."</p> }.into_any(),
+                    Err(_) => view! {
+                        <p class="govuk-body"><a class="govuk-link" href="/sign-in?next=/boards">"Sign in"</a>" to see your portfolios."</p>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/boards/{organisation}`.
+#[component]
+pub fn OrganisationBoardPage() -> impl IntoView {
+    let params = use_params_map();
+    view! { <BoardPage key=Signal::derive(move || params.read().get("organisation").unwrap_or_default()) portfolio=false/> }
+}
+
+/// `/boards/portfolio/{id}`.
+#[component]
+pub fn PortfolioBoardPage() -> impl IntoView {
+    let params = use_params_map();
+    view! { <BoardPage key=Signal::derive(move || params.read().get("id").unwrap_or_default()) portfolio=true/> }
+}
+
+#[component]
+fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(move || key.get(), move |key| api::board(key, portfolio));
+    let big = move || query.with(|q| q.get("screen").as_deref() == Some("big"));
+    view! {
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the board…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(board) if big() => {
+                        let every = query.with_untracked(|q| q.get("every").and_then(|e| e.parse::<u32>().ok()))
+                            .unwrap_or(10)
+                            .clamp(2, 600);
+                        view! { <BigScreen board every/> }.into_any()
+                    }
+                    Ok(board) => view! { <BoardView board key=key.get_untracked() portfolio data/> }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn summary_tiles(s: &KpiSummary) -> impl IntoView {
+    let tiles: [(&str, String); 6] = [
+        (
+            "Transactions a year",
+            format_number(s.transactions_per_year),
+        ),
+        ("Total cost a year", format_pounds(s.total_cost)),
+        (
+            "Cost per transaction",
+            format_value(s.cost_per_transaction, Unit::Pounds),
+        ),
+        (
+            "Digital take-up",
+            format_value(s.digital_take_up, Unit::Ratio),
+        ),
+        (
+            "User satisfaction",
+            format_value(s.user_satisfaction, Unit::Ratio),
+        ),
+        (
+            "Completion rate",
+            format_value(s.completion_rate, Unit::Ratio),
+        ),
+    ];
+    view! {
+        <dl class="pulse-board-summary" id="board-summary">
+            {tiles.into_iter().map(|(label, value)| view! {
+                <div class="pulse-board-summary__tile">
+                    <dt class="govuk-body-s pulse-board-summary__label">{label}</dt>
+                    <dd class="govuk-heading-l pulse-board-summary__value">{value}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
+}
+
+fn rag_tag(status: Option<Rag>) -> impl IntoView {
+    status.map(|s| {
+        let colour = match s {
+            Rag::Green => "govuk-tag--green",
+            Rag::Amber => "govuk-tag--yellow",
+            Rag::Red => "govuk-tag--red",
+        };
+        view! { <strong class=format!("govuk-tag {colour} pulse-rag") data-status=format!("{s:?}").to_lowercase()>{s.label()}</strong> }
+    })
+}
+
+/// The trend arrow, coloured good or bad for the KPI, with its words for
+/// screen readers.
+fn trend_arrow(kpi: KpiKind, k: &BoardKpi) -> impl IntoView {
+    let (Some(trend), Some(change)) = (k.trend, k.change) else {
+        return None;
+    };
+    let (arrow, word) = match trend {
+        Trend::Up => ("▲", "rising"),
+        Trend::Down => ("▼", "falling"),
+        Trend::Flat => ("▶", "steady"),
+    };
+    let judged = if crate::boards::worsening(kpi, trend) {
+        "pulse-trend--bad"
+    } else if trend == Trend::Flat || kpi == KpiKind::Transactions {
+        "pulse-trend--neutral"
+    } else {
+        "pulse-trend--good"
+    };
+    Some(view! {
+        <span class=format!("pulse-trend {judged}") data-trend=word>
+            <span aria-hidden="true">{arrow}</span>
+            {format!(" {}", format_change(change))}
+            <span class="govuk-visually-hidden">{format!(" ({word}: the last three periods against the three before)")}</span>
+        </span>
+    })
+}
+
+/// A sparkline of `values` (oldest first) with the target dashed, as SVG drawn
+/// on the server; its figures are in its label.
+pub fn sparkline(
+    values: &[Option<f64>],
+    target: Option<f64>,
+    unit: Unit,
+    label: &str,
+) -> impl IntoView {
+    const W: f64 = 96.0;
+    const H: f64 = 24.0;
+    let present: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
+    let (lo, hi) = present
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let n = values.len().max(2) as f64 - 1.0;
+    let y = |v: f64| 2.0 + (H - 4.0) * (1.0 - (v - lo) / span);
+    let mut path = String::new();
+    let mut pen_down = false;
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => {
+                path.push_str(&format!(
+                    "{}{:.1},{:.1} ",
+                    if pen_down { "L" } else { "M" },
+                    W * i as f64 / n,
+                    y(*v)
+                ));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    let last = values
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, v)| v.map(|v| (W * i as f64 / n, y(v))));
+    let words = values
+        .iter()
+        .map(|v| format_value(*v, unit))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let aria = format!("{label}, oldest first: {words}");
+    view! {
+        <svg class="pulse-spark" viewBox=format!("0 0 {W} {H}") width=W height=H role="img" aria-label=aria>
+            {target.map(|t| view! {
+                <line class="pulse-spark__target" x1="0" x2=W y1=format!("{:.1}", y(t)) y2=format!("{:.1}", y(t))/>
+            })}
+            <path class="pulse-spark__line" d=path/>
+            {last.map(|(x, y)| view! { <circle class="pulse-spark__dot" cx=format!("{x:.1}") cy=format!("{y:.1}") r="2"/> })}
+        </svg>
+    }
+}
+
+fn kpi_cell(k: &BoardKpi) -> impl IntoView {
+    let unit = k.kpi.unit();
+    let spark_label = if k.kpi == KpiKind::CostPerTransaction {
+        "Last 8 quarters"
+    } else {
+        "Last 12 months"
+    };
+    view! {
+        <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
+            <span class="pulse-board__value">{format_value(k.value, unit)}</span>
+            {trend_arrow(k.kpi, k)}
+            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, spark_label))}
+            <span class="pulse-board__status">
+                {rag_tag(k.status)}
+                {k.target.map(|t| view! { <span class="govuk-body-s pulse-board__target">{format!("Target {}", format_value(Some(t), unit))}</span> })}
+            </span>
+        </td>
+    }
+}
+
+fn service_row(row: &BoardService) -> impl IntoView {
+    let href = row
+        .dashboard
+        .clone()
+        .unwrap_or_else(|| format!("/services/{}", row.service.slug));
+    let org = row
+        .service
+        .agency
+        .as_ref()
+        .map(|a| a.title.clone())
+        .unwrap_or_else(|| row.service.department.title.clone());
+    view! {
+        <tr class="govuk-table__row" data-slug=row.service.slug.clone()>
+            <th scope="row" class="govuk-table__header">
+                <a class="govuk-link" href=href>{row.service.title.clone()}</a>
+                <span class="govuk-body-s pulse-board__org">{org}</span>
+            </th>
+            {row.kpis.iter().map(kpi_cell).collect_view()}
+        </tr>
+    }
+}
+
+#[component]
+fn BoardView(
+    board: Board,
+    key: String,
+    portfolio: bool,
+    data: Resource<Result<Board, api::ApiError>>,
+) -> impl IntoView {
+    let csv = format!("{}?format=csv", api::board_path(&key, portfolio));
+    let attention = if board.attention.is_empty() {
+        view! { <p class="govuk-body" id="attention">"Nothing needs attention: every figure is up to date and on target."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="govuk-list pulse-attention" id="attention">
+                {board.attention.iter().map(|a| {
+                    let tag = match a.concern {
+                        crate::boards::Concern::OutOfDate => ("Out of date", "govuk-tag--grey"),
+                        crate::boards::Concern::BelowTarget => ("Below target", "govuk-tag--red"),
+                        crate::boards::Concern::Worsening => ("Worsening", "govuk-tag--orange"),
+                        crate::boards::Concern::UnexplainedSpike => ("Unexplained spike", "govuk-tag--purple"),
+                    };
+                    view! {
+                        <li class="pulse-attention__item" data-concern=format!("{:?}", a.concern)>
+                            <strong class=format!("govuk-tag {}", tag.1)>{tag.0}</strong>
+                            " "<strong>{a.service_title.clone()}</strong>": "{a.message.clone()}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    let caption = if portfolio {
+        format!(
+            "Portfolio{}",
+            board
+                .portfolio
+                .as_ref()
+                .map(|p| format!(" saved by {}", p.owner))
+                .unwrap_or_default()
+        )
+    } else {
+        "Summary board".to_string()
+    };
+    let services: Vec<(String, String)> = board
+        .services
+        .iter()
+        .map(|s| (s.service.slug.clone(), s.service.title.clone()))
+        .collect();
+    let compare = (!services.is_empty()).then(|| {
+        let slugs: Vec<&str> = services.iter().take(6).map(|s| s.0.as_str()).collect();
+        format!("/compare?services={}", slugs.join(","))
+    });
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <Title text=format!("{} board - Pulse", board.title)/>
+        <nav class="govuk-breadcrumbs pulse-no-print" aria-label="Breadcrumb">
+            <ol class="govuk-breadcrumbs__list">
+                <li class="govuk-breadcrumbs__list-item"><a class="govuk-breadcrumbs__link" href="/boards">"Boards"</a></li>
+            </ol>
+        </nav>
+        <span class="govuk-caption-l">{caption}</span>
+        <h1 class="govuk-heading-xl" id="board-title">{board.title.clone()}</h1>
+        <p class="govuk-body">
+            {format!("{} services. Figures are over the last year of data (cost per transaction: the latest quarter); \
+                statuses are against the targets in force today, trends compare the last three periods with the three before.",
+                board.services.len())}
+        </p>
+        <div class="pulse-board-actions pulse-no-print">
+            <a class="govuk-button govuk-button--secondary" id="board-csv" href=csv download="board.csv">"Download as CSV"</a>
+            <button type="button" class="govuk-button govuk-button--secondary" id="board-print" on:click=print>"Print"</button>
+            <a class="govuk-button govuk-button--secondary" id="board-big-screen" href="?screen=big">"Big screen"</a>
+            {compare.map(|href| view! { <a class="govuk-button govuk-button--secondary" href=href>"Compare these services"</a> })}
+        </div>
+        {summary_tiles(&board.summary)}
+        <h2 class="govuk-heading-l">{format!("Needs attention ({})", board.attention.len())}</h2>
+        {attention}
+        <table class="govuk-table pulse-board" id="board-services">
+            <caption class="govuk-table__caption govuk-table__caption--m">"Services"</caption>
+            <thead class="govuk-table__head">
+                <tr class="govuk-table__row">
+                    <th scope="col" class="govuk-table__header">"Service"</th>
+                    <th scope="col" class="govuk-table__header">"Transactions a year"</th>
+                    <th scope="col" class="govuk-table__header">"Cost per transaction"</th>
+                    <th scope="col" class="govuk-table__header">"Digital take-up"</th>
+                    <th scope="col" class="govuk-table__header">"User satisfaction"</th>
+                    <th scope="col" class="govuk-table__header">"Completion rate"</th>
+                </tr>
+            </thead>
+            <tbody class="govuk-table__body">{board.services.iter().map(service_row).collect_view()}</tbody>
+        </table>
+        <Targets services data/>
+    }
+}
+
+/// The targets of the board's services: listed for everyone; set and deleted
+/// by editors of the services' organisations.
+#[component]
+fn Targets(
+    services: Vec<(String, String)>,
+    data: Resource<Result<Board, api::ApiError>>,
+) -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    let list = Resource::new(|| (), |_| api::targets());
+    let services = StoredValue::new(services);
+    view! {
+        <details class="govuk-details pulse-no-print" id="targets">
+            <summary class="govuk-details__summary">
+                <span class="govuk-details__summary-text">"Targets"</span>
+            </summary>
+            <div class="govuk-details__text">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let session = session.await.ok();
+                        let targets = list.await.map(|l| l.targets).unwrap_or_default();
+                        let mine: Vec<Target> = targets
+                            .into_iter()
+                            .filter(|t| services.with_value(|s| s.iter().any(|(slug, _)| *slug == t.service)))
+                            .collect();
+                        let editor = session
+                            .as_ref()
+                            .and_then(|s| s.user.as_ref())
+                            .is_some_and(|u| u.role >= Role::Editor);
+                        let csrf = session.and_then(|s| s.csrf_token).unwrap_or_default();
+                        view! { <TargetEditor targets=mine editor csrf services=services.get_value() list data/> }
+                    })}
+                </Suspense>
+            </div>
+        </details>
+    }
+}
+
+#[component]
+fn TargetEditor(
+    targets: Vec<Target>,
+    editor: bool,
+    csrf: String,
+    services: Vec<(String, String)>,
+    list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
+    data: Resource<Result<Board, api::ApiError>>,
+) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let csrf = StoredValue::new(csrf);
+    let titles = StoredValue::new(services.clone());
+    let title_of = move |slug: &str| {
+        titles.with_value(|s| {
+            s.iter()
+                .find(|(x, _)| x == slug)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_else(|| slug.to_string())
+        })
+    };
+    let service = RwSignal::new(services.first().map(|s| s.0.clone()).unwrap_or_default());
+    let kpi = RwSignal::new(KpiKind::DigitalTakeUp.key().to_string());
+    let value = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let refresh = move || {
+        list.refetch();
+        data.refetch();
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(k) = KpiKind::from_key(&kpi.get_untracked()) else {
+            return;
+        };
+        let typed = value.get_untracked();
+        let Ok(number) = typed
+            .trim()
+            .trim_end_matches('%')
+            .replace([',', '£'], "")
+            .parse::<f64>()
+        else {
+            problem.set(Some(format!(
+                "Enter the target as a number, not {typed:?}."
+            )));
+            return;
+        };
+        if k.unit() == Unit::Ratio && !(0.0..=100.0).contains(&number) {
+            problem.set(Some(format!(
+                "Enter {} as a percentage from 0 to 100 (80 for 80%).",
+                k.title().to_lowercase()
+            )));
+            return;
+        }
+        let number = if k.unit() == Unit::Ratio {
+            number / 100.0
+        } else {
+            number
+        };
+        let body = serde_json::json!({
+            "service": service.get_untracked(),
+            "kpi": k.key(),
+            "value": number,
+            "effective_from": from.get_untracked(),
+        });
+        let token = csrf.get_value();
+        spawn_local(async move {
+            match api::send_json::<Target>("POST", "/api/v1/targets".into(), Some(body), token)
+                .await
+            {
+                Ok(t) => {
+                    problem.set(None);
+                    done.set(Some(format!(
+                        "Target set: {} {} from {}.",
+                        t.kpi.title(),
+                        format_value(Some(t.value), t.kpi.unit()),
+                        t.effective_from.format("%-d %B %Y")
+                    )));
+                    refresh();
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let delete = move |id: i64| {
+        let token = csrf.get_value();
+        spawn_local(async move {
+            match api::send_json::<serde_json::Value>(
+                "DELETE",
+                format!("/api/v1/targets/{id}"),
+                None,
+                token,
+            )
+            .await
+            {
+                Ok(_) => {
+                    done.set(Some("Target deleted.".into()));
+                    refresh();
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let rows = targets
+        .iter()
+        .map(|t| {
+            let id = t.id;
+            view! {
+                <tr class="govuk-table__row">
+                    <td class="govuk-table__cell">{title_of(&t.service)}</td>
+                    <td class="govuk-table__cell">{t.kpi.title()}</td>
+                    <td class="govuk-table__cell">{format_value(Some(t.value), t.kpi.unit())}</td>
+                    <td class="govuk-table__cell">{t.effective_from.format("%-d %B %Y").to_string()}</td>
+                    <td class="govuk-table__cell">{t.set_by.clone()}</td>
+                    {editor.then(|| view! {
+                        <td class="govuk-table__cell">
+                            <button type="button" class="govuk-button govuk-button--warning pulse-small-button"
+                                on:click=move |_| delete(id)>"Delete"<span class="govuk-visually-hidden">" this target"</span></button>
+                        </td>
+                    })}
+                </tr>
+            }
+        })
+        .collect_view();
+    let form = editor.then(|| {
+        view! {
+            <form class="pulse-target-form" id="target-form" on:submit=submit novalidate>
+                <h3 class="govuk-heading-s">"Set a target"</h3>
+                <ProblemSummary problem id="target-problem"/>
+                <div class="govuk-form-group">
+                    <label class="govuk-label" for="target-service">"Service"</label>
+                    <select class="govuk-select" id="target-service" on:change=move |ev| service.set(event_target_value(&ev))>
+                        {services.iter().map(|(slug, title)| view! { <option value=slug.clone()>{title.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="govuk-form-group">
+                    <label class="govuk-label" for="target-kpi">"Measure"</label>
+                    <select class="govuk-select" id="target-kpi" on:change=move |ev| kpi.set(event_target_value(&ev))>
+                        {KPIS.into_iter().map(|k| view! {
+                            <option value=k.key() selected=k == KpiKind::DigitalTakeUp>{k.title()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="govuk-form-group">
+                    <label class="govuk-label" for="target-value">"Target"</label>
+                    <div class="govuk-hint" id="target-value-hint">
+                        "A percentage for rates (80 for 80%), pounds for cost per transaction, a number a year for transactions."
+                    </div>
+                    <input class="govuk-input govuk-input--width-10" id="target-value" type="text" inputmode="decimal"
+                        aria-describedby="target-value-hint" prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))/>
+                </div>
+                <div class="govuk-form-group">
+                    <label class="govuk-label" for="target-from">"Takes effect from"</label>
+                    <input class="govuk-input govuk-input--width-10" id="target-from" type="date"
+                        prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" class="govuk-button" id="target-save">"Set target"</button>
+            </form>
+        }
+    });
+    view! {
+        <p class="govuk-body" role="status" id="target-done">{move || done.get()}</p>
+        {if targets.is_empty() {
+            view! { <p class="govuk-body">"No targets are set for these services."</p> }.into_any()
+        } else {
+            view! {
+                <table class="govuk-table" id="target-list">
+                    <caption class="govuk-table__caption govuk-table__caption--s">"Targets, by service and measure"</caption>
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Service"</th>
+                            <th scope="col" class="govuk-table__header">"Measure"</th>
+                            <th scope="col" class="govuk-table__header">"Target"</th>
+                            <th scope="col" class="govuk-table__header">"From"</th>
+                            <th scope="col" class="govuk-table__header">"Set by"</th>
+                            {editor.then(|| view! { <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Actions"</span></th> })}
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">{rows}</tbody>
+                </table>
+            }.into_any()
+        }}
+        {form}
+    }
+}
+
+/// Big-screen mode: large type, one service at a time, moving on every
+/// `every` seconds, with pause, previous and next.
+#[component]
+fn BigScreen(board: Board, every: u32) -> impl IntoView {
+    let n = board.services.len();
+    let current = RwSignal::new(0usize);
+    let playing = RwSignal::new(true);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if playing.get_untracked() && n > 0 {
+                    current.update(|c| *c = (*c + 1) % n);
+                }
+            },
+            std::time::Duration::from_secs(every as u64),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = every;
+    let panels = board
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let tiles = row
+                .kpis
+                .iter()
+                .map(|k| {
+                    let unit = k.kpi.unit();
+                    view! {
+                        <div class="pulse-big__tile" data-kpi=k.kpi.key()>
+                            <p class="pulse-big__label">{k.kpi.title()}</p>
+                            <p class="pulse-big__value">{format_value(k.value, unit)}</p>
+                            <p class="pulse-big__meta">{trend_arrow(k.kpi, k)}" "{rag_tag(k.status)}</p>
+                            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, "Recent periods"))}
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="pulse-big__service" hidden=move || current.get() != i
+                    aria-label=row.service.title.clone() data-slug=row.service.slug.clone()>
+                    <h2 class="pulse-big__name">{row.service.title.clone()}</h2>
+                    <div class="pulse-big__tiles">{tiles}</div>
+                </section>
+            }
+        })
+        .collect_view();
+    let s = board.summary.clone();
+    let totals = format!(
+        "{} services · {} transactions a year · {} digital · {} satisfied",
+        s.services,
+        format_number(s.transactions_per_year),
+        s.digital_take_up
+            .map(format_percent)
+            .unwrap_or_else(|| "no data".into()),
+        s.user_satisfaction
+            .map(format_percent)
+            .unwrap_or_else(|| "no data".into()),
+    );
+    let attention = board.attention.len();
+    view! {
+        <Title text=format!("{} - big screen - Pulse", board.title)/>
+        <div class="pulse-big" id="big-screen">
+            <header class="pulse-big__header">
+                <h1 class="pulse-big__title">{board.title.clone()}</h1>
+                <p class="pulse-big__totals">{totals}{format!(" · {attention} need attention")}</p>
+            </header>
+            {panels}
+            <nav class="pulse-big__controls" aria-label="Big screen">
+                <button type="button" class="govuk-button govuk-button--secondary" id="big-previous"
+                    on:click=move |_| current.update(|c| *c = (*c + n.max(1) - 1) % n.max(1))>"Previous"</button>
+                <button type="button" class="govuk-button govuk-button--secondary" id="big-pause"
+                    aria-pressed=move || (!playing.get()).to_string()
+                    on:click=move |_| playing.update(|p| *p = !*p)>
+                    {move || if playing.get() { "Pause" } else { "Play" }}
+                </button>
+                <button type="button" class="govuk-button govuk-button--secondary" id="big-next"
+                    on:click=move |_| current.update(|c| *c = (*c + 1) % n.max(1))>"Next"</button>
+                <p class="pulse-big__position" id="big-position" aria-live="polite">
+                    {move || format!("Service {} of {n}", current.get() + 1)}
+                </p>
+                <a class="govuk-link pulse-big__exit" href="?">"Leave big screen"</a>
+            </nav>
+        </div>
+    }
+}

@@ -1,0 +1,434 @@
+//! `/compare?services=a,b,c&kpi=...&period=...&scale=...`: services side by
+//! side on one KPI. The address reproduces the comparison; the controls are a
+//! GET form (instant with JavaScript). One chart overlays the services (values,
+//! indexed to 100, or shares of the total) with their targets and notes; a
+//! table ranks their latest figures, and another holds every figure.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+
+use super::ApiErrorView;
+use crate::api;
+use crate::boards::{indexed, ranks, shares, Comparison, Portfolio, Scale, KPIS};
+use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
+use crate::components::problem::ProblemSummary;
+use crate::kpi::{format_change, format_date, format_period, format_value, period_containing};
+use crate::model::{KpiKind, PeriodKind, Unit};
+
+const PERIODS: [(PeriodKind, &str); 4] = [
+    (PeriodKind::Week, "Weeks"),
+    (PeriodKind::Month, "Months"),
+    (PeriodKind::Quarter, "Quarters"),
+    (PeriodKind::Year, "Years"),
+];
+
+fn query_of(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    ["services", "kpi", "period", "scale"]
+        .into_iter()
+        .filter_map(|field| {
+            let value = match changes.iter().find(|(f, _)| *f == field) {
+                Some((_, v)) => Some(v.to_string()),
+                None => q.get(field),
+            }?;
+            (!value.is_empty()).then(|| {
+                // Commas stay readable in the address.
+                let encoded = value
+                    .split(',')
+                    .map(api::encode_component)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                format!("{field}={encoded}")
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let query = use_query_map();
+    // The API is asked for what it knows (not the scale, which is drawn here).
+    let api_query = move || {
+        query.with(|q| {
+            let mut q2 = q.clone();
+            q2.remove("scale");
+            query_of(&q2, &[])
+        })
+    };
+    let data = Resource::new(api_query, |q| async move {
+        if q.contains("services=") {
+            api::compare(q).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    view! {
+        <Title text="Compare services - Pulse"/>
+        <h1 class="govuk-heading-xl">"Compare services"</h1>
+        <Transition fallback=|| view! { <p class="govuk-body">"Loading the comparison…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(c)) => view! { <ComparisonView c/> }.into_any(),
+                    Ok(None) => view! {
+                        <p class="govuk-body-l" id="compare-empty">"Choose services to compare."</p>
+                        <p class="govuk-body">
+                            "Drag services into the compare tray, or press their Add to comparison buttons, on "
+                            <a class="govuk-link" href="/services">"Explore services"</a>
+                            " or on any dashboard; then press Compare in the tray."
+                        </p>
+                    }.into_any(),
+                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A change between two values: relative for counts and pounds, in percentage
+/// points for rates.
+fn change(unit: Unit, now: Option<f64>, then: Option<f64>) -> Option<f64> {
+    let (now, then) = (now?, then?);
+    match unit {
+        Unit::Ratio => Some(now - then),
+        _ => (then != 0.0).then(|| (now - then) / then.abs()),
+    }
+}
+
+fn format_change_in(unit: Unit, c: Option<f64>) -> String {
+    match (unit, c) {
+        (_, None) => "no data".into(),
+        (Unit::Ratio, Some(c)) => {
+            let points = c * 100.0;
+            if points.abs() < 0.05 {
+                "no change".into()
+            } else {
+                format!("{points:+.1} points")
+            }
+        }
+        (_, Some(c)) => format_change(c),
+    }
+}
+
+/// The best of `values` (highest, or lowest when lower is better).
+fn best(values: &[Option<f64>], higher_is_better: bool) -> Option<f64> {
+    values
+        .iter()
+        .flatten()
+        .copied()
+        .reduce(|a, b| if (b > a) == higher_is_better { b } else { a })
+}
+
+#[component]
+fn ComparisonView(c: Comparison) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let scale = query
+        .with_untracked(|q| q.get("scale").and_then(|s| Scale::from_key(&s)))
+        .unwrap_or_default();
+    // Shares of a total only make sense for counts.
+    let scale = if scale == Scale::Share && c.kpi != KpiKind::Transactions {
+        Scale::Absolute
+    } else {
+        scale
+    };
+    let kpi = c.kpi;
+    let unit = kpi.unit();
+    let raw: Vec<Vec<Option<f64>>> = c.services.iter().map(|s| s.values.clone()).collect();
+    let (scaled, chart_unit, axis): (Vec<Vec<Option<f64>>>, Unit, &str) = match scale {
+        Scale::Absolute => (raw.clone(), unit, ""),
+        Scale::Indexed => (
+            raw.iter().map(|v| indexed(v)).collect(),
+            Unit::Number,
+            "Index (first = 100)",
+        ),
+        Scale::Share => (shares(&raw), Unit::Ratio, "Share of the total"),
+    };
+    // Notes, numbered in time order across services.
+    let mut notes: Vec<(usize, usize, crate::model::Annotation)> = Vec::new();
+    for (s, service) in c.services.iter().enumerate() {
+        for n in &service.annotations {
+            let at = period_containing(c.period, n.starts_at).start;
+            if let Some(i) = c.periods.iter().position(|p| p.start == at) {
+                notes.push((s, i, n.clone()));
+            }
+        }
+    }
+    notes.sort_by_key(|(_, _, n)| n.starts_at);
+    let lines: Vec<ComparedLine> = c
+        .services
+        .iter()
+        .zip(&scaled)
+        .enumerate()
+        .map(|(s, (service, values))| ComparedLine {
+            name: service.service.title.clone(),
+            values: values.clone(),
+            target: if scale == Scale::Absolute {
+                service.target.clone()
+            } else {
+                Vec::new()
+            },
+            pins: notes
+                .iter()
+                .enumerate()
+                .filter(|(_, (x, _, _))| *x == s)
+                .map(|(number, (_, at, _))| (*at, number + 1))
+                .collect(),
+        })
+        .collect();
+    let option = compare_chart(&c.periods, chart_unit, axis, &lines);
+    let names: Vec<String> = c.services.iter().map(|s| s.service.title.clone()).collect();
+    let label = format!(
+        "{} by {} for {}: the figures are in the tables below.",
+        kpi.title(),
+        c.period.as_str(),
+        names.join(", ")
+    );
+
+    // The side-by-side table.
+    let latest: Vec<Option<f64>> = c.services.iter().map(|s| s.latest).collect();
+    let on_previous: Vec<Option<f64>> = c
+        .services
+        .iter()
+        .map(|s| change(unit, s.latest, s.previous))
+        .collect();
+    let on_year: Vec<Option<f64>> = c
+        .services
+        .iter()
+        .map(|s| change(unit, s.latest, s.year_earlier))
+        .collect();
+    let up = kpi.higher_is_better();
+    let rank = ranks(&latest, up);
+    let (best_latest, best_previous, best_year) = (
+        best(&latest, up),
+        best(&on_previous, up),
+        best(&on_year, up),
+    );
+    let mark = |is_best: bool| {
+        is_best.then(
+            || view! { " "<strong class="govuk-tag govuk-tag--green pulse-best">"Best"</strong> },
+        )
+    };
+    let rows = c
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let colour = PALETTE[i % PALETTE.len()];
+            let when = s
+                .latest_period
+                .as_ref()
+                .map(|p| format!(" ({})", format_period(p)))
+                .unwrap_or_default();
+            view! {
+                <tr class="govuk-table__row" data-slug=s.service.slug.clone()>
+                    <th scope="row" class="govuk-table__header">
+                        <span class="pulse-swatch" style=format!("background:{colour}") aria-hidden="true"></span>
+                        <a class="govuk-link" href=format!("/services/{}", s.service.slug)>{s.service.title.clone()}</a>
+                    </th>
+                    <td class="govuk-table__cell govuk-table__cell--numeric" data-column="latest">
+                        {format_value(s.latest, unit)}<span class="govuk-body-s">{when}</span>
+                        {mark(s.latest.is_some() && s.latest == best_latest && c.services.len() > 1)}
+                    </td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric" data-column="previous">
+                        {format_change_in(unit, on_previous[i])}
+                        {mark(on_previous[i].is_some() && on_previous[i] == best_previous && c.services.len() > 1)}
+                    </td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric" data-column="year">
+                        {format_change_in(unit, on_year[i])}
+                        {mark(on_year[i].is_some() && on_year[i] == best_year && c.services.len() > 1)}
+                    </td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric" data-column="rank">
+                        {rank[i].map(|r| r.to_string()).unwrap_or_else(|| "–".into())}
+                        {mark(rank[i] == Some(1) && c.services.len() > 1)}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let missing = c
+        .services
+        .iter()
+        .filter_map(|s| s.missing.clone())
+        .map(|m| view! { <div class="govuk-inset-text pulse-missing">{m}</div> })
+        .collect_view();
+    let note_list = (!notes.is_empty()).then(|| {
+        view! {
+            <h2 class="govuk-heading-m">"Notes on the chart"</h2>
+            <ol class="govuk-list govuk-list--number" id="compare-notes">
+                {notes.iter().map(|(s, _, n)| view! {
+                    <li>
+                        <strong>{c.services[*s].service.title.clone()}</strong>
+                        {format!(", {}: ", format_date(n.starts_at))}
+                        {n.text.clone()}
+                    </li>
+                }).collect_view()}
+            </ol>
+        }
+    });
+    // Every figure, a column per service.
+    let figure_rows = c
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(p, period)| {
+            view! {
+                <tr class="govuk-table__row">
+                    <th scope="row" class="govuk-table__header">{format_period(period)}</th>
+                    {scaled.iter().map(|values| view! {
+                        <td class="govuk-table__cell govuk-table__cell--numeric">
+                            {format_value(values.get(p).copied().flatten(), chart_unit)}
+                        </td>
+                    }).collect_view()}
+                </tr>
+            }
+        })
+        .collect_view();
+
+    // The controls: a GET form; with JavaScript a change applies at once.
+    let services = query.with_untracked(|q| q.get("services").unwrap_or_default());
+    let apply = move |field: &'static str| {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            let qs = query.with_untracked(|q| query_of(q, &[(field, &value)]));
+            navigate(
+                &format!("/compare?{qs}"),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    let period_options = PERIODS
+        .iter()
+        .map(|(k, label)| {
+            view! { <option value=k.as_str() selected=*k == c.period>{*label}</option> }
+        })
+        .collect_view();
+    let scales = Scale::ALL
+        .into_iter()
+        .filter(|s| *s != Scale::Share || kpi == KpiKind::Transactions)
+        .map(|s| {
+            let id = format!("scale-{}", s.key());
+            view! {
+                <div class="govuk-radios__item">
+                    <input class="govuk-radios__input" id=id.clone() name="scale" type="radio" value=s.key()
+                        checked=s == scale on:change=apply("scale")/>
+                    <label class="govuk-label govuk-radios__label" for=id>{s.label()}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    let slugs: Vec<String> = c.services.iter().map(|s| s.service.slug.clone()).collect();
+    view! {
+        <p class="govuk-body-l" id="compare-summary">
+            {format!("{} of {} by {}.", kpi.title(), names.join(", "), c.period.as_str())}
+        </p>
+        <form method="get" action="/compare" class="pulse-compare-controls" id="compare-controls">
+            <input type="hidden" name="services" value=services/>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="compare-kpi">"Measure"</label>
+                <select class="govuk-select" id="compare-kpi" name="kpi" on:change=apply("kpi")>
+                    {KPIS.into_iter().map(|k| view! { <option value=k.key() selected=k == kpi>{k.title()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for="compare-period">"Periods"</label>
+                <select class="govuk-select" id="compare-period" name="period" on:change=apply("period")>{period_options}</select>
+            </div>
+            <div class="govuk-form-group">
+                <fieldset class="govuk-fieldset">
+                    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Show"</legend>
+                    <div class="govuk-radios govuk-radios--small govuk-radios--inline">{scales}</div>
+                </fieldset>
+            </div>
+            <noscript><button type="submit" class="govuk-button">"Update"</button></noscript>
+        </form>
+        {missing}
+        <Chart option=Signal::derive(move || option.clone()) label id="compare-chart"/>
+        {note_list}
+        <table class="govuk-table" id="compare-table">
+            <caption class="govuk-table__caption govuk-table__caption--m">{format!("{}: latest figures side by side", kpi.title())}</caption>
+            <thead class="govuk-table__head">
+                <tr class="govuk-table__row">
+                    <th scope="col" class="govuk-table__header">"Service"</th>
+                    <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Latest"</th>
+                    <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Change on the period before"</th>
+                    <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Change on a year earlier"</th>
+                    <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Rank"</th>
+                </tr>
+            </thead>
+            <tbody class="govuk-table__body">{rows}</tbody>
+        </table>
+        <details class="govuk-details" id="compare-figures">
+            <summary class="govuk-details__summary">
+                <span class="govuk-details__summary-text">"Show every figure as a table"</span>
+            </summary>
+            <div class="govuk-details__text pulse-table-scroll">
+                <table class="govuk-table">
+                    <caption class="govuk-table__caption govuk-table__caption--s">{format!("{} by {}", kpi.title(), c.period.as_str())}</caption>
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Period"</th>
+                            {names.iter().map(|n| view! { <th scope="col" class="govuk-table__header govuk-table__header--numeric">{n.clone()}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">{figure_rows}</tbody>
+                </table>
+            </div>
+        </details>
+        <SavePortfolio slugs/>
+    }
+}
+
+/// Saves the compared services as a portfolio (signed-in people).
+#[component]
+fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    let slugs = StoredValue::new(slugs);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Some((_, csrf)) = session.await.ok().and_then(|s| s.user.map(|u| (u, s.csrf_token.unwrap_or_default()))) else {
+                    return view! {
+                        <p class="govuk-body"><a class="govuk-link" href="/sign-in">"Sign in"</a>" to save these services as a portfolio board."</p>
+                    }.into_any();
+                };
+                let title = RwSignal::new(String::new());
+                let problem = RwSignal::new(None::<String>);
+                let navigate = use_navigate();
+                let submit = move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    let body = serde_json::json!({"title": title.get_untracked(), "services": slugs.get_value()});
+                    let token = csrf.clone();
+                    let navigate = navigate.clone();
+                    spawn_local(async move {
+                        match api::send_json::<Portfolio>("POST", "/api/v1/portfolios".into(), Some(body), token).await {
+                            Ok(p) => navigate(&format!("/boards/portfolio/{}", p.id), Default::default()),
+                            Err(e) => problem.set(Some(e.to_string())),
+                        }
+                    });
+                };
+                view! {
+                    <form class="pulse-save-portfolio" id="save-portfolio" on:submit=submit novalidate>
+                        <h2 class="govuk-heading-m">"Save as a portfolio"</h2>
+                        <ProblemSummary problem id="portfolio-problem"/>
+                        <div class="govuk-form-group">
+                            <label class="govuk-label" for="portfolio-title">"Portfolio name"</label>
+                            <div class="govuk-hint" id="portfolio-title-hint">"Its board has a link you can share."</div>
+                            <input class="govuk-input govuk-!-width-two-thirds" id="portfolio-title" type="text"
+                                aria-describedby="portfolio-title-hint" prop:value=move || title.get()
+                                on:input=move |ev| title.set(event_target_value(&ev))/>
+                        </div>
+                        <button type="submit" class="govuk-button" id="portfolio-save">"Save portfolio"</button>
+                    </form>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

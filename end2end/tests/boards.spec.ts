@@ -1,0 +1,253 @@
+// Comparing services (the tray: a real mouse drag, the keyboard path, reload)
+// and summary boards (a department's, a saved portfolio, print and big screen),
+// in Chromium against the demo data.
+import { test, expect, type Page } from '@playwright/test';
+import * as path from 'node:path';
+import { artifacts, inkedPixels, watchErrors } from './helpers';
+
+const password = 'demo password for tests';
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#sign-out')).toBeVisible();
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+}
+
+async function traySlugs(page: Page): Promise<string[]> {
+  return page.locator('#pulse-tray-items li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-slug')!));
+}
+
+/** Drags with the real mouse: press on the source, move in steps, release on the target. */
+async function mouseDrag(page: Page, from: string, to: string) {
+  const a = (await page.locator(from).boundingBox())!;
+  await page.mouse.move(a.x + 20, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 60, a.y + a.height / 2 + 10, { steps: 5 });
+  // The tray appears once a drag starts.
+  await expect(page.locator('.pulse-tray')).toBeVisible();
+  const b = (await page.locator(to).boundingBox())!;
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+  await page.mouse.up();
+}
+
+test('a service manager drags two services into the tray and compares them', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  await page.goto('/services');
+  await hydrated(page);
+  await expect(page.locator('.pulse-tray')).toBeHidden();
+
+  await mouseDrag(page, 'tr[data-slug="file-a-tax-return"] th', '.pulse-tray');
+  await expect.poll(() => traySlugs(page)).toEqual(['file-a-tax-return']);
+  await mouseDrag(page, 'tr[data-slug="pay-business-rates"] th', '.pulse-tray');
+  await expect.poll(() => traySlugs(page)).toEqual(['file-a-tax-return', 'pay-business-rates']);
+  await expect(page.locator('#pulse-tray-said')).toContainText('Pay business rates added to the comparison (2 of 6)');
+  await expect(page.locator('tr[data-slug="pay-business-rates"] .pulse-add-compare')).toHaveAttribute('aria-pressed', 'true');
+
+  // Reordered by dragging one item onto the other.
+  await mouseDrag(page, '#pulse-tray-item-1', '#pulse-tray-item-0');
+  await expect.poll(() => traySlugs(page)).toEqual(['pay-business-rates', 'file-a-tax-return']);
+
+  // It survives navigation to a dashboard, where a third service comes in by its card.
+  await page.goto('/claim-carers-support');
+  await hydrated(page);
+  await expect.poll(() => traySlugs(page)).toEqual(['pay-business-rates', 'file-a-tax-return']);
+  await mouseDrag(page, '.pulse-service-card', '.pulse-tray');
+  await expect.poll(() => traySlugs(page)).toEqual(['pay-business-rates', 'file-a-tax-return', 'claim-carers-support']);
+  await page.screenshot({ path: path.join(artifacts, 'tray.png') });
+
+  // Dragged out of the tray, one leaves it.
+  await mouseDrag(page, '#pulse-tray-item-2', 'h1');
+  await expect.poll(() => traySlugs(page)).toEqual(['pay-business-rates', 'file-a-tax-return']);
+
+  // Compare: one series per service, a table beside it, and the link reproduces it.
+  await page.locator('#pulse-tray-compare').click();
+  await expect(page).toHaveURL(/\/compare\?services=pay-business-rates,file-a-tax-return$/);
+  await hydrated(page);
+  await expect(page.locator('#compare-table tbody tr')).toHaveCount(2);
+  const names = await page.locator('#compare-table tbody th').allInnerTexts();
+  expect(names.map((n) => n.trim())).toEqual(['Pay business rates', 'File a tax return']);
+  await expect.poll(() => inkedPixels(page, '#compare-chart')).toBeGreaterThan(2000);
+  const series = await page.evaluate(() => {
+    const chart = (window as any).echarts.getInstanceByDom(document.querySelector('#compare-chart'));
+    return chart.getOption().series.map((s: any) => s.name);
+  });
+  expect(series).toEqual(['Pay business rates', 'File a tax return']);
+
+  // Digital take-up, indexed: the URL keeps the view and a reload restores it.
+  await page.getByLabel('Measure').selectOption('digital_take_up');
+  await expect(page).toHaveURL(/kpi=digital_take_up/);
+  await page.getByLabel('Indexed to 100 at the start').check();
+  await expect(page).toHaveURL(/scale=indexed/);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Measure')).toHaveValue('digital_take_up');
+  await expect(page.getByLabel('Indexed to 100 at the start')).toBeChecked();
+  const withTargets = await page.evaluate(() => {
+    const chart = (window as any).echarts.getInstanceByDom(document.querySelector('#compare-chart'));
+    return chart.getOption().series.map((s: any) => s.name);
+  });
+  // Indexed series have no target lines (targets are in the KPI's own unit).
+  expect(withTargets).toEqual(['Pay business rates', 'File a tax return']);
+  // The side-by-side table is the API's latest figures, the best one marked.
+  const api = await (await request.get('/api/v1/compare?services=pay-business-rates,file-a-tax-return&kpi=digital_take_up')).json();
+  const latest = api.services.map((s: any) => s.latest);
+  const bestRow = latest.indexOf(Math.max(...latest));
+  await expect(page.locator('#compare-table tbody tr').nth(bestRow).locator('[data-column="latest"] .pulse-best')).toHaveCount(1);
+  await expect(page.locator('#compare-table tbody tr').nth(bestRow).locator('[data-column="rank"]')).toContainText('1');
+  await page.getByLabel('Values').check();
+  await expect(page).toHaveURL(/scale=absolute/);
+  await expect.poll(() => page.evaluate(() => {
+    const chart = (window as any).echarts.getInstanceByDom(document.querySelector('#compare-chart'));
+    return chart.getOption().series.map((s: any) => s.name);
+  })).toEqual(['Pay business rates', 'Pay business rates target', 'File a tax return', 'File a tax return target']);
+  await page.screenshot({ path: path.join(artifacts, 'compare.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a keyboard user fills and reorders the tray without a mouse', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/services');
+  await hydrated(page);
+  for (const slug of ['register-a-birth', 'book-a-driving-test', 'report-fly-tipping']) {
+    await page.locator(`tr[data-slug="${slug}"] .pulse-add-compare`).focus();
+    await page.keyboard.press('Enter');
+  }
+  await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth', 'book-a-driving-test', 'report-fly-tipping']);
+  // The third item moves first with the arrow keys; focus follows it.
+  await page.locator('#pulse-tray-item-2').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth', 'report-fly-tipping', 'book-a-driving-test']);
+  await expect(page.locator('#pulse-tray-item-1')).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(() => traySlugs(page)).toEqual(['report-fly-tipping', 'register-a-birth', 'book-a-driving-test']);
+  await expect(page.locator('#pulse-tray-said')).toContainText('Report fly-tipping moved to position 1 of 3');
+  // Delete takes one out; the move buttons work too.
+  await page.locator('#pulse-tray-item-2').focus();
+  await page.keyboard.press('Delete');
+  await expect.poll(() => traySlugs(page)).toEqual(['report-fly-tipping', 'register-a-birth']);
+  await page.getByRole('button', { name: 'Move Register a birth earlier' }).press('Enter');
+  await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth', 'report-fly-tipping']);
+  // A seventh service is refused with a reason.
+  for (const slug of ['file-a-tax-return', 'pay-business-rates', 'claim-carers-support', 'book-a-driving-test', 'renew-a-driving-licence']) {
+    await page.locator(`tr[data-slug="${slug}"] .pulse-add-compare`).press('Enter');
+  }
+  await expect.poll(() => traySlugs(page).then((s) => s.length)).toBe(6);
+  await expect(page.locator('#pulse-tray-said')).toContainText('at most 6 services');
+  // To the comparison by keyboard.
+  await page.locator('#pulse-tray-compare').focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/compare\?services=register-a-birth,report-fly-tipping,file-a-tax-return,pay-business-rates,claim-carers-support,book-a-driving-test/);
+  await expect(page.locator('#compare-table tbody tr')).toHaveCount(6);
+  await page.locator('#pulse-tray-clear').press('Enter');
+  await expect(page.locator('.pulse-tray')).toBeHidden();
+  expect(errors).toEqual([]);
+});
+
+test('a senior sponsor reads, prints and shows a department board, and saves a portfolio', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const dept = 'department-of-revenue-and-benefits';
+  await page.goto('/boards');
+  await page.getByRole('link', { name: 'Department of Revenue and Benefits' }).click();
+  await expect(page).toHaveURL(`/boards/${dept}`);
+  await expect(page.locator('#board-title')).toHaveText('Department of Revenue and Benefits');
+  const board = await (await request.get(`/api/v1/boards/${dept}`)).json();
+  await expect(page.locator('#board-services tbody tr')).toHaveCount(board.services.length);
+  // Every status the API gives is on the page as a tag with words.
+  const reds = board.services.flatMap((s: any) => s.kpis.filter((k: any) => k.status === 'red')).length;
+  await expect(page.locator('#board-services .pulse-rag[data-status="red"]')).toHaveCount(reds);
+  await expect(page.locator('#board-services .pulse-rag').first()).toHaveText(/On target|Near target|Below target/);
+  await expect(page.locator('#attention li')).toHaveCount(board.attention.length);
+  await expect(page.locator('#board-services svg.pulse-spark').first()).toBeVisible();
+  await page.screenshot({ path: path.join(artifacts, 'board.png'), fullPage: true });
+
+  // The CSV link is the board's.
+  const csv = await (await request.get((await page.locator('#board-csv').getAttribute('href'))!)).text();
+  expect(csv.trim().split('\r\n').length).toBe(board.services.length + 1);
+
+  // Printed on A4 landscape: the header, tray and buttons go; the table stays.
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.locator('.govuk-header')).toBeHidden();
+  await expect(page.locator('#board-print')).toBeHidden();
+  await expect(page.locator('#board-services')).toBeVisible();
+  await page.setViewportSize({ width: 1123, height: 794 });
+  await page.screenshot({ path: path.join(artifacts, 'board-print.png'), fullPage: true });
+  const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+  expect(pdf.length).toBeGreaterThan(10_000);
+  await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Big screen: one service at a time in large type, moving on by itself, with pause.
+  await page.goto(`/boards/${dept}?screen=big&every=2`);
+  await hydrated(page);
+  const shown = () => page.locator('.pulse-big__service:visible').getAttribute('data-slug');
+  await expect(page.locator('.pulse-big__service:visible')).toHaveCount(1);
+  const first = await shown();
+  expect(first).toBe(board.services[0].service.slug);
+  await expect.poll(shown, { timeout: 8000 }).toBe(board.services[1].service.slug);
+  await page.screenshot({ path: path.join(artifacts, 'board-big-screen.png') });
+  await page.locator('#big-pause').click();
+  const paused = await shown();
+  await page.waitForTimeout(3000);
+  expect(await shown()).toBe(paused);
+  await page.locator('#big-next').click();
+  await expect(page.locator('#big-position')).toContainText(`of ${board.services.length}`);
+
+  // A portfolio: signed in, three services compared and saved, then reopened by its link.
+  await signIn(page, 'viewer@demo.pulse.example');
+  await page.goto('/compare?services=file-a-tax-return,book-a-driving-test,register-a-birth');
+  await hydrated(page);
+  await page.getByLabel('Portfolio name').fill('Front-line services');
+  await page.getByRole('button', { name: 'Save portfolio' }).click();
+  await expect(page).toHaveURL(/\/boards\/portfolio\/[0-9a-f]{32}$/);
+  const link = page.url();
+  await expect(page.locator('#board-title')).toHaveText('Front-line services');
+  await expect(page.locator('#board-services tbody tr')).toHaveCount(3);
+  // Anyone with the link (a fresh browser, not signed in) reads the same board.
+  const other = await page.context().browser()!.newContext();
+  const visitor = await other.newPage();
+  await visitor.goto(link);
+  await expect(visitor.locator('#board-title')).toHaveText('Front-line services');
+  await expect(visitor.locator('#board-services tbody tr')).toHaveCount(3);
+  await other.close();
+  await page.goto('/boards');
+  await expect(page.locator('#my-portfolios')).toContainText('Front-line services');
+  expect(errors).toEqual([]);
+});
+
+test('an editor sets a target and the board judges against it', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/boards/benefits-agency');
+  await hydrated(page);
+  await page.locator('#targets summary').click();
+  await page.getByLabel('Service').selectOption('claim-carers-support');
+  await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
+  await page.getByLabel('Target', { exact: true }).fill('1');
+  await page.getByLabel('Takes effect from').fill('2026-01-01');
+  await page.getByRole('button', { name: 'Set target' }).click();
+  await expect(page.locator('#target-done')).toContainText('Target set: Cost per transaction £1');
+  // A pound a transaction is far below what carers' support costs: red.
+  const cell = page.locator('tr[data-slug="claim-carers-support"] td[data-kpi="cost_per_transaction"]');
+  await expect(cell.locator('.pulse-rag')).toHaveAttribute('data-status', 'red');
+  await expect(cell).toContainText('Target £1');
+  // Bad values are refused with their reasons: a rate over 100%, a negative cost
+  // (the API's own reason).
+  await page.getByLabel('Measure', { exact: true }).selectOption('digital_take_up');
+  await page.getByLabel('Target', { exact: true }).fill('180');
+  await page.getByRole('button', { name: 'Set target' }).click();
+  await expect(page.locator('#target-problem')).toContainText('percentage from 0 to 100');
+  await expect(page.locator('#target-problem')).toBeFocused();
+  await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
+  await page.getByLabel('Target', { exact: true }).fill('-5');
+  await page.getByRole('button', { name: 'Set target' }).click();
+  await expect(page.locator('#target-problem')).toContainText('value must be a number, zero or more');
+  const targets = await (await request.get('/api/v1/targets?service=claim-carers-support')).json();
+  expect(targets.targets.filter((t: any) => t.kpi === 'cost_per_transaction').length).toBe(1);
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,532 @@
+//! Summary boards, portfolios, targets and comparisons.
+//!
+//! - `GET /api/v1/boards/{organisation}` and `GET /api/v1/boards/portfolio/{id}`:
+//!   a board (JSON, or CSV with `format=csv`). Anyone may read them: their
+//!   figures are the published ones.
+//! - `/api/v1/portfolios`: signed-in people save sets of services as
+//!   portfolios; the owner (or an admin) changes or deletes one.
+//! - `/api/v1/targets`: editors of a service's organisation set and delete its
+//!   targets; anyone reads them.
+//! - `GET /api/v1/compare`: up to six services side by side on one KPI.
+
+use app::boards::{
+    Board, Comparison, NewPortfolio, NewTarget, Portfolio, Target, TargetList, COMPARE_LIMIT, KPIS,
+};
+use app::model::{KpiKind, PeriodKind, ServiceListing};
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::data_sets::ApiJson;
+use super::AppState;
+use crate::auth::{Caller, Permission};
+use crate::boards;
+use crate::error::{Error, Result};
+use crate::store::{audit, orgs, portfolios, targets};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(organisation_board))
+        .routes(routes!(portfolio_board))
+        .routes(routes!(list_portfolios, create_portfolio))
+        .routes(routes!(show_portfolio, replace_portfolio, delete_portfolio))
+        .routes(routes!(list_targets, set_target))
+        .routes(routes!(delete_target))
+        .routes(routes!(compare))
+}
+
+/// How a board is sent.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BoardParams {
+    /// `json` (the default) or `csv`.
+    pub format: Option<String>,
+}
+
+fn board_response(board: Board, format: Option<&str>, name: &str) -> Result<Response> {
+    match format {
+        None | Some("json") => Ok(Json(board).into_response()),
+        Some("csv") => Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=board-{name}.csv"),
+                ),
+            ],
+            board_csv(&board),
+        )
+            .into_response()),
+        Some(other) => Err(Error::BadRequest(format!(
+            "format must be json or csv, not {other:?}"
+        ))),
+    }
+}
+
+/// One row per service: its organisations, then per KPI its value, target,
+/// status and trend.
+pub fn board_csv(board: &Board) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut heading = vec![
+        "service".to_string(),
+        "department".to_string(),
+        "agency".to_string(),
+    ];
+    for kpi in KPIS {
+        for part in ["", "_target", "_status", "_trend"] {
+            heading.push(format!("{}{part}", kpi.key()));
+        }
+    }
+    let _ = writer.write_record(&heading);
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let word = |v: Option<String>| v.unwrap_or_default();
+    for row in &board.services {
+        let mut record = vec![
+            row.service.title.clone(),
+            row.service.department.title.clone(),
+            row.service
+                .agency
+                .as_ref()
+                .map(|a| a.title.clone())
+                .unwrap_or_default(),
+        ];
+        for k in &row.kpis {
+            record.push(number(k.value));
+            record.push(number(k.target));
+            record.push(word(k.status.map(|s| format!("{s:?}").to_lowercase())));
+            record.push(word(k.trend.map(|t| format!("{t:?}").to_lowercase())));
+        }
+        let _ = writer.write_record(&record);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The board of a department or agency: its services and its agencies' services.
+#[utoipa::path(get, path = "/boards/{organisation}", tag = "boards",
+    params(("organisation" = String, Path), BoardParams),
+    responses((status = 200, body = Board, description = "JSON, or CSV with format=csv"),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn organisation_board(
+    State(state): State<AppState>,
+    // An API key that is sent must be valid, even for what anyone reads.
+    _caller: Caller,
+    Path(org): Path<String>,
+    params: std::result::Result<Query<BoardParams>, QueryRejection>,
+) -> Result<Response> {
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let organisation = orgs::find_org(&state.store, &org)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no organisation {org:?}.")))?;
+    let services = boards::services_of(&state, &org).await?;
+    let board = boards::board(
+        &state,
+        organisation.title.clone(),
+        format!("/boards/{org}"),
+        services,
+        Utc::now(),
+    )
+    .await?;
+    board_response(board, params.format.as_deref(), &org)
+}
+
+/// The services named, in that order; a 400 naming any that do not exist.
+async fn named_services(state: &AppState, slugs: &[String]) -> Result<Vec<ServiceListing>> {
+    let all = orgs::list_services(&state.store).await?;
+    let mut out = Vec::new();
+    let mut unknown = Vec::new();
+    for slug in slugs {
+        match all.iter().find(|s| &s.slug == slug) {
+            Some(s) => out.push(s.clone()),
+            None => unknown.push(format!("{slug:?}")),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::BadRequest(format!(
+            "there is no service {}",
+            unknown.join(", no service ")
+        )));
+    }
+    Ok(out)
+}
+
+async fn portfolio(state: &AppState, id: &str) -> Result<portfolios::Stored> {
+    portfolios::find(&state.store, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no portfolio {id:?}.")))
+}
+
+/// A portfolio's board. Anyone with its link may read it.
+#[utoipa::path(get, path = "/boards/portfolio/{id}", tag = "boards",
+    params(("id" = String, Path), BoardParams),
+    responses((status = 200, body = Board, description = "JSON, or CSV with format=csv"),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn portfolio_board(
+    State(state): State<AppState>,
+    // An API key that is sent must be valid, even for what anyone reads.
+    _caller: Caller,
+    Path(id): Path<String>,
+    params: std::result::Result<Query<BoardParams>, QueryRejection>,
+) -> Result<Response> {
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let stored = portfolio(&state, &id).await?;
+    // Services deleted since the portfolio was saved are left out.
+    let all = orgs::list_services(&state.store).await?;
+    let services = stored
+        .portfolio
+        .services
+        .iter()
+        .filter_map(|slug| all.iter().find(|s| &s.slug == slug).cloned())
+        .collect();
+    let mut board = boards::board(
+        &state,
+        stored.portfolio.title.clone(),
+        format!("/boards/portfolio/{id}"),
+        services,
+        Utc::now(),
+    )
+    .await?;
+    board.portfolio = Some(stored.portfolio);
+    board_response(board, params.format.as_deref(), &id)
+}
+
+/// Who owns what a caller saves: a person (or a key's owner), else the key.
+fn owner(caller: &Caller) -> Result<(Option<i64>, String)> {
+    match caller {
+        Caller::Anonymous => Err(Error::Unauthorized(
+            "Sign in, or send an API key, to save a portfolio.".into(),
+        )),
+        Caller::Person { user, .. } => Ok((Some(user.id), user.display_name.clone())),
+        Caller::Key {
+            owner: Some(owner), ..
+        } => Ok((Some(owner.id), owner.display_name.clone())),
+        Caller::Key { key, owner: None } => Ok((None, format!("API key {:?}", key.name))),
+    }
+}
+
+/// Refuses a change to a portfolio by anyone but its owner or an admin.
+fn may_change(caller: &Caller, stored: &portfolios::Stored) -> Result<()> {
+    let (id, _) = owner(caller)?;
+    if caller.can(Permission::Admin) || (id.is_some() && id == stored.owner_id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Only the portfolio's owner (or an admin) may change it.".into(),
+        ))
+    }
+}
+
+/// The caller's portfolios, newest first.
+#[utoipa::path(get, path = "/portfolios", tag = "boards", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"portfolios\": [...]}`", body = serde_json::Value),
+              (status = 401, body = app::model::ErrorBody)))]
+async fn list_portfolios(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>> {
+    let (id, _) = owner(&caller)?;
+    let mine = match id {
+        Some(id) => portfolios::of_owner(&state.store, id).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "portfolios": mine })))
+}
+
+async fn check_portfolio(state: &AppState, new: &NewPortfolio) -> Result<()> {
+    new.check().map_err(Error::BadRequest)?;
+    named_services(state, &new.services).await?;
+    Ok(())
+}
+
+/// Saves a set of services as a portfolio; its board is at
+/// `/boards/portfolio/{id}`.
+#[utoipa::path(post, path = "/portfolios", tag = "boards", security(("bearer" = [])),
+    request_body = NewPortfolio,
+    responses((status = 201, body = Portfolio), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody)))]
+async fn create_portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewPortfolio>,
+) -> Result<Response> {
+    let (owner_id, name) = owner(&caller)?;
+    csrf(&caller)?;
+    check_portfolio(&state, &new).await?;
+    let now = Utc::now();
+    let saved = portfolios::create(&state.store, &new, (owner_id, &name), now).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "portfolio.create",
+        &format!("portfolio {}", saved.id),
+        json!({ "title": saved.title, "services": saved.services }),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// One portfolio.
+#[utoipa::path(get, path = "/portfolios/{id}", tag = "boards",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Portfolio), (status = 404, body = app::model::ErrorBody)))]
+async fn show_portfolio(
+    State(state): State<AppState>,
+    // An API key that is sent must be valid, even for what anyone reads.
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Portfolio>> {
+    Ok(Json(portfolio(&state, &id).await?.portfolio))
+}
+
+/// Replaces a portfolio's title and services (its owner, or an admin).
+#[utoipa::path(put, path = "/portfolios/{id}", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewPortfolio,
+    responses((status = 200, body = Portfolio), (status = 400, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+async fn replace_portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewPortfolio>,
+) -> Result<Json<Portfolio>> {
+    let stored = portfolio(&state, &id).await?;
+    may_change(&caller, &stored)?;
+    csrf(&caller)?;
+    check_portfolio(&state, &new).await?;
+    let now = Utc::now();
+    portfolios::replace(&state.store, &id, &new, now).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "portfolio.replace",
+        &format!("portfolio {id}"),
+        json!({ "title": new.title.trim(), "services": new.services }),
+        now,
+    )
+    .await?;
+    Ok(Json(portfolio(&state, &id).await?.portfolio))
+}
+
+/// Deletes a portfolio (its owner, or an admin).
+#[utoipa::path(delete, path = "/portfolios/{id}", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Deleted"), (status = 403, body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn delete_portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    let stored = portfolio(&state, &id).await?;
+    may_change(&caller, &stored)?;
+    csrf(&caller)?;
+    portfolios::delete(&state.store, &id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "portfolio.delete",
+        &format!("portfolio {id}"),
+        json!({ "title": stored.portfolio.title, "services": stored.portfolio.services }),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+/// A change made with a session cookie needs the session's CSRF token.
+fn csrf(caller: &Caller) -> Result<()> {
+    if let Caller::Person {
+        csrf_ok: false,
+        changes: true,
+        ..
+    } = caller
+    {
+        return Err(Error::Forbidden(
+            "This change needs your session's CSRF token: send it as X-CSRF-Token.".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TargetParams {
+    /// Only this service's targets.
+    pub service: Option<String>,
+}
+
+/// Targets, by service, KPI and the date each takes effect.
+#[utoipa::path(get, path = "/targets", tag = "boards", params(TargetParams),
+    responses((status = 200, body = TargetList)))]
+async fn list_targets(
+    State(state): State<AppState>,
+    // An API key that is sent must be valid, even for what anyone reads.
+    _caller: Caller,
+    params: std::result::Result<Query<TargetParams>, QueryRejection>,
+) -> Result<Json<TargetList>> {
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let targets = targets::list(&state.store, params.service.as_deref()).await?;
+    Ok(Json(TargetList { targets }))
+}
+
+/// Refuses a target change by anyone but an editor of the service's
+/// organisation (or an admin, or a key with `dashboards:write`).
+async fn may_set(state: &AppState, caller: &Caller, service: &str) -> Result<()> {
+    caller.require(Permission::ManageDashboards)?;
+    let (listing, _) = orgs::find_service(&state.store, service)
+        .await?
+        .ok_or_else(|| Error::BadRequest(format!("there is no service {service:?}")))?;
+    let mut mine = vec![listing.department.slug.as_str()];
+    if let Some(a) = &listing.agency {
+        mine.push(a.slug.as_str());
+    }
+    if !caller.covers(&mine) {
+        return Err(Error::Forbidden(format!(
+            "The service {service:?} belongs to an organisation that is not yours."
+        )));
+    }
+    Ok(())
+}
+
+/// Sets a target for a service's KPI from a date (replacing one set for the
+/// same KPI and date). Values are in the KPI's unit: transactions a year,
+/// pounds, or a fraction from 0 to 1.
+#[utoipa::path(post, path = "/targets", tag = "boards", security(("bearer" = [])),
+    request_body = NewTarget,
+    responses((status = 201, body = Target), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+async fn set_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewTarget>,
+) -> Result<Response> {
+    may_set(&state, &caller, &new.service).await?;
+    new.check().map_err(Error::BadRequest)?;
+    let now = Utc::now();
+    let set_by = owner(&caller)?.1;
+    let target = targets::set(&state.store, &new, &set_by, now).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "target.set",
+        &format!("target {}", target.id),
+        json!({ "service": new.service, "kpi": new.kpi.key(), "value": new.value,
+                "effective_from": new.effective_from }),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(target)).into_response())
+}
+
+/// Deletes a target.
+#[utoipa::path(delete, path = "/targets/{id}", tag = "boards", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted"), (status = 403, body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody)))]
+async fn delete_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>> {
+    caller.require(Permission::ManageDashboards)?;
+    let target = targets::find(&state.store, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no target {id}.")))?;
+    may_set(&state, &caller, &target.service).await?;
+    targets::delete(&state.store, id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "target.delete",
+        &format!("target {id}"),
+        json!({ "service": target.service, "kpi": target.kpi.key(), "value": target.value,
+                "effective_from": target.effective_from }),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CompareParams {
+    /// Service slugs separated by commas, at most six.
+    pub services: Option<String>,
+    /// transactions (the default), cost_per_transaction, digital_take_up,
+    /// user_satisfaction or completion_rate.
+    pub kpi: Option<String>,
+    /// week, month (the default), quarter or year; a KPI collected more
+    /// coarsely (costs by quarter, satisfaction by month) uses its own.
+    pub period: Option<String>,
+}
+
+/// Services side by side on one KPI over aligned periods, with each one's
+/// latest value, changes, target line and notes.
+#[utoipa::path(get, path = "/compare", tag = "boards", params(CompareParams),
+    responses((status = 200, body = Comparison), (status = 400, body = app::model::ErrorBody)))]
+async fn compare(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: std::result::Result<Query<CompareParams>, QueryRejection>,
+) -> Result<Json<Comparison>> {
+    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let slugs: Vec<String> = params
+        .services
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    if slugs.is_empty() {
+        return Err(Error::BadRequest(
+            "services must name at least one service, e.g. services=a,b".into(),
+        ));
+    }
+    if slugs.len() > COMPARE_LIMIT {
+        return Err(Error::BadRequest(format!(
+            "services may name at most {COMPARE_LIMIT} services, not {}",
+            slugs.len()
+        )));
+    }
+    for (i, s) in slugs.iter().enumerate() {
+        if slugs[..i].contains(s) {
+            return Err(Error::BadRequest(format!("services names {s:?} twice")));
+        }
+    }
+    let kpi = match params.kpi.as_deref() {
+        None | Some("") => KpiKind::Transactions,
+        Some(k) => KpiKind::from_key(k).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "kpi must be one of {}, not {k:?}",
+                KPIS.map(KpiKind::key).join(", ")
+            ))
+        })?,
+    };
+    let period = match params.period.as_deref() {
+        None | Some("") => PeriodKind::Month,
+        Some(p) => PeriodKind::parse(p)
+            .filter(|k| !matches!(k, PeriodKind::Hour | PeriodKind::Day))
+            .ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "period must be week, month, quarter or year, not {p:?}"
+                ))
+            })?,
+    };
+    let services = named_services(&state, &slugs).await?;
+    let comparison = boards::compare(&state, services, kpi, period, |n| {
+        super::annotations::may_read(&caller, n)
+    })
+    .await?;
+    Ok(Json(comparison))
+}

@@ -1,0 +1,732 @@
+//! Summary boards, targets, portfolios and comparisons over HTTP, on the demo
+//! data, on SQLite and on Postgres: the board's figures agree with the services
+//! explorer's, statuses follow the targets in force, the "needs attention" list
+//! names stale data, shortfalls and unexplained spikes, and bad input is refused
+//! with its reason and nothing written.
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use server::demo;
+use server::store::{sessions, users};
+
+mod support;
+use support::TestApp;
+
+fn until() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+}
+
+async fn with_demo(app: TestApp) -> TestApp {
+    demo::load(&app.store, 7, until()).await.unwrap();
+    demo::users(&app.store, Some("demo password for tests"))
+        .await
+        .unwrap();
+    app
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Vec<(String, String)> {
+    let user = users::find_by_email(&app.store, email)
+        .await
+        .unwrap()
+        .unwrap();
+    let (session, token) = sessions::start(&app.store, user.user.id, "test", "test", Utc::now())
+        .await
+        .unwrap();
+    vec![
+        ("cookie".into(), format!("pulse_session={token}")),
+        ("x-csrf-token".into(), session.csrf_token),
+    ]
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    who: &[(String, String)],
+    body: Option<&Value>,
+) -> support::Answer {
+    let mut headers: Vec<(&str, &str)> =
+        who.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    app.request(
+        method,
+        uri,
+        &headers,
+        body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+    )
+    .await
+}
+
+const DRB: &str = "department-of-revenue-and-benefits";
+const KPI_KEYS: [&str; 5] = [
+    "transactions",
+    "cost_per_transaction",
+    "digital_take_up",
+    "user_satisfaction",
+    "completion_rate",
+];
+const EXPLORER_KEYS: [&str; 5] = [
+    "transactions_per_year",
+    "cost_per_transaction",
+    "digital_take_up",
+    "user_satisfaction",
+    "completion_rate",
+];
+
+fn close(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+        _ => a == b,
+    }
+}
+
+async fn a_department_board_agrees_with_the_explorer_and_its_targets(app: TestApp) {
+    let app = with_demo(app).await;
+    let board = app.get(&format!("/api/v1/boards/{DRB}")).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    let board = board.json();
+    assert_eq!(board["title"], "Department of Revenue and Benefits");
+    assert_eq!(board["url"], format!("/boards/{DRB}"));
+    let explorer = app
+        .get(&format!("/api/v1/service-kpis?department={DRB}"))
+        .await
+        .json();
+    let rows = board["services"].as_array().unwrap();
+    assert_eq!(rows.len(), explorer["services"].as_array().unwrap().len());
+    assert!(rows.len() >= 4, "the department and its agencies' services");
+    // Each service's figures are the explorer's.
+    for row in rows {
+        let slug = row["service"]["slug"].as_str().unwrap();
+        let theirs = explorer["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"]["slug"] == slug)
+            .unwrap();
+        let kpis = row["kpis"].as_array().unwrap();
+        assert_eq!(
+            kpis.iter()
+                .map(|k| k["kpi"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            KPI_KEYS
+        );
+        for (kpi, key) in kpis.iter().zip(EXPLORER_KEYS) {
+            assert!(
+                close(&kpi["value"], &theirs[key]),
+                "{slug} {key}: board {} explorer {}",
+                kpi["value"],
+                theirs[key]
+            );
+            let spark = kpi["spark"].as_array().unwrap();
+            let want = if key == "cost_per_transaction" { 8 } else { 12 };
+            assert_eq!(spark.len(), want, "{slug} {key} sparkline");
+        }
+        assert_eq!(row["dashboard"], format!("/{slug}"));
+    }
+    // The totals and weighted averages are the explorer's too.
+    for key in [
+        "services",
+        "transactions_per_year",
+        "total_cost",
+        "digital_take_up",
+    ] {
+        assert!(
+            close(&board["summary"][key], &explorer["summary"][key]),
+            "summary {key}: {} against {}",
+            board["summary"][key],
+            explorer["summary"][key]
+        );
+    }
+
+    // The demo's targets: 80% digital take-up, 75% completion and 80%
+    // satisfaction, 95% digital for the tax return since last April.
+    let status_of = |row: &Value, kpi: &str| {
+        let k = row["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == kpi)
+            .unwrap()
+            .clone();
+        (
+            k["value"].as_f64(),
+            k["target"].as_f64(),
+            k["status"].clone(),
+        )
+    };
+    let tax = rows
+        .iter()
+        .find(|r| r["service"]["slug"] == "file-a-tax-return")
+        .unwrap();
+    let (value, target, status) = status_of(tax, "digital_take_up");
+    assert_eq!(target, Some(0.95));
+    let value = value.unwrap();
+    let expected = if value >= 0.95 {
+        "green"
+    } else if value >= 0.95 * 0.95 {
+        "amber"
+    } else {
+        "red"
+    };
+    assert_eq!(status, expected, "digital take-up {value} against 0.95");
+    let mut seen = std::collections::BTreeSet::new();
+    for row in rows {
+        for kpi in ["digital_take_up", "completion_rate", "user_satisfaction"] {
+            let (value, target, status) = status_of(row, kpi);
+            let (Some(value), Some(target)) = (value, target) else {
+                assert!(status.is_null());
+                continue;
+            };
+            let want = if value >= target {
+                "green"
+            } else if target - value <= 0.05 * target {
+                "amber"
+            } else {
+                "red"
+            };
+            assert_eq!(status, want, "{kpi} {value} against {target}");
+            seen.insert(want);
+        }
+        // No target, no status.
+        let (_, target, status) = status_of(row, "transactions");
+        assert!(target.is_none() && status.is_null());
+    }
+    assert!(
+        seen.len() >= 2,
+        "the demo shows more than one status: {seen:?}"
+    );
+    // Every red status is on the "needs attention" list.
+    let attention = board["attention"].as_array().unwrap();
+    for row in rows {
+        for k in row["kpis"].as_array().unwrap() {
+            if k["status"] == "red" {
+                assert!(
+                    attention
+                        .iter()
+                        .any(|a| a["service"] == row["service"]["slug"]
+                            && a["kpi"] == k["kpi"]
+                            && a["concern"] == "below_target"),
+                    "{} {} is red but not listed",
+                    row["service"]["slug"],
+                    k["kpi"]
+                );
+            }
+        }
+    }
+    for a in attention {
+        assert!(!a["message"].as_str().unwrap().is_empty());
+    }
+
+    // The board as CSV: a heading and a row per service.
+    let csv = app.get(&format!("/api/v1/boards/{DRB}?format=csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), rows.len() + 1);
+    assert!(lines[0].starts_with("service,department,agency,transactions,transactions_target"));
+    assert!(text
+        .contains("File a tax return,Department of Revenue and Benefits,Tax Collection Office,"));
+
+    // An agency's board holds its own services only.
+    let agency = app.get("/api/v1/boards/benefits-agency").await.json();
+    assert!(agency["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["service"]["agency"]["slug"] == "benefits-agency"));
+    // Unknown organisations and formats.
+    let missing = app.get("/api/v1/boards/no-such-department").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text().contains("no-such-department"));
+    let bad = app.get(&format!("/api/v1/boards/{DRB}?format=xml")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("json or csv"), "{}", bad.text());
+}
+both!(a_department_board_agrees_with_the_explorer_and_its_targets);
+
+async fn editors_set_targets_and_bad_ones_are_refused_with_nothing_written(app: TestApp) {
+    let app = with_demo(app).await;
+    let editor = signed_in(&app, "editor@demo.pulse.example").await;
+    let viewer = signed_in(&app, "viewer@demo.pulse.example").await;
+    let before = app
+        .get("/api/v1/targets?service=pay-business-rates")
+        .await
+        .json()["targets"]
+        .as_array()
+        .unwrap()
+        .len();
+    let target = json!({"service": "pay-business-rates", "kpi": "cost_per_transaction",
+        "value": 2.5, "effective_from": "2026-04-01"});
+    let refused = call(
+        &app,
+        Method::POST,
+        "/api/v1/targets",
+        &viewer,
+        Some(&target),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let set = call(
+        &app,
+        Method::POST,
+        "/api/v1/targets",
+        &editor,
+        Some(&target),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
+    assert_eq!(set.json()["set_by"], "Robin Patel");
+    // The board now judges the cost against it (lower is better).
+    let board = app.get(&format!("/api/v1/boards/{DRB}")).await.json();
+    let cost = board["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"]["slug"] == "pay-business-rates")
+        .unwrap()["kpis"][1]
+        .clone();
+    assert_eq!(cost["kpi"], "cost_per_transaction");
+    assert_eq!(cost["target"], 2.5);
+    let value = cost["value"].as_f64().unwrap();
+    let want = if value <= 2.5 {
+        "green"
+    } else if value <= 2.5 * 1.05 {
+        "amber"
+    } else {
+        "red"
+    };
+    assert_eq!(cost["status"], want, "cost {value} against 2.5");
+    // Another editor of another department may not.
+    let other = call(
+        &app,
+        Method::POST,
+        "/api/v1/targets",
+        &editor,
+        Some(
+            &json!({"service": "register-a-birth", "kpi": "completion_rate", "value": 0.9,
+            "effective_from": "2026-04-01"}),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.text());
+
+    for (body, reason) in [
+        (
+            json!({"service": "pay-business-rates", "kpi": "digital_take_up", "value": 80,
+                "effective_from": "2026-04-01"}),
+            "0.8 for 80%",
+        ),
+        (
+            json!({"service": "pay-business-rates", "kpi": "speed", "value": 1,
+                "effective_from": "2026-04-01"}),
+            "kpi",
+        ),
+        (
+            json!({"service": "pay-business-rates", "kpi": "transactions", "value": -3,
+                "effective_from": "2026-04-01"}),
+            "zero or more",
+        ),
+        (
+            json!({"service": "pay-business-rates", "kpi": "transactions", "value": 3,
+                "effective_from": "April"}),
+            "effective_from",
+        ),
+        (
+            json!({"service": "no-such-service", "kpi": "transactions", "value": 3,
+                "effective_from": "2026-04-01"}),
+            "no-such-service",
+        ),
+        (
+            json!({"service": "pay-business-rates", "kpi": "transactions", "value": 3,
+                "effective_from": "2026-04-01", "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let answer = call(&app, Method::POST, "/api/v1/targets", &editor, Some(&body)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.text()
+        );
+        assert!(
+            answer.text().contains(reason),
+            "{body}: {} should say {reason:?}",
+            answer.text()
+        );
+    }
+    let after = app
+        .get("/api/v1/targets?service=pay-business-rates")
+        .await
+        .json()["targets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(after.len(), before + 1, "only the good target was written");
+
+    // Deleting it.
+    let id = set.json()["id"].as_i64().unwrap();
+    let gone = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/targets/{id}"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK);
+    let again = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/targets/{id}"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+both!(editors_set_targets_and_bad_ones_are_refused_with_nothing_written);
+
+async fn a_portfolio_is_saved_shared_by_its_link_and_changed_by_its_owner(app: TestApp) {
+    let app = with_demo(app).await;
+    let viewer = signed_in(&app, "viewer@demo.pulse.example").await;
+    let editor = signed_in(&app, "editor@demo.pulse.example").await;
+    let services = [
+        "book-a-driving-test",
+        "file-a-tax-return",
+        "register-a-birth",
+    ];
+    let saved = call(
+        &app,
+        Method::POST,
+        "/api/v1/portfolios",
+        &viewer,
+        Some(&json!({"title": "  My services ", "services": services})),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+    let id = saved.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "128 random bits");
+    assert_eq!(saved.json()["title"], "My services");
+    assert_eq!(saved.json()["owner"], "Kathy Morgan");
+    // Anyone with the link reads its board, services in the order saved.
+    let board = app.get(&format!("/api/v1/boards/portfolio/{id}")).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    let board = board.json();
+    assert_eq!(board["title"], "My services");
+    assert_eq!(board["url"], format!("/boards/portfolio/{id}"));
+    assert_eq!(board["portfolio"]["id"], id.as_str());
+    let slugs: Vec<&str> = board["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, services);
+    assert_eq!(board["summary"]["services"], 3);
+    // Listed as the viewer's, not the editor's.
+    let mine = call(&app, Method::GET, "/api/v1/portfolios", &viewer, None).await;
+    assert_eq!(mine.json()["portfolios"].as_array().unwrap().len(), 1);
+    let theirs = call(&app, Method::GET, "/api/v1/portfolios", &editor, None).await;
+    assert_eq!(theirs.json()["portfolios"].as_array().unwrap().len(), 0);
+    // Only the owner changes it.
+    let change = json!({"title": "Renamed", "services": ["file-a-tax-return"]});
+    let refused = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/portfolios/{id}"),
+        &editor,
+        Some(&change),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let changed = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/portfolios/{id}"),
+        &viewer,
+        Some(&change),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(changed.json()["services"], json!(["file-a-tax-return"]));
+
+    // Bad portfolios: each reason named, nothing written.
+    for (body, reason) in [
+        (
+            json!({"title": "", "services": ["file-a-tax-return"]}),
+            "title must not be empty",
+        ),
+        (json!({"title": "X", "services": []}), "at least one"),
+        (
+            json!({"title": "X", "services": ["file-a-tax-return", "file-a-tax-return"]}),
+            "twice",
+        ),
+        (
+            json!({"title": "X", "services": ["file-a-tax-return", "no-such-service"]}),
+            "no-such-service",
+        ),
+        (json!({"title": "X"}), "services"),
+        (
+            json!({"title": "X", "services": ["file-a-tax-return"], "x": 1}),
+            "x",
+        ),
+    ] {
+        let answer = call(
+            &app,
+            Method::POST,
+            "/api/v1/portfolios",
+            &viewer,
+            Some(&body),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.text()
+        );
+        assert!(answer.text().contains(reason), "{body}: {}", answer.text());
+    }
+    let anonymous = app
+        .request(
+            Method::POST,
+            "/api/v1/portfolios",
+            &[("content-type", "application/json")],
+            json!({"title": "X", "services": ["file-a-tax-return"]})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let mine = call(&app, Method::GET, "/api/v1/portfolios", &viewer, None).await;
+    assert_eq!(mine.json()["portfolios"].as_array().unwrap().len(), 1);
+
+    let gone = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/portfolios/{id}"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK);
+    let board = app.get(&format!("/api/v1/boards/portfolio/{id}")).await;
+    assert_eq!(board.status, StatusCode::NOT_FOUND);
+}
+both!(a_portfolio_is_saved_shared_by_its_link_and_changed_by_its_owner);
+
+async fn a_comparison_aligns_services_and_says_what_is_missing(app: TestApp) {
+    let app = with_demo(app).await;
+    let admin_key = app.admin_key().await;
+    // A service with no data at all.
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/services",
+            &admin_key,
+            &json!({"slug": "an-empty-service", "title": "An empty service",
+                "organisation": "benefits-agency"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let answer = app
+        .get("/api/v1/compare?services=file-a-tax-return,claim-carers-support,an-empty-service&kpi=digital_take_up&period=month")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let c = answer.json();
+    assert_eq!(c["kpi"], "digital_take_up");
+    assert_eq!(c["period"], "month");
+    let periods = c["periods"].as_array().unwrap();
+    assert!(periods.len() > 24, "months of history: {}", periods.len());
+    let services = c["services"].as_array().unwrap();
+    assert_eq!(services.len(), 3);
+    for (s, target) in services[..2].iter().zip([0.95, 0.8]) {
+        let values = s["values"].as_array().unwrap();
+        assert_eq!(values.len(), periods.len(), "aligned on the same periods");
+        assert!(s["missing"].is_null());
+        let latest = values.iter().rev().find(|v| !v.is_null()).unwrap();
+        assert_eq!(&s["latest"], latest);
+        let rate = latest.as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&rate));
+        assert!(s["previous"].is_number() && s["year_earlier"].is_number());
+        // The demo's targets, as a line over the periods: none before the
+        // first, 95% for the tax return since last April (80% before).
+        let line = s["target"].as_array().unwrap();
+        assert_eq!(line.len(), periods.len());
+        assert_eq!(line.last().unwrap(), target);
+        assert!(line[0].is_null());
+        assert!(line.iter().any(|t| t == 0.8));
+    }
+    // The year-earlier value is the value twelve months before the latest.
+    let values = services[0]["values"].as_array().unwrap();
+    let last = values.iter().rposition(|v| !v.is_null()).unwrap();
+    assert_eq!(services[0]["year_earlier"], values[last - 12]);
+    assert_eq!(services[0]["previous"], values[last - 1]);
+    // Public notes of each service come with it; the outage note is the carer's.
+    assert!(services[1]["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["tags"] == json!(["outage"])));
+    assert!(services[0]["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["visibility"] == "public"));
+    // No data: said, not zeros.
+    let empty = &services[2];
+    assert!(empty["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(Value::is_null));
+    assert!(empty["latest"].is_null());
+    assert!(
+        empty["missing"]
+            .as_str()
+            .unwrap()
+            .contains("An empty service has no digital take-up figures"),
+        "{}",
+        empty["missing"]
+    );
+    // Costs come by quarter whatever is asked for.
+    let cost = app
+        .get("/api/v1/compare?services=file-a-tax-return&kpi=cost_per_transaction&period=week")
+        .await
+        .json();
+    assert_eq!(cost["period"], "quarter");
+    // The defaults: transactions by month.
+    let plain = app
+        .get("/api/v1/compare?services=file-a-tax-return")
+        .await
+        .json();
+    assert_eq!(plain["kpi"], "transactions");
+    assert_eq!(plain["period"], "month");
+
+    for (query, reason) in [
+        ("", "at least one service"),
+        ("services=,", "at least one service"),
+        ("services=a,b,c,d,e,f,g", "at most 6"),
+        ("services=file-a-tax-return,file-a-tax-return", "twice"),
+        ("services=file-a-tax-return&kpi=speed", "kpi must be one of"),
+        ("services=file-a-tax-return&period=day", "period must be"),
+        ("services=file-a-tax-return,nope", "no service \"nope\""),
+        ("services=file-a-tax-return&colour=red", "colour"),
+    ] {
+        let answer = app.get(&format!("/api/v1/compare?{query}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(answer.text().contains(reason), "{query}: {}", answer.text());
+    }
+}
+both!(a_comparison_aligns_services_and_says_what_is_missing);
+
+async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp) {
+    let app = with_demo(app).await;
+    let admin_key = app.admin_key().await;
+    // A department of one service whose weekly transactions stopped two months
+    // ago, after a spike nobody explained.
+    app.send(
+        Method::POST,
+        "/api/v1/organisations",
+        &admin_key,
+        &json!({"slug": "dept-quiet", "title": "Quiet department", "kind": "department"}),
+    )
+    .await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/services",
+            &admin_key,
+            &json!({"slug": "quiet-service", "title": "Quiet service",
+                "organisation": "dept-quiet"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let set = app
+        .send(
+            Method::POST,
+            "/api/v1/data-sets",
+            &admin_key,
+            &json!({"data_group": "quiet-service", "data_type": "transactions-by-channel",
+                "max_age_expected": 8 * 86400, "published": true}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
+    let token = set.json()["bearer_token"].as_str().unwrap().to_string();
+    let last = Utc::now() - chrono::Duration::weeks(9);
+    let last = app::kpi::period_start(app::model::PeriodKind::Week, last);
+    let mut records = Vec::new();
+    for i in 0..40 {
+        let week = last - chrono::Duration::weeks(39 - i);
+        let count = if i == 36 { 5000 } else { 1000 + (i % 3) * 10 };
+        for (channel, share) in [("digital", 0.7), ("phone", 0.3)] {
+            records.push(json!({
+                "_timestamp": week.to_rfc3339(),
+                "period": "week",
+                "channel": channel,
+                "count": (count as f64 * share).round(),
+            }));
+        }
+    }
+    let written = app
+        .send(
+            Method::POST,
+            "/data/quiet-service/transactions-by-channel",
+            &token,
+            &Value::Array(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+
+    let board = app.get("/api/v1/boards/dept-quiet").await.json();
+    let concerns: Vec<(String, String)> = board["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["concern"].as_str().unwrap().to_string(),
+                a["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        concerns
+            .iter()
+            .any(|(c, m)| c == "out_of_date" && m.starts_with("Transactions data is out of date")),
+        "{concerns:?}"
+    );
+    let spike_week = app::kpi::format_date(last - chrono::Duration::weeks(3));
+    assert!(
+        concerns
+            .iter()
+            .any(|(c, m)| c == "unexplained_spike" && m.contains(&spike_week)),
+        "{concerns:?} should name the week of {spike_week}"
+    );
+
+    // A note about it takes the spike off the list.
+    let note = app
+        .send(
+            Method::POST,
+            "/api/v1/annotations",
+            &admin_key,
+            &json!({"service": "quiet-service",
+                "starts_at": (last - chrono::Duration::weeks(3)).to_rfc3339(),
+                "text": "A mailing went out."}),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.text());
+    let board = app.get("/api/v1/boards/dept-quiet").await.json();
+    assert!(!board["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["concern"] == "unexplained_spike"));
+}
+both!(the_attention_list_names_stale_data_and_unexplained_spikes);
