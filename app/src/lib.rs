@@ -39,7 +39,8 @@ use pages::{
 };
 
 /// Pages most visitors never open — signing in, a person's settings, the
-/// admin pages — are split into WebAssembly of their own (`cargo leptos build
+/// admin pages, the explorer and service pages, boards and comparisons (most
+/// people arrive on a dashboard) — are split into WebAssembly of their own (`cargo leptos build
 /// --split`), fetched when someone opens one, so the bundle every dashboard
 /// loads stays small. On the server they render like any other page.
 macro_rules! lazy_page {
@@ -64,6 +65,8 @@ lazy_page!(SignInRoute, SignInPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(AdminUsersRoute, AdminUsersPage);
 lazy_page!(AdminAuditRoute, AdminAuditPage);
+lazy_page!(ServicesRoute, ServicesPage);
+lazy_page!(ServiceRoute, ServicePage);
 lazy_page!(BoardsRoute, BoardsPage);
 lazy_page!(OrganisationBoardRoute, OrganisationBoardPage);
 lazy_page!(PortfolioBoardRoute, PortfolioBoardPage);
@@ -118,8 +121,8 @@ pub fn App() -> impl IntoView {
                     // code (a 404 for a missing service) is decided before the
                     // headers go out. Rendering in-process takes milliseconds.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/services/:slug") view=ServicePage ssr=SsrMode::Async/>
+                    <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/services/:slug") view={Lazy::<ServiceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>

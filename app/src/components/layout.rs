@@ -56,6 +56,10 @@ pub fn Layout(children: Children) -> impl IntoView {
     super::tray::provide_tray();
     view! {
         <a href="#main-content" class="govuk-skip-link">"Skip to main content"</a>
+        // Before the page's content in the document (a lazily loaded page
+        // hydrates after the rest, and the tray must be hydrated before it
+        // fills from the browser's storage), fixed at the window's foot.
+        <super::tray::CompareTray/>
         <header class="govuk-header" role="banner">
             <div class="govuk-header__container govuk-width-container">
                 <div class="govuk-header__logo">
@@ -94,7 +98,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {children()}
             </main>
         </div>
-        <super::tray::CompareTray/>
         <footer class="govuk-footer" role="contentinfo">
             <div class="govuk-width-container">
                 <div class="govuk-footer__meta">

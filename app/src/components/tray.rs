@@ -460,9 +460,9 @@ fn tray_item(tray: Tray, i: usize, n: usize, item: Item) -> impl IntoView {
             on:dragstart=start on:dragend=end on:dragover=|ev| ev.prevent_default() on:drop=drop
             on:keydown=key>
             <span class="pulse-tray__name">{title.clone()}</span>
-            <button type="button" class="pulse-tray__button" disabled=i == 0
+            <button type="button" class="pulse-tray__button" disabled={i == 0}
                 aria-label=format!("Move {title} earlier") on:click=move |_| tray.reorder(i, i.saturating_sub(1))>"←"</button>
-            <button type="button" class="pulse-tray__button" disabled=i + 1 >= n
+            <button type="button" class="pulse-tray__button" disabled={i + 1 >= n}
                 aria-label=format!("Move {title} later") on:click=move |_| tray.reorder(i, i + 1)>"→"</button>
             <button type="button" class="pulse-tray__button" aria-label=format!("Remove {title}")
                 on:click=remove>"×"</button>

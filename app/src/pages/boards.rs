@@ -108,8 +108,20 @@ pub fn PortfolioBoardPage() -> impl IntoView {
     view! { <BoardPage key=Signal::derive(move || params.read().get("id").unwrap_or_default()) portfolio=true/> }
 }
 
+/// What the targets form last said: kept above the board, which is drawn
+/// again when a target changes its statuses.
+#[derive(Clone, Copy)]
+struct TargetUi {
+    done: RwSignal<Option<String>>,
+    problem: RwSignal<Option<String>>,
+}
+
 #[component]
 fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
+    let ui = TargetUi {
+        done: RwSignal::new(None),
+        problem: RwSignal::new(None),
+    };
     let query = use_query_map();
     let data = Resource::new(move || key.get(), move |key| api::board(key, portfolio));
     let big = move || query.with(|q| q.get("screen").as_deref() == Some("big"));
@@ -123,7 +135,7 @@ fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
                             .clamp(2, 600);
                         view! { <BigScreen board every/> }.into_any()
                     }
-                    Ok(board) => view! { <BoardView board key=key.get_untracked() portfolio data/> }.into_any(),
+                    Ok(board) => view! { <BoardView board key=key.get_untracked() portfolio data ui/> }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
             })}
@@ -310,6 +322,7 @@ fn BoardView(
     key: String,
     portfolio: bool,
     data: Resource<Result<Board, api::ApiError>>,
+    ui: TargetUi,
 ) -> impl IntoView {
     let csv = format!("{}?format=csv", api::board_path(&key, portfolio));
     let attention = if board.attention.is_empty() {
@@ -326,8 +339,8 @@ fn BoardView(
                     };
                     view! {
                         <li class="pulse-attention__item" data-concern=format!("{:?}", a.concern)>
-                            <strong class=format!("govuk-tag {}", tag.1)>{tag.0}</strong>
-                            " "<strong>{a.service_title.clone()}</strong>": "{a.message.clone()}
+                            <strong class=format!("govuk-tag pulse-attention__tag {}", tag.1)>{tag.0}</strong>
+                            <span><strong>{a.service_title.clone()}</strong>": "{a.message.clone()}</span>
                         </li>
                     }
                 }).collect_view()}
@@ -398,7 +411,7 @@ fn BoardView(
             </thead>
             <tbody class="govuk-table__body">{board.services.iter().map(service_row).collect_view()}</tbody>
         </table>
-        <Targets services data/>
+        <Targets services data ui/>
     }
 }
 
@@ -408,16 +421,15 @@ fn BoardView(
 fn Targets(
     services: Vec<(String, String)>,
     data: Resource<Result<Board, api::ApiError>>,
+    ui: TargetUi,
 ) -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
     let list = Resource::new(|| (), |_| api::targets());
     let services = StoredValue::new(services);
     view! {
-        <details class="govuk-details pulse-no-print" id="targets">
-            <summary class="govuk-details__summary">
-                <span class="govuk-details__summary-text">"Targets"</span>
-            </summary>
-            <div class="govuk-details__text">
+        <section class="pulse-no-print pulse-targets" id="targets" aria-labelledby="targets-heading">
+            <h2 class="govuk-heading-l" id="targets-heading">"Targets"</h2>
+            <div>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let session = session.await.ok();
@@ -431,11 +443,11 @@ fn Targets(
                             .and_then(|s| s.user.as_ref())
                             .is_some_and(|u| u.role >= Role::Editor);
                         let csrf = session.and_then(|s| s.csrf_token).unwrap_or_default();
-                        view! { <TargetEditor targets=mine editor csrf services=services.get_value() list data/> }
+                        view! { <TargetEditor targets=mine editor csrf services=services.get_value() list data ui/> }
                     })}
                 </Suspense>
             </div>
-        </details>
+        </section>
     }
 }
 
@@ -447,9 +459,9 @@ fn TargetEditor(
     services: Vec<(String, String)>,
     list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
     data: Resource<Result<Board, api::ApiError>>,
+    ui: TargetUi,
 ) -> impl IntoView {
-    let problem = RwSignal::new(None::<String>);
-    let done = RwSignal::new(None::<String>);
+    let (problem, done) = (ui.problem, ui.done);
     let csrf = StoredValue::new(csrf);
     let titles = StoredValue::new(services.clone());
     let title_of = move |slug: &str| {
@@ -460,20 +472,26 @@ fn TargetEditor(
                 .unwrap_or_else(|| slug.to_string())
         })
     };
-    let service = RwSignal::new(services.first().map(|s| s.0.clone()).unwrap_or_default());
-    let kpi = RwSignal::new(KpiKind::DigitalTakeUp.key().to_string());
-    let value = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
+    // Read from the fields when the form is sent: what was typed or chosen
+    // before the page became interactive counts too.
+    let service = NodeRef::<leptos::html::Select>::new();
+    let kpi = NodeRef::<leptos::html::Select>::new();
+    let value = NodeRef::<leptos::html::Input>::new();
+    let from = NodeRef::<leptos::html::Input>::new();
+    let read_select =
+        |r: NodeRef<leptos::html::Select>| r.get().map(|e| e.value()).unwrap_or_default();
+    let read_input =
+        |r: NodeRef<leptos::html::Input>| r.get().map(|e| e.value()).unwrap_or_default();
     let refresh = move || {
         list.refetch();
         data.refetch();
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(k) = KpiKind::from_key(&kpi.get_untracked()) else {
+        let Some(k) = KpiKind::from_key(&read_select(kpi)) else {
             return;
         };
-        let typed = value.get_untracked();
+        let typed = read_input(value);
         let Ok(number) = typed
             .trim()
             .trim_end_matches('%')
@@ -492,16 +510,21 @@ fn TargetEditor(
             )));
             return;
         }
+        let from = read_input(from);
+        if from.is_empty() {
+            problem.set(Some("Enter the date the target takes effect from.".into()));
+            return;
+        }
         let number = if k.unit() == Unit::Ratio {
             number / 100.0
         } else {
             number
         };
         let body = serde_json::json!({
-            "service": service.get_untracked(),
+            "service": read_select(service),
             "kpi": k.key(),
             "value": number,
-            "effective_from": from.get_untracked(),
+            "effective_from": from,
         });
         let token = csrf.get_value();
         spawn_local(async move {
@@ -569,13 +592,13 @@ fn TargetEditor(
                 <ProblemSummary problem id="target-problem"/>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-service">"Service"</label>
-                    <select class="govuk-select" id="target-service" on:change=move |ev| service.set(event_target_value(&ev))>
+                    <select class="govuk-select" id="target-service" node_ref=service>
                         {services.iter().map(|(slug, title)| view! { <option value=slug.clone()>{title.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-kpi">"Measure"</label>
-                    <select class="govuk-select" id="target-kpi" on:change=move |ev| kpi.set(event_target_value(&ev))>
+                    <select class="govuk-select" id="target-kpi" node_ref=kpi>
                         {KPIS.into_iter().map(|k| view! {
                             <option value=k.key() selected=k == KpiKind::DigitalTakeUp>{k.title()}</option>
                         }).collect_view()}
@@ -587,13 +610,12 @@ fn TargetEditor(
                         "A percentage for rates (80 for 80%), pounds for cost per transaction, a number a year for transactions."
                     </div>
                     <input class="govuk-input govuk-input--width-10" id="target-value" type="text" inputmode="decimal"
-                        aria-describedby="target-value-hint" prop:value=move || value.get()
-                        on:input=move |ev| value.set(event_target_value(&ev))/>
+                        aria-describedby="target-value-hint" node_ref=value/>
                 </div>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-from">"Takes effect from"</label>
                     <input class="govuk-input govuk-input--width-10" id="target-from" type="date"
-                        prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                        node_ref=from/>
                 </div>
                 <button type="submit" class="govuk-button" id="target-save">"Set target"</button>
             </form>

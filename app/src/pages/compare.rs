@@ -59,7 +59,9 @@ pub fn ComparePage() -> impl IntoView {
             query_of(&q2, &[])
         })
     };
-    let data = Resource::new(api_query, |q| async move {
+    // The scale is drawn here, but a change of it draws the page again.
+    let key = move || (api_query(), query.with(|q| q.get("scale")));
+    let data = Resource::new(key, |(q, _scale)| async move {
         if q.contains("services=") {
             api::compare(q).await.map(Some)
         } else {
@@ -399,12 +401,14 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                         <p class="govuk-body"><a class="govuk-link" href="/sign-in">"Sign in"</a>" to save these services as a portfolio board."</p>
                     }.into_any();
                 };
-                let title = RwSignal::new(String::new());
+                // Read when sent: what was typed before the page became
+                // interactive counts too.
+                let title = NodeRef::<leptos::html::Input>::new();
                 let problem = RwSignal::new(None::<String>);
                 let navigate = use_navigate();
                 let submit = move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    let body = serde_json::json!({"title": title.get_untracked(), "services": slugs.get_value()});
+                    let body = serde_json::json!({"title": title.get().map(|t| t.value()).unwrap_or_default(), "services": slugs.get_value()});
                     let token = csrf.clone();
                     let navigate = navigate.clone();
                     spawn_local(async move {
@@ -422,8 +426,7 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                             <label class="govuk-label" for="portfolio-title">"Portfolio name"</label>
                             <div class="govuk-hint" id="portfolio-title-hint">"Its board has a link you can share."</div>
                             <input class="govuk-input govuk-!-width-two-thirds" id="portfolio-title" type="text"
-                                aria-describedby="portfolio-title-hint" prop:value=move || title.get()
-                                on:input=move |ev| title.set(event_target_value(&ev))/>
+                                aria-describedby="portfolio-title-hint" node_ref=title/>
                         </div>
                         <button type="submit" class="govuk-button" id="portfolio-save">"Save portfolio"</button>
                     </form>

@@ -86,7 +86,7 @@ pub fn SignInPage() -> impl IntoView {
                             </p>
                         })}
                         <input class="govuk-input govuk-!-width-two-thirds" id="email" name="email" type="email"
-                            autocomplete="username" spellcheck="false" prop:value=email
+                            autocomplete="username" spellcheck="false" value=email
                             aria-describedby=move || error().map(|_| "email-error")/>
                     </div>
                     <div class="govuk-form-group">
