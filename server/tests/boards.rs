@@ -621,7 +621,11 @@ async fn a_comparison_aligns_services_and_says_what_is_missing(app: TestApp) {
     ] {
         let answer = app.get(&format!("/api/v1/compare?{query}")).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
-        assert!(answer.text().contains(reason), "{query}: {}", answer.text());
+        let message = answer.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains(reason), "{query}: {message}");
     }
 }
 both!(a_comparison_aligns_services_and_says_what_is_missing);
