@@ -101,14 +101,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Once the page is interactive (its lazily loaded parts fetched and
-    // hydrated), say so on the document: browser tests wait for it.
+    // hydrated), say so on the document: browser tests wait for it. Effects
+    // run after the first pass of hydration, before the parts inside
+    // `Suspense` (resolved a moment later): the mark waits for a new task.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
         {
-            let _ = root.set_attribute("data-hydrated", "true");
+            set_timeout(
+                move || {
+                    let _ = root.set_attribute("data-hydrated", "true");
+                },
+                std::time::Duration::from_millis(50),
+            );
         }
     });
     view! {

@@ -116,8 +116,14 @@ test('a keyboard user fills and reorders the tray without a mouse', async ({ pag
   await page.goto('/services');
   await hydrated(page);
   for (const slug of ['register-a-birth', 'book-a-driving-test', 'report-fly-tipping']) {
-    await page.locator(`tr[data-slug="${slug}"] .pulse-add-compare`).focus();
-    await page.keyboard.press('Enter');
+    const button = page.locator(`tr[data-slug="${slug}"] .pulse-add-compare`);
+    await expect(async () => {
+      if ((await button.getAttribute('aria-pressed')) !== 'true') {
+        await button.focus();
+        await page.keyboard.press('Enter');
+      }
+      await expect(button).toHaveAttribute('aria-pressed', 'true', { timeout: 1000 });
+    }).toPass();
   }
   await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth', 'book-a-driving-test', 'report-fly-tipping']);
   // The third item moves first with the arrow keys; focus follows it.

@@ -150,7 +150,17 @@ pub fn provide_tray() -> Tray {
             } else {
                 loaded.set_value(true);
                 if let Ok(Some(saved)) = s.get_item(STORAGE_KEY) {
-                    tray.items.set(decode(&saved));
+                    // Anything added in the moment before this keeps its place
+                    // after what was saved.
+                    tray.items.update(|items| {
+                        let mut all = decode(&saved);
+                        for item in items.drain(..) {
+                            if !all.contains(&item) && all.len() < COMPARE_LIMIT {
+                                all.push(item);
+                            }
+                        }
+                        *items = all;
+                    });
                 }
             }
         });
