@@ -156,6 +156,30 @@ test('a keyboard user fills and reorders the tray without a mouse', async ({ pag
   expect(errors).toEqual([]);
 });
 
+test('a finger drags a service into the tray by its handle (pointer events)', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/services');
+  await hydrated(page);
+  const handle = page.locator('tr[data-slug="register-a-birth"] .pulse-drag-handle');
+  await handle.scrollIntoViewIfNeeded();
+  const box = (await handle.boundingBox())!;
+  const at = { clientX: box.x + 4, clientY: box.y + 4, pointerType: 'touch', isPrimary: true, bubbles: true };
+  // Touching the handle shows the tray as a place to drop.
+  await handle.dispatchEvent('pointerdown', at);
+  await expect(page.locator('.pulse-tray')).toBeVisible();
+  // The finger lifts over the tray: the pointer is captured by the handle, so
+  // the event comes to it with the tray's coordinates.
+  const tray = (await page.locator('#pulse-tray-title').boundingBox())!;
+  await handle.dispatchEvent('pointerup', { ...at, clientX: tray.x + 10, clientY: tray.y + 10 });
+  await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth']);
+  // Lifted anywhere else, nothing is added.
+  const other = page.locator('tr[data-slug="book-a-driving-test"] .pulse-drag-handle');
+  await other.dispatchEvent('pointerdown', at);
+  await other.dispatchEvent('pointerup', { ...at, clientX: 5, clientY: 5 });
+  await expect.poll(() => traySlugs(page)).toEqual(['register-a-birth']);
+  expect(errors).toEqual([]);
+});
+
 test('a senior sponsor reads, prints and shows a department board, and saves a portfolio', async ({ page, request }) => {
   const errors = watchErrors(page);
   const dept = 'department-of-revenue-and-benefits';

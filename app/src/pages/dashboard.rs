@@ -248,7 +248,7 @@ fn ServiceCard(slug: String, title: String) -> impl IntoView {
             on:dragend=move |ev| if let Some(f) = &end { f(ev) }>
             <DragHandle slug=slug.clone() title=title.clone()/>
             <span class="govuk-body pulse-service-card__text">
-                {format!("Compare {title} with other services: drag this card into the tray, or ")}
+                {format!("Compare {title} with other services: drag this card into the compare tray, or use the button.")}
             </span>
             <AddToCompare slug=slug.clone() title/>
         </div>
