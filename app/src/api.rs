@@ -134,6 +134,15 @@ pub async fn targets() -> Result<crate::boards::TargetList, ApiError> {
     get_json("/api/v1/targets".to_string()).await
 }
 
+/// `GET /api/v1/targets?service=`: one service's targets.
+pub async fn targets_of(service: &str) -> Result<crate::boards::TargetList, ApiError> {
+    get_json(format!(
+        "/api/v1/targets?service={}",
+        encode_component(service)
+    ))
+    .await
+}
+
 /// `GET /api/v1/portfolios`: the signed-in person's portfolios.
 pub async fn portfolios() -> Result<Vec<crate::boards::Portfolio>, ApiError> {
     #[derive(serde::Deserialize)]

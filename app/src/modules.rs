@@ -1044,6 +1044,9 @@ pub struct DashboardView {
     /// The viewer's CSRF token, when they may write notes.
     #[serde(default)]
     pub csrf: Option<String>,
+    /// The targets of the dashboard's service, drawn on its rate charts.
+    #[serde(default)]
+    pub targets: Vec<crate::boards::Target>,
 }
 
 impl DashboardView {
@@ -1164,6 +1167,10 @@ pub async fn load_dashboard(
     } else {
         None
     };
+    let targets = match &dashboard.service {
+        Some(service) => crate::api::targets_of(service).await?.targets,
+        None => Vec::new(),
+    };
     Ok(DashboardView {
         dashboard,
         freshness,
@@ -1171,6 +1178,7 @@ pub async fn load_dashboard(
         view,
         notes,
         csrf,
+        targets,
     })
 }
 

@@ -280,6 +280,16 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   await expect(page.locator('#target-problem')).toContainText('value must be a number, zero or more');
   const targets = await (await request.get('/api/v1/targets?service=claim-carers-support')).json();
   expect(targets.targets.filter((t: any) => t.kpi === 'cost_per_transaction').length).toBe(1);
+  // Targets are lines on the service's own dashboard charts too.
+  await page.goto('/claim-carers-support');
+  await hydrated(page);
+  const names = () => page.evaluate(() => {
+    const node = document.querySelector('#chart-completion-rate');
+    const chart = node && (window as any).echarts?.getInstanceByDom(node);
+    return chart ? chart.getOption().series.map((s: any) => s.name) : null;
+  });
+  await expect.poll(names).toContain('Target');
+  await expect(page.locator('#module-completion-rate .pulse-target-note')).toContainText('Target: 75.0%');
   // The only errors are the refused request's own.
   expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });

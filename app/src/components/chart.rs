@@ -268,12 +268,14 @@ pub fn time_chart(
 }
 
 /// One line of rates (completion, satisfaction) over periods, as percents, with
-/// a year earlier dashed.
+/// a year earlier dashed and the service's target (in force at each period)
+/// dashed in green.
 pub fn rate_chart(
     periods: &[Period],
     name: &str,
     rates: &[Option<f64>],
     previous: Option<&[Option<f64>]>,
+    target: &[Option<f64>],
 ) -> EChart {
     let labels: Vec<String> = periods.iter().map(short_period_label).collect();
     let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(
@@ -284,6 +286,21 @@ pub fn rate_chart(
     );
     if let Some(previous) = previous {
         chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
+    }
+    if target.iter().any(Option::is_some) {
+        chart = chart.series(
+            Line::new()
+                .name("Target")
+                .show_symbol(false)
+                .item_style(ItemStyle::new().color("#00703c"))
+                .line_style(
+                    LineStyle::new()
+                        .color("#00703c")
+                        .width(2)
+                        .type_(LineStyleType::Dashed),
+                )
+                .data(plotted(target, Unit::Ratio)),
+        );
     }
     chart
 }

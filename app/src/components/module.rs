@@ -11,7 +11,7 @@ use crate::components::kpi_tile::change_line;
 use crate::components::notes::chart_notes;
 use crate::components::view_controls::view_query;
 use crate::kpi::{format_date, format_period, format_value, relative_change};
-use crate::model::{Freshness, Module, ModuleType, Unit};
+use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
 use crate::modules::{
     csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
 };
@@ -290,11 +290,14 @@ fn Figured(
             };
             let hovered = RwSignal::new(None::<usize>);
             let headline = Signal::derive(move || headline_at(&time, hovered.get()));
+            let target = target_line(KpiKind::CompletionRate, &c.periods);
+            let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
                 &c.periods,
                 "Completion rate",
                 &rates,
                 previous.as_deref(),
+                &target,
             ));
             let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
             let notes = chart_notes(
@@ -310,6 +313,7 @@ fn Figured(
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
                 <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len())
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {target_text}
                 {notes.below}
                 <TableArea full>{table_view}{notes.in_table}</TableArea>
             }
@@ -346,11 +350,14 @@ fn Figured(
                         .map(|r| format!("{} responses", crate::kpi::format_count(*r)))
                 })
             };
+            let target = target_line(KpiKind::UserSatisfaction, &s.periods);
+            let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
                 &s.periods,
                 "User satisfaction",
                 &scores,
                 previous.as_deref(),
+                &target,
             ));
             let ratings = {
                 let s = s.clone();
@@ -403,6 +410,7 @@ fn Figured(
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=responses/>
                 <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {target_text}
                 {notes.below}
                 <div class="govuk-form-group">
                     <label class="govuk-label" for=select_id.clone()>"Show the ratings of"</label>
@@ -582,4 +590,22 @@ pub fn FigureTable(table: TableData, caption: String, id: String, full: bool) ->
             </table>
         </div>
     }
+}
+
+/// The target line of `kpi` over `periods` from the dashboard's service's
+/// targets (none where none was in force).
+fn target_line(kpi: KpiKind, periods: &[crate::model::Period]) -> Vec<Option<f64>> {
+    let targets = use_context::<crate::components::notes::ServiceTargets>().unwrap_or_default();
+    crate::boards::target_line(&targets.0, kpi, periods)
+}
+
+/// The target in force at the chart's end, in words beside the chart (its
+/// dashed line is in the chart).
+fn target_words(line: &[Option<f64>]) -> Option<impl IntoView> {
+    let last = line.last().copied().flatten()?;
+    Some(view! {
+        <p class="govuk-body-s pulse-target-note">
+            {format!("Target: {} (the green dashed line; set by the service's editors).", crate::kpi::format_percent(last))}
+        </p>
+    })
 }

@@ -46,7 +46,12 @@ impl NotesState {
 }
 
 /// Makes the dashboard's notes available to its charts.
+/// A dashboard's service's targets, for its charts.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceTargets(pub Vec<crate::boards::Target>);
+
 pub fn provide_notes(view: &DashboardView) {
+    provide_context(ServiceTargets(view.targets.clone()));
     provide_context(NotesState {
         service: StoredValue::new(view.dashboard.service.clone()),
         dashboard: StoredValue::new(view.dashboard.slug.clone()),
