@@ -232,6 +232,14 @@ impl Caller {
     /// Refuses what the caller may not do: 401 for nobody, 403 for somebody.
     /// A change made with a session cookie also needs its CSRF token.
     pub fn require(&self, p: Permission) -> Result<()> {
+        self.check_csrf()?;
+        self.allowed(p)
+    }
+
+    /// Refuses a change made with a session cookie but without its CSRF token
+    /// (for changes anyone signed in may make, which [`Caller::require`] does
+    /// not cover).
+    pub fn check_csrf(&self) -> Result<()> {
         if let Caller::Person {
             csrf_ok: false,
             changes: true,
@@ -242,7 +250,20 @@ impl Caller {
                 "This change needs your session's CSRF token: send it as X-CSRF-Token.".into(),
             ));
         }
-        self.allowed(p)
+        Ok(())
+    }
+
+    /// Who is acting, as what they write is signed: the person (or a key's
+    /// owner), else the key by name.
+    pub fn acting_as(&self) -> (Option<i64>, String) {
+        match self {
+            Caller::Person { user, .. } => (Some(user.id), user.display_name.clone()),
+            Caller::Key {
+                owner: Some(owner), ..
+            } => (Some(owner.id), owner.display_name.clone()),
+            Caller::Key { key, owner: None } => (None, format!("API key {:?}", key.name)),
+            Caller::Anonymous => (None, "anonymous".into()),
+        }
     }
 
     /// As [`Caller::require`], with the CSRF token of an HTML form.

@@ -184,9 +184,16 @@ pub fn series(
 ) -> (PeriodKind, BTreeMap<DateTime<Utc>, Option<f64>>) {
     let kind = coarsest(kind, kpi.finest_period());
     let values = match kpi {
+        // A count of a period the data does not yet cover to its end (the
+        // month under way) would read as a fall: such a period is left out.
         KpiKind::Transactions => data.transactions.as_deref().map(|t| {
+            let covered =
+                t.ts.iter()
+                    .max()
+                    .map(|&newest| period_containing(PeriodKind::Week, from_micros(newest)).end);
             transactions_by(t, kind)
                 .into_iter()
+                .filter(|(start, _)| covered.is_some_and(|c| next_period_start(kind, *start) <= c))
                 .map(|(k, (all, _))| (k, Some(all)))
                 .collect()
         }),

@@ -1293,12 +1293,16 @@ async fn account_pages_answer_each_kind_of_person(backend: Backend) {
     }
 }
 
-#[tokio::test]
+// Several threads: a page rendering on a single-threaded test runtime was
+// once seen to wait forever (not reproduced on demand; see the closing note).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_sqlite() {
     account_pages_answer_each_kind_of_person(Backend::Sqlite).await;
 }
 
-#[tokio::test]
+// Several threads: a page rendering on a single-threaded test runtime was
+// once seen to wait forever (not reproduced on demand; see the closing note).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_postgres() {
     account_pages_answer_each_kind_of_person(Backend::Postgres).await;
 }

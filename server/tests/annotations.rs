@@ -8,10 +8,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use server::demo;
-use server::store::{sessions, users};
 
 mod support;
-use support::TestApp;
+use support::{call, signed_in, TestApp};
 
 fn until() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
@@ -20,42 +19,6 @@ fn until() -> DateTime<Utc> {
 async fn with_demo(app: TestApp) -> TestApp {
     demo::load(&app.store, 7, until()).await.unwrap();
     app
-}
-
-/// A signed-in demo person's headers (cookie and CSRF token).
-async fn signed_in(app: &TestApp, email: &str) -> Vec<(String, String)> {
-    let user = users::find_by_email(&app.store, email)
-        .await
-        .unwrap()
-        .unwrap();
-    let (session, token) = sessions::start(&app.store, user.user.id, "test", "test", Utc::now())
-        .await
-        .unwrap();
-    vec![
-        ("cookie".into(), format!("pulse_session={token}")),
-        ("x-csrf-token".into(), session.csrf_token),
-    ]
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    uri: &str,
-    who: &[(String, String)],
-    body: Option<&Value>,
-) -> support::Answer {
-    let mut headers: Vec<(&str, &str)> =
-        who.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    if body.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    app.request(
-        method,
-        uri,
-        &headers,
-        body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-    )
-    .await
 }
 
 fn texts(answer: &support::Answer) -> Vec<String> {

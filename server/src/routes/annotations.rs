@@ -53,7 +53,7 @@ fn covers(caller: &Caller, orgs: &[String]) -> bool {
 }
 
 /// The department and agency of a service, by slug (a 400 when it does not exist).
-async fn service_orgs(state: &AppState, service: &str) -> Result<Vec<String>> {
+pub(crate) async fn service_orgs(state: &AppState, service: &str) -> Result<Vec<String>> {
     match orgs::find_service(&state.store, service).await? {
         Some((listing, _)) => Ok(std::iter::once(listing.department.slug)
             .chain(listing.agency.map(|a| a.slug))
@@ -66,25 +66,24 @@ async fn service_orgs(state: &AppState, service: &str) -> Result<Vec<String>> {
 
 /// Refuses a caller who may not write notes on a service of these organisations.
 fn may_write(caller: &Caller, orgs: &[String], service: &str) -> Result<()> {
-    caller.require(Permission::ManageAnnotations)?;
+    may_change_service(caller, Permission::ManageAnnotations, orgs, service)
+}
+
+/// Refuses a caller without `permission`, or whose organisations do not cover
+/// the service's (`orgs`, from [`service_orgs`]).
+pub(crate) fn may_change_service(
+    caller: &Caller,
+    permission: Permission,
+    orgs: &[String],
+    service: &str,
+) -> Result<()> {
+    caller.require(permission)?;
     if !covers(caller, orgs) {
         return Err(Error::Forbidden(format!(
             "The service {service:?} belongs to an organisation that is not yours."
         )));
     }
     Ok(())
-}
-
-/// Who is writing, as the note will name them.
-fn author(caller: &Caller) -> (Option<i64>, String) {
-    match caller {
-        Caller::Person { user, .. } => (Some(user.id), user.display_name.clone()),
-        Caller::Key {
-            owner: Some(owner), ..
-        } => (Some(owner.id), owner.display_name.clone()),
-        Caller::Key { key, owner: None } => (None, format!("API key {:?}", key.name)),
-        Caller::Anonymous => (None, "anonymous".into()),
-    }
 }
 
 /// Checks a note before it is written: its fields, and that its module (if
@@ -301,7 +300,7 @@ async fn create(
     let orgs = service_orgs(&state, &note.service).await?;
     may_write(&caller, &orgs, &note.service)?;
     check(&state, &note).await?;
-    let (author_id, name) = author(&caller);
+    let (author_id, name) = caller.acting_as();
     let now = Utc::now();
     let stored = annotations::create(&state.store, &note, (author_id, &name), now).await?;
     let id = stored.annotation.id;
@@ -356,7 +355,7 @@ async fn replace(
         may_write(&caller, &orgs, &note.service)?;
     }
     check(&state, &note).await?;
-    let (author_id, name) = author(&caller);
+    let (author_id, name) = caller.acting_as();
     let now = Utc::now();
     let stored = annotations::update(&state.store, id, &note, (author_id, &name), now)
         .await?

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::annotations::{may_change_service, service_orgs};
 use super::data_sets::ApiJson;
 use super::AppState;
 use crate::auth::{Caller, Permission};
@@ -198,17 +199,14 @@ async fn portfolio_board(
     board_response(board, params.format.as_deref(), &id)
 }
 
-/// Who owns what a caller saves: a person (or a key's owner), else the key.
+/// Who owns what a caller saves: a person (or a key's owner), else the key;
+/// nobody may save anonymously.
 fn owner(caller: &Caller) -> Result<(Option<i64>, String)> {
     match caller {
         Caller::Anonymous => Err(Error::Unauthorized(
             "Sign in, or send an API key, to save a portfolio.".into(),
         )),
-        Caller::Person { user, .. } => Ok((Some(user.id), user.display_name.clone())),
-        Caller::Key {
-            owner: Some(owner), ..
-        } => Ok((Some(owner.id), owner.display_name.clone())),
-        Caller::Key { key, owner: None } => Ok((None, format!("API key {:?}", key.name))),
+        _ => Ok(caller.acting_as()),
     }
 }
 
@@ -258,7 +256,7 @@ async fn create_portfolio(
     ApiJson(new): ApiJson<NewPortfolio>,
 ) -> Result<Response> {
     let (owner_id, name) = owner(&caller)?;
-    csrf(&caller)?;
+    caller.check_csrf()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
     let saved = portfolios::create(&state.store, &new, (owner_id, &name), now).await?;
@@ -300,7 +298,7 @@ async fn replace_portfolio(
 ) -> Result<Json<Portfolio>> {
     let stored = portfolio(&state, &id).await?;
     may_change(&caller, &stored)?;
-    csrf(&caller)?;
+    caller.check_csrf()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
     portfolios::replace(&state.store, &id, &new, now).await?;
@@ -328,7 +326,7 @@ async fn delete_portfolio(
 ) -> Result<Json<serde_json::Value>> {
     let stored = portfolio(&state, &id).await?;
     may_change(&caller, &stored)?;
-    csrf(&caller)?;
+    caller.check_csrf()?;
     portfolios::delete(&state.store, &id).await?;
     audit::record(
         &state.store,
@@ -340,21 +338,6 @@ async fn delete_portfolio(
     )
     .await?;
     Ok(Json(json!({ "deleted": id })))
-}
-
-/// A change made with a session cookie needs the session's CSRF token.
-fn csrf(caller: &Caller) -> Result<()> {
-    if let Caller::Person {
-        csrf_ok: false,
-        changes: true,
-        ..
-    } = caller
-    {
-        return Err(Error::Forbidden(
-            "This change needs your session's CSRF token: send it as X-CSRF-Token.".into(),
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -382,19 +365,8 @@ async fn list_targets(
 /// organisation (or an admin, or a key with `dashboards:write`).
 async fn may_set(state: &AppState, caller: &Caller, service: &str) -> Result<()> {
     caller.require(Permission::ManageDashboards)?;
-    let (listing, _) = orgs::find_service(&state.store, service)
-        .await?
-        .ok_or_else(|| Error::BadRequest(format!("there is no service {service:?}")))?;
-    let mut mine = vec![listing.department.slug.as_str()];
-    if let Some(a) = &listing.agency {
-        mine.push(a.slug.as_str());
-    }
-    if !caller.covers(&mine) {
-        return Err(Error::Forbidden(format!(
-            "The service {service:?} belongs to an organisation that is not yours."
-        )));
-    }
-    Ok(())
+    let orgs = service_orgs(state, service).await?;
+    may_change_service(caller, Permission::ManageDashboards, &orgs, service)
 }
 
 /// Sets a target for a service's KPI from a date (replacing one set for the

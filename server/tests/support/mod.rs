@@ -277,6 +277,49 @@ impl TestApp {
     }
 }
 
+/// A signed-in person's headers (session cookie and CSRF token), by email.
+pub async fn signed_in(app: &TestApp, email: &str) -> Vec<(String, String)> {
+    let user = server::store::users::find_by_email(&app.store, email)
+        .await
+        .unwrap()
+        .unwrap();
+    let (session, token) = server::store::sessions::start(
+        &app.store,
+        user.user.id,
+        "test",
+        "test",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    vec![
+        ("cookie".into(), format!("pulse_session={token}")),
+        ("x-csrf-token".into(), session.csrf_token),
+    ]
+}
+
+/// A request with `who`'s headers and, if any, a JSON body.
+pub async fn call(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    who: &[(String, String)],
+    body: Option<&Value>,
+) -> Answer {
+    let mut headers: Vec<(&str, &str)> =
+        who.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    app.request(
+        method,
+        uri,
+        &headers,
+        body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+    )
+    .await
+}
+
 /// Runs a test on both backends: `both!(name)` for an `async fn name(app: TestApp)`.
 #[macro_export]
 macro_rules! both {
