@@ -207,6 +207,78 @@ pub async fn audit(filter: String) -> Result<Vec<crate::model::AuditEntry>, ApiE
     Ok(answer.entries)
 }
 
+/// `GET /api/v1/guide?q=`: the guide's pages and the headings matching `q`.
+pub async fn guide_index(q: String) -> Result<crate::model::GuideIndex, ApiError> {
+    get_json(format!("/api/v1/guide?q={}", encode_component(&q))).await
+}
+
+/// `GET /api/v1/guide/{page}`: one page of the guide.
+pub async fn guide_page(page: String) -> Result<crate::model::GuidePage, ApiError> {
+    get_json(format!("/api/v1/guide/{}", encode_component(&page))).await
+}
+
+/// `GET /api/v1/data-sets`: the data sets the caller manages.
+pub async fn data_sets() -> Result<Vec<crate::model::DataSetInfo>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        data_sets: Vec<crate::model::DataSetInfo>,
+    }
+    let answer: Answer = get_json("/api/v1/data-sets".to_string()).await?;
+    Ok(answer.data_sets)
+}
+
+/// `GET /api/v1/data-sets/{group}/{type}/history`: the correction history.
+pub async fn history(
+    group: String,
+    data_type: String,
+) -> Result<Vec<crate::model::HistoryEntry>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        history: Vec<crate::model::HistoryEntry>,
+    }
+    let answer: Answer = get_json(format!(
+        "/api/v1/data-sets/{}/{}/history?limit=50",
+        encode_component(&group),
+        encode_component(&data_type)
+    ))
+    .await?;
+    Ok(answer.history)
+}
+
+/// Sends a file's bytes to `path` (an upload), with the session's CSRF token,
+/// and decodes the JSON answer. A refusal with a preview in its body (problems
+/// found when storing) gives the preview's problems in the error's message.
+#[cfg(feature = "hydrate")]
+pub async fn upload_file<T: DeserializeOwned>(
+    path: String,
+    file: web_sys::File,
+    csrf: String,
+) -> Result<T, ApiError> {
+    use gloo_net::http::{Method, RequestBuilder};
+    send_wrapper::SendWrapper::new(async move {
+        let request = RequestBuilder::new(&path)
+            .method(Method::POST)
+            .header("Accept", "application/json")
+            .header("X-CSRF-Token", &csrf)
+            .body(wasm_bindgen::JsValue::from(file))
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .binary()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(error_from_body(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
+    })
+    .await
+}
+
 /// `GET /api/v1/sessions`: the signed-in person's live sessions.
 pub async fn sessions() -> Result<Vec<SessionInfo>, ApiError> {
     #[derive(serde::Deserialize)]
@@ -295,7 +367,14 @@ mod in_process {
     pub struct InProcessApi(pub axum::Router);
 
     /// Headers of the page request that identify the viewer, forwarded to the API.
-    const FORWARDED: [http::HeaderName; 2] = [http::header::COOKIE, http::header::AUTHORIZATION];
+    /// (And the address it was reached at, which the guide's examples name.)
+    const FORWARDED: [&str; 5] = [
+        "cookie",
+        "authorization",
+        "host",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+    ];
 
     pub(super) async fn get(path: String) -> Result<(u16, axum::body::Bytes), ApiError> {
         let api = leptos::prelude::use_context::<InProcessApi>().ok_or_else(|| {
@@ -306,7 +385,7 @@ mod in_process {
             http::Request::get(&path).header(http::header::ACCEPT, "application/json");
         if let Some(parts) = &parts {
             for name in FORWARDED {
-                if let Some(value) = parts.headers.get(&name) {
+                if let Some(value) = parts.headers.get(name) {
                     request = request.header(name, value);
                 }
             }

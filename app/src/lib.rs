@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod boards;
+pub mod catalogue;
 pub mod components;
 pub mod kpi;
 pub mod model;
@@ -28,14 +29,17 @@ use components::layout::Layout;
 use pages::{
     admin::{AdminAuditPage, AdminUsersPage},
     boards::{BoardsPage, OrganisationBoardPage, PortfolioBoardPage},
+    builder::{BuildDashboardPage, BuildPage},
     compare::ComparePage,
     dashboard::{DashboardPage, ModulePage},
+    guide::{GuideIndexPage, GuidePageView},
     home::HomePage,
     not_found::NotFound,
     service::ServicePage,
     services::ServicesPage,
     settings::ApiKeysPage,
     sign_in::SignInPage,
+    upload::DataSetPage,
 };
 
 /// Pages most visitors never open — signing in, a person's settings, the
@@ -71,6 +75,11 @@ lazy_page!(BoardsRoute, BoardsPage);
 lazy_page!(OrganisationBoardRoute, OrganisationBoardPage);
 lazy_page!(PortfolioBoardRoute, PortfolioBoardPage);
 lazy_page!(CompareRoute, ComparePage);
+lazy_page!(GuideIndexRoute, GuideIndexPage);
+lazy_page!(GuidePageRoute, GuidePageView);
+lazy_page!(BuildRoute, BuildPage);
+lazy_page!(BuildDashboardRoute, BuildDashboardPage);
+lazy_page!(DataSetRoute, DataSetPage);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -138,6 +147,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/boards/portfolio/:id") view={Lazy::<PortfolioBoardRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/boards/:organisation") view={Lazy::<OrganisationBoardRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/guide") view={Lazy::<GuideIndexRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/guide/:page") view={Lazy::<GuidePageRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/build") view={Lazy::<BuildRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/build/:dashboard") view={Lazy::<BuildDashboardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/data-sets/:group/:data_type") view={Lazy::<DataSetRoute>::new()} ssr=SsrMode::Async/>
                     // Dashboards live at the top level (their slugs may not be one
                     // of the paths above: see `RESERVED_SLUGS` in the server).
                     <Route path=path!("/:dashboard") view=DashboardPage ssr=SsrMode::Async/>

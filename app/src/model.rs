@@ -676,3 +676,139 @@ pub struct AnnotationList {
     #[serde(default)]
     pub may_annotate: bool,
 }
+
+/// One problem found in an uploaded spreadsheet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadProblem {
+    /// The spreadsheet's row number (row 1 is the header); none for the file.
+    pub row: Option<usize>,
+    /// The column's letter and field name (`C (count)`), when one is at fault.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// A record an upload would replace: its values before and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadReplacement {
+    pub row: usize,
+    pub id: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub before: serde_json::Value,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub after: serde_json::Value,
+}
+
+/// One row of an upload as Pulse read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadRow {
+    pub row: usize,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub record: serde_json::Value,
+}
+
+/// The answer of an upload: what the file holds, what is wrong with it, and
+/// what storing it would do (or did, when `stored`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadPreview {
+    pub data_set: String,
+    pub file_name: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    pub columns: Vec<String>,
+    /// The first rows as read (at most 100).
+    pub rows: Vec<UploadRow>,
+    /// Records in the file.
+    pub records: usize,
+    /// Records that are not stored yet.
+    pub new: usize,
+    /// Records that replace a stored one with other values.
+    pub replaced: usize,
+    /// Records identical to the stored one they would replace.
+    pub unchanged: usize,
+    /// The replaced records' values before and after (at most 100).
+    pub replacements: Vec<UploadReplacement>,
+    /// Every problem found; nothing is stored while there is one.
+    pub problems: Vec<UploadProblem>,
+    pub stored: bool,
+}
+
+/// A heading of a guide page, which the guide's search finds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuideHeading {
+    /// The heading's anchor on its page.
+    pub id: String,
+    pub text: String,
+    pub level: u8,
+}
+
+/// A guide page as the index lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuidePageSummary {
+    pub slug: String,
+    pub title: String,
+    /// `service-managers`, `developers` or `everyone`.
+    pub audience: String,
+    pub summary: String,
+}
+
+/// A guide page: rendered HTML with this installation's figures in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuidePage {
+    #[serde(flatten)]
+    pub page: GuidePageSummary,
+    pub html: String,
+    pub headings: Vec<GuideHeading>,
+}
+
+/// A heading that matches a search of the guide.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuideHit {
+    pub slug: String,
+    pub page_title: String,
+    pub heading: GuideHeading,
+}
+
+/// The answer of `GET /api/v1/guide`: every page, and the headings matching `q`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuideIndex {
+    pub pages: Vec<GuidePageSummary>,
+    pub query: String,
+    pub hits: Vec<GuideHit>,
+}
+
+/// A data set as `/api/v1/data-sets` lists it (the settings pages need).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetInfo {
+    pub name: String,
+    pub data_group: String,
+    pub data_type: String,
+    pub auto_ids: Vec<String>,
+    pub published: bool,
+    pub max_age_expected: Option<i64>,
+}
+
+/// One entry of a data set's correction history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    /// The record's id; for an upload, the file's name.
+    pub record_id: String,
+    /// `replace`, `patch`, `delete`, `empty` or `upload`.
+    pub action: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub old_value: Option<serde_json::Value>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub new_value: Option<serde_json::Value>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}

@@ -591,6 +591,18 @@ fn single(
 }
 
 /// Whether a category matches a step pattern: equal, or a prefix ending in `*`.
+/// The KPI a completion-rate module charts: its `kpi` option
+/// (`digital_take_up` for a share of transactions made online), else the
+/// completion rate.
+pub fn rate_kpi(module: &Module) -> crate::model::KpiKind {
+    use crate::model::KpiKind;
+    match option_str(module, "kpi") {
+        Some("digital_take_up") => KpiKind::DigitalTakeUp,
+        Some("user_satisfaction") => KpiKind::UserSatisfaction,
+        _ => KpiKind::CompletionRate,
+    }
+}
+
 fn matches(pattern: &str, key: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => key.starts_with(prefix),

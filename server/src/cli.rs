@@ -154,6 +154,10 @@ pub struct DataSetCreateArgs {
     /// A JSON Schema file every record must satisfy.
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
+    /// A data type of the catalogue (e.g. completion-rate): its schema,
+    /// auto_ids and expected age are used.
+    #[arg(long, value_name = "TYPE", conflicts_with_all = ["auto_ids", "schema"])]
+    pub from_type: Option<String>,
     /// Readers get long cache times and no "unpublished" warning.
     #[arg(long)]
     pub published: bool,

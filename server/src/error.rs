@@ -23,6 +23,12 @@ pub enum Error {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A body over its size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A body of a kind the route does not take (415).
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -39,6 +45,8 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -52,7 +60,9 @@ impl IntoResponse for Error {
             | Error::BadRequest(m)
             | Error::Conflict(m)
             | Error::Unauthorized(m)
-            | Error::Forbidden(m) => m.clone(),
+            | Error::Forbidden(m)
+            | Error::TooLarge(m)
+            | Error::Unsupported(m) => m.clone(),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 "Something went wrong on our side; it has been logged.".to_string()

@@ -8,24 +8,69 @@ use std::path::Path;
 
 use serde_json::{Map, Number, Value};
 
-/// A file's records, in row order.
-pub fn read_file(path: &Path) -> Result<Vec<Value>, String> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match extension.as_str() {
-        "csv" => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("could not read {}: {e}", path.display()))?;
-            csv_records(&bytes)
+/// A spreadsheet's header and its records, each with the row it came from
+/// (row 1 is the header, as a spreadsheet program numbers them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sheet {
+    pub columns: Vec<String>,
+    pub rows: Vec<(usize, Value)>,
+}
+
+impl Sheet {
+    /// The records alone, in row order.
+    pub fn records(&self) -> Vec<Value> {
+        self.rows.iter().map(|(_, r)| r.clone()).collect()
+    }
+}
+
+/// The kinds of file Pulse reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    /// A file's format from its name, else its content: an XLSX file is a ZIP
+    /// archive. The error says what the file is and what Pulse takes.
+    pub fn of(file_name: &str, bytes: &[u8]) -> Result<Format, String> {
+        let lower = file_name.to_ascii_lowercase();
+        let extension = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match extension {
+            "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            "xls" => Err(format!(
+                "{file_name} is an old Excel workbook (.xls): save it as .xlsx or .csv and upload that"
+            )),
+            "" if bytes.starts_with(b"PK\x03\x04") => Ok(Format::Xlsx),
+            "" => Ok(Format::Csv),
+            _ => Err(format!(
+                "{file_name} is neither a CSV file (.csv) nor an Excel workbook (.xlsx)"
+            )),
         }
-        "xlsx" => xlsx_records(path),
-        _ => Err(format!(
-            "{} is neither a .csv nor an .xlsx file",
-            path.display()
-        )),
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// A file's records, in row order.
+pub fn read_file(path: &Path) -> Result<Sheet, String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("could not read {name}: {e}"))?;
+    let format = Format::of(&name, &bytes)?;
+    read_bytes(format, &name, &bytes)
+}
+
+/// The records of a file's bytes, in the given format.
+pub fn read_bytes(format: Format, name: &str, bytes: &[u8]) -> Result<Sheet, String> {
+    match format {
+        Format::Csv => csv_records(bytes),
+        Format::Xlsx => xlsx_records(name, bytes),
     }
 }
 
@@ -51,6 +96,20 @@ fn cell(text: &str) -> Option<Value> {
     }
 }
 
+/// A bare date in a date column (`2026-11-16`, as spreadsheets are typed) is
+/// the start of that day in UTC, written as Backdrop expects a date-time.
+fn with_full_dates(mut record: Map<String, Value>) -> Map<String, Value> {
+    for field in ["_timestamp", "_start_at", "_end_at"] {
+        if let Some(Value::String(s)) = record.get(field) {
+            if s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+                let full = format!("{s}T00:00:00Z");
+                record.insert(field.to_string(), Value::String(full));
+            }
+        }
+    }
+    record
+}
+
 fn header(names: Vec<String>) -> Result<Vec<String>, String> {
     if names.iter().all(|n| n.trim().is_empty()) {
         return Err("the first row must name the fields, but it is empty".into());
@@ -64,13 +123,19 @@ fn header(names: Vec<String>) -> Result<Vec<String>, String> {
     Ok(names.into_iter().map(|n| n.trim().to_string()).collect())
 }
 
-/// Records from CSV text.
-pub fn csv_records(bytes: &[u8]) -> Result<Vec<Value>, String> {
+/// Records from CSV text (a UTF-8 byte order mark, as Excel writes, is skipped).
+pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".into());
     }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(
+            "the file is not text in UTF-8: save it as \"CSV UTF-8\" and upload it again".into(),
+        );
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let names = header(
+    let columns = header(
         reader
             .headers()
             .map_err(|e| format!("the header row could not be read: {e}"))?
@@ -78,38 +143,50 @@ pub fn csv_records(bytes: &[u8]) -> Result<Vec<Value>, String> {
             .map(str::to_string)
             .collect(),
     )?;
-    let mut records = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("row {}: {e}", i + 2))?;
+    let mut rows = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| match e.position() {
+            Some(p) => format!("row {}: {}", p.line(), e),
+            None => e.to_string(),
+        })?;
+        let line = row.position().map(|p| p.line() as usize).unwrap_or(0);
         let mut record = Map::new();
-        for (name, text) in names.iter().zip(row.iter()) {
+        for (name, text) in columns.iter().zip(row.iter()) {
             if let (false, Some(value)) = (name.is_empty(), cell(text)) {
                 record.insert(name.clone(), value);
             }
         }
-        records.push(Value::Object(record));
+        // Rows with nothing in them (a trailing line of commas) are not records.
+        if !record.is_empty() {
+            rows.push((line, Value::Object(with_full_dates(record))));
+        }
     }
-    Ok(records)
+    Ok(Sheet { columns, rows })
 }
 
 /// Records from the first sheet of an XLSX workbook.
-pub fn xlsx_records(path: &Path) -> Result<Vec<Value>, String> {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = open_workbook(path)
-        .map_err(|e| format!("{} is not a readable XLSX workbook: {e}", path.display()))?;
+pub fn xlsx_records(name: &str, bytes: &[u8]) -> Result<Sheet, String> {
+    use calamine::{Data, Reader, Xlsx};
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("{name} is not a readable XLSX workbook: {e}"))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or("the workbook has no sheets")?
         .map_err(|e| format!("the first sheet could not be read: {e}"))?;
-    let mut rows = range.rows();
-    let Some(first) = rows.next() else {
+    // Where the sheet's used cells start: row numbers are the spreadsheet's.
+    let first_row = range.start().map(|(r, _)| r as usize + 1).unwrap_or(1);
+    let mut rows_in = range.rows();
+    let Some(first) = rows_in.next() else {
         return Err("the first sheet is empty".into());
     };
-    let names = header(first.iter().map(|c| c.to_string()).collect())?;
-    let mut records = Vec::new();
-    for row in rows {
+    let columns = header(first.iter().map(|c| c.to_string()).collect())?;
+    let mut rows = Vec::new();
+    for (i, row) in rows_in.enumerate() {
         let mut record = Map::new();
-        for (name, data) in names.iter().zip(row) {
+        for (name, data) in columns.iter().zip(row) {
             let value = match data {
                 Data::Empty => None,
                 Data::Int(i) => Some(Value::Number((*i).into())),
@@ -138,10 +215,10 @@ pub fn xlsx_records(path: &Path) -> Result<Vec<Value>, String> {
         }
         // Rows with nothing in them (trailing formatting) are not records.
         if !record.is_empty() {
-            records.push(Value::Object(record));
+            rows.push((first_row + 1 + i, Value::Object(with_full_dates(record))));
         }
     }
-    Ok(records)
+    Ok(Sheet { columns, rows })
 }
 
 #[cfg(test)]
@@ -154,9 +231,13 @@ mod tests {
         let text = "_timestamp,channel,count,rate,flag,note\n\
                     2013-03-11T00:00:00Z,digital,12,0.5,true,\n\
                     2013-03-12T00:00:00Z,phone,007,1e3,false,\"a, b\"\n";
-        let records = csv_records(text.as_bytes()).unwrap();
+        let sheet = csv_records(text.as_bytes()).unwrap();
         assert_eq!(
-            records,
+            sheet.rows.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(
+            sheet.records(),
             vec![
                 json!({"_timestamp": "2013-03-11T00:00:00Z", "channel": "digital", "count": 12, "rate": 0.5, "flag": true}),
                 json!({"_timestamp": "2013-03-12T00:00:00Z", "channel": "phone", "count": 7, "rate": 1000.0, "flag": false, "note": "a, b"}),
@@ -173,6 +254,15 @@ mod tests {
         );
         let ragged = csv_records(b"a1,b1\n1,2\n3\n").unwrap_err();
         assert!(ragged.starts_with("row 3:"), "{ragged}");
+        assert!(csv_records(b"a1,b1\n\xff\xfe,2\n")
+            .unwrap_err()
+            .contains("not text in UTF-8"));
+        assert_eq!(
+            Format::of("notes.txt", b"x").unwrap_err(),
+            "notes.txt is neither a CSV file (.csv) nor an Excel workbook (.xlsx)"
+        );
+        assert!(Format::of("old.XLS", b"x").unwrap_err().contains(".xls"));
+        assert_eq!(Format::of("upload", b"PK\x03\x04..."), Ok(Format::Xlsx));
     }
 
     #[test]
@@ -195,7 +285,7 @@ mod tests {
         sheet.write_string(2, 1, "0123").unwrap();
         book.save(&path).unwrap();
         assert_eq!(
-            read_file(&path).unwrap(),
+            read_file(&path).unwrap().records(),
             vec![
                 json!({"_timestamp": "2013-03-11T00:00:00Z", "channel": "digital", "count": 12, "rate": 0.25}),
                 json!({"_timestamp": "2013-03-12T00:00:00Z", "channel": "0123"}),

@@ -6,12 +6,14 @@ pub mod boards;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod guide;
 pub mod import;
 pub mod ingest;
 pub mod overview;
 pub mod query;
 pub mod routes;
 pub mod store;
+pub mod upload;
 
 use std::path::PathBuf;
 

@@ -89,7 +89,7 @@ async fn run() -> anyhow::Result<()> {
                         }
                         None => None,
                     };
-                    let settings = data_sets::DataSetSettings {
+                    let mut settings = data_sets::DataSetSettings {
                         auto_ids: args.auto_ids,
                         schema,
                         queryable: args.queryable,
@@ -99,11 +99,19 @@ async fn run() -> anyhow::Result<()> {
                         max_age_expected: Some(args.max_age_expected),
                         upload_format: None,
                     };
+                    if let Some(name) = &args.from_type {
+                        settings
+                            .take_type(name)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    }
+                    let service_id = server::store::orgs::service_id(&store, &args.group)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     let created = data_sets::create_with_token(
                         &store,
                         &args.group,
                         &args.data_type,
-                        None,
+                        service_id,
                         &settings,
                         args.bearer_token,
                         chrono::Utc::now(),
@@ -235,21 +243,20 @@ async fn import_file(
                 "there is no data set {group}/{data_type}: create it first with pulse data-set create"
             )
         })?;
-    let rows = import::read_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if rows.is_empty() {
+    let sheet = import::read_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if sheet.rows.is_empty() {
         anyhow::bail!(
             "{} has a header but no rows: nothing to import",
             file.display()
         );
     }
-    let total = rows.len();
-    let checked = match ingest::check_for(&data_set, serde_json::Value::Array(rows)) {
+    let total = sheet.rows.len();
+    let checked = match ingest::check_for(&data_set, serde_json::Value::Array(sheet.records())) {
         Ok(checked) => checked,
         Err(ingest::Refused::BadSchema(e)) => anyhow::bail!(e),
         Err(ingest::Refused::Invalid(problems)) => {
             for p in &problems {
-                // Row 1 is the header, so record i is on row i + 2.
-                eprintln!("row {}: {}", p.index + 2, p.message);
+                eprintln!("row {}: {}", sheet.rows[p.index].0, p.message);
             }
             anyhow::bail!(
                 "{} of {total} rows rejected; nothing was stored. Correct them and import the file again.",

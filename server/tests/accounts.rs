@@ -346,6 +346,9 @@ const OPEN: [u16; 9] = [200, 200, 200, 200, 200, 200, 200, 401, 401];
 const WRITE: [u16; 9] = [401, 401, 401, 401, 401, 200, 401, 401, 401];
 /// A signed-in person's own business.
 const PERSON: [u16; 9] = [401, 200, 200, 200, 200, 401, 401, 401, 401];
+/// Admins, and editors (and keys) of the service's organisation.
+const MANAGE: [u16; 9] = [401, 403, 200, 200, 403, 200, 403, 401, 401];
+const MANAGE_201: [u16; 9] = [401, 403, 201, 201, 403, 201, 403, 401, 401];
 
 fn rows() -> Vec<Row> {
     let data = "data-set:svc_a_transactions:write";
@@ -454,8 +457,8 @@ fn rows() -> Vec<Row> {
             "/api/v1/services",
             "/api/v1/services",
             json!({"slug": "svc-new", "title": "New", "organisation": "dept-a"}),
-            "admin",
-            ADMIN_201,
+            "dashboards:write",
+            MANAGE_201,
         ),
         row(
             "put",
@@ -518,32 +521,33 @@ fn rows() -> Vec<Row> {
             "/api/v1/data-sets",
             "/api/v1/data-sets",
             Value::Null,
-            "admin",
-            ADMIN,
+            "dashboards:write",
+            // Editors see their services' data sets (dept-b's editor too).
+            [401, 403, 200, 200, 200, 200, 403, 401, 401],
         ),
         row(
             "post",
             "/api/v1/data-sets",
             "/api/v1/data-sets",
-            json!({"data_group": "svc-a", "data_type": "more"}),
-            "admin",
-            ADMIN_201,
+            json!({"data_group": "svc-a", "data_type": "more", "from_type": "journey"}),
+            "dashboards:write",
+            MANAGE_201,
         ),
         row(
             "get",
             "/api/v1/data-sets/{group}/{data_type}",
             "/api/v1/data-sets/svc-a/transactions",
             Value::Null,
-            "admin",
-            ADMIN,
+            "dashboards:write",
+            MANAGE,
         ),
         row(
             "patch",
             "/api/v1/data-sets/{group}/{data_type}",
             "/api/v1/data-sets/svc-a/transactions",
             json!({"published": false}),
-            "admin",
-            ADMIN,
+            "dashboards:write",
+            MANAGE,
         ),
         row(
             "delete",
@@ -558,16 +562,66 @@ fn rows() -> Vec<Row> {
             "/api/v1/data-sets/{group}/{data_type}/token",
             "/api/v1/data-sets/svc-a/transactions/token",
             Value::Null,
-            "admin",
-            ADMIN,
+            "dashboards:write",
+            MANAGE,
         ),
         row(
             "get",
             "/api/v1/data-sets/{group}/{data_type}/history",
             "/api/v1/data-sets/svc-a/transactions/history",
             Value::Null,
+            // The data set's writer reads its history too.
+            "data-set:svc_a_transactions:write",
+            MANAGE,
+        ),
+        row(
+            "post",
+            "/api/v1/data-sets/{group}/{data_type}/upload",
+            "/api/v1/data-sets/svc-a/transactions/upload?file_name=f.csv",
+            // A string body is sent as it is, as CSV.
+            json!("_timestamp,count\n2026-01-12T00:00:00Z,1\n"),
+            "data-set:svc_a_transactions:write",
+            MANAGE,
+        ),
+        row(
+            "get",
+            "/api/v1/guide",
+            "/api/v1/guide?q=upload",
+            Value::Null,
             "admin",
-            ADMIN,
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/guide/{page}",
+            "/api/v1/guide/send-data",
+            Value::Null,
+            "admin",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/data-types",
+            "/api/v1/data-types",
+            Value::Null,
+            "admin",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/data-types/{name}",
+            "/api/v1/data-types/journey",
+            Value::Null,
+            "admin",
+            OPEN,
+        ),
+        row(
+            "get",
+            "/api/v1/data-types/{name}/template.csv",
+            "/api/v1/data-types/journey/template.csv",
+            Value::Null,
+            "admin",
+            OPEN,
         ),
         row(
             "get",
@@ -948,11 +1002,16 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            let body = if row.body.is_null() {
-                Vec::new()
-            } else {
-                headers.push(("content-type", "application/json"));
-                row.body.to_string().into_bytes()
+            let body = match &row.body {
+                Value::Null => Vec::new(),
+                Value::String(text) => {
+                    headers.push(("content-type", "text/csv"));
+                    text.clone().into_bytes()
+                }
+                json => {
+                    headers.push(("content-type", "application/json"));
+                    json.to_string().into_bytes()
+                }
             };
             let method = Method::from_bytes(row.method.to_uppercase().as_bytes()).unwrap();
             let answer = f.app.request(method, &path, &headers, body).await;

@@ -25,7 +25,13 @@ fn AccountLinks() -> impl IntoView {
                     .into_any(),
                     Some((user, csrf)) => {
                         let admin = user.role == crate::model::Role::Admin;
+                        let editor = user.role >= crate::model::Role::Editor;
                         view! {
+                            {editor.then(|| view! {
+                                <li class="govuk-header__navigation-item">
+                                    <a class="govuk-header__link" href="/build" id="build-link">"Build a dashboard"</a>
+                                </li>
+                            })}
                             <li class="govuk-header__navigation-item">
                                 <a class="govuk-header__link" href="/settings/api-keys" id="settings-link">
                                     {format!("{} (settings)", user.display_name)}
@@ -79,6 +85,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                             <li class="govuk-header__navigation-item">
                                 <a class="govuk-header__link" href="/boards">"Boards"</a>
                             </li>
+                            <li class="govuk-header__navigation-item">
+                                <a class="govuk-header__link" href="/guide" id="guide-link">"Guide"</a>
+                            </li>
                             <AccountLinks/>
                         </ul>
                     </nav>
@@ -104,7 +113,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">
                         <p class="govuk-body-s">
                             "Pulse shows how public services perform. Data can be read by anyone through the "
-                            <a class="govuk-footer__link" href="/api/v1/services">"API"</a>
+                            <a class="govuk-footer__link" href="/guide/api">"API"</a>
+                            ". New to Pulse? Read the "
+                            <a class="govuk-footer__link" href="/guide/getting-started">"getting started guide"</a>
                             "."
                         </p>
                     </div>

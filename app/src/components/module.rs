@@ -280,21 +280,23 @@ fn Figured(
         }
         Figures::Completion(c) => {
             let rates = c.rates();
+            // A completion-rate module may chart another rate (digital take-up).
+            let kpi = crate::modules::rate_kpi(&module);
             let time = TimeFigures {
                 periods: c.periods.clone(),
                 series: vec![crate::modules::Series {
                     key: "rate".into(),
-                    label: "Completion rate".into(),
+                    label: kpi.title().into(),
                     values: rates.clone(),
                 }],
             };
             let hovered = RwSignal::new(None::<usize>);
             let headline = Signal::derive(move || headline_at(&time, hovered.get()));
-            let target = target_line(KpiKind::CompletionRate, &c.periods);
+            let target = target_line(kpi, &c.periods);
             let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
                 &c.periods,
-                "Completion rate",
+                kpi.title(),
                 &rates,
                 previous.as_deref(),
                 &target,

@@ -70,7 +70,7 @@ pub fn ModulePage() -> impl IntoView {
 
 /// The banner of a dashboard that is not published yet.
 #[component]
-fn Unpublished(status: DashboardStatus) -> impl IntoView {
+fn Unpublished(status: DashboardStatus, slug: String) -> impl IntoView {
     (status != DashboardStatus::Published).then(|| {
         let state = if status == DashboardStatus::InReview {
             "in review"
@@ -87,7 +87,10 @@ fn Unpublished(status: DashboardStatus) -> impl IntoView {
                     <p class="govuk-notification-banner__heading">
                         {format!("This dashboard is {state}: its figures may change.")}
                     </p>
-                    <p class="govuk-body">"Only signed-in people can see it until it is published."</p>
+                    <p class="govuk-body">
+                        "Only signed-in people of its organisation can see it until it is published. Editors change and publish it in "
+                        <a class="govuk-notification-banner__link" href=format!("/build/{slug}") id="back-to-builder">"the builder"</a>"."
+                    </p>
                 </div>
             </div>
         }
@@ -176,7 +179,7 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
     view! {
         <Title text=format!("{} - Pulse", d.title)/>
         {breadcrumbs(&d, None)}
-        <Unpublished status=d.status/>
+        <Unpublished status=d.status slug=d.slug.clone()/>
         <span class="govuk-caption-l">{d.strapline.clone()}</span>
         <h1 class="govuk-heading-xl">{d.title.clone()}</h1>
         {(!d.tagline.is_empty()).then(|| view! { <p class="govuk-body-l">{d.tagline.clone()}</p> })}
@@ -221,7 +224,7 @@ fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
     view! {
         <Title text=format!("{} - {} - Pulse", m.title, d.title)/>
         {breadcrumbs(&d, Some(&m))}
-        <Unpublished status=d.status/>
+        <Unpublished status=d.status slug=d.slug.clone()/>
         <span class="govuk-caption-l">{d.title.clone()}</span>
         <h1 class="govuk-heading-xl">{m.title.clone()}</h1>
         {controls}

@@ -2,14 +2,17 @@
 
 pub mod admin;
 pub mod boards;
+pub mod builder;
 pub mod compare;
 pub mod dashboard;
+pub mod guide;
 pub mod home;
 pub mod not_found;
 pub mod service;
 pub mod services;
 pub mod settings;
 pub mod sign_in;
+pub mod upload;
 
 use leptos::prelude::*;
 

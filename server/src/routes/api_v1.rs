@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::session::router())
         .merge(super::keys::router())
         .merge(super::users::router())
+        .merge(super::guide::router())
 }
 
 /// Every service with its department and agency.

@@ -1,12 +1,18 @@
 //! `/api/v1/data-sets`: creating, listing, changing and deleting data sets, their
-//! write tokens and their correction history. Every route needs an admin key.
+//! write tokens, their correction history and spreadsheet uploads.
+//!
+//! Admins manage every data set. Editors (and keys with `dashboards:write`)
+//! manage the data sets of their organisations' services — a data set belongs
+//! to the service its group names — except deleting one.
 //!
 //! - `GET /api/v1/data-sets`, `POST /api/v1/data-sets`
 //! - `GET | PATCH | DELETE /api/v1/data-sets/{group}/{type}`
 //! - `POST /api/v1/data-sets/{group}/{type}/token`: a new write token
 //! - `GET /api/v1/data-sets/{group}/{type}/history`: the correction history
+//! - `POST /api/v1/data-sets/{group}/{type}/upload`: a CSV or XLSX file, previewed or stored
 
 use axum::{
+    body::{to_bytes, Body},
     extract::{FromRequest, Path, Query, Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -22,7 +28,7 @@ use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::{
     data_sets::{self, DataSet, DataSetSettings},
-    history,
+    history, orgs, records,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, change, remove))
         .routes(routes!(rotate))
         .routes(routes!(changes))
+        .routes(routes!(upload))
 }
 
 /// A JSON body whose rejection is Pulse's own JSON error.
@@ -57,14 +64,47 @@ async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet>
         .ok_or_else(|| Error::NotFound(format!("There is no data set {group}/{data_type}.")))
 }
 
-/// Every data set, by name.
+/// Refuses a caller who may not manage a data set of this group: admins
+/// may; editors (and keys with `dashboards:write`) when the group is a service
+/// of their organisations.
+async fn may_manage(state: &AppState, caller: &Caller, group: &str) -> Result<()> {
+    if caller.can(Permission::Admin) {
+        return caller.check_csrf();
+    }
+    caller.require(Permission::ManageDashboards)?;
+    let Some((service, _)) = orgs::find_service(&state.store, group).await? else {
+        return Err(Error::Forbidden(format!(
+            "Only admins manage data sets outside a service, and there is no service {group:?}."
+        )));
+    };
+    let service_orgs: Vec<&str> = std::iter::once(service.department.slug.as_str())
+        .chain(service.agency.as_ref().map(|a| a.slug.as_str()))
+        .collect();
+    if !caller.covers(&service_orgs) {
+        return Err(Error::Forbidden(format!(
+            "The service {group:?} belongs to an organisation that is not yours."
+        )));
+    }
+    Ok(())
+}
+
+/// Every data set (admins), or those of the caller's services (editors).
 #[utoipa::path(get, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
     responses((status = 200, description = "`{\"data_sets\": [...]}`", body = serde_json::Value),
               (status = 401, description = "No valid admin key", body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>> {
-    caller.require(Permission::Admin)?;
     let all = data_sets::list(&state.store).await?;
-    Ok(Json(json!({ "data_sets": all })))
+    if caller.can(Permission::Admin) {
+        return Ok(Json(json!({ "data_sets": all })));
+    }
+    caller.require(Permission::ManageDashboards)?;
+    let mut theirs = Vec::new();
+    for ds in all {
+        if may_manage(&state, &caller, &ds.data_group).await.is_ok() {
+            theirs.push(ds);
+        }
+    }
+    Ok(Json(json!({ "data_sets": theirs })))
 }
 
 #[derive(Deserialize)]
@@ -75,27 +115,35 @@ struct NewDataSet {
     /// An existing Backdrop token to keep using; a fresh one otherwise.
     #[serde(default)]
     bearer_token: Option<String>,
+    /// A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema
+    /// and `auto_ids` the data set takes.
+    #[serde(default)]
+    from_type: Option<String>,
     #[serde(flatten)]
     settings: DataSetSettings,
 }
 
 /// Creates a data set; the answer carries its write `bearer_token`, shown this once.
 #[utoipa::path(post, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
-    request_body(content = serde_json::Value, description = "`data_group`, `data_type`, and optionally `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`"),
+    request_body(content = serde_json::Value, description = "`data_group`, `data_type`, and optionally `from_type` (a catalogue data type: its schema and auto_ids are used), `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`. Editors create data sets only for their organisations' services (the group is the service's slug)"),
     responses((status = 201, description = "The data set with its `bearer_token`", body = serde_json::Value),
               (status = 400, description = "Invalid settings", body = app::model::ErrorBody),
               (status = 409, description = "It exists already", body = app::model::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(new): ApiJson<NewDataSet>,
+    ApiJson(mut new): ApiJson<NewDataSet>,
 ) -> Result<Response> {
-    caller.require(Permission::Admin)?;
+    may_manage(&state, &caller, &new.data_group).await?;
+    if let Some(name) = &new.from_type {
+        new.settings.take_type(name)?;
+    }
+    let service_id = orgs::service_id(&state.store, &new.data_group).await?;
     let created = data_sets::create_with_token(
         &state.store,
         &new.data_group,
         &new.data_type,
-        None,
+        service_id,
         &new.settings,
         new.bearer_token,
         Utc::now(),
@@ -122,7 +170,7 @@ async fn show(
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
 ) -> Result<Json<DataSet>> {
-    caller.require(Permission::Admin)?;
+    may_manage(&state, &caller, &group).await?;
     Ok(Json(find(&state, &group, &data_type).await?))
 }
 
@@ -137,7 +185,7 @@ async fn change(
     Path((group, data_type)): Path<(String, String)>,
     ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<DataSet>> {
-    caller.require(Permission::Admin)?;
+    may_manage(&state, &caller, &group).await?;
     let current = find(&state, &group, &data_type).await?;
     // Only the settings named change; the rest stay as they are.
     let mut settings = serde_json::to_value(DataSetSettings {
@@ -207,7 +255,7 @@ async fn rotate(
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    caller.require(Permission::Admin)?;
+    may_manage(&state, &caller, &group).await?;
     let current = find(&state, &group, &data_type).await?;
     let token = data_sets::rotate_token(&state.store, &current, Utc::now()).await?;
     crate::store::audit::record(
@@ -228,7 +276,8 @@ struct HistoryParams {
     limit: Option<i64>,
 }
 
-/// The correction history, newest first: every replace, patch, delete and empty.
+/// The correction history, newest first: every replace, patch, delete, empty
+/// and upload. Those who manage the data set read it, and so does its writer.
 #[utoipa::path(get, path = "/data-sets/{group}/{data_type}/history", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path),
            ("limit" = Option<i64>, Query, description = "At most this many entries (default 1000)")),
@@ -239,9 +288,124 @@ async fn changes(
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<Value>> {
-    caller.require(Permission::Admin)?;
+    if !caller.can(Permission::WriteDataSet(&data_sets::name(
+        &group, &data_type,
+    ))) {
+        may_manage(&state, &caller, &group).await?;
+    }
     let current = find(&state, &group, &data_type).await?;
     let limit = params.limit.unwrap_or(1000).clamp(1, 100_000);
     let entries = history::list(&state.store, current.id, limit).await?;
     Ok(Json(json!({ "name": current.name, "history": entries })))
+}
+
+#[derive(Deserialize)]
+struct UploadParams {
+    /// The file's name: its extension says whether it is CSV or XLSX.
+    #[serde(default)]
+    file_name: Option<String>,
+    /// Store the records (when the file has no problems); otherwise only
+    /// the preview is answered.
+    #[serde(default)]
+    store: bool,
+}
+
+/// Who stored an upload, as the correction history names them.
+fn history_actor(caller: &Caller) -> String {
+    match caller {
+        Caller::Person { user, .. } => format!("user:{}", user.email),
+        Caller::Key { key, .. } => format!("key:{}", key.prefix),
+        Caller::Anonymous => "anonymous".into(),
+    }
+}
+
+/// A spreadsheet (CSV, or the first sheet of an XLSX workbook; row 1 names
+/// the fields) as the body. Without `store=true` nothing is stored: the answer
+/// is the preview — the rows read, every problem by row and column, how many
+/// records are new and which would replace stored ones, before and after. With
+/// `store=true` a file without problems is stored, all of it in one
+/// transaction, and noted in the correction history; one with problems is
+/// refused (400, with them) and nothing is stored.
+#[utoipa::path(post, path = "/data-sets/{group}/{data_type}/upload", tag = "data sets", security(("bearer" = [])),
+    params(("group" = String, Path), ("data_type" = String, Path),
+           ("file_name" = Option<String>, Query, description = "The file's name, e.g. `figures.xlsx`"),
+           ("store" = Option<bool>, Query, description = "`true` to store the records; otherwise a preview")),
+    request_body(content = Vec<u8>, content_type = "text/csv", description = "The file's bytes (CSV or XLSX), at most 10 MiB"),
+    responses((status = 200, body = app::model::UploadPreview),
+              (status = 400, description = "Empty, unreadable, or (storing) with problems: `{\"status\":\"error\",\"message\",\"preview\"}`", body = app::model::ErrorBody),
+              (status = 404, body = app::model::ErrorBody),
+              (status = 413, description = "Over 10 MiB", body = app::model::ErrorBody),
+              (status = 415, description = "Not a CSV or XLSX file", body = app::model::ErrorBody)))]
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((group, data_type)): Path<(String, String)>,
+    Query(params): Query<UploadParams>,
+    body: Body,
+) -> Result<Response> {
+    let name = data_sets::name(&group, &data_type);
+    caller.check_csrf()?;
+    if !caller.can(Permission::WriteDataSet(&name)) {
+        may_manage(&state, &caller, &group).await?;
+    }
+    let data_set = find(&state, &group, &data_type).await?;
+    let file_name = params
+        .file_name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "the file".into());
+    let limit = crate::upload::MAX_UPLOAD_BYTES;
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        Error::TooLarge(format!(
+            "{file_name} is larger than {}, the most an upload may be. Split it into smaller files.",
+            crate::upload::LIMIT_WORDS
+        ))
+    })?;
+    let prepared = crate::upload::prepare(&state.store, &data_set, &file_name, &bytes).await?;
+    let mut preview = prepared.preview;
+    if !params.store {
+        return Ok(Json(preview).into_response());
+    }
+    if !preview.problems.is_empty() {
+        let n = preview.problems.len();
+        let body = json!({
+            "status": "error",
+            "message": format!(
+                "{file_name} has {n} problem{}; nothing was stored. Correct {} and upload it again.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" },
+            ),
+            "preview": preview,
+        });
+        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+    }
+    let summary = json!({
+        "file_name": file_name,
+        "records": preview.records,
+        "new": preview.new,
+        "replaced": preview.replaced,
+        "unchanged": preview.unchanged,
+    });
+    let now = Utc::now();
+    records::upsert_upload(
+        &state.store,
+        data_set.id,
+        &prepared.records,
+        &history_actor(&caller),
+        now,
+        &file_name,
+        &summary,
+    )
+    .await?;
+    state.cache.invalidate(data_set.id);
+    crate::store::audit::record(
+        &state.store,
+        &caller.actor(),
+        "records.upload",
+        &format!("data set {}", data_set.name),
+        summary,
+        now,
+    )
+    .await?;
+    preview.stored = true;
+    Ok(Json(preview).into_response())
 }

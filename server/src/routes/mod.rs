@@ -6,6 +6,7 @@ pub mod boards;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;
+pub mod guide;
 pub mod keys;
 pub mod orgs;
 pub mod session;

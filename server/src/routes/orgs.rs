@@ -159,7 +159,8 @@ fn no_service(slug: &str) -> Error {
     Error::NotFound(format!("There is no service called {slug:?}."))
 }
 
-/// Creates a service run by an organisation (admin key).
+/// Creates a service run by an organisation: admins, and editors (or keys
+/// with `dashboards:write`) of that organisation or its department.
 #[utoipa::path(post, path = "/services", tag = "services", security(("bearer" = [])),
     request_body = ServiceInput,
     responses((status = 201, body = app::model::ServiceListing), (status = 400, body = app::model::ErrorBody),
@@ -169,7 +170,22 @@ async fn create_service(
     caller: Caller,
     ApiJson(service): ApiJson<ServiceInput>,
 ) -> Result<Response> {
-    caller.require(Permission::Admin)?;
+    if !caller.can(Permission::Admin) {
+        caller.require(Permission::ManageDashboards)?;
+        let org = orgs::find_org(&state.store, &service.organisation).await?;
+        let mut org_slugs = vec![service.organisation.clone()];
+        if let Some(parent) = org.and_then(|o| o.parent) {
+            org_slugs.push(parent);
+        }
+        if !caller.covers(&org_slugs.iter().map(String::as_str).collect::<Vec<_>>()) {
+            return Err(Error::Forbidden(format!(
+                "You may create services only in your own organisations, and {:?} is not one of them.",
+                service.organisation
+            )));
+        }
+    } else {
+        caller.check_csrf()?;
+    }
     if orgs::find_service(&state.store, &service.slug)
         .await?
         .is_some()

@@ -47,8 +47,11 @@ fn status_text(status: DashboardStatus) -> &'static str {
 
 /// First path segments the app uses itself: a dashboard lives at `/{slug}`, so
 /// none may take one of these.
-pub const RESERVED_SLUGS: [&str; 17] = [
+pub const RESERVED_SLUGS: [&str; 20] = [
     "boards",
+    "build",
+    "data-sets",
+    "guide",
     "admin",
     "api",
     "compare",

@@ -132,6 +132,33 @@ impl Default for DataSetSettings {
 }
 
 impl DataSetSettings {
+    /// Takes a catalogue data type's JSON Schema and `auto_ids`, and the age
+    /// after which its data is late: two weeks for weekly figures, two months
+    /// for monthly and two quarters for quarterly (ages count from a period's
+    /// start). Refused when the type is unknown, or a schema or auto_ids are
+    /// given too.
+    pub fn take_type(&mut self, name: &str) -> Result<()> {
+        let Some(data_type) = app::catalogue::find(name) else {
+            return Err(Error::BadRequest(format!(
+                "from_type: {name:?} is not a data type of the catalogue ({})",
+                app::catalogue::NAMES.join(", ")
+            )));
+        };
+        if self.schema.is_some() || !self.auto_ids.is_empty() {
+            return Err(Error::BadRequest(
+                "from_type sets the schema and auto_ids: send neither with it".into(),
+            ));
+        }
+        self.schema = Some(data_type.schema);
+        self.auto_ids = data_type.auto_ids;
+        self.max_age_expected = Some(match data_type.period {
+            app::model::PeriodKind::Quarter => 184 * 86_400,
+            app::model::PeriodKind::Month => 62 * 86_400,
+            _ => 15 * 86_400,
+        });
+        Ok(())
+    }
+
     /// Checks the settings, with a message for each kind of mistake.
     pub fn validate(&self) -> Result<()> {
         for field in &self.auto_ids {

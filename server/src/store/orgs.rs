@@ -381,3 +381,13 @@ pub async fn delete_service(store: &Store, slug: &str) -> Result<bool> {
     .map(|r| r.rows_affected()))?;
     Ok(true)
 }
+
+/// A service's id by slug, if it exists.
+pub async fn service_id(store: &Store, slug: &str) -> Result<Option<i64>> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT id FROM services WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?)
+}

@@ -46,7 +46,8 @@ impl StoredRecord {
 }
 
 impl Record {
-    fn to_history_value(&self) -> Value {
+    /// The record as the history keeps it: its fields and its `_timestamp`.
+    pub fn to_history_value(&self) -> Value {
         let mut map = self.fields.clone();
         map.insert(
             "_timestamp".into(),
@@ -169,6 +170,55 @@ pub async fn upsert_batch_with_progress(
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Written> {
+    write_batch(
+        store,
+        data_set_id,
+        records,
+        ids_may_exist,
+        actor,
+        now,
+        progress,
+        None,
+    )
+    .await
+}
+
+/// [`upsert_batch`] for a spreadsheet upload: the correction history also
+/// gets one `upload` entry (under the file's name, with `summary` as its new
+/// value), in the same transaction as the records.
+pub async fn upsert_upload(
+    store: &Store,
+    data_set_id: i64,
+    records: &[Record],
+    actor: &str,
+    now: DateTime<Utc>,
+    file_name: &str,
+    summary: &Value,
+) -> Result<Written> {
+    write_batch(
+        store,
+        data_set_id,
+        records,
+        true,
+        actor,
+        now,
+        &mut |_| {},
+        Some((file_name, summary)),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_batch(
+    store: &Store,
+    data_set_id: i64,
+    records: &[Record],
+    ids_may_exist: bool,
+    actor: &str,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(usize) + Send),
+    upload: Option<(&str, &Value)>,
+) -> Result<Written> {
     // Keep the last record of each id, in the order they came.
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
@@ -253,6 +303,19 @@ pub async fn upsert_batch_with_progress(
             done += chunk.len();
             progress(done);
         }
+        if let Some((file_name, summary)) = upload {
+            sqlx::query(
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) \
+                 VALUES ($1, $2, 'upload', NULL, $3, $4, $5)",
+            )
+            .bind(data_set_id)
+            .bind(file_name)
+            .bind(summary.to_string())
+            .bind(actor)
+            .bind(now_us)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Written {
             inserted: batch.len() - replaced,
@@ -260,6 +323,34 @@ pub async fn upsert_batch_with_progress(
         })
     })?;
     Ok(written)
+}
+
+/// The stored records among `ids`, by id.
+pub async fn find_many(
+    store: &Store,
+    data_set_id: i64,
+    ids: &[&str],
+) -> Result<HashMap<String, StoredRecord>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<RecordRow> = on_pool!(store, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = ",
+            );
+            q.push_bind(data_set_id).push(" AND record_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(pool).await
+        })?;
+        for row in rows {
+            let record = StoredRecord::try_from(row)?;
+            found.insert(record.id.clone(), record);
+        }
+    }
+    Ok(found)
 }
 
 /// One stored record, if it exists.
@@ -444,6 +535,18 @@ pub async fn newest(
     .fetch_one(pool)
     .await)?;
     Ok((ts.map(from_micros), updated.map(from_micros)))
+}
+
+/// The data set's newest record (by `_timestamp`), if it has any.
+pub async fn latest(store: &Store, data_set_id: i64) -> Result<Option<StoredRecord>> {
+    let row: Option<RecordRow> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1 \
+         ORDER BY ts DESC, record_id LIMIT 1"
+    )
+    .bind(data_set_id)
+    .fetch_optional(pool)
+    .await)?;
+    row.map(StoredRecord::try_from).transpose()
 }
 
 /// Every record of the data set, oldest first.
