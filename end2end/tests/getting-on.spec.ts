@@ -108,9 +108,10 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   expect(await savedSlugs(page)).toEqual([
     'transactions-per-month', 'transactions-by-channel', 'digital-take-up', 'user-satisfaction', 'completion-rate',
   ]);
-  // A real mouse drags the completion rate to the top.
-  const from = (await page.locator('#handle-4').boundingBox())!;
-  const to = (await page.locator('#handle-0').boundingBox())!;
+  // A real mouse drags the completion rate (by its row) to the top.
+  await page.locator('#modules-heading').evaluate((e) => e.scrollIntoView());
+  const from = (await page.locator('.pulse-build__module-text').nth(4).boundingBox())!;
+  const to = (await page.locator('.pulse-build__module-text').nth(0).boundingBox())!;
   await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
   await page.mouse.down();
   await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2 + 5, { steps: 12 });
@@ -127,11 +128,11 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   await expect(page.locator('#builder-said')).toContainText('Moved “User satisfaction” to position 4 of 5');
   await expect(page.locator('#handle-3')).toBeFocused();
   // Removed, and changed through its form.
-  await page.getByRole('button', { name: 'Remove: Transactions per month' }).click();
+  await page.getByRole('button', { name: /^Remove\s*“Transactions per month”$/ }).click();
   await expect.poll(() => savedSlugs(page)).toEqual([
     'completion-rate', 'transactions-by-channel', 'user-satisfaction', 'digital-take-up',
   ]);
-  await page.getByRole('button', { name: 'Change: Completion rate' }).click();
+  await page.getByRole('button', { name: /^Change\s*“Completion rate”$/ }).click();
   await page.locator('#module-completion-rate-title').fill('Finished online');
   await page.locator('#module-completion-rate-period').selectOption('month');
   await page.locator('#module-completion-rate-duration').fill('6');

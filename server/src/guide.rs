@@ -194,6 +194,9 @@ fn fill_basics(text: &str, facts: &Facts) -> String {
         .replace("{{data_sets}}", &facts.data_sets.to_string())
 }
 
+/// Where an example goes, in the Markdown, until the HTML is made.
+const EXAMPLE_MARK: &str = "PULSE-EXAMPLE:";
+
 /// An example as a block the browser tests can find and run.
 fn example_block(name: &str, facts: &Facts) -> String {
     let Some((_, language, _)) = EXAMPLES.iter().find(|(n, _, _)| *n == name) else {
@@ -202,7 +205,7 @@ fn example_block(name: &str, facts: &Facts) -> String {
     let code = example(name, facts).unwrap_or_default();
     format!(
         "\n<div class=\"pulse-example\"><p class=\"govuk-body-s pulse-example__name\">{name}</p>\
-         <pre class=\"pulse-code\" data-example=\"{name}\" data-language=\"{language}\" tabindex=\"0\"><code>{}</code></pre></div>\n",
+         <pre class=\"pulse-code\" data-example=\"{name}\" data-language=\"{language}\" tabindex=\"0\" aria-label=\"Example: {name}\"><code>{}</code></pre></div>\n",
         escape(&code)
     )
 }
@@ -218,7 +221,8 @@ fn fill(body: &str, facts: &Facts) -> String {
         out.push_str(&rest[..start]);
         let key = &rest[start + 2..start + len];
         let replacement = match key.split_once(':') {
-            Some(("example", file)) => example_block(file, facts),
+            // Put in after the Markdown is rendered: code is not Markdown.
+            Some(("example", file)) => format!("\n\n{EXAMPLE_MARK}{file}\n\n"),
             Some(("example_record", data_type)) => {
                 let record = facts.example_records.get(data_type).cloned().or_else(|| {
                     app::catalogue::find(data_type).and_then(|t| t.examples.first().cloned())
@@ -597,6 +601,12 @@ pub fn page(slug: &str, facts: &Facts) -> Option<GuidePage> {
         markdown.push_str(&catalogue(facts));
     }
     let (mut html, mut headings) = to_html(&markdown);
+    for (name, _, _) in EXAMPLES {
+        html = html.replace(
+            &format!("<p class=\"govuk-body\">{EXAMPLE_MARK}{name}</p>"),
+            &example_block(name, facts),
+        );
+    }
     if slug == "api" {
         let (reference, extra) = api_reference(&facts.openapi);
         html.push_str(&reference);
@@ -702,6 +712,7 @@ mod tests {
             );
             // Every placeholder was filled.
             assert!(!page.html.contains("{{"), "{}: {}", summary.slug, page.html);
+            assert!(!page.html.contains(EXAMPLE_MARK), "{}", summary.slug);
         }
         assert!(page("nonsense", &f).is_none());
     }
@@ -714,6 +725,11 @@ mod tests {
         assert!(send.html.contains("data-example=\"send.py\""));
         assert!(send.html.contains("data-example=\"send.mjs\""));
         assert!(send.html.contains("http://pulse.example/data/"));
+        // The code is shown as it is, not read as Markdown.
+        assert!(!send.headings.iter().any(|h| h.text.contains("Monday")));
+        let code = escape(&example("send.sh", &f).unwrap());
+        assert!(send.html.contains(&code), "{}", send.html);
+        assert!(!send.html.contains(EXAMPLE_MARK));
         let read = example("read.sh", &f).unwrap();
         assert!(read.contains("http://pulse.example/data/file-a-tax-return/"));
     }

@@ -61,6 +61,10 @@ impl Format {
 /// A file's records, in row order.
 pub fn read_file(path: &Path) -> Result<Sheet, String> {
     let name = path.display().to_string();
+    // The name alone decides, unless it has no extension.
+    if path.extension().is_some() {
+        Format::of(&name, &[])?;
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("could not read {name}: {e}"))?;
     let format = Format::of(&name, &bytes)?;
     read_bytes(format, &name, &bytes)
@@ -246,6 +250,26 @@ mod tests {
     }
 
     #[test]
+    fn bare_dates_are_midnight_and_rows_keep_their_numbers() {
+        let text = "\u{feff}_timestamp,stage,count\n2026-11-16,start,3\n,,\n2026-11-16T00:00:00+00:00,end,2\n";
+        let sheet = csv_records(text.as_bytes()).unwrap();
+        assert_eq!(sheet.columns, ["_timestamp", "stage", "count"]);
+        assert_eq!(
+            sheet.rows,
+            vec![
+                (
+                    2,
+                    json!({"_timestamp": "2026-11-16T00:00:00Z", "stage": "start", "count": 3})
+                ),
+                (
+                    4,
+                    json!({"_timestamp": "2026-11-16T00:00:00+00:00", "stage": "end", "count": 2})
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn broken_csv_is_refused_clearly() {
         assert_eq!(csv_records(b"").unwrap_err(), "the file is empty");
         assert_eq!(
@@ -297,6 +321,6 @@ mod tests {
             .contains("is not a readable XLSX workbook"));
         assert!(read_file(Path::new("notes.txt"))
             .unwrap_err()
-            .contains("neither a .csv nor an .xlsx"));
+            .contains("neither a CSV file"));
     }
 }

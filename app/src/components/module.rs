@@ -167,7 +167,9 @@ fn FreshnessLine(freshness: Freshness) -> impl IntoView {
         ),
         _ => "No data received yet.".to_string(),
     };
-    let tag = if freshness.out_of_date {
+    let tag = if freshness.last_received.is_none() {
+        view! { <strong class="govuk-tag govuk-tag--grey pulse-freshness__tag">"No data yet"</strong> }.into_any()
+    } else if freshness.out_of_date {
         view! { <strong class="govuk-tag govuk-tag--red pulse-freshness__tag">"Out of date"</strong> }.into_any()
     } else {
         view! { <strong class="govuk-tag govuk-tag--green pulse-freshness__tag">"Up to date"</strong> }.into_any()

@@ -229,7 +229,7 @@ fn Start() -> impl IntoView {
     };
 
     view! {
-        <span class="govuk-caption-l">"Step 1 of 3"</span>
+        <span class="govuk-caption-l">"Step 1 of 2: choose"</span>
         <h1 class="govuk-heading-xl">"Build a dashboard"</h1>
         <ProblemSummary problem id="build-problem"/>
         <Show when=move || created.get().is_some() fallback=move || view! {
@@ -368,14 +368,19 @@ async fn create_all(
     keys: &[String],
     csrf: String,
 ) -> Result<Created, String> {
-    match api::dashboard(slug).await {
-        Ok(_) => {
-            return Err(format!(
-                "There is already a dashboard at /{slug}: enter another address."
-            ))
-        }
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.to_string()),
+    // Taken addresses are refused before anything is made (the list holds
+    // every dashboard the editor may see; the API refuses any other clash).
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        dashboards: Vec<Dashboard>,
+    }
+    let listed: Listed = api::get_json("/api/v1/dashboards".into())
+        .await
+        .map_err(|e| e.to_string())?;
+    if listed.dashboards.iter().any(|d| d.slug == slug) {
+        return Err(format!(
+            "There is already a dashboard at /{slug}: enter another address."
+        ));
     }
     if new {
         api::send_json::<Value>(
@@ -781,7 +786,7 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                 <li class="govuk-breadcrumbs__list-item"><a class="govuk-breadcrumbs__link" href="/build">"Build a dashboard"</a></li>
             </ol>
         </div>
-        <span class="govuk-caption-l">"Step 2 of 3: arrange, fill and publish"</span>
+        <span class="govuk-caption-l">"Step 2 of 2: arrange, fill and publish"</span>
         <h1 class="govuk-heading-xl">{move || draft.with(|d| d.as_ref().map(|d| d.title.clone()).unwrap_or_default())}</h1>
         <ProblemSummary problem id="arrange-problem"/>
         <p class="govuk-body pulse-build__status">
@@ -861,14 +866,14 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                                 </div>
                                 <div class="pulse-build__module-actions">
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small" disabled={i == 0}
-                                        on:click=move |_| move_module(i, i.saturating_sub(1))>"Move up"<span class="govuk-visually-hidden">{format!(": {title}")}</span></button>
+                                        on:click=move |_| move_module(i, i.saturating_sub(1))>"Move up"<span class="govuk-visually-hidden">{format!(" “{title}”")}</span></button>
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small" disabled={i + 1 >= n}
-                                        on:click=move |_| move_module(i, i + 1)>"Move down"<span class="govuk-visually-hidden">{format!(": {}", m.title)}</span></button>
+                                        on:click=move |_| move_module(i, i + 1)>"Move down"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small"
                                         aria-expanded=move || is_editing().to_string()
                                         on:click=move |_| editing.update(|e| {
                                             *e = if e.as_deref() == Some(slug_for_edit.as_str()) { None } else { Some(slug_for_edit.clone()) };
-                                        })>"Change"<span class="govuk-visually-hidden">{format!(": {}", m.title)}</span></button>
+                                        })>"Change"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
                                     <button type="button" class="govuk-button govuk-button--warning pulse-build__small"
                                         on:click=move |_| {
                                             let t = title_for_remove.clone();
@@ -876,7 +881,7 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                                                 format!("Removed “{t}”."),
                                                 Box::new(move |d: &mut Dashboard| { d.modules.remove(i); }),
                                             ));
-                                        }>"Remove"<span class="govuk-visually-hidden">{format!(": {}", m.title)}</span></button>
+                                        }>"Remove"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
                                 </div>
                             </div>
                             <Show when=is_editing_too>
@@ -900,17 +905,19 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for="add-set">"Data set it shows"</label>
-                <select class="govuk-select" id="add-set" node_ref=add_set>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let _ = data_sets.await;
-                            mine.with_value(|m| m()).into_iter().map(|d| {
-                                let name = format!("{}/{}", d.data_group, d.data_type);
-                                view! { <option value=name.clone()>{name.clone()}</option> }
-                            }).collect::<Vec<_>>()
-                        })}
-                    </Suspense>
-                </select>
+                // The options come with the data sets; the select is drawn
+                // whole (markers of a suspended part inside it would not survive
+                // the HTML parser).
+                <Suspense fallback=|| view! { <select class="govuk-select" id="add-set" disabled></select> }>
+                    {move || Suspend::new(async move {
+                        let _ = data_sets.await;
+                        let options = mine.with_value(|m| m()).into_iter().map(|d| {
+                            let name = format!("{}/{}", d.data_group, d.data_type);
+                            view! { <option value=name.clone()>{name.clone()}</option> }
+                        }).collect::<Vec<_>>();
+                        view! { <select class="govuk-select" id="add-set" node_ref=add_set>{options}</select> }
+                    })}
+                </Suspense>
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for="add-title">"Title"</label>
@@ -978,8 +985,10 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for="dashboard-description">"What the service does"</label>
-                <textarea class="govuk-textarea" id="dashboard-description" rows="3" node_ref=description_input>
-                    {draft.with_untracked(|d| d.as_ref().map(|d| d.description.clone()).unwrap_or_default())}
+                // A textarea's text is set as a property: markers in its
+                // server-rendered content would be shown as text.
+                <textarea class="govuk-textarea" id="dashboard-description" rows="3" node_ref=description_input
+                    prop:value=draft.with_untracked(|d| d.as_ref().map(|d| d.description.clone()).unwrap_or_default())>
                 </textarea>
             </div>
             <button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button">"Save the details"</button>
@@ -1076,11 +1085,11 @@ fn ModuleForm(
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=id("description")>"Description (under the title)"</label>
-                <textarea class="govuk-textarea" id=id("description") rows="2" node_ref=description>{module.description.clone()}</textarea>
+                <textarea class="govuk-textarea" id=id("description") rows="2" node_ref=description prop:value=module.description.clone()></textarea>
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=id("info")>"About the data"</label>
-                <textarea class="govuk-textarea" id=id("info") rows="2" node_ref=info>{module.info.clone()}</textarea>
+                <textarea class="govuk-textarea" id=id("info") rows="2" node_ref=info prop:value=module.info.clone()></textarea>
             </div>
             {timed.then(|| view! {
                 <div class="govuk-form-group">

@@ -206,14 +206,23 @@ fn PreviewView(
 ) -> impl IntoView {
     let p = preview;
     let n = p.records;
-    let summary = format!(
-        "{n} record{} read from {}: {} new, {} replacing stored records with other values, {} the same as stored.",
-        if n == 1 { "" } else { "s" },
-        p.file_name,
-        p.new,
-        p.replaced,
-        p.unchanged
-    );
+    // What storing would do is known only for a file without problems.
+    let summary = if p.problems.is_empty() {
+        format!(
+            "{n} record{} read from {}: {} new, {} replacing stored records with other values, {} the same as stored.",
+            if n == 1 { "" } else { "s" },
+            p.file_name,
+            p.new,
+            p.replaced,
+            p.unchanged
+        )
+    } else {
+        format!(
+            "{n} record{} read from {}.",
+            if n == 1 { "" } else { "s" },
+            p.file_name
+        )
+    };
     if p.stored {
         return view! {
             <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" id="upload-stored"
@@ -321,9 +330,9 @@ fn PreviewView(
                     {format!("Store these {n} records")}
                 </button>
             })}
-            <div class="pulse-table-scroll">
+            <div class="pulse-table-scroll" role="region" aria-labelledby="rows-caption" tabindex="0">
                 <table class="govuk-table pulse-upload__rows" id="rows-table">
-                    <caption class="govuk-table__caption govuk-table__caption--s">
+                    <caption class="govuk-table__caption govuk-table__caption--s" id="rows-caption">
                         {if shown < n { format!("The first {shown} rows as read") } else { "The rows as read".to_string() }}
                     </caption>
                     <thead class="govuk-table__head"><tr class="govuk-table__row">{head}</tr></thead>
