@@ -361,6 +361,23 @@ fn catalogue(facts: &Facts) -> String {
     out
 }
 
+/// Escaped text with `backticked` parts as code, as the handlers' doc
+/// comments write them.
+fn words_html(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::with_capacity(escaped.len());
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// The API reference as HTML, from the OpenAPI document: each operation with
 /// its parameters and answers; GET operations have a form to try them.
 fn api_reference(openapi: &Value) -> (String, Vec<(u8, String)>) {
@@ -419,7 +436,7 @@ fn api_reference(openapi: &Value) -> (String, Vec<(u8, String)>) {
                  <p class=\"govuk-body\">{}{}</p>",
                 method.to_uppercase(),
                 escape(path),
-                escape(summary),
+                words_html(summary),
                 if secured {
                     " <strong class=\"govuk-tag govuk-tag--grey\">Needs a key or a session</strong>"
                 } else {
@@ -447,7 +464,7 @@ fn api_reference(openapi: &Value) -> (String, Vec<(u8, String)>) {
                         escape(name),
                         if required { " (required)" } else { "" },
                         escape(place),
-                        escape(p.get("description").and_then(Value::as_str).unwrap_or(""))
+                        words_html(p.get("description").and_then(Value::as_str).unwrap_or(""))
                     ));
                 }
                 html.push_str("</tbody></table>");
@@ -459,7 +476,7 @@ fn api_reference(openapi: &Value) -> (String, Vec<(u8, String)>) {
                     .unwrap_or("A JSON body.");
                 html.push_str(&format!(
                     "<p class=\"govuk-body-s\"><strong>Body:</strong> {}</p>",
-                    escape(words)
+                    words_html(words)
                 ));
             }
             if let Some(responses) = op.get("responses").and_then(Value::as_object) {
@@ -468,7 +485,7 @@ fn api_reference(openapi: &Value) -> (String, Vec<(u8, String)>) {
                     html.push_str(&format!(
                         "<li><strong>{}</strong> {}</li>",
                         escape(status),
-                        escape(r.get("description").and_then(Value::as_str).unwrap_or(""))
+                        words_html(r.get("description").and_then(Value::as_str).unwrap_or(""))
                     ));
                 }
                 html.push_str("</ul>");
@@ -763,6 +780,15 @@ mod tests {
         assert!(index("zzzzqqq", &f).hits.is_empty());
         let roadmap = index("coming", &f);
         assert!(roadmap.hits.iter().any(|h| h.slug == "roadmap"));
+    }
+
+    #[test]
+    fn backticks_in_descriptions_are_code() {
+        assert_eq!(
+            words_html("a `b<c>` and `d`"),
+            "a <code>b&lt;c&gt;</code> and <code>d</code>"
+        );
+        assert_eq!(words_html("plain"), "plain");
     }
 
     #[test]

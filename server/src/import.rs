@@ -67,14 +67,14 @@ pub fn read_file(path: &Path) -> Result<Sheet, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("could not read {name}: {e}"))?;
     let format = Format::of(&name, &bytes)?;
-    read_bytes(format, &name, &bytes)
+    read_bytes(format, &bytes).map_err(|e| format!("{name}: {e}"))
 }
 
 /// The records of a file's bytes, in the given format.
-pub fn read_bytes(format: Format, name: &str, bytes: &[u8]) -> Result<Sheet, String> {
+pub fn read_bytes(format: Format, bytes: &[u8]) -> Result<Sheet, String> {
     match format {
         Format::Csv => csv_records(bytes),
-        Format::Xlsx => xlsx_records(name, bytes),
+        Format::Xlsx => xlsx_records(bytes),
     }
 }
 
@@ -169,13 +169,13 @@ pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
 }
 
 /// Records from the first sheet of an XLSX workbook.
-pub fn xlsx_records(name: &str, bytes: &[u8]) -> Result<Sheet, String> {
+pub fn xlsx_records(bytes: &[u8]) -> Result<Sheet, String> {
     use calamine::{Data, Reader, Xlsx};
     if bytes.is_empty() {
         return Err("the file is empty".into());
     }
     let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("{name} is not a readable XLSX workbook: {e}"))?;
+        .map_err(|e| format!("it is not a readable XLSX workbook ({e})"))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or("the workbook has no sheets")?
@@ -318,7 +318,7 @@ mod tests {
         std::fs::write(dir.path().join("broken.xlsx"), b"not a zip").unwrap();
         assert!(read_file(&dir.path().join("broken.xlsx"))
             .unwrap_err()
-            .contains("is not a readable XLSX workbook"));
+            .contains("broken.xlsx: it is not a readable XLSX workbook"));
         assert!(read_file(Path::new("notes.txt"))
             .unwrap_err()
             .contains("neither a CSV file"));

@@ -86,7 +86,7 @@ pub async fn prepare(
             "{file_name} is empty: there is nothing to upload"
         )));
     }
-    let sheet = import::read_bytes(format, file_name, bytes)
+    let sheet = import::read_bytes(format, bytes)
         .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
     if sheet.rows.is_empty() {
         return Err(Error::BadRequest(format!(
