@@ -246,8 +246,7 @@ pub async fn history(
 }
 
 /// Sends a file's bytes to `path` (an upload), with the session's CSRF token,
-/// and decodes the JSON answer. A refusal with a preview in its body (problems
-/// found when storing) gives the preview's problems in the error's message.
+/// and decodes the JSON answer (a refusal gives the API's message).
 #[cfg(feature = "hydrate")]
 pub async fn upload_file<T: DeserializeOwned>(
     path: String,
@@ -262,21 +261,26 @@ pub async fn upload_file<T: DeserializeOwned>(
             .header("X-CSRF-Token", &csrf)
             .body(wasm_bindgen::JsValue::from(file))
             .map_err(|e| ApiError::Transport(e.to_string()))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .binary()
-            .await
-            .map_err(|e| ApiError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(error_from_body(status, &bytes));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
+        decoded(request.send().await).await
     })
     .await
+}
+
+/// An answer in the browser: its JSON decoded, or the API's error message.
+#[cfg(feature = "hydrate")]
+async fn decoded<T: DeserializeOwned>(
+    sent: Result<gloo_net::http::Response, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    let response = sent.map_err(|e| ApiError::Transport(e.to_string()))?;
+    let status = response.status();
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| ApiError::Transport(e.to_string()))?;
+    if !(200..300).contains(&status) {
+        return Err(error_from_body(status, &bytes));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
 }
 
 /// `GET /api/v1/sessions`: the signed-in person's live sessions.
@@ -321,19 +325,7 @@ pub async fn send_json<T: DeserializeOwned>(
                     .build()
                     .map_err(|e| ApiError::Transport(e.to_string()))?,
             };
-            let response = request
-                .send()
-                .await
-                .map_err(|e| ApiError::Transport(e.to_string()))?;
-            let status = response.status();
-            let bytes = response
-                .binary()
-                .await
-                .map_err(|e| ApiError::Transport(e.to_string()))?;
-            if !(200..300).contains(&status) {
-                return Err(error_from_body(status, &bytes));
-            }
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
+            decoded(request.send().await).await
         })
         .await
     }
@@ -424,20 +416,11 @@ pub async fn get_json<T: DeserializeOwned>(path: String) -> Result<T, ApiError> 
         // gloo-net's future is not Send; in the browser there is one thread, so the
         // wrapper only satisfies the bound that Leptos resources ask for.
         send_wrapper::SendWrapper::new(async move {
-            let response = gloo_net::http::Request::get(&path)
+            let sent = gloo_net::http::Request::get(&path)
                 .header("Accept", "application/json")
                 .send()
-                .await
-                .map_err(|e| ApiError::Transport(e.to_string()))?;
-            let status = response.status();
-            let body = response
-                .binary()
-                .await
-                .map_err(|e| ApiError::Transport(e.to_string()))?;
-            if !(200..300).contains(&status) {
-                return Err(error_from_body(status, &body));
-            }
-            serde_json::from_slice(&body).map_err(|e| ApiError::Transport(e.to_string()))
+                .await;
+            decoded(sent).await
         })
         .await
     }

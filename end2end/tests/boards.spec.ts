@@ -3,22 +3,7 @@
 // in Chromium against the demo data.
 import { test, expect, type Page } from '@playwright/test';
 import * as path from 'node:path';
-import { artifacts, inkedPixels, watchErrors } from './helpers';
-
-const password = 'demo password for tests';
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('#sign-out')).toBeVisible();
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
-}
+import { artifacts, hydrated, inkedPixels, signIn, watchErrors } from './helpers';
 
 /** The names of the comparison chart's series, once it is drawn. */
 async function seriesNames(page: Page): Promise<string[] | null> {

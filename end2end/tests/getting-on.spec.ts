@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { artifacts, inkedPixels, watchErrors } from './helpers';
+import { artifacts, hydrated, inkedPixels, signIn, watchErrors } from './helpers';
 
 const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
 const admin = { Authorization: `Bearer ${key}` };
@@ -16,10 +16,6 @@ const password = 'a new editor password';
 const org = 'department-for-harbours';
 const email = 'new.editor@harbours.example';
 const service = 'apply-for-a-harbour-permit';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
-}
 
 /** Rows of the builder's module list, by title. */
 async function moduleTitles(page: Page): Promise<string[]> {
@@ -58,12 +54,7 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   });
   expect(u.status(), await u.text()).toBe(201);
 
-  await page.goto('/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('#sign-out')).toBeVisible();
+  await signIn(page, email, password);
 
   // The guide, from the header; the getting-started page; a search.
   await page.locator('#guide-link').click();

@@ -1,5 +1,5 @@
 // What the browser tests share: watching for errors and measuring a drawn chart.
-import { type Page, type ConsoleMessage } from '@playwright/test';
+import { expect, type Page, type ConsoleMessage } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -32,4 +32,19 @@ export async function inkedPixels(page: Page, selector: string): Promise<number>
     }
     return inked;
   }, selector);
+}
+
+/** Waits until the page is interactive (its lazily loaded parts hydrated). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+}
+
+/** Signs in through the sign-in page (the demo people's password by default). */
+export async function signIn(page: Page, email: string, password = 'demo password for tests') {
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#sign-out')).toBeVisible();
 }

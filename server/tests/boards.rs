@@ -5,25 +5,11 @@
 //! with its reason and nothing written.
 
 use axum::http::{Method, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 
-use server::demo;
-
 mod support;
-use support::{call, signed_in, TestApp};
-
-fn until() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
-}
-
-async fn with_demo(app: TestApp) -> TestApp {
-    demo::load(&app.store, 7, until()).await.unwrap();
-    demo::users(&app.store, Some("demo password for tests"))
-        .await
-        .unwrap();
-    app
-}
+use support::{call, signed_in, with_demo_and_people, TestApp};
 
 /// Creates a service with an admin key.
 async fn new_service(app: &TestApp, admin_key: &str, slug: &str, title: &str, organisation: &str) {
@@ -62,7 +48,7 @@ fn close(a: &Value, b: &Value) -> bool {
 }
 
 async fn a_department_board_agrees_with_the_explorer_and_its_targets(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let board = app.get(&format!("/api/v1/boards/{DRB}")).await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.text());
     let board = board.json();
@@ -227,7 +213,7 @@ async fn a_department_board_agrees_with_the_explorer_and_its_targets(app: TestAp
 both!(a_department_board_agrees_with_the_explorer_and_its_targets);
 
 async fn editors_set_targets_and_bad_ones_are_refused_with_nothing_written(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;
     let viewer = signed_in(&app, "viewer@demo.pulse.example").await;
     let before = app
@@ -370,7 +356,7 @@ async fn editors_set_targets_and_bad_ones_are_refused_with_nothing_written(app: 
 both!(editors_set_targets_and_bad_ones_are_refused_with_nothing_written);
 
 async fn a_portfolio_is_saved_shared_by_its_link_and_changed_by_its_owner(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let viewer = signed_in(&app, "viewer@demo.pulse.example").await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;
     let services = [
@@ -499,7 +485,7 @@ async fn a_portfolio_is_saved_shared_by_its_link_and_changed_by_its_owner(app: T
 both!(a_portfolio_is_saved_shared_by_its_link_and_changed_by_its_owner);
 
 async fn a_comparison_aligns_services_and_says_what_is_missing(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
     // A service with no data at all.
     new_service(
@@ -620,7 +606,7 @@ async fn a_comparison_aligns_services_and_says_what_is_missing(app: TestApp) {
 both!(a_comparison_aligns_services_and_says_what_is_missing);
 
 async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
     // A department of one service whose weekly transactions stopped two months
     // ago, after a spike nobody explained.

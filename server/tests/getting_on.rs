@@ -5,28 +5,13 @@
 //! history, and the guide rendered with this installation's figures.
 
 use axum::http::{Method, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use server::demo;
-
 mod support;
-use support::{call, signed_in, Answer, TestApp};
+use support::{call, signed_in, with_demo_and_people, Answer, TestApp};
 
 const DRB: &str = "department-of-revenue-and-benefits";
 const OTHER: &str = "department-for-civic-life";
-
-fn until() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
-}
-
-async fn with_demo(app: TestApp) -> TestApp {
-    demo::load(&app.store, 7, until()).await.unwrap();
-    demo::users(&app.store, Some("demo password for tests"))
-        .await
-        .unwrap();
-    app
-}
 
 /// Sends a file's bytes to the upload route with `who`'s headers.
 async fn upload(
@@ -92,7 +77,7 @@ async fn stored(app: &TestApp) -> Value {
 }
 
 async fn the_catalogue_lists_types_with_templates(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let list = app.get("/api/v1/data-types").await;
     assert_eq!(list.status, StatusCode::OK);
     let list = list.json();
@@ -140,7 +125,7 @@ async fn the_catalogue_lists_types_with_templates(app: TestApp) {
 both!(the_catalogue_lists_types_with_templates);
 
 async fn editors_make_services_and_data_sets_from_types(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;
     let viewer = signed_in(&app, "viewer@demo.pulse.example").await;
 
@@ -321,7 +306,7 @@ const GOOD_CSV: &str = "_timestamp,stage,count\n\
     2026-11-16T00:00:00Z,end,96\n";
 
 async fn uploads_are_previewed_then_stored_whole(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;
     let token = fishing(&app, &editor).await;
     let ds = "apply-for-a-boat-licence/completion-rate";
@@ -474,7 +459,7 @@ async fn uploads_are_previewed_then_stored_whole(app: TestApp) {
 both!(uploads_are_previewed_then_stored_whole);
 
 async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;
     fishing(&app, &editor).await;
     let ds = "apply-for-a-boat-licence/completion-rate";
@@ -624,7 +609,7 @@ async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
 both!(bad_files_and_callers_are_refused_clearly);
 
 async fn the_guide_speaks_of_this_installation(app: TestApp) {
-    let app = with_demo(app).await;
+    let app = with_demo_and_people(app).await;
     let index = app.get("/api/v1/guide").await;
     assert_eq!(index.status, StatusCode::OK);
     let pages = index.json()["pages"].as_array().unwrap().clone();

@@ -500,11 +500,29 @@ pub fn BuildDashboardPage() -> impl IntoView {
     let params = use_params_map();
     let slug = params.with_untracked(|p| p.get("dashboard").unwrap_or_default());
     let next = format!("/build/{slug}");
+    let slug = StoredValue::new(slug);
     view! {
         <Title text="Arrange a dashboard - Pulse"/>
         <EditorsOnly next>
-            <Arrange slug=slug.clone()/>
+            <InTheBrowser>
+                <Arrange slug=slug.get_value()/>
+            </InTheBrowser>
         </EditorsOnly>
+    }
+}
+
+/// Draws its children only once the page is interactive: the server sends a
+/// line saying it is loading. The arranging editor does nothing without
+/// JavaScript, and drawing it afresh in the browser (rather than hydrating
+/// its many reactive parts) keeps hydration simple.
+#[component]
+fn InTheBrowser(children: ChildrenFn) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    view! {
+        <Show when=move || ready.get() fallback=|| view! { <p class="govuk-body" id="builder-loading">"Loading the builder…"</p> }>
+            {children()}
+        </Show>
     }
 }
 

@@ -277,6 +277,22 @@ impl TestApp {
     }
 }
 
+/// The day the demo data runs to in the tests.
+pub fn until() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+}
+
+/// The app with the demo's data (seed 7) and its three people, whose
+/// password is "demo password for tests".
+pub async fn with_demo_and_people(app: TestApp) -> TestApp {
+    server::demo::load(&app.store, 7, until()).await.unwrap();
+    server::demo::users(&app.store, Some("demo password for tests"))
+        .await
+        .unwrap();
+    app
+}
+
 /// A signed-in person's headers (session cookie and CSRF token), by email.
 pub async fn signed_in(app: &TestApp, email: &str) -> Vec<(String, String)> {
     let user = server::store::users::find_by_email(&app.store, email)
