@@ -149,9 +149,12 @@ test('a finger drags a service into the tray by its handle (pointer events)', as
   await handle.scrollIntoViewIfNeeded();
   const box = (await handle.boundingBox())!;
   const at = { clientX: box.x + 4, clientY: box.y + 4, pointerType: 'touch', isPrimary: true, bubbles: true };
-  // Touching the handle shows the tray as a place to drop.
-  await handle.dispatchEvent('pointerdown', at);
-  await expect(page.locator('.pulse-tray')).toBeVisible();
+  // Touching the handle shows the tray as a place to drop. (Touched again if
+  // the first touch came before the lazily loaded rows listened.)
+  await expect(async () => {
+    await handle.dispatchEvent('pointerdown', at);
+    await expect(page.locator('.pulse-tray')).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
   // The finger lifts over the tray: the pointer is captured by the handle, so
   // the event comes to it with the tray's coordinates.
   const tray = (await page.locator('#pulse-tray-title').boundingBox())!;
