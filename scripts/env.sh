@@ -16,3 +16,5 @@ export PULSE_CHROMIUM="${PULSE_CHROMIUM:-/usr/bin/chromium}"
 export PULSE_TEST_POSTGRES_URL="${PULSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 # Where scripts/setup --test installs the Performance Platform's Python client.
 export PULSE_PYTHON_CLIENT="${PULSE_PYTHON_CLIENT:-$HOME/.cache/pulse/python-client}"
+# Where scripts/setup --test installs schemathesis (end2end/schemathesis).
+export PULSE_SCHEMATHESIS="${PULSE_SCHEMATHESIS:-$HOME/.cache/pulse/schemathesis}"

@@ -359,11 +359,14 @@ mod in_process {
     pub struct InProcessApi(pub axum::Router);
 
     /// Headers of the page request that identify the viewer, forwarded to the API.
-    /// (And the address it was reached at, which the guide's examples name.)
-    const FORWARDED: [&str; 5] = [
+    /// (And the address it was reached at, which the guide's examples name; the
+    /// server believes the `x-forwarded-*` ones only from a trusted proxy, as
+    /// for the page request itself, whose TCP peer goes along too.)
+    const FORWARDED: [&str; 6] = [
         "cookie",
         "authorization",
         "host",
+        "x-forwarded-for",
         "x-forwarded-host",
         "x-forwarded-proto",
     ];
@@ -382,9 +385,16 @@ mod in_process {
                 }
             }
         }
-        let request = request
+        let mut request = request
             .body(axum::body::Body::empty())
             .map_err(|e| ApiError::Transport(e.to_string()))?;
+        if let Some(peer) = parts.as_ref().and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .cloned()
+        }) {
+            request.extensions_mut().insert(peer);
+        }
         let response = api
             .0
             .oneshot(request)

@@ -157,8 +157,12 @@ pub struct Target {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTarget {
+    /// The service, by slug.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub service: String,
     pub kpi: KpiKind,
+    /// In the KPI's unit: a count a year, pounds, or a fraction from 0 to 1.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0.0))]
     pub value: f64,
     /// `YYYY-MM-DD`.
     pub effective_from: NaiveDate,
@@ -291,7 +295,17 @@ pub struct Portfolio {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPortfolio {
+    /// Not blank; at most 120 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+            max_length = 120
+        )
+    )]
     pub title: String,
+    /// The services' slugs, each once (1 to 200).
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::model::schemas::portfolio_services))]
     pub services: Vec<String>,
 }
 
@@ -301,7 +315,8 @@ impl NewPortfolio {
         if title.is_empty() {
             return Err("title must not be empty".into());
         }
-        if title.chars().count() > 120 {
+        // Counted as sent, as its schema's `maxLength` counts.
+        if self.title.chars().count() > 120 {
             return Err("title must be at most 120 characters".into());
         }
         if self.services.is_empty() {

@@ -97,6 +97,30 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
 }
 
 // ---------------------------------------------------------------------------
+// Bounds: how much one question may ask (the API refuses more with a 400 that
+// says how to narrow it; the pages' controls say so before asking)
+// ---------------------------------------------------------------------------
+
+/// The most periods one answer covers: a `/data` period window (`duration`, or
+/// `start_at`..`end_at` counted in periods), a service's chart, a dashboard's
+/// view.
+pub const MAX_PERIODS: u32 = 1_000;
+
+/// The earliest year a date or month asked for may be in.
+pub const MIN_YEAR: i32 = 1900;
+
+/// The latest year a date or month asked for may be in.
+pub const MAX_YEAR: i32 = 2200;
+
+/// The most rows one `/data` answer holds (raw records, groups, or periods times
+/// groups), in JSON or CSV; also the largest `limit` of `/data` and of a data
+/// set's correction history.
+pub const MAX_ROWS: usize = 100_000;
+
+/// The largest `limit` of the audit log.
+pub const MAX_AUDIT_LIMIT: i64 = 1_000;
+
+// ---------------------------------------------------------------------------
 // Periods (UTC; weeks start on Monday; quarters start in Jan, Apr, Jul, Oct)
 // ---------------------------------------------------------------------------
 
@@ -158,17 +182,72 @@ pub fn period_containing(kind: PeriodKind, t: DateTime<Utc>) -> Period {
 }
 
 /// The start of a month written `YYYY-MM` (as an `<input type="month">` gives
-/// it), or `None` when it is not one.
+/// it), or `None` when it is not one or its year is outside
+/// [`MIN_YEAR`]..=[`MAX_YEAR`].
 pub fn parse_month(s: &str) -> Option<DateTime<Utc>> {
-    let (year, month) = s.split_once('-')?;
-    if year.len() != 4 || month.len() != 2 {
-        return None;
+    month_in_range(s, "month").ok()
+}
+
+/// The start of a month written `YYYY-MM` whose year is within
+/// [`MIN_YEAR`]..=[`MAX_YEAR`], or why it is not one (`name` names the field).
+/// The one month parser of the API, the pages and their controls.
+pub fn month_in_range(s: &str, name: &str) -> Result<DateTime<Utc>, String> {
+    let refused = || {
+        format!(
+            "{name} must be a month from {MIN_YEAR}-01 to {MAX_YEAR}-12 written YYYY-MM, like 2025-04, not {s:?}"
+        )
+    };
+    let (year, month) = s.split_once('-').ok_or_else(refused)?;
+    let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(year, 4) || !digits(month, 2) {
+        return Err(refused());
     }
-    let year: i32 = year.parse().ok()?;
-    let month: u32 = month.parse().ok()?;
-    (1..=12)
-        .contains(&month)
-        .then(|| first_of_month(year, month))
+    let year: i32 = year.parse().map_err(|_| refused())?;
+    let month: u32 = month.parse().map_err(|_| refused())?;
+    if !(1..=12).contains(&month) || !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return Err(refused());
+    }
+    Ok(first_of_month(year, month))
+}
+
+/// The start of the period `n` periods of `kind` after the one starting at
+/// `start` (before it, when `n` is negative); `start` must be a period start.
+pub fn periods_after(kind: PeriodKind, start: DateTime<Utc>, n: i32) -> DateTime<Utc> {
+    match kind {
+        PeriodKind::Hour => start + Duration::hours(i64::from(n)),
+        PeriodKind::Day => start + Duration::days(i64::from(n)),
+        PeriodKind::Week => start + Duration::weeks(i64::from(n)),
+        PeriodKind::Month => add_months(start, n),
+        PeriodKind::Quarter => add_months(start, n.saturating_mul(3)),
+        PeriodKind::Year => add_months(start, n.saturating_mul(12)),
+    }
+}
+
+/// How many periods of `kind` [`periods_between`] gives for `[from, to)`
+/// (from the start of the period holding `from`), without making them.
+pub fn period_count(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    let start = period_start(kind, from);
+    if to <= start {
+        return 0;
+    }
+    let ceil = |span: i64, unit: i64| (span + unit - 1).div_euclid(unit);
+    let millis = (to - start).num_milliseconds();
+    match kind {
+        PeriodKind::Hour => ceil(millis, 3_600_000),
+        PeriodKind::Day => ceil(millis, 86_400_000),
+        PeriodKind::Week => ceil(millis, 7 * 86_400_000),
+        PeriodKind::Month | PeriodKind::Quarter | PeriodKind::Year => {
+            let index = |t: DateTime<Utc>| i64::from(t.year()) * 12 + i64::from(t.month0());
+            let months =
+                index(to) - index(start) + i64::from(period_start(PeriodKind::Month, to) != to);
+            let per = match kind {
+                PeriodKind::Month => 1,
+                PeriodKind::Quarter => 3,
+                _ => 12,
+            };
+            ceil(months, per)
+        }
+    }
 }
 
 /// The same period a year earlier: 52 weeks back for weeks (so a Monday stays a
@@ -942,5 +1021,62 @@ mod tests {
         let year = period_containing(PeriodKind::Year, t("2014-05-05T00:00:00Z"));
         assert_eq!(format_period(&year), "Jan to Dec 2014");
         assert_eq!(short_period_label(&quarter), "Q2 2014");
+    }
+
+    #[test]
+    fn months_are_checked_for_form_and_years() {
+        assert_eq!(parse_month("2025-04"), Some(t("2025-04-01T00:00:00Z")));
+        assert_eq!(parse_month("1900-01"), Some(t("1900-01-01T00:00:00Z")));
+        assert_eq!(parse_month("2200-12"), Some(t("2200-12-01T00:00:00Z")));
+        for bad in [
+            "0000-01", "9999-12", "1899-12", "2201-01", "2025-13", "2025-00", "2025-1", "+202-01",
+            "2025", "",
+        ] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
+        assert_eq!(
+            month_in_range("0000-01", "from").unwrap_err(),
+            "from must be a month from 1900-01 to 2200-12 written YYYY-MM, like 2025-04, not \"0000-01\""
+        );
+    }
+
+    #[test]
+    fn period_counts_match_the_periods_themselves() {
+        let times = [
+            "1900-01-01T00:00:00Z",
+            "2013-03-04T00:00:00Z",
+            "2013-03-05T13:30:00Z",
+            "2014-02-28T23:59:59Z",
+            "2014-03-01T00:00:00Z",
+            "2016-12-31T12:00:00Z",
+        ];
+        for kind in PeriodKind::ALL {
+            for from in times {
+                for to in times {
+                    let (from, to) = (t(from), t(to));
+                    if kind == PeriodKind::Hour && (to - from).num_days() > 400 {
+                        continue;
+                    }
+                    assert_eq!(
+                        period_count(kind, from, to),
+                        periods_between(kind, from, to).len() as i64,
+                        "{kind:?} {from} {to}"
+                    );
+                }
+            }
+            let start = period_start(kind, t("2013-03-05T13:30:00Z"));
+            assert_eq!(
+                period_count(kind, start, periods_after(kind, start, 17)),
+                17
+            );
+            assert_eq!(
+                periods_after(kind, periods_after(kind, start, 5), -5),
+                start
+            );
+        }
+        // A century of weeks is far over the bound; years 1900 to 2200 are not.
+        let (from, to) = (t("1900-01-01T00:00:00Z"), t("2201-01-01T00:00:00Z"));
+        assert!(period_count(PeriodKind::Week, from, to) > i64::from(MAX_PERIODS));
+        assert_eq!(period_count(PeriodKind::Year, from, to), 301);
     }
 }

@@ -12,6 +12,7 @@ pub mod api;
 pub mod boards;
 pub mod catalogue;
 pub mod components;
+pub mod html;
 pub mod kpi;
 pub mod model;
 pub mod modules;
@@ -83,6 +84,8 @@ lazy_page!(DataSetRoute, DataSetPage);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="govuk-template">
@@ -102,6 +105,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Sends the page's `Content-Security-Policy`, naming the nonce Leptos puts on
+/// the inline scripts of hydration (one per request).
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use http::{header, HeaderValue};
+    let (Some(response), Some(nonce)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        leptos::nonce::use_nonce(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&html::page_policy(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// How every page's `<title>` text is written: escaped on the server, as is in
+/// the browser.
+fn title_formatter() -> impl Fn(String) -> String + Send + Sync + 'static {
+    |text: String| {
+        if cfg!(feature = "ssr") {
+            html::escape(&text)
+        } else {
+            text
+        }
     }
 }
 
@@ -129,7 +160,11 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="pulse" href="/pkg/pulse.css"/>
-        <Title text="Pulse"/>
+        // Leptos writes the document's title into the server's HTML as given: every
+        // page's title (which may hold a service's or a board's name) is escaped
+        // here, once, by the formatter all titles below pass through. The
+        // browser sets `document.title` as text, which needs no escaping.
+        <Title text="Pulse" formatter=title_formatter()/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>

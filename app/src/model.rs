@@ -25,9 +25,10 @@ pub enum OrgKind {
     Agency,
 }
 
-/// An organisation as `/api/v1/organisations` reads and writes it.
+/// An organisation as `/api/v1/organisations` reads and writes it: a
+/// department (no parent) or an agency (its department as parent); its schema
+/// ([`schemas::organisation`]) says so with a `oneOf`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     /// Lower-case letters, digits and dashes.
@@ -46,11 +47,21 @@ pub struct Organisation {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
+    /// Lower-case letters, digits and dashes (at most 100).
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub slug: String,
+    /// Not blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
     pub title: String,
     #[serde(default)]
     pub description: String,
     /// The department or agency that runs it, by slug.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub organisation: String,
 }
 
@@ -320,9 +331,9 @@ pub enum ModuleType {
 }
 
 /// One module of a dashboard: a view of one data set through a stored query, or
-/// a section heading over child modules.
+/// a section heading over child modules. Its schema ([`schemas::module`]) is
+/// a `oneOf` of the two.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Module {
     #[serde(rename = "type")]
@@ -342,11 +353,9 @@ pub struct Module {
     pub query: String,
     /// Options of the module type (e.g. `{"format": "pounds"}`, `{"stacked": true}`).
     #[serde(default = "empty_object")]
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub options: serde_json::Value,
     /// A section's modules.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(no_recursion))]
     pub modules: Vec<Module>,
 }
 
@@ -369,11 +378,27 @@ pub enum DashboardStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dashboard {
+    /// Lower-case letters, digits and dashes (at most 100), and not one of
+    /// Pulse's own first path segments.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload)$)[a-z0-9-]{1,100}$"
+        )
+    )]
     pub slug: String,
+    /// Not blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
     pub title: String,
     /// transaction, high-volume-transaction, service-group, agency, department,
     /// content or other.
     #[serde(default = "transaction")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::dashboard_type))]
     pub dashboard_type: String,
     #[serde(default = "service_dashboard")]
     pub strapline: String,
@@ -387,16 +412,20 @@ pub struct Dashboard {
     #[serde(default)]
     pub other_notes: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::customer_type))]
     pub customer_type: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::business_model))]
     pub business_model: Option<String>,
-    /// "Visit this service".
+    /// "Visit this service": a web address (http:// or https://).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^https?://"))]
     pub service_url: Option<String>,
     #[serde(default)]
     pub links: Vec<Link>,
     /// The service it belongs to, by slug, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub service: Option<String>,
     pub status: DashboardStatus,
     #[serde(default)]
@@ -416,6 +445,8 @@ fn service_dashboard() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Link {
     pub title: String,
+    /// A web address (http:// or https://) on a dashboard; a path inside
+    /// Pulse where Pulse makes the link.
     pub url: String,
 }
 
@@ -593,18 +624,30 @@ pub enum Visibility {
 #[serde(deny_unknown_fields)]
 pub struct NewAnnotation {
     /// The service it is about, by slug.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub service: String,
     /// One module only, as `dashboard/module`; absent for every chart of the service.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[^/]+/[\\s\\S]+$"))]
     pub module: Option<String>,
     /// The moment, or the start of the range.
     pub starts_at: DateTime<Utc>,
     /// The end of a range (absent for a moment).
     #[serde(default)]
     pub ends_at: Option<DateTime<Utc>>,
-    /// Plain text: line breaks and web addresses are kept, nothing else is markup.
+    /// Plain text: line breaks and web addresses are kept, nothing else is
+    /// markup. Not blank; at most 2,000 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+            max_length = 2000
+        )
+    )]
     pub text: String,
+    /// At most 10, each letters, digits, spaces and dashes (at most 40).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::tags))]
     pub tags: Vec<String>,
     #[serde(default)]
     pub visibility: Visibility,
@@ -812,3 +855,215 @@ pub struct HistoryEntry {
     pub actor: String,
     pub at: DateTime<Utc>,
 }
+
+/// The request schemas that a derive cannot write: a choice between shapes
+/// (`oneOf`), and enumerations of strings the server keeps as strings. Each is
+/// as strict as the server's own checks, so a body the schema allows is one
+/// the server takes (or refuses only for what a schema cannot know: a name that
+/// does not exist, or one already taken).
+#[cfg(feature = "ssr")]
+pub mod schemas {
+    use serde_json::{json, Value};
+    use utoipa::openapi::{schema::Schema, RefOr};
+
+    /// A slug: lower-case letters, digits and dashes, at most 100.
+    pub const SLUG: &str = "^[a-z0-9-]{1,100}$";
+    /// Text that is not blank: a character that Rust's `trim` keeps (its
+    /// `White_Space`, written out, as `\\s` differs between regex dialects).
+    pub const NOT_BLANK: &str = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+    fn schema(value: Value) -> RefOr<Schema> {
+        serde_json::from_value(value).expect("a valid schema")
+    }
+
+    fn one_of_strings(values: &[&str], nullable: bool) -> RefOr<Schema> {
+        let mut values: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+        if nullable {
+            values.push(Value::Null);
+        }
+        schema(json!({
+            "type": if nullable { json!(["string", "null"]) } else { json!("string") },
+            "enum": values,
+        }))
+    }
+
+    pub fn dashboard_type() -> RefOr<Schema> {
+        one_of_strings(&super::DASHBOARD_TYPES, false)
+    }
+
+    pub fn customer_type() -> RefOr<Schema> {
+        one_of_strings(&super::CUSTOMER_TYPES, true)
+    }
+
+    pub fn business_model() -> RefOr<Schema> {
+        one_of_strings(&super::BUSINESS_MODELS, true)
+    }
+
+    /// A portfolio's services: 1 to 200 slugs, each once.
+    pub fn portfolio_services() -> RefOr<Schema> {
+        schema(json!({
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 200,
+            "uniqueItems": true,
+            "items": {"type": "string", "pattern": SLUG},
+            "description": "The services' slugs, each once.",
+        }))
+    }
+
+    /// Slugs of organisations, as a person's; null (or absent) to leave them.
+    pub fn optional_organisation_slugs() -> RefOr<Schema> {
+        schema(json!({
+            "type": ["array", "null"],
+            "items": {"type": "string", "pattern": SLUG},
+            "description": "Organisations, by slug; null or absent to leave them as they are.",
+        }))
+    }
+
+    /// Slugs of organisations, as a person's.
+    pub fn organisation_slugs() -> RefOr<Schema> {
+        schema(json!({
+            "type": "array",
+            "items": {"type": "string", "pattern": SLUG},
+            "description": "Organisations, by slug.",
+        }))
+    }
+
+    /// A note's tags: at most 10, each letters, digits, spaces and dashes.
+    pub fn tags() -> RefOr<Schema> {
+        schema(json!({
+            "type": "array",
+            "maxItems": 10,
+            "items": {"type": "string", "pattern": "^([^\\W_]| |-){1,40}$"},
+        }))
+    }
+
+    /// An organisation: a department (without a parent) or an agency (with
+    /// its department's slug as parent).
+    pub fn organisation() -> RefOr<Schema> {
+        let shape = |kind: &str, parent: Value, required: &[&str]| {
+            json!({
+                "type": "object",
+                "title": kind,
+                "required": required,
+                "additionalProperties": false,
+                "properties": {
+                    "slug": {"type": "string", "pattern": SLUG, "description": "Lower-case letters, digits and dashes."},
+                    "title": {"type": "string", "pattern": NOT_BLANK},
+                    "abbreviation": {"type": ["string", "null"], "pattern": NOT_BLANK, "maxLength": 20,
+                        "description": "Short form such as \"DCS\" (at most 20 characters); absent or null for none."},
+                    "kind": {"type": "string", "enum": [kind]},
+                    "parent": parent,
+                },
+            })
+        };
+        schema(json!({
+            "description": "An organisation as `/api/v1/organisations` reads and writes it: a department, or an agency with its department as `parent`.",
+            "oneOf": [
+                shape("department", json!({"type": "null", "description": "A department has none."}), &["slug", "title", "kind"]),
+                shape("agency", json!({"type": "string", "pattern": SLUG, "description": "The agency's department, by slug."}), &["slug", "title", "kind", "parent"]),
+            ],
+        }))
+    }
+
+    /// A module: a section (no data set; its modules inside) or a chart of
+    /// one data set (`group/type`) through a stored query, with no modules.
+    pub fn module() -> RefOr<Schema> {
+        let shape = |types: Value, data_set: Value, modules: Value, required: &[&str]| {
+            json!({
+                "type": "object",
+                "required": required,
+                "additionalProperties": false,
+                "properties": {
+                    "type": types,
+                    "slug": {"type": "string", "pattern": SLUG, "description": "Unique within the dashboard."},
+                    "title": {"type": "string", "pattern": NOT_BLANK},
+                    "description": {"type": "string"},
+                    "info": {"type": "string", "description": "\"About the data\": where the figures come from and what they mean."},
+                    "data_set": data_set,
+                    "query": {"type": "string", "description": "The read API query string, e.g. `period=week&group_by=channel&collect=count:sum`."},
+                    "options": {"type": "object", "description": "Options of the module type (e.g. `{\"format\": \"pounds\"}`, `{\"stacked\": true}`)."},
+                    "modules": modules,
+                },
+            })
+        };
+        let charts: Vec<&str> = super::MODULE_TYPES
+            .iter()
+            .copied()
+            .filter(|t| *t != "section")
+            .collect();
+        schema(json!({
+            "description": "One module of a dashboard: a view of one data set through a stored query, or a section heading over child modules.",
+            "oneOf": [
+                shape(json!({"type": "string", "enum": ["section"]}),
+                      json!({"type": "null", "description": "A section reads no data set."}),
+                      json!({"type": "array", "items": {"$ref": "#/components/schemas/Module"}, "description": "The section's modules."}),
+                      &["type", "slug", "title"]),
+                shape(json!({"type": "string", "enum": charts}),
+                      json!({"type": "string", "pattern": "^[^/]+/[\\s\\S]+$", "description": "The data set read, as `group/type`."}),
+                      json!({"type": "array", "maxItems": 0, "description": "Only a section holds modules."}),
+                      &["type", "slug", "title", "data_set"]),
+            ],
+        }))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Organisation {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schemas::organisation()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Organisation {}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Module {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schemas::module()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Module {}
+
+/// The kinds of dashboard (`Dashboard::dashboard_type`).
+pub const DASHBOARD_TYPES: [&str; 7] = [
+    "transaction",
+    "high-volume-transaction",
+    "service-group",
+    "agency",
+    "department",
+    "content",
+    "other",
+];
+
+/// Who a service is for (`Dashboard::customer_type`).
+pub const CUSTOMER_TYPES: [&str; 4] = [
+    "Business",
+    "Individuals",
+    "Business and individuals",
+    "Charity",
+];
+
+/// Who pays for a service (`Dashboard::business_model`).
+pub const BUSINESS_MODELS: [&str; 4] = [
+    "Department budget",
+    "Fees and charges",
+    "Taxpayers",
+    "Fees and charges, and taxpayers",
+];
+
+/// Every module type's name on the wire.
+pub const MODULE_TYPES: [&str; 9] = [
+    "kpi",
+    "single_timeseries",
+    "grouped_timeseries",
+    "completion_rate",
+    "user_satisfaction_graph",
+    "bar_chart_with_number",
+    "journey",
+    "table",
+    "section",
+];

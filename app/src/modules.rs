@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use crate::api::{encode_component, ApiError};
 use crate::kpi::{
     add_months, completion_rate, format_date, format_exact, format_percent, format_period,
-    parse_month, period_containing, satisfaction_score, year_earlier,
+    parse_month, period_containing, period_count, satisfaction_score, year_earlier, MAX_PERIODS,
+    MAX_YEAR, MIN_YEAR,
 };
 use crate::model::{Dashboard, Freshness, Module, ModuleType, Period, PeriodKind, Unit};
 
@@ -75,7 +76,8 @@ impl ViewParams {
         parts.join("&")
     }
 
-    /// The months in order, or why they are not.
+    /// The months in order and, with a period chosen, at most
+    /// [`MAX_PERIODS`] periods; or why they are not.
     pub fn check(&self) -> Result<(), String> {
         if let (Some(from), Some(to)) = (&self.from, &self.to) {
             if from > to {
@@ -83,8 +85,45 @@ impl ViewParams {
                     "The first month ({from}) must not be after the last month ({to})."
                 ));
             }
+            if let (Some(kind), Some(start), Some(last)) =
+                (self.period, parse_month(from), parse_month(to))
+            {
+                let periods = period_count(kind, start, add_months(last, 1));
+                if periods > i64::from(MAX_PERIODS) {
+                    return Err(format!(
+                        "From {from} to {to} is {periods} {}s: at most {MAX_PERIODS} can be shown. Choose fewer months or a longer period.",
+                        kind.as_str()
+                    ));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The view to ask the API for: without its months when they fail
+    /// [`ViewParams::check`] (the controls say why), so a page always answers.
+    pub fn usable(mut self) -> ViewParams {
+        if self.check().is_err() {
+            self.from = None;
+            self.to = None;
+        }
+        self
+    }
+
+    /// What is wrong with a page's view parameters, for its controls to say: a
+    /// month that is not one (or is outside the years [`MIN_YEAR`] to
+    /// [`MAX_YEAR`]), or months that fail [`ViewParams::check`].
+    pub fn problem(get: impl Fn(&str) -> Option<String>) -> Option<String> {
+        for (name, words) in [("from", "The first month"), ("to", "The last month")] {
+            if let Some(value) = get(name).filter(|v| !v.is_empty()) {
+                if parse_month(&value).is_none() {
+                    return Some(format!(
+                        "{words} must be a month from {MIN_YEAR}-01 to {MAX_YEAR}-12, like 2025-04, not {value}."
+                    ));
+                }
+            }
+        }
+        ViewParams::from_query(&get).check().err()
     }
 }
 
@@ -218,11 +257,12 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
         is_time_series(module.module_type) && module.module_type != ModuleType::BarChartWithNumber;
     if let (Some(old), Some(new), true) = (stored_period, view.period, switches) {
         if let Some(duration) = first(&pairs, "duration").and_then(|d| d.parse::<u32>().ok()) {
+            // The same span, within the read API's bound.
             let span = f64::from(duration) * days(old) / days(new);
             set(
                 &mut pairs,
                 "duration",
-                (span.ceil().max(1.0) as u32).to_string(),
+                (span.ceil().clamp(1.0, f64::from(MAX_PERIODS)) as u32).to_string(),
             );
         }
         set(&mut pairs, "period", new.as_str().to_string());
@@ -1220,6 +1260,53 @@ mod tests {
             to: to.map(str::to_string),
             compare: false,
         }
+    }
+
+    #[test]
+    fn views_out_of_bounds_are_explained_and_left_out() {
+        let query = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        // Months outside the years are dropped, and the controls say why.
+        let absurd = query(&[("period", "week"), ("from", "0000-01"), ("to", "9999-12")]);
+        let v = ViewParams::from_query(absurd);
+        assert_eq!((v.from.as_deref(), v.to.as_deref()), (None, None));
+        assert_eq!(
+            ViewParams::problem(absurd).unwrap(),
+            "The first month must be a month from 1900-01 to 2200-12, like 2025-04, not 0000-01."
+        );
+        // Valid months too many weeks apart: said, and not asked for.
+        let long = query(&[("period", "week"), ("from", "1901-01"), ("to", "2200-12")]);
+        let v = ViewParams::from_query(long);
+        assert!(v
+            .check()
+            .unwrap_err()
+            .starts_with("From 1901-01 to 2200-12 is 15654 weeks: at most 1000 can be shown."));
+        let usable = v.usable();
+        assert_eq!((usable.from, usable.to), (None, None));
+        assert_eq!(usable.period, Some(PeriodKind::Week));
+        // By year, the same months are fine.
+        let years = query(&[("period", "year"), ("from", "1901-01"), ("to", "2200-12")]);
+        assert_eq!(ViewParams::problem(years), None);
+        assert_eq!(
+            ViewParams::from_query(years).usable().from.as_deref(),
+            Some("1901-01")
+        );
+        // Switching a long duration to a shorter period stays within the bound.
+        let m = module(
+            ModuleType::SingleTimeseries,
+            "period=year&duration=100&collect=count:sum",
+            json!({}),
+        );
+        assert_eq!(
+            module_query(&m, &view(Some(PeriodKind::Week), None, None)),
+            "period=week&duration=1000&collect=count%3Asum"
+        );
     }
 
     #[test]

@@ -76,6 +76,6 @@ test('a data set filled through the API gets a dashboard with the right figures'
   // A module over a data set that does not exist says so instead of breaking the page.
   const broken = { ...dashboard, slug: 'broken-test-licence', modules: [{ ...dashboard.modules[0], data_set: 'test-licence/nothing-here' }] };
   const refusedDashboard = await request.post('/api/v1/dashboards', { headers: admin, data: broken });
-  expect(refusedDashboard.status()).toBe(400);
+  expect(refusedDashboard.status()).toBe(404);
   expect((await refusedDashboard.json()).message).toContain('test-licence/nothing-here');
 });

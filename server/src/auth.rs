@@ -12,6 +12,8 @@
 //! API key does what its scopes say, within its owner's organisations when its
 //! owner is not an admin.
 
+use std::collections::HashMap;
+
 use app::model::{Role, User};
 use axum::{
     extract::FromRequestParts,
@@ -24,6 +26,8 @@ use crate::routes::AppState;
 use crate::store::{
     api_keys::{self, constant_time_eq, ApiKey},
     audit::Actor,
+    data_sets::{self, DataSet},
+    orgs,
     sessions::{self, Session},
     users,
 };
@@ -98,21 +102,7 @@ impl Caller {
                         "The key is not valid, or has expired or been revoked.".into(),
                     )
                 })?;
-            let owner = match key.owner_id {
-                Some(id) => {
-                    let owner = users::find(&state.store, id).await?.map(|u| u.user);
-                    match owner {
-                        Some(u) if u.active => Some(u),
-                        _ => {
-                            return Err(Error::Unauthorized(
-                                "The key's owner has been deactivated.".into(),
-                            ))
-                        }
-                    }
-                }
-                None => None,
-            };
-            return Ok(Caller::Key { key, owner });
+            return Caller::of_key(state, key).await;
         }
         let Some(token) = cookie_value(headers, COOKIE) else {
             return Ok(Caller::Anonymous);
@@ -135,6 +125,65 @@ impl Caller {
             csrf_ok,
             changes,
         })
+    }
+
+    /// The caller a valid key makes: the key with its owner as the owner is
+    /// now (role, organisations), looked up on every use. A key whose owner has
+    /// been deactivated (or deleted) is refused (401). A key without an owner
+    /// belongs to what it was made for (a data set's write token, a key made
+    /// with the command line) and stands on its scopes alone.
+    pub async fn of_key(state: &AppState, key: ApiKey) -> Result<Caller> {
+        let owner = match key.owner_id {
+            Some(id) => {
+                let owner = users::find(&state.store, id).await?.map(|u| u.user);
+                match owner {
+                    Some(u) if u.active => Some(u),
+                    _ => {
+                        return Err(Error::Unauthorized(
+                            "The key's owner has been deactivated.".into(),
+                        ))
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Caller::Key { key, owner })
+    }
+
+    /// Whether the caller may write the records of the data set `group/type`
+    /// (through `/data` or an upload): a key with the data set's write scope
+    /// (or an admin key). A key made by a person is held to that person as they
+    /// are now: an editor or admin, whose organisations still include the data
+    /// set's service's department or agency (admins cover all). A key without
+    /// an owner (the data set's own write token) is held to its scope only.
+    pub async fn may_write_records(
+        &self,
+        state: &AppState,
+        group: &str,
+        data_type: &str,
+    ) -> Result<bool> {
+        if !self.can(Permission::WriteDataSet(&data_sets::name(group, data_type))) {
+            return Ok(false);
+        }
+        match self {
+            Caller::Key {
+                owner: Some(owner), ..
+            } if owner.role != Role::Admin => {
+                let orgs = service_orgs(state, group).await?;
+                Ok(belongs(owner, &orgs))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Whether the caller may read the figures of `data_set`, whose service
+    /// belongs to `service_orgs` (its department and agency): everyone reads a
+    /// published data set's; an unpublished one's only those who may read
+    /// unpublished data (signed-in people, keys with `read:unpublished`, admins)
+    /// of one of those organisations. The one rule for every page and API
+    /// that shows figures: see [`readable_data_sets`].
+    pub fn may_read(&self, data_set: &DataSet, service_orgs: &[&str]) -> bool {
+        data_set.published || (self.can(Permission::ReadUnpublished) && self.covers(service_orgs))
     }
 
     /// The signed-in person, if it is one.
@@ -318,6 +367,59 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Whether a person's organisations include one of `orgs` (admins cover all).
+fn belongs(user: &User, orgs: &[String]) -> bool {
+    user.role == Role::Admin || user.organisations.iter().any(|mine| orgs.contains(mine))
+}
+
+/// The department and agency of the service `slug` (none when there is no such
+/// service: a data set outside a service is only for admins).
+async fn service_orgs(state: &AppState, slug: &str) -> Result<Vec<String>> {
+    Ok(match orgs::find_service(&state.store, slug).await? {
+        Some((s, _)) => std::iter::once(s.department.slug)
+            .chain(s.agency.map(|a| a.slug))
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+/// The data sets whose figures `caller` may read, by (group, type), as
+/// [`Caller::may_read`] decides: what the explorer, service pages, boards,
+/// comparisons and the guide compute their figures from. A data set belongs to
+/// the service its group names.
+pub async fn readable_data_sets(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<HashMap<(String, String), DataSet>> {
+    let all = data_sets::list(&state.store).await?;
+    let insider = caller.can(Permission::ReadUnpublished);
+    let services: HashMap<String, Vec<String>> = if insider && all.iter().any(|d| !d.published) {
+        orgs::list_services(&state.store)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let orgs = std::iter::once(s.department.slug)
+                    .chain(s.agency.map(|a| a.slug))
+                    .collect();
+                (s.slug, orgs)
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(all
+        .into_iter()
+        .filter(|d| {
+            let orgs: Vec<&str> = services
+                .get(&d.data_group)
+                .map(|o| o.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            caller.may_read(d, &orgs)
+        })
+        .map(|d| ((d.data_group.clone(), d.data_type.clone()), d))
+        .collect())
+}
+
 /// The `Set-Cookie` value of a new session: HttpOnly, SameSite=Lax, for the whole
 /// site, Secure when the request came over HTTPS.
 pub fn session_cookie(token: &str, secure: bool) -> String {
@@ -334,15 +436,6 @@ pub fn cleared_cookie(secure: bool) -> String {
         "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         if secure { "; Secure" } else { "" }
     )
-}
-
-/// Whether the request reached Pulse over HTTPS (directly or through a proxy
-/// that says so).
-pub fn over_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 #[cfg(test)]

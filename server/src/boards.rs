@@ -1,5 +1,7 @@
 //! Summary boards and comparisons: each service's five KPIs per period, from
-//! its standard published data sets as held in memory ([`crate::query::Cache`]),
+//! its standard data sets that the caller may read (published ones, for
+//! everyone: [`crate::auth::readable_data_sets`]) as held in memory
+//! ([`crate::query::Cache`]),
 //! so a board of many services needs no record to be read from the database.
 //!
 //! The figures follow the services explorer: a year of transactions (the last
@@ -20,6 +22,7 @@ use app::kpi::{
 use app::model::{Annotation, KpiKind, PeriodKind, ServiceKpis, ServiceListing};
 use chrono::{DateTime, Duration, Utc};
 
+use crate::auth::{readable_data_sets, Caller};
 use crate::error::Result;
 use crate::query::table::{Cell, Table};
 use crate::routes::AppState;
@@ -33,7 +36,7 @@ pub const STANDARD_TYPES: [&str; 4] = [
     "completion-rate",
 ];
 
-/// A service's standard data sets, where they exist and are published.
+/// A service's standard data sets, where they exist and may be read.
 #[derive(Default)]
 pub struct Standard {
     pub transactions: Option<Arc<Table>>,
@@ -42,18 +45,6 @@ pub struct Standard {
     pub completion: Option<Arc<Table>>,
     /// Each present data set's type, expected age and table, for freshness.
     watched: Vec<(&'static str, Option<i64>, Arc<Table>)>,
-}
-
-/// Published data sets by (group, type): one query for any number of services.
-pub async fn published_data_sets(
-    state: &AppState,
-) -> Result<HashMap<(String, String), data_sets::DataSet>> {
-    Ok(data_sets::list(&state.store)
-        .await?
-        .into_iter()
-        .filter(|d| d.published)
-        .map(|d| ((d.data_group.clone(), d.data_type.clone()), d))
-        .collect())
 }
 
 /// The standard tables of the service `slug`.
@@ -392,12 +383,13 @@ fn title_of(data_type: &str) -> &'static str {
 /// every note, internal ones too (a note explains whoever may read it).
 pub async fn board(
     state: &AppState,
+    caller: &Caller,
     title: String,
     url: String,
     services: Vec<ServiceListing>,
     now: DateTime<Utc>,
 ) -> Result<Board> {
-    let published = published_data_sets(state).await?;
+    let published = readable_data_sets(state, caller).await?;
     let all_targets = targets::list(&state.store, None).await?;
     let notes = annotations::list(
         &state.store,
@@ -550,12 +542,13 @@ pub async fn services_of(state: &AppState, org: &str) -> Result<Vec<ServiceListi
 /// that `may_read` allows.
 pub async fn compare(
     state: &AppState,
+    caller: &Caller,
     services: Vec<ServiceListing>,
     kpi: KpiKind,
     kind: PeriodKind,
     may_read: impl Fn(&annotations::Stored) -> bool,
 ) -> Result<Comparison> {
-    let published = published_data_sets(state).await?;
+    let published = readable_data_sets(state, caller).await?;
     let kind = coarsest(kind, kpi.finest_period());
     let mut each = Vec::new();
     for service in services {
@@ -596,7 +589,12 @@ pub async fn compare(
         .max()
         .copied();
     let periods = match (first, last) {
-        (Some(f), Some(l)) => periods_between(kind, f, next_period_start(kind, l)),
+        (Some(f), Some(l)) => {
+            // The newest MAX_PERIODS periods at most.
+            let end = next_period_start(kind, l);
+            let oldest = app::kpi::periods_after(kind, end, -(app::kpi::MAX_PERIODS as i32));
+            periods_between(kind, f.max(oldest), end)
+        }
         _ => Vec::new(),
     };
     let window = periods

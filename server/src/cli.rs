@@ -216,6 +216,18 @@ pub struct ServeArgs {
     /// binary was built from.
     #[arg(long, env = "PULSE_SITE_ROOT", value_name = "DIR")]
     pub site_root: Option<PathBuf>,
+
+    /// The reverse proxies in front of Pulse, as networks separated by commas
+    /// (`127.0.0.1/32,10.0.0.0/8`): only from these are `X-Forwarded-For`,
+    /// `X-Forwarded-Proto` and `X-Forwarded-Host` believed. None by default.
+    #[arg(
+        long,
+        env = "PULSE_TRUSTED_PROXIES",
+        default_value = "",
+        value_name = "CIDR,...",
+        value_parser = crate::client::TrustedProxies::parse
+    )]
+    pub trusted_proxies: crate::client::TrustedProxies,
 }
 
 #[derive(Debug, Args)]

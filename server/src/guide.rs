@@ -160,20 +160,7 @@ pub fn pages() -> Vec<GuidePageSummary> {
 }
 
 /// Text as HTML text.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use app::html::escape;
 
 /// An example file with this installation's address and example service in it.
 pub fn example(name: &str, facts: &Facts) -> Option<String> {
@@ -236,7 +223,9 @@ fn fill(body: &str, facts: &Facts) -> String {
                 }
             }
             _ if key == "data_types_in_use" => types_table(facts),
-            _ => fill_basics(&rest[start..start + len + 2], facts),
+            // The address comes from the request's Host header: escaped, so a
+            // forged one cannot put markup into the page (Markdown passes HTML).
+            _ => escape(&fill_basics(&rest[start..start + len + 2], facts)),
         };
         out.push_str(&replacement);
         rest = &rest[start + len + 2..];

@@ -173,11 +173,22 @@ fn record_from_value(
     };
     for field in ["_timestamp", "_start_at", "_end_at"] {
         if let Some(value) = map.get(field) {
-            let valid = value.as_str().and_then(parse_datetime).is_some();
-            if !valid {
+            let Some(t) = value.as_str().and_then(parse_datetime) else {
                 return Err((
                     Some(field.into()),
                     format!("{field} is not a valid datetime object"),
+                ));
+            };
+            // Dates far outside the bounds a query may ask for would only
+            // stretch the charts that span a data set's records.
+            if !(app::kpi::MIN_YEAR..=app::kpi::MAX_YEAR).contains(&chrono::Datelike::year(&t)) {
+                return Err((
+                    Some(field.into()),
+                    format!(
+                        "{field} must be in the years {} to {}",
+                        app::kpi::MIN_YEAR,
+                        app::kpi::MAX_YEAR
+                    ),
                 ));
             }
         }
@@ -375,6 +386,14 @@ mod tests {
             first_message(json!({"value": 1})),
             "_timestamp is a required property"
         );
+        assert_eq!(
+            first_message(json!({"_timestamp": "0001-01-01T00:00:00Z"})),
+            "_timestamp must be in the years 1900 to 2200"
+        );
+        assert_eq!(
+            first_message(json!({"_timestamp": t, "_end_at": "9999-12-31T00:00:00Z"})),
+            "_end_at must be in the years 1900 to 2200"
+        );
         let problems =
             check(json!([{"_timestamp": t}]), &["_timestamp", "key", "other"]).unwrap_err();
         assert_eq!(
@@ -488,5 +507,122 @@ mod tests {
         // Internal fields are not kept among the record's own fields.
         assert!(!given[0].fields.contains_key("_id"));
         assert!(!given[0].fields.contains_key("_timestamp"));
+    }
+}
+
+/// Arbitrary bodies never make the checker panic: every one is records or
+/// problems, one problem at most per record.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Any JSON value, a few levels deep.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|x| json!(x)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Something near a date-time: valid ones in and out of the bounds, and
+    /// broken ones.
+    fn date_time() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0u32..10_000, 0u32..14, 0u32..33, 0u32..25)
+                .prop_map(|(y, mo, d, h)| format!("{y:04}-{mo:02}-{d:02}T{h:02}:00:00Z")),
+            (1900u32..2201, 1u32..13, 1u32..29)
+                .prop_map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}T00:00:00+01:00")),
+            "[0-9T:+Z. -]{0,30}",
+        ]
+    }
+
+    /// A body shaped like records, with keys and values near the rules' edges.
+    fn record_like() -> impl Strategy<Value = Value> {
+        let key = prop_oneof![
+            Just("_timestamp".to_string()),
+            Just("_id".to_string()),
+            Just("_start_at".to_string()),
+            Just("_end_at".to_string()),
+            Just("_secret".to_string()),
+            "[a-z_][a-z0-9_-]{0,6}",
+        ];
+        let value = prop_oneof![date_time().prop_map(Value::String), any_json(),];
+        prop::collection::vec(
+            prop::collection::btree_map(key, value, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            0..5,
+        )
+        .prop_map(Value::Array)
+    }
+
+    fn data_set(auto_ids: Vec<String>, schema: Option<Value>) -> crate::store::data_sets::DataSet {
+        crate::store::data_sets::DataSet {
+            id: 1,
+            name: "g_t".into(),
+            data_group: "g".into(),
+            data_type: "t".into(),
+            auto_ids,
+            schema,
+            queryable: true,
+            published: true,
+            realtime: false,
+            raw_queries_allowed: true,
+            max_age_expected: None,
+            upload_format: None,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn checked(body: Value, data_set: &crate::store::data_sets::DataSet) {
+        let records = match &body {
+            Value::Array(items) => items.len(),
+            _ => 1,
+        };
+        match check_for(data_set, body) {
+            Ok(checked) => {
+                assert_eq!(checked.records.len(), records);
+                for r in &checked.records {
+                    let year = chrono::Datelike::year(&r.timestamp);
+                    assert!((app::kpi::MIN_YEAR..=app::kpi::MAX_YEAR).contains(&year));
+                    assert!(r.fields.keys().all(|k| is_valid_key(k)));
+                }
+            }
+            Err(Refused::Invalid(problems)) => {
+                assert!(!problems.is_empty() && problems.len() <= records);
+                assert!(problems.windows(2).all(|w| w[0].index < w[1].index));
+            }
+            Err(Refused::BadSchema(e)) => panic!("the test's schema is valid: {e}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_json_body_is_checked_without_panicking(body in any_json()) {
+            checked(body, &data_set(Vec::new(), None));
+        }
+
+        #[test]
+        fn record_like_bodies_are_checked_with_every_rule(
+            body in record_like(),
+            auto_ids in prop::sample::subsequence(vec!["_timestamp".to_string(), "channel".to_string(), "count".to_string()], 0..3),
+        ) {
+            checked(body.clone(), &data_set(auto_ids, None));
+            let schema = json!({"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}});
+            checked(body, &data_set(Vec::new(), Some(schema)));
+        }
     }
 }

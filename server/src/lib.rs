@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod boards;
 pub mod cli;
+pub mod client;
 pub mod demo;
 pub mod error;
 pub mod guide;

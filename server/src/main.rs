@@ -204,10 +204,17 @@ async fn run() -> anyhow::Result<()> {
                 );
             }
             let options = leptos_options(root, args.addr);
+            if !args.trusted_proxies.is_empty() {
+                tracing::info!(
+                    "X-Forwarded-* headers are believed from {}",
+                    args.trusted_proxies
+                );
+            }
             let router = app(AppState {
                 store,
                 cache: Default::default(),
                 leptos_options: options,
+                trusted_proxies: args.trusted_proxies,
             });
             let listener = tokio::net::TcpListener::bind(args.addr)
                 .await

@@ -3,9 +3,10 @@
 //!
 //! The data sets are found by convention: group = the service's slug, and the
 //! standard types `transactions-by-channel`, `cost-per-transaction`,
-//! `user-satisfaction` and `completion-rate`.
+//! `user-satisfaction` and `completion-rate`; only those the caller may read
+//! count ([`crate::auth::readable_data_sets`]: published ones for everyone).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use app::kpi::{
     completion_rate, digital_take_up, period_containing, periods_between, satisfaction_score,
@@ -17,7 +18,15 @@ use app::model::{
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::store::{data_sets, orgs, records, records::StoredRecord, Store};
+use crate::store::{data_sets::DataSet, orgs, records, records::StoredRecord, Store};
+
+/// The data sets a caller may read, by (group, type), from
+/// [`crate::auth::readable_data_sets`].
+pub type Readable = HashMap<(String, String), DataSet>;
+
+fn readable_one<'a>(readable: &'a Readable, group: &str, data_type: &str) -> Option<&'a DataSet> {
+    readable.get(&(group.to_string(), data_type.to_string()))
+}
 
 /// The standard channels, in the order they are shown, with their names.
 pub const CHANNELS: [(&str, &str); 4] = [
@@ -37,10 +46,11 @@ fn text<'a>(record: &'a StoredRecord, field: &str) -> Option<&'a str> {
 
 async fn data_set_records(
     store: &Store,
+    readable: &Readable,
     group: &str,
     data_type: &str,
 ) -> Result<Vec<StoredRecord>> {
-    match data_sets::find(store, group, data_type).await? {
+    match readable_one(readable, group, data_type) {
         Some(ds) => records::all(store, ds.id).await,
         None => Ok(Vec::new()),
     }
@@ -73,6 +83,34 @@ pub fn channel_series(records: &[StoredRecord]) -> ChannelSeries {
 /// A span of time to chart, either end open (then the data decides it).
 pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
+/// `[first, last)` cut to [`app::kpi::MAX_PERIODS`] periods of `kind`: the
+/// newest ones, or the first ones when the end is open (the data decides it)
+/// and the start was asked for.
+fn at_most_max_periods(
+    kind: PeriodKind,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    open_end: bool,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    use app::kpi::{next_period_start, period_count, period_start, periods_after, MAX_PERIODS};
+    let max = MAX_PERIODS as i32;
+    if period_count(kind, first, last) <= i64::from(MAX_PERIODS) {
+        return (first, last);
+    }
+    if open_end {
+        let first = period_start(kind, first);
+        (first, periods_after(kind, first, max))
+    } else {
+        let start = period_start(kind, last);
+        let last = if start == last {
+            last
+        } else {
+            next_period_start(kind, start)
+        };
+        (periods_after(kind, last, -max), last)
+    }
+}
+
 /// Transactions by channel per period of `kind`, zero-filled, over `window`
 /// (`[start, end)`); an open end is where the data starts or stops.
 pub fn channel_series_by(
@@ -94,7 +132,11 @@ pub fn channel_series_by(
             .map(|k| app::kpi::next_period_start(kind, k.0))
     });
     let periods = match (first, last) {
-        (Some(first), Some(last)) => periods_between(kind, first, last),
+        (Some(first), Some(last)) => {
+            let open_end = from.is_some() && to.is_none();
+            let (first, last) = at_most_max_periods(kind, first, last, open_end);
+            periods_between(kind, first, last)
+        }
         _ => Vec::new(),
     };
     if sums.is_empty() {
@@ -270,9 +312,11 @@ pub fn freshness_from(
     }
 }
 
-/// The service's standard data sets that exist, with their records.
+/// The service's standard data sets that exist and may be read, with their
+/// records.
 async fn standard_data(
     store: &Store,
+    readable: &Readable,
     slug: &str,
 ) -> Result<Vec<(&'static str, Option<i64>, Vec<StoredRecord>)>> {
     let mut out = Vec::new();
@@ -282,7 +326,7 @@ async fn standard_data(
         "user-satisfaction",
         "completion-rate",
     ] {
-        if let Some(ds) = data_sets::find(store, slug, data_type).await? {
+        if let Some(ds) = readable_one(readable, slug, data_type) {
             out.push((
                 data_type,
                 ds.max_age_expected,
@@ -326,9 +370,11 @@ pub fn year_earlier(records: &[StoredRecord], periods: &[app::model::Period]) ->
 }
 
 /// The overview of the service with this slug, its chart per `kind` over `window`,
-/// with the totals of a year earlier when `compare_year`.
+/// with the totals of a year earlier when `compare_year`, from the `readable`
+/// data sets.
 pub async fn service_overview(
     store: &Store,
+    readable: &Readable,
     slug: &str,
     kind: PeriodKind,
     window: Window,
@@ -337,7 +383,7 @@ pub async fn service_overview(
     let (service, description) = orgs::find_service(store, slug)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
-    let data = standard_data(store, slug).await?;
+    let data = standard_data(store, readable, slug).await?;
     let records = |wanted: &str| {
         data.iter()
             .find(|(t, _, _)| *t == wanted)
@@ -441,16 +487,16 @@ fn yearly_kpis(
     }
 }
 
-/// Every service's figures over the last year of its data.
-pub async fn service_kpis(store: &Store) -> Result<Vec<ServiceKpis>> {
+/// Every service's figures over the last year of its `readable` data.
+pub async fn service_kpis(store: &Store, readable: &Readable) -> Result<Vec<ServiceKpis>> {
     let mut out = Vec::new();
     for service in orgs::list_services(store).await? {
         let slug = service.slug.clone();
-        let transactions =
-            channel_series(&data_set_records(store, &slug, "transactions-by-channel").await?);
-        let costs = data_set_records(store, &slug, "cost-per-transaction").await?;
-        let ratings = data_set_records(store, &slug, "user-satisfaction").await?;
-        let completion = data_set_records(store, &slug, "completion-rate").await?;
+        let records = |t| data_set_records(store, readable, &slug, t);
+        let transactions = channel_series(&records("transactions-by-channel").await?);
+        let costs = records("cost-per-transaction").await?;
+        let ratings = records("user-satisfaction").await?;
+        let completion = records("completion-rate").await?;
         out.push(yearly_kpis(
             service,
             &transactions,

@@ -113,7 +113,11 @@ async fn notes_are_filtered_and_internal_ones_kept_inside(app: TestApp) {
             "There is no module",
         ),
         ("service=nothing", 404, "There is no service"),
-        ("colour=red", 400, "unknown field"),
+        (
+            "colour=red",
+            400,
+            "a parameter `colour` that it may not have",
+        ),
     ] {
         let answer = app.get(&format!("/api/v1/annotations?{query}")).await;
         assert_eq!(answer.status.as_u16(), status, "{query}: {}", answer.text());
@@ -304,33 +308,43 @@ async fn bad_notes_are_refused_with_reasons_and_nothing_is_written(app: TestApp)
             "on or after its start",
         ),
         (with("tags", json!(["<b>"])), "letters, digits"),
-        (with("service", json!("nothing")), "there is no service"),
+        (
+            with("service", json!("nothing")),
+            "There is no service `nothing`.",
+        ),
         (
             with("module", json!("file-a-tax-return/nothing")),
-            "has no module",
+            "has no module `nothing`.",
         ),
         (
             with("module", json!("register-a-birth/journey")),
-            "has no dashboard",
+            "has no dashboard `register-a-birth`.",
         ),
         (with("module", json!("journey")), "dashboard/module"),
-        (with("visibility", json!("secret")), "unknown variant"),
+        (
+            with("visibility", json!("secret")),
+            "must be one of `public`, `internal`",
+        ),
         (with("starts_at", json!("March")), "starts_at"),
-        (with("colour", json!("red")), "unknown field"),
+        (
+            with("colour", json!("red")),
+            "a field `colour` that it may not have",
+        ),
         (
             json!({"service": "file-a-tax-return", "text": "no time"}),
-            "missing field `starts_at`",
+            "The body needs a field `starts_at`",
         ),
     ] {
         let answer = app
             .send(Method::POST, "/api/v1/annotations", &key, &body)
             .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::BAD_REQUEST,
-            "{body}: {}",
-            answer.text()
-        );
+        // What names something that does not exist is a 404; the rest a 400.
+        let expected = if message.ends_with("`.") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(answer.status, expected, "{body}: {}", answer.text());
         assert!(
             answer.text().contains(message),
             "{:?} should say {message:?}",

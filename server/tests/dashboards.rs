@@ -57,7 +57,7 @@ async fn organisations_and_services_are_managed_with_an_admin_key(app: TestApp) 
         ),
         (
             json!({"slug": "lost", "title": "Lost", "kind": "agency", "parent": "nowhere"}),
-            "there is no department \"nowhere\"",
+            "There is no department `nowhere`.",
         ),
         (
             json!({"slug": "odd", "title": "Odd", "kind": "department", "parent": "dept-of-tests"}),
@@ -65,13 +65,18 @@ async fn organisations_and_services_are_managed_with_an_admin_key(app: TestApp) 
         ),
         (
             json!({"slug": "odd", "title": "Odd", "kind": "ministry"}),
-            "unknown variant",
+            "`kind` must be one of `department`, `agency`, not `ministry`.",
         ),
     ] {
         let answer = app
             .send(Method::POST, "/api/v1/organisations", &key, &body)
             .await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        let expected = if message.starts_with("There is no") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(answer.status, expected, "{body}");
         let text = answer.json()["message"].as_str().unwrap().to_string();
         assert!(text.contains(message), "{text:?} should say {message:?}");
     }
@@ -108,7 +113,11 @@ async fn organisations_and_services_are_managed_with_an_admin_key(app: TestApp) 
             &json!({"slug": "test-a-thing", "title": "Test a thing", "organisation": "nobody"}),
         )
         .await;
-    assert_eq!(unknown_org.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown_org.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        unknown_org.json()["message"],
+        "There is no organisation `nobody`."
+    );
     let moved = app
         .send(
             Method::PUT,

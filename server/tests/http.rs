@@ -361,7 +361,7 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
         ),
         (
             "from=2025-13",
-            "from must be a month like 2025-01, not \"2025-13\"",
+            "from must be a month from 1900-01 to 2200-12 written YYYY-MM, like 2025-04, not \"2025-13\"",
         ),
         ("from=2025-06&to=2025-01", "from must not be after to"),
     ] {
@@ -495,10 +495,10 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     let mut bad = draft.clone();
     bad["modules"][1]["data_set"] = "nope/nothing".into();
     let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body["message"],
-        "module \"transactions-by-channel\": there is no data set nope/nothing"
+        "Module `transactions-by-channel`: there is no data set `nope/nothing`."
     );
     let mut bad = draft.clone();
     bad["modules"][2]["slug"] = "transactions-by-channel".into();
@@ -506,8 +506,10 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     assert_eq!(
         (status, body["message"].clone()),
         (
-            StatusCode::BAD_REQUEST,
-            json_str("two modules are called \"transactions-by-channel\"")
+            StatusCode::CONFLICT,
+            json_str(
+                "Two modules are called \"transactions-by-channel\": each module's `slug` must be its own."
+            )
         )
     );
     let mut bad = draft.clone();

@@ -163,3 +163,128 @@ async fn the_router_serves_exactly_what_is_documented() {
         }
     }
 }
+
+/// Every parameter declared in the path is a `{name}` of the path (none of the
+/// query's parameters is declared there), and every `{name}` is declared.
+#[tokio::test]
+async fn parameters_are_where_the_path_says() {
+    let app = test_app(Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for p in &parameters {
+                let name = p["name"].as_str().unwrap();
+                if p["in"] == "path" {
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is declared in the path but is not in it"
+                    );
+                    assert_eq!(p["required"], true, "{method} {path}: {name}");
+                }
+            }
+            for segment in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = segment.trim_matches(|c| c == '{' || c == '}');
+                assert!(
+                    parameters
+                        .iter()
+                        .any(|p| p["in"] == "path" && p["name"] == name),
+                    "{method} {path}: `{name}` is not declared"
+                );
+            }
+        }
+    }
+}
+
+/// Every `/api/v1` operation documents its refusals with the error body: 400
+/// when it takes parameters or a body, 401 when it looks at its caller (it has
+/// `security`, optional or not: a key sent must be valid), 403 when it needs a
+/// key or session, 413 and 415 when it takes a JSON body. An operation that
+/// never looks at its caller documents no 401.
+#[tokio::test]
+async fn every_operation_documents_its_refusals() {
+    let app = test_app(Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            let has_parameters = operation["parameters"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty());
+            let body = &operation["requestBody"];
+            let mut wanted = Vec::new();
+            if has_parameters || body.is_object() {
+                wanted.push("400");
+            }
+            let security = operation["security"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let optional = security
+                .iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
+            if security.is_empty() {
+                // Signing in answers 401 to wrong credentials, by its own
+                // description; none has the contract's "no valid key" 401.
+                assert!(
+                    !responses["401"]["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("No valid key or session")),
+                    "{method} {path} never looks at its caller, yet documents a 401"
+                );
+            } else {
+                wanted.push("401");
+                if !optional {
+                    wanted.push("403");
+                }
+            }
+            if body.is_object() {
+                wanted.push("413");
+            }
+            if body["content"]
+                .as_object()
+                .is_some_and(|c| c.contains_key("application/json"))
+            {
+                wanted.push("415");
+            }
+            for status in wanted {
+                let response = &responses[status];
+                assert!(
+                    response.is_object(),
+                    "{method} {path} does not document {status}"
+                );
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}
+
+/// Operations that change things need a key or a session, and say so.
+#[tokio::test]
+async fn changes_declare_their_security() {
+    let app = test_app(Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") || path == "/api/v1/session" {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            if ["post", "put", "patch", "delete"].contains(&method.as_str()) {
+                assert!(
+                    operation["responses"]["401"].is_object(),
+                    "{method} {path} does not document 401"
+                );
+            }
+        }
+    }
+}

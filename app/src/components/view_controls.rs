@@ -34,9 +34,11 @@ pub fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// The view in the page's URL.
+/// The view in the page's URL, as the page asks the API for it: months that
+/// are not valid, out of order or too many periods apart are left out (the
+/// controls say why), so any URL gets a page quickly.
 pub fn current_view(q: &ParamsMap) -> ViewParams {
-    ViewParams::from_query(|name| q.get(name))
+    ViewParams::from_query(|name| q.get(name)).usable()
 }
 
 /// The period switch, the months and the overlay. `action` is the page's path;
@@ -100,7 +102,7 @@ pub fn ViewControls(
             p
         }
     };
-    let problem = move || query.with(|q| current_view(q).check().err());
+    let problem = move || query.with(|q| ViewParams::problem(|name| q.get(name)));
     let field = |name: &str| format!("{id}-{name}");
     let (period_id, from_id, to_id, compare_id) = (
         field("period"),

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use app::kpi::{next_period_start, period_start};
+use app::kpi::{next_period_start, period_start, MAX_ROWS};
 use app::model::PeriodKind;
 use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -13,8 +13,13 @@ use super::params::{Collect, Method, Query};
 use super::table::{Cell, Key, Table};
 use crate::ingest::format_datetime;
 
-/// The one failure a query can meet at run time.
+/// A failure a query can meet at run time (the other: [`too_many_rows`]).
 pub const INVALID_COLLECT: &str = "invalid collect function";
+
+/// Refuses an answer of more than [`MAX_ROWS`] rows, before it is made.
+pub fn too_many_rows(rows: usize) -> String {
+    format!("This query's answer would hold {rows} rows, more than the {MAX_ROWS} allowed - please narrow it with 'start_at' and 'end_at', 'filter_by' or 'limit'")
+}
 
 const HOUR_US: i64 = 3_600_000_000;
 const DAY_US: i64 = 24 * HOUR_US;
@@ -146,27 +151,40 @@ enum Shift {
     Backward,
 }
 
-fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window {
-    // The first period boundary at or after `t`.
-    let boundary_after = |t: DateTime<Utc>| {
-        let start = period_start(kind, t);
-        if start == t {
-            period_index(kind, t)
-        } else {
-            period_index(kind, next_period_start(kind, start))
-        }
+/// The first period boundary at or after `t`, as a period index.
+fn boundary_after(kind: PeriodKind, t: DateTime<Utc>) -> i64 {
+    let start = period_start(kind, t);
+    if start == t {
+        period_index(kind, t)
+    } else {
+        period_index(kind, next_period_start(kind, start))
+    }
+}
+
+/// The periods of an absolute window, as `(first, count)`: the parser bounds
+/// `count` with this before anything is read.
+pub fn absolute_window(
+    kind: PeriodKind,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    inclusive: bool,
+) -> (i64, i64) {
+    let first = period_index(kind, start);
+    let last = if inclusive {
+        period_index(kind, end) + 1
+    } else {
+        boundary_after(kind, end)
     };
+    (first, (last - first).max(0))
+}
+
+fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window {
     match (query.start_at, query.end_at, query.duration) {
         (Some(start), Some(end), _) => {
-            let first = period_index(kind, start);
-            let last = if query.inclusive {
-                period_index(kind, end) + 1
-            } else {
-                boundary_after(end)
-            };
+            let (first, count) = absolute_window(kind, start, end, query.inclusive);
             Window {
                 first,
-                count: (last - first).max(0),
+                count,
                 shift: Shift::None,
             }
         }
@@ -176,7 +194,7 @@ fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window 
             shift: Shift::Forward,
         },
         (None, Some(end), Some(n)) => Window {
-            first: boundary_after(end) - i64::from(n),
+            first: boundary_after(kind, end) - i64::from(n),
             count: i64::from(n),
             shift: Shift::Backward,
         },
@@ -439,7 +457,7 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     };
 
     if query.is_raw() {
-        return Ok(raw(table, query, (0..table.len()).filter(|&r| selected(r))));
+        return raw(table, query, (0..table.len()).filter(|&r| selected(r)));
     }
 
     // One pass: a bucket per (period, group). Groups get small ids, found by
@@ -537,6 +555,15 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     };
     let empty = Bucket::new(&query.collect);
 
+    // Every answer row is a group (in each period, when there are periods):
+    // refuse an answer over the bound before it is made.
+    let kept_groups = query
+        .limit
+        .map_or(groups.len(), |limit| limit.min(groups.len()));
+    if kept_groups.saturating_mul(periods.len()) > MAX_ROWS {
+        return Err(too_many_rows(kept_groups.saturating_mul(periods.len())));
+    }
+
     let Some(kind) = kind else {
         // group_by only.
         let mut rows: Vec<Map<String, Value>> = groups
@@ -569,31 +596,34 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
             .collect());
     }
 
-    // period and group_by: a row per group with its zero-filled periods.
+    // period and group_by: a row per group with its zero-filled periods. The
+    // groups' totals first (from the buckets with data, in period order), then
+    // sorted and limited, and only the groups kept get their periods.
+    let index: FxHashMap<&[Key], usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.as_slice(), i))
+        .collect();
+    let mut per_group: Vec<Vec<(i64, &Bucket)>> = vec![Vec::new(); groups.len()];
+    for ((p, g), bucket) in &buckets {
+        per_group[index[g.as_slice()]].push((*p, bucket));
+    }
     let mut rows: Vec<(Map<String, Value>, Vec<Key>)> = groups
         .iter()
-        .map(|g| {
+        .zip(per_group.iter_mut())
+        .map(|(g, with_data)| {
+            with_data.sort_by_key(|(p, _)| *p);
             let mut total = Bucket::new(&query.collect);
-            let mut with_data = 0u64;
-            let mut values = Vec::with_capacity(periods.len());
-            for p in &periods {
-                let bucket = buckets.get(&(*p, g.clone()));
-                if let Some(b) = bucket {
-                    total.merge(b, &query.collect);
-                    with_data += 1;
-                }
-                let mut row = Map::new();
-                period_keys(kind, *p, &mut row);
-                bucket
-                    .unwrap_or(&empty)
-                    .write(table, &query.collect, &mut row);
-                values.push(Value::Object(row));
+            for (_, b) in with_data.iter() {
+                total.merge(b, &query.collect);
             }
             let mut row = Map::new();
             group_fields(g, &mut row);
             total.write(table, &query.collect, &mut row);
-            row.insert("_group_count".into(), Value::Number(with_data.into()));
-            row.insert("values".into(), Value::Array(values));
+            row.insert(
+                "_group_count".into(),
+                Value::Number((with_data.len() as u64).into()),
+            );
             (row, g.clone())
         })
         .collect();
@@ -609,6 +639,22 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     }
     if let Some(limit) = query.limit {
         rows.truncate(limit);
+    }
+    for (row, g) in &mut rows {
+        let values = periods
+            .iter()
+            .map(|p| {
+                let mut value = Map::new();
+                period_keys(kind, *p, &mut value);
+                buckets.get(&(*p, g.clone())).unwrap_or(&empty).write(
+                    table,
+                    &query.collect,
+                    &mut value,
+                );
+                Value::Object(value)
+            })
+            .collect();
+        row.insert("values".into(), Value::Array(values));
     }
     if !query.flatten {
         return Ok(rows.into_iter().map(|(r, _)| Value::Object(r)).collect());
@@ -644,18 +690,62 @@ fn sort_and_limit(rows: &mut Vec<Map<String, Value>>, query: &Query) {
     }
 }
 
+/// The value of `field` in the raw record of `row`, as [`raw`] writes it.
+fn raw_field(table: &Table, row: usize, field: &str) -> Option<Value> {
+    let time = |us: i64| {
+        Value::String(format_datetime(
+            DateTime::from_timestamp_micros(us).unwrap_or_default(),
+        ))
+    };
+    match field {
+        "_id" => return Some(Value::String(table.ids[row].clone())),
+        "_timestamp" => return Some(time(table.ts[row])),
+        "_updated_at" => return Some(time(table.updated_at[row])),
+        _ => {}
+    }
+    if let Some(kind) = field
+        .strip_prefix('_')
+        .and_then(|f| f.strip_suffix("_start_at"))
+        .and_then(PeriodKind::parse)
+    {
+        let ts = DateTime::from_timestamp_micros(table.ts[row]).unwrap_or_default();
+        return Some(Value::String(format_datetime(period_start(kind, ts))));
+    }
+    let cell = table.column(field)?[row];
+    (cell != Cell::Missing).then(|| table.value(cell))
+}
+
 /// Raw records, with their internal fields and period keys.
-fn raw(table: &Table, query: &Query, rows: impl Iterator<Item = usize>) -> Vec<Value> {
-    // Oldest first, then in the order stored; without sort_by, the limit can
-    // apply before any record is built.
+fn raw(
+    table: &Table,
+    query: &Query,
+    rows: impl Iterator<Item = usize>,
+) -> Result<Vec<Value>, String> {
+    // Oldest first, then in the order stored; sorted on the one field asked
+    // for and limited before any record is built.
     let mut rows: Vec<usize> = rows.collect();
     rows.sort_by_key(|&row| (table.ts[row], row));
-    if query.sort_by.is_none() {
-        if let Some(limit) = query.limit {
-            rows.truncate(limit);
-        }
+    let answer = query.limit.map_or(rows.len(), |l| l.min(rows.len()));
+    if answer > MAX_ROWS {
+        return Err(too_many_rows(answer));
     }
-    let mut out: Vec<Map<String, Value>> = rows
+    if let Some((field, ascending)) = &query.sort_by {
+        let mut keyed: Vec<(Option<Value>, usize)> = rows
+            .iter()
+            .map(|&row| (raw_field(table, row, field), row))
+            .collect();
+        keyed.sort_by(|(a, _), (b, _)| {
+            let o = compare_values(a.as_ref(), b.as_ref());
+            if *ascending {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+        rows = keyed.into_iter().map(|(_, row)| row).collect();
+    }
+    rows.truncate(answer);
+    let out: Vec<Map<String, Value>> = rows
         .into_iter()
         .map(|row| {
             let mut record = Map::new();
@@ -682,8 +772,7 @@ fn raw(table: &Table, query: &Query, rows: impl Iterator<Item = usize>) -> Vec<V
             record
         })
         .collect();
-    sort_and_limit(&mut out, query);
-    out.into_iter().map(Value::Object).collect()
+    Ok(out.into_iter().map(Value::Object).collect())
 }
 
 #[cfg(test)]
@@ -770,5 +859,227 @@ mod tests {
         assert_eq!(raw[0]["_id"], "0");
         let sorted = run("sort_by=num:descending&limit=1");
         assert_eq!(sorted[0]["num"], 4);
+    }
+}
+
+/// Arbitrary query strings never make the parser or the engine panic, and any
+/// query accepted stays within the bounds (`app::kpi::MAX_PERIODS`,
+/// `MAX_ROWS`, `MIN_YEAR`..`MAX_YEAR`) before and after it runs.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::query::params::{parse, Allowances};
+    use crate::store::records::StoredRecord;
+    use app::kpi::{MAX_PERIODS, MAX_YEAR, MIN_YEAR};
+    use chrono::Datelike;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn table() -> Table {
+        let rows = [
+            ("2013-03-04T00:00:00Z", "a", json!(1)),
+            ("2013-03-05T10:00:00Z", "b", json!(2.5)),
+            ("2013-03-18T00:00:00Z", "a", json!("x")),
+            ("2014-01-01T00:00:00Z", "c", json!(true)),
+            ("1900-01-01T00:00:00Z", "a", json!(null)),
+            ("2200-12-31T23:00:00Z", "b", json!(7)),
+        ];
+        let records: Vec<StoredRecord> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (t, g, n))| StoredRecord {
+                id: i.to_string(),
+                timestamp: crate::ingest::parse_datetime(t).unwrap(),
+                updated_at: Utc::now(),
+                fields: json!({"group": g, "num": n}).as_object().unwrap().clone(),
+            })
+            .collect();
+        Table::from_records(&records)
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => prop::sample::select(vec![
+                "start_at", "end_at", "inclusive", "period", "duration", "filter_by",
+                "filter_by_prefix", "group_by", "collect", "sort_by", "limit", "flatten",
+                "format",
+            ])
+            .prop_map(String::from),
+            1 => ".{0,6}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        let field = prop::sample::select(vec![
+            "group",
+            "num",
+            "_id",
+            "_timestamp",
+            "nope",
+            "a-b",
+            "_count",
+        ]);
+        prop_oneof![
+            // Whole numbers, huge and negative ones too.
+            any::<u64>().prop_map(|n| n.to_string()),
+            (0u64..2_000).prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            "[0-9]{15,30}",
+            // Date-times in and out of the years.
+            (0i32..10_000, 1u32..13, 1u32..29, 0u32..24)
+                .prop_map(|(y, m, d, h)| { format!("{y:04}-{m:02}-{d:02}T{h:02}:00:00Z") }),
+            (1890i32..2210, 1u32..13, 1u32..29)
+                .prop_map(|(y, m, d)| { format!("{y:04}-{m:02}-{d:02}T00:00:00+05:30") }),
+            prop::sample::select(vec![
+                "hour",
+                "day",
+                "week",
+                "month",
+                "quarter",
+                "year",
+                "fortnight"
+            ])
+            .prop_map(String::from),
+            prop::sample::select(vec!["true", "false", "csv", "json", ""]).prop_map(String::from),
+            (
+                field.clone(),
+                prop::sample::select(vec![
+                    "sum",
+                    "count",
+                    "set",
+                    "mean",
+                    "min",
+                    "max",
+                    "median",
+                    "ascending",
+                    "descending",
+                    "a",
+                    "b"
+                ])
+            )
+                .prop_map(|(f, m)| format!("{f}:{m}")),
+            field.prop_map(String::from),
+            ".{0,10}",
+        ]
+    }
+
+    /// Queries of the usual shape (so that most are accepted), with windows
+    /// around the bounds.
+    fn usual() -> impl Strategy<Value = Vec<(String, String)>> {
+        let time = || {
+            prop_oneof![
+                (1890i32..2210, 1u32..13, 1u32..29, 0u32..24),
+                (1999i32..2001, 1u32..13, 1u32..29, 0u32..24),
+            ]
+            .prop_map(|(y, m, d, h)| format!("{y:04}-{m:02}-{d:02}T{h:02}:00:00Z"))
+        };
+        let duration = prop_oneof![
+            4 => (1u64..1_100).prop_map(|n| n.to_string()),
+            1 => any::<u64>().prop_map(|n| n.to_string()),
+        ];
+        // Which of start_at, end_at and duration are given.
+        let window = prop_oneof![
+            duration.clone().prop_map(|d| vec![("duration", d)]),
+            (time(), time()).prop_map(|(s, e)| vec![("start_at", s), ("end_at", e)]),
+            (time(), duration.clone()).prop_map(|(s, d)| vec![("start_at", s), ("duration", d)]),
+            (time(), duration).prop_map(|(e, d)| vec![("end_at", e), ("duration", d)]),
+        ];
+        let period = prop::sample::select(vec!["hour", "day", "week", "month", "quarter", "year"]);
+        let limit = prop_oneof![
+            (0u64..200_000).prop_map(|n| n.to_string()),
+            Just("99999999999999999999".to_string()),
+        ];
+        (
+            prop::option::weighted(0.8, period),
+            window,
+            any::<bool>(),
+            prop::option::of(prop::sample::select(vec![
+                "num:sum", "num:max", "num:set", "num:mean",
+            ])),
+            prop::option::weighted(0.3, limit),
+            any::<(bool, bool, bool)>(),
+        )
+            .prop_map(
+                |(period, window, group, collect, limit, (flatten, csv, inclusive))| {
+                    let mut pairs: Vec<(String, String)> = Vec::new();
+                    let mut push = |k: &str, v: Option<String>| {
+                        if let Some(v) = v {
+                            pairs.push((k.to_string(), v));
+                        }
+                    };
+                    push("period", period.map(String::from));
+                    for (k, v) in window {
+                        push(k, Some(v));
+                    }
+                    push("group_by", group.then(|| "group".to_string()));
+                    push("collect", collect.map(String::from));
+                    push("limit", limit);
+                    push("flatten", flatten.then(|| "true".to_string()));
+                    push("format", csv.then(|| "csv".to_string()));
+                    push("inclusive", inclusive.then(|| "true".to_string()));
+                    pairs
+                },
+            )
+    }
+
+    fn check(
+        pairs: &[(String, String)],
+        raw_queries_allowed: bool,
+        now_year: i32,
+    ) -> Result<(), TestCaseError> {
+        let Ok(query) = parse(
+            pairs,
+            Allowances {
+                raw_queries_allowed,
+            },
+        ) else {
+            return Ok(());
+        };
+        prop_assert!(query
+            .duration
+            .is_none_or(|d| (1..=MAX_PERIODS).contains(&d)));
+        prop_assert!(query.limit.is_none_or(|l| (1..=MAX_ROWS).contains(&l)));
+        for t in [query.start_at, query.end_at].into_iter().flatten() {
+            prop_assert!((MIN_YEAR..=MAX_YEAR).contains(&t.year()));
+        }
+        let now = Utc.with_ymd_and_hms(now_year, 6, 15, 12, 0, 0).unwrap();
+        if let Some(kind) = query.period {
+            let window = period_window(&query, kind, now);
+            prop_assert!(window.count >= 0 && window.count <= i64::from(MAX_PERIODS));
+        }
+        if let Ok(rows) = execute(&table(), &query, now) {
+            prop_assert!(rows.len() <= MAX_ROWS);
+            if query.period.is_some() && query.group_by.is_empty() {
+                prop_assert!(rows.len() <= MAX_PERIODS as usize);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_query_parses_and_runs_within_the_bounds(
+            pairs in prop::collection::vec((key(), value()), 0..7),
+            raw_queries_allowed in any::<bool>(),
+            now_year in MIN_YEAR..=MAX_YEAR,
+        ) {
+            check(&pairs, raw_queries_allowed, now_year)?;
+        }
+
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn usual_queries_run_within_the_bounds(
+            pairs in usual(),
+            raw_queries_allowed in any::<bool>(),
+            now_year in MIN_YEAR..=MAX_YEAR,
+        ) {
+            check(&pairs, raw_queries_allowed, now_year)?;
+        }
     }
 }

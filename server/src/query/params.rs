@@ -1,8 +1,9 @@
 //! Stage 1: the query string, parsed and validated into a [`Query`], with the
 //! Backdrop read API's messages, checked in its order (first failure wins).
 
+use app::kpi::{MAX_PERIODS, MAX_ROWS, MAX_YEAR, MIN_YEAR};
 use app::model::PeriodKind;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::ingest::is_valid_key;
 
@@ -128,10 +129,26 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn digits(s: &str) -> Option<u64> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
+/// A whole number of at most `max`: `not_whole` when it is not one (a sign, a
+/// fraction, a word), `too_large` when it is over (however many digits).
+fn whole(s: &str, max: u64, not_whole: &str, too_large: &str) -> Result<u64, String> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_whole.into());
+    }
+    match s.parse::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(too_large.into()),
+    }
+}
+
+/// Refuses `limit` over this (`limit=0` is no limit; answers still hold at
+/// most [`MAX_ROWS`] rows).
+fn limit_too_large() -> String {
+    format!("limit must be at most {MAX_ROWS}")
+}
+
+fn duration_too_large() -> String {
+    format!("'duration' must be at most {MAX_PERIODS} - please ask for fewer periods, or for a longer period (like 'month' rather than 'week')")
 }
 
 fn boolean(s: Option<&str>, message: &str) -> Result<bool, String> {
@@ -188,6 +205,13 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         Some(s) => Some(parse_time(s).ok_or("end_at is not a valid datetime")?),
         None => None,
     };
+    for (name, t) in [("start_at", start_at), ("end_at", end_at)] {
+        if t.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
+            return Err(format!(
+                "{name} must be in the years {MIN_YEAR} to {MAX_YEAR}"
+            ));
+        }
+    }
 
     // 4. Filters.
     let filters = all(pairs, "filter_by");
@@ -268,17 +292,24 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
     // 8. Whole numbers.
     let limit = match one(pairs, "limit") {
         None => None,
-        Some(s) => match digits(s).ok_or("limit must be a positive integer")? {
+        Some(s) => match whole(
+            s,
+            MAX_ROWS as u64,
+            "limit must be a positive integer",
+            &limit_too_large(),
+        )? {
             0 => None,
             n => Some(n as usize),
         },
     };
     let duration = match duration_raw {
         None => None,
-        Some(s) => Some(
-            u32::try_from(digits(s).ok_or("duration must be a positive integer")?)
-                .map_err(|_| "duration must be a positive integer")?,
-        ),
+        Some(s) => Some(whole(
+            s,
+            u64::from(MAX_PERIODS),
+            "duration must be a positive integer",
+            &duration_too_large(),
+        )? as u32),
     };
 
     // 9. Collecting needs something to collect over.
@@ -388,6 +419,17 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         }
     }
 
+    // 14. A period window of at most MAX_PERIODS periods (a duration is
+    // bounded above).
+    if let (Some(kind), Some(start), Some(end)) = (period, start_at, end_at) {
+        let (_, count) = super::execute::absolute_window(kind, start, end, inclusive);
+        if count > i64::from(MAX_PERIODS) {
+            return Err(format!(
+                "A period query may cover at most {MAX_PERIODS} periods, and this one covers {count} - please narrow 'start_at' and 'end_at', or ask for a longer period (like 'month' rather than 'week')"
+            ));
+        }
+    }
+
     Ok(Query {
         start_at,
         end_at,
@@ -405,6 +447,16 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
     })
 }
 
+/// The `limit` of a list of `/api/v1` (the audit log, a correction history):
+/// `default` when none is given, else a whole number from 1 to `max`.
+pub fn list_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, String> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(format!("limit must be from 1 to {max}, not {n}")),
+    }
+}
+
 /// One query for each validation message, in the order they are checked, with
 /// the message it gets. The parser's tests and the HTTP tests both walk it.
 pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
@@ -413,6 +465,8 @@ pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
         ("period=week&duration=3&limit=3", "A period query can only be limited if it is grouped - please add 'group_by'"),
         ("start_at=2012-01-01&end_at=2012-02-01T00:00:00Z", "start_at is not a valid datetime"),
         ("start_at=2012-01-01T00:00:00Z&end_at=nope", "end_at is not a valid datetime"),
+        ("start_at=0001-01-01T00:00:00Z&end_at=2012-01-01T00:00:00Z", "start_at must be in the years 1900 to 2200"),
+        ("start_at=2012-01-01T00:00:00Z&end_at=9999-12-31T00:00:00Z", "end_at must be in the years 1900 to 2200"),
         ("filter_by=a:b&filter_by_prefix=a:b", "Cannot use both filter_by and filter_by_prefix in the same query"),
         ("filter_by=ab", "filter_by must be a field name and value separated by a colon (:) eg. authority:Westminster"),
         ("filter_by=a-b:c", "Cannot filter by an invalid field name"),
@@ -425,7 +479,12 @@ pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
         ("group_by=_secret", "Cannot group by internal fields, internal fields start with an underscore"),
         ("limit=-1", "limit must be a positive integer"),
         ("limit=x", "limit must be a positive integer"),
+        ("limit=100001", "limit must be at most 100000"),
+        ("limit=99999999999999999999", "limit must be at most 100000"),
         ("period=day&duration=x", "duration must be a positive integer"),
+        ("period=day&duration=-5", "duration must be a positive integer"),
+        ("period=year&duration=4000000000", "'duration' must be at most 1000 - please ask for fewer periods, or for a longer period (like 'month' rather than 'week')"),
+        ("period=hour&duration=100000000", "'duration' must be at most 1000 - please ask for fewer periods, or for a longer period (like 'month' rather than 'week')"),
         ("collect=value", "collect can be used only with either ['group_by', 'period']"),
         ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&duration=3&period=day", "Absolute and relative time cannot be requested at the same time - either ask for 'start_at' and 'end_at', or ask for 'start_at'/'end_at' with 'duration'"),
         ("start_at=2012-01-01T00:00:00Z", "Use of 'start_at' requires 'end_at' or 'duration'"),
@@ -439,6 +498,8 @@ pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
         ("flatten=yes", "flatten must be either 'true' or 'false'"),
         ("start_at=2012-01-01T00:00:00Z&end_at=2012-02-01T00:00:00Z&inclusive=maybe", "inclusive must be either 'true' or 'false'"),
         ("inclusive=true", "inclusive can be used only with either ['start_at', 'end_at']"),
+        ("period=week&start_at=1900-01-01T00:00:00Z&end_at=2200-12-31T00:00:00Z", "A period query may cover at most 1000 periods, and this one covers 15706 - please narrow 'start_at' and 'end_at', or ask for a longer period (like 'month' rather than 'week')"),
+        ("period=hour&start_at=2012-01-01T00:00:00Z&end_at=2012-02-11T16:00:01Z", "A period query may cover at most 1000 periods, and this one covers 1001 - please narrow 'start_at' and 'end_at', or ask for a longer period (like 'month' rather than 'week')"),
 ];
 
 /// Keys of answer rows that may be sorted on besides record fields: `_count`,

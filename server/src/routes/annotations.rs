@@ -9,7 +9,7 @@
 
 use app::model::{Annotation, AnnotationList, AnnotationVersion, NewAnnotation, Visibility};
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -38,9 +38,46 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whether the caller may read this note: a public one, anyone; an internal
 /// one, those who may read unpublished figures or write notes, of its service's
-/// organisations.
+/// organisations. A note on a module must also pass [`Dashboards::may_see`]
+/// (its dashboard may be unpublished), which the handlers check.
 pub(crate) fn may_read(caller: &Caller, stored: &Stored) -> bool {
     stored.annotation.visibility == Visibility::Public || insider(caller, &stored.orgs)
+}
+
+/// Whether the caller may see the dashboards of the notes' modules: a note on
+/// a module of a dashboard they may not see (an unpublished one) would name
+/// it, so it is not theirs to read either. Each dashboard is looked up once.
+struct Dashboards<'a> {
+    state: &'a AppState,
+    caller: &'a Caller,
+    seen: std::collections::HashMap<String, bool>,
+}
+
+impl<'a> Dashboards<'a> {
+    fn new(state: &'a AppState, caller: &'a Caller) -> Self {
+        Dashboards {
+            state,
+            caller,
+            seen: Default::default(),
+        }
+    }
+
+    /// Whether the caller may see the dashboard of `module` (`dashboard/module`;
+    /// none: a note on the whole service).
+    async fn may_see(&mut self, module: Option<&str>) -> Result<bool> {
+        let Some((slug, _)) = module.and_then(|m| m.split_once('/')) else {
+            return Ok(true);
+        };
+        if let Some(seen) = self.seen.get(slug) {
+            return Ok(*seen);
+        }
+        let visible = match dashboards::find(&self.state.store, slug).await? {
+            Some(d) => super::dashboards::may_see(self.state, self.caller, &d).await?,
+            None => true,
+        };
+        self.seen.insert(slug.to_string(), visible);
+        Ok(visible)
+    }
 }
 
 fn insider(caller: &Caller, orgs: &[String]) -> bool {
@@ -52,15 +89,13 @@ fn covers(caller: &Caller, orgs: &[String]) -> bool {
     caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The department and agency of a service, by slug (a 400 when it does not exist).
+/// The department and agency of a service, by slug (a 404 when it does not exist).
 pub(crate) async fn service_orgs(state: &AppState, service: &str) -> Result<Vec<String>> {
     match orgs::find_service(&state.store, service).await? {
         Some((listing, _)) => Ok(std::iter::once(listing.department.slug)
             .chain(listing.agency.map(|a| a.slug))
             .collect()),
-        None => Err(Error::BadRequest(format!(
-            "there is no service {service:?}"
-        ))),
+        None => Err(Error::NotFound(format!("There is no service `{service}`."))),
     }
 }
 
@@ -93,14 +128,14 @@ async fn check(state: &AppState, note: &NewAnnotation) -> Result<()> {
     if let Some((dashboard, module)) = note.module.as_deref().and_then(|m| m.split_once('/')) {
         let found = dashboards::find(&state.store, dashboard).await?;
         let Some(d) = found.filter(|d| d.service.as_deref() == Some(note.service.as_str())) else {
-            return Err(Error::BadRequest(format!(
-                "the service {:?} has no dashboard {dashboard:?}",
+            return Err(Error::NotFound(format!(
+                "The service `{}` has no dashboard `{dashboard}`.",
                 note.service
             )));
         };
         if app::modules::find_module(&d.modules, module).is_none() {
-            return Err(Error::BadRequest(format!(
-                "the dashboard {dashboard:?} has no module {module:?}"
+            return Err(Error::NotFound(format!(
+                "The dashboard `{dashboard}` has no module `{module}`."
             )));
         }
     }
@@ -120,21 +155,37 @@ fn parse_time(name: &str, text: &str) -> Result<DateTime<Utc>> {
         })
 }
 
+/// A date or an RFC 3339 time, as [`parse_time`] takes it.
+fn date_or_time() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(json!({
+        "anyOf": [
+            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time"},
+        ],
+    }))
+    .expect("a valid schema")
+}
+
 /// What a list of notes is narrowed to.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Notes of this service (by slug).
     pub service: Option<String>,
     /// Notes of the service that owns this data set (`group/type`), without
     /// those on a module that reads another data set.
+    #[param(pattern = "^[^/]+/[^/]+$")]
     pub data_set: Option<String>,
     /// Notes that belong on this module's chart (`dashboard/module`): the
     /// service's notes for every chart and the module's own.
+    #[param(pattern = "^[^/]+/[^/]+$")]
     pub module: Option<String>,
-    /// Notes that end on or after this date or time.
+    /// Notes that end on or after this date (`YYYY-MM-DD`) or time (RFC 3339).
+    #[param(schema_with = date_or_time)]
     pub from: Option<String>,
-    /// Notes that start before this date or time.
+    /// Notes that start before this date (`YYYY-MM-DD`) or time (RFC 3339).
+    #[param(schema_with = date_or_time)]
     pub to: Option<String>,
     /// Notes with this tag.
     pub tag: Option<String>,
@@ -167,16 +218,15 @@ async fn service_of_data_set(state: &AppState, name: &str) -> Result<String> {
 /// Notes the caller may read, by time, narrowed by service, data set, module,
 /// time and tag. With `service` (or `data_set` or `module`), `may_annotate`
 /// says whether the caller may write that service's notes.
-#[utoipa::path(get, path = "/annotations", tag = "annotations",
+#[utoipa::path(get, path = "/annotations", tag = "annotations", security((), ("bearer" = [])),
     params(ListParams),
     responses((status = 200, body = AnnotationList), (status = 400, body = app::model::ErrorBody),
               (status = 404, description = "No such data set", body = app::model::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    params: std::result::Result<Query<ListParams>, QueryRejection>,
+    Query(params): Query<ListParams>,
 ) -> Result<Json<AnnotationList>> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let mut service = params.service.clone();
     let mut module_data_set = None;
     if let Some(name) = &params.data_set {
@@ -194,10 +244,17 @@ async fn list(
                     "module must be given as dashboard/module, not {m:?}"
                 ))
             })?;
-            let d = dashboards::find(&state.store, dashboard)
+            let mut d = dashboards::find(&state.store, dashboard)
                 .await?
-                .filter(|d| app::modules::find_module(&d.modules, slug).is_some())
-                .ok_or_else(|| Error::NotFound(format!("There is no module {m:?}.")))?;
+                .filter(|d| app::modules::find_module(&d.modules, slug).is_some());
+            // An unpublished dashboard's module is no module to those who may
+            // not see the dashboard.
+            if let Some(found) = &d {
+                if !super::dashboards::may_see(&state, &caller, found).await? {
+                    d = None;
+                }
+            }
+            let d = d.ok_or_else(|| Error::NotFound(format!("There is no module {m:?}.")))?;
             match (&d.service, &service) {
                 (Some(s), None) => service = Some(s.clone()),
                 (Some(s), Some(asked)) if s == asked => {}
@@ -231,8 +288,11 @@ async fn list(
     // Modules' data sets, looked up once per dashboard.
     let mut boards: Vec<(String, Option<app::model::Dashboard>)> = Vec::new();
     let mut out = Vec::new();
+    let mut visible = Dashboards::new(&state, &caller);
     for stored in annotations::list(&state.store, &filter).await? {
-        if !may_read(&caller, &stored) {
+        if !may_read(&caller, &stored)
+            || !visible.may_see(stored.annotation.module.as_deref()).await?
+        {
             continue;
         }
         let note = &stored.annotation;
@@ -281,7 +341,14 @@ fn no_note(id: i64) -> Error {
 /// A note the caller may read (else a 404).
 async fn readable(state: &AppState, caller: &Caller, id: i64) -> Result<Stored> {
     match annotations::find(&state.store, id).await? {
-        Some(stored) if may_read(caller, &stored) => Ok(stored),
+        Some(stored)
+            if may_read(caller, &stored)
+                && Dashboards::new(state, caller)
+                    .may_see(stored.annotation.module.as_deref())
+                    .await? =>
+        {
+            Ok(stored)
+        }
         _ => Err(no_note(id)),
     }
 }
@@ -290,13 +357,11 @@ async fn readable(state: &AppState, caller: &Caller, id: i64) -> Result<Stored> 
 #[utoipa::path(post, path = "/annotations", tag = "annotations", security(("bearer" = [])),
     request_body = NewAnnotation,
     responses((status = 201, body = Annotation), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "The service, or the dashboard or module named, does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(note): ApiJson<NewAnnotation>,
-) -> Result<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ManageAnnotations)?;
+    let note: NewAnnotation = body.json()?;
     let orgs = service_orgs(&state, &note.service).await?;
     may_write(&caller, &orgs, &note.service)?;
     check(&state, &note).await?;
@@ -317,7 +382,7 @@ async fn create(
 }
 
 /// One note.
-#[utoipa::path(get, path = "/annotations/{id}", tag = "annotations",
+#[utoipa::path(get, path = "/annotations/{id}", tag = "annotations", security((), ("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = Annotation), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
@@ -347,9 +412,10 @@ async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(note): ApiJson<NewAnnotation>,
+    body: Payload,
 ) -> Result<Json<Annotation>> {
     let old = to_change(&state, &caller, id).await?;
+    let note: NewAnnotation = body.json()?;
     if note.service != old.annotation.service {
         let orgs = service_orgs(&state, &note.service).await?;
         may_write(&caller, &orgs, &note.service)?;
@@ -414,7 +480,7 @@ async fn remove(
 }
 
 /// The earlier versions of a note, newest first (whoever may read the note).
-#[utoipa::path(get, path = "/annotations/{id}/versions", tag = "annotations",
+#[utoipa::path(get, path = "/annotations/{id}/versions", tag = "annotations", security((), ("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, description = "`{\"versions\": [AnnotationVersion]}`", body = serde_json::Value),
               (status = 404, body = app::model::ErrorBody)))]
@@ -426,10 +492,15 @@ async fn versions(
     let stored = readable(&state, &caller, id).await?;
     // An earlier internal version stays internal after the note is made public.
     let insider = insider(&caller, &stored.orgs);
-    let versions: Vec<AnnotationVersion> = annotations::versions(&state.store, id)
-        .await?
-        .into_iter()
-        .filter(|v| insider || v.visibility == Visibility::Public)
-        .collect();
+    let mut visible = Dashboards::new(&state, &caller);
+    let mut versions: Vec<AnnotationVersion> = Vec::new();
+    for v in annotations::versions(&state.store, id).await? {
+        // Nor does an earlier version name a dashboard the caller may not see.
+        if (insider || v.visibility == Visibility::Public)
+            && visible.may_see(v.module.as_deref()).await?
+        {
+            versions.push(v);
+        }
+    }
     Ok(Json(json!({ "versions": versions })))
 }

@@ -6,18 +6,17 @@
 
 use app::model::{OrgRef, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview};
 use axum::{
-    extract::Query,
+    extract::State,
     http::header,
     response::{IntoResponse, Response},
-};
-use axum::{
-    extract::{Path, State},
     Json,
 };
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::extract::{Path, Query};
 use super::AppState;
+use crate::auth::{readable_data_sets, Caller};
 use crate::{
     error::{Error, Result},
     overview,
@@ -50,44 +49,46 @@ async fn list_services(State(state): State<AppState>) -> Result<Json<ServiceList
 
 /// What a service's chart shows.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChartParams {
     /// week (the default), month, quarter or year.
+    #[param(pattern = "^(week|month|quarter|year)$")]
     pub period: Option<String>,
-    /// The first month shown, as YYYY-MM.
+    /// The first month shown, as YYYY-MM, from 1900-01 to 2200-12; the chart
+    /// shows at most 1,000 periods.
+    #[param(pattern = "^(((19|20|21)[0-9]{2}|2200)-(0[1-9]|1[0-2]))?$")]
     pub from: Option<String>,
-    /// The last month shown, as YYYY-MM.
+    /// The last month shown, as YYYY-MM, from 1900-01 to 2200-12 and not
+    /// before `from`.
+    #[param(pattern = "^(((19|20|21)[0-9]{2}|2200)-(0[1-9]|1[0-2]))?$")]
     pub to: Option<String>,
-    /// `year` to add each period's total of a year earlier.
+    /// `year` to add each period's total of a year earlier; absent or empty
+    /// for none.
+    #[param(pattern = "^(year)?$")]
     pub compare: Option<String>,
 }
 
-/// The first instant of a `YYYY-MM` month.
+/// The first instant of a `YYYY-MM` month in the years the API answers for.
 fn month(value: &str, name: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    chrono::NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
-        .ok()
-        .filter(|_| value.len() == 7)
-        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
-        .ok_or_else(|| {
-            Error::BadRequest(format!(
-                "{name} must be a month like 2025-01, not {value:?}"
-            ))
-        })
+    app::kpi::month_in_range(value, name).map_err(Error::BadRequest)
 }
 
 /// A service's transactions by channel (weekly unless asked otherwise, over the
 /// months asked for) and the latest value of each KPI.
-#[utoipa::path(get, path = "/services/{slug}", tag = "services",
+/// Figures come from published data sets, and from the unpublished ones of
+/// the service's organisations for callers who may read unpublished data.
+#[utoipa::path(get, path = "/services/{slug}", tag = "services", security((), ("bearer" = [])),
     params(("slug" = String, Path, description = "The service's slug"), ChartParams),
     responses((status = 200, body = ServiceOverview),
               (status = 400, description = "A bad period or month", body = app::model::ErrorBody),
               (status = 404, description = "No such service", body = app::model::ErrorBody)))]
 async fn service_overview(
     State(state): State<AppState>,
+    caller: Caller,
     Path(slug): Path<String>,
-    params: std::result::Result<Query<ChartParams>, axum::extract::rejection::QueryRejection>,
+    Query(params): Query<ChartParams>,
 ) -> Result<Json<ServiceOverview>> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let kind = match params.period.as_deref().unwrap_or("week") {
         "week" => PeriodKind::Week,
         "month" => PeriodKind::Month,
@@ -115,6 +116,16 @@ async fn service_overview(
         if f >= t {
             return Err(Error::BadRequest("from must not be after to".into()));
         }
+        let periods = app::kpi::period_count(kind, f, t);
+        if periods > i64::from(app::kpi::MAX_PERIODS) {
+            return Err(Error::BadRequest(format!(
+                "from {} to {} is {periods} {}s: at most {} can be shown - choose fewer months or a longer period",
+                params.from.as_deref().unwrap_or_default(),
+                params.to.as_deref().unwrap_or_default(),
+                kind.as_str(),
+                app::kpi::MAX_PERIODS
+            )));
+        }
     }
     // Periods start where they start: widen the window to whole periods.
     let from = from.map(|f| app::kpi::period_start(kind, f));
@@ -136,12 +147,21 @@ async fn service_overview(
         }
     };
     Ok(Json(
-        overview::service_overview(&state.store, &slug, kind, (from, to), compare_year).await?,
+        overview::service_overview(
+            &state.store,
+            &readable_data_sets(&state, &caller).await?,
+            &slug,
+            kind,
+            (from, to),
+            compare_year,
+        )
+        .await?,
     ))
 }
 
 /// The filters and order of the services explorer.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExplorerParams {
     /// Services whose title contains this (any case).
@@ -152,10 +172,15 @@ pub struct ExplorerParams {
     pub agency: Option<String>,
     /// service, department, transactions_per_year, cost_per_transaction,
     /// digital_take_up, user_satisfaction or completion_rate.
+    #[param(
+        pattern = "^(service|department|transactions_per_year|cost_per_transaction|digital_take_up|user_satisfaction|completion_rate)$"
+    )]
     pub sort: Option<String>,
     /// asc or desc.
+    #[param(pattern = "^(asc|desc)$")]
     pub direction: Option<String>,
     /// `csv` for CSV.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -183,15 +208,18 @@ fn figure(s: &ServiceKpis, column: &str) -> Option<f64> {
 
 /// Every service's headline figures over its last year, filtered and sorted,
 /// with totals and transaction-weighted averages over what the filters show.
-#[utoipa::path(get, path = "/service-kpis", tag = "services",
+/// Figures come from published data sets, and from the unpublished ones of
+/// the service's organisations for callers who may read unpublished data.
+#[utoipa::path(get, path = "/service-kpis", tag = "services", security((), ("bearer" = [])),
     params(ExplorerParams),
-    responses((status = 200, body = ServiceKpiList, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+               content((ServiceKpiList = "application/json"), (String = "text/csv"))),
               (status = 400, description = "An unknown filter, sort or direction", body = app::model::ErrorBody)))]
 async fn service_kpis(
     State(state): State<AppState>,
-    params: std::result::Result<Query<ExplorerParams>, axum::extract::rejection::QueryRejection>,
+    caller: Caller,
+    Query(params): Query<ExplorerParams>,
 ) -> Result<Response> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let sort = params.sort.as_deref().unwrap_or("service");
     if !SORTS.contains(&sort) {
         return Err(Error::BadRequest(format!(
@@ -204,7 +232,8 @@ async fn service_kpis(
         Some("desc") => true,
         Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
     };
-    let all = overview::service_kpis(&state.store).await?;
+    let readable = readable_data_sets(&state, &caller).await?;
+    let all = overview::service_kpis(&state.store, &readable).await?;
     let mut departments: Vec<OrgRef> = Vec::new();
     let mut agencies: Vec<OrgRef> = Vec::new();
     for s in &all {

@@ -2,7 +2,9 @@
 //!
 //! - `GET /api/v1/boards/{organisation}` and `GET /api/v1/boards/portfolio/{id}`:
 //!   a board (JSON, or CSV with `format=csv`). Anyone may read them: their
-//!   figures are the published ones.
+//!   figures are those the caller may read (published ones; unpublished ones
+//!   too for those who may read unpublished data of the service's
+//!   organisations: [`crate::auth::readable_data_sets`]).
 //! - `/api/v1/portfolios`: signed-in people save sets of services as
 //!   portfolios; the owner (or an admin) changes or deletes one.
 //! - `/api/v1/targets`: editors of a service's organisation set and delete its
@@ -14,7 +16,7 @@ use app::boards::{
 };
 use app::model::{KpiKind, PeriodKind, ServiceListing};
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -25,7 +27,7 @@ use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::annotations::{may_change_service, service_orgs};
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::boards;
@@ -45,9 +47,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// How a board is sent.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BoardParams {
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -112,24 +116,25 @@ pub fn board_csv(board: &Board) -> String {
 }
 
 /// The board of a department or agency: its services and its agencies' services.
-#[utoipa::path(get, path = "/boards/{organisation}", tag = "boards",
+#[utoipa::path(get, path = "/boards/{organisation}", tag = "boards", security((), ("bearer" = [])),
     params(("organisation" = String, Path), BoardParams),
-    responses((status = 200, body = Board, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+               content((Board = "application/json"), (String = "text/csv"))),
               (status = 404, body = app::model::ErrorBody)))]
 async fn organisation_board(
     State(state): State<AppState>,
     // An API key that is sent must be valid, even for what anyone reads.
-    _caller: Caller,
+    caller: Caller,
     Path(org): Path<String>,
-    params: std::result::Result<Query<BoardParams>, QueryRejection>,
+    Query(params): Query<BoardParams>,
 ) -> Result<Response> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let organisation = orgs::find_org(&state.store, &org)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no organisation {org:?}.")))?;
     let services = boards::services_of(&state, &org).await?;
     let board = boards::board(
         &state,
+        &caller,
         organisation.title.clone(),
         format!("/boards/{org}"),
         services,
@@ -139,7 +144,7 @@ async fn organisation_board(
     board_response(board, params.format.as_deref(), &org)
 }
 
-/// The services named, in that order; a 400 naming any that do not exist.
+/// The services named, in that order; a 404 naming any that do not exist.
 async fn named_services(state: &AppState, slugs: &[String]) -> Result<Vec<ServiceListing>> {
     let all = orgs::list_services(&state.store).await?;
     let mut out = Vec::new();
@@ -147,12 +152,12 @@ async fn named_services(state: &AppState, slugs: &[String]) -> Result<Vec<Servic
     for slug in slugs {
         match all.iter().find(|s| &s.slug == slug) {
             Some(s) => out.push(s.clone()),
-            None => unknown.push(format!("{slug:?}")),
+            None => unknown.push(format!("`{slug}`")),
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::BadRequest(format!(
-            "there is no service {}",
+        return Err(Error::NotFound(format!(
+            "There is no service {}.",
             unknown.join(", no service ")
         )));
     }
@@ -166,18 +171,18 @@ async fn portfolio(state: &AppState, id: &str) -> Result<portfolios::Stored> {
 }
 
 /// A portfolio's board. Anyone with its link may read it.
-#[utoipa::path(get, path = "/boards/portfolio/{id}", tag = "boards",
+#[utoipa::path(get, path = "/boards/portfolio/{id}", tag = "boards", security((), ("bearer" = [])),
     params(("id" = String, Path), BoardParams),
-    responses((status = 200, body = Board, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+               content((Board = "application/json"), (String = "text/csv"))),
               (status = 404, body = app::model::ErrorBody)))]
 async fn portfolio_board(
     State(state): State<AppState>,
     // An API key that is sent must be valid, even for what anyone reads.
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
-    params: std::result::Result<Query<BoardParams>, QueryRejection>,
+    Query(params): Query<BoardParams>,
 ) -> Result<Response> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let stored = portfolio(&state, &id).await?;
     // Services deleted since the portfolio was saved are left out.
     let all = orgs::list_services(&state.store).await?;
@@ -189,6 +194,7 @@ async fn portfolio_board(
         .collect();
     let mut board = boards::board(
         &state,
+        &caller,
         stored.portfolio.title.clone(),
         format!("/boards/portfolio/{id}"),
         services,
@@ -249,14 +255,16 @@ async fn check_portfolio(state: &AppState, new: &NewPortfolio) -> Result<()> {
 #[utoipa::path(post, path = "/portfolios", tag = "boards", security(("bearer" = [])),
     request_body = NewPortfolio,
     responses((status = 201, body = Portfolio), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "A service named does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody)))]
 async fn create_portfolio(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(new): ApiJson<NewPortfolio>,
+    body: Payload,
 ) -> Result<Response> {
     let (owner_id, name) = owner(&caller)?;
     caller.check_csrf()?;
+    let new: NewPortfolio = body.json()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
     let saved = portfolios::create(&state.store, &new, (owner_id, &name), now).await?;
@@ -273,7 +281,7 @@ async fn create_portfolio(
 }
 
 /// One portfolio.
-#[utoipa::path(get, path = "/portfolios/{id}", tag = "boards",
+#[utoipa::path(get, path = "/portfolios/{id}", tag = "boards", security((), ("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Portfolio), (status = 404, body = app::model::ErrorBody)))]
 async fn show_portfolio(
@@ -294,11 +302,13 @@ async fn replace_portfolio(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(new): ApiJson<NewPortfolio>,
+    body: Payload,
 ) -> Result<Json<Portfolio>> {
+    owner(&caller)?;
+    caller.check_csrf()?;
     let stored = portfolio(&state, &id).await?;
     may_change(&caller, &stored)?;
-    caller.check_csrf()?;
+    let new: NewPortfolio = body.json()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
     portfolios::replace(&state.store, &id, &new, now).await?;
@@ -324,9 +334,10 @@ async fn delete_portfolio(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
+    owner(&caller)?;
+    caller.check_csrf()?;
     let stored = portfolio(&state, &id).await?;
     may_change(&caller, &stored)?;
-    caller.check_csrf()?;
     portfolios::delete(&state.store, &id).await?;
     audit::record(
         &state.store,
@@ -341,6 +352,7 @@ async fn delete_portfolio(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TargetParams {
     /// Only this service's targets.
@@ -348,15 +360,14 @@ pub struct TargetParams {
 }
 
 /// Targets, by service, KPI and the date each takes effect.
-#[utoipa::path(get, path = "/targets", tag = "boards", params(TargetParams),
+#[utoipa::path(get, path = "/targets", tag = "boards", security((), ("bearer" = [])), params(TargetParams),
     responses((status = 200, body = TargetList)))]
 async fn list_targets(
     State(state): State<AppState>,
     // An API key that is sent must be valid, even for what anyone reads.
     _caller: Caller,
-    params: std::result::Result<Query<TargetParams>, QueryRejection>,
+    Query(params): Query<TargetParams>,
 ) -> Result<Json<TargetList>> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let targets = targets::list(&state.store, params.service.as_deref()).await?;
     Ok(Json(TargetList { targets }))
 }
@@ -375,12 +386,15 @@ async fn may_set(state: &AppState, caller: &Caller, service: &str) -> Result<()>
 #[utoipa::path(post, path = "/targets", tag = "boards", security(("bearer" = [])),
     request_body = NewTarget,
     responses((status = 201, body = Target), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "The service does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn set_target(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(new): ApiJson<NewTarget>,
+    body: Payload,
 ) -> Result<Response> {
+    caller.require(Permission::ManageDashboards)?;
+    let new: NewTarget = body.json()?;
     may_set(&state, &caller, &new.service).await?;
     new.check().map_err(Error::BadRequest)?;
     let now = Utc::now();
@@ -429,28 +443,37 @@ async fn delete_target(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CompareParams {
-    /// Service slugs separated by commas, at most six.
+    /// Service slugs separated by commas: one to six, each once.
+    #[param(
+        required = true,
+        pattern = "^[\\s,]*[a-z0-9-]{1,100}(\\s*,[\\s,]*[a-z0-9-]{1,100}){0,5}[\\s,]*$"
+    )]
     pub services: Option<String>,
     /// transactions (the default), cost_per_transaction, digital_take_up,
     /// user_satisfaction or completion_rate.
+    #[param(
+        pattern = "^(transactions|cost_per_transaction|digital_take_up|user_satisfaction|completion_rate)$"
+    )]
     pub kpi: Option<String>,
     /// week, month (the default), quarter or year; a KPI collected more
     /// coarsely (costs by quarter, satisfaction by month) uses its own.
+    #[param(pattern = "^(week|month|quarter|year)$")]
     pub period: Option<String>,
 }
 
 /// Services side by side on one KPI over aligned periods, with each one's
 /// latest value, changes, target line and notes.
-#[utoipa::path(get, path = "/compare", tag = "boards", params(CompareParams),
-    responses((status = 200, body = Comparison), (status = 400, body = app::model::ErrorBody)))]
+#[utoipa::path(get, path = "/compare", tag = "boards", security((), ("bearer" = [])), params(CompareParams),
+    responses((status = 200, body = Comparison), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "A service named does not exist", body = app::model::ErrorBody)))]
 async fn compare(
     State(state): State<AppState>,
     caller: Caller,
-    params: std::result::Result<Query<CompareParams>, QueryRejection>,
+    Query(params): Query<CompareParams>,
 ) -> Result<Json<Comparison>> {
-    let Query(params) = params.map_err(|e| Error::BadRequest(e.body_text()))?;
     let slugs: Vec<String> = params
         .services
         .as_deref()
@@ -471,11 +494,6 @@ async fn compare(
             slugs.len()
         )));
     }
-    for (i, s) in slugs.iter().enumerate() {
-        if slugs[..i].contains(s) {
-            return Err(Error::BadRequest(format!("services names {s:?} twice")));
-        }
-    }
     let kpi = match params.kpi.as_deref() {
         None | Some("") => KpiKind::Transactions,
         Some(k) => KpiKind::from_key(k).ok_or_else(|| {
@@ -495,8 +513,14 @@ async fn compare(
                 ))
             })?,
     };
+    // Services that do not exist (404) before one named twice (400).
     let services = named_services(&state, &slugs).await?;
-    let comparison = boards::compare(&state, services, kpi, period, |n| {
+    for (i, s) in slugs.iter().enumerate() {
+        if slugs[..i].contains(s) {
+            return Err(Error::BadRequest(format!("services names {s:?} twice")));
+        }
+    }
+    let comparison = boards::compare(&state, &caller, services, kpi, period, |n| {
         super::annotations::may_read(&caller, n)
     })
     .await?;

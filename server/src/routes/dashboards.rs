@@ -5,7 +5,7 @@
 
 use app::model::{Dashboard, DashboardStatus};
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -44,7 +44,7 @@ async fn orgs_of(state: &AppState, d: &Dashboard) -> Result<Vec<String>> {
 /// Whether the caller may see this dashboard: everyone a published one; the
 /// unpublished ones only callers who may read unpublished data of its service's
 /// organisations.
-async fn may_see(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<bool> {
+pub(crate) async fn may_see(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<bool> {
     if d.status == DashboardStatus::Published {
         return Ok(true);
     }
@@ -90,7 +90,7 @@ fn no_dashboard(slug: &str) -> Error {
 }
 
 /// Published dashboards, and the unpublished ones the caller may see.
-#[utoipa::path(get, path = "/dashboards", tag = "dashboards",
+#[utoipa::path(get, path = "/dashboards", tag = "dashboards", security((), ("bearer" = [])),
     responses((status = 200, description = "`{\"dashboards\": [...]}`", body = serde_json::Value)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
     let mut seen = Vec::new();
@@ -104,7 +104,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
 
 /// One dashboard with its modules. An unpublished one is a 404 to callers who
 /// may not see it.
-#[utoipa::path(get, path = "/dashboards/{slug}", tag = "dashboards",
+#[utoipa::path(get, path = "/dashboards/{slug}", tag = "dashboards", security((), ("bearer" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = Dashboard), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
@@ -120,7 +120,7 @@ async fn show(
 
 /// How recent the data of each data set a dashboard's modules read is: when
 /// the newest record arrived, its date, and whether it is older than expected.
-#[utoipa::path(get, path = "/dashboards/{slug}/freshness", tag = "dashboards",
+#[utoipa::path(get, path = "/dashboards/{slug}/freshness", tag = "dashboards", security((), ("bearer" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, description = "`{\"data_sets\": [Freshness]}`", body = serde_json::Value),
               (status = 404, body = app::model::ErrorBody)))]
@@ -165,12 +165,11 @@ async fn freshness(
 #[utoipa::path(post, path = "/dashboards", tag = "dashboards", security(("bearer" = [])),
     request_body = Dashboard,
     responses((status = 201, body = Dashboard), (status = 400, body = app::model::ErrorBody),
-              (status = 409, body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(d): ApiJson<Dashboard>,
-) -> Result<Response> {
+              (status = 404, description = "Its service, or a module's data set, does not exist", body = app::model::ErrorBody),
+              (status = 409, description = "The slug is taken, or two modules have one slug", body = app::model::ErrorBody)))]
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
+    caller.require(Permission::ManageDashboards)?;
+    let d: Dashboard = body.json()?;
     may_manage(&state, &caller, &d).await?;
     if dashboards::find(&state.store, &d.slug).await?.is_some() {
         return Err(Error::Conflict(format!(
@@ -195,22 +194,26 @@ async fn create(
 /// Replaces a dashboard and its modules (an editor of its organisation, or an admin).
 #[utoipa::path(put, path = "/dashboards/{slug}", tag = "dashboards", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = Dashboard,
-    responses((status = 200, body = Dashboard), (status = 400, body = app::model::ErrorBody),
-              (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = Dashboard),
+              (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
+              (status = 404, description = "No such dashboard; or its service, or a module's data set, does not exist", body = app::model::ErrorBody),
+              (status = 409, description = "Two modules have one slug", body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    ApiJson(d): ApiJson<Dashboard>,
+    body: Payload,
 ) -> Result<Json<Dashboard>> {
+    caller.require(Permission::ManageDashboards)?;
+    let d: Dashboard = body.json()?;
     may_manage(&state, &caller, &d).await?;
+    to_manage(&state, &caller, &slug).await?;
     if d.slug != slug {
         return Err(Error::BadRequest(format!(
             "the body's slug {:?} is not the address's {slug:?}",
             d.slug
         )));
     }
-    to_manage(&state, &caller, &slug).await?;
     dashboards::validate(&state.store, &d).await?;
     dashboards::save(&state.store, &d, Utc::now()).await?;
     crate::store::audit::record(

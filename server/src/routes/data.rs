@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
+use crate::auth::Caller;
 use crate::ingest::{self, format_datetime, Problem, Rules};
 use crate::query::{execute, params};
 use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
@@ -102,14 +103,35 @@ async fn authorise(
         return Err(unauthorized("Unauthorized: Invalid bearer token"));
     };
     let key = match api_keys::authenticate(&state.store, token, Utc::now()).await {
-        Ok(key) => key,
+        Ok(Some(key)) => key,
+        Ok(None) => return Err(unauthorized("Unauthorized: Invalid bearer token")),
         Err(e) => return Err(internal(e)),
     };
-    match key {
-        Some(key) if key.has_scope(&api_keys::write_scope(&data_set.name)) => {
-            Ok((data_set, format!("key:{}", key.prefix)))
+    if !key.has_scope(&api_keys::write_scope(&data_set.name)) {
+        return Err(unauthorized("Unauthorized: Invalid bearer token"));
+    }
+    let actor = format!("key:{}", key.prefix);
+    // A person's key is held to its owner as they are now, on every use.
+    let caller = match Caller::of_key(state, key).await {
+        Ok(caller) => caller,
+        Err(crate::error::Error::Unauthorized(_)) => {
+            return Err(unauthorized(
+                "Unauthorized: the key's owner has been deactivated",
+            ))
         }
-        _ => Err(unauthorized("Unauthorized: Invalid bearer token")),
+        Err(e) => return Err(internal(e)),
+    };
+    match caller
+        .may_write_records(state, &data_set.data_group, &data_set.data_type)
+        .await
+    {
+        Ok(true) => Ok((data_set, actor)),
+        Ok(false) => Err(error(
+            StatusCode::FORBIDDEN,
+            "Forbidden: the key's owner may no longer write this data set \
+             (their role or organisations have changed)",
+        )),
+        Err(e) => Err(internal(e)),
     }
 }
 
@@ -426,17 +448,17 @@ fn cors(response: &mut Response) {
 /// Reads records, raw or aggregated, as Backdrop answered.
 #[utoipa::path(get, path = "/data/{group}/{data_type}", tag = "data (Backdrop)",
     params(("group" = String, Path), ("data_type" = String, Path),
-        ("start_at" = Option<String>, Query, description = "ISO 8601 with an offset (send `+` as `%2B`); records at or after it"),
-        ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it"),
+        ("start_at" = Option<String>, Query, description = "ISO 8601 with an offset (send `+` as `%2B`); records at or after it; in the years 1900 to 2200"),
+        ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it; in the years 1900 to 2200. With a period, `start_at` to `end_at` may cover at most 1,000 periods"),
         ("inclusive" = Option<bool>, Query, description = "Make `end_at` inclusive"),
         ("period" = Option<String>, Query, description = "hour, day, week, month, quarter or year"),
-        ("duration" = Option<u32>, Query, description = "A number of periods, counted from `start_at`, back from `end_at`, or back from now"),
+        ("duration" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "A number of periods (1 to 1,000), counted from `start_at`, back from `end_at`, or back from now"),
         ("filter_by" = Option<Vec<String>>, Query, description = "`field:value`, repeatable"),
         ("filter_by_prefix" = Option<Vec<String>>, Query, description = "`field:prefix`, repeatable"),
         ("group_by" = Option<Vec<String>>, Query, description = "A field, repeatable"),
         ("collect" = Option<Vec<String>>, Query, description = "`field:sum|count|set|mean|min|max`, repeatable"),
         ("sort_by" = Option<String>, Query, description = "`field:ascending|descending`"),
-        ("limit" = Option<u32>, Query, description = "At most this many records or groups; 0 = no limit"),
+        ("limit" = Option<u32>, Query, minimum = 0, maximum = 100000, description = "At most this many records or groups (at most 100,000); 0 = no limit. An answer of more than 100,000 rows (records, groups, or groups times periods) is refused with a 400: narrow it"),
         ("flatten" = Option<bool>, Query, description = "One row per period and group"),
         ("format" = Option<String>, Query, description = "`csv` for CSV")),
     responses(

@@ -12,17 +12,18 @@
 //! - `POST /api/v1/data-sets/{group}/{type}/upload`: a CSV or XLSX file, previewed or stored
 
 use axum::{
-    body::{to_bytes, Body},
-    extract::{FromRequest, Path, Query, Request, State},
-    http::StatusCode,
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
 use chrono::Utc;
-use serde::{de::DeserializeOwned, Deserialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -40,24 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload))
 }
 
-/// A JSON body whose rejection is Pulse's own JSON error.
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Error;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(Error::BadRequest(rejection.body_text())),
-        }
-    }
-}
-
 async fn find(state: &AppState, group: &str, data_type: &str) -> Result<DataSet> {
     data_sets::find(&state.store, group, data_type)
         .await?
@@ -71,7 +54,7 @@ async fn may_manage(state: &AppState, caller: &Caller, group: &str) -> Result<()
     if caller.can(Permission::Admin) {
         return caller.check_csrf();
     }
-    caller.require(Permission::ManageDashboards)?;
+    may_manage_some(caller)?;
     let Some((service, _)) = orgs::find_service(&state.store, group).await? else {
         return Err(Error::Forbidden(format!(
             "Only admins manage data sets outside a service, and there is no service {group:?}."
@@ -86,6 +69,15 @@ async fn may_manage(state: &AppState, caller: &Caller, group: &str) -> Result<()
         )));
     }
     Ok(())
+}
+
+/// Refuses a caller who may manage no data set at all (before the body or the
+/// data set is looked at): 401 for nobody, 403 for a viewer.
+fn may_manage_some(caller: &Caller) -> Result<()> {
+    if caller.can(Permission::Admin) {
+        return caller.check_csrf();
+    }
+    caller.require(Permission::ManageDashboards)
 }
 
 /// Every data set (admins), or those of the caller's services (editors).
@@ -107,6 +99,29 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({ "data_sets": theirs })))
 }
 
+/// The settings of a data set as its schema states them: `PATCH` takes any
+/// of them, `POST` these with its name.
+fn settings_properties() -> Value {
+    json!({
+        "auto_ids": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]+$"},
+            "description": "Fields whose values make a record's `_id`."},
+        "schema": {"type": ["object", "boolean", "null"], "description": "A JSON Schema every record must meet."},
+        "queryable": {"type": "boolean"},
+        "published": {"type": "boolean"},
+        "realtime": {"type": "boolean"},
+        "raw_queries_allowed": {"type": "boolean"},
+        "max_age_expected": {"type": ["integer", "null"], "minimum": 1,
+            "description": "Seconds after which its data is late; null for never."},
+        "upload_format": {"type": ["string", "null"], "enum": ["csv", "excel", null]},
+    })
+}
+
+fn schema_of(value: Value) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(value).expect("a valid schema")
+}
+
+/// What `POST /api/v1/data-sets` takes (its schema written out, as the
+/// settings are flattened into it).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewDataSet {
@@ -123,20 +138,68 @@ struct NewDataSet {
     settings: DataSetSettings,
 }
 
+impl utoipa::PartialSchema for NewDataSet {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut properties = settings_properties();
+        properties["data_group"] = json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$",
+            "description": "The group: the slug of the service it belongs to, for editors."});
+        properties["data_type"] =
+            json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$"});
+        properties["bearer_token"] = json!({"type": ["string", "null"], "minLength": 16, "pattern": "^\\S*$",
+            "description": "An existing Backdrop token to keep using (at least 16 characters, no spaces); a fresh one otherwise."});
+        properties["from_type"] = json!({"type": ["string", "null"], "enum": app::catalogue::NAMES.iter().map(|n| json!(n)).chain([Value::Null]).collect::<Vec<_>>(),
+            "description": "A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema and `auto_ids` the data set takes: send neither with it."});
+        schema_of(json!({
+            "type": "object",
+            "description": "A new data set: its group and type, and any of its settings.",
+            "required": ["data_group", "data_type"],
+            "additionalProperties": false,
+            "properties": properties,
+            "if": {"required": ["from_type"], "properties": {"from_type": {"type": "string"}}},
+            "then": {"properties": {"schema": {"type": "null"}, "auto_ids": {"maxItems": 0}}},
+        }))
+    }
+}
+
+impl utoipa::ToSchema for NewDataSet {}
+
+/// What `PATCH /api/v1/data-sets/{group}/{type}` takes: any of the settings.
+struct DataSetChange;
+
+impl utoipa::PartialSchema for DataSetChange {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schema_of(json!({
+            "type": "object",
+            "description": "Any of a data set's settings; the others stay as they are.",
+            "additionalProperties": false,
+            "properties": settings_properties(),
+        }))
+    }
+}
+
+impl utoipa::ToSchema for DataSetChange {}
+
 /// Creates a data set; the answer carries its write `bearer_token`, shown this once.
 #[utoipa::path(post, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
-    request_body(content = serde_json::Value, description = "`data_group`, `data_type`, and optionally `from_type` (a catalogue data type: its schema and auto_ids are used), `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`. Editors create data sets only for their organisations' services (the group is the service's slug)"),
+    request_body(content = NewDataSet, description = "`data_group`, `data_type`, and optionally `from_type` (a catalogue data type: its schema and auto_ids are used), `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`. Editors create data sets only for their organisations' services (the group is the service's slug)"),
     responses((status = 201, description = "The data set with its `bearer_token`", body = serde_json::Value),
               (status = 400, description = "Invalid settings", body = app::model::ErrorBody),
               (status = 409, description = "It exists already", body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(mut new): ApiJson<NewDataSet>,
-) -> Result<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
+    may_manage_some(&caller)?;
+    let mut new: NewDataSet = body.json()?;
     may_manage(&state, &caller, &new.data_group).await?;
     if let Some(name) = &new.from_type {
         new.settings.take_type(name)?;
+    }
+    if data_sets::find(&state.store, &new.data_group, &new.data_type)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "The data set {}/{} already exists.",
+            new.data_group, new.data_type
+        )));
     }
     let service_id = orgs::service_id(&state.store, &new.data_group).await?;
     let created = data_sets::create_with_token(
@@ -177,15 +240,16 @@ async fn show(
 /// Changes the settings named in the body; the others stay as they are.
 #[utoipa::path(patch, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path)),
-    request_body(content = serde_json::Value, description = "Any of the settings"),
+    request_body(content = DataSetChange, description = "Any of the settings"),
     responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
-    ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
+    body: Payload,
 ) -> Result<Json<DataSet>> {
     may_manage(&state, &caller, &group).await?;
+    let changes: serde_json::Map<String, Value> = body.json()?;
     let current = find(&state, &group, &data_type).await?;
     // Only the settings named change; the rest stay as they are.
     let mut settings = serde_json::to_value(DataSetSettings {
@@ -203,7 +267,7 @@ async fn change(
         settings[key] = value;
     }
     let settings: DataSetSettings =
-        serde_json::from_value(settings).map_err(|e| Error::BadRequest(e.to_string()))?;
+        super::extract::parse_json(&serde_json::to_vec(&settings).map_err(anyhow::Error::from)?)?;
     let updated = data_sets::update(&state.store, current.id, &settings).await?;
     state.cache.invalidate(current.id);
     crate::store::audit::record(
@@ -280,7 +344,7 @@ struct HistoryParams {
 /// and upload. Those who manage the data set read it, and so does its writer.
 #[utoipa::path(get, path = "/data-sets/{group}/{data_type}/history", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path),
-           ("limit" = Option<i64>, Query, description = "At most this many entries (default 1000)")),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 100000, description = "At most this many entries (default 1,000; from 1 to 100,000)")),
     responses((status = 200, description = "`{\"name\", \"history\": [...]}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
 async fn changes(
     State(state): State<AppState>,
@@ -288,13 +352,12 @@ async fn changes(
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<Value>> {
-    if !caller.can(Permission::WriteDataSet(&data_sets::name(
-        &group, &data_type,
-    ))) {
+    if !caller.may_write_records(&state, &group, &data_type).await? {
         may_manage(&state, &caller, &group).await?;
     }
     let current = find(&state, &group, &data_type).await?;
-    let limit = params.limit.unwrap_or(1000).clamp(1, 100_000);
+    let limit = crate::query::params::list_limit(params.limit, 1000, app::kpi::MAX_ROWS as i64)
+        .map_err(Error::BadRequest)?;
     let entries = history::list(&state.store, current.id, limit).await?;
     Ok(Json(json!({ "name": current.name, "history": entries })))
 }
@@ -341,11 +404,11 @@ async fn upload(
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<UploadParams>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let name = data_sets::name(&group, &data_type);
     caller.check_csrf()?;
-    if !caller.can(Permission::WriteDataSet(&name)) {
+    if !caller.may_write_records(&state, &group, &data_type).await? {
         may_manage(&state, &caller, &group).await?;
     }
     let data_set = find(&state, &group, &data_type).await?;
@@ -354,12 +417,13 @@ async fn upload(
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "the file".into());
     let limit = crate::upload::MAX_UPLOAD_BYTES;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
+    let bytes = super::extract::read_limited(&headers, body, limit, || {
         Error::TooLarge(format!(
             "{file_name} is larger than {}, the most an upload may be. Split it into smaller files.",
             crate::upload::LIMIT_WORDS
         ))
-    })?;
+    })
+    .await?;
     let prepared = crate::upload::prepare(&state.store, &data_set, &file_name, &bytes).await?;
     let mut preview = prepared.preview;
     if !params.store {

@@ -7,16 +7,18 @@ use std::collections::BTreeMap;
 use app::catalogue::{self, DataTypeInUse, DataTypeList};
 use app::model::{GuideIndex, GuidePage};
 use axum::{
-    extract::{Path, Query, State},
-    http::{header, HeaderMap},
+    extract::State,
+    http::header,
     response::{IntoResponse, Response},
     Json,
 };
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::extract::{Path, Query};
 use super::AppState;
-use crate::auth::Caller;
+use crate::auth::{readable_data_sets, Caller};
+use crate::client::ClientInfo;
 use crate::error::{Error, Result};
 use crate::guide::{self, Facts};
 use crate::store::{dashboards, data_sets, orgs};
@@ -39,25 +41,15 @@ async fn types_in_use(state: &AppState) -> Result<BTreeMap<String, usize>> {
     Ok(counts)
 }
 
-/// The address the reader reached Pulse at.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        })
-        .unwrap_or("127.0.0.1:3000");
-    let https = crate::auth::over_https(headers);
-    format!("{}://{host}", if https { "https" } else { "http" })
-}
-
-/// This installation's figures for the guide.
-async fn facts(state: &AppState, headers: &HeaderMap) -> Result<Facts> {
-    let all = data_sets::list(&state.store).await?;
+/// This installation's figures for the guide, at the address the reader
+/// reached Pulse at: only published data sets' (what anyone may read), whoever
+/// reads the guide.
+async fn facts(state: &AppState, client: &ClientInfo) -> Result<Facts> {
+    let mut all: Vec<data_sets::DataSet> = readable_data_sets(state, &Caller::Anonymous)
+        .await?
+        .into_values()
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
     let services = orgs::list_services(&state.store).await?;
     let published = dashboards::list(&state.store, false).await?;
     let mut types_in_use = BTreeMap::new();
@@ -79,7 +71,7 @@ async fn facts(state: &AppState, headers: &HeaderMap) -> Result<Facts> {
         .map(|d| d.data_group.clone())
         .unwrap_or_else(|| "your-service".into());
     Ok(Facts {
-        base_url: base_url(headers),
+        base_url: client.base_url(),
         example_service,
         services: services.len(),
         published_dashboards: published.len(),
@@ -98,34 +90,34 @@ struct SearchParams {
 
 /// Every guide page (title, audience, summary), and the headings that hold
 /// every word of `q`.
-#[utoipa::path(get, path = "/guide", tag = "guide",
+#[utoipa::path(get, path = "/guide", tag = "guide", security((), ("bearer" = [])),
     params(("q" = Option<String>, Query, description = "Words to find in the pages' headings")),
     responses((status = 200, body = GuideIndex)))]
 async fn guide_index(
     State(state): State<AppState>,
     _caller: Caller,
-    headers: HeaderMap,
+    client: ClientInfo,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<GuideIndex>> {
     let q: String = params.q.chars().take(200).collect();
     if q.trim().is_empty() {
         return Ok(Json(guide::index("", &Facts::default())));
     }
-    let facts = facts(&state, &headers).await?;
+    let facts = facts(&state, &client).await?;
     Ok(Json(guide::index(&q, &facts)))
 }
 
 /// One guide page, as HTML with this installation's address and figures.
-#[utoipa::path(get, path = "/guide/{page}", tag = "guide",
+#[utoipa::path(get, path = "/guide/{page}", tag = "guide", security((), ("bearer" = [])),
     params(("page" = String, Path, description = "The page's slug, e.g. `send-data`")),
     responses((status = 200, body = GuidePage), (status = 404, body = app::model::ErrorBody)))]
 async fn guide_page(
     State(state): State<AppState>,
     _caller: Caller,
-    headers: HeaderMap,
+    client: ClientInfo,
     Path(page): Path<String>,
 ) -> Result<Json<GuidePage>> {
-    let facts = facts(&state, &headers).await?;
+    let facts = facts(&state, &client).await?;
     guide::page(&page, &facts)
         .map(Json)
         .ok_or_else(|| Error::NotFound(format!("The guide has no page {page:?}.")))
@@ -133,7 +125,7 @@ async fn guide_page(
 
 /// The data types catalogue, with how many data sets of each type exist here
 /// (and the data types in use that it does not describe).
-#[utoipa::path(get, path = "/data-types", tag = "data types",
+#[utoipa::path(get, path = "/data-types", tag = "data types", security((), ("bearer" = [])),
     responses((status = 200, body = DataTypeList)))]
 async fn data_types(State(state): State<AppState>, _caller: Caller) -> Result<Json<DataTypeList>> {
     let counts = types_in_use(&state).await?;
@@ -159,7 +151,7 @@ fn unknown_type(name: &str) -> Error {
 }
 
 /// One data type: its fields, examples, JSON Schema and auto_ids.
-#[utoipa::path(get, path = "/data-types/{name}", tag = "data types",
+#[utoipa::path(get, path = "/data-types/{name}", tag = "data types", security((), ("bearer" = [])),
     params(("name" = String, Path, description = "e.g. `completion-rate`")),
     responses((status = 200, body = DataTypeInUse), (status = 404, body = app::model::ErrorBody)))]
 async fn data_type(
@@ -176,7 +168,7 @@ async fn data_type(
 }
 
 /// A CSV template of a data type: its fields as the header and example rows.
-#[utoipa::path(get, path = "/data-types/{name}/template.csv", tag = "data types",
+#[utoipa::path(get, path = "/data-types/{name}/template.csv", tag = "data types", security((), ("bearer" = [])),
     params(("name" = String, Path)),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String),
               (status = 404, body = app::model::ErrorBody)))]

@@ -9,7 +9,7 @@
 
 use app::model::{ApiKey, NewKey, Role};
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission, MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
 use crate::error::{Error, Result};
@@ -46,6 +46,7 @@ pub fn max_days() -> i64 {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// `true` (admins only): everyone's keys.
     all: Option<bool>,
@@ -66,7 +67,7 @@ fn manager(caller: &Caller) -> Result<Option<i64>> {
 }
 
 /// The caller's keys, newest first (everyone's with `all=true`, for admins).
-#[utoipa::path(get, path = "/api-keys", tag = "accounts", params(ListParams),
+#[utoipa::path(get, path = "/api-keys", tag = "accounts", security(("bearer" = [])), params(ListParams),
     responses((status = 200, description = "`{\"keys\": [ApiKey]}`", body = serde_json::Value),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(
@@ -83,15 +84,35 @@ async fn list(
     Ok(Json(json!({ "keys": keys })))
 }
 
+/// A key's scopes: at least one, each one of the scopes there are.
+fn scopes_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(json!({
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "string",
+            "pattern": "^(read:unpublished|dashboards:write|annotations:write|admin|data-set:[\\s\\S]+:write)$",
+        },
+    }))
+    .expect("a valid schema")
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyRequest {
-    /// What the key is for, e.g. "nightly upload".
+    /// What the key is for, e.g. "nightly upload" (not blank; at most 100
+    /// characters).
+    #[schema(
+        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+        max_length = 100
+    )]
     name: String,
     /// `read:unpublished`, `dashboards:write`, `annotations:write`,
     /// `data-set:NAME:write`, `admin`.
+    #[schema(schema_with = scopes_schema)]
     scopes: Vec<String>,
     /// Days until it expires: 90 unless given, at most the server's maximum.
+    #[schema(minimum = 1)]
     expires_in_days: Option<i64>,
 }
 
@@ -126,7 +147,7 @@ async fn check_scope(state: &AppState, caller: &Caller, scope: &str) -> Result<(
                 .into_iter()
                 .find(|d| d.name == name);
             let Some(data_set) = found else {
-                return Err(Error::BadRequest(format!("there is no data set {name:?}")));
+                return Err(Error::NotFound(format!("There is no data set `{name}`.")));
             };
             if admin {
                 return Ok(());
@@ -151,18 +172,16 @@ async fn check_scope(state: &AppState, caller: &Caller, scope: &str) -> Result<(
 }
 
 /// Makes a key; its secret is in the answer, and never again.
-#[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = KeyRequest,
+#[utoipa::path(post, path = "/api-keys", tag = "accounts", security(("bearer" = [])), request_body = KeyRequest,
     responses((status = 201, body = NewKey), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "The data set of a `data-set:NAME:write` scope does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(request): ApiJson<KeyRequest>,
-) -> Result<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ReadUnpublished)?;
     let owner = manager(&caller)?;
+    let request: KeyRequest = body.json()?;
     let name = request.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || request.name.chars().count() > 100 {
         return Err(Error::BadRequest(
             "name the key (1 to 100 characters)".into(),
         ));
@@ -217,7 +236,7 @@ async fn managed(state: &AppState, caller: &Caller, id: i64) -> Result<ApiKey> {
 }
 
 /// Revokes a key: it stops working at once.
-#[utoipa::path(post, path = "/api-keys/{id}/revoke", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api-keys/{id}/revoke", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ApiKey), (status = 401, body = app::model::ErrorBody),
               (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn revoke(
@@ -243,7 +262,7 @@ async fn revoke(
 
 /// Replaces a key by a new secret with the same name, scopes and lifetime; the
 /// old one is revoked. The new secret is in the answer, and never again.
-#[utoipa::path(post, path = "/api-keys/{id}/rotate", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api-keys/{id}/rotate", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 201, body = NewKey), (status = 401, body = app::model::ErrorBody),
               (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]

@@ -3,12 +3,15 @@
 pub mod annotations;
 pub mod api_v1;
 pub mod boards;
+pub mod contract;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;
+pub mod extract;
 pub mod guide;
 pub mod keys;
 pub mod orgs;
+pub mod security;
 pub mod session;
 pub mod status;
 pub mod users;
@@ -37,6 +40,9 @@ pub struct AppState {
     /// Data sets held in memory for queries.
     pub cache: crate::query::Cache,
     pub leptos_options: LeptosOptions,
+    /// The proxies whose `X-Forwarded-*` headers are believed
+    /// ([`crate::client`]).
+    pub trusted_proxies: crate::client::TrustedProxies,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -89,6 +95,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     DOCUMENT
         .get_or_init(|| {
             let mut document = api_routes().split_for_parts().1;
+            contract::document_errors(&mut document);
             document.info.version = env!("CARGO_PKG_VERSION").to_string();
             document
         })
@@ -106,7 +113,19 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 /// the pages call in-process while rendering.
 pub fn api_router(state: AppState) -> Router {
     let (router, _) = api_routes().split_for_parts();
-    router.with_state(state)
+    router
+        .route("/api/v1", axum::routing::any(extract::unknown_route))
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(extract::unknown_route),
+        )
+        .method_not_allowed_fallback(extract::method_not_allowed)
+        .layer(axum::middleware::from_fn(extract::refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::client::layer,
+        ))
+        .with_state(state)
 }
 
 /// The whole app: pages (server-rendered, then hydrated), the API, static files.
@@ -138,7 +157,12 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
-    pages.merge(statics).merge(api).layer(CompressionLayer::new()).layer(
+    pages
+        .merge(statics)
+        .merge(api)
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::map_response(security::headers))
+        .layer(
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request<_>| {
                 // A number per request, in every log line of its span, so an error

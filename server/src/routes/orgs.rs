@@ -4,7 +4,7 @@
 
 use app::model::{Organisation, ServiceInput};
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -67,13 +67,11 @@ async fn show(
 #[utoipa::path(post, path = "/organisations", tag = "organisations", security(("bearer" = [])),
     request_body = Organisation,
     responses((status = 201, body = Organisation), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "An agency's department does not exist", body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(org): ApiJson<Organisation>,
-) -> Result<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::Admin)?;
+    let org: Organisation = body.json()?;
     if orgs::find_org(&state.store, &org.slug).await?.is_some() {
         return Err(Error::Conflict(format!(
             "The organisation {:?} already exists.",
@@ -97,19 +95,21 @@ async fn create(
 /// Replaces a department or an agency (admin key).
 #[utoipa::path(put, path = "/organisations/{slug}", tag = "organisations", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = Organisation,
-    responses((status = 200, body = Organisation), (status = 400, body = app::model::ErrorBody),
-              (status = 404, body = app::model::ErrorBody), (status = 409, body = app::model::ErrorBody)))]
+    responses((status = 200, body = Organisation), (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
+              (status = 404, description = "No such organisation, or an agency's department does not exist", body = app::model::ErrorBody),
+              (status = 409, body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    ApiJson(org): ApiJson<Organisation>,
+    body: Payload,
 ) -> Result<Json<Organisation>> {
     caller.require(Permission::Admin)?;
-    same_slug(&org.slug, &slug)?;
+    let org: Organisation = body.json()?;
     if orgs::find_org(&state.store, &slug).await?.is_none() {
         return Err(no_org(&slug));
     }
+    same_slug(&org.slug, &slug)?;
     orgs::save_org(&state.store, &org).await?;
     crate::store::audit::record(
         &state.store,
@@ -164,12 +164,17 @@ fn no_service(slug: &str) -> Error {
 #[utoipa::path(post, path = "/services", tag = "services", security(("bearer" = [])),
     request_body = ServiceInput,
     responses((status = 201, body = app::model::ServiceListing), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "The organisation does not exist", body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
 async fn create_service(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(service): ApiJson<ServiceInput>,
+    body: Payload,
 ) -> Result<Response> {
+    if !caller.can(Permission::Admin) {
+        caller.require(Permission::ManageDashboards)?;
+    }
+    let service: ServiceInput = body.json()?;
     if !caller.can(Permission::Admin) {
         caller.require(Permission::ManageDashboards)?;
         let org = orgs::find_org(&state.store, &service.organisation).await?;
@@ -214,19 +219,20 @@ async fn create_service(
 /// Replaces a service's title, description and organisation (admin key).
 #[utoipa::path(put, path = "/services/{slug}", tag = "services", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = ServiceInput,
-    responses((status = 200, body = app::model::ServiceListing), (status = 400, body = app::model::ErrorBody),
-              (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::ServiceListing), (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
+              (status = 404, description = "No such service, or the organisation does not exist", body = app::model::ErrorBody)))]
 async fn replace_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    ApiJson(service): ApiJson<ServiceInput>,
+    body: Payload,
 ) -> Result<Json<app::model::ServiceListing>> {
     caller.require(Permission::Admin)?;
-    same_slug(&service.slug, &slug)?;
+    let service: ServiceInput = body.json()?;
     if orgs::find_service(&state.store, &slug).await?.is_none() {
         return Err(no_service(&slug));
     }
+    same_slug(&service.slug, &slug)?;
     orgs::save_service(&state.store, &service).await?;
     crate::store::audit::record(
         &state.store,

@@ -5,23 +5,22 @@
 //! sign-ins are throttled per account and per address, and the answer never says
 //! whether an email belongs to anyone.
 
-use std::net::SocketAddr;
-
 use app::model::SessionState;
 use axum::{
-    body::Bytes,
-    extract::{ConnectInfo, Path, State},
+    extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    Extension, Json,
+    Json,
 };
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::extract::{Path, Payload};
 use super::AppState;
-use crate::auth::{cleared_cookie, over_https, session_cookie, Caller};
+use crate::auth::{cleared_cookie, session_cookie, Caller};
+use crate::client::ClientInfo;
 use crate::error::{Error, Result};
 use crate::store::{audit, sessions, users};
 
@@ -35,9 +34,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(end_one))
 }
 
-/// Failed sign-ins allowed in [`WINDOW`] for one account, and for one address.
+/// Failed sign-ins allowed in [`WINDOW`] for one account from one address, for
+/// one address (whatever the accounts), and for one account from everywhere.
+/// An account's failures are counted per address, so someone guessing from
+/// one address does not lock the account's owner out at another; the
+/// account's own, higher, limit stops guessing spread over many addresses.
 pub const PER_ACCOUNT: i64 = 5;
 pub const PER_ADDRESS: i64 = 20;
+pub const PER_ACCOUNT_EVERYWHERE: i64 = 50;
 pub const WINDOW: Duration = Duration::minutes(15);
 
 const WRONG: &str = "Enter the email address and password of your Pulse account: \
@@ -67,13 +71,15 @@ fn local_path(next: Option<String>) -> String {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Credentials {
+    #[schema(min_length = 1)]
     email: String,
+    #[schema(min_length = 1)]
     password: String,
 }
 
 /// Who is signed in (`user` null for nobody) and the CSRF token their changes
 /// must carry.
-#[utoipa::path(get, path = "/session", tag = "accounts",
+#[utoipa::path(get, path = "/session", tag = "accounts", security((), ("bearer" = [])),
     responses((status = 200, body = SessionState)))]
 async fn current(caller: Caller) -> Json<SessionState> {
     Json(match &caller {
@@ -86,35 +92,33 @@ async fn current(caller: Caller) -> Json<SessionState> {
 }
 
 /// Signs in with an email and password (JSON, or an HTML form with `next`):
-/// sets the session cookie. Five failures for an account, or twenty from an
-/// address, in 15 minutes stop further tries for a while.
+/// sets the session cookie. Five failures for an account from one address,
+/// twenty from an address, or fifty for an account from anywhere, in 15
+/// minutes stop further tries from there for a while. The address is the
+/// client's, as trusted proxies name it (`--trusted-proxies`).
 #[utoipa::path(post, path = "/session", tag = "accounts",
     request_body(content = Credentials, description = "JSON, or a form with `email`, `password` and `next`"),
     responses((status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 429, body = app::model::ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
-    address: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: ClientInfo,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
 ) -> Result<Response> {
     let form = is_form(&headers);
     let (email, password, next) = if form {
         (
-            form_field(&body, "email").unwrap_or_default(),
-            form_field(&body, "password").unwrap_or_default(),
-            Some(local_path(form_field(&body, "next"))),
+            form_field(body.bytes(), "email").unwrap_or_default(),
+            form_field(body.bytes(), "password").unwrap_or_default(),
+            Some(local_path(form_field(body.bytes(), "next"))),
         )
     } else {
-        let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
-            Error::BadRequest(format!("send {{\"email\": ..., \"password\": ...}}: {e}"))
-        })?;
+        let c: Credentials = body.json()?;
         (c.email, c.password, None)
     };
     let email = email.trim().to_lowercase();
-    let ip = address
-        .map(|Extension(ConnectInfo(a))| a.ip().to_string())
-        .unwrap_or_else(|| "local".into());
+    let ip = client.address_text();
     let back = |error: &str| {
         let mut url = format!("/sign-in?error={error}");
         if !email.is_empty() {
@@ -130,10 +134,16 @@ async fn sign_in(
         });
     }
     let now = Utc::now();
-    let subjects = [format!("email:{email}"), format!("ip:{ip}")];
+    // The account from this address, this address, the account from anywhere.
+    let subjects = [
+        format!("email:{email} ip:{ip}"),
+        format!("ip:{ip}"),
+        format!("email:{email}"),
+    ];
     let since = now - WINDOW;
     if sessions::failures(&state.store, &subjects[0], since).await? >= PER_ACCOUNT
         || sessions::failures(&state.store, &subjects[1], since).await? >= PER_ADDRESS
+        || sessions::failures(&state.store, &subjects[2], since).await? >= PER_ACCOUNT_EVERYWHERE
     {
         return Ok(if form {
             back("throttled")
@@ -189,7 +199,7 @@ async fn sign_in(
         now,
     )
     .await?;
-    let cookie = HeaderValue::from_str(&session_cookie(&token, over_https(&headers)))
+    let cookie = HeaderValue::from_str(&session_cookie(&token, client.https))
         .map_err(|e| Error::Internal(e.into()))?;
     let mut response = match next {
         Some(next) => Redirect::to(&next).into_response(),
@@ -223,8 +233,8 @@ fn checked(caller: &Caller, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     caller.require_with_form_token(crate::auth::Permission::ReadUnpublished, &token)
 }
 
-fn signed_out(headers: &HeaderMap, message: &str) -> Result<Response> {
-    let cookie = HeaderValue::from_str(&cleared_cookie(over_https(headers)))
+fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result<Response> {
+    let cookie = HeaderValue::from_str(&cleared_cookie(client.https))
         .map_err(|e| Error::Internal(e.into()))?;
     let mut response = if is_form(headers) {
         Redirect::to("/sign-in?signed-out=1").into_response()
@@ -236,35 +246,37 @@ fn signed_out(headers: &HeaderMap, message: &str) -> Result<Response> {
 }
 
 /// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
-#[utoipa::path(post, path = "/session/sign-out", tag = "accounts",
+#[utoipa::path(post, path = "/session/sign-out", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientInfo,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
 ) -> Result<Response> {
-    checked(&caller, &headers, &body)?;
+    checked(&caller, &headers, body.bytes())?;
     if let Some(session) = caller.session() {
         sessions::end(&state.store, session.id).await?;
     }
-    signed_out(&headers, "You have signed out.")
+    signed_out(&client, &headers, "You have signed out.")
 }
 
 /// Ends every session of the signed-in person, this one too.
-#[utoipa::path(post, path = "/session/sign-out-everywhere", tag = "accounts",
+#[utoipa::path(post, path = "/session/sign-out-everywhere", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn sign_out_everywhere(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientInfo,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
 ) -> Result<Response> {
-    checked(&caller, &headers, &body)?;
+    checked(&caller, &headers, body.bytes())?;
     let Some(user) = caller.user() else {
         return Err(Error::Unauthorized("You are not signed in.".into()));
     };
@@ -278,26 +290,29 @@ async fn sign_out_everywhere(
         Utc::now(),
     )
     .await?;
-    signed_out(&headers, &format!("{ended} session(s) ended."))
+    signed_out(&client, &headers, &format!("{ended} session(s) ended."))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
     current_password: String,
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     new_password: String,
 }
 
 /// Changes the signed-in person's password; their other sessions end.
-#[utoipa::path(put, path = "/session/password", tag = "accounts", request_body = PasswordChange,
+#[utoipa::path(put, path = "/session/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
-    super::data_sets::ApiJson(change): super::data_sets::ApiJson<PasswordChange>,
+    body: Payload,
 ) -> Result<Json<serde_json::Value>> {
     caller.require(crate::auth::Permission::ReadUnpublished)?;
+    let change: PasswordChange = body.json()?;
     let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
         return Err(Error::Forbidden(
             "Only a signed-in person changes their password.".into(),
@@ -332,7 +347,7 @@ async fn change_password(
 }
 
 /// The signed-in person's live sessions, newest first (`current` marks this one).
-#[utoipa::path(get, path = "/sessions", tag = "accounts",
+#[utoipa::path(get, path = "/sessions", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "`{\"sessions\": [...]}`", body = serde_json::Value),
               (status = 401, body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
@@ -352,7 +367,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
 }
 
 /// Ends one of the signed-in person's sessions.
-#[utoipa::path(delete, path = "/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = app::model::ErrorBody),
               (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn end_one(

@@ -3,7 +3,7 @@
 
 use app::model::{Role, User};
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::data_sets::ApiJson;
+use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Every user (admins).
-#[utoipa::path(get, path = "/users", tag = "accounts",
+#[utoipa::path(get, path = "/users", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "`{\"users\": [User]}`", body = serde_json::Value),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
@@ -38,27 +38,36 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserRequest {
+    /// An email address (like name@example.gov.uk; at most 254 characters).
+    #[schema(
+        pattern = "^[\\s]*[^\\s@]+@[^\\s.][^\\s]*\\.[^\\s]*[^\\s.][\\s]*$",
+        max_length = 254
+    )]
     email: String,
+    /// Not blank.
+    #[schema(
+        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     display_name: String,
     role: Role,
     #[serde(default)]
+    #[schema(schema_with = app::model::schemas::organisation_slugs)]
     organisations: Vec<String>,
-    /// Their first password (at least 12 characters); they can change it in
+    /// Their first password (12 to 256 characters); they can change it in
     /// their settings.
+    #[schema(min_length = 12, max_length = 256)]
     password: String,
 }
 
 /// Creates a user (admins).
-#[utoipa::path(post, path = "/users", tag = "accounts", request_body = NewUserRequest,
+#[utoipa::path(post, path = "/users", tag = "accounts", security(("bearer" = [])), request_body = NewUserRequest,
     responses((status = 201, body = User), (status = 400, body = app::model::ErrorBody),
+              (status = 404, description = "An organisation named does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(request): ApiJson<NewUserRequest>,
-) -> Result<Response> {
+async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::Admin)?;
+    let request: NewUserRequest = body.json()?;
     let now = Utc::now();
     let user = users::create(
         &state.store,
@@ -85,7 +94,7 @@ async fn create(
 }
 
 /// One user (admins).
-#[utoipa::path(get, path = "/users/{id}", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/users/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 401, body = app::model::ErrorBody),
               (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
@@ -103,8 +112,13 @@ async fn show(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserChangeRequest {
+    /// Not blank.
+    #[schema(
+        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     display_name: Option<String>,
     role: Option<Role>,
+    #[schema(schema_with = app::model::schemas::optional_organisation_slugs)]
     organisations: Option<Vec<String>>,
     /// `false` deactivates (and ends their sessions); `true` lets them in again.
     active: Option<bool>,
@@ -112,7 +126,7 @@ struct UserChangeRequest {
 
 /// Changes a user's name, role, organisations or whether they may sign in
 /// (admins). An admin cannot deactivate or demote themselves.
-#[utoipa::path(patch, path = "/users/{id}", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(patch, path = "/users/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = UserChangeRequest,
     responses((status = 200, body = User), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
@@ -121,9 +135,10 @@ async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(request): ApiJson<UserChangeRequest>,
+    body: Payload,
 ) -> Result<Json<User>> {
     caller.require(Permission::Admin)?;
+    let request: UserChangeRequest = body.json()?;
     if caller.user().is_some_and(|me| me.id == id)
         && (request.active == Some(false) || request.role.is_some_and(|r| r != Role::Admin))
     {
@@ -151,15 +166,17 @@ async fn update(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditParams {
     /// Only entries whose actor, action, target or detail contains this.
     filter: Option<String>,
-    /// At most this many, newest first (100 unless given; at most 1,000).
+    /// At most this many, newest first (100 unless given; from 1 to 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 /// The audit log, newest first (admins).
-#[utoipa::path(get, path = "/audit", tag = "accounts", params(AuditParams),
+#[utoipa::path(get, path = "/audit", tag = "accounts", security(("bearer" = [])), params(AuditParams),
     responses((status = 200, description = "`{\"entries\": [...]}`", body = serde_json::Value),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn audit_log(
@@ -168,7 +185,8 @@ async fn audit_log(
     Query(params): Query<AuditParams>,
 ) -> Result<Json<serde_json::Value>> {
     caller.require(Permission::Admin)?;
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = crate::query::params::list_limit(params.limit, 100, app::kpi::MAX_AUDIT_LIMIT)
+        .map_err(Error::BadRequest)?;
     let entries = audit::list(&state.store, params.filter.as_deref().unwrap_or(""), limit).await?;
     Ok(Json(json!({ "entries": entries })))
 }

@@ -133,7 +133,7 @@ async fn service_id(store: &Store, slug: &str) -> Result<i64> {
     .bind(slug)
     .fetch_optional(pool)
     .await)?;
-    id.ok_or_else(|| Error::BadRequest(format!("there is no service {slug:?}")))
+    id.ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))
 }
 
 fn tags_text(tags: &[String]) -> String {
@@ -181,7 +181,7 @@ pub async fn update(
 ) -> Result<Option<Stored>> {
     let service = service_id(store, &note.service).await?;
     let done: u64 = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         sqlx::query(
             "INSERT INTO annotation_versions (annotation_id, version, module, starts_at, ends_at,
                  body, tags, visibility, author, saved_at)
@@ -223,7 +223,7 @@ pub async fn update(
 /// Deletes an annotation and its earlier versions (the audit log keeps what it said).
 pub async fn delete(store: &Store, id: i64) -> Result<bool> {
     let done: u64 = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         sqlx::query("DELETE FROM annotation_versions WHERE annotation_id = $1")
             .bind(id)
             .execute(&mut *tx)

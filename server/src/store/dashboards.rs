@@ -8,27 +8,7 @@ use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::query::params;
 
-const DASHBOARD_TYPES: [&str; 7] = [
-    "transaction",
-    "high-volume-transaction",
-    "service-group",
-    "agency",
-    "department",
-    "content",
-    "other",
-];
-const CUSTOMER_TYPES: [&str; 4] = [
-    "Business",
-    "Individuals",
-    "Business and individuals",
-    "Charity",
-];
-const BUSINESS_MODELS: [&str; 4] = [
-    "Department budget",
-    "Fees and charges",
-    "Taxpayers",
-    "Fees and charges, and taxpayers",
-];
+use app::model::{BUSINESS_MODELS, CUSTOMER_TYPES, DASHBOARD_TYPES};
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -122,12 +102,11 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
             ));
         }
     }
-    if let Some(service) = &d.service {
-        if orgs::find_service(store, service).await?.is_none() {
-            return bad(format!("there is no service {service:?}"));
-        }
-    }
-    let mut slugs = Vec::new();
+    // What a schema says comes first (400); then what names something that
+    // does not exist (404); then what a schema cannot say: two modules of one
+    // name (409, like any name taken) and stored queries the read API refuses
+    // (400).
+    let mut modules: Vec<&Module> = Vec::new();
     let mut pending: Vec<&Module> = d.modules.iter().collect();
     while let Some(m) = pending.pop() {
         let name = &m.slug;
@@ -136,10 +115,6 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
                 "module slug {name:?} must be lower-case letters, digits and dashes"
             ));
         }
-        if slugs.contains(name) {
-            return bad(format!("two modules are called {name:?}"));
-        }
-        slugs.push(name.clone());
         if m.title.trim().is_empty() {
             return bad(format!("module {name:?} needs a title"));
         }
@@ -148,19 +123,50 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
                 return bad(format!("section {name:?} reads no data set"));
             }
             pending.extend(m.modules.iter());
-            continue;
+        } else {
+            if !m.modules.is_empty() {
+                return bad(format!("only a section holds modules, not {name:?}"));
+            }
+            if m.data_set
+                .as_deref()
+                .and_then(|d| d.split_once('/'))
+                .is_none()
+            {
+                return bad(format!("module {name:?} needs a data_set as group/type"));
+            }
         }
-        if !m.modules.is_empty() {
-            return bad(format!("only a section holds modules, not {name:?}"));
+        modules.push(m);
+    }
+    if let Some(service) = &d.service {
+        if orgs::find_service(store, service).await?.is_none() {
+            return Err(Error::NotFound(format!("There is no service `{service}`.")));
         }
+    }
+    let mut charts = Vec::new();
+    for m in &modules {
         let Some((group, data_type)) = m.data_set.as_deref().and_then(|d| d.split_once('/')) else {
-            return bad(format!("module {name:?} needs a data_set as group/type"));
+            continue;
         };
         let Some(data_set) = data_sets::find(store, group, data_type).await? else {
-            return bad(format!(
-                "module {name:?}: there is no data set {group}/{data_type}"
-            ));
+            return Err(Error::NotFound(format!(
+                "Module `{}`: there is no data set `{group}/{data_type}`.",
+                m.slug
+            )));
         };
+        charts.push((*m, data_set));
+    }
+    let mut slugs: Vec<&str> = Vec::new();
+    for m in &modules {
+        if slugs.contains(&m.slug.as_str()) {
+            return Err(Error::Conflict(format!(
+                "Two modules are called {:?}: each module's `slug` must be its own.",
+                m.slug
+            )));
+        }
+        slugs.push(&m.slug);
+    }
+    for (m, data_set) in charts {
+        let name = &m.slug;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(m.query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();

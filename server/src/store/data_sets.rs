@@ -281,7 +281,7 @@ pub async fn update(store: &Store, id: i64, settings: &DataSetSettings) -> Resul
 pub async fn delete(store: &Store, data_set: &DataSet) -> Result<()> {
     let scope = super::api_keys::write_scope(&data_set.name);
     on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         sqlx::query("DELETE FROM record_history WHERE data_set_id = $1")
             .bind(data_set.id)
             .execute(&mut *tx)
@@ -346,7 +346,7 @@ pub async fn create_with_token(
     now: DateTime<Utc>,
 ) -> Result<DataSetWithToken> {
     if let Some(token) = &token {
-        if token.len() < 16 || token.chars().any(char::is_whitespace) {
+        if token.chars().count() < 16 || token.chars().any(char::is_whitespace) {
             return Err(Error::BadRequest(
                 "a bearer token must be at least 16 characters, without spaces".into(),
             ));

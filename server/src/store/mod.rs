@@ -135,6 +135,21 @@ impl Store {
     }
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for another writer
+/// to finish: a deferred transaction that reads first and then writes cannot
+/// wait, and fails with "database is locked" whenever another writer got in
+/// between. Postgres needs nothing special.
+pub async fn begin_write<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> sqlx::Result<sqlx::Transaction<'static, DB>> {
+    if DB::NAME == "SQLite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
 /// Microseconds since the epoch, the unit of every stored time.
 pub fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_micros()

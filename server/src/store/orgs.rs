@@ -230,7 +230,7 @@ fn check_slug_and_title(what: &str, slug: &str, title: &str) -> Result<()> {
 pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
     check_slug_and_title("the organisation's", &org.slug, &org.title)?;
     if let Some(a) = &org.abbreviation {
-        if a.trim().is_empty() || a.len() > 20 {
+        if a.trim().is_empty() || a.chars().count() > 20 {
             return Err(Error::BadRequest(
                 "abbreviation must be 1 to 20 characters, or left out".into(),
             ));
@@ -258,8 +258,8 @@ pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
                 )))
             }
             None => {
-                return Err(Error::BadRequest(format!(
-                    "there is no department {parent:?}"
+                return Err(Error::NotFound(format!(
+                    "There is no department `{parent}`."
                 )))
             }
         },
@@ -325,8 +325,8 @@ pub async fn delete_org(store: &Store, slug: &str) -> Result<bool> {
 pub async fn save_service(store: &Store, service: &ServiceInput) -> Result<()> {
     check_slug_and_title("the service's", &service.slug, &service.title)?;
     let organisation_id = org_id(store, &service.organisation).await?.ok_or_else(|| {
-        Error::BadRequest(format!(
-            "there is no organisation {:?}",
+        Error::NotFound(format!(
+            "There is no organisation `{}`.",
             service.organisation
         ))
     })?;

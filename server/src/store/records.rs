@@ -238,7 +238,7 @@ async fn write_batch(
     let now_us = micros(now);
 
     let written = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         let mut replaced = 0;
         let mut done = 0;
         if ids_may_exist {
@@ -379,7 +379,7 @@ pub async fn patch(
 ) -> Result<bool> {
     let body = serde_json::to_string(&record.fields).map_err(anyhow::Error::from)?;
     let changed = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         let done = sqlx::query(
             "UPDATE records SET ts = $1, updated_at = $2, body = $3
              WHERE data_set_id = $4 AND record_id = $5",
@@ -424,7 +424,7 @@ pub async fn delete(
         return Ok(false);
     };
     let deleted = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         let done = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
             .bind(data_set_id)
             .bind(id)
@@ -460,7 +460,7 @@ pub async fn empty(
 ) -> Result<u64> {
     let now_us = micros(now);
     let removed = on_pool!(store, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::begin_write(pool).await?;
         let rows: Vec<RecordRow> = sqlx::query_as(
             "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
         )

@@ -78,7 +78,7 @@ pub async fn set(
     .fetch_optional(pool)
     .await)?;
     let service = service
-        .ok_or_else(|| Error::BadRequest(format!("there is no service {:?}", target.service)))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no service `{}`.", target.service)))?;
     let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
         "INSERT INTO targets (service_id, kpi, value, effective_from, set_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -63,7 +63,7 @@ pub fn check_password(password: &str) -> Result<()> {
 /// it is not one.
 pub fn normalise_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let valid = email.chars().count() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -191,9 +191,7 @@ async fn organisation_ids(store: &Store, slugs: &[String]) -> Result<Vec<i64>> {
         .bind(slug)
         .fetch_optional(pool)
         .await)?;
-        ids.push(
-            id.ok_or_else(|| Error::BadRequest(format!("there is no organisation {slug:?}")))?,
-        );
+        ids.push(id.ok_or_else(|| Error::NotFound(format!("There is no organisation `{slug}`.")))?);
     }
     Ok(ids)
 }

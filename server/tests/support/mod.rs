@@ -161,17 +161,21 @@ async fn template(admin: &sqlx::PgPool, base: &str) -> String {
 
 pub async fn test_app(backend: Backend) -> TestApp {
     let (store, guard) = store(backend).await;
-    let options = leptos_options("target/site".into(), "127.0.0.1:3000".parse().unwrap());
-    let router = app(AppState {
-        store: store.clone(),
-        cache: Default::default(),
-        leptos_options: options,
-    });
     TestApp {
-        router,
+        router: router(&store, ""),
         store,
         _guard: guard,
     }
+}
+
+fn router(store: &Store, trusted_proxies: &str) -> Router {
+    let options = leptos_options("target/site".into(), "127.0.0.1:3000".parse().unwrap());
+    app(AppState {
+        store: store.clone(),
+        cache: Default::default(),
+        leptos_options: options,
+        trusted_proxies: server::client::TrustedProxies::parse(trusted_proxies).unwrap(),
+    })
 }
 
 pub struct Answer {
@@ -199,8 +203,27 @@ impl Answer {
 }
 
 impl TestApp {
+    /// From now on believes `X-Forwarded-*` from these networks (as
+    /// `pulse serve --trusted-proxies` does); the database stays.
+    pub fn trust_proxies(&mut self, proxies: &str) {
+        self.router = router(&self.store, proxies);
+    }
+
     pub async fn request(
         &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        self.request_from(None, method, uri, headers, body).await
+    }
+
+    /// A request from the TCP peer `peer` (as `pulse serve` sees it), or from
+    /// none (as the tests' other requests are).
+    pub async fn request_from(
+        &self,
+        peer: Option<&str>,
         method: Method,
         uri: &str,
         headers: &[(&str, &str)],
@@ -210,12 +233,14 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
+        let mut request = request.body(Body::from(body)).unwrap();
+        if let Some(peer) = peer {
+            let peer: std::net::SocketAddr = peer.parse().unwrap();
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = response

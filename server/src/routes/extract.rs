@@ -1,0 +1,626 @@
+//! The extractors of `/api/v1`: [`Path`], [`Query`] and [`Payload`] (a body),
+//! whose rejections are the app's [`Error`], so every refusal is the JSON error
+//! body (`{"status":"error","message":...}`) in words a person understands,
+//! never serde's.
+//!
+//! A body is read by [`Payload`] (over [`MAX_JSON_BYTES`] is a 413 at once, by
+//! its `Content-Length`, or as soon as a chunked body passes the limit) but only
+//! parsed when the handler asks, after it has checked the caller: an anonymous
+//! write with a bad body is a 401, not a 400 about the body.
+
+use axum::body::Bytes;
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, HeaderMap},
+};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The largest JSON (or form) body `/api/v1` takes. Uploads have their own
+/// limit ([`crate::upload::MAX_UPLOAD_BYTES`]).
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
+/// The limit in words.
+pub const JSON_LIMIT_WORDS: &str = "2 MiB";
+
+/// Parameters of the address (`/annotations/{id}`).
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        // The parameters by name, to name the one refused.
+        let named: Vec<(String, String)> =
+            match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+                Ok(raw) => raw
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+        let name_of = |value: &str| {
+            named
+                .iter()
+                .find(|(_, v)| v == value)
+                .map(|(k, _)| k.clone())
+        };
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let message = match e.kind() {
+                    ErrorKind::ParseErrorAtKey {
+                        key,
+                        value,
+                        expected_type,
+                    } => format!(
+                        "`{key}` in the address must be {}, not {value:?}.",
+                        type_words(expected_type)
+                    ),
+                    ErrorKind::ParseErrorAtIndex {
+                        value,
+                        expected_type,
+                        ..
+                    }
+                    | ErrorKind::ParseError {
+                        value,
+                        expected_type,
+                    } => match name_of(value) {
+                        Some(key) => format!(
+                            "`{key}` in the address must be {}, not {value:?}.",
+                            type_words(expected_type)
+                        ),
+                        None => format!(
+                            "The address holds {value:?} where it needs {}.",
+                            type_words(expected_type)
+                        ),
+                    },
+                    ErrorKind::InvalidUtf8InPathParam { key } => {
+                        format!("`{key}` in the address is not valid UTF-8.")
+                    }
+                    _ => "The address is not one this API knows.".to_string(),
+                };
+                Err(Error::BadRequest(message))
+            }
+            Err(other) => Err(Error::Internal(anyhow::anyhow!(
+                "path parameters: {}",
+                other.body_text()
+            ))),
+        }
+    }
+}
+
+/// The query string (`?limit=10`), into a struct of its parameters.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self> {
+        parse_query(parts.uri.query().unwrap_or("")).map(Query)
+    }
+}
+
+/// A query string into `T`, refused in words (see [`describe`]).
+pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let place = e.path().to_string();
+        let message = e.inner().to_string();
+        // Without the field's name from the path, the message names it.
+        let field = if place == "." || place == "?" {
+            quoted(&message).unwrap_or_default()
+        } else {
+            place
+        };
+        let value = form_urlencoded::parse(raw.as_bytes())
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| v.into_owned());
+        Error::BadRequest(describe(Where::Query, &field, &message, value.as_deref()))
+    })
+}
+
+/// A request's body, read (within [`MAX_JSON_BYTES`]) but not yet parsed: the
+/// handler parses it with [`Payload::json`] once it has checked the caller.
+pub struct Payload {
+    bytes: Bytes,
+    headers: HeaderMap,
+}
+
+fn too_large() -> Error {
+    Error::TooLarge(format!(
+        "The body is larger than {JSON_LIMIT_WORDS}, the most this API takes."
+    ))
+}
+
+/// The `Content-Length` a request declares, if any.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Refuses, before any handler, a request to `/api/v1` whose `Content-Length`
+/// is over what the API takes ([`MAX_JSON_BYTES`], or
+/// [`crate::upload::MAX_UPLOAD_BYTES`] for an upload): a 413 even on a route
+/// that never reads its body.
+pub async fn refuse_oversized(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    if path == "/api/v1" || path.starts_with("/api/v1/") {
+        let (limit, words) = if path.ends_with("/upload") {
+            (crate::upload::MAX_UPLOAD_BYTES, "10 MiB")
+        } else {
+            (MAX_JSON_BYTES, JSON_LIMIT_WORDS)
+        };
+        if declared_length(request.headers()).is_some_and(|n| n > limit as u64) {
+            return Error::TooLarge(format!(
+                "The body is larger than {words}, the most this API takes."
+            ))
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Reads a body of at most `limit` bytes: refused by its `Content-Length`
+/// before reading, or as soon as it passes the limit.
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    too_large: impl Fn() -> Error,
+) -> Result<Bytes> {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| Error::BadRequest("The body could not be read to its end.".into()))?;
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+impl<S: Send + Sync> FromRequest<S> for Payload {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self> {
+        let (parts, body) = req.into_parts();
+        let bytes = read_limited(&parts.headers, body, MAX_JSON_BYTES, too_large).await?;
+        Ok(Payload {
+            bytes,
+            headers: parts.headers,
+        })
+    }
+}
+
+/// Whether a content type is JSON (`application/json`, `application/x+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+impl Payload {
+    /// The body's bytes as sent.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the body is an HTML form (`application/x-www-form-urlencoded`).
+    pub fn is_form(&self) -> bool {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+    }
+
+    /// The body as JSON of type `T`: a 415 when it is not sent as JSON, a 400
+    /// saying what is wrong with it otherwise.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if !is_json(&self.headers) {
+            return Err(Error::Unsupported(
+                "Send the body as JSON, with Content-Type: application/json.".into(),
+            ));
+        }
+        parse_json(&self.bytes)
+    }
+}
+
+/// A JSON object into `T`, refused in words (see [`describe`]). Every body
+/// of `/api/v1` is an object (serde would take a list for a struct).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
+        return Err(Error::BadRequest(
+            "The body is empty: send a JSON object.".into(),
+        ));
+    };
+    if *first != b'{' {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let kind = match value {
+                serde_json::Value::Array(_) => "a list",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "true or false",
+                _ => "null",
+            };
+            return Err(Error::BadRequest(format!(
+                "The body must be a JSON object, not {kind}."
+            )));
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| {
+            let place = e.path().to_string();
+            json_error(&place, e.inner())
+        })
+        .and_then(|v| {
+            deserializer.end().map_err(|e| json_error(".", &e))?;
+            Ok(v)
+        })?;
+    Ok(value)
+}
+
+fn json_error(place: &str, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let full = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&at).unwrap_or(&full);
+    Error::BadRequest(match e.classify() {
+        Category::Syntax | Category::Io => {
+            format!("The body is not valid JSON: {message}{at}.")
+        }
+        Category::Eof => format!("The body ends before its JSON does{at}."),
+        Category::Data => describe(Where::Body, place, message, None),
+    })
+}
+
+/// What is being described: the body's fields or the query's parameters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Where {
+    Body,
+    Query,
+}
+
+/// The first `quoted` word of a serde message.
+fn quoted(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_string())
+}
+
+/// Every `quoted` word of a serde message.
+fn all_quoted(message: &str) -> Vec<String> {
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// A Rust type's name, as a person would say what it holds.
+fn type_words(name: &str) -> String {
+    match name {
+        "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            let (min, max): (i128, i128) = match name {
+                "i8" => (i8::MIN.into(), i8::MAX.into()),
+                "i16" => (i16::MIN.into(), i16::MAX.into()),
+                "i32" => (i32::MIN.into(), i32::MAX.into()),
+                "u8" => (0, u8::MAX.into()),
+                "u16" => (0, u16::MAX.into()),
+                "u32" => (0, u32::MAX.into()),
+                "u64" | "usize" => (0, u64::MAX.into()),
+                _ => (i64::MIN.into(), i64::MAX.into()),
+            };
+            format!("a whole number from {min} to {max}")
+        }
+        "f32" | "f64" => "a number".into(),
+        "bool" => "true or false".into(),
+        "char" => "one character".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "an object".into(),
+        "a boolean" => "true or false".into(),
+        "a borrowed string" | "a string" | "alloc::string::String" | "String" => "a string".into(),
+        other if other.starts_with("struct ") || other.starts_with("a map") => "an object".into(),
+        other if other.starts_with("a string") => "a string".into(),
+        other if other.starts_with("an integer") || other.starts_with("i64") => {
+            "a whole number".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// What serde saw, as a person would say it (`integer `5`` -> `the number 5`).
+fn seen_words(seen: &str) -> String {
+    let value = quoted(seen)
+        .or_else(|| {
+            seen.split_once(' ')
+                .map(|(_, v)| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_default();
+    match seen.split(' ').next().unwrap_or("") {
+        "integer" | "floating" => format!("the number {value}"),
+        "string" => format!("the string \"{value}\""),
+        "boolean" => value.to_string(),
+        "map" => "an object".into(),
+        "sequence" => "a list".into(),
+        "null" | "unit" => "null".into(),
+        "character" => format!("the character {value:?}"),
+        _ => seen.to_string(),
+    }
+}
+
+/// A serde message about `place` (a field's path, `.` for the whole) in words.
+pub fn describe(place_of: Where, place: &str, message: &str, value: Option<&str>) -> String {
+    let whole = place.is_empty() || place == "." || place == "?";
+    let (thing, in_what) = match place_of {
+        Where::Body if whole => ("The body".to_string(), "The body".to_string()),
+        Where::Body => (format!("`{place}`"), format!("`{place}`")),
+        Where::Query if whole => (
+            "The query string".to_string(),
+            "The query string".to_string(),
+        ),
+        Where::Query => (
+            format!("The parameter `{place}`"),
+            "The query string".to_string(),
+        ),
+    };
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let field = quoted(rest).unwrap_or_default();
+        return match place_of {
+            Where::Body => format!("{thing} needs a field `{field}`."),
+            Where::Query => format!("The query string needs the parameter `{field}`."),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let words = all_quoted(rest);
+        let field = words.first().cloned().unwrap_or_default();
+        // The path of an unknown field ends with the field itself.
+        let parent = place
+            .strip_suffix(field.as_str())
+            .map(|p| p.trim_end_matches('.'))
+            .unwrap_or(place);
+        let thing = if parent.is_empty() || parent == "." || place_of == Where::Query {
+            match place_of {
+                Where::Body => "The body".to_string(),
+                Where::Query => "The query string".to_string(),
+            }
+        } else {
+            format!("`{parent}`")
+        };
+        let known: Vec<String> = words.iter().skip(1).map(|w| format!("`{w}`")).collect();
+        let (noun, owner) = match place_of {
+            Where::Body => ("a field", thing.clone()),
+            Where::Query => ("a parameter", in_what.clone()),
+        };
+        return if known.is_empty() {
+            format!("{owner} has {noun} `{field}` that it may not have.")
+        } else {
+            format!(
+                "{owner} has {noun} `{field}` that it may not have: it takes {}.",
+                known.join(", ")
+            )
+        };
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field ") {
+        let field = quoted(rest).unwrap_or_default();
+        return match place_of {
+            Where::Body => format!("{thing} has the field `{field}` twice."),
+            Where::Query => format!("The query string gives `{field}` more than once."),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let words = all_quoted(rest);
+        let got = words.first().cloned().unwrap_or_default();
+        let known: Vec<String> = words.iter().skip(1).map(|w| format!("`{w}`")).collect();
+        return format!("{thing} must be one of {}, not `{got}`.", known.join(", "));
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some((seen, expected)) = rest.rsplit_once(", expected ") {
+                return format!(
+                    "{thing} must be {}, not {}.",
+                    type_words(expected),
+                    seen_words(seen)
+                );
+            }
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        if let Some((n, expected)) = rest.split_once(", expected ") {
+            return format!("{thing} must be {expected}, not {n} long.");
+        }
+    }
+    // The parse errors of numbers and booleans in a query string.
+    let shown = value.map(|v| format!(", not {v:?}")).unwrap_or_default();
+    if message.contains("invalid digit")
+        || message.contains("too large to fit")
+        || message.contains("too small to fit")
+        || message.contains("cannot parse integer")
+    {
+        return format!("{thing} must be a whole number{shown}.");
+    }
+    if message.contains("invalid float literal") {
+        return format!("{thing} must be a number{shown}.");
+    }
+    if message.contains("`true` or `false`") {
+        return format!("{thing} must be true or false{shown}.");
+    }
+    format!("{thing} is not valid: {message}.")
+}
+
+/// Any address under `/api/v1` that is no operation: a JSON 404.
+pub async fn unknown_route(uri: axum::http::Uri) -> Error {
+    Error::NotFound(format!(
+        "There is no {} in this API: /api/openapi.json lists what there is.",
+        uri.path()
+    ))
+}
+
+/// A method an address does not take: under `/api/v1`, a JSON 405 (axum adds
+/// the `Allow` header); elsewhere the bare 405 (`/data` answers as Backdrop).
+pub async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    if !uri.path().starts_with("/api/v1/") {
+        return status.into_response();
+    }
+    let body = app::model::ErrorBody {
+        status: "error".into(),
+        message: format!(
+            "{} does not take {method}: the Allow header lists what it takes.",
+            uri.path()
+        ),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Note {
+        title: String,
+        count: Option<i64>,
+        kind: Option<Kind>,
+        items: Option<Vec<Item>>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Public,
+        Internal,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    struct Item {
+        name: String,
+    }
+
+    fn body_message(text: &str) -> String {
+        parse_json::<Note>(text.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bodies_are_refused_in_words() {
+        assert_eq!(body_message("{}"), "The body needs a field `title`.");
+        assert_eq!(
+            body_message("{\"title\":5}"),
+            "`title` must be a string, not the number 5."
+        );
+        assert_eq!(
+            body_message("{\"title\":\"a\",\"count\":\"x\"}"),
+            "`count` must be a whole number from -9223372036854775808 to 9223372036854775807, not the string \"x\"."
+        );
+        assert_eq!(
+            body_message("{\"title\":\"a\",\"kind\":\"secret\"}"),
+            "`kind` must be one of `public`, `internal`, not `secret`."
+        );
+        assert_eq!(
+            body_message("{\"title\":\"a\",\"items\":[{}]}"),
+            "`items[0]` needs a field `name`."
+        );
+        assert!(body_message("{\"title\":\"a\",\"x\":1}")
+            .starts_with("The body has a field `x` that it may not have: it takes `title`"));
+        assert_eq!(
+            body_message("{\"title\""),
+            "The body ends before its JSON does at line 1 column 8."
+        );
+        assert_eq!(
+            body_message("{\"title\" 1}"),
+            "The body is not valid JSON: expected `:` at line 1 column 10."
+        );
+        assert_eq!(
+            body_message("{\"title\":\"a\"} x"),
+            "The body is not valid JSON: trailing characters at line 1 column 15."
+        );
+        assert_eq!(body_message(""), "The body is empty: send a JSON object.");
+        assert_eq!(
+            body_message("[1]"),
+            "The body must be a JSON object, not a list."
+        );
+        for text in ["{}", "{\"title\":5}", "[1]", "{\"title\":\"a\",\"x\":1}"] {
+            let message = body_message(text);
+            assert!(!message.contains("deserialize"), "{message}");
+            assert!(!message.contains("invalid type"), "{message}");
+        }
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        limit: Option<i64>,
+        all: Option<bool>,
+        name: Option<String>,
+    }
+
+    fn query_message(text: &str) -> String {
+        match parse_query::<Params>(text) {
+            Ok(_) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn query_strings_are_refused_in_words() {
+        assert_eq!(query_message("limit=5&all=true"), "ok");
+        assert_eq!(
+            query_message("limit=99999999999999999999"),
+            "The parameter `limit` must be a whole number, not \"99999999999999999999\"."
+        );
+        assert_eq!(
+            query_message("limit=abc"),
+            "The parameter `limit` must be a whole number, not \"abc\"."
+        );
+        assert_eq!(
+            query_message("all=yes"),
+            "The parameter `all` must be true or false, not \"yes\"."
+        );
+        assert!(query_message("nope=1")
+            .starts_with("The query string has a parameter `nope` that it may not have"));
+        assert_eq!(
+            query_message("name=a&name=b"),
+            "The query string gives `name` more than once."
+        );
+    }
+}

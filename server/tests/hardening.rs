@@ -1,0 +1,641 @@
+//! Hardening, on SQLite and on Postgres: a person's key follows its owner on
+//! every use; the client's address behind trusted proxies (and only trusted
+//! ones) keys sign-in throttling; unpublished figures are shown only to those
+//! who may read them, on every API and page that shows figures.
+
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use app::model::Role;
+use server::store::{
+    data_sets, orgs, sessions,
+    users::{self, NewUser},
+};
+
+mod support;
+use support::{call, Answer, TestApp};
+
+const PASSWORD: &str = "a long enough password";
+
+async fn department(app: &TestApp, dept: &str, service: &str) {
+    let id = orgs::upsert_org(
+        &app.store,
+        &orgs::OrgForUpsert {
+            slug: dept,
+            title: dept,
+            abbreviation: None,
+            kind: orgs::OrgKind::Department,
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    orgs::upsert_service(
+        &app.store,
+        &orgs::ServiceForUpsert {
+            slug: service,
+            title: service,
+            description: "",
+            organisation_id: id,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A person with a password and a session: their id and session headers.
+async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<(String, String)>) {
+    let user = users::create(
+        &app.store,
+        &NewUser {
+            email,
+            display_name: email,
+            role,
+            organisations: &[org.to_string()],
+            password: PASSWORD,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (session, token) = sessions::start(&app.store, user.id, "test", "test", Utc::now())
+        .await
+        .unwrap();
+    (
+        user.id,
+        vec![
+            ("cookie".into(), format!("pulse_session={token}")),
+            ("x-csrf-token".into(), session.csrf_token),
+        ],
+    )
+}
+
+fn bearer(secret: &str) -> Vec<(String, String)> {
+    vec![("authorization".into(), format!("Bearer {secret}"))]
+}
+
+/// What a key may still do: write records through `/data`, upload through
+/// `/api/v1`, and set a target (`dashboards:write`) through `/api/v1`.
+async fn uses(app: &TestApp, secret: &str) -> [StatusCode; 3] {
+    let key = bearer(secret);
+    let posted = call(
+        app,
+        Method::POST,
+        "/data/svc-a/transactions",
+        &key,
+        Some(&json!([{"_timestamp": "2026-01-05T00:00:00Z", "count": 3}])),
+    )
+    .await;
+    let mut headers: Vec<(&str, &str)> =
+        key.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    headers.push(("content-type", "text/csv"));
+    let uploaded = app
+        .request(
+            Method::POST,
+            "/api/v1/data-sets/svc-a/transactions/upload?file_name=f.csv&store=true",
+            &headers,
+            b"_timestamp,count\n2026-01-12,4\n".to_vec(),
+        )
+        .await;
+    let target = call(
+        app,
+        Method::POST,
+        "/api/v1/targets",
+        &key,
+        Some(
+            &json!({"service": "svc-a", "kpi": "completion_rate", "value": 0.8,
+            "effective_from": "2026-01-01"}),
+        ),
+    )
+    .await;
+    [posted.status, uploaded.status, target.status]
+}
+
+async fn change_user(app: &TestApp, admin: &str, id: i64, change: Value) {
+    let answer = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            admin,
+            &change,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+async fn a_persons_key_follows_its_owner(app: TestApp) {
+    department(&app, "dept-a", "svc-a").await;
+    department(&app, "dept-b", "svc-b").await;
+    let own_token = data_sets::create_with_token(
+        &app.store,
+        "svc-a",
+        "transactions",
+        None,
+        &Default::default(),
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .bearer_token;
+    let admin = app.admin_key().await;
+    let (editor_id, editor) = person(&app, "editor@a.example", Role::Editor, "dept-a").await;
+    let made = call(
+        &app,
+        Method::POST,
+        "/api/v1/api-keys",
+        &editor,
+        Some(&json!({"name": "collector",
+            "scopes": ["data-set:svc_a_transactions:write", "dashboards:write"]})),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let key = made.json()["secret"].as_str().unwrap().to_string();
+    let ok = [StatusCode::OK, StatusCode::OK, StatusCode::CREATED];
+    assert_eq!(uses(&app, &key).await, ok);
+
+    // Made a viewer: it writes nothing.
+    change_user(&app, &admin, editor_id, json!({"role": "viewer"})).await;
+    assert_eq!(
+        uses(&app, &key).await,
+        [StatusCode::FORBIDDEN; 3],
+        "a viewer's key"
+    );
+    let refused = call(
+        &app,
+        Method::POST,
+        "/data/svc-a/transactions",
+        &bearer(&key),
+        Some(&json!({"_timestamp": "2026-01-05T00:00:00Z", "count": 1})),
+    )
+    .await;
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("may no longer write"));
+    change_user(&app, &admin, editor_id, json!({"role": "editor"})).await;
+    assert_eq!(uses(&app, &key).await, ok, "an editor again");
+
+    // Moved to another department: nothing of the old one's.
+    change_user(
+        &app,
+        &admin,
+        editor_id,
+        json!({"organisations": ["dept-b"]}),
+    )
+    .await;
+    assert_eq!(
+        uses(&app, &key).await,
+        [StatusCode::FORBIDDEN; 3],
+        "moved out of dept-a"
+    );
+    change_user(
+        &app,
+        &admin,
+        editor_id,
+        json!({"organisations": ["dept-a"]}),
+    )
+    .await;
+    assert_eq!(uses(&app, &key).await, ok, "back in dept-a");
+
+    // Deactivated: the key is no key.
+    change_user(&app, &admin, editor_id, json!({"active": false})).await;
+    assert_eq!(
+        uses(&app, &key).await,
+        [StatusCode::UNAUTHORIZED; 3],
+        "deactivated"
+    );
+    // The data set's own token belongs to the data set: it keeps writing.
+    let own = call(
+        &app,
+        Method::POST,
+        "/data/svc-a/transactions",
+        &bearer(&own_token),
+        Some(&json!({"_timestamp": "2026-01-19T00:00:00Z", "count": 5})),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text());
+    change_user(&app, &admin, editor_id, json!({"active": true})).await;
+    assert_eq!(uses(&app, &key).await, ok, "reinstated");
+
+    // An admin's admin key stops being one when its owner stops being an admin.
+    let (admin_id, admin_person) =
+        person(&app, "admin@example.gov.uk", Role::Admin, "dept-b").await;
+    let made = call(
+        &app,
+        Method::POST,
+        "/api/v1/api-keys",
+        &admin_person,
+        Some(&json!({"name": "everything", "scopes": ["admin"]})),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let admins = made.json()["secret"].as_str().unwrap().to_string();
+    assert_eq!(uses(&app, &admins).await, ok, "an admin's key");
+    change_user(&app, &admin, admin_id, json!({"role": "editor"})).await;
+    assert_eq!(
+        uses(&app, &admins).await,
+        [StatusCode::FORBIDDEN; 3],
+        "a demoted admin's admin key"
+    );
+}
+both!(a_persons_key_follows_its_owner);
+
+async fn sign_in_from(
+    app: &TestApp,
+    peer: &str,
+    forwarded_for: Option<&str>,
+    email: &str,
+    password: &str,
+) -> Answer {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(f) = forwarded_for {
+        headers.push(("x-forwarded-for", f));
+    }
+    app.request_from(
+        Some(peer),
+        Method::POST,
+        "/api/v1/session",
+        &headers,
+        json!({"email": email, "password": password})
+            .to_string()
+            .into_bytes(),
+    )
+    .await
+}
+
+async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: TestApp) {
+    for email in ["kim@example.gov.uk", "lee@example.gov.uk"] {
+        users::create(
+            &app.store,
+            &NewUser {
+                email,
+                display_name: email,
+                role: Role::Viewer,
+                organisations: &[],
+                password: PASSWORD,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    // No trusted proxies: X-Forwarded-For is not believed, the peer is the
+    // client, whatever it claims.
+    for i in 0..5 {
+        let f = format!("192.0.2.{i}");
+        let answer = sign_in_from(
+            &app,
+            "203.0.113.1:5000",
+            Some(&f),
+            "kim@example.gov.uk",
+            "wrong",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let claimed = sign_in_from(
+        &app,
+        "203.0.113.1:5001",
+        Some("192.0.2.99"),
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(claimed.status, StatusCode::TOO_MANY_REQUESTS);
+    // The account's owner, elsewhere, is not locked out.
+    let elsewhere = sign_in_from(
+        &app,
+        "203.0.113.2:5000",
+        None,
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text());
+    assert!(!elsewhere.header("set-cookie").contains("Secure"));
+
+    // Behind a trusted proxy: the client it names is the client.
+    app.trust_proxies("127.0.0.1/32");
+    let proxy = "127.0.0.1:6000";
+    for _ in 0..5 {
+        let answer = sign_in_from(
+            &app,
+            proxy,
+            Some("198.51.100.1"),
+            "lee@example.gov.uk",
+            "wrong",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let first = sign_in_from(
+        &app,
+        proxy,
+        Some("198.51.100.1"),
+        "lee@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::TOO_MANY_REQUESTS);
+    // A forged left-hand entry changes nothing: the proxy's right-most one counts.
+    let forged = sign_in_from(
+        &app,
+        proxy,
+        Some("10.9.9.9, 198.51.100.1"),
+        "lee@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::TOO_MANY_REQUESTS);
+    // The same person from a second address signs in.
+    let second = sign_in_from(
+        &app,
+        proxy,
+        Some("198.51.100.2"),
+        "lee@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text());
+
+    // Per address: twenty failures (any accounts) stop that client, not another.
+    for i in 0..15 {
+        let email = format!("nobody{i}@example.gov.uk");
+        let answer = sign_in_from(&app, proxy, Some("198.51.100.1"), &email, "wrong").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    let stopped = sign_in_from(
+        &app,
+        proxy,
+        Some("198.51.100.1"),
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = sign_in_from(
+        &app,
+        proxy,
+        Some("198.51.100.3"),
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.text());
+
+    // Sessions remember the client's address, not the proxy's.
+    let session = sessions::list_for_user(
+        &app.store,
+        users::find_by_email(&app.store, "kim@example.gov.uk")
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .id,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        session.iter().any(|s| s.address == "198.51.100.3"),
+        "{session:?}"
+    );
+}
+both!(throttling_follows_the_client_behind_trusted_proxies_only);
+
+/// The figures anyone may see of the service `slug`, through every API that
+/// shows them: whether any figure of it is there.
+async fn figures_shown(app: &TestApp, who: &[(String, String)], slug: &str) -> Vec<(String, bool)> {
+    let get = |uri: String| async move {
+        let answer = call(app, Method::GET, &uri, who, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+        answer.json()
+    };
+    let mut shown = Vec::new();
+    let explorer = get("/api/v1/service-kpis".into()).await;
+    let row = explorer["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"]["slug"] == slug)
+        .unwrap()
+        .clone();
+    let explorer_has = [
+        "transactions_per_year",
+        "cost_per_transaction",
+        "digital_take_up",
+        "user_satisfaction",
+        "completion_rate",
+    ]
+    .iter()
+    .any(|k| !row[*k].is_null());
+    shown.push(("/api/v1/service-kpis".to_string(), explorer_has));
+    let page = get(format!("/api/v1/services/{slug}")).await;
+    let page_has = !page["kpis"].as_array().unwrap().is_empty()
+        || !page["transactions"]["channels"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+        || !page["freshness"].as_array().unwrap().is_empty();
+    shown.push((format!("/api/v1/services/{slug}"), page_has));
+    let board = get(format!(
+        "/api/v1/boards/{}",
+        "department-of-revenue-and-benefits"
+    ))
+    .await;
+    let row = board["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"]["slug"] == slug)
+        .unwrap()
+        .clone();
+    let board_has = row["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| !k["value"].is_null() || !k["spark"].as_array().is_none_or(|s| s.is_empty()));
+    shown.push(("/api/v1/boards/{org}".to_string(), board_has));
+    for kpi in [
+        "transactions",
+        "user_satisfaction",
+        "completion_rate",
+        "cost_per_transaction",
+    ] {
+        let compared = get(format!("/api/v1/compare?services={slug}&kpi={kpi}")).await;
+        let has = compared["services"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| !v.is_null());
+        shown.push((format!("/api/v1/compare {kpi}"), has));
+    }
+    shown
+}
+
+async fn unpublished_figures_are_for_those_who_may_read_them(app: TestApp) {
+    let app = support::with_demo_and_people(app).await;
+    let slug = "check-your-state-pension";
+    let admin = bearer(&app.admin_key().await);
+    // Every data set of the service is unpublished.
+    let list = call(&app, Method::GET, "/api/v1/data-sets", &admin, None).await;
+    let mut unpublished = 0;
+    for ds in list.json()["data_sets"].as_array().unwrap() {
+        if ds["data_group"] == slug {
+            let uri = format!(
+                "/api/v1/data-sets/{slug}/{}",
+                ds["data_type"].as_str().unwrap()
+            );
+            let answer = call(
+                &app,
+                Method::PATCH,
+                &uri,
+                &admin,
+                Some(&json!({"published": false})),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+            unpublished += 1;
+        }
+    }
+    assert!(unpublished >= 4);
+    let viewer = support::signed_in(&app, "viewer@demo.pulse.example").await;
+    let viewer: Vec<(String, String)> = viewer.into_iter().filter(|(k, _)| k == "cookie").collect();
+    // Every API that shows figures: none to the public, all to an admin and
+    // to a viewer of the service's department.
+    for (uri, has) in figures_shown(&app, &[], slug).await {
+        assert!(!has, "{uri} shows unpublished figures to the public");
+    }
+    for who in [&admin, &viewer] {
+        for (uri, has) in figures_shown(&app, who, slug).await {
+            assert!(
+                has,
+                "{uri} hides the figures from someone who may read them"
+            );
+        }
+    }
+    // A viewer of another department sees what the public sees.
+    let (_, outsider) = person(
+        &app,
+        "viewer@elsewhere.example",
+        Role::Viewer,
+        "department-for-civic-life",
+    )
+    .await;
+    for (uri, has) in figures_shown(&app, &outsider, slug).await {
+        assert!(!has, "{uri} shows another department's unpublished figures");
+    }
+
+    // The pages render through the same APIs: the service's figure is absent
+    // for the public and present for the admin.
+    let admin_view = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/services/{slug}"),
+        &admin,
+        None,
+    )
+    .await;
+    let tiles = admin_view.json()["kpis"].as_array().unwrap().clone();
+    assert!(!tiles.is_empty());
+    let service_page = format!("/services/{slug}");
+    let public_page = app.get(&service_page).await.text();
+    let admin_page = call(&app, Method::GET, &service_page, &admin, None)
+        .await
+        .text();
+    assert!(
+        admin_page.contains("Digital"),
+        "the admin's page draws the channels"
+    );
+    for page in [
+        "/services".to_string(),
+        service_page.clone(),
+        "/boards/department-of-revenue-and-benefits".into(),
+        format!("/compare?services={slug}&kpi=transactions"),
+    ] {
+        let public = app.get(&page).await;
+        assert_eq!(public.status, StatusCode::OK, "{page}");
+        let admin = call(&app, Method::GET, &page, &admin, None).await;
+        assert_eq!(admin.status, StatusCode::OK, "{page}");
+        assert_ne!(public.text(), admin.text(), "{page}: the admin sees more");
+    }
+    // The service page's own figures: the admin's tiles' values, formatted as
+    // the page formats them, are not on the public page.
+    for tile in &tiles {
+        let kpi: app::model::KpiKind = serde_json::from_value(tile["kpi"].clone()).unwrap();
+        let value = tile["value"].as_f64();
+        let text = app::kpi::format_value(value, kpi.unit());
+        if value.is_some() && admin_page.contains(&text) {
+            assert!(
+                !public_page.contains(&text),
+                "{text} is public on {service_page}"
+            );
+        }
+    }
+
+    // A public note on a module of an unpublished dashboard does not name it.
+    let draft = json!({
+        "slug": "pension-draft", "title": "Draft", "service": slug, "status": "unpublished",
+        "modules": [{"type": "single_timeseries", "slug": "secret-module", "title": "Count",
+            "data_set": format!("{slug}/transactions-by-channel"),
+            "query": "period=week&duration=4&collect=count:sum"}]
+    });
+    let made = call(
+        &app,
+        Method::POST,
+        "/api/v1/dashboards",
+        &admin,
+        Some(&draft),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let note = call(
+        &app,
+        Method::POST,
+        "/api/v1/annotations",
+        &admin,
+        Some(
+            &json!({"service": slug, "module": "pension-draft/secret-module",
+            "starts_at": "2026-01-05T00:00:00Z", "text": "A public note", "tags": [],
+            "visibility": "public"}),
+        ),
+    )
+    .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.text());
+    let id = note.json()["id"].as_i64().unwrap();
+    for uri in [
+        format!("/api/v1/annotations?service={slug}"),
+        "/api/v1/annotations".to_string(),
+        format!("/api/v1/annotations/{id}"),
+        format!("/api/v1/annotations/{id}/versions"),
+        format!("/services/{slug}"),
+    ] {
+        let public = app.get(&uri).await;
+        assert!(
+            !public.text().contains("pension-draft"),
+            "{uri} names the unpublished dashboard: {}",
+            public.text()
+        );
+        let admins = call(&app, Method::GET, &uri, &admin, None).await;
+        if uri.starts_with("/api/v1/annotations?") || uri == format!("/api/v1/annotations/{id}") {
+            assert!(
+                admins.text().contains("pension-draft"),
+                "{uri}: {}",
+                admins.text()
+            );
+        }
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/annotations/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Its module is no module to the public (as if it did not exist).
+    let module = "/api/v1/annotations?module=pension-draft/secret-module";
+    assert_eq!(app.get(module).await.status, StatusCode::NOT_FOUND);
+    let admins = call(&app, Method::GET, module, &admin, None).await;
+    assert_eq!(admins.status, StatusCode::OK);
+    assert_eq!(admins.json()["annotations"].as_array().unwrap().len(), 1);
+}
+both!(unpublished_figures_are_for_those_who_may_read_them);
