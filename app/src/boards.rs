@@ -154,19 +154,62 @@ pub struct Target {
 
 /// What an editor sends to set a target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTarget {
     /// The service, by slug.
-    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
     pub service: String,
     pub kpi: KpiKind,
     /// In the KPI's unit: a count a year, pounds, or a fraction from 0 to 1.
-    #[cfg_attr(feature = "ssr", schema(minimum = 0.0))]
     pub value: f64,
     /// `YYYY-MM-DD`.
     pub effective_from: NaiveDate,
 }
+
+/// The schema of [`NewTarget`]: one shape for the KPIs counted or in pounds
+/// (zero or more), one for those that are a fraction (0 to 1), as
+/// [`NewTarget::check`] takes them.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for NewTarget {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use serde_json::json;
+        let shape = |ratio: bool| {
+            let kpis: Vec<&str> = KPIS
+                .iter()
+                .filter(|k| (k.unit() == crate::model::Unit::Ratio) == ratio)
+                .map(|k| k.key())
+                .collect();
+            let value = if ratio {
+                json!({"type": "number", "minimum": 0, "maximum": 1,
+                    "description": "A fraction from 0 to 1 (0.8 for 80%)."})
+            } else {
+                json!({"type": "number", "minimum": 0,
+                    "description": "In the KPI's unit: a count a year, or pounds."})
+            };
+            json!({
+                "type": "object",
+                "title": if ratio { "fraction" } else { "count or pounds" },
+                "required": ["service", "kpi", "value", "effective_from"],
+                "additionalProperties": false,
+                "properties": {
+                    "service": {"type": "string", "pattern": "^[a-z0-9-]{1,100}$",
+                        "description": "The service, by slug."},
+                    "kpi": {"type": "string", "enum": kpis},
+                    "value": value,
+                    "effective_from": {"type": "string", "format": "date",
+                        "description": "`YYYY-MM-DD`."},
+                },
+            })
+        };
+        serde_json::from_value(json!({
+            "description": "What an editor sends to set a target.",
+            "oneOf": [shape(false), shape(true)],
+        }))
+        .expect("a valid schema")
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for NewTarget {}
 
 impl NewTarget {
     /// Why the target cannot be stored, if it cannot.

@@ -422,6 +422,7 @@ pub struct Dashboard {
     #[cfg_attr(feature = "ssr", schema(pattern = "^https?://"))]
     pub service_url: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::dashboard_links))]
     pub links: Vec<Link>,
     /// The service it belongs to, by slug, if any.
     #[serde(default)]
@@ -929,6 +930,23 @@ pub mod schemas {
         }))
     }
 
+    /// A dashboard's links: each a title and a web address (a [`super::Link`]
+    /// elsewhere may be a path inside Pulse).
+    pub fn dashboard_links() -> RefOr<Schema> {
+        schema(json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["title", "url"],
+                "additionalProperties": false,
+                "properties": {
+                    "title": {"type": "string"},
+                    "url": {"type": "string", "pattern": "^https?://", "description": "A web address (http:// or https://)."},
+                },
+            },
+        }))
+    }
+
     /// A note's tags: at most 10, each letters, digits, spaces and dashes.
     pub fn tags() -> RefOr<Schema> {
         schema(json!({
@@ -1001,7 +1019,8 @@ pub mod schemas {
                       &["type", "slug", "title"]),
                 shape(json!({"type": "string", "enum": charts}),
                       json!({"type": "string", "pattern": "^[^/]+/[\\s\\S]+$", "description": "The data set read, as `group/type`."}),
-                      json!({"type": "array", "maxItems": 0, "description": "Only a section holds modules."}),
+                      // `items` makes it an array schema (which keeps `maxItems`).
+                      json!({"type": "array", "items": false, "maxItems": 0, "description": "Only a section holds modules: empty or absent."}),
                       &["type", "slug", "title", "data_set"]),
             ],
         }))

@@ -14,8 +14,26 @@ pub const MAX_TEXT: usize = 2000;
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG: usize = 40;
 
-/// Why a note cannot be stored, or `Ok`.
+/// Why a note cannot be stored, or `Ok`: its fields ([`check_fields`]), then
+/// its range ([`check_range`]).
 pub fn check(note: &NewAnnotation) -> Result<(), String> {
+    check_fields(note)?;
+    check_range(note)
+}
+
+/// Why the range of a note cannot be stored (it ends before it starts), or
+/// `Ok`: a rule between two fields, which the API answers with a 422.
+pub fn check_range(note: &NewAnnotation) -> Result<(), String> {
+    match note.ends_at {
+        Some(end) if end < note.starts_at => {
+            Err("The end of the range must be on or after its start".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Why one of a note's fields cannot be stored, or `Ok`.
+pub fn check_fields(note: &NewAnnotation) -> Result<(), String> {
     let text = note.text.trim();
     if text.is_empty() {
         return Err("Enter the text of the note".into());
@@ -25,11 +43,6 @@ pub fn check(note: &NewAnnotation) -> Result<(), String> {
         return Err(format!(
             "The note must be {MAX_TEXT} characters or fewer (it has {length})"
         ));
-    }
-    if let Some(end) = note.ends_at {
-        if end < note.starts_at {
-            return Err("The end of the range must be on or after its start".into());
-        }
     }
     if note.tags.len() > MAX_TAGS {
         return Err(format!("A note may have at most {MAX_TAGS} tags"));

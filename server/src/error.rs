@@ -19,6 +19,11 @@ pub enum Error {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request its schema allows that a rule between its fields, or against
+    /// what is stored, refuses (422): an end before its start, an agency as a
+    /// parent, a body's slug that is not its address's.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -43,6 +48,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -111,6 +117,7 @@ impl IntoResponse for Error {
             Error::NotFound(m)
             | Error::BadRequest(m)
             | Error::Conflict(m)
+            | Error::Unprocessable(m)
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
             | Error::TooLarge(m)

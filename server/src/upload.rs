@@ -89,7 +89,7 @@ pub async fn prepare(
     let sheet = import::read_bytes(format, bytes)
         .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
     if sheet.rows.is_empty() {
-        return Err(Error::BadRequest(format!(
+        return Err(Error::Unprocessable(format!(
             "{file_name} has a header row but no records below it"
         )));
     }

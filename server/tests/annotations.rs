@@ -338,9 +338,12 @@ async fn bad_notes_are_refused_with_reasons_and_nothing_is_written(app: TestApp)
         let answer = app
             .send(Method::POST, "/api/v1/annotations", &key, &body)
             .await;
-        // What names something that does not exist is a 404; the rest a 400.
+        // What names something that does not exist is a 404; a range that
+        // ends before it starts (valid field by field) a 422; the rest a 400.
         let expected = if message.ends_with("`.") {
             StatusCode::NOT_FOUND
+        } else if message == "on or after its start" {
+            StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::BAD_REQUEST
         };

@@ -498,7 +498,7 @@ async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
         (
             "file_name=header.csv",
             b"_timestamp,stage,count\n".to_vec(),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "no records below it",
         ),
         (

@@ -363,7 +363,6 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
             "from=2025-13",
             "from must be a month from 1900-01 to 2200-12 written YYYY-MM, like 2025-04, not \"2025-13\"",
         ),
-        ("from=2025-06&to=2025-01", "from must not be after to"),
     ] {
         let support::Answer { status, body, .. } = app
             .get(&format!("/api/v1/services/file-a-tax-return?{query}"))
@@ -372,6 +371,11 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["message"], message, "{query}");
     }
+    let reversed = app
+        .get("/api/v1/services/file-a-tax-return?from=2025-06&to=2025-01")
+        .await;
+    assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reversed.json()["message"], "from must not be after to");
     let support::Answer {
         status,
         headers: _,
@@ -487,7 +491,7 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     let mut bad = draft.clone();
     bad["modules"][1]["query"] = "period=fortnight&duration=2".into();
     let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["message"],
         "module \"transactions-by-channel\": its query is not valid: 'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"

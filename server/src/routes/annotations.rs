@@ -124,7 +124,8 @@ pub(crate) fn may_change_service(
 /// Checks a note before it is written: its fields, and that its module (if
 /// any) is a module of a dashboard of its service.
 async fn check(state: &AppState, note: &NewAnnotation) -> Result<()> {
-    app::notes::check(note).map_err(Error::BadRequest)?;
+    app::notes::check_fields(note).map_err(Error::BadRequest)?;
+    app::notes::check_range(note).map_err(Error::Unprocessable)?;
     if let Some((dashboard, module)) = note.module.as_deref().and_then(|m| m.split_once('/')) {
         let found = dashboards::find(&state.store, dashboard).await?;
         let Some(d) = found.filter(|d| d.service.as_deref() == Some(note.service.as_str())) else {
@@ -191,8 +192,9 @@ pub struct ListParams {
     pub tag: Option<String>,
 }
 
-/// The service that owns a data set, by slug.
-async fn service_of_data_set(state: &AppState, name: &str) -> Result<String> {
+/// The service that owns a data set, by slug; `None` when it belongs to no
+/// service (so it has no notes).
+async fn service_of_data_set(state: &AppState, name: &str) -> Result<Option<String>> {
     let (group, data_type) = name.split_once('/').ok_or_else(|| {
         Error::BadRequest(format!(
             "data_set must be given as group/type, not {name:?}"
@@ -208,10 +210,7 @@ async fn service_of_data_set(state: &AppState, name: &str) -> Result<String> {
     .await)?;
     match slug {
         None => Err(Error::NotFound(format!("There is no data set {name}."))),
-        Some(None) => Err(Error::BadRequest(format!(
-            "the data set {name} belongs to no service, so it has no notes"
-        ))),
-        Some(Some(slug)) => Ok(slug),
+        Some(owner) => Ok(owner),
     }
 }
 
@@ -230,7 +229,10 @@ async fn list(
     let mut service = params.service.clone();
     let mut module_data_set = None;
     if let Some(name) = &params.data_set {
-        let owner = service_of_data_set(&state, name).await?;
+        // A data set of no service has no notes: nothing matches.
+        let Some(owner) = service_of_data_set(&state, name).await? else {
+            return Ok(Json(AnnotationList::default()));
+        };
         if service.as_ref().is_some_and(|s| *s != owner) {
             return Ok(Json(AnnotationList::default()));
         }
@@ -358,7 +360,8 @@ async fn readable(state: &AppState, caller: &Caller, id: i64) -> Result<Stored> 
     request_body = NewAnnotation,
     responses((status = 201, body = Annotation), (status = 400, body = app::model::ErrorBody),
               (status = 404, description = "The service, or the dashboard or module named, does not exist", body = app::model::ErrorBody),
-              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 422, description = "It ends before it starts", body = app::model::ErrorBody)))]
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ManageAnnotations)?;
     let note: NewAnnotation = body.json()?;
@@ -407,7 +410,8 @@ async fn to_change(state: &AppState, caller: &Caller, id: i64) -> Result<Stored>
 #[utoipa::path(put, path = "/annotations/{id}", tag = "annotations", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = NewAnnotation,
     responses((status = 200, body = Annotation), (status = 400, body = app::model::ErrorBody),
-              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody),
+              (status = 422, description = "It ends before it starts", body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,

@@ -82,7 +82,8 @@ fn month(value: &str, name: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     params(("slug" = String, Path, description = "The service's slug"), ChartParams),
     responses((status = 200, body = ServiceOverview),
               (status = 400, description = "A bad period or month", body = app::model::ErrorBody),
-              (status = 404, description = "No such service", body = app::model::ErrorBody)))]
+              (status = 404, description = "No such service", body = app::model::ErrorBody),
+              (status = 422, description = "`from` after `to`, or more periods than can be shown (1,000)", body = app::model::ErrorBody)))]
 async fn service_overview(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,11 +115,13 @@ async fn service_overview(
         .transpose()?;
     if let (Some(f), Some(t)) = (from, to) {
         if f >= t {
-            return Err(Error::BadRequest("from must not be after to".into()));
+            // Each month is valid alone: the pair is refused as unprocessable
+            // (422), as every rule between fields is.
+            return Err(Error::Unprocessable("from must not be after to".into()));
         }
         let periods = app::kpi::period_count(kind, f, t);
         if periods > i64::from(app::kpi::MAX_PERIODS) {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::Unprocessable(format!(
                 "from {} to {} is {periods} {}s: at most {} can be shown - choose fewer months or a longer period",
                 params.from.as_deref().unwrap_or_default(),
                 params.to.as_deref().unwrap_or_default(),

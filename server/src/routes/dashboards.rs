@@ -166,7 +166,8 @@ async fn freshness(
     request_body = Dashboard,
     responses((status = 201, body = Dashboard), (status = 400, body = app::model::ErrorBody),
               (status = 404, description = "Its service, or a module's data set, does not exist", body = app::model::ErrorBody),
-              (status = 409, description = "The slug is taken, or two modules have one slug", body = app::model::ErrorBody)))]
+              (status = 409, description = "The slug is taken, or two modules have one slug", body = app::model::ErrorBody),
+              (status = 422, description = "A module's query is one the read API refuses for its data set", body = app::model::ErrorBody)))]
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ManageDashboards)?;
     let d: Dashboard = body.json()?;
@@ -195,9 +196,10 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
 #[utoipa::path(put, path = "/dashboards/{slug}", tag = "dashboards", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = Dashboard,
     responses((status = 200, body = Dashboard),
-              (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
+              (status = 400, description = "The body is not valid", body = app::model::ErrorBody),
               (status = 404, description = "No such dashboard; or its service, or a module's data set, does not exist", body = app::model::ErrorBody),
-              (status = 409, description = "Two modules have one slug", body = app::model::ErrorBody)))]
+              (status = 409, description = "Two modules have one slug", body = app::model::ErrorBody),
+              (status = 422, description = "The body's slug is not the address's, or a module's query is one the read API refuses for its data set", body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,7 +211,7 @@ async fn replace(
     may_manage(&state, &caller, &d).await?;
     to_manage(&state, &caller, &slug).await?;
     if d.slug != slug {
-        return Err(Error::BadRequest(format!(
+        return Err(Error::Unprocessable(format!(
             "the body's slug {:?} is not the address's {slug:?}",
             d.slug
         )));

@@ -145,18 +145,34 @@ impl utoipa::PartialSchema for NewDataSet {
             "description": "The group: the slug of the service it belongs to, for editors."});
         properties["data_type"] =
             json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$"});
-        properties["bearer_token"] = json!({"type": ["string", "null"], "minLength": 16, "pattern": "^\\S*$",
+        // Unicode's white space, as the server knows it (`\S` would allow U+0085).
+        properties["bearer_token"] = json!({"type": ["string", "null"], "minLength": 16, "pattern": "^[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
             "description": "An existing Backdrop token to keep using (at least 16 characters, no spaces); a fresh one otherwise."});
-        properties["from_type"] = json!({"type": ["string", "null"], "enum": app::catalogue::NAMES.iter().map(|n| json!(n)).chain([Value::Null]).collect::<Vec<_>>(),
-            "description": "A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema and `auto_ids` the data set takes: send neither with it."});
+        // With `from_type`, the data set takes the type's schema and auto_ids,
+        // so the body sends neither (null or empty at most); without it, any.
+        let mut typed = properties.clone();
+        typed["from_type"] = json!({"type": "string", "enum": app::catalogue::NAMES,
+            "description": "A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema and `auto_ids` the data set takes."});
+        typed["schema"] = json!({"type": "null", "description": "Taken from the data type."});
+        typed["auto_ids"] = json!({"type": "array", "items": false, "maxItems": 0,
+            "description": "Taken from the data type."});
+        properties["from_type"] =
+            json!({"type": "null", "description": "No data type of the catalogue."});
+        let shape = |title: &str, properties: Value, required: &[&str]| {
+            json!({
+                "type": "object",
+                "title": title,
+                "required": required,
+                "additionalProperties": false,
+                "properties": properties,
+            })
+        };
         schema_of(json!({
-            "type": "object",
-            "description": "A new data set: its group and type, and any of its settings.",
-            "required": ["data_group", "data_type"],
-            "additionalProperties": false,
-            "properties": properties,
-            "if": {"required": ["from_type"], "properties": {"from_type": {"type": "string"}}},
-            "then": {"properties": {"schema": {"type": "null"}, "auto_ids": {"maxItems": 0}}},
+            "description": "A new data set: its group and type, and any of its settings; or its group and type and a data type of the catalogue (`from_type`) whose schema and auto_ids it takes.",
+            "oneOf": [
+                shape("its own settings", properties, &["data_group", "data_type"]),
+                shape("from a data type", typed, &["data_group", "data_type", "from_type"]),
+            ],
         }))
     }
 }
@@ -190,6 +206,8 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
     let mut new: NewDataSet = body.json()?;
     may_manage(&state, &caller, &new.data_group).await?;
     if let Some(name) = &new.from_type {
+        // What was sent is checked before the data type's settings replace it.
+        new.settings.validate()?;
         new.settings.take_type(name)?;
     }
     if data_sets::find(&state.store, &new.data_group, &new.data_type)
@@ -398,7 +416,8 @@ fn history_actor(caller: &Caller) -> String {
               (status = 400, description = "Empty, unreadable, or (storing) with problems: `{\"status\":\"error\",\"message\",\"preview\"}`", body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody),
               (status = 413, description = "Over 10 MiB", body = app::model::ErrorBody),
-              (status = 415, description = "Not a CSV or XLSX file", body = app::model::ErrorBody)))]
+              (status = 415, description = "Not a CSV or XLSX file", body = app::model::ErrorBody),
+              (status = 422, description = "A header row and no records below it", body = app::model::ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,

@@ -277,16 +277,60 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         }
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| {
-            let place = e.path().to_string();
-            json_error(&place, e.inner())
-        })
-        .and_then(|v| {
+    match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => {
             deserializer.end().map_err(|e| json_error(".", &e))?;
-            Ok(v)
-        })?;
-    Ok(value)
+            Ok(value)
+        }
+        Err(e) => {
+            // A whole number written with a fraction (`274.0`) is an integer
+            // to JSON Schema, so to the OpenAPI document: read it as one.
+            if e.inner().classify() == serde_json::error::Category::Data {
+                if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                    if whole_numbers_as_integers(&mut value) {
+                        return serde_path_to_error::deserialize(value).map_err(|e| {
+                            let place = e.path().to_string();
+                            json_error(&place, e.inner())
+                        });
+                    }
+                }
+            }
+            let place = e.path().to_string();
+            Err(json_error(&place, e.inner()))
+        }
+    }
+}
+
+/// Rewrites every whole number written with a fraction (`274.0`, `-3e2`)
+/// that fits an `i64` as that integer; whether any was.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    // -2^63 to 2^63, exclusive of 2^63, which does not fit.
+    const LOWEST: f64 = i64::MIN as f64;
+    let mut changed = false;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (LOWEST..-LOWEST).contains(f))
+            {
+                *value = Value::from(f as i64);
+                changed = true;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                changed |= whole_numbers_as_integers(item);
+            }
+        }
+        Value::Object(fields) => {
+            for field in fields.values_mut() {
+                changed |= whole_numbers_as_integers(field);
+            }
+        }
+        _ => {}
+    }
+    changed
 }
 
 fn json_error(place: &str, e: &serde_json::Error) -> Error {

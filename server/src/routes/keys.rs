@@ -45,6 +45,30 @@ pub fn max_days() -> i64 {
         .unwrap_or(365)
 }
 
+/// States this server's bounds of `expires_in_days` in the document: from 1
+/// to [`max_days`], which whoever runs it sets, so it is filled in when the
+/// document is served rather than when it is compiled.
+pub fn document_max_days(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{schema::Schema, RefOr};
+    let request = document
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("KeyRequest"));
+    let Some(RefOr::T(Schema::Object(request))) = request else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(days))) = request.properties.get_mut("expires_in_days") {
+        days.minimum = Some(utoipa::Number::Int(1));
+        days.maximum = Some(utoipa::Number::Int(
+            isize::try_from(max_days()).unwrap_or(isize::MAX),
+        ));
+        days.description = Some(format!(
+            "Days until it expires: {DEFAULT_DAYS} unless given, at most {} (the server's maximum).",
+            max_days()
+        ));
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListParams {

@@ -89,17 +89,20 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1", api_v1::router())
 }
 
-/// The OpenAPI 3 document of the API.
+/// The OpenAPI 3 document of the API, with the bounds this server is run
+/// with (`PULSE_MAX_KEY_DAYS`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOCUMENT
+    let mut document = DOCUMENT
         .get_or_init(|| {
             let mut document = api_routes().split_for_parts().1;
             contract::document_errors(&mut document);
             document.info.version = env!("CARGO_PKG_VERSION").to_string();
             document
         })
-        .clone()
+        .clone();
+    keys::document_max_days(&mut document);
+    document
 }
 
 /// This document: every route of `/data`, `/api/v1` and `/_status`.

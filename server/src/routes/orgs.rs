@@ -33,7 +33,7 @@ fn no_org(slug: &str) -> Error {
 
 fn same_slug(body: &str, address: &str) -> Result<()> {
     if body != address {
-        return Err(Error::BadRequest(format!(
+        return Err(Error::Unprocessable(format!(
             "the body's slug {body:?} is not the address's {address:?}"
         )));
     }
@@ -68,7 +68,8 @@ async fn show(
     request_body = Organisation,
     responses((status = 201, body = Organisation), (status = 400, body = app::model::ErrorBody),
               (status = 404, description = "An agency's department does not exist", body = app::model::ErrorBody),
-              (status = 409, body = app::model::ErrorBody)))]
+              (status = 409, body = app::model::ErrorBody),
+              (status = 422, description = "An agency's parent is not a department", body = app::model::ErrorBody)))]
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::Admin)?;
     let org: Organisation = body.json()?;
@@ -95,9 +96,10 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
 /// Replaces a department or an agency (admin key).
 #[utoipa::path(put, path = "/organisations/{slug}", tag = "organisations", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = Organisation,
-    responses((status = 200, body = Organisation), (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
+    responses((status = 200, body = Organisation), (status = 400, description = "The body is not valid", body = app::model::ErrorBody),
               (status = 404, description = "No such organisation, or an agency's department does not exist", body = app::model::ErrorBody),
-              (status = 409, body = app::model::ErrorBody)))]
+              (status = 409, body = app::model::ErrorBody),
+              (status = 422, description = "The body's slug is not the address's, or an agency's parent is not a department", body = app::model::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -219,8 +221,9 @@ async fn create_service(
 /// Replaces a service's title, description and organisation (admin key).
 #[utoipa::path(put, path = "/services/{slug}", tag = "services", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = ServiceInput,
-    responses((status = 200, body = app::model::ServiceListing), (status = 400, description = "The body is not valid, or its slug is not the address's", body = app::model::ErrorBody),
-              (status = 404, description = "No such service, or the organisation does not exist", body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::ServiceListing), (status = 400, description = "The body is not valid", body = app::model::ErrorBody),
+              (status = 404, description = "No such service, or the organisation does not exist", body = app::model::ErrorBody),
+              (status = 422, description = "The body's slug is not the address's", body = app::model::ErrorBody)))]
 async fn replace_service(
     State(state): State<AppState>,
     caller: Caller,

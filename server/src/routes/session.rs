@@ -71,7 +71,10 @@ fn local_path(next: Option<String>) -> String {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Credentials {
-    #[schema(min_length = 1)]
+    /// Not blank (white space around it is trimmed).
+    #[schema(
+        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     email: String,
     #[schema(min_length = 1)]
     password: String,

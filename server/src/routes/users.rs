@@ -39,8 +39,10 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
 #[serde(deny_unknown_fields)]
 struct NewUserRequest {
     /// An email address (like name@example.gov.uk; at most 254 characters).
+    // Its pattern names the white space the server trims (Unicode's, which
+    // the pattern language's `\s` is not quite: it lacks U+0085 and has U+FEFF).
     #[schema(
-        pattern = "^[\\s]*[^\\s@]+@[^\\s.][^\\s]*\\.[^\\s]*[^\\s.][\\s]*$",
+        pattern = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
         max_length = 254
     )]
     email: String,

@@ -105,7 +105,7 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
     // What a schema says comes first (400); then what names something that
     // does not exist (404); then what a schema cannot say: two modules of one
     // name (409, like any name taken) and stored queries the read API refuses
-    // (400).
+    // for their data sets (422).
     let mut modules: Vec<&Module> = Vec::new();
     let mut pending: Vec<&Module> = d.modules.iter().collect();
     while let Some(m) = pending.pop() {
@@ -117,6 +117,11 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
         }
         if m.title.trim().is_empty() {
             return bad(format!("module {name:?} needs a title"));
+        }
+        if !m.options.is_object() {
+            return bad(format!(
+                "module {name:?}: options must be an object, e.g. {{\"format\": \"pounds\"}}"
+            ));
         }
         if m.module_type == ModuleType::Section {
             if m.data_set.is_some() {
@@ -174,9 +179,9 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
             raw_queries_allowed: data_set.raw_queries_allowed,
         };
         if let Err(message) = params::parse(&pairs, allow) {
-            return bad(format!(
+            return Err(Error::Unprocessable(format!(
                 "module {name:?}: its query is not valid: {message}"
-            ));
+            )));
         }
     }
     Ok(())

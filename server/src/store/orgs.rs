@@ -253,8 +253,8 @@ pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
                 org_id(store, parent).await?
             }
             Some(_) => {
-                return Err(Error::BadRequest(format!(
-                    "the parent {parent:?} is not a department"
+                return Err(Error::Unprocessable(format!(
+                    "the parent {parent:?} is not a department: an agency belongs to a department"
                 )))
             }
             None => {
