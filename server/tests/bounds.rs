@@ -16,9 +16,6 @@ use support::{Answer, TestApp};
 const DATA: &str = "/data/file-a-tax-return/transactions-by-channel";
 const SERVICE: &str = "/api/v1/services/file-a-tax-return";
 
-/// Out-of-range input is refused at once: well under a second even on a busy
-/// test machine (under 100 ms against a release server, see the README).
-
 async fn with_demo(app: TestApp) -> TestApp {
     server::demo::load(&app.store, 7, support::until())
         .await
