@@ -27,7 +27,6 @@ use crate::store::{
     api_keys::{self, constant_time_eq, ApiKey},
     audit::Actor,
     data_sets::{self, DataSet},
-    orgs,
     sessions::{self, Session},
     users,
 };
@@ -169,7 +168,9 @@ impl Caller {
             Caller::Key {
                 owner: Some(owner), ..
             } if owner.role != Role::Admin => {
-                let orgs = service_orgs(state, group).await?;
+                let orgs = crate::domain::access::service_orgs(&state.store, group)
+                    .await?
+                    .unwrap_or_default();
                 Ok(belongs(owner, &orgs))
             }
             _ => Ok(true),
@@ -372,17 +373,6 @@ fn belongs(user: &User, orgs: &[String]) -> bool {
     user.role == Role::Admin || user.organisations.iter().any(|mine| orgs.contains(mine))
 }
 
-/// The department and agency of the service `slug` (none when there is no such
-/// service: a data set outside a service is only for admins).
-async fn service_orgs(state: &AppState, slug: &str) -> Result<Vec<String>> {
-    Ok(match orgs::find_service(&state.store, slug).await? {
-        Some((s, _)) => std::iter::once(s.department.slug)
-            .chain(s.agency.map(|a| a.slug))
-            .collect(),
-        None => Vec::new(),
-    })
-}
-
 /// The data sets whose figures `caller` may read, by (group, type), as
 /// [`Caller::may_read`] decides: what the explorer, service pages, boards,
 /// comparisons and the guide compute their figures from. A data set belongs to
@@ -393,17 +383,9 @@ pub async fn readable_data_sets(
 ) -> Result<HashMap<(String, String), DataSet>> {
     let all = data_sets::list(&state.store).await?;
     let insider = caller.can(Permission::ReadUnpublished);
+    // (A data set outside a service is only for admins.)
     let services: HashMap<String, Vec<String>> = if insider && all.iter().any(|d| !d.published) {
-        orgs::list_services(&state.store)
-            .await?
-            .into_iter()
-            .map(|s| {
-                let orgs = std::iter::once(s.department.slug)
-                    .chain(s.agency.map(|a| a.slug))
-                    .collect();
-                (s.slug, orgs)
-            })
-            .collect()
+        crate::domain::access::orgs_by_service(&state.store).await?
     } else {
         HashMap::new()
     };

@@ -1,305 +1,24 @@
 //! Summary boards and comparisons: each service's five KPIs per period, from
-//! its standard data sets that the caller may read (published ones, for
-//! everyone: [`crate::auth::readable_data_sets`]) as held in memory
-//! ([`crate::query::Cache`]),
-//! so a board of many services needs no record to be read from the database.
-//!
-//! The figures follow the services explorer: a year of transactions (the last
-//! 52 weeks with data), the latest quarter's cost per transaction, and the last
-//! year's digital take-up, satisfaction and completion rate.
+//! the KPI engine ([`crate::domain::kpis`]) over the standard data sets that the
+//! caller may read (published ones, for everyone:
+//! [`crate::auth::readable_data_sets`]), so a board of many services needs no
+//! record to be read from the database.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use app::boards::{
     self as rules, Attention, Board, BoardKpi, BoardService, ComparedService, Comparison, Concern,
     Target, KPIS,
 };
-use app::kpi::{
-    completion_rate, digital_take_up, format_date, format_value, next_period_start,
-    period_containing, periods_between, satisfaction_score, unusual_points,
-};
+use app::kpi::{format_date, format_value, next_period_start, periods_between, unusual_points};
 use app::model::{Annotation, KpiKind, PeriodKind, ServiceKpis, ServiceListing};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::{readable_data_sets, Caller};
+use crate::domain::kpis::{coarsest, series, standard, transactions_by, yearly, Standard};
 use crate::error::Result;
-use crate::query::table::{Cell, Table};
 use crate::routes::AppState;
-use crate::store::{annotations, data_sets, from_micros, orgs, targets};
-
-/// The standard data types a service's KPIs are computed from.
-pub const STANDARD_TYPES: [&str; 4] = [
-    "transactions-by-channel",
-    "cost-per-transaction",
-    "user-satisfaction",
-    "completion-rate",
-];
-
-/// A service's standard data sets, where they exist and may be read.
-#[derive(Default)]
-pub struct Standard {
-    pub transactions: Option<Arc<Table>>,
-    pub cost: Option<Arc<Table>>,
-    pub satisfaction: Option<Arc<Table>>,
-    pub completion: Option<Arc<Table>>,
-    /// Each present data set's type, expected age and table, for freshness.
-    watched: Vec<(&'static str, Option<i64>, Arc<Table>)>,
-}
-
-/// The standard tables of the service `slug`.
-pub async fn standard(
-    state: &AppState,
-    published: &HashMap<(String, String), data_sets::DataSet>,
-    slug: &str,
-) -> Result<Standard> {
-    let mut out = Standard::default();
-    for data_type in STANDARD_TYPES {
-        let Some(ds) = published.get(&(slug.to_string(), data_type.to_string())) else {
-            continue;
-        };
-        let table = state.cache.table(&state.store, ds.id).await?;
-        out.watched
-            .push((data_type, ds.max_age_expected, table.clone()));
-        let slot = match data_type {
-            "transactions-by-channel" => &mut out.transactions,
-            "cost-per-transaction" => &mut out.cost,
-            "user-satisfaction" => &mut out.satisfaction,
-            _ => &mut out.completion,
-        };
-        *slot = Some(table);
-    }
-    Ok(out)
-}
-
-fn number(column: Option<&[Cell]>, row: usize) -> Option<f64> {
-    column.and_then(|c| c[row].number())
-}
-
-fn is(column: Option<&[Cell]>, row: usize, id: Option<u32>) -> bool {
-    matches!((column, id), (Some(c), Some(id)) if c[row] == Cell::Str(id))
-}
-
-/// Per period start: (all transactions, digital ones).
-fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
-    let (count, channel) = (table.column("count"), table.column("channel"));
-    let digital = table.string_id("digital");
-    let mut sums = BTreeMap::new();
-    for row in 0..table.len() {
-        let Some(n) = number(count, row) else {
-            continue;
-        };
-        let start = period_containing(kind, from_micros(table.ts[row])).start;
-        let entry: &mut (f64, f64) = sums.entry(start).or_default();
-        entry.0 += n;
-        if is(channel, row, digital) {
-            entry.1 += n;
-        }
-    }
-    sums
-}
-
-/// Per period start: (ratings 1 to 5, responses).
-fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, ([f64; 5], f64)> {
-    let columns: Vec<Option<&[Cell]>> = (1..=5)
-        .map(|i| table.column(&format!("rating_{i}")))
-        .collect();
-    let total = table.column("total");
-    let mut sums = BTreeMap::new();
-    for row in 0..table.len() {
-        let start = period_containing(kind, from_micros(table.ts[row])).start;
-        let entry: &mut ([f64; 5], f64) = sums.entry(start).or_default();
-        for (slot, column) in entry.0.iter_mut().zip(&columns) {
-            *slot += number(*column, row).unwrap_or(0.0);
-        }
-        entry.1 += number(total, row).unwrap_or(0.0);
-    }
-    sums
-}
-
-/// Per period start: (started, completed).
-fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
-    let (count, stage) = (table.column("count"), table.column("stage"));
-    let (start_id, end_id) = (table.string_id("start"), table.string_id("end"));
-    let mut sums = BTreeMap::new();
-    for row in 0..table.len() {
-        let n = number(count, row).unwrap_or(0.0);
-        let start = period_containing(kind, from_micros(table.ts[row])).start;
-        let entry: &mut (f64, f64) = sums.entry(start).or_default();
-        if is(stage, row, start_id) {
-            entry.0 += n;
-        } else if is(stage, row, end_id) {
-            entry.1 += n;
-        }
-    }
-    sums
-}
-
-/// The cost per transaction of each quarter (the newest record of a quarter
-/// wins), then averaged into years when `kind` is a year.
-fn costs_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, Option<f64>> {
-    let column = table.column("cost_per_transaction");
-    let mut quarters: BTreeMap<DateTime<Utc>, (i64, Option<f64>)> = BTreeMap::new();
-    for row in 0..table.len() {
-        let start = period_containing(PeriodKind::Quarter, from_micros(table.ts[row])).start;
-        let entry = quarters.entry(start).or_insert((i64::MIN, None));
-        if table.ts[row] >= entry.0 {
-            *entry = (table.ts[row], number(column, row));
-        }
-    }
-    if kind != PeriodKind::Year {
-        return quarters.into_iter().map(|(k, (_, v))| (k, v)).collect();
-    }
-    let mut years: BTreeMap<DateTime<Utc>, (f64, f64)> = BTreeMap::new();
-    for (start, (_, value)) in quarters {
-        if let Some(v) = value {
-            let entry = years
-                .entry(period_containing(PeriodKind::Year, start).start)
-                .or_default();
-            entry.0 += v;
-            entry.1 += 1.0;
-        }
-    }
-    years
-        .into_iter()
-        .map(|(k, (sum, n))| (k, Some(sum / n)))
-        .collect()
-}
-
-/// `kpi` per period of `kind` (clamped to the KPI's finest period), by period
-/// start; only periods with data are present.
-pub fn series(
-    data: &Standard,
-    kpi: KpiKind,
-    kind: PeriodKind,
-) -> (PeriodKind, BTreeMap<DateTime<Utc>, Option<f64>>) {
-    let kind = coarsest(kind, kpi.finest_period());
-    let values = match kpi {
-        // A count of a period the data does not yet cover to its end (the
-        // month under way) would read as a fall: such a period is left out.
-        KpiKind::Transactions => data.transactions.as_deref().map(|t| {
-            let covered =
-                t.ts.iter()
-                    .max()
-                    .map(|&newest| period_containing(PeriodKind::Week, from_micros(newest)).end);
-            transactions_by(t, kind)
-                .into_iter()
-                .filter(|(start, _)| covered.is_some_and(|c| next_period_start(kind, *start) <= c))
-                .map(|(k, (all, _))| (k, Some(all)))
-                .collect()
-        }),
-        KpiKind::DigitalTakeUp => data.transactions.as_deref().map(|t| {
-            transactions_by(t, kind)
-                .into_iter()
-                .map(|(k, (all, digital))| (k, digital_take_up(Some(digital), Some(all))))
-                .collect()
-        }),
-        KpiKind::UserSatisfaction => data.satisfaction.as_deref().map(|t| {
-            ratings_by(t, kind)
-                .into_iter()
-                .map(|(k, (ratings, total))| (k, satisfaction_score(ratings, total)))
-                .collect()
-        }),
-        KpiKind::CompletionRate => data.completion.as_deref().map(|t| {
-            completions_by(t, kind)
-                .into_iter()
-                .map(|(k, (started, done))| (k, completion_rate(started, done)))
-                .collect()
-        }),
-        KpiKind::CostPerTransaction => data.cost.as_deref().map(|t| costs_by(t, kind)),
-    };
-    (kind, values.unwrap_or_default())
-}
-
-fn rank(kind: PeriodKind) -> u8 {
-    match kind {
-        PeriodKind::Hour => 0,
-        PeriodKind::Day => 1,
-        PeriodKind::Week => 2,
-        PeriodKind::Month => 3,
-        PeriodKind::Quarter => 4,
-        PeriodKind::Year => 5,
-    }
-}
-
-/// The coarser of two kinds of period.
-pub fn coarsest(a: PeriodKind, b: PeriodKind) -> PeriodKind {
-    if rank(a) >= rank(b) {
-        a
-    } else {
-        b
-    }
-}
-
-/// A service's headline figures (as the services explorer shows them).
-pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
-    let weekly = data
-        .transactions
-        .as_deref()
-        .map(|t| transactions_by(t, PeriodKind::Week))
-        .unwrap_or_default();
-    // The last 52 weeks from the newest week with data (weeks without records
-    // count as none).
-    let newest = weekly.keys().next_back().copied();
-    let year_start = newest.map(|n| n - Duration::weeks(51));
-    let in_year = |t: &DateTime<Utc>| year_start.is_none_or(|s| *t >= s);
-    let (mut all, mut digital) = (0.0, 0.0);
-    for (_, (a, d)) in weekly.iter().filter(|(k, _)| in_year(k)) {
-        all += a;
-        digital += d;
-    }
-    let has_weeks = !weekly.is_empty();
-    let has_digital = data
-        .transactions
-        .as_deref()
-        .and_then(|t| t.string_id("digital"))
-        .is_some();
-    let (mut started, mut completed) = (0.0, 0.0);
-    if let Some(t) = data.completion.as_deref() {
-        let (count, stage) = (t.column("count"), t.column("stage"));
-        let (s, e) = (t.string_id("start"), t.string_id("end"));
-        for row in 0..t.len() {
-            if !in_year(&from_micros(t.ts[row])) {
-                continue;
-            }
-            let n = number(count, row).unwrap_or(0.0);
-            if is(stage, row, s) {
-                started += n;
-            } else if is(stage, row, e) {
-                completed += n;
-            }
-        }
-    }
-    let mut ratings = [0.0; 5];
-    let mut responses = 0.0;
-    if let Some(t) = data.satisfaction.as_deref() {
-        if let Some(newest) = t.ts.iter().max() {
-            let since = newest - Duration::days(365).num_microseconds().unwrap_or(0);
-            let columns: Vec<Option<&[Cell]>> =
-                (1..=5).map(|i| t.column(&format!("rating_{i}"))).collect();
-            let total = t.column("total");
-            for row in (0..t.len()).filter(|&r| t.ts[r] > since) {
-                for (slot, column) in ratings.iter_mut().zip(&columns) {
-                    *slot += number(*column, row).unwrap_or(0.0);
-                }
-                responses += number(total, row).unwrap_or(0.0);
-            }
-        }
-    }
-    let cost = data
-        .cost
-        .as_deref()
-        .and_then(|t| costs_by(t, PeriodKind::Quarter).into_iter().next_back())
-        .and_then(|(_, v)| v);
-    ServiceKpis {
-        service,
-        transactions_per_year: has_weeks.then_some(all),
-        cost_per_transaction: cost,
-        digital_take_up: digital_take_up(has_digital.then_some(digital), has_weeks.then_some(all)),
-        user_satisfaction: satisfaction_score(ratings, responses),
-        completion_rate: completion_rate(started, completed),
-    }
-}
+use crate::store::{annotations, from_micros, orgs, targets};
 
 fn value_of(kpis: &ServiceKpis, kpi: KpiKind) -> Option<f64> {
     match kpi {
@@ -406,7 +125,7 @@ pub async fn board(
     let mut attention = Vec::new();
     for service in services {
         let slug = service.slug.clone();
-        let data = standard(state, &published, &slug).await?;
+        let data = standard(&state.store, &state.cache, &published, &slug).await?;
         let figures = yearly(service.clone(), &data);
         let targets: Vec<&Target> = all_targets.iter().filter(|t| t.service == slug).collect();
         let mut kpis = Vec::new();
@@ -480,7 +199,7 @@ pub async fn board(
         for (data_type, max_age, table) in &data.watched {
             let newest = table.ts.iter().max().map(|&t| from_micros(t));
             let fresh =
-                crate::overview::freshness_from(&slug, data_type, *max_age, newest, None, now);
+                crate::domain::freshness::freshness(&slug, data_type, *max_age, newest, None, now);
             if fresh.out_of_date {
                 attention.push(Attention {
                     service: slug.clone(),
@@ -552,7 +271,7 @@ pub async fn compare(
     let kind = coarsest(kind, kpi.finest_period());
     let mut each = Vec::new();
     for service in services {
-        let data = standard(state, &published, &service.slug).await?;
+        let data = standard(&state.store, &state.cache, &published, &service.slug).await?;
         let values = series(&data, kpi, kind).1;
         let missing = if values.values().all(Option::is_none) {
             Some(format!(

@@ -1364,15 +1364,15 @@ async fn account_pages_answer_each_kind_of_person(backend: Backend) {
     }
 }
 
-// Several threads: a page rendering on a single-threaded test runtime was
-// once seen to wait forever (not reproduced on demand; see the closing note).
+// (These once waited for ever: a page rendered while another test listed the
+// app's routes. See tests/pages_while_apps_start.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_sqlite() {
     account_pages_answer_each_kind_of_person(Backend::Sqlite).await;
 }
 
-// Several threads: a page rendering on a single-threaded test runtime was
-// once seen to wait forever (not reproduced on demand; see the closing note).
+// (These once waited for ever: a page rendered while another test listed the
+// app's routes. See tests/pages_while_apps_start.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_postgres() {
     account_pages_answer_each_kind_of_person(Backend::Postgres).await;

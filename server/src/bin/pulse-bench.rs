@@ -245,6 +245,7 @@ fn pages(args: &Args) -> Result<()> {
         ("module page", "/file-a-tax-return/user-satisfaction"),
         ("service page", "/services/file-a-tax-return"),
         ("services explorer", "/services"),
+        ("same, its API (JSON)", "/api/v1/service-kpis"),
     ];
     for (name, path) in pages {
         let (p50, p95, size) = time_get(&format!("{}{path}", server.base), args.runs)?;

@@ -22,11 +22,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
+use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::store::{
     annotations::{self, Filter, Stored},
-    dashboards, orgs,
+    dashboards,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -82,43 +83,17 @@ impl<'a> Dashboards<'a> {
 
 fn insider(caller: &Caller, orgs: &[String]) -> bool {
     (caller.can(Permission::ReadUnpublished) || caller.can(Permission::ManageAnnotations))
-        && covers(caller, orgs)
-}
-
-fn covers(caller: &Caller, orgs: &[String]) -> bool {
-    caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-/// The department and agency of a service, by slug (a 404 when it does not exist).
-pub(crate) async fn service_orgs(state: &AppState, service: &str) -> Result<Vec<String>> {
-    match orgs::find_service(&state.store, service).await? {
-        Some((listing, _)) => Ok(std::iter::once(listing.department.slug)
-            .chain(listing.agency.map(|a| a.slug))
-            .collect()),
-        None => Err(Error::NotFound(format!("There is no service `{service}`."))),
-    }
+        && access::covers(caller, orgs)
 }
 
 /// Refuses a caller who may not write notes on a service of these organisations.
 fn may_write(caller: &Caller, orgs: &[String], service: &str) -> Result<()> {
-    may_change_service(caller, Permission::ManageAnnotations, orgs, service)
-}
-
-/// Refuses a caller without `permission`, or whose organisations do not cover
-/// the service's (`orgs`, from [`service_orgs`]).
-pub(crate) fn may_change_service(
-    caller: &Caller,
-    permission: Permission,
-    orgs: &[String],
-    service: &str,
-) -> Result<()> {
-    caller.require(permission)?;
-    if !covers(caller, orgs) {
-        return Err(Error::Forbidden(format!(
-            "The service {service:?} belongs to an organisation that is not yours."
-        )));
-    }
-    Ok(())
+    access::require_in(
+        caller,
+        Permission::ManageAnnotations,
+        orgs,
+        &format!("the service {service:?}"),
+    )
 }
 
 /// Checks a note before it is written: its fields, and that its module (if
@@ -268,9 +243,9 @@ async fn list(
     };
     let service_orgs = match &service {
         Some(s) => Some(
-            service_orgs(&state, s)
-                .await
-                .map_err(|_| Error::NotFound(format!("There is no service {s:?}.")))?,
+            access::service_orgs(&state.store, s)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("There is no service {s:?}.")))?,
         ),
         None => None,
     };
@@ -328,8 +303,9 @@ async fn list(
         }
         out.push(stored.annotation);
     }
-    let may_annotate = service_orgs
-        .is_some_and(|orgs| caller.can(Permission::ManageAnnotations) && covers(&caller, &orgs));
+    let may_annotate = service_orgs.is_some_and(|orgs| {
+        caller.can(Permission::ManageAnnotations) && access::covers(&caller, &orgs)
+    });
     Ok(Json(AnnotationList {
         annotations: out,
         may_annotate,
@@ -365,8 +341,13 @@ async fn readable(state: &AppState, caller: &Caller, id: i64) -> Result<Stored> 
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ManageAnnotations)?;
     let note: NewAnnotation = body.json()?;
-    let orgs = service_orgs(&state, &note.service).await?;
-    may_write(&caller, &orgs, &note.service)?;
+    access::require_service(
+        &caller,
+        Permission::ManageAnnotations,
+        &state.store,
+        &note.service,
+    )
+    .await?;
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();
     let now = Utc::now();
@@ -421,8 +402,13 @@ async fn replace(
     let old = to_change(&state, &caller, id).await?;
     let note: NewAnnotation = body.json()?;
     if note.service != old.annotation.service {
-        let orgs = service_orgs(&state, &note.service).await?;
-        may_write(&caller, &orgs, &note.service)?;
+        access::require_service(
+            &caller,
+            Permission::ManageAnnotations,
+            &state.store,
+            &note.service,
+        )
+        .await?;
     }
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();

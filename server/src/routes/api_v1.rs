@@ -18,8 +18,8 @@ use super::extract::{Path, Query};
 use super::AppState;
 use crate::auth::{readable_data_sets, Caller};
 use crate::{
+    domain::services,
     error::{Error, Result},
-    overview,
     store::orgs,
 };
 
@@ -150,13 +150,13 @@ async fn service_overview(
         }
     };
     Ok(Json(
-        overview::service_overview(
+        services::overview(
             &state.store,
+            &state.cache,
             &readable_data_sets(&state, &caller).await?,
             &slug,
-            kind,
-            (from, to),
-            compare_year,
+            (kind, (from, to), compare_year),
+            chrono::Utc::now(),
         )
         .await?,
     ))
@@ -236,7 +236,7 @@ async fn service_kpis(
         Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
     };
     let readable = readable_data_sets(&state, &caller).await?;
-    let all = overview::service_kpis(&state.store, &readable).await?;
+    let all = services::headline_figures(&state.store, &state.cache, &readable).await?;
     let mut departments: Vec<OrgRef> = Vec::new();
     let mut agencies: Vec<OrgRef> = Vec::new();
     for s in &all {

@@ -26,11 +26,11 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::annotations::{may_change_service, service_orgs};
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::boards;
+use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::store::{audit, orgs, portfolios, targets};
 
@@ -376,8 +376,8 @@ async fn list_targets(
 /// organisation (or an admin, or a key with `dashboards:write`).
 async fn may_set(state: &AppState, caller: &Caller, service: &str) -> Result<()> {
     caller.require(Permission::ManageDashboards)?;
-    let orgs = service_orgs(state, service).await?;
-    may_change_service(caller, Permission::ManageDashboards, &orgs, service)
+    access::require_service(caller, Permission::ManageDashboards, &state.store, service).await?;
+    Ok(())
 }
 
 /// Sets a target for a service's KPI from a date (replacing one set for the

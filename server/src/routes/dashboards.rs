@@ -17,9 +17,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload};
 use super::AppState;
 use crate::auth::{Caller, Permission};
+use crate::domain::access;
+use crate::domain::freshness as fresh;
 use crate::error::{Error, Result};
-use crate::overview::freshness_from;
-use crate::store::{dashboards, data_sets, orgs, records};
+use crate::store::{dashboards, data_sets, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,13 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The department and agency of the dashboard's service (none without one).
 async fn orgs_of(state: &AppState, d: &Dashboard) -> Result<Vec<String>> {
-    let Some(slug) = &d.service else {
-        return Ok(Vec::new());
-    };
-    Ok(match orgs::find_service(&state.store, slug).await? {
-        Some((listing, _)) => std::iter::once(listing.department.slug)
-            .chain(listing.agency.map(|a| a.slug))
-            .collect(),
+    Ok(match &d.service {
+        Some(slug) => access::service_orgs(&state.store, slug)
+            .await?
+            .unwrap_or_default(),
         None => Vec::new(),
     })
 }
@@ -51,8 +49,7 @@ pub(crate) async fn may_see(state: &AppState, caller: &Caller, d: &Dashboard) ->
     if !caller.can(Permission::ReadUnpublished) {
         return Ok(false);
     }
-    let orgs = orgs_of(state, d).await?;
-    Ok(caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>()))
+    Ok(access::covers(caller, &orgs_of(state, d).await?))
 }
 
 /// Refuses a caller who may not manage this dashboard (its service's
@@ -60,13 +57,12 @@ pub(crate) async fn may_see(state: &AppState, caller: &Caller, d: &Dashboard) ->
 async fn may_manage(state: &AppState, caller: &Caller, d: &Dashboard) -> Result<()> {
     caller.require(Permission::ManageDashboards)?;
     let orgs = orgs_of(state, d).await?;
-    if !caller.covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>()) {
-        return Err(Error::Forbidden(format!(
-            "The dashboard {:?} belongs to an organisation that is not yours.",
-            d.slug
-        )));
-    }
-    Ok(())
+    access::require_in(
+        caller,
+        Permission::ManageDashboards,
+        &orgs,
+        &format!("the dashboard {:?}", d.slug),
+    )
 }
 
 /// The stored dashboard a manager is about to change: a 404 when the caller may
@@ -149,7 +145,7 @@ async fn freshness(
             continue;
         };
         let (newest, received) = records::newest(&state.store, ds.id).await?;
-        out.push(freshness_from(
+        out.push(fresh::freshness(
             group,
             data_type,
             ds.max_age_expected,

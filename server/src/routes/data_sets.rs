@@ -26,6 +26,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
+use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::store::{
     data_sets::{self, DataSet, DataSetSettings},
@@ -55,20 +56,17 @@ async fn may_manage(state: &AppState, caller: &Caller, group: &str) -> Result<()
         return caller.check_csrf();
     }
     may_manage_some(caller)?;
-    let Some((service, _)) = orgs::find_service(&state.store, group).await? else {
+    let Some(orgs) = access::service_orgs(&state.store, group).await? else {
         return Err(Error::Forbidden(format!(
             "Only admins manage data sets outside a service, and there is no service {group:?}."
         )));
     };
-    let service_orgs: Vec<&str> = std::iter::once(service.department.slug.as_str())
-        .chain(service.agency.as_ref().map(|a| a.slug.as_str()))
-        .collect();
-    if !caller.covers(&service_orgs) {
-        return Err(Error::Forbidden(format!(
-            "The service {group:?} belongs to an organisation that is not yours."
-        )));
-    }
-    Ok(())
+    access::require_in(
+        caller,
+        Permission::ManageDashboards,
+        &orgs,
+        &format!("the service {group:?}"),
+    )
 }
 
 /// Refuses a caller who may manage no data set at all (before the body or the

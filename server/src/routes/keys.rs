@@ -22,8 +22,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission, MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
+use crate::domain::access;
 use crate::error::{Error, Result};
-use crate::store::{api_keys, audit, data_sets, orgs};
+use crate::store::{api_keys, audit, data_sets};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -179,14 +180,10 @@ async fn check_scope(state: &AppState, caller: &Caller, scope: &str) -> Result<(
             if !editor {
                 return refuse("only editors and admins may");
             }
-            let service_orgs: Vec<String> =
-                match orgs::find_service(&state.store, &data_set.data_group).await? {
-                    Some((s, _)) => std::iter::once(s.department.slug)
-                        .chain(s.agency.map(|a| a.slug))
-                        .collect(),
-                    None => Vec::new(),
-                };
-            if caller.covers(&service_orgs.iter().map(String::as_str).collect::<Vec<_>>()) {
+            let service_orgs = access::service_orgs(&state.store, &data_set.data_group)
+                .await?
+                .unwrap_or_default();
+            if access::covers(caller, &service_orgs) {
                 Ok(())
             } else {
                 refuse("the data set's service is not one of your organisations'")

@@ -131,12 +131,23 @@ pub fn api_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The pages' routes, listed once per process. Leptos lists them by rendering
+/// the app with resource loading suppressed process-wide: a page rendering
+/// meanwhile, on another thread, would wait for ever for its data (leptos
+/// issue 4773). `pulse serve` builds its app once, but the tests build one
+/// per test, side by side.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole app: pages (server-rendered, then hydrated), the API, static files.
 pub fn app(state: AppState) -> Router {
     let api = api_router(state.clone());
     let in_process = InProcessApi(api.clone());
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // Static files by their own routes: dashboards live at `/{dashboard}` and
     // `/{dashboard}/{module}`, which would otherwise take `/favicon.svg` and
     // `/pkg/pulse.js`.

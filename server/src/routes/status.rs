@@ -44,8 +44,9 @@ async fn data_set_status(State(state): State<AppState>) -> Result<impl IntoRespo
         else {
             continue;
         };
-        let out_of_date = (now - *last).num_seconds() - max_age;
-        if out_of_date > 0 {
+        if let Some(out_of_date) =
+            crate::domain::freshness::seconds_out_of_date(Some(*last), Some(max_age), now)
+        {
             stale.push(json!({
                 "name": data_set.name,
                 "last-updated": format_datetime(*last),

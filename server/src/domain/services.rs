@@ -1,0 +1,61 @@
+//! What the service page and the services explorer show, from the KPI engine
+//! ([`super::kpis`]).
+
+use app::model::{Link, PeriodKind, ServiceKpis, ServiceOverview};
+use chrono::{DateTime, Utc};
+
+use super::kpis::{self, Readable, Window};
+use crate::error::{Error, Result};
+use crate::query::Cache;
+use crate::store::{dashboards, orgs, Store};
+
+/// The overview of the service with this slug from the `readable` data sets: its
+/// transactions by channel per `kind` over `window`, with the totals of a year
+/// earlier when `compare_year`, the latest figure of each KPI, and freshness.
+pub async fn overview(
+    store: &Store,
+    cache: &Cache,
+    readable: &Readable,
+    slug: &str,
+    (kind, window, compare_year): (PeriodKind, Window, bool),
+    now: DateTime<Utc>,
+) -> Result<ServiceOverview> {
+    let (service, description) = orgs::find_service(store, slug)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
+    let data = kpis::standard(store, cache, readable, slug).await?;
+    let transactions = kpis::channel_series(data.transactions.as_deref(), kind, window);
+    let previous_year = compare_year
+        .then(|| kpis::year_earlier(data.transactions.as_deref(), &transactions.periods));
+    let dashboards = dashboards::published_for_service(store, slug)
+        .await?
+        .into_iter()
+        .map(|d| Link {
+            url: format!("/{}", d.slug),
+            title: d.title,
+        })
+        .collect();
+    Ok(ServiceOverview {
+        service,
+        description,
+        transactions,
+        kpis: kpis::latest(&data),
+        freshness: kpis::freshness(&data, slug, now),
+        previous_year,
+        dashboards,
+    })
+}
+
+/// Every service's headline figures over the last year of its `readable` data.
+pub async fn headline_figures(
+    store: &Store,
+    cache: &Cache,
+    readable: &Readable,
+) -> Result<Vec<ServiceKpis>> {
+    let mut out = Vec::new();
+    for service in orgs::list_services(store).await? {
+        let data = kpis::standard(store, cache, readable, &service.slug).await?;
+        out.push(kpis::yearly(service, &data));
+    }
+    Ok(out)
+}

@@ -1,0 +1,179 @@
+//! Every page's figures come from the one KPI engine (`server::domain::kpis`):
+//! for every demo service, and a service whose data sets are all unpublished,
+//! the service page, the explorer, the department's board and compare answer
+//! exactly what the engine computes, for the public and for an admin.
+
+use std::collections::HashMap;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use app::model::{KpiKind, ServiceKpis};
+use server::domain::kpis::{self, Readable};
+use server::query::Cache;
+use server::store::data_sets;
+
+mod support;
+use support::{call, TestApp};
+
+const UNPUBLISHED: &str = "check-your-state-pension";
+
+fn same(a: &Value, b: Option<f64>, what: &str) {
+    match (a.as_f64(), b) {
+        (None, None) => {}
+        (Some(x), Some(y)) => assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "{what}: the API says {x}, the engine {y}"
+        ),
+        _ => panic!("{what}: the API says {a}, the engine {b:?}"),
+    }
+}
+
+fn figure(k: &ServiceKpis, kpi: KpiKind) -> Option<f64> {
+    match kpi {
+        KpiKind::Transactions => k.transactions_per_year,
+        KpiKind::CostPerTransaction => k.cost_per_transaction,
+        KpiKind::DigitalTakeUp => k.digital_take_up,
+        KpiKind::UserSatisfaction => k.user_satisfaction,
+        KpiKind::CompletionRate => k.completion_rate,
+    }
+}
+
+async fn get(app: &TestApp, who: &[(String, String)], uri: &str) -> Value {
+    let answer = call(app, Method::GET, uri, who, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+    answer.json()
+}
+
+/// The pages' figures against the engine's, for a caller who may read `readable`.
+async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], readable: &Readable) {
+    let cache = Cache::default();
+    let explorer = get(app, who, "/api/v1/service-kpis").await;
+    let services = explorer["services"].as_array().unwrap();
+    assert!(services.len() >= 10, "the demo's services");
+    let mut boards: HashMap<String, Value> = HashMap::new();
+    let mut with_figures = 0;
+    for row in services {
+        let shown: ServiceKpis = serde_json::from_value(row.clone()).unwrap();
+        let listing = shown.service.clone();
+        let slug = listing.slug.clone();
+        let data = kpis::standard(&app.store, &cache, readable, &slug)
+            .await
+            .unwrap();
+        let yearly = kpis::yearly(listing.clone(), &data);
+        let department = listing.department.slug.clone();
+        if !boards.contains_key(&department) {
+            let board = get(app, who, &format!("/api/v1/boards/{department}")).await;
+            boards.insert(department.clone(), board);
+        }
+        let board_row = boards[&department]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"]["slug"] == slug)
+            .unwrap_or_else(|| panic!("{slug} is not on its department's board"))
+            .clone();
+        let page = get(app, who, &format!("/api/v1/services/{slug}")).await;
+        for kpi in kpis::ORDER {
+            let key = kpi.key();
+            let engine = figure(&yearly, kpi);
+            same(
+                &json!(figure(&shown, kpi)),
+                engine,
+                &format!("explorer {slug} {key}"),
+            );
+            let on_board = board_row["kpis"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|k| k["kpi"] == key)
+                .unwrap();
+            same(&on_board["value"], engine, &format!("board {slug} {key}"));
+            // Compare, by the KPI's own period: its latest value is the
+            // engine's newest value with data.
+            let finest = kpi.finest_period();
+            let compared = get(
+                app,
+                who,
+                &format!(
+                    "/api/v1/compare?services={slug}&kpi={key}&period={}",
+                    finest.as_str()
+                ),
+            )
+            .await;
+            let (_, series) = kpis::series(&data, kpi, finest);
+            let newest = series.iter().rev().find(|(_, v)| v.is_some());
+            let c = &compared["services"][0];
+            same(
+                &c["latest"],
+                newest.and_then(|(_, v)| *v),
+                &format!("compare {slug} {key}"),
+            );
+            if let Some((start, _)) = newest {
+                assert_eq!(
+                    c["latest_period"]["start"],
+                    json!(start),
+                    "compare {slug} {key}"
+                );
+            }
+        }
+        // The service page's tiles are the engine's latest figures.
+        let tiles: Vec<app::model::KpiFigure> =
+            serde_json::from_value(page["kpis"].clone()).unwrap();
+        assert_eq!(tiles, kpis::latest(&data), "service page {slug}");
+        // Its weekly chart adds up to the explorer's year of transactions.
+        let chart: app::model::ChannelSeries =
+            serde_json::from_value(page["transactions"].clone()).unwrap();
+        let totals = chart.totals();
+        let year: f64 = totals[totals.len().saturating_sub(52)..].iter().sum();
+        same(
+            &json!(year),
+            yearly.transactions_per_year.or(Some(0.0)),
+            &format!("service page chart {slug}"),
+        );
+        if yearly.transactions_per_year.is_some() {
+            with_figures += 1;
+        }
+    }
+    assert!(with_figures >= 9, "most demo services have figures");
+}
+
+async fn every_page_shows_the_engines_figures(app: TestApp) {
+    let app = support::with_demo_and_people(app).await;
+    let admin_key = app.admin_key().await;
+    let admin = vec![("authorization".to_string(), format!("Bearer {admin_key}"))];
+    for ds in data_sets::list(&app.store).await.unwrap() {
+        if ds.data_group == UNPUBLISHED {
+            let uri = format!("/api/v1/data-sets/{UNPUBLISHED}/{}", ds.data_type);
+            let answer = call(
+                &app,
+                Method::PATCH,
+                &uri,
+                &admin,
+                Some(&json!({"published": false})),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        }
+    }
+    let all: Readable = data_sets::list(&app.store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| ((d.data_group.clone(), d.data_type.clone()), d))
+        .collect();
+    let published: Readable = all
+        .iter()
+        .filter(|(_, d)| d.published)
+        .map(|(k, d)| (k.clone(), d.clone()))
+        .collect();
+    assert!(published.len() + 4 <= all.len());
+    pages_agree_with_the_engine(&app, &[], &published).await;
+    pages_agree_with_the_engine(&app, &admin, &all).await;
+    // The unpublished service: nothing for the public, everything for an admin.
+    let public = get(&app, &[], &format!("/api/v1/services/{UNPUBLISHED}")).await;
+    assert_eq!(public["kpis"], json!([]));
+    let inside = get(&app, &admin, &format!("/api/v1/services/{UNPUBLISHED}")).await;
+    assert_eq!(inside["kpis"].as_array().unwrap().len(), 5);
+}
+both!(every_page_shows_the_engines_figures);
