@@ -87,11 +87,7 @@ pub async fn dashboard(slug: &str) -> Result<Dashboard, ApiError> {
 
 /// `GET /api/v1/dashboards/{slug}/freshness`: how recent each of its data sets is.
 pub async fn dashboard_freshness(slug: &str) -> Result<Vec<Freshness>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        data_sets: Vec<Freshness>,
-    }
-    let answer: Answer = get_json(format!(
+    let answer: crate::model::FreshnessList = get_json(format!(
         "/api/v1/dashboards/{}/freshness",
         encode_component(slug)
     ))
@@ -145,11 +141,7 @@ pub async fn targets_of(service: &str) -> Result<crate::boards::TargetList, ApiE
 
 /// `GET /api/v1/portfolios`: the signed-in person's portfolios.
 pub async fn portfolios() -> Result<Vec<crate::boards::Portfolio>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        portfolios: Vec<crate::boards::Portfolio>,
-    }
-    let answer: Answer = get_json("/api/v1/portfolios".to_string()).await?;
+    let answer: crate::model::PortfolioList = get_json("/api/v1/portfolios".to_string()).await?;
     Ok(answer.portfolios)
 }
 
@@ -170,36 +162,24 @@ pub async fn session() -> Result<SessionState, ApiError> {
 
 /// `GET /api/v1/api-keys`: the signed-in person's keys (everyone's with `all`).
 pub async fn api_keys(all: bool) -> Result<Vec<ApiKey>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        keys: Vec<ApiKey>,
-    }
     let path = if all {
         "/api/v1/api-keys?all=true"
     } else {
         "/api/v1/api-keys"
     };
-    let answer: Answer = get_json(path.to_string()).await?;
+    let answer: crate::model::KeyList = get_json(path.to_string()).await?;
     Ok(answer.keys)
 }
 
 /// `GET /api/v1/users` (admins): everyone who can sign in.
 pub async fn users() -> Result<Vec<crate::model::User>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        users: Vec<crate::model::User>,
-    }
-    let answer: Answer = get_json("/api/v1/users".to_string()).await?;
+    let answer: crate::model::UserList = get_json("/api/v1/users".to_string()).await?;
     Ok(answer.users)
 }
 
 /// `GET /api/v1/audit?filter=` (admins): the audit log, newest first.
 pub async fn audit(filter: String) -> Result<Vec<crate::model::AuditEntry>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        entries: Vec<crate::model::AuditEntry>,
-    }
-    let answer: Answer = get_json(format!(
+    let answer: crate::model::AuditLog = get_json(format!(
         "/api/v1/audit?filter={}",
         encode_component(&filter)
     ))
@@ -218,12 +198,8 @@ pub async fn guide_page(page: String) -> Result<crate::model::GuidePage, ApiErro
 }
 
 /// `GET /api/v1/data-sets`: the data sets the caller manages.
-pub async fn data_sets() -> Result<Vec<crate::model::DataSetInfo>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        data_sets: Vec<crate::model::DataSetInfo>,
-    }
-    let answer: Answer = get_json("/api/v1/data-sets".to_string()).await?;
+pub async fn data_sets() -> Result<Vec<crate::model::DataSet>, ApiError> {
+    let answer: crate::model::DataSetList = get_json("/api/v1/data-sets".to_string()).await?;
     Ok(answer.data_sets)
 }
 
@@ -232,11 +208,7 @@ pub async fn history(
     group: String,
     data_type: String,
 ) -> Result<Vec<crate::model::HistoryEntry>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        history: Vec<crate::model::HistoryEntry>,
-    }
-    let answer: Answer = get_json(format!(
+    let answer: crate::model::DataSetHistory = get_json(format!(
         "/api/v1/data-sets/{}/{}/history?limit=50",
         encode_component(&group),
         encode_component(&data_type)
@@ -285,11 +257,7 @@ async fn decoded<T: DeserializeOwned>(
 
 /// `GET /api/v1/sessions`: the signed-in person's live sessions.
 pub async fn sessions() -> Result<Vec<SessionInfo>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        sessions: Vec<SessionInfo>,
-    }
-    let answer: Answer = get_json("/api/v1/sessions".to_string()).await?;
+    let answer: crate::model::SessionList = get_json("/api/v1/sessions".to_string()).await?;
     Ok(answer.sessions)
 }
 

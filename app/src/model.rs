@@ -120,6 +120,14 @@ impl PeriodKind {
     pub fn parse(s: &str) -> Option<PeriodKind> {
         PeriodKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// A period a chart of KPIs may be drawn by (week, month, quarter or
+    /// year), as a query string names it; the message says what is allowed.
+    pub fn parse_for_charts(s: &str) -> Result<PeriodKind, String> {
+        PeriodKind::parse(s)
+            .filter(|k| !matches!(k, PeriodKind::Hour | PeriodKind::Day))
+            .ok_or_else(|| format!("period must be week, month, quarter or year, not {s:?}"))
+    }
 }
 
 /// A half-open span of time: `start <= t < end`.
@@ -547,6 +555,60 @@ impl KeyStatus {
 
 /// The scope of an administrator's key.
 pub const ADMIN_SCOPE: &str = "admin";
+/// The scope to read unpublished data sets and dashboards.
+pub const READ_UNPUBLISHED: &str = "read:unpublished";
+/// The scope to manage dashboards, data sets and targets.
+pub const MANAGE_DASHBOARDS: &str = "dashboards:write";
+/// The scope to write notes.
+pub const MANAGE_ANNOTATIONS: &str = "annotations:write";
+
+/// What a key may do: the one syntax of scopes (`admin`, `read:unpublished`,
+/// `dashboards:write`, `annotations:write`, `data-set:NAME:write`), for the
+/// server, the command line and the settings page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Admin,
+    ReadUnpublished,
+    ManageDashboards,
+    ManageAnnotations,
+    /// Write the records of the data set with this name.
+    WriteDataSet(String),
+}
+
+impl Scope {
+    /// The scope `s` names, if it is one.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Some(match s {
+            ADMIN_SCOPE => Scope::Admin,
+            READ_UNPUBLISHED => Scope::ReadUnpublished,
+            MANAGE_DASHBOARDS => Scope::ManageDashboards,
+            MANAGE_ANNOTATIONS => Scope::ManageAnnotations,
+            other => Scope::WriteDataSet(
+                other
+                    .strip_prefix("data-set:")?
+                    .strip_suffix(":write")
+                    .filter(|name| !name.is_empty())?
+                    .to_string(),
+            ),
+        })
+    }
+
+    /// The words a refused scope is answered with.
+    pub const EXPECTED: &'static str = "use admin, read:unpublished, dashboards:write, \
+         annotations:write or data-set:NAME:write";
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Admin => f.write_str(ADMIN_SCOPE),
+            Scope::ReadUnpublished => f.write_str(READ_UNPUBLISHED),
+            Scope::ManageDashboards => f.write_str(MANAGE_DASHBOARDS),
+            Scope::ManageAnnotations => f.write_str(MANAGE_ANNOTATIONS),
+            Scope::WriteDataSet(name) => write!(f, "data-set:{name}:write"),
+        }
+    }
+}
 
 impl ApiKey {
     /// Whether the key has `scope` (an admin key has every scope).
@@ -579,8 +641,11 @@ pub struct NewKey {
 
 /// One of a person's live sessions, as `GET /api/v1/sessions` lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: i64,
+    #[serde(default)]
+    pub user_id: i64,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -592,6 +657,7 @@ pub struct SessionInfo {
 
 /// One change in the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -603,6 +669,8 @@ pub struct AuditEntry {
     pub action: String,
     /// What it was done to: e.g. `user 4`, `dashboard register-a-birth`.
     pub target: String,
+    /// The change's particulars (free JSON).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub detail: serde_json::Value,
 }
 
@@ -829,16 +897,46 @@ pub struct GuideIndex {
     pub hits: Vec<GuideHit>,
 }
 
-/// A data set as `/api/v1/data-sets` lists it (the settings pages need).
+/// A data set as `/api/v1/data-sets` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DataSetInfo {
+pub struct DataSet {
+    /// The database's id (not part of the answer).
+    #[serde(skip)]
+    pub id: i64,
+    /// As Backdrop named it: `{group}_{type}` with dashes as underscores.
     pub name: String,
     pub data_group: String,
     pub data_type: String,
     pub auto_ids: Vec<String>,
+    /// A JSON Schema every record must satisfy, if set.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub schema: Option<serde_json::Value>,
+    pub queryable: bool,
     pub published: bool,
+    pub realtime: bool,
+    pub raw_queries_allowed: bool,
+    /// Seconds after the newest record before the data set counts as out of date;
+    /// `None` means it is not watched.
     pub max_age_expected: Option<i64>,
+    pub upload_format: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Data sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetList {
+    pub data_sets: Vec<DataSet>,
+}
+
+/// A data set just made, with its write token, shown this once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetWithToken {
+    #[serde(flatten)]
+    pub data_set: DataSet,
+    pub bearer_token: String,
 }
 
 /// One entry of a data set's correction history.
@@ -853,6 +951,8 @@ pub struct HistoryEntry {
     pub old_value: Option<serde_json::Value>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub new_value: Option<serde_json::Value>,
+    /// Who made the change: `key:<prefix>` for an API key, `user:<email>` for a
+    /// person, `cli` for the command line.
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -1086,3 +1186,117 @@ pub const MODULE_TYPES: [&str; 9] = [
     "table",
     "section",
 ];
+
+// The answers of `/api/v1` that wrap a list or confirm a change: each declared
+// once, used by the handler that answers it and by `app::api`.
+
+/// A change done, in words: `{"status": "ok", "message": "…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Done {
+    /// Always `ok`.
+    pub status: String,
+    pub message: String,
+}
+
+impl Done {
+    pub fn ok(message: impl Into<String>) -> Done {
+        Done {
+            status: "ok".into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A portfolio deleted: its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeletedPortfolio {
+    pub deleted: String,
+}
+
+/// A target deleted: its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeletedTarget {
+    pub deleted: i64,
+}
+
+/// Every version of a note, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AnnotationVersions {
+    pub versions: Vec<AnnotationVersion>,
+}
+
+/// The caller's portfolios.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PortfolioList {
+    pub portfolios: Vec<crate::boards::Portfolio>,
+}
+
+/// The dashboards the caller may see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DashboardList {
+    pub dashboards: Vec<Dashboard>,
+}
+
+/// How recent the data of each data set a dashboard reads is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FreshnessList {
+    pub data_sets: Vec<Freshness>,
+}
+
+/// A data set's new write token (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetToken {
+    pub name: String,
+    pub bearer_token: String,
+}
+
+/// A data set's correction history, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetHistory {
+    pub name: String,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// API keys, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyList {
+    pub keys: Vec<ApiKey>,
+}
+
+/// Every department and agency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OrganisationList {
+    pub organisations: Vec<Organisation>,
+}
+
+/// Every user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+/// The signed-in person's live sessions, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// Entries of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}

@@ -35,9 +35,7 @@ use crate::store::{
 pub const COOKIE: &str = "pulse_session";
 
 /// Scopes a key can have besides `admin` and `data-set:NAME:write`.
-pub const READ_UNPUBLISHED: &str = "read:unpublished";
-pub const MANAGE_DASHBOARDS: &str = "dashboards:write";
-pub const MANAGE_ANNOTATIONS: &str = "annotations:write";
+pub use app::model::{MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
 
 /// Something a caller may be allowed to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

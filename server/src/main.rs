@@ -466,30 +466,17 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
 /// Refuses a scope no key can have, before any key is made: one of the named
 /// scopes, or `data-set:NAME:write` for a data set that exists.
 async fn check_scopes(store: &Store, scopes: &[String]) -> anyhow::Result<()> {
-    use server::auth::{MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
-    let named = [
-        app::model::ADMIN_SCOPE,
-        READ_UNPUBLISHED,
-        MANAGE_DASHBOARDS,
-        MANAGE_ANNOTATIONS,
-    ];
+    use app::model::Scope;
     let data_sets = server::store::data_sets::list(store)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for scope in scopes {
-        if named.contains(&scope.as_str()) {
-            continue;
-        }
-        match scope
-            .strip_prefix("data-set:")
-            .and_then(|s| s.strip_suffix(":write"))
-        {
-            Some(name) if data_sets.iter().any(|d| d.name == name) => {}
-            Some(name) => anyhow::bail!("there is no data set {name:?} (scope {scope:?})"),
-            None => anyhow::bail!(
-                "{scope:?} is not a scope: use admin, read:unpublished, dashboards:write, \
-                 annotations:write or data-set:NAME:write"
-            ),
+        match Scope::parse(scope) {
+            Some(Scope::WriteDataSet(name)) if !data_sets.iter().any(|d| d.name == name) => {
+                anyhow::bail!("there is no data set {name:?} (scope {scope:?})")
+            }
+            Some(_) => {}
+            None => anyhow::bail!("{scope:?} is not a scope: {}", Scope::EXPECTED),
         }
     }
     Ok(())

@@ -288,3 +288,49 @@ async fn changes_declare_their_security() {
         }
     }
 }
+
+/// Every JSON answer of `/api/v1` is a named type (a `$ref` to a schema of
+/// `app::model`, or a list of one), not free JSON: the contract is typed.
+#[tokio::test]
+async fn every_api_v1_answer_is_a_named_type() {
+    let app = test_app(Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    let mut untyped = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let Some(schema) = response["content"]["application/json"]["schema"].as_object()
+                else {
+                    continue;
+                };
+                let named = schema.contains_key("$ref")
+                    || schema
+                        .get("items")
+                        .is_some_and(|items| items.get("$ref").is_some());
+                if !named {
+                    untyped.push(format!("{method} {path} {status}: {schema:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        untyped.is_empty(),
+        "untyped answers:\n{}",
+        untyped.join("\n")
+    );
+    // Free JSON only where a field really is free: a record's fields, a note's
+    // particulars, a data set's JSON Schema.
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "Done",
+        "DataSetList",
+        "AuditLog",
+        "SessionList",
+        "DataSetHistory",
+    ] {
+        assert!(schemas.contains_key(name), "{name} is not in the document");
+    }
+}

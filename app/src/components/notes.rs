@@ -34,7 +34,7 @@ impl NotesState {
         let token = self.csrf.get_value();
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/annotations/{id}");
-            match crate::api::send_json::<serde_json::Value>("DELETE", path, None, token).await {
+            match crate::api::send_json::<crate::model::Done>("DELETE", path, None, token).await {
                 Ok(_) => {
                     self.list.update(|l| l.retain(|n| n.id != id));
                     done();

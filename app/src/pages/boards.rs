@@ -548,7 +548,7 @@ fn TargetEditor(
     let delete = move |id: i64| {
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<serde_json::Value>(
+            match api::send_json::<crate::model::DeletedTarget>(
                 "DELETE",
                 format!("/api/v1/targets/{id}"),
                 None,

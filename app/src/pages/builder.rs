@@ -22,8 +22,8 @@ use crate::api::{self, ApiError};
 use crate::catalogue::{self, CHOICES, MODULE_TYPES};
 use crate::components::problem::ProblemSummary;
 use crate::model::{
-    Dashboard, DashboardStatus, DataSetInfo, Module, ModuleType, Organisation, Role,
-    ServiceListing, SessionState, User,
+    Dashboard, DashboardStatus, DataSet, Module, ModuleType, Organisation, Role, ServiceListing,
+    SessionState, User,
 };
 
 /// The signed-in editor (or admin) and their CSRF token, or a page saying
@@ -92,11 +92,8 @@ fn theirs(user: &User, s: &ServiceListing) -> bool {
 }
 
 async fn organisations() -> Result<Vec<Organisation>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        organisations: Vec<Organisation>,
-    }
-    let answer: Answer = api::get_json("/api/v1/organisations".into()).await?;
+    let answer: crate::model::OrganisationList =
+        api::get_json("/api/v1/organisations".into()).await?;
     Ok(answer.organisations)
 }
 
@@ -383,7 +380,7 @@ async fn create_all(
         ));
     }
     if new {
-        api::send_json::<Value>(
+        api::send_json::<crate::model::ServiceListing>(
             "POST",
             "/api/v1/services".into(),
             Some(json!({
@@ -408,7 +405,7 @@ async fn create_all(
         modules.extend(catalogue::modules_for(service, c.key));
     }
     for data_type in types {
-        let answer = api::send_json::<Value>(
+        let answer = api::send_json::<crate::model::DataSetWithToken>(
             "POST",
             "/api/v1/data-sets".into(),
             Some(json!({
@@ -418,10 +415,9 @@ async fn create_all(
         )
         .await;
         match answer {
-            Ok(v) => made.tokens.push((
-                format!("{service}/{data_type}"),
-                v["bearer_token"].as_str().unwrap_or_default().to_string(),
-            )),
+            Ok(created) => made
+                .tokens
+                .push((format!("{service}/{data_type}"), created.bearer_token)),
             Err(ApiError::Status { status: 409, .. }) => {
                 made.existing.push(format!("{service}/{data_type}"))
             }
@@ -440,7 +436,7 @@ async fn create_all(
         "status": "unpublished",
         "modules": modules,
     });
-    api::send_json::<Value>("POST", "/api/v1/dashboards".into(), Some(dashboard), csrf)
+    api::send_json::<Dashboard>("POST", "/api/v1/dashboards".into(), Some(dashboard), csrf)
         .await
         .map_err(|e| format!("The dashboard could not be created: {e}"))?;
     Ok(made)
@@ -615,7 +611,7 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
             .unwrap_or_default()
             .into_iter()
             .filter(|d| d.data_group == service_for_sets)
-            .collect::<Vec<DataSetInfo>>()
+            .collect::<Vec<DataSet>>()
     };
     let mine = StoredValue::new(mine);
     let new_token = RwSignal::new(None::<(String, String)>);
@@ -687,7 +683,7 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                         continue;
                     }
                     let path = format!("/api/v1/data-sets/{name}");
-                    if let Err(e) = api::send_json::<Value>(
+                    if let Err(e) = api::send_json::<crate::model::DataSet>(
                         "PATCH",
                         path,
                         Some(json!({"published": true})),
@@ -788,11 +784,8 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
         let token = csrf.get_value();
         spawn_local(async move {
             let path = format!("/api/v1/data-sets/{name}/token");
-            match api::send_json::<Value>("POST", path, None, token).await {
-                Ok(v) => new_token.set(Some((
-                    name,
-                    v["bearer_token"].as_str().unwrap_or_default().to_string(),
-                ))),
+            match api::send_json::<crate::model::DataSetToken>("POST", path, None, token).await {
+                Ok(answer) => new_token.set(Some((name, answer.bearer_token))),
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });

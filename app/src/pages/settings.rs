@@ -94,7 +94,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
                 .get_untracked()
                 .split([',', ' ', '\n'])
                 .filter(|s| !s.is_empty())
-                .map(|s| format!("data-set:{s}:write")),
+                .map(|s| crate::model::Scope::WriteDataSet(s.to_string()).to_string()),
         );
         let body = serde_json::json!({
             "name": name.get_untracked(),
@@ -151,7 +151,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
         });
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<serde_json::Value>(
+            match api::send_json::<crate::model::Done>(
                 "PUT",
                 "/api/v1/session/password".into(),
                 Some(body),
@@ -162,10 +162,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
                 Ok(answer) => {
                     current_password.set(String::new());
                     new_password.set(String::new());
-                    password_note.set(Some((
-                        true,
-                        answer["message"].as_str().unwrap_or("Done.").to_string(),
-                    )));
+                    password_note.set(Some((true, answer.message)));
                     version.update(|v| *v += 1);
                 }
                 Err(e) => password_note.set(Some((false, message(&e)))),

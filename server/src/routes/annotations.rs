@@ -436,13 +436,13 @@ async fn replace(
 /// Deletes a note and its earlier versions; the audit log keeps what it said.
 #[utoipa::path(delete, path = "/annotations/{id}", tag = "annotations", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::Done), (status = 403, body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     let old = to_change(&state, &caller, id).await?;
     annotations::delete(&state.store, id).await?;
     let note = &old.annotation;
@@ -464,21 +464,21 @@ async fn remove(
         Utc::now(),
     )
     .await?;
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("annotation {id} was deleted") }),
-    ))
+    Ok(Json(app::model::Done::ok(format!(
+        "annotation {id} was deleted"
+    ))))
 }
 
 /// The earlier versions of a note, newest first (whoever may read the note).
 #[utoipa::path(get, path = "/annotations/{id}/versions", tag = "annotations", security((), ("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, description = "`{\"versions\": [AnnotationVersion]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::AnnotationVersions),
               (status = 404, body = app::model::ErrorBody)))]
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::AnnotationVersions>> {
     let stored = readable(&state, &caller, id).await?;
     // An earlier internal version stays internal after the note is made public.
     let insider = insider(&caller, &stored.orgs);
@@ -492,5 +492,5 @@ async fn versions(
             versions.push(v);
         }
     }
-    Ok(Json(json!({ "versions": versions })))
+    Ok(Json(app::model::AnnotationVersions { versions }))
 }

@@ -90,17 +90,8 @@ async fn service_overview(
     Path(slug): Path<String>,
     Query(params): Query<ChartParams>,
 ) -> Result<Json<ServiceOverview>> {
-    let kind = match params.period.as_deref().unwrap_or("week") {
-        "week" => PeriodKind::Week,
-        "month" => PeriodKind::Month,
-        "quarter" => PeriodKind::Quarter,
-        "year" => PeriodKind::Year,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "period must be week, month, quarter or year, not {other:?}"
-            )))
-        }
-    };
+    let kind = PeriodKind::parse_for_charts(params.period.as_deref().unwrap_or("week"))
+        .map_err(Error::BadRequest)?;
     let from = params
         .from
         .as_deref()

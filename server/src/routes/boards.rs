@@ -230,18 +230,18 @@ fn may_change(caller: &Caller, stored: &portfolios::Stored) -> Result<()> {
 
 /// The caller's portfolios, newest first.
 #[utoipa::path(get, path = "/portfolios", tag = "boards", security(("bearer" = [])),
-    responses((status = 200, description = "`{\"portfolios\": [...]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::PortfolioList),
               (status = 401, body = app::model::ErrorBody)))]
 async fn list_portfolios(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::PortfolioList>> {
     let (id, _) = owner(&caller)?;
     let mine = match id {
         Some(id) => portfolios::of_owner(&state.store, id).await?,
         None => Vec::new(),
     };
-    Ok(Json(json!({ "portfolios": mine })))
+    Ok(Json(app::model::PortfolioList { portfolios: mine }))
 }
 
 async fn check_portfolio(state: &AppState, new: &NewPortfolio) -> Result<()> {
@@ -327,13 +327,13 @@ async fn replace_portfolio(
 /// Deletes a portfolio (its owner, or an admin).
 #[utoipa::path(delete, path = "/portfolios/{id}", tag = "boards", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "Deleted"), (status = 403, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::DeletedPortfolio), (status = 403, body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody)))]
 async fn delete_portfolio(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::DeletedPortfolio>> {
     owner(&caller)?;
     caller.check_csrf()?;
     let stored = portfolio(&state, &id).await?;
@@ -348,7 +348,7 @@ async fn delete_portfolio(
         Utc::now(),
     )
     .await?;
-    Ok(Json(json!({ "deleted": id })))
+    Ok(Json(app::model::DeletedPortfolio { deleted: id }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -416,13 +416,13 @@ async fn set_target(
 /// Deletes a target.
 #[utoipa::path(delete, path = "/targets/{id}", tag = "boards", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, description = "Deleted"), (status = 403, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::DeletedTarget), (status = 403, body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody)))]
 async fn delete_target(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::DeletedTarget>> {
     caller.require(Permission::ManageDashboards)?;
     let target = targets::find(&state.store, id)
         .await?
@@ -439,7 +439,7 @@ async fn delete_target(
         Utc::now(),
     )
     .await?;
-    Ok(Json(json!({ "deleted": id })))
+    Ok(Json(app::model::DeletedTarget { deleted: id }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -505,13 +505,7 @@ async fn compare(
     };
     let period = match params.period.as_deref() {
         None | Some("") => PeriodKind::Month,
-        Some(p) => PeriodKind::parse(p)
-            .filter(|k| !matches!(k, PeriodKind::Hour | PeriodKind::Day))
-            .ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "period must be week, month, quarter or year, not {p:?}"
-                ))
-            })?,
+        Some(p) => PeriodKind::parse_for_charts(p).map_err(Error::BadRequest)?,
     };
     // Services that do not exist (404) before one named twice (400).
     let services = named_services(&state, &slugs).await?;

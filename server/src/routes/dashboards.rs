@@ -87,15 +87,18 @@ fn no_dashboard(slug: &str) -> Error {
 
 /// Published dashboards, and the unpublished ones the caller may see.
 #[utoipa::path(get, path = "/dashboards", tag = "dashboards", security((), ("bearer" = [])),
-    responses((status = 200, description = "`{\"dashboards\": [...]}`", body = serde_json::Value)))]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+    responses((status = 200, body = app::model::DashboardList)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<app::model::DashboardList>> {
     let mut seen = Vec::new();
     for d in dashboards::list(&state.store, caller.can(Permission::ReadUnpublished)).await? {
         if may_see(&state, &caller, &d).await? {
             seen.push(d);
         }
     }
-    Ok(Json(json!({ "dashboards": seen })))
+    Ok(Json(app::model::DashboardList { dashboards: seen }))
 }
 
 /// One dashboard with its modules. An unpublished one is a 404 to callers who
@@ -118,13 +121,13 @@ async fn show(
 /// the newest record arrived, its date, and whether it is older than expected.
 #[utoipa::path(get, path = "/dashboards/{slug}/freshness", tag = "dashboards", security((), ("bearer" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, description = "`{\"data_sets\": [Freshness]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::FreshnessList),
               (status = 404, body = app::model::ErrorBody)))]
 async fn freshness(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::FreshnessList>> {
     let dashboard = match dashboards::find(&state.store, &slug).await? {
         Some(d) if may_see(&state, &caller, &d).await? => d,
         _ => return Err(no_dashboard(&slug)),
@@ -154,7 +157,7 @@ async fn freshness(
             now,
         ));
     }
-    Ok(Json(json!({ "data_sets": out })))
+    Ok(Json(app::model::FreshnessList { data_sets: out }))
 }
 
 /// Creates a dashboard (an editor of its service's organisation, or an admin).
@@ -229,12 +232,12 @@ async fn replace(
 /// Deletes a dashboard (an editor of its organisation, or an admin).
 #[utoipa::path(delete, path = "/dashboards/{slug}", tag = "dashboards", security(("bearer" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::Done), (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(Permission::ManageDashboards)?;
     to_manage(&state, &caller, &slug).await?;
     dashboards::delete(&state.store, &slug).await?;
@@ -248,7 +251,5 @@ async fn remove(
     )
     .await?;
 
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("{slug} was deleted") }),
-    ))
+    Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))
 }

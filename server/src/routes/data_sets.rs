@@ -80,12 +80,15 @@ fn may_manage_some(caller: &Caller) -> Result<()> {
 
 /// Every data set (admins), or those of the caller's services (editors).
 #[utoipa::path(get, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
-    responses((status = 200, description = "`{\"data_sets\": [...]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::DataSetList),
               (status = 401, description = "No valid admin key", body = app::model::ErrorBody)))]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<app::model::DataSetList>> {
     let all = data_sets::list(&state.store).await?;
     if caller.can(Permission::Admin) {
-        return Ok(Json(json!({ "data_sets": all })));
+        return Ok(Json(app::model::DataSetList { data_sets: all }));
     }
     caller.require(Permission::ManageDashboards)?;
     let mut theirs = Vec::new();
@@ -94,7 +97,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
             theirs.push(ds);
         }
     }
-    Ok(Json(json!({ "data_sets": theirs })))
+    Ok(Json(app::model::DataSetList { data_sets: theirs }))
 }
 
 /// The settings of a data set as its schema states them: `PATCH` takes any
@@ -196,7 +199,7 @@ impl utoipa::ToSchema for DataSetChange {}
 /// Creates a data set; the answer carries its write `bearer_token`, shown this once.
 #[utoipa::path(post, path = "/data-sets", tag = "data sets", security(("bearer" = [])),
     request_body(content = NewDataSet, description = "`data_group`, `data_type`, and optionally `from_type` (a catalogue data type: its schema and auto_ids are used), `auto_ids`, `schema`, `queryable`, `published`, `realtime`, `raw_queries_allowed`, `max_age_expected`, `upload_format`, `bearer_token`. Editors create data sets only for their organisations' services (the group is the service's slug)"),
-    responses((status = 201, description = "The data set with its `bearer_token`", body = serde_json::Value),
+    responses((status = 201, description = "The data set with its `bearer_token`", body = app::model::DataSetWithToken),
               (status = 400, description = "Invalid settings", body = app::model::ErrorBody),
               (status = 409, description = "It exists already", body = app::model::ErrorBody)))]
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
@@ -243,7 +246,7 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
 /// One data set's settings.
 #[utoipa::path(get, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::DataSet), (status = 404, body = app::model::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -257,7 +260,7 @@ async fn show(
 #[utoipa::path(patch, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path)),
     request_body(content = DataSetChange, description = "Any of the settings"),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::DataSet), (status = 400, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -301,12 +304,12 @@ async fn change(
 /// Deletes a data set with its records, history and write tokens.
 #[utoipa::path(delete, path = "/data-sets/{group}/{data_type}", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::Done), (status = 404, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
-) -> Result<Json<Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
     data_sets::delete(&state.store, &current).await?;
@@ -321,20 +324,21 @@ async fn remove(
     )
     .await?;
 
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("{} was deleted", current.name) }),
-    ))
+    Ok(Json(app::model::Done::ok(format!(
+        "{} was deleted",
+        current.name
+    ))))
 }
 
 /// Revokes the data set's write tokens and issues a new one.
 #[utoipa::path(post, path = "/data-sets/{group}/{data_type}/token", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path)),
-    responses((status = 200, description = "`{\"name\", \"bearer_token\"}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::DataSetToken), (status = 404, body = app::model::ErrorBody)))]
 async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
-) -> Result<Json<Value>> {
+) -> Result<Json<app::model::DataSetToken>> {
     may_manage(&state, &caller, &group).await?;
     let current = find(&state, &group, &data_type).await?;
     let token = data_sets::rotate_token(&state.store, &current, Utc::now()).await?;
@@ -348,7 +352,10 @@ async fn rotate(
     )
     .await?;
 
-    Ok(Json(json!({ "name": current.name, "bearer_token": token })))
+    Ok(Json(app::model::DataSetToken {
+        name: current.name,
+        bearer_token: token,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -361,13 +368,13 @@ struct HistoryParams {
 #[utoipa::path(get, path = "/data-sets/{group}/{data_type}/history", tag = "data sets", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 100000, description = "At most this many entries (default 1,000; from 1 to 100,000)")),
-    responses((status = 200, description = "`{\"name\", \"history\": [...]}`", body = serde_json::Value), (status = 404, body = app::model::ErrorBody)))]
+    responses((status = 200, body = app::model::DataSetHistory), (status = 404, body = app::model::ErrorBody)))]
 async fn changes(
     State(state): State<AppState>,
     caller: Caller,
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
-) -> Result<Json<Value>> {
+) -> Result<Json<app::model::DataSetHistory>> {
     if !caller.may_write_records(&state, &group, &data_type).await? {
         may_manage(&state, &caller, &group).await?;
     }
@@ -375,7 +382,10 @@ async fn changes(
     let limit = crate::query::params::list_limit(params.limit, 1000, app::kpi::MAX_ROWS as i64)
         .map_err(Error::BadRequest)?;
     let entries = history::list(&state.store, current.id, limit).await?;
-    Ok(Json(json!({ "name": current.name, "history": entries })))
+    Ok(Json(app::model::DataSetHistory {
+        name: current.name,
+        history: entries,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -21,10 +21,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission, MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
+use crate::auth::{Caller, Permission};
 use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::store::{api_keys, audit, data_sets};
+use app::model::Scope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -93,20 +94,20 @@ fn manager(caller: &Caller) -> Result<Option<i64>> {
 
 /// The caller's keys, newest first (everyone's with `all=true`, for admins).
 #[utoipa::path(get, path = "/api-keys", tag = "accounts", security(("bearer" = [])), params(ListParams),
-    responses((status = 200, description = "`{\"keys\": [ApiKey]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::KeyList),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<ListParams>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::KeyList>> {
     let me = manager(&caller)?;
     let all = params.all.unwrap_or(false) || me.is_none();
     if all && !caller.can(Permission::Admin) {
         return Err(Error::Forbidden("Only admins see everyone's keys.".into()));
     }
     let keys = api_keys::list(&state.store, if all { None } else { me }).await?;
-    Ok(Json(json!({ "keys": keys })))
+    Ok(Json(app::model::KeyList { keys }))
 }
 
 /// A key's scopes: at least one, each one of the scopes there are.
@@ -151,22 +152,19 @@ async fn check_scope(state: &AppState, caller: &Caller, scope: &str) -> Result<(
             "You may not grant {scope:?}: {why}."
         )))
     };
-    match scope {
-        app::model::ADMIN_SCOPE if admin => Ok(()),
-        app::model::ADMIN_SCOPE => refuse("only admins may"),
-        READ_UNPUBLISHED => Ok(()),
-        MANAGE_DASHBOARDS | MANAGE_ANNOTATIONS if editor => Ok(()),
-        MANAGE_DASHBOARDS | MANAGE_ANNOTATIONS => refuse("only editors and admins may"),
-        other => {
-            let Some(name) = other
-                .strip_prefix("data-set:")
-                .and_then(|s| s.strip_suffix(":write"))
-            else {
-                return Err(Error::BadRequest(format!(
-                    "{scope:?} is not a scope: use read:unpublished, dashboards:write, \
-                     annotations:write, data-set:NAME:write or admin"
-                )));
-            };
+    let Some(parsed) = Scope::parse(scope) else {
+        return Err(Error::BadRequest(format!(
+            "{scope:?} is not a scope: {}",
+            Scope::EXPECTED
+        )));
+    };
+    match parsed {
+        Scope::Admin if admin => Ok(()),
+        Scope::Admin => refuse("only admins may"),
+        Scope::ReadUnpublished => Ok(()),
+        Scope::ManageDashboards | Scope::ManageAnnotations if editor => Ok(()),
+        Scope::ManageDashboards | Scope::ManageAnnotations => refuse("only editors and admins may"),
+        Scope::WriteDataSet(name) => {
             let found = data_sets::list(&state.store)
                 .await?
                 .into_iter()

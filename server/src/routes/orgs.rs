@@ -42,11 +42,11 @@ fn same_slug(body: &str, address: &str) -> Result<()> {
 
 /// Every department and agency.
 #[utoipa::path(get, path = "/organisations", tag = "organisations",
-    responses((status = 200, description = "`{\"organisations\": [Organisation]}`", body = serde_json::Value)))]
-async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({ "organisations": orgs::list_orgs(&state.store).await? }),
-    ))
+    responses((status = 200, body = app::model::OrganisationList)))]
+async fn list(State(state): State<AppState>) -> Result<Json<app::model::OrganisationList>> {
+    Ok(Json(app::model::OrganisationList {
+        organisations: orgs::list_orgs(&state.store).await?,
+    }))
 }
 
 /// One department or agency.
@@ -131,13 +131,13 @@ async fn replace(
 /// Deletes an organisation that runs no service and has no agencies (admin key).
 #[utoipa::path(delete, path = "/organisations/{slug}", tag = "organisations", security(("bearer" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::Done), (status = 404, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
     if !orgs::delete_org(&state.store, &slug).await? {
         return Err(no_org(&slug));
@@ -152,9 +152,7 @@ async fn remove(
     )
     .await?;
 
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("{slug} was deleted") }),
-    ))
+    Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))
 }
 
 fn no_service(slug: &str) -> Error {
@@ -255,13 +253,13 @@ async fn replace_service(
 /// Deletes a service that has no data sets and no dashboard (admin key).
 #[utoipa::path(delete, path = "/services/{slug}", tag = "services", security(("bearer" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::Done), (status = 404, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
 async fn remove_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
     if !orgs::delete_service(&state.store, &slug).await? {
         return Err(no_service(&slug));
@@ -276,7 +274,5 @@ async fn remove_service(
     )
     .await?;
 
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("{slug} was deleted") }),
-    ))
+    Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))
 }

@@ -153,7 +153,10 @@ async fn sign_in(
         } else {
             (
                 StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({"status": "error", "message": THROTTLED})),
+                Json(app::model::ErrorBody {
+                    status: "error".into(),
+                    message: THROTTLED.into(),
+                }),
             )
                 .into_response()
         });
@@ -242,7 +245,7 @@ fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result
     let mut response = if is_form(headers) {
         Redirect::to("/sign-in?signed-out=1").into_response()
     } else {
-        Json(json!({ "status": "ok", "message": message })).into_response()
+        Json(app::model::Done::ok(message)).into_response()
     };
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
@@ -251,7 +254,7 @@ fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result
 /// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
 #[utoipa::path(post, path = "/session/sign-out", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
+    responses((status = 200, body = app::model::Done), (status = 303, description = "A form: to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn sign_out(
     State(state): State<AppState>,
@@ -270,7 +273,7 @@ async fn sign_out(
 /// Ends every session of the signed-in person, this one too.
 #[utoipa::path(post, path = "/session/sign-out-everywhere", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = serde_json::Value), (status = 303, description = "A form: to the sign-in page"),
+    responses((status = 200, body = app::model::Done), (status = 303, description = "A form: to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn sign_out_everywhere(
     State(state): State<AppState>,
@@ -307,13 +310,13 @@ struct PasswordChange {
 
 /// Changes the signed-in person's password; their other sessions end.
 #[utoipa::path(put, path = "/session/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 200, body = serde_json::Value), (status = 400, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::Done), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
     body: Payload,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(crate::auth::Permission::ReadUnpublished)?;
     let change: PasswordChange = body.json()?;
     let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
@@ -344,40 +347,48 @@ async fn change_password(
         Utc::now(),
     )
     .await?;
-    Ok(Json(
-        json!({ "status": "ok", "message": "Your password has been changed; your other sessions have ended." }),
-    ))
+    Ok(Json(app::model::Done::ok(
+        "Your password has been changed; your other sessions have ended.",
+    )))
 }
 
 /// The signed-in person's live sessions, newest first (`current` marks this one).
 #[utoipa::path(get, path = "/sessions", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, description = "`{\"sessions\": [...]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::SessionList),
               (status = 401, body = app::model::ErrorBody)))]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<app::model::SessionList>> {
     let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
         return Err(Error::Unauthorized("Sign in to see your sessions.".into()));
     };
-    let listed: Vec<serde_json::Value> = sessions::list_for_user(&state.store, user.id, Utc::now())
+    let sessions = sessions::list_for_user(&state.store, user.id, Utc::now())
         .await?
         .into_iter()
-        .map(|s| {
-            let mut v = serde_json::to_value(&s).unwrap_or_default();
-            v["current"] = json!(s.id == session.id);
-            v
+        .map(|s| app::model::SessionInfo {
+            current: s.id == session.id,
+            id: s.id,
+            user_id: s.user_id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            address: s.address,
+            user_agent: s.user_agent,
         })
         .collect();
-    Ok(Json(json!({ "sessions": listed })))
+    Ok(Json(app::model::SessionList { sessions }))
 }
 
 /// Ends one of the signed-in person's sessions.
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = app::model::ErrorBody),
+    responses((status = 200, body = app::model::Done), (status = 401, body = app::model::ErrorBody),
               (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody)))]
 async fn end_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::Done>> {
     caller.require(crate::auth::Permission::ReadUnpublished)?;
     let Some(user) = caller.user() else {
         return Err(Error::Forbidden(
@@ -392,7 +403,7 @@ async fn end_one(
         return Err(Error::NotFound(format!("You have no session {id}.")));
     }
     sessions::end(&state.store, id).await?;
-    Ok(Json(
-        json!({ "status": "ok", "message": format!("Session {id} has ended.") }),
-    ))
+    Ok(Json(app::model::Done::ok(format!(
+        "Session {id} has ended."
+    ))))
 }

@@ -28,11 +28,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every user (admins).
 #[utoipa::path(get, path = "/users", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, description = "`{\"users\": [User]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::UserList),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>> {
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<app::model::UserList>> {
     caller.require(Permission::Admin)?;
-    Ok(Json(json!({ "users": users::list(&state.store).await? })))
+    Ok(Json(app::model::UserList {
+        users: users::list(&state.store).await?,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -179,16 +181,16 @@ struct AuditParams {
 
 /// The audit log, newest first (admins).
 #[utoipa::path(get, path = "/audit", tag = "accounts", security(("bearer" = [])), params(AuditParams),
-    responses((status = 200, description = "`{\"entries\": [...]}`", body = serde_json::Value),
+    responses((status = 200, body = app::model::AuditLog),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<AuditParams>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<app::model::AuditLog>> {
     caller.require(Permission::Admin)?;
     let limit = crate::query::params::list_limit(params.limit, 100, app::kpi::MAX_AUDIT_LIMIT)
         .map_err(Error::BadRequest)?;
     let entries = audit::list(&state.store, params.filter.as_deref().unwrap_or(""), limit).await?;
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(app::model::AuditLog { entries }))
 }

@@ -18,7 +18,7 @@ use crate::on_pool;
 
 /// The scope that lets a key write one data set.
 pub fn write_scope(data_set_name: &str) -> String {
-    format!("data-set:{data_set_name}:write")
+    app::model::Scope::WriteDataSet(data_set_name.to_string()).to_string()
 }
 
 pub use app::model::{ApiKey, NewKey, ADMIN_SCOPE};

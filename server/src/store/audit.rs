@@ -1,7 +1,6 @@
 //! The audit log: who changed what, when, and through which key or session.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::FromRow;
 
 use super::{from_micros, micros, Store};
@@ -9,21 +8,7 @@ use crate::error::Result;
 use crate::on_pool;
 
 /// One change, as the log keeps it.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Entry {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    /// Who: `user 3 (robin@example.gov.uk)`, `key 7 (pulse_AbCdEfGh)`, `command line`.
-    pub actor: String,
-    /// How: `session`, `key` or `cli`.
-    pub via: String,
-    /// What: e.g. `user.create`, `key.revoke`, `dashboard.replace`.
-    pub action: String,
-    /// What it was done to: e.g. `user 4`, `dashboard register-a-birth`.
-    pub target: String,
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-}
+pub use app::model::AuditEntry as Entry;
 
 #[derive(FromRow)]
 struct EntryRow {

@@ -24,27 +24,7 @@ pub fn is_valid_slug(s: &str) -> bool {
         && s.as_bytes()[0].is_ascii_alphanumeric()
 }
 
-/// A data set as the API shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DataSet {
-    #[serde(skip)]
-    pub id: i64,
-    pub name: String,
-    pub data_group: String,
-    pub data_type: String,
-    pub auto_ids: Vec<String>,
-    /// A JSON Schema every record must satisfy, if set.
-    pub schema: Option<serde_json::Value>,
-    pub queryable: bool,
-    pub published: bool,
-    pub realtime: bool,
-    pub raw_queries_allowed: bool,
-    /// Seconds after the newest record before the data set counts as out of date;
-    /// `None` means it is not watched.
-    pub max_age_expected: Option<i64>,
-    pub upload_format: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
+pub use app::model::{DataSet, DataSetWithToken};
 
 #[derive(FromRow)]
 struct DataSetRow {
@@ -324,14 +304,6 @@ pub async fn list(store: &Store) -> Result<Vec<DataSet>> {
     .fetch_all(pool)
     .await)?;
     Ok(rows.into_iter().map(Into::into).collect())
-}
-
-/// A data set with its write token, shown this once.
-#[derive(Clone, Debug, Serialize)]
-pub struct DataSetWithToken {
-    #[serde(flatten)]
-    pub data_set: DataSet,
-    pub bearer_token: String,
 }
 
 /// Creates a data set and its write token (a fresh one, or `token` when an

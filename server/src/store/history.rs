@@ -1,26 +1,13 @@
 //! The correction history: the old (and new) values of every record replaced,
 //! patched, deleted or emptied, with who did it and when.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::Value;
 use sqlx::FromRow;
 
 use super::{from_micros, Store};
 use crate::error::Result;
 use crate::on_pool;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HistoryEntry {
-    pub record_id: String,
-    /// `replace`, `patch`, `delete` or `empty`.
-    pub action: String,
-    pub old_value: Option<Value>,
-    pub new_value: Option<Value>,
-    /// Who made the change: `key:<prefix>` for an API key, `cli` for the command line.
-    pub actor: String,
-    pub at: DateTime<Utc>,
-}
+pub use app::model::HistoryEntry;
 
 #[derive(FromRow)]
 struct HistoryRow {
