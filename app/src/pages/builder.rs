@@ -533,13 +533,22 @@ fn save_dashboard(
     said: RwSignal<String>,
     what: String,
 ) {
+    // The draft as this save leaves it: the answer replaces it only if no
+    // change was made since (that change has its own answer coming).
+    let sent_from = draft.get_untracked();
     spawn_local(async move {
         let path = format!("/api/v1/dashboards/{}", api::encode_component(&d.slug));
         let body = serde_json::to_value(&d).unwrap_or_default();
         match api::send_json::<Dashboard>("PUT", path, Some(body), csrf).await {
             Ok(saved) => {
                 problem.set(None);
-                draft.set(Some(saved));
+                // Redrawn only when the answer differs from what is shown:
+                // the list is not redrawn under the person (their focus stays
+                // where it is, and a key pressed meanwhile is not lost).
+                let current = draft.get_untracked();
+                if current == sent_from && current.as_ref() != Some(&saved) {
+                    draft.set(Some(saved));
+                }
                 said.set(format!("{what} Saved."));
             }
             Err(e) => {
