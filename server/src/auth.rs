@@ -200,6 +200,16 @@ impl Caller {
         }
     }
 
+    /// Who this is in a record's correction history: `user:EMAIL`,
+    /// `key:PREFIX` (the command line writes `cli`).
+    pub fn history_label(&self) -> String {
+        match self {
+            Caller::Person { user, .. } => format!("user:{}", user.email),
+            Caller::Key { key, .. } => format!("key:{}", key.prefix),
+            Caller::Anonymous => "anonymous".into(),
+        }
+    }
+
     /// Who this is, for the audit log.
     pub fn actor(&self) -> Actor {
         match self {

@@ -1430,7 +1430,17 @@ async fn changes_to_records_and_settings_are_in_the_audit_log(app: TestApp) {
     let write = &log["entries"][1];
     assert_eq!(write["via"], "key");
     assert_eq!(write["detail"], json!({"records": 2, "new": 2}));
-    assert!(write["actor"].as_str().unwrap().starts_with("key pulse_"));
+    // Named as every change made with a key is: `key ID (PREFIX)`.
+    let actor = write["actor"].as_str().unwrap();
+    let (id, prefix) = actor
+        .strip_prefix("key ")
+        .and_then(|rest| rest.split_once(" ("))
+        .unwrap_or_else(|| panic!("{actor}"));
+    assert!(id.parse::<i64>().is_ok(), "{actor}");
+    assert!(
+        prefix.starts_with("pulse_") && prefix.ends_with(')'),
+        "{actor}"
+    );
 }
 both!(changes_to_records_and_settings_are_in_the_audit_log);
 

@@ -70,14 +70,21 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// Who writes records: as the correction history and the audit log name them
+/// (both from [`Caller`]).
+struct Writer {
+    history: String,
+    audit: crate::store::audit::Actor,
+}
+
 /// Finds the data set and checks the bearer token, in Backdrop's order.
-/// Returns the data set and who is writing (for the history).
+/// Returns the data set and who is writing.
 async fn authorise(
     state: &AppState,
     group: &str,
     data_type: &str,
     headers: &HeaderMap,
-) -> Result<(DataSet, String), Response> {
+) -> Result<(DataSet, Writer), Response> {
     let data_set = match data_sets::find(&state.store, group, data_type).await {
         Ok(Some(ds)) => ds,
         Ok(None) => {
@@ -110,7 +117,6 @@ async fn authorise(
     if !key.has_scope(&api_keys::write_scope(&data_set.name)) {
         return Err(unauthorized("Unauthorized: Invalid bearer token"));
     }
-    let actor = format!("key:{}", key.prefix);
     // A person's key is held to its owner as they are now, on every use.
     let caller = match Caller::of_key(state, key).await {
         Ok(caller) => caller,
@@ -125,7 +131,13 @@ async fn authorise(
         .may_write_records(state, &data_set.data_group, &data_set.data_type)
         .await
     {
-        Ok(true) => Ok((data_set, actor)),
+        Ok(true) => Ok((
+            data_set,
+            Writer {
+                history: caller.history_label(),
+                audit: caller.actor(),
+            },
+        )),
         Ok(false) => Err(error(
             StatusCode::FORBIDDEN,
             "Forbidden: the key's owner may no longer write this data set \
@@ -137,14 +149,11 @@ async fn authorise(
 
 /// Notes a change of records in the audit log (after it is stored: a failure
 /// to note it is logged, and the write stands).
-async fn audited(state: &AppState, actor: &str, action: &str, data_set: &str, detail: Value) {
-    let who = crate::store::audit::Actor {
-        label: actor.replacen("key:", "key ", 1),
-        via: "key",
-    };
+async fn audited(state: &AppState, actor: &Writer, action: &str, data_set: &str, detail: Value) {
+    let who = &actor.audit;
     let target = format!("data set {data_set}");
     if let Err(e) =
-        crate::store::audit::record(&state.store, &who, action, &target, detail, Utc::now()).await
+        crate::store::audit::record(&state.store, who, action, &target, detail, Utc::now()).await
     {
         tracing::error!(error = %e, action, "could not write the audit log");
     }
@@ -209,7 +218,7 @@ async fn authorised_body(
     data_type: &str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(DataSet, String, Value), Response> {
+) -> Result<(DataSet, Writer, Value), Response> {
     let (data_set, actor) = authorise(state, group, data_type, headers).await?;
     let value = json_body(headers, body).await?;
     Ok((data_set, actor, value))
@@ -265,7 +274,7 @@ async fn write(
         data_set.id,
         &records,
         ids_may_exist,
-        &actor,
+        &actor.history,
         now,
     )
     .await
@@ -310,7 +319,7 @@ async fn empty(
             "Not implemented: you can only pass an empty JSON list",
         );
     }
-    match records::empty(&state.store, data_set.id, &actor, Utc::now()).await {
+    match records::empty(&state.store, data_set.id, &actor.history, Utc::now()).await {
         Ok(removed) => {
             state.cache.invalidate(data_set.id);
             let detail = json!({ "removed": removed });
@@ -337,7 +346,7 @@ async fn delete_record(
         Ok(found) => found,
         Err(response) => return response,
     };
-    match records::delete(&state.store, data_set.id, &id, &actor, Utc::now()).await {
+    match records::delete(&state.store, data_set.id, &id, &actor.history, Utc::now()).await {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
             audited(
@@ -414,7 +423,16 @@ async fn patch_record(
             Ok(mut records) => records.remove(0),
             Err(problems) => return invalid(&problems),
         };
-    match records::patch(&state.store, data_set.id, &old, &record, &actor, Utc::now()).await {
+    match records::patch(
+        &state.store,
+        data_set.id,
+        &old,
+        &record,
+        &actor.history,
+        Utc::now(),
+    )
+    .await
+    {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
             audited(

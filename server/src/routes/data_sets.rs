@@ -399,15 +399,6 @@ struct UploadParams {
     store: bool,
 }
 
-/// Who stored an upload, as the correction history names them.
-fn history_actor(caller: &Caller) -> String {
-    match caller {
-        Caller::Person { user, .. } => format!("user:{}", user.email),
-        Caller::Key { key, .. } => format!("key:{}", key.prefix),
-        Caller::Anonymous => "anonymous".into(),
-    }
-}
-
 /// A spreadsheet (CSV, or the first sheet of an XLSX workbook; row 1 names
 /// the fields) as the body. Without `store=true` nothing is stored: the answer
 /// is the preview — the rows read, every problem by row and column, how many
@@ -481,7 +472,7 @@ async fn upload(
         &state.store,
         data_set.id,
         &prepared.records,
-        &history_actor(&caller),
+        &caller.history_label(),
         now,
         &file_name,
         &summary,
