@@ -244,6 +244,11 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   await signIn(page, 'editor@demo.pulse.example');
   await page.goto('/boards/benefits-agency');
   await hydrated(page);
+  // The targets form sits in a Suspense that becomes interactive a moment
+  // after the page says it is hydrated; a click before that submits the bare
+  // form and loses what was typed (noted on the dashboards issue). Wait for
+  // the page to settle first.
+  await page.waitForLoadState('networkidle');
   await page.getByLabel('Service').selectOption('claim-carers-support');
   await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
   await page.getByLabel('Target', { exact: true }).fill('1');
