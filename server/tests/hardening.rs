@@ -480,27 +480,7 @@ async fn unpublished_figures_are_for_those_who_may_read_them(app: TestApp) {
     let slug = "check-your-state-pension";
     let admin = bearer(&app.admin_key().await);
     // Every data set of the service is unpublished.
-    let list = call(&app, Method::GET, "/api/v1/data-sets", &admin, None).await;
-    let mut unpublished = 0;
-    for ds in list.json()["data_sets"].as_array().unwrap() {
-        if ds["data_group"] == slug {
-            let uri = format!(
-                "/api/v1/data-sets/{slug}/{}",
-                ds["data_type"].as_str().unwrap()
-            );
-            let answer = call(
-                &app,
-                Method::PATCH,
-                &uri,
-                &admin,
-                Some(&json!({"published": false})),
-            )
-            .await;
-            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-            unpublished += 1;
-        }
-    }
-    assert!(unpublished >= 4);
+    assert!(support::unpublish_service(&app, &admin, slug).await >= 4);
     let viewer = support::signed_in(&app, "viewer@demo.pulse.example").await;
     let viewer: Vec<(String, String)> = viewer.into_iter().filter(|(k, _)| k == "cookie").collect();
     // Every API that shows figures: none to the public, all to an admin and

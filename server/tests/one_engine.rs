@@ -142,20 +142,7 @@ async fn every_page_shows_the_engines_figures(app: TestApp) {
     let app = support::with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
     let admin = vec![("authorization".to_string(), format!("Bearer {admin_key}"))];
-    for ds in data_sets::list(&app.store).await.unwrap() {
-        if ds.data_group == UNPUBLISHED {
-            let uri = format!("/api/v1/data-sets/{UNPUBLISHED}/{}", ds.data_type);
-            let answer = call(
-                &app,
-                Method::PATCH,
-                &uri,
-                &admin,
-                Some(&json!({"published": false})),
-            )
-            .await;
-            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-        }
-    }
+    assert!(support::unpublish_service(&app, &admin, UNPUBLISHED).await >= 4);
     let all: Readable = data_sets::list(&app.store)
         .await
         .unwrap()

@@ -86,6 +86,13 @@ fn insider(caller: &Caller, orgs: &[String]) -> bool {
         && access::covers(caller, orgs)
 }
 
+/// Refuses a caller who may not write notes on the service `service` (a 404
+/// when there is no such service).
+async fn may_write_on(state: &AppState, caller: &Caller, service: &str) -> Result<()> {
+    access::require_service(caller, Permission::ManageAnnotations, &state.store, service).await?;
+    Ok(())
+}
+
 /// Refuses a caller who may not write notes on a service of these organisations.
 fn may_write(caller: &Caller, orgs: &[String], service: &str) -> Result<()> {
     access::require_in(
@@ -341,13 +348,7 @@ async fn readable(state: &AppState, caller: &Caller, id: i64) -> Result<Stored> 
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::ManageAnnotations)?;
     let note: NewAnnotation = body.json()?;
-    access::require_service(
-        &caller,
-        Permission::ManageAnnotations,
-        &state.store,
-        &note.service,
-    )
-    .await?;
+    may_write_on(&state, &caller, &note.service).await?;
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();
     let now = Utc::now();
@@ -402,13 +403,7 @@ async fn replace(
     let old = to_change(&state, &caller, id).await?;
     let note: NewAnnotation = body.json()?;
     if note.service != old.annotation.service {
-        access::require_service(
-            &caller,
-            Permission::ManageAnnotations,
-            &state.store,
-            &note.service,
-        )
-        .await?;
+        may_write_on(&state, &caller, &note.service).await?;
     }
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();

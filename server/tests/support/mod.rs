@@ -378,3 +378,23 @@ macro_rules! both {
         }
     };
 }
+
+/// Unpublishes every data set of the service `slug` through the API, as `who`
+/// (an admin); how many there were.
+pub async fn unpublish_service(app: &TestApp, who: &[(String, String)], slug: &str) -> usize {
+    let list = call(app, Method::GET, "/api/v1/data-sets", who, None).await;
+    let mut unpublished = 0;
+    for ds in list.json()["data_sets"].as_array().unwrap() {
+        if ds["data_group"] == slug {
+            let uri = format!(
+                "/api/v1/data-sets/{slug}/{}",
+                ds["data_type"].as_str().unwrap()
+            );
+            let body = serde_json::json!({"published": false});
+            let answer = call(app, Method::PATCH, &uri, who, Some(&body)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+            unpublished += 1;
+        }
+    }
+    unpublished
+}
