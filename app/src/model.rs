@@ -1215,6 +1215,17 @@ pub struct DeletedPortfolio {
     pub deleted: String,
 }
 
+/// What publishing a dashboard did (`POST /api/v1/dashboards/{slug}/publish`):
+/// the dashboard as now stored, and the data sets its modules read that were
+/// published with it (by name, `group/type`), so that everyone can read its
+/// figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PublishedDashboard {
+    pub dashboard: Dashboard,
+    pub published_data_sets: Vec<String>,
+}
+
 /// A target deleted: its id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -14,10 +14,11 @@ use app::model::PeriodKind;
 
 use crate::error::Result;
 use crate::store::{
+    audit::{Actor, Note},
     data_sets::{self, DataSetSettings},
     orgs::{self, OrgForUpsert, OrgKind, ServiceForUpsert},
     records::{self, Record},
-    Store,
+    Store, Write,
 };
 
 /// How many weeks of history each service gets (three years).
@@ -600,6 +601,11 @@ pub struct Loaded {
     pub dashboards_created: usize,
 }
 
+/// The audit log's note of one step of loading the demo.
+fn demo_note(action: &'static str, target: &str, now: DateTime<Utc>) -> Note {
+    Note::new(&Actor::cli(), action, target, json!({ "demo": true }), now)
+}
+
 /// Loads the demo organisations, services and data. Data sets that already hold
 /// records are left alone, so running it twice changes nothing.
 pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Loaded> {
@@ -608,8 +614,9 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
     let now = Utc::now();
     for (index, service) in SERVICES.iter().enumerate() {
         let organisation_id = org_ids[service.organisation];
+        let mut w = store.write().await?;
         let service_id = orgs::upsert_service(
-            store,
+            &mut w,
             &ServiceForUpsert {
                 slug: service.slug,
                 title: service.title,
@@ -622,6 +629,7 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
         let generated = generate(service, index, seed, until);
         store_figures(
             store,
+            &mut w,
             service.slug,
             service_id,
             &generated,
@@ -629,6 +637,8 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             &mut loaded,
         )
         .await?;
+        w.commit(demo_note("demo.service", service.slug, now))
+            .await?;
     }
     for service in SERVICES {
         if crate::store::dashboards::find(store, service.slug)
@@ -637,7 +647,10 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
         {
             let dashboard = dashboard_for(service);
             crate::store::dashboards::validate(store, &dashboard).await?;
-            crate::store::dashboards::save(store, &dashboard, now).await?;
+            let mut w = store.write().await?;
+            crate::store::dashboards::save(&mut w, &dashboard, now).await?;
+            w.commit(demo_note("dashboard.create", &dashboard.slug, now))
+                .await?;
             loaded.dashboards_created += 1;
         }
     }
@@ -678,6 +691,7 @@ async fn targets(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Res
         0.95,
         april(last_april),
     ));
+    let mut w = store.write().await?;
     for (service, kpi, value, effective_from) in wanted {
         let target = NewTarget {
             service: service.to_string(),
@@ -685,17 +699,18 @@ async fn targets(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Res
             value,
             effective_from,
         };
-        crate::store::targets::set(store, &target, "Pulse demo", now).await?;
+        crate::store::targets::set(&mut w, &target, "Pulse demo", now).await?;
     }
-    Ok(())
+    w.commit(demo_note("demo.targets", "targets", now)).await
 }
 
 /// The demo's departments and agencies, made or updated; their ids by slug.
 async fn upsert_orgs(store: &Store) -> Result<std::collections::HashMap<&'static str, i64>> {
     let mut org_ids = std::collections::HashMap::new();
+    let mut w = store.write().await?;
     for dept in DEPARTMENTS {
         let id = orgs::upsert_org(
-            store,
+            &mut w,
             &OrgForUpsert {
                 slug: dept.slug,
                 title: dept.title,
@@ -708,7 +723,7 @@ async fn upsert_orgs(store: &Store) -> Result<std::collections::HashMap<&'static
         org_ids.insert(dept.slug, id);
         for (slug, title, abbreviation) in dept.agencies {
             let agency = orgs::upsert_org(
-                store,
+                &mut w,
                 &OrgForUpsert {
                     slug,
                     title,
@@ -721,13 +736,17 @@ async fn upsert_orgs(store: &Store) -> Result<std::collections::HashMap<&'static
             org_ids.insert(slug, agency);
         }
     }
+    w.commit(demo_note("demo.organisations", "organisations", Utc::now()))
+        .await?;
     Ok(org_ids)
 }
 
 /// Stores a service's generated figures in its four published data sets (made
-/// when missing); a data set that already holds records is left alone.
+/// when missing); a data set that already holds records is left alone. Written
+/// in `w`; what `store` holds already is read from it.
 async fn store_figures(
     store: &Store,
+    w: &mut Write,
     slug: &str,
     service_id: i64,
     generated: &Generated,
@@ -759,12 +778,11 @@ async fn store_figures(
                     }),
                     ..DataSetSettings::default()
                 };
-                data_sets::create(store, slug, data_type, Some(service_id), &settings, now).await?
+                data_sets::create(w, slug, data_type, Some(service_id), &settings, now).await?
             }
         };
         if records::count(store, data_set.id).await? == 0 {
-            let written =
-                records::upsert_batch(store, data_set.id, batch, false, "demo", now).await?;
+            let written = records::upsert_batch(w, data_set.id, batch, false, "demo", now).await?;
             loaded.records_stored += written.inserted;
         }
     }
@@ -791,8 +809,9 @@ pub async fn load_copies(
         let slug = format!("{}-copy-{n}", service.slug);
         let title = format!("{} (copy {n})", service.title);
         let organisation_id = org_ids[service.organisation];
+        let mut w = store.write().await?;
         let service_id = orgs::upsert_service(
-            store,
+            &mut w,
             &ServiceForUpsert {
                 slug: &slug,
                 title: &title,
@@ -802,7 +821,17 @@ pub async fn load_copies(
         )
         .await?;
         let generated = generate(service, index, seed + n as u64, until);
-        store_figures(store, &slug, service_id, &generated, now, &mut loaded).await?;
+        store_figures(
+            store,
+            &mut w,
+            &slug,
+            service_id,
+            &generated,
+            now,
+            &mut loaded,
+        )
+        .await?;
+        w.commit(demo_note("demo.service", &slug, now)).await?;
         slugs.push(slug);
     }
     Ok(slugs)
@@ -927,7 +956,11 @@ async fn notes(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Resul
         if existing.iter().any(|n| n.annotation.text == note.text) {
             continue;
         }
-        annotations::create(store, &note, (None, "Pulse demo"), now).await?;
+        let mut w = store.write().await?;
+        let made = annotations::create(&mut w, &note, (None, "Pulse demo"), now).await?;
+        let target = format!("annotation {}", made.annotation.id);
+        w.commit(demo_note("annotation.create", &target, now))
+            .await?;
     }
     Ok(())
 }
@@ -979,8 +1012,9 @@ pub async fn users(
         } else {
             vec![DEMO_USERS_ORGANISATION.to_string()]
         };
+        let mut w = store.write().await?;
         let user = crate::store::users::create(
-            store,
+            &mut w,
             &crate::store::users::NewUser {
                 email,
                 display_name: name,
@@ -991,14 +1025,13 @@ pub async fn users(
             now,
         )
         .await?;
-        crate::store::audit::record(
-            store,
-            &crate::store::audit::Actor::cli(),
+        w.commit(Note::new(
+            &Actor::cli(),
             "user.create",
-            &format!("user {}", user.id),
+            format!("user {}", user.id),
             json!({ "email": email, "role": role, "demo": true }),
             now,
-        )
+        ))
         .await?;
         created.push((email.to_string(), role.as_str(), password));
     }

@@ -9,7 +9,11 @@ use server::{
     demo, leptos_options,
     routes::{app, AppState},
     store::Store,
-    store::{api_keys, audit, data_sets, users},
+    store::{
+        api_keys, audit,
+        audit::{Actor, Note},
+        data_sets, users,
+    },
 };
 
 fn main() -> std::process::ExitCode {
@@ -107,15 +111,26 @@ async fn run() -> anyhow::Result<()> {
                     let service_id = server::store::orgs::service_id(&store, &args.group)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let now = chrono::Utc::now();
+                    let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
                     let created = data_sets::create_with_token(
-                        &store,
+                        &mut w,
                         &args.group,
                         &args.data_type,
                         service_id,
                         &settings,
                         args.bearer_token,
-                        chrono::Utc::now(),
+                        now,
                     )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    w.commit(Note::new(
+                        &Actor::cli(),
+                        "data-set.create",
+                        format!("data set {}", created.data_set.name),
+                        serde_json::json!({}),
+                        now,
+                    ))
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("{}", serde_json::to_string_pretty(&created)?);
@@ -133,9 +148,20 @@ async fn run() -> anyhow::Result<()> {
                         .ok_or_else(|| {
                             anyhow::anyhow!("there is no data set {group}/{data_type}")
                         })?;
-                    let token = data_sets::rotate_token(&store, &data_set, chrono::Utc::now())
+                    let now = chrono::Utc::now();
+                    let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let token = data_sets::rotate_token(&mut w, &data_set, now)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    w.commit(Note::new(
+                        &Actor::cli(),
+                        "data-set.token",
+                        format!("data set {}", data_set.name),
+                        serde_json::json!({}),
+                        now,
+                    ))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!(
                         "{}",
                         serde_json::to_string_pretty(
@@ -166,14 +192,24 @@ async fn run() -> anyhow::Result<()> {
             store.migrate().await?;
             check_scopes(&store, &scopes).await?;
             let now = chrono::Utc::now();
+            let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let key = api_keys::create(
-                &store,
+                &mut w,
                 &name,
                 &scopes,
                 Some(now + chrono::Duration::days(expires_in_days)),
                 None,
                 now,
             )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            w.commit(Note::new(
+                &Actor::cli(),
+                "key.create",
+                format!("key {} ({})", key.key.id, key.key.prefix),
+                serde_json::json!({ "name": key.key.name, "scopes": key.key.scopes }),
+                now,
+            ))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string_pretty(&key)?);
@@ -286,15 +322,31 @@ async fn import_file(
         }
     };
     let actor = format!("cli:import:{}", file.display());
+    let now = chrono::Utc::now();
+    let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let written = records::upsert_batch_with_progress(
-        store,
+        &mut w,
         data_set.id,
         &records,
         checked.ids_may_exist,
         &actor,
-        chrono::Utc::now(),
+        now,
         &mut progress,
     )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let detail = serde_json::json!({
+        "file": file.display().to_string(),
+        "records": records.len(),
+        "new": written.inserted,
+    });
+    w.commit(Note::new(
+        &Actor::cli(),
+        "records.import",
+        format!("data set {}", data_set.name),
+        detail,
+        now,
+    ))
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     if terminal {
@@ -374,8 +426,9 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             let email = users::normalise_email(&email).map_err(err)?;
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
             let password = read_password(password_stdin)?;
+            let mut w = store.write().await.map_err(err)?;
             let user = users::create(
-                store,
+                &mut w,
                 &users::NewUser {
                     email: &email,
                     display_name: &name,
@@ -387,14 +440,13 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             )
             .await
             .map_err(err)?;
-            audit::record(
-                store,
-                &audit::Actor::cli(),
+            w.commit(Note::new(
+                &Actor::cli(),
                 "user.create",
-                &format!("user {}", user.id),
+                format!("user {}", user.id),
                 serde_json::json!({ "email": user.email, "role": user.role }),
                 now,
-            )
+            ))
             .await
             .map_err(err)?;
             println!("{}", serde_json::to_string_pretty(&user)?);
@@ -425,15 +477,14 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
                 },
                 display_name: None,
             };
-            let updated = users::update(store, user.id, &change).await.map_err(err)?;
-            audit::record(
-                store,
-                &audit::Actor::cli(),
+            let mut w = store.write().await.map_err(err)?;
+            let updated = users::update(&mut w, user.id, &change).await.map_err(err)?;
+            w.commit(Note::new(
+                &Actor::cli(),
                 "user.update",
-                &format!("user {}", user.id),
+                format!("user {}", user.id),
                 serde_json::json!({ "role": updated.role, "organisations": updated.organisations, "active": updated.active }),
-                now,
-            )
+                now,))
             .await
             .map_err(err)?;
             println!("{}", serde_json::to_string_pretty(&updated)?);
@@ -444,17 +495,17 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
         } => {
             let user = find(email).await?.user;
             let password = read_password(password_stdin)?;
-            users::set_password(store, user.id, &password)
+            let mut w = store.write().await.map_err(err)?;
+            users::set_password(&mut w, user.id, &password)
                 .await
                 .map_err(err)?;
-            audit::record(
-                store,
-                &audit::Actor::cli(),
+            w.commit(Note::new(
+                &Actor::cli(),
                 "user.password",
-                &format!("user {}", user.id),
+                format!("user {}", user.id),
                 serde_json::json!({}),
                 now,
-            )
+            ))
             .await
             .map_err(err)?;
             println!("The password of {} has been set.", user.email);

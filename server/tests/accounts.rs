@@ -68,8 +68,9 @@ async fn person(
     } else {
         vec![org.to_string()]
     };
+    let mut w = support::write(&app.store).await;
     let user = users::create_with_hash(
-        &app.store,
+        &mut w,
         &NewUser {
             email,
             display_name: email,
@@ -82,9 +83,12 @@ async fn person(
     )
     .await
     .unwrap();
-    let (session, token) = sessions::start(&app.store, user.id, "test", "test", Utc::now())
+    support::done(w).await;
+    let mut w = support::write(&app.store).await;
+    let (session, token) = sessions::start(&mut w, user.id, "test", "test", Utc::now())
         .await
         .unwrap();
+    support::done(w).await;
     (
         user.id,
         vec![
@@ -102,13 +106,17 @@ async fn key(
     revoked: bool,
 ) -> Vec<(String, String)> {
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    let new = api_keys::create(&app.store, "fixture", &scopes, expires, None, Utc::now())
+    let mut w = support::write(&app.store).await;
+    let new = api_keys::create(&mut w, "fixture", &scopes, expires, None, Utc::now())
         .await
         .unwrap();
+    support::done(w).await;
     if revoked {
-        api_keys::revoke(&app.store, new.key.id, Utc::now())
+        let mut w = support::write(&app.store).await;
+        api_keys::revoke(&mut w, new.key.id, Utc::now())
             .await
             .unwrap();
+        support::done(w).await;
     }
     vec![("authorization".into(), format!("Bearer {}", new.secret))]
 }
@@ -125,8 +133,9 @@ async fn fixture(backend: Backend) -> Fixture {
     let app = support::test_app(backend).await;
     let store = &app.store;
     for (dept, service) in [("dept-a", "svc-a"), ("dept-b", "svc-b")] {
+        let mut w = support::write(store).await;
         let id = orgs::upsert_org(
-            store,
+            &mut w,
             &orgs::OrgForUpsert {
                 slug: dept,
                 title: dept,
@@ -137,8 +146,10 @@ async fn fixture(backend: Backend) -> Fixture {
         )
         .await
         .unwrap();
+        support::done(w).await;
+        let mut w = support::write(store).await;
         orgs::upsert_service(
-            store,
+            &mut w,
             &orgs::ServiceForUpsert {
                 slug: service,
                 title: service,
@@ -148,8 +159,10 @@ async fn fixture(backend: Backend) -> Fixture {
         )
         .await
         .unwrap();
+        support::done(w).await;
+        let mut w = support::write(store).await;
         data_sets::create_with_token(
-            store,
+            &mut w,
             service,
             "transactions",
             None,
@@ -162,9 +175,11 @@ async fn fixture(backend: Backend) -> Fixture {
         )
         .await
         .unwrap();
+        support::done(w).await;
     }
+    let mut w = support::write(store).await;
     let empty = orgs::upsert_org(
-        store,
+        &mut w,
         &orgs::OrgForUpsert {
             slug: "dept-empty",
             title: "Empty",
@@ -175,8 +190,10 @@ async fn fixture(backend: Backend) -> Fixture {
     )
     .await
     .unwrap();
+    support::done(w).await;
+    let mut w = support::write(store).await;
     orgs::upsert_service(
-        store,
+        &mut w,
         &orgs::ServiceForUpsert {
             slug: "svc-empty",
             title: "Empty",
@@ -186,8 +203,10 @@ async fn fixture(backend: Backend) -> Fixture {
     )
     .await
     .unwrap();
+    support::done(w).await;
+    let mut w = support::write(store).await;
     orgs::upsert_org(
-        store,
+        &mut w,
         &orgs::OrgForUpsert {
             slug: "dept-spare",
             title: "Spare",
@@ -198,6 +217,7 @@ async fn fixture(backend: Backend) -> Fixture {
     )
     .await
     .unwrap();
+    support::done(w).await;
     let admin_key = app.admin_key().await;
     let written = app
         .send(
@@ -208,8 +228,9 @@ async fn fixture(backend: Backend) -> Fixture {
         )
         .await;
     assert_eq!(written.status, StatusCode::CREATED, "{}", written.text());
+    let mut w = support::write(store).await;
     let token = api_keys::create(
-        store,
+        &mut w,
         "writer",
         &[api_keys::write_scope("svc_a_transactions")],
         None,
@@ -219,6 +240,7 @@ async fn fixture(backend: Backend) -> Fixture {
     .await
     .unwrap()
     .secret;
+    support::done(w).await;
     let posted = app
         .send(
             Method::POST,
@@ -234,8 +256,9 @@ async fn fixture(backend: Backend) -> Fixture {
     let (_, editor, _) = person(&app, "editor@a.example", Role::Editor, "dept-a").await;
     let (_, admin, _) = person(&app, "admin@example.gov.uk", Role::Admin, "").await;
     let (_, other, _) = person(&app, "editor@b.example", Role::Editor, "dept-b").await;
+    let mut w = support::write(store).await;
     let viewer_key = api_keys::create_owned(
-        store,
+        &mut w,
         "viewer's",
         &["read:unpublished".to_string()],
         None,
@@ -247,6 +270,7 @@ async fn fixture(backend: Backend) -> Fixture {
     .unwrap()
     .key
     .id;
+    support::done(w).await;
     // A key with a scope no row asks for.
     let without = key(&app, &["data-set:svc_b_transactions:write"], None, false).await;
     let expired = key(
@@ -257,8 +281,9 @@ async fn fixture(backend: Backend) -> Fixture {
     )
     .await;
     let revoked = key(&app, &["admin"], None, true).await;
+    let mut w = support::write(store).await;
     let note_id = server::store::annotations::create(
-        store,
+        &mut w,
         &app::model::NewAnnotation {
             service: "svc-a".into(),
             module: None,
@@ -275,8 +300,10 @@ async fn fixture(backend: Backend) -> Fixture {
     .unwrap()
     .annotation
     .id;
+    support::done(w).await;
+    let mut w = support::write(store).await;
     let portfolio_id = server::store::portfolios::create(
-        store,
+        &mut w,
         &app::boards::NewPortfolio {
             title: "Viewer's".into(),
             services: vec!["svc-a".into(), "svc-b".into()],
@@ -287,8 +314,10 @@ async fn fixture(backend: Backend) -> Fixture {
     .await
     .unwrap()
     .id;
+    support::done(w).await;
+    let mut w = support::write(store).await;
     let target_id = server::store::targets::set(
-        store,
+        &mut w,
         &app::boards::NewTarget {
             service: "svc-a".into(),
             kpi: app::model::KpiKind::DigitalTakeUp,
@@ -301,6 +330,7 @@ async fn fixture(backend: Backend) -> Fixture {
     .await
     .unwrap()
     .id;
+    support::done(w).await;
     Fixture {
         app,
         headers: vec![
@@ -1058,8 +1088,9 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> support::Answer 
 }
 
 async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: TestApp) {
+    let mut w = support::write(&app.store).await;
     let user = users::create(
-        &app.store,
+        &mut w,
         &NewUser {
             email: "Robin@Example.gov.uk",
             display_name: "Robin",
@@ -1071,6 +1102,7 @@ async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: 
     )
     .await
     .unwrap();
+    support::done(w).await;
     assert_eq!(user.email, "robin@example.gov.uk");
     let answer = sign_in(&app, "ROBIN@example.gov.uk", PASSWORD).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
@@ -1222,8 +1254,9 @@ async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: 
 both!(signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token);
 
 async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
+    let mut w = support::write(&app.store).await;
     users::create(
-        &app.store,
+        &mut w,
         &NewUser {
             email: "kathy@example.gov.uk",
             display_name: "Kathy",
@@ -1235,6 +1268,7 @@ async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
     )
     .await
     .unwrap();
+    support::done(w).await;
     let known = sign_in(&app, "kathy@example.gov.uk", "not the password").await;
     let unknown = sign_in(&app, "nobody@example.gov.uk", "not the password").await;
     assert_eq!(known.status, StatusCode::UNAUTHORIZED);
@@ -1271,8 +1305,9 @@ async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
 both!(failed_sign_ins_are_throttled_without_saying_who_exists);
 
 async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
+    let mut w = support::write(&app.store).await;
     let user = users::create(
-        &app.store,
+        &mut w,
         &NewUser {
             email: "jane@example.gov.uk",
             display_name: "Jane",
@@ -1284,10 +1319,13 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     )
     .await
     .unwrap();
+    support::done(w).await;
     let now = Utc::now();
-    let (_, token) = sessions::start(&app.store, user.id, "a", "b", now)
+    let mut w = support::write(&app.store).await;
+    let (_, token) = sessions::start(&mut w, user.id, "a", "b", now)
         .await
         .unwrap();
+    support::done(w).await;
     assert!(
         sessions::find_live(&app.store, &token, now + Duration::minutes(90))
             .await
@@ -1303,12 +1341,16 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     .await
     .unwrap()
     .is_none());
-    let (_, second) = sessions::start(&app.store, user.id, "a", "b", now)
+    let mut w = support::write(&app.store).await;
+    let (_, second) = sessions::start(&mut w, user.id, "a", "b", now)
         .await
         .unwrap();
-    let (_, third) = sessions::start(&app.store, user.id, "a", "b", now)
+    support::done(w).await;
+    let mut w = support::write(&app.store).await;
+    let (_, third) = sessions::start(&mut w, user.id, "a", "b", now)
         .await
         .unwrap();
+    support::done(w).await;
     assert_eq!(
         sessions::list_for_user(&app.store, user.id, now)
             .await
@@ -1316,8 +1358,9 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
             .len(),
         2
     );
+    let mut w = support::write(&app.store).await;
     users::update(
-        &app.store,
+        &mut w,
         user.id,
         &users::UserChange {
             active: Some(false),
@@ -1326,6 +1369,7 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     )
     .await
     .unwrap();
+    support::done(w).await;
     for t in [second, third] {
         assert!(sessions::find_live(&app.store, &t, now)
             .await

@@ -228,7 +228,9 @@ async fn unique_violations_from_the_database_name_the_field(app: TestApp) {
         parent: None,
         abbreviation: None,
     };
-    orgs::save_org(&app.store, &org).await.unwrap();
+    let mut w = support::write(&app.store).await;
+    orgs::save_org(&mut w, &org).await.unwrap();
+    support::done(w).await;
     let result = server::on_pool!(&app.store, |pool| sqlx::query(
         "INSERT INTO organisations (slug, title, kind) VALUES ($1, $2, $3)"
     )

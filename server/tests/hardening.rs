@@ -19,8 +19,9 @@ use support::{call, Answer, TestApp};
 const PASSWORD: &str = "a long enough password";
 
 async fn department(app: &TestApp, dept: &str, service: &str) {
+    let mut w = support::write(&app.store).await;
     let id = orgs::upsert_org(
-        &app.store,
+        &mut w,
         &orgs::OrgForUpsert {
             slug: dept,
             title: dept,
@@ -31,8 +32,10 @@ async fn department(app: &TestApp, dept: &str, service: &str) {
     )
     .await
     .unwrap();
+    support::done(w).await;
+    let mut w = support::write(&app.store).await;
     orgs::upsert_service(
-        &app.store,
+        &mut w,
         &orgs::ServiceForUpsert {
             slug: service,
             title: service,
@@ -42,12 +45,14 @@ async fn department(app: &TestApp, dept: &str, service: &str) {
     )
     .await
     .unwrap();
+    support::done(w).await;
 }
 
 /// A person with a password and a session: their id and session headers.
 async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<(String, String)>) {
+    let mut w = support::write(&app.store).await;
     let user = users::create(
-        &app.store,
+        &mut w,
         &NewUser {
             email,
             display_name: email,
@@ -59,9 +64,12 @@ async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<
     )
     .await
     .unwrap();
-    let (session, token) = sessions::start(&app.store, user.id, "test", "test", Utc::now())
+    support::done(w).await;
+    let mut w = support::write(&app.store).await;
+    let (session, token) = sessions::start(&mut w, user.id, "test", "test", Utc::now())
         .await
         .unwrap();
+    support::done(w).await;
     (
         user.id,
         vec![
@@ -127,8 +135,9 @@ async fn change_user(app: &TestApp, admin: &str, id: i64, change: Value) {
 async fn a_persons_key_follows_its_owner(app: TestApp) {
     department(&app, "dept-a", "svc-a").await;
     department(&app, "dept-b", "svc-b").await;
+    let mut w = support::write(&app.store).await;
     let own_token = data_sets::create_with_token(
-        &app.store,
+        &mut w,
         "svc-a",
         "transactions",
         None,
@@ -139,6 +148,7 @@ async fn a_persons_key_follows_its_owner(app: TestApp) {
     .await
     .unwrap()
     .bearer_token;
+    support::done(w).await;
     let admin = app.admin_key().await;
     let (editor_id, editor) = person(&app, "editor@a.example", Role::Editor, "dept-a").await;
     let made = call(
@@ -267,8 +277,9 @@ async fn sign_in_from(
 
 async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: TestApp) {
     for email in ["kim@example.gov.uk", "lee@example.gov.uk"] {
+        let mut w = support::write(&app.store).await;
         users::create(
-            &app.store,
+            &mut w,
             &NewUser {
                 email,
                 display_name: email,
@@ -280,6 +291,7 @@ async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: Test
         )
         .await
         .unwrap();
+        support::done(w).await;
     }
     // No trusted proxies: X-Forwarded-For is not believed, the peer is the
     // client, whatever it claims.

@@ -437,8 +437,9 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
         ]
     );
 
+    let mut w = support::write(&app.store).await;
     let admin = server::store::api_keys::create(
-        &app.store,
+        &mut w,
         "tests",
         &["admin".to_string()],
         None,
@@ -448,6 +449,7 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
     .await
     .unwrap()
     .secret;
+    support::done(w).await;
     let send = |method: &str, uri: &str, body: Value| {
         let request = Request::builder()
             .method(method)

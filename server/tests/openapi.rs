@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/dashboards/{slug}"),
     ("delete", "/api/v1/dashboards/{slug}"),
     ("get", "/api/v1/dashboards/{slug}/freshness"),
+    ("post", "/api/v1/dashboards/{slug}/publish"),
     ("get", "/api/v1/annotations"),
     ("post", "/api/v1/annotations"),
     ("get", "/api/v1/annotations/{id}"),

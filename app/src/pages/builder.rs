@@ -635,7 +635,9 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
         draft.set(Some(d.clone()));
         save_dashboard(d, previous, csrf.get_value(), draft, problem, said, what);
     });
-    let move_module = move |from: usize, to: usize| {
+    // `follow` moves the focus to the moved module's handle once redrawn
+    // (for the keys and buttons that moved it; a mouse drop leaves it be).
+    let move_module = move |from: usize, to: usize, follow: bool| {
         let Some(d) = draft.get_untracked() else {
             return;
         };
@@ -655,21 +657,32 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                 d.modules.insert(to, m);
             }),
         ));
-        // Focus follows the module moved (its handle, once redrawn).
+        // Focus follows the module moved (its handle, once redrawn), unless
+        // the person has put it somewhere else meanwhile.
         #[cfg(feature = "hydrate")]
-        set_timeout(
-            move || {
-                use wasm_bindgen::JsCast;
-                if let Some(el) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|doc| doc.get_element_by_id(&format!("handle-{to}")))
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
-                    let _ = el.focus();
-                }
-            },
-            std::time::Duration::from_millis(30),
-        );
+        if follow {
+            set_timeout(
+                move || {
+                    use wasm_bindgen::JsCast;
+                    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+                        return;
+                    };
+                    let lost = doc
+                        .active_element()
+                        .is_none_or(|e| !e.is_connected() || e.tag_name() == "BODY");
+                    if let Some(el) = doc
+                        .get_element_by_id(&format!("handle-{to}"))
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                        .filter(|_| lost)
+                    {
+                        let _ = el.focus();
+                    }
+                },
+                std::time::Duration::from_millis(30),
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = follow;
     };
 
     let publish = move |status: DashboardStatus| {
@@ -677,45 +690,44 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
             return;
         };
         let token = csrf.get_value();
-        let sets = mine.with_value(|m| m());
-        spawn_local(async move {
-            // The data sets the modules read are published with the dashboard,
-            // so that everyone can read its figures.
-            if status == DashboardStatus::Published {
-                let read: Vec<String> = crate::modules::data_modules(&d.modules)
-                    .into_iter()
-                    .filter_map(|m| m.data_set.clone())
-                    .collect();
-                for ds in sets.iter().filter(|ds| !ds.published) {
-                    let name = format!("{}/{}", ds.data_group, ds.data_type);
-                    if !read.contains(&name) {
-                        continue;
-                    }
-                    let path = format!("/api/v1/data-sets/{name}");
-                    if let Err(e) = api::send_json::<crate::model::DataSet>(
-                        "PATCH",
-                        path,
-                        Some(json!({"published": true})),
-                        token.clone(),
-                    )
-                    .await
-                    {
-                        problem.set(Some(format!(
-                            "The data set {name} could not be published: {e}"
-                        )));
-                        return;
-                    }
-                }
-                data_sets_version.update(|v| *v += 1);
-            }
+        if status != DashboardStatus::Published {
             let mut d = d;
             d.status = status;
-            let what = if status == DashboardStatus::Published {
-                "Published: everyone can see the dashboard now.".to_string()
-            } else {
-                "Unpublished: only your organisation sees the dashboard now.".to_string()
-            };
+            let what = "Unpublished: only your organisation sees the dashboard now.".to_string();
             save_dashboard(d, None, token, draft, problem, said, what);
+            return;
+        }
+        // The server publishes the dashboard and the data sets its modules
+        // read in one change, so that everyone can read its figures.
+        spawn_local(async move {
+            let path = format!(
+                "/api/v1/dashboards/{}/publish",
+                api::encode_component(&d.slug)
+            );
+            match api::send_json::<crate::model::PublishedDashboard>("POST", path, None, token)
+                .await
+            {
+                Ok(done) => {
+                    problem.set(None);
+                    draft.set(Some(done.dashboard));
+                    data_sets_version.update(|v| *v += 1);
+                    let with = if done.published_data_sets.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (with the data sets {})",
+                            done.published_data_sets.join(", ")
+                        )
+                    };
+                    said.set(format!(
+                        "Published{with}: everyone can see the dashboard now. Saved."
+                    ));
+                }
+                Err(e) => {
+                    problem.set(Some(format!("Not published: {e}")));
+                    said.set(format!("Not published: {e}"));
+                }
+            }
         });
     };
 
@@ -868,15 +880,15 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                                 ev.prevent_default();
                                 if let Some(from) = dragging.get_untracked() {
                                     dragging.set(None);
-                                    move_module(from, i);
+                                    move_module(from, i, false);
                                 }
                             }>
                             <div class="pulse-build__module-row">
                                 <button type="button" class="pulse-build__handle" id=format!("handle-{i}") aria-label=label
                                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                                         match ev.key().as_str() {
-                                            "ArrowUp" if i > 0 => { ev.prevent_default(); move_module(i, i - 1); }
-                                            "ArrowDown" if i + 1 < n => { ev.prevent_default(); move_module(i, i + 1); }
+                                            "ArrowUp" if i > 0 => { ev.prevent_default(); move_module(i, i - 1, true); }
+                                            "ArrowDown" if i + 1 < n => { ev.prevent_default(); move_module(i, i + 1, true); }
                                             _ => {}
                                         }
                                     }>"⠿"</button>
@@ -886,9 +898,9 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                                 </div>
                                 <div class="pulse-build__module-actions">
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small" disabled={i == 0}
-                                        on:click=move |_| move_module(i, i.saturating_sub(1))>"Move up"<span class="govuk-visually-hidden">{format!(" “{title}”")}</span></button>
+                                        on:click=move |_| move_module(i, i.saturating_sub(1), true)>"Move up"<span class="govuk-visually-hidden">{format!(" “{title}”")}</span></button>
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small" disabled={i + 1 >= n}
-                                        on:click=move |_| move_module(i, i + 1)>"Move down"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
+                                        on:click=move |_| move_module(i, i + 1, true)>"Move down"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
                                     <button type="button" class="govuk-button govuk-button--secondary pulse-build__small"
                                         aria-expanded=move || is_editing().to_string()
                                         on:click=move |_| editing.update(|e| {

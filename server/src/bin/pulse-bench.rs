@@ -26,7 +26,7 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use serde_json::json;
 use server::demo::Rng;
-use server::store::{data_sets, Store};
+use server::store::{audit::Note, data_sets, Store};
 
 #[derive(Parser)]
 #[command(about = "Measure ingest and query speed of the data API over HTTP")]
@@ -211,8 +211,9 @@ fn pages(args: &Args) -> Result<()> {
         let more = BOARD_SERVICES.saturating_sub(services.len());
         services.extend(server::demo::load_copies(&store, more, 7, Utc::now()).await?);
         services.truncate(BOARD_SERVICES);
+        let mut w = store.write().await?;
         let saved = server::store::portfolios::create(
-            &store,
+            &mut w,
             &app::boards::NewPortfolio {
                 title: format!("{BOARD_SERVICES} services"),
                 services,
@@ -221,6 +222,8 @@ fn pages(args: &Args) -> Result<()> {
             Utc::now(),
         )
         .await?;
+        w.commit(Note::cli("portfolio.create", &saved.id, Utc::now()))
+            .await?;
         anyhow::Ok(saved.id)
     })?;
     let server = Server::start(&database)?;
@@ -264,8 +267,9 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
     let token = runtime.block_on(async {
         let store = Store::connect(database).await?;
         store.migrate().await?;
+        let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let created = data_sets::create_with_token(
-            &store,
+            &mut w,
             "bench",
             "transactions",
             None,
@@ -276,6 +280,13 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
             None,
             Utc::now(),
         )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        w.commit(Note::cli(
+            "data-set.create",
+            "data set bench/transactions",
+            Utc::now(),
+        ))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         anyhow::Ok(created.bearer_token)

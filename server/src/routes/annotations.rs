@@ -25,6 +25,7 @@ use crate::auth::{Caller, Permission};
 use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::on_pool;
+use crate::store::audit::Note;
 use crate::store::{
     annotations::{self, Filter, Stored},
     dashboards,
@@ -352,16 +353,16 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();
     let now = Utc::now();
-    let stored = annotations::create(&state.store, &note, (author_id, &name), now).await?;
+    let mut w = state.store.write().await?;
+    let stored = annotations::create(&mut w, &note, (author_id, &name), now).await?;
     let id = stored.annotation.id;
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "annotation.create",
-        &format!("annotation {id}"),
+        format!("annotation {id}"),
         json!({ "service": note.service, "text": stored.annotation.text }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(stored.annotation)).into_response())
 }
@@ -408,14 +409,14 @@ async fn replace(
     check(&state, &note).await?;
     let (author_id, name) = caller.acting_as();
     let now = Utc::now();
-    let stored = annotations::update(&state.store, id, &note, (author_id, &name), now)
+    let mut w = state.store.write().await?;
+    let stored = annotations::update(&mut w, id, &note, (author_id, &name), now)
         .await?
         .ok_or_else(|| no_note(id))?;
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "annotation.replace",
-        &format!("annotation {id}"),
+        format!("annotation {id}"),
         json!({
             "service": note.service,
             "version": stored.annotation.version,
@@ -423,7 +424,7 @@ async fn replace(
             "was": old.annotation.text,
         }),
         now,
-    )
+    ))
     .await?;
     Ok(Json(stored.annotation))
 }
@@ -439,13 +440,13 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<Json<app::model::Done>> {
     let old = to_change(&state, &caller, id).await?;
-    annotations::delete(&state.store, id).await?;
+    let mut w = state.store.write().await?;
+    annotations::delete(&mut w, id).await?;
     let note = &old.annotation;
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "annotation.delete",
-        &format!("annotation {id}"),
+        format!("annotation {id}"),
         json!({
             "service": note.service,
             "module": note.module,
@@ -457,7 +458,7 @@ async fn remove(
             "author": note.author,
         }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(app::model::Done::ok(format!(
         "annotation {id} was deleted"

@@ -32,7 +32,8 @@ use crate::auth::{Caller, Permission};
 use crate::boards;
 use crate::domain::access;
 use crate::error::{Error, Result};
-use crate::store::{audit, orgs, portfolios, targets};
+use crate::store::audit::Note;
+use crate::store::{orgs, portfolios, targets};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -267,15 +268,15 @@ async fn create_portfolio(
     let new: NewPortfolio = body.json()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
-    let saved = portfolios::create(&state.store, &new, (owner_id, &name), now).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let saved = portfolios::create(&mut w, &new, (owner_id, &name), now).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "portfolio.create",
-        &format!("portfolio {}", saved.id),
+        format!("portfolio {}", saved.id),
         json!({ "title": saved.title, "services": saved.services }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
@@ -311,15 +312,15 @@ async fn replace_portfolio(
     let new: NewPortfolio = body.json()?;
     check_portfolio(&state, &new).await?;
     let now = Utc::now();
-    portfolios::replace(&state.store, &id, &new, now).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    portfolios::replace(&mut w, &id, &new, now).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "portfolio.replace",
-        &format!("portfolio {id}"),
+        format!("portfolio {id}"),
         json!({ "title": new.title.trim(), "services": new.services }),
         now,
-    )
+    ))
     .await?;
     Ok(Json(portfolio(&state, &id).await?.portfolio))
 }
@@ -338,15 +339,15 @@ async fn delete_portfolio(
     caller.check_csrf()?;
     let stored = portfolio(&state, &id).await?;
     may_change(&caller, &stored)?;
-    portfolios::delete(&state.store, &id).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    portfolios::delete(&mut w, &id).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "portfolio.delete",
-        &format!("portfolio {id}"),
+        format!("portfolio {id}"),
         json!({ "title": stored.portfolio.title, "services": stored.portfolio.services }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(app::model::DeletedPortfolio { deleted: id }))
 }
@@ -399,16 +400,16 @@ async fn set_target(
     new.check().map_err(Error::BadRequest)?;
     let now = Utc::now();
     let set_by = owner(&caller)?.1;
-    let target = targets::set(&state.store, &new, &set_by, now).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let target = targets::set(&mut w, &new, &set_by, now).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "target.set",
-        &format!("target {}", target.id),
+        format!("target {}", target.id),
         json!({ "service": new.service, "kpi": new.kpi.key(), "value": new.value,
                 "effective_from": new.effective_from }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(target)).into_response())
 }
@@ -428,16 +429,16 @@ async fn delete_target(
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no target {id}.")))?;
     may_set(&state, &caller, &target.service).await?;
-    targets::delete(&state.store, id).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    targets::delete(&mut w, id).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "target.delete",
-        &format!("target {id}"),
+        format!("target {id}"),
         json!({ "service": target.service, "kpi": target.kpi.key(), "value": target.value,
                 "effective_from": target.effective_from }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(app::model::DeletedTarget { deleted: id }))
 }

@@ -20,6 +20,7 @@ use crate::auth::{Caller, Permission};
 use crate::domain::access;
 use crate::domain::freshness as fresh;
 use crate::error::{Error, Result};
+use crate::store::audit::Note;
 use crate::store::{dashboards, data_sets, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, replace, remove))
         .routes(routes!(freshness))
+        .routes(routes!(publish))
 }
 
 /// The department and agency of the dashboard's service (none without one).
@@ -178,15 +180,15 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         )));
     }
     dashboards::validate(&state.store, &d).await?;
-    dashboards::save(&state.store, &d, Utc::now()).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    dashboards::save(&mut w, &d, Utc::now()).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "dashboard.create",
-        &format!("dashboard {}", d.slug),
+        format!("dashboard {}", d.slug),
         json!({ "status": d.status }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
@@ -216,17 +218,91 @@ async fn replace(
         )));
     }
     dashboards::validate(&state.store, &d).await?;
-    dashboards::save(&state.store, &d, Utc::now()).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    dashboards::save(&mut w, &d, Utc::now()).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "dashboard.replace",
-        &format!("dashboard {}", d.slug),
+        format!("dashboard {}", d.slug),
         json!({ "status": d.status }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(d))
+}
+
+/// Publishes a dashboard with the data sets its modules read, in one change
+/// (audited as one): everyone can then read the dashboard and its figures. A
+/// data set the caller may not publish (another organisation's) is refused
+/// unless it is published already.
+#[utoipa::path(post, path = "/dashboards/{slug}/publish", tag = "dashboards", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = app::model::PublishedDashboard), (status = 401, body = app::model::ErrorBody),
+              (status = 403, body = app::model::ErrorBody), (status = 404, body = app::model::ErrorBody),
+              (status = 422, body = app::model::ErrorBody)))]
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<app::model::PublishedDashboard>> {
+    caller.require(Permission::ManageDashboards)?;
+    let mut d = to_manage(&state, &caller, &slug).await?;
+    let mut read: Vec<String> = app::modules::data_modules(&d.modules)
+        .into_iter()
+        .filter_map(|m| m.data_set.clone())
+        .collect();
+    read.sort();
+    read.dedup();
+    let mut to_publish = Vec::new();
+    for name in &read {
+        let (group, data_type) = name.split_once('/').unwrap_or((name, ""));
+        let Some(ds) = data_sets::find(&state.store, group, data_type).await? else {
+            return Err(Error::Unprocessable(format!(
+                "A module reads the data set {name:?}, which does not exist."
+            )));
+        };
+        if ds.published {
+            continue;
+        }
+        if !caller.can(Permission::Admin) {
+            let orgs = access::service_orgs(&state.store, group)
+                .await?
+                .unwrap_or_default();
+            access::require_in(
+                &caller,
+                Permission::ManageDashboards,
+                &orgs,
+                &format!("the data set {name:?}, which a module reads and is not published,"),
+            )?;
+        }
+        to_publish.push(ds);
+    }
+    d.status = DashboardStatus::Published;
+    let now = Utc::now();
+    let mut w = state.store.write().await?;
+    dashboards::save(&mut w, &d, now).await?;
+    for ds in &to_publish {
+        data_sets::publish(&mut w, ds.id).await?;
+    }
+    let published_data_sets: Vec<String> = to_publish
+        .iter()
+        .map(|ds| format!("{}/{}", ds.data_group, ds.data_type))
+        .collect();
+    w.commit(Note::new(
+        &caller.actor(),
+        "dashboard.publish",
+        format!("dashboard {slug}"),
+        json!({ "data_sets": published_data_sets }),
+        now,
+    ))
+    .await?;
+    for ds in &to_publish {
+        state.cache.invalidate(ds.id);
+    }
+    Ok(Json(app::model::PublishedDashboard {
+        dashboard: d,
+        published_data_sets,
+    }))
 }
 
 /// Deletes a dashboard (an editor of its organisation, or an admin).
@@ -240,15 +316,15 @@ async fn remove(
 ) -> Result<Json<app::model::Done>> {
     caller.require(Permission::ManageDashboards)?;
     to_manage(&state, &caller, &slug).await?;
-    dashboards::delete(&state.store, &slug).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    dashboards::delete(&mut w, &slug).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "dashboard.delete",
-        &format!("dashboard {slug}"),
+        format!("dashboard {slug}"),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
 
     Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))

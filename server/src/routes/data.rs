@@ -23,6 +23,7 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::ingest::{self, format_datetime, Problem, Rules};
 use crate::query::{execute, params};
+use crate::store::audit::Note;
 use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -147,16 +148,16 @@ async fn authorise(
     }
 }
 
-/// Notes a change of records in the audit log (after it is stored: a failure
-/// to note it is logged, and the write stands).
-async fn audited(state: &AppState, actor: &Writer, action: &str, data_set: &str, detail: Value) {
-    let who = &actor.audit;
-    let target = format!("data set {data_set}");
-    if let Err(e) =
-        crate::store::audit::record(&state.store, who, action, &target, detail, Utc::now()).await
-    {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+/// The audit log's note of a change of records (written in the change's own
+/// transaction: if it cannot be written, neither is the change).
+fn note(actor: &Writer, action: &'static str, data_set: &str, detail: Value) -> Note {
+    Note::new(
+        &actor.audit,
+        action,
+        format!("data set {data_set}"),
+        detail,
+        Utc::now(),
+    )
 }
 
 /// Reads the body, gunzips it if it says so, and parses it as JSON.
@@ -269,27 +270,31 @@ async fn write(
         Err(ingest::Refused::BadSchema(e)) => return internal(e),
     };
     let now = Utc::now();
-    match records::upsert_batch(
-        &state.store,
-        data_set.id,
-        &records,
-        ids_may_exist,
-        &actor.history,
-        now,
-    )
-    .await
-    {
+    let stored = async {
+        let mut w = state.store.write().await?;
+        let written = records::upsert_batch(
+            &mut w,
+            data_set.id,
+            &records,
+            ids_may_exist,
+            &actor.history,
+            now,
+        )
+        .await?;
+        let detail = json!({ "records": records.len(), "new": written.inserted });
+        w.commit(note(&actor, "records.write", &data_set.name, detail))
+            .await?;
+        Ok::<_, crate::error::Error>(written)
+    }
+    .await;
+    match stored {
         // Only new records: the table in memory can take them as they are.
         Ok(written) if written.inserted == records.len() => {
             state.cache.append(data_set.id, &records, now);
-            let detail = json!({ "records": records.len(), "new": written.inserted });
-            audited(&state, &actor, "records.write", &data_set.name, detail).await;
             ok(None)
         }
-        Ok(written) => {
+        Ok(_) => {
             state.cache.invalidate(data_set.id);
-            let detail = json!({ "records": records.len(), "new": written.inserted });
-            audited(&state, &actor, "records.write", &data_set.name, detail).await;
             ok(None)
         }
         Err(e) => internal(e),
@@ -319,11 +324,18 @@ async fn empty(
             "Not implemented: you can only pass an empty JSON list",
         );
     }
-    match records::empty(&state.store, data_set.id, &actor.history, Utc::now()).await {
-        Ok(removed) => {
+    let emptied = async {
+        let mut w = state.store.write().await?;
+        let removed = records::empty(&mut w, data_set.id, &actor.history, Utc::now()).await?;
+        let detail = json!({ "removed": removed });
+        w.commit(note(&actor, "records.empty", &data_set.name, detail))
+            .await?;
+        Ok::<_, crate::error::Error>(())
+    }
+    .await;
+    match emptied {
+        Ok(()) => {
             state.cache.invalidate(data_set.id);
-            let detail = json!({ "removed": removed });
-            audited(&state, &actor, "records.empty", &data_set.name, detail).await;
             ok(Some((
                 "message",
                 format!("{} now contains 0 records", data_set.name),
@@ -346,17 +358,20 @@ async fn delete_record(
         Ok(found) => found,
         Err(response) => return response,
     };
-    match records::delete(&state.store, data_set.id, &id, &actor.history, Utc::now()).await {
+    let deleted = async {
+        let mut w = state.store.write().await?;
+        if !records::delete(&mut w, data_set.id, &id, &actor.history, Utc::now()).await? {
+            return Ok(false);
+        }
+        let detail = json!({ "id": id });
+        w.commit(note(&actor, "records.delete", &data_set.name, detail))
+            .await?;
+        Ok::<_, crate::error::Error>(true)
+    }
+    .await;
+    match deleted {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
-            audited(
-                &state,
-                &actor,
-                "records.delete",
-                &data_set.name,
-                json!({ "id": id }),
-            )
-            .await;
             ok(None)
         }
         Ok(false) => error(
@@ -423,26 +438,29 @@ async fn patch_record(
             Ok(mut records) => records.remove(0),
             Err(problems) => return invalid(&problems),
         };
-    match records::patch(
-        &state.store,
-        data_set.id,
-        &old,
-        &record,
-        &actor.history,
-        Utc::now(),
-    )
-    .await
-    {
+    let patched = async {
+        let mut w = state.store.write().await?;
+        if !records::patch(
+            &mut w,
+            data_set.id,
+            &old,
+            &record,
+            &actor.history,
+            Utc::now(),
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        let detail = json!({ "id": id });
+        w.commit(note(&actor, "records.patch", &data_set.name, detail))
+            .await?;
+        Ok::<_, crate::error::Error>(true)
+    }
+    .await;
+    match patched {
         Ok(true) => {
             state.cache.invalidate(data_set.id);
-            audited(
-                &state,
-                &actor,
-                "records.patch",
-                &data_set.name,
-                json!({ "id": id }),
-            )
-            .await;
             ok(None)
         }
         Ok(false) => error(

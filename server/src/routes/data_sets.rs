@@ -28,6 +28,7 @@ use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::domain::access;
 use crate::error::{Error, Result};
+use crate::store::audit::Note;
 use crate::store::{
     data_sets::{self, DataSet, DataSetSettings},
     history, orgs, records,
@@ -221,8 +222,9 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         )));
     }
     let service_id = orgs::service_id(&state.store, &new.data_group).await?;
+    let mut w = state.store.write().await?;
     let created = data_sets::create_with_token(
-        &state.store,
+        &mut w,
         &new.data_group,
         &new.data_type,
         service_id,
@@ -231,14 +233,13 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         Utc::now(),
     )
     .await?;
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "data-set.create",
-        &format!("data set {}", created.data_set.name),
+        format!("data set {}", created.data_set.name),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -287,17 +288,17 @@ async fn change(
     }
     let settings: DataSetSettings =
         super::extract::parse_json(&serde_json::to_vec(&settings).map_err(anyhow::Error::from)?)?;
-    let updated = data_sets::update(&state.store, current.id, &settings).await?;
-    state.cache.invalidate(current.id);
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let updated = data_sets::update(&mut w, current.id, &settings).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "data-set.change",
-        &format!("data set {}", current.name),
+        format!("data set {}", current.name),
         serde_json::to_value(&settings).unwrap_or_default(),
         Utc::now(),
-    )
+    ))
     .await?;
+    state.cache.invalidate(current.id);
     Ok(Json(updated))
 }
 
@@ -312,17 +313,17 @@ async fn remove(
 ) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
     let current = find(&state, &group, &data_type).await?;
-    data_sets::delete(&state.store, &current).await?;
-    state.cache.invalidate(current.id);
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    data_sets::delete(&mut w, &current).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "data-set.delete",
-        &format!("data set {}", current.name),
+        format!("data set {}", current.name),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
+    state.cache.invalidate(current.id);
 
     Ok(Json(app::model::Done::ok(format!(
         "{} was deleted",
@@ -341,15 +342,15 @@ async fn rotate(
 ) -> Result<Json<app::model::DataSetToken>> {
     may_manage(&state, &caller, &group).await?;
     let current = find(&state, &group, &data_type).await?;
-    let token = data_sets::rotate_token(&state.store, &current, Utc::now()).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let token = data_sets::rotate_token(&mut w, &current, Utc::now()).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "data-set.token",
-        &format!("data set {}", current.name),
+        format!("data set {}", current.name),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
 
     Ok(Json(app::model::DataSetToken {
@@ -468,8 +469,9 @@ async fn upload(
         "unchanged": preview.unchanged,
     });
     let now = Utc::now();
+    let mut w = state.store.write().await?;
     records::upsert_upload(
-        &state.store,
+        &mut w,
         data_set.id,
         &prepared.records,
         &caller.history_label(),
@@ -478,16 +480,15 @@ async fn upload(
         &summary,
     )
     .await?;
-    state.cache.invalidate(data_set.id);
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "records.upload",
-        &format!("data set {}", data_set.name),
+        format!("data set {}", data_set.name),
         summary,
         now,
-    )
+    ))
     .await?;
+    state.cache.invalidate(data_set.id);
     preview.stored = true;
     Ok(Json(preview).into_response())
 }

@@ -24,7 +24,8 @@ use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::domain::access;
 use crate::error::{Error, Result};
-use crate::store::{api_keys, audit, data_sets};
+use crate::store::audit::Note;
+use crate::store::{api_keys, data_sets};
 use app::model::Scope;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -222,8 +223,9 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         )));
     }
     let now = Utc::now();
+    let mut w = state.store.write().await?;
     let new = api_keys::create_owned(
-        &state.store,
+        &mut w,
         name,
         &scopes,
         Some(now + Duration::days(days)),
@@ -232,14 +234,13 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         now,
     )
     .await?;
-    audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "key.create",
-        &format!("key {}", new.key.id),
+        format!("key {}", new.key.id),
         json!({ "name": name, "scopes": scopes, "prefix": new.key.prefix }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(new)).into_response())
 }
@@ -266,15 +267,15 @@ async fn revoke(
     caller.require(Permission::ReadUnpublished)?;
     let key = managed(&state, &caller, id).await?;
     let now = Utc::now();
-    api_keys::revoke(&state.store, key.id, now).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    api_keys::revoke(&mut w, key.id, now).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "key.revoke",
-        &format!("key {id}"),
+        format!("key {id}"),
         json!({ "name": key.name, "prefix": key.prefix }),
         now,
-    )
+    ))
     .await?;
     Ok(Json(api_keys::find(&state.store, id).await?.unwrap_or(key)))
 }
@@ -298,15 +299,15 @@ async fn rotate(
         )));
     }
     let now = Utc::now();
-    let new = api_keys::rotate(&state.store, &key, now).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let new = api_keys::rotate(&mut w, &key, now).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "key.rotate",
-        &format!("key {id}"),
+        format!("key {id}"),
         json!({ "new_key": new.key.id, "prefix": new.key.prefix }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(new)).into_response())
 }

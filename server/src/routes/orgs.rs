@@ -17,6 +17,7 @@ use super::extract::{Path, Payload};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
+use crate::store::audit::Note;
 use crate::store::orgs;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -79,15 +80,15 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
             org.slug
         )));
     }
-    orgs::save_org(&state.store, &org).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    orgs::save_org(&mut w, &org).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "organisation.create",
-        &format!("organisation {}", org.slug),
+        format!("organisation {}", org.slug),
         serde_json::to_value(&org).unwrap_or_default(),
         Utc::now(),
-    )
+    ))
     .await?;
     let saved = orgs::find_org(&state.store, &org.slug).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
@@ -112,15 +113,15 @@ async fn replace(
         return Err(no_org(&slug));
     }
     same_slug(&org.slug, &slug)?;
-    orgs::save_org(&state.store, &org).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    orgs::save_org(&mut w, &org).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "organisation.replace",
-        &format!("organisation {slug}"),
+        format!("organisation {slug}"),
         serde_json::to_value(&org).unwrap_or_default(),
         Utc::now(),
-    )
+    ))
     .await?;
     orgs::find_org(&state.store, &slug)
         .await?
@@ -139,17 +140,17 @@ async fn remove(
     Path(slug): Path<String>,
 ) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
-    if !orgs::delete_org(&state.store, &slug).await? {
+    let mut w = state.store.write().await?;
+    if !orgs::delete_org(&mut w, &slug).await? {
         return Err(no_org(&slug));
     }
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "organisation.delete",
-        &format!("organisation {slug}"),
+        format!("organisation {slug}"),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
 
     Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))
@@ -200,15 +201,15 @@ async fn create_service(
             service.slug
         )));
     }
-    orgs::save_service(&state.store, &service).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    orgs::save_service(&mut w, &service).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "service.create",
-        &format!("service {}", service.slug),
+        format!("service {}", service.slug),
         serde_json::to_value(&service).unwrap_or_default(),
         Utc::now(),
-    )
+    ))
     .await?;
     let (listing, _) = orgs::find_service(&state.store, &service.slug)
         .await?
@@ -234,15 +235,15 @@ async fn replace_service(
         return Err(no_service(&slug));
     }
     same_slug(&service.slug, &slug)?;
-    orgs::save_service(&state.store, &service).await?;
-    crate::store::audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    orgs::save_service(&mut w, &service).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "service.replace",
-        &format!("service {slug}"),
+        format!("service {slug}"),
         serde_json::to_value(&service).unwrap_or_default(),
         Utc::now(),
-    )
+    ))
     .await?;
     let (listing, _) = orgs::find_service(&state.store, &slug)
         .await?
@@ -261,17 +262,17 @@ async fn remove_service(
     Path(slug): Path<String>,
 ) -> Result<Json<app::model::Done>> {
     caller.require(Permission::Admin)?;
-    if !orgs::delete_service(&state.store, &slug).await? {
+    let mut w = state.store.write().await?;
+    if !orgs::delete_service(&mut w, &slug).await? {
         return Err(no_service(&slug));
     }
-    crate::store::audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "service.delete",
-        &format!("service {slug}"),
+        format!("service {slug}"),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
 
     Ok(Json(app::model::Done::ok(format!("{slug} was deleted"))))

@@ -22,7 +22,8 @@ use super::AppState;
 use crate::auth::{cleared_cookie, session_cookie, Caller};
 use crate::client::ClientInfo;
 use crate::error::{Error, Result};
-use crate::store::{audit, sessions, users};
+use crate::store::audit::Note;
+use crate::store::{sessions, users};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -189,21 +190,21 @@ async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (session, token) = sessions::start(&state.store, user.id, &ip, agent, now).await?;
+    let mut w = state.store.write().await?;
+    let (session, token) = sessions::start(&mut w, user.id, &ip, agent, now).await?;
     let caller = Caller::Person {
         user: user.clone(),
         session: session.clone(),
         csrf_ok: true,
         changes: true,
     };
-    audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "session.start",
-        &format!("user {}", user.id),
+        format!("user {}", user.id),
         json!({ "address": ip }),
         now,
-    )
+    ))
     .await?;
     let cookie = HeaderValue::from_str(&session_cookie(&token, client.https))
         .map_err(|e| Error::Internal(e.into()))?;
@@ -286,15 +287,15 @@ async fn sign_out_everywhere(
     let Some(user) = caller.user() else {
         return Err(Error::Unauthorized("You are not signed in.".into()));
     };
-    let ended = sessions::end_all(&state.store, user.id).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let ended = sessions::end_all(&mut w, user.id).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "session.end-all",
-        &format!("user {}", user.id),
+        format!("user {}", user.id),
         json!({ "sessions": ended }),
         Utc::now(),
-    )
+    ))
     .await?;
     signed_out(&client, &headers, &format!("{ended} session(s) ended."))
 }
@@ -332,20 +333,20 @@ async fn change_password(
             "The current password is not right.".into(),
         ));
     }
-    users::set_password(&state.store, user.id, &change.new_password).await?;
+    let mut w = state.store.write().await?;
+    users::set_password(&mut w, user.id, &change.new_password).await?;
     for other in sessions::list_for_user(&state.store, user.id, Utc::now()).await? {
         if other.id != session.id {
             sessions::end(&state.store, other.id).await?;
         }
     }
-    audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "user.password",
-        &format!("user {}", user.id),
+        format!("user {}", user.id),
         json!({}),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(app::model::Done::ok(
         "Your password has been changed; your other sessions have ended.",

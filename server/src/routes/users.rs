@@ -17,6 +17,7 @@ use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::auth::{Caller, Permission};
 use crate::error::{Error, Result};
+use crate::store::audit::Note;
 use crate::store::{audit, users};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -73,8 +74,9 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
     caller.require(Permission::Admin)?;
     let request: NewUserRequest = body.json()?;
     let now = Utc::now();
+    let mut w = state.store.write().await?;
     let user = users::create(
-        &state.store,
+        &mut w,
         &users::NewUser {
             email: &request.email,
             display_name: &request.display_name,
@@ -85,14 +87,13 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         now,
     )
     .await?;
-    audit::record(
-        &state.store,
+    w.commit(Note::new(
         &caller.actor(),
         "user.create",
-        &format!("user {}", user.id),
+        format!("user {}", user.id),
         json!({ "email": user.email, "role": user.role, "organisations": user.organisations }),
         now,
-    )
+    ))
     .await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
@@ -156,15 +157,15 @@ async fn update(
         organisations: request.organisations,
         active: request.active,
     };
-    let user = users::update(&state.store, id, &change).await?;
-    audit::record(
-        &state.store,
+    let mut w = state.store.write().await?;
+    let user = users::update(&mut w, id, &change).await?;
+    w.commit(Note::new(
         &caller.actor(),
         "user.update",
-        &format!("user {id}"),
+        format!("user {id}"),
         json!({ "role": user.role, "organisations": user.organisations, "active": user.active }),
         Utc::now(),
-    )
+    ))
     .await?;
     Ok(Json(user))
 }

@@ -5,9 +5,9 @@ use app::model::{Annotation, AnnotationVersion, NewAnnotation, Visibility};
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// What a list of annotations is narrowed to (each optional).
 #[derive(Clone, Debug, Default)]
@@ -126,12 +126,22 @@ pub async fn find(store: &Store, id: i64) -> Result<Option<Stored>> {
     Ok(row.map(Stored::from))
 }
 
-async fn service_id(store: &Store, slug: &str) -> Result<i64> {
-    let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+/// [`find`], inside a change (seeing what it wrote).
+async fn find_in(w: &mut Write, id: i64) -> Result<Option<Stored>> {
+    let sql = format!("{SELECT} WHERE a.id = $1");
+    let row: Option<Row> = on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    Ok(row.map(Stored::from))
+}
+
+async fn service_id(w: &mut Write, slug: &str) -> Result<i64> {
+    let id: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM services WHERE slug = $1"
     )
     .bind(slug)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     id.ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))
 }
@@ -142,13 +152,13 @@ fn tags_text(tags: &[String]) -> String {
 
 /// Stores a new annotation by `author` (a person's id and name, or a key's name).
 pub async fn create(
-    store: &Store,
+    w: &mut Write,
     note: &NewAnnotation,
     author: (Option<i64>, &str),
     now: DateTime<Utc>,
 ) -> Result<Stored> {
-    let service = service_id(store, &note.service).await?;
-    let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+    let service = service_id(w, &note.service).await?;
+    let id: i64 = on_tx!(w, |conn| sqlx::query_scalar(
         "INSERT INTO annotations (service_id, module, starts_at, ends_at, body, tags,
              visibility, author_id, author, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id"
@@ -163,9 +173,9 @@ pub async fn create(
     .bind(author.0)
     .bind(author.1)
     .bind(micros(now))
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
-    find(store, id)
+    find_in(w, id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("an annotation vanished as it was made")))
 }
@@ -173,15 +183,14 @@ pub async fn create(
 /// Replaces annotation `id` with `note` by `author`, keeping the version it
 /// replaces. `None` when there is no such annotation.
 pub async fn update(
-    store: &Store,
+    w: &mut Write,
     id: i64,
     note: &NewAnnotation,
     author: (Option<i64>, &str),
     now: DateTime<Utc>,
 ) -> Result<Option<Stored>> {
-    let service = service_id(store, &note.service).await?;
-    let done: u64 = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    let service = service_id(w, &note.service).await?;
+    let done: u64 = on_tx!(w, |conn| {
         sqlx::query(
             "INSERT INTO annotation_versions (annotation_id, version, module, starts_at, ends_at,
                  body, tags, visibility, author, saved_at)
@@ -190,9 +199,9 @@ pub async fn update(
              FROM annotations WHERE id = $1",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE annotations SET service_id = $2, module = $3, starts_at = $4, ends_at = $5,
                  body = $6, tags = $7, visibility = $8, author_id = $9, author = $10,
                  version = version + 1, updated_at = $11
@@ -209,31 +218,28 @@ pub async fn update(
         .bind(author.0)
         .bind(author.1)
         .bind(micros(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await.map(|_| done)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if done == 0 {
         return Ok(None);
     }
-    find(store, id).await
+    find_in(w, id).await
 }
 
 /// Deletes an annotation and its earlier versions (the audit log keeps what it said).
-pub async fn delete(store: &Store, id: i64) -> Result<bool> {
-    let done: u64 = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+pub async fn delete(w: &mut Write, id: i64) -> Result<bool> {
+    let done: u64 = on_tx!(w, |conn| {
         sqlx::query("DELETE FROM annotation_versions WHERE annotation_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let done = sqlx::query("DELETE FROM annotations WHERE id = $1")
+        sqlx::query("DELETE FROM annotations WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await.map(|_| done)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(done > 0)
 }

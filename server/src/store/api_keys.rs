@@ -12,9 +12,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::Result;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// The scope that lets a key write one data set.
 pub fn write_scope(data_set_name: &str) -> String {
@@ -100,19 +100,19 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// Stores a key for `secret` (a fresh one unless an existing token is imported).
 pub async fn create(
-    store: &Store,
+    w: &mut Write,
     name: &str,
     scopes: &[String],
     expires_at: Option<DateTime<Utc>>,
     secret: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<NewKey> {
-    create_owned(store, name, scopes, expires_at, secret, None, now).await
+    create_owned(w, name, scopes, expires_at, secret, None, now).await
 }
 
 /// Stores a key made by the user `owner` (or by nobody).
 pub async fn create_owned(
-    store: &Store,
+    w: &mut Write,
     name: &str,
     scopes: &[String],
     expires_at: Option<DateTime<Utc>>,
@@ -122,7 +122,7 @@ pub async fn create_owned(
 ) -> Result<NewKey> {
     let secret = secret.unwrap_or_else(generate_secret);
     let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
-    let row: KeyRow = on_pool!(store, |pool| {
+    let row: KeyRow = on_tx!(w, |conn| {
         sqlx::query_as(
             "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at, owner_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -136,7 +136,7 @@ pub async fn create_owned(
         .bind(micros(now))
         .bind(expires_at.map(micros))
         .bind(owner)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await
     })?;
     Ok(NewKey {
@@ -219,13 +219,13 @@ pub async fn find(store: &Store, id: i64) -> Result<Option<ApiKey>> {
 }
 
 /// Revokes one key (a revoked key stays revoked: its first time is kept).
-pub async fn revoke(store: &Store, id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_pool!(store, |pool| sqlx::query(
+pub async fn revoke(w: &mut Write, id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(w, |conn| sqlx::query(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2"
     )
     .bind(micros(now))
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
@@ -233,10 +233,10 @@ pub async fn revoke(store: &Store, id: i64, now: DateTime<Utc>) -> Result<()> {
 
 /// Replaces a key by a new one with the same name, scopes, owner and lifetime
 /// (counted from now), and revokes the old one.
-pub async fn rotate(store: &Store, old: &ApiKey, now: DateTime<Utc>) -> Result<NewKey> {
+pub async fn rotate(w: &mut Write, old: &ApiKey, now: DateTime<Utc>) -> Result<NewKey> {
     let lifetime = old.expires_at.map(|t| t - old.created_at);
     let new = create_owned(
-        store,
+        w,
         &old.name,
         &old.scopes,
         lifetime.map(|l| now + l),
@@ -245,23 +245,23 @@ pub async fn rotate(store: &Store, old: &ApiKey, now: DateTime<Utc>) -> Result<N
         now,
     )
     .await?;
-    revoke(store, old.id, now).await?;
+    revoke(w, old.id, now).await?;
     Ok(new)
 }
 
 /// Revokes every live key whose scopes are exactly `scopes`.
 pub async fn revoke_with_scopes(
-    store: &Store,
+    w: &mut Write,
     scopes: &[String],
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
-    let done = on_pool!(store, |pool| sqlx::query(
+    let done = on_tx!(w, |conn| sqlx::query(
         "UPDATE api_keys SET revoked_at = $1 WHERE scopes = $2 AND revoked_at IS NULL"
     )
     .bind(micros(now))
     .bind(&scopes_json)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done)

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::Result;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// One change, as the log keeps it.
 pub use app::model::AuditEntry as Entry;
@@ -37,26 +37,56 @@ impl Actor {
     }
 }
 
-/// Writes one entry.
-pub async fn record(
-    store: &Store,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    detail: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    on_pool!(store, |pool| sqlx::query(
+/// What one change says of itself in the log: written in the change's own
+/// transaction by [`super::Write::commit`].
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub actor: Actor,
+    pub action: &'static str,
+    pub target: String,
+    pub detail: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl Note {
+    pub fn new(
+        actor: &Actor,
+        action: &'static str,
+        target: impl Into<String>,
+        detail: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Note {
+        Note {
+            actor: actor.clone(),
+            action,
+            target: target.into(),
+            detail,
+            at,
+        }
+    }
+}
+
+impl Note {
+    /// A change made on the command line (or by a tool run beside Pulse),
+    /// with nothing more to say of it.
+    pub fn cli(action: &'static str, target: impl Into<String>, at: DateTime<Utc>) -> Note {
+        Note::new(&Actor::cli(), action, target, serde_json::json!({}), at)
+    }
+}
+
+/// Writes one entry, inside the change's transaction.
+pub(super) async fn insert(w: &mut Write, note: &Note) -> Result<()> {
+    on_tx!(w, |conn| sqlx::query(
         "INSERT INTO audit_log (at, actor, via, action, target, detail)
          VALUES ($1, $2, $3, $4, $5, $6)"
     )
-    .bind(micros(now))
-    .bind(&actor.label)
-    .bind(actor.via)
-    .bind(action)
-    .bind(target)
-    .bind(detail.to_string())
-    .execute(pool)
+    .bind(micros(note.at))
+    .bind(&note.actor.label)
+    .bind(note.actor.via)
+    .bind(note.action)
+    .bind(&note.target)
+    .bind(note.detail.to_string())
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())

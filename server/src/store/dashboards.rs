@@ -3,10 +3,10 @@
 use app::model::{Dashboard, DashboardStatus, Module, ModuleType};
 use chrono::{DateTime, Utc};
 
-use super::{data_sets, micros, orgs, Store};
+use super::{data_sets, micros, orgs, Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
 use crate::query::params;
+use crate::{on_pool, on_tx};
 
 use app::model::{BUSINESS_MODELS, CUSTOMER_TYPES, DASHBOARD_TYPES};
 
@@ -188,9 +188,9 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
 }
 
 /// Creates or replaces the dashboard with this slug (after [`validate`]).
-pub async fn save(store: &Store, d: &Dashboard, now: DateTime<Utc>) -> Result<()> {
+pub async fn save(w: &mut Write, d: &Dashboard, now: DateTime<Utc>) -> Result<()> {
     let body = serde_json::to_string(d).map_err(anyhow::Error::from)?;
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "INSERT INTO dashboards (slug, status, service_slug, body, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (slug) DO UPDATE SET status = excluded.status,
@@ -202,7 +202,7 @@ pub async fn save(store: &Store, d: &Dashboard, now: DateTime<Utc>) -> Result<()
     .bind(&d.service)
     .bind(&body)
     .bind(micros(now))
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|_| ()))?;
     Ok(())
@@ -264,12 +264,12 @@ pub async fn published_by_service(
     Ok(rows.into_iter().collect())
 }
 
-pub async fn delete(store: &Store, slug: &str) -> Result<bool> {
-    let done = on_pool!(store, |pool| sqlx::query(
+pub async fn delete(w: &mut Write, slug: &str) -> Result<bool> {
+    let done = on_tx!(w, |conn| sqlx::query(
         "DELETE FROM dashboards WHERE slug = $1"
     )
     .bind(slug)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done > 0)

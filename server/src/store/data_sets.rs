@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// A data set's name: `group_type` with `-` replaced by `_`, as Backdrop named them.
 pub fn name(group: &str, data_type: &str) -> String {
@@ -176,7 +176,7 @@ impl DataSetSettings {
 
 /// Creates a data set; a data set with the same group and type is a conflict.
 pub async fn create(
-    store: &Store,
+    w: &mut Write,
     group: &str,
     data_type: &str,
     service_id: Option<i64>,
@@ -194,7 +194,7 @@ pub async fn create(
         )));
     }
     settings.validate()?;
-    if find(store, group, data_type).await?.is_some() {
+    if find_in(w, group, data_type).await?.is_some() {
         return Err(Error::Conflict(format!(
             "The data set {group}/{data_type} already exists."
         )));
@@ -208,29 +208,27 @@ pub async fn create(
     );
     let auto_ids = serde_json::to_string(&settings.auto_ids).map_err(anyhow::Error::from)?;
     let schema = settings.schema.as_ref().map(|s| s.to_string());
-    let row: DataSetRow = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(name(group, data_type))
-    .bind(group)
-    .bind(data_type)
-    .bind(service_id)
-    .bind(&auto_ids)
-    .bind(&schema)
-    .bind(settings.queryable)
-    .bind(settings.published)
-    .bind(settings.realtime)
-    .bind(settings.raw_queries_allowed)
-    .bind(settings.max_age_expected)
-    .bind(&settings.upload_format)
-    .bind(micros(now))
-    .fetch_one(pool)
-    .await)?;
+    let row: DataSetRow = on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(name(group, data_type))
+        .bind(group)
+        .bind(data_type)
+        .bind(service_id)
+        .bind(&auto_ids)
+        .bind(&schema)
+        .bind(settings.queryable)
+        .bind(settings.published)
+        .bind(settings.realtime)
+        .bind(settings.raw_queries_allowed)
+        .bind(settings.max_age_expected)
+        .bind(&settings.upload_format)
+        .bind(micros(now))
+        .fetch_one(conn)
+        .await)?;
     Ok(row.into())
 }
 
 /// Changes a data set's settings.
-pub async fn update(store: &Store, id: i64, settings: &DataSetSettings) -> Result<DataSet> {
+pub async fn update(w: &mut Write, id: i64, settings: &DataSetSettings) -> Result<DataSet> {
     settings.validate()?;
     let sql = format!(
         "UPDATE data_sets SET auto_ids = $1, schema = $2, queryable = $3, published = $4,
@@ -240,45 +238,55 @@ pub async fn update(store: &Store, id: i64, settings: &DataSetSettings) -> Resul
     );
     let auto_ids = serde_json::to_string(&settings.auto_ids).map_err(anyhow::Error::from)?;
     let schema = settings.schema.as_ref().map(|s| s.to_string());
-    let row: DataSetRow = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(&auto_ids)
-    .bind(&schema)
-    .bind(settings.queryable)
-    .bind(settings.published)
-    .bind(settings.realtime)
-    .bind(settings.raw_queries_allowed)
-    .bind(settings.max_age_expected)
-    .bind(&settings.upload_format)
-    .bind(id)
-    .fetch_one(pool)
-    .await)?;
+    let row: DataSetRow = on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&auto_ids)
+        .bind(&schema)
+        .bind(settings.queryable)
+        .bind(settings.published)
+        .bind(settings.realtime)
+        .bind(settings.raw_queries_allowed)
+        .bind(settings.max_age_expected)
+        .bind(&settings.upload_format)
+        .bind(id)
+        .fetch_one(conn)
+        .await)?;
     Ok(row.into())
 }
 
+/// Publishes a data set (its records become readable by everyone).
+pub async fn publish(w: &mut Write, id: i64) -> Result<()> {
+    on_tx!(w, |conn| sqlx::query(
+        "UPDATE data_sets SET published = $1 WHERE id = $2"
+    )
+    .bind(true)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Deletes a data set with its records, its history and its write tokens.
-pub async fn delete(store: &Store, data_set: &DataSet) -> Result<()> {
+pub async fn delete(w: &mut Write, data_set: &DataSet) -> Result<()> {
     let scope = super::api_keys::write_scope(&data_set.name);
-    on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    on_tx!(w, |conn| {
         sqlx::query("DELETE FROM record_history WHERE data_set_id = $1")
             .bind(data_set.id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query("DELETE FROM records WHERE data_set_id = $1")
             .bind(data_set.id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query("DELETE FROM api_keys WHERE scopes = $1")
             .bind(serde_json::json!([scope]).to_string())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query("DELETE FROM data_sets WHERE id = $1")
             .bind(data_set.id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await
+        Ok::<_, sqlx::Error>(())
     })?;
     Ok(())
 }
@@ -292,6 +300,18 @@ pub async fn find(store: &Store, group: &str, data_type: &str) -> Result<Option<
     .bind(data_type)
     .fetch_optional(pool)
     .await)?;
+    Ok(row.map(Into::into))
+}
+
+/// [`find`], inside a change.
+async fn find_in(w: &mut Write, group: &str, data_type: &str) -> Result<Option<DataSet>> {
+    let sql = format!("SELECT {COLUMNS} FROM data_sets WHERE data_group = $1 AND data_type = $2");
+    let row: Option<DataSetRow> =
+        on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(group)
+            .bind(data_type)
+            .fetch_optional(conn)
+            .await)?;
     Ok(row.map(Into::into))
 }
 
@@ -309,7 +329,7 @@ pub async fn list(store: &Store) -> Result<Vec<DataSet>> {
 /// Creates a data set and its write token (a fresh one, or `token` when an
 /// existing Backdrop token is carried over).
 pub async fn create_with_token(
-    store: &Store,
+    w: &mut Write,
     group: &str,
     data_type: &str,
     service_id: Option<i64>,
@@ -324,9 +344,9 @@ pub async fn create_with_token(
             ));
         }
     }
-    let data_set = create(store, group, data_type, service_id, settings, now).await?;
+    let data_set = create(w, group, data_type, service_id, settings, now).await?;
     let key = super::api_keys::create(
-        store,
+        w,
         &format!("Write token for {}", data_set.name),
         &[super::api_keys::write_scope(&data_set.name)],
         None,
@@ -341,11 +361,11 @@ pub async fn create_with_token(
 }
 
 /// Revokes a data set's write tokens and issues a new one.
-pub async fn rotate_token(store: &Store, data_set: &DataSet, now: DateTime<Utc>) -> Result<String> {
+pub async fn rotate_token(w: &mut Write, data_set: &DataSet, now: DateTime<Utc>) -> Result<String> {
     let scopes = [super::api_keys::write_scope(&data_set.name)];
-    super::api_keys::revoke_with_scopes(store, &scopes, now).await?;
+    super::api_keys::revoke_with_scopes(w, &scopes, now).await?;
     let key = super::api_keys::create(
-        store,
+        w,
         &format!("Write token for {}", data_set.name),
         &scopes,
         None,

@@ -3,7 +3,8 @@
 //! SQLite is the embedded default (a file, WAL mode, foreign keys on); Postgres is
 //! chosen by a `postgres://` URL. The SQL is written once, with `$1` placeholders
 //! that both understand, and [`on_pool!`] runs it against whichever pool is open.
-//! Every write that must be all-or-nothing runs in one transaction.
+//! Every change runs in one [`Write`]: a transaction that holds the change,
+//! its history rows and its audit row, committed together or not at all.
 
 pub mod annotations;
 pub mod api_keys;
@@ -43,6 +44,56 @@ macro_rules! on_pool {
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
+}
+
+/// An open write transaction, on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// One change to the database: begun with [`Store::write`], written through
+/// by the store's write functions, and committed with the audit row that says
+/// who did it ([`Write::commit`]). Dropped uncommitted (an error on the way),
+/// nothing of it is kept.
+pub struct Write {
+    tx: Tx,
+}
+
+/// Runs `$body` with `$conn` bound to the write's connection (a `&mut`
+/// connection of whichever backend is open); reborrow it (`&mut *$conn`) to
+/// use it more than once.
+#[macro_export]
+macro_rules! on_tx {
+    ($write:expr, |$conn:ident| $body:expr) => {
+        match $write.tx() {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+impl Write {
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Writes the audit row and commits: the change and its note are kept
+    /// together, or (if either fails) neither is.
+    pub async fn commit(mut self, note: audit::Note) -> crate::error::Result<()> {
+        audit::insert(&mut self, &note).await?;
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
 }
 
 /// The database behind Pulse.
@@ -120,6 +171,15 @@ impl Store {
             Db::Sqlite(pool) => pool.close().await,
             Db::Postgres(pool) => pool.close().await,
         }
+    }
+
+    /// Begins one change (see [`Write`]).
+    pub async fn write(&self) -> crate::error::Result<Write> {
+        let tx = match &self.db {
+            Db::Sqlite(pool) => Tx::Sqlite(begin_write(pool).await?),
+            Db::Postgres(pool) => Tx::Postgres(begin_write(pool).await?),
+        };
+        Ok(Write { tx })
     }
 
     pub fn db(&self) -> &Db {

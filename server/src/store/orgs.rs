@@ -4,9 +4,9 @@ pub use app::model::OrgKind;
 use app::model::{OrgRef, Organisation, ServiceInput, ServiceListing};
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 fn kind_str(kind: OrgKind) -> &'static str {
     match kind {
@@ -24,8 +24,8 @@ pub struct OrgForUpsert<'a> {
 }
 
 /// Creates the organisation, or updates the one with the same slug; returns its id.
-pub async fn upsert_org(store: &Store, org: &OrgForUpsert<'_>) -> Result<i64> {
-    let id = on_pool!(store, |pool| sqlx::query_scalar(
+pub async fn upsert_org(w: &mut Write, org: &OrgForUpsert<'_>) -> Result<i64> {
+    let id = on_tx!(w, |conn| sqlx::query_scalar(
         "INSERT INTO organisations (slug, title, abbreviation, kind, parent_id)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title,
@@ -38,7 +38,7 @@ pub async fn upsert_org(store: &Store, org: &OrgForUpsert<'_>) -> Result<i64> {
     .bind(org.abbreviation)
     .bind(kind_str(org.kind))
     .bind(org.parent_id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     Ok(id)
 }
@@ -51,8 +51,8 @@ pub struct ServiceForUpsert<'a> {
 }
 
 /// Creates the service, or updates the one with the same slug; returns its id.
-pub async fn upsert_service(store: &Store, service: &ServiceForUpsert<'_>) -> Result<i64> {
-    let id = on_pool!(store, |pool| sqlx::query_scalar(
+pub async fn upsert_service(w: &mut Write, service: &ServiceForUpsert<'_>) -> Result<i64> {
+    let id = on_tx!(w, |conn| sqlx::query_scalar(
         "INSERT INTO services (slug, title, description, organisation_id)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (slug) DO UPDATE SET title = excluded.title,
@@ -63,7 +63,7 @@ pub async fn upsert_service(store: &Store, service: &ServiceForUpsert<'_>) -> Re
     .bind(service.title)
     .bind(service.description)
     .bind(service.organisation_id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     Ok(id)
 }
@@ -197,12 +197,12 @@ pub async fn find_org(store: &Store, slug: &str) -> Result<Option<Organisation>>
     Ok(row.map(Organisation::from))
 }
 
-async fn org_id(store: &Store, slug: &str) -> Result<Option<i64>> {
-    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+async fn org_id(w: &mut Write, slug: &str) -> Result<Option<i64>> {
+    Ok(on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM organisations WHERE slug = $1"
     )
     .bind(slug)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?)
 }
 
@@ -227,7 +227,7 @@ fn check_slug_and_title(what: &str, slug: &str, title: &str) -> Result<()> {
 
 /// Checks an organisation and writes it (a new one, or over the one with its
 /// slug); an agency's parent must be a department.
-pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
+pub async fn save_org(w: &mut Write, org: &Organisation) -> Result<()> {
     check_slug_and_title("the organisation's", &org.slug, &org.title)?;
     if let Some(a) = &org.abbreviation {
         if a.trim().is_empty() || a.chars().count() > 20 {
@@ -248,29 +248,39 @@ pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
                 "an agency needs its department as parent".into(),
             ))
         }
-        (OrgKind::Agency, Some(parent)) => match find_org(store, parent).await? {
-            Some(p) if p.kind == OrgKind::Department && p.slug != org.slug => {
-                org_id(store, parent).await?
-            }
-            Some(_) => {
-                return Err(Error::Unprocessable(format!(
+        (OrgKind::Agency, Some(parent)) => {
+            let found: Option<(i64, String)> = on_tx!(w, |conn| sqlx::query_as(
+                "SELECT id, kind FROM organisations WHERE slug = $1"
+            )
+            .bind(parent)
+            .fetch_optional(conn)
+            .await)?;
+            match found {
+                Some((id, kind))
+                    if kind == kind_str(OrgKind::Department) && parent != &org.slug =>
+                {
+                    Some(id)
+                }
+                Some(_) => {
+                    return Err(Error::Unprocessable(format!(
                     "the parent {parent:?} is not a department: an agency belongs to a department"
                 )))
+                }
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "There is no department `{parent}`."
+                    )))
+                }
             }
-            None => {
-                return Err(Error::NotFound(format!(
-                    "There is no department `{parent}`."
-                )))
-            }
-        },
+        }
     };
     if org.kind == OrgKind::Agency {
-        let children: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+        let children: i64 = on_tx!(w, |conn| sqlx::query_scalar(
             "SELECT COUNT(*) FROM organisations c JOIN organisations o ON c.parent_id = o.id
              WHERE o.slug = $1"
         )
         .bind(&org.slug)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await)?;
         if children > 0 {
             return Err(Error::Conflict(format!(
@@ -280,7 +290,7 @@ pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
         }
     }
     upsert_org(
-        store,
+        w,
         &OrgForUpsert {
             slug: &org.slug,
             title: org.title.trim(),
@@ -294,16 +304,16 @@ pub async fn save_org(store: &Store, org: &Organisation) -> Result<()> {
 }
 
 /// Deletes an organisation that runs no service and has no agencies.
-pub async fn delete_org(store: &Store, slug: &str) -> Result<bool> {
-    let Some(id) = org_id(store, slug).await? else {
+pub async fn delete_org(w: &mut Write, slug: &str) -> Result<bool> {
+    let Some(id) = org_id(w, slug).await? else {
         return Ok(false);
     };
-    let (services, agencies): (i64, i64) = on_pool!(store, |pool| sqlx::query_as(
+    let (services, agencies): (i64, i64) = on_tx!(w, |conn| sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM services WHERE organisation_id = $1),
                 (SELECT COUNT(*) FROM organisations WHERE parent_id = $1)"
     )
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     if services > 0 || agencies > 0 {
         return Err(Error::Conflict(format!(
@@ -311,27 +321,27 @@ pub async fn delete_org(store: &Store, slug: &str) -> Result<bool> {
              move or delete them first"
         )));
     }
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "DELETE FROM organisations WHERE id = $1"
     )
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(true)
 }
 
 /// Checks a service and writes it (a new one, or over the one with its slug).
-pub async fn save_service(store: &Store, service: &ServiceInput) -> Result<()> {
+pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<()> {
     check_slug_and_title("the service's", &service.slug, &service.title)?;
-    let organisation_id = org_id(store, &service.organisation).await?.ok_or_else(|| {
+    let organisation_id = org_id(w, &service.organisation).await?.ok_or_else(|| {
         Error::NotFound(format!(
             "There is no organisation `{}`.",
             service.organisation
         ))
     })?;
     upsert_service(
-        store,
+        w,
         &ServiceForUpsert {
             slug: &service.slug,
             title: service.title.trim(),
@@ -344,27 +354,27 @@ pub async fn save_service(store: &Store, service: &ServiceInput) -> Result<()> {
 }
 
 /// Deletes a service that no data set and no dashboard belongs to.
-pub async fn delete_service(store: &Store, slug: &str) -> Result<bool> {
-    let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+pub async fn delete_service(w: &mut Write, slug: &str) -> Result<bool> {
+    let id: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM services WHERE slug = $1"
     )
     .bind(slug)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     let Some(id) = id else {
         return Ok(false);
     };
-    let data_sets: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+    let data_sets: i64 = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT COUNT(*) FROM data_sets WHERE service_id = $1"
     )
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
-    let dashboards: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+    let dashboards: i64 = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT COUNT(*) FROM dashboards WHERE service_slug = $1"
     )
     .bind(slug)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     if data_sets > 0 || dashboards > 0 {
         return Err(Error::Conflict(format!(
@@ -372,13 +382,11 @@ pub async fn delete_service(store: &Store, slug: &str) -> Result<bool> {
              delete them first"
         )));
     }
-    on_pool!(store, |pool| sqlx::query(
-        "DELETE FROM services WHERE id = $1"
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(w, |conn| sqlx::query("DELETE FROM services WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(true)
 }
 

@@ -5,9 +5,9 @@ use app::boards::{NewPortfolio, Portfolio};
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::Result;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 #[derive(FromRow)]
 struct Row {
@@ -80,13 +80,13 @@ fn new_id() -> String {
 }
 
 pub async fn create(
-    store: &Store,
+    w: &mut Write,
     new: &NewPortfolio,
     owner: (Option<i64>, &str),
     now: DateTime<Utc>,
 ) -> Result<Portfolio> {
     let id = new_id();
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "INSERT INTO portfolios (id, title, services, owner_id, owner, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)"
     )
@@ -96,7 +96,7 @@ pub async fn create(
     .bind(owner.0)
     .bind(owner.1)
     .bind(micros(now))
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(Portfolio {
@@ -110,30 +110,30 @@ pub async fn create(
 }
 
 pub async fn replace(
-    store: &Store,
+    w: &mut Write,
     id: &str,
     new: &NewPortfolio,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "UPDATE portfolios SET title = $2, services = $3, updated_at = $4 WHERE id = $1"
     )
     .bind(id)
     .bind(new.title.trim())
     .bind(serde_json::to_string(&new.services).unwrap_or_else(|_| "[]".into()))
     .bind(micros(now))
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn delete(store: &Store, id: &str) -> Result<bool> {
-    let done = on_pool!(store, |pool| sqlx::query(
+pub async fn delete(w: &mut Write, id: &str) -> Result<bool> {
+    let done = on_tx!(w, |conn| sqlx::query(
         "DELETE FROM portfolios WHERE id = $1"
     )
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done > 0)

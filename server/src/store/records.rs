@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder};
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::Result;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// A record ready to be stored: validated, with its id decided.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,7 +140,7 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// history. `ids_may_exist` is false when every id was freshly made, which saves
 /// looking for them.
 pub async fn upsert_batch(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     records: &[Record],
     ids_may_exist: bool,
@@ -148,7 +148,7 @@ pub async fn upsert_batch(
     now: DateTime<Utc>,
 ) -> Result<Written> {
     upsert_batch_with_progress(
-        store,
+        w,
         data_set_id,
         records,
         ids_may_exist,
@@ -162,7 +162,7 @@ pub async fn upsert_batch(
 /// [`upsert_batch`], calling `progress` with the number of records written so far
 /// after each statement (for a progress bar on a long import).
 pub async fn upsert_batch_with_progress(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     records: &[Record],
     ids_may_exist: bool,
@@ -171,7 +171,7 @@ pub async fn upsert_batch_with_progress(
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Written> {
     write_batch(
-        store,
+        w,
         data_set_id,
         records,
         ids_may_exist,
@@ -187,7 +187,7 @@ pub async fn upsert_batch_with_progress(
 /// gets one `upload` entry (under the file's name, with `summary` as its new
 /// value), in the same transaction as the records.
 pub async fn upsert_upload(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     records: &[Record],
     actor: &str,
@@ -196,7 +196,7 @@ pub async fn upsert_upload(
     summary: &Value,
 ) -> Result<Written> {
     write_batch(
-        store,
+        w,
         data_set_id,
         records,
         true,
@@ -210,7 +210,7 @@ pub async fn upsert_upload(
 
 #[allow(clippy::too_many_arguments)]
 async fn write_batch(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     records: &[Record],
     ids_may_exist: bool,
@@ -237,8 +237,7 @@ async fn write_batch(
         .map_err(anyhow::Error::from)?;
     let now_us = micros(now);
 
-    let written = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    let written = on_tx!(w, |conn| {
         let mut replaced = 0;
         let mut done = 0;
         if ids_may_exist {
@@ -252,7 +251,7 @@ async fn write_batch(
                     ids.push_bind(r.id.as_str());
                 }
                 q.push(")");
-                let old: Vec<RecordRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let old: Vec<RecordRow> = q.build_query_as().fetch_all(&mut *conn).await?;
                 if old.is_empty() {
                     continue;
                 }
@@ -278,7 +277,7 @@ async fn write_batch(
                     b.push_bind(actor.to_string());
                     b.push_bind(now_us);
                 });
-                h.build().execute(&mut *tx).await?;
+                h.build().execute(&mut *conn).await?;
             }
         }
         for (chunk, chunk_bodies) in batch
@@ -299,7 +298,7 @@ async fn write_batch(
                 " ON CONFLICT (data_set_id, record_id) DO UPDATE SET ts = excluded.ts, \
                  updated_at = excluded.updated_at, body = excluded.body",
             );
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut *conn).await?;
             done += chunk.len();
             progress(done);
         }
@@ -313,10 +312,9 @@ async fn write_batch(
             .bind(summary.to_string())
             .bind(actor)
             .bind(now_us)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await?;
         Ok::<_, sqlx::Error>(Written {
             inserted: batch.len() - replaced,
             replaced,
@@ -367,10 +365,25 @@ pub async fn find(store: &Store, data_set_id: i64, id: &str) -> Result<Option<St
     row.map(StoredRecord::try_from).transpose()
 }
 
+/// [`find`], inside a change.
+async fn find_in(w: &mut Write, data_set_id: i64, id: &str) -> Result<Option<StoredRecord>> {
+    let row: Option<RecordRow> = on_tx!(w, |conn| {
+        sqlx::query_as(
+            "SELECT record_id, ts, updated_at, body FROM records
+             WHERE data_set_id = $1 AND record_id = $2",
+        )
+        .bind(data_set_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+    })?;
+    row.map(StoredRecord::try_from).transpose()
+}
+
 /// Replaces one stored record by `record` (its merged, validated new state),
 /// keeping the old values in the history as a patch. False if it does not exist.
 pub async fn patch(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     old: &StoredRecord,
     record: &Record,
@@ -378,8 +391,7 @@ pub async fn patch(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let body = serde_json::to_string(&record.fields).map_err(anyhow::Error::from)?;
-    let changed = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    let changed = on_tx!(w, |conn| {
         let done = sqlx::query(
             "UPDATE records SET ts = $1, updated_at = $2, body = $3
              WHERE data_set_id = $4 AND record_id = $5",
@@ -389,7 +401,7 @@ pub async fn patch(
         .bind(&body)
         .bind(data_set_id)
         .bind(&record.id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         if done > 0 {
@@ -403,10 +415,9 @@ pub async fn patch(
             .bind(record.to_history_value().to_string())
             .bind(actor)
             .bind(micros(now))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await?;
         Ok::<_, sqlx::Error>(done > 0)
     })?;
     Ok(changed)
@@ -414,21 +425,20 @@ pub async fn patch(
 
 /// Deletes one record, keeping it in the history. False if it did not exist.
 pub async fn delete(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     id: &str,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let Some(old) = find(store, data_set_id, id).await? else {
+    let Some(old) = find_in(w, data_set_id, id).await? else {
         return Ok(false);
     };
-    let deleted = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    let deleted = on_tx!(w, |conn| {
         let done = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
             .bind(data_set_id)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
         if done > 0 {
@@ -441,10 +451,9 @@ pub async fn delete(
             .bind(old.to_history_value().to_string())
             .bind(actor)
             .bind(micros(now))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await?;
         Ok::<_, sqlx::Error>(done > 0)
     })?;
     Ok(deleted)
@@ -453,19 +462,18 @@ pub async fn delete(
 /// Empties a data set, keeping every record in the history. Returns how many
 /// records there were.
 pub async fn empty(
-    store: &Store,
+    w: &mut Write,
     data_set_id: i64,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let now_us = micros(now);
-    let removed = on_pool!(store, |pool| {
-        let mut tx = super::begin_write(pool).await?;
+    let removed = on_tx!(w, |conn| {
         let rows: Vec<RecordRow> = sqlx::query_as(
             "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
         )
         .bind(data_set_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         let count = rows.len() as u64;
         let mut rows = rows.into_iter().peekable();
@@ -487,13 +495,12 @@ pub async fn empty(
                 b.push_bind(actor.to_string());
                 b.push_bind(now_us);
             });
-            h.build().execute(&mut *tx).await?;
+            h.build().execute(&mut *conn).await?;
         }
         sqlx::query("DELETE FROM records WHERE data_set_id = $1")
             .bind(data_set_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
         Ok::<_, sqlx::Error>(count)
     })?;
     Ok(removed)

@@ -10,9 +10,9 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use super::api_keys::{generate_secret, hash};
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::Result;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// How long a session lasts without being used.
 pub const IDLE: Duration = Duration::hours(2);
@@ -67,7 +67,7 @@ fn token() -> String {
 
 /// Starts a session; returns it with the token for the cookie.
 pub async fn start(
-    store: &Store,
+    w: &mut Write,
     user_id: i64,
     address: &str,
     user_agent: &str,
@@ -76,7 +76,7 @@ pub async fn start(
     let secret = token();
     let csrf = token();
     let user_agent: String = user_agent.chars().take(200).collect();
-    let row: SessionRow = on_pool!(store, |pool| sqlx::query_as(
+    let row: SessionRow = on_tx!(w, |conn| sqlx::query_as(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at,
              expires_at, address, user_agent)
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
@@ -90,7 +90,7 @@ pub async fn start(
     .bind(micros(now + ABSOLUTE))
     .bind(address)
     .bind(&user_agent)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     Ok((row.into(), secret))
 }
@@ -145,12 +145,12 @@ pub async fn end(store: &Store, id: i64) -> Result<bool> {
 }
 
 /// Ends every session of a user ("sign out everywhere").
-pub async fn end_all(store: &Store, user_id: i64) -> Result<u64> {
-    Ok(on_pool!(store, |pool| sqlx::query(
+pub async fn end_all(w: &mut Write, user_id: i64) -> Result<u64> {
+    Ok(on_tx!(w, |conn| sqlx::query(
         "DELETE FROM sessions WHERE user_id = $1"
     )
     .bind(user_id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?)
 }

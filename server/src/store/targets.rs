@@ -4,9 +4,9 @@ use app::boards::{NewTarget, Target, KPIS};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 #[derive(FromRow)]
 struct Row {
@@ -66,20 +66,20 @@ pub async fn find(store: &Store, id: i64) -> Result<Option<Target>> {
 /// Sets a target; one already set for the same service, KPI and date is
 /// replaced (the audit log keeps the change).
 pub async fn set(
-    store: &Store,
+    w: &mut Write,
     target: &NewTarget,
     set_by: &str,
     now: DateTime<Utc>,
 ) -> Result<Target> {
-    let service: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+    let service: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM services WHERE slug = $1"
     )
     .bind(&target.service)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     let service = service
         .ok_or_else(|| Error::NotFound(format!("There is no service `{}`.", target.service)))?;
-    let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+    let id: i64 = on_tx!(w, |conn| sqlx::query_scalar(
         "INSERT INTO targets (service_id, kpi, value, effective_from, set_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (service_id, kpi, effective_from)
@@ -93,20 +93,24 @@ pub async fn set(
     .bind(target.effective_from.format("%Y-%m-%d").to_string())
     .bind(set_by)
     .bind(micros(now))
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
-    find(store, id)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a target vanished as it was set")))
+    Ok(Target {
+        id,
+        service: target.service.clone(),
+        kpi: target.kpi,
+        value: target.value,
+        effective_from: target.effective_from,
+        set_by: set_by.to_string(),
+        created_at: from_micros(micros(now)),
+    })
 }
 
-pub async fn delete(store: &Store, id: i64) -> Result<bool> {
-    let done = on_pool!(store, |pool| sqlx::query(
-        "DELETE FROM targets WHERE id = $1"
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+pub async fn delete(w: &mut Write, id: i64) -> Result<bool> {
+    let done = on_tx!(w, |conn| sqlx::query("DELETE FROM targets WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done > 0)
 }

@@ -9,9 +9,9 @@ use argon2::{
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_micros, micros, Store};
+use super::{from_micros, micros, Store, Write};
 use crate::error::{Error, Result};
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 /// The shortest password Pulse accepts.
 pub const MIN_PASSWORD: usize = 12;
@@ -97,19 +97,40 @@ pub struct WithHash {
     pub password_hash: String,
 }
 
+const ORGANISATIONS: &str = "SELECT o.slug FROM user_organisations u
+    JOIN organisations o ON o.id = u.organisation_id WHERE u.user_id = $1 ORDER BY o.slug";
+
 async fn organisations(store: &Store, user_id: i64) -> Result<Vec<String>> {
-    Ok(on_pool!(store, |pool| sqlx::query_scalar(
-        "SELECT o.slug FROM user_organisations u JOIN organisations o ON o.id = u.organisation_id
-         WHERE u.user_id = $1 ORDER BY o.slug"
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await)?)
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(ORGANISATIONS)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?)
 }
 
 async fn complete(store: &Store, row: UserRow) -> Result<WithHash> {
     let organisations = organisations(store, row.id).await?;
-    Ok(WithHash {
+    Ok(with_organisations(row, organisations))
+}
+
+/// [`find`], inside a change (seeing what it wrote).
+async fn find_in(w: &mut Write, id: i64) -> Result<Option<WithHash>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<UserRow> = on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let organisations: Vec<String> = on_tx!(w, |conn| sqlx::query_scalar(ORGANISATIONS)
+        .bind(id)
+        .fetch_all(conn)
+        .await)?;
+    Ok(Some(with_organisations(row, organisations)))
+}
+
+fn with_organisations(row: UserRow, organisations: Vec<String>) -> WithHash {
+    WithHash {
         user: User {
             id: row.id,
             email: row.email,
@@ -120,7 +141,7 @@ async fn complete(store: &Store, row: UserRow) -> Result<WithHash> {
             created_at: from_micros(row.created_at),
         },
         password_hash: row.password_hash,
-    })
+    }
 }
 
 const SELECT: &str =
@@ -182,14 +203,14 @@ pub struct NewUser<'a> {
 }
 
 /// The ids of organisations named by slug, or which one does not exist.
-async fn organisation_ids(store: &Store, slugs: &[String]) -> Result<Vec<i64>> {
+async fn organisation_ids(w: &mut Write, slugs: &[String]) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(slugs.len());
     for slug in slugs {
-        let id: Option<i64> = on_pool!(store, |pool| sqlx::query_scalar(
+        let id: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
             "SELECT id FROM organisations WHERE slug = $1"
         )
         .bind(slug)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await)?;
         ids.push(id.ok_or_else(|| Error::NotFound(format!("There is no organisation `{slug}`.")))?);
     }
@@ -197,21 +218,21 @@ async fn organisation_ids(store: &Store, slugs: &[String]) -> Result<Vec<i64>> {
 }
 
 /// Makes `ids` the user's organisations (checked by [`organisation_ids`] first).
-async fn set_organisations(store: &Store, user_id: i64, ids: &[i64]) -> Result<()> {
-    on_pool!(store, |pool| sqlx::query(
+async fn set_organisations(w: &mut Write, user_id: i64, ids: &[i64]) -> Result<()> {
+    on_tx!(w, |conn| sqlx::query(
         "DELETE FROM user_organisations WHERE user_id = $1"
     )
     .bind(user_id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     for &id in ids {
-        on_pool!(store, |pool| sqlx::query(
+        on_tx!(w, |conn| sqlx::query(
             "INSERT INTO user_organisations (user_id, organisation_id) VALUES ($1, $2)"
         )
         .bind(user_id)
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
     }
@@ -219,16 +240,16 @@ async fn set_organisations(store: &Store, user_id: i64, ids: &[i64]) -> Result<(
 }
 
 /// Creates a user after checking every field; a taken email is a conflict.
-pub async fn create(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
+pub async fn create(w: &mut Write, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
     check_password(new.password)?;
     let hash = hash_password(new.password)?;
-    create_with_hash(store, new, &hash, now).await
+    create_with_hash(w, new, &hash, now).await
 }
 
 /// Creates a user whose password is already hashed (`new.password` is not
 /// looked at): for tests and imports that hash once.
 pub async fn create_with_hash(
-    store: &Store,
+    w: &mut Write,
     new: &NewUser<'_>,
     hash: &str,
     now: DateTime<Utc>,
@@ -240,14 +261,20 @@ pub async fn create_with_hash(
             "the display name must not be empty".into(),
         ));
     }
-    if find_by_email(store, &email).await?.is_some() {
+    let taken: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
+        "SELECT id FROM users WHERE email = $1"
+    )
+    .bind(&email)
+    .fetch_optional(conn)
+    .await)?;
+    if taken.is_some() {
         return Err(Error::Conflict(format!(
             "There is already a user with the email {email}."
         )));
     }
     // Every organisation is checked before anything is written.
-    let organisations = organisation_ids(store, new.organisations).await?;
-    let id: i64 = on_pool!(store, |pool| sqlx::query_scalar(
+    let organisations = organisation_ids(w, new.organisations).await?;
+    let id: i64 = on_tx!(w, |conn| sqlx::query_scalar(
         "INSERT INTO users (email, display_name, role, password_hash, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
     )
@@ -257,10 +284,10 @@ pub async fn create_with_hash(
     .bind(hash)
     .bind(true)
     .bind(micros(now))
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
-    set_organisations(store, id, &organisations).await?;
-    Ok(find(store, id)
+    set_organisations(w, id, &organisations).await?;
+    Ok(find_in(w, id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was made")))?
         .user)
@@ -276,8 +303,8 @@ pub struct UserChange {
 }
 
 /// Applies `change` to the user; deactivating ends their sessions.
-pub async fn update(store: &Store, id: i64, change: &UserChange) -> Result<User> {
-    if find(store, id).await?.is_none() {
+pub async fn update(w: &mut Write, id: i64, change: &UserChange) -> Result<User> {
+    if find_in(w, id).await?.is_none() {
         return Err(Error::NotFound(format!("There is no user {id}.")));
     }
     if let Some(name) = &change.display_name {
@@ -288,10 +315,10 @@ pub async fn update(store: &Store, id: i64, change: &UserChange) -> Result<User>
         }
     }
     if let Some(orgs) = &change.organisations {
-        let ids = organisation_ids(store, orgs).await?;
-        set_organisations(store, id, &ids).await?;
+        let ids = organisation_ids(w, orgs).await?;
+        set_organisations(w, id, &ids).await?;
     }
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "UPDATE users SET display_name = COALESCE($1, display_name), role = COALESCE($2, role),
              active = COALESCE($3, active) WHERE id = $4"
     )
@@ -299,28 +326,28 @@ pub async fn update(store: &Store, id: i64, change: &UserChange) -> Result<User>
     .bind(change.role.map(Role::as_str))
     .bind(change.active)
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     if change.active == Some(false) {
-        super::sessions::end_all(store, id).await?;
+        super::sessions::end_all(w, id).await?;
     }
-    find(store, id)
+    find_in(w, id)
         .await?
         .map(|u| u.user)
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was changed")))
 }
 
 /// Sets a new password (checked first).
-pub async fn set_password(store: &Store, id: i64, password: &str) -> Result<()> {
+pub async fn set_password(w: &mut Write, id: i64, password: &str) -> Result<()> {
     check_password(password)?;
     let hash = hash_password(password)?;
-    on_pool!(store, |pool| sqlx::query(
+    on_tx!(w, |conn| sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE id = $2"
     )
     .bind(&hash)
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())

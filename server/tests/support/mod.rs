@@ -278,8 +278,9 @@ impl TestApp {
 
     /// An admin key, made as the CLI makes one.
     pub async fn admin_key(&self) -> String {
-        api_keys::create(
-            &self.store,
+        let mut w = write(&self.store).await;
+        let secret = api_keys::create(
+            &mut w,
             "tests",
             &[api_keys::ADMIN_SCOPE.to_string()],
             None,
@@ -288,7 +289,9 @@ impl TestApp {
         )
         .await
         .unwrap()
-        .secret
+        .secret;
+        done(w).await;
+        secret
     }
 
     /// Creates a data set through the API; returns its write token.
@@ -324,15 +327,12 @@ pub async fn signed_in(app: &TestApp, email: &str) -> Vec<(String, String)> {
         .await
         .unwrap()
         .unwrap();
-    let (session, token) = server::store::sessions::start(
-        &app.store,
-        user.user.id,
-        "test",
-        "test",
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let mut w = write(&app.store).await;
+    let (session, token) =
+        server::store::sessions::start(&mut w, user.user.id, "test", "test", chrono::Utc::now())
+            .await
+            .unwrap();
+    done(w).await;
     vec![
         ("cookie".into(), format!("pulse_session={token}")),
         ("x-csrf-token".into(), session.csrf_token),
@@ -397,4 +397,17 @@ pub async fn unpublish_service(app: &TestApp, who: &[(String, String)], slug: &s
         }
     }
     unpublished
+}
+
+/// Begins a change made by a test's fixture (see [`done`]).
+pub async fn write(store: &Store) -> server::store::Write {
+    store.write().await.expect("a write could not begin")
+}
+
+/// Commits a fixture's change, with its note in the audit log.
+pub async fn done(w: server::store::Write) {
+    let note = server::store::audit::Note::cli("test.fixture", "fixture", chrono::Utc::now());
+    w.commit(note)
+        .await
+        .expect("a fixture's change could not be kept");
 }

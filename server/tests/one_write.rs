@@ -1,0 +1,366 @@
+//! One write sequence: every change is one transaction holding the change, its
+//! history rows and its audit row. When the audit row cannot be written, the
+//! change is not kept either (and the tables in memory do not show it); when
+//! it can again, both are kept.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+mod support;
+use support::{call, TestApp};
+
+/// Makes every insert into the audit log fail (or, with `refuse` false, lets
+/// them through again).
+async fn audit_log_refuses(app: &TestApp, refuse: bool) {
+    use server::store::Db;
+    match (app.store.db(), refuse) {
+        (Db::Sqlite(pool), true) => {
+            sqlx::query(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                 BEGIN SELECT RAISE(ABORT, 'the audit log refuses this row'); END",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        (Db::Sqlite(pool), false) => {
+            sqlx::query("DROP TRIGGER refuse_audit")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        (Db::Postgres(pool), true) => {
+            sqlx::query(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$
+                 BEGIN RAISE EXCEPTION 'the audit log refuses this row'; END $$ LANGUAGE plpgsql",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        (Db::Postgres(pool), false) => {
+            sqlx::query("DROP TRIGGER refuse_audit ON audit_log")
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query("DROP FUNCTION refuse_audit()")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn audit_rows(app: &TestApp) -> i64 {
+    server::on_pool!(&app.store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap()
+}
+
+async fn history_rows(app: &TestApp) -> i64 {
+    server::on_pool!(&app.store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM record_history"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap()
+}
+
+/// The data set's records, as the read API (served from memory) has them.
+async fn counts(app: &TestApp) -> Vec<i64> {
+    let answer = app.get("/data/one-write/counts").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    answer.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_i64().unwrap())
+        .collect()
+}
+
+fn record(id: &str, count: i64) -> Value {
+    json!([{"_id": id, "_timestamp": "2026-11-02T00:00:00Z", "count": count}])
+}
+
+async fn refused(answer: support::Answer, what: &str) {
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{what}: {}",
+        answer.text()
+    );
+}
+
+async fn a_change_and_its_audit_row_are_kept_together(app: TestApp) {
+    let admin = app.admin_key().await;
+    let token = app
+        .data_set(json!({"data_group": "one-write", "data_type": "counts", "published": true}))
+        .await;
+    let sent = app
+        .send(
+            Method::POST,
+            "/data/one-write/counts",
+            &token,
+            &record("a", 1),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    assert_eq!(counts(&app).await, vec![1]);
+    let audited = audit_rows(&app).await;
+    let history = history_rows(&app).await;
+
+    audit_log_refuses(&app, true).await;
+    // Records: a new one, a correction (which writes history), a patch, a
+    // delete and emptying the data set.
+    let new = app
+        .send(
+            Method::POST,
+            "/data/one-write/counts",
+            &token,
+            &record("b", 2),
+        )
+        .await;
+    refused(new, "a new record").await;
+    let corrected = app
+        .send(
+            Method::POST,
+            "/data/one-write/counts",
+            &token,
+            &record("a", 10),
+        )
+        .await;
+    refused(corrected, "a correction").await;
+    let patched = app
+        .send(
+            Method::PATCH,
+            "/data/one-write/counts/a",
+            &token,
+            &json!({"count": 11}),
+        )
+        .await;
+    refused(patched, "a patch").await;
+    let writer = [("authorization".to_string(), format!("Bearer {token}"))];
+    let deleted = call(
+        &app,
+        Method::DELETE,
+        "/data/one-write/counts/a",
+        &writer,
+        None,
+    )
+    .await;
+    refused(deleted, "a deletion").await;
+    let emptied = app
+        .send(Method::PUT, "/data/one-write/counts", &token, &json!([]))
+        .await;
+    refused(emptied, "emptying").await;
+    assert_eq!(counts(&app).await, vec![1], "the records are as they were");
+    // The API's other resources: a dashboard, a key, a data set's settings.
+    let dashboard = json!({"slug": "one-write", "title": "One write", "status": "unpublished",
+        "modules": []});
+    refused(
+        app.send(Method::POST, "/api/v1/dashboards", &admin, &dashboard)
+            .await,
+        "a dashboard",
+    )
+    .await;
+    refused(
+        app.send(
+            Method::POST,
+            "/api/v1/api-keys",
+            &admin,
+            &json!({"name": "never", "scopes": ["admin"], "expires_in_days": 1}),
+        )
+        .await,
+        "a key",
+    )
+    .await;
+    refused(
+        app.send(
+            Method::PATCH,
+            "/api/v1/data-sets/one-write/counts",
+            &admin,
+            &json!({"published": false}),
+        )
+        .await,
+        "a data set's settings",
+    )
+    .await;
+    audit_log_refuses(&app, false).await;
+
+    assert_eq!(audit_rows(&app).await, audited, "no audit row was written");
+    assert_eq!(
+        history_rows(&app).await,
+        history,
+        "no history row was written"
+    );
+    assert_eq!(counts(&app).await, vec![1]);
+    let admin_headers = [("authorization".to_string(), format!("Bearer {admin}"))];
+    let missing = call(
+        &app,
+        Method::GET,
+        "/api/v1/dashboards/one-write",
+        &admin_headers,
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text());
+    let keys = call(&app, Method::GET, "/api/v1/api-keys", &admin_headers, None)
+        .await
+        .json();
+    assert!(
+        !keys.to_string().contains("\"never\""),
+        "the key was not made: {keys}"
+    );
+    let set = call(
+        &app,
+        Method::GET,
+        "/api/v1/data-sets/one-write/counts",
+        &admin_headers,
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(set["published"], true, "{set}");
+    assert_eq!(
+        app.get("/data/one-write/counts").await.status,
+        StatusCode::OK
+    );
+
+    // With the audit log back, the same correction is kept with its rows.
+    let corrected = app
+        .send(
+            Method::POST,
+            "/data/one-write/counts",
+            &token,
+            &record("a", 10),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text());
+    assert_eq!(counts(&app).await, vec![10]);
+    assert_eq!(audit_rows(&app).await, audited + 1);
+    assert_eq!(history_rows(&app).await, history + 1);
+}
+
+both!(a_change_and_its_audit_row_are_kept_together);
+
+/// Publishing a dashboard publishes the data sets its modules read, in one
+/// change with one audit row; refused as a whole when the audit row is.
+async fn a_dashboard_is_published_with_the_data_sets_it_reads(app: TestApp) {
+    let admin = app.admin_key().await;
+    app.data_set(json!({"data_group": "one-write", "data_type": "counts"}))
+        .await;
+    app.data_set(json!({"data_group": "one-write", "data_type": "other"}))
+        .await;
+    let dashboard = json!({"slug": "one-write", "title": "One write", "status": "unpublished",
+        "modules": [{"type": "single_timeseries", "slug": "count", "title": "Count",
+            "data_set": "one-write/counts", "query": "period=week&duration=4&collect=count:sum"}]});
+    let made = app
+        .send(Method::POST, "/api/v1/dashboards", &admin, &dashboard)
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let admin_headers = [("authorization".to_string(), format!("Bearer {admin}"))];
+    let published = |name: &'static str| {
+        let app = &app;
+        let admin_headers = &admin_headers;
+        async move {
+            call(
+                app,
+                Method::GET,
+                &format!("/api/v1/data-sets/one-write/{name}"),
+                admin_headers,
+                None,
+            )
+            .await
+            .json()["published"]
+                .as_bool()
+                .unwrap()
+        }
+    };
+    assert!(!published("counts").await);
+    // The public cannot see it yet.
+    assert_eq!(
+        app.get("/api/v1/dashboards/one-write").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    audit_log_refuses(&app, true).await;
+    let answer = call(
+        &app,
+        Method::POST,
+        "/api/v1/dashboards/one-write/publish",
+        &admin_headers,
+        None,
+    )
+    .await;
+    refused(answer, "publishing").await;
+    audit_log_refuses(&app, false).await;
+    assert!(
+        !published("counts").await,
+        "the data set stayed unpublished"
+    );
+    assert_eq!(
+        app.get("/api/v1/dashboards/one-write").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let audited = audit_rows(&app).await;
+    let answer = call(
+        &app,
+        Method::POST,
+        "/api/v1/dashboards/one-write/publish",
+        &admin_headers,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let done = answer.json();
+    assert_eq!(done["dashboard"]["status"], "published", "{done}");
+    assert_eq!(
+        done["published_data_sets"],
+        json!(["one-write/counts"]),
+        "{done}"
+    );
+    assert!(published("counts").await);
+    assert!(
+        !published("other").await,
+        "a data set no module reads is left alone"
+    );
+    assert_eq!(
+        audit_rows(&app).await,
+        audited + 1,
+        "one change, one audit row"
+    );
+    assert_eq!(
+        app.get("/api/v1/dashboards/one-write").await.status,
+        StatusCode::OK
+    );
+    let read = app.get("/data/one-write/counts").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+    // Nobody without the right may publish.
+    let anonymous = call(
+        &app,
+        Method::POST,
+        "/api/v1/dashboards/one-write/publish",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.text()
+    );
+}
+
+both!(a_dashboard_is_published_with_the_data_sets_it_reads);
