@@ -694,6 +694,16 @@ fn rows() -> Vec<Row> {
             "dashboards:write",
             [401, 403, 200, 200, 403, 200, 403, 401, 401],
         ),
+        // Publishing: its organisation's editors, admins and keys with
+        // `dashboards:write`; another organisation's editor does not see it.
+        row(
+            "post",
+            "/api/v1/dashboards/{slug}/publish",
+            "/api/v1/dashboards/svc-a-draft/publish",
+            Value::Null,
+            "dashboards:write",
+            [401, 403, 200, 200, 404, 200, 403, 401, 401],
+        ),
         row(
             "delete",
             "/api/v1/dashboards/{slug}",

@@ -364,3 +364,59 @@ async fn a_dashboard_is_published_with_the_data_sets_it_reads(app: TestApp) {
 }
 
 both!(a_dashboard_is_published_with_the_data_sets_it_reads);
+
+/// A password change ends the person's other sessions in the same change (on
+/// SQLite a second writer beside the change would wait for it, and fail); a
+/// sign-out is a change in the audit log too.
+async fn a_password_change_ends_the_other_sessions(app: TestApp) {
+    let mut w = support::write(&app.store).await;
+    server::store::users::create(
+        &mut w,
+        &server::store::users::NewUser {
+            email: "kathy@example.gov.uk",
+            display_name: "Kathy",
+            role: app::model::Role::Viewer,
+            organisations: &[],
+            password: "a long enough password",
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let here = support::signed_in(&app, "kathy@example.gov.uk").await;
+    let elsewhere = support::signed_in(&app, "kathy@example.gov.uk").await;
+    let changed = call(
+        &app,
+        Method::PUT,
+        "/api/v1/session/password",
+        &here,
+        Some(&json!({"current_password": "a long enough password",
+                     "new_password": "another long password"})),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let gone = call(&app, Method::GET, "/api/v1/session", &elsewhere, None).await;
+    let kept = call(&app, Method::GET, "/api/v1/session", &here, None).await;
+    assert_eq!(
+        kept.json()["user"]["email"],
+        "kathy@example.gov.uk",
+        "{}",
+        kept.text()
+    );
+    assert!(
+        gone.json()["user"].is_null(),
+        "the other session ended: {}",
+        gone.text()
+    );
+    let audited = audit_rows(&app).await;
+    let out = call(&app, Method::POST, "/api/v1/session/sign-out", &here, None).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.text());
+    assert_eq!(
+        audit_rows(&app).await,
+        audited + 1,
+        "the sign-out is audited"
+    );
+}
+
+both!(a_password_change_ends_the_other_sessions);

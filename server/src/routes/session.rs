@@ -266,7 +266,16 @@ async fn sign_out(
 ) -> Result<Response> {
     checked(&caller, &headers, body.bytes())?;
     if let Some(session) = caller.session() {
-        sessions::end(&state.store, session.id).await?;
+        let mut w = state.store.write().await?;
+        sessions::end_in(&mut w, session.id).await?;
+        w.commit(Note::new(
+            &caller.actor(),
+            "session.end",
+            format!("session {}", session.id),
+            json!({}),
+            Utc::now(),
+        ))
+        .await?;
     }
     signed_out(&client, &headers, "You have signed out.")
 }
@@ -335,16 +344,12 @@ async fn change_password(
     }
     let mut w = state.store.write().await?;
     users::set_password(&mut w, user.id, &change.new_password).await?;
-    for other in sessions::list_for_user(&state.store, user.id, Utc::now()).await? {
-        if other.id != session.id {
-            sessions::end(&state.store, other.id).await?;
-        }
-    }
+    let ended = sessions::end_others(&mut w, user.id, session.id).await?;
     w.commit(Note::new(
         &caller.actor(),
         "user.password",
         format!("user {}", user.id),
-        json!({}),
+        json!({ "other_sessions_ended": ended }),
         Utc::now(),
     ))
     .await?;
@@ -403,7 +408,16 @@ async fn end_one(
     if !mine {
         return Err(Error::NotFound(format!("You have no session {id}.")));
     }
-    sessions::end(&state.store, id).await?;
+    let mut w = state.store.write().await?;
+    sessions::end_in(&mut w, id).await?;
+    w.commit(Note::new(
+        &caller.actor(),
+        "session.end",
+        format!("session {id}"),
+        json!({}),
+        Utc::now(),
+    ))
+    .await?;
     Ok(Json(app::model::Done::ok(format!(
         "Session {id} has ended."
     ))))

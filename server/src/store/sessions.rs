@@ -144,6 +144,28 @@ pub async fn end(store: &Store, id: i64) -> Result<bool> {
     Ok(done > 0)
 }
 
+/// Ends one session, as a change someone makes (signing out).
+pub async fn end_in(w: &mut Write, id: i64) -> Result<bool> {
+    let done = on_tx!(w, |conn| sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// Ends every session of a user but `keep` (after a password change).
+pub async fn end_others(w: &mut Write, user_id: i64, keep: i64) -> Result<u64> {
+    Ok(on_tx!(w, |conn| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND id <> $2"
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
 /// Ends every session of a user ("sign out everywhere").
 pub async fn end_all(w: &mut Write, user_id: i64) -> Result<u64> {
     Ok(on_tx!(w, |conn| sqlx::query(
