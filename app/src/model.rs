@@ -441,6 +441,35 @@ pub struct Dashboard {
     pub modules: Vec<Module>,
 }
 
+impl Dashboard {
+    /// A new unpublished dashboard with these modules and every other field
+    /// as the API's defaults leave it.
+    pub fn draft(
+        slug: String,
+        title: String,
+        service: Option<String>,
+        modules: Vec<Module>,
+    ) -> Dashboard {
+        Dashboard {
+            slug,
+            title,
+            dashboard_type: transaction(),
+            strapline: service_dashboard(),
+            tagline: String::new(),
+            description: String::new(),
+            costs: String::new(),
+            other_notes: String::new(),
+            customer_type: None,
+            business_model: None,
+            service_url: None,
+            links: Vec::new(),
+            service,
+            status: DashboardStatus::Unpublished,
+            modules,
+        }
+    }
+}
+
 fn transaction() -> String {
     "transaction".into()
 }
@@ -1213,6 +1242,68 @@ impl Done {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeletedPortfolio {
     pub deleted: String,
+}
+
+/// A service that does not exist yet, made with its dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewServiceDetails {
+    /// Not blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The department or agency that runs it, by slug.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
+    pub organisation: String,
+}
+
+/// What `POST /api/v1/services/{slug}/dashboard` takes: the KPIs a service's
+/// first dashboard shows; the service too when it is new.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDashboardRequest {
+    /// The builder's choices: `transactions`, `digital_take_up`,
+    /// `cost_per_transaction`, `user_satisfaction`, `completion_rate`,
+    /// `journey` (at least one).
+    #[cfg_attr(feature = "ssr", schema(min_items = 1))]
+    pub kpis: Vec<String>,
+    /// The dashboard's address: the service's slug when left out.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
+    pub dashboard: Option<String>,
+    /// Given when the service does not exist yet: it is made too.
+    #[serde(default)]
+    pub new_service: Option<NewServiceDetails>,
+}
+
+/// A write token made for a data set, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WriteToken {
+    /// `group/type`.
+    pub data_set: String,
+    pub bearer_token: String,
+}
+
+/// What `POST /api/v1/services/{slug}/dashboard` made, in one change: the
+/// dashboard (unpublished), the data sets it reads that were made (with their
+/// write tokens, shown only this once) and those that existed already.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceDashboard {
+    pub dashboard: Dashboard,
+    pub created_service: bool,
+    pub tokens: Vec<WriteToken>,
+    /// `group/type` of each data set that existed already and is used as it is.
+    pub existing: Vec<String>,
 }
 
 /// What publishing a dashboard did (`POST /api/v1/dashboards/{slug}/publish`):

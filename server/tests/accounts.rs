@@ -694,6 +694,17 @@ fn rows() -> Vec<Row> {
             "dashboards:write",
             [401, 403, 200, 200, 403, 200, 403, 401, 401],
         ),
+        // A service's first dashboard, with the data sets it reads, in one
+        // change: the service's organisation's editors, admins and keys with
+        // `dashboards:write`.
+        row(
+            "post",
+            "/api/v1/services/{slug}/dashboard",
+            "/api/v1/services/svc-a/dashboard",
+            json!({"kpis": ["transactions", "completion_rate"], "dashboard": "svc-a-made"}),
+            "dashboards:write",
+            [401, 403, 201, 201, 403, 201, 403, 401, 401],
+        ),
         // Publishing: its organisation's editors, admins and keys with
         // `dashboards:write`; another organisation's editor does not see it.
         row(

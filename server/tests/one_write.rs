@@ -420,3 +420,154 @@ async fn a_password_change_ends_the_other_sessions(app: TestApp) {
 }
 
 both!(a_password_change_ends_the_other_sessions);
+
+/// A service's dashboard with the data sets it reads (and the service, when
+/// new) is one change with one audit row: all of it is made, or none of it.
+async fn a_service_and_its_dashboard_are_made_in_one_change(app: TestApp) {
+    let admin = app.admin_key().await;
+    let admin_headers = [("authorization".to_string(), format!("Bearer {admin}"))];
+    let department = json!({"slug": "dept-w", "title": "Department W", "kind": "department"});
+    let made = app
+        .send(Method::POST, "/api/v1/organisations", &admin, &department)
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let wanted = json!({
+        "kpis": ["transactions", "digital_take_up", "completion_rate"],
+        "new_service": {"title": "Renew a permit", "organisation": "dept-w",
+                        "description": "Permits, renewed."},
+    });
+    let uri = "/api/v1/services/renew-a-permit/dashboard";
+    let audited = audit_rows(&app).await;
+
+    audit_log_refuses(&app, true).await;
+    refused(
+        app.send(Method::POST, uri, &admin, &wanted).await,
+        "the whole",
+    )
+    .await;
+    audit_log_refuses(&app, false).await;
+    assert_eq!(audit_rows(&app).await, audited);
+    let service = call(
+        &app,
+        Method::GET,
+        "/api/v1/services/renew-a-permit",
+        &admin_headers,
+        None,
+    )
+    .await;
+    assert_eq!(
+        service.status,
+        StatusCode::NOT_FOUND,
+        "no service: {}",
+        service.text()
+    );
+    let sets = call(&app, Method::GET, "/api/v1/data-sets", &admin_headers, None)
+        .await
+        .json();
+    assert!(
+        !sets.to_string().contains("renew-a-permit"),
+        "no data set: {sets}"
+    );
+
+    let answer = app.send(Method::POST, uri, &admin, &wanted).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let made = answer.json();
+    assert_eq!(made["created_service"], true);
+    assert_eq!(made["dashboard"]["slug"], "renew-a-permit");
+    assert_eq!(made["dashboard"]["title"], "Renew a permit");
+    assert_eq!(made["dashboard"]["status"], "unpublished");
+    let data_sets: Vec<&str> = made["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["data_set"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        data_sets,
+        [
+            "renew-a-permit/transactions-by-channel",
+            "renew-a-permit/completion-rate"
+        ],
+        "one data set per data type: {made}"
+    );
+    assert_eq!(
+        audit_rows(&app).await,
+        audited + 1,
+        "one change, one audit row"
+    );
+    // Each token writes its data set.
+    let token = made["tokens"][1]["bearer_token"].as_str().unwrap();
+    let row = json!([{"_timestamp": "2026-11-02T00:00:00Z",
+                      "stage": "start", "count": 10}]);
+    let sent = app
+        .send(
+            Method::POST,
+            "/data/renew-a-permit/completion-rate",
+            token,
+            &row,
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    let stored = call(
+        &app,
+        Method::GET,
+        "/api/v1/dashboards/renew-a-permit",
+        &admin_headers,
+        None,
+    )
+    .await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text());
+    assert_eq!(stored.json(), made["dashboard"]);
+
+    // A second dashboard of the same service keeps the data sets there are.
+    let again =
+        json!({"kpis": ["transactions", "user_satisfaction"], "dashboard": "renew-a-permit-2"});
+    let answer = app.send(Method::POST, uri, &admin, &again).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let made = answer.json();
+    assert_eq!(made["created_service"], false);
+    assert_eq!(
+        made["existing"],
+        json!(["renew-a-permit/transactions-by-channel"])
+    );
+    assert_eq!(
+        made["tokens"][0]["data_set"],
+        "renew-a-permit/user-satisfaction"
+    );
+    // Refusals say what is wrong, and make nothing.
+    let before = audit_rows(&app).await;
+    for (body, status, says) in [
+        (json!({"kpis": []}), StatusCode::BAD_REQUEST, "at least one"),
+        (
+            json!({"kpis": ["happiness"]}),
+            StatusCode::BAD_REQUEST,
+            "\"happiness\" is not one of",
+        ),
+        (
+            json!({"kpis": ["transactions"]}),
+            StatusCode::CONFLICT,
+            "already a dashboard at /renew-a-permit",
+        ),
+        (wanted.clone(), StatusCode::CONFLICT, "already exists"),
+    ] {
+        let answer = app.send(Method::POST, uri, &admin, &body).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.text());
+        let message = answer.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains(says), "{body}: {message}");
+    }
+    let nowhere = app
+        .send(
+            Method::POST,
+            "/api/v1/services/no-such-service/dashboard",
+            &admin,
+            &json!({"kpis": ["transactions"]}),
+        )
+        .await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND, "{}", nowhere.text());
+    assert_eq!(audit_rows(&app).await, before);
+}
+
+both!(a_service_and_its_dashboard_are_made_in_one_change);

@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/dashboards/{slug}"),
     ("get", "/api/v1/dashboards/{slug}/freshness"),
     ("post", "/api/v1/dashboards/{slug}/publish"),
+    ("post", "/api/v1/services/{slug}/dashboard"),
     ("get", "/api/v1/annotations"),
     ("post", "/api/v1/annotations"),
     ("get", "/api/v1/annotations/{id}"),

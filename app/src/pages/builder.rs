@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::catalogue::{self, CHOICES, MODULE_TYPES};
@@ -352,8 +352,9 @@ fn Start() -> impl IntoView {
     }
 }
 
-/// The calls that make a dashboard: the service (if new), a data set per
-/// data type needed (kept where it exists), then the dashboard itself.
+/// Makes the dashboard with one call (`POST /api/v1/services/{slug}/dashboard`):
+/// the service (if new), a data set per data type needed (kept where it
+/// exists) and the dashboard itself, all or nothing.
 #[allow(clippy::too_many_arguments)]
 async fn create_all(
     new: bool,
@@ -365,81 +366,33 @@ async fn create_all(
     keys: &[String],
     csrf: String,
 ) -> Result<Created, String> {
-    // Taken addresses are refused before anything is made (the list holds
-    // every dashboard the editor may see; the API refuses any other clash).
-    #[derive(serde::Deserialize)]
-    struct Listed {
-        dashboards: Vec<Dashboard>,
-    }
-    let listed: Listed = api::get_json("/api/v1/dashboards".into())
-        .await
-        .map_err(|e| e.to_string())?;
-    if listed.dashboards.iter().any(|d| d.slug == slug) {
-        return Err(format!(
-            "There is already a dashboard at /{slug}: enter another address."
-        ));
-    }
-    if new {
-        api::send_json::<crate::model::ServiceListing>(
-            "POST",
-            "/api/v1/services".into(),
-            Some(json!({
-                "slug": service, "title": service_title,
-                "description": description.trim(), "organisation": org,
-            })),
-            csrf.clone(),
-        )
-        .await
-        .map_err(|e| format!("The service could not be created: {e}"))?;
-    }
-    let mut made = Created {
-        slug: slug.to_string(),
-        ..Created::default()
+    use crate::model::{NewServiceDetails, ServiceDashboard, ServiceDashboardRequest};
+    let request = ServiceDashboardRequest {
+        kpis: keys.to_vec(),
+        dashboard: Some(slug.to_string()),
+        new_service: new.then(|| NewServiceDetails {
+            title: service_title.to_string(),
+            description: description.trim().to_string(),
+            organisation: org.to_string(),
+        }),
     };
-    let mut types: Vec<&str> = Vec::new();
-    let mut modules: Vec<Module> = Vec::new();
-    for c in CHOICES.iter().filter(|c| keys.iter().any(|k| k == c.key)) {
-        if !types.contains(&c.data_type) {
-            types.push(c.data_type);
-        }
-        modules.extend(catalogue::modules_for(service, c.key));
-    }
-    for data_type in types {
-        let answer = api::send_json::<crate::model::DataSetWithToken>(
-            "POST",
-            "/api/v1/data-sets".into(),
-            Some(json!({
-                "data_group": service, "data_type": data_type, "from_type": data_type,
-            })),
-            csrf.clone(),
-        )
-        .await;
-        match answer {
-            Ok(created) => made
-                .tokens
-                .push((format!("{service}/{data_type}"), created.bearer_token)),
-            Err(ApiError::Status { status: 409, .. }) => {
-                made.existing.push(format!("{service}/{data_type}"))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "The data set {data_type} could not be created: {e}"
-                ))
-            }
-        }
-    }
-    let dashboard = json!({
-        "slug": slug,
-        "title": service_title,
-        "description": description.trim(),
-        "service": service,
-        "status": "unpublished",
-        "modules": modules,
-    });
-    api::send_json::<Dashboard>("POST", "/api/v1/dashboards".into(), Some(dashboard), csrf)
+    let path = format!(
+        "/api/v1/services/{}/dashboard",
+        api::encode_component(service)
+    );
+    let body = serde_json::to_value(&request).map_err(|e| e.to_string())?;
+    let made: ServiceDashboard = api::send_json("POST", path, Some(body), csrf)
         .await
-        .map_err(|e| format!("The dashboard could not be created: {e}"))?;
-    Ok(made)
+        .map_err(|e| format!("The dashboard could not be made: {e}"))?;
+    Ok(Created {
+        slug: made.dashboard.slug,
+        tokens: made
+            .tokens
+            .into_iter()
+            .map(|t| (t.data_set, t.bearer_token))
+            .collect(),
+        existing: made.existing,
+    })
 }
 
 #[component]

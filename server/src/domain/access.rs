@@ -83,6 +83,26 @@ pub async fn require_service(
     Ok(orgs)
 }
 
+/// The check for making a new service run by `organisation`: an admin, or
+/// someone who manages dashboards in that organisation (or its department).
+pub async fn require_new_service(caller: &Caller, store: &Store, organisation: &str) -> Result<()> {
+    if caller.can(Permission::Admin) {
+        return caller.check_csrf();
+    }
+    caller.require(Permission::ManageDashboards)?;
+    let org = orgs::find_org(store, organisation).await?;
+    let mut org_slugs = vec![organisation.to_string()];
+    if let Some(parent) = org.and_then(|o| o.parent) {
+        org_slugs.push(parent);
+    }
+    if !covers(caller, &org_slugs) {
+        return Err(Error::Forbidden(format!(
+            "You may create services only in your own organisations, and {organisation:?} is not one of them."
+        )));
+    }
+    Ok(())
+}
+
 fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {

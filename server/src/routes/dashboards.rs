@@ -21,7 +21,7 @@ use crate::domain::access;
 use crate::domain::freshness as fresh;
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
-use crate::store::{dashboards, data_sets, records};
+use crate::store::{dashboards, data_sets, orgs, records};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, replace, remove))
         .routes(routes!(freshness))
         .routes(routes!(publish))
+        .routes(routes!(service_dashboard))
 }
 
 /// The department and agency of the dashboard's service (none without one).
@@ -229,6 +230,161 @@ async fn replace(
     ))
     .await?;
     Ok(Json(d))
+}
+
+/// Makes a service's dashboard from the KPIs it should show, in one change
+/// (audited as one): the service too when it is new, a data set for each data
+/// type the KPIs read (those that exist are used as they are; each new one
+/// gets a write token, shown only this once), and the dashboard, unpublished,
+/// with a module for each KPI. Either all of it is made or none of it.
+#[utoipa::path(post, path = "/services/{slug}/dashboard", tag = "dashboards", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The service's slug (the new service's, with `new_service`)")),
+    request_body = app::model::ServiceDashboardRequest,
+    responses((status = 201, body = app::model::ServiceDashboard), (status = 400, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 404, description = "No such service (without `new_service`) or organisation", body = app::model::ErrorBody),
+              (status = 409, description = "The service (with `new_service`) or the dashboard's address exists already", body = app::model::ErrorBody)))]
+async fn service_dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    body: Payload,
+) -> Result<Response> {
+    use app::catalogue::{self, CHOICES};
+    use app::model::{ServiceDashboardRequest, ServiceInput, WriteToken};
+    caller.require(Permission::ManageDashboards)?;
+    let wanted: ServiceDashboardRequest = body.json()?;
+    if wanted.kpis.is_empty() {
+        return Err(Error::BadRequest(
+            "kpis: choose at least one KPI for the dashboard".into(),
+        ));
+    }
+    if let Some(unknown) = wanted.kpis.iter().find(|k| catalogue::choice(k).is_none()) {
+        let known: Vec<&str> = CHOICES.iter().map(|c| c.key).collect();
+        return Err(Error::BadRequest(format!(
+            "kpis: {unknown:?} is not one of {}",
+            known.join(", ")
+        )));
+    }
+    let address = wanted.dashboard.clone().unwrap_or_else(|| slug.clone());
+    // Who may, and what the dashboard is called after.
+    let (title, description) = match &wanted.new_service {
+        Some(new) => {
+            access::require_new_service(&caller, &state.store, &new.organisation).await?;
+            if orgs::find_service(&state.store, &slug).await?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "The service {slug:?} already exists: choose it rather than making it again."
+                )));
+            }
+            (
+                new.title.trim().to_string(),
+                new.description.trim().to_string(),
+            )
+        }
+        None => {
+            access::require_service(&caller, Permission::ManageDashboards, &state.store, &slug)
+                .await?;
+            let (listing, description) = orgs::find_service(&state.store, &slug)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))?;
+            (listing.title, description)
+        }
+    };
+    if dashboards::find(&state.store, &address).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "There is already a dashboard at /{address}: enter another address."
+        )));
+    }
+    // The modules, in the builder's order, and the data types they read.
+    let mut modules = Vec::new();
+    let mut types: Vec<&str> = Vec::new();
+    for c in CHOICES
+        .iter()
+        .filter(|c| wanted.kpis.iter().any(|k| k == c.key))
+    {
+        if !types.contains(&c.data_type) {
+            types.push(c.data_type);
+        }
+        modules.extend(catalogue::modules_for(&slug, c.key));
+    }
+    let mut existing = Vec::new();
+    let mut to_make = Vec::new();
+    for data_type in types {
+        if data_sets::find(&state.store, &slug, data_type)
+            .await?
+            .is_some()
+        {
+            existing.push(format!("{slug}/{data_type}"));
+        } else {
+            let mut settings = data_sets::DataSetSettings::default();
+            settings.take_type(data_type)?;
+            to_make.push((data_type, settings));
+        }
+    }
+    let d = Dashboard {
+        description,
+        ..Dashboard::draft(address.clone(), title.clone(), Some(slug.clone()), modules)
+    };
+    let planned = dashboards::Planned {
+        service: wanted.new_service.as_ref().map(|_| slug.clone()),
+        data_sets: to_make
+            .iter()
+            .map(|(t, s)| (format!("{slug}/{t}"), s.raw_queries_allowed))
+            .collect(),
+    };
+    dashboards::validate_planned(&state.store, &d, &planned).await?;
+
+    let now = Utc::now();
+    let mut w = state.store.write().await?;
+    let service_id = match &wanted.new_service {
+        Some(new) => {
+            let input = ServiceInput {
+                slug: slug.clone(),
+                title: title.clone(),
+                description: d.description.clone(),
+                organisation: new.organisation.clone(),
+            };
+            orgs::save_service(&mut w, &input).await?
+        }
+        None => orgs::service_id(&state.store, &slug)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))?,
+    };
+    let mut tokens = Vec::new();
+    for (data_type, settings) in &to_make {
+        let made = data_sets::create_with_token(
+            &mut w,
+            &slug,
+            data_type,
+            Some(service_id),
+            settings,
+            None,
+            now,
+        )
+        .await?;
+        tokens.push(WriteToken {
+            data_set: format!("{slug}/{data_type}"),
+            bearer_token: made.bearer_token,
+        });
+    }
+    dashboards::save(&mut w, &d, now).await?;
+    let made: Vec<&str> = tokens.iter().map(|t| t.data_set.as_str()).collect();
+    w.commit(Note::new(
+        &caller.actor(),
+        "service.dashboard",
+        format!("dashboard {address}"),
+        json!({ "service": slug, "new_service": wanted.new_service.is_some(),
+                "data_sets_made": made, "kpis": wanted.kpis }),
+        now,
+    ))
+    .await?;
+    let answer = app::model::ServiceDashboard {
+        dashboard: d,
+        created_service: wanted.new_service.is_some(),
+        tokens,
+        existing,
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// Publishes a dashboard with the data sets its modules read, in one change

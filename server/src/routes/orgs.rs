@@ -16,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload};
 use super::AppState;
 use crate::auth::{Caller, Permission};
+use crate::domain::access;
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::orgs;
@@ -176,22 +177,7 @@ async fn create_service(
         caller.require(Permission::ManageDashboards)?;
     }
     let service: ServiceInput = body.json()?;
-    if !caller.can(Permission::Admin) {
-        caller.require(Permission::ManageDashboards)?;
-        let org = orgs::find_org(&state.store, &service.organisation).await?;
-        let mut org_slugs = vec![service.organisation.clone()];
-        if let Some(parent) = org.and_then(|o| o.parent) {
-            org_slugs.push(parent);
-        }
-        if !caller.covers(&org_slugs.iter().map(String::as_str).collect::<Vec<_>>()) {
-            return Err(Error::Forbidden(format!(
-                "You may create services only in your own organisations, and {:?} is not one of them.",
-                service.organisation
-            )));
-        }
-    } else {
-        caller.check_csrf()?;
-    }
+    access::require_new_service(&caller, &state.store, &service.organisation).await?;
     if orgs::find_service(&state.store, &service.slug)
         .await?
         .is_some()

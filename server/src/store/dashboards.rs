@@ -50,9 +50,23 @@ pub const RESERVED_SLUGS: [&str; 20] = [
     "upload",
 ];
 
+/// What a change is about to make along with a dashboard, which
+/// [`validate_planned`] counts as existing: a service (by slug) and data sets
+/// (`group/type`, with whether raw queries are allowed).
+#[derive(Debug, Default)]
+pub struct Planned {
+    pub service: Option<String>,
+    pub data_sets: Vec<(String, bool)>,
+}
+
 /// Checks a dashboard: its fields, its service, and every module's slug, data
 /// set and stored query (parsed as the read API would).
 pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
+    validate_planned(store, d, &Planned::default()).await
+}
+
+/// [`validate`], counting what `planned` is about to make as existing.
+pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -> Result<()> {
     let bad = |m: String| Err(Error::BadRequest(m));
     if !is_slug(&d.slug) {
         return bad(format!(
@@ -142,7 +156,11 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
         }
         modules.push(m);
     }
-    if let Some(service) = &d.service {
+    if let Some(service) = d
+        .service
+        .as_ref()
+        .filter(|s| planned.service.as_ref() != Some(s))
+    {
         if orgs::find_service(store, service).await?.is_none() {
             return Err(Error::NotFound(format!("There is no service `{service}`.")));
         }
@@ -152,13 +170,20 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
         let Some((group, data_type)) = m.data_set.as_deref().and_then(|d| d.split_once('/')) else {
             continue;
         };
-        let Some(data_set) = data_sets::find(store, group, data_type).await? else {
-            return Err(Error::NotFound(format!(
-                "Module `{}`: there is no data set `{group}/{data_type}`.",
-                m.slug
-            )));
+        let name = format!("{group}/{data_type}");
+        let raw = match planned.data_sets.iter().find(|(n, _)| *n == name) {
+            Some((_, raw)) => *raw,
+            None => match data_sets::find(store, group, data_type).await? {
+                Some(data_set) => data_set.raw_queries_allowed,
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "Module `{}`: there is no data set `{group}/{data_type}`.",
+                        m.slug
+                    )))
+                }
+            },
         };
-        charts.push((*m, data_set));
+        charts.push((*m, raw));
     }
     let mut slugs: Vec<&str> = Vec::new();
     for m in &modules {
@@ -170,13 +195,13 @@ pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
         }
         slugs.push(&m.slug);
     }
-    for (m, data_set) in charts {
+    for (m, raw_queries_allowed) in charts {
         let name = &m.slug;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(m.query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         let allow = params::Allowances {
-            raw_queries_allowed: data_set.raw_queries_allowed,
+            raw_queries_allowed,
         };
         if let Err(message) = params::parse(&pairs, allow) {
             return Err(Error::Unprocessable(format!(

@@ -332,7 +332,8 @@ pub async fn delete_org(w: &mut Write, slug: &str) -> Result<bool> {
 }
 
 /// Checks a service and writes it (a new one, or over the one with its slug).
-pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<()> {
+/// Returns its id.
+pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<i64> {
     check_slug_and_title("the service's", &service.slug, &service.title)?;
     let organisation_id = org_id(w, &service.organisation).await?.ok_or_else(|| {
         Error::NotFound(format!(
@@ -349,8 +350,7 @@ pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<()> {
             organisation_id,
         },
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Deletes a service that no data set and no dashboard belongs to.
