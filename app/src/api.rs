@@ -264,6 +264,11 @@ pub async fn sessions() -> Result<Vec<SessionInfo>, ApiError> {
 /// A change through the API from the browser: `method` to `path` with a JSON
 /// body, carrying the session's CSRF token. (Pages make changes only once
 /// interactive; during server rendering this is refused.)
+/// A typed request body for [`send_json`].
+pub fn body<T: serde::Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
 pub async fn send_json<T: DeserializeOwned>(
     method: &'static str,
     path: String,

@@ -986,6 +986,118 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
 }
 
+// --- Request bodies of /api/v1 (the answers are above) ----------------------
+
+/// What `POST /api/v1/api-keys` takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct KeyRequest {
+    /// What the key is for, e.g. "nightly upload" (not blank; at most 100
+    /// characters).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+            max_length = 100
+        )
+    )]
+    pub name: String,
+    /// `read:unpublished`, `dashboards:write`, `annotations:write`,
+    /// `data-set:NAME:write`, `admin`.
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::key_scopes))]
+    pub scopes: Vec<String>,
+    /// Days until it expires: 90 unless given, at most the server's maximum.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
+    pub expires_in_days: Option<i64>,
+}
+
+/// What `POST /api/v1/session` takes (as JSON or a form).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Credentials {
+    /// Not blank (white space around it is trimmed).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
+    pub email: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1))]
+    pub password: String,
+}
+
+/// What `PUT /api/v1/session/password` takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 12 to 256 characters.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
+    pub new_password: String,
+}
+
+/// What `POST /api/v1/users` takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// An email address (like name@example.gov.uk; at most 254 characters).
+    // Its pattern names the white space the server trims (Unicode's, which
+    // the pattern language's `\s` is not quite: it lacks U+0085 and has U+FEFF).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
+            max_length = 254
+        )
+    )]
+    pub email: String,
+    /// Not blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
+    pub display_name: String,
+    pub role: Role,
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::organisation_slugs))]
+    pub organisations: Vec<String>,
+    /// Their first password (12 to 256 characters); they can change it in
+    /// their settings.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
+    pub password: String,
+}
+
+/// What `PATCH /api/v1/users/{id}` takes: any of these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserChangeRequest {
+    /// Not blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+        )
+    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::optional_organisation_slugs))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisations: Option<Vec<String>>,
+    /// `false` deactivates (and ends their sessions); `true` lets them in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
 /// The request schemas that a derive cannot write: a choice between shapes
 /// (`oneOf`), and enumerations of strings the server keeps as strings. Each is
 /// as strict as the server's own checks, so a body the schema allows is one
@@ -1047,6 +1159,18 @@ pub mod schemas {
             "type": ["array", "null"],
             "items": {"type": "string", "pattern": SLUG},
             "description": "Organisations, by slug; null or absent to leave them as they are.",
+        }))
+    }
+
+    /// A key's scopes: at least one, each one of the scopes there are.
+    pub fn key_scopes() -> RefOr<Schema> {
+        schema(json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "string",
+                "pattern": "^(read:unpublished|dashboards:write|annotations:write|admin|data-set:[\\s\\S]+:write)$",
+            },
         }))
     }
 

@@ -294,7 +294,7 @@ async fn changes_declare_their_security() {
 /// Every JSON answer of `/api/v1` is a named type (a `$ref` to a schema of
 /// `app::model`, or a list of one), not free JSON: the contract is typed.
 #[tokio::test]
-async fn every_api_v1_answer_is_a_named_type() {
+async fn every_api_v1_request_and_answer_is_a_named_type() {
     let app = test_app(Backend::Sqlite).await;
     let document = app.get("/api/openapi.json").await.json();
     let mut untyped = Vec::new();
@@ -303,6 +303,14 @@ async fn every_api_v1_answer_is_a_named_type() {
             continue;
         }
         for (method, operation) in item.as_object().unwrap() {
+            // The JSON body it takes, too.
+            if let Some(schema) =
+                operation["requestBody"]["content"]["application/json"]["schema"].as_object()
+            {
+                if !schema.contains_key("$ref") {
+                    untyped.push(format!("{method} {path} request: {schema:?}"));
+                }
+            }
             for (status, response) in operation["responses"].as_object().unwrap() {
                 let Some(schema) = response["content"]["application/json"]["schema"].as_object()
                 else {
@@ -320,7 +328,7 @@ async fn every_api_v1_answer_is_a_named_type() {
     }
     assert!(
         untyped.is_empty(),
-        "untyped answers:\n{}",
+        "untyped requests or answers:\n{}",
         untyped.join("\n")
     );
     // Free JSON only where a field really is free: a record's fields, a note's

@@ -757,9 +757,6 @@ fn Editor(
             draft.problem.set(Some(problem));
             return;
         }
-        let Ok(body) = serde_json::to_value(&note) else {
-            return;
-        };
         let (method, path) = match draft.id.get_untracked() {
             Some(id) => ("PUT", format!("/api/v1/annotations/{id}")),
             None => ("POST", "/api/v1/annotations".to_string()),
@@ -767,7 +764,9 @@ fn Editor(
         let token = state.csrf.get_value();
         draft.saving.set(true);
         leptos::task::spawn_local(async move {
-            let answer = crate::api::send_json::<Annotation>(method, path, Some(body), token).await;
+            let answer =
+                crate::api::send_json::<Annotation>(method, path, crate::api::body(&note), token)
+                    .await;
             draft.saving.set(false);
             match answer {
                 Ok(saved) => {

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api;
 use crate::components::problem::ProblemSummary;
 use crate::kpi::format_date;
-use crate::model::{Role, SessionState, User};
+use crate::model::{NewUserRequest, Role, SessionState, User, UserChangeRequest};
 
 /// The admin check every admin page makes first: 401 for nobody, 403 for
 /// someone who is not an admin.
@@ -96,21 +96,22 @@ fn Users(csrf: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = serde_json::json!({
-            "email": email.get_untracked(),
-            "display_name": name.get_untracked(),
-            "role": role.get_untracked(),
-            "organisations": orgs
+        let body = api::body(&NewUserRequest {
+            email: email.get_untracked(),
+            display_name: name.get_untracked(),
+            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Viewer),
+            organisations: orgs
                 .get_untracked()
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>(),
-            "password": password.get_untracked(),
+                .map(str::to_string)
+                .collect(),
+            password: password.get_untracked(),
         });
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<User>("POST", "/api/v1/users".into(), Some(body), token).await {
+            match api::send_json::<User>("POST", "/api/v1/users".into(), body, token).await {
                 Ok(user) => {
                     problem.set(None);
                     done.set(Some(format!(
@@ -126,11 +127,11 @@ fn Users(csrf: String) -> impl IntoView {
             }
         });
     };
-    let change = move |id: i64, body: serde_json::Value| {
+    let change = move |id: i64, change: UserChangeRequest| {
+        let body = api::body(&change);
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<User>("PATCH", format!("/api/v1/users/{id}"), Some(body), token)
-                .await
+            match api::send_json::<User>("PATCH", format!("/api/v1/users/{id}"), body, token).await
             {
                 Ok(user) => {
                     problem.set(None);
@@ -194,7 +195,7 @@ fn Users(csrf: String) -> impl IntoView {
                                                                 .map(|s| s.trim().to_string())
                                                                 .filter(|s| !s.is_empty())
                                                                 .collect();
-                                                            change(id, serde_json::json!({"organisations": orgs}))
+                                                            change(id, UserChangeRequest { organisations: Some(orgs), ..Default::default() })
                                                         }>
                                                         "Save"<span class="govuk-visually-hidden">{format!(" the organisations of {}", u.display_name)}</span>
                                                     </button>
@@ -204,7 +205,7 @@ fn Users(csrf: String) -> impl IntoView {
                                         <td class="govuk-table__cell">
                                             <label class="govuk-visually-hidden" for=role_id.clone()>{format!("Role of {}", u.display_name)}</label>
                                             <select class="govuk-select" id=role_id
-                                                on:change=move |ev| change(id, serde_json::json!({"role": event_target_value(&ev)}))>
+                                                on:change=move |ev| change(id, UserChangeRequest { role: Role::parse(&event_target_value(&ev)), ..Default::default() })>
                                                 {["viewer", "editor", "admin"].into_iter().map(|r| view! {
                                                     <option value=r selected=u.role.as_str() == r>{r}</option>
                                                 }).collect_view()}
@@ -219,7 +220,7 @@ fn Users(csrf: String) -> impl IntoView {
                                             " "
                                             <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
                                                 id=format!("toggle-{id}")
-                                                on:click=move |_| change(id, serde_json::json!({"active": !active}))>
+                                                on:click=move |_| change(id, UserChangeRequest { active: Some(!active), ..Default::default() })>
                                                 {if active { "Deactivate" } else { "Reactivate" }}
                                             </button>
                                         </td>

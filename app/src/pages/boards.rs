@@ -520,17 +520,21 @@ fn TargetEditor(
         } else {
             number
         };
-        let body = serde_json::json!({
-            "service": read_select(service),
-            "kpi": k.key(),
-            "value": number,
-            "effective_from": from,
+        let Ok(effective_from) = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d") else {
+            problem.set(Some(format!(
+                "Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."
+            )));
+            return;
+        };
+        let body = api::body(&crate::boards::NewTarget {
+            service: read_select(service),
+            kpi: k,
+            value: number,
+            effective_from,
         });
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<Target>("POST", "/api/v1/targets".into(), Some(body), token)
-                .await
-            {
+            match api::send_json::<Target>("POST", "/api/v1/targets".into(), body, token).await {
                 Ok(t) => {
                     problem.set(None);
                     done.set(Some(format!(

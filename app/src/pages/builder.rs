@@ -380,8 +380,7 @@ async fn create_all(
         "/api/v1/services/{}/dashboard",
         api::encode_component(service)
     );
-    let body = serde_json::to_value(&request).map_err(|e| e.to_string())?;
-    let made: ServiceDashboard = api::send_json("POST", path, Some(body), csrf)
+    let made: ServiceDashboard = api::send_json("POST", path, api::body(&request), csrf)
         .await
         .map_err(|e| format!("The dashboard could not be made: {e}"))?;
     Ok(Created {
@@ -491,8 +490,7 @@ fn save_dashboard(
     let sent_from = draft.get_untracked();
     spawn_local(async move {
         let path = format!("/api/v1/dashboards/{}", api::encode_component(&d.slug));
-        let body = serde_json::to_value(&d).unwrap_or_default();
-        match api::send_json::<Dashboard>("PUT", path, Some(body), csrf).await {
+        match api::send_json::<Dashboard>("PUT", path, api::body(&d), csrf).await {
             Ok(saved) => {
                 problem.set(None);
                 // Redrawn only when the answer differs from what is shown:

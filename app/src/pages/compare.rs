@@ -408,11 +408,11 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                 let navigate = use_navigate();
                 let submit = move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    let body = serde_json::json!({"title": title.get().map(|t| t.value()).unwrap_or_default(), "services": slugs.get_value()});
+                    let body = api::body(&crate::boards::NewPortfolio { title: title.get().map(|t| t.value()).unwrap_or_default(), services: slugs.get_value() });
                     let token = csrf.clone();
                     let navigate = navigate.clone();
                     spawn_local(async move {
-                        match api::send_json::<Portfolio>("POST", "/api/v1/portfolios".into(), Some(body), token).await {
+                        match api::send_json::<Portfolio>("POST", "/api/v1/portfolios".into(), body, token).await {
                             Ok(p) => navigate(&format!("/boards/portfolio/{}", p.id), Default::default()),
                             Err(e) => problem.set(Some(e.to_string())),
                         }

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::api::{self, ApiError};
 use crate::components::problem::ProblemSummary;
 use crate::kpi::format_date;
-use crate::model::{ApiKey, KeyStatus, NewKey, Role, User};
+use crate::model::{ApiKey, KeyRequest, KeyStatus, NewKey, PasswordChange, Role, User};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -96,16 +96,14 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
                 .filter(|s| !s.is_empty())
                 .map(|s| crate::model::Scope::WriteDataSet(s.to_string()).to_string()),
         );
-        let body = serde_json::json!({
-            "name": name.get_untracked(),
-            "scopes": scopes,
-            "expires_in_days": days.get_untracked().parse::<i64>().unwrap_or(90),
+        let body = api::body(&KeyRequest {
+            name: name.get_untracked(),
+            scopes,
+            expires_in_days: Some(days.get_untracked().parse::<i64>().unwrap_or(90)),
         });
         let token = csrf.get_value();
         spawn_local(async move {
-            match api::send_json::<NewKey>("POST", "/api/v1/api-keys".into(), Some(body), token)
-                .await
-            {
+            match api::send_json::<NewKey>("POST", "/api/v1/api-keys".into(), body, token).await {
                 Ok(made) => {
                     problem.set(None);
                     new_key.set(Some(made));
@@ -145,16 +143,16 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
     let password_note = RwSignal::new(None::<(bool, String)>);
     let change_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = serde_json::json!({
-            "current_password": current_password.get_untracked(),
-            "new_password": new_password.get_untracked(),
+        let body = api::body(&PasswordChange {
+            current_password: current_password.get_untracked(),
+            new_password: new_password.get_untracked(),
         });
         let token = csrf.get_value();
         spawn_local(async move {
             match api::send_json::<crate::model::Done>(
                 "PUT",
                 "/api/v1/session/password".into(),
-                Some(body),
+                body,
                 token,
             )
             .await

@@ -7,6 +7,7 @@
 //! `annotations:write` and writing the data sets of their organisations'
 //! services (`data-set:NAME:write`); an admin anything, `admin` too.
 
+use app::model::KeyRequest;
 use app::model::{ApiKey, NewKey, Role};
 use axum::{
     extract::State,
@@ -109,38 +110,6 @@ async fn list(
     }
     let keys = api_keys::list(&state.store, if all { None } else { me }).await?;
     Ok(Json(app::model::KeyList { keys }))
-}
-
-/// A key's scopes: at least one, each one of the scopes there are.
-fn scopes_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    serde_json::from_value(json!({
-        "type": "array",
-        "minItems": 1,
-        "items": {
-            "type": "string",
-            "pattern": "^(read:unpublished|dashboards:write|annotations:write|admin|data-set:[\\s\\S]+:write)$",
-        },
-    }))
-    .expect("a valid schema")
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct KeyRequest {
-    /// What the key is for, e.g. "nightly upload" (not blank; at most 100
-    /// characters).
-    #[schema(
-        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
-        max_length = 100
-    )]
-    name: String,
-    /// `read:unpublished`, `dashboards:write`, `annotations:write`,
-    /// `data-set:NAME:write`, `admin`.
-    #[schema(schema_with = scopes_schema)]
-    scopes: Vec<String>,
-    /// Days until it expires: 90 unless given, at most the server's maximum.
-    #[schema(minimum = 1)]
-    expires_in_days: Option<i64>,
 }
 
 /// Whether the caller may put `scope` on a key, or why not.

@@ -6,6 +6,7 @@
 //! whether an email belongs to anyone.
 
 use app::model::SessionState;
+use app::model::{Credentials, PasswordChange};
 use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -13,7 +14,6 @@ use axum::{
     Json,
 };
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -68,17 +68,6 @@ fn local_path(next: Option<String>) -> String {
         Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
         _ => "/".to_string(),
     }
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-struct Credentials {
-    /// Not blank (white space around it is trimmed).
-    #[schema(
-        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-    )]
-    email: String,
-    #[schema(min_length = 1)]
-    password: String,
 }
 
 /// Who is signed in (`user` null for nobody) and the CSRF token their changes
@@ -307,15 +296,6 @@ async fn sign_out_everywhere(
     ))
     .await?;
     signed_out(&client, &headers, &format!("{ended} session(s) ended."))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct PasswordChange {
-    current_password: String,
-    /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256)]
-    new_password: String,
 }
 
 /// Changes the signed-in person's password; their other sessions end.

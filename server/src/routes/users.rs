@@ -1,6 +1,7 @@
 //! `/api/v1/users` (admins only) and `/api/v1/audit`: the people who sign in, and
 //! the log of every change.
 
+use app::model::{NewUserRequest, UserChangeRequest};
 use app::model::{Role, User};
 use axum::{
     extract::State,
@@ -36,32 +37,6 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<app:
     Ok(Json(app::model::UserList {
         users: users::list(&state.store).await?,
     }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewUserRequest {
-    /// An email address (like name@example.gov.uk; at most 254 characters).
-    // Its pattern names the white space the server trims (Unicode's, which
-    // the pattern language's `\s` is not quite: it lacks U+0085 and has U+FEFF).
-    #[schema(
-        pattern = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
-        max_length = 254
-    )]
-    email: String,
-    /// Not blank.
-    #[schema(
-        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-    )]
-    display_name: String,
-    role: Role,
-    #[serde(default)]
-    #[schema(schema_with = app::model::schemas::organisation_slugs)]
-    organisations: Vec<String>,
-    /// Their first password (12 to 256 characters); they can change it in
-    /// their settings.
-    #[schema(min_length = 12, max_length = 256)]
-    password: String,
 }
 
 /// Creates a user (admins).
@@ -112,21 +87,6 @@ async fn show(
         .await?
         .map(|u| Json(u.user))
         .ok_or_else(|| Error::NotFound(format!("There is no user {id}.")))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UserChangeRequest {
-    /// Not blank.
-    #[schema(
-        pattern = "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-    )]
-    display_name: Option<String>,
-    role: Option<Role>,
-    #[schema(schema_with = app::model::schemas::optional_organisation_slugs)]
-    organisations: Option<Vec<String>>,
-    /// `false` deactivates (and ends their sessions); `true` lets them in again.
-    active: Option<bool>,
 }
 
 /// Changes a user's name, role, organisations or whether they may sign in
