@@ -614,37 +614,6 @@ pub fn new_module(t: ModuleType, data_set: &str, slug: &str, title: &str) -> Mod
     }
 }
 
-/// A query string's value of `key`, if it has one.
-pub fn query_param(query: &str, key: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.to_string())
-}
-
-/// The query string with `key` set to `value` (added at the front if it was
-/// not there), or removed when `value` is empty.
-pub fn with_query_param(query: &str, key: &str, value: &str) -> String {
-    let mut pairs: Vec<String> = Vec::new();
-    let mut found = false;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let k = pair.split_once('=').map(|(k, _)| k).unwrap_or(pair);
-        if k == key {
-            if !found && !value.is_empty() {
-                pairs.push(format!("{key}={value}"));
-            }
-            found = true;
-        } else {
-            pairs.push(pair.to_string());
-        }
-    }
-    if !found && !value.is_empty() {
-        pairs.insert(0, format!("{key}={value}"));
-    }
-    pairs.join("&")
-}
-
 /// A slug made from a title: lower-case letters and digits, words joined by
 /// dashes (`"Apply for a licence!"` gives `apply-for-a-licence`).
 pub fn slug_of(title: &str) -> String {
@@ -748,25 +717,6 @@ mod tests {
             "D",
         );
         assert_eq!(t.options["end"], "digital");
-    }
-
-    #[test]
-    fn query_params_are_read_and_set() {
-        let q = "period=week&duration=52&collect=count:sum";
-        assert_eq!(query_param(q, "duration").as_deref(), Some("52"));
-        assert_eq!(query_param(q, "group_by"), None);
-        assert_eq!(
-            with_query_param(q, "period", "month"),
-            "period=month&duration=52&collect=count:sum"
-        );
-        assert_eq!(
-            with_query_param(q, "duration", ""),
-            "period=week&collect=count:sum"
-        );
-        assert_eq!(
-            with_query_param("collect=count:sum", "period", "month"),
-            "period=month&collect=count:sum"
-        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod model;
 pub mod modules;
 pub mod notes;
 pub mod pages;
+pub mod query_string;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -143,75 +143,9 @@ pub fn is_time_series(t: ModuleType) -> bool {
 // Queries
 // ---------------------------------------------------------------------------
 
-/// A query string as ordered, decoded pairs.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                match (
-                    bytes.get(i + 1).copied().and_then(hex),
-                    bytes.get(i + 2).copied().and_then(hex),
-                ) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn encode_pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Sets `key` to `value`: in its place when it is there, else at the end.
-fn set(pairs: &mut Vec<(String, String)>, key: &str, value: String) {
-    match pairs.iter().position(|(k, _)| k == key) {
-        Some(i) => {
-            pairs[i].1 = value;
-            let mut seen = false;
-            pairs.retain(|(k, _)| k != key || !std::mem::replace(&mut seen, true));
-        }
-        None => pairs.push((key.to_string(), value)),
-    }
-}
-
-fn remove(pairs: &mut Vec<(String, String)>, key: &str) {
-    pairs.retain(|(k, _)| k != key);
-}
+/// A query string as ordered, decoded pairs (see [`crate::query_string`]).
+pub use crate::query_string::pairs as query_pairs;
+use crate::query_string::{encode as encode_pairs, first, remove, set};
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -1305,7 +1239,7 @@ mod tests {
         );
         assert_eq!(
             module_query(&m, &view(Some(PeriodKind::Week), None, None)),
-            "period=week&duration=1000&collect=count%3Asum"
+            "period=week&duration=1000&collect=count:sum"
         );
     }
 
@@ -1318,7 +1252,7 @@ mod tests {
         );
         assert_eq!(
             module_request(&m, &ViewParams::default()).unwrap(),
-            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count%3Asum"
+            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum"
         );
     }
 
@@ -1382,7 +1316,7 @@ mod tests {
         );
         assert_eq!(
             module_query(&m, &view(Some(PeriodKind::Week), Some("2020-01"), None)),
-            "period=quarter&duration=8&collect=cost_per_transaction%3Amean"
+            "period=quarter&duration=8&collect=cost_per_transaction:mean"
         );
     }
 
@@ -1393,13 +1327,13 @@ mod tests {
             period_containing(PeriodKind::Week, t("2026-11-16T00:00:00Z")),
         ];
         let r = year_earlier_request(
-            "/data/a/b?period=week&duration=2&collect=count%3Asum",
+            "/data/a/b?period=week&duration=2&collect=count:sum",
             &periods,
         )
         .unwrap();
         assert_eq!(
             r,
-            "/data/a/b?period=week&collect=count%3Asum&start_at=2025-11-10T00%3A00%3A00Z&end_at=2025-11-24T00%3A00%3A00Z"
+            "/data/a/b?period=week&collect=count:sum&start_at=2025-11-10T00:00:00Z&end_at=2025-11-24T00:00:00Z"
         );
     }
 

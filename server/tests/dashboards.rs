@@ -232,7 +232,7 @@ async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
 
     // Downloads are the module's own read API request.
     assert!(html.contains(
-        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=6&amp;collect=count%3Asum&amp;format=csv\""
+        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=6&amp;collect=count:sum&amp;format=csv\""
     ));
     // Freshness: every module says when its data arrived.
     assert!(html.contains("Data last updated"));
@@ -244,7 +244,7 @@ async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("period=quarter&amp;group_by=channel"));
-    assert!(html.contains("start_at=2025-01-01T00%3A00%3A00Z&amp;end_at=2026-01-01T00%3A00%3A00Z"));
+    assert!(html.contains("start_at=2025-01-01T00:00:00Z&amp;end_at=2026-01-01T00:00:00Z"));
     assert!(html.contains("A year earlier"));
     assert!(!html.contains("cannot be shown"), "a module failed");
     assert!(html.contains(">Jan to Mar 2025<"));
