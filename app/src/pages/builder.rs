@@ -609,7 +609,9 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
             }),
         ));
         // Focus follows the module moved (its handle, once redrawn), unless
-        // the person has put it somewhere else meanwhile.
+        // the person has put it somewhere outside the list meanwhile (the
+        // list is redrawn in place, so the focus may still be on the row the
+        // module left).
         #[cfg(feature = "hydrate")]
         if follow {
             set_timeout(
@@ -618,9 +620,11 @@ fn Arranger(dashboard: Dashboard, csrf: String) -> impl IntoView {
                     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
                         return;
                     };
-                    let lost = doc
-                        .active_element()
-                        .is_none_or(|e| !e.is_connected() || e.tag_name() == "BODY");
+                    let lost = doc.active_element().is_none_or(|e| {
+                        !e.is_connected()
+                            || e.tag_name() == "BODY"
+                            || e.closest(".pulse-build__modules").ok().flatten().is_some()
+                    });
                     if let Some(el) = doc
                         .get_element_by_id(&format!("handle-{to}"))
                         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
@@ -998,9 +1002,10 @@ fn ModuleForm(
     let period = NodeRef::<leptos::html::Select>::new();
     let duration = NodeRef::<leptos::html::Input>::new();
     let format = NodeRef::<leptos::html::Select>::new();
-    let timed = catalogue::query_param(&module.query, "period").is_some();
-    let current_period = catalogue::query_param(&module.query, "period").unwrap_or_default();
-    let current_duration = catalogue::query_param(&module.query, "duration").unwrap_or_default();
+    let timed = crate::query_string::param(&module.query, "period").is_some();
+    let current_period = crate::query_string::param(&module.query, "period").unwrap_or_default();
+    let current_duration =
+        crate::query_string::param(&module.query, "duration").unwrap_or_default();
     let formats = matches!(
         module.module_type,
         ModuleType::Kpi
@@ -1044,10 +1049,10 @@ fn ModuleForm(
                 m.description = new_description.trim().to_string();
                 m.info = new_info.trim().to_string();
                 if let Some(p) = new_period {
-                    m.query = catalogue::with_query_param(&m.query, "period", &p);
+                    m.query = crate::query_string::with_param(&m.query, "period", &p);
                 }
                 if let Some(n) = new_duration {
-                    m.query = catalogue::with_query_param(&m.query, "duration", &n);
+                    m.query = crate::query_string::with_param(&m.query, "duration", &n);
                 }
                 if let (Some(f), Some(options)) = (new_format, m.options.as_object_mut()) {
                     if f == "number" {
