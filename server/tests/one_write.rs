@@ -120,81 +120,69 @@ async fn a_change_and_its_audit_row_are_kept_together(app: TestApp) {
     let history = history_rows(&app).await;
 
     audit_log_refuses(&app, true).await;
-    // Records: a new one, a correction (which writes history), a patch, a
-    // delete and emptying the data set.
-    let new = app
-        .send(
+    // Records (a new one, a correction, which writes history, a patch, a
+    // delete and emptying the data set), then a dashboard, a key and a data
+    // set's settings.
+    let dashboard = json!({"slug": "one-write", "title": "One write", "status": "unpublished",
+        "modules": []});
+    let key = json!({"name": "never", "scopes": ["admin"], "expires_in_days": 1});
+    let changes = [
+        (
             Method::POST,
             "/data/one-write/counts",
             &token,
-            &record("b", 2),
-        )
-        .await;
-    refused(new, "a new record").await;
-    let corrected = app
-        .send(
+            record("b", 2),
+            "a new record",
+        ),
+        (
             Method::POST,
             "/data/one-write/counts",
             &token,
-            &record("a", 10),
-        )
-        .await;
-    refused(corrected, "a correction").await;
-    let patched = app
-        .send(
+            record("a", 10),
+            "a correction",
+        ),
+        (
             Method::PATCH,
             "/data/one-write/counts/a",
             &token,
-            &json!({"count": 11}),
-        )
-        .await;
-    refused(patched, "a patch").await;
-    let writer = [("authorization".to_string(), format!("Bearer {token}"))];
-    let deleted = call(
-        &app,
-        Method::DELETE,
-        "/data/one-write/counts/a",
-        &writer,
-        None,
-    )
-    .await;
-    refused(deleted, "a deletion").await;
-    let emptied = app
-        .send(Method::PUT, "/data/one-write/counts", &token, &json!([]))
-        .await;
-    refused(emptied, "emptying").await;
-    assert_eq!(counts(&app).await, vec![1], "the records are as they were");
-    // The API's other resources: a dashboard, a key, a data set's settings.
-    let dashboard = json!({"slug": "one-write", "title": "One write", "status": "unpublished",
-        "modules": []});
-    refused(
-        app.send(Method::POST, "/api/v1/dashboards", &admin, &dashboard)
-            .await,
-        "a dashboard",
-    )
-    .await;
-    refused(
-        app.send(
+            json!({"count": 11}),
+            "a patch",
+        ),
+        (
+            Method::DELETE,
+            "/data/one-write/counts/a",
+            &token,
+            Value::Null,
+            "a deletion",
+        ),
+        (
+            Method::PUT,
+            "/data/one-write/counts",
+            &token,
+            json!([]),
+            "emptying",
+        ),
+        (
             Method::POST,
-            "/api/v1/api-keys",
+            "/api/v1/dashboards",
             &admin,
-            &json!({"name": "never", "scopes": ["admin"], "expires_in_days": 1}),
-        )
-        .await,
-        "a key",
-    )
-    .await;
-    refused(
-        app.send(
+            dashboard,
+            "a dashboard",
+        ),
+        (Method::POST, "/api/v1/api-keys", &admin, key, "a key"),
+        (
             Method::PATCH,
             "/api/v1/data-sets/one-write/counts",
             &admin,
-            &json!({"published": false}),
-        )
-        .await,
-        "a data set's settings",
-    )
-    .await;
+            json!({"published": false}),
+            "a data set's settings",
+        ),
+    ];
+    for (method, uri, key, body, what) in changes {
+        let who = [("authorization".to_string(), format!("Bearer {key}"))];
+        let body = (!body.is_null()).then_some(&body);
+        refused(call(&app, method, uri, &who, body).await, what).await;
+    }
     audit_log_refuses(&app, false).await;
 
     assert_eq!(audit_rows(&app).await, audited, "no audit row was written");
