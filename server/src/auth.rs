@@ -22,7 +22,7 @@ use axum::{
 use chrono::Utc;
 
 use crate::error::{Error, Result};
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::store::{
     api_keys::{self, constant_time_eq, ApiKey},
     audit::Actor,

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::auth::{readable_data_sets, Caller};
 use crate::domain::kpis::{coarsest, series, standard, transactions_by, yearly, Standard};
 use crate::error::Result;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::store::{annotations, from_micros, orgs, targets};
 
 fn value_of(kpis: &ServiceKpis, kpi: KpiKind) -> Option<f64> {

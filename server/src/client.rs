@@ -24,7 +24,7 @@ use axum::{
     response::Response,
 };
 
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// One network: an address and how many of its leading bits are fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

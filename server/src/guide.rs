@@ -690,7 +690,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             example_records: BTreeMap::new(),
-            openapi: serde_json::to_value(crate::routes::openapi()).unwrap(),
+            openapi: serde_json::to_value(crate::http::openapi()).unwrap(),
         }
     }
 

@@ -9,10 +9,11 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod guide;
+pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod query;
-pub mod routes;
+pub mod state;
 pub mod store;
 pub mod upload;
 

@@ -6,8 +6,9 @@ use tracing_subscriber::EnvFilter;
 
 use server::{
     cli::{site_root, Cli, Command, DataSetCommand, KeyCommand, UserCommand},
-    demo, leptos_options,
-    routes::{app, AppState},
+    demo,
+    http::{app, AppState},
+    leptos_options,
     store::Store,
     store::{
         api_keys, audit,

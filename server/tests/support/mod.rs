@@ -14,8 +14,8 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use server::{
+    http::{app, AppState},
     leptos_options,
-    routes::{app, AppState},
     store::{api_keys, Store},
 };
 

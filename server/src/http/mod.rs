@@ -19,7 +19,7 @@ pub mod users;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::{api::InProcessApi, shell, App};
-use axum::{extract::FromRef, http::Request, Router};
+use axum::{http::Request, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
@@ -31,25 +31,7 @@ use tracing::Level;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::store::Store;
-
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Store,
-    /// Data sets held in memory for queries.
-    pub cache: crate::query::Cache,
-    pub leptos_options: LeptosOptions,
-    /// The proxies whose `X-Forwarded-*` headers are believed
-    /// ([`crate::client`]).
-    pub trusted_proxies: crate::client::TrustedProxies,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+pub use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
