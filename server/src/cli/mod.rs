@@ -1,6 +1,14 @@
 //! The `pulse` command line. Every option can also be set by an environment
 //! variable, named beside it in `--help`.
 
+mod audit;
+mod data_set;
+mod demo;
+mod import;
+mod key;
+mod serve;
+mod user;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -262,6 +270,30 @@ pub fn site_root(option: Option<PathBuf>) -> PathBuf {
         return built;
     }
     local
+}
+
+/// Runs one command (one file per command beside this one).
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database = cli.database;
+    match cli.command {
+        Command::Migrate => {
+            let store = crate::store::Store::connect(&database).await?;
+            store.migrate().await?;
+            println!("The database {database} is up to date.");
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(&database, args).await,
+        Command::DataSet(command) => data_set::run(&database, command).await,
+        Command::Import {
+            group,
+            data_type,
+            file,
+        } => import::run(&database, &group, &data_type, &file).await,
+        Command::Key(command) => key::run(&database, command).await,
+        Command::User(command) => user::run(&database, command).await,
+        Command::Audit { filter, limit } => audit::run(&database, &filter, limit).await,
+        Command::Serve(args) => serve::run(&database, args).await,
+    }
 }
 
 #[cfg(test)]
