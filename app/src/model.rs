@@ -939,7 +939,7 @@ pub struct DataSet {
     pub data_type: String,
     pub auto_ids: Vec<String>,
     /// A JSON Schema every record must satisfy, if set.
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::json_schema))]
     pub schema: Option<serde_json::Value>,
     pub queryable: bool,
     pub published: bool,
@@ -1159,6 +1159,25 @@ pub mod schemas {
             "type": ["array", "null"],
             "items": {"type": "string", "pattern": SLUG},
             "description": "Organisations, by slug; null or absent to leave them as they are.",
+        }))
+    }
+
+    /// The builder's choices a dashboard is made from: at least one, each a
+    /// key of [`crate::catalogue::CHOICES`].
+    pub fn kpi_choices() -> RefOr<Schema> {
+        let keys: Vec<&str> = crate::catalogue::CHOICES.iter().map(|c| c.key).collect();
+        schema(json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": keys},
+        }))
+    }
+
+    /// A JSON Schema (an object, or `true` / `false`), or null for none.
+    pub fn json_schema() -> RefOr<Schema> {
+        schema(json!({
+            "type": ["object", "boolean", "null"],
+            "description": "A JSON Schema every record must satisfy, if set.",
         }))
     }
 
@@ -1397,11 +1416,18 @@ pub struct ServiceDashboardRequest {
     /// The builder's choices: `transactions`, `digital_take_up`,
     /// `cost_per_transaction`, `user_satisfaction`, `completion_rate`,
     /// `journey` (at least one).
-    #[cfg_attr(feature = "ssr", schema(min_items = 1))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::kpi_choices))]
     pub kpis: Vec<String>,
-    /// The dashboard's address: the service's slug when left out.
+    /// The dashboard's address: the service's slug when left out (lower-case
+    /// letters, digits and dashes, and not one of Pulse's own first path
+    /// segments).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z0-9-]{1,100}$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload)$)[a-z0-9-]{1,100}$"
+        )
+    )]
     pub dashboard: Option<String>,
     /// Given when the service does not exist yet: it is made too.
     #[serde(default)]

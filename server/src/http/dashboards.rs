@@ -238,7 +238,7 @@ async fn replace(
 /// gets a write token, shown only this once), and the dashboard, unpublished,
 /// with a module for each KPI. Either all of it is made or none of it.
 #[utoipa::path(post, path = "/services/{slug}/dashboard", tag = "dashboards", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The service's slug (the new service's, with `new_service`)")),
+    params(("slug" = String, Path, pattern = "^[a-z0-9-]{1,100}$", description = "The service's slug (the new service's, with `new_service`)")),
     request_body = app::model::ServiceDashboardRequest,
     responses((status = 201, body = app::model::ServiceDashboard), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
