@@ -241,6 +241,20 @@ fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result
     Ok(response)
 }
 
+/// Ends session `id` as a change the caller makes (audited as `session.end`).
+async fn end_session(state: &AppState, caller: &Caller, id: i64) -> Result<()> {
+    let mut w = state.store.write().await?;
+    sessions::end_in(&mut w, id).await?;
+    w.commit(Note::new(
+        &caller.actor(),
+        "session.end",
+        format!("session {id}"),
+        json!({}),
+        Utc::now(),
+    ))
+    .await
+}
+
 /// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
 #[utoipa::path(post, path = "/session/sign-out", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
@@ -255,16 +269,7 @@ async fn sign_out(
 ) -> Result<Response> {
     checked(&caller, &headers, body.bytes())?;
     if let Some(session) = caller.session() {
-        let mut w = state.store.write().await?;
-        sessions::end_in(&mut w, session.id).await?;
-        w.commit(Note::new(
-            &caller.actor(),
-            "session.end",
-            format!("session {}", session.id),
-            json!({}),
-            Utc::now(),
-        ))
-        .await?;
+        end_session(&state, &caller, session.id).await?;
     }
     signed_out(&client, &headers, "You have signed out.")
 }
@@ -388,16 +393,7 @@ async fn end_one(
     if !mine {
         return Err(Error::NotFound(format!("You have no session {id}.")));
     }
-    let mut w = state.store.write().await?;
-    sessions::end_in(&mut w, id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "session.end",
-        format!("session {id}"),
-        json!({}),
-        Utc::now(),
-    ))
-    .await?;
+    end_session(&state, &caller, id).await?;
     Ok(Json(app::model::Done::ok(format!(
         "Session {id} has ended."
     ))))
