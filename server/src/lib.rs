@@ -1,21 +1,12 @@
 //! The Pulse server: the `pulse` binary's command line, the HTTP routes, the
 //! storage, and the demo data.
 
-pub mod auth;
-pub mod boards;
 pub mod cli;
-pub mod client;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod guide;
 pub mod http;
-pub mod import;
-pub mod ingest;
-pub mod query;
-pub mod state;
 pub mod store;
-pub mod upload;
 
 use std::path::PathBuf;
 

@@ -481,7 +481,7 @@ both!(reads_have_backdrops_shapes);
 async fn every_read_message_is_answered_over_http(app: TestApp) {
     sample(&app, json!({})).await;
     // Every message of the read API's validation, in its order, over HTTP.
-    let mut cases: Vec<(&str, &str)> = server::query::params::MESSAGE_EXAMPLES.to_vec();
+    let mut cases: Vec<(&str, &str)> = server::domain::query::params::MESSAGE_EXAMPLES.to_vec();
     // `+` in a URL is a space: an offset must be sent as %2B.
     cases.push((
         "start_at=2012-01-01T00:00:00+01:00&end_at=2012-02-01T00:00:00Z",

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use app::model::{KpiKind, ServiceKpis};
 use server::domain::kpis::{self, Readable};
-use server::query::Cache;
+use server::domain::query::Cache;
 use server::store::data_sets;
 
 mod support;

@@ -23,7 +23,10 @@ async fn import_file(
     data_type: &str,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use crate::{import, ingest, store::records};
+    use crate::{
+        domain::{ingest, spreadsheet as import},
+        store::records,
+    };
     use std::io::{IsTerminal, Write};
 
     let data_set = data_sets::find(store, group, data_type)

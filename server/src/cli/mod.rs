@@ -233,9 +233,9 @@ pub struct ServeArgs {
         env = "PULSE_TRUSTED_PROXIES",
         default_value = "",
         value_name = "CIDR,...",
-        value_parser = crate::client::TrustedProxies::parse
+        value_parser = crate::http::client::TrustedProxies::parse
     )]
-    pub trusted_proxies: crate::client::TrustedProxies,
+    pub trusted_proxies: crate::http::client::TrustedProxies,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::auth::{Caller, Permission};
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::{orgs, Store};
 

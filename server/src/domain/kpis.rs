@@ -1,12 +1,12 @@
 //! The one KPI engine. Every figure of a service that a page shows (the service
 //! page's tiles and chart, the services explorer, boards, compare) comes from
 //! here, computed over the service's standard data sets as held in memory
-//! ([`crate::query::Cache`]), with the arithmetic of [`app::kpi`].
+//! ([`crate::domain::query::Cache`]), with the arithmetic of [`app::kpi`].
 //!
 //! A service's standard data sets are found by convention: group = the
 //! service's slug, and the types of [`STANDARD_TYPES`]; only those the caller
 //! may read count (published ones for everyone:
-//! [`crate::auth::readable_data_sets`]).
+//! [`crate::domain::caller::readable_data_sets`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,9 +21,9 @@ use app::model::{
 };
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::query::table::{Cell, Table};
+use crate::domain::query::Cache;
 use crate::error::Result;
-use crate::query::table::{Cell, Table};
-use crate::query::Cache;
 use crate::store::{data_sets::DataSet, from_micros, Store};
 
 /// The standard data types a service's KPIs are computed from.
@@ -35,7 +35,7 @@ pub const STANDARD_TYPES: [&str; 4] = [
 ];
 
 /// The data sets a caller may read, by (group, type), from
-/// [`crate::auth::readable_data_sets`].
+/// [`crate::domain::caller::readable_data_sets`].
 pub type Readable = HashMap<(String, String), DataSet>;
 
 /// A span of time to chart, `[start, end)`, either end open (then the data

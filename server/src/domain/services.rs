@@ -5,8 +5,8 @@ use app::model::{Link, PeriodKind, ServiceKpis, ServiceOverview};
 use chrono::{DateTime, Utc};
 
 use super::kpis::{self, Readable, Window};
+use crate::domain::query::Cache;
 use crate::error::{Error, Result};
-use crate::query::Cache;
 use crate::store::{dashboards, orgs, Store};
 
 /// The overview of the service with this slug from the `readable` data sets: its

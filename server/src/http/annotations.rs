@@ -21,8 +21,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission};
 use crate::domain::access;
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::store::audit::Note;
@@ -351,7 +351,7 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
     let note: NewAnnotation = body.json()?;
     may_write_on(&state, &caller, &note.service).await?;
     check(&state, &note).await?;
-    let (author_id, name) = caller.acting_as();
+    let (author_id, name) = caller.acting().author;
     let now = Utc::now();
     let mut w = state.store.write().await?;
     let stored = annotations::create(&mut w, &note, (author_id, &name), now).await?;
@@ -407,7 +407,7 @@ async fn replace(
         may_write_on(&state, &caller, &note.service).await?;
     }
     check(&state, &note).await?;
-    let (author_id, name) = caller.acting_as();
+    let (author_id, name) = caller.acting().author;
     let now = Utc::now();
     let mut w = state.store.write().await?;
     let stored = annotations::update(&mut w, id, &note, (author_id, &name), now)

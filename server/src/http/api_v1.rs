@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Query};
 use super::AppState;
-use crate::auth::{readable_data_sets, Caller};
+use crate::domain::caller::{readable_data_sets, Caller};
 use crate::{
     domain::services,
     error::{Error, Result},
@@ -144,7 +144,7 @@ async fn service_overview(
         services::overview(
             &state.store,
             &state.cache,
-            &readable_data_sets(&state, &caller).await?,
+            &readable_data_sets(&state.store, &caller).await?,
             &slug,
             (kind, (from, to), compare_year),
             chrono::Utc::now(),
@@ -226,7 +226,7 @@ async fn service_kpis(
         Some("desc") => true,
         Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
     };
-    let readable = readable_data_sets(&state, &caller).await?;
+    let readable = readable_data_sets(&state.store, &caller).await?;
     let all = services::headline_figures(&state.store, &state.cache, &readable).await?;
     let mut departments: Vec<OrgRef> = Vec::new();
     let mut agencies: Vec<OrgRef> = Vec::new();

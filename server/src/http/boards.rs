@@ -4,7 +4,7 @@
 //!   a board (JSON, or CSV with `format=csv`). Anyone may read them: their
 //!   figures are those the caller may read (published ones; unpublished ones
 //!   too for those who may read unpublished data of the service's
-//!   organisations: [`crate::auth::readable_data_sets`]).
+//!   organisations: [`crate::domain::caller::readable_data_sets`]).
 //! - `/api/v1/portfolios`: signed-in people save sets of services as
 //!   portfolios; the owner (or an admin) changes or deletes one.
 //! - `/api/v1/targets`: editors of a service's organisation set and delete its
@@ -28,9 +28,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission};
-use crate::boards;
 use crate::domain::access;
+use crate::domain::boards;
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::{orgs, portfolios, targets};
@@ -132,14 +132,13 @@ async fn organisation_board(
     let organisation = orgs::find_org(&state.store, &org)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no organisation {org:?}.")))?;
-    let services = boards::services_of(&state, &org).await?;
+    let ctx = state.ctx(&caller);
+    let services = boards::services_of(&ctx, &org).await?;
     let board = boards::board(
-        &state,
-        &caller,
+        &ctx,
         organisation.title.clone(),
         format!("/boards/{org}"),
         services,
-        Utc::now(),
     )
     .await?;
     board_response(board, params.format.as_deref(), &org)
@@ -194,12 +193,10 @@ async fn portfolio_board(
         .filter_map(|slug| all.iter().find(|s| &s.slug == slug).cloned())
         .collect();
     let mut board = boards::board(
-        &state,
-        &caller,
+        &state.ctx(&caller),
         stored.portfolio.title.clone(),
         format!("/boards/portfolio/{id}"),
         services,
-        Utc::now(),
     )
     .await?;
     board.portfolio = Some(stored.portfolio);
@@ -213,7 +210,7 @@ fn owner(caller: &Caller) -> Result<(Option<i64>, String)> {
         Caller::Anonymous => Err(Error::Unauthorized(
             "Sign in, or send an API key, to save a portfolio.".into(),
         )),
-        _ => Ok(caller.acting_as()),
+        _ => Ok(caller.acting().author),
     }
 }
 
@@ -515,7 +512,7 @@ async fn compare(
             return Err(Error::BadRequest(format!("services names {s:?} twice")));
         }
     }
-    let comparison = boards::compare(&state, &caller, services, kpi, period, |n| {
+    let comparison = boards::compare(&state.ctx(&caller), services, kpi, period, |n| {
         super::annotations::may_read(&caller, n)
     })
     .await?;

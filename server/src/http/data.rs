@@ -20,9 +20,9 @@ use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
-use crate::auth::Caller;
-use crate::ingest::{self, format_datetime, Problem, Rules};
-use crate::query::{execute, params};
+use crate::domain::caller::Caller;
+use crate::domain::ingest::{self, format_datetime, Problem, Rules};
+use crate::domain::query::{execute, params};
 use crate::store::audit::Note;
 use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
 
@@ -119,7 +119,7 @@ async fn authorise(
         return Err(unauthorized("Unauthorized: Invalid bearer token"));
     }
     // A person's key is held to its owner as they are now, on every use.
-    let caller = match Caller::of_key(state, key).await {
+    let caller = match Caller::of_key(&state.store, key).await {
         Ok(caller) => caller,
         Err(crate::error::Error::Unauthorized(_)) => {
             return Err(unauthorized(
@@ -129,13 +129,13 @@ async fn authorise(
         Err(e) => return Err(internal(e)),
     };
     match caller
-        .may_write_records(state, &data_set.data_group, &data_set.data_type)
+        .may_write_records(&state.store, &data_set.data_group, &data_set.data_type)
         .await
     {
         Ok(true) => Ok((
             data_set,
             Writer {
-                history: caller.history_label(),
+                history: caller.acting().history,
                 audit: caller.actor(),
             },
         )),

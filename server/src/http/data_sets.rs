@@ -25,8 +25,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission};
 use crate::domain::access;
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::{
@@ -376,12 +376,16 @@ async fn changes(
     Path((group, data_type)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<app::model::DataSetHistory>> {
-    if !caller.may_write_records(&state, &group, &data_type).await? {
+    if !caller
+        .may_write_records(&state.store, &group, &data_type)
+        .await?
+    {
         may_manage(&state, &caller, &group).await?;
     }
     let current = find(&state, &group, &data_type).await?;
-    let limit = crate::query::params::list_limit(params.limit, 1000, app::kpi::MAX_ROWS as i64)
-        .map_err(Error::BadRequest)?;
+    let limit =
+        crate::domain::query::params::list_limit(params.limit, 1000, app::kpi::MAX_ROWS as i64)
+            .map_err(Error::BadRequest)?;
     let entries = history::list(&state.store, current.id, limit).await?;
     Ok(Json(app::model::DataSetHistory {
         name: current.name,
@@ -427,7 +431,10 @@ async fn upload(
     body: Body,
 ) -> Result<Response> {
     caller.check_csrf()?;
-    if !caller.may_write_records(&state, &group, &data_type).await? {
+    if !caller
+        .may_write_records(&state.store, &group, &data_type)
+        .await?
+    {
         may_manage(&state, &caller, &group).await?;
     }
     let data_set = find(&state, &group, &data_type).await?;
@@ -435,15 +442,16 @@ async fn upload(
         .file_name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "the file".into());
-    let limit = crate::upload::MAX_UPLOAD_BYTES;
+    let limit = crate::domain::upload::MAX_UPLOAD_BYTES;
     let bytes = super::extract::read_limited(&headers, body, limit, || {
         Error::TooLarge(format!(
             "{file_name} is larger than {}, the most an upload may be. Split it into smaller files.",
-            crate::upload::LIMIT_WORDS
+            crate::domain::upload::LIMIT_WORDS
         ))
     })
     .await?;
-    let prepared = crate::upload::prepare(&state.store, &data_set, &file_name, &bytes).await?;
+    let prepared =
+        crate::domain::upload::prepare(&state.store, &data_set, &file_name, &bytes).await?;
     let mut preview = prepared.preview;
     if !params.store {
         return Ok(Json(preview).into_response());
@@ -474,7 +482,7 @@ async fn upload(
         &mut w,
         data_set.id,
         &prepared.records,
-        &caller.history_label(),
+        &caller.acting().history,
         now,
         &file_name,
         &summary,

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// The largest JSON (or form) body `/api/v1` takes. Uploads have their own
-/// limit ([`crate::upload::MAX_UPLOAD_BYTES`]).
+/// limit ([`crate::domain::upload::MAX_UPLOAD_BYTES`]).
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 /// The limit in words.
@@ -155,7 +155,7 @@ pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
 
 /// Refuses, before any handler, a request to `/api/v1` whose `Content-Length`
 /// is over what the API takes ([`MAX_JSON_BYTES`], or
-/// [`crate::upload::MAX_UPLOAD_BYTES`] for an upload): a 413 even on a route
+/// [`crate::domain::upload::MAX_UPLOAD_BYTES`] for an upload): a 413 even on a route
 /// that never reads its body.
 pub async fn refuse_oversized(
     request: Request,
@@ -165,7 +165,7 @@ pub async fn refuse_oversized(
     let path = request.uri().path();
     if path == "/api/v1" || path.starts_with("/api/v1/") {
         let (limit, words) = if path.ends_with("/upload") {
-            (crate::upload::MAX_UPLOAD_BYTES, "10 MiB")
+            (crate::domain::upload::MAX_UPLOAD_BYTES, "10 MiB")
         } else {
             (MAX_JSON_BYTES, JSON_LIMIT_WORDS)
         };

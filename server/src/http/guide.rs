@@ -17,10 +17,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Query};
 use super::AppState;
-use crate::auth::{readable_data_sets, Caller};
-use crate::client::ClientInfo;
+use crate::domain::caller::{readable_data_sets, Caller};
+use crate::domain::guide::{self, Facts};
 use crate::error::{Error, Result};
-use crate::guide::{self, Facts};
+use crate::http::client::ClientInfo;
 use crate::store::{dashboards, data_sets, orgs};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,7 +45,7 @@ async fn types_in_use(state: &AppState) -> Result<BTreeMap<String, usize>> {
 /// reached Pulse at: only published data sets' (what anyone may read), whoever
 /// reads the guide.
 async fn facts(state: &AppState, client: &ClientInfo) -> Result<Facts> {
-    let mut all: Vec<data_sets::DataSet> = readable_data_sets(state, &Caller::Anonymous)
+    let mut all: Vec<data_sets::DataSet> = readable_data_sets(&state.store, &Caller::Anonymous)
         .await?
         .into_values()
         .collect();

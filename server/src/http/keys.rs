@@ -22,8 +22,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission};
 use crate::domain::access;
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::{api_keys, data_sets};
@@ -85,6 +85,7 @@ fn manager(caller: &Caller) -> Result<Option<i64>> {
     match caller {
         Caller::Person { user, .. } => Ok(Some(user.id)),
         Caller::Key { .. } if caller.can(Permission::Admin) => Ok(None),
+        Caller::Cli => Ok(None),
         Caller::Key { .. } => Err(Error::Forbidden(
             "Keys are managed by people signed in, or with an admin key.".into(),
         )),

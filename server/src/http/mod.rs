@@ -2,7 +2,9 @@
 
 pub mod annotations;
 pub mod api_v1;
+pub mod auth;
 pub mod boards;
+pub mod client;
 pub mod contract;
 pub mod dashboards;
 pub mod data;
@@ -13,6 +15,7 @@ pub mod keys;
 pub mod orgs;
 pub mod security;
 pub mod session;
+pub mod state;
 pub mod status;
 pub mod users;
 
@@ -31,7 +34,7 @@ use tracing::Level;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use crate::state::AppState;
+pub use crate::http::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -108,7 +111,7 @@ pub fn api_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(extract::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::client::layer,
+            crate::http::client::layer,
         ))
         .with_state(state)
 }

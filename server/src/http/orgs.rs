@@ -15,8 +15,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload};
 use super::AppState;
-use crate::auth::{Caller, Permission};
 use crate::domain::access;
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::orgs;

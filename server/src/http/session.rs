@@ -17,11 +17,12 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::auth::{cleared_cookie, session_cookie};
 use super::extract::{Path, Payload};
 use super::AppState;
-use crate::auth::{cleared_cookie, session_cookie, Caller};
-use crate::client::ClientInfo;
+use crate::domain::caller::Caller;
 use crate::error::{Error, Result};
+use crate::http::client::ClientInfo;
 use crate::store::audit::Note;
 use crate::store::{sessions, users};
 
@@ -226,7 +227,7 @@ fn checked(caller: &Caller, headers: &HeaderMap, body: &[u8]) -> Result<()> {
             .unwrap_or_default()
             .to_string()
     };
-    caller.require_with_form_token(crate::auth::Permission::ReadUnpublished, &token)
+    caller.require_with_form_token(crate::domain::caller::Permission::ReadUnpublished, &token)
 }
 
 fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result<Response> {
@@ -312,7 +313,7 @@ async fn change_password(
     caller: Caller,
     body: Payload,
 ) -> Result<Json<app::model::Done>> {
-    caller.require(crate::auth::Permission::ReadUnpublished)?;
+    caller.require(crate::domain::caller::Permission::ReadUnpublished)?;
     let change: PasswordChange = body.json()?;
     let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
         return Err(Error::Forbidden(
@@ -380,7 +381,7 @@ async fn end_one(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<app::model::Done>> {
-    caller.require(crate::auth::Permission::ReadUnpublished)?;
+    caller.require(crate::domain::caller::Permission::ReadUnpublished)?;
     let Some(user) = caller.user() else {
         return Err(Error::Forbidden(
             "Only a signed-in person ends their sessions.".into(),

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
+use crate::domain::ingest::format_datetime;
 use crate::error::Result;
-use crate::ingest::format_datetime;
 use crate::store::{data_sets, records};
 
 pub fn router() -> OpenApiRouter<AppState> {

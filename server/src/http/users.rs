@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::auth::{Caller, Permission};
+use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::store::audit::Note;
 use crate::store::{audit, users};
@@ -150,8 +150,9 @@ async fn audit_log(
     Query(params): Query<AuditParams>,
 ) -> Result<Json<app::model::AuditLog>> {
     caller.require(Permission::Admin)?;
-    let limit = crate::query::params::list_limit(params.limit, 100, app::kpi::MAX_AUDIT_LIMIT)
-        .map_err(Error::BadRequest)?;
+    let limit =
+        crate::domain::query::params::list_limit(params.limit, 100, app::kpi::MAX_AUDIT_LIMIT)
+            .map_err(Error::BadRequest)?;
     let entries = audit::list(&state.store, params.filter.as_deref().unwrap_or(""), limit).await?;
     Ok(Json(app::model::AuditLog { entries }))
 }

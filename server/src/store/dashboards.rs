@@ -4,8 +4,8 @@ use app::model::{Dashboard, DashboardStatus, Module, ModuleType};
 use chrono::{DateTime, Utc};
 
 use super::{data_sets, micros, orgs, Store, Write};
+use crate::domain::query::params;
 use crate::error::{Error, Result};
-use crate::query::params;
 use crate::{on_pool, on_tx};
 
 use app::model::{BUSINESS_MODELS, CUSTOMER_TYPES, DASHBOARD_TYPES};

@@ -142,7 +142,7 @@ impl DataSetSettings {
     /// Checks the settings, with a message for each kind of mistake.
     pub fn validate(&self) -> Result<()> {
         for field in &self.auto_ids {
-            if !crate::ingest::is_valid_key(field) {
+            if !crate::domain::ingest::is_valid_key(field) {
                 return Err(Error::BadRequest(format!(
                     "auto_ids: {field:?} is not a valid field name"
                 )));
@@ -154,7 +154,7 @@ impl DataSetSettings {
                     "schema must be a JSON Schema (an object)".into(),
                 ));
             }
-            crate::ingest::compile_schema(schema).map_err(Error::BadRequest)?;
+            crate::domain::ingest::compile_schema(schema).map_err(Error::BadRequest)?;
         }
         if let Some(age) = self.max_age_expected {
             if age <= 0 {

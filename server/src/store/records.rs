@@ -39,7 +39,7 @@ impl StoredRecord {
         let mut map = self.fields.clone();
         map.insert(
             "_timestamp".into(),
-            Value::String(crate::ingest::format_datetime(self.timestamp)),
+            Value::String(crate::domain::ingest::format_datetime(self.timestamp)),
         );
         Value::Object(map)
     }
@@ -51,7 +51,7 @@ impl Record {
         let mut map = self.fields.clone();
         map.insert(
             "_timestamp".into(),
-            Value::String(crate::ingest::format_datetime(self.timestamp)),
+            Value::String(crate::domain::ingest::format_datetime(self.timestamp)),
         );
         Value::Object(map)
     }

@@ -174,7 +174,7 @@ fn router(store: &Store, trusted_proxies: &str) -> Router {
         store: store.clone(),
         cache: Default::default(),
         leptos_options: options,
-        trusted_proxies: server::client::TrustedProxies::parse(trusted_proxies).unwrap(),
+        trusted_proxies: server::http::client::TrustedProxies::parse(trusted_proxies).unwrap(),
     })
 }
 

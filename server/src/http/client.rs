@@ -24,7 +24,7 @@ use axum::{
     response::Response,
 };
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// One network: an address and how many of its leading bits are fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

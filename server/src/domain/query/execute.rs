@@ -11,7 +11,7 @@ use serde_json::{Map, Number, Value};
 
 use super::params::{Collect, Method, Query};
 use super::table::{Cell, Key, Table};
-use crate::ingest::format_datetime;
+use crate::domain::ingest::format_datetime;
 
 /// A failure a query can meet at run time (the other: [`too_many_rows`]).
 pub const INVALID_COLLECT: &str = "invalid collect function";
@@ -778,7 +778,7 @@ fn raw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::params::{parse, Allowances};
+    use crate::domain::query::params::{parse, Allowances};
     use crate::store::records::StoredRecord;
     use serde_json::json;
 
@@ -793,7 +793,7 @@ mod tests {
             .enumerate()
             .map(|(i, (t, g, n))| StoredRecord {
                 id: i.to_string(),
-                timestamp: crate::ingest::parse_datetime(t).unwrap(),
+                timestamp: crate::domain::ingest::parse_datetime(t).unwrap(),
                 updated_at: Utc::now(),
                 fields: json!({"group": g, "num": n}).as_object().unwrap().clone(),
             })
@@ -812,7 +812,7 @@ mod tests {
             },
         )
         .unwrap();
-        let now = crate::ingest::parse_datetime("2013-03-20T00:00:00Z").unwrap();
+        let now = crate::domain::ingest::parse_datetime("2013-03-20T00:00:00Z").unwrap();
         Value::Array(execute(&table(), &query, now).unwrap())
     }
 
@@ -868,7 +868,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::query::params::{parse, Allowances};
+    use crate::domain::query::params::{parse, Allowances};
     use crate::store::records::StoredRecord;
     use app::kpi::{MAX_PERIODS, MAX_YEAR, MIN_YEAR};
     use chrono::Datelike;
@@ -889,7 +889,7 @@ mod properties {
             .enumerate()
             .map(|(i, (t, g, n))| StoredRecord {
                 id: i.to_string(),
-                timestamp: crate::ingest::parse_datetime(t).unwrap(),
+                timestamp: crate::domain::ingest::parse_datetime(t).unwrap(),
                 updated_at: Utc::now(),
                 fields: json!({"group": g, "num": n}).as_object().unwrap().clone(),
             })

@@ -1,7 +1,7 @@
 //! Summary boards and comparisons: each service's five KPIs per period, from
 //! the KPI engine ([`crate::domain::kpis`]) over the standard data sets that the
 //! caller may read (published ones, for everyone:
-//! [`crate::auth::readable_data_sets`]), so a board of many services needs no
+//! [`crate::domain::caller::readable_data_sets`]), so a board of many services needs no
 //! record to be read from the database.
 
 use std::collections::BTreeMap;
@@ -14,10 +14,10 @@ use app::kpi::{format_date, format_value, next_period_start, periods_between, un
 use app::model::{Annotation, KpiKind, PeriodKind, ServiceKpis, ServiceListing};
 use chrono::{DateTime, Duration, Utc};
 
-use crate::auth::{readable_data_sets, Caller};
+use crate::domain::caller::readable_data_sets;
 use crate::domain::kpis::{coarsest, series, standard, transactions_by, yearly, Standard};
+use crate::domain::Ctx;
 use crate::error::Result;
-use crate::state::AppState;
 use crate::store::{annotations, from_micros, orgs, targets};
 
 fn value_of(kpis: &ServiceKpis, kpi: KpiKind) -> Option<f64> {
@@ -101,31 +101,30 @@ fn title_of(data_type: &str) -> &'static str {
 /// A board of `services`, titled `title`, at `url`. Unexplained spikes count
 /// every note, internal ones too (a note explains whoever may read it).
 pub async fn board(
-    state: &AppState,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     title: String,
     url: String,
     services: Vec<ServiceListing>,
-    now: DateTime<Utc>,
 ) -> Result<Board> {
-    let published = readable_data_sets(state, caller).await?;
-    let all_targets = targets::list(&state.store, None).await?;
+    let now = ctx.now;
+    let published = readable_data_sets(ctx.store, ctx.caller).await?;
+    let all_targets = targets::list(ctx.store, None).await?;
     let notes = annotations::list(
-        &state.store,
+        ctx.store,
         &annotations::Filter {
             from: Some(now - Duration::weeks(60)),
             ..Default::default()
         },
     )
     .await?;
-    let dashboards = crate::store::dashboards::published_by_service(&state.store).await?;
+    let dashboards = crate::store::dashboards::published_by_service(ctx.store).await?;
     let today = now.date_naive();
     let mut rows = Vec::new();
     let mut headline = Vec::new();
     let mut attention = Vec::new();
     for service in services {
         let slug = service.slug.clone();
-        let data = standard(&state.store, &state.cache, &published, &slug).await?;
+        let data = standard(ctx.store, ctx.cache, &published, &slug).await?;
         let figures = yearly(service.clone(), &data);
         let targets: Vec<&Target> = all_targets.iter().filter(|t| t.service == slug).collect();
         let mut kpis = Vec::new();
@@ -249,8 +248,8 @@ pub async fn board(
 }
 
 /// The services of an organisation: its own and those of its agencies.
-pub async fn services_of(state: &AppState, org: &str) -> Result<Vec<ServiceListing>> {
-    Ok(orgs::list_services(&state.store)
+pub async fn services_of(ctx: &Ctx<'_>, org: &str) -> Result<Vec<ServiceListing>> {
+    Ok(orgs::list_services(ctx.store)
         .await?
         .into_iter()
         .filter(|s| s.department.slug == org || s.agency.as_ref().is_some_and(|a| a.slug == org))
@@ -260,18 +259,17 @@ pub async fn services_of(state: &AppState, org: &str) -> Result<Vec<ServiceListi
 /// A comparison of `services` on `kpi` by `kind`, with each service's notes
 /// that `may_read` allows.
 pub async fn compare(
-    state: &AppState,
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     services: Vec<ServiceListing>,
     kpi: KpiKind,
     kind: PeriodKind,
     may_read: impl Fn(&annotations::Stored) -> bool,
 ) -> Result<Comparison> {
-    let published = readable_data_sets(state, caller).await?;
+    let published = readable_data_sets(ctx.store, ctx.caller).await?;
     let kind = coarsest(kind, kpi.finest_period());
     let mut each = Vec::new();
     for service in services {
-        let data = standard(&state.store, &state.cache, &published, &service.slug).await?;
+        let data = standard(ctx.store, ctx.cache, &published, &service.slug).await?;
         let values = series(&data, kpi, kind).1;
         let missing = if values.values().all(Option::is_none) {
             Some(format!(
@@ -320,10 +318,10 @@ pub async fn compare(
         .first()
         .zip(periods.last())
         .map(|(f, l)| (f.start, l.end));
-    let all_targets = targets::list(&state.store, None).await?;
+    let all_targets = targets::list(ctx.store, None).await?;
     let notes = match window {
         Some((from, to)) => annotations::list(
-            &state.store,
+            ctx.store,
             &annotations::Filter {
                 from: Some(from),
                 to: Some(to),

@@ -6,6 +6,7 @@
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use crate::domain::{caller::Caller, Ctx};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -13,11 +14,18 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     /// Data sets held in memory for queries.
-    pub cache: crate::query::Cache,
+    pub cache: crate::domain::query::Cache,
     pub leptos_options: LeptosOptions,
     /// The proxies whose `X-Forwarded-*` headers are believed
-    /// ([`crate::client`]).
-    pub trusted_proxies: crate::client::TrustedProxies,
+    /// ([`crate::http::client`]).
+    pub trusted_proxies: crate::http::client::TrustedProxies,
+}
+
+impl AppState {
+    /// The domain's context for a request by `caller`, now.
+    pub fn ctx<'a>(&'a self, caller: &'a Caller) -> Ctx<'a> {
+        Ctx::new(caller, &self.store, &self.cache)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

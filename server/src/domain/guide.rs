@@ -16,36 +16,36 @@ use serde_json::Value;
 const PAGES: [(&str, &str); 14] = [
     (
         "getting-started",
-        include_str!("../../guide/getting-started.md"),
+        include_str!("../../../guide/getting-started.md"),
     ),
     (
         "what-is-pulse",
-        include_str!("../../guide/what-is-pulse.md"),
+        include_str!("../../../guide/what-is-pulse.md"),
     ),
     (
         "how-much-work",
-        include_str!("../../guide/how-much-work.md"),
+        include_str!("../../../guide/how-much-work.md"),
     ),
     (
         "non-transactional-services",
-        include_str!("../../guide/non-transactional-services.md"),
+        include_str!("../../../guide/non-transactional-services.md"),
     ),
     (
         "get-a-dashboard",
-        include_str!("../../guide/get-a-dashboard.md"),
+        include_str!("../../../guide/get-a-dashboard.md"),
     ),
-    ("skills", include_str!("../../guide/skills.md")),
-    ("editorial", include_str!("../../guide/editorial.md")),
-    ("data-types", include_str!("../../guide/data-types.md")),
-    ("send-data", include_str!("../../guide/send-data.md")),
-    ("instrument", include_str!("../../guide/instrument.md")),
-    ("pull-data", include_str!("../../guide/pull-data.md")),
+    ("skills", include_str!("../../../guide/skills.md")),
+    ("editorial", include_str!("../../../guide/editorial.md")),
+    ("data-types", include_str!("../../../guide/data-types.md")),
+    ("send-data", include_str!("../../../guide/send-data.md")),
+    ("instrument", include_str!("../../../guide/instrument.md")),
+    ("pull-data", include_str!("../../../guide/pull-data.md")),
     (
         "correct-figures",
-        include_str!("../../guide/correct-figures.md"),
+        include_str!("../../../guide/correct-figures.md"),
     ),
-    ("api", include_str!("../../guide/api.md")),
-    ("roadmap", include_str!("../../ROADMAP.md")),
+    ("api", include_str!("../../../guide/api.md")),
+    ("roadmap", include_str!("../../../ROADMAP.md")),
 ];
 
 /// The runnable examples, by file name.
@@ -53,47 +53,47 @@ const EXAMPLES: [(&str, &str, &str); 9] = [
     (
         "send.sh",
         "bash",
-        include_str!("../../guide/examples/send.sh"),
+        include_str!("../../../guide/examples/send.sh"),
     ),
     (
         "send.py",
         "python",
-        include_str!("../../guide/examples/send.py"),
+        include_str!("../../../guide/examples/send.py"),
     ),
     (
         "send.mjs",
         "javascript",
-        include_str!("../../guide/examples/send.mjs"),
+        include_str!("../../../guide/examples/send.mjs"),
     ),
     (
         "read.sh",
         "bash",
-        include_str!("../../guide/examples/read.sh"),
+        include_str!("../../../guide/examples/read.sh"),
     ),
     (
         "read.py",
         "python",
-        include_str!("../../guide/examples/read.py"),
+        include_str!("../../../guide/examples/read.py"),
     ),
     (
         "read.mjs",
         "javascript",
-        include_str!("../../guide/examples/read.mjs"),
+        include_str!("../../../guide/examples/read.mjs"),
     ),
     (
         "correct.sh",
         "bash",
-        include_str!("../../guide/examples/correct.sh"),
+        include_str!("../../../guide/examples/correct.sh"),
     ),
     (
         "instrument.mjs",
         "javascript",
-        include_str!("../../guide/examples/instrument.mjs"),
+        include_str!("../../../guide/examples/instrument.mjs"),
     ),
     (
         "instrument.py",
         "python",
-        include_str!("../../guide/examples/instrument.py"),
+        include_str!("../../../guide/examples/instrument.py"),
     ),
 ];
 

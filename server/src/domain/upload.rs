@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use app::model::{UploadPreview, UploadProblem, UploadReplacement, UploadRow};
 use serde_json::Value;
 
+use crate::domain::ingest::{self, Refused};
+use crate::domain::spreadsheet::{self, Format, Sheet};
 use crate::error::{Error, Result};
-use crate::import::{self, Format, Sheet};
-use crate::ingest::{self, Refused};
 use crate::store::{data_sets::DataSet, records, records::Record, Store};
 
 /// The largest file taken (10 MiB, as the write API's bodies).
@@ -86,7 +86,7 @@ pub async fn prepare(
             "{file_name} is empty: there is nothing to upload"
         )));
     }
-    let sheet = import::read_bytes(format, bytes)
+    let sheet = spreadsheet::read_bytes(format, bytes)
         .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
     if sheet.rows.is_empty() {
         return Err(Error::Unprocessable(format!(

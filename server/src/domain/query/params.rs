@@ -5,7 +5,7 @@ use app::kpi::{MAX_PERIODS, MAX_ROWS, MAX_YEAR, MIN_YEAR};
 use app::model::PeriodKind;
 use chrono::{DateTime, Datelike, Utc};
 
-use crate::ingest::is_valid_key;
+use crate::domain::ingest::is_valid_key;
 
 /// How a collected field is summarised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,38 +1,24 @@
 //! Who is calling, and what they may do.
 //!
-//! Every handler that needs to know takes a [`Caller`]: resolved from an
-//! `Authorization: Bearer` API key (which wins when present; a key that is not
-//! valid is a 401), else from the session cookie, else anonymous. A change made
-//! with a session cookie (any method but GET, HEAD and OPTIONS) must carry the
-//! session's CSRF token, as `X-CSRF-Token` or, for HTML forms, a `csrf_token`
-//! field the handler passes on.
-//!
 //! Roles: a viewer reads unpublished dashboards of their organisations; an editor
 //! also manages their dashboards and annotations; an admin does everything. An
 //! API key does what its scopes say, within its owner's organisations when its
-//! owner is not an admin.
+//! owner is not an admin. The command line acts as [`Caller::Cli`], which may do
+//! everything. How a request's caller is found (key, cookie, CSRF token) is
+//! the HTTP layer's business: [`crate::http::auth`].
 
 use std::collections::HashMap;
 
 use app::model::{Role, User};
-use axum::{
-    extract::FromRequestParts,
-    http::{header, request::Parts, HeaderMap, Method},
-};
-use chrono::Utc;
 
 use crate::error::{Error, Result};
-use crate::state::AppState;
 use crate::store::{
     api_keys::{self, constant_time_eq, ApiKey},
     audit::Actor,
     data_sets::{self, DataSet},
-    sessions::{self, Session},
-    users,
+    sessions::Session,
+    users, Store,
 };
-
-/// The session cookie's name.
-pub const COOKIE: &str = "pulse_session";
 
 /// Scopes a key can have besides `admin` and `data-set:NAME:write`.
 pub use app::model::{MANAGE_ANNOTATIONS, MANAGE_DASHBOARDS, READ_UNPUBLISHED};
@@ -65,74 +51,34 @@ pub enum Caller {
         key: ApiKey,
         owner: Option<User>,
     },
+    /// The command line, run by whoever runs the server: it may do
+    /// everything.
+    Cli,
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
+/// Who the caller is, in each place a change names them: rendered once, by
+/// [`Caller::acting`].
+#[derive(Clone, Debug)]
+pub struct Acting {
+    /// In the audit log.
+    pub actor: Actor,
+    /// In a record's correction history: `user:EMAIL`, `key:PREFIX`, `cli`.
+    pub history: String,
+    /// As what they write is signed (a note's author, a portfolio's owner):
+    /// the person (or a key's owner), else the key or the command line by name.
+    pub author: (Option<i64>, String),
 }
 
 impl Caller {
-    /// Resolves the caller of a request (see the module's notes).
-    pub async fn resolve(state: &AppState, headers: &HeaderMap, method: &Method) -> Result<Caller> {
-        let now = Utc::now();
-        if let Some(value) = headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or_else(|| {
-                    Error::Unauthorized("Send the key as Authorization: Bearer <key>.".into())
-                })?;
-            let key = api_keys::authenticate(&state.store, token, now)
-                .await?
-                .ok_or_else(|| {
-                    Error::Unauthorized(
-                        "The key is not valid, or has expired or been revoked.".into(),
-                    )
-                })?;
-            return Caller::of_key(state, key).await;
-        }
-        let Some(token) = cookie_value(headers, COOKIE) else {
-            return Ok(Caller::Anonymous);
-        };
-        let Some(session) = sessions::find_live(&state.store, token, now).await? else {
-            return Ok(Caller::Anonymous);
-        };
-        let user = match users::find(&state.store, session.user_id).await? {
-            Some(u) if u.user.active => u.user,
-            _ => return Ok(Caller::Anonymous),
-        };
-        let csrf_ok = headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| constant_time_eq(t, &session.csrf_token));
-        let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-        Ok(Caller::Person {
-            user,
-            session,
-            csrf_ok,
-            changes,
-        })
-    }
-
     /// The caller a valid key makes: the key with its owner as the owner is
     /// now (role, organisations), looked up on every use. A key whose owner has
     /// been deactivated (or deleted) is refused (401). A key without an owner
     /// belongs to what it was made for (a data set's write token, a key made
     /// with the command line) and stands on its scopes alone.
-    pub async fn of_key(state: &AppState, key: ApiKey) -> Result<Caller> {
+    pub async fn of_key(store: &Store, key: ApiKey) -> Result<Caller> {
         let owner = match key.owner_id {
             Some(id) => {
-                let owner = users::find(&state.store, id).await?.map(|u| u.user);
+                let owner = users::find(store, id).await?.map(|u| u.user);
                 match owner {
                     Some(u) if u.active => Some(u),
                     _ => {
@@ -155,7 +101,7 @@ impl Caller {
     /// an owner (the data set's own write token) is held to its scope only.
     pub async fn may_write_records(
         &self,
-        state: &AppState,
+        store: &Store,
         group: &str,
         data_type: &str,
     ) -> Result<bool> {
@@ -166,7 +112,7 @@ impl Caller {
             Caller::Key {
                 owner: Some(owner), ..
             } if owner.role != Role::Admin => {
-                let orgs = crate::domain::access::service_orgs(&state.store, group)
+                let orgs = crate::domain::access::service_orgs(store, group)
                     .await?
                     .unwrap_or_default();
                 Ok(belongs(owner, &orgs))
@@ -200,32 +146,47 @@ impl Caller {
         }
     }
 
-    /// Who this is in a record's correction history: `user:EMAIL`,
-    /// `key:PREFIX` (the command line writes `cli`).
-    pub fn history_label(&self) -> String {
-        match self {
-            Caller::Person { user, .. } => format!("user:{}", user.email),
-            Caller::Key { key, .. } => format!("key:{}", key.prefix),
-            Caller::Anonymous => "anonymous".into(),
+    /// Who this is, in the audit log, a record's history and what they sign.
+    pub fn acting(&self) -> Acting {
+        let (actor, via, history, author) = match self {
+            Caller::Anonymous => (
+                "anonymous".to_string(),
+                "none",
+                "anonymous".to_string(),
+                (None, "anonymous".to_string()),
+            ),
+            Caller::Person { user, session, .. } => (
+                format!("user {} ({}), session {}", user.id, user.email, session.id),
+                "session",
+                format!("user:{}", user.email),
+                (Some(user.id), user.display_name.clone()),
+            ),
+            Caller::Key { key, owner } => (
+                format!("key {} ({})", key.id, key.prefix),
+                "key",
+                format!("key:{}", key.prefix),
+                match owner {
+                    Some(o) => (Some(o.id), o.display_name.clone()),
+                    None => (None, format!("API key {:?}", key.name)),
+                },
+            ),
+            Caller::Cli => (
+                "command line".to_string(),
+                "cli",
+                "cli".to_string(),
+                (None, "the command line".to_string()),
+            ),
+        };
+        Acting {
+            actor: Actor { label: actor, via },
+            history,
+            author,
         }
     }
 
     /// Who this is, for the audit log.
     pub fn actor(&self) -> Actor {
-        match self {
-            Caller::Anonymous => Actor {
-                label: "anonymous".into(),
-                via: "none",
-            },
-            Caller::Person { user, session, .. } => Actor {
-                label: format!("user {} ({}), session {}", user.id, user.email, session.id),
-                via: "session",
-            },
-            Caller::Key { key, .. } => Actor {
-                label: format!("key {} ({})", key.id, key.prefix),
-                via: "key",
-            },
-        }
+        self.acting().actor
     }
 
     fn is_admin(&self) -> bool {
@@ -234,6 +195,7 @@ impl Caller {
             Caller::Key { key, owner } => {
                 key.is_admin() && owner.as_ref().is_none_or(|o| o.role == Role::Admin)
             }
+            Caller::Cli => true,
             Caller::Anonymous => false,
         }
     }
@@ -244,7 +206,7 @@ impl Caller {
             return true;
         }
         match self {
-            Caller::Anonymous => false,
+            Caller::Anonymous | Caller::Cli => false,
             Caller::Person { user, .. } => match p {
                 Permission::Admin | Permission::WriteDataSet(_) => false,
                 Permission::ReadUnpublished => true,
@@ -279,7 +241,7 @@ impl Caller {
         let user = match self {
             Caller::Person { user, .. } => user,
             Caller::Key { owner: Some(o), .. } => o,
-            Caller::Key { owner: None, .. } => return true,
+            Caller::Key { owner: None, .. } | Caller::Cli => return true,
             Caller::Anonymous => return false,
         };
         user.organisations
@@ -309,19 +271,6 @@ impl Caller {
             ));
         }
         Ok(())
-    }
-
-    /// Who is acting, as what they write is signed: the person (or a key's
-    /// owner), else the key by name.
-    pub fn acting_as(&self) -> (Option<i64>, String) {
-        match self {
-            Caller::Person { user, .. } => (Some(user.id), user.display_name.clone()),
-            Caller::Key {
-                owner: Some(owner), ..
-            } => (Some(owner.id), owner.display_name.clone()),
-            Caller::Key { key, owner: None } => (None, format!("API key {:?}", key.name)),
-            Caller::Anonymous => (None, "anonymous".into()),
-        }
     }
 
     /// As [`Caller::require`], with the CSRF token of an HTML form.
@@ -355,6 +304,7 @@ impl Caller {
             Caller::Key { .. } => Err(Error::Forbidden(
                 "This key's scopes do not allow this.".into(),
             )),
+            Caller::Cli => Ok(()),
         }
     }
 
@@ -363,16 +313,8 @@ impl Caller {
         match self {
             Caller::Person { user, .. } => Some(user),
             Caller::Key { owner, .. } => owner.as_ref(),
-            Caller::Anonymous => None,
+            Caller::Anonymous | Caller::Cli => None,
         }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        Caller::resolve(state, &parts.headers, &parts.method).await
     }
 }
 
@@ -386,14 +328,14 @@ fn belongs(user: &User, orgs: &[String]) -> bool {
 /// comparisons and the guide compute their figures from. A data set belongs to
 /// the service its group names.
 pub async fn readable_data_sets(
-    state: &AppState,
+    store: &Store,
     caller: &Caller,
 ) -> Result<HashMap<(String, String), DataSet>> {
-    let all = data_sets::list(&state.store).await?;
+    let all = data_sets::list(store).await?;
     let insider = caller.can(Permission::ReadUnpublished);
     // (A data set outside a service is only for admins.)
     let services: HashMap<String, Vec<String>> = if insider && all.iter().any(|d| !d.published) {
-        crate::domain::access::orgs_by_service(&state.store).await?
+        crate::domain::access::orgs_by_service(store).await?
     } else {
         HashMap::new()
     };
@@ -408,46 +350,4 @@ pub async fn readable_data_sets(
         })
         .map(|d| ((d.data_group.clone(), d.data_type.clone()), d))
         .collect())
-}
-
-/// The `Set-Cookie` value of a new session: HttpOnly, SameSite=Lax, for the whole
-/// site, Secure when the request came over HTTPS.
-pub fn session_cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        sessions::ABSOLUTE.num_seconds(),
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-/// The `Set-Cookie` value that removes the session cookie.
-pub fn cleared_cookie(secure: bool) -> String {
-    format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            "a=1; pulse_session=abc; b=2".parse().unwrap(),
-        );
-        assert_eq!(cookie_value(&headers, COOKIE), Some("abc"));
-        assert_eq!(cookie_value(&headers, "c"), None);
-    }
-
-    #[test]
-    fn cookies_are_http_only_and_lax_and_secure_over_https() {
-        let c = session_cookie("t", false);
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
-        assert!(session_cookie("t", true).ends_with("; Secure"));
-        assert!(cleared_cookie(false).contains("Max-Age=0"));
-    }
 }
