@@ -959,6 +959,79 @@ pub struct DataSetList {
     pub data_sets: Vec<DataSet>,
 }
 
+/// The settings of a data set, for creating one or changing one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSetSettings {
+    #[serde(default)]
+    pub auto_ids: Vec<String>,
+    #[serde(default)]
+    pub schema: Option<serde_json::Value>,
+    #[serde(default = "yes_by_default")]
+    pub queryable: bool,
+    #[serde(default)]
+    pub published: bool,
+    #[serde(default)]
+    pub realtime: bool,
+    #[serde(default = "yes_by_default")]
+    pub raw_queries_allowed: bool,
+    #[serde(default = "a_day_by_default")]
+    pub max_age_expected: Option<i64>,
+    #[serde(default)]
+    pub upload_format: Option<String>,
+}
+
+fn yes_by_default() -> bool {
+    true
+}
+
+fn a_day_by_default() -> Option<i64> {
+    Some(86_400)
+}
+
+impl Default for DataSetSettings {
+    fn default() -> Self {
+        DataSetSettings {
+            auto_ids: Vec::new(),
+            schema: None,
+            queryable: true,
+            published: false,
+            realtime: false,
+            raw_queries_allowed: true,
+            max_age_expected: a_day_by_default(),
+            upload_format: None,
+        }
+    }
+}
+
+/// What `POST /api/v1/data-sets` and `pulse data-set create` take (its schema
+/// written out, [`schemas::new_data_set`], as the settings are flattened into it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDataSet {
+    pub data_group: String,
+    pub data_type: String,
+    /// An existing Backdrop token to keep using; a fresh one otherwise.
+    #[serde(default)]
+    pub bearer_token: Option<String>,
+    /// A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema
+    /// and `auto_ids` the data set takes.
+    #[serde(default)]
+    pub from_type: Option<String>,
+    #[serde(flatten)]
+    pub settings: DataSetSettings,
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for NewDataSet {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schemas::new_data_set()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for NewDataSet {}
+
 /// A data set just made, with its write token, shown this once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -1116,6 +1189,72 @@ pub mod schemas {
 
     fn schema(value: Value) -> RefOr<Schema> {
         serde_json::from_value(value).expect("a valid schema")
+    }
+
+    /// The settings of a data set as its schema states them: `PATCH` takes any
+    /// of them, `POST` these with its name.
+    pub fn settings_properties() -> Value {
+        json!({
+            "auto_ids": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]+$"},
+                "description": "Fields whose values make a record's `_id`."},
+            "schema": {"type": ["object", "boolean", "null"], "description": "A JSON Schema every record must meet."},
+            "queryable": {"type": "boolean"},
+            "published": {"type": "boolean"},
+            "realtime": {"type": "boolean"},
+            "raw_queries_allowed": {"type": "boolean"},
+            "max_age_expected": {"type": ["integer", "null"], "minimum": 1,
+                "description": "Seconds after which its data is late; null for never."},
+            "upload_format": {"type": ["string", "null"], "enum": ["csv", "excel", null]},
+        })
+    }
+
+    /// A new data set: its group and type, and any of its settings; or its
+    /// group, type and a data type of the catalogue whose schema it takes.
+    pub fn new_data_set() -> RefOr<Schema> {
+        let mut properties = settings_properties();
+        properties["data_group"] = json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$",
+            "description": "The group: the slug of the service it belongs to, for editors."});
+        properties["data_type"] =
+            json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,99}$"});
+        // Unicode's white space, as the server knows it (`\S` would allow U+0085).
+        properties["bearer_token"] = json!({"type": ["string", "null"], "minLength": 16, "pattern": "^[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
+            "description": "An existing Backdrop token to keep using (at least 16 characters, no spaces); a fresh one otherwise."});
+        // With `from_type`, the data set takes the type's schema and auto_ids,
+        // so the body sends neither (null or empty at most); without it, any.
+        let mut typed = properties.clone();
+        typed["from_type"] = json!({"type": "string", "enum": crate::catalogue::NAMES,
+            "description": "A data type of the catalogue (`/api/v1/data-types`) whose JSON Schema and `auto_ids` the data set takes."});
+        typed["schema"] = json!({"type": "null", "description": "Taken from the data type."});
+        typed["auto_ids"] = json!({"type": "array", "items": false, "maxItems": 0,
+            "description": "Taken from the data type."});
+        properties["from_type"] =
+            json!({"type": "null", "description": "No data type of the catalogue."});
+        let shape = |title: &str, properties: Value, required: &[&str]| {
+            json!({
+                "type": "object",
+                "title": title,
+                "required": required,
+                "additionalProperties": false,
+                "properties": properties,
+            })
+        };
+        schema(json!({
+            "description": "A new data set: its group and type, and any of its settings; or its group and type and a data type of the catalogue (`from_type`) whose schema and auto_ids it takes.",
+            "oneOf": [
+                shape("its own settings", properties, &["data_group", "data_type"]),
+                shape("from a data type", typed, &["data_group", "data_type", "from_type"]),
+            ],
+        }))
+    }
+
+    /// What `PATCH /api/v1/data-sets/{group}/{type}` takes: any of the settings.
+    pub fn data_set_change() -> RefOr<Schema> {
+        schema(json!({
+            "type": "object",
+            "description": "Any of a data set's settings; the others stay as they are.",
+            "additionalProperties": false,
+            "properties": settings_properties(),
+        }))
     }
 
     fn one_of_strings(values: &[&str], nullable: bool) -> RefOr<Schema> {

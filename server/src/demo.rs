@@ -646,7 +646,7 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             .is_none()
         {
             let dashboard = dashboard_for(service);
-            crate::store::dashboards::validate(store, &dashboard).await?;
+            crate::domain::dashboards::validate(store, &dashboard).await?;
             let mut w = store.write().await?;
             crate::store::dashboards::save(&mut w, &dashboard, now).await?;
             w.commit(demo_note("dashboard.create", &dashboard.slug, now))
@@ -701,7 +701,7 @@ async fn targets(store: &Store, until: DateTime<Utc>, now: DateTime<Utc>) -> Res
         };
         crate::store::targets::set(&mut w, &target, "Pulse demo", now).await?;
     }
-    w.commit(demo_note("demo.targets", "targets", now)).await
+    Ok(w.commit(demo_note("demo.targets", "targets", now)).await?)
 }
 
 /// The demo's departments and agencies, made or updated; their ids by slug.
@@ -1012,19 +1012,17 @@ pub async fn users(
         } else {
             vec![DEMO_USERS_ORGANISATION.to_string()]
         };
+        let new = app::model::NewUserRequest {
+            email: email.to_string(),
+            display_name: name.to_string(),
+            role,
+            organisations,
+            password: password.clone(),
+        };
+        crate::domain::users::check_password(&password)?;
+        let hash = crate::domain::users::hash_password(&password)?;
         let mut w = store.write().await?;
-        let user = crate::store::users::create(
-            &mut w,
-            &crate::store::users::NewUser {
-                email,
-                display_name: name,
-                role,
-                organisations: &organisations,
-                password: &password,
-            },
-            now,
-        )
-        .await?;
+        let user = crate::domain::users::create_in(&mut w, &new, &hash, now).await?;
         w.commit(Note::new(
             &Actor::cli(),
             "user.create",

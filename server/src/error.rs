@@ -5,6 +5,8 @@
 //! which carries its id) and answered with a generic message, never the detail.
 
 use app::model::ErrorBody;
+
+use crate::store;
 use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
@@ -35,12 +37,32 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the store says, as an answer: a constraint it refuses is a conflict.
+impl From<store::Error> for Error {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::NotFound(m) => Error::NotFound(m),
+            store::Error::Conflict(m) => Error::Conflict(m),
+            store::Error::Database(e) => Error::Database(e),
+            store::Error::Encoding(e) => Error::Internal(e.into()),
+        }
+    }
+}
+
+/// A database error met outside the store's functions (migrations, a pool's
+/// own work): as the store would say it.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        store::Error::from(e).into()
+    }
+}
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -53,60 +75,8 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Database(e) if unique_violation(e).is_some() => StatusCode::CONFLICT,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
-    }
-}
-
-/// The fields of a unique constraint that `e` violates, if it is such a
-/// violation, on SQLite (`UNIQUE constraint failed: data_sets.data_group,
-/// data_sets.data_type`) and on Postgres (`Key (data_group, data_type)=(...)
-/// already exists.`). Empty when the database does not say which.
-pub fn unique_violation(e: &sqlx::Error) -> Option<Vec<String>> {
-    let sqlx::Error::Database(db) = e else {
-        return None;
-    };
-    if !db.is_unique_violation() {
-        return None;
-    }
-    let sqlite = db
-        .message()
-        .split_once("UNIQUE constraint failed:")
-        .map(|(_, columns)| columns.to_string());
-    let postgres = db
-        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-        .and_then(|pg| pg.detail())
-        .and_then(|detail| detail.strip_prefix("Key ("))
-        .and_then(|rest| rest.split_once(")="))
-        .map(|(columns, _)| columns.to_string());
-    Some(
-        sqlite
-            .or(postgres)
-            .unwrap_or_default()
-            .split(',')
-            .map(|c| c.trim())
-            .map(|c| c.rsplit('.').next().unwrap_or(c))
-            // An expression index (`lower(email)`) names its column inside.
-            .map(|c| c.trim_start_matches("lower(").trim_end_matches(')'))
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
-    )
-}
-
-/// The 409 message of a unique violation on `fields`.
-fn conflict_message(fields: &[String]) -> String {
-    match fields {
-        [] => "Something with the same name already exists: choose another.".into(),
-        [one] => format!("Something with this `{one}` already exists: choose another."),
-        many => format!(
-            "Something with this {} already exists: choose another.",
-            many.iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
     }
 }
 
@@ -122,9 +92,6 @@ impl IntoResponse for Error {
             | Error::Forbidden(m)
             | Error::TooLarge(m)
             | Error::Unsupported(m) => m.clone(),
-            Error::Database(e) if unique_violation(e).is_some() => {
-                conflict_message(&unique_violation(e).unwrap_or_default())
-            }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 "Something went wrong on our side; it has been logged.".to_string()

@@ -22,7 +22,7 @@ const PASSWORD: &str = "a long enough password";
 /// One Argon2id hash for every fixture user (hashing is slow on purpose).
 fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| users::hash_password(PASSWORD).unwrap())
+    HASH.get_or_init(|| server::domain::users::hash_password(PASSWORD).unwrap())
 }
 
 /// The kinds of caller, in the order of the table's columns.
@@ -76,7 +76,6 @@ async fn person(
             display_name: email,
             role,
             organisations: &orgs,
-            password: "",
         },
         password_hash(),
         Utc::now(),
@@ -1110,15 +1109,15 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> support::Answer 
 
 async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: TestApp) {
     let mut w = support::write(&app.store).await;
-    let user = users::create(
+    let user = support::create_user(
         &mut w,
-        &NewUser {
+        &server::store::users::NewUser {
             email: "Robin@Example.gov.uk",
             display_name: "Robin",
             role: Role::Editor,
             organisations: &[],
-            password: PASSWORD,
         },
+        PASSWORD,
         Utc::now(),
     )
     .await
@@ -1276,15 +1275,15 @@ both!(signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token);
 
 async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
     let mut w = support::write(&app.store).await;
-    users::create(
+    support::create_user(
         &mut w,
-        &NewUser {
+        &server::store::users::NewUser {
             email: "kathy@example.gov.uk",
             display_name: "Kathy",
             role: Role::Viewer,
             organisations: &[],
-            password: PASSWORD,
         },
+        PASSWORD,
         Utc::now(),
     )
     .await
@@ -1327,15 +1326,15 @@ both!(failed_sign_ins_are_throttled_without_saying_who_exists);
 
 async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     let mut w = support::write(&app.store).await;
-    let user = users::create(
+    let user = support::create_user(
         &mut w,
-        &NewUser {
+        &server::store::users::NewUser {
             email: "jane@example.gov.uk",
             display_name: "Jane",
             role: Role::Editor,
             organisations: &[],
-            password: PASSWORD,
         },
+        PASSWORD,
         Utc::now(),
     )
     .await

@@ -220,7 +220,6 @@ both!(name_collisions_are_409s_naming_the_field);
 /// A unique violation straight from the database is a 409 that names the
 /// field, on SQLite and Postgres alike.
 async fn unique_violations_from_the_database_name_the_field(app: TestApp) {
-    use server::store::orgs;
     let org = app::model::Organisation {
         slug: "dup-org".into(),
         title: "Duplicated".into(),
@@ -229,7 +228,7 @@ async fn unique_violations_from_the_database_name_the_field(app: TestApp) {
         abbreviation: None,
     };
     let mut w = support::write(&app.store).await;
-    orgs::save_org(&mut w, &org).await.unwrap();
+    server::domain::orgs::save_org(&mut w, &org).await.unwrap();
     support::done(w).await;
     let result = server::on_pool!(&app.store, |pool| sqlx::query(
         "INSERT INTO organisations (slug, title, kind) VALUES ($1, $2, $3)"

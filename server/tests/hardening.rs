@@ -8,10 +8,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use app::model::Role;
-use server::store::{
-    data_sets, orgs, sessions,
-    users::{self, NewUser},
-};
+use server::store::{data_sets, orgs, sessions, users};
 
 mod support;
 use support::{call, Answer, TestApp};
@@ -51,15 +48,15 @@ async fn department(app: &TestApp, dept: &str, service: &str) {
 /// A person with a password and a session: their id and session headers.
 async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<(String, String)>) {
     let mut w = support::write(&app.store).await;
-    let user = users::create(
+    let user = support::create_user(
         &mut w,
-        &NewUser {
+        &server::store::users::NewUser {
             email,
             display_name: email,
             role,
             organisations: &[org.to_string()],
-            password: PASSWORD,
         },
+        PASSWORD,
         Utc::now(),
     )
     .await
@@ -278,15 +275,15 @@ async fn sign_in_from(
 async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: TestApp) {
     for email in ["kim@example.gov.uk", "lee@example.gov.uk"] {
         let mut w = support::write(&app.store).await;
-        users::create(
+        support::create_user(
             &mut w,
-            &NewUser {
+            &server::store::users::NewUser {
                 email,
                 display_name: email,
                 role: Role::Viewer,
                 organisations: &[],
-                password: PASSWORD,
             },
+            PASSWORD,
             Utc::now(),
         )
         .await

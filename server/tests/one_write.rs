@@ -358,15 +358,15 @@ both!(a_dashboard_is_published_with_the_data_sets_it_reads);
 /// sign-out is a change in the audit log too.
 async fn a_password_change_ends_the_other_sessions(app: TestApp) {
     let mut w = support::write(&app.store).await;
-    server::store::users::create(
+    support::create_user(
         &mut w,
         &server::store::users::NewUser {
             email: "kathy@example.gov.uk",
             display_name: "Kathy",
             role: app::model::Role::Viewer,
             organisations: &[],
-            password: "a long enough password",
         },
+        "a long enough password",
         chrono::Utc::now(),
     )
     .await

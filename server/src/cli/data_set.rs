@@ -3,14 +3,14 @@
 use anyhow::Context;
 
 use super::DataSetCommand;
-use crate::store::{
-    audit::{Actor, Note},
-    data_sets, Store,
-};
+use crate::domain::{data_sets, query::Cache, Ctx};
+use crate::store::Store;
 
 pub async fn run(database: &str, command: DataSetCommand) -> anyhow::Result<()> {
     let store = Store::connect(database).await?;
     store.migrate().await?;
+    let cache = Cache::default();
+    let ctx = Ctx::cli(&store, &cache);
     match command {
         DataSetCommand::Create(args) => {
             let schema = match &args.schema {
@@ -24,7 +24,7 @@ pub async fn run(database: &str, command: DataSetCommand) -> anyhow::Result<()> 
                 }
                 None => None,
             };
-            let mut settings = data_sets::DataSetSettings {
+            let settings = app::model::DataSetSettings {
                 auto_ids: args.auto_ids,
                 schema,
                 queryable: args.queryable,
@@ -34,69 +34,23 @@ pub async fn run(database: &str, command: DataSetCommand) -> anyhow::Result<()> 
                 max_age_expected: Some(args.max_age_expected),
                 upload_format: None,
             };
-            if let Some(name) = &args.from_type {
-                settings
-                    .take_type(name)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            let service_id = crate::store::orgs::service_id(&store, &args.group)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let now = chrono::Utc::now();
-            let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let created = data_sets::create_with_token(
-                &mut w,
-                &args.group,
-                &args.data_type,
-                service_id,
-                &settings,
-                args.bearer_token,
-                now,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            w.commit(Note::new(
-                &Actor::cli(),
-                "data-set.create",
-                format!("data set {}", created.data_set.name),
-                serde_json::json!({}),
-                now,
-            ))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let new = app::model::NewDataSet {
+                data_group: args.group,
+                data_type: args.data_type,
+                bearer_token: args.bearer_token,
+                from_type: args.from_type,
+                settings,
+            };
+            let created = data_sets::create(&ctx, new).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
         }
         DataSetCommand::List => {
-            let all = data_sets::list(&store)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let all = data_sets::list(&ctx).await?;
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         DataSetCommand::RotateToken { group, data_type } => {
-            let data_set = data_sets::find(&store, &group, &data_type)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| anyhow::anyhow!("there is no data set {group}/{data_type}"))?;
-            let now = chrono::Utc::now();
-            let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let token = data_sets::rotate_token(&mut w, &data_set, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            w.commit(Note::new(
-                &Actor::cli(),
-                "data-set.token",
-                format!("data set {}", data_set.name),
-                serde_json::json!({}),
-                now,
-            ))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({ "name": data_set.name, "bearer_token": token })
-                )?
-            );
+            let token = data_sets::rotate_token(&ctx, &group, &data_type).await?;
+            println!("{}", serde_json::to_string_pretty(&token)?);
         }
     }
     Ok(())

@@ -3,10 +3,10 @@
 use anyhow::Context;
 
 use super::UserCommand;
-use crate::store::{
-    audit::{Actor, Note},
-    users, Store,
-};
+use app::model::{NewUserRequest, UserChangeRequest};
+
+use crate::domain::{query::Cache, users, Ctx};
+use crate::store::Store;
 
 pub async fn run(database: &str, command: UserCommand) -> anyhow::Result<()> {
     let store = Store::connect(database).await?;
@@ -33,16 +33,10 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()> {
-    let err = |e: crate::error::Error| anyhow::anyhow!("{e}");
-    let now = chrono::Utc::now();
+    let cache = Cache::default();
+    let ctx = Ctx::cli(store, &cache);
     let role =
         |r: &str| app::model::Role::parse(r).context("the role must be viewer, editor or admin");
-    let find = |email: String| async move {
-        users::find_by_email(store, &email)
-            .await
-            .map_err(err)?
-            .with_context(|| format!("there is no user with the email {email}"))
-    };
     match command {
         UserCommand::Create {
             email,
@@ -51,38 +45,22 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             organisations,
             password_stdin,
         } => {
-            let email = users::normalise_email(&email).map_err(err)?;
+            let email = users::normalise_email(&email)?;
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
-            let password = read_password(password_stdin)?;
-            let mut w = store.write().await.map_err(err)?;
-            let user = users::create(
-                &mut w,
-                &users::NewUser {
-                    email: &email,
-                    display_name: &name,
-                    role: role(&wanted)?,
-                    organisations: &organisations,
-                    password: &password,
-                },
-                now,
-            )
-            .await
-            .map_err(err)?;
-            w.commit(Note::new(
-                &Actor::cli(),
-                "user.create",
-                format!("user {}", user.id),
-                serde_json::json!({ "email": user.email, "role": user.role }),
-                now,
-            ))
-            .await
-            .map_err(err)?;
+            let request = NewUserRequest {
+                email,
+                display_name: name,
+                role: role(&wanted)?,
+                organisations,
+                password: read_password(password_stdin)?,
+            };
+            let user = users::create(&ctx, &request).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }
         UserCommand::List => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&users::list(store).await.map_err(err)?)?
+                serde_json::to_string_pretty(&users::list(&ctx).await?)?
             );
         }
         UserCommand::Update {
@@ -92,8 +70,8 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             deactivate,
             activate,
         } => {
-            let user = find(email).await?.user;
-            let change = users::UserChange {
+            let user = users::find_by_email(&ctx, &email).await?;
+            let change = UserChangeRequest {
                 role: wanted.as_deref().map(role).transpose()?,
                 organisations: (!organisations.is_empty()).then_some(organisations),
                 active: if deactivate {
@@ -105,37 +83,16 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
                 },
                 display_name: None,
             };
-            let mut w = store.write().await.map_err(err)?;
-            let updated = users::update(&mut w, user.id, &change).await.map_err(err)?;
-            w.commit(Note::new(
-                &Actor::cli(),
-                "user.update",
-                format!("user {}", user.id),
-                serde_json::json!({ "role": updated.role, "organisations": updated.organisations, "active": updated.active }),
-                now,))
-            .await
-            .map_err(err)?;
+            let updated = users::update(&ctx, user.id, change).await?;
             println!("{}", serde_json::to_string_pretty(&updated)?);
         }
         UserCommand::SetPassword {
             email,
             password_stdin,
         } => {
-            let user = find(email).await?.user;
+            let user = users::find_by_email(&ctx, &email).await?;
             let password = read_password(password_stdin)?;
-            let mut w = store.write().await.map_err(err)?;
-            users::set_password(&mut w, user.id, &password)
-                .await
-                .map_err(err)?;
-            w.commit(Note::new(
-                &Actor::cli(),
-                "user.password",
-                format!("user {}", user.id),
-                serde_json::json!({}),
-                now,
-            ))
-            .await
-            .map_err(err)?;
+            users::set_password(&ctx, user.id, &password).await?;
             println!("The password of {} has been set.", user.email);
         }
     }

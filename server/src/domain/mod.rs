@@ -20,14 +20,19 @@
 pub mod access;
 pub mod boards;
 pub mod caller;
+pub mod dashboards;
+pub mod data_sets;
 pub mod freshness;
 pub mod guide;
 pub mod ingest;
+pub mod json;
 pub mod kpis;
+pub mod orgs;
 pub mod query;
 pub mod services;
 pub mod spreadsheet;
 pub mod upload;
+pub mod users;
 
 use chrono::{DateTime, Utc};
 

@@ -180,7 +180,7 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
             d.slug
         )));
     }
-    dashboards::validate(&state.store, &d).await?;
+    crate::domain::dashboards::validate(&state.store, &d).await?;
     let mut w = state.store.write().await?;
     dashboards::save(&mut w, &d, Utc::now()).await?;
     w.commit(Note::new(
@@ -218,7 +218,7 @@ async fn replace(
             d.slug
         )));
     }
-    dashboards::validate(&state.store, &d).await?;
+    crate::domain::dashboards::validate(&state.store, &d).await?;
     let mut w = state.store.write().await?;
     dashboards::save(&mut w, &d, Utc::now()).await?;
     w.commit(Note::new(
@@ -317,7 +317,7 @@ async fn service_dashboard(
             existing.push(format!("{slug}/{data_type}"));
         } else {
             let mut settings = data_sets::DataSetSettings::default();
-            settings.take_type(data_type)?;
+            crate::domain::data_sets::take_type(&mut settings, data_type)?;
             to_make.push((data_type, settings));
         }
     }
@@ -325,14 +325,14 @@ async fn service_dashboard(
         description,
         ..Dashboard::draft(address.clone(), title.clone(), Some(slug.clone()), modules)
     };
-    let planned = dashboards::Planned {
+    let planned = crate::domain::dashboards::Planned {
         service: wanted.new_service.as_ref().map(|_| slug.clone()),
         data_sets: to_make
             .iter()
             .map(|(t, s)| (format!("{slug}/{t}"), s.raw_queries_allowed))
             .collect(),
     };
-    dashboards::validate_planned(&state.store, &d, &planned).await?;
+    crate::domain::dashboards::validate_planned(&state.store, &d, &planned).await?;
 
     let now = Utc::now();
     let mut w = state.store.write().await?;
@@ -344,7 +344,7 @@ async fn service_dashboard(
                 description: d.description.clone(),
                 organisation: new.organisation.clone(),
             };
-            orgs::save_service(&mut w, &input).await?
+            crate::domain::orgs::save_service(&mut w, &input).await?
         }
         None => orgs::service_id(&state.store, &slug)
             .await?

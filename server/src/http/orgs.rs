@@ -82,7 +82,7 @@ async fn create(State(state): State<AppState>, caller: Caller, body: Payload) ->
         )));
     }
     let mut w = state.store.write().await?;
-    orgs::save_org(&mut w, &org).await?;
+    crate::domain::orgs::save_org(&mut w, &org).await?;
     w.commit(Note::new(
         &caller.actor(),
         "organisation.create",
@@ -115,7 +115,7 @@ async fn replace(
     }
     same_slug(&org.slug, &slug)?;
     let mut w = state.store.write().await?;
-    orgs::save_org(&mut w, &org).await?;
+    crate::domain::orgs::save_org(&mut w, &org).await?;
     w.commit(Note::new(
         &caller.actor(),
         "organisation.replace",
@@ -188,7 +188,7 @@ async fn create_service(
         )));
     }
     let mut w = state.store.write().await?;
-    orgs::save_service(&mut w, &service).await?;
+    crate::domain::orgs::save_service(&mut w, &service).await?;
     w.commit(Note::new(
         &caller.actor(),
         "service.create",
@@ -222,7 +222,7 @@ async fn replace_service(
     }
     same_slug(&service.slug, &slug)?;
     let mut w = state.store.write().await?;
-    orgs::save_service(&mut w, &service).await?;
+    crate::domain::orgs::save_service(&mut w, &service).await?;
     w.commit(Note::new(
         &caller.actor(),
         "service.replace",

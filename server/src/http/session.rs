@@ -157,10 +157,10 @@ async fn sign_in(
     let hash = found
         .as_ref()
         .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| users::decoy_hash().to_string());
+        .unwrap_or_else(|| crate::domain::users::decoy_hash().to_string());
     let password_ok = {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
+        tokio::task::spawn_blocking(move || crate::domain::users::verify_password(&password, &hash))
             .await
             .map_err(|e| Error::Internal(e.into()))?
     };
@@ -253,7 +253,8 @@ async fn end_session(state: &AppState, caller: &Caller, id: i64) -> Result<()> {
         json!({}),
         Utc::now(),
     ))
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
@@ -315,29 +316,11 @@ async fn change_password(
 ) -> Result<Json<app::model::Done>> {
     caller.require(crate::domain::caller::Permission::ReadUnpublished)?;
     let change: PasswordChange = body.json()?;
-    let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
-        return Err(Error::Forbidden(
-            "Only a signed-in person changes their password.".into(),
-        ));
-    };
-    let stored = users::find(&state.store, user.id)
-        .await?
-        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    if !users::verify_password(&change.current_password, &stored.password_hash) {
-        return Err(Error::BadRequest(
-            "The current password is not right.".into(),
-        ));
-    }
-    let mut w = state.store.write().await?;
-    users::set_password(&mut w, user.id, &change.new_password).await?;
-    let ended = sessions::end_others(&mut w, user.id, session.id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "user.password",
-        format!("user {}", user.id),
-        json!({ "other_sessions_ended": ended }),
-        Utc::now(),
-    ))
+    crate::domain::users::change_own_password(
+        &state.ctx(&caller),
+        &change.current_password,
+        &change.new_password,
+    )
     .await?;
     Ok(Json(app::model::Done::ok(
         "Your password has been changed; your other sessions have ended.",

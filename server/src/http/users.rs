@@ -1,25 +1,23 @@
 //! `/api/v1/users` (admins only) and `/api/v1/audit`: the people who sign in, and
 //! the log of every change.
 
+use app::model::User;
 use app::model::{NewUserRequest, UserChangeRequest};
-use app::model::{Role, User};
 use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
-use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::domain::caller::{Caller, Permission};
+use crate::domain::users;
 use crate::error::{Error, Result};
-use crate::store::audit::Note;
-use crate::store::{audit, users};
+use crate::store::audit;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,9 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = app::model::UserList),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<app::model::UserList>> {
-    caller.require(Permission::Admin)?;
     Ok(Json(app::model::UserList {
-        users: users::list(&state.store).await?,
+        users: users::list(&state.ctx(&caller)).await?,
     }))
 }
 
@@ -48,28 +45,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<app:
 async fn create(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.require(Permission::Admin)?;
     let request: NewUserRequest = body.json()?;
-    let now = Utc::now();
-    let mut w = state.store.write().await?;
-    let user = users::create(
-        &mut w,
-        &users::NewUser {
-            email: &request.email,
-            display_name: &request.display_name,
-            role: request.role,
-            organisations: &request.organisations,
-            password: &request.password,
-        },
-        now,
-    )
-    .await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "user.create",
-        format!("user {}", user.id),
-        json!({ "email": user.email, "role": user.role, "organisations": user.organisations }),
-        now,
-    ))
-    .await?;
+    let user = users::create(&state.ctx(&caller), &request).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
@@ -82,11 +58,7 @@ async fn show(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<User>> {
-    caller.require(Permission::Admin)?;
-    users::find(&state.store, id)
-        .await?
-        .map(|u| Json(u.user))
-        .ok_or_else(|| Error::NotFound(format!("There is no user {id}.")))
+    Ok(Json(users::show(&state.ctx(&caller), id).await?))
 }
 
 /// Changes a user's name, role, organisations or whether they may sign in
@@ -104,30 +76,7 @@ async fn update(
 ) -> Result<Json<User>> {
     caller.require(Permission::Admin)?;
     let request: UserChangeRequest = body.json()?;
-    if caller.user().is_some_and(|me| me.id == id)
-        && (request.active == Some(false) || request.role.is_some_and(|r| r != Role::Admin))
-    {
-        return Err(Error::BadRequest(
-            "You cannot deactivate yourself or give up being an admin: ask another admin.".into(),
-        ));
-    }
-    let change = users::UserChange {
-        display_name: request.display_name,
-        role: request.role,
-        organisations: request.organisations,
-        active: request.active,
-    };
-    let mut w = state.store.write().await?;
-    let user = users::update(&mut w, id, &change).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "user.update",
-        format!("user {id}"),
-        json!({ "role": user.role, "organisations": user.organisations, "active": user.active }),
-        Utc::now(),
-    ))
-    .await?;
-    Ok(Json(user))
+    Ok(Json(users::update(&state.ctx(&caller), id, request).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::{from_micros, micros, Store, Write};
-use crate::error::{Error, Result};
+use super::{Error, Result};
 use crate::{on_pool, on_tx};
 
 /// What a list of annotations is narrowed to (each optional).
@@ -177,7 +177,7 @@ pub async fn create(
     .await)?;
     find_in(w, id)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an annotation vanished as it was made")))
+        .ok_or(Error::Database(sqlx::Error::RowNotFound))
 }
 
 /// Replaces annotation `id` with `note` by `author`, keeping the version it

@@ -12,8 +12,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
+use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::error::Result;
 use crate::{on_pool, on_tx};
 
 /// The scope that lets a key write one data set.
@@ -121,7 +121,7 @@ pub async fn create_owned(
     now: DateTime<Utc>,
 ) -> Result<NewKey> {
     let secret = secret.unwrap_or_else(generate_secret);
-    let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
+    let scopes_json = serde_json::to_string(scopes)?;
     let row: KeyRow = on_tx!(w, |conn| {
         sqlx::query_as(
             "INSERT INTO api_keys (prefix, hash, name, scopes, created_at, expires_at, owner_id)
@@ -255,7 +255,7 @@ pub async fn revoke_with_scopes(
     scopes: &[String],
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let scopes_json = serde_json::to_string(scopes).map_err(anyhow::Error::from)?;
+    let scopes_json = serde_json::to_string(scopes)?;
     let done = on_tx!(w, |conn| sqlx::query(
         "UPDATE api_keys SET revoked_at = $1 WHERE scopes = $2 AND revoked_at IS NULL"
     )

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
+use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::error::Result;
 use crate::{on_pool, on_tx};
 
 /// One change, as the log keeps it.

@@ -3,8 +3,8 @@
 
 use sqlx::FromRow;
 
+use super::Result;
 use super::{from_micros, Store};
-use crate::error::Result;
 use crate::on_pool;
 
 pub use app::model::HistoryEntry;

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod dashboards;
 pub mod data_sets;
+pub mod error;
 pub mod history;
 pub mod orgs;
 pub mod portfolios;
@@ -18,6 +19,8 @@ pub mod records;
 pub mod sessions;
 pub mod targets;
 pub mod users;
+
+pub use error::{Error, Result};
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -86,7 +89,7 @@ impl Write {
 
     /// Writes the audit row and commits: the change and its note are kept
     /// together, or (if either fails) neither is.
-    pub async fn commit(mut self, note: audit::Note) -> crate::error::Result<()> {
+    pub async fn commit(mut self, note: audit::Note) -> Result<()> {
         audit::insert(&mut self, &note).await?;
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
@@ -174,7 +177,7 @@ impl Store {
     }
 
     /// Begins one change (see [`Write`]).
-    pub async fn write(&self) -> crate::error::Result<Write> {
+    pub async fn write(&self) -> Result<Write> {
         let tx = match &self.db {
             Db::Sqlite(pool) => Tx::Sqlite(begin_write(pool).await?),
             Db::Postgres(pool) => Tx::Postgres(begin_write(pool).await?),

@@ -1,11 +1,11 @@
 //! Organisations (departments and agencies) and the services they run.
 
 pub use app::model::OrgKind;
-use app::model::{OrgRef, Organisation, ServiceInput, ServiceListing};
+use app::model::{OrgRef, Organisation, ServiceListing};
 use sqlx::FromRow;
 
+use super::{Error, Result};
 use super::{Store, Write};
-use crate::error::{Error, Result};
 use crate::{on_pool, on_tx};
 
 fn kind_str(kind: OrgKind) -> &'static str {
@@ -197,7 +197,7 @@ pub async fn find_org(store: &Store, slug: &str) -> Result<Option<Organisation>>
     Ok(row.map(Organisation::from))
 }
 
-async fn org_id(w: &mut Write, slug: &str) -> Result<Option<i64>> {
+pub async fn org_id(w: &mut Write, slug: &str) -> Result<Option<i64>> {
     Ok(on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM organisations WHERE slug = $1"
     )
@@ -213,94 +213,31 @@ pub fn is_slug(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn check_slug_and_title(what: &str, slug: &str, title: &str) -> Result<()> {
-    if !is_slug(slug) {
-        return Err(Error::BadRequest(format!(
-            "{what} slug {slug:?} must be lower-case letters, digits and dashes (at most 100)"
-        )));
-    }
-    if title.trim().is_empty() {
-        return Err(Error::BadRequest(format!("{what} title must not be empty")));
-    }
-    Ok(())
+/// The id and kind (`department`, `agency`) of the organisation `slug`,
+/// inside a change.
+pub async fn org_kind_in(w: &mut Write, slug: &str) -> Result<Option<(i64, String)>> {
+    Ok(on_tx!(w, |conn| sqlx::query_as(
+        "SELECT id, kind FROM organisations WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(conn)
+    .await)?)
 }
 
-/// Checks an organisation and writes it (a new one, or over the one with its
-/// slug); an agency's parent must be a department.
-pub async fn save_org(w: &mut Write, org: &Organisation) -> Result<()> {
-    check_slug_and_title("the organisation's", &org.slug, &org.title)?;
-    if let Some(a) = &org.abbreviation {
-        if a.trim().is_empty() || a.chars().count() > 20 {
-            return Err(Error::BadRequest(
-                "abbreviation must be 1 to 20 characters, or left out".into(),
-            ));
-        }
-    }
-    let parent_id = match (org.kind, &org.parent) {
-        (OrgKind::Department, Some(_)) => {
-            return Err(Error::BadRequest(
-                "a department has no parent; only an agency belongs to a department".into(),
-            ))
-        }
-        (OrgKind::Department, None) => None,
-        (OrgKind::Agency, None) => {
-            return Err(Error::BadRequest(
-                "an agency needs its department as parent".into(),
-            ))
-        }
-        (OrgKind::Agency, Some(parent)) => {
-            let found: Option<(i64, String)> = on_tx!(w, |conn| sqlx::query_as(
-                "SELECT id, kind FROM organisations WHERE slug = $1"
-            )
-            .bind(parent)
-            .fetch_optional(conn)
-            .await)?;
-            match found {
-                Some((id, kind))
-                    if kind == kind_str(OrgKind::Department) && parent != &org.slug =>
-                {
-                    Some(id)
-                }
-                Some(_) => {
-                    return Err(Error::Unprocessable(format!(
-                    "the parent {parent:?} is not a department: an agency belongs to a department"
-                )))
-                }
-                None => {
-                    return Err(Error::NotFound(format!(
-                        "There is no department `{parent}`."
-                    )))
-                }
-            }
-        }
-    };
-    if org.kind == OrgKind::Agency {
-        let children: i64 = on_tx!(w, |conn| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM organisations c JOIN organisations o ON c.parent_id = o.id
-             WHERE o.slug = $1"
-        )
-        .bind(&org.slug)
-        .fetch_one(conn)
-        .await)?;
-        if children > 0 {
-            return Err(Error::Conflict(format!(
-                "{:?} has agencies of its own, so it must stay a department",
-                org.slug
-            )));
-        }
-    }
-    upsert_org(
-        w,
-        &OrgForUpsert {
-            slug: &org.slug,
-            title: org.title.trim(),
-            abbreviation: org.abbreviation.as_deref(),
-            kind: org.kind,
-            parent_id,
-        },
+/// How many agencies the organisation `slug` has, inside a change.
+pub async fn agencies_in(w: &mut Write, slug: &str) -> Result<i64> {
+    Ok(on_tx!(w, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM organisations c JOIN organisations o ON c.parent_id = o.id
+         WHERE o.slug = $1"
     )
-    .await?;
-    Ok(())
+    .bind(slug)
+    .fetch_one(conn)
+    .await)?)
+}
+
+/// The string a kind is stored as.
+pub fn kind_text(kind: OrgKind) -> &'static str {
+    kind_str(kind)
 }
 
 /// Deletes an organisation that runs no service and has no agencies.
@@ -329,28 +266,6 @@ pub async fn delete_org(w: &mut Write, slug: &str) -> Result<bool> {
     .await
     .map(|r| r.rows_affected()))?;
     Ok(true)
-}
-
-/// Checks a service and writes it (a new one, or over the one with its slug).
-/// Returns its id.
-pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<i64> {
-    check_slug_and_title("the service's", &service.slug, &service.title)?;
-    let organisation_id = org_id(w, &service.organisation).await?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "There is no organisation `{}`.",
-            service.organisation
-        ))
-    })?;
-    upsert_service(
-        w,
-        &ServiceForUpsert {
-            slug: &service.slug,
-            title: service.title.trim(),
-            description: &service.description,
-            organisation_id,
-        },
-    )
-    .await
 }
 
 /// Deletes a service that no data set and no dashboard belongs to.

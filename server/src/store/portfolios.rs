@@ -5,8 +5,8 @@ use app::boards::{NewPortfolio, Portfolio};
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
+use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::error::Result;
 use crate::{on_pool, on_tx};
 
 #[derive(FromRow)]

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder};
 
+use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::error::Result;
 use crate::{on_pool, on_tx};
 
 /// A record ready to be stored: validated, with its id decided.
@@ -66,10 +66,10 @@ struct RecordRow {
 }
 
 impl TryFrom<RecordRow> for StoredRecord {
-    type Error = crate::error::Error;
+    type Error = super::Error;
 
     fn try_from(r: RecordRow) -> Result<Self> {
-        let fields = serde_json::from_str(&r.body).map_err(anyhow::Error::from)?;
+        let fields = serde_json::from_str(&r.body)?;
         Ok(StoredRecord {
             id: r.record_id,
             timestamp: from_micros(r.ts),
@@ -233,8 +233,7 @@ async fn write_batch(
     let bodies: Vec<String> = batch
         .iter()
         .map(|r| serde_json::to_string(&r.fields))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(anyhow::Error::from)?;
+        .collect::<std::result::Result<_, _>>()?;
     let now_us = micros(now);
 
     let written = on_tx!(w, |conn| {
@@ -390,7 +389,7 @@ pub async fn patch(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let body = serde_json::to_string(&record.fields).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_string(&record.fields)?;
     let changed = on_tx!(w, |conn| {
         let done = sqlx::query(
             "UPDATE records SET ts = $1, updated_at = $2, body = $3
@@ -586,7 +585,7 @@ pub async fn for_each(
         while let Some(row) = rows.try_next().await? {
             visit(StoredRecord::try_from(row)?);
         }
-        Ok::<_, crate::error::Error>(())
+        Ok::<_, super::Error>(())
     })
 }
 

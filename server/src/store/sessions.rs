@@ -10,8 +10,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use super::api_keys::{generate_secret, hash};
+use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::error::Result;
 use crate::{on_pool, on_tx};
 
 /// How long a session lasts without being used.

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
 use super::{from_micros, micros, Store, Write};
-use crate::error::{Error, Result};
+use super::{Error, Result};
 use crate::{on_pool, on_tx};
 
 #[derive(FromRow)]

@@ -1,84 +1,13 @@
 //! Users: people who sign in, with a role, organisations and a password kept
-//! only as an Argon2id hash.
+//! only as an Argon2id hash (made by [`crate::domain::users`]).
 
 use app::model::{Role, User};
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
-};
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::{from_micros, micros, Store, Write};
-use crate::error::{Error, Result};
+use super::{Error, Result};
 use crate::{on_pool, on_tx};
-
-/// The shortest password Pulse accepts.
-pub const MIN_PASSWORD: usize = 12;
-
-/// Hashes a password with Argon2id (a fresh salt; the default cost).
-pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(anyhow::anyhow!("could not hash a password: {e}")))
-}
-
-/// Whether `password` is the one `hash` was made from.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A hash of no one's password, verified when an email is unknown so that the
-/// answer takes as long as for a known one.
-pub fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("not anyone's password at all").unwrap_or_default())
-}
-
-/// Why a password is not acceptable, if it is not.
-pub fn check_password(password: &str) -> Result<()> {
-    let length = password.chars().count();
-    if length < MIN_PASSWORD {
-        return Err(Error::BadRequest(format!(
-            "The password must be at least {MIN_PASSWORD} characters long."
-        )));
-    }
-    if length > 256 {
-        return Err(Error::BadRequest(
-            "The password must be at most 256 characters long.".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// An email address in the form Pulse keeps it (trimmed, lower case), or why
-/// it is not one.
-pub fn normalise_email(email: &str) -> Result<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.chars().count() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::BadRequest(format!(
-            "{email:?} is not an email address (like name@example.gov.uk)"
-        )))
-    }
-}
 
 #[derive(FromRow)]
 struct UserRow {
@@ -199,7 +128,6 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub role: Role,
     pub organisations: &'a [String],
-    pub password: &'a str,
 }
 
 /// The ids of organisations named by slug, or which one does not exist.
@@ -239,28 +167,16 @@ async fn set_organisations(w: &mut Write, user_id: i64, ids: &[i64]) -> Result<(
     Ok(())
 }
 
-/// Creates a user after checking every field; a taken email is a conflict.
-pub async fn create(w: &mut Write, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<User> {
-    check_password(new.password)?;
-    let hash = hash_password(new.password)?;
-    create_with_hash(w, new, &hash, now).await
-}
-
-/// Creates a user whose password is already hashed (`new.password` is not
-/// looked at): for tests and imports that hash once.
+/// Creates a user whose password is hashed as `hash` (its email normalised
+/// and its fields checked by the domain); a taken email is a conflict.
 pub async fn create_with_hash(
     w: &mut Write,
     new: &NewUser<'_>,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<User> {
-    let email = normalise_email(new.email)?;
-    let name = new.display_name.trim();
-    if name.is_empty() {
-        return Err(Error::BadRequest(
-            "the display name must not be empty".into(),
-        ));
-    }
+    let email = new.email;
+    let name = new.display_name;
     let taken: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM users WHERE email = $1"
     )
@@ -289,7 +205,7 @@ pub async fn create_with_hash(
     set_organisations(w, id, &organisations).await?;
     Ok(find_in(w, id)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was made")))?
+        .ok_or(Error::Database(sqlx::Error::RowNotFound))?
         .user)
 }
 
@@ -306,13 +222,6 @@ pub struct UserChange {
 pub async fn update(w: &mut Write, id: i64, change: &UserChange) -> Result<User> {
     if find_in(w, id).await?.is_none() {
         return Err(Error::NotFound(format!("There is no user {id}.")));
-    }
-    if let Some(name) = &change.display_name {
-        if name.trim().is_empty() {
-            return Err(Error::BadRequest(
-                "the display name must not be empty".into(),
-            ));
-        }
     }
     if let Some(orgs) = &change.organisations {
         let ids = organisation_ids(w, orgs).await?;
@@ -335,54 +244,18 @@ pub async fn update(w: &mut Write, id: i64, change: &UserChange) -> Result<User>
     find_in(w, id)
         .await?
         .map(|u| u.user)
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user vanished as it was changed")))
+        .ok_or(Error::Database(sqlx::Error::RowNotFound))
 }
 
-/// Sets a new password (checked first).
-pub async fn set_password(w: &mut Write, id: i64, password: &str) -> Result<()> {
-    check_password(password)?;
-    let hash = hash_password(password)?;
+/// Sets a new password, hashed as `hash`.
+pub async fn set_password_hash(w: &mut Write, id: i64, hash: &str) -> Result<()> {
     on_tx!(w, |conn| sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE id = $2"
     )
-    .bind(&hash)
+    .bind(hash)
     .bind(id)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_argon2id_and_verify() {
-        let hash = hash_password("correct horse battery").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &hash));
-        assert!(!verify_password("correct horse battery!", &hash));
-        assert!(!verify_password("anything", "not a hash"));
-        assert_ne!(hash, hash_password("correct horse battery").unwrap());
-    }
-
-    #[test]
-    fn emails_and_passwords_are_checked() {
-        assert_eq!(
-            normalise_email("  Robin@Example.GOV.uk ").unwrap(),
-            "robin@example.gov.uk"
-        );
-        for bad in [
-            "robin",
-            "robin@",
-            "@example.gov.uk",
-            "robin@localhost",
-            "a b@c.uk",
-        ] {
-            assert!(normalise_email(bad).is_err(), "{bad}");
-        }
-        assert!(check_password("short").is_err());
-        assert!(check_password("twelve chars").is_ok());
-    }
 }

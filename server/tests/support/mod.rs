@@ -411,3 +411,16 @@ pub async fn done(w: server::store::Write) {
         .await
         .expect("a fixture's change could not be kept");
 }
+
+/// A user made in a fixture's change, with `password` hashed as Pulse
+/// hashes it (checked by the domain's rules first).
+pub async fn create_user(
+    w: &mut server::store::Write,
+    new: &server::store::users::NewUser<'_>,
+    password: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> server::error::Result<app::model::User> {
+    server::domain::users::check_password(password)?;
+    let hash = server::domain::users::hash_password(password)?;
+    Ok(server::store::users::create_with_hash(w, new, &hash, now).await?)
+}

@@ -1,0 +1,291 @@
+//! People: the rules for their email addresses, names and passwords, and
+//! every change to them (create, change, a new password), each one write with
+//! its audit row. A password is hashed before its write begins (hashing takes
+//! a while, and a write holds the database). The HTTP routes and the command
+//! line call these.
+
+use app::model::{NewUserRequest, User, UserChangeRequest};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::caller::Permission;
+use super::Ctx;
+use crate::error::{Error, Result};
+use crate::store::{
+    audit::Note,
+    sessions,
+    users::{self, NewUser, UserChange, WithHash},
+    Write,
+};
+
+/// The shortest password Pulse accepts.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Hashes a password with Argon2id (a fresh salt; the default cost).
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("could not hash a password: {e}")))
+}
+
+/// Whether `password` is the one `hash` was made from.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of no one's password, verified when an email is unknown so that the
+/// answer takes as long as for a known one.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not anyone's password at all").unwrap_or_default())
+}
+
+/// Why a password is not acceptable, if it is not.
+pub fn check_password(password: &str) -> Result<()> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(Error::BadRequest(format!(
+            "The password must be at least {MIN_PASSWORD} characters long."
+        )));
+    }
+    if length > 256 {
+        return Err(Error::BadRequest(
+            "The password must be at most 256 characters long.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An email address in the form Pulse keeps it (trimmed, lower case), or why
+/// it is not one.
+pub fn normalise_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.chars().count() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::BadRequest(format!(
+            "{email:?} is not an email address (like name@example.gov.uk)"
+        )))
+    }
+}
+
+fn check_display_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::BadRequest(
+            "the display name must not be empty".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A new user in a change already begun, its password hashed as `hash`
+/// (every field checked first): for the demo and for tests that write
+/// several things in one change.
+pub async fn create_in(
+    w: &mut Write,
+    new: &NewUserRequest,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    let email = normalise_email(&new.email)?;
+    check_display_name(&new.display_name)?;
+    Ok(users::create_with_hash(
+        w,
+        &NewUser {
+            email: &email,
+            display_name: new.display_name.trim(),
+            role: new.role,
+            organisations: &new.organisations,
+        },
+        hash,
+        now,
+    )
+    .await?)
+}
+
+/// Every user (admins).
+pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<User>> {
+    ctx.caller.require(Permission::Admin)?;
+    Ok(users::list(ctx.store).await?)
+}
+
+/// One user (admins).
+pub async fn show(ctx: &Ctx<'_>, id: i64) -> Result<User> {
+    ctx.caller.require(Permission::Admin)?;
+    find(ctx, id).await.map(|u| u.user)
+}
+
+async fn find(ctx: &Ctx<'_>, id: i64) -> Result<WithHash> {
+    users::find(ctx.store, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no user {id}.")))
+}
+
+/// The user with this email address, or a 404.
+pub async fn find_by_email(ctx: &Ctx<'_>, email: &str) -> Result<User> {
+    let email = normalise_email(email)?;
+    users::find_by_email(ctx.store, &email)
+        .await?
+        .map(|u| u.user)
+        .ok_or_else(|| Error::NotFound(format!("There is no user with the email {email}.")))
+}
+
+/// Creates a user (admins); a taken email is a conflict.
+pub async fn create(ctx: &Ctx<'_>, new: &NewUserRequest) -> Result<User> {
+    ctx.caller.require(Permission::Admin)?;
+    check_password(&new.password)?;
+    normalise_email(&new.email)?;
+    check_display_name(&new.display_name)?;
+    let hash = hash_password(&new.password)?;
+    let mut w = ctx.store.write().await?;
+    let user = create_in(&mut w, new, &hash, ctx.now).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "user.create",
+        format!("user {}", user.id),
+        json!({ "email": user.email, "role": user.role, "organisations": user.organisations }),
+        ctx.now,
+    ))
+    .await?;
+    Ok(user)
+}
+
+/// Changes a user's name, role, organisations or whether they may sign in
+/// (admins); deactivating ends their sessions. An admin cannot deactivate or
+/// demote themselves.
+pub async fn update(ctx: &Ctx<'_>, id: i64, request: UserChangeRequest) -> Result<User> {
+    ctx.caller.require(Permission::Admin)?;
+    if ctx.caller.user().is_some_and(|me| me.id == id)
+        && (request.active == Some(false)
+            || request.role.is_some_and(|r| r != app::model::Role::Admin))
+    {
+        return Err(Error::BadRequest(
+            "You cannot deactivate yourself or give up being an admin: ask another admin.".into(),
+        ));
+    }
+    if let Some(name) = &request.display_name {
+        check_display_name(name)?;
+    }
+    let change = UserChange {
+        display_name: request.display_name,
+        role: request.role,
+        organisations: request.organisations,
+        active: request.active,
+    };
+    let mut w = ctx.store.write().await?;
+    let user = users::update(&mut w, id, &change).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "user.update",
+        format!("user {id}"),
+        json!({ "role": user.role, "organisations": user.organisations, "active": user.active }),
+        ctx.now,
+    ))
+    .await?;
+    Ok(user)
+}
+
+/// Sets a user's password (the command line, for someone who cannot sign in).
+pub async fn set_password(ctx: &Ctx<'_>, id: i64, password: &str) -> Result<()> {
+    ctx.caller.require(Permission::Admin)?;
+    check_password(password)?;
+    let hash = hash_password(password)?;
+    let mut w = ctx.store.write().await?;
+    users::set_password_hash(&mut w, id, &hash).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "user.password",
+        format!("user {id}"),
+        json!({}),
+        ctx.now,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The signed-in person changes their own password, knowing the current one;
+/// their other sessions end in the same change. Answers how many ended.
+pub async fn change_own_password(ctx: &Ctx<'_>, current: &str, new: &str) -> Result<u64> {
+    ctx.caller.require(Permission::ReadUnpublished)?;
+    let (Some(user), Some(session)) = (ctx.caller.user(), ctx.caller.session()) else {
+        return Err(Error::Forbidden(
+            "Only a signed-in person changes their password.".into(),
+        ));
+    };
+    let stored = users::find(ctx.store, user.id)
+        .await?
+        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
+    if !verify_password(current, &stored.password_hash) {
+        return Err(Error::BadRequest(
+            "The current password is not right.".into(),
+        ));
+    }
+    check_password(new)?;
+    let hash = hash_password(new)?;
+    let mut w = ctx.store.write().await?;
+    users::set_password_hash(&mut w, user.id, &hash).await?;
+    let ended = sessions::end_others(&mut w, user.id, session.id).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "user.password",
+        format!("user {}", user.id),
+        json!({ "other_sessions_ended": ended }),
+        ctx.now,
+    ))
+    .await?;
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery!", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+        assert_ne!(hash, hash_password("correct horse battery").unwrap());
+    }
+
+    #[test]
+    fn emails_and_passwords_are_checked() {
+        assert_eq!(
+            normalise_email("  Robin@Example.GOV.uk ").unwrap(),
+            "robin@example.gov.uk"
+        );
+        for bad in [
+            "robin",
+            "robin@",
+            "@example.gov.uk",
+            "robin@localhost",
+            "a b@c.uk",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+        assert!(check_password("short").is_err());
+        assert!(check_password("twelve chars").is_ok());
+    }
+}
