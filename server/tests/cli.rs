@@ -39,7 +39,7 @@ fn keys_get_only_scopes_that_exist() {
         ],
     );
     assert!(!ok);
-    assert!(err.contains("there is no data set \"nope\""), "{err}");
+    assert!(err.contains("There is no data set `nope`."), "{err}");
     let (ok, out, err) = pulse(
         &db,
         &[

@@ -1,9 +1,6 @@
 //! `pulse import`: a CSV or Excel file into a data set, all or nothing.
 
-use crate::store::{
-    audit::{Actor, Note},
-    data_sets, Store,
-};
+use crate::store::{data_sets, Store};
 
 pub async fn run(
     database: &str,
@@ -23,10 +20,7 @@ async fn import_file(
     data_type: &str,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use crate::{
-        domain::{ingest, spreadsheet as import},
-        store::records,
-    };
+    use crate::domain::{ingest, records, spreadsheet as import};
     use std::io::{IsTerminal, Write};
 
     let data_set = data_sets::find(store, group, data_type)
@@ -72,34 +66,18 @@ async fn import_file(
             let _ = std::io::stderr().flush();
         }
     };
-    let actor = format!("cli:import:{}", file.display());
-    let now = chrono::Utc::now();
-    let mut w = store.write().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let written = records::upsert_batch_with_progress(
-        &mut w,
-        data_set.id,
+    let cache = crate::domain::query::Cache::default();
+    let ctx = crate::domain::Ctx::cli(store, &cache);
+    let name = file.display().to_string();
+    let written = records::write_batch(
+        &ctx,
+        &data_set,
         &records,
         checked.ids_may_exist,
-        &actor,
-        now,
+        records::Source::File(&name),
         &mut progress,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let detail = serde_json::json!({
-        "file": file.display().to_string(),
-        "records": records.len(),
-        "new": written.inserted,
-    });
-    w.commit(Note::new(
-        &Actor::cli(),
-        "records.import",
-        format!("data set {}", data_set.name),
-        detail,
-        now,
-    ))
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     if terminal {
         eprintln!();
     }

@@ -2,7 +2,7 @@
 //! functions from a parsed JSON body to records ready to store, or to the list of
 //! problems (the first one of each bad record, with its position and field).
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -52,10 +52,8 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// How Pulse writes a date-time: UTC with a `+00:00` offset, as Backdrop did.
-pub fn format_datetime(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
+/// How Pulse writes a date-time (kept with the records it is stored in).
+pub use crate::store::records::format_datetime;
 
 /// What a data set asks of its records.
 #[derive(Default)]

@@ -1,10 +1,16 @@
 //! Organisations and services: the rules for their slugs, titles and
-//! parents, checked inside the change that writes them.
+//! parents (checked inside the change that writes them), and every change to
+//! them, each one write with its audit row.
 
-use app::model::{OrgKind, Organisation, ServiceInput};
+use app::model::{OrgKind, Organisation, ServiceInput, ServiceListing};
+use serde_json::json;
 
+use super::access;
+use super::caller::Permission;
+use super::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{
+    audit::Note,
     orgs::{self, is_slug, OrgForUpsert, ServiceForUpsert},
     Write,
 };
@@ -110,4 +116,164 @@ pub async fn save_service(w: &mut Write, service: &ServiceInput) -> Result<i64> 
         },
     )
     .await?)
+}
+
+fn no_org(slug: &str) -> Error {
+    Error::NotFound(format!("There is no organisation {slug:?}."))
+}
+
+fn no_service(slug: &str) -> Error {
+    Error::NotFound(format!("There is no service called {slug:?}."))
+}
+
+fn same_slug(body: &str, address: &str) -> Result<()> {
+    if body != address {
+        return Err(Error::Unprocessable(format!(
+            "the body's slug {body:?} is not the address's {address:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// One department or agency.
+pub async fn find_org(ctx: &Ctx<'_>, slug: &str) -> Result<Organisation> {
+    orgs::find_org(ctx.store, slug)
+        .await?
+        .ok_or_else(|| no_org(slug))
+}
+
+/// Creates a department or an agency (admins).
+pub async fn create_org(ctx: &Ctx<'_>, org: &Organisation) -> Result<Organisation> {
+    ctx.caller.require(Permission::Admin)?;
+    if orgs::find_org(ctx.store, &org.slug).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "The organisation {:?} already exists.",
+            org.slug
+        )));
+    }
+    let mut w = ctx.store.write().await?;
+    save_org(&mut w, org).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "organisation.create",
+        format!("organisation {}", org.slug),
+        serde_json::to_value(org).unwrap_or_default(),
+        ctx.now,
+    ))
+    .await?;
+    find_org(ctx, &org.slug).await
+}
+
+/// Replaces the department or agency `slug` (admins).
+pub async fn replace_org(ctx: &Ctx<'_>, slug: &str, org: &Organisation) -> Result<Organisation> {
+    ctx.caller.require(Permission::Admin)?;
+    if orgs::find_org(ctx.store, slug).await?.is_none() {
+        return Err(no_org(slug));
+    }
+    same_slug(&org.slug, slug)?;
+    let mut w = ctx.store.write().await?;
+    save_org(&mut w, org).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "organisation.replace",
+        format!("organisation {slug}"),
+        serde_json::to_value(org).unwrap_or_default(),
+        ctx.now,
+    ))
+    .await?;
+    find_org(ctx, slug).await
+}
+
+/// Deletes an organisation that runs no service and has no agencies (admins).
+pub async fn remove_org(ctx: &Ctx<'_>, slug: &str) -> Result<()> {
+    ctx.caller.require(Permission::Admin)?;
+    let mut w = ctx.store.write().await?;
+    if !orgs::delete_org(&mut w, slug).await? {
+        return Err(no_org(slug));
+    }
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "organisation.delete",
+        format!("organisation {slug}"),
+        json!({}),
+        ctx.now,
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn find_service(ctx: &Ctx<'_>, slug: &str) -> Result<ServiceListing> {
+    orgs::find_service(ctx.store, slug)
+        .await?
+        .map(|(listing, _)| listing)
+        .ok_or_else(|| no_service(slug))
+}
+
+/// Creates a service run by an organisation: admins, and editors (or keys
+/// with `dashboards:write`) of that organisation or its department.
+pub async fn create_service(ctx: &Ctx<'_>, service: &ServiceInput) -> Result<ServiceListing> {
+    access::require_new_service(ctx.caller, ctx.store, &service.organisation).await?;
+    if orgs::find_service(ctx.store, &service.slug)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "The service {:?} already exists.",
+            service.slug
+        )));
+    }
+    let mut w = ctx.store.write().await?;
+    save_service(&mut w, service).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "service.create",
+        format!("service {}", service.slug),
+        serde_json::to_value(service).unwrap_or_default(),
+        ctx.now,
+    ))
+    .await?;
+    find_service(ctx, &service.slug).await
+}
+
+/// Replaces the title, description and organisation of the service `slug`
+/// (admins).
+pub async fn replace_service(
+    ctx: &Ctx<'_>,
+    slug: &str,
+    service: &ServiceInput,
+) -> Result<ServiceListing> {
+    ctx.caller.require(Permission::Admin)?;
+    if orgs::find_service(ctx.store, slug).await?.is_none() {
+        return Err(no_service(slug));
+    }
+    same_slug(&service.slug, slug)?;
+    let mut w = ctx.store.write().await?;
+    save_service(&mut w, service).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "service.replace",
+        format!("service {slug}"),
+        serde_json::to_value(service).unwrap_or_default(),
+        ctx.now,
+    ))
+    .await?;
+    find_service(ctx, slug).await
+}
+
+/// Deletes a service that has no data sets and no dashboard (admins).
+pub async fn remove_service(ctx: &Ctx<'_>, slug: &str) -> Result<()> {
+    ctx.caller.require(Permission::Admin)?;
+    let mut w = ctx.store.write().await?;
+    if !orgs::delete_service(&mut w, slug).await? {
+        return Err(no_service(slug));
+    }
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "service.delete",
+        format!("service {slug}"),
+        json!({}),
+        ctx.now,
+    ))
+    .await?;
+    Ok(())
 }

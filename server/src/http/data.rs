@@ -16,15 +16,15 @@ use axum::{
     Json,
 };
 use chrono::Utc;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use crate::domain::caller::Caller;
-use crate::domain::ingest::{self, format_datetime, Problem, Rules};
+use crate::domain::ingest::{self, Problem};
 use crate::domain::query::{execute, params};
-use crate::store::audit::Note;
-use crate::store::{api_keys, data_sets, data_sets::DataSet, records};
+use crate::domain::records::{self, Patched};
+use crate::store::{api_keys, data_sets, data_sets::DataSet};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,13 +71,6 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// Who writes records: as the correction history and the audit log name them
-/// (both from [`Caller`]).
-struct Writer {
-    history: String,
-    audit: crate::store::audit::Actor,
-}
-
 /// Finds the data set and checks the bearer token, in Backdrop's order.
 /// Returns the data set and who is writing.
 async fn authorise(
@@ -85,7 +78,7 @@ async fn authorise(
     group: &str,
     data_type: &str,
     headers: &HeaderMap,
-) -> Result<(DataSet, Writer), Response> {
+) -> Result<(DataSet, Caller), Response> {
     let data_set = match data_sets::find(&state.store, group, data_type).await {
         Ok(Some(ds)) => ds,
         Ok(None) => {
@@ -132,13 +125,7 @@ async fn authorise(
         .may_write_records(&state.store, &data_set.data_group, &data_set.data_type)
         .await
     {
-        Ok(true) => Ok((
-            data_set,
-            Writer {
-                history: caller.acting().history,
-                audit: caller.actor(),
-            },
-        )),
+        Ok(true) => Ok((data_set, caller)),
         Ok(false) => Err(error(
             StatusCode::FORBIDDEN,
             "Forbidden: the key's owner may no longer write this data set \
@@ -146,18 +133,6 @@ async fn authorise(
         )),
         Err(e) => Err(internal(e)),
     }
-}
-
-/// The audit log's note of a change of records (written in the change's own
-/// transaction: if it cannot be written, neither is the change).
-fn note(actor: &Writer, action: &'static str, data_set: &str, detail: Value) -> Note {
-    Note::new(
-        &actor.audit,
-        action,
-        format!("data set {data_set}"),
-        detail,
-        Utc::now(),
-    )
 }
 
 /// Reads the body, gunzips it if it says so, and parses it as JSON.
@@ -219,19 +194,10 @@ async fn authorised_body(
     data_type: &str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(DataSet, Writer, Value), Response> {
-    let (data_set, actor) = authorise(state, group, data_type, headers).await?;
+) -> Result<(DataSet, Caller, Value), Response> {
+    let (data_set, caller) = authorise(state, group, data_type, headers).await?;
     let value = json_body(headers, body).await?;
-    Ok((data_set, actor, value))
-}
-
-/// The data set's JSON Schema, compiled (it was checked when it was set).
-fn schema_of(data_set: &DataSet) -> Result<Option<jsonschema::Validator>, String> {
-    data_set
-        .schema
-        .as_ref()
-        .map(ingest::compile_schema)
-        .transpose()
+    Ok((data_set, caller, value))
 }
 
 /// A validation failure: Backdrop's `messages`, and where each problem is.
@@ -259,44 +225,28 @@ async fn write(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor, value) =
+    let (data_set, caller, value) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    let (records, ids_may_exist) = match ingest::check_for(&data_set, value) {
+    let (batch, ids_may_exist) = match ingest::check_for(&data_set, value) {
         Ok(checked) => (checked.records, checked.ids_may_exist),
         Err(ingest::Refused::Invalid(problems)) => return invalid(&problems),
         Err(ingest::Refused::BadSchema(e)) => return internal(e),
     };
-    let now = Utc::now();
-    let stored = async {
-        let mut w = state.store.write().await?;
-        let written = records::upsert_batch(
-            &mut w,
-            data_set.id,
-            &records,
-            ids_may_exist,
-            &actor.history,
-            now,
-        )
-        .await?;
-        let detail = json!({ "records": records.len(), "new": written.inserted });
-        w.commit(note(&actor, "records.write", &data_set.name, detail))
-            .await?;
-        Ok::<_, crate::error::Error>(written)
-    }
+    let ctx = state.ctx(&caller);
+    let written = records::write_batch(
+        &ctx,
+        &data_set,
+        &batch,
+        ids_may_exist,
+        records::Source::Api,
+        &mut |_| {},
+    )
     .await;
-    match stored {
-        // Only new records: the table in memory can take them as they are.
-        Ok(written) if written.inserted == records.len() => {
-            state.cache.append(data_set.id, &records, now);
-            ok(None)
-        }
-        Ok(_) => {
-            state.cache.invalidate(data_set.id);
-            ok(None)
-        }
+    match written {
+        Ok(_) => ok(None),
         Err(e) => internal(e),
     }
 }
@@ -313,7 +263,7 @@ async fn empty(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor, value) =
+    let (data_set, caller, value) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
@@ -324,23 +274,11 @@ async fn empty(
             "Not implemented: you can only pass an empty JSON list",
         );
     }
-    let emptied = async {
-        let mut w = state.store.write().await?;
-        let removed = records::empty(&mut w, data_set.id, &actor.history, Utc::now()).await?;
-        let detail = json!({ "removed": removed });
-        w.commit(note(&actor, "records.empty", &data_set.name, detail))
-            .await?;
-        Ok::<_, crate::error::Error>(())
-    }
-    .await;
-    match emptied {
-        Ok(()) => {
-            state.cache.invalidate(data_set.id);
-            ok(Some((
-                "message",
-                format!("{} now contains 0 records", data_set.name),
-            )))
-        }
+    match records::empty(&state.ctx(&caller), &data_set).await {
+        Ok(_) => ok(Some((
+            "message",
+            format!("{} now contains 0 records", data_set.name),
+        ))),
         Err(e) => internal(e),
     }
 }
@@ -354,26 +292,12 @@ async fn delete_record(
     Path((group, data_type, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let (data_set, actor) = match authorise(&state, &group, &data_type, &headers).await {
+    let (data_set, caller) = match authorise(&state, &group, &data_type, &headers).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let deleted = async {
-        let mut w = state.store.write().await?;
-        if !records::delete(&mut w, data_set.id, &id, &actor.history, Utc::now()).await? {
-            return Ok(false);
-        }
-        let detail = json!({ "id": id });
-        w.commit(note(&actor, "records.delete", &data_set.name, detail))
-            .await?;
-        Ok::<_, crate::error::Error>(true)
-    }
-    .await;
-    match deleted {
-        Ok(true) => {
-            state.cache.invalidate(data_set.id);
-            ok(None)
-        }
+    match records::delete(&state.ctx(&caller), &data_set, &id).await {
+        Ok(true) => ok(None),
         Ok(false) => error(
             StatusCode::NOT_FOUND,
             format!("No record found with id {id}"),
@@ -393,7 +317,7 @@ async fn patch_record(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, actor, value) =
+    let (data_set, caller, value) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
@@ -405,68 +329,13 @@ async fn patch_record(
             message: "record is not a JSON object".into(),
         }]);
     };
-    let old = match records::find(&state.store, data_set.id, &id).await {
-        Ok(Some(old)) => old,
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("No record found with id {id}"),
-            )
-        }
-        Err(e) => return internal(e),
-    };
-    // Merge, then validate the merged record as a whole; the id stays.
-    let mut merged: Map<String, Value> = old.fields.clone();
-    merged.insert(
-        "_timestamp".into(),
-        Value::String(format_datetime(old.timestamp)),
-    );
-    for (key, value) in changes {
-        merged.insert(key, value);
-    }
-    merged.insert("_id".into(), Value::String(id.clone()));
-    let schema = match schema_of(&data_set) {
-        Ok(schema) => schema,
-        Err(e) => return internal(e),
-    };
-    let rules = Rules {
-        auto_ids: &data_set.auto_ids,
-        schema: schema.as_ref(),
-    };
-    let record =
-        match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {
-            Ok(mut records) => records.remove(0),
-            Err(problems) => return invalid(&problems),
-        };
-    let patched = async {
-        let mut w = state.store.write().await?;
-        if !records::patch(
-            &mut w,
-            data_set.id,
-            &old,
-            &record,
-            &actor.history,
-            Utc::now(),
-        )
-        .await?
-        {
-            return Ok(false);
-        }
-        let detail = json!({ "id": id });
-        w.commit(note(&actor, "records.patch", &data_set.name, detail))
-            .await?;
-        Ok::<_, crate::error::Error>(true)
-    }
-    .await;
-    match patched {
-        Ok(true) => {
-            state.cache.invalidate(data_set.id);
-            ok(None)
-        }
-        Ok(false) => error(
+    match records::patch(&state.ctx(&caller), &data_set, &id, changes).await {
+        Ok(Patched::Done) => ok(None),
+        Ok(Patched::NotFound) => error(
             StatusCode::NOT_FOUND,
             format!("No record found with id {id}"),
         ),
+        Ok(Patched::Invalid(problems)) => invalid(&problems),
         Err(e) => internal(e),
     }
 }

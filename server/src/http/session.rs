@@ -13,18 +13,16 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Json,
 };
-use chrono::{Duration, Utc};
-use serde_json::json;
+use chrono::Utc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::auth::{cleared_cookie, session_cookie};
 use super::extract::{Path, Payload};
 use super::AppState;
 use crate::domain::caller::Caller;
+use crate::domain::sessions::{self, SignIn};
 use crate::error::{Error, Result};
 use crate::http::client::ClientInfo;
-use crate::store::audit::Note;
-use crate::store::{sessions, users};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,16 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(end_one))
 }
-
-/// Failed sign-ins allowed in [`WINDOW`] for one account from one address, for
-/// one address (whatever the accounts), and for one account from everywhere.
-/// An account's failures are counted per address, so someone guessing from
-/// one address does not lock the account's owner out at another; the
-/// account's own, higher, limit stops guessing spread over many addresses.
-pub const PER_ACCOUNT: i64 = 5;
-pub const PER_ADDRESS: i64 = 20;
-pub const PER_ACCOUNT_EVERYWHERE: i64 = 50;
-pub const WINDOW: Duration = Duration::minutes(15);
 
 const WRONG: &str = "Enter the email address and password of your Pulse account: \
     they did not match.";
@@ -127,75 +115,31 @@ async fn sign_in(
             Error::BadRequest("Enter your email address and your password.".into()).into_response()
         });
     }
-    let now = Utc::now();
-    // The account from this address, this address, the account from anywhere.
-    let subjects = [
-        format!("email:{email} ip:{ip}"),
-        format!("ip:{ip}"),
-        format!("email:{email}"),
-    ];
-    let since = now - WINDOW;
-    if sessions::failures(&state.store, &subjects[0], since).await? >= PER_ACCOUNT
-        || sessions::failures(&state.store, &subjects[1], since).await? >= PER_ADDRESS
-        || sessions::failures(&state.store, &subjects[2], since).await? >= PER_ACCOUNT_EVERYWHERE
-    {
-        return Ok(if form {
-            back("throttled")
-        } else {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                Json(app::model::ErrorBody {
-                    status: "error".into(),
-                    message: THROTTLED.into(),
-                }),
-            )
-                .into_response()
-        });
-    }
-    let found = users::find_by_email(&state.store, &email).await?;
-    // An unknown email costs the same hashing as a known one.
-    let hash = found
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| crate::domain::users::decoy_hash().to_string());
-    let password_ok = {
-        let password = password.clone();
-        tokio::task::spawn_blocking(move || crate::domain::users::verify_password(&password, &hash))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?
-    };
-    let user = match found {
-        Some(u) if password_ok && u.user.active => u.user,
-        _ => {
-            sessions::note_failure(&state.store, &subjects, now).await?;
-            return Ok(if form {
-                back("credentials")
-            } else {
-                Error::Unauthorized(WRONG.into()).into_response()
-            });
-        }
-    };
-    sessions::clear_failures(&state.store, &subjects[0]).await?;
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mut w = state.store.write().await?;
-    let (session, token) = sessions::start(&mut w, user.id, &ip, agent, now).await?;
-    let caller = Caller::Person {
-        user: user.clone(),
-        session: session.clone(),
-        csrf_ok: true,
-        changes: true,
-    };
-    w.commit(Note::new(
-        &caller.actor(),
-        "session.start",
-        format!("user {}", user.id),
-        json!({ "address": ip }),
-        now,
-    ))
-    .await?;
+    let (user, session, token) =
+        match sessions::sign_in(&state.store, &email, &password, &ip, agent, Utc::now()).await? {
+            SignIn::Started {
+                user,
+                session,
+                token,
+            } => (user, session, token),
+            SignIn::Throttled if form => return Ok(back("throttled")),
+            SignIn::Throttled => {
+                return Ok((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(app::model::ErrorBody {
+                        status: "error".into(),
+                        message: THROTTLED.into(),
+                    }),
+                )
+                    .into_response())
+            }
+            SignIn::Wrong if form => return Ok(back("credentials")),
+            SignIn::Wrong => return Ok(Error::Unauthorized(WRONG.into()).into_response()),
+        };
     let cookie = HeaderValue::from_str(&session_cookie(&token, client.https))
         .map_err(|e| Error::Internal(e.into()))?;
     let mut response = match next {
@@ -242,21 +186,6 @@ fn signed_out(client: &ClientInfo, headers: &HeaderMap, message: &str) -> Result
     Ok(response)
 }
 
-/// Ends session `id` as a change the caller makes (audited as `session.end`).
-async fn end_session(state: &AppState, caller: &Caller, id: i64) -> Result<()> {
-    let mut w = state.store.write().await?;
-    sessions::end_in(&mut w, id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "session.end",
-        format!("session {id}"),
-        json!({}),
-        Utc::now(),
-    ))
-    .await?;
-    Ok(())
-}
-
 /// Signs out of this session (JSON with `X-CSRF-Token`, or a form with `csrf_token`).
 #[utoipa::path(post, path = "/session/sign-out", tag = "accounts", security((), ("bearer" = [])),
     request_body(content = String, description = "Nothing (JSON callers send `X-CSRF-Token`), or a form with `csrf_token`", content_type = "application/x-www-form-urlencoded"),
@@ -270,9 +199,7 @@ async fn sign_out(
     body: Payload,
 ) -> Result<Response> {
     checked(&caller, &headers, body.bytes())?;
-    if let Some(session) = caller.session() {
-        end_session(&state, &caller, session.id).await?;
-    }
+    sessions::sign_out(&state.ctx(&caller)).await?;
     signed_out(&client, &headers, "You have signed out.")
 }
 
@@ -289,19 +216,7 @@ async fn sign_out_everywhere(
     body: Payload,
 ) -> Result<Response> {
     checked(&caller, &headers, body.bytes())?;
-    let Some(user) = caller.user() else {
-        return Err(Error::Unauthorized("You are not signed in.".into()));
-    };
-    let mut w = state.store.write().await?;
-    let ended = sessions::end_all(&mut w, user.id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "session.end-all",
-        format!("user {}", user.id),
-        json!({ "sessions": ended }),
-        Utc::now(),
-    ))
-    .await?;
+    let ended = sessions::sign_out_everywhere(&state.ctx(&caller)).await?;
     signed_out(&client, &headers, &format!("{ended} session(s) ended."))
 }
 
@@ -335,10 +250,10 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<app::model::SessionList>> {
-    let (Some(user), Some(session)) = (caller.user(), caller.session()) else {
+    let Some(session) = caller.session() else {
         return Err(Error::Unauthorized("Sign in to see your sessions.".into()));
     };
-    let sessions = sessions::list_for_user(&state.store, user.id, Utc::now())
+    let sessions = sessions::mine(&state.ctx(&caller))
         .await?
         .into_iter()
         .map(|s| app::model::SessionInfo {
@@ -364,20 +279,7 @@ async fn end_one(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<app::model::Done>> {
-    caller.require(crate::domain::caller::Permission::ReadUnpublished)?;
-    let Some(user) = caller.user() else {
-        return Err(Error::Forbidden(
-            "Only a signed-in person ends their sessions.".into(),
-        ));
-    };
-    let mine = sessions::list_for_user(&state.store, user.id, Utc::now())
-        .await?
-        .into_iter()
-        .any(|s| s.id == id);
-    if !mine {
-        return Err(Error::NotFound(format!("You have no session {id}.")));
-    }
-    end_session(&state, &caller, id).await?;
+    sessions::end_mine(&state.ctx(&caller), id).await?;
     Ok(Json(app::model::Done::ok(format!(
         "Session {id} has ended."
     ))))

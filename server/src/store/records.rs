@@ -39,7 +39,7 @@ impl StoredRecord {
         let mut map = self.fields.clone();
         map.insert(
             "_timestamp".into(),
-            Value::String(crate::domain::ingest::format_datetime(self.timestamp)),
+            Value::String(format_datetime(self.timestamp)),
         );
         Value::Object(map)
     }
@@ -51,10 +51,15 @@ impl Record {
         let mut map = self.fields.clone();
         map.insert(
             "_timestamp".into(),
-            Value::String(crate::domain::ingest::format_datetime(self.timestamp)),
+            Value::String(format_datetime(self.timestamp)),
         );
         Value::Object(map)
     }
+}
+
+/// How Pulse writes a date-time: UTC with a `+00:00` offset, as Backdrop did.
+pub fn format_datetime(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 #[derive(FromRow)]

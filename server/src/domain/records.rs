@@ -1,0 +1,165 @@
+//! Changes to a data set's records (a batch written through the Backdrop API
+//! or imported from a file, the data set emptied, one record deleted or
+//! patched): each one write, with its correction-history rows and its audit
+//! row, and then the tables held in memory. Who may write is decided before
+//! (the write API's token check, [`super::caller::Caller::may_write_records`]).
+
+use serde_json::{json, Map, Value};
+
+use super::ingest::{self, Problem, Rules};
+use super::Ctx;
+use crate::error::{Error, Result};
+use crate::store::{
+    audit::Note,
+    data_sets::DataSet,
+    records::{self, format_datetime, Record, Written},
+};
+
+fn note(ctx: &Ctx<'_>, action: &'static str, data_set: &DataSet, detail: Value) -> Note {
+    Note::new(
+        &ctx.caller.actor(),
+        action,
+        format!("data set {}", data_set.name),
+        detail,
+        ctx.now,
+    )
+}
+
+/// Where a batch came from: the write API, or a file the command line
+/// imports (named in the history and the audit log).
+pub enum Source<'a> {
+    Api,
+    File(&'a str),
+}
+
+/// Stores a checked batch, all or nothing, replacing records with the same
+/// id; `progress` hears how many are written so far.
+pub async fn write_batch(
+    ctx: &Ctx<'_>,
+    data_set: &DataSet,
+    batch: &[Record],
+    ids_may_exist: bool,
+    source: Source<'_>,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<Written> {
+    let history = match source {
+        Source::Api => ctx.caller.acting().history,
+        Source::File(file) => format!("{}:import:{file}", ctx.caller.acting().history),
+    };
+    let mut w = ctx.store.write().await?;
+    let written = records::upsert_batch_with_progress(
+        &mut w,
+        data_set.id,
+        batch,
+        ids_may_exist,
+        &history,
+        ctx.now,
+        progress,
+    )
+    .await?;
+    let note = match source {
+        Source::Api => note(
+            ctx,
+            "records.write",
+            data_set,
+            json!({ "records": batch.len(), "new": written.inserted }),
+        ),
+        Source::File(file) => note(
+            ctx,
+            "records.import",
+            data_set,
+            json!({ "file": file, "records": batch.len(), "new": written.inserted }),
+        ),
+    };
+    w.commit(note).await?;
+    if written.inserted == batch.len() {
+        // Only new records: the table in memory can take them as they are.
+        ctx.cache.append(data_set.id, batch, ctx.now);
+    } else {
+        ctx.cache.invalidate(data_set.id);
+    }
+    Ok(written)
+}
+
+/// Empties the data set; answers how many records went.
+pub async fn empty(ctx: &Ctx<'_>, data_set: &DataSet) -> Result<u64> {
+    let mut w = ctx.store.write().await?;
+    let history = ctx.caller.acting().history;
+    let removed = records::empty(&mut w, data_set.id, &history, ctx.now).await?;
+    w.commit(note(
+        ctx,
+        "records.empty",
+        data_set,
+        json!({ "removed": removed }),
+    ))
+    .await?;
+    ctx.cache.invalidate(data_set.id);
+    Ok(removed)
+}
+
+/// Deletes the record `id` (kept in the correction history); `false` when
+/// there is none.
+pub async fn delete(ctx: &Ctx<'_>, data_set: &DataSet, id: &str) -> Result<bool> {
+    let mut w = ctx.store.write().await?;
+    let history = ctx.caller.acting().history;
+    if !records::delete(&mut w, data_set.id, id, &history, ctx.now).await? {
+        return Ok(false);
+    }
+    w.commit(note(ctx, "records.delete", data_set, json!({ "id": id })))
+        .await?;
+    ctx.cache.invalidate(data_set.id);
+    Ok(true)
+}
+
+/// What came of a patch.
+pub enum Patched {
+    Done,
+    /// There is no record with that id.
+    NotFound,
+    /// The merged record breaks the data set's rules.
+    Invalid(Vec<Problem>),
+}
+
+/// Merges `changes` into the record `id` (not a replace), and checks the
+/// merged record as a whole against the data set's rules; its id stays.
+pub async fn patch(
+    ctx: &Ctx<'_>,
+    data_set: &DataSet,
+    id: &str,
+    changes: Map<String, Value>,
+) -> Result<Patched> {
+    let Some(old) = records::find(ctx.store, data_set.id, id).await? else {
+        return Ok(Patched::NotFound);
+    };
+    let mut merged: Map<String, Value> = old.fields.clone();
+    merged.insert(
+        "_timestamp".into(),
+        Value::String(format_datetime(old.timestamp)),
+    );
+    merged.extend(changes);
+    merged.insert("_id".into(), Value::String(id.to_string()));
+    let schema = data_set
+        .schema
+        .as_ref()
+        .map(ingest::compile_schema)
+        .transpose()
+        .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
+    let rules = Rules {
+        auto_ids: &data_set.auto_ids,
+        schema: schema.as_ref(),
+    };
+    let record =
+        match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {
+            Ok(mut records) => records.remove(0),
+            Err(problems) => return Ok(Patched::Invalid(problems)),
+        };
+    let mut w = ctx.store.write().await?;
+    let history = ctx.caller.acting().history;
+    if !records::patch(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
+        return Ok(Patched::NotFound);
+    }
+    w.commit(note(ctx, "records.patch", data_set, json!({ "id": id })))
+        .await?;
+    ctx.cache.invalidate(data_set.id);
+    Ok(Patched::Done)
+}
