@@ -1,0 +1,186 @@
+//! What a chart marks: its notes (numbered in time order, over the periods
+//! they cover) and the unusual figures no note explains yet, and the points
+//! of the chart ("anchors") the marks are drawn at.
+
+use leptos::prelude::*;
+
+use super::NotesState;
+use crate::kpi::{format_value, unusual_points, Unusual};
+use crate::model::{Annotation, Period, PeriodKind, Unit};
+use crate::notes as rules;
+
+/// Where an anchor is drawn: its x, and its y when placed by value.
+pub(super) type Point = (f64, Option<f64>);
+
+/// Unusual figures at one period, across a chart's series.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct SpikeAt {
+    pub(super) index: usize,
+    /// The value to place the marker at (the first series'), if placed by value.
+    pub(super) y: Option<f64>,
+    /// "Digital: 612,000 (about 150,000 expected)" for each series.
+    pub(super) words: Vec<String>,
+    pub(super) rise: bool,
+}
+
+/// A mark over the chart.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Mark {
+    /// A note (numbered as in the list) over periods `first..=last`.
+    Note {
+        number: usize,
+        note: Annotation,
+        first: usize,
+        last: usize,
+    },
+    Spike(SpikeAt),
+}
+
+/// The unusual figures of a chart's series (by name), one per period, in
+/// period order; their values are placed as the chart draws them (ratios as
+/// percents).
+pub(super) fn unusual_figures(
+    series: &[rules::NamedSeries],
+    unit: Unit,
+    kind: PeriodKind,
+) -> Vec<SpikeAt> {
+    let mut spikes: Vec<SpikeAt> = Vec::new();
+    for (name, values) in series {
+        for Unusual {
+            index,
+            value,
+            expected,
+            score,
+            ..
+        } in unusual_points(values, kind)
+        {
+            let words = format!(
+                "{name}: {} (about {} expected)",
+                format_value(Some(value), unit),
+                format_value(Some(expected), unit)
+            );
+            match spikes.iter_mut().find(|s| s.index == index) {
+                Some(s) => s.words.push(words),
+                None => spikes.push(SpikeAt {
+                    index,
+                    y: Some(if unit == Unit::Ratio {
+                        value * 100.0
+                    } else {
+                        value
+                    }),
+                    words: vec![words],
+                    rise: score > 0.0,
+                }),
+            }
+        }
+    }
+    spikes.sort_by_key(|s| s.index);
+    spikes
+}
+
+/// The notes on this chart, numbered in time order, and the unusual figures
+/// no note explains, as the page's notes change.
+pub(super) fn marks_here(
+    state: NotesState,
+    dashboard: String,
+    module: String,
+    periods: StoredValue<Vec<Period>>,
+    spikes: Vec<SpikeAt>,
+) -> Memo<Vec<Mark>> {
+    Memo::new(move |_| {
+        let list = state.list.get();
+        periods.with_value(|periods| chart_marks(&list, &dashboard, &module, periods, &spikes))
+    })
+}
+
+/// The marks of module `module` of `dashboard` over `periods`: the notes on it
+/// (see [`rules::on_module`]) in the periods, then the `spikes` none of them
+/// covers.
+fn chart_marks(
+    list: &[Annotation],
+    dashboard: &str,
+    module: &str,
+    periods: &[Period],
+    spikes: &[SpikeAt],
+) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = list
+        .iter()
+        .filter(|n| rules::on_module(n, dashboard, module))
+        .filter_map(|n| {
+            let (first, last) = rules::span(n, periods)?;
+            Some((n.clone(), first, last))
+        })
+        .enumerate()
+        .map(|(i, (note, first, last))| Mark::Note {
+            number: i + 1,
+            note,
+            first,
+            last,
+        })
+        .collect();
+    let spans: Vec<(usize, usize)> = marks
+        .iter()
+        .filter_map(|m| match m {
+            Mark::Note { first, last, .. } => Some((*first, *last)),
+            Mark::Spike(_) => None,
+        })
+        .collect();
+    let unexplained: Vec<usize> = {
+        let all: Vec<Unusual> = spikes
+            .iter()
+            .map(|s| Unusual {
+                index: s.index,
+                value: 0.0,
+                expected: 0.0,
+                score: 0.0,
+                recurring: false,
+            })
+            .collect();
+        rules::unexplained(&all, &spans)
+            .iter()
+            .map(|u| u.index)
+            .collect()
+    };
+    marks.extend(
+        spikes
+            .iter()
+            .filter(|s| unexplained.contains(&s.index))
+            .cloned()
+            .map(Mark::Spike),
+    );
+    marks
+}
+
+/// Where the marks are drawn: two anchors per note (its first and last
+/// period), one per unusual figure (at its value when `by_value`).
+pub(super) fn anchors_of(
+    here: Memo<Vec<Mark>>,
+    by_value: Signal<bool>,
+) -> Signal<Vec<(usize, Option<f64>)>> {
+    Signal::derive(move || {
+        let by_value = by_value.get();
+        here.with(|marks| {
+            marks
+                .iter()
+                .flat_map(|m| match m {
+                    Mark::Note { first, last, .. } => vec![(*first, None), (*last, None)],
+                    Mark::Spike(s) => vec![(s.index, s.y.filter(|_| by_value))],
+                })
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+/// Where a note's pin goes: over its moment, or the middle of its range.
+pub(super) fn pin_x(note: &Annotation, first: f64, last: f64) -> f64 {
+    if is_range(note) {
+        (first + last) / 2.0
+    } else {
+        first
+    }
+}
+
+/// Whether a note covers a range of time (not a moment).
+pub(super) fn is_range(note: &Annotation) -> bool {
+    note.ends_at.is_some_and(|e| e > note.starts_at)
+}

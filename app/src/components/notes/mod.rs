@@ -1,0 +1,226 @@
+//! Notes on the charts: pins and shaded bands for editors' notes, subtle
+//! markers on unusual figures nobody has explained yet, the editor that opens
+//! where an editor clicks (or shift-drags) on a chart or from "Add a note", and
+//! the list of a chart's notes under it.
+//!
+//! A dashboard page provides [`NotesState`] (its service's notes and whether the
+//! viewer may write them); every time chart of the page reads it, so a note
+//! saved on one chart appears at once on every chart whose time axis covers it.
+//! Without JavaScript the lists are there (server-rendered); the marks, which
+//! need the drawn chart's geometry, come with hydration.
+//!
+//! The parts: `marks` (which notes and unusual figures a chart marks),
+//! `overlay` (the marks drawn over the chart), `card` (an opened note),
+//! `draft` and `editor` (writing a note; the editor's code is fetched when
+//! first opened) and `list` (the notes under the chart and in its table).
+
+use leptos::prelude::*;
+
+use crate::components::chart::{grid_bottom, Marks, Placed};
+use crate::model::{Annotation, Period, Unit};
+use crate::modules::DashboardView;
+use crate::notes::{self as rules, Part};
+
+mod card;
+mod draft;
+mod editor;
+mod list;
+mod marks;
+mod overlay;
+
+use draft::Draft;
+use editor::LazyEditor;
+use list::NotesList;
+use marks::{anchors_of, marks_here, unusual_figures, Mark};
+
+/// The notes of the page's service, shared by its charts.
+#[derive(Clone, Copy)]
+pub struct NotesState {
+    service: StoredValue<Option<String>>,
+    dashboard: StoredValue<String>,
+    list: RwSignal<Vec<Annotation>>,
+    may_annotate: bool,
+    csrf: StoredValue<String>,
+}
+
+impl NotesState {
+    /// Deletes note `id` through the API: gone from every chart at once, then
+    /// `done`; or the API's reason in `problem`.
+    fn delete(self, id: i64, problem: RwSignal<Option<String>>, done: impl FnOnce() + 'static) {
+        let token = self.csrf.get_value();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/annotations/{id}");
+            match crate::api::send_json::<crate::model::Done>("DELETE", path, None, token).await {
+                Ok(_) => {
+                    self.list.update(|l| l.retain(|n| n.id != id));
+                    done();
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    }
+}
+
+/// A dashboard's service's targets, for its charts.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceTargets(pub Vec<crate::boards::Target>);
+
+/// Makes the dashboard's notes available to its charts.
+pub fn provide_notes(view: &DashboardView) {
+    provide_context(ServiceTargets(view.targets.clone()));
+    provide_context(NotesState {
+        service: StoredValue::new(view.dashboard.service.clone()),
+        dashboard: StoredValue::new(view.dashboard.slug.clone()),
+        list: RwSignal::new(view.notes.annotations.clone()),
+        may_annotate: view.notes.may_annotate && view.dashboard.service.is_some(),
+        csrf: StoredValue::new(view.csrf.clone().unwrap_or_default()),
+    });
+}
+
+/// A note's text: its lines, with web addresses as links. Everything else is
+/// shown as text (Leptos escapes it).
+fn note_text(text: &str) -> impl IntoView {
+    rules::parts(text)
+        .into_iter()
+        .map(|part| match part {
+            Part::Text(t) => t.into_any(),
+            Part::Link(url) => view! {
+                <a class="govuk-link" href=url.clone() rel="nofollow noopener">{url.clone()}</a>
+            }
+            .into_any(),
+            Part::Break => view! { <br/> }.into_any(),
+        })
+        .collect_view()
+}
+
+/// What a chart needs to show notes: its place in the dashboard, its periods,
+/// its series (to find unusual figures), and how values are written.
+pub struct ChartNotes {
+    pub marks: Option<Marks>,
+    pub overlay: Option<AnyView>,
+    pub button: Option<AnyView>,
+    pub below: Option<AnyView>,
+    pub in_table: Option<AnyView>,
+}
+
+/// What the parts of one chart's notes share: the page's notes, the chart's
+/// periods and marks, the editor's draft and the note opened over the chart.
+#[derive(Clone, Copy)]
+struct ChartState {
+    state: NotesState,
+    periods: StoredValue<Vec<Period>>,
+    /// The notes and unexplained unusual figures the chart marks.
+    here: Memo<Vec<Mark>>,
+    /// Where the chart has drawn the marks' anchors.
+    placed: RwSignal<Placed>,
+    /// The range being dragged over the chart, in pixels.
+    selecting: RwSignal<Option<(f64, f64)>>,
+    draft: Draft,
+    /// The note whose card is open.
+    card: RwSignal<Option<i64>>,
+    /// Whether the viewer may write notes.
+    may: bool,
+    /// Where the chart's grid ends, in pixels from its bottom.
+    bottom: f64,
+    /// "Add a note", where the focus goes back when the editor below closes.
+    add_button: NodeRef<leptos::html::Button>,
+}
+
+/// The notes of one chart, or nothing on a page without notes (a dashboard of
+/// no service). `series` are the chart's series by name; `by_value` says
+/// whether unusual points are marked at their value (lines and bars) or along
+/// the top (stacked areas, whose heights are not the values).
+pub fn chart_notes(
+    module: &str,
+    chart_id: &str,
+    periods: Vec<Period>,
+    series: Vec<rules::NamedSeries>,
+    unit: Unit,
+    zoom: bool,
+    by_value: Signal<bool>,
+) -> ChartNotes {
+    let Some(state) = use_context::<NotesState>().filter(|s| s.service.with_value(Option::is_some))
+    else {
+        return ChartNotes {
+            marks: None,
+            overlay: None,
+            button: None,
+            below: None,
+            in_table: None,
+        };
+    };
+    let dashboard = state.dashboard.get_value();
+    let module = module.to_string();
+    let kind = periods.first().map(|p| p.kind);
+    let periods = StoredValue::new(periods);
+
+    // Unusual figures, found once: the figures do not change on the page.
+    let spikes = kind
+        .map(|kind| unusual_figures(&series, unit, kind))
+        .unwrap_or_default();
+
+    let here = marks_here(state, dashboard.clone(), module.clone(), periods, spikes);
+    let anchors = anchors_of(here, by_value);
+    let chart = ChartState {
+        state,
+        periods,
+        here,
+        placed: RwSignal::new(Placed::default()),
+        selecting: RwSignal::new(None::<(f64, f64)>),
+        draft: Draft::new(),
+        card: RwSignal::new(None::<i64>),
+        may: state.may_annotate,
+        bottom: grid_bottom(zoom),
+        add_button: NodeRef::<leptos::html::Button>::new(),
+    };
+    let marks = Marks {
+        anchors,
+        placed: chart.placed,
+        on_point: overlay::on_point(chart),
+        on_range: overlay::on_range(chart),
+        selecting: chart.selecting,
+    };
+    let chart_id = chart_id.to_string();
+    let overlay = overlay::overlay(chart, &chart_id, &dashboard, &module);
+    let button = chart.may.then(|| overlay::add_button(chart, &chart_id));
+    let below = below(chart, &chart_id, &dashboard, &module);
+    let ChartState {
+        here,
+        draft,
+        may,
+        state,
+        ..
+    } = chart;
+    let in_table = view! {
+        <NotesList here id=format!("{chart_id}-table-notes") draft may state controls=false/>
+    }
+    .into_any();
+    ChartNotes {
+        marks: Some(marks),
+        overlay: Some(overlay),
+        button,
+        below: Some(below),
+        in_table: Some(in_table),
+    }
+}
+
+/// Under the chart: the editor opened from "Add a note", and the list of the
+/// chart's notes.
+fn below(chart: ChartState, chart_id: &str, dashboard: &str, module: &str) -> AnyView {
+    let ChartState {
+        state,
+        here,
+        draft,
+        may,
+        add_button,
+        ..
+    } = chart;
+    let (dashboard, module) = (dashboard.to_string(), module.to_string());
+    view! {
+        <Show when=move || draft.open.get() && draft.at.get().is_none()>
+            <LazyEditor draft state dashboard=dashboard.clone() module=module.clone() return_to=add_button anchored=false/>
+        </Show>
+        <NotesList here id=format!("{chart_id}-notes") draft may state controls=true/>
+    }
+    .into_any()
+}

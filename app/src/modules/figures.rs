@@ -1,0 +1,597 @@
+//! From the read API's answer to the figures a module shows: values per
+//! period and series, headline figures, completion, satisfaction, journeys and
+//! records. Pure: the server renders a module from the same figures the
+//! browser computes after a change.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::options::{label_for, option_str, option_strings};
+use super::request::query_pairs;
+use crate::kpi::{completion_rate, period_containing, satisfaction_score};
+use crate::model::{Module, ModuleType, Period, PeriodKind};
+use crate::query_string::first;
+
+/// One named line of values, one per period (`None` where there is no value).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The category in the data (e.g. `digital`), or the collected field.
+    pub key: String,
+    pub label: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Values over consecutive periods.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeFigures {
+    pub periods: Vec<Period>,
+    pub series: Vec<Series>,
+}
+
+impl TimeFigures {
+    /// The total of every series in each period (`None` where none has a value).
+    pub fn totals(&self) -> Vec<Option<f64>> {
+        (0..self.periods.len())
+            .map(|i| {
+                self.series
+                    .iter()
+                    .filter_map(|s| s.values[i])
+                    .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
+            })
+            .collect()
+    }
+
+    /// The newest period with a value in `values`, with that value and the one of
+    /// the period before it.
+    pub fn latest(&self, values: &[Option<f64>]) -> Option<LatestFigure> {
+        let i = values.iter().rposition(Option::is_some)?;
+        Some(LatestFigure {
+            value: values[i],
+            previous: i.checked_sub(1).and_then(|j| values[j]),
+            period: Some(self.periods[i]),
+        })
+    }
+}
+
+/// A headline figure: the latest value, the period it covers, the one before.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatestFigure {
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// `None` when the data set has no periods at all.
+    pub period: Option<Period>,
+}
+
+/// Completion per period: how many started and how many finished.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompletionFigures {
+    pub periods: Vec<Period>,
+    pub started: Vec<f64>,
+    pub completed: Vec<f64>,
+}
+
+impl CompletionFigures {
+    pub fn rates(&self) -> Vec<Option<f64>> {
+        self.started
+            .iter()
+            .zip(&self.completed)
+            .map(|(s, c)| completion_rate(*s, *c))
+            .collect()
+    }
+}
+
+/// Ratings per period: counts of 1 (very dissatisfied) to 5 (very satisfied) and
+/// the number of responses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionFigures {
+    pub periods: Vec<Period>,
+    pub ratings: Vec<[f64; 5]>,
+    pub responses: Vec<f64>,
+}
+
+impl SatisfactionFigures {
+    pub fn scores(&self) -> Vec<Option<f64>> {
+        self.ratings
+            .iter()
+            .zip(&self.responses)
+            .map(|(r, t)| satisfaction_score(*r, *t))
+            .collect()
+    }
+}
+
+/// A step of a journey and how many reached it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub key: String,
+    pub label: String,
+    pub count: f64,
+}
+
+/// What a module shows, computed from the read API's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Figures {
+    /// `single_timeseries`, `grouped_timeseries`, `bar_chart_with_number`.
+    Time(TimeFigures),
+    Kpi(LatestFigure),
+    Completion(CompletionFigures),
+    Satisfaction(SatisfactionFigures),
+    Journey(Vec<Step>),
+    /// `table`: column keys and one row of cells per record.
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    },
+}
+
+/// The key a collected value has in the answer: the module's `value` option, or
+/// its query's first `collect` (`count:sum`).
+fn value_key(module: &Module) -> Option<String> {
+    if let Some(v) = option_str(module, "value") {
+        return Some(v.to_string());
+    }
+    let pairs = query_pairs(&module.query);
+    first(&pairs, "collect").map(str::to_string)
+}
+
+fn group_key(module: &Module) -> Option<String> {
+    first(&query_pairs(&module.query), "group_by").map(str::to_string)
+}
+
+fn time(row: &Map<String, Value>, key: &str) -> Option<DateTime<Utc>> {
+    let s = row.get(key)?.as_str()?;
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn number(row: &Map<String, Value>, key: &str) -> Option<f64> {
+    row.get(key).and_then(Value::as_f64)
+}
+
+fn rows_of(rows: &[Value]) -> Vec<&Map<String, Value>> {
+    rows.iter().filter_map(Value::as_object).collect()
+}
+
+/// The periods of a period answer, in order, from `_start_at`/`_end_at`.
+fn periods_of(rows: &[&Map<String, Value>]) -> Result<Vec<Period>, String> {
+    let mut periods: Vec<Period> = Vec::new();
+    for row in rows {
+        let (Some(start), Some(end)) = (time(row, "_start_at"), time(row, "_end_at")) else {
+            return Err("the answer has no periods: the module's query needs a period".into());
+        };
+        if periods.last().is_some_and(|p| p.start == start) {
+            continue;
+        }
+        let kind = [
+            PeriodKind::Hour,
+            PeriodKind::Day,
+            PeriodKind::Week,
+            PeriodKind::Month,
+            PeriodKind::Quarter,
+            PeriodKind::Year,
+        ]
+        .into_iter()
+        .find(|k| {
+            let p = period_containing(*k, start);
+            p.start == start && p.end == end
+        })
+        .ok_or_else(|| format!("{start} to {end} is not a period Pulse knows"))?;
+        periods.push(Period { kind, start, end });
+    }
+    Ok(periods)
+}
+
+fn index_of(periods: &[Period], row: &Map<String, Value>) -> Option<usize> {
+    let start = time(row, "_start_at")?;
+    periods.iter().position(|p| p.start == start)
+}
+
+/// Values per period and category (`group`), in the module's `series` order
+/// first, then in order of appearance.
+fn grouped(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+    group: &str,
+    value: &str,
+) -> Result<TimeFigures, String> {
+    let periods = periods_of(rows)?;
+    let mut series: Vec<Series> = option_strings(module, "series")
+        .into_iter()
+        .map(|key| Series {
+            label: label_for(module, &key),
+            key,
+            values: vec![None; periods.len()],
+        })
+        .collect();
+    for row in rows {
+        let Some(key) = row.get(group).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }) else {
+            continue;
+        };
+        let Some(i) = index_of(&periods, row) else {
+            continue;
+        };
+        let position = match series.iter().position(|s| s.key == key) {
+            Some(p) => p,
+            None => {
+                series.push(Series {
+                    label: label_for(module, &key),
+                    key,
+                    values: vec![None; periods.len()],
+                });
+                series.len() - 1
+            }
+        };
+        series[position].values[i] = number(row, value);
+    }
+    Ok(TimeFigures { periods, series })
+}
+
+fn single(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+    value: &str,
+) -> Result<TimeFigures, String> {
+    let periods = periods_of(rows)?;
+    let mut values = vec![None; periods.len()];
+    for row in rows {
+        if let Some(i) = index_of(&periods, row) {
+            values[i] = number(row, value);
+        }
+    }
+    Ok(TimeFigures {
+        periods,
+        series: vec![Series {
+            key: value.to_string(),
+            label: option_str(module, "label")
+                .map(str::to_string)
+                .unwrap_or_else(|| module.title.clone()),
+            values,
+        }],
+    })
+}
+
+/// Whether a category matches a step pattern: equal, or a prefix ending in `*`.
+fn matches(pattern: &str, key: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix),
+        None => pattern == key,
+    }
+}
+
+/// The figures of a module from the rows of the read API's answer to
+/// [`module_request`](super::module_request). An error names what about the
+/// module does not fit its data.
+pub fn figures(module: &Module, rows: &[Value]) -> Result<Figures, String> {
+    let rows = rows_of(rows);
+    let need_value = || {
+        value_key(module).ok_or_else(|| {
+            "the module's query collects nothing (add collect=field:sum)".to_string()
+        })
+    };
+    match module.module_type {
+        ModuleType::Section => Err("a section has no figures of its own".into()),
+        ModuleType::SingleTimeseries | ModuleType::BarChartWithNumber => {
+            Ok(Figures::Time(single(module, &rows, &need_value()?)?))
+        }
+        ModuleType::GroupedTimeseries => {
+            let value = need_value()?;
+            match group_key(module) {
+                Some(group) => Ok(Figures::Time(grouped(module, &rows, &group, &value)?)),
+                None => Ok(Figures::Time(single(module, &rows, &value)?)),
+            }
+        }
+        ModuleType::Kpi => Ok(Figures::Kpi(kpi(module, &rows, &need_value()?)?)),
+        ModuleType::CompletionRate => Ok(Figures::Completion(completion(
+            module,
+            &rows,
+            &need_value()?,
+        )?)),
+        ModuleType::UserSatisfactionGraph => {
+            Ok(Figures::Satisfaction(satisfaction(module, &rows)?))
+        }
+        ModuleType::Journey => Ok(Figures::Journey(journey(module, &rows, &need_value()?)?)),
+        ModuleType::Table => Ok(table(module, &rows)),
+    }
+}
+
+/// A KPI: the newest period with a value against the one before (no value at
+/// all: the last period, with none).
+fn kpi(module: &Module, rows: &[&Map<String, Value>], value: &str) -> Result<LatestFigure, String> {
+    let figures = single(module, rows, value)?;
+    Ok(figures
+        .latest(&figures.series[0].values)
+        .unwrap_or(LatestFigure {
+            value: None,
+            previous: None,
+            period: figures.periods.last().copied(),
+        }))
+}
+
+/// Completion: per period, the records at the `start` steps and at the `end`
+/// steps (patterns, see [`matches`]).
+fn completion(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+    value: &str,
+) -> Result<CompletionFigures, String> {
+    let group =
+        group_key(module).ok_or("a completion rate needs group_by (the step of each record)")?;
+    let start = option_str(module, "start").ok_or("a completion rate needs a start step")?;
+    let end = option_str(module, "end").ok_or("a completion rate needs an end step")?;
+    let by_step = grouped(module, rows, &group, value)?;
+    let sum = |pattern: &str| -> Vec<f64> {
+        (0..by_step.periods.len())
+            .map(|i| {
+                by_step
+                    .series
+                    .iter()
+                    .filter(|s| matches(pattern, &s.key))
+                    .filter_map(|s| s.values[i])
+                    .sum()
+            })
+            .collect()
+    };
+    Ok(CompletionFigures {
+        started: sum(start),
+        completed: sum(end),
+        periods: by_step.periods,
+    })
+}
+
+/// Satisfaction: per period, the counts of each rating and the responses (the
+/// `total` option's field, else `total:sum`).
+fn satisfaction(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+) -> Result<SatisfactionFigures, String> {
+    let periods = periods_of(rows)?;
+    let mut ratings = vec![[0.0; 5]; periods.len()];
+    let mut responses = vec![0.0; periods.len()];
+    let total = option_str(module, "total").unwrap_or("total:sum");
+    for row in rows {
+        let Some(i) = index_of(&periods, row) else {
+            continue;
+        };
+        for (r, slot) in ratings[i].iter_mut().enumerate() {
+            *slot = number(row, &format!("rating_{}:sum", r + 1)).unwrap_or(0.0);
+        }
+        responses[i] = number(row, total).unwrap_or(0.0);
+    }
+    Ok(SatisfactionFigures {
+        periods,
+        ratings,
+        responses,
+    })
+}
+
+/// A journey: how many reached each step, in the `steps` option's order (only
+/// those steps), else in order of appearance.
+fn journey(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+    value: &str,
+) -> Result<Vec<Step>, String> {
+    let group = group_key(module).ok_or("a journey needs group_by (the step)")?;
+    let mut steps: Vec<Step> = option_strings(module, "steps")
+        .into_iter()
+        .map(|key| Step {
+            label: label_for(module, &key),
+            key,
+            count: 0.0,
+        })
+        .collect();
+    let fixed = !steps.is_empty();
+    for row in rows {
+        let Some(key) = row.get(&group).and_then(Value::as_str) else {
+            continue;
+        };
+        let count = number(row, value).unwrap_or(0.0);
+        match steps.iter_mut().find(|s| s.key == key) {
+            Some(step) => step.count += count,
+            None if !fixed => steps.push(Step {
+                key: key.to_string(),
+                label: label_for(module, key),
+                count,
+            }),
+            None => {}
+        }
+    }
+    Ok(steps)
+}
+
+/// Records as they are: the `columns` option's fields, else every field but
+/// the internal ones, times first.
+fn table(module: &Module, rows: &[&Map<String, Value>]) -> Figures {
+    let mut columns = option_strings(module, "columns");
+    if columns.is_empty() {
+        let internal = |k: &str| {
+            k == "_id"
+                || k == "_updated_at"
+                || (k.starts_with('_') && k.ends_with("_start_at") && k != "_start_at")
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for row in rows {
+            for key in row.keys() {
+                if !internal(key) && !seen.contains(key) {
+                    seen.push(key.clone());
+                }
+            }
+        }
+        // Times first, then the record's own fields by name.
+        seen.sort_by_key(|k| (!k.starts_with('_'), k.clone()));
+        columns = seen;
+    }
+    let rows = rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|c| row.get(c).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    Figures::Table { columns, rows }
+}
+
+/// The totals of a year earlier's answer, one per period, for the overlay.
+pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> Vec<Option<f64>> {
+    match figures(module, rows) {
+        Ok(Figures::Time(t)) => t.totals(),
+        Ok(Figures::Completion(c)) => c.rates(),
+        Ok(Figures::Satisfaction(s)) => s.scores(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Unit;
+    use crate::modules::fixtures::{module, t, week};
+    use crate::modules::unit;
+    use serde_json::json;
+
+    #[test]
+    fn grouped_rows_become_one_series_per_category_in_the_chosen_order() {
+        let m = module(
+            ModuleType::GroupedTimeseries,
+            "period=week&group_by=channel&collect=count:sum",
+            json!({"series": ["digital", "phone"], "labels": {"phone": "Telephone"}}),
+        );
+        let rows = vec![
+            week("2026-11-09", json!({"channel": "phone", "count:sum": 5})),
+            week("2026-11-09", json!({"channel": "digital", "count:sum": 10})),
+            week(
+                "2026-11-09",
+                json!({"channel": "face_to_face", "count:sum": 1}),
+            ),
+            week("2026-11-16", json!({"channel": "phone", "count:sum": null})),
+            week("2026-11-16", json!({"channel": "digital", "count:sum": 12})),
+        ];
+        let Figures::Time(f) = figures(&m, &rows).unwrap() else {
+            panic!("not a time series")
+        };
+        assert_eq!(f.periods.len(), 2);
+        assert_eq!(f.periods[0].kind, PeriodKind::Week);
+        let labels: Vec<&str> = f.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["Digital", "Telephone", "Face to face"]);
+        assert_eq!(f.series[1].values, [Some(5.0), None]);
+        assert_eq!(f.totals(), [Some(16.0), Some(12.0)]);
+    }
+
+    #[test]
+    fn a_kpi_is_the_newest_period_with_a_value_against_the_one_before() {
+        let m = module(
+            ModuleType::Kpi,
+            "period=week&collect=cost:mean",
+            json!({"format": "pounds"}),
+        );
+        let rows = vec![
+            week("2026-11-02", json!({"cost:mean": 4.0})),
+            week("2026-11-09", json!({"cost:mean": 5.0})),
+            week("2026-11-16", json!({"cost:mean": null})),
+        ];
+        let Figures::Kpi(k) = figures(&m, &rows).unwrap() else {
+            panic!("not a KPI")
+        };
+        assert_eq!(k.value, Some(5.0));
+        assert_eq!(k.previous, Some(4.0));
+        assert_eq!(k.period.unwrap().start, t("2026-11-09T00:00:00Z"));
+        assert_eq!(unit(&m), Unit::Pounds);
+        // No value at all: "no data" for the last period.
+        let Figures::Kpi(k) = figures(&m, &rows[2..]).unwrap() else {
+            panic!("not a KPI")
+        };
+        assert_eq!(k.value, None);
+        assert_eq!(k.period.unwrap().start, t("2026-11-16T00:00:00Z"));
+    }
+
+    #[test]
+    fn completion_is_end_steps_over_start_steps_per_period() {
+        let m = module(
+            ModuleType::CompletionRate,
+            "period=week&group_by=stage&collect=count:sum",
+            json!({"start": "start", "end": "done*"}),
+        );
+        let rows = vec![
+            week("2026-11-09", json!({"stage": "start", "count:sum": 200})),
+            week(
+                "2026-11-09",
+                json!({"stage": "done-online", "count:sum": 120}),
+            ),
+            week("2026-11-09", json!({"stage": "done-post", "count:sum": 30})),
+            week("2026-11-16", json!({"stage": "start", "count:sum": 0})),
+        ];
+        let Figures::Completion(c) = figures(&m, &rows).unwrap() else {
+            panic!("not completion")
+        };
+        assert_eq!(c.started, [200.0, 0.0]);
+        assert_eq!(c.completed, [150.0, 0.0]);
+        assert_eq!(c.rates(), [Some(0.75), None]);
+    }
+
+    #[test]
+    fn satisfaction_scores_follow_the_platform_definition() {
+        let m = module(
+            ModuleType::UserSatisfactionGraph,
+            "period=week&collect=rating_1:sum&collect=total:sum",
+            json!({}),
+        );
+        let rows = vec![week(
+            "2026-11-09",
+            json!({"rating_1:sum": 1, "rating_2:sum": 2, "rating_3:sum": 3, "rating_4:sum": 4, "rating_5:sum": 10, "total:sum": 20}),
+        )];
+        let Figures::Satisfaction(s) = figures(&m, &rows).unwrap() else {
+            panic!("not satisfaction")
+        };
+        assert_eq!(s.ratings[0], [1.0, 2.0, 3.0, 4.0, 10.0]);
+        assert_eq!(s.scores(), [Some(0.75)]);
+    }
+
+    #[test]
+    fn a_journey_keeps_its_steps_in_order_with_zero_for_missing_ones() {
+        let m = module(
+            ModuleType::Journey,
+            "group_by=stage&collect=count:sum",
+            json!({"steps": ["start", "details", "end"]}),
+        );
+        let rows = vec![
+            json!({"stage": "end", "count:sum": 40}),
+            json!({"stage": "start", "count:sum": 100}),
+            json!({"stage": "other", "count:sum": 7}),
+        ];
+        let Figures::Journey(steps) = figures(&m, &rows).unwrap() else {
+            panic!("not a journey")
+        };
+        let counts: Vec<f64> = steps.iter().map(|s| s.count).collect();
+        assert_eq!(counts, [100.0, 0.0, 40.0]);
+        assert_eq!(steps[1].label, "Details");
+    }
+
+    #[test]
+    fn a_table_shows_the_records_own_fields_after_their_time() {
+        let m = module(ModuleType::Table, "limit=2", json!({}));
+        let rows = vec![json!({
+            "_id": "x", "_timestamp": "2026-01-01T00:00:00+00:00", "_updated_at": "2026-01-02T00:00:00+00:00",
+            "_week_start_at": "2025-12-29T00:00:00+00:00", "cost": 4.5, "channel": "digital"
+        })];
+        let Figures::Table { columns, rows } = figures(&m, &rows).unwrap() else {
+            panic!("not a table")
+        };
+        assert_eq!(columns, ["_timestamp", "channel", "cost"]);
+        assert_eq!(rows[0][2], json!(4.5));
+    }
+
+    #[test]
+    fn a_module_that_does_not_fit_its_data_says_why() {
+        let m = module(ModuleType::SingleTimeseries, "collect=count:sum", json!({}));
+        let err = figures(&m, &[json!({"count:sum": 3})]).unwrap_err();
+        assert!(err.contains("needs a period"), "{err}");
+        let m = module(ModuleType::SingleTimeseries, "period=week", json!({}));
+        assert!(figures(&m, &[]).unwrap_err().contains("collects nothing"));
+    }
+}

@@ -1,0 +1,177 @@
+//! A dashboard loaded for a page: its modules that read data, and each one's
+//! figures (and a year earlier, when asked) fetched through [`crate::api`]
+//! with the dashboard's freshness, notes and targets. Not pure: the loaders
+//! call the API (in-process on the server, over HTTP in the browser).
+
+use serde::{Deserialize, Serialize};
+
+use super::figures::{figures, year_earlier_totals, Figures};
+use super::request::{module_request, year_earlier_request};
+use super::view::ViewParams;
+use crate::api::ApiError;
+use crate::model::{Dashboard, Freshness, Module, ModuleType};
+
+/// A module with its figures (or why there are none), for a page to show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadedModule {
+    pub slug: String,
+    /// The read API request the figures came from (the downloads are its answer).
+    pub request: Option<String>,
+    pub figures: Result<Figures, String>,
+    /// With a year earlier asked for: the total (or rate) of the same period a
+    /// year before each period, aligned with the figures' periods.
+    pub previous_year: Option<Vec<Option<f64>>>,
+}
+
+/// A dashboard with the figures of its modules and the freshness of its data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub dashboard: Dashboard,
+    pub freshness: Vec<Freshness>,
+    /// One per module that reads data (sections' children included), in page order.
+    pub modules: Vec<LoadedModule>,
+    pub view: ViewParams,
+    /// The notes of the dashboard's service the viewer may read, and whether
+    /// they may write them.
+    #[serde(default)]
+    pub notes: crate::model::AnnotationList,
+    /// The viewer's CSRF token, when they may write notes.
+    #[serde(default)]
+    pub csrf: Option<String>,
+    /// The targets of the dashboard's service, drawn on its rate charts.
+    #[serde(default)]
+    pub targets: Vec<crate::boards::Target>,
+}
+
+impl DashboardView {
+    pub fn loaded(&self, slug: &str) -> Option<&LoadedModule> {
+        self.modules.iter().find(|m| m.slug == slug)
+    }
+
+    /// The freshness of a module's data set.
+    pub fn freshness_of(&self, module: &Module) -> Option<&Freshness> {
+        let data_set = module.data_set.as_deref()?;
+        self.freshness.iter().find(|f| f.data_set == data_set)
+    }
+}
+
+/// Every module of a dashboard that reads data, sections' children in place.
+pub fn data_modules(modules: &[Module]) -> Vec<&Module> {
+    let mut out = Vec::new();
+    for m in modules {
+        if m.module_type == ModuleType::Section {
+            out.extend(data_modules(&m.modules));
+        } else {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The module with this slug, anywhere in the dashboard.
+pub fn find_module<'a>(modules: &'a [Module], slug: &str) -> Option<&'a Module> {
+    modules.iter().find_map(|m| {
+        if m.slug == slug {
+            Some(m)
+        } else {
+            find_module(&m.modules, slug)
+        }
+    })
+}
+
+/// Loads a module's figures (and a year earlier, when asked) through the API.
+pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
+    let request = module_request(&module, &view);
+    let slug = module.slug.clone();
+    let Some(path) = request.clone() else {
+        return LoadedModule {
+            slug,
+            request,
+            figures: Err("the module has no data set (write it as group/type)".into()),
+            previous_year: None,
+        };
+    };
+    let figures = match crate::api::data_rows(path.clone()).await {
+        Ok(rows) => figures(&module, &rows),
+        Err(e) => Err(api_message(&e)),
+    };
+    let periods = match &figures {
+        Ok(Figures::Time(t)) => Some(t.periods.clone()),
+        Ok(Figures::Completion(c)) => Some(c.periods.clone()),
+        Ok(Figures::Satisfaction(s)) => Some(s.periods.clone()),
+        _ => None,
+    };
+    let previous_year = match (view.compare, periods) {
+        (true, Some(periods)) => match year_earlier_request(&path, &periods) {
+            Some(earlier) => crate::api::data_rows(earlier)
+                .await
+                .ok()
+                .map(|rows| year_earlier_totals(&module, &rows))
+                .filter(|v| v.len() == periods.len()),
+            None => None,
+        },
+        _ => None,
+    };
+    LoadedModule {
+        slug,
+        request,
+        figures,
+        previous_year,
+    }
+}
+
+fn api_message(e: &ApiError) -> String {
+    match e {
+        ApiError::Status { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Loads a dashboard, its data sets' freshness and every module's figures (or
+/// only the module `only`), the modules' requests in parallel.
+pub async fn load_dashboard(
+    slug: String,
+    view: ViewParams,
+    only: Option<String>,
+) -> Result<DashboardView, ApiError> {
+    let dashboard = crate::api::dashboard(&slug).await?;
+    let freshness = crate::api::dashboard_freshness(&slug).await?;
+    let wanted: Vec<Module> = data_modules(&dashboard.modules)
+        .into_iter()
+        .filter(|m| only.as_deref().is_none_or(|o| o == m.slug))
+        .cloned()
+        .collect();
+    if let Some(only) = &only {
+        if wanted.is_empty() {
+            return Err(ApiError::Status {
+                status: 404,
+                message: format!("The dashboard {slug:?} has no module {only:?}."),
+            });
+        }
+    }
+    let modules =
+        futures_util::future::join_all(wanted.into_iter().map(|m| load_module(m, view.clone())))
+            .await;
+    let notes = match &dashboard.service {
+        Some(service) => crate::api::annotations(service).await?,
+        None => crate::model::AnnotationList::default(),
+    };
+    let csrf = if notes.may_annotate {
+        crate::api::session().await?.csrf_token
+    } else {
+        None
+    };
+    let targets = match &dashboard.service {
+        Some(service) => crate::api::targets_of(service).await?.targets,
+        None => Vec::new(),
+    };
+    Ok(DashboardView {
+        dashboard,
+        freshness,
+        modules,
+        view,
+        notes,
+        csrf,
+        targets,
+    })
+}

@@ -1,0 +1,249 @@
+//! From a module's stored query and the view to the read API request its
+//! figures come from (and the year-earlier and CSV requests derived from it).
+//! Pure; every query-string edit goes through [`crate::query_string`].
+
+use chrono::{DateTime, Utc};
+
+use super::view::{is_time_series, ViewParams};
+use crate::api::encode_component;
+use crate::kpi::{add_months, parse_month, year_earlier, MAX_PERIODS};
+use crate::model::{Module, ModuleType, Period, PeriodKind};
+
+/// A query string as ordered, decoded pairs (see [`crate::query_string`]).
+pub use crate::query_string::pairs as query_pairs;
+use crate::query_string::{encode as encode_pairs, first, remove, set};
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Roughly how many days a period lasts, to keep a duration's span when the
+/// period changes.
+fn days(kind: PeriodKind) -> f64 {
+    match kind {
+        PeriodKind::Hour => 1.0 / 24.0,
+        PeriodKind::Day => 1.0,
+        PeriodKind::Week => 7.0,
+        PeriodKind::Month => 365.25 / 12.0,
+        PeriodKind::Quarter => 365.25 / 4.0,
+        PeriodKind::Year => 365.25,
+    }
+}
+
+/// The address of a data set (`group/type`) in the read API.
+pub fn data_set_path(data_set: &str) -> Option<String> {
+    let (group, data_type) = data_set.split_once('/')?;
+    Some(format!(
+        "/data/{}/{}",
+        encode_component(group),
+        encode_component(data_type)
+    ))
+}
+
+/// The module's stored query with the view applied: the period switched (its
+/// duration converted to cover about the same span; not for a bar chart with a
+/// number, whose title names its period), the months turned into
+/// `start_at`/`end_at`, and grouped period queries flattened to one row per period
+/// and group. KPIs keep their own query: they show the latest figure.
+pub fn module_query(module: &Module, view: &ViewParams) -> String {
+    let mut pairs = query_pairs(&module.query);
+    let stored_period = first(&pairs, "period").and_then(PeriodKind::parse);
+    if module.module_type == ModuleType::Kpi {
+        return encode_pairs(&pairs);
+    }
+    // A bar chart with a number is "per month" (or week...) by its title: it
+    // keeps its period, as a KPI does, and follows only the months chosen.
+    let switches =
+        is_time_series(module.module_type) && module.module_type != ModuleType::BarChartWithNumber;
+    if let (Some(old), Some(new), true) = (stored_period, view.period, switches) {
+        if let Some(duration) = first(&pairs, "duration").and_then(|d| d.parse::<u32>().ok()) {
+            // The same span, within the read API's bound.
+            let span = f64::from(duration) * days(old) / days(new);
+            set(
+                &mut pairs,
+                "duration",
+                (span.ceil().clamp(1.0, f64::from(MAX_PERIODS)) as u32).to_string(),
+            );
+        }
+        set(&mut pairs, "period", new.as_str().to_string());
+    }
+    let from = view.from.as_deref().and_then(parse_month);
+    let to = view
+        .to
+        .as_deref()
+        .and_then(parse_month)
+        .map(|t| add_months(t, 1));
+    match (from, to) {
+        (Some(from), Some(to)) => {
+            remove(&mut pairs, "duration");
+            set(&mut pairs, "start_at", stamp(from));
+            set(&mut pairs, "end_at", stamp(to));
+        }
+        (Some(from), None) => {
+            remove(&mut pairs, "end_at");
+            set(&mut pairs, "start_at", stamp(from));
+        }
+        (None, Some(to)) => {
+            remove(&mut pairs, "start_at");
+            set(&mut pairs, "end_at", stamp(to));
+        }
+        (None, None) => {}
+    }
+    let period = first(&pairs, "period").is_some();
+    if period && first(&pairs, "group_by").is_some() {
+        set(&mut pairs, "flatten", "true".to_string());
+    }
+    encode_pairs(&pairs)
+}
+
+/// The read API request (path and query) for a module's figures; `None` for a
+/// section, or a module whose data set is not `group/type`.
+pub fn module_request(module: &Module, view: &ViewParams) -> Option<String> {
+    let path = data_set_path(module.data_set.as_deref()?)?;
+    let query = module_query(module, view);
+    Some(if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    })
+}
+
+/// The request for the same periods a year earlier, as an explicit window, so
+/// the answer lines up with `periods` one for one.
+pub fn year_earlier_request(request: &str, periods: &[Period]) -> Option<String> {
+    let (first_period, last_period) = (periods.first()?, periods.last()?);
+    let (path, query) = split_request(request);
+    let mut pairs = query_pairs(query);
+    remove(&mut pairs, "duration");
+    set(
+        &mut pairs,
+        "start_at",
+        stamp(year_earlier(first_period).start),
+    );
+    set(&mut pairs, "end_at", stamp(year_earlier(last_period).end));
+    Some(format!("{path}?{}", encode_pairs(&pairs)))
+}
+
+/// The same request answered as CSV: `format=csv` added after its query.
+pub fn csv_request(request: &str) -> String {
+    let (path, query) = split_request(request);
+    let mut pairs = query_pairs(query);
+    pairs.push(("format".to_string(), "csv".to_string()));
+    format!("{path}?{}", encode_pairs(&pairs))
+}
+
+/// A request's path and its query (empty when it has none).
+fn split_request(request: &str) -> (&str, &str) {
+    request.split_once('?').unwrap_or((request, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpi::period_containing;
+    use crate::modules::fixtures::{module, t, view};
+    use serde_json::json;
+
+    #[test]
+    fn the_stored_query_is_used_as_it_is_without_a_view() {
+        let m = module(
+            ModuleType::SingleTimeseries,
+            "period=month&duration=36&collect=count:sum",
+            json!({}),
+        );
+        assert_eq!(
+            module_request(&m, &ViewParams::default()).unwrap(),
+            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum"
+        );
+    }
+
+    #[test]
+    fn switching_the_period_keeps_the_span_and_flattens_groups() {
+        let m = module(
+            ModuleType::GroupedTimeseries,
+            "period=week&duration=156&group_by=channel&collect=count:sum",
+            json!({}),
+        );
+        let q = query_pairs(&module_query(
+            &m,
+            &view(Some(PeriodKind::Month), None, None),
+        ));
+        assert_eq!(first(&q, "period"), Some("month"));
+        // 156 weeks are 1,092 days: 35.9 months, so 36.
+        assert_eq!(first(&q, "duration"), Some("36"));
+        assert_eq!(first(&q, "flatten"), Some("true"));
+        let q = query_pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
+        assert_eq!(first(&q, "duration"), Some("3"));
+        // "Transactions per month" stays monthly.
+        let bars = module(
+            ModuleType::BarChartWithNumber,
+            "period=month&duration=6&collect=count:sum",
+            json!({}),
+        );
+        let q = query_pairs(&module_query(
+            &bars,
+            &view(Some(PeriodKind::Week), None, None),
+        ));
+        assert_eq!(first(&q, "period"), Some("month"));
+        assert_eq!(first(&q, "duration"), Some("6"));
+    }
+
+    #[test]
+    fn months_become_a_window_from_the_first_of_the_first_to_after_the_last() {
+        let m = module(
+            ModuleType::SingleTimeseries,
+            "period=month&duration=36&collect=count:sum",
+            json!({}),
+        );
+        let q = query_pairs(&module_query(
+            &m,
+            &view(None, Some("2025-01"), Some("2025-06")),
+        ));
+        assert_eq!(first(&q, "duration"), None);
+        assert_eq!(first(&q, "start_at"), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(first(&q, "end_at"), Some("2025-07-01T00:00:00Z"));
+        // One end only: the duration counts from it.
+        let q = query_pairs(&module_query(&m, &view(None, None, Some("2025-12"))));
+        assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(first(&q, "duration"), Some("36"));
+    }
+
+    #[test]
+    fn kpis_keep_their_own_query() {
+        let m = module(
+            ModuleType::Kpi,
+            "period=quarter&duration=8&collect=cost_per_transaction:mean",
+            json!({}),
+        );
+        assert_eq!(
+            module_query(&m, &view(Some(PeriodKind::Week), Some("2020-01"), None)),
+            "period=quarter&duration=8&collect=cost_per_transaction:mean"
+        );
+    }
+
+    #[test]
+    fn a_csv_download_is_the_same_request_with_format_csv() {
+        assert_eq!(csv_request("/data/a/b"), "/data/a/b?format=csv");
+        assert_eq!(
+            csv_request("/data/a/b?period=week&filter_by=channel:face%20to%20face"),
+            "/data/a/b?period=week&filter_by=channel:face%20to%20face&format=csv"
+        );
+    }
+
+    #[test]
+    fn a_year_earlier_is_the_same_window_shifted() {
+        let periods = vec![
+            period_containing(PeriodKind::Week, t("2026-11-09T00:00:00Z")),
+            period_containing(PeriodKind::Week, t("2026-11-16T00:00:00Z")),
+        ];
+        let r = year_earlier_request(
+            "/data/a/b?period=week&duration=2&collect=count:sum",
+            &periods,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            "/data/a/b?period=week&collect=count:sum&start_at=2025-11-10T00:00:00Z&end_at=2025-11-24T00:00:00Z"
+        );
+    }
+}

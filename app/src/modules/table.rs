@@ -1,0 +1,354 @@
+//! Tables: the same figures as the charts, in words and numbers (with the
+//! year earlier when there is one), and their sorting. Pure.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::figures::{
+    CompletionFigures, Figures, LatestFigure, SatisfactionFigures, Step, TimeFigures,
+};
+use super::options::{label_for, unit};
+use crate::kpi::{format_date, format_exact, format_percent, format_period};
+use crate::model::{Module, Period, PeriodKind, Unit};
+
+/// A table cell: its text, and the number it shows (for sorting).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub text: String,
+    pub number: Option<f64>,
+}
+
+/// A module's figures as a table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableData {
+    pub headers: Vec<String>,
+    /// Whether each column holds numbers (right-aligned).
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl TableData {
+    /// The rows ordered by column `column` (numbers as numbers, else by text).
+    pub fn sorted(&self, column: usize, ascending: bool) -> Vec<Vec<Cell>> {
+        let mut rows = self.rows.clone();
+        if column < self.headers.len() {
+            rows.sort_by(|a, b| {
+                let (a, b) = (&a[column], &b[column]);
+                // Cells without a number go last either way.
+                let order = match (a.number, b.number) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(_), None) => return std::cmp::Ordering::Less,
+                    (None, Some(_)) => return std::cmp::Ordering::Greater,
+                    (None, None) => a.text.cmp(&b.text),
+                };
+                if ascending {
+                    order
+                } else {
+                    order.reverse()
+                }
+            });
+        }
+        rows
+    }
+}
+
+/// A value in a unit, exactly enough for a table: counts in full, pounds and
+/// pence, percents to 1 decimal place.
+pub fn format_cell(value: Option<f64>, unit: Unit) -> Cell {
+    let text = match value {
+        None => "no data".to_string(),
+        Some(v) => match unit {
+            Unit::Number => format_exact(v),
+            Unit::Pounds => {
+                let pence = format!("{:.2}", v.abs());
+                let (pounds, pence) = pence.split_once('.').unwrap_or((&pence, "00"));
+                let sign = if v < 0.0 { "-" } else { "" };
+                let pounds = format_exact(pounds.parse::<f64>().unwrap_or(0.0));
+                format!("{sign}£{pounds}.{pence}")
+            }
+            Unit::Ratio => format_percent(v),
+        },
+    };
+    Cell {
+        text,
+        number: value,
+    }
+}
+
+fn text_cell(text: String) -> Cell {
+    Cell { text, number: None }
+}
+
+fn period_cell(period: &Period) -> Cell {
+    Cell {
+        text: format_period(period),
+        number: Some(period.start.timestamp() as f64),
+    }
+}
+
+/// The period column's heading.
+fn period_heading(periods: &[Period]) -> String {
+    match periods.first().map(|p| p.kind) {
+        Some(PeriodKind::Hour) => "Hour",
+        Some(PeriodKind::Day) => "Day",
+        Some(PeriodKind::Month) => "Month",
+        Some(PeriodKind::Quarter) => "Quarter",
+        Some(PeriodKind::Year) => "Year",
+        _ => "Week",
+    }
+    .to_string()
+}
+
+/// A JSON value from a record, for a table cell.
+fn value_cell(key: &str, value: &Value) -> Cell {
+    match value {
+        Value::Null => text_cell(String::new()),
+        Value::Bool(b) => text_cell(if *b { "yes" } else { "no" }.into()),
+        Value::Number(n) => format_cell(n.as_f64(), Unit::Number),
+        Value::String(s) if key.starts_with('_') => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Cell {
+                text: format_date(t.with_timezone(&Utc)),
+                number: Some(t.timestamp() as f64),
+            },
+            Err(_) => text_cell(s.clone()),
+        },
+        Value::String(s) => text_cell(s.clone()),
+        other => text_cell(other.to_string()),
+    }
+}
+
+/// The figures of a module as a table, newest period first (the one people ask
+/// about), with the year earlier when there is one.
+pub fn table_data(
+    module: &Module,
+    figures: &Figures,
+    previous: Option<&[Option<f64>]>,
+) -> TableData {
+    let unit = unit(module);
+    let (mut headers, mut rows) = match figures {
+        Figures::Time(t) => time_table(t, unit),
+        Figures::Kpi(k) => kpi_table(k, unit),
+        Figures::Completion(c) => completion_table(c),
+        Figures::Satisfaction(s) => satisfaction_table(s),
+        Figures::Journey(steps) => return journey_table(steps),
+        Figures::Table {
+            columns,
+            rows: records,
+        } => return records_table(module, columns, records),
+    };
+    if let Some(previous) = previous.filter(|p| p.len() == rows.len()) {
+        let previous_unit = match figures {
+            Figures::Completion(_) | Figures::Satisfaction(_) => Unit::Ratio,
+            _ => unit,
+        };
+        headers.push("A year earlier".into());
+        for (row, value) in rows.iter_mut().zip(previous) {
+            row.push(format_cell(*value, previous_unit));
+        }
+    }
+    rows.reverse();
+    TableData {
+        numeric: headers.iter().enumerate().map(|(i, _)| i > 0).collect(),
+        headers,
+        rows,
+    }
+}
+
+/// Headers and rows (oldest first) of values over time: a column per series,
+/// and their total when there are several.
+fn time_table(t: &TimeFigures, unit: Unit) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let mut headers = vec![period_heading(&t.periods)];
+    headers.extend(t.series.iter().map(|s| s.label.clone()));
+    let totals = t.totals();
+    let with_total = t.series.len() > 1;
+    if with_total {
+        headers.push("Total".into());
+    }
+    let rows = (0..t.periods.len())
+        .map(|i| {
+            let mut row = vec![period_cell(&t.periods[i])];
+            row.extend(t.series.iter().map(|s| format_cell(s.values[i], unit)));
+            if with_total {
+                row.push(format_cell(totals[i], unit));
+            }
+            row
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// Headers and the one row of a headline figure.
+fn kpi_table(k: &LatestFigure, unit: Unit) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let headers = vec!["Period".into(), "Value".into(), "Period before".into()];
+    let rows = vec![vec![
+        k.period
+            .as_ref()
+            .map(period_cell)
+            .unwrap_or_else(|| text_cell("no data".into())),
+        format_cell(k.value, unit),
+        format_cell(k.previous, unit),
+    ]];
+    (headers, rows)
+}
+
+/// Headers and rows (oldest first) of completion: started, completed, rate.
+fn completion_table(c: &CompletionFigures) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let headers = vec![
+        period_heading(&c.periods),
+        "Started".into(),
+        "Completed".into(),
+        "Completion rate".into(),
+    ];
+    let rates = c.rates();
+    let rows = (0..c.periods.len())
+        .map(|i| {
+            vec![
+                period_cell(&c.periods[i]),
+                format_cell(Some(c.started[i]), Unit::Number),
+                format_cell(Some(c.completed[i]), Unit::Number),
+                format_cell(rates[i], Unit::Ratio),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// Headers and rows (oldest first) of satisfaction: responses, each rating's
+/// count, the score.
+fn satisfaction_table(s: &SatisfactionFigures) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let mut headers = vec![period_heading(&s.periods), "Responses".into()];
+    headers.extend((1..=5).map(|i| format!("Rating {i}")));
+    headers.push("Satisfaction".into());
+    let scores = s.scores();
+    let rows = (0..s.periods.len())
+        .map(|i| {
+            let mut row = vec![
+                period_cell(&s.periods[i]),
+                format_cell(Some(s.responses[i]), Unit::Number),
+            ];
+            row.extend(
+                s.ratings[i]
+                    .iter()
+                    .map(|r| format_cell(Some(*r), Unit::Number)),
+            );
+            row.push(format_cell(scores[i], Unit::Ratio));
+            row
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// A journey's steps in order: users, and the share of those who started.
+fn journey_table(steps: &[Step]) -> TableData {
+    let headers: Vec<String> = vec!["Step".into(), "Users".into(), "Of those who started".into()];
+    let first = steps.first().map(|s| s.count).unwrap_or(0.0);
+    let rows = steps
+        .iter()
+        .map(|s| {
+            vec![
+                text_cell(s.label.clone()),
+                format_cell(Some(s.count), Unit::Number),
+                format_cell((first > 0.0).then(|| s.count / first), Unit::Ratio),
+            ]
+        })
+        .collect();
+    TableData {
+        numeric: headers.iter().enumerate().map(|(i, _)| i > 0).collect(),
+        headers,
+        rows,
+    }
+}
+
+/// Records as they are, in their order; a column is numeric when it holds
+/// numbers and nothing else but blanks.
+fn records_table(module: &Module, columns: &[String], records: &[Vec<Value>]) -> TableData {
+    let headers: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "_timestamp" => "Date".to_string(),
+            "_start_at" => "From".to_string(),
+            "_end_at" => "To".to_string(),
+            other => label_for(module, other),
+        })
+        .collect();
+    let rows: Vec<Vec<Cell>> = records
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .zip(r)
+                .map(|(c, v)| value_cell(c, v))
+                .collect()
+        })
+        .collect();
+    let numeric = (0..columns.len())
+        .map(|i| {
+            records.iter().any(|r| r[i].is_number())
+                && records.iter().all(|r| r[i].is_number() || r[i].is_null())
+        })
+        .collect();
+    TableData {
+        headers,
+        numeric,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModuleType;
+    use crate::modules::figures;
+    use crate::modules::fixtures::{module, week};
+    use serde_json::json;
+
+    #[test]
+    fn tables_show_the_chart_figures_newest_first_and_sort_by_number() {
+        let m = module(
+            ModuleType::GroupedTimeseries,
+            "period=week&group_by=channel&collect=count:sum",
+            json!({}),
+        );
+        let rows = vec![
+            week(
+                "2026-11-09",
+                json!({"channel": "digital", "count:sum": 1200}),
+            ),
+            week("2026-11-09", json!({"channel": "phone", "count:sum": 5})),
+            week("2026-11-16", json!({"channel": "digital", "count:sum": 30})),
+            week("2026-11-16", json!({"channel": "phone", "count:sum": null})),
+        ];
+        let f = figures(&m, &rows).unwrap();
+        let t = table_data(&m, &f, Some(&[Some(1000.0), None]));
+        assert_eq!(
+            t.headers,
+            ["Week", "Digital", "Phone", "Total", "A year earlier"]
+        );
+        let texts: Vec<Vec<&str>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ["16 to 22 November 2026", "30", "no data", "30", "no data"],
+                ["9 to 15 November 2026", "1,200", "5", "1,205", "1,000"],
+            ]
+        );
+        let by_digital = t.sorted(1, true);
+        assert_eq!(by_digital[0][1].text, "30");
+        let by_phone = t.sorted(2, false);
+        assert_eq!(by_phone[0][2].text, "5");
+    }
+
+    #[test]
+    fn cells_show_pounds_and_pence_and_percents() {
+        assert_eq!(format_cell(Some(1234.5), Unit::Pounds).text, "£1,234.50");
+        assert_eq!(format_cell(Some(4.567), Unit::Pounds).text, "£4.57");
+        assert_eq!(format_cell(Some(0.7821), Unit::Ratio).text, "78.2%");
+        assert_eq!(format_cell(Some(2.5), Unit::Number).text, "2.5");
+        assert_eq!(format_cell(None, Unit::Number).text, "no data");
+    }
+}

@@ -1,0 +1,230 @@
+//! The form that changes one module: its words (title, description, about
+//! the data), the period and span its query reads (edited with
+//! [`crate::query_string`]) and how its values are shown.
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use super::arrange::Edit;
+use crate::model::{Dashboard, Module, ModuleType};
+
+/// The form that changes one module: its words, and the period and span its
+/// query reads.
+#[component]
+pub(super) fn ModuleForm(
+    module: Module,
+    index: usize,
+    change: Callback<(String, Edit)>,
+    editing: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = |f: &str| format!("module-{}-{f}", module.slug);
+    let title = NodeRef::<leptos::html::Input>::new();
+    let description = NodeRef::<leptos::html::Textarea>::new();
+    let info = NodeRef::<leptos::html::Textarea>::new();
+    let period = NodeRef::<leptos::html::Select>::new();
+    let duration = NodeRef::<leptos::html::Input>::new();
+    let format = NodeRef::<leptos::html::Select>::new();
+    let timed = crate::query_string::param(&module.query, "period").is_some();
+    let formats = matches!(
+        module.module_type,
+        ModuleType::Kpi
+            | ModuleType::SingleTimeseries
+            | ModuleType::BarChartWithNumber
+            | ModuleType::GroupedTimeseries
+    );
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = Fields {
+            title: title.get_untracked().map(|i| i.value()).unwrap_or_default(),
+            description: description
+                .get_untracked()
+                .map(|t| t.value())
+                .unwrap_or_default(),
+            info: info.get_untracked().map(|t| t.value()).unwrap_or_default(),
+            period: period.get_untracked().map(|s| s.value()),
+            duration: duration.get_untracked().map(|i| i.value()),
+            format: format.get_untracked().map(|s| s.value()),
+        };
+        if !fields.acceptable() {
+            return;
+        }
+        editing.set(None);
+        change.run((
+            format!("Changed “{}”.", fields.title.trim()),
+            Box::new(move |d: &mut Dashboard| {
+                let Some(m) = d.modules.get_mut(index) else {
+                    return;
+                };
+                fields.apply(m);
+            }),
+        ));
+    };
+    view! {
+        <form class="pulse-build__module-form" on:submit=submit>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for=id("title")>"Title"</label>
+                <input class="govuk-input" id=id("title") type="text" node_ref=title value=module.title.clone() required/>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for=id("description")>"Description (under the title)"</label>
+                <textarea class="govuk-textarea" id=id("description") rows="2" node_ref=description prop:value=module.description.clone()></textarea>
+            </div>
+            <div class="govuk-form-group">
+                <label class="govuk-label" for=id("info")>"About the data"</label>
+                <textarea class="govuk-textarea" id=id("info") rows="2" node_ref=info prop:value=module.info.clone()></textarea>
+            </div>
+            {timed.then(|| period_fields(&module, period, duration))}
+            {formats.then(|| format_field(&module, format))}
+            <button type="submit" class="govuk-button" data-module="govuk-button">"Save the module"</button>
+            " "
+            <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| editing.set(None)>"Cancel"</button>
+        </form>
+    }
+}
+
+/// The period a timed module's points cover, and how many it shows.
+fn period_fields(
+    module: &Module,
+    period: NodeRef<leptos::html::Select>,
+    duration: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let id = |f: &str| format!("module-{}-{f}", module.slug);
+    let current_period = crate::query_string::param(&module.query, "period").unwrap_or_default();
+    let current_duration =
+        crate::query_string::param(&module.query, "duration").unwrap_or_default();
+    let periods = ["week", "month", "quarter", "year"];
+    view! {
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id("period")>"One point per"</label>
+            <select class="govuk-select" id=id("period") node_ref=period>
+                {periods.iter().map(|p| view! { <option value=*p selected={*p == current_period}>{*p}</option> }).collect::<Vec<_>>()}
+            </select>
+        </div>
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id("duration")>"How many periods (1 to 520)"</label>
+            <input class="govuk-input govuk-input--width-4" id=id("duration") type="number" min="1" max="520" inputmode="numeric"
+                node_ref=duration value=current_duration.clone()/>
+        </div>
+    }
+}
+
+/// How the module's values are shown: numbers, pounds or percentages.
+fn format_field(module: &Module, format: NodeRef<leptos::html::Select>) -> impl IntoView {
+    let id = |f: &str| format!("module-{}-{f}", module.slug);
+    let current_format = module
+        .options
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or("number")
+        .to_string();
+    view! {
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id("format")>"Show values as"</label>
+            <select class="govuk-select" id=id("format") node_ref=format>
+                {[("number", "numbers"), ("pounds", "pounds"), ("percent", "percentages (of 1)")].iter().map(|(v, w)| view! {
+                    <option value=*v selected={*v == current_format}>{*w}</option>
+                }).collect::<Vec<_>>()}
+            </select>
+        </div>
+    }
+}
+
+/// The form's fields as sent: the period, span and format only when the form
+/// has them.
+struct Fields {
+    title: String,
+    description: String,
+    info: String,
+    period: Option<String>,
+    duration: Option<String>,
+    format: Option<String>,
+}
+
+impl Fields {
+    /// Whether the module can be changed so: a title, and a span (when given)
+    /// of 1 to 520 periods. (The browser's own checks say what is wrong.)
+    fn acceptable(&self) -> bool {
+        if self.title.trim().is_empty() {
+            return false;
+        }
+        if let Some(d) = &self.duration {
+            if !d.is_empty() && d.parse::<u32>().map_or(true, |n| n == 0 || n > 520) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Changes the module: its words, its query's `period` and `duration`
+    /// (through [`crate::query_string`]; an empty one is removed) and its
+    /// `format` option (none for numbers).
+    fn apply(self, m: &mut Module) {
+        m.title = self.title.trim().to_string();
+        m.description = self.description.trim().to_string();
+        m.info = self.info.trim().to_string();
+        if let Some(p) = self.period {
+            m.query = crate::query_string::with_param(&m.query, "period", &p);
+        }
+        if let Some(n) = self.duration {
+            m.query = crate::query_string::with_param(&m.query, "duration", &n);
+        }
+        if let (Some(f), Some(options)) = (self.format, m.options.as_object_mut()) {
+            if f == "number" {
+                options.remove("format");
+            } else {
+                options.insert("format".into(), Value::String(f));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(title: &str, duration: Option<&str>, format: Option<&str>) -> Fields {
+        Fields {
+            title: title.into(),
+            description: " Said ".into(),
+            info: String::new(),
+            period: Some("month".into()),
+            duration: duration.map(str::to_string),
+            format: format.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_module_needs_a_title_and_a_span_of_1_to_520() {
+        assert!(fields("Cost", Some("12"), None).acceptable());
+        assert!(fields("Cost", Some(""), None).acceptable());
+        assert!(fields("Cost", None, None).acceptable());
+        assert!(!fields(" ", Some("12"), None).acceptable());
+        for wrong in ["0", "521", "x"] {
+            assert!(!fields("Cost", Some(wrong), None).acceptable(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_fields_change_the_words_the_query_and_the_format() {
+        let mut m = Module {
+            module_type: ModuleType::Kpi,
+            slug: "cost".into(),
+            title: "Old".into(),
+            description: String::new(),
+            info: "Kept?".into(),
+            data_set: Some("renew/cost".into()),
+            query: "period=week&duration=52&collect=cost:mean".into(),
+            options: json!({"format": "pounds"}),
+            modules: Vec::new(),
+        };
+        fields(" Cost ", Some(""), Some("number")).apply(&mut m);
+        assert_eq!((m.title.as_str(), m.description.as_str()), ("Cost", "Said"));
+        assert_eq!(m.info, "");
+        assert_eq!(m.query, "period=month&collect=cost:mean");
+        assert_eq!(m.options, json!({}));
+        fields("Cost", Some("6"), Some("percent")).apply(&mut m);
+        assert_eq!(m.query, "duration=6&period=month&collect=cost:mean");
+        assert_eq!(m.options, json!({"format": "percent"}));
+    }
+}
