@@ -1501,6 +1501,31 @@ pub const MODULE_TYPES: [&str; 9] = [
 // The answers of `/api/v1` that wrap a list or confirm a change: each declared
 // once, used by the handler that answers it and by `app::api`.
 
+/// `GET /_status/data-sets`: whether any watched data set is out of date
+/// (Backdrop's answer, field names and all).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataSetsStatus {
+    /// `ok`, or `not okay` when a data set is out of date.
+    pub status: String,
+    pub message: String,
+    /// The data sets out of date; null when none is.
+    pub data_sets: Option<Vec<StaleDataSet>>,
+}
+
+/// A data set whose newest record is older than its expected age.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub struct StaleDataSet {
+    pub name: String,
+    /// The newest record's `_timestamp`.
+    pub last_updated: String,
+    /// Seconds.
+    pub max_age_expected: i64,
+    pub seconds_out_of_date: i64,
+}
+
 /// A change done, in words: `{"status": "ok", "message": "…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

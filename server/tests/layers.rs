@@ -20,7 +20,9 @@ fn sources(folder: &str) -> Vec<PathBuf> {
     }
     let mut out = Vec::new();
     walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(folder),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(folder),
         &mut out,
     );
     assert!(!out.is_empty(), "no sources in {folder}");

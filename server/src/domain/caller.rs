@@ -170,12 +170,13 @@ impl Caller {
                     None => (None, format!("API key {:?}", key.name)),
                 },
             ),
-            Caller::Cli => (
-                "command line".to_string(),
-                "cli",
-                "cli".to_string(),
-                (None, "the command line".to_string()),
-            ),
+            Caller::Cli => {
+                return Acting {
+                    actor: Actor::cli(),
+                    history: "cli".to_string(),
+                    author: (None, "the command line".to_string()),
+                }
+            }
         };
         Acting {
             actor: Actor { label: actor, via },

@@ -1,8 +1,11 @@
 //! Whether data is out of date: the one rule, for the service page, dashboards,
 //! boards and `/_status/data-sets`.
 
-use app::model::Freshness;
+use app::model::{DataSetsStatus, Freshness, StaleDataSet};
 use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::store::{data_sets, records, Store};
 
 /// How many seconds the data is past its expected age (`None` when it is not
 /// out of date, is not watched, or holds nothing): its newest record is older
@@ -71,4 +74,38 @@ mod tests {
         assert!(!freshness("", "x1", None, day(1), None, now).out_of_date);
         assert!(!freshness("", "x1", week, None, None, now).out_of_date);
     }
+}
+
+/// Which watched data sets are out of date now, as `/_status/data-sets`
+/// answers (Backdrop's words).
+pub async fn data_sets_status(store: &Store, now: DateTime<Utc>) -> Result<DataSetsStatus> {
+    let newest: std::collections::HashMap<i64, DateTime<Utc>> = records::newest_timestamps(store)
+        .await?
+        .into_iter()
+        .collect();
+    let mut stale = Vec::new();
+    for data_set in data_sets::list(store).await? {
+        let (Some(max_age), Some(last)) = (data_set.max_age_expected, newest.get(&data_set.id))
+        else {
+            continue;
+        };
+        if let Some(out_of_date) = seconds_out_of_date(Some(*last), Some(max_age), now) {
+            stale.push(StaleDataSet {
+                name: data_set.name,
+                last_updated: records::format_datetime(*last),
+                max_age_expected: max_age,
+                seconds_out_of_date: out_of_date,
+            });
+        }
+    }
+    let (status, message) = match stale.len() {
+        0 => ("ok", "All data_sets are in date".to_string()),
+        1 => ("not okay", "1 data-set is out of date".to_string()),
+        n => ("not okay", format!("{n} data-sets are out of date")),
+    };
+    Ok(DataSetsStatus {
+        status: status.into(),
+        message,
+        data_sets: (!stale.is_empty()).then_some(stale),
+    })
 }

@@ -412,8 +412,8 @@ pub async fn done(w: server::store::Write) {
         .expect("a fixture's change could not be kept");
 }
 
-/// A user made in a fixture's change, with `password` hashed as Pulse
-/// hashes it (checked by the domain's rules first).
+/// A user made in a fixture's change, as the domain makes one (its email
+/// normalised, its fields and password checked, the password hashed).
 pub async fn create_user(
     w: &mut server::store::Write,
     new: &server::store::users::NewUser<'_>,
@@ -422,5 +422,12 @@ pub async fn create_user(
 ) -> server::error::Result<app::model::User> {
     server::domain::users::check_password(password)?;
     let hash = server::domain::users::hash_password(password)?;
-    Ok(server::store::users::create_with_hash(w, new, &hash, now).await?)
+    let request = app::model::NewUserRequest {
+        email: new.email.to_string(),
+        display_name: new.display_name.to_string(),
+        role: new.role,
+        organisations: new.organisations.to_vec(),
+        password: password.to_string(),
+    };
+    server::domain::users::create_in(w, &request, &hash, now).await
 }
