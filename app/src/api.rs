@@ -8,8 +8,8 @@
 use serde::de::DeserializeOwned;
 
 use crate::model::{
-    ApiKey, Dashboard, ErrorBody, Freshness, ServiceKpiList, ServiceList, ServiceOverview,
-    SessionInfo, SessionState,
+    ApiKey, Dashboard, DataSetToken, ErrorBody, Freshness, Organisation, PublishedDashboard,
+    ServiceKpiList, ServiceList, ServiceOverview, SessionInfo, SessionState,
 };
 use crate::query_string;
 
@@ -221,6 +221,37 @@ fn data_set_path(group: &str, data_type: &str) -> String {
     )
 }
 
+/// `POST /api/v1/data-sets/{group}/{type}/token`: a new write token for the
+/// data set (the old one stops working).
+pub async fn new_write_token(
+    group: &str,
+    data_type: &str,
+    csrf: String,
+) -> Result<DataSetToken, ApiError> {
+    send_json("POST", write_token_path(group, data_type), None, csrf).await
+}
+
+fn write_token_path(group: &str, data_type: &str) -> String {
+    format!("{}/token", data_set_path(group, data_type))
+}
+
+/// `POST /api/v1/dashboards/{slug}/publish`: publishes the dashboard and the
+/// data sets its modules read.
+pub async fn publish_dashboard(slug: &str, csrf: String) -> Result<PublishedDashboard, ApiError> {
+    send_json("POST", publish_path(slug), None, csrf).await
+}
+
+fn publish_path(slug: &str) -> String {
+    format!("/api/v1/dashboards/{}/publish", encode_component(slug))
+}
+
+/// `GET /api/v1/organisations`: every organisation.
+pub async fn organisations() -> Result<Vec<Organisation>, ApiError> {
+    let answer: crate::model::OrganisationList =
+        get_json("/api/v1/organisations".to_string()).await?;
+    Ok(answer.organisations)
+}
+
 /// Sends a file's bytes to `path` (an upload), with the session's CSRF token,
 /// and decodes the JSON answer (a refusal gives the API's message).
 #[cfg(feature = "hydrate")]
@@ -429,6 +460,14 @@ mod tests {
             "/api/v1/services/renew-a-licence"
         );
         assert_eq!(service_path("a/b c"), "/api/v1/services/a%2Fb%20c");
+        assert_eq!(
+            write_token_path("my service", "a/b"),
+            "/api/v1/data-sets/my%20service/a%2Fb/token"
+        );
+        assert_eq!(
+            publish_path("renew a/b"),
+            "/api/v1/dashboards/renew%20a%2Fb/publish"
+        );
         assert_eq!(service_kpis_path(""), "/api/v1/service-kpis");
         assert_eq!(
             service_kpis_path("name=driv"),
