@@ -8,9 +8,10 @@
 use serde::de::DeserializeOwned;
 
 use crate::model::{
-    ApiKey, Dashboard, ErrorBody, Freshness, ServiceKpiList, ServiceList, ServiceOverview,
-    SessionInfo, SessionState,
+    ApiKey, Dashboard, DataSetToken, ErrorBody, Freshness, Organisation, PublishedDashboard,
+    ServiceKpiList, ServiceList, ServiceOverview, SessionInfo, SessionState,
 };
+use crate::query_string;
 
 /// Why an API call failed, in words a page can show.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -29,8 +30,8 @@ impl ApiError {
     }
 }
 
-/// Percent-encodes one path segment or query value (slugs are already safe; this
-/// keeps odd input harmless).
+/// Percent-encodes one path segment (slugs are already safe; this keeps odd
+/// input harmless). Query strings are [`crate::query_string`]'s.
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -56,13 +57,7 @@ pub async fn services() -> Result<ServiceList, ApiError> {
 /// `GET /api/v1/services/{slug}?{query}`: a service's transactions by channel (as
 /// `query` asks: `period`, `from`, `to`) and latest KPIs.
 pub async fn service_overview(slug: String, query: String) -> Result<ServiceOverview, ApiError> {
-    let path = service_path(&slug);
-    get_json(if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    })
-    .await
+    get_json(query_string::href(&service_path(&slug), &query)).await
 }
 
 /// `GET /api/v1/service-kpis?{query}`: the services explorer's rows and summary.
@@ -73,11 +68,7 @@ pub async fn service_kpis(query: String) -> Result<ServiceKpiList, ApiError> {
 
 /// The explorer's API address for a query string (also its CSV, with `format=csv`).
 pub fn service_kpis_path(query: &str) -> String {
-    if query.is_empty() {
-        "/api/v1/service-kpis".to_string()
-    } else {
-        format!("/api/v1/service-kpis?{query}")
-    }
+    query_string::href("/api/v1/service-kpis", query)
 }
 
 /// `GET /api/v1/dashboards/{slug}`: a dashboard and its modules.
@@ -98,9 +89,9 @@ pub async fn dashboard_freshness(slug: &str) -> Result<Vec<Freshness>, ApiError>
 /// `GET /api/v1/annotations?service=`: the notes of a service the viewer may
 /// read, and whether they may write them.
 pub async fn annotations(service: &str) -> Result<crate::model::AnnotationList, ApiError> {
-    get_json(format!(
-        "/api/v1/annotations?service={}",
-        encode_component(service)
+    get_json(query_string::href(
+        "/api/v1/annotations",
+        &query_string::encode(&[("service", service)]),
     ))
     .await
 }
@@ -122,7 +113,7 @@ pub fn board_path(key: &str, portfolio: bool) -> String {
 
 /// `GET /api/v1/compare?{query}`.
 pub async fn compare(query: String) -> Result<crate::boards::Comparison, ApiError> {
-    get_json(format!("/api/v1/compare?{query}")).await
+    get_json(query_string::href("/api/v1/compare", &query)).await
 }
 
 /// `GET /api/v1/targets`.
@@ -132,9 +123,9 @@ pub async fn targets() -> Result<crate::boards::TargetList, ApiError> {
 
 /// `GET /api/v1/targets?service=`: one service's targets.
 pub async fn targets_of(service: &str) -> Result<crate::boards::TargetList, ApiError> {
-    get_json(format!(
-        "/api/v1/targets?service={}",
-        encode_component(service)
+    get_json(query_string::href(
+        "/api/v1/targets",
+        &query_string::encode(&[("service", service)]),
     ))
     .await
 }
@@ -162,12 +153,12 @@ pub async fn session() -> Result<SessionState, ApiError> {
 
 /// `GET /api/v1/api-keys`: the signed-in person's keys (everyone's with `all`).
 pub async fn api_keys(all: bool) -> Result<Vec<ApiKey>, ApiError> {
-    let path = if all {
-        "/api/v1/api-keys?all=true"
-    } else {
-        "/api/v1/api-keys"
-    };
-    let answer: crate::model::KeyList = get_json(path.to_string()).await?;
+    let query = if all { vec![("all", "true")] } else { vec![] };
+    let answer: crate::model::KeyList = get_json(query_string::href(
+        "/api/v1/api-keys",
+        &query_string::encode(&query),
+    ))
+    .await?;
     Ok(answer.keys)
 }
 
@@ -179,9 +170,9 @@ pub async fn users() -> Result<Vec<crate::model::User>, ApiError> {
 
 /// `GET /api/v1/audit?filter=` (admins): the audit log, newest first.
 pub async fn audit(filter: String) -> Result<Vec<crate::model::AuditEntry>, ApiError> {
-    let answer: crate::model::AuditLog = get_json(format!(
-        "/api/v1/audit?filter={}",
-        encode_component(&filter)
+    let answer: crate::model::AuditLog = get_json(query_string::href(
+        "/api/v1/audit",
+        &query_string::encode(&[("filter", filter)]),
     ))
     .await?;
     Ok(answer.entries)
@@ -189,7 +180,11 @@ pub async fn audit(filter: String) -> Result<Vec<crate::model::AuditEntry>, ApiE
 
 /// `GET /api/v1/guide?q=`: the guide's pages and the headings matching `q`.
 pub async fn guide_index(q: String) -> Result<crate::model::GuideIndex, ApiError> {
-    get_json(format!("/api/v1/guide?q={}", encode_component(&q))).await
+    get_json(query_string::href(
+        "/api/v1/guide",
+        &query_string::encode(&[("q", q)]),
+    ))
+    .await
 }
 
 /// `GET /api/v1/guide/{page}`: one page of the guide.
@@ -208,13 +203,53 @@ pub async fn history(
     group: String,
     data_type: String,
 ) -> Result<Vec<crate::model::HistoryEntry>, ApiError> {
-    let answer: crate::model::DataSetHistory = get_json(format!(
-        "/api/v1/data-sets/{}/{}/history?limit=50",
-        encode_component(&group),
-        encode_component(&data_type)
+    let path = format!("{}/history", data_set_path(&group, &data_type));
+    let answer: crate::model::DataSetHistory = get_json(query_string::href(
+        &path,
+        &query_string::encode(&[("limit", "50")]),
     ))
     .await?;
     Ok(answer.history)
+}
+
+/// A data set's address in the API: `/api/v1/data-sets/{group}/{type}`.
+fn data_set_path(group: &str, data_type: &str) -> String {
+    format!(
+        "/api/v1/data-sets/{}/{}",
+        encode_component(group),
+        encode_component(data_type)
+    )
+}
+
+/// `POST /api/v1/data-sets/{group}/{type}/token`: a new write token for the
+/// data set (the old one stops working).
+pub async fn new_write_token(
+    group: &str,
+    data_type: &str,
+    csrf: String,
+) -> Result<DataSetToken, ApiError> {
+    send_json("POST", write_token_path(group, data_type), None, csrf).await
+}
+
+fn write_token_path(group: &str, data_type: &str) -> String {
+    format!("{}/token", data_set_path(group, data_type))
+}
+
+/// `POST /api/v1/dashboards/{slug}/publish`: publishes the dashboard and the
+/// data sets its modules read.
+pub async fn publish_dashboard(slug: &str, csrf: String) -> Result<PublishedDashboard, ApiError> {
+    send_json("POST", publish_path(slug), None, csrf).await
+}
+
+fn publish_path(slug: &str) -> String {
+    format!("/api/v1/dashboards/{}/publish", encode_component(slug))
+}
+
+/// `GET /api/v1/organisations`: every organisation.
+pub async fn organisations() -> Result<Vec<Organisation>, ApiError> {
+    let answer: crate::model::OrganisationList =
+        get_json("/api/v1/organisations".to_string()).await?;
+    Ok(answer.organisations)
 }
 
 /// Sends a file's bytes to `path` (an upload), with the session's CSRF token,
@@ -425,6 +460,19 @@ mod tests {
             "/api/v1/services/renew-a-licence"
         );
         assert_eq!(service_path("a/b c"), "/api/v1/services/a%2Fb%20c");
+        assert_eq!(
+            write_token_path("my service", "a/b"),
+            "/api/v1/data-sets/my%20service/a%2Fb/token"
+        );
+        assert_eq!(
+            publish_path("renew a/b"),
+            "/api/v1/dashboards/renew%20a%2Fb/publish"
+        );
+        assert_eq!(service_kpis_path(""), "/api/v1/service-kpis");
+        assert_eq!(
+            service_kpis_path("name=driv"),
+            "/api/v1/service-kpis?name=driv"
+        );
     }
 
     #[test]

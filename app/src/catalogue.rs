@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::model::{KpiKind, Module, ModuleType, PeriodKind};
+use crate::query_string;
 
 /// What a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -490,19 +491,13 @@ pub fn modules_for(service: &str, key: &str) -> Vec<Module> {
             "period=quarter&duration=8&collect=cost_per_transaction:mean",
             json!({"format": "pounds"}),
         )],
-        "user_satisfaction" => {
-            let ratings = (1..=5)
-                .map(|i| format!("collect=rating_{i}:sum"))
-                .collect::<Vec<_>>()
-                .join("&");
-            vec![m(
-                ModuleType::UserSatisfactionGraph,
-                "user-satisfaction",
-                "User satisfaction",
-                &format!("period=month&duration=12&{ratings}&collect=total:sum"),
-                json!({}),
-            )]
-        }
+        "user_satisfaction" => vec![m(
+            ModuleType::UserSatisfactionGraph,
+            "user-satisfaction",
+            "User satisfaction",
+            &satisfaction_query(),
+            json!({}),
+        )],
         "completion_rate" => vec![m(
             ModuleType::CompletionRate,
             "completion-rate",
@@ -519,6 +514,18 @@ pub fn modules_for(service: &str, key: &str) -> Vec<Module> {
         )],
         _ => Vec::new(),
     }
+}
+
+/// A user satisfaction graph's query: each rating's sum and the total, by
+/// month for a year.
+fn satisfaction_query() -> String {
+    let mut pairs = vec![
+        ("period", "month".to_string()),
+        ("duration", "12".to_string()),
+    ];
+    pairs.extend((1..=5).map(|i| ("collect", format!("rating_{i}:sum"))));
+    pairs.push(("collect", "total:sum".to_string()));
+    query_string::encode(&pairs)
 }
 
 /// A new module of type `t` reading the data set `group/data_type`, with the
@@ -548,11 +555,20 @@ pub fn new_module(t: ModuleType, data_set: &str, slug: &str, title: &str) -> Mod
         PeriodKind::Month => 12,
         _ => 52,
     };
-    let time = format!("period={}&duration={duration}", period.as_str());
     let agg = if value == "cost_per_transaction" {
         "mean"
     } else {
         "sum"
+    };
+    let collect = |agg: &str| ("collect", format!("{value}:{agg}"));
+    // The period and how many of them, then `rest`.
+    let timed = |rest: Vec<(&'static str, String)>| {
+        let mut pairs = vec![
+            ("period", period.as_str().to_string()),
+            ("duration", duration.to_string()),
+        ];
+        pairs.extend(rest);
+        query_string::encode(&pairs)
     };
     let (query, options) = match t {
         ModuleType::Kpi | ModuleType::SingleTimeseries | ModuleType::BarChartWithNumber => {
@@ -561,41 +577,35 @@ pub fn new_module(t: ModuleType, data_set: &str, slug: &str, title: &str) -> Mod
             } else {
                 json!({})
             };
-            (format!("{time}&collect={value}:{agg}"), format)
+            (timed(vec![collect(agg)]), format)
         }
         ModuleType::GroupedTimeseries => (
-            match &group {
-                Some(g) => format!("{time}&group_by={g}&collect={value}:{agg}"),
-                None => format!("{time}&collect={value}:{agg}"),
-            },
+            timed(
+                group
+                    .iter()
+                    .map(|g| ("group_by", g.clone()))
+                    .chain([collect(agg)])
+                    .collect(),
+            ),
             json!({}),
         ),
         ModuleType::CompletionRate => (
-            format!(
-                "{time}&group_by={}&collect={value}:sum",
-                group.as_deref().unwrap_or("stage")
-            ),
+            timed(vec![
+                ("group_by", group.as_deref().unwrap_or("stage").to_string()),
+                collect("sum"),
+            ]),
             if data_type == "transactions-by-channel" {
                 json!({"start": "*", "end": "digital", "kpi": "digital_take_up"})
             } else {
                 json!({"start": "start", "end": "end"})
             },
         ),
-        ModuleType::UserSatisfactionGraph => {
-            let ratings = (1..=5)
-                .map(|i| format!("collect=rating_{i}:sum"))
-                .collect::<Vec<_>>()
-                .join("&");
-            (
-                format!("period=month&duration=12&{ratings}&collect=total:sum"),
-                json!({}),
-            )
-        }
+        ModuleType::UserSatisfactionGraph => (satisfaction_query(), json!({})),
         ModuleType::Journey => (
-            format!(
-                "group_by={}&collect={value}:sum",
-                group.as_deref().unwrap_or("step")
-            ),
+            query_string::encode(&[
+                ("group_by", group.as_deref().unwrap_or("step").to_string()),
+                collect("sum"),
+            ]),
             json!({}),
         ),
         ModuleType::Table => ("sort_by=_timestamp:descending&limit=12".into(), json!({})),
@@ -717,6 +727,37 @@ mod tests {
             "D",
         );
         assert_eq!(t.options["end"], "digital");
+        assert_eq!(
+            new_module(ModuleType::CompletionRate, "s/completion-rate", "r", "R").query,
+            "period=week&duration=52&group_by=stage&collect=count:sum"
+        );
+        assert_eq!(
+            new_module(
+                ModuleType::GroupedTimeseries,
+                "s/cost-per-transaction",
+                "c",
+                "C"
+            )
+            .query,
+            "period=quarter&duration=8&collect=cost_per_transaction:mean"
+        );
+        assert_eq!(
+            new_module(ModuleType::Journey, "s/journey", "j", "J").query,
+            "group_by=step&collect=count:sum"
+        );
+        let satisfaction = "period=month&duration=12&collect=rating_1:sum&collect=rating_2:sum\
+             &collect=rating_3:sum&collect=rating_4:sum&collect=rating_5:sum&collect=total:sum";
+        assert_eq!(
+            new_module(
+                ModuleType::UserSatisfactionGraph,
+                "s/user-satisfaction",
+                "u",
+                "U"
+            )
+            .query,
+            satisfaction
+        );
+        assert_eq!(modules_for("s", "user_satisfaction")[0].query, satisfaction);
     }
 
     #[test]

@@ -23,12 +23,41 @@ pub fn pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// The query string of `pairs`, in their order.
-pub fn encode(pairs: &[(String, String)]) -> String {
+pub fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .map(|(k, v)| format!("{}={}", escape(k.as_ref()), escape(v.as_ref())))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `path` with `query` (an encoded query string) after a `?`, or `path` alone
+/// when the query is empty.
+pub fn href(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// The pairs a page keeps in its address: `keys` in that order, each with its
+/// value in `changes` when it is there, else `current(key)`; empty values are
+/// left out (so a change to `""` removes a key).
+pub fn kept(
+    keys: &[&str],
+    current: impl Fn(&str) -> Option<String>,
+    changes: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|&key| {
+            let value = match changes.iter().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.to_string(),
+                None => current(key)?,
+            };
+            (!value.is_empty()).then(|| (key.to_string(), value))
+        })
+        .collect()
 }
 
 /// The first value of `key`.
@@ -156,5 +185,31 @@ mod tests {
         set(&mut p, "c", "5".into());
         remove(&mut p, "b");
         assert_eq!(encode(&p), "a=4&c=5");
+    }
+
+    #[test]
+    fn borrowed_pairs_encode_and_join_their_path() {
+        let next = "/data-sets/a b/c".to_string();
+        assert_eq!(encode(&[("next", &next)]), "next=/data-sets/a%20b/c");
+        assert_eq!(encode::<&str, &str>(&[]), "");
+        assert_eq!(href("/compare", "services=a,b"), "/compare?services=a,b");
+        assert_eq!(href("/services", ""), "/services");
+        assert_eq!(href("", "sort=1"), "?sort=1");
+    }
+
+    #[test]
+    fn kept_pairs_follow_the_keys_and_apply_changes() {
+        let current = |key: &str| match key {
+            "b" => Some("2".to_string()),
+            "c" => Some("3".to_string()),
+            "d" => Some(String::new()),
+            _ => None,
+        };
+        let p = kept(&["a", "b", "c", "d"], current, &[("a", "1"), ("c", "")]);
+        assert_eq!(encode(&p), "a=1&b=2");
+        assert_eq!(
+            encode(&kept(&["c", "b"], current, &[("z", "9")])),
+            "c=3&b=2"
+        );
     }
 }

@@ -16,6 +16,7 @@ use crate::modules::{
     csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
 };
 use crate::notes::chart_series;
+use crate::query_string;
 
 /// Whether a rise in the module's figure is good news: its `higher_is_better`
 /// option, else true except for costs.
@@ -541,9 +542,9 @@ pub fn FigureTable(table: TableData, caption: String, id: String, full: bool) ->
                     };
                     let next = if here && ascending { "desc" } else { "asc" };
                     let href = query.with(|q| {
-                        format!(
-                            "?{}",
-                            view_query(q, &[("sort", &i.to_string()), ("order", next)])
+                        query_string::href(
+                            "",
+                            &view_query(q, &[("sort", &i.to_string()), ("order", next)]),
                         )
                     });
                     view! {

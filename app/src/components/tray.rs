@@ -11,6 +11,7 @@
 use leptos::prelude::*;
 
 use crate::boards::COMPARE_LIMIT;
+use crate::query_string;
 
 /// The drag data type of a service being dragged in: `slug` TAB `title`.
 const SERVICE_TYPE: &str = "application/x-pulse-service";
@@ -60,7 +61,15 @@ fn decode(text: &str) -> Vec<Item> {
 /// The address of a comparison of these services.
 pub fn compare_href(items: &[Item]) -> String {
     let slugs: Vec<&str> = items.iter().map(|i| i.slug.as_str()).collect();
-    format!("/compare?services={}", slugs.join(","))
+    compare_path(&slugs)
+}
+
+/// The address of a comparison of the services `slugs` (commas stay readable).
+pub fn compare_path(slugs: &[&str]) -> String {
+    query_string::href(
+        "/compare",
+        &query_string::encode(&[("services", slugs.join(","))]),
+    )
 }
 
 impl Tray {
@@ -522,6 +531,7 @@ mod tests {
             }]
         );
         assert_eq!(compare_href(&items), "/compare?services=a,b");
+        assert_eq!(compare_path(&["a b", "c"]), "/compare?services=a%20b,c");
         let many = (0..9)
             .map(|i| format!("s{i}\tS{i}"))
             .collect::<Vec<_>>()

@@ -10,6 +10,7 @@ use leptos_router::params::ParamsMap;
 use leptos_router::NavigateOptions;
 
 use crate::modules::ViewParams;
+use crate::query_string;
 
 /// The query parameters a view is made of, and those a page keeps beside them.
 const KEPT: [&str; 6] = ["period", "from", "to", "compare", "sort", "order"];
@@ -17,21 +18,15 @@ const KEPT: [&str; 6] = ["period", "from", "to", "compare", "sort", "order"];
 /// The page's view parameters as a query string, with `changes` applied (an empty
 /// value removes a parameter).
 pub fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    KEPT.iter()
-        .filter_map(|field| {
-            let value = match changes.iter().find(|(name, _)| name == field) {
-                Some((_, value)) => Some(value.to_string()),
-                None => q.get(field),
-            }?;
-            // Values are periods, months, column numbers and words; anything else
-            // is dropped here and refused by the API.
-            let safe = value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            (!value.is_empty() && safe).then(|| format!("{field}={value}"))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut pairs = query_string::kept(&KEPT, |field| q.get(field), changes);
+    // Values are periods, months, column numbers and words; anything else is
+    // dropped here and refused by the API.
+    pairs.retain(|(_, value)| {
+        value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    query_string::encode(&pairs)
 }
 
 /// The view in the page's URL, as the page asks the API for it: months that
@@ -63,13 +58,8 @@ pub fn ViewControls(
         let action = action.clone();
         move |changes: &[(&str, &str)]| {
             let qs = query.with_untracked(|q| view_query(q, changes));
-            let url = if qs.is_empty() {
-                action.clone()
-            } else {
-                format!("{action}?{qs}")
-            };
             navigate(
-                &url,
+                &query_string::href(&action, &qs),
                 NavigateOptions {
                     scroll: false,
                     ..Default::default()

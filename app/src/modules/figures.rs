@@ -8,10 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::options::{label_for, option_str, option_strings};
-use super::request::query_pairs;
 use crate::kpi::{completion_rate, period_containing, satisfaction_score};
 use crate::model::{Module, ModuleType, Period, PeriodKind};
-use crate::query_string::first;
+use crate::query_string::{self, first};
 
 /// One named line of values, one per period (`None` where there is no value).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,12 +129,12 @@ fn value_key(module: &Module) -> Option<String> {
     if let Some(v) = option_str(module, "value") {
         return Some(v.to_string());
     }
-    let pairs = query_pairs(&module.query);
+    let pairs = query_string::pairs(&module.query);
     first(&pairs, "collect").map(str::to_string)
 }
 
 fn group_key(module: &Module) -> Option<String> {
-    first(&query_pairs(&module.query), "group_by").map(str::to_string)
+    first(&query_string::pairs(&module.query), "group_by").map(str::to_string)
 }
 
 fn time(row: &Map<String, Value>, key: &str) -> Option<DateTime<Utc>> {

@@ -9,9 +9,7 @@ use crate::api::encode_component;
 use crate::kpi::{add_months, parse_month, year_earlier, MAX_PERIODS};
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 
-/// A query string as ordered, decoded pairs (see [`crate::query_string`]).
-pub use crate::query_string::pairs as query_pairs;
-use crate::query_string::{encode as encode_pairs, first, remove, set};
+use crate::query_string::{self, encode as encode_pairs, first, remove, set};
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -46,7 +44,7 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
 /// and group. KPIs keep their own query: they show the latest figure.
 pub fn module_query(module: &Module, view: &ViewParams) -> String {
-    let mut pairs = query_pairs(&module.query);
+    let mut pairs = query_string::pairs(&module.query);
     let stored_period = first(&pairs, "period").and_then(PeriodKind::parse);
     if module.module_type == ModuleType::Kpi {
         return encode_pairs(&pairs);
@@ -100,12 +98,7 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
 /// section, or a module whose data set is not `group/type`.
 pub fn module_request(module: &Module, view: &ViewParams) -> Option<String> {
     let path = data_set_path(module.data_set.as_deref()?)?;
-    let query = module_query(module, view);
-    Some(if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    })
+    Some(query_string::href(&path, &module_query(module, view)))
 }
 
 /// The request for the same periods a year earlier, as an explicit window, so
@@ -113,7 +106,7 @@ pub fn module_request(module: &Module, view: &ViewParams) -> Option<String> {
 pub fn year_earlier_request(request: &str, periods: &[Period]) -> Option<String> {
     let (first_period, last_period) = (periods.first()?, periods.last()?);
     let (path, query) = split_request(request);
-    let mut pairs = query_pairs(query);
+    let mut pairs = query_string::pairs(query);
     remove(&mut pairs, "duration");
     set(
         &mut pairs,
@@ -121,15 +114,15 @@ pub fn year_earlier_request(request: &str, periods: &[Period]) -> Option<String>
         stamp(year_earlier(first_period).start),
     );
     set(&mut pairs, "end_at", stamp(year_earlier(last_period).end));
-    Some(format!("{path}?{}", encode_pairs(&pairs)))
+    Some(query_string::href(path, &encode_pairs(&pairs)))
 }
 
 /// The same request answered as CSV: `format=csv` added after its query.
 pub fn csv_request(request: &str) -> String {
     let (path, query) = split_request(request);
-    let mut pairs = query_pairs(query);
+    let mut pairs = query_string::pairs(query);
     pairs.push(("format".to_string(), "csv".to_string()));
-    format!("{path}?{}", encode_pairs(&pairs))
+    query_string::href(path, &encode_pairs(&pairs))
 }
 
 /// A request's path and its query (empty when it has none).
@@ -164,7 +157,7 @@ mod tests {
             "period=week&duration=156&group_by=channel&collect=count:sum",
             json!({}),
         );
-        let q = query_pairs(&module_query(
+        let q = query_string::pairs(&module_query(
             &m,
             &view(Some(PeriodKind::Month), None, None),
         ));
@@ -172,7 +165,7 @@ mod tests {
         // 156 weeks are 1,092 days: 35.9 months, so 36.
         assert_eq!(first(&q, "duration"), Some("36"));
         assert_eq!(first(&q, "flatten"), Some("true"));
-        let q = query_pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
+        let q = query_string::pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
         assert_eq!(first(&q, "duration"), Some("3"));
         // "Transactions per month" stays monthly.
         let bars = module(
@@ -180,7 +173,7 @@ mod tests {
             "period=month&duration=6&collect=count:sum",
             json!({}),
         );
-        let q = query_pairs(&module_query(
+        let q = query_string::pairs(&module_query(
             &bars,
             &view(Some(PeriodKind::Week), None, None),
         ));
@@ -195,7 +188,7 @@ mod tests {
             "period=month&duration=36&collect=count:sum",
             json!({}),
         );
-        let q = query_pairs(&module_query(
+        let q = query_string::pairs(&module_query(
             &m,
             &view(None, Some("2025-01"), Some("2025-06")),
         ));
@@ -203,7 +196,7 @@ mod tests {
         assert_eq!(first(&q, "start_at"), Some("2025-01-01T00:00:00Z"));
         assert_eq!(first(&q, "end_at"), Some("2025-07-01T00:00:00Z"));
         // One end only: the duration counts from it.
-        let q = query_pairs(&module_query(&m, &view(None, None, Some("2025-12"))));
+        let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12"))));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
     }

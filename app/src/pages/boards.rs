@@ -18,8 +18,10 @@ use super::ApiErrorView;
 use crate::api;
 use crate::boards::{Board, BoardKpi, BoardService, Rag, Target, Trend, KPIS};
 use crate::components::problem::ProblemSummary;
+use crate::components::tray::compare_path;
 use crate::kpi::{format_change, format_number, format_percent, format_pounds, format_value};
 use crate::model::{KpiKind, KpiSummary, Role, Unit};
+use crate::modules::csv_request;
 
 /// `/boards`: every department's and agency's board, and the person's portfolios.
 #[component]
@@ -86,7 +88,7 @@ pub fn BoardsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(_) => view! { <p class="govuk-body" id="my-portfolios">"You have no portfolios yet."</p> }.into_any(),
                     Err(_) => view! {
-                        <p class="govuk-body"><a class="govuk-link" href="/sign-in?next=/boards">"Sign in"</a>" to see your portfolios."</p>
+                        <p class="govuk-body"><a class="govuk-link" href=super::sign_in_href("/boards")>"Sign in"</a>" to see your portfolios."</p>
                     }.into_any(),
                 }
             })}
@@ -324,7 +326,7 @@ fn BoardView(
     data: Resource<Result<Board, api::ApiError>>,
     ui: TargetUi,
 ) -> impl IntoView {
-    let csv = format!("{}?format=csv", api::board_path(&key, portfolio));
+    let csv = csv_request(&api::board_path(&key, portfolio));
     let attention = if board.attention.is_empty() {
         view! { <p class="govuk-body" id="attention">"Nothing needs attention: every figure is up to date and on target."</p> }.into_any()
     } else {
@@ -366,7 +368,7 @@ fn BoardView(
         .collect();
     let compare = (!services.is_empty()).then(|| {
         let slugs: Vec<&str> = services.iter().take(6).map(|s| s.0.as_str()).collect();
-        format!("/compare?services={}", slugs.join(","))
+        compare_path(&slugs)
     });
     let print = move |_| {
         #[cfg(feature = "hydrate")]

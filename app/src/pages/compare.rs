@@ -18,6 +18,7 @@ use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::problem::ProblemSummary;
 use crate::kpi::{format_change, format_date, format_period, format_value, period_containing};
 use crate::model::{KpiKind, PeriodKind, Unit};
+use crate::query_string;
 
 const PERIODS: [(PeriodKind, &str); 4] = [
     (PeriodKind::Week, "Weeks"),
@@ -26,43 +27,25 @@ const PERIODS: [(PeriodKind, &str); 4] = [
     (PeriodKind::Year, "Years"),
 ];
 
+/// The comparison's address as a query string, with `changes` applied (an
+/// empty value removes a parameter).
 fn query_of(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    ["services", "kpi", "period", "scale"]
-        .into_iter()
-        .filter_map(|field| {
-            let value = match changes.iter().find(|(f, _)| *f == field) {
-                Some((_, v)) => Some(v.to_string()),
-                None => q.get(field),
-            }?;
-            (!value.is_empty()).then(|| {
-                // Commas stay readable in the address.
-                let encoded = value
-                    .split(',')
-                    .map(api::encode_component)
-                    .collect::<Vec<_>>()
-                    .join(",");
-                format!("{field}={encoded}")
-            })
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    query_string::encode(&query_string::kept(
+        &["services", "kpi", "period", "scale"],
+        |field| q.get(field),
+        changes,
+    ))
 }
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
     let query = use_query_map();
     // The API is asked for what it knows (not the scale, which is drawn here).
-    let api_query = move || {
-        query.with(|q| {
-            let mut q2 = q.clone();
-            q2.remove("scale");
-            query_of(&q2, &[])
-        })
-    };
+    let api_query = move || query.with(|q| query_of(q, &[("scale", "")]));
     // The scale is drawn here, but a change of it draws the page again.
     let key = move || (api_query(), query.with(|q| q.get("scale")));
     let data = Resource::new(key, |(q, _scale)| async move {
-        if q.contains("services=") {
+        if query_string::param(&q, "services").is_some() {
             api::compare(q).await.map(Some)
         } else {
             Ok(None)
@@ -298,7 +281,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             let value = event_target_value(&ev);
             let qs = query.with_untracked(|q| query_of(q, &[(field, &value)]));
             navigate(
-                &format!("/compare?{qs}"),
+                &query_string::href("/compare", &qs),
                 NavigateOptions {
                     scroll: false,
                     ..Default::default()

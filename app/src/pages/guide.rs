@@ -250,17 +250,11 @@ fn try_it(ev: leptos::ev::SubmitEvent) {
                 if input.get_attribute("data-in").as_deref() == Some("path") {
                     path = path.replace(&format!("{{{name}}}"), &api::encode_component(&value));
                 } else if !value.is_empty() {
-                    query.push(format!(
-                        "{}={}",
-                        api::encode_component(&name),
-                        api::encode_component(&value)
-                    ));
+                    query.push((name, value));
                 }
             }
         }
-        if !query.is_empty() {
-            path = format!("{path}?{}", query.join("&"));
-        }
+        let path = crate::query_string::href(&path, &crate::query_string::encode(&query));
         let status = form.query_selector(".pulse-try__status").ok().flatten();
         let answer = form.query_selector(".pulse-try__answer").ok().flatten();
         if let Some(s) = &status {

@@ -32,6 +32,11 @@ pub fn set_status(status: u16) {
     let _ = status;
 }
 
+/// The sign-in page's address, coming back to `next` once signed in.
+pub fn sign_in_href(next: &str) -> String {
+    crate::query_string::href("/sign-in", &crate::query_string::encode(&[("next", next)]))
+}
+
 /// What a page shows when its data could not be had.
 #[component]
 pub fn ApiErrorView(error: ApiError) -> impl IntoView {
@@ -49,5 +54,17 @@ pub fn ApiErrorView(error: ApiError) -> impl IntoView {
         <h1 class="govuk-heading-l">{heading}</h1>
         <p class="govuk-body">{error.to_string()}</p>
         <p class="govuk-body"><a class="govuk-link" href="/">"See all services"</a></p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sign_in_links_keep_the_way_back_readable() {
+        assert_eq!(super::sign_in_href("/boards"), "/sign-in?next=/boards");
+        assert_eq!(
+            super::sign_in_href("/data-sets/a b/c&d"),
+            "/sign-in?next=/data-sets/a%20b/c%26d"
+        );
     }
 }

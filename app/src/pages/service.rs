@@ -12,6 +12,8 @@ use crate::components::kpi_tile::KpiTile;
 use crate::components::view_controls::{current_view, ViewControls};
 use crate::kpi::{format_count, format_date, format_period};
 use crate::model::{ChannelSeries, Freshness, PeriodKind, ServiceOverview};
+use crate::modules::csv_request;
+use crate::query_string;
 
 #[component]
 pub fn ServicePage() -> impl IntoView {
@@ -104,16 +106,24 @@ fn Downloads(slug: String, series: ChannelSeries) -> impl IntoView {
         return ().into_any();
     };
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let query = format!(
-        "/data/{slug}/transactions-by-channel?period={}&start_at={}&end_at={}&group_by=channel&collect=count:sum&flatten=true",
-        first.kind.as_str(),
-        stamp(first.start),
-        stamp(last.end)
+    let query = query_string::href(
+        &format!(
+            "/data/{}/transactions-by-channel",
+            api::encode_component(&slug)
+        ),
+        &query_string::encode(&[
+            ("period", first.kind.as_str().to_string()),
+            ("start_at", stamp(first.start)),
+            ("end_at", stamp(last.end)),
+            ("group_by", "channel".to_string()),
+            ("collect", "count:sum".to_string()),
+            ("flatten", "true".to_string()),
+        ]),
     );
     view! {
         <p class="govuk-body" id="chart-downloads">
             "Download these figures: "
-            <a class="govuk-link" id="download-csv" href=format!("{query}&format=csv") download=format!("{slug}-transactions.csv")>"CSV"</a>
+            <a class="govuk-link" id="download-csv" href=csv_request(&query) download=format!("{slug}-transactions.csv")>"CSV"</a>
             ", "
             <a class="govuk-link" id="download-json" href=query.clone() download=format!("{slug}-transactions.json")>"JSON"</a>
         </p>

@@ -15,23 +15,15 @@ use crate::api;
 use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
 use crate::kpi::{format_number, format_percent, format_pounds};
 use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
+use crate::modules::csv_request;
+use crate::query_string;
 
 const FIELDS: [&str; 5] = ["name", "department", "agency", "sort", "direction"];
 
-/// The explorer's state as a query string, in a fixed order, leaving out blanks,
-/// with `changes` applied.
-fn query_string(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    let mut parts = Vec::new();
-    for field in FIELDS {
-        let value = match changes.iter().find(|(name, _)| *name == field) {
-            Some((_, value)) => Some(value.to_string()),
-            None => q.get(field),
-        };
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            parts.push(format!("{field}={}", api::encode_component(&value)));
-        }
-    }
-    parts.join("&")
+/// The explorer's state as a query string, in a fixed order, leaving out
+/// blanks, with `changes` applied.
+fn explorer_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    query_string::encode(&query_string::kept(&FIELDS, |field| q.get(field), changes))
 }
 
 fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
@@ -41,7 +33,7 @@ fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     let query = use_query_map();
-    let search = move || query.with(|q| query_string(q, &[]));
+    let search = move || query.with(|q| explorer_query(q, &[]));
     let data = Resource::new(search, api::service_kpis);
     let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
     // The filter choices do not change with the filters.
@@ -49,9 +41,9 @@ pub fn ServicesPage() -> impl IntoView {
     let navigate = use_navigate();
     let on_name = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        let qs = query.with_untracked(|q| query_string(q, &[("name", &value)]));
+        let qs = query.with_untracked(|q| explorer_query(q, &[("name", &value)]));
         navigate(
-            &format!("/services?{qs}"),
+            &query_string::href("/services", &qs),
             NavigateOptions {
                 replace: true,
                 scroll: false,
@@ -147,21 +139,17 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
     let query = use_query_map();
     let sort = query.with_untracked(|q| q.get("sort").unwrap_or_else(|| "service".into()));
     let descending = query.with_untracked(|q| q.get("direction").as_deref() == Some("desc"));
-    let qs = query.with_untracked(|q| query_string(q, &[]));
-    let csv = if qs.is_empty() {
-        api::service_kpis_path("format=csv")
-    } else {
-        api::service_kpis_path(&format!("{qs}&format=csv"))
-    };
+    let qs = query.with_untracked(|q| explorer_query(q, &[]));
+    let csv = csv_request(&api::service_kpis_path(&qs));
     let heading = |column: &'static str, label: &'static str, numeric: bool| {
         let active = sort == column;
         // Numbers sort largest first on a first click; names A to Z.
         let next_desc = if active { !descending } else { numeric };
         let direction = if next_desc { "desc" } else { "asc" };
         let href = query.with_untracked(|q| {
-            format!(
-                "/services?{}",
-                query_string(q, &[("sort", column), ("direction", direction)])
+            query_string::href(
+                "/services",
+                &explorer_query(q, &[("sort", column), ("direction", direction)]),
             )
         });
         let aria = match (active, descending) {

@@ -29,7 +29,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <h1 class="govuk-heading-xl">"API keys"</h1>
                             <p class="govuk-body" id="sign-in-needed">
                                 "You need to "
-                                <a class="govuk-link" href="/sign-in?next=/settings/api-keys">"sign in"</a>
+                                <a class="govuk-link" href=super::sign_in_href("/settings/api-keys")>"sign in"</a>
                                 " to manage your API keys."
                             </p>
                         }

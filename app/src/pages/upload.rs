@@ -35,7 +35,7 @@ pub fn DataSetPage() -> impl IntoView {
                         _ => {
                             super::set_status(401);
                             let next = format!("/data-sets/{group}/{data_type}");
-                            let href = format!("/sign-in?next={}", api::encode_component(&next));
+                            let href = super::sign_in_href(&next);
                             view! {
                                 <h1 class="govuk-heading-xl">"Upload a spreadsheet"</h1>
                                 <p class="govuk-body" id="sign-in-needed">
@@ -118,12 +118,12 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
                 return;
             };
             let file_name = file.name();
-            let url = format!(
-                "{}?file_name={}{}",
-                path.get_value(),
-                api::encode_component(&file_name),
-                if store { "&store=true" } else { "" }
-            );
+            let mut query = vec![("file_name", file_name)];
+            if store {
+                query.push(("store", "true".to_string()));
+            }
+            let url =
+                crate::query_string::href(&path.get_value(), &crate::query_string::encode(&query));
             let token = csrf.get_value();
             busy.set(true);
             leptos::task::spawn_local(async move {

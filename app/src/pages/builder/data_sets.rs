@@ -17,12 +17,13 @@ pub(super) fn DataSets(
     sets: ServiceDataSets,
 ) -> impl IntoView {
     let new_token = RwSignal::new(None::<(String, String)>);
-    let rotate = move |name: String| {
+    let rotate = move |group: String, data_type: String| {
         let token = csrf.get_value();
         spawn_local(async move {
-            let path = format!("/api/v1/data-sets/{name}/token");
-            match api::send_json::<crate::model::DataSetToken>("POST", path, None, token).await {
-                Ok(answer) => new_token.set(Some((name, answer.bearer_token))),
+            match api::new_write_token(&group, &data_type, token).await {
+                Ok(answer) => {
+                    new_token.set(Some((format!("{group}/{data_type}"), answer.bearer_token)))
+                }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
@@ -49,7 +50,7 @@ pub(super) fn DataSets(
                     let upload = format!("/data-sets/{name}");
                     let template = format!("/api/v1/data-types/{}/template.csv", d.data_type);
                     let has_template = catalogue::find(&d.data_type).is_some();
-                    let n2 = name.clone();
+                    let (group, data_type) = (d.data_group.clone(), d.data_type.clone());
                     view! {
                         <tr class="govuk-table__row">
                             <th scope="row" class="govuk-table__header"><code>{name.clone()}</code></th>
@@ -58,7 +59,7 @@ pub(super) fn DataSets(
                                 <a class="govuk-link" href=upload>"Upload a spreadsheet"<span class="govuk-visually-hidden">{format!(" to {name}")}</span></a>
                                 {has_template.then(|| view! { " · " <a class="govuk-link" href=template.clone()>"CSV template"</a> })}
                                 " · "
-                                <button type="button" class="pulse-link-button" on:click=move |_| rotate(n2.clone())>
+                                <button type="button" class="pulse-link-button" on:click=move |_| rotate(group.clone(), data_type.clone())>
                                     "New write token"<span class="govuk-visually-hidden">{format!(" for {name}")}</span>
                                 </button>
                             </td>

@@ -75,7 +75,7 @@ fn EditorsOnly(next: String, children: ChildrenFn) -> impl IntoView {
                         }
                         _ => {
                             super::set_status(401);
-                            let href = format!("/sign-in?next={}", api::encode_component(&next));
+                            let href = crate::pages::sign_in_href(&next);
                             view! {
                                 <h1 class="govuk-heading-xl">"Build a dashboard"</h1>
                                 <p class="govuk-body" id="sign-in-needed">

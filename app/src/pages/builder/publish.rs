@@ -70,11 +70,7 @@ fn publish_as(arrangement: Arrangement, sets: ServiceDataSets, status: Dashboard
     // The server publishes the dashboard and the data sets its modules
     // read in one change, so that everyone can read its figures.
     spawn_local(async move {
-        let path = format!(
-            "/api/v1/dashboards/{}/publish",
-            api::encode_component(&d.slug)
-        );
-        match api::send_json::<crate::model::PublishedDashboard>("POST", path, None, token).await {
+        match api::publish_dashboard(&d.slug, token).await {
             Ok(done) => {
                 problem.set(None);
                 draft.set(Some(done.dashboard));

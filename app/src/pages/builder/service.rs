@@ -5,7 +5,7 @@
 use leptos::html::{Input, Select, Textarea};
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
+use crate::api::ApiError;
 use crate::model::{Organisation, Role, ServiceList, ServiceListing, User};
 
 /// Whether a service belongs to one of the editor's organisations.
@@ -15,12 +15,6 @@ fn theirs(user: &User, s: &ServiceListing) -> bool {
         || s.agency
             .as_ref()
             .is_some_and(|a| user.organisations.contains(&a.slug))
-}
-
-pub(super) async fn organisations() -> Result<Vec<Organisation>, ApiError> {
-    let answer: crate::model::OrganisationList =
-        api::get_json("/api/v1/organisations".into()).await?;
-    Ok(answer.organisations)
 }
 
 /// The service's radios (the editor's services, and "A new service") and the

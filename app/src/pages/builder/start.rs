@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use super::create::{create_all, Created, CreatedPanel, Wanted};
 use super::kpis::{default_kpis, KpiChoice};
-use super::service::{organisations, ServiceChoice};
+use super::service::ServiceChoice;
 use super::{editor, Editor};
 use crate::api;
 use crate::catalogue;
@@ -20,7 +20,7 @@ pub(super) fn Start() -> impl IntoView {
     let user = StoredValue::new(user);
     let csrf = StoredValue::new(csrf);
     let services = Resource::new(|| (), |_| api::services());
-    let orgs = Resource::new(|| (), |_| organisations());
+    let orgs = Resource::new(|| (), |_| api::organisations());
     let choice = RwSignal::new(String::new());
     let kpis = RwSignal::new(default_kpis());
     let problem = RwSignal::new(None::<String>);
