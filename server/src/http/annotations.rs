@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whether the caller may read this note: a public one, anyone; an internal
 /// one, those who may read unpublished figures or write notes, of its service's
-/// organisations. A note on a module must also pass [`Dashboards::may_see`]
+/// organisations. A note on a module must also pass [`crate::domain::dashboards::may_see`]
 /// (its dashboard may be unpublished), which the handlers check.
 pub(crate) fn may_read(caller: &Caller, stored: &Stored) -> bool {
     stored.annotation.visibility == Visibility::Public || insider(caller, &stored.orgs)
@@ -74,7 +74,7 @@ impl<'a> Dashboards<'a> {
             return Ok(*seen);
         }
         let visible = match dashboards::find(&self.state.store, slug).await? {
-            Some(d) => super::dashboards::may_see(self.state, self.caller, &d).await?,
+            Some(d) => crate::domain::dashboards::may_see(&self.state.ctx(self.caller), &d).await?,
             None => true,
         };
         self.seen.insert(slug.to_string(), visible);
@@ -235,7 +235,7 @@ async fn list(
             // An unpublished dashboard's module is no module to those who may
             // not see the dashboard.
             if let Some(found) = &d {
-                if !super::dashboards::may_see(&state, &caller, found).await? {
+                if !crate::domain::dashboards::may_see(&state.ctx(&caller), found).await? {
                     d = None;
                 }
             }
