@@ -8,6 +8,8 @@
 //!
 //! - [`caller`]: who is calling and what they may do.
 //! - [`access`]: the organisation-scoped check, and a service's organisations.
+//! - [`annotations`]: editors' notes on a service's figures, who reads and
+//!   who writes them, and every change to them.
 //! - [`boards`]: summary boards and comparisons.
 //! - [`query`]: the data query engine over the in-memory tables.
 //! - [`ingest`], [`spreadsheet`], [`upload`]: incoming records, from JSON
@@ -18,6 +20,7 @@
 //! - [`freshness`]: whether data is out of date.
 
 pub mod access;
+pub mod annotations;
 pub mod boards;
 pub mod caller;
 pub mod dashboards;

@@ -29,6 +29,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::extract::{Path, Payload, Query};
 use super::AppState;
 use crate::domain::access;
+use crate::domain::annotations;
 use crate::domain::boards;
 use crate::domain::caller::{Caller, Permission};
 use crate::error::{Error, Result};
@@ -513,7 +514,7 @@ async fn compare(
         }
     }
     let comparison = boards::compare(&state.ctx(&caller), services, kpi, period, |n| {
-        super::annotations::may_read(&caller, n)
+        annotations::may_read(&caller, n)
     })
     .await?;
     Ok(Json(comparison))
