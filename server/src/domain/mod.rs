@@ -11,6 +11,8 @@
 //! - [`annotations`]: editors' notes on a service's figures, who reads and
 //!   who writes them, and every change to them.
 //! - [`boards`]: summary boards and comparisons.
+//! - [`portfolios`]: portfolios and targets, who changes them, and every change
+//!   to them.
 //! - [`query`]: the data query engine over the in-memory tables.
 //! - [`ingest`], [`spreadsheet`], [`upload`]: incoming records, from JSON
 //!   bodies and spreadsheets.
@@ -31,6 +33,7 @@ pub mod ingest;
 pub mod json;
 pub mod kpis;
 pub mod orgs;
+pub mod portfolios;
 pub mod query;
 pub mod services;
 pub mod spreadsheet;
