@@ -1,13 +1,28 @@
-//! Dashboards' rules: what a dashboard must be before it is stored (its
-//! fields, its service, every module's slug, data set and stored query, parsed
-//! as the read API would).
+//! Dashboards: who sees and who manages them, what a dashboard must be before
+//! it is stored (its fields, its service, every module's slug, data set and
+//! stored query, parsed as the read API would), and every change to them
+//! (create, replace, delete, publish with the data sets its modules read, and
+//! a service's dashboard made with its data sets), each one write with its
+//! audit row.
+//!
+//! Anyone sees published dashboards; callers who may read unpublished data
+//! see the unpublished ones of their organisations; editors and admins (and
+//! keys that may manage dashboards) change them, within their organisations.
 
-use app::model::{Dashboard, Module, ModuleType};
+use app::catalogue::{self, CHOICES};
+use app::model::{
+    Dashboard, DashboardStatus, Freshness, Module, ModuleType, PublishedDashboard,
+    ServiceDashboard, ServiceDashboardRequest, ServiceInput, WriteToken,
+};
 use app::model::{BUSINESS_MODELS, CUSTOMER_TYPES, DASHBOARD_TYPES};
+use serde_json::json;
 
+use super::access;
+use super::caller::Permission;
+use super::Ctx;
 use crate::domain::query::params;
 use crate::error::{Error, Result};
-use crate::store::{data_sets, orgs, Store};
+use crate::store::{audit::Note, dashboards, data_sets, orgs, records, Store};
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -200,5 +215,402 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
             )));
         }
     }
+    Ok(())
+}
+
+/// The department and agency of the dashboard's service (none without one).
+async fn orgs_of(ctx: &Ctx<'_>, d: &Dashboard) -> Result<Vec<String>> {
+    Ok(match &d.service {
+        Some(slug) => access::service_orgs(ctx.store, slug)
+            .await?
+            .unwrap_or_default(),
+        None => Vec::new(),
+    })
+}
+
+/// Whether the caller may see this dashboard: everyone a published one; the
+/// unpublished ones only callers who may read unpublished data of its service's
+/// organisations.
+pub async fn may_see(ctx: &Ctx<'_>, d: &Dashboard) -> Result<bool> {
+    if d.status == DashboardStatus::Published {
+        return Ok(true);
+    }
+    if !ctx.caller.can(Permission::ReadUnpublished) {
+        return Ok(false);
+    }
+    Ok(access::covers(ctx.caller, &orgs_of(ctx, d).await?))
+}
+
+/// Refuses a caller who may not manage this dashboard (its service's
+/// organisations must be theirs).
+async fn may_manage(ctx: &Ctx<'_>, d: &Dashboard) -> Result<()> {
+    ctx.caller.require(Permission::ManageDashboards)?;
+    let orgs = orgs_of(ctx, d).await?;
+    access::require_in(
+        ctx.caller,
+        Permission::ManageDashboards,
+        &orgs,
+        &format!("the dashboard {:?}", d.slug),
+    )
+}
+
+/// The stored dashboard a manager is about to change: a 404 when the caller may
+/// neither see nor manage it, a 403 when they may see but not manage it.
+async fn to_manage(ctx: &Ctx<'_>, slug: &str) -> Result<Dashboard> {
+    let Some(old) = dashboards::find(ctx.store, slug).await? else {
+        return Err(no_dashboard(slug));
+    };
+    let orgs = orgs_of(ctx, &old).await?;
+    let theirs = ctx
+        .caller
+        .covers(&orgs.iter().map(String::as_str).collect::<Vec<_>>());
+    let manages = ctx.caller.can(Permission::ManageDashboards) && theirs;
+    if !manages && !may_see(ctx, &old).await? {
+        return Err(no_dashboard(slug));
+    }
+    may_manage(ctx, &old).await?;
+    Ok(old)
+}
+
+fn no_dashboard(slug: &str) -> Error {
+    Error::NotFound(format!("There is no dashboard {slug:?}."))
+}
+
+/// Published dashboards, and the unpublished ones the caller may see.
+pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<Dashboard>> {
+    let mut seen = Vec::new();
+    for d in dashboards::list(ctx.store, ctx.caller.can(Permission::ReadUnpublished)).await? {
+        if may_see(ctx, &d).await? {
+            seen.push(d);
+        }
+    }
+    Ok(seen)
+}
+
+/// One dashboard with its modules: a 404 when there is none, or when it is
+/// unpublished and the caller may not see it.
+pub async fn show(ctx: &Ctx<'_>, slug: &str) -> Result<Dashboard> {
+    match dashboards::find(ctx.store, slug).await? {
+        Some(d) if may_see(ctx, &d).await? => Ok(d),
+        _ => Err(no_dashboard(slug)),
+    }
+}
+
+/// How recent the data of each data set a dashboard's modules read is (by
+/// name; those that do not exist are left out).
+pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
+    let dashboard = show(ctx, slug).await?;
+    let mut names: Vec<&str> = app::modules::data_modules(&dashboard.modules)
+        .into_iter()
+        .filter_map(|m| m.data_set.as_deref())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let Some((group, data_type)) = name.split_once('/') else {
+            continue;
+        };
+        let Some(ds) = data_sets::find(ctx.store, group, data_type).await? else {
+            continue;
+        };
+        let (newest, received) = records::newest(ctx.store, ds.id).await?;
+        out.push(super::freshness::freshness(
+            group,
+            data_type,
+            ds.max_age_expected,
+            newest,
+            received,
+            ctx.now,
+        ));
+    }
+    Ok(out)
+}
+
+/// Creates a dashboard (an editor of its service's organisation, or an admin).
+pub async fn create(ctx: &Ctx<'_>, d: Dashboard) -> Result<Dashboard> {
+    ctx.caller.require(Permission::ManageDashboards)?;
+    may_manage(ctx, &d).await?;
+    if dashboards::find(ctx.store, &d.slug).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "The dashboard {:?} already exists.",
+            d.slug
+        )));
+    }
+    validate(ctx.store, &d).await?;
+    let mut w = ctx.store.write().await?;
+    dashboards::save(&mut w, &d, ctx.now).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "dashboard.create",
+        format!("dashboard {}", d.slug),
+        json!({ "status": d.status }),
+        ctx.now,
+    ))
+    .await?;
+    Ok(d)
+}
+
+/// Replaces the dashboard `slug` and its modules (an editor of its
+/// organisation, or an admin); the new one keeps its slug.
+pub async fn replace(ctx: &Ctx<'_>, slug: &str, d: Dashboard) -> Result<Dashboard> {
+    ctx.caller.require(Permission::ManageDashboards)?;
+    may_manage(ctx, &d).await?;
+    to_manage(ctx, slug).await?;
+    if d.slug != slug {
+        return Err(Error::Unprocessable(format!(
+            "the body's slug {:?} is not the address's {slug:?}",
+            d.slug
+        )));
+    }
+    validate(ctx.store, &d).await?;
+    let mut w = ctx.store.write().await?;
+    dashboards::save(&mut w, &d, ctx.now).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "dashboard.replace",
+        format!("dashboard {}", d.slug),
+        json!({ "status": d.status }),
+        ctx.now,
+    ))
+    .await?;
+    Ok(d)
+}
+
+/// The service a dashboard is made for: a new one, or the id of one that exists.
+enum ServiceFor {
+    New(ServiceInput),
+    Existing(i64),
+}
+
+/// Makes the service `slug`'s dashboard from the KPIs it should show, in one
+/// change (audited as one): the service too when it is new, a data set for
+/// each data type the KPIs read (those that exist are used as they are; each
+/// new one gets a write token, shown only this once), and the dashboard,
+/// unpublished, with a module for each KPI. Either all of it is made or none
+/// of it.
+pub async fn create_for_service(
+    ctx: &Ctx<'_>,
+    slug: &str,
+    wanted: ServiceDashboardRequest,
+) -> Result<ServiceDashboard> {
+    let caller = ctx.caller;
+    caller.require(Permission::ManageDashboards)?;
+    if wanted.kpis.is_empty() {
+        return Err(Error::BadRequest(
+            "kpis: choose at least one KPI for the dashboard".into(),
+        ));
+    }
+    if let Some(unknown) = wanted.kpis.iter().find(|k| catalogue::choice(k).is_none()) {
+        let known: Vec<&str> = CHOICES.iter().map(|c| c.key).collect();
+        return Err(Error::BadRequest(format!(
+            "kpis: {unknown:?} is not one of {}",
+            known.join(", ")
+        )));
+    }
+    let slug = slug.to_string();
+    let address = wanted.dashboard.clone().unwrap_or_else(|| slug.clone());
+    // Who may, and what the dashboard is called after.
+    let (title, description) = match &wanted.new_service {
+        Some(new) => {
+            access::require_new_service(caller, ctx.store, &new.organisation).await?;
+            if orgs::find_service(ctx.store, &slug).await?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "The service {slug:?} already exists: choose it rather than making it again."
+                )));
+            }
+            (
+                new.title.trim().to_string(),
+                new.description.trim().to_string(),
+            )
+        }
+        None => {
+            access::require_service(caller, Permission::ManageDashboards, ctx.store, &slug).await?;
+            let (listing, description) = orgs::find_service(ctx.store, &slug)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))?;
+            (listing.title, description)
+        }
+    };
+    if dashboards::find(ctx.store, &address).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "There is already a dashboard at /{address}: enter another address."
+        )));
+    }
+    // The modules, in the builder's order, and the data types they read.
+    let mut modules = Vec::new();
+    let mut types: Vec<&str> = Vec::new();
+    for c in CHOICES
+        .iter()
+        .filter(|c| wanted.kpis.iter().any(|k| k == c.key))
+    {
+        if !types.contains(&c.data_type) {
+            types.push(c.data_type);
+        }
+        modules.extend(catalogue::modules_for(&slug, c.key));
+    }
+    let mut existing = Vec::new();
+    let mut to_make = Vec::new();
+    for data_type in types {
+        if data_sets::find(ctx.store, &slug, data_type)
+            .await?
+            .is_some()
+        {
+            existing.push(format!("{slug}/{data_type}"));
+        } else {
+            let mut settings = data_sets::DataSetSettings::default();
+            super::data_sets::take_type(&mut settings, data_type)?;
+            to_make.push((data_type, settings));
+        }
+    }
+    let d = Dashboard {
+        description,
+        ..Dashboard::draft(address.clone(), title.clone(), Some(slug.clone()), modules)
+    };
+    let planned = Planned {
+        service: wanted.new_service.as_ref().map(|_| slug.clone()),
+        data_sets: to_make
+            .iter()
+            .map(|(t, s)| (format!("{slug}/{t}"), s.raw_queries_allowed))
+            .collect(),
+    };
+    validate_planned(ctx.store, &d, &planned).await?;
+    // The service to make, or the existing one's id, read before the write
+    // begins (no read from the pool while a write is open).
+    let service = match &wanted.new_service {
+        Some(new) => ServiceFor::New(ServiceInput {
+            slug: slug.clone(),
+            title: title.clone(),
+            description: d.description.clone(),
+            organisation: new.organisation.clone(),
+        }),
+        None => ServiceFor::Existing(
+            orgs::service_id(ctx.store, &slug)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))?,
+        ),
+    };
+
+    let now = ctx.now;
+    let mut w = ctx.store.write().await?;
+    let service_id = match &service {
+        ServiceFor::New(input) => super::orgs::save_service(&mut w, input).await?,
+        ServiceFor::Existing(id) => *id,
+    };
+    let mut tokens = Vec::new();
+    for (data_type, settings) in &to_make {
+        let made = data_sets::create_with_token(
+            &mut w,
+            &slug,
+            data_type,
+            Some(service_id),
+            settings,
+            None,
+            now,
+        )
+        .await?;
+        tokens.push(WriteToken {
+            data_set: format!("{slug}/{data_type}"),
+            bearer_token: made.bearer_token,
+        });
+    }
+    dashboards::save(&mut w, &d, now).await?;
+    let made: Vec<&str> = tokens.iter().map(|t| t.data_set.as_str()).collect();
+    w.commit(Note::new(
+        &caller.actor(),
+        "service.dashboard",
+        format!("dashboard {address}"),
+        json!({ "service": slug, "new_service": wanted.new_service.is_some(),
+                "data_sets_made": made, "kpis": wanted.kpis }),
+        now,
+    ))
+    .await?;
+    Ok(ServiceDashboard {
+        dashboard: d,
+        created_service: wanted.new_service.is_some(),
+        tokens,
+        existing,
+    })
+}
+
+/// Publishes a dashboard with the data sets its modules read, in one change
+/// (audited as one): everyone can then read the dashboard and its figures. A
+/// data set the caller may not publish (another organisation's) is refused
+/// unless it is published already.
+pub async fn publish(ctx: &Ctx<'_>, slug: &str) -> Result<PublishedDashboard> {
+    let caller = ctx.caller;
+    caller.require(Permission::ManageDashboards)?;
+    let mut d = to_manage(ctx, slug).await?;
+    let mut read: Vec<String> = app::modules::data_modules(&d.modules)
+        .into_iter()
+        .filter_map(|m| m.data_set.clone())
+        .collect();
+    read.sort();
+    read.dedup();
+    let mut to_publish = Vec::new();
+    for name in &read {
+        let (group, data_type) = name.split_once('/').unwrap_or((name, ""));
+        let Some(ds) = data_sets::find(ctx.store, group, data_type).await? else {
+            return Err(Error::Unprocessable(format!(
+                "A module reads the data set {name:?}, which does not exist."
+            )));
+        };
+        if ds.published {
+            continue;
+        }
+        if !caller.can(Permission::Admin) {
+            let orgs = access::service_orgs(ctx.store, group)
+                .await?
+                .unwrap_or_default();
+            access::require_in(
+                caller,
+                Permission::ManageDashboards,
+                &orgs,
+                &format!("the data set {name:?}, which a module reads and is not published,"),
+            )?;
+        }
+        to_publish.push(ds);
+    }
+    d.status = DashboardStatus::Published;
+    let mut w = ctx.store.write().await?;
+    dashboards::save(&mut w, &d, ctx.now).await?;
+    for ds in &to_publish {
+        data_sets::publish(&mut w, ds.id).await?;
+    }
+    let published_data_sets: Vec<String> = to_publish
+        .iter()
+        .map(|ds| format!("{}/{}", ds.data_group, ds.data_type))
+        .collect();
+    w.commit(Note::new(
+        &caller.actor(),
+        "dashboard.publish",
+        format!("dashboard {slug}"),
+        json!({ "data_sets": published_data_sets }),
+        ctx.now,
+    ))
+    .await?;
+    for ds in &to_publish {
+        ctx.cache.invalidate(ds.id);
+    }
+    Ok(PublishedDashboard {
+        dashboard: d,
+        published_data_sets,
+    })
+}
+
+/// Deletes a dashboard (an editor of its organisation, or an admin).
+pub async fn remove(ctx: &Ctx<'_>, slug: &str) -> Result<()> {
+    ctx.caller.require(Permission::ManageDashboards)?;
+    to_manage(ctx, slug).await?;
+    let mut w = ctx.store.write().await?;
+    dashboards::delete(&mut w, slug).await?;
+    w.commit(Note::new(
+        &ctx.caller.actor(),
+        "dashboard.delete",
+        format!("dashboard {slug}"),
+        json!({}),
+        ctx.now,
+    ))
+    .await?;
     Ok(())
 }

@@ -8,7 +8,11 @@
 //!
 //! - [`caller`]: who is calling and what they may do.
 //! - [`access`]: the organisation-scoped check, and a service's organisations.
+//! - [`annotations`]: editors' notes on a service's figures, who reads and
+//!   who writes them, and every change to them.
 //! - [`boards`]: summary boards and comparisons.
+//! - [`portfolios`]: portfolios and targets, who changes them, and every change
+//!   to them.
 //! - [`query`]: the data query engine over the in-memory tables.
 //! - [`ingest`], [`spreadsheet`], [`upload`]: incoming records, from JSON
 //!   bodies and spreadsheets.
@@ -18,6 +22,7 @@
 //! - [`freshness`]: whether data is out of date.
 
 pub mod access;
+pub mod annotations;
 pub mod boards;
 pub mod caller;
 pub mod dashboards;
@@ -29,6 +34,7 @@ pub mod json;
 pub mod keys;
 pub mod kpis;
 pub mod orgs;
+pub mod portfolios;
 pub mod query;
 pub mod records;
 pub mod services;

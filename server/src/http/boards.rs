@@ -14,26 +14,24 @@
 use app::boards::{
     Board, Comparison, NewPortfolio, NewTarget, Portfolio, Target, TargetList, COMPARE_LIMIT, KPIS,
 };
-use app::model::{KpiKind, PeriodKind, ServiceListing};
+use app::model::{KpiKind, PeriodKind};
 use axum::{
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
-use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
 use super::AppState;
-use crate::domain::access;
+use crate::domain::annotations;
 use crate::domain::boards;
 use crate::domain::caller::{Caller, Permission};
+use crate::domain::portfolios;
 use crate::error::{Error, Result};
-use crate::store::audit::Note;
-use crate::store::{orgs, portfolios, targets};
+use crate::store::{orgs, targets};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -144,32 +142,6 @@ async fn organisation_board(
     board_response(board, params.format.as_deref(), &org)
 }
 
-/// The services named, in that order; a 404 naming any that do not exist.
-async fn named_services(state: &AppState, slugs: &[String]) -> Result<Vec<ServiceListing>> {
-    let all = orgs::list_services(&state.store).await?;
-    let mut out = Vec::new();
-    let mut unknown = Vec::new();
-    for slug in slugs {
-        match all.iter().find(|s| &s.slug == slug) {
-            Some(s) => out.push(s.clone()),
-            None => unknown.push(format!("`{slug}`")),
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(Error::NotFound(format!(
-            "There is no service {}.",
-            unknown.join(", no service ")
-        )));
-    }
-    Ok(out)
-}
-
-async fn portfolio(state: &AppState, id: &str) -> Result<portfolios::Stored> {
-    portfolios::find(&state.store, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("There is no portfolio {id:?}.")))
-}
-
 /// A portfolio's board. Anyone with its link may read it.
 #[utoipa::path(get, path = "/boards/portfolio/{id}", tag = "boards", security((), ("bearer" = [])),
     params(("id" = String, Path), BoardParams),
@@ -183,7 +155,8 @@ async fn portfolio_board(
     Path(id): Path<String>,
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
-    let stored = portfolio(&state, &id).await?;
+    let ctx = state.ctx(&caller);
+    let stored = portfolios::find(&ctx, &id).await?;
     // Services deleted since the portfolio was saved are left out.
     let all = orgs::list_services(&state.store).await?;
     let services = stored
@@ -193,7 +166,7 @@ async fn portfolio_board(
         .filter_map(|slug| all.iter().find(|s| &s.slug == slug).cloned())
         .collect();
     let mut board = boards::board(
-        &state.ctx(&caller),
+        &ctx,
         stored.portfolio.title.clone(),
         format!("/boards/portfolio/{id}"),
         services,
@@ -201,29 +174,6 @@ async fn portfolio_board(
     .await?;
     board.portfolio = Some(stored.portfolio);
     board_response(board, params.format.as_deref(), &id)
-}
-
-/// Who owns what a caller saves: a person (or a key's owner), else the key;
-/// nobody may save anonymously.
-fn owner(caller: &Caller) -> Result<(Option<i64>, String)> {
-    match caller {
-        Caller::Anonymous => Err(Error::Unauthorized(
-            "Sign in, or send an API key, to save a portfolio.".into(),
-        )),
-        _ => Ok(caller.acting().author),
-    }
-}
-
-/// Refuses a change to a portfolio by anyone but its owner or an admin.
-fn may_change(caller: &Caller, stored: &portfolios::Stored) -> Result<()> {
-    let (id, _) = owner(caller)?;
-    if caller.can(Permission::Admin) || (id.is_some() && id == stored.owner_id) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "Only the portfolio's owner (or an admin) may change it.".into(),
-        ))
-    }
 }
 
 /// The caller's portfolios, newest first.
@@ -234,18 +184,9 @@ async fn list_portfolios(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<app::model::PortfolioList>> {
-    let (id, _) = owner(&caller)?;
-    let mine = match id {
-        Some(id) => portfolios::of_owner(&state.store, id).await?,
-        None => Vec::new(),
-    };
-    Ok(Json(app::model::PortfolioList { portfolios: mine }))
-}
-
-async fn check_portfolio(state: &AppState, new: &NewPortfolio) -> Result<()> {
-    new.check().map_err(Error::BadRequest)?;
-    named_services(state, &new.services).await?;
-    Ok(())
+    Ok(Json(app::model::PortfolioList {
+        portfolios: portfolios::mine(&state.ctx(&caller)).await?,
+    }))
 }
 
 /// Saves a set of services as a portfolio; its board is at
@@ -260,21 +201,9 @@ async fn create_portfolio(
     caller: Caller,
     body: Payload,
 ) -> Result<Response> {
-    let (owner_id, name) = owner(&caller)?;
-    caller.check_csrf()?;
+    portfolios::may_save(&caller)?;
     let new: NewPortfolio = body.json()?;
-    check_portfolio(&state, &new).await?;
-    let now = Utc::now();
-    let mut w = state.store.write().await?;
-    let saved = portfolios::create(&mut w, &new, (owner_id, &name), now).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "portfolio.create",
-        format!("portfolio {}", saved.id),
-        json!({ "title": saved.title, "services": saved.services }),
-        now,
-    ))
-    .await?;
+    let saved = portfolios::create(&state.ctx(&caller), new).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
@@ -285,10 +214,12 @@ async fn create_portfolio(
 async fn show_portfolio(
     State(state): State<AppState>,
     // An API key that is sent must be valid, even for what anyone reads.
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Portfolio>> {
-    Ok(Json(portfolio(&state, &id).await?.portfolio))
+    Ok(Json(
+        portfolios::find(&state.ctx(&caller), &id).await?.portfolio,
+    ))
 }
 
 /// Replaces a portfolio's title and services (its owner, or an admin).
@@ -302,24 +233,10 @@ async fn replace_portfolio(
     Path(id): Path<String>,
     body: Payload,
 ) -> Result<Json<Portfolio>> {
-    owner(&caller)?;
-    caller.check_csrf()?;
-    let stored = portfolio(&state, &id).await?;
-    may_change(&caller, &stored)?;
+    let ctx = state.ctx(&caller);
+    portfolios::to_change(&ctx, &id).await?;
     let new: NewPortfolio = body.json()?;
-    check_portfolio(&state, &new).await?;
-    let now = Utc::now();
-    let mut w = state.store.write().await?;
-    portfolios::replace(&mut w, &id, &new, now).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "portfolio.replace",
-        format!("portfolio {id}"),
-        json!({ "title": new.title.trim(), "services": new.services }),
-        now,
-    ))
-    .await?;
-    Ok(Json(portfolio(&state, &id).await?.portfolio))
+    Ok(Json(portfolios::replace(&ctx, &id, new).await?))
 }
 
 /// Deletes a portfolio (its owner, or an admin).
@@ -332,20 +249,7 @@ async fn delete_portfolio(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<app::model::DeletedPortfolio>> {
-    owner(&caller)?;
-    caller.check_csrf()?;
-    let stored = portfolio(&state, &id).await?;
-    may_change(&caller, &stored)?;
-    let mut w = state.store.write().await?;
-    portfolios::delete(&mut w, &id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "portfolio.delete",
-        format!("portfolio {id}"),
-        json!({ "title": stored.portfolio.title, "services": stored.portfolio.services }),
-        Utc::now(),
-    ))
-    .await?;
+    portfolios::remove(&state.ctx(&caller), &id).await?;
     Ok(Json(app::model::DeletedPortfolio { deleted: id }))
 }
 
@@ -370,14 +274,6 @@ async fn list_targets(
     Ok(Json(TargetList { targets }))
 }
 
-/// Refuses a target change by anyone but an editor of the service's
-/// organisation (or an admin, or a key with `dashboards:write`).
-async fn may_set(state: &AppState, caller: &Caller, service: &str) -> Result<()> {
-    caller.require(Permission::ManageDashboards)?;
-    access::require_service(caller, Permission::ManageDashboards, &state.store, service).await?;
-    Ok(())
-}
-
 /// Sets a target for a service's KPI from a date (replacing one set for the
 /// same KPI and date). Values are in the KPI's unit: transactions a year,
 /// pounds, or a fraction from 0 to 1.
@@ -393,21 +289,7 @@ async fn set_target(
 ) -> Result<Response> {
     caller.require(Permission::ManageDashboards)?;
     let new: NewTarget = body.json()?;
-    may_set(&state, &caller, &new.service).await?;
-    new.check().map_err(Error::BadRequest)?;
-    let now = Utc::now();
-    let set_by = owner(&caller)?.1;
-    let mut w = state.store.write().await?;
-    let target = targets::set(&mut w, &new, &set_by, now).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "target.set",
-        format!("target {}", target.id),
-        json!({ "service": new.service, "kpi": new.kpi.key(), "value": new.value,
-                "effective_from": new.effective_from }),
-        now,
-    ))
-    .await?;
+    let target = portfolios::set_target(&state.ctx(&caller), new).await?;
     Ok((StatusCode::CREATED, Json(target)).into_response())
 }
 
@@ -421,22 +303,7 @@ async fn delete_target(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<app::model::DeletedTarget>> {
-    caller.require(Permission::ManageDashboards)?;
-    let target = targets::find(&state.store, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("There is no target {id}.")))?;
-    may_set(&state, &caller, &target.service).await?;
-    let mut w = state.store.write().await?;
-    targets::delete(&mut w, id).await?;
-    w.commit(Note::new(
-        &caller.actor(),
-        "target.delete",
-        format!("target {id}"),
-        json!({ "service": target.service, "kpi": target.kpi.key(), "value": target.value,
-                "effective_from": target.effective_from }),
-        Utc::now(),
-    ))
-    .await?;
+    portfolios::delete_target(&state.ctx(&caller), id).await?;
     Ok(Json(app::model::DeletedTarget { deleted: id }))
 }
 
@@ -506,14 +373,15 @@ async fn compare(
         Some(p) => PeriodKind::parse_for_charts(p).map_err(Error::BadRequest)?,
     };
     // Services that do not exist (404) before one named twice (400).
-    let services = named_services(&state, &slugs).await?;
+    let ctx = state.ctx(&caller);
+    let services = portfolios::named_services(&ctx, &slugs).await?;
     for (i, s) in slugs.iter().enumerate() {
         if slugs[..i].contains(s) {
             return Err(Error::BadRequest(format!("services names {s:?} twice")));
         }
     }
-    let comparison = boards::compare(&state.ctx(&caller), services, kpi, period, |n| {
-        super::annotations::may_read(&caller, n)
+    let comparison = boards::compare(&ctx, services, kpi, period, |n| {
+        annotations::may_read(&caller, n)
     })
     .await?;
     Ok(Json(comparison))
