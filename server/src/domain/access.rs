@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use crate::domain::caller::{Caller, Permission};
+use crate::domain::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{orgs, Store};
 
@@ -66,12 +67,12 @@ pub fn require_in(
 /// when there is no such service, else as [`require_in`]. Returns the
 /// service's organisations.
 pub async fn require_service(
-    caller: &Caller,
+    ctx: &Ctx<'_>,
     permission: Permission<'_>,
-    store: &Store,
     service: &str,
 ) -> Result<Vec<String>> {
-    let orgs = service_orgs(store, service)
+    let caller = ctx.caller;
+    let orgs = service_orgs(ctx.store, service)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service `{service}`.")))?;
     require_in(
@@ -85,7 +86,8 @@ pub async fn require_service(
 
 /// The check for making a new service run by `organisation`: an admin, or
 /// someone who manages dashboards in that organisation (or its department).
-pub async fn require_new_service(caller: &Caller, store: &Store, organisation: &str) -> Result<()> {
+pub async fn require_new_service(ctx: &Ctx<'_>, organisation: &str) -> Result<()> {
+    let (caller, store) = (ctx.caller, ctx.store);
     if caller.can(Permission::Admin) {
         return caller.check_csrf();
     }

@@ -78,13 +78,7 @@ fn insider(caller: &Caller, orgs: &[String]) -> bool {
 /// Refuses a caller who may not write notes on the service `service` (a 404
 /// when there is no such service).
 async fn may_write_on(ctx: &Ctx<'_>, service: &str) -> Result<()> {
-    access::require_service(
-        ctx.caller,
-        Permission::ManageAnnotations,
-        ctx.store,
-        service,
-    )
-    .await?;
+    access::require_service(ctx, Permission::ManageAnnotations, service).await?;
     Ok(())
 }
 

@@ -413,7 +413,7 @@ pub async fn create_for_service(
     // Who may, and what the dashboard is called after.
     let (title, description) = match &wanted.new_service {
         Some(new) => {
-            access::require_new_service(caller, ctx.store, &new.organisation).await?;
+            access::require_new_service(ctx, &new.organisation).await?;
             if orgs::find_service(ctx.store, &slug).await?.is_some() {
                 return Err(Error::Conflict(format!(
                     "The service {slug:?} already exists: choose it rather than making it again."
@@ -425,7 +425,7 @@ pub async fn create_for_service(
             )
         }
         None => {
-            access::require_service(caller, Permission::ManageDashboards, ctx.store, &slug).await?;
+            access::require_service(ctx, Permission::ManageDashboards, &slug).await?;
             let (listing, description) = orgs::find_service(ctx.store, &slug)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("There is no service `{slug}`.")))?;

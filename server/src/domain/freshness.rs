@@ -44,38 +44,6 @@ pub fn freshness(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn day(d: u32) -> Option<DateTime<Utc>> {
-        Some(Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap())
-    }
-
-    #[test]
-    fn data_is_out_of_date_when_its_newest_record_is_older_than_expected() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
-        let week = Some(8 * 86_400);
-        let fresh = freshness("", "transactions-by-channel", week, day(16), day(17), now);
-        assert!(!fresh.out_of_date);
-        assert_eq!(fresh.data_set, "");
-        assert_eq!(fresh.last_received, day(17));
-        let stale = freshness("a", "transactions-by-channel", week, day(9), None, now);
-        assert!(stale.out_of_date);
-        assert_eq!(stale.data_set, "a/transactions-by-channel");
-        assert_eq!(
-            seconds_out_of_date(day(9), week, now),
-            Some(14 * 86_400 + 12 * 3_600 - 8 * 86_400)
-        );
-        // Exactly at its age: not yet late.
-        assert_eq!(seconds_out_of_date(day(15), week, day(23).unwrap()), None);
-        // Not watched, or empty: never out of date.
-        assert!(!freshness("", "x1", None, day(1), None, now).out_of_date);
-        assert!(!freshness("", "x1", week, None, None, now).out_of_date);
-    }
-}
-
 /// Which watched data sets are out of date now, as `/_status/data-sets`
 /// answers (Backdrop's words).
 pub async fn data_sets_status(store: &Store, now: DateTime<Utc>) -> Result<DataSetsStatus> {
@@ -108,4 +76,36 @@ pub async fn data_sets_status(store: &Store, now: DateTime<Utc>) -> Result<DataS
         message,
         data_sets: (!stale.is_empty()).then_some(stale),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn day(d: u32) -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn data_is_out_of_date_when_its_newest_record_is_older_than_expected() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let week = Some(8 * 86_400);
+        let fresh = freshness("", "transactions-by-channel", week, day(16), day(17), now);
+        assert!(!fresh.out_of_date);
+        assert_eq!(fresh.data_set, "");
+        assert_eq!(fresh.last_received, day(17));
+        let stale = freshness("a", "transactions-by-channel", week, day(9), None, now);
+        assert!(stale.out_of_date);
+        assert_eq!(stale.data_set, "a/transactions-by-channel");
+        assert_eq!(
+            seconds_out_of_date(day(9), week, now),
+            Some(14 * 86_400 + 12 * 3_600 - 8 * 86_400)
+        );
+        // Exactly at its age: not yet late.
+        assert_eq!(seconds_out_of_date(day(15), week, day(23).unwrap()), None);
+        // Not watched, or empty: never out of date.
+        assert!(!freshness("", "x1", None, day(1), None, now).out_of_date);
+        assert!(!freshness("", "x1", week, None, None, now).out_of_date);
+    }
 }

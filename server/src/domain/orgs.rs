@@ -212,7 +212,7 @@ async fn find_service(ctx: &Ctx<'_>, slug: &str) -> Result<ServiceListing> {
 /// Creates a service run by an organisation: admins, and editors (or keys
 /// with `dashboards:write`) of that organisation or its department.
 pub async fn create_service(ctx: &Ctx<'_>, service: &ServiceInput) -> Result<ServiceListing> {
-    access::require_new_service(ctx.caller, ctx.store, &service.organisation).await?;
+    access::require_new_service(ctx, &service.organisation).await?;
     if orgs::find_service(ctx.store, &service.slug)
         .await?
         .is_some()

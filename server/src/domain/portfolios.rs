@@ -156,7 +156,7 @@ pub async fn remove(ctx: &Ctx<'_>, id: &str) -> Result<()> {
 /// there is no such service.
 async fn may_set(ctx: &Ctx<'_>, service: &str) -> Result<()> {
     ctx.caller.require(Permission::ManageDashboards)?;
-    access::require_service(ctx.caller, Permission::ManageDashboards, ctx.store, service).await?;
+    access::require_service(ctx, Permission::ManageDashboards, service).await?;
     Ok(())
 }
 

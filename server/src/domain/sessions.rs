@@ -32,11 +32,14 @@ pub enum SignIn {
     /// The email and password are not those of an active account.
     Wrong,
     /// A new session, and the token its cookie carries.
-    Started {
-        user: User,
-        session: Session,
-        token: String,
-    },
+    Started(Box<Started>),
+}
+
+/// A session just started: who, the session, and the token its cookie carries.
+pub struct Started {
+    pub user: User,
+    pub session: Session,
+    pub token: String,
 }
 
 /// Signs in `email` (trimmed, lower case) with `password`, from the client
@@ -62,7 +65,7 @@ pub async fn sign_in(
     {
         return Ok(SignIn::Throttled);
     }
-    let found = users::find_by_email(store, &email).await?;
+    let found = users::find_by_email(store, email).await?;
     // An unknown email costs the same hashing as a known one.
     let hash = found
         .as_ref()
@@ -98,11 +101,11 @@ pub async fn sign_in(
         now,
     ))
     .await?;
-    Ok(SignIn::Started {
+    Ok(SignIn::Started(Box::new(Started {
         user,
         session,
         token,
-    })
+    })))
 }
 
 /// Ends session `id` as a change the caller makes (audited as `session.end`).

@@ -121,11 +121,7 @@ async fn sign_in(
         .unwrap_or("");
     let (user, session, token) =
         match sessions::sign_in(&state.store, &email, &password, &ip, agent, Utc::now()).await? {
-            SignIn::Started {
-                user,
-                session,
-                token,
-            } => (user, session, token),
+            SignIn::Started(started) => (started.user, started.session, started.token),
             SignIn::Throttled if form => return Ok(back("throttled")),
             SignIn::Throttled => {
                 return Ok((

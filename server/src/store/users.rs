@@ -180,7 +180,7 @@ pub async fn create_with_hash(
     let taken: Option<i64> = on_tx!(w, |conn| sqlx::query_scalar(
         "SELECT id FROM users WHERE email = $1"
     )
-    .bind(&email)
+    .bind(email)
     .fetch_optional(conn)
     .await)?;
     if taken.is_some() {
@@ -194,7 +194,7 @@ pub async fn create_with_hash(
         "INSERT INTO users (email, display_name, role, password_hash, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
     )
-    .bind(&email)
+    .bind(email)
     .bind(name)
     .bind(new.role.as_str())
     .bind(hash)
