@@ -850,6 +850,17 @@ pub struct UploadRow {
     pub record: serde_json::Value,
 }
 
+/// An upload refused because its file has problems (400): nothing was
+/// stored, and the preview says what to correct.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadRefused {
+    /// `error`.
+    pub status: String,
+    pub message: String,
+    pub preview: UploadPreview,
+}
+
 /// The answer of an upload: what the file holds, what is wrong with it, and
 /// what storing it would do (or did, when `stored`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

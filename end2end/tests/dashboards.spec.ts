@@ -38,13 +38,13 @@ test('every module type draws, and its table shows the data API figures', async 
   await expect(page.getByRole('heading', { level: 1, name: 'File a tax return' })).toBeVisible();
   const ids = await chartsDrawn(page);
   expect(ids).toEqual(expect.arrayContaining([
-    'chart-monthly-transactions', 'chart-transactions-by-channel', 'chart-total-transactions',
+    'chart-transactions-per-month', 'chart-transactions-by-channel', 'chart-total-transactions',
     'chart-completion-rate', 'chart-user-satisfaction', 'user-satisfaction-ratings', 'chart-journey',
   ]));
   await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
 
   // Bar chart with number and single time series: one value per period, newest first.
-  for (const slug of ['monthly-transactions', 'total-transactions']) {
+  for (const slug of ['transactions-per-month', 'total-transactions']) {
     const rows = await moduleRows(page, request, slug);
     await page.locator(`#module-${slug} summary`, { hasText: 'Show as a table' }).click();
     const table = await tableNumbers(page, `#table-${slug}`);
@@ -181,16 +181,16 @@ test('a module page: the chart, a sortable table, the view controls and the note
   const errors = watchErrors(page);
   await page.goto(dashboard);
   await page.getByRole('link', { name: 'Transactions per month', exact: true }).click();
-  await expect(page).toHaveURL(/\/file-a-tax-return\/monthly-transactions$/);
+  await expect(page).toHaveURL(/\/file-a-tax-return\/transactions-per-month$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Transactions per month' })).toBeVisible();
-  await expect.poll(() => inkedPixels(page, '#chart-monthly-transactions')).toBeGreaterThan(500);
+  await expect.poll(() => inkedPixels(page, '#chart-transactions-per-month')).toBeGreaterThan(500);
   await expect(page.getByRole('heading', { name: 'About the data' })).toBeVisible();
-  await expect(page.locator('#table-monthly-transactions')).toBeVisible();
-  const header = page.locator('#table-monthly-transactions thead th').nth(1);
+  await expect(page.locator('#table-transactions-per-month')).toBeVisible();
+  const header = page.locator('#table-transactions-per-month thead th').nth(1);
   await header.getByRole('link').click();
   await expect(page).toHaveURL(/sort=1&order=asc/);
   await expect(header).toHaveAttribute('aria-sort', 'ascending');
-  const values = (await tableNumbers(page, '#table-monthly-transactions')).map((r) => Number(plain(r[1])));
+  const values = (await tableNumbers(page, '#table-transactions-per-month')).map((r) => Number(plain(r[1])));
   expect(values).toEqual([...values].sort((a, b) => a - b));
   await header.getByRole('link').click();
   await expect(header).toHaveAttribute('aria-sort', 'descending');
@@ -234,7 +234,7 @@ test('charts are disposed when their page goes away', async ({ page }) => {
   const drawn = (await chartsDrawn(page)).length;
   expect(await page.evaluate(() => (window as any).__live)).toBe(drawn);
   await page.getByRole('link', { name: 'Transactions per month', exact: true }).click();
-  await expect.poll(() => inkedPixels(page, '#chart-monthly-transactions')).toBeGreaterThan(500);
+  await expect.poll(() => inkedPixels(page, '#chart-transactions-per-month')).toBeGreaterThan(500);
   expect(await page.evaluate(() => (window as any).__live)).toBe(1);
   await page.goBack();
   await expect(page.getByRole('heading', { level: 1, name: 'File a tax return' })).toBeVisible();

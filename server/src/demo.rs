@@ -1036,26 +1036,91 @@ pub async fn users(
     Ok(created)
 }
 
-/// A published dashboard for a demo service, with a module of every type.
+/// A published dashboard for a demo service: the modules the dashboard
+/// builder's presets give for every KPI (`app::catalogue::modules_for`), as an
+/// editor building one gets them, with three years of weekly and two of monthly
+/// history where the demo has it; and, so that every module type shows, a
+/// section, a line chart, the journey (from the completion data) and a table.
 fn dashboard_for(service: &Service) -> app::model::Dashboard {
+    use app::catalogue::modules_for;
     use app::model::{Dashboard, DashboardStatus, Module, ModuleType};
+    use app::query_string::with_param;
     let slug = service.slug;
-    let module =
-        |module_type, name: &str, title: &str, data_type: &str, query: &str, options| Module {
+    let fictional = |mut m: Module| {
+        m.info = format!("Fictional demo data. {}", m.info);
+        m
+    };
+    let preset =
+        |key: &str| -> Vec<Module> { modules_for(slug, key).into_iter().map(fictional).collect() };
+    let longer = |mut m: Module, duration: &str| {
+        m.query = with_param(&m.query, "duration", duration);
+        m
+    };
+    let extra = |module_type, name: &str, title: &str, data_type: &str, query: &str, options| {
+        fictional(Module {
             module_type,
             slug: name.to_string(),
             title: title.to_string(),
             description: String::new(),
-            info: format!("Fictional demo data, sent weekly to the {data_type} data set."),
+            info: format!("Sent weekly to the {data_type} data set."),
             data_set: Some(format!("{slug}/{data_type}")),
             query: query.to_string(),
             options,
             modules: Vec::new(),
-        };
-    let ratings = (1..=5)
-        .map(|i| format!("collect=rating_{i}:sum"))
-        .collect::<Vec<_>>()
-        .join("&");
+        })
+    };
+    let mut transactions = preset("transactions").into_iter();
+    let (per_month, by_channel) = (transactions.next(), transactions.next());
+    let headline = preset("cost_per_transaction")
+        .into_iter()
+        .chain(per_month)
+        .collect();
+    let mut modules = vec![Module {
+        module_type: ModuleType::Section,
+        slug: "headline-figures".into(),
+        title: "Headline figures".into(),
+        description: String::new(),
+        info: String::new(),
+        data_set: None,
+        query: String::new(),
+        options: json!({}),
+        modules: headline,
+    }];
+    modules.extend(by_channel.map(|m| longer(m, "156")));
+    modules.push(extra(
+        ModuleType::SingleTimeseries,
+        "total-transactions",
+        "Total transactions",
+        "transactions-by-channel",
+        "period=month&duration=36&collect=count:sum",
+        json!({}),
+    ));
+    modules.extend(preset("completion_rate"));
+    modules.extend(preset("digital_take_up"));
+    modules.extend(
+        preset("user_satisfaction")
+            .into_iter()
+            .map(|m| longer(m, "24")),
+    );
+    modules.push(extra(
+        ModuleType::Journey,
+        "journey",
+        "Users at each step",
+        "completion-rate",
+        "group_by=stage&collect=count:sum",
+        json!({
+            "steps": ["start", "end"],
+            "labels": {"start": "Started online", "end": "Finished"},
+        }),
+    ));
+    modules.push(extra(
+        ModuleType::Table,
+        "cost-table",
+        "Cost per transaction by quarter",
+        "cost-per-transaction",
+        "sort_by=_timestamp:descending&limit=12",
+        json!({}),
+    ));
     Dashboard {
         slug: slug.to_string(),
         title: service.title.to_string(),
@@ -1071,91 +1136,7 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
         links: Vec::new(),
         service: Some(slug.to_string()),
         status: DashboardStatus::Published,
-        modules: vec![
-            Module {
-                module_type: ModuleType::Section,
-                slug: "headline-figures".into(),
-                title: "Headline figures".into(),
-                description: String::new(),
-                info: String::new(),
-                data_set: None,
-                query: String::new(),
-                options: json!({}),
-                modules: vec![
-                    module(
-                        ModuleType::Kpi,
-                        "cost-per-transaction",
-                        "Cost per transaction",
-                        "cost-per-transaction",
-                        "period=quarter&duration=8&collect=cost_per_transaction:mean",
-                        json!({"format": "pounds"}),
-                    ),
-                    module(
-                        ModuleType::BarChartWithNumber,
-                        "monthly-transactions",
-                        "Transactions per month",
-                        "transactions-by-channel",
-                        "period=month&duration=6&collect=count:sum",
-                        json!({}),
-                    ),
-                ],
-            },
-            module(
-                ModuleType::GroupedTimeseries,
-                "transactions-by-channel",
-                "Transactions by channel",
-                "transactions-by-channel",
-                "period=week&duration=156&group_by=channel&collect=count:sum",
-                json!({
-                    "stacked": false,
-                    "total": true,
-                    "series": ["digital", "phone", "paper", "face_to_face"],
-                }),
-            ),
-            module(
-                ModuleType::SingleTimeseries,
-                "total-transactions",
-                "Total transactions",
-                "transactions-by-channel",
-                "period=month&duration=36&collect=count:sum",
-                json!({}),
-            ),
-            module(
-                ModuleType::CompletionRate,
-                "completion-rate",
-                "Completion rate",
-                "completion-rate",
-                "period=week&duration=52&group_by=stage&collect=count:sum",
-                json!({"start": "start", "end": "end"}),
-            ),
-            module(
-                ModuleType::UserSatisfactionGraph,
-                "user-satisfaction",
-                "User satisfaction",
-                "user-satisfaction",
-                &format!("period=month&duration=24&{ratings}&collect=total:sum"),
-                json!({}),
-            ),
-            module(
-                ModuleType::Journey,
-                "journey",
-                "Users at each step",
-                "completion-rate",
-                "group_by=stage&collect=count:sum",
-                json!({
-                    "steps": ["start", "end"],
-                    "labels": {"start": "Started online", "end": "Finished"},
-                }),
-            ),
-            module(
-                ModuleType::Table,
-                "cost-table",
-                "Cost per transaction by quarter",
-                "cost-per-transaction",
-                "sort_by=_timestamp:descending&limit=12",
-                json!({}),
-            ),
-        ],
+        modules,
     }
 }
 

@@ -232,7 +232,7 @@ async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
 
     // Downloads are the module's own read API request.
     assert!(html.contains(
-        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=6&amp;collect=count:sum&amp;format=csv\""
+        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=12&amp;collect=count:sum&amp;format=csv\""
     ));
     // Freshness: every module says when its data arrived.
     assert!(html.contains("Data last updated"));
@@ -253,7 +253,7 @@ both!(a_dashboard_page_shows_every_module_from_the_data_api);
 
 async fn a_module_page_has_a_sortable_table_and_its_notes(app: TestApp) {
     let app = with_demo(app).await;
-    let page = app.get("/file-a-tax-return/monthly-transactions").await;
+    let page = app.get("/file-a-tax-return/transactions-per-month").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("aria-sort=\"none\""));
@@ -271,7 +271,7 @@ async fn a_module_page_has_a_sortable_table_and_its_notes(app: TestApp) {
     values.sort_by(f64::total_cmp);
     // Sorted by the figures, largest first: the first row holds the largest.
     let sorted = app
-        .get("/file-a-tax-return/monthly-transactions?sort=1&order=desc")
+        .get("/file-a-tax-return/transactions-per-month?sort=1&order=desc")
         .await
         .text();
     assert!(sorted.contains("aria-sort=\"descending\""));

@@ -3,7 +3,10 @@
 //! spreadsheet stored), each one write with its audit row. The HTTP routes and
 //! the command line call these.
 
-use app::model::{DataSetHistory, DataSetSettings, DataSetToken, DataSetWithToken, NewDataSet};
+use app::model::{
+    DataSetHistory, DataSetSettings, DataSetToken, DataSetWithToken, NewDataSet, UploadPreview,
+    UploadRefused,
+};
 use serde_json::{json, Map, Value};
 
 use super::access;
@@ -347,14 +350,27 @@ pub async fn may_upload(ctx: &Ctx<'_>, group: &str, data_type: &str) -> Result<(
     find(ctx, group, data_type).await.map(|_| ())
 }
 
-/// Stores a checked spreadsheet without problems: every record in one write,
-/// noted in the correction history and the audit log.
+/// Stores a checked spreadsheet: every record in one write, noted in the
+/// correction history and the audit log. Only a file without problems is
+/// stored; one with problems is refused, with its preview, and nothing is.
 pub async fn store_upload(
     ctx: &Ctx<'_>,
     data_set: &DataSet,
     file_name: &str,
-    prepared: &super::upload::Prepared,
-) -> Result<()> {
+    prepared: super::upload::Prepared,
+) -> Result<std::result::Result<UploadPreview, UploadRefused>> {
+    if !prepared.preview.problems.is_empty() {
+        let n = prepared.preview.problems.len();
+        return Ok(Err(UploadRefused {
+            status: "error".into(),
+            message: format!(
+                "{file_name} has {n} problem{}; nothing was stored. Correct {} and upload it again.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" },
+            ),
+            preview: prepared.preview,
+        }));
+    }
     let preview = &prepared.preview;
     let summary = json!({
         "file_name": file_name,
@@ -383,5 +399,7 @@ pub async fn store_upload(
     ))
     .await?;
     ctx.cache.invalidate(data_set.id);
-    Ok(())
+    let mut preview = prepared.preview;
+    preview.stored = true;
+    Ok(Ok(preview))
 }

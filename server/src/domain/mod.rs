@@ -11,6 +11,14 @@
 //! - [`annotations`]: editors' notes on a service's figures, who reads and
 //!   who writes them, and every change to them.
 //! - [`boards`]: summary boards and comparisons.
+//! - [`dashboards`]: what a dashboard must be, who sees and manages one, and
+//!   every change (with the service-and-data-sets workflow and publishing).
+//! - [`data_sets`], [`records`]: data sets' rules and changes, and changes to
+//!   their records (written, imported, emptied, deleted, patched).
+//! - [`users`], [`sessions`], [`keys`]: people, passwords, signing in and out,
+//!   API keys and their scopes.
+//! - [`orgs`]: departments, agencies and services.
+//! - [`json`]: JSON read into typed values, refused in words.
 //! - [`portfolios`]: portfolios and targets, who changes them, and every change
 //!   to them.
 //! - [`query`]: the data query engine over the in-memory tables.

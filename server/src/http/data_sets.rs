@@ -19,7 +19,6 @@ use axum::{
     Json,
 };
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{Path, Payload, Query};
@@ -217,22 +216,8 @@ async fn upload(
     if !params.store {
         return Ok(Json(prepared.preview).into_response());
     }
-    let preview = &prepared.preview;
-    if !preview.problems.is_empty() {
-        let n = preview.problems.len();
-        let body = json!({
-            "status": "error",
-            "message": format!(
-                "{file_name} has {n} problem{}; nothing was stored. Correct {} and upload it again.",
-                if n == 1 { "" } else { "s" },
-                if n == 1 { "it" } else { "them" },
-            ),
-            "preview": preview,
-        });
-        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+    match data_sets::store_upload(&ctx, &data_set, &file_name, prepared).await? {
+        Ok(stored) => Ok(Json(stored).into_response()),
+        Err(refused) => Ok((StatusCode::BAD_REQUEST, Json(refused)).into_response()),
     }
-    data_sets::store_upload(&ctx, &data_set, &file_name, &prepared).await?;
-    let mut preview = prepared.preview;
-    preview.stored = true;
-    Ok(Json(preview).into_response())
 }
