@@ -1062,7 +1062,7 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
             slug: name.to_string(),
             title: title.to_string(),
             description: String::new(),
-            info: format!("Sent weekly to the {data_type} data set."),
+            info: format!("From the {data_type} data set."),
             data_set: Some(format!("{slug}/{data_type}")),
             query: query.to_string(),
             options,
