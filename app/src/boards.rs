@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Annotation, KpiKind, KpiSummary, Period, PeriodKind, ServiceListing};
+use crate::model::{Annotation, KpiKind, KpiSummary, Period, PeriodKind, ServiceListing, Unit};
 
 /// The most services a comparison holds.
 pub const COMPARE_LIMIT: usize = 6;
@@ -99,13 +99,31 @@ pub enum Trend {
     Flat,
 }
 
-/// A change smaller than this (2%) is flat.
-pub const FLAT_BAND: f64 = 0.02;
+/// A change smaller than this is flat: 2% for volumes and money, 1
+/// percentage point for rates.
+pub fn flat_band(unit: Unit) -> f64 {
+    if unit == Unit::Ratio {
+        0.01
+    } else {
+        0.02
+    }
+}
 
-/// The trend of a series: the mean of its last three values against the mean
-/// of the three before (gaps skipped); `None` with fewer than six values or a
-/// zero base.
-pub fn trend(values: &[Option<f64>]) -> Option<(Trend, f64)> {
+/// A worsening at least this large needs attention: 5% for volumes and money,
+/// 3 percentage points for rates.
+pub fn attention_band(unit: Unit) -> f64 {
+    if unit == Unit::Ratio {
+        0.03
+    } else {
+        0.05
+    }
+}
+
+/// The trend of a series of values in `unit`: the mean of its last three
+/// values against the mean of the three before (gaps skipped), as
+/// [`crate::kpi::change_in`] reads it (percentage points for rates, relative
+/// otherwise); `None` with fewer than six values or nothing to compare with.
+pub fn trend(values: &[Option<f64>], unit: Unit) -> Option<(Trend, f64)> {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.len() < 6 {
         return None;
@@ -113,11 +131,8 @@ pub fn trend(values: &[Option<f64>]) -> Option<(Trend, f64)> {
     let n = present.len();
     let recent = present[n - 3..].iter().sum::<f64>() / 3.0;
     let before = present[n - 6..n - 3].iter().sum::<f64>() / 3.0;
-    if before == 0.0 {
-        return None;
-    }
-    let change = (recent - before) / before.abs();
-    let direction = if change.abs() < FLAT_BAND {
+    let change = crate::kpi::change_in(unit, Some(recent), Some(before))?;
+    let direction = if change.abs() < flat_band(unit) {
         Trend::Flat
     } else if change > 0.0 {
         Trend::Up
@@ -522,9 +537,9 @@ mod tests {
     #[test]
     fn trends_compare_the_last_three_values_with_the_three_before() {
         let up = [1.0, 1.0, 1.0, 1.2, 1.2, 1.2].map(Some);
-        assert_eq!(trend(&up).map(|t| t.0), Some(Trend::Up));
+        assert_eq!(trend(&up, Unit::Number).map(|t| t.0), Some(Trend::Up));
         let flat = [1.0, 1.0, 1.0, 1.01, 1.0, 1.0].map(Some);
-        assert_eq!(trend(&flat).map(|t| t.0), Some(Trend::Flat));
+        assert_eq!(trend(&flat, Unit::Number).map(|t| t.0), Some(Trend::Flat));
         let down = [
             Some(5.0),
             Some(5.0),
@@ -534,8 +549,15 @@ mod tests {
             Some(4.0),
             Some(4.0),
         ];
-        assert_eq!(trend(&down).map(|t| t.0), Some(Trend::Down));
-        assert_eq!(trend(&[Some(1.0); 5]), None);
+        assert_eq!(trend(&down, Unit::Number).map(|t| t.0), Some(Trend::Down));
+        assert_eq!(trend(&[Some(1.0); 5], Unit::Number), None);
+        // Rates move in points: 79.6% to 81.9% is up 2.3 points, not 2.9%.
+        let rates = [0.796, 0.796, 0.796, 0.819, 0.819, 0.819].map(Some);
+        let (direction, change) = trend(&rates, Unit::Ratio).unwrap();
+        assert_eq!(direction, Trend::Up);
+        assert!((change - 0.023).abs() < 1e-9);
+        let steady = [0.80, 0.80, 0.80, 0.805, 0.805, 0.805].map(Some);
+        assert_eq!(trend(&steady, Unit::Ratio).map(|t| t.0), Some(Trend::Flat));
         assert!(worsening(KpiKind::CompletionRate, Trend::Down));
         assert!(worsening(KpiKind::CostPerTransaction, Trend::Up));
         assert!(!worsening(KpiKind::CostPerTransaction, Trend::Down));

@@ -128,6 +128,18 @@ pub const NAMES: [&str; 5] = [
     "journey",
 ];
 
+/// How often a record of a catalogue data type is sent (one per this period,
+/// per group if any): `None` for a type the catalogue does not describe. The
+/// same as [`find`]'s `period`, without building the entry.
+pub fn frequency(data_type: &str) -> Option<PeriodKind> {
+    match data_type {
+        "cost-per-transaction" => Some(PeriodKind::Quarter),
+        "user-satisfaction" => Some(PeriodKind::Month),
+        "transactions-by-channel" | "completion-rate" | "journey" => Some(PeriodKind::Week),
+        _ => None,
+    }
+}
+
 /// The catalogue entry of a data type, by name.
 pub fn find(name: &str) -> Option<DataType> {
     type Parts<'a> = (
@@ -509,7 +521,7 @@ pub fn modules_for(service: &str, key: &str) -> Vec<Module> {
             ModuleType::Journey,
             "journey",
             "Users at each step",
-            "group_by=step&collect=count:sum",
+            "period=week&duration=4&group_by=step&collect=count:sum",
             json!({}),
         )],
         _ => Vec::new(),
@@ -641,6 +653,14 @@ pub fn slug_of(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frequencies_are_the_entries_periods() {
+        for name in NAMES {
+            assert_eq!(frequency(name), find(name).map(|d| d.period), "{name}");
+        }
+        assert_eq!(frequency("my-own-type"), None);
+    }
 
     #[test]
     fn every_type_has_fields_examples_and_ids_that_agree() {

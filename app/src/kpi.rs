@@ -75,16 +75,17 @@ pub fn weighted_mean(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opt
 }
 
 /// Totals and transaction-weighted averages over services: volumes and costs are
-/// added up; the other KPIs are averaged weighted by each service's transactions.
+/// added up (each service's total cost over its last four complete quarters);
+/// the other KPIs are averaged weighted by each service's transactions.
 pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSummary {
     let volume = |s: &crate::model::ServiceKpis| s.transactions_per_year.unwrap_or(0.0);
     let transactions_per_year = services.iter().map(volume).sum();
-    let costed: Vec<(f64, f64)> = services
+    let total_cost: f64 = services.iter().filter_map(|s| s.total_cost).sum();
+    let costed_volume: f64 = services
         .iter()
-        .filter_map(|s| Some((volume(s), s.cost_per_transaction?)))
-        .collect();
-    let total_cost: f64 = costed.iter().map(|(v, c)| total_cost(*v, *c)).sum();
-    let costed_volume: f64 = costed.iter().map(|(v, _)| v).sum();
+        .filter(|s| s.total_cost.is_some())
+        .filter_map(|s| s.costed_transactions)
+        .sum();
     crate::model::KpiSummary {
         services: services.len(),
         transactions_per_year,
@@ -280,6 +281,117 @@ pub fn periods_between(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>)
 }
 
 // ---------------------------------------------------------------------------
+// Complete periods, and records shared between periods by their days
+// ---------------------------------------------------------------------------
+
+/// Until when a data set's figures are complete: the end of the newest period
+/// of the data's own `frequency` that has both ended by `now` and holds the
+/// newest record (or an earlier one). Nothing after it may be read as a whole
+/// period: a week under way, or a month whose last week has not been sent.
+///
+/// A period of any kind is complete when it ends at or before this instant
+/// ([`is_complete`]); it is the one rule every headline, change, board,
+/// comparison and chart follows. `None` when the data set has no records.
+pub fn complete_until(
+    frequency: PeriodKind,
+    newest_record: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let newest = newest_record?;
+    let newest_end = next_period_start(frequency, period_start(frequency, newest));
+    Some(newest_end.min(period_start(frequency, now)))
+}
+
+/// Whether `period` is complete: it ends at or before `complete_until` (see
+/// [`complete_until`]). With no such instant (no data), nothing is complete.
+pub fn is_complete(period: &Period, complete_until: Option<DateTime<Utc>>) -> bool {
+    complete_until.is_some_and(|until| period.end <= until)
+}
+
+/// The latest complete period among `periods` that has a value in `values`
+/// (aligned with `periods`), as an index.
+pub fn latest_complete(
+    periods: &[Period],
+    values: &[Option<f64>],
+    complete_until: Option<DateTime<Utc>>,
+) -> Option<usize> {
+    periods
+        .iter()
+        .zip(values)
+        .rposition(|(p, v)| v.is_some() && is_complete(p, complete_until))
+}
+
+/// Whether `coarse` periods are made of whole `fine` ones or `fine` ones may
+/// straddle them (weeks straddle months, quarters and years).
+fn straddles(fine: PeriodKind, coarse: PeriodKind) -> bool {
+    fine == PeriodKind::Week
+        && matches!(
+            coarse,
+            PeriodKind::Month | PeriodKind::Quarter | PeriodKind::Year
+        )
+}
+
+/// How a record of a data set sent once per `frequency` period, dated `at`, is
+/// shared between the periods of `kind`: each period it overlaps, by start, with
+/// the share of its days that fall there. A week from Monday 29 September gives
+/// 2/7 to September and 5/7 to October; a record in a period at least as long
+/// as its own goes wholly to the period holding it. The shares add up to 1.
+///
+/// Adding weekly figures up by month without this would make a month of five
+/// Mondays look a quarter busier than one of four.
+pub fn shares(
+    frequency: PeriodKind,
+    at: DateTime<Utc>,
+    kind: PeriodKind,
+) -> Vec<(DateTime<Utc>, f64)> {
+    if !straddles(frequency, kind) {
+        return vec![(period_start(kind, at), 1.0)];
+    }
+    let start = period_start(frequency, at);
+    let end = next_period_start(frequency, start);
+    let whole = (end - start).num_seconds() as f64;
+    let mut out = Vec::with_capacity(2);
+    let mut from = start;
+    while from < end {
+        let bucket = period_start(kind, from);
+        let to = next_period_start(kind, bucket).min(end);
+        out.push((bucket, (to - from).num_seconds() as f64 / whole));
+        from = to;
+    }
+    out
+}
+
+/// Whether figures of `kind` are made by sharing records sent once per
+/// `frequency` period between them ([`shares`]): a chart by month of weekly
+/// data says so.
+pub fn is_shared(frequency: PeriodKind, kind: PeriodKind) -> bool {
+    straddles(frequency, kind)
+}
+
+/// The finer of two kinds of period is refused for data sent at the coarser:
+/// monthly satisfaction cannot be shown by week. The kind to show data sent
+/// once per `frequency` by, when `kind` is asked for.
+pub fn shown_by(frequency: PeriodKind, kind: PeriodKind) -> PeriodKind {
+    if period_rank(kind) >= period_rank(frequency) {
+        kind
+    } else {
+        frequency
+    }
+}
+
+/// Kinds of period from the finest (an hour) to the coarsest (a year).
+pub fn period_rank(kind: PeriodKind) -> u8 {
+    match kind {
+        PeriodKind::Hour => 0,
+        PeriodKind::Day => 1,
+        PeriodKind::Week => 2,
+        PeriodKind::Month => 3,
+        PeriodKind::Quarter => 4,
+        PeriodKind::Year => 5,
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Formatting
 // ---------------------------------------------------------------------------
 
@@ -390,15 +502,15 @@ pub fn format_exact(x: f64) -> String {
     format!("{sign}{}", with_separators(x.abs(), 2))
 }
 
-/// Pounds: pence shown under £10 ("£4.56"), 3 significant figures above ("£12.3",
-/// "£1.23m").
+/// Pounds: always with £, to the penny under £100 ("£4.56", "£15.80"), to 3
+/// significant figures above ("£123", "£1.23m").
 pub fn format_pounds(x: f64) -> String {
     if !x.is_finite() {
         return "no data".to_string();
     }
     let sign = if x < 0.0 { "-" } else { "" };
     let abs = x.abs();
-    if abs < 10.0 {
+    if (abs * 100.0).round() < 10_000.0 {
         format!("{sign}£{abs:.2}")
     } else {
         format!("{sign}£{}", format_number(abs))
@@ -435,6 +547,39 @@ pub fn format_change(change: f64) -> String {
     } else {
         format!("{percent:.1}%")
     }
+}
+
+/// The change from `previous` to `current` as it should be read for their
+/// unit: the difference for rates (0.023 for 79.6% to 81.9%, read as
+/// percentage points), the relative change for volumes and money.
+pub fn change_in(unit: Unit, current: Option<f64>, previous: Option<f64>) -> Option<f64> {
+    match unit {
+        Unit::Ratio => match (current, previous) {
+            (Some(c), Some(p)) => Some(c - p),
+            _ => None,
+        },
+        Unit::Number | Unit::Pounds => relative_change(current, previous),
+    }
+}
+
+/// A change from [`change_in`] in words: "+2.3 points" for rates, "+2.5%"
+/// otherwise, "no change" when it rounds to none.
+pub fn format_change_in(unit: Unit, change: f64) -> String {
+    if unit != Unit::Ratio {
+        return format_change(change);
+    }
+    let points = change * 100.0;
+    if points.abs() < 0.05 {
+        "no change".to_string()
+    } else {
+        format!("{points:+.1} points")
+    }
+}
+
+/// A period that has not ended (or whose data is not all in yet), in words:
+/// "Oct to Dec 2026 so far".
+pub fn format_period_so_far(period: &Period) -> String {
+    format!("{} so far", format_period(period))
 }
 
 /// A period in words, as people say it: "1 to 7 March 2014", "24 to 30 Mar 2014"
@@ -884,7 +1029,7 @@ mod tests {
     #[test]
     fn summaries_add_volumes_and_weight_the_rest() {
         use crate::model::{OrgRef, ServiceKpis, ServiceListing};
-        let service = |slug: &str, volume, cost, take_up| ServiceKpis {
+        let service = |slug: &str, volume, cost: Option<(f64, f64)>, take_up| ServiceKpis {
             service: ServiceListing {
                 slug: slug.into(),
                 title: slug.into(),
@@ -896,20 +1041,27 @@ mod tests {
                 agency: None,
             },
             transactions_per_year: Some(volume),
-            cost_per_transaction: cost,
+            year_from: None,
+            year_to: None,
+            cost_per_transaction: None,
             digital_take_up: take_up,
             user_satisfaction: None,
             completion_rate: None,
+            total_cost: cost.map(|c| c.0),
+            costed_transactions: cost.map(|c| c.1),
+            cost_from: None,
+            cost_to: None,
+            figures: Vec::new(),
         };
         let summary = summarise(&[
-            service("a1", 1_000.0, Some(2.0), Some(0.5)),
-            service("b1", 3_000.0, Some(4.0), Some(0.9)),
+            service("a1", 1_000.0, Some((2_000.0, 900.0)), Some(0.5)),
+            service("b1", 3_000.0, Some((12_000.0, 3_100.0)), Some(0.9)),
             service("c1", 6_000.0, None, None),
         ]);
         assert_eq!(summary.services, 3);
         assert_eq!(summary.transactions_per_year, 10_000.0);
         assert_eq!(summary.total_cost, 14_000.0);
-        // Cost per transaction over the services that report one: 14,000 / 4,000.
+        // Cost per transaction over the quarters costed: 14,000 / 4,000.
         assert_eq!(summary.cost_per_transaction, Some(3.5));
         // (0.5 * 1,000 + 0.9 * 3,000) / 4,000
         assert!((summary.digital_take_up.unwrap() - 0.8).abs() < 1e-12);
@@ -987,11 +1139,144 @@ mod tests {
     }
 
     #[test]
-    fn pounds_show_pence_under_ten() {
+    fn pounds_show_pence_under_a_hundred() {
         assert_eq!(format_pounds(4.5), "£4.50");
         assert_eq!(format_pounds(0.37), "£0.37");
-        assert_eq!(format_pounds(12.34), "£12.3");
+        assert_eq!(format_pounds(12.34), "£12.34");
+        assert_eq!(format_pounds(15.8), "£15.80");
+        assert_eq!(format_pounds(99.994), "£99.99");
+        assert_eq!(format_pounds(99.996), "£100");
+        assert_eq!(format_pounds(123.4), "£123");
         assert_eq!(format_pounds(1_234_567.0), "£1.23m");
+    }
+
+    #[test]
+    fn rates_change_in_points_and_volumes_in_percent() {
+        let rate = change_in(Unit::Ratio, Some(0.819), Some(0.796)).unwrap();
+        assert_eq!(format_change_in(Unit::Ratio, rate), "+2.3 points");
+        assert_eq!(format_change_in(Unit::Ratio, -0.155), "-15.5 points");
+        assert_eq!(format_change_in(Unit::Ratio, 0.0002), "no change");
+        let volume = change_in(Unit::Number, Some(110.0), Some(100.0)).unwrap();
+        assert_eq!(format_change_in(Unit::Number, volume), "+10.0%");
+        assert_eq!(change_in(Unit::Pounds, Some(3.0), None), None);
+    }
+
+    #[test]
+    fn complete_periods_end_where_both_the_clock_and_the_data_allow() {
+        let now = t("2026-12-01T09:30:00Z"); // a Tuesday
+        let newest_week = Some(t("2026-11-23T00:00:00Z"));
+        let until = complete_until(PeriodKind::Week, newest_week, now);
+        assert_eq!(until, Some(t("2026-11-30T00:00:00Z")));
+        let week = |s| period_containing(PeriodKind::Week, t(s));
+        let month = |s| period_containing(PeriodKind::Month, t(s));
+        let quarter = |s| period_containing(PeriodKind::Quarter, t(s));
+        let year = |s| period_containing(PeriodKind::Year, t(s));
+        assert!(is_complete(&week("2026-11-23T00:00:00Z"), until));
+        assert!(!is_complete(&week("2026-11-30T00:00:00Z"), until));
+        // November's last day is in the week of 30 November, not yet sent: not complete.
+        assert!(!is_complete(&month("2026-11-15T00:00:00Z"), until));
+        assert!(is_complete(&month("2026-10-15T00:00:00Z"), until));
+        assert!(!is_complete(&quarter("2026-10-15T00:00:00Z"), until));
+        assert!(is_complete(&quarter("2026-09-30T00:00:00Z"), until));
+        assert!(!is_complete(&year("2026-06-01T00:00:00Z"), until));
+        assert!(is_complete(&year("2025-06-01T00:00:00Z"), until));
+        // A record for the week under way does not complete it.
+        let sent_early = complete_until(PeriodKind::Week, Some(t("2026-11-30T00:00:00Z")), now);
+        assert_eq!(sent_early, until);
+        // Monthly data on 1 December: November is complete once it is in.
+        let monthly = complete_until(PeriodKind::Month, Some(t("2026-11-01T00:00:00Z")), now);
+        assert!(is_complete(&month("2026-11-15T00:00:00Z"), monthly));
+        assert!(!is_complete(&month("2026-12-01T00:00:00Z"), monthly));
+        // Late data: complete only as far as it goes.
+        let late = complete_until(PeriodKind::Month, Some(t("2026-06-01T00:00:00Z")), now);
+        assert!(is_complete(&month("2026-06-01T00:00:00Z"), late));
+        assert!(!is_complete(&month("2026-07-01T00:00:00Z"), late));
+        // Quarterly data at the turn of a year.
+        let q = complete_until(
+            PeriodKind::Quarter,
+            Some(t("2026-10-01T00:00:00Z")),
+            t("2027-01-01T00:00:00Z"),
+        );
+        assert_eq!(q, Some(t("2027-01-01T00:00:00Z")));
+        assert!(is_complete(&year("2026-03-01T00:00:00Z"), q));
+        assert_eq!(complete_until(PeriodKind::Week, None, now), None);
+        assert!(!is_complete(&week("2020-01-06T00:00:00Z"), None));
+        // The newest complete period with a value.
+        let periods = periods_between(PeriodKind::Month, t("2026-09-01T00:00:00Z"), now);
+        let values = [Some(1.0), Some(2.0), None, Some(4.0)];
+        assert_eq!(latest_complete(&periods, &values, until), Some(1));
+        assert_eq!(latest_complete(&periods, &values, monthly), Some(1));
+        assert_eq!(latest_complete(&periods, &[None; 4], monthly), None);
+        assert_eq!(
+            format_period_so_far(&quarter("2026-11-01T00:00:00Z")),
+            "Oct to Dec 2026 so far"
+        );
+    }
+
+    #[test]
+    fn weeks_are_shared_between_months_by_their_days() {
+        // Monday 29 September 2025: 2 days in September, 5 in October.
+        let got = shares(
+            PeriodKind::Week,
+            t("2025-09-29T00:00:00Z"),
+            PeriodKind::Month,
+        );
+        assert_eq!(
+            got,
+            vec![
+                (t("2025-09-01T00:00:00Z"), 2.0 / 7.0),
+                (t("2025-10-01T00:00:00Z"), 5.0 / 7.0)
+            ]
+        );
+        // Across a year (and so a quarter) too.
+        let new_year = shares(
+            PeriodKind::Week,
+            t("2025-12-29T00:00:00Z"),
+            PeriodKind::Year,
+        );
+        assert_eq!(new_year[0], (t("2025-01-01T00:00:00Z"), 3.0 / 7.0));
+        assert_eq!(new_year[1], (t("2026-01-01T00:00:00Z"), 4.0 / 7.0));
+        // A week inside one month, days into weeks, months into quarters: whole.
+        for (f, at, k) in [
+            (PeriodKind::Week, "2025-10-06T00:00:00Z", PeriodKind::Month),
+            (PeriodKind::Day, "2025-10-05T00:00:00Z", PeriodKind::Week),
+            (
+                PeriodKind::Month,
+                "2025-11-01T00:00:00Z",
+                PeriodKind::Quarter,
+            ),
+            (PeriodKind::Week, "2025-10-01T00:00:00Z", PeriodKind::Week),
+        ] {
+            let got = shares(f, t(at), k);
+            assert_eq!(got, vec![(period_start(k, t(at)), 1.0)], "{f:?} {at} {k:?}");
+        }
+        // Two years of steady weeks: months differ only by their days (28 to 31),
+        // not by their Mondays (4 or 5).
+        let mut months: std::collections::BTreeMap<DateTime<Utc>, f64> = Default::default();
+        let first = t("2024-01-01T00:00:00Z");
+        for w in 0..104 {
+            for (m, share) in shares(
+                PeriodKind::Week,
+                first + Duration::weeks(w),
+                PeriodKind::Month,
+            ) {
+                *months.entry(m).or_default() += 700.0 * share;
+            }
+        }
+        for (start, total) in months.iter().skip(1).take(22) {
+            let days = (next_period_start(PeriodKind::Month, *start) - *start).num_days() as f64;
+            assert!((total - 100.0 * days).abs() < 1e-6, "{start}: {total}");
+        }
+        assert!(is_shared(PeriodKind::Week, PeriodKind::Quarter));
+        assert!(!is_shared(PeriodKind::Month, PeriodKind::Quarter));
+        assert_eq!(
+            shown_by(PeriodKind::Month, PeriodKind::Week),
+            PeriodKind::Month
+        );
+        assert_eq!(
+            shown_by(PeriodKind::Week, PeriodKind::Year),
+            PeriodKind::Year
+        );
     }
 
     #[test]

@@ -158,6 +158,19 @@ pub struct ChannelLine {
 pub struct ChannelSeries {
     pub periods: Vec<Period>,
     pub channels: Vec<ChannelLine>,
+    /// Until when the figures are complete ([`crate::kpi::complete_until`]):
+    /// a period ending later is "so far".
+    #[serde(default)]
+    pub complete_until: Option<DateTime<Utc>>,
+}
+
+impl ChannelSeries {
+    /// Whether period `i` is complete.
+    pub fn is_complete(&self, i: usize) -> bool {
+        self.periods
+            .get(i)
+            .is_some_and(|p| crate::kpi::is_complete(p, self.complete_until))
+    }
 }
 
 impl ChannelSeries {
@@ -187,7 +200,7 @@ impl KpiKind {
             KpiKind::Transactions => "Transactions",
             KpiKind::CostPerTransaction => "Cost per transaction",
             KpiKind::DigitalTakeUp => "Digital take-up",
-            KpiKind::UserSatisfaction => "User satisfaction",
+            KpiKind::UserSatisfaction => "Satisfaction score",
             KpiKind::CompletionRate => "Completion rate",
         }
     }
@@ -268,6 +281,31 @@ pub struct Freshness {
     /// Seconds after the newest record before the data counts as out of date.
     pub max_age_expected: Option<i64>,
     pub out_of_date: bool,
+    /// How often a record is sent (one per this period), for a data type of the
+    /// catalogue ([`crate::catalogue::frequency`]).
+    #[serde(default)]
+    pub frequency: Option<PeriodKind>,
+    /// When this was worked out: the instant periods are judged complete at
+    /// ([`crate::kpi::complete_until`]).
+    #[serde(default = "epoch")]
+    pub checked_at: DateTime<Utc>,
+}
+
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+impl Freshness {
+    /// Until when the data set's figures are complete, read by periods of
+    /// `kind` when the catalogue does not say how often it is sent
+    /// ([`crate::kpi::complete_until`]).
+    pub fn complete_until(&self, kind: PeriodKind) -> Option<DateTime<Utc>> {
+        crate::kpi::complete_until(
+            self.frequency.unwrap_or(kind),
+            self.newest_record,
+            self.checked_at,
+        )
+    }
 }
 
 /// The error body every JSON endpoint answers with.
@@ -284,16 +322,37 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceKpis {
     pub service: ServiceListing,
-    /// Transactions in the last 52 weeks with data.
+    /// Transactions in the last 52 complete weeks (`year_from` to `year_to`).
     pub transactions_per_year: Option<f64>,
-    /// The latest quarter's cost per transaction, in pounds.
+    #[serde(default)]
+    pub year_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub year_to: Option<DateTime<Utc>>,
+    /// The latest complete quarter's cost per transaction, in pounds.
     pub cost_per_transaction: Option<f64>,
-    /// Digital transactions as a fraction of all, over the last 52 weeks.
+    /// Digital transactions as a fraction of all, in the latest complete week.
     pub digital_take_up: Option<f64>,
-    /// Satisfaction score (0 to 1) from the last 12 months' ratings, summed.
+    /// Satisfaction score (0 to 1) of the latest complete month.
     pub user_satisfaction: Option<f64>,
-    /// Completions over starts in the last 52 weeks.
+    /// Completions over starts in the latest complete week.
     pub completion_rate: Option<f64>,
+    /// The cost of the last four complete quarters with a cost per transaction
+    /// (`cost_from` to `cost_to`): each quarter's cost per transaction times
+    /// its transactions, summed.
+    #[serde(default)]
+    pub total_cost: Option<f64>,
+    /// The transactions of those quarters.
+    #[serde(default)]
+    pub costed_transactions: Option<f64>,
+    #[serde(default)]
+    pub cost_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cost_to: Option<DateTime<Utc>>,
+    /// Each KPI's latest complete period, value and the value of the period
+    /// before: the figures above, with their periods, as the service page
+    /// shows them.
+    #[serde(default)]
+    pub figures: Vec<KpiFigure>,
 }
 
 /// Totals and transaction-weighted averages over a set of services.

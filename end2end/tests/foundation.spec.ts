@@ -59,7 +59,7 @@ test('a service page hydrates, draws its chart, and its table matches the API', 
   }
 
   // The KPI tiles are there, with their periods.
-  for (const title of ['Cost per transaction', 'Digital take-up', 'User satisfaction', 'Completion rate']) {
+  for (const title of ['Cost per transaction', 'Digital take-up', 'Satisfaction score', 'Completion rate']) {
     await expect(page.locator('.pulse-kpi', { hasText: title })).toBeVisible();
   }
 

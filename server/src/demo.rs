@@ -1107,7 +1107,7 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
         "journey",
         "Users at each step",
         "completion-rate",
-        "group_by=stage&collect=count:sum",
+        "period=week&duration=4&group_by=stage&collect=count:sum",
         json!({
             "steps": ["start", "end"],
             "labels": {"start": "Started online", "end": "Finished"},

@@ -1,7 +1,8 @@
 //! Every page's figures come from the one KPI engine (`server::domain::kpis`):
 //! for every demo service, and a service whose data sets are all unpublished,
-//! the service page, the explorer, the department's board and compare answer
-//! exactly what the engine computes, for the public and for an admin.
+//! the service page, the explorer, the department's board, compare and the
+//! service's dashboard answer exactly what the engine computes, for the public
+//! and for an admin, for the same latest complete periods.
 
 use std::collections::HashMap;
 
@@ -57,7 +58,7 @@ async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], re
         let shown: ServiceKpis = serde_json::from_value(row.clone()).unwrap();
         let listing = shown.service.clone();
         let slug = listing.slug.clone();
-        let data = kpis::standard(&app.store, &cache, readable, &slug)
+        let data = kpis::standard(&app.store, &cache, readable, &slug, chrono::Utc::now())
             .await
             .unwrap();
         let yearly = kpis::yearly(listing.clone(), &data);
@@ -90,7 +91,8 @@ async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], re
                 .unwrap();
             same(&on_board["value"], engine, &format!("board {slug} {key}"));
             // Compare, by the KPI's own period: its latest value is the
-            // engine's newest value with data.
+            // engine's newest complete period with a value, the service page's
+            // tile.
             let finest = kpi.finest_period();
             let compared = get(
                 app,
@@ -101,7 +103,7 @@ async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], re
                 ),
             )
             .await;
-            let (_, series) = kpis::series(&data, kpi, finest);
+            let (_, series) = kpis::complete_series(&data, kpi, finest);
             let newest = series.iter().rev().find(|(_, v)| v.is_some());
             let c = &compared["services"][0];
             same(
@@ -121,21 +123,139 @@ async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], re
         let tiles: Vec<app::model::KpiFigure> =
             serde_json::from_value(page["kpis"].clone()).unwrap();
         assert_eq!(tiles, kpis::latest(&data), "service page {slug}");
-        // Its weekly chart adds up to the explorer's year of transactions.
+        // Its weekly chart's 52 complete weeks add up to the explorer's year.
         let chart: app::model::ChannelSeries =
             serde_json::from_value(page["transactions"].clone()).unwrap();
         let totals = chart.totals();
-        let year: f64 = totals[totals.len().saturating_sub(52)..].iter().sum();
+        let year: f64 = chart
+            .periods
+            .iter()
+            .zip(&totals)
+            .filter(|(p, _)| {
+                yearly.year_from.is_some_and(|f| p.start >= f)
+                    && yearly.year_to.is_some_and(|t| p.end <= t)
+            })
+            .map(|(_, v)| v)
+            .sum();
         same(
             &json!(year),
             yearly.transactions_per_year.or(Some(0.0)),
             &format!("service page chart {slug}"),
         );
+        // Its dashboard's headlines: each module's latest complete period and
+        // value, as the page computes them from /data, are the engine's.
+        if let Some(link) = page["dashboards"].as_array().and_then(|d| d.first()) {
+            let dashboard = link["url"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('/')
+                .to_string();
+            dashboard_agrees(app, who, &dashboard, &data).await;
+        }
         if yearly.transactions_per_year.is_some() {
             with_figures += 1;
         }
     }
     assert!(with_figures >= 9, "most demo services have figures");
+}
+
+/// The headline of each KPI-reading module of `dashboard`, computed as the
+/// page does (its request to /data, its figures, its latest complete period by
+/// its data set's freshness), against the engine's latest complete period at
+/// the module's period.
+async fn dashboard_agrees(
+    app: &TestApp,
+    who: &[(String, String)],
+    dashboard: &str,
+    data: &kpis::Standard,
+) {
+    use app::modules::{self, Figures, ViewParams};
+    let d: app::model::Dashboard =
+        serde_json::from_value(get(app, who, &format!("/api/v1/dashboards/{dashboard}")).await)
+            .unwrap();
+    let freshness: app::model::FreshnessList = serde_json::from_value(
+        get(
+            app,
+            who,
+            &format!("/api/v1/dashboards/{dashboard}/freshness"),
+        )
+        .await,
+    )
+    .unwrap();
+    let view = ViewParams::default();
+    let mut checked = 0;
+    for module in modules::data_modules(&d.modules) {
+        let data_type = module
+            .data_set
+            .as_deref()
+            .and_then(|ds| ds.split_once('/'))
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default();
+        let Some(request) = modules::module_request(module, &view) else {
+            continue;
+        };
+        let answer = call(app, Method::GET, &request, who, None).await;
+        if answer.status != StatusCode::OK {
+            // An unpublished data set is not there for the public.
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{request}");
+            continue;
+        }
+        let rows = answer.json()["data"].as_array().unwrap().clone();
+        let until = modules::complete_until_of(module, &view, &freshness.data_sets);
+        let figures = modules::figures(module, &rows, until).unwrap();
+        let (kpi, values, periods) = match (&figures, data_type.as_str()) {
+            (Figures::Time(t), "transactions-by-channel") => {
+                (KpiKind::Transactions, t.totals(), t.periods.clone())
+            }
+            (Figures::Completion(c), _) => {
+                (modules::rate_kpi(module), c.rates(), c.periods.clone())
+            }
+            (Figures::Satisfaction(s), _) => {
+                (KpiKind::UserSatisfaction, s.scores(), s.periods.clone())
+            }
+            (Figures::Kpi(k), "cost-per-transaction") => {
+                let (kind, values) = kpis::complete_series(
+                    data,
+                    KpiKind::CostPerTransaction,
+                    app::model::PeriodKind::Quarter,
+                );
+                let newest = values.iter().rev().find(|(_, v)| v.is_some());
+                same(
+                    &json!(k.value),
+                    newest.and_then(|(_, v)| *v),
+                    &format!("{dashboard} {}", module.slug),
+                );
+                assert_eq!(
+                    k.period.map(|p| p.start),
+                    newest.map(|(s, _)| *s),
+                    "{dashboard} {} ({kind:?})",
+                    module.slug
+                );
+                checked += 1;
+                continue;
+            }
+            _ => continue,
+        };
+        let Some(i) = app::kpi::latest_complete(&periods, &values, Some(until)) else {
+            continue;
+        };
+        let kind = periods[i].kind;
+        let (_, engine) = kpis::complete_series(data, kpi, kind);
+        let newest = engine.iter().rev().find(|(_, v)| v.is_some());
+        assert_eq!(
+            Some(periods[i].start),
+            newest.map(|(s, _)| *s),
+            "{dashboard} {}: the latest complete {kind:?}",
+            module.slug
+        );
+        same(
+            &json!(values[i]),
+            newest.and_then(|(_, v)| *v),
+            &format!("{dashboard} {} {kind:?}", module.slug),
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1, "{dashboard}: no headline was checked");
 }
 
 async fn every_page_shows_the_engines_figures(app: TestApp) {

@@ -10,17 +10,18 @@
 use charming::{
     component::{Axis, DataZoom, DataZoomType, Grid, Legend},
     element::{
-        AreaStyle, AxisLabel, AxisType, ItemStyle, Label, LabelPosition, LineStyle, LineStyleType,
-        Tooltip, Trigger,
+        AreaStyle, AxisLabel, AxisType, BorderType, ItemStyle, Label, LabelPosition, LineStyle,
+        LineStyleType, MarkArea, MarkAreaData, Tooltip, Trigger,
     },
     series::{Bar, Line},
     Chart as EChart,
 };
 use leptos::prelude::*;
 
-use crate::kpi::short_period_label;
+use crate::kpi::{is_complete, short_period_label};
 use crate::model::{ChannelSeries, Period, Unit};
 use crate::modules::{Step, TimeFigures};
+use chrono::{DateTime, Utc};
 
 /// Colours that meet contrast guidance on white, one per channel (GOV.UK palette).
 pub const PALETTE: [&str; 6] = [
@@ -32,15 +33,19 @@ pub const PALETTE: [&str; 6] = [
 /// zoom slider over time. With `previous`, the total and the total of a year
 /// earlier are overlaid (dashed), with gaps where there was no data then.
 pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -> EChart {
-    let labels: Vec<String> = series.periods.iter().map(short_period_label).collect();
-    let mut chart = base_chart(labels, Unit::Number, true, "Transactions");
-    for line in &series.channels {
-        chart = chart.series(
-            Line::new()
-                .name(line.label.as_str())
-                .show_symbol(false)
-                .data(line.values.clone()),
-        );
+    let until = series.complete_until.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let labels = period_labels(&series.periods, until);
+    let so_far = first_so_far(&series.periods, until);
+    let mut chart = base_chart(labels.clone(), Unit::Number, true, "Transactions");
+    for (i, line) in series.channels.iter().enumerate() {
+        let drawn = Line::new()
+            .name(line.label.as_str())
+            .show_symbol(false)
+            .data(line.values.clone());
+        chart = chart.series(match so_far.filter(|_| i == 0) {
+            Some(from) => drawn.mark_area(so_far_band(&labels, from)),
+            None => drawn,
+        });
     }
     if let Some(previous) = previous {
         chart = chart
@@ -187,6 +192,42 @@ fn dashed(name: &str, values: Vec<Option<f64>>) -> Line {
         .data(values)
 }
 
+/// The axis labels of `periods`: a period not yet complete (see
+/// [`crate::kpi::complete_until`]) says "so far".
+fn period_labels(periods: &[Period], complete_until: DateTime<Utc>) -> Vec<String> {
+    periods
+        .iter()
+        .map(|p| {
+            if is_complete(p, Some(complete_until)) {
+                short_period_label(p)
+            } else {
+                format!("{} (so far)", short_period_label(p))
+            }
+        })
+        .collect()
+}
+
+/// The index of the first period not yet complete, if any.
+fn first_so_far(periods: &[Period], complete_until: DateTime<Utc>) -> Option<usize> {
+    periods
+        .iter()
+        .position(|p| !is_complete(p, Some(complete_until)))
+}
+
+/// A grey band over the periods from `from` on, labelled "So far": a line
+/// chart's figures there are not whole periods.
+fn so_far_band(labels: &[String], from: usize) -> MarkArea {
+    let edge = |label: &String| MarkAreaData::new().x_axis(label.as_str());
+    MarkArea::new()
+        .silent(true)
+        .item_style(ItemStyle::new().color("rgba(177, 180, 182, 0.35)"))
+        .label(Label::new().show(true).formatter("So far"))
+        .data(vec![(
+            edge(&labels[from]).name("So far"),
+            edge(labels.last().unwrap_or(&labels[from])),
+        )])
+}
+
 /// A series' name and values.
 type Named = (String, Vec<Option<f64>>);
 
@@ -200,8 +241,10 @@ pub fn time_chart(
     unit: Unit,
     total: bool,
     previous: Option<&[Option<f64>]>,
+    complete_until: DateTime<Utc>,
 ) -> EChart {
-    let labels: Vec<String> = figures.periods.iter().map(short_period_label).collect();
+    let labels = period_labels(&figures.periods, complete_until);
+    let so_far = first_so_far(&figures.periods, complete_until);
     let totals = figures.totals();
     let (unit, series): (Unit, Vec<Named>) = match style {
         TimeStyle::Percent => (
@@ -232,25 +275,67 @@ pub fn time_chart(
                 .collect(),
         ),
     };
-    let mut chart = base_chart(labels, unit, zooms(figures.periods.len()), "");
-    for (name, values) in series {
+    let mut chart = base_chart(labels.clone(), unit, zooms(figures.periods.len()), "");
+    for (i, (name, values)) in series.into_iter().enumerate() {
         let values = plotted(&values, unit);
+        let band = so_far
+            .filter(|_| i == 0)
+            .map(|from| so_far_band(&labels, from));
         chart = match style {
-            TimeStyle::Bars => chart.series(Bar::new().name(name.as_str()).data(values)),
-            TimeStyle::Lines => chart.series(
-                Line::new()
+            // A bar not yet complete is drawn pale, as its own series ("so
+            // far"), stacked on the same place.
+            TimeStyle::Bars => match so_far {
+                Some(from) => {
+                    let whole: Vec<Option<f64>> = values
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| if j < from { *v } else { None })
+                        .collect();
+                    let part: Vec<Option<f64>> = values
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| if j >= from { *v } else { None })
+                        .collect();
+                    chart
+                        .series(Bar::new().name(name.as_str()).stack("bars").data(whole))
+                        .series(
+                            Bar::new()
+                                .name(format!("{name} (so far)").as_str())
+                                .stack("bars")
+                                .item_style(
+                                    ItemStyle::new()
+                                        .opacity(0.45)
+                                        .border_type(BorderType::Dashed)
+                                        .border_width(2)
+                                        .border_color("#0b0c0c"),
+                                )
+                                .data(part),
+                        )
+                }
+                None => chart.series(Bar::new().name(name.as_str()).data(values)),
+            },
+            TimeStyle::Lines => {
+                let line = Line::new()
                     .name(name.as_str())
                     .show_symbol(false)
-                    .data(values),
-            ),
-            TimeStyle::Stacked | TimeStyle::Percent => chart.series(
-                Line::new()
+                    .data(values);
+                chart.series(match band {
+                    Some(band) => line.mark_area(band),
+                    None => line,
+                })
+            }
+            TimeStyle::Stacked | TimeStyle::Percent => {
+                let line = Line::new()
                     .name(name.as_str())
                     .show_symbol(false)
                     .stack("all")
                     .area_style(AreaStyle::new().opacity(0.6))
-                    .data(values),
-            ),
+                    .data(values);
+                chart.series(match band {
+                    Some(band) => line.mark_area(band),
+                    None => line,
+                })
+            }
         };
     }
     if total && style == TimeStyle::Lines && figures.series.len() > 1 {
@@ -276,14 +361,18 @@ pub fn rate_chart(
     rates: &[Option<f64>],
     previous: Option<&[Option<f64>]>,
     target: &[Option<f64>],
+    complete_until: DateTime<Utc>,
 ) -> EChart {
-    let labels: Vec<String> = periods.iter().map(short_period_label).collect();
-    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(
-        Line::new()
-            .name(name)
-            .show_symbol(true)
-            .data(plotted(rates, Unit::Ratio)),
-    );
+    let labels = period_labels(periods, complete_until);
+    let line = Line::new()
+        .name(name)
+        .show_symbol(true)
+        .data(plotted(rates, Unit::Ratio));
+    let line = match first_so_far(periods, complete_until) {
+        Some(from) => line.mark_area(so_far_band(&labels, from)),
+        None => line,
+    };
+    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(line);
     if let Some(previous) = previous {
         chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
     }
@@ -407,18 +496,41 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
 /// A journey as a funnel of bars: how many reached each step, labelled with the
 /// share of the first step.
 pub fn journey_chart(steps: &[Step]) -> EChart {
+    // Each bar is labelled with its count as the table writes it ("28,132,898"),
+    // and the axes keep their labels inside the chart (it has no marks to place).
+    let bars: Vec<charming::datatype::DataPoint> = steps
+        .iter()
+        .map(|s| {
+            charming::datatype::DataPointItem::new(s.count)
+                .name(crate::kpi::format_count(s.count))
+                .into()
+        })
+        .collect();
     base_chart(
         steps.iter().map(|s| s.label.clone()).collect(),
         Unit::Number,
         false,
         "",
     )
+    .grid(
+        Grid::new()
+            .left(16)
+            .right(GRID_RIGHT)
+            .top(GRID_TOP)
+            .bottom(grid_bottom(false))
+            .contain_label(true),
+    )
     .legend(Legend::new().show(false))
     .series(
         Bar::new()
             .name("Users")
-            .label(Label::new().show(true).position(LabelPosition::Top))
-            .data(steps.iter().map(|s| s.count).collect::<Vec<f64>>()),
+            .label(
+                Label::new()
+                    .show(true)
+                    .position(LabelPosition::Top)
+                    .formatter("{b}"),
+            )
+            .data(bars),
     )
 }
 
@@ -968,7 +1080,57 @@ mod tests {
                     values: vec![5.0, 4.0],
                 },
             ],
+            // The second week is under way.
+            complete_until: Some(Utc.with_ymd_and_hms(2014, 3, 10, 0, 0, 0).unwrap()),
         }
+    }
+
+    #[test]
+    fn a_bar_not_yet_complete_is_drawn_pale_and_says_so_far() {
+        use crate::modules::{Series, TimeFigures};
+        let periods = periods_between(
+            PeriodKind::Quarter,
+            Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+        );
+        let figures = TimeFigures {
+            periods,
+            series: vec![Series {
+                key: "count:sum".into(),
+                label: "Transactions".into(),
+                values: vec![Some(9.0), Some(8.0), Some(3.0)],
+            }],
+        };
+        let until = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+        let option: serde_json::Value = serde_json::to_value(time_chart(
+            &figures,
+            TimeStyle::Bars,
+            Unit::Number,
+            false,
+            None,
+            until,
+        ))
+        .unwrap();
+        assert_eq!(
+            option["xAxis"]["data"],
+            serde_json::json!(["Q2 2026", "Q3 2026", "Q4 2026 (so far)"])
+        );
+        let bars = option["series"].as_array().unwrap();
+        assert_eq!(bars[0]["data"], serde_json::json!([9.0, 8.0, null]));
+        assert_eq!(bars[1]["name"], "Transactions (so far)");
+        assert_eq!(bars[1]["data"], serde_json::json!([null, null, 3.0]));
+        assert_eq!(bars[1]["itemStyle"]["borderType"], "dashed");
+        // All complete: one series, as before.
+        let whole: serde_json::Value = serde_json::to_value(time_chart(
+            &figures,
+            TimeStyle::Bars,
+            Unit::Number,
+            false,
+            None,
+            DateTime::<Utc>::MAX_UTC,
+        ))
+        .unwrap();
+        assert_eq!(whole["series"].as_array().unwrap().len(), 1);
     }
 
     #[test]
@@ -982,8 +1144,13 @@ mod tests {
         assert_eq!(lines[1]["data"], serde_json::json!([5.0, 4.0]));
         assert_eq!(
             option["xAxis"]["data"],
-            serde_json::json!(["3 Mar 2014", "10 Mar 2014"])
+            serde_json::json!(["3 Mar 2014", "10 Mar 2014 (so far)"])
         );
+        // The week under way is drawn apart: a grey band labelled "So far".
+        let band = &lines[0]["markArea"]["data"][0];
+        assert_eq!(band[0]["xAxis"], "10 Mar 2014 (so far)");
+        assert_eq!(band[0]["name"], "So far");
+        assert!(lines[1].get("markArea").is_none());
         assert_eq!(option["tooltip"]["trigger"], "axis");
         assert_eq!(option["dataZoom"].as_array().unwrap().len(), 2);
     }

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::kpi::{format_change, format_period, format_value, relative_change};
-use crate::model::KpiFigure;
+use crate::kpi::{change_in, format_change_in, format_period, format_value};
+use crate::model::{KpiFigure, Unit};
 
 /// Whether a change is good, bad or neither, for the colour of its text.
 fn tone(change: f64, higher_is_better: bool) -> &'static str {
@@ -17,9 +17,10 @@ fn tone(change: f64, higher_is_better: bool) -> &'static str {
     }
 }
 
-/// The change on the period before: a signed percent, an arrow, and its
-/// direction in words (colour alone never carries the meaning).
-pub fn change_line(change: f64, higher_is_better: bool) -> impl IntoView {
+/// The change on the period before: signed (in percentage points for rates,
+/// in percent otherwise), an arrow, and its direction in words (colour alone
+/// never carries the meaning).
+pub fn change_line(change: f64, unit: Unit, higher_is_better: bool) -> impl IntoView {
     let (arrow, words) = if change.abs() < 0.0005 {
         ("", "no change on the period before")
     } else if change > 0.0 {
@@ -31,7 +32,7 @@ pub fn change_line(change: f64, higher_is_better: bool) -> impl IntoView {
     view! {
         <p class=class>
             <span aria-hidden="true">{arrow}</span>
-            {format_change(change)}
+            {format_change_in(unit, change)}
             " "
             <span class="pulse-kpi__change-words">{words}</span>
         </p>
@@ -42,14 +43,28 @@ pub fn change_line(change: f64, higher_is_better: bool) -> impl IntoView {
 pub fn KpiTile(figure: KpiFigure) -> impl IntoView {
     let value = format_value(figure.value, figure.kpi.unit());
     let period = format_period(&figure.period);
-    let change = relative_change(figure.value, figure.previous)
-        .map(|change| change_line(change, figure.kpi.higher_is_better()));
+    let unit = figure.kpi.unit();
+    let change = change_in(unit, figure.value, figure.previous)
+        .map(|change| change_line(change, unit, figure.kpi.higher_is_better()));
     view! {
         <div class="pulse-kpi" data-kpi=format!("{:?}", figure.kpi)>
             <h3 class="pulse-kpi__title">{figure.kpi.title()}</h3>
             <p class="pulse-kpi__value">{value}</p>
             <p class="pulse-kpi__period">{period}</p>
             {change}
+            {definition(figure.kpi)}
         </div>
     }
+}
+
+/// A link to what a KPI's figure means, where its name alone could mislead (a
+/// satisfaction score is not the share of people satisfied).
+pub fn definition(kpi: crate::model::KpiKind) -> Option<impl IntoView> {
+    (kpi == crate::model::KpiKind::UserSatisfaction).then(|| {
+        view! {
+            <p class="govuk-body-s pulse-kpi__definition">
+                <a class="govuk-link" href="/guide/figures#satisfaction-score">"What the satisfaction score means"</a>
+            </p>
+        }
+    })
 }

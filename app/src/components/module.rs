@@ -10,7 +10,7 @@ use crate::components::chart::{
 use crate::components::kpi_tile::change_line;
 use crate::components::notes::chart_notes;
 use crate::components::view_controls::view_query;
-use crate::kpi::{format_date, format_period, format_value, relative_change};
+use crate::kpi::{change_in, format_date, format_period, format_period_so_far, format_value};
 use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
 use crate::modules::{
     csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
@@ -41,18 +41,20 @@ pub fn Headline(
 ) -> impl IntoView {
     let value = move || figure.with(|f| format_value(f.as_ref().and_then(|f| f.value), unit));
     let period = move || {
-        figure.with(|f| {
-            f.as_ref()
-                .and_then(|f| f.period.as_ref())
-                .map(format_period)
-                .unwrap_or_else(|| "No figures yet".to_string())
-        })
+        figure.with(
+            |f| match f.as_ref().map(|f| (f.period.as_ref(), f.so_far)) {
+                Some((Some(p), true)) => format_period_so_far(p),
+                Some((Some(p), false)) => format_period(p),
+                _ => "No figures yet".to_string(),
+            },
+        )
     };
     let change = move || {
         figure.with(|f| {
             f.as_ref()
-                .and_then(|f| relative_change(f.value, f.previous))
-                .map(|c| change_line(c, higher_is_better))
+                .filter(|f| !f.so_far)
+                .and_then(|f| change_in(unit, f.value, f.previous))
+                .map(|c| change_line(c, unit, higher_is_better))
         })
     };
     view! {
@@ -88,7 +90,9 @@ pub fn ModuleView(
     let description = (!module.description.is_empty())
         .then(|| view! { <p class="govuk-body">{module.description.clone()}</p> });
     let body = match &loaded {
-        None => view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any(),
+        None => {
+            view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any()
+        }
         Some(LoadedModule {
             figures: Err(message),
             ..
@@ -101,9 +105,11 @@ pub fn ModuleView(
         Some(LoadedModule {
             figures: Ok(figures),
             previous_year,
+            complete_until,
             ..
         }) => view! {
-            <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone() full/>
+            <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
+                complete_until=*complete_until full/>
         }
         .into_any(),
     };
@@ -120,6 +126,10 @@ pub fn ModuleView(
             </p>
         }
     });
+    let scale = loaded
+        .as_ref()
+        .and_then(|l| l.scale_note.clone())
+        .map(|note| view! { <p class="govuk-body-s pulse-module__scale">{note}</p> });
     let fresh = freshness.map(|f| view! { <FreshnessLine freshness=f/> });
     let about = (!module.info.is_empty()).then(|| {
         if full {
@@ -150,6 +160,7 @@ pub fn ModuleView(
             {heading}
             {description}
             {body}
+            {scale}
             {downloads}
             {fresh}
             {about}
@@ -184,13 +195,14 @@ fn Figured(
     module: Module,
     figures: Figures,
     previous: Option<Vec<Option<f64>>>,
+    complete_until: chrono::DateTime<chrono::Utc>,
     full: bool,
 ) -> impl IntoView {
     let slug = module.slug.clone();
     let chart_id = format!("chart-{slug}");
     let unit = unit(&module);
     let better = higher_is_better(&module);
-    let table = table_data(&module, &figures, previous.as_deref());
+    let table = table_data(&module, &figures, previous.as_deref(), complete_until);
     let table_view = view! {
         <FigureTable table caption=module.title.clone() id=format!("table-{slug}") full/>
     };
@@ -220,13 +232,20 @@ fn Figured(
             let total = option_bool(&module, "total");
             let headline = {
                 let time = time.clone();
-                Signal::derive(move || headline_at(&time, hovered.get()))
+                Signal::derive(move || headline_at(&time, hovered.get(), complete_until))
             };
             let option = {
                 let time = time.clone();
                 let previous = previous.clone();
                 Signal::derive(move || {
-                    time_chart(&time, style.get(), unit, total, previous.as_deref())
+                    time_chart(
+                        &time,
+                        style.get(),
+                        unit,
+                        total,
+                        previous.as_deref(),
+                        complete_until,
+                    )
                 })
             };
             let grouped =
@@ -294,7 +313,8 @@ fn Figured(
                 }],
             };
             let hovered = RwSignal::new(None::<usize>);
-            let headline = Signal::derive(move || headline_at(&time, hovered.get()));
+            let headline =
+                Signal::derive(move || headline_at(&time, hovered.get(), complete_until));
             let target = target_line(kpi, &c.periods);
             let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
@@ -303,6 +323,7 @@ fn Figured(
                 &rates,
                 previous.as_deref(),
                 &target,
+                complete_until,
             ));
             let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
             let notes = chart_notes(
@@ -330,9 +351,11 @@ fn Figured(
             // The period whose ratings are broken down: the newest with responses,
             // until a point on the chart or the list chooses another.
             let newest = s
-                .responses
+                .periods
                 .iter()
-                .rposition(|r| *r > 0.0)
+                .zip(&s.responses)
+                .rposition(|(p, r)| *r > 0.0 && crate::kpi::is_complete(p, Some(complete_until)))
+                .or_else(|| s.responses.iter().rposition(|r| *r > 0.0))
                 .unwrap_or(count.saturating_sub(1));
             let selected = RwSignal::new(newest);
             let time = TimeFigures {
@@ -345,7 +368,7 @@ fn Figured(
             };
             let headline = {
                 let time = time.clone();
-                Signal::derive(move || headline_at(&time, Some(selected.get())))
+                Signal::derive(move || headline_at(&time, Some(selected.get()), complete_until))
             };
             let responses = {
                 let s = s.clone();
@@ -363,6 +386,7 @@ fn Figured(
                 &scores,
                 previous.as_deref(),
                 &target,
+                complete_until,
             ));
             let ratings = {
                 let s = s.clone();
@@ -413,6 +437,7 @@ fn Figured(
             );
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=responses/>
+                {crate::components::kpi_tile::definition(KpiKind::UserSatisfaction)}
                 <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {target_text}
@@ -447,9 +472,17 @@ fn Figured(
             }
             .into_any()
         }
-        Figures::Journey(steps) => {
+        Figures::Journey(steps, span) => {
             let option = Signal::stored(journey_chart(&steps));
+            let when = match span {
+                Some((start, end)) => format!(
+                    "Users at each step, {}.",
+                    crate::kpi::format_date_range(start, end)
+                ),
+                None => "Users at each step, over all the data sent.".to_string(),
+            };
             view! {
+                <p class="pulse-kpi__period pulse-journey__period">{when}</p>
                 <Chart id=chart_id option zoom=false label=label("Bar chart of the users at each step")/>
                 <TableArea full>{table_view}</TableArea>
             }
@@ -469,18 +502,22 @@ fn option_bool(module: &Module, key: &str) -> bool {
 
 /// The headline of a one-series chart: at the period under the pointer, else
 /// the newest with a value.
-fn headline_at(time: &TimeFigures, index: Option<usize>) -> Option<LatestFigure> {
+fn headline_at(
+    time: &TimeFigures,
+    index: Option<usize>,
+    complete_until: chrono::DateTime<chrono::Utc>,
+) -> Option<LatestFigure> {
     let values = &time.series.first()?.values;
     match index.filter(|i| *i < values.len()) {
-        Some(i) => Some(LatestFigure {
-            value: values[i],
-            previous: i.checked_sub(1).and_then(|j| values[j]),
-            period: Some(time.periods[i]),
-        }),
-        None => time.latest(values).or(Some(LatestFigure {
+        Some(i) => time.at(values, i, complete_until),
+        None => time.latest(values, complete_until).or(Some(LatestFigure {
             value: None,
             previous: None,
             period: time.periods.last().copied(),
+            so_far: time
+                .periods
+                .last()
+                .is_some_and(|p| !crate::kpi::is_complete(p, Some(complete_until))),
         })),
     }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::options::{label_for, option_str, option_strings};
-use crate::kpi::{completion_rate, period_containing, satisfaction_score};
+use crate::kpi::{
+    completion_rate, is_complete, latest_complete, period_containing, satisfaction_score,
+};
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 use crate::query_string::{self, first};
 
@@ -41,14 +43,40 @@ impl TimeFigures {
             .collect()
     }
 
-    /// The newest period with a value in `values`, with that value and the one of
-    /// the period before it.
-    pub fn latest(&self, values: &[Option<f64>]) -> Option<LatestFigure> {
-        let i = values.iter().rposition(Option::is_some)?;
+    /// The newest complete period (ending by `complete_until`, see
+    /// [`crate::kpi::complete_until`]) with a value in `values`, with that value
+    /// and the one of the period just before it.
+    pub fn latest(
+        &self,
+        values: &[Option<f64>],
+        complete_until: DateTime<Utc>,
+    ) -> Option<LatestFigure> {
+        let i = latest_complete(&self.periods, values, Some(complete_until))?;
         Some(LatestFigure {
             value: values[i],
             previous: i.checked_sub(1).and_then(|j| values[j]),
             period: Some(self.periods[i]),
+            so_far: false,
+        })
+    }
+
+    /// The figure of period `i` (one a person points at): a period not yet
+    /// complete is "so far", and not compared with the one before.
+    pub fn at(
+        &self,
+        values: &[Option<f64>],
+        i: usize,
+        complete_until: DateTime<Utc>,
+    ) -> Option<LatestFigure> {
+        let period = *self.periods.get(i)?;
+        let so_far = !is_complete(&period, Some(complete_until));
+        Some(LatestFigure {
+            value: values.get(i).copied().flatten(),
+            previous: (!so_far)
+                .then(|| i.checked_sub(1).and_then(|j| values[j]))
+                .flatten(),
+            period: Some(period),
+            so_far,
         })
     }
 }
@@ -60,6 +88,10 @@ pub struct LatestFigure {
     pub previous: Option<f64>,
     /// `None` when the data set has no periods at all.
     pub period: Option<Period>,
+    /// The period has not ended, or its data is not all in: its figure is
+    /// "so far", never compared with a whole period.
+    #[serde(default)]
+    pub so_far: bool,
 }
 
 /// Completion per period: how many started and how many finished.
@@ -115,7 +147,9 @@ pub enum Figures {
     Kpi(LatestFigure),
     Completion(CompletionFigures),
     Satisfaction(SatisfactionFigures),
-    Journey(Vec<Step>),
+    /// The steps, and the span of time their counts add up (from the first
+    /// period's start to the last one's end), when the answer has periods.
+    Journey(Vec<Step>, Option<(DateTime<Utc>, DateTime<Utc>)>),
     /// `table`: column keys and one row of cells per record.
     Table {
         columns: Vec<String>,
@@ -264,7 +298,15 @@ fn matches(pattern: &str, key: &str) -> bool {
 /// The figures of a module from the rows of the read API's answer to
 /// [`module_request`](super::module_request). An error names what about the
 /// module does not fit its data.
-pub fn figures(module: &Module, rows: &[Value]) -> Result<Figures, String> {
+///
+/// `complete_until` is when the module's data stops being complete
+/// ([`crate::kpi::complete_until`]): a headline is the latest period ending by
+/// then.
+pub fn figures(
+    module: &Module,
+    rows: &[Value],
+    complete_until: DateTime<Utc>,
+) -> Result<Figures, String> {
     let rows = rows_of(rows);
     let need_value = || {
         value_key(module).ok_or_else(|| {
@@ -283,7 +325,12 @@ pub fn figures(module: &Module, rows: &[Value]) -> Result<Figures, String> {
                 None => Ok(Figures::Time(single(module, &rows, &value)?)),
             }
         }
-        ModuleType::Kpi => Ok(Figures::Kpi(kpi(module, &rows, &need_value()?)?)),
+        ModuleType::Kpi => Ok(Figures::Kpi(kpi(
+            module,
+            &rows,
+            &need_value()?,
+            complete_until,
+        )?)),
         ModuleType::CompletionRate => Ok(Figures::Completion(completion(
             module,
             &rows,
@@ -292,21 +339,46 @@ pub fn figures(module: &Module, rows: &[Value]) -> Result<Figures, String> {
         ModuleType::UserSatisfactionGraph => {
             Ok(Figures::Satisfaction(satisfaction(module, &rows)?))
         }
-        ModuleType::Journey => Ok(Figures::Journey(journey(module, &rows, &need_value()?)?)),
+        ModuleType::Journey => {
+            let span = rows
+                .iter()
+                .filter_map(|r| Some((time(r, "_start_at")?, time(r, "_end_at")?)))
+                .fold(
+                    None,
+                    |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, (s, e)| {
+                        Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+                    },
+                );
+            Ok(Figures::Journey(
+                journey(module, &rows, &need_value()?)?,
+                span,
+            ))
+        }
         ModuleType::Table => Ok(table(module, &rows)),
     }
 }
 
-/// A KPI: the newest period with a value against the one before (no value at
-/// all: the last period, with none).
-fn kpi(module: &Module, rows: &[&Map<String, Value>], value: &str) -> Result<LatestFigure, String> {
+/// A KPI: the newest complete period with a value against the one before (no
+/// value at all: the last complete period, with none).
+fn kpi(
+    module: &Module,
+    rows: &[&Map<String, Value>],
+    value: &str,
+    complete_until: DateTime<Utc>,
+) -> Result<LatestFigure, String> {
     let figures = single(module, rows, value)?;
     Ok(figures
-        .latest(&figures.series[0].values)
+        .latest(&figures.series[0].values, complete_until)
         .unwrap_or(LatestFigure {
             value: None,
             previous: None,
-            period: figures.periods.last().copied(),
+            period: figures
+                .periods
+                .iter()
+                .rev()
+                .find(|p| is_complete(p, Some(complete_until)))
+                .copied(),
+            so_far: false,
         }))
 }
 
@@ -438,7 +510,7 @@ fn table(module: &Module, rows: &[&Map<String, Value>]) -> Figures {
 
 /// The totals of a year earlier's answer, one per period, for the overlay.
 pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> Vec<Option<f64>> {
-    match figures(module, rows) {
+    match figures(module, rows, DateTime::<Utc>::MAX_UTC) {
         Ok(Figures::Time(t)) => t.totals(),
         Ok(Figures::Completion(c)) => c.rates(),
         Ok(Figures::Satisfaction(s)) => s.scores(),
@@ -453,6 +525,9 @@ mod tests {
     use crate::modules::fixtures::{module, t, week};
     use crate::modules::unit;
     use serde_json::json;
+
+    /// Every period complete.
+    const ALL: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
 
     #[test]
     fn grouped_rows_become_one_series_per_category_in_the_chosen_order() {
@@ -471,7 +546,7 @@ mod tests {
             week("2026-11-16", json!({"channel": "phone", "count:sum": null})),
             week("2026-11-16", json!({"channel": "digital", "count:sum": 12})),
         ];
-        let Figures::Time(f) = figures(&m, &rows).unwrap() else {
+        let Figures::Time(f) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a time series")
         };
         assert_eq!(f.periods.len(), 2);
@@ -494,7 +569,7 @@ mod tests {
             week("2026-11-09", json!({"cost:mean": 5.0})),
             week("2026-11-16", json!({"cost:mean": null})),
         ];
-        let Figures::Kpi(k) = figures(&m, &rows).unwrap() else {
+        let Figures::Kpi(k) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a KPI")
         };
         assert_eq!(k.value, Some(5.0));
@@ -502,7 +577,7 @@ mod tests {
         assert_eq!(k.period.unwrap().start, t("2026-11-09T00:00:00Z"));
         assert_eq!(unit(&m), Unit::Pounds);
         // No value at all: "no data" for the last period.
-        let Figures::Kpi(k) = figures(&m, &rows[2..]).unwrap() else {
+        let Figures::Kpi(k) = figures(&m, &rows[2..], ALL).unwrap() else {
             panic!("not a KPI")
         };
         assert_eq!(k.value, None);
@@ -525,7 +600,7 @@ mod tests {
             week("2026-11-09", json!({"stage": "done-post", "count:sum": 30})),
             week("2026-11-16", json!({"stage": "start", "count:sum": 0})),
         ];
-        let Figures::Completion(c) = figures(&m, &rows).unwrap() else {
+        let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not completion")
         };
         assert_eq!(c.started, [200.0, 0.0]);
@@ -544,7 +619,7 @@ mod tests {
             "2026-11-09",
             json!({"rating_1:sum": 1, "rating_2:sum": 2, "rating_3:sum": 3, "rating_4:sum": 4, "rating_5:sum": 10, "total:sum": 20}),
         )];
-        let Figures::Satisfaction(s) = figures(&m, &rows).unwrap() else {
+        let Figures::Satisfaction(s) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not satisfaction")
         };
         assert_eq!(s.ratings[0], [1.0, 2.0, 3.0, 4.0, 10.0]);
@@ -563,7 +638,7 @@ mod tests {
             json!({"stage": "start", "count:sum": 100}),
             json!({"stage": "other", "count:sum": 7}),
         ];
-        let Figures::Journey(steps) = figures(&m, &rows).unwrap() else {
+        let Figures::Journey(steps, None) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a journey")
         };
         let counts: Vec<f64> = steps.iter().map(|s| s.count).collect();
@@ -578,7 +653,7 @@ mod tests {
             "_id": "x", "_timestamp": "2026-01-01T00:00:00+00:00", "_updated_at": "2026-01-02T00:00:00+00:00",
             "_week_start_at": "2025-12-29T00:00:00+00:00", "cost": 4.5, "channel": "digital"
         })];
-        let Figures::Table { columns, rows } = figures(&m, &rows).unwrap() else {
+        let Figures::Table { columns, rows } = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a table")
         };
         assert_eq!(columns, ["_timestamp", "channel", "cost"]);
@@ -588,9 +663,11 @@ mod tests {
     #[test]
     fn a_module_that_does_not_fit_its_data_says_why() {
         let m = module(ModuleType::SingleTimeseries, "collect=count:sum", json!({}));
-        let err = figures(&m, &[json!({"count:sum": 3})]).unwrap_err();
+        let err = figures(&m, &[json!({"count:sum": 3})], ALL).unwrap_err();
         assert!(err.contains("needs a period"), "{err}");
         let m = module(ModuleType::SingleTimeseries, "period=week", json!({}));
-        assert!(figures(&m, &[]).unwrap_err().contains("collects nothing"));
+        assert!(figures(&m, &[], ALL)
+            .unwrap_err()
+            .contains("collects nothing"));
     }
 }

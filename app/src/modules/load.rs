@@ -3,13 +3,15 @@
 //! with the dashboard's freshness, notes and targets. Not pure: the loaders
 //! call the API (in-process on the server, over HTTP in the browser).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::figures::{figures, year_earlier_totals, Figures};
-use super::request::{module_request, year_earlier_request};
+use super::request::{module_query, module_request, scale_note, year_earlier_request};
 use super::view::ViewParams;
 use crate::api::ApiError;
-use crate::model::{Dashboard, Freshness, Module, ModuleType};
+use crate::model::{Dashboard, Freshness, Module, ModuleType, PeriodKind};
+use crate::query_string::{self, first};
 
 /// A module with its figures (or why there are none), for a page to show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +23,40 @@ pub struct LoadedModule {
     /// With a year earlier asked for: the total (or rate) of the same period a
     /// year before each period, aligned with the figures' periods.
     pub previous_year: Option<Vec<Option<f64>>>,
+    /// Until when its figures are complete ([`crate::kpi::complete_until`]):
+    /// periods ending later are "so far".
+    #[serde(default = "always")]
+    pub complete_until: DateTime<Utc>,
+    /// What the chart says about its periods when they are not its data's own
+    /// ([`scale_note`]).
+    #[serde(default)]
+    pub scale_note: Option<String>,
+}
+
+fn always() -> DateTime<Utc> {
+    DateTime::<Utc>::MAX_UTC
+}
+
+/// Until when a module's figures are complete, from its data set's freshness
+/// ([`Freshness::complete_until`], read by the period its request asks for);
+/// every period, when its freshness is not known.
+pub fn complete_until_of(
+    module: &Module,
+    view: &ViewParams,
+    freshness: &[Freshness],
+) -> DateTime<Utc> {
+    let Some(f) = module
+        .data_set
+        .as_deref()
+        .and_then(|ds| freshness.iter().find(|f| f.data_set == ds))
+    else {
+        return always();
+    };
+    let pairs = query_string::pairs(&module_query(module, view));
+    let kind = first(&pairs, "period")
+        .and_then(PeriodKind::parse)
+        .unwrap_or(PeriodKind::Week);
+    f.complete_until(kind).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// A dashboard with the figures of its modules and the freshness of its data.
@@ -79,20 +115,28 @@ pub fn find_module<'a>(modules: &'a [Module], slug: &str) -> Option<&'a Module> 
     })
 }
 
-/// Loads a module's figures (and a year earlier, when asked) through the API.
-pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
+/// Loads a module's figures (and a year earlier, when asked) through the API;
+/// `complete_until` from [`complete_until_of`].
+pub async fn load_module(
+    module: Module,
+    view: ViewParams,
+    complete_until: DateTime<Utc>,
+) -> LoadedModule {
     let request = module_request(&module, &view);
     let slug = module.slug.clone();
+    let scale_note = scale_note(&module, &view);
     let Some(path) = request.clone() else {
         return LoadedModule {
             slug,
             request,
             figures: Err("the module has no data set (write it as group/type)".into()),
             previous_year: None,
+            complete_until,
+            scale_note,
         };
     };
     let figures = match crate::api::data_rows(path.clone()).await {
-        Ok(rows) => figures(&module, &rows),
+        Ok(rows) => figures(&module, &rows, complete_until),
         Err(e) => Err(api_message(&e)),
     };
     let periods = match &figures {
@@ -117,6 +161,8 @@ pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
         request,
         figures,
         previous_year,
+        complete_until,
+        scale_note,
     }
 }
 
@@ -149,9 +195,11 @@ pub async fn load_dashboard(
             });
         }
     }
-    let modules =
-        futures_util::future::join_all(wanted.into_iter().map(|m| load_module(m, view.clone())))
-            .await;
+    let modules = futures_util::future::join_all(wanted.into_iter().map(|m| {
+        let until = complete_until_of(&m, &view, &freshness);
+        load_module(m, view.clone(), until)
+    }))
+    .await;
     let notes = match &dashboard.service {
         Some(service) => crate::api::annotations(service).await?,
         None => crate::model::AnnotationList::default(),

@@ -31,9 +31,13 @@ pub use figures::{
     Series, Step, TimeFigures,
 };
 pub use load::{
-    data_modules, find_module, load_dashboard, load_module, DashboardView, LoadedModule,
+    complete_until_of, data_modules, find_module, load_dashboard, load_module, DashboardView,
+    LoadedModule,
 };
 pub use options::{humanise, label_for, rate_kpi, unit};
-pub use request::{csv_request, data_set_path, module_query, module_request, year_earlier_request};
+pub use request::{
+    csv_request, data_set_path, frequency, is_apportioned, module_query, module_request,
+    scale_note, year_earlier_request,
+};
 pub use table::{format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, ViewParams, VIEW_PERIODS};

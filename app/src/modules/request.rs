@@ -43,12 +43,25 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// number, whose title names its period), the months turned into
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
 /// and group. KPIs keep their own query: they show the latest figure.
+///
+/// A period finer than the data's own (from the catalogue,
+/// [`crate::catalogue::frequency`]) is refused: monthly satisfaction stays by
+/// month when weeks are chosen. Where the data's periods straddle the ones
+/// shown (weeks in months), `apportion=true` asks for each record to be shared
+/// between them by its days.
 pub fn module_query(module: &Module, view: &ViewParams) -> String {
     let mut pairs = query_string::pairs(&module.query);
     let stored_period = first(&pairs, "period").and_then(PeriodKind::parse);
     if module.module_type == ModuleType::Kpi {
+        apportion(module, &mut pairs);
         return encode_pairs(&pairs);
     }
+    let view = &ViewParams {
+        period: view
+            .period
+            .map(|p| frequency(module).map_or(p, |f| crate::kpi::shown_by(f, p))),
+        ..view.clone()
+    };
     // A bar chart with a number is "per month" (or week...) by its title: it
     // keeps its period, as a KPI does, and follows only the months chosen.
     let switches =
@@ -91,7 +104,74 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
     if period && first(&pairs, "group_by").is_some() {
         set(&mut pairs, "flatten", "true".to_string());
     }
+    apportion(module, &mut pairs);
     encode_pairs(&pairs)
+}
+
+/// What a chart says about its periods when they are not its data's own:
+/// weekly figures shared between months by their days, or monthly data kept
+/// by month when weeks were chosen.
+pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
+    let data = frequency(module)?;
+    let query = module_query(module, view);
+    let shown = first(&query_string::pairs(&query), "period").and_then(PeriodKind::parse)?;
+    let adjective = |k: PeriodKind| match k {
+        PeriodKind::Hour => "Hourly",
+        PeriodKind::Day => "Daily",
+        PeriodKind::Week => "Weekly",
+        PeriodKind::Month => "Monthly",
+        PeriodKind::Quarter => "Quarterly",
+        PeriodKind::Year => "Yearly",
+    };
+    if is_apportioned(&query) {
+        return Some(format!(
+            "{} figures added up by {}: a {} that spans two {}s counts in each for its days there.",
+            adjective(data),
+            shown.as_str(),
+            data.as_str(),
+            shown.as_str()
+        ));
+    }
+    match view.period {
+        Some(asked)
+            if crate::kpi::period_rank(asked) < crate::kpi::period_rank(shown) && shown == data =>
+        {
+            Some(format!(
+                "{} data: shown by {}, the shortest period it is sent for.",
+                adjective(data),
+                data.as_str()
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// How often the module's data set is sent, when its data type says.
+pub fn frequency(module: &Module) -> Option<PeriodKind> {
+    let (_, data_type) = module.data_set.as_deref()?.split_once('/')?;
+    crate::catalogue::frequency(data_type)
+}
+
+/// Whether the module's figures are its data's records shared between longer
+/// periods by their days (weeks by month): its chart says so.
+pub fn is_apportioned(query: &str) -> bool {
+    first(&query_string::pairs(query), "apportion") == Some("true")
+}
+
+/// Asks for records to be shared by days where the data's periods straddle the
+/// ones asked for (and only then, so other answers are Backdrop's own).
+fn apportion(module: &Module, pairs: &mut Vec<(String, String)>) {
+    let kind = first(pairs, "period").and_then(PeriodKind::parse);
+    let sums = pairs
+        .iter()
+        .filter(|(k, _)| k == "collect")
+        .all(|(_, v)| v.ends_with(":sum") || v.ends_with(":count"));
+    match (frequency(module), kind) {
+        (Some(f), Some(k)) if crate::kpi::is_shared(f, k) && sums => {
+            set(pairs, "apportion", "true".to_string());
+        }
+        _ => remove(pairs, "apportion"),
+    }
 }
 
 /// The read API request (path and query) for a module's figures; `None` for a
@@ -141,13 +221,68 @@ mod tests {
     fn the_stored_query_is_used_as_it_is_without_a_view() {
         let m = module(
             ModuleType::SingleTimeseries,
+            "period=week&duration=36&collect=count:sum",
+            json!({}),
+        );
+        assert_eq!(
+            module_request(&m, &ViewParams::default()).unwrap(),
+            "/data/renew/transactions-by-channel?period=week&duration=36&collect=count:sum"
+        );
+        assert_eq!(scale_note(&m, &ViewParams::default()), None);
+    }
+
+    #[test]
+    fn weeks_shown_by_month_are_shared_by_days_and_say_so() {
+        // Weekly transactions by month: shared by days.
+        let m = module(
+            ModuleType::SingleTimeseries,
             "period=month&duration=36&collect=count:sum",
             json!({}),
         );
         assert_eq!(
             module_request(&m, &ViewParams::default()).unwrap(),
-            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum"
+            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum&apportion=true"
         );
+        assert_eq!(
+            scale_note(&m, &ViewParams::default()).unwrap(),
+            "Weekly figures added up by month: a week that spans two months counts in each for its days there."
+        );
+        // A mean cannot be shared: Backdrop's own answer.
+        let mean = module(
+            ModuleType::Kpi,
+            "period=month&duration=3&collect=count:mean",
+            json!({}),
+        );
+        assert!(!module_query(&mean, &ViewParams::default()).contains("apportion"));
+        // Switched to weeks: the data's own period, nothing shared.
+        let weekly = module_query(&m, &view(Some(PeriodKind::Week), None, None));
+        assert!(!weekly.contains("apportion"), "{weekly}");
+        // A type the catalogue does not know is never shared.
+        let mut own = m.clone();
+        own.data_set = Some("renew/my-own-counts".into());
+        assert!(!module_query(&own, &ViewParams::default()).contains("apportion"));
+    }
+
+    #[test]
+    fn a_period_finer_than_the_data_is_refused_and_said() {
+        let mut m = module(
+            ModuleType::UserSatisfactionGraph,
+            "period=month&duration=12&collect=rating_1:sum&collect=total:sum",
+            json!({}),
+        );
+        m.data_set = Some("renew/user-satisfaction".into());
+        let weeks = view(Some(PeriodKind::Week), None, None);
+        let q = query_string::pairs(&module_query(&m, &weeks));
+        assert_eq!(first(&q, "period"), Some("month"));
+        assert_eq!(first(&q, "duration"), Some("12"));
+        assert_eq!(
+            scale_note(&m, &weeks).unwrap(),
+            "Monthly data: shown by month, the shortest period it is sent for."
+        );
+        // A quarter of monthly data is made of whole months: nothing to say.
+        let quarters = view(Some(PeriodKind::Quarter), None, None);
+        assert_eq!(scale_note(&m, &quarters), None);
+        assert!(!module_query(&m, &quarters).contains("apportion"));
     }
 
     #[test]

@@ -119,11 +119,13 @@ fn value_cell(key: &str, value: &Value) -> Cell {
 }
 
 /// The figures of a module as a table, newest period first (the one people ask
-/// about), with the year earlier when there is one.
+/// about), with the year earlier when there is one; a period not complete by
+/// `complete_until` ([`crate::kpi::complete_until`]) says "so far".
 pub fn table_data(
     module: &Module,
     figures: &Figures,
     previous: Option<&[Option<f64>]>,
+    complete_until: DateTime<Utc>,
 ) -> TableData {
     let unit = unit(module);
     let (mut headers, mut rows) = match figures {
@@ -131,12 +133,23 @@ pub fn table_data(
         Figures::Kpi(k) => kpi_table(k, unit),
         Figures::Completion(c) => completion_table(c),
         Figures::Satisfaction(s) => satisfaction_table(s),
-        Figures::Journey(steps) => return journey_table(steps),
+        Figures::Journey(steps, _) => return journey_table(steps),
         Figures::Table {
             columns,
             rows: records,
         } => return records_table(module, columns, records),
     };
+    let periods = match figures {
+        Figures::Time(t) => t.periods.as_slice(),
+        Figures::Completion(c) => c.periods.as_slice(),
+        Figures::Satisfaction(s) => s.periods.as_slice(),
+        _ => &[],
+    };
+    for (row, period) in rows.iter_mut().zip(periods) {
+        if !crate::kpi::is_complete(period, Some(complete_until)) {
+            row[0].text = crate::kpi::format_period_so_far(period);
+        }
+    }
     if let Some(previous) = previous.filter(|p| p.len() == rows.len()) {
         let previous_unit = match figures {
             Figures::Completion(_) | Figures::Satisfaction(_) => Unit::Ratio,
@@ -319,8 +332,13 @@ mod tests {
             week("2026-11-16", json!({"channel": "digital", "count:sum": 30})),
             week("2026-11-16", json!({"channel": "phone", "count:sum": null})),
         ];
-        let f = figures(&m, &rows).unwrap();
-        let t = table_data(&m, &f, Some(&[Some(1000.0), None]));
+        let f = figures(&m, &rows, chrono::DateTime::<chrono::Utc>::MAX_UTC).unwrap();
+        let t = table_data(
+            &m,
+            &f,
+            Some(&[Some(1000.0), None]),
+            DateTime::<Utc>::MAX_UTC,
+        );
         assert_eq!(
             t.headers,
             ["Week", "Digital", "Phone", "Total", "A year earlier"]

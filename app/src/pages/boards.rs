@@ -19,7 +19,7 @@ use crate::api;
 use crate::boards::{Board, BoardKpi, BoardService, Rag, Target, Trend, KPIS};
 use crate::components::problem::ProblemSummary;
 use crate::components::tray::compare_path;
-use crate::kpi::{format_change, format_number, format_percent, format_pounds, format_value};
+use crate::kpi::{format_change_in, format_number, format_percent, format_pounds, format_value};
 use crate::model::{KpiKind, KpiSummary, Role, Unit};
 use crate::modules::csv_request;
 
@@ -151,7 +151,10 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
             "Transactions a year",
             format_number(s.transactions_per_year),
         ),
-        ("Total cost a year", format_pounds(s.total_cost)),
+        (
+            "Total cost, last four complete quarters",
+            format_pounds(s.total_cost),
+        ),
         (
             "Cost per transaction",
             format_value(s.cost_per_transaction, Unit::Pounds),
@@ -161,7 +164,7 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
             format_value(s.digital_take_up, Unit::Ratio),
         ),
         (
-            "User satisfaction",
+            "Satisfaction score",
             format_value(s.user_satisfaction, Unit::Ratio),
         ),
         (
@@ -213,7 +216,7 @@ fn trend_arrow(kpi: KpiKind, k: &BoardKpi) -> impl IntoView {
     Some(view! {
         <span class=format!("pulse-trend {judged}") data-trend=word>
             <span aria-hidden="true">{arrow}</span>
-            {format!(" {}", format_change(change))}
+            {format!(" {}", format_change_in(kpi.unit(), change))}
             <span class="govuk-visually-hidden">{format!(" ({word}: the last three periods against the three before)")}</span>
         </span>
     })
@@ -386,8 +389,9 @@ fn BoardView(
         <span class="govuk-caption-l">{caption}</span>
         <h1 class="govuk-heading-xl" id="board-title">{board.title.clone()}</h1>
         <p class="govuk-body">
-            {format!("{} services. Figures are over the last year of data (cost per transaction: the latest quarter); \
-                statuses are against the targets in force today, trends compare the last three periods with the three before.",
+            {format!("{} services. Transactions are over the last 52 complete weeks; the other figures are for the latest complete period \
+                of their data (a week; a month for satisfaction; a quarter for cost); a period under way is never counted. \
+                Statuses are against the targets in force today; trends compare the last three complete periods with the three before.",
                 board.services.len())}
         </p>
         <div class="pulse-board-actions pulse-no-print">
@@ -710,7 +714,7 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
         .collect_view();
     let s = board.summary.clone();
     let totals = format!(
-        "{} services · {} transactions a year · {} digital · {} satisfied",
+        "{} services · {} transactions a year · {} digital take-up · satisfaction score {}",
         s.services,
         format_number(s.transactions_per_year),
         s.digital_take_up

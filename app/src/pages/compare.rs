@@ -16,7 +16,9 @@ use crate::api;
 use crate::boards::{indexed, ranks, shares, Comparison, Portfolio, Scale, KPIS};
 use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::problem::ProblemSummary;
-use crate::kpi::{format_change, format_date, format_period, format_value, period_containing};
+use crate::kpi::{
+    change_in, format_change_in, format_date, format_period, format_value, period_containing,
+};
 use crate::model::{KpiKind, PeriodKind, Unit};
 use crate::query_string;
 
@@ -73,29 +75,9 @@ pub fn ComparePage() -> impl IntoView {
     }
 }
 
-/// A change between two values: relative for counts and pounds, in percentage
-/// points for rates.
-fn change(unit: Unit, now: Option<f64>, then: Option<f64>) -> Option<f64> {
-    let (now, then) = (now?, then?);
-    match unit {
-        Unit::Ratio => Some(now - then),
-        _ => (then != 0.0).then(|| (now - then) / then.abs()),
-    }
-}
-
-fn format_change_in(unit: Unit, c: Option<f64>) -> String {
-    match (unit, c) {
-        (_, None) => "no data".into(),
-        (Unit::Ratio, Some(c)) => {
-            let points = c * 100.0;
-            if points.abs() < 0.05 {
-                "no change".into()
-            } else {
-                format!("{points:+.1} points")
-            }
-        }
-        (_, Some(c)) => format_change(c),
-    }
+fn format_change_or_none(unit: Unit, c: Option<f64>) -> String {
+    c.map(|c| format_change_in(unit, c))
+        .unwrap_or_else(|| "no data".into())
 }
 
 /// The best of `values` (highest, or lowest when lower is better).
@@ -178,12 +160,12 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     let on_previous: Vec<Option<f64>> = c
         .services
         .iter()
-        .map(|s| change(unit, s.latest, s.previous))
+        .map(|s| change_in(unit, s.latest, s.previous))
         .collect();
     let on_year: Vec<Option<f64>> = c
         .services
         .iter()
-        .map(|s| change(unit, s.latest, s.year_earlier))
+        .map(|s| change_in(unit, s.latest, s.year_earlier))
         .collect();
     let up = kpi.higher_is_better();
     let rank = ranks(&latest, up);
@@ -192,8 +174,10 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         best(&on_previous, up),
         best(&on_year, up),
     );
-    let mark = |is_best: bool| {
-        is_best.then(
+    // A volume is not a performance: the busiest service is not the "best".
+    let judged = kpi != KpiKind::Transactions;
+    let mark = move |is_best: bool| {
+        (judged && is_best).then(
             || view! { " "<strong class="govuk-tag govuk-tag--green pulse-best">"Best"</strong> },
         )
     };
@@ -219,11 +203,11 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                         {mark(s.latest.is_some() && s.latest == best_latest && c.services.len() > 1)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="previous">
-                        {format_change_in(unit, on_previous[i])}
+                        {format_change_or_none(unit, on_previous[i])}
                         {mark(on_previous[i].is_some() && on_previous[i] == best_previous && c.services.len() > 1)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="year">
-                        {format_change_in(unit, on_year[i])}
+                        {format_change_or_none(unit, on_year[i])}
                         {mark(on_year[i].is_some() && on_year[i] == best_year && c.services.len() > 1)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="rank">

@@ -201,7 +201,13 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                 .collect_view();
             view! {
                 <tr class="govuk-table__row">
-                    <th scope="row" class="govuk-table__header">{format_period(&series.periods[i])}</th>
+                    <th scope="row" class="govuk-table__header">{
+                        if series.is_complete(i) {
+                            format_period(&series.periods[i])
+                        } else {
+                            crate::kpi::format_period_so_far(&series.periods[i])
+                        }
+                    }</th>
                     {cells}
                     <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(totals[i])}</td>
                     {previous_year.as_ref().map(|p| {

@@ -112,7 +112,10 @@ fn summary_text(s: &KpiSummary) -> String {
         format_number(s.transactions_per_year)
     )];
     if s.total_cost > 0.0 {
-        parts.push(format!("costing {} in all", format_pounds(s.total_cost)));
+        parts.push(format!(
+            "costing {} over the last four complete quarters of cost data (each quarter's cost per transaction times its transactions)",
+            format_pounds(s.total_cost)
+        ));
     }
     for (label, value, format) in [
         (
@@ -121,7 +124,7 @@ fn summary_text(s: &KpiSummary) -> String {
             format_pounds as fn(f64) -> String,
         ),
         ("digital take-up", s.digital_take_up, format_percent),
-        ("user satisfaction", s.user_satisfaction, format_percent),
+        ("satisfaction score", s.user_satisfaction, format_percent),
         ("completion rate", s.completion_rate, format_percent),
     ] {
         if let Some(v) = value {
@@ -207,7 +210,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
         </p>
         <table class="govuk-table" id="explorer">
             <caption class="govuk-table__caption govuk-table__caption--m">
-                "Services and their figures over the last year of data"
+                "Services and their figures: transactions in the last 52 complete weeks; the other figures for the latest complete period of their data (a week, a month for satisfaction, a quarter for cost)"
             </caption>
             <thead class="govuk-table__head">
                 <tr class="govuk-table__row">
@@ -216,7 +219,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                     {heading("transactions_per_year", "Transactions a year", true)}
                     {heading("cost_per_transaction", "Cost per transaction", true)}
                     {heading("digital_take_up", "Digital take-up", true)}
-                    {heading("user_satisfaction", "User satisfaction", true)}
+                    {heading("user_satisfaction", "Satisfaction score", true)}
                     {heading("completion_rate", "Completion rate", true)}
                     <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Comparison"</span></th>
                 </tr>

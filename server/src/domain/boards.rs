@@ -15,7 +15,7 @@ use app::model::{Annotation, KpiKind, PeriodKind, ServiceKpis, ServiceListing};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::caller::readable_data_sets;
-use crate::domain::kpis::{coarsest, series, standard, transactions_by, yearly, Standard};
+use crate::domain::kpis::{coarsest, complete_series, standard, transactions_by, yearly, Standard};
 use crate::domain::Ctx;
 use crate::error::Result;
 use crate::store::{annotations, from_micros, orgs, targets};
@@ -124,13 +124,13 @@ pub async fn board(
     let mut attention = Vec::new();
     for service in services {
         let slug = service.slug.clone();
-        let data = standard(ctx.store, ctx.cache, &published, &slug).await?;
+        let data = standard(ctx.store, ctx.cache, &published, &slug, now).await?;
         let figures = yearly(service.clone(), &data);
         let targets: Vec<&Target> = all_targets.iter().filter(|t| t.service == slug).collect();
         let mut kpis = Vec::new();
         for kpi in KPIS {
             let value = value_of(&figures, kpi);
-            let (kind, values) = series(&data, kpi, PeriodKind::Month);
+            let (kind, values) = complete_series(&data, kpi, PeriodKind::Month);
             let spark = recent(
                 kind,
                 &values,
@@ -140,7 +140,7 @@ pub async fn board(
                     SPARK_MONTHS
                 },
             );
-            let trend = rules::trend(&spark);
+            let trend = rules::trend(&spark, kpi.unit());
             let target = targets
                 .iter()
                 .filter(|t| t.kpi == kpi && t.effective_from <= today)
@@ -162,20 +162,23 @@ pub async fn board(
                 });
             }
             if let Some((direction, change)) = trend {
-                if rules::worsening(kpi, direction) && change.abs() >= 0.05 {
+                if rules::worsening(kpi, direction)
+                    && change.abs() >= rules::attention_band(kpi.unit())
+                {
                     attention.push(Attention {
                         service: slug.clone(),
                         service_title: service.title.clone(),
                         concern: Concern::Worsening,
                         kpi: Some(kpi),
                         message: format!(
-                            "{name} {} {:.0}% over the last three {}s against the three before.",
+                            "{name} {} {} over the last three complete {}s against the three before.",
                             if direction == app::boards::Trend::Up {
                                 "rose"
                             } else {
                                 "fell"
                             },
-                            change.abs() * 100.0,
+                            app::kpi::format_change_in(kpi.unit(), change.abs())
+                                .trim_start_matches('+'),
                             if kind == PeriodKind::Quarter {
                                 "quarter"
                             } else {
@@ -269,8 +272,8 @@ pub async fn compare(
     let kind = coarsest(kind, kpi.finest_period());
     let mut each = Vec::new();
     for service in services {
-        let data = standard(ctx.store, ctx.cache, &published, &service.slug).await?;
-        let values = series(&data, kpi, kind).1;
+        let data = standard(ctx.store, ctx.cache, &published, &service.slug, ctx.now).await?;
+        let values = complete_series(&data, kpi, kind).1;
         let missing = if values.values().all(Option::is_none) {
             Some(format!(
                 "{} has no {} figures{}.",

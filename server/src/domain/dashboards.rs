@@ -208,6 +208,11 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
             .collect();
         let allow = params::Allowances {
             raw_queries_allowed,
+            frequency: m
+                .data_set
+                .as_deref()
+                .and_then(|ds| ds.split_once('/'))
+                .and_then(|(_, data_type)| app::catalogue::frequency(data_type)),
         };
         if let Err(message) = params::parse(&pairs, allow) {
             return Err(Error::Unprocessable(format!(

@@ -41,6 +41,8 @@ pub fn freshness(
         newest_record,
         max_age_expected,
         out_of_date: seconds_out_of_date(newest_record, max_age_expected, now).is_some(),
+        frequency: app::catalogue::frequency(data_type),
+        checked_at: now,
     }
 }
 

@@ -13,7 +13,7 @@ use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, Ta
 use serde_json::Value;
 
 /// The pages, in the order the index lists them.
-const PAGES: [(&str, &str); 14] = [
+const PAGES: [(&str, &str); 15] = [
     (
         "getting-started",
         include_str!("../../../guide/getting-started.md"),
@@ -40,6 +40,7 @@ const PAGES: [(&str, &str); 14] = [
     ("send-data", include_str!("../../../guide/send-data.md")),
     ("instrument", include_str!("../../../guide/instrument.md")),
     ("pull-data", include_str!("../../../guide/pull-data.md")),
+    ("figures", include_str!("../../../guide/figures.md")),
     (
         "correct-figures",
         include_str!("../../../guide/correct-figures.md"),

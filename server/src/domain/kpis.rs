@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use app::kpi::{
-    completion_rate, digital_take_up, next_period_start, period_containing, periods_between,
-    satisfaction_score,
+    complete_until, completion_rate, digital_take_up, is_complete, next_period_start,
+    period_containing, periods_between, satisfaction_score, shares,
 };
 use app::model::{
     ChannelLine, ChannelSeries, Freshness, KpiFigure, KpiKind, Period, PeriodKind, ServiceKpis,
@@ -51,6 +51,26 @@ pub struct Standard {
     pub completion: Option<Arc<Table>>,
     /// Each present data set's type, expected age and table, for freshness.
     pub watched: Vec<(&'static str, Option<i64>, Arc<Table>)>,
+    /// The instant periods are judged complete at ([`app::kpi::complete_until`]).
+    pub now: DateTime<Utc>,
+}
+
+impl Standard {
+    fn table_of(&self, kpi: KpiKind) -> Option<&Table> {
+        match kpi {
+            KpiKind::Transactions | KpiKind::DigitalTakeUp => self.transactions.as_deref(),
+            KpiKind::CostPerTransaction => self.cost.as_deref(),
+            KpiKind::UserSatisfaction => self.satisfaction.as_deref(),
+            KpiKind::CompletionRate => self.completion.as_deref(),
+        }
+    }
+
+    /// Until when `kpi`'s figures are complete: see [`app::kpi::complete_until`]
+    /// (the data's frequency is the KPI's finest period).
+    pub fn complete_until(&self, kpi: KpiKind) -> Option<DateTime<Utc>> {
+        let newest = self.table_of(kpi)?.ts.iter().max().map(|&t| from_micros(t));
+        complete_until(kpi.finest_period(), newest, self.now)
+    }
 }
 
 /// The standard tables of the service `slug` that `readable` holds.
@@ -59,8 +79,12 @@ pub async fn standard(
     cache: &Cache,
     readable: &Readable,
     slug: &str,
+    now: DateTime<Utc>,
 ) -> Result<Standard> {
-    let mut out = Standard::default();
+    let mut out = Standard {
+        now,
+        ..Standard::default()
+    };
     for data_type in STANDARD_TYPES {
         let Some(ds) = readable.get(&(slug.to_string(), data_type.to_string())) else {
             continue;
@@ -91,23 +115,43 @@ fn time(table: &Table, row: usize) -> DateTime<Utc> {
     from_micros(table.ts[row])
 }
 
-/// Per period start: (all transactions, digital ones).
-pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
-    let (count, channel) = (table.column("count"), table.column("channel"));
-    let digital = table.string_id("digital");
+/// Adds each row of `table`, sent once per `frequency` period, to the periods
+/// of `kind` it covers, shared by days where its period straddles them
+/// ([`app::kpi::shares`]): `add(entry, row, share)`.
+fn by_period<T: Default>(
+    table: &Table,
+    frequency: PeriodKind,
+    kind: PeriodKind,
+    mut add: impl FnMut(&mut T, usize, f64),
+) -> BTreeMap<DateTime<Utc>, T> {
     let mut sums = BTreeMap::new();
     for row in 0..table.len() {
-        let Some(n) = number(count, row) else {
-            continue;
-        };
-        let start = period_containing(kind, time(table, row)).start;
-        let entry: &mut (f64, f64) = sums.entry(start).or_default();
-        entry.0 += n;
-        if is(channel, row, digital) {
-            entry.1 += n;
+        for (start, share) in shares(frequency, time(table, row), kind) {
+            add(sums.entry(start).or_default(), row, share);
         }
     }
     sums
+}
+
+/// Per period start: (all transactions, digital ones), weekly records shared
+/// between longer periods by their days.
+pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
+    let (count, channel) = (table.column("count"), table.column("channel"));
+    let digital = table.string_id("digital");
+    by_period(
+        table,
+        KpiKind::Transactions.finest_period(),
+        kind,
+        |entry: &mut (f64, f64), row, share| {
+            let Some(n) = number(count, row) else {
+                return;
+            };
+            entry.0 += n * share;
+            if is(channel, row, digital) {
+                entry.1 += n * share;
+            }
+        },
+    )
 }
 
 /// Per period start: (ratings 1 to 5, responses).
@@ -116,34 +160,37 @@ fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, ([f64;
         .map(|i| table.column(&format!("rating_{i}")))
         .collect();
     let total = table.column("total");
-    let mut sums = BTreeMap::new();
-    for row in 0..table.len() {
-        let start = period_containing(kind, time(table, row)).start;
-        let entry: &mut ([f64; 5], f64) = sums.entry(start).or_default();
-        for (slot, column) in entry.0.iter_mut().zip(&columns) {
-            *slot += number(*column, row).unwrap_or(0.0);
-        }
-        entry.1 += number(total, row).unwrap_or(0.0);
-    }
-    sums
+    by_period(
+        table,
+        KpiKind::UserSatisfaction.finest_period(),
+        kind,
+        |entry: &mut ([f64; 5], f64), row, share| {
+            for (slot, column) in entry.0.iter_mut().zip(&columns) {
+                *slot += number(*column, row).unwrap_or(0.0) * share;
+            }
+            entry.1 += number(total, row).unwrap_or(0.0) * share;
+        },
+    )
 }
 
-/// Per period start: (started, completed).
+/// Per period start: (started, completed), weekly records shared between
+/// longer periods by their days.
 fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
     let (count, stage) = (table.column("count"), table.column("stage"));
     let (start_id, end_id) = (table.string_id("start"), table.string_id("end"));
-    let mut sums = BTreeMap::new();
-    for row in 0..table.len() {
-        let n = number(count, row).unwrap_or(0.0);
-        let start = period_containing(kind, time(table, row)).start;
-        let entry: &mut (f64, f64) = sums.entry(start).or_default();
-        if is(stage, row, start_id) {
-            entry.0 += n;
-        } else if is(stage, row, end_id) {
-            entry.1 += n;
-        }
-    }
-    sums
+    by_period(
+        table,
+        KpiKind::CompletionRate.finest_period(),
+        kind,
+        |entry: &mut (f64, f64), row, share| {
+            let n = number(count, row).unwrap_or(0.0) * share;
+            if is(stage, row, start_id) {
+                entry.0 += n;
+            } else if is(stage, row, end_id) {
+                entry.1 += n;
+            }
+        },
+    )
 }
 
 /// The cost per transaction of each quarter (the newest record of a quarter
@@ -186,16 +233,9 @@ pub fn series(
 ) -> (PeriodKind, BTreeMap<DateTime<Utc>, Option<f64>>) {
     let kind = coarsest(kind, kpi.finest_period());
     let values = match kpi {
-        // A count of a period the data does not yet cover to its end (the
-        // month under way) would read as a fall: such a period is left out.
         KpiKind::Transactions => data.transactions.as_deref().map(|t| {
-            let covered =
-                t.ts.iter()
-                    .max()
-                    .map(|&newest| period_containing(PeriodKind::Week, from_micros(newest)).end);
             transactions_by(t, kind)
                 .into_iter()
-                .filter(|(start, _)| covered.is_some_and(|c| next_period_start(kind, *start) <= c))
                 .map(|(k, (all, _))| (k, Some(all)))
                 .collect()
         }),
@@ -220,6 +260,19 @@ pub fn series(
         KpiKind::CostPerTransaction => data.cost.as_deref().map(|t| costs_by(t, kind)),
     };
     (kind, values.unwrap_or_default())
+}
+
+/// [`series`] over complete periods only ([`Standard::complete_until`]): what
+/// every headline, change, sparkline and comparison reads.
+pub fn complete_series(
+    data: &Standard,
+    kpi: KpiKind,
+    kind: PeriodKind,
+) -> (PeriodKind, BTreeMap<DateTime<Utc>, Option<f64>>) {
+    let (kind, mut values) = series(data, kpi, kind);
+    let until = data.complete_until(kpi);
+    values.retain(|start, _| is_complete(&period_containing(kind, *start), until));
+    (kind, values)
 }
 
 fn rank(kind: PeriodKind) -> u8 {
@@ -251,95 +304,76 @@ pub const ORDER: [KpiKind; 5] = [
     KpiKind::CompletionRate,
 ];
 
-/// The latest value of each KPI that has data, by its finest period, with the
-/// value of the period before, in [`ORDER`] (the service page's tiles).
+/// The latest complete period's value of each KPI that has data, by its
+/// finest period (the data's own frequency), with the value of the period just
+/// before, in [`ORDER`]: the headline figure of every page.
 pub fn latest(data: &Standard) -> Vec<KpiFigure> {
     ORDER
         .into_iter()
         .filter_map(|kpi| {
-            let (kind, values) = series(data, kpi, kpi.finest_period());
-            let mut newest = values.iter().rev();
-            let (start, value) = newest.next()?;
+            let (kind, values) = complete_series(data, kpi, kpi.finest_period());
+            let (start, value) = values.iter().rev().find(|(_, v)| v.is_some())?;
+            let period = period_containing(kind, *start);
+            let before = app::kpi::periods_after(kind, period.start, -1);
             Some(KpiFigure {
                 kpi,
                 value: *value,
-                period: period_containing(kind, *start),
-                previous: newest.next().and_then(|(_, v)| *v),
+                period,
+                previous: values.get(&before).copied().flatten(),
             })
         })
         .collect()
 }
 
-/// A service's headline figures (as the services explorer and boards show
-/// them): a year of transactions (the last 52 weeks with data), the latest
-/// quarter's cost per transaction, and the last year's digital take-up,
-/// satisfaction and completion rate.
+/// How many complete quarters a service's total cost adds up.
+pub const COST_QUARTERS: usize = 4;
+
+/// A service's headline figures, as the services explorer and boards show
+/// them: transactions over the last 52 complete weeks, and the latest complete
+/// period's cost per transaction, digital take-up, satisfaction score and
+/// completion rate (the same figures, for the same periods, as the service
+/// page's tiles: [`latest`]); and the total cost of the last
+/// [`COST_QUARTERS`] complete quarters that have both a cost per transaction
+/// and complete transactions, each quarter's cost times its transactions.
 pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
-    let weekly = data
-        .transactions
-        .as_deref()
-        .map(|t| transactions_by(t, PeriodKind::Week))
-        .unwrap_or_default();
-    // The last 52 weeks from the newest week with data (weeks without records
-    // count as none).
-    let newest = weekly.keys().next_back().copied();
-    let year_start = newest.map(|n| n - Duration::weeks(51));
-    let in_year = |t: &DateTime<Utc>| year_start.is_none_or(|s| *t >= s);
-    let (mut all, mut digital) = (0.0, 0.0);
-    for (_, (a, d)) in weekly.iter().filter(|(k, _)| in_year(k)) {
-        all += a;
-        digital += d;
-    }
-    let has_weeks = !weekly.is_empty();
-    let has_digital = data
-        .transactions
-        .as_deref()
-        .and_then(|t| t.string_id("digital"))
-        .is_some();
-    let (mut started, mut completed) = (0.0, 0.0);
-    if let Some(t) = data.completion.as_deref() {
-        let (count, stage) = (t.column("count"), t.column("stage"));
-        let (s, e) = (t.string_id("start"), t.string_id("end"));
-        for row in 0..t.len() {
-            if !in_year(&time(t, row)) {
-                continue;
-            }
-            let n = number(count, row).unwrap_or(0.0);
-            if is(stage, row, s) {
-                started += n;
-            } else if is(stage, row, e) {
-                completed += n;
-            }
-        }
-    }
-    let mut ratings = [0.0; 5];
-    let mut responses = 0.0;
-    if let Some(t) = data.satisfaction.as_deref() {
-        if let Some(newest) = t.ts.iter().max() {
-            let since = newest - Duration::days(365).num_microseconds().unwrap_or(0);
-            let columns: Vec<Option<&[Cell]>> =
-                (1..=5).map(|i| t.column(&format!("rating_{i}"))).collect();
-            let total = t.column("total");
-            for row in (0..t.len()).filter(|&r| t.ts[r] > since) {
-                for (slot, column) in ratings.iter_mut().zip(&columns) {
-                    *slot += number(*column, row).unwrap_or(0.0);
-                }
-                responses += number(total, row).unwrap_or(0.0);
-            }
-        }
-    }
-    let cost = data
-        .cost
-        .as_deref()
-        .and_then(|t| costs_by(t, PeriodKind::Quarter).into_iter().next_back())
-        .and_then(|(_, v)| v);
+    let figures = latest(data);
+    let value = |kpi: KpiKind| figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.value);
+    let (_, weeks) = complete_series(data, KpiKind::Transactions, PeriodKind::Week);
+    let year_to = weeks
+        .keys()
+        .next_back()
+        .map(|newest| next_period_start(PeriodKind::Week, *newest));
+    let year_from = year_to.map(|to| to - Duration::weeks(52));
+    let transactions_per_year =
+        year_from.map(|from| weeks.range(from..).filter_map(|(_, v)| *v).sum::<f64>());
+    let (_, costs) = complete_series(data, KpiKind::CostPerTransaction, PeriodKind::Quarter);
+    let (_, volumes) = complete_series(data, KpiKind::Transactions, PeriodKind::Quarter);
+    let costed: Vec<(DateTime<Utc>, f64, f64)> = costs
+        .iter()
+        .rev()
+        .filter_map(|(start, cost)| {
+            Some((*start, (*cost)?, volumes.get(start).copied().flatten()?))
+        })
+        .take(COST_QUARTERS)
+        .collect();
+    let total_cost =
+        (!costed.is_empty()).then(|| costed.iter().map(|(_, c, v)| c * v).sum::<f64>());
     ServiceKpis {
         service,
-        transactions_per_year: has_weeks.then_some(all),
-        cost_per_transaction: cost,
-        digital_take_up: digital_take_up(has_digital.then_some(digital), has_weeks.then_some(all)),
-        user_satisfaction: satisfaction_score(ratings, responses),
-        completion_rate: completion_rate(started, completed),
+        transactions_per_year,
+        year_from,
+        year_to,
+        cost_per_transaction: value(KpiKind::CostPerTransaction),
+        digital_take_up: value(KpiKind::DigitalTakeUp),
+        user_satisfaction: value(KpiKind::UserSatisfaction),
+        completion_rate: value(KpiKind::CompletionRate),
+        total_cost,
+        costed_transactions: (!costed.is_empty()).then(|| costed.iter().map(|(_, _, v)| v).sum()),
+        cost_from: costed.last().map(|(start, _, _)| *start),
+        cost_to: costed
+            .first()
+            .map(|(start, _, _)| next_period_start(PeriodKind::Quarter, *start)),
+        figures,
     }
 }
 
@@ -380,17 +414,18 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
     if let Some(t) = table {
         let (count, channel) = (t.column("count"), t.column("channel"));
         for row in 0..t.len() {
-            let at = time(t, row);
-            if from.is_some_and(|f| at < f) || to.is_some_and(|e| at >= e) {
-                continue;
-            }
             let (Some(Cell::Str(c)), Some(n)) = (channel.map(|c| c[row]), number(count, row))
             else {
                 continue;
             };
-            *sums
-                .entry((period_containing(kind, at).start, c))
-                .or_insert(0.0) += n;
+            // A week straddling two months counts in each for its days there.
+            for (start, share) in shares(KpiKind::Transactions.finest_period(), time(t, row), kind)
+            {
+                if from.is_some_and(|f| start < f) || to.is_some_and(|e| start >= e) {
+                    continue;
+                }
+                *sums.entry((start, c)).or_insert(0.0) += n * share;
+            }
         }
     }
     let first = from.or_else(|| sums.keys().next().map(|k| k.0));
@@ -411,6 +446,7 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
         return ChannelSeries {
             periods,
             channels: Vec::new(),
+            complete_until: None,
         };
     };
     let mut present: Vec<(&str, u32)> = sums
@@ -437,28 +473,25 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
                 .collect(),
         })
         .collect();
-    ChannelSeries { periods, channels }
+    ChannelSeries {
+        periods,
+        channels,
+        complete_until: None,
+    }
 }
 
 /// The total of transactions in the same period a year before each of `periods`
 /// ([`app::kpi::year_earlier`]), or `None` where nothing was recorded then.
 pub fn year_earlier(table: Option<&Table>, periods: &[Period]) -> Vec<Option<f64>> {
-    let Some(t) = table else {
+    let (Some(t), Some(first)) = (table, periods.first()) else {
         return vec![None; periods.len()];
     };
-    let count = t.column("count");
+    let sums = transactions_by(t, first.kind);
     periods
         .iter()
         .map(|p| {
-            let back = app::kpi::year_earlier(p);
-            let (start, end) = (back.start.timestamp_micros(), back.end.timestamp_micros());
-            let mut total = None;
-            for row in (0..t.len()).filter(|&r| t.ts[r] >= start && t.ts[r] < end) {
-                if let Some(n) = number(count, row) {
-                    *total.get_or_insert(0.0) += n;
-                }
-            }
-            total
+            sums.get(&app::kpi::year_earlier(p).start)
+                .map(|(all, _)| *all)
         })
         .collect()
 }

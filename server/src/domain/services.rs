@@ -23,8 +23,9 @@ pub async fn overview(
     let (service, description) = orgs::find_service(store, slug)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no service called {slug:?}.")))?;
-    let data = kpis::standard(store, cache, readable, slug).await?;
-    let transactions = kpis::channel_series(data.transactions.as_deref(), kind, window);
+    let data = kpis::standard(store, cache, readable, slug, now).await?;
+    let mut transactions = kpis::channel_series(data.transactions.as_deref(), kind, window);
+    transactions.complete_until = data.complete_until(app::model::KpiKind::Transactions);
     let previous_year = compare_year
         .then(|| kpis::year_earlier(data.transactions.as_deref(), &transactions.periods));
     let dashboards = dashboards::published_for_service(store, slug)
@@ -46,15 +47,16 @@ pub async fn overview(
     })
 }
 
-/// Every service's headline figures over the last year of its `readable` data.
+/// Every service's headline figures ([`kpis::yearly`]) from its `readable` data.
 pub async fn headline_figures(
     store: &Store,
     cache: &Cache,
     readable: &Readable,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ServiceKpis>> {
     let mut out = Vec::new();
     for service in orgs::list_services(store).await? {
-        let data = kpis::standard(store, cache, readable, &service.slug).await?;
+        let data = kpis::standard(store, cache, readable, &service.slug, now).await?;
         out.push(kpis::yearly(service, &data));
     }
     Ok(out)

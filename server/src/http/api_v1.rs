@@ -227,7 +227,8 @@ async fn service_kpis(
         Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
     };
     let readable = readable_data_sets(&state.store, &caller).await?;
-    let all = services::headline_figures(&state.store, &state.cache, &readable).await?;
+    let all = services::headline_figures(&state.store, &state.cache, &readable, chrono::Utc::now())
+        .await?;
     let mut departments: Vec<OrgRef> = Vec::new();
     let mut agencies: Vec<OrgRef> = Vec::new();
     for s in &all {

@@ -365,7 +365,8 @@ fn cors(response: &mut Response) {
         ("sort_by" = Option<String>, Query, description = "`field:ascending|descending`"),
         ("limit" = Option<u32>, Query, minimum = 0, maximum = 100000, description = "At most this many records or groups (at most 100,000); 0 = no limit. An answer of more than 100,000 rows (records, groups, or groups times periods) is refused with a 400: narrow it"),
         ("flatten" = Option<bool>, Query, description = "One row per period and group"),
-        ("format" = Option<String>, Query, description = "`csv` for CSV")),
+        ("format" = Option<String>, Query, description = "`csv` for CSV"),
+        ("apportion" = Option<bool>, Query, description = "Pulse: with `period` and sums only, on a data set of a catalogue data type, share each record between the periods it spans by its days (weeks into months)")),
     responses(
         (status = 200, description = "`{\"data\":[...]}` (and a `warning` while unpublished), or CSV", body = serde_json::Value),
         (status = 400, description = "`{\"status\":\"error\",\"message\":...}`", body = serde_json::Value),
@@ -397,6 +398,7 @@ async fn read(
         &pairs,
         params::Allowances {
             raw_queries_allowed: data_set.raw_queries_allowed,
+            frequency: app::catalogue::frequency(&data_set.data_type),
         },
     ) {
         Ok(query) => query,

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use app::kpi::{next_period_start, period_start, MAX_ROWS};
+use app::kpi::{is_shared, next_period_start, period_start, periods_after, shares, MAX_ROWS};
 use app::model::PeriodKind;
 use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -257,6 +257,25 @@ impl Acc {
         }
     }
 
+    /// Adds `share` of a sum's `cell` (a record shared between periods by its
+    /// days: [`app::kpi::shares`]).
+    fn add_share(&mut self, method: Method, cell: Cell, share: f64) {
+        if share == 1.0 || method == Method::Count {
+            return self.add(method, cell);
+        }
+        if cell == Cell::Missing {
+            return;
+        }
+        self.count += 1;
+        match cell.number() {
+            Some(x) if method == Method::Sum => {
+                self.all_int = false;
+                self.float_sum += x * share;
+            }
+            _ => self.invalid = true,
+        }
+    }
+
     /// Keeps `cell` as the minimum or maximum if it is one.
     fn fold_extremes(&mut self, cell: Cell) {
         let Some(x) = cell.number() else {
@@ -353,11 +372,12 @@ impl Bucket {
         }
     }
 
-    fn add(&mut self, collect: &[Collect], columns: &[Option<&[Cell]>], row: usize) {
+    /// Adds `share` of row `row` (1 for all of it).
+    fn add(&mut self, collect: &[Collect], columns: &[Option<&[Cell]>], row: usize, share: f64) {
         self.count += 1;
         for (i, c) in collect.iter().enumerate() {
             if let Some(column) = columns[i] {
-                self.accs[i].add(c.method, column[row]);
+                self.accs[i].add_share(c.method, column[row], share);
             }
         }
     }
@@ -441,6 +461,15 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
             };
             lo = period_start_of(kind, first).timestamp_micros();
             hi = period_start_of(kind, last).timestamp_micros() - 1;
+            // A shared record may start in the period before the first.
+            if let Some(frequency) = query.apportion.filter(|f| is_shared(*f, kind)) {
+                lo = periods_after(
+                    frequency,
+                    period_start(frequency, period_start_of(kind, first)),
+                    -1,
+                )
+                .timestamp_micros();
+            }
         }
         _ => {
             if let Some(start) = query.start_at {
@@ -464,6 +493,12 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     // string id directly in the common case of one text field, else by hashing
     // the key (looked up by slice, so no allocation per row).
     let kind = query.period;
+    // Records sent once per `frequency` period that straddles the answer's
+    // periods are shared between them by their days.
+    let shared = match (kind, query.apportion) {
+        (Some(k), Some(frequency)) if is_shared(frequency, k) => Some(frequency),
+        _ => None,
+    };
     let mut group_ids: FxHashMap<Vec<Key>, u32> = FxHashMap::default();
     let mut group_keys: Vec<Vec<Key>> = Vec::new();
     let mut by_string: Vec<u32> = vec![u32::MAX; table.strings.len()];
@@ -502,11 +537,24 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
                 gid
             }
         };
-        let period = kind.map(|k| period_of(table, k, row)).unwrap_or(0);
-        slots
-            .entry((period, gid))
-            .or_insert_with(|| Bucket::new(&query.collect))
-            .add(&query.collect, &collect_columns, row);
+        match (kind, shared) {
+            (Some(k), Some(frequency)) => {
+                let at = DateTime::from_timestamp_micros(table.ts[row]).unwrap_or_default();
+                for (start, share) in shares(frequency, at, k) {
+                    slots
+                        .entry((period_index(k, start), gid))
+                        .or_insert_with(|| Bucket::new(&query.collect))
+                        .add(&query.collect, &collect_columns, row, share);
+                }
+            }
+            _ => {
+                let period = kind.map(|k| period_of(table, k, row)).unwrap_or(0);
+                slots
+                    .entry((period, gid))
+                    .or_insert_with(|| Bucket::new(&query.collect))
+                    .add(&query.collect, &collect_columns, row, 1.0);
+            }
+        }
     }
     let mut buckets: FxHashMap<(i64, Vec<Key>), Bucket> = slots
         .into_iter()
@@ -809,6 +857,7 @@ mod tests {
             &pairs,
             Allowances {
                 raw_queries_allowed: true,
+                frequency: Some(PeriodKind::Week),
             },
         )
         .unwrap();
@@ -1031,6 +1080,7 @@ mod properties {
             pairs,
             Allowances {
                 raw_queries_allowed,
+                frequency: None,
             },
         ) else {
             return Ok(());

@@ -78,6 +78,10 @@ pub struct Query {
     pub limit: Option<usize>,
     pub flatten: bool,
     pub csv: bool,
+    /// Pulse: with `apportion=true`, the period each record stands for (its
+    /// data set's frequency): a record whose period straddles the answer's is
+    /// shared between them by its days ([`app::kpi::shares`]).
+    pub apportion: Option<PeriodKind>,
 }
 
 impl Query {
@@ -86,7 +90,7 @@ impl Query {
     }
 }
 
-const KNOWN: [&str; 13] = [
+const KNOWN: [&str; 14] = [
     "start_at",
     "end_at",
     "inclusive",
@@ -100,12 +104,16 @@ const KNOWN: [&str; 13] = [
     "limit",
     "flatten",
     "format",
+    "apportion",
 ];
 
 /// What a data set allows of its readers.
 #[derive(Clone, Copy, Debug)]
 pub struct Allowances {
     pub raw_queries_allowed: bool,
+    /// How often the data set's records are sent, when its data type says
+    /// ([`app::catalogue::frequency`]): what `apportion=true` needs.
+    pub frequency: Option<PeriodKind>,
 }
 
 fn all<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
@@ -430,6 +438,28 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         }
     }
 
+    // 15. Pulse: sharing records between periods by their days.
+    let apportion = if boolean(
+        one(pairs, "apportion"),
+        "apportion must be either 'true' or 'false'",
+    )? {
+        if period.is_none() {
+            return Err("apportion=true shares records between periods: it needs 'period'".into());
+        }
+        let Some(frequency) = allow.frequency else {
+            return Err("apportion=true needs a data set whose data type is in Pulse's catalogue (it says how long a record covers, e.g. a week for transactions-by-channel); this data set's type is not".into());
+        };
+        if collect
+            .iter()
+            .any(|c| !matches!(c.method, Method::Sum | Method::Count))
+        {
+            return Err("apportion=true shares sums between periods by days: collect only with :sum (or :count), not :mean, :min, :max or :set".into());
+        }
+        Some(frequency)
+    } else {
+        None
+    };
+
     Ok(Query {
         start_at,
         end_at,
@@ -444,6 +474,7 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         limit,
         flatten,
         csv: one(pairs, "format") == Some("csv"),
+        apportion,
     })
 }
 
@@ -532,6 +563,7 @@ mod tests {
             &pairs,
             Allowances {
                 raw_queries_allowed: raw,
+                frequency: None,
             },
         )
     }
