@@ -8,7 +8,7 @@ use crate::components::chart::{
     journey_chart, rate_chart, ratings_chart, time_chart, zooms, Chart, TimeStyle, RATINGS,
 };
 use crate::components::kpi_tile::change_line;
-use crate::components::notes::chart_notes;
+use crate::components::notes::{chart_notes, ChartFigures};
 use crate::components::view_controls::view_query;
 use crate::kpi::{format_date, format_period, format_value, relative_change};
 use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
@@ -88,7 +88,9 @@ pub fn ModuleView(
     let description = (!module.description.is_empty())
         .then(|| view! { <p class="govuk-body">{module.description.clone()}</p> });
     let body = match &loaded {
-        None => view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any(),
+        None => {
+            view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any()
+        }
         Some(LoadedModule {
             figures: Err(message),
             ..
@@ -101,9 +103,11 @@ pub fn ModuleView(
         Some(LoadedModule {
             figures: Ok(figures),
             previous_year,
+            history,
             ..
         }) => view! {
-            <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone() full/>
+            <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
+                history=history.clone() full/>
         }
         .into_any(),
     };
@@ -184,6 +188,8 @@ fn Figured(
     module: Module,
     figures: Figures,
     previous: Option<Vec<Option<f64>>>,
+    /// The figures over the year before them too, for the unusual-figures rule.
+    history: Option<Figures>,
     full: bool,
 ) -> impl IntoView {
     let slug = module.slug.clone();
@@ -202,6 +208,7 @@ fn Figured(
     };
     // What notes and unusual figures go on (the time axis and its series).
     let (chart_periods, chart_lines) = chart_series(&figures).unwrap_or_default();
+    let history = history.as_ref().and_then(chart_series);
     match figures {
         Figures::Kpi(latest) => view! {
             <Headline figure=Some(latest) unit higher_is_better=better/>
@@ -265,9 +272,12 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                unit,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit,
+                },
                 zooms(periods),
                 Signal::derive(move || matches!(style.get(), TimeStyle::Lines | TimeStyle::Bars)),
             );
@@ -308,9 +318,12 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                Unit::Ratio,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit: Unit::Ratio,
+                },
                 zooms(c.periods.len()),
                 Signal::stored(true),
             );
@@ -405,9 +418,12 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                Unit::Ratio,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit: Unit::Ratio,
+                },
                 zooms(count),
                 Signal::stored(true),
             );

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::figures::{figures, year_earlier_totals, Figures};
-use super::request::{module_request, year_earlier_request};
+use super::request::{module_request, with_year_before_request, year_earlier_request};
 use super::view::ViewParams;
 use crate::api::ApiError;
 use crate::model::{Dashboard, Freshness, Module, ModuleType};
@@ -21,6 +21,11 @@ pub struct LoadedModule {
     /// With a year earlier asked for: the total (or rate) of the same period a
     /// year before each period, aligned with the figures' periods.
     pub previous_year: Option<Vec<Option<f64>>>,
+    /// The same figures over the year before them and them: what the chart's
+    /// unusual figures are judged over (each period against the same period
+    /// a year earlier). `None` when they could not be read.
+    #[serde(default)]
+    pub history: Option<Figures>,
 }
 
 /// A dashboard with the figures of its modules and the freshness of its data.
@@ -89,6 +94,7 @@ pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
             request,
             figures: Err("the module has no data set (write it as group/type)".into()),
             previous_year: None,
+            history: None,
         };
     };
     let figures = match crate::api::data_rows(path.clone()).await {
@@ -100,6 +106,16 @@ pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
         Ok(Figures::Completion(c)) => Some(c.periods.clone()),
         Ok(Figures::Satisfaction(s)) => Some(s.periods.clone()),
         _ => None,
+    };
+    let history = match periods
+        .as_deref()
+        .and_then(|p| with_year_before_request(&path, p))
+    {
+        Some(request) => crate::api::data_rows(request)
+            .await
+            .ok()
+            .and_then(|rows| super::figures::figures(&module, &rows).ok()),
+        None => None,
     };
     let previous_year = match (view.compare, periods) {
         (true, Some(periods)) => match year_earlier_request(&path, &periods) {
@@ -117,6 +133,7 @@ pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
         request,
         figures,
         previous_year,
+        history,
     }
 }
 

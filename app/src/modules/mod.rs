@@ -34,6 +34,9 @@ pub use load::{
     data_modules, find_module, load_dashboard, load_module, DashboardView, LoadedModule,
 };
 pub use options::{humanise, label_for, rate_kpi, unit};
-pub use request::{csv_request, data_set_path, module_query, module_request, year_earlier_request};
+pub use request::{
+    csv_request, data_set_path, module_query, module_request, with_year_before_request,
+    year_earlier_request,
+};
 pub use table::{format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, ViewParams, VIEW_PERIODS};
