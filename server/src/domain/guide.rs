@@ -13,7 +13,7 @@ use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, Ta
 use serde_json::Value;
 
 /// The pages, in the order the index lists them.
-const PAGES: [(&str, &str); 14] = [
+const PAGES: [(&str, &str); 15] = [
     (
         "getting-started",
         include_str!("../../../guide/getting-started.md"),
@@ -43,6 +43,10 @@ const PAGES: [(&str, &str); 14] = [
     (
         "correct-figures",
         include_str!("../../../guide/correct-figures.md"),
+    ),
+    (
+        "how-figures-are-calculated",
+        include_str!("../../../guide/how-figures-are-calculated.md"),
     ),
     ("api", include_str!("../../../guide/api.md")),
     ("roadmap", include_str!("../../../ROADMAP.md")),
