@@ -673,13 +673,15 @@ fn noted(i: usize, notes: &[(usize, usize)]) -> bool {
 /// or 100% moves in points, not in shares of itself). A rate must also move
 /// at least [`MIN_RATE_CHANGE`] from every expectation.
 ///
-/// Not flagged: a dip in the newest period (it may still be filling in), and
-/// a point a note covers or is beside (the note explains it).
+/// Not flagged: a dip in the newest period when `filling_in` says it may
+/// still be filling in (a month to date), and a point a note covers or is
+/// beside (the note explains it).
 pub fn unusual_points(
     values: &[Option<f64>],
     kind: PeriodKind,
     unit: Unit,
     notes: &[(usize, usize)],
+    filling_in: bool,
 ) -> Vec<Unusual> {
     let (step, year) = rhythm(kind);
     let rate = unit == Unit::Ratio;
@@ -788,7 +790,10 @@ pub fn unusual_points(
     };
     // The newest period may still be filling in (a month to date): a dip there
     // is not news yet.
-    let newest = values.iter().rposition(Option::is_some);
+    let newest = values
+        .iter()
+        .rposition(Option::is_some)
+        .filter(|_| filling_in);
     (0..values.len())
         .filter(|i| !noted(*i, notes))
         .filter_map(|i| {
@@ -824,20 +829,29 @@ mod tests {
     #[test]
     fn ordinary_weeks_are_not_unusual() {
         assert_eq!(
-            unusual_points(&ordinary_weeks(156), PeriodKind::Week, Unit::Number, &[]),
+            unusual_points(
+                &ordinary_weeks(156),
+                PeriodKind::Week,
+                Unit::Number,
+                &[],
+                true
+            ),
             vec![]
         );
         // Flat, empty and tiny series neither.
-        assert!(unusual_points(&[Some(5.0); 30], PeriodKind::Week, Unit::Number, &[]).is_empty());
-        assert!(unusual_points(&[], PeriodKind::Week, Unit::Number, &[]).is_empty());
+        assert!(
+            unusual_points(&[Some(5.0); 30], PeriodKind::Week, Unit::Number, &[], true).is_empty()
+        );
+        assert!(unusual_points(&[], PeriodKind::Week, Unit::Number, &[], true).is_empty());
         assert!(unusual_points(
             &[Some(1.0), Some(90.0), Some(1.0)],
             PeriodKind::Week,
             Unit::Number,
-            &[]
+            &[],
+            true
         )
         .is_empty());
-        assert!(unusual_points(&[None; 20], PeriodKind::Month, Unit::Number, &[]).is_empty());
+        assert!(unusual_points(&[None; 20], PeriodKind::Month, Unit::Number, &[], true).is_empty());
     }
 
     #[test]
@@ -845,7 +859,7 @@ mod tests {
         let mut v = ordinary_weeks(60);
         v[20] = v[20].map(|x| x * 2.5);
         v[41] = v[41].map(|x| x * 0.3);
-        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[]);
+        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true);
         let at: Vec<usize> = found.iter().map(|u| u.index).collect();
         assert_eq!(at, vec![20, 41]);
         assert!(found[0].score > UNUSUAL_SCORE && found[1].score < -UNUSUAL_SCORE);
@@ -861,18 +875,24 @@ mod tests {
         let mut v = ordinary_weeks(30);
         v[29] = v[29].map(|x| x * 3.0);
         v[0] = v[0].map(|x| x * 0.2);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[])
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
         assert_eq!(at, vec![0, 29]);
         // A dip in the newest period is not news yet: it may still be filling in.
         v[29] = v[29].map(|x| x / 3.0 * 0.3);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[])
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
         assert_eq!(at, vec![0]);
+        // Unless the newest period is known to be complete.
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], false)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![0, 29]);
     }
 
     #[test]
@@ -883,12 +903,12 @@ mod tests {
             .map(|i| Some(300.0 * (1.0 + 0.45 * (((i * 7919) % 17) as f64 / 8.0 - 1.0))))
             .collect();
         assert!(
-            unusual_points(&v, PeriodKind::Week, Unit::Number, &[]).is_empty(),
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true).is_empty(),
             "{:?}",
-            unusual_points(&v, PeriodKind::Week, Unit::Number, &[])
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
         );
         v[40] = Some(1500.0);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[])
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
@@ -897,7 +917,7 @@ mod tests {
 
     /// The indices flagged in a series of counts.
     fn flagged(v: &[Option<f64>], kind: PeriodKind) -> Vec<usize> {
-        unusual_points(v, kind, Unit::Number, &[])
+        unusual_points(v, kind, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect()
@@ -905,7 +925,7 @@ mod tests {
 
     /// The indices flagged in a series of rates.
     fn flagged_rates(v: &[Option<f64>], kind: PeriodKind) -> Vec<usize> {
-        unusual_points(v, kind, Unit::Ratio, &[])
+        unusual_points(v, kind, Unit::Ratio, &[], true)
             .iter()
             .map(|u| u.index)
             .collect()
@@ -943,7 +963,7 @@ mod tests {
         // A January three times the usual peak stands out from that peak too.
         let mut v = january_peaks();
         v[109] = v[109].map(|x| x * 3.0);
-        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[]);
+        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true);
         assert_eq!(found.iter().map(|u| u.index).collect::<Vec<_>>(), vec![109]);
         // Expected: the usual January peak, not an ordinary week.
         assert!(found[0].expected > 2.0 * 1000.0, "{:?}", found[0]);
@@ -993,7 +1013,7 @@ mod tests {
         // the level, under four times the 8% assumed for counts.
         v[30] = Some(0.61);
         assert_eq!(flagged(&v, PeriodKind::Month), Vec::<usize>::new());
-        let found = unusual_points(&v, PeriodKind::Month, Unit::Ratio, &[]);
+        let found = unusual_points(&v, PeriodKind::Month, Unit::Ratio, &[], true);
         assert_eq!(found.iter().map(|u| u.index).collect::<Vec<_>>(), vec![30]);
         assert!(found[0].score < -UNUSUAL_SCORE);
         assert!((found[0].expected - 0.765).abs() < 0.02, "{:?}", found[0]);
@@ -1052,7 +1072,7 @@ mod tests {
         v[20] = v[20].map(|x| x * 2.5);
         v[41] = v[41].map(|x| x * 0.3);
         let at = |notes: &[(usize, usize)]| -> Vec<usize> {
-            unusual_points(&v, PeriodKind::Week, Unit::Number, notes)
+            unusual_points(&v, PeriodKind::Week, Unit::Number, notes, true)
                 .iter()
                 .map(|u| u.index)
                 .collect()
@@ -1067,7 +1087,7 @@ mod tests {
         // A noted January peak is still the reference for the next year's.
         let v = january_peaks();
         assert_eq!(
-            unusual_points(&v, PeriodKind::Week, Unit::Number, &[(107, 109)]),
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[(107, 109)], true),
             vec![]
         );
     }
@@ -1084,10 +1104,10 @@ mod tests {
                 })
             })
             .collect();
-        assert!(unusual_points(&v, PeriodKind::Day, Unit::Number, &[]).is_empty());
+        assert!(unusual_points(&v, PeriodKind::Day, Unit::Number, &[], true).is_empty());
         // A Wednesday as quiet as a Sunday is.
         v[30] = Some(100.0);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Day, Unit::Number, &[])
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Day, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
@@ -1100,7 +1120,7 @@ mod tests {
         for i in [10, 11, 12, 25] {
             v[i] = None;
         }
-        assert!(unusual_points(&v, PeriodKind::Week, Unit::Number, &[]).is_empty());
+        assert!(unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true).is_empty());
     }
 
     fn t(s: &str) -> DateTime<Utc> {

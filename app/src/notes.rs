@@ -118,6 +118,10 @@ pub type ChartLines<'a> = (&'a [Period], &'a [NamedSeries]);
 /// compared with the same period a year earlier (a chart of 52 weeks has no
 /// year earlier of its own); only the chart's periods are flagged.
 ///
+/// `received` is when the chart's data set was last written: a newest
+/// period that had ended by then is complete, and a dip there is flagged;
+/// otherwise (or without it) the newest period may still be filling in.
+///
 /// The one place a dashboard's charts and a board's "needs attention" list
 /// find them, so the two cannot disagree.
 pub fn unexplained_figures(
@@ -127,6 +131,7 @@ pub fn unexplained_figures(
     shown: ChartLines<'_>,
     history: Option<ChartLines<'_>>,
     unit: Unit,
+    received: Option<DateTime<Utc>>,
 ) -> Vec<(String, Unusual)> {
     let (periods, series) = shown;
     let Some(first) = periods.first() else {
@@ -168,9 +173,13 @@ pub fn unexplained_figures(
     series
         .iter()
         .flat_map(|(name, values)| {
+            let filling_in = values
+                .iter()
+                .rposition(Option::is_some)
+                .is_none_or(|i| received.is_none_or(|r| r < periods[i].end));
             let mut judged = earlier(name);
             judged.extend(values.iter().copied());
-            unusual_points(&judged, kind, unit, &spans)
+            unusual_points(&judged, kind, unit, &spans, filling_in)
                 .into_iter()
                 .filter(|u| u.index >= offset)
                 .map(move |u| {
@@ -342,7 +351,7 @@ mod tests {
         values[12] = Some(4000.0);
         let series = vec![("Digital".to_string(), values)];
         let found = |notes: &[Annotation]| -> Vec<(String, usize)> {
-            unexplained_figures(notes, "d", "m", (&weeks, &series), None, Unit::Number)
+            unexplained_figures(notes, "d", "m", (&weeks, &series), None, Unit::Number, None)
                 .into_iter()
                 .map(|(name, u)| (name, u.index))
                 .collect()
@@ -370,10 +379,18 @@ mod tests {
         values[3] = Some(3000.0);
         let series = vec![("Digital".to_string(), values)];
         let found = |history: Option<ChartLines<'_>>| -> Vec<usize> {
-            unexplained_figures(&[], "d", "m", (&weeks, &series), history, Unit::Number)
-                .into_iter()
-                .map(|(_, u)| u.index)
-                .collect()
+            unexplained_figures(
+                &[],
+                "d",
+                "m",
+                (&weeks, &series),
+                history,
+                Unit::Number,
+                None,
+            )
+            .into_iter()
+            .map(|(_, u)| u.index)
+            .collect()
         };
         assert_eq!(found(None), vec![3]);
         // The history: the year before (from 7 January 2013) and the chart's.

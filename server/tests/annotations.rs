@@ -498,6 +498,7 @@ async fn unusual_points_on_the_demo(
                 (&periods, &series),
                 history.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
                 unit,
+                None,
             );
             for (name, u) in flagged {
                 {

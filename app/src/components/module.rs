@@ -107,7 +107,7 @@ pub fn ModuleView(
             ..
         }) => view! {
             <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
-                history=history.clone() full/>
+                history=history.clone() received=freshness.as_ref().and_then(|f| f.last_received) full/>
         }
         .into_any(),
     };
@@ -190,6 +190,8 @@ fn Figured(
     previous: Option<Vec<Option<f64>>>,
     /// The figures over the year before them too, for the unusual-figures rule.
     history: Option<Figures>,
+    /// When the module's data set was last written (its freshness).
+    received: Option<chrono::DateTime<chrono::Utc>>,
     full: bool,
 ) -> impl IntoView {
     let slug = module.slug.clone();
@@ -277,6 +279,7 @@ fn Figured(
                     series: chart_lines,
                     history,
                     unit,
+                    received,
                 },
                 zooms(periods),
                 Signal::derive(move || matches!(style.get(), TimeStyle::Lines | TimeStyle::Bars)),
@@ -323,6 +326,7 @@ fn Figured(
                     series: chart_lines,
                     history,
                     unit: Unit::Ratio,
+                    received,
                 },
                 zooms(c.periods.len()),
                 Signal::stored(true),
@@ -423,6 +427,7 @@ fn Figured(
                     series: chart_lines,
                     history,
                     unit: Unit::Ratio,
+                    received,
                 },
                 zooms(count),
                 Signal::stored(true),

@@ -107,7 +107,7 @@ fn kpi_of(module: &Module) -> Option<KpiKind> {
 /// service `slug`, exactly as their charts mark them when opened: each
 /// chart's figures in the dashboard's default view, judged by
 /// [`app::notes::unexplained_figures`] over the year before them too, with
-/// the service's `notes`. One line per chart and period, naming its series.
+/// the service's `notes` and its data set's freshness. One line per chart and period, naming its series.
 async fn unexplained_on_dashboards(
     ctx: &Ctx<'_>,
     slug: &str,
@@ -115,7 +115,12 @@ async fn unexplained_on_dashboards(
 ) -> Result<Vec<(Option<KpiKind>, String)>> {
     let mut lines = Vec::new();
     for dashboard in crate::store::dashboards::published_for_service(ctx.store, slug).await? {
+        let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
         for module in app::modules::data_modules(&dashboard.modules) {
+            let received = freshness
+                .iter()
+                .find(|f| module.data_set.as_deref() == Some(f.data_set.as_str()))
+                .and_then(|f| f.last_received);
             let (Some(data_set), Some(request)) = (
                 module.data_set.as_deref(),
                 app::modules::module_request(module, &ViewParams::default()),
@@ -147,6 +152,7 @@ async fn unexplained_on_dashboards(
                 (&periods, &series),
                 history.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
                 unit,
+                received,
             );
             let mut at: BTreeMap<usize, Vec<String>> = BTreeMap::new();
             for (name, u) in found {

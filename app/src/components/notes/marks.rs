@@ -80,6 +80,8 @@ pub(super) struct ChartSeries {
     pub(super) series: Vec<rules::NamedSeries>,
     pub(super) history: Option<(Vec<Period>, Vec<rules::NamedSeries>)>,
     pub(super) unit: Unit,
+    /// When the chart's data set was last written.
+    pub(super) received: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The notes on this chart, numbered in time order, and the unusual figures
@@ -134,6 +136,7 @@ fn chart_marks(
             .as_ref()
             .map(|(p, s)| (p.as_slice(), s.as_slice())),
         series.unit,
+        series.received,
     );
     marks.extend(spikes_of(found, series.unit).into_iter().map(Mark::Spike));
     marks

@@ -134,6 +134,8 @@ pub struct ChartFigures {
     pub series: Vec<rules::NamedSeries>,
     pub history: Option<(Vec<Period>, Vec<rules::NamedSeries>)>,
     pub unit: Unit,
+    /// When the chart's data set was last written (its freshness).
+    pub received: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The notes of one chart, or nothing on a page without notes (a dashboard of
@@ -164,6 +166,7 @@ pub fn chart_notes(
         series,
         history,
         unit,
+        received,
     } = figures;
     let periods = StoredValue::new(periods);
     // The figures do not change on the page; the notes that explain them may.
@@ -171,6 +174,7 @@ pub fn chart_notes(
         series,
         history,
         unit,
+        received,
     });
     let here = marks_here(state, dashboard.clone(), module.clone(), periods, series);
     let anchors = anchors_of(here, by_value);
