@@ -306,6 +306,8 @@ pub enum Concern {
     OutOfDate,
     BelowTarget,
     Worsening,
+    /// An unusual figure (a spike or a dip) that a dashboard of the service
+    /// marks and no note explains (the rule: [`crate::kpi::unusual_points`]).
     UnexplainedSpike,
 }
 

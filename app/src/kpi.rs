@@ -655,28 +655,40 @@ pub fn short_period_label(period: &Period) -> String {
     }
 }
 
-/// A point of a series that stands out from its neighbours.
+/// A point of a series that stands out: from the recent level of the series
+/// and from the same period a year earlier, with no note explaining it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unusual {
     /// Its index in the series.
     pub index: usize,
     /// The value there.
     pub value: f64,
-    /// What the neighbours suggest it would have been.
+    /// What was expected there: of the expectations it was compared with (the
+    /// recent level, and that level moved as the same period moved a year
+    /// earlier), the nearest to the value.
     pub expected: f64,
-    /// How far it is from `expected`, in robust standard deviations (positive
-    /// for a spike, negative for a dip).
+    /// How far it is from `expected`, in the series' usual noise (robust
+    /// standard deviations; positive for a spike, negative for a dip).
     pub score: f64,
-    /// Whether the point a season earlier stood out the same way (a deadline
-    /// every January, say): still worth a note, but no surprise.
-    pub recurring: bool,
 }
 
-/// How many robust standard deviations from its neighbours make a point unusual.
+/// How many robust standard deviations from every expectation make a point
+/// unusual.
 pub const UNUSUAL_SCORE: f64 = 4.0;
 
-/// The least spread assumed around a baseline, as a share of it.
+/// The least noise assumed around the level of a count or an amount, as a
+/// share of that level (so a count must move by at least 32% to stand out).
 pub const MIN_SPREAD: f64 = 0.08;
+
+/// The least noise assumed around the level of a rate (a fraction between 0
+/// and 1, such as satisfaction, completion or digital take-up): 1 percentage
+/// point.
+pub const MIN_RATE_SPREAD: f64 = 0.01;
+
+/// The least move of a rate, from every expectation, that is flagged:
+/// 5 percentage points. Rates are judged in points, not as a share of their
+/// level: 76.5% to 61.0% is a fall of 15.5 points.
+pub const MIN_RATE_CHANGE: f64 = 0.05;
 
 /// Points on each side whose strays from their own baselines set the usual
 /// stray around a point.
@@ -756,78 +768,189 @@ fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// The unusual points of a series of `kind` periods, in order: those more than
-/// [`UNUSUAL_SCORE`] robust standard deviations from the median of their
-/// neighbours (see `neighbourhood`; days are compared with the same weekday,
-/// hours with the same hour). The spread is the largest of the neighbours' own,
-/// the series' usual stray from its baselines, and [`MIN_SPREAD`] of the
-/// baseline, so that neither smooth series (nor months of five Mondays, in
-/// weekly data summed by month) nor noisy ones raise false alarms. A dip in the
-/// newest period is not flagged: that period may still be filling in. A point
-/// whose counterpart a year earlier was unusual the same way is `recurring`.
-pub fn unusual_points(values: &[Option<f64>], kind: PeriodKind) -> Vec<Unusual> {
-    let (step, season) = match kind {
+/// How a series of `kind` periods is compared with itself: the step between
+/// the neighbours a point is compared with (the same weekday for days, the
+/// same hour for hours), and how many periods back the same period a year
+/// earlier is with the slack either side of it (a date fixed in the calendar,
+/// such as 31 January, drifts by a day a year against weeks), if any.
+fn rhythm(kind: PeriodKind) -> (usize, Option<(usize, usize)>) {
+    match kind {
         PeriodKind::Hour => (24, None),
-        PeriodKind::Day => (7, None),
-        PeriodKind::Week => (1, Some(52)),
-        PeriodKind::Month => (1, Some(12)),
-        PeriodKind::Quarter => (1, Some(4)),
+        PeriodKind::Day => (7, Some((364, 7))),
+        PeriodKind::Week => (1, Some((52, 1))),
+        PeriodKind::Month => (1, Some((12, 0))),
+        PeriodKind::Quarter => (1, Some((4, 0))),
         PeriodKind::Year => (1, None),
+    }
+}
+
+/// Whether point `i` lies in or beside a period a note covers (`notes` are
+/// the first and last index each note covers).
+fn noted(i: usize, notes: &[(usize, usize)]) -> bool {
+    notes.iter().any(|(a, b)| *a <= i + 1 && i <= b + 1)
+}
+
+/// The unusual points of a series of `kind` periods whose values are in
+/// `unit`, in order: the single rule behind every flag (a dashboard's charts
+/// and a board's "needs attention" list). `notes` are the first and last
+/// index of the periods each note on the series covers.
+///
+/// Each point is compared with expectations:
+///
+/// - the recent level: a robust line through its neighbours (see
+///   `neighbourhood`; days are compared with the same weekday, hours with the
+///   same hour), and
+/// - for weeks, months, quarters and days, the same period a year earlier
+///   (52 weeks back and the week either side; 12 months; 4 quarters; 364 days
+///   and the same weekday either side): the recent level moved as that period
+///   moved from its own recent level, as a share of it for counts and
+///   amounts, in percentage points for rates. With no year earlier in the
+///   series (its first year), the year later is used: a January peak every
+///   year is the rhythm of the service, whichever year it is seen in.
+///
+/// A point is unusual only when it is at least [`UNUSUAL_SCORE`] times the
+/// series' noise away from every expectation, on the same side of all. The
+/// noise is the largest of the neighbours' own spread, the usual stray of the
+/// points around it from their baselines (the median of the nearest
+/// `2 × USUAL_WINDOW`), and a floor: [`MIN_SPREAD`] of the level for counts
+/// and amounts (relative: their noise grows with their size), and
+/// [`MIN_RATE_SPREAD`] for rates (`Unit::Ratio`, in points: a rate near 0%
+/// or 100% moves in points, not in shares of itself). A rate must also move
+/// at least [`MIN_RATE_CHANGE`] from every expectation.
+///
+/// Not flagged: a dip in the newest period when `filling_in` says it may
+/// still be filling in (a month to date), and a point a note covers or is
+/// beside (the note explains it).
+pub fn unusual_points(
+    values: &[Option<f64>],
+    kind: PeriodKind,
+    unit: Unit,
+    notes: &[(usize, usize)],
+    filling_in: bool,
+) -> Vec<Unusual> {
+    let (step, year) = rhythm(kind);
+    let rate = unit == Unit::Ratio;
+    // How far `x` is from `level`: a share of it, or points for rates.
+    let off = |x: f64, level: f64| -> Option<f64> {
+        if rate {
+            Some(x - level)
+        } else {
+            (level != 0.0).then(|| (x - level) / level.abs())
+        }
     };
     let around: Vec<Option<(f64, f64)>> = (0..values.len())
         .map(|i| neighbourhood(values, i, step))
         .collect();
-    // How far each point strays from what its neighbours expect, relative to
-    // that; the usual stray around a point is the median of its `USUAL_WINDOW`
-    // nearest points' (a quarter of weeks either side): a noisy stretch (a
-    // channel down to a few hundred a week) needs a bigger move to stand out
-    // than eight neighbours alone may suggest.
+    // How far each point strays from what its neighbours expect; the usual
+    // stray around a point is the median of its `USUAL_WINDOW` nearest points'
+    // on each side (a quarter of weeks): a noisy stretch (a channel down to a
+    // few hundred a week) needs a bigger move to stand out than eight
+    // neighbours alone may suggest.
     let strays: Vec<Option<f64>> = values
         .iter()
         .zip(&around)
-        .map(|(v, a)| {
-            let (x, (baseline, _)) = (v.as_ref()?, a.as_ref()?);
-            (*baseline != 0.0).then(|| ((x - baseline) / baseline).abs())
-        })
+        .map(|(v, a)| off((*v)?, a.as_ref()?.0))
         .collect();
     let usual_at = |i: usize| {
         let from = i.saturating_sub(USUAL_WINDOW);
         let to = (i + USUAL_WINDOW + 1).min(strays.len());
         let mut near: Vec<f64> = (from..to)
             .filter(|j| *j != i)
-            .filter_map(|j| strays[j])
+            .filter_map(|j| strays[j].map(f64::abs))
             .collect();
         1.4826 * median(&mut near).unwrap_or(0.0)
     };
-    let score_at = |i: usize| {
+    // The same period a year earlier (or, in the first year, a year later):
+    // how it stood against its own recent level.
+    let seasonal_moves = |i: usize| -> Vec<f64> {
+        let Some((lag, slack)) = year else {
+            return Vec::new();
+        };
+        let moves_at = |centre: Option<usize>| -> Vec<f64> {
+            let Some(c) = centre else {
+                return Vec::new();
+            };
+            [c.checked_sub(slack), Some(c), Some(c + slack)]
+                .into_iter()
+                .flatten()
+                .filter(|j| *j < values.len() && *j != i)
+                .collect::<std::collections::BTreeSet<usize>>()
+                .into_iter()
+                .filter_map(|j| strays[j])
+                .collect()
+        };
+        let earlier = moves_at(i.checked_sub(lag));
+        if earlier.is_empty() {
+            moves_at(Some(i + lag))
+        } else {
+            earlier
+        }
+    };
+    let judge = |i: usize| -> Option<(f64, f64)> {
         let x = values[i]?;
-        let (baseline, local) = around[i]?;
-        let spread = local.max(MIN_SPREAD.max(usual_at(i)) * baseline.abs());
-        if spread <= 0.0 || !spread.is_finite() {
+        let (level, local) = around[i]?;
+        let noise = if rate {
+            local.max(usual_at(i)).max(MIN_RATE_SPREAD)
+        } else {
+            off(level + local, level)?
+                .abs()
+                .max(usual_at(i))
+                .max(MIN_SPREAD)
+        };
+        if noise <= 0.0 || !noise.is_finite() {
             return None;
         }
-        Some(((x - baseline) / spread, baseline))
+        let mut expectations = vec![level];
+        expectations.extend(seasonal_moves(i).into_iter().map(|m| {
+            if rate {
+                level + m
+            } else {
+                level * (1.0 + m)
+            }
+        }));
+        // Against each expectation: the score, in noise, and the move.
+        let scored: Vec<(f64, f64)> = expectations
+            .into_iter()
+            .filter_map(|e| {
+                let score = if rate {
+                    (x - e) / noise
+                } else {
+                    (x - e) / (noise * e.abs()).max(f64::MIN_POSITIVE)
+                };
+                score.is_finite().then_some((score, e))
+            })
+            .collect();
+        let sign = scored.first()?.0.signum();
+        let unusual = scored.iter().all(|(score, e)| {
+            score.signum() == sign
+                && score.abs() >= UNUSUAL_SCORE
+                && (!rate || (x - e).abs() >= MIN_RATE_CHANGE)
+        });
+        if !unusual {
+            return None;
+        }
+        scored
+            .into_iter()
+            .min_by(|a, b| a.0.abs().total_cmp(&b.0.abs()))
     };
-    let unusual_at = |i: usize| score_at(i).filter(|(score, _)| score.abs() >= UNUSUAL_SCORE);
     // The newest period may still be filling in (a month to date): a dip there
     // is not news yet.
-    let newest = values.iter().rposition(Option::is_some);
+    let newest = values
+        .iter()
+        .rposition(Option::is_some)
+        .filter(|_| filling_in);
     (0..values.len())
+        .filter(|i| !noted(*i, notes))
         .filter_map(|i| {
-            let (score, expected) = unusual_at(i)?;
+            let (score, expected) = judge(i)?;
             if Some(i) == newest && score < 0.0 {
                 return None;
             }
-            let recurring = season
-                .filter(|s| i >= *s)
-                .and_then(|s| unusual_at(i - s))
-                .is_some_and(|(earlier, _)| earlier.signum() == score.signum());
             Some(Unusual {
                 index: i,
                 value: values[i]?,
                 expected,
                 score,
-                recurring,
             })
         })
         .collect()
@@ -851,14 +974,29 @@ mod tests {
     #[test]
     fn ordinary_weeks_are_not_unusual() {
         assert_eq!(
-            unusual_points(&ordinary_weeks(156), PeriodKind::Week),
+            unusual_points(
+                &ordinary_weeks(156),
+                PeriodKind::Week,
+                Unit::Number,
+                &[],
+                true
+            ),
             vec![]
         );
         // Flat, empty and tiny series neither.
-        assert!(unusual_points(&[Some(5.0); 30], PeriodKind::Week).is_empty());
-        assert!(unusual_points(&[], PeriodKind::Week).is_empty());
-        assert!(unusual_points(&[Some(1.0), Some(90.0), Some(1.0)], PeriodKind::Week).is_empty());
-        assert!(unusual_points(&[None; 20], PeriodKind::Month).is_empty());
+        assert!(
+            unusual_points(&[Some(5.0); 30], PeriodKind::Week, Unit::Number, &[], true).is_empty()
+        );
+        assert!(unusual_points(&[], PeriodKind::Week, Unit::Number, &[], true).is_empty());
+        assert!(unusual_points(
+            &[Some(1.0), Some(90.0), Some(1.0)],
+            PeriodKind::Week,
+            Unit::Number,
+            &[],
+            true
+        )
+        .is_empty());
+        assert!(unusual_points(&[None; 20], PeriodKind::Month, Unit::Number, &[], true).is_empty());
     }
 
     #[test]
@@ -866,7 +1004,7 @@ mod tests {
         let mut v = ordinary_weeks(60);
         v[20] = v[20].map(|x| x * 2.5);
         v[41] = v[41].map(|x| x * 0.3);
-        let found = unusual_points(&v, PeriodKind::Week);
+        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true);
         let at: Vec<usize> = found.iter().map(|u| u.index).collect();
         assert_eq!(at, vec![20, 41]);
         assert!(found[0].score > UNUSUAL_SCORE && found[1].score < -UNUSUAL_SCORE);
@@ -875,7 +1013,6 @@ mod tests {
             "{:?}",
             found[0]
         );
-        assert!(!found[0].recurring);
     }
 
     #[test]
@@ -883,18 +1020,24 @@ mod tests {
         let mut v = ordinary_weeks(30);
         v[29] = v[29].map(|x| x * 3.0);
         v[0] = v[0].map(|x| x * 0.2);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
         assert_eq!(at, vec![0, 29]);
         // A dip in the newest period is not news yet: it may still be filling in.
         v[29] = v[29].map(|x| x / 3.0 * 0.3);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
         assert_eq!(at, vec![0]);
+        // Unless the newest period is known to be complete.
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], false)
+            .iter()
+            .map(|u| u.index)
+            .collect();
+        assert_eq!(at, vec![0, 29]);
     }
 
     #[test]
@@ -905,28 +1048,193 @@ mod tests {
             .map(|i| Some(300.0 * (1.0 + 0.45 * (((i * 7919) % 17) as f64 / 8.0 - 1.0))))
             .collect();
         assert!(
-            unusual_points(&v, PeriodKind::Week).is_empty(),
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true).is_empty(),
             "{:?}",
-            unusual_points(&v, PeriodKind::Week)
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
         );
         v[40] = Some(1500.0);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week)
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
         assert_eq!(at, vec![40]);
     }
 
-    #[test]
-    fn a_spike_every_year_is_found_and_known_as_recurring() {
+    /// The indices flagged in a series of counts.
+    fn flagged(v: &[Option<f64>], kind: PeriodKind) -> Vec<usize> {
+        unusual_points(v, kind, Unit::Number, &[], true)
+            .iter()
+            .map(|u| u.index)
+            .collect()
+    }
+
+    /// The indices flagged in a series of rates.
+    fn flagged_rates(v: &[Option<f64>], kind: PeriodKind) -> Vec<usize> {
+        unusual_points(v, kind, Unit::Ratio, &[], true)
+            .iter()
+            .map(|u| u.index)
+            .collect()
+    }
+
+    /// Three years of weeks with a filing deadline at the end of every
+    /// January, as the demo's: the deadline week three times the usual, the
+    /// week before it 1.7 times. Weeks start on 1 January of the first year,
+    /// so the deadline falls in week 4, then (52 weeks on) in week 56 or 57.
+    fn january_peaks() -> Vec<Option<f64>> {
         let mut v = ordinary_weeks(156);
+        for deadline in [4, 56 + 1, 108 + 1] {
+            v[deadline] = v[deadline].map(|x| x * 3.0);
+            v[deadline - 1] = v[deadline - 1].map(|x| x * 1.7);
+        }
+        v
+    }
+
+    #[test]
+    fn a_peak_every_january_is_the_rhythm_of_the_service_not_news() {
+        // Before, every January was flagged (as "recurring"): now a move like
+        // the same period's a year earlier (or, in the first year, a year
+        // later) is seasonal, even when the deadline's week drifts by one.
+        assert_eq!(
+            flagged(&january_peaks(), PeriodKind::Week),
+            Vec::<usize>::new()
+        );
+        // A peak in one year only is news, whichever year it is.
         for year in 0..3 {
+            let mut v = ordinary_weeks(156);
             let i = 4 + 52 * year;
             v[i] = v[i].map(|x| x * 3.0);
+            assert_eq!(flagged(&v, PeriodKind::Week), vec![i], "year {year}");
         }
-        let found = unusual_points(&v, PeriodKind::Week);
-        let at: Vec<(usize, bool)> = found.iter().map(|u| (u.index, u.recurring)).collect();
-        assert_eq!(at, vec![(4, false), (56, true), (108, true)]);
+        // A January three times the usual peak stands out from that peak too.
+        let mut v = january_peaks();
+        v[109] = v[109].map(|x| x * 3.0);
+        let found = unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true);
+        assert_eq!(found.iter().map(|u| u.index).collect::<Vec<_>>(), vec![109]);
+        // Expected: the usual January peak, not an ordinary week.
+        assert!(found[0].expected > 2.0 * 1000.0, "{:?}", found[0]);
+    }
+
+    #[test]
+    fn monthly_january_peaks_over_three_years_are_seasonal() {
+        let months = |peak_in_year_3: f64| -> Vec<Option<f64>> {
+            (0..36)
+                .map(|i| {
+                    let noise = 1.0 + 0.03 * (((i * 7919) % 13) as f64 / 6.0 - 1.0);
+                    let peak = match i {
+                        0 | 12 => 2.5,
+                        24 => peak_in_year_3,
+                        _ => 1.0,
+                    };
+                    Some(40_000.0 * noise * peak)
+                })
+                .collect()
+        };
+        assert_eq!(
+            flagged(&months(2.5), PeriodKind::Month),
+            Vec::<usize>::new()
+        );
+        // A January of more than twice the usual peak is not.
+        assert_eq!(flagged(&months(6.0), PeriodKind::Month), vec![24]);
+    }
+
+    /// A deterministic stand-in for noise: evenly spread over -1..1.
+    fn jitter(i: usize) -> f64 {
+        let x = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        x as f64 / (1u64 << 24) as f64 * 2.0 - 1.0
+    }
+
+    /// Three years of a monthly rate around `level`, with noise of up to
+    /// `noise` either side.
+    fn rate_months(level: f64, noise: f64) -> Vec<Option<f64>> {
+        (0..36).map(|i| Some(level + noise * jitter(i))).collect()
+    }
+
+    #[test]
+    fn a_sharp_fall_in_a_rate_is_found_in_points() {
+        // Satisfaction at about 76.5%, ±2 points from month to month.
+        let mut v = rate_months(0.765, 0.02);
+        assert_eq!(flagged_rates(&v, PeriodKind::Month), Vec::<usize>::new());
+        // Before, 76.5% to 61.0% was not flagged: 15.5 points is only 20% of
+        // the level, under four times the 8% assumed for counts.
+        v[30] = Some(0.61);
+        assert_eq!(flagged(&v, PeriodKind::Month), Vec::<usize>::new());
+        let found = unusual_points(&v, PeriodKind::Month, Unit::Ratio, &[], true);
+        assert_eq!(found.iter().map(|u| u.index).collect::<Vec<_>>(), vec![30]);
+        assert!(found[0].score < -UNUSUAL_SCORE);
+        assert!((found[0].expected - 0.765).abs() < 0.02, "{:?}", found[0]);
+        // So is a sharp rise, and a fall in weekly completion.
+        v[30] = Some(0.92);
+        assert_eq!(flagged_rates(&v, PeriodKind::Month), vec![30]);
+        let mut weeks: Vec<Option<f64>> =
+            (0..104).map(|i| Some(0.89 + 0.015 * jitter(i))).collect();
+        assert_eq!(flagged_rates(&weeks, PeriodKind::Week), Vec::<usize>::new());
+        weeks[96] = Some(0.49);
+        assert_eq!(flagged_rates(&weeks, PeriodKind::Week), vec![96]);
+    }
+
+    #[test]
+    fn ordinary_rate_noise_is_not_flagged() {
+        // Few responses: a rate swinging ±6 points is ordinary, a fall of
+        // 8 points in it too.
+        let mut noisy = rate_months(0.7, 0.06);
+        assert_eq!(
+            flagged_rates(&noisy, PeriodKind::Month),
+            Vec::<usize>::new()
+        );
+        noisy[20] = noisy[20].map(|x| x - 0.08);
+        assert_eq!(
+            flagged_rates(&noisy, PeriodKind::Month),
+            Vec::<usize>::new()
+        );
+        // A very steady rate (±0.2 points): a 3-point move is many times its
+        // noise, but under 5 points it is not worth a flag.
+        let mut steady = rate_months(0.95, 0.002);
+        steady[20] = Some(0.92);
+        assert_eq!(
+            flagged_rates(&steady, PeriodKind::Month),
+            Vec::<usize>::new()
+        );
+        steady[20] = Some(0.89);
+        assert_eq!(flagged_rates(&steady, PeriodKind::Month), vec![20]);
+        // A rate with a dip every January (take-up falls as paper forms come
+        // in) is seasonal.
+        let mut seasonal = rate_months(0.8, 0.01);
+        for i in [0, 12, 24] {
+            seasonal[i] = seasonal[i].map(|x| x - 0.12);
+        }
+        assert_eq!(
+            flagged_rates(&seasonal, PeriodKind::Month),
+            Vec::<usize>::new()
+        );
+        // Digital take-up over 0.99 or near 0 is judged in points too.
+        let low: Vec<Option<f64>> = rate_months(0.03, 0.004);
+        assert_eq!(flagged_rates(&low, PeriodKind::Month), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_note_over_a_period_or_beside_it_explains_it() {
+        let mut v = ordinary_weeks(60);
+        v[20] = v[20].map(|x| x * 2.5);
+        v[41] = v[41].map(|x| x * 0.3);
+        let at = |notes: &[(usize, usize)]| -> Vec<usize> {
+            unusual_points(&v, PeriodKind::Week, Unit::Number, notes, true)
+                .iter()
+                .map(|u| u.index)
+                .collect()
+        };
+        assert_eq!(at(&[]), vec![20, 41]);
+        // A note over weeks 18 to 21, or on the week after the dip.
+        assert_eq!(at(&[(18, 21)]), vec![41]);
+        assert_eq!(at(&[(42, 42)]), vec![20]);
+        assert_eq!(at(&[(40, 40), (19, 19)]), Vec::<usize>::new());
+        // A note two weeks away does not.
+        assert_eq!(at(&[(22, 30), (43, 50)]), vec![20, 41]);
+        // A noted January peak is still the reference for the next year's.
+        let v = january_peaks();
+        assert_eq!(
+            unusual_points(&v, PeriodKind::Week, Unit::Number, &[(107, 109)], true),
+            vec![]
+        );
     }
 
     #[test]
@@ -941,10 +1249,10 @@ mod tests {
                 })
             })
             .collect();
-        assert!(unusual_points(&v, PeriodKind::Day).is_empty());
+        assert!(unusual_points(&v, PeriodKind::Day, Unit::Number, &[], true).is_empty());
         // A Wednesday as quiet as a Sunday is.
         v[30] = Some(100.0);
-        let at: Vec<usize> = unusual_points(&v, PeriodKind::Day)
+        let at: Vec<usize> = unusual_points(&v, PeriodKind::Day, Unit::Number, &[], true)
             .iter()
             .map(|u| u.index)
             .collect();
@@ -957,7 +1265,7 @@ mod tests {
         for i in [10, 11, 12, 25] {
             v[i] = None;
         }
-        assert!(unusual_points(&v, PeriodKind::Week).is_empty());
+        assert!(unusual_points(&v, PeriodKind::Week, Unit::Number, &[], true).is_empty());
     }
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::kpi::{format_date, Unusual};
-use crate::model::{Annotation, NewAnnotation, Period};
+use crate::kpi::{format_date, periods_between, unusual_points, Unusual};
+use crate::model::{Annotation, NewAnnotation, Period, Unit};
 
 /// The longest note, in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -105,17 +105,93 @@ pub fn span(note: &Annotation, periods: &[Period]) -> Option<(usize, usize)> {
     Some((first, last))
 }
 
-/// The unusual points that no note explains: none covers the point or the
-/// period either side of it.
-pub fn unexplained(unusual: &[Unusual], spans: &[(usize, usize)]) -> Vec<Unusual> {
-    unusual
+/// A chart's periods and its series by name.
+pub type ChartLines<'a> = (&'a [Period], &'a [NamedSeries]);
+
+/// The unusual figures of the chart of module `module` of `dashboard` that no
+/// note on it explains, each with its series' name and its index in the
+/// chart's periods: the rule of [`crate::kpi::unusual_points`] over each of
+/// the chart's series (`shown`, in `unit`), given the periods the notes on
+/// the chart cover (see [`on_module`] and [`span`]). With `history`, the same
+/// series over the year before the chart's periods and them, the periods
+/// before the chart's are put in front of its series, so that each period is
+/// compared with the same period a year earlier (a chart of 52 weeks has no
+/// year earlier of its own); only the chart's periods are flagged.
+///
+/// `received` is when the chart's data set was last written: a newest
+/// period that had ended by then is complete, and a dip there is flagged;
+/// otherwise (or without it) the newest period may still be filling in.
+///
+/// The one place a dashboard's charts and a board's "needs attention" list
+/// find them, so the two cannot disagree.
+pub fn unexplained_figures(
+    notes: &[Annotation],
+    dashboard: &str,
+    module: &str,
+    shown: ChartLines<'_>,
+    history: Option<ChartLines<'_>>,
+    unit: Unit,
+    received: Option<DateTime<Utc>>,
+) -> Vec<(String, Unusual)> {
+    let (periods, series) = shown;
+    let Some(first) = periods.first() else {
+        return Vec::new();
+    };
+    let kind = first.kind;
+    // The periods before the chart's that the history covers, with no gaps.
+    let before: Vec<Period> = history
+        .and_then(|(p, _)| p.first())
+        .filter(|p| p.kind == kind && p.start < first.start)
+        .map(|p| periods_between(kind, p.start, first.start))
+        .unwrap_or_default();
+    let earlier = |name: &str| -> Vec<Option<f64>> {
+        let found = history.and_then(|(p, s)| {
+            let values = &s.iter().find(|(n, _)| n == name)?.1;
+            Some(
+                p.iter()
+                    .zip(values)
+                    .map(|(p, v)| (p.start, *v))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            )
+        });
+        before
+            .iter()
+            .map(|p| {
+                found
+                    .as_ref()
+                    .and_then(|f| f.get(&p.start).copied().flatten())
+            })
+            .collect()
+    };
+    let offset = before.len();
+    let all: Vec<Period> = before.iter().chain(periods).copied().collect();
+    let spans: Vec<(usize, usize)> = notes
         .iter()
-        .filter(|u| {
-            !spans
+        .filter(|n| on_module(n, dashboard, module))
+        .filter_map(|n| span(n, &all))
+        .collect();
+    series
+        .iter()
+        .flat_map(|(name, values)| {
+            let filling_in = values
                 .iter()
-                .any(|(a, b)| *a <= u.index + 1 && u.index <= b + 1)
+                .rposition(Option::is_some)
+                .is_none_or(|i| received.is_none_or(|r| r < periods[i].end));
+            let mut judged = earlier(name);
+            judged.extend(values.iter().copied());
+            unusual_points(&judged, kind, unit, &spans, filling_in)
+                .into_iter()
+                .filter(|u| u.index >= offset)
+                .map(move |u| {
+                    (
+                        name.clone(),
+                        Unusual {
+                            index: u.index - offset,
+                            ..u
+                        },
+                    )
+                })
         })
-        .copied()
         .collect()
 }
 
@@ -224,7 +300,6 @@ pub fn date_value(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kpi::periods_between;
     use crate::model::{PeriodKind, Visibility};
     use chrono::TimeZone;
 
@@ -267,16 +342,68 @@ mod tests {
     }
 
     #[test]
-    fn a_note_beside_an_unusual_point_explains_it() {
-        let u = |index| Unusual {
-            index,
-            value: 1.0,
-            expected: 1.0,
-            score: 5.0,
-            recurring: false,
+    fn a_chart_s_figures_are_explained_by_the_notes_on_it() {
+        // 20 weeks from Monday 6 January 2014 with a spike in week 12.
+        let weeks = periods_between(PeriodKind::Week, day(2014, 1, 6), day(2014, 5, 26));
+        let mut values: Vec<Option<f64>> = (0..weeks.len())
+            .map(|i| Some(1000.0 + (i % 3) as f64 * 20.0))
+            .collect();
+        values[12] = Some(4000.0);
+        let series = vec![("Digital".to_string(), values)];
+        let found = |notes: &[Annotation]| -> Vec<(String, usize)> {
+            unexplained_figures(notes, "d", "m", (&weeks, &series), None, Unit::Number, None)
+                .into_iter()
+                .map(|(name, u)| (name, u.index))
+                .collect()
         };
-        let left = unexplained(&[u(3), u(10), u(20)], &[(4, 4), (15, 19)]);
-        assert_eq!(left.iter().map(|u| u.index).collect::<Vec<_>>(), vec![10]);
+        assert_eq!(found(&[]), vec![("Digital".to_string(), 12)]);
+        // A note for the service, or for this module, on the week after it.
+        let mut n = note(day(2014, 4, 8), None);
+        assert_eq!(found(std::slice::from_ref(&n)), vec![]);
+        n.module = Some("d/m".into());
+        assert_eq!(found(std::slice::from_ref(&n)), vec![]);
+        // A note on another module, or far from it, does not explain it.
+        n.module = Some("d/other".into());
+        assert_eq!(found(std::slice::from_ref(&n)).len(), 1);
+        let far = note(day(2014, 2, 1), Some(day(2014, 3, 1)));
+        assert_eq!(found(&[far]).len(), 1);
+    }
+
+    #[test]
+    fn a_chart_of_a_year_is_judged_against_the_year_before_it() {
+        // A chart of 52 weeks from Monday 6 January 2014 with its deadline
+        // week (27 January) three times the usual; the year before had one too.
+        let weeks = periods_between(PeriodKind::Week, day(2014, 1, 6), day(2015, 1, 5));
+        let ordinary = |i: usize| Some(1000.0 + (i % 3) as f64 * 20.0);
+        let mut values: Vec<Option<f64>> = (0..weeks.len()).map(ordinary).collect();
+        values[3] = Some(3000.0);
+        let series = vec![("Digital".to_string(), values)];
+        let found = |history: Option<ChartLines<'_>>| -> Vec<usize> {
+            unexplained_figures(
+                &[],
+                "d",
+                "m",
+                (&weeks, &series),
+                history,
+                Unit::Number,
+                None,
+            )
+            .into_iter()
+            .map(|(_, u)| u.index)
+            .collect()
+        };
+        assert_eq!(found(None), vec![3]);
+        // The history: the year before (from 7 January 2013) and the chart's.
+        let all = periods_between(PeriodKind::Week, day(2013, 1, 7), day(2015, 1, 5));
+        let mut earlier: Vec<Option<f64>> = (0..all.len()).map(ordinary).collect();
+        earlier[3] = Some(2900.0);
+        let history = vec![("Digital".to_string(), earlier.clone())];
+        assert_eq!(found(Some((&all, &history))), Vec::<usize>::new());
+        // Without last year's peak, this year's stands out, at its index in
+        // the chart.
+        earlier[3] = Some(1000.0);
+        let history = vec![("Digital".to_string(), earlier)];
+        assert_eq!(found(Some((&all, &history))), vec![3]);
     }
 
     #[test]

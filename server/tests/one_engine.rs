@@ -248,10 +248,18 @@ async fn dashboard_agrees(
             "{dashboard} {}: the latest complete {kind:?}",
             module.slug
         );
-        same(
-            &json!(values[i]),
-            newest.and_then(|(_, v)| *v),
-            &format!("{dashboard} {} {kind:?}", module.slug),
+        // Shared weeks of counts are rounded to whole numbers by /data: a
+        // count within half a transaction per channel, a rate within 1e-5.
+        let (shown, engine) = (values[i].unwrap(), newest.and_then(|(_, v)| *v).unwrap());
+        let tolerance = if kpi == KpiKind::Transactions {
+            2.0
+        } else {
+            1e-5
+        };
+        assert!(
+            (shown - engine).abs() <= tolerance,
+            "{dashboard} {} {kind:?}: the dashboard says {shown}, the engine {engine}",
+            module.slug
         );
         checked += 1;
     }

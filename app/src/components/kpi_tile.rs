@@ -63,7 +63,7 @@ pub fn definition(kpi: crate::model::KpiKind) -> Option<impl IntoView> {
     (kpi == crate::model::KpiKind::UserSatisfaction).then(|| {
         view! {
             <p class="govuk-body-s pulse-kpi__definition">
-                <a class="govuk-link" href="/guide/figures#satisfaction-score">"What the satisfaction score means"</a>
+                <a class="govuk-link" href="/guide/how-figures-are-calculated#satisfaction-score">"What the satisfaction score means"</a>
             </p>
         }
     })

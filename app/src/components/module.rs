@@ -8,7 +8,7 @@ use crate::components::chart::{
     journey_chart, rate_chart, ratings_chart, time_chart, zooms, Chart, TimeStyle, RATINGS,
 };
 use crate::components::kpi_tile::change_line;
-use crate::components::notes::chart_notes;
+use crate::components::notes::{chart_notes, ChartFigures};
 use crate::components::view_controls::view_query;
 use crate::kpi::{change_in, format_date, format_period, format_period_so_far, format_value};
 use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
@@ -106,10 +106,12 @@ pub fn ModuleView(
             figures: Ok(figures),
             previous_year,
             complete_until,
+            history,
             ..
         }) => view! {
             <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
-                complete_until=*complete_until full/>
+                complete_until=*complete_until history=history.clone()
+                received=freshness.as_ref().and_then(|f| f.last_received) full/>
         }
         .into_any(),
     };
@@ -196,6 +198,10 @@ fn Figured(
     figures: Figures,
     previous: Option<Vec<Option<f64>>>,
     complete_until: chrono::DateTime<chrono::Utc>,
+    /// The figures over the year before them too, for the unusual-figures rule.
+    history: Option<Figures>,
+    /// When the module's data set was last written (its freshness).
+    received: Option<chrono::DateTime<chrono::Utc>>,
     full: bool,
 ) -> impl IntoView {
     let slug = module.slug.clone();
@@ -214,6 +220,7 @@ fn Figured(
     };
     // What notes and unusual figures go on (the time axis and its series).
     let (chart_periods, chart_lines) = chart_series(&figures).unwrap_or_default();
+    let history = history.as_ref().and_then(chart_series);
     match figures {
         Figures::Kpi(latest) => view! {
             <Headline figure=Some(latest) unit higher_is_better=better/>
@@ -284,9 +291,13 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                unit,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit,
+                    received,
+                },
                 zooms(periods),
                 Signal::derive(move || matches!(style.get(), TimeStyle::Lines | TimeStyle::Bars)),
             );
@@ -329,9 +340,13 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                Unit::Ratio,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit: Unit::Ratio,
+                    received,
+                },
                 zooms(c.periods.len()),
                 Signal::stored(true),
             );
@@ -429,9 +444,13 @@ fn Figured(
             let notes = chart_notes(
                 &slug,
                 &chart_id,
-                chart_periods,
-                chart_lines,
-                Unit::Ratio,
+                ChartFigures {
+                    periods: chart_periods,
+                    series: chart_lines,
+                    history,
+                    unit: Unit::Ratio,
+                    received,
+                },
                 zooms(count),
                 Signal::stored(true),
             );

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::figures::{figures, year_earlier_totals, Figures};
-use super::request::{module_query, module_request, scale_note, year_earlier_request};
+use super::request::{
+    module_query, module_request, scale_note, with_year_before_request, year_earlier_request,
+};
 use super::view::ViewParams;
 use crate::api::ApiError;
 use crate::model::{Dashboard, Freshness, Module, ModuleType, PeriodKind};
@@ -31,6 +33,11 @@ pub struct LoadedModule {
     /// ([`scale_note`]).
     #[serde(default)]
     pub scale_note: Option<String>,
+    /// The same figures over the year before them and them: what the chart's
+    /// unusual figures are judged over (each period against the same period
+    /// a year earlier). `None` when they could not be read.
+    #[serde(default)]
+    pub history: Option<Figures>,
 }
 
 fn always() -> DateTime<Utc> {
@@ -133,6 +140,7 @@ pub async fn load_module(
             previous_year: None,
             complete_until,
             scale_note,
+            history: None,
         };
     };
     let figures = match crate::api::data_rows(path.clone()).await {
@@ -144,6 +152,16 @@ pub async fn load_module(
         Ok(Figures::Completion(c)) => Some(c.periods.clone()),
         Ok(Figures::Satisfaction(s)) => Some(s.periods.clone()),
         _ => None,
+    };
+    let history = match periods
+        .as_deref()
+        .and_then(|p| with_year_before_request(&path, p))
+    {
+        Some(request) => crate::api::data_rows(request)
+            .await
+            .ok()
+            .and_then(|rows| super::figures::figures(&module, &rows, complete_until).ok()),
+        None => None,
     };
     let previous_year = match (view.compare, periods) {
         (true, Some(periods)) => match year_earlier_request(&path, &periods) {
@@ -163,6 +181,7 @@ pub async fn load_module(
         previous_year,
         complete_until,
         scale_note,
+        history,
     }
 }
 

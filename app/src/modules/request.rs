@@ -197,6 +197,24 @@ pub fn year_earlier_request(request: &str, periods: &[Period]) -> Option<String>
     Some(query_string::href(path, &encode_pairs(&pairs)))
 }
 
+/// The request for `periods` and the year before them, as an explicit window:
+/// what a chart's unusual figures are judged over, so that each period can be
+/// compared with the same period a year earlier (see
+/// [`crate::notes::unexplained_figures`]).
+pub fn with_year_before_request(request: &str, periods: &[Period]) -> Option<String> {
+    let (first_period, last_period) = (periods.first()?, periods.last()?);
+    let (path, query) = split_request(request);
+    let mut pairs = query_string::pairs(query);
+    remove(&mut pairs, "duration");
+    set(
+        &mut pairs,
+        "start_at",
+        stamp(year_earlier(first_period).start),
+    );
+    set(&mut pairs, "end_at", stamp(last_period.end));
+    Some(query_string::href(path, &encode_pairs(&pairs)))
+}
+
 /// The same request answered as CSV: `format=csv` added after its query.
 pub fn csv_request(request: &str) -> String {
     let (path, query) = split_request(request);

@@ -340,7 +340,7 @@ fn BoardView(
                         crate::boards::Concern::OutOfDate => ("Out of date", "govuk-tag--grey"),
                         crate::boards::Concern::BelowTarget => ("Below target", "govuk-tag--red"),
                         crate::boards::Concern::Worsening => ("Worsening", "govuk-tag--orange"),
-                        crate::boards::Concern::UnexplainedSpike => ("Unexplained spike", "govuk-tag--purple"),
+                        crate::boards::Concern::UnexplainedSpike => ("Unexplained figure", "govuk-tag--purple"),
                     };
                     view! {
                         <li class="pulse-attention__item" data-concern=format!("{:?}", a.concern)>

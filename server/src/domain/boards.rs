@@ -10,12 +10,16 @@ use app::boards::{
     self as rules, Attention, Board, BoardKpi, BoardService, ComparedService, Comparison, Concern,
     Target, KPIS,
 };
-use app::kpi::{format_date, format_value, next_period_start, periods_between, unusual_points};
-use app::model::{Annotation, KpiKind, PeriodKind, ServiceKpis, ServiceListing};
-use chrono::{DateTime, Duration, Utc};
+use app::kpi::{format_date, format_period, format_value, next_period_start, periods_between};
+use app::model::{
+    Annotation, KpiKind, Module, ModuleType, PeriodKind, ServiceKpis, ServiceListing,
+};
+use app::modules::ViewParams;
+use chrono::{DateTime, Utc};
 
 use crate::domain::caller::readable_data_sets;
-use crate::domain::kpis::{coarsest, complete_series, standard, transactions_by, yearly, Standard};
+use crate::domain::kpis::{coarsest, complete_series, standard, yearly};
+use crate::domain::query::{execute, params};
 use crate::domain::Ctx;
 use crate::error::Result;
 use crate::store::{annotations, from_micros, orgs, targets};
@@ -51,42 +55,130 @@ fn recent(
         .collect()
 }
 
-/// How long after a spike an explanation still counts as near it.
-const NOTE_REACH: i64 = 7;
-
-/// The weeks of the last quarter whose transactions stood out and that no note
-/// covers.
-fn unexplained_spikes(data: &Standard, notes: &[&Annotation]) -> Vec<DateTime<Utc>> {
-    let Some(table) = data.transactions.as_deref() else {
-        return Vec::new();
+/// The rows a read API request (`/data/{group}/{type}?...`) of a module of
+/// data set `group/type` answers, as the dashboard's page reads them; `None`
+/// when the data set cannot be read or the request is refused.
+async fn module_rows(
+    ctx: &Ctx<'_>,
+    data_set: &str,
+    request: &str,
+) -> Result<Option<Vec<serde_json::Value>>> {
+    let Some((group, data_type)) = data_set.split_once('/') else {
+        return Ok(None);
     };
-    let weekly = transactions_by(table, PeriodKind::Week);
-    let (Some(first), Some(last)) = (weekly.keys().next(), weekly.keys().next_back()) else {
-        return Vec::new();
+    let Some(set) = crate::store::data_sets::find(ctx.store, group, data_type).await? else {
+        return Ok(None);
     };
-    let weeks = periods_between(
-        PeriodKind::Week,
-        *first,
-        next_period_start(PeriodKind::Week, *last),
-    );
-    let values: Vec<Option<f64>> = weeks
-        .iter()
-        .map(|p| Some(weekly.get(&p.start).map(|v| v.0).unwrap_or(0.0)))
+    if !set.queryable {
+        return Ok(None);
+    }
+    let query = request.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let recent_from = weeks.len().saturating_sub(13);
-    unusual_points(&values, PeriodKind::Week)
-        .into_iter()
-        .filter(|u| u.index >= recent_from)
-        .map(|u| weeks[u.index])
-        .filter(|week| {
-            !notes.iter().any(|n| {
-                let end = n.ends_at.unwrap_or(n.starts_at);
-                n.starts_at < week.end + Duration::days(NOTE_REACH)
-                    && end >= week.start - Duration::days(NOTE_REACH)
-            })
-        })
-        .map(|week| week.start)
-        .collect()
+    let Ok(query) = params::parse(
+        &pairs,
+        params::Allowances {
+            raw_queries_allowed: set.raw_queries_allowed,
+            frequency: app::catalogue::frequency(&set.data_type),
+        },
+    ) else {
+        return Ok(None);
+    };
+    let table = ctx.cache.table(ctx.store, set.id).await?;
+    Ok(execute::execute(&table, &query, ctx.now).ok())
+}
+
+/// The KPI a module shows, as far as its type and data set say.
+fn kpi_of(module: &Module) -> Option<KpiKind> {
+    let data_type = module.data_set.as_deref()?.split_once('/')?.1;
+    Some(match (module.module_type, data_type) {
+        (ModuleType::UserSatisfactionGraph, _) => KpiKind::UserSatisfaction,
+        (ModuleType::CompletionRate, "transactions-by-channel") => KpiKind::DigitalTakeUp,
+        (ModuleType::CompletionRate, _) => KpiKind::CompletionRate,
+        (_, "transactions-by-channel") => KpiKind::Transactions,
+        (_, "cost-per-transaction") => KpiKind::CostPerTransaction,
+        (_, "user-satisfaction") => KpiKind::UserSatisfaction,
+        (_, "completion-rate") => KpiKind::CompletionRate,
+        _ => return None,
+    })
+}
+
+/// The unusual figures that no note explains on the published dashboards of
+/// service `slug`, exactly as their charts mark them when opened: each
+/// chart's figures in the dashboard's default view, judged by
+/// [`app::notes::unexplained_figures`] over the year before them too, with
+/// the service's `notes` and its data set's freshness. One line per chart and period, naming its series.
+async fn unexplained_on_dashboards(
+    ctx: &Ctx<'_>,
+    slug: &str,
+    notes: &[Annotation],
+) -> Result<Vec<(Option<KpiKind>, String)>> {
+    let mut lines = Vec::new();
+    for dashboard in crate::store::dashboards::published_for_service(ctx.store, slug).await? {
+        let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
+        for module in app::modules::data_modules(&dashboard.modules) {
+            let received = freshness
+                .iter()
+                .find(|f| module.data_set.as_deref() == Some(f.data_set.as_str()))
+                .and_then(|f| f.last_received);
+            let (Some(data_set), Some(request)) = (
+                module.data_set.as_deref(),
+                app::modules::module_request(module, &ViewParams::default()),
+            ) else {
+                continue;
+            };
+            let Some(rows) = module_rows(ctx, data_set, &request).await? else {
+                continue;
+            };
+            let until = app::modules::complete_until_of(module, &ViewParams::default(), &freshness);
+            let Ok(figures) = app::modules::figures(module, &rows, until) else {
+                continue;
+            };
+            let Some((periods, series)) = app::notes::chart_series(&figures) else {
+                continue;
+            };
+            let history = match app::modules::with_year_before_request(&request, &periods) {
+                Some(earlier) => module_rows(ctx, data_set, &earlier)
+                    .await?
+                    .and_then(|rows| app::modules::figures(module, &rows, until).ok())
+                    .as_ref()
+                    .and_then(app::notes::chart_series),
+                None => None,
+            };
+            let unit = app::modules::unit(module);
+            let found = app::notes::unexplained_figures(
+                notes,
+                &dashboard.slug,
+                &module.slug,
+                (&periods, &series),
+                history.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
+                unit,
+                received,
+            );
+            let mut at: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for (name, u) in found {
+                at.entry(u.index).or_default().push(format!(
+                    "{name} {} (about {} expected)",
+                    format_value(Some(u.value), unit),
+                    format_value(Some(u.expected), unit)
+                ));
+            }
+            for (index, words) in at {
+                lines.push((
+                    kpi_of(module),
+                    format!(
+                        "{} on the dashboard {:?}, {}: {}. No note explains it.",
+                        module.title,
+                        dashboard.title,
+                        format_period(&periods[index]),
+                        words.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 fn title_of(data_type: &str) -> &'static str {
@@ -98,8 +190,10 @@ fn title_of(data_type: &str) -> &'static str {
     }
 }
 
-/// A board of `services`, titled `title`, at `url`. Unexplained spikes count
-/// every note, internal ones too (a note explains whoever may read it).
+/// A board of `services`, titled `title`, at `url`. Its "needs attention" list
+/// names every unusual figure that no note explains on its services'
+/// published dashboards (see `unexplained_on_dashboards`), counting every
+/// note, internal ones too (a note explains whoever may read it).
 pub async fn board(
     ctx: &Ctx<'_>,
     title: String,
@@ -109,14 +203,7 @@ pub async fn board(
     let now = ctx.now;
     let published = readable_data_sets(ctx.store, ctx.caller).await?;
     let all_targets = targets::list(ctx.store, None).await?;
-    let notes = annotations::list(
-        ctx.store,
-        &annotations::Filter {
-            from: Some(now - Duration::weeks(60)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let notes = annotations::list(ctx.store, &annotations::Filter::default()).await?;
     let dashboards = crate::store::dashboards::published_by_service(ctx.store).await?;
     let today = now.date_naive();
     let mut rows = Vec::new();
@@ -216,21 +303,19 @@ pub async fn board(
                 });
             }
         }
-        let service_notes: Vec<&Annotation> = notes
+        let service_notes: Vec<Annotation> = notes
             .iter()
             .map(|n| &n.annotation)
             .filter(|n| n.service == slug)
+            .cloned()
             .collect();
-        for week in unexplained_spikes(&data, &service_notes) {
+        for (kpi, message) in unexplained_on_dashboards(ctx, &slug, &service_notes).await? {
             attention.push(Attention {
                 service: slug.clone(),
                 service_title: service.title.clone(),
                 concern: Concern::UnexplainedSpike,
-                kpi: Some(KpiKind::Transactions),
-                message: format!(
-                    "Transactions in the week of {} stand out and no note explains them.",
-                    format_date(week)
-                ),
+                kpi,
+                message,
             });
         }
         rows.push(BoardService {

@@ -40,10 +40,13 @@ const PAGES: [(&str, &str); 15] = [
     ("send-data", include_str!("../../../guide/send-data.md")),
     ("instrument", include_str!("../../../guide/instrument.md")),
     ("pull-data", include_str!("../../../guide/pull-data.md")),
-    ("figures", include_str!("../../../guide/figures.md")),
     (
         "correct-figures",
         include_str!("../../../guide/correct-figures.md"),
+    ),
+    (
+        "how-figures-are-calculated",
+        include_str!("../../../guide/how-figures-are-calculated.md"),
     ),
     ("api", include_str!("../../../guide/api.md")),
     ("roadmap", include_str!("../../../ROADMAP.md")),

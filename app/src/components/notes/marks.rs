@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use super::NotesState;
-use crate::kpi::{format_value, unusual_points, Unusual};
-use crate::model::{Annotation, Period, PeriodKind, Unit};
+use crate::kpi::{format_value, Unusual};
+use crate::model::{Annotation, Period, Unit};
 use crate::notes as rules;
 
 /// Where an anchor is drawn: its x, and its y when placed by value.
@@ -36,46 +36,52 @@ pub(super) enum Mark {
     Spike(SpikeAt),
 }
 
-/// The unusual figures of a chart's series (by name), one per period, in
-/// period order; their values are placed as the chart draws them (ratios as
+/// Unusual figures (with their series' names), one per period, in period
+/// order; their values are placed as the chart draws them (ratios as
 /// percents).
-pub(super) fn unusual_figures(
-    series: &[rules::NamedSeries],
-    unit: Unit,
-    kind: PeriodKind,
-) -> Vec<SpikeAt> {
+fn spikes_of(found: Vec<(String, Unusual)>, unit: Unit) -> Vec<SpikeAt> {
     let mut spikes: Vec<SpikeAt> = Vec::new();
-    for (name, values) in series {
-        for Unusual {
+    for (
+        name,
+        Unusual {
             index,
             value,
             expected,
             score,
-            ..
-        } in unusual_points(values, kind)
-        {
-            let words = format!(
-                "{name}: {} (about {} expected)",
-                format_value(Some(value), unit),
-                format_value(Some(expected), unit)
-            );
-            match spikes.iter_mut().find(|s| s.index == index) {
-                Some(s) => s.words.push(words),
-                None => spikes.push(SpikeAt {
-                    index,
-                    y: Some(if unit == Unit::Ratio {
-                        value * 100.0
-                    } else {
-                        value
-                    }),
-                    words: vec![words],
-                    rise: score > 0.0,
+        },
+    ) in found
+    {
+        let words = format!(
+            "{name}: {} (about {} expected)",
+            format_value(Some(value), unit),
+            format_value(Some(expected), unit)
+        );
+        match spikes.iter_mut().find(|s| s.index == index) {
+            Some(s) => s.words.push(words),
+            None => spikes.push(SpikeAt {
+                index,
+                y: Some(if unit == Unit::Ratio {
+                    value * 100.0
+                } else {
+                    value
                 }),
-            }
+                words: vec![words],
+                rise: score > 0.0,
+            }),
         }
     }
     spikes.sort_by_key(|s| s.index);
     spikes
+}
+
+/// The chart's series (by name), the same over the year before them too
+/// (when loaded), and the unit of their values.
+pub(super) struct ChartSeries {
+    pub(super) series: Vec<rules::NamedSeries>,
+    pub(super) history: Option<(Vec<Period>, Vec<rules::NamedSeries>)>,
+    pub(super) unit: Unit,
+    /// When the chart's data set was last written.
+    pub(super) received: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The notes on this chart, numbered in time order, and the unusual figures
@@ -85,23 +91,25 @@ pub(super) fn marks_here(
     dashboard: String,
     module: String,
     periods: StoredValue<Vec<Period>>,
-    spikes: Vec<SpikeAt>,
+    series: StoredValue<ChartSeries>,
 ) -> Memo<Vec<Mark>> {
     Memo::new(move |_| {
         let list = state.list.get();
-        periods.with_value(|periods| chart_marks(&list, &dashboard, &module, periods, &spikes))
+        periods.with_value(|periods| {
+            series.with_value(|series| chart_marks(&list, &dashboard, &module, periods, series))
+        })
     })
 }
 
 /// The marks of module `module` of `dashboard` over `periods`: the notes on it
-/// (see [`rules::on_module`]) in the periods, then the `spikes` none of them
-/// covers.
+/// (see [`rules::on_module`]) in the periods, then the unusual figures of its
+/// series none of them explains (see [`rules::unexplained_figures`]).
 fn chart_marks(
     list: &[Annotation],
     dashboard: &str,
     module: &str,
     periods: &[Period],
-    spikes: &[SpikeAt],
+    series: &ChartSeries,
 ) -> Vec<Mark> {
     let mut marks: Vec<Mark> = list
         .iter()
@@ -118,36 +126,19 @@ fn chart_marks(
             last,
         })
         .collect();
-    let spans: Vec<(usize, usize)> = marks
-        .iter()
-        .filter_map(|m| match m {
-            Mark::Note { first, last, .. } => Some((*first, *last)),
-            Mark::Spike(_) => None,
-        })
-        .collect();
-    let unexplained: Vec<usize> = {
-        let all: Vec<Unusual> = spikes
-            .iter()
-            .map(|s| Unusual {
-                index: s.index,
-                value: 0.0,
-                expected: 0.0,
-                score: 0.0,
-                recurring: false,
-            })
-            .collect();
-        rules::unexplained(&all, &spans)
-            .iter()
-            .map(|u| u.index)
-            .collect()
-    };
-    marks.extend(
-        spikes
-            .iter()
-            .filter(|s| unexplained.contains(&s.index))
-            .cloned()
-            .map(Mark::Spike),
+    let found = rules::unexplained_figures(
+        list,
+        dashboard,
+        module,
+        (periods, &series.series),
+        series
+            .history
+            .as_ref()
+            .map(|(p, s)| (p.as_slice(), s.as_slice())),
+        series.unit,
+        series.received,
     );
+    marks.extend(spikes_of(found, series.unit).into_iter().map(Mark::Spike));
     marks
 }
 

@@ -31,7 +31,7 @@ mod overlay;
 use draft::Draft;
 use editor::LazyEditor;
 use list::NotesList;
-use marks::{anchors_of, marks_here, unusual_figures, Mark};
+use marks::{anchors_of, marks_here, ChartSeries, Mark};
 
 /// The notes of the page's service, shared by its charts.
 #[derive(Clone, Copy)]
@@ -126,16 +126,26 @@ struct ChartState {
     add_button: NodeRef<leptos::html::Button>,
 }
 
+/// What a chart's unusual figures are found in: its periods, its series by
+/// name, the same series over the year before them too (when loaded), and
+/// the unit of their values.
+pub struct ChartFigures {
+    pub periods: Vec<Period>,
+    pub series: Vec<rules::NamedSeries>,
+    pub history: Option<(Vec<Period>, Vec<rules::NamedSeries>)>,
+    pub unit: Unit,
+    /// When the chart's data set was last written (its freshness).
+    pub received: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The notes of one chart, or nothing on a page without notes (a dashboard of
-/// no service). `series` are the chart's series by name; `by_value` says
+/// no service). `figures` are the chart's series; `by_value` says
 /// whether unusual points are marked at their value (lines and bars) or along
 /// the top (stacked areas, whose heights are not the values).
 pub fn chart_notes(
     module: &str,
     chart_id: &str,
-    periods: Vec<Period>,
-    series: Vec<rules::NamedSeries>,
-    unit: Unit,
+    figures: ChartFigures,
     zoom: bool,
     by_value: Signal<bool>,
 ) -> ChartNotes {
@@ -151,15 +161,22 @@ pub fn chart_notes(
     };
     let dashboard = state.dashboard.get_value();
     let module = module.to_string();
-    let kind = periods.first().map(|p| p.kind);
+    let ChartFigures {
+        periods,
+        series,
+        history,
+        unit,
+        received,
+    } = figures;
     let periods = StoredValue::new(periods);
-
-    // Unusual figures, found once: the figures do not change on the page.
-    let spikes = kind
-        .map(|kind| unusual_figures(&series, unit, kind))
-        .unwrap_or_default();
-
-    let here = marks_here(state, dashboard.clone(), module.clone(), periods, spikes);
+    // The figures do not change on the page; the notes that explain them may.
+    let series = StoredValue::new(ChartSeries {
+        series,
+        history,
+        unit,
+        received,
+    });
+    let here = marks_here(state, dashboard.clone(), module.clone(), periods, series);
     let anchors = anchors_of(here, by_value);
     let chart = ChartState {
         state,

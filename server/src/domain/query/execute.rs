@@ -220,6 +220,9 @@ struct Acc {
     max: Option<Cell>,
     set: FxHashSet<Key>,
     invalid: bool,
+    /// Some of the sum is a share of a record ([`Acc::add_share`]): a sum of
+    /// whole numbers is then an estimate, rounded to a whole number.
+    shared: bool,
 }
 
 impl Acc {
@@ -267,8 +270,10 @@ impl Acc {
             return;
         }
         self.count += 1;
-        match cell.number() {
-            Some(x) if method == Method::Sum => {
+        self.shared = true;
+        match (cell, cell.number()) {
+            (Cell::Int(_), Some(x)) if method == Method::Sum => self.float_sum += x * share,
+            (_, Some(x)) if method == Method::Sum => {
                 self.all_int = false;
                 self.float_sum += x * share;
             }
@@ -299,6 +304,9 @@ impl Acc {
                 Value::Array(keys.into_iter().map(|k| table.key_value(k)).collect())
             }
             _ if self.count == 0 => Value::Null,
+            Method::Sum if self.all_int && self.shared => {
+                Value::Number((self.float_sum.round() as i64).into())
+            }
             Method::Sum if self.all_int => Value::Number(self.int_sum.into()),
             Method::Sum => float(self.float_sum),
             Method::Mean => float(self.float_sum / self.count as f64),
@@ -390,6 +398,7 @@ impl Bucket {
             a.int_sum = a.int_sum.wrapping_add(b.int_sum);
             a.float_sum += b.float_sum;
             a.all_int &= b.all_int;
+            a.shared |= b.shared;
             a.invalid |= b.invalid;
             a.set.extend(b.set.iter().copied());
             if matches!(c.method, Method::Min | Method::Max) {
@@ -871,6 +880,62 @@ mod tests {
             run("group_by=group&collect=num:sum"),
             json!([{"group": "a", "_count": 2, "num:sum": 5}, {"group": "b", "_count": 1, "num:sum": 2}])
         );
+    }
+
+    #[test]
+    fn apportioned_weeks_are_shared_between_months_by_their_days() {
+        // Weekly records of 700 from Monday 24 February to Monday 31 March
+        // 2014: the week of 24 February has 5 days in February, the week of
+        // 31 March 1 day in March.
+        let records: Vec<StoredRecord> = (0..6)
+            .map(|i| StoredRecord {
+                id: i.to_string(),
+                timestamp: crate::domain::ingest::parse_datetime("2014-02-24T00:00:00Z").unwrap()
+                    + chrono::Duration::weeks(i),
+                updated_at: Utc::now(),
+                fields: json!({"num": 700, "cost": 7.0})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            })
+            .collect();
+        let table = Table::from_records(&records);
+        let ask = |q: &str| {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let allow = Allowances {
+                raw_queries_allowed: true,
+                frequency: Some(PeriodKind::Week),
+            };
+            let now = crate::domain::ingest::parse_datetime("2014-06-01T00:00:00Z").unwrap();
+            parse(&pairs, allow).map(|query| execute(&table, &query, now).unwrap())
+        };
+        let window = "period=month&start_at=2014-02-01T00:00:00Z&end_at=2014-05-01T00:00:00Z";
+        let shared = ask(&format!(
+            "{window}&collect=num:sum&collect=cost:sum&apportion=true"
+        ))
+        .unwrap();
+        let sums: Vec<&Value> = shared.iter().map(|m| &m["num:sum"]).collect();
+        // February: 5/7 of a week; March: 2/7 + 3 weeks + 1/7 + ... = 28 days'
+        // worth up to the 30th, and 1 of the week of 31 March; April: 6 days.
+        assert_eq!(sums, [&json!(500), &json!(3100), &json!(600)]);
+        // Sums of whole numbers stay whole (an estimate of a count); money keeps its pence.
+        assert_eq!(shared[0]["cost:sum"], json!(5.0));
+        // Without it, each record counts where its _timestamp falls (Backdrop).
+        let plain = ask(&format!("{window}&collect=num:sum")).unwrap();
+        let sums: Vec<&Value> = plain.iter().map(|m| &m["num:sum"]).collect();
+        assert_eq!(sums, [&json!(700), &json!(3500), &Value::Null]);
+        // What it cannot do is refused in words.
+        assert!(ask(&format!("{window}&collect=num:mean&apportion=true"))
+            .unwrap_err()
+            .contains("collect only with :sum"));
+        assert!(ask("group_by=num&apportion=true")
+            .unwrap_err()
+            .contains("needs 'period'"));
+        assert!(ask(&format!("{window}&apportion=yes"))
+            .unwrap_err()
+            .contains("'true' or 'false'"));
     }
 
     #[test]
