@@ -463,7 +463,9 @@ async fn unusual_points_on_the_demo(
     for d in dashboards["dashboards"].as_array().unwrap() {
         let dashboard: app::model::Dashboard = serde_json::from_value(d.clone()).unwrap();
         for module in app::modules::data_modules(&dashboard.modules) {
-            let Some(request) = app::modules::module_request(module, &Default::default()) else {
+            let Some(request) =
+                app::modules::module_request(module, &Default::default(), Utc::now())
+            else {
                 continue;
             };
             let rows = app.get(&request).await.json()["data"]

@@ -81,7 +81,7 @@ pub fn find_module<'a>(modules: &'a [Module], slug: &str) -> Option<&'a Module> 
 
 /// Loads a module's figures (and a year earlier, when asked) through the API.
 pub async fn load_module(module: Module, view: ViewParams) -> LoadedModule {
-    let request = module_request(&module, &view);
+    let request = module_request(&module, &view, super::request::now());
     let slug = module.slug.clone();
     let Some(path) = request.clone() else {
         return LoadedModule {

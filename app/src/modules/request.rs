@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::view::{is_time_series, ViewParams};
 use crate::api::encode_component;
-use crate::kpi::{add_months, parse_month, year_earlier, MAX_PERIODS};
+use crate::kpi::{
+    add_months, next_period_start, parse_month, period_start, year_earlier, MAX_PERIODS,
+};
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 
 use crate::query_string::{self, encode as encode_pairs, first, remove, set};
@@ -28,6 +30,38 @@ fn days(kind: PeriodKind) -> f64 {
     }
 }
 
+/// The time now: the browser's clock in the browser, the system's elsewhere.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now()
+    }
+}
+
+/// A relative window (`duration` with neither `start_at` nor `end_at`) made to
+/// end with the current period: the read API, as Backdrop's did, otherwise
+/// counts back from the start of the current period, leaving it out, and a
+/// dashboard shows the figures of this week (or month) as soon as they are
+/// sent. `end_at` is the end of the current period, so the request stays
+/// the same until the period ends.
+fn through_current_period(pairs: &mut Vec<(String, String)>, now: DateTime<Utc>) {
+    let Some(kind) = first(pairs, "period").and_then(PeriodKind::parse) else {
+        return;
+    };
+    if first(pairs, "duration").is_none()
+        || first(pairs, "start_at").is_some()
+        || first(pairs, "end_at").is_some()
+    {
+        return;
+    }
+    let end = next_period_start(kind, period_start(kind, now));
+    set(pairs, "end_at", stamp(end));
+}
+
 /// The address of a data set (`group/type`) in the read API.
 pub fn data_set_path(data_set: &str) -> Option<String> {
     let (group, data_type) = data_set.split_once('/')?;
@@ -42,11 +76,13 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// duration converted to cover about the same span; not for a bar chart with a
 /// number, whose title names its period), the months turned into
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
-/// and group. KPIs keep their own query: they show the latest figure.
-pub fn module_query(module: &Module, view: &ViewParams) -> String {
+/// and group. KPIs keep their own query: they show the latest figure. A
+/// window counted back from now ends with the current period (`now`'s).
+pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> String {
     let mut pairs = query_string::pairs(&module.query);
     let stored_period = first(&pairs, "period").and_then(PeriodKind::parse);
     if module.module_type == ModuleType::Kpi {
+        through_current_period(&mut pairs, now);
         return encode_pairs(&pairs);
     }
     // A bar chart with a number is "per month" (or week...) by its title: it
@@ -91,14 +127,15 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
     if period && first(&pairs, "group_by").is_some() {
         set(&mut pairs, "flatten", "true".to_string());
     }
+    through_current_period(&mut pairs, now);
     encode_pairs(&pairs)
 }
 
-/// The read API request (path and query) for a module's figures; `None` for a
-/// section, or a module whose data set is not `group/type`.
-pub fn module_request(module: &Module, view: &ViewParams) -> Option<String> {
+/// The read API request (path and query) for a module's figures at `now`;
+/// `None` for a section, or a module whose data set is not `group/type`.
+pub fn module_request(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> Option<String> {
     let path = data_set_path(module.data_set.as_deref()?)?;
-    Some(query_string::href(&path, &module_query(module, view)))
+    Some(query_string::href(&path, &module_query(module, view, now)))
 }
 
 /// The request for the same periods a year earlier, as an explicit window, so
@@ -137,16 +174,39 @@ mod tests {
     use crate::modules::fixtures::{module, t, view};
     use serde_json::json;
 
+    /// A Wednesday in November 2026.
+    fn now() -> DateTime<Utc> {
+        t("2026-11-25T15:30:00Z")
+    }
+
     #[test]
-    fn the_stored_query_is_used_as_it_is_without_a_view() {
+    fn the_stored_query_is_used_ending_with_the_current_period_without_a_view() {
         let m = module(
             ModuleType::SingleTimeseries,
             "period=month&duration=36&collect=count:sum",
             json!({}),
         );
+        // The read API leaves out the unfinished period unless asked for it.
         assert_eq!(
-            module_request(&m, &ViewParams::default()).unwrap(),
-            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum"
+            module_request(&m, &ViewParams::default(), now()).unwrap(),
+            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum&end_at=2026-12-01T00:00:00Z"
+        );
+        let weeks = module(
+            ModuleType::SingleTimeseries,
+            "period=week&duration=52&collect=count:sum",
+            json!({}),
+        );
+        let q = query_string::pairs(&module_query(&weeks, &ViewParams::default(), now()));
+        assert_eq!(first(&q, "end_at"), Some("2026-11-30T00:00:00Z"));
+        // A window the module names itself is left as it is.
+        let fixed = module(
+            ModuleType::SingleTimeseries,
+            "period=week&duration=4&end_at=2026-01-05T00:00:00Z",
+            json!({}),
+        );
+        assert_eq!(
+            module_query(&fixed, &ViewParams::default(), now()),
+            "period=week&duration=4&end_at=2026-01-05T00:00:00Z"
         );
     }
 
@@ -160,12 +220,17 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &m,
             &view(Some(PeriodKind::Month), None, None),
+            now(),
         ));
         assert_eq!(first(&q, "period"), Some("month"));
         // 156 weeks are 1,092 days: 35.9 months, so 36.
         assert_eq!(first(&q, "duration"), Some("36"));
         assert_eq!(first(&q, "flatten"), Some("true"));
-        let q = query_string::pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
+        let q = query_string::pairs(&module_query(
+            &m,
+            &view(Some(PeriodKind::Year), None, None),
+            now(),
+        ));
         assert_eq!(first(&q, "duration"), Some("3"));
         // "Transactions per month" stays monthly.
         let bars = module(
@@ -176,6 +241,7 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &bars,
             &view(Some(PeriodKind::Week), None, None),
+            now(),
         ));
         assert_eq!(first(&q, "period"), Some("month"));
         assert_eq!(first(&q, "duration"), Some("6"));
@@ -191,12 +257,13 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &m,
             &view(None, Some("2025-01"), Some("2025-06")),
+            now(),
         ));
         assert_eq!(first(&q, "duration"), None);
         assert_eq!(first(&q, "start_at"), Some("2025-01-01T00:00:00Z"));
         assert_eq!(first(&q, "end_at"), Some("2025-07-01T00:00:00Z"));
         // One end only: the duration counts from it.
-        let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12"))));
+        let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12")), now()));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
     }
@@ -209,8 +276,12 @@ mod tests {
             json!({}),
         );
         assert_eq!(
-            module_query(&m, &view(Some(PeriodKind::Week), Some("2020-01"), None)),
-            "period=quarter&duration=8&collect=cost_per_transaction:mean"
+            module_query(
+                &m,
+                &view(Some(PeriodKind::Week), Some("2020-01"), None),
+                now()
+            ),
+            "period=quarter&duration=8&collect=cost_per_transaction:mean&end_at=2027-01-01T00:00:00Z"
         );
     }
 
