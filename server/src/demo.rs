@@ -371,32 +371,17 @@ const DATA_TYPES: [(&str, &[&str]); 4] = [
     ("completion-rate", &["_timestamp", "stage"]),
 ];
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-}
-
 /// Builds a record the way the write API would: fields as sent, id from auto_ids.
 fn record(auto_ids: &[&str], timestamp: DateTime<Utc>, fields: Value) -> Record {
     let mut fields: Map<String, Value> = match fields {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    let stamp = iso(timestamp);
-    let values: Vec<String> = auto_ids
-        .iter()
-        .map(|f| match *f {
-            "_timestamp" => stamp.clone(),
-            field => match fields.get(field) {
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-                None => String::new(),
-            },
-        })
-        .collect();
-    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
     fields.remove("_timestamp");
+    let auto_ids: Vec<String> = auto_ids.iter().map(|f| f.to_string()).collect();
     Record {
-        id: records::auto_id(&refs),
+        id: records::identity(&auto_ids, timestamp, &fields)
+            .expect("the demo's records have their identifying fields"),
         timestamp,
         fields,
     }

@@ -463,14 +463,16 @@ async fn unusual_points_on_the_demo(
     for d in dashboards["dashboards"].as_array().unwrap() {
         let dashboard: app::model::Dashboard = serde_json::from_value(d.clone()).unwrap();
         for module in app::modules::data_modules(&dashboard.modules) {
-            let Some(request) = app::modules::module_request(module, &Default::default()) else {
+            let Some(request) =
+                app::modules::module_request(module, &Default::default(), Utc::now())
+            else {
                 continue;
             };
             let rows = app.get(&request).await.json()["data"]
                 .as_array()
                 .unwrap()
                 .clone();
-            let Ok(figures) = app::modules::figures(module, &rows) else {
+            let Ok(figures) = app::modules::figures(module, &rows, DateTime::<Utc>::MAX_UTC) else {
                 continue;
             };
             let Some((periods, series)) = app::notes::chart_series(&figures) else {
@@ -483,7 +485,7 @@ async fn unusual_points_on_the_demo(
                         .as_array()
                         .unwrap()
                         .clone();
-                    app::modules::figures(module, &rows)
+                    app::modules::figures(module, &rows, DateTime::<Utc>::MAX_UTC)
                         .ok()
                         .as_ref()
                         .and_then(app::notes::chart_series)

@@ -191,7 +191,7 @@ async fn dashboard_agrees(
             .and_then(|ds| ds.split_once('/'))
             .map(|(_, t)| t.to_string())
             .unwrap_or_default();
-        let Some(request) = modules::module_request(module, &view) else {
+        let Some(request) = modules::module_request(module, &view, chrono::Utc::now()) else {
             continue;
         };
         let answer = call(app, Method::GET, &request, who, None).await;

@@ -117,8 +117,9 @@ async fn the_document_is_served_and_lists_every_route() {
 }
 
 /// Each documented operation is served (never axum's bare 404 or a 405), and on
-/// each documented path every other method is refused with 405: the router holds
-/// nothing the document does not show.
+/// each documented path every other method is refused with 405 (or, at a
+/// record's address under `/data`, the data API's JSON 404 for an address it
+/// does not have): the router holds nothing the document does not show.
 #[tokio::test]
 async fn the_router_serves_exactly_what_is_documented() {
     let app = test_app(Backend::Sqlite).await;
@@ -155,6 +156,15 @@ async fn the_router_serves_exactly_what_is_documented() {
                         "{method} {path}"
                     );
                 }
+            } else if path.starts_with("/data/") && path.ends_with("/{id}") {
+                // A record's address takes only PATCH and DELETE; any other
+                // method is no route of the data API: its JSON 404.
+                assert_eq!(
+                    answer.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path} is served but not documented"
+                );
+                assert_eq!(answer.json()["status"], "error", "{method} {path}");
             } else {
                 assert_eq!(
                     answer.status,

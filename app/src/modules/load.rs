@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::figures::{figures, year_earlier_totals, Figures};
 use super::request::{
-    module_query, module_request, scale_note, with_year_before_request, year_earlier_request,
+    module_request, scale_note, shown_period, with_year_before_request, year_earlier_request,
 };
 use super::view::ViewParams;
 use crate::api::ApiError;
 use crate::model::{Dashboard, Freshness, Module, ModuleType, PeriodKind};
-use crate::query_string::{self, first};
 
 /// A module with its figures (or why there are none), for a page to show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,10 +58,7 @@ pub fn complete_until_of(
     else {
         return always();
     };
-    let pairs = query_string::pairs(&module_query(module, view));
-    let kind = first(&pairs, "period")
-        .and_then(PeriodKind::parse)
-        .unwrap_or(PeriodKind::Week);
+    let kind = shown_period(module, view).unwrap_or(PeriodKind::Week);
     f.complete_until(kind).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
@@ -129,7 +125,7 @@ pub async fn load_module(
     view: ViewParams,
     complete_until: DateTime<Utc>,
 ) -> LoadedModule {
-    let request = module_request(&module, &view);
+    let request = module_request(&module, &view, super::request::now());
     let slug = module.slug.clone();
     let scale_note = scale_note(&module, &view);
     let Some(path) = request.clone() else {

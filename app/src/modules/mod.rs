@@ -37,7 +37,7 @@ pub use load::{
 pub use options::{humanise, label_for, rate_kpi, unit};
 pub use request::{
     csv_request, data_set_path, frequency, is_apportioned, module_query, module_request,
-    scale_note, with_year_before_request, year_earlier_request,
+    scale_note, shown_period, with_year_before_request, year_earlier_request,
 };
 pub use table::{format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, ViewParams, VIEW_PERIODS};

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::view::{is_time_series, ViewParams};
 use crate::api::encode_component;
-use crate::kpi::{add_months, parse_month, year_earlier, MAX_PERIODS};
+use crate::kpi::{
+    add_months, next_period_start, parse_month, period_start, year_earlier, MAX_PERIODS,
+};
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 
 use crate::query_string::{self, encode as encode_pairs, first, remove, set};
@@ -28,6 +30,38 @@ fn days(kind: PeriodKind) -> f64 {
     }
 }
 
+/// The time now: the browser's clock in the browser, the system's elsewhere.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now()
+    }
+}
+
+/// A relative window (`duration` with neither `start_at` nor `end_at`) made to
+/// end with the current period: the read API, as Backdrop's did, otherwise
+/// counts back from the start of the current period, leaving it out, and a
+/// dashboard shows the figures of this week (or month) as soon as they are
+/// sent. `end_at` is the end of the current period, so the request stays
+/// the same until the period ends.
+fn through_current_period(pairs: &mut Vec<(String, String)>, now: DateTime<Utc>) {
+    let Some(kind) = first(pairs, "period").and_then(PeriodKind::parse) else {
+        return;
+    };
+    if first(pairs, "duration").is_none()
+        || first(pairs, "start_at").is_some()
+        || first(pairs, "end_at").is_some()
+    {
+        return;
+    }
+    let end = next_period_start(kind, period_start(kind, now));
+    set(pairs, "end_at", stamp(end));
+}
+
 /// The address of a data set (`group/type`) in the read API.
 pub fn data_set_path(data_set: &str) -> Option<String> {
     let (group, data_type) = data_set.split_once('/')?;
@@ -42,19 +76,29 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// duration converted to cover about the same span; not for a bar chart with a
 /// number, whose title names its period), the months turned into
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
-/// and group. KPIs keep their own query: they show the latest figure.
+/// and group. KPIs keep their own query: they show the latest figure. A
+/// window counted back from now ends with the current period (`now`'s).
 ///
 /// A period finer than the data's own (from the catalogue,
 /// [`crate::catalogue::frequency`]) is refused: monthly satisfaction stays by
 /// month when weeks are chosen. Where the data's periods straddle the ones
 /// shown (weeks in months), `apportion=true` asks for each record to be shared
 /// between them by its days.
-pub fn module_query(module: &Module, view: &ViewParams) -> String {
+pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> String {
+    let mut pairs = viewed(module, view);
+    through_current_period(&mut pairs, now);
+    encode_pairs(&pairs)
+}
+
+/// The module's stored query with the view applied, as [`module_query`] but
+/// for the window's end (which does not change what the query asks, only up
+/// to when).
+fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
     let mut pairs = query_string::pairs(&module.query);
     let stored_period = first(&pairs, "period").and_then(PeriodKind::parse);
     if module.module_type == ModuleType::Kpi {
         apportion(module, &mut pairs);
-        return encode_pairs(&pairs);
+        return pairs;
     }
     let view = &ViewParams {
         period: view
@@ -105,7 +149,7 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
         set(&mut pairs, "flatten", "true".to_string());
     }
     apportion(module, &mut pairs);
-    encode_pairs(&pairs)
+    pairs
 }
 
 /// What a chart says about its periods when they are not its data's own:
@@ -113,8 +157,8 @@ pub fn module_query(module: &Module, view: &ViewParams) -> String {
 /// by month when weeks were chosen.
 pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
     let data = frequency(module)?;
-    let query = module_query(module, view);
-    let shown = first(&query_string::pairs(&query), "period").and_then(PeriodKind::parse)?;
+    let pairs = viewed(module, view);
+    let shown = first(&pairs, "period").and_then(PeriodKind::parse)?;
     let adjective = |k: PeriodKind| match k {
         PeriodKind::Hour => "Hourly",
         PeriodKind::Day => "Daily",
@@ -123,7 +167,7 @@ pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
         PeriodKind::Quarter => "Quarterly",
         PeriodKind::Year => "Yearly",
     };
-    if is_apportioned(&query) {
+    if first(&pairs, "apportion") == Some("true") {
         return Some(format!(
             "{} figures added up by {}: a {} that spans two {}s counts in each for its days there.",
             adjective(data),
@@ -174,11 +218,16 @@ fn apportion(module: &Module, pairs: &mut Vec<(String, String)>) {
     }
 }
 
-/// The read API request (path and query) for a module's figures; `None` for a
-/// section, or a module whose data set is not `group/type`.
-pub fn module_request(module: &Module, view: &ViewParams) -> Option<String> {
+/// The period a module's figures are shown by, with the view applied.
+pub fn shown_period(module: &Module, view: &ViewParams) -> Option<PeriodKind> {
+    first(&viewed(module, view), "period").and_then(PeriodKind::parse)
+}
+
+/// The read API request (path and query) for a module's figures at `now`;
+/// `None` for a section, or a module whose data set is not `group/type`.
+pub fn module_request(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> Option<String> {
     let path = data_set_path(module.data_set.as_deref()?)?;
-    Some(query_string::href(&path, &module_query(module, view)))
+    Some(query_string::href(&path, &module_query(module, view, now)))
 }
 
 /// The request for the same periods a year earlier, as an explicit window, so
@@ -235,18 +284,34 @@ mod tests {
     use crate::modules::fixtures::{module, t, view};
     use serde_json::json;
 
+    /// A Wednesday in November 2026.
+    fn now() -> DateTime<Utc> {
+        t("2026-11-25T15:30:00Z")
+    }
+
     #[test]
-    fn the_stored_query_is_used_as_it_is_without_a_view() {
-        let m = module(
+    fn the_stored_query_is_used_ending_with_the_current_period_without_a_view() {
+        let weeks = module(
             ModuleType::SingleTimeseries,
-            "period=week&duration=36&collect=count:sum",
+            "period=week&duration=52&collect=count:sum",
+            json!({}),
+        );
+        // The read API leaves out the unfinished period unless asked for it.
+        assert_eq!(
+            module_request(&weeks, &ViewParams::default(), now()).unwrap(),
+            "/data/renew/transactions-by-channel?period=week&duration=52&collect=count:sum&end_at=2026-11-30T00:00:00Z"
+        );
+        assert_eq!(scale_note(&weeks, &ViewParams::default()), None);
+        // A window the module names itself is left as it is.
+        let fixed = module(
+            ModuleType::SingleTimeseries,
+            "period=week&duration=4&end_at=2026-01-05T00:00:00Z",
             json!({}),
         );
         assert_eq!(
-            module_request(&m, &ViewParams::default()).unwrap(),
-            "/data/renew/transactions-by-channel?period=week&duration=36&collect=count:sum"
+            module_query(&fixed, &ViewParams::default(), now()),
+            "period=week&duration=4&end_at=2026-01-05T00:00:00Z"
         );
-        assert_eq!(scale_note(&m, &ViewParams::default()), None);
     }
 
     #[test]
@@ -258,8 +323,12 @@ mod tests {
             json!({}),
         );
         assert_eq!(
-            module_request(&m, &ViewParams::default()).unwrap(),
-            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum&apportion=true"
+            module_request(&m, &ViewParams::default(), now()).unwrap(),
+            "/data/renew/transactions-by-channel?period=month&duration=36&collect=count:sum&apportion=true&end_at=2026-12-01T00:00:00Z"
+        );
+        assert_eq!(
+            shown_period(&m, &ViewParams::default()),
+            Some(PeriodKind::Month)
         );
         assert_eq!(
             scale_note(&m, &ViewParams::default()).unwrap(),
@@ -271,14 +340,14 @@ mod tests {
             "period=month&duration=3&collect=count:mean",
             json!({}),
         );
-        assert!(!module_query(&mean, &ViewParams::default()).contains("apportion"));
+        assert!(!module_query(&mean, &ViewParams::default(), now()).contains("apportion"));
         // Switched to weeks: the data's own period, nothing shared.
-        let weekly = module_query(&m, &view(Some(PeriodKind::Week), None, None));
+        let weekly = module_query(&m, &view(Some(PeriodKind::Week), None, None), now());
         assert!(!weekly.contains("apportion"), "{weekly}");
         // A type the catalogue does not know is never shared.
         let mut own = m.clone();
         own.data_set = Some("renew/my-own-counts".into());
-        assert!(!module_query(&own, &ViewParams::default()).contains("apportion"));
+        assert!(!module_query(&own, &ViewParams::default(), now()).contains("apportion"));
     }
 
     #[test]
@@ -290,7 +359,7 @@ mod tests {
         );
         m.data_set = Some("renew/user-satisfaction".into());
         let weeks = view(Some(PeriodKind::Week), None, None);
-        let q = query_string::pairs(&module_query(&m, &weeks));
+        let q = query_string::pairs(&module_query(&m, &weeks, now()));
         assert_eq!(first(&q, "period"), Some("month"));
         assert_eq!(first(&q, "duration"), Some("12"));
         assert_eq!(
@@ -300,7 +369,7 @@ mod tests {
         // A quarter of monthly data is made of whole months: nothing to say.
         let quarters = view(Some(PeriodKind::Quarter), None, None);
         assert_eq!(scale_note(&m, &quarters), None);
-        assert!(!module_query(&m, &quarters).contains("apportion"));
+        assert!(!module_query(&m, &quarters, now()).contains("apportion"));
     }
 
     #[test]
@@ -313,12 +382,17 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &m,
             &view(Some(PeriodKind::Month), None, None),
+            now(),
         ));
         assert_eq!(first(&q, "period"), Some("month"));
         // 156 weeks are 1,092 days: 35.9 months, so 36.
         assert_eq!(first(&q, "duration"), Some("36"));
         assert_eq!(first(&q, "flatten"), Some("true"));
-        let q = query_string::pairs(&module_query(&m, &view(Some(PeriodKind::Year), None, None)));
+        let q = query_string::pairs(&module_query(
+            &m,
+            &view(Some(PeriodKind::Year), None, None),
+            now(),
+        ));
         assert_eq!(first(&q, "duration"), Some("3"));
         // "Transactions per month" stays monthly.
         let bars = module(
@@ -329,6 +403,7 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &bars,
             &view(Some(PeriodKind::Week), None, None),
+            now(),
         ));
         assert_eq!(first(&q, "period"), Some("month"));
         assert_eq!(first(&q, "duration"), Some("6"));
@@ -344,12 +419,13 @@ mod tests {
         let q = query_string::pairs(&module_query(
             &m,
             &view(None, Some("2025-01"), Some("2025-06")),
+            now(),
         ));
         assert_eq!(first(&q, "duration"), None);
         assert_eq!(first(&q, "start_at"), Some("2025-01-01T00:00:00Z"));
         assert_eq!(first(&q, "end_at"), Some("2025-07-01T00:00:00Z"));
         // One end only: the duration counts from it.
-        let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12"))));
+        let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12")), now()));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
     }
@@ -362,8 +438,12 @@ mod tests {
             json!({}),
         );
         assert_eq!(
-            module_query(&m, &view(Some(PeriodKind::Week), Some("2020-01"), None)),
-            "period=quarter&duration=8&collect=cost_per_transaction:mean"
+            module_query(
+                &m,
+                &view(Some(PeriodKind::Week), Some("2020-01"), None),
+                now()
+            ),
+            "period=quarter&duration=8&collect=cost_per_transaction:mean&end_at=2027-01-01T00:00:00Z"
         );
     }
 

@@ -175,9 +175,10 @@ mod tests {
             "period=year&duration=100&collect=count:sum",
             json!({}),
         );
+        let now = crate::modules::fixtures::t("2026-11-25T00:00:00Z");
         assert_eq!(
-            module_query(&m, &view(Some(PeriodKind::Week), None, None)),
-            "period=week&duration=1000&collect=count:sum"
+            module_query(&m, &view(Some(PeriodKind::Week), None, None), now),
+            "period=week&duration=1000&collect=count:sum&end_at=2026-11-30T00:00:00Z"
         );
     }
 

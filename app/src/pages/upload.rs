@@ -56,7 +56,7 @@ fn fields_text(v: &Value) -> String {
     match v.as_object() {
         Some(map) => map
             .iter()
-            .filter(|(k, _)| k.as_str() != "_timestamp")
+            .filter(|(k, _)| !["_timestamp", "_id"].contains(&k.as_str()))
             .map(|(k, v)| match v {
                 Value::String(s) => format!("{k}: {s}"),
                 other => format!("{k}: {other}"),
@@ -352,35 +352,53 @@ fn HistoryTable(entries: Vec<HistoryEntry>) -> impl IntoView {
     let rows: Vec<_> = entries
         .into_iter()
         .map(|e| {
-            let what = match e.action.as_str() {
-                "upload" => {
-                    let s = e.new_value.clone().unwrap_or_default();
-                    format!(
-                        "Uploaded {}: {} records ({} new, {} replaced)",
-                        e.record_id, s["records"], s["new"], s["replaced"]
-                    )
-                }
-                "replace" => format!(
-                    "Replaced {} {}: {} → {}",
-                    e.old_value.as_ref().map(when).unwrap_or_default(),
+            let what =
+                match e.action.as_str() {
+                    "upload" => {
+                        let s = e.new_value.clone().unwrap_or_default();
+                        format!(
+                            "Uploaded {}: {} records ({} new, {} replaced)",
+                            e.record_id, s["records"], s["new"], s["replaced"]
+                        )
+                    }
+                    "replace" => format!(
+                        "Replaced {} {}: {} → {}",
+                        e.old_value.as_ref().map(when).unwrap_or_default(),
+                        e.record_id,
+                        e.old_value.as_ref().map(fields_text).unwrap_or_default(),
+                        e.new_value.as_ref().map(fields_text).unwrap_or_default()
+                    ),
+                    "patch" => format!(
+                        "Changed {}: {} → {}",
+                        e.record_id,
+                        e.old_value.as_ref().map(fields_text).unwrap_or_default(),
+                        e.new_value.as_ref().map(fields_text).unwrap_or_default()
+                    ),
+                    "delete" => format!(
+                        "Deleted {}: {}",
+                        e.record_id,
+                        e.old_value.as_ref().map(fields_text).unwrap_or_default()
+                    ),
+                    "move" => format!(
+                        "Moved {} to {} (its identifying fields changed): {} → {}",
+                        e.old_value
+                            .as_ref()
+                            .and_then(|v| v["_id"].as_str())
+                            .unwrap_or_default(),
+                        e.record_id,
+                        e.old_value.as_ref().map(fields_text).unwrap_or_default(),
+                        e.new_value.as_ref().map(fields_text).unwrap_or_default()
+                    ),
+                    "merge" => format!(
+                    "Merged {} into {} (the same record, its date written another way): {} → {}",
+                    e.old_value.as_ref().and_then(|v| v["_id"].as_str()).unwrap_or_default(),
                     e.record_id,
                     e.old_value.as_ref().map(fields_text).unwrap_or_default(),
                     e.new_value.as_ref().map(fields_text).unwrap_or_default()
                 ),
-                "patch" => format!(
-                    "Changed {}: {} → {}",
-                    e.record_id,
-                    e.old_value.as_ref().map(fields_text).unwrap_or_default(),
-                    e.new_value.as_ref().map(fields_text).unwrap_or_default()
-                ),
-                "delete" => format!(
-                    "Deleted {}: {}",
-                    e.record_id,
-                    e.old_value.as_ref().map(fields_text).unwrap_or_default()
-                ),
-                "empty" => "Emptied the data set".to_string(),
-                other => other.to_string(),
-            };
+                    "empty" => "Emptied the data set".to_string(),
+                    other => other.to_string(),
+                };
             view! {
                 <tr class="govuk-table__row" data-action=e.action.clone()>
                     <td class="govuk-table__cell">{format_date(e.at)}</td>

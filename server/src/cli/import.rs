@@ -81,13 +81,26 @@ async fn import_file(
     if terminal {
         eprintln!();
     }
+    let written = match written {
+        records::Wrote::Done(written) => written,
+        records::Wrote::Clashes(problems) => {
+            for p in &problems {
+                eprintln!("row {}: {}", sheet.rows[p.index].0, p.message);
+            }
+            anyhow::bail!(
+                "{} of {total} rows would share an id with another record; nothing was stored. Correct them and import the file again.",
+                problems.len()
+            );
+        }
+    };
     println!(
-        "Imported {} into {}: {} records stored ({} new, {} replaced); rejected: none.",
+        "Imported {} into {}: {} records stored ({} new, {} replaced, {} unchanged); rejected: none.",
         file.display(),
         data_set.name,
-        written.inserted + written.replaced,
+        written.inserted + written.replaced + written.unchanged,
         written.inserted,
-        written.replaced
+        written.replaced,
+        written.unchanged
     );
     Ok(())
 }

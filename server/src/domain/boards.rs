@@ -124,7 +124,7 @@ async fn unexplained_on_dashboards(
                 .and_then(|f| f.last_received);
             let (Some(data_set), Some(request)) = (
                 module.data_set.as_deref(),
-                app::modules::module_request(module, &ViewParams::default()),
+                app::modules::module_request(module, &ViewParams::default(), ctx.now),
             ) else {
                 continue;
             };

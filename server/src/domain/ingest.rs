@@ -2,11 +2,13 @@
 //! functions from a parsed JSON body to records ready to store, or to the list of
 //! problems (the first one of each bad record, with its position and field).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::store::records::{auto_id, Record};
+use crate::store::records::{identifying_values, identity, made_from, Record, StoredRecord};
 
 /// The internal fields a record may carry; every other key starting with `_` is
 /// refused.
@@ -34,23 +36,8 @@ pub fn is_valid_key(key: &str) -> bool {
         && key.is_ascii()
 }
 
-/// Parses a Backdrop date-time: ISO 8601 with a `T`, with `Z`, `+00:00` or `+0000`
-/// offsets (converted to UTC), fractional seconds, or no offset (taken as UTC).
-/// A bare date, or a space instead of the `T`, is refused.
-pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
-    if s.len() < 19 || s.as_bytes().get(10) != Some(&b'T') {
-        return None;
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
-        return Some(t.with_timezone(&Utc));
-    }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|t| t.and_utc())
-}
+/// Parses a Backdrop date-time (kept with the ids it is read into).
+pub use crate::store::records::parse_datetime;
 
 /// How Pulse writes a date-time (kept with the records it is stored in).
 pub use crate::store::records::format_datetime;
@@ -245,22 +232,6 @@ fn finish(
     rules: &Rules<'_>,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Record, RecordError> {
-    let id = match id {
-        Some(id) => id,
-        None if !rules.auto_ids.is_empty() => {
-            let values: Vec<String> = rules
-                .auto_ids
-                .iter()
-                .map(|f| match &map[f.as_str()] {
-                    Value::String(s) => s.clone(),
-                    v => v.to_string(),
-                })
-                .collect();
-            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-            auto_id(&refs)
-        }
-        None => new_id(),
-    };
     let mut fields = Map::with_capacity(map.len());
     for (key, value) in map {
         match key.as_str() {
@@ -278,11 +249,95 @@ fn finish(
             }
         }
     }
+    // The id from the auto_ids fields, each moment spelled in UTC with `Z`:
+    // one identity per record, however its date-times were written.
+    let id =
+        match id {
+            Some(id) => id,
+            None if !rules.auto_ids.is_empty() => {
+                match identity(rules.auto_ids, timestamp, &fields) {
+                Some(id) => id,
+                None => {
+                    return Err((
+                        None,
+                        format!(
+                            "The identifying fields ({}) must all be present, and the date-time ones valid date-times",
+                            rules.auto_ids.join(", ")
+                        ),
+                    ))
+                }
+            }
+            }
+            None => new_id(),
+        };
     Ok(Record {
         id,
         timestamp,
         fields,
     })
+}
+
+/// Records whose identifying values differ from another's while making the
+/// same id: ids join the values with `.` (as Backdrop's did, for
+/// compatibility), so `a: "x.y", b: "z"` and `a: "x", b: "y.z"` would be one
+/// record. Each such record of `batch` is refused, naming both: against an
+/// earlier record of the batch, or against the stored record with its id
+/// (`stored`, by id). Records whose id was given (`_id`) are not compared.
+pub fn clashes(
+    auto_ids: &[String],
+    batch: &[Record],
+    stored: &HashMap<String, StoredRecord>,
+) -> Vec<Problem> {
+    if auto_ids.is_empty() {
+        return Vec::new();
+    }
+    let shown = |values: &[String]| -> String {
+        auto_ids
+            .iter()
+            .zip(values)
+            .map(|(f, v)| format!("{f} {}", Value::String(v.clone())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut seen: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
+    let mut problems = Vec::new();
+    for (index, record) in batch.iter().enumerate() {
+        let Some(values) = identifying_values(auto_ids, record.timestamp, &record.fields) else {
+            continue;
+        };
+        if identity(auto_ids, record.timestamp, &record.fields).as_deref() != Some(&record.id) {
+            continue;
+        }
+        let clash = |other: &[String], which: String| Problem {
+            index,
+            field: None,
+            message: format!(
+                "This record ({}) and {which} ({}) make the same _id \"{}\": ids join the \
+                 identifying values with \".\", so the two cannot be told apart. Change a \
+                 value so that they differ, or send the record with an _id of its own.",
+                shown(&values),
+                shown(other),
+                record.id
+            ),
+        };
+        if let Some((earlier, other)) = seen.get(record.id.as_str()) {
+            if *other != values {
+                problems.push(clash(other, format!("record {earlier} of this batch")));
+                continue;
+            }
+        } else if let Some(old) = stored.get(&record.id) {
+            if made_from(&old.id, auto_ids, old.timestamp, &old.fields) {
+                if let Some(other) = identifying_values(auto_ids, old.timestamp, &old.fields) {
+                    if other != values {
+                        problems.push(clash(&other, "the stored record".to_string()));
+                        continue;
+                    }
+                }
+            }
+        }
+        seen.entry(record.id.as_str()).or_insert((index, values));
+    }
+    problems
 }
 
 fn check_fields(map: &Map<String, Value>) -> Result<(), RecordError> {
@@ -487,6 +542,49 @@ mod tests {
         let first = records_from_body(json!({"count": -1}), &rules, &mut ids()).unwrap_err();
         assert_eq!(first[0].message, "_timestamp is a required property");
         assert!(compile_schema(&json!({"type": "no-such-type"})).is_err());
+    }
+
+    #[test]
+    fn values_that_join_to_one_id_clash_within_a_batch_and_with_the_stored() {
+        let auto_ids = ["area".to_string(), "office".to_string()];
+        let t = "2013-03-11T00:00:00Z";
+        let batch = check(
+            json!([
+                {"_timestamp": t, "area": "x.y", "office": "z"},
+                {"_timestamp": t, "area": "x.y", "office": "z", "count": 2},
+                {"_timestamp": t, "area": "x", "office": "y.z"},
+                {"_timestamp": t, "area": "other", "office": "z"},
+            ]),
+            &["area", "office"],
+        )
+        .unwrap();
+        let problems = clashes(&auto_ids, &batch, &HashMap::new());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].index, 2);
+        assert!(problems[0]
+            .message
+            .contains("record 0 of this batch (area \"x.y\", office \"z\")"));
+        // Against the stored record, which an earlier Pulse stored.
+        let stored_record = StoredRecord {
+            id: batch[0].id.clone(),
+            timestamp: batch[0].timestamp,
+            updated_at: Utc::now(),
+            fields: batch[0].fields.clone(),
+        };
+        let stored = HashMap::from([(stored_record.id.clone(), stored_record)]);
+        let problems = clashes(&auto_ids, &batch[2..], &stored);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0]
+            .message
+            .contains("the stored record (area \"x.y\", office \"z\")"));
+        assert!(clashes(&auto_ids, &batch[..2], &stored).is_empty());
+        // A record with an _id of its own is not compared.
+        let given = check(
+            json!([{"_timestamp": t, "area": "x", "office": "y.z", "_id": batch[0].id.clone()}]),
+            &["area", "office"],
+        )
+        .unwrap();
+        assert!(clashes(&auto_ids, &given, &stored).is_empty());
     }
 
     #[test]

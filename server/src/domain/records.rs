@@ -32,8 +32,18 @@ pub enum Source<'a> {
     File(&'a str),
 }
 
+/// What came of a batch.
+pub enum Wrote {
+    /// Stored, all of it.
+    Done(Written),
+    /// Nothing stored: these records' identifying values make the id of
+    /// another record with other values (see [`ingest::clashes`]).
+    Clashes(Vec<Problem>),
+}
+
 /// Stores a checked batch, all or nothing, replacing records with the same
-/// id; `progress` hears how many are written so far.
+/// id; `progress` hears how many are written so far. A record sent again as
+/// it is stored is counted `unchanged`, and not listed in the history.
 pub async fn write_batch(
     ctx: &Ctx<'_>,
     data_set: &DataSet,
@@ -41,7 +51,15 @@ pub async fn write_batch(
     ids_may_exist: bool,
     source: Source<'_>,
     progress: &mut (dyn FnMut(usize) + Send),
-) -> Result<Written> {
+) -> Result<Wrote> {
+    if ids_may_exist && !data_set.auto_ids.is_empty() {
+        let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
+        let stored = records::find_many(ctx.store, data_set.id, &ids).await?;
+        let clashes = ingest::clashes(&data_set.auto_ids, batch, &stored);
+        if !clashes.is_empty() {
+            return Ok(Wrote::Clashes(clashes));
+        }
+    }
     let history = match source {
         Source::Api => ctx.caller.acting().history,
         Source::File(file) => format!("{}:import:{file}", ctx.caller.acting().history),
@@ -62,13 +80,15 @@ pub async fn write_batch(
             ctx,
             "records.write",
             data_set,
-            json!({ "records": batch.len(), "new": written.inserted }),
+            json!({ "records": batch.len(), "new": written.inserted,
+                    "replaced": written.replaced, "unchanged": written.unchanged }),
         ),
         Source::File(file) => note(
             ctx,
             "records.import",
             data_set,
-            json!({ "file": file, "records": batch.len(), "new": written.inserted }),
+            json!({ "file": file, "records": batch.len(), "new": written.inserted,
+                    "replaced": written.replaced, "unchanged": written.unchanged }),
         ),
     };
     w.commit(note).await?;
@@ -78,7 +98,7 @@ pub async fn write_batch(
     } else {
         ctx.cache.invalidate(data_set.id);
     }
-    Ok(written)
+    Ok(Wrote::Done(written))
 }
 
 /// Empties the data set; answers how many records went.
@@ -114,6 +134,9 @@ pub async fn delete(ctx: &Ctx<'_>, data_set: &DataSet, id: &str) -> Result<bool>
 /// What came of a patch.
 pub enum Patched {
     Done,
+    /// Done, and the record's identifying values changed, so it now has
+    /// this id (its old one is gone).
+    Moved(String),
     /// There is no record with that id.
     NotFound,
     /// The merged record breaks the data set's rules.
@@ -121,7 +144,11 @@ pub enum Patched {
 }
 
 /// Merges `changes` into the record `id` (not a replace), and checks the
-/// merged record as a whole against the data set's rules; its id stays.
+/// merged record as a whole against the data set's rules. A record whose id
+/// was made from its identifying values (the data set's `auto_ids`) keeps
+/// one identity: when a change to them (`_timestamp` among them) makes
+/// another id, the record moves to it (refused when another record has it);
+/// an id given by its sender stays.
 pub async fn patch(
     ctx: &Ctx<'_>,
     data_set: &DataSet,
@@ -137,7 +164,24 @@ pub async fn patch(
         Value::String(format_datetime(old.timestamp)),
     );
     merged.extend(changes);
-    merged.insert("_id".into(), Value::String(id.to_string()));
+    let auto_identified = !data_set.auto_ids.is_empty()
+        && records::made_from(id, &data_set.auto_ids, old.timestamp, &old.fields);
+    if !auto_identified {
+        merged.insert("_id".into(), Value::String(id.to_string()));
+    } else if let Some(given) = merged.get("_id").and_then(Value::as_str) {
+        if given != id {
+            return Ok(Patched::Invalid(vec![Problem {
+                index: 0,
+                field: Some("_id".into()),
+                message: format!(
+                    "A patch cannot give record {id} another _id (\"{given}\"): its id is made \
+                     from its identifying fields ({}); change those and it moves",
+                    data_set.auto_ids.join(", ")
+                ),
+            }]));
+        }
+        merged.remove("_id");
+    }
     let schema = data_set
         .schema
         .as_ref()
@@ -155,11 +199,38 @@ pub async fn patch(
         };
     let mut w = ctx.store.write().await?;
     let history = ctx.caller.acting().history;
-    if !records::patch(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
-        return Ok(Patched::NotFound);
+    if record.id == id {
+        if !records::patch(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
+            return Ok(Patched::NotFound);
+        }
+        w.commit(note(ctx, "records.patch", data_set, json!({ "id": id })))
+            .await?;
+        ctx.cache.invalidate(data_set.id);
+        return Ok(Patched::Done);
     }
-    w.commit(note(ctx, "records.patch", data_set, json!({ "id": id })))
-        .await?;
+    match records::move_to(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
+        records::Moved::Done => {}
+        records::Moved::NotFound => return Ok(Patched::NotFound),
+        records::Moved::Taken => {
+            return Ok(Patched::Invalid(vec![Problem {
+                index: 0,
+                field: None,
+                message: format!(
+                    "This change gives record {id} the identifying values of record {}, which \
+                     is already stored: a record has one identity, so two cannot share it. \
+                     Change or delete record {} first, or send the corrected figures to it.",
+                    record.id, record.id
+                ),
+            }]))
+        }
+    }
+    w.commit(note(
+        ctx,
+        "records.patch",
+        data_set,
+        json!({ "id": id, "moved_to": record.id }),
+    ))
+    .await?;
     ctx.cache.invalidate(data_set.id);
-    Ok(Patched::Done)
+    Ok(Patched::Moved(record.id))
 }

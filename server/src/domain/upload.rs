@@ -12,7 +12,12 @@ use serde_json::Value;
 use crate::domain::ingest::{self, Refused};
 use crate::domain::spreadsheet::{self, Format, Sheet};
 use crate::error::{Error, Result};
-use crate::store::{data_sets::DataSet, records, records::Record, Store};
+use crate::store::{
+    data_sets::DataSet,
+    records,
+    records::{same_values, Record},
+    Store,
+};
 
 /// The largest file taken (10 MiB, as the write API's bodies).
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -180,6 +185,23 @@ pub async fn prepare(
     } else {
         HashMap::new()
     };
+    // A record whose identifying values make a stored record's id while
+    // differing from its values would replace it by mistake.
+    let clashes = ingest::clashes(&data_set.auto_ids, &checked.records, &stored);
+    if !clashes.is_empty() {
+        preview.problems = clashes
+            .into_iter()
+            .map(|p| UploadProblem {
+                row: Some(sheet.rows[p.index].0),
+                column: None,
+                message: p.message,
+            })
+            .collect();
+        return Ok(Prepared {
+            preview,
+            records: Vec::new(),
+        });
+    }
     // Records the same as stored are left as they are (no history entry).
     let mut to_store = Vec::with_capacity(checked.records.len());
     for (record, (row, _)) in checked.records.iter().zip(&sheet.rows) {
@@ -212,20 +234,6 @@ pub async fn prepare(
         preview,
         records: to_store,
     })
-}
-
-/// Whether two records hold the same values (a whole number and the same
-/// number written with a fraction, `3` and `3.0`, are the same).
-fn same_values(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_values(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Columns the data set cannot take (its schema allows no other fields), or

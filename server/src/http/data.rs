@@ -215,7 +215,7 @@ fn invalid(problems: &[Problem]) -> Response {
         description = "A record or a list of records (flat JSON objects with `_timestamp`); may be gzip-encoded"),
     responses(
         (status = 200, description = "`{\"status\":\"ok\"}`", body = serde_json::Value),
-        (status = 400, description = "Bad body, or invalid records: `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`", body = serde_json::Value),
+        (status = 400, description = "Bad body, or invalid records (among them a record whose identifying values make the id of another with other values): `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`", body = serde_json::Value),
         (status = 401, description = "No or wrong bearer token", body = serde_json::Value),
         (status = 404, description = "`Could not find data_set_config`", body = serde_json::Value),
         (status = 413, description = "Over 10 MiB (after decompression)", body = serde_json::Value)))]
@@ -246,7 +246,8 @@ async fn write(
     )
     .await;
     match written {
-        Ok(_) => ok(None),
+        Ok(records::Wrote::Done(_)) => ok(None),
+        Ok(records::Wrote::Clashes(problems)) => invalid(&problems),
         Err(e) => internal(e),
     }
 }
@@ -306,11 +307,15 @@ async fn delete_record(
     }
 }
 
-/// Merges the body's fields into one record (not a replace).
+/// Merges the body's fields into one record (not a replace). When the change
+/// is to the fields its id is made from (the data set's `auto_ids`,
+/// `_timestamp` among them), the record moves to the id they now make.
 #[utoipa::path(patch, path = "/data/{group}/{data_type}/{id}", tag = "data (Backdrop)", security(("bearer" = [])),
     params(("group" = String, Path), ("data_type" = String, Path), ("id" = String, Path, description = "The record's `_id`")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "The fields to change"),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = serde_json::Value), (status = 404, body = serde_json::Value)))]
+    responses((status = 200, description = "`{\"status\":\"ok\"}`, with `\"_id\"` the record's new id when it moved", body = serde_json::Value),
+        (status = 400, description = "Invalid merged record, or a move to an id another record has: `{\"messages\":[...],\"errors\":[...]}`", body = serde_json::Value),
+        (status = 404, body = serde_json::Value)))]
 async fn patch_record(
     State(state): State<AppState>,
     Path((group, data_type, id)): Path<(String, String, String)>,
@@ -331,6 +336,7 @@ async fn patch_record(
     };
     match records::patch(&state.ctx(&caller), &data_set, &id, changes).await {
         Ok(Patched::Done) => ok(None),
+        Ok(Patched::Moved(new_id)) => ok(Some(("_id", new_id))),
         Ok(Patched::NotFound) => error(
             StatusCode::NOT_FOUND,
             format!("No record found with id {id}"),
@@ -357,7 +363,7 @@ fn cors(response: &mut Response) {
         ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it; in the years 1900 to 2200. With a period, `start_at` to `end_at` may cover at most 1,000 periods"),
         ("inclusive" = Option<bool>, Query, description = "Make `end_at` inclusive"),
         ("period" = Option<String>, Query, description = "hour, day, week, month, quarter or year"),
-        ("duration" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "A number of periods (1 to 1,000), counted from `start_at`, back from `end_at`, or back from now"),
+        ("duration" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "A number of periods (1 to 1,000), counted from `start_at`, back from `end_at`, or, with neither, back from the start of the current period (the last complete periods; ask with `end_at` for the unfinished one)"),
         ("filter_by" = Option<Vec<String>>, Query, description = "`field:value`, repeatable"),
         ("filter_by_prefix" = Option<Vec<String>>, Query, description = "`field:prefix`, repeatable"),
         ("group_by" = Option<Vec<String>>, Query, description = "A field, repeatable"),

@@ -264,14 +264,67 @@ pub async fn unknown_route(uri: axum::http::Uri) -> Error {
     ))
 }
 
+/// Any address under `/data` that is not a data set's or a record's: a JSON
+/// 404, as every other answer of the data API is JSON.
+pub async fn unknown_data_route(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = app::model::ErrorBody {
+        status: "error".into(),
+        message: format!(
+            "There is no {method} {} in the data API: it answers GET, POST and PUT at \
+             /data/{{group}}/{{type}}, and PATCH and DELETE at /data/{{group}}/{{type}}/{{id}}.",
+            uri.path()
+        ),
+    };
+    (axum::http::StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+/// Answers the data API's JSON 404 for an address under `/data` that is
+/// neither a data set's (`/data/{group}/{type}`) nor a record's
+/// (`/data/{group}/{type}/{id}`), which the pages' fallback would otherwise
+/// answer with an HTML page; passes every other request on.
+pub async fn unknown_data_routes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let unknown = match path.strip_prefix("/data") {
+        Some("") => true,
+        Some(rest) => match rest.strip_prefix('/') {
+            Some(rest) => {
+                let segments: Vec<&str> = rest.split('/').collect();
+                !(2..=3).contains(&segments.len()) || segments.iter().any(|s| s.is_empty())
+            }
+            // `/database...`: not under `/data`.
+            None => false,
+        },
+        None => false,
+    };
+    if unknown {
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        return unknown_data_route(method, uri).await;
+    }
+    next.run(request).await
+}
+
 /// A method an address does not take: under `/api/v1`, a JSON 405 (axum adds
-/// the `Allow` header); elsewhere the bare 405 (`/data` answers as Backdrop).
+/// the `Allow` header); at a data set's address the bare 405, as Backdrop
+/// answered; at a record's address (`/data/{group}/{type}/{id}`, which Backdrop
+/// did not have) the JSON 404 of an unknown data route.
 pub async fn method_not_allowed(
     method: axum::http::Method,
     uri: axum::http::Uri,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    if let Some(rest) = uri.path().strip_prefix("/data/") {
+        if rest.split('/').count() != 2 {
+            return unknown_data_route(method, uri).await;
+        }
+    }
     if !uri.path().starts_with("/api/v1/") {
         return status.into_response();
     }

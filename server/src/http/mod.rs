@@ -159,6 +159,7 @@ pub fn app(state: AppState) -> Router {
     pages
         .merge(statics)
         .merge(api)
+        .layer(axum::middleware::from_fn(extract::unknown_data_routes))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::map_response(security::headers))
         .layer(

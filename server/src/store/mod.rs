@@ -18,6 +18,7 @@ pub mod portfolios;
 pub mod records;
 pub mod sessions;
 pub mod targets;
+pub mod upgrades;
 pub mod users;
 
 pub use error::{Error, Result};
@@ -159,13 +160,17 @@ impl Store {
         })
     }
 
-    /// Applies any migration not yet applied.
+    /// Applies any migration not yet applied, then any upgrade of the stored
+    /// data not yet made ([`upgrades`]).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
             Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
         }
-        .context("could not apply the database migrations")
+        .context("could not apply the database migrations")?;
+        upgrades::run(self)
+            .await
+            .context("could not upgrade the stored data")
     }
 
     /// Closes every connection (waiting for those in use).

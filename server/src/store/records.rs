@@ -62,6 +62,197 @@ pub fn format_datetime(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
+/// How a date-time is spelled in a record's id: UTC, `YYYY-MM-DDTHH:MM:SSZ`,
+/// with fractional seconds only when there are any. A record sent with `Z`
+/// (as Backdrop's own examples were) so keeps exactly Backdrop's id, and every
+/// other spelling of the same moment makes the same id.
+pub fn id_datetime(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Parses a Backdrop date-time: ISO 8601 with a `T`, with `Z`, `+00:00` or `+0000`
+/// offsets (converted to UTC), fractional seconds, or no offset (taken as UTC).
+/// A bare date, or a space instead of the `T`, is refused.
+pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::NaiveDateTime;
+    if s.len() < 19 || s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// A field's value as it goes into an id: a string as it is, anything else as
+/// JSON (`3`, `true`).
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The values that identify a record in a data set with `auto_ids`, in their
+/// order: date-times (`_timestamp`, `_start_at`, `_end_at`) spelled as
+/// [`id_datetime`] spells them, other fields as sent. `None` when the record
+/// lacks one of them (or a date-time field is not one).
+pub fn identifying_values(
+    auto_ids: &[String],
+    timestamp: DateTime<Utc>,
+    fields: &Map<String, Value>,
+) -> Option<Vec<String>> {
+    auto_ids
+        .iter()
+        .map(|f| match f.as_str() {
+            "_timestamp" => Some(id_datetime(timestamp)),
+            "_start_at" | "_end_at" => fields
+                .get(f)
+                .and_then(Value::as_str)
+                .and_then(parse_datetime)
+                .map(id_datetime),
+            _ => fields.get(f).map(id_text),
+        })
+        .collect()
+}
+
+/// The id a record's identifying values make (see [`identifying_values`]).
+pub fn identity(
+    auto_ids: &[String],
+    timestamp: DateTime<Utc>,
+    fields: &Map<String, Value>,
+) -> Option<String> {
+    let values = identifying_values(auto_ids, timestamp, fields)?;
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    Some(auto_id(&refs))
+}
+
+/// Whether `id` was made from these identifying values by an earlier Pulse,
+/// which built ids from the values as sent: the same values, with any
+/// spelling of the same moment in the date-time fields (`+00:00`, `+01:00`,
+/// no offset, ...). False for an id given by its sender.
+pub fn made_from(
+    id: &str,
+    auto_ids: &[String],
+    timestamp: DateTime<Utc>,
+    fields: &Map<String, Value>,
+) -> bool {
+    let Some(decoded) = base64_decode(id).and_then(|b| String::from_utf8(b).ok()) else {
+        return false;
+    };
+    let mut parts = Vec::with_capacity(auto_ids.len());
+    for f in auto_ids {
+        let part = match f.as_str() {
+            "_timestamp" => Part::Moment(timestamp),
+            "_start_at" | "_end_at" => {
+                match fields
+                    .get(f)
+                    .and_then(Value::as_str)
+                    .and_then(parse_datetime)
+                {
+                    Some(t) => Part::Moment(t),
+                    None => return false,
+                }
+            }
+            _ => match fields.get(f) {
+                Some(v) => Part::Text(id_text(v)),
+                None => return false,
+            },
+        };
+        parts.push(part);
+    }
+    matches_parts(&decoded, &parts)
+}
+
+enum Part {
+    Text(String),
+    Moment(DateTime<Utc>),
+}
+
+/// Whether `text` is `parts` joined with `.`, a moment matching any spelling
+/// of it that parses back to it.
+fn matches_parts(text: &str, parts: &[Part]) -> bool {
+    let Some((part, rest)) = parts.split_first() else {
+        return text.is_empty();
+    };
+    let after = |tail: &str| -> bool {
+        if rest.is_empty() {
+            tail.is_empty()
+        } else {
+            tail.strip_prefix('.')
+                .is_some_and(|tail| matches_parts(tail, rest))
+        }
+    };
+    match part {
+        Part::Text(value) => text.strip_prefix(value.as_str()).is_some_and(after),
+        Part::Moment(t) => {
+            // A date-time is 19 to about 35 characters; try each end.
+            (19..=text.len().min(40)).any(|end| {
+                text.is_char_boundary(end)
+                    && parse_datetime(&text[..end]) == Some(*t)
+                    && after(&text[end..])
+            })
+        }
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let chunks = bytes.len() / 4;
+    for (i, chunk) in bytes.chunks(4).enumerate() {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && i + 1 != chunks) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        out.push((n >> 16) as u8);
+        if pad < 2 {
+            out.push((n >> 8) as u8);
+        }
+        if pad < 1 {
+            out.push(n as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Whether two records hold the same values (a whole number and the same
+/// number written with a fraction, `3` and `3.0`, are the same).
+pub fn same_values(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_values(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 #[derive(FromRow)]
 struct RecordRow {
     record_id: String,
@@ -133,8 +324,11 @@ pub fn fresh_id() -> String {
 pub struct Written {
     /// Records that did not exist before.
     pub inserted: usize,
-    /// Records that replaced a stored one with the same id.
+    /// Records that replaced a stored one with the same id and other values.
     pub replaced: usize,
+    /// Records sent again exactly as stored: not a correction, so the history
+    /// does not list them (their `_updated_at` still says when they last came).
+    pub unchanged: usize,
 }
 
 /// Rows per INSERT statement: well under both backends' limits on parameters.
@@ -243,6 +437,7 @@ async fn write_batch(
 
     let written = on_tx!(w, |conn| {
         let mut replaced = 0;
+        let mut found = 0;
         let mut done = 0;
         if ids_may_exist {
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
@@ -256,23 +451,34 @@ async fn write_batch(
                 }
                 q.push(")");
                 let old: Vec<RecordRow> = q.build_query_as().fetch_all(&mut *conn).await?;
-                if old.is_empty() {
-                    continue;
-                }
-                replaced += old.len();
+                found += old.len();
                 let new_by_id: HashMap<&str, &Record> =
                     chunk.iter().map(|r| (r.id.as_str(), *r)).collect();
+                // A record sent again as it is stored is no correction.
+                let changed: Vec<(String, String, Option<String>)> = old
+                    .into_iter()
+                    .filter_map(|row| {
+                        let record_id = row.record_id.clone();
+                        let new = new_by_id
+                            .get(record_id.as_str())
+                            .map(|r| r.to_history_value());
+                        let old_value = StoredRecord::try_from(row)
+                            .map(|r| r.to_history_value())
+                            .unwrap_or_default();
+                        if new.as_ref().is_some_and(|n| same_values(&old_value, n)) {
+                            return None;
+                        }
+                        Some((record_id, old_value.to_string(), new.map(|n| n.to_string())))
+                    })
+                    .collect();
+                if changed.is_empty() {
+                    continue;
+                }
+                replaced += changed.len();
                 let mut h = QueryBuilder::new(
                     "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) ",
                 );
-                h.push_values(old, |mut b, row| {
-                    let record_id = row.record_id.clone();
-                    let new = new_by_id
-                        .get(record_id.as_str())
-                        .map(|r| r.to_history_value().to_string());
-                    let old_value = StoredRecord::try_from(row)
-                        .map(|r| r.to_history_value().to_string())
-                        .unwrap_or_default();
+                h.push_values(changed, |mut b, (record_id, old_value, new)| {
                     b.push_bind(data_set_id);
                     b.push_bind(record_id);
                     b.push_bind("replace");
@@ -320,8 +526,9 @@ async fn write_batch(
             .await?;
         }
         Ok::<_, sqlx::Error>(Written {
-            inserted: batch.len() - replaced,
+            inserted: batch.len() - found,
             replaced,
+            unchanged: found - replaced,
         })
     })?;
     Ok(written)
@@ -425,6 +632,81 @@ pub async fn patch(
         Ok::<_, sqlx::Error>(done > 0)
     })?;
     Ok(changed)
+}
+
+/// What came of moving a record to another id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Moved {
+    Done,
+    /// The record is no longer there.
+    NotFound,
+    /// Another record has the new id.
+    Taken,
+}
+
+/// Replaces the stored record `old` by `record` (its merged, validated new
+/// state) under `record.id`, another id: one history entry, `move`, under
+/// the new id, whose old and new values carry the old and new `_id`.
+pub async fn move_to(
+    w: &mut Write,
+    data_set_id: i64,
+    old: &StoredRecord,
+    record: &Record,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Moved> {
+    let body = serde_json::to_string(&record.fields)?;
+    let with_id = |mut value: Value, id: &str| {
+        value["_id"] = Value::String(id.to_string());
+        value.to_string()
+    };
+    let old_value = with_id(old.to_history_value(), &old.id);
+    let new_value = with_id(record.to_history_value(), &record.id);
+    let moved = on_tx!(w, |conn| {
+        let taken: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM records WHERE data_set_id = $1 AND record_id = $2")
+                .bind(data_set_id)
+                .bind(&record.id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if taken.is_some() {
+            return Ok(Moved::Taken);
+        }
+        let deleted = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
+            .bind(data_set_id)
+            .bind(&old.id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(Moved::NotFound);
+        }
+        sqlx::query(
+            "INSERT INTO records (data_set_id, record_id, ts, updated_at, body)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(data_set_id)
+        .bind(&record.id)
+        .bind(micros(record.timestamp))
+        .bind(micros(now))
+        .bind(&body)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
+             VALUES ($1, $2, 'move', $3, $4, $5, $6)",
+        )
+        .bind(data_set_id)
+        .bind(&record.id)
+        .bind(&old_value)
+        .bind(&new_value)
+        .bind(actor)
+        .bind(micros(now))
+        .execute(&mut *conn)
+        .await?;
+        Ok::<_, sqlx::Error>(Moved::Done)
+    })?;
+    Ok(moved)
 }
 
 /// Deletes one record, keeping it in the history. False if it did not exist.
@@ -608,6 +890,89 @@ mod tests {
         assert_eq!(base64_standard(b"ab"), "YWI=");
         assert_eq!(base64_standard(b"a"), "YQ==");
         assert_eq!(base64_standard(b"abc"), "YWJj");
+    }
+
+    fn fields(value: serde_json::Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn ids_spell_every_moment_in_utc_with_z() {
+        let auto_ids = ["_timestamp".to_string(), "key".to_string()];
+        let id = |stamp: &str| {
+            identity(
+                &auto_ids,
+                parse_datetime(stamp).unwrap(),
+                &fields(serde_json::json!({"key": "k1"})),
+            )
+            .unwrap()
+        };
+        // Backdrop's example, sent with Z: Backdrop's id.
+        assert_eq!(
+            id("2013-03-11T00:00:00Z"),
+            "MjAxMy0wMy0xMVQwMDowMDowMFouazE="
+        );
+        for same in [
+            "2013-03-11T00:00:00+00:00",
+            "2013-03-11T01:00:00+01:00",
+            "2013-03-10T19:00:00-0500",
+            "2013-03-11T00:00:00",
+            "2013-03-11T00:00:00.000Z",
+        ] {
+            assert_eq!(id(same), "MjAxMy0wMy0xMVQwMDowMDowMFouazE=", "{same}");
+        }
+        let t = |s: &str| id_datetime(parse_datetime(s).unwrap());
+        assert_eq!(
+            t("2013-03-11T00:00:00.25+00:00"),
+            "2013-03-11T00:00:00.250Z"
+        );
+        assert_eq!(
+            t("2013-03-11T00:00:00.000001Z"),
+            "2013-03-11T00:00:00.000001Z"
+        );
+        // Numbers and booleans as JSON, a missing field: no id.
+        let values = identifying_values(
+            &["count".into(), "flag".into()],
+            Utc::now(),
+            &fields(serde_json::json!({"count": 3, "flag": true})),
+        );
+        assert_eq!(values, Some(vec!["3".to_string(), "true".to_string()]));
+        assert_eq!(identity(&["absent".into()], Utc::now(), &Map::new()), None);
+    }
+
+    #[test]
+    fn ids_an_earlier_pulse_made_are_recognised_in_any_spelling() {
+        let auto_ids = ["_timestamp".to_string(), "key".to_string()];
+        let when = parse_datetime("2013-03-11T00:00:00Z").unwrap();
+        let key = fields(serde_json::json!({"key": "k.1"}));
+        for sent in [
+            "2013-03-11T00:00:00Z.k.1",
+            "2013-03-11T00:00:00+00:00.k.1",
+            "2013-03-11T01:00:00+01:00.k.1",
+            "2013-03-11T00:00:00.k.1",
+            "2013-03-11T00:00:00.000+0000.k.1",
+        ] {
+            assert!(
+                made_from(&auto_id(&[sent]), &auto_ids, when, &key),
+                "{sent}"
+            );
+        }
+        for other in [
+            "2013-03-12T00:00:00Z.k.1",
+            "2013-03-11T00:00:00Z.k.2",
+            "2013-03-11T00:00:00Z.k",
+            "2013-03-11T00:00:00Z",
+        ] {
+            assert!(
+                !made_from(&auto_id(&[other]), &auto_ids, when, &key),
+                "{other}"
+            );
+        }
+        assert!(!made_from("my-own-id", &auto_ids, when, &key));
+        assert!(!made_from("not base64!", &auto_ids, when, &key));
+        assert_eq!(base64_decode("YWI="), Some(b"ab".to_vec()));
+        assert_eq!(base64_decode("YQ=="), Some(b"a".to_vec()));
+        assert_eq!(base64_decode("YQ==YWJj"), None);
     }
 
     #[test]

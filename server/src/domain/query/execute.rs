@@ -198,10 +198,13 @@ fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window 
             count: i64::from(n),
             shift: Shift::Backward,
         },
+        // Neither end: the last `n` complete periods, ending at the start of
+        // the current one (which is unfinished, and so left out), as Backdrop
+        // counted. A page that wants the current period asks with `end_at`.
         (_, _, n) => {
             let n = i64::from(n.unwrap_or(1));
             Window {
-                first: period_index(kind, now) + 1 - n,
+                first: period_index(kind, now) - n,
                 count: n,
                 shift: Shift::Backward,
             }
@@ -955,10 +958,17 @@ mod tests {
 
     #[test]
     fn relative_windows_count_back_from_now_and_shift_to_the_data() {
-        // Now is in the week of 18 March; two weeks back is 11 and 18 March.
+        // Now is in the week of 18 March, unfinished: two weeks back are the
+        // complete weeks of 4 and 11 March, as Backdrop counted.
         let weeks = run("period=week&duration=2");
-        assert_eq!(weeks[0]["_start_at"], "2013-03-11T00:00:00+00:00");
-        assert_eq!(weeks[1]["_count"], 1);
+        assert_eq!(weeks[0]["_start_at"], "2013-03-04T00:00:00+00:00");
+        assert_eq!(weeks[1]["_start_at"], "2013-03-11T00:00:00+00:00");
+        assert_eq!(weeks[1]["_end_at"], "2013-03-18T00:00:00+00:00");
+        assert_eq!(weeks[0]["_count"], 2);
+        // The unfinished week is there when asked for with end_at.
+        let current = run("period=week&duration=2&end_at=2013-03-20T00:00:00Z");
+        assert_eq!(current[1]["_start_at"], "2013-03-18T00:00:00+00:00");
+        assert_eq!(current[1]["_count"], 1);
         // The three days before now hold no data: the window moves back to end
         // on the last day that has some.
         let days = run("period=day&duration=3");
