@@ -571,6 +571,10 @@ mod tests {
             updated_at: Utc::now(),
             fields: batch[0].fields.clone(),
         };
+        let own = StoredRecord {
+            id: "own-id".into(),
+            ..stored_record.clone()
+        };
         let stored = HashMap::from([(stored_record.id.clone(), stored_record)]);
         let problems = clashes(&auto_ids, &batch[2..], &stored);
         assert_eq!(problems.len(), 1);
@@ -580,10 +584,11 @@ mod tests {
         assert!(clashes(&auto_ids, &batch[..2], &stored).is_empty());
         // A record with an _id of its own is not compared.
         let given = check(
-            json!([{"_timestamp": t, "area": "x", "office": "y.z", "_id": batch[0].id.clone()}]),
+            json!([{"_timestamp": t, "area": "x", "office": "y.z", "_id": "own-id"}]),
             &["area", "office"],
         )
         .unwrap();
+        let stored = HashMap::from([("own-id".to_string(), own)]);
         assert!(clashes(&auto_ids, &given, &stored).is_empty());
     }
 

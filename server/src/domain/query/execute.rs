@@ -959,12 +959,14 @@ mod tests {
     #[test]
     fn relative_windows_count_back_from_now_and_shift_to_the_data() {
         // Now is in the week of 18 March, unfinished: two weeks back are the
-        // complete weeks of 4 and 11 March, as Backdrop counted.
+        // complete weeks of 4 and 11 March, as Backdrop counted (the week of
+        // 18 March, which has data, is left out). The week of 11 March has
+        // none, so the window moves back to end on the week of 4 March.
         let weeks = run("period=week&duration=2");
-        assert_eq!(weeks[0]["_start_at"], "2013-03-04T00:00:00+00:00");
-        assert_eq!(weeks[1]["_start_at"], "2013-03-11T00:00:00+00:00");
-        assert_eq!(weeks[1]["_end_at"], "2013-03-18T00:00:00+00:00");
-        assert_eq!(weeks[0]["_count"], 2);
+        assert_eq!(weeks[0]["_start_at"], "2013-02-25T00:00:00+00:00");
+        assert_eq!(weeks[1]["_start_at"], "2013-03-04T00:00:00+00:00");
+        assert_eq!(weeks[1]["_end_at"], "2013-03-11T00:00:00+00:00");
+        assert_eq!(weeks[1]["_count"], 2);
         // The unfinished week is there when asked for with end_at.
         let current = run("period=week&duration=2&end_at=2013-03-20T00:00:00Z");
         assert_eq!(current[1]["_start_at"], "2013-03-18T00:00:00+00:00");
