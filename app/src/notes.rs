@@ -179,6 +179,12 @@ pub fn unexplained_figures(
                 .is_none_or(|i| received.is_none_or(|r| r < periods[i].end));
             let mut judged = earlier(name);
             judged.extend(values.iter().copied());
+            // The first period with data may be only partly covered (data
+            // that began in the middle of a month): it is neither judged nor
+            // a neighbour, as a period under way is not.
+            if let Some(i) = judged.iter().position(Option::is_some) {
+                judged[i] = None;
+            }
             unusual_points(&judged, kind, unit, &spans, filling_in)
                 .into_iter()
                 .filter(|u| u.index >= offset)

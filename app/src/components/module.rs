@@ -111,7 +111,7 @@ pub fn ModuleView(
         }) => view! {
             <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
                 complete_until=*complete_until history=history.clone()
-                received=freshness.as_ref().and_then(|f| f.last_received) full/>
+                received=Some(*complete_until) full/>
         }
         .into_any(),
     };
@@ -200,7 +200,8 @@ fn Figured(
     complete_until: chrono::DateTime<chrono::Utc>,
     /// The figures over the year before them too, for the unusual-figures rule.
     history: Option<Figures>,
-    /// When the module's data set was last written (its freshness).
+    /// Until when its figures are complete: a dip in a later period is not
+    /// judged (it is still filling in).
     received: Option<chrono::DateTime<chrono::Utc>>,
     full: bool,
 ) -> impl IntoView {

@@ -118,10 +118,13 @@ async fn unexplained_on_dashboards(
     for dashboard in crate::store::dashboards::published_for_service(ctx.store, slug).await? {
         let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
         for module in app::modules::data_modules(&dashboard.modules) {
-            let received = freshness
-                .iter()
-                .find(|f| module.data_set.as_deref() == Some(f.data_set.as_str()))
-                .and_then(|f| f.last_received);
+            // A period counts as filled in once it is complete
+            // ([`app::kpi::complete_until`]): a dip in one under way is not news.
+            let received = Some(app::modules::complete_until_of(
+                module,
+                &ViewParams::default(),
+                &freshness,
+            ));
             let (Some(data_set), Some(request)) = (
                 module.data_set.as_deref(),
                 app::modules::module_request(module, &ViewParams::default(), ctx.now),

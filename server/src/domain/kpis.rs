@@ -606,6 +606,7 @@ mod tests {
                 (2026, 7, 1, json!({"cost_per_transaction": 3.0})),
                 (2026, 8, 1, json!({"cost_per_transaction": 2.5})),
             ]))),
+            now: at(2026, 12, 1),
             ..Default::default()
         };
         let figures = latest(&data);
