@@ -275,20 +275,9 @@ pub fn complete_series(
     (kind, values)
 }
 
-fn rank(kind: PeriodKind) -> u8 {
-    match kind {
-        PeriodKind::Hour => 0,
-        PeriodKind::Day => 1,
-        PeriodKind::Week => 2,
-        PeriodKind::Month => 3,
-        PeriodKind::Quarter => 4,
-        PeriodKind::Year => 5,
-    }
-}
-
 /// The coarser of two kinds of period.
 pub fn coarsest(a: PeriodKind, b: PeriodKind) -> PeriodKind {
-    if rank(a) >= rank(b) {
+    if app::kpi::period_rank(a) >= app::kpi::period_rank(b) {
         a
     } else {
         b
