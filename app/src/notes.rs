@@ -281,7 +281,7 @@ pub fn chart_series(figures: &crate::modules::Figures) -> Option<(Vec<Period>, V
         )),
         Figures::Satisfaction(s) => Some((
             s.periods.clone(),
-            vec![("User satisfaction".to_string(), s.scores())],
+            vec![("Satisfaction score".to_string(), s.scores())],
         )),
         _ => None,
     }

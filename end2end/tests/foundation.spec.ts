@@ -138,7 +138,10 @@ test('a year earlier overlays the chart, and the downloads match the API', async
   expect(header).toEqual(['_count', '_end_at', '_start_at', 'channel', 'count:sum']);
   const sum = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[4] || 0), 0);
   const tableTotal = api.transactions.channels.reduce((n: number, c: any) => n + c.values.reduce((a: number, b: number) => a + b, 0), 0);
-  expect(sum).toBe(tableTotal);
+  // Weeks are shared between months by their days (apportion=true, as the
+  // chart has them); the read API rounds each shared sum to a whole number.
+  expect(csvHref).toContain('apportion=true');
+  expect(Math.abs(sum - tableTotal)).toBeLessThanOrEqual(0.5 * (csv.length - 1));
   const json = await (await request.get((await page.locator('#download-json').getAttribute('href'))!)).json();
   expect(json.data.length).toBe(csv.length - 1);
 

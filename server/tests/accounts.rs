@@ -1493,7 +1493,10 @@ async fn changes_to_records_and_settings_are_in_the_audit_log(app: TestApp) {
     );
     let write = &log["entries"][1];
     assert_eq!(write["via"], "key");
-    assert_eq!(write["detail"], json!({"records": 2, "new": 2}));
+    assert_eq!(
+        write["detail"],
+        json!({"records": 2, "new": 2, "replaced": 0, "unchanged": 0})
+    );
     // Named as every change made with a key is: `key ID (PREFIX)`.
     let actor = write["actor"].as_str().unwrap();
     let (id, prefix) = actor

@@ -793,7 +793,7 @@ async fn the_board_lists_a_dashboard_s_unexplained_dip_until_a_note_explains_it(
     for (chart, period, series) in [
         ("Transactions by channel", &week, "Digital "),
         ("Completion rate", &week, "Completion rate "),
-        ("User satisfaction", &month, "User satisfaction "),
+        ("User satisfaction", &month, "Satisfaction score "),
     ] {
         assert!(
             lines

@@ -613,7 +613,7 @@ async fn the_guide_speaks_of_this_installation(app: TestApp) {
     let index = app.get("/api/v1/guide").await;
     assert_eq!(index.status, StatusCode::OK);
     let pages = index.json()["pages"].as_array().unwrap().clone();
-    assert_eq!(pages.len(), 14);
+    assert_eq!(pages.len(), 15);
     assert_eq!(pages[0]["slug"], "getting-started");
 
     let page = app

@@ -214,17 +214,21 @@ fn first_so_far(periods: &[Period], complete_until: DateTime<Utc>) -> Option<usi
         .position(|p| !is_complete(p, Some(complete_until)))
 }
 
-/// A grey band over the periods from `from` on, labelled "So far": a line
-/// chart's figures there are not whole periods.
+/// A grey band labelled "So far" over the stretch of a line chart that leads to
+/// the periods from `from` on: from the last whole period's point to the end, so
+/// the band has a width even when only the last period is unfinished (a band
+/// from one category to itself would be a line) and covers every segment drawn
+/// to a figure that is not a whole period's.
 fn so_far_band(labels: &[String], from: usize) -> MarkArea {
     let edge = |label: &String| MarkAreaData::new().x_axis(label.as_str());
+    let start = &labels[from.saturating_sub(1)];
     MarkArea::new()
         .silent(true)
-        .item_style(ItemStyle::new().color("rgba(177, 180, 182, 0.35)"))
+        .item_style(ItemStyle::new().color("rgba(177, 180, 182, 0.45)"))
         .label(Label::new().show(true).formatter("So far"))
         .data(vec![(
-            edge(&labels[from]).name("So far"),
-            edge(labels.last().unwrap_or(&labels[from])),
+            edge(start).name("So far"),
+            edge(labels.last().unwrap_or(start)),
         )])
 }
 
@@ -296,14 +300,24 @@ pub fn time_chart(
                         .enumerate()
                         .map(|(j, v)| if j >= from { *v } else { None })
                         .collect();
+                    // Both in the series' own colour (the palette would
+                    // otherwise give the pale bars the next series' colour).
+                    let colour = PALETTE[i % PALETTE.len()];
                     chart
-                        .series(Bar::new().name(name.as_str()).stack("bars").data(whole))
+                        .series(
+                            Bar::new()
+                                .name(name.as_str())
+                                .stack("bars")
+                                .item_style(ItemStyle::new().color(colour))
+                                .data(whole),
+                        )
                         .series(
                             Bar::new()
                                 .name(format!("{name} (so far)").as_str())
                                 .stack("bars")
                                 .item_style(
                                     ItemStyle::new()
+                                        .color(colour)
                                         .opacity(0.45)
                                         .border_type(BorderType::Dashed)
                                         .border_width(2)
@@ -632,7 +646,9 @@ mod browser {
 
     #[wasm_bindgen]
     extern "C" {
-        /// An ECharts instance, as returned by `echarts.init`.
+        /// An ECharts instance, as returned by `echarts.init` (a clone is
+        /// another handle on the same instance).
+        #[derive(Clone)]
         pub type Instance;
 
         #[wasm_bindgen(js_namespace = echarts, js_name = init)]
@@ -673,6 +689,14 @@ mod browser {
 
         #[wasm_bindgen(method, js_name = on)]
         fn on_surface(this: &Surface, event: &str, handler: &js_sys::Function);
+    }
+
+    /// The chart in `slot`, if there is one, without holding the slot: ECharts
+    /// calls back into Pulse (`finished`, the axis pointer, clicks) from inside
+    /// `setOption` and `dispatchAction`, and those callbacks look in the slot
+    /// too, so no borrow may be held across a call into ECharts.
+    fn current(slot: &RefCell<Option<Instance>>) -> Option<Instance> {
+        slot.try_borrow().ok().and_then(|chart| chart.clone())
     }
 
     /// The first grid of a chart, for the conversions.
@@ -730,10 +754,7 @@ mod browser {
                 ) else {
                     return;
                 };
-                let index = slot
-                    .borrow()
-                    .as_ref()
-                    .and_then(|c| category_at(c, x, y, true));
+                let index = current(&slot).and_then(|c| category_at(&c, x, y, true));
                 if let Some(i) = index {
                     callback.run((i, x, y));
                 }
@@ -768,10 +789,8 @@ mod browser {
                         return;
                     }
                     let (x, y) = offset(&e);
-                    let inside = slot
-                        .borrow()
-                        .as_ref()
-                        .is_some_and(|c| c.contain_pixel(&grid(), &pair(x, y)));
+                    let inside =
+                        current(&slot).is_some_and(|c| c.contain_pixel(&grid(), &pair(x, y)));
                     if !inside {
                         return;
                     }
@@ -803,10 +822,10 @@ mod browser {
                     dragged.set(true);
                     let (x1, y) = offset(&e);
                     marks.selecting.set(Some((x0, x1)));
-                    let range = slot.borrow().as_ref().and_then(|chart| {
+                    let range = current(&slot).and_then(|chart| {
                         Some((
-                            category_at(chart, x0, y, false)?,
-                            category_at(chart, x1, y, false)?,
+                            category_at(&chart, x0, y, false)?,
+                            category_at(&chart, x1, y, false)?,
                         ))
                     });
                     // The callback may read `selecting` (where the drag was).
@@ -876,7 +895,7 @@ mod browser {
         /// Shows the whole time axis again.
         pub fn reset_zoom(&self) {
             if let (Some(chart), Ok(action)) = (
-                self.0.borrow().as_ref(),
+                current(&self.0),
                 js_sys::JSON::parse(r#"{"type":"dataZoom","start":0,"end":100}"#),
             ) {
                 chart.dispatch_action(&action);
@@ -885,7 +904,7 @@ mod browser {
 
         /// Downloads the chart as a PNG image.
         pub fn save_png(&self, file_name: &str) {
-            let Some(url) = self.0.borrow().as_ref().and_then(|chart| {
+            let Some(url) = current(&self.0).and_then(|chart| {
                 let options = js_sys::JSON::parse(
                     r##"{"type":"png","pixelRatio":2,"backgroundColor":"#ffffff"}"##,
                 )
@@ -950,19 +969,16 @@ mod browser {
             listeners.push((
                 "finished",
                 Closure::new(move |_: JsValue| {
-                    if let (Some(chart), Some(element)) =
-                        (slot.borrow().as_ref(), node.get_untracked())
-                    {
-                        place(chart, &element, &marks);
+                    if let (Some(chart), Some(element)) = (current(&slot), node.get_untracked()) {
+                        place(&chart, &element, &marks);
                     }
                 }),
             ));
             let slot = instance.clone();
             Effect::new(move |_| {
                 marks.anchors.track();
-                if let (Some(chart), Some(element)) = (slot.borrow().as_ref(), node.get_untracked())
-                {
-                    place(chart, &element, &marks);
+                if let (Some(chart), Some(element)) = (current(&slot), node.get_untracked()) {
+                    place(&chart, &element, &marks);
                 }
             });
         }
@@ -975,7 +991,7 @@ mod browser {
         // ResizeObserver sees both.
         let slot = instance.clone();
         let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
-            if let Some(chart) = slot.borrow().as_ref() {
+            if let Some(chart) = current(&slot) {
                 chart.resize();
             }
         });
@@ -1000,20 +1016,27 @@ mod browser {
             let Ok(value) = js_sys::JSON::parse(&json) else {
                 return;
             };
-            let mut slot = slot.borrow_mut();
-            let chart = slot.get_or_insert_with(|| {
-                if let Some(observer) = &watching {
-                    observer.observe(&element);
+            let chart = match current(&slot) {
+                Some(chart) => chart,
+                None => {
+                    if let Some(observer) = &watching {
+                        observer.observe(&element);
+                    }
+                    let chart = init(&element);
+                    for (event, listener) in hearing.iter() {
+                        chart.on(event, listener.as_ref().unchecked_ref());
+                    }
+                    if let Some(marks) = marks {
+                        listen_for_notes(&chart, &element, &clicks, &drags, marks, &clicked);
+                    }
+                    // Stored before the first drawing, whose callbacks look for it.
+                    match slot.try_borrow_mut() {
+                        Ok(mut stored) => *stored = Some(chart.clone()),
+                        Err(_) => return,
+                    }
+                    chart
                 }
-                let chart = init(&element);
-                for (event, listener) in hearing.iter() {
-                    chart.on(event, listener.as_ref().unchecked_ref());
-                }
-                if let Some(marks) = marks {
-                    listen_for_notes(&chart, &element, &clicks, &drags, marks, &clicked);
-                }
-                chart
-            });
+            };
             chart.set_option(&value, true);
         });
 
@@ -1031,7 +1054,8 @@ mod browser {
             if let Some(observer) = observer {
                 observer.disconnect();
             }
-            if let Some((frame, listeners)) = drags.borrow_mut().take() {
+            if let Some((frame, listeners)) = drags.try_borrow_mut().ok().and_then(|mut d| d.take())
+            {
                 for (event, listener) in &listeners {
                     let _ = frame.remove_event_listener_with_callback_and_bool(
                         event,
@@ -1042,7 +1066,7 @@ mod browser {
             }
             drop(surface);
             drop(on_resize);
-            let chart = instance.borrow_mut().take();
+            let chart = instance.try_borrow_mut().ok().and_then(|mut c| c.take());
             if let Some(chart) = chart {
                 chart.dispose();
             }
@@ -1120,6 +1144,9 @@ mod tests {
         assert_eq!(bars[1]["name"], "Transactions (so far)");
         assert_eq!(bars[1]["data"], serde_json::json!([null, null, 3.0]));
         assert_eq!(bars[1]["itemStyle"]["borderType"], "dashed");
+        // Pale, in the series' own colour, not the next series'.
+        assert_eq!(bars[0]["itemStyle"]["color"], PALETTE[0]);
+        assert_eq!(bars[1]["itemStyle"]["color"], PALETTE[0]);
         // All complete: one series, as before.
         let whole: serde_json::Value = serde_json::to_value(time_chart(
             &figures,
@@ -1146,9 +1173,11 @@ mod tests {
             option["xAxis"]["data"],
             serde_json::json!(["3 Mar 2014", "10 Mar 2014 (so far)"])
         );
-        // The week under way is drawn apart: a grey band labelled "So far".
+        // The week under way is drawn apart: a grey band labelled "So far"
+        // over the segment that leads to it (from the last whole week's point).
         let band = &lines[0]["markArea"]["data"][0];
-        assert_eq!(band[0]["xAxis"], "10 Mar 2014 (so far)");
+        assert_eq!(band[0]["xAxis"], "3 Mar 2014");
+        assert_eq!(band[1]["xAxis"], "10 Mar 2014 (so far)");
         assert_eq!(band[0]["name"], "So far");
         assert!(lines[1].get("markArea").is_none());
         assert_eq!(option["tooltip"]["trigger"], "axis");

@@ -378,7 +378,7 @@ fn Figured(
                 periods: s.periods.clone(),
                 series: vec![crate::modules::Series {
                     key: "score".into(),
-                    label: "User satisfaction".into(),
+                    label: "Satisfaction score".into(),
                     values: scores.clone(),
                 }],
             };
@@ -398,7 +398,7 @@ fn Figured(
             let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
                 &s.periods,
-                "User satisfaction",
+                "Satisfaction score",
                 &scores,
                 previous.as_deref(),
                 &target,

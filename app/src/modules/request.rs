@@ -77,7 +77,7 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// number, whose title names its period), the months turned into
 /// `start_at`/`end_at`, and grouped period queries flattened to one row per period
 /// and group. KPIs keep their own query: they show the latest figure. A
-/// window counted back from now ends with the current period (`now`'s).
+/// chart's window counted back from now ends with the current period (`now`'s).
 ///
 /// A period finer than the data's own (from the catalogue,
 /// [`crate::catalogue::frequency`]) is refused: monthly satisfaction stays by
@@ -86,7 +86,12 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// between them by its days.
 pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> String {
     let mut pairs = viewed(module, view);
-    through_current_period(&mut pairs, now);
+    // Charts over time show (and mark) the period under way, and KPIs pick
+    // their latest complete period from it; a journey or a table adds up
+    // whole periods (Backdrop's window of complete ones).
+    if is_time_series(module.module_type) || module.module_type == ModuleType::Kpi {
+        through_current_period(&mut pairs, now);
+    }
     encode_pairs(&pairs)
 }
 
@@ -428,6 +433,19 @@ mod tests {
         let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12")), now()));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
+    }
+
+    #[test]
+    fn a_journey_adds_up_whole_weeks_not_the_week_under_way() {
+        let m = module(
+            ModuleType::Journey,
+            "period=week&duration=4&group_by=stage&collect=count:sum",
+            json!({}),
+        );
+        let q = query_string::pairs(&module_query(&m, &view(None, None, None), now()));
+        // Backdrop's window: the 4 weeks before the current one.
+        assert_eq!(first(&q, "end_at"), None);
+        assert_eq!(first(&q, "duration"), Some("4"));
     }
 
     #[test]

@@ -411,7 +411,7 @@ fn BoardView(
                     <th scope="col" class="govuk-table__header">"Transactions a year"</th>
                     <th scope="col" class="govuk-table__header">"Cost per transaction"</th>
                     <th scope="col" class="govuk-table__header">"Digital take-up"</th>
-                    <th scope="col" class="govuk-table__header">"User satisfaction"</th>
+                    <th scope="col" class="govuk-table__header">"Satisfaction score"</th>
                     <th scope="col" class="govuk-table__header">"Completion rate"</th>
                 </tr>
             </thead>

@@ -106,19 +106,25 @@ fn Downloads(slug: String, series: ChannelSeries) -> impl IntoView {
         return ().into_any();
     };
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut pairs = vec![
+        ("period", first.kind.as_str().to_string()),
+        ("start_at", stamp(first.start)),
+        ("end_at", stamp(last.end)),
+        ("group_by", "channel".to_string()),
+        ("collect", "count:sum".to_string()),
+        ("flatten", "true".to_string()),
+    ];
+    // Weeks shared by their days between the months (or quarters, years)
+    // shown, as the chart and table have them.
+    if crate::kpi::is_shared(PeriodKind::Week, first.kind) {
+        pairs.push(("apportion", "true".to_string()));
+    }
     let query = query_string::href(
         &format!(
             "/data/{}/transactions-by-channel",
             api::encode_component(&slug)
         ),
-        &query_string::encode(&[
-            ("period", first.kind.as_str().to_string()),
-            ("start_at", stamp(first.start)),
-            ("end_at", stamp(last.end)),
-            ("group_by", "channel".to_string()),
-            ("collect", "count:sum".to_string()),
-            ("flatten", "true".to_string()),
-        ]),
+        &query_string::encode(&pairs),
     );
     view! {
         <p class="govuk-body" id="chart-downloads">
