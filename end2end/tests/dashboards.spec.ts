@@ -161,10 +161,13 @@ test('the period and months re-query the charts, live in the URL and survive a r
   const shown = await tableNumbers(page, '#table-total-transactions');
   expect(shown.map((r) => Number(plain(r[2])))).toEqual(earlier.data.map((r: any) => r['count:sum']).reverse());
 
-  // Months the wrong way round are explained next to the field.
+  // Months the wrong way round are explained next to the field, and change
+  // nothing.
   await page.getByLabel('From (month)').fill('2025-09');
   await page.getByLabel('From (month)').dispatchEvent('change');
   await expect(page.locator('.govuk-error-message')).toContainText('must not be after');
+  await expect(page).toHaveURL(/from=2025-01&to=2025-06/);
+  await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
 });
 
 test('downloads are the module read API answers, as CSV and JSON', async ({ page, request }) => {

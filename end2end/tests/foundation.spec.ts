@@ -94,11 +94,17 @@ test('the chart switches period and months, kept in the URL', async ({ page, req
     await page.getByLabel('Show transactions by').selectOption('month');
     await expect(page).toHaveURL(/period=month/, { timeout: 1000 });
   }).toPass();
+  // The months apply together: the first alone says what is missing.
   await page.getByLabel('From (month)').fill('2025-01');
   await page.getByLabel('From (month)').dispatchEvent('change');
-  await expect(page).toHaveURL(/period=month&from=2025-01/);
+  await expect(page.locator('.govuk-error-message')).toContainText('Enter the last month too');
+  await expect(page).not.toHaveURL(/from=/);
+  await page.getByLabel('To (month)').fill('2025-12');
+  await page.getByLabel('To (month)').dispatchEvent('change');
+  await expect(page).toHaveURL(/period=month&from=2025-01&to=2025-12/);
+  await expect(page.locator('.govuk-error-message')).toHaveCount(0);
   await expect(page.locator('#transactions-table thead th').first()).toHaveText('Month');
-  const api = await (await request.get('/api/v1/services/file-a-tax-return?period=month&from=2025-01')).json();
+  const api = await (await request.get('/api/v1/services/file-a-tax-return?period=month&from=2025-01&to=2025-12')).json();
   await expect(page.locator('#transactions-table tbody tr')).toHaveCount(api.transactions.periods.length);
   await page.reload();
   await expect(page.getByLabel('Show transactions by')).toHaveValue('month');

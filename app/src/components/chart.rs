@@ -491,7 +491,14 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
     EChart::new()
         .color(vec![charming::element::Color::from(PALETTE[0])])
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .grid(Grid::new().left(64).right(24).top(24).bottom(48))
+        .grid(
+            Grid::new()
+                .left(16)
+                .right(24)
+                .top(24)
+                .bottom(16)
+                .contain_label(true),
+        )
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
@@ -502,8 +509,23 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
         .series(
             Bar::new()
                 .name("Responses")
-                .label(Label::new().show(true).position(LabelPosition::Top))
-                .data(ratings.to_vec()),
+                // Each bar labelled with its count as the table writes it.
+                .label(
+                    Label::new()
+                        .show(true)
+                        .position(LabelPosition::Top)
+                        .formatter("{b}"),
+                )
+                .data(
+                    ratings
+                        .iter()
+                        .map(|r| {
+                            charming::datatype::DataPointItem::new(*r)
+                                .name(crate::kpi::format_count(*r))
+                                .into()
+                        })
+                        .collect::<Vec<charming::datatype::DataPoint>>(),
+                ),
         )
 }
 
@@ -756,7 +778,7 @@ mod browser {
                 };
                 let index = current(&slot).and_then(|c| category_at(&c, x, y, true));
                 if let Some(i) = index {
-                    callback.run((i, x, y));
+                    let _ = callback.try_run((i, x, y));
                 }
             });
             chart
@@ -797,7 +819,7 @@ mod browser {
                     e.stop_propagation();
                     e.prevent_default();
                     start.set(Some(x));
-                    marks.selecting.set(Some((x, x)));
+                    let _ = marks.selecting.try_set(Some((x, x)));
                 }),
             ));
         }
@@ -808,7 +830,7 @@ mod browser {
                 Closure::new(move |e: web_sys::MouseEvent| {
                     let Some(x0) = start.get() else { return };
                     e.stop_propagation();
-                    marks.selecting.set(Some((x0, offset(&e).0)));
+                    let _ = marks.selecting.try_set(Some((x0, offset(&e).0)));
                 }),
             ));
         }
@@ -821,7 +843,7 @@ mod browser {
                     e.stop_propagation();
                     dragged.set(true);
                     let (x1, y) = offset(&e);
-                    marks.selecting.set(Some((x0, x1)));
+                    let _ = marks.selecting.try_set(Some((x0, x1)));
                     let range = current(&slot).and_then(|chart| {
                         Some((
                             category_at(&chart, x0, y, false)?,
@@ -830,9 +852,9 @@ mod browser {
                     });
                     // The callback may read `selecting` (where the drag was).
                     if let Some((a, b)) = range {
-                        callback.run((a.min(b), a.max(b)));
+                        let _ = callback.try_run((a.min(b), a.max(b)));
                     }
-                    marks.selecting.set(None);
+                    let _ = marks.selecting.try_set(None);
                 }),
             ));
         }
@@ -858,7 +880,9 @@ mod browser {
     /// Places the anchors of `marks` on the drawn chart.
     fn place(chart: &Instance, element: &web_sys::HtmlElement, marks: &super::Marks) {
         let width = f64::from(element.client_width());
-        let anchors = marks.anchors.get_untracked();
+        let Some(anchors) = marks.anchors.try_get_untracked() else {
+            return;
+        };
         let visible = |x: f64| x >= super::GRID_LEFT - 1.0 && x <= width - super::GRID_RIGHT + 1.0;
         let points = anchors
             .iter()
@@ -869,8 +893,13 @@ mod browser {
             _ => 0.0,
         };
         let placed = super::Placed { points, step };
-        if marks.placed.get_untracked() != placed {
-            marks.placed.set(placed);
+        // Marks of a chart whose module has gone are left alone.
+        if marks
+            .placed
+            .try_get_untracked()
+            .is_some_and(|p| p != placed)
+        {
+            let _ = marks.placed.try_set(placed);
         }
     }
 
@@ -944,13 +973,15 @@ mod browser {
                 "updateAxisPointer",
                 Closure::new(move |event: JsValue| {
                     if let Some(i) = number_at(&event, &["axesInfo", "0", "value"]) {
-                        callback.run(Some(i as usize));
+                        let _ = callback.try_run(Some(i as usize));
                     }
                 }),
             ));
             listeners.push((
                 "globalout",
-                Closure::new(move |_: JsValue| callback.run(None)),
+                Closure::new(move |_: JsValue| {
+                    let _ = callback.try_run(None);
+                }),
             ));
         }
         if let Some(callback) = on_pick {
@@ -958,7 +989,7 @@ mod browser {
                 "click",
                 Closure::new(move |event: JsValue| {
                     if let Some(i) = number_at(&event, &["dataIndex"]) {
-                        callback.run(i as usize);
+                        let _ = callback.try_run(i as usize);
                     }
                 }),
             ));
@@ -969,7 +1000,9 @@ mod browser {
             listeners.push((
                 "finished",
                 Closure::new(move |_: JsValue| {
-                    if let (Some(chart), Some(element)) = (current(&slot), node.get_untracked()) {
+                    if let (Some(chart), Some(element)) =
+                        (current(&slot), node.try_get_untracked().flatten())
+                    {
                         place(&chart, &element, &marks);
                     }
                 }),
@@ -977,7 +1010,9 @@ mod browser {
             let slot = instance.clone();
             Effect::new(move |_| {
                 marks.anchors.track();
-                if let (Some(chart), Some(element)) = (current(&slot), node.get_untracked()) {
+                if let (Some(chart), Some(element)) =
+                    (current(&slot), node.try_get_untracked().flatten())
+                {
                     place(&chart, &element, &marks);
                 }
             });

@@ -21,8 +21,10 @@ fn tone(change: f64, higher_is_better: bool) -> &'static str {
 /// in percent otherwise), an arrow, and its direction in words (colour alone
 /// never carries the meaning).
 pub fn change_line(change: f64, unit: Unit, higher_is_better: bool) -> impl IntoView {
-    let (arrow, words) = if change.abs() < 0.0005 {
-        ("", "no change on the period before")
+    let figure = format_change_in(unit, change);
+    // "no change on the period before", not "no change no change ...".
+    let (arrow, words) = if change.abs() < 0.0005 || figure == "no change" {
+        ("", "on the period before")
     } else if change > 0.0 {
         ("▲ ", "up on the period before")
     } else {
@@ -32,7 +34,7 @@ pub fn change_line(change: f64, unit: Unit, higher_is_better: bool) -> impl Into
     view! {
         <p class=class>
             <span aria-hidden="true">{arrow}</span>
-            {format_change_in(unit, change)}
+            {figure}
             " "
             <span class="pulse-kpi__change-words">{words}</span>
         </p>

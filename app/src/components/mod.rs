@@ -4,6 +4,7 @@ pub mod chart;
 pub mod kpi_tile;
 pub mod layout;
 pub mod module;
+pub mod navigation;
 pub mod notes;
 pub mod problem;
 pub mod tray;

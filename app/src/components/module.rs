@@ -266,7 +266,7 @@ fn Figured(
                     <select class="govuk-select" id=style_id
                         on:change=move |ev| {
                             if let Some(s) = TimeStyle::parse(&event_target_value(&ev)) {
-                                style.set(s);
+                                let _ = style.try_set(s);
                             }
                         }>
                         {[(TimeStyle::Lines, "Lines"), (TimeStyle::Stacked, "Stacked"), (TimeStyle::Percent, "Shares of 100%")]
@@ -288,7 +288,9 @@ fn Figured(
                 TimeStyle::Bars => "Bar chart",
                 _ => "Line chart",
             };
-            let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            let hover = Callback::new(move |i: Option<usize>| {
+                let _ = hovered.try_set(i);
+            });
             let notes = chart_notes(
                 &slug,
                 &chart_id,
@@ -337,7 +339,9 @@ fn Figured(
                 &target,
                 complete_until,
             ));
-            let hover = Callback::new(move |i: Option<usize>| hovered.set(i));
+            let hover = Callback::new(move |i: Option<usize>| {
+                let _ = hovered.try_set(i);
+            });
             let notes = chart_notes(
                 &slug,
                 &chart_id,
@@ -412,7 +416,7 @@ fn Figured(
             };
             let pick = Callback::new(move |i: usize| {
                 if i < count {
-                    selected.set(i);
+                    let _ = selected.try_set(i);
                 }
             });
             let select_id = format!("{slug}-period");
@@ -467,7 +471,7 @@ fn Figured(
                     <select class="govuk-select" id=select_id
                         on:change=move |ev| {
                             if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-                                selected.set(i);
+                                let _ = selected.try_set(i);
                             }
                         }>
                         {periods.iter().enumerate().rev().map(|(i, p)| view! {

@@ -5,9 +5,10 @@
 //! change navigates at once (without scrolling) and the page re-queries the API.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
+
+use super::navigation::use_go;
 
 use crate::modules::ViewParams;
 use crate::query_string;
@@ -54,17 +55,13 @@ pub fn ViewControls(
     let query = use_query_map();
     let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
     let go = {
-        let navigate = use_navigate();
+        let go = use_go(false);
         let action = action.clone();
         move |changes: &[(&str, &str)]| {
-            let qs = query.with_untracked(|q| view_query(q, changes));
-            navigate(
-                &query_string::href(&action, &qs),
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
+            // Nothing, from controls whose page has already gone.
+            if let Some(qs) = query.try_with_untracked(|q| view_query(q, changes)) {
+                go(query_string::href(&action, &qs));
+            }
         }
     };
     let change = {
@@ -74,15 +71,18 @@ pub fn ViewControls(
             move |ev: leptos::ev::Event| go(&[(field, &event_target_value(&ev))])
         }
     };
-    let compare = move |ev: leptos::ev::Event| {
-        go(&[(
-            "compare",
-            if event_target_checked(&ev) {
-                "year"
-            } else {
-                ""
-            },
-        )])
+    let compare = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            go(&[(
+                "compare",
+                if event_target_checked(&ev) {
+                    "year"
+                } else {
+                    ""
+                },
+            )])
+        }
     };
     let period = move || {
         let p = current("period");
@@ -92,7 +92,43 @@ pub fn ViewControls(
             p
         }
     };
-    let problem = move || query.with(|q| ViewParams::problem(|name| q.get(name)));
+    // The months apply together, once both are set and in order (or both
+    // cleared): a half-set or reversed range says so here and changes nothing.
+    let (from_input, to_input) = (
+        NodeRef::<leptos::html::Input>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    let pending = RwSignal::new(None::<String>);
+    let months = {
+        let go = go.clone();
+        move |_: leptos::ev::Event| {
+            let value = |input: NodeRef<leptos::html::Input>| {
+                input.get_untracked().map(|i| i.value()).unwrap_or_default()
+            };
+            let (from, to) = (value(from_input), value(to_input));
+            let problem = match (from.is_empty(), to.is_empty()) {
+                (true, true) => None,
+                (false, true) => Some("Enter the last month too, or clear the first.".to_string()),
+                (true, false) => Some("Enter the first month too, or clear the last.".to_string()),
+                (false, false) => ViewParams::problem(|name| match name {
+                    "from" => Some(from.clone()),
+                    "to" => Some(to.clone()),
+                    _ => None,
+                }),
+            };
+            if pending.try_set(problem.clone()).is_some() {
+                return;
+            }
+            if problem.is_none() {
+                go(&[("from", &from), ("to", &to)]);
+            }
+        }
+    };
+    let problem = move || {
+        pending
+            .get()
+            .or_else(|| query.with(|q| ViewParams::problem(|name| q.get(name))))
+    };
     let field = |name: &str| format!("{id}-{name}");
     let (period_id, from_id, to_id, compare_id) = (
         field("period"),
@@ -121,8 +157,8 @@ pub fn ViewControls(
             <div class="govuk-form-group">
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
-                <input class="govuk-input pulse-month" type="month" id=from_id name="from"
-                    prop:value=move || current("from") on:change=change("from")/>
+                <input class="govuk-input pulse-month" type="month" id=from_id name="from" node_ref=from_input
+                    prop:value=move || current("from") on:change=months.clone()/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label" for=to_id.clone()>"To (month)"</label>
@@ -137,7 +173,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="month" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=move || current("to") on:change=change("to")/>
+                    prop:value=move || current("to") on:change=months node_ref=to_input/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">

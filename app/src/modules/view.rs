@@ -72,8 +72,11 @@ impl ViewParams {
                     "The first month ({from}) must not be after the last month ({to})."
                 ));
             }
+            // Without a period chosen, each chart keeps its own: weeks at the
+            // finest, so the bound is counted in weeks.
+            let kind = self.period.or(Some(PeriodKind::Week));
             if let (Some(kind), Some(start), Some(last)) =
-                (self.period, parse_month(from), parse_month(to))
+                (kind, parse_month(from), parse_month(to))
             {
                 let periods = period_count(kind, start, add_months(last, 1));
                 if periods > i64::from(MAX_PERIODS) {
@@ -210,5 +213,14 @@ mod tests {
         assert_eq!(v.to_query(), "to=2025-06&compare=year");
         let backwards = view(None, Some("2025-06"), Some("2025-01"));
         assert!(backwards.check().unwrap_err().contains("must not be after"));
+        // Without a period, the charts keep their own (weeks at the finest):
+        // a range too long for the read API in weeks is refused here too.
+        let long = view(None, Some("2025-04"), Some("2099-01"));
+        assert!(
+            long.check().unwrap_err().contains("weeks"),
+            "{:?}",
+            long.check()
+        );
+        assert!(view(None, Some("2025-04"), Some("2026-03")).check().is_ok());
     }
 }

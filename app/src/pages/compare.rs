@@ -9,12 +9,12 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
 
 use super::ApiErrorView;
 use crate::api;
 use crate::boards::{indexed, ranks, shares, Comparison, Portfolio, Scale, KPIS};
 use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
+use crate::components::navigation::use_go;
 use crate::components::problem::ProblemSummary;
 use crate::kpi::{
     change_in, format_change_in, format_date, format_period, format_value, period_containing,
@@ -92,7 +92,7 @@ fn best(values: &[Option<f64>], higher_is_better: bool) -> Option<f64> {
 #[component]
 fn ComparisonView(c: Comparison) -> impl IntoView {
     let query = use_query_map();
-    let navigate = use_navigate();
+    let go = use_go(false);
     let scale = query
         .with_untracked(|q| q.get("scale").and_then(|s| Scale::from_key(&s)))
         .unwrap_or_default();
@@ -260,17 +260,12 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     // The controls: a GET form; with JavaScript a change applies at once.
     let services = query.with_untracked(|q| q.get("services").unwrap_or_default());
     let apply = move |field: &'static str| {
-        let navigate = navigate.clone();
+        let go = go.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            let qs = query.with_untracked(|q| query_of(q, &[(field, &value)]));
-            navigate(
-                &query_string::href("/compare", &qs),
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
+            if let Some(qs) = query.try_with_untracked(|q| query_of(q, &[(field, &value)])) {
+                go(query_string::href("/compare", &qs));
+            }
         }
     };
     let period_options = PERIODS

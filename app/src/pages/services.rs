@@ -6,12 +6,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
 
 use super::ApiErrorView;
 use crate::api;
+use crate::components::navigation::use_go;
 use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
 use crate::kpi::{format_number, format_percent, format_pounds};
 use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
@@ -38,18 +38,12 @@ pub fn ServicesPage() -> impl IntoView {
     let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
     // The filter choices do not change with the filters.
     let choices = Resource::new(|| (), |_| api::service_kpis(String::new()));
-    let navigate = use_navigate();
+    let go = use_go(true);
     let on_name = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        let qs = query.with_untracked(|q| explorer_query(q, &[("name", &value)]));
-        navigate(
-            &query_string::href("/services", &qs),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        if let Some(qs) = query.try_with_untracked(|q| explorer_query(q, &[("name", &value)])) {
+            go(query_string::href("/services", &qs));
+        }
     };
     view! {
         <Title text="Explore services - Pulse"/>

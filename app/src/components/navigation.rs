@@ -1,0 +1,28 @@
+//! Controls that change the page's URL.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+/// Sends the page to `href` (on this site, without scrolling) once the event
+/// being handled is over. A control that changes the URL re-renders the part
+/// of the page that holds it: navigating from inside the control's own handler
+/// rebuilt that handler while it ran ("RefCell already borrowed") and let the
+/// next keypress reach signals of the part already disposed. `replace` keeps
+/// the browser's history to one entry (for typing).
+pub fn use_go(replace: bool) -> impl Fn(String) + Clone + 'static {
+    let navigate = use_navigate();
+    move |href: String| {
+        let navigate = navigate.clone();
+        request_animation_frame(move || {
+            navigate(
+                &href,
+                NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..Default::default()
+                },
+            )
+        });
+    }
+}
