@@ -53,6 +53,35 @@ test('filter as you type, sort by a column, and download what is shown', async (
   expect(errors).toEqual([]);
 });
 
+test('a department and an agency apply as they are chosen; the agencies are the department\'s', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/services');
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+  const agencies = () => page.locator('#filter-agency option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  expect(await agencies()).toContain('registration-office');
+
+  await page.getByLabel('Department').selectOption({ label: 'Department of Revenue and Benefits' });
+  await expect(page).toHaveURL(/department=department-of-revenue-and-benefits/);
+  await expect.poll(() => rowSlugs(page)).toEqual([
+    'apply-for-a-winter-fuel-grant', 'check-your-state-pension', 'claim-carers-support', 'file-a-tax-return', 'pay-business-rates',
+  ]);
+  await expect(page.locator('#explorer-summary')).toContainText('5 services:');
+  await expect(page.locator('#explorer-summary')).toHaveAttribute('aria-live', 'polite');
+  await expect.poll(agencies).toEqual(['', 'benefits-agency', 'tax-collection-office']);
+
+  await page.getByLabel('Agency').selectOption('tax-collection-office');
+  await expect(page).toHaveURL(/agency=tax-collection-office/);
+  await expect.poll(() => rowSlugs(page)).toEqual(['file-a-tax-return', 'pay-business-rates']);
+
+  // Another department clears an agency that is not its own.
+  await page.getByLabel('Department').selectOption({ label: 'Department for Civic Life' });
+  await expect(page).toHaveURL(/department=department-for-civic-life/);
+  await expect(page).not.toHaveURL(/agency=/);
+  expect(errors).toEqual([]);
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
   test('the filters are a form and the headings are links', async ({ page, request }) => {

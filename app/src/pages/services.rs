@@ -39,12 +39,24 @@ pub fn ServicesPage() -> impl IntoView {
     // The filter choices do not change with the filters.
     let choices = Resource::new(|| (), |_| api::service_kpis(String::new()));
     let go = use_go(true);
-    let on_name = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        if let Some(qs) = query.try_with_untracked(|q| explorer_query(q, &[("name", &value)])) {
+    // Every filter applies as it is chosen (the button is for pages without
+    // JavaScript); a new department clears an agency that is not one of its own.
+    let apply = move |changes: &[(&str, &str)]| {
+        if let Some(qs) = query.try_with_untracked(|q| explorer_query(q, changes)) {
             go(query_string::href("/services", &qs));
         }
     };
+    let on_name = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::Event| apply(&[("name", &event_target_value(&ev))])
+    };
+    let on_department = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::Event| {
+            apply(&[("department", &event_target_value(&ev)), ("agency", "")])
+        }
+    };
+    let on_agency = move |ev: leptos::ev::Event| apply(&[("agency", &event_target_value(&ev))]);
     view! {
         <Title text="Explore services - Pulse"/>
         <h1 class="govuk-heading-xl">"Explore services"</h1>
@@ -55,15 +67,31 @@ pub fn ServicesPage() -> impl IntoView {
                     autocomplete="off" prop:value=move || current("name") on:input=on_name/>
             </div>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || {
+                    let (on_department, on_agency) = (on_department.clone(), on_agency.clone());
+                    Suspend::new(async move {
                     let list = choices.await.ok();
+                    // Which department each agency belongs to, from its services.
+                    let parents: Vec<(String, String)> = list
+                        .as_ref()
+                        .map(|l| {
+                            l.services
+                                .iter()
+                                .filter_map(|s| {
+                                    let agency = s.service.agency.as_ref()?;
+                                    Some((agency.slug.clone(), s.service.department.slug.clone()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     let (departments, agencies) = list
                         .map(|l| (l.departments, l.agencies))
                         .unwrap_or_default();
+
                     view! {
                         <div class="govuk-form-group pulse-filters__select">
                             <label class="govuk-label" for="filter-department">"Department"</label>
-                            <select class="govuk-select" id="filter-department" name="department">
+                            <select class="govuk-select" id="filter-department" name="department" on:change=on_department>
                                 <option value="">"All departments"</option>
                                 {departments.into_iter().map(|d| {
                                     let selected = current("department") == d.slug;
@@ -73,16 +101,28 @@ pub fn ServicesPage() -> impl IntoView {
                         </div>
                         <div class="govuk-form-group pulse-filters__select">
                             <label class="govuk-label" for="filter-agency">"Agency"</label>
-                            <select class="govuk-select" id="filter-agency" name="agency">
+                            <select class="govuk-select" id="filter-agency" name="agency" on:change=on_agency>
                                 <option value="">"All agencies"</option>
-                                {agencies.into_iter().map(|a| {
-                                    let selected = current("agency") == a.slug;
-                                    view! { <option value=a.slug selected=selected>{a.title}</option> }
-                                }).collect_view()}
+                                {
+                                    let department = current("department");
+                                    agencies
+                                        .into_iter()
+                                        // Only the chosen department's agencies.
+                                        .filter(|a| {
+                                            department.is_empty()
+                                                || parents.iter().any(|(agency, parent)| *agency == a.slug && *parent == department)
+                                        })
+                                        .map(|a| {
+                                            let selected = current("agency") == a.slug;
+                                            view! { <option value=a.slug selected=selected>{a.title}</option> }
+                                        })
+                                        .collect_view()
+                                }
                             </select>
                         </div>
                     }
-                })}
+                })
+                }}
             </Suspense>
             <input type="hidden" name="sort" prop:value=move || current("sort")/>
             <input type="hidden" name="direction" prop:value=move || current("direction")/>
@@ -197,7 +237,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <p class="govuk-body-l" id="explorer-summary">{summary_text(&list.summary)}</p>
+        <p class="govuk-body-l" id="explorer-summary" aria-live="polite">{summary_text(&list.summary)}</p>
         <p class="govuk-body">
             "Drag services (or use their Add to comparison buttons) into the tray to compare up to six side by side. "
             <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">"Download these rows as CSV"</a>
