@@ -21,7 +21,7 @@ pub mod pages;
 pub mod query_string;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
@@ -96,9 +96,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#0b0c0c"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/vendor/govuk-frontend.css"/>
-                // ECharts is served by Pulse itself; deferred scripts run in document
-                // order, before the wasm module that draws the charts.
-                <script src="/vendor/echarts.min.js" defer></script>
+                <link rel="stylesheet" href=stylesheet(&options)/>
+                // Before anything is drawn: the page runs JavaScript, so charts
+                // will be drawn and their tables may hide (see TableToggle).
+                <script nonce=leptos::nonce::use_nonce() inner_html="document.documentElement.classList.add('pulse-js')"></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -107,6 +108,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The name of the file, in the site's root, that lists the hashes a release
+/// build put in its files' names (`js`, `wasm`, `css`, ...).
+pub const HASH_FILE: &str = "hash.txt";
+
+/// Where Pulse's own stylesheet is: named by its hash when the build hashed
+/// its files (read once: the files are installed with the binary).
+fn stylesheet(options: &LeptosOptions) -> String {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pkg = &options.site_pkg_dir;
+    let name = &options.output_name;
+    HREF.get_or_init(|| {
+        let hash = options
+            .hash_files
+            .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+            .flatten()
+            .and_then(|hashes| {
+                hashes.lines().find_map(|line| {
+                    let (file, hash) = line.split_once(':')?;
+                    (file.trim() == "css").then(|| hash.trim().to_string())
+                })
+            });
+        match hash {
+            Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+            None => format!("/{pkg}/{name}.css"),
+        }
+    })
+    .clone()
 }
 
 /// Sends the page's `Content-Security-Policy`, naming the nonce Leptos puts on
@@ -160,7 +190,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="pulse" href="/pkg/pulse.css"/>
         // Leptos writes the document's title into the server's HTML as given: every
         // page's title (which may hold a service's or a board's name) is escaped
         // here, once, by the formatter all titles below pass through. The

@@ -278,6 +278,10 @@ pub struct Freshness {
     pub last_received: Option<DateTime<Utc>>,
     /// The `_timestamp` of the newest record.
     pub newest_record: Option<DateTime<Utc>>,
+    /// The `_timestamp` of the oldest record (where "All the data" starts);
+    /// given for a dashboard's data sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_record: Option<DateTime<Utc>>,
     /// Seconds after the newest record before the data counts as out of date.
     pub max_age_expected: Option<i64>,
     pub out_of_date: bool,

@@ -80,10 +80,23 @@ test('an editor explains a spike where it is, and the note stays after a reload'
   await edit.getByRole('button', { name: 'Save the note' }).click();
   await expect(page.locator(`${weekly} .pulse-notes`).first()).toContainText('Letters went to every pensioner in May.');
   await expect(page.locator(`${weekly} .pulse-notes`).first()).toContainText('(edited)');
+  // Focus never drops to the page: Escape goes back to the pin, the question
+  // takes the focus, "Keep it" gives it back, and after the delete the list of
+  // notes has it.
   await page.locator(`${weekly} .pulse-pin`).click();
+  await expect(card).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(card).toBeHidden();
+  await expect(page.locator(`${weekly} .pulse-pin`)).toBeFocused();
+  await page.locator(`${weekly} .pulse-pin`).click();
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await expect(card.getByRole('button', { name: 'Yes, delete the note' })).toBeFocused();
+  await card.getByRole('button', { name: 'Keep it' }).click();
+  await expect(card.getByRole('button', { name: 'Delete' })).toBeFocused();
   await card.getByRole('button', { name: 'Delete' }).click();
   await card.getByRole('button', { name: 'Yes, delete the note' }).click();
   await expect(page.locator(`${weekly} .pulse-pin`)).toHaveCount(0);
+  await expect(page.locator(`${weekly} .pulse-notes h3`).first()).toBeFocused();
   await expect(page.locator(`${weekly} .pulse-spike[data-index="${index}"]`)).toHaveCount(1);
   expect(errors).toEqual([]);
 });

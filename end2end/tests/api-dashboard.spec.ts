@@ -60,7 +60,7 @@ test('a data set filled through the API gets a dashboard with the right figures'
   // The data is older than its expected age of a week.
   await expect(page.locator('#module-by-channel .pulse-freshness')).toContainText('Out of date');
 
-  await page.locator('#module-by-channel summary', { hasText: 'Show as a table' }).click();
+  await page.locator('#module-by-channel button', { hasText: 'Show as a table' }).click();
   const rows = await page.locator('#table-by-channel tbody tr').evaluateAll((trs) =>
     trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => c.textContent!.trim())));
   // Newest week first: digital, paper, total.

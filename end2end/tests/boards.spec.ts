@@ -249,7 +249,7 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   // form and loses what was typed (noted on the dashboards issue). Wait for
   // the page to settle first.
   await page.waitForLoadState('networkidle');
-  await page.getByLabel('Service').selectOption('claim-carers-support');
+  await page.getByLabel('Service', { exact: true }).selectOption('claim-carers-support');
   await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
   await page.getByLabel('Target', { exact: true }).fill('1');
   await page.getByLabel('Takes effect from').fill('2026-01-01');

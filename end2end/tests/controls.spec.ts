@@ -17,7 +17,7 @@ function random(seed: number): () => number {
 }
 
 /** The page's own controls (not the header's links or sign-in). */
-const controls = 'main select, main input[type=month], main input[type=checkbox], main input[type=search]';
+const controls = 'main select, main input.pulse-month, main input[type=checkbox], main input[type=search]';
 
 const months = ['', '2024-01', '2025-04', '2025-09', '2026-03', '2026-11', '2099-01'];
 const words = ['', 'tax', 'licence', 'zzz', 'a'];
@@ -50,7 +50,7 @@ async function act(page: Page, next: () => number, log: string[]) {
         await control.focus(quick);
         await page.keyboard.press(key);
       }
-    } else if (type === 'month') {
+    } else if (type === 'text' && /-(from|to)$/.test(id)) {
       const value = pick(months);
       log.push(`month #${id} ${value}`);
       await control.fill(value, quick);

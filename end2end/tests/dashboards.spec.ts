@@ -1,9 +1,10 @@
 // Dashboards as a service manager meets them: every module type drawn from the
 // data API, tables with the same figures, the view controls kept in the URL,
 // downloads that match, module pages, and no chart left behind on navigation.
+import * as fs from 'node:fs';
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
 import * as path from 'node:path';
-import { artifacts, inkedPixels, watchErrors } from './helpers';
+import { artifacts, hydrated, inkedPixels, watchErrors } from './helpers';
 
 const dashboard = '/file-a-tax-return';
 
@@ -15,9 +16,9 @@ async function tableNumbers(page: Page, selector: string): Promise<string[][]> {
 
 const plain = (s: string) => s.replace(/[,£%]/g, '');
 
-/** The rows of a module's JSON download (its read API request). */
+/** The rows of a module's read API request (linked beside its downloads). */
 async function moduleRows(page: Page, request: APIRequestContext, slug: string): Promise<any[]> {
-  const href = await page.locator(`#${slug}-json`).getAttribute('href');
+  const href = await page.locator(`#${slug}-api`).getAttribute('href');
   expect(href).toMatch(/^\/data\//);
   return (await (await request.get(href!)).json()).data;
 }
@@ -46,7 +47,7 @@ test('every module type draws, and its table shows the data API figures', async 
   // Bar chart with number and single time series: one value per period, newest first.
   for (const slug of ['transactions-per-month', 'total-transactions']) {
     const rows = await moduleRows(page, request, slug);
-    await page.locator(`#module-${slug} summary`, { hasText: 'Show as a table' }).click();
+    await page.locator(`#module-${slug} button`, { hasText: 'Show as a table' }).click();
     const table = await tableNumbers(page, `#table-${slug}`);
     expect(table.map((r) => Number(plain(r[1])))).toEqual(rows.map((r) => r['count:sum'] ?? NaN).reverse());
     // The headline is the newest period's value.
@@ -57,7 +58,7 @@ test('every module type draws, and its table shows the data API figures', async 
 
   // Grouped time series: a column per channel and the totals.
   const grouped = await moduleRows(page, request, 'transactions-by-channel');
-  await page.locator('#module-transactions-by-channel summary', { hasText: 'Show as a table' }).click();
+  await page.locator('#module-transactions-by-channel button', { hasText: 'Show as a table' }).click();
   const groupedTable = await tableNumbers(page, '#table-transactions-by-channel');
   const apiTotal = grouped.reduce((n, r) => n + (r['count:sum'] ?? 0), 0);
   const tableTotal = groupedTable.reduce((n, r) => n + Number(plain(r[5])), 0);
@@ -170,17 +171,57 @@ test('the period and months re-query the charts, live in the URL and survive a r
   await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
 });
 
-test('downloads are the module read API answers, as CSV and JSON', async ({ page, request }) => {
+/** The fields of CSV lines (RFC 4180 quoting). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
+    else field += c;
+  }
+  return rows;
+}
+
+test('downloads hold the table as shown, named by what it shows; the API query is a link away', async ({ page, request }) => {
   await page.goto(`${dashboard}?period=quarter`);
-  const csvHref = await page.locator('#transactions-by-channel-csv').getAttribute('href');
-  const csv = (await (await request.get(csvHref!)).text()).trim().split('\r\n');
-  const json = await moduleRows(page, request, 'transactions-by-channel');
-  expect(csv.length - 1).toBe(json.length);
-  const header = csv[0].split(',');
-  const at = header.indexOf('count:sum');
-  const csvSum = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[at] || 0), 0);
-  expect(csvSum).toBe(json.reduce((n, r) => n + (r['count:sum'] ?? 0), 0));
-  const download = page.waitForEvent('download');
+  await hydrated(page);
+  await page.locator('#module-transactions-by-channel button', { hasText: 'Show as a table' }).click();
+  const table = page.locator('#table-transactions-by-channel');
+  const headings = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
+  const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => (c as HTMLElement).innerText.trim())));
+  expect(rows.length).toBeGreaterThan(2);
+
+  await page.locator('#transactions-by-channel-data summary').click();
+  let download = page.waitForEvent('download');
+  await page.locator('#transactions-by-channel-csv').click();
+  let file = await download;
+  expect(file.suggestedFilename()).toMatch(
+    /^file-a-tax-return-transactions-by-channel-quarter-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = parseCsv(fs.readFileSync((await file.path())!, 'utf8'));
+  expect(csv[0]).toEqual(headings);
+  expect(csv.slice(1)).toEqual(rows);
+
+  download = page.waitForEvent('download');
+  await page.locator('#transactions-by-channel-json').click();
+  file = await download;
+  expect(file.suggestedFilename()).toMatch(/\.json$/);
+  const json = JSON.parse(fs.readFileSync((await file.path())!, 'utf8'));
+  expect(json.columns).toEqual(headings);
+  expect(json.rows).toEqual(rows);
+
+  // The raw read API answer, for developers.
+  const api = await moduleRows(page, request, 'transactions-by-channel');
+  expect(api.length).toBeGreaterThan(0);
+
+  download = page.waitForEvent('download');
   await page.locator('#chart-journey-png').click();
   expect((await download).suggestedFilename()).toBe('chart-journey.png');
 });
@@ -235,8 +276,13 @@ test('charts are disposed when their page goes away', async ({ page }) => {
       };
       e.__wrapped = true;
     };
-    document.addEventListener('DOMContentLoaded', wrap);
-    window.addEventListener('load', wrap);
+    // ECharts arrives with the first chart: wrapped as it is set.
+    let loaded: any;
+    Object.defineProperty(window, 'echarts', {
+      configurable: true,
+      get: () => loaded,
+      set: (value) => { loaded = value; wrap(); },
+    });
   });
   await page.goto(dashboard);
   const drawn = (await chartsDrawn(page)).length;
@@ -264,12 +310,21 @@ test('the dashboard is interactive within 2 seconds of navigation', async ({ pag
 
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
-  test('the view controls are a form and the tables open', async ({ page }) => {
+  test('the view controls are a form, and the tables stand where the charts would be', async ({ page }) => {
     await page.goto(dashboard);
     await page.getByLabel('Show figures by').selectOption('year');
     await page.getByRole('button', { name: 'Update charts' }).click();
     await expect(page).toHaveURL(/period=year/);
-    await page.locator('#module-transactions-by-channel summary', { hasText: 'Show as a table' }).click();
+    await expect(page.locator('#module-transactions-by-channel button', { hasText: 'Show as a table' })).toBeHidden();
     await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Year');
+    await expect(page.locator('#table-transactions-by-channel')).toBeVisible();
+    // A named span of time works as a form too.
+    await page.getByLabel('Time').selectOption('2-years');
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page).toHaveURL(/range=2-years/);
+    await expect(page.getByLabel('Time')).toHaveValue('2-years');
+    const months = await page.locator('#table-transactions-by-channel tbody tr').count();
+    expect(months).toBeGreaterThanOrEqual(2);
+    expect(months).toBeLessThanOrEqual(3);
   });
 });

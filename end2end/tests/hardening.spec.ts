@@ -73,7 +73,7 @@ test('markup in titles, notes and data values stays text, and pages hydrate unde
     await page.waitForTimeout(150);
     await expectInert(page);
   }
-  await page.locator('#module-by-channel summary', { hasText: 'Show as a table' }).click();
+  await page.locator('#module-by-channel button', { hasText: 'Show as a table' }).click();
   await expect(page.locator('#table-by-channel')).toContainText('<script>window.__pwned=1</script>');
   await page.screenshot({ path: path.join(artifacts, 'hardening-dashboard.png'), fullPage: false });
   await expectInert(page);

@@ -46,5 +46,21 @@ export async function signIn(page: Page, email: string, password = 'demo passwor
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.locator('#sign-out')).toBeVisible();
+  // Attached: on a phone the header's links are behind "Menu".
+  await expect(page.locator('#sign-out')).toBeAttached();
 }
+
+/** A page of every kind anyone may see. */
+export const publicPages = [
+  '/',
+  '/services',
+  '/services/file-a-tax-return',
+  '/file-a-tax-return',
+  '/file-a-tax-return/transactions-per-month',
+  '/compare?services=file-a-tax-return,book-a-driving-test,register-a-birth',
+  '/boards',
+  '/boards/department-of-revenue-and-benefits',
+  '/guide',
+  '/guide/api',
+  '/sign-in',
+];

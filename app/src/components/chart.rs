@@ -18,10 +18,37 @@ use charming::{
 };
 use leptos::prelude::*;
 
+use crate::components::table_toggle::NoScriptChart;
+use leptos_meta::Link;
+
 use crate::kpi::{is_complete, short_period_label};
 use crate::model::{ChannelSeries, Period, Unit};
 use crate::modules::{Step, TimeFigures};
 use chrono::{DateTime, Utc};
+
+/// What `charming` cannot say about zooming inside the plot, added to a
+/// chart's option as it goes to ECharts: the mouse wheel scrolls the page
+/// (the chart zooms with Ctrl and the wheel, a pinch, a drag or the slider),
+/// and a touch that moves the page is not taken by the chart.
+pub fn page_friendly(option: &mut serde_json::Value) {
+    let zooms = match option.get_mut("dataZoom") {
+        Some(serde_json::Value::Array(zooms)) => zooms,
+        _ => return,
+    };
+    for zoom in zooms {
+        if zoom.get("type").and_then(serde_json::Value::as_str) == Some("inside") {
+            if let Some(zoom) = zoom.as_object_mut() {
+                zoom.insert("zoomOnMouseWheel".into(), "ctrl".into());
+                zoom.insert("moveOnMouseWheel".into(), false.into());
+                zoom.insert("preventDefaultMouseMove".into(), false.into());
+            }
+        }
+    }
+}
+
+/// Where Pulse serves its build of ECharts (only the parts it uses), loaded
+/// by the first chart of a visit.
+pub const ECHARTS_SCRIPT: &str = "/vendor/echarts.min.js";
 
 /// Colours that meet contrast guidance on white, one per channel (GOV.UK palette).
 pub const PALETTE: [&str; 6] = [
@@ -637,6 +664,9 @@ pub fn Chart(
         )
     };
     view! {
+        // Fetched beside the page's own scripts, ready when the chart is drawn.
+        <Link rel="preload" href=ECHARTS_SCRIPT as_="script"/>
+        <NoScriptChart/>
         <div class="pulse-chart-frame">
             <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
             {children.map(|c| c())}
@@ -719,6 +749,38 @@ mod browser {
     /// too, so no borrow may be held across a call into ECharts.
     fn current(slot: &RefCell<Option<Instance>>) -> Option<Instance> {
         slot.try_borrow().ok().and_then(|chart| chart.clone())
+    }
+
+    fn echarts_loaded() -> bool {
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("echarts"))
+            .is_ok_and(|e| e.is_object())
+    }
+
+    /// Adds ECharts' script to the page (once) and sets `arrived` when it has
+    /// run. A script that fails to load leaves the chart's table and message.
+    fn load_echarts(arrived: RwSignal<bool>) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let script = match document.get_element_by_id("pulse-echarts") {
+            Some(script) => script,
+            None => {
+                let Ok(script) = document.create_element("script") else {
+                    return;
+                };
+                script.set_id("pulse-echarts");
+                let _ = script.set_attribute("src", super::ECHARTS_SCRIPT);
+                let _ = script.set_attribute("async", "");
+                if let Some(head) = document.head() {
+                    let _ = head.append_child(&script);
+                }
+                script
+            }
+        };
+        let listener = Closure::once_into_js(move || {
+            let _ = arrived.try_set(echarts_loaded());
+        });
+        let _ = script.add_event_listener_with_callback("load", listener.unchecked_ref());
     }
 
     /// The first grid of a chart, for the conversions.
@@ -1038,10 +1100,20 @@ mod browser {
         let clicks = surface_listener.clone();
         let drags = drag_listeners.clone();
         let clicked = instance.clone();
+        // ECharts comes with the first chart of a visit (pages without charts
+        // never load it); each chart draws once it has arrived.
+        let arrived = RwSignal::new(echarts_loaded());
         Effect::new(move |_| {
             let option = option.get();
             let Some(element) = node.get() else { return };
-            let json = match serde_json::to_string(&option) {
+            if !arrived.get() {
+                load_echarts(arrived);
+                return;
+            }
+            let json = match serde_json::to_value(&option).map(|mut value| {
+                super::page_friendly(&mut value);
+                value.to_string()
+            }) {
                 Ok(json) => json,
                 Err(e) => {
                     leptos::logging::error!("chart option did not serialise: {e}");
@@ -1115,6 +1187,23 @@ mod browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wheel_scrolls_the_page_and_ctrl_wheel_zooms() {
+        let series = ChannelSeries {
+            periods: Vec::new(),
+            channels: Vec::new(),
+            complete_until: None,
+        };
+        let mut option = serde_json::to_value(channel_chart(&series, None)).unwrap();
+        page_friendly(&mut option);
+        let zooms = option["dataZoom"].as_array().unwrap();
+        let inside = zooms.iter().find(|z| z["type"] == "inside").unwrap();
+        assert_eq!(inside["zoomOnMouseWheel"], "ctrl");
+        assert_eq!(inside["moveOnMouseWheel"], false);
+        let slider = zooms.iter().find(|z| z["type"] == "slider").unwrap();
+        assert!(slider.get("zoomOnMouseWheel").is_none());
+    }
     use crate::kpi::periods_between;
     use crate::model::{ChannelLine, PeriodKind};
     use chrono::{TimeZone, Utc};

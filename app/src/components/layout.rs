@@ -60,6 +60,20 @@ fn AccountLinks() -> impl IntoView {
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     super::tray::provide_tray();
+    // On a phone the menu folds behind a "Menu" button (GOV.UK's header
+    // pattern): shown without JavaScript, and closed again once one of its
+    // links is followed.
+    let menu_open = RwSignal::new(false);
+    let followed = move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("a").ok().flatten());
+        if link.is_some() {
+            let _ = menu_open.try_set(false);
+        }
+    };
     view! {
         <a href="#main-content" class="govuk-skip-link">"Skip to main content"</a>
         // Before the page's content in the document (a lazily loaded page
@@ -75,7 +89,15 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </div>
                 <div class="govuk-header__content">
                     <nav aria-label="Menu" class="govuk-header__navigation">
-                        <ul class="govuk-header__navigation-list">
+                        <button type="button" class="govuk-header__menu-button pulse-menu-button" id="menu-button"
+                            aria-controls="navigation" aria-expanded=move || menu_open.get().to_string()
+                            on:click=move |_| {
+                                let _ = menu_open.try_update(|open| *open = !*open);
+                            }>
+                            "Menu"
+                        </button>
+                        <ul class="govuk-header__navigation-list" id="navigation"
+                            class:pulse-menu--open=move || menu_open.get() on:click=followed>
                             <li class="govuk-header__navigation-item">
                                 <a class="govuk-header__link" href="/">"Home"</a>
                             </li>
@@ -95,15 +117,15 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <div class="govuk-width-container">
-            <div class="govuk-phase-banner">
+            <section class="govuk-phase-banner" aria-label="About this site">
                 <p class="govuk-phase-banner__content">
                     <strong class="govuk-tag govuk-phase-banner__content__tag">"Demo"</strong>
                     <span class="govuk-phase-banner__text">
                         "The departments, services and figures shown here are fictional demonstration data."
                     </span>
                 </p>
-            </div>
-            <main class="govuk-main-wrapper" id="main-content" role="main">
+            </section>
+            <main class="govuk-main-wrapper" id="main-content" role="main" tabindex="-1">
                 {children()}
             </main>
         </div>

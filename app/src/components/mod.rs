@@ -7,5 +7,7 @@ pub mod module;
 pub mod navigation;
 pub mod notes;
 pub mod problem;
+pub mod scroll_table;
+pub mod table_toggle;
 pub mod tray;
 pub mod view_controls;

@@ -9,11 +9,13 @@ use crate::components::chart::{
 };
 use crate::components::kpi_tile::change_line;
 use crate::components::notes::{chart_notes, ChartFigures};
+use crate::components::table_toggle::TableToggle;
 use crate::components::view_controls::view_query;
 use crate::kpi::{change_in, format_date, format_period, format_period_so_far, format_value};
 use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
 use crate::modules::{
-    csv_request, table_data, unit, Figures, LatestFigure, LoadedModule, TableData, TimeFigures,
+    data_url, download_name, table_data, unit, Figures, LatestFigure, LoadedModule, TableData,
+    TimeFigures,
 };
 use crate::notes::chart_series;
 use crate::query_string;
@@ -87,6 +89,10 @@ pub fn ModuleView(
             view! { <h3 class="govuk-heading-s" id=format!("{}-heading", module.slug)>{link}</h3> }.into_any()
         }
     });
+    // On its own page the module's parts (notes, table) are under this.
+    let heading = heading.or_else(|| {
+        Some(view! { <h2 class="govuk-visually-hidden">"The figures"</h2> }.into_any())
+    });
     let description = (!module.description.is_empty())
         .then(|| view! { <p class="govuk-body">{module.description.clone()}</p> });
     let body = match &loaded {
@@ -115,19 +121,7 @@ pub fn ModuleView(
         }
         .into_any(),
     };
-    let downloads = loaded.as_ref().and_then(|l| l.request.clone()).map(|request| {
-        let slug = module.slug.clone();
-        view! {
-            <p class="govuk-body-s pulse-downloads">
-                "Download the data: "
-                <a class="govuk-link" id=format!("{slug}-csv") href=csv_request(&request)
-                    download=format!("{slug}.csv")>"CSV"<span class="govuk-visually-hidden">{format!(" of {}", module.title)}</span></a>
-                ", "
-                <a class="govuk-link" id=format!("{slug}-json") href=request.clone()
-                    download=format!("{slug}.json")>"JSON"<span class="govuk-visually-hidden">{format!(" of {}", module.title)}</span></a>
-            </p>
-        }
-    });
+    let downloads = loaded.as_ref().map(|l| downloads(&dashboard, &module, l));
     let scale = loaded
         .as_ref()
         .and_then(|l| l.scale_note.clone())
@@ -142,16 +136,28 @@ pub fn ModuleView(
             .into_any()
         } else {
             view! {
-                <details class="govuk-details pulse-module__about">
-                    <summary class="govuk-details__summary">
-                        <span class="govuk-details__summary-text">"About the data"</span>
-                    </summary>
-                    <div class="govuk-details__text pulse-module__info">{module.info.clone()}</div>
-                </details>
+                <h4 class="govuk-heading-s govuk-!-margin-bottom-1">"About the data"</h4>
+                <p class="govuk-body-s pulse-module__info">{module.info.clone()}</p>
             }
             .into_any()
         }
     });
+    // On a dashboard, what is behind the figures is one disclosure per module.
+    let data = if full {
+        view! { {downloads}{fresh}{about} }.into_any()
+    } else {
+        view! {
+            <details class="govuk-details pulse-module__data" id=format!("{}-data", module.slug)>
+                <summary class="govuk-details__summary">
+                    <span class="govuk-details__summary-text">
+                        "Data and downloads"<span class="govuk-visually-hidden">{format!(": {}", module.title)}</span>
+                    </span>
+                </summary>
+                <div class="govuk-details__text">{fresh}{downloads}{about}</div>
+            </details>
+        }
+        .into_any()
+    };
     let type_name = serde_json::to_value(module.module_type)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -163,11 +169,48 @@ pub fn ModuleView(
             {description}
             {body}
             {scale}
-            {downloads}
-            {fresh}
-            {about}
+            {data}
         </section>
     }
+}
+
+/// The module's table as CSV and JSON (the same columns, headings and words,
+/// named by what they show), and the read API request behind it for
+/// developers. The files are in the links themselves, so they download as
+/// shown, with or without JavaScript.
+fn downloads(dashboard: &str, module: &Module, loaded: &LoadedModule) -> impl IntoView {
+    let slug = module.slug.clone();
+    let hidden = format!(" of {}", module.title);
+    let files = loaded.figures.as_ref().ok().map(|figures| {
+        let table = table_data(
+            module,
+            figures,
+            loaded.previous_year.as_deref(),
+            loaded.complete_until,
+        );
+        let csv = data_url("text/csv", &table.to_csv());
+        let json = data_url("application/json", &table.to_json(&module.title));
+        let (csv_name, json_name) = (
+            download_name(dashboard, &slug, figures, "csv"),
+            download_name(dashboard, &slug, figures, "json"),
+        );
+        view! {
+            "Download the table: "
+            <a class="govuk-link" id=format!("{slug}-csv") href=csv download=csv_name>
+                "CSV"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
+            ", "
+            <a class="govuk-link" id=format!("{slug}-json") href=json download=json_name>
+                "JSON"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
+            ". "
+        }
+    });
+    let api = loaded.request.clone().map(|request| {
+        view! {
+            <a class="govuk-link" id=format!("{slug}-api") href=request>
+                "The API query behind it"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
+        }
+    });
+    view! { <p class="govuk-body-s pulse-downloads">{files}{api}</p> }
 }
 
 /// When the module's data set last received data, with a tag when it is late.
@@ -310,7 +353,7 @@ fn Figured(
                 <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods)
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {notes.below}
-                <TableArea full>{table_view}{notes.in_table}</TableArea>
+                <TableArea full id=slug.clone()>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }
@@ -361,7 +404,7 @@ fn Figured(
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {target_text}
                 {notes.below}
-                <TableArea full>{table_view}{notes.in_table}</TableArea>
+                <TableArea full id=slug.clone()>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }
@@ -492,7 +535,7 @@ fn Figured(
                     </thead>
                     <tbody class="govuk-table__body">{breakdown_rows}</tbody>
                 </table>
-                <TableArea full>{table_view}{notes.in_table}</TableArea>
+                <TableArea full id=slug.clone()>{table_view}{notes.in_table}</TableArea>
             }
             .into_any()
         }
@@ -508,7 +551,7 @@ fn Figured(
             view! {
                 <p class="pulse-kpi__period pulse-journey__period">{when}</p>
                 <Chart id=chart_id option zoom=false label=label("Bar chart of the users at each step")/>
-                <TableArea full>{table_view}</TableArea>
+                <TableArea full id=slug.clone()>{table_view}</TableArea>
             }
             .into_any()
         }
@@ -546,21 +589,18 @@ fn headline_at(
     }
 }
 
-/// On a dashboard, the table is behind "Show the figures as a table" (native
-/// details: it opens without JavaScript, by keyboard too); on a module's own
-/// page it is always shown.
+/// On a dashboard, the table is behind "Show as a table" (shown without
+/// JavaScript, where the chart is not drawn); on a module's own page it is
+/// always shown.
 #[component]
-fn TableArea(full: bool, children: Children) -> impl IntoView {
+fn TableArea(full: bool, id: String, children: Children) -> impl IntoView {
     if full {
         children().into_any()
     } else {
         view! {
-            <details class="govuk-details pulse-table-toggle">
-                <summary class="govuk-details__summary">
-                    <span class="govuk-details__summary-text">"Show as a table"</span>
-                </summary>
-                <div class="govuk-details__text pulse-table-scroll">{children()}</div>
-            </details>
+            <TableToggle id=format!("{id}-show-table")>
+                <div class="pulse-table-scroll">{children()}</div>
+            </TableToggle>
         }
         .into_any()
     }
@@ -646,9 +686,9 @@ pub fn FigureTable(table: TableData, caption: String, id: String, full: bool) ->
         })
     };
     let caption_id = format!("{id}-caption");
-    let labelled_by = caption_id.clone();
+    let region = format!("{caption}: table");
     view! {
-        <div class="pulse-table-scroll" role="region" aria-labelledby=labelled_by tabindex="0">
+        <div class="pulse-table-scroll" role="region" aria-label=region tabindex="0">
             <table class="govuk-table pulse-figures" id=id>
                 <caption class="govuk-table__caption govuk-table__caption--s" id=caption_id>{caption}</caption>
                 <thead class="govuk-table__head"><tr class="govuk-table__row">{headers}</tr></thead>

@@ -26,3 +26,25 @@ pub fn use_go(replace: bool) -> impl Fn(String) + Clone + 'static {
         });
     }
 }
+
+/// Moves the keyboard focus, once the page has redrawn, to the first element
+/// of `ids` that is there: after something is deleted, confirmed, cancelled
+/// or closed, focus goes to a sensible place instead of dropping to the page.
+pub fn focus_soon(ids: Vec<String>) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Some(element) = ids
+            .iter()
+            .filter_map(|id| document.get_element_by_id(id))
+            .find_map(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ids;
+}

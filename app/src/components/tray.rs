@@ -10,6 +10,7 @@
 
 use leptos::prelude::*;
 
+use super::navigation::focus_soon;
 use crate::boards::COMPARE_LIMIT;
 use crate::query_string;
 
@@ -393,8 +394,11 @@ pub fn CompareTray() -> impl IntoView {
     };
     let count = move || tray.items.with(Vec::len);
     let href = move || tray.items.with(|i| compare_href(i));
+    // On a phone the tray is one line until opened (its services, Clear).
+    let expanded = RwSignal::new(false);
     view! {
         <section class="pulse-tray" class:pulse-tray--over=move || over.get()
+            class:pulse-tray--expanded=move || expanded.get()
             class:pulse-tray--dragging=move || tray.dragging.get()
             hidden=move || !shown() aria-labelledby="pulse-tray-title"
             on:dragover=on_over on:dragleave=on_leave on:drop=on_drop>
@@ -407,12 +411,22 @@ pub fn CompareTray() -> impl IntoView {
                     "Drop a service here to compare it."
                 </p>
                 <div class="pulse-tray__actions">
+                    <button type="button" class="govuk-button govuk-button--secondary pulse-tray__toggle" id="pulse-tray-toggle"
+                        aria-controls="pulse-tray-items" aria-expanded=move || expanded.get().to_string()
+                        hidden=move || count() == 0
+                        on:click=move |_| {
+                            let _ = expanded.try_update(|e| *e = !*e);
+                        }>
+                        {move || if expanded.get() { "Hide" } else { "Show" }}
+                        <span class="govuk-visually-hidden">" the services to compare"</span>
+                    </button>
                     <a class="govuk-button pulse-tray__compare" id="pulse-tray-compare" href=href
                         hidden=move || count() == 0>"Compare"</a>
                     <button type="button" class="govuk-button govuk-button--secondary" id="pulse-tray-clear"
                         hidden=move || count() == 0 on:click=move |_| {
                             tray.items.set(Vec::new());
                             tray.said.set("The comparison is empty.".into());
+                            focus_soon(vec!["main-content".into()]);
                         }>"Clear"</button>
                 </div>
                 <p class="govuk-visually-hidden" aria-live="polite" id="pulse-tray-said">{move || tray.said.get()}</p>
@@ -464,13 +478,17 @@ fn tray_item(tray: Tray, i: usize, n: usize, item: Item) -> impl IntoView {
             "Delete" | "Backspace" => {
                 ev.prevent_default();
                 tray.remove(&slug);
+                focus_after_removal(i, n);
             }
             _ => {}
         }
     };
     let remove = {
         let slug = slug.clone();
-        move |_| tray.remove(&slug)
+        move |_| {
+            tray.remove(&slug);
+            focus_after_removal(i, n);
+        }
     };
     view! {
         <li class="pulse-tray__item" draggable="true" tabindex="0" data-slug=slug.clone()
@@ -491,19 +509,18 @@ fn tray_item(tray: Tray, i: usize, n: usize, item: Item) -> impl IntoView {
 
 /// Keeps the keyboard focus on an item after it moved.
 fn focus_item(i: usize) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Some(e) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(&format!("pulse-tray-item-{i}")))
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = e.focus();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = i;
+    focus_soon(vec![format!("pulse-tray-item-{i}")]);
+}
+
+/// After item `i` of `n` leaves the tray: focus on the item now in its place
+/// (or the one before it), or on the page's content when the tray is empty.
+fn focus_after_removal(i: usize, n: usize) {
+    let mut ids = Vec::new();
+    if n > 1 {
+        ids.push(format!("pulse-tray-item-{}", i.min(n - 2)));
+    }
+    ids.push("main-content".to_string());
+    focus_soon(ids);
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ use leptos_router::params::ParamsMap;
 
 use super::navigation::use_go;
 
-use crate::modules::ViewParams;
+use crate::model::PeriodKind;
+use crate::modules::{Range, ViewParams, VIEW_PERIODS};
 use crate::query_string;
 
 /// The query parameters a view is made of, and those a page keeps beside them.
-const KEPT: [&str; 6] = ["period", "from", "to", "compare", "sort", "order"];
+const KEPT: [&str; 7] = ["period", "range", "from", "to", "compare", "sort", "order"];
 
 /// The page's view parameters as a query string, with `changes` applied (an empty
 /// value removes a parameter).
@@ -51,7 +52,15 @@ pub fn ViewControls(
     /// The submit button's words (it matters only without JavaScript).
     #[prop(default = "Update charts")]
     button: &'static str,
+    /// Whether "All the data" is offered (a page that knows its oldest figure).
+    #[prop(default = false)]
+    all: bool,
+    /// The periods the page's data can be shown by (its finest frequency and
+    /// longer); every period when not given.
+    #[prop(optional)]
+    periods: Option<Vec<PeriodKind>>,
 ) -> impl IntoView {
+    let periods = periods.unwrap_or_else(|| VIEW_PERIODS.to_vec());
     let query = use_query_map();
     let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
     let go = {
@@ -103,7 +112,11 @@ pub fn ViewControls(
         let go = go.clone();
         move |_: leptos::ev::Event| {
             let value = |input: NodeRef<leptos::html::Input>| {
-                input.get_untracked().map(|i| i.value()).unwrap_or_default()
+                input
+                    .try_get_untracked()
+                    .flatten()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
             };
             let (from, to) = (value(from_input), value(to_input));
             let problem = match (from.is_empty(), to.is_empty()) {
@@ -120,7 +133,7 @@ pub fn ViewControls(
                 return;
             }
             if problem.is_none() {
-                go(&[("from", &from), ("to", &to)]);
+                go(&[("from", &from), ("to", &to), ("range", "")]);
             }
         }
     };
@@ -129,7 +142,50 @@ pub fn ViewControls(
             .get()
             .or_else(|| query.with(|q| ViewParams::problem(|name| q.get(name))))
     };
+    // The time picker: a named span (its months worked out when the page is
+    // read), or months of one's own below it.
+    let range = move || {
+        query.with(|q| match (q.get("range"), q.get("from"), q.get("to")) {
+            (Some(r), _, _) if Range::parse(&r).is_some() => r,
+            (_, Some(f), _) | (_, _, Some(f)) if !f.is_empty() => "custom".to_string(),
+            _ => String::new(),
+        })
+    };
+    let choose_range = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            if value == "custom" {
+                // The months below say which.
+                if let Some(input) = from_input.try_get_untracked().flatten() {
+                    let _ = input.focus();
+                }
+                return;
+            }
+            let _ = pending.try_set(None);
+            go(&[("range", &value), ("from", ""), ("to", "")]);
+        }
+    };
+    let now = crate::modules::now();
+    let range_options =
+        std::iter::once(("".to_string(), "The usual span of each chart".to_string()))
+            .chain(
+                Range::ALL
+                    .into_iter()
+                    .filter(|r| all || *r != Range::All)
+                    .map(|r| (r.key().to_string(), r.label(now))),
+            )
+            .chain(std::iter::once((
+                "custom".to_string(),
+                "Months of my choice (below)".to_string(),
+            )))
+            .map(|(value, label)| {
+                let key = value.clone();
+                view! { <option value=value selected=move || range() == key>{label}</option> }
+            })
+            .collect_view();
     let field = |name: &str| format!("{id}-{name}");
+    let range_id = field("range");
     let (period_id, from_id, to_id, compare_id) = (
         field("period"),
         field("from"),
@@ -145,6 +201,9 @@ pub fn ViewControls(
                     {[("default", "As each chart chose"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
                         .into_iter()
                         .filter(|(value, _)| *value != "default" || default_period.is_none())
+                        .filter(|(value, _)| {
+                            PeriodKind::parse(value).is_none_or(|p| periods.contains(&p))
+                        })
                         .map(|(value, label)| {
                             let submitted = if value == "default" { "" } else { value };
                             view! {
@@ -155,9 +214,13 @@ pub fn ViewControls(
                 </select>
             </div>
             <div class="govuk-form-group">
+                <label class="govuk-label" for=range_id.clone()>"Time"</label>
+                <select class="govuk-select" id=range_id name="range" on:change=choose_range>{range_options}</select>
+            </div>
+            <div class="govuk-form-group">
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
-                <input class="govuk-input pulse-month" type="month" id=from_id name="from" node_ref=from_input
+                <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
                     prop:value=move || current("from") on:change=months.clone()/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
@@ -171,7 +234,7 @@ pub fn ViewControls(
                         </p>
                     })
                 }
-                <input class="govuk-input pulse-month" type="month" id=to_id name="to"
+                <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
                     prop:value=move || current("to") on:change=months node_ref=to_input/>
             </div>
@@ -187,7 +250,7 @@ pub fn ViewControls(
                     </div>
                 </div>
             </div>
-            <button class="govuk-button govuk-button--secondary" type="submit">{button}</button>
+            <button class="govuk-button govuk-button--secondary pulse-no-js-only" type="submit">{button}</button>
         </form>
     }
 }

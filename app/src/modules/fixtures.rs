@@ -27,6 +27,7 @@ pub(crate) fn view(period: Option<PeriodKind>, from: Option<&str>, to: Option<&s
         from: from.map(str::to_string),
         to: to.map(str::to_string),
         compare: false,
+        range: None,
     }
 }
 

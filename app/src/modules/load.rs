@@ -197,6 +197,9 @@ pub async fn load_dashboard(
 ) -> Result<DashboardView, ApiError> {
     let dashboard = crate::api::dashboard(&slug).await?;
     let freshness = crate::api::dashboard_freshness(&slug).await?;
+    // A named range becomes months now: "All the data" from the oldest figure.
+    let oldest = freshness.iter().filter_map(|f| f.oldest_record).min();
+    let view = view.resolved(super::request::now(), oldest);
     let wanted: Vec<Module> = data_modules(&dashboard.modules)
         .into_iter()
         .filter(|m| only.as_deref().is_none_or(|o| o == m.slug))

@@ -36,8 +36,8 @@ pub use load::{
 };
 pub use options::{humanise, label_for, rate_kpi, unit};
 pub use request::{
-    csv_request, data_set_path, frequency, is_apportioned, module_query, module_request,
+    csv_request, data_set_path, frequency, is_apportioned, module_query, module_request, now,
     scale_note, shown_period, with_year_before_request, year_earlier_request,
 };
-pub use table::{format_cell, table_data, Cell, TableData};
-pub use view::{is_time_series, ViewParams, VIEW_PERIODS};
+pub use table::{data_url, download_name, format_cell, table_data, Cell, TableData};
+pub use view::{is_time_series, offered_periods, Range, ViewParams, VIEW_PERIODS};

@@ -308,6 +308,91 @@ fn records_table(module: &Module, columns: &[String], records: &[Vec<Value>]) ->
     }
 }
 
+/// A table as a download: the same columns, headings and words as on the
+/// page, newest first.
+impl TableData {
+    /// As CSV (RFC 4180: CRLF line ends, fields quoted when they need it). A
+    /// field a spreadsheet would run as a formula starts with `'`.
+    pub fn to_csv(&self) -> String {
+        let line = |cells: Vec<&str>| {
+            cells
+                .into_iter()
+                .map(csv_field)
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\r\n"
+        };
+        let mut csv = line(self.headers.iter().map(String::as_str).collect());
+        for row in &self.rows {
+            csv.push_str(&line(row.iter().map(|c| c.text.as_str()).collect()));
+        }
+        csv
+    }
+
+    /// As JSON: `{"title", "columns": [...], "rows": [[...], ...]}`, every
+    /// cell as written in the table.
+    pub fn to_json(&self, title: &str) -> String {
+        let rows: Vec<Vec<&str>> = self
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        serde_json::json!({ "title": title, "columns": self.headers, "rows": rows }).to_string()
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    let formula = text.starts_with(['=', '+', '@', '\t', '\r'])
+        || (text.starts_with('-')
+            && !text[1..].starts_with(|c: char| c.is_ascii_digit() || c == '£'));
+    let text = if formula {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The name a module's download is saved as:
+/// `{dashboard}-{module}-{period}-{from}-{to}.{extension}`, the period being
+/// the kind of period shown and `from`, `to` the first and last days shown;
+/// `{dashboard}-{module}.{extension}` for figures not over time.
+pub fn download_name(dashboard: &str, module: &str, figures: &Figures, extension: &str) -> String {
+    let periods = match figures {
+        Figures::Time(t) => t.periods.as_slice(),
+        Figures::Completion(c) => c.periods.as_slice(),
+        Figures::Satisfaction(s) => s.periods.as_slice(),
+        _ => &[],
+    };
+    match (periods.first(), periods.last()) {
+        (Some(first), Some(last)) => format!(
+            "{dashboard}-{module}-{}-{}-{}.{extension}",
+            first.kind.as_str(),
+            first.start.format("%Y-%m-%d"),
+            (last.end - chrono::Duration::seconds(1)).format("%Y-%m-%d"),
+        ),
+        _ => format!("{dashboard}-{module}.{extension}"),
+    }
+}
+
+/// `text` as a `data:` URL of type `mime` (UTF-8), for a link that downloads
+/// it without asking the server again, with or without JavaScript.
+pub fn data_url(mime: &str, text: &str) -> String {
+    let mut url = format!("data:{mime};charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +444,63 @@ mod tests {
         assert_eq!(by_digital[0][1].text, "30");
         let by_phone = t.sorted(2, false);
         assert_eq!(by_phone[0][2].text, "5");
+    }
+
+    #[test]
+    fn downloads_hold_the_table_as_shown_and_are_named_by_what_they_show() {
+        let m = module(
+            ModuleType::GroupedTimeseries,
+            "period=week&group_by=channel&collect=count:sum",
+            json!({}),
+        );
+        let rows = vec![
+            week(
+                "2026-11-09",
+                json!({"channel": "digital", "count:sum": 1200}),
+            ),
+            week("2026-11-16", json!({"channel": "digital", "count:sum": 30})),
+        ];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            t.to_csv(),
+            "Week,Digital\r\n16 to 22 November 2026,30\r\n9 to 15 November 2026,\"1,200\"\r\n"
+        );
+        let json: Value = serde_json::from_str(&t.to_json("By channel")).unwrap();
+        assert_eq!(
+            json,
+            json!({"title": "By channel", "columns": ["Week", "Digital"],
+                "rows": [["16 to 22 November 2026", "30"], ["9 to 15 November 2026", "1,200"]]})
+        );
+        assert_eq!(
+            download_name("tax", "by-channel", &f, "csv"),
+            "tax-by-channel-week-2026-11-09-2026-11-22.csv"
+        );
+        let journey = Figures::Journey(Vec::new(), None);
+        assert_eq!(
+            download_name("tax", "steps", &journey, "json"),
+            "tax-steps.json"
+        );
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_run_as_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("@SUM"), "'@SUM");
+        assert_eq!(csv_field("-cmd"), "'-cmd");
+        assert_eq!(csv_field("-£2.00"), "-£2.00");
+        assert_eq!(csv_field("-12.5%"), "-12.5%");
+    }
+
+    #[test]
+    fn data_urls_escape_everything_but_the_unreserved() {
+        assert_eq!(
+            data_url("text/csv", "a b,£\r\n"),
+            "data:text/csv;charset=utf-8,a%20b%2C%C2%A3%0D%0A"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! months, a year earlier), kept in the page's URL, checked, and which module
 //! types follow it. Pure: the server and the browser read a URL the same way.
 
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::kpi::{add_months, parse_month, period_count, MAX_PERIODS, MAX_YEAR, MIN_YEAR};
@@ -16,6 +17,99 @@ pub const VIEW_PERIODS: [PeriodKind; 4] = [
     PeriodKind::Year,
 ];
 
+/// A span of time chosen by name (the time picker's presets), kept in the URL
+/// as `range=` and turned into months when the page is read, so a link to
+/// "the last 12 months" stays the last 12 months.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Range {
+    Last12Months,
+    Last2Years,
+    ThisFinancialYear,
+    LastFinancialYear,
+    /// From the month of the oldest figure of the page's data.
+    All,
+}
+
+impl Range {
+    pub const ALL: [Range; 5] = [
+        Range::Last12Months,
+        Range::Last2Years,
+        Range::ThisFinancialYear,
+        Range::LastFinancialYear,
+        Range::All,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Range::Last12Months => "12-months",
+            Range::Last2Years => "2-years",
+            Range::ThisFinancialYear => "this-financial-year",
+            Range::LastFinancialYear => "last-financial-year",
+            Range::All => "all",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Range> {
+        Range::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// The first month of the UK financial year (April to March) holding
+    /// `now`, moved by `years`.
+    fn financial_year(now: DateTime<Utc>, years: i32) -> DateTime<Utc> {
+        let start = if now.month() >= 4 {
+            now.year()
+        } else {
+            now.year() - 1
+        };
+        add_months(
+            parse_month(&format!("{:04}-04", start)).unwrap_or(now),
+            12 * years,
+        )
+    }
+
+    /// Its name in the time picker at `now` (financial years with their months).
+    pub fn label(self, now: DateTime<Utc>) -> String {
+        let year = |years: i32| {
+            let start = Range::financial_year(now, years);
+            format!(
+                "April {} to March {}",
+                start.year(),
+                add_months(start, 11).year()
+            )
+        };
+        match self {
+            Range::Last12Months => "The last 12 months".into(),
+            Range::Last2Years => "The last 2 years".into(),
+            Range::ThisFinancialYear => format!("This financial year ({}, so far)", year(0)),
+            Range::LastFinancialYear => format!("Last financial year ({})", year(-1)),
+            Range::All => "All the data".into(),
+        }
+    }
+
+    /// The first and last months it covers at `now` (months under way
+    /// included, never months to come); `All` starts at `oldest`'s month and
+    /// is `None` without it.
+    pub fn months(
+        self,
+        now: DateTime<Utc>,
+        oldest: Option<DateTime<Utc>>,
+    ) -> Option<(String, String)> {
+        let month = |t: DateTime<Utc>| format!("{:04}-{:02}", t.year(), t.month());
+        let this_month = parse_month(&month(now))?;
+        let (from, to) = match self {
+            Range::Last12Months => (add_months(this_month, -11), this_month),
+            Range::Last2Years => (add_months(this_month, -23), this_month),
+            Range::ThisFinancialYear => (Range::financial_year(now, 0), this_month),
+            Range::LastFinancialYear => {
+                let start = Range::financial_year(now, -1);
+                (start, add_months(start, 11))
+            }
+            Range::All => (parse_month(&month(oldest?))?, this_month),
+        };
+        Some((month(from), month(to.max(from))))
+    }
+}
+
 /// The view chosen on a dashboard or module page: applies to every time-series
 /// module. Every field is optional: empty is the module's own stored query.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +121,9 @@ pub struct ViewParams {
     pub to: Option<String>,
     /// Overlay the same periods a year earlier.
     pub compare: bool,
+    /// A named span of time; months chosen by hand take its place.
+    #[serde(default)]
+    pub range: Option<Range>,
 }
 
 impl ViewParams {
@@ -41,7 +138,21 @@ impl ViewParams {
             from: month("from"),
             to: month("to"),
             compare: get("compare").as_deref() == Some("year"),
+            range: get("range").and_then(|r| Range::parse(&r)),
         }
+    }
+
+    /// The view with its named range turned into months at `now` (`oldest`:
+    /// the oldest figure of the page's data, for "All the data"), checked as
+    /// [`ViewParams::usable`]. A named range takes the place of months (the
+    /// time picker clears one when the other is chosen; a form sent without
+    /// JavaScript carries both, and "Months of my choice" names no range).
+    pub fn resolved(mut self, now: DateTime<Utc>, oldest: Option<DateTime<Utc>>) -> ViewParams {
+        if let Some((from, to)) = self.range.and_then(|r| r.months(now, oldest)) {
+            self.from = Some(from);
+            self.to = Some(to);
+        }
+        self.usable()
     }
 
     /// The view as a query string for the page's own URL (written by
@@ -59,6 +170,9 @@ impl ViewParams {
         }
         if self.compare {
             pairs.push(("compare".to_string(), "year".to_string()));
+        }
+        if let Some(range) = self.range {
+            pairs.push(("range".to_string(), range.key().to_string()));
         }
         query_string::encode(&pairs)
     }
@@ -117,6 +231,29 @@ impl ViewParams {
     }
 }
 
+/// The periods the view can offer for `modules`: from the finest frequency of
+/// their time-series data on (monthly data is never shown by week); every
+/// period when a module's frequency is not known.
+pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
+    let frequencies: Vec<Option<PeriodKind>> = modules
+        .iter()
+        .filter(|m| is_time_series(m.module_type))
+        .map(|m| super::request::frequency(m))
+        .collect();
+    let finest = match frequencies.iter().copied().collect::<Option<Vec<_>>>() {
+        Some(known) => known
+            .into_iter()
+            .min_by_key(|k| crate::kpi::period_rank(*k)),
+        None => None,
+    };
+    VIEW_PERIODS
+        .into_iter()
+        .filter(|p| {
+            finest.is_none_or(|f| crate::kpi::period_rank(*p) >= crate::kpi::period_rank(f))
+        })
+        .collect()
+}
+
 /// Whether a module type charts values over time (and so follows the view).
 pub fn is_time_series(t: ModuleType) -> bool {
     matches!(
@@ -136,6 +273,97 @@ mod tests {
     use crate::modules::fixtures::{module, view};
     use crate::modules::module_query;
     use serde_json::json;
+
+    #[test]
+    fn only_periods_the_data_supports_are_offered() {
+        let monthly = module(
+            ModuleType::UserSatisfactionGraph,
+            "period=month&duration=12",
+            json!({}),
+        );
+        let mut satisfaction = monthly.clone();
+        satisfaction.data_set = Some("tax/user-satisfaction".into());
+        let mut weekly = monthly.clone();
+        weekly.data_set = Some("tax/transactions-by-channel".into());
+        assert_eq!(
+            offered_periods(&[&satisfaction]),
+            [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year]
+        );
+        assert_eq!(offered_periods(&[&satisfaction, &weekly]), VIEW_PERIODS);
+        let mut unknown = monthly.clone();
+        unknown.data_set = Some("tax/something-else".into());
+        assert_eq!(offered_periods(&[&satisfaction, &unknown]), VIEW_PERIODS);
+    }
+
+    #[test]
+    fn named_ranges_are_months_at_the_time_they_are_read() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let months = |r: Range| r.months(now, None);
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(months(Range::Last12Months), pair("2026-01", "2026-12"));
+        assert_eq!(months(Range::Last2Years), pair("2025-01", "2026-12"));
+        assert_eq!(months(Range::ThisFinancialYear), pair("2026-04", "2026-12"));
+        assert_eq!(months(Range::LastFinancialYear), pair("2025-04", "2026-03"));
+        assert_eq!(months(Range::All), None);
+        let oldest = chrono::DateTime::parse_from_rfc3339("2013-04-08T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            Range::All.months(now, Some(oldest)),
+            pair("2013-04", "2026-12")
+        );
+        // Before April, the financial year began the April before.
+        let march = chrono::DateTime::parse_from_rfc3339("2027-03-31T23:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            Range::ThisFinancialYear.months(march, None),
+            pair("2026-04", "2027-03")
+        );
+        assert_eq!(
+            Range::LastFinancialYear.label(march),
+            "Last financial year (April 2025 to March 2026)"
+        );
+
+        // Kept in the URL by name; months chosen by hand take its place.
+        let get = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let named = ViewParams::from_query(get(&[("range", "2-years")]));
+        assert_eq!(named.range, Some(Range::Last2Years));
+        assert_eq!(named.to_query(), "range=2-years");
+        let resolved = named.resolved(now, None);
+        assert_eq!(
+            (resolved.from.as_deref(), resolved.to.as_deref()),
+            (Some("2025-01"), Some("2026-12"))
+        );
+        let by_hand = ViewParams::from_query(get(&[
+            ("range", "custom"),
+            ("from", "2026-01"),
+            ("to", "2026-03"),
+        ]));
+        assert_eq!(by_hand.range, None);
+        assert_eq!(by_hand.resolved(now, None).from.as_deref(), Some("2026-01"));
+        // Sent without JavaScript, a named range wins over the months left in
+        // their boxes.
+        let both = ViewParams::from_query(get(&[
+            ("range", "12-months"),
+            ("from", "2020-01"),
+            ("to", "2020-03"),
+        ]));
+        assert_eq!(both.resolved(now, None).from.as_deref(), Some("2026-01"));
+        assert_eq!(
+            ViewParams::from_query(get(&[("range", "forever")])).range,
+            None
+        );
+    }
 
     #[test]
     fn views_out_of_bounds_are_explained_and_left_out() {
@@ -207,7 +435,8 @@ mod tests {
                 period: None,
                 from: None,
                 to: Some("2025-06".into()),
-                compare: true
+                compare: true,
+                range: None,
             }
         );
         assert_eq!(v.to_query(), "to=2025-06&compare=year");

@@ -2,6 +2,7 @@
 //! change role and organisations, deactivate), and the log of every change.
 //! Both are views of `/api/v1/users` and `/api/v1/audit`.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -161,7 +162,7 @@ fn Users(csrf: String) -> impl IntoView {
             {move || Suspend::new(async move {
                 let list = users.await.unwrap_or_default();
                 view! {
-                    <table class="govuk-table" id="users">
+                    <ScrollTable label="Users"><table class="govuk-table" id="users">
                         <caption class="govuk-table__caption govuk-table__caption--m">"Everyone who can sign in"</caption>
                         <thead class="govuk-table__head"><tr class="govuk-table__row">
                             <th scope="col" class="govuk-table__header">"Name"</th>
@@ -228,7 +229,7 @@ fn Users(csrf: String) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></ScrollTable>
                 }
             })}
         </Suspense>

@@ -9,6 +9,7 @@
 //! mode (`?screen=big`) for office displays that cycles through the services.
 //! Editors set targets here.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -49,7 +50,7 @@ pub fn BoardsPage() -> impl IntoView {
                                 <li>
                                     <a class="govuk-link" href=format!("/boards/{}", d.slug)>{d.title}</a>
                                     {(!agencies.is_empty()).then(|| view! {
-                                        <ul class="govuk-list govuk-list--bullet">
+                                        <ul class="govuk-list govuk-list--bullet govuk-list--spaced">
                                             {agencies.into_iter().map(|a| view! {
                                                 <li><a class="govuk-link" href=format!("/boards/{}", a.slug)>{a.title}</a></li>
                                             }).collect_view()}
@@ -60,7 +61,7 @@ pub fn BoardsPage() -> impl IntoView {
                         }).collect_view();
                         view! {
                             <h2 class="govuk-heading-l">"Departments and agencies"</h2>
-                            <ul class="govuk-list" id="board-organisations">{departments}</ul>
+                            <ul class="govuk-list govuk-list--spaced" id="board-organisations">{departments}</ul>
                         }.into_any()
                     }
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
@@ -403,7 +404,7 @@ fn BoardView(
         {summary_tiles(&board.summary)}
         <h2 class="govuk-heading-l">{format!("Needs attention ({})", board.attention.len())}</h2>
         {attention}
-        <table class="govuk-table pulse-board" id="board-services">
+        <ScrollTable label="Services on this board"><table class="govuk-table pulse-board" id="board-services">
             <caption class="govuk-table__caption govuk-table__caption--m">"Services"</caption>
             <thead class="govuk-table__head">
                 <tr class="govuk-table__row">
@@ -416,7 +417,7 @@ fn BoardView(
                 </tr>
             </thead>
             <tbody class="govuk-table__body">{board.services.iter().map(service_row).collect_view()}</tbody>
-        </table>
+        </table></ScrollTable>
         <Targets services data ui/>
     }
 }
@@ -637,7 +638,7 @@ fn TargetEditor(
             view! { <p class="govuk-body">"No targets are set for these services."</p> }.into_any()
         } else {
             view! {
-                <table class="govuk-table" id="target-list">
+                <ScrollTable label="Targets"><table class="govuk-table" id="target-list">
                     <caption class="govuk-table__caption govuk-table__caption--s">"Targets, by service and measure"</caption>
                     <thead class="govuk-table__head">
                         <tr class="govuk-table__row">
@@ -650,7 +651,7 @@ fn TargetEditor(
                         </tr>
                     </thead>
                     <tbody class="govuk-table__body">{rows}</tbody>
-                </table>
+                </table></ScrollTable>
             }.into_any()
         }}
         {form}

@@ -4,6 +4,7 @@
 //! indexed to 100, or shares of the total) with their targets and notes; a
 //! table ranks their latest figures, and another holds every figure.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -16,6 +17,7 @@ use crate::boards::{indexed, ranks, shares, Comparison, Portfolio, Scale, KPIS};
 use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::navigation::use_go;
 use crate::components::problem::ProblemSummary;
+use crate::components::table_toggle::TableToggle;
 use crate::kpi::{
     change_in, format_change_in, format_date, format_period, format_value, period_containing,
 };
@@ -290,7 +292,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         .collect_view();
     let slugs: Vec<String> = c.services.iter().map(|s| s.service.slug.clone()).collect();
     view! {
-        <p class="govuk-body-l" id="compare-summary">
+        <p class="govuk-body-l" id="compare-summary" aria-live="polite">
             {format!("{} of {} by {}.", kpi.title(), names.join(", "), c.period.as_str())}
         </p>
         <form method="get" action="/compare" class="pulse-compare-controls" id="compare-controls">
@@ -316,7 +318,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         {missing}
         <Chart option=Signal::derive(move || option.clone()) label id="compare-chart"/>
         {note_list}
-        <table class="govuk-table" id="compare-table">
+        <ScrollTable label="Latest figures side by side"><table class="govuk-table" id="compare-table">
             <caption class="govuk-table__caption govuk-table__caption--m">{format!("{}: latest figures side by side", kpi.title())}</caption>
             <thead class="govuk-table__head">
                 <tr class="govuk-table__row">
@@ -328,12 +330,9 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
-        </table>
-        <details class="govuk-details" id="compare-figures">
-            <summary class="govuk-details__summary">
-                <span class="govuk-details__summary-text">"Show every figure as a table"</span>
-            </summary>
-            <div class="govuk-details__text pulse-table-scroll">
+        </table></ScrollTable>
+        <TableToggle id="compare-figures" show="Show every figure as a table" hide="Hide the table of every figure">
+            <div class="pulse-table-scroll">
                 <table class="govuk-table">
                     <caption class="govuk-table__caption govuk-table__caption--s">{format!("{} by {}", kpi.title(), c.period.as_str())}</caption>
                     <thead class="govuk-table__head">
@@ -345,7 +344,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                     <tbody class="govuk-table__body">{figure_rows}</tbody>
                 </table>
             </div>
-        </details>
+        </TableToggle>
         <SavePortfolio slugs/>
     }
 }

@@ -13,7 +13,7 @@ use crate::components::module::ModuleView;
 use crate::components::notes::provide_notes;
 use crate::components::view_controls::{current_view, ViewControls};
 use crate::model::{Dashboard, DashboardStatus, Module, ModuleType};
-use crate::modules::{is_time_series, load_dashboard, DashboardView};
+use crate::modules::{is_time_series, load_dashboard, offered_periods, DashboardView};
 
 /// `/{dashboard}`: every module of a dashboard.
 #[component]
@@ -125,9 +125,22 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
     let any_time_series = crate::modules::data_modules(&d.modules)
         .iter()
         .any(|m| is_time_series(m.module_type));
-    let modules = d
+    // Headline KPIs first, in a row of tiles; then the other modules in a
+    // grid (two columns on wide screens), each in the editor's order.
+    let (kpis, others): (Vec<&Module>, Vec<&Module>) = d
         .modules
         .iter()
+        .partition(|m| m.module_type == ModuleType::Kpi);
+    let kpi_row = (!kpis.is_empty()).then(|| {
+        let tiles = kpis
+            .iter()
+            .map(|m| module_view(&view, m, &slug, 2))
+            .collect_view();
+        view! { <div class="pulse-kpi-row">{tiles}</div> }
+    });
+    let freshness = freshness_summary(&view);
+    let modules = others
+        .into_iter()
         .map(|m| {
             if m.module_type == ModuleType::Section {
                 let children = m
@@ -187,12 +200,62 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
         <ul class="govuk-list pulse-links">{links}</ul>
         {d.service.clone().map(|service| view! { <ServiceCard slug=service title=d.title.clone()/> })}
         {any_time_series.then(|| view! {
-            <ViewControls action=format!("/{slug}") id="view" what="figures"/>
+            <ViewControls action=format!("/{slug}") id="view" what="figures" all=true
+                periods=offered_periods(&crate::modules::data_modules(&d.modules))/>
         })}
+        {freshness}
+        {kpi_row}
         <div class="pulse-modules">{modules}</div>
         <h2 class="govuk-heading-l">"About this dashboard"</h2>
         <dl class="govuk-summary-list" id="dashboard-notes">{notes}</dl>
     }
+}
+
+/// How recent the dashboard's data is, said once: every data set up to date
+/// (and when the newest arrived), or which are late.
+fn freshness_summary(view: &DashboardView) -> Option<impl IntoView> {
+    if view.freshness.is_empty() {
+        return None;
+    }
+    // Named by the modules that show them, as people know them.
+    let mut late: Vec<String> = crate::modules::data_modules(&view.dashboard.modules)
+        .into_iter()
+        .filter(|m| {
+            view.freshness_of(m)
+                .is_some_and(|f| f.out_of_date || f.last_received.is_none())
+        })
+        .map(|m| m.title.clone())
+        .collect();
+    late.dedup();
+    let newest = view.freshness.iter().filter_map(|f| f.last_received).max();
+    let newest = newest
+        .map(|t| {
+            format!(
+                " The newest data arrived on {}.",
+                crate::kpi::format_date(t)
+            )
+        })
+        .unwrap_or_default();
+    let (tag, text) = if late.is_empty() {
+        (
+            view! { <strong class="govuk-tag govuk-tag--green">"Up to date"</strong> }.into_any(),
+            format!("Every data set on this dashboard is up to date.{newest}"),
+        )
+    } else {
+        let n = view.freshness.len();
+        (
+            view! { <strong class="govuk-tag govuk-tag--red">"Out of date"</strong> }.into_any(),
+            format!(
+                "{} of this dashboard's {n} data sets {} late or missing, so these may not show the latest figures: {}.{newest} Each module's “Data and downloads” says more.",
+                view.freshness.iter().filter(|f| f.out_of_date || f.last_received.is_none()).count(),
+                if late.len() == 1 { "is" } else { "are" },
+                late.join(", ")
+            ),
+        )
+    };
+    Some(
+        view! { <p class="govuk-body-s pulse-freshness-summary" id="freshness-summary">{tag}" "{text}</p> },
+    )
 }
 
 fn module_view(view: &DashboardView, m: &Module, dashboard: &str, level: u8) -> AnyView {
@@ -219,7 +282,7 @@ fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
     };
     let action = format!("/{}/{}", d.slug, m.slug);
     let controls = is_time_series(m.module_type).then(|| {
-        view! { <ViewControls action id="view" what="figures"/> }
+        view! { <ViewControls action id="view" what="figures" all=true periods=offered_periods(&[&m])/> }
     });
     view! {
         <Title text=format!("{} - {} - Pulse", m.title, d.title)/>

@@ -1,5 +1,6 @@
 //! The home page: every service, with the department and agency that run it.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -47,7 +48,7 @@ fn ServiceTable(services: Vec<ServiceListing>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <table class="govuk-table" id="services">
+        <ScrollTable label="Services"><table class="govuk-table" id="services">
             <caption class="govuk-table__caption govuk-table__caption--m">
                 {format!("{count} services")}
             </caption>
@@ -59,6 +60,6 @@ fn ServiceTable(services: Vec<ServiceListing>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
-        </table>
+        </table></ScrollTable>
     }
 }

@@ -22,7 +22,15 @@ pub fn ServicePage() -> impl IntoView {
     let key = move || {
         (
             params.read().get("slug").unwrap_or_default(),
-            query.with(|q| current_view(q).to_query()),
+            query.with(|q| {
+                // The API is asked for months: a named range is the page's.
+                let view = current_view(q).resolved(crate::modules::now(), None);
+                crate::modules::ViewParams {
+                    range: None,
+                    ..view
+                }
+                .to_query()
+            }),
         )
     };
     let overview = Resource::new(key, |(slug, query)| api::service_overview(slug, query));

@@ -4,6 +4,7 @@
 //! Filters and sort live in the URL, and the page works without JavaScript: the
 //! filters are a GET form and the column headings are links.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -126,7 +127,7 @@ pub fn ServicesPage() -> impl IntoView {
             </Suspense>
             <input type="hidden" name="sort" prop:value=move || current("sort")/>
             <input type="hidden" name="direction" prop:value=move || current("direction")/>
-            <button class="govuk-button" type="submit" id="apply-filters">"Apply filters"</button>
+            <button class="govuk-button pulse-no-js-only" type="submit" id="apply-filters">"Apply filters"</button>
         </form>
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the services…"</p> }>
             {move || Suspend::new(async move {
@@ -178,31 +179,34 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
     let descending = query.with_untracked(|q| q.get("direction").as_deref() == Some("desc"));
     let qs = query.with_untracked(|q| explorer_query(q, &[]));
     let csv = csv_request(&api::service_kpis_path(&qs));
-    let heading = |column: &'static str, label: &'static str, numeric: bool| {
-        let active = sort == column;
-        // Numbers sort largest first on a first click; names A to Z.
-        let next_desc = if active { !descending } else { numeric };
-        let direction = if next_desc { "desc" } else { "asc" };
-        let href = query.with_untracked(|q| {
-            query_string::href(
-                "/services",
-                &explorer_query(q, &[("sort", column), ("direction", direction)]),
-            )
-        });
-        let aria = match (active, descending) {
-            (false, _) => "none",
-            (true, false) => "ascending",
-            (true, true) => "descending",
-        };
-        let class = if numeric {
-            "govuk-table__header govuk-table__header--numeric"
-        } else {
-            "govuk-table__header"
-        };
-        view! {
-            <th scope="col" class=class aria-sort=aria>
-                <a class="govuk-link pulse-sort" href=href data-sort=column>{label}</a>
-            </th>
+    let heading = {
+        let sort = sort.clone();
+        move |column: &'static str, label: &'static str, numeric: bool| {
+            let active = sort == column;
+            // Numbers sort largest first on a first click; names A to Z.
+            let next_desc = if active { !descending } else { numeric };
+            let direction = if next_desc { "desc" } else { "asc" };
+            let href = query.with_untracked(|q| {
+                query_string::href(
+                    "/services",
+                    &explorer_query(q, &[("sort", column), ("direction", direction)]),
+                )
+            });
+            let aria = match (active, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            };
+            let class = if numeric {
+                "govuk-table__header govuk-table__header--numeric"
+            } else {
+                "govuk-table__header"
+            };
+            view! {
+                <th scope="col" class=class aria-sort=aria>
+                    <a class="govuk-link pulse-sort" href=href data-sort=column>{label}</a>
+                </th>
+            }
         }
     };
     let tray = use_tray();
@@ -242,7 +246,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             "Drag services (or use their Add to comparison buttons) into the tray to compare up to six side by side. "
             <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">"Download these rows as CSV"</a>
         </p>
-        <table class="govuk-table" id="explorer">
+        <ScrollTable label="Services and their figures"><table class="govuk-table" id="explorer">
             <caption class="govuk-table__caption govuk-table__caption--m">
                 "Services and their figures: transactions in the last 52 complete weeks; the other figures for the latest complete period of their data (a week, a month for satisfaction, a quarter for cost)"
             </caption>
@@ -259,6 +263,6 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
-        </table>
+        </table></ScrollTable>
     }
 }

@@ -3,6 +3,7 @@
 //! revoke everyone's keys. Every change is a call of `/api/v1` with the
 //! session's CSRF token.
 
+use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -298,7 +299,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 sessions.await.ok().map(|list| view! {
-                    <table class="govuk-table" id="sessions">
+                    <ScrollTable label="Sessions"><table class="govuk-table" id="sessions">
                         <caption class="govuk-table__caption govuk-table__caption--s">"Your sessions"</caption>
                         <thead class="govuk-table__head"><tr class="govuk-table__row">
                             <th scope="col" class="govuk-table__header">"Signed in"</th>
@@ -316,7 +317,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></ScrollTable>
                 })
             })}
         </Suspense>

@@ -319,15 +319,17 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
         let Some(ds) = data_sets::find(ctx.store, group, data_type).await? else {
             continue;
         };
-        let (newest, received) = records::newest(ctx.store, ds.id).await?;
-        out.push(super::freshness::freshness(
+        let span = records::span(ctx.store, ds.id).await?;
+        let mut freshness = super::freshness::freshness(
             group,
             data_type,
             ds.max_age_expected,
-            newest,
-            received,
+            span.newest,
+            span.received,
             ctx.now,
-        ));
+        );
+        freshness.oldest_record = span.oldest;
+        out.push(freshness);
     }
     Ok(out)
 }

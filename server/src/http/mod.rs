@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod security;
 pub mod session;
 pub mod state;
+pub mod statics;
 pub mod status;
 pub mod users;
 
@@ -27,7 +28,6 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     compression::CompressionLayer,
-    services::{ServeDir, ServeFile},
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -137,13 +137,7 @@ pub fn app(state: AppState) -> Router {
     // `/{dashboard}/{module}`, which would otherwise take `/favicon.svg` and
     // `/pkg/pulse.js`.
     let site = std::path::PathBuf::from(options.site_root.as_ref());
-    let statics = Router::new()
-        .nest_service(
-            &format!("/{}", options.site_pkg_dir),
-            ServeDir::new(site.join(options.site_pkg_dir.as_ref())),
-        )
-        .nest_service("/vendor", ServeDir::new(site.join("vendor")))
-        .route_service("/favicon.svg", ServeFile::new(site.join("favicon.svg")));
+    let statics = statics::router(&site, &options.site_pkg_dir, options.hash_files);
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,

@@ -815,19 +815,28 @@ pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)
         .collect())
 }
 
-/// The newest `_timestamp` of the data set's records and when the newest was
-/// written (`None` for both when it has none).
-pub async fn newest(
-    store: &Store,
-    data_set_id: i64,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
-    let (ts, updated): (Option<i64>, Option<i64>) = on_pool!(store, |pool| sqlx::query_as(
-        "SELECT MAX(ts), MAX(updated_at) FROM records WHERE data_set_id = $1"
-    )
-    .bind(data_set_id)
-    .fetch_one(pool)
-    .await)?;
-    Ok((ts.map(from_micros), updated.map(from_micros)))
+/// The span of a data set's records: the oldest and newest `_timestamp` and
+/// when the newest was written (`None` for each when it has none).
+pub struct Span {
+    pub oldest: Option<DateTime<Utc>>,
+    pub newest: Option<DateTime<Utc>>,
+    pub received: Option<DateTime<Utc>>,
+}
+
+/// The [`Span`] of the data set's records.
+pub async fn span(store: &Store, data_set_id: i64) -> Result<Span> {
+    let (oldest, newest, updated): (Option<i64>, Option<i64>, Option<i64>) =
+        on_pool!(store, |pool| sqlx::query_as(
+            "SELECT MIN(ts), MAX(ts), MAX(updated_at) FROM records WHERE data_set_id = $1"
+        )
+        .bind(data_set_id)
+        .fetch_one(pool)
+        .await)?;
+    Ok(Span {
+        oldest: oldest.map(from_micros),
+        newest: newest.map(from_micros),
+        received: updated.map(from_micros),
+    })
 }
 
 /// The data set's newest record (by `_timestamp`), if it has any.

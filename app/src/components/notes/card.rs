@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::draft::Draft;
 use super::{note_text, NotesState};
 use crate::components::chart::GRID_TOP;
+use crate::components::navigation::focus_soon;
 use crate::model::{Annotation, Visibility};
 use crate::notes as rules;
 
@@ -18,17 +19,44 @@ pub(super) fn NoteCard(
     draft: Draft,
     may: bool,
     state: NotesState,
+    /// The chart's id: the note's pin, the list of notes and "Add a note" are
+    /// named after it (where the focus goes when the card closes).
+    chart_id: String,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let id = note.id;
     let edited = note.version > 1;
     let edit_note = note.clone();
-    let close = move || card.set(None);
-    let remove = move |_| state.delete(id, problem, move || card.set(None));
+    let (pin, list) = (
+        format!("{chart_id}-note-{id}"),
+        format!("{chart_id}-notes-heading"),
+    );
+    let close = {
+        let pin = pin.clone();
+        move || {
+            let _ = card.try_set(None);
+            focus_soon(vec![pin.clone()]);
+        }
+    };
+    let close_button = close.clone();
+    let remove = move |_| {
+        let list = list.clone();
+        state.delete(id, problem, move || {
+            let _ = card.try_set(None);
+            focus_soon(vec![list]);
+        })
+    };
+    let (delete_id, confirm_id) = (format!("note-{id}-delete"), format!("note-{id}-confirm"));
+    // Opened, the card takes the focus (Escape closes it, back to its pin).
+    focus_soon(vec![format!("note-card-{id}")]);
+    let (ask, keep) = super::confirming(confirming, &delete_id, &confirm_id);
     view! {
-        <div class="pulse-note-card" role="dialog" aria-labelledby=format!("note-{id}-when") id=format!("note-card-{id}")
-            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+        <div class="pulse-note-card" role="dialog" aria-labelledby=format!("note-{id}-when") id=format!("note-card-{id}") tabindex="-1"
+            on:keydown={
+                let close = close.clone();
+                move |ev| if ev.key() == "Escape" { close() }
+            }>
             <p class="govuk-body-s govuk-!-margin-bottom-1" id=format!("note-{id}-when")>
                 <strong>{rules::when(&note)}</strong>
                 {(note.visibility == Visibility::Internal).then(|| view! { " " <strong class="govuk-tag govuk-tag--grey">"Internal"</strong> })}
@@ -44,13 +72,15 @@ pub(super) fn NoteCard(
                     }>"Edit"</button>
                     <Show when=move || !confirming.get()
                         fallback=move || view! {
-                            <button type="button" class="govuk-button govuk-button--warning" on:click=remove>"Yes, delete the note"</button>
-                            <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                            <button type="button" class="govuk-button govuk-button--warning" id=confirm_id.clone()
+                                on:click=remove.clone()>"Yes, delete the note"</button>
+                            <button type="button" class="govuk-button govuk-button--secondary" on:click=keep.clone()>"Keep it"</button>
                         }>
-                        <button type="button" class="govuk-button govuk-button--warning" on:click=move |_| confirming.set(true)>"Delete"</button>
+                        <button type="button" class="govuk-button govuk-button--warning" id=delete_id.clone()
+                            on:click=ask.clone()>"Delete"</button>
                     </Show>
                 })}
-                <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| close()>"Close"</button>
+                <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| close_button()>"Close"</button>
             </div>
         </div>
     }

@@ -62,12 +62,12 @@ fn Editor(
     focus_first(anchored, text_ref, first);
     let prefix = format!("{dashboard}-{module}-note");
     let module_path = format!("{dashboard}/{module}");
+    // Back to "Add a note" (also when opened from the chart, which holds no
+    // focus of its own).
     let close = move || {
-        draft.open.set(false);
-        if !anchored {
-            if let Some(b) = return_to.get_untracked() {
-                let _ = b.focus();
-            }
+        let _ = draft.open.try_set(false);
+        if let Some(b) = return_to.try_get_untracked().flatten() {
+            let _ = b.focus();
         }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::draft::Draft;
 use super::marks::Mark;
 use super::{note_text, NotesState};
+use crate::components::navigation::focus_soon;
 use crate::model::{Annotation, Visibility};
 use crate::notes as rules;
 
@@ -36,7 +37,7 @@ pub(super) fn NotesList(
     let list_id = id.clone();
     view! {
         <div class="pulse-notes" id=list_id>
-            <h3 class="govuk-heading-s" id=heading_id.clone()>"Notes on this chart"</h3>
+            <h3 class="govuk-heading-s" id=heading_id.clone() tabindex="-1">"Notes on this chart"</h3>
             {move || {
                 let items = items();
                 if items.is_empty() {
@@ -55,7 +56,7 @@ pub(super) fn NotesList(
                 let words = if n == 1 { "1 unusual figure on this chart has".to_string() } else { format!("{n} unusual figures on this chart have") };
                 view! {
                     <p class="govuk-body-s pulse-notes__unexplained">
-                        {format!("{words} no note yet (marked with a small circle on the chart).")}
+                        {format!("{words} no note yet (marked with a small black diamond on the chart).")}
                         {may.then_some(" Press one to explain it.")}
                     </p>
                 }
@@ -79,7 +80,14 @@ fn note_item(
     let note_id = note.id;
     let confirming = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
-    let remove = move |_| state.delete(note_id, problem, || ());
+    // Focus after a delete: the list's heading (the next note's place moves).
+    let heading = format!("{id}-heading");
+    let remove = move |_| {
+        let heading = heading.clone();
+        state.delete(note_id, problem, move || focus_soon(vec![heading]))
+    };
+    let (delete_id, confirm_id) = (format!("{item_id}-delete"), format!("{item_id}-confirm"));
+    let (ask, keep) = super::confirming(confirming, &delete_id, &confirm_id);
     view! {
         <li class="pulse-notes__item" id=item_id data-note=note.id>
             <span class="pulse-notes__number" aria-hidden="true">{number}</span>
@@ -104,14 +112,15 @@ fn note_item(
                         </button>
                         <Show when=move || !confirming.get()
                             fallback=move || view! {
-                                <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0" on:click=remove>
+                                <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0"
+                                    id=confirm_id.clone() on:click=remove.clone()>
                                     "Yes, delete note "{number}
                                 </button>
                                 <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
-                                    on:click=move |_| confirming.set(false)>"Keep it"</button>
+                                    on:click=keep.clone()>"Keep it"</button>
                             }>
                             <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0"
-                                on:click=move |_| confirming.set(true)>
+                                id=delete_id.clone() on:click=ask.clone()>
                                 "Delete"<span class="govuk-visually-hidden">{format!(" note {number}")}</span>
                             </button>
                         </Show>

@@ -241,3 +241,27 @@ fn below(chart: ChartState, chart_id: &str, dashboard: &str, module: &str) -> An
     }
     .into_any()
 }
+
+/// The "Delete" button's two handlers: asking (the question's first button,
+/// `confirm_id`, takes the focus) and keeping the note (focus back on
+/// "Delete", `delete_id`).
+fn confirming(
+    confirming: RwSignal<bool>,
+    delete_id: &str,
+    confirm_id: &str,
+) -> (
+    impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
+    impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
+) {
+    use crate::components::navigation::focus_soon;
+    let (delete_id, confirm_id) = (delete_id.to_string(), confirm_id.to_string());
+    let ask = move |_| {
+        let _ = confirming.try_set(true);
+        focus_soon(vec![confirm_id.clone()]);
+    };
+    let keep = move |_| {
+        let _ = confirming.try_set(false);
+        focus_soon(vec![delete_id.clone()]);
+    };
+    (ask, keep)
+}

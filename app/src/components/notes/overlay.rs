@@ -82,6 +82,7 @@ pub(super) fn overlay(chart: ChartState, chart_id: &str, dashboard: &str, module
         ..
     } = chart;
     let chart_id = chart_id.to_string();
+    let card_chart = chart_id.clone();
     let (dashboard, module) = (dashboard.to_string(), module.to_string());
     view! {
         <div class="pulse-marks">
@@ -93,7 +94,7 @@ pub(super) fn overlay(chart: ChartState, chart_id: &str, dashboard: &str, module
             {move || placed_marks(chart, &chart_id)}
             {move || card.get().and_then(|id| {
                 state.list.with(|l| l.iter().find(|n| n.id == id).cloned())
-            }).map(|note| view! { <NoteCard note card draft may state/> })}
+            }).map(|note| view! { <NoteCard note card draft may state chart_id=card_chart.clone()/> })}
             <Show when=move || draft.open.get() && draft.at.get().is_some()>
                 <LazyEditor draft state dashboard=dashboard.clone() module=module.clone() return_to=add_button anchored=true/>
             </Show>
@@ -292,7 +293,7 @@ fn spike_mark(
         .into_any()
     } else {
         view! {
-            <span class=class id=id style=style tabindex="0" role="img" data-index=spike.index
+            <span class=class id=id style=style role="img" data-index=spike.index
                 aria-label=format!("Unusual {what}, not explained yet: {period}") aria-describedby=tip_id.clone()></span>
         }
         .into_any()
