@@ -210,9 +210,14 @@ async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
     assert!(!html.contains("cannot be shown"), "a module failed");
 
     // The journey's table holds the read API's own sums.
-    // (The journey adds up the weeks of its own request: its JSON download.)
+    // (The journey adds up the weeks of its own request, linked beside its
+    // downloads, which hold the table itself.)
+    assert!(
+        html.contains("id=\"journey-json\" href=\"data:application/json;charset=utf-8,"),
+        "the journey's JSON download holds its table"
+    );
     let link = html
-        .split("id=\"journey-json\" href=\"")
+        .split("id=\"journey-api\" href=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("the journey's JSON download")
@@ -246,14 +251,15 @@ async fn a_dashboard_page_shows_every_module_from_the_data_api(app: TestApp) {
     let shown = app::kpi::format_pounds(latest);
     assert!(html.contains(&shown), "the KPI {shown} is not on the page");
 
-    // Downloads are the module's own read API request.
-    // A relative window asks for the current period with end_at (the read
-    // API leaves the unfinished period out without it).
-    let csv = format!(
-        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=12&amp;collect=count:sum&amp;apportion=true&amp;{}&amp;format=csv\"",
+    // The downloads hold the table; beside them is the module's own read API
+    // request. A relative window asks for the current period with end_at
+    // (the read API leaves the unfinished period out without it).
+    assert!(html.contains("id=\"transactions-by-channel-csv\" href=\"data:text/csv;charset=utf-8,"));
+    let api = format!(
+        "href=\"/data/file-a-tax-return/transactions-by-channel?period=month&amp;duration=12&amp;collect=count:sum&amp;apportion=true&amp;{}\"",
         through_now(app::model::PeriodKind::Month)
     );
-    assert!(html.contains(&csv), "{csv}");
+    assert!(html.contains(&api), "{api}");
     // Freshness: every module says when its data arrived.
     assert!(html.contains("Data last updated"));
 
