@@ -280,14 +280,16 @@ async fn decoded<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let response = sent.map_err(|e| ApiError::Transport(e.to_string()))?;
     let status = response.status();
-    let bytes = response
-        .binary()
+    let text = response
+        .text()
         .await
         .map_err(|e| ApiError::Transport(e.to_string()))?;
     if !(200..300).contains(&status) {
-        return Err(error_from_body(status, &bytes));
+        return Err(error_from_body(status, text.as_bytes()));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::Transport(e.to_string()))
+    // From a `str`, as Leptos decodes the page's resources when it hydrates:
+    // one decoder per type in the bundle instead of two (a `&[u8]` one too).
+    serde_json::from_str(&text).map_err(|e| ApiError::Transport(e.to_string()))
 }
 
 /// `GET /api/v1/sessions`: the signed-in person's live sessions.
@@ -347,7 +349,9 @@ pub async fn send_json<T: DeserializeOwned>(
 }
 
 fn error_from_body(status: u16, body: &[u8]) -> ApiError {
-    let message = serde_json::from_slice::<ErrorBody>(body)
+    let message = std::str::from_utf8(body)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str::<ErrorBody>(text).map_err(|e| e.to_string()))
         .map(|b| b.message)
         .unwrap_or_else(|_| format!("the server answered with status {status}"));
     ApiError::Status { status, message }

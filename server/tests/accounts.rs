@@ -1324,6 +1324,44 @@ async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
 }
 both!(failed_sign_ins_are_throttled_without_saying_who_exists);
 
+async fn parallel_guesses_stop_at_the_limit(app: TestApp) {
+    let mut w = support::write(&app.store).await;
+    support::create_user(
+        &mut w,
+        &server::store::users::NewUser {
+            email: "lena@example.gov.uk",
+            display_name: "Lena",
+            role: Role::Viewer,
+            organisations: &[],
+        },
+        PASSWORD,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    // Thirty wrong passwords at once: five are checked, the rest turned away
+    // (the count is one statement, so no two attempts see the same count).
+    let answers = futures_util::future::join_all(
+        (0..30).map(|_| sign_in(&app, "lena@example.gov.uk", "a wrong guess")),
+    )
+    .await;
+    let checked = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 25));
+    // Turned-away attempts are not counted: the address has five failures,
+    // so another account from it is still checked.
+    let other = sign_in(&app, "someone-else@example.gov.uk", "a wrong guess").await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+both!(parallel_guesses_stop_at_the_limit);
+
 async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
     let mut w = support::write(&app.store).await;
     let user = support::create_user(

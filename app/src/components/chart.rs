@@ -30,7 +30,14 @@ use chrono::{DateTime, Utc};
 /// chart's option as it goes to ECharts: the mouse wheel scrolls the page
 /// (the chart zooms with Ctrl and the wheel, a pinch, a drag or the slider),
 /// and a touch that moves the page is not taken by the chart.
+/// A chart whose legend is drawn by the page ([`legend_entries`]) has its
+/// own legend hidden.
 pub fn page_friendly(option: &mut serde_json::Value) {
+    if legend_entries(option).len() > 1 {
+        if let Some(legend) = option.get_mut("legend").and_then(|l| l.as_object_mut()) {
+            legend.insert("show".into(), false.into());
+        }
+    }
     let zooms = match option.get_mut("dataZoom") {
         Some(serde_json::Value::Array(zooms)) => zooms,
         _ => return,
@@ -44,6 +51,87 @@ pub fn page_friendly(option: &mut serde_json::Value) {
             }
         }
     }
+}
+
+/// One line or set of bars of a chart, as its legend shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    pub name: String,
+    /// A CSS colour.
+    pub colour: String,
+    /// Drawn as a line (else as bars).
+    pub line: bool,
+    pub dashed: bool,
+}
+
+/// ECharts' own colours, for an option that names none.
+const ECHARTS_PALETTE: [&str; 9] = [
+    "#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4",
+    "#ea7ccc",
+];
+
+/// What a chart's legend holds, as ECharts would draw it: each series' name
+/// once, in order, in its own colour or the palette's colour for its name.
+/// The page draws it as buttons (which the keyboard reaches, unlike the
+/// canvas); empty when the chart shows no legend.
+pub fn legend_entries(option: &serde_json::Value) -> Vec<LegendEntry> {
+    use serde_json::Value;
+    let legend = option.get("legend").and_then(|legend| match legend {
+        Value::Array(all) => all.first(),
+        one => Some(one),
+    });
+    if legend.is_none_or(|l| l.get("show") == Some(&Value::Bool(false))) {
+        return Vec::new();
+    }
+    let palette: Vec<&str> = match option.get("color").and_then(Value::as_array) {
+        Some(colours) => colours.iter().filter_map(Value::as_str).collect(),
+        None => Vec::new(),
+    };
+    let palette = if palette.is_empty() {
+        ECHARTS_PALETTE.to_vec()
+    } else {
+        palette
+    };
+    let text = |v: &Value, path: &[&str]| {
+        path.iter()
+            .try_fold(v, |v, key| v.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut entries: Vec<LegendEntry> = Vec::new();
+    let mut next = 0;
+    for series in option
+        .get("series")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = text(series, &["name"]).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if entries.iter().any(|e| e.name == name) {
+            continue;
+        }
+        // A line is drawn in its line style's colour, bars in their item
+        // style's; a series without one takes the palette's next colour (one
+        // with its own leaves the palette alone, as in ECharts).
+        let line = text(series, &["type"]).as_deref() == Some("line");
+        let own = text(
+            series,
+            &[if line { "lineStyle" } else { "itemStyle" }, "color"],
+        );
+        let colour = own.unwrap_or_else(|| {
+            next += 1;
+            palette[(next - 1) % palette.len()].to_string()
+        });
+        entries.push(LegendEntry {
+            name,
+            colour,
+            line,
+            dashed: text(series, &["lineStyle", "type"]).as_deref() == Some("dashed"),
+        });
+    }
+    entries
 }
 
 /// Where Pulse serves its build of ECharts (only the parts it uses), loaded
@@ -628,6 +716,12 @@ pub struct Placed {
 /// `on_hover` hears the index of the period under the pointer (`None` when it
 /// leaves the chart); `on_pick` the index of a point or bar clicked. `marks` and
 /// `children` (drawn over the chart, inside its frame) add notes and the like.
+///
+/// A chart of several lines has its legend drawn as buttons above it, which
+/// show and hide each line by mouse or keyboard. A chart that zooms takes the
+/// keyboard focus (arrow keys move through time, + and − zoom, 0 shows it all);
+/// given its `periods`, its zoom is the page's, kept in the URL (`zoom=`) and
+/// shared by every chart of the page that has a time axis.
 #[component]
 pub fn Chart(
     #[prop(into)] option: Signal<EChart>,
@@ -636,6 +730,9 @@ pub fn Chart(
     /// Whether the chart zooms (and so offers a reset).
     #[prop(default = true)]
     zoom: bool,
+    /// The periods of the time axis, one per category.
+    #[prop(optional)]
+    periods: Option<Vec<Period>>,
     #[prop(optional)] on_hover: Option<Callback<Option<usize>>>,
     #[prop(optional)] on_pick: Option<Callback<usize>>,
     #[prop(optional_no_strip)] marks: Option<Marks>,
@@ -646,29 +743,98 @@ pub fn Chart(
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let file_name = format!("{id}.png");
-    #[cfg(feature = "hydrate")]
-    let (reset, save) = {
-        let handle = browser::attach(node, option, on_hover, on_pick, marks);
-        let other = handle.clone();
+    let handle = browser::attach(
+        node,
+        option,
+        browser::Hearing {
+            on_hover,
+            on_pick,
+            marks,
+        },
+        periods.filter(|_| zoom),
+    );
+    let legend = Memo::new(move |_| {
+        option.with(|o| {
+            serde_json::to_value(o)
+                .map(|v| legend_entries(&v))
+                .unwrap_or_default()
+        })
+    });
+    // The lines hidden by the legend; a new option shows them all again.
+    let hidden = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        option.track();
+        hidden.set(Vec::new());
+    });
+    let legend_view = {
+        let handle = handle.clone();
+        let id = id.clone();
+        move || {
+            let entries = legend.get();
+            (entries.len() > 1).then(|| {
+                let buttons = entries
+                    .into_iter()
+                    .map(|entry| {
+                        let handle = handle.clone();
+                        let name = entry.name.clone();
+                        let shown = {
+                            let name = name.clone();
+                            move || !hidden.with(|h| h.contains(&name))
+                        };
+                        let swatch = format!(
+                            "pulse-legend__swatch{}{}",
+                            if entry.line { " pulse-legend__swatch--line" } else { "" },
+                            if entry.dashed { " pulse-legend__swatch--dashed" } else { "" },
+                        );
+                        view! {
+                            <button type="button" class="pulse-legend__item" aria-pressed=move || shown().to_string()
+                                on:click=move |_| {
+                                    handle.toggle(&name);
+                                    hidden.update(|h| match h.iter().position(|n| *n == name) {
+                                        Some(i) => { h.remove(i); }
+                                        None => h.push(name.clone()),
+                                    });
+                                }>
+                                <span class=swatch style=format!("--swatch:{}", entry.colour) aria-hidden="true"></span>
+                                {entry.name}
+                            </button>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="pulse-legend" role="group" aria-label="Lines shown (press to show or hide)"
+                        id=format!("{id}-legend")>{buttons}</div>
+                }
+            })
+        }
+    };
+    let (reset, save, keys) = {
+        let (a, b, c) = (handle.clone(), handle.clone(), handle);
         (
-            move |_: leptos::ev::MouseEvent| handle.reset_zoom(),
-            move |_: leptos::ev::MouseEvent| other.save_png(&file_name),
+            move |_: leptos::ev::MouseEvent| a.reset_zoom(),
+            move |_: leptos::ev::MouseEvent| b.save_png(&file_name),
+            move |ev: leptos::ev::KeyboardEvent| {
+                if !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() && c.key(&ev.key()) {
+                    ev.prevent_default();
+                }
+            },
         )
     };
-    #[cfg(not(feature = "hydrate"))]
-    let (reset, save) = {
-        let _ = (option, file_name, on_hover, on_pick, marks);
-        (
-            |_: leptos::ev::MouseEvent| {},
-            |_: leptos::ev::MouseEvent| {},
-        )
-    };
+    let keys_id = format!("{id}-keys");
     view! {
         // Fetched beside the page's own scripts, ready when the chart is drawn.
         <Link rel="preload" href=ECHARTS_SCRIPT as_="script"/>
         <NoScriptChart/>
+        {legend_view}
         <div class="pulse-chart-frame">
-            <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label></div>
+            <div class="pulse-chart" id=id.clone() node_ref=node role="img" aria-label=label
+                tabindex=zoom.then_some("0") aria-describedby=zoom.then(|| keys_id.clone())
+                on:keydown=keys></div>
+            {zoom.then(|| view! {
+                <p class="pulse-chart-keys" id=keys_id.clone()>
+                    "Keys: \u{2190} and \u{2192} move through time, + and \u{2212} zoom in and out, 0 shows it all."
+                </p>
+            })}
             {children.map(|c| c())}
         </div>
         <div class="pulse-chart-actions">
@@ -680,6 +846,45 @@ pub fn Chart(
                 on:click=save>"Download chart (PNG)"</button>
             {actions}
         </div>
+    }
+}
+
+/// On the server a chart is only its frame: nothing to attach.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use leptos::prelude::*;
+
+    use super::EChart;
+    use crate::model::Period;
+
+    /// What the page hears from a chart.
+    pub struct Hearing {
+        pub on_hover: Option<Callback<Option<usize>>>,
+        pub on_pick: Option<Callback<usize>>,
+        pub marks: Option<super::Marks>,
+    }
+
+    #[derive(Clone)]
+    pub struct Handle;
+
+    impl Handle {
+        pub fn reset_zoom(&self) {}
+        pub fn save_png(&self, _file_name: &str) {}
+        pub fn toggle(&self, _name: &str) {}
+        pub fn key(&self, _key: &str) -> bool {
+            false
+        }
+    }
+
+    pub fn attach(
+        _node: NodeRef<leptos::html::Div>,
+        _option: Signal<EChart>,
+        hearing: Hearing,
+        _periods: Option<Vec<Period>>,
+    ) -> Handle {
+        // Nothing to hear on the server.
+        let _ = (hearing.on_hover, hearing.on_pick, hearing.marks);
+        Handle
     }
 }
 
@@ -695,6 +900,11 @@ mod browser {
     use wasm_bindgen::prelude::*;
 
     use super::EChart;
+    use crate::components::navigation::use_go;
+    use crate::modules::Zoom;
+    use crate::query_string;
+    use leptos::leptos_dom::helpers::TimeoutHandle;
+    use leptos_router::hooks::{use_location, use_query_map};
 
     #[wasm_bindgen]
     extern "C" {
@@ -717,6 +927,10 @@ mod browser {
 
         #[wasm_bindgen(method, js_name = dispatchAction)]
         fn dispatch_action(this: &Instance, action: &JsValue);
+
+        /// An action whose event is not heard (`{silent: true}`).
+        #[wasm_bindgen(method, js_name = dispatchAction)]
+        fn dispatch_action_with(this: &Instance, action: &JsValue, options: &JsValue);
 
         #[wasm_bindgen(method, js_name = getDataURL)]
         fn get_data_url(this: &Instance, options: &JsValue) -> String;
@@ -978,29 +1192,191 @@ mod browser {
         value.as_f64()
     }
 
-    /// What the page can ask of a drawn chart.
+    /// What the page hears from a chart.
+    pub struct Hearing {
+        pub on_hover: Option<Callback<Option<usize>>>,
+        pub on_pick: Option<Callback<usize>>,
+        pub marks: Option<super::Marks>,
+    }
+
+    /// An object of number fields, for ECharts' actions.
+    fn object(fields: &[(&str, JsValue)]) -> JsValue {
+        let object = js_sys::Object::new();
+        for (key, value) in fields {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+        }
+        object.into()
+    }
+
+    /// Zooms `chart` to `start..end` (percentages of the axis).
+    fn zoom_to(chart: &Instance, (start, end): (f64, f64)) {
+        chart.dispatch_action(&object(&[
+            ("type", "dataZoom".into()),
+            ("start", start.into()),
+            ("end", end.into()),
+        ]));
+    }
+
+    /// Where a zoom event left the window, in percentages (a slider's event
+    /// says it at its top level, a drag or pinch inside `batch`).
+    fn zoomed_window(event: &JsValue) -> Option<(f64, f64)> {
+        let at = |path: &[&str]| number_at(event, path);
+        match (at(&["start"]), at(&["end"])) {
+            (Some(s), Some(e)) => Some((s, e)),
+            _ => Some((at(&["batch", "0", "start"])?, at(&["batch", "0", "end"])?)),
+        }
+    }
+
+    /// The page's zoom, kept in the URL and shared by its charts: each chart
+    /// shows the URL's zoom, and a zoom made on a chart (by mouse, touch or
+    /// keyboard) goes to the URL once it settles.
+    struct ZoomSync {
+        periods: Rc<Vec<crate::model::Period>>,
+        url: Memo<Option<Zoom>>,
+        write: Rc<dyn Fn(Option<Zoom>)>,
+        /// The URL's update waiting for the zoom to settle.
+        pending: Cell<Option<TimeoutHandle>>,
+    }
+
+    impl ZoomSync {
+        fn new(periods: Vec<crate::model::Period>) -> ZoomSync {
+            let query = use_query_map();
+            let url = Memo::new(move |_| {
+                query
+                    .with(|q| q.get(Zoom::KEY))
+                    .and_then(|z| Zoom::parse(&z))
+            });
+            let location = use_location();
+            let go = use_go(true);
+            let write = Rc::new(move |zoom: Option<Zoom>| {
+                let (Some(path), Some(search)) = (
+                    location.pathname.try_get_untracked(),
+                    location.search.try_get_untracked(),
+                ) else {
+                    return;
+                };
+                let value = zoom.map(|z| z.key()).unwrap_or_default();
+                let query = query_string::with_param(&search, Zoom::KEY, &value);
+                go(query_string::href(&path, &query));
+            });
+            ZoomSync {
+                periods: Rc::new(periods),
+                url,
+                write,
+                pending: Cell::new(None),
+            }
+        }
+
+        /// The window (percentages) that shows the URL's zoom on this chart.
+        fn wanted(&self, zoom: Option<Zoom>) -> (f64, f64) {
+            match zoom.and_then(|z| z.window(&self.periods)) {
+                Some((first, last)) => Zoom::percents(self.periods.len(), first, last),
+                None => (0.0, 100.0),
+            }
+        }
+
+        /// Once the chart's window has stayed put a moment, puts it in the URL.
+        fn settle(self: &Rc<Self>, window: (f64, f64)) {
+            if let Some(pending) = self.pending.take() {
+                pending.clear();
+            }
+            let sync = self.clone();
+            self.pending.set(
+                set_timeout_with_handle(
+                    move || {
+                        let (start, end) = window;
+                        let zoom = Zoom::indices(sync.periods.len(), start, end)
+                            .and_then(|(a, b)| Zoom::of(&sync.periods, a, b));
+                        if sync.url.try_get_untracked() != Some(zoom) {
+                            (sync.write)(zoom);
+                        }
+                    },
+                    std::time::Duration::from_millis(250),
+                )
+                .ok(),
+            );
+        }
+    }
+
+    /// What the page can ask of a drawn chart (held by the page's reactive
+    /// views, which the browser runs on its one thread).
     #[derive(Clone)]
-    pub struct Handle(Rc<RefCell<Option<Instance>>>);
+    pub struct Handle {
+        instance: SendWrapper<Rc<RefCell<Option<Instance>>>>,
+        /// The part of the axis shown, in percentages.
+        window: SendWrapper<Rc<Cell<(f64, f64)>>>,
+        /// Whether the page draws the legend (the canvas's is hidden).
+        page_legend: SendWrapper<Rc<Cell<bool>>>,
+    }
 
     impl Handle {
         /// Shows the whole time axis again.
         pub fn reset_zoom(&self) {
-            if let (Some(chart), Ok(action)) = (
-                current(&self.0),
-                js_sys::JSON::parse(r#"{"type":"dataZoom","start":0,"end":100}"#),
-            ) {
-                chart.dispatch_action(&action);
+            if let Some(chart) = current(&self.instance) {
+                zoom_to(&chart, (0.0, 100.0));
             }
+        }
+
+        /// Shows or hides the line called `name`.
+        pub fn toggle(&self, name: &str) {
+            if let Some(chart) = current(&self.instance) {
+                chart.dispatch_action(&object(&[
+                    ("type", "legendToggleSelect".into()),
+                    ("name", name.into()),
+                ]));
+            }
+        }
+
+        /// Moves or zooms the chart for a key pressed on it: the arrows move a
+        /// tenth of the view through time, + and - zoom in and out about its
+        /// middle, 0 and Home show it all. Whether the key was one of those.
+        pub fn key(&self, key: &str) -> bool {
+            let Some(chart) = current(&self.instance) else {
+                return false;
+            };
+            let (start, end) = self.window.get();
+            let width = (end - start).max(1.0);
+            let middle = (start + end) / 2.0;
+            let shift = |by: f64| {
+                let by = by.clamp(-start, 100.0 - end);
+                (start + by, end + by)
+            };
+            let around = |width: f64| {
+                let width = width.clamp(2.0, 100.0);
+                let start = (middle - width / 2.0).clamp(0.0, 100.0 - width);
+                (start, start + width)
+            };
+            let window = match key {
+                "ArrowLeft" => shift(-width / 10.0),
+                "ArrowRight" => shift(width / 10.0),
+                "+" | "=" => around(width / 1.5),
+                "-" | "_" | "\u{2212}" => around(width * 1.5),
+                "0" | "Home" => (0.0, 100.0),
+                _ => return false,
+            };
+            zoom_to(&chart, window);
+            true
         }
 
         /// Downloads the chart as a PNG image.
         pub fn save_png(&self, file_name: &str) {
-            let Some(url) = current(&self.0).and_then(|chart| {
+            let legend = |show: bool| object(&[("legend", object(&[("show", show.into())]))]);
+            let Some(url) = current(&self.instance).and_then(|chart| {
                 let options = js_sys::JSON::parse(
                     r##"{"type":"png","pixelRatio":2,"backgroundColor":"#ffffff"}"##,
                 )
                 .ok()?;
-                Some(chart.get_data_url(&options))
+                // The picture carries its legend, which the page draws beside
+                // the chart.
+                let page_legend = self.page_legend.get();
+                if page_legend {
+                    chart.set_option(&legend(true), false);
+                }
+                let url = chart.get_data_url(&options);
+                if page_legend {
+                    chart.set_option(&legend(false), false);
+                }
+                Some(url)
             }) else {
                 return;
             };
@@ -1016,16 +1392,41 @@ mod browser {
         }
     }
 
+    /// Shows `zoom` on `chart`, quietly (the change is not heard as the
+    /// chart's own), unless it shows it already.
+    fn show_zoom(chart: &Instance, window: &Cell<(f64, f64)>, sync: &ZoomSync, zoom: Option<Zoom>) {
+        let wanted = sync.wanted(zoom);
+        let (now, close) = (window.get(), |a: f64, b: f64| (a - b).abs() < 0.01);
+        if close(now.0, wanted.0) && close(now.1, wanted.1) {
+            return;
+        }
+        window.set(wanted);
+        chart.dispatch_action_with(
+            &object(&[
+                ("type", "dataZoom".into()),
+                ("start", wanted.0.into()),
+                ("end", wanted.1.into()),
+            ]),
+            &object(&[("silent", true.into())]),
+        );
+    }
+
     /// Creates the instance once the element exists, sets the option whenever it
     /// changes, follows the element's size, and disposes of everything on cleanup.
     pub fn attach(
         node: NodeRef<leptos::html::Div>,
         option: Signal<EChart>,
-        on_hover: Option<Callback<Option<usize>>>,
-        on_pick: Option<Callback<usize>>,
-        marks: Option<super::Marks>,
+        Hearing {
+            on_hover,
+            on_pick,
+            marks,
+        }: Hearing,
+        periods: Option<Vec<crate::model::Period>>,
     ) -> Handle {
         let instance: Rc<RefCell<Option<Instance>>> = Rc::default();
+        let window = Rc::new(Cell::new((0.0, 100.0)));
+        let page_legend = Rc::new(Cell::new(false));
+        let sync = periods.map(|p| Rc::new(ZoomSync::new(p)));
 
         // Chart events: the period under the pointer (the axis pointer's value is
         // the category's index), leaving the chart, and clicks on points.
@@ -1052,6 +1453,21 @@ mod browser {
                 Closure::new(move |event: JsValue| {
                     if let Some(i) = number_at(&event, &["dataIndex"]) {
                         let _ = callback.try_run(i as usize);
+                    }
+                }),
+            ));
+        }
+        // A zoom made on the chart: where it is, and (once it settles) the URL.
+        {
+            let (window, sync) = (window.clone(), sync.clone());
+            listeners.push((
+                "datazoom",
+                Closure::new(move |event: JsValue| {
+                    if let Some(at) = zoomed_window(&event) {
+                        window.set(at);
+                        if let Some(sync) = &sync {
+                            sync.settle(at);
+                        }
                     }
                 }),
             ));
@@ -1100,21 +1516,28 @@ mod browser {
         let clicks = surface_listener.clone();
         let drags = drag_listeners.clone();
         let clicked = instance.clone();
+        let (drawn_legend, drawn_window, drawn_sync) =
+            (page_legend.clone(), window.clone(), sync.clone());
         // ECharts comes with the first chart of a visit (pages without charts
         // never load it); each chart draws once it has arrived.
         let arrived = RwSignal::new(echarts_loaded());
         Effect::new(move |_| {
-            let option = option.get();
+            // Read in place (an option is large, and never cloned).
+            let value = option.with(|o| serde_json::to_value(o));
             let Some(element) = node.get() else { return };
             if !arrived.get() {
                 load_echarts(arrived);
                 return;
             }
-            let json = match serde_json::to_value(&option).map(|mut value| {
+            let json = match value.map(|mut value| {
+                let entries = super::legend_entries(&value).len();
                 super::page_friendly(&mut value);
-                value.to_string()
+                (value.to_string(), entries)
             }) {
-                Ok(json) => json,
+                Ok((json, entries)) => {
+                    drawn_legend.set(entries > 1);
+                    json
+                }
                 Err(e) => {
                     leptos::logging::error!("chart option did not serialise: {e}");
                     return;
@@ -1145,9 +1568,29 @@ mod browser {
                 }
             };
             chart.set_option(&value, true);
+            // A new option shows the whole axis: then the page's zoom.
+            drawn_window.set((0.0, 100.0));
+            if let Some(sync) = &drawn_sync {
+                show_zoom(&chart, &drawn_window, sync, sync.url.get_untracked());
+            }
         });
 
-        let handle = Handle(instance.clone());
+        // The page's zoom changed (by another chart, or the history): follow it.
+        if let Some(sync) = sync.clone() {
+            let (slot, window) = (instance.clone(), window.clone());
+            Effect::new(move |_| {
+                let zoom = sync.url.get();
+                if let Some(chart) = current(&slot) {
+                    show_zoom(&chart, &window, &sync, zoom);
+                }
+            });
+        }
+
+        let handle = Handle {
+            instance: SendWrapper::new(instance.clone()),
+            window: SendWrapper::new(window),
+            page_legend: SendWrapper::new(page_legend),
+        };
         let owned = SendWrapper::new((
             instance,
             observer,
@@ -1319,5 +1762,63 @@ mod tests {
         assert_eq!(lines[3]["name"], "Total, a year earlier");
         assert_eq!(lines[3]["lineStyle"]["type"], "dashed");
         assert_eq!(lines[3]["data"], serde_json::json!([null, 30.0]));
+    }
+    #[test]
+    fn the_legend_is_drawn_by_the_page_in_the_lines_own_colours() {
+        let mut option =
+            serde_json::to_value(channel_chart(&series(), Some(&[None, Some(30.0)]))).unwrap();
+        let entries = legend_entries(&option);
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        let lines = option["series"].as_array().unwrap();
+        assert_eq!(names.len(), lines.len());
+        assert_eq!(names[2], "Total");
+        // Channels take the palette in turn; the total and the year earlier
+        // have their own colours, and the year earlier is dashed.
+        assert_eq!(entries[0].colour, PALETTE[0]);
+        assert_eq!(entries[1].colour, PALETTE[1]);
+        assert_eq!(entries[2].colour, "#0b0c0c");
+        assert!(entries.iter().all(|e| e.line));
+        assert!(entries[3].dashed && !entries[2].dashed);
+        // The canvas's own legend gives way to the page's.
+        page_friendly(&mut option);
+        assert_eq!(option["legend"]["show"], false);
+    }
+
+    #[test]
+    fn a_series_with_its_own_colour_leaves_the_palette_alone() {
+        let option = serde_json::json!({
+            "color": ["#111111", "#222222"],
+            "legend": {},
+            "series": [
+                {"type": "line", "name": "Target", "lineStyle": {"color": "#00703c"}},
+                {"type": "bar", "name": "A"},
+                {"type": "bar", "name": "A"},
+                {"type": "bar", "name": "B"},
+                {"type": "bar", "name": ""},
+                {"type": "bar", "name": "C"},
+            ]
+        });
+        let entries = legend_entries(&option);
+        let got: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.colour.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Target", "#00703c"),
+                ("A", "#111111"),
+                ("B", "#222222"),
+                ("C", "#111111")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chart_without_a_legend_has_none_on_the_page() {
+        let option = serde_json::to_value(journey_chart(&[])).unwrap();
+        assert!(legend_entries(&option).is_empty());
+        let option = serde_json::json!({"series": [{"type": "line", "name": "A"}]});
+        assert!(legend_entries(&option).is_empty());
     }
 }

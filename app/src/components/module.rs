@@ -334,6 +334,7 @@ fn Figured(
             let hover = Callback::new(move |i: Option<usize>| {
                 let _ = hovered.try_set(i);
             });
+            let axis = chart_periods.clone();
             let notes = chart_notes(
                 &slug,
                 &chart_id,
@@ -350,7 +351,7 @@ fn Figured(
             view! {
                 {headline_view}
                 {chooser}
-                <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods)
+                <Chart id=chart_id option label=label(what) on_hover=hover zoom=zooms(periods) periods=axis
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {notes.below}
                 <TableArea full id=slug.clone()>{table_view}{notes.in_table}</TableArea>
@@ -385,6 +386,7 @@ fn Figured(
             let hover = Callback::new(move |i: Option<usize>| {
                 let _ = hovered.try_set(i);
             });
+            let axis = chart_periods.clone();
             let notes = chart_notes(
                 &slug,
                 &chart_id,
@@ -400,7 +402,7 @@ fn Figured(
             );
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
-                <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len())
+                <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len()) periods=axis
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {target_text}
                 {notes.below}
@@ -489,6 +491,7 @@ fn Figured(
                         .collect_view()
                 }
             };
+            let axis = chart_periods.clone();
             let notes = chart_notes(
                 &slug,
                 &chart_id,
@@ -505,7 +508,7 @@ fn Figured(
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=responses/>
                 {crate::components::kpi_tile::definition(KpiKind::UserSatisfaction)}
-                <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count)
+                <Chart id=chart_id option label=label("Line chart of the satisfaction score") on_pick=pick zoom=zooms(count) periods=axis
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {target_text}
                 {notes.below}

@@ -11,19 +11,29 @@ use leptos_router::params::ParamsMap;
 use super::navigation::use_go;
 
 use crate::model::PeriodKind;
-use crate::modules::{Range, ViewParams, VIEW_PERIODS};
+use crate::modules::{Range, ViewParams, Zoom, VIEW_PERIODS};
 use crate::query_string;
 
 /// The query parameters a view is made of, and those a page keeps beside them.
-const KEPT: [&str; 7] = ["period", "range", "from", "to", "compare", "sort", "order"];
+const KEPT: [&str; 8] = [
+    "period", "range", "from", "to", "compare", "sort", "order", "zoom",
+];
 
 /// The page's view parameters as a query string, with `changes` applied (an empty
 /// value removes a parameter).
 pub fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
+    // A zoom is kept when the period changes (it is a span of days), and
+    // dropped with the span of time it was made in.
+    let new_span = changes
+        .iter()
+        .any(|(k, _)| matches!(*k, "range" | "from" | "to"));
     let mut pairs = query_string::kept(&KEPT, |field| q.get(field), changes);
-    // Values are periods, months, column numbers and words; anything else is
-    // dropped here and refused by the API.
-    pairs.retain(|(_, value)| {
+    // Values are periods, months, column numbers, words and a zoom's days;
+    // anything else is dropped here and refused by the API.
+    pairs.retain(|(key, value)| {
+        if key == Zoom::KEY {
+            return !new_span && Zoom::parse(value).is_some();
+        }
         value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -40,4 +40,4 @@ pub use request::{
     scale_note, shown_period, with_year_before_request, year_earlier_request,
 };
 pub use table::{data_url, download_name, format_cell, table_data, Cell, TableData};
-pub use view::{is_time_series, offered_periods, Range, ViewParams, VIEW_PERIODS};
+pub use view::{is_time_series, offered_periods, Range, ViewParams, Zoom, VIEW_PERIODS};

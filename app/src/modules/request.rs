@@ -13,8 +13,17 @@ use crate::model::{Module, ModuleType, Period, PeriodKind};
 
 use crate::query_string::{self, encode as encode_pairs, first, remove, set};
 
+/// An RFC 3339 time in UTC, to the second (written out by hand: chrono's
+/// `format` would bring its whole formatter into the browser's bundle).
 fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    use chrono::Timelike;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        crate::notes::date_value(t),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Roughly how many days a period lasts, to keep a duration's span when the

@@ -372,8 +372,8 @@ pub fn download_name(dashboard: &str, module: &str, figures: &Figures, extension
         (Some(first), Some(last)) => format!(
             "{dashboard}-{module}-{}-{}-{}.{extension}",
             first.kind.as_str(),
-            first.start.format("%Y-%m-%d"),
-            (last.end - chrono::Duration::seconds(1)).format("%Y-%m-%d"),
+            crate::notes::date_value(first.start),
+            crate::notes::date_value(last.end - chrono::Duration::seconds(1)),
         ),
         _ => format!("{dashboard}-{module}.{extension}"),
     }

@@ -2,11 +2,11 @@
 //! months, a year earlier), kept in the page's URL, checked, and which module
 //! types follow it. Pure: the server and the browser read a URL the same way.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::kpi::{add_months, parse_month, period_count, MAX_PERIODS, MAX_YEAR, MIN_YEAR};
-use crate::model::{ModuleType, PeriodKind};
+use crate::model::{ModuleType, Period, PeriodKind};
 use crate::query_string;
 
 /// The periods a person can switch between.
@@ -254,6 +254,90 @@ pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
         .collect()
 }
 
+/// The part of time the charts of a page are zoomed to, kept in the page's
+/// URL as `zoom=2025-01-06..2025-06-30`: the first day of the first period
+/// shown and of the last. Days, not positions on an axis, so a link shows the
+/// same time by week or by month, and a page whose data moves on keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zoom {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Zoom {
+    /// The query parameter's name.
+    pub const KEY: &'static str = "zoom";
+
+    /// `2025-01-06..2025-06-30`; `None` for anything else, or days out of order.
+    pub fn parse(s: &str) -> Option<Zoom> {
+        let (from, to) = s.split_once("..")?;
+        let day = |d: &str| {
+            let exact = d.len() == 10 && d.as_bytes()[4] == b'-' && d.as_bytes()[7] == b'-';
+            exact
+                .then(|| crate::notes::parse_date(d))
+                .flatten()
+                .map(|t| t.date_naive())
+        };
+        let (from, to) = (day(from)?, day(to)?);
+        (from <= to).then_some(Zoom { from, to })
+    }
+
+    /// The query parameter's value.
+    pub fn key(&self) -> String {
+        // Written out by hand: chrono's `format` would bring its whole
+        // formatter into the browser's bundle.
+        let day =
+            |d: NaiveDate| crate::notes::date_value(d.and_time(chrono::NaiveTime::MIN).and_utc());
+        format!("{}..{}", day(self.from), day(self.to))
+    }
+
+    /// The first and last of `periods` (in time order) shown by this zoom: from
+    /// the period that ends after `from` to the last that starts by `to`;
+    /// `None` when none is, or when all are (nothing to zoom).
+    pub fn window(&self, periods: &[Period]) -> Option<(usize, usize)> {
+        let first = periods
+            .iter()
+            .position(|p| p.end.date_naive() > self.from)?;
+        let last = periods
+            .iter()
+            .rposition(|p| p.start.date_naive() <= self.to)?;
+        (first <= last && (first, last) != (0, periods.len() - 1)).then_some((first, last))
+    }
+
+    /// The zoom that shows `periods[first..=last]`; `None` for all of them.
+    pub fn of(periods: &[Period], first: usize, last: usize) -> Option<Zoom> {
+        let last = last.min(periods.len().checked_sub(1)?);
+        if first > last || (first, last) == (0, periods.len() - 1) {
+            return None;
+        }
+        Some(Zoom {
+            from: periods[first].start.date_naive(),
+            to: periods[last].start.date_naive(),
+        })
+    }
+
+    /// The periods a chart's zoom window shows, from ECharts' percentages of a
+    /// category axis of `count` categories (as its slider reports them).
+    pub fn indices(count: usize, start: f64, end: f64) -> Option<(usize, usize)> {
+        let last = count.checked_sub(1)? as f64;
+        let at = |percent: f64| (percent.clamp(0.0, 100.0) / 100.0 * last).round() as usize;
+        let (a, b) = (at(start.min(end)), at(start.max(end)));
+        Some((a, b))
+    }
+
+    /// The percentages of a category axis of `count` categories that show
+    /// categories `first..=last`.
+    pub fn percents(count: usize, first: usize, last: usize) -> (f64, f64) {
+        match count.checked_sub(1) {
+            Some(span) if span > 0 => (
+                first as f64 / span as f64 * 100.0,
+                last.min(span) as f64 / span as f64 * 100.0,
+            ),
+            _ => (0.0, 100.0),
+        }
+    }
+}
+
 /// Whether a module type charts values over time (and so follows the view).
 pub fn is_time_series(t: ModuleType) -> bool {
     matches!(
@@ -273,6 +357,84 @@ mod tests {
     use crate::modules::fixtures::{module, view};
     use crate::modules::module_query;
     use serde_json::json;
+
+    fn weeks(first: &str, count: usize) -> Vec<Period> {
+        let start = NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
+        (0..count)
+            .map(|i| {
+                let day = start + chrono::Duration::weeks(i as i64);
+                let at = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc();
+                Period {
+                    kind: PeriodKind::Week,
+                    start: at(day),
+                    end: at(day + chrono::Duration::weeks(1)),
+                }
+            })
+            .collect()
+    }
+
+    fn months(first: (i32, u32), count: usize) -> Vec<Period> {
+        (0..count)
+            .map(|i| {
+                let month = |n: usize| {
+                    let m = first.1 as usize - 1 + n;
+                    NaiveDate::from_ymd_opt(first.0 + (m / 12) as i32, (m % 12) as u32 + 1, 1)
+                        .unwrap()
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap()
+                        .and_utc()
+                };
+                Period {
+                    kind: PeriodKind::Month,
+                    start: month(i),
+                    end: month(i + 1),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_zoom_is_two_days_in_order() {
+        let z = Zoom::parse("2025-01-06..2025-06-30").unwrap();
+        assert_eq!(z.key(), "2025-01-06..2025-06-30");
+        assert_eq!(Zoom::parse("2025-06-30..2025-01-06"), None);
+        assert_eq!(Zoom::parse("2025-01-06"), None);
+        assert_eq!(Zoom::parse("2025-02-30..2025-03-01"), None);
+        assert_eq!(Zoom::parse("<script>..2025-01-01"), None);
+    }
+
+    #[test]
+    fn a_zoom_made_by_week_shows_the_same_time_by_month() {
+        let by_week = weeks("2025-01-06", 52);
+        let zoom = Zoom::of(&by_week, 4, 12).unwrap();
+        assert_eq!(zoom.key(), "2025-02-03..2025-03-31");
+        assert_eq!(zoom.window(&by_week), Some((4, 12)));
+        // By month, from January 2025: February and March.
+        let by_month = months((2025, 1), 12);
+        assert_eq!(zoom.window(&by_month), Some((1, 2)));
+    }
+
+    #[test]
+    fn a_zoom_over_everything_or_nothing_is_no_zoom() {
+        let by_week = weeks("2025-01-06", 10);
+        assert_eq!(Zoom::of(&by_week, 0, 9), None);
+        assert_eq!(Zoom::of(&by_week, 0, 99), None);
+        assert_eq!(Zoom::of(&[], 0, 0), None);
+        let outside = Zoom::parse("2019-01-01..2019-06-01").unwrap();
+        assert_eq!(outside.window(&by_week), None);
+        let all = Zoom::parse("2020-01-01..2030-01-01").unwrap();
+        assert_eq!(all.window(&by_week), None);
+    }
+
+    #[test]
+    fn slider_percentages_turn_into_periods_and_back() {
+        assert_eq!(Zoom::indices(11, 20.0, 50.0), Some((2, 5)));
+        assert_eq!(Zoom::indices(11, 50.0, 20.0), Some((2, 5)));
+        assert_eq!(Zoom::indices(11, -5.0, 130.0), Some((0, 10)));
+        assert_eq!(Zoom::indices(0, 0.0, 100.0), None);
+        assert_eq!(Zoom::percents(11, 2, 5), (20.0, 50.0));
+        assert_eq!(Zoom::percents(1, 0, 0), (0.0, 100.0));
+    }
 
     #[test]
     fn only_periods_the_data_supports_are_offered() {

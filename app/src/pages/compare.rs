@@ -240,6 +240,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             </ol>
         }
     });
+    let axis = c.periods.clone();
     // Every figure, a column per service.
     let figure_rows = c
         .periods
@@ -316,7 +317,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             <noscript><button type="submit" class="govuk-button">"Update"</button></noscript>
         </form>
         {missing}
-        <Chart option=Signal::derive(move || option.clone()) label id="compare-chart"/>
+        <Chart option=Signal::derive(move || option.clone()) label id="compare-chart" periods=axis/>
         {note_list}
         <ScrollTable label="Latest figures side by side"><table class="govuk-table" id="compare-table">
             <caption class="govuk-table__caption govuk-table__caption--m">{format!("{}: latest figures side by side", kpi.title())}</caption>

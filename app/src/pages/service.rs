@@ -96,11 +96,11 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         <div class="pulse-kpis">{tiles}</div>
         <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
         <p class="govuk-body">
-            "Completed transactions by the channel people used. Choose the period and months below; select a channel in the key to hide or show it; drag the slider below the chart to zoom in."
+            "Completed transactions by the channel people used. Choose the period and months below; press a channel in the key above the chart to hide or show it; drag the slider below the chart to zoom in (or focus the chart and use the arrow, + and \u{2212} keys)."
         </p>
         <ViewControls action=format!("/services/{}", service.slug) id="chart" what="transactions"
             default_period="week" button="Update chart"/>
-        <Chart id="transactions-chart" option label=chart_label/>
+        <Chart id="transactions-chart" option label=chart_label periods=transactions.periods.clone()/>
         <Downloads slug=service.slug.clone() series=transactions.clone()/>
         <ChannelTable series=transactions previous_year/>
         <DataFreshness freshness/>

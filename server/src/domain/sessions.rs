@@ -58,11 +58,21 @@ pub async fn sign_in(
         format!("ip:{ip}"),
         format!("email:{email}"),
     ];
-    let since = now - WINDOW;
-    if sessions::failures(store, &subjects[0], since).await? >= PER_ACCOUNT
-        || sessions::failures(store, &subjects[1], since).await? >= PER_ADDRESS
-        || sessions::failures(store, &subjects[2], since).await? >= PER_ACCOUNT_EVERYWHERE
+    // Every attempt is counted before the password is checked, in one
+    // statement per attempt, so parallel guesses (through any number of
+    // instances) cannot all slip under the limit; one turned away is taken
+    // back, so only attempts that were checked count.
+    let counts = sessions::count_attempt(store, &subjects, now, WINDOW).await?;
+    let over = |subject: &str, limit: i64| {
+        counts
+            .iter()
+            .any(|(s, attempts)| s == subject && *attempts > limit)
+    };
+    if over(&subjects[0], PER_ACCOUNT)
+        || over(&subjects[1], PER_ADDRESS)
+        || over(&subjects[2], PER_ACCOUNT_EVERYWHERE)
     {
+        sessions::uncount_attempt(store, &subjects, now).await?;
         return Ok(SignIn::Throttled);
     }
     let found = users::find_by_email(store, email).await?;
@@ -79,12 +89,13 @@ pub async fn sign_in(
     };
     let user = match found {
         Some(u) if password_ok && u.user.active => u.user,
-        _ => {
-            sessions::note_failure(store, &subjects, now).await?;
-            return Ok(SignIn::Wrong);
-        }
+        // A failure stays counted.
+        _ => return Ok(SignIn::Wrong),
     };
-    sessions::clear_failures(store, &subjects[0]).await?;
+    // A success is not a failure: the account's count from here starts again,
+    // and the address's and the account's own give this one back.
+    sessions::clear_attempts(store, &subjects[0]).await?;
+    sessions::uncount_attempt(store, &subjects[1..], now).await?;
     let mut w = store.write().await?;
     let (session, token) = sessions::start(&mut w, user.id, ip, agent, now).await?;
     let caller = Caller::Person {

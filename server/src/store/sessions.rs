@@ -1,4 +1,4 @@
-//! Sessions of signed-in people, and failed sign-ins for throttling.
+//! Sessions of signed-in people, and sign-in attempts for throttling.
 //!
 //! A session's token (the cookie's value) is 32 random bytes, kept only as a
 //! SHA-256 hash. A session ends when it has been idle for [`IDLE`], at the latest
@@ -197,31 +197,50 @@ pub async fn list_for_user(
         .collect())
 }
 
-/// How many sign-ins failed for `subject` since `since`.
-pub async fn failures(store: &Store, subject: &str, since: DateTime<Utc>) -> Result<i64> {
-    Ok(on_pool!(store, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE subject = $1 AND at >= $2"
+/// Counts an attempt to sign in against each of `subjects` and returns each
+/// one's attempts in its window (this one included), in one statement: two
+/// attempts at once, on one instance or two, never both see the same count.
+/// A subject's window begins with its first attempt and lasts `window`.
+pub async fn count_attempt(
+    store: &Store,
+    subjects: &[String; 3],
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Result<Vec<(String, i64)>> {
+    Ok(on_pool!(store, |pool| sqlx::query_as(
+        "INSERT INTO sign_in_attempts (subject, started_at, attempts) \
+         VALUES ($1, $4, 1), ($2, $4, 1), ($3, $4, 1) \
+         ON CONFLICT (subject) DO UPDATE SET \
+           attempts = CASE WHEN sign_in_attempts.started_at < $5 THEN 1 \
+                           ELSE sign_in_attempts.attempts + 1 END, \
+           started_at = CASE WHEN sign_in_attempts.started_at < $5 THEN excluded.started_at \
+                             ELSE sign_in_attempts.started_at END \
+         RETURNING subject, attempts"
     )
-    .bind(subject)
-    .bind(micros(since))
-    .fetch_one(pool)
+    .bind(&subjects[0])
+    .bind(&subjects[1])
+    .bind(&subjects[2])
+    .bind(micros(now))
+    .bind(micros(now - window))
+    .fetch_all(pool)
     .await)?)
 }
 
-/// Notes a failed sign-in for each subject (and forgets those over a day old).
-pub async fn note_failure(store: &Store, subjects: &[String], now: DateTime<Utc>) -> Result<()> {
+/// Takes back an attempt counted against each of `subjects` (one that was
+/// turned away, or that signed in), and forgets windows over a day old.
+pub async fn uncount_attempt(store: &Store, subjects: &[String], now: DateTime<Utc>) -> Result<()> {
     for subject in subjects {
         on_pool!(store, |pool| sqlx::query(
-            "INSERT INTO sign_in_failures (subject, at) VALUES ($1, $2)"
+            "UPDATE sign_in_attempts SET attempts = attempts - 1 \
+             WHERE subject = $1 AND attempts > 0"
         )
         .bind(subject)
-        .bind(micros(now))
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
     }
     on_pool!(store, |pool| sqlx::query(
-        "DELETE FROM sign_in_failures WHERE at < $1"
+        "DELETE FROM sign_in_attempts WHERE started_at < $1"
     )
     .bind(micros(now - Duration::days(1)))
     .execute(pool)
@@ -230,10 +249,10 @@ pub async fn note_failure(store: &Store, subjects: &[String], now: DateTime<Utc>
     Ok(())
 }
 
-/// Forgets the failures of a subject (after a successful sign-in).
-pub async fn clear_failures(store: &Store, subject: &str) -> Result<()> {
+/// Forgets the attempts of a subject (after a successful sign-in).
+pub async fn clear_attempts(store: &Store, subject: &str) -> Result<()> {
     on_pool!(store, |pool| sqlx::query(
-        "DELETE FROM sign_in_failures WHERE subject = $1"
+        "DELETE FROM sign_in_attempts WHERE subject = $1"
     )
     .bind(subject)
     .execute(pool)

@@ -171,7 +171,75 @@ pub(super) fn pin_x(note: &Annotation, first: f64, last: f64) -> f64 {
     }
 }
 
+/// How far apart two pins' middles must be not to touch: a pin is 24 px wide
+/// with one digit and about 32 px with two, and keeps a little room.
+pub(super) const PIN_GAP: f64 = 34.0;
+
+/// The row of each pin (0 is the top): a pin goes in the first row where it
+/// touches no pin already placed, so no two pins ever cover each other.
+pub(super) fn pin_rows(middles: &[f64]) -> Vec<usize> {
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    middles
+        .iter()
+        .map(|&x| {
+            let free = rows
+                .iter()
+                .position(|row| row.iter().all(|other| (other - x).abs() >= PIN_GAP));
+            let row = free.unwrap_or(rows.len());
+            if row == rows.len() {
+                rows.push(Vec::new());
+            }
+            rows[row].push(x);
+            row
+        })
+        .collect()
+}
+
 /// Whether a note covers a range of time (not a moment).
 pub(super) fn is_range(note: &Annotation) -> bool {
     note.ends_at.is_some_and(|e| e > note.starts_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether any two pins in the same row touch.
+    fn touching(middles: &[f64], rows: &[usize]) -> bool {
+        (0..middles.len()).any(|i| {
+            (i + 1..middles.len())
+                .any(|j| rows[i] == rows[j] && (middles[i] - middles[j]).abs() < PIN_GAP)
+        })
+    }
+
+    #[test]
+    fn pins_far_apart_share_the_top_row() {
+        assert_eq!(pin_rows(&[10.0, 60.0, 200.0]), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn pins_that_would_touch_go_one_below_the_other() {
+        // Weekly periods 20 px apart: every neighbour would touch.
+        let middles = [100.0, 120.0, 140.0, 160.0];
+        let rows = pin_rows(&middles);
+        assert_eq!(rows, vec![0, 1, 0, 1]);
+        assert!(!touching(&middles, &rows));
+    }
+
+    #[test]
+    fn no_two_pins_ever_touch_whatever_their_order() {
+        // Many notes close together, in no particular order (as a range's
+        // pin sits at its middle, pins need not come in x order).
+        let middles: Vec<f64> = (0..40).map(|i| f64::from((i * 37) % 23) * 9.0).collect();
+        let rows = pin_rows(&middles);
+        assert!(!touching(&middles, &rows));
+        // Each pin went in the first free row, so no more rows than needed
+        // at the most crowded place.
+        assert!(rows.iter().max().copied().unwrap_or(0) < middles.len());
+    }
+
+    #[test]
+    fn notes_at_one_moment_stack() {
+        assert_eq!(pin_rows(&[50.0, 50.0, 50.0]), vec![0, 1, 2]);
+    }
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::card::NoteCard;
 use super::draft::{dates_of, Draft};
 use super::editor::LazyEditor;
-use super::marks::{is_range, pin_x, Mark, Point, SpikeAt};
+use super::marks::{is_range, pin_rows, pin_x, Mark, Point, SpikeAt};
 use super::{note_text, ChartState};
 use crate::components::chart::GRID_TOP;
 use crate::model::{Annotation, Period};
@@ -118,10 +118,26 @@ fn placed_marks(chart: ChartState, chart_id: &str) -> impl IntoView {
         ..
     } = chart;
     let placed = placed.get();
+    let marks = here.get();
+    // Where each drawn note's pin goes; pins that would cover each other go
+    // one below the other.
     let mut cursor = 0;
-    // Pins that would cover each other go one below the other.
-    let mut pins: Vec<f64> = Vec::new();
-    here.get()
+    let mut middles = Vec::new();
+    for mark in &marks {
+        match mark {
+            Mark::Note { note, .. } => {
+                let at = |i: usize| placed.points.get(i).copied().flatten();
+                if let (Some((a, _)), Some((b, _))) = (at(cursor), at(cursor + 1)) {
+                    middles.push(pin_x(note, a, b));
+                }
+                cursor += 2;
+            }
+            Mark::Spike(_) => cursor += 1,
+        }
+    }
+    let mut rows = pin_rows(&middles).into_iter();
+    let mut cursor = 0;
+    marks
         .into_iter()
         .map(|mark| match mark {
             Mark::Note { number, note, .. } => {
@@ -131,12 +147,7 @@ fn placed_marks(chart: ChartState, chart_id: &str) -> impl IntoView {
                 );
                 cursor += 2;
                 let row = match (a, b) {
-                    (Some((xa, _)), Some((xb, _))) => {
-                        let middle = pin_x(&note, xa, xb);
-                        let row = pins.iter().filter(|x| (*x - middle).abs() < 26.0).count();
-                        pins.push(middle);
-                        row
-                    }
+                    (Some(_), Some(_)) => rows.next().unwrap_or(0),
                     _ => 0,
                 };
                 note_mark(
