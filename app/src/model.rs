@@ -1024,6 +1024,11 @@ pub struct DataSet {
     pub max_age_expected: Option<i64>,
     pub upload_format: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Moves on with every change to its records, in the same transaction: an
+    /// instance whose table in memory is older reloads it (not part of the
+    /// answer).
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// Data sets.
@@ -1598,6 +1603,21 @@ pub struct StaleDataSet {
     /// Seconds.
     pub max_age_expected: i64,
     pub seconds_out_of_date: i64,
+}
+
+/// Whether an instance can serve (`GET /_status/ready`): each check's result,
+/// `ok` or why it failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    /// `ok` or `not ready`.
+    pub status: String,
+    /// The database answers.
+    pub database: String,
+    /// The database holds every migration of this build.
+    pub migrations: String,
+    /// The database takes a write.
+    pub writes: String,
 }
 
 /// A change done, in words: `{"status": "ok", "message": "…"}`.

@@ -75,8 +75,37 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Database(e) if unavailable(e).is_some() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// Why the database cannot serve a request just now, if that is what `e`
+/// says: it cannot be reached (restarting, or the network), or it cannot be
+/// written. Such a request is answered 503 with a `Retry-After`, not 500.
+fn unavailable(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some(
+            "The database cannot be reached just now. Try again in a moment: a change \
+             answered with this message was not confirmed, so send it again (a record \
+             sent twice with its _id is stored once).",
+        ),
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(|c| c.starts_with("57P")) => {
+            Some(
+                "The database is restarting. Try again in a moment: a change answered with \
+                 this message was not confirmed, so send it again.",
+            )
+        }
+        e if store::error::is_read_only(e) => Some(
+            "The database cannot be written just now, so nothing was changed. Reading \
+             still works; try the change again later.",
+        ),
+        _ => None,
     }
 }
 
@@ -94,7 +123,9 @@ impl IntoResponse for Error {
             | Error::Unsupported(m) => m.clone(),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                "Something went wrong on our side; it has been logged.".to_string()
+                unavailable(e)
+                    .unwrap_or("Something went wrong on our side; it has been logged.")
+                    .to_string()
             }
             Error::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -107,6 +138,11 @@ impl IntoResponse for Error {
         };
         let mut response =
             (status, [(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

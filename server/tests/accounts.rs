@@ -395,6 +395,14 @@ fn rows() -> Vec<Row> {
         row("get", "/_status", "/_status", Value::Null, "admin", ALL_200),
         row(
             "get",
+            "/_status/ready",
+            "/_status/ready",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
             "/_status/data-sets",
             "/_status/data-sets",
             Value::Null,

@@ -12,6 +12,7 @@ use support::{test_app, Backend};
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/_status"),
     ("get", "/_status/data-sets"),
+    ("get", "/_status/ready"),
     ("get", "/api/openapi.json"),
     ("get", "/data/{group}/{data_type}"),
     ("post", "/data/{group}/{data_type}"),

@@ -85,7 +85,7 @@ async fn module_rows(
     ) else {
         return Ok(None);
     };
-    let table = ctx.cache.table(ctx.store, set.id).await?;
+    let table = ctx.cache.table(ctx.store, set.id, set.version).await?;
     Ok(execute::execute(&table, &query, ctx.now).ok())
 }
 

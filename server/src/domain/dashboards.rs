@@ -33,7 +33,7 @@ fn is_slug(s: &str) -> bool {
 
 /// First path segments the app uses itself: a dashboard lives at `/{slug}`, so
 /// none may take one of these.
-pub const RESERVED_SLUGS: [&str; 20] = [
+pub const RESERVED_SLUGS: [&str; 21] = [
     "boards",
     "build",
     "data-sets",
@@ -54,6 +54,7 @@ pub const RESERVED_SLUGS: [&str; 20] = [
     "vendor",
     "_status",
     "upload",
+    "metrics",
 ];
 
 /// What a change is about to make along with a dashboard, which

@@ -380,7 +380,7 @@ pub async fn store_upload(
         "unchanged": preview.unchanged,
     });
     let mut w = ctx.store.write().await?;
-    records::upsert_upload(
+    let written = records::upsert_upload(
         &mut w,
         data_set.id,
         &prepared.records,
@@ -399,6 +399,7 @@ pub async fn store_upload(
     ))
     .await?;
     ctx.cache.invalidate(data_set.id);
+    crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
     let mut preview = prepared.preview;
     preview.stored = true;
     Ok(Ok(preview))

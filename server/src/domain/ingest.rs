@@ -683,6 +683,7 @@ mod properties {
             max_age_expected: None,
             upload_format: None,
             created_at: chrono::Utc::now(),
+            version: 0,
         }
     }
 

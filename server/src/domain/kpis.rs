@@ -89,7 +89,7 @@ pub async fn standard(
         let Some(ds) = readable.get(&(slug.to_string(), data_type.to_string())) else {
             continue;
         };
-        let table = cache.table(store, ds.id).await?;
+        let table = cache.table(store, ds.id, ds.version).await?;
         out.watched
             .push((data_type, ds.max_age_expected, table.clone()));
         let slot = match data_type {

@@ -92,9 +92,11 @@ pub async fn write_batch(
         ),
     };
     w.commit(note).await?;
+    crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
     if written.inserted == batch.len() {
         // Only new records: the table in memory can take them as they are.
-        ctx.cache.append(data_set.id, batch, ctx.now);
+        ctx.cache
+            .append(data_set.id, batch, ctx.now, written.version);
     } else {
         ctx.cache.invalidate(data_set.id);
     }

@@ -63,12 +63,11 @@ fn ok(extra: Option<(&str, String)>) -> Response {
     no_cache((StatusCode::OK, Json(body)).into_response())
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "data API failure");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side; it has been logged.",
-    )
+/// A failure on Pulse's side, answered as every route answers one: logged and
+/// a 500, or a 503 with `Retry-After` when the database cannot be reached or
+/// written just now (see `crate::error`).
+fn internal(e: impl Into<crate::error::Error>) -> Response {
+    e.into().into_response()
 }
 
 /// Finds the data set and checks the bearer token, in Backdrop's order.
@@ -233,7 +232,7 @@ async fn write(
     let (batch, ids_may_exist) = match ingest::check_for(&data_set, value) {
         Ok(checked) => (checked.records, checked.ids_may_exist),
         Err(ingest::Refused::Invalid(problems)) => return invalid(&problems),
-        Err(ingest::Refused::BadSchema(e)) => return internal(e),
+        Err(ingest::Refused::BadSchema(e)) => return internal(anyhow::anyhow!(e)),
     };
     let ctx = state.ctx(&caller);
     let written = records::write_batch(
@@ -410,7 +409,11 @@ async fn read(
         Ok(query) => query,
         Err(message) => return bad_request(message),
     };
-    let table = match state.cache.table(&state.store, data_set.id).await {
+    let table = match state
+        .cache
+        .table(&state.store, data_set.id, data_set.version)
+        .await
+    {
         Ok(table) => table,
         Err(e) => return internal(e),
     };

@@ -127,6 +127,34 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// Counts every request for `/metrics`: its kind of route, status and time.
+async fn count_request(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let began = std::time::Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    crate::metrics::request(&method, &path, response.status().as_u16(), began.elapsed());
+    response
+}
+
+/// `GET /metrics`: Prometheus's text format (see [`crate::metrics`]). For the
+/// monitoring network: a proxy in front of Pulse need not pass it on.
+async fn metrics_page() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::metrics::render(),
+    )
+}
+
 /// The whole app: pages (server-rendered, then hydrated), the API, static files.
 pub fn app(state: AppState) -> Router {
     let api = api_router(state.clone());
@@ -153,7 +181,9 @@ pub fn app(state: AppState) -> Router {
     pages
         .merge(statics)
         .merge(api)
+        .route("/metrics", axum::routing::get(metrics_page))
         .layer(axum::middleware::from_fn(extract::unknown_data_routes))
+        .layer(axum::middleware::from_fn(count_request))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::map_response(security::headers))
         .layer(

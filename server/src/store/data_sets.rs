@@ -40,6 +40,7 @@ struct DataSetRow {
     max_age_expected: Option<i64>,
     upload_format: Option<String>,
     created_at: i64,
+    version: i64,
 }
 
 impl From<DataSetRow> for DataSet {
@@ -58,12 +59,13 @@ impl From<DataSetRow> for DataSet {
             max_age_expected: r.max_age_expected,
             upload_format: r.upload_format,
             created_at: from_micros(r.created_at),
+            version: r.version,
         }
     }
 }
 
 const COLUMNS: &str = "id, name, data_group, data_type, auto_ids, schema, queryable, published, \
-     realtime, raw_queries_allowed, max_age_expected, upload_format, created_at";
+     realtime, raw_queries_allowed, max_age_expected, upload_format, created_at, version";
 
 pub use app::model::DataSetSettings;
 
@@ -85,8 +87,8 @@ pub async fn create(
     let sql = format!(
         "INSERT INTO data_sets (name, data_group, data_type, service_id, auto_ids, schema,
              queryable, published, realtime, raw_queries_allowed, max_age_expected,
-             upload_format, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             upload_format, created_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
          RETURNING {COLUMNS}"
     );
     let auto_ids = serde_json::to_string(&settings.auto_ids)?;
@@ -133,6 +135,17 @@ pub async fn update(w: &mut Write, id: i64, settings: &DataSetSettings) -> Resul
         .fetch_one(conn)
         .await)?;
     Ok(row.into())
+}
+
+/// Moves the version of a data set's records on, in the change that alters
+/// them (see `migrations/*/0011_data_set_versions.sql`); answers the new one.
+pub async fn bump_version(w: &mut Write, id: i64) -> Result<i64> {
+    Ok(on_tx!(w, |conn| sqlx::query_scalar(
+        "UPDATE data_sets SET version = version + 1 WHERE id = $1 RETURNING version"
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await)?)
 }
 
 /// Publishes a data set (its records become readable by everyone).

@@ -2,6 +2,8 @@
 //! The store checks no rules (the domain does, before it writes); it reports
 //! what is missing, what a constraint refuses, and what failed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 /// An error of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,11 +28,44 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// database error is a [`Error::Database`].
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        if is_read_only(&e) {
+            READ_ONLY_SEEN.store(now_ms(), Ordering::Relaxed);
+        }
         match unique_violation(&e) {
             Some(fields) => Error::Conflict(conflict_message(&fields)),
             None => Error::Database(e),
         }
     }
+}
+
+/// When (milliseconds since the epoch) a write was last refused because the
+/// database could not be written; 0 for never.
+static READ_ONLY_SEEN: AtomicU64 = AtomicU64::new(0);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whether `e` says the database cannot be written: a SQLite file (or its
+/// folder) that is read-only (`SQLITE_READONLY` and its extended codes), or a
+/// Postgres in read-only mode (`25006`).
+pub fn is_read_only(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    let sqlite_read_only = code.parse::<u32>().is_ok_and(|c| c & 0xff == 8);
+    sqlite_read_only || code == "25006" || db.message().contains("readonly database")
+}
+
+/// Whether a connection open for `age` was opened before the last write
+/// refused as read-only: such a connection never writes again (SQLite opened
+/// it read-only), so the pool closes it and opens another.
+pub fn opened_before_read_only(age: std::time::Duration) -> bool {
+    let seen = READ_ONLY_SEEN.load(Ordering::Relaxed);
+    seen != 0 && now_ms().saturating_sub(age.as_millis() as u64) <= seen
 }
 
 /// The fields of a unique constraint that `e` violates, if it is such a

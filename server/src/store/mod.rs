@@ -100,6 +100,20 @@ impl Write {
     }
 }
 
+/// What [`Store::readiness`] found: each check passed, or why not.
+#[derive(Clone, Debug)]
+pub struct Readiness {
+    pub database: std::result::Result<(), String>,
+    pub migrations: std::result::Result<(), String>,
+    pub writes: std::result::Result<(), String>,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.database.is_ok() && self.migrations.is_ok() && self.writes.is_ok()
+    }
+}
+
 /// The database behind Pulse.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -149,9 +163,15 @@ impl Store {
             }
         }
         // Few connections: SQLite writes one at a time anyway, reads are served
-        // from memory, and each connection keeps its own page cache warm.
+        // from memory, and each connection keeps its own page cache warm. A
+        // connection opened while the file could not be written stays unable
+        // to write, so after a write was refused so, connections older than
+        // the refusal are closed instead of reused (see `error::read_only_seen`).
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(|_, meta| {
+                Box::pin(async move { Ok(!error::opened_before_read_only(meta.age)) })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("could not open the database {url:?}"))?;
@@ -171,6 +191,79 @@ impl Store {
         upgrades::run(self)
             .await
             .context("could not upgrade the stored data")
+    }
+
+    /// Whether this instance can serve (for `/_status/ready`): the database
+    /// answers, holds every migration this build has, and takes a write. Each
+    /// check has a few seconds; what failed is said in words.
+    pub async fn readiness(&self) -> Readiness {
+        use tokio::time::timeout;
+        const WAIT: Duration = Duration::from_secs(3);
+        let said = |e: &dyn std::fmt::Display| e.to_string();
+        let select = async {
+            on_pool!(self, |pool| sqlx::query_scalar::<_, i32>("SELECT 1")
+                .fetch_one(pool)
+                .await)
+        };
+        let answers = match timeout(WAIT, select).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("the database cannot be reached: {}", said(&e))),
+            Err(_) => Err("the database did not answer within 3 seconds".to_string()),
+        };
+        if answers.is_err() {
+            let not_checked = Err("not checked: the database cannot be reached".to_string());
+            return Readiness {
+                database: answers,
+                migrations: not_checked.clone(),
+                writes: not_checked,
+            };
+        }
+        let wanted = match &self.db {
+            Db::Sqlite(_) => sqlx::migrate!("../migrations/sqlite")
+                .iter()
+                .map(|m| m.version)
+                .max(),
+            Db::Postgres(_) => sqlx::migrate!("../migrations/postgres")
+                .iter()
+                .map(|m| m.version)
+                .max(),
+        };
+        let applied: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await
+        });
+        let migrations = match applied {
+            Ok(applied) if applied == wanted => Ok(()),
+            Ok(applied) => Err(format!(
+                "the database's migrations ({}) are not this build's ({}): run `pulse migrate` \
+                 with this build",
+                applied.map_or("none".into(), |v| v.to_string()),
+                wanted.map_or("none".into(), |v| v.to_string()),
+            )),
+            Err(e) => Err(format!("the migrations could not be read: {}", said(&e))),
+        };
+        // A write that changes nothing, in a transaction of its own: refused
+        // by a read-only file or database, waited for behind a long write.
+        let probe = async {
+            on_pool!(self, |pool| sqlx::query(
+                "UPDATE data_sets SET version = version WHERE id = -1"
+            )
+            .execute(pool)
+            .await
+            .map(|_| ()))
+            .map_err(Error::from)
+        };
+        let writes = match timeout(WAIT, probe).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("the database cannot be written: {e}")),
+            Err(_) => Ok(()),
+        };
+        Readiness {
+            database: answers,
+            migrations,
+            writes,
+        }
     }
 
     /// Closes every connection (waiting for those in use).

@@ -329,6 +329,8 @@ pub struct Written {
     /// Records sent again exactly as stored: not a correction, so the history
     /// does not list them (their `_updated_at` still says when they last came).
     pub unchanged: usize,
+    /// The data set's version after the batch (see [`super::data_sets::bump_version`]).
+    pub version: i64,
 }
 
 /// Rows per INSERT statement: well under both backends' limits on parameters.
@@ -529,9 +531,11 @@ async fn write_batch(
             inserted: batch.len() - found,
             replaced,
             unchanged: found - replaced,
+            version: 0,
         })
     })?;
-    Ok(written)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
+    Ok(Written { version, ..written })
 }
 
 /// The stored records among `ids`, by id.
@@ -631,6 +635,9 @@ pub async fn patch(
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
+    if changed {
+        super::data_sets::bump_version(w, data_set_id).await?;
+    }
     Ok(changed)
 }
 
@@ -706,6 +713,9 @@ pub async fn move_to(
         .await?;
         Ok::<_, sqlx::Error>(Moved::Done)
     })?;
+    if moved == Moved::Done {
+        super::data_sets::bump_version(w, data_set_id).await?;
+    }
     Ok(moved)
 }
 
@@ -742,6 +752,9 @@ pub async fn delete(
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
+    if deleted {
+        super::data_sets::bump_version(w, data_set_id).await?;
+    }
     Ok(deleted)
 }
 
@@ -789,6 +802,7 @@ pub async fn empty(
             .await?;
         Ok::<_, sqlx::Error>(count)
     })?;
+    super::data_sets::bump_version(w, data_set_id).await?;
     Ok(removed)
 }
 
@@ -863,26 +877,52 @@ pub async fn all(store: &Store, data_set_id: i64) -> Result<Vec<StoredRecord>> {
     rows.into_iter().map(StoredRecord::try_from).collect()
 }
 
-/// Calls `visit` with every record of the data set, oldest first, streaming them
-/// from the database so that a large data set is never all in memory twice.
+/// Calls `visit` with every record of the data set, streaming them from the
+/// database so that a large data set is never all in memory twice; answers the
+/// data set's version those records are at (0 when it has gone).
 pub async fn for_each(
     store: &Store,
     data_set_id: i64,
     mut visit: impl FnMut(StoredRecord),
-) -> Result<()> {
+) -> Result<i64> {
     use futures_util::TryStreamExt;
-    on_pool!(store, |pool| {
-        // In the order they were stored: the table does not need them sorted.
-        let mut rows = sqlx::query_as::<_, RecordRow>(
-            "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
-        )
-        .bind(data_set_id)
-        .fetch(pool);
-        while let Some(row) = rows.try_next().await? {
-            visit(StoredRecord::try_from(row)?);
+    // One snapshot for the version and the records (a read transaction: on
+    // SQLite in WAL mode, and on Postgres at REPEATABLE READ), so the version
+    // says exactly which changes the records hold.
+    macro_rules! load {
+        ($tx:ident) => {{
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
+                    .bind(data_set_id)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            {
+                // In the order they were stored: the table does not need them sorted.
+                let mut rows = sqlx::query_as::<_, RecordRow>(
+                    "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
+                )
+                .bind(data_set_id)
+                .fetch(&mut *$tx);
+                while let Some(row) = rows.try_next().await? {
+                    visit(StoredRecord::try_from(row)?);
+                }
+            }
+            $tx.commit().await?;
+            Ok::<_, super::Error>(version.unwrap_or(0))
+        }};
+    }
+    match store.db() {
+        super::Db::Sqlite(pool) => {
+            let mut tx = pool.begin().await?;
+            load!(tx)
         }
-        Ok::<_, super::Error>(())
-    })
+        super::Db::Postgres(pool) => {
+            let mut tx = pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+            load!(tx)
+        }
+    }
 }
 
 #[cfg(test)]

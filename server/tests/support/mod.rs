@@ -69,13 +69,23 @@ pub fn postgres_url() -> String {
 }
 
 pub async fn store(backend: Backend) -> (Store, Guard) {
+    let (url, guard) = database(backend).await;
+    let store = Store::connect(&url).await.unwrap();
+    if backend == Backend::Sqlite {
+        store.migrate().await.unwrap();
+    }
+    (store, guard)
+}
+
+/// A new, empty database's URL (a Postgres one already migrated; a SQLite
+/// file is migrated by whoever opens it first), and what removes it.
+#[allow(dead_code)]
+pub async fn database(backend: Backend) -> (String, Guard) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}", dir.path().join("pulse.db").display());
-            let store = Store::connect(&url).await.unwrap();
-            store.migrate().await.unwrap();
-            (store, Guard::Dir(dir))
+            (url, Guard::Dir(dir))
         }
         Backend::Postgres => {
             let admin_url = postgres_url();
@@ -90,8 +100,10 @@ pub async fn store(backend: Backend) -> (Store, Guard) {
             .await
             .unwrap();
             pool.close().await;
-            let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
-            (store, Guard::Database { admin_url, name })
+            (
+                format!("{base}/{name}"),
+                Guard::Database { admin_url, name },
+            )
         }
     }
 }

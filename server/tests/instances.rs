@@ -1,0 +1,437 @@
+//! Two `pulse serve` processes on one database, as behind a load balancer: every
+//! kind of change made through one is seen by the other's next read (records
+//! added, replaced, patched, deleted and emptied; a data set's settings and its
+//! deletion), both ways, on Postgres and on one SQLite file.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
+use support::Backend;
+
+/// A `pulse serve` process, stopped when dropped.
+struct Instance {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(database: &str) -> Instance {
+    let port = free_port();
+    let site = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["serve", "--database", database, "--addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--site-root")
+        .arg(site.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let instance = Instance { child, port };
+    let began = Instant::now();
+    loop {
+        if let Ok((200, _)) = call(port, "GET", "/_status", None, None).await {
+            return instance;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "pulse serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One HTTP/1.1 request (the connection closed after it): status and body.
+async fn call(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    Ok((status, if chunked { dechunk(body) } else { body.into() }))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+const DATA: &str = "/data/coherence/transactions";
+
+/// The data set's records as `port` serves them (`None`: not readable).
+async fn records(port: u16) -> Option<Vec<Value>> {
+    let (status, body) = call(port, "GET", DATA, None, None).await.unwrap();
+    if status != 200 {
+        return None;
+    }
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    Some(answer["data"].as_array().unwrap().clone())
+}
+
+/// Waits (up to 1 s) until `port` serves records that pass `check`.
+async fn sees(port: u16, what: &str, check: impl Fn(&Option<Vec<Value>>) -> bool) {
+    let began = Instant::now();
+    loop {
+        let now = records(port).await;
+        if check(&now) {
+            return;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(1),
+            "the instance on {port} did not see {what} within 1 s: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn values(records: &Option<Vec<Value>>) -> Vec<(String, Value)> {
+    let mut v: Vec<(String, Value)> = records
+        .iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["_id"].as_str().unwrap_or("").to_string(),
+                r["value"].clone(),
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Creates the published data set `{group}/transactions` through `port`;
+/// answers its write token.
+async fn data_set(port: u16, admin: &str, group: &str) -> String {
+    let settings = json!({"data_group": group, "data_type": "transactions", "published": true});
+    let (status, body) = call(
+        port,
+        "POST",
+        "/api/v1/data-sets",
+        Some(admin),
+        Some(&settings),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["bearer_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn admin_key(database: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args([
+            "key",
+            "create",
+            "--database",
+            database,
+            "--name",
+            "tests",
+            "--scope",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    answer["secret"].as_str().unwrap().to_string()
+}
+
+async fn every_change_through_one_instance_is_read_through_the_other(backend: Backend) {
+    let (database, _guard) = support::database(backend).await;
+    // The command migrates the database before either instance starts.
+    let admin = admin_key(&database);
+    let a = start(&database).await;
+    let b = start(&database).await;
+    let (a, b) = (a.port, b.port);
+
+    let token = data_set(a, &admin, "coherence").await;
+    let write = |port: u16, method: &'static str, path: String, body: Value| {
+        let token = token.clone();
+        async move {
+            let (status, text) = call(port, method, &path, Some(&token), Some(&body))
+                .await
+                .unwrap();
+            assert!(
+                (200..300).contains(&status),
+                "{method} {path}: {status} {text}"
+            );
+        }
+    };
+    let record = |id: &str, value: i64| json!({"_id": id, "_timestamp": "2026-01-05T00:00:00Z", "value": value});
+
+    // Both hold the (empty) table in memory before each change.
+    sees(a, "an empty data set", |r| values(r).is_empty()).await;
+    sees(b, "an empty data set", |r| values(r).is_empty()).await;
+
+    // Added through A, read through B.
+    write(
+        a,
+        "POST",
+        DATA.into(),
+        json!([record("r1", 1), record("r2", 2)]),
+    )
+    .await;
+    sees(b, "two new records", |r| values(r).len() == 2).await;
+    sees(a, "two new records", |r| values(r).len() == 2).await;
+
+    // Replaced through B (same id), read through A.
+    write(b, "POST", DATA.into(), json!([record("r1", 10)])).await;
+    sees(a, "the replaced value", |r| {
+        values(r) == vec![("r1".into(), json!(10)), ("r2".into(), json!(2))]
+    })
+    .await;
+
+    // Patched through A, read through B.
+    write(a, "PATCH", format!("{DATA}/r2"), json!({"value": 20})).await;
+    sees(b, "the patched value", |r| {
+        values(r) == vec![("r1".into(), json!(10)), ("r2".into(), json!(20))]
+    })
+    .await;
+
+    // Deleted through B, read through A.
+    let (status, _) = call(b, "DELETE", &format!("{DATA}/r1"), Some(&token), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    sees(a, "one record left", |r| {
+        values(r) == vec![("r2".into(), json!(20))]
+    })
+    .await;
+
+    // Appended through A while B holds its table, read through B.
+    sees(b, "one record left", |r| values(r).len() == 1).await;
+    write(a, "POST", DATA.into(), json!([record("r3", 3)])).await;
+    sees(b, "the appended record", |r| values(r).len() == 2).await;
+
+    // Emptied through B, read through A.
+    write(b, "PUT", DATA.into(), json!([])).await;
+    sees(a, "an emptied data set", |r| values(r).is_empty()).await;
+
+    // Settings changed through A (no longer queryable), read through B.
+    let (status, body) = call(
+        a,
+        "PATCH",
+        "/api/v1/data-sets/coherence/transactions",
+        Some(&admin),
+        Some(&json!({"queryable": false})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    sees(b, "the data set closed to queries", |r| r.is_none()).await;
+
+    // Deleted through B, gone through A.
+    let (status, body) = call(
+        b,
+        "DELETE",
+        "/api/v1/data-sets/coherence/transactions",
+        Some(&admin),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!((200..300).contains(&status), "{status} {body}");
+    let (status, _) = call(a, "GET", DATA, Some(&admin), None).await.unwrap();
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn every_change_is_seen_by_every_instance_on_postgres() {
+    every_change_through_one_instance_is_read_through_the_other(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn every_change_is_seen_by_every_instance_on_one_sqlite_file() {
+    every_change_through_one_instance_is_read_through_the_other(Backend::Sqlite).await;
+}
+
+/// Polls `/_status/ready` on `port` until it answers `status` (up to 10 s).
+async fn ready_becomes(port: u16, status: u16) -> Value {
+    let began = Instant::now();
+    loop {
+        let (got, body) = call(port, "GET", "/_status/ready", None, None)
+            .await
+            .unwrap();
+        if got == status {
+            return serde_json::from_str(&body).unwrap();
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "/_status/ready did not become {status}: {got} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sets whether the Postgres database of `url` is read-only, and drops every
+/// connection to it (Pulse's pool opens new ones, which take the setting).
+async fn postgres_read_only(url: &str, read_only: bool) {
+    let (_, name) = url.rsplit_once('/').unwrap();
+    let admin = sqlx::PgPool::connect(&support::postgres_url())
+        .await
+        .unwrap();
+    let setting = if read_only { "on" } else { "off" };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" SET default_transaction_read_only = {setting}"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+}
+
+#[tokio::test]
+async fn ready_says_when_the_database_cannot_be_written_and_recovers_by_itself() {
+    let (database, _guard) = support::database(Backend::Postgres).await;
+    let admin = admin_key(&database);
+    let pulse = start(&database).await;
+    let port = pulse.port;
+    let ok = ready_becomes(port, 200).await;
+    assert_eq!(
+        ok,
+        json!({"status": "ok", "database": "ok", "migrations": "ok", "writes": "ok"})
+    );
+    let token = data_set(port, &admin, "ready").await;
+    let record = json!([{"_id": "a", "_timestamp": "2026-01-05T00:00:00Z", "value": 1}]);
+
+    // The database stops taking writes (its connections dropped on the way):
+    // the instance says so, and a write is refused with a clear 503.
+    postgres_read_only(&database, true).await;
+    let not_ready = ready_becomes(port, 503).await;
+    assert_eq!(not_ready["status"], "not ready");
+    assert_eq!(not_ready["database"], "ok");
+    assert!(
+        not_ready["writes"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be written"),
+        "{not_ready}"
+    );
+    let (status, body) = call(
+        port,
+        "POST",
+        "/data/ready/transactions",
+        Some(&token),
+        Some(&record),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("cannot be written"), "{body}");
+    // Reading still works.
+    let (status, _) = call(port, "GET", "/data/ready/transactions", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    // Writable again: ready again without a restart, and the write goes in.
+    postgres_read_only(&database, false).await;
+    ready_becomes(port, 200).await;
+    let (status, body) = call(
+        port,
+        "POST",
+        "/data/ready/transactions",
+        Some(&token),
+        Some(&record),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = call(port, "GET", "/data/ready/transactions", None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A database missing this build's newest migration is not ready either.
+    let (_, name) = database.rsplit_once('/').unwrap();
+    let (base, _) = support::postgres_url()
+        .rsplit_once('/')
+        .map(|(b, n)| (b.to_string(), n.to_string()))
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&format!("{base}/{name}"))
+        .await
+        .unwrap();
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let behind = ready_becomes(port, 503).await;
+    assert!(
+        behind["migrations"]
+            .as_str()
+            .unwrap()
+            .contains("not this build's"),
+        "{behind}"
+    );
+}
