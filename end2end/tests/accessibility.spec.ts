@@ -52,6 +52,9 @@ async function open(page: Page, path: string, script = true) {
   await page.goto(path);
   if (!script) return;
   await hydrated(page);
+  // (a page that loads its parts in the browser has a heading meanwhile, but
+  // what is checked is the page once loaded)
+  await expect(page.locator('.pulse-loading')).toHaveCount(0);
   const charts = page.locator('.pulse-chart');
   for (let i = 0; i < (await charts.count()); i++) {
     await expect(charts.nth(i).locator('canvas')).toHaveCount(1);

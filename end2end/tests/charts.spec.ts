@@ -156,3 +156,59 @@ test('pins of notes on neighbouring weeks never cover each other', async ({ page
   }
   expect(errors).toEqual([]);
 });
+
+test('a note running past a zoomed window is drawn up to its edge, and one outside it not at all', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const service = 'book-a-driving-test';
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const monday = new Date();
+  monday.setUTCDate(monday.getUTCDate() - 180 - ((monday.getUTCDay() + 6) % 7));
+  const weeks = (n: number) => new Date(monday.getTime() + n * 7 * 86400000);
+  // A range of five weeks, from week 0 to week 4 (its last week's Sunday).
+  const response = await request.post('/api/v1/annotations', {
+    headers: admin,
+    data: {
+      service,
+      starts_at: `${day(weeks(0))}T00:00:00Z`,
+      ends_at: `${day(new Date(weeks(5).getTime() - 86400000))}T00:00:00Z`,
+      text: 'A long campaign',
+      visibility: 'public',
+    },
+  });
+  expect(response.status(), await response.text()).toBe(201);
+  const id = (await response.json()).id;
+  const band = page.locator(`${weekly} .pulse-band[data-note="${id}"]`);
+  /** The band's left and right edges, and the plot's right edge, in page pixels. */
+  const edges = async () => {
+    const b = (await band.boundingBox())!;
+    const chart = (await page.locator(`${weekly} .pulse-chart`).boundingBox())!;
+    return { left: b.x, right: b.x + b.width, plotRight: chart.x + chart.width - 24 };
+  };
+  try {
+    // The window's last week is the note's last week.
+    await page.goto(`/${service}?zoom=${day(weeks(-12))}..${day(weeks(4))}`);
+    await drawn(page, weekly);
+    await expect(band).toHaveCount(1);
+    await expect(page.locator(`${weekly} .pulse-pin`, { hasText: /\d/ }).first()).toBeVisible();
+    let e = await edges();
+    expect(e.right).toBeLessThanOrEqual(e.plotRight + 2);
+    expect(e.right - e.left).toBeGreaterThan(20);
+    await page.locator(weekly).screenshot({ path: path.join(artifacts, 'note-at-zoom-edge.png') });
+
+    // The window ends inside the note: the band runs to the plot's edge.
+    await page.goto(`/${service}?zoom=${day(weeks(-12))}..${day(weeks(2))}`);
+    await drawn(page, weekly);
+    await expect(band).toHaveCount(1);
+    e = await edges();
+    expect(Math.abs(e.right - e.plotRight)).toBeLessThanOrEqual(2);
+
+    // The window ends before the note: nothing of it is drawn.
+    await page.goto(`/${service}?zoom=${day(weeks(-12))}..${day(weeks(-2))}`);
+    await drawn(page, weekly);
+    await expect(page.locator(`${weekly} .pulse-chart`)).toBeVisible();
+    await expect(band).toHaveCount(0);
+  } finally {
+    await request.delete(`/api/v1/annotations/${id}`, { headers: admin });
+  }
+  expect(errors).toEqual([]);
+});

@@ -319,6 +319,65 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
 }
 both!(the_explorer_filters_sorts_and_summarises);
 
+/// The explorer's figures of one service, as the API gives them now.
+async fn explorer_row(app: &TestApp, slug: &str) -> app::model::ServiceKpis {
+    let answer = app.get("/api/v1/service-kpis").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let all: app::model::ServiceKpiList = serde_json::from_slice(&answer.body).unwrap();
+    all.services
+        .into_iter()
+        .find(|s| s.service.slug == slug)
+        .expect("listed")
+}
+
+async fn the_explorer_follows_every_write(app: TestApp) {
+    let app = with_demo(app).await;
+    let slug = "file-a-tax-return";
+    let before = explorer_row(&app, slug).await;
+    // Asked again with nothing changed: the same figures (kept, not redone).
+    assert_eq!(explorer_row(&app, slug).await, before);
+    let name = "file_a_tax_return_transactions_by_channel";
+    let mut w = support::write(&app.store).await;
+    let key = server::store::api_keys::create(
+        &mut w,
+        "tests",
+        &[server::store::api_keys::write_scope(name)],
+        None,
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .secret;
+    support::done(w).await;
+    let uri = "/data/file-a-tax-return/transactions-by-channel";
+    // A new channel in the demo's last complete week: a year's transactions
+    // grow by its count at once.
+    let record = |count: i64| serde_json::json!([{"_timestamp": "2026-11-16T00:00:00Z", "channel": "carrier-pigeon", "count": count}]);
+    let answer = app
+        .send(axum::http::Method::POST, uri, &key, &record(1_000))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let added = explorer_row(&app, slug).await;
+    assert_eq!(
+        added.transactions_per_year.unwrap(),
+        before.transactions_per_year.unwrap() + 1_000.0
+    );
+    // Replaced (the same channel and week make the same id): the new count.
+    let answer = app
+        .send(axum::http::Method::POST, uri, &key, &record(250))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let replaced = explorer_row(&app, slug).await;
+    assert_eq!(
+        replaced.transactions_per_year.unwrap(),
+        before.transactions_per_year.unwrap() + 250.0
+    );
+    // The digital take-up of that week counts the new channel's transactions.
+    assert!(replaced.digital_take_up < before.digital_take_up);
+}
+both!(the_explorer_follows_every_write);
+
 async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
     let app = with_demo(app).await;
     let uri = "/api/v1/services/file-a-tax-return?period=month&from=2025-01&to=2025-12";

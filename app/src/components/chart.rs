@@ -705,10 +705,13 @@ pub struct Marks {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Placed {
     /// One per anchor: its x, and its y when it has a value (`None` when the
-    /// anchor's category is zoomed out of view).
+    /// chart cannot place it). An anchor zoomed out of view lies outside
+    /// `plot`.
     pub points: Vec<Option<(f64, Option<f64>)>>,
     /// The distance between two neighbouring categories.
     pub step: f64,
+    /// The plot's left and right edges: marks are drawn only between them.
+    pub plot: (f64, f64),
 }
 
 /// A chart in the page. `option` is rebuilt reactively; `label` describes the chart
@@ -1159,16 +1162,19 @@ mod browser {
         let Some(anchors) = marks.anchors.try_get_untracked() else {
             return;
         };
-        let visible = |x: f64| x >= super::GRID_LEFT - 1.0 && x <= width - super::GRID_RIGHT + 1.0;
+        // Anchors zoomed out of view are placed too (outside the plot), so a
+        // note's range that runs past the window's edge is still drawn up
+        // to it; what is drawn is clipped to `plot`.
         let points = anchors
             .iter()
-            .map(|(i, v)| pixel_of(chart, *i, *v).filter(|(x, _)| visible(*x)))
+            .map(|(i, v)| pixel_of(chart, *i, *v))
             .collect();
         let step = match (pixel_of(chart, 0, None), pixel_of(chart, 1, None)) {
             (Some((a, _)), Some((b, _))) => (b - a).abs(),
             _ => 0.0,
         };
-        let placed = super::Placed { points, step };
+        let plot = (super::GRID_LEFT, width - super::GRID_RIGHT);
+        let placed = super::Placed { points, step, plot };
         // Marks of a chart whose module has gone are left alone.
         if marks
             .placed

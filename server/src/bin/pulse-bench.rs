@@ -46,6 +46,9 @@ struct Args {
     /// Timed runs of each query.
     #[arg(long, default_value_t = 40)]
     runs: usize,
+    /// Seconds of each load test (wrk).
+    #[arg(long, default_value_t = 10)]
+    load_seconds: u64,
     /// The Postgres server to create a throwaway database on.
     #[arg(
         long,
@@ -122,26 +125,28 @@ impl Server {
     }
 }
 
-/// The records, as the JSON bodies of the batches.
-fn bodies(records: usize, batch: usize) -> Vec<String> {
-    let mut rng = Rng::new(20_130_311);
+/// The records, as the JSON bodies of the batches: ids `r{offset}` onwards,
+/// so a second call with the same offset replaces records already sent.
+fn bodies(records: usize, batch: usize, seed: u64, offset: usize) -> Vec<String> {
+    let mut rng = Rng::new(seed);
     let start = Utc
         .with_ymd_and_hms(2021, 1, 1, 0, 0, 0)
         .unwrap()
         .timestamp();
     let span = 4 * 365 * 86_400;
     let mut out = Vec::with_capacity(records.div_ceil(batch));
-    let mut made = 0;
-    while made < records {
-        let n = batch.min(records - made);
+    let mut made = offset;
+    while made < offset + records {
+        let n = batch.min(offset + records - made);
         let items: Vec<serde_json::Value> = (0..n)
-            .map(|_| {
+            .map(|i| {
                 let t = start + (rng.unit() * span as f64) as i64;
                 let stamp = Utc
                     .timestamp_opt(t, 0)
                     .unwrap()
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 json!({
+                    "_id": format!("r{}", made + i),
                     "_timestamp": stamp,
                     "service": format!("service-{:02}", (rng.next_u64() % SERVICES as u64)),
                     "channel": CHANNELS[(rng.next_u64() % CHANNELS.len() as u64) as usize],
@@ -164,23 +169,108 @@ fn time_query(base: &str, query: &str, runs: usize) -> Result<(f64, f64, usize)>
     time_get(&format!("{base}/data/bench/transactions?{query}"), runs)
 }
 
+/// One GET of `url`: how long it took (ms) and the body's size.
+fn fetch(url: &str) -> Result<(f64, usize)> {
+    let started = Instant::now();
+    let mut response = ureq::get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let mut body = Vec::new();
+    response.body_mut().as_reader().read_to_end(&mut body)?;
+    Ok((started.elapsed().as_secs_f64() * 1000.0, body.len()))
+}
+
 /// p50 and p95 of `runs` GETs of `url` after one to warm up, and the body's size.
 fn time_get(url: &str, runs: usize) -> Result<(f64, f64, usize)> {
-    let fetch = || -> Result<(f64, usize)> {
-        let started = Instant::now();
-        let mut response = ureq::get(url)
-            .call()
-            .with_context(|| format!("GET {url}"))?;
-        let mut body = Vec::new();
-        response.body_mut().as_reader().read_to_end(&mut body)?;
-        Ok((started.elapsed().as_secs_f64() * 1000.0, body.len()))
-    };
-    let (_, size) = fetch()?; // warm-up (loads the tables once)
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| fetch().map(|(ms, _)| ms))
+    let (_, size) = fetch(url)?; // warm-up (loads the tables once)
+    let mut times: Vec<f64> = (0..runs.max(1))
+        .map(|_| fetch(url).map(|(ms, _)| ms))
         .collect::<Result<_>>()?;
     times.sort_by(f64::total_cmp);
     Ok((percentile(&times, 0.5), percentile(&times, 0.95), size))
+}
+
+/// What a load test measured (wrk, from Debian's packages).
+struct Load {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+    /// Answers other than 2xx or 3xx, and socket errors (timeouts among them).
+    failed: u64,
+}
+
+impl std::fmt::Display for Load {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>7.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   failed {}",
+            self.per_second, self.p50, self.p99, self.failed
+        )
+    }
+}
+
+/// A duration as wrk prints it (`812.00us`, `12.34ms`, `1.20s`, `2.00m`), in ms.
+fn wrk_ms(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => number / 1000.0,
+        "ms" => number,
+        "s" => number * 1000.0,
+        "m" => number * 60_000.0,
+        _ => return None,
+    })
+}
+
+/// Reads wrk's report (run with `--latency`).
+fn parse_wrk(report: &str) -> Option<Load> {
+    let mut load = Load {
+        per_second: f64::NAN,
+        p50: f64::NAN,
+        p99: f64::NAN,
+        failed: 0,
+    };
+    for line in report.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", t] => load.p50 = wrk_ms(t)?,
+            ["99%", t] => load.p99 = wrk_ms(t)?,
+            ["Requests/sec:", n] => load.per_second = n.parse().ok()?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => load.failed += n.parse::<u64>().ok()?,
+            ["Socket", "errors:", rest @ ..] => {
+                load.failed += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
+            }
+            _ => {}
+        }
+    }
+    (!load.per_second.is_nan()).then_some(load)
+}
+
+/// `connections` clients GETting `url` as fast as they are answered, for
+/// `seconds`.
+fn wrk(url: &str, connections: usize, seconds: u64) -> Result<Load> {
+    let threads = connections.min(2).to_string();
+    let out = Command::new("wrk")
+        .args([
+            "-t",
+            &threads,
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "15s",
+            "--latency",
+            url,
+        ])
+        .output()
+        .context("could not run wrk (scripts/setup --bench installs it)")?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    parse_wrk(&report).with_context(|| format!("could not read wrk's report:\n{report}"))
 }
 
 /// Server-side rendering of pages over the demo data, whole pages over HTTP.
@@ -255,6 +345,68 @@ fn pages(args: &Args) -> Result<()> {
         println!("{name:<21} p50 {p50:>7.2} ms   p95 {p95:>7.2} ms   ({size} bytes)");
     }
     println!("server memory     {:>7.0} MB resident", server.rss_mb());
+    println!(
+        "\n== pages under load: wrk, 16 connections, {} s each (target: 200 req/s, p99 < 250 ms)",
+        args.load_seconds
+    );
+    for (name, path) in [
+        ("services explorer", "/services"),
+        (
+            "department board",
+            "/boards/department-of-revenue-and-benefits",
+        ),
+        ("board, 25 services", board.as_str()),
+        ("dashboard, 8 modules", "/file-a-tax-return"),
+    ] {
+        let load = wrk(&format!("{}{path}", server.base), 16, args.load_seconds)?;
+        println!("{name:<21} {load}");
+    }
+    println!("server memory     {:>7.0} MB resident", server.rss_mb());
+    drop(server);
+    many_services(args, &database, &pulse)
+}
+
+/// How many services the explorer's benchmark at scale holds.
+const MANY_SERVICES: usize = 800;
+
+/// The explorer and its API with [`MANY_SERVICES`] services (`pulse demo
+/// --services`): the demo's copied, with figures of their own.
+fn many_services(args: &Args, database: &str, pulse: &std::path::Path) -> Result<()> {
+    println!("\n== the services explorer with {MANY_SERVICES} services (target: p50 < 50 ms)");
+    let began = Instant::now();
+    let status = Command::new(pulse)
+        .args([
+            "demo",
+            "--database",
+            database,
+            "--services",
+            &MANY_SERVICES.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("pulse demo --services failed");
+    }
+    println!("loaded in {:.0} s", began.elapsed().as_secs_f64());
+    let server = Server::start(database)?;
+    for (name, path) in [
+        ("services explorer", "/services"),
+        ("same, its API (JSON)", "/api/v1/service-kpis"),
+    ] {
+        let url = format!("{}{path}", server.base);
+        let (first, _) = fetch(&url)?;
+        let (p50, p95, size) = time_get(&url, args.runs)?;
+        println!(
+            "{name:<21} p50 {p50:>7.2} ms   p95 {p95:>7.2} ms   ({size} bytes; the first after a start {first:.0} ms)"
+        );
+    }
+    let load = wrk(
+        &format!("{}/api/v1/service-kpis", server.base),
+        8,
+        args.load_seconds,
+    )?;
+    println!("API at 8 connections  {load}");
+    println!("server memory     {:>7.0} MB resident", server.rss_mb());
     Ok(())
 }
 
@@ -292,7 +444,7 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
         anyhow::Ok(created.bearer_token)
     })?;
     let server = Server::start(database)?;
-    let bodies = bodies(args.records, args.batch);
+    let bodies = bodies(args.records, args.batch, 20_130_311, 0);
     let url = format!("{}/data/bench/transactions", server.base);
     let auth = format!("Bearer {token}");
     let started = Instant::now();
@@ -328,7 +480,126 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
         println!("{name:<17} p50 {p50:>7.2} ms   p95 {p95:>7.2} ms   ({size} bytes)");
     }
     println!("server memory     {:>7.0} MB resident", server.rss_mb());
+
+    let week = format!("{url}?{}", queries[0].1);
+    println!(
+        "\n-- week x channel while one client writes batches of {} as fast as it can: wrk, {} s each (target: p50 under 2x idle)",
+        args.batch, args.load_seconds
+    );
+    let mut fresh = args.records;
+    for connections in [1, 16] {
+        let idle = wrk(&week, connections, args.load_seconds)?;
+        println!("idle, c{connections:<2}          {idle}");
+        for replacing in [false, true] {
+            let writer = Writer::start(&url, &auth, args.batch, args.records, replacing, fresh);
+            let load = wrk(&week, connections, args.load_seconds)?;
+            let written = writer.stop()?;
+            if !replacing {
+                fresh += written.records;
+            }
+            let what = if replacing { "replacing" } else { "adding" };
+            println!(
+                "{what:<9} c{connections:<2}     {load}   (p50 {:.1}x idle; {written})",
+                load.p50 / idle.p50
+            );
+        }
+    }
+    println!("server memory     {:>7.0} MB resident", server.rss_mb());
+
+    // A restart: the first query loads the table again.
+    drop(server);
+    let server = Server::start(database)?;
+    let (first, _) = fetch(&format!(
+        "{}/data/bench/transactions?{}",
+        server.base, queries[0].1
+    ))?;
+    println!(
+        "\n-- after a restart (target: under 500 ms)\nfirst week x channel {first:>7.0} ms   server memory {:.0} MB resident",
+        server.rss_mb()
+    );
     Ok(())
+}
+
+/// A client POSTing batches in a loop, in a thread of its own, until stopped.
+struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Result<Written>>,
+}
+
+/// What a [`Writer`] wrote.
+struct Written {
+    records: usize,
+    seconds: f64,
+    refused: usize,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} records/s written, {} batches refused",
+            self.records as f64 / self.seconds,
+            self.refused
+        )
+    }
+}
+
+impl Writer {
+    /// Batches of `batch` new records (ids from `fresh` on), or replacing
+    /// records among the first `held` (`replacing`).
+    fn start(
+        url: &str,
+        auth: &str,
+        batch: usize,
+        held: usize,
+        replacing: bool,
+        fresh: usize,
+    ) -> Writer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (url, auth, flag) = (url.to_string(), auth.to_string(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let began = Instant::now();
+            let mut written = Written {
+                records: 0,
+                seconds: 0.0,
+                refused: 0,
+            };
+            let mut k = 0;
+            while !flag.load(Ordering::Relaxed) {
+                let offset = if replacing {
+                    (k * batch * 7919) % held.saturating_sub(batch).max(1)
+                } else {
+                    fresh + k * batch
+                };
+                let body = bodies(batch, batch, 7 + k as u64, offset).remove(0);
+                let response = ureq::post(&url)
+                    .header("Authorization", &auth)
+                    .header("Content-Type", "application/json")
+                    .config()
+                    .http_status_as_error(false)
+                    .build()
+                    .send(body.as_str())
+                    .context("POST a batch")?;
+                if response.status() == 200 {
+                    written.records += batch;
+                } else {
+                    written.refused += 1;
+                }
+                k += 1;
+            }
+            written.seconds = began.elapsed().as_secs_f64();
+            Ok(written)
+        });
+        Writer { stop, thread }
+    }
+
+    fn stop(self) -> Result<Written> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the writer panicked"))?
+    }
 }
 
 fn main() -> Result<()> {

@@ -7,6 +7,14 @@ pub async fn run(database: &str, args: DemoArgs) -> anyhow::Result<()> {
     let store = Store::connect(database).await?;
     store.migrate().await?;
     let until = args.until.unwrap_or_else(chrono::Utc::now);
+    let own = demo::service_count();
+    let copies = match args.services {
+        Some(n) if n < own => {
+            anyhow::bail!("--services must be at least {own}, the demo's own services (got {n})")
+        }
+        Some(n) => n - own,
+        None => 0,
+    };
     let loaded = demo::load(&store, args.seed, until).await?;
     if loaded.records_stored == 0 && loaded.data_sets_created == 0 && loaded.dashboards_created == 0
     {
@@ -15,6 +23,15 @@ pub async fn run(database: &str, args: DemoArgs) -> anyhow::Result<()> {
         println!(
             "Loaded fictional demo data into {}: {} services, {} data sets created, {} records stored, {} dashboards created.",
             database, loaded.services, loaded.data_sets_created, loaded.records_stored, loaded.dashboards_created
+        );
+    }
+    if copies > 0 {
+        let made = demo::load_copies(&store, copies, args.seed, until).await?;
+        println!(
+            "Copies of the demo's services, with figures of their own: {} (from {} to {}).",
+            made.len(),
+            made.first().map_or("", String::as_str),
+            made.last().map_or("", String::as_str),
         );
     }
     let password = std::env::var("PULSE_DEMO_PASSWORD").ok();

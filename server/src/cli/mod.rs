@@ -247,6 +247,12 @@ pub struct DemoArgs {
     /// The day the history ends (YYYY-MM-DD); by default today.
     #[arg(long, env = "PULSE_DEMO_UNTIL", value_parser = parse_day, value_name = "DATE")]
     pub until: Option<DateTime<Utc>>,
+
+    /// How many services in all, for trying Pulse at scale: the demo's own,
+    /// then copies of them (`{slug}-copy-{n}`, with figures of their own)
+    /// until there are this many. By default, the demo's own only.
+    #[arg(long, value_name = "COUNT")]
+    pub services: Option<usize>,
 }
 
 fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {

@@ -21,7 +21,7 @@ use app::model::{
 };
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::query::table::{Cell, Table};
+use crate::domain::query::table::{Cell, Column, Table};
 use crate::domain::query::Cache;
 use crate::error::Result;
 use crate::store::{data_sets::DataSet, from_micros, Store};
@@ -103,11 +103,11 @@ pub async fn standard(
     Ok(out)
 }
 
-fn number(column: Option<&[Cell]>, row: usize) -> Option<f64> {
+fn number(column: Option<&Column>, row: usize) -> Option<f64> {
     column.and_then(|c| c[row].number())
 }
 
-fn is(column: Option<&[Cell]>, row: usize, id: Option<u32>) -> bool {
+fn is(column: Option<&Column>, row: usize, id: Option<u32>) -> bool {
     matches!((column, id), (Some(c), Some(id)) if c[row] == Cell::Str(id))
 }
 
@@ -156,7 +156,7 @@ pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc
 
 /// Per period start: (ratings 1 to 5, responses).
 fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, ([f64; 5], f64)> {
-    let columns: Vec<Option<&[Cell]>> = (1..=5)
+    let columns: Vec<Option<&Column>> = (1..=5)
         .map(|i| table.column(&format!("rating_{i}")))
         .collect();
     let total = table.column("total");

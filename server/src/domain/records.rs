@@ -7,6 +7,7 @@
 use serde_json::{json, Map, Value};
 
 use super::ingest::{self, Problem, Rules};
+use super::query::Change;
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{
@@ -64,6 +65,8 @@ pub async fn write_batch(
         Source::Api => ctx.caller.acting().history,
         Source::File(file) => format!("{}:import:{file}", ctx.caller.acting().history),
     };
+    // (from before the write begins until the table has it: see `hold`)
+    let _held = ctx.cache.hold(data_set.id).await;
     let mut w = ctx.store.write().await?;
     let written = records::upsert_batch_with_progress(
         &mut w,
@@ -93,21 +96,23 @@ pub async fn write_batch(
     };
     w.commit(note).await?;
     crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
-    if written.inserted == batch.len() {
-        // Only new records: the table in memory can take them as they are.
-        ctx.cache
-            .append(data_set.id, batch, ctx.now, written.version);
+    let change = if written.inserted == batch.len() {
+        Change::Append(batch)
     } else {
-        ctx.cache.invalidate(data_set.id);
-    }
+        Change::Upsert(batch)
+    };
+    ctx.cache
+        .apply(data_set.id, change, ctx.now, written.version);
     Ok(Wrote::Done(written))
 }
 
 /// Empties the data set; answers how many records went.
 pub async fn empty(ctx: &Ctx<'_>, data_set: &DataSet) -> Result<u64> {
+    // (from before the write begins until the table has it: see `hold`)
+    let _held = ctx.cache.hold(data_set.id).await;
     let mut w = ctx.store.write().await?;
     let history = ctx.caller.acting().history;
-    let removed = records::empty(&mut w, data_set.id, &history, ctx.now).await?;
+    let (removed, version) = records::empty(&mut w, data_set.id, &history, ctx.now).await?;
     w.commit(note(
         ctx,
         "records.empty",
@@ -115,21 +120,25 @@ pub async fn empty(ctx: &Ctx<'_>, data_set: &DataSet) -> Result<u64> {
         json!({ "removed": removed }),
     ))
     .await?;
-    ctx.cache.invalidate(data_set.id);
+    ctx.cache
+        .apply(data_set.id, Change::Empty, ctx.now, version);
     Ok(removed)
 }
 
 /// Deletes the record `id` (kept in the correction history); `false` when
 /// there is none.
 pub async fn delete(ctx: &Ctx<'_>, data_set: &DataSet, id: &str) -> Result<bool> {
+    // (from before the write begins until the table has it: see `hold`)
+    let _held = ctx.cache.hold(data_set.id).await;
     let mut w = ctx.store.write().await?;
     let history = ctx.caller.acting().history;
-    if !records::delete(&mut w, data_set.id, id, &history, ctx.now).await? {
+    let Some(version) = records::delete(&mut w, data_set.id, id, &history, ctx.now).await? else {
         return Ok(false);
-    }
+    };
     w.commit(note(ctx, "records.delete", data_set, json!({ "id": id })))
         .await?;
-    ctx.cache.invalidate(data_set.id);
+    ctx.cache
+        .apply(data_set.id, Change::Delete(id), ctx.now, version);
     Ok(true)
 }
 
@@ -199,33 +208,43 @@ pub async fn patch(
             Ok(mut records) => records.remove(0),
             Err(problems) => return Ok(Patched::Invalid(problems)),
         };
+    // (from before the write begins until the table has it: see `hold`)
+    let _held = ctx.cache.hold(data_set.id).await;
     let mut w = ctx.store.write().await?;
     let history = ctx.caller.acting().history;
     if record.id == id {
-        if !records::patch(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
+        let Some(version) =
+            records::patch(&mut w, data_set.id, &old, &record, &history, ctx.now).await?
+        else {
             return Ok(Patched::NotFound);
-        }
+        };
         w.commit(note(ctx, "records.patch", data_set, json!({ "id": id })))
             .await?;
-        ctx.cache.invalidate(data_set.id);
+        ctx.cache.apply(
+            data_set.id,
+            Change::Upsert(std::slice::from_ref(&record)),
+            ctx.now,
+            version,
+        );
         return Ok(Patched::Done);
     }
-    match records::move_to(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
-        records::Moved::Done => {}
-        records::Moved::NotFound => return Ok(Patched::NotFound),
-        records::Moved::Taken => {
-            return Ok(Patched::Invalid(vec![Problem {
-                index: 0,
-                field: None,
-                message: format!(
-                    "This change gives record {id} the identifying values of record {}, which \
+    let version =
+        match records::move_to(&mut w, data_set.id, &old, &record, &history, ctx.now).await? {
+            records::Moved::Done(version) => version,
+            records::Moved::NotFound => return Ok(Patched::NotFound),
+            records::Moved::Taken => {
+                return Ok(Patched::Invalid(vec![Problem {
+                    index: 0,
+                    field: None,
+                    message: format!(
+                        "This change gives record {id} the identifying values of record {}, which \
                      is already stored: a record has one identity, so two cannot share it. \
                      Change or delete record {} first, or send the corrected figures to it.",
-                    record.id, record.id
-                ),
-            }]))
-        }
-    }
+                        record.id, record.id
+                    ),
+                }]))
+            }
+        };
     w.commit(note(
         ctx,
         "records.patch",
@@ -233,6 +252,14 @@ pub async fn patch(
         json!({ "id": id, "moved_to": record.id }),
     ))
     .await?;
-    ctx.cache.invalidate(data_set.id);
+    ctx.cache.apply(
+        data_set.id,
+        Change::Move {
+            from: id,
+            to: &record,
+        },
+        ctx.now,
+        version,
+    );
     Ok(Patched::Moved(record.id))
 }

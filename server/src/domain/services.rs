@@ -3,6 +3,8 @@
 
 use app::model::{Link, PeriodKind, ServiceKpis, ServiceOverview};
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
 
 use super::kpis::{self, Readable, Window};
 use crate::domain::query::Cache;
@@ -48,16 +50,93 @@ pub async fn overview(
 }
 
 /// Every service's headline figures ([`kpis::yearly`]) from its `readable` data.
+///
+/// A service's figures are worked out once and kept (in `cache`) for as long
+/// as the data sets they come from hold the same version and the hour is the
+/// same (whether a period is complete changes only at an hour's start at the
+/// finest), so the explorer of hundreds of services reads tables only for what
+/// changed.
 pub async fn headline_figures(
     store: &Store,
     cache: &Cache,
     readable: &Readable,
     now: DateTime<Utc>,
 ) -> Result<Vec<ServiceKpis>> {
+    let hour = app::kpi::period_start(PeriodKind::Hour, now);
     let mut out = Vec::new();
     for service in orgs::list_services(store).await? {
+        let key = Headline::key(readable, &service.slug, hour);
+        if let Some(mut figures) = cache.headlines.get(&key) {
+            figures.service = service;
+            out.push(figures);
+            continue;
+        }
         let data = kpis::standard(store, cache, readable, &service.slug, now).await?;
-        out.push(kpis::yearly(service, &data));
+        let figures = kpis::yearly(service, &data);
+        cache.headlines.keep(key, &figures);
+        out.push(figures);
     }
     Ok(out)
+}
+
+/// What a service's headline figures are worked out from: the service, the
+/// id and version of each of its standard data sets the caller may read, and
+/// the hour.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Headline {
+    slug: String,
+    data_sets: [Option<(i64, i64)>; 4],
+    hour: DateTime<Utc>,
+}
+
+impl Headline {
+    fn key(readable: &Readable, slug: &str, hour: DateTime<Utc>) -> Headline {
+        let data_sets = kpis::STANDARD_TYPES.map(|data_type| {
+            readable
+                .get(&(slug.to_string(), data_type.to_string()))
+                .map(|ds| (ds.id, ds.version))
+        });
+        Headline {
+            slug: slug.to_string(),
+            data_sets,
+            hour,
+        }
+    }
+
+    /// Whether `newer` is the same service with one of the same data sets
+    /// at a later version (callers who may read different data sets of a
+    /// service each keep their own figures).
+    fn superseded_by(&self, newer: &Headline) -> bool {
+        self.slug == newer.slug
+            && self.data_sets.iter().zip(&newer.data_sets).any(|(a, b)| {
+                matches!((a, b), (Some((id, old)), Some((same, new))) if id == same && old < new)
+            })
+    }
+}
+
+/// Services' headline figures already worked out, by what they came from.
+#[derive(Clone, Debug, Default)]
+pub struct Headlines {
+    held: Arc<Mutex<FxHashMap<Headline, ServiceKpis>>>,
+}
+
+impl Headlines {
+    /// How many are kept at most (several kinds of caller, each reading a
+    /// different set of data sets, for thousands of services).
+    const MOST: usize = 20_000;
+
+    fn get(&self, key: &Headline) -> Option<ServiceKpis> {
+        self.held.lock().expect("headlines lock").get(key).cloned()
+    }
+
+    fn keep(&self, key: Headline, figures: &ServiceKpis) {
+        let mut held = self.held.lock().expect("headlines lock");
+        // Figures of an earlier hour, or of data sets since changed, are
+        // never asked for again: forget them.
+        held.retain(|k, _| k.hour == key.hour && !k.superseded_by(&key));
+        if held.len() >= Self::MOST {
+            held.clear();
+        }
+        held.insert(key, figures.clone());
+    }
 }

@@ -596,7 +596,8 @@ async fn find_in(w: &mut Write, data_set_id: i64, id: &str) -> Result<Option<Sto
 }
 
 /// Replaces one stored record by `record` (its merged, validated new state),
-/// keeping the old values in the history as a patch. False if it does not exist.
+/// keeping the old values in the history as a patch. Answers the data set's
+/// new version, or `None` if the record does not exist.
 pub async fn patch(
     w: &mut Write,
     data_set_id: i64,
@@ -604,7 +605,7 @@ pub async fn patch(
     record: &Record,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<i64>> {
     let body = serde_json::to_string(&record.fields)?;
     let changed = on_tx!(w, |conn| {
         let done = sqlx::query(
@@ -635,16 +636,18 @@ pub async fn patch(
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
-    if changed {
-        super::data_sets::bump_version(w, data_set_id).await?;
-    }
-    Ok(changed)
+    Ok(if changed {
+        Some(super::data_sets::bump_version(w, data_set_id).await?)
+    } else {
+        None
+    })
 }
 
 /// What came of moving a record to another id.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Moved {
-    Done,
+    /// Moved: the data set's new version.
+    Done(i64),
     /// The record is no longer there.
     NotFound,
     /// Another record has the new id.
@@ -711,24 +714,25 @@ pub async fn move_to(
         .bind(micros(now))
         .execute(&mut *conn)
         .await?;
-        Ok::<_, sqlx::Error>(Moved::Done)
+        Ok::<_, sqlx::Error>(Moved::Done(0))
     })?;
-    if moved == Moved::Done {
-        super::data_sets::bump_version(w, data_set_id).await?;
-    }
-    Ok(moved)
+    Ok(match moved {
+        Moved::Done(_) => Moved::Done(super::data_sets::bump_version(w, data_set_id).await?),
+        other => other,
+    })
 }
 
-/// Deletes one record, keeping it in the history. False if it did not exist.
+/// Deletes one record, keeping it in the history. Answers the data set's new
+/// version, or `None` if the record did not exist.
 pub async fn delete(
     w: &mut Write,
     data_set_id: i64,
     id: &str,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<i64>> {
     let Some(old) = find_in(w, data_set_id, id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let deleted = on_tx!(w, |conn| {
         let done = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
@@ -752,20 +756,21 @@ pub async fn delete(
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
-    if deleted {
-        super::data_sets::bump_version(w, data_set_id).await?;
-    }
-    Ok(deleted)
+    Ok(if deleted {
+        Some(super::data_sets::bump_version(w, data_set_id).await?)
+    } else {
+        None
+    })
 }
 
 /// Empties a data set, keeping every record in the history. Returns how many
-/// records there were.
+/// records there were, and the data set's new version.
 pub async fn empty(
     w: &mut Write,
     data_set_id: i64,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<(u64, i64)> {
     let now_us = micros(now);
     let removed = on_tx!(w, |conn| {
         let rows: Vec<RecordRow> = sqlx::query_as(
@@ -802,8 +807,8 @@ pub async fn empty(
             .await?;
         Ok::<_, sqlx::Error>(count)
     })?;
-    super::data_sets::bump_version(w, data_set_id).await?;
-    Ok(removed)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
+    Ok((removed, version))
 }
 
 /// How many records the data set holds.

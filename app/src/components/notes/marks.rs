@@ -162,13 +162,50 @@ pub(super) fn anchors_of(
     })
 }
 
-/// Where a note's pin goes: over its moment, or the middle of its range.
-pub(super) fn pin_x(note: &Annotation, first: f64, last: f64) -> f64 {
-    if is_range(note) {
-        (first + last) / 2.0
+/// Where a note is drawn: its band's (or line's) left and right edges and
+/// its pin's x.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Span {
+    pub left: f64,
+    pub right: f64,
+    pub pin: f64,
+}
+
+/// Where a note is drawn (`range` if it is one, else a moment), its first and last periods being at `first` and
+/// `last` (x in pixels), periods `step` apart, on a plot from `plot.0` to
+/// `plot.1`: a range's band runs half a period beyond each end, cut at the
+/// plot's edges, with the pin over the middle of what shows; a moment is a
+/// line with the pin over it. `None` when nothing of the note is in view
+/// (the chart is zoomed elsewhere).
+pub(super) fn span(
+    range: bool,
+    first: f64,
+    last: f64,
+    step: f64,
+    plot: (f64, f64),
+) -> Option<Span> {
+    let (lo, hi) = plot;
+    if range {
+        let left = (first - step / 2.0).max(lo);
+        let right = (last + step / 2.0).min(hi);
+        (right - left >= 1.0).then_some(Span {
+            left,
+            right,
+            pin: (left + right) / 2.0,
+        })
     } else {
-        first
+        // (a moment at the plot's edge may be a rounding off it)
+        within(first, plot).then_some(Span {
+            left: first,
+            right: first,
+            pin: first,
+        })
     }
+}
+
+/// Whether `x` is on the plot (allowing a pixel's rounding either side).
+pub(super) fn within(x: f64, (lo, hi): (f64, f64)) -> bool {
+    x >= lo - 1.0 && x <= hi + 1.0
 }
 
 /// How far apart two pins' middles must be not to touch: a pin is 24 px wide
@@ -210,6 +247,34 @@ mod tests {
             (i + 1..middles.len())
                 .any(|j| rows[i] == rows[j] && (middles[i] - middles[j]).abs() < PIN_GAP)
         })
+    }
+
+    #[test]
+    fn a_range_running_past_the_zoomed_window_is_drawn_up_to_its_edge() {
+        let plot = (64.0, 600.0);
+        let range = true;
+        // Ends in the window's last period, whose half-period band would
+        // reach past the plot: cut at the edge, not dropped.
+        let s = span(range, 500.0, 600.0, 20.0, plot).expect("drawn");
+        assert_eq!((s.left, s.right, s.pin), (490.0, 600.0, 545.0));
+        // Starts before the window and ends after it: the whole plot.
+        let s = span(range, -200.0, 900.0, 20.0, plot).expect("drawn");
+        assert_eq!((s.left, s.right), (64.0, 600.0));
+        // Wholly after or before the window: not drawn.
+        assert_eq!(span(range, 640.0, 700.0, 20.0, plot), None);
+        assert_eq!(span(range, -100.0, 40.0, 20.0, plot), None);
+    }
+
+    #[test]
+    fn a_moment_is_drawn_only_when_in_view() {
+        let plot = (64.0, 600.0);
+        let moment = false;
+        assert_eq!(
+            span(moment, 600.4, 600.4, 20.0, plot).map(|s| s.pin),
+            Some(600.4)
+        );
+        assert_eq!(span(moment, 620.0, 620.0, 20.0, plot), None);
+        assert_eq!(span(moment, 40.0, 40.0, 20.0, plot), None);
     }
 
     #[test]

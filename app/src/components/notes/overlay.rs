@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::card::NoteCard;
 use super::draft::{dates_of, Draft};
 use super::editor::LazyEditor;
-use super::marks::{is_range, pin_rows, pin_x, Mark, Point, SpikeAt};
+use super::marks::{is_range, pin_rows, span, within, Mark, Point, Span, SpikeAt};
 use super::{note_text, ChartState};
 use crate::components::chart::GRID_TOP;
 use crate::model::{Annotation, Period};
@@ -122,48 +122,45 @@ fn placed_marks(chart: ChartState, chart_id: &str) -> impl IntoView {
     // Where each drawn note's pin goes; pins that would cover each other go
     // one below the other.
     let mut cursor = 0;
-    let mut middles = Vec::new();
-    for mark in &marks {
-        match mark {
+    let at = |i: usize| placed.points.get(i).copied().flatten();
+    let spans: Vec<Option<Span>> = marks
+        .iter()
+        .map(|mark| match mark {
             Mark::Note { note, .. } => {
-                let at = |i: usize| placed.points.get(i).copied().flatten();
-                if let (Some((a, _)), Some((b, _))) = (at(cursor), at(cursor + 1)) {
-                    middles.push(pin_x(note, a, b));
-                }
+                let drawn = match (at(cursor), at(cursor + 1)) {
+                    (Some((a, _)), Some((b, _))) => {
+                        span(is_range(note), a, b, placed.step, placed.plot)
+                    }
+                    _ => None,
+                };
                 cursor += 2;
+                drawn
             }
-            Mark::Spike(_) => cursor += 1,
-        }
-    }
+            Mark::Spike(_) => {
+                cursor += 1;
+                None
+            }
+        })
+        .collect();
+    let middles: Vec<f64> = spans.iter().flatten().map(|s| s.pin).collect();
     let mut rows = pin_rows(&middles).into_iter();
     let mut cursor = 0;
     marks
         .into_iter()
-        .map(|mark| match mark {
+        .zip(spans)
+        .map(|(mark, drawn)| match mark {
             Mark::Note { number, note, .. } => {
-                let (a, b) = (
-                    placed.points.get(cursor).copied().flatten(),
-                    placed.points.get(cursor + 1).copied().flatten(),
-                );
                 cursor += 2;
-                let row = match (a, b) {
-                    (Some(_), Some(_)) => rows.next().unwrap_or(0),
-                    _ => 0,
+                let Some(drawn) = drawn else {
+                    return ().into_any();
                 };
-                note_mark(
-                    (number, row),
-                    note,
-                    (a, b),
-                    placed.step,
-                    bottom,
-                    chart_id,
-                    card,
-                )
+                let row = rows.next().unwrap_or(0);
+                note_mark((number, row), note, drawn, bottom, chart_id, card)
             }
             Mark::Spike(spike) => {
-                let at = placed.points.get(cursor).copied().flatten();
+                let shown = at(cursor).filter(|(x, _)| within(*x, placed.plot));
                 cursor += 1;
-                spike_mark(spike, at, chart_id, periods, draft, card, may)
+                spike_mark(spike, shown, chart_id, periods, draft, card, may)
             }
         })
         .collect_view()
@@ -200,22 +197,13 @@ pub(super) fn add_button(chart: ChartState, chart_id: &str) -> AnyView {
 fn note_mark(
     (number, row): (usize, usize),
     note: Annotation,
-    (first, last): (Option<Point>, Option<Point>),
-    step: f64,
+    drawn: Span,
     bottom: f64,
     chart_id: &str,
     card: RwSignal<Option<i64>>,
 ) -> AnyView {
-    let (Some((a, _)), Some((b, _))) = (first, last) else {
-        return ().into_any();
-    };
     let range = is_range(&note);
-    let (left, width) = if range {
-        (a - step / 2.0, (b - a) + step)
-    } else {
-        (a, 0.0)
-    };
-    let middle = pin_x(&note, a, b);
+    let (left, width, middle) = (drawn.left, drawn.right - drawn.left, drawn.pin);
     let top = GRID_TOP - 14.0 + 28.0 * row as f64;
     let tip_id = format!("{chart_id}-note-{}-tip", note.id);
     let id = note.id;

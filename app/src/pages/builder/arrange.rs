@@ -148,7 +148,7 @@ pub(super) fn Arrange(slug: String) -> impl IntoView {
         |slug| async move { api::dashboard(&slug).await },
     );
     view! {
-        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the dashboard…"</p> }>
+        <Suspense fallback=|| view! { <super::Loading heading=super::ARRANGE line="Loading the dashboard…"/> }>
             {move || Suspend::new(async move {
                 match loaded.await {
                     Ok(d) => view! { <Arranger dashboard=d csrf=csrf.get_value()/> }.into_any(),

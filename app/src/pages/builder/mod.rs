@@ -50,11 +50,11 @@ use start::Start;
 /// The signed-in editor (or admin) and their CSRF token, or a page saying
 /// who may build dashboards.
 #[component]
-fn EditorsOnly(next: String, children: ChildrenFn) -> impl IntoView {
+fn EditorsOnly(next: String, heading: &'static str, children: ChildrenFn) -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
     let children = StoredValue::new(children);
     view! {
-        <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <Loading heading line="Loading…"/> }>
             {move || {
                 let next = next.clone();
                 Suspend::new(async move {
@@ -66,7 +66,7 @@ fn EditorsOnly(next: String, children: ChildrenFn) -> impl IntoView {
                         Ok(SessionState { user: Some(_), .. }) => {
                             super::set_status(403);
                             view! {
-                                <h1 class="govuk-heading-xl">"Build a dashboard"</h1>
+                                <h1 class="govuk-heading-xl">{heading}</h1>
                                 <p class="govuk-body" id="editors-only">
                                     "Only editors build dashboards. Ask an admin of your organisation to make you an editor; until then, "
                                     <a class="govuk-link" href="/guide/get-a-dashboard">"read how it works"</a>"."
@@ -77,7 +77,7 @@ fn EditorsOnly(next: String, children: ChildrenFn) -> impl IntoView {
                             super::set_status(401);
                             let href = crate::pages::sign_in_href(&next);
                             view! {
-                                <h1 class="govuk-heading-xl">"Build a dashboard"</h1>
+                                <h1 class="govuk-heading-xl">{heading}</h1>
                                 <p class="govuk-body" id="sign-in-needed">
                                     "You need to "<a class="govuk-link" href=href>"sign in"</a>
                                     " as an editor to build a dashboard. New to Pulse? "
@@ -89,6 +89,17 @@ fn EditorsOnly(next: String, children: ChildrenFn) -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// What a builder page shows while it loads: its heading (so the page is
+/// never without one, for a screen reader arriving early) and a line saying
+/// what is being loaded.
+#[component]
+fn Loading(heading: &'static str, line: &'static str) -> impl IntoView {
+    view! {
+        <h1 class="govuk-heading-xl">{heading}</h1>
+        <p class="govuk-body pulse-loading" role="status">{line}</p>
     }
 }
 
@@ -107,13 +118,16 @@ fn editor() -> Editor {
 pub fn BuildPage() -> impl IntoView {
     view! {
         <Title text="Build a dashboard - Pulse"/>
-        <EditorsOnly next="/build".to_string()>
+        <EditorsOnly next="/build".to_string() heading="Build a dashboard">
             <Start/>
         </EditorsOnly>
     }
 }
 
 // --- /build/{dashboard} ---------------------------------------------------------
+
+/// The arranging page's heading until the dashboard's title is known.
+const ARRANGE: &str = "Arrange a dashboard";
 
 #[component]
 pub fn BuildDashboardPage() -> impl IntoView {
@@ -123,7 +137,7 @@ pub fn BuildDashboardPage() -> impl IntoView {
     let slug = StoredValue::new(slug);
     view! {
         <Title text="Arrange a dashboard - Pulse"/>
-        <EditorsOnly next>
+        <EditorsOnly next heading=ARRANGE>
             <InTheBrowser>
                 <Arrange slug=slug.get_value()/>
             </InTheBrowser>
@@ -140,7 +154,7 @@ fn InTheBrowser(children: ChildrenFn) -> impl IntoView {
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
     view! {
-        <Show when=move || ready.get() fallback=|| view! { <p class="govuk-body" id="builder-loading">"Loading the builder…"</p> }>
+        <Show when=move || ready.get() fallback=|| view! { <Loading heading=ARRANGE line="Loading the builder…"/> }>
             {children()}
         </Show>
     }

@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Number, Value};
 
 use super::params::{Collect, Method, Query};
-use super::table::{Cell, Key, Table};
+use super::table::{Cell, Column, Key, Table};
 use crate::domain::ingest::format_datetime;
 
 /// A failure a query can meet at run time (the other: [`too_many_rows`]).
@@ -83,9 +83,9 @@ fn period_start_of(kind: PeriodKind, index: i64) -> DateTime<Utc> {
 enum Filter<'a> {
     /// Never matches (the value is nowhere in the data).
     Nothing,
-    Equals(&'a [Cell], Cell),
+    Equals(&'a Column, Cell),
     /// String ids that start with the prefix.
-    Prefix(&'a [Cell], Vec<bool>),
+    Prefix(&'a Column, Vec<bool>),
 }
 
 impl Filter<'_> {
@@ -384,7 +384,7 @@ impl Bucket {
     }
 
     /// Adds `share` of row `row` (1 for all of it).
-    fn add(&mut self, collect: &[Collect], columns: &[Option<&[Cell]>], row: usize, share: f64) {
+    fn add(&mut self, collect: &[Collect], columns: &[Option<&Column>], row: usize, share: f64) {
         self.count += 1;
         for (i, c) in collect.iter().enumerate() {
             if let Some(column) = columns[i] {
@@ -446,18 +446,18 @@ fn period_keys(kind: PeriodKind, index: i64, row: &mut Map<String, Value>) {
 /// Runs a validated query over a table. `now` anchors relative windows.
 pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<Value>, String> {
     let filters = resolve_filters(table, query);
-    let collect_columns: Vec<Option<&[Cell]>> = query
+    let collect_columns: Vec<Option<&Column>> = query
         .collect
         .iter()
         .map(|c| table.column(&c.field))
         .collect();
-    let group_columns: Vec<Option<&[Cell]>> =
+    let group_columns: Vec<Option<&Column>> =
         query.group_by.iter().map(|g| table.column(g)).collect();
     // A group_by on a field no record has leaves every record out.
     if group_columns.iter().any(Option::is_none) {
         return Ok(Vec::new());
     }
-    let group_columns: Vec<&[Cell]> = group_columns.into_iter().flatten().collect();
+    let group_columns: Vec<&Column> = group_columns.into_iter().flatten().collect();
 
     // The time window on `_timestamp`, as microseconds.
     let (mut lo, mut hi) = (i64::MIN, i64::MAX);

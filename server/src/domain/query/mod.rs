@@ -4,11 +4,14 @@
 //!
 //! Storage stays behind a narrow interface: the engine sees a data set as a
 //! table built from its records, whichever database they came from. Tables are
-//! cached per data set with the version of the records they hold; a write
-//! appends to the cached table when it only added records, and drops it
-//! otherwise (the next read reloads it); a read whose data set row shows a
-//! newer version (a write through another instance) reloads it too.
+//! cached per data set with the version of the records they hold. A write
+//! through this instance changes the cached table as it changed the records
+//! (added, replaced, patched, moved, deleted, emptied), making a new version
+//! that shares every chunk it did not touch ([`chunked`]) while readers finish
+//! with the old one; a read whose data set row shows a newer version (a write
+//! through another instance) reloads it.
 
+pub mod chunked;
 pub mod execute;
 pub mod params;
 pub mod table;
@@ -28,6 +31,9 @@ use table::Table;
 #[derive(Debug, Default)]
 struct Entry {
     table: Option<Arc<Table>>,
+    /// Each record's row in `table`, by a hash of its id; made at the first
+    /// change that needs it (a replace, a patch, a delete), then kept.
+    rows: Option<FxHashMap<u64, u32>>,
     /// The data set's version that `table` holds exactly (see
     /// `store::data_sets::bump_version`).
     version: i64,
@@ -45,6 +51,8 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Cache {
     entries: Arc<RwLock<FxHashMap<i64, Entry>>>,
+    /// Services' headline figures, worked out from these tables.
+    pub headlines: crate::domain::services::Headlines,
 }
 
 impl Cache {
@@ -90,22 +98,38 @@ impl Cache {
         Ok(table)
     }
 
+    /// Held by a write through this instance from before it begins (so
+    /// before it takes a connection: a reader loading the table never waits
+    /// for a connection a writer holds) until it has changed the table
+    /// ([`Cache::apply`]): a reader that meets the new version in the
+    /// database meanwhile waits for that change instead of loading the whole
+    /// table again.
+    pub async fn hold(&self, data_set_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let loading = {
+            let mut entries = self.entries.write().expect("cache lock");
+            entries.entry(data_set_id).or_default().loading.clone()
+        };
+        loading.lock_owned().await
+    }
+
     /// Forgets a data set's table after a write; the next read reloads it.
     pub fn invalidate(&self, data_set_id: i64) {
         let mut entries = self.entries.write().expect("cache lock");
         if let Some(entry) = entries.get_mut(&data_set_id) {
             entry.table = None;
+            entry.rows = None;
         }
     }
 
-    /// After a write that only added `added` (every one new) and moved the
-    /// data set to `version`, appends them to the held table when it holds
-    /// exactly the version before; otherwise (another change came between,
-    /// from here or another instance) drops it, to be loaded again.
-    pub fn append(
+    /// After a write through this instance that made `change` to the data
+    /// set's records at `updated_at` and moved it to `version`: changes the
+    /// held table the same way when it holds exactly the version before;
+    /// otherwise (nothing held, or another change came between, from here or
+    /// another instance) drops it, to be loaded again.
+    pub fn apply(
         &self,
         data_set_id: i64,
-        added: &[Record],
+        change: Change<'_>,
         updated_at: DateTime<Utc>,
         version: i64,
     ) {
@@ -113,27 +137,143 @@ impl Cache {
         let Some(entry) = entries.get_mut(&data_set_id) else {
             return;
         };
-        let Some(table) = entry
-            .table
-            .as_mut()
-            .filter(|_| entry.version == version - 1)
-        else {
+        let applied = entry.version == version - 1
+            && match entry.table.as_mut() {
+                // Copies only what the change touches (see `chunked`).
+                Some(table) => change.apply(Arc::make_mut(table), &mut entry.rows, updated_at),
+                None => false,
+            };
+        if applied {
+            entry.version = version;
+            let held = entry.table.as_ref().map_or(0, |t| t.len());
+            crate::metrics::table_held(data_set_id, version, held);
+        } else {
             entry.table = None;
-            return;
-        };
-        // Copies the table only if a reader still holds this version.
-        let table = Arc::make_mut(table);
-        for record in added {
-            table.push(&StoredRecord {
-                id: record.id.clone(),
-                timestamp: record.timestamp,
-                updated_at,
-                fields: record.fields.clone(),
-            });
+            entry.rows = None;
         }
-        entry.version = version;
-        crate::metrics::table_held(data_set_id, version, table.len());
     }
+}
+
+/// A change made to a data set's records, as the cached table takes it.
+pub enum Change<'a> {
+    /// New records only (none had its id before).
+    Append(&'a [Record]),
+    /// Records stored (each new, or in place of the record with its id; the
+    /// last of several with one id wins).
+    Upsert(&'a [Record]),
+    /// The record with this id, deleted.
+    Delete(&'a str),
+    /// The record with id `from`, stored as `to` (another id).
+    Move { from: &'a str, to: &'a Record },
+    /// Every record, deleted.
+    Empty,
+}
+
+/// A record's id as the row index keys it.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Each record's row, by [`id_hash`]; `None` if two ids share a hash.
+fn index_rows(table: &Table) -> Option<FxHashMap<u64, u32>> {
+    let mut rows = FxHashMap::default();
+    rows.reserve(table.len());
+    for (row, id) in table.ids.iter().enumerate() {
+        if rows.insert(id_hash(id), row as u32).is_some() {
+            return None;
+        }
+    }
+    Some(rows)
+}
+
+impl Change<'_> {
+    /// Makes the change to `table`, keeping `rows` (when made) in step;
+    /// false when it cannot be made exactly (the table must then be loaded
+    /// again).
+    fn apply(
+        &self,
+        table: &mut Table,
+        rows: &mut Option<FxHashMap<u64, u32>>,
+        updated_at: DateTime<Utc>,
+    ) -> bool {
+        let stored = |record: &Record| StoredRecord {
+            id: record.id.clone(),
+            timestamp: record.timestamp,
+            updated_at,
+            fields: record.fields.clone(),
+        };
+        if let Change::Empty = self {
+            *table = Table::default();
+            *rows = Some(FxHashMap::default());
+            return true;
+        }
+        // New ids are never looked for: appending needs no index (but keeps
+        // one that is made).
+        if rows.is_none() && !matches!(self, Change::Append(_)) {
+            *rows = index_rows(table);
+            if rows.is_none() {
+                return false;
+            }
+        }
+        match self {
+            Change::Append(records) | Change::Upsert(records) => {
+                records.iter().all(|r| upsert(table, rows, &stored(r)))
+            }
+            Change::Delete(id) => remove(table, rows, id),
+            Change::Move { from, to } => {
+                remove(table, rows, from) && upsert(table, rows, &stored(to))
+            }
+            Change::Empty => true,
+        }
+    }
+}
+
+/// The row of the record `id`, if held (`rows` must be made).
+fn row_of(table: &Table, rows: &FxHashMap<u64, u32>, id: &str) -> Option<usize> {
+    let row = *rows.get(&id_hash(id))? as usize;
+    (table.ids[row] == id).then_some(row)
+}
+
+/// Stores `record` in `table`: in place of the record with its id, or new.
+/// Without an index (only made when needed), it is new.
+fn upsert(
+    table: &mut Table,
+    rows: &mut Option<FxHashMap<u64, u32>>,
+    record: &StoredRecord,
+) -> bool {
+    let Some(rows) = rows else {
+        table.push(record);
+        return true;
+    };
+    let hash = id_hash(&record.id);
+    match rows.get(&hash) {
+        Some(&row) if table.ids[row as usize] == record.id => table.replace(row as usize, record),
+        // Another id with the same hash: cannot be told apart here.
+        Some(_) => return false,
+        None => {
+            rows.insert(hash, table.len() as u32);
+            table.push(record);
+        }
+    }
+    true
+}
+
+/// Removes the record `id` from `table` (the last row moves into its place).
+fn remove(table: &mut Table, rows: &mut Option<FxHashMap<u64, u32>>, id: &str) -> bool {
+    let Some(index) = rows else { return false };
+    let Some(row) = row_of(table, index, id) else {
+        return false;
+    };
+    let last = table.len() - 1;
+    index.remove(&id_hash(id));
+    table.swap_remove(row);
+    if row != last {
+        index.insert(id_hash(&table.ids[row]), row as u32);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -149,22 +289,55 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn tables_follow_the_data_sets_version() {
+    /// The (id, count) of every row of a table, sorted.
+    fn rows(table: &Table) -> Vec<(String, i64)> {
+        let count = table.column("count");
+        let mut out: Vec<(String, i64)> = (0..table.len())
+            .map(|row| {
+                let n = match count.map(|c| c[row]) {
+                    Some(table::Cell::Int(n)) => n,
+                    _ => -1,
+                };
+                (table.ids[row].clone(), n)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn counted(id: &str, count: i64) -> Record {
+        Record {
+            id: id.into(),
+            timestamp: Utc::now(),
+            fields: json!({ "count": count }).as_object().unwrap().clone(),
+        }
+    }
+
+    async fn empty_store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&format!("sqlite://{}", dir.path().join("c.db").display()))
             .await
             .unwrap();
         store.migrate().await.unwrap();
+        (store, dir)
+    }
+
+    #[tokio::test]
+    async fn tables_follow_the_data_sets_version() {
+        let (store, _dir) = empty_store().await;
         let cache = Cache::default();
-        // Nothing held: an append does nothing.
-        cache.append(7, &[record("a1")], Utc::now(), 1);
+        // Nothing held: a change does nothing.
+        cache.apply(7, Change::Append(&[record("a1")]), Utc::now(), 1);
         let empty = cache.table(&store, 7, 0).await.unwrap();
         assert_eq!(empty.len(), 0);
-        // A write from here that only added records, right after the version
-        // held: appended in place (the store has none of them, so a reload
-        // would show none).
-        cache.append(7, &[record("a2"), record("a3")], Utc::now(), 1);
+        // A write from here right after the version held: made in memory
+        // (the store has none of these records, so a reload would show none).
+        cache.apply(
+            7,
+            Change::Append(&[record("a2"), record("a3")]),
+            Utc::now(),
+            1,
+        );
         assert_eq!(cache.table(&store, 7, 1).await.unwrap().len(), 2);
         assert_eq!(
             empty.len(),
@@ -175,8 +348,69 @@ mod tests {
         assert_eq!(cache.table(&store, 7, 0).await.unwrap().len(), 2);
         // A newer version (a write through another instance): loaded again.
         assert_eq!(cache.table(&store, 7, 2).await.unwrap().len(), 0);
-        // An append that skips a version is not applied: the table is dropped.
-        cache.append(7, &[record("a4")], Utc::now(), 9);
+        // A change that skips a version is not made: the table is dropped.
+        cache.apply(7, Change::Append(&[record("a4")]), Utc::now(), 9);
         assert_eq!(cache.table(&store, 7, 0).await.unwrap().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn replaces_patches_moves_and_deletes_are_made_in_place() {
+        let (store, _dir) = empty_store().await;
+        let cache = Cache::default();
+        cache.table(&store, 3, 0).await.unwrap();
+        let many: Vec<Record> = (0..40_000).map(|i| counted(&format!("r{i}"), i)).collect();
+        cache.apply(3, Change::Append(&many), Utc::now(), 1);
+        let before = cache.table(&store, 3, 1).await.unwrap();
+        // Replaced (one of them twice in the batch: the last wins), and one new.
+        cache.apply(
+            3,
+            Change::Upsert(&[
+                counted("r5", 500),
+                counted("r39999", 1),
+                counted("r5", 5000),
+                counted("new", 7),
+            ]),
+            Utc::now(),
+            2,
+        );
+        let after = cache.table(&store, 3, 2).await.unwrap();
+        assert_eq!(after.len(), 40_001);
+        let got = rows(&after);
+        assert!(got.contains(&("r5".into(), 5000)) && got.contains(&("r39999".into(), 1)));
+        assert!(got.contains(&("new".into(), 7)));
+        // The reader of the version before still sees it whole.
+        assert_eq!(before.len(), 40_000);
+        assert!(rows(&before).contains(&("r5".into(), 5)));
+        // Deleted: the last row takes its place; then moved to another id.
+        cache.apply(3, Change::Delete("r7"), Utc::now(), 3);
+        let to = counted("r8-moved", 88);
+        cache.apply(
+            3,
+            Change::Move {
+                from: "r8",
+                to: &to,
+            },
+            Utc::now(),
+            4,
+        );
+        let now = cache.table(&store, 3, 4).await.unwrap();
+        let got = rows(&now);
+        assert_eq!(now.len(), 40_000);
+        assert!(!got.iter().any(|(id, _)| id == "r7" || id == "r8"));
+        assert!(got.contains(&("r8-moved".into(), 88)) && got.contains(&("new".into(), 7)));
+        // Each id once, each row where the index says.
+        let mut ids: Vec<&String> = now.ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), now.len());
+        // A delete of a record not held: the table cannot be trusted, so it
+        // is loaded again (the store holds none).
+        cache.apply(3, Change::Delete("nowhere"), Utc::now(), 5);
+        assert_eq!(cache.table(&store, 3, 0).await.unwrap().len(), 0);
+        // Emptied in place.
+        cache.apply(3, Change::Append(&many[..3]), Utc::now(), 1);
+        assert_eq!(cache.table(&store, 3, 1).await.unwrap().len(), 3);
+        cache.apply(3, Change::Empty, Utc::now(), 2);
+        assert!(cache.table(&store, 3, 2).await.unwrap().is_empty());
     }
 }

@@ -3,12 +3,21 @@
 //! Values are cells of a few fixed kinds; strings are interned, so comparing and
 //! grouping them compares numbers. Each row also keeps its month index (for
 //! month, quarter and year periods) so that bucketing never touches a calendar.
+//! Columns are [`Chunked`]: a new version of a table (records added, replaced
+//! or removed) shares every chunk it did not change with the version readers
+//! may still hold.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
 use rustc_hash::FxHashMap;
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
+use super::chunked::Chunked;
 use crate::store::records::StoredRecord;
+
+/// One field's cells, by row.
+pub type Column = Chunked<Cell>;
 
 /// One value of one field of one record.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,17 +70,18 @@ impl Cell {
 /// A data set's records, by column.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
-    pub ids: Vec<String>,
+    pub ids: Chunked<String>,
     /// `_timestamp`, microseconds since the epoch.
-    pub ts: Vec<i64>,
-    pub updated_at: Vec<i64>,
+    pub ts: Chunked<i64>,
+    pub updated_at: Chunked<i64>,
     /// `year * 12 + month0` of `_timestamp`.
-    pub months: Vec<i32>,
-    pub columns: Vec<Vec<Cell>>,
+    pub months: Chunked<i32>,
+    pub columns: Vec<Column>,
     pub column_names: Vec<String>,
     column_index: FxHashMap<String, usize>,
-    pub strings: Vec<String>,
-    string_index: FxHashMap<String, u32>,
+    pub strings: Chunked<String>,
+    /// Shared between versions until a new string comes.
+    string_index: Arc<FxHashMap<String, u32>>,
 }
 
 impl Table {
@@ -84,10 +94,8 @@ impl Table {
     }
 
     /// The column of `field`, if any record has it.
-    pub fn column(&self, field: &str) -> Option<&[Cell]> {
-        self.column_index
-            .get(field)
-            .map(|&i| self.columns[i].as_slice())
+    pub fn column(&self, field: &str) -> Option<&Column> {
+        self.column_index.get(field).map(|&i| &self.columns[i])
     }
 
     /// The interned id of `s`, if any record holds that string.
@@ -101,7 +109,7 @@ impl Table {
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.to_string());
-        self.string_index.insert(s.to_string(), id);
+        Arc::make_mut(&mut self.string_index).insert(s.to_string(), id);
         id
     }
 
@@ -110,15 +118,30 @@ impl Table {
             return i;
         }
         let i = self.columns.len();
-        self.columns.push(vec![Cell::Missing; self.ts.len()]);
+        self.columns
+            .push(Chunked::filled(Cell::Missing, self.ts.len()));
         self.column_names.push(field.to_string());
         self.column_index.insert(field.to_string(), i);
         i
     }
 
+    /// A field's value as a cell (interning a string).
+    fn cell(&mut self, value: &Value) -> Cell {
+        match value {
+            Value::Null => Cell::Null,
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Cell::Int(i),
+                None => Cell::Num(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => Cell::Str(self.intern(s)),
+            // Records never hold objects or arrays (validation refuses them).
+            Value::Array(_) | Value::Object(_) => Cell::Null,
+        }
+    }
+
     /// Appends one record.
     pub fn push(&mut self, record: &StoredRecord) {
-        let row = self.ts.len();
         self.ids.push(record.id.clone());
         self.ts.push(record.timestamp.timestamp_micros());
         self.updated_at.push(record.updated_at.timestamp_micros());
@@ -126,20 +149,50 @@ impl Table {
         for column in &mut self.columns {
             column.push(Cell::Missing);
         }
-        for (field, value) in &record.fields {
-            let cell = match value {
-                Value::Null => Cell::Null,
-                Value::Bool(b) => Cell::Bool(*b),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => Cell::Int(i),
-                    None => Cell::Num(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Value::String(s) => Cell::Str(self.intern(s)),
-                // Records never hold objects or arrays (validation refuses them).
-                Value::Array(_) | Value::Object(_) => Cell::Null,
-            };
+        let row = self.len() - 1;
+        self.write_fields(row, &record.fields);
+    }
+
+    /// Puts `record` in row `row` (which must exist) in place of what was
+    /// there: the same id, its time and fields.
+    pub fn replace(&mut self, row: usize, record: &StoredRecord) {
+        let ts = record.timestamp.timestamp_micros();
+        if self.ts[row] != ts {
+            self.ts.set(row, ts);
+            self.months.set(row, month_index(record.timestamp));
+        }
+        self.updated_at
+            .set(row, record.updated_at.timestamp_micros());
+        // Fields the record no longer has go; only cells that change are
+        // written (so only their chunks are copied).
+        for (c, name) in self.column_names.iter().enumerate() {
+            if !record.fields.contains_key(name) && self.columns[c][row] != Cell::Missing {
+                self.columns[c].set(row, Cell::Missing);
+            }
+        }
+        self.write_fields(row, &record.fields);
+    }
+
+    fn write_fields(&mut self, row: usize, fields: &Map<String, Value>) {
+        for (field, value) in fields {
+            let cell = self.cell(value);
             let c = self.column_mut(field);
-            self.columns[c][row] = cell;
+            // (NaN is never equal, so it is always written)
+            if self.columns[c][row] != cell {
+                self.columns[c].set(row, cell);
+            }
+        }
+    }
+
+    /// Removes row `row` (which must exist): the last row moves into its
+    /// place.
+    pub fn swap_remove(&mut self, row: usize) {
+        self.ids.swap_remove(row);
+        self.ts.swap_remove(row);
+        self.updated_at.swap_remove(row);
+        self.months.swap_remove(row);
+        for column in &mut self.columns {
+            column.swap_remove(row);
         }
     }
 
