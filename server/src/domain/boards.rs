@@ -5,6 +5,9 @@
 //! record to be read from the database.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 
 use app::boards::{
     self as rules, Attention, Board, BoardKpi, BoardService, ComparedService, Comparison, Concern,
@@ -109,13 +112,36 @@ fn kpi_of(module: &Module) -> Option<KpiKind> {
 /// chart's figures in the dashboard's default view, judged by
 /// [`app::notes::unexplained_figures`] over the year before them too, with
 /// the service's `notes` and its data set's freshness. One line per chart and period, naming its series.
+///
+/// Kept (in `ctx.cache`) for as long as what they come from is the same:
+/// the dashboards, the notes, every data set's version and read settings
+/// (`data`, [`crate::store::data_sets::fingerprint`]) and the hour.
 async fn unexplained_on_dashboards(
     ctx: &Ctx<'_>,
     slug: &str,
     notes: &[Annotation],
+    data: u64,
 ) -> Result<Vec<(Option<KpiKind>, String)>> {
+    let dashboards = crate::store::dashboards::published_for_service(ctx.store, slug).await?;
+    let basis = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        data.hash(&mut hasher);
+        app::kpi::period_start(PeriodKind::Hour, ctx.now).hash(&mut hasher);
+        let text = |e: serde_json::Error| crate::error::Error::Internal(e.into());
+        serde_json::to_string(&dashboards)
+            .map_err(text)?
+            .hash(&mut hasher);
+        serde_json::to_string(notes)
+            .map_err(text)?
+            .hash(&mut hasher);
+        hasher.finish()
+    };
+    if let Some(lines) = ctx.cache.flags.get(slug, basis) {
+        return Ok(lines);
+    }
     let mut lines = Vec::new();
-    for dashboard in crate::store::dashboards::published_for_service(ctx.store, slug).await? {
+    for dashboard in dashboards {
         let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
         for module in app::modules::data_modules(&dashboard.modules) {
             // A period counts as filled in once it is complete
@@ -181,7 +207,36 @@ async fn unexplained_on_dashboards(
             }
         }
     }
+    ctx.cache.flags.keep(slug, basis, &lines);
     Ok(lines)
+}
+
+/// One line of a board's attention list about unexplained figures: the KPI
+/// (when the chart shows one) and what it says.
+type Line = (Option<KpiKind>, String);
+
+/// A service's lines, and the fingerprint of what they came from.
+type Kept = (u64, Vec<Line>);
+
+/// Each service's unexplained unusual figures (`unexplained_on_dashboards`),
+/// with a fingerprint of what they came from.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    held: Arc<Mutex<FxHashMap<String, Kept>>>,
+}
+
+impl Flags {
+    fn get(&self, slug: &str, basis: u64) -> Option<Vec<Line>> {
+        let held = self.held.lock().expect("flags lock");
+        held.get(slug)
+            .filter(|(b, _)| *b == basis)
+            .map(|(_, lines)| lines.clone())
+    }
+
+    fn keep(&self, slug: &str, basis: u64, lines: &[Line]) {
+        let mut held = self.held.lock().expect("flags lock");
+        held.insert(slug.to_string(), (basis, lines.to_vec()));
+    }
 }
 
 fn title_of(data_type: &str) -> &'static str {
@@ -208,6 +263,7 @@ pub async fn board(
     let all_targets = targets::list(ctx.store, None).await?;
     let notes = annotations::list(ctx.store, &annotations::Filter::default()).await?;
     let dashboards = crate::store::dashboards::published_by_service(ctx.store).await?;
+    let read_basis = crate::store::data_sets::fingerprint(ctx.store).await?;
     let today = now.date_naive();
     let mut rows = Vec::new();
     let mut headline = Vec::new();
@@ -312,7 +368,9 @@ pub async fn board(
             .filter(|n| n.service == slug)
             .cloned()
             .collect();
-        for (kpi, message) in unexplained_on_dashboards(ctx, &slug, &service_notes).await? {
+        for (kpi, message) in
+            unexplained_on_dashboards(ctx, &slug, &service_notes, read_basis).await?
+        {
             attention.push(Attention {
                 service: slug.clone(),
                 service_title: service.title.clone(),

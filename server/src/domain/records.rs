@@ -96,6 +96,8 @@ pub async fn write_batch(
     };
     w.commit(note).await?;
     crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
+    ctx.store
+        .records_written(written.inserted + written.replaced);
     let change = if written.inserted == batch.len() {
         Change::Append(batch)
     } else {

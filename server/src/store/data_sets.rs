@@ -148,6 +148,22 @@ pub async fn bump_version(w: &mut Write, id: i64) -> Result<i64> {
     .await)?)
 }
 
+/// A fingerprint of what every read of every data set depends on: each data
+/// set's id, version (its records) and the settings reads follow. It changes
+/// whenever records or those settings change, or a data set comes or goes.
+pub async fn fingerprint(store: &Store) -> Result<u64> {
+    use std::hash::{Hash, Hasher};
+    let rows: Vec<(i64, i64, bool, bool, Option<i64>)> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT id, version, queryable, raw_queries_allowed, max_age_expected
+         FROM data_sets ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let mut hasher = rustc_hash::FxHasher::default();
+    rows.hash(&mut hasher);
+    Ok(hasher.finish())
+}
+
 /// Publishes a data set (its records become readable by everyone).
 pub async fn publish(w: &mut Write, id: i64) -> Result<()> {
     on_tx!(w, |conn| sqlx::query(

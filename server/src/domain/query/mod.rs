@@ -53,6 +53,8 @@ pub struct Cache {
     entries: Arc<RwLock<FxHashMap<i64, Entry>>>,
     /// Services' headline figures, worked out from these tables.
     pub headlines: crate::domain::services::Headlines,
+    /// Services' unexplained unusual figures, likewise.
+    pub flags: crate::domain::boards::Flags,
 }
 
 impl Cache {
