@@ -3,18 +3,25 @@
 use super::DemoArgs;
 use crate::{demo, store::Store};
 
+/// The most services `--services` makes (some 6 million records).
+const MOST_SERVICES: usize = 10_000;
+
 pub async fn run(database: &str, args: DemoArgs) -> anyhow::Result<()> {
-    let store = Store::connect(database).await?;
-    store.migrate().await?;
-    let until = args.until.unwrap_or_else(chrono::Utc::now);
+    // Checked before the database is touched.
     let own = demo::service_count();
     let copies = match args.services {
         Some(n) if n < own => {
             anyhow::bail!("--services must be at least {own}, the demo's own services (got {n})")
         }
+        Some(n) if n > MOST_SERVICES => anyhow::bail!(
+            "--services must be at most {MOST_SERVICES}, about 600 records each (got {n})"
+        ),
         Some(n) => n - own,
         None => 0,
     };
+    let store = Store::connect(database).await?;
+    store.migrate().await?;
+    let until = args.until.unwrap_or_else(chrono::Utc::now);
     let loaded = demo::load(&store, args.seed, until).await?;
     if loaded.records_stored == 0 && loaded.data_sets_created == 0 && loaded.dashboards_created == 0
     {
