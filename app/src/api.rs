@@ -136,14 +136,94 @@ pub async fn portfolios() -> Result<Vec<crate::boards::Portfolio>, ApiError> {
     Ok(answer.portfolios)
 }
 
+/// A read API query's answer.
+#[derive(serde::Deserialize)]
+struct Rows {
+    data: Vec<serde_json::Value>,
+}
+
 /// A read API query (`/data/{group}/{type}?...`): the rows of its answer.
-pub async fn data_rows(path: String) -> Result<Vec<serde_json::Value>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        data: Vec<serde_json::Value>,
+pub async fn data_rows(path: String) -> Result<std::sync::Arc<Vec<serde_json::Value>>, ApiError> {
+    #[cfg(feature = "ssr")]
+    {
+        let (status, body) = in_process::get(path).await?;
+        if !(200..300).contains(&status) {
+            return Err(error_from_body(status, &body));
+        }
+        parsed_rows::parse(body)
     }
-    let answer: Answer = get_json(path).await?;
-    Ok(answer.data)
+    #[cfg(not(feature = "ssr"))]
+    {
+        let answer: Rows = get_json(path).await?;
+        Ok(std::sync::Arc::new(answer.data))
+    }
+}
+
+/// Read answers already parsed, by their bytes (on the server): every view
+/// of a dashboard reads the same answers, which the server keeps, so the
+/// same bytes come again and again. Compared in full (the hash only finds
+/// them); the oldest go first.
+#[cfg(feature = "ssr")]
+mod parsed_rows {
+    use std::collections::{HashMap, VecDeque};
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use axum::body::Bytes;
+    use serde_json::Value;
+
+    use super::{ApiError, Rows};
+
+    /// The answers' bytes kept at most (their parsed rows take a few times
+    /// that); a larger answer is parsed each time.
+    const ROOM: usize = 8 << 20;
+    const LARGEST: usize = 1 << 20;
+
+    #[derive(Default)]
+    struct Kept {
+        parsed: HashMap<u64, (Bytes, Arc<Vec<Value>>)>,
+        order: VecDeque<u64>,
+        bytes: usize,
+    }
+
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+
+    pub(super) fn parse(body: Bytes) -> Result<Arc<Vec<Value>>, ApiError> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut hasher);
+        let hash = hasher.finish();
+        {
+            let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((bytes, rows)) = kept.parsed.get(&hash) {
+                if *bytes == body {
+                    return Ok(rows.clone());
+                }
+            }
+        }
+        let rows: Rows =
+            serde_json::from_slice(&body).map_err(|e| ApiError::Transport(e.to_string()))?;
+        let rows = Arc::new(rows.data);
+        if body.len() > LARGEST {
+            return Ok(rows);
+        }
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        while kept.bytes + body.len() > ROOM {
+            let Some(old) = kept.order.pop_front() else {
+                break;
+            };
+            if let Some((gone, _)) = kept.parsed.remove(&old) {
+                kept.bytes -= gone.len();
+            }
+        }
+        kept.bytes += body.len();
+        if let Some((was, _)) = kept.parsed.insert(hash, (body, rows.clone())) {
+            // Another answer with the same hash: replaced.
+            kept.bytes -= was.len();
+        } else {
+            kept.order.push_back(hash);
+        }
+        Ok(rows)
+    }
 }
 
 /// `GET /api/v1/session`: who is signed in, and their CSRF token.
@@ -358,7 +438,7 @@ fn error_from_body(status: u16, body: &[u8]) -> ApiError {
 }
 
 #[cfg(feature = "ssr")]
-pub use in_process::InProcessApi;
+pub use in_process::{InProcessApi, PageScope};
 
 #[cfg(feature = "ssr")]
 mod in_process {
@@ -369,6 +449,13 @@ mod in_process {
     /// The server's API router, provided as context while rendering pages.
     #[derive(Clone)]
     pub struct InProcessApi(pub axum::Router);
+
+    /// What the server keeps for one page while it renders (provided as
+    /// context, one per page request): every API request the page makes
+    /// carries it, so that they share what they read alike (each data set
+    /// read once, as of one moment). Opaque here; the server knows its type.
+    #[derive(Clone)]
+    pub struct PageScope(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
 
     /// Headers of the page request that identify the viewer, forwarded to the API.
     /// (And the address it was reached at, which the guide's examples name; the
@@ -400,6 +487,9 @@ mod in_process {
         let mut request = request
             .body(axum::body::Body::empty())
             .map_err(|e| ApiError::Transport(e.to_string()))?;
+        if let Some(scope) = leptos::prelude::use_context::<PageScope>() {
+            request.extensions_mut().insert(scope);
+        }
         if let Some(peer) = parts.as_ref().and_then(|p| {
             p.extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -431,7 +431,12 @@ fn round_sig(x: f64, sig: i32) -> f64 {
 /// Writes a non-negative number with thousands separators and at most `decimals`
 /// decimal places, dropping trailing zeros.
 fn with_separators(x: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, x);
+    // Whole numbers (most figures are counts) need no float formatting.
+    let text = if x.fract() == 0.0 && x.abs() < 9e15 {
+        (x as i64).to_string()
+    } else {
+        format!("{:.*}", decimals, x)
+    };
     let (int_part, frac_part) = match text.split_once('.') {
         Some((i, f)) => (i, f.trim_end_matches('0')),
         None => (text.as_str(), ""),
@@ -822,6 +827,95 @@ fn noted(i: usize, notes: &[(usize, usize)]) -> bool {
 /// still be filling in (a month to date), and a point a note covers or is
 /// beside (the note explains it).
 pub fn unusual_points(
+    values: &[Option<f64>],
+    kind: PeriodKind,
+    unit: Unit,
+    notes: &[(usize, usize)],
+    filling_in: bool,
+) -> Vec<Unusual> {
+    unusual::remembered(values, kind, unit, notes, filling_in, detect_unusual)
+}
+
+/// The answers of [`unusual_points`] already worked out: every view of a
+/// dashboard, and every board of its service, asks about the same series
+/// again (on the server, for each request). Kept by everything the answer
+/// depends on, compared in full (a hash only finds them).
+mod unusual {
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{LazyLock, Mutex};
+
+    use super::{PeriodKind, Unit, Unusual};
+
+    /// More series than this and the oldest half goes.
+    const MOST: usize = 4096;
+
+    #[derive(PartialEq)]
+    struct Asked {
+        values: Vec<Option<u64>>,
+        kind: PeriodKind,
+        unit: Unit,
+        notes: Vec<(usize, usize)>,
+        filling_in: bool,
+    }
+
+    #[derive(Default)]
+    struct Kept {
+        answers: HashMap<u64, (Asked, Vec<Unusual>)>,
+        order: std::collections::VecDeque<u64>,
+    }
+
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+
+    /// How unusual points are found (`detect_unusual`).
+    type Detect = fn(&[Option<f64>], PeriodKind, Unit, &[(usize, usize)], bool) -> Vec<Unusual>;
+
+    /// The answer for these arguments: kept, or worked out by `detect`
+    /// (and kept).
+    pub(super) fn remembered(
+        values: &[Option<f64>],
+        kind: PeriodKind,
+        unit: Unit,
+        notes: &[(usize, usize)],
+        filling_in: bool,
+        detect: Detect,
+    ) -> Vec<Unusual> {
+        let asked = Asked {
+            values: values.iter().map(|v| v.map(f64::to_bits)).collect(),
+            kind,
+            unit,
+            notes: notes.to_vec(),
+            filling_in,
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        asked.values.hash(&mut hasher);
+        (kind, unit, &asked.notes, filling_in).hash(&mut hasher);
+        let hash = hasher.finish();
+        {
+            let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((was, found)) = kept.answers.get(&hash) {
+                if *was == asked {
+                    return found.clone();
+                }
+            }
+        }
+        let found = detect(values, kind, unit, notes, filling_in);
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.answers.len() >= MOST {
+            for _ in 0..MOST / 2 {
+                if let Some(old) = kept.order.pop_front() {
+                    kept.answers.remove(&old);
+                }
+            }
+        }
+        if kept.answers.insert(hash, (asked, found.clone())).is_none() {
+            kept.order.push_back(hash);
+        }
+        found
+    }
+}
+
+fn detect_unusual(
     values: &[Option<f64>],
     kind: PeriodKind,
     unit: Unit,

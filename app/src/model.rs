@@ -223,7 +223,7 @@ impl KpiKind {
 }
 
 /// How a number is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
@@ -374,6 +374,10 @@ pub struct KpiSummary {
     pub completion_rate: Option<f64>,
 }
 
+fn first_page() -> usize {
+    1
+}
+
 /// The answer of `GET /api/v1/service-kpis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -383,6 +387,15 @@ pub struct ServiceKpiList {
     /// Every department and agency, for the filters.
     pub departments: Vec<OrgRef>,
     pub agencies: Vec<OrgRef>,
+    /// Each agency's department, by slug.
+    #[serde(default)]
+    pub agency_departments: std::collections::BTreeMap<String, String>,
+    /// Which page `services` is (from 1), of how many (with `per_page`;
+    /// otherwise 1 of 1). `summary` covers every page.
+    #[serde(default = "first_page")]
+    pub page: usize,
+    #[serde(default = "first_page")]
+    pub pages: usize,
 }
 
 /// What a module shows (the Performance Platform's module types).

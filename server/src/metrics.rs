@@ -42,9 +42,8 @@ struct Registry {
     requests: BTreeMap<(String, &'static str, u16), u64>,
     /// route -> latencies.
     latency: BTreeMap<&'static str, Histogram>,
-    table_loads: u64,
-    table_load_seconds: f64,
-    table_rows_loaded: u64,
+    /// source ("database" or "snapshot") -> (loads, seconds, rows).
+    table_loads: BTreeMap<&'static str, (u64, f64, u64)>,
     /// data set id -> (version held, rows).
     tables: BTreeMap<i64, (i64, usize)>,
     /// "new", "replaced", "unchanged" -> records.
@@ -140,11 +139,18 @@ pub fn request(method: &str, path: &str, status: u16, took: Duration) {
 }
 
 /// Counts a data set's table loaded into memory.
-pub fn table_loaded(data_set_id: i64, version: i64, rows: usize, took: Duration) {
+pub fn table_loaded(
+    data_set_id: i64,
+    version: i64,
+    rows: usize,
+    took: Duration,
+    source: &'static str,
+) {
     let mut r = registry();
-    r.table_loads += 1;
-    r.table_load_seconds += took.as_secs_f64();
-    r.table_rows_loaded += rows as u64;
+    let loads = r.table_loads.entry(source).or_default();
+    loads.0 += 1;
+    loads.1 += took.as_secs_f64();
+    loads.2 += rows as u64;
     r.tables.insert(data_set_id, (version, rows));
 }
 
@@ -202,19 +208,31 @@ pub fn render() -> String {
             h.count, h.sum, h.count
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP pulse_table_loads_total Data sets' tables loaded into memory from the database.\n\
-         # TYPE pulse_table_loads_total counter\n\
-         pulse_table_loads_total {}\n\
-         # HELP pulse_table_load_seconds_total Time spent loading tables.\n\
-         # TYPE pulse_table_load_seconds_total counter\n\
-         pulse_table_load_seconds_total {}\n\
-         # HELP pulse_table_rows_loaded_total Records read into tables.\n\
-         # TYPE pulse_table_rows_loaded_total counter\n\
-         pulse_table_rows_loaded_total {}",
-        r.table_loads, r.table_load_seconds, r.table_rows_loaded
-    );
+    for (i, (name, help)) in [
+        (
+            "pulse_table_loads_total",
+            "Data sets' tables loaded into memory, from the database or from a snapshot on disk.",
+        ),
+        (
+            "pulse_table_load_seconds_total",
+            "Time spent loading tables.",
+        ),
+        ("pulse_table_rows_loaded_total", "Records read into tables."),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for source in ["database", "snapshot"] {
+            let (loads, seconds, rows) = r.table_loads.get(source).copied().unwrap_or_default();
+            let value = match i {
+                0 => loads as f64,
+                1 => seconds,
+                _ => rows as f64,
+            };
+            let _ = writeln!(out, "{name}{{source=\"{source}\"}} {value}");
+        }
+    }
     let _ = writeln!(
         out,
         "# HELP pulse_table_version The version of each data set's records that its table in memory holds.\n\

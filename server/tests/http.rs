@@ -319,6 +319,137 @@ async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
 }
 both!(the_explorer_filters_sorts_and_summarises);
 
+async fn the_explorer_comes_in_pages_with_totals_over_all(app: TestApp) {
+    let app = with_demo(app).await;
+    let list = |query: String| {
+        let app = &app;
+        async move {
+            let answer = app.get(&format!("/api/v1/service-kpis?{query}")).await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}");
+            serde_json::from_slice::<app::model::ServiceKpiList>(&answer.body).unwrap()
+        }
+    };
+    let sort = "sort=transactions_per_year&direction=desc";
+    let all = list(sort.into()).await;
+    let count = demo::service_count();
+    assert_eq!((all.page, all.pages, all.services.len()), (1, 1, count));
+    // Pages of 5, in the same order as the whole list; every page's summary
+    // covers every service.
+    let pages = count.div_ceil(5);
+    let mut joined = Vec::new();
+    for page in 1..=pages {
+        let one = list(format!("{sort}&per_page=5&page={page}")).await;
+        assert_eq!((one.page, one.pages), (page, pages));
+        assert_eq!(one.summary, all.summary);
+        assert_eq!(one.departments, all.departments);
+        assert_eq!(one.agency_departments, all.agency_departments);
+        assert!(one.services.len() <= 5 && !one.services.is_empty());
+        joined.extend(one.services);
+    }
+    assert_eq!(joined, all.services);
+    // Without a page, the first; past the last, none (and still the totals).
+    assert_eq!(
+        list(format!("{sort}&per_page=5")).await.services,
+        all.services[..5]
+    );
+    let past = list(format!("{sort}&per_page=5&page={}", pages + 1)).await;
+    assert!(past.services.is_empty());
+    assert_eq!(past.summary, all.summary);
+    // Every agency's department.
+    for agency in &all.agencies {
+        let department = &all.agency_departments[&agency.slug];
+        assert!(all.departments.iter().any(|d| &d.slug == department));
+    }
+    for (query, message) in [
+        ("per_page=0", "per_page must be from 1 to 1000"),
+        ("per_page=1001", "per_page must be from 1 to 1000"),
+        ("per_page=5&page=0", "page must be 1 or more"),
+        (
+            "page=2",
+            "page needs per_page (how many services a page holds)",
+        ),
+    ] {
+        let answer = app.get(&format!("/api/v1/service-kpis?{query}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["message"], message, "{query}");
+    }
+    let answer = app.get("/api/v1/service-kpis?per_page=many").await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+both!(the_explorer_comes_in_pages_with_totals_over_all);
+
+/// The explorer's page with more services than one page holds: fifty at a
+/// time, GOV.UK's pagination (plain links), the totals over all of them.
+#[tokio::test]
+async fn the_explorer_page_shows_fifty_services_at_a_time() {
+    let app = with_demo(support::test_app(support::Backend::Sqlite).await).await;
+    let copies = 60 - demo::service_count();
+    demo::load_copies(&app.store, copies, 7, until())
+        .await
+        .unwrap();
+    let page = |uri: &'static str| {
+        let app = &app;
+        async move {
+            let answer = app.get(uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}");
+            String::from_utf8(answer.body).unwrap()
+        }
+    };
+    let rows = |html: &str| html.matches("pulse-draggable").count();
+    // The number of the page marked current in the pagination.
+    let current = |html: &str| {
+        let at = html
+            .find("govuk-pagination__item--current")
+            .expect("a current page");
+        let link = &html[at..];
+        let link = &link[link.find("<a ").unwrap()..];
+        let text = &link[link.find('>').unwrap() + 1..];
+        text[..text.find('<').unwrap()].to_string()
+    };
+    let first = page("/services").await;
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains("Showing 1 to 50 of 60 services"), "{first}");
+    assert!(first.contains(r#"<nav aria-label="Pagination" class="govuk-pagination">"#));
+    assert!(
+        first.contains(r#"href="/services?page=2" rel="next""#),
+        "{first}"
+    );
+    assert_eq!(current(&first), "1");
+    assert!(first.contains(r#"aria-current="page""#));
+    assert!(!first.contains(r#"rel="prev""#));
+    assert!(
+        first.contains("60 services: "),
+        "the summary covers every page"
+    );
+    assert!(first.contains("Download all 60 services as CSV"));
+    let second = page("/services?page=2").await;
+    assert_eq!(rows(&second), 10);
+    assert!(second.contains("Showing 51 to 60 of 60 services"));
+    assert!(
+        second.contains(r#"href="/services" rel="prev""#),
+        "{second}"
+    );
+    assert_eq!(current(&second), "2");
+    assert!(second.contains("60 services: "));
+    // Sorting starts again at the first page.
+    assert!(
+        second.contains(r#"href="/services?sort=service&amp;direction=desc" data-sort="service""#)
+    );
+    assert!(!second.contains(r#"page=2" data-sort"#), "{second}");
+    // Fewer than a page: no pagination.
+    let filtered = page("/services?name=copy").await;
+    assert_eq!(rows(&filtered), 46);
+    assert!(!filtered.contains("govuk-pagination"));
+    // Past the last page, and a page that is not a number.
+    let past = page("/services?page=9").await;
+    assert_eq!(rows(&past), 0);
+    assert!(past.contains("There is no page 9: the 60 services fill 2 pages."));
+    let past = page("/services?name=copy&page=2").await;
+    assert!(past.contains("There is no page 2: the 46 services fit on one page."));
+    assert_eq!(rows(&page("/services?page=two").await), 50);
+}
+
 /// The explorer's figures of one service, as the API gives them now.
 async fn explorer_row(app: &TestApp, slug: &str) -> app::model::ServiceKpis {
     let answer = app.get("/api/v1/service-kpis").await;

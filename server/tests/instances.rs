@@ -4,6 +4,7 @@
 //! deletion), both ways, on Postgres and on one SQLite file.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(database: &str) -> Instance {
+/// Starts `pulse serve` on `database`, keeping tables of 2 records or more
+/// in `snapshots` between runs.
+async fn start(database: &str, snapshots: &Path) -> Instance {
     let port = free_port();
     let site = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pulse"))
@@ -42,6 +45,9 @@ async fn start(database: &str) -> Instance {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--site-root")
         .arg(site.path())
+        .arg("--snapshots")
+        .arg(snapshots)
+        .args(["--snapshot-min-records", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -197,8 +203,10 @@ async fn every_change_through_one_instance_is_read_through_the_other(backend: Ba
     let (database, _guard) = support::database(backend).await;
     // The command migrates the database before either instance starts.
     let admin = admin_key(&database);
-    let a = start(&database).await;
-    let b = start(&database).await;
+    // On one machine, sharing where tables are kept.
+    let tables = tempfile::tempdir().unwrap();
+    let a = start(&database, tables.path()).await;
+    let b = start(&database, tables.path()).await;
     let (a, b) = (a.port, b.port);
 
     let token = data_set(a, &admin, "coherence").await;
@@ -302,6 +310,127 @@ async fn every_change_is_seen_by_every_instance_on_one_sqlite_file() {
     every_change_through_one_instance_is_read_through_the_other(Backend::Sqlite).await;
 }
 
+/// The tables loaded since the instance started, by where from.
+async fn loads(port: u16) -> (u64, u64) {
+    let (status, page) = call(port, "GET", "/metrics", None, None).await.unwrap();
+    assert_eq!(status, 200);
+    let count = |source: &str| {
+        let line = format!("pulse_table_loads_total{{source=\"{source}\"}} ");
+        page.lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {line} in {page}")) as u64
+    };
+    (count("database"), count("snapshot"))
+}
+
+/// Sends SIGTERM and waits until the instance has stopped.
+fn stop(mut instance: Instance) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &instance.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = instance.child.wait().unwrap();
+    assert!(status.success(), "pulse serve stopped with {status}");
+}
+
+async fn a_restart_reads_the_table_kept_on_disk_while_it_is_current(backend: Backend) {
+    let (database, _guard) = support::database(backend).await;
+    let admin = admin_key(&database);
+    let tables = tempfile::tempdir().unwrap();
+    let pulse = start(&database, tables.path()).await;
+    let token = data_set(pulse.port, &admin, "coherence").await;
+    let record = |id: &str, value: i64| json!({"_id": id, "_timestamp": "2026-01-05T00:00:00Z", "value": value});
+    let write = |port: u16, body: Value| {
+        let token = token.clone();
+        async move {
+            let (status, text) = call(port, "POST", DATA, Some(&token), Some(&body))
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{text}");
+        }
+    };
+    sees(pulse.port, "an empty data set", |r| values(r).is_empty()).await;
+    write(
+        pulse.port,
+        json!([record("r1", 1), record("r2", 2), record("r3", 3)]),
+    )
+    .await;
+    let three = vec![
+        ("r1".into(), json!(1)),
+        ("r2".into(), json!(2)),
+        ("r3".into(), json!(3)),
+    ];
+    sees(pulse.port, "three records", |r| values(r) == three).await;
+    // Stopped, it keeps the table as the write left it.
+    stop(pulse);
+    let kept: Vec<_> = std::fs::read_dir(tables.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].ends_with(".table"), "{kept:?}");
+
+    // Started again, its first read comes from that file.
+    let pulse = start(&database, tables.path()).await;
+    sees(pulse.port, "the same three records", |r| values(r) == three).await;
+    assert_eq!(loads(pulse.port).await, (0, 1));
+
+    // Another instance changes the records while this one is stopped: the
+    // file is one version old, so it is not used.
+    stop(pulse);
+    let other = start(&database, &tables.path().join("elsewhere")).await;
+    write(other.port, json!([record("r2", 20)])).await;
+    drop(other);
+    let pulse = start(&database, tables.path()).await;
+    let changed = vec![
+        ("r1".into(), json!(1)),
+        ("r2".into(), json!(20)),
+        ("r3".into(), json!(3)),
+    ];
+    sees(pulse.port, "the record changed elsewhere", |r| {
+        values(r) == changed
+    })
+    .await;
+    assert_eq!(loads(pulse.port).await, (1, 0));
+
+    // Killed just after a write through it: whether or not the table was
+    // kept again in between, nothing is lost.
+    write(pulse.port, json!([record("r4", 4)])).await;
+    drop(pulse);
+    let pulse = start(&database, tables.path()).await;
+    sees(pulse.port, "the record written before the kill", |r| {
+        values(r).len() == 4
+    })
+    .await;
+    let (database_loads, snapshot_loads) = loads(pulse.port).await;
+    assert_eq!(database_loads + snapshot_loads, 1);
+
+    // A damaged file is not used either.
+    stop(pulse);
+    for entry in std::fs::read_dir(tables.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "table") {
+            let whole = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+        }
+    }
+    let pulse = start(&database, tables.path()).await;
+    sees(pulse.port, "the four records", |r| values(r).len() == 4).await;
+    assert_eq!(loads(pulse.port).await, (1, 0));
+}
+
+#[tokio::test]
+async fn a_restart_reads_the_table_kept_on_disk_on_sqlite() {
+    a_restart_reads_the_table_kept_on_disk_while_it_is_current(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_restart_reads_the_table_kept_on_disk_on_postgres() {
+    a_restart_reads_the_table_kept_on_disk_while_it_is_current(Backend::Postgres).await;
+}
+
 /// Polls `/_status/ready` on `port` until it answers `status` (up to 10 s).
 async fn ready_becomes(port: u16, status: u16) -> Value {
     let began = Instant::now();
@@ -346,7 +475,8 @@ async fn postgres_read_only(url: &str, read_only: bool) {
 async fn ready_says_when_the_database_cannot_be_written_and_recovers_by_itself() {
     let (database, _guard) = support::database(Backend::Postgres).await;
     let admin = admin_key(&database);
-    let pulse = start(&database).await;
+    let tables = tempfile::tempdir().unwrap();
+    let pulse = start(&database, tables.path()).await;
     let port = pulse.port;
     let ok = ready_becomes(port, 200).await;
     assert_eq!(

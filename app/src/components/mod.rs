@@ -6,6 +6,7 @@ pub mod layout;
 pub mod module;
 pub mod navigation;
 pub mod notes;
+pub mod pagination;
 pub mod problem;
 pub mod scroll_table;
 pub mod table_toggle;

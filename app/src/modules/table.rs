@@ -382,12 +382,18 @@ pub fn download_name(dashboard: &str, module: &str, figures: &Figures, extension
 /// `text` as a `data:` URL of type `mime` (UTF-8), for a link that downloads
 /// it without asking the server again, with or without JavaScript.
 pub fn data_url(mime: &str, text: &str) -> String {
-    let mut url = format!("data:{mime};charset=utf-8,");
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut url = String::with_capacity(text.len() * 2 + 32);
+    url.push_str("data:");
+    url.push_str(mime);
+    url.push_str(";charset=utf-8,");
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             url.push(b as char);
         } else {
-            url.push_str(&format!("%{b:02X}"));
+            url.push('%');
+            url.push(HEX[usize::from(b >> 4)] as char);
+            url.push(HEX[usize::from(b & 15)] as char);
         }
     }
     url

@@ -27,7 +27,8 @@ use crate::modules::csv_request;
 /// `/boards`: every department's and agency's board, and the person's portfolios.
 #[component]
 pub fn BoardsPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| api::service_kpis(String::new()));
+    // The organisations come with any page of the explorer: the shortest.
+    let list = Resource::new(|| (), |_| api::service_kpis("per_page=1".into()));
     let mine = Resource::new(|| (), |_| api::portfolios());
     view! {
         <Title text="Boards - Pulse"/>
@@ -42,8 +43,7 @@ pub fn BoardsPage() -> impl IntoView {
                     Ok(list) => {
                         let departments = list.departments.into_iter().map(|d| {
                             let agencies: Vec<_> = list.agencies.iter()
-                                .filter(|a| list.services.iter().any(|s| s.service.department.slug == d.slug
-                                    && s.service.agency.as_ref().is_some_and(|x| x.slug == a.slug)))
+                                .filter(|a| list.agency_departments.get(&a.slug) == Some(&d.slug))
                                 .cloned()
                                 .collect();
                             view! {

@@ -1,9 +1,11 @@
 //! The services explorer: every service's headline figures, filtered by name
 //! (as you type), department and agency, sortable by any column, with totals and
 //! transaction-weighted averages for what the filters show, and a CSV of it.
-//! Filters and sort live in the URL, and the page works without JavaScript: the
-//! filters are a GET form and the column headings are links.
+//! Filters, sort and page live in the URL, and the page works without
+//! JavaScript: the filters are a GET form, the column headings and pages are
+//! links. Fifty services a page; the totals and the CSV cover every page.
 
+use crate::components::pagination::Pagination;
 use crate::components::scroll_table::ScrollTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,12 +21,34 @@ use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
 use crate::modules::csv_request;
 use crate::query_string;
 
-const FIELDS: [&str; 5] = ["name", "department", "agency", "sort", "direction"];
+const FIELDS: [&str; 6] = ["name", "department", "agency", "sort", "direction", "page"];
+
+/// Services on one page of the explorer.
+pub const PER_PAGE: usize = 50;
 
 /// The explorer's state as a query string, in a fixed order, leaving out
-/// blanks, with `changes` applied.
+/// blanks (and the first page, and a page that is not a number), with
+/// `changes` applied.
 fn explorer_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
-    query_string::encode(&query_string::kept(&FIELDS, |field| q.get(field), changes))
+    let value = |field: &str| match field {
+        "page" => q
+            .get("page")
+            .and_then(|p| p.trim().parse::<usize>().ok())
+            .filter(|&p| p > 1)
+            .map(|p| p.to_string()),
+        _ => q.get(field),
+    };
+    query_string::encode(&query_string::kept(&FIELDS, value, changes))
+}
+
+/// The API's query for one page of the explorer.
+fn page_query(explorer: &str) -> String {
+    let per_page = format!("per_page={PER_PAGE}");
+    if explorer.is_empty() {
+        per_page
+    } else {
+        format!("{explorer}&{per_page}")
+    }
 }
 
 fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
@@ -34,16 +58,19 @@ fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     let query = use_query_map();
-    let search = move || query.with(|q| explorer_query(q, &[]));
+    let search = move || query.with(|q| page_query(&explorer_query(q, &[])));
     let data = Resource::new(search, api::service_kpis);
     let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
-    // The filter choices do not change with the filters.
-    let choices = Resource::new(|| (), |_| api::service_kpis(String::new()));
+    // The filter choices do not change with the filters (and come with any
+    // page: the shortest is asked for).
+    let choices = Resource::new(|| (), |_| api::service_kpis("per_page=1".into()));
     let go = use_go(true);
     // Every filter applies as it is chosen (the button is for pages without
-    // JavaScript); a new department clears an agency that is not one of its own.
+    // JavaScript), showing the first page of what it finds; a new department
+    // clears an agency that is not one of its own.
     let apply = move |changes: &[(&str, &str)]| {
-        if let Some(qs) = query.try_with_untracked(|q| explorer_query(q, changes)) {
+        let changes: Vec<(&str, &str)> = changes.iter().copied().chain([("page", "")]).collect();
+        if let Some(qs) = query.try_with_untracked(|q| explorer_query(q, &changes)) {
             go(query_string::href("/services", &qs));
         }
     };
@@ -72,18 +99,10 @@ pub fn ServicesPage() -> impl IntoView {
                     let (on_department, on_agency) = (on_department.clone(), on_agency.clone());
                     Suspend::new(async move {
                     let list = choices.await.ok();
-                    // Which department each agency belongs to, from its services.
-                    let parents: Vec<(String, String)> = list
+                    // Which department each agency belongs to.
+                    let parents = list
                         .as_ref()
-                        .map(|l| {
-                            l.services
-                                .iter()
-                                .filter_map(|s| {
-                                    let agency = s.service.agency.as_ref()?;
-                                    Some((agency.slug.clone(), s.service.department.slug.clone()))
-                                })
-                                .collect()
-                        })
+                        .map(|l| l.agency_departments.clone())
                         .unwrap_or_default();
                     let (departments, agencies) = list
                         .map(|l| (l.departments, l.agencies))
@@ -111,7 +130,7 @@ pub fn ServicesPage() -> impl IntoView {
                                         // Only the chosen department's agencies.
                                         .filter(|a| {
                                             department.is_empty()
-                                                || parents.iter().any(|(agency, parent)| *agency == a.slug && *parent == department)
+                                                || parents.get(&a.slug) == Some(&department)
                                         })
                                         .map(|a| {
                                             let selected = current("agency") == a.slug;
@@ -177,8 +196,36 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
     let query = use_query_map();
     let sort = query.with_untracked(|q| q.get("sort").unwrap_or_else(|| "service".into()));
     let descending = query.with_untracked(|q| q.get("direction").as_deref() == Some("desc"));
-    let qs = query.with_untracked(|q| explorer_query(q, &[]));
+    // Every page's services.
+    let qs = query.with_untracked(|q| explorer_query(q, &[("page", "")]));
     let csv = csv_request(&api::service_kpis_path(&qs));
+    let (page, pages, total) = (list.page, list.pages, list.summary.services);
+    let shown = list.services.len();
+    let page_href = move |n: usize| {
+        let n = if n > 1 { n.to_string() } else { String::new() };
+        query.with_untracked(|q| {
+            query_string::href("/services", &explorer_query(q, &[("page", &n)]))
+        })
+    };
+    let range = if shown > 0 {
+        let first = (page - 1) * PER_PAGE + 1;
+        format!(
+            "Showing {} to {} of {total} services",
+            first,
+            first + shown - 1
+        )
+    } else if total > 0 && pages == 1 {
+        format!("There is no page {page}: the {total} services fit on one page.")
+    } else if total > 0 {
+        format!("There is no page {page}: the {total} services fill {pages} pages.")
+    } else {
+        String::new()
+    };
+    let csv_label = if pages > 1 {
+        format!("Download all {total} services as CSV")
+    } else {
+        "Download these rows as CSV".to_string()
+    };
     let heading = {
         let sort = sort.clone();
         move |column: &'static str, label: &'static str, numeric: bool| {
@@ -189,7 +236,10 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             let href = query.with_untracked(|q| {
                 query_string::href(
                     "/services",
-                    &explorer_query(q, &[("sort", column), ("direction", direction)]),
+                    &explorer_query(
+                        q,
+                        &[("sort", column), ("direction", direction), ("page", "")],
+                    ),
                 )
             });
             let aria = match (active, descending) {
@@ -244,8 +294,11 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
         <p class="govuk-body-l" id="explorer-summary" aria-live="polite">{summary_text(&list.summary)}</p>
         <p class="govuk-body">
             "Drag services (or use their Add to comparison buttons) into the tray to compare up to six side by side. "
-            <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">"Download these rows as CSV"</a>
+            <a class="govuk-link" id="explorer-csv" href=csv download="services.csv">{csv_label}</a>
         </p>
+        {(pages > 1 || (shown == 0 && total > 0)).then(|| view! {
+            <p class="govuk-body" id="explorer-range">{range}</p>
+        })}
         <ScrollTable label="Services and their figures"><table class="govuk-table" id="explorer">
             <caption class="govuk-table__caption govuk-table__caption--m">
                 "Services and their figures: transactions in the last 52 complete weeks; the other figures for the latest complete period of their data (a week, a month for satisfaction, a quarter for cost)"
@@ -264,5 +317,6 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
         </table></ScrollTable>
+        <Pagination page pages href=page_href/>
     }
 }

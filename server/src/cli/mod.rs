@@ -236,6 +236,35 @@ pub struct ServeArgs {
         value_parser = crate::http::client::TrustedProxies::parse
     )]
     pub trusted_proxies: crate::http::client::TrustedProxies,
+
+    /// Where large data sets' tables are kept between runs, so the first read
+    /// after a restart is quick (`off` keeps none). By default beside a
+    /// SQLite file (`pulse.db.tables`), or `data/tables/HOST-PORT-DATABASE`
+    /// for Postgres. Each file holds one data set at one version and is used
+    /// only while the database still holds that version.
+    #[arg(long, env = "PULSE_SNAPSHOTS", value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+
+    /// The fewest records for which a data set's table is kept on disk
+    /// (smaller ones load from the database about as fast).
+    #[arg(
+        long,
+        env = "PULSE_SNAPSHOT_MIN_RECORDS",
+        default_value_t = 20_000,
+        value_name = "N"
+    )]
+    pub snapshot_min_records: usize,
+
+    /// How many megabytes of read answers to keep in memory, so a query asked
+    /// again is answered without running it (0 keeps none: every read runs
+    /// its query, as the data API's benchmark wants).
+    #[arg(
+        long,
+        env = "PULSE_ANSWERS_MB",
+        default_value_t = 32,
+        value_name = "MB"
+    )]
+    pub answers_mb: usize,
 }
 
 #[derive(Debug, Args)]

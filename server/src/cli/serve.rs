@@ -1,9 +1,12 @@
 //! `pulse serve`: the web server.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 
 use super::{site_root, ServeArgs};
 use crate::{
+    domain::query::{snapshot::Snapshots, Cache},
     http::{app, AppState},
     leptos_options,
     store::Store,
@@ -27,9 +30,39 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             args.trusted_proxies
         );
     }
+    let mut cache = Cache::default().with_answer_room(args.answers_mb.saturating_mul(1 << 20));
+    match args
+        .snapshots
+        .filter(|dir| dir.as_os_str() != "off")
+        .or_else(|| default_snapshots(database))
+    {
+        Some(dir) => match Snapshots::new(&dir, args.snapshot_min_records) {
+            Ok(snapshots) => {
+                tracing::info!("large tables are kept between runs in {}", dir.display());
+                cache = cache.with_snapshots(snapshots);
+            }
+            Err(e) => tracing::warn!(
+                "large tables cannot be kept between runs in {} ({e}): each start reads them \
+                 from the database",
+                dir.display()
+            ),
+        },
+        None => tracing::info!("tables are not kept between runs"),
+    }
+    // Tables changed by writes are kept again once the writes pause.
+    let keeper = tokio::spawn({
+        let cache = cache.clone();
+        async move {
+            let pause = std::time::Duration::from_secs(10);
+            loop {
+                tokio::time::sleep(pause).await;
+                cache.save_changed(pause).await;
+            }
+        }
+    });
     let router = app(AppState {
         store,
-        cache: Default::default(),
+        cache: cache.clone(),
         leptos_options: options,
         trusted_proxies: args.trusted_proxies,
     });
@@ -43,8 +76,41 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    keeper.abort();
+    // What writes changed since, kept for the next start.
+    cache.save_changed(std::time::Duration::ZERO).await;
     tracing::info!("Pulse has stopped");
     Ok(())
+}
+
+/// Where tables are kept between runs unless told: beside a SQLite file, or
+/// under `data/tables` by Postgres server and database (none for a database in
+/// memory).
+fn default_snapshots(database: &str) -> Option<PathBuf> {
+    use std::str::FromStr;
+    if let Ok(options) = sqlx::postgres::PgConnectOptions::from_str(database) {
+        if database.starts_with("postgres") {
+            let name = format!(
+                "{}-{}-{}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or("postgres")
+            )
+            .replace(
+                |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '.',
+                "_",
+            );
+            return Some(PathBuf::from("data/tables").join(name));
+        }
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(database).ok()?;
+    let file = options.get_filename();
+    if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+        return None;
+    }
+    let mut dir = file.as_os_str().to_owned();
+    dir.push(".tables");
+    Some(PathBuf::from(dir))
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.

@@ -327,12 +327,13 @@ fn belongs(user: &User, orgs: &[String]) -> bool {
 /// The data sets whose figures `caller` may read, by (group, type), as
 /// [`Caller::may_read`] decides: what the explorer, service pages, boards,
 /// comparisons and the guide compute their figures from. A data set belongs to
-/// the service its group names.
+/// the service its group names. Their schemas are left out.
 pub async fn readable_data_sets(
     store: &Store,
     caller: &Caller,
 ) -> Result<HashMap<(String, String), DataSet>> {
-    let all = data_sets::list(store).await?;
+    // (Figures never need a data set's schema.)
+    let all = data_sets::list_without_schemas(store).await?;
     let insider = caller.can(Permission::ReadUnpublished);
     // (A data set outside a service is only for admins.)
     let services: HashMap<String, Vec<String>> = if insider && all.iter().any(|d| !d.published) {

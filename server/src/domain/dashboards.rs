@@ -22,7 +22,7 @@ use super::caller::Permission;
 use super::Ctx;
 use crate::domain::query::params;
 use crate::error::{Error, Result};
-use crate::store::{audit::Note, dashboards, data_sets, orgs, records, Store};
+use crate::store::{audit::Note, dashboards, data_sets, orgs, Store};
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -320,7 +320,7 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
         let Some(ds) = data_sets::find(ctx.store, group, data_type).await? else {
             continue;
         };
-        let span = records::span(ctx.store, ds.id).await?;
+        let span = ctx.cache.span(ctx.store, ds.id, ds.version).await?;
         let mut freshness = super::freshness::freshness(
             group,
             data_type,

@@ -279,7 +279,7 @@ pub async fn remove(ctx: &Ctx<'_>, group: &str, data_type: &str) -> Result<DataS
         ctx.now,
     ))
     .await?;
-    ctx.cache.invalidate(current.id);
+    ctx.cache.forget(current.id);
     Ok(current)
 }
 

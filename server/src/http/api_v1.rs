@@ -176,7 +176,18 @@ pub struct ExplorerParams {
     /// `csv` for CSV.
     #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
+    /// How many services a page holds (1 to 1000); every service on one page
+    /// without it. CSV always holds every service the filters show.
+    #[param(minimum = 1, maximum = 1000)]
+    pub per_page: Option<u32>,
+    /// Which page (from 1; with `per_page`). A page past the last holds no
+    /// services.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
 }
+
+/// The most services one page of the explorer holds.
+pub const MOST_PER_PAGE: u32 = 1000;
 
 /// The columns a list can be sorted by.
 pub const SORTS: [&str; 7] = [
@@ -226,11 +237,28 @@ async fn service_kpis(
         Some("desc") => true,
         Some(_) => return Err(Error::BadRequest("direction must be asc or desc".into())),
     };
+    if params
+        .per_page
+        .is_some_and(|n| !(1..=MOST_PER_PAGE).contains(&n))
+    {
+        return Err(Error::BadRequest(format!(
+            "per_page must be from 1 to {MOST_PER_PAGE}"
+        )));
+    }
+    if params.page == Some(0) {
+        return Err(Error::BadRequest("page must be 1 or more".into()));
+    }
+    if params.page.is_some() && params.per_page.is_none() {
+        return Err(Error::BadRequest(
+            "page needs per_page (how many services a page holds)".into(),
+        ));
+    }
     let readable = readable_data_sets(&state.store, &caller).await?;
     let all = services::headline_figures(&state.store, &state.cache, &readable, chrono::Utc::now())
         .await?;
     let mut departments: Vec<OrgRef> = Vec::new();
     let mut agencies: Vec<OrgRef> = Vec::new();
+    let mut agency_departments = std::collections::BTreeMap::new();
     for s in &all {
         if !departments.contains(&s.service.department) {
             departments.push(s.service.department.clone());
@@ -239,6 +267,9 @@ async fn service_kpis(
             if !agencies.contains(agency) {
                 agencies.push(agency.clone());
             }
+            agency_departments
+                .entry(agency.slug.clone())
+                .or_insert_with(|| s.service.department.slug.clone());
         }
     }
     departments.sort_by(|a, b| a.title.cmp(&b.title));
@@ -297,11 +328,28 @@ async fn service_kpis(
             "format must be json or csv, not {format:?}"
         )));
     }
+    let (page, pages, services) = match params.per_page {
+        None => (1, 1, services),
+        Some(per_page) => {
+            let per_page = per_page as usize;
+            let page = params.page.unwrap_or(1) as usize;
+            let pages = services.len().div_ceil(per_page).max(1);
+            let shown = services
+                .into_iter()
+                .skip((page - 1).saturating_mul(per_page))
+                .take(per_page)
+                .collect();
+            (page, pages, shown)
+        }
+    };
     Ok(Json(ServiceKpiList {
         services,
         summary,
         departments,
         agencies,
+        agency_departments,
+        page,
+        pages,
     })
     .into_response())
 }

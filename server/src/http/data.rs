@@ -22,6 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use crate::domain::caller::Caller;
 use crate::domain::ingest::{self, Problem};
+use crate::domain::query::answers::{Answer, Asked};
 use crate::domain::query::{execute, params};
 use crate::domain::records::{self, Patched};
 use crate::store::{api_keys, data_sets, data_sets::DataSet};
@@ -345,6 +346,35 @@ async fn patch_record(
     }
 }
 
+/// The data sets one page has read (see [`app::api::PageScope`]): a page
+/// whose modules read one data set several times reads its row (and so its
+/// version) once, and shows every module as of that one version.
+#[derive(Debug, Default)]
+pub struct PageReads(std::sync::Mutex<rustc_hash::FxHashMap<(String, String), DataSet>>);
+
+impl PageReads {
+    async fn find(
+        &self,
+        store: &crate::store::Store,
+        group: &str,
+        data_type: &str,
+    ) -> Result<Option<DataSet>, crate::store::error::Error> {
+        let key = (group.to_string(), data_type.to_string());
+        if let Some(found) = self.0.lock().expect("page reads").get(&key) {
+            return Ok(Some(found.clone()));
+        }
+        let found = data_sets::find(store, group, data_type).await?;
+        if let Some(ds) = &found {
+            self.0
+                .lock()
+                .expect("page reads")
+                .entry(key)
+                .or_insert_with(|| ds.clone());
+        }
+        Ok(found)
+    }
+}
+
 const UNPUBLISHED_WARNING: &str =
     "Warning: This data-set is unpublished. Data may be subject to change or be inaccurate.";
 
@@ -380,17 +410,43 @@ async fn read(
     State(state): State<AppState>,
     Path((group, data_type)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    scope: Option<axum::Extension<app::api::PageScope>>,
 ) -> Response {
     let not_found = || {
         let mut r = error(StatusCode::NOT_FOUND, "data_set not found");
         cors(&mut r);
         r
     };
-    let data_set = match data_sets::find(&state.store, &group, &data_type).await {
+    let page = scope
+        .as_ref()
+        .and_then(|s| s.0 .0.downcast_ref::<PageReads>());
+    let found = match page {
+        Some(page) => page.find(&state.store, &group, &data_type).await,
+        None => data_sets::find(&state.store, &group, &data_type).await,
+    };
+    let data_set = match found {
         Ok(Some(ds)) if ds.queryable => ds,
         Ok(_) => return not_found(),
         Err(e) => return internal(e),
     };
+    let cache_control = if !data_set.published {
+        "no-cache"
+    } else if data_set.realtime {
+        "max-age=120, must-revalidate"
+    } else {
+        "max-age=1800, must-revalidate"
+    };
+    let now = Utc::now();
+    let asked = Asked {
+        data_set: data_set.id,
+        version: data_set.version,
+        published: data_set.published,
+        query: query.clone().unwrap_or_default(),
+        hour: now.timestamp().div_euclid(3600),
+    };
+    if let Some(answer) = state.cache.answers.get(&asked) {
+        return answered(answer, cache_control);
+    }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -417,25 +473,42 @@ async fn read(
         Ok(table) => table,
         Err(e) => return internal(e),
     };
-    let rows = match execute::execute(&table, &query, Utc::now()) {
+    let rows = match execute::execute(&table, &query, now) {
         Ok(rows) => rows,
         Err(message) => return bad_request(message),
     };
-    let cache_control = if !data_set.published {
-        "no-cache"
-    } else if data_set.realtime {
-        "max-age=120, must-revalidate"
-    } else {
-        "max-age=1800, must-revalidate"
-    };
-    let mut response = if query.csv {
+    let answer = if query.csv {
         let flat = if query.period.is_some() && !query.group_by.is_empty() && !query.flatten {
             let mut flat_query = query.clone();
             flat_query.flatten = true;
-            execute::execute(&table, &flat_query, Utc::now()).unwrap_or(rows)
+            execute::execute(&table, &flat_query, now).unwrap_or(rows)
         } else {
             rows
         };
+        Answer {
+            csv: true,
+            body: Bytes::from(to_csv(&flat)),
+        }
+    } else {
+        let mut body = json!({ "data": rows });
+        if !data_set.published {
+            body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
+        }
+        match serde_json::to_vec(&body) {
+            Ok(bytes) => Answer {
+                csv: false,
+                body: Bytes::from(bytes),
+            },
+            Err(e) => return internal(anyhow::Error::from(e)),
+        }
+    };
+    state.cache.answers.put(asked, answer.clone());
+    answered(answer, cache_control)
+}
+
+/// A read's answer, as sent.
+fn answered(answer: Answer, cache_control: &'static str) -> Response {
+    let mut response = if answer.csv {
         (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -444,15 +517,11 @@ async fn read(
                     "attachment; filename=export.csv",
                 ),
             ],
-            to_csv(&flat),
+            answer.body,
         )
             .into_response()
     } else {
-        let mut body = json!({ "data": rows });
-        if !data_set.published {
-            body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
-        }
-        Json(body).into_response()
+        ([(header::CONTENT_TYPE, "application/json")], answer.body).into_response()
     };
     response.headers_mut().insert(
         header::CACHE_CONTROL,

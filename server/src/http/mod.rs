@@ -170,7 +170,12 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(in_process.clone()),
+            move || {
+                provide_context(in_process.clone());
+                provide_context(app::api::PageScope(std::sync::Arc::new(
+                    data::PageReads::default(),
+                )));
+            },
             {
                 let options = options.clone();
                 move || shell(options.clone())

@@ -228,13 +228,28 @@ async fn find_in(w: &mut Write, group: &str, data_type: &str) -> Result<Option<D
 
 /// Every data set, by name.
 pub async fn list(store: &Store) -> Result<Vec<DataSet>> {
-    let sql = format!("SELECT {COLUMNS} FROM data_sets ORDER BY name");
+    list_of(store, COLUMNS).await
+}
+
+async fn list_of(store: &Store, columns: &str) -> Result<Vec<DataSet>> {
+    let sql = format!("SELECT {columns} FROM data_sets ORDER BY name");
     let rows: Vec<DataSetRow> = on_pool!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(pool)
     .await)?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Every data set, by name, without its JSON Schema (left `None`): what
+/// working out figures needs, and far less to read (a catalogue type's
+/// schema is kilobytes, and the explorer reads every data set).
+pub async fn list_without_schemas(store: &Store) -> Result<Vec<DataSet>> {
+    list_of(
+        store,
+        &COLUMNS.replace("schema,", "CAST(NULL AS TEXT) AS schema,"),
+    )
+    .await
 }
 
 /// Creates a data set and its write token (a fresh one, or `token` when an

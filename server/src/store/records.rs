@@ -836,6 +836,7 @@ pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)
 
 /// The span of a data set's records: the oldest and newest `_timestamp` and
 /// when the newest was written (`None` for each when it has none).
+#[derive(Clone, Debug)]
 pub struct Span {
     pub oldest: Option<DateTime<Utc>>,
     pub newest: Option<DateTime<Utc>>,

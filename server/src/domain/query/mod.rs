@@ -11,9 +11,11 @@
 //! with the old one; a read whose data set row shows a newer version (a write
 //! through another instance) reloads it.
 
+pub mod answers;
 pub mod chunked;
 pub mod execute;
 pub mod params;
+pub mod snapshot;
 pub mod table;
 
 use std::sync::{Arc, RwLock};
@@ -40,6 +42,10 @@ struct Entry {
     /// Held while the table loads: readers that also find it missing or old
     /// wait for that one load instead of making their own.
     loading: Arc<tokio::sync::Mutex<()>>,
+    /// The version kept on disk ([`snapshot`]), if known.
+    saved: Option<i64>,
+    /// When a write through this instance last changed the table.
+    changed: Option<std::time::Instant>,
 }
 
 /// Data sets held in memory, by id.
@@ -55,6 +61,15 @@ pub struct Cache {
     pub headlines: crate::domain::services::Headlines,
     /// Services' unexplained unusual figures, likewise.
     pub flags: crate::domain::boards::Flags,
+    /// Read answers, by the version of the records they were worked out from.
+    pub answers: answers::Answers,
+    /// Each data set's span of records, with the version it was read at.
+    spans: Arc<std::sync::Mutex<FxHashMap<i64, (i64, records::Span)>>>,
+    /// Where large tables are kept between runs, if anywhere (`pulse serve`
+    /// keeps them; commands that run once do not).
+    snapshots: Option<Arc<snapshot::Snapshots>>,
+    /// Held while a snapshot is written: one at a time.
+    saving: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Cache {
@@ -85,19 +100,166 @@ impl Cache {
             return Ok(table);
         }
         let began = std::time::Instant::now();
-        let mut table = Table::default();
-        let loaded = records::for_each(store, data_set_id, |record| table.push(&record)).await?;
-        table.shrink_to_fit();
-        crate::metrics::table_loaded(data_set_id, loaded, table.len(), began.elapsed());
-        let table = Arc::new(table);
-        let mut entries = self.entries.write().expect("cache lock");
-        let entry = entries.entry(data_set_id).or_default();
-        // A write through this instance may have moved it on meanwhile.
-        if entry.table.is_none() || entry.version <= loaded {
-            entry.table = Some(table.clone());
-            entry.version = loaded;
+        let (table, loaded, saved) = match self.kept(data_set_id, version).await {
+            Some(table) => (Arc::new(table), version, true),
+            None => {
+                let mut table = Table::default();
+                let loaded =
+                    records::for_each(store, data_set_id, |record| table.push(&record)).await?;
+                table.shrink_to_fit();
+                (Arc::new(table), loaded, false)
+            }
+        };
+        let source = if saved { "snapshot" } else { "database" };
+        crate::metrics::table_loaded(data_set_id, loaded, table.len(), began.elapsed(), source);
+        {
+            let mut entries = self.entries.write().expect("cache lock");
+            let entry = entries.entry(data_set_id).or_default();
+            // A write through this instance may have moved it on meanwhile.
+            if entry.table.is_none() || entry.version <= loaded {
+                entry.table = Some(table.clone());
+                entry.rows = None;
+                entry.version = loaded;
+                if saved {
+                    entry.saved = Some(loaded);
+                }
+            }
+        }
+        if !saved {
+            // Slow to load again: kept for the next start, in the background.
+            let cache = self.clone();
+            tokio::spawn(async move { cache.save(data_set_id).await });
         }
         Ok(table)
+    }
+
+    /// The span of the data set's records at `version` (the version in its
+    /// row just read): read from the database once per version.
+    pub async fn span(
+        &self,
+        store: &Store,
+        data_set_id: i64,
+        version: i64,
+    ) -> Result<records::Span> {
+        let kept = self.spans.lock().expect("spans").get(&data_set_id).cloned();
+        if let Some((at, span)) = kept {
+            if at == version {
+                return Ok(span);
+            }
+        }
+        let span = records::span(store, data_set_id).await?;
+        self.spans
+            .lock()
+            .expect("spans")
+            .insert(data_set_id, (version, span.clone()));
+        Ok(span)
+    }
+
+    /// Keeps at most `bytes` of read answers (0: none).
+    pub fn with_answer_room(mut self, bytes: usize) -> Cache {
+        self.answers = answers::Answers::with_room(bytes);
+        self
+    }
+
+    /// Keeps large tables on disk in `snapshots` between runs.
+    pub fn with_snapshots(mut self, snapshots: snapshot::Snapshots) -> Cache {
+        self.snapshots = Some(Arc::new(snapshots));
+        self
+    }
+
+    /// The data set's table at exactly `version`, from its snapshot.
+    async fn kept(&self, data_set_id: i64, version: i64) -> Option<Table> {
+        let snapshots = self.snapshots.clone()?;
+        tokio::task::spawn_blocking(move || snapshots.load(data_set_id, version))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Writes a snapshot of the data set's table, if large enough and not
+    /// kept already at its version; false if it could not be written.
+    async fn save(&self, data_set_id: i64) -> bool {
+        let Some(snapshots) = self.snapshots.clone() else {
+            return true;
+        };
+        let _one_at_a_time = self.saving.lock().await;
+        let (table, version) = {
+            let entries = self.entries.read().expect("cache lock");
+            let Some(entry) = entries.get(&data_set_id) else {
+                return true;
+            };
+            match &entry.table {
+                Some(table)
+                    if table.len() >= snapshots.min_rows && entry.saved != Some(entry.version) =>
+                {
+                    (table.clone(), entry.version)
+                }
+                _ => return true,
+            }
+        };
+        let began = std::time::Instant::now();
+        let rows = table.len();
+        let written =
+            tokio::task::spawn_blocking(move || snapshots.save(data_set_id, version, &table))
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|written| written);
+        match written {
+            Ok(()) => {
+                tracing::debug!(
+                    "kept data set {data_set_id} ({rows} rows, version {version}) on disk in {:?}",
+                    began.elapsed()
+                );
+                let mut entries = self.entries.write().expect("cache lock");
+                if let Some(entry) = entries.get_mut(&data_set_id) {
+                    entry.saved = Some(entry.saved.map_or(version, |s| s.max(version)));
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!("could not keep data set {data_set_id} on disk: {e}");
+                false
+            }
+        }
+    }
+
+    /// Writes a snapshot of every large table changed through this instance
+    /// since its last one, once no write has changed it for `quiet` (while
+    /// records keep coming, a snapshot would be old at once); on shutdown,
+    /// with no wait.
+    pub async fn save_changed(&self, quiet: std::time::Duration) {
+        if self.snapshots.is_none() {
+            return;
+        }
+        let due: Vec<i64> = {
+            let entries = self.entries.read().expect("cache lock");
+            entries
+                .iter()
+                .filter(|(_, e)| {
+                    e.table.is_some()
+                        && e.saved != Some(e.version)
+                        && e.changed.is_none_or(|at| at.elapsed() >= quiet)
+                })
+                .map(|(&id, _)| id)
+                .collect()
+        };
+        for data_set_id in due {
+            if !self.save(data_set_id).await {
+                // The disk is full or not writable: tried again next time.
+                return;
+            }
+        }
+    }
+
+    /// Forgets a data set that is gone, and its snapshot.
+    pub fn forget(&self, data_set_id: i64) {
+        self.entries
+            .write()
+            .expect("cache lock")
+            .remove(&data_set_id);
+        if let Some(snapshots) = &self.snapshots {
+            snapshots.remove(data_set_id);
+        }
     }
 
     /// Held by a write through this instance from before it begins (so
@@ -145,6 +307,7 @@ impl Cache {
                 Some(table) => change.apply(Arc::make_mut(table), &mut entry.rows, updated_at),
                 None => false,
             };
+        entry.changed = Some(std::time::Instant::now());
         if applied {
             entry.version = version;
             let held = entry.table.as_ref().map_or(0, |t| t.len());

@@ -207,6 +207,52 @@ impl Table {
         }
     }
 
+    /// A table from its columns (read back from a snapshot); `None` if a
+    /// column or a string comes twice, or the columns' lengths differ.
+    pub fn from_parts(
+        ids: Chunked<String>,
+        ts: Chunked<i64>,
+        updated_at: Chunked<i64>,
+        months: Chunked<i32>,
+        columns: Vec<Column>,
+        column_names: Vec<String>,
+        strings: Chunked<String>,
+    ) -> Option<Table> {
+        let rows = ts.len();
+        if [ids.len(), updated_at.len(), months.len()]
+            .into_iter()
+            .chain(columns.iter().map(|c| c.len()))
+            .any(|len| len != rows)
+            || columns.len() != column_names.len()
+        {
+            return None;
+        }
+        let mut column_index = FxHashMap::default();
+        for (i, name) in column_names.iter().enumerate() {
+            if column_index.insert(name.clone(), i).is_some() {
+                return None;
+            }
+        }
+        let mut string_index = FxHashMap::default();
+        string_index.reserve(strings.len());
+        for (i, s) in strings.iter().enumerate() {
+            if string_index.insert(s.clone(), i as u32).is_some() {
+                return None;
+            }
+        }
+        Some(Table {
+            ids,
+            ts,
+            updated_at,
+            months,
+            columns,
+            column_names,
+            column_index,
+            strings,
+            string_index: Arc::new(string_index),
+        })
+    }
+
     /// Builds a table from records.
     pub fn from_records(records: &[StoredRecord]) -> Table {
         let mut table = Table::default();
