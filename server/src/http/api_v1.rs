@@ -180,9 +180,9 @@ pub struct ExplorerParams {
     /// without it. CSV always holds every service the filters show.
     #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<u32>,
-    /// Which page (from 1; with `per_page`). A page past the last holds no
-    /// services.
-    #[param(minimum = 1)]
+    /// Which page (from 1). A page past the last holds no services (without
+    /// `per_page`, every service is on page 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
 }
 
@@ -245,13 +245,8 @@ async fn service_kpis(
             "per_page must be from 1 to {MOST_PER_PAGE}"
         )));
     }
-    if params.page == Some(0) {
-        return Err(Error::BadRequest("page must be 1 or more".into()));
-    }
-    if params.page.is_some() && params.per_page.is_none() {
-        return Err(Error::BadRequest(
-            "page needs per_page (how many services a page holds)".into(),
-        ));
+    if params.page.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+        return Err(Error::BadRequest("page must be from 1 to 1000000".into()));
     }
     let readable = readable_data_sets(&state.store, &caller).await?;
     let all = services::headline_figures(&state.store, &state.cache, &readable, chrono::Utc::now())
@@ -328,7 +323,9 @@ async fn service_kpis(
             "format must be json or csv, not {format:?}"
         )));
     }
+    // Without `per_page`, one page holds every service (a later page none).
     let (page, pages, services) = match params.per_page {
+        None if params.page.unwrap_or(1) > 1 => (params.page.unwrap_or(1) as usize, 1, Vec::new()),
         None => (1, 1, services),
         Some(per_page) => {
             let per_page = per_page as usize;
