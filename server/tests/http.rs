@@ -453,6 +453,7 @@ async fn the_explorer_page_shows_fifty_services_at_a_time() {
     let past = page("/services?name=copy&page=2").await;
     assert!(past.contains("There is no page 2: the 46 services fit on one page."));
     assert_eq!(rows(&page("/services?page=two").await), 50);
+    assert_eq!(rows(&page("/services?page=99999999999999").await), 50);
 }
 
 /// The explorer's figures of one service, as the API gives them now.

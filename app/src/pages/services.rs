@@ -34,7 +34,8 @@ fn explorer_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
         "page" => q
             .get("page")
             .and_then(|p| p.trim().parse::<usize>().ok())
-            .filter(|&p| p > 1)
+            // (The API's pages run to a million.)
+            .filter(|&p| (2..=1_000_000).contains(&p))
             .map(|p| p.to_string()),
         _ => q.get(field),
     };
