@@ -18,3 +18,6 @@ export PULSE_TEST_POSTGRES_URL="${PULSE_TEST_POSTGRES_URL:-postgres://postgres@1
 export PULSE_PYTHON_CLIENT="${PULSE_PYTHON_CLIENT:-$HOME/.cache/pulse/python-client}"
 # Where scripts/setup --test installs schemathesis (end2end/schemathesis).
 export PULSE_SCHEMATHESIS="${PULSE_SCHEMATHESIS:-$HOME/.cache/pulse/schemathesis}"
+# Where scripts/setup --test installs the SMTP server the e-mail tests send to
+# (aiosmtpd, run by end2end/mail/catch.py) and pyotp.
+export PULSE_MAIL_TOOLS="${PULSE_MAIL_TOOLS:-$HOME/.cache/pulse/mail}"

@@ -36,6 +36,9 @@ use pages::{
     dashboard::{DashboardPage, ModulePage},
     guide::{GuideIndexPage, GuidePageView},
     home::HomePage,
+    invitations::{
+        ForgotPasswordPage, InvitationPage, InvitationsPage, ResetPasswordPage, UnsubscribePage,
+    },
     not_found::NotFound,
     service::ServicePage,
     services::ServicesPage,
@@ -82,6 +85,11 @@ lazy_page!(GuidePageRoute, GuidePageView);
 lazy_page!(BuildRoute, BuildPage);
 lazy_page!(BuildDashboardRoute, BuildDashboardPage);
 lazy_page!(DataSetRoute, DataSetPage);
+lazy_page!(InvitationsRoute, InvitationsPage);
+lazy_page!(InvitationRoute, InvitationPage);
+lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
+lazy_page!(ResetPasswordRoute, ResetPasswordPage);
+lazy_page!(UnsubscribeRoute, UnsubscribePage);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -208,6 +216,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/invitations") view={Lazy::<InvitationsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/invitation") view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/unsubscribe") view={Lazy::<UnsubscribeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/boards") view={Lazy::<BoardsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/boards/portfolio/:id") view={Lazy::<PortfolioBoardRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/boards/:organisation") view={Lazy::<OrganisationBoardRoute>::new()} ssr=SsrMode::Async/>

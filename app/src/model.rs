@@ -613,6 +613,10 @@ pub struct SessionState {
     pub user: Option<User>,
     /// Send as `X-CSRF-Token` (or a form's `csrf_token` field).
     pub csrf_token: Option<String>,
+    /// Whether this Pulse sends e-mail (invitations, password resets); when
+    /// it does not, pages say so.
+    #[serde(default)]
+    pub mail_enabled: bool,
 }
 
 /// An API key as it is shown (never with its secret).
@@ -1822,4 +1826,173 @@ pub struct SessionList {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationStatus {
+    /// Sent, and its link still works.
+    Pending,
+    /// The person set their password: they have an account.
+    Accepted,
+    /// Withdrawn by whoever sent it, or by an admin.
+    Withdrawn,
+    /// Not accepted within 7 days.
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "Waiting",
+            InvitationStatus::Accepted => "Accepted",
+            InvitationStatus::Withdrawn => "Withdrawn",
+            InvitationStatus::Expired => "Expired",
+        }
+    }
+}
+
+/// An invitation to Pulse (never with its token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: i64,
+    pub email: String,
+    /// The name suggested by whoever invited them (they may change it).
+    pub display_name: String,
+    pub role: Role,
+    /// The departments and agencies they will belong to, by slug.
+    pub organisations: Vec<String>,
+    /// The id of the user who sent it (null once that user is deleted).
+    pub invited_by: Option<i64>,
+    pub inviter_name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub status: InvitationStatus,
+}
+
+/// What `POST /api/v1/invitations` takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitationRequest {
+    pub email: String,
+    /// A name to suggest (the person may change it); the part of the email
+    /// before @ if left out.
+    #[serde(default)]
+    pub display_name: String,
+    /// Editors may invite viewers and editors only.
+    pub role: Role,
+    /// Departments and agencies by slug; editors may name only their own,
+    /// and at least one.
+    #[serde(default)]
+    pub organisations: Vec<String>,
+}
+
+/// What `POST /api/v1/invitations` answers: the invitation, and (only when
+/// e-mail is off) the link to pass on by other means.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationSent {
+    pub invitation: Invitation,
+    /// Whether an e-mail is on its way to the person.
+    pub emailed: bool,
+    /// The link that lets them set their password: present only when
+    /// e-mail is off, to send them some other safe way.
+    pub link: Option<String>,
+}
+
+/// The invitations an admin (all) or an editor (their own) can see.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationList {
+    pub invitations: Vec<Invitation>,
+}
+
+/// What the holder of an invitation's link may know of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationLookUp {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The organisations' names.
+    pub organisations: Vec<String>,
+    pub inviter_name: String,
+    pub expires_at: DateTime<Utc>,
+    /// Passwords must be at least this long.
+    pub min_password: usize,
+}
+
+/// What `POST /api/v1/invitation` takes (or a form with these fields).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    /// The token from the invitation's link.
+    pub token: String,
+    /// The name shown in Pulse.
+    pub display_name: String,
+    /// 12 to 256 characters, not a common password.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
+    pub password: String,
+}
+
+/// What `POST /api/v1/password-reset` takes (or a form with `email`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// What `POST /api/v1/password-reset/complete` takes (or a form).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetCompletion {
+    /// The token from the e-mail's link.
+    pub token: String,
+    /// 12 to 256 characters, not a common password.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
+    pub password: String,
+}
+
+/// What the holder of a reset link may know of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordResetLookUp {
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+    pub min_password: usize,
+}
+
+/// A message Pulse sent or is sending, as admins see it (without its text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MailMessage {
+    pub id: i64,
+    /// `invitation`, `password-reset`, …
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i64,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When Pulse gave up (after 8 attempts over about a day).
+    pub failed_at: Option<DateTime<Utc>>,
+    pub last_error: String,
+}
+
+/// Whether Pulse sends e-mail, and the latest messages (admins).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MailStatus {
+    /// False when no SMTP server is configured: messages go to the log.
+    pub enabled: bool,
+    /// The sender's address.
+    pub from: String,
+    pub messages: Vec<MailMessage>,
 }

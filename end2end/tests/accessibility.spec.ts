@@ -5,10 +5,7 @@
 // what is checked; without JavaScript, the charts' places are checked to hold
 // their tables.
 import { test, expect, type Page } from '@playwright/test';
-import * as fs from 'node:fs';
-import { hydrated, publicPages as everyPublicPage, signIn } from './helpers';
-
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import { hydrated, publicPages as everyPublicPage, signIn, violations } from './helpers';
 
 const dashboard = '/file-a-tax-return';
 
@@ -21,6 +18,7 @@ const signedInPages = [
   '/settings/api-keys',
   '/admin/users',
   '/admin/audit',
+  '/invitations',
   '/build',
   '/build/file-a-tax-return',
   '/data-sets/file-a-tax-return/transactions-by-channel',
@@ -30,22 +28,6 @@ const viewports = {
   desktop: { width: 1280, height: 900 },
   phone: { width: 375, height: 812 },
 };
-
-/** axe's findings on the page as it stands, one line per problem. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (window as any).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    });
-    return result.violations.map((v: any) =>
-      `${v.id} (${v.impact}): ${v.help}\n` +
-      v.nodes.slice(0, 5).map((n: any) => `    ${n.target.join(' ')}: ${n.failureSummary.split('\n').slice(1).join('; ')}`).join('\n'),
-    );
-  });
-  return found;
-}
 
 /** Opens `path` and waits until it is interactive and its charts are drawn. */
 async function open(page: Page, path: string, script = true) {

@@ -2,7 +2,8 @@
 // revoked and refused, and what a viewer may not do.
 import { test, expect, type Page } from '@playwright/test';
 import * as path from 'node:path';
-import { artifacts } from './helpers';
+import * as fs from 'node:fs';
+import { artifacts, linkIn, mailCount, mailTo, violations, watchErrors } from './helpers';
 const password = 'demo password for tests';
 
 async function signIn(page: Page, email: string, pass = password) {
@@ -86,42 +87,131 @@ test('a viewer may not grant editing scopes nor reach what admins manage', async
   expect(forged.status()).toBe(403);
 });
 
-test('an admin creates a user, who then signs in; the audit log shows both', async ({ page, browser }) => {
+test('an admin invites someone by e-mail, who sets their own password; the audit log shows both', async ({ page, browser }) => {
+  const errors = watchErrors(page);
   await signIn(page, 'admin@demo.pulse.example');
   await page.goto('/admin/users');
   await expect(page.locator('html[data-hydrated]')).toBeAttached();
-  await page.waitForLoadState('networkidle');
   await expect(page.locator('#users tbody tr')).toHaveCount(3);
+  await page.getByRole('link', { name: 'Invite someone' }).click();
+  await expect(page).toHaveURL(/\/invitations$/);
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  await page.waitForLoadState('networkidle');
+  await expect(page.locator('#mail-off')).toHaveCount(0);
+  const before = mailCount();
   // Filled until every field keeps its value (a late hydration on a slow,
   // cold machine can redraw the form under the first keystrokes).
   await expect(async () => {
     await page.getByLabel('Email address').fill('jane@demo.pulse.example');
-    await page.getByLabel('Name', { exact: true }).fill('Jane Okafor');
+    await page.getByLabel('Name (optional)').fill('Jane Okafor');
     await page.getByLabel('Role', { exact: true }).selectOption('editor');
     await page.getByLabel('Organisations', { exact: true }).fill('licensing-agency');
-    await page.getByLabel('First password').fill('jane has a long password');
     await expect(page.getByLabel('Email address')).toHaveValue('jane@demo.pulse.example', { timeout: 500 });
-    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Jane Okafor', { timeout: 500 });
+    await expect(page.getByLabel('Name (optional)')).toHaveValue('Jane Okafor', { timeout: 500 });
   }).toPass();
-  await page.getByRole('button', { name: 'Create user' }).click();
-  await expect(page.locator('#users-done')).toContainText('Jane Okafor can now sign in');
-  const jane = page.locator('#users tbody tr', { hasText: 'jane@demo.pulse.example' });
-  await expect(jane.getByLabel('Organisations of Jane Okafor')).toHaveValue('licensing-agency');
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.locator('#invitations-done')).toContainText('An invitation is on its way to jane@demo.pulse.example');
+  const row = page.locator('#invitations tbody tr', { hasText: 'jane@demo.pulse.example' });
+  await expect(row).toContainText('Waiting, until');
+  await page.screenshot({ path: path.join(artifacts, 'invitations.png'), fullPage: true });
 
-  // Their organisations change in the table.
-  await jane.getByLabel('Organisations of Jane Okafor').fill('licensing-agency, registration-office');
-  await jane.getByRole('button', { name: /Save/ }).click();
-  await expect(page.locator('#users-done')).toContainText('licensing-agency, registration-office');
+  // The e-mail, as it arrived at the SMTP server: plain text and HTML.
+  const mail = await mailTo('jane@demo.pulse.example', before);
+  expect(mail.subject).toBe('You have been invited to Pulse');
+  expect(mail.text).toContain('You will be an editor');
+  expect(mail.html).toContain('Set your password and sign in');
+  const link = linkIn(mail.text, 'http://127.0.0.1:');
+  expect(link).toMatch(/\/invitation\?token=/);
+  fs.writeFileSync(path.join(artifacts, 'invitation-mail.html'), mail.html);
 
+  // Jane, in a browser of her own, follows the link.
+  const jane = await browser.newPage();
+  const janeErrors = watchErrors(jane);
+  await jane.goto(link);
+  await expect(jane.locator('html[data-hydrated]')).toBeAttached();
+  await expect(jane.locator('#invitation-summary')).toContainText('Mario Rossi invited you to Pulse as an editor for');
+  await expect(jane.getByLabel('Email address')).toHaveValue('jane@demo.pulse.example');
+  await expect(jane.getByLabel('Your name')).toHaveValue('Jane Okafor');
+  expect(await violations(jane)).toEqual([]);
+  // A common password is refused, and said why, next to the field.
+  await jane.getByLabel('Password').fill('Password123456!');
+  await jane.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(jane.locator('#password-error')).toContainText('most common passwords');
+  await expect(jane.locator('.govuk-error-summary')).toBeVisible();
+  await jane.screenshot({ path: path.join(artifacts, 'invitation-refused.png'), fullPage: true });
+  await jane.getByLabel('Password').fill('jane keeps a long passphrase');
+  await jane.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(jane).toHaveURL(/\/\?welcome=1$/);
+  await expect(jane.locator('#settings-link')).toHaveText('Jane Okafor (settings)');
+  // The link worked once.
+  await jane.goto(link);
+  await expect(jane.locator('#link-problem')).toContainText('has been used');
+  // (the refusals above are answers the page explains, not errors)
+  expect(janeErrors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
+  await jane.close();
+
+  // She signs in with her own password from anywhere.
   const other = await browser.newPage();
-  await signIn(other, 'jane@demo.pulse.example', 'jane has a long password');
+  await signIn(other, 'jane@demo.pulse.example', 'jane keeps a long passphrase');
   await expect(other.locator('#settings-link')).toHaveText('Jane Okafor (settings)');
   await other.close();
 
-  await page.goto('/admin/audit?filter=jane');
-  await expect(page.locator('#audit tbody')).toContainText('user.create');
-  await expect(page.locator('#audit tbody')).toContainText('session.start');
+  await page.goto('/invitations');
+  await expect(page.locator('#invitations tbody tr', { hasText: 'jane@demo.pulse.example' })).toContainText('Accepted');
+  await page.goto('/admin/audit?filter=invitation');
+  await expect(page.locator('#audit tbody')).toContainText('invitation.create');
+  await expect(page.locator('#audit tbody')).toContainText('invitation.accept');
   await page.screenshot({ path: path.join(artifacts, 'admin-audit.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a forgotten password is reset from a link by e-mail, and every other session ends', async ({ page, browser }) => {
+  const errors = watchErrors(page);
+  // A session elsewhere, which the reset ends.
+  const elsewhere = await browser.newPage();
+  await signIn(elsewhere, 'viewer@demo.pulse.example');
+  await expect(elsewhere.locator('#settings-link')).toBeAttached();
+
+  await page.goto('/sign-in');
+  await page.getByRole('link', { name: 'Forgotten your password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  const before = mailCount();
+  await page.getByLabel('Email address').fill('viewer@demo.pulse.example');
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.locator('#reset-sent')).toContainText('If viewer@demo.pulse.example has a Pulse account');
+  const mail = await mailTo('viewer@demo.pulse.example', before);
+  expect(mail.subject).toBe('Reset your Pulse password');
+  const link = linkIn(mail.text, 'http://127.0.0.1:');
+  await page.goto(link);
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  await expect(page.locator('#reset-summary')).toContainText('viewer@demo.pulse.example');
+  expect(await violations(page)).toEqual([]);
+  await page.getByLabel('New password').fill('short');
+  await page.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(page.locator('#password-error')).toContainText('at least 12 characters');
+  await page.getByLabel('New password').fill('a fresh viewer passphrase');
+  await page.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(page).toHaveURL(/\/\?welcome=1$/);
+  await expect(page.locator('#settings-link')).toBeAttached();
+  // The other session has ended; the old password no longer works.
+  await elsewhere.reload();
+  await expect(elsewhere.locator('#settings-link')).toHaveCount(0);
+  await elsewhere.close();
+  await signIn(page, 'viewer@demo.pulse.example', password);
+  await expect(page).toHaveURL(/\/sign-in\?error=credentials/);
+  // Put back, for the other tests.
+  const again = mailCount();
+  await page.goto('/forgot-password');
+  await page.getByLabel('Email address').fill('viewer@demo.pulse.example');
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.locator('#reset-sent')).toBeVisible();
+  const back = await mailTo('viewer@demo.pulse.example', again);
+  const reset = (await page.request.post('/api/v1/password-reset/complete', {
+    data: { token: new URL(linkIn(back.text, 'http://127.0.0.1:')).searchParams.get('token'), password },
+  }));
+  expect(reset.status()).toBe(200);
+  expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
 });
 
 test.describe('without JavaScript', () => {

@@ -112,6 +112,38 @@ test('the chart switches period and months, kept in the URL', async ({ page, req
   await expect.poll(() => inkedPixels(page, '#transactions-chart')).toBeGreaterThan(2000);
 });
 
+test('months typed and the focus survive the figures arriving for a new period', async ({ page }) => {
+  await page.goto('/services/file-a-tax-return');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  // The figures for the new period arrive late, after the next keystrokes.
+  await page.route('**/api/v1/services/file-a-tax-return?*', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  const select = page.getByLabel('Show transactions by');
+  await select.focus();
+  await select.selectOption('month');
+  await expect(page).toHaveURL(/period=month/);
+  await page.getByLabel('From (month)').fill('2025-01');
+  await page.getByLabel('From (month)').dispatchEvent('change');
+  await expect(page.locator('.govuk-error-message')).toContainText('Enter the last month too');
+  // The figures arrive and the controls are drawn again: what was typed,
+  // what is wrong with it, and where the focus was, are all still there.
+  await expect(page.locator('#transactions-table thead th').first()).toHaveText('Month');
+  await expect(page.getByLabel('From (month)')).toHaveValue('2025-01');
+  await expect(page.locator('.govuk-error-message')).toContainText('Enter the last month too');
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('chart-from');
+  // A keyboard user changing the period keeps the focus on the select.
+  await page.getByLabel('To (month)').fill('');
+  await page.getByLabel('From (month)').fill('');
+  await page.getByLabel('From (month)').dispatchEvent('change');
+  await select.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/period=quarter/);
+  await expect(page.locator('#transactions-table thead th').first()).toHaveText('Quarter');
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('chart-period');
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
   test('the chart controls are a form', async ({ page }) => {

@@ -63,4 +63,53 @@ export const publicPages = [
   '/guide',
   '/guide/api',
   '/sign-in',
+  '/forgot-password',
+  '/unsubscribe?address=someone%40example.gov.uk&token=0000',
 ];
+
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe's findings on the page as it stands, one line per problem. */
+export async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const axe = (window as any).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return result.violations.map((v: any) =>
+      `${v.id} (${v.impact}): ${v.help}\n` +
+      v.nodes.slice(0, 5).map((n: any) => `    ${n.target.join(' ')}: ${n.failureSummary.split('\n').slice(1).join('; ')}`).join('\n'),
+    );
+  });
+  return found;
+}
+
+
+/** Where the tests' SMTP server writes what arrives (end2end/serve-for-tests.sh). */
+const mailDir = path.join(__dirname, '..', '.mail');
+
+/** The newest e-mail to `address` after the `after`th message, once it has
+ * arrived (decoded by Python's e-mail library: subject, text, html, headers). */
+export async function mailTo(address: string, after = 0): Promise<any> {
+  let found: any = null;
+  await expect.poll(() => {
+    const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')).sort() : [];
+    const messages = files.slice(after).map((f) => JSON.parse(fs.readFileSync(path.join(mailDir, f), 'utf8')));
+    found = messages.filter((m) => m.rcpt_tos.includes(address)).pop() ?? null;
+    return found !== null;
+  }, { timeout: 15_000 }).toBe(true);
+  return found;
+}
+
+/** How many e-mails have arrived so far. */
+export function mailCount(): number {
+  return fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')).length : 0;
+}
+
+/** The first link in `text` that begins with `prefix`. */
+export function linkIn(text: string, prefix: string): string {
+  const start = text.indexOf(prefix);
+  if (start < 0) throw new Error(`no link ${prefix} in:\n${text}`);
+  return text.slice(start).split(/\s/)[0];
+}

@@ -30,6 +30,10 @@ pub enum Error {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A link that worked once and works no more (410): an invitation or a
+    /// password reset used, withdrawn or expired.
+    #[error("{0}")]
+    Gone(String),
     /// A body over its size limit (413).
     #[error("{0}")]
     TooLarge(String),
@@ -73,6 +77,7 @@ impl Error {
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Gone(_) => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Database(e) if unavailable(e).is_some() => StatusCode::SERVICE_UNAVAILABLE,
@@ -119,6 +124,7 @@ impl IntoResponse for Error {
             | Error::Unprocessable(m)
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
+            | Error::Gone(m)
             | Error::TooLarge(m)
             | Error::Unsupported(m) => m.clone(),
             Error::Database(e) => {

@@ -55,6 +55,11 @@ struct Fixture {
     portfolio_id: String,
     /// A target of svc-a.
     target_id: i64,
+    /// An invitation the admin sent (its token `fixture-invitation-token`);
+    /// the viewer has a password reset (`fixture-reset-token`).
+    invitation_id: i64,
+    /// The query of the viewer's link to stop e-mail.
+    unsubscribe: String,
 }
 
 async fn person(
@@ -253,7 +258,7 @@ async fn fixture(backend: Backend) -> Fixture {
     let (viewer_id, viewer, viewer_session) =
         person(&app, "viewer@a.example", Role::Viewer, "dept-a").await;
     let (_, editor, _) = person(&app, "editor@a.example", Role::Editor, "dept-a").await;
-    let (_, admin, _) = person(&app, "admin@example.gov.uk", Role::Admin, "").await;
+    let (admin_id, admin, _) = person(&app, "admin@example.gov.uk", Role::Admin, "").await;
     let (_, other, _) = person(&app, "editor@b.example", Role::Editor, "dept-b").await;
     let mut w = support::write(store).await;
     let viewer_key = api_keys::create_owned(
@@ -330,7 +335,41 @@ async fn fixture(backend: Backend) -> Fixture {
     .unwrap()
     .id;
     support::done(w).await;
+    let mut w = support::write(store).await;
+    let invitation_id = server::store::invitations::create(
+        &mut w,
+        &server::store::invitations::NewInvitation {
+            email: "invited@a.example",
+            display_name: "Invited",
+            role: Role::Viewer,
+            organisations: &["dept-a".to_string()],
+            invited_by: Some(admin_id),
+            inviter_name: "Admin",
+            expires_at: Utc::now() + Duration::days(7),
+        },
+        "fixture-invitation-token",
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .id;
+    server::store::invitations::create_reset(
+        &mut w,
+        viewer_id,
+        "fixture-reset-token",
+        Utc::now() + Duration::hours(1),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let unsubscribe =
+        server::domain::mail::unsubscribe_link(store, &Default::default(), "viewer@a.example")
+            .await
+            .unwrap();
     Fixture {
+        invitation_id,
+        unsubscribe: unsubscribe.split_once('?').unwrap().1.to_string(),
         app,
         headers: vec![
             Vec::new(),
@@ -378,6 +417,10 @@ const PERSON: [u16; 9] = [401, 200, 200, 200, 200, 401, 401, 401, 401];
 /// Admins, and editors (and keys) of the service's organisation.
 const MANAGE: [u16; 9] = [401, 403, 200, 200, 403, 200, 403, 401, 401];
 const MANAGE_201: [u16; 9] = [401, 403, 201, 201, 403, 201, 403, 401, 401];
+/// Admins, editors (their own), and admin keys.
+const INVITERS: [u16; 9] = [401, 403, 200, 200, 200, 200, 403, 401, 401];
+/// What an e-mail's link does: anyone holding it.
+const ALL_202: [u16; 9] = [202; 9];
 
 fn rows() -> Vec<Row> {
     let data = "data-set:svc_a_transactions:write";
@@ -1003,6 +1046,87 @@ fn rows() -> Vec<Row> {
             "admin",
             ADMIN,
         ),
+        row(
+            "get",
+            "/api/v1/invitations",
+            "/api/v1/invitations",
+            Value::Null,
+            "admin",
+            INVITERS,
+        ),
+        row(
+            "post",
+            "/api/v1/invitations",
+            "/api/v1/invitations",
+            json!({"email": "new@a.example", "role": "viewer", "organisations": ["dept-a"]}),
+            "admin",
+            [401, 403, 201, 201, 403, 201, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/invitations/{id}",
+            "/api/v1/invitations/{invitation}",
+            Value::Null,
+            "admin",
+            [401, 403, 404, 200, 404, 200, 403, 401, 401],
+        ),
+        row(
+            "get",
+            "/api/v1/invitation",
+            "/api/v1/invitation?token=fixture-invitation-token",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/invitation",
+            "/api/v1/invitation",
+            json!({"token": "fixture-invitation-token", "display_name": "Invited",
+                   "password": "correct horse battery staple"}),
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/api/v1/password-reset",
+            "/api/v1/password-reset?token=fixture-reset-token",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/password-reset",
+            "/api/v1/password-reset",
+            json!({"email": "viewer@a.example"}),
+            "admin",
+            ALL_202,
+        ),
+        row(
+            "post",
+            "/api/v1/password-reset/complete",
+            "/api/v1/password-reset/complete",
+            json!({"token": "fixture-reset-token", "password": "correct horse battery staple"}),
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "post",
+            "/api/v1/mail/unsubscribe",
+            "/api/v1/mail/unsubscribe?{unsubscribe}",
+            Value::Null,
+            "admin",
+            ALL_200,
+        ),
+        row(
+            "get",
+            "/api/v1/mail",
+            "/api/v1/mail",
+            Value::Null,
+            "admin",
+            ADMIN,
+        ),
     ]
 }
 
@@ -1050,7 +1174,9 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .replace("{viewer_key}", &f.viewer_key.to_string())
                 .replace("{note}", &f.note_id.to_string())
                 .replace("{portfolio}", &f.portfolio_id)
-                .replace("{target}", &f.target_id.to_string());
+                .replace("{target}", &f.target_id.to_string())
+                .replace("{invitation}", &f.invitation_id.to_string())
+                .replace("{unsubscribe}", &f.unsubscribe);
             let headers = if c == 5 {
                 key(&f.app, &[row.scope], None, false).await
             } else {

@@ -48,6 +48,114 @@ pub fn current_view(q: &ParamsMap) -> ViewParams {
     ViewParams::from_query(|name| q.get(name)).usable()
 }
 
+/// What a page keeps of its view controls while its figures reload: the
+/// controls are drawn again with the figures, and neither months typed but
+/// not yet applied (with what is wrong with them) nor the keyboard focus may
+/// be lost then. A page provides one ([`ViewDraft::provide`]) outside the
+/// part that reloads; controls without one keep their own.
+#[derive(Clone, Copy)]
+pub struct ViewDraft {
+    months: RwSignal<Option<TypedMonths>>,
+    /// The id of the control that last had the focus, while the focus is in
+    /// the controls (or was lost with them).
+    focus: RwSignal<Option<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct TypedMonths {
+    from: String,
+    to: String,
+    /// The URL's months when these were typed.
+    typed_over: (String, String),
+    problem: String,
+}
+
+impl Default for ViewDraft {
+    fn default() -> Self {
+        Self {
+            months: RwSignal::new(None),
+            focus: RwSignal::new(None),
+        }
+    }
+}
+
+impl ViewDraft {
+    /// Keeps one for the controls drawn inside the calling component.
+    pub fn provide() {
+        provide_context(Self::default());
+    }
+
+    fn focused(&self, ev: &leptos::ev::FocusEvent) {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let id = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .map(|e| e.id())
+                .filter(|id| !id.is_empty());
+            let _ = self.focus.try_set(id);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// Focus moving to another element forgets the control; focus lost with
+    /// the element (nothing receives it) does not.
+    fn left(&self, ev: &leptos::ev::FocusEvent) {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let inside = |node: Option<web_sys::EventTarget>| {
+                let form = ev
+                    .current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                let node = node.and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                form.is_some_and(|f| f.contains(node.as_ref()))
+            };
+            if let Some(next) = ev.related_target() {
+                if !inside(Some(next)) {
+                    let _ = self.focus.try_set(None);
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// Once controls drawn again are on the page, gives the focus back to
+    /// the control that had it, if the focus was lost (it is on the page's
+    /// body).
+    fn refocus(&self) {
+        let focus = self.focus;
+        Effect::new(move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                let Some(id) = focus.try_get_untracked().flatten() else {
+                    return;
+                };
+                let document = leptos::prelude::document();
+                let lost = document
+                    .active_element()
+                    .is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
+                if lost {
+                    use wasm_bindgen::JsCast;
+                    if let Some(element) = document
+                        .get_element_by_id(&id)
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        let options = web_sys::FocusOptions::new();
+                        options.set_prevent_scroll(true);
+                        let _ = element.focus_with_options(&options);
+                    }
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = focus;
+        });
+    }
+}
+
 /// The period switch, the months and the overlay. `action` is the page's path;
 /// `id` prefixes the controls' ids; `what` names what is shown ("transactions").
 #[component]
@@ -72,7 +180,13 @@ pub fn ViewControls(
 ) -> impl IntoView {
     let periods = periods.unwrap_or_else(|| VIEW_PERIODS.to_vec());
     let query = use_query_map();
-    let current = move |field: &str| query.with(|q| q.get(field).unwrap_or_default());
+    // (`try_`: the months typed are kept by the page, so these controls'
+    // closures may be asked once more after the controls have gone)
+    let current = move |field: &str| {
+        query
+            .try_with(|q| q.get(field).unwrap_or_default())
+            .unwrap_or_default()
+    };
     let go = {
         let go = use_go(false);
         let action = action.clone();
@@ -117,7 +231,28 @@ pub fn ViewControls(
         NodeRef::<leptos::html::Input>::new(),
         NodeRef::<leptos::html::Input>::new(),
     );
-    let pending = RwSignal::new(None::<String>);
+    let draft = use_context::<ViewDraft>().unwrap_or_default();
+    let url_months = move || {
+        query
+            .try_with(|q| {
+                (
+                    q.get("from").unwrap_or_default(),
+                    q.get("to").unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    // Months typed over the URL's months still showing (a navigation since
+    // replaces them).
+    // (`try_`: the page that keeps the draft may be going while these
+    // controls are drawn for the last time)
+    let typed = move || {
+        draft
+            .months
+            .try_get()
+            .flatten()
+            .filter(|d| d.typed_over == url_months())
+    };
     let months = {
         let go = go.clone();
         move |_: leptos::ev::Event| {
@@ -139,27 +274,57 @@ pub fn ViewControls(
                     _ => None,
                 }),
             };
-            if pending.try_set(problem.clone()).is_some() {
+            let Some(typed_over) = query.try_with_untracked(|q| {
+                (
+                    q.get("from").unwrap_or_default(),
+                    q.get("to").unwrap_or_default(),
+                )
+            }) else {
                 return;
-            }
-            if problem.is_none() {
-                go(&[("from", &from), ("to", &to), ("range", "")]);
+            };
+            match problem {
+                None => {
+                    let _ = draft.months.try_set(None);
+                    go(&[("from", &from), ("to", &to), ("range", "")]);
+                }
+                Some(problem) => {
+                    let _ = draft.months.try_set(Some(TypedMonths {
+                        from,
+                        to,
+                        typed_over,
+                        problem,
+                    }));
+                }
             }
         }
     };
     let problem = move || {
-        pending
-            .get()
-            .or_else(|| query.with(|q| ViewParams::problem(|name| q.get(name))))
+        typed().map(|d| d.problem).or_else(|| {
+            query
+                .try_with(|q| ViewParams::problem(|name| q.get(name)))
+                .flatten()
+        })
     };
+    let month_value = move |field: &'static str| {
+        move || match typed() {
+            Some(d) if field == "from" => d.from,
+            Some(d) => d.to,
+            None => current(field),
+        }
+    };
+    // The controls are drawn again when the page's figures arrive: the one
+    // in use keeps the keyboard focus.
+    draft.refocus();
     // The time picker: a named span (its months worked out when the page is
     // read), or months of one's own below it.
     let range = move || {
-        query.with(|q| match (q.get("range"), q.get("from"), q.get("to")) {
-            (Some(r), _, _) if Range::parse(&r).is_some() => r,
-            (_, Some(f), _) | (_, _, Some(f)) if !f.is_empty() => "custom".to_string(),
-            _ => String::new(),
-        })
+        query
+            .try_with(|q| match (q.get("range"), q.get("from"), q.get("to")) {
+                (Some(r), _, _) if Range::parse(&r).is_some() => r,
+                (_, Some(f), _) | (_, _, Some(f)) if !f.is_empty() => "custom".to_string(),
+                _ => String::new(),
+            })
+            .unwrap_or_default()
     };
     let choose_range = {
         let go = go.clone();
@@ -172,7 +337,7 @@ pub fn ViewControls(
                 }
                 return;
             }
-            let _ = pending.try_set(None);
+            let _ = draft.months.try_set(None);
             go(&[("range", &value), ("from", ""), ("to", "")]);
         }
     };
@@ -204,7 +369,8 @@ pub fn ViewControls(
     );
     let to_error = field("to-error");
     view! {
-        <form method="get" action=action class="pulse-filters" id=format!("{id}-controls")>
+        <form method="get" action=action class="pulse-filters" id=format!("{id}-controls")
+            on:focusin=move |ev| draft.focused(&ev) on:focusout=move |ev| draft.left(&ev)>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
                 <select class="govuk-select" id=period_id name="period" on:change=change("period")>
@@ -231,7 +397,7 @@ pub fn ViewControls(
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
-                    prop:value=move || current("from") on:change=months.clone()/>
+                    prop:value=month_value("from") on:change=months.clone()/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label" for=to_id.clone()>"To (month)"</label>
@@ -246,7 +412,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=move || current("to") on:change=months node_ref=to_input/>
+                    prop:value=month_value("to") on:change=months node_ref=to_input/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">

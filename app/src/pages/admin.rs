@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api;
 use crate::components::problem::ProblemSummary;
 use crate::kpi::format_date;
-use crate::model::{NewUserRequest, Role, SessionState, User, UserChangeRequest};
+use crate::model::{Role, SessionState, User, UserChangeRequest};
 
 /// The admin check every admin page makes first: 401 for nobody, 403 for
 /// someone who is not an admin.
@@ -59,6 +59,7 @@ fn admin_nav(here: &'static str) -> impl IntoView {
         <nav aria-label="Administration" class="pulse-admin-nav">
             <ul class="govuk-list pulse-inline-list">
                 {link("/admin/users", "Users")}
+                {link("/invitations", "Invitations")}
                 {link("/admin/audit", "Audit log")}
             </ul>
         </nav>
@@ -90,44 +91,6 @@ fn Users(csrf: String) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
 
-    let email = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
-    let role = RwSignal::new("viewer".to_string());
-    let orgs = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let body = api::body(&NewUserRequest {
-            email: email.get_untracked(),
-            display_name: name.get_untracked(),
-            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Viewer),
-            organisations: orgs
-                .get_untracked()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            password: password.get_untracked(),
-        });
-        let token = csrf.get_value();
-        spawn_local(async move {
-            match api::send_json::<User>("POST", "/api/v1/users".into(), body, token).await {
-                Ok(user) => {
-                    problem.set(None);
-                    done.set(Some(format!(
-                        "{} can now sign in as {}.",
-                        user.display_name, user.email
-                    )));
-                    email.set(String::new());
-                    name.set(String::new());
-                    password.set(String::new());
-                    version.update(|v| *v += 1);
-                }
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-        });
-    };
     let change = move |id: i64, change: UserChangeRequest| {
         let body = api::body(&change);
         let token = csrf.get_value();
@@ -233,43 +196,11 @@ fn Users(csrf: String) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <h2 class="govuk-heading-l">"Create a user"</h2>
-        <form id="create-user" on:submit=create novalidate>
-            <div class="govuk-form-group">
-                <label class="govuk-label govuk-label--s" for="user-email">"Email address"</label>
-                <input class="govuk-input govuk-!-width-one-half" id="user-email" type="email" spellcheck="false" bind:value=email/>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label govuk-label--s" for="user-name">"Name"</label>
-                <input class="govuk-input govuk-!-width-one-half" id="user-name" type="text" bind:value=name/>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label govuk-label--s" for="user-role">"Role"</label>
-                <div class="govuk-hint" id="user-role-hint">"Viewers read unpublished dashboards of their organisations; editors also change them; admins manage everything."</div>
-                <select class="govuk-select" id="user-role" aria-describedby="user-role-hint" bind:value=role>
-                    <option value="viewer">"Viewer"</option>
-                    <option value="editor">"Editor"</option>
-                    <option value="admin">"Admin"</option>
-                </select>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label govuk-label--s" for="user-organisations">"Organisations"</label>
-                <div class="govuk-hint" id="user-organisations-hint">
-                    "The slugs of their departments or agencies, separated by commas (see "
-                    <a class="govuk-link" href="/api/v1/organisations">"the list"</a>
-                    "). Admins need none."
-                </div>
-                <input class="govuk-input" id="user-organisations" type="text" spellcheck="false"
-                    aria-describedby="user-organisations-hint" bind:value=orgs/>
-            </div>
-            <div class="govuk-form-group">
-                <label class="govuk-label govuk-label--s" for="user-password">"First password"</label>
-                <div class="govuk-hint" id="user-password-hint">"At least 12 characters. Give it to them safely; they can change it in their settings."</div>
-                <input class="govuk-input govuk-!-width-one-half" id="user-password" type="password" autocomplete="new-password"
-                    aria-describedby="user-password-hint" bind:value=password/>
-            </div>
-            <button type="submit" class="govuk-button" id="create-user-button">"Create user"</button>
-        </form>
+        <h2 class="govuk-heading-l">"Add someone"</h2>
+        <p class="govuk-body">
+            "People join Pulse by invitation: they get an e-mail with a link to set their own password, so nobody else ever knows it. "
+            <a class="govuk-link" href="/invitations" id="invite-link">"Invite someone"</a>
+        </p>
     }
 }
 

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::ApiErrorView;
 use crate::components::module::ModuleView;
 use crate::components::notes::provide_notes;
-use crate::components::view_controls::{current_view, ViewControls};
+use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
 use crate::model::{Dashboard, DashboardStatus, Module, ModuleType};
 use crate::modules::{is_time_series, load_dashboard, offered_periods, DashboardView};
 
@@ -26,6 +26,8 @@ pub fn DashboardPage() -> impl IntoView {
             query.with(current_view),
         )
     };
+    // Kept while the figures reload (the controls are drawn with them).
+    ViewDraft::provide();
     let data = Resource::new(key, |(slug, view)| load_dashboard(slug, view, None));
     view! {
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the dashboard…"</p> }>
@@ -52,6 +54,8 @@ pub fn ModulePage() -> impl IntoView {
             query.with(current_view),
         )
     };
+    // Kept while the figures reload (the controls are drawn with them).
+    ViewDraft::provide();
     let data = Resource::new(key, |(slug, module, view)| {
         load_dashboard(slug, view, Some(module))
     });

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod dashboard;
 pub mod guide;
 pub mod home;
+pub mod invitations;
 pub mod not_found;
 pub mod service;
 pub mod services;

@@ -9,7 +9,7 @@ use super::ApiErrorView;
 use crate::api;
 use crate::components::chart::{channel_chart, Chart};
 use crate::components::kpi_tile::KpiTile;
-use crate::components::view_controls::{current_view, ViewControls};
+use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
 use crate::kpi::{format_count, format_date, format_period};
 use crate::model::{ChannelSeries, Freshness, PeriodKind, ServiceOverview};
 use crate::modules::csv_request;
@@ -33,6 +33,8 @@ pub fn ServicePage() -> impl IntoView {
             }),
         )
     };
+    // Kept while the figures reload (the controls are drawn with them).
+    ViewDraft::provide();
     let overview = Resource::new(key, |(slug, query)| api::service_overview(slug, query));
     view! {
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the service…"</p> }>

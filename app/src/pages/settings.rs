@@ -21,7 +21,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading your settings…"</p> }>
             {move || Suspend::new(async move {
                 match session.await {
-                    Ok(crate::model::SessionState { user: Some(user), csrf_token }) => {
+                    Ok(crate::model::SessionState { user: Some(user), csrf_token, .. }) => {
                         view! { <Settings user csrf=csrf_token.unwrap_or_default()/> }.into_any()
                     }
                     _ => {
@@ -295,6 +295,13 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
             </div>
             <button type="submit" class="govuk-button govuk-button--secondary">"Change password"</button>
         </form>
+        {may_write_data.then(|| view! {
+            <h2 class="govuk-heading-l">"Invite people"</h2>
+            <p class="govuk-body">
+                "Invite colleagues to your organisations as viewers or editors: they get an e-mail with a link to set their own password. "
+                <a class="govuk-link" href="/invitations" id="invitations-link">"Invite people"</a>
+            </p>
+        })}
         <h2 class="govuk-heading-l">"Where you are signed in"</h2>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -97,7 +97,10 @@ pub fn SignInPage() -> impl IntoView {
                     <button type="submit" class="govuk-button" data-module="govuk-button">"Sign in"</button>
                 </form>
                 <p class="govuk-body">
-                    "No account? Ask an administrator of Pulse in your organisation to create one."
+                    <a class="govuk-link" href="/forgot-password" id="forgot-password">"Forgotten your password?"</a>
+                </p>
+                <p class="govuk-body">
+                    "No account? Ask an editor of your organisation, or an admin of Pulse, to invite you."
                 </p>
             </div>
         </div>

@@ -29,7 +29,7 @@ pub fn DataSetPage() -> impl IntoView {
                 let (group, data_type) = (group.clone(), data_type.clone());
                 Suspend::new(async move {
                     match session.await {
-                        Ok(SessionState { user: Some(user), csrf_token }) if user.role >= Role::Editor => {
+                        Ok(SessionState { user: Some(user), csrf_token, .. }) if user.role >= Role::Editor => {
                             view! { <Uploader group data_type csrf=csrf_token.unwrap_or_default()/> }.into_any()
                         }
                         _ => {

@@ -265,6 +265,28 @@ pub struct ServeArgs {
         value_name = "MB"
     )]
     pub answers_mb: usize,
+
+    /// The SMTP server Pulse sends e-mail through:
+    /// `smtp://user:password@host:port` (STARTTLS whenever the server offers
+    /// it; add `?tls=required` to insist) or `smtps://…` (TLS from the
+    /// start). Without one, e-mail is off: messages are written to the log,
+    /// and pages say so.
+    #[arg(long, env = "PULSE_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+
+    /// The address e-mail comes from, e.g. "Pulse <pulse@example.gov.uk>".
+    #[arg(
+        long,
+        env = "PULSE_MAIL_FROM",
+        default_value = "Pulse <pulse@localhost>",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: String,
+
+    /// Where people reach this Pulse, for the links in e-mail (e.g.
+    /// https://pulse.example.gov.uk). By default http:// and --addr.
+    #[arg(long, env = "PULSE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

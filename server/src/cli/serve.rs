@@ -15,7 +15,7 @@ use crate::{
 pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = Store::connect(database).await?;
     store.migrate().await?;
-    let root = site_root(args.site_root);
+    let root = site_root(args.site_root.clone());
     if !root.join("pkg").is_dir() {
         tracing::warn!(
             "no built site in {}: pages will render without their scripts and styles \
@@ -30,6 +30,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             args.trusted_proxies
         );
     }
+    let (mail, sender) = mail_sender(&store, &args)?;
     let mut cache = Cache::default().with_answer_room(args.answers_mb.saturating_mul(1 << 20));
     match args
         .snapshots
@@ -65,6 +66,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         cache: cache.clone(),
         leptos_options: options,
         trusted_proxies: args.trusted_proxies,
+        mail,
     });
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -77,10 +79,54 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     keeper.abort();
+    sender.abort();
     // What writes changed since, kept for the next start.
     cache.save_changed(std::time::Duration::ZERO).await;
     tracing::info!("Pulse has stopped");
     Ok(())
+}
+
+/// E-mail as configured, and the task that sends it.
+fn mail_sender(
+    store: &Store,
+    args: &ServeArgs,
+) -> anyhow::Result<(crate::mail::Mail, tokio::task::JoinHandle<()>)> {
+    let from = crate::mail::mailbox(&args.mail_from)?;
+    let public_url = match &args.public_url {
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .with_context(|| {
+                    format!("--public-url must be like https://pulse.example.gov.uk (got {url:?})")
+                })?;
+            parsed.as_str().trim_end_matches('/').to_string()
+        }
+        None => format!("http://{}", args.addr),
+    };
+    let transport = match &args.smtp_url {
+        Some(url) if !url.is_empty() => {
+            let smtp = crate::mail::smtp(url).context("--smtp-url")?;
+            tracing::info!("e-mail is sent from {from} through the SMTP server of --smtp-url");
+            crate::mail::Transport::Smtp(smtp)
+        }
+        _ => {
+            tracing::info!("e-mail is off (no --smtp-url): messages are written to this log");
+            crate::mail::Transport::Log
+        }
+    };
+    let mail = crate::mail::Mail::new(crate::domain::mail::MailSettings {
+        enabled: matches!(transport, crate::mail::Transport::Smtp(_)),
+        public_url,
+        from: from.to_string(),
+    });
+    let sender = tokio::spawn(crate::mail::run_sender(
+        store.clone(),
+        mail.clone(),
+        transport,
+        from,
+    ));
+    Ok((mail, sender))
 }
 
 /// Where tables are kept between runs unless told: beside a SQLite file, or

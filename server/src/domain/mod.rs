@@ -28,6 +28,8 @@
 //! - [`kpis`]: the one KPI engine (every figure of a service that a page shows).
 //! - [`services`]: the service page's overview and the explorer's figures.
 //! - [`freshness`]: whether data is out of date.
+//! - [`mail`], [`invitations`]: letters by e-mail and their signed links;
+//!   invitations, password resets and stopping e-mail.
 
 pub mod access;
 pub mod annotations;
@@ -38,9 +40,11 @@ pub mod data_sets;
 pub mod freshness;
 pub mod guide;
 pub mod ingest;
+pub mod invitations;
 pub mod json;
 pub mod keys;
 pub mod kpis;
+pub mod mail;
 pub mod orgs;
 pub mod portfolios;
 pub mod query;

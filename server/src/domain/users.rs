@@ -65,7 +65,54 @@ pub fn check_password(password: &str) -> Result<()> {
             "The password must be at most 256 characters long.".into(),
         ));
     }
+    if is_common(password) {
+        return Err(Error::BadRequest(
+            "This password is one of the most common passwords (or one with numbers or symbols \
+             added), which are guessed first: choose another. Three or four random words make a \
+             good one."
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// As [`check_password`], and not the person's own email address (or its
+/// name part, with digits or symbols around it).
+pub fn check_password_of(password: &str, email: &str) -> Result<()> {
+    check_password(password)?;
+    let lower = password.to_lowercase();
+    let email = email.to_lowercase();
+    let local = email.split('@').next().unwrap_or_default();
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    if lower.contains(&email) || core == local {
+        return Err(Error::BadRequest(
+            "The password must not be your email address, nor its name part with numbers or \
+             symbols added: choose another."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `password` is one of the 30,000 most common passwords, or one of
+/// them with digits, spaces or symbols before or after it, or one character
+/// repeated.
+pub fn is_common(password: &str) -> bool {
+    static COMMON: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let common = COMMON.get_or_init(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    let lower = password.to_lowercase();
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let mut chars = lower.chars();
+    let first = chars.next();
+    common.contains(lower.as_str())
+        || (core.chars().count() >= 4 && common.contains(core))
+        || chars.all(|c| Some(c) == first)
 }
 
 /// An email address in the form Pulse keeps it (trimmed, lower case), or why
@@ -287,5 +334,20 @@ mod tests {
         }
         assert!(check_password("short").is_err());
         assert!(check_password("twelve chars").is_ok());
+        // Common passwords, as they are and dressed up.
+        for common in [
+            "1qaz2wsx3edc",
+            "qwerty123456",
+            "Password123456!",
+            "!!football2024",
+            "aaaaaaaaaaaaaa",
+        ] {
+            assert!(check_password(common).is_err(), "{common}");
+        }
+        assert!(check_password("correct horse battery").is_ok());
+        assert!(check_password_of("robin.smith-2025!", "robin.smith@example.gov.uk").is_err());
+        assert!(check_password_of("correct horse battery", "robin@example.gov.uk").is_ok());
+        assert!(check_password_of("robin keeps a long one", "robin@example.gov.uk").is_ok());
+        assert!(check_password_of("my robin@example.gov.uk", "robin@example.gov.uk").is_err());
     }
 }

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::session::router())
         .merge(super::keys::router())
         .merge(super::users::router())
+        .merge(super::invitations::router())
         .merge(super::guide::router())
 }
 

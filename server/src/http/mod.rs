@@ -11,6 +11,7 @@ pub mod data;
 pub mod data_sets;
 pub mod extract;
 pub mod guide;
+pub mod invitations;
 pub mod keys;
 pub mod orgs;
 pub mod security;

@@ -38,14 +38,14 @@ const WRONG: &str = "Enter the email address and password of your Pulse account:
     they did not match.";
 const THROTTLED: &str = "Too many attempts to sign in. Wait 15 minutes, then try again.";
 
-fn is_form(headers: &HeaderMap) -> bool {
+pub(super) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-fn form_field(body: &[u8], name: &str) -> Option<String> {
+pub(super) fn form_field(body: &[u8], name: &str) -> Option<String> {
     form_urlencoded::parse(body)
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -63,13 +63,18 @@ fn local_path(next: Option<String>) -> String {
 /// must carry.
 #[utoipa::path(get, path = "/session", tag = "accounts", security((), ("bearer" = [])),
     responses((status = 200, body = SessionState)))]
-async fn current(caller: Caller) -> Json<SessionState> {
+async fn current(State(state): State<AppState>, caller: Caller) -> Json<SessionState> {
+    let mail_enabled = state.mail.settings.enabled;
     Json(match &caller {
         Caller::Person { user, session, .. } => SessionState {
             user: Some(user.clone()),
             csrf_token: Some(session.csrf_token.clone()),
+            mail_enabled,
         },
-        _ => SessionState::default(),
+        _ => SessionState {
+            mail_enabled,
+            ..SessionState::default()
+        },
     })
 }
 
@@ -143,6 +148,7 @@ async fn sign_in(
         None => Json(SessionState {
             user: Some(user),
             csrf_token: Some(session.csrf_token),
+            mail_enabled: state.mail.settings.enabled,
         })
         .into_response(),
     };

@@ -19,6 +19,8 @@ pub struct AppState {
     /// The proxies whose `X-Forwarded-*` headers are believed
     /// ([`crate::http::client`]).
     pub trusted_proxies: crate::http::client::TrustedProxies,
+    /// E-mail: its settings, and the bell that wakes this instance's sender.
+    pub mail: crate::mail::Mail,
 }
 
 impl AppState {

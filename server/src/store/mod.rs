@@ -13,6 +13,8 @@ pub mod dashboards;
 pub mod data_sets;
 pub mod error;
 pub mod history;
+pub mod invitations;
+pub mod mail;
 pub mod orgs;
 pub mod portfolios;
 pub mod records;

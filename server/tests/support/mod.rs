@@ -174,19 +174,20 @@ async fn template(admin: &sqlx::PgPool, base: &str) -> String {
 pub async fn test_app(backend: Backend) -> TestApp {
     let (store, guard) = store(backend).await;
     TestApp {
-        router: router(&store, ""),
+        router: router(&store, "", Default::default()),
         store,
         _guard: guard,
     }
 }
 
-fn router(store: &Store, trusted_proxies: &str) -> Router {
+fn router(store: &Store, trusted_proxies: &str, mail: server::mail::Mail) -> Router {
     let options = leptos_options("target/site".into(), "127.0.0.1:3000".parse().unwrap());
     app(AppState {
         store: store.clone(),
         cache: Default::default(),
         leptos_options: options,
         trusted_proxies: server::http::client::TrustedProxies::parse(trusted_proxies).unwrap(),
+        mail,
     })
 }
 
@@ -218,7 +219,12 @@ impl TestApp {
     /// From now on believes `X-Forwarded-*` from these networks (as
     /// `pulse serve --trusted-proxies` does); the database stays.
     pub fn trust_proxies(&mut self, proxies: &str) {
-        self.router = router(&self.store, proxies);
+        self.router = router(&self.store, proxies, Default::default());
+    }
+
+    /// From now on sends e-mail as `mail` says (the database stays).
+    pub fn with_mail(&mut self, mail: server::mail::Mail) {
+        self.router = router(&self.store, "", mail);
     }
 
     pub async fn request(

@@ -59,7 +59,7 @@ fn EditorsOnly(next: String, heading: &'static str, children: ChildrenFn) -> imp
                 let next = next.clone();
                 Suspend::new(async move {
                     match session.await {
-                        Ok(SessionState { user: Some(user), csrf_token }) if user.role >= Role::Editor => {
+                        Ok(SessionState { user: Some(user), csrf_token, .. }) if user.role >= Role::Editor => {
                             provide_context(Editor { user, csrf: csrf_token.unwrap_or_default() });
                             children.with_value(|c| c()).into_any()
                         }

@@ -1,0 +1,233 @@
+//! Sending e-mail: the SMTP server named by `--smtp-url` (STARTTLS whenever
+//! the server offers it), or, with none, the server's log. A task in each
+//! `pulse serve` takes messages from the outbox ([`crate::store::mail`]) one
+//! at a time, each claimed so that no two instances send it, and tries a
+//! message the server refused for a while again later: after 1, 5 and 15
+//! minutes, then 1, 3, 6 and 12 hours, then gives up (at once for a
+//! permanent refusal, such as an address the server does not know).
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::{bail, Context};
+use chrono::{Duration, Utc};
+use lettre::{
+    message::{header::HeaderName, header::HeaderValue, Mailbox, MultiPart},
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Tls, TlsParameters},
+    },
+    AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
+};
+use tokio::sync::Notify;
+
+use crate::domain::mail::MailSettings;
+use crate::store::{mail, Store};
+
+/// How long a sender holds a message it claimed before another may try it.
+const HOLD: Duration = Duration::minutes(2);
+/// How often a sender looks for messages written through other instances.
+const POLL: StdDuration = StdDuration::from_secs(5);
+/// The waits between attempts; a message is given up after the last.
+const RETRIES: [i64; 7] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600];
+
+/// E-mail as this instance sends it: the settings pages and messages use,
+/// and a bell that wakes the sender when a change has put mail in the outbox.
+#[derive(Clone, Debug, Default)]
+pub struct Mail {
+    pub settings: MailSettings,
+    wake: Arc<Notify>,
+}
+
+impl Mail {
+    pub fn new(settings: MailSettings) -> Self {
+        Mail {
+            settings,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Tells this instance's sender that there is mail to send.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Where messages go.
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// No SMTP server: messages are written to the log.
+    Log,
+}
+
+/// The transport for `smtp://user:password@host:port` (STARTTLS when the
+/// server offers it; `?tls=required` insists on it), or
+/// `smtps://user:password@host:port` (TLS from the start). The user name and
+/// password are optional, and percent-encoded in the URL.
+pub fn smtp(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let parsed = url::Url::parse(url).with_context(|| {
+        "the SMTP URL must be like smtp://user:password@mail.example.gov.uk:587".to_string()
+    })?;
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .context("the SMTP URL names no host (like smtp://mail.example.gov.uk:587)")?
+        .to_string();
+    let tls_params = || TlsParameters::new(host.clone()).context("TLS cannot be set up");
+    let required = parsed
+        .query_pairs()
+        .any(|(k, v)| k == "tls" && v == "required");
+    let (tls, default_port) = match parsed.scheme() {
+        "smtp" if required => (Tls::Required(tls_params()?), 587),
+        "smtp" => (Tls::Opportunistic(tls_params()?), 587),
+        "smtps" => (Tls::Wrapper(tls_params()?), 465),
+        other => bail!("the SMTP URL must begin smtp:// or smtps://, not {other}://"),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(parsed.port().unwrap_or(default_port))
+        .tls(tls)
+        .timeout(Some(StdDuration::from_secs(30)));
+    if !parsed.username().is_empty() {
+        let decode = |s: &str| {
+            percent_decode(s).context("the SMTP URL's user name or password is not valid UTF-8")
+        };
+        builder = builder.credentials(Credentials::new(
+            decode(parsed.username())?,
+            decode(parsed.password().unwrap_or_default())?,
+        ));
+    }
+    Ok(builder.build())
+}
+
+fn percent_decode(s: &str) -> anyhow::Result<String> {
+    let bytes: Vec<u8> = form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    Ok(String::from_utf8(bytes)?)
+}
+
+/// The sender's address, checked.
+pub fn mailbox(from: &str) -> anyhow::Result<Mailbox> {
+    from.parse::<Mailbox>().with_context(|| {
+        format!("{from:?} is not an e-mail address to send from (like \"Pulse <pulse@example.gov.uk>\")")
+    })
+}
+
+/// The message as sent: plain text and HTML, with its unsubscribe headers
+/// (RFC 8058's one click goes to the API's POST of the same link).
+fn build(message: &mail::Message, from: &Mailbox) -> anyhow::Result<lettre::Message> {
+    let to: Mailbox = message
+        .to
+        .parse()
+        .with_context(|| format!("{:?} is not an e-mail address", message.to))?;
+    let mut builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(message.subject.clone());
+    if !message.unsubscribe_url.is_empty() {
+        let one_click =
+            message
+                .unsubscribe_url
+                .replacen("/unsubscribe?", "/api/v1/mail/unsubscribe?", 1);
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{one_click}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(
+        message.text.clone(),
+        message.html.clone(),
+    ))?)
+}
+
+/// Sends one message; `Err((permanent, why))` when it was not sent.
+async fn send(
+    transport: &Transport,
+    from: &Mailbox,
+    message: &mail::Message,
+) -> Result<(), (bool, String)> {
+    match transport {
+        Transport::Log => {
+            tracing::info!(
+                to = %message.to,
+                subject = %message.subject,
+                "e-mail is off (no --smtp-url): this message is written here instead of sent\n{}",
+                message.text
+            );
+            Ok(())
+        }
+        Transport::Smtp(smtp) => {
+            let built = build(message, from).map_err(|e| (true, format!("{e:#}")))?;
+            smtp.send(built)
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.is_permanent(), e.to_string()))
+        }
+    }
+}
+
+/// Sends what the outbox holds, for as long as the server runs.
+pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Mailbox) {
+    loop {
+        let sent_one = send_next(&store, &transport, &from).await;
+        if !sent_one {
+            tokio::select! {
+                _ = mail.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+}
+
+/// Sends the next message due, if there is one: whether there was.
+pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> bool {
+    let message = match mail::claim(store, Utc::now(), HOLD).await {
+        Ok(Some(message)) => message,
+        Ok(None) => return false,
+        Err(e) => {
+            tracing::warn!("the outbox could not be read: {e}");
+            return false;
+        }
+    };
+    let outcome = send(transport, from, &message).await;
+    let now = Utc::now();
+    let noted = match outcome {
+        Ok(()) => {
+            tracing::info!(id = message.id, kind = %message.kind, to = %message.to, "e-mail sent");
+            let note = match transport {
+                Transport::Log => "e-mail is off: written to the server's log",
+                Transport::Smtp(_) => "",
+            };
+            mail::sent(store, message.id, note, now).await
+        }
+        Err((permanent, why)) => {
+            let retry = (!permanent)
+                .then(|| RETRIES.get(message.attempts as usize - 1).copied())
+                .flatten()
+                .map(|seconds| now + Duration::seconds(seconds));
+            tracing::warn!(
+                id = message.id,
+                to = %message.to,
+                "e-mail not sent ({why}); {}",
+                match retry {
+                    Some(at) => format!("trying again at {at}"),
+                    None => "given up".to_string(),
+                }
+            );
+            mail::not_sent(store, message.id, &why, retry, now).await
+        }
+    };
+    if let Err(e) = noted {
+        tracing::warn!(
+            "what became of e-mail {} could not be noted: {e}",
+            message.id
+        );
+    }
+    true
+}

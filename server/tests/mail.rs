@@ -1,0 +1,762 @@
+//! E-mail through a real SMTP server on 127.0.0.1 (aiosmtpd, from
+//! end2end/mail/catch.py, which writes what arrives as JSON): invitations,
+//! password resets and the link that stops e-mail, on SQLite and Postgres;
+//! two senders on one database sending each message once; a server that is
+//! down or refuses.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration as StdDuration;
+
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use app::model::Role;
+use server::domain::mail::MailSettings;
+use server::mail::{Mail, Transport};
+use server::store::{orgs, users::NewUser};
+use support::{call, Backend, TestApp};
+
+const FROM: &str = "Pulse <pulse@pulse.test>";
+
+/// The SMTP server, while it runs.
+struct Catcher {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Drop for Catcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python() -> PathBuf {
+    let tools = std::env::var("PULSE_MAIL_TOOLS").expect(
+        "PULSE_MAIL_TOOLS is not set: the e-mail tests send to a real SMTP server \
+         (aiosmtpd in $PULSE_MAIL_TOOLS/venv; scripts/setup --test installs it and \
+         scripts/test sets it)",
+    );
+    PathBuf::from(tools).join("venv/bin/python")
+}
+
+/// Starts an SMTP server on a free port; with `login`, it asks for it.
+fn catcher(login: Option<(&str, &str)>) -> Catcher {
+    catcher_refusing(login, &[])
+}
+
+/// As [`catcher`], refusing mail to `refused` for good.
+fn catcher_refusing(login: Option<(&str, &str)>, refused: &[&str]) -> Catcher {
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/mail/catch.py");
+    let mut command = Command::new(python());
+    command
+        .arg(&script)
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped());
+    if let Some((user, password)) = login {
+        command.args(["--user", user, "--password", password]);
+    }
+    for address in refused {
+        command.args(["--refuse", address]);
+    }
+    let mut child = command.spawn().expect("the SMTP server could not start");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().expect("the SMTP server said no port");
+    Catcher { child, dir, port }
+}
+
+impl Catcher {
+    fn messages(&self) -> Vec<Value> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits (up to 15 s) until `n` messages have arrived; returns them all.
+    async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..150 {
+            let got = self.messages();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+        }
+        panic!("{n} messages did not arrive in 15 s: {:?}", self.messages());
+    }
+}
+
+fn settings() -> MailSettings {
+    MailSettings {
+        enabled: true,
+        public_url: "http://pulse.test".into(),
+        from: FROM.into(),
+    }
+}
+
+/// Sends through `url` from now on: a sender task like `pulse serve`'s.
+fn start_sender(app: &mut TestApp, url: &str) -> tokio::task::JoinHandle<()> {
+    let mail = Mail::new(settings());
+    app.with_mail(mail.clone());
+    let transport = Transport::Smtp(server::mail::smtp(url).unwrap());
+    tokio::spawn(server::mail::run_sender(
+        app.store.clone(),
+        mail,
+        transport,
+        server::mail::mailbox(FROM).unwrap(),
+    ))
+}
+
+/// An admin, an editor of dept-a and a viewer; their headers.
+async fn people(app: &TestApp) -> [Vec<(String, String)>; 3] {
+    for slug in ["dept-a", "dept-b"] {
+        let mut w = support::write(&app.store).await;
+        orgs::upsert_org(
+            &mut w,
+            &orgs::OrgForUpsert {
+                slug,
+                title: if slug == "dept-a" {
+                    "Department A"
+                } else {
+                    "Department B"
+                },
+                abbreviation: None,
+                kind: orgs::OrgKind::Department,
+                parent_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        support::done(w).await;
+    }
+    for (email, role, org) in [
+        ("admin@pulse.test", Role::Admin, None),
+        ("editor@pulse.test", Role::Editor, Some("dept-a")),
+        ("viewer@pulse.test", Role::Viewer, Some("dept-a")),
+    ] {
+        let orgs: Vec<String> = org.into_iter().map(str::to_string).collect();
+        let mut w = support::write(&app.store).await;
+        support::create_user(
+            &mut w,
+            &NewUser {
+                email,
+                display_name: email.split('@').next().unwrap(),
+                role,
+                organisations: &orgs,
+            },
+            "the old long password",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        support::done(w).await;
+    }
+    [
+        support::signed_in(app, "admin@pulse.test").await,
+        support::signed_in(app, "editor@pulse.test").await,
+        support::signed_in(app, "viewer@pulse.test").await,
+    ]
+}
+
+/// The token of the link in a message's text that begins with `prefix`.
+fn link_token(message: &Value, prefix: &str) -> String {
+    let text = message["text"].as_str().unwrap();
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link {prefix} in:\n{text}"));
+    let rest = &text[start + prefix.len()..];
+    rest.split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn post_json(app: &TestApp, uri: &str, body: Value) -> support::Answer {
+    call(app, Method::POST, uri, &[], Some(&body)).await
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
+    post_json(
+        app,
+        "/api/v1/session",
+        json!({"email": email, "password": password}),
+    )
+    .await
+    .status
+}
+
+async fn invitations_and_resets_arrive_and_work(backend: Backend) {
+    let mut app = support::test_app(backend).await;
+    let smtp = catcher(Some(("pulse", "s3cret pass")));
+    let sender = start_sender(
+        &mut app,
+        &format!("smtp://pulse:s3cret%20pass@127.0.0.1:{}", smtp.port),
+    );
+    let [admin, editor, viewer] = people(&app).await;
+
+    // An admin invites an editor of dept-a.
+    let sent = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &admin,
+        Some(
+            &json!({"email": " Jane@Pulse.test ", "display_name": "Jane Okafor",
+                     "role": "editor", "organisations": ["dept-a"]}),
+        ),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    let sent = sent.json();
+    assert_eq!(sent["emailed"], true);
+    assert_eq!(sent["link"], Value::Null, "the link is only in the e-mail");
+    assert_eq!(sent["invitation"]["email"], "jane@pulse.test");
+    assert_eq!(sent["invitation"]["status"], "pending");
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["jane@pulse.test"]));
+    assert_eq!(mail["authenticated_as"], "pulse", "the SMTP login was used");
+    assert_eq!(mail["from"], FROM);
+    assert_eq!(mail["subject"], "You have been invited to Pulse");
+    assert_eq!(mail["content_type"], "multipart/alternative");
+    let text = mail["text"].as_str().unwrap();
+    let html = mail["html"].as_str().unwrap();
+    assert!(text.contains("admin has invited you to Pulse"), "{text}");
+    assert!(
+        text.contains("an editor") && text.contains("for Department A"),
+        "{text}"
+    );
+    assert!(html.contains("Set your password and sign in"), "{html}");
+    let token = link_token(&mail, "http://pulse.test/invitation?token=");
+    assert!(html.contains(&format!("http://pulse.test/invitation?token={token}")));
+    let unsubscribe = link_token(&mail, "http://pulse.test/unsubscribe?");
+    assert_eq!(
+        mail["headers"]["list-unsubscribe"],
+        format!("<http://pulse.test/api/v1/mail/unsubscribe?{unsubscribe}>")
+    );
+    assert_eq!(
+        mail["headers"]["list-unsubscribe-post"],
+        "List-Unsubscribe=One-Click"
+    );
+
+    // Its holder sees what it is for, without an account.
+    let look = app.get(&format!("/api/v1/invitation?token={token}")).await;
+    assert_eq!(look.status, StatusCode::OK, "{}", look.text());
+    assert_eq!(look.json()["organisations"], json!(["Department A"]));
+    assert_eq!(look.json()["inviter_name"], "admin");
+    assert!(look.header("cache-control").contains("no-store"));
+    // Passwords that would not do are refused with the reason; nothing is made.
+    for (password, why) in [
+        ("short one", "at least 12"),
+        ("Password123456!", "most common passwords"),
+        ("jane@pulse.test 2025", "email address"),
+    ] {
+        let refused = post_json(
+            &app,
+            "/api/v1/invitation",
+            json!({"token": token, "display_name": "Jane", "password": password}),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{password}");
+        assert!(
+            refused.text().contains(why),
+            "{password}: {}",
+            refused.text()
+        );
+    }
+    assert_eq!(
+        sign_in(&app, "jane@pulse.test", "Password123456!").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let accepted = post_json(
+        &app,
+        "/api/v1/invitation",
+        json!({"token": token, "display_name": "Jane O.", "password": "kettle orbit lantern"}),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert!(accepted.header("set-cookie").starts_with("pulse_session="));
+    let user = &accepted.json()["user"];
+    assert_eq!(user["display_name"], "Jane O.");
+    assert_eq!(user["role"], "editor");
+    assert_eq!(user["organisations"], json!(["dept-a"]));
+    assert_eq!(
+        sign_in(&app, "jane@pulse.test", "kettle orbit lantern").await,
+        StatusCode::OK
+    );
+    // Once only.
+    let again = post_json(
+        &app,
+        "/api/v1/invitation",
+        json!({"token": token, "display_name": "Jane", "password": "kettle orbit lantern 2"}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert!(again.text().contains("has been used"), "{}", again.text());
+    let wrong = app.get("/api/v1/invitation?token=not-a-token").await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+
+    // Editors invite viewers and editors of their own organisations only.
+    for (body, status, why) in [
+        (
+            json!({"email": "a@pulse.test", "role": "admin", "organisations": ["dept-a"]}),
+            403,
+            "Only admins may invite admins",
+        ),
+        (
+            json!({"email": "a@pulse.test", "role": "viewer", "organisations": ["dept-b"]}),
+            403,
+            "your own organisations",
+        ),
+        (
+            json!({"email": "a@pulse.test", "role": "viewer", "organisations": []}),
+            400,
+            "Name the organisations",
+        ),
+        (
+            json!({"email": "not an address", "role": "viewer", "organisations": ["dept-a"]}),
+            400,
+            "is not an email address",
+        ),
+        (
+            json!({"email": "jane@pulse.test", "role": "viewer", "organisations": ["dept-a"]}),
+            409,
+            "already has an account",
+        ),
+        (
+            json!({"email": "a@pulse.test", "role": "viewer", "organisations": ["dept-a"], "extra": 1}),
+            400,
+            "extra",
+        ),
+    ] {
+        let refused = call(
+            &app,
+            Method::POST,
+            "/api/v1/invitations",
+            &editor,
+            Some(&body),
+        )
+        .await;
+        assert_eq!(
+            refused.status.as_u16(),
+            status,
+            "{body}: {}",
+            refused.text()
+        );
+        assert!(refused.text().contains(why), "{body}: {}", refused.text());
+    }
+    let by_viewer = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &viewer,
+        Some(&json!({"email": "a@pulse.test", "role": "viewer", "organisations": ["dept-a"]})),
+    )
+    .await;
+    assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
+    let by_editor = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &editor,
+        Some(&json!({"email": "sam@pulse.test", "role": "viewer", "organisations": ["dept-a"]})),
+    )
+    .await;
+    assert_eq!(
+        by_editor.status,
+        StatusCode::CREATED,
+        "{}",
+        by_editor.text()
+    );
+    let sam = by_editor.json()["invitation"]["id"].as_i64().unwrap();
+    let twice = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &admin,
+        Some(&json!({"email": "sam@pulse.test", "role": "viewer", "organisations": ["dept-a"]})),
+    )
+    .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert!(twice.text().contains("withdraw that invitation first"));
+    let mails = smtp.wait_for(2).await;
+    let sam_token = link_token(&mails[1], "http://pulse.test/invitation?token=");
+    assert!(mails[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("editor has invited you"));
+    // The editor sees their own; the admin sees all.
+    let mine = call(&app, Method::GET, "/api/v1/invitations", &editor, None).await;
+    assert_eq!(mine.json()["invitations"].as_array().unwrap().len(), 1);
+    let all = call(&app, Method::GET, "/api/v1/invitations", &admin, None).await;
+    assert_eq!(all.json()["invitations"].as_array().unwrap().len(), 2);
+    assert_eq!(all.json()["invitations"][1]["status"], "accepted");
+    // Withdrawn, its link stops working.
+    let withdrawn = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/invitations/{sam}"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
+    let gone = app
+        .get(&format!("/api/v1/invitation?token={sam_token}"))
+        .await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.text().contains("withdrawn"), "{}", gone.text());
+    let again = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/invitations/{sam}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // An invitation past its 7 days has expired.
+    let third = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &admin,
+        Some(&json!({"email": "kim@pulse.test", "role": "viewer", "organisations": []})),
+    )
+    .await;
+    assert_eq!(third.status, StatusCode::CREATED);
+    let kim_token = link_token(
+        &smtp.wait_for(3).await[2],
+        "http://pulse.test/invitation?token=",
+    );
+    server::on_pool!(app.store, |pool| sqlx::query(
+        "UPDATE invitations SET expires_at = $1 WHERE email = 'kim@pulse.test'"
+    )
+    .bind(server::store::micros(
+        Utc::now() - chrono::Duration::seconds(1)
+    ))
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected());
+    let expired = post_json(
+        &app,
+        "/api/v1/invitation",
+        json!({"token": kim_token, "display_name": "Kim", "password": "kettle orbit lantern"}),
+    )
+    .await;
+    assert_eq!(expired.status, StatusCode::GONE);
+    assert!(expired.text().contains("expired"), "{}", expired.text());
+
+    // A password reset: the same answer whoever asks; a link to the account's
+    // address only; setting it ends every session.
+    let before = support::signed_in(&app, "viewer@pulse.test").await;
+    for email in ["viewer@pulse.test", "nobody@pulse.test"] {
+        let asked = post_json(&app, "/api/v1/password-reset", json!({"email": email})).await;
+        assert_eq!(asked.status, StatusCode::ACCEPTED);
+        assert!(asked.text().contains("If this address has a Pulse account"));
+    }
+    let bad = post_json(&app, "/api/v1/password-reset", json!({"email": "nope"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let mails = smtp.wait_for(4).await;
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        4,
+        "nothing to an address without an account"
+    );
+    let reset = &mails[3];
+    assert_eq!(reset["rcpt_tos"], json!(["viewer@pulse.test"]));
+    assert_eq!(reset["subject"], "Reset your Pulse password");
+    let reset_token = link_token(reset, "http://pulse.test/reset-password?token=");
+    let look = app
+        .get(&format!("/api/v1/password-reset?token={reset_token}"))
+        .await;
+    assert_eq!(look.status, StatusCode::OK);
+    assert_eq!(look.json()["email"], "viewer@pulse.test");
+    let weak = post_json(
+        &app,
+        "/api/v1/password-reset/complete",
+        json!({"token": reset_token, "password": "qwerty123456"}),
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    let done = post_json(
+        &app,
+        "/api/v1/password-reset/complete",
+        json!({"token": reset_token, "password": "a brand new passphrase"}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert!(done.header("set-cookie").starts_with("pulse_session="));
+    let old_session = call(&app, Method::GET, "/api/v1/session", &before, None).await;
+    assert_eq!(
+        old_session.json()["user"],
+        Value::Null,
+        "the old session ended"
+    );
+    assert_eq!(
+        sign_in(&app, "viewer@pulse.test", "the old long password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&app, "viewer@pulse.test", "a brand new passphrase").await,
+        StatusCode::OK
+    );
+    let reused = post_json(
+        &app,
+        "/api/v1/password-reset/complete",
+        json!({"token": reset_token, "password": "yet another passphrase"}),
+    )
+    .await;
+    assert_eq!(reused.status, StatusCode::GONE);
+    // At most 3 links an hour for one account.
+    for _ in 0..4 {
+        post_json(
+            &app,
+            "/api/v1/password-reset",
+            json!({"email": "editor@pulse.test"}),
+        )
+        .await;
+    }
+    smtp.wait_for(7).await;
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        7,
+        "the fourth reset in an hour was not sent"
+    );
+
+    // The link at the foot of an e-mail stops e-mail, without signing in.
+    let forged = app
+        .request(
+            Method::POST,
+            "/api/v1/mail/unsubscribe?address=jane%40pulse.test&token=0000",
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let stopped = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/mail/unsubscribe?{unsubscribe}"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"List-Unsubscribe=One-Click".to_vec(),
+        )
+        .await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.text());
+    // The page's form does the same, and goes back to the page.
+    let sam_unsubscribe = link_token(&mails[1], "http://pulse.test/unsubscribe?");
+    let from_page = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/mail/unsubscribe?{sam_unsubscribe}"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"from_page=1".to_vec(),
+        )
+        .await;
+    assert_eq!(from_page.status, StatusCode::SEE_OTHER);
+    assert!(from_page.header("location").ends_with("&done=1"));
+    // Unasked mail to such an address stops (the inviter is given the link);
+    // a reset its owner asks for still comes.
+    let quiet = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &admin,
+        Some(&json!({"email": "sam@pulse.test", "role": "viewer", "organisations": ["dept-a"]})),
+    )
+    .await;
+    assert_eq!(quiet.status, StatusCode::CREATED, "{}", quiet.text());
+    assert_eq!(quiet.json()["emailed"], false);
+    assert!(quiet.json()["link"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://pulse.test/invitation?token="));
+    let outbox = call(&app, Method::GET, "/api/v1/mail", &admin, None).await;
+    assert_eq!(outbox.status, StatusCode::OK);
+    let outbox = outbox.json();
+    assert_eq!(outbox["enabled"], true);
+    assert_eq!(outbox["messages"].as_array().unwrap().len(), 7);
+    assert!(outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["sent_at"].is_string() && m["attempts"] == 1));
+    let asked = post_json(
+        &app,
+        "/api/v1/password-reset",
+        json!({"email": "jane@pulse.test"}),
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        smtp.wait_for(8).await[7]["rcpt_tos"],
+        json!(["jane@pulse.test"])
+    );
+
+    // Everything is in the audit log.
+    let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None).await;
+    let text = audit.text();
+    for action in [
+        "invitation.create",
+        "invitation.accept",
+        "invitation.withdraw",
+        "password.reset-request",
+        "password.reset",
+        "mail.unsubscribe",
+    ] {
+        assert!(text.contains(action), "{action} is not in the audit log");
+    }
+    sender.abort();
+}
+
+#[tokio::test]
+async fn invitations_and_resets_on_sqlite() {
+    invitations_and_resets_arrive_and_work(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn invitations_and_resets_on_postgres() {
+    invitations_and_resets_arrive_and_work(Backend::Postgres).await;
+}
+
+/// Messages put in the outbox directly, as a change would.
+async fn enqueue(app: &TestApp, n: usize) {
+    let mut w = support::write(&app.store).await;
+    for i in 0..n {
+        server::store::mail::enqueue(
+            &mut w,
+            &server::store::mail::NewMessage {
+                kind: "test",
+                to: format!("person{i}@pulse.test"),
+                subject: format!("Message {i}"),
+                text: format!("Text {i}"),
+                html: format!("<p>HTML {i}</p>"),
+                unsubscribe_url: String::new(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    support::done(w).await;
+}
+
+async fn two_senders_send_each_message_once(backend: Backend) {
+    let app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let from = server::mail::mailbox(FROM).unwrap();
+    let senders: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(server::mail::run_sender(
+                app.store.clone(),
+                Mail::new(settings()),
+                Transport::Smtp(server::mail::smtp(&url).unwrap()),
+                from.clone(),
+            ))
+        })
+        .collect();
+    enqueue(&app, 30).await;
+    let got = smtp.wait_for(30).await;
+    tokio::time::sleep(StdDuration::from_secs(6)).await;
+    let got_after = smtp.messages();
+    assert_eq!(got_after.len(), 30, "a message was sent twice");
+    let mut to: Vec<String> = got
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().unwrap().to_string())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 30);
+    for s in senders {
+        s.abort();
+    }
+}
+
+#[tokio::test]
+async fn two_senders_on_sqlite() {
+    two_senders_send_each_message_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_senders_on_postgres() {
+    two_senders_send_each_message_once(Backend::Postgres).await;
+}
+
+/// A server that cannot be reached is tried again later; one that refuses
+/// for good (a wrong login) is given up at once; nothing is lost.
+#[tokio::test]
+async fn a_mail_server_down_or_refusing_is_noted_and_retried() {
+    let app = support::test_app(Backend::Sqlite).await;
+    let from = server::mail::mailbox(FROM).unwrap();
+    // Nobody listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    enqueue(&app, 1).await;
+    let started = std::time::Instant::now();
+    let down = Transport::Smtp(server::mail::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap());
+    assert!(server::mail::send_next(&app.store, &down, &from).await);
+    let message = &server::store::mail::recent(&app.store, 10).await.unwrap()[0];
+    assert_eq!(message.attempts, 1);
+    assert!(message.sent_at.is_none() && message.failed_at.is_none());
+    assert!(!message.last_error.is_empty());
+    // Not due again for a minute.
+    assert!(!server::mail::send_next(&app.store, &down, &from).await);
+    assert!(
+        started.elapsed() < StdDuration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A server that refuses the address for good: given up at once.
+    let smtp = catcher_refusing(None, &["person0@pulse.test"]);
+    let refusing =
+        Transport::Smtp(server::mail::smtp(&format!("smtp://127.0.0.1:{}", smtp.port)).unwrap());
+    enqueue(&app, 1).await;
+    let started = std::time::Instant::now();
+    assert!(server::mail::send_next(&app.store, &refusing, &from).await);
+    let message = &server::store::mail::recent(&app.store, 10).await.unwrap()[0];
+    assert!(message.failed_at.is_some(), "{message:?}");
+    assert!(
+        message.last_error.contains("No such mailbox"),
+        "{message:?}"
+    );
+    assert!(smtp.messages().is_empty());
+    assert!(
+        started.elapsed() < StdDuration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Bad settings are refused when Pulse starts.
+    for (url, why) in [
+        ("http://mail.example", "smtp:// or smtps://"),
+        ("smtp://", "names no host"),
+        ("not a url", "must be like"),
+    ] {
+        let error = server::mail::smtp(url).err().unwrap();
+        assert!(format!("{error:#}").contains(why), "{url}: {error:#}");
+    }
+    assert!(server::mail::mailbox("not an address").is_err());
+}
