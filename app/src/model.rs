@@ -1215,15 +1215,7 @@ pub struct PasswordChange {
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// An email address (like name@example.gov.uk; at most 254 characters).
-    // Its pattern names the white space the server trims (Unicode's, which
-    // the pattern language's `\s` is not quite: it lacks U+0085 and has U+FEFF).
-    #[cfg_attr(
-        feature = "ssr",
-        schema(
-            pattern = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
-            max_length = 254
-        )
-    )]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::email_address))]
     pub email: String,
     /// Not blank.
     #[cfg_attr(
@@ -1425,6 +1417,22 @@ pub mod schemas {
                 "type": "string",
                 "pattern": "^(read:unpublished|dashboards:write|annotations:write|admin|data-set:[\\s\\S]+:write)$",
             },
+        }))
+    }
+
+    /// An email address as Pulse takes one (`domain::users::normalise_email`):
+    /// something, @, a domain with a dot inside it, no white space but around
+    /// it (Unicode's white space, which the pattern language's `\s` is not
+    /// quite: it lacks U+0085 and has U+FEFF), at most 254 characters.
+    pub const EMAIL: &str = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$";
+
+    /// An email address, as [`EMAIL`] says.
+    pub fn email_address() -> RefOr<Schema> {
+        schema(json!({
+            "type": "string",
+            "pattern": EMAIL,
+            "maxLength": 254,
+            "description": "An email address (like name@example.gov.uk; at most 254 characters).",
         }))
     }
 
@@ -1878,16 +1886,19 @@ pub struct Invitation {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitationRequest {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::email_address))]
     pub email: String,
     /// A name to suggest (the person may change it); the part of the email
-    /// before @ if left out.
+    /// before @ if left out. At most 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub display_name: String,
     /// Editors may invite viewers and editors only.
     pub role: Role,
     /// Departments and agencies by slug; editors may name only their own,
     /// and at least one.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::organisation_slugs))]
     pub organisations: Vec<String>,
 }
 
@@ -1933,7 +1944,9 @@ pub struct InvitationLookUp {
 pub struct AcceptInvitation {
     /// The token from the invitation's link.
     pub token: String,
-    /// The name shown in Pulse.
+    /// The name shown in Pulse (the one the invitation suggested if blank;
+    /// at most 100 characters).
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub display_name: String,
     /// 12 to 256 characters, not a common password.
     #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
@@ -1945,6 +1958,7 @@ pub struct AcceptInvitation {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schemas::email_address))]
     pub email: String,
 }
 

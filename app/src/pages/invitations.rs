@@ -390,6 +390,7 @@ pub fn UnsubscribePage() -> impl IntoView {
     let address = move || query.with(|q| q.get("address").unwrap_or_default());
     let token = move || query.with(|q| q.get("token").unwrap_or_default());
     let done = move || query.with(|q| q.get("done").is_some());
+    let refused = move || query.with(|q| q.get("error").is_some());
     let action = move || {
         crate::query_string::href(
             "/api/v1/mail/unsubscribe",
@@ -409,6 +410,14 @@ pub fn UnsubscribePage() -> impl IntoView {
                 }.into_any()
             } else {
                 view! {
+                    {refused().then(|| view! {
+                        <div class="govuk-error-summary" role="alert" tabindex="-1" id="form-problem">
+                            <h2 class="govuk-error-summary__title">"There is a problem"</h2>
+                            <div class="govuk-error-summary__body">
+                                <p class="govuk-body">"This link is not right: copy the whole link from the e-mail, or sign in and ask an admin."</p>
+                            </div>
+                        </div>
+                    })}
                     <h1 class="govuk-heading-xl">"Stop e-mail from Pulse"</h1>
                     <p class="govuk-body" id="unsubscribe-summary">
                         {format!("Pulse will send no more invitations, reminders, alerts or digests to {}.", address())}

@@ -342,6 +342,11 @@ pub async fn accept(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Started> {
     let invitation = pending_by_token(store, token, now).await?;
+    if display_name.trim().chars().count() > 100 {
+        return Err(Error::BadRequest(
+            "Your name must be at most 100 characters long.".into(),
+        ));
+    }
     check_password_of(password, &invitation.email)?;
     let hash = {
         let password = password.to_string();
@@ -567,7 +572,8 @@ pub async fn unsubscribe(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool> {
-    let email = normalise_email(email)?;
+    // An address that is not one cannot be a link Pulse signed.
+    let email = normalise_email(email).unwrap_or_else(|_| email.to_string());
     super::mail::check_unsubscribe(store, &email, token.trim()).await?;
     let mut w = store.write().await?;
     let changed = mail::unsubscribe(&mut w, &email, now).await?;

@@ -106,7 +106,7 @@ pub async fn check_unsubscribe(store: &Store, email: &str, token: &str) -> Resul
     if crate::store::api_keys::constant_time_eq(&expected, token) {
         Ok(())
     } else {
-        Err(Error::BadRequest(
+        Err(Error::Forbidden(
             "This link to stop e-mail is not right: copy the whole link from the e-mail, or \
              sign in and turn e-mail off on your settings page."
                 .into(),

@@ -65,8 +65,9 @@ pub fn check_password(password: &str) -> Result<()> {
             "The password must be at most 256 characters long.".into(),
         ));
     }
+    // (422: a password the document's rules allow that the list refuses)
     if is_common(password) {
-        return Err(Error::BadRequest(
+        return Err(Error::Unprocessable(
             "This password is one of the most common passwords (or one with numbers or symbols \
              added), which are guessed first: choose another. Three or four random words make a \
              good one."
@@ -85,7 +86,7 @@ pub fn check_password_of(password: &str, email: &str) -> Result<()> {
     let local = email.split('@').next().unwrap_or_default();
     let core = lower.trim_matches(|c: char| !c.is_alphabetic());
     if lower.contains(&email) || core == local {
-        return Err(Error::BadRequest(
+        return Err(Error::Unprocessable(
             "The password must not be your email address, nor its name part with numbers or \
              symbols added: choose another."
                 .into(),

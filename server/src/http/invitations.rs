@@ -142,7 +142,7 @@ fn signed_in(
 /// works).
 fn back_with(page: &str, token: &str, error: &Error) -> Response {
     let code = match error {
-        Error::BadRequest(_) => "password",
+        Error::BadRequest(_) | Error::Unprocessable(_) => "password",
         Error::Gone(_) | Error::NotFound(_) => "link",
         _ => "failed",
     };
@@ -169,7 +169,7 @@ fn agent(headers: &HeaderMap) -> &str {
 #[utoipa::path(post, path = "/invitation", tag = "accounts",
     request_body(content = AcceptInvitation, description = "JSON, or a form with the same fields"),
     responses((status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
-              (status = 400, body = app::model::ErrorBody),
+              (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
               (status = 404, description = "No invitation has this token", body = app::model::ErrorBody),
               (status = 409, description = "The address has an account already", body = app::model::ErrorBody),
               (status = 410, description = "Used, withdrawn or expired", body = app::model::ErrorBody)))]
@@ -275,7 +275,7 @@ async fn look_up_reset(
 #[utoipa::path(post, path = "/password-reset/complete", tag = "accounts",
     request_body(content = PasswordResetCompletion, description = "JSON, or a form with the same fields"),
     responses((status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
-              (status = 400, body = app::model::ErrorBody),
+              (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
               (status = 404, description = "No reset has this token", body = app::model::ErrorBody),
               (status = 410, description = "Used or expired", body = app::model::ErrorBody)))]
 async fn complete_reset(
@@ -314,8 +314,8 @@ async fn complete_reset(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct UnsubscribeParams {
-    /// The address that wants no more e-mail.
-    #[param(min_length = 3, max_length = 254)]
+    /// The address that wants no more e-mail (as the link names it).
+    #[param(min_length = 1, max_length = 254)]
     address: String,
     /// The signature from the e-mail's link.
     #[param(min_length = 1, max_length = 200)]
@@ -330,22 +330,28 @@ struct UnsubscribeParams {
 #[utoipa::path(post, path = "/mail/unsubscribe", tag = "accounts", params(UnsubscribeParams),
     request_body(content = String, description = "Nothing, `List-Unsubscribe=One-Click`, or the page's form", content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = app::model::Done), (status = 303, description = "The page's form: back to it"),
-              (status = 400, body = app::model::ErrorBody)))]
+              (status = 400, body = app::model::ErrorBody),
+              (status = 403, description = "The link's signature is not this address's", body = app::model::ErrorBody)))]
 async fn unsubscribe(
     State(state): State<AppState>,
     Query(params): Query<UnsubscribeParams>,
     body: Payload,
 ) -> Result<Response> {
     let from_page = body.is_form() && form_field(body.bytes(), "from_page").is_some();
-    invitations::unsubscribe(&state.store, &params.address, &params.token, Utc::now()).await?;
+    let outcome =
+        invitations::unsubscribe(&state.store, &params.address, &params.token, Utc::now()).await;
     if from_page {
-        return Ok(Redirect::to(&format!(
-            "/unsubscribe?address={}&token={}&done=1",
+        let page = format!(
+            "/unsubscribe?address={}&token={}",
             app::api::encode_component(&params.address),
             app::api::encode_component(&params.token)
-        ))
-        .into_response());
+        );
+        return Ok(match outcome {
+            Ok(_) => Redirect::to(&format!("{page}&done=1")).into_response(),
+            Err(_) => Redirect::to(&format!("{page}&error=link")).into_response(),
+        });
     }
+    outcome?;
     Ok(Json(app::model::Done::ok(format!(
         "Pulse will send no more e-mail to {} unless it is asked for.",
         params.address.trim().to_lowercase()

@@ -38,7 +38,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<app:
 
 /// Creates a user (admins).
 #[utoipa::path(post, path = "/users", tag = "accounts", security(("bearer" = [])), request_body = NewUserRequest,
-    responses((status = 201, body = User), (status = 400, body = app::model::ErrorBody),
+    responses((status = 201, body = User), (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
               (status = 404, description = "An organisation named does not exist", body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
               (status = 409, body = app::model::ErrorBody)))]
