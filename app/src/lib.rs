@@ -29,7 +29,7 @@ use leptos_router::{
 
 use components::layout::Layout;
 use pages::{
-    admin::{AdminAuditPage, AdminUsersPage},
+    admin::{AdminAuditPage, AdminMailPage, AdminUsersPage},
     boards::{BoardsPage, OrganisationBoardPage, PortfolioBoardPage},
     builder::{BuildDashboardPage, BuildPage},
     compare::ComparePage,
@@ -74,6 +74,7 @@ lazy_page!(SignInRoute, SignInPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(AdminUsersRoute, AdminUsersPage);
 lazy_page!(AdminAuditRoute, AdminAuditPage);
+lazy_page!(AdminMailRoute, AdminMailPage);
 lazy_page!(ServicesRoute, ServicesPage);
 lazy_page!(ServiceRoute, ServicePage);
 lazy_page!(BoardsRoute, BoardsPage);
@@ -216,6 +217,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/invitations") view={Lazy::<InvitationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/invitation") view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>

@@ -18,6 +18,7 @@ const signedInPages = [
   '/settings/api-keys',
   '/admin/users',
   '/admin/audit',
+  '/admin/mail',
   '/invitations',
   '/build',
   '/build/file-a-tax-return',

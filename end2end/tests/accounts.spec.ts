@@ -158,6 +158,11 @@ test('an admin invites someone by e-mail, who sets their own password; the audit
 
   await page.goto('/invitations');
   await expect(page.locator('#invitations tbody tr', { hasText: 'jane@demo.pulse.example' })).toContainText('Accepted');
+  // What became of the message, for admins.
+  await page.goto('/admin/mail');
+  await expect(page.locator('#mail-state')).toContainText('Pulse sends e-mail from Pulse <pulse@demo.pulse.example>');
+  await expect(page.locator('#mail tbody tr', { hasText: 'jane@demo.pulse.example' })).toContainText('Sent');
+  await page.screenshot({ path: path.join(artifacts, 'admin-mail.png'), fullPage: true });
   await page.goto('/admin/audit?filter=invitation');
   await expect(page.locator('#audit tbody')).toContainText('invitation.create');
   await expect(page.locator('#audit tbody')).toContainText('invitation.accept');

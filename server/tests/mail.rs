@@ -237,7 +237,7 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     assert_eq!(mail["content_type"], "multipart/alternative");
     let text = mail["text"].as_str().unwrap();
     let html = mail["html"].as_str().unwrap();
-    assert!(text.contains("admin has invited you to Pulse"), "{text}");
+    assert!(text.contains("Admin has invited you to Pulse"), "{text}");
     assert!(
         text.contains("an editor") && text.contains("for Department A"),
         "{text}"
@@ -400,7 +400,7 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     assert!(mails[1]["text"]
         .as_str()
         .unwrap()
-        .contains("editor has invited you"));
+        .contains("Editor has invited you"));
     // The editor sees their own; the admin sees all.
     let mine = call(&app, Method::GET, "/api/v1/invitations", &editor, None).await;
     assert_eq!(mine.json()["invitations"].as_array().unwrap().len(), 1);

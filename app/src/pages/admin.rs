@@ -60,6 +60,7 @@ fn admin_nav(here: &'static str) -> impl IntoView {
             <ul class="govuk-list pulse-inline-list">
                 {link("/admin/users", "Users")}
                 {link("/invitations", "Invitations")}
+                {link("/admin/mail", "E-mail")}
                 {link("/admin/audit", "Audit log")}
             </ul>
         </nav>
@@ -255,6 +256,68 @@ pub fn AdminAuditPage() -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin/mail`: whether Pulse sends e-mail, and what became of the latest
+/// messages (a view of `/api/v1/mail`).
+#[component]
+pub fn AdminMailPage() -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    let status = Resource::new(
+        || (),
+        |_| api::get_json::<crate::model::MailStatus>("/api/v1/mail".into()),
+    );
+    view! {
+        <Title text="E-mail - Pulse"/>
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let session = session.await.unwrap_or_default();
+                if let Some(refusal) = refused(&session) {
+                    return refusal;
+                }
+                let status = status.await.unwrap_or_default();
+                let state = if status.enabled {
+                    format!("Pulse sends e-mail from {} through the SMTP server it was given.", status.from)
+                } else {
+                    "E-mail is off: no SMTP server is set (--smtp-url), so messages are written to the server's log instead.".to_string()
+                };
+                view! {
+                    {admin_nav("/admin/mail")}
+                    <h1 class="govuk-heading-xl">"E-mail"</h1>
+                    <p class="govuk-body" id="mail-state">{state}</p>
+                    <ScrollTable label="E-mail sent"><table class="govuk-table" id="mail">
+                        <caption class="govuk-table__caption govuk-table__caption--m">"The latest 100 messages"</caption>
+                        <thead class="govuk-table__head"><tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Written"</th>
+                            <th scope="col" class="govuk-table__header">"To"</th>
+                            <th scope="col" class="govuk-table__header">"Subject"</th>
+                            <th scope="col" class="govuk-table__header">"What became of it"</th>
+                        </tr></thead>
+                        <tbody class="govuk-table__body">
+                            {status.messages.into_iter().map(|m| {
+                                let outcome = match (m.sent_at, m.failed_at) {
+                                    (Some(at), _) if m.last_error.is_empty() => format!("Sent {}, {}", format_date(at), at.format("%H:%M")),
+                                    (Some(_), _) => m.last_error.clone(),
+                                    (None, Some(_)) => format!("Not sent, given up after {} attempts: {}", m.attempts, m.last_error),
+                                    (None, None) if m.attempts > 0 => format!("Not sent yet ({} attempts): {}", m.attempts, m.last_error),
+                                    (None, None) => "Waiting to be sent".to_string(),
+                                };
+                                view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">{format!("{}, {}", format_date(m.created_at), m.created_at.format("%H:%M"))}</td>
+                                        <td class="govuk-table__cell">{m.to}</td>
+                                        <td class="govuk-table__cell">{m.subject}</td>
+                                        <td class="govuk-table__cell">{outcome}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></ScrollTable>
                 }
                 .into_any()
             })}

@@ -123,16 +123,23 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
                 .map(str::to_string)
         })
     });
-    let name = RwSignal::new(invitation.display_name.clone());
-    let password = RwSignal::new(String::new());
+    // Read from the fields themselves: what was typed before the page was
+    // interactive counts too.
+    let (name, password) = (
+        NodeRef::<leptos::html::Input>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    let value = |input: NodeRef<leptos::html::Input>| {
+        input.get_untracked().map(|i| i.value()).unwrap_or_default()
+    };
     let submit = {
         let token = token.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let body = api::body(&AcceptInvitation {
                 token: token.clone(),
-                display_name: name.get_untracked(),
-                password: password.get_untracked(),
+                display_name: value(name),
+                password: value(password),
             });
             spawn_local(async move {
                 match api::send_json::<SessionState>(
@@ -163,7 +170,14 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
         <FormProblem problem=shown field="password"/>
         <h1 class="govuk-heading-xl">"Set your password"</h1>
         <p class="govuk-body" id="invitation-summary">
-            {format!("{} invited you to Pulse as {role}{organisations}.", invitation.inviter_name)}
+            {
+                let mut inviter = invitation.inviter_name.chars();
+                let inviter: String = inviter
+                    .next()
+                    .map(|c| c.to_uppercase().chain(inviter).collect())
+                    .unwrap_or_default();
+                format!("{inviter} invited you to Pulse as {role}{organisations}.")
+            }
         </p>
         <p class="govuk-body">
             {format!("This link works until {}.", format_date(invitation.expires_at))}
@@ -179,7 +193,7 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
                 <label class="govuk-label govuk-label--s" for="display_name">"Your name"</label>
                 <div class="govuk-hint" id="display_name-hint">"As people will see it in Pulse."</div>
                 <input class="govuk-input govuk-!-width-two-thirds" id="display_name" name="display_name" type="text"
-                    autocomplete="name" aria-describedby="display_name-hint" bind:value=name/>
+                    autocomplete="name" aria-describedby="display_name-hint" value=invitation.display_name.clone() node_ref=name/>
             </div>
             <div class=move || if shown.get().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label govuk-label--s" for="password">"Password"</label>
@@ -190,7 +204,7 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
                     </p>
                 })}
                 <input class="govuk-input govuk-!-width-two-thirds" id="password" name="password" type="password"
-                    autocomplete="new-password" bind:value=password
+                    autocomplete="new-password" node_ref=password
                     aria-describedby=move || if shown.get().is_some() { "password-hint password-error" } else { "password-hint" }/>
             </div>
             <button type="submit" class="govuk-button" id="accept-button">"Set password and sign in"</button>
@@ -212,10 +226,15 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         })
     });
     let session = Resource::new(|| (), |_| api::session());
-    let email = RwSignal::new(String::new());
+    // Read from the field itself: what was typed before the page was
+    // interactive counts too.
+    let email = NodeRef::<leptos::html::Input>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let address = email.get_untracked();
+        let address = email
+            .get_untracked()
+            .map(|input| input.value())
+            .unwrap_or_default();
         let body = api::body(&crate::model::PasswordResetRequest {
             email: address.clone(),
         });
@@ -275,7 +294,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                                 </p>
                             })}
                             <input class="govuk-input govuk-!-width-two-thirds" id="email" name="email" type="email"
-                                autocomplete="username" spellcheck="false" bind:value=email
+                                autocomplete="username" spellcheck="false" node_ref=email
                                 aria-describedby=move || shown.get().map(|_| "email-error")/>
                         </div>
                         <button type="submit" class="govuk-button" id="reset-request-button">"Send me a link"</button>
@@ -334,14 +353,19 @@ fn ResetForm(reset: PasswordResetLookUp, token: String) -> impl IntoView {
                 .map(str::to_string)
         })
     });
-    let password = RwSignal::new(String::new());
+    // Read from the field itself (what was typed before the page was
+    // interactive counts too).
+    let password = NodeRef::<leptos::html::Input>::new();
     let submit = {
         let token = token.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let body = api::body(&PasswordResetCompletion {
                 token: token.clone(),
-                password: password.get_untracked(),
+                password: password
+                    .get_untracked()
+                    .map(|i| i.value())
+                    .unwrap_or_default(),
             });
             spawn_local(async move {
                 match api::send_json::<SessionState>(
@@ -376,7 +400,7 @@ fn ResetForm(reset: PasswordResetLookUp, token: String) -> impl IntoView {
                     </p>
                 })}
                 <input class="govuk-input govuk-!-width-two-thirds" id="password" name="password" type="password"
-                    autocomplete="new-password" bind:value=password
+                    autocomplete="new-password" node_ref=password
                     aria-describedby=move || if shown.get().is_some() { "password-hint password-error" } else { "password-hint" }/>
             </div>
             <button type="submit" class="govuk-button" id="reset-button">"Set password and sign in"</button>

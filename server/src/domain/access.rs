@@ -105,7 +105,8 @@ pub async fn require_new_service(ctx: &Ctx<'_>, organisation: &str) -> Result<()
     Ok(())
 }
 
-fn capitalised(s: &str) -> String {
+/// `s` with its first letter in upper case (for the start of a sentence).
+pub fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

@@ -140,8 +140,8 @@ pub async fn invite(
     let link = settings.link(&format!("/invitation?token={secret}"));
     let organisations = organisation_titles(ctx.store, &request.organisations).await?;
     let mut parts = vec![Part::Text(format!(
-        "{inviter_name} has invited you to Pulse, where government services show how well \
-         they work."
+        "{} has invited you to Pulse, where government services show how well they work.",
+        super::access::capitalised(&inviter_name)
     ))];
     parts.push(Part::Text(format!(
         "You will be {}{}.",
