@@ -62,8 +62,13 @@ test('a department and an agency apply as they are chosen; the agencies are the 
   const agencies = () => page.locator('#filter-agency option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   expect(await agencies()).toContain('registration-office');
 
-  await page.getByLabel('Department').selectOption({ label: 'Department of Revenue and Benefits' });
-  await expect(page).toHaveURL(/department=department-of-revenue-and-benefits/);
+  // Chosen until the URL follows: on a loaded 2-core machine the list can be
+  // drawn again just after the page is interactive, and a choice made on
+  // the list being replaced is lost (see the stop note of 2026-12-02).
+  await expect(async () => {
+    await page.getByLabel('Department').selectOption({ label: 'Department of Revenue and Benefits' });
+    await expect(page).toHaveURL(/department=department-of-revenue-and-benefits/, { timeout: 2000 });
+  }).toPass();
   await expect.poll(() => rowSlugs(page)).toEqual([
     'apply-for-a-winter-fuel-grant', 'check-your-state-pension', 'claim-carers-support', 'file-a-tax-return', 'pay-business-rates',
   ]);
