@@ -85,6 +85,8 @@ test('an editor explains a spike where it is, and the note stays after a reload'
   // notes has it.
   await page.locator(`${weekly} .pulse-pin`).click();
   await expect(card).toBeVisible();
+  // Opened, the card takes the focus (once the page has drawn it).
+  await expect(card).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(card).toBeHidden();
   await expect(page.locator(`${weekly} .pulse-pin`)).toBeFocused();
