@@ -625,6 +625,19 @@ pub fn format_date(t: DateTime<Utc>) -> String {
     format!("{} {} {}", t.day(), month_name(t.month0()), t.year())
 }
 
+/// A span of seconds in its largest whole unit: "8 days", "36 hours",
+/// "90 minutes" (a part minute counts as a minute).
+pub fn span_words(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if seconds % 86_400 == 0 {
+        plural(seconds / 86_400, "day")
+    } else if seconds % 3_600 == 0 {
+        plural(seconds / 3_600, "hour")
+    } else {
+        plural((seconds + 59) / 60, "minute")
+    }
+}
+
 /// The days of `[start, end)` in words: "1 to 7 March 2014".
 pub fn format_date_range(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     let last = end - Duration::days(1);

@@ -29,7 +29,7 @@ use leptos_router::{
 
 use components::layout::Layout;
 use pages::{
-    admin::{AdminAuditPage, AdminMailPage, AdminUsersPage},
+    admin::{AdminAuditPage, AdminMailPage, AdminRemindersPage, AdminUsersPage},
     boards::{BoardsPage, OrganisationBoardPage, PortfolioBoardPage},
     builder::{BuildDashboardPage, BuildPage},
     compare::ComparePage,
@@ -43,7 +43,7 @@ use pages::{
     service::ServicePage,
     services::ServicesPage,
     settings::ApiKeysPage,
-    sign_in::SignInPage,
+    sign_in::{SignInCodePage, SignInPage},
     upload::DataSetPage,
 };
 
@@ -71,10 +71,12 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(SignInRoute, SignInPage);
+lazy_page!(SignInCodeRoute, SignInCodePage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(AdminUsersRoute, AdminUsersPage);
 lazy_page!(AdminAuditRoute, AdminAuditPage);
 lazy_page!(AdminMailRoute, AdminMailPage);
+lazy_page!(AdminRemindersRoute, AdminRemindersPage);
 lazy_page!(ServicesRoute, ServicesPage);
 lazy_page!(ServiceRoute, ServicePage);
 lazy_page!(BoardsRoute, BoardsPage);
@@ -214,10 +216,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/services/:slug") view={Lazy::<ServiceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in/code") view={Lazy::<SignInCodeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/reminders") view={Lazy::<AdminRemindersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/invitations") view={Lazy::<InvitationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/invitation") view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>

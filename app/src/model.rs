@@ -617,6 +617,15 @@ pub struct SessionState {
     /// it does not, pages say so.
     #[serde(default)]
     pub mail_enabled: bool,
+    /// After a right password from someone with two-factor sign-in on: the
+    /// sign-in waits for their code (`POST /api/v1/session/code`); `user` is
+    /// null until then.
+    #[serde(default)]
+    pub code_needed: bool,
+    /// Admins require two-factor sign-in of the person's role and they have
+    /// not set it up: they act as a viewer until they do.
+    #[serde(default)]
+    pub two_factor_needed: bool,
 }
 
 /// An API key as it is shown (never with its secret).
@@ -2009,4 +2018,115 @@ pub struct MailStatus {
     /// The sender's address.
     pub from: String,
     pub messages: Vec<MailMessage>,
+}
+
+/// A watched data set's reminders of late data, as admins see them
+/// (`GET /api/v1/reminders`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LateDataReminders {
+    /// `group/type`.
+    pub data_set: String,
+    pub data_group: String,
+    pub data_type: String,
+    /// The service of the data set's group, if there is one.
+    pub service_title: Option<String>,
+    /// Seconds after the newest record before the data is late.
+    pub max_age_expected: i64,
+    /// The `_timestamp` of its newest record (`None` while it holds none).
+    pub newest_record: Option<DateTime<Utc>>,
+    /// Whether it is late now.
+    pub late: bool,
+    /// When Pulse found it late (`None` while in date).
+    pub late_since: Option<DateTime<Utc>>,
+    /// Reminders sent since it was found late: 0, 1 or 2.
+    pub reminders_sent: i64,
+    pub last_reminded_at: Option<DateTime<Utc>>,
+    /// When it was last found in date again after being late.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Whether an admin paused its reminders.
+    pub paused: bool,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub paused_by: String,
+    /// Who is reminded: the editors of its service (its admins when it has none),
+    /// without the addresses that stopped e-mail.
+    pub recipients: Vec<String>,
+}
+
+/// The answer of `GET /api/v1/reminders`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReminderList {
+    /// Whether Pulse sends e-mail (otherwise reminders are written to the log).
+    pub mail_enabled: bool,
+    pub data_sets: Vec<LateDataReminders>,
+}
+
+/// What `PUT /api/v1/reminders/{group}/{data_type}` takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReminderChange {
+    /// True to send no reminders about the data set until resumed.
+    pub paused: bool,
+}
+
+/// A person's two-factor sign-in (`GET /api/v1/two-factor`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Unused recovery codes (0 while it is off).
+    pub recovery_codes_left: i64,
+    /// Whether admins require two factors of admins and editors.
+    pub required: bool,
+    /// Whether that requirement is of this person (an admin or editor).
+    pub required_of_you: bool,
+}
+
+/// A secret being set up (`POST /api/v1/two-factor/setup`): for an
+/// authentication app, as a QR code or typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TwoFactorSetup {
+    /// Base32, as apps take it typed.
+    pub secret: String,
+    /// The `otpauth://totp/…` link the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code, an SVG image drawn by Pulse.
+    pub qr_svg: String,
+}
+
+/// A code from an authentication app (or, signing in, a recovery code).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorCode {
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub code: String,
+}
+
+/// The recovery codes made when two factors are turned on, shown once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// What `POST /api/v1/two-factor/off` takes: the person's password.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorOff {
+    #[cfg_attr(feature = "ssr", schema(max_length = 1000))]
+    pub password: String,
+}
+
+/// What `PUT /api/v1/two-factor/requirement` takes (admins).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorRequirement {
+    /// True to require two factors of admins and editors.
+    pub required: bool,
 }

@@ -3,6 +3,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { artifacts, linkIn, mailCount, mailTo, violations, watchErrors } from './helpers';
 const password = 'demo password for tests';
 
@@ -227,4 +228,145 @@ test.describe('without JavaScript', () => {
     await page.locator('#sign-out').click();
     await expect(page.locator('#sign-in-link')).toBeVisible();
   });
+});
+
+test('late data brings one reminder by e-mail, which admins see and pause, and word when it comes', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
+  // A data group with no service: its reminders go to Pulse's admins.
+  const created = await request.post('/api/v1/data-sets', {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { data_group: 'browser-late', data_type: 'late-figures', max_age_expected: 3600 },
+  });
+  expect(created.status()).toBe(201);
+  const token = (await created.json()).bearer_token;
+  const send = (at: Date) => request.post('/data/browser-late/late-figures', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { _timestamp: at.toISOString(), count: 1 },
+  });
+  const before = mailCount();
+  expect((await send(new Date(Date.now() - 2 * 86_400_000))).status()).toBe(200);
+  const reminder = await mailTo('admin@demo.pulse.example', before);
+  expect(reminder.subject).toBe('browser-late: the late-figures figures are late');
+  expect(reminder.text).toContain('at least every 1 hour');
+  expect(reminder.text).toContain('no service is called "browser-late"');
+  expect(reminder.html).toContain('Send or upload the figures');
+
+  await signIn(page, 'admin@demo.pulse.example');
+  await expect(page.locator('#settings-link')).toBeAttached();
+  await page.goto('/admin/reminders');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  const row = page.locator('#reminders tbody tr', { hasText: 'browser-late/late-figures' });
+  await expect(row.locator('.govuk-tag')).toHaveText('Late');
+  await expect(row).toContainText('1 sent');
+  await expect(row).toContainText('admin@demo.pulse.example');
+  await expect(page.locator('#reminders-summary')).toContainText('1 of');
+  expect(await violations(page)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'admin-reminders.png'), fullPage: true });
+
+  // Paused with the mouse, resumed with the keyboard: the focus stays on the button.
+  await row.getByRole('button', { name: 'Pause reminders about browser-late/late-figures' }).click();
+  await expect(page.locator('#reminders-done')).toHaveText('Reminders about browser-late/late-figures are paused.');
+  await expect(row.locator('.govuk-tag')).toHaveText('Paused');
+  await expect(row).toContainText('paused by admin@demo.pulse.example');
+  const button = page.locator('#reminders-browser-late-late-figures');
+  await expect(button).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#reminders-done')).toHaveText('Reminders about browser-late/late-figures are on again.');
+  await expect(row.locator('.govuk-tag')).toHaveText('Late');
+  await expect(button).toBeFocused();
+
+  // The figures come: one message saying so.
+  const beforeComing = mailCount();
+  expect((await send(new Date())).status()).toBe(200);
+  const came = await mailTo('admin@demo.pulse.example', beforeComing);
+  expect(came.subject).toBe('browser-late: the late-figures figures have come');
+  await page.reload();
+  await expect(row.locator('.govuk-tag')).toHaveText('In date');
+  await expect(row).toContainText('in date again on');
+  expect(errors).toEqual([]);
+});
+
+/** The code an authentication app shows for `secret` at `unix` seconds, made by pyotp (not Pulse). */
+function totp(secret: string, unix: number): string {
+  const tools = process.env.PULSE_MAIL_TOOLS ?? path.join(process.env.HOME ?? '', '.cache/pulse/mail');
+  return execFileSync(path.join(tools, 'venv/bin/python'), [
+    '-c', 'import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))', secret, String(unix),
+  ]).toString().trim();
+}
+
+test('two-factor sign-in: set up from a QR code, then a code after the password, or a recovery code once', async ({ page, browser, request }) => {
+  const errors = watchErrors(page);
+  const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
+  const email = 'two.factors@demo.pulse.example';
+  const pass = 'two factors make a safer sign-in';
+  const made = await request.post('/api/v1/users', {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { email, display_name: 'Tove Factor', role: 'viewer', organisations: [], password: pass },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+
+  await signIn(page, email, pass);
+  await expect(page.locator('#settings-link')).toBeAttached();
+  await page.goto('/settings/api-keys');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  await expect(page.locator('#two-factor-state')).toContainText('Two-factor sign-in is off');
+  await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+  const qr = page.getByRole('img', { name: 'QR code holding your Pulse key for an authentication app' });
+  await expect(qr.locator('svg')).toBeVisible();
+  expect((await qr.boundingBox())!.width).toBeGreaterThanOrEqual(200);
+  const secret = (await page.locator('#two-factor-secret').innerText()).replace(/\s/g, '');
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  expect(await violations(page)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'two-factor-setup.png'), fullPage: true });
+  // A wrong code is said to be wrong; the app's code turns it on.
+  await page.getByLabel('2. Enter the code the app shows').fill('000000');
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  await expect(page.locator('#two-factor-problem')).toContainText('did not match');
+  const now = Math.floor(Date.now() / 1000);
+  await page.getByLabel('2. Enter the code the app shows').fill(totp(secret, now));
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  await expect(page.locator('#recovery-codes li')).toHaveCount(10);
+  await expect(page.locator('#recovery-codes-title')).toBeFocused();
+  await expect(page.locator('#two-factor-state')).toContainText('You have 10 recovery codes left');
+  const recovery = await page.locator('#recovery-codes li').allInnerTexts();
+  expect(await violations(page)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'two-factor-recovery-codes.png'), fullPage: true });
+
+  // Elsewhere: the password, then the app's next code.
+  const phone = await browser.newContext();
+  const other = await phone.newPage();
+  await signIn(other, email, pass);
+  await expect(other).toHaveURL(/\/sign-in\/code\?next=/);
+  await expect(other.locator('html[data-hydrated]')).toBeAttached();
+  expect(await violations(other)).toEqual([]);
+  await other.getByLabel('Enter the code from your authentication app').fill('123 456');
+  await other.getByRole('button', { name: 'Continue' }).click();
+  await expect(other).toHaveURL(/\/sign-in\/code\?error=code/);
+  await expect(other.locator('.govuk-error-summary')).toContainText('did not match');
+  await other.screenshot({ path: path.join(artifacts, 'two-factor-code-refused.png'), fullPage: true });
+  await other.getByLabel('Enter the code from your authentication app').fill(totp(secret, now + 30));
+  await other.getByRole('button', { name: 'Continue' }).click();
+  await expect(other).toHaveURL(/\/$/);
+  await expect(other.locator('#settings-link')).toHaveText('Tove Factor (settings)');
+  await phone.close();
+
+  // A lost phone: a recovery code, once.
+  for (const expected of ['signed in', 'refused']) {
+    const context = await browser.newContext();
+    const lost = await context.newPage();
+    await signIn(lost, email, pass);
+    await expect(lost).toHaveURL(/\/sign-in\/code/);
+    await lost.getByLabel('Enter the code from your authentication app').fill(recovery[0]);
+    await lost.getByRole('button', { name: 'Continue' }).click();
+    if (expected === 'signed in') {
+      await expect(lost.locator('#settings-link')).toHaveText('Tove Factor (settings)');
+    } else {
+      await expect(lost.locator('.govuk-error-summary')).toContainText('did not match');
+    }
+    await context.close();
+  }
+  await page.reload();
+  await expect(page.locator('#two-factor-state')).toContainText('You have 9 recovery codes left');
+  expect(errors).toEqual([]);
 });

@@ -231,3 +231,22 @@ pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> 
     }
     true
 }
+
+/// Reminds the editors of late data, for as long as the server runs: a
+/// check every `every` ([`crate::domain::reminders::check`]), waking the
+/// sender when it wrote something.
+pub async fn run_reminders(store: Store, mail: Mail, every: StdDuration) {
+    let mut newest = crate::domain::reminders::Newest::default();
+    loop {
+        match crate::domain::reminders::check(&store, &mail.settings, &mut newest, Utc::now()).await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("{n} reminders of late data (or notes that it came) written");
+                mail.wake();
+            }
+            Err(e) => tracing::warn!("late data could not be checked: {e}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -760,3 +760,279 @@ async fn a_mail_server_down_or_refusing_is_noted_and_retried() {
     }
     assert!(server::mail::mailbox("not an address").is_err());
 }
+
+/// A service of dept-a with a weekly data set expected every 8 days (whose
+/// newest record is `newest`), and an editor of dept-b, who is not its
+/// editor; the data set's write token.
+async fn late_data_fixture(app: &TestApp, newest: chrono::DateTime<Utc>) -> String {
+    let mut w = support::write(&app.store).await;
+    let dept = orgs::upsert_org(
+        &mut w,
+        &orgs::OrgForUpsert {
+            slug: "dept-a",
+            title: "Department A",
+            abbreviation: None,
+            kind: orgs::OrgKind::Department,
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    orgs::upsert_service(
+        &mut w,
+        &orgs::ServiceForUpsert {
+            slug: "renew-a-permit",
+            title: "Renew a permit",
+            description: "",
+            organisation_id: dept,
+        },
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let mut w = support::write(&app.store).await;
+    support::create_user(
+        &mut w,
+        &NewUser {
+            email: "other@pulse.test",
+            display_name: "Other",
+            role: Role::Editor,
+            organisations: &["dept-b".to_string()],
+        },
+        "the old long password",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let token = app
+        .data_set(
+            json!({"data_group": "renew-a-permit", "data_type": "transactions-by-channel",
+                         "max_age_expected": 8 * 86_400}),
+        )
+        .await;
+    post_record(app, &token, newest).await;
+    token
+}
+
+async fn post_record(app: &TestApp, token: &str, at: chrono::DateTime<Utc>) {
+    let stamp = at.format("%Y-%m-%dT00:00:00Z").to_string();
+    let answer = app
+        .send(
+            Method::POST,
+            "/data/renew-a-permit/transactions-by-channel",
+            token,
+            &json!({"_timestamp": stamp, "channel": "digital", "count": 12}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+/// One check, as each instance makes every minute.
+async fn check(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
+    let mut newest = server::domain::reminders::Newest::default();
+    server::domain::reminders::check(&app.store, &settings(), &mut newest, now)
+        .await
+        .unwrap()
+}
+
+/// Every message in the outbox, newest first.
+async fn outbox(app: &TestApp) -> Vec<server::store::mail::Message> {
+    server::store::mail::recent(&app.store, 100).await.unwrap()
+}
+
+async fn reminders_of(app: &TestApp, who: &[(String, String)]) -> Value {
+    let answer = call(app, Method::GET, "/api/v1/reminders", who, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    answer.json()["data_sets"][0].clone()
+}
+
+async fn late_data_reminds_its_editors_once_then_once_more(backend: Backend) {
+    let mut app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let sender = start_sender(&mut app, &format!("smtp://127.0.0.1:{}", smtp.port));
+    let [admin, editor, viewer] = people(&app).await;
+    let now = Utc::now();
+    let token = late_data_fixture(&app, now - chrono::Duration::days(20)).await;
+
+    // Two instances checking at once: one reminder, to the service's editor.
+    let (a, b) = tokio::join!(check(&app, now), check(&app, now));
+    assert_eq!(a + b, 1, "one reminder between the two checks");
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["editor@pulse.test"]));
+    assert_eq!(
+        mail["subject"],
+        "Renew a permit: the Transactions by channel figures are late"
+    );
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains("at least every 8 days"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "The newest Pulse holds are dated {}",
+            (now - chrono::Duration::days(20)).format("%-d %B %Y")
+        )),
+        "{text}"
+    );
+    assert!(text.contains("http://pulse.test/data-sets/renew-a-permit/transactions-by-channel"));
+    assert!(
+        text.contains("you are an editor of Renew a permit"),
+        "{text}"
+    );
+    assert!(mail["html"]
+        .as_str()
+        .unwrap()
+        .contains("Send or upload the figures"));
+    assert!(mail["headers"]["list-unsubscribe"]
+        .as_str()
+        .unwrap()
+        .contains("unsubscribe?address=editor%40pulse.test"));
+
+    // Not one a minute: nothing more until a week has passed; then the second
+    // and last.
+    for later in [1, 60 * 24, 60 * 24 * 7 - 1] {
+        assert_eq!(check(&app, now + chrono::Duration::minutes(later)).await, 0);
+    }
+    // (A check in the future writes its message for then: read the outbox.)
+    assert_eq!(check(&app, now + chrono::Duration::days(7)).await, 1);
+    let second = &outbox(&app).await[0];
+    assert_eq!(second.to, "editor@pulse.test");
+    assert_eq!(
+        second.subject,
+        "Reminder: Renew a permit: the Transactions by channel figures are still late"
+    );
+    assert!(second.text.contains("This is the last reminder"));
+    assert_eq!(check(&app, now + chrono::Duration::days(30)).await, 0);
+
+    // Admins see it; nobody else does.
+    let seen = reminders_of(&app, &admin).await;
+    assert_eq!(seen["data_set"], "renew-a-permit/transactions-by-channel");
+    assert_eq!(seen["service_title"], "Renew a permit");
+    assert_eq!(seen["late"], true);
+    assert_eq!(seen["reminders_sent"], 2);
+    assert_eq!(seen["recipients"], json!(["editor@pulse.test"]));
+    for who in [&editor, &viewer] {
+        let refused = call(&app, Method::GET, "/api/v1/reminders", who, None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        app.get("/api/v1/reminders").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The figures come: a note that they did, once.
+    post_record(&app, &token, now).await;
+    assert_eq!(check(&app, now).await, 1);
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(
+        mails[1]["subject"],
+        "Renew a permit: the Transactions by channel figures have come"
+    );
+    assert!(mails[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("http://pulse.test/services/renew-a-permit"));
+    assert_eq!(check(&app, now).await, 0);
+    let seen = reminders_of(&app, &admin).await;
+    assert_eq!(
+        (seen["late"].clone(), seen["reminders_sent"].clone()),
+        (json!(false), json!(0))
+    );
+
+    // Paused by an admin: late again, but nobody is written to until resumed.
+    let path = "/api/v1/reminders/renew-a-permit/transactions-by-channel";
+    for (who, status) in [
+        (&editor, StatusCode::FORBIDDEN),
+        (&viewer, StatusCode::FORBIDDEN),
+    ] {
+        let refused = call(&app, Method::PUT, path, who, Some(&json!({"paused": true}))).await;
+        assert_eq!(refused.status, status);
+    }
+    let bad = call(
+        &app,
+        Method::PUT,
+        path,
+        &admin,
+        Some(&json!({"paused": "yes"})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text());
+    let missing = call(
+        &app,
+        Method::PUT,
+        "/api/v1/reminders/renew-a-permit/nothing-here",
+        &admin,
+        Some(&json!({"paused": true})),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let paused = call(
+        &app,
+        Method::PUT,
+        path,
+        &admin,
+        Some(&json!({"paused": true})),
+    )
+    .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text());
+    assert_eq!(paused.json()["paused"], true);
+    assert_eq!(paused.json()["paused_by"], "admin@pulse.test");
+    let much_later = now + chrono::Duration::days(40);
+    assert_eq!(check(&app, much_later).await, 0);
+    let seen = reminders_of(&app, &admin).await;
+    assert_eq!(seen["paused"], true);
+    assert_eq!(seen["late"], false, "late is judged at the request's time");
+    let resumed = call(
+        &app,
+        Method::PUT,
+        path,
+        &admin,
+        Some(&json!({"paused": false})),
+    )
+    .await;
+    assert_eq!(resumed.json()["paused"], false);
+    assert_eq!(
+        check(&app, much_later).await,
+        1,
+        "resumed while late: the first"
+    );
+    assert_eq!(
+        outbox(&app).await[0].subject,
+        "Renew a permit: the Transactions by channel figures are late"
+    );
+
+    // Every step is in the audit log, by Pulse itself.
+    let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None).await;
+    let actions: Vec<String> = audit.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    for action in [
+        "late_data.remind",
+        "late_data.remind_again",
+        "late_data.received",
+        "late_data.late",
+        "late_data.pause",
+        "late_data.resume",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    let written = outbox(&app).await;
+    assert_eq!(written.len(), 4, "nobody else was written to");
+    assert!(written.iter().all(|m| m.to == "editor@pulse.test"));
+    sender.abort();
+}
+
+#[tokio::test]
+async fn late_data_reminders_on_sqlite() {
+    late_data_reminds_its_editors_once_then_once_more(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn late_data_reminders_on_postgres() {
+    late_data_reminds_its_editors_once_then_once_more(Backend::Postgres).await;
+}

@@ -95,6 +95,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/password-reset/complete"),
     ("post", "/api/v1/mail/unsubscribe"),
     ("get", "/api/v1/mail"),
+    ("get", "/api/v1/reminders"),
+    ("put", "/api/v1/reminders/{group}/{data_type}"),
+    ("get", "/api/v1/two-factor"),
+    ("post", "/api/v1/two-factor"),
+    ("post", "/api/v1/two-factor/setup"),
+    ("post", "/api/v1/two-factor/off"),
+    ("put", "/api/v1/two-factor/requirement"),
+    ("post", "/api/v1/session/code"),
 ];
 
 fn operations(document: &Value) -> BTreeSet<(String, String)> {

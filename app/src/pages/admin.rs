@@ -61,6 +61,7 @@ fn admin_nav(here: &'static str) -> impl IntoView {
                 {link("/admin/users", "Users")}
                 {link("/invitations", "Invitations")}
                 {link("/admin/mail", "E-mail")}
+                {link("/admin/reminders", "Late data")}
                 {link("/admin/audit", "Audit log")}
             </ul>
         </nav>
@@ -313,6 +314,156 @@ pub fn AdminMailPage() -> impl IntoView {
                                         <td class="govuk-table__cell">{m.to}</td>
                                         <td class="govuk-table__cell">{m.subject}</td>
                                         <td class="govuk-table__cell">{outcome}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></ScrollTable>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin/reminders`: each watched data set, whether it is late, the
+/// reminders its editors were sent and who gets them; admins pause and
+/// resume them (a view of `/api/v1/reminders`).
+#[component]
+pub fn AdminRemindersPage() -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    view! {
+        <Title text="Late data - Pulse"/>
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let session = session.await.unwrap_or_default();
+                if let Some(refusal) = refused(&session) {
+                    return refusal;
+                }
+                view! { <Reminders csrf=session.csrf_token.unwrap_or_default()/> }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Reminders(csrf: String) -> impl IntoView {
+    use crate::model::{LateDataReminders, ReminderChange, ReminderList};
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(
+        move || version.get(),
+        |_| api::get_json::<ReminderList>("/api/v1/reminders".into()),
+    );
+    let csrf = StoredValue::new(csrf);
+    let problem = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    // The button pressed, to give the focus back to once the table is drawn again.
+    let refocus = StoredValue::new(None::<String>);
+    let button_id = |data_set: &str| format!("reminders-{}", data_set.replace('/', "-"));
+    let change = move |data_set: String, paused: bool| {
+        let body = api::body(&ReminderChange { paused });
+        let token = csrf.get_value();
+        spawn_local(async move {
+            let path = format!("/api/v1/reminders/{data_set}");
+            match api::send_json::<LateDataReminders>("PUT", path, body, token).await {
+                Ok(entry) => {
+                    problem.set(None);
+                    refocus.set_value(Some(button_id(&entry.data_set)));
+                    done.set(Some(if entry.paused {
+                        format!("Reminders about {} are paused.", entry.data_set)
+                    } else {
+                        format!("Reminders about {} are on again.", entry.data_set)
+                    }));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let when = |t: chrono::DateTime<chrono::Utc>| format_date(t);
+    view! {
+        {admin_nav("/admin/reminders")}
+        <h1 class="govuk-heading-xl">"Late data"</h1>
+        <p class="govuk-body">
+            "When a data set's newest figures are older than expected, Pulse e-mails the editors of its service once, again a week later if the figures have still not come, and once more when they come. Pulse checks every minute."
+        </p>
+        <ProblemSummary problem id="reminders-problem"/>
+        {move || done.get().map(|d| view! { <div class="govuk-inset-text" id="reminders-done" role="status">{d}</div> })}
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading the data sets…"</p> }>
+            {move || Suspend::new(async move {
+                let list = list.await.unwrap_or_default();
+                if let Some(id) = refocus.get_value() {
+                    refocus.set_value(None);
+                    crate::components::navigation::focus_soon(vec![id]);
+                }
+                let off = (!list.mail_enabled).then(|| view! {
+                    <div class="govuk-warning-text">
+                        <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                        <strong class="govuk-warning-text__text">
+                            <span class="govuk-visually-hidden">"Warning"</span>
+                            "E-mail is off: reminders are written to the server's log instead of sent."
+                        </strong>
+                    </div>
+                });
+                let late = list.data_sets.iter().filter(|d| d.late).count();
+                view! {
+                    {off}
+                    <p class="govuk-body" id="reminders-summary">
+                        {format!("{} of {} watched data sets are late.", late, list.data_sets.len())}
+                    </p>
+                    <ScrollTable label="Late data"><table class="govuk-table" id="reminders">
+                        <caption class="govuk-table__caption govuk-table__caption--m">"Watched data sets"</caption>
+                        <thead class="govuk-table__head"><tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"Data set"</th>
+                            <th scope="col" class="govuk-table__header">"Expected every"</th>
+                            <th scope="col" class="govuk-table__header">"Newest figures"</th>
+                            <th scope="col" class="govuk-table__header">"State"</th>
+                            <th scope="col" class="govuk-table__header">"Reminders"</th>
+                            <th scope="col" class="govuk-table__header">"Sent to"</th>
+                            <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Action"</span></th>
+                        </tr></thead>
+                        <tbody class="govuk-table__body">
+                            {list.data_sets.into_iter().map(|d| {
+                                let state = match (d.paused, d.late) {
+                                    (true, _) => view! { <strong class="govuk-tag govuk-tag--grey">"Paused"</strong> }.into_any(),
+                                    (false, true) => view! { <strong class="govuk-tag govuk-tag--red">"Late"</strong> }.into_any(),
+                                    (false, false) => view! { <strong class="govuk-tag govuk-tag--green">"In date"</strong> }.into_any(),
+                                };
+                                let reminders = match (d.late_since, d.reminders_sent, d.last_reminded_at) {
+                                    (Some(since), 0, _) => format!("Late since {}; none sent", when(since)),
+                                    (Some(since), n, Some(last)) => format!(
+                                        "Late since {}; {} sent, the last on {}",
+                                        when(since), n, when(last)
+                                    ),
+                                    _ => match d.received_at {
+                                        Some(at) => format!("None needed (in date again on {})", when(at)),
+                                        None => "None needed".to_string(),
+                                    },
+                                };
+                                let paused_by = d.paused_at.map(|at| format!(" (paused by {} on {})", d.paused_by, when(at)));
+                                let title = match &d.service_title {
+                                    Some(t) => format!("{t}: {}", d.data_type),
+                                    None => d.data_set.clone(),
+                                };
+                                let name = d.data_set.clone();
+                                let paused = d.paused;
+                                view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">
+                                            <a class="govuk-link" href=format!("/data-sets/{}", d.data_set)>{title}</a>
+                                        </td>
+                                        <td class="govuk-table__cell">{crate::kpi::span_words(d.max_age_expected)}</td>
+                                        <td class="govuk-table__cell">{d.newest_record.map_or_else(|| "None yet".to_string(), when)}</td>
+                                        <td class="govuk-table__cell">{state}</td>
+                                        <td class="govuk-table__cell">{reminders}{paused_by}</td>
+                                        <td class="govuk-table__cell">{if d.recipients.is_empty() { "Nobody".to_string() } else { d.recipients.join(", ") }}</td>
+                                        <td class="govuk-table__cell">
+                                            <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" id=button_id(&d.data_set)
+                                                on:click=move |_| change(name.clone(), !paused)>
+                                                {if paused { "Resume" } else { "Pause" }}
+                                                <span class="govuk-visually-hidden">{format!(" reminders about {}", d.data_set)}</span>
+                                            </button>
+                                        </td>
                                     </tr>
                                 }
                             }).collect_view()}

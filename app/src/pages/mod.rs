@@ -13,6 +13,7 @@ pub mod service;
 pub mod services;
 pub mod settings;
 pub mod sign_in;
+pub mod two_factor;
 pub mod upload;
 
 use leptos::prelude::*;

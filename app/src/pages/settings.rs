@@ -295,6 +295,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
             </div>
             <button type="submit" class="govuk-button govuk-button--secondary">"Change password"</button>
         </form>
+        <super::two_factor::TwoFactorSettings csrf=csrf.get_value() admin/>
         {may_write_data.then(|| view! {
             <h2 class="govuk-heading-l">"Invite people"</h2>
             <p class="govuk-body">

@@ -287,6 +287,17 @@ pub struct ServeArgs {
     /// https://pulse.example.gov.uk). By default http:// and --addr.
     #[arg(long, env = "PULSE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+
+    /// How often to look for late data and remind its editors (each reminder
+    /// is sent once, whatever the number of instances), in seconds.
+    #[arg(
+        long,
+        env = "PULSE_LATE_DATA_EVERY",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        value_name = "SECONDS"
+    )]
+    pub late_data_every: u64,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,11 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let (mail, sender) = mail_sender(&store, &args)?;
+    let reminders = tokio::spawn(crate::mail::run_reminders(
+        store.clone(),
+        mail.clone(),
+        std::time::Duration::from_secs(args.late_data_every),
+    ));
     let mut cache = Cache::default().with_answer_room(args.answers_mb.saturating_mul(1 << 20));
     match args
         .snapshots
@@ -80,6 +85,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     .await?;
     keeper.abort();
     sender.abort();
+    reminders.abort();
     // What writes changed since, kept for the next start.
     cache.save_changed(std::time::Duration::ZERO).await;
     tracing::info!("Pulse has stopped");

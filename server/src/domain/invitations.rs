@@ -522,7 +522,9 @@ pub async fn look_up_reset(
 }
 
 /// Sets a new password from a reset link: every session of the account ends
-/// (and every other reset link), and a new one starts here.
+/// (and every other reset link), and a new one starts here, unless the
+/// person has two-factor sign-in on (`None`: they sign in with the new
+/// password and a code, so a link by e-mail alone never signs anyone in).
 pub async fn complete_reset(
     store: &Store,
     token: &str,
@@ -530,8 +532,9 @@ pub async fn complete_reset(
     ip: &str,
     agent: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Started, u64)> {
+) -> Result<(Option<Started>, u64)> {
     let (reset, user) = reset_by_token(store, token, now).await?;
+    let two_factors = super::two_factor::enabled(store, user.id).await?;
     check_password_of(password, &user.email)?;
     let hash = {
         let password = password.to_string();
@@ -546,6 +549,20 @@ pub async fn complete_reset(
     invitations::end_resets(&mut w, user.id, now).await?;
     user_store::set_password_hash(&mut w, user.id, &hash).await?;
     let ended = sessions::end_all(&mut w, user.id).await?;
+    if two_factors {
+        w.commit(Note::new(
+            &crate::store::audit::Actor {
+                label: format!("user:{}", user.email),
+                via: "session",
+            },
+            "password.reset",
+            format!("user {}", user.id),
+            json!({ "sessions_ended": ended, "address": ip, "signed_in": false }),
+            now,
+        ))
+        .await?;
+        return Ok((None, ended));
+    }
     let (session, token) = sessions::start(&mut w, user.id, ip, agent, now).await?;
     w.commit(Note::new(
         &person(&user, &session).actor(),
@@ -556,11 +573,11 @@ pub async fn complete_reset(
     ))
     .await?;
     Ok((
-        Started {
+        Some(Started {
             user,
             session,
             token,
-        },
+        }),
         ended,
     ))
 }

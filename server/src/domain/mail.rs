@@ -42,6 +42,7 @@ impl MailSettings {
 }
 
 /// One part of a letter's body.
+#[derive(Clone, Debug)]
 pub enum Part {
     /// A paragraph.
     Text(String),

@@ -30,6 +30,7 @@
 //! - [`freshness`]: whether data is out of date.
 //! - [`mail`], [`invitations`]: letters by e-mail and their signed links;
 //!   invitations, password resets and stopping e-mail.
+//! - [`reminders`]: reminders of late data to the editors of its service.
 
 pub mod access;
 pub mod annotations;
@@ -49,9 +50,12 @@ pub mod orgs;
 pub mod portfolios;
 pub mod query;
 pub mod records;
+pub mod reminders;
 pub mod services;
 pub mod sessions;
 pub mod spreadsheet;
+pub mod totp;
+pub mod two_factor;
 pub mod upload;
 pub mod users;
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::store::{
     audit::Note,
     sessions::{self, Session},
-    users, Store,
+    two_factor, users, Store,
 };
 
 /// Failed sign-ins allowed in [`WINDOW`] for one account from one address, for
@@ -33,6 +33,82 @@ pub enum SignIn {
     Wrong,
     /// A new session, and the token its cookie carries.
     Started(Box<Started>),
+    /// The password was right and the person has two factors on: the token
+    /// of the sign-in waiting for their code ([`second_step`]).
+    CodeNeeded(String),
+    /// The sign-in waiting for a code is not (it expired, or was finished).
+    Expired,
+}
+
+/// How long a sign-in waits for its code.
+pub const CODE_WAIT: Duration = Duration::minutes(10);
+
+/// Whether attempts on `subjects` (an account from an address, the address,
+/// the account from anywhere) are over their limits: counts this attempt
+/// first, in one statement, so parallel guesses through any number of
+/// instances cannot all slip under the limit; one turned away is taken back.
+async fn throttled(
+    store: &Store,
+    subjects: &[String; 3],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let counts = sessions::count_attempt(store, subjects, now, WINDOW).await?;
+    let over = |subject: &str, limit: i64| {
+        counts
+            .iter()
+            .any(|(s, attempts)| s == subject && *attempts > limit)
+    };
+    if over(&subjects[0], PER_ACCOUNT)
+        || over(&subjects[1], PER_ADDRESS)
+        || over(&subjects[2], PER_ACCOUNT_EVERYWHERE)
+    {
+        sessions::uncount_attempt(store, subjects, now).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// A success is not a failure: the account's count from here starts again,
+/// and the address's and the account's own give this one back.
+async fn succeeded(
+    store: &Store,
+    subjects: &[String; 3],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    sessions::clear_attempts(store, &subjects[0]).await?;
+    Ok(sessions::uncount_attempt(store, &subjects[1..], now).await?)
+}
+
+/// Starts a session for `user` in `w` (audited as `session.start` with
+/// `detail`).
+async fn start(
+    mut w: crate::store::Write,
+    user: User,
+    ip: &str,
+    agent: &str,
+    detail: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SignIn> {
+    let (session, token) = sessions::start(&mut w, user.id, ip, agent, now).await?;
+    let caller = Caller::Person {
+        user: user.clone(),
+        session: session.clone(),
+        csrf_ok: true,
+        changes: true,
+    };
+    w.commit(Note::new(
+        &caller.actor(),
+        "session.start",
+        format!("user {}", user.id),
+        detail,
+        now,
+    ))
+    .await?;
+    Ok(SignIn::Started(Box::new(Started {
+        user,
+        session,
+        token,
+    })))
 }
 
 /// A session just started: who, the session, and the token its cookie carries.
@@ -58,21 +134,7 @@ pub async fn sign_in(
         format!("ip:{ip}"),
         format!("email:{email}"),
     ];
-    // Every attempt is counted before the password is checked, in one
-    // statement per attempt, so parallel guesses (through any number of
-    // instances) cannot all slip under the limit; one turned away is taken
-    // back, so only attempts that were checked count.
-    let counts = sessions::count_attempt(store, &subjects, now, WINDOW).await?;
-    let over = |subject: &str, limit: i64| {
-        counts
-            .iter()
-            .any(|(s, attempts)| s == subject && *attempts > limit)
-    };
-    if over(&subjects[0], PER_ACCOUNT)
-        || over(&subjects[1], PER_ADDRESS)
-        || over(&subjects[2], PER_ACCOUNT_EVERYWHERE)
-    {
-        sessions::uncount_attempt(store, &subjects, now).await?;
+    if throttled(store, &subjects, now).await? {
         return Ok(SignIn::Throttled);
     }
     let found = users::find_by_email(store, email).await?;
@@ -92,31 +154,87 @@ pub async fn sign_in(
         // A failure stays counted.
         _ => return Ok(SignIn::Wrong),
     };
-    // A success is not a failure: the account's count from here starts again,
-    // and the address's and the account's own give this one back.
-    sessions::clear_attempts(store, &subjects[0]).await?;
-    sessions::uncount_attempt(store, &subjects[1..], now).await?;
+    succeeded(store, &subjects, now).await?;
+    let needs_code = super::two_factor::enabled(store, user.id).await?;
     let mut w = store.write().await?;
-    let (session, token) = sessions::start(&mut w, user.id, ip, agent, now).await?;
-    let caller = Caller::Person {
-        user: user.clone(),
-        session: session.clone(),
-        csrf_ok: true,
-        changes: true,
+    if needs_code {
+        let token = crate::store::api_keys::generate_secret()["pulse_".len()..].to_string();
+        two_factor::wait_for_code(&mut w, &token, user.id, now, now + CODE_WAIT).await?;
+        w.commit(Note::new(
+            &crate::store::audit::Actor {
+                label: format!("user:{}", user.email),
+                via: "session",
+            },
+            "session.code_asked",
+            format!("user {}", user.id),
+            json!({ "address": ip }),
+            now,
+        ))
+        .await?;
+        return Ok(SignIn::CodeNeeded(token));
+    }
+    start(w, user, ip, agent, json!({ "address": ip }), now).await
+}
+
+/// The second step of signing in with two factors: the code the person's
+/// app shows (each works once), or one of their recovery codes (likewise),
+/// for the sign-in waiting under `token`. Throttled like passwords, per
+/// account and address.
+pub async fn second_step(
+    store: &Store,
+    token: &str,
+    code: &str,
+    ip: &str,
+    agent: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SignIn> {
+    let Some(user_id) = two_factor::waiting(store, token, now).await? else {
+        return Ok(SignIn::Expired);
     };
-    w.commit(Note::new(
-        &caller.actor(),
-        "session.start",
-        format!("user {}", user.id),
-        json!({ "address": ip }),
-        now,
-    ))
-    .await?;
-    Ok(SignIn::Started(Box::new(Started {
+    let subjects = [
+        format!("code:user:{user_id} ip:{ip}"),
+        format!("ip:{ip}"),
+        format!("code:user:{user_id}"),
+    ];
+    if throttled(store, &subjects, now).await? {
+        return Ok(SignIn::Throttled);
+    }
+    let user = match users::find(store, user_id).await? {
+        Some(u) if u.user.active => u.user,
+        _ => return Ok(SignIn::Wrong),
+    };
+    let Some(secret) = two_factor::secret(store, user_id)
+        .await?
+        .filter(|s| s.confirmed_at.is_some())
+    else {
+        return Ok(SignIn::Wrong);
+    };
+    let by_app = match super::totp::verify(&secret.secret, code, now.timestamp()) {
+        Some(step) => two_factor::use_step(store, user_id, step).await?,
+        None => false,
+    };
+    let by_recovery = !by_app && {
+        let typed = super::totp::normalise_recovery_code(code);
+        typed.len() == 10 && two_factor::use_recovery_code(store, user_id, &typed, now).await?
+    };
+    if !by_app && !by_recovery {
+        return Ok(SignIn::Wrong);
+    }
+    succeeded(store, &subjects, now).await?;
+    let mut w = store.write().await?;
+    if !two_factor::finish_waiting(&mut w, token, now).await? {
+        return Ok(SignIn::Expired);
+    }
+    let with = if by_app { "app" } else { "recovery code" };
+    start(
+        w,
         user,
-        session,
-        token,
-    })))
+        ip,
+        agent,
+        json!({ "address": ip, "second_factor": with }),
+        now,
+    )
+    .await
 }
 
 /// Ends session `id` as a change the caller makes (audited as `session.end`).

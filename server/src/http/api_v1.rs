@@ -37,6 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::keys::router())
         .merge(super::users::router())
         .merge(super::invitations::router())
+        .merge(super::reminders::router())
+        .merge(super::two_factor::router())
         .merge(super::guide::router())
 }
 

@@ -62,10 +62,15 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap, method: &Method) -> 
     let Some(session) = sessions::find_live(&state.store, token, now).await? else {
         return Ok(Caller::Anonymous);
     };
-    let user = match users::find(&state.store, session.user_id).await? {
+    let mut user = match users::find(&state.store, session.user_id).await? {
         Some(u) if u.user.active => u.user,
         _ => return Ok(Caller::Anonymous),
     };
+    // Admins require two factors of admins and editors: until they are set
+    // up, such a person acts as a viewer.
+    if crate::domain::two_factor::needed(&state.store, user.id, user.role).await? {
+        user.role = app::model::Role::Viewer;
+    }
     let csrf_ok = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
@@ -95,6 +100,28 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
         sessions::ABSOLUTE.num_seconds(),
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// The cookie that carries a sign-in waiting for its code.
+pub const WAITING_COOKIE: &str = "pulse_sign_in";
+
+/// The `Set-Cookie` value of a sign-in waiting for its code (`None` removes it).
+pub fn waiting_cookie(token: Option<&str>, secure: bool) -> String {
+    format!(
+        "{WAITING_COOKIE}={}; Path=/api/v1/session; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        token.unwrap_or_default(),
+        if token.is_some() {
+            crate::domain::sessions::CODE_WAIT.num_seconds()
+        } else {
+            0
+        },
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The value of the cookie `name`, if the request has it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_value(headers, name).map(str::to_string)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

@@ -130,6 +130,7 @@ fn signed_in(
             user: Some(started.user),
             csrf_token: Some(started.session.csrf_token),
             mail_enabled,
+            ..SessionState::default()
         })
         .into_response()
     };
@@ -304,7 +305,16 @@ async fn complete_reset(
     )
     .await;
     match outcome {
-        Ok((started, _ended)) => signed_in(started, &client, form, state.mail.settings.enabled),
+        Ok((Some(started), _ended)) => {
+            signed_in(started, &client, form, state.mail.settings.enabled)
+        }
+        // Two factors on: the new password and a code sign them in.
+        Ok((None, _ended)) if form => Ok(Redirect::to("/sign-in?reset=1").into_response()),
+        Ok((None, _ended)) => Ok(Json(SessionState {
+            mail_enabled: state.mail.settings.enabled,
+            ..SessionState::default()
+        })
+        .into_response()),
         Err(e) if form => Ok(back_with("/reset-password", &request.token, &e)),
         Err(e) => Err(e),
     }

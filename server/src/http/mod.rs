@@ -14,11 +14,13 @@ pub mod guide;
 pub mod invitations;
 pub mod keys;
 pub mod orgs;
+pub mod reminders;
 pub mod security;
 pub mod session;
 pub mod state;
 pub mod statics;
 pub mod status;
+pub mod two_factor;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};

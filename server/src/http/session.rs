@@ -16,7 +16,7 @@ use axum::{
 use chrono::Utc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::auth::{cleared_cookie, session_cookie};
+use super::auth::{cleared_cookie, cookie, session_cookie, waiting_cookie, WAITING_COOKIE};
 use super::extract::{Path, Payload};
 use super::AppState;
 use crate::domain::caller::Caller;
@@ -27,6 +27,7 @@ use crate::http::client::ClientInfo;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(current, sign_in))
+        .routes(routes!(second_step))
         .routes(routes!(sign_out))
         .routes(routes!(sign_out_everywhere))
         .routes(routes!(change_password))
@@ -59,6 +60,17 @@ fn local_path(next: Option<String>) -> String {
     }
 }
 
+/// Whether admins require two factors of this person, who has not set them
+/// up (and so acts as a viewer).
+async fn two_factor_needed(state: &AppState, user_id: i64) -> bool {
+    match crate::store::users::find(&state.store, user_id).await {
+        Ok(Some(real)) => crate::domain::two_factor::needed(&state.store, user_id, real.user.role)
+            .await
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
 /// Who is signed in (`user` null for nobody) and the CSRF token their changes
 /// must carry.
 #[utoipa::path(get, path = "/session", tag = "accounts", security((), ("bearer" = [])),
@@ -70,6 +82,8 @@ async fn current(State(state): State<AppState>, caller: Caller) -> Json<SessionS
             user: Some(user.clone()),
             csrf_token: Some(session.csrf_token.clone()),
             mail_enabled,
+            two_factor_needed: two_factor_needed(&state, user.id).await,
+            ..SessionState::default()
         },
         _ => SessionState {
             mail_enabled,
@@ -124,39 +138,160 @@ async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (user, session, token) =
-        match sessions::sign_in(&state.store, &email, &password, &ip, agent, Utc::now()).await? {
-            SignIn::Started(started) => (started.user, started.session, started.token),
-            SignIn::Throttled if form => return Ok(back("throttled")),
-            SignIn::Throttled => {
-                return Ok((
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Json(app::model::ErrorBody {
-                        status: "error".into(),
-                        message: THROTTLED.into(),
-                    }),
-                )
-                    .into_response())
-            }
-            SignIn::Wrong if form => return Ok(back("credentials")),
-            SignIn::Wrong => return Ok(Error::Unauthorized(WRONG.into()).into_response()),
-        };
-    let cookie = HeaderValue::from_str(&session_cookie(&token, client.https))
+    let outcome =
+        sessions::sign_in(&state.store, &email, &password, &ip, agent, Utc::now()).await?;
+    match outcome {
+        SignIn::Throttled if form => Ok(back("throttled")),
+        SignIn::Wrong if form => Ok(back("credentials")),
+        SignIn::Wrong => Ok(Error::Unauthorized(WRONG.into()).into_response()),
+        SignIn::CodeNeeded(token) => {
+            let waiting = HeaderValue::from_str(&waiting_cookie(Some(&token), client.https))
+                .map_err(|e| Error::Internal(e.into()))?;
+            let mut response = match next {
+                Some(next) => Redirect::to(&format!(
+                    "/sign-in/code?next={}",
+                    app::api::encode_component(&next)
+                ))
+                .into_response(),
+                None => Json(SessionState {
+                    code_needed: true,
+                    mail_enabled: state.mail.settings.enabled,
+                    ..SessionState::default()
+                })
+                .into_response(),
+            };
+            response.headers_mut().insert(header::SET_COOKIE, waiting);
+            no_store(&mut response);
+            Ok(response)
+        }
+        other => signed_in(&state, &client, other, next, THROTTLED),
+    }
+}
+
+fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The answer to a sign-in that started a session (its cookie, and the
+/// session's state or a redirect to `next`), or was throttled.
+fn signed_in(
+    state: &AppState,
+    client: &ClientInfo,
+    outcome: SignIn,
+    next: Option<String>,
+    throttled: &str,
+) -> Result<Response> {
+    let started = match outcome {
+        SignIn::Started(started) => started,
+        SignIn::Throttled => {
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(app::model::ErrorBody {
+                    status: "error".into(),
+                    message: throttled.into(),
+                }),
+            )
+                .into_response())
+        }
+        _ => return Err(Error::Internal(anyhow::anyhow!("not a started session"))),
+    };
+    let cookie = HeaderValue::from_str(&session_cookie(&started.token, client.https))
         .map_err(|e| Error::Internal(e.into()))?;
     let mut response = match next {
         Some(next) => Redirect::to(&next).into_response(),
         None => Json(SessionState {
-            user: Some(user),
-            csrf_token: Some(session.csrf_token),
+            user: Some(started.user),
+            csrf_token: Some(started.session.csrf_token),
             mail_enabled: state.mail.settings.enabled,
+            ..SessionState::default()
         })
         .into_response(),
     };
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    no_store(&mut response);
     Ok(response)
+}
+
+const WRONG_CODE: &str = "Enter the 6-digit code your authentication app shows now, or one of \
+    your recovery codes: that code did not match.";
+const CODE_EXPIRED: &str = "Sign in again: the sign-in waiting for your code ended (after 10 \
+    minutes, or because it was finished).";
+const CODE_THROTTLED: &str = "Too many codes tried. Wait 15 minutes, then sign in again.";
+
+/// The second step of signing in with two factors: the code from the
+/// person's authentication app (each works once), or one of their recovery
+/// codes, for the sign-in waiting in the `pulse_sign_in` cookie (10 minutes).
+/// JSON `{"code": …}`, or a form with `code` and `next`. Throttled like
+/// passwords.
+#[utoipa::path(post, path = "/session/code", tag = "accounts",
+    request_body(content = app::model::TwoFactorCode, description = "JSON, or a form with `code` and `next`"),
+    responses((status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the code page"),
+              (status = 400, body = app::model::ErrorBody),
+              (status = 401, description = "The code did not match, or no sign-in waits for one", body = app::model::ErrorBody),
+              (status = 429, body = app::model::ErrorBody)))]
+async fn second_step(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    body: Payload,
+) -> Result<Response> {
+    let form = is_form(&headers);
+    let (code, next) = if form {
+        (
+            form_field(body.bytes(), "code").unwrap_or_default(),
+            Some(local_path(form_field(body.bytes(), "next"))),
+        )
+    } else {
+        let c: app::model::TwoFactorCode = body.json()?;
+        (c.code, None)
+    };
+    let back = |error: &str| {
+        let next = next.clone().unwrap_or_else(|| "/".into());
+        Redirect::to(&format!(
+            "/sign-in/code?error={error}&next={}",
+            app::api::encode_component(&next)
+        ))
+        .into_response()
+    };
+    let Some(token) = cookie(&headers, WAITING_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(if form {
+            Redirect::to("/sign-in?error=expired").into_response()
+        } else {
+            Error::Unauthorized(CODE_EXPIRED.into()).into_response()
+        });
+    };
+    if code.trim().is_empty() {
+        return Ok(if form {
+            back("missing")
+        } else {
+            Error::BadRequest("Enter the code from your authentication app.".into()).into_response()
+        });
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ip = client.address_text();
+    let outcome =
+        sessions::second_step(&state.store, &token, &code, &ip, agent, Utc::now()).await?;
+    match outcome {
+        SignIn::Expired if form => Ok(Redirect::to("/sign-in?error=expired").into_response()),
+        SignIn::Expired => Ok(Error::Unauthorized(CODE_EXPIRED.into()).into_response()),
+        SignIn::Throttled if form => Ok(back("throttled")),
+        SignIn::Wrong if form => Ok(back("code")),
+        SignIn::Wrong => Ok(Error::Unauthorized(WRONG_CODE.into()).into_response()),
+        other => {
+            let mut response = signed_in(&state, &client, other, next, CODE_THROTTLED)?;
+            if response.status() != StatusCode::TOO_MANY_REQUESTS {
+                let cleared = HeaderValue::from_str(&waiting_cookie(None, client.https))
+                    .map_err(|e| Error::Internal(e.into()))?;
+                response.headers_mut().append(header::SET_COOKIE, cleared);
+            }
+            Ok(response)
+        }
+    }
 }
 
 /// The CSRF token a request carries: the header for JSON, the field for a form.

@@ -35,6 +35,14 @@ impl Actor {
             via: "cli",
         }
     }
+
+    /// Pulse itself, for what it does on its own (reminders of late data).
+    pub fn pulse() -> Actor {
+        Actor {
+            label: "Pulse".into(),
+            via: "pulse",
+        }
+    }
 }
 
 /// What one change says of itself in the log: written in the change's own

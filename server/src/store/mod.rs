@@ -18,8 +18,10 @@ pub mod mail;
 pub mod orgs;
 pub mod portfolios;
 pub mod records;
+pub mod reminders;
 pub mod sessions;
 pub mod targets;
+pub mod two_factor;
 pub mod upgrades;
 pub mod users;
 

@@ -1,0 +1,388 @@
+//! Two-factor sign-in through the API, with codes made independently of
+//! Pulse (Python's pyotp, in $PULSE_MAIL_TOOLS/venv): set up, confirmed,
+//! asked for after the password, each code once, recovery codes once,
+//! throttled; admins require it of admins and editors, who act as viewers
+//! until they set it up. On SQLite and Postgres.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use app::model::Role;
+use server::store::users::NewUser;
+use support::{call, TestApp};
+
+const PASSWORD: &str = "a long enough password";
+
+fn python() -> PathBuf {
+    let tools = std::env::var("PULSE_MAIL_TOOLS").expect(
+        "PULSE_MAIL_TOOLS is not set: the two-factor tests make codes with pyotp \
+         (in $PULSE_MAIL_TOOLS/venv; scripts/setup --test installs it and scripts/test sets it)",
+    );
+    PathBuf::from(tools).join("venv/bin/python")
+}
+
+/// The code an authentication app shows for `secret` at `unix` seconds, as
+/// pyotp makes it.
+fn code_at(secret: &str, unix: i64) -> String {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))",
+            secret,
+            &unix.to_string(),
+        ])
+        .output()
+        .expect("pyotp could not run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+async fn person(app: &TestApp, email: &str, role: Role) -> Vec<(String, String)> {
+    let mut w = support::write(&app.store).await;
+    support::create_user(
+        &mut w,
+        &NewUser {
+            email,
+            display_name: email.split('@').next().unwrap(),
+            role,
+            organisations: &[],
+        },
+        PASSWORD,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    support::signed_in(app, email).await
+}
+
+/// Sets up and confirms two factors for `who`; their secret and recovery codes.
+async fn turn_on(app: &TestApp, who: &[(String, String)]) -> (String, Vec<String>) {
+    let setup = call(app, Method::POST, "/api/v1/two-factor/setup", who, None).await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.text());
+    let secret = setup.json()["secret"].as_str().unwrap().to_string();
+    let confirmed = call(
+        app,
+        Method::POST,
+        "/api/v1/two-factor",
+        who,
+        Some(&json!({"code": code_at(&secret, Utc::now().timestamp())})),
+    )
+    .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::CREATED,
+        "{}",
+        confirmed.text()
+    );
+    let codes = confirmed.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (secret, codes)
+}
+
+/// Signs in with the password; the waiting sign-in's cookie.
+async fn password_step(app: &TestApp, email: &str) -> Vec<(String, String)> {
+    let answer = call(
+        app,
+        Method::POST,
+        "/api/v1/session",
+        &[],
+        Some(&json!({"email": email, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(body["code_needed"], true);
+    assert_eq!(body["user"], Value::Null, "not signed in until the code");
+    let cookie = answer.header("set-cookie").to_string();
+    assert!(cookie.starts_with("pulse_sign_in="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/api/v1/session"));
+    let value = cookie.split(';').next().unwrap().to_string();
+    vec![("cookie".into(), value)]
+}
+
+async fn code_step(app: &TestApp, waiting: &[(String, String)], code: &str) -> support::Answer {
+    call(
+        app,
+        Method::POST,
+        "/api/v1/session/code",
+        waiting,
+        Some(&json!({ "code": code })),
+    )
+    .await
+}
+
+async fn two_factors_sign_in(app: TestApp) {
+    let jane = person(&app, "jane@pulse.test", Role::Editor).await;
+    let status = call(&app, Method::GET, "/api/v1/two-factor", &jane, None).await;
+    assert_eq!(status.json()["enabled"], false);
+
+    // Set up: a QR code Pulse drew, and the key as text; a wrong code is refused.
+    let setup = call(&app, Method::POST, "/api/v1/two-factor/setup", &jane, None).await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.text());
+    let setup = setup.json();
+    let secret = setup["secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 32);
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/Pulse:jane%40pulse.test?secret="),
+        "{uri}"
+    );
+    assert!(uri.contains(&secret) && uri.contains("issuer=Pulse"));
+    assert!(setup["qr_svg"].as_str().unwrap().starts_with("<svg"));
+    let now = Utc::now().timestamp();
+    let wrong = format!(
+        "{:06}",
+        (code_at(&secret, now).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    let refused = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor",
+        &jane,
+        Some(&json!({"code": wrong})),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text()
+    );
+    let no_csrf = vec![jane[0].clone()];
+    let forged = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor",
+        &no_csrf,
+        Some(&json!({"code": code_at(&secret, now)})),
+    )
+    .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "a change needs the CSRF token"
+    );
+    let on = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor",
+        &jane,
+        Some(&json!({"code": code_at(&secret, now)})),
+    )
+    .await;
+    assert_eq!(on.status, StatusCode::CREATED, "{}", on.text());
+    let recovery: Vec<String> = on.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let status = call(&app, Method::GET, "/api/v1/two-factor", &jane, None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            status["enabled"].clone(),
+            status["recovery_codes_left"].clone()
+        ),
+        (json!(true), json!(10))
+    );
+    let again = call(&app, Method::POST, "/api/v1/two-factor/setup", &jane, None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // The password alone does not sign in; no waiting sign-in, no code step.
+    let none = code_step(&app, &[], "123456").await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    let waiting = password_step(&app, "jane@pulse.test").await;
+    // The code used to turn it on does not work again; the next one does.
+    let used = code_step(&app, &waiting, &code_at(&secret, now)).await;
+    assert_eq!(used.status, StatusCode::UNAUTHORIZED, "{}", used.text());
+    let next = code_at(&secret, now + 30);
+    let signed = code_step(&app, &waiting, &next).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text());
+    assert_eq!(signed.json()["user"]["email"], "jane@pulse.test");
+    assert!(signed
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("pulse_session=")));
+    // A waiting sign-in starts one session.
+    let twice = code_step(&app, &waiting, &code_at(&secret, now + 60)).await;
+    assert_eq!(twice.status, StatusCode::UNAUTHORIZED);
+
+    // A recovery code, however typed, works once.
+    let waiting = password_step(&app, "jane@pulse.test").await;
+    let typed = format!(" {} ", recovery[3].to_uppercase());
+    let by_recovery = code_step(&app, &waiting, &typed).await;
+    assert_eq!(by_recovery.status, StatusCode::OK, "{}", by_recovery.text());
+    let waiting = password_step(&app, "jane@pulse.test").await;
+    assert_eq!(
+        code_step(&app, &waiting, &recovery[3]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let status = call(&app, Method::GET, "/api/v1/two-factor", &jane, None)
+        .await
+        .json();
+    assert_eq!(status["recovery_codes_left"], 9);
+
+    // Guessing codes is throttled like passwords.
+    let waiting = password_step(&app, "jane@pulse.test").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(code_step(&app, &waiting, "000000").await.status.as_u16());
+    }
+    // (one failure counted already: the recovery code used twice)
+    assert_eq!(&statuses[..4], &[401; 4], "{statuses:?}");
+    assert_eq!(&statuses[4..], &[429; 3], "{statuses:?}");
+
+    // Admins require it of admins and editors, having it themselves first.
+    let admin = person(&app, "admin@pulse.test", Role::Admin).await;
+    let refused = call(
+        &app,
+        Method::PUT,
+        "/api/v1/two-factor/requirement",
+        &admin,
+        Some(&json!({"required": true})),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    turn_on(&app, &admin).await;
+    let by_editor = call(
+        &app,
+        Method::PUT,
+        "/api/v1/two-factor/requirement",
+        &jane,
+        Some(&json!({"required": true})),
+    )
+    .await;
+    assert_eq!(by_editor.status, StatusCode::FORBIDDEN);
+    let required = call(
+        &app,
+        Method::PUT,
+        "/api/v1/two-factor/requirement",
+        &admin,
+        Some(&json!({"required": true})),
+    )
+    .await;
+    assert_eq!(required.status, StatusCode::OK, "{}", required.text());
+    assert_eq!(required.json()["required"], true);
+    // An editor without it acts as a viewer until they set it up.
+    let robin = person(&app, "robin@pulse.test", Role::Editor).await;
+    let session = call(&app, Method::GET, "/api/v1/session", &robin, None)
+        .await
+        .json();
+    assert_eq!(session["two_factor_needed"], true);
+    assert_eq!(session["user"]["role"], "viewer");
+    let invite = json!({"email": "new@pulse.test", "role": "viewer", "organisations": []});
+    let as_viewer = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &robin,
+        Some(&invite),
+    )
+    .await;
+    assert_eq!(
+        as_viewer.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        as_viewer.text()
+    );
+    turn_on(&app, &robin).await;
+    let session = call(&app, Method::GET, "/api/v1/session", &robin, None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            session["two_factor_needed"].clone(),
+            session["user"]["role"].clone()
+        ),
+        (json!(false), json!("editor"))
+    );
+    // Jane may not turn it off while it is required; nor without her password.
+    let wrong_password = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor/off",
+        &jane,
+        Some(&json!({"password": "not it at all"})),
+    )
+    .await;
+    assert_eq!(wrong_password.status, StatusCode::FORBIDDEN);
+    let kept = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor/off",
+        &jane,
+        Some(&json!({"password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.text());
+    call(
+        &app,
+        Method::PUT,
+        "/api/v1/two-factor/requirement",
+        &admin,
+        Some(&json!({"required": false})),
+    )
+    .await;
+    let off = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor/off",
+        &jane,
+        Some(&json!({"password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text());
+    assert_eq!(off.json()["enabled"], false);
+    // Signing in is one step again.
+    let answer = call(
+        &app,
+        Method::POST,
+        "/api/v1/session",
+        &[],
+        Some(&json!({"email": "jane@pulse.test", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(answer.json()["user"]["email"], "jane@pulse.test");
+
+    // Each change is in the audit log.
+    let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None)
+        .await
+        .json();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "two_factor.begin",
+        "two_factor.enable",
+        "two_factor.require",
+        "two_factor.unrequire",
+        "two_factor.disable",
+        "session.code_asked",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+both!(two_factors_sign_in);
