@@ -89,14 +89,17 @@ export async function violations(page: Page): Promise<string[]> {
 /** Where the tests' SMTP server writes what arrives (end2end/serve-for-tests.sh). */
 const mailDir = path.join(__dirname, '..', '.mail');
 
-/** The newest e-mail to `address` after the `after`th message, once it has
- * arrived (decoded by Python's e-mail library: subject, text, html, headers). */
-export async function mailTo(address: string, after = 0): Promise<any> {
+/** The newest e-mail to `address` after the `after`th message (whose subject
+ * is `subject`, if given), once it has arrived (decoded by Python's e-mail
+ * library: subject, text, html, headers). */
+export async function mailTo(address: string, after = 0, subject?: string): Promise<any> {
   let found: any = null;
   await expect.poll(() => {
     const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')).sort() : [];
     const messages = files.slice(after).map((f) => JSON.parse(fs.readFileSync(path.join(mailDir, f), 'utf8')));
-    found = messages.filter((m) => m.rcpt_tos.includes(address)).pop() ?? null;
+    found = messages
+      .filter((m) => m.rcpt_tos.includes(address) && (subject === undefined || m.subject === subject))
+      .pop() ?? null;
     return found !== null;
   }, { timeout: 15_000 }).toBe(true);
   return found;

@@ -304,6 +304,24 @@ async fn two_factors_sign_in(app: TestApp) {
         "{}",
         as_viewer.text()
     );
+    // Signing in by the form takes them to where they set it up.
+    let form = app
+        .request(
+            Method::POST,
+            "/api/v1/session",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!(
+                "email=robin%40pulse.test&password={}&next=%2Fbuild",
+                PASSWORD.replace(' ', "+")
+            )
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.text());
+    assert_eq!(
+        form.header("location"),
+        "/settings/api-keys#two-factor-heading"
+    );
     turn_on(&app, &robin).await;
     let session = call(&app, Method::GET, "/api/v1/session", &robin, None)
         .await

@@ -441,8 +441,10 @@ fn Reminders(csrf: String) -> impl IntoView {
                                     },
                                 };
                                 let paused_by = d.paused_at.map(|at| format!(" (paused by {} on {})", d.paused_by, when(at)));
+                                let what = crate::catalogue::find(&d.data_type)
+                                    .map_or_else(|| d.data_type.clone(), |t| t.title);
                                 let title = match &d.service_title {
-                                    Some(t) => format!("{t}: {}", d.data_type),
+                                    Some(t) => format!("{t}: {what}"),
                                     None => d.data_set.clone(),
                                 };
                                 let name = d.data_set.clone();

@@ -164,7 +164,7 @@ async fn sign_in(
             no_store(&mut response);
             Ok(response)
         }
-        other => signed_in(&state, &client, other, next, THROTTLED),
+        other => signed_in(&state, &client, other, next, THROTTLED).await,
     }
 }
 
@@ -175,8 +175,10 @@ fn no_store(response: &mut Response) {
 }
 
 /// The answer to a sign-in that started a session (its cookie, and the
-/// session's state or a redirect to `next`), or was throttled.
-fn signed_in(
+/// session's state or a redirect to `next`), or was throttled. Someone whose
+/// admins require two factors they have not set up goes to the settings
+/// page's part that sets them up.
+async fn signed_in(
     state: &AppState,
     client: &ClientInfo,
     outcome: SignIn,
@@ -199,15 +201,25 @@ fn signed_in(
     };
     let cookie = HeaderValue::from_str(&session_cookie(&started.token, client.https))
         .map_err(|e| Error::Internal(e.into()))?;
+    let needed =
+        crate::domain::two_factor::needed(&state.store, started.user.id, started.user.role).await?;
     let mut response = match next {
+        Some(_) if needed => Redirect::to("/settings/api-keys#two-factor-heading").into_response(),
         Some(next) => Redirect::to(&next).into_response(),
-        None => Json(SessionState {
-            user: Some(started.user),
-            csrf_token: Some(started.session.csrf_token),
-            mail_enabled: state.mail.settings.enabled,
-            ..SessionState::default()
-        })
-        .into_response(),
+        None => {
+            let mut user = started.user;
+            if needed {
+                user.role = app::model::Role::Viewer;
+            }
+            Json(SessionState {
+                user: Some(user),
+                csrf_token: Some(started.session.csrf_token),
+                mail_enabled: state.mail.settings.enabled,
+                two_factor_needed: needed,
+                ..SessionState::default()
+            })
+            .into_response()
+        }
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);
     no_store(&mut response);
@@ -283,7 +295,7 @@ async fn second_step(
         SignIn::Wrong if form => Ok(back("code")),
         SignIn::Wrong => Ok(Error::Unauthorized(WRONG_CODE.into()).into_response()),
         other => {
-            let mut response = signed_in(&state, &client, other, next, CODE_THROTTLED)?;
+            let mut response = signed_in(&state, &client, other, next, CODE_THROTTLED).await?;
             if response.status() != StatusCode::TOO_MANY_REQUESTS {
                 let cleared = HeaderValue::from_str(&waiting_cookie(None, client.https))
                     .map_err(|e| Error::Internal(e.into()))?;
