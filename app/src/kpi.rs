@@ -507,6 +507,15 @@ pub fn format_exact(x: f64) -> String {
     format!("{sign}{}", with_separators(x.abs(), 2))
 }
 
+/// A value as a sentence says it in full: counts exactly ("1,234,567"),
+/// pounds and percentages as [`format_value`] has them.
+pub fn format_value_in_full(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Number => format_exact(value),
+        _ => format_value(Some(value), unit),
+    }
+}
+
 /// Pounds: always with £, to the penny under £100 ("£4.56", "£15.80"), to 3
 /// significant figures above ("£123", "£1.23m").
 pub fn format_pounds(x: f64) -> String {

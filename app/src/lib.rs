@@ -40,6 +40,7 @@ use pages::{
         ForgotPasswordPage, InvitationPage, InvitationsPage, ResetPasswordPage, UnsubscribePage,
     },
     not_found::NotFound,
+    notifications::NotificationsPage,
     service::ServicePage,
     services::ServicesPage,
     settings::ApiKeysPage,
@@ -73,6 +74,7 @@ macro_rules! lazy_page {
 lazy_page!(SignInRoute, SignInPage);
 lazy_page!(SignInCodeRoute, SignInCodePage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
+lazy_page!(NotificationsRoute, NotificationsPage);
 lazy_page!(AdminUsersRoute, AdminUsersPage);
 lazy_page!(AdminAuditRoute, AdminAuditPage);
 lazy_page!(AdminMailRoute, AdminMailPage);
@@ -218,6 +220,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in/code") view={Lazy::<SignInCodeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/notifications") view={Lazy::<NotificationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view={Lazy::<AdminMailRoute>::new()} ssr=SsrMode::Async/>

@@ -467,7 +467,7 @@ pub struct Dashboard {
     #[cfg_attr(
         feature = "ssr",
         schema(
-            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload)$)[a-z0-9-]{1,100}$"
+            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload|metrics|invitations|invitation|forgot-password|reset-password|unsubscribe)$)[a-z0-9-]{1,100}$"
         )
     )]
     pub slug: String,
@@ -1717,7 +1717,7 @@ pub struct ServiceDashboardRequest {
     #[cfg_attr(
         feature = "ssr",
         schema(
-            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload)$)[a-z0-9-]{1,100}$"
+            pattern = "^(?!(boards|build|data-sets|guide|admin|api|compare|data|dashboards|guidance|pkg|services|settings|sign-in|sign-out|summary|vendor|upload|metrics|invitations|invitation|forgot-password|reset-password|unsubscribe)$)[a-z0-9-]{1,100}$"
         )
     )]
     pub dashboard: Option<String>,
@@ -2129,4 +2129,160 @@ pub struct TwoFactorOff {
 pub struct TwoFactorRequirement {
     /// True to require two factors of admins and editors.
     pub required: bool,
+}
+
+/// What an alert watches a service's KPI for (`POST /api/v1/alerts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertRule {
+    /// The figure is worse than a target: the alert's `threshold` when it has
+    /// one, else the service's own target for the KPI (set on its board) in
+    /// force at the period's end. Worse is lower, or higher for cost.
+    MissesTarget,
+    /// The figure moves more than `threshold` percent, up or down, against
+    /// the complete period before.
+    ChangesByPercent,
+    /// A rate (digital take-up, satisfaction, completion) moves more than
+    /// `threshold` percentage points, up or down, against the complete
+    /// period before.
+    ChangesByPoints,
+    /// The figure is unusual for its series (as dashboards mark it).
+    Unusual,
+}
+
+impl AlertRule {
+    pub const ALL: [AlertRule; 4] = [
+        AlertRule::MissesTarget,
+        AlertRule::ChangesByPercent,
+        AlertRule::ChangesByPoints,
+        AlertRule::Unusual,
+    ];
+
+    /// As the API and the database name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertRule::MissesTarget => "misses_target",
+            AlertRule::ChangesByPercent => "changes_by_percent",
+            AlertRule::ChangesByPoints => "changes_by_points",
+            AlertRule::Unusual => "unusual",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<AlertRule> {
+        AlertRule::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// What the rule says of `kpi`, in words: "Digital take-up falls below
+    /// 80%", "Cost per transaction moves more than 10% against the period
+    /// before". `threshold` is in the KPI's unit for a target, else percent
+    /// or points.
+    pub fn describe(self, kpi: KpiKind, threshold: Option<f64>) -> String {
+        let what = kpi.title();
+        // "Transactions fall", "Digital take-up falls".
+        let s = if kpi == KpiKind::Transactions {
+            ""
+        } else {
+            "s"
+        };
+        match self {
+            AlertRule::MissesTarget => {
+                let way = if kpi.higher_is_better() {
+                    format!("fall{s} below")
+                } else {
+                    format!("rise{s} above")
+                };
+                match threshold {
+                    Some(t) => format!(
+                        "{what} {way} {}",
+                        crate::kpi::format_value_in_full(t, kpi.unit())
+                    ),
+                    None => format!("{what} {way} the service's target"),
+                }
+            }
+            AlertRule::ChangesByPercent => format!(
+                "{what} move{s} more than {}% against the period before",
+                threshold_words(threshold)
+            ),
+            AlertRule::ChangesByPoints => format!(
+                "{what} move{s} more than {} percentage points against the period before",
+                threshold_words(threshold)
+            ),
+            AlertRule::Unusual if s.is_empty() => format!("{what} are unusual"),
+            AlertRule::Unusual => format!("{what} is unusual"),
+        }
+    }
+}
+
+/// A threshold as typed: no trailing zeros.
+fn threshold_words(threshold: Option<f64>) -> String {
+    let t = threshold.unwrap_or_default();
+    let s = format!("{t:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What `POST /api/v1/alerts` takes: tell me when this service's KPI does
+/// this.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAlert {
+    /// The service, by slug.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+    pub service: String,
+    pub kpi: KpiKind,
+    pub rule: AlertRule,
+    /// `misses_target`: the target in the KPI's unit (a count of
+    /// transactions a year, pounds, or a fraction from 0 to 1), or none for
+    /// the service's own target; `changes_by_percent`: percent (more than 0,
+    /// at most 1,000); `changes_by_points`: percentage points (more than 0,
+    /// at most 100); `unusual`: none.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+}
+
+/// One of a person's alerts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Alert {
+    pub id: i64,
+    /// The service's slug.
+    pub service: String,
+    pub service_title: String,
+    pub kpi: KpiKind,
+    pub rule: AlertRule,
+    pub threshold: Option<f64>,
+    /// The rule in words ([`AlertRule::describe`]).
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    /// The start of the newest complete period judged so far.
+    pub checked_through: Option<DateTime<Utc>>,
+    /// How many times it has been sent.
+    pub sent: i64,
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+/// The answer of `GET /api/v1/alerts`: the signed-in person's alerts, and
+/// whether e-mail reaches them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AlertList {
+    /// Whether Pulse sends e-mail (otherwise alerts are written to its log).
+    pub mail_enabled: bool,
+    /// The address alerts go to.
+    pub email: String,
+    /// False once the person has stopped e-mail from Pulse (then no alert
+    /// is sent until they start it again: `PUT /api/v1/e-mail`).
+    pub receiving: bool,
+    pub alerts: Vec<Alert>,
+}
+
+/// What `PUT /api/v1/e-mail` takes: whether Pulse may e-mail the signed-in
+/// person (invitations, reminders and alerts; password resets they ask for
+/// are always sent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmailChoice {
+    pub receive: bool,
 }

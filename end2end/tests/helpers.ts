@@ -105,6 +105,14 @@ export async function mailTo(address: string, after = 0, subject?: string): Prom
   return found;
 }
 
+/** Every e-mail that has arrived so far with `subject`. */
+export function mailsWithSubject(subject: string): any[] {
+  const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')) : [];
+  return files
+    .map((f) => JSON.parse(fs.readFileSync(path.join(mailDir, f), 'utf8')))
+    .filter((m) => m.subject === subject);
+}
+
 /** How many e-mails have arrived so far. */
 export function mailCount(): number {
   return fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')).length : 0;

@@ -232,10 +232,16 @@ pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> 
     true
 }
 
-/// Reminds the editors of late data, for as long as the server runs: a
-/// check every `every` ([`crate::domain::reminders::check`]), waking the
-/// sender when it wrote something.
-pub async fn run_reminders(store: Store, mail: Mail, every: StdDuration) {
+/// Reminds the editors of late data and sends alerts on figures, for as long
+/// as the server runs: a check every `every`
+/// ([`crate::domain::reminders::check`], [`crate::domain::alerts::check`]),
+/// waking the sender when it wrote something.
+pub async fn run_reminders(
+    store: Store,
+    cache: crate::domain::query::Cache,
+    mail: Mail,
+    every: StdDuration,
+) {
     let mut newest = crate::domain::reminders::Newest::default();
     loop {
         match crate::domain::reminders::check(&store, &mail.settings, &mut newest, Utc::now()).await
@@ -246,6 +252,14 @@ pub async fn run_reminders(store: Store, mail: Mail, every: StdDuration) {
                 mail.wake();
             }
             Err(e) => tracing::warn!("late data could not be checked: {e}"),
+        }
+        match crate::domain::alerts::check(&store, &cache, &mail.settings, Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("{n} alerts on figures written");
+                mail.wake();
+            }
+            Err(e) => tracing::warn!("alerts on figures could not be checked: {e}"),
         }
         tokio::time::sleep(every).await;
     }

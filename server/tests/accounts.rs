@@ -60,6 +60,8 @@ struct Fixture {
     invitation_id: i64,
     /// The query of the viewer's link to stop e-mail.
     unsubscribe: String,
+    /// The viewer's alert on svc-a.
+    alert_id: i64,
 }
 
 async fn person(
@@ -365,11 +367,28 @@ async fn fixture(backend: Backend) -> Fixture {
     .await
     .unwrap();
     support::done(w).await;
+    let mut w = support::write(store).await;
+    let alert_id = server::store::alerts::create(
+        &mut w,
+        &server::store::alerts::NewStored {
+            user_id: viewer_id,
+            service_id: orgs::service_id(store, "svc-a").await.unwrap().unwrap(),
+            kpi: app::model::KpiKind::DigitalTakeUp,
+            rule: app::model::AlertRule::Unusual,
+            threshold: None,
+            checked_through: None,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
     let unsubscribe =
         server::domain::mail::unsubscribe_link(store, &Default::default(), "viewer@a.example")
             .await
             .unwrap();
     Fixture {
+        alert_id,
         invitation_id,
         unsubscribe: unsubscribe.split_once('?').unwrap().1.to_string(),
         app,
@@ -1195,6 +1214,41 @@ fn rows() -> Vec<Row> {
             "admin",
             ADMIN,
         ),
+        row(
+            "get",
+            "/api/v1/alerts",
+            "/api/v1/alerts",
+            Value::Null,
+            "admin",
+            // A person's (a key's owner's); keys without an owner have none.
+            [401, 200, 200, 200, 200, 403, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/alerts",
+            "/api/v1/alerts",
+            json!({"service": "svc-a", "kpi": "transactions", "rule": "unusual"}),
+            "admin",
+            // svc-a has no transactions-by-channel data set to watch.
+            [401, 422, 422, 422, 422, 403, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/alerts/{id}",
+            "/api/v1/alerts/{alert}",
+            Value::Null,
+            "admin",
+            // The viewer's own, or an admin.
+            [401, 200, 404, 200, 404, 403, 403, 401, 401],
+        ),
+        row(
+            "put",
+            "/api/v1/e-mail",
+            "/api/v1/e-mail",
+            json!({"receive": true}),
+            "admin",
+            [401, 200, 200, 200, 200, 403, 403, 401, 401],
+        ),
     ]
 }
 
@@ -1244,7 +1298,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .replace("{portfolio}", &f.portfolio_id)
                 .replace("{target}", &f.target_id.to_string())
                 .replace("{invitation}", &f.invitation_id.to_string())
-                .replace("{unsubscribe}", &f.unsubscribe);
+                .replace("{unsubscribe}", &f.unsubscribe)
+                .replace("{alert}", &f.alert_id.to_string());
             let headers = if c == 5 {
                 key(&f.app, &[row.scope], None, false).await
             } else {

@@ -761,10 +761,9 @@ async fn a_mail_server_down_or_refusing_is_noted_and_retried() {
     assert!(server::mail::mailbox("not an address").is_err());
 }
 
-/// A service of dept-a with a weekly data set expected every 8 days (whose
-/// newest record is `newest`), and an editor of dept-b, who is not its
-/// editor; the data set's write token.
-async fn late_data_fixture(app: &TestApp, newest: chrono::DateTime<Utc>) -> String {
+/// A service of dept-a, renew-a-permit, and an editor of dept-b
+/// (other@pulse.test), who is not its editor.
+async fn renew_a_permit(app: &TestApp) {
     let mut w = support::write(&app.store).await;
     let dept = orgs::upsert_org(
         &mut w,
@@ -805,6 +804,12 @@ async fn late_data_fixture(app: &TestApp, newest: chrono::DateTime<Utc>) -> Stri
     .await
     .unwrap();
     support::done(w).await;
+}
+
+/// [`renew_a_permit`] with a weekly data set expected every 8 days (whose
+/// newest record is `newest`): its write token.
+async fn late_data_fixture(app: &TestApp, newest: chrono::DateTime<Utc>) -> String {
+    renew_a_permit(app).await;
     let token = app
         .data_set(
             json!({"data_group": "renew-a-permit", "data_type": "transactions-by-channel",
@@ -1035,4 +1040,296 @@ async fn late_data_reminders_on_sqlite() {
 #[tokio::test]
 async fn late_data_reminders_on_postgres() {
     late_data_reminds_its_editors_once_then_once_more(Backend::Postgres).await;
+}
+
+/// The Monday `weeks` weeks before the one `now` is in.
+fn monday(now: chrono::DateTime<Utc>, weeks: i64) -> chrono::DateTime<Utc> {
+    use chrono::{Datelike, TimeZone};
+    let day =
+        now.date_naive() - chrono::Duration::days(now.weekday().num_days_from_monday() as i64);
+    let start = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap());
+    start - chrono::Duration::weeks(weeks)
+}
+
+/// A week's transactions of renew-a-permit: `digital` online, `other` by phone.
+async fn post_week(
+    app: &TestApp,
+    token: &str,
+    week: chrono::DateTime<Utc>,
+    digital: u32,
+    other: u32,
+) {
+    let stamp = week.format("%Y-%m-%dT00:00:00Z").to_string();
+    let answer = app
+        .send(
+            Method::POST,
+            "/data/renew-a-permit/transactions-by-channel",
+            token,
+            &json!([
+                {"_timestamp": stamp, "channel": "digital", "count": digital},
+                {"_timestamp": stamp, "channel": "phone", "count": other},
+            ]),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+async fn check_alerts(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
+    let cache = server::domain::query::Cache::default();
+    server::domain::alerts::check(&app.store, &cache, &settings(), now)
+        .await
+        .unwrap()
+}
+
+async fn alerts_arrive_once_per_event(backend: Backend) {
+    let mut app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let _sender = start_sender(&mut app, &format!("smtp://127.0.0.1:{}", smtp.port));
+    let [admin, editor, viewer] = people(&app).await;
+    renew_a_permit(&app).await;
+    let mut w = support::write(&app.store).await;
+    server::store::targets::set(
+        &mut w,
+        &app::boards::NewTarget {
+            service: "renew-a-permit".into(),
+            kpi: app::model::KpiKind::DigitalTakeUp,
+            value: 0.9,
+            effective_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        },
+        "test",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let outsider = support::signed_in(&app, "other@pulse.test").await;
+    // Unpublished: its department's people see it, others do not.
+    let token = app
+        .data_set(json!({"data_group": "renew-a-permit", "data_type": "transactions-by-channel"}))
+        .await;
+    let now = Utc::now();
+    post_week(&app, &token, monday(now, 3), 80, 20).await;
+    post_week(&app, &token, monday(now, 2), 80, 20).await;
+
+    let make = |who: &[(String, String)], body: Value| {
+        let who = who.to_vec();
+        let app = &app;
+        async move { call(app, Method::POST, "/api/v1/alerts", &who, Some(&body)).await }
+    };
+    let below = json!({"service": "renew-a-permit", "kpi": "digital_take_up",
+                       "rule": "misses_target", "threshold": 0.75});
+    let made = make(&editor, below.clone()).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let made = made.json();
+    assert_eq!(made["description"], "Digital take-up falls below 75.0%");
+    assert_eq!(made["service_title"], "Renew a permit");
+    assert_eq!(
+        made["checked_through"].as_str().unwrap()[..10],
+        monday(now, 2).format("%Y-%m-%d").to_string(),
+        "the newest complete week counts as judged"
+    );
+    let moves = make(
+        &editor,
+        json!({"service": "renew-a-permit", "kpi": "transactions",
+               "rule": "changes_by_percent", "threshold": 10}),
+    )
+    .await;
+    assert_eq!(moves.status, StatusCode::CREATED, "{}", moves.text());
+    assert_eq!(
+        moves.json()["description"],
+        "Transactions move more than 10% against the period before"
+    );
+    // The service's own target (90%).
+    let own = make(
+        &viewer,
+        json!({"service": "renew-a-permit", "kpi": "digital_take_up", "rule": "misses_target"}),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
+
+    // Bad requests, each in words.
+    for (who, body, status, words) in [
+        (&editor, below.clone(), 409, "already have this alert"),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "digital_take_up",
+                   "rule": "misses_target", "threshold": 75}),
+            400,
+            "fraction from 0 to 1",
+        ),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "transactions",
+                   "rule": "changes_by_points", "threshold": 5}),
+            400,
+            "not a percentage",
+        ),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "transactions", "rule": "changes_by_percent"}),
+            400,
+            "`threshold` is needed",
+        ),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "completion_rate", "rule": "unusual"}),
+            422,
+            "no figures for completion rate",
+        ),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "transactions", "rule": "sometimes"}),
+            400,
+            "rule",
+        ),
+        (
+            &editor,
+            json!({"service": "renew-a-permit", "kpi": "transactions", "rule": "unusual", "when": 1}),
+            400,
+            "when",
+        ),
+        (&outsider, below.clone(), 404, "no service `renew-a-permit`"),
+        (&Vec::new(), below.clone(), 401, "Sign in"),
+    ] {
+        let answer = make(who, body.clone()).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.text());
+        assert!(answer.text().contains(words), "{body}: {}", answer.text());
+    }
+
+    // Nothing new: nothing sent.
+    assert_eq!(check_alerts(&app, now).await, 0);
+
+    // A new week completes: digital take-up 60% (below 75% and below the
+    // service's 90%); transactions the same as the week before. Two
+    // instances checking at once send each alert once.
+    post_week(&app, &token, monday(now, 1), 60, 40).await;
+    let (a, b) = tokio::join!(check_alerts(&app, now), check_alerts(&app, now));
+    assert_eq!(a + b, 2, "the two take-up alerts, each once");
+    assert_eq!(check_alerts(&app, now).await, 0, "once per event");
+    let mails = smtp.wait_for(2).await;
+    let to = |m: &Value| m["rcpt_tos"][0].as_str().unwrap().to_string();
+    let mine = mails
+        .iter()
+        .find(|m| to(m) == "editor@pulse.test")
+        .expect("the editor's alert");
+    assert_eq!(
+        mine["subject"],
+        "Renew a permit: Digital take-up fell below the target of 75.0%"
+    );
+    let text = mine["text"].as_str().unwrap();
+    let week = monday(now, 1);
+    assert!(
+        text.contains(&format!(
+            "Digital take-up for Renew a permit was 60.0% in {}",
+            app::kpi::format_period(&app::model::Period {
+                kind: app::model::PeriodKind::Week,
+                start: week,
+                end: week + chrono::Duration::weeks(1),
+            })
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "You asked Pulse to tell you when this happens: \"Digital take-up falls below 75.0%\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "http://pulse.test/services/renew-a-permit?period=week&from={}&to={}",
+            week.format("%Y-%m"),
+            (week + chrono::Duration::days(6)).format("%Y-%m")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("http://pulse.test/settings/notifications"),
+        "{text}"
+    );
+    assert!(mine["html"]
+        .as_str()
+        .unwrap()
+        .contains("See the figures for"));
+    assert!(mine["headers"]["list-unsubscribe"].as_str().is_some());
+    let theirs = mails
+        .iter()
+        .find(|m| to(m) == "viewer@pulse.test")
+        .expect("the viewer's alert");
+    assert_eq!(
+        theirs["subject"],
+        "Renew a permit: Digital take-up fell below its target of 90.0%"
+    );
+
+    // Each sees their own alerts, and what was sent.
+    let listed = call(&app, Method::GET, "/api/v1/alerts", &editor, None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let listed = listed.json();
+    assert_eq!(listed["email"], "editor@pulse.test");
+    assert_eq!(listed["receiving"], true);
+    assert_eq!(listed["alerts"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["alerts"][0]["sent"], 1);
+    assert_eq!(listed["alerts"][1]["sent"], 0);
+    let theirs = call(&app, Method::GET, "/api/v1/alerts", &viewer, None)
+        .await
+        .json();
+    assert_eq!(theirs["alerts"].as_array().unwrap().len(), 1);
+
+    // The viewer stops e-mail; the next week the editor hears twice (take-up
+    // still low, transactions up 50%), the viewer not at all.
+    let stop = call(
+        &app,
+        Method::PUT,
+        "/api/v1/e-mail",
+        &viewer,
+        Some(&json!({"receive": false})),
+    )
+    .await;
+    assert_eq!(stop.status, StatusCode::OK, "{}", stop.text());
+    let theirs = call(&app, Method::GET, "/api/v1/alerts", &viewer, None)
+        .await
+        .json();
+    assert_eq!(theirs["receiving"], false);
+    post_week(&app, &token, monday(now, 0), 90, 60).await;
+    let next_week = now + chrono::Duration::weeks(1);
+    assert_eq!(check_alerts(&app, next_week).await, 2);
+    let newest: Vec<_> = outbox(&app).await.into_iter().take(2).collect();
+    assert!(newest.iter().all(|m| m.to == "editor@pulse.test"));
+    assert!(
+        newest.iter().any(|m| m.subject
+            == "Renew a permit: Transactions rose by 50.0% against the period before (100)"),
+        "{:?}",
+        newest.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+
+    // Deleting: one's own, or an admin anyone's; others are told there is none.
+    let id = made["id"].as_i64().unwrap();
+    let path = format!("/api/v1/alerts/{id}");
+    let refused = call(&app, Method::DELETE, &path, &viewer, None).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let deleted = call(&app, Method::DELETE, &path, &editor, None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    let again = call(&app, Method::DELETE, &path, &admin, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let audit = call(&app, Method::GET, "/api/v1/audit", &admin, None)
+        .await
+        .text();
+    for action in [
+        "alert.create",
+        "alert.send",
+        "alert.delete",
+        "mail.unsubscribe",
+    ] {
+        assert!(audit.contains(action), "{action} is not in the audit log");
+    }
+}
+
+#[tokio::test]
+async fn alerts_on_sqlite() {
+    alerts_arrive_once_per_event(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn alerts_on_postgres() {
+    alerts_arrive_once_per_event(Backend::Postgres).await;
 }

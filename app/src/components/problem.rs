@@ -28,3 +28,18 @@ pub fn ProblemSummary(
         </div>
     }
 }
+
+/// GOV.UK's warning text: an icon, "Warning" for screen readers, then what
+/// the reader must not miss.
+#[component]
+pub fn Warning(#[prop(optional, into)] id: Option<String>, children: Children) -> impl IntoView {
+    view! {
+        <div class="govuk-warning-text" id=id>
+            <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+            <strong class="govuk-warning-text__text">
+                <span class="govuk-visually-hidden">"Warning"</span>
+                {children()}
+            </strong>
+        </div>
+    }
+}

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::components::problem::ProblemSummary;
+use crate::components::problem::{ProblemSummary, Warning};
 use crate::kpi::format_date;
 use crate::model::{Role, SessionState, User, UserChangeRequest};
 
@@ -397,13 +397,7 @@ fn Reminders(csrf: String) -> impl IntoView {
                     crate::components::navigation::focus_soon(vec![id]);
                 }
                 let off = (!list.mail_enabled).then(|| view! {
-                    <div class="govuk-warning-text">
-                        <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                        <strong class="govuk-warning-text__text">
-                            <span class="govuk-visually-hidden">"Warning"</span>
-                            "E-mail is off: reminders are written to the server's log instead of sent."
-                        </strong>
-                    </div>
+                    <Warning>"E-mail is off: reminders are written to the server's log instead of sent."</Warning>
                 });
                 let late = list.data_sets.iter().filter(|d| d.late).count();
                 view! {

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::components::problem::ProblemSummary;
+use crate::components::problem::{ProblemSummary, Warning};
 use crate::components::scroll_table::ScrollTable;
 use crate::kpi::format_date;
 use crate::model::{
@@ -274,13 +274,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         {move || Suspend::new(async move {
                             let on = session.await.map(|s| s.mail_enabled).unwrap_or(true);
                             (!on).then(|| view! {
-                                <div class="govuk-warning-text" id="mail-off">
-                                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                                    <strong class="govuk-warning-text__text">
-                                        <span class="govuk-visually-hidden">"Warning"</span>
-                                        "E-mail is off in this Pulse, so no link can be sent: ask an admin to set your password."
-                                    </strong>
-                                </div>
+                                <Warning id="mail-off">"E-mail is off in this Pulse, so no link can be sent: ask an admin to set your password."</Warning>
                             })
                         })}
                     </Suspense>
@@ -588,13 +582,7 @@ fn Invitations(csrf: String, admin: bool, own: Vec<String>, mail_enabled: bool) 
         <h1 class="govuk-heading-xl">"Invite people"</h1>
         <p class="govuk-body">"They get an e-mail with a link to set their own password; nobody else ever knows it."</p>
         {(!mail_enabled).then(|| view! {
-            <div class="govuk-warning-text" id="mail-off">
-                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                <strong class="govuk-warning-text__text">
-                    <span class="govuk-visually-hidden">"Warning"</span>
-                    "E-mail is off in this Pulse (no SMTP server is set): you will be shown each invitation's link to send yourself."
-                </strong>
-            </div>
+            <Warning id="mail-off">"E-mail is off in this Pulse (no SMTP server is set): you will be shown each invitation's link to send yourself."</Warning>
         })}
         <ProblemSummary problem id="invitations-problem"/>
         {move || done.get().map(|(words, link)| view! {

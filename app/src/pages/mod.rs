@@ -9,6 +9,7 @@ pub mod guide;
 pub mod home;
 pub mod invitations;
 pub mod not_found;
+pub mod notifications;
 pub mod service;
 pub mod services;
 pub mod settings;

@@ -96,6 +96,11 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         })}
         <h2 class="govuk-heading-l">"Latest figures"</h2>
         <div class="pulse-kpis">{tiles}</div>
+        <p class="govuk-body">
+            <a class="govuk-link" id="service-alerts" href=format!("/settings/notifications?service={}", service.slug)>
+                "Get an e-mail when one of these figures misses a target, moves sharply or is unusual"
+            </a>
+        </p>
         <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
         <p class="govuk-body">
             "Completed transactions by the channel people used. Choose the period and months below; press a channel in the key above the chart to hide or show it; drag the slider below the chart to zoom in (or focus the chart and use the arrow, + and \u{2212} keys)."

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::{self, ApiError};
-use crate::components::problem::ProblemSummary;
+use crate::components::problem::{ProblemSummary, Warning};
 use crate::kpi::format_date;
 use crate::model::{ApiKey, KeyRequest, KeyStatus, NewKey, PasswordChange, Role, User};
 
@@ -172,6 +172,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
     let scopes = grantable(user.role);
     let may_write_data = user.role >= Role::Editor;
     view! {
+        {super::notifications::settings_nav("/settings/api-keys")}
         <span class="govuk-caption-l">{format!("{} · {}", user.display_name, user.email)}</span>
         <h1 class="govuk-heading-xl">"API keys"</h1>
         <p class="govuk-body">
@@ -192,13 +193,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
                     <div class="govuk-notification-banner__content">
                         <p class="govuk-notification-banner__heading">{format!("The key “{}” is ready:", made.key.name)}</p>
                         <p class="govuk-body pulse-secret" id="new-secret">{made.secret.clone()}</p>
-                        <div class="govuk-warning-text">
-                            <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                            <strong class="govuk-warning-text__text">
-                                <span class="govuk-visually-hidden">"Warning"</span>
-                                "This key will not be shown again. Copy it now and keep it somewhere safe."
-                            </strong>
-                        </div>
+                        <Warning>"This key will not be shown again. Copy it now and keep it somewhere safe."</Warning>
                         <button type="button" class="govuk-button govuk-button--secondary" id="copy-secret" on:click=copy>
                             "Copy the key"
                         </button>

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::problem::ProblemSummary;
+use crate::components::problem::{ProblemSummary, Warning};
 use crate::model::{
     RecoveryCodes, TwoFactorCode, TwoFactorOff, TwoFactorRequirement, TwoFactorSetup,
     TwoFactorStatus,
@@ -134,13 +134,7 @@ pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
                     <ul class="govuk-list pulse-recovery-codes" id="recovery-codes">
                         {list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                     </ul>
-                    <div class="govuk-warning-text">
-                        <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                        <strong class="govuk-warning-text__text">
-                            <span class="govuk-visually-hidden">"Warning"</span>
-                            "Keep them somewhere safe now: Pulse will not show them again."
-                        </strong>
-                    </div>
+                    <Warning>"Keep them somewhere safe now: Pulse will not show them again."</Warning>
                 </div>
             </div>
         })}
@@ -175,13 +169,7 @@ pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
                     }.into_any()
                 } else {
                     let needed = s.required_of_you.then(|| view! {
-                        <div class="govuk-warning-text" id="two-factor-needed">
-                            <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                            <strong class="govuk-warning-text__text">
-                                <span class="govuk-visually-hidden">"Warning"</span>
-                                "Your admins require two-factor sign-in of admins and editors: until you set it up, you can only read, as a viewer."
-                            </strong>
-                        </div>
+                        <Warning id="two-factor-needed">"Your admins require two-factor sign-in of admins and editors: until you set it up, you can only read, as a viewer."</Warning>
                     });
                     view! {
                         <p class="govuk-body" id="two-factor-state">

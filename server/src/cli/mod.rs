@@ -288,8 +288,9 @@ pub struct ServeArgs {
     #[arg(long, env = "PULSE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// How often to look for late data and remind its editors (each reminder
-    /// is sent once, whatever the number of instances), in seconds.
+    /// How often to look for late data and remind its editors, and for
+    /// figures that people asked to be alerted of (each reminder and alert is
+    /// sent once, whatever the number of instances), in seconds.
     #[arg(
         long,
         env = "PULSE_LATE_DATA_EVERY",

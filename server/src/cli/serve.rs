@@ -31,11 +31,6 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let (mail, sender) = mail_sender(&store, &args)?;
-    let reminders = tokio::spawn(crate::mail::run_reminders(
-        store.clone(),
-        mail.clone(),
-        std::time::Duration::from_secs(args.late_data_every),
-    ));
     let mut cache = Cache::default().with_answer_room(args.answers_mb.saturating_mul(1 << 20));
     match args
         .snapshots
@@ -55,6 +50,12 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         },
         None => tracing::info!("tables are not kept between runs"),
     }
+    let reminders = tokio::spawn(crate::mail::run_reminders(
+        store.clone(),
+        cache.clone(),
+        mail.clone(),
+        std::time::Duration::from_secs(args.late_data_every),
+    ));
     // Tables changed by writes are kept again once the writes pause.
     let keeper = tokio::spawn({
         let cache = cache.clone();

@@ -33,7 +33,7 @@ fn is_slug(s: &str) -> bool {
 
 /// First path segments the app uses itself: a dashboard lives at `/{slug}`, so
 /// none may take one of these.
-pub const RESERVED_SLUGS: [&str; 21] = [
+pub const RESERVED_SLUGS: [&str; 26] = [
     "boards",
     "build",
     "data-sets",
@@ -55,6 +55,11 @@ pub const RESERVED_SLUGS: [&str; 21] = [
     "_status",
     "upload",
     "metrics",
+    "invitations",
+    "invitation",
+    "forgot-password",
+    "reset-password",
+    "unsubscribe",
 ];
 
 /// What a change is about to make along with a dashboard, which

@@ -33,6 +33,7 @@
 //! - [`reminders`]: reminders of late data to the editors of its service.
 
 pub mod access;
+pub mod alerts;
 pub mod annotations;
 pub mod boards;
 pub mod caller;

@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::users::router())
         .merge(super::invitations::router())
         .merge(super::reminders::router())
+        .merge(super::alerts::router())
         .merge(super::two_factor::router())
         .merge(super::guide::router())
 }

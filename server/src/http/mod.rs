@@ -1,5 +1,6 @@
 //! HTTP: the API router (`/_status`, `/api/v1/...`) and the whole app around it.
 
+pub mod alerts;
 pub mod annotations;
 pub mod api_v1;
 pub mod auth;

@@ -6,6 +6,7 @@
 //! Every change runs in one [`Write`]: a transaction that holds the change,
 //! its history rows and its audit row, committed together or not at all.
 
+pub mod alerts;
 pub mod annotations;
 pub mod api_keys;
 pub mod audit;

@@ -2,6 +2,7 @@
 //! (`POST /api/v1/services/{slug}/dashboard`), and the panel saying what it
 //! made, with the new data sets' write tokens (shown once).
 
+use crate::components::problem::Warning;
 use leptos::prelude::*;
 
 use crate::api;
@@ -96,15 +97,9 @@ pub(super) fn CreatedPanel(created: Created) -> impl IntoView {
         </div>
         {has_tokens.then(|| view! {
             <h2 class="govuk-heading-m">"Write tokens: copy them now"</h2>
-            <div class="govuk-warning-text">
-                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                <strong class="govuk-warning-text__text">
-                    <span class="govuk-visually-hidden">"Warning"</span>
-                    "Each data set's token is shown only this once. Your developers send data with it (see "
+            <Warning>"Each data set's token is shown only this once. Your developers send data with it (see "
                     <a class="govuk-link" href="/guide/send-data">"Send data"</a>
-                    "). You can make a new one later."
-                </strong>
-            </div>
+                    "). You can make a new one later."</Warning>
             <dl class="govuk-summary-list" id="write-tokens">{tokens}</dl>
         })}
         {existing}

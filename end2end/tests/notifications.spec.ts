@@ -1,0 +1,128 @@
+// Alerts on figures as a person meets them: made on the Notifications page
+// (a bad amount refused next to its field, a rule that does not suit refused
+// in words), sent by e-mail once a new week crosses the line, the e-mail's
+// link opening the dashboard at that week; deleted, with the focus kept;
+// e-mail stopped and started again.
+import { test, expect } from '@playwright/test';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { artifacts, hydrated, linkIn, mailCount, mailsWithSubject, mailTo, signIn, violations, watchErrors } from './helpers';
+
+/** The Monday `weeks` weeks before this one, as an RFC 3339 timestamp. */
+function monday(weeks: number): string {
+  const now = new Date();
+  const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const sinceMonday = (new Date(day).getUTCDay() + 6) % 7;
+  return new Date(day - (sinceMonday + 7 * weeks) * 86_400_000).toISOString().replace('.000Z', 'Z');
+}
+
+test('an alert made on the Notifications page arrives once its figure crosses the line, and links to that week', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
+  const auth = { Authorization: `Bearer ${key}` };
+  // A new service with weekly transactions, and its published dashboard.
+  const made = await request.post('/api/v1/services/renew-a-boat-licence/dashboard', {
+    headers: auth,
+    data: {
+      kpis: ['digital_take_up'],
+      new_service: { title: 'Renew a boat licence', organisation: 'department-of-revenue-and-benefits' },
+    },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  const token = (await made.json()).tokens.find((t: any) => t.data_set.endsWith('transactions-by-channel')).bearer_token;
+  expect((await request.post('/api/v1/dashboards/renew-a-boat-licence/publish', { headers: auth })).status()).toBe(200);
+  const week = (weeks: number, digital: number, phone: number) =>
+    request.post('/data/renew-a-boat-licence/transactions-by-channel', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: [
+        { _timestamp: monday(weeks), channel: 'digital', count: digital },
+        { _timestamp: monday(weeks), channel: 'phone', count: phone },
+      ],
+    });
+  expect((await week(3, 80, 20)).status()).toBe(200);
+  expect((await week(2, 80, 20)).status()).toBe(200);
+
+  await signIn(page, 'admin@demo.pulse.example');
+  // Dashboards and people link here with the service and figure chosen.
+  await page.goto('/settings/notifications?service=renew-a-boat-licence&kpi=digital_take_up');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Notifications' })).toBeVisible();
+  await expect(page.locator('#no-alerts')).toHaveText('You have no alerts yet.');
+  await expect(page.getByLabel('Service')).toHaveValue('renew-a-boat-licence');
+  await expect(page.getByLabel('Figure')).toHaveValue('digital_take_up');
+  await expect(page.getByLabel('It misses a target')).toBeChecked();
+
+  // A word where a number belongs: said next to the field, nothing made.
+  await page.getByLabel('Amount').fill('eighty');
+  await page.getByRole('button', { name: 'Add alert' }).click();
+  await expect(page.locator('#alert-amount-error')).toContainText('Enter the amount as a number');
+  await expect(page.locator('.govuk-error-summary')).toBeFocused();
+  await page.screenshot({ path: path.join(artifacts, 'notifications-refused.png'), fullPage: true });
+  await page.getByLabel('Amount').fill('75');
+  await page.getByRole('button', { name: 'Add alert' }).click();
+  await expect(page.locator('#alerts-done')).toHaveText('Alert added: Digital take-up falls below 75.0% (Renew a boat licence).');
+  await expect(page.locator('#alert-amount-error')).toHaveCount(0);
+  const row = page.locator('#alerts tbody tr', { hasText: 'Digital take-up falls below 75.0%' });
+  await expect(row).toContainText('Not yet');
+
+  // Points on a count: the server says why, in words.
+  await page.getByLabel('Figure').selectOption('transactions');
+  await page.getByLabel('It moves by more than a number of percentage points').check();
+  await page.getByLabel('Amount').fill('5');
+  await page.getByRole('button', { name: 'Add alert' }).click();
+  await expect(page.locator('.govuk-error-summary')).toContainText('not a percentage');
+
+  // Chosen by keyboard: "unusual" needs no amount.
+  await page.getByLabel('It is unusual').focus();
+  await page.keyboard.press('Space');
+  await expect(page.getByLabel('Amount')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Add alert' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#alerts-done')).toHaveText('Alert added: Transactions are unusual (Renew a boat licence).');
+  await expect(page.locator('#alerts-done')).toBeFocused();
+  expect(await violations(page)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'notifications.png'), fullPage: true });
+
+  // A new week completes with digital take-up at 60%: one e-mail.
+  const before = mailCount();
+  expect((await week(1, 60, 40)).status()).toBe(200);
+  const subject = 'Renew a boat licence: Digital take-up fell below the target of 75.0%';
+  const mail = await mailTo('admin@demo.pulse.example', before, subject);
+  expect(mail.text).toContain('Digital take-up for Renew a boat licence was 60.0% in');
+  expect(mail.html).toContain('See the figures for');
+  const link = linkIn(mail.text, 'http://127.0.0.1:');
+  expect(link).toContain('/renew-a-boat-licence?period=week&from=');
+  // Once per event: checks go on every 2 seconds, and no second one comes.
+  await page.waitForTimeout(5000);
+  expect(mailsWithSubject(subject)).toHaveLength(1);
+
+  // The link opens the dashboard at that week.
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Renew a boat licence');
+  expect(new URL(page.url()).searchParams.get('period')).toBe('week');
+  await page.screenshot({ path: path.join(artifacts, 'alert-link.png'), fullPage: true });
+
+  await page.goto('/settings/notifications');
+  await hydrated(page);
+  await expect(row).toContainText('1 time, the last on');
+
+  // Deleted: the focus goes to the list's heading.
+  await row.getByRole('button', { name: 'Delete the alert: Digital take-up falls below 75.0% (Renew a boat licence)' }).click();
+  await expect(page.locator('#alerts-done')).toContainText('Alert deleted: Digital take-up falls below 75.0%');
+  await expect(page.locator('#alerts-heading')).toBeFocused();
+  await expect(row).toHaveCount(0);
+
+  // E-mail stopped, then started again; the button keeps the focus.
+  await page.locator('#email-choice').click();
+  await expect(page.locator('#email-state')).toContainText('You have stopped e-mail from Pulse');
+  await expect(page.locator('#email-choice')).toHaveText('Start e-mail again');
+  await expect(page.locator('#email-choice')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#email-state')).toHaveText('Pulse e-mails you at admin@demo.pulse.example.');
+  const list = await (await page.request.get('/api/v1/alerts')).json();
+  expect(list.receiving).toBe(true);
+  expect(list.alerts.map((a: any) => a.description)).toEqual(['Transactions are unusual']);
+  // (the refused amount's 422 is a console error of the browser's own)
+  expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
+});
