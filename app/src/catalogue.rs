@@ -140,6 +140,26 @@ pub fn frequency(data_type: &str) -> Option<PeriodKind> {
     }
 }
 
+/// How old (in seconds, counted from the start of its period, as a record's
+/// `_timestamp` is) the newest record of data sent once per `frequency` may
+/// be before it is late: the next period's figures are due a grace after
+/// that period ends (3 days for weeks, 14 for months, 31 for quarters, 31
+/// for years), so two periods and the grace. For example monthly figures
+/// dated 1 October are late from 16 December, when November's have not come
+/// within two weeks of November's end. The default of every data set made
+/// from the catalogue, and of the demo's.
+pub fn expected_age(frequency: PeriodKind) -> i64 {
+    let days = match frequency {
+        PeriodKind::Hour => return 2 * 3_600 + 3_600,
+        PeriodKind::Day => 2 + 1,
+        PeriodKind::Week => 14 + 3,
+        PeriodKind::Month => 62 + 14,
+        PeriodKind::Quarter => 184 + 31,
+        PeriodKind::Year => 366 + 365 + 31,
+    };
+    days * 86_400
+}
+
 /// The catalogue entry of a data type, by name.
 pub fn find(name: &str) -> Option<DataType> {
     type Parts<'a> = (
@@ -653,6 +673,31 @@ pub fn slug_of(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_late_a_grace_after_the_next_period_ends() {
+        use chrono::{Duration, TimeZone, Utc};
+        let late_from =
+            |kind, newest: chrono::DateTime<Utc>| newest + Duration::seconds(expected_age(kind));
+        let october = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+        // November ends on 1 December; its figures have two weeks.
+        assert_eq!(
+            late_from(PeriodKind::Month, october),
+            Utc.with_ymd_and_hms(2026, 12, 16, 0, 0, 0).unwrap()
+        );
+        // The week after 16 November ends on 30 November; 3 days more.
+        let week = Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap();
+        assert_eq!(
+            late_from(PeriodKind::Week, week),
+            Utc.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).unwrap()
+        );
+        // Q3's figures: Q4 ends on 1 January, then a month.
+        let q3 = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            late_from(PeriodKind::Quarter, q3),
+            Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap()
+        );
+    }
 
     #[test]
     fn frequencies_are_the_entries_periods() {

@@ -752,15 +752,9 @@ async fn store_figures(
                 let settings = DataSetSettings {
                     auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
                     published: true,
-                    // Ages count from a record's period start: a quarter's
-                    // figures arrive after the quarter ends, so they are
-                    // expected to be up to two quarters old; likewise two
-                    // months for monthly and two weeks for weekly data.
-                    max_age_expected: Some(match *data_type {
-                        "cost-per-transaction" => 184 * 86_400,
-                        "user-satisfaction" => 62 * 86_400,
-                        _ => 15 * 86_400,
-                    }),
+                    // As for any data set made from the catalogue.
+                    max_age_expected: app::catalogue::frequency(data_type)
+                        .map(app::catalogue::expected_age),
                     ..DataSetSettings::default()
                 };
                 data_sets::create(w, slug, data_type, Some(service_id), &settings, now).await?

@@ -112,11 +112,7 @@ pub fn take_type(settings: &mut DataSetSettings, name: &str) -> Result<()> {
     }
     settings.schema = Some(data_type.schema);
     settings.auto_ids = data_type.auto_ids;
-    settings.max_age_expected = Some(match data_type.period {
-        app::model::PeriodKind::Quarter => 184 * 86_400,
-        app::model::PeriodKind::Month => 62 * 86_400,
-        _ => 15 * 86_400,
-    });
+    settings.max_age_expected = Some(app::catalogue::expected_age(data_type.period));
     Ok(())
 }
 
