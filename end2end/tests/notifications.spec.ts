@@ -126,3 +126,66 @@ test('an alert made on the Notifications page arrives once its figure crosses th
   // (the refused amount's 422 is a console error of the browser's own)
   expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
 });
+
+test('the notifications form driven fast by mouse and keyboard never panics, and the list agrees with the API', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/settings/notifications');
+  await hydrated(page);
+  // A fixed sequence (mulberry32, seed 2026) of 160 quick actions.
+  let a = 2026;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+  const quick = { timeout: 1000 };
+  const kpis = ['transactions', 'cost_per_transaction', 'digital_take_up', 'user_satisfaction', 'completion_rate'];
+  const rules = ['misses_target', 'changes_by_percent', 'changes_by_points', 'unusual'];
+  for (let i = 0; i < 160; i++) {
+    const action = Math.floor(next() * 6);
+    try {
+      if (action === 0) await page.locator('#alert-kpi').selectOption(pick(kpis), quick);
+      else if (action === 1) await page.locator(`#alert-rule-${pick(rules)}`).check(quick);
+      else if (action === 2) await page.locator('#alert-amount').fill(pick(['', '5', '80', 'x', '1e999', '-3', '12.5%']), quick);
+      else if (action === 3) {
+        await page.locator('#alert-kpi').focus(quick);
+        await page.keyboard.press(pick(['ArrowDown', 'ArrowUp', 'Tab', 'Shift+Tab']));
+      } else if (action === 4) await page.locator('#add-alert-button').click(quick);
+      else {
+        const rows = page.locator('#alerts tbody button');
+        if ((await rows.count()) > 0) await rows.first().click(quick);
+      }
+    } catch {
+      // A control that went away while the page redrew is skipped, as a person would.
+    }
+  }
+  await page.waitForTimeout(500);
+  // Still answering, and showing what the API holds.
+  await expect(page.getByRole('heading', { level: 1, name: 'Notifications' })).toBeVisible();
+  const list = await (await page.request.get('/api/v1/alerts')).json();
+  await expect(page.locator('#alerts tbody tr')).toHaveCount(list.alerts.length);
+  // (refused requests are the browser's own console lines; nothing else may be logged)
+  expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the notifications page says what it holds', async ({ page }) => {
+    // The sign-in form is a plain form.
+    await page.goto('/sign-in');
+    await page.getByLabel('Email address').fill('admin@demo.pulse.example');
+    await page.getByLabel('Password').fill('demo password for tests');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('#sign-out')).toBeAttached();
+    await page.goto('/settings/notifications');
+    await expect(page.getByRole('heading', { level: 1, name: 'Notifications' })).toBeVisible();
+    // Rendered on the server: the person's address and their alerts (or none).
+    await expect(page.locator('#email-state')).toContainText('admin@demo.pulse.example');
+    await expect(page.locator('#alerts, #no-alerts')).toHaveCount(1);
+    await page.screenshot({ path: path.join(artifacts, 'notifications-no-js.png'), fullPage: true });
+  });
+});

@@ -48,3 +48,27 @@ pub fn focus_soon(ids: Vec<String>) {
     #[cfg(not(feature = "hydrate"))]
     let _ = ids;
 }
+
+/// The links between the pages of one part of the site (the admin pages, a
+/// person's settings): `(href, words)`, the one at `here` marked as the
+/// current page.
+pub fn section_nav(
+    label: &'static str,
+    links: &'static [(&'static str, &'static str)],
+    here: &'static str,
+) -> impl IntoView {
+    view! {
+        <nav aria-label=label class="pulse-admin-nav">
+            <ul class="govuk-list pulse-inline-list">
+                {links.iter().map(|&(href, words)| {
+                    let current = (href == here).then_some("page");
+                    view! {
+                        <li class="govuk-service-navigation__item">
+                            <a class="govuk-link" href=href aria-current=current>{words}</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </nav>
+    }
+}

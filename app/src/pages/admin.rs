@@ -47,25 +47,17 @@ fn refused(session: &SessionState) -> Option<AnyView> {
 }
 
 fn admin_nav(here: &'static str) -> impl IntoView {
-    let link = move |href: &'static str, words: &'static str| {
-        let current = (href == here).then_some("page");
-        view! {
-            <li class="govuk-service-navigation__item">
-                <a class="govuk-link" href=href aria-current=current>{words}</a>
-            </li>
-        }
-    };
-    view! {
-        <nav aria-label="Administration" class="pulse-admin-nav">
-            <ul class="govuk-list pulse-inline-list">
-                {link("/admin/users", "Users")}
-                {link("/invitations", "Invitations")}
-                {link("/admin/mail", "E-mail")}
-                {link("/admin/reminders", "Late data")}
-                {link("/admin/audit", "Audit log")}
-            </ul>
-        </nav>
-    }
+    crate::components::navigation::section_nav(
+        "Administration",
+        &[
+            ("/admin/users", "Users"),
+            ("/invitations", "Invitations"),
+            ("/admin/mail", "E-mail"),
+            ("/admin/reminders", "Late data"),
+            ("/admin/audit", "Audit log"),
+        ],
+        here,
+    )
 }
 
 #[component]

@@ -52,22 +52,14 @@ pub fn NotificationsPage() -> impl IntoView {
 
 /// The settings pages' links, with the current one marked.
 pub fn settings_nav(here: &'static str) -> impl IntoView {
-    let link = move |href: &'static str, words: &'static str| {
-        let current = (href == here).then_some("page");
-        view! {
-            <li class="govuk-service-navigation__item">
-                <a class="govuk-link" href=href aria-current=current>{words}</a>
-            </li>
-        }
-    };
-    view! {
-        <nav aria-label="Your settings" class="pulse-admin-nav">
-            <ul class="govuk-list pulse-inline-list">
-                {link("/settings/api-keys", "API keys, password and sign-in")}
-                {link("/settings/notifications", "Notifications")}
-            </ul>
-        </nav>
-    }
+    crate::components::navigation::section_nav(
+        "Your settings",
+        &[
+            ("/settings/api-keys", "API keys, password and sign-in"),
+            ("/settings/notifications", "Notifications"),
+        ],
+        here,
+    )
 }
 
 /// The hint under the amount, for the chosen rule and KPI.
