@@ -211,7 +211,7 @@ pub fn render() -> String {
     for (i, (name, help)) in [
         (
             "pulse_table_loads_total",
-            "Data sets' tables loaded into memory, from the database or from a snapshot on disk.",
+            "Data sets' tables read into memory: whole from the database or from a snapshot on disk, or brought up to date with the records changed since the version held in memory or on disk.",
         ),
         (
             "pulse_table_load_seconds_total",
@@ -223,7 +223,7 @@ pub fn render() -> String {
     .enumerate()
     {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        for source in ["database", "snapshot"] {
+        for source in ["database", "snapshot", "memory_and_changes", "snapshot_and_changes"] {
             let (loads, seconds, rows) = r.table_loads.get(source).copied().unwrap_or_default();
             let value = match i {
                 0 => loads as f64,

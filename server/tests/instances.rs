@@ -271,6 +271,13 @@ async fn every_change_through_one_instance_is_read_through_the_other(backend: Ba
     // Emptied through B, read through A.
     write(b, "PUT", DATA.into(), json!([])).await;
     sees(a, "an emptied data set", |r| values(r).is_empty()).await;
+    // Each read the table whole once, at the start; every change made
+    // through the other since was read as the records it changed.
+    for port in [a, b] {
+        let [whole, _, changes, _] = loads(port).await;
+        assert_eq!(whole, 1, "{port}");
+        assert!(changes >= 3, "{port}: {changes}");
+    }
 
     // Settings changed through A (no longer queryable), read through B.
     let (status, body) = call(
@@ -310,8 +317,10 @@ async fn every_change_is_seen_by_every_instance_on_one_sqlite_file() {
     every_change_through_one_instance_is_read_through_the_other(Backend::Sqlite).await;
 }
 
-/// The tables loaded since the instance started, by where from.
-async fn loads(port: u16) -> (u64, u64) {
+/// The tables read in since the instance started, by where from: whole from
+/// the database, whole from a file kept on disk, and brought up to date with
+/// the records changed since the version held in memory or on disk.
+async fn loads(port: u16) -> [u64; 4] {
     let (status, page) = call(port, "GET", "/metrics", None, None).await.unwrap();
     assert_eq!(status, 200);
     let count = |source: &str| {
@@ -321,7 +330,12 @@ async fn loads(port: u16) -> (u64, u64) {
             .and_then(|n| n.parse::<f64>().ok())
             .unwrap_or_else(|| panic!("no {line} in {page}")) as u64
     };
-    (count("database"), count("snapshot"))
+    [
+        count("database"),
+        count("snapshot"),
+        count("memory_and_changes"),
+        count("snapshot_and_changes"),
+    ]
 }
 
 /// Sends SIGTERM and waits until the instance has stopped.
@@ -375,10 +389,11 @@ async fn a_restart_reads_the_table_kept_on_disk_while_it_is_current(backend: Bac
     // Started again, its first read comes from that file.
     let pulse = start(&database, tables.path()).await;
     sees(pulse.port, "the same three records", |r| values(r) == three).await;
-    assert_eq!(loads(pulse.port).await, (0, 1));
+    assert_eq!(loads(pulse.port).await, [0, 1, 0, 0]);
 
     // Another instance changes the records while this one is stopped: the
-    // file is one version old, so it is not used.
+    // file is one version old, and is brought up to date with the one record
+    // changed since.
     stop(pulse);
     let other = start(&database, &tables.path().join("elsewhere")).await;
     write(other.port, json!([record("r2", 20)])).await;
@@ -393,10 +408,11 @@ async fn a_restart_reads_the_table_kept_on_disk_while_it_is_current(backend: Bac
         values(r) == changed
     })
     .await;
-    assert_eq!(loads(pulse.port).await, (1, 0));
+    assert_eq!(loads(pulse.port).await, [0, 0, 0, 1]);
 
     // Killed just after a write through it: whether or not the table was
-    // kept again in between, nothing is lost.
+    // kept again in between, nothing is lost, and nothing is read whole from
+    // the database.
     write(pulse.port, json!([record("r4", 4)])).await;
     drop(pulse);
     let pulse = start(&database, tables.path()).await;
@@ -404,8 +420,8 @@ async fn a_restart_reads_the_table_kept_on_disk_while_it_is_current(backend: Bac
         values(r).len() == 4
     })
     .await;
-    let (database_loads, snapshot_loads) = loads(pulse.port).await;
-    assert_eq!(database_loads + snapshot_loads, 1);
+    let [whole, whole_file, _, file_and_changes] = loads(pulse.port).await;
+    assert_eq!((whole, whole_file + file_and_changes), (0, 1));
 
     // A damaged file is not used either.
     stop(pulse);
@@ -418,7 +434,7 @@ async fn a_restart_reads_the_table_kept_on_disk_while_it_is_current(backend: Bac
     }
     let pulse = start(&database, tables.path()).await;
     sees(pulse.port, "the four records", |r| values(r).len() == 4).await;
-    assert_eq!(loads(pulse.port).await, (1, 0));
+    assert_eq!(loads(pulse.port).await, [1, 0, 0, 0]);
 }
 
 #[tokio::test]

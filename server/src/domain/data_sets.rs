@@ -394,7 +394,8 @@ pub async fn store_upload(
         ctx.now,
     ))
     .await?;
-    ctx.cache.invalidate(data_set.id);
+    // (the table held is brought up to date by the next read, with only the
+    // records this upload changed: see `Cache::table`)
     crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
     let mut preview = prepared.preview;
     preview.stored = true;

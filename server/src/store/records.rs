@@ -436,6 +436,10 @@ async fn write_batch(
         .map(|r| serde_json::to_string(&r.fields))
         .collect::<std::result::Result<_, _>>()?;
     let now_us = micros(now);
+    // First: the data set's row is then held until this change commits, so
+    // changes to one data set are numbered in the order they commit (see
+    // `changes_since`).
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
 
     let written = on_tx!(w, |conn| {
         let mut replaced = 0;
@@ -478,7 +482,7 @@ async fn write_batch(
                 }
                 replaced += changed.len();
                 let mut h = QueryBuilder::new(
-                    "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) ",
+                    "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version) ",
                 );
                 h.push_values(changed, |mut b, (record_id, old_value, new)| {
                     b.push_bind(data_set_id);
@@ -488,6 +492,7 @@ async fn write_batch(
                     b.push_bind(new);
                     b.push_bind(actor.to_string());
                     b.push_bind(now_us);
+                    b.push_bind(version);
                 });
                 h.build().execute(&mut *conn).await?;
             }
@@ -497,7 +502,7 @@ async fn write_batch(
             .zip(bodies.chunks(ROWS_PER_STATEMENT))
         {
             let mut q = QueryBuilder::new(
-                "INSERT INTO records (data_set_id, record_id, ts, updated_at, body) ",
+                "INSERT INTO records (data_set_id, record_id, ts, updated_at, body, version) ",
             );
             q.push_values(chunk.iter().zip(chunk_bodies), |mut b, (r, body)| {
                 b.push_bind(data_set_id);
@@ -505,10 +510,11 @@ async fn write_batch(
                 b.push_bind(micros(r.timestamp));
                 b.push_bind(now_us);
                 b.push_bind(body.as_str());
+                b.push_bind(version);
             });
             q.push(
                 " ON CONFLICT (data_set_id, record_id) DO UPDATE SET ts = excluded.ts, \
-                 updated_at = excluded.updated_at, body = excluded.body",
+                 updated_at = excluded.updated_at, body = excluded.body, version = excluded.version",
             );
             q.build().execute(&mut *conn).await?;
             done += chunk.len();
@@ -516,14 +522,15 @@ async fn write_batch(
         }
         if let Some((file_name, summary)) = upload {
             sqlx::query(
-                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) \
-                 VALUES ($1, $2, 'upload', NULL, $3, $4, $5)",
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version) \
+                 VALUES ($1, $2, 'upload', NULL, $3, $4, $5, $6)",
             )
             .bind(data_set_id)
             .bind(file_name)
             .bind(summary.to_string())
             .bind(actor)
             .bind(now_us)
+            .bind(version)
             .execute(&mut *conn)
             .await?;
         }
@@ -531,11 +538,10 @@ async fn write_batch(
             inserted: batch.len() - found,
             replaced,
             unchanged: found - replaced,
-            version: 0,
+            version,
         })
     })?;
-    let version = super::data_sets::bump_version(w, data_set_id).await?;
-    Ok(Written { version, ..written })
+    Ok(written)
 }
 
 /// The stored records among `ids`, by id.
@@ -607,9 +613,11 @@ pub async fn patch(
     now: DateTime<Utc>,
 ) -> Result<Option<i64>> {
     let body = serde_json::to_string(&record.fields)?;
+    // (first: see `write_batch`; undone with the rest when there is no record)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
     let changed = on_tx!(w, |conn| {
         let done = sqlx::query(
-            "UPDATE records SET ts = $1, updated_at = $2, body = $3
+            "UPDATE records SET ts = $1, updated_at = $2, body = $3, version = $6
              WHERE data_set_id = $4 AND record_id = $5",
         )
         .bind(micros(record.timestamp))
@@ -617,13 +625,14 @@ pub async fn patch(
         .bind(&body)
         .bind(data_set_id)
         .bind(&record.id)
+        .bind(version)
         .execute(&mut *conn)
         .await?
         .rows_affected();
         if done > 0 {
             sqlx::query(
-                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
-                 VALUES ($1, $2, 'patch', $3, $4, $5, $6)",
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version)
+                 VALUES ($1, $2, 'patch', $3, $4, $5, $6, $7)",
             )
             .bind(data_set_id)
             .bind(&record.id)
@@ -631,16 +640,13 @@ pub async fn patch(
             .bind(record.to_history_value().to_string())
             .bind(actor)
             .bind(micros(now))
+            .bind(version)
             .execute(&mut *conn)
             .await?;
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
-    Ok(if changed {
-        Some(super::data_sets::bump_version(w, data_set_id).await?)
-    } else {
-        None
-    })
+    Ok(changed.then_some(version))
 }
 
 /// What came of moving a record to another id.
@@ -672,6 +678,8 @@ pub async fn move_to(
     };
     let old_value = with_id(old.to_history_value(), &old.id);
     let new_value = with_id(record.to_history_value(), &record.id);
+    // (first: see `write_batch`; undone with the rest when not moved)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
     let moved = on_tx!(w, |conn| {
         let taken: Option<i32> =
             sqlx::query_scalar("SELECT 1 FROM records WHERE data_set_id = $1 AND record_id = $2")
@@ -692,19 +700,20 @@ pub async fn move_to(
             return Ok(Moved::NotFound);
         }
         sqlx::query(
-            "INSERT INTO records (data_set_id, record_id, ts, updated_at, body)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO records (data_set_id, record_id, ts, updated_at, body, version)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(data_set_id)
         .bind(&record.id)
         .bind(micros(record.timestamp))
         .bind(micros(now))
         .bind(&body)
+        .bind(version)
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
-             VALUES ($1, $2, 'move', $3, $4, $5, $6)",
+            "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version)
+             VALUES ($1, $2, 'move', $3, $4, $5, $6, $7)",
         )
         .bind(data_set_id)
         .bind(&record.id)
@@ -712,14 +721,12 @@ pub async fn move_to(
         .bind(&new_value)
         .bind(actor)
         .bind(micros(now))
+        .bind(version)
         .execute(&mut *conn)
         .await?;
-        Ok::<_, sqlx::Error>(Moved::Done(0))
+        Ok::<_, sqlx::Error>(Moved::Done(version))
     })?;
-    Ok(match moved {
-        Moved::Done(_) => Moved::Done(super::data_sets::bump_version(w, data_set_id).await?),
-        other => other,
-    })
+    Ok(moved)
 }
 
 /// Deletes one record, keeping it in the history. Answers the data set's new
@@ -734,6 +741,8 @@ pub async fn delete(
     let Some(old) = find_in(w, data_set_id, id).await? else {
         return Ok(None);
     };
+    // (first: see `write_batch`)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
     let deleted = on_tx!(w, |conn| {
         let done = sqlx::query("DELETE FROM records WHERE data_set_id = $1 AND record_id = $2")
             .bind(data_set_id)
@@ -743,24 +752,21 @@ pub async fn delete(
             .rows_affected();
         if done > 0 {
             sqlx::query(
-                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at)
-                 VALUES ($1, $2, 'delete', $3, NULL, $4, $5)",
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version)
+                 VALUES ($1, $2, 'delete', $3, NULL, $4, $5, $6)",
             )
             .bind(data_set_id)
             .bind(id)
             .bind(old.to_history_value().to_string())
             .bind(actor)
             .bind(micros(now))
+            .bind(version)
             .execute(&mut *conn)
             .await?;
         }
         Ok::<_, sqlx::Error>(done > 0)
     })?;
-    Ok(if deleted {
-        Some(super::data_sets::bump_version(w, data_set_id).await?)
-    } else {
-        None
-    })
+    Ok(deleted.then_some(version))
 }
 
 /// Empties a data set, keeping every record in the history. Returns how many
@@ -772,6 +778,8 @@ pub async fn empty(
     now: DateTime<Utc>,
 ) -> Result<(u64, i64)> {
     let now_us = micros(now);
+    // (first: see `write_batch`)
+    let version = super::data_sets::bump_version(w, data_set_id).await?;
     let removed = on_tx!(w, |conn| {
         let rows: Vec<RecordRow> = sqlx::query_as(
             "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
@@ -784,7 +792,7 @@ pub async fn empty(
         while rows.peek().is_some() {
             let chunk: Vec<RecordRow> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
             let mut h = QueryBuilder::new(
-                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at) ",
+                "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version) ",
             );
             h.push_values(chunk, |mut b, row| {
                 let record_id = row.record_id.clone();
@@ -798,6 +806,7 @@ pub async fn empty(
                 b.push_bind(None::<String>);
                 b.push_bind(actor.to_string());
                 b.push_bind(now_us);
+                b.push_bind(version);
             });
             h.build().execute(&mut *conn).await?;
         }
@@ -807,7 +816,6 @@ pub async fn empty(
             .await?;
         Ok::<_, sqlx::Error>(count)
     })?;
-    let version = super::data_sets::bump_version(w, data_set_id).await?;
     Ok((removed, version))
 }
 
@@ -929,6 +937,131 @@ pub async fn for_each(
             load!(tx)
         }
     }
+}
+
+/// What changed in a data set's records after one version of them (see
+/// [`changes_since`]).
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// The data set's version these changes bring the records to (0 when it
+    /// has gone).
+    pub version: i64,
+    /// Every record was deleted at some version after the one asked about.
+    pub emptied: bool,
+    /// The ids of records deleted or moved away after it (after the last
+    /// emptying, if emptied); some may have been stored again since: they
+    /// are in `stored` too.
+    pub removed: Vec<String>,
+    /// Every record stored, replaced, patched or moved to after it, as it is
+    /// now.
+    pub stored: Vec<StoredRecord>,
+}
+
+/// What changed in the data set's records after `since` (a version of
+/// them): applied to the records as they were at `since` (removals first,
+/// then the records stored), it gives them as they are at
+/// [`Changes::version`] exactly. Every writer moves the version on before
+/// it writes (holding the data set's row until it commits), and marks what
+/// it stores and removes with that version, so nothing committed after
+/// `since` is missed. `None` when more than `most` records changed (a
+/// whole load is then the faster way).
+pub async fn changes_since(
+    store: &Store,
+    data_set_id: i64,
+    since: i64,
+    most: usize,
+) -> Result<Option<Changes>> {
+    let limit = most as i64 + 1;
+    // One snapshot for the version and the changes, as in `for_each`.
+    macro_rules! read {
+        ($tx:ident) => {{
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
+                    .bind(data_set_id)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            // (each query names the removals' partial index's condition, so
+            // both databases use it)
+            let emptied: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(version) FROM record_history
+                 WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
+                   AND action = 'empty' AND version > $2",
+            )
+            .bind(data_set_id)
+            .bind(since)
+            .fetch_one(&mut *$tx)
+            .await?;
+            // After emptying, only what came since counts.
+            let removals: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT action, record_id, old_value FROM record_history
+                 WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
+                   AND action <> 'empty' AND version > $2
+                 LIMIT $3",
+            )
+            .bind(data_set_id)
+            .bind(emptied.unwrap_or(since).max(since))
+            .bind(limit)
+            .fetch_all(&mut *$tx)
+            .await?;
+            let stored: Vec<RecordRow> = if removals.len() > most {
+                Vec::new()
+            } else {
+                sqlx::query_as(
+                    "SELECT record_id, ts, updated_at, body FROM records
+                     WHERE data_set_id = $1 AND version > $2 LIMIT $3",
+                )
+                .bind(data_set_id)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&mut *$tx)
+                .await?
+            };
+            $tx.commit().await?;
+            Ok::<_, super::Error>((version.unwrap_or(0), emptied.is_some(), removals, stored))
+        }};
+    }
+    let (version, emptied, removals, stored) = match store.db() {
+        super::Db::Sqlite(pool) => {
+            let mut tx = pool.begin().await?;
+            read!(tx)
+        }
+        super::Db::Postgres(pool) => {
+            let mut tx = pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+            read!(tx)
+        }
+    }?;
+    if removals.len() > most || stored.len() > most {
+        return Ok(None);
+    }
+    let mut changes = Changes {
+        version,
+        emptied,
+        ..Changes::default()
+    };
+    for (action, record_id, old_value) in removals {
+        match action.as_str() {
+            // A move's entry is under the new id; the old one is in its old value.
+            "move" => {
+                let old_id = old_value
+                    .as_deref()
+                    .and_then(|v| serde_json::from_str::<Value>(v).ok())
+                    .and_then(|v| v.get("_id").and_then(Value::as_str).map(str::to_string));
+                match old_id {
+                    Some(id) => changes.removed.push(id),
+                    // Cannot tell which record went: a whole load is exact.
+                    None => return Ok(None),
+                }
+            }
+            _ => changes.removed.push(record_id),
+        }
+    }
+    changes.stored = stored
+        .into_iter()
+        .map(StoredRecord::try_from)
+        .collect::<Result<_>>()?;
+    Ok(Some(changes))
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ struct Entry {
     saved: Option<i64>,
     /// When a write through this instance last changed the table.
     changed: Option<std::time::Instant>,
+    /// How the table held was last read in ([`Cache::table`]'s sources).
+    source: &'static str,
 }
 
 /// Data sets held in memory, by id.
@@ -100,37 +102,128 @@ impl Cache {
             return Ok(table);
         }
         let began = std::time::Instant::now();
-        let (table, loaded, saved) = match self.kept(data_set_id, version).await {
-            Some(table) => (Arc::new(table), version, true),
-            None => {
-                let mut table = Table::default();
-                let loaded =
-                    records::for_each(store, data_set_id, |record| table.push(&record)).await?;
-                table.shrink_to_fit();
-                (Arc::new(table), loaded, false)
-            }
-        };
-        let source = if saved { "snapshot" } else { "database" };
-        crate::metrics::table_loaded(data_set_id, loaded, table.len(), began.elapsed(), source);
-        {
+        // An older version held here, or kept on disk: brought up to date
+        // with only what changed since.
+        if let Some(table) = self.catch_up(store, data_set_id, version, began).await? {
+            return Ok(table);
+        }
+        let mut table = Table::default();
+        let loaded = records::for_each(store, data_set_id, |record| table.push(&record)).await?;
+        table.shrink_to_fit();
+        let table = Arc::new(table);
+        crate::metrics::table_loaded(
+            data_set_id,
+            loaded,
+            table.len(),
+            began.elapsed(),
+            "database",
+        );
+        self.keep(data_set_id, &table, None, loaded, "database");
+        // Slow to load again: kept for the next start, in the background.
+        let cache = self.clone();
+        tokio::spawn(async move { cache.save(data_set_id).await });
+        Ok(table)
+    }
+
+    /// Holds `table` (with its row index, if made) as the data set's records
+    /// at `version`, unless a write through this instance has moved it on
+    /// meanwhile.
+    fn keep(
+        &self,
+        data_set_id: i64,
+        table: &Arc<Table>,
+        rows: Option<FxHashMap<u64, u32>>,
+        version: i64,
+        source: &'static str,
+    ) {
+        let mut entries = self.entries.write().expect("cache lock");
+        let entry = entries.entry(data_set_id).or_default();
+        if entry.table.is_none() || entry.version <= version {
+            entry.table = Some(table.clone());
+            entry.rows = rows;
+            entry.version = version;
+            entry.source = source;
+        }
+    }
+
+    /// How the data set's table held was read in: `database`, `snapshot`,
+    /// `memory_and_changes` or `snapshot_and_changes`.
+    #[cfg(test)]
+    fn source(&self, data_set_id: i64) -> &'static str {
+        let entries = self.entries.read().expect("cache lock");
+        entries.get(&data_set_id).map_or("", |e| e.source)
+    }
+
+    /// The data set's table at `version` or after, made from the table held
+    /// at an older version (changed through another instance since), else
+    /// from the one kept on disk (at an older version after a crash), and
+    /// the records changed since ([`records::changes_since`]); `None` when
+    /// neither is there, or so much changed that a whole load is faster.
+    /// Called with the data set's `loading` held, so no write through this
+    /// instance changes the entry meanwhile.
+    async fn catch_up(
+        &self,
+        store: &Store,
+        data_set_id: i64,
+        version: i64,
+        began: std::time::Instant,
+    ) -> Result<Option<Arc<Table>>> {
+        let held = {
             let mut entries = self.entries.write().expect("cache lock");
             let entry = entries.entry(data_set_id).or_default();
-            // A write through this instance may have moved it on meanwhile.
-            if entry.table.is_none() || entry.version <= loaded {
-                entry.table = Some(table.clone());
-                entry.rows = None;
-                entry.version = loaded;
-                if saved {
-                    entry.saved = Some(loaded);
+            match &entry.table {
+                // (version 0: a data set that had gone)
+                Some(table) if entry.version > 0 => {
+                    Some((table.clone(), entry.rows.take(), entry.version))
                 }
+                _ => None,
             }
+        };
+        let (mut table, mut rows, at, source) = match held {
+            Some((table, rows, at)) => (table, rows, at, "memory_and_changes"),
+            None => match self.kept(data_set_id, version).await {
+                Some((table, at)) => (Arc::new(table), None, at, "snapshot_and_changes"),
+                None => return Ok(None),
+            },
+        };
+        let from_disk = source.starts_with("snapshot");
+        if from_disk {
+            let mut entries = self.entries.write().expect("cache lock");
+            let entry = entries.entry(data_set_id).or_default();
+            entry.saved = Some(entry.saved.map_or(at, |s| s.max(at)));
         }
-        if !saved {
-            // Slow to load again: kept for the next start, in the background.
-            let cache = self.clone();
-            tokio::spawn(async move { cache.save(data_set_id).await });
+        let mut now = at;
+        if at < version {
+            // Beyond a quarter of the table, a whole load is about as fast.
+            let most = (table.len() / 4).max(10_000);
+            let Some(changes) = records::changes_since(store, data_set_id, at, most).await? else {
+                return Ok(None);
+            };
+            if changes.version < at {
+                // Gone (or another data set with its id): loaded whole.
+                return Ok(None);
+            }
+            now = changes.version;
+            let made = tokio::task::spawn_blocking(move || {
+                // Copies only the chunks the changes touch (see `chunked`).
+                let made = catch_up(Arc::make_mut(&mut table), &mut rows, &changes);
+                made.then_some((table, rows))
+            })
+            .await
+            .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!(e)))?;
+            let Some(made) = made else {
+                return Ok(None);
+            };
+            (table, rows) = made;
         }
-        Ok(table)
+        let source = if now == at && from_disk {
+            "snapshot"
+        } else {
+            source
+        };
+        crate::metrics::table_loaded(data_set_id, now, table.len(), began.elapsed(), source);
+        self.keep(data_set_id, &table, rows, now, source);
+        Ok(Some(table))
     }
 
     /// The span of the data set's records at `version` (the version in its
@@ -167,8 +260,9 @@ impl Cache {
         self
     }
 
-    /// The data set's table at exactly `version`, from its snapshot.
-    async fn kept(&self, data_set_id: i64, version: i64) -> Option<Table> {
+    /// The data set's table kept on disk at `version` or before, with the
+    /// version it holds.
+    async fn kept(&self, data_set_id: i64, version: i64) -> Option<(Table, i64)> {
         let snapshots = self.snapshots.clone()?;
         tokio::task::spawn_blocking(move || snapshots.load(data_set_id, version))
             .await
@@ -288,8 +382,10 @@ impl Cache {
     /// After a write through this instance that made `change` to the data
     /// set's records at `updated_at` and moved it to `version`: changes the
     /// held table the same way when it holds exactly the version before;
-    /// otherwise (nothing held, or another change came between, from here or
-    /// another instance) drops it, to be loaded again.
+    /// otherwise (another change came between, through another instance)
+    /// leaves it at its version, for the next read to bring up to date with
+    /// what changed since ([`Cache::table`]). A change that cannot be made
+    /// exactly drops the table, to be loaded again.
     pub fn apply(
         &self,
         data_set_id: i64,
@@ -301,13 +397,15 @@ impl Cache {
         let Some(entry) = entries.get_mut(&data_set_id) else {
             return;
         };
-        let applied = entry.version == version - 1
-            && match entry.table.as_mut() {
-                // Copies only what the change touches (see `chunked`).
-                Some(table) => change.apply(Arc::make_mut(table), &mut entry.rows, updated_at),
-                None => false,
-            };
         entry.changed = Some(std::time::Instant::now());
+        if entry.version != version - 1 {
+            return;
+        }
+        let applied = match entry.table.as_mut() {
+            // Copies only what the change touches (see `chunked`).
+            Some(table) => change.apply(Arc::make_mut(table), &mut entry.rows, updated_at),
+            None => return,
+        };
         if applied {
             entry.version = version;
             let held = entry.table.as_ref().map_or(0, |t| t.len());
@@ -441,6 +539,40 @@ fn remove(table: &mut Table, rows: &mut Option<FxHashMap<u64, u32>>, id: &str) -
     true
 }
 
+/// Makes `changes` (what changed since the version `table` holds) to
+/// `table`, keeping `rows` (made if missing) in step: removals first, then
+/// the records stored, so a record removed and stored again is there. False
+/// when they cannot be made exactly (two ids share a hash).
+fn catch_up(
+    table: &mut Table,
+    rows: &mut Option<FxHashMap<u64, u32>>,
+    changes: &records::Changes,
+) -> bool {
+    if changes.emptied {
+        // Everything held went; whatever is there now was stored since.
+        *table = Table::default();
+        *rows = Some(FxHashMap::default());
+    } else if changes.removed.is_empty() && changes.stored.is_empty() {
+        return true;
+    }
+    if rows.is_none() {
+        *rows = index_rows(table);
+        if rows.is_none() {
+            return false;
+        }
+    }
+    if !changes.emptied {
+        for id in &changes.removed {
+            // False when not held (stored and removed since): nothing to do.
+            remove(table, rows, id);
+        }
+    }
+    changes
+        .stored
+        .iter()
+        .all(|record| upsert(table, rows, record))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,9 +645,133 @@ mod tests {
         assert_eq!(cache.table(&store, 7, 0).await.unwrap().len(), 2);
         // A newer version (a write through another instance): loaded again.
         assert_eq!(cache.table(&store, 7, 2).await.unwrap().len(), 0);
-        // A change that skips a version is not made: the table is dropped.
+        // A change that skips a version is not made: the table stays at its
+        // version, for the next read to bring up to date (here the data set
+        // has gone, so that read loads it whole).
         cache.apply(7, Change::Append(&[record("a4")]), Utc::now(), 9);
-        assert_eq!(cache.table(&store, 7, 0).await.unwrap().len(), 0);
+        assert_eq!(cache.table(&store, 7, 1).await.unwrap().len(), 2);
+        assert_eq!(cache.table(&store, 7, 9).await.unwrap().len(), 0);
+        assert_eq!(cache.source(7), "database");
+    }
+
+    /// A data set in `store` holding `records`; answers its id and version.
+    async fn data_set_with(store: &Store, records: &[Record]) -> (i64, i64) {
+        use crate::store::{audit::Note, data_sets};
+        let now = Utc::now();
+        let mut w = store.write().await.unwrap();
+        let settings = data_sets::DataSetSettings::default();
+        let data_set = data_sets::create(&mut w, "g", "t", None, &settings, now)
+            .await
+            .unwrap();
+        let written = records::upsert_batch(&mut w, data_set.id, records, true, "test", now)
+            .await
+            .unwrap();
+        w.commit(Note::cli("test", "g/t", now)).await.unwrap();
+        (data_set.id, written.version)
+    }
+
+    /// Writes through the store alone (as another instance would, unseen by
+    /// any cache here); answers the data set's version after.
+    async fn elsewhere(store: &Store, id: i64, change: Change<'_>) -> i64 {
+        use crate::store::audit::Note;
+        let now = Utc::now();
+        let old = match change {
+            Change::Move { from, .. } => records::find(store, id, from).await.unwrap(),
+            _ => None,
+        };
+        let mut w = store.write().await.unwrap();
+        let version = match change {
+            Change::Append(batch) | Change::Upsert(batch) => {
+                records::upsert_batch(&mut w, id, batch, true, "test", now)
+                    .await
+                    .unwrap()
+                    .version
+            }
+            Change::Delete(record) => records::delete(&mut w, id, record, "test", now)
+                .await
+                .unwrap()
+                .expect("held"),
+            Change::Move { to, .. } => {
+                let old = old.expect("held");
+                match records::move_to(&mut w, id, &old, to, "test", now)
+                    .await
+                    .unwrap()
+                {
+                    records::Moved::Done(version) => version,
+                    other => panic!("not moved: {other:?}"),
+                }
+            }
+            Change::Empty => records::empty(&mut w, id, "test", now).await.unwrap().1,
+        };
+        w.commit(Note::cli("test", "g/t", now)).await.unwrap();
+        version
+    }
+
+    #[tokio::test]
+    async fn tables_are_brought_up_to_date_with_what_changed_elsewhere() {
+        let (store, dir) = empty_store().await;
+        let many: Vec<Record> = (0..30_000).map(|i| counted(&format!("r{i}"), i)).collect();
+        let (id, mut version) = data_set_with(&store, &many).await;
+        let snapshots = || snapshot::Snapshots::new(&dir.path().join("tables"), 0).unwrap();
+        let cache = Cache::default().with_snapshots(snapshots());
+        assert_eq!(
+            cache.table(&store, id, version).await.unwrap().len(),
+            30_000
+        );
+        assert_eq!(cache.source(id), "database");
+        assert!(cache.save(id).await);
+        let kept = version;
+        // Each kind of change, made elsewhere, then read here: the table held
+        // is brought up to date, and matches the records as loaded whole.
+        let moved = counted("r4-moved", 44);
+        let changes = [
+            Change::Append(&[counted("n1", 1), counted("n2", 2)][..]),
+            Change::Upsert(&[counted("r1", 100), counted("n3", 3), counted("r1", 1000)][..]),
+            Change::Delete("r2"),
+            Change::Move {
+                from: "r4",
+                to: &moved,
+            },
+            // Stored again after its delete.
+            Change::Upsert(&[counted("r2", 22)][..]),
+        ];
+        for change in changes {
+            version = elsewhere(&store, id, change).await;
+            let held = cache.table(&store, id, version).await.unwrap();
+            let whole = Cache::default().table(&store, id, version).await.unwrap();
+            assert_eq!(rows(&held), rows(&whole));
+            assert_eq!(cache.source(id), "memory_and_changes");
+        }
+        let got = rows(&cache.table(&store, id, version).await.unwrap());
+        assert_eq!(got.len(), 30_003);
+        for row in [("r1", 1000), ("r2", 22), ("r4-moved", 44), ("n3", 3)] {
+            assert!(got.contains(&(row.0.to_string(), row.1)), "{row:?}");
+        }
+        assert!(!got.iter().any(|(id, _)| id == "r4"));
+        // Several changes at once, read after a restart: the snapshot kept at
+        // an older version, brought up to date.
+        elsewhere(&store, id, Change::Delete("r9")).await;
+        version = elsewhere(&store, id, Change::Upsert(&[counted("r9", 9)][..])).await;
+        let restarted = Cache::default().with_snapshots(snapshots());
+        let held = restarted.table(&store, id, version).await.unwrap();
+        assert_eq!(restarted.source(id), "snapshot_and_changes");
+        assert_eq!(rows(&held), got);
+        assert!(kept < version);
+        // Emptied, then one stored: caught up too.
+        elsewhere(&store, id, Change::Empty).await;
+        version = elsewhere(&store, id, Change::Append(&[counted("after", 1)][..])).await;
+        let held = cache.table(&store, id, version).await.unwrap();
+        assert_eq!(rows(&held), vec![("after".to_string(), 1)]);
+        assert_eq!(cache.source(id), "memory_and_changes");
+        // Too much changed (more than a quarter, and over the floor): loaded
+        // whole.
+        let batch: Vec<Record> = (0..10_001).map(|i| counted(&format!("b{i}"), i)).collect();
+        version = elsewhere(&store, id, Change::Append(&batch)).await;
+        assert_eq!(
+            cache.table(&store, id, version).await.unwrap().len(),
+            10_002
+        );
+        assert_eq!(cache.source(id), "database");
     }
 
     #[tokio::test]

@@ -5,10 +5,11 @@
 //! A snapshot holds one data set's table exactly as it was at one version of
 //! its records (see `store::data_sets::bump_version`: every change moves the
 //! version on, and a new data set starts from the time it was made). A read
-//! uses a snapshot only when the data set's row shows that same version, so a
-//! snapshot older than the latest change (made here or through another
-//! instance, or before a crash) is never used: the table is loaded from the
-//! database and saved again. Files are written under a temporary name and
+//! uses a snapshot at the version in the data set's row as it is; one at an
+//! older version (changes made since through another instance, or just
+//! before a crash) is brought up to date with only the records changed since
+//! (`store::records::changes_since`); one at a newer version (a database put
+//! back from a backup, say) is never used. Files are written under a temporary name and
 //! renamed, so no reader meets half a file; a file that is not exactly as
 //! expected (another format, cut short, a string out of range) is not used.
 //!
@@ -25,8 +26,10 @@ use super::chunked::Chunked;
 use super::table::{Cell, Table};
 
 const MAGIC: &[u8; 8] = b"PULSETBL";
-/// Moves on whenever the format or what a table holds changes.
-const FORMAT: u32 = 1;
+/// Moves on whenever the format or what a table holds changes. (2: tables
+/// kept before records carried the version of their change, which cannot be
+/// brought up to date, are not used.)
+const FORMAT: u32 = 2;
 /// Longer strings are refused as damage (records are far smaller).
 const LONGEST: usize = 64 << 20;
 
@@ -56,9 +59,9 @@ impl Snapshots {
         self.dir.join(format!("{data_set_id}.table"))
     }
 
-    /// The data set's table at exactly `version`, if a whole snapshot of it
-    /// is kept.
-    pub fn load(&self, data_set_id: i64, version: i64) -> Option<Table> {
+    /// The data set's table kept on disk, if a whole snapshot of it is kept
+    /// at `version` or before: the table and the version it holds.
+    pub fn load(&self, data_set_id: i64, version: i64) -> Option<(Table, i64)> {
         let file = match File::open(self.path(data_set_id)) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
@@ -238,13 +241,18 @@ impl Input {
     }
 }
 
-/// The table in `input`: `None` if it holds another data set or version.
-fn read(input: &mut Input, data_set_id: i64, version: i64) -> io::Result<Option<Table>> {
+/// The table in `input` and its version: `None` if it holds another data set
+/// or a version after `version`.
+fn read(input: &mut Input, data_set_id: i64, version: i64) -> io::Result<Option<(Table, i64)>> {
     if &input.array::<8>()? != MAGIC || input.u32()? != FORMAT {
         // Another format (an older Pulse's, say): loaded again and replaced.
         return Ok(None);
     }
-    if input.i64()? != data_set_id || input.i64()? != version {
+    if input.i64()? != data_set_id {
+        return Ok(None);
+    }
+    let kept = input.i64()?;
+    if kept > version {
         return Ok(None);
     }
     let rows = input.u64()?;
@@ -291,7 +299,7 @@ fn read(input: &mut Input, data_set_id: i64, version: i64) -> io::Result<Option<
         return Err(damaged("the end does not match the start"));
     }
     Table::from_parts(ids, ts, updated_at, months, columns, names, strings)
-        .map(Some)
+        .map(|table| Some((table, kept)))
         .ok_or_else(|| damaged("a column or string twice"))
 }
 
@@ -357,7 +365,7 @@ mod tests {
         let snapshots = Snapshots::new(dir.path(), 0).unwrap();
         let table = sample();
         snapshots.save(7, 42, &table).unwrap();
-        let loaded = snapshots.load(7, 42).expect("the snapshot");
+        let (loaded, _) = snapshots.load(7, 42).expect("the snapshot");
         assert_eq!(dump(&loaded), dump(&table));
         assert_eq!(loaded.column_names, table.column_names);
         // Strings are found by their text, as in the table saved.
@@ -369,11 +377,13 @@ mod tests {
     }
 
     #[test]
-    fn another_version_or_data_set_is_not_used() {
+    fn a_newer_version_or_another_data_set_is_not_used() {
         let dir = tempfile::tempdir().unwrap();
         let snapshots = Snapshots::new(dir.path(), 0).unwrap();
         snapshots.save(7, 42, &sample()).unwrap();
-        assert!(snapshots.load(7, 43).is_none());
+        // An older one is, with its version (to be brought up to date).
+        let (table, kept) = snapshots.load(7, 43).expect("an older snapshot");
+        assert_eq!((dump(&table), kept), (dump(&sample()), 42));
         assert!(snapshots.load(7, 41).is_none());
         assert!(snapshots.load(8, 42).is_none());
         snapshots.remove(7);
