@@ -562,7 +562,7 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
         server.rss_mb()
     );
     // Killed just after a write, its snapshot is one version old: the first
-    // read loads the records from the database.
+    // read brings it up to date with the batch written since.
     let response = ureq::post(&format!("{}/data/bench/transactions", server.base))
         .header("Authorization", &auth)
         .header("Content-Type", "application/json")
@@ -575,7 +575,7 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
     let server = Server::start_with(database, Some(snapshots.path()))?;
     let (first, _) = week_on(&server)?;
     println!(
-        "killed (SIGKILL) after a write, so from the database:\n\
+        "killed (SIGKILL) after a write: the kept table and the batch since:\n\
          first week x channel {first:>7.0} ms   server memory {:.0} MB resident",
         server.rss_mb()
     );

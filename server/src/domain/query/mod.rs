@@ -540,8 +540,8 @@ fn remove(table: &mut Table, rows: &mut Option<FxHashMap<u64, u32>>, id: &str) -
 }
 
 /// Makes `changes` (what changed since the version `table` holds) to
-/// `table`, keeping `rows` (made if missing) in step: removals first, then
-/// the records stored, so a record removed and stored again is there. False
+/// `table`, keeping `rows` (if made) in step: removals first, then the
+/// records stored, so a record removed and stored again is there. False
 /// when they cannot be made exactly (two ids share a hash).
 fn catch_up(
     table: &mut Table,
@@ -554,14 +554,13 @@ fn catch_up(
         *rows = Some(FxHashMap::default());
     } else if changes.removed.is_empty() && changes.stored.is_empty() {
         return true;
-    }
-    if rows.is_none() {
-        *rows = index_rows(table);
-        if rows.is_none() {
-            return false;
-        }
-    }
-    if !changes.emptied {
+    } else if rows.is_none() {
+        // A table just read from disk has no index: one pass finds the rows
+        // of the few ids concerned, far cheaper than indexing every row (the
+        // first write through this instance makes the index, as it would).
+        catch_up_by_scan(table, changes);
+        return true;
+    } else {
         for id in &changes.removed {
             // False when not held (stored and removed since): nothing to do.
             remove(table, rows, id);
@@ -571,6 +570,45 @@ fn catch_up(
         .stored
         .iter()
         .all(|record| upsert(table, rows, record))
+}
+
+/// [`catch_up`] for a table without an index, by one pass over its ids.
+fn catch_up_by_scan(table: &mut Table, changes: &records::Changes) {
+    let wanted: rustc_hash::FxHashSet<&str> = changes
+        .removed
+        .iter()
+        .map(String::as_str)
+        .chain(changes.stored.iter().map(|r| r.id.as_str()))
+        .collect();
+    // Each id concerned that is held, and its row (ids are held once each).
+    let mut found: FxHashMap<String, usize> = FxHashMap::default();
+    for (row, id) in table.ids.iter().enumerate() {
+        if wanted.contains(id.as_str()) {
+            found.insert(id.clone(), row);
+        }
+    }
+    for id in &changes.removed {
+        let Some(row) = found.remove(id.as_str()) else {
+            continue;
+        };
+        // The last row moves into its place.
+        let last = table.len() - 1;
+        table.swap_remove(row);
+        if row != last {
+            if let Some(moved) = found.get_mut(table.ids[row].as_str()) {
+                *moved = row;
+            }
+        }
+    }
+    for record in &changes.stored {
+        match found.get(record.id.as_str()) {
+            Some(&row) => table.replace(row, record),
+            None => {
+                found.insert(record.id.clone(), table.len());
+                table.push(record);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -652,6 +690,45 @@ mod tests {
         assert_eq!(cache.table(&store, 7, 1).await.unwrap().len(), 2);
         assert_eq!(cache.table(&store, 7, 9).await.unwrap().len(), 0);
         assert_eq!(cache.source(7), "database");
+    }
+
+    #[test]
+    fn catching_up_without_an_index_matches_catching_up_with_one() {
+        let stored = |id: &str, count: i64| StoredRecord {
+            id: id.into(),
+            timestamp: Utc::now(),
+            updated_at: Utc::now(),
+            fields: json!({ "count": count }).as_object().unwrap().clone(),
+        };
+        let held: Vec<StoredRecord> = (0..1000).map(|i| stored(&format!("r{i}"), i)).collect();
+        let table = Table::from_records(&held);
+        // Removed: the last row (so a tracked row moves), one stored again,
+        // one never held; stored: replaced, new, and one moved by a removal.
+        let changes = records::Changes {
+            version: 2,
+            emptied: false,
+            removed: ["r999", "r0", "r5", "gone"].map(String::from).to_vec(),
+            stored: vec![
+                stored("r0", -1),
+                stored("r998", -2),
+                stored("new", 7),
+                stored("r3", -3),
+            ],
+        };
+        let mut scanned = table.clone();
+        let mut no_index = None;
+        assert!(catch_up(&mut scanned, &mut no_index, &changes));
+        assert!(no_index.is_none(), "no index is made");
+        let mut indexed = table.clone();
+        let mut index = index_rows(&indexed);
+        assert!(catch_up(&mut indexed, &mut index, &changes));
+        assert_eq!(rows(&scanned), rows(&indexed));
+        let got = rows(&scanned);
+        assert_eq!(got.len(), 1000 - 3 + 2, "r0 stored again, and one new");
+        for row in [("r0", -1), ("r998", -2), ("new", 7), ("r3", -3), ("r1", 1)] {
+            assert!(got.contains(&(row.0.to_string(), row.1)), "{row:?}");
+        }
+        assert!(!got.iter().any(|(id, _)| id == "r999" || id == "r5"));
     }
 
     /// A data set in `store` holding `records`; answers its id and version.
