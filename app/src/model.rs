@@ -2277,6 +2277,56 @@ pub struct AlertList {
     pub alerts: Vec<Alert>,
 }
 
+/// What `POST /api/v1/digests` takes: the board to get by e-mail each week.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDigest {
+    /// An organisation's slug (a department's or an agency's board), or
+    /// `portfolio/` and a portfolio's id.
+    pub board: String,
+}
+
+/// A weekly digest: a board a person gets by e-mail each week.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Digest {
+    pub id: i64,
+    /// As asked for: an organisation's slug, or `portfolio/{id}`.
+    pub board: String,
+    /// The board's title.
+    pub title: String,
+    /// The board's page (none if the board no longer exists).
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// How many digests were sent.
+    pub sent: i64,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// When the next is due.
+    pub next_at: DateTime<Utc>,
+}
+
+/// The answer of `GET /api/v1/digests`: the signed-in person's weekly
+/// digests, when they are sent, and whether e-mail reaches them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DigestList {
+    pub digests: Vec<Digest>,
+    /// When digests are sent, in words ("Mondays at 07:00 (UK time)").
+    pub schedule: String,
+    /// Whether Pulse sends e-mail (otherwise digests are written to its log).
+    pub mail_enabled: bool,
+    /// False once the person has stopped e-mail from Pulse.
+    pub receiving: bool,
+}
+
+/// The answer of `POST /api/v1/digests/{id}/copy`: where the copy went.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DigestCopy {
+    pub to: String,
+}
+
 /// What `PUT /api/v1/e-mail` takes: whether Pulse may e-mail the signed-in
 /// person (invitations, reminders and alerts; password resets they ask for
 /// are always sent).

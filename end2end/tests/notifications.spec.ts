@@ -56,7 +56,7 @@ test('an alert made on the Notifications page arrives once its figure crosses th
   await page.getByLabel('Amount').fill('eighty');
   await page.getByRole('button', { name: 'Add alert' }).click();
   await expect(page.locator('#alert-amount-error')).toContainText('Enter the amount as a number');
-  await expect(page.locator('.govuk-error-summary')).toBeFocused();
+  await expect(page.locator('#alerts-problem')).toBeFocused();
   await page.screenshot({ path: path.join(artifacts, 'notifications-refused.png'), fullPage: true });
   await page.getByLabel('Amount').fill('75');
   await page.getByRole('button', { name: 'Add alert' }).click();
@@ -70,7 +70,7 @@ test('an alert made on the Notifications page arrives once its figure crosses th
   await page.getByLabel('It moves by more than a number of percentage points').check();
   await page.getByLabel('Amount').fill('5');
   await page.getByRole('button', { name: 'Add alert' }).click();
-  await expect(page.locator('.govuk-error-summary')).toContainText('not a percentage');
+  await expect(page.locator('#alerts-problem')).toContainText('not a percentage');
 
   // Chosen by keyboard: "unusual" needs no amount.
   await page.getByLabel('It is unusual').focus();
@@ -169,6 +169,68 @@ test('the notifications form driven fast by mouse and keyboard never panics, and
   const list = await (await page.request.get('/api/v1/alerts')).json();
   await expect(page.locator('#alerts tbody tr')).toHaveCount(list.alerts.length);
   // (refused requests are the browser's own console lines; nothing else may be logged)
+  expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
+});
+
+test('a board asked for by e-mail each week: from the board, a copy on request, then stopped', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/boards/department-of-revenue-and-benefits');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'E-mail me this board weekly' }).click();
+  await expect(page).toHaveURL(/\/settings\/notifications\?board=department-of-revenue-and-benefits/);
+  await hydrated(page);
+  await expect(page.locator('#digest-schedule')).toContainText('Pulse sends them Mondays at 07:00, UK time.');
+  await expect(page.locator('#no-digests')).toHaveText('You get no boards by e-mail yet.');
+  await expect(page.getByLabel('Board')).toHaveValue('department-of-revenue-and-benefits');
+  await page.getByRole('button', { name: 'E-mail me this board weekly' }).click();
+  await expect(page.locator('#digests-done')).toHaveText('You will get Department of Revenue and Benefits by e-mail each week.');
+  await expect(page.locator('#digests-done')).toBeFocused();
+  const row = page.locator('#digests tbody tr', { hasText: 'Department of Revenue and Benefits' });
+  await expect(row).toContainText('Not yet');
+
+  // The same board again: refused in words, focus on the summary.
+  await page.getByRole('button', { name: 'E-mail me this board weekly' }).click();
+  await expect(page.locator('#digests-problem')).toContainText('You already get the board');
+  await expect(page.locator('#digests-problem')).toBeFocused();
+
+  // A copy now, as it would be sent on Monday.
+  const before = mailCount();
+  await row.getByRole('button', { name: 'Send me a copy now of Department of Revenue and Benefits' }).click();
+  await expect(page.locator('#digests-done')).toHaveText(
+    'A copy of the digest of Department of Revenue and Benefits is on its way to editor@demo.pulse.example.');
+  const subject = 'Department of Revenue and Benefits: your weekly digest from Pulse';
+  const mail = await mailTo('editor@demo.pulse.example', before, subject);
+  for (const words of ['Headline figures', 'Transactions in the last year', 'What changed', 'Needs attention', 'New notes']) {
+    expect(mail.text).toContain(words);
+    expect(mail.html).toContain(words);
+  }
+  expect(mail.html).toContain('<th scope="col"');
+  const link = linkIn(mail.text, 'http://127.0.0.1:');
+  expect(link).toMatch(/\/boards\/department-of-revenue-and-benefits$/);
+  // Again at once: once a minute at most, said in words.
+  await row.getByRole('button', { name: 'Send me a copy now of Department of Revenue and Benefits' }).click();
+  await expect(page.locator('#digests-problem')).toContainText('less than a minute ago');
+  expect(await violations(page)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'digests.png'), fullPage: true });
+
+  // The e-mail as a mail client shows it.
+  await page.setContent(mail.html);
+  await page.screenshot({ path: path.join(artifacts, 'digest-email.png'), fullPage: true });
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.locator('#board-title')).toHaveText('Department of Revenue and Benefits');
+
+  // Stopped: the focus goes to the list's heading.
+  await page.goto('/settings/notifications');
+  await hydrated(page);
+  await row.getByRole('button', { name: 'Stop the digest of Department of Revenue and Benefits' }).click();
+  await expect(page.locator('#digests-done')).toHaveText('Weekly digest stopped: Department of Revenue and Benefits.');
+  await expect(page.locator('#digests-heading')).toBeFocused();
+  await expect(page.locator('#no-digests')).toBeVisible();
+  const list = await (await page.request.get('/api/v1/digests')).json();
+  expect(list.digests).toEqual([]);
+  // (the refused requests' 409 and 429 are console lines of the browser's own)
   expect(errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
 });
 

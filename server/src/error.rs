@@ -40,6 +40,9 @@ pub enum Error {
     /// A body of a kind the route does not take (415).
     #[error("{0}")]
     Unsupported(String),
+    /// Asked again too soon (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error(transparent)]
     Database(sqlx::Error),
     #[error(transparent)]
@@ -80,6 +83,7 @@ impl Error {
             Error::Gone(_) => StatusCode::GONE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(e) if unavailable(e).is_some() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -126,7 +130,8 @@ impl IntoResponse for Error {
             | Error::Forbidden(m)
             | Error::Gone(m)
             | Error::TooLarge(m)
-            | Error::Unsupported(m) => m.clone(),
+            | Error::Unsupported(m)
+            | Error::TooManyRequests(m) => m.clone(),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 unavailable(e)

@@ -232,10 +232,11 @@ pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> 
     true
 }
 
-/// Reminds the editors of late data and sends alerts on figures, for as long
-/// as the server runs: a check every `every`
-/// ([`crate::domain::reminders::check`], [`crate::domain::alerts::check`]),
-/// waking the sender when it wrote something.
+/// Reminds the editors of late data, and sends alerts on figures and weekly
+/// digests of boards, for as long as the server runs: a check every `every`
+/// ([`crate::domain::reminders::check`], [`crate::domain::alerts::check`],
+/// [`crate::domain::digests::check`]), waking the sender when it wrote
+/// something.
 pub async fn run_reminders(
     store: Store,
     cache: crate::domain::query::Cache,
@@ -260,6 +261,14 @@ pub async fn run_reminders(
                 mail.wake();
             }
             Err(e) => tracing::warn!("alerts on figures could not be checked: {e}"),
+        }
+        match crate::domain::digests::check(&store, &cache, &mail.settings, Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("{n} weekly digests written");
+                mail.wake();
+            }
+            Err(e) => tracing::warn!("weekly digests could not be sent: {e}"),
         }
         tokio::time::sleep(every).await;
     }

@@ -62,6 +62,8 @@ struct Fixture {
     unsubscribe: String,
     /// The viewer's alert on svc-a.
     alert_id: i64,
+    /// The viewer's weekly digest of dept-empty's board.
+    digest_id: i64,
 }
 
 async fn person(
@@ -383,12 +385,20 @@ async fn fixture(backend: Backend) -> Fixture {
     .await
     .unwrap();
     support::done(w).await;
+    let mut w = support::write(store).await;
+    let digest_id =
+        server::store::digests::create(&mut w, viewer_id, "dept-empty", Utc::now(), Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+    support::done(w).await;
     let unsubscribe =
         server::domain::mail::unsubscribe_link(store, &Default::default(), "viewer@a.example")
             .await
             .unwrap();
     Fixture {
         alert_id,
+        digest_id,
         invitation_id,
         unsubscribe: unsubscribe.split_once('?').unwrap().1.to_string(),
         app,
@@ -1242,6 +1252,41 @@ fn rows() -> Vec<Row> {
             [401, 200, 404, 200, 404, 403, 403, 401, 401],
         ),
         row(
+            "get",
+            "/api/v1/digests",
+            "/api/v1/digests",
+            Value::Null,
+            "admin",
+            // A person's (a key's owner's); keys without an owner have none.
+            [401, 200, 200, 200, 200, 403, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/digests",
+            "/api/v1/digests",
+            json!({"board": "dept-spare"}),
+            "admin",
+            [401, 201, 201, 201, 201, 403, 403, 401, 401],
+        ),
+        row(
+            "delete",
+            "/api/v1/digests/{id}",
+            "/api/v1/digests/{digest}",
+            Value::Null,
+            "admin",
+            // The viewer's own, or an admin.
+            [401, 200, 404, 200, 404, 403, 403, 401, 401],
+        ),
+        row(
+            "post",
+            "/api/v1/digests/{id}/copy",
+            "/api/v1/digests/{digest}/copy",
+            Value::Null,
+            "admin",
+            // The viewer's own (sent to them), or an admin (sent to its owner).
+            [401, 202, 404, 202, 404, 403, 403, 401, 401],
+        ),
+        row(
             "put",
             "/api/v1/e-mail",
             "/api/v1/e-mail",
@@ -1299,7 +1344,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(backend: Back
                 .replace("{target}", &f.target_id.to_string())
                 .replace("{invitation}", &f.invitation_id.to_string())
                 .replace("{unsubscribe}", &f.unsubscribe)
-                .replace("{alert}", &f.alert_id.to_string());
+                .replace("{alert}", &f.alert_id.to_string())
+                .replace("{digest}", &f.digest_id.to_string());
             let headers = if c == 5 {
                 key(&f.app, &[row.scope], None, false).await
             } else {

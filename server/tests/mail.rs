@@ -108,6 +108,7 @@ fn settings() -> MailSettings {
         enabled: true,
         public_url: "http://pulse.test".into(),
         from: FROM.into(),
+        digests: Default::default(),
     }
 }
 
@@ -1332,4 +1333,250 @@ async fn alerts_on_sqlite() {
 #[tokio::test]
 async fn alerts_on_postgres() {
     alerts_arrive_once_per_event(Backend::Postgres).await;
+}
+
+async fn check_digests(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
+    let cache = server::domain::query::Cache::default();
+    server::domain::digests::check(&app.store, &cache, &settings(), now)
+        .await
+        .unwrap()
+}
+
+async fn weekly_digests_arrive_once_a_week(backend: Backend) {
+    use server::domain::digests::Schedule;
+    let mut app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let _sender = start_sender(&mut app, &format!("smtp://127.0.0.1:{}", smtp.port));
+    let [admin, editor, viewer] = people(&app).await;
+    renew_a_permit(&app).await;
+    let token = app
+        .data_set(json!({"data_group": "renew-a-permit", "data_type": "transactions-by-channel"}))
+        .await;
+    let now = Utc::now();
+    post_week(&app, &token, monday(now, 3), 80, 20).await;
+    post_week(&app, &token, monday(now, 2), 80, 20).await;
+
+    let make = |who: &[(String, String)], body: Value| {
+        let who = who.to_vec();
+        let app = &app;
+        async move { call(app, Method::POST, "/api/v1/digests", &who, Some(&body)).await }
+    };
+    let made = make(&editor, json!({"board": "dept-a"})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let made = made.json();
+    assert_eq!(made["title"], "Department A");
+    assert_eq!(made["url"], "/boards/dept-a");
+    assert_eq!(made["sent"], 0);
+    let schedule = Schedule::default();
+    let due = schedule.due_after(now);
+    assert_eq!(
+        made["next_at"].as_str().unwrap(),
+        due.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    );
+    // A board's address as it is written in the browser is taken too.
+    let theirs = make(&viewer, json!({"board": "/boards/dept-a/"})).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text());
+
+    // Bad requests, each in words.
+    for (who, body, status, words) in [
+        (
+            &editor,
+            json!({"board": "dept-a"}),
+            409,
+            "already get the board",
+        ),
+        (
+            &editor,
+            json!({"board": "dept-z"}),
+            404,
+            "There is no board \\\"dept-z\\\"",
+        ),
+        (
+            &editor,
+            json!({"board": "portfolio/nope"}),
+            404,
+            "There is no board",
+        ),
+        (&editor, json!({"board": " "}), 400, "`board` is needed"),
+        (
+            &editor,
+            json!({"board": "dept-b", "when": "friday"}),
+            400,
+            "when",
+        ),
+        (&editor, json!({}), 400, "board"),
+        (&Vec::new(), json!({"board": "dept-b"}), 401, "Sign in"),
+    ] {
+        let answer = make(who, body.clone()).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.text());
+        assert!(answer.text().contains(words), "{body}: {}", answer.text());
+    }
+    let listed = call(&app, Method::GET, "/api/v1/digests", &editor, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let listed = listed.json();
+    assert_eq!(listed["schedule"], "Mondays at 07:00 (UK time)");
+    assert_eq!(listed["digests"].as_array().unwrap().len(), 1);
+
+    // Nothing is due until the next Monday 07:00; then two instances at
+    // once send each digest once.
+    assert_eq!(check_digests(&app, now).await, 0);
+    assert_eq!(
+        check_digests(&app, due - chrono::Duration::seconds(1)).await,
+        0
+    );
+    let at = due + chrono::Duration::minutes(1);
+    let (a, b) = tokio::join!(check_digests(&app, at), check_digests(&app, at));
+    assert_eq!(a + b, 2, "the editor's and the viewer's, each once");
+    assert_eq!(check_digests(&app, at).await, 0, "once a week");
+    // (written into the outbox at that Monday's time, so the sender waits
+    // for it: read from the outbox; a copy below goes through SMTP)
+    let mails = outbox(&app).await;
+    assert_eq!(mails.len(), 2);
+    let mine = mails
+        .iter()
+        .find(|m| m.to == "editor@pulse.test")
+        .expect("the editor's digest");
+    assert_eq!(mine.kind, "digest");
+    assert_eq!(mine.subject, "Department A: your weekly digest from Pulse");
+    let text = &mine.text;
+    for words in [
+        "Headline figures",
+        "* Digital take-up: now 80.0%",
+        "This is the first digest of this board",
+        "Needs attention",
+        "No notes were written on these services in the last week.",
+        "See the board of Department A:\nhttp://pulse.test/boards/dept-a",
+        "You get this digest Mondays at 07:00 (UK time).",
+        "http://pulse.test/settings/notifications",
+    ] {
+        assert!(text.contains(words), "{words:?} is not in:\n{text}");
+    }
+    let html = &mine.html;
+    assert!(html.contains("<th scope=\"row\""), "{html}");
+    assert!(html.contains(">Headline figures</h2>"), "{html}");
+    assert!(mine
+        .unsubscribe_url
+        .starts_with("http://pulse.test/unsubscribe?"));
+
+    // The week after: more figures came, and a note was written.
+    post_week(&app, &token, monday(now, 2), 60, 40).await;
+    // (written during that week: the store is told its time)
+    let mut w = support::write(&app.store).await;
+    server::store::annotations::create(
+        &mut w,
+        &app::model::NewAnnotation {
+            service: "renew-a-permit".into(),
+            module: None,
+            starts_at: monday(now, 2),
+            ends_at: None,
+            text: "Phone lines were closed for a day".into(),
+            tags: Vec::new(),
+            visibility: app::model::Visibility::Public,
+        },
+        (None, "editor"),
+        at + chrono::Duration::days(2),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    let week_on = at + chrono::Duration::weeks(1);
+    assert_eq!(check_digests(&app, week_on).await, 2);
+    let newest = outbox(&app).await;
+    let second = newest
+        .iter()
+        .find(|m| m.to == "editor@pulse.test")
+        .expect("the editor's second digest");
+    for words in [
+        "* Digital take-up: now 70.0%, at the last digest 80.0%",
+        "* Renew a permit: digital take-up 70.0%, was 80.0%",
+        "Renew a permit (editor, from ",
+        "Phone lines were closed for a day",
+    ] {
+        assert!(
+            second.text.contains(words),
+            "{words:?} is not in:\n{}",
+            second.text
+        );
+    }
+
+    // A copy on request: as it would be sent, once a minute at most.
+    let id = made["id"].as_i64().unwrap();
+    let path = format!("/api/v1/digests/{id}/copy");
+    let copied = call(&app, Method::POST, &path, &editor, None).await;
+    assert_eq!(copied.status, StatusCode::ACCEPTED, "{}", copied.text());
+    assert_eq!(copied.json()["to"], "editor@pulse.test");
+    let again = call(&app, Method::POST, &path, &editor, None).await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        again.text()
+    );
+    let theirs = call(&app, Method::POST, &path, &viewer, None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text());
+    let arrived = smtp.wait_for(1).await;
+    let copy = &arrived[0];
+    assert_eq!(copy["rcpt_tos"][0], "editor@pulse.test");
+    assert_eq!(
+        copy["subject"],
+        "Department A: your weekly digest from Pulse"
+    );
+    let text = copy["text"].as_str().unwrap();
+    assert!(text.contains("You were sent this copy"), "{text}");
+    assert!(copy["html"].as_str().unwrap().contains("<table"));
+    assert!(copy["headers"]["list-unsubscribe"].as_str().is_some());
+    assert_eq!(
+        check_digests(&app, week_on).await,
+        0,
+        "a copy changes nothing"
+    );
+
+    // The viewer stops e-mail: the next week only the editor's is sent. More
+    // than a day late, none is.
+    let stop = call(
+        &app,
+        Method::PUT,
+        "/api/v1/e-mail",
+        &viewer,
+        Some(&json!({"receive": false})),
+    )
+    .await;
+    assert_eq!(stop.status, StatusCode::OK, "{}", stop.text());
+    let late = week_on + chrono::Duration::weeks(1) + chrono::Duration::days(1);
+    assert_eq!(check_digests(&app, late).await, 0, "more than a day late");
+    assert_eq!(
+        check_digests(&app, week_on + chrono::Duration::weeks(2)).await,
+        1
+    );
+    assert_eq!(outbox(&app).await[0].to, "editor@pulse.test");
+
+    // Stopping: one's own, or an admin anyone's; others are told there is none.
+    let path = format!("/api/v1/digests/{id}");
+    let refused = call(&app, Method::DELETE, &path, &viewer, None).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let deleted = call(&app, Method::DELETE, &path, &editor, None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    let again = call(&app, Method::DELETE, &path, &admin, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None)
+        .await
+        .text();
+    for action in [
+        "digest.create",
+        "digest.send",
+        "digest.copy",
+        "digest.delete",
+    ] {
+        assert!(audit.contains(action), "{action} is not in the audit log");
+    }
+}
+
+#[tokio::test]
+async fn weekly_digests_on_sqlite() {
+    weekly_digests_arrive_once_a_week(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn weekly_digests_on_postgres() {
+    weekly_digests_arrive_once_a_week(Backend::Postgres).await;
 }

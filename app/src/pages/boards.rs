@@ -331,6 +331,12 @@ fn BoardView(
     ui: TargetUi,
 ) -> impl IntoView {
     let csv = csv_request(&api::board_path(&key, portfolio));
+    // What a weekly digest of this board is asked for by.
+    let digest_board = if portfolio {
+        format!("portfolio/{key}")
+    } else {
+        key.clone()
+    };
     let attention = if board.attention.is_empty() {
         view! { <p class="govuk-body" id="attention">"Nothing needs attention: every figure is up to date and on target."</p> }.into_any()
     } else {
@@ -399,6 +405,11 @@ fn BoardView(
             <a class="govuk-button govuk-button--secondary" id="board-csv" href=csv download="board.csv">"Download as CSV"</a>
             <button type="button" class="govuk-button govuk-button--secondary" id="board-print" on:click=print>"Print"</button>
             <a class="govuk-button govuk-button--secondary" id="board-big-screen" href="?screen=big">"Big screen"</a>
+            <a class="govuk-button govuk-button--secondary" id="board-digest"
+                href=crate::query_string::href(
+                    "/settings/notifications",
+                    &crate::query_string::encode(&[("board", digest_board.as_str())]),
+                ) + "#digests-heading">"E-mail me this board weekly"</a>
             {compare.map(|href| view! { <a class="govuk-button govuk-button--secondary" href=href>"Compare these services"</a> })}
         </div>
         {summary_tiles(&board.summary)}

@@ -1,9 +1,10 @@
 //! `/settings/notifications`: what Pulse e-mails a signed-in person. Their
 //! alerts on figures (a service's KPI missing a target, moving more than an
-//! amount against the period before, or unusual), made and deleted here;
-//! and whether Pulse may e-mail them at all. Every change is a call of
-//! `/api/v1` with the session's CSRF token. `?service=SLUG&kpi=KEY` fills in
-//! the form (dashboards link here so).
+//! amount against the period before, or unusual) and their weekly digests of
+//! boards, made and stopped here; and whether Pulse may e-mail them at all.
+//! Every change is a call of `/api/v1` with the session's CSRF token.
+//! `?service=SLUG&kpi=KEY` fills in the alert form (dashboards link here so),
+//! `?board=SLUG` (or `portfolio/ID`) the digest form (boards link here so).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,7 +16,8 @@ use crate::components::problem::{ProblemSummary, Warning};
 use crate::components::scroll_table::ScrollTable;
 use crate::kpi::format_date;
 use crate::model::{
-    Alert, AlertList, AlertRule, Done, EmailChoice, KpiKind, NewAlert, ServiceList, Unit,
+    Alert, AlertList, AlertRule, Digest, DigestCopy, DigestList, Done, EmailChoice, KpiKind,
+    NewAlert, NewDigest, OrgKind, ServiceList, Unit,
 };
 
 #[component]
@@ -132,6 +134,11 @@ fn Notifications(csrf: String) -> impl IntoView {
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    // A refusal replaces the last success's message.
+    let refused = move |why: String| {
+        done.set(None);
+        problem.set(Some(why));
+    };
     // Where the focus goes once the list is drawn again.
     let refocus = StoredValue::new(None::<String>);
 
@@ -158,7 +165,7 @@ fn Notifications(csrf: String) -> impl IntoView {
             }
             Err(why) => {
                 amount_problem.set(Some(why.clone()));
-                problem.set(Some(why));
+                refused(why);
                 return;
             }
         };
@@ -181,7 +188,7 @@ fn Notifications(csrf: String) -> impl IntoView {
                     refocus.set_value(Some("alerts-done".into()));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => problem.set(Some(e.to_string())),
+                Err(e) => refused(e.to_string()),
             }
         });
     };
@@ -199,7 +206,7 @@ fn Notifications(csrf: String) -> impl IntoView {
                     refocus.set_value(Some("alerts-heading".into()));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => problem.set(Some(e.to_string())),
+                Err(e) => refused(e.to_string()),
             }
         });
     };
@@ -219,7 +226,7 @@ fn Notifications(csrf: String) -> impl IntoView {
                     refocus.set_value(Some("email-choice".into()));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => problem.set(Some(e.to_string())),
+                Err(e) => refused(e.to_string()),
             }
         });
     };
@@ -400,6 +407,224 @@ fn Notifications(csrf: String) -> impl IntoView {
                 }
             })}
             <button type="submit" class="govuk-button" id="add-alert-button">"Add alert"</button>
+        </form>
+        <WeeklyDigests csrf=csrf.get_value()/>
+    }
+}
+
+/// When a digest was sent, in words.
+fn sent_words(sent: i64, last: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match (sent, last) {
+        (0, _) => "Not yet".to_string(),
+        (n, Some(last)) => format!(
+            "{n} {}, the last on {}",
+            if n == 1 { "time" } else { "times" },
+            format_date(last)
+        ),
+        (n, None) => format!("{n} times"),
+    }
+}
+
+/// The person's weekly digests of boards: listed, stopped, copied on
+/// request, and asked for.
+#[component]
+fn WeeklyDigests(csrf: String) -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(
+        move || version.get(),
+        |_| api::get_json::<DigestList>("/api/v1/digests".into()),
+    );
+    let boards = Resource::new(
+        || (),
+        |_| async move {
+            let orgs = api::organisations().await.unwrap_or_default();
+            let portfolios = api::portfolios().await.unwrap_or_default();
+            (orgs, portfolios)
+        },
+    );
+    let csrf = StoredValue::new(csrf);
+    let problem = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    // A refusal replaces the last success's message.
+    let refused = move |why: String| {
+        done.set(None);
+        problem.set(Some(why));
+    };
+    let refocus = StoredValue::new(None::<String>);
+    let query = use_query_map();
+    let asked = query.with_untracked(|q| q.get("board")).unwrap_or_default();
+    let board = RwSignal::new(asked.clone());
+
+    let after = move |words: String, focus: &str| {
+        problem.set(None);
+        done.set(Some(words));
+        refocus.set_value(Some(focus.to_string()));
+        version.update(|v| *v += 1);
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = api::body(&NewDigest {
+            board: board.get_untracked(),
+        });
+        let token = csrf.get_value();
+        spawn_local(async move {
+            match api::send_json::<Digest>("POST", "/api/v1/digests".into(), body, token).await {
+                Ok(made) => after(
+                    format!("You will get {} by e-mail each week.", made.title),
+                    "digests-done",
+                ),
+                Err(e) => refused(e.to_string()),
+            }
+        });
+    };
+    let stop = move |digest: Digest| {
+        let token = csrf.get_value();
+        spawn_local(async move {
+            let path = format!("/api/v1/digests/{}", digest.id);
+            match api::send_json::<Done>("DELETE", path, None, token).await {
+                Ok(_) => after(
+                    format!("Weekly digest stopped: {}.", digest.title),
+                    "digests-heading",
+                ),
+                Err(e) => refused(e.to_string()),
+            }
+        });
+    };
+    let copy = move |digest: Digest| {
+        let token = csrf.get_value();
+        spawn_local(async move {
+            let path = format!("/api/v1/digests/{}/copy", digest.id);
+            match api::send_json::<DigestCopy>("POST", path, None, token).await {
+                Ok(sent) => after(
+                    format!(
+                        "A copy of the digest of {} is on its way to {}.",
+                        digest.title, sent.to
+                    ),
+                    "digests-done",
+                ),
+                Err(e) => refused(e.to_string()),
+            }
+        });
+    };
+
+    view! {
+        <h2 class="govuk-heading-l" id="digests-heading" tabindex="-1">"Weekly digests of boards"</h2>
+        <ProblemSummary problem id="digests-problem"/>
+        {move || done.get().map(|d| view! {
+            <div class="govuk-inset-text" id="digests-done" role="status" tabindex="-1">{d}</div>
+        })}
+        <Suspense fallback=|| view! { <p class="govuk-body">"Loading your digests…"</p> }>
+            {move || Suspend::new(async move {
+                let list = list.await.unwrap_or_default();
+                if let Some(id) = refocus.get_value() {
+                    refocus.set_value(None);
+                    crate::components::navigation::focus_soon(vec![id]);
+                }
+                let rows = list.digests.clone();
+                view! {
+                    <p class="govuk-body" id="digest-schedule">
+                        {format!(
+                            "A digest tells a board's headline figures, what changed since the last one, what needs attention and the notes written that week, with a link to the board. Pulse sends them {}.",
+                            list.schedule.replace(" (UK time)", ", UK time")
+                        )}
+                    </p>
+                    {if rows.is_empty() {
+                        view! { <p class="govuk-body" id="no-digests">"You get no boards by e-mail yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ScrollTable label="Your weekly digests"><table class="govuk-table" id="digests">
+                                <caption class="govuk-table__caption govuk-visually-hidden">"Your weekly digests"</caption>
+                                <thead class="govuk-table__head"><tr class="govuk-table__row">
+                                    <th scope="col" class="govuk-table__header">"Board"</th>
+                                    <th scope="col" class="govuk-table__header">"Sent"</th>
+                                    <th scope="col" class="govuk-table__header">"Next"</th>
+                                    <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody class="govuk-table__body">
+                                    {rows.into_iter().map(|d| {
+                                        let id = d.id;
+                                        let (for_copy, for_stop) = (d.clone(), d.clone());
+                                        let title = match d.url.clone() {
+                                            Some(url) => view! { <a class="govuk-link" href=url>{d.title.clone()}</a> }.into_any(),
+                                            None => view! { <span>{d.title.clone()}</span> }.into_any(),
+                                        };
+                                        view! {
+                                            <tr class="govuk-table__row">
+                                                <td class="govuk-table__cell">{title}</td>
+                                                <td class="govuk-table__cell">{sent_words(d.sent, d.last_sent_at)}</td>
+                                                <td class="govuk-table__cell">{format_date(d.next_at)}</td>
+                                                <td class="govuk-table__cell">
+                                                    <div class="govuk-button-group govuk-!-margin-bottom-0">
+                                                        <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
+                                                            id=format!("digest-copy-{id}")
+                                                            on:click=move |_| copy(for_copy.clone())>
+                                                            "Send me a copy now"
+                                                            <span class="govuk-visually-hidden">{format!(" of {}", d.title)}</span>
+                                                        </button>
+                                                        <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0"
+                                                            id=format!("digest-stop-{id}")
+                                                            on:click=move |_| stop(for_stop.clone())>
+                                                            "Stop"
+                                                            <span class="govuk-visually-hidden">{format!(" the digest of {}", d.title)}</span>
+                                                        </button>
+                                                    </div>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></ScrollTable>
+                        }.into_any()
+                    }}
+                }.into_any()
+            })}
+        </Suspense>
+        <form id="add-digest" novalidate on:submit=add>
+            <div class="govuk-form-group">
+                <label class="govuk-label govuk-label--s" for="digest-board">"Board"</label>
+                <div id="digest-board-hint" class="govuk-hint">"A department's or an agency's board, or one of your portfolios."</div>
+                <Suspense fallback=|| view! { <p class="govuk-body">"Loading the boards…"</p> }>
+                    {move || {
+                        let asked = asked.clone();
+                        Suspend::new(async move {
+                            let (mut orgs, portfolios) = boards.await;
+                            orgs.sort_by(|a, b| a.title.cmp(&b.title));
+                            // A portfolio shared by its link, not one of the person's own.
+                            let shared = asked
+                                .strip_prefix("portfolio/")
+                                .filter(|id| !portfolios.iter().any(|p| p.id == *id))
+                                .map(|id| format!("portfolio/{id}"));
+                            if board.get_untracked().is_empty() {
+                                if let Some(first) = orgs.first() {
+                                    board.set(first.slug.clone());
+                                }
+                            }
+                            let option = move |value: String, words: String| {
+                                let chosen = value.clone();
+                                view! { <option value=value selected=move || board.get() == chosen>{words}</option> }
+                            };
+                            view! {
+                                <select class="govuk-select" id="digest-board" name="board" aria-describedby="digest-board-hint"
+                                    on:change=move |ev| board.set(event_target_value(&ev))>
+                                    <optgroup label="Departments and agencies">
+                                        {orgs.into_iter().map(|o| {
+                                            let kind = match o.kind { OrgKind::Department => "department", OrgKind::Agency => "agency" };
+                                            option(o.slug.clone(), format!("{} ({kind})", o.title))
+                                        }).collect_view()}
+                                    </optgroup>
+                                    {(!portfolios.is_empty() || shared.is_some()).then(|| view! {
+                                        <optgroup label="Portfolios">
+                                            {portfolios.into_iter().map(|p| option(format!("portfolio/{}", p.id), p.title)).collect_view()}
+                                            {shared.map(|s| option(s.clone(), "The portfolio you came from".to_string()))}
+                                        </optgroup>
+                                    })}
+                                </select>
+                            }
+                        })
+                    }}
+                </Suspense>
+            </div>
+            <button type="submit" class="govuk-button" id="add-digest-button">"E-mail me this board weekly"</button>
         </form>
     }
 }

@@ -299,6 +299,19 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub late_data_every: u64,
+
+    /// When weekly digests of boards are sent: a day and a 24-hour time, UK
+    /// time (e.g. "monday 07:00", the default). Each digest is sent once a
+    /// week, whatever the number of instances; an instance that was not
+    /// running then sends them when it starts, up to a day late.
+    #[arg(
+        long,
+        env = "PULSE_DIGEST_AT",
+        default_value = "monday 07:00",
+        value_parser = clap::value_parser!(crate::domain::digests::Schedule),
+        value_name = "DAY HH:MM"
+    )]
+    pub digest_at: crate::domain::digests::Schedule,
 }
 
 #[derive(Debug, Args)]

@@ -126,6 +126,7 @@ fn mail_sender(
         enabled: matches!(transport, crate::mail::Transport::Smtp(_)),
         public_url,
         from: from.to_string(),
+        digests: args.digest_at,
     });
     let sender = tokio::spawn(crate::mail::run_sender(
         store.clone(),

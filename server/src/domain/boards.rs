@@ -396,6 +396,42 @@ pub async fn board(
     })
 }
 
+/// The board at `/boards/{name}`: an organisation's (`name` is its slug:
+/// its own services and its agencies'), or a portfolio's
+/// (`portfolio/{id}`: the services it holds that still exist).
+pub async fn named(ctx: &Ctx<'_>, name: &str) -> Result<Board> {
+    if let Some(id) = name.strip_prefix("portfolio/") {
+        let stored = crate::domain::portfolios::find(ctx, id).await?;
+        let all = orgs::list_services(ctx.store).await?;
+        let services = stored
+            .portfolio
+            .services
+            .iter()
+            .filter_map(|slug| all.iter().find(|s| &s.slug == slug).cloned())
+            .collect();
+        let mut board = board(
+            ctx,
+            stored.portfolio.title.clone(),
+            format!("/boards/portfolio/{id}"),
+            services,
+        )
+        .await?;
+        board.portfolio = Some(stored.portfolio);
+        return Ok(board);
+    }
+    let organisation = orgs::find_org(ctx.store, name).await?.ok_or_else(|| {
+        crate::error::Error::NotFound(format!("There is no organisation {name:?}."))
+    })?;
+    let services = services_of(ctx, name).await?;
+    board(
+        ctx,
+        organisation.title.clone(),
+        format!("/boards/{name}"),
+        services,
+    )
+    .await
+}
+
 /// The services of an organisation: its own and those of its agencies.
 pub async fn services_of(ctx: &Ctx<'_>, org: &str) -> Result<Vec<ServiceListing>> {
     Ok(orgs::list_services(ctx.store)

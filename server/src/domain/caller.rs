@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use app::model::{Role, User};
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::store::{
@@ -321,6 +322,28 @@ impl Caller {
                 "This key's scopes do not allow this.".into(),
             )),
             Caller::Cli => Ok(()),
+        }
+    }
+
+    /// `user` as they read when signed in, for what Pulse works out to send
+    /// them (a digest of a board): no session, and nothing may be changed
+    /// as this caller (it carries no CSRF token).
+    pub fn reading_as(user: User) -> Caller {
+        let never = DateTime::<Utc>::UNIX_EPOCH;
+        Caller::Person {
+            session: Session {
+                id: 0,
+                user_id: user.id,
+                csrf_token: String::new(),
+                created_at: never,
+                last_seen_at: never,
+                expires_at: never,
+                address: String::new(),
+                user_agent: String::new(),
+            },
+            user,
+            csrf_ok: false,
+            changes: false,
         }
     }
 

@@ -22,6 +22,8 @@ pub struct MailSettings {
     pub public_url: String,
     /// The sender's address.
     pub from: String,
+    /// When weekly digests are sent.
+    pub digests: crate::domain::digests::Schedule,
 }
 
 impl Default for MailSettings {
@@ -30,6 +32,7 @@ impl Default for MailSettings {
             enabled: false,
             public_url: "http://127.0.0.1:3000".into(),
             from: "Pulse <pulse@localhost>".into(),
+            digests: Default::default(),
         }
     }
 }
@@ -50,6 +53,16 @@ pub enum Part {
     Link { words: String, url: String },
     /// Something to copy exactly, on a line of its own.
     Code(String),
+    /// A heading over the parts that follow.
+    Heading(String),
+    /// A list of short lines.
+    List(Vec<String>),
+    /// A small table: its column headings, and its rows (the first cell of
+    /// each names the row).
+    Table {
+        head: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
 }
 
 /// A letter: to whom, about what, and what it says.
@@ -142,6 +155,35 @@ impl Letter {
                     out.push_str("    ");
                     out.push_str(c);
                 }
+                Part::Heading(h) => {
+                    out.push_str(h);
+                    out.push('\n');
+                    out.push_str(&"-".repeat(h.chars().count()));
+                }
+                Part::List(lines) => {
+                    let items: Vec<String> = lines.iter().map(|l| format!("* {l}")).collect();
+                    out.push_str(&items.join("\n"));
+                }
+                Part::Table { head, rows } => {
+                    // A line a row: "Name: heading value, heading value".
+                    let lines: Vec<String> = rows
+                        .iter()
+                        .map(|row| {
+                            let cells: Vec<String> = row
+                                .iter()
+                                .zip(head.iter())
+                                .skip(1)
+                                .map(|(cell, heading)| format!("{} {cell}", heading.to_lowercase()))
+                                .collect();
+                            format!(
+                                "* {}: {}",
+                                row.first().map(String::as_str).unwrap_or_default(),
+                                cells.join(", ")
+                            )
+                        })
+                        .collect();
+                    out.push_str(&lines.join("\n"));
+                }
             }
             out.push_str("\n\n");
         }
@@ -173,6 +215,55 @@ impl Letter {
                     "<p style=\"font-family: monospace; font-size: 19px; margin: 0 0 30px 0; padding: 15px; background: #f3f2f1;\">{}</p>\n",
                     escape(c)
                 )),
+                Part::Heading(h) => body.push_str(&format!(
+                    "<h2 style=\"{font} font-size: 24px; line-height: 1.25; font-weight: bold; margin: 0 0 15px 0; color: #0b0c0c;\">{}</h2>\n",
+                    escape(h)
+                )),
+                Part::List(lines) => {
+                    body.push_str(&format!(
+                        "<ul style=\"{font} font-size: 19px; line-height: 1.315789474; margin: 0 0 30px 0; padding-left: 20px; color: #0b0c0c;\">\n"
+                    ));
+                    for line in lines {
+                        body.push_str(&format!(
+                            "<li style=\"margin-bottom: 5px;\">{}</li>\n",
+                            escape(line)
+                        ));
+                    }
+                    body.push_str("</ul>\n");
+                }
+                Part::Table { head, rows } => {
+                    let cell = format!(
+                        "{font} font-size: 16px; line-height: 1.25; padding: 10px 20px 10px 0; border-bottom: 1px solid #b1b4b6; text-align: left; vertical-align: top; color: #0b0c0c;"
+                    );
+                    body.push_str(
+                        "<table cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse: collapse; margin: 0 0 30px 0;\">\n<thead><tr>",
+                    );
+                    for h in head {
+                        body.push_str(&format!(
+                            "<th scope=\"col\" style=\"{cell} font-weight: bold;\">{}</th>",
+                            escape(h)
+                        ));
+                    }
+                    body.push_str("</tr></thead>\n<tbody>\n");
+                    for row in rows {
+                        body.push_str("<tr>");
+                        for (i, value) in row.iter().enumerate() {
+                            if i == 0 {
+                                body.push_str(&format!(
+                                    "<th scope=\"row\" style=\"{cell} font-weight: normal;\">{}</th>",
+                                    escape(value)
+                                ));
+                            } else {
+                                body.push_str(&format!(
+                                    "<td style=\"{cell}\">{}</td>",
+                                    escape(value)
+                                ));
+                            }
+                        }
+                        body.push_str("</tr>\n");
+                    }
+                    body.push_str("</tbody></table>\n");
+                }
             }
         }
         format!(

@@ -39,6 +39,7 @@ pub mod boards;
 pub mod caller;
 pub mod dashboards;
 pub mod data_sets;
+pub mod digests;
 pub mod freshness;
 pub mod guide;
 pub mod ingest;

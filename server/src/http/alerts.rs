@@ -66,6 +66,7 @@ async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Done>> {
+    caller.check_csrf()?;
     alerts::delete(&state.ctx(&caller), id).await?;
     Ok(Json(Done::ok(format!("Alert {id} deleted."))))
 }

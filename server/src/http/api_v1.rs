@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::invitations::router())
         .merge(super::reminders::router())
         .merge(super::alerts::router())
+        .merge(super::digests::router())
         .merge(super::two_factor::router())
         .merge(super::guide::router())
 }

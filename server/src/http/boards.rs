@@ -31,7 +31,7 @@ use crate::domain::boards;
 use crate::domain::caller::{Caller, Permission};
 use crate::domain::portfolios;
 use crate::error::{Error, Result};
-use crate::store::{orgs, targets};
+use crate::store::targets;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -127,18 +127,8 @@ async fn organisation_board(
     Path(org): Path<String>,
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
-    let organisation = orgs::find_org(&state.store, &org)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("There is no organisation {org:?}.")))?;
     let ctx = state.ctx(&caller);
-    let services = boards::services_of(&ctx, &org).await?;
-    let board = boards::board(
-        &ctx,
-        organisation.title.clone(),
-        format!("/boards/{org}"),
-        services,
-    )
-    .await?;
+    let board = boards::named(&ctx, &org).await?;
     board_response(board, params.format.as_deref(), &org)
 }
 
@@ -156,23 +146,7 @@ async fn portfolio_board(
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
     let ctx = state.ctx(&caller);
-    let stored = portfolios::find(&ctx, &id).await?;
-    // Services deleted since the portfolio was saved are left out.
-    let all = orgs::list_services(&state.store).await?;
-    let services = stored
-        .portfolio
-        .services
-        .iter()
-        .filter_map(|slug| all.iter().find(|s| &s.slug == slug).cloned())
-        .collect();
-    let mut board = boards::board(
-        &ctx,
-        stored.portfolio.title.clone(),
-        format!("/boards/portfolio/{id}"),
-        services,
-    )
-    .await?;
-    board.portfolio = Some(stored.portfolio);
+    let board = boards::named(&ctx, &format!("portfolio/{id}")).await?;
     board_response(board, params.format.as_deref(), &id)
 }
 

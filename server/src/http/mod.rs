@@ -10,6 +10,7 @@ pub mod contract;
 pub mod dashboards;
 pub mod data;
 pub mod data_sets;
+pub mod digests;
 pub mod extract;
 pub mod guide;
 pub mod invitations;

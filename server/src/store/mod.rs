@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod dashboards;
 pub mod data_sets;
+pub mod digests;
 pub mod error;
 pub mod history;
 pub mod invitations;
