@@ -19,7 +19,6 @@ use charming::{
 use leptos::prelude::*;
 
 use crate::components::table_toggle::NoScriptChart;
-use leptos_meta::Link;
 
 use crate::kpi::{is_complete, short_period_label};
 use crate::model::{ChannelSeries, Period, Unit};
@@ -825,8 +824,11 @@ pub fn Chart(
     };
     let keys_id = format!("{id}-keys");
     view! {
-        // Fetched beside the page's own scripts, ready when the chart is drawn.
-        <Link rel="preload" href=ECHARTS_SCRIPT as_="script"/>
+        // Fetched beside the page's own scripts, ready when the chart is drawn
+        // (a preload link may stand in the body; in the head, through
+        // leptos_meta, it was lost from pages whose charts render after the
+        // head has gone out).
+        <link rel="preload" href={ECHARTS_SCRIPT} r#as="script"/>
         <NoScriptChart/>
         {legend_view}
         <div class="pulse-chart-frame">
