@@ -310,6 +310,18 @@ pub async fn send_copy(ctx: &Ctx<'_>, settings: &MailSettings, id: i64) -> Resul
             user.email
         )));
     }
+    let too_soon = || {
+        Error::TooManyRequests(
+            "A copy of this digest was sent less than a minute ago: wait a minute, and look in \
+             your inbox."
+                .into(),
+        )
+    };
+    let since = ctx.now - Duration::seconds(COPY_EVERY);
+    // (refused before the board is worked out; the claim below settles a race)
+    if stored.copied_at.is_some_and(|at| at >= since) {
+        return Err(too_soon());
+    }
     let message = compose(
         ctx.store, ctx.cache, settings, &stored, &user, ctx.now, true,
     )
@@ -321,12 +333,8 @@ pub async fn send_copy(ctx: &Ctx<'_>, settings: &MailSettings, id: i64) -> Resul
         )));
     };
     let mut w = ctx.store.write().await?;
-    if !digests::copied(&mut w, id, ctx.now - Duration::seconds(COPY_EVERY), ctx.now).await? {
-        return Err(Error::TooManyRequests(
-            "A copy of this digest was sent less than a minute ago: wait a minute, and look in \
-             your inbox."
-                .into(),
-        ));
+    if !digests::copied(&mut w, id, since, ctx.now).await? {
+        return Err(too_soon());
     }
     mail::enqueue(&mut w, &message, ctx.now).await?;
     w.commit(Note::new(
