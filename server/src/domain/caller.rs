@@ -347,6 +347,19 @@ impl Caller {
         }
     }
 
+    /// The person what Pulse e-mails this caller would belong to (`things`,
+    /// as "alerts"): a signed-in person, or a key's owner; refused in words
+    /// otherwise (401 for nobody, 403 for a key without an owner).
+    pub fn person_to_mail(&self, things: &str) -> Result<&User> {
+        self.acting_user().ok_or_else(|| match self {
+            Caller::Anonymous => Error::Unauthorized(format!("Sign in to manage your {things}.")),
+            _ => Error::Forbidden(format!(
+                "Your {things} are e-mailed to a person: use a key that belongs to someone, or \
+                 sign in."
+            )),
+        })
+    }
+
     /// A signed-in person or a key with an owner: the user acting.
     pub fn acting_user(&self) -> Option<&User> {
         match self {

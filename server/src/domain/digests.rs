@@ -161,13 +161,7 @@ fn owner<'a>(ctx: &'a Ctx<'_>) -> Result<&'a User> {
 
 /// As [`owner`], for the HTTP layer to refuse before it reads a body.
 pub fn owner_of(caller: &Caller) -> Result<&User> {
-    caller.acting_user().ok_or_else(|| match caller {
-        Caller::Anonymous => Error::Unauthorized("Sign in to manage your weekly digests.".into()),
-        _ => Error::Forbidden(
-            "Digests are e-mailed to a person: use a key that belongs to someone, or sign in."
-                .into(),
-        ),
-    })
+    caller.person_to_mail("weekly digests")
 }
 
 /// A board's title and address, if it still exists: an organisation's (by
