@@ -246,7 +246,7 @@ fn Notifications(csrf: String) -> impl IntoView {
                     crate::components::navigation::focus_soon(vec![id]);
                 }
                 let off = (!list.mail_enabled).then(|| view! {
-                    <Warning>"E-mail is off on this Pulse: alerts are written to the server's log instead of sent."</Warning>
+                    <Warning>"E-mail is off on this Pulse: alerts and digests are written to the server's log instead of sent."</Warning>
                 });
                 let receiving = list.receiving;
                 let email_words = if receiving {
