@@ -4,7 +4,7 @@
 // shown as text.
 import { test, expect, type Page } from '@playwright/test';
 import * as path from 'node:path';
-import { artifacts, watchErrors } from './helpers';
+import { artifacts, hydrated, watchErrors } from './helpers';
 
 const password = 'demo password for tests';
 const weekly = '#module-transactions-by-channel';
@@ -159,6 +159,9 @@ test('a note written with the keyboard only; markup in it stays text', async ({ 
   page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
   await signIn(page, 'editor@demo.pulse.example');
   await page.goto('/claim-carers-support/completion-rate');
+  // The button works once the page is hydrated and the chart has its periods.
+  await hydrated(page);
+  await expect(page.locator('.pulse-chart canvas, [id^="chart-"] canvas').first()).toBeAttached();
   const add = page.getByRole('button', { name: 'Add a note' });
   await add.focus();
   await page.keyboard.press('Enter');
