@@ -138,8 +138,8 @@ pub async fn portfolios() -> Result<Vec<crate::boards::Portfolio>, ApiError> {
 
 /// A read API query's answer.
 #[derive(serde::Deserialize)]
-struct Rows {
-    data: Vec<serde_json::Value>,
+pub(crate) struct Rows {
+    pub(crate) data: Vec<serde_json::Value>,
 }
 
 /// A read API query (`/data/{group}/{type}?...`): the rows of its answer.

@@ -120,12 +120,14 @@ fn timestamp(period: &str) -> Field {
 pub const CHANNELS: [&str; 4] = ["digital", "phone", "paper", "face_to_face"];
 
 /// The names of the catalogue's data types, in the order it lists them.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 7] = [
     "transactions-by-channel",
     "cost-per-transaction",
     "user-satisfaction",
     "completion-rate",
     "journey",
+    "top-pages",
+    "realtime",
 ];
 
 /// How often a record of a catalogue data type is sent (one per this period,
@@ -136,6 +138,8 @@ pub fn frequency(data_type: &str) -> Option<PeriodKind> {
         "cost-per-transaction" => Some(PeriodKind::Quarter),
         "user-satisfaction" => Some(PeriodKind::Month),
         "transactions-by-channel" | "completion-rate" | "journey" => Some(PeriodKind::Week),
+        "top-pages" => Some(PeriodKind::Month),
+        "realtime" => Some(PeriodKind::Hour),
         _ => None,
     }
 }
@@ -313,6 +317,58 @@ pub fn find(name: &str) -> Option<DataType> {
                 json!({"_timestamp": "2026-11-16T00:00:00Z", "step": "done", "count": 812}),
             ],
         ),
+        "top-pages" => (
+            "Top pages",
+            "How many times each page of the service was viewed each month: what people look for.",
+            PeriodKind::Month,
+            vec![
+                timestamp("month (the 1st)"),
+                field(
+                    "page",
+                    FieldKind::Text,
+                    "The page's path on the service, starting with a slash.",
+                    &[],
+                ),
+                field("title", FieldKind::Text, "The page's title.", &[]),
+                field(
+                    "views",
+                    FieldKind::Count,
+                    "How many times the page was viewed that month.",
+                    &[],
+                ),
+            ],
+            &[TIMESTAMP, "page"],
+            Vec::new(),
+            vec![
+                json!({"_timestamp": "2026-11-01T00:00:00Z", "page": "/eligibility", "title": "Check you can use this service", "views": 48210}),
+                json!({"_timestamp": "2026-11-01T00:00:00Z", "page": "/fees", "title": "What it costs", "views": 21034}),
+            ],
+        ),
+        "realtime" => (
+            "People using the service now",
+            "How many people were using the service at each moment, sent every minute or two: what a live module shows.",
+            PeriodKind::Hour,
+            vec![
+                field(
+                    TIMESTAMP,
+                    FieldKind::Timestamp,
+                    "When the count was taken, in UTC.",
+                    &[],
+                ),
+                field(
+                    "unique_visitors",
+                    FieldKind::Count,
+                    "How many people were using the service at that moment.",
+                    &[],
+                ),
+            ],
+            &[TIMESTAMP],
+            Vec::new(),
+            vec![
+                json!({"_timestamp": "2026-11-16T10:42:00Z", "unique_visitors": 1234}),
+                json!({"_timestamp": "2026-11-16T10:44:00Z", "unique_visitors": 1251}),
+            ],
+        ),
         _ => return None,
     };
     let schema = schema_of(&fields);
@@ -438,7 +494,7 @@ pub fn choice(key: &str) -> Option<Choice> {
 }
 
 /// The module types the builder's "Add a module" form offers, with words.
-pub const MODULE_TYPES: [(ModuleType, &str); 8] = [
+pub const MODULE_TYPES: [(ModuleType, &str); 10] = [
     (ModuleType::Kpi, "Headline figure (KPI)"),
     (ModuleType::SingleTimeseries, "Line chart"),
     (ModuleType::GroupedTimeseries, "Line chart by group"),
@@ -447,6 +503,8 @@ pub const MODULE_TYPES: [(ModuleType, &str); 8] = [
     (ModuleType::UserSatisfactionGraph, "User satisfaction"),
     (ModuleType::Journey, "Journey steps"),
     (ModuleType::Table, "Table of records"),
+    (ModuleType::Realtime, "Live figure (realtime)"),
+    (ModuleType::List, "Ranked list (top items)"),
 ];
 
 /// A module type's words in the builder.
@@ -641,6 +699,27 @@ pub fn new_module(t: ModuleType, data_set: &str, slug: &str, title: &str) -> Mod
             json!({}),
         ),
         ModuleType::Table => ("sort_by=_timestamp:descending&limit=12".into(), json!({})),
+        // The newest counts of the last hours (the request adds the window).
+        ModuleType::Realtime => (
+            String::new(),
+            json!({"value": value, "hours": crate::modules::REALTIME_HOURS}),
+        ),
+        // The items with the most, summed over the months shown.
+        ModuleType::List => {
+            let item = group.as_deref().unwrap_or("name").to_string();
+            let mut pairs = vec![("group_by", item.clone())];
+            // A page's title beside its path, when the data has both.
+            let titled = spec
+                .as_ref()
+                .is_some_and(|d| d.fields.iter().any(|f| f.name == "title"));
+            if titled && item != "title" {
+                pairs.push(("group_by", "title".to_string()));
+            }
+            pairs.push(collect("sum"));
+            pairs.push(("sort_by", format!("{value}:sum:descending")));
+            pairs.push(("limit", "10".to_string()));
+            (query_string::encode(&pairs), json!({}))
+        }
         ModuleType::Section => (String::new(), json!({})),
     };
     Module {

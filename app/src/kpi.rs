@@ -634,6 +634,30 @@ pub fn format_date(t: DateTime<Utc>) -> String {
     format!("{} {} {}", t.day(), month_name(t.month0()), t.year())
 }
 
+/// Whether `key` is a valid field name: `^[a-z_][a-z0-9_]+$` after
+/// lower-casing (Backdrop's rule, for records and the fields queries name).
+pub fn is_field_name(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    bytes.len() >= 2
+        && (bytes[0].is_ascii_lowercase() || bytes[0] == b'_')
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && key.is_ascii()
+}
+
+/// A moment's time of day in UTC, to the minute: "09:42 UTC" (with its date
+/// when it is not `today`'s: "09:42 UTC on 3 December 2026").
+pub fn format_time(t: DateTime<Utc>, today: DateTime<Utc>) -> String {
+    let clock = format!("{:02}:{:02} UTC", t.hour(), t.minute());
+    if t.date_naive() == today.date_naive() {
+        clock
+    } else {
+        format!("{clock} on {}", format_date(t))
+    }
+}
+
 /// A span of seconds in its largest whole unit: "8 days", "36 hours",
 /// "90 minutes" (a part minute counts as a minute).
 pub fn span_words(seconds: i64) -> String {

@@ -411,6 +411,13 @@ pub enum ModuleType {
     BarChartWithNumber,
     Journey,
     Table,
+    /// The latest value of a realtime data set ("1,234 people using the
+    /// service now") with a sparkline of the last hours, kept up to date as
+    /// records arrive.
+    Realtime,
+    /// Ranked items (top pages, top reasons for contact) with their values and
+    /// links, from a grouped query.
+    List,
     Section,
 }
 
@@ -1599,7 +1606,7 @@ pub const BUSINESS_MODELS: [&str; 4] = [
 ];
 
 /// Every module type's name on the wire.
-pub const MODULE_TYPES: [&str; 9] = [
+pub const MODULE_TYPES: [&str; 11] = [
     "kpi",
     "single_timeseries",
     "grouped_timeseries",
@@ -1608,11 +1615,24 @@ pub const MODULE_TYPES: [&str; 9] = [
     "bar_chart_with_number",
     "journey",
     "table",
+    "realtime",
+    "list",
     "section",
 ];
 
 // The answers of `/api/v1` that wrap a list or confirm a change: each declared
 // once, used by the handler that answers it and by `app::api`.
+
+/// `GET /api/v1/live/{group}/{data_type}`: the version of a data set's
+/// records, which moves on with every change to them (the stream of the same
+/// address sends it as each change happens).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LiveVersion {
+    /// `group/type`.
+    pub data_set: String,
+    pub version: i64,
+}
 
 /// `GET /_status/data-sets`: whether any watched data set is out of date
 /// (Backdrop's answer, field names and all).

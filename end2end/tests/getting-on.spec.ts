@@ -138,6 +138,32 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   await page.locator('#add-title').fill('Completion figures');
   await page.locator('#add-module').click();
   await expect.poll(() => savedSlugs(page)).toContain('completion-figures');
+  // A ranked list of the stages, linked to the guide, and a live figure.
+  await page.getByLabel('Kind of module').selectOption('list');
+  await page.getByLabel('Data set it shows').selectOption(`${service}/completion-rate`);
+  await page.locator('#add-title').fill('Stages');
+  await page.locator('#add-module').click();
+  await expect.poll(() => savedSlugs(page)).toContain('stages');
+  await page.getByRole('button', { name: /^Change\s*“Stages”$/ }).click();
+  await page.locator('#module-stages-limit').fill('2');
+  await page.locator('#module-stages-link').fill('/guide/data-types#{stage}');
+  await page.getByRole('button', { name: 'Save the module' }).click();
+  await page.getByLabel('Kind of module').selectOption('realtime');
+  await page.getByLabel('Data set it shows').selectOption(`${service}/completion-rate`);
+  await page.locator('#add-title').fill('People now');
+  await page.locator('#add-module').click();
+  await expect.poll(() => savedSlugs(page)).toContain('people-now');
+  await page.getByRole('button', { name: /^Change\s*“People now”$/ }).click();
+  await page.locator('#module-people-now-hours').fill('12');
+  await page.getByRole('button', { name: 'Save the module' }).click();
+  await expect.poll(async () => {
+    const d = await (await page.request.get(`/api/v1/dashboards/${service}`, { headers: admin })).json();
+    const [list, live] = ['stages', 'people-now'].map((slug) => d.modules.find((m: any) => m.slug === slug));
+    return [list.type, list.query, list.options, live.type, live.options];
+  }).toEqual([
+    'list', 'group_by=stage&collect=count:sum&sort_by=count:sum:descending&limit=2',
+    { link: '/guide/data-types#{stage}' }, 'realtime', { value: 'count', hours: 12 },
+  ]);
   await page.screenshot({ path: path.join(artifacts, 'build-arrange.png'), fullPage: true });
 
   // Upload: a spreadsheet with one bad row is pointed out, nothing stored.
@@ -207,6 +233,10 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   await expect(anon.locator('.pulse-unpublished')).toHaveCount(0);
   await expect.poll(() => inkedPixels(anon, '#chart-completion-rate')).toBeGreaterThan(1000);
   await expect(anon.locator('#module-completion-figures tbody tr').first()).toBeVisible();
+  // The list of stages, most first, each linked as its form said.
+  await expect(anon.locator('#module-stages table.pulse-list tbody tr')).toHaveCount(2);
+  await expect(anon.locator('#module-stages tbody tr').first().locator('th a')).toHaveAttribute('href', '/guide/data-types#start');
+  await expect(anon.locator('#module-people-now .pulse-live__when')).toContainText('No count in the last 12 hours');
   await anon.screenshot({ path: path.join(artifacts, 'built-dashboard.png'), fullPage: true });
   expect(anonErrors).toEqual([]);
   await visitor.close();

@@ -371,6 +371,145 @@ const DATA_TYPES: [(&str, &[&str]); 4] = [
     ("completion-rate", &["_timestamp", "stage"]),
 ];
 
+/// The demo service with a live figure and a ranked list on its dashboard.
+pub const LIVE_SERVICE: &str = "renew-a-driving-licence";
+/// Its pages, with their titles, and how often each is viewed (a share).
+const PAGES: [(&str, &str, f64); 8] = [
+    ("/renew-driving-licence", "Renew your driving licence", 1.0),
+    (
+        "/renew-driving-licence/eligibility",
+        "Check you can renew online",
+        0.82,
+    ),
+    ("/renew-driving-licence/photo", "Upload a photo", 0.64),
+    ("/renew-driving-licence/address", "Your address", 0.58),
+    ("/renew-driving-licence/pay", "Pay the fee", 0.47),
+    ("/renew-driving-licence/done", "Application complete", 0.41),
+    (
+        "/renew-driving-licence/over-70",
+        "Renew at 70 or over",
+        0.22,
+    ),
+    (
+        "/renew-driving-licence/medical",
+        "Tell us about a medical condition",
+        0.09,
+    ),
+];
+
+/// The fictional number of people using the live service at `t`: low at
+/// night, highest in the early afternoon, with some noise.
+pub fn live_count(t: DateTime<Utc>, rng: &mut Rng) -> i64 {
+    use chrono::Timelike;
+    let hour = f64::from(t.hour()) + f64::from(t.minute()) / 60.0;
+    let day = (std::f64::consts::PI * (hour - 1.0) / 24.0)
+        .sin()
+        .max(0.0)
+        .powi(2);
+    (120.0 + 1_400.0 * day * rng.jitter(0.06)).round() as i64
+}
+
+/// The live service's realtime data set (two-minute counts of the last six
+/// hours before now, real time: what a live figure shows) and its top pages
+/// (monthly views for a year before `until`).
+async fn live_figures(
+    store: &Store,
+    w: &mut Write,
+    service_id: i64,
+    seed: u64,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let mut rng = Rng::new(seed ^ 0x5EED_11FE);
+    let minute = now.timestamp() - now.timestamp().rem_euclid(120);
+    let counts: Vec<Record> = (0..180)
+        .rev()
+        .map(|i| {
+            let t = DateTime::from_timestamp(minute - 120 * i, 0).unwrap_or(now);
+            record(
+                &["_timestamp"],
+                t,
+                json!({"unique_visitors": live_count(t, &mut rng)}),
+            )
+        })
+        .collect();
+    let month = |i: i64| {
+        let first = until.date_naive().with_day(1).unwrap_or(until.date_naive());
+        let back = first - chrono::Months::new(i as u32);
+        back.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+    };
+    let mut pages = Vec::new();
+    for i in 1..=12 {
+        let t = month(i);
+        let season = 1.0 + 0.25 * ((t.month0() as f64) / 12.0 * std::f64::consts::TAU).cos();
+        for (path, title, share) in PAGES {
+            let views = (52_000.0 * share * season * rng.jitter(0.08)).round() as i64;
+            pages.push(record(
+                &["_timestamp", "page"],
+                t,
+                json!({"page": path, "title": title, "views": views}),
+            ));
+        }
+    }
+    for (data_type, auto_ids, realtime, batch) in [
+        ("realtime", &["_timestamp"][..], true, counts),
+        ("top-pages", &["_timestamp", "page"][..], false, pages),
+    ] {
+        let data_set = match data_sets::find(store, LIVE_SERVICE, data_type).await? {
+            Some(ds) => ds,
+            None => {
+                loaded.data_sets_created += 1;
+                let settings = DataSetSettings {
+                    auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
+                    published: true,
+                    realtime,
+                    max_age_expected: app::catalogue::frequency(data_type)
+                        .map(app::catalogue::expected_age),
+                    ..DataSetSettings::default()
+                };
+                data_sets::create(w, LIVE_SERVICE, data_type, Some(service_id), &settings, now)
+                    .await?
+            }
+        };
+        if records::count(store, data_set.id).await? == 0 {
+            let written = records::upsert_batch(w, data_set.id, &batch, false, "demo", now).await?;
+            loaded.records_stored += written.inserted;
+        }
+    }
+    Ok(())
+}
+
+/// Feeds the demo's live figure a count every `every`, until the process is
+/// stopped: each is written as the write API would (the data set's version
+/// moves on, so live modules on every instance follow).
+pub async fn feed_live(store: &Store, every: std::time::Duration) -> Result<()> {
+    let Some(data_set) = data_sets::find(store, LIVE_SERVICE, "realtime").await? else {
+        return Err(crate::error::Error::NotFound(
+            "The demo's live data set is missing: load the demo first.".into(),
+        ));
+    };
+    let mut rng = Rng::new(Utc::now().timestamp() as u64);
+    loop {
+        let now = Utc::now();
+        let t = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let count = live_count(t, &mut rng);
+        let batch = [record(
+            &["_timestamp"],
+            t,
+            json!({"unique_visitors": count}),
+        )];
+        let mut w = store.write().await?;
+        records::upsert_batch(&mut w, data_set.id, &batch, false, "demo", now).await?;
+        w.commit(demo_note("demo.live", LIVE_SERVICE, now)).await?;
+        println!(
+            "{}: {count} people using {LIVE_SERVICE} now",
+            t.format("%H:%M:%S")
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// Builds a record the way the write API would: fields as sent, id from auto_ids.
 fn record(auto_ids: &[&str], timestamp: DateTime<Utc>, fields: Value) -> Record {
     let mut fields: Map<String, Value> = match fields {
@@ -622,6 +761,9 @@ pub async fn load(store: &Store, seed: u64, until: DateTime<Utc>) -> Result<Load
             &mut loaded,
         )
         .await?;
+        if service.slug == LIVE_SERVICE {
+            live_figures(store, &mut w, service_id, seed, until, now, &mut loaded).await?;
+        }
         w.commit(demo_note("demo.service", service.slug, now))
             .await?;
     }
@@ -1065,6 +1207,16 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
         options: json!({}),
         modules: headline,
     }];
+    if slug == LIVE_SERVICE {
+        modules.push(extra(
+            ModuleType::Realtime,
+            "people-now",
+            "People using the service now",
+            "realtime",
+            "",
+            json!({"value": "unique_visitors", "hours": 6}),
+        ));
+    }
     modules.extend(by_channel.map(|m| longer(m, "156")));
     modules.push(extra(
         ModuleType::SingleTimeseries,
@@ -1092,6 +1244,16 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
             "labels": {"start": "Started online", "end": "Finished"},
         }),
     ));
+    if slug == LIVE_SERVICE {
+        modules.push(extra(
+            ModuleType::List,
+            "top-pages",
+            "Most viewed pages",
+            "top-pages",
+            "group_by=page&group_by=title&collect=views:sum&sort_by=views:sum:descending&limit=8",
+            json!({"link": "https://renew-a-driving-licence.service.example{page}"}),
+        ));
+    }
     modules.push(extra(
         ModuleType::Table,
         "cost-table",

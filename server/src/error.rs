@@ -43,6 +43,10 @@ pub enum Error {
     /// Asked again too soon (429).
     #[error("{0}")]
     TooManyRequests(String),
+    /// Busy just now (503, with a `Retry-After`): as many live streams open
+    /// as allowed.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Database(sqlx::Error),
     #[error(transparent)]
@@ -84,6 +88,7 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(e) if unavailable(e).is_some() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,7 +136,8 @@ impl IntoResponse for Error {
             | Error::Gone(m)
             | Error::TooLarge(m)
             | Error::Unsupported(m)
-            | Error::TooManyRequests(m) => m.clone(),
+            | Error::TooManyRequests(m)
+            | Error::Unavailable(m) => m.clone(),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 unavailable(e)

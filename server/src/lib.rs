@@ -6,6 +6,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod store;

@@ -493,6 +493,14 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "get",
+            "/api/v1/live/{group}/{data_type}",
+            "/api/v1/live/svc-a/transactions",
+            Value::Null,
+            "admin",
+            OPEN,
+        ),
+        row(
+            "get",
             "/data/{group}/{data_type}",
             "/data/svc-a/transactions",
             Value::Null,

@@ -645,6 +645,18 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
             "user_satisfaction_graph"
         ]
     );
+    // The live service's dashboard has the two others: a live figure and a
+    // ranked list.
+    let live: app::model::Dashboard = serde_json::from_slice(
+        &app.get(&format!("/api/v1/dashboards/{}", demo::LIVE_SERVICE))
+            .await
+            .body,
+    )
+    .unwrap();
+    let live_types: Vec<app::model::ModuleType> =
+        live.modules.iter().map(|m| m.module_type).collect();
+    assert!(live_types.contains(&app::model::ModuleType::Realtime));
+    assert!(live_types.contains(&app::model::ModuleType::List));
 
     let mut w = support::write(&app.store).await;
     let admin = server::store::api_keys::create(
@@ -707,6 +719,36 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
         body["message"],
         "module \"transactions-by-channel\": its query is not valid: 'period' must be one of ['hour', 'day', 'week', 'month', 'quarter', 'year']"
     );
+    // A live figure and a ranked list say what their type cannot show.
+    for (module, message) in [
+        (
+            serde_json::json!({"type": "realtime", "slug": "now", "title": "Now", "data_set": "file-a-tax-return/transactions-by-channel",
+                   "query": "period=week", "options": {"value": "count"}}),
+            "module \"now\": a live figure reads the records of its last hours: its query may filter them, but not use period",
+        ),
+        (
+            serde_json::json!({"type": "realtime", "slug": "now", "title": "Now", "data_set": "file-a-tax-return/transactions-by-channel"}),
+            "module \"now\": a live figure needs options.value, the field it shows (e.g. \"unique_visitors\")",
+        ),
+        (
+            serde_json::json!({"type": "list", "slug": "top", "title": "Top", "data_set": "file-a-tax-return/transactions-by-channel",
+                   "query": "group_by=channel&collect=count:sum", "options": {"link": "javascript:alert(1)//{channel}"}}),
+            "module \"top\": options.link must be a web address (https://...) or a path of this site (/...)",
+        ),
+    ] {
+        let mut bad = draft.clone();
+        bad["modules"][1] = module;
+        let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["message"], message);
+    }
+    let mut good = draft.clone();
+    good["modules"][1] = serde_json::json!({"type": "list", "slug": "top", "title": "Top channels",
+        "data_set": "file-a-tax-return/transactions-by-channel",
+        "query": "group_by=channel&collect=count:sum&sort_by=count:sum:descending&limit=2",
+        "options": {"link": "/guide/data-types#{channel}"}});
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let mut bad = draft.clone();
     bad["modules"][1]["data_set"] = "nope/nothing".into();
     let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;

@@ -38,6 +38,11 @@ fn free_port() -> u16 {
 /// Starts `pulse serve` on `database`, keeping tables of 2 records or more
 /// in `snapshots` between runs.
 async fn start(database: &str, snapshots: &Path) -> Instance {
+    start_with(database, snapshots, &[]).await
+}
+
+/// [`start`], with more options.
+async fn start_with(database: &str, snapshots: &Path, more: &[&str]) -> Instance {
     let port = free_port();
     let site = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pulse"))
@@ -48,6 +53,7 @@ async fn start(database: &str, snapshots: &Path) -> Instance {
         .arg("--snapshots")
         .arg(snapshots)
         .args(["--snapshot-min-records", "2"])
+        .args(more)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -580,4 +586,164 @@ async fn ready_says_when_the_database_cannot_be_written_and_recovers_by_itself()
             .contains("not this build's"),
         "{behind}"
     );
+}
+
+/// A live stream opened on `port`: its connection, and what it has sent.
+struct Stream {
+    connection: tokio::net::TcpStream,
+    seen: String,
+}
+
+/// Opens `/api/v1/live/{data_set}` as a browser's `EventSource` does: the
+/// status line and headers of the answer, and the stream.
+async fn open_stream(port: u16, data_set: &str) -> (String, Stream) {
+    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!(
+        "GET /api/v1/live/{data_set} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    connection.write_all(request.as_bytes()).await.unwrap();
+    let mut stream = Stream {
+        connection,
+        seen: String::new(),
+    };
+    let head = loop {
+        if let Some((head, rest)) = stream.seen.split_once("\r\n\r\n") {
+            let head = head.to_string();
+            stream.seen = rest.to_string();
+            break head;
+        }
+        stream.read(Duration::from_secs(5)).await;
+    };
+    (head, stream)
+}
+
+impl Stream {
+    /// Reads what comes within `wait`; false when the connection is closed.
+    async fn read(&mut self, wait: Duration) -> bool {
+        let mut buffer = [0u8; 4096];
+        match tokio::time::timeout(wait, self.connection.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => false,
+            Ok(Ok(n)) => {
+                self.seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+                true
+            }
+            Err(_) => true,
+        }
+    }
+
+    /// The versions of the `change` events sent so far.
+    fn versions(&self) -> Vec<i64> {
+        self.seen
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("data: ")?.parse().ok())
+            .collect()
+    }
+
+    /// Waits (up to `within`) for a `change` event with `version`.
+    async fn waits_for(&mut self, version: i64, within: Duration) -> Duration {
+        let began = Instant::now();
+        while !self.versions().contains(&version) {
+            assert!(
+                began.elapsed() < within,
+                "no event of version {version} within {within:?}: {:?}",
+                self.seen
+            );
+            self.read(Duration::from_millis(100)).await;
+        }
+        began.elapsed()
+    }
+}
+
+async fn a_live_stream_follows_writes_through_another_instance(backend: Backend) {
+    let (database, _guard) = support::database(backend).await;
+    let admin = admin_key(&database);
+    let tables = tempfile::tempdir().unwrap();
+    let a = start(&database, tables.path()).await;
+    let b = start_with(&database, tables.path(), &["--live-streams", "1"]).await;
+    let token = data_set(a.port, &admin, "live").await;
+    let write =
+        |n: i64| json!({"_id": format!("r{n}"), "_timestamp": "2026-11-30T10:00:00Z", "value": n});
+    let (status, _) = call(
+        a.port,
+        "POST",
+        "/data/live/transactions",
+        Some(&token),
+        Some(&write(1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+
+    // As JSON, the version now.
+    let (status, body) = call(b.port, "GET", "/api/v1/live/live/transactions", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let version = serde_json::from_str::<Value>(&body).unwrap()["version"]
+        .as_i64()
+        .unwrap();
+
+    // As a stream on the other instance: the version at once, then each
+    // change written through the first, within the 5 seconds a live module
+    // has (the instances share only the database).
+    let (head, mut stream) = open_stream(b.port, "live/transactions").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    stream.waits_for(version, Duration::from_secs(5)).await;
+    for n in 2..=4 {
+        let (status, _) = call(
+            a.port,
+            "POST",
+            "/data/live/transactions",
+            Some(&token),
+            Some(&write(n)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        let took = stream
+            .waits_for(version + n - 1, Duration::from_secs(5))
+            .await;
+        eprintln!("a write through one instance reached the other's stream in {took:?}");
+    }
+
+    // One stream is all this instance allows: the next is refused, and the
+    // page asks every few seconds instead.
+    let (head, _) = open_stream(b.port, "live/transactions").await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+
+    // An unknown data set is a 404, streamed or not.
+    let (head, _) = open_stream(b.port, "live/nothing").await;
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+
+    // A shutdown ends the stream instead of waiting for it.
+    let began = Instant::now();
+    stop(b);
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "the shutdown waited for the stream"
+    );
+    while stream.read(Duration::from_secs(1)).await {
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "the stream did not end"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_live_stream_follows_writes_through_another_instance_on_postgres() {
+    a_live_stream_follows_writes_through_another_instance(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_live_stream_follows_writes_through_another_instance_on_one_sqlite_file() {
+    a_live_stream_follows_writes_through_another_instance(Backend::Sqlite).await;
 }

@@ -104,6 +104,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/digests"),
     ("delete", "/api/v1/digests/{id}"),
     ("post", "/api/v1/digests/{id}/copy"),
+    ("get", "/api/v1/live/{group}/{data_type}"),
     ("put", "/api/v1/e-mail"),
     ("get", "/api/v1/two-factor"),
     ("post", "/api/v1/two-factor"),

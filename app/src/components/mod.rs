@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod kpi_tile;
 pub mod layout;
+pub mod live;
 pub mod module;
 pub mod navigation;
 pub mod notes;

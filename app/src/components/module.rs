@@ -8,6 +8,7 @@ use crate::components::chart::{
     journey_chart, rate_chart, ratings_chart, time_chart, zooms, Chart, TimeStyle, RATINGS,
 };
 use crate::components::kpi_tile::change_line;
+use crate::components::live::{LiveFigure, RankedList};
 use crate::components::notes::{chart_notes, ChartFigures};
 use crate::components::table_toggle::TableToggle;
 use crate::components::view_controls::view_query;
@@ -113,11 +114,12 @@ pub fn ModuleView(
             previous_year,
             complete_until,
             history,
+            request,
             ..
         }) => view! {
             <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
                 complete_until=*complete_until history=history.clone()
-                received=Some(*complete_until) full/>
+                received=Some(*complete_until) full window=window_words(request.as_deref())/>
         }
         .into_any(),
     };
@@ -247,6 +249,8 @@ fn Figured(
     /// judged (it is still filling in).
     received: Option<chrono::DateTime<chrono::Utc>>,
     full: bool,
+    /// What a list's values add up over, in words.
+    window: String,
 ) -> impl IntoView {
     let slug = module.slug.clone();
     let chart_id = format!("chart-{slug}");
@@ -559,6 +563,55 @@ fn Figured(
             .into_any()
         }
         Figures::Table { .. } => table_view.into_any(),
+        Figures::Live(live) => {
+            let figures = RwSignal::new(live);
+            let table = {
+                let (module, slug) = (module.clone(), slug.clone());
+                move || {
+                    let table = figures.with(|f| {
+                        table_data(&module, &Figures::Live(f.clone()), None, complete_until)
+                    });
+                    view! {
+                        <FigureTable table caption=module.title.clone() id=format!("table-{slug}") full/>
+                    }
+                }
+            };
+            view! {
+                <LiveFigure module=module.clone() figures/>
+                <TableArea full id=slug.clone()>{table}</TableArea>
+            }
+            .into_any()
+        }
+        Figures::List(items) => {
+            view! { <RankedList module=module.clone() items span=window/> }.into_any()
+        }
+    }
+}
+
+/// The window of a request (its `start_at` and `end_at`) in words: what a
+/// list's values add up over.
+fn window_words(request: Option<&str>) -> String {
+    let pairs = query_string::pairs(
+        request
+            .and_then(|r| r.split_once('?'))
+            .map_or("", |(_, q)| q),
+    );
+    let at = |key: &str| {
+        query_string::first(&pairs, key)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    match (at("start_at"), at("end_at")) {
+        (Some(start), Some(end)) => format!(
+            "Added up over {}.",
+            crate::kpi::format_date_range(start, end)
+        ),
+        (Some(start), None) => format!("Added up since {}.", format_date(start)),
+        (None, Some(end)) => format!(
+            "Added up until {}.",
+            format_date(end - chrono::Duration::days(1))
+        ),
+        (None, None) => "Added up over all the data sent.".to_string(),
     }
 }
 

@@ -155,6 +155,33 @@ pub enum Figures {
         columns: Vec<String>,
         rows: Vec<Vec<Value>>,
     },
+    /// `realtime`: the counts of the last hours.
+    Live(LiveFigures),
+    /// `list`: the items, most first.
+    List(Vec<Item>),
+}
+
+/// A realtime module's counts: each record's time and value, oldest first,
+/// over the last `hours`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveFigures {
+    pub points: Vec<(DateTime<Utc>, f64)>,
+    pub hours: u32,
+}
+
+impl LiveFigures {
+    /// The newest count and when it was taken.
+    pub fn latest(&self) -> Option<(DateTime<Utc>, f64)> {
+        self.points.last().copied()
+    }
+}
+
+/// One item of a ranked list: what it is, where it links to, its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub label: String,
+    pub link: Option<String>,
+    pub value: Option<f64>,
 }
 
 /// The key a collected value has in the answer: the module's `value` option, or
@@ -355,7 +382,181 @@ pub fn figures(
             ))
         }
         ModuleType::Table => Ok(table(module, &rows)),
+        ModuleType::Realtime => Ok(Figures::Live(live(module, &rows)?)),
+        ModuleType::List => Ok(Figures::List(list(module, &rows, &need_value()?)?)),
     }
+}
+
+/// A realtime module's counts: the `value` option's field of each record (the
+/// answer is oldest first), records without one left out.
+fn live(module: &Module, rows: &[&Map<String, Value>]) -> Result<LiveFigures, String> {
+    let value = option_str(module, "value")
+        .ok_or("a live figure needs options.value, the field it shows (e.g. unique_visitors)")?;
+    let points = rows
+        .iter()
+        .filter_map(|row| Some((time(row, "_timestamp")?, number(row, value)?)))
+        .collect();
+    Ok(LiveFigures {
+        points,
+        hours: super::request::realtime_hours(module),
+    })
+}
+
+/// A ranked list: one item per group of the answer, in its order (the query
+/// sorts and limits). The label is the `label` option's field, else the last
+/// `group_by` (a page's title beside its path), named by the `labels` option;
+/// the link is the `link` option with `{field}` replaced by the group's value
+/// of that field, kept only when it is a web address or a path of this site.
+fn list(module: &Module, rows: &[&Map<String, Value>], value: &str) -> Result<Vec<Item>, String> {
+    let groups: Vec<String> = query_string::pairs(&module.query)
+        .into_iter()
+        .filter(|(k, _)| k == "group_by")
+        .map(|(_, v)| v)
+        .collect();
+    let label_field = option_str(module, "label")
+        .map(str::to_string)
+        .or_else(|| groups.last().cloned())
+        .ok_or("a list needs group_by (what each item is)")?;
+    let text = |row: &Map<String, Value>, field: &str| match row.get(field) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let key = text(row, &label_field).unwrap_or_default();
+            let label = match module
+                .options
+                .get("labels")
+                .and_then(|l| l.get(&key))
+                .and_then(Value::as_str)
+            {
+                Some(label) => label.to_string(),
+                None if key.is_empty() => "(none)".to_string(),
+                None => key,
+            };
+            let link = option_str(module, "link").and_then(|template| {
+                let mut link = template.to_string();
+                for field in &groups {
+                    let placeholder = format!("{{{field}}}");
+                    if link.contains(&placeholder) {
+                        link = link.replace(&placeholder, &link_part(&text(row, field)?));
+                    }
+                }
+                safe_link(&link).then_some(link)
+            });
+            Item {
+                label,
+                link,
+                value: number(row, value),
+            }
+        })
+        .collect())
+}
+
+/// What about a module's query and options its type cannot show, in words
+/// (checked when a dashboard is saved): a live figure reads records (no
+/// period, group or collect) and names the field it shows; a list groups and
+/// collects over no period, and its link is a web address or a path of this
+/// site whose `{field}`s are its groups.
+pub fn type_problem(module: &Module) -> Option<String> {
+    let pairs = query_string::pairs(&module.query);
+    let has = |key: &str| pairs.iter().any(|(k, _)| k == key);
+    match module.module_type {
+        ModuleType::Realtime => {
+            if let Some(key) = ["period", "duration", "group_by", "collect"]
+                .into_iter()
+                .find(|k| has(k))
+            {
+                return Some(format!(
+                    "a live figure reads the records of its last hours: its query may filter them, but not use {key}"
+                ));
+            }
+            match module.options.get("value") {
+                Some(Value::String(v)) if crate::kpi::is_field_name(v) => {}
+                _ => {
+                    return Some(
+                        "a live figure needs options.value, the field it shows (e.g. \"unique_visitors\")"
+                            .into(),
+                    )
+                }
+            }
+            match module.options.get("hours") {
+                None => None,
+                Some(h)
+                    if h.as_u64().is_some_and(|h| {
+                        (1..=u64::from(super::request::MAX_REALTIME_HOURS)).contains(&h)
+                    }) =>
+                {
+                    None
+                }
+                Some(_) => Some(format!(
+                    "options.hours must be a whole number of hours from 1 to {}",
+                    super::request::MAX_REALTIME_HOURS
+                )),
+            }
+        }
+        ModuleType::List => {
+            if has("period") || has("duration") {
+                return Some(
+                    "a list adds up its items over the months shown: its query may not use period or duration"
+                        .into(),
+                );
+            }
+            if !has("group_by") || !has("collect") {
+                return Some(
+                    "a list needs group_by (what each item is) and collect (its value), e.g. group_by=page&collect=views:sum&sort_by=views:sum:descending&limit=10"
+                        .into(),
+                );
+            }
+            let link = match module.options.get("link") {
+                None => return None,
+                Some(Value::String(link)) => link,
+                Some(_) => return Some("options.link must be text".into()),
+            };
+            let mut bare = link.clone();
+            for (k, v) in &pairs {
+                if k == "group_by" {
+                    bare = bare.replace(&format!("{{{v}}}"), "x");
+                }
+            }
+            if bare.contains(['{', '}']) {
+                return Some(
+                    "options.link may only name the list's group_by fields, in braces (e.g. https://www.gov.uk{page})"
+                        .into(),
+                );
+            }
+            (!safe_link(&bare)).then(|| {
+                "options.link must be a web address (https://...) or a path of this site (/...)"
+                    .into()
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A value put in a link: letters, digits, `-._~/` as they are, anything
+/// else percent-encoded (so a value cannot end the address or start another).
+fn link_part(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether a list's link may be followed: an `http(s)` address or a path of
+/// this site (never `javascript:` or another scheme, never `//host`).
+pub fn safe_link(link: &str) -> bool {
+    let lower = link.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://") || link.starts_with('/'))
+        && !link.starts_with("//")
+        && !link.contains(['\\', '\n', '\r', '\t', ' ', '"', '<', '>'])
 }
 
 /// A KPI: the newest complete period with a value against the one before (no
@@ -669,5 +870,143 @@ mod tests {
         assert!(figures(&m, &[], ALL)
             .unwrap_err()
             .contains("collects nothing"));
+    }
+
+    #[test]
+    fn a_live_figure_is_the_newest_count_of_its_records() {
+        let m = module(
+            ModuleType::Realtime,
+            "",
+            json!({"value": "unique_visitors", "hours": 2}),
+        );
+        let rows = vec![
+            json!({"_timestamp": "2026-12-03T09:40:00+00:00", "unique_visitors": 1200}),
+            json!({"_timestamp": "2026-12-03T09:42:00+00:00", "other": 3}),
+            json!({"_timestamp": "2026-12-03T09:44:00+00:00", "unique_visitors": 1234}),
+        ];
+        let Figures::Live(live) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not a live figure");
+        };
+        assert_eq!(live.hours, 2);
+        assert_eq!(live.points.len(), 2);
+        assert_eq!(live.latest(), Some((t("2026-12-03T09:44:00Z"), 1234.0)));
+        let table = crate::modules::table_data(&m, &Figures::Live(live), None, ALL);
+        assert_eq!(table.headers, ["Time", "Unique visitors"]);
+        assert_eq!(table.rows[0][0].text, "09:44 UTC");
+        assert_eq!(table.rows[0][1].text, "1,234");
+        // No field to show: said, not guessed.
+        let bare = module(ModuleType::Realtime, "", json!({}));
+        assert!(figures(&bare, &rows, ALL)
+            .unwrap_err()
+            .contains("options.value"));
+    }
+
+    #[test]
+    fn a_list_keeps_the_answers_order_with_labels_and_safe_links() {
+        let m = module(
+            ModuleType::List,
+            "group_by=page&group_by=title&collect=views:sum&sort_by=views:sum:descending&limit=3",
+            json!({"link": "https://www.example.com{page}"}),
+        );
+        let rows = vec![
+            json!({"page": "/fees", "title": "What it costs", "views:sum": 900}),
+            json!({"page": "/a b?c=<d>", "title": "Odd", "views:sum": 40}),
+            json!({"page": null, "title": null, "views:sum": 2}),
+        ];
+        let Figures::List(items) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not a list");
+        };
+        assert_eq!(items[0].label, "What it costs");
+        assert_eq!(
+            items[0].link.as_deref(),
+            Some("https://www.example.com/fees")
+        );
+        assert_eq!(items[0].value, Some(900.0));
+        // A value cannot break out of the address.
+        assert_eq!(
+            items[1].link.as_deref(),
+            Some("https://www.example.com/a%20b%3Fc%3D%3Cd%3E")
+        );
+        // An item without the link's field has no link.
+        assert_eq!(
+            (items[2].label.as_str(), items[2].link.as_deref()),
+            ("(none)", None)
+        );
+        let table = crate::modules::table_data(&m, &Figures::List(items), None, ALL);
+        assert_eq!(table.headers, ["Rank", "Title", "Views"]);
+        assert_eq!(table.rows[1][0].text, "2");
+    }
+
+    #[test]
+    fn links_are_web_addresses_or_paths_of_this_site() {
+        for good in ["https://www.gov.uk/x", "http://a.example/", "/guide"] {
+            assert!(safe_link(good), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "//evil.example/",
+            "data:text/html,x",
+            "https://a b",
+            "/\\evil",
+        ] {
+            assert!(!safe_link(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_type_says_what_its_query_and_options_cannot_be() {
+        let problem = |t, query: &str, options| type_problem(&module(t, query, options));
+        assert_eq!(
+            problem(
+                ModuleType::Realtime,
+                "filter_by=site:a",
+                json!({"value": "nn", "hours": 6})
+            ),
+            None
+        );
+        assert!(
+            problem(ModuleType::Realtime, "period=hour", json!({"value": "nn"}))
+                .unwrap()
+                .contains("period")
+        );
+        assert!(problem(ModuleType::Realtime, "", json!({}))
+            .unwrap()
+            .contains("options.value"));
+        assert!(problem(
+            ModuleType::Realtime,
+            "",
+            json!({"value": "nn", "hours": 49})
+        )
+        .unwrap()
+        .contains("hours"));
+        let list = "group_by=page&collect=views:sum";
+        assert_eq!(
+            problem(ModuleType::List, list, json!({"link": "/pages{page}"})),
+            None
+        );
+        assert!(problem(ModuleType::List, "collect=views:sum", json!({}))
+            .unwrap()
+            .contains("group_by"));
+        assert!(
+            problem(ModuleType::List, &format!("{list}&period=month"), json!({}))
+                .unwrap()
+                .contains("period")
+        );
+        assert!(problem(
+            ModuleType::List,
+            list,
+            json!({"link": "javascript:x{page}"})
+        )
+        .unwrap()
+        .contains("web address"));
+        assert!(problem(
+            ModuleType::List,
+            list,
+            json!({"link": "https://a.example{title}"})
+        )
+        .unwrap()
+        .contains("group_by fields"));
+        assert_eq!(problem(ModuleType::Kpi, "period=week", json!({})), None);
     }
 }

@@ -27,8 +27,8 @@ mod view;
 mod fixtures;
 
 pub use figures::{
-    figures, year_earlier_totals, CompletionFigures, Figures, LatestFigure, SatisfactionFigures,
-    Series, Step, TimeFigures,
+    figures, safe_link, type_problem, year_earlier_totals, CompletionFigures, Figures, Item,
+    LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures,
 };
 pub use load::{
     complete_until_of, data_modules, find_module, load_dashboard, load_module, DashboardView,
@@ -37,7 +37,8 @@ pub use load::{
 pub use options::{humanise, label_for, rate_kpi, unit};
 pub use request::{
     csv_request, data_set_path, frequency, is_apportioned, module_query, module_request, now,
-    scale_note, shown_period, with_year_before_request, year_earlier_request,
+    realtime_hours, scale_note, shown_period, with_year_before_request, year_earlier_request,
+    MAX_REALTIME_HOURS, REALTIME_HOURS,
 };
 pub use table::{data_url, download_name, format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, offered_periods, Range, ViewParams, Zoom, VIEW_PERIODS};

@@ -94,6 +94,9 @@ pub fn data_set_path(data_set: &str) -> Option<String> {
 /// shown (weeks in months), `apportion=true` asks for each record to be shared
 /// between them by its days.
 pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> String {
+    if module.module_type == ModuleType::Realtime {
+        return encode_pairs(&realtime_pairs(module, now));
+    }
     let mut pairs = viewed(module, view);
     // Charts over time show (and mark) the period under way, and KPIs pick
     // their latest complete period from it; a journey or a table adds up
@@ -102,6 +105,43 @@ pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> S
         through_current_period(&mut pairs, now);
     }
     encode_pairs(&pairs)
+}
+
+/// How many hours a realtime module shows unless its `hours` option says.
+pub const REALTIME_HOURS: u32 = 6;
+/// The most hours a realtime module may show.
+pub const MAX_REALTIME_HOURS: u32 = 48;
+/// The most records a realtime module reads: one a minute over its hours.
+const REALTIME_RECORDS: u32 = 60 * MAX_REALTIME_HOURS;
+
+/// The hours a realtime module shows: its `hours` option (1 to
+/// [`MAX_REALTIME_HOURS`]), else [`REALTIME_HOURS`].
+pub fn realtime_hours(module: &Module) -> u32 {
+    module
+        .options
+        .get("hours")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|h| (1..=u64::from(MAX_REALTIME_HOURS)).contains(h))
+        .map_or(REALTIME_HOURS, |h| h as u32)
+}
+
+/// A realtime module's request: its stored filters, and its records of the
+/// last hours, oldest first. The window is of whole minutes, so the same
+/// request is asked (and answered from the cache) for a minute.
+fn realtime_pairs(module: &Module, now: DateTime<Utc>) -> Vec<(String, String)> {
+    let mut pairs = query_string::pairs(&module.query);
+    let minute = now.timestamp() - now.timestamp().rem_euclid(60);
+    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(now);
+    set(
+        &mut pairs,
+        "start_at",
+        stamp(at(minute - 3_600 * i64::from(realtime_hours(module)))),
+    );
+    // A count stamped a little ahead (a collector's clock) is shown too.
+    set(&mut pairs, "end_at", stamp(at(minute + 120)));
+    set(&mut pairs, "sort_by", "_timestamp:ascending".to_string());
+    set(&mut pairs, "limit", REALTIME_RECORDS.to_string());
+    pairs
 }
 
 /// The module's stored query with the view applied, as [`module_query`] but
@@ -498,5 +538,47 @@ mod tests {
             r,
             "/data/a/b?period=week&collect=count:sum&start_at=2025-11-10T00:00:00Z&end_at=2025-11-24T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn a_live_figure_asks_for_its_records_of_the_last_hours_oldest_first() {
+        let m = module(
+            ModuleType::Realtime,
+            "filter_by=site:main",
+            json!({"value": "unique_visitors", "hours": 2}),
+        );
+        // The view's period and months do not apply: it is about now.
+        let q = query_string::pairs(&module_query(
+            &m,
+            &view(Some(PeriodKind::Month), Some("2025-01"), None),
+            t("2026-11-25T15:30:42Z"),
+        ));
+        assert_eq!(first(&q, "filter_by"), Some("site:main"));
+        // On a whole minute, so a minute's requests are one.
+        assert_eq!(first(&q, "start_at"), Some("2026-11-25T13:30:00Z"));
+        assert_eq!(first(&q, "end_at"), Some("2026-11-25T15:32:00Z"));
+        assert_eq!(first(&q, "sort_by"), Some("_timestamp:ascending"));
+        assert_eq!(first(&q, "limit"), Some("2880"));
+        assert_eq!(first(&q, "period"), None);
+        let default = module(ModuleType::Realtime, "", json!({"value": "n", "hours": 0}));
+        assert_eq!(realtime_hours(&default), REALTIME_HOURS);
+    }
+
+    #[test]
+    fn a_list_adds_up_the_months_shown() {
+        let m = module(
+            ModuleType::List,
+            "group_by=page&collect=views:sum&sort_by=views:sum:descending&limit=5",
+            json!({}),
+        );
+        let q = query_string::pairs(&module_query(
+            &m,
+            &view(None, Some("2025-01"), Some("2025-06")),
+            now(),
+        ));
+        assert_eq!(first(&q, "start_at"), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(first(&q, "end_at"), Some("2025-07-01T00:00:00Z"));
+        assert_eq!(first(&q, "flatten"), None);
+        assert_eq!(first(&q, "limit"), Some("5"));
     }
 }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::figures::{
-    CompletionFigures, Figures, LatestFigure, SatisfactionFigures, Step, TimeFigures,
+    CompletionFigures, Figures, Item, LatestFigure, LiveFigures, SatisfactionFigures, Step,
+    TimeFigures,
 };
 use super::options::{label_for, unit};
 use crate::kpi::{format_date, format_exact, format_percent, format_period};
@@ -138,6 +139,8 @@ pub fn table_data(
             columns,
             rows: records,
         } => return records_table(module, columns, records),
+        Figures::Live(live) => return live_table(module, live),
+        Figures::List(items) => return list_table(module, items),
     };
     let periods = match figures {
         Figures::Time(t) => t.periods.as_slice(),
@@ -268,6 +271,74 @@ fn journey_table(steps: &[Step]) -> TableData {
         .collect();
     TableData {
         numeric: headers.iter().enumerate().map(|(i, _)| i > 0).collect(),
+        headers,
+        rows,
+    }
+}
+
+/// A realtime module's counts, newest first, each at its time of day (a
+/// time of a day before the newest's says its date).
+fn live_table(module: &Module, live: &LiveFigures) -> TableData {
+    let value = module
+        .options
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or("value");
+    let headers: Vec<String> = vec!["Time".into(), label_for(module, value)];
+    let today = live.latest().map_or(DateTime::<Utc>::MIN_UTC, |(t, _)| t);
+    let rows = live
+        .points
+        .iter()
+        .rev()
+        .map(|(t, v)| {
+            vec![
+                Cell {
+                    text: crate::kpi::format_time(*t, today),
+                    number: Some(t.timestamp() as f64),
+                },
+                format_cell(Some(*v), unit(module)),
+            ]
+        })
+        .collect();
+    TableData {
+        numeric: vec![false, true],
+        headers,
+        rows,
+    }
+}
+
+/// A ranked list as a table: rank, item, value, in the list's order.
+fn list_table(module: &Module, items: &[Item]) -> TableData {
+    let pairs = crate::query_string::pairs(&module.query);
+    let item = module
+        .options
+        .get("label")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "group_by")
+                .map(|(_, v)| v.as_str())
+        })
+        .map_or_else(|| "Item".to_string(), |f| label_for(module, f));
+    let value = crate::query_string::first(&pairs, "collect")
+        .map(|c| c.split(':').next().unwrap_or(c))
+        .map_or_else(|| "Value".to_string(), |f| label_for(module, f));
+    let headers: Vec<String> = vec!["Rank".into(), item, value];
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            vec![
+                format_cell(Some((i + 1) as f64), Unit::Number),
+                text_cell(it.label.clone()),
+                format_cell(it.value, unit(module)),
+            ]
+        })
+        .collect();
+    TableData {
+        numeric: vec![true, false, true],
         headers,
         rows,
     }

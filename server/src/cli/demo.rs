@@ -53,5 +53,16 @@ pub async fn run(database: &str, args: DemoArgs) -> anyhow::Result<()> {
             println!("  {role:<7} {email:<32} {password}");
         }
     }
+    if args.live {
+        println!(
+            "Feeding the live figure of /{} every {} s (Ctrl-C stops it).",
+            demo::LIVE_SERVICE,
+            args.live_every
+        );
+        tokio::select! {
+            fed = demo::feed_live(&store, std::time::Duration::from_secs(args.live_every)) => fed?,
+            _ = tokio::signal::ctrl_c() => println!("Stopped feeding the live figure."),
+        }
+    }
     Ok(())
 }

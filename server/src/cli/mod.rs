@@ -312,6 +312,17 @@ pub struct ServeArgs {
         value_name = "DAY HH:MM"
     )]
     pub digest_at: crate::domain::digests::Schedule,
+
+    /// The most live modules' streams open at once on this instance (each
+    /// holds a connection); past it, pages ask every few seconds instead.
+    #[arg(
+        long,
+        env = "PULSE_LIVE_STREAMS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(0..=100_000),
+        value_name = "COUNT"
+    )]
+    pub live_streams: u64,
 }
 
 #[derive(Debug, Args)]
@@ -329,6 +340,17 @@ pub struct DemoArgs {
     /// until there are this many. By default, the demo's own only.
     #[arg(long, value_name = "COUNT")]
     pub services: Option<usize>,
+
+    /// After loading, keep feeding the demo's live figure (people using
+    /// "Renew a driving licence" now) a fictional count every few seconds,
+    /// until stopped with Ctrl-C: beside a running `pulse serve` on the same
+    /// database, its dashboard's live module moves as you watch.
+    #[arg(long)]
+    pub live: bool,
+
+    /// With --live: seconds between counts.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600), value_name = "SECONDS")]
+    pub live_every: u64,
 }
 
 fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {

@@ -67,12 +67,18 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
+    let live = crate::live::Live::new(
+        store.clone(),
+        args.live_streams as usize,
+        std::time::Duration::from_secs(1),
+    );
     let router = app(AppState {
         store,
         cache: cache.clone(),
         leptos_options: options,
         trusted_proxies: args.trusted_proxies,
         mail,
+        live: live.clone(),
     });
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -82,7 +88,14 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        // Open streams end first, so the shutdown waits only for requests.
+        let live = live.clone();
+        async move {
+            shutdown_signal().await;
+            live.close();
+        }
+    })
     .await?;
     keeper.abort();
     sender.abort();

@@ -220,9 +220,20 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
                 .and_then(|ds| ds.split_once('/'))
                 .and_then(|(_, data_type)| app::catalogue::frequency(data_type)),
         };
+        // What its type cannot show first: it says more than the query's rule.
+        if let Some(problem) = app::modules::type_problem(m) {
+            return Err(Error::Unprocessable(format!("module {name:?}: {problem}")));
+        }
         if let Err(message) = params::parse(&pairs, allow) {
             return Err(Error::Unprocessable(format!(
                 "module {name:?}: its query is not valid: {message}"
+            )));
+        }
+        // A live figure asks for its records of the last hours: a data set
+        // that refuses raw queries cannot answer it.
+        if m.module_type == ModuleType::Realtime && !raw_queries_allowed {
+            return Err(Error::Unprocessable(format!(
+                "module {name:?}: a live figure reads records, and its data set refuses raw queries"
             )));
         }
     }

@@ -113,6 +113,10 @@ pub fn take_type(settings: &mut DataSetSettings, name: &str) -> Result<()> {
     settings.schema = Some(data_type.schema);
     settings.auto_ids = data_type.auto_ids;
     settings.max_age_expected = Some(app::catalogue::expected_age(data_type.period));
+    // Live counts: read often, so cached for short.
+    if name == "realtime" {
+        settings.realtime = true;
+    }
     Ok(())
 }
 

@@ -286,7 +286,13 @@ fn catalogue(facts: &Facts) -> String {
             }
         ));
         if t.kpis.is_empty() {
-            out.push_str("Shows where people drop out (the journey module).\n\n");
+            out.push_str(match t.name.as_str() {
+                "top-pages" => "Shows what people look at most (the ranked list module).\n\n",
+                "realtime" => {
+                    "Shows how many people are using the service now (the live figure module).\n\n"
+                }
+                _ => "Shows where people drop out (the journey module).\n\n",
+            });
         } else {
             let kpis: Vec<&str> = t.kpis.iter().map(|k| k.title()).collect();
             out.push_str(&format!("Feeds: {}.\n\n", kpis.join(", ")));

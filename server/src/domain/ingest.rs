@@ -24,17 +24,8 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Whether `key` is a valid field name: `^[a-z_][a-z0-9_]+$` after lower-casing.
-pub fn is_valid_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    bytes.len() >= 2
-        && (bytes[0].is_ascii_lowercase() || bytes[0] == b'_')
-        && bytes[1..]
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
-        && key.is_ascii()
-}
+/// Whether `key` is a valid field name (one rule, in [`app::kpi`]).
+pub use app::kpi::is_field_name as is_valid_key;
 
 /// Parses a Backdrop date-time (kept with the ids it is read into).
 pub use crate::store::records::parse_datetime;

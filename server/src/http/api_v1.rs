@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::reminders::router())
         .merge(super::alerts::router())
         .merge(super::digests::router())
+        .merge(super::live::router())
         .merge(super::two_factor::router())
         .merge(super::guide::router())
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub trusted_proxies: crate::http::client::TrustedProxies,
     /// E-mail: its settings, and the bell that wakes this instance's sender.
     pub mail: crate::mail::Mail,
+    /// Live modules' streams and the data sets they watch.
+    pub live: crate::live::Live,
 }
 
 impl AppState {

@@ -148,6 +148,17 @@ pub async fn bump_version(w: &mut Write, id: i64) -> Result<i64> {
     .await)?)
 }
 
+/// The version of a data set's records (`None` when it is gone): what a live
+/// module's stream watches, on every instance.
+pub async fn version_of(store: &Store, id: i64) -> Result<Option<i64>> {
+    Ok(on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT version FROM data_sets WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
 /// A fingerprint of what every read of every data set depends on: each data
 /// set's id, version (its records) and the settings reads follow. It changes
 /// whenever records or those settings change, or a data set comes or goes.

@@ -188,6 +188,7 @@ fn router(store: &Store, trusted_proxies: &str, mail: server::mail::Mail) -> Rou
         leptos_options: options,
         trusted_proxies: server::http::client::TrustedProxies::parse(trusted_proxies).unwrap(),
         mail,
+        live: server::live::Live::new(store.clone(), 8, std::time::Duration::from_millis(200)),
     })
 }
 

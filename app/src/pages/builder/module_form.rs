@@ -24,6 +24,9 @@ pub(super) fn ModuleForm(
     let period = NodeRef::<leptos::html::Select>::new();
     let duration = NodeRef::<leptos::html::Input>::new();
     let format = NodeRef::<leptos::html::Select>::new();
+    let hours = NodeRef::<leptos::html::Input>::new();
+    let limit = NodeRef::<leptos::html::Input>::new();
+    let link = NodeRef::<leptos::html::Input>::new();
     let timed = crate::query_string::param(&module.query, "period").is_some();
     let formats = matches!(
         module.module_type,
@@ -44,6 +47,9 @@ pub(super) fn ModuleForm(
             period: period.get_untracked().map(|s| s.value()),
             duration: duration.get_untracked().map(|i| i.value()),
             format: format.get_untracked().map(|s| s.value()),
+            hours: hours.get_untracked().map(|i| i.value()),
+            limit: limit.get_untracked().map(|i| i.value()),
+            link: link.get_untracked().map(|i| i.value()),
         };
         if !fields.acceptable() {
             return;
@@ -75,6 +81,8 @@ pub(super) fn ModuleForm(
             </div>
             {timed.then(|| period_fields(&module, period, duration))}
             {formats.then(|| format_field(&module, format))}
+            {(module.module_type == ModuleType::Realtime).then(|| hours_field(&module, hours))}
+            {(module.module_type == ModuleType::List).then(|| list_fields(&module, limit, link))}
             <button type="submit" class="govuk-button" data-module="govuk-button">"Save the module"</button>
             " "
             <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| editing.set(None)>"Cancel"</button>
@@ -129,8 +137,60 @@ fn format_field(module: &Module, format: NodeRef<leptos::html::Select>) -> impl 
     }
 }
 
-/// The form's fields as sent: the period, span and format only when the form
-/// has them.
+/// How many hours a live figure shows.
+fn hours_field(module: &Module, hours: NodeRef<leptos::html::Input>) -> impl IntoView {
+    let id = format!("module-{}-hours", module.slug);
+    let current = crate::modules::realtime_hours(module).to_string();
+    let max = crate::modules::MAX_REALTIME_HOURS;
+    view! {
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id.clone()>{format!("Hours in the sparkline (1 to {max})")}</label>
+            <input class="govuk-input govuk-input--width-4" id=id type="number" min="1" max=max.to_string()
+                inputmode="numeric" node_ref=hours value=current/>
+        </div>
+    }
+}
+
+/// How many items a list shows, and where each links to.
+fn list_fields(
+    module: &Module,
+    limit: NodeRef<leptos::html::Input>,
+    link: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let id = |f: &str| format!("module-{}-{f}", module.slug);
+    let current_limit = crate::query_string::param(&module.query, "limit").unwrap_or_default();
+    let current_link = module
+        .options
+        .get("link")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let fields: Vec<String> = crate::query_string::pairs(&module.query)
+        .into_iter()
+        .filter(|(k, _)| k == "group_by")
+        .map(|(_, v)| format!("{{{v}}}"))
+        .collect();
+    let hint = format!(
+        "A web address (https://…) or a path of this site (/…); {} stands for each item's value. Leave it empty for no links.",
+        if fields.is_empty() { "{field}".to_string() } else { fields.join(" or ") }
+    );
+    view! {
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id("limit")>"How many items (1 to 100)"</label>
+            <input class="govuk-input govuk-input--width-4" id=id("limit") type="number" min="1" max="100"
+                inputmode="numeric" node_ref=limit value=current_limit/>
+        </div>
+        <div class="govuk-form-group">
+            <label class="govuk-label" for=id("link")>"Link of each item (optional)"</label>
+            <div class="govuk-hint" id=id("link-hint")>{hint}</div>
+            <input class="govuk-input" id=id("link") type="text" spellcheck="false" aria-describedby=id("link-hint")
+                node_ref=link value=current_link/>
+        </div>
+    }
+}
+
+/// The form's fields as sent: the period, span, format, hours, limit and
+/// link only when the form has them.
 struct Fields {
     title: String,
     description: String,
@@ -138,6 +198,9 @@ struct Fields {
     period: Option<String>,
     duration: Option<String>,
     format: Option<String>,
+    hours: Option<String>,
+    limit: Option<String>,
+    link: Option<String>,
 }
 
 impl Fields {
@@ -147,12 +210,14 @@ impl Fields {
         if self.title.trim().is_empty() {
             return false;
         }
-        if let Some(d) = &self.duration {
-            if !d.is_empty() && d.parse::<u32>().map_or(true, |n| n == 0 || n > 520) {
-                return false;
-            }
-        }
-        true
+        let within = |value: &Option<String>, max: u32| {
+            value.as_deref().is_none_or(|d| {
+                d.is_empty() || d.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+            })
+        };
+        within(&self.duration, 520)
+            && within(&self.hours, crate::modules::MAX_REALTIME_HOURS)
+            && within(&self.limit, 100)
     }
 
     /// Changes the module: its words, its query's `period` and `duration`
@@ -168,11 +233,27 @@ impl Fields {
         if let Some(n) = self.duration {
             m.query = crate::query_string::with_param(&m.query, "duration", &n);
         }
-        if let (Some(f), Some(options)) = (self.format, m.options.as_object_mut()) {
+        if let Some(n) = self.limit {
+            m.query = crate::query_string::with_param(&m.query, "limit", &n);
+        }
+        let Some(options) = m.options.as_object_mut() else {
+            return;
+        };
+        if let Some(f) = self.format {
             if f == "number" {
                 options.remove("format");
             } else {
                 options.insert("format".into(), Value::String(f));
+            }
+        }
+        if let Some(h) = self.hours.and_then(|h| h.parse::<u32>().ok()) {
+            options.insert("hours".into(), Value::from(h));
+        }
+        if let Some(link) = self.link.map(|l| l.trim().to_string()) {
+            if link.is_empty() {
+                options.remove("link");
+            } else {
+                options.insert("link".into(), Value::String(link));
             }
         }
     }
@@ -191,6 +272,9 @@ mod tests {
             period: Some("month".into()),
             duration: duration.map(str::to_string),
             format: format.map(str::to_string),
+            hours: None,
+            limit: None,
+            link: None,
         }
     }
 
