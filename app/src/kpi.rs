@@ -647,14 +647,52 @@ pub fn is_field_name(key: &str) -> bool {
         && key.is_ascii()
 }
 
-/// A moment's time of day in UTC, to the minute: "09:42 UTC" (with its date
-/// when it is not `today`'s: "09:42 UTC on 3 December 2026").
+/// A moment's time of day as UK clocks show it, to the minute, with the
+/// zone: "09:42 GMT", "10:42 BST" (with its UK date when it is not
+/// `today`'s: "09:42 GMT on 3 December 2026").
 pub fn format_time(t: DateTime<Utc>, today: DateTime<Utc>) -> String {
-    let clock = format!("{:02}:{:02} UTC", t.hour(), t.minute());
-    if t.date_naive() == today.date_naive() {
+    let offset = uk_offset(t);
+    let zone = if offset.is_zero() { "GMT" } else { "BST" };
+    // (UK wall-clock time, held in a UTC value only to be written out)
+    let local = t + offset;
+    let clock = format!("{:02}:{:02} {zone}", local.hour(), local.minute());
+    if local.date_naive() == (today + uk_offset(today)).date_naive() {
         clock
     } else {
-        format!("{clock} on {}", format_date(t))
+        format!("{clock} on {}", format_date(local))
+    }
+}
+
+/// The last Sunday of `month` in `year`, at 01:00 UTC (when the UK's clocks
+/// change).
+pub fn clocks_change(year: i32, month: u32) -> DateTime<Utc> {
+    let first_of_next = NaiveDate::from_ymd_opt(year, month + 1, 1).expect("a date");
+    let last = first_of_next.pred_opt().expect("a date");
+    let back = last.weekday().num_days_from_sunday() as i64;
+    let sunday = last - Duration::days(back);
+    Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0).expect("a time"))
+}
+
+/// How far UK time is ahead of UTC at `t`: an hour in summer time (from the
+/// last Sunday of March to the last Sunday of October, at 01:00 UTC).
+pub fn uk_offset(t: DateTime<Utc>) -> Duration {
+    let year = t.year();
+    if clocks_change(year, 3) <= t && t < clocks_change(year, 10) {
+        Duration::hours(1)
+    } else {
+        Duration::zero()
+    }
+}
+
+/// The moment that UK clocks show `date` at `at` (the earlier, when the
+/// clocks go back; the hour after, when they skip it).
+pub fn uk_moment(date: NaiveDate, at: chrono::NaiveTime) -> DateTime<Utc> {
+    let local = Utc.from_utc_datetime(&date.and_time(at));
+    let summer = local - Duration::hours(1);
+    if uk_offset(summer) == Duration::hours(1) {
+        summer
+    } else {
+        local
     }
 }
 
@@ -1811,5 +1849,29 @@ mod tests {
         let (from, to) = (t("1900-01-01T00:00:00Z"), t("2201-01-01T00:00:00Z"));
         assert!(period_count(PeriodKind::Week, from, to) > i64::from(MAX_PERIODS));
         assert_eq!(period_count(PeriodKind::Year, from, to), 301);
+    }
+
+    #[test]
+    fn times_are_written_as_uk_clocks_show_them() {
+        let winter = t("2026-12-03T09:44:00Z");
+        assert_eq!(format_time(winter, winter), "09:44 GMT");
+        let summer = t("2026-07-01T09:44:00Z");
+        assert_eq!(format_time(summer, summer), "10:44 BST");
+        // 23:30 UTC in summer is the next day in the UK.
+        let late = t("2026-07-01T23:30:00Z");
+        assert_eq!(format_time(late, summer), "00:30 BST on 2 July 2026");
+        // The hour the clocks change.
+        assert_eq!(
+            format_time(t("2026-03-29T00:59:00Z"), winter),
+            "00:59 GMT on 29 March 2026"
+        );
+        assert_eq!(
+            format_time(t("2026-03-29T01:00:00Z"), winter),
+            "02:00 BST on 29 March 2026"
+        );
+        assert_eq!(
+            format_time(t("2026-10-25T01:00:00Z"), winter),
+            "01:00 GMT on 25 October 2026"
+        );
     }
 }

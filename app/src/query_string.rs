@@ -131,9 +131,15 @@ fn decode(s: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
+    percent_encode(s, b"-._~:,/@!$()*;")
+}
+
+/// `s` with every byte but ASCII letters, digits and those in `kept`
+/// percent-encoded.
+pub fn percent_encode(s: &str, kept: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:,/@!$()*;".contains(&b) {
+        if b.is_ascii_alphanumeric() || kept.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -456,26 +456,14 @@ async fn live_figures(
         ("realtime", &["_timestamp"][..], true, counts),
         ("top-pages", &["_timestamp", "page"][..], false, pages),
     ] {
-        let data_set = match data_sets::find(store, LIVE_SERVICE, data_type).await? {
-            Some(ds) => ds,
-            None => {
-                loaded.data_sets_created += 1;
-                let settings = DataSetSettings {
-                    auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
-                    published: true,
-                    realtime,
-                    max_age_expected: app::catalogue::frequency(data_type)
-                        .map(app::catalogue::expected_age),
-                    ..DataSetSettings::default()
-                };
-                data_sets::create(w, LIVE_SERVICE, data_type, Some(service_id), &settings, now)
-                    .await?
-            }
+        let set = DemoSet {
+            slug: LIVE_SERVICE,
+            data_type,
+            auto_ids,
+            realtime,
+            service_id,
         };
-        if records::count(store, data_set.id).await? == 0 {
-            let written = records::upsert_batch(w, data_set.id, &batch, false, "demo", now).await?;
-            loaded.records_stored += written.inserted;
-        }
+        store_set(store, w, &set, &batch, now, loaded).await?;
     }
     Ok(())
 }
@@ -886,26 +874,58 @@ async fn store_figures(
         &generated.satisfaction,
         &generated.completion,
     ];
-    for ((data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
-        let data_set = match data_sets::find(store, slug, data_type).await? {
-            Some(ds) => ds,
-            None => {
-                loaded.data_sets_created += 1;
-                let settings = DataSetSettings {
-                    auto_ids: auto_ids.iter().map(|s| s.to_string()).collect(),
-                    published: true,
-                    // As for any data set made from the catalogue.
-                    max_age_expected: app::catalogue::frequency(data_type)
-                        .map(app::catalogue::expected_age),
-                    ..DataSetSettings::default()
-                };
-                data_sets::create(w, slug, data_type, Some(service_id), &settings, now).await?
-            }
+    for (&(data_type, auto_ids), batch) in DATA_TYPES.iter().zip(batches) {
+        let set = DemoSet {
+            slug,
+            data_type,
+            auto_ids,
+            realtime: false,
+            service_id,
         };
-        if records::count(store, data_set.id).await? == 0 {
-            let written = records::upsert_batch(w, data_set.id, batch, false, "demo", now).await?;
-            loaded.records_stored += written.inserted;
+        store_set(store, w, &set, batch, now, loaded).await?;
+    }
+    Ok(())
+}
+
+/// A demo data set: its service, type and settings.
+struct DemoSet<'a> {
+    slug: &'a str,
+    data_type: &'a str,
+    auto_ids: &'a [&'a str],
+    realtime: bool,
+    service_id: i64,
+}
+
+/// Creates the data set unless it is there (published, expected as often as
+/// the catalogue says, as for any data set made from the catalogue), and
+/// stores `batch` in it when it holds no records.
+async fn store_set(
+    store: &Store,
+    w: &mut Write,
+    set: &DemoSet<'_>,
+    batch: &[Record],
+    now: DateTime<Utc>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let data_set = match data_sets::find(store, set.slug, set.data_type).await? {
+        Some(ds) => ds,
+        None => {
+            loaded.data_sets_created += 1;
+            let settings = DataSetSettings {
+                auto_ids: set.auto_ids.iter().map(|s| s.to_string()).collect(),
+                published: true,
+                realtime: set.realtime,
+                max_age_expected: app::catalogue::frequency(set.data_type)
+                    .map(app::catalogue::expected_age),
+                ..DataSetSettings::default()
+            };
+            let service = Some(set.service_id);
+            data_sets::create(w, set.slug, set.data_type, service, &settings, now).await?
         }
+    };
+    if records::count(store, data_set.id).await? == 0 {
+        let written = records::upsert_batch(w, data_set.id, batch, false, "demo", now).await?;
+        loaded.records_stored += written.inserted;
     }
     Ok(())
 }

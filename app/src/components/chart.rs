@@ -1,22 +1,22 @@
 //! Charts: an ECharts option built by a pure function from shared data, and a
 //! component that owns the ECharts instance in the browser.
 //!
-//! The option builders are plain functions from model types to a `charming::Chart`
-//! and are tested natively. The component renders an empty, labelled container on
-//! the server; after hydration an effect creates the ECharts instance in it, sets
-//! the option (replacing, not merging, so removed series do not linger), resizes it
-//! with the window and disposes of it when the component goes away.
+//! The option builders are plain functions from model types to an [`EChart`]
+//! (its series `charming`'s typed lines and bars, its frame JSON) and are
+//! tested natively. The component renders an empty, labelled container on the
+//! server; after hydration an effect creates the ECharts instance in it, sets
+//! the option (replacing, not merging, so removed series do not linger),
+//! resizes it with the window and disposes of it when the component goes away.
 
 use charming::{
-    component::{Axis, DataZoom, DataZoomType, Grid, Legend},
     element::{
-        AreaStyle, AxisLabel, AxisType, BorderType, ItemStyle, Label, LabelPosition, LineStyle,
-        LineStyleType, MarkArea, MarkAreaData, Tooltip, Trigger,
+        AreaStyle, BorderType, ItemStyle, Label, LabelPosition, LineStyle, LineStyleType, MarkArea,
+        MarkAreaData,
     },
     series::{Bar, Line},
-    Chart as EChart,
 };
 use leptos::prelude::*;
+use serde_json::{json, Value};
 
 use crate::components::table_toggle::NoScriptChart;
 
@@ -25,8 +25,53 @@ use crate::model::{ChannelSeries, Period, Unit};
 use crate::modules::{Step, TimeFigures};
 use chrono::{DateTime, Utc};
 
-/// What `charming` cannot say about zooming inside the plot, added to a
-/// chart's option as it goes to ECharts: the mouse wheel scrolls the page
+/// An ECharts option, as it goes to ECharts: its frame (palette, tooltip,
+/// legend, grid, axes, zoom) written here in ECharts' names, and its series,
+/// each a `charming` [`Line`] or [`Bar`].
+///
+/// The frame is not a `charming::Chart`: serialising one compiles in the
+/// serialisers of every series type and component ECharts has (pies, maps,
+/// toolboxes, …), which the browser would download on every dashboard for
+/// nothing, so the option is put together from the series Pulse draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EChart(Value);
+
+impl EChart {
+    /// A frame without series.
+    fn new(frame: Value) -> EChart {
+        EChart(frame)
+    }
+
+    /// The option with one more series.
+    pub fn series(mut self, series: impl serde::Serialize) -> EChart {
+        let series = serde_json::to_value(series).unwrap_or(Value::Null);
+        if let Some(frame) = self.0.as_object_mut() {
+            match frame.get_mut("series").and_then(Value::as_array_mut) {
+                Some(all) => all.push(series),
+                None => {
+                    frame.insert("series".into(), Value::Array(vec![series]));
+                }
+            }
+        }
+        self
+    }
+
+    /// The option with `key` (a grid, a legend) set to `value`.
+    fn with(mut self, key: &str, value: Value) -> EChart {
+        if let Some(frame) = self.0.as_object_mut() {
+            frame.insert(key.into(), value);
+        }
+        self
+    }
+
+    /// The option as JSON.
+    pub fn as_value(&self) -> &Value {
+        &self.0
+    }
+}
+
+/// How a chart zooms inside the plot, added to its option as it goes to
+/// ECharts: the mouse wheel scrolls the page
 /// (the chart zooms with Ctrl and the wheel, a pinch, a drag or the slider),
 /// and a touch that moves the page is not taken by the chart.
 /// A chart whose legend is drawn by the page ([`legend_entries`]) has its
@@ -252,44 +297,38 @@ pub fn grid_bottom(zoom: bool) -> f64 {
 /// legend, the value axis in `unit` (named `name` unless empty) and, with `zoom`,
 /// zoom and pan.
 fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart {
-    let value_axis = match unit {
-        Unit::Ratio => Axis::new()
-            .type_(AxisType::Value)
-            .axis_label(AxisLabel::new().formatter("{value}%")),
-        Unit::Pounds => Axis::new()
-            .type_(AxisType::Value)
-            .axis_label(AxisLabel::new().formatter("£{value}")),
-        Unit::Number => Axis::new().type_(AxisType::Value),
+    let mut value_axis = json!({"type": "value"});
+    let formatter = match unit {
+        Unit::Ratio => Some("{value}%"),
+        Unit::Pounds => Some("£{value}"),
+        Unit::Number => None,
     };
-    let value_axis = if name.is_empty() {
-        value_axis
-    } else {
-        value_axis.name(name)
-    };
-    let mut chart = EChart::new()
-        .color(
-            PALETTE
-                .iter()
-                .map(|c| charming::element::Color::from(*c))
-                .collect::<Vec<_>>(),
-        )
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().top(0))
-        .grid(
-            Grid::new()
-                .left(GRID_LEFT)
-                .right(GRID_RIGHT)
-                .top(GRID_TOP)
-                .bottom(grid_bottom(zoom)),
-        )
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
-        .y_axis(value_axis);
-    if zoom {
-        chart = chart
-            .data_zoom(DataZoom::new().type_(DataZoomType::Inside))
-            .data_zoom(DataZoom::new().type_(DataZoomType::Slider).bottom(16));
+    if let Some(formatter) = formatter {
+        value_axis["axisLabel"] = json!({ "formatter": formatter });
     }
-    chart
+    if !name.is_empty() {
+        value_axis["name"] = name.into();
+    }
+    let mut frame = json!({
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {
+            "left": GRID_LEFT,
+            "right": GRID_RIGHT,
+            "top": GRID_TOP,
+            "bottom": grid_bottom(zoom),
+        },
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": value_axis,
+    });
+    if zoom {
+        frame["dataZoom"] = json!([
+            {"type": "inside"},
+            {"type": "slider", "bottom": 16},
+        ]);
+    }
+    EChart::new(frame)
 }
 
 fn dashed(name: &str, values: Vec<Option<f64>>) -> Line {
@@ -602,45 +641,34 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
         .iter()
         .map(|r| r.replace(" nor ", "\nnor "))
         .collect();
-    EChart::new()
-        .color(vec![charming::element::Color::from(PALETTE[0])])
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .grid(
-            Grid::new()
-                .left(16)
-                .right(24)
-                .top(24)
-                .bottom(16)
-                .contain_label(true),
-        )
-        .x_axis(
-            Axis::new()
-                .type_(AxisType::Category)
-                .axis_label(AxisLabel::new().interval(0))
-                .data(labels),
-        )
-        .y_axis(Axis::new().type_(AxisType::Value))
-        .series(
-            Bar::new()
-                .name("Responses")
-                // Each bar labelled with its count as the table writes it.
-                .label(
-                    Label::new()
-                        .show(true)
-                        .position(LabelPosition::Top)
-                        .formatter("{b}"),
-                )
-                .data(
-                    ratings
-                        .iter()
-                        .map(|r| {
-                            charming::datatype::DataPointItem::new(*r)
-                                .name(crate::kpi::format_count(*r))
-                                .into()
-                        })
-                        .collect::<Vec<charming::datatype::DataPoint>>(),
-                ),
-        )
+    EChart::new(json!({
+        "color": [PALETTE[0]],
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 16, "right": 24, "top": 24, "bottom": 16, "containLabel": true},
+        "xAxis": {"type": "category", "axisLabel": {"interval": 0}, "data": labels},
+        "yAxis": {"type": "value"},
+    }))
+    .series(
+        Bar::new()
+            .name("Responses")
+            // Each bar labelled with its count as the table writes it.
+            .label(
+                Label::new()
+                    .show(true)
+                    .position(LabelPosition::Top)
+                    .formatter("{b}"),
+            )
+            .data(
+                ratings
+                    .iter()
+                    .map(|r| {
+                        charming::datatype::DataPointItem::new(*r)
+                            .name(crate::kpi::format_count(*r))
+                            .into()
+                    })
+                    .collect::<Vec<charming::datatype::DataPoint>>(),
+            ),
+    )
 }
 
 /// A journey as a funnel of bars: how many reached each step, labelled with the
@@ -662,15 +690,17 @@ pub fn journey_chart(steps: &[Step]) -> EChart {
         false,
         "",
     )
-    .grid(
-        Grid::new()
-            .left(16)
-            .right(GRID_RIGHT)
-            .top(GRID_TOP)
-            .bottom(grid_bottom(false))
-            .contain_label(true),
+    .with(
+        "grid",
+        json!({
+            "left": 16,
+            "right": GRID_RIGHT,
+            "top": GRID_TOP,
+            "bottom": grid_bottom(false),
+            "containLabel": true,
+        }),
     )
-    .legend(Legend::new().show(false))
+    .with("legend", json!({"show": false}))
     .series(
         Bar::new()
             .name("Users")
@@ -755,13 +785,7 @@ pub fn Chart(
         },
         periods.filter(|_| zoom),
     );
-    let legend = Memo::new(move |_| {
-        option.with(|o| {
-            serde_json::to_value(o)
-                .map(|v| legend_entries(&v))
-                .unwrap_or_default()
-        })
-    });
+    let legend = Memo::new(move |_| option.with(|o| legend_entries(o.as_value())));
     // The lines hidden by the legend; a new option shows them all again.
     let hidden = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
@@ -1530,27 +1554,20 @@ mod browser {
         // never load it); each chart draws once it has arrived.
         let arrived = RwSignal::new(echarts_loaded());
         Effect::new(move |_| {
-            // Read in place (an option is large, and never cloned).
-            let value = option.with(|o| serde_json::to_value(o));
+            // Written out in place (an option is large, and never cloned).
+            let json = option.with(|o| {
+                let mut value = o.as_value().clone();
+                let entries = super::legend_entries(&value).len();
+                super::page_friendly(&mut value);
+                (value.to_string(), entries)
+            });
             let Some(element) = node.get() else { return };
             if !arrived.get() {
                 load_echarts(arrived);
                 return;
             }
-            let json = match value.map(|mut value| {
-                let entries = super::legend_entries(&value).len();
-                super::page_friendly(&mut value);
-                (value.to_string(), entries)
-            }) {
-                Ok((json, entries)) => {
-                    drawn_legend.set(entries > 1);
-                    json
-                }
-                Err(e) => {
-                    leptos::logging::error!("chart option did not serialise: {e}");
-                    return;
-                }
-            };
+            let (json, entries) = json;
+            drawn_legend.set(entries > 1);
             let Ok(value) = js_sys::JSON::parse(&json) else {
                 return;
             };
@@ -1646,7 +1663,7 @@ mod tests {
             channels: Vec::new(),
             complete_until: None,
         };
-        let mut option = serde_json::to_value(channel_chart(&series, None)).unwrap();
+        let mut option = channel_chart(&series, None).as_value().clone();
         page_friendly(&mut option);
         let zooms = option["dataZoom"].as_array().unwrap();
         let inside = zooms.iter().find(|z| z["type"] == "inside").unwrap();
@@ -1701,15 +1718,9 @@ mod tests {
             }],
         };
         let until = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
-        let option: serde_json::Value = serde_json::to_value(time_chart(
-            &figures,
-            TimeStyle::Bars,
-            Unit::Number,
-            false,
-            None,
-            until,
-        ))
-        .unwrap();
+        let option = time_chart(&figures, TimeStyle::Bars, Unit::Number, false, None, until)
+            .as_value()
+            .clone();
         assert_eq!(
             option["xAxis"]["data"],
             serde_json::json!(["Q2 2026", "Q3 2026", "Q4 2026 (so far)"])
@@ -1723,22 +1734,22 @@ mod tests {
         assert_eq!(bars[0]["itemStyle"]["color"], PALETTE[0]);
         assert_eq!(bars[1]["itemStyle"]["color"], PALETTE[0]);
         // All complete: one series, as before.
-        let whole: serde_json::Value = serde_json::to_value(time_chart(
+        let whole = time_chart(
             &figures,
             TimeStyle::Bars,
             Unit::Number,
             false,
             None,
             DateTime::<Utc>::MAX_UTC,
-        ))
-        .unwrap();
+        )
+        .as_value()
+        .clone();
         assert_eq!(whole["series"].as_array().unwrap().len(), 1);
     }
 
     #[test]
     fn channel_chart_has_a_line_per_channel_over_the_periods() {
-        let option: serde_json::Value =
-            serde_json::to_value(channel_chart(&series(), None)).unwrap();
+        let option: serde_json::Value = channel_chart(&series(), None).as_value().clone();
         let lines = option["series"].as_array().unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["type"], "line");
@@ -1761,8 +1772,9 @@ mod tests {
 
     #[test]
     fn a_year_earlier_is_overlaid_dashed_with_gaps() {
-        let option: serde_json::Value =
-            serde_json::to_value(channel_chart(&series(), Some(&[None, Some(30.0)]))).unwrap();
+        let option: serde_json::Value = channel_chart(&series(), Some(&[None, Some(30.0)]))
+            .as_value()
+            .clone();
         let lines = option["series"].as_array().unwrap();
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[2]["name"], "Total");
@@ -1773,8 +1785,9 @@ mod tests {
     }
     #[test]
     fn the_legend_is_drawn_by_the_page_in_the_lines_own_colours() {
-        let mut option =
-            serde_json::to_value(channel_chart(&series(), Some(&[None, Some(30.0)]))).unwrap();
+        let mut option = channel_chart(&series(), Some(&[None, Some(30.0)]))
+            .as_value()
+            .clone();
         let entries = legend_entries(&option);
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         let lines = option["series"].as_array().unwrap();
@@ -1824,7 +1837,7 @@ mod tests {
 
     #[test]
     fn a_chart_without_a_legend_has_none_on_the_page() {
-        let option = serde_json::to_value(journey_chart(&[])).unwrap();
+        let option = journey_chart(&[]).as_value().clone();
         assert!(legend_entries(&option).is_empty());
         let option = serde_json::json!({"series": [{"type": "line", "name": "A"}]});
         assert!(legend_entries(&option).is_empty());

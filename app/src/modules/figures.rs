@@ -539,15 +539,7 @@ pub fn type_problem(module: &Module) -> Option<String> {
 /// A value put in a link: letters, digits, `-._~/` as they are, anything
 /// else percent-encoded (so a value cannot end the address or start another).
 fn link_part(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::query_string::percent_encode(value, b"-._~/")
 }
 
 /// Whether a list's link may be followed: an `http(s)` address or a path of
@@ -892,7 +884,7 @@ mod tests {
         assert_eq!(live.latest(), Some((t("2026-12-03T09:44:00Z"), 1234.0)));
         let table = crate::modules::table_data(&m, &Figures::Live(live), None, ALL);
         assert_eq!(table.headers, ["Time", "Unique visitors"]);
-        assert_eq!(table.rows[0][0].text, "09:44 UTC");
+        assert_eq!(table.rows[0][0].text, "09:44 GMT");
         assert_eq!(table.rows[0][1].text, "1,234");
         // No field to show: said, not guessed.
         let bare = module(ModuleType::Realtime, "", json!({}));

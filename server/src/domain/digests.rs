@@ -19,9 +19,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use app::boards::{Board, KPIS};
-use app::kpi::{format_date, format_value, format_value_in_full};
+use app::kpi::{format_date, format_value, format_value_in_full, uk_moment, uk_offset};
 use app::model::{Digest, DigestList, KpiKind, NewDigest, User};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use serde_json::json;
 
 use super::caller::Caller;
@@ -83,37 +83,6 @@ impl std::str::FromStr for Schedule {
         let weekday = day.parse::<Weekday>().map_err(|_| explain())?;
         let at = NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| explain())?;
         Ok(Schedule { weekday, at })
-    }
-}
-
-/// The last Sunday of `month` in `year`, at 01:00 UTC (when the UK's clocks change).
-fn clocks_change(year: i32, month: u32) -> DateTime<Utc> {
-    let first_of_next = NaiveDate::from_ymd_opt(year, month + 1, 1).expect("a date");
-    let last = first_of_next.pred_opt().expect("a date");
-    let back = last.weekday().num_days_from_sunday() as i64;
-    let sunday = last - Duration::days(back);
-    Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0).expect("a time"))
-}
-
-/// How far UK time is ahead of UTC at `t`: an hour in summer time.
-fn uk_offset(t: DateTime<Utc>) -> Duration {
-    let year = t.year();
-    if clocks_change(year, 3) <= t && t < clocks_change(year, 10) {
-        Duration::hours(1)
-    } else {
-        Duration::zero()
-    }
-}
-
-/// The moment that UK clocks show `date` at `at` (the earlier, when the
-/// clocks go back; the hour after, when they skip it).
-fn uk_moment(date: NaiveDate, at: NaiveTime) -> DateTime<Utc> {
-    let local = Utc.from_utc_datetime(&date.and_time(at));
-    let summer = local - Duration::hours(1);
-    if uk_offset(summer) == Duration::hours(1) {
-        summer
-    } else {
-        local
     }
 }
 
@@ -672,6 +641,7 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::kpi::clocks_change;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -393,19 +393,46 @@ impl Cache {
         updated_at: DateTime<Utc>,
         version: i64,
     ) {
+        let (mut table, mut rows) = {
+            let mut entries = self.entries.write().expect("cache lock");
+            let Some(entry) = entries.get_mut(&data_set_id) else {
+                return;
+            };
+            entry.changed = Some(std::time::Instant::now());
+            if entry.version != version - 1 {
+                return;
+            }
+            let Some(table) = entry.table.as_mut() else {
+                return;
+            };
+            if Arc::strong_count(table) == 1 {
+                // No reader holds it (a reader takes it under this lock):
+                // changed in place, at once.
+                let applied = change.apply(Arc::make_mut(table), &mut entry.rows, updated_at);
+                Self::applied(entry, data_set_id, version, applied);
+                return;
+            }
+            (table.clone(), entry.rows.take())
+        };
+        // A reader holds it: the chunks the change touches are copied (see
+        // `chunked`) without holding the lock, which every reader of every
+        // data set takes.
+        let applied = change.apply(Arc::make_mut(&mut table), &mut rows, updated_at);
         let mut entries = self.entries.write().expect("cache lock");
         let Some(entry) = entries.get_mut(&data_set_id) else {
             return;
         };
-        entry.changed = Some(std::time::Instant::now());
-        if entry.version != version - 1 {
-            return;
+        // Unless another change came meanwhile (the next read catches up).
+        if entry.version == version - 1 {
+            entry.table = Some(table);
+            entry.rows = rows;
+            Self::applied(entry, data_set_id, version, applied);
         }
-        let applied = match entry.table.as_mut() {
-            // Copies only what the change touches (see `chunked`).
-            Some(table) => change.apply(Arc::make_mut(table), &mut entry.rows, updated_at),
-            None => return,
-        };
+    }
+
+    /// Records a change made to the entry's table (else drops the table, to
+    /// be loaded again).
+    fn applied(entry: &mut Entry, data_set_id: i64, version: i64, applied: bool) {
         if applied {
             entry.version = version;
             let held = entry.table.as_ref().map_or(0, |t| t.len());
