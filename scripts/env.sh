@@ -21,3 +21,16 @@ export PULSE_SCHEMATHESIS="${PULSE_SCHEMATHESIS:-$HOME/.cache/pulse/schemathesis
 # Where scripts/setup --test installs the SMTP server the e-mail tests send to
 # (aiosmtpd, run by end2end/mail/catch.py) and pyotp.
 export PULSE_MAIL_TOOLS="${PULSE_MAIL_TOOLS:-$HOME/.cache/pulse/mail}"
+
+# The release site and binary. cargo-leptos keeps a Brotli and a gzip copy of
+# each file it serves; its gzip copies are made fast rather than small, so they
+# are made again at gzip's best (`-9`): a browser that takes no Brotli gets the
+# main wasm in 577 KB instead of 670, ECharts in 173 instead of 206.
+build_site() {
+    cargo leptos build --release --split --precompress
+    find target/site -name '*.gz' -print0 | while IFS= read -r -d '' packed; do
+        if [ -f "${packed%.gz}" ]; then
+            gzip -9 -n -c "${packed%.gz}" > "$packed.new" && mv "$packed.new" "$packed"
+        fi
+    done
+}

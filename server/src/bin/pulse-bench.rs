@@ -524,11 +524,17 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
         "\n-- week x channel while one client writes batches of {} as fast as it can: wrk, {} s each (target: p50 under 2x idle)",
         args.batch, args.load_seconds
     );
+    // Adding records makes the query's work grow with the table, so each
+    // writing phase is set against the same query with no writer on the
+    // table as it stands just before.
     let mut fresh = args.records;
     for connections in [1, 16] {
-        let idle = wrk(&week, connections, args.load_seconds)?;
-        println!("idle, c{connections:<2}          {idle}");
         for replacing in [false, true] {
+            let idle = wrk(&week, connections, args.load_seconds)?;
+            println!(
+                "idle, c{connections:<2}          {idle}   ({} records held)",
+                fresh
+            );
             let writer = Writer::start(&url, &auth, args.batch, args.records, replacing, fresh);
             let load = wrk(&week, connections, args.load_seconds)?;
             let written = writer.stop()?;
@@ -537,7 +543,7 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
             }
             let what = if replacing { "replacing" } else { "adding" };
             println!(
-                "{what:<9} c{connections:<2}     {load}   (p50 {:.1}x idle; {written})",
+                "{what:<9} c{connections:<2}     {load}   (p50 {:.1}x idle; {written}; {fresh} records held after)",
                 load.p50 / idle.p50
             );
         }
