@@ -524,12 +524,13 @@ fn run(backend: &str, database: &str, args: &Args) -> Result<()> {
         "\n-- week x channel while one client writes batches of {} as fast as it can: wrk, {} s each (target: p50 under 2x idle)",
         args.batch, args.load_seconds
     );
-    // Adding records makes the query's work grow with the table, so each
-    // writing phase is set against the same query with no writer on the
-    // table as it stands just before.
+    // Replacing first, so that it runs on the records ingested above. Adding
+    // makes the query's work grow with the table, so each writing phase is
+    // set against the same query with no writer on the table as it stands
+    // just before.
     let mut fresh = args.records;
-    for connections in [1, 16] {
-        for replacing in [false, true] {
+    for replacing in [true, false] {
+        for connections in [1, 16] {
             let idle = wrk(&week, connections, args.load_seconds)?;
             println!(
                 "idle, c{connections:<2}          {idle}   ({} records held)",
