@@ -125,8 +125,14 @@ fn by_period<T: Default>(
     mut add: impl FnMut(&mut T, usize, f64),
 ) -> BTreeMap<DateTime<Utc>, T> {
     let mut sums = BTreeMap::new();
+    // Records share their times (a week's, sent once per channel or stage):
+    // each time's periods and shares are worked out once.
+    let mut shared: rustc_hash::FxHashMap<i64, Vec<(DateTime<Utc>, f64)>> = Default::default();
     for row in 0..table.len() {
-        for (start, share) in shares(frequency, time(table, row), kind) {
+        let periods = shared
+            .entry(table.ts[row])
+            .or_insert_with(|| shares(frequency, time(table, row), kind));
+        for &(start, share) in periods.iter() {
             add(sums.entry(start).or_default(), row, share);
         }
     }
