@@ -3,6 +3,8 @@
 //! records. Pure: the server renders a module from the same figures the
 //! browser computes after a change.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -214,37 +216,56 @@ fn rows_of(rows: &[Value]) -> Vec<&Map<String, Value>> {
 }
 
 /// The periods of a period answer, in order, from `_start_at`/`_end_at`.
-fn periods_of(rows: &[&Map<String, Value>]) -> Result<Vec<Period>, String> {
+/// The periods of an answer's rows (in their order, one per run of rows
+/// with the same start), and each row's period: an index into them, the
+/// first period that starts when the row does. Rows of one period share their
+/// times (a period's row per category), so a time is read once per run.
+fn periods_of(rows: &[&Map<String, Value>]) -> Result<(Vec<Period>, Vec<usize>), String> {
     let mut periods: Vec<Period> = Vec::new();
+    let mut first: HashMap<DateTime<Utc>, usize> = HashMap::new();
+    let mut each = Vec::with_capacity(rows.len());
+    // The last row's times as sent, and the start they were read as.
+    let mut last: Option<(&str, &str, DateTime<Utc>)> = None;
     for row in rows {
-        let (Some(start), Some(end)) = (time(row, "_start_at"), time(row, "_end_at")) else {
-            return Err("the answer has no periods: the module's query needs a period".into());
+        let sent = (
+            row.get("_start_at").and_then(Value::as_str),
+            row.get("_end_at").and_then(Value::as_str),
+        );
+        let start = match (last, sent) {
+            (Some((s, e, start)), (Some(this_s), Some(this_e))) if s == this_s && e == this_e => {
+                start
+            }
+            _ => {
+                let (Some(start), Some(end)) = (time(row, "_start_at"), time(row, "_end_at"))
+                else {
+                    return Err(
+                        "the answer has no periods: the module's query needs a period".into(),
+                    );
+                };
+                if periods.last().is_none_or(|p| p.start != start) {
+                    let kind = [
+                        PeriodKind::Hour,
+                        PeriodKind::Day,
+                        PeriodKind::Week,
+                        PeriodKind::Month,
+                        PeriodKind::Quarter,
+                        PeriodKind::Year,
+                    ]
+                    .into_iter()
+                    .find(|k| {
+                        let p = period_containing(*k, start);
+                        p.start == start && p.end == end
+                    })
+                    .ok_or_else(|| format!("{start} to {end} is not a period Pulse knows"))?;
+                    periods.push(Period { kind, start, end });
+                }
+                last = sent.0.zip(sent.1).map(|(s, e)| (s, e, start));
+                start
+            }
         };
-        if periods.last().is_some_and(|p| p.start == start) {
-            continue;
-        }
-        let kind = [
-            PeriodKind::Hour,
-            PeriodKind::Day,
-            PeriodKind::Week,
-            PeriodKind::Month,
-            PeriodKind::Quarter,
-            PeriodKind::Year,
-        ]
-        .into_iter()
-        .find(|k| {
-            let p = period_containing(*k, start);
-            p.start == start && p.end == end
-        })
-        .ok_or_else(|| format!("{start} to {end} is not a period Pulse knows"))?;
-        periods.push(Period { kind, start, end });
+        each.push(*first.entry(start).or_insert(periods.len() - 1));
     }
-    Ok(periods)
-}
-
-fn index_of(periods: &[Period], row: &Map<String, Value>) -> Option<usize> {
-    let start = time(row, "_start_at")?;
-    periods.iter().position(|p| p.start == start)
+    Ok((periods, each))
 }
 
 /// Values per period and category (`group`), in the module's `series` order
@@ -255,7 +276,7 @@ fn grouped(
     group: &str,
     value: &str,
 ) -> Result<TimeFigures, String> {
-    let periods = periods_of(rows)?;
+    let (periods, at) = periods_of(rows)?;
     let mut series: Vec<Series> = option_strings(module, "series")
         .into_iter()
         .map(|key| Series {
@@ -264,22 +285,20 @@ fn grouped(
             values: vec![None; periods.len()],
         })
         .collect();
-    for row in rows {
-        let Some(key) = row.get(group).map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }) else {
+    for (row, i) in rows.iter().zip(at) {
+        let Some(group) = row.get(group) else {
             continue;
         };
-        let Some(i) = index_of(&periods, row) else {
-            continue;
+        let key = match group {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
         };
         let position = match series.iter().position(|s| s.key == key) {
             Some(p) => p,
             None => {
                 series.push(Series {
                     label: label_for(module, &key),
-                    key,
+                    key: key.into_owned(),
                     values: vec![None; periods.len()],
                 });
                 series.len() - 1
@@ -295,12 +314,10 @@ fn single(
     rows: &[&Map<String, Value>],
     value: &str,
 ) -> Result<TimeFigures, String> {
-    let periods = periods_of(rows)?;
+    let (periods, at) = periods_of(rows)?;
     let mut values = vec![None; periods.len()];
-    for row in rows {
-        if let Some(i) = index_of(&periods, row) {
-            values[i] = number(row, value);
-        }
+    for (row, i) in rows.iter().zip(at) {
+        values[i] = number(row, value);
     }
     Ok(TimeFigures {
         periods,
@@ -612,16 +629,20 @@ fn satisfaction(
     module: &Module,
     rows: &[&Map<String, Value>],
 ) -> Result<SatisfactionFigures, String> {
-    let periods = periods_of(rows)?;
+    let (periods, at) = periods_of(rows)?;
     let mut ratings = vec![[0.0; 5]; periods.len()];
     let mut responses = vec![0.0; periods.len()];
     let total = option_str(module, "total").unwrap_or("total:sum");
-    for row in rows {
-        let Some(i) = index_of(&periods, row) else {
-            continue;
-        };
+    const RATINGS: [&str; 5] = [
+        "rating_1:sum",
+        "rating_2:sum",
+        "rating_3:sum",
+        "rating_4:sum",
+        "rating_5:sum",
+    ];
+    for (row, i) in rows.iter().zip(at) {
         for (r, slot) in ratings[i].iter_mut().enumerate() {
-            *slot = number(row, &format!("rating_{}:sum", r + 1)).unwrap_or(0.0);
+            *slot = number(row, RATINGS[r]).unwrap_or(0.0);
         }
         responses[i] = number(row, total).unwrap_or(0.0);
     }

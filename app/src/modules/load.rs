@@ -140,7 +140,7 @@ pub async fn load_module(
         };
     };
     let figures = match crate::api::data_rows(path.clone()).await {
-        Ok(rows) => figures(&module, &rows, complete_until),
+        Ok(rows) => figures_of(&module, &rows, complete_until),
         Err(e) => Err(api_message(&e)),
     };
     let periods = match &figures {
@@ -156,7 +156,7 @@ pub async fn load_module(
         Some(request) => crate::api::data_rows(request)
             .await
             .ok()
-            .and_then(|rows| super::figures::figures(&module, &rows, complete_until).ok()),
+            .and_then(|rows| figures_of(&module, &rows, complete_until).ok()),
         None => None,
     };
     let previous_year = match (view.compare, periods) {
@@ -178,6 +178,82 @@ pub async fn load_module(
         complete_until,
         scale_note,
         history,
+    }
+}
+
+/// [`figures`] of a read answer's rows. On the server, where every view of a
+/// dashboard reads the same answers (kept parsed: `api::data_rows`), each
+/// module's figures of an answer are worked out once and kept while the
+/// answer is.
+fn figures_of(
+    module: &Module,
+    rows: &std::sync::Arc<Vec<serde_json::Value>>,
+    complete_until: DateTime<Utc>,
+) -> Result<Figures, String> {
+    #[cfg(feature = "ssr")]
+    {
+        kept_figures::figures_of(module, rows, complete_until)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        figures(module, rows, complete_until)
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod kept_figures {
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use chrono::{DateTime, Utc};
+    use serde_json::Value;
+
+    use super::{figures, Figures, Module};
+
+    /// The rows (held, so their address names them while kept), the module
+    /// as written (its hash finds it) and the complete-until instant.
+    type Key = (usize, u64, DateTime<Utc>);
+
+    /// Figures kept at most: a few views of every module of the dashboards
+    /// being read.
+    const MOST: usize = 512;
+
+    type Kept = HashMap<Key, (Arc<Vec<Value>>, String, Result<Figures, String>)>;
+
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+
+    pub(super) fn figures_of(
+        module: &Module,
+        rows: &Arc<Vec<Value>>,
+        complete_until: DateTime<Utc>,
+    ) -> Result<Figures, String> {
+        let Ok(written) = serde_json::to_string(module) else {
+            return figures(module, rows, complete_until);
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        written.hash(&mut hasher);
+        let key = (Arc::as_ptr(rows) as usize, hasher.finish(), complete_until);
+        {
+            let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((held, same, found)) = kept.get(&key) {
+                if Arc::ptr_eq(held, rows) && *same == written {
+                    return found.clone();
+                }
+            }
+        }
+        let found = figures(module, rows, complete_until);
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= MOST {
+            // Answers no longer kept parsed are never met again: forget
+            // their figures first, then everything.
+            kept.retain(|_, (held, _, _)| Arc::strong_count(held) > 1);
+            if kept.len() >= MOST {
+                kept.clear();
+            }
+        }
+        kept.insert(key, (rows.clone(), written, found.clone()));
+        found
     }
 }
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use app::boards::{
     self as rules, Attention, Board, BoardKpi, BoardService, ComparedService, Comparison, Concern,
-    Target, KPIS,
+    Target, Trend, KPIS,
 };
 use app::kpi::{format_date, format_period, format_value, next_period_start, periods_between};
 use app::model::{
@@ -21,8 +21,9 @@ use app::modules::ViewParams;
 use chrono::{DateTime, Utc};
 
 use crate::domain::caller::readable_data_sets;
-use crate::domain::kpis::{coarsest, complete_series, standard, yearly};
+use crate::domain::kpis::{coarsest, complete_series, standard, yearly, Standard};
 use crate::domain::query::{execute, params};
+use crate::domain::services::Headline;
 use crate::domain::Ctx;
 use crate::error::Result;
 use crate::store::{annotations, from_micros, orgs, targets};
@@ -119,19 +120,17 @@ fn kpi_of(module: &Module) -> Option<KpiKind> {
 async fn unexplained_on_dashboards(
     ctx: &Ctx<'_>,
     slug: &str,
+    stored: &[(String, String)],
     notes: &[Annotation],
     data: u64,
 ) -> Result<Vec<(Option<KpiKind>, String)>> {
-    let dashboards = crate::store::dashboards::published_for_service(ctx.store, slug).await?;
     let basis = {
         use std::hash::{Hash, Hasher};
         let mut hasher = rustc_hash::FxHasher::default();
         data.hash(&mut hasher);
         app::kpi::period_start(PeriodKind::Hour, ctx.now).hash(&mut hasher);
+        stored.hash(&mut hasher);
         let text = |e: serde_json::Error| crate::error::Error::Internal(e.into());
-        serde_json::to_string(&dashboards)
-            .map_err(text)?
-            .hash(&mut hasher);
         serde_json::to_string(notes)
             .map_err(text)?
             .hash(&mut hasher);
@@ -141,7 +140,8 @@ async fn unexplained_on_dashboards(
         return Ok(lines);
     }
     let mut lines = Vec::new();
-    for dashboard in dashboards {
+    for (_, body) in stored {
+        let dashboard = crate::store::dashboards::parse(body)?;
         let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
         for module in app::modules::data_modules(&dashboard.modules) {
             // A period counts as filled in once it is complete
@@ -239,6 +239,51 @@ impl Flags {
     }
 }
 
+/// A KPI's sparkline: the period it is by, its recent values, and its trend.
+type Spark = (KpiKind, PeriodKind, Vec<Option<f64>>, Option<(Trend, f64)>);
+
+/// What a board shows of a service that its data alone decides: each KPI's
+/// sparkline (the period it is by, its recent values) and trend, and when
+/// each standard data set's newest record is from. Kept
+/// (`ctx.cache.boards`) by what it came from, as the headline figures are
+/// ([`crate::domain::services::Headline`]), so a board's requests make no
+/// pass over records until a data set changes or the hour turns.
+#[derive(Clone, Debug)]
+pub struct Worked {
+    kpis: Vec<Spark>,
+    newest: Vec<(&'static str, Option<DateTime<Utc>>)>,
+}
+
+impl Worked {
+    fn of(data: &Standard) -> Worked {
+        let kpis = KPIS
+            .into_iter()
+            .map(|kpi| {
+                let (kind, values) = complete_series(data, kpi, PeriodKind::Month);
+                let spark = recent(
+                    kind,
+                    &values,
+                    if kind == PeriodKind::Quarter {
+                        SPARK_QUARTERS
+                    } else {
+                        SPARK_MONTHS
+                    },
+                );
+                let trend = rules::trend(&spark, kpi.unit());
+                (kpi, kind, spark, trend)
+            })
+            .collect();
+        let newest = data
+            .watched
+            .iter()
+            .map(|(data_type, _, table)| {
+                (*data_type, table.ts.iter().max().map(|&t| from_micros(t)))
+            })
+            .collect();
+        Worked { kpis, newest }
+    }
+}
+
 fn title_of(data_type: &str) -> &'static str {
     match data_type {
         "transactions-by-channel" => "Transactions",
@@ -262,31 +307,39 @@ pub async fn board(
     let published = readable_data_sets(ctx.store, ctx.caller).await?;
     let all_targets = targets::list(ctx.store, None).await?;
     let notes = annotations::list(ctx.store, &annotations::Filter::default()).await?;
-    let dashboards = crate::store::dashboards::published_by_service(ctx.store).await?;
+    let dashboards = crate::store::dashboards::published_bodies_by_service(ctx.store).await?;
     let read_basis = crate::store::data_sets::fingerprint(ctx.store).await?;
     let today = now.date_naive();
+    let hour = app::kpi::period_start(PeriodKind::Hour, now);
     let mut rows = Vec::new();
     let mut headline = Vec::new();
     let mut attention = Vec::new();
     for service in services {
         let slug = service.slug.clone();
-        let data = standard(ctx.store, ctx.cache, &published, &slug, now).await?;
-        let figures = yearly(service.clone(), &data);
+        let key = Headline::key(&published, &slug, hour);
+        let (mut figures, worked) =
+            match (ctx.cache.headlines.get(&key), ctx.cache.boards.get(&key)) {
+                (Some(figures), Some(worked)) => (figures, worked),
+                (figures, worked) => {
+                    let data = standard(ctx.store, ctx.cache, &published, &slug, now).await?;
+                    let figures = figures.unwrap_or_else(|| {
+                        let figures = yearly(service.clone(), &data);
+                        ctx.cache.headlines.keep(key.clone(), &figures);
+                        figures
+                    });
+                    let worked = worked.unwrap_or_else(|| {
+                        let worked = Worked::of(&data);
+                        ctx.cache.boards.keep(key, &worked);
+                        worked
+                    });
+                    (figures, worked)
+                }
+            };
+        figures.service = service.clone();
         let targets: Vec<&Target> = all_targets.iter().filter(|t| t.service == slug).collect();
         let mut kpis = Vec::new();
-        for kpi in KPIS {
+        for (kpi, kind, spark, trend) in worked.kpis {
             let value = value_of(&figures, kpi);
-            let (kind, values) = complete_series(&data, kpi, PeriodKind::Month);
-            let spark = recent(
-                kind,
-                &values,
-                if kind == PeriodKind::Quarter {
-                    SPARK_QUARTERS
-                } else {
-                    SPARK_MONTHS
-                },
-            );
-            let trend = rules::trend(&spark, kpi.unit());
             let target = targets
                 .iter()
                 .filter(|t| t.kpi == kpi && t.effective_from <= today)
@@ -344,10 +397,12 @@ pub async fn board(
                 status,
             });
         }
-        for (data_type, max_age, table) in &data.watched {
-            let newest = table.ts.iter().max().map(|&t| from_micros(t));
+        for (data_type, newest) in worked.newest {
+            let max_age = published
+                .get(&(slug.clone(), data_type.to_string()))
+                .and_then(|ds| ds.max_age_expected);
             let fresh =
-                crate::domain::freshness::freshness(&slug, data_type, *max_age, newest, None, now);
+                crate::domain::freshness::freshness(&slug, data_type, max_age, newest, None, now);
             if fresh.out_of_date {
                 attention.push(Attention {
                     service: slug.clone(),
@@ -368,8 +423,14 @@ pub async fn board(
             .filter(|n| n.service == slug)
             .cloned()
             .collect();
-        for (kpi, message) in
-            unexplained_on_dashboards(ctx, &slug, &service_notes, read_basis).await?
+        for (kpi, message) in unexplained_on_dashboards(
+            ctx,
+            &slug,
+            dashboards.get(&slug).map(Vec::as_slice).unwrap_or_default(),
+            &service_notes,
+            read_basis,
+        )
+        .await?
         {
             attention.push(Attention {
                 service: slug.clone(),
@@ -382,7 +443,10 @@ pub async fn board(
         rows.push(BoardService {
             service,
             kpis,
-            dashboard: dashboards.get(&slug).map(|d| format!("/{d}")),
+            dashboard: dashboards
+                .get(&slug)
+                .and_then(|d| d.first())
+                .map(|(d, _)| format!("/{d}")),
         });
         headline.push(figures);
     }

@@ -90,7 +90,7 @@ pub struct Headline {
 }
 
 impl Headline {
-    fn key(readable: &Readable, slug: &str, hour: DateTime<Utc>) -> Headline {
+    pub fn key(readable: &Readable, slug: &str, hour: DateTime<Utc>) -> Headline {
         let data_sets = kpis::STANDARD_TYPES.map(|data_type| {
             readable
                 .get(&(slug.to_string(), data_type.to_string()))
@@ -114,29 +114,41 @@ impl Headline {
     }
 }
 
-/// Services' headline figures already worked out, by what they came from.
-#[derive(Clone, Debug, Default)]
-pub struct Headlines {
-    held: Arc<Mutex<FxHashMap<Headline, ServiceKpis>>>,
+/// What is worked out from each service's data (headline figures, a board's
+/// sparklines), kept by what it came from ([`Headline`]).
+#[derive(Clone, Debug)]
+pub struct Kept<V> {
+    held: Arc<Mutex<FxHashMap<Headline, V>>>,
 }
 
-impl Headlines {
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Kept {
+            held: Arc::default(),
+        }
+    }
+}
+
+impl<V: Clone> Kept<V> {
     /// How many are kept at most (several kinds of caller, each reading a
     /// different set of data sets, for thousands of services).
     const MOST: usize = 20_000;
 
-    fn get(&self, key: &Headline) -> Option<ServiceKpis> {
-        self.held.lock().expect("headlines lock").get(key).cloned()
+    pub fn get(&self, key: &Headline) -> Option<V> {
+        self.held.lock().expect("kept lock").get(key).cloned()
     }
 
-    fn keep(&self, key: Headline, figures: &ServiceKpis) {
-        let mut held = self.held.lock().expect("headlines lock");
-        // Figures of an earlier hour, or of data sets since changed, are
-        // never asked for again: forget them.
+    pub fn keep(&self, key: Headline, value: &V) {
+        let mut held = self.held.lock().expect("kept lock");
+        // What was worked out in an earlier hour, or from data sets since
+        // changed, is never asked for again: forget it.
         held.retain(|k, _| k.hour == key.hour && !k.superseded_by(&key));
         if held.len() >= Self::MOST {
             held.clear();
         }
-        held.insert(key, figures.clone());
+        held.insert(key, value.clone());
     }
 }
+
+/// Services' headline figures already worked out, by what they came from.
+pub type Headlines = Kept<ServiceKpis>;

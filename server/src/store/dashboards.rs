@@ -51,10 +51,7 @@ pub async fn find(store: &Store, slug: &str) -> Result<Option<Dashboard>> {
 
 /// Dashboards from their stored bodies.
 fn parse_all(bodies: &[String]) -> Result<Vec<Dashboard>> {
-    bodies
-        .iter()
-        .map(|b| serde_json::from_str(b).map_err(Error::from))
-        .collect()
+    bodies.iter().map(|b| parse(b)).collect()
 }
 
 /// Every dashboard (only published ones unless `all`), by slug.
@@ -92,6 +89,30 @@ pub async fn published_by_service(
     .await)?;
     // Descending, so the first by slug is inserted last and kept.
     Ok(rows.into_iter().collect())
+}
+
+/// Each service's published dashboards, by slug, as stored: (slug, body).
+/// One read for a board of many services, whose bodies are parsed
+/// ([`parse`]) only when what was worked out from them is not kept.
+pub async fn published_bodies_by_service(
+    store: &Store,
+) -> Result<std::collections::HashMap<String, Vec<(String, String)>>> {
+    let rows: Vec<(String, String, String)> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT service_slug, slug, body FROM dashboards
+         WHERE status = 'published' AND service_slug IS NOT NULL ORDER BY slug"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let mut out: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (service, slug, body) in rows {
+        out.entry(service).or_default().push((slug, body));
+    }
+    Ok(out)
+}
+
+/// A dashboard from its stored body.
+pub fn parse(body: &str) -> Result<Dashboard> {
+    serde_json::from_str(body).map_err(Error::from)
 }
 
 pub async fn delete(w: &mut Write, slug: &str) -> Result<bool> {

@@ -61,6 +61,8 @@ pub struct Cache {
     entries: Arc<RwLock<FxHashMap<i64, Entry>>>,
     /// Services' headline figures, worked out from these tables.
     pub headlines: crate::domain::services::Headlines,
+    /// What boards show of each service, likewise ([`crate::domain::boards::Worked`]).
+    pub boards: crate::domain::services::Kept<crate::domain::boards::Worked>,
     /// Services' unexplained unusual figures, likewise.
     pub flags: crate::domain::boards::Flags,
     /// Read answers, by the version of the records they were worked out from.

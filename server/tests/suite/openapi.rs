@@ -1,12 +1,10 @@
 //! The OpenAPI document: served, complete, and true to the router.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::{test_app, Backend};
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
-use support::{test_app, Backend};
 
 /// Every route of the API, as a person reading the issue would list them.
 const ROUTES: &[(&str, &str)] = &[

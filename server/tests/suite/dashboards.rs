@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 
 use server::demo;
 
-mod support;
-use support::TestApp;
+use crate::support::TestApp;
 
 async fn with_demo(app: TestApp) -> TestApp {
     let until = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();

@@ -1,11 +1,9 @@
 //! The Backdrop-compatible data API over HTTP, on SQLite and on Postgres: every
 //! write rule, the read shapes, the validation messages, and the data set admin.
 
-mod support;
-
+use crate::support::TestApp;
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::TestApp;
 
 const URI: &str = "/data/carers-allowance/transactions";
 

@@ -13,8 +13,8 @@ use tower::ServiceExt;
 use app::model::{ServiceList, ServiceOverview};
 use server::{demo, store::Store};
 
-mod support;
-use support::TestApp;
+use crate::support;
+use crate::support::TestApp;
 
 fn until() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use app::model::Role;
 use server::store::{data_sets, orgs, sessions, users};
 
-mod support;
-use support::{call, Answer, TestApp};
+use crate::support;
+use crate::support::{call, Answer, TestApp};
 
 const PASSWORD: &str = "a long enough password";
 

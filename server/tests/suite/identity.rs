@@ -4,12 +4,12 @@
 //! correction, the one-off upgrade of stored ids, and Backdrop's relative
 //! windows and unknown `/data` routes.
 
-mod support;
+use crate::support;
 
+use crate::support::TestApp;
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, DurationRound, Utc};
 use serde_json::{json, Value};
-use support::TestApp;
 
 const URI: &str = "/data/renew-a-licence/transactions-by-channel";
 

@@ -6,8 +6,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-mod support;
-use support::{Answer, TestApp};
+use crate::support;
+use crate::support::{Answer, TestApp};
 
 /// The answer is the JSON error body with this status, and its message
 /// contains `words` (and none of serde's wording).

@@ -4,7 +4,7 @@
 //! throttled; admins require it of admins and editors, who act as viewers
 //! until they set it up. On SQLite and Postgres.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,9 +13,9 @@ use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use crate::support::{call, TestApp};
 use app::model::Role;
 use server::store::users::NewUser;
-use support::{call, TestApp};
 
 const PASSWORD: &str = "a long enough password";
 

@@ -14,8 +14,8 @@ use server::store::{
     users::{self, NewUser},
 };
 
-mod support;
-use support::{Backend, TestApp};
+use crate::support;
+use crate::support::{Backend, TestApp};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -1778,14 +1778,14 @@ async fn account_pages_answer_each_kind_of_person(backend: Backend) {
 }
 
 // (These once waited for ever: a page rendered while another test listed the
-// app's routes. See tests/pages_while_apps_start.rs.)
+// app's routes. See pages_while_apps_start.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_sqlite() {
     account_pages_answer_each_kind_of_person(Backend::Sqlite).await;
 }
 
 // (These once waited for ever: a page rendered while another test listed the
-// app's routes. See tests/pages_while_apps_start.rs.)
+// app's routes. See pages_while_apps_start.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_pages_on_postgres() {
     account_pages_answer_each_kind_of_person(Backend::Postgres).await;

@@ -8,8 +8,8 @@ use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-mod support;
-use support::{call, signed_in, with_demo_and_people, TestApp};
+use crate::support;
+use crate::support::{call, signed_in, with_demo_and_people, TestApp};
 
 /// Creates a service with an admin key.
 async fn new_service(app: &TestApp, admin_key: &str, slug: &str, title: &str, organisation: &str) {

@@ -5,13 +5,13 @@
 //! The bounds are `app::kpi::{MAX_PERIODS, MIN_YEAR, MAX_YEAR, MAX_ROWS,
 //! MAX_AUDIT_LIMIT}`.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::{Answer, TestApp};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{Answer, TestApp};
 
 const DATA: &str = "/data/file-a-tax-return/transactions-by-channel";
 const SERVICE: &str = "/api/v1/services/file-a-tax-return";

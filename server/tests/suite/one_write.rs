@@ -6,8 +6,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-mod support;
-use support::{call, TestApp};
+use crate::support;
+use crate::support::{call, TestApp};
 
 /// Makes every insert into the audit log fail (or, with `refuse` false, lets
 /// them through again).

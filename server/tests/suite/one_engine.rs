@@ -14,8 +14,8 @@ use server::domain::kpis::{self, Readable};
 use server::domain::query::Cache;
 use server::store::data_sets;
 
-mod support;
-use support::{call, TestApp};
+use crate::support;
+use crate::support::{call, TestApp};
 
 const UNPUBLISHED: &str = "check-your-state-pension";
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-mod support;
-use support::Backend;
+use crate::support;
+use crate::support::Backend;
 
 /// A `pulse serve` process, stopped when dropped.
 struct Instance {

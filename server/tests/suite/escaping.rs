@@ -7,8 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-mod support;
-use support::{call, signed_in, with_demo_and_people, TestApp};
+use crate::support::{call, signed_in, with_demo_and_people, TestApp};
 
 /// Closes the title and opens a script.
 const TITLE_BREAK: &str = "Q3</title><script>window.__pulse_pwned=1</script><title>";

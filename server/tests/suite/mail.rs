@@ -4,7 +4,7 @@
 //! two senders on one database sending each message once; a server that is
 //! down or refuses.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,11 +15,11 @@ use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use crate::support::{call, Backend, TestApp};
 use app::model::Role;
 use server::domain::mail::MailSettings;
 use server::mail::{Mail, Transport};
 use server::store::{orgs, users::NewUser};
-use support::{call, Backend, TestApp};
 
 const FROM: &str = "Pulse <pulse@pulse.test>";
 

@@ -387,11 +387,12 @@ macro_rules! both {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                super::$name(super::support::test_app(super::support::Backend::Sqlite).await).await
+                super::$name($crate::support::test_app($crate::support::Backend::Sqlite).await)
+                    .await
             }
             #[tokio::test]
             async fn postgres() {
-                super::$name(super::support::test_app(super::support::Backend::Postgres).await)
+                super::$name($crate::support::test_app($crate::support::Backend::Postgres).await)
                     .await
             }
         }

@@ -3,11 +3,9 @@
 //! a data set or each has its own. Runs on a multi-threaded runtime so the
 //! writes really overlap.
 
-mod support;
-
+use crate::support::{test_app, Backend, TestApp};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{test_app, Backend, TestApp};
 
 const WRITERS: usize = 4;
 const BATCHES: usize = 12;

@@ -7,8 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-mod support;
-use support::{call, signed_in, with_demo_and_people, Answer, TestApp};
+use crate::support::{call, signed_in, with_demo_and_people, Answer, TestApp};
 
 const DRB: &str = "department-of-revenue-and-benefits";
 const OTHER: &str = "department-for-civic-life";

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use server::demo;
 
-mod support;
-use support::{call, signed_in, TestApp};
+use crate::support;
+use crate::support::{call, signed_in, TestApp};
 
 fn until() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
