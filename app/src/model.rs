@@ -83,6 +83,39 @@ pub struct ServiceList {
     pub services: Vec<ServiceListing>,
 }
 
+/// The departments and agencies that run services (each in order of title)
+/// and each agency's department, by slug: what the explorer's filters offer
+/// (in [`ServiceKpiList`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrgChoices {
+    pub departments: Vec<OrgRef>,
+    pub agencies: Vec<OrgRef>,
+    pub agency_departments: std::collections::BTreeMap<String, String>,
+}
+
+impl OrgChoices {
+    pub fn of<'a>(services: impl IntoIterator<Item = &'a ServiceListing>) -> OrgChoices {
+        let mut choices = OrgChoices::default();
+        let mut seen = std::collections::HashSet::new();
+        for s in services {
+            if seen.insert(("d", s.department.slug.as_str())) {
+                choices.departments.push(s.department.clone());
+            }
+            if let Some(agency) = &s.agency {
+                if seen.insert(("a", agency.slug.as_str())) {
+                    choices.agencies.push(agency.clone());
+                    choices
+                        .agency_departments
+                        .insert(agency.slug.clone(), s.department.slug.clone());
+                }
+            }
+        }
+        choices.departments.sort_by(|a, b| a.title.cmp(&b.title));
+        choices.agencies.sort_by(|a, b| a.title.cmp(&b.title));
+        choices
+    }
+}
+
 /// The granularity of a period. Weeks start on Monday; everything is UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -2355,4 +2388,48 @@ pub struct DigestCopy {
 #[serde(deny_unknown_fields)]
 pub struct EmailChoice {
     pub receive: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(slug: &str, title: &str) -> OrgRef {
+        OrgRef {
+            slug: slug.into(),
+            title: title.into(),
+            abbreviation: None,
+        }
+    }
+
+    fn service(slug: &str, department: OrgRef, agency: Option<OrgRef>) -> ServiceListing {
+        ServiceListing {
+            slug: slug.into(),
+            title: slug.into(),
+            department,
+            agency,
+        }
+    }
+
+    #[test]
+    fn choices_are_each_organisation_once_by_title_with_agencies_departments() {
+        let (home, tax) = (org("home", "Home Office"), org("tax", "Department of Tax"));
+        let (passports, vat) = (org("passports", "Passports"), org("vat", "VAT Agency"));
+        let services = [
+            service("a", home.clone(), Some(passports.clone())),
+            service("b", tax.clone(), Some(vat.clone())),
+            service("c", home.clone(), Some(passports.clone())),
+            service("d", tax.clone(), None),
+        ];
+        let choices = OrgChoices::of(&services);
+        assert_eq!(choices.departments, vec![tax, home]);
+        assert_eq!(choices.agencies, vec![passports, vat]);
+        assert_eq!(
+            choices.agency_departments,
+            [("passports", "home"), ("vat", "tax")]
+                .map(|(a, d)| (a.to_string(), d.to_string()))
+                .into()
+        );
+        assert_eq!(OrgChoices::of(&[]), OrgChoices::default());
+    }
 }

@@ -332,8 +332,8 @@ fn pages(args: &Args) -> Result<()> {
         let store = Store::connect(&database).await?;
         let mut services: Vec<String> = server::store::orgs::list_services(&store)
             .await?
-            .into_iter()
-            .map(|s| s.slug)
+            .iter()
+            .map(|s| s.slug.clone())
             .collect();
         let more = BOARD_SERVICES.saturating_sub(services.len());
         services.extend(server::demo::load_copies(&store, more, 7, Utc::now()).await?);

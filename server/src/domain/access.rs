@@ -28,12 +28,12 @@ pub async fn service_orgs(store: &Store, slug: &str) -> Result<Option<Vec<String
 pub async fn orgs_by_service(store: &Store) -> Result<HashMap<String, Vec<String>>> {
     Ok(orgs::list_services(store)
         .await?
-        .into_iter()
+        .iter()
         .map(|s| {
-            let orgs = std::iter::once(s.department.slug)
-                .chain(s.agency.map(|a| a.slug))
+            let orgs = std::iter::once(s.department.slug.clone())
+                .chain(s.agency.as_ref().map(|a| a.slug.clone()))
                 .collect();
-            (s.slug, orgs)
+            (s.slug.clone(), orgs)
         })
         .collect())
 }

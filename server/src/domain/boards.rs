@@ -500,8 +500,9 @@ pub async fn named(ctx: &Ctx<'_>, name: &str) -> Result<Board> {
 pub async fn services_of(ctx: &Ctx<'_>, org: &str) -> Result<Vec<ServiceListing>> {
     Ok(orgs::list_services(ctx.store)
         .await?
-        .into_iter()
+        .iter()
         .filter(|s| s.department.slug == org || s.agency.as_ref().is_some_and(|a| a.slug == org))
+        .cloned()
         .collect())
 }
 

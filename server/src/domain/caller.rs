@@ -393,7 +393,7 @@ pub async fn readable_data_sets(
         HashMap::new()
     };
     Ok(all
-        .into_iter()
+        .iter()
         .filter(|d| {
             let orgs: Vec<&str> = services
                 .get(&d.data_group)
@@ -401,6 +401,6 @@ pub async fn readable_data_sets(
                 .unwrap_or_default();
             caller.may_read(d, &orgs)
         })
-        .map(|d| ((d.data_group.clone(), d.data_type.clone()), d))
+        .map(|d| ((d.data_group.clone(), d.data_type.clone()), d.clone()))
         .collect())
 }

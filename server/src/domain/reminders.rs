@@ -246,7 +246,7 @@ fn letter_parts(
 /// What [`check`] needs of people and services, read once per check and
 /// only if a step sends something.
 struct Readers {
-    services: Vec<ServiceListing>,
+    services: std::sync::Arc<Vec<ServiceListing>>,
     people: Vec<User>,
 }
 
@@ -272,7 +272,7 @@ pub async fn check(
         .collect();
     let mut readers_once: Option<Readers> = None;
     let mut written = 0;
-    for data_set in data_sets::list_without_schemas(store).await? {
+    for data_set in data_sets::list_without_schemas(store).await?.iter() {
         let state = states.get(&data_set.id).cloned().unwrap_or(LateData {
             data_set_id: data_set.id,
             ..LateData::default()
@@ -280,7 +280,7 @@ pub async fn check(
         if data_set.max_age_expected.is_none() && state.late_since.is_none() {
             continue;
         }
-        let newest_record = newest.of(store, &data_set).await?;
+        let newest_record = newest.of(store, data_set).await?;
         let late = match (data_set.max_age_expected, newest_record) {
             (Some(age), Some(n)) => Some(seconds_out_of_date(Some(n), Some(age), now).is_some()),
             _ => None,
@@ -298,15 +298,9 @@ pub async fn check(
             let r = readers_once.as_ref().expect("read above");
             let service = r.services.iter().find(|s| s.slug == data_set.data_group);
             let (people, why) = recipients(&data_set.data_group, &r.services, &r.people);
-            if let Some((subject, parts)) = letter_parts(
-                step,
-                settings,
-                &data_set,
-                service,
-                &next,
-                newest_record,
-                now,
-            ) {
+            if let Some((subject, parts)) =
+                letter_parts(step, settings, data_set, service, &next, newest_record, now)
+            {
                 for person in people {
                     if mail::unsubscribed(store, &person.email).await? {
                         continue;

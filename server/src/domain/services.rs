@@ -64,15 +64,15 @@ pub async fn headline_figures(
 ) -> Result<Vec<ServiceKpis>> {
     let hour = app::kpi::period_start(PeriodKind::Hour, now);
     let mut out = Vec::new();
-    for service in orgs::list_services(store).await? {
+    for service in orgs::list_services(store).await?.iter() {
         let key = Headline::key(readable, &service.slug, hour);
         if let Some(mut figures) = cache.headlines.get(&key) {
-            figures.service = service;
+            figures.service = service.clone();
             out.push(figures);
             continue;
         }
         let data = kpis::standard(store, cache, readable, &service.slug, now).await?;
-        let figures = kpis::yearly(service, &data);
+        let figures = kpis::yearly(service.clone(), &data);
         cache.headlines.keep(key, &figures);
         out.push(figures);
     }

@@ -4,7 +4,9 @@
 //! - `GET /api/v1/services/{slug}`: a service's weekly transactions by channel and
 //!   the latest value of each KPI.
 
-use app::model::{OrgRef, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview};
+use app::model::{
+    OrgChoices, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview,
+};
 use axum::{
     extract::State,
     http::header,
@@ -50,7 +52,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = ServiceList)))]
 async fn list_services(State(state): State<AppState>) -> Result<Json<ServiceList>> {
     let services = orgs::list_services(&state.store).await?;
-    Ok(Json(ServiceList { services }))
+    Ok(Json(ServiceList {
+        services: services.to_vec(),
+    }))
 }
 
 /// What a service's chart shows.
@@ -257,24 +261,11 @@ async fn service_kpis(
     let readable = readable_data_sets(&state.store, &caller).await?;
     let all = services::headline_figures(&state.store, &state.cache, &readable, chrono::Utc::now())
         .await?;
-    let mut departments: Vec<OrgRef> = Vec::new();
-    let mut agencies: Vec<OrgRef> = Vec::new();
-    let mut agency_departments = std::collections::BTreeMap::new();
-    for s in &all {
-        if !departments.contains(&s.service.department) {
-            departments.push(s.service.department.clone());
-        }
-        if let Some(agency) = &s.service.agency {
-            if !agencies.contains(agency) {
-                agencies.push(agency.clone());
-            }
-            agency_departments
-                .entry(agency.slug.clone())
-                .or_insert_with(|| s.service.department.slug.clone());
-        }
-    }
-    departments.sort_by(|a, b| a.title.cmp(&b.title));
-    agencies.sort_by(|a, b| a.title.cmp(&b.title));
+    let OrgChoices {
+        departments,
+        agencies,
+        agency_departments,
+    } = OrgChoices::of(all.iter().map(|s| &s.service));
     let name = params.name.as_deref().unwrap_or("").trim().to_lowercase();
     let mut services: Vec<ServiceKpis> = all
         .into_iter()

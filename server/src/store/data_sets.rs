@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
+use std::sync::Arc;
 
 use super::{from_micros, micros, Store, Write};
 use super::{Error, Result};
@@ -161,17 +162,12 @@ pub async fn version_of(store: &Store, id: i64) -> Result<Option<i64>> {
 
 /// A fingerprint of what every read of every data set depends on: each data
 /// set's id, version (its records) and the settings reads follow. It changes
-/// whenever records or those settings change, or a data set comes or goes.
+/// whenever records or those settings change, or a data set comes or goes
+/// (and with any other change to the catalogue: [`super::catalogue::Stamp`]).
 pub async fn fingerprint(store: &Store) -> Result<u64> {
     use std::hash::{Hash, Hasher};
-    let rows: Vec<(i64, i64, bool, bool, Option<i64>)> = on_pool!(store, |pool| sqlx::query_as(
-        "SELECT id, version, queryable, raw_queries_allowed, max_age_expected
-         FROM data_sets ORDER BY id"
-    )
-    .fetch_all(pool)
-    .await)?;
     let mut hasher = rustc_hash::FxHasher::default();
-    rows.hash(&mut hasher);
+    super::catalogue::stamp(store).await?.hash(&mut hasher);
     Ok(hasher.finish())
 }
 
@@ -255,12 +251,22 @@ async fn list_of(store: &Store, columns: &str) -> Result<Vec<DataSet>> {
 /// Every data set, by name, without its JSON Schema (left `None`): what
 /// working out figures needs, and far less to read (a catalogue type's
 /// schema is kilobytes, and the explorer reads every data set).
-pub async fn list_without_schemas(store: &Store) -> Result<Vec<DataSet>> {
-    list_of(
-        store,
-        &COLUMNS.replace("schema,", "CAST(NULL AS TEXT) AS schema,"),
-    )
-    .await
+///
+/// Kept between reads while the catalogue's stamp holds
+/// ([`super::catalogue`]): a change by any instance is seen by the next read.
+pub async fn list_without_schemas(store: &Store) -> Result<Arc<Vec<DataSet>>> {
+    let at = super::catalogue::stamp(store).await?;
+    store
+        .catalogue()
+        .data_sets
+        .get_or_read(
+            at,
+            list_of(
+                store,
+                &COLUMNS.replace("schema,", "CAST(NULL AS TEXT) AS schema,"),
+            ),
+        )
+        .await
 }
 
 /// Creates a data set and its write token (a fresh one, or `token` when an

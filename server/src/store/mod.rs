@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod annotations;
 pub mod api_keys;
 pub mod audit;
+pub mod catalogue;
 pub mod dashboards;
 pub mod data_sets;
 pub mod digests;
@@ -128,6 +129,8 @@ pub struct Store {
     db: Db,
     /// Records written through this process (see [`Store::records_written`]).
     written: Arc<AtomicUsize>,
+    /// The catalogue as last read ([`catalogue`]).
+    catalogue: Arc<catalogue::Catalogue>,
 }
 
 /// Whether the planner's statistics are refreshed when the records written
@@ -161,6 +164,7 @@ impl Store {
             return Ok(Store {
                 db: Db::Postgres(pool),
                 written: Arc::default(),
+                catalogue: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -204,7 +208,13 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(pool),
             written: Arc::default(),
+            catalogue: Arc::default(),
         })
+    }
+
+    /// What this store keeps of the catalogue between reads.
+    pub fn catalogue(&self) -> &catalogue::Catalogue {
+        &self.catalogue
     }
 
     /// After `count` records were written and committed: on Postgres, from

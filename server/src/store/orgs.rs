@@ -3,6 +3,7 @@
 pub use app::model::OrgKind;
 use app::model::{OrgRef, Organisation, ServiceListing};
 use sqlx::FromRow;
+use std::sync::Arc;
 
 use super::{Error, Result};
 use super::{Store, Write};
@@ -123,13 +124,26 @@ const SERVICE_SELECT: &str = "
     LEFT JOIN organisations p ON p.id = o.parent_id";
 
 /// Every service, by department and then by title.
-pub async fn list_services(store: &Store) -> Result<Vec<ServiceListing>> {
-    let rows: Vec<ServiceRow> = on_pool!(store, |pool| sqlx::query_as(SERVICE_SELECT)
-        .fetch_all(pool)
-        .await)?;
-    let mut services: Vec<ServiceListing> = rows.into_iter().map(|r| r.into_listing().0).collect();
-    services.sort_by(|a, b| (&a.department.title, &a.title).cmp(&(&b.department.title, &b.title)));
-    Ok(services)
+///
+/// Kept between reads while the catalogue has not changed
+/// ([`super::catalogue`]): a change by any instance is seen by the next read.
+pub async fn list_services(store: &Store) -> Result<Arc<Vec<ServiceListing>>> {
+    let at = super::catalogue::stamp(store).await?.changes;
+    store
+        .catalogue()
+        .services
+        .get_or_read(at, async {
+            let rows: Vec<ServiceRow> = on_pool!(store, |pool| sqlx::query_as(SERVICE_SELECT)
+                .fetch_all(pool)
+                .await)?;
+            let mut services: Vec<ServiceListing> =
+                rows.into_iter().map(|r| r.into_listing().0).collect();
+            services.sort_by(|a, b| {
+                (&a.department.title, &a.title).cmp(&(&b.department.title, &b.title))
+            });
+            Ok(services)
+        })
+        .await
 }
 
 /// One service and its description, if it exists.

@@ -11,6 +11,7 @@ mod accounts;
 mod annotations;
 mod boards;
 mod bounds;
+mod catalogue;
 mod cli;
 mod dashboards;
 mod data_api;
