@@ -180,28 +180,43 @@ fn title_formatter() -> impl Fn(String) -> String + Send + Sync + 'static {
     }
 }
 
+/// Sets `data-hydrated` on the document once hydration is over (checked
+/// every 50 ms), in a task after the last check so that what hydration queued
+/// has run.
+#[cfg(feature = "hydrate")]
+fn mark_when_hydrated(
+    context: Option<std::sync::Arc<dyn hydration_context::SharedContext + Send + Sync>>,
+) {
+    set_timeout(
+        move || {
+            if context.as_ref().is_some_and(|c| c.during_hydration()) {
+                mark_when_hydrated(context);
+            } else if let Some(root) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+            {
+                let _ = root.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::from_millis(50),
+    );
+}
+
 /// The app: routes inside the page layout.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Once the page is interactive (its lazily loaded parts fetched and
-    // hydrated), say so on the document: browser tests wait for it. Effects
-    // run after the first pass of hydration, before the parts inside
-    // `Suspense` (resolved a moment later): the mark waits for a new task.
+    // hydrated), say so on the document: browser tests wait for it. Effects run
+    // after the first pass of hydration, which may be before a lazily loaded
+    // page's part has arrived and been hydrated (hydration is asynchronous):
+    // the mark waits until the hydration context says hydration is over, then
+    // for the tasks it queued.
     #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            set_timeout(
-                move || {
-                    let _ = root.set_attribute("data-hydrated", "true");
-                },
-                std::time::Duration::from_millis(50),
-            );
-        }
-    });
+    {
+        let context = Owner::current_shared_context();
+        Effect::new(move |_| mark_when_hydrated(context.clone()));
+    }
     view! {
         // Leptos writes the document's title into the server's HTML as given: every
         // page's title (which may hold a service's or a board's name) is escaped
