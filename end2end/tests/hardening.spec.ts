@@ -87,3 +87,21 @@ test('markup in titles, notes and data values stays text, and pages hydrate unde
   // A refused script or style would be a console error here too.
   expect(errors).toEqual([]);
 });
+
+test('pages rendered at once each carry their own preload links and nonce, as when alone', async ({ request }) => {
+  // Leptos adds the preload links of lazy wasm chunks from whichever page the
+  // server thread rendered last; Pulse renders each page with its own owner
+  // (`one_owner_per_page`), so none carries another page's links or nonce.
+  const preloads = (html: string) =>
+    (html.match(/<link[^>]*rel="(?:module)?preload"[^>]*>/g) ?? []).map((l) => l.replace(/ crossorigin="[^"]*"/, '')).sort();
+  const nonces = (html: string) => new Set([...html.matchAll(/(?:nonce|crossorigin)="([^"]+)"/g)].map((m) => m[1]));
+  for (const page of ['/services', '/boards/department-of-revenue-and-benefits', '/file-a-tax-return']) {
+    const alone = await (await request.get(page)).text();
+    expect(preloads(alone).length).toBeGreaterThan(0);
+    const together = await Promise.all(Array.from({ length: 24 }, async () => (await request.get(page)).text()));
+    for (const html of together) {
+      expect(preloads(html), page).toEqual(preloads(alone));
+      expect(nonces(html).size, `${page}: one nonce in the page`).toBe(1);
+    }
+  }
+});
