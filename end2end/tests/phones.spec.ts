@@ -22,6 +22,15 @@ for (const width of [320, 390]) {
       await hydrated(page);
       const over = await overflow(page);
       if (over > 0) wide.push(`${path}: ${over} px too wide`);
+      // A table that scrolls in its own region keeps its caption in view:
+      // the caption wraps to the region's width, not the table's.
+      const cut = await page.evaluate(() => [...document.querySelectorAll('.pulse-table-wide')].flatMap((region) => {
+        const caption = region.querySelector(':scope > table > caption');
+        if (!caption) return [];
+        const [r, c] = [region.getBoundingClientRect(), caption.getBoundingClientRect()];
+        return c.right > r.right + 1 ? [`${region.getAttribute('aria-label')}: caption ${Math.round(c.right - r.right)} px past its region`] : [];
+      }));
+      wide.push(...cut.map((c) => `${path}: ${c}`));
     }
     expect(wide, wide.join('\n')).toEqual([]);
     expect(errors).toEqual([]);
