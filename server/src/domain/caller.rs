@@ -72,7 +72,8 @@ pub struct Acting {
 
 impl Caller {
     /// The caller a valid key makes: the key with its owner as the owner is
-    /// now (role, organisations), looked up on every use. A key whose owner has
+    /// now (role, organisations, and the two factors admins may require of
+    /// them), looked up on every use. A key whose owner has
     /// been deactivated (or deleted) is refused (401). A key without an owner
     /// belongs to what it was made for (a data set's write token, a key made
     /// with the command line) and stands on its scopes alone.
@@ -81,7 +82,15 @@ impl Caller {
             Some(id) => {
                 let owner = users::find(store, id).await?.map(|u| u.user);
                 match owner {
-                    Some(u) if u.active => Some(u),
+                    Some(mut u) if u.active => {
+                        // As signed in, so by key: an admin or editor that
+                        // admins require two factors of acts as a viewer
+                        // until they set them up.
+                        if super::two_factor::needed(store, u.id, u.role).await? {
+                            u.role = Role::Viewer;
+                        }
+                        Some(u)
+                    }
                     _ => {
                         return Err(Error::Unauthorized(
                             "The key's owner has been deactivated.".into(),
