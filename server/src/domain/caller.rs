@@ -57,6 +57,25 @@ pub enum Caller {
     Cli,
 }
 
+/// The scope a key needs for `p`; none makes a key an admin but `admin`.
+fn key_scope(p: Permission) -> Option<String> {
+    Some(match p {
+        Permission::Admin => return None,
+        Permission::ReadUnpublished => READ_UNPUBLISHED.to_string(),
+        Permission::ManageDashboards => MANAGE_DASHBOARDS.to_string(),
+        Permission::ManageAnnotations => MANAGE_ANNOTATIONS.to_string(),
+        Permission::WriteDataSet(name) => api_keys::write_scope(name),
+    })
+}
+
+fn role_words(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "a viewer",
+        Role::Editor => "an editor",
+        Role::Admin => "an admin",
+    }
+}
+
 /// Who the caller is, in each place a change names them: rendered once, by
 /// [`Caller::acting`].
 #[derive(Clone, Debug)]
@@ -241,12 +260,8 @@ impl Caller {
                 }
             },
             Caller::Key { key, owner } => {
-                let scope = match p {
-                    Permission::Admin => return false,
-                    Permission::ReadUnpublished => READ_UNPUBLISHED.to_string(),
-                    Permission::ManageDashboards => MANAGE_DASHBOARDS.to_string(),
-                    Permission::ManageAnnotations => MANAGE_ANNOTATIONS.to_string(),
-                    Permission::WriteDataSet(name) => api_keys::write_scope(name),
+                let Some(scope) = key_scope(p) else {
+                    return false;
                 };
                 let owner_may = match (owner, p) {
                     (None, _) => true,
@@ -321,12 +336,25 @@ impl Caller {
             )),
             Caller::Person { user, .. } => Err(Error::Forbidden(format!(
                 "As {} you may not do this.",
-                match user.role {
-                    Role::Viewer => "a viewer",
-                    Role::Editor => "an editor",
-                    Role::Admin => "an admin",
-                }
+                role_words(user.role)
             ))),
+            // The key's scopes allow it, and its owner as they are now does not.
+            Caller::Key {
+                key,
+                owner: Some(owner),
+            } if key.is_admin() || key_scope(p).is_some_and(|s| key.scopes.contains(&s)) => {
+                Err(Error::Forbidden(format!(
+                    "This key does what its owner, {}, may do now, and as {} they may not do this{}.",
+                    owner.email,
+                    role_words(owner.role),
+                    if owner.role == Role::Viewer {
+                        " (an admin or editor acts as a viewer until they set up the \
+                         two-factor sign-in that admins require)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
             Caller::Key { .. } => Err(Error::Forbidden(
                 "This key's scopes do not allow this.".into(),
             )),

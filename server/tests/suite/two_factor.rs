@@ -304,6 +304,14 @@ async fn two_factors_sign_in(app: TestApp) {
     // nothing an admin does until she sets up two factors.
     let users = call(&app, Method::GET, "/api/v1/users", &ada_key, None).await;
     assert_eq!(users.status, StatusCode::FORBIDDEN, "{}", users.text());
+    assert!(
+        users.text().contains("its owner, ada@pulse.test")
+            && users
+                .text()
+                .contains("until they set up the two-factor sign-in"),
+        "{}",
+        users.text()
+    );
     turn_on(&app, &ada).await;
     let users = call(&app, Method::GET, "/api/v1/users", &ada_key, None).await;
     assert_eq!(users.status, StatusCode::OK, "{}", users.text());
