@@ -328,3 +328,20 @@ test.describe('without JavaScript', () => {
     expect(months).toBeLessThanOrEqual(3);
   });
 });
+
+test('a wide dashboard widens its header and footer with it, so their edges line up', async ({ page }) => {
+  await page.setViewportSize({ width: 1366, height: 900 });
+  for (const [path, wide] of [[dashboard, true], ['/services', false]] as const) {
+    await page.goto(path);
+    const edges = await page.evaluate(() =>
+      ['header .govuk-width-container', 'main', 'footer .govuk-width-container'].map((s) => {
+        const box = document.querySelector(s)!.getBoundingClientRect();
+        return [Math.round(box.left), Math.round(box.right)];
+      }));
+    // The header, the page and the footer share their left and right edges.
+    expect(edges[0], path).toEqual(edges[1]);
+    expect(edges[2], path).toEqual(edges[1]);
+    // A dashboard takes the window's width less 30 px a side; other pages GOV.UK's 960 px.
+    expect(edges[1][1] - edges[1][0], path).toBe(wide ? 1366 - 60 : 960);
+  }
+});
