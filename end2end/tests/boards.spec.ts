@@ -286,3 +286,23 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   // The only errors are the refused request's own.
   expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
+
+test('every figure of a board\'s summary fits its tile, on a desktop and a phone', async ({ page }) => {
+  for (const width of [1366, 1024, 390, 320]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto('/boards/department-of-revenue-and-benefits');
+    const spills = await page.locator('.pulse-board-summary__tile').evaluateAll((tiles) =>
+      tiles.flatMap((tile) => {
+        const box = tile.getBoundingClientRect();
+        const value = tile.querySelector('.pulse-board-summary__value')!;
+        // The figure's text as drawn (its element is as wide as the tile).
+        const range = document.createRange();
+        range.selectNodeContents(value);
+        const text = range.getBoundingClientRect();
+        return text.right > box.right - 10 || text.left < box.left
+          ? [`${value.textContent}: ${Math.round(text.right - box.right + 10)} px out`]
+          : [];
+      }));
+    expect(spills, `at ${width} px`).toEqual([]);
+  }
+});
