@@ -616,6 +616,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role in a sentence: "a viewer", "an editor", "an admin".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Viewer => "a viewer",
+            Role::Editor => "an editor",
+            Role::Admin => "an admin",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",

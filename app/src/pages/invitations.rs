@@ -156,11 +156,7 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
             });
         }
     };
-    let role = match invitation.role {
-        Role::Viewer => "a viewer",
-        Role::Editor => "an editor",
-        Role::Admin => "an admin",
-    };
+    let role = invitation.role.with_article();
     let organisations = if invitation.organisations.is_empty() {
         String::new()
     } else {

@@ -57,7 +57,8 @@ pub enum Caller {
     Cli,
 }
 
-/// The scope a key needs for `p`; none makes a key an admin but `admin`.
+/// The scope a key needs for `p`: `None` for [`Permission::Admin`], which
+/// only the `admin` scope gives.
 fn key_scope(p: Permission) -> Option<String> {
     Some(match p {
         Permission::Admin => return None,
@@ -66,14 +67,6 @@ fn key_scope(p: Permission) -> Option<String> {
         Permission::ManageAnnotations => MANAGE_ANNOTATIONS.to_string(),
         Permission::WriteDataSet(name) => api_keys::write_scope(name),
     })
-}
-
-fn role_words(role: Role) -> &'static str {
-    match role {
-        Role::Viewer => "a viewer",
-        Role::Editor => "an editor",
-        Role::Admin => "an admin",
-    }
 }
 
 /// Who the caller is, in each place a change names them: rendered once, by
@@ -336,7 +329,7 @@ impl Caller {
             )),
             Caller::Person { user, .. } => Err(Error::Forbidden(format!(
                 "As {} you may not do this.",
-                role_words(user.role)
+                user.role.with_article()
             ))),
             // The key's scopes allow it, and its owner as they are now does not.
             Caller::Key {
@@ -346,7 +339,7 @@ impl Caller {
                 Err(Error::Forbidden(format!(
                     "This key does what its owner, {}, may do now, and as {} they may not do this{}.",
                     owner.email,
-                    role_words(owner.role),
+                    owner.role.with_article(),
                     if owner.role == Role::Viewer {
                         " (an admin or editor acts as a viewer until they set up the \
                          two-factor sign-in that admins require)"
