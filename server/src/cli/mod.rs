@@ -122,6 +122,33 @@ pub enum UserCommand {
         #[arg(long)]
         activate: bool,
     },
+    /// Invite someone: an invitation that lets them set their password and
+    /// sign in (7 days, once). Prints its link, to send them some safe way;
+    /// an instance of `pulse serve` with --smtp-url on this database also
+    /// e-mails it to them.
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// A name to suggest (they may change it; the part of the email
+        /// before @ if left out).
+        #[arg(long)]
+        name: Option<String>,
+        /// viewer, editor or admin.
+        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+        role: String,
+        /// A department or agency they will belong to, by slug. Repeatable.
+        #[arg(long = "org")]
+        organisations: Vec<String>,
+        /// Where people reach this Pulse, for the link (as `pulse serve`
+        /// takes it).
+        #[arg(
+            long,
+            env = "PULSE_PUBLIC_URL",
+            value_name = "URL",
+            default_value = "http://127.0.0.1:3000"
+        )]
+        public_url: String,
+    },
     /// Set a user's password (a prompt, or --password-stdin).
     SetPassword {
         #[arg(long)]

@@ -106,6 +106,17 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--public-url` as links begin (no trailing slash), or what is wrong with it.
+pub fn public_url(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .with_context(|| {
+            format!("--public-url must be like https://pulse.example.gov.uk (got {url:?})")
+        })?;
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
 /// E-mail as configured, and the task that sends it.
 fn mail_sender(
     store: &Store,
@@ -113,15 +124,7 @@ fn mail_sender(
 ) -> anyhow::Result<(crate::mail::Mail, tokio::task::JoinHandle<()>)> {
     let from = crate::mail::mailbox(&args.mail_from)?;
     let public_url = match &args.public_url {
-        Some(url) => {
-            let parsed = url::Url::parse(url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .with_context(|| {
-                    format!("--public-url must be like https://pulse.example.gov.uk (got {url:?})")
-                })?;
-            parsed.as_str().trim_end_matches('/').to_string()
-        }
+        Some(url) => public_url(url)?,
         None => format!("http://{}", args.addr),
     };
     let transport = match &args.smtp_url {

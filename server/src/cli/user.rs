@@ -1,11 +1,11 @@
-//! `pulse user`: create, list, update, set a password.
+//! `pulse user`: create, invite, list, update, set a password.
 
 use anyhow::Context;
 
 use super::UserCommand;
-use app::model::{NewUserRequest, UserChangeRequest};
+use app::model::{NewInvitationRequest, NewUserRequest, UserChangeRequest};
 
-use crate::domain::{query::Cache, users, Ctx};
+use crate::domain::{invitations, mail::MailSettings, query::Cache, users, Ctx};
 use crate::store::Store;
 
 pub async fn run(database: &str, command: UserCommand) -> anyhow::Result<()> {
@@ -85,6 +85,39 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             };
             let updated = users::update(&ctx, user.id, change).await?;
             println!("{}", serde_json::to_string_pretty(&updated)?);
+        }
+        UserCommand::Invite {
+            email,
+            name,
+            role: wanted,
+            organisations,
+            public_url,
+        } => {
+            // E-mail is sent by `pulse serve`, which reads it from the
+            // database: this command only queues it, so the link is shown.
+            let settings = MailSettings {
+                enabled: false,
+                public_url: super::serve::public_url(&public_url)?,
+                ..MailSettings::default()
+            };
+            let request = NewInvitationRequest {
+                email,
+                display_name: name.unwrap_or_default(),
+                role: role(&wanted)?,
+                organisations,
+            };
+            let sent = invitations::invite(&ctx, &settings, &request).await?;
+            let invitation = &sent.invitation;
+            println!(
+                "{} is invited as {}. Send them this link some safe way: it works once, until {}.",
+                invitation.email,
+                invitation.role.with_article(),
+                invitation.expires_at.format("%-d %B %Y at %H:%M UTC")
+            );
+            println!("{}", sent.link.as_deref().unwrap_or_default());
+            println!(
+                "An instance of `pulse serve` with --smtp-url on this database also e-mails it to them."
+            );
         }
         UserCommand::SetPassword {
             email,

@@ -640,6 +640,157 @@ async fn invitations_and_resets_on_postgres() {
     invitations_and_resets_arrive_and_work(Backend::Postgres).await;
 }
 
+/// `pulse user invite` on the app's database, as an admin at its terminal
+/// runs it: (whether it worked, standard output, standard error).
+fn invite_command(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let public_url: &[&str] = if args.contains(&"--public-url") {
+        &[]
+    } else {
+        &["--public-url", "http://pulse.test/"]
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["user", "invite"])
+        .args(public_url)
+        .args(args)
+        .args(["--database", &app.url])
+        .env_remove("PULSE_PUBLIC_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An admin at the server invites someone from the command line: the
+/// command prints the link, the instance's sender e-mails the same link,
+/// and it lets them set a password and sign in; bad input is refused in
+/// words, and nothing is written then.
+async fn an_invitation_from_the_command_line(backend: Backend) {
+    let mut app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let sender = start_sender(&mut app, &format!("smtp://127.0.0.1:{}", smtp.port));
+    let [admin, ..] = people(&app).await;
+
+    for (args, why) in [
+        (
+            vec![
+                "--email",
+                "sam@pulse.test",
+                "--role",
+                "editor",
+                "--org",
+                "dept-z",
+            ],
+            "There is no organisation `dept-z`.",
+        ),
+        (
+            vec!["--email", "admin@pulse.test", "--role", "viewer"],
+            "admin@pulse.test already has an account",
+        ),
+        (
+            vec!["--email", "not an address", "--role", "viewer"],
+            "email",
+        ),
+        (
+            vec![
+                "--email",
+                "sam@pulse.test",
+                "--role",
+                "viewer",
+                "--public-url",
+                "pulse.test",
+            ],
+            "--public-url must be like https://pulse.example.gov.uk",
+        ),
+    ] {
+        let (ok, _, err) = invite_command(&app, &args);
+        assert!(!ok, "{args:?} was taken");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    let listed = call(&app, Method::GET, "/api/v1/invitations", &admin, None).await;
+    assert_eq!(
+        listed.json()["invitations"],
+        json!([]),
+        "nothing was written"
+    );
+
+    let (ok, out, err) = invite_command(
+        &app,
+        &[
+            "--email",
+            " Sam@Pulse.test",
+            "--name",
+            "Sam Adeyemi",
+            "--role",
+            "editor",
+            "--org",
+            "dept-a",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(
+            "sam@pulse.test is invited as an editor. Send them this link some safe way"
+        ),
+        "{out}"
+    );
+    let printed = out
+        .lines()
+        .find_map(|l| l.strip_prefix("http://pulse.test/invitation?token="))
+        .unwrap_or_else(|| panic!("no link in:\n{out}"))
+        .to_string();
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["sam@pulse.test"]));
+    let text = mail["text"].as_str().unwrap();
+    assert!(
+        text.contains("An admin of Pulse has invited you to Pulse"),
+        "{text}"
+    );
+    assert!(
+        text.contains("an editor") && text.contains("for Department A"),
+        "{text}"
+    );
+    assert_eq!(
+        link_token(&mail, "http://pulse.test/invitation?token="),
+        printed
+    );
+    let listed = call(&app, Method::GET, "/api/v1/invitations", &admin, None).await;
+    assert_eq!(
+        listed.json()["invitations"][0]["inviter_name"],
+        "an admin of Pulse"
+    );
+    let (ok, _, err) = invite_command(&app, &["--email", "sam@pulse.test", "--role", "viewer"]);
+    assert!(!ok);
+    assert!(err.contains("withdraw that invitation first"), "{err}");
+
+    let accepted = post_json(
+        &app,
+        "/api/v1/invitation",
+        json!({"token": printed, "display_name": "Sam Adeyemi", "password": "kettle orbit lantern"}),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert_eq!(accepted.json()["user"]["role"], "editor");
+    assert_eq!(accepted.json()["user"]["organisations"], json!(["dept-a"]));
+    assert_eq!(
+        sign_in(&app, "sam@pulse.test", "kettle orbit lantern").await,
+        StatusCode::OK
+    );
+    sender.abort();
+}
+
+#[tokio::test]
+async fn an_invitation_from_the_command_line_on_sqlite() {
+    an_invitation_from_the_command_line(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_invitation_from_the_command_line_on_postgres() {
+    an_invitation_from_the_command_line(Backend::Postgres).await;
+}
+
 /// Messages put in the outbox directly, as a change would.
 async fn enqueue(app: &TestApp, n: usize) {
     let mut w = support::write(&app.store).await;

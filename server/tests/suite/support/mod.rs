@@ -28,6 +28,9 @@ pub enum Backend {
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    /// The database's URL, for `pulse` commands run on it beside the app.
+    #[allow(dead_code)]
+    pub url: String,
     _guard: Guard,
 }
 
@@ -172,10 +175,15 @@ async fn template(admin: &sqlx::PgPool, base: &str) -> String {
 }
 
 pub async fn test_app(backend: Backend) -> TestApp {
-    let (store, guard) = store(backend).await;
+    let (url, guard) = database(backend).await;
+    let store = Store::connect(&url).await.unwrap();
+    if backend == Backend::Sqlite {
+        store.migrate().await.unwrap();
+    }
     TestApp {
         router: router(&store, "", Default::default()),
         store,
+        url,
         _guard: guard,
     }
 }
