@@ -193,6 +193,18 @@ pub async fn rotate(ctx: &Ctx<'_>, id: i64) -> Result<NewKey> {
             "The key {id} is revoked: make a new one instead."
         )));
     }
+    // A new secret grants the key's scopes again: only as the caller may
+    // grant them now (an admin acting as a viewer until they set up two
+    // factors may not). A scope whose data set has gone grants nothing, and
+    // does not stop the rest.
+    for scope in &key.scopes {
+        if let Err(Error::Forbidden(why)) = check_scope(ctx, scope).await {
+            return Err(Error::Forbidden(format!(
+                "{why} A new secret for the key {id} would grant it: revoke the key, or make \
+                 one with scopes you may grant."
+            )));
+        }
+    }
     let mut w = ctx.store.write().await?;
     let new = api_keys::rotate(&mut w, &key, ctx.now).await?;
     w.commit(Note::new(

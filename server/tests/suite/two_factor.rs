@@ -312,7 +312,27 @@ async fn two_factors_sign_in(app: TestApp) {
         "{}",
         users.text()
     );
+    // Nor may she give it a new secret meanwhile: that would grant
+    // "admin" again, which she may not while she acts as a viewer.
+    let key_id = made.json()["key"]["id"].as_i64().unwrap();
+    let rotate = format!("/api/v1/api-keys/{key_id}/rotate");
+    let rotated = call(&app, Method::POST, &rotate, &ada, None).await;
+    assert_eq!(rotated.status, StatusCode::FORBIDDEN, "{}", rotated.text());
+    assert!(
+        rotated.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("You may not grant \"admin\": only admins may. A new secret"),
+        "{}",
+        rotated.text()
+    );
     turn_on(&app, &ada).await;
+    let rotated = call(&app, Method::POST, &rotate, &ada, None).await;
+    assert_eq!(rotated.status, StatusCode::CREATED, "{}", rotated.text());
+    let ada_key = vec![(
+        "authorization".to_string(),
+        format!("Bearer {}", rotated.json()["secret"].as_str().unwrap()),
+    )];
     let users = call(&app, Method::GET, "/api/v1/users", &ada_key, None).await;
     assert_eq!(users.status, StatusCode::OK, "{}", users.text());
     // An editor without it acts as a viewer until they set it up.
