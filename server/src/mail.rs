@@ -28,6 +28,11 @@ use crate::store::{mail, Store};
 const HOLD: Duration = Duration::minutes(2);
 /// How often a sender looks for messages written through other instances.
 const POLL: StdDuration = StdDuration::from_secs(5);
+/// How often an instance that sends through an SMTP server says so in the
+/// database, and how long after it last did an instance without one
+/// leaves the outbox to it.
+const HERE_EVERY: Duration = Duration::seconds(30);
+const HERE_FOR: Duration = Duration::seconds(90);
 /// The waits between attempts; a message is given up after the last.
 const RETRIES: [i64; 7] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600];
 
@@ -173,9 +178,49 @@ async fn send(
 }
 
 /// Sends what the outbox holds, for as long as the server runs.
+///
+/// Instances on one database may differ: one without an SMTP server would
+/// write to its log the messages one with a server can send. So an
+/// instance with a server says so in the database every 30 seconds, and
+/// one without leaves the outbox alone while an instance with one has said
+/// so in the last 90 (it writes messages to its log only when none has).
 pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Mailbox) {
+    let mut said_here: Option<chrono::DateTime<Utc>> = None;
+    let mut leaving_it = false;
     loop {
-        let sent_one = send_next(&store, &transport, &from).await;
+        let now = Utc::now();
+        let sent_one = match transport {
+            Transport::Smtp(_) => {
+                if said_here.is_none_or(|at| now - at >= HERE_EVERY) {
+                    match mail::smtp_sender_here(&store, now).await {
+                        Ok(()) => said_here = Some(now),
+                        Err(e) => {
+                            tracing::warn!("could not note that this instance sends e-mail: {e}")
+                        }
+                    }
+                }
+                send_next(&store, &transport, &from).await
+            }
+            Transport::Log => {
+                let other = match mail::smtp_sender_seen(&store).await {
+                    Ok(seen) => seen.is_some_and(|at| now - at < HERE_FOR),
+                    Err(e) => {
+                        tracing::warn!("the outbox could not be read: {e}");
+                        false
+                    }
+                };
+                if other != leaving_it {
+                    leaving_it = other;
+                    if other {
+                        tracing::info!(
+                            "another instance on this database sends e-mail through an SMTP \
+                             server: this one leaves the outbox to it"
+                        );
+                    }
+                }
+                !other && send_next(&store, &transport, &from).await
+            }
+        };
         if !sent_one {
             tokio::select! {
                 _ = mail.wake.notified() => {}

@@ -126,6 +126,35 @@ pub async fn claim(store: &Store, now: DateTime<Utc>, hold: Duration) -> Result<
     Ok(row.map(Message::from))
 }
 
+/// The setting that says when an instance that sends through an SMTP
+/// server last said it was there.
+const SMTP_SENDER_AT: &str = "mail.smtp_sender_at";
+
+/// Notes that an instance sending through an SMTP server is there at `now`.
+pub async fn smtp_sender_here(store: &Store, now: DateTime<Utc>) -> Result<()> {
+    on_pool!(store, |pool| sqlx::query(
+        "INSERT INTO settings (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    )
+    .bind(SMTP_SENDER_AT)
+    .bind(micros(now).to_string())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// When an instance sending through an SMTP server last said it was there.
+pub async fn smtp_sender_seen(store: &Store) -> Result<Option<DateTime<Utc>>> {
+    let value: Option<String> = on_pool!(store, |pool| sqlx::query_scalar(
+        "SELECT value FROM settings WHERE name = $1"
+    )
+    .bind(SMTP_SENDER_AT)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(value.and_then(|v| v.parse().ok()).map(from_micros))
+}
+
 /// Notes that message `id` was sent (with `note`, e.g. that it went to the
 /// log instead).
 pub async fn sent(store: &Store, id: i64, note: &str, now: DateTime<Utc>) -> Result<()> {

@@ -845,6 +845,80 @@ async fn two_senders_send_each_message_once(backend: Backend) {
     }
 }
 
+/// Two instances on one database, one with an SMTP server and one without:
+/// every message is sent by the one with, none written to the other's log.
+async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend) {
+    let app = support::test_app(backend).await;
+    let smtp = catcher(None);
+    let from = server::mail::mailbox(FROM).unwrap();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let with = tokio::spawn(server::mail::run_sender(
+        app.store.clone(),
+        Mail::new(settings()),
+        Transport::Smtp(server::mail::smtp(&url).unwrap()),
+        from.clone(),
+    ));
+    // Once it has said it is there (its first step)...
+    for _ in 0..100 {
+        if server::store::mail::smtp_sender_seen(&app.store)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let without = tokio::spawn(server::mail::run_sender(
+        app.store.clone(),
+        Mail::new(settings()),
+        Transport::Log,
+        from,
+    ));
+    enqueue(&app, 20).await;
+    smtp.wait_for(20).await;
+    tokio::time::sleep(StdDuration::from_secs(6)).await;
+    assert_eq!(smtp.messages().len(), 20);
+    let logged: Vec<_> = outbox(&app)
+        .await
+        .into_iter()
+        .filter(|m| m.sent_at.is_none() || !m.last_error.is_empty())
+        .map(|m| (m.to, m.last_error))
+        .collect();
+    assert_eq!(logged, vec![], "messages not sent through the SMTP server");
+    // Once the one with a server has gone (it last said so two minutes
+    // ago), the other writes messages to its log again.
+    with.abort();
+    server::store::mail::smtp_sender_here(&app.store, Utc::now() - chrono::Duration::minutes(2))
+        .await
+        .unwrap();
+    enqueue(&app, 1).await;
+    let mut noted = String::new();
+    for _ in 0..100 {
+        let newest = outbox(&app).await.into_iter().find(|m| {
+            m.to == "person0@pulse.test" && m.sent_at.is_some() && !m.last_error.is_empty()
+        });
+        if let Some(m) = newest {
+            noted = m.last_error;
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    assert_eq!(noted, "e-mail is off: written to the server's log");
+    assert_eq!(smtp.messages().len(), 20);
+    without.abort();
+}
+
+#[tokio::test]
+async fn smtp_and_no_smtp_on_sqlite() {
+    an_instance_without_smtp_leaves_the_outbox_to_one_with(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn smtp_and_no_smtp_on_postgres() {
+    an_instance_without_smtp_leaves_the_outbox_to_one_with(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn two_senders_on_sqlite() {
     two_senders_send_each_message_once(Backend::Sqlite).await;
