@@ -14,6 +14,12 @@
 //!
 //! A new alert tells of what happens next: the period complete when it is
 //! made counts as judged.
+//!
+//! A figure an alert told of may be corrected later (its records sent
+//! again). While it is still the newest complete period, a correction that
+//! shows differently is told in one more e-mail: the figure as it was and
+//! as it is, and whether the rule still holds ([`correction`]); the new
+//! figure is what a further correction is measured against.
 
 use std::collections::HashMap;
 
@@ -449,6 +455,62 @@ fn letter(
     (subject, parts)
 }
 
+/// The letter an alert sends when the figure its last e-mail told of, `was`,
+/// has been corrected to `figure`'s; `what` is what happened by its rule now
+/// (none if the rule no longer holds).
+fn correction(
+    settings: &MailSettings,
+    alert: &Stored,
+    figure: &KpiFigure,
+    was: f64,
+    what: Option<&str>,
+    link: String,
+) -> (String, Vec<Part>) {
+    let kpi = figure.kpi;
+    let name = kpi.title();
+    let when = format_period(&figure.period);
+    let show = |v: f64| format_value_in_full(v, kpi.unit());
+    let value = figure.value.map_or_else(|| "no data".to_string(), show);
+    let subject = format!(
+        "{}: {name} for {when} corrected to {value}",
+        alert.service_title
+    );
+    let over = if kpi == KpiKind::Transactions && alert.rule == AlertRule::MissesTarget {
+        format!(
+            "in the 52 weeks to {}",
+            app::kpi::format_date(figure.period.end - chrono::Duration::days(1))
+        )
+    } else {
+        format!("in {when}")
+    };
+    let told = alert.last_sent_at.map_or_else(String::new, |at| {
+        format!(" on {}", app::kpi::format_date(at))
+    });
+    let mut parts = vec![Part::Text(format!(
+        "The figure Pulse e-mailed you about{told} has been corrected: {name} for {} was {value} \
+         {over}, not {}.",
+        alert.service_title,
+        show(was)
+    ))];
+    parts.push(Part::Text(match what {
+        Some(what) => format!("So it still {what}."),
+        None => format!(
+            "So your alert's rule no longer holds for {when}: \"{}\".",
+            alert.rule.describe(kpi, alert.threshold)
+        ),
+    }));
+    parts.push(Part::Link {
+        words: format!("See the figures for {when}"),
+        url: link,
+    });
+    parts.push(Part::Text(format!(
+        "Pulse tells you of a correction to the newest figure it e-mailed you about. To change \
+         or stop your alerts, go to your notifications: {}",
+        settings.link("/settings/notifications")
+    )));
+    (subject, parts)
+}
+
 /// Judges every alert whose KPI has a newer complete period than it last
 /// judged; sends those whose rule holds. Returns how many e-mails it wrote.
 pub async fn check(
@@ -480,10 +542,15 @@ pub async fn check(
         let Some(figure) = newest(&data, alert.kpi) else {
             continue;
         };
-        if alert
+        let judged_before = alert
             .checked_through
-            .is_some_and(|c| figure.period.start <= c)
-        {
+            .is_some_and(|c| figure.period.start <= c);
+        // A period judged before is looked at again only if its e-mail told
+        // of a figure (which may have been corrected since).
+        let told = alert
+            .sent_value
+            .filter(|_| alert.checked_through == Some(figure.period.start));
+        if judged_before && told.is_none() {
             continue;
         }
         let target = {
@@ -516,14 +583,64 @@ pub async fn check(
         let unusual = (alert.rule == AlertRule::Unusual)
             .then(|| unusual_expected(&data, alert.kpi, &figure))
             .flatten();
-        let Some(what) = fired(alert.rule, alert.threshold, &judged, target, unusual) else {
+        let what = fired(alert.rule, alert.threshold, &judged, target, unusual);
+        let dashboard = dashboards.get(&alert.service).map(String::as_str);
+        let link = figures_link(settings, &alert.service, dashboard, &figure);
+        if let Some(was) = told {
+            // The figure it told of, as it stands now: a correction is told
+            // when it shows differently.
+            let Some(value) = judged.value else {
+                continue;
+            };
+            let unit = alert.kpi.unit();
+            if format_value_in_full(was, unit) == format_value_in_full(value, unit)
+                || mail::unsubscribed(store, &user.email).await?
+            {
+                continue;
+            }
+            let (subject, parts) =
+                correction(settings, &alert, &judged, was, what.as_deref(), link);
+            let message = Letter {
+                kind: "alert",
+                to: user.email.clone(),
+                subject,
+                parts,
+                why: "You were sent this because you asked Pulse for this alert, and it told \
+                      you of the figure before it was corrected."
+                    .into(),
+            }
+            .message(super::mail::unsubscribe_link(store, settings, &user.email).await?);
+            let mut w = store.write().await?;
+            if !alerts::correct(&mut w, alert.id, figure.period.start, was, value, now).await? {
+                // Another instance told of it first.
+                continue;
+            }
+            mail::enqueue(&mut w, &message, now).await?;
+            w.commit(Note::new(
+                &Actor::pulse(),
+                "alert.correct",
+                format!("alert {}", alert.id),
+                json!({
+                    "to": user.email,
+                    "service": alert.service,
+                    "kpi": alert.kpi.key(),
+                    "period_start": figure.period.start,
+                    "was": was,
+                    "value": value,
+                    "holds": what.is_some(),
+                }),
+                now,
+            ))
+            .await?;
+            written += 1;
+            continue;
+        }
+        let Some(what) = what else {
             continue;
         };
         if mail::unsubscribed(store, &user.email).await? {
             continue;
         }
-        let dashboard = dashboards.get(&alert.service).map(String::as_str);
-        let link = figures_link(settings, &alert.service, dashboard, &figure);
         let (subject, parts) = letter(settings, &alert, &judged, &what, link);
         let message = Letter {
             kind: "alert",
@@ -539,7 +656,8 @@ pub async fn check(
             alert.id,
             alert.checked_through,
             figure.period.start,
-            Some(now),
+            judged.value,
+            now,
         )
         .await?
         {

@@ -28,6 +28,9 @@ pub struct Stored {
     pub checked_through: Option<DateTime<Utc>>,
     pub sent: i64,
     pub last_sent_at: Option<DateTime<Utc>>,
+    /// The figure its last e-mail told of, for the period `checked_through`
+    /// (none until it has sent one).
+    pub sent_value: Option<f64>,
 }
 
 #[derive(FromRow)]
@@ -44,6 +47,7 @@ struct Row {
     checked_through: Option<i64>,
     sent: i64,
     last_sent_at: Option<i64>,
+    sent_value: Option<f64>,
 }
 
 impl Row {
@@ -64,13 +68,15 @@ impl Row {
             checked_through: self.checked_through.map(from_micros),
             sent: self.sent,
             last_sent_at: self.last_sent_at.map(from_micros),
+            sent_value: self.sent_value,
         })
     }
 }
 
 const SELECT: &str = "
     SELECT a.id, a.user_id, u.email, s.slug AS service, s.title AS service_title, a.kpi,
-           a.rule, a.threshold, a.created_at, a.checked_through, a.sent, a.last_sent_at
+           a.rule, a.threshold, a.created_at, a.checked_through, a.sent, a.last_sent_at,
+           a.sent_value
     FROM alerts a JOIN users u ON u.id = a.user_id JOIN services s ON s.id = a.service_id";
 
 /// Every alert (`user_id` `None`) or one person's, oldest first.
@@ -140,26 +146,54 @@ pub async fn delete(w: &mut Write, id: i64) -> Result<bool> {
     )
 }
 
-/// Notes that the alert has judged the period starting `through` (and was
-/// sent, if `sent_at`), if it had still judged only up to `read` when its
-/// checker read it: whether this change made it.
+/// Notes that the alert has judged the period starting `through` and told
+/// of `value` at `sent_at`, if it had still judged only up to `read` when
+/// its checker read it: whether this change made it.
 pub async fn judge(
     w: &mut Write,
     id: i64,
     read: Option<DateTime<Utc>>,
     through: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
+    value: Option<f64>,
+    sent_at: DateTime<Utc>,
 ) -> Result<bool> {
     let changed = on_tx!(w, |conn| sqlx::query(
-        "UPDATE alerts SET checked_through = $3,
-             sent = sent + CASE WHEN $4 IS NULL THEN 0 ELSE 1 END,
-             last_sent_at = COALESCE($4, last_sent_at)
+        "UPDATE alerts SET checked_through = $3, sent = sent + 1, last_sent_at = $5,
+             sent_value = $4
          WHERE id = $1 AND checked_through IS NOT DISTINCT FROM $2"
     )
     .bind(id)
     .bind(read.map(micros))
     .bind(micros(through))
-    .bind(sent_at.map(micros))
+    .bind(value)
+    .bind(micros(sent_at))
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// Notes that the alert told of a correction of the figure for the period
+/// starting `through`, from `was` to `value`, at `sent_at`, if it still
+/// held `was` for that period when its checker read it: whether this
+/// change made it (of two instances, one does).
+pub async fn correct(
+    w: &mut Write,
+    id: i64,
+    through: DateTime<Utc>,
+    was: f64,
+    value: f64,
+    sent_at: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = on_tx!(w, |conn| sqlx::query(
+        "UPDATE alerts SET sent_value = $4, sent = sent + 1, last_sent_at = $5
+         WHERE id = $1 AND checked_through = $2 AND sent_value = $3"
+    )
+    .bind(id)
+    .bind(micros(through))
+    .bind(was)
+    .bind(value)
+    .bind(micros(sent_at))
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;

@@ -1300,6 +1300,30 @@ async fn post_week(
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 }
 
+/// As [`post_week`], each record with an id of its week and channel, so
+/// that sending the week again corrects it (the records are replaced).
+async fn post_week_by_id(
+    app: &TestApp,
+    token: &str,
+    week: chrono::DateTime<Utc>,
+    digital: u32,
+    other: u32,
+) {
+    let stamp = week.format("%Y-%m-%dT00:00:00Z").to_string();
+    let answer = app
+        .send(
+            Method::POST,
+            "/data/renew-a-permit/transactions-by-channel",
+            token,
+            &json!([
+                {"_id": format!("{stamp}-digital"), "_timestamp": stamp, "channel": "digital", "count": digital},
+                {"_id": format!("{stamp}-phone"), "_timestamp": stamp, "channel": "phone", "count": other},
+            ]),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
 async fn check_alerts(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
     let cache = server::domain::query::Cache::default();
     server::domain::alerts::check(&app.store, &cache, &settings(), now)
@@ -1516,7 +1540,7 @@ async fn alerts_arrive_once_per_event(backend: Backend) {
         .await
         .json();
     assert_eq!(theirs["receiving"], false);
-    post_week(&app, &token, monday(now, 0), 90, 60).await;
+    post_week_by_id(&app, &token, monday(now, 0), 90, 60).await;
     let next_week = now + chrono::Duration::weeks(1);
     assert_eq!(check_alerts(&app, next_week).await, 2);
     let newest: Vec<_> = outbox(&app).await.into_iter().take(2).collect();
@@ -1527,6 +1551,60 @@ async fn alerts_arrive_once_per_event(backend: Backend) {
         "{:?}",
         newest.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
+
+    // That week's records are corrected: take-up 93.3%, not 60.0%, the
+    // same 150 transactions. The editor is told once of the take-up figure
+    // (the rule no longer holds), not of the transactions (shown the same).
+    post_week_by_id(&app, &token, monday(now, 0), 140, 10).await;
+    let (a, b) = tokio::join!(check_alerts(&app, next_week), check_alerts(&app, next_week));
+    assert_eq!(
+        a + b,
+        1,
+        "one correction, once: {:?}",
+        outbox(&app)
+            .await
+            .iter()
+            .take(3)
+            .map(|m| (&m.to, &m.subject))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        check_alerts(&app, next_week).await,
+        0,
+        "once per correction"
+    );
+    let corrected = outbox(&app).await.remove(0);
+    assert_eq!(corrected.to, "editor@pulse.test");
+    let this_week = app::kpi::format_period(&app::model::Period {
+        kind: app::model::PeriodKind::Week,
+        start: monday(now, 0),
+        end: monday(now, 0) + chrono::Duration::weeks(1),
+    });
+    assert_eq!(
+        corrected.subject,
+        format!("Renew a permit: Digital take-up for {this_week} corrected to 93.3%")
+    );
+    for words in [
+        format!("Digital take-up for Renew a permit was 93.3% in {this_week}, not 60.0%."),
+        format!(
+            "So your alert's rule no longer holds for {this_week}: \"Digital take-up falls below 75.0%\"."
+        ),
+    ] {
+        assert!(corrected.text.contains(&words), "{}", corrected.text);
+    }
+    // Corrected again, back below the target: told again, that it holds.
+    post_week_by_id(&app, &token, monday(now, 0), 90, 60).await;
+    assert_eq!(check_alerts(&app, next_week).await, 1);
+    let again = outbox(&app).await.remove(0);
+    assert!(
+        again.text.contains("not 93.3%.")
+            && again
+                .text
+                .contains("So it still fell below the target of 75.0%."),
+        "{}",
+        again.text
+    );
+    assert_eq!(check_alerts(&app, next_week).await, 0);
 
     // Deleting: one's own, or an admin anyone's; others are told there is none.
     let id = made["id"].as_i64().unwrap();
@@ -1543,6 +1621,7 @@ async fn alerts_arrive_once_per_event(backend: Backend) {
     for action in [
         "alert.create",
         "alert.send",
+        "alert.correct",
         "alert.delete",
         "mail.unsubscribe",
     ] {
