@@ -137,6 +137,9 @@ test('the period and months re-query the charts, live in the URL and survive a r
     await expect(page).toHaveURL(/period=month/, { timeout: 1000 });
   }).toPass();
   await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Month');
+  // A page of many charts speaks of each chart.
+  await expect(page.getByLabel('Show figures by').locator('option').first()).toHaveText('As each chart was set up');
+  await expect(page.getByLabel('Time').locator('option').first()).toHaveText('The usual span of each chart');
   await page.getByLabel('From (month)').fill('2025-01');
   await page.getByLabel('From (month)').dispatchEvent('change');
   await page.getByLabel('To (month)').fill('2025-06');
@@ -235,6 +238,9 @@ test('a module page: the chart, a sortable table, the view controls and the note
   await expect.poll(() => inkedPixels(page, '#chart-transactions-per-month')).toBeGreaterThan(500);
   await expect(page.getByRole('heading', { name: 'About the data' })).toBeVisible();
   await expect(page.locator('#table-transactions-per-month')).toBeVisible();
+  // Its one chart's controls speak of the chart, not of each chart.
+  await expect(page.getByLabel('Show figures by').locator('option').first()).toHaveText('As the chart was set up');
+  await expect(page.getByLabel('Time').locator('option').first()).toHaveText("The chart's usual span");
   const header = page.locator('#table-transactions-per-month thead th').nth(1);
   await header.getByRole('link').click();
   await expect(page).toHaveURL(/sort=1&order=asc/);

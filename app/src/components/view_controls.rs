@@ -164,7 +164,7 @@ pub fn ViewControls(
     #[prop(into)] id: String,
     #[prop(into)] what: String,
     /// The period the page shows when none is chosen; without one, the list
-    /// starts with "as each chart chose".
+    /// starts with "as each chart was set up".
     #[prop(optional)]
     default_period: Option<&'static str>,
     /// The submit button's words (it matters only without JavaScript).
@@ -177,7 +177,16 @@ pub fn ViewControls(
     /// longer); every period when not given.
     #[prop(optional)]
     periods: Option<Vec<PeriodKind>>,
+    /// Whether the controls change one chart (a module's or a service's
+    /// page), which their words say: "the chart", not "each chart".
+    #[prop(default = false)]
+    one_chart: bool,
 ) -> impl IntoView {
+    let (usual_span, as_set_up) = if one_chart {
+        ("The chart's usual span", "As the chart was set up")
+    } else {
+        ("The usual span of each chart", "As each chart was set up")
+    };
     let periods = periods.unwrap_or_else(|| VIEW_PERIODS.to_vec());
     let query = use_query_map();
     // (`try_`: the months typed are kept by the page, so these controls'
@@ -342,23 +351,22 @@ pub fn ViewControls(
         }
     };
     let now = crate::modules::now();
-    let range_options =
-        std::iter::once(("".to_string(), "The usual span of each chart".to_string()))
-            .chain(
-                Range::ALL
-                    .into_iter()
-                    .filter(|r| all || *r != Range::All)
-                    .map(|r| (r.key().to_string(), r.label(now))),
-            )
-            .chain(std::iter::once((
-                "custom".to_string(),
-                "Months of my choice (below)".to_string(),
-            )))
-            .map(|(value, label)| {
-                let key = value.clone();
-                view! { <option value=value selected=move || range() == key>{label}</option> }
-            })
-            .collect_view();
+    let range_options = std::iter::once(("".to_string(), usual_span.to_string()))
+        .chain(
+            Range::ALL
+                .into_iter()
+                .filter(|r| all || *r != Range::All)
+                .map(|r| (r.key().to_string(), r.label(now))),
+        )
+        .chain(std::iter::once((
+            "custom".to_string(),
+            "Months of my choice (below)".to_string(),
+        )))
+        .map(|(value, label)| {
+            let key = value.clone();
+            view! { <option value=value selected=move || range() == key>{label}</option> }
+        })
+        .collect_view();
     let field = |name: &str| format!("{id}-{name}");
     let range_id = field("range");
     let (period_id, from_id, to_id, compare_id) = (
@@ -374,7 +382,7 @@ pub fn ViewControls(
             <div class="govuk-form-group">
                 <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
                 <select class="govuk-select" id=period_id name="period" on:change=change("period")>
-                    {[("default", "As each chart chose"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+                    {[("default", as_set_up), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
                         .into_iter()
                         .filter(|(value, _)| *value != "default" || default_period.is_none())
                         .filter(|(value, _)| {

@@ -126,9 +126,10 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
     provide_notes(&view);
     let d = view.dashboard.clone();
     let slug = d.slug.clone();
-    let any_time_series = crate::modules::data_modules(&d.modules)
+    let time_series = crate::modules::data_modules(&d.modules)
         .iter()
-        .any(|m| is_time_series(m.module_type));
+        .filter(|m| is_time_series(m.module_type))
+        .count();
     // Headline KPIs first, in a row of tiles; then the other modules in a
     // grid (two columns on wide screens), each in the editor's order.
     let (kpis, others): (Vec<&Module>, Vec<&Module>) = d
@@ -203,8 +204,8 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
         {(!d.description.is_empty()).then(|| view! { <p class="govuk-body">{d.description.clone()}</p> })}
         <ul class="govuk-list pulse-links">{links}</ul>
         {d.service.clone().map(|service| view! { <ServiceCard slug=service title=d.title.clone()/> })}
-        {any_time_series.then(|| view! {
-            <ViewControls action=format!("/{slug}") id="view" what="figures" all=true
+        {(time_series > 0).then(|| view! {
+            <ViewControls action=format!("/{slug}") id="view" what="figures" all=true one_chart=time_series == 1
                 periods=offered_periods(&crate::modules::data_modules(&d.modules))/>
         })}
         {freshness}
@@ -286,7 +287,7 @@ fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
     };
     let action = format!("/{}/{}", d.slug, m.slug);
     let controls = is_time_series(m.module_type).then(|| {
-        view! { <ViewControls action id="view" what="figures" all=true periods=offered_periods(&[&m])/> }
+        view! { <ViewControls action id="view" what="figures" all=true one_chart=true periods=offered_periods(&[&m])/> }
     });
     view! {
         <Title text=format!("{} - {} - Pulse", m.title, d.title)/>

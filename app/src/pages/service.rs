@@ -106,7 +106,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
             "Completed transactions by the channel people used. Choose the period and months below; press a channel in the key above the chart to hide or show it; drag the slider below the chart to zoom in (or focus the chart and use the arrow, + and \u{2212} keys)."
         </p>
         <ViewControls action=format!("/services/{}", service.slug) id="chart" what="transactions"
-            default_period="week" button="Update chart"/>
+            default_period="week" button="Update chart" one_chart=true/>
         <Chart id="transactions-chart" option label=chart_label periods=transactions.periods.clone()/>
         <Downloads slug=service.slug.clone() series=transactions.clone()/>
         <ChannelTable series=transactions previous_year/>
