@@ -33,6 +33,7 @@ use axum::{http::Request, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
@@ -119,7 +120,59 @@ pub fn api_router(state: AppState) -> Router {
             state.clone(),
             crate::http::client::layer,
         ))
+        .layer(CatchPanicLayer::custom(api_panicked))
         .with_state(state)
+}
+
+/// The words of a panic, as far as they are words.
+fn panic_words(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
+}
+
+/// A fault in Pulse while answering an API request (a panic): the answer is
+/// a 500 in the API's own JSON, and the fault is logged; the connection and
+/// every other request carry on.
+fn api_panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!(
+        panic = panic_words(&*payload),
+        "an API request failed in Pulse (a panic)"
+    );
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(app::model::ErrorBody {
+            status: "error".into(),
+            message: "Something went wrong on our side; it has been logged.".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// The page a person sees when rendering a page failed in Pulse (a panic):
+/// GOV.UK's words for it, a 500, and the fault logged.
+fn page_panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!(
+        panic = panic_words(&*payload),
+        "a page failed in Pulse (a panic)"
+    );
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Sorry, there is a problem with the service - Pulse</title></head>\
+             <body><main><h1>Sorry, there is a problem with the service</h1>\
+             <p>Try again later. The problem has been logged.</p>\
+             <p><a href=\"/\">Go to Pulse's home page</a></p></main></body></html>\n",
+        ),
+    )
+        .into_response()
 }
 
 /// The pages' routes, listed once per process. Leptos lists them by rendering
@@ -225,7 +278,8 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn(one_owner_per_page));
+        .layer(axum::middleware::from_fn(one_owner_per_page))
+        .layer(CatchPanicLayer::custom(page_panicked));
     pages
         .merge(statics)
         .merge(api)
@@ -246,4 +300,65 @@ pub fn app(state: AppState) -> Router {
             .on_response(DefaultOnResponse::new().level(Level::INFO))
             .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// A route that fails in Pulse, behind each kind of answer to it.
+    async fn ask(router: Router) -> (u16, String, String) {
+        let answer = router
+            .oneshot(Request::get("/fails").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let kind = answer.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = answer.into_body().collect().await.unwrap().to_bytes();
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn failing() -> Router {
+        Router::new().route(
+            "/fails",
+            axum::routing::get(|| async {
+                std::hint::black_box(None::<&'static str>).expect("a fault in Pulse")
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_answered_with_a_500_in_words() {
+        let (status, kind, body) =
+            ask(failing().layer(CatchPanicLayer::custom(api_panicked))).await;
+        assert_eq!(status, 500);
+        assert_eq!(kind, "application/json");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "error",
+                "message": "Something went wrong on our side; it has been logged."})
+        );
+        let (status, kind, body) =
+            ask(failing().layer(CatchPanicLayer::custom(page_panicked))).await;
+        assert_eq!(status, 500);
+        assert_eq!(kind, "text/html; charset=utf-8");
+        assert!(
+            body.contains("<h1>Sorry, there is a problem with the service</h1>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn a_panic_s_words_are_read() {
+        assert_eq!(panic_words(&String::from("out of range")), "out of range");
+        assert_eq!(panic_words(&"a fault"), "a fault");
+        assert_eq!(panic_words(&7_u8), "(no message)");
+    }
 }
