@@ -455,6 +455,25 @@ fn letter(
     (subject, parts)
 }
 
+/// An alert's e-mail to `to` (its subject and parts, and why it was sent),
+/// with the link that stops e-mail to the address.
+async fn e_mail(
+    store: &Store,
+    settings: &MailSettings,
+    to: &str,
+    (subject, parts): (String, Vec<Part>),
+    why: &str,
+) -> Result<crate::store::mail::NewMessage> {
+    Ok(Letter {
+        kind: "alert",
+        to: to.to_string(),
+        subject,
+        parts,
+        why: why.to_string(),
+    }
+    .message(super::mail::unsubscribe_link(store, settings, to).await?))
+}
+
 /// The letter an alert sends when the figure its last e-mail told of, `was`,
 /// has been corrected to `figure`'s; `what` is what happened by its rule now
 /// (none if the rule no longer holds).
@@ -598,18 +617,15 @@ pub async fn check(
             {
                 continue;
             }
-            let (subject, parts) =
-                correction(settings, &alert, &judged, was, what.as_deref(), link);
-            let message = Letter {
-                kind: "alert",
-                to: user.email.clone(),
-                subject,
-                parts,
-                why: "You were sent this because you asked Pulse for this alert, and it told \
-                      you of the figure before it was corrected."
-                    .into(),
-            }
-            .message(super::mail::unsubscribe_link(store, settings, &user.email).await?);
+            let message = e_mail(
+                store,
+                settings,
+                &user.email,
+                correction(settings, &alert, &judged, was, what.as_deref(), link),
+                "You were sent this because you asked Pulse for this alert, and it told you of \
+                 the figure before it was corrected.",
+            )
+            .await?;
             let mut w = store.write().await?;
             if !alerts::correct(&mut w, alert.id, figure.period.start, was, value, now).await? {
                 // Another instance told of it first.
@@ -641,15 +657,14 @@ pub async fn check(
         if mail::unsubscribed(store, &user.email).await? {
             continue;
         }
-        let (subject, parts) = letter(settings, &alert, &judged, &what, link);
-        let message = Letter {
-            kind: "alert",
-            to: user.email.clone(),
-            subject,
-            parts,
-            why: "You were sent this because you asked Pulse for this alert.".into(),
-        }
-        .message(super::mail::unsubscribe_link(store, settings, &user.email).await?);
+        let message = e_mail(
+            store,
+            settings,
+            &user.email,
+            letter(settings, &alert, &judged, &what, link),
+            "You were sent this because you asked Pulse for this alert.",
+        )
+        .await?;
         let mut w = store.write().await?;
         if !alerts::judge(
             &mut w,

@@ -1285,19 +1285,7 @@ async fn post_week(
     digital: u32,
     other: u32,
 ) {
-    let stamp = week.format("%Y-%m-%dT00:00:00Z").to_string();
-    let answer = app
-        .send(
-            Method::POST,
-            "/data/renew-a-permit/transactions-by-channel",
-            token,
-            &json!([
-                {"_timestamp": stamp, "channel": "digital", "count": digital},
-                {"_timestamp": stamp, "channel": "phone", "count": other},
-            ]),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    post_records(app, token, week, digital, other, false).await;
 }
 
 /// As [`post_week`], each record with an id of its week and channel, so
@@ -1309,16 +1297,34 @@ async fn post_week_by_id(
     digital: u32,
     other: u32,
 ) {
+    post_records(app, token, week, digital, other, true).await;
+}
+
+async fn post_records(
+    app: &TestApp,
+    token: &str,
+    week: chrono::DateTime<Utc>,
+    digital: u32,
+    other: u32,
+    by_id: bool,
+) {
     let stamp = week.format("%Y-%m-%dT00:00:00Z").to_string();
+    let records: Vec<Value> = [("digital", digital), ("phone", other)]
+        .into_iter()
+        .map(|(channel, count)| {
+            let mut record = json!({"_timestamp": stamp, "channel": channel, "count": count});
+            if by_id {
+                record["_id"] = json!(format!("{stamp}-{channel}"));
+            }
+            record
+        })
+        .collect();
     let answer = app
         .send(
             Method::POST,
             "/data/renew-a-permit/transactions-by-channel",
             token,
-            &json!([
-                {"_id": format!("{stamp}-digital"), "_timestamp": stamp, "channel": "digital", "count": digital},
-                {"_id": format!("{stamp}-phone"), "_timestamp": stamp, "channel": "phone", "count": other},
-            ]),
+            &Value::Array(records),
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
