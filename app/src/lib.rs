@@ -100,7 +100,7 @@ lazy_page!(UnsubscribeRoute, UnsubscribePage);
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
-    view! {
+    let page = view! {
         <!DOCTYPE html>
         <html lang="en" class="govuk-template">
             <head>
@@ -120,7 +120,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
-    }
+    };
+    #[cfg(feature = "ssr")]
+    no_chunk_preloads();
+    page
+}
+
+/// Takes back the wasm chunks' list that `HydrationScripts` leaves in the
+/// page's reactive context. Leptos's integration (`leptos_integration_utils`
+/// 0.8.9) writes a preload link for each lazy chunk a page used, reading that
+/// list and the nonce from whichever owner is current on the server's thread
+/// when the page is done: rendered alone, none that holds them, so no links;
+/// rendered beside other pages, at times the page's own or another page's,
+/// so a page carried its chunks' links (or another page's, with that page's
+/// nonce) one time in two. Without the list, every page is as when alone:
+/// its lazy chunks are fetched once its main wasm asks for them.
+#[cfg(feature = "ssr")]
+fn no_chunk_preloads() {
+    let _: Option<leptos::WasmSplitManifest> = take_context();
 }
 
 /// The name of the file, in the site's root, that lists the hashes a release

@@ -89,9 +89,11 @@ test('markup in titles, notes and data values stays text, and pages hydrate unde
 });
 
 test('pages rendered at once each carry their own preload links and nonce, as when alone', async ({ request }) => {
-  // Leptos adds the preload links of lazy wasm chunks from whichever page the
-  // server thread rendered last; Pulse renders each page with its own owner
-  // (`one_owner_per_page`), so none carries another page's links or nonce.
+  // Leptos writes the preload links of a page's lazy wasm chunks reading the
+  // chunks' list and the nonce from whichever reactive owner is current on
+  // the server's thread, which beside other pages could be another page's;
+  // Pulse takes the list back (`no_chunk_preloads`), so every page is made as
+  // when alone and none carries another page's links or nonce.
   const preloads = (html: string) =>
     (html.match(/<link[^>]*rel="(?:module)?preload"[^>]*>/g) ?? []).map((l) => l.replace(/ crossorigin="[^"]*"/, '')).sort();
   const nonces = (html: string) => new Set([...html.matchAll(/(?:nonce|crossorigin)="([^"]+)"/g)].map((m) => m[1]));

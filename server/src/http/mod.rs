@@ -199,42 +199,6 @@ async fn count_request(
     response
 }
 
-/// Renders a page with an owner of its own current (an empty one) while the
-/// response is made. Leptos's integration (`leptos_integration_utils` 0.8.9)
-/// adds the preload links of lazy wasm chunks reading the contexts of
-/// whichever reactive owner the thread last left current: alone, none (the
-/// links are left out), but with pages rendered at once on the same threads,
-/// another page's, so a page could carry hundreds of other pages' preload
-/// links and their nonces. With this, every page is made as when alone.
-async fn one_owner_per_page(
-    request: Request<axum::body::Body>,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    OwnedBy {
-        owner: Owner::new_root(None),
-        inner: Box::pin(next.run(request)),
-    }
-    .await
-}
-
-/// A future polled with its own reactive owner current ([`one_owner_per_page`]).
-struct OwnedBy<F> {
-    owner: Owner,
-    inner: std::pin::Pin<Box<F>>,
-}
-
-impl<F: std::future::Future> std::future::Future for OwnedBy<F> {
-    type Output = F::Output;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<F::Output> {
-        let this = &mut *self;
-        this.owner.with(|| this.inner.as_mut().poll(cx))
-    }
-}
-
 /// `GET /metrics`: Prometheus's text format (see [`crate::metrics`]). For the
 /// monitoring network: a proxy in front of Pulse need not pass it on.
 async fn metrics_page() -> impl axum::response::IntoResponse {
@@ -278,7 +242,6 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn(one_owner_per_page))
         .layer(CatchPanicLayer::custom(page_panicked));
     pages
         .merge(statics)
