@@ -117,24 +117,69 @@ pub fn is_common(password: &str) -> bool {
 }
 
 /// An email address in the form Pulse keeps it (trimmed, lower case), or why
-/// it is not one.
+/// it is not one: an address a mail server would take (RFC 5321's dot-atom
+/// form, letters of any script allowed as RFC 6531 does), so no `<`, `>`,
+/// quotes, brackets or spaces, and a domain of dotted names.
 pub fn normalise_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
-    let valid = email.chars().count() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::BadRequest(format!(
-            "{email:?} is not an email address (like name@example.gov.uk)"
-        )))
+    match email_fault(&email) {
+        None => Ok(email),
+        Some(fault) => Err(Error::BadRequest(format!(
+            "{email:?} is not an email address (like name@example.gov.uk): {fault}"
+        ))),
     }
+}
+
+/// What keeps `email` (trimmed, lower case) from being an address, if anything.
+fn email_fault(email: &str) -> Option<String> {
+    // RFC 5322's atext: what a local part may hold besides letters and digits.
+    const ATEXT: &str = "!#$%&'*+-/=?^_`{|}~";
+    if email.chars().count() > 254 {
+        return Some("it is longer than 254 characters".into());
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Some("it has no @".into());
+    };
+    if local.is_empty() {
+        return Some("there is nothing before the @".into());
+    }
+    if local.chars().count() > 64 {
+        return Some("the part before the @ is longer than 64 characters".into());
+    }
+    if let Some(c) = email
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || c == '.' || c == '@' || ATEXT.contains(c)))
+    {
+        return Some(if c.is_whitespace() {
+            "it has a space in it".into()
+        } else {
+            format!("an address cannot have {c:?} in it")
+        });
+    }
+    if local.contains('@') {
+        return Some("it has more than one @".into());
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Some("a dot cannot begin or end the part before the @, nor follow another".into());
+    }
+    if !domain.contains('.') {
+        return Some("the part after the @ is not a domain (like example.gov.uk)".into());
+    }
+    let labels_fit = domain.split('.').all(|label| {
+        !label.is_empty()
+            && label.chars().count() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    if !labels_fit {
+        return Some(
+            "the part after the @ is not a domain: names of letters, digits and hyphens, \
+             joined by single dots"
+                .into(),
+        );
+    }
+    None
 }
 
 fn check_display_name(name: &str) -> Result<()> {
@@ -330,9 +375,35 @@ mod tests {
             "@example.gov.uk",
             "robin@localhost",
             "a b@c.uk",
+            "</title><script>@x.gov.uk",
+            "\"robin\"@example.gov.uk",
+            "robin@@example.gov.uk",
+            "ro@bin@example.gov.uk",
+            ".robin@example.gov.uk",
+            "rob..in@example.gov.uk",
+            "robin@example..gov.uk",
+            "robin@-example.gov.uk",
+            "robin@example.gov.uk.",
+            "robin@[127.0.0.1]",
+            "robin@exa_mple.gov.uk",
         ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
+        for good in [
+            "o'neill+pulse@example.gov.uk",
+            "first.last@sub-domain.example.gov.uk",
+            "josé@exemple.fr",
+        ] {
+            assert_eq!(normalise_email(good).unwrap(), good);
+        }
+        let words = |email: &str| normalise_email(email).unwrap_err().to_string();
+        assert!(
+            words("</title><script>@x.gov.uk").contains("an address cannot have '<' in it"),
+            "{}",
+            words("</title><script>@x.gov.uk")
+        );
+        assert!(words("a b@c.uk").contains("it has a space in it"));
+        assert!(words("robin").contains("it has no @"));
         assert!(check_password("short").is_err());
         assert!(check_password("twelve chars").is_ok());
         // Common passwords, as they are and dressed up.
