@@ -2075,8 +2075,13 @@ pub struct MailMessage {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MailStatus {
-    /// False when no SMTP server is configured: messages go to the log.
+    /// False when no instance on the database has an SMTP server: messages
+    /// go to the log.
     pub enabled: bool,
+    /// True when this instance has no SMTP server of its own and another
+    /// on its database sends the mail.
+    #[serde(default)]
+    pub elsewhere: bool,
     /// The sender's address.
     pub from: String,
     pub messages: Vec<MailMessage>,

@@ -209,6 +209,9 @@ pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Ma
                         false
                     }
                 };
+                mail.settings
+                    .sent_elsewhere
+                    .store(other, std::sync::atomic::Ordering::Relaxed);
                 if other != leaving_it {
                     leaving_it = other;
                     if other {

@@ -274,7 +274,9 @@ pub fn AdminMailPage() -> impl IntoView {
                     return refusal;
                 }
                 let status = status.await.unwrap_or_default();
-                let state = if status.enabled {
+                let state = if status.elsewhere {
+                    "Pulse sends e-mail through the SMTP server of another instance on this database; this one has none (--smtp-url) and leaves its messages to it.".to_string()
+                } else if status.enabled {
                     format!("Pulse sends e-mail from {} through the SMTP server it was given.", status.from)
                 } else {
                     "E-mail is off: no SMTP server is set (--smtp-url), so messages are written to the server's log instead.".to_string()

@@ -143,6 +143,7 @@ fn mail_sender(
         public_url,
         from: from.to_string(),
         digests: args.digest_at,
+        ..Default::default()
     });
     let sender = tokio::spawn(crate::mail::run_sender(
         store.clone(),

@@ -178,7 +178,7 @@ pub async fn list(ctx: &Ctx<'_>, settings: &MailSettings) -> Result<DigestList> 
     Ok(DigestList {
         digests,
         schedule: settings.digests.describe(),
-        mail_enabled: settings.enabled,
+        mail_enabled: settings.delivered(),
         receiving: !mail::unsubscribed(ctx.store, &user.email).await?,
     })
 }

@@ -200,7 +200,7 @@ pub async fn invite(
         ctx.now,
     ))
     .await?;
-    let emailed = settings.enabled && !unsubscribed;
+    let emailed = settings.delivered() && !unsubscribed;
     Ok(InvitationSent {
         invitation,
         emailed,
@@ -627,7 +627,8 @@ pub async fn status(ctx: &Ctx<'_>, settings: &MailSettings) -> Result<app::model
         })
         .collect();
     Ok(app::model::MailStatus {
-        enabled: settings.enabled,
+        enabled: settings.delivered(),
+        elsewhere: !settings.enabled && settings.delivered(),
         from: settings.from.clone(),
         messages,
     })

@@ -24,6 +24,11 @@ pub struct MailSettings {
     pub from: String,
     /// When weekly digests are sent.
     pub digests: crate::domain::digests::Schedule,
+    /// Whether another instance on this database sends through an SMTP
+    /// server (it has said so lately): this one's sender keeps it up to date
+    /// (`crate::mail::run_sender`), so an instance without a server of its
+    /// own still tells people, rightly, that their mail is sent.
+    pub sent_elsewhere: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for MailSettings {
@@ -33,11 +38,23 @@ impl Default for MailSettings {
             public_url: "http://127.0.0.1:3000".into(),
             from: "Pulse <pulse@localhost>".into(),
             digests: Default::default(),
+            sent_elsewhere: Default::default(),
         }
     }
 }
 
 impl MailSettings {
+    /// Whether mail put in the outbox reaches people: this instance sends
+    /// through an SMTP server, or another on its database does. Otherwise
+    /// messages are written to the log, and pages and answers say so (an
+    /// invitation's answer carries its link).
+    pub fn delivered(&self) -> bool {
+        self.enabled
+            || self
+                .sent_elsewhere
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// An absolute link to `path` (which begins with `/`).
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url.trim_end_matches('/'))

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<AlertList>> {
     Ok(Json(
-        alerts::list(&state.ctx(&caller), state.mail.settings.enabled).await?,
+        alerts::list(&state.ctx(&caller), state.mail.settings.delivered()).await?,
     ))
 }
 

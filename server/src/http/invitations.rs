@@ -202,7 +202,7 @@ async fn accept(
     )
     .await;
     match outcome {
-        Ok(started) => signed_in(started, &client, form, state.mail.settings.enabled),
+        Ok(started) => signed_in(started, &client, form, state.mail.settings.delivered()),
         Err(e) if form => Ok(back_with("/invitation", &request.token, &e)),
         Err(e) => Err(e),
     }
@@ -306,12 +306,12 @@ async fn complete_reset(
     .await;
     match outcome {
         Ok((Some(started), _ended)) => {
-            signed_in(started, &client, form, state.mail.settings.enabled)
+            signed_in(started, &client, form, state.mail.settings.delivered())
         }
         // Two factors on: the new password and a code sign them in.
         Ok((None, _ended)) if form => Ok(Redirect::to("/sign-in?reset=1").into_response()),
         Ok((None, _ended)) => Ok(Json(SessionState {
-            mail_enabled: state.mail.settings.enabled,
+            mail_enabled: state.mail.settings.delivered(),
             ..SessionState::default()
         })
         .into_response()),

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<ReminderList>> {
     Ok(Json(ReminderList {
-        mail_enabled: state.mail.settings.enabled,
+        mail_enabled: state.mail.settings.delivered(),
         data_sets: reminders::list(&state.ctx(&caller)).await?,
     }))
 }

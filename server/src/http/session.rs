@@ -76,7 +76,7 @@ async fn two_factor_needed(state: &AppState, user_id: i64) -> bool {
 #[utoipa::path(get, path = "/session", tag = "accounts", security((), ("bearer" = [])),
     responses((status = 200, body = SessionState)))]
 async fn current(State(state): State<AppState>, caller: Caller) -> Json<SessionState> {
-    let mail_enabled = state.mail.settings.enabled;
+    let mail_enabled = state.mail.settings.delivered();
     Json(match &caller {
         Caller::Person { user, session, .. } => SessionState {
             user: Some(user.clone()),
@@ -155,7 +155,7 @@ async fn sign_in(
                 .into_response(),
                 None => Json(SessionState {
                     code_needed: true,
-                    mail_enabled: state.mail.settings.enabled,
+                    mail_enabled: state.mail.settings.delivered(),
                     ..SessionState::default()
                 })
                 .into_response(),
@@ -214,7 +214,7 @@ async fn signed_in(
             Json(SessionState {
                 user: Some(user),
                 csrf_token: Some(started.session.csrf_token),
-                mail_enabled: state.mail.settings.enabled,
+                mail_enabled: state.mail.settings.delivered(),
                 two_factor_needed: needed,
                 ..SessionState::default()
             })

@@ -108,7 +108,7 @@ fn settings() -> MailSettings {
         enabled: true,
         public_url: "http://pulse.test".into(),
         from: FROM.into(),
-        digests: Default::default(),
+        ..MailSettings::default()
     }
 }
 
@@ -848,7 +848,19 @@ async fn two_senders_send_each_message_once(backend: Backend) {
 /// Two instances on one database, one with an SMTP server and one without:
 /// every message is sent by the one with, none written to the other's log.
 async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend) {
-    let app = support::test_app(backend).await;
+    let mut app = support::test_app(backend).await;
+    // This app is the instance without a server: what it tells people.
+    let without_mail = Mail::new(MailSettings {
+        enabled: false,
+        ..settings()
+    });
+    app.with_mail(without_mail.clone());
+    let [admin, ..] = people(&app).await;
+    assert_eq!(
+        mail_told(&app, &admin).await,
+        (false, false),
+        "alone, e-mail is off"
+    );
     let smtp = catcher(None);
     let from = server::mail::mailbox(FROM).unwrap();
     let url = format!("smtp://127.0.0.1:{}", smtp.port);
@@ -871,7 +883,7 @@ async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend
     }
     let without = tokio::spawn(server::mail::run_sender(
         app.store.clone(),
-        Mail::new(settings()),
+        without_mail.clone(),
         Transport::Log,
         from,
     ));
@@ -879,6 +891,29 @@ async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend
     smtp.wait_for(20).await;
     tokio::time::sleep(StdDuration::from_secs(6)).await;
     assert_eq!(smtp.messages().len(), 20);
+    // Its pages say mail is sent (by the other), and an invitation's answer
+    // carries no link: the e-mail carries it.
+    assert_eq!(mail_told(&app, &admin).await, (true, true));
+    let session = call(&app, Method::GET, "/api/v1/session", &admin, None)
+        .await
+        .json();
+    assert_eq!(session["mail_enabled"], json!(true), "{session}");
+    let sent = call(
+        &app,
+        Method::POST,
+        "/api/v1/invitations",
+        &admin,
+        Some(&json!({"email": "newcomer@pulse.test", "role": "viewer", "organisations": []})),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    assert_eq!(sent.json()["emailed"], true);
+    assert_eq!(
+        sent.json()["link"],
+        Value::Null,
+        "the link is only in the e-mail"
+    );
+    smtp.wait_for(21).await;
     let logged: Vec<_> = outbox(&app)
         .await
         .into_iter()
@@ -905,8 +940,25 @@ async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
     assert_eq!(noted, "e-mail is off: written to the server's log");
-    assert_eq!(smtp.messages().len(), 20);
+    assert_eq!(smtp.messages().len(), 21);
+    assert_eq!(
+        mail_told(&app, &admin).await,
+        (false, false),
+        "the other has gone"
+    );
     without.abort();
+}
+
+/// What `/api/v1/mail` tells an admin: whether mail reaches people, and
+/// whether another instance sends it.
+async fn mail_told(app: &TestApp, admin: &[(String, String)]) -> (bool, bool) {
+    let status = call(app, Method::GET, "/api/v1/mail", admin, None).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text());
+    let status = status.json();
+    (
+        status["enabled"] == json!(true),
+        status["elsewhere"] == json!(true),
+    )
 }
 
 #[tokio::test]
