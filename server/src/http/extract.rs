@@ -238,10 +238,7 @@ impl Payload {
 
     /// Whether the body is an HTML form (`application/x-www-form-urlencoded`).
     pub fn is_form(&self) -> bool {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        super::session::is_form(&self.headers)
     }
 
     /// The body as JSON of type `T`: a 415 when it is not sent as JSON, a 400

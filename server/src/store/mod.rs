@@ -59,6 +59,32 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` with `$tx`, a read transaction on either backend: one
+/// snapshot for every query in it (SQLite in WAL mode gives one to any
+/// transaction; Postgres is asked for REPEATABLE READ), committed after.
+/// `$body` is the value; errors (`?`) leave the caller's function.
+#[macro_export]
+macro_rules! in_snapshot {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match $store.db() {
+            $crate::store::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                let answer = $body;
+                $tx.commit().await?;
+                answer
+            }
+            $crate::store::Db::Postgres(pool) => {
+                let mut $tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                let answer = $body;
+                $tx.commit().await?;
+                answer
+            }
+        }
+    };
+}
+
 /// An open write transaction, on either backend.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),

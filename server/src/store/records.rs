@@ -13,7 +13,7 @@ use sqlx::{FromRow, QueryBuilder};
 
 use super::Result;
 use super::{from_micros, micros, Store, Write};
-use crate::{on_pool, on_tx};
+use crate::{in_snapshot, on_pool, on_tx};
 
 /// A record ready to be stored: validated, with its id decided.
 #[derive(Clone, Debug, PartialEq)]
@@ -900,43 +900,27 @@ pub async fn for_each(
     mut visit: impl FnMut(StoredRecord),
 ) -> Result<i64> {
     use futures_util::TryStreamExt;
-    // One snapshot for the version and the records (a read transaction: on
-    // SQLite in WAL mode, and on Postgres at REPEATABLE READ), so the version
-    // says exactly which changes the records hold.
-    macro_rules! load {
-        ($tx:ident) => {{
-            let version: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
-                    .bind(data_set_id)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            {
-                // In the order they were stored: the table does not need them sorted.
-                let mut rows = sqlx::query_as::<_, RecordRow>(
-                    "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
-                )
+    // One snapshot for the version and the records, so the version says
+    // exactly which changes the records hold.
+    in_snapshot!(store, |tx| {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
                 .bind(data_set_id)
-                .fetch(&mut *$tx);
-                while let Some(row) = rows.try_next().await? {
-                    visit(StoredRecord::try_from(row)?);
-                }
-            }
-            $tx.commit().await?;
-            Ok::<_, super::Error>(version.unwrap_or(0))
-        }};
-    }
-    match store.db() {
-        super::Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
-            load!(tx)
-        }
-        super::Db::Postgres(pool) => {
-            let mut tx = pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .fetch_optional(&mut *tx)
                 .await?;
-            load!(tx)
+        {
+            // In the order they were stored: the table does not need them sorted.
+            let mut rows = sqlx::query_as::<_, RecordRow>(
+                "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = $1",
+            )
+            .bind(data_set_id)
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                visit(StoredRecord::try_from(row)?);
+            }
         }
-    }
+        Ok(version.unwrap_or(0))
+    })
 }
 
 /// What changed in a data set's records after one version of them (see
@@ -973,65 +957,50 @@ pub async fn changes_since(
 ) -> Result<Option<Changes>> {
     let limit = most as i64 + 1;
     // One snapshot for the version and the changes, as in `for_each`.
-    macro_rules! read {
-        ($tx:ident) => {{
-            let version: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
-                    .bind(data_set_id)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            // (each query names the removals' partial index's condition, so
-            // both databases use it)
-            let emptied: Option<i64> = sqlx::query_scalar(
-                "SELECT MAX(version) FROM record_history
-                 WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
-                   AND action = 'empty' AND version > $2",
+    let (version, emptied, removals, stored) = in_snapshot!(store, |tx| {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
+                .bind(data_set_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // (each query names the removals' partial index's condition, so
+        // both databases use it)
+        let emptied: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(version) FROM record_history
+             WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
+               AND action = 'empty' AND version > $2",
+        )
+        .bind(data_set_id)
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await?;
+        // After emptying, only what came since counts.
+        let removals: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT action, record_id, old_value FROM record_history
+             WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
+               AND action <> 'empty' AND version > $2
+             LIMIT $3",
+        )
+        .bind(data_set_id)
+        .bind(emptied.unwrap_or(since).max(since))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let stored: Vec<RecordRow> = if removals.len() > most {
+            Vec::new()
+        } else {
+            sqlx::query_as(
+                "SELECT record_id, ts, updated_at, body FROM records
+                 WHERE data_set_id = $1 AND version > $2 LIMIT $3",
             )
             .bind(data_set_id)
             .bind(since)
-            .fetch_one(&mut *$tx)
-            .await?;
-            // After emptying, only what came since counts.
-            let removals: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                "SELECT action, record_id, old_value FROM record_history
-                 WHERE data_set_id = $1 AND action IN ('delete', 'move', 'empty')
-                   AND action <> 'empty' AND version > $2
-                 LIMIT $3",
-            )
-            .bind(data_set_id)
-            .bind(emptied.unwrap_or(since).max(since))
             .bind(limit)
-            .fetch_all(&mut *$tx)
-            .await?;
-            let stored: Vec<RecordRow> = if removals.len() > most {
-                Vec::new()
-            } else {
-                sqlx::query_as(
-                    "SELECT record_id, ts, updated_at, body FROM records
-                     WHERE data_set_id = $1 AND version > $2 LIMIT $3",
-                )
-                .bind(data_set_id)
-                .bind(since)
-                .bind(limit)
-                .fetch_all(&mut *$tx)
-                .await?
-            };
-            $tx.commit().await?;
-            Ok::<_, super::Error>((version.unwrap_or(0), emptied.is_some(), removals, stored))
-        }};
-    }
-    let (version, emptied, removals, stored) = match store.db() {
-        super::Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
-            read!(tx)
-        }
-        super::Db::Postgres(pool) => {
-            let mut tx = pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .await?;
-            read!(tx)
-        }
-    }?;
+            .fetch_all(&mut *tx)
+            .await?
+        };
+        (version.unwrap_or(0), emptied.is_some(), removals, stored)
+    });
     if removals.len() > most || stored.len() > most {
         return Ok(None);
     }
