@@ -1479,10 +1479,13 @@ pub mod schemas {
     }
 
     /// An email address as Pulse takes one (`domain::users::normalise_email`):
-    /// something, @, a domain with a dot inside it, no white space but around
-    /// it (Unicode's white space, which the pattern language's `\s` is not
-    /// quite: it lacks U+0085 and has U+FEFF), at most 254 characters.
-    pub const EMAIL: &str = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000@]+@[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000.][\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$";
+    /// RFC 5321's dot-atom in ASCII (letters, digits and RFC 5322's other
+    /// atext characters, in runs joined by single dots), @, a domain of
+    /// names of letters, digits and hyphens (not at either end, 63 at most)
+    /// joined by dots; no white space but around it (Unicode's white space,
+    /// which the pattern language's `\s` is not quite: it lacks U+0085 and
+    /// has U+FEFF), at most 254 characters.
+    pub const EMAIL: &str = "^[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$";
 
     /// An email address, as [`EMAIL`] says.
     pub fn email_address() -> RefOr<Schema> {

@@ -117,38 +117,39 @@ pub fn is_common(password: &str) -> bool {
 }
 
 /// An email address in the form Pulse keeps it (trimmed, lower case), or why
-/// it is not one: an address a mail server would take (RFC 5321's dot-atom
-/// form, letters of any script allowed as RFC 6531 does), so no `<`, `>`,
-/// quotes, brackets or spaces, and a domain of dotted names.
+/// it is not one: one a mail server takes, in the form GOV.UK Notify takes
+/// (RFC 5321's dot-atom in ASCII: letters, digits and `!#$%&'*+/=?^_`{|}~-`
+/// in dot-separated runs, @, a domain of names of letters, digits and
+/// hyphens joined by dots), so no `<`, `>`, quotes, brackets or spaces; at
+/// most 254 characters. The API's schema says the same
+/// (`app::model::schemas::EMAIL`).
 pub fn normalise_email(email: &str) -> Result<String> {
-    let email = email.trim().to_lowercase();
-    match email_fault(&email) {
-        None => Ok(email),
+    let trimmed = email.trim();
+    match email_fault(email, trimmed) {
+        None => Ok(trimmed.to_ascii_lowercase()),
         Some(fault) => Err(Error::BadRequest(format!(
-            "{email:?} is not an email address (like name@example.gov.uk): {fault}"
+            "{trimmed:?} is not an email address (like name@example.gov.uk): {fault}"
         ))),
     }
 }
 
-/// What keeps `email` (trimmed, lower case) from being an address, if anything.
-fn email_fault(email: &str) -> Option<String> {
+/// What keeps `trimmed` (`email` without white space around it) from being
+/// an address, if anything.
+fn email_fault(email: &str, trimmed: &str) -> Option<String> {
     // RFC 5322's atext: what a local part may hold besides letters and digits.
     const ATEXT: &str = "!#$%&'*+-/=?^_`{|}~";
     if email.chars().count() > 254 {
         return Some("it is longer than 254 characters".into());
     }
-    let Some((local, domain)) = email.rsplit_once('@') else {
+    let Some((local, domain)) = trimmed.rsplit_once('@') else {
         return Some("it has no @".into());
     };
     if local.is_empty() {
         return Some("there is nothing before the @".into());
     }
-    if local.chars().count() > 64 {
-        return Some("the part before the @ is longer than 64 characters".into());
-    }
-    if let Some(c) = email
+    if let Some(c) = trimmed
         .chars()
-        .find(|&c| !(c.is_alphanumeric() || c == '.' || c == '@' || ATEXT.contains(c)))
+        .find(|&c| !(c.is_ascii_alphanumeric() || c == '.' || c == '@' || ATEXT.contains(c)))
     {
         return Some(if c.is_whitespace() {
             "it has a space in it".into()
@@ -167,15 +168,15 @@ fn email_fault(email: &str) -> Option<String> {
     }
     let labels_fit = domain.split('.').all(|label| {
         !label.is_empty()
-            && label.chars().count() <= 63
+            && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     if !labels_fit {
         return Some(
-            "the part after the @ is not a domain: names of letters, digits and hyphens, \
-             joined by single dots"
+            "the part after the @ is not a domain: names of letters, digits and hyphens \
+             (63 at most), joined by single dots"
                 .into(),
         );
     }
@@ -392,9 +393,19 @@ mod tests {
         for good in [
             "o'neill+pulse@example.gov.uk",
             "first.last@sub-domain.example.gov.uk",
-            "josé@exemple.fr",
+            "0@0.0",
         ] {
             assert_eq!(normalise_email(good).unwrap(), good);
+        }
+        // Letters beyond ASCII are not taken (GOV.UK Notify does not take
+        // them either), not even those that lower-case to ASCII (the Kelvin
+        // sign).
+        for bad in [
+            "josé@exemple.fr",
+            "robin@münchen.de",
+            "\u{212a}im@example.gov.uk",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
         }
         let words = |email: &str| normalise_email(email).unwrap_err().to_string();
         assert!(
