@@ -90,17 +90,8 @@ pub enum UserCommand {
     /// Create a user. The password comes from a prompt, or from the first line of
     /// standard input with --password-stdin.
     Create {
-        #[arg(long)]
-        email: String,
-        /// The name shown in Pulse (the part of the email before @ if left out).
-        #[arg(long)]
-        name: Option<String>,
-        /// viewer, editor or admin.
-        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
-        role: String,
-        /// A department or agency the user belongs to, by slug. Repeatable.
-        #[arg(long = "org")]
-        organisations: Vec<String>,
+        #[command(flatten)]
+        person: PersonArgs,
         #[arg(long)]
         password_stdin: bool,
     },
@@ -127,18 +118,8 @@ pub enum UserCommand {
     /// an instance of `pulse serve` with --smtp-url on this database also
     /// e-mails it to them.
     Invite {
-        #[arg(long)]
-        email: String,
-        /// A name to suggest (they may change it; the part of the email
-        /// before @ if left out).
-        #[arg(long)]
-        name: Option<String>,
-        /// viewer, editor or admin.
-        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
-        role: String,
-        /// A department or agency they will belong to, by slug. Repeatable.
-        #[arg(long = "org")]
-        organisations: Vec<String>,
+        #[command(flatten)]
+        person: PersonArgs,
         /// Where people reach this Pulse, for the link (as `pulse serve`
         /// takes it).
         #[arg(
@@ -156,6 +137,24 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+/// Who a new account is for, as `pulse user create` and `pulse user invite`
+/// take it.
+#[derive(Debug, Args)]
+pub struct PersonArgs {
+    #[arg(long)]
+    email: String,
+    /// The name shown in Pulse (the part of the email before @ if left out;
+    /// someone invited may change it).
+    #[arg(long)]
+    name: Option<String>,
+    /// viewer, editor or admin.
+    #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+    role: String,
+    /// A department or agency they belong to, by slug. Repeatable.
+    #[arg(long = "org")]
+    organisations: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::UserCommand;
+use super::{PersonArgs, UserCommand};
 use app::model::{NewInvitationRequest, NewUserRequest, UserChangeRequest};
 
 use crate::domain::{invitations, mail::MailSettings, query::Cache, users, Ctx};
@@ -39,10 +39,13 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
         |r: &str| app::model::Role::parse(r).context("the role must be viewer, editor or admin");
     match command {
         UserCommand::Create {
-            email,
-            name,
-            role: wanted,
-            organisations,
+            person:
+                PersonArgs {
+                    email,
+                    name,
+                    role: wanted,
+                    organisations,
+                },
             password_stdin,
         } => {
             let email = users::normalise_email(&email)?;
@@ -87,10 +90,13 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             println!("{}", serde_json::to_string_pretty(&updated)?);
         }
         UserCommand::Invite {
-            email,
-            name,
-            role: wanted,
-            organisations,
+            person:
+                PersonArgs {
+                    email,
+                    name,
+                    role: wanted,
+                    organisations,
+                },
             public_url,
         } => {
             // E-mail is sent by `pulse serve`, which reads it from the
