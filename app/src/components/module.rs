@@ -96,34 +96,48 @@ pub fn ModuleView(
     });
     let description = (!module.description.is_empty())
         .then(|| view! { <p class="govuk-body">{module.description.clone()}</p> });
-    let body = match &loaded {
-        None => {
+    // The table the module shows, offers for download and draws its chart
+    // beside: worked out once.
+    let table = loaded.as_ref().and_then(|l| {
+        let figures = l.figures.as_ref().ok()?;
+        Some(table_data(
+            &module,
+            figures,
+            l.previous_year.as_deref(),
+            l.complete_until,
+        ))
+    });
+    let body = match (&loaded, table.clone()) {
+        (None, _) => {
             view! { <p class="govuk-body">"No figures: the module reads no data."</p> }.into_any()
         }
-        Some(LoadedModule {
-            figures: Err(message),
-            ..
-        }) => view! {
-            <div class="govuk-inset-text pulse-module__error">
-                "These figures cannot be shown: " {message.clone()}
-            </div>
-        }
-        .into_any(),
-        Some(LoadedModule {
-            figures: Ok(figures),
-            previous_year,
-            complete_until,
-            history,
-            request,
-            ..
-        }) => view! {
+        (
+            Some(LoadedModule {
+                figures: Ok(figures),
+                previous_year,
+                complete_until,
+                history,
+                request,
+                ..
+            }),
+            Some(table),
+        ) => view! {
             <Figured module=module.clone() figures=figures.clone() previous=previous_year.clone()
-                complete_until=*complete_until history=history.clone()
+                complete_until=*complete_until history=history.clone() table
                 received=Some(*complete_until) full window=window_words(request.as_deref())/>
         }
         .into_any(),
+        // The figures could not be read (with figures, there is a table).
+        (Some(LoadedModule { figures, .. }), _) => view! {
+            <div class="govuk-inset-text pulse-module__error">
+                "These figures cannot be shown: " {figures.as_ref().err().cloned().unwrap_or_default()}
+            </div>
+        }
+        .into_any(),
     };
-    let downloads = loaded.as_ref().map(|l| downloads(&dashboard, &module, l));
+    let downloads = loaded
+        .as_ref()
+        .map(|l| downloads(&dashboard, &module, l, table.as_ref()));
     let scale = loaded
         .as_ref()
         .and_then(|l| l.scale_note.clone())
@@ -180,32 +194,36 @@ pub fn ModuleView(
 /// named by what they show), and the read API request behind it for
 /// developers. The files are in the links themselves, so they download as
 /// shown, with or without JavaScript.
-fn downloads(dashboard: &str, module: &Module, loaded: &LoadedModule) -> impl IntoView {
+fn downloads(
+    dashboard: &str,
+    module: &Module,
+    loaded: &LoadedModule,
+    table: Option<&TableData>,
+) -> impl IntoView {
     let slug = module.slug.clone();
     let hidden = format!(" of {}", module.title);
-    let files = loaded.figures.as_ref().ok().map(|figures| {
-        let table = table_data(
-            module,
-            figures,
-            loaded.previous_year.as_deref(),
-            loaded.complete_until,
-        );
-        let csv = data_url("text/csv", &table.to_csv());
-        let json = data_url("application/json", &table.to_json(&module.title));
-        let (csv_name, json_name) = (
-            download_name(dashboard, &slug, figures, "csv"),
-            download_name(dashboard, &slug, figures, "json"),
-        );
-        view! {
-            "Download the table: "
-            <a class="govuk-link" id=format!("{slug}-csv") href=csv download=csv_name>
-                "CSV"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
-            ", "
-            <a class="govuk-link" id=format!("{slug}-json") href=json download=json_name>
-                "JSON"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
-            ". "
-        }
-    });
+    let files = loaded
+        .figures
+        .as_ref()
+        .ok()
+        .zip(table)
+        .map(|(figures, table)| {
+            let csv = data_url("text/csv", &table.to_csv());
+            let json = data_url("application/json", &table.to_json(&module.title));
+            let (csv_name, json_name) = (
+                download_name(dashboard, &slug, figures, "csv"),
+                download_name(dashboard, &slug, figures, "json"),
+            );
+            view! {
+                "Download the table: "
+                <a class="govuk-link" id=format!("{slug}-csv") href=csv download=csv_name>
+                    "CSV"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
+                ", "
+                <a class="govuk-link" id=format!("{slug}-json") href=json download=json_name>
+                    "JSON"<span class="govuk-visually-hidden">{hidden.clone()}</span></a>
+                ". "
+            }
+        });
     let api = loaded.request.clone().map(|request| {
         view! {
             <a class="govuk-link" id=format!("{slug}-api") href=request>
@@ -251,12 +269,13 @@ fn Figured(
     full: bool,
     /// What a list's values add up over, in words.
     window: String,
+    /// The figures' table (`table_data` of them).
+    table: TableData,
 ) -> impl IntoView {
     let slug = module.slug.clone();
     let chart_id = format!("chart-{slug}");
     let unit = unit(&module);
     let better = higher_is_better(&module);
-    let table = table_data(&module, &figures, previous.as_deref(), complete_until);
     let table_view = view! {
         <FigureTable table caption=module.title.clone() id=format!("table-{slug}") full/>
     };
