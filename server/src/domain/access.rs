@@ -7,6 +7,7 @@
 //! keys without an owner (a data set's own write token, a key made with the
 //! command line) act everywhere their role or scopes allow.
 
+use super::json::shown;
 use std::collections::HashMap;
 
 use crate::domain::caller::{Caller, Permission};
@@ -99,7 +100,8 @@ pub async fn require_new_service(ctx: &Ctx<'_>, organisation: &str) -> Result<()
     }
     if !covers(caller, &org_slugs) {
         return Err(Error::Forbidden(format!(
-            "You may create services only in your own organisations, and {organisation:?} is not one of them."
+            "You may create services only in your own organisations, and {} is not one of them.",
+            shown(organisation)
         )));
     }
     Ok(())

@@ -11,6 +11,7 @@
 //! Every edit keeps the version it replaced; creating, editing and deleting
 //! are in the audit log (a delete with the text that was deleted).
 
+use super::json::shown;
 use std::collections::HashMap;
 
 use app::model::{Annotation, AnnotationList, AnnotationVersion, NewAnnotation, Visibility};
@@ -122,7 +123,8 @@ fn parse_time(name: &str, text: &str) -> Result<DateTime<Utc>> {
         .or_else(|| app::notes::parse_date(text))
         .ok_or_else(|| {
             Error::BadRequest(format!(
-                "{name} must be a date (YYYY-MM-DD) or a time (RFC 3339), not {text:?}"
+                "{name} must be a date (YYYY-MM-DD) or a time (RFC 3339), not {}",
+                shown(text)
             ))
         })
 }

@@ -9,6 +9,7 @@
 //! see the unpublished ones of their organisations; editors and admins (and
 //! keys that may manage dashboards) change them, within their organisations.
 
+use super::json::shown;
 use app::catalogue::{self, CHOICES};
 use app::model::{
     Dashboard, DashboardStatus, Freshness, Module, ModuleType, PublishedDashboard,
@@ -88,8 +89,8 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
     }
     if RESERVED_SLUGS.contains(&d.slug.as_str()) {
         return bad(format!(
-            "slug {:?} is taken by Pulse's own pages; choose another",
-            d.slug
+            "slug {} is taken by Pulse's own pages; choose another",
+            shown(&d.slug)
         ));
     }
     if d.title.trim().is_empty() {
@@ -107,7 +108,8 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
         .filter(|c| !CUSTOMER_TYPES.contains(c))
     {
         return bad(format!(
-            "customer_type {c:?} must be one of {}",
+            "customer_type {} must be one of {}",
+            shown(c),
             CUSTOMER_TYPES.join(", ")
         ));
     }
@@ -117,14 +119,16 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
         .filter(|b| !BUSINESS_MODELS.contains(b))
     {
         return bad(format!(
-            "business_model {b:?} must be one of {}",
+            "business_model {} must be one of {}",
+            shown(b),
             BUSINESS_MODELS.join(", ")
         ));
     }
     for url in d.service_url.iter().chain(d.links.iter().map(|l| &l.url)) {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return bad(format!(
-                "{url:?} is not a web address (http:// or https://)"
+                "{} is not a web address (http:// or https://)",
+                shown(url)
             ));
         }
     }
@@ -383,8 +387,8 @@ pub async fn replace(ctx: &Ctx<'_>, slug: &str, d: Dashboard) -> Result<Dashboar
     to_manage(ctx, slug).await?;
     if d.slug != slug {
         return Err(Error::Unprocessable(format!(
-            "the body's slug {:?} is not the address's {slug:?}",
-            d.slug
+            "the body's slug {} is not the address's {slug:?}",
+            shown(&d.slug)
         )));
     }
     validate(ctx.store, &d).await?;
@@ -428,7 +432,8 @@ pub async fn create_for_service(
     if let Some(unknown) = wanted.kpis.iter().find(|k| catalogue::choice(k).is_none()) {
         let known: Vec<&str> = CHOICES.iter().map(|c| c.key).collect();
         return Err(Error::BadRequest(format!(
-            "kpis: {unknown:?} is not one of {}",
+            "kpis: {} is not one of {}",
+            shown(unknown),
             known.join(", ")
         )));
     }

@@ -3,6 +3,7 @@
 //! spreadsheet stored), each one write with its audit row. The HTTP routes and
 //! the command line call these.
 
+use super::json::shown;
 use app::model::{
     DataSetHistory, DataSetSettings, DataSetToken, DataSetWithToken, NewDataSet, UploadPreview,
     UploadRefused,
@@ -101,7 +102,8 @@ pub fn is_valid_slug(s: &str) -> bool {
 pub fn take_type(settings: &mut DataSetSettings, name: &str) -> Result<()> {
     let Some(data_type) = app::catalogue::find(name) else {
         return Err(Error::BadRequest(format!(
-            "from_type: {name:?} is not a data type of the catalogue ({})",
+            "from_type: {} is not a data type of the catalogue ({})",
+            shown(name),
             app::catalogue::NAMES.join(", ")
         )));
     };
@@ -125,7 +127,8 @@ pub fn check_settings(settings: &DataSetSettings) -> Result<()> {
     for field in &settings.auto_ids {
         if !super::ingest::is_valid_key(field) {
             return Err(Error::BadRequest(format!(
-                "auto_ids: {field:?} is not a valid field name"
+                "auto_ids: {} is not a valid field name",
+                shown(field)
             )));
         }
     }
@@ -162,7 +165,8 @@ fn check_new(new: &NewDataSet) -> Result<()> {
     ] {
         if !is_valid_slug(value) {
             return Err(Error::BadRequest(format!(
-                "{value:?} is not a valid {what}: use lower-case letters, digits and dashes"
+                "{} is not a valid {what}: use lower-case letters, digits and dashes",
+                shown(value)
             )));
         }
     }

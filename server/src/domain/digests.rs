@@ -72,8 +72,9 @@ impl std::str::FromStr for Schedule {
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         let explain = || {
             format!(
-                "{s:?} is not a day and a time: write the day's name and a 24-hour time, \
-                 e.g. \"monday 07:00\""
+                "{} is not a day and a time: write the day's name and a 24-hour time, \
+                 e.g. \"monday 07:00\"",
+                super::json::shown(s)
             )
         };
         let mut words = s.split_whitespace();

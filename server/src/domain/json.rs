@@ -106,6 +106,20 @@ pub enum Where {
     Query,
 }
 
+/// A value someone sent, quoted for an answer as Rust's `{:?}` quotes it:
+/// whole when it is short, else its first 64 characters and how long it
+/// was, so that an error never repeats a long value back (a body may be
+/// megabytes).
+pub fn shown(value: &str) -> String {
+    const SHOWN: usize = 64;
+    let length = value.chars().count();
+    if length <= SHOWN {
+        return format!("{value:?}");
+    }
+    let start: String = value.chars().take(SHOWN).collect();
+    format!("{start:?}… ({length} characters)")
+}
+
 /// The first `quoted` word of a serde message.
 pub(crate) fn quoted(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
@@ -165,7 +179,7 @@ pub(crate) fn seen_words(seen: &str) -> String {
         .unwrap_or_default();
     match seen.split(' ').next().unwrap_or("") {
         "integer" | "floating" => format!("the number {value}"),
-        "string" => format!("the string \"{value}\""),
+        "string" => format!("the string {}", shown(&value)),
         "boolean" => value.to_string(),
         "map" => "an object".into(),
         "sequence" => "a list".into(),
@@ -238,7 +252,12 @@ pub fn describe(place_of: Where, place: &str, message: &str, value: Option<&str>
         let words = all_quoted(rest);
         let got = words.first().cloned().unwrap_or_default();
         let known: Vec<String> = words.iter().skip(1).map(|w| format!("`{w}`")).collect();
-        return format!("{thing} must be one of {}, not `{got}`.", known.join(", "));
+        let got = if got.chars().count() <= 64 {
+            format!("`{got}`")
+        } else {
+            shown(&got)
+        };
+        return format!("{thing} must be one of {}, not {got}.", known.join(", "));
     }
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = message.strip_prefix(prefix) {
@@ -257,7 +276,9 @@ pub fn describe(place_of: Where, place: &str, message: &str, value: Option<&str>
         }
     }
     // The parse errors of numbers and booleans in a query string.
-    let shown = value.map(|v| format!(", not {v:?}")).unwrap_or_default();
+    let shown = value
+        .map(|v| format!(", not {}", shown(v)))
+        .unwrap_or_default();
     if message.contains("invalid digit")
         || message.contains("too large to fit")
         || message.contains("too small to fit")
@@ -272,4 +293,28 @@ pub fn describe(place_of: Where, place: &str, message: &str, value: Option<&str>
         return format!("{thing} must be true or false{shown}.");
     }
     format!("{thing} is not valid: {message}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_is_shown_by_its_start_and_length() {
+        assert_eq!(shown("</title>"), "\"</title>\"");
+        assert_eq!(shown(&"a".repeat(64)), format!("{:?}", "a".repeat(64)));
+        let long = format!("{}@x.gov.uk", "é".repeat(2_000_000));
+        assert_eq!(
+            shown(&long),
+            format!("{:?}… (2000009 characters)", "é".repeat(64))
+        );
+        let message = describe(
+            Where::Body,
+            "kind",
+            &format!("unknown variant `{}`, expected `a` or `b`", "x".repeat(100)),
+            None,
+        );
+        assert!(message.ends_with("… (100 characters)."), "{message}");
+        assert!(message.len() < 140, "{message}");
+    }
 }

@@ -8,6 +8,7 @@
 //! services (`data-set:NAME:write`); an admin (and the command line)
 //! anything, `admin` too.
 
+use super::json::shown;
 use app::model::{ApiKey, KeyRequest, NewKey, Role, Scope};
 use chrono::Duration;
 use serde_json::json;
@@ -70,7 +71,8 @@ async fn check_scope(ctx: &Ctx<'_>, scope: &str) -> Result<()> {
     };
     let Some(parsed) = Scope::parse(scope) else {
         return Err(Error::BadRequest(format!(
-            "{scope:?} is not a scope: {}",
+            "{} is not a scope: {}",
+            shown(scope),
             Scope::EXPECTED
         )));
     };

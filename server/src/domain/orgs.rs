@@ -2,6 +2,7 @@
 //! parents (checked inside the change that writes them), and every change to
 //! them, each one write with its audit row.
 
+use super::json::shown;
 use app::model::{OrgKind, Organisation, ServiceInput, ServiceListing};
 use serde_json::json;
 
@@ -60,8 +61,9 @@ pub async fn save_org(w: &mut Write, org: &Organisation) -> Result<()> {
                 }
                 Some(_) => {
                     return Err(Error::Unprocessable(format!(
-                    "the parent {parent:?} is not a department: an agency belongs to a department"
-                )))
+                        "the parent {} is not a department: an agency belongs to a department",
+                        shown(parent)
+                    )))
                 }
                 None => {
                     return Err(Error::NotFound(format!(
@@ -129,7 +131,8 @@ fn no_service(slug: &str) -> Error {
 fn same_slug(body: &str, address: &str) -> Result<()> {
     if body != address {
         return Err(Error::Unprocessable(format!(
-            "the body's slug {body:?} is not the address's {address:?}"
+            "the body's slug {} is not the address's {address:?}",
+            shown(body)
         )));
     }
     Ok(())

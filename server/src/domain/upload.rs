@@ -4,6 +4,7 @@
 //! which would replace stored ones (before and after) — before anything is
 //! stored. Storing is all or nothing, and only of a file without problems.
 
+use super::json::shown;
 use std::collections::HashMap;
 
 use app::model::{UploadPreview, UploadProblem, UploadReplacement, UploadRow};
@@ -263,7 +264,8 @@ fn header_problems(data_set: &DataSet, sheet: &Sheet) -> Vec<UploadProblem> {
                     row: Some(1),
                     column: Some(format!("{} ({column})", letter(i))),
                     message: format!(
-                        "{column:?} is not a field of this data set; its fields are {}",
+                        "{} is not a field of this data set; its fields are {}",
+                        shown(column),
                         known.join(", ")
                     ),
                 });

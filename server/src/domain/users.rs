@@ -4,6 +4,7 @@
 //! a while, and a write holds the database). The HTTP routes and the command
 //! line call these.
 
+use super::json::shown;
 use app::model::{NewUserRequest, User, UserChangeRequest};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -128,7 +129,8 @@ pub fn normalise_email(email: &str) -> Result<String> {
     match email_fault(email, trimmed) {
         None => Ok(trimmed.to_ascii_lowercase()),
         Some(fault) => Err(Error::BadRequest(format!(
-            "{trimmed:?} is not an email address (like name@example.gov.uk): {fault}"
+            "{} is not an email address (like name@example.gov.uk): {fault}",
+            shown(trimmed)
         ))),
     }
 }

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 pub use crate::domain::json::{describe, parse_json, Where};
-use crate::domain::json::{quoted, type_words};
+use crate::domain::json::{quoted, shown, type_words};
 use crate::error::{Error, Result};
 
 /// The largest JSON (or form) body `/api/v1` takes. Uploads have their own
@@ -64,8 +64,9 @@ where
                         value,
                         expected_type,
                     } => format!(
-                        "`{key}` in the address must be {}, not {value:?}.",
-                        type_words(expected_type)
+                        "`{key}` in the address must be {}, not {}.",
+                        type_words(expected_type),
+                        shown(value)
                     ),
                     ErrorKind::ParseErrorAtIndex {
                         value,
@@ -77,11 +78,13 @@ where
                         expected_type,
                     } => match name_of(value) {
                         Some(key) => format!(
-                            "`{key}` in the address must be {}, not {value:?}.",
-                            type_words(expected_type)
+                            "`{key}` in the address must be {}, not {}.",
+                            type_words(expected_type),
+                            shown(value)
                         ),
                         None => format!(
-                            "The address holds {value:?} where it needs {}.",
+                            "The address holds {} where it needs {}.",
+                            shown(value),
                             type_words(expected_type)
                         ),
                     },

@@ -1883,6 +1883,16 @@ async fn bad_new_users_are_refused_with_reasons_and_nothing_is_written(app: Test
             json!({"email": "a@b.example", "display_name": "X", "role": "viewer", "organisations": ["nowhere"], "password": PASSWORD}),
             "There is no organisation `nowhere`.",
         ),
+        // A long value is quoted by its start and its length, not repeated back.
+        (
+            json!({"email": format!("{}@x.gov.uk", "a".repeat(1_000_000)), "display_name": "X", "role": "viewer", "password": PASSWORD}),
+            "\"… (1000009 characters) is not an email address (like name@example.gov.uk): \
+             it is longer than 254 characters",
+        ),
+        (
+            json!({"email": "a@b.example", "display_name": "X", "role": "b".repeat(100_000), "password": PASSWORD}),
+            "`role` must be one of `viewer`, `editor`, `admin`, not \"bbbb",
+        ),
     ] {
         let answer = app.send(Method::POST, "/api/v1/users", &admin, &body).await;
         let expected = if reason.starts_with("There is no") {
@@ -1896,6 +1906,7 @@ async fn bad_new_users_are_refused_with_reasons_and_nothing_is_written(app: Test
             message.contains(reason),
             "{message:?} should say {reason:?}"
         );
+        assert!(message.len() < 300, "{message:?} is long");
     }
     assert!(
         users::list(&app.store).await.unwrap().is_empty(),
