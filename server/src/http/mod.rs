@@ -155,11 +155,16 @@ fn api_panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
 /// The page a person sees when rendering a page failed in Pulse (a panic):
 /// GOV.UK's words for it, a 500, and the fault logged.
 fn page_panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    use axum::response::IntoResponse;
     tracing::error!(
         panic = panic_words(&*payload),
         "a page failed in Pulse (a panic)"
     );
+    sorry_page()
+}
+
+/// GOV.UK's words for a fault in the service, as a 500.
+fn sorry_page() -> axum::response::Response {
+    use axum::response::IntoResponse;
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -173,6 +178,45 @@ fn page_panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::resp
         ),
     )
         .into_response()
+}
+
+/// Makes a page to its end even when the browser has gone, and answers with
+/// the whole of it. Leptos disposes a page's reactive owner when its response
+/// is dropped, as when the browser closes the connection; a task of the page
+/// still running then reads what was disposed and panics ("Tried to access a
+/// reactive value that has already been disposed", from
+/// `Suspend::dry_resolve`), leaving that task's thread with a disposed owner
+/// and observer current (reactive_graph puts back the previous ones only when
+/// nothing panicked), which the next page rendered on the thread may meet. So
+/// a page is made in a task of its own that reads its whole body before
+/// anything is dropped; the request waits for that task. Nothing is lost by
+/// not streaming: pages are sent once their data is in (`SsrMode::Async`).
+async fn whole_page(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let made = tokio::spawn(
+        async move {
+            let (parts, body) = next.run(request).await.into_parts();
+            (parts, axum::body::to_bytes(body, usize::MAX).await)
+        }
+        .in_current_span(),
+    );
+    match made.await {
+        Ok((parts, Ok(bytes))) => axum::response::Response::from_parts(parts, bytes.into()),
+        Ok((_, Err(error))) => {
+            tracing::error!(%error, "a page's body failed in Pulse");
+            sorry_page()
+        }
+        Err(failed) => match failed.try_into_panic() {
+            Ok(payload) => page_panicked(payload),
+            Err(failed) => {
+                tracing::error!(%failed, "a page's task ended early");
+                sorry_page()
+            }
+        },
+    }
 }
 
 /// The pages' routes, listed once per process. Leptos lists them by rendering
@@ -242,7 +286,8 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        .layer(CatchPanicLayer::custom(page_panicked));
+        .layer(CatchPanicLayer::custom(page_panicked))
+        .layer(axum::middleware::from_fn(whole_page));
     pages
         .merge(statics)
         .merge(api)
