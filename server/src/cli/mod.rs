@@ -349,6 +349,53 @@ pub struct ServeArgs {
         value_name = "COUNT"
     )]
     pub live_streams: u64,
+
+    /// The most connections open at once; past it, new ones wait. By default
+    /// what the process may open (its soft limit on open files, raised to the
+    /// hard one) less 256, which are kept for the database and the site's
+    /// files.
+    #[arg(
+        long,
+        env = "PULSE_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
+        value_name = "COUNT"
+    )]
+    pub max_connections: Option<u64>,
+
+    /// The most connections one client address may hold at once (an IPv6
+    /// address counts by its /64); past it, its new ones are closed. The
+    /// proxies of --trusted-proxies are not limited. 0 for no limit (raise
+    /// it if many people reach Pulse through one address).
+    #[arg(
+        long,
+        env = "PULSE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(0..=1_000_000),
+        value_name = "COUNT"
+    )]
+    pub max_connections_per_address: u64,
+
+    /// Seconds a request's head may take to arrive: a connection that is
+    /// slower, or idle that long between requests, is closed.
+    #[arg(
+        long,
+        env = "PULSE_HEADER_TIMEOUT",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        value_name = "SECONDS"
+    )]
+    pub header_timeout: u64,
+
+    /// Seconds a request's body may pause: a body that sends nothing for
+    /// that long is refused (400) and its connection closed.
+    #[arg(
+        long,
+        env = "PULSE_BODY_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        value_name = "SECONDS"
+    )]
+    pub body_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,16 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         args.live_streams as usize,
         std::time::Duration::from_secs(1),
     );
+    let limits = crate::http::listen::Limits {
+        connections: match args.max_connections {
+            Some(most) => usize::try_from(most).unwrap_or(usize::MAX),
+            None => crate::http::listen::default_connections(),
+        },
+        per_address: usize::try_from(args.max_connections_per_address).unwrap_or(usize::MAX),
+        header: std::time::Duration::from_secs(args.header_timeout),
+        body: std::time::Duration::from_secs(args.body_timeout),
+        trusted: args.trusted_proxies.clone(),
+    };
     let router = app(AppState {
         store,
         cache: cache.clone(),
@@ -83,12 +93,19 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("could not listen on {}", args.addr))?;
-    tracing::info!("Pulse is serving on http://{}", args.addr);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown({
+    tracing::info!(
+        "Pulse is serving on http://{} (at most {} connections, {} from one address; \
+         a request's head within {} s, its body pausing at most {} s)",
+        args.addr,
+        limits.connections,
+        match limits.per_address {
+            0 => "any number".to_string(),
+            most => most.to_string(),
+        },
+        args.header_timeout,
+        args.body_timeout
+    );
+    crate::http::listen::serve(listener, router, limits, {
         // Open streams end first, so the shutdown waits only for requests.
         let live = live.clone();
         async move {
@@ -96,7 +113,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             live.close();
         }
     })
-    .await?;
+    .await;
     keeper.abort();
     sender.abort();
     reminders.abort();

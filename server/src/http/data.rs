@@ -143,9 +143,13 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
             format!("The request body is larger than the limit of {MAX_BODY_BYTES} bytes."),
         )
     };
-    let bytes: Bytes = to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes: Bytes = to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+        if super::extract::too_long(&e) {
+            too_large()
+        } else {
+            error(StatusCode::BAD_REQUEST, super::extract::unread(&e))
+        }
+    })?;
     if bytes.is_empty() {
         return Err(error(
             StatusCode::BAD_REQUEST,

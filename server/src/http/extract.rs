@@ -184,6 +184,29 @@ pub async fn refuse_oversized(
     next.run(request).await
 }
 
+/// The errors behind a body's error, itself first.
+fn causes(e: &axum::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+}
+
+/// Why a body could not be read, when it was not its size.
+pub fn unread(e: &axum::Error) -> String {
+    if causes(e).any(|e| e.is::<tower_http::timeout::TimeoutError>()) {
+        "The body stopped arriving before its end (nothing came for longer than Pulse \
+         waits: --body-timeout); nothing was written."
+            .into()
+    } else {
+        "The body could not be read to its end; nothing was written.".into()
+    }
+}
+
+/// Whether a body's error is that it passed the limit it was read with.
+pub fn too_long(e: &axum::Error) -> bool {
+    causes(e).any(|e| e.is::<http_body_util::LengthLimitError>())
+}
+
 /// Reads a body of at most `limit` bytes: refused by its `Content-Length`
 /// before reading, or as soon as it passes the limit.
 pub async fn read_limited(
@@ -198,8 +221,7 @@ pub async fn read_limited(
     let mut stream = body.into_data_stream();
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|_| Error::BadRequest("The body could not be read to its end.".into()))?;
+        let chunk = chunk.map_err(|e| Error::BadRequest(unread(&e)))?;
         if out.len() + chunk.len() > limit {
             return Err(too_large());
         }

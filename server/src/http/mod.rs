@@ -15,6 +15,7 @@ pub mod extract;
 pub mod guide;
 pub mod invitations;
 pub mod keys;
+pub mod listen;
 pub mod live;
 pub mod orgs;
 pub mod reminders;

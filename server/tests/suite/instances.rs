@@ -85,7 +85,27 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> std::io::Result<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    call_from("127.0.0.1", port, method, path, token, body).await
+}
+
+/// A connection to `port` from `source`, an address of the loopback network
+/// (127.0.0.0/8), so the server sees a client of that address.
+async fn connect_from(source: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{source}:0").parse().unwrap())?;
+    socket.connect(([127, 0, 0, 1], port).into()).await
+}
+
+/// [`call`] from `source`.
+async fn call_from(
+    source: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = connect_from(source, port).await?;
     let body = body.map(Value::to_string).unwrap_or_default();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -821,4 +841,135 @@ async fn pages_left_half_made_by_the_browser_cause_no_panic() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A connection from `source` that sends the start of a request's head and
+/// never the rest, as a slow client (or an attack) would.
+async fn half_a_head(source: &str, port: u16) -> tokio::net::TcpStream {
+    let mut stream = connect_from(source, port).await.unwrap();
+    stream
+        .write_all(b"GET /services HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    stream
+}
+
+/// How many of `streams` the server closes (or resets) within `wait`, all
+/// watched at once.
+async fn closed_within(streams: &mut [tokio::net::TcpStream], wait: Duration) -> usize {
+    let watched = streams.iter_mut().map(|stream| async move {
+        let mut buffer = [0u8; 1024];
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(until, stream.read(&mut buffer)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+                Err(_) => return false,
+            }
+        }
+    });
+    futures_util::future::join_all(watched)
+        .await
+        .into_iter()
+        .filter(|closed| *closed)
+        .count()
+}
+
+/// Connections that send their heads slowly (a "slowloris"), bodies that stop
+/// half way and one client opening connection after connection: each is
+/// closed in its time, one address holds at most its share, and other clients
+/// are answered meanwhile. Before, 20,000 such connections from one client
+/// left no page answered.
+#[tokio::test]
+async fn no_client_holds_the_server_by_its_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("pulse.db").display());
+    let limits = [
+        "--header-timeout",
+        "2",
+        "--body-timeout",
+        "2",
+        "--max-connections-per-address",
+        "20",
+        "--max-connections",
+        "30",
+    ];
+    let instance = start_with(&database, &dir.path().join("tables"), &limits).await;
+    let port = instance.port;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // One address opens 40 slow connections: it keeps 20, the rest are closed.
+    let mut slow = Vec::new();
+    for _ in 0..40 {
+        slow.push(half_a_head("127.0.0.1", port).await);
+    }
+    assert_eq!(
+        closed_within(&mut slow, Duration::from_millis(700)).await,
+        20,
+        "the connections past the address's 20"
+    );
+    // Meanwhile another address is answered, and the first one's new
+    // connection is closed without an answer.
+    let (status, _) = call_from("127.0.0.2", port, "GET", "/_status", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let refused = call_from("127.0.0.1", port, "GET", "/_status", None, None).await;
+    assert!(
+        refused.as_ref().map_or(true, |(status, _)| *status == 0),
+        "{refused:?}"
+    );
+    // The slow heads are closed once they are two seconds late, and the
+    // address is answered again.
+    assert_eq!(
+        closed_within(&mut slow, Duration::from_secs(6)).await,
+        40,
+        "every slow head closed"
+    );
+    let (status, _) = call(port, "GET", "/_status", None, None).await.unwrap();
+    assert_eq!(status, 200);
+
+    // Every place taken (20 from one address, 10 from another): a third
+    // address waits, and is answered once the slow ones are closed.
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(half_a_head("127.0.0.1", port).await);
+    }
+    for _ in 0..10 {
+        slow.push(half_a_head("127.0.0.2", port).await);
+    }
+    let waiting =
+        tokio::spawn(
+            async move { call_from("127.0.0.3", port, "GET", "/_status", None, None).await },
+        );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        !waiting.is_finished(),
+        "answered while every place was taken"
+    );
+    let (status, _) = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("answered once the slow heads were closed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(closed_within(&mut slow, Duration::from_secs(1)).await, 30);
+
+    // A body that stops half way is refused in words, and nothing is kept.
+    let mut stream = connect_from("127.0.0.1", port).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/password-reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\": ",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered once the body had paused two seconds")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("stopped arriving"), "{answer}");
 }

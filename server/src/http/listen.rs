@@ -1,0 +1,253 @@
+//! How `pulse serve` takes connections, so that no client can use the server
+//! up. A request's head must arrive within the header timeout (a connection
+//! sending it slowly, or idle that long between requests, is closed); a body
+//! may pause at most the body timeout; the connections open at once stay
+//! below the limit on open files, so the database always has files to open;
+//! and one client address may hold only so many of them, so one client cannot
+//! take every place. Without these, one client holding 20,000 connections that
+//! sent a request's head a line at a time left no page answered, and the
+//! server's memory went from 67 MB to 585 MB.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{body::Body, extract::ConnectInfo, Router};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tower::ServiceExt;
+
+use super::client::TrustedProxies;
+
+/// Files kept for the database, the site's files, snapshots and logs when
+/// the most connections is worked out from the limit on open files.
+const KEPT_FILES: u64 = 256;
+
+/// What a client may hold and how long it may take.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The most connections open at once; past it, new ones wait.
+    pub connections: usize,
+    /// The most one client address may hold (0: no limit); past it, its new
+    /// connections are closed at once.
+    pub per_address: usize,
+    /// How long a request's head may take to arrive.
+    pub header: Duration,
+    /// How long a request's body may pause.
+    pub body: Duration,
+    /// Proxies, which speak for many people and are not limited by address.
+    pub trusted: TrustedProxies,
+}
+
+/// The most connections by default: the open-file limit (raised to its hard
+/// limit, as Go's runtime does at start) less [`KEPT_FILES`].
+pub fn default_connections() -> usize {
+    let limit = raise_open_file_limit();
+    usize::try_from(limit.saturating_sub(KEPT_FILES).max(16)).unwrap_or(usize::MAX)
+}
+
+/// Raises the soft limit on open files to the hard one where it can, and
+/// returns the soft limit (at most a million: "unlimited" is not a count).
+fn raise_open_file_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    const MOST: u64 = 1 << 20;
+    let now = getrlimit(Resource::Nofile);
+    let wanted = now.maximum.unwrap_or(MOST).min(MOST);
+    let current = now.current.unwrap_or(MOST).min(MOST);
+    if current < wanted {
+        let raised = Rlimit {
+            current: Some(wanted),
+            maximum: now.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return wanted;
+        }
+    }
+    current
+}
+
+/// The address a connection is counted under: an IPv4 address as it is, an
+/// IPv6 address by its /64 (what one household or machine is given).
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// Connections open by address.
+#[derive(Default)]
+struct Held(Mutex<HashMap<IpAddr, usize>>);
+
+/// One connection counted against its address, until it is dropped.
+struct Place {
+    held: Arc<Held>,
+    address: IpAddr,
+}
+
+impl Held {
+    fn take(self: &Arc<Self>, address: IpAddr, most: usize) -> Option<Place> {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(address).or_default();
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(Place {
+            held: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut held = self.held.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Whether an error from `accept` concerns one connection only (the next
+/// accept may work at once).
+fn one_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets the
+/// open connections finish the requests they are answering.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body,
+    ));
+    let most = u32::try_from(limits.connections.clamp(1, 1 << 20)).unwrap_or(1 << 20);
+    let places = Arc::new(Semaphore::new(most as usize));
+    let held = Arc::new(Held::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header);
+    let mut refused = 0u64;
+    let mut told = None::<Instant>;
+    tokio::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            place = places.clone().acquire_owned() => match place {
+                Ok(place) => place,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) if one_connection(&e) => continue,
+                Err(e) => {
+                    // Out of files or memory: wait for some to be given back.
+                    tracing::error!("could not take a connection: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let counted = if limits.per_address == 0 || limits.trusted.trusts(peer.ip()) {
+            None
+        } else {
+            match held.take(counted_as(peer.ip()), limits.per_address) {
+                Some(counted) => Some(counted),
+                None => {
+                    drop(stream);
+                    refused += 1;
+                    if told.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                        tracing::warn!(
+                            "closed {refused} connection(s) from {} over its {} open at once \
+                             (--max-connections-per-address)",
+                            peer.ip(),
+                            limits.per_address
+                        );
+                        refused = 0;
+                        told = Some(Instant::now());
+                    }
+                    continue;
+                }
+            }
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            router.clone().oneshot(request.map(Body::new))
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _place = place;
+            let _counted = counted;
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stopped.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    // Every place given back: every connection has finished.
+    let _ = places.acquire_many(most).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(counted_as(a), counted_as(b));
+        assert_ne!(counted_as(a), counted_as(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(counted_as(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn an_address_holds_at_most_its_places_and_gets_them_back() {
+        let held = Arc::new(Held::default());
+        let address: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = held.take(address, 2).unwrap();
+        let _second = held.take(address, 2).unwrap();
+        assert!(held.take(address, 2).is_none());
+        assert!(held.take(other, 2).is_some());
+        drop(first);
+        assert!(held.take(address, 2).is_some());
+    }
+}
