@@ -386,8 +386,9 @@ pub struct ServeArgs {
     )]
     pub header_timeout: u64,
 
-    /// Seconds a request's body may pause: a body that sends nothing for
-    /// that long is refused (400) and its connection closed.
+    /// Seconds a request's body may pause; once that time has passed, it must
+    /// also have averaged 1,000 bytes a second. A body that stops or trickles
+    /// is refused (400) and its connection closed.
     #[arg(
         long,
         env = "PULSE_BODY_TIMEOUT",

@@ -193,10 +193,13 @@ fn causes(e: &axum::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'st
 
 /// Why a body could not be read, when it was not its size.
 pub fn unread(e: &axum::Error) -> String {
-    if causes(e).any(|e| e.is::<tower_http::timeout::TimeoutError>()) {
-        "The body stopped arriving before its end (nothing came for longer than Pulse \
-         waits: --body-timeout); nothing was written."
-            .into()
+    if causes(e).any(|e| e.is::<super::listen::TooSlow>()) {
+        format!(
+            "The body stopped arriving before its end, or came too slowly (Pulse waits \
+             --body-timeout for each part, and takes {} bytes a second at the least once \
+             that time has passed); nothing was written.",
+            super::listen::SLOWEST_BODY
+        )
     } else {
         "The body could not be read to its end; nothing was written.".into()
     }

@@ -141,9 +141,6 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-        limits.body,
-    ));
     let most = u32::try_from(limits.connections.clamp(1, 1 << 20)).unwrap_or(1 << 20);
     let places = Arc::new(Semaphore::new(most as usize));
     let held = Arc::new(Held::default());
@@ -198,11 +195,13 @@ pub async fn serve(
             }
         };
         let router = router.clone();
+        let pause = limits.body;
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            router.clone().oneshot(request.map(Body::new))
+            let request = request.map(|body| Body::new(Paced::new(Body::new(body), pause)));
+            router.clone().oneshot(request)
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let mut stopped = stopped.clone();
@@ -223,6 +222,90 @@ pub async fn serve(
     let _ = places.acquire_many(most).await;
 }
 
+/// The fewest bytes a second a body must average once it has taken longer
+/// than the body timeout: a 10 MiB upload may take three hours at this
+/// rate, and a client sending a byte every few seconds is cut off.
+pub const SLOWEST_BODY: u64 = 1_000;
+
+/// Why a body was not read to its end: it paused too long, or came too slowly.
+#[derive(Debug)]
+pub struct TooSlow;
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the body paused too long or came too slowly")
+    }
+}
+
+impl std::error::Error for TooSlow {}
+
+/// A request's body that must keep coming: each part within `pause` of the
+/// last, and [`SLOWEST_BODY`] bytes a second on average after the first
+/// `pause` (so a body that trickles is cut off as one that stops is).
+struct Paced {
+    body: Body,
+    pause: Duration,
+    began: tokio::time::Instant,
+    received: u64,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Paced {
+    fn new(body: Body, pause: Duration) -> Paced {
+        let began = tokio::time::Instant::now();
+        Paced {
+            body,
+            pause,
+            began,
+            received: 0,
+            deadline: Box::pin(tokio::time::sleep_until(began + pause)),
+        }
+    }
+
+    /// When the next part must have come: the sooner of a pause from `now`
+    /// and the time the bytes so far have earned.
+    fn next_deadline(&self, now: tokio::time::Instant) -> tokio::time::Instant {
+        let earned = Duration::from_millis(self.received.saturating_mul(1000) / SLOWEST_BODY);
+        (now + self.pause).min(self.began + self.pause + earned)
+    }
+}
+
+impl http_body::Body for Paced {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    let next = this.next_deadline(tokio::time::Instant::now());
+                    this.deadline.as_mut().reset(next);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(TooSlow)))),
+                Poll::Pending => Poll::Pending,
+            },
+            done => done,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +319,25 @@ mod tests {
         assert_ne!(counted_as(a), counted_as(c));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(counted_as(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_body_must_keep_coming() {
+        let pause = Duration::from_secs(30);
+        let mut paced = Paced::new(Body::empty(), pause);
+        let began = paced.began;
+        // Nothing yet: a pause from the start.
+        assert_eq!(paced.next_deadline(began), began + pause);
+        // 5,000 bytes by 2 s: a pause from then (5 s earned, beyond it).
+        paced.received = 5_000;
+        let now = began + Duration::from_secs(2);
+        assert_eq!(paced.next_deadline(now), now + pause);
+        // Still 5,000 bytes at 33 s: the 35 s they earned come first.
+        let now = began + Duration::from_secs(33);
+        assert_eq!(
+            paced.next_deadline(now),
+            began + pause + Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -876,7 +876,7 @@ async fn closed_within(streams: &mut [tokio::net::TcpStream], wait: Duration) ->
 }
 
 /// Connections that send their heads slowly (a "slowloris"), bodies that stop
-/// half way and one client opening connection after connection: each is
+/// half way or trickle, and one client opening connection after connection: each is
 /// closed in its time, one address holds at most its share, and other clients
 /// are answered meanwhile. Before, 20,000 such connections from one client
 /// left no page answered.
@@ -972,4 +972,33 @@ async fn no_client_holds_the_server_by_its_connections() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("stopped arriving"), "{answer}");
+
+    // So is one that keeps coming, a byte every 300 ms: it never pauses two
+    // seconds, but it comes far slower than 1,000 bytes a second.
+    let stream = connect_from("127.0.0.1", port).await.unwrap();
+    let (mut reading, mut writing) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        writing
+            .write_all(
+                b"POST /api/v1/password-reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                  Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if writing.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), reading.read_to_end(&mut answer))
+        .await
+        .expect("answered while the body still trickled")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("came too slowly"), "{answer}");
+    trickle.abort();
 }
