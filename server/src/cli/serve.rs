@@ -73,10 +73,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         std::time::Duration::from_secs(1),
     );
     let limits = crate::http::listen::Limits {
-        connections: match args.max_connections {
-            Some(most) => usize::try_from(most).unwrap_or(usize::MAX),
-            None => crate::http::listen::default_connections(),
-        },
+        connections: crate::http::listen::connections(args.max_connections),
         per_address: usize::try_from(args.max_connections_per_address).unwrap_or(usize::MAX),
         header: std::time::Duration::from_secs(args.header_timeout),
         body: std::time::Duration::from_secs(args.body_timeout),

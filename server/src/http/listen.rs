@@ -44,11 +44,14 @@ pub struct Limits {
     pub trusted: TrustedProxies,
 }
 
-/// The most connections by default: the open-file limit (raised to its hard
-/// limit, as Go's runtime does at start) less [`KEPT_FILES`].
-pub fn default_connections() -> usize {
+/// The most connections: `configured`, or by default the open-file limit
+/// less [`KEPT_FILES`]. Either way the soft limit on open files is first
+/// raised to the hard one (as Go's runtime does at start), so a configured
+/// number is not cut short by a low soft limit.
+pub fn connections(configured: Option<u64>) -> usize {
     let limit = raise_open_file_limit();
-    usize::try_from(limit.saturating_sub(KEPT_FILES).max(16)).unwrap_or(usize::MAX)
+    let most = configured.unwrap_or(limit.saturating_sub(KEPT_FILES).max(16));
+    usize::try_from(most).unwrap_or(usize::MAX)
 }
 
 /// Raises the soft limit on open files to the hard one where it can, and
