@@ -397,6 +397,19 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub body_timeout: u64,
+
+    /// Seconds an answer may wait for a client that does not take it; once
+    /// that time has passed, the client must also have taken 1,000 bytes for
+    /// each second it kept answers waiting. A client that does not read what
+    /// it asked for is let go, and its connection closed.
+    #[arg(
+        long,
+        env = "PULSE_SEND_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        value_name = "SECONDS"
+    )]
+    pub send_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -77,6 +77,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         per_address: usize::try_from(args.max_connections_per_address).unwrap_or(usize::MAX),
         header: std::time::Duration::from_secs(args.header_timeout),
         body: std::time::Duration::from_secs(args.body_timeout),
+        send: std::time::Duration::from_secs(args.send_timeout),
         trusted: args.trusted_proxies.clone(),
     };
     let router = app(AppState {
@@ -92,7 +93,8 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", args.addr))?;
     tracing::info!(
         "Pulse is serving on http://{} (at most {} connections, {} from one address; \
-         a request's head within {} s, its body pausing at most {} s)",
+         a request's head within {} s, its body pausing at most {} s, \
+         an answer waiting at most {} s for its client)",
         args.addr,
         limits.connections,
         match limits.per_address {
@@ -100,7 +102,8 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             most => most.to_string(),
         },
         args.header_timeout,
-        args.body_timeout
+        args.body_timeout,
+        args.send_timeout
     );
     crate::http::listen::serve(listener, router, limits, {
         // Open streams end first, so the shutdown waits only for requests.

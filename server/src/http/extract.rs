@@ -198,7 +198,7 @@ pub fn unread(e: &axum::Error) -> String {
             "The body stopped arriving before its end, or came too slowly (Pulse waits \
              --body-timeout for each part, and takes {} bytes a second at the least once \
              that time has passed); nothing was written.",
-            super::listen::SLOWEST_BODY
+            super::listen::SLOWEST_RATE
         )
     } else {
         "The body could not be read to its end; nothing was written.".into()

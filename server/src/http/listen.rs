@@ -1,7 +1,8 @@
 //! How `pulse serve` takes connections, so that no client can use the server
 //! up. A request's head must arrive within the header timeout (a connection
 //! sending it slowly, or idle that long between requests, is closed); a body
-//! may pause at most the body timeout; the connections open at once stay
+//! may pause at most the body timeout; an answer may wait at most the send
+//! timeout for a client that does not take it; the connections open at once stay
 //! below the limit on open files, so the database always has files to open;
 //! and one client address may hold only so many of them, so one client cannot
 //! take every place. Without these, one client holding 20,000 connections that
@@ -40,6 +41,8 @@ pub struct Limits {
     pub header: Duration,
     /// How long a request's body may pause.
     pub body: Duration,
+    /// How long an answer may wait for the client to take it.
+    pub send: Duration,
     /// Proxies, which speak for many people and are not limited by address.
     pub trusted: TrustedProxies,
 }
@@ -206,6 +209,7 @@ pub async fn serve(
             let request = request.map(|body| Body::new(Paced::new(Body::new(body), pause)));
             router.clone().oneshot(request)
         });
+        let stream = Taken::new(stream, limits.send);
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
@@ -226,9 +230,19 @@ pub async fn serve(
 }
 
 /// The fewest bytes a second a body must average once it has taken longer
-/// than the body timeout: a 10 MiB upload may take three hours at this
-/// rate, and a client sending a byte every few seconds is cut off.
-pub const SLOWEST_BODY: u64 = 1_000;
+/// than the body timeout (a 10 MiB upload may take three hours at this rate,
+/// and a client sending a byte every few seconds is cut off), and the fewest
+/// a client must take of an answer once it has kept it waiting longer than
+/// the send timeout.
+pub const SLOWEST_RATE: u64 = 1_000;
+
+/// How much longer a transfer may wait for the other side, `spent` into it
+/// (the time it has waited so far) with `bytes` moved: at most `pause`, and
+/// no longer than `pause` beyond what the bytes earned at [`SLOWEST_RATE`].
+fn may_wait(pause: Duration, spent: Duration, bytes: u64) -> Duration {
+    let earned = Duration::from_millis(bytes.saturating_mul(1000) / SLOWEST_RATE);
+    pause.min((pause + earned).saturating_sub(spent))
+}
 
 /// Why a body was not read to its end: it paused too long, or came too slowly.
 #[derive(Debug)]
@@ -243,7 +257,7 @@ impl std::fmt::Display for TooSlow {
 impl std::error::Error for TooSlow {}
 
 /// A request's body that must keep coming: each part within `pause` of the
-/// last, and [`SLOWEST_BODY`] bytes a second on average after the first
+/// last, and [`SLOWEST_RATE`] bytes a second on average after the first
 /// `pause` (so a body that trickles is cut off as one that stops is).
 struct Paced {
     body: Body,
@@ -268,8 +282,7 @@ impl Paced {
     /// When the next part must have come: the sooner of a pause from `now`
     /// and the time the bytes so far have earned.
     fn next_deadline(&self, now: tokio::time::Instant) -> tokio::time::Instant {
-        let earned = Duration::from_millis(self.received.saturating_mul(1000) / SLOWEST_BODY);
-        (now + self.pause).min(self.began + self.pause + earned)
+        now + may_wait(self.pause, now - self.began, self.received)
     }
 }
 
@@ -306,6 +319,132 @@ impl http_body::Body for Paced {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// Why a connection was closed while answering: its client did not take the
+/// answer in time.
+#[derive(Debug)]
+struct NotTaken;
+
+impl std::fmt::Display for NotTaken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the client did not take its answer in time (--send-timeout)")
+    }
+}
+
+impl std::error::Error for NotTaken {}
+
+/// A connection whose client must take what it is sent: a write may wait at
+/// most `pause` for it, and all the waiting together may pass `pause` only by
+/// the time the bytes taken earned at [`SLOWEST_RATE`]. Only time spent
+/// waiting for the client counts (a live stream with nothing to say waits on
+/// no one). Without it, a client that asked for pages and never read them
+/// held its connections, and their answers, for ever.
+struct Taken<S> {
+    stream: S,
+    pause: Duration,
+    /// Bytes the client has taken, and how long it kept writes waiting.
+    sent: u64,
+    waited: Duration,
+    /// Since when the write now waiting has waited.
+    since: Option<tokio::time::Instant>,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> Taken<S> {
+    fn new(stream: S, pause: Duration) -> Taken<S> {
+        Taken {
+            stream,
+            pause,
+            sent: 0,
+            waited: Duration::ZERO,
+            since: None,
+            deadline: Box::pin(tokio::time::sleep(pause)),
+        }
+    }
+
+    /// What a write came to: counted if it went, timed if it waits.
+    fn count(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<std::io::Result<usize>>,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        match polled {
+            Poll::Pending => {
+                if self.since.is_none() {
+                    let now = tokio::time::Instant::now();
+                    self.since = Some(now);
+                    let wait = may_wait(self.pause, self.waited, self.sent);
+                    self.deadline.as_mut().reset(now + wait);
+                }
+                match self.deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        NotTaken,
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            done => {
+                if let Some(since) = self.since.take() {
+                    self.waited += since.elapsed();
+                }
+                if let Poll::Ready(Ok(n)) = done {
+                    self.sent += n as u64;
+                }
+                done
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Taken<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Taken<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.count(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.count(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 

@@ -989,6 +989,62 @@ async fn no_client_holds_the_server_by_its_connections() {
     trickle.abort();
 }
 
+/// A client that asks for pages and never reads them is let go once its
+/// answers have waited the send timeout, and its place is given back. Before,
+/// such a connection, and the answers it asked for, were held for ever.
+#[tokio::test]
+async fn a_client_that_does_not_read_its_answers_is_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("pulse.db").display());
+    let limits = ["--send-timeout", "2", "--max-connections-per-address", "1"];
+    let instance = start_with(&database, &dir.path().join("tables"), &limits).await;
+    let port = instance.port;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // 2,000 pages asked for on one connection with a small window, and none read.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let stream = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    let (mut reading, mut writing) = stream.into_split();
+    let asking = tokio::spawn(async move {
+        let request = b"GET /services HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(2_000);
+        let _ = writing.write_all(&request).await;
+        writing
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // It holds its address's one place meanwhile.
+    let held = call_from("127.0.0.1", port, "GET", "/_status", None, None).await;
+    assert!(
+        held.as_ref().map_or(true, |(status, _)| *status == 0),
+        "answered while the reader held the address's place: {held:?}"
+    );
+    // Let go two seconds after its answers began to wait: the address is
+    // answered again.
+    let began = Instant::now();
+    loop {
+        if let Ok((200, _)) = call_from("127.0.0.1", port, "GET", "/_status", None, None).await {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "the reader still held its place after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // What reached the client before it was let go ends: far less than the
+    // 2,000 pages it asked for.
+    let mut taken = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), reading.read_to_end(&mut taken)).await;
+    assert!(read.is_ok(), "the connection was not closed");
+    let answered = taken.windows(9).filter(|w| w == b"HTTP/1.1 ").count();
+    assert!(
+        answered < 2_000,
+        "{answered} answers reached a client that did not read"
+    );
+    asking.abort();
+}
+
 /// Reads the whole answer on `stream` (within 10 s): a 400 saying `words`.
 async fn refused_in_words(stream: &mut (impl tokio::io::AsyncRead + Unpin), words: &str) {
     let mut answer = Vec::new();
