@@ -154,6 +154,14 @@ test('months typed and the focus survive the figures arriving for a new period',
   await expect(page).toHaveURL(/period=quarter/);
   await expect(page.locator('#transactions-table thead th').first()).toHaveText('Quarter');
   await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('chart-period');
+  // A month still being typed (its field not yet left) when the figures for
+  // a new period arrive is kept as it was typed, and not yet judged.
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/period=year/);
+  await page.getByLabel('From (month)').fill('2024-0');
+  await expect(page.locator('#transactions-table thead th').first()).toHaveText('Year');
+  await expect(page.getByLabel('From (month)')).toHaveValue('2024-0');
+  await expect(page.locator('.govuk-error-message')).toHaveCount(0);
 });
 
 test.describe('without JavaScript', () => {

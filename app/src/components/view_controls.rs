@@ -50,8 +50,8 @@ pub fn current_view(q: &ParamsMap) -> ViewParams {
 
 /// What a page keeps of its view controls while its figures reload: the
 /// controls are drawn again with the figures, and neither months typed but
-/// not yet applied (with what is wrong with them) nor the keyboard focus may
-/// be lost then. A page provides one ([`ViewDraft::provide`]) outside the
+/// not yet applied (kept as they are typed, with what is wrong with them once
+/// they are left) nor the keyboard focus may be lost then. A page provides one ([`ViewDraft::provide`]) outside the
 /// part that reloads; controls without one keep their own.
 #[derive(Clone, Copy)]
 pub struct ViewDraft {
@@ -67,7 +67,8 @@ struct TypedMonths {
     to: String,
     /// The URL's months when these were typed.
     typed_over: (String, String),
-    problem: String,
+    /// What is wrong with them, once they were left (none while typing).
+    problem: Option<String>,
 }
 
 impl Default for ViewDraft {
@@ -241,16 +242,13 @@ pub fn ViewControls(
         NodeRef::<leptos::html::Input>::new(),
     );
     let draft = use_context::<ViewDraft>().unwrap_or_default();
-    let url_months = move || {
-        query
-            .try_with(|q| {
-                (
-                    q.get("from").unwrap_or_default(),
-                    q.get("to").unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default()
+    let months_of = |q: &ParamsMap| {
+        (
+            q.get("from").unwrap_or_default(),
+            q.get("to").unwrap_or_default(),
+        )
     };
+    let url_months = move || query.try_with(months_of).unwrap_or_default();
     // Months typed over the URL's months still showing (a navigation since
     // replaces them).
     // (`try_`: the page that keeps the draft may be going while these
@@ -262,17 +260,41 @@ pub fn ViewControls(
             .flatten()
             .filter(|d| d.typed_over == url_months())
     };
+    let typed_months = move || {
+        let value = |input: NodeRef<leptos::html::Input>| {
+            input
+                .try_get_untracked()
+                .flatten()
+                .map(|i| i.value())
+                .unwrap_or_default()
+        };
+        (value(from_input), value(to_input))
+    };
+    let url_months_now = move || query.try_with_untracked(months_of);
+    // Each key kept as it is typed, so months typed while the controls are
+    // drawn again (the page's figures arriving) come back with them.
+    let typing = move |_: leptos::ev::Event| {
+        let (from, to) = typed_months();
+        let Some(typed_over) = url_months_now() else {
+            return;
+        };
+        let _ = draft.months.try_update(|draft| {
+            let problem = draft
+                .take()
+                .filter(|d| d.typed_over == typed_over)
+                .and_then(|d| d.problem);
+            *draft = Some(TypedMonths {
+                from,
+                to,
+                typed_over,
+                problem,
+            });
+        });
+    };
     let months = {
         let go = go.clone();
         move |_: leptos::ev::Event| {
-            let value = |input: NodeRef<leptos::html::Input>| {
-                input
-                    .try_get_untracked()
-                    .flatten()
-                    .map(|i| i.value())
-                    .unwrap_or_default()
-            };
-            let (from, to) = (value(from_input), value(to_input));
+            let (from, to) = typed_months();
             let problem = match (from.is_empty(), to.is_empty()) {
                 (true, true) => None,
                 (false, true) => Some("Enter the last month too, or clear the first.".to_string()),
@@ -283,12 +305,7 @@ pub fn ViewControls(
                     _ => None,
                 }),
             };
-            let Some(typed_over) = query.try_with_untracked(|q| {
-                (
-                    q.get("from").unwrap_or_default(),
-                    q.get("to").unwrap_or_default(),
-                )
-            }) else {
+            let Some(typed_over) = url_months_now() else {
                 return;
             };
             match problem {
@@ -301,14 +318,14 @@ pub fn ViewControls(
                         from,
                         to,
                         typed_over,
-                        problem,
+                        problem: Some(problem),
                     }));
                 }
             }
         }
     };
     let problem = move || {
-        typed().map(|d| d.problem).or_else(|| {
+        typed().and_then(|d| d.problem).or_else(|| {
             query
                 .try_with(|q| ViewParams::problem(|name| q.get(name)))
                 .flatten()
@@ -405,7 +422,7 @@ pub fn ViewControls(
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
-                    prop:value=month_value("from") on:change=months.clone()/>
+                    prop:value=month_value("from") on:input=typing on:change=months.clone()/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label" for=to_id.clone()>"To (month)"</label>
@@ -420,7 +437,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=month_value("to") on:change=months node_ref=to_input/>
+                    prop:value=month_value("to") on:input=typing on:change=months node_ref=to_input/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">
