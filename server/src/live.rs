@@ -5,8 +5,9 @@
 //! watch it) that reads its version from the database every
 //! [`Live::every`]: a write through another instance reaches this one's
 //! watchers within that. A data set nobody watches any more is let go.
-//! Streams are counted: past [`Live::new`]'s most, a stream is refused (and a
-//! page asks every few seconds instead). Every stream ends when the server
+//! Streams are counted: past [`Live::new`]'s most, or past its address's
+//! share of them, a stream is refused (and a page asks every few seconds
+//! instead). Every stream ends when the server
 //! shuts down, so a shutdown never waits for a page left open.
 
 use std::collections::HashMap;
@@ -32,11 +33,27 @@ impl std::fmt::Debug for Live {
     }
 }
 
+/// One address holds at most this fraction of the streams (a fiftieth), and
+/// at least [`PER_ADDRESS_LEAST`]: four clients holding 250 streams each left
+/// none for anyone else.
+const PER_ADDRESS_SHARE: usize = 50;
+const PER_ADDRESS_LEAST: usize = 4;
+
+/// A stream's place, given back when it is dropped.
+#[derive(Debug)]
+pub struct Admitted {
+    _stream: OwnedSemaphorePermit,
+    _place: Option<crate::domain::caller::Place>,
+}
+
 struct Inner {
     store: Store,
     /// A data set's id, and the channel that carries its version.
     watched: Mutex<HashMap<i64, watch::Sender<i64>>>,
     streams: Arc<Semaphore>,
+    /// Streams open by client address, and the most one address may hold.
+    held: Arc<crate::domain::caller::Held>,
+    per_address: usize,
     closing: watch::Sender<bool>,
     every: Duration,
 }
@@ -50,6 +67,8 @@ impl Live {
                 store,
                 watched: Mutex::new(HashMap::new()),
                 streams: Arc::new(Semaphore::new(streams)),
+                held: Arc::default(),
+                per_address: (streams / PER_ADDRESS_SHARE).max(PER_ADDRESS_LEAST),
                 closing: watch::channel(false).0,
                 every,
             }),
@@ -61,9 +80,25 @@ impl Live {
         self.inner.every
     }
 
-    /// A place for one more stream, unless as many as allowed are open.
-    pub fn admit(&self) -> Option<OwnedSemaphorePermit> {
-        self.inner.streams.clone().try_acquire_owned().ok()
+    /// A place for one more stream from `client`, unless as many as allowed
+    /// are open, or its address holds its share of them (`Err` with that
+    /// share).
+    pub fn admit(&self, client: Option<std::net::IpAddr>) -> Result<Admitted, Option<usize>> {
+        let most = self.inner.per_address;
+        let place = match client {
+            Some(address) => Some(self.inner.held.take(address, most).ok_or(Some(most))?),
+            None => None,
+        };
+        let permit = self
+            .inner
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| None)?;
+        Ok(Admitted {
+            _stream: permit,
+            _place: place,
+        })
     }
 
     /// Resolves when the server is shutting down (at once when it is).

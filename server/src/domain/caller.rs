@@ -434,3 +434,97 @@ pub async fn readable_data_sets(
         .map(|d| ((d.data_group.clone(), d.data_type.clone()), d.clone()))
         .collect())
 }
+
+/// The address a client is counted under, for the connections it may hold
+/// and the sign-ins it may try: an IPv4 address as it is, an IPv6 address by
+/// its /64 (what one household or machine is given, so a client cannot
+/// escape its limits by changing the rest).
+pub fn counted_as(ip: std::net::IpAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv6Addr};
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// What clients hold (connections, live streams), by the address they are
+/// counted under ([`counted_as`]).
+#[derive(Debug, Default)]
+pub struct Held(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One thing counted against its address, until it is dropped.
+#[derive(Debug)]
+pub struct Place {
+    held: std::sync::Arc<Held>,
+    address: std::net::IpAddr,
+}
+
+impl Held {
+    /// One more for `address` (as [`counted_as`] counts it), unless it holds
+    /// `most` already.
+    pub fn take(
+        self: &std::sync::Arc<Self>,
+        address: std::net::IpAddr,
+        most: usize,
+    ) -> Option<Place> {
+        let address = counted_as(address);
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(address).or_default();
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(Place {
+            held: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut held = self.held.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.address);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(counted_as(a), counted_as(b));
+        assert_ne!(counted_as(a), counted_as(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(counted_as(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn an_address_holds_at_most_its_places_and_gets_them_back() {
+        let held = std::sync::Arc::new(Held::default());
+        let address: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = held.take(address, 2).unwrap();
+        let _second = held.take(address, 2).unwrap();
+        assert!(held.take(address, 2).is_none());
+        assert!(held.take(other, 2).is_some());
+        drop(first);
+        assert!(held.take(address, 2).is_some());
+    }
+}

@@ -118,6 +118,15 @@ pub struct Started {
     pub token: String,
 }
 
+/// The client address attempts are counted under
+/// ([`crate::domain::caller::counted_as`]: an IPv6 address by its /64), or
+/// `ip` as given when it is not an address (`local`).
+fn counted(ip: &str) -> String {
+    ip.parse()
+        .map(|address| crate::domain::caller::counted_as(address).to_string())
+        .unwrap_or_else(|_| ip.to_string())
+}
+
 /// Signs in `email` (trimmed, lower case) with `password`, from the client
 /// address `ip` with the browser `agent`.
 pub async fn sign_in(
@@ -129,9 +138,10 @@ pub async fn sign_in(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<SignIn> {
     // The account from this address, this address, the account from anywhere.
+    let by = counted(ip);
     let subjects = [
-        format!("email:{email} ip:{ip}"),
-        format!("ip:{ip}"),
+        format!("email:{email} ip:{by}"),
+        format!("ip:{by}"),
         format!("email:{email}"),
     ];
     if throttled(store, &subjects, now).await? {
@@ -191,9 +201,10 @@ pub async fn second_step(
     let Some(user_id) = two_factor::waiting(store, token, now).await? else {
         return Ok(SignIn::Expired);
     };
+    let by = counted(ip);
     let subjects = [
-        format!("code:user:{user_id} ip:{ip}"),
-        format!("ip:{ip}"),
+        format!("code:user:{user_id} ip:{by}"),
+        format!("ip:{by}"),
         format!("code:user:{user_id}"),
     ];
     if throttled(store, &subjects, now).await? {

@@ -135,13 +135,16 @@ pub fn normalise_email(email: &str) -> Result<String> {
     }
 }
 
+/// The longest an e-mail address may be (RFC 5321's limit on a path).
+pub const MAX_EMAIL: usize = 254;
+
 /// What keeps `trimmed` (`email` without white space around it) from being
 /// an address, if anything.
 fn email_fault(email: &str, trimmed: &str) -> Option<String> {
     // RFC 5322's atext: what a local part may hold besides letters and digits.
     const ATEXT: &str = "!#$%&'*+-/=?^_`{|}~";
-    if email.chars().count() > 254 {
-        return Some("it is longer than 254 characters".into());
+    if email.chars().count() > MAX_EMAIL {
+        return Some(format!("it is longer than {MAX_EMAIL} characters"));
     }
     let Some((local, domain)) = trimmed.rsplit_once('@') else {
         return Some("it has no @".into());

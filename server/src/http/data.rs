@@ -477,34 +477,43 @@ async fn read(
         Ok(table) => table,
         Err(e) => return internal(e),
     };
-    let rows = match execute::execute(&table, &query, now) {
-        Ok(rows) => rows,
-        Err(message) => return bad_request(message),
-    };
-    let answer = if query.csv {
-        let flat = if query.period.is_some() && !query.group_by.is_empty() && !query.flatten {
-            let mut flat_query = query.clone();
-            flat_query.flatten = true;
-            execute::execute(&table, &flat_query, now).unwrap_or(rows)
-        } else {
-            rows
-        };
-        Answer {
-            csv: true,
-            body: Bytes::from(to_csv(&flat)),
-        }
-    } else {
-        let mut body = json!({ "data": rows });
-        if !data_set.published {
-            body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
-        }
-        match serde_json::to_vec(&body) {
-            Ok(bytes) => Answer {
+    // Worked out on a thread of its own, a few at a time: a query that takes
+    // seconds never holds up the requests served beside it.
+    let published = data_set.published;
+    let worked = state
+        .cache
+        .work
+        .run(move || -> Result<Answer, Result<String, anyhow::Error>> {
+            let rows = execute::execute(&table, &query, now).map_err(Ok)?;
+            if query.csv {
+                let flat = if query.period.is_some() && !query.group_by.is_empty() && !query.flatten
+                {
+                    let mut flat_query = query.clone();
+                    flat_query.flatten = true;
+                    execute::execute(&table, &flat_query, now).unwrap_or(rows)
+                } else {
+                    rows
+                };
+                return Ok(Answer {
+                    csv: true,
+                    body: Bytes::from(to_csv(&flat)),
+                });
+            }
+            let mut body = json!({ "data": rows });
+            if !published {
+                body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
+            }
+            let bytes = serde_json::to_vec(&body).map_err(|e| Err(e.into()))?;
+            Ok(Answer {
                 csv: false,
                 body: Bytes::from(bytes),
-            },
-            Err(e) => return internal(anyhow::Error::from(e)),
-        }
+            })
+        })
+        .await;
+    let answer = match worked {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(Ok(message))) => return bad_request(message),
+        Ok(Err(Err(e))) | Err(e) => return internal(e),
     };
     state.cache.answers.put(asked, answer.clone());
     answered(answer, cache_control)

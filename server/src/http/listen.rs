@@ -10,10 +10,9 @@
 //! server's memory went from 67 MB to 585 MB.
 
 use std::{
-    collections::HashMap,
     future::Future,
-    net::{IpAddr, Ipv6Addr, SocketAddr},
-    sync::{Arc, Mutex},
+    net::SocketAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -24,6 +23,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 
 use super::client::TrustedProxies;
+use crate::domain::caller::Held;
 
 /// Files kept for the database, the site's files, snapshots and logs when
 /// the most connections is worked out from the limit on open files.
@@ -75,58 +75,6 @@ fn raise_open_file_limit() -> u64 {
         }
     }
     current
-}
-
-/// The address a connection is counted under: an IPv4 address as it is, an
-/// IPv6 address by its /64 (what one household or machine is given).
-fn counted_as(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
-}
-
-/// Connections open by address.
-#[derive(Default)]
-struct Held(Mutex<HashMap<IpAddr, usize>>);
-
-/// One connection counted against its address, until it is dropped.
-struct Place {
-    held: Arc<Held>,
-    address: IpAddr,
-}
-
-impl Held {
-    fn take(self: &Arc<Self>, address: IpAddr, most: usize) -> Option<Place> {
-        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = held.entry(address).or_default();
-        if *count >= most {
-            return None;
-        }
-        *count += 1;
-        Some(Place {
-            held: self.clone(),
-            address,
-        })
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let mut held = self.held.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = held.get_mut(&self.address) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(&self.address);
-            }
-        }
-    }
 }
 
 /// Whether an error from `accept` concerns one connection only (the next
@@ -181,7 +129,7 @@ pub async fn serve(
         let counted = if limits.per_address == 0 || limits.trusted.trusts(peer.ip()) {
             None
         } else {
-            match held.take(counted_as(peer.ip()), limits.per_address) {
+            match held.take(peer.ip(), limits.per_address) {
                 Some(counted) => Some(counted),
                 None => {
                     drop(stream);
@@ -452,17 +400,6 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Taken<S> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_ipv6_address_counts_by_its_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(counted_as(a), counted_as(b));
-        assert_ne!(counted_as(a), counted_as(c));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(counted_as(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
-    }
-
     #[tokio::test]
     async fn a_body_must_keep_coming() {
         let pause = Duration::from_secs(30);
@@ -480,18 +417,5 @@ mod tests {
             paced.next_deadline(now),
             began + pause + Duration::from_secs(5)
         );
-    }
-
-    #[test]
-    fn an_address_holds_at_most_its_places_and_gets_them_back() {
-        let held = Arc::new(Held::default());
-        let address: IpAddr = "192.0.2.1".parse().unwrap();
-        let other: IpAddr = "192.0.2.2".parse().unwrap();
-        let first = held.take(address, 2).unwrap();
-        let _second = held.take(address, 2).unwrap();
-        assert!(held.take(address, 2).is_none());
-        assert!(held.take(other, 2).is_some());
-        drop(first);
-        assert!(held.take(address, 2).is_some());
     }
 }

@@ -19,6 +19,7 @@ use axum::{
 use futures_util::stream;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::client::ClientInfo;
 use super::extract::Path;
 use super::AppState;
 use crate::domain::caller::Caller;
@@ -58,7 +59,8 @@ fn wants_stream(headers: &HeaderMap) -> bool {
 /// each change to the records through any instance on the same database
 /// (within a second), a comment every 15 seconds, for 30 minutes (a browser's
 /// `EventSource` then opens another); `503` with `Retry-After` when this
-/// instance has as many streams open as it allows (`--live-streams`).
+/// instance has as many streams open as it allows (`--live-streams`), or the
+/// client's address holds its share of them (a fiftieth, at least 4).
 #[utoipa::path(get, path = "/live/{group}/{data_type}", tag = "data sets",
     params(("group" = String, Path), ("data_type" = String, Path)),
     responses((status = 200, body = LiveVersion),
@@ -69,6 +71,7 @@ async fn live(
     State(state): State<AppState>,
     Path((group, data_type)): Path<(String, String)>,
     headers: HeaderMap,
+    client: ClientInfo,
     _caller: Caller,
 ) -> Result<Response> {
     let data_set = data_sets::find(&state.store, &group, &data_type)
@@ -82,10 +85,14 @@ async fn live(
         })
         .into_response());
     }
-    let Some(permit) = state.live.admit() else {
-        return Err(Error::Unavailable(
+    let permit = match state.live.admit(client.address) {
+        Ok(permit) => permit,
+        Err(None) => return Err(Error::Unavailable(
             "This Pulse has as many live streams open as it allows: ask again later, or read the data every few seconds.".into(),
-        ));
+        )),
+        Err(Some(most)) => return Err(Error::Unavailable(format!(
+            "Your address has as many live streams open as one address may ({most}): close some, or read the data every few seconds."
+        ))),
     };
     let versions = state.live.watch(data_set.id, data_set.version);
     let until = tokio::time::Instant::now() + STREAM_FOR;

@@ -21,6 +21,7 @@ use super::extract::{Path, Payload};
 use super::AppState;
 use crate::domain::caller::Caller;
 use crate::domain::sessions::{self, SignIn};
+use crate::domain::users;
 use crate::error::{Error, Result};
 use crate::http::client::ClientInfo;
 
@@ -119,6 +120,14 @@ async fn sign_in(
         (c.email, c.password, None)
     };
     let email = email.trim().to_lowercase();
+    // No account has a longer address: refused before anything is counted
+    // or kept (a 2 MB address was written down with each attempt).
+    if email.chars().count() > users::MAX_EMAIL {
+        if form {
+            return Ok(Redirect::to("/sign-in?error=credentials").into_response());
+        }
+        users::normalise_email(&email)?;
+    }
     let ip = client.address_text();
     let back = |error: &str| {
         let mut url = format!("/sign-in?error={error}");

@@ -414,6 +414,83 @@ async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: Test
 }
 both!(throttling_follows_the_client_behind_trusted_proxies_only);
 
+/// Sign-ins are counted by a client's IPv6 /64, as its connections are (one
+/// machine is given a /64, and could otherwise try again from each of its
+/// addresses); and an address longer than any account's is refused before
+/// anything is counted or kept (a 2 MB address was written down with each
+/// attempt, 8 MB of database a request).
+async fn sign_ins_are_counted_by_the_ipv6_64_and_long_addresses_kept_nowhere(app: TestApp) {
+    let mut w = support::write(&app.store).await;
+    support::create_user(
+        &mut w,
+        &server::store::users::NewUser {
+            email: "kim@example.gov.uk",
+            display_name: "Kim",
+            role: Role::Viewer,
+            organisations: &[],
+        },
+        PASSWORD,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    for i in 1..=5 {
+        let peer = format!("[2001:db8:1:2::{i}]:5000");
+        let answer = sign_in_from(&app, &peer, None, "kim@example.gov.uk", "wrong").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let same_64 = sign_in_from(
+        &app,
+        "[2001:db8:1:2:ffff::99]:5000",
+        None,
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(same_64.status, StatusCode::TOO_MANY_REQUESTS);
+    let next_64 = sign_in_from(
+        &app,
+        "[2001:db8:1:3::1]:5000",
+        None,
+        "kim@example.gov.uk",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(next_64.status, StatusCode::OK, "{}", next_64.text());
+
+    let attempts = || async {
+        server::on_pool!(&app.store, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM sign_in_attempts"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    };
+    let before = attempts().await;
+    let long = format!("{}@example.gov.uk", "a".repeat(1_000_000));
+    let refused = sign_in_from(&app, "203.0.113.7:5000", None, &long, "wrong").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("longer than 254 characters") && message.len() < 300,
+        "{message}"
+    );
+    let form = app
+        .request_from(
+            Some("203.0.113.7:5000"),
+            Method::POST,
+            "/api/v1/session",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("email={long}&password=wrong").into_bytes(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER);
+    assert_eq!(form.header("location"), "/sign-in?error=credentials");
+    assert_eq!(attempts().await, before, "an attempt was kept");
+}
+both!(sign_ins_are_counted_by_the_ipv6_64_and_long_addresses_kept_nowhere);
+
 /// The figures anyone may see of the service `slug`, through every API that
 /// shows them: whether any figure of it is there.
 async fn figures_shown(app: &TestApp, who: &[(String, String)], slug: &str) -> Vec<(String, bool)> {

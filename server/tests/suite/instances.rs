@@ -622,9 +622,12 @@ struct Stream {
 /// Opens `/api/v1/live/{data_set}` as a browser's `EventSource` does: the
 /// status line and headers of the answer, and the stream.
 async fn open_stream(port: u16, data_set: &str) -> (String, Stream) {
-    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
+    open_stream_from("127.0.0.1", port, data_set).await
+}
+
+/// [`open_stream`] from `source`.
+async fn open_stream_from(source: &str, port: u16, data_set: &str) -> (String, Stream) {
+    let mut connection = connect_from(source, port).await.unwrap();
     let request = format!(
         "GET /api/v1/live/{data_set} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
     );
@@ -743,6 +746,26 @@ async fn a_live_stream_follows_writes_through_another_instance(backend: Backend)
     let (head, _) = open_stream(b.port, "live/transactions").await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+
+    // One address holds at most a fiftieth of an instance's streams (20 of
+    // the first's 1,000): four clients holding 250 each left none for anyone.
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let (head, stream) = open_stream_from("127.0.0.3", a.port, "live/transactions").await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        held.push(stream);
+    }
+    let (head, mut over) = open_stream_from("127.0.0.3", a.port, "live/transactions").await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    over.read(Duration::from_secs(1)).await;
+    assert!(
+        over.seen.contains("as one address may (20)"),
+        "{}",
+        over.seen
+    );
+    let (head, _other) = open_stream_from("127.0.0.4", a.port, "live/transactions").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(held);
 
     // An unknown data set is a 404, streamed or not.
     let (head, _) = open_stream(b.port, "live/nothing").await;

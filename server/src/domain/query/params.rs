@@ -90,6 +90,10 @@ impl Query {
     }
 }
 
+/// The most times `group_by`, `filter_by`, `filter_by_prefix` or `collect`
+/// may be given in one query (a dashboard's module asks for one to three).
+pub const MAX_REPEATS: usize = 20;
+
 const KNOWN: [&str; 14] = [
     "start_at",
     "end_at",
@@ -176,6 +180,15 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
     // 1. Unknown parameters.
     if pairs.iter().any(|(k, _)| !KNOWN.contains(&k.as_str())) {
         return Err("An unrecognised parameter was provided".into());
+    }
+    // A query's work grows with each field it groups by, filters on or
+    // collects: 5,000 fields collected took one read 10 s and 2.7 GB.
+    for name in ["group_by", "filter_by", "filter_by_prefix", "collect"] {
+        if pairs.iter().filter(|(k, _)| k == name).count() > MAX_REPEATS {
+            return Err(format!(
+                "'{name}' may be given at most {MAX_REPEATS} times in one query"
+            ));
+        }
     }
     if let Some(format) = one(pairs, "format") {
         if format != "csv" && format != "json" {
@@ -492,6 +505,7 @@ pub fn list_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, Str
 /// the message it gets. The parser's tests and the HTTP tests both walk it.
 pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
         ("foo=bar", "An unrecognised parameter was provided"),
+        ("collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a&collect=a", "'collect' may be given at most 20 times in one query"),
         ("period=week", "Either 'duration' or both 'start_at' and 'end_at' are required for a period query"),
         ("period=week&duration=3&limit=3", "A period query can only be limited if it is grouped - please add 'group_by'"),
         ("start_at=2012-01-01&end_at=2012-02-01T00:00:00Z", "start_at is not a valid datetime"),
