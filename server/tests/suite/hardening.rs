@@ -272,23 +272,28 @@ async fn sign_in_from(
     .await
 }
 
+/// A viewer `email` (named by it) whose password is [`PASSWORD`].
+async fn viewer(app: &TestApp, email: &str) {
+    let mut w = support::write(&app.store).await;
+    support::create_user(
+        &mut w,
+        &server::store::users::NewUser {
+            email,
+            display_name: email,
+            role: Role::Viewer,
+            organisations: &[],
+        },
+        PASSWORD,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+}
+
 async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: TestApp) {
     for email in ["kim@example.gov.uk", "lee@example.gov.uk"] {
-        let mut w = support::write(&app.store).await;
-        support::create_user(
-            &mut w,
-            &server::store::users::NewUser {
-                email,
-                display_name: email,
-                role: Role::Viewer,
-                organisations: &[],
-            },
-            PASSWORD,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        support::done(w).await;
+        viewer(&app, email).await;
     }
     // No trusted proxies: X-Forwarded-For is not believed, the peer is the
     // client, whatever it claims.
@@ -420,21 +425,7 @@ both!(throttling_follows_the_client_behind_trusted_proxies_only);
 /// anything is counted or kept (a 2 MB address was written down with each
 /// attempt, 8 MB of database a request).
 async fn sign_ins_are_counted_by_the_ipv6_64_and_long_addresses_kept_nowhere(app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
-        &server::store::users::NewUser {
-            email: "kim@example.gov.uk",
-            display_name: "Kim",
-            role: Role::Viewer,
-            organisations: &[],
-        },
-        PASSWORD,
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    support::done(w).await;
+    viewer(&app, "kim@example.gov.uk").await;
     for i in 1..=5 {
         let peer = format!("[2001:db8:1:2::{i}]:5000");
         let answer = sign_in_from(&app, &peer, None, "kim@example.gov.uk", "wrong").await;
