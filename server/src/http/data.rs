@@ -6,6 +6,7 @@
 //! Pulse does better (atomic batches, error positions, correction history) the
 //! answers only grow.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 
 use axum::{
@@ -23,6 +24,7 @@ use super::AppState;
 use crate::domain::caller::Caller;
 use crate::domain::ingest::{self, Problem};
 use crate::domain::query::answers::{Answer, Asked};
+use crate::domain::query::table::Table;
 use crate::domain::query::{execute, params};
 use crate::domain::records::{self, Patched};
 use crate::store::{api_keys, data_sets, data_sets::DataSet};
@@ -484,29 +486,28 @@ async fn read(
         .cache
         .work
         .run(move || -> Result<Answer, Result<String, anyhow::Error>> {
-            let rows = execute::execute(&table, &query, now).map_err(Ok)?;
+            let mut query = query;
+            // CSV has one row per period and group.
+            query.flatten |= query.csv && query.period.is_some() && !query.group_by.is_empty();
+            let rows = execute::run(&table, &query, now).map_err(Ok)?;
             if query.csv {
-                let flat = if query.period.is_some() && !query.group_by.is_empty() && !query.flatten
-                {
-                    let mut flat_query = query.clone();
-                    flat_query.flatten = true;
-                    execute::execute(&table, &flat_query, now).unwrap_or(rows)
-                } else {
-                    rows
-                };
                 return Ok(Answer {
                     csv: true,
-                    body: Bytes::from(to_csv(&flat)),
+                    body: Bytes::from(to_csv(&table, &rows)),
                 });
             }
-            let mut body = json!({ "data": rows });
+            // Written a row at a time: `{"data":[...]}`, and the warning.
+            let mut body = b"{\"data\":".to_vec();
+            rows.write_json(&table, &mut body)
+                .map_err(|e| Err(e.into()))?;
             if !published {
-                body["warning"] = Value::String(UNPUBLISHED_WARNING.into());
+                body.extend_from_slice(b",\"warning\":");
+                serde_json::to_writer(&mut body, UNPUBLISHED_WARNING).map_err(|e| Err(e.into()))?;
             }
-            let bytes = serde_json::to_vec(&body).map_err(|e| Err(e.into()))?;
+            body.push(b'}');
             Ok(Answer {
                 csv: false,
-                body: Bytes::from(bytes),
+                body: Bytes::from(body),
             })
         })
         .await;
@@ -545,29 +546,28 @@ fn answered(answer: Answer, cache_control: &'static str) -> Response {
 }
 
 /// Rows as CSV: a header of the sorted union of keys, CRLF line ends.
-pub fn to_csv(rows: &[Value]) -> String {
-    let mut keys: Vec<&str> = rows
-        .iter()
-        .filter_map(Value::as_object)
-        .flat_map(|r| r.keys().map(String::as_str))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
+pub fn to_csv(table: &Table, rows: &execute::Rows) -> String {
+    let mut keys: BTreeSet<String> = BTreeSet::new();
+    rows.each(table, |row| {
+        for key in row.as_object().into_iter().flat_map(|r| r.keys()) {
+            if !keys.contains(key) {
+                keys.insert(key.clone());
+            }
+        }
+    });
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let _ = writer.write_record(&keys);
-    for row in rows.iter().filter_map(Value::as_object) {
-        let cells: Vec<String> = keys
-            .iter()
-            .map(|k| match row.get(*k) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            })
-            .collect();
-        let _ = writer.write_record(&cells);
-    }
+    rows.each(table, |row| {
+        let Some(row) = row.as_object() else { return };
+        let cells = keys.iter().map(|k| match row.get(k) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        });
+        let _ = writer.write_record(cells);
+    });
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 

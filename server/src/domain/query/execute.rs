@@ -443,8 +443,60 @@ fn period_keys(kind: PeriodKind, index: i64, row: &mut Map<String, Value>) {
     );
 }
 
-/// Runs a validated query over a table. `now` anchors relative windows.
+/// A query's answer: rows made whole, or raw records, which are made one at a
+/// time as they are written (a raw answer may hold 100,000 records of a dozen
+/// fields and more; made whole at once they took about 330 MB).
+#[derive(Debug)]
+pub enum Rows {
+    Made(Vec<Value>),
+    /// The raw records' rows in the table, in the answer's order.
+    Records(Vec<usize>),
+}
+
+impl Rows {
+    /// Calls `f` with each row of the answer, in order.
+    pub fn each(&self, table: &Table, mut f: impl FnMut(&Value)) {
+        match self {
+            Rows::Made(rows) => rows.iter().for_each(f),
+            Rows::Records(rows) => {
+                for &row in rows {
+                    f(&Value::Object(record(table, row)));
+                }
+            }
+        }
+    }
+
+    /// The rows as a JSON array, as `serde_json` writes a `Vec<Value>`.
+    pub fn write_json(&self, table: &Table, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'[');
+        let mut first = true;
+        let mut result = Ok(());
+        self.each(table, |row| {
+            if result.is_ok() {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                result = serde_json::to_writer(&mut *out, row);
+            }
+        });
+        out.push(b']');
+        result
+    }
+}
+
+/// Runs a validated query over a table, making every row of its answer.
 pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<Value>, String> {
+    Ok(match run(table, query, now)? {
+        Rows::Made(rows) => rows,
+        Rows::Records(rows) => rows
+            .into_iter()
+            .map(|row| Value::Object(record(table, row)))
+            .collect(),
+    })
+}
+
+/// Runs a validated query over a table. `now` anchors relative windows.
+pub fn run(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Rows, String> {
     let filters = resolve_filters(table, query);
     let collect_columns: Vec<Option<&Column>> = query
         .collect
@@ -455,7 +507,7 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
         query.group_by.iter().map(|g| table.column(g)).collect();
     // A group_by on a field no record has leaves every record out.
     if group_columns.iter().any(Option::is_none) {
-        return Ok(Vec::new());
+        return Ok(Rows::Made(Vec::new()));
     }
     let group_columns: Vec<&Column> = group_columns.into_iter().flatten().collect();
 
@@ -498,7 +550,7 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
     };
 
     if query.is_raw() {
-        return raw(table, query, (0..table.len()).filter(|&r| selected(r)));
+        return raw(table, query, (0..table.len()).filter(|&r| selected(r))).map(Rows::Records);
     }
 
     // One pass: a bucket per (period, group). Groups get small ids, found by
@@ -636,24 +688,26 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
             })
             .collect();
         sort_and_limit(&mut rows, query);
-        return Ok(rows.into_iter().map(Value::Object).collect());
+        return Ok(Rows::Made(rows.into_iter().map(Value::Object).collect()));
     };
 
     if query.group_by.is_empty() {
         // period only: one zero-filled row per period.
         let no_group: Vec<Key> = Vec::new();
-        return Ok(periods
-            .iter()
-            .map(|p| {
-                let mut row = Map::new();
-                period_keys(kind, *p, &mut row);
-                buckets
-                    .get(&(*p, no_group.clone()))
-                    .unwrap_or(&empty)
-                    .write(table, &query.collect, &mut row);
-                Value::Object(row)
-            })
-            .collect());
+        return Ok(Rows::Made(
+            periods
+                .iter()
+                .map(|p| {
+                    let mut row = Map::new();
+                    period_keys(kind, *p, &mut row);
+                    buckets
+                        .get(&(*p, no_group.clone()))
+                        .unwrap_or(&empty)
+                        .write(table, &query.collect, &mut row);
+                    Value::Object(row)
+                })
+                .collect(),
+        ));
     }
 
     // period and group_by: a row per group with its zero-filled periods. The
@@ -717,7 +771,9 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
         row.insert("values".into(), Value::Array(values));
     }
     if !query.flatten {
-        return Ok(rows.into_iter().map(|(r, _)| Value::Object(r)).collect());
+        return Ok(Rows::Made(
+            rows.into_iter().map(|(r, _)| Value::Object(r)).collect(),
+        ));
     }
     // Flattened: one row per period and group, by period.
     let mut flat = Vec::with_capacity(periods.len() * rows.len());
@@ -731,7 +787,7 @@ pub fn execute(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Vec<V
             flat.push(Value::Object(out));
         }
     }
-    Ok(flat)
+    Ok(Rows::Made(flat))
 }
 
 fn sort_and_limit(rows: &mut Vec<Map<String, Value>>, query: &Query) {
@@ -775,12 +831,12 @@ fn raw_field(table: &Table, row: usize, field: &str) -> Option<Value> {
     (cell != Cell::Missing).then(|| table.value(cell))
 }
 
-/// Raw records, with their internal fields and period keys.
+/// The rows of the raw records asked for, in the answer's order.
 fn raw(
     table: &Table,
     query: &Query,
     rows: impl Iterator<Item = usize>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<usize>, String> {
     // Oldest first, then in the order stored; sorted on the one field asked
     // for and limited before any record is built.
     let mut rows: Vec<usize> = rows.collect();
@@ -805,34 +861,32 @@ fn raw(
         rows = keyed.into_iter().map(|(_, row)| row).collect();
     }
     rows.truncate(answer);
-    let out: Vec<Map<String, Value>> = rows
-        .into_iter()
-        .map(|row| {
-            let mut record = Map::new();
-            for (name, column) in table.column_names.iter().zip(&table.columns) {
-                if column[row] != Cell::Missing {
-                    record.insert(name.clone(), table.value(column[row]));
-                }
-            }
-            let ts = DateTime::from_timestamp_micros(table.ts[row]).unwrap_or_default();
-            let updated =
-                DateTime::from_timestamp_micros(table.updated_at[row]).unwrap_or_default();
-            record.insert("_id".into(), Value::String(table.ids[row].clone()));
-            record.insert("_timestamp".into(), Value::String(format_datetime(ts)));
-            record.insert(
-                "_updated_at".into(),
-                Value::String(format_datetime(updated)),
-            );
-            for kind in PeriodKind::ALL {
-                record.insert(
-                    format!("_{}_start_at", kind.as_str()),
-                    Value::String(format_datetime(period_start(kind, ts))),
-                );
-            }
-            record
-        })
-        .collect();
-    Ok(out.into_iter().map(Value::Object).collect())
+    Ok(rows)
+}
+
+/// The raw record of `row`, with its internal fields and period keys.
+fn record(table: &Table, row: usize) -> Map<String, Value> {
+    let mut record = Map::new();
+    for (name, column) in table.column_names.iter().zip(&table.columns) {
+        if column[row] != Cell::Missing {
+            record.insert(name.clone(), table.value(column[row]));
+        }
+    }
+    let ts = DateTime::from_timestamp_micros(table.ts[row]).unwrap_or_default();
+    let updated = DateTime::from_timestamp_micros(table.updated_at[row]).unwrap_or_default();
+    record.insert("_id".into(), Value::String(table.ids[row].clone()));
+    record.insert("_timestamp".into(), Value::String(format_datetime(ts)));
+    record.insert(
+        "_updated_at".into(),
+        Value::String(format_datetime(updated)),
+    );
+    for kind in PeriodKind::ALL {
+        record.insert(
+            format!("_{}_start_at", kind.as_str()),
+            Value::String(format_datetime(period_start(kind, ts))),
+        );
+    }
+    record
 }
 
 #[cfg(test)]
