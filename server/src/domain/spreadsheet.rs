@@ -58,6 +58,53 @@ impl Format {
     }
 }
 
+/// How much of a file is read before it is refused. Every cell is kept as a
+/// record's field until the file is stored, and an XLSX file is a zip of XML
+/// that unpacks to ten times its size or so, or, made to, to thousands of times.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// The most cells with something in them.
+    pub cells: usize,
+    /// The most records (rows with something in them).
+    pub records: usize,
+    /// The most a workbook's parts may unpack to, together.
+    pub unpacked_bytes: u64,
+}
+
+impl Bounds {
+    /// An upload's (at most 10 MB): a million cells, a sheet of 100,000 rows
+    /// of ten fields, say (a CSV file of 10 MB of figures holds fewer); half a
+    /// million records, hourly figures for 57 years (each costs a kilobyte or
+    /// so while it is checked, whatever it holds); and a workbook whose parts
+    /// unpack to 200 MB (one of 10 MB of figures unpacks to less).
+    pub const UPLOAD: Bounds = Bounds {
+        cells: 1_000_000,
+        records: 500_000,
+        unpacked_bytes: 200_000_000,
+    };
+    /// A file on the operator's own machine (`pulse import`): all of it.
+    pub const NONE: Bounds = Bounds {
+        cells: usize::MAX,
+        records: usize::MAX,
+        unpacked_bytes: u64::MAX,
+    };
+
+    /// Refuses a file of more cells, or records, than the bounds.
+    fn check(self, cells: usize, records: usize) -> Result<(), String> {
+        let (what, bound) = if cells > self.cells {
+            ("cells with something in them", self.cells)
+        } else if records > self.records {
+            ("records", self.records)
+        } else {
+            return Ok(());
+        };
+        Err(format!(
+            "it has more than {} {what}; split it into smaller files",
+            app::kpi::format_count(bound as f64)
+        ))
+    }
+}
+
 /// A file's records, in row order.
 pub fn read_file(path: &Path) -> Result<Sheet, String> {
     let name = path.display().to_string();
@@ -67,14 +114,14 @@ pub fn read_file(path: &Path) -> Result<Sheet, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("could not read {name}: {e}"))?;
     let format = Format::of(&name, &bytes)?;
-    read_bytes(format, &bytes).map_err(|e| format!("{name}: {e}"))
+    read_bytes(format, &bytes, Bounds::NONE).map_err(|e| format!("{name}: {e}"))
 }
 
 /// The records of a file's bytes, in the given format.
-pub fn read_bytes(format: Format, bytes: &[u8]) -> Result<Sheet, String> {
+pub fn read_bytes(format: Format, bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
     match format {
-        Format::Csv => csv_records(bytes),
-        Format::Xlsx => xlsx_records(bytes),
+        Format::Csv => csv_records(bytes, bounds),
+        Format::Xlsx => xlsx_records(bytes, bounds),
     }
 }
 
@@ -114,8 +161,13 @@ fn with_full_dates(mut record: Map<String, Value>) -> Map<String, Value> {
     record
 }
 
-fn header(names: Vec<String>) -> Result<Vec<String>, String> {
-    if names.iter().all(|n| n.trim().is_empty()) {
+/// The fields' names from a header row, its empty cells at the end left off
+/// (a column without a name is not read).
+fn header(mut names: Vec<String>) -> Result<Vec<String>, String> {
+    while names.last().is_some_and(|n| n.trim().is_empty()) {
+        names.pop();
+    }
+    if names.is_empty() {
         return Err("the first row must name the fields, but it is empty".into());
     }
     let mut seen = std::collections::HashSet::new();
@@ -128,7 +180,7 @@ fn header(names: Vec<String>) -> Result<Vec<String>, String> {
 }
 
 /// Records from CSV text (a UTF-8 byte order mark, as Excel writes, is skipped).
-pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
+pub fn csv_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".into());
@@ -148,6 +200,7 @@ pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
             .collect(),
     )?;
     let mut rows = Vec::new();
+    let mut cells = 0;
     for row in reader.records() {
         let row = row.map_err(|e| match e.position() {
             Some(p) => format!("row {}: {}", p.line(), e),
@@ -160,6 +213,8 @@ pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
                 record.insert(name.clone(), value);
             }
         }
+        cells += record.len();
+        bounds.check(cells, rows.len() + usize::from(!record.is_empty()))?;
         // Rows with nothing in them (a trailing line of commas) are not records.
         if !record.is_empty() {
             rows.push((line, Value::Object(with_full_dates(record))));
@@ -168,59 +223,128 @@ pub fn csv_records(bytes: &[u8]) -> Result<Sheet, String> {
     Ok(Sheet { columns, rows })
 }
 
-/// Records from the first sheet of an XLSX workbook.
-pub fn xlsx_records(bytes: &[u8]) -> Result<Sheet, String> {
-    use calamine::{Data, Reader, Xlsx};
+/// Checks that a workbook's parts unpack to at most the bound, unpacking
+/// them to count (what each part says of its size is not trusted).
+fn unpacks_within(bytes: &[u8], bound: u64) -> Result<(), String> {
+    use std::io::Read;
+    let unreadable =
+        |e: &dyn std::fmt::Display| format!("it is not a readable XLSX workbook ({e})");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut left = bound;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|e| unreadable(&e))?;
+        let unpacked = std::io::copy(&mut part.take(left.saturating_add(1)), &mut std::io::sink())
+            .map_err(|e| unreadable(&e))?;
+        left = left.checked_sub(unpacked).ok_or_else(|| {
+            format!(
+                "it unpacks to more than {} MB, more than a workbook of figures holds (a workbook is compressed: \
+                 this one is mostly empty space or repeated cells). Save it again from your spreadsheet program, \
+                 or as CSV",
+                bound / 1_000_000
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Records from the first sheet of an XLSX workbook. Only the cells with
+/// something in them are kept, so a sheet's far corner costs nothing.
+pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
+    use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
     if bytes.is_empty() {
         return Err("the file is empty".into());
     }
+    if bounds.unpacked_bytes < u64::MAX {
+        unpacks_within(bytes, bounds.unpacked_bytes)?;
+    }
     let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("it is not a readable XLSX workbook ({e})"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or("the workbook has no sheets")?
-        .map_err(|e| format!("the first sheet could not be read: {e}"))?;
-    // Where the sheet's used cells start: row numbers are the spreadsheet's.
-    let first_row = range.start().map(|(r, _)| r as usize + 1).unwrap_or(1);
-    let mut rows_in = range.rows();
-    let Some(first) = rows_in.next() else {
-        return Err("the first sheet is empty".into());
-    };
-    let columns = header(first.iter().map(|c| c.to_string()).collect())?;
-    let mut rows = Vec::new();
-    for (i, row) in rows_in.enumerate() {
-        let mut record = Map::new();
-        for (name, data) in columns.iter().zip(row) {
-            let value = match data {
-                Data::Empty => None,
-                Data::Int(i) => Some(Value::Number((*i).into())),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => {
-                    Some(Value::Number((*f as i64).into()))
+    let name = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or("the workbook has no sheets")?;
+    let unreadable = |e: XlsxError| format!("the first sheet could not be read: {e}");
+    // (row, column, value), as the sheet holds them.
+    let mut cells: Vec<(u32, u32, Data)> = Vec::new();
+    match workbook.worksheet_cells_reader(&name) {
+        Ok(mut reader) => {
+            while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+                if matches!(cell.get_value(), DataRef::Empty) {
+                    continue;
                 }
-                Data::Float(f) => Number::from_f64(*f).map(Value::Number),
-                Data::Bool(b) => Some(Value::Bool(*b)),
-                Data::String(s) => cell(s).map(|v| match v {
-                    // Text in a text cell stays text, even if it looks like a number.
-                    Value::Number(_) | Value::Bool(_) => Value::String(s.trim().to_string()),
-                    other => other,
-                }),
-                Data::DateTime(d) => d.as_datetime().map(|t| {
-                    Value::String(
-                        t.and_utc()
-                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    )
-                }),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => Some(Value::String(s.clone())),
-                Data::Error(e) => Some(Value::String(format!("#{e:?}"))),
-            };
-            if let (false, Some(value)) = (name.is_empty(), value) {
-                record.insert(name.clone(), value);
+                bounds.check(cells.len() + 1, 0)?;
+                let (row, column) = cell.get_position();
+                cells.push((row, column, cell.get_value().clone().into()));
             }
         }
-        // Rows with nothing in them (trailing formatting) are not records.
-        if !record.is_empty() {
-            rows.push((first_row + 1 + i, Value::Object(with_full_dates(record))));
+        // A chart sheet first: nothing to read.
+        Err(XlsxError::NotAWorksheet(_)) => {}
+        Err(e) => return Err(unreadable(e)),
+    }
+    cells.sort_by_key(|&(row, column, _)| (row, column));
+    let Some(&(header_row, _, _)) = cells.first() else {
+        return Err("the first sheet is empty".into());
+    };
+    // Columns count from the leftmost cell used anywhere, as the sheet shows them.
+    let first_column = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let width = cells
+        .iter()
+        .map(|c| c.1 - first_column + 1)
+        .max()
+        .unwrap_or(1) as usize;
+    let mut names = vec![String::new(); width];
+    for (_, column, data) in cells.iter().take_while(|c| c.0 == header_row) {
+        names[(column - first_column) as usize] = data.to_string();
+    }
+    let columns = header(names)?;
+    let mut rows = Vec::new();
+    let mut record = Map::new();
+    let mut at = header_row;
+    for (row, column, data) in cells.into_iter().skip_while(|c| c.0 == header_row) {
+        if row != at {
+            // Rows with nothing in them (trailing formatting) are not records.
+            if !record.is_empty() {
+                bounds.check(0, rows.len() + 1)?;
+                rows.push((
+                    at as usize + 1,
+                    Value::Object(with_full_dates(std::mem::take(&mut record))),
+                ));
+            }
+            at = row;
         }
+        let Some(name) = columns.get((column - first_column) as usize) else {
+            continue;
+        };
+        let value = match data {
+            Data::Empty => None,
+            Data::Int(i) => Some(Value::Number(i.into())),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => {
+                Some(Value::Number((f as i64).into()))
+            }
+            Data::Float(f) => Number::from_f64(f).map(Value::Number),
+            Data::Bool(b) => Some(Value::Bool(b)),
+            Data::String(s) => cell(&s).map(|v| match v {
+                // Text in a text cell stays text, even if it looks like a number.
+                Value::Number(_) | Value::Bool(_) => Value::String(s.trim().to_string()),
+                other => other,
+            }),
+            Data::DateTime(d) => d.as_datetime().map(|t| {
+                Value::String(
+                    t.and_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
+            }),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(Value::String(s)),
+            Data::Error(e) => Some(Value::String(format!("#{e:?}"))),
+        };
+        if let (false, Some(value)) = (name.is_empty(), value) {
+            record.insert(name.clone(), value);
+        }
+    }
+    if !record.is_empty() {
+        bounds.check(0, rows.len() + 1)?;
+        rows.push((at as usize + 1, Value::Object(with_full_dates(record))));
     }
     Ok(Sheet { columns, rows })
 }
@@ -235,7 +359,7 @@ mod tests {
         let text = "_timestamp,channel,count,rate,flag,note\n\
                     2013-03-11T00:00:00Z,digital,12,0.5,true,\n\
                     2013-03-12T00:00:00Z,phone,007,1e3,false,\"a, b\"\n";
-        let sheet = csv_records(text.as_bytes()).unwrap();
+        let sheet = csv_records(text.as_bytes(), Bounds::UPLOAD).unwrap();
         assert_eq!(
             sheet.rows.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
             [2, 3]
@@ -252,7 +376,7 @@ mod tests {
     #[test]
     fn bare_dates_are_midnight_and_rows_keep_their_numbers() {
         let text = "\u{feff}_timestamp,stage,count\n2026-11-16,start,3\n,,\n2026-11-16T00:00:00+00:00,end,2\n";
-        let sheet = csv_records(text.as_bytes()).unwrap();
+        let sheet = csv_records(text.as_bytes(), Bounds::UPLOAD).unwrap();
         assert_eq!(sheet.columns, ["_timestamp", "stage", "count"]);
         assert_eq!(
             sheet.rows,
@@ -271,14 +395,17 @@ mod tests {
 
     #[test]
     fn broken_csv_is_refused_clearly() {
-        assert_eq!(csv_records(b"").unwrap_err(), "the file is empty");
         assert_eq!(
-            csv_records(b"a1,a1\n1,2\n").unwrap_err(),
+            csv_records(b"", Bounds::UPLOAD).unwrap_err(),
+            "the file is empty"
+        );
+        assert_eq!(
+            csv_records(b"a1,a1\n1,2\n", Bounds::UPLOAD).unwrap_err(),
             "the header names \"a1\" twice"
         );
-        let ragged = csv_records(b"a1,b1\n1,2\n3\n").unwrap_err();
+        let ragged = csv_records(b"a1,b1\n1,2\n3\n", Bounds::UPLOAD).unwrap_err();
         assert!(ragged.starts_with("row 3:"), "{ragged}");
-        assert!(csv_records(b"a1,b1\n\xff\xfe,2\n")
+        assert!(csv_records(b"a1,b1\n\xff\xfe,2\n", Bounds::UPLOAD)
             .unwrap_err()
             .contains("not text in UTF-8"));
         assert_eq!(
@@ -322,5 +449,114 @@ mod tests {
         assert!(read_file(Path::new("notes.txt"))
             .unwrap_err()
             .contains("neither a CSV file"));
+    }
+
+    #[test]
+    fn a_cell_in_a_sheets_far_corner_costs_nothing() {
+        // A1 to XFD1048576 is 17 billion cells: a reader that made the sheet
+        // whole would ask for hundreds of gigabytes and stop the server.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("far.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(2, 1, "_timestamp").unwrap();
+        sheet.write_string(2, 2, "count").unwrap();
+        sheet.write_string(4, 1, "2013-03-11").unwrap();
+        sheet.write_number(4, 2, 12.0).unwrap();
+        sheet.write_number(1_048_575, 16_383, 1.0).unwrap();
+        book.save(&path).unwrap();
+        let read = read_file(&path).unwrap();
+        assert_eq!(read.columns, ["_timestamp", "count"]);
+        // Rows keep the sheet's numbers; the far cell has no field's name.
+        assert_eq!(
+            read.rows,
+            vec![(
+                5,
+                json!({"_timestamp": "2013-03-11T00:00:00Z", "count": 12})
+            )]
+        );
+    }
+
+    /// A workbook of a header of `fields` and `rows` records of a 1 in
+    /// each, with a part (a picture, say) of `padding` zeros beside its sheet.
+    fn workbook(fields: &[&str], rows: u32, padding: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_row(0, 0, fields.iter().copied()).unwrap();
+        for row in 1..=rows {
+            sheet.write_row(row, 0, vec![1.0; fields.len()]).unwrap();
+        }
+        let made = book.save_to_buffer().unwrap();
+        let mut from = zip::ZipArchive::new(std::io::Cursor::new(made)).unwrap();
+        let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..from.len() {
+            to.raw_copy_file(from.by_index(i).unwrap()).unwrap();
+        }
+        let options = zip::write::SimpleFileOptions::default().large_file(true);
+        to.start_file("xl/media/padding.bin", options).unwrap();
+        for _ in 0..padding / 1_000_000 {
+            to.write_all(&[0; 1_000_000]).unwrap();
+        }
+        to.write_all(&vec![0; padding % 1_000_000]).unwrap();
+        to.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn workbooks_that_unpack_to_too_much_are_refused_before_they_are_read() {
+        // 201 MB of zeros, a few hundred kilobytes packed.
+        let padded = workbook(&["_timestamp", "count"], 1, 201_000_000);
+        assert!(padded.len() < 1_000_000, "{}", padded.len());
+        let refused = xlsx_records(&padded, Bounds::UPLOAD).unwrap_err();
+        assert!(
+            refused.starts_with("it unpacks to more than 200 MB"),
+            "{refused}"
+        );
+        // Just within the bound, or from the operator's own machine, it is read.
+        let within = workbook(&["_timestamp", "count"], 1, 190_000_000);
+        assert_eq!(xlsx_records(&within, Bounds::UPLOAD).unwrap().rows.len(), 1);
+        assert_eq!(xlsx_records(&padded, Bounds::NONE).unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn files_of_more_cells_than_the_bound_are_refused() {
+        let cells = Bounds::UPLOAD.cells;
+        // Two cells in the header, two in each record.
+        let within = workbook(&["_timestamp", "count"], cells as u32 / 2 - 1, 0);
+        assert_eq!(
+            xlsx_records(&within, Bounds::UPLOAD).unwrap().rows.len(),
+            cells / 2 - 1
+        );
+        let more = workbook(&["_timestamp", "count"], cells as u32 / 2, 0);
+        let refused =
+            "it has more than 1,000,000 cells with something in them; split it into smaller files";
+        assert_eq!(xlsx_records(&more, Bounds::UPLOAD).unwrap_err(), refused);
+        assert_eq!(
+            xlsx_records(&more, Bounds::NONE).unwrap().rows.len(),
+            cells / 2
+        );
+        // The same for CSV, by the cells with something in them.
+        let csv = |records: usize| format!("_timestamp,count,note\n{}", "1,2,\n".repeat(records));
+        let read = csv_records(csv(cells / 2).as_bytes(), Bounds::UPLOAD).unwrap();
+        assert_eq!(read.rows.len(), cells / 2);
+        let more = csv(cells / 2 + 1);
+        assert_eq!(
+            csv_records(more.as_bytes(), Bounds::UPLOAD).unwrap_err(),
+            refused
+        );
+        assert!(csv_records(more.as_bytes(), Bounds::NONE).is_ok());
+        // Records of one cell each: at most half a million.
+        let narrow = |records: usize| format!("_timestamp\n{}", "1\n".repeat(records));
+        let records = Bounds::UPLOAD.records;
+        assert!(csv_records(narrow(records).as_bytes(), Bounds::UPLOAD).is_ok());
+        assert_eq!(
+            csv_records(narrow(records + 1).as_bytes(), Bounds::UPLOAD).unwrap_err(),
+            "it has more than 500,000 records; split it into smaller files"
+        );
+        let narrow = workbook(&["_timestamp"], records as u32 + 1, 0);
+        assert_eq!(
+            xlsx_records(&narrow, Bounds::UPLOAD).unwrap_err(),
+            "it has more than 500,000 records; split it into smaller files"
+        );
     }
 }

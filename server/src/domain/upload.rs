@@ -92,8 +92,14 @@ pub async fn prepare(
             "{file_name} is empty: there is nothing to upload"
         )));
     }
-    let sheet = spreadsheet::read_bytes(format, bytes)
-        .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
+    // Read on a thread of its own: a large file takes a moment of work.
+    let owned = bytes.to_vec();
+    let mut sheet = tokio::task::spawn_blocking(move || {
+        spreadsheet::read_bytes(format, &owned, spreadsheet::Bounds::UPLOAD)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+    .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
     if sheet.rows.is_empty() {
         return Err(Error::Unprocessable(format!(
             "{file_name} has a header row but no records below it"
@@ -129,7 +135,10 @@ pub async fn prepare(
             records: Vec::new(),
         });
     }
-    let checked = match ingest::check_for(data_set, Value::Array(sheet.records())) {
+    // The records are moved on, not copied: a file may hold a million cells.
+    let (rows, records): (Vec<usize>, Vec<Value>) =
+        std::mem::take(&mut sheet.rows).into_iter().unzip();
+    let checked = match ingest::check_for(data_set, Value::Array(records)) {
         Ok(checked) => checked,
         Err(Refused::BadSchema(e)) => return Err(Error::Internal(anyhow::anyhow!(e))),
         Err(Refused::Invalid(problems)) => {
@@ -141,7 +150,7 @@ pub async fn prepare(
                         .clone()
                         .or_else(|| required_field(&p.message).map(str::to_string));
                     UploadProblem {
-                        row: Some(sheet.rows[p.index].0),
+                        row: Some(rows[p.index]),
                         column: field.map(|f| column_label(&sheet.columns, &f)),
                         message: p.message,
                     }
@@ -156,7 +165,7 @@ pub async fn prepare(
     // A record twice in one file is a mistake (the second would silently win).
     if checked.ids_may_exist {
         let mut first: HashMap<&str, usize> = HashMap::new();
-        for (record, (row, _)) in checked.records.iter().zip(&sheet.rows) {
+        for (record, row) in checked.records.iter().zip(&rows) {
             if let Some(earlier) = first.insert(record.id.as_str(), *row) {
                 let same = if data_set.auto_ids.is_empty() {
                     "the same _id".to_string()
@@ -193,7 +202,7 @@ pub async fn prepare(
         preview.problems = clashes
             .into_iter()
             .map(|p| UploadProblem {
-                row: Some(sheet.rows[p.index].0),
+                row: Some(rows[p.index]),
                 column: None,
                 message: p.message,
             })
@@ -205,11 +214,11 @@ pub async fn prepare(
     }
     // Records the same as stored are left as they are (no history entry).
     let mut to_store = Vec::with_capacity(checked.records.len());
-    for (record, (row, _)) in checked.records.iter().zip(&sheet.rows) {
+    for (record, row) in checked.records.into_iter().zip(&rows) {
         match stored.get(&record.id) {
             None => {
                 preview.new += 1;
-                to_store.push(record.clone());
+                to_store.push(record);
             }
             Some(old) => {
                 let before = old.to_history_value();
@@ -217,7 +226,6 @@ pub async fn prepare(
                 if same_values(&before, &after) {
                     preview.unchanged += 1;
                 } else {
-                    to_store.push(record.clone());
                     preview.replaced += 1;
                     if preview.replacements.len() < SHOWN {
                         preview.replacements.push(UploadReplacement {
@@ -227,6 +235,7 @@ pub async fn prepare(
                             after,
                         });
                     }
+                    to_store.push(record);
                 }
             }
         }

@@ -518,6 +518,19 @@ async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
             StatusCode::PAYLOAD_TOO_LARGE,
             "larger than 10 MB",
         ),
+        // Within 10 MB, but more than an upload's bounds on what is read.
+        (
+            "file_name=wide.csv",
+            format!("_timestamp,stage,count\n{}", "2026-11-09,start,1\n".repeat(333_334)).into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "wide.csv could not be read: it has more than 1,000,000 cells with something in them; split it into smaller files",
+        ),
+        (
+            "file_name=narrow.csv",
+            format!("_timestamp\n{}", "2026-11-09\n".repeat(500_001)).into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "narrow.csv could not be read: it has more than 500,000 records; split it into smaller files",
+        ),
     ];
     for (query, bytes, status, expected) in cases {
         let answer = upload(&app, &editor, ds, query, &bytes).await;
@@ -525,6 +538,31 @@ async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
         let message = answer.json()["message"].as_str().unwrap().to_string();
         assert!(message.contains(expected), "{query}: {message}");
     }
+
+    // A cell in a sheet's far corner (XFD1048576: the sheet made whole would
+    // be 17 billion cells) is read as the one cell it is.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_row(0, 0, ["_timestamp", "stage", "count"])
+        .unwrap();
+    sheet.write_row(1, 0, ["2026-11-09", "start"]).unwrap();
+    sheet.write_number(1, 2, 5.0).unwrap();
+    sheet.write_number(1_048_575, 16_383, 1.0).unwrap();
+    let far = upload(
+        &app,
+        &editor,
+        ds,
+        "file_name=far.xlsx",
+        &book.save_to_buffer().unwrap(),
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::OK, "{}", far.text());
+    assert_eq!(far.json()["records"], 1);
+    assert_eq!(
+        far.json()["rows"],
+        json!([{"row": 2, "record": {"_timestamp": "2026-11-09T00:00:00Z", "stage": "start", "count": 5}}])
+    );
 
     // Problems with the header are said once, not on every row.
     let typo = upload(
