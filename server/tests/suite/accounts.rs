@@ -1419,9 +1419,8 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> support::Answer 
 }
 
 async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    let user = support::create_user(
-        &mut w,
+    let user = support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email: "Robin@Example.gov.uk",
             display_name: "Robin",
@@ -1429,11 +1428,8 @@ async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: 
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     assert_eq!(user.email, "robin@example.gov.uk");
     let answer = sign_in(&app, "ROBIN@example.gov.uk", PASSWORD).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
@@ -1585,9 +1581,8 @@ async fn signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token(mut app: 
 both!(signing_in_sets_a_safe_cookie_and_changes_need_its_csrf_token);
 
 async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email: "kathy@example.gov.uk",
             display_name: "Kathy",
@@ -1595,11 +1590,8 @@ async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     let known = sign_in(&app, "kathy@example.gov.uk", "not the password").await;
     let unknown = sign_in(&app, "nobody@example.gov.uk", "not the password").await;
     assert_eq!(known.status, StatusCode::UNAUTHORIZED);
@@ -1636,9 +1628,8 @@ async fn failed_sign_ins_are_throttled_without_saying_who_exists(app: TestApp) {
 both!(failed_sign_ins_are_throttled_without_saying_who_exists);
 
 async fn parallel_guesses_stop_at_the_limit(app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email: "lena@example.gov.uk",
             display_name: "Lena",
@@ -1646,11 +1637,8 @@ async fn parallel_guesses_stop_at_the_limit(app: TestApp) {
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     // Thirty wrong passwords at once: five are checked, the rest turned away
     // (the count is one statement, so no two attempts see the same count).
     let answers = futures_util::future::join_all(
@@ -1674,9 +1662,8 @@ async fn parallel_guesses_stop_at_the_limit(app: TestApp) {
 both!(parallel_guesses_stop_at_the_limit);
 
 async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    let user = support::create_user(
-        &mut w,
+    let user = support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email: "jane@example.gov.uk",
             display_name: "Jane",
@@ -1684,11 +1671,8 @@ async fn sessions_end_when_idle_when_deactivated_and_everywhere(app: TestApp) {
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     let now = Utc::now();
     let mut w = support::write(&app.store).await;
     let (_, token) = sessions::start(&mut w, user.id, "a", "b", now)

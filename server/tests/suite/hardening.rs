@@ -47,9 +47,8 @@ async fn department(app: &TestApp, dept: &str, service: &str) {
 
 /// A person with a password and a session: their id and session headers.
 async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<(String, String)>) {
-    let mut w = support::write(&app.store).await;
-    let user = support::create_user(
-        &mut w,
+    let user = support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email,
             display_name: email,
@@ -57,11 +56,8 @@ async fn person(app: &TestApp, email: &str, role: Role, org: &str) -> (i64, Vec<
             organisations: &[org.to_string()],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     let mut w = support::write(&app.store).await;
     let (session, token) = sessions::start(&mut w, user.id, "test", "test", Utc::now())
         .await
@@ -274,9 +270,8 @@ async fn sign_in_from(
 
 /// A viewer `email` (named by it) whose password is [`PASSWORD`].
 async fn viewer(app: &TestApp, email: &str) {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email,
             display_name: email,
@@ -284,11 +279,8 @@ async fn viewer(app: &TestApp, email: &str) {
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
 }
 
 async fn throttling_follows_the_client_behind_trusted_proxies_only(mut app: TestApp) {

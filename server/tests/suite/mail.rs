@@ -153,9 +153,8 @@ async fn people(app: &TestApp) -> [Vec<(String, String)>; 3] {
         ("viewer@pulse.test", Role::Viewer, Some("dept-a")),
     ] {
         let orgs: Vec<String> = org.into_iter().map(str::to_string).collect();
-        let mut w = support::write(&app.store).await;
-        support::create_user(
-            &mut w,
+        support::add_user(
+            &app.store,
             &NewUser {
                 email,
                 display_name: email.split('@').next().unwrap(),
@@ -163,11 +162,8 @@ async fn people(app: &TestApp) -> [Vec<(String, String)>; 3] {
                 organisations: &orgs,
             },
             "the old long password",
-            Utc::now(),
         )
-        .await
-        .unwrap();
-        support::done(w).await;
+        .await;
     }
     [
         support::signed_in(app, "admin@pulse.test").await,
@@ -1076,9 +1072,8 @@ async fn renew_a_permit(app: &TestApp) {
     .await
     .unwrap();
     support::done(w).await;
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &NewUser {
             email: "other@pulse.test",
             display_name: "Other",
@@ -1086,11 +1081,8 @@ async fn renew_a_permit(app: &TestApp) {
             organisations: &["dept-b".to_string()],
         },
         "the old long password",
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
 }
 
 /// [`renew_a_permit`] with a weekly data set expected every 8 days (whose

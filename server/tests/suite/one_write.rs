@@ -357,9 +357,8 @@ both!(a_dashboard_is_published_with_the_data_sets_it_reads);
 /// SQLite a second writer beside the change would wait for it, and fail); a
 /// sign-out is a change in the audit log too.
 async fn a_password_change_ends_the_other_sessions(app: TestApp) {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &server::store::users::NewUser {
             email: "kathy@example.gov.uk",
             display_name: "Kathy",
@@ -367,11 +366,8 @@ async fn a_password_change_ends_the_other_sessions(app: TestApp) {
             organisations: &[],
         },
         "a long enough password",
-        chrono::Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     let here = support::signed_in(&app, "kathy@example.gov.uk").await;
     let elsewhere = support::signed_in(&app, "kathy@example.gov.uk").await;
     let changed = call(

@@ -48,9 +48,8 @@ fn code_at(secret: &str, unix: i64) -> String {
 }
 
 async fn person(app: &TestApp, email: &str, role: Role) -> Vec<(String, String)> {
-    let mut w = support::write(&app.store).await;
-    support::create_user(
-        &mut w,
+    support::add_user(
+        &app.store,
         &NewUser {
             email,
             display_name: email.split('@').next().unwrap(),
@@ -58,11 +57,8 @@ async fn person(app: &TestApp, email: &str, role: Role) -> Vec<(String, String)>
             organisations: &[],
         },
         PASSWORD,
-        Utc::now(),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
     support::signed_in(app, email).await
 }
 

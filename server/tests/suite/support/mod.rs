@@ -440,6 +440,20 @@ pub async fn done(w: server::store::Write) {
         .expect("a fixture's change could not be kept");
 }
 
+/// A user made and kept in a fixture's change of their own (see [`create_user`]).
+pub async fn add_user(
+    store: &Store,
+    new: &server::store::users::NewUser<'_>,
+    password: &str,
+) -> app::model::User {
+    let mut w = write(store).await;
+    let user = create_user(&mut w, new, password, chrono::Utc::now())
+        .await
+        .expect("a fixture's user could not be made");
+    done(w).await;
+    user
+}
+
 /// A user made in a fixture's change, as the domain makes one (its email
 /// normalised, its fields and password checked, the password hashed).
 pub async fn create_user(
