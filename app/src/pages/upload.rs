@@ -175,7 +175,7 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
         <form on:submit=check class="pulse-upload" id="upload-form">
             <div class="govuk-form-group">
                 <label class="govuk-label govuk-label--s" for="upload-file">"Choose a CSV or Excel (.xlsx) file"</label>
-                <div class="govuk-hint" id="upload-file-hint">"At most 10 MB. Dates as 2026-11-16 or 2026-11-16T00:00:00Z; the first sheet of a workbook is read."</div>
+                <div class="govuk-hint" id="upload-file-hint">"At most 10 MB, 500,000 records and 1,000,000 cells. Dates as 2026-11-16 or 2026-11-16T00:00:00Z; the first sheet of a workbook is read."</div>
                 <input class="govuk-file-upload" id="upload-file" name="file" type="file" node_ref=input
                     accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                     aria-describedby="upload-file-hint"

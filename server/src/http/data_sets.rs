@@ -184,7 +184,7 @@ struct UploadParams {
            ("store" = Option<bool>, Query, description = "`true` to store the records; otherwise a preview")),
     request_body(content = Vec<u8>, content_type = "text/csv", description = "The file's bytes (CSV or XLSX), at most 10 MiB"),
     responses((status = 200, body = app::model::UploadPreview),
-              (status = 400, description = "Empty, unreadable, or (storing) with problems: `{\"status\":\"error\",\"message\",\"preview\"}`", body = app::model::ErrorBody),
+              (status = 400, description = "Empty, unreadable, over the bounds (1,000,000 cells with something in them, 500,000 records, a workbook unpacking to over 200 MB), or (storing) with problems: `{\"status\":\"error\",\"message\",\"preview\"}`", body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody),
               (status = 413, description = "Over 10 MiB", body = app::model::ErrorBody),
               (status = 415, description = "Not a CSV or XLSX file", body = app::model::ErrorBody),
