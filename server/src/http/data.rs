@@ -206,10 +206,23 @@ async fn authorised_body(
     Ok((data_set, caller, value))
 }
 
-/// A validation failure: Backdrop's `messages`, and where each problem is.
+/// The most problems one refused write lists (a 10 MB body may hold a
+/// million records, each wrong: listed, they made an answer of 140 MB).
+const MOST_PROBLEMS_LISTED: usize = 1_000;
+
+/// A validation failure: Backdrop's `messages`, and where each problem is
+/// (the first [`MOST_PROBLEMS_LISTED`], and then how many more there are).
 fn invalid(problems: &[Problem]) -> Response {
-    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-    let body = json!({ "messages": messages, "errors": problems });
+    let listed = &problems[..problems.len().min(MOST_PROBLEMS_LISTED)];
+    let mut messages: Vec<String> = listed.iter().map(|p| p.message.clone()).collect();
+    if problems.len() > listed.len() {
+        messages.push(format!(
+            "...and {} more problems: only the first {} are listed. Nothing was written.",
+            app::kpi::format_count((problems.len() - listed.len()) as f64),
+            app::kpi::format_count(MOST_PROBLEMS_LISTED as f64),
+        ));
+    }
+    let body = json!({ "messages": messages, "errors": listed });
     no_cache((StatusCode::BAD_REQUEST, Json(body)).into_response())
 }
 
@@ -221,7 +234,7 @@ fn invalid(problems: &[Problem]) -> Response {
         description = "A record or a list of records (flat JSON objects with `_timestamp`); may be gzip-encoded"),
     responses(
         (status = 200, description = "`{\"status\":\"ok\"}`", body = serde_json::Value),
-        (status = 400, description = "Bad body, or invalid records (among them a record whose identifying values make the id of another with other values): `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`", body = serde_json::Value),
+        (status = 400, description = "Bad body, or invalid records (among them a record whose identifying values make the id of another with other values): `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`, the first 1,000 problems and then a message saying how many more", body = serde_json::Value),
         (status = 401, description = "No or wrong bearer token", body = serde_json::Value),
         (status = 404, description = "`Could not find data_set_config`", body = serde_json::Value),
         (status = 413, description = "Over 10 MiB (after decompression)", body = serde_json::Value)))]

@@ -175,6 +175,24 @@ async fn a_batch_is_all_or_nothing_and_says_where_it_failed(app: TestApp) {
         raw(&app).await.is_empty(),
         "the good record was not stored either"
     );
+    // Of many problems, the first thousand are listed, then how many more.
+    let many: Vec<Value> = (0..1_500)
+        .map(|i| json!({"_timestamp": "2013-03-11", "count": i}))
+        .collect();
+    let answer = app
+        .send(Method::POST, URI, &token, &Value::Array(many))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let body = answer.json();
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1_000);
+    assert_eq!(body["errors"][999]["index"], 999);
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1_001);
+    assert_eq!(
+        messages[1_000],
+        "...and 500 more problems: only the first 1,000 are listed. Nothing was written."
+    );
+    assert!(raw(&app).await.is_empty());
 }
 both!(a_batch_is_all_or_nothing_and_says_where_it_failed);
 
