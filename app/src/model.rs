@@ -1021,8 +1021,11 @@ pub struct UploadPreview {
     pub unchanged: usize,
     /// The replaced records' values before and after (at most 100).
     pub replacements: Vec<UploadReplacement>,
-    /// Every problem found; nothing is stored while there is one.
+    /// The problems found (the first 1,000); nothing is stored while there is one.
     pub problems: Vec<UploadProblem>,
+    /// How many problems were found in all.
+    #[serde(default)]
+    pub problem_count: usize,
     pub stored: bool,
 }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::api;
 use crate::components::problem::ProblemSummary;
-use crate::kpi::format_date;
+use crate::kpi::{format_count, format_date};
 use crate::model::{HistoryEntry, Role, SessionState, UploadPreview};
 
 #[component]
@@ -206,10 +206,11 @@ fn PreviewView(
 ) -> impl IntoView {
     let p = preview;
     let n = p.records;
+    let records = format_count(n as f64);
     // What storing would do is known only for a file without problems.
     let summary = if p.problems.is_empty() {
         format!(
-            "{n} record{} read from {}: {} new, {} replacing stored records with other values, {} the same as stored.",
+            "{records} record{} read from {}: {} new, {} replacing stored records with other values, {} the same as stored.",
             if n == 1 { "" } else { "s" },
             p.file_name,
             p.new,
@@ -218,7 +219,7 @@ fn PreviewView(
         )
     } else {
         format!(
-            "{n} record{} read from {}.",
+            "{records} record{} read from {}.",
             if n == 1 { "" } else { "s" },
             p.file_name
         )
@@ -297,13 +298,19 @@ fn PreviewView(
             <p class="govuk-body" id="upload-summary">{summary}</p>
             {problems.then(|| view! {
                 <div class="govuk-error-summary" role="alert" tabindex="-1" id="upload-problems">
-                    <h2 class="govuk-error-summary__title">{format!("{} problem{} found: nothing has been stored", p.problems.len(), if p.problems.len() == 1 { "" } else { "s" })}</h2>
+                    <h2 class="govuk-error-summary__title">{format!("{} problem{} found: nothing has been stored", format_count(p.problem_count as f64), if p.problem_count == 1 { "" } else { "s" })}</h2>
                     <div class="govuk-error-summary__body">
                         <p class="govuk-body">"Correct the file and upload it again."</p>
                     </div>
                 </div>
                 <table class="govuk-table" id="problem-table">
-                    <caption class="govuk-table__caption govuk-table__caption--m">"Problems"</caption>
+                    <caption class="govuk-table__caption govuk-table__caption--m">{
+                        if p.problem_count > p.problems.len() {
+                            format!("Problems: the first {} of {}", format_count(p.problems.len() as f64), format_count(p.problem_count as f64))
+                        } else {
+                            "Problems".to_string()
+                        }
+                    }</caption>
                     <thead class="govuk-table__head"><tr class="govuk-table__row">
                         <th scope="col" class="govuk-table__header">"Row"</th>
                         <th scope="col" class="govuk-table__header">"Column"</th>
@@ -327,7 +334,7 @@ fn PreviewView(
             {(!problems).then(|| view! {
                 <button type="button" class="govuk-button" id="store-file" data-module="govuk-button"
                     disabled=move || busy.get() on:click=move |_| on_store.run(())>
-                    {format!("Store these {n} records")}
+                    {format!("Store these {records} records")}
                 </button>
             })}
             <div class="pulse-table-scroll" role="region" aria-labelledby="rows-caption" tabindex="0">

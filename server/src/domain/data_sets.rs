@@ -364,11 +364,12 @@ pub async fn store_upload(
     prepared: super::upload::Prepared,
 ) -> Result<std::result::Result<UploadPreview, UploadRefused>> {
     if !prepared.preview.problems.is_empty() {
-        let n = prepared.preview.problems.len();
+        let n = prepared.preview.problem_count;
         return Ok(Err(UploadRefused {
             status: "error".into(),
             message: format!(
-                "{file_name} has {n} problem{}; nothing was stored. Correct {} and upload it again.",
+                "{file_name} has {} problem{}; nothing was stored. Correct {} and upload it again.",
+                app::kpi::format_count(n as f64),
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "it" } else { "them" },
             ),

@@ -29,6 +29,9 @@ pub const LIMIT_WORDS: &str = "10 MB (10,485,760 bytes)";
 /// Rows and replacements a preview lists (the counts cover every one).
 const SHOWN: usize = 100;
 
+/// Problems a preview lists (the count covers every one).
+pub const SHOWN_PROBLEMS: usize = 1_000;
+
 /// A checked upload: the preview, and the records to store when it has no
 /// problems (those new or different from the stored ones).
 pub struct Prepared {
@@ -73,8 +76,24 @@ fn size_words(bytes: usize) -> String {
 
 /// Reads and checks a file for a data set. Errors are about the file as a
 /// whole (too large, not a spreadsheet, empty, unreadable); problems with its
-/// rows are in the preview.
+/// rows are in the preview: how many, and the first [`SHOWN_PROBLEMS`] (a file
+/// of 300,000 wrong rows made a preview of 28 MB, which a browser took 48 s
+/// to show).
 pub async fn prepare(
+    store: &Store,
+    data_set: &DataSet,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Prepared> {
+    let mut prepared = check(store, data_set, file_name, bytes).await?;
+    let preview = &mut prepared.preview;
+    preview.problem_count = preview.problems.len();
+    preview.problems.truncate(SHOWN_PROBLEMS);
+    Ok(prepared)
+}
+
+/// [`prepare`], every problem listed.
+async fn check(
     store: &Store,
     data_set: &DataSet,
     file_name: &str,
@@ -125,6 +144,7 @@ pub async fn prepare(
         unchanged: 0,
         replacements: Vec::new(),
         problems: Vec::new(),
+        problem_count: 0,
         stored: false,
     };
     preview.problems = header_problems(data_set, &sheet);

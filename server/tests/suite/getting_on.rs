@@ -564,6 +564,30 @@ async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
         json!([{"row": 2, "record": {"_timestamp": "2026-11-09T00:00:00Z", "stage": "start", "count": 5}}])
     );
 
+    // Of many problems, the first thousand are listed, and all counted.
+    let wrong = format!(
+        "_timestamp,stage,count\n{}",
+        "not a date,start,1\n".repeat(1_500)
+    );
+    let many = upload(&app, &editor, ds, "file_name=wrong.csv", wrong.as_bytes()).await;
+    assert_eq!(many.status, StatusCode::OK, "{}", many.text());
+    assert_eq!(many.json()["problem_count"], 1_500);
+    assert_eq!(many.json()["problems"].as_array().unwrap().len(), 1_000);
+    assert_eq!(many.json()["problems"][999]["row"], 1_001);
+    let refused = upload(
+        &app,
+        &editor,
+        ds,
+        "file_name=wrong.csv&store=true",
+        wrong.as_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["message"],
+        "wrong.csv has 1,500 problems; nothing was stored. Correct them and upload it again."
+    );
+
     // Problems with the header are said once, not on every row.
     let typo = upload(
         &app,
