@@ -769,6 +769,34 @@ async fn dashboards_are_read_by_all_and_managed_with_an_admin_key(app: TestApp) 
             )
         )
     );
+    // At most 50 modules, sections and the modules in them counted.
+    let module = draft["modules"][1].clone();
+    let many = |n: usize| {
+        let mut d = draft.clone();
+        d["modules"] = (0..n)
+            .map(|i| {
+                let mut m = module.clone();
+                m["slug"] = format!("m{i}").into();
+                m
+            })
+            .collect();
+        d
+    };
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", many(50)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send("PUT", "/api/v1/dashboards/tax-draft", many(500)).await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (
+            StatusCode::BAD_REQUEST,
+            json_str("a dashboard holds at most 50 modules (sections and the modules in them counted); this one has 500. Split it into two dashboards, or show less on this one")
+        )
+    );
+    let mut nested = many(50);
+    nested["modules"][0] = serde_json::json!({"type": "section", "slug": "more", "title": "More",
+        "modules": [module.clone()]});
+    let (status, _) = send("PUT", "/api/v1/dashboards/tax-draft", nested).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let mut bad = draft.clone();
     bad["modules"][0]["type"] = "pie".into();
     let (status, _) = send("PUT", "/api/v1/dashboards/tax-draft", bad).await;
