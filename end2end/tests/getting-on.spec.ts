@@ -186,6 +186,8 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   });
   await page.locator('#check-file').click();
   await expect(page.locator('#upload-problems')).toContainText('1 problem found: nothing has been stored');
+  // What was found is met first: focus is on the problems, not the page.
+  await expect(page.locator('#upload-problems')).toBeFocused();
   const problem = page.locator('#problem-table tbody tr');
   await expect(problem).toHaveCount(1);
   await expect(problem.locator('td').nth(0)).toHaveText('6');
@@ -203,9 +205,11 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   });
   await page.locator('#check-file').click();
   await expect(page.locator('#upload-summary')).toContainText('16 records read from harbour-completion.csv: 16 new, 0 replacing');
+  await expect(page.locator('#preview-heading')).toBeFocused();
   await page.screenshot({ path: path.join(artifacts, 'upload-preview.png'), fullPage: true });
   await page.locator('#store-file').click();
   await expect(page.locator('#upload-stored')).toContainText('Stored 16 records from harbour-completion.csv');
+  await expect(page.locator('#upload-stored')).toBeFocused();
   await expect(page.locator('#history-table tbody tr[data-action="upload"]')).toContainText(
     'Uploaded harbour-completion.csv: 16 records (16 new, 0 replaced)',
   );

@@ -136,6 +136,13 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
                             version.update(|v| *v += 1);
                         }
                         preview.set(Some(p));
+                        // What was found, announced and met first by keyboard:
+                        // its problems, that it was stored, or what it holds.
+                        crate::components::navigation::focus_soon(
+                            ["upload-problems", "upload-stored", "preview-heading"]
+                                .map(String::from)
+                                .to_vec(),
+                        );
                     }
                     Err(e) => {
                         preview.set(None);
@@ -213,9 +220,9 @@ fn PreviewView(
             "{records} record{} read from {}: {} new, {} replacing stored records with other values, {} the same as stored.",
             if n == 1 { "" } else { "s" },
             p.file_name,
-            p.new,
-            p.replaced,
-            p.unchanged
+            format_count(p.new as f64),
+            format_count(p.replaced as f64),
+            format_count(p.unchanged as f64)
         )
     } else {
         format!(
@@ -226,14 +233,14 @@ fn PreviewView(
     };
     if p.stored {
         return view! {
-            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" id="upload-stored"
+            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" id="upload-stored" tabindex="-1"
                 aria-labelledby="stored-title" data-module="govuk-notification-banner">
                 <div class="govuk-notification-banner__header">
                     <h2 class="govuk-notification-banner__title" id="stored-title">"Success"</h2>
                 </div>
                 <div class="govuk-notification-banner__content">
-                    <p class="govuk-notification-banner__heading">{format!("Stored {n} records from {}", p.file_name)}</p>
-                    <p class="govuk-body">{format!("{} new, {} replaced. The correction history below keeps the upload and every replaced value.", p.new, p.replaced)}</p>
+                    <p class="govuk-notification-banner__heading">{format!("Stored {records} record{} from {}", if n == 1 { "" } else { "s" }, p.file_name)}</p>
+                    <p class="govuk-body">{format!("{} new, {} replaced. The correction history below keeps the upload and every replaced value.", format_count(p.new as f64), format_count(p.replaced as f64))}</p>
                 </div>
             </div>
         }
@@ -294,7 +301,7 @@ fn PreviewView(
     let shown = p.rows.len();
     view! {
         <section class="pulse-upload__preview" aria-labelledby="preview-heading" id="upload-preview">
-            <h2 class="govuk-heading-l" id="preview-heading">"What the file holds"</h2>
+            <h2 class="govuk-heading-l" id="preview-heading" tabindex="-1">"What the file holds"</h2>
             <p class="govuk-body" id="upload-summary">{summary}</p>
             {problems.then(|| view! {
                 <div class="govuk-error-summary" role="alert" tabindex="-1" id="upload-problems">
