@@ -41,8 +41,8 @@ async fn import_file(
     let total = sheet.rows.len();
     let checked = match ingest::check_for(&data_set, serde_json::Value::Array(sheet.records())) {
         Ok(checked) => checked,
-        Err(ingest::Refused::BadSchema(e)) => anyhow::bail!(e),
-        Err(ingest::Refused::Invalid(problems)) => {
+        Err(ingest::Refused::BadSchema(e) | ingest::Refused::Json(e)) => anyhow::bail!(e),
+        Err(ingest::Refused::Invalid { problems, .. }) => {
             for p in &problems {
                 eprintln!("row {}: {}", sheet.rows[p.index].0, p.message);
             }

@@ -50,17 +50,50 @@ pub struct Checked {
 
 /// Why a body's records cannot be stored.
 pub enum Refused {
-    /// Bad records, the first problem of each.
-    Invalid(Vec<Problem>),
+    /// Bad records: the first problem of each, of the first records with
+    /// problems (as many as asked for), and how many records have problems.
+    Invalid {
+        problems: Vec<Problem>,
+        count: usize,
+    },
     /// The data set's own schema does not compile (it was checked when set).
     BadSchema(String),
+    /// The body is not JSON: the parser's words.
+    Json(String),
 }
 
 /// Checks a body's records against a data set's rules (auto_ids, schema) and
 /// gives ids to those without: what the write API and `pulse import` share.
+/// Every problem is kept.
 pub fn check_for(
     data_set: &crate::store::data_sets::DataSet,
     body: Value,
+) -> Result<Checked, Refused> {
+    checked_by(data_set, usize::MAX, |tally| {
+        tally.take_body(body);
+        Ok(())
+    })
+}
+
+/// [`check_for`] of a body as it was sent: a list's records are read and
+/// checked one at a time, so they are never held twice (parsed, and as
+/// records), and of a bad body only the first `most` problems are kept (the
+/// rest are counted). A body of a million small records held 877 MB parsed.
+pub fn check_json_for(
+    data_set: &crate::store::data_sets::DataSet,
+    json: &[u8],
+    most: usize,
+) -> Result<Checked, Refused> {
+    checked_by(data_set, most, |tally| {
+        tally.read(json).map_err(|e| Refused::Json(e.to_string()))
+    })
+}
+
+/// The records `fill` gives a [`Tally`] under the data set's rules.
+fn checked_by(
+    data_set: &crate::store::data_sets::DataSet,
+    most: usize,
+    fill: impl FnOnce(&mut Tally<'_, '_>) -> Result<(), Refused>,
 ) -> Result<Checked, Refused> {
     let schema = data_set
         .schema
@@ -77,11 +110,104 @@ pub fn check_for(
         fresh += 1;
         crate::store::records::fresh_id()
     };
-    let records = records_from_body(body, &rules, &mut new_id).map_err(Refused::Invalid)?;
+    let mut tally = Tally::new(&rules, &mut new_id, most);
+    fill(&mut tally)?;
+    let records = tally
+        .end()
+        .map_err(|(problems, count)| Refused::Invalid { problems, count })?;
     Ok(Checked {
         ids_may_exist: records.len() > fresh,
         records,
     })
+}
+
+/// Records checked one at a time, in the order they come: every good one
+/// while none is bad; once one is, nothing will be stored, so only the first
+/// `most` problems are kept, and how many there are.
+struct Tally<'r, 'a> {
+    rules: &'r Rules<'a>,
+    new_id: &'r mut dyn FnMut() -> String,
+    records: Vec<Record>,
+    problems: Vec<Problem>,
+    count: usize,
+    index: usize,
+    most: usize,
+}
+
+impl<'r, 'a> Tally<'r, 'a> {
+    fn new(rules: &'r Rules<'a>, new_id: &'r mut dyn FnMut() -> String, most: usize) -> Self {
+        Tally {
+            rules,
+            new_id,
+            records: Vec::new(),
+            problems: Vec::new(),
+            count: 0,
+            index: 0,
+            most,
+        }
+    }
+
+    fn take(&mut self, item: Value) {
+        let index = self.index;
+        self.index += 1;
+        match record_from_value(item, self.rules, self.new_id) {
+            Ok(record) if self.count == 0 => self.records.push(record),
+            Ok(_) => {}
+            Err((field, message)) => {
+                // Nothing of the body will be stored now.
+                self.records = Vec::new();
+                self.count += 1;
+                if self.problems.len() < self.most {
+                    self.problems.push(Problem {
+                        index,
+                        field,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A parsed body: one object is a list of one.
+    fn take_body(&mut self, body: Value) {
+        match body {
+            Value::Array(items) => items.into_iter().for_each(|item| self.take(item)),
+            other => self.take(other),
+        }
+    }
+
+    /// A body as sent: a list is read a record at a time.
+    fn read(&mut self, json: &[u8]) -> Result<(), serde_json::Error> {
+        let first = json.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'[') {
+            self.take_body(serde_json::from_slice(json)?);
+            return Ok(());
+        }
+        struct Each<'t, 'r, 'a>(&'t mut Tally<'r, 'a>);
+        impl<'de> serde::de::Visitor<'de> for Each<'_, '_, '_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of records")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while let Some(item) = seq.next_element::<Value>()? {
+                    self.0.take(item);
+                }
+                Ok(())
+            }
+        }
+        let mut parser = serde_json::Deserializer::from_slice(json);
+        serde::Deserializer::deserialize_seq(&mut parser, Each(self))?;
+        parser.end()
+    }
+
+    fn end(self) -> Result<Vec<Record>, (Vec<Problem>, usize)> {
+        if self.count == 0 {
+            Ok(self.records)
+        } else {
+            Err((self.problems, self.count))
+        }
+    }
 }
 
 /// Compiles a data set's JSON Schema, or says why it is not one.
@@ -97,27 +223,9 @@ pub fn records_from_body(
     rules: &Rules<'_>,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Vec<Record>, Vec<Problem>> {
-    let items = match body {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
-    let mut records = Vec::with_capacity(items.len());
-    let mut problems = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        match record_from_value(item, rules, new_id) {
-            Ok(record) => records.push(record),
-            Err((field, message)) => problems.push(Problem {
-                index,
-                field,
-                message,
-            }),
-        }
-    }
-    if problems.is_empty() {
-        Ok(records)
-    } else {
-        Err(problems)
-    }
+    let mut tally = Tally::new(rules, new_id, usize::MAX);
+    tally.take_body(body);
+    tally.end().map_err(|(problems, _)| problems)
 }
 
 type RecordError = (Option<String>, String);
@@ -683,20 +791,76 @@ mod properties {
             Value::Array(items) => items.len(),
             _ => 1,
         };
-        match check_for(data_set, body) {
-            Ok(checked) => {
+        // The same body as sent, read a record at a time, keeping 3 problems.
+        let sent = serde_json::to_vec(&body).unwrap();
+        let streamed = check_json_for(data_set, &sent, 3);
+        match (check_for(data_set, body), streamed) {
+            (Ok(checked), Ok(streamed)) => {
                 assert_eq!(checked.records.len(), records);
                 for r in &checked.records {
                     let year = chrono::Datelike::year(&r.timestamp);
                     assert!((app::kpi::MIN_YEAR..=app::kpi::MAX_YEAR).contains(&year));
                     assert!(r.fields.keys().all(|k| is_valid_key(k)));
                 }
+                let fields = |c: &Checked| -> Vec<_> {
+                    c.records
+                        .iter()
+                        .map(|r| (r.timestamp, r.fields.clone()))
+                        .collect()
+                };
+                assert_eq!(fields(&checked), fields(&streamed));
+                assert_eq!(checked.ids_may_exist, streamed.ids_may_exist);
             }
-            Err(Refused::Invalid(problems)) => {
+            (
+                Err(Refused::Invalid { problems, count }),
+                Err(Refused::Invalid {
+                    problems: first,
+                    count: counted,
+                }),
+            ) => {
                 assert!(!problems.is_empty() && problems.len() <= records);
+                assert_eq!(count, problems.len());
                 assert!(problems.windows(2).all(|w| w[0].index < w[1].index));
+                assert_eq!(counted, count);
+                assert_eq!(first[..], problems[..problems.len().min(3)]);
             }
-            Err(Refused::BadSchema(e)) => panic!("the test's schema is valid: {e}"),
+            (Err(Refused::BadSchema(e)), _) => panic!("the test's schema is valid: {e}"),
+            (_, Err(Refused::Json(e))) => panic!("the body was written as JSON: {e}"),
+            _ => panic!("a body read whole and as sent were judged apart"),
+        }
+    }
+
+    #[test]
+    fn a_body_as_sent_is_read_as_json_is() {
+        let data_set = data_set(Vec::new(), None);
+        let refused = |json: &str| match check_json_for(&data_set, json.as_bytes(), 10) {
+            Err(Refused::Json(e)) => e,
+            _ => panic!("{json} is not JSON"),
+        };
+        // Broken lists, whatever breaks them, and what follows a list.
+        for json in [
+            "[",
+            "[{}",
+            "[{},",
+            "[1 2]",
+            "[] x",
+            "[]]",
+            " [ {\"_timestamp\": } ]",
+        ] {
+            assert!(!refused(json).is_empty());
+        }
+        // One record alone, with space before it, is a list of one.
+        let one = r#" {"_timestamp": "2026-01-05T00:00:00Z", "count": 1}"#;
+        assert!(
+            matches!(check_json_for(&data_set, one.as_bytes(), 10), Ok(c) if c.records.len() == 1)
+        );
+        let many = format!("[{}]", vec![r#"{"ab": 1}"#; 2_500].join(","));
+        match check_json_for(&data_set, many.as_bytes(), 1_000) {
+            Err(Refused::Invalid { problems, count }) => {
+                assert_eq!((problems.len(), count), (1_000, 2_500));
+                assert_eq!(problems[999].index, 999);
+            }
+            _ => panic!("2,500 records without a _timestamp are refused"),
         }
     }
 

@@ -160,8 +160,10 @@ async fn check(
         std::mem::take(&mut sheet.rows).into_iter().unzip();
     let checked = match ingest::check_for(data_set, Value::Array(records)) {
         Ok(checked) => checked,
-        Err(Refused::BadSchema(e)) => return Err(Error::Internal(anyhow::anyhow!(e))),
-        Err(Refused::Invalid(problems)) => {
+        Err(Refused::BadSchema(e) | Refused::Json(e)) => {
+            return Err(Error::Internal(anyhow::anyhow!(e)))
+        }
+        Err(Refused::Invalid { problems, .. }) => {
             preview.problems = problems
                 .into_iter()
                 .map(|p| {

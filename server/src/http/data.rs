@@ -138,7 +138,9 @@ async fn authorise(
 }
 
 /// Reads the body, gunzips it if it says so, and parses it as JSON.
-async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
+/// A write's body, unzipped when it says it is gzip: JSON, at most
+/// [`MAX_BODY_BYTES`], or the answer that says why not.
+async fn body_bytes(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
     let too_large = || {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -189,21 +191,25 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, Response> {
     } else {
         bytes
     };
-    serde_json::from_slice(&bytes)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("Error parsing JSON: {e}")))
+    Ok(bytes)
 }
 
-/// An authorised write's data set, its writer, and its parsed body.
+/// A body that is not JSON: the parser's words.
+fn not_json(e: impl std::fmt::Display) -> Response {
+    error(StatusCode::BAD_REQUEST, format!("Error parsing JSON: {e}"))
+}
+
+/// An authorised write's data set, its writer, and its body as sent.
 async fn authorised_body(
     state: &AppState,
     group: &str,
     data_type: &str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(DataSet, Caller, Value), Response> {
+) -> Result<(DataSet, Caller, Bytes), Response> {
     let (data_set, caller) = authorise(state, group, data_type, headers).await?;
-    let value = json_body(headers, body).await?;
-    Ok((data_set, caller, value))
+    let bytes = body_bytes(headers, body).await?;
+    Ok((data_set, caller, bytes))
 }
 
 /// The most problems one refused write lists (a 10 MB body may hold a
@@ -212,13 +218,14 @@ const MOST_PROBLEMS_LISTED: usize = 1_000;
 
 /// A validation failure: Backdrop's `messages`, and where each problem is
 /// (the first [`MOST_PROBLEMS_LISTED`], and then how many more there are).
-fn invalid(problems: &[Problem]) -> Response {
+/// `count` is how many there are, of which `problems` are the first.
+fn invalid(problems: &[Problem], count: usize) -> Response {
     let listed = &problems[..problems.len().min(MOST_PROBLEMS_LISTED)];
     let mut messages: Vec<String> = listed.iter().map(|p| p.message.clone()).collect();
-    if problems.len() > listed.len() {
+    if count > listed.len() {
         messages.push(format!(
             "...and {} more problems: only the first {} are listed. Nothing was written.",
-            app::kpi::format_count((problems.len() - listed.len()) as f64),
+            app::kpi::format_count((count - listed.len()) as f64),
             app::kpi::format_count(MOST_PROBLEMS_LISTED as f64),
         ));
     }
@@ -244,14 +251,26 @@ async fn write(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, caller, value) =
+    let (data_set, caller, bytes) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    let (batch, ids_may_exist) = match ingest::check_for(&data_set, value) {
+    // Read and checked a record at a time, on a thread of its own: a body of
+    // 10 MB may hold a million records.
+    let (data_set, checked) = match tokio::task::spawn_blocking(move || {
+        let checked = ingest::check_json_for(&data_set, &bytes, MOST_PROBLEMS_LISTED);
+        (data_set, checked)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(e) => return internal(anyhow::anyhow!("checking a write's records failed: {e}")),
+    };
+    let (batch, ids_may_exist) = match checked {
         Ok(checked) => (checked.records, checked.ids_may_exist),
-        Err(ingest::Refused::Invalid(problems)) => return invalid(&problems),
+        Err(ingest::Refused::Invalid { problems, count }) => return invalid(&problems, count),
+        Err(ingest::Refused::Json(e)) => return not_json(e),
         Err(ingest::Refused::BadSchema(e)) => return internal(anyhow::anyhow!(e)),
     };
     let ctx = state.ctx(&caller);
@@ -266,7 +285,7 @@ async fn write(
     .await;
     match written {
         Ok(records::Wrote::Done(_)) => ok(None),
-        Ok(records::Wrote::Clashes(problems)) => invalid(&problems),
+        Ok(records::Wrote::Clashes(problems)) => invalid(&problems, problems.len()),
         Err(e) => internal(e),
     }
 }
@@ -283,12 +302,17 @@ async fn empty(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, caller, value) =
+    let (data_set, caller, bytes) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    if value != json!([]) {
+    // JSON, read without keeping what it holds; then, is it an empty list?
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return not_json(e);
+    }
+    let empty = serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes);
+    if !empty.is_ok_and(|items| items.is_empty()) {
         return error(
             StatusCode::BAD_REQUEST,
             "Not implemented: you can only pass an empty JSON list",
@@ -341,17 +365,22 @@ async fn patch_record(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (data_set, caller, value) =
+    let (data_set, caller, bytes) =
         match authorised_body(&state, &group, &data_type, &headers, body).await {
             Ok(found) => found,
             Err(response) => return response,
         };
+    let value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(e) => return not_json(e),
+    };
     let Value::Object(changes) = value else {
-        return invalid(&[Problem {
+        let problem = Problem {
             index: 0,
             field: None,
             message: "record is not a JSON object".into(),
-        }]);
+        };
+        return invalid(&[problem], 1);
     };
     match records::patch(&state.ctx(&caller), &data_set, &id, changes).await {
         Ok(Patched::Done) => ok(None),
@@ -360,7 +389,7 @@ async fn patch_record(
             StatusCode::NOT_FOUND,
             format!("No record found with id {id}"),
         ),
-        Ok(Patched::Invalid(problems)) => invalid(&problems),
+        Ok(Patched::Invalid(problems)) => invalid(&problems, problems.len()),
         Err(e) => internal(e),
     }
 }
