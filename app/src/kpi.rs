@@ -118,6 +118,40 @@ pub const MAX_YEAR: i32 = 2200;
 /// set's correction history.
 pub const MAX_ROWS: usize = 100_000;
 
+/// The most modules one dashboard holds, sections and the modules in them
+/// counted (the demo's hold 8 to 10). Every view of a dashboard draws each of
+/// its modules: an editor's dashboard of 5,000 modules made each anonymous view
+/// of it 815 MB of HTML, 35 s and 3.5 GB of the server's memory. A dashboard
+/// stored with more (before there was a bound) shows its first 50.
+pub const MAX_MODULES: usize = 50;
+
+/// The most figures one module shows on a page (a time series' periods times
+/// its series, a table's cells, a list's items): a grouped chart of 1,000 days
+/// for ten groups. Each figure is in the page four times (the chart's data,
+/// its table and the two downloads), so past this a page is megabytes; a
+/// module that would show more says so and how to narrow it.
+pub const MAX_MODULE_FIGURES: usize = 10_000;
+
+/// The most figures one dashboard page shows in all: modules past it, in page
+/// order, say so and are shown on their own pages (about 5 MB of HTML).
+pub const MAX_PAGE_FIGURES: usize = 50_000;
+
+/// Why a read is refused: its answer would hold `rows` rows, more than
+/// `bound` ([`MAX_ROWS`], or the query's `max_rows`). Said before the answer
+/// is made; [`rows_refused`] reads it back.
+pub fn too_many_rows(rows: usize, bound: usize) -> String {
+    format!("This query's answer would hold {rows} rows, more than the {bound} allowed - please narrow it with 'start_at' and 'end_at', 'filter_by' or 'limit'")
+}
+
+/// How many rows a read refused by [`too_many_rows`] would have held.
+pub fn rows_refused(message: &str) -> Option<usize> {
+    let rest = message.strip_prefix("This query's answer would hold ")?;
+    let (rows, rest) = rest.split_once(' ')?;
+    rest.starts_with("rows, more than the ")
+        .then(|| rows.parse().ok())
+        .flatten()
+}
+
 /// The largest `limit` of the audit log.
 pub const MAX_AUDIT_LIMIT: i64 = 1_000;
 
@@ -1147,6 +1181,20 @@ mod tests {
                 Some(1000.0 * season * noise)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_read_refused_for_its_rows_is_read_back() {
+        assert_eq!(rows_refused(&too_many_rows(94_672, 10_000)), Some(94_672));
+        assert_eq!(
+            rows_refused(&too_many_rows(100_001, MAX_ROWS)),
+            Some(100_001)
+        );
+        assert_eq!(rows_refused("limit must be at most 100000"), None);
+        assert_eq!(
+            rows_refused("This query's answer would hold many rows"),
+            None
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use super::options::{label_for, option_str, option_strings};
 use crate::kpi::{
-    completion_rate, is_complete, latest_complete, period_containing, satisfaction_score,
+    completion_rate, format_count, is_complete, latest_complete, period_containing,
+    satisfaction_score, MAX_MODULE_FIGURES, MAX_PAGE_FIGURES,
 };
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 use crate::query_string::{self, first};
@@ -161,6 +162,95 @@ pub enum Figures {
     Live(LiveFigures),
     /// `list`: the items, most first.
     List(Vec<Item>),
+}
+
+impl Figures {
+    /// How many figures a page shows of these: a time series' periods times
+    /// its series, a rate's periods times what it is worked out from, a
+    /// table's cells, a list's items. What [`MAX_MODULE_FIGURES`] and
+    /// [`MAX_PAGE_FIGURES`] count.
+    pub fn count(&self) -> usize {
+        match self {
+            Figures::Time(t) => t.periods.len() * t.series.len().max(1),
+            Figures::Kpi(_) => 1,
+            Figures::Completion(c) => c.periods.len() * 2,
+            Figures::Satisfaction(s) => s.periods.len() * 6,
+            Figures::Journey(steps, _) => steps.len(),
+            Figures::Table { columns, rows } => rows.len() * columns.len().max(1),
+            Figures::Live(live) => live.points.len(),
+            Figures::List(items) => items.len(),
+        }
+    }
+
+    /// What the figures are, in words.
+    fn shape(&self) -> String {
+        let n = |x: usize| format_count(x as f64);
+        match self {
+            Figures::Time(t) => format!(
+                "{} series over {} periods",
+                n(t.series.len()),
+                n(t.periods.len())
+            ),
+            Figures::Completion(c) => format!("over {} periods", n(c.periods.len())),
+            Figures::Satisfaction(s) => format!("over {} periods", n(s.periods.len())),
+            Figures::Table { columns, rows } => {
+                format!("{} rows of {} columns", n(rows.len()), n(columns.len()))
+            }
+            Figures::Live(live) => format!("{} counts", n(live.points.len())),
+            Figures::Journey(steps, _) => format!("{} steps", n(steps.len())),
+            Figures::List(items) => format!("{} items", n(items.len())),
+            Figures::Kpi(_) => "one figure".into(),
+        }
+    }
+}
+
+/// The figures, or why a module does not show them: more than
+/// [`MAX_MODULE_FIGURES`], in words that say how to ask for fewer.
+pub fn within_module_bound(module_type: ModuleType, figures: Figures) -> Result<Figures, String> {
+    let count = figures.count();
+    if count <= MAX_MODULE_FIGURES {
+        return Ok(figures);
+    }
+    let count = format_count(count as f64);
+    Err(too_many_figures(module_type, &count, Some(figures.shape())))
+}
+
+/// Why a module does not show its figures, when its read was refused for
+/// holding more than [`MAX_MODULE_FIGURES`] rows (`max_rows`): each row is at
+/// least one figure.
+pub fn too_many_rows_to_show(module_type: ModuleType, rows: usize) -> String {
+    let rows = format!("at least {}", format_count(rows as f64));
+    too_many_figures(module_type, &rows, None)
+}
+
+/// "there are {how_many} of them ({shape}), more than a module shows", and
+/// how a module of this type shows fewer.
+fn too_many_figures(module_type: ModuleType, how_many: &str, shape: Option<String>) -> String {
+    let shape = shape.map(|s| format!(" ({s})")).unwrap_or_default();
+    let fewer = match module_type {
+        ModuleType::Table => "Ask for fewer rows (the query's limit) or fewer columns",
+        ModuleType::Kpi
+        | ModuleType::List
+        | ModuleType::Journey
+        | ModuleType::Realtime
+        | ModuleType::Section => "Ask for fewer in the module's query (its limit)",
+        _ => "Choose a longer period or a shorter date range",
+    };
+    format!(
+        "there are {how_many} of them{shape}, more than a module shows (at most {}). \
+         {fewer}, or read them all through the API query behind it.",
+        format_count(MAX_MODULE_FIGURES as f64),
+    )
+}
+
+/// Why a module's figures are not on its dashboard's page: `how_many` more
+/// would take the page past [`MAX_PAGE_FIGURES`].
+pub fn past_page_bound(how_many: &str) -> String {
+    format!(
+        "this dashboard already shows as many figures as one page holds (at most {}), \
+         and these are {how_many} more. They are on the module's own page: follow its title.",
+        format_count(MAX_PAGE_FIGURES as f64),
+    )
 }
 
 /// A realtime module's counts: each record's time and value, oldest first,
@@ -733,7 +823,7 @@ pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> Vec<Option<f64>> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::Unit;
     use crate::modules::fixtures::{module, t, week};
@@ -742,6 +832,69 @@ mod tests {
 
     /// Every period complete.
     const ALL: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
+
+    /// Daily figures of `series` groups over `days` days.
+    pub(crate) fn daily(series: usize, days: usize) -> Figures {
+        let start = t("2024-01-01T00:00:00Z");
+        let periods = (0..days)
+            .map(|d| Period {
+                kind: PeriodKind::Day,
+                start: start + chrono::Duration::days(d as i64),
+                end: start + chrono::Duration::days(d as i64 + 1),
+            })
+            .collect();
+        let series = (0..series)
+            .map(|g| Series {
+                key: format!("g{g}"),
+                label: format!("Group {g}"),
+                values: vec![Some(1.0); days],
+            })
+            .collect();
+        Figures::Time(TimeFigures { periods, series })
+    }
+
+    #[test]
+    fn a_module_shows_at_most_its_bound_of_figures_and_says_how_to_show_fewer() {
+        // Ten groups over 1,000 days: the most a module shows.
+        let most = daily(10, 1000);
+        assert_eq!(most.count(), MAX_MODULE_FIGURES);
+        let grouped = ModuleType::GroupedTimeseries;
+        assert_eq!(within_module_bound(grouped, most.clone()), Ok(most));
+        // One more group is refused in words that say what and how to narrow.
+        let refused = within_module_bound(grouped, daily(11, 1000)).unwrap_err();
+        assert_eq!(
+            refused,
+            "there are 11,000 of them (11 series over 1,000 periods), more than a module shows \
+             (at most 10,000). Choose a longer period or a shorter date range, or read them all \
+             through the API query behind it."
+        );
+        // A table counts its cells; its advice is about rows and columns.
+        let table = Figures::Table {
+            columns: vec!["a".into(), "b".into(), "c".into()],
+            rows: vec![vec![json!(1), json!(2), json!(3)]; 3_334],
+        };
+        assert_eq!(table.count(), 10_002);
+        let refused = within_module_bound(ModuleType::Table, table).unwrap_err();
+        assert!(
+            refused.contains("10,002 of them (3,334 rows of 3 columns)"),
+            "{refused}"
+        );
+        assert!(refused.contains("Ask for fewer rows"), "{refused}");
+        // A read refused for its rows says at least as many.
+        assert_eq!(
+            too_many_rows_to_show(grouped, 94_672),
+            "there are at least 94,672 of them, more than a module shows (at most 10,000). \
+             Choose a longer period or a shorter date range, or read them all through the API \
+             query behind it."
+        );
+        // Rates count what they are worked out from.
+        let completion = Figures::Completion(CompletionFigures {
+            periods: Vec::new(),
+            started: Vec::new(),
+            completed: Vec::new(),
+        });
+        assert_eq!(completion.count(), 0);
+    }
 
     #[test]
     fn grouped_rows_become_one_series_per_category_in_the_chosen_order() {

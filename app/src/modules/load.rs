@@ -6,12 +6,17 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::figures::{figures, year_earlier_totals, Figures};
+use super::figures::{
+    figures, past_page_bound, too_many_rows_to_show, within_module_bound, year_earlier_totals,
+    Figures,
+};
 use super::request::{
-    module_request, scale_note, shown_period, with_year_before_request, year_earlier_request,
+    at_most_rows, module_request, scale_note, shown_period, with_year_before_request,
+    year_earlier_request,
 };
 use super::view::ViewParams;
 use crate::api::ApiError;
+use crate::kpi::{format_count, MAX_MODULES, MAX_MODULE_FIGURES, MAX_PAGE_FIGURES};
 use crate::model::{Dashboard, Freshness, Module, ModuleType, PeriodKind};
 
 /// A module with its figures (or why there are none), for a page to show.
@@ -80,6 +85,10 @@ pub struct DashboardView {
     /// The targets of the dashboard's service, drawn on its rate charts.
     #[serde(default)]
     pub targets: Vec<crate::boards::Target>,
+    /// How many modules the dashboard holds, when that is more than a page
+    /// shows ([`MAX_MODULES`]): `dashboard` holds the first of them.
+    #[serde(default)]
+    pub modules_held: Option<usize>,
 }
 
 impl DashboardView {
@@ -107,6 +116,26 @@ pub fn data_modules(modules: &[Module]) -> Vec<&Module> {
     out
 }
 
+/// How many modules there are: modules, sections and the modules in them.
+pub fn count_modules(modules: &[Module]) -> usize {
+    modules.iter().map(|m| 1 + count_modules(&m.modules)).sum()
+}
+
+/// Keeps the first `room` modules in page order, sections and the modules in
+/// them counted; `room` is what is left.
+fn keep_first(modules: &mut Vec<Module>, room: &mut usize) {
+    let mut kept = 0;
+    for m in modules.iter_mut() {
+        if *room == 0 {
+            break;
+        }
+        *room -= 1;
+        kept += 1;
+        keep_first(&mut m.modules, room);
+    }
+    modules.truncate(kept);
+}
+
 /// The module with this slug, anywhere in the dashboard.
 pub fn find_module<'a>(modules: &'a [Module], slug: &str) -> Option<&'a Module> {
     modules.iter().find_map(|m| {
@@ -119,11 +148,13 @@ pub fn find_module<'a>(modules: &'a [Module], slug: &str) -> Option<&'a Module> 
 }
 
 /// Loads a module's figures (and a year earlier, when asked) through the API;
-/// `complete_until` from [`complete_until_of`].
+/// `complete_until` from [`complete_until_of`]; `room`, the figures its page
+/// has room for ([`MAX_PAGE_FIGURES`] less those before it, when known).
 pub async fn load_module(
     module: Module,
     view: ViewParams,
     complete_until: DateTime<Utc>,
+    room: usize,
 ) -> LoadedModule {
     let request = module_request(&module, &view, super::request::now());
     let slug = module.slug.clone();
@@ -139,9 +170,20 @@ pub async fn load_module(
             history: None,
         };
     };
-    let figures = match crate::api::data_rows(path.clone()).await {
-        Ok(rows) => figures_of(&module, &rows, complete_until),
-        Err(e) => Err(api_message(&e)),
+    // The page reads no more rows than it can show figures (each row is one
+    // at least), nor more than it has room for; the year before them too, for
+    // the unusual-figures rule, at most twice the module's bound.
+    let most = room.clamp(1, MAX_MODULE_FIGURES);
+    let figures = match crate::api::data_rows(at_most_rows(&path, most)).await {
+        Ok(rows) => figures_of(&module, &rows, complete_until)
+            .and_then(|f| within_module_bound(module.module_type, f)),
+        Err(e) => Err(match rows_refused_by(&e) {
+            Some(rows) if rows <= MAX_MODULE_FIGURES => {
+                past_page_bound(&format!("at least {}", format_count(rows as f64)))
+            }
+            Some(rows) => too_many_rows_to_show(module.module_type, rows),
+            None => api_message(&e),
+        }),
     };
     let periods = match &figures {
         Ok(Figures::Time(t)) => Some(t.periods.clone()),
@@ -152,6 +194,7 @@ pub async fn load_module(
     let history = match periods
         .as_deref()
         .and_then(|p| with_year_before_request(&path, p))
+        .map(|request| at_most_rows(&request, 2 * MAX_MODULE_FIGURES))
     {
         Some(request) => crate::api::data_rows(request)
             .await
@@ -160,7 +203,9 @@ pub async fn load_module(
         None => None,
     };
     let previous_year = match (view.compare, periods) {
-        (true, Some(periods)) => match year_earlier_request(&path, &periods) {
+        (true, Some(periods)) => match year_earlier_request(&path, &periods)
+            .map(|request| at_most_rows(&request, MAX_MODULE_FIGURES))
+        {
             Some(earlier) => crate::api::data_rows(earlier)
                 .await
                 .ok()
@@ -257,11 +302,42 @@ mod kept_figures {
     }
 }
 
+/// How many rows a read refused for holding more than it asked for would
+/// have held ([`crate::kpi::too_many_rows`]).
+fn rows_refused_by(e: &ApiError) -> Option<usize> {
+    match e {
+        ApiError::Status {
+            status: 400,
+            message,
+        } => crate::kpi::rows_refused(message),
+        _ => None,
+    }
+}
+
 fn api_message(e: &ApiError) -> String {
     match e {
         ApiError::Status { message, .. } => message.clone(),
         other => other.to_string(),
     }
+}
+
+/// The modules as a page shows them: in page order, each one's figures when
+/// they fit within [`MAX_PAGE_FIGURES`] with those shown before them; when
+/// not, why not (a module's own page shows its figures).
+fn within_page_bound(mut modules: Vec<LoadedModule>) -> Vec<LoadedModule> {
+    let mut shown = 0;
+    for m in &mut modules {
+        let Ok(figures) = &m.figures else { continue };
+        let count = figures.count();
+        if shown + count <= MAX_PAGE_FIGURES {
+            shown += count;
+        } else {
+            m.figures = Err(past_page_bound(&format_count(count as f64)));
+            m.previous_year = None;
+            m.history = None;
+        }
+    }
+    modules
 }
 
 /// Loads a dashboard, its data sets' freshness and every module's figures (or
@@ -271,7 +347,15 @@ pub async fn load_dashboard(
     view: ViewParams,
     only: Option<String>,
 ) -> Result<DashboardView, ApiError> {
-    let dashboard = crate::api::dashboard(&slug).await?;
+    let mut dashboard = crate::api::dashboard(&slug).await?;
+    // One stored before dashboards were bounded shows as much as a page
+    // holds (each of its modules is on its own page still).
+    let held = count_modules(&dashboard.modules);
+    let modules_held = (only.is_none() && held > MAX_MODULES).then(|| {
+        let mut room = MAX_MODULES;
+        keep_first(&mut dashboard.modules, &mut room);
+        held
+    });
     let freshness = crate::api::dashboard_freshness(&slug).await?;
     // A named range becomes months now: "All the data" from the oldest figure.
     let oldest = freshness.iter().filter_map(|f| f.oldest_record).min();
@@ -289,11 +373,31 @@ pub async fn load_dashboard(
             });
         }
     }
+    // On the server, one module at a time in page order, each reading no
+    // more than the page still has room for: a page's reads never hold more
+    // than one module's (50 modules read at once, each 9,760 figures, held
+    // 600 MB). In the browser, all at once.
+    #[cfg(feature = "ssr")]
+    let modules = {
+        let mut loaded = Vec::with_capacity(wanted.len());
+        let mut room = MAX_PAGE_FIGURES;
+        for m in wanted {
+            let until = complete_until_of(&m, &view, &freshness);
+            let module = load_module(m, view.clone(), until, room).await;
+            if let Ok(figures) = &module.figures {
+                room -= figures.count().min(room);
+            }
+            loaded.push(module);
+        }
+        loaded
+    };
+    #[cfg(not(feature = "ssr"))]
     let modules = futures_util::future::join_all(wanted.into_iter().map(|m| {
         let until = complete_until_of(&m, &view, &freshness);
-        load_module(m, view.clone(), until)
+        load_module(m, view.clone(), until, MAX_PAGE_FIGURES)
     }))
     .await;
+    let modules = within_page_bound(modules);
     let notes = match &dashboard.service {
         Some(service) => crate::api::annotations(service).await?,
         None => crate::model::AnnotationList::default(),
@@ -309,6 +413,7 @@ pub async fn load_dashboard(
     };
     Ok(DashboardView {
         dashboard,
+        modules_held,
         freshness,
         modules,
         view,
@@ -316,4 +421,84 @@ pub async fn load_dashboard(
         csrf,
         targets,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::figures::tests::daily;
+
+    fn loaded(slug: &str, figures: Figures) -> LoadedModule {
+        LoadedModule {
+            slug: slug.into(),
+            request: Some(format!("/data/{slug}")),
+            figures: Ok(figures.clone()),
+            previous_year: Some(vec![None; 3]),
+            complete_until: always(),
+            scale_note: None,
+            history: Some(figures),
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_the_first_modules_sections_and_theirs_counted() {
+        use crate::modules::fixtures::module;
+        let named = |slug: &str, children: Vec<Module>| Module {
+            slug: slug.into(),
+            modules: children,
+            ..module(ModuleType::Section, "", serde_json::json!({}))
+        };
+        let mut modules = vec![
+            named("a", vec![]),
+            named(
+                "s",
+                vec![
+                    named("s1", vec![]),
+                    named("s2", vec![]),
+                    named("s3", vec![]),
+                ],
+            ),
+            named("b", vec![]),
+        ];
+        assert_eq!(count_modules(&modules), 6);
+        let mut room = 3;
+        keep_first(&mut modules, &mut room);
+        // a, the section and its first module.
+        assert_eq!(count_modules(&modules), 3);
+        assert_eq!(room, 0);
+        assert_eq!(modules.len(), 2);
+        assert_eq!(modules[1].modules.len(), 1);
+        assert_eq!(modules[1].modules[0].slug, "s1");
+    }
+
+    #[test]
+    fn a_page_shows_figures_in_page_order_while_they_fit_its_bound() {
+        let ten = || daily(10, 1000);
+        let modules = vec![
+            loaded("a", ten()),
+            loaded("b", ten()),
+            loaded("c", ten()),
+            loaded("d", ten()),
+            loaded("e", daily(9, 1000)),
+            loaded("f", daily(6, 1000)),
+            loaded("g", daily(1, 1000)),
+            loaded("h", daily(1, 1)),
+        ];
+        let shown = within_page_bound(modules.clone());
+        // a to e make 49,000, shown whole.
+        assert_eq!(shown[..5], modules[..5]);
+        // f's 6,000 would take the page past 50,000: said, and nothing of it sent.
+        let f = &shown[5];
+        assert_eq!(f.figures, Err(past_page_bound("6,000")));
+        assert_eq!((f.history.as_ref(), f.previous_year.as_ref()), (None, None));
+        assert_eq!(f.request, modules[5].request);
+        let said = f.figures.as_ref().unwrap_err();
+        assert!(
+            said.contains("at most 50,000") && said.contains("6,000 more"),
+            "{said}"
+        );
+        // g's 1,000 still fit (50,000 in all); h's one does not.
+        assert_eq!(shown[6], modules[6]);
+        assert_eq!(shown[7].figures, Err(past_page_bound("1")));
+    }
 }

@@ -326,6 +326,16 @@ pub fn csv_request(request: &str) -> String {
     query_string::href(path, &encode_pairs(&pairs))
 }
 
+/// The request as a page reads it: refused by the read API, before its answer
+/// is made, when that would hold more than `rows` rows (`max_rows`). A page
+/// reads no more than it can show.
+pub fn at_most_rows(request: &str, rows: usize) -> String {
+    let (path, query) = split_request(request);
+    let mut pairs = query_string::pairs(query);
+    set(&mut pairs, "max_rows", rows.to_string());
+    query_string::href(path, &encode_pairs(&pairs))
+}
+
 /// A request's path and its query (empty when it has none).
 fn split_request(request: &str) -> (&str, &str) {
     request.split_once('?').unwrap_or((request, ""))

@@ -11,7 +11,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::ApiErrorView;
 use crate::components::module::ModuleView;
 use crate::components::notes::provide_notes;
+use crate::components::problem::Warning;
 use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
+use crate::kpi::{format_count, MAX_MODULES};
 use crate::model::{Dashboard, DashboardStatus, Module, ModuleType};
 use crate::modules::{is_time_series, load_dashboard, offered_periods, DashboardView};
 
@@ -207,6 +209,14 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
         {(time_series > 0).then(|| view! {
             <ViewControls action=format!("/{slug}") id="view" what="figures" all=true one_chart=time_series == 1
                 periods=offered_periods(&crate::modules::data_modules(&d.modules))/>
+        })}
+        {view.modules_held.map(|held| view! {
+            <Warning id="modules-held">
+                {format!(
+                    "This dashboard has {} modules, more than one page shows: the first {MAX_MODULES} are here. Its editors can split it into smaller dashboards.",
+                    format_count(held as f64),
+                )}
+            </Warning>
         })}
         {freshness}
         {kpi_row}

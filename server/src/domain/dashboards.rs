@@ -11,11 +11,13 @@
 
 use super::json::shown;
 use app::catalogue::{self, CHOICES};
+use app::kpi::MAX_MODULES;
 use app::model::{
     Dashboard, DashboardStatus, Freshness, Module, ModuleType, PublishedDashboard,
     ServiceDashboard, ServiceDashboardRequest, ServiceInput, WriteToken,
 };
 use app::model::{BUSINESS_MODELS, CUSTOMER_TYPES, DASHBOARD_TYPES};
+use app::modules::count_modules;
 use serde_json::json;
 
 use super::access;
@@ -73,18 +75,8 @@ pub struct Planned {
 }
 
 /// Checks a dashboard: its fields, its service, and every module's slug, data
-/// set and stored query (parsed as the read API would).
-/// Modules, sections and the modules in them.
-fn count_modules(modules: &[Module]) -> usize {
-    modules.iter().map(|m| 1 + count_modules(&m.modules)).sum()
-}
-
-/// The most modules one dashboard holds, sections and the modules in them
-/// counted (the demo's hold 8 to 10). Every view of a dashboard draws each of
-/// its modules: an editor's dashboard of 5,000 modules made each anonymous view
-/// of it 815 MB of HTML, 35 s and 3.5 GB of the server's memory.
-pub const MAX_MODULES: usize = 50;
-
+/// set and stored query (parsed as the read API would), and that it holds at
+/// most [`MAX_MODULES`].
 pub async fn validate(store: &Store, d: &Dashboard) -> Result<()> {
     validate_planned(store, d, &Planned::default()).await
 }

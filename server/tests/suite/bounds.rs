@@ -256,3 +256,126 @@ async fn pages_given_absurd_views_answer_quickly(app: TestApp) {
     }
 }
 both!(pages_given_absurd_views_answer_quickly);
+
+/// A data set `many/{data_type}` of `groups` groups, one record each, and a
+/// grouped daily module reading it.
+async fn groups(app: &TestApp, data_type: &str, groups: usize, slug: &str) -> Value {
+    let token = app
+        .data_set(json!({"data_group": "many", "data_type": data_type, "published": true}))
+        .await;
+    let records: Vec<Value> = (0..groups)
+        .map(|i| json!({"_timestamp": "2020-01-01T00:00:00Z", "name": format!("n{i:02}"), "count": i}))
+        .collect();
+    let path = format!("/data/many/{data_type}");
+    let written = app.send(Method::POST, &path, &token, &json!(records)).await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    json!({"type": "grouped_timeseries", "slug": slug, "title": format!("Module {slug}"),
+        "data_set": format!("many/{data_type}"), "query": "period=day&duration=1000&group_by=name&collect=count:sum"})
+}
+
+async fn pages_show_at_most_their_bound_of_figures(app: TestApp) {
+    // Daily from 2019-06 to 2022-01: 976 days.
+    let wide = groups(&app, "twenty", 20, "wide").await;
+    let mut modules = vec![wide];
+    for i in 0..6 {
+        modules.push(groups(&app, &format!("ten{i}"), 10, &format!("ten{i}")).await);
+    }
+    let admin = app.admin_key().await;
+    let dashboard =
+        json!({"slug": "crowded", "title": "Crowded", "status": "published", "modules": modules});
+    let made = app
+        .send(Method::POST, "/api/v1/dashboards", &admin, &dashboard)
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let view = "?period=day&from=2019-06&to=2022-01";
+    let (page, _) = timed(&app, &format!("/crowded{view}"), &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    // 20 groups over 976 days is more than one module shows: its read is
+    // refused before it is made (`max_rows`), and the page says so, with how
+    // to narrow it.
+    let asked = "/data/many/twenty?period=day&start_at=2019-06-01T00:00:00Z&end_at=2022-02-01T00:00:00Z&group_by=name&collect=count:sum";
+    refused(&app, &format!("{asked}&max_rows=10000"), &[],
+        "This query's answer would hold 19520 rows, more than the 10000 allowed - please narrow it with 'start_at' and 'end_at', 'filter_by' or 'limit'").await;
+    refused(
+        &app,
+        &format!("{asked}&max_rows=0"),
+        &[],
+        "max_rows must be a positive integer",
+    )
+    .await;
+    let (whole, _) = timed(&app, &format!("{asked}&max_rows=19520"), &[]).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.json()["data"].as_array().unwrap().len(), 20);
+    assert!(
+        html.contains("there are at least 19,520 of them, more than a module shows (at most 10,000). Choose a longer period or a shorter date range, or read them all through the API query behind it."),
+        "{}", &html[..html.len().min(3000)]
+    );
+    // Five modules of 9,760 figures are 48,800: shown; the sixth would take
+    // the page past 50,000 (its read, of at most the 1,200 left, is refused
+    // before it is made), and says where its figures are.
+    let past = "this dashboard already shows as many figures as one page holds (at most 50,000), and these are at least 9,760 more.";
+    assert_eq!(
+        html.matches("cannot be shown").count(),
+        2,
+        "the wide module and the sixth"
+    );
+    assert!(html.contains(past));
+    for i in 0..5 {
+        assert!(
+            html.contains(&format!("id=\"ten{i}-csv\"")),
+            "ten{i} is drawn with its downloads"
+        );
+    }
+    assert!(!html.contains("id=\"ten5-csv\""));
+    assert!(html.len() < 8_000_000, "{} bytes", html.len());
+    // On its own page, the sixth module's figures are shown.
+    let (own, _) = timed(&app, &format!("/crowded/ten5{view}"), &[]).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let own = own.text();
+    assert!(!own.contains("cannot be shown"));
+    assert!(own.contains("id=\"ten5-csv\""));
+
+    // A dashboard stored with 120 modules (before dashboards were bounded)
+    // shows its first 50, and says so; each module keeps its own page.
+    let mut old: app::model::Dashboard = serde_json::from_value(dashboard).unwrap();
+    old.slug = "crowded-before".into();
+    let module = old.modules[1].clone();
+    old.modules = (0..120)
+        .map(|i| app::model::Module {
+            slug: format!("m{i}"),
+            ..module.clone()
+        })
+        .collect();
+    let mut w = support::write(&app.store).await;
+    server::store::dashboards::save(&mut w, &old, chrono::Utc::now())
+        .await
+        .unwrap();
+    support::done(w).await;
+    let (page, _) = timed(
+        &app,
+        "/crowded-before?period=month&from=2019-06&to=2022-01",
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(
+        "This dashboard has 120 modules, more than one page shows: the first 50 are here."
+    ));
+    assert_eq!(
+        html.matches("data-module-type=\"grouped_timeseries\"")
+            .count(),
+        50
+    );
+    assert!(html.contains("id=\"m49-csv\"") && !html.contains("id=\"m50-"));
+    let (own, _) = timed(
+        &app,
+        "/crowded-before/m119?period=month&from=2019-06&to=2022-01",
+        &[],
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.text().contains("id=\"m119-csv\""));
+}
+both!(pages_show_at_most_their_bound_of_figures);

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use app::kpi::{is_shared, next_period_start, period_start, periods_after, shares, MAX_ROWS};
+use app::kpi::{is_shared, next_period_start, period_start, periods_after, shares, too_many_rows};
 use app::model::PeriodKind;
 use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -15,11 +15,6 @@ use crate::domain::ingest::format_datetime;
 
 /// A failure a query can meet at run time (the other: [`too_many_rows`]).
 pub const INVALID_COLLECT: &str = "invalid collect function";
-
-/// Refuses an answer of more than [`MAX_ROWS`] rows, before it is made.
-pub fn too_many_rows(rows: usize) -> String {
-    format!("This query's answer would hold {rows} rows, more than the {MAX_ROWS} allowed - please narrow it with 'start_at' and 'end_at', 'filter_by' or 'limit'")
-}
 
 const HOUR_US: i64 = 3_600_000_000;
 const DAY_US: i64 = 24 * HOUR_US;
@@ -669,11 +664,15 @@ pub fn run(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Rows, Str
 
     // Every answer row is a group (in each period, when there are periods):
     // refuse an answer over the bound before it is made.
-    let kept_groups = query
-        .limit
-        .map_or(groups.len(), |limit| limit.min(groups.len()));
-    if kept_groups.saturating_mul(periods.len()) > MAX_ROWS {
-        return Err(too_many_rows(kept_groups.saturating_mul(periods.len())));
+    // (Without groups, every period is a row, even with no records.)
+    let kept_groups = match query.limit {
+        _ if query.group_by.is_empty() => 1,
+        Some(limit) => limit.min(groups.len()),
+        None => groups.len(),
+    };
+    let answer = kept_groups.saturating_mul(periods.len());
+    if answer > query.row_bound() {
+        return Err(too_many_rows(answer, query.row_bound()));
     }
 
     let Some(kind) = kind else {
@@ -842,8 +841,8 @@ fn raw(
     let mut rows: Vec<usize> = rows.collect();
     rows.sort_by_key(|&row| (table.ts[row], row));
     let answer = query.limit.map_or(rows.len(), |l| l.min(rows.len()));
-    if answer > MAX_ROWS {
-        return Err(too_many_rows(answer));
+    if answer > query.row_bound() {
+        return Err(too_many_rows(answer, query.row_bound()));
     }
     if let Some((field, ascending)) = &query.sort_by {
         let mut keyed: Vec<(Option<Value>, usize)> = rows
@@ -1050,7 +1049,7 @@ mod properties {
     use super::*;
     use crate::domain::query::params::{parse, Allowances};
     use crate::store::records::StoredRecord;
-    use app::kpi::{MAX_PERIODS, MAX_YEAR, MIN_YEAR};
+    use app::kpi::{MAX_PERIODS, MAX_ROWS, MAX_YEAR, MIN_YEAR};
     use chrono::Datelike;
     use proptest::prelude::*;
     use serde_json::json;
@@ -1229,7 +1228,7 @@ mod properties {
             prop_assert!(window.count >= 0 && window.count <= i64::from(MAX_PERIODS));
         }
         if let Ok(rows) = execute(&table(), &query, now) {
-            prop_assert!(rows.len() <= MAX_ROWS);
+            prop_assert!(rows.len() <= MAX_ROWS && rows.len() <= query.row_bound());
             if query.period.is_some() && query.group_by.is_empty() {
                 prop_assert!(rows.len() <= MAX_PERIODS as usize);
             }

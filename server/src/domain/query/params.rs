@@ -82,11 +82,20 @@ pub struct Query {
     /// data set's frequency): a record whose period straddles the answer's is
     /// shared between them by its days ([`app::kpi::shares`]).
     pub apportion: Option<PeriodKind>,
+    /// Pulse: with `max_rows=N`, an answer of more than N rows is refused
+    /// before it is made, as one over [`MAX_ROWS`] is (`None`: that bound). A
+    /// dashboard's module asks for no more than it shows.
+    pub max_rows: Option<usize>,
 }
 
 impl Query {
     pub fn is_raw(&self) -> bool {
         self.period.is_none() && self.group_by.is_empty()
+    }
+
+    /// The most rows this query's answer may hold.
+    pub fn row_bound(&self) -> usize {
+        self.max_rows.unwrap_or(MAX_ROWS)
     }
 }
 
@@ -94,7 +103,7 @@ impl Query {
 /// may be given in one query (a dashboard's module asks for one to three).
 pub const MAX_REPEATS: usize = 20;
 
-const KNOWN: [&str; 14] = [
+const KNOWN: [&str; 15] = [
     "start_at",
     "end_at",
     "inclusive",
@@ -109,6 +118,7 @@ const KNOWN: [&str; 14] = [
     "flatten",
     "format",
     "apportion",
+    "max_rows",
 ];
 
 /// What a data set allows of its readers.
@@ -323,6 +333,18 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
             n => Some(n as usize),
         },
     };
+    let max_rows = match one(pairs, "max_rows") {
+        None => None,
+        Some(s) => match whole(
+            s,
+            MAX_ROWS as u64,
+            "max_rows must be a positive integer",
+            &format!("max_rows must be at most {MAX_ROWS}"),
+        )? {
+            0 => return Err("max_rows must be a positive integer".into()),
+            n => Some(n as usize),
+        },
+    };
     let duration = match duration_raw {
         None => None,
         Some(s) => Some(whole(
@@ -488,6 +510,7 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         flatten,
         csv: one(pairs, "format") == Some("csv"),
         apportion,
+        max_rows,
     })
 }
 
@@ -525,6 +548,9 @@ pub const MESSAGE_EXAMPLES: &[(&str, &str)] = &[
         ("limit=-1", "limit must be a positive integer"),
         ("limit=x", "limit must be a positive integer"),
         ("limit=100001", "limit must be at most 100000"),
+        ("max_rows=0", "max_rows must be a positive integer"),
+        ("max_rows=-1", "max_rows must be a positive integer"),
+        ("max_rows=100001", "max_rows must be at most 100000"),
         ("limit=99999999999999999999", "limit must be at most 100000"),
         ("period=day&duration=x", "duration must be a positive integer"),
         ("period=day&duration=-5", "duration must be a positive integer"),
@@ -640,5 +666,7 @@ mod tests {
         assert!(query.flatten);
         assert!(q("start_at=2012-01-01T00:00:00%2B01:00&end_at=2012-01-02T00:00:00Z").is_ok());
         assert_eq!(q("limit=0").unwrap().limit, None);
+        assert_eq!(q("max_rows=10").unwrap().row_bound(), 10);
+        assert_eq!(q("").unwrap().row_bound(), MAX_ROWS);
     }
 }
