@@ -133,7 +133,8 @@ pub const MAX_MODULES: usize = 50;
 pub const MAX_MODULE_FIGURES: usize = 10_000;
 
 /// The most figures one dashboard page shows in all: modules past it, in page
-/// order, say so and are shown on their own pages (about 5 MB of HTML).
+/// order, say so and are shown on their own pages (a page at this bound is
+/// about 7 MB of HTML).
 pub const MAX_PAGE_FIGURES: usize = 50_000;
 
 /// Why a read is refused: its answer would hold `rows` rows, more than

@@ -78,7 +78,8 @@ pub fn check_for(
 /// [`check_for`] of a body as it was sent: a list's records are read and
 /// checked one at a time, so they are never held twice (parsed, and as
 /// records), and of a bad body only the first `most` problems are kept (the
-/// rest are counted). A body of a million small records held 877 MB parsed.
+/// rest are counted). A 10 MB body of 1.16 million small wrong records held
+/// 898 MB parsed; read this way, 87 MB.
 pub fn check_json_for(
     data_set: &crate::store::data_sets::DataSet,
     json: &[u8],
