@@ -19,6 +19,17 @@ const KEPT: [&str; 8] = [
     "period", "range", "from", "to", "compare", "sort", "order", "zoom",
 ];
 
+/// The query in the browser's address bar (none on the server).
+fn address_query() -> Option<ParamsMap> {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = web_sys::window()?.location().search().ok()?;
+        Some(query_string::pairs(&search).into_iter().collect())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 /// The page's view parameters as a query string, with `changes` applied (an empty
 /// value removes a parameter).
 pub fn view_query(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
@@ -197,13 +208,23 @@ pub fn ViewControls(
             .try_with(|q| q.get(field).unwrap_or_default())
             .unwrap_or_default()
     };
+    // The page's query when a control is used. While the page's figures
+    // reload, the controls still shown are those drawn with the last ones,
+    // whose own view of the URL has gone with them: then it is read from the
+    // address bar (every navigation so far is in it). A choice made then was
+    // lost: on a page of 50 charts, one run in three of five quick choices
+    // of period ended with the select on one period and the page on another.
+    let query_now = move || {
+        query
+            .try_with_untracked(ParamsMap::clone)
+            .or_else(address_query)
+    };
     let go = {
         let go = use_go(false);
         let action = action.clone();
         move |changes: &[(&str, &str)]| {
-            // Nothing, from controls whose page has already gone.
-            if let Some(qs) = query.try_with_untracked(|q| view_query(q, changes)) {
-                go(query_string::href(&action, &qs));
+            if let Some(q) = query_now() {
+                go(query_string::href(&action, &view_query(&q, changes)));
             }
         }
     };
@@ -270,7 +291,7 @@ pub fn ViewControls(
         };
         (value(from_input), value(to_input))
     };
-    let url_months_now = move || query.try_with_untracked(months_of);
+    let url_months_now = move || query_now().map(|q| months_of(&q));
     // Each key kept as it is typed, so months typed while the controls are
     // drawn again (the page's figures arriving) come back with them.
     let typing = move |_: leptos::ev::Event| {
