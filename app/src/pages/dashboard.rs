@@ -227,21 +227,30 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
 }
 
 /// How recent the dashboard's data is, said once: every data set up to date
-/// (and when the newest arrived), or which are late.
+/// (and when the newest arrived), or which are late, each once, by the
+/// modules that show it (as people know them).
 fn freshness_summary(view: &DashboardView) -> Option<impl IntoView> {
     if view.freshness.is_empty() {
         return None;
     }
-    // Named by the modules that show them, as people know them.
-    let mut late: Vec<String> = crate::modules::data_modules(&view.dashboard.modules)
-        .into_iter()
-        .filter(|m| {
-            view.freshness_of(m)
-                .is_some_and(|f| f.out_of_date || f.last_received.is_none())
+    let modules = crate::modules::data_modules(&view.dashboard.modules);
+    let late: Vec<String> = view
+        .freshness
+        .iter()
+        .filter(|f| f.out_of_date || f.last_received.is_none())
+        .map(|f| {
+            let titles: Vec<&str> = modules
+                .iter()
+                .filter(|m| m.data_set.as_deref() == Some(f.data_set.as_str()))
+                .map(|m| m.title.as_str())
+                .collect();
+            if titles.is_empty() {
+                f.data_set.clone()
+            } else {
+                shown_by(&titles)
+            }
         })
-        .map(|m| m.title.clone())
         .collect();
-    late.dedup();
     let newest = view.freshness.iter().filter_map(|f| f.last_received).max();
     let newest = newest
         .map(|t| {
@@ -257,20 +266,32 @@ fn freshness_summary(view: &DashboardView) -> Option<impl IntoView> {
             format!("Every data set on this dashboard is up to date.{newest}"),
         )
     } else {
-        let n = view.freshness.len();
         (
             view! { <strong class="govuk-tag govuk-tag--red">"Out of date"</strong> }.into_any(),
             format!(
-                "{} of this dashboard's {n} data sets {} late or missing, so these may not show the latest figures: {}.{newest} Each module's “Data and downloads” says more.",
-                view.freshness.iter().filter(|f| f.out_of_date || f.last_received.is_none()).count(),
+                "{} of this dashboard's {} data sets {} late or missing, so {} may not show the latest figures: {}.{newest} Each module's “Data and downloads” says more.",
+                late.len(),
+                view.freshness.len(),
                 if late.len() == 1 { "is" } else { "are" },
-                late.join(", ")
+                if late.len() == 1 { "the modules that show it" } else { "the modules that show them" },
+                late.join("; "),
             ),
         )
     };
     Some(
         view! { <p class="govuk-body-s pulse-freshness-summary" id="freshness-summary">{tag}" "{text}</p> },
     )
+}
+
+/// The modules that show one data set, as a sentence names them: "A", "A and
+/// B", "A, B and C", or the first two and how many more.
+fn shown_by(titles: &[&str]) -> String {
+    match titles {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [first @ .., last] if titles.len() <= 3 => format!("{} and {last}", first.join(", ")),
+        [a, b, rest @ ..] => format!("{a}, {b} and {} other modules", rest.len()),
+    }
 }
 
 fn module_view(view: &DashboardView, m: &Module, dashboard: &str, level: u8) -> AnyView {
@@ -333,5 +354,21 @@ fn ServiceCard(slug: String, title: String) -> impl IntoView {
             </span>
             <AddToCompare slug=slug.clone() title/>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_by;
+
+    #[test]
+    fn a_late_data_sets_modules_are_named_once_and_briefly() {
+        assert_eq!(shown_by(&["Transactions"]), "Transactions");
+        assert_eq!(shown_by(&["A", "B"]), "A and B");
+        assert_eq!(shown_by(&["A", "B", "C"]), "A, B and C");
+        assert_eq!(shown_by(&["A", "B", "C", "D"]), "A, B and 2 other modules");
+        let fifty: Vec<String> = (1..=50).map(|i| format!("Module {i}")).collect();
+        let fifty: Vec<&str> = fifty.iter().map(String::as_str).collect();
+        assert_eq!(shown_by(&fifty), "Module 1, Module 2 and 48 other modules");
     }
 }

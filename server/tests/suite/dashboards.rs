@@ -399,3 +399,65 @@ async fn freshness_covers_each_data_set_a_dashboard_reads(app: TestApp) {
     }
 }
 both!(freshness_covers_each_data_set_a_dashboard_reads);
+
+/// The page's freshness summary names each late data set once, by the
+/// modules that show it: a data set behind 50 modules is not 50 names.
+async fn a_late_data_set_is_named_once_by_the_modules_that_show_it(app: TestApp) {
+    let key = app.admin_key().await;
+    let mut modules = Vec::new();
+    for (data_type, max_age, titles) in [
+        ("late", Some(86_400), vec!["A", "B", "C", "D", "E"]),
+        ("fresh", None, vec!["F"]),
+    ] {
+        let token = app
+            .data_set(json!({"data_group": "sets", "data_type": data_type,
+                "published": true, "max_age_expected": max_age}))
+            .await;
+        let written = app
+            .send(
+                Method::POST,
+                &format!("/data/sets/{data_type}"),
+                &token,
+                &json!([{"_timestamp": "2020-01-06T00:00:00Z", "count": 3}]),
+            )
+            .await;
+        assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+        for title in titles {
+            modules.push(
+                json!({"type": "single_timeseries", "slug": title.to_lowercase(),
+                "title": title, "data_set": format!("sets/{data_type}"),
+                "query": "period=week&duration=4&collect=count:sum"}),
+            );
+        }
+    }
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "sets", "title": "Sets", "status": "published", "modules": modules}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let page = app.get("/sets").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let summary = html
+        .split("id=\"freshness-summary\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .expect("a freshness summary");
+    assert!(
+        summary.contains(
+            "1 of this dashboard's 2 data sets is late or missing, so the modules that show it may not show the latest figures: A, B and 3 other modules."
+        ),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("; ") && !summary.contains("F."),
+        "{summary}"
+    );
+    // Weekly data is not offered by day.
+    assert!(html.contains(r#"<option value="week""#) && !html.contains(r#"<option value="day""#));
+}
+both!(a_late_data_set_is_named_once_by_the_modules_that_show_it);
