@@ -420,7 +420,7 @@ pub fn ViewControls(
             <div class="govuk-form-group">
                 <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
                 <select class="govuk-select" id=period_id name="period" on:change=change("period")>
-                    {[("default", as_set_up), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+                    {[("default", as_set_up), ("day", "Day"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
                         .into_iter()
                         .filter(|(value, _)| *value != "default" || default_period.is_none())
                         .filter(|(value, _)| {

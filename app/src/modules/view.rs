@@ -9,7 +9,8 @@ use crate::kpi::{add_months, parse_month, period_count, MAX_PERIODS, MAX_YEAR, M
 use crate::model::{ModuleType, Period, PeriodKind};
 use crate::query_string;
 
-/// The periods a person can switch between.
+/// The periods a person can switch between (and days, where a page's data is
+/// daily: [`offered_periods`]).
 pub const VIEW_PERIODS: [PeriodKind; 4] = [
     PeriodKind::Week,
     PeriodKind::Month,
@@ -134,7 +135,7 @@ impl ViewParams {
         ViewParams {
             period: get("period")
                 .and_then(|p| PeriodKind::parse(&p))
-                .filter(|p| VIEW_PERIODS.contains(p)),
+                .filter(|p| *p == PeriodKind::Day || VIEW_PERIODS.contains(p)),
             from: month("from"),
             to: month("to"),
             compare: get("compare").as_deref() == Some("year"),
@@ -232,13 +233,21 @@ impl ViewParams {
 }
 
 /// The periods the view can offer for `modules`: from the finest frequency of
-/// their time-series data on (monthly data is never shown by week); every
-/// period when a module's frequency is not known.
+/// their time-series data on (monthly data is never shown by week; beside
+/// weekly data, it stays by month when weeks are chosen), days included when
+/// that is daily (data of a type the catalogue does not describe is daily
+/// when its module reads it by day); every period but days when a module's
+/// frequency is not known.
 pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
     let frequencies: Vec<Option<PeriodKind>> = modules
         .iter()
         .filter(|m| is_time_series(m.module_type))
-        .map(|m| super::request::frequency(m))
+        .map(|m| {
+            super::request::frequency(m).or_else(|| {
+                super::request::shown_period(m, &ViewParams::default())
+                    .filter(|p| *p == PeriodKind::Day)
+            })
+        })
         .collect();
     let finest = match frequencies.iter().copied().collect::<Option<Vec<_>>>() {
         Some(known) => known
@@ -246,11 +255,12 @@ pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
             .min_by_key(|k| crate::kpi::period_rank(*k)),
         None => None,
     };
-    VIEW_PERIODS
+    let day = finest == Some(PeriodKind::Day);
+    day.then_some(PeriodKind::Day)
         .into_iter()
-        .filter(|p| {
+        .chain(VIEW_PERIODS.into_iter().filter(|p| {
             finest.is_none_or(|f| crate::kpi::period_rank(*p) >= crate::kpi::period_rank(f))
-        })
+        }))
         .collect()
 }
 
@@ -455,6 +465,16 @@ mod tests {
         let mut unknown = monthly.clone();
         unknown.data_set = Some("tax/something-else".into());
         assert_eq!(offered_periods(&[&satisfaction, &unknown]), VIEW_PERIODS);
+        // Data the catalogue does not describe, read by day: days too
+        // (monthly satisfaction beside it stays by month), but not beside
+        // data whose frequency is not known.
+        let mut daily = unknown.clone();
+        daily.query = "period=day&duration=30".into();
+        let mut every_day = vec![PeriodKind::Day];
+        every_day.extend(VIEW_PERIODS);
+        assert_eq!(offered_periods(&[&daily]), every_day);
+        assert_eq!(offered_periods(&[&daily, &satisfaction]), every_day);
+        assert_eq!(offered_periods(&[&daily, &unknown]), VIEW_PERIODS);
     }
 
     #[test]

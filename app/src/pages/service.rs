@@ -25,8 +25,12 @@ pub fn ServicePage() -> impl IntoView {
             query.with(|q| {
                 // The API is asked for months: a named range is the page's.
                 let view = current_view(q).resolved(crate::modules::now(), None);
+                // By week at the finest: the service's figures are weekly.
                 crate::modules::ViewParams {
                     range: None,
+                    period: view
+                        .period
+                        .filter(|p| crate::modules::VIEW_PERIODS.contains(p)),
                     ..view
                 }
                 .to_query()
@@ -262,7 +266,7 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
         >
             <table class="govuk-table" id="transactions-table">
                 <caption class="govuk-table__caption govuk-table__caption--m" id="transactions-caption">
-                    {format!("Transactions by channel, by {}", unit.to_lowercase())}
+                    {format!("Transactions by channel, by {}", unit.to_ascii_lowercase())}
                 </caption>
                 <thead class="govuk-table__head">
                     <tr class="govuk-table__row">

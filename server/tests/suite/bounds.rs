@@ -329,6 +329,12 @@ async fn pages_show_at_most_their_bound_of_figures(app: TestApp) {
     }
     assert!(!html.contains("id=\"ten5-csv\""));
     assert!(html.len() < 8_000_000, "{} bytes", html.len());
+    // Every chart's data is read by day (a data type the catalogue does not
+    // describe): days are offered, and chosen.
+    assert!(
+        html.contains(r#"<option value="day" selected>Day"#),
+        "days offered and chosen"
+    );
     // On its own page, the sixth module's figures are shown.
     let (own, _) = timed(&app, &format!("/crowded/ten5{view}"), &[]).await;
     assert_eq!(own.status, StatusCode::OK);
