@@ -235,7 +235,7 @@ impl NewTarget {
         if self.kpi.unit() == crate::model::Unit::Ratio && self.value > 1.0 {
             return Err(format!(
                 "a target for {} is a fraction from 0 to 1 (0.8 for 80%)",
-                self.kpi.title().to_lowercase()
+                self.kpi.title().to_ascii_lowercase()
             ));
         }
         Ok(())

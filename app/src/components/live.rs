@@ -29,7 +29,7 @@ fn words(module: &Module) -> String {
         Some("unique_visitors") | None => "people using the service now".to_string(),
         Some(field) => format!(
             "{} now",
-            crate::modules::label_for(module, field).to_lowercase()
+            crate::modules::label_for(module, field).to_ascii_lowercase()
         ),
     }
 }

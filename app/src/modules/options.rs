@@ -57,7 +57,9 @@ pub fn humanise(key: &str) -> String {
     let words = key.trim_start_matches('_').replace(['_', '-'], " ");
     let mut chars = words.chars();
     match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
+        Some(c) => std::iter::once(c.to_ascii_uppercase())
+            .chain(chars)
+            .collect(),
         None => String::new(),
     }
 }

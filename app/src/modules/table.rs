@@ -65,7 +65,7 @@ pub fn format_cell(value: Option<f64>, unit: Unit) -> Cell {
                 let pence = format!("{:.2}", v.abs());
                 let (pounds, pence) = pence.split_once('.').unwrap_or((&pence, "00"));
                 let sign = if v < 0.0 { "-" } else { "" };
-                let pounds = format_exact(pounds.parse::<f64>().unwrap_or(0.0));
+                let pounds = crate::kpi::group_digits(pounds);
                 format!("{sign}£{pounds}.{pence}")
             }
             Unit::Ratio => format_percent(v),

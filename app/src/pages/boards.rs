@@ -192,7 +192,7 @@ fn rag_tag(status: Option<Rag>) -> impl IntoView {
             Rag::Amber => "govuk-tag--yellow",
             Rag::Red => "govuk-tag--red",
         };
-        view! { <strong class=format!("govuk-tag {colour} pulse-rag") data-status=format!("{s:?}").to_lowercase()>{s.label()}</strong> }
+        view! { <strong class=format!("govuk-tag {colour} pulse-rag") data-status=format!("{s:?}").to_ascii_lowercase()>{s.label()}</strong> }
     })
 }
 
@@ -510,12 +510,13 @@ fn TargetEditor(
             return;
         };
         let typed = read_input(value);
-        let Ok(number) = typed
-            .trim()
-            .trim_end_matches('%')
-            .replace([',', '£'], "")
-            .parse::<f64>()
-        else {
+        let Some(number) = crate::kpi::parse_number(
+            typed
+                .trim()
+                .trim_end_matches('%')
+                .replace([',', '£'], "")
+                .as_str(),
+        ) else {
             problem.set(Some(format!(
                 "Enter the target as a number, not {typed:?}."
             )));
@@ -524,7 +525,7 @@ fn TargetEditor(
         if k.unit() == Unit::Ratio && !(0.0..=100.0).contains(&number) {
             problem.set(Some(format!(
                 "Enter {} as a percentage from 0 to 100 (80 for 80%).",
-                k.title().to_lowercase()
+                k.title().to_ascii_lowercase()
             )));
             return;
         }

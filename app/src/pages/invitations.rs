@@ -170,7 +170,7 @@ fn AcceptForm(invitation: InvitationLookUp, token: String) -> impl IntoView {
                 let mut inviter = invitation.inviter_name.chars();
                 let inviter: String = inviter
                     .next()
-                    .map(|c| c.to_uppercase().chain(inviter).collect())
+                    .map(|c| std::iter::once(c.to_ascii_uppercase()).chain(inviter).collect())
                     .unwrap_or_default();
                 format!("{inviter} invited you to Pulse as {role}{organisations}.")
             }

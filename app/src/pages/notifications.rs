@@ -111,9 +111,8 @@ fn threshold_of(rule: AlertRule, kpi: KpiKind, typed: &str) -> Result<Option<f64
     if typed.is_empty() {
         return Ok(None);
     }
-    let value: f64 = typed
-        .parse()
-        .map_err(|_| "Enter the amount as a number, for example 80".to_string())?;
+    let value = crate::kpi::parse_number(&typed)
+        .ok_or_else(|| "Enter the amount as a number, for example 80".to_string())?;
     Ok(Some(match (rule, kpi.unit()) {
         (AlertRule::MissesTarget, Unit::Ratio) => value / 100.0,
         _ => value,

@@ -373,7 +373,7 @@ where
                         <button type="button" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0"
                             node_ref=yes id=format!("confirm-{action}-{id}")
                             on:click=move |_| { pending.set(None); act(action, id) }>
-                            {format!("Yes, {}", verb.to_lowercase())}
+                            {format!("Yes, {}", verb.to_ascii_lowercase())}
                         </button>
                         " "
                         <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"

@@ -174,7 +174,7 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
         <ProblemSummary problem id="upload-problem"/>
         {template.map(|(href, fields, title)| view! {
             <p class="govuk-body">
-                {format!("A {} spreadsheet has a header row naming the fields ({fields}), then one record per row. ", title.to_lowercase())}
+                {format!("A {} spreadsheet has a header row naming the fields ({fields}), then one record per row. ", title.to_ascii_lowercase())}
                 <a class="govuk-link" href=href id="template-link">"Download the CSV template"</a>"."
             </p>
         })}
