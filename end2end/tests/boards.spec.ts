@@ -266,11 +266,19 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   await page.getByRole('button', { name: 'Set target' }).click();
   await expect(page.locator('#target-problem')).toContainText('percentage from 0 to 100');
   await expect(page.locator('#target-problem')).toBeFocused();
+  // It is the target's own field: the summary links to it and the field says
+  // so too, as GOV.UK's error summary and error message do.
+  await expect(page.locator('#target-problem a[href="#target-value"]')).toContainText('percentage from 0 to 100');
+  await expect(page.locator('#target-value-error')).toContainText('percentage from 0 to 100');
+  await expect(page.getByLabel('Target', { exact: true })).toHaveAttribute('aria-describedby', 'target-value-hint target-value-error');
   await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
   await page.getByLabel('Target', { exact: true }).fill('-5');
   await page.getByLabel('Takes effect from').fill('2026-02-01');
   await page.getByRole('button', { name: 'Set target' }).click();
   await expect(page.locator('#target-problem')).toContainText('value must be a number, zero or more');
+  // The API's reasons are the form's: no one field is marked.
+  await expect(page.locator('#target-problem a')).toHaveCount(0);
+  await expect(page.locator('#target-value-error')).toHaveCount(0);
   const targets = await (await request.get('/api/v1/targets?service=claim-carers-support')).json();
   expect(targets.targets.filter((t: any) => t.kpi === 'cost_per_transaction').length).toBe(1);
   // Targets are lines on the service's own dashboard charts too.

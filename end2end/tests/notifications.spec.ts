@@ -57,6 +57,10 @@ test('an alert made on the Notifications page arrives once its figure crosses th
   await page.getByRole('button', { name: 'Add alert' }).click();
   await expect(page.locator('#alert-amount-error')).toContainText('Enter the amount as a number');
   await expect(page.locator('#alerts-problem')).toBeFocused();
+  await expect(page.locator('#alerts-problem a[href="#alert-amount"]')).toContainText('Enter the amount as a number');
+  await expect(page.getByLabel('Amount')).toHaveAttribute('aria-describedby', 'alert-amount-hint alert-amount-error');
+  await page.locator('#alerts-problem a').click();
+  await expect(page.getByLabel('Amount')).toBeFocused();
   await page.screenshot({ path: path.join(artifacts, 'notifications-refused.png'), fullPage: true });
   await page.getByLabel('Amount').fill('75');
   await page.getByRole('button', { name: 'Add alert' }).click();

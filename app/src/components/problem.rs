@@ -9,6 +9,10 @@ pub fn ProblemSummary(
     /// The API's message, when the last change was refused.
     problem: RwSignal<Option<String>>,
     #[prop(into)] id: String,
+    /// The field the problem is with, when it is one field's: the message
+    /// links to it, as GOV.UK's error summary does.
+    #[prop(optional, into)]
+    field: Option<Signal<Option<&'static str>>>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
@@ -23,7 +27,22 @@ pub fn ProblemSummary(
             hidden=move || problem.with(Option::is_none)>
             <h2 class="govuk-error-summary__title">"There is a problem"</h2>
             <div class="govuk-error-summary__body">
-                <p class="govuk-body">{move || problem.get().unwrap_or_default()}</p>
+                {move || {
+                    let text = problem.get().unwrap_or_default();
+                    match field.and_then(|f| f.get()) {
+                        Some(field) => view! {
+                            <ul class="govuk-list govuk-error-summary__list">
+                                // To the field itself, not only its place in the page.
+                                <li><a href=format!("#{field}") on:click=move |ev| {
+                                    ev.prevent_default();
+                                    super::navigation::focus_soon(vec![field.to_string()]);
+                                }>{text}</a></li>
+                            </ul>
+                        }
+                        .into_any(),
+                        None => view! { <p class="govuk-body">{text}</p> }.into_any(),
+                    }
+                }}
             </div>
         </div>
     }

@@ -480,6 +480,33 @@ fn TargetEditor(
     ui: TargetUi,
 ) -> impl IntoView {
     let (problem, done) = (ui.problem, ui.done);
+    // The field a problem found here is with (the API's are the form's).
+    let field = RwSignal::new(None::<&'static str>);
+    let refuse = move |id: &'static str, why: String| {
+        field.set(Some(id));
+        problem.set(Some(why));
+    };
+    let wrong =
+        move |id: &'static str| move || field.get() == Some(id) && problem.with(Option::is_some);
+    let error_message = move |id: &'static str| {
+        move || {
+            wrong(id)().then(|| {
+                view! {
+                    <p class="govuk-error-message" id=format!("{id}-error")>
+                        <span class="govuk-visually-hidden">"Error: "</span>{problem.get()}
+                    </p>
+                }
+            })
+        }
+    };
+    let described = move |id: &'static str, hint: &'static str| {
+        move || {
+            let error = wrong(id)().then(|| format!("{id}-error"));
+            let both = [Some(hint.to_string()).filter(|h| !h.is_empty()), error];
+            let words: Vec<String> = both.into_iter().flatten().collect();
+            (!words.is_empty()).then(|| words.join(" "))
+        }
+    };
     let csrf = StoredValue::new(csrf);
     let titles = StoredValue::new(services.clone());
     let title_of = move |slug: &str| {
@@ -517,21 +544,28 @@ fn TargetEditor(
                 .replace([',', '£'], "")
                 .as_str(),
         ) else {
-            problem.set(Some(format!(
-                "Enter the target as a number, not {typed:?}."
-            )));
+            refuse(
+                "target-value",
+                format!("Enter the target as a number, not {typed:?}."),
+            );
             return;
         };
         if k.unit() == Unit::Ratio && !(0.0..=100.0).contains(&number) {
-            problem.set(Some(format!(
-                "Enter {} as a percentage from 0 to 100 (80 for 80%).",
-                k.title().to_ascii_lowercase()
-            )));
+            refuse(
+                "target-value",
+                format!(
+                    "Enter {} as a percentage from 0 to 100 (80 for 80%).",
+                    k.title().to_ascii_lowercase()
+                ),
+            );
             return;
         }
         let from = read_input(from);
         if from.is_empty() {
-            problem.set(Some("Enter the date the target takes effect from.".into()));
+            refuse(
+                "target-from",
+                "Enter the date the target takes effect from.".into(),
+            );
             return;
         }
         let number = if k.unit() == Unit::Ratio {
@@ -540,9 +574,10 @@ fn TargetEditor(
             number
         };
         let Ok(effective_from) = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d") else {
-            problem.set(Some(format!(
-                "Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."
-            )));
+            refuse(
+                "target-from",
+                format!("Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."),
+            );
             return;
         };
         let body = api::body(&crate::boards::NewTarget {
@@ -551,6 +586,7 @@ fn TargetEditor(
             value: number,
             effective_from,
         });
+        field.set(None);
         let token = csrf.get_value();
         spawn_local(async move {
             match api::send_json::<Target>("POST", "/api/v1/targets".into(), body, token).await {
@@ -612,7 +648,7 @@ fn TargetEditor(
         view! {
             <form class="pulse-target-form" id="target-form" on:submit=submit novalidate>
                 <h3 class="govuk-heading-s">"Set a target"</h3>
-                <ProblemSummary problem id="target-problem"/>
+                <ProblemSummary problem id="target-problem" field=field/>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-service">"Service"</label>
                     <select class="govuk-select" id="target-service" node_ref=service>
@@ -627,18 +663,22 @@ fn TargetEditor(
                         }).collect_view()}
                     </select>
                 </div>
-                <div class="govuk-form-group">
+                <div class="govuk-form-group" class:govuk-form-group--error=wrong("target-value")>
                     <label class="govuk-label" for="target-value">"Target"</label>
                     <div class="govuk-hint" id="target-value-hint">
                         "A percentage for rates (80 for 80%), pounds for cost per transaction, a number a year for transactions."
                     </div>
+                    {error_message("target-value")}
                     <input class="govuk-input govuk-input--width-10" id="target-value" type="text" inputmode="decimal"
-                        aria-describedby="target-value-hint" node_ref=value/>
+                        class:govuk-input--error=wrong("target-value")
+                        aria-describedby=described("target-value", "target-value-hint") node_ref=value/>
                 </div>
-                <div class="govuk-form-group">
+                <div class="govuk-form-group" class:govuk-form-group--error=wrong("target-from")>
                     <label class="govuk-label" for="target-from">"Takes effect from"</label>
+                    {error_message("target-from")}
                     <input class="govuk-input govuk-input--width-10" id="target-from" type="date"
-                        node_ref=from/>
+                        class:govuk-input--error=wrong("target-from")
+                        aria-describedby=described("target-from", "") node_ref=from/>
                 </div>
                 <button type="submit" class="govuk-button" id="target-save">"Set target"</button>
             </form>

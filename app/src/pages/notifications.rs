@@ -233,7 +233,8 @@ fn Notifications(csrf: String) -> impl IntoView {
     view! {
         {settings_nav("/settings/notifications")}
         <h1 class="govuk-heading-xl">"Notifications"</h1>
-        <ProblemSummary problem id="alerts-problem"/>
+        <ProblemSummary problem id="alerts-problem"
+            field=Signal::derive(move || amount_problem.with(Option::is_some).then_some("alert-amount"))/>
         {move || done.get().map(|d| view! {
             <div class="govuk-inset-text" id="alerts-done" role="status" tabindex="-1">{d}</div>
         })}
@@ -398,8 +399,13 @@ fn Notifications(csrf: String) -> impl IntoView {
                             </p>
                         })}
                         <input class="govuk-input govuk-input--width-10" id="alert-amount" name="amount" type="text"
+                            class:govuk-input--error=move || amount_problem.with(Option::is_some)
                             inputmode="decimal" autocomplete="off" spellcheck="false"
-                            aria-describedby="alert-amount-hint"
+                            aria-describedby=move || if amount_problem.with(Option::is_some) {
+                                "alert-amount-hint alert-amount-error"
+                            } else {
+                                "alert-amount-hint"
+                            }
                             prop:value=move || amount.get()
                             on:input=move |ev| amount.set(event_target_value(&ev))/>
                     </div>
