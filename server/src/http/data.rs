@@ -437,7 +437,7 @@ fn cors(response: &mut Response) {
 #[utoipa::path(get, path = "/data/{group}/{data_type}", tag = "data (Backdrop)",
     params(("group" = String, Path), ("data_type" = String, Path),
         ("start_at" = Option<String>, Query, description = "ISO 8601 with an offset (send `+` as `%2B`); records at or after it; in the years 1900 to 2200"),
-        ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it; in the years 1900 to 2200. With a period, `start_at` to `end_at` may cover at most 1,000 periods"),
+        ("end_at" = Option<String>, Query, description = "ISO 8601 with an offset; records before it; in the years 1900 to 2200 (or the first instant of 2201, the end of 2200). With a period, `start_at` to `end_at` may cover at most 1,000 periods"),
         ("inclusive" = Option<bool>, Query, description = "Make `end_at` inclusive"),
         ("period" = Option<String>, Query, description = "hour, day, week, month, quarter or year"),
         ("duration" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "A number of periods (1 to 1,000), counted from `start_at`, back from `end_at`, or, with neither, back from the start of the current period (the last complete periods; ask with `end_at` for the unfinished one)"),

@@ -236,8 +236,14 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
         Some(s) => Some(parse_time(s).ok_or("end_at is not a valid datetime")?),
         None => None,
     };
+    // An end is exclusive: the first instant after the last year ends a query
+    // of that year's last day (a view "to December 2200" asks for it).
+    let end_of_bound = |t: DateTime<Utc>| {
+        t.year() == MAX_YEAR + 1 && t.ordinal() == 1 && t.time() == chrono::NaiveTime::MIN
+    };
     for (name, t) in [("start_at", start_at), ("end_at", end_at)] {
-        if t.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
+        let past_the_end = name == "end_at" && t.is_some_and(end_of_bound);
+        if !past_the_end && t.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
             return Err(format!(
                 "{name} must be in the years {MIN_YEAR} to {MAX_YEAR}"
             ));
@@ -618,6 +624,28 @@ mod tests {
         for (query, message) in cases {
             assert_eq!(&err(query), message, "for {query}");
         }
+    }
+
+    #[test]
+    fn a_query_may_end_as_the_last_year_ends_and_no_later() {
+        let to = |end: &str| {
+            q(&format!(
+                "period=month&start_at=2200-01-01T00:00:00Z&end_at={end}"
+            ))
+        };
+        assert!(to("2201-01-01T00:00:00Z").is_ok());
+        assert_eq!(
+            to("2201-01-01T00:00:01Z").unwrap_err(),
+            "end_at must be in the years 1900 to 2200"
+        );
+        assert_eq!(
+            to("2201-01-02T00:00:00Z").unwrap_err(),
+            "end_at must be in the years 1900 to 2200"
+        );
+        assert_eq!(
+            q("start_at=2201-01-01T00:00:00Z&end_at=2201-01-01T00:00:00Z").unwrap_err(),
+            "start_at must be in the years 1900 to 2200"
+        );
     }
 
     #[test]
