@@ -113,6 +113,10 @@ pub const MIN_YEAR: i32 = 1900;
 /// The latest year a date or month asked for may be in.
 pub const MAX_YEAR: i32 = 2200;
 
+/// The longest a data set may be expected to go without new data
+/// (`max_age_expected`): a century, in seconds.
+pub const MAX_AGE_EXPECTED: i64 = 36_524 * 86_400;
+
 /// The most rows one `/data` answer holds (raw records, groups, or periods times
 /// groups), in JSON or CSV; also the largest `limit` of `/data` and of a data
 /// set's correction history.
@@ -779,7 +783,7 @@ pub fn span_words(seconds: i64) -> String {
     } else if seconds % 3_600 == 0 {
         plural(seconds / 3_600, "hour")
     } else {
-        plural((seconds + 59) / 60, "minute")
+        plural(seconds.saturating_add(59) / 60, "minute")
     }
 }
 

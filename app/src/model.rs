@@ -1351,8 +1351,8 @@ pub mod schemas {
             "published": {"type": "boolean"},
             "realtime": {"type": "boolean"},
             "raw_queries_allowed": {"type": "boolean"},
-            "max_age_expected": {"type": ["integer", "null"], "minimum": 1,
-                "description": "Seconds after which its data is late; null for never."},
+            "max_age_expected": {"type": ["integer", "null"], "minimum": 1, "maximum": crate::kpi::MAX_AGE_EXPECTED,
+                "description": "Seconds after which its data is late (at most 100 years); null for never."},
             "upload_format": {"type": ["string", "null"], "enum": ["csv", "excel", null]},
         })
     }

@@ -3,9 +3,9 @@
 //! with line breaks and links, and the checks a note must pass (the server's and
 //! the editor's, the same ones).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
-use crate::kpi::{format_date, periods_between, unusual_points, Unusual};
+use crate::kpi::{format_date, periods_between, unusual_points, Unusual, MAX_YEAR, MIN_YEAR};
 use crate::model::{Annotation, NewAnnotation, Period, Unit};
 
 /// The longest note, in characters.
@@ -56,6 +56,13 @@ pub fn check_fields(note: &NewAnnotation) -> Result<(), String> {
         if !ok {
             return Err(format!(
                 "The tag {tag:?} must be letters, digits, spaces and dashes ({MAX_TAG} at most)"
+            ));
+        }
+    }
+    for (part, at) in [("start", Some(note.starts_at)), ("end", note.ends_at)] {
+        if at.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
+            return Err(format!(
+                "The {part} of the note must be in the years {MIN_YEAR} to {MAX_YEAR}"
             ));
         }
     }
@@ -465,6 +472,23 @@ mod tests {
         assert!(bad(|n| n.tags = vec!["<script>".into()]).contains("tag"));
         assert!(bad(|n| n.tags = vec!["a".into(); 11]).contains("at most 10"));
         assert!(bad(|n| n.module = Some("m".into())).contains("dashboard/module"));
+        // Notes are in the years a chart can show, as records are.
+        assert_eq!(
+            bad(|n| n.starts_at = DateTime::<Utc>::MIN_UTC),
+            "The start of the note must be in the years 1900 to 2200"
+        );
+        assert_eq!(
+            bad(|n| n.ends_at = Some(DateTime::<Utc>::MAX_UTC)),
+            "The end of the note must be in the years 1900 to 2200"
+        );
+        assert_eq!(
+            check(&NewAnnotation {
+                starts_at: day(1900, 1, 1),
+                ends_at: Some(day(2200, 12, 31)),
+                ..ok.clone()
+            }),
+            Ok(())
+        );
     }
 
     #[test]

@@ -18,9 +18,7 @@ use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::navigation::use_go;
 use crate::components::problem::ProblemSummary;
 use crate::components::table_toggle::TableToggle;
-use crate::kpi::{
-    change_in, format_change_in, format_date, format_period, format_value, period_containing,
-};
+use crate::kpi::{change_in, format_change_in, format_date, format_period, format_value};
 use crate::model::{KpiKind, PeriodKind, Unit};
 use crate::query_string;
 
@@ -120,8 +118,10 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     let mut notes: Vec<(usize, usize, crate::model::Annotation)> = Vec::new();
     for (s, service) in c.services.iter().enumerate() {
         for n in &service.annotations {
-            let at = period_containing(c.period, n.starts_at).start;
-            if let Some(i) = c.periods.iter().position(|p| p.start == at) {
+            // Found among the periods, not worked out: no date arithmetic on
+            // a note's time, which may be any a key once stored.
+            let at = n.starts_at;
+            if let Some(i) = c.periods.iter().position(|p| p.start <= at && at < p.end) {
                 notes.push((s, i, n.clone()));
             }
         }

@@ -141,10 +141,14 @@ pub fn check_settings(settings: &DataSetSettings) -> Result<()> {
         super::ingest::compile_schema(schema).map_err(Error::BadRequest)?;
     }
     if let Some(age) = settings.max_age_expected {
-        if age <= 0 {
-            return Err(Error::BadRequest(
-                "max_age_expected must be a positive number of seconds, or null".into(),
-            ));
+        // A century at most: a longer wait is no expectation, and far larger
+        // numbers overflowed the sums that tell whether data is late.
+        if !(1..=app::kpi::MAX_AGE_EXPECTED).contains(&age) {
+            return Err(Error::BadRequest(format!(
+                "max_age_expected must be a positive number of seconds up to \
+                 {} (100 years), or null",
+                app::kpi::MAX_AGE_EXPECTED
+            )));
         }
     }
     if let Some(format) = &settings.upload_format {

@@ -16,7 +16,8 @@ pub fn seconds_out_of_date(
     now: DateTime<Utc>,
 ) -> Option<i64> {
     let (newest, age) = (newest_record?, max_age_expected?);
-    let late = (now - newest).num_seconds() - age;
+    // Saturating: an age stored before ages were bounded may be any number.
+    let late = (now - newest).num_seconds().saturating_sub(age);
     (late > 0).then_some(late)
 }
 

@@ -105,6 +105,36 @@ impl Bounds {
     }
 }
 
+/// Columns in a sheet (A to XFD).
+const EXCEL_COLUMNS: u32 = 16_384;
+/// Rows in a sheet.
+const EXCEL_ROWS: u32 = 1_048_576;
+/// The day number of 31 December 9999, the last date a sheet can hold, and one.
+const EXCEL_LAST_DAY: f64 = 2_958_466.0;
+
+/// A column's letters as a spreadsheet program shows them (0 is A, 26 AA).
+fn column_letters(column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = u64::from(column) + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().map(|&b| b as char).collect()
+}
+
+/// A number as a message says it: as it is, or in scientific notation when
+/// that is shorter ("-1e300", not three hundred digits).
+fn short_number(x: f64) -> String {
+    let plain = x.to_string();
+    let scientific = format!("{x:e}");
+    if scientific.len() < plain.len() {
+        scientific
+    } else {
+        plain
+    }
+}
+
 /// A file's records, in row order.
 pub fn read_file(path: &Path) -> Result<Sheet, String> {
     let name = path.display().to_string();
@@ -275,6 +305,17 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
                 }
                 bounds.check(cells.len() + 1, 0)?;
                 let (row, column) = cell.get_position();
+                // A sheet is at most 16,384 columns (A to XFD) by 1,048,576
+                // rows; a cell beyond is in no file a spreadsheet program
+                // wrote, and its column would size the header.
+                if column >= EXCEL_COLUMNS || row >= EXCEL_ROWS {
+                    return Err(format!(
+                        "it has a cell, {}{}, beyond the last one a sheet can have (XFD1048576): \
+                         save it again from your spreadsheet program and upload that",
+                        column_letters(column),
+                        row as u64 + 1
+                    ));
+                }
                 cells.push((row, column, cell.get_value().clone().into()));
             }
         }
@@ -322,6 +363,12 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
             Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => {
                 Some(Value::Number((f as i64).into()))
             }
+            Data::Float(f) if !f.is_finite() => {
+                return Err(format!(
+                    "row {}: a cell holds {f}, which is no number a sheet can hold",
+                    row as u64 + 1
+                ));
+            }
             Data::Float(f) => Number::from_f64(f).map(Value::Number),
             Data::Bool(b) => Some(Value::Bool(b)),
             Data::String(s) => cell(&s).map(|v| match v {
@@ -329,6 +376,16 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
                 Value::Number(_) | Value::Bool(_) => Value::String(s.trim().to_string()),
                 other => other,
             }),
+            // A date is a day number from 1900 (or 1904); one beyond the last
+            // a sheet can show (31 December 9999) is refused before it is
+            // turned into a date, which would overflow.
+            Data::DateTime(d) if !(-EXCEL_LAST_DAY..EXCEL_LAST_DAY).contains(&d.as_f64()) => {
+                return Err(format!(
+                    "row {}: a date cell holds {}, which is no date a sheet can show",
+                    row as u64 + 1,
+                    short_number(d.as_f64())
+                ));
+            }
             Data::DateTime(d) => d.as_datetime().map(|t| {
                 Value::String(
                     t.and_utc()
@@ -475,6 +532,133 @@ mod tests {
                 json!({"_timestamp": "2013-03-11T00:00:00Z", "count": 12})
             )]
         );
+    }
+
+    /// A workbook written by hand: its one sheet's `rows` (`<row>` elements)
+    /// and its cell formats (`<xf>` elements), as no spreadsheet program would.
+    fn handmade(rows: &str, formats: &str) -> Vec<u8> {
+        use std::io::Write;
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        let relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#
+                    .to_string(),
+            ),
+            (
+                "_rels/.rels",
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+                    .to_string(),
+            ),
+            (
+                "xl/workbook.xml",
+                format!(
+                    r#"<workbook xmlns="{main}" xmlns:r="{relationships}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+                ),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#
+                    .to_string(),
+            ),
+            (
+                "xl/styles.xml",
+                format!(r#"<styleSheet xmlns="{main}"><cellXfs>{formats}</cellXfs></styleSheet>"#),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(r#"<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>"#),
+            ),
+        ];
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_cell_beyond_a_sheets_last_column_is_refused_not_made_room_for() {
+        // Column LXQEASW is the 4,000,000,000th: a header as wide would ask
+        // for about 100 GB, and a failed allocation stops the process.
+        let header = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="inlineStr"><is><t>count</t></is></c>"#;
+        for far in ["LXQEASW1", "XFE1", "A1048577"] {
+            let rows = format!(r#"{header}<c r="{far}" t="inlineStr"><is><t>x</t></is></c></row>"#);
+            let refused = xlsx_records(&handmade(&rows, ""), Bounds::UPLOAD).unwrap_err();
+            assert!(
+                refused.starts_with(&format!("it has a cell, {far}, beyond the last one")),
+                "{far}: {refused}"
+            );
+        }
+        // The last cell a sheet has is read (and, with no field's name, left out).
+        let rows = format!(
+            r#"{header}</row><row r="2"><c r="A2" t="inlineStr"><is><t>2013-03-11</t></is></c><c r="B2"><v>12</v></c><c r="XFD2"><v>1</v></c></row>"#
+        );
+        let read = xlsx_records(&handmade(&rows, ""), Bounds::UPLOAD).unwrap();
+        assert_eq!(
+            read.rows,
+            vec![(
+                2,
+                json!({"_timestamp": "2013-03-11T00:00:00Z", "count": 12})
+            )]
+        );
+    }
+
+    #[test]
+    fn columns_are_named_as_a_sheet_names_them() {
+        let named: Vec<String> = [0, 25, 26, 701, 702, 16_383, 3_999_999_999, u32::MAX]
+            .into_iter()
+            .map(column_letters)
+            .collect();
+        assert_eq!(
+            named,
+            ["A", "Z", "AA", "ZZ", "AAA", "XFD", "LXQEASV", "MWLQKWV"]
+        );
+    }
+
+    #[test]
+    fn a_date_cell_no_sheet_can_show_is_refused_with_its_row() {
+        // Format 14 is a date: each cell's number is a day from 1900.
+        let formats = r#"<xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>"#;
+        let sheet = |day: &str| {
+            format!(
+                r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="inlineStr"><is><t>count</t></is></c></row><row r="2"><c r="A2" s="1"><v>{day}</v></c><c r="B2"><v>3</v></c></row>"#
+            )
+        };
+        let read = xlsx_records(&handmade(&sheet("41344"), formats), Bounds::UPLOAD).unwrap();
+        assert_eq!(
+            read.rows,
+            vec![(2, json!({"_timestamp": "2013-03-11T00:00:00Z", "count": 3}))]
+        );
+        let sheet_of = |number: &str| {
+            format!(
+                r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="inlineStr"><is><t>count</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>2013-03-11</t></is></c><c r="B2"><v>{number}</v></c></row>"#
+            )
+        };
+        for number in ["inf", "-inf", "NaN", "1e400"] {
+            let refused = xlsx_records(&handmade(&sheet_of(number), ""), Bounds::NONE).unwrap_err();
+            assert!(
+                refused.starts_with("row 2: a cell holds")
+                    && refused.ends_with("which is no number a sheet can hold"),
+                "{number}: {refused}"
+            );
+        }
+        let refused = xlsx_records(&handmade(&sheet("-1e300"), formats), Bounds::NONE).unwrap_err();
+        assert_eq!(
+            refused,
+            "row 2: a date cell holds -1e300, which is no date a sheet can show"
+        );
+        for day in ["-1e300", "1e300", "2958466", "NaN"] {
+            let refused = xlsx_records(&handmade(&sheet(day), formats), Bounds::NONE).unwrap_err();
+            assert!(
+                refused.starts_with("row 2: a date cell holds")
+                    && refused.ends_with("which is no date a sheet can show"),
+                "{day}: {refused}"
+            );
+        }
     }
 
     /// A workbook of a header of `fields` and `rows` records of a 1 in

@@ -335,3 +335,71 @@ async fn bodies_over_the_limit_are_413_at_once(app: TestApp) {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 both!(bodies_over_the_limit_are_413_at_once);
+
+/// Numbers at the edges of what their types hold, from a caller with a key:
+/// refused in words where they mean nothing, summed without wrapping round
+/// where they are figures, and never the end of the server. (A workbook's
+/// cells beyond a sheet's are `spreadsheet`'s unit tests, read as an upload
+/// reads them.)
+async fn numbers_at_the_edges_of_their_types_break_nothing(app: TestApp) {
+    let app = support::with_demo_and_people(app).await;
+    let key = app.admin_key().await;
+    // A wait longer than a century is no expectation (and i64::MAX seconds
+    // overflowed the sums that tell whether data is late).
+    let too_long =
+        json!({"data_group": "edges", "data_type": "figures", "max_age_expected": i64::MAX});
+    refused(
+        &post_json(&app, "/api/v1/data-sets", Some(&key), &too_long.to_string()).await,
+        StatusCode::BAD_REQUEST,
+        "max_age_expected must be a positive number of seconds up to 3155673600 (100 years)",
+    );
+    let token = app
+        .data_set(json!({"data_group": "edges", "data_type": "figures", "max_age_expected": 3_155_673_600_i64}))
+        .await;
+
+    // Two of the largest whole numbers: their sum is a float, not -2.
+    let records = json!([
+        {"_timestamp": "2013-03-04T00:00:00Z", "group": "a", "num": i64::MAX},
+        {"_timestamp": "2013-03-05T00:00:00Z", "group": "a", "num": i64::MAX},
+    ]);
+    let written = app
+        .send(Method::POST, "/data/edges/figures", &token, &records)
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let read = app
+        .get("/data/edges/figures?group_by=group&collect=num:sum")
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+    assert_eq!(
+        read.json()["data"][0]["num:sum"],
+        json!(1.8446744073709552e19)
+    );
+
+    // Notes are in the years a chart can show, as records are: one in the
+    // year 1, or near chrono's first and last days (where a note's period
+    // is worked out beside time's end), was stored.
+    for (starts, ends, part) in [
+        ("-262143-01-01T00:00:00Z", None, "start"),
+        ("0001-01-01T00:00:00Z", None, "start"),
+        (
+            "2013-03-04T00:00:00Z",
+            Some("+262142-12-31T00:00:00Z"),
+            "end",
+        ),
+        ("1899-12-31T23:59:59Z", None, "start"),
+    ] {
+        let note = json!({"service": "file-a-tax-return", "starts_at": starts, "ends_at": ends, "text": "edge"});
+        refused(
+            &post_json(&app, "/api/v1/annotations", Some(&key), &note.to_string()).await,
+            StatusCode::BAD_REQUEST,
+            &format!("The {part} of the note must be in the years 1900 to 2200"),
+        );
+    }
+    let compared = app
+        .get("/compare?services=file-a-tax-return&period=week")
+        .await;
+    assert_eq!(compared.status, StatusCode::OK);
+
+    assert_eq!(app.get("/_status").await.status, StatusCode::OK);
+}
+both!(numbers_at_the_edges_of_their_types_break_nothing);

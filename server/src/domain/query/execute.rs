@@ -211,7 +211,8 @@ fn period_window(query: &Query, kind: PeriodKind, now: DateTime<Utc>) -> Window 
 #[derive(Clone, Debug, Default)]
 struct Acc {
     count: u64,
-    int_sum: i64,
+    /// Wide enough that no number of whole numbers overflows it.
+    int_sum: i128,
     float_sum: f64,
     all_int: bool,
     min: Option<Cell>,
@@ -245,7 +246,7 @@ impl Acc {
             }
             Method::Sum | Method::Mean => match cell {
                 Cell::Int(i) => {
-                    self.int_sum = self.int_sum.wrapping_add(i);
+                    self.int_sum += i128::from(i);
                     self.float_sum += i as f64;
                 }
                 Cell::Num(f) => {
@@ -302,15 +303,27 @@ impl Acc {
                 Value::Array(keys.into_iter().map(|k| table.key_value(k)).collect())
             }
             _ if self.count == 0 => Value::Null,
-            Method::Sum if self.all_int && self.shared => {
-                Value::Number((self.float_sum.round() as i64).into())
-            }
-            Method::Sum if self.all_int => Value::Number(self.int_sum.into()),
+            // A sum of whole numbers is whole while it fits (JSON's integers
+            // here are 64-bit), and a float beyond: never wrapped round.
+            Method::Sum if self.all_int && self.shared => whole(self.float_sum.round()),
+            Method::Sum if self.all_int => match i64::try_from(self.int_sum) {
+                Ok(sum) => Value::Number(sum.into()),
+                Err(_) => float(self.int_sum as f64),
+            },
             Method::Sum => float(self.float_sum),
             Method::Mean => float(self.float_sum / self.count as f64),
             Method::Min => self.min.map(|c| table.value(c)).unwrap_or(Value::Null),
             Method::Max => self.max.map(|c| table.value(c)).unwrap_or(Value::Null),
         }
+    }
+}
+
+/// A whole number as an integer where one holds it exactly, else a float.
+fn whole(x: f64) -> Value {
+    if x.abs() < 9e15 {
+        Value::Number((x as i64).into())
+    } else {
+        float(x)
     }
 }
 
@@ -393,7 +406,7 @@ impl Bucket {
         for (i, c) in collect.iter().enumerate() {
             let (a, b) = (&mut self.accs[i], &other.accs[i]);
             a.count += b.count;
-            a.int_sum = a.int_sum.wrapping_add(b.int_sum);
+            a.int_sum += b.int_sum;
             a.float_sum += b.float_sum;
             a.all_int &= b.all_int;
             a.shared |= b.shared;
@@ -936,6 +949,41 @@ mod tests {
             run("group_by=group&collect=num:sum"),
             json!([{"group": "a", "_count": 2, "num:sum": 5}, {"group": "b", "_count": 1, "num:sum": 2}])
         );
+    }
+
+    #[test]
+    fn sums_too_big_for_64_bits_are_floats_not_wrapped_round() {
+        let records = |values: &[i64]| -> Vec<StoredRecord> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, n)| StoredRecord {
+                    id: i.to_string(),
+                    timestamp: crate::domain::ingest::parse_datetime("2013-03-04T00:00:00Z")
+                        .unwrap(),
+                    updated_at: Utc::now(),
+                    fields: json!({"group": "a", "num": n}).as_object().unwrap().clone(),
+                })
+                .collect()
+        };
+        let sum = |values: &[i64]| {
+            let table = Table::from_records(&records(values));
+            let pairs = vec![
+                ("group_by".to_string(), "group".to_string()),
+                ("collect".to_string(), "num:sum".to_string()),
+            ];
+            let allow = Allowances {
+                raw_queries_allowed: true,
+                frequency: Some(PeriodKind::Week),
+            };
+            let query = parse(&pairs, allow).unwrap();
+            execute(&table, &query, Utc::now()).unwrap()[0]["num:sum"].clone()
+        };
+        // It wrapped round to -2.
+        assert_eq!(sum(&[i64::MAX, i64::MAX]), json!(1.8446744073709552e19));
+        assert_eq!(sum(&[i64::MIN, -1]), json!(-9.223372036854776e18));
+        // Within 64 bits a sum stays exact, even past a float's 53.
+        assert_eq!(sum(&[i64::MAX, -1, 1]), json!(i64::MAX));
     }
 
     #[test]
