@@ -13,13 +13,22 @@ use crate::model::{Period, PeriodKind, Unit};
 // ---------------------------------------------------------------------------
 
 /// User satisfaction score from the counts of ratings 1 (very dissatisfied) to 5
-/// (very satisfied) and the number of responses: `mean = sum(i * rating_i) / total`,
-/// `score = (mean - 1) / 4`, so 1.0 means everyone was very satisfied.
+/// (very satisfied): `mean = sum(i * rating_i) / total`, `score = (mean - 1) / 4`,
+/// so 1.0 means everyone was very satisfied.
+///
+/// `total` is the ratings' own sum, as in the platform's data; a data set's
+/// `total` field that says otherwise is not used, so the mean is one of the
+/// ratings given (1 to 5) and the score 0% to 100%: a `total` of 20 beside
+/// 10 ratings of 5 gave 25% (as if 10 had rated 0), and one of 5 gave 225%.
 ///
 /// Over a range, add the counts of every period first and call this once: averaging
 /// per-period scores would weight a quiet month like a busy one.
-pub fn satisfaction_score(ratings: [f64; 5], total: f64) -> Option<f64> {
-    if total <= 0.0 || !total.is_finite() {
+pub fn satisfaction_score(ratings: [f64; 5]) -> Option<f64> {
+    if ratings.iter().any(|r| *r < 0.0 || !r.is_finite()) {
+        return None;
+    }
+    let given: f64 = ratings.iter().sum();
+    if given <= 0.0 {
         return None;
     }
     let weighted: f64 = ratings
@@ -27,7 +36,7 @@ pub fn satisfaction_score(ratings: [f64; 5], total: f64) -> Option<f64> {
         .enumerate()
         .map(|(i, count)| (i as f64 + 1.0) * count)
         .sum();
-    let mean = weighted / total;
+    let mean = weighted / given;
     Some((mean - 1.0) / 4.0)
 }
 
@@ -195,6 +204,26 @@ pub fn period_start(kind: PeriodKind, t: DateTime<Utc>) -> DateTime<Utc> {
         PeriodKind::Month => first_of_month(t.year(), t.month()),
         PeriodKind::Quarter => first_of_month(t.year(), (t.month0() / 3) * 3 + 1),
         PeriodKind::Year => first_of_month(t.year(), 1),
+    }
+}
+
+/// The end of a window of periods of `kind` from `start` to `end`, brought
+/// back to the end of the period under way at `now` when it runs past it
+/// (the rest of this month in "the last 12 months", by week): periods that
+/// have not begun hold no figures, not even ones "so far". A window all to
+/// come keeps its end (it shows nothing). The one rule of dashboards'
+/// modules and service pages.
+pub fn not_past_current_period(
+    kind: PeriodKind,
+    start: Option<DateTime<Utc>>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let current_end = next_period_start(kind, period_start(kind, now));
+    if end > current_end && start.is_none_or(|s| s < current_end) {
+        current_end
+    } else {
+        end
     }
 }
 
@@ -1545,20 +1574,15 @@ mod tests {
     #[test]
     fn satisfaction_score_follows_the_platform_definition() {
         // Everyone very satisfied: 100%; everyone very dissatisfied: 0%.
-        assert_eq!(
-            satisfaction_score([0.0, 0.0, 0.0, 0.0, 10.0], 10.0),
-            Some(1.0)
-        );
-        assert_eq!(
-            satisfaction_score([10.0, 0.0, 0.0, 0.0, 0.0], 10.0),
-            Some(0.0)
-        );
+        assert_eq!(satisfaction_score([0.0, 0.0, 0.0, 0.0, 10.0]), Some(1.0));
+        assert_eq!(satisfaction_score([10.0, 0.0, 0.0, 0.0, 0.0]), Some(0.0));
         // mean = (1*1 + 2*2 + 3*3 + 4*4 + 5*10) / 20 = 80 / 20 = 4; score = 0.75
-        assert_eq!(
-            satisfaction_score([1.0, 2.0, 3.0, 4.0, 10.0], 20.0),
-            Some(0.75)
-        );
-        assert_eq!(satisfaction_score([0.0; 5], 0.0), None);
+        assert_eq!(satisfaction_score([1.0, 2.0, 3.0, 4.0, 10.0]), Some(0.75));
+        assert_eq!(satisfaction_score([0.0; 5]), None);
+        // The score is of the ratings given, 0% to 100% whatever else a data
+        // set says; a count that is no count gives none.
+        assert_eq!(satisfaction_score([-10.0, 0.0, 0.0, 0.0, 20.0]), None);
+        assert_eq!(satisfaction_score([0.0, 0.0, f64::NAN, 0.0, 1.0]), None);
     }
 
     #[test]
@@ -1570,7 +1594,7 @@ mod tests {
         for i in 0..5 {
             summed[i] = quiet[i] + busy[i];
         }
-        let score = satisfaction_score(summed, 100.0).unwrap();
+        let score = satisfaction_score(summed).unwrap();
         // mean = (5*2 + 3*98) / 100 = 3.04; score = 0.51, not the 0.75 an average of
         // the two monthly scores (1.0 and 0.5) would give.
         assert!((score - 0.51).abs() < 1e-12);

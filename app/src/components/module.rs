@@ -423,10 +423,15 @@ fn Figured(
                 zooms(c.periods.len()),
                 Signal::stored(true),
             );
+            let over = rates.iter().flatten().filter(|r| **r > 1.0).count();
+            let over_text = (over > 0).then(|| {
+                view! { <p class="govuk-inset-text" id=format!("{slug}-over")>{over_whole(kpi, over)}</p> }
+            });
             view! {
                 <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
                 <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len()) periods=axis
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
+                {over_text}
                 {target_text}
                 {notes.below}
                 <TableArea full id=slug.clone()>{table_view}{notes.in_table}</TableArea>
@@ -789,4 +794,22 @@ fn target_words(line: &[Option<f64>]) -> Option<impl IntoView> {
             {format!("Target: {} (the green dashed line; set by the service's editors).", crate::kpi::format_percent(last))}
         </p>
     })
+}
+
+/// Why a rate of a part over its whole is over 100% (`over` of the periods
+/// shown): said under the chart, the figures shown as the data set holds them.
+fn over_whole(kpi: crate::model::KpiKind, over: usize) -> String {
+    let periods = if over == 1 {
+        "1 period shown has".to_string()
+    } else {
+        format!("{over} periods shown have")
+    };
+    match kpi {
+        crate::model::KpiKind::CompletionRate => format!(
+            "{periods} more completions than starts, so a rate over 100%: people who started in one period finished in the next. The figures are as the data set holds them."
+        ),
+        _ => format!(
+            "{periods} a rate over 100%: the data set's part is more than its whole there. The figures are as the data set holds them."
+        ),
+    }
 }

@@ -193,7 +193,12 @@ pub fn ViewControls(
     /// page), which their words say: "the chart", not "each chart".
     #[prop(default = false)]
     one_chart: bool,
+    /// Why the named range chosen is not what the page shows
+    /// ([`ViewParams::range_problem`]).
+    #[prop(optional_no_strip)]
+    range_problem: Option<String>,
 ) -> impl IntoView {
+    let range_problem = StoredValue::new(range_problem);
     let (usual_span, as_set_up) = if one_chart {
         ("The chart's usual span", "As the chart was set up")
     } else {
@@ -346,11 +351,14 @@ pub fn ViewControls(
         }
     };
     let problem = move || {
-        typed().and_then(|d| d.problem).or_else(|| {
-            query
-                .try_with(|q| ViewParams::problem(|name| q.get(name)))
-                .flatten()
-        })
+        typed()
+            .and_then(|d| d.problem)
+            .or_else(|| {
+                query
+                    .try_with(|q| ViewParams::problem(|name| q.get(name)))
+                    .flatten()
+            })
+            .or_else(|| range_problem.try_get_value().flatten())
     };
     let month_value = move |field: &'static str| {
         move || match typed() {

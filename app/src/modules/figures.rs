@@ -128,8 +128,7 @@ impl SatisfactionFigures {
     pub fn scores(&self) -> Vec<Option<f64>> {
         self.ratings
             .iter()
-            .zip(&self.responses)
-            .map(|(r, t)| satisfaction_score(*r, *t))
+            .map(|r| satisfaction_score(*r))
             .collect()
     }
 }
@@ -470,9 +469,7 @@ pub fn figures(
             &rows,
             &need_value()?,
         )?)),
-        ModuleType::UserSatisfactionGraph => {
-            Ok(Figures::Satisfaction(satisfaction(module, &rows)?))
-        }
+        ModuleType::UserSatisfactionGraph => Ok(Figures::Satisfaction(satisfaction(&rows)?)),
         ModuleType::Journey => {
             let span = rows
                 .iter()
@@ -713,16 +710,13 @@ fn completion(
     })
 }
 
-/// Satisfaction: per period, the counts of each rating and the responses (the
-/// `total` option's field, else `total:sum`).
-fn satisfaction(
-    module: &Module,
-    rows: &[&Map<String, Value>],
-) -> Result<SatisfactionFigures, String> {
+/// Satisfaction: per period, the counts of each rating and the responses
+/// (the ratings given, which the score is of: a `total` field that says
+/// otherwise is not read).
+fn satisfaction(rows: &[&Map<String, Value>]) -> Result<SatisfactionFigures, String> {
     let (periods, at) = periods_of(rows)?;
     let mut ratings = vec![[0.0; 5]; periods.len()];
     let mut responses = vec![0.0; periods.len()];
-    let total = option_str(module, "total").unwrap_or("total:sum");
     const RATINGS: [&str; 5] = [
         "rating_1:sum",
         "rating_2:sum",
@@ -734,7 +728,7 @@ fn satisfaction(
         for (r, slot) in ratings[i].iter_mut().enumerate() {
             *slot = number(row, RATINGS[r]).unwrap_or(0.0);
         }
-        responses[i] = number(row, total).unwrap_or(0.0);
+        responses[i] = ratings[i].iter().sum();
     }
     Ok(SatisfactionFigures {
         periods,

@@ -89,6 +89,9 @@ pub struct DashboardView {
     /// shows ([`MAX_MODULES`]): `dashboard` holds the first of them.
     #[serde(default)]
     pub modules_held: Option<usize>,
+    /// Why the view's named range is not shown ([`ViewParams::range_problem`]).
+    #[serde(default)]
+    pub range_problem: Option<String>,
 }
 
 impl DashboardView {
@@ -366,6 +369,7 @@ pub async fn load_dashboard(
     let freshness = crate::api::dashboard_freshness(&slug).await?;
     // A named range becomes months now: "All the data" from the oldest figure.
     let oldest = freshness.iter().filter_map(|f| f.oldest_record).min();
+    let range_problem = view.range_problem(super::request::now(), oldest);
     let view = view.resolved(super::request::now(), oldest);
     let wanted: Vec<Module> = data_modules(&dashboard.modules)
         .into_iter()
@@ -427,6 +431,7 @@ pub async fn load_dashboard(
         notes,
         csrf,
         targets,
+        range_problem,
     })
 }
 

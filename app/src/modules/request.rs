@@ -103,8 +103,29 @@ pub fn module_query(module: &Module, view: &ViewParams, now: DateTime<Utc>) -> S
     // whole periods (Backdrop's window of complete ones).
     if is_time_series(module.module_type) || module.module_type == ModuleType::Kpi {
         through_current_period(&mut pairs, now);
+        not_past_current_period(&mut pairs, now);
     }
     encode_pairs(&pairs)
+}
+
+/// A window chosen to end after the current period ends with it
+/// ([`crate::kpi::not_past_current_period`]).
+fn not_past_current_period(pairs: &mut Vec<(String, String)>, now: DateTime<Utc>) {
+    let Some(kind) = first(pairs, "period").and_then(PeriodKind::parse) else {
+        return;
+    };
+    let time = |name: &str| {
+        first(pairs, name)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (Some(end), start) = (time("end_at"), time("start_at")) else {
+        return;
+    };
+    let kept = crate::kpi::not_past_current_period(kind, start, end, now);
+    if kept != end {
+        set(pairs, "end_at", stamp(kept));
+    }
 }
 
 /// How many hours a realtime module shows unless its `hours` option says.
@@ -492,6 +513,38 @@ mod tests {
         let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12")), now()));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
+    }
+
+    #[test]
+    fn a_window_ends_with_the_current_period_not_weeks_that_have_not_begun() {
+        // On Wednesday 25 November 2026, months to December 2026, by week:
+        // the week of 23 November is the last.
+        let weeks = module(
+            ModuleType::SingleTimeseries,
+            "period=week&duration=52&collect=count:sum",
+            json!({}),
+        );
+        let q = query_string::pairs(&module_query(
+            &weeks,
+            &view(None, Some("2026-01"), Some("2026-12")),
+            now(),
+        ));
+        assert_eq!(first(&q, "start_at"), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(first(&q, "end_at"), Some("2026-11-30T00:00:00Z"));
+        // By month, November is the last.
+        let q = query_string::pairs(&module_query(
+            &weeks,
+            &view(Some(PeriodKind::Month), Some("2026-01"), Some("2026-12")),
+            now(),
+        ));
+        assert_eq!(first(&q, "end_at"), Some("2026-12-01T00:00:00Z"));
+        // Months all to come are left as chosen (nothing to show).
+        let q = query_string::pairs(&module_query(
+            &weeks,
+            &view(None, Some("2027-01"), Some("2027-03")),
+            now(),
+        ));
+        assert_eq!(first(&q, "end_at"), Some("2027-04-01T00:00:00Z"));
     }
 
     #[test]

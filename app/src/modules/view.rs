@@ -156,6 +156,24 @@ impl ViewParams {
         self.usable()
     }
 
+    /// Why the view's named range is not what the page shows, for its
+    /// controls to say: its months are more periods than a page shows ("All
+    /// the data" by day, from years back), so the usual span is drawn.
+    pub fn range_problem(
+        &self,
+        now: DateTime<Utc>,
+        oldest: Option<DateTime<Utc>>,
+    ) -> Option<String> {
+        let (from, to) = self.range?.months(now, oldest)?;
+        ViewParams {
+            from: Some(from),
+            to: Some(to),
+            ..self.clone()
+        }
+        .check()
+        .err()
+    }
+
     /// The view as a query string for the page's own URL (written by
     /// [`crate::query_string`]).
     pub fn to_query(&self) -> String {
@@ -532,7 +550,10 @@ mod tests {
             ("to", "2026-03"),
         ]));
         assert_eq!(by_hand.range, None);
-        assert_eq!(by_hand.resolved(now, None).from.as_deref(), Some("2026-01"));
+        assert_eq!(
+            by_hand.clone().resolved(now, None).from.as_deref(),
+            Some("2026-01")
+        );
         // Sent without JavaScript, a named range wins over the months left in
         // their boxes.
         let both = ViewParams::from_query(get(&[
@@ -545,6 +566,19 @@ mod tests {
             ViewParams::from_query(get(&[("range", "forever")])).range,
             None
         );
+
+        // All the data by day, from 2013: 5,023 days, more than a page
+        // shows, so the usual span is drawn, and the controls say why.
+        let all_by_day = ViewParams::from_query(get(&[("range", "all"), ("period", "day")]));
+        assert_eq!(
+            all_by_day.range_problem(now, Some(oldest)).as_deref(),
+            Some("From 2013-04 to 2026-12 is 5023 days: at most 1000 can be shown. Choose fewer months or a longer period.")
+        );
+        assert_eq!(all_by_day.clone().resolved(now, Some(oldest)).from, None);
+        // By month it is shown; without a named range there is nothing to say.
+        let all_by_month = ViewParams::from_query(get(&[("range", "all"), ("period", "month")]));
+        assert_eq!(all_by_month.range_problem(now, Some(oldest)), None);
+        assert_eq!(by_hand.range_problem(now, Some(oldest)), None);
     }
 
     #[test]

@@ -128,6 +128,7 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
     provide_notes(&view);
     let d = view.dashboard.clone();
     let slug = d.slug.clone();
+    let range_problem = view.range_problem.clone();
     let time_series = crate::modules::data_modules(&d.modules)
         .iter()
         .filter(|m| is_time_series(m.module_type))
@@ -208,7 +209,8 @@ fn DashboardBody(view: DashboardView) -> impl IntoView {
         {d.service.clone().map(|service| view! { <ServiceCard slug=service title=d.title.clone()/> })}
         {(time_series > 0).then(|| view! {
             <ViewControls action=format!("/{slug}") id="view" what="figures" all=true one_chart=time_series == 1
-                periods=offered_periods(&crate::modules::data_modules(&d.modules))/>
+                periods=offered_periods(&crate::modules::data_modules(&d.modules))
+                range_problem=range_problem/>
         })}
         {view.modules_held.map(|held| view! {
             <Warning id="modules-held">
@@ -318,7 +320,8 @@ fn ModuleBody(view: DashboardView, module: String) -> impl IntoView {
     };
     let action = format!("/{}/{}", d.slug, m.slug);
     let controls = is_time_series(m.module_type).then(|| {
-        view! { <ViewControls action id="view" what="figures" all=true one_chart=true periods=offered_periods(&[&m])/> }
+        view! { <ViewControls action id="view" what="figures" all=true one_chart=true periods=offered_periods(&[&m])
+            range_problem=view.range_problem.clone()/> }
     });
     view! {
         <Title text=format!("{} - {} - Pulse", m.title, d.title)/>

@@ -160,21 +160,19 @@ pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc
     )
 }
 
-/// Per period start: (ratings 1 to 5, responses).
-fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, ([f64; 5], f64)> {
+/// Per period start: the counts of ratings 1 to 5.
+fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, [f64; 5]> {
     let columns: Vec<Option<&Column>> = (1..=5)
         .map(|i| table.column(&format!("rating_{i}")))
         .collect();
-    let total = table.column("total");
     by_period(
         table,
         KpiKind::UserSatisfaction.finest_period(),
         kind,
-        |entry: &mut ([f64; 5], f64), row, share| {
-            for (slot, column) in entry.0.iter_mut().zip(&columns) {
+        |entry: &mut [f64; 5], row, share| {
+            for (slot, column) in entry.iter_mut().zip(&columns) {
                 *slot += number(*column, row).unwrap_or(0.0) * share;
             }
-            entry.1 += number(total, row).unwrap_or(0.0) * share;
         },
     )
 }
@@ -254,7 +252,7 @@ pub fn series(
         KpiKind::UserSatisfaction => data.satisfaction.as_deref().map(|t| {
             ratings_by(t, kind)
                 .into_iter()
-                .map(|(k, (ratings, total))| (k, satisfaction_score(ratings, total)))
+                .map(|(k, ratings)| (k, satisfaction_score(ratings)))
                 .collect()
         }),
         KpiKind::CompletionRate => data.completion.as_deref().map(|t| {

@@ -131,15 +131,18 @@ async fn service_overview(
             )));
         }
     }
-    // Periods start where they start: widen the window to whole periods.
+    // Periods start where they start: widen the window to whole periods,
+    // and end it with the period under way (weeks to come hold nothing).
+    let now = chrono::Utc::now();
     let from = from.map(|f| app::kpi::period_start(kind, f));
     let to = to.map(|t| {
         let start = app::kpi::period_start(kind, t);
-        if start == t {
+        let end = if start == t {
             t
         } else {
             app::kpi::next_period_start(kind, start)
-        }
+        };
+        app::kpi::not_past_current_period(kind, from, end, now)
     });
     let compare_year = match params.compare.as_deref() {
         None | Some("") => false,
@@ -157,7 +160,7 @@ async fn service_overview(
             &readable_data_sets(&state.store, &caller).await?,
             &slug,
             (kind, (from, to), compare_year),
-            chrono::Utc::now(),
+            now,
         )
         .await?,
     ))

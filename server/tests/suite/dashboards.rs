@@ -461,3 +461,47 @@ async fn a_late_data_set_is_named_once_by_the_modules_that_show_it(app: TestApp)
     assert!(html.contains(r#"<option value="week""#) && !html.contains(r#"<option value="day""#));
 }
 both!(a_late_data_set_is_named_once_by_the_modules_that_show_it);
+
+/// A completion rate over 100% (more finished in a week than started in it:
+/// people who started the week before) is shown as the data set holds it,
+/// and said under the chart, not left for a reader to take for a figure of
+/// those who started.
+async fn a_rate_over_its_whole_is_said_under_its_chart(app: TestApp) {
+    use chrono::Datelike;
+    let key = app.admin_key().await;
+    let token = app
+        .data_set(json!({"data_group": "flow", "data_type": "completion", "published": true}))
+        .await;
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let week = |back: i64| format!("{}T00:00:00Z", monday - chrono::Duration::weeks(back));
+    let records = json!([
+        {"_timestamp": week(3), "stage": "start", "count": 100},
+        {"_timestamp": week(3), "stage": "end", "count": 80},
+        {"_timestamp": week(2), "stage": "start", "count": 50},
+        {"_timestamp": week(2), "stage": "end", "count": 60},
+    ]);
+    let written = app
+        .send(Method::POST, "/data/flow/completion", &token, &records)
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let module = json!({"type": "completion_rate", "slug": "done", "title": "Done",
+        "data_set": "flow/completion", "query": "period=week&duration=4&group_by=stage&collect=count:sum",
+        "options": {"start": "start", "end": "end"}});
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "flow", "title": "Flow", "status": "published", "modules": [module]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let html = app.get("/flow").await.text();
+    assert!(html.contains("120.0%"), "the rate as held");
+    assert!(
+        html.contains("1 period shown has more completions than starts, so a rate over 100%: people who started in one period finished in the next."),
+        "{html}"
+    );
+}
+both!(a_rate_over_its_whole_is_said_under_its_chart);

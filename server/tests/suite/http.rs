@@ -562,6 +562,26 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
     // The KPI tiles stay the latest week's.
     assert_eq!(overview.kpis[0].period.kind, app::model::PeriodKind::Week);
 
+    // Months running past today end with the week under way: weeks that
+    // have not begun are no periods of the chart, not even "so far" ones.
+    let now = Utc::now();
+    let far = format!(
+        "{}-12",
+        now.format("%Y").to_string().parse::<i32>().unwrap() + 1
+    );
+    let answer = app
+        .get(&format!(
+            "/api/v1/services/file-a-tax-return?from=2025-01&to={far}"
+        ))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let overview: ServiceOverview = serde_json::from_slice(&answer.body).unwrap();
+    let last = overview.transactions.periods.last().unwrap();
+    assert!(
+        last.start <= now && now < last.end,
+        "{last:?} is not the week under way"
+    );
+
     for (query, message) in [
         (
             "period=day",
