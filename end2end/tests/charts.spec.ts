@@ -92,6 +92,35 @@ test('a zoom made by keyboard goes to the URL, every time chart follows it, and 
   expect(errors).toEqual([]);
 });
 
+test('a zoom made just before leaving a page stays with it, never written into the next', async ({ page }) => {
+  const errors = watchErrors(page);
+  for (const wait of [0, 100, 200]) {
+    await page.goto('/file-a-tax-return');
+    await hydrated(page);
+    // To another dashboard inside the app, then a zoom and straight back.
+    await page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = '/check-your-state-pension';
+      a.id = 'to-another';
+      a.textContent = 'Another dashboard';
+      document.body.prepend(a);
+    });
+    await page.click('#to-another');
+    await page.waitForURL(/check-your-state-pension/);
+    await drawn(page, weekly);
+    await page.locator(`${weekly} .pulse-chart`).focus();
+    await page.keyboard.press('+');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForTimeout(wait);
+    await page.goBack();
+    await page.waitForURL(/file-a-tax-return/);
+    // Past the moment the zoom would have settled into a URL.
+    await page.waitForTimeout(600);
+    expect(zoomOf(page), `back after ${wait} ms`).toBeNull();
+  }
+  expect(errors).toEqual([]);
+});
+
 test('the legend is a row of buttons that show and hide lines, by mouse or keyboard', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/file-a-tax-return');

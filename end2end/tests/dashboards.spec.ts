@@ -174,6 +174,35 @@ test('the period and months re-query the charts, live in the URL and survive a r
   await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
 });
 
+test('Enter in a month applies the months typed, over the span chosen above them, once', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${dashboard}?range=12-months`);
+  await hydrated(page);
+  await expect(page.getByLabel('Time')).toHaveValue('12-months');
+  const before = await page.evaluate(() => history.length);
+  await page.getByLabel('From (month)').fill('2025-02');
+  await page.getByLabel('To (month)').fill('2025-05');
+  await page.getByLabel('To (month)').press('Enter');
+  // Sent as the form, the span chosen took the months' place.
+  await expect(page).toHaveURL(/from=2025-02&to=2025-05/);
+  expect(page.url()).not.toContain('range=');
+  await expect(page.getByLabel('Time')).toHaveValue('custom');
+  const firstRow = page.locator('#table-transactions-by-channel tbody tr').first().locator('th');
+  await expect(firstRow).toContainText('June 2025');
+  // One entry in the history, not two (the change and the Enter).
+  expect(await page.evaluate(() => history.length)).toBe(before + 1);
+  // Enter again, nothing changed: nothing happens.
+  await page.getByLabel('To (month)').press('Enter');
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => history.length)).toBe(before + 1);
+  // Months the wrong way round, by Enter: said, and nothing changes.
+  await page.getByLabel('From (month)').fill('2025-09');
+  await page.getByLabel('From (month)').press('Enter');
+  await expect(page.locator('.govuk-error-message')).toContainText('must not be after');
+  await expect(page).toHaveURL(/from=2025-02&to=2025-05/);
+  expect(errors).toEqual([]);
+});
+
 /** The fields of CSV lines (RFC 4180 quoting). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];

@@ -773,6 +773,9 @@ pub fn Chart(
     #[prop(optional_no_strip)]
     actions: Option<AnyView>,
 ) -> impl IntoView {
+    // A handful of periods has no zoom to offer (nor a slider drawn), so
+    // neither keys nor a reset that would keep a window no one sees.
+    let zoom = zoom && periods.as_ref().is_none_or(|p| zooms(p.len()));
     let node = NodeRef::<leptos::html::Div>::new();
     let file_name = format!("{id}.png");
     let handle = browser::attach(
@@ -1280,6 +1283,9 @@ mod browser {
             });
             let location = use_location();
             let go = use_go(true);
+            // The page the chart is drawn on: a zoom is never written into
+            // another's URL (one the person has gone on to).
+            let home = location.pathname.get_untracked();
             let write = Rc::new(move |zoom: Option<Zoom>| {
                 let (Some(path), Some(search)) = (
                     location.pathname.try_get_untracked(),
@@ -1287,6 +1293,9 @@ mod browser {
                 ) else {
                     return;
                 };
+                if path != home {
+                    return;
+                }
                 let value = zoom.map(|z| z.key()).unwrap_or_default();
                 let query = query_string::with_param(&search, Zoom::KEY, &value);
                 go(query_string::href(&path, &query));
@@ -1307,11 +1316,16 @@ mod browser {
             }
         }
 
-        /// Once the chart's window has stayed put a moment, puts it in the URL.
-        fn settle(self: &Rc<Self>, window: (f64, f64)) {
+        /// Forgets a window waiting to be put in the URL (the chart is going).
+        fn cancel(&self) {
             if let Some(pending) = self.pending.take() {
                 pending.clear();
             }
+        }
+
+        /// Once the chart's window has stayed put a moment, puts it in the URL.
+        fn settle(self: &Rc<Self>, window: (f64, f64)) {
+            self.cancel();
             let sync = self.clone();
             self.pending.set(
                 set_timeout_with_handle(
@@ -1319,7 +1333,12 @@ mod browser {
                         let (start, end) = window;
                         let zoom = Zoom::indices(sync.periods.len(), start, end)
                             .and_then(|(a, b)| Zoom::of(&sync.periods, a, b));
-                        if sync.url.try_get_untracked() != Some(zoom) {
+                        // Gone with its page (whose URL is another's now):
+                        // nothing to write.
+                        let Some(shown) = sync.url.try_get_untracked() else {
+                            return;
+                        };
+                        if shown != zoom {
                             (sync.write)(zoom);
                         }
                     },
@@ -1623,9 +1642,13 @@ mod browser {
             listeners,
             surface_listener,
             drag_listeners,
+            sync,
         ));
         on_cleanup(move || {
-            let (instance, observer, on_resize, listeners, surface, drags) = owned.take();
+            let (instance, observer, on_resize, listeners, surface, drags, sync) = owned.take();
+            if let Some(sync) = sync {
+                sync.cancel();
+            }
             if let Some(observer) = observer {
                 observer.disconnect();
             }

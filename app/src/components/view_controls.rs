@@ -319,7 +319,7 @@ pub fn ViewControls(
     };
     let months = {
         let go = go.clone();
-        move |_: leptos::ev::Event| {
+        move || {
             let (from, to) = typed_months();
             let problem = match (from.is_empty(), to.is_empty()) {
                 (true, true) => None,
@@ -335,6 +335,10 @@ pub fn ViewControls(
                 return;
             };
             match problem {
+                // The months the page shows already (Enter pressed again).
+                None if (&from, &to) == (&typed_over.0, &typed_over.1) => {
+                    let _ = draft.months.try_set(None);
+                }
                 None => {
                     let _ = draft.months.try_set(None);
                     go(&[("from", &from), ("to", &to), ("range", "")]);
@@ -422,8 +426,22 @@ pub fn ViewControls(
         field("compare"),
     );
     let to_error = field("to-error");
+    let (months_sent, months_from) = (months.clone(), months.clone());
     view! {
         <form method="get" action=action class="pulse-filters" id=format!("{id}-controls")
+            // Enter in a month: the months typed, as when they are left (sent
+            // as the form, they would go with the range chosen above them,
+            // which takes their place). Months changed fire `change` first,
+            // which applies them and forgets the draft: not applied twice.
+            on:submit={
+                let months = months_sent.clone();
+                move |ev| {
+                    ev.prevent_default();
+                    if draft.months.try_get_untracked().flatten().is_some() {
+                        months();
+                    }
+                }
+            }
             on:focusin=move |ev| draft.focused(&ev) on:focusout=move |ev| draft.left(&ev)>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
@@ -451,7 +469,10 @@ pub fn ViewControls(
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
-                    prop:value=month_value("from") on:input=typing on:change=months.clone()/>
+                    prop:value=month_value("from") on:input=typing on:change={
+                        let months = months_from.clone();
+                        move |_| months()
+                    }/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
                 <label class="govuk-label" for=to_id.clone()>"To (month)"</label>
@@ -466,7 +487,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=month_value("to") on:input=typing on:change=months node_ref=to_input/>
+                    prop:value=month_value("to") on:input=typing on:change=move |_| months() node_ref=to_input/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">
