@@ -866,9 +866,10 @@ pub struct NewAnnotation {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(pattern = "^[^/]+/[\\s\\S]+$"))]
     pub module: Option<String>,
-    /// The moment, or the start of the range.
+    /// The moment, or the start of the range: in the years 1900 to 2200
+    /// (UTC; a 422 otherwise).
     pub starts_at: DateTime<Utc>,
-    /// The end of a range (absent for a moment).
+    /// The end of a range (absent for a moment), in the same years.
     #[serde(default)]
     pub ends_at: Option<DateTime<Utc>>,
     /// Plain text: line breaks and web addresses are kept, nothing else is

@@ -21,9 +21,18 @@ pub fn check(note: &NewAnnotation) -> Result<(), String> {
     check_range(note)
 }
 
-/// Why the range of a note cannot be stored (it ends before it starts), or
-/// `Ok`: a rule between two fields, which the API answers with a 422.
+/// Why the time of a note cannot be stored, or `Ok`: it is outside the
+/// years a chart can show (1900 to 2200 in UTC, as records' times are), or
+/// it ends before it starts. Rules beyond each field's own shape, which the
+/// API answers with a 422.
 pub fn check_range(note: &NewAnnotation) -> Result<(), String> {
+    for (part, at) in [("start", Some(note.starts_at)), ("end", note.ends_at)] {
+        if at.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
+            return Err(format!(
+                "The {part} of the note must be in the years {MIN_YEAR} to {MAX_YEAR}"
+            ));
+        }
+    }
     match note.ends_at {
         Some(end) if end < note.starts_at => {
             Err("The end of the range must be on or after its start".into())
@@ -56,13 +65,6 @@ pub fn check_fields(note: &NewAnnotation) -> Result<(), String> {
         if !ok {
             return Err(format!(
                 "The tag {tag:?} must be letters, digits, spaces and dashes ({MAX_TAG} at most)"
-            ));
-        }
-    }
-    for (part, at) in [("start", Some(note.starts_at)), ("end", note.ends_at)] {
-        if at.is_some_and(|t| !(MIN_YEAR..=MAX_YEAR).contains(&t.year())) {
-            return Err(format!(
-                "The {part} of the note must be in the years {MIN_YEAR} to {MAX_YEAR}"
             ));
         }
     }

@@ -391,7 +391,7 @@ async fn numbers_at_the_edges_of_their_types_break_nothing(app: TestApp) {
         let note = json!({"service": "file-a-tax-return", "starts_at": starts, "ends_at": ends, "text": "edge"});
         refused(
             &post_json(&app, "/api/v1/annotations", Some(&key), &note.to_string()).await,
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             &format!("The {part} of the note must be in the years 1900 to 2200"),
         );
     }
