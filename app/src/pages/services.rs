@@ -162,9 +162,10 @@ pub fn ServicesPage() -> impl IntoView {
 
 fn summary_text(s: &KpiSummary) -> String {
     let mut parts = vec![format!(
-        "{} services: {} transactions a year",
+        "{} services: {} transactions a year{}",
         s.services,
-        format_number(s.transactions_per_year)
+        format_number(s.transactions_per_year),
+        crate::kpi::counted_words(s)
     )];
     if s.total_cost > 0.0 {
         parts.push(format!(
