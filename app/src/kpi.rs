@@ -83,17 +83,6 @@ pub fn weighted_mean(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opt
     (weight > 0.0).then(|| sum / weight)
 }
 
-/// Which services a summary's year of transactions (and the averages
-/// weighted by it) is of, when not all of them: " (the 9 of them with a year
-/// of figures)".
-pub fn counted_words(s: &crate::model::KpiSummary) -> String {
-    if s.counted == s.services {
-        String::new()
-    } else {
-        format!(" (the {} of them with a year of figures)", s.counted)
-    }
-}
-
 /// Totals and transaction-weighted averages over services: volumes and costs are
 /// added up (each service's total cost over its last four complete quarters);
 /// the other KPIs are averaged weighted by each service's transactions.
@@ -109,10 +98,6 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
     crate::model::KpiSummary {
         services: services.len(),
         transactions_per_year,
-        counted: services
-            .iter()
-            .filter(|s| s.transactions_per_year.is_some())
-            .count(),
         total_cost,
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
         digital_take_up: weighted_mean(services.iter().map(|s| (s.digital_take_up, volume(s)))),
@@ -1683,22 +1668,6 @@ mod tests {
         // (0.5 * 1,000 + 0.9 * 3,000) / 4,000
         assert!((summary.digital_take_up.unwrap() - 0.8).abs() < 1e-12);
         assert_eq!(summary.user_satisfaction, None);
-        assert_eq!((summary.counted, counted_words(&summary).as_str()), (3, ""));
-        // A service without a year of figures is in no total, and is said
-        // to be left out.
-        let mut young = service("d1", 0.0, None, Some(0.1));
-        young.transactions_per_year = None;
-        let summary = summarise(&[
-            service("a1", 1_000.0, Some((2_000.0, 900.0)), Some(0.5)),
-            young,
-        ]);
-        assert_eq!((summary.services, summary.counted), (2, 1));
-        assert_eq!(summary.transactions_per_year, 1_000.0);
-        assert_eq!(summary.digital_take_up, Some(0.5));
-        assert_eq!(
-            counted_words(&summary),
-            " (the 1 of them with a year of figures)"
-        );
     }
 
     #[test]

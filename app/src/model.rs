@@ -359,8 +359,7 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceKpis {
     pub service: ServiceListing,
-    /// Transactions in the last 52 complete weeks (`year_from` to `year_to`),
-    /// when every one of them has figures (none otherwise).
+    /// Transactions in the last 52 complete weeks (`year_from` to `year_to`).
     pub transactions_per_year: Option<f64>,
     #[serde(default)]
     pub year_from: Option<DateTime<Utc>>,
@@ -398,13 +397,7 @@ pub struct ServiceKpis {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KpiSummary {
     pub services: usize,
-    /// The transactions a year of the services that have a year of figures
-    /// (`counted` of the `services`).
     pub transactions_per_year: f64,
-    /// How many of the services have a year of transactions: those the total
-    /// adds up and the averages are weighted by.
-    #[serde(default)]
-    pub counted: usize,
     /// Transactions times cost per transaction, summed.
     pub total_cost: f64,
     /// Total cost over the transactions of the services that report a cost.

@@ -147,48 +147,29 @@ fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
 }
 
 fn summary_tiles(s: &KpiSummary) -> impl IntoView {
-    // Said of how many services, when not all: a total of some that read as
-    // all misleads.
-    let year_label = if s.counted == s.services {
-        "Transactions a year".to_string()
-    } else {
-        format!(
-            "Transactions a year ({} of {} services with a year of figures)",
-            s.counted, s.services
-        )
-    };
-    let tiles: [(String, String); 6] = [
+    let tiles: [(&str, String); 6] = [
         (
-            year_label,
-            if s.counted == 0 {
-                "no data".to_string()
-            } else {
-                format_number(s.transactions_per_year)
-            },
+            "Transactions a year",
+            format_number(s.transactions_per_year),
         ),
         (
-            "Total cost, last four complete quarters".to_string(),
-            // No service has cost figures: no total, not £0.00.
-            if s.cost_per_transaction.is_none() && s.total_cost == 0.0 {
-                "no data".to_string()
-            } else {
-                format_pounds(s.total_cost)
-            },
+            "Total cost, last four complete quarters",
+            format_pounds(s.total_cost),
         ),
         (
-            "Cost per transaction".to_string(),
+            "Cost per transaction",
             format_value(s.cost_per_transaction, Unit::Pounds),
         ),
         (
-            "Digital take-up".to_string(),
+            "Digital take-up",
             format_value(s.digital_take_up, Unit::Ratio),
         ),
         (
-            "Satisfaction score".to_string(),
+            "Satisfaction score",
             format_value(s.user_satisfaction, Unit::Ratio),
         ),
         (
-            "Completion rate".to_string(),
+            "Completion rate",
             format_value(s.completion_rate, Unit::Ratio),
         ),
     ];
@@ -786,10 +767,9 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
         .collect_view();
     let s = board.summary.clone();
     let totals = format!(
-        "{} services · {} transactions a year{} · {} digital take-up · satisfaction score {}",
+        "{} services · {} transactions a year · {} digital take-up · satisfaction score {}",
         s.services,
         format_number(s.transactions_per_year),
-        crate::kpi::counted_words(&s),
         s.digital_take_up
             .map(format_percent)
             .unwrap_or_else(|| "no data".into()),

@@ -162,10 +162,9 @@ pub fn ServicesPage() -> impl IntoView {
 
 fn summary_text(s: &KpiSummary) -> String {
     let mut parts = vec![format!(
-        "{} services: {} transactions a year{}",
+        "{} services: {} transactions a year",
         s.services,
-        format_number(s.transactions_per_year),
-        crate::kpi::counted_words(s)
+        format_number(s.transactions_per_year)
     )];
     if s.total_cost > 0.0 {
         parts.push(format!(

@@ -337,13 +337,8 @@ pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
         .next_back()
         .map(|newest| next_period_start(PeriodKind::Week, *newest));
     let year_from = year_to.map(|to| to - Duration::weeks(52));
-    // A year's figure from a year of figures: a service 8 weeks old (or
-    // with weeks missing) has no "transactions a year", not 8 weeks' worth
-    // under that name (nor an annual target to fall short of).
-    let transactions_per_year = year_from.and_then(|from| {
-        let year: Vec<f64> = weeks.range(from..).filter_map(|(_, v)| *v).collect();
-        (year.len() == 52).then(|| year.iter().sum::<f64>())
-    });
+    let transactions_per_year =
+        year_from.map(|from| weeks.range(from..).filter_map(|(_, v)| *v).sum::<f64>());
     let (_, costs) = complete_series(data, KpiKind::CostPerTransaction, PeriodKind::Quarter);
     let (_, volumes) = complete_series(data, KpiKind::Transactions, PeriodKind::Quarter);
     let costed: Vec<(DateTime<Utc>, f64, f64)> = costs

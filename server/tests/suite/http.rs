@@ -3,11 +3,11 @@
 
 use axum::{
     body::Body,
-    http::{header, Method, Request, StatusCode},
+    http::{header, Request, StatusCode},
 };
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower::ServiceExt;
 
 use app::model::{ServiceList, ServiceOverview};
@@ -250,75 +250,6 @@ async fn loading_the_demo_twice_changes_nothing(app: TestApp) {
     assert!(before == after);
 }
 both!(loading_the_demo_twice_changes_nothing);
-
-/// A service 8 weeks old has no "transactions a year" (8 weeks' worth under
-/// that name read as a year, and fell short of annual targets), and the
-/// totals and averages it is not in say how many services they are of.
-async fn a_year_of_transactions_is_a_year_of_figures(app: TestApp) {
-    use chrono::Datelike;
-    let app = with_demo(app).await;
-    let key = app.admin_key().await;
-    let made = app
-        .send(
-            Method::POST,
-            "/api/v1/services",
-            &key,
-            &json!({"slug": "a-new-service", "title": "A new service", "organisation": "department-of-revenue-and-benefits"}),
-        )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
-    let token = app
-        .data_set(
-            json!({"data_group": "a-new-service", "data_type": "transactions-by-channel",
-            "from_type": "transactions-by-channel", "published": true}),
-        )
-        .await;
-    let today = Utc::now().date_naive();
-    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
-    let records: Vec<Value> = (1..=8)
-        .map(|back| {
-            json!({"_timestamp": format!("{}T00:00:00Z", monday - chrono::Duration::weeks(back)),
-                "channel": "digital", "count": 1000})
-        })
-        .collect();
-    let written = app
-        .send(
-            Method::POST,
-            "/data/a-new-service/transactions-by-channel",
-            &token,
-            &json!(records),
-        )
-        .await;
-    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
-    let answer = app.get("/api/v1/service-kpis?name=a%20new%20service").await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-    let list: app::model::ServiceKpiList = serde_json::from_slice(&answer.body).unwrap();
-    assert_eq!(list.services.len(), 1);
-    assert_eq!(list.services[0].transactions_per_year, None);
-    assert_eq!(list.services[0].digital_take_up, Some(1.0));
-    assert_eq!((list.summary.services, list.summary.counted), (1, 0));
-    // Beside the department's other services: in neither the total nor
-    // the averages, and said to be left out.
-    let board = app
-        .get("/api/v1/boards/department-of-revenue-and-benefits")
-        .await;
-    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
-    let summary = &board.json()["summary"];
-    assert_eq!(
-        summary["counted"].as_u64().unwrap() + 1,
-        summary["services"].as_u64().unwrap()
-    );
-    let page = app.get("/boards/department-of-revenue-and-benefits").await;
-    let html = page.text();
-    assert!(
-        html.contains(&format!(
-            "Transactions a year ({} of {} services with a year of figures)",
-            summary["counted"], summary["services"]
-        )),
-        "{html}"
-    );
-}
-both!(a_year_of_transactions_is_a_year_of_figures);
 
 async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     let app = with_demo(app).await;
