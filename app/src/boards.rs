@@ -119,19 +119,26 @@ pub fn attention_band(unit: Unit) -> f64 {
     }
 }
 
-/// The trend of a series of values in `unit`: the mean of its last three
-/// values against the mean of the three before (gaps skipped), as
-/// [`crate::kpi::change_in`] reads it (percentage points for rates, relative
-/// otherwise); `None` with fewer than six values or nothing to compare with.
-pub fn trend(values: &[Option<f64>], unit: Unit) -> Option<(Trend, f64)> {
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
+/// The trend of a series of values in `unit`, each with what it is out of
+/// (its weight): the last three values pooled against the three before
+/// (gaps skipped), each three as the mean of its values weighted by their
+/// weights, so a quiet month counts for less than a busy one and a month of
+/// 28 days compares fairly with one of 31 (volumes are given per day,
+/// weighted by days); read as [`crate::kpi::change_in`] reads it
+/// (percentage points for rates, relative otherwise). `None` with fewer
+/// than six values or nothing to compare with.
+pub fn trend(values: &[Option<(f64, f64)>], unit: Unit) -> Option<(Trend, f64)> {
+    let present: Vec<(f64, f64)> = values.iter().flatten().copied().collect();
     if present.len() < 6 {
         return None;
     }
     let n = present.len();
-    let recent = present[n - 3..].iter().sum::<f64>() / 3.0;
-    let before = present[n - 6..n - 3].iter().sum::<f64>() / 3.0;
-    let change = crate::kpi::change_in(unit, Some(recent), Some(before))?;
+    let pooled = |three: &[(f64, f64)]| {
+        crate::kpi::weighted_mean(three.iter().map(|&(value, weight)| (Some(value), weight)))
+    };
+    let recent = pooled(&present[n - 3..]);
+    let before = pooled(&present[n - 6..n - 3]);
+    let change = crate::kpi::change_in(unit, recent, before)?;
     let direction = if change.abs() < flat_band(unit) {
         Trend::Flat
     } else if change > 0.0 {
@@ -285,7 +292,12 @@ pub struct BoardKpi {
     /// The relative change behind [`BoardKpi::trend`].
     pub change: Option<f64>,
     pub target: Option<f64>,
+    /// Against the target; none when there is none, or the rate's base is
+    /// under [`crate::kpi::LOW_BASE`] (too few to judge).
     pub status: Option<Rag>,
+    /// What the rate is out of ([`crate::model::KpiFigure::base`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<f64>,
 }
 
 /// A service's row on a board.
@@ -448,6 +460,10 @@ pub struct ComparedService {
     pub year_earlier: Option<f64>,
     /// Why the service has no figures for this KPI, if it has none.
     pub missing: Option<String>,
+    /// What the latest rate is out of ([`crate::model::KpiFigure::base`]):
+    /// under [`crate::kpi::LOW_BASE`] it is shown with it and not ranked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<f64>,
     /// Its target line, one per period (empty without targets).
     pub target: Vec<Option<f64>>,
     /// Its notes the reader may see, over the compared periods.
@@ -500,6 +516,29 @@ pub fn shares(series: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
         .collect()
 }
 
+impl Comparison {
+    /// Whether each service's latest figure is of the newest period any of
+    /// them has, and not a rate of a handful: only those are ranked against
+    /// each other (a June rate is not "best" beside March ones, nor worse;
+    /// one response of 5 is not the best score).
+    pub fn of_the_latest_period(&self) -> Vec<bool> {
+        let enough = |s: &ComparedService| crate::kpi::low_base_words(self.kpi, s.base).is_none();
+        // The newest period among figures that may be ranked at all.
+        let newest = self
+            .services
+            .iter()
+            .filter(|s| enough(s))
+            .filter_map(|s| s.latest_period.as_ref().map(|p| p.start))
+            .max();
+        self.services
+            .iter()
+            .map(|s| {
+                s.latest_period.as_ref().map(|p| p.start) == newest && newest.is_some() && enough(s)
+            })
+            .collect()
+    }
+}
+
 /// Ranks (1 = best) of `values`; ties share a rank; no value, no rank.
 pub fn ranks(values: &[Option<f64>], higher_is_better: bool) -> Vec<Option<usize>> {
     values
@@ -537,7 +576,78 @@ mod tests {
     }
 
     #[test]
+    fn only_services_with_figures_of_the_newest_period_are_ranked() {
+        use crate::model::{OrgRef, Period, PeriodKind, ServiceListing};
+        use chrono::{TimeZone, Utc};
+        let month = |m| {
+            let start = Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap();
+            crate::kpi::period_containing(PeriodKind::Month, start)
+        };
+        let service = |latest: Option<Period>| ComparedService {
+            service: ServiceListing {
+                slug: "s".into(),
+                title: "S".into(),
+                department: OrgRef {
+                    slug: "d".into(),
+                    title: "D".into(),
+                    abbreviation: None,
+                },
+                agency: None,
+            },
+            values: Vec::new(),
+            latest: latest.as_ref().map(|_| 0.9),
+            latest_period: latest,
+            previous: None,
+            year_earlier: None,
+            missing: None,
+            base: None,
+            target: Vec::new(),
+            annotations: Vec::new(),
+        };
+        let c = Comparison {
+            kpi: KpiKind::CompletionRate,
+            period: PeriodKind::Month,
+            periods: Vec::new(),
+            services: vec![
+                service(Some(month(6))),
+                service(Some(month(3))),
+                service(None),
+                service(Some(month(6))),
+                ComparedService {
+                    base: Some(3.0),
+                    ..service(Some(month(6)))
+                },
+            ],
+        };
+        assert_eq!(c.of_the_latest_period(), [true, false, false, true, false]);
+        // A rate of a handful in a newer period than the others' holds
+        // none of them back.
+        let c = Comparison {
+            services: vec![
+                ComparedService {
+                    base: Some(1.0),
+                    ..service(Some(month(7)))
+                },
+                service(Some(month(6))),
+                service(Some(month(6))),
+            ],
+            ..c
+        };
+        assert_eq!(c.of_the_latest_period(), [false, true, true]);
+    }
+
+    #[test]
     fn trends_compare_the_last_three_values_with_the_three_before() {
+        let even = |values: &[f64]| values.iter().map(|&v| Some((v, 1.0))).collect::<Vec<_>>();
+        let trend = |values: &[Option<f64>], unit| {
+            trend(
+                &values
+                    .iter()
+                    .map(|v| v.map(|v| (v, 1.0)))
+                    .collect::<Vec<_>>(),
+                unit,
+            )
+        };
         let up = [1.0, 1.0, 1.0, 1.2, 1.2, 1.2].map(Some);
         assert_eq!(trend(&up, Unit::Number).map(|t| t.0), Some(Trend::Up));
         let flat = [1.0, 1.0, 1.0, 1.01, 1.0, 1.0].map(Some);
@@ -560,6 +670,23 @@ mod tests {
         assert!((change - 0.023).abs() < 1e-9);
         let steady = [0.80, 0.80, 0.80, 0.805, 0.805, 0.805].map(Some);
         assert_eq!(trend(&steady, Unit::Ratio).map(|t| t.0), Some(Trend::Flat));
+        // Pooled: a busy month at 90% and two quiet ones at 60% are 84%
+        // together, not 70%; against 80% before, up 4 points, not down 10.
+        let pooled = [
+            Some((0.8, 100.0)),
+            Some((0.8, 100.0)),
+            Some((0.8, 100.0)),
+            Some((0.9, 800.0)),
+            Some((0.6, 100.0)),
+            Some((0.6, 100.0)),
+        ];
+        let (direction, change) = super::trend(&pooled, Unit::Ratio).unwrap();
+        assert_eq!(direction, Trend::Up);
+        assert!((change - 0.04).abs() < 1e-9, "{change}");
+        assert_eq!(
+            super::trend(&even(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), Unit::Number).map(|t| t.0),
+            Some(Trend::Flat)
+        );
         assert!(worsening(KpiKind::CompletionRate, Trend::Down));
         assert!(worsening(KpiKind::CostPerTransaction, Trend::Up));
         assert!(!worsening(KpiKind::CostPerTransaction, Trend::Down));

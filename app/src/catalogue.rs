@@ -144,6 +144,19 @@ pub fn frequency(data_type: &str) -> Option<PeriodKind> {
     }
 }
 
+/// The field a period's figures of a catalogue data type are split by, one
+/// record per value (the channel, the stage, the step): a period is whole
+/// when every value sent lately has come (see [`crate::model::Freshness`]'s
+/// `newest_whole`). `None` for types sent as one record a period.
+pub fn part_field(data_type: &str) -> Option<&'static str> {
+    match data_type {
+        "transactions-by-channel" => Some("channel"),
+        "completion-rate" => Some("stage"),
+        "journey" => Some("step"),
+        _ => None,
+    }
+}
+
 /// How old (in seconds, counted from the start of its period, as a record's
 /// `_timestamp` is) the newest record of data sent once per `frequency` may
 /// be before it is late: the next period's figures are due a grace after

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 
-use crate::model::{Period, PeriodKind, Unit};
+use crate::model::{KpiKind, Period, PeriodKind, Unit};
 
 // ---------------------------------------------------------------------------
 // KPI arithmetic
@@ -83,26 +83,101 @@ pub fn weighted_mean(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> Opt
     (weight > 0.0).then(|| sum / weight)
 }
 
-/// Totals and transaction-weighted averages over services: volumes and costs are
-/// added up (each service's total cost over its last four complete quarters);
-/// the other KPIs are averaged weighted by each service's transactions.
+/// How many weeks before the newest year of figures among services a
+/// service's year may end and still be in totals and averages over them:
+/// figures that stopped earlier are of another time.
+pub const RECENT_WEEKS: i64 = 4;
+
+/// Whether `service`'s figures are of the same time as the newest among
+/// those summarised (whose year ends at `newest`): its year ends at most
+/// [`RECENT_WEEKS`] weeks before.
+pub fn is_current(service: &crate::model::ServiceKpis, newest: Option<DateTime<Utc>>) -> bool {
+    match (service.year_to, newest) {
+        (Some(to), Some(newest)) => to >= newest - Duration::weeks(RECENT_WEEKS),
+        _ => false,
+    }
+}
+
+/// Whether `service`'s figures stopped before the others' ([`is_current`]):
+/// it has a year of figures, and the year is of another time. A service
+/// with no transactions at all has not stopped.
+pub fn has_stopped(service: &crate::model::ServiceKpis, newest: Option<DateTime<Utc>>) -> bool {
+    service.year_to.is_some() && !is_current(service, newest)
+}
+
+/// Which services a summary's figures are of, when not all of them: "(the
+/// transactions a year of 9 of 11 services with a year of figures; 1 service
+/// whose figures stopped more than 4 weeks before the others' is in no
+/// figure here)".
+pub fn counted_words(s: &crate::model::KpiSummary) -> String {
+    let parts: Vec<String> = [
+        (s.counted < s.current).then(|| {
+            format!(
+                "the transactions a year of {} of {} services with a year of figures",
+                s.counted, s.current
+            )
+        }),
+        stopped_words(s),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// The services a summary leaves out because their figures stopped, when
+/// any: "2 services whose figures stopped more than 4 weeks before the
+/// others' are in no figure here".
+pub fn stopped_words(s: &crate::model::KpiSummary) -> Option<String> {
+    (s.stopped > 0).then(|| {
+        let (whose, are) = if s.stopped == 1 {
+            ("service whose", "is")
+        } else {
+            ("services whose", "are")
+        };
+        format!(
+            "{} {whose} figures stopped more than {RECENT_WEEKS} weeks before the others' {are} in no figure here",
+            s.stopped
+        )
+    })
+}
+
+/// Totals and transaction-weighted averages over the services whose figures
+/// are of the same time ([`is_current`]): volumes of whole years and costs
+/// are added up (each service's total cost over its last four complete
+/// quarters); the other KPIs are averaged weighted by each service's
+/// transactions a week, so a young service counts by its size.
 pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSummary {
-    let volume = |s: &crate::model::ServiceKpis| s.transactions_per_year.unwrap_or(0.0);
-    let transactions_per_year = services.iter().map(volume).sum();
-    let total_cost: f64 = services.iter().filter_map(|s| s.total_cost).sum();
-    let costed_volume: f64 = services
+    let newest = services.iter().filter_map(|s| s.year_to).max();
+    let current: Vec<&crate::model::ServiceKpis> =
+        services.iter().filter(|s| is_current(s, newest)).collect();
+    let volume = |s: &&crate::model::ServiceKpis| s.weekly_transactions.unwrap_or(0.0);
+    let whole: Vec<f64> = current
+        .iter()
+        .filter_map(|s| s.transactions_per_year)
+        .collect();
+    let total_cost: f64 = current.iter().filter_map(|s| s.total_cost).sum();
+    let costed_volume: f64 = current
         .iter()
         .filter(|s| s.total_cost.is_some())
         .filter_map(|s| s.costed_transactions)
         .sum();
     crate::model::KpiSummary {
         services: services.len(),
-        transactions_per_year,
+        transactions_per_year: whole.iter().sum(),
+        counted: whole.len(),
+        current: current.len(),
+        stopped: services.iter().filter(|s| has_stopped(s, newest)).count(),
+        year_to: newest,
         total_cost,
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
-        digital_take_up: weighted_mean(services.iter().map(|s| (s.digital_take_up, volume(s)))),
-        user_satisfaction: weighted_mean(services.iter().map(|s| (s.user_satisfaction, volume(s)))),
-        completion_rate: weighted_mean(services.iter().map(|s| (s.completion_rate, volume(s)))),
+        digital_take_up: weighted_mean(current.iter().map(|s| (s.digital_take_up, volume(s)))),
+        user_satisfaction: weighted_mean(current.iter().map(|s| (s.user_satisfaction, volume(s)))),
+        completion_rate: weighted_mean(current.iter().map(|s| (s.completion_rate, volume(s)))),
     }
 }
 
@@ -681,6 +756,65 @@ pub fn change_in(unit: Unit, current: Option<f64>, previous: Option<f64>) -> Opt
         },
         Unit::Number | Unit::Pounds => relative_change(current, previous),
     }
+}
+
+/// A rate out of fewer than this many (responses, people who started,
+/// transactions) is too few to rely on: it is shown with its base and said
+/// so, and a board judges it against no target.
+pub const LOW_BASE: f64 = 30.0;
+
+/// The words for a rate's small base, "from 4 responses: too few to rely
+/// on"; none when the base is large enough, or `kpi` is not a rate.
+pub fn low_base_words(kpi: KpiKind, base: Option<f64>) -> Option<String> {
+    // Rounded first, so the words never say "from 30" of a base under it.
+    let base = base?.round();
+    if base >= LOW_BASE {
+        return None;
+    }
+    let (one, many) = match kpi {
+        KpiKind::UserSatisfaction => ("response", "responses"),
+        KpiKind::CompletionRate => ("person who started", "people who started"),
+        KpiKind::DigitalTakeUp => ("transaction", "transactions"),
+        KpiKind::Transactions | KpiKind::CostPerTransaction => return None,
+    };
+    Some(format!(
+        "from {} {}: too few to rely on",
+        format_count(base),
+        if base == 1.0 { one } else { many }
+    ))
+}
+
+/// The period just before `period`, of its kind.
+pub fn period_before(period: &Period) -> Period {
+    period_containing(period.kind, periods_after(period.kind, period.start, -1))
+}
+
+/// Whether a volume over `now` is compared with one over `then` per day:
+/// their lengths differ (a February and a January, a leap year's February
+/// and the one before), so the days alone would make a change.
+pub fn per_day(unit: Unit, now: &Period, then: &Period) -> bool {
+    unit == Unit::Number && (now.end - now.start) != (then.end - then.start)
+}
+
+/// The change from `earlier`, over the period `then`, to `value`, over
+/// `now`, as [`change_in`] reads it; volumes over periods of different
+/// lengths are compared per day ([`per_day`]): February's 28 days of the
+/// same daily business as January's 31 are no change, not "-9.7%".
+pub fn change_over(
+    unit: Unit,
+    now: &Period,
+    value: Option<f64>,
+    then: &Period,
+    earlier: Option<f64>,
+) -> Option<f64> {
+    if per_day(unit, now, then) {
+        let days = |p: &Period| (p.end - p.start).num_seconds() as f64 / 86_400.0;
+        return relative_change(
+            value.map(|v| v / days(now)),
+            earlier.map(|v| v / days(then)),
+        );
+    }
+    change_in(unit, value, earlier)
 }
 
 /// A change from [`change_in`] in words: "+2.3 points" for rates, "+2.5%"
@@ -1644,7 +1778,8 @@ mod tests {
             },
             transactions_per_year: Some(volume),
             year_from: None,
-            year_to: None,
+            year_to: Some(Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap()),
+            weekly_transactions: Some(volume / 52.0),
             cost_per_transaction: None,
             digital_take_up: take_up,
             user_satisfaction: None,
@@ -1668,6 +1803,52 @@ mod tests {
         // (0.5 * 1,000 + 0.9 * 3,000) / 4,000
         assert!((summary.digital_take_up.unwrap() - 0.8).abs() < 1e-12);
         assert_eq!(summary.user_satisfaction, None);
+        assert_eq!((summary.counted, summary.current), (3, 3));
+        assert_eq!(counted_words(&summary), "");
+        // A young service (8 weeks of 1,000) has no year to add up, but its
+        // rate is weighed by its weeks; one whose figures stopped long ago
+        // is in no figure at all.
+        let mut young = service("d1", 0.0, None, Some(0.1));
+        young.transactions_per_year = None;
+        young.weekly_transactions = Some(1_000.0);
+        // Stopped 5 weeks before the others' figures.
+        let mut stopped = service("e1", 52_000.0, Some((9e9, 9e6)), Some(0.0));
+        stopped.year_to = Some(Utc.with_ymd_and_hms(2026, 10, 26, 0, 0, 0).unwrap());
+        // Four weeks before is the same time.
+        let mut late = service("f1", 0.0, None, None);
+        late.year_to = Some(Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap());
+        late.transactions_per_year = None;
+        late.weekly_transactions = None;
+        // No transactions at all: not stopped, in no total.
+        let mut none = service("g1", 0.0, None, Some(0.9));
+        none.year_to = None;
+        none.transactions_per_year = None;
+        none.weekly_transactions = None;
+        let summary = summarise(&[
+            service("a1", 52_000.0, Some((2_000.0, 900.0)), Some(0.5)),
+            young,
+            stopped,
+            late,
+            none,
+        ]);
+        assert_eq!(
+            (
+                summary.services,
+                summary.current,
+                summary.counted,
+                summary.stopped
+            ),
+            (5, 3, 1, 1)
+        );
+        assert_eq!(summary.transactions_per_year, 52_000.0);
+        assert_eq!(summary.total_cost, 2_000.0);
+        // (0.5 * 1,000 + 0.1 * 1,000) / 2,000 a week
+        assert!((summary.digital_take_up.unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(
+            counted_words(&summary),
+            " (the transactions a year of 1 of 3 services with a year of figures; \
+             1 service whose figures stopped more than 4 weeks before the others' is in no figure here)"
+        );
     }
 
     #[test]
@@ -1758,6 +1939,49 @@ mod tests {
         assert_eq!(format_change_in(Unit::Ratio, rate), "+2.3 points");
         assert_eq!(format_change_in(Unit::Ratio, -0.155), "-15.5 points");
         assert_eq!(format_change_in(Unit::Ratio, 0.0002), "no change");
+        // February against January: per day, so the same daily business
+        // is no change; weeks against weeks as they are.
+        let month =
+            |m| period_containing(PeriodKind::Month, t(&format!("2026-{m:02}-01T00:00:00Z")));
+        assert_eq!(period_before(&month(2)), month(1));
+        assert!(per_day(Unit::Number, &month(2), &month(1)));
+        assert!(!per_day(Unit::Ratio, &month(2), &month(1)));
+        let same = change_over(
+            Unit::Number,
+            &month(2),
+            Some(2_800.0),
+            &month(1),
+            Some(3_100.0),
+        );
+        assert!(same.unwrap().abs() < 1e-12, "{same:?}");
+        assert_eq!(
+            change_over(Unit::Number, &month(4), Some(110.0), &month(3), Some(100.0))
+                .map(|c| (c * 1e6).round()),
+            Some(((110.0 / 30.0 - 100.0 / 31.0) / (100.0 / 31.0) * 1e6_f64).round())
+        );
+        let weeks = period_containing(PeriodKind::Week, t("2026-03-09T00:00:00Z"));
+        assert_eq!(
+            change_over(
+                Unit::Number,
+                &weeks,
+                Some(110.0),
+                &period_before(&weeks),
+                Some(100.0)
+            ),
+            change_in(Unit::Number, Some(110.0), Some(100.0))
+        );
+        assert_eq!(
+            low_base_words(KpiKind::UserSatisfaction, Some(1.0)).as_deref(),
+            Some("from 1 response: too few to rely on")
+        );
+        assert_eq!(
+            low_base_words(KpiKind::CompletionRate, Some(29.0)).as_deref(),
+            Some("from 29 people who started: too few to rely on")
+        );
+        assert_eq!(low_base_words(KpiKind::DigitalTakeUp, Some(30.0)), None);
+        assert_eq!(low_base_words(KpiKind::DigitalTakeUp, Some(29.6)), None);
+        assert_eq!(low_base_words(KpiKind::Transactions, Some(3.0)), None);
+        assert_eq!(low_base_words(KpiKind::UserSatisfaction, None), None);
         let volume = change_in(Unit::Number, Some(110.0), Some(100.0)).unwrap();
         assert_eq!(format_change_in(Unit::Number, volume), "+10.0%");
         assert_eq!(change_in(Unit::Pounds, Some(3.0), None), None);

@@ -180,9 +180,9 @@ pub struct ChannelLine {
     pub channel: String,
     /// The channel's name for people, e.g. "Digital".
     pub label: String,
-    /// One value per period, aligned with [`ChannelSeries::periods`]; zero where no
-    /// transactions were recorded.
-    pub values: Vec<f64>,
+    /// One value per period, aligned with [`ChannelSeries::periods`]; none
+    /// where the data set holds no figure for the channel (a gap, not a 0).
+    pub values: Vec<Option<f64>>,
 }
 
 /// Transactions by channel over consecutive periods.
@@ -207,10 +207,34 @@ impl ChannelSeries {
 }
 
 impl ChannelSeries {
-    /// The total across channels for each period.
-    pub fn totals(&self) -> Vec<f64> {
+    /// The total across channels for each period; none where no channel
+    /// has figures, or where a channel has a gap inside its run (figures
+    /// before and after, none then): a total without it would read as a
+    /// fall. A channel that began later or stopped earlier is no gap.
+    pub fn totals(&self) -> Vec<Option<f64>> {
+        let runs: Vec<Option<(usize, usize)>> = self
+            .channels
+            .iter()
+            .map(|c| {
+                let first = c.values.iter().position(Option::is_some)?;
+                let last = c.values.iter().rposition(Option::is_some)?;
+                Some((first, last))
+            })
+            .collect();
         (0..self.periods.len())
-            .map(|i| self.channels.iter().map(|c| c.values[i]).sum())
+            .map(|i| {
+                let mut total = None;
+                for (c, run) in self.channels.iter().zip(&runs) {
+                    match c.values.get(i).copied().flatten() {
+                        Some(v) => total = Some(total.unwrap_or(0.0) + v),
+                        None if run.is_some_and(|(first, last)| first < i && i < last) => {
+                            return None
+                        }
+                        None => {}
+                    }
+                }
+                total
+            })
             .collect()
     }
 }
@@ -275,6 +299,12 @@ pub struct KpiFigure {
     pub value: Option<f64>,
     pub period: Period,
     pub previous: Option<f64>,
+    /// What a rate is out of in that period: the transactions (digital
+    /// take-up), the ratings (satisfaction), the starts (completion rate);
+    /// none for volumes and costs. Under [`crate::kpi::LOW_BASE`], the rate
+    /// is shown with it and not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<f64>,
 }
 
 /// The answer of `GET /api/v1/services/{slug}`: what the service page shows.
@@ -311,6 +341,13 @@ pub struct Freshness {
     pub last_received: Option<DateTime<Utc>>,
     /// The `_timestamp` of the newest record.
     pub newest_record: Option<DateTime<Utc>>,
+    /// The `_timestamp` of the newest record whose period has all its
+    /// parts, for data sent as a record per channel, stage or step
+    /// ([`crate::catalogue::part_field`]): the oldest of the parts' newest
+    /// records, of the parts sent for the newest period or the one before.
+    /// What periods are judged complete by; as `newest_record` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_whole: Option<DateTime<Utc>>,
     /// The `_timestamp` of the oldest record (where "All the data" starts);
     /// given for a dashboard's data sets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,7 +376,7 @@ impl Freshness {
     pub fn complete_until(&self, kind: PeriodKind) -> Option<DateTime<Utc>> {
         crate::kpi::complete_until(
             self.frequency.unwrap_or(kind),
-            self.newest_record,
+            self.newest_whole.or(self.newest_record),
             self.checked_at,
         )
     }
@@ -359,12 +396,18 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceKpis {
     pub service: ServiceListing,
-    /// Transactions in the last 52 complete weeks (`year_from` to `year_to`).
+    /// Transactions in the last 52 complete weeks with figures (`year_from`
+    /// to `year_to`), when every one of them has figures (none otherwise: a
+    /// service 8 weeks old has no year's worth to show).
     pub transactions_per_year: Option<f64>,
     #[serde(default)]
     pub year_from: Option<DateTime<Utc>>,
     #[serde(default)]
     pub year_to: Option<DateTime<Utc>>,
+    /// The mean transactions a week over the weeks of that year with
+    /// figures: the service's weight in averages over services.
+    #[serde(default)]
+    pub weekly_transactions: Option<f64>,
     /// The latest complete quarter's cost per transaction, in pounds.
     pub cost_per_transaction: Option<f64>,
     /// Digital transactions as a fraction of all, in the latest complete week.
@@ -397,7 +440,25 @@ pub struct ServiceKpis {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KpiSummary {
     pub services: usize,
+    /// The transactions a year of the `counted` services.
     pub transactions_per_year: f64,
+    /// How many of the services are in the total of transactions: those
+    /// with recent figures and a whole year of them.
+    #[serde(default)]
+    pub counted: usize,
+    /// How many of the services have figures of the same time: a year
+    /// ending at most [`crate::kpi::RECENT_WEEKS`] weeks before `year_to`.
+    /// The totals and averages are of these (the averages weighted by each
+    /// one's transactions a week); the others' figures stopped earlier.
+    #[serde(default)]
+    pub current: usize,
+    /// How many have a year of figures that ended before the others' did
+    /// (more than [`crate::kpi::RECENT_WEEKS`] weeks before `year_to`).
+    #[serde(default)]
+    pub stopped: usize,
+    /// The end of the newest year of figures among the services.
+    #[serde(default)]
+    pub year_to: Option<DateTime<Utc>>,
     /// Transactions times cost per transaction, summed.
     pub total_cost: f64,
     /// Total cost over the transactions of the services that report a cost.
@@ -2414,6 +2475,36 @@ pub struct EmailChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_gap_inside_its_run_leaves_no_total_but_a_start_or_end_does() {
+        use chrono::TimeZone;
+        let periods = crate::kpi::periods_between(
+            PeriodKind::Week,
+            chrono::Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
+            chrono::Utc.with_ymd_and_hms(2026, 4, 6, 0, 0, 0).unwrap(),
+        );
+        let line = |values: Vec<Option<f64>>| ChannelLine {
+            channel: "c".into(),
+            label: "C".into(),
+            values,
+        };
+        let series = ChannelSeries {
+            periods,
+            channels: vec![
+                line(vec![Some(1.0), Some(1.0), Some(1.0), Some(1.0), None]),
+                // Phone missing in week 3: a gap inside its run.
+                line(vec![Some(2.0), Some(2.0), None, Some(2.0), None]),
+                // Kiosks began in week 2.
+                line(vec![None, Some(4.0), Some(4.0), Some(4.0), None]),
+            ],
+            complete_until: None,
+        };
+        assert_eq!(
+            series.totals(),
+            [Some(3.0), Some(7.0), None, Some(7.0), None]
+        );
+    }
 
     fn org(slug: &str, title: &str) -> OrgRef {
         OrgRef {

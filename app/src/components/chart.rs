@@ -195,7 +195,12 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
     let until = series.complete_until.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let labels = period_labels(&series.periods, until);
     let so_far = first_so_far(&series.periods, until);
-    let mut chart = base_chart(labels.clone(), Unit::Number, true, "Transactions");
+    let mut chart = base_chart(
+        labels.clone(),
+        Unit::Number,
+        zooms(labels.len()),
+        "Transactions",
+    );
     for (i, line) in series.channels.iter().enumerate() {
         let drawn = Line::new()
             .name(line.label.as_str())
@@ -1681,8 +1686,16 @@ mod tests {
 
     #[test]
     fn the_wheel_scrolls_the_page_and_ctrl_wheel_zooms() {
+        use chrono::{TimeZone, Utc};
+        // Enough weeks to zoom in (a dozen or fewer draw no slider).
+        let periods = crate::kpi::periods_between(
+            crate::model::PeriodKind::Week,
+            Utc.with_ymd_and_hms(2014, 3, 3, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2014, 6, 2, 0, 0, 0).unwrap(),
+        );
+        assert_eq!(periods.len(), 13);
         let series = ChannelSeries {
-            periods: Vec::new(),
+            periods,
             channels: Vec::new(),
             complete_until: None,
         };
@@ -1711,12 +1724,12 @@ mod tests {
                 ChannelLine {
                     channel: "digital".into(),
                     label: "Digital".into(),
-                    values: vec![10.0, 20.0],
+                    values: vec![Some(10.0), Some(20.0)],
                 },
                 ChannelLine {
                     channel: "phone".into(),
                     label: "Phone".into(),
-                    values: vec![5.0, 4.0],
+                    values: vec![Some(5.0), None],
                 },
             ],
             // The second week is under way.
@@ -1777,7 +1790,8 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["type"], "line");
         assert_eq!(lines[0]["name"], "Digital");
-        assert_eq!(lines[1]["data"], serde_json::json!([5.0, 4.0]));
+        // A week a channel has no figures for is a gap, not a 0.
+        assert_eq!(lines[1]["data"], serde_json::json!([5.0, null]));
         assert_eq!(
             option["xAxis"]["data"],
             serde_json::json!(["3 Mar 2014", "10 Mar 2014 (so far)"])
@@ -1790,7 +1804,8 @@ mod tests {
         assert_eq!(band[0]["name"], "So far");
         assert!(lines[1].get("markArea").is_none());
         assert_eq!(option["tooltip"]["trigger"], "axis");
-        assert_eq!(option["dataZoom"].as_array().unwrap().len(), 2);
+        // Two weeks: nothing to zoom into, so no slider (nor keys or reset).
+        assert!(option.get("dataZoom").is_none());
     }
 
     #[test]
@@ -1801,7 +1816,8 @@ mod tests {
         let lines = option["series"].as_array().unwrap();
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[2]["name"], "Total");
-        assert_eq!(lines[2]["data"], serde_json::json!([15.0, 24.0]));
+        // Phone's figures end after the first week: the total is digital's.
+        assert_eq!(lines[2]["data"], serde_json::json!([15.0, 20.0]));
         assert_eq!(lines[3]["name"], "Total, a year earlier");
         assert_eq!(lines[3]["lineStyle"]["type"], "dashed");
         assert_eq!(lines[3]["data"], serde_json::json!([null, 30.0]));

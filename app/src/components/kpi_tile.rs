@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::kpi::{change_in, format_change_in, format_period, format_value};
+use crate::kpi::{
+    change_over, format_change_in, format_period, format_value, low_base_words, per_day,
+    period_before,
+};
 use crate::model::{KpiFigure, Unit};
 
 /// Whether a change is good, bad or neither, for the colour of its text.
@@ -19,8 +22,14 @@ fn tone(change: f64, higher_is_better: bool) -> &'static str {
 
 /// The change on the period before: signed (in percentage points for rates,
 /// in percent otherwise), an arrow, and its direction in words (colour alone
-/// never carries the meaning).
-pub fn change_line(change: f64, unit: Unit, higher_is_better: bool) -> impl IntoView {
+/// never carries the meaning); `per_day` when volumes of periods of
+/// different lengths were compared per day ([`crate::kpi::change_over`]).
+pub fn change_line(
+    change: f64,
+    unit: Unit,
+    higher_is_better: bool,
+    per_day: bool,
+) -> impl IntoView {
     let figure = format_change_in(unit, change);
     // "no change on the period before", not "no change no change ...".
     let (arrow, words) = if change.abs() < 0.0005 || figure == "no change" {
@@ -29,6 +38,11 @@ pub fn change_line(change: f64, unit: Unit, higher_is_better: bool) -> impl Into
         ("▲ ", "up on the period before")
     } else {
         ("▼ ", "down on the period before")
+    };
+    let words = if per_day {
+        format!("{words}, a day on average (the periods' lengths differ)")
+    } else {
+        words.to_string()
     };
     let class = format!("pulse-kpi__change {}", tone(change, higher_is_better));
     view! {
@@ -46,13 +60,20 @@ pub fn KpiTile(figure: KpiFigure) -> impl IntoView {
     let value = format_value(figure.value, figure.kpi.unit());
     let period = format_period(&figure.period);
     let unit = figure.kpi.unit();
-    let change = change_in(unit, figure.value, figure.previous)
-        .map(|change| change_line(change, unit, figure.kpi.higher_is_better()));
+    let before = period_before(&figure.period);
+    let change =
+        change_over(unit, &figure.period, figure.value, &before, figure.previous).map(|change| {
+            let per_day = per_day(unit, &figure.period, &before);
+            change_line(change, unit, figure.kpi.higher_is_better(), per_day)
+        });
     view! {
         <div class="pulse-kpi" data-kpi=format!("{:?}", figure.kpi)>
             <h3 class="pulse-kpi__title">{figure.kpi.title()}</h3>
             <p class="pulse-kpi__value">{value}</p>
             <p class="pulse-kpi__period">{period}</p>
+            {low_base_words(figure.kpi, figure.base).map(|words| view! {
+                <p class="govuk-body-s pulse-kpi__base">{words}</p>
+            })}
             {change}
             {definition(figure.kpi)}
         </div>

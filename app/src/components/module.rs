@@ -12,7 +12,7 @@ use crate::components::live::{LiveFigure, RankedList};
 use crate::components::notes::{chart_notes, ChartFigures};
 use crate::components::table_toggle::TableToggle;
 use crate::components::view_controls::view_query;
-use crate::kpi::{change_in, format_date, format_period, format_period_so_far, format_value};
+use crate::kpi::{format_date, format_period, format_period_so_far, format_value};
 use crate::model::{Freshness, KpiKind, Module, ModuleType, Unit};
 use crate::modules::{
     data_url, download_name, table_data, unit, Figures, LatestFigure, LoadedModule, TableData,
@@ -41,6 +41,10 @@ pub fn Headline(
     /// Words after the period (e.g. the number of responses).
     #[prop(optional, into)]
     extra: Option<Signal<Option<String>>>,
+    /// The figure adds records up (a volume: [`crate::modules::adds_up`]),
+    /// so periods of different lengths are compared per day.
+    #[prop(default = false)]
+    volume: bool,
 ) -> impl IntoView {
     let value = move || figure.with(|f| format_value(f.as_ref().and_then(|f| f.value), unit));
     let period = move || {
@@ -54,10 +58,16 @@ pub fn Headline(
     };
     let change = move || {
         figure.with(|f| {
-            f.as_ref()
-                .filter(|f| !f.so_far)
-                .and_then(|f| change_in(unit, f.value, f.previous))
-                .map(|c| change_line(c, unit, higher_is_better))
+            let f = f.as_ref().filter(|f| !f.so_far)?;
+            let now = f.period.as_ref()?;
+            let before = crate::kpi::period_before(now);
+            let per_day = volume && crate::kpi::per_day(unit, now, &before);
+            let change = if per_day {
+                crate::kpi::change_over(unit, now, f.value, &before, f.previous)?
+            } else {
+                crate::kpi::change_in(unit, f.value, f.previous)?
+            };
+            Some(change_line(change, unit, higher_is_better, per_day))
         })
     };
     view! {
@@ -290,7 +300,7 @@ fn Figured(
     let history = history.as_ref().and_then(chart_series);
     match figures {
         Figures::Kpi(latest) => view! {
-            <Headline figure=Some(latest) unit higher_is_better=better/>
+            <Headline figure=Some(latest) unit higher_is_better=better volume=crate::modules::adds_up(&module)/>
             {full.then_some(table_view)}
         }
         .into_any(),
@@ -324,6 +334,7 @@ fn Figured(
             };
             let grouped =
                 module.module_type == ModuleType::GroupedTimeseries && time.series.len() > 1;
+            let adds = crate::modules::adds_up(&module);
             let periods = time.periods.len();
             let style_id = format!("{slug}-style");
             let chooser = grouped.then(|| view! {
@@ -347,7 +358,7 @@ fn Figured(
             // A grouped chart's headline is its total.
             let headline_view = (!grouped).then(|| {
                 view! {
-                    <Headline figure=headline unit higher_is_better=better/>
+                    <Headline figure=headline unit higher_is_better=better volume=adds/>
                 }
             });
             let what = match default_style {

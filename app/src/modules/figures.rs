@@ -285,6 +285,13 @@ fn value_key(module: &Module) -> Option<String> {
     first(&pairs, "collect").map(str::to_string)
 }
 
+/// Whether a module's figure adds its records up (a `:sum`, or a count of
+/// records): a volume, which over periods of different lengths is compared
+/// per day ([`crate::kpi::change_over`]). A mean, a maximum or a level is not.
+pub fn adds_up(module: &Module) -> bool {
+    value_key(module).is_none_or(|k| k.ends_with(":sum") || k == "_count")
+}
+
 fn group_key(module: &Module) -> Option<String> {
     first(&query_string::pairs(&module.query), "group_by").map(str::to_string)
 }

@@ -27,8 +27,8 @@ mod view;
 mod fixtures;
 
 pub use figures::{
-    figures, safe_link, type_problem, year_earlier_totals, CompletionFigures, Figures, Item,
-    LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures,
+    adds_up, figures, safe_link, type_problem, year_earlier_totals, CompletionFigures, Figures,
+    Item, LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures,
 };
 pub use load::{
     complete_until_of, count_modules, data_modules, find_module, load_dashboard, load_module,

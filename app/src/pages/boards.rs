@@ -147,29 +147,48 @@ fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
 }
 
 fn summary_tiles(s: &KpiSummary) -> impl IntoView {
-    let tiles: [(&str, String); 6] = [
+    // Said of how many services, when not all: a total of some that reads
+    // as all misleads.
+    let year_label = if s.counted == s.current {
+        "Transactions a year".to_string()
+    } else {
+        format!(
+            "Transactions a year ({} of {} services with a year of figures)",
+            s.counted, s.current
+        )
+    };
+    let tiles: [(String, String); 6] = [
         (
-            "Transactions a year",
-            format_number(s.transactions_per_year),
+            year_label,
+            if s.counted == 0 {
+                "no data".to_string()
+            } else {
+                format_number(s.transactions_per_year)
+            },
         ),
         (
-            "Total cost, last four complete quarters",
-            format_pounds(s.total_cost),
+            "Total cost, last four complete quarters".to_string(),
+            // No service has cost figures: no total, not £0.00.
+            if s.cost_per_transaction.is_none() && s.total_cost == 0.0 {
+                "no data".to_string()
+            } else {
+                format_pounds(s.total_cost)
+            },
         ),
         (
-            "Cost per transaction",
+            "Cost per transaction".to_string(),
             format_value(s.cost_per_transaction, Unit::Pounds),
         ),
         (
-            "Digital take-up",
+            "Digital take-up".to_string(),
             format_value(s.digital_take_up, Unit::Ratio),
         ),
         (
-            "Satisfaction score",
+            "Satisfaction score".to_string(),
             format_value(s.user_satisfaction, Unit::Ratio),
         ),
         (
-            "Completion rate",
+            "Completion rate".to_string(),
             format_value(s.completion_rate, Unit::Ratio),
         ),
     ];
@@ -182,6 +201,9 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
                 </div>
             }).collect_view()}
         </dl>
+        {crate::kpi::stopped_words(s).map(|words| view! {
+            <p class="govuk-body-s" id="board-summary-stopped">{format!("{words}.")}</p>
+        })}
     }
 }
 
@@ -290,6 +312,9 @@ fn kpi_cell(k: &BoardKpi) -> impl IntoView {
     view! {
         <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
             <span class="pulse-board__value">{format_value(k.value, unit)}</span>
+            {crate::kpi::low_base_words(k.kpi, k.base).map(|words| view! {
+                <span class="govuk-body-s pulse-board__base">{words}</span>
+            })}
             {trend_arrow(k.kpi, k)}
             {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, spark_label))}
             <span class="pulse-board__status">
@@ -767,9 +792,10 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
         .collect_view();
     let s = board.summary.clone();
     let totals = format!(
-        "{} services · {} transactions a year · {} digital take-up · satisfaction score {}",
+        "{} services · {} transactions a year{} · {} digital take-up · satisfaction score {}",
         s.services,
         format_number(s.transactions_per_year),
+        crate::kpi::counted_words(&s),
         s.digital_take_up
             .map(format_percent)
             .unwrap_or_else(|| "no data".into()),

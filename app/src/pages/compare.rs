@@ -13,13 +13,16 @@ use leptos_router::params::ParamsMap;
 
 use super::ApiErrorView;
 use crate::api;
-use crate::boards::{indexed, ranks, shares, Comparison, Portfolio, Scale, KPIS};
+use crate::boards::{indexed, ranks, shares, ComparedService, Comparison, Portfolio, Scale, KPIS};
 use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::navigation::use_go;
 use crate::components::problem::ProblemSummary;
 use crate::components::table_toggle::TableToggle;
-use crate::kpi::{change_in, format_change_in, format_date, format_period, format_value};
-use crate::model::{KpiKind, PeriodKind, Unit};
+use crate::kpi::{
+    change_over, format_change_in, format_date, format_period, format_value, period_before,
+    year_earlier,
+};
+use crate::model::{KpiKind, Period, PeriodKind, Unit};
 use crate::query_string;
 
 const PERIODS: [(PeriodKind, &str); 4] = [
@@ -157,25 +160,50 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         names.join(", ")
     );
 
-    // The side-by-side table.
+    // The side-by-side table. Services are ranked and marked best only
+    // among those whose latest figures are of the same, newest period.
+    let same_period = c.of_the_latest_period();
+    let ranked = |values: &[Option<f64>]| -> Vec<Option<f64>> {
+        values
+            .iter()
+            .zip(&same_period)
+            .map(|(v, same)| v.filter(|_| *same))
+            .collect()
+    };
     let latest: Vec<Option<f64>> = c.services.iter().map(|s| s.latest).collect();
+    // Volumes of periods of different lengths compared per day.
+    let change = |s: &ComparedService, then: fn(&Period) -> Period, earlier: Option<f64>| {
+        let now = s.latest_period.as_ref()?;
+        change_over(unit, now, s.latest, &then(now), earlier)
+    };
     let on_previous: Vec<Option<f64>> = c
         .services
         .iter()
-        .map(|s| change_in(unit, s.latest, s.previous))
+        .map(|s| change(s, period_before, s.previous))
         .collect();
     let on_year: Vec<Option<f64>> = c
         .services
         .iter()
-        .map(|s| change_in(unit, s.latest, s.year_earlier))
+        .map(|s| change(s, year_earlier, s.year_earlier))
         .collect();
     let up = kpi.higher_is_better();
-    let rank = ranks(&latest, up);
+    let rank = ranks(&ranked(&latest), up);
+    // Why those with figures are not ranked: too few, or of another time.
+    let few = |s: &ComparedService| crate::kpi::low_base_words(kpi, s.base);
+    let unranked = c
+        .services
+        .iter()
+        .zip(&same_period)
+        .filter(|(s, same)| s.latest.is_some() && !**same && few(s).is_none())
+        .count();
+    let (latest, by_previous, by_year) = (ranked(&latest), ranked(&on_previous), ranked(&on_year));
     let (best_latest, best_previous, best_year) = (
         best(&latest, up),
-        best(&on_previous, up),
-        best(&on_year, up),
+        best(&by_previous, up),
+        best(&by_year, up),
     );
+    // Best of one is no ranking.
+    let several = same_period.iter().filter(|same| **same).count() > 1;
     // A volume is not a performance: the busiest service is not the "best".
     let judged = kpi != KpiKind::Transactions;
     let mark = move |is_best: bool| {
@@ -202,19 +230,20 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                     </th>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="latest">
                         {format_value(s.latest, unit)}<span class="govuk-body-s">{when}</span>
-                        {mark(s.latest.is_some() && s.latest == best_latest && c.services.len() > 1)}
+                        {few(s).map(|words| view! { <span class="govuk-body-s pulse-base">{words}</span> })}
+                        {mark(several && latest[i].is_some() && latest[i] == best_latest)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="previous">
                         {format_change_or_none(unit, on_previous[i])}
-                        {mark(on_previous[i].is_some() && on_previous[i] == best_previous && c.services.len() > 1)}
+                        {mark(several && by_previous[i].is_some() && by_previous[i] == best_previous)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="year">
                         {format_change_or_none(unit, on_year[i])}
-                        {mark(on_year[i].is_some() && on_year[i] == best_year && c.services.len() > 1)}
+                        {mark(several && by_year[i].is_some() && by_year[i] == best_year)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="rank">
-                        {rank[i].map(|r| r.to_string()).unwrap_or_else(|| "–".into())}
-                        {mark(rank[i] == Some(1) && c.services.len() > 1)}
+                        {rank[i].filter(|_| several).map(|r| r.to_string()).unwrap_or_else(|| "–".into())}
+                        {mark(several && rank[i] == Some(1))}
                     </td>
                 </tr>
             }
@@ -332,6 +361,18 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
         </table></ScrollTable>
+        {(unit == Unit::Number && c.period != PeriodKind::Week).then(|| view! {
+            <p class="govuk-body-s" id="compare-per-day">
+                "Months, quarters and years differ in length, so their changes are of the transactions a day on average."
+            </p>
+        })}
+        {(unranked > 0).then(|| view! {
+            <p class="govuk-body-s" id="compare-unranked">{format!(
+                "{unranked} {} latest figures are of an earlier period than the others' {} not ranked: figures of different periods are not compared.",
+                if unranked == 1 { "service whose" } else { "services whose" },
+                if unranked == 1 { "is" } else { "are" },
+            )}</p>
+        })}
         <TableToggle id="compare-figures" show="Show every figure as a table" hide="Hide the table of every figure">
             <div class="pulse-table-scroll">
                 <table class="govuk-table">

@@ -107,7 +107,11 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         </p>
         <h2 class="govuk-heading-l" id="transactions-heading">"Transactions by channel"</h2>
         <p class="govuk-body">
-            "Completed transactions by the channel people used. Choose the period and months below; press a channel in the key above the chart to hide or show it; drag the slider below the chart to zoom in (or focus the chart and use the arrow, + and \u{2212} keys)."
+            "Completed transactions by the channel people used. Choose the period and months below; press a channel in the key above the chart to hide or show it"
+            {crate::components::chart::zooms(transactions.periods.len()).then_some(
+                "; drag the slider below the chart to zoom in (or focus the chart and use the arrow, + and \u{2212} keys)"
+            )}
+            "."
         </p>
         <ViewControls action=format!("/services/{}", service.slug) id="chart" what="transactions"
             default_period="week" button="Update chart" one_chart=true/>
@@ -204,6 +208,8 @@ fn DataFreshness(freshness: Vec<Freshness>) -> impl IntoView {
 fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) -> impl IntoView {
     let (shown, set_shown) = signal(true);
     let totals = series.totals();
+    // A period a channel has no figures for is said so, not shown as 0.
+    let count = |v: Option<f64>| v.map(format_count).unwrap_or_else(|| "no data".into());
     let unit = match series.periods.first().map(|p| p.kind) {
         Some(PeriodKind::Month) => "Month",
         Some(PeriodKind::Quarter) => "Quarter",
@@ -222,7 +228,7 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
             let cells = series
                 .channels
                 .iter()
-                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(c.values[i])}</td> })
+                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(c.values[i])}</td> })
                 .collect_view();
             view! {
                 <tr class="govuk-table__row">
@@ -234,10 +240,9 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                         }
                     }</th>
                     {cells}
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{format_count(totals[i])}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{count(totals[i])}</td>
                     {previous_year.as_ref().map(|p| {
-                        let text = p[i].map(format_count).unwrap_or_else(|| "no data".into());
-                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{text}</td> }
+                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(p[i])}</td> }
                     })}
                 </tr>
             }

@@ -16,8 +16,8 @@ use super::ApiErrorView;
 use crate::api;
 use crate::components::navigation::use_go;
 use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
-use crate::kpi::{format_number, format_percent, format_pounds};
-use crate::model::{KpiSummary, ServiceKpiList, ServiceKpis};
+use crate::kpi::{format_date, format_number, format_percent, format_pounds};
+use crate::model::{KpiKind, KpiSummary, ServiceKpiList, ServiceKpis};
 use crate::modules::csv_request;
 use crate::query_string;
 
@@ -162,9 +162,10 @@ pub fn ServicesPage() -> impl IntoView {
 
 fn summary_text(s: &KpiSummary) -> String {
     let mut parts = vec![format!(
-        "{} services: {} transactions a year",
+        "{} services: {} transactions a year{}",
         s.services,
-        format_number(s.transactions_per_year)
+        format_number(s.transactions_per_year),
+        crate::kpi::counted_words(s)
     )];
     if s.total_cost > 0.0 {
         parts.push(format!(
@@ -201,6 +202,9 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
     let qs = query.with_untracked(|q| explorer_query(q, &[("page", "")]));
     let csv = csv_request(&api::service_kpis_path(&qs));
     let (page, pages, total) = (list.page, list.pages, list.summary.services);
+    // The newest year of figures among every service the filters show: a
+    // row whose figures stopped before it says when.
+    let newest = list.summary.year_to;
     let shown = list.services.len();
     let page_href = move |n: usize| {
         let n = if n > 1 { n.to_string() } else { String::new() };
@@ -272,6 +276,30 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                 Some((start, end)) => (Some(start), Some(end)),
                 None => (None, None),
             };
+            // A service whose figures stopped says when, beside figures of
+            // that time; one with weeks but not a year of them says so.
+            let stopped = s.year_to.filter(|_| crate::kpi::has_stopped(&s, newest)).map(|to| view! {
+                <span class="govuk-body-s pulse-stopped">
+                    {format!("Figures stopped: the last week ends {}", format_date(to - chrono::Duration::days(1)))}
+                </span>
+            });
+            // A rate of a handful says what it is out of.
+            let base = |kpi: KpiKind| {
+                let base = s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base);
+                crate::kpi::low_base_words(kpi, base).map(|words| view! {
+                    <span class="govuk-body-s pulse-base">{words}</span>
+                })
+            };
+            let (take_up_base, satisfaction_base, completion_base) = (
+                base(KpiKind::DigitalTakeUp),
+                base(KpiKind::UserSatisfaction),
+                base(KpiKind::CompletionRate),
+            );
+            let year = match (s.transactions_per_year, s.weekly_transactions) {
+                (Some(v), _) => format_number(v),
+                (None, Some(_)) => "not a year of figures".to_string(),
+                (None, None) => "no data".to_string(),
+            };
             view! {
                 <tr class="govuk-table__row pulse-draggable" data-slug=s.service.slug.clone() draggable="true"
                     on:dragstart=move |ev| if let Some(f) = &start { f(ev) }
@@ -279,13 +307,14 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                     <th scope="row" class="govuk-table__header">
                         <DragHandle slug=slug.clone() title=title.clone()/>
                         <a class="govuk-link" href=href>{s.service.title}</a>
+                        {stopped}
                     </th>
                     <td class="govuk-table__cell">{s.service.department.title}</td>
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.transactions_per_year, format_number)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{year}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.cost_per_transaction, format_pounds)}</td>
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.digital_take_up, format_percent)}</td>
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.user_satisfaction, format_percent)}</td>
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.completion_rate, format_percent)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.digital_take_up, format_percent)}{take_up_base}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.user_satisfaction, format_percent)}{satisfaction_base}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.completion_rate, format_percent)}{completion_base}</td>
                     <td class="govuk-table__cell"><AddToCompare slug title/></td>
                 </tr>
             }

@@ -314,6 +314,10 @@ pub fn fired(
     let kpi = figure.kpi;
     let unit = kpi.unit();
     let value = figure.value?;
+    // A rate of a handful is judged by nothing: no e-mail about it.
+    if app::kpi::low_base_words(kpi, figure.base).is_some() {
+        return None;
+    }
     let show = |v: f64| format_value_in_full(v, unit);
     match rule {
         AlertRule::MissesTarget => {
@@ -586,10 +590,11 @@ pub async fn check(
         let judged = if alert.kpi == KpiKind::Transactions && alert.rule == AlertRule::MissesTarget
         {
             let (_, weeks) = kpis::complete_series(&data, KpiKind::Transactions, PeriodKind::Week);
+            // The 52 weeks to this one, each with figures, as the explorer's
+            // "transactions a year" ([`kpis::yearly`]).
+            let from = figure.period.end - chrono::Duration::weeks(52);
             let year: Vec<f64> = weeks
-                .range(..figure.period.end)
-                .rev()
-                .take(52)
+                .range(from..figure.period.end)
                 .filter_map(|(_, v)| *v)
                 .collect();
             KpiFigure {
@@ -717,6 +722,7 @@ mod tests {
                 end: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             },
             previous,
+            base: None,
         }
     }
 

@@ -21,7 +21,7 @@ use app::modules::ViewParams;
 use chrono::{DateTime, Utc};
 
 use crate::domain::caller::readable_data_sets;
-use crate::domain::kpis::{coarsest, complete_series, standard, yearly, Standard};
+use crate::domain::kpis::{self, coarsest, complete_series, standard, yearly, Standard};
 use crate::domain::query::{execute, params};
 use crate::domain::services::Headline;
 use crate::domain::Ctx;
@@ -239,6 +239,43 @@ impl Flags {
     }
 }
 
+/// The last `n` periods' values of `kpi` (as [`recent`] has them) with what
+/// each is out of ([`kpis::bases`]), for [`rules::trend`] to pool: volumes
+/// per day, weighted by days; rates weighted by their bases. Values whose
+/// base is not known (a cost without transactions) are pooled evenly, all
+/// of them, rather than some weighed and some not.
+fn pooled(
+    data: &Standard,
+    kpi: KpiKind,
+    kind: PeriodKind,
+    values: &BTreeMap<DateTime<Utc>, Option<f64>>,
+    n: usize,
+) -> Vec<Option<(f64, f64)>> {
+    let bases = kpis::bases(data, kpi, kind);
+    let bases: BTreeMap<DateTime<Utc>, Option<f64>> = values
+        .keys()
+        .map(|k| (*k, bases.get(k).copied().filter(|b| *b > 0.0)))
+        .collect();
+    let values = recent(kind, values, n);
+    let bases = recent(kind, &bases, n);
+    let known = values
+        .iter()
+        .zip(&bases)
+        .all(|(v, b)| v.is_none() || b.is_some());
+    values
+        .into_iter()
+        .zip(bases)
+        .map(|(value, base)| {
+            let value = value?;
+            Some(match (kpi, base.filter(|_| known)) {
+                (KpiKind::Transactions, Some(days)) => (value / days, days),
+                (_, Some(base)) => (value, base),
+                (_, None) => (value, 1.0),
+            })
+        })
+        .collect()
+}
+
 /// A KPI's sparkline: the period it is by, its recent values, and its trend.
 type Spark = (KpiKind, PeriodKind, Vec<Option<f64>>, Option<(Trend, f64)>);
 
@@ -260,16 +297,13 @@ impl Worked {
             .into_iter()
             .map(|kpi| {
                 let (kind, values) = complete_series(data, kpi, PeriodKind::Month);
-                let spark = recent(
-                    kind,
-                    &values,
-                    if kind == PeriodKind::Quarter {
-                        SPARK_QUARTERS
-                    } else {
-                        SPARK_MONTHS
-                    },
-                );
-                let trend = rules::trend(&spark, kpi.unit());
+                let n = if kind == PeriodKind::Quarter {
+                    SPARK_QUARTERS
+                } else {
+                    SPARK_MONTHS
+                };
+                let spark = recent(kind, &values, n);
+                let trend = rules::trend(&pooled(data, kpi, kind, &values, n), kpi.unit());
                 (kpi, kind, spark, trend)
             })
             .collect();
@@ -345,7 +379,14 @@ pub async fn board(
                 .filter(|t| t.kpi == kpi && t.effective_from <= today)
                 .max_by_key(|t| (t.effective_from, t.id))
                 .map(|t| t.value);
-            let status = rules::status(kpi, value, target);
+            let base = figures
+                .figures
+                .iter()
+                .find(|f| f.kpi == kpi)
+                .and_then(|f| f.base);
+            // A rate of a handful is not judged against a target.
+            let status = rules::status(kpi, value, target)
+                .filter(|_| app::kpi::low_base_words(kpi, base).is_none());
             let name = kpi.title();
             if status == Some(app::boards::Rag::Red) {
                 attention.push(Attention {
@@ -395,6 +436,7 @@ pub async fn board(
                 change: trend.map(|t| t.1),
                 target,
                 status,
+                base,
             });
         }
         for (data_type, newest) in worked.newest {
@@ -530,6 +572,10 @@ pub async fn compare(
                     KpiKind::CostPerTransaction if data.cost.is_none() => {
                         " (no published cost-per-transaction data set)"
                     }
+                    KpiKind::CostPerTransaction if kind == PeriodKind::Year => {
+                        " by year (a year's cost per transaction needs a cost and \
+                         transactions for each of its quarters)"
+                    }
                     KpiKind::UserSatisfaction if data.satisfaction.is_none() => {
                         " (no published user-satisfaction data set)"
                     }
@@ -547,7 +593,13 @@ pub async fn compare(
         } else {
             None
         };
-        each.push((service, values, missing));
+        // What a rate is out of, so one of a handful is not ranked.
+        let bases = if kpi.unit() == app::model::Unit::Ratio {
+            kpis::bases(&data, kpi, kind)
+        } else {
+            BTreeMap::new()
+        };
+        each.push((service, values, missing, bases));
     }
     let first = each.iter().filter_map(|e| e.1.keys().next()).min().copied();
     let last = each
@@ -587,7 +639,7 @@ pub async fn compare(
     };
     let services = each
         .into_iter()
-        .map(|(service, values, missing)| {
+        .map(|(service, values, missing, bases)| {
             let aligned: Vec<Option<f64>> = periods
                 .iter()
                 .map(|p| values.get(&p.start).copied().flatten())
@@ -617,6 +669,7 @@ pub async fn compare(
                 .cloned()
                 .collect();
             ComparedService {
+                base: latest_index.and_then(|i| bases.get(&periods[i].start).copied()),
                 latest_period: latest_index.map(|i| periods[i]),
                 service,
                 values: aligned,

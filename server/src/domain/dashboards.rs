@@ -360,6 +360,15 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
             ctx.now,
         );
         freshness.oldest_record = span.oldest;
+        // A period split by channel, stage or step is complete when all
+        // of it has come, by the rule the service pages follow.
+        if app::catalogue::part_field(data_type).is_some() {
+            freshness.newest_whole = ctx
+                .cache
+                .newest_whole(ctx.store, ds.id, ds.version, data_type)
+                .await?
+                .filter(|whole| Some(*whole) != freshness.newest_record);
+        }
         out.push(freshness);
     }
     Ok(out)

@@ -323,7 +323,10 @@ fn figures_of(board: &Board) -> Figures {
     let mut out = Figures::new();
     let summary = &board.summary;
     let whole: BTreeMap<String, f64> = [
-        (KpiKind::Transactions, Some(summary.transactions_per_year)),
+        (
+            KpiKind::Transactions,
+            (summary.counted > 0).then_some(summary.transactions_per_year),
+        ),
         (KpiKind::CostPerTransaction, summary.cost_per_transaction),
         (KpiKind::DigitalTakeUp, summary.digital_take_up),
         (KpiKind::UserSatisfaction, summary.user_satisfaction),

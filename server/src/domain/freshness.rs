@@ -40,6 +40,7 @@ pub fn freshness(
         data_type: data_type.to_string(),
         last_received,
         newest_record,
+        newest_whole: None,
         oldest_record: None,
         max_age_expected,
         out_of_date: seconds_out_of_date(newest_record, max_age_expected, now).is_some(),

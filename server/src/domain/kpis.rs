@@ -53,6 +53,9 @@ pub struct Standard {
     pub watched: Vec<(&'static str, Option<i64>, Arc<Table>)>,
     /// The instant periods are judged complete at ([`app::kpi::complete_until`]).
     pub now: DateTime<Utc>,
+    /// Each table's newest whole period's record ([`newest_whole`]), by
+    /// KPI, worked out once.
+    wholes: [std::sync::OnceLock<Option<DateTime<Utc>>>; 5],
 }
 
 impl Standard {
@@ -68,9 +71,52 @@ impl Standard {
     /// Until when `kpi`'s figures are complete: see [`app::kpi::complete_until`]
     /// (the data's frequency is the KPI's finest period).
     pub fn complete_until(&self, kpi: KpiKind) -> Option<DateTime<Utc>> {
-        let newest = self.table_of(kpi)?.ts.iter().max().map(|&t| from_micros(t));
+        let data_type = match kpi {
+            KpiKind::Transactions | KpiKind::DigitalTakeUp => "transactions-by-channel",
+            KpiKind::CostPerTransaction => "cost-per-transaction",
+            KpiKind::UserSatisfaction => "user-satisfaction",
+            KpiKind::CompletionRate => "completion-rate",
+        };
+        let table = self.table_of(kpi)?;
+        let slot = ORDER.iter().position(|k| *k == kpi).unwrap_or_default();
+        let newest = *self.wholes[slot].get_or_init(|| newest_whole(table, data_type));
         complete_until(kpi.finest_period(), newest, self.now)
     }
+}
+
+/// The newest record of `table`, of data type `data_type`, whose period has
+/// all its parts, where a period comes as one record per channel, stage or
+/// step ([`app::catalogue::part_field`]): the oldest of the parts' newest
+/// records, of the parts sent for the newest period or the one before.
+/// A week whose digital figures have come and whose phone ones have not is
+/// not whole (its take-up would read near 100%, its transactions as a
+/// fall); a channel that stopped earlier holds nothing back. Otherwise the
+/// newest record.
+pub fn newest_whole(table: &Table, data_type: &str) -> Option<DateTime<Utc>> {
+    let newest = *table.ts.iter().max()?;
+    let (Some(column), Some(frequency)) = (
+        app::catalogue::part_field(data_type).and_then(|part| table.column(part)),
+        app::catalogue::frequency(data_type),
+    ) else {
+        return Some(from_micros(newest));
+    };
+    // By the part's name (a record without one is a part of its own).
+    let mut parts: HashMap<Option<u32>, i64> = HashMap::new();
+    for row in 0..table.len() {
+        let name = match column[row] {
+            Cell::Str(id) => Some(id),
+            _ => None,
+        };
+        let latest = parts.entry(name).or_insert(i64::MIN);
+        *latest = (*latest).max(table.ts[row]);
+    }
+    let period = |micros: i64| app::kpi::period_start(frequency, from_micros(micros));
+    let recent = app::kpi::periods_after(frequency, period(newest), -1);
+    parts
+        .into_values()
+        .filter(|&latest| period(latest) >= recent)
+        .min()
+        .map(from_micros)
 }
 
 /// The standard tables of the service `slug` that `readable` holds.
@@ -198,8 +244,15 @@ fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f
 }
 
 /// The cost per transaction of each quarter (the newest record of a quarter
-/// wins), then averaged into years when `kind` is a year.
-fn costs_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, Option<f64>> {
+/// wins); by year, the year's four quarters pooled, each weighed by its
+/// transactions (`volumes`, by quarter): the year's total cost over its
+/// transactions. A year without a cost and transactions for each of its
+/// quarters has no figure (one costed quarter is not a year's).
+fn costs_by(
+    table: &Table,
+    volumes: Option<&BTreeMap<DateTime<Utc>, f64>>,
+    kind: PeriodKind,
+) -> BTreeMap<DateTime<Utc>, Option<f64>> {
     let column = table.column("cost_per_transaction");
     let mut quarters: BTreeMap<DateTime<Utc>, (i64, Option<f64>)> = BTreeMap::new();
     for row in 0..table.len() {
@@ -212,20 +265,80 @@ fn costs_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, Option<f
     if kind != PeriodKind::Year {
         return quarters.into_iter().map(|(k, (_, v))| (k, v)).collect();
     }
-    let mut years: BTreeMap<DateTime<Utc>, (f64, f64)> = BTreeMap::new();
+    // Per year: the cost, the transactions and how many quarters have both.
+    let mut years: BTreeMap<DateTime<Utc>, (f64, f64, usize)> = BTreeMap::new();
     for (start, (_, value)) in quarters {
-        if let Some(v) = value {
-            let entry = years
-                .entry(period_containing(PeriodKind::Year, start).start)
-                .or_default();
-            entry.0 += v;
-            entry.1 += 1.0;
+        let entry = years
+            .entry(period_containing(PeriodKind::Year, start).start)
+            .or_default();
+        let volume = volumes.and_then(|v| v.get(&start)).copied();
+        if let (Some(cost), Some(volume)) = (value, volume) {
+            entry.0 += cost * volume;
+            entry.1 += volume;
+            entry.2 += 1;
         }
     }
     years
         .into_iter()
-        .map(|(k, (sum, n))| (k, Some(sum / n)))
+        .map(|(k, (cost, volume, quarters))| {
+            (
+                k,
+                (quarters == 4)
+                    .then(|| app::kpi::cost_per_transaction(cost, volume))
+                    .flatten(),
+            )
+        })
         .collect()
+}
+
+/// What each period's figure of `kpi` is out of, by period start (periods of
+/// `kind`, clamped to the KPI's finest): the transactions (digital take-up,
+/// and cost per transaction), the ratings (satisfaction), the starts
+/// (completion rate), and for transactions themselves the period's days.
+/// Figures over several periods pool by these: a busy month counts for more
+/// than a quiet one, and a month of 28 days compares fairly with one of 31.
+pub fn bases(data: &Standard, kpi: KpiKind, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, f64> {
+    let kind = coarsest(kind, kpi.finest_period());
+    match kpi {
+        KpiKind::Transactions => series(data, kpi, kind)
+            .1
+            .into_keys()
+            .map(|start| {
+                let days = (next_period_start(kind, start) - start).num_seconds() as f64 / 86_400.0;
+                (start, days)
+            })
+            .collect(),
+        KpiKind::DigitalTakeUp | KpiKind::CostPerTransaction => data
+            .transactions
+            .as_deref()
+            .map(|t| {
+                transactions_by(t, kind)
+                    .into_iter()
+                    .map(|(k, (all, _))| (k, all))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        KpiKind::UserSatisfaction => data
+            .satisfaction
+            .as_deref()
+            .map(|t| {
+                ratings_by(t, kind)
+                    .into_iter()
+                    .map(|(k, ratings)| (k, ratings.iter().sum()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        KpiKind::CompletionRate => data
+            .completion
+            .as_deref()
+            .map(|t| {
+                completions_by(t, kind)
+                    .into_iter()
+                    .map(|(k, (started, _))| (k, started))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// `kpi` per period of `kind` (clamped to the KPI's finest period), by period
@@ -261,7 +374,11 @@ pub fn series(
                 .map(|(k, (started, done))| (k, completion_rate(started, done)))
                 .collect()
         }),
-        KpiKind::CostPerTransaction => data.cost.as_deref().map(|t| costs_by(t, kind)),
+        KpiKind::CostPerTransaction => data.cost.as_deref().map(|t| {
+            let volumes = (kind == PeriodKind::Year)
+                .then(|| bases(data, KpiKind::CostPerTransaction, PeriodKind::Quarter));
+            costs_by(t, volumes.as_ref(), kind)
+        }),
     };
     (kind, values.unwrap_or_default())
 }
@@ -308,11 +425,15 @@ pub fn latest(data: &Standard) -> Vec<KpiFigure> {
             let (start, value) = values.iter().rev().find(|(_, v)| v.is_some())?;
             let period = period_containing(kind, *start);
             let before = app::kpi::periods_after(kind, period.start, -1);
+            let base = (kpi.unit() == app::model::Unit::Ratio)
+                .then(|| bases(data, kpi, kind).get(start).copied())
+                .flatten();
             Some(KpiFigure {
                 kpi,
                 value: *value,
                 period,
                 previous: values.get(&before).copied().flatten(),
+                base,
             })
         })
         .collect()
@@ -337,8 +458,16 @@ pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
         .next_back()
         .map(|newest| next_period_start(PeriodKind::Week, *newest));
     let year_from = year_to.map(|to| to - Duration::weeks(52));
-    let transactions_per_year =
-        year_from.map(|from| weeks.range(from..).filter_map(|(_, v)| *v).sum::<f64>());
+    let year: Vec<f64> = year_from
+        .map(|from| weeks.range(from..).filter_map(|(_, v)| *v).collect())
+        .unwrap_or_default();
+    // A year's figure from a whole year of figures: a service 8 weeks old
+    // (or with weeks missing) has no "transactions a year", not 8 weeks'
+    // worth under that name (nor an annual target to fall short of). Its
+    // weeks still weigh its rates in averages over services.
+    let transactions_per_year = (year.len() == 52).then(|| year.iter().sum::<f64>());
+    let weekly_transactions =
+        (!year.is_empty()).then(|| year.iter().sum::<f64>() / year.len() as f64);
     let (_, costs) = complete_series(data, KpiKind::CostPerTransaction, PeriodKind::Quarter);
     let (_, volumes) = complete_series(data, KpiKind::Transactions, PeriodKind::Quarter);
     let costed: Vec<(DateTime<Utc>, f64, f64)> = costs
@@ -356,6 +485,7 @@ pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
         transactions_per_year,
         year_from,
         year_to,
+        weekly_transactions,
         cost_per_transaction: value(KpiKind::CostPerTransaction),
         digital_take_up: value(KpiKind::DigitalTakeUp),
         user_satisfaction: value(KpiKind::UserSatisfaction),
@@ -398,9 +528,10 @@ fn at_most_max_periods(
     }
 }
 
-/// Transactions by channel per period of `kind`, zero-filled, over `window`; an
-/// open end is where the data starts or stops. Standard channels come first in
-/// their usual order ([`app::catalogue::CHANNELS`]), then any others by name.
+/// Transactions by channel per period of `kind` over `window`, none where a
+/// channel has no figures (a gap, not a 0); an open end is where the data
+/// starts or stops. Standard channels come first in their usual order
+/// ([`app::catalogue::CHANNELS`]), then any others by name.
 pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -> ChannelSeries {
     let (from, to) = window;
     let mut sums: BTreeMap<(DateTime<Utc>, u32), f64> = BTreeMap::new();
@@ -462,7 +593,7 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
             label: app::modules::humanise(name),
             values: periods
                 .iter()
-                .map(|p| sums.get(&(p.start, id)).copied().unwrap_or(0.0))
+                .map(|p| sums.get(&(p.start, id)).copied())
                 .collect(),
         })
         .collect();
@@ -494,14 +625,17 @@ pub fn freshness(data: &Standard, slug: &str, now: DateTime<Utc>) -> Vec<Freshne
     data.watched
         .iter()
         .map(|(data_type, max_age, table)| {
-            super::freshness::freshness(
+            let mut freshness = super::freshness::freshness(
                 slug,
                 data_type,
                 *max_age,
                 table.ts.iter().max().map(|&t| from_micros(t)),
                 table.updated_at.iter().max().map(|&t| from_micros(t)),
                 now,
-            )
+            );
+            freshness.newest_whole = newest_whole(table, data_type)
+                .filter(|whole| Some(*whole) != freshness.newest_record);
+            freshness
         })
         .collect()
 }
@@ -535,6 +669,81 @@ mod tests {
     }
 
     #[test]
+    fn a_week_is_whole_when_every_channel_sent_lately_has_come() {
+        let t = table(&[
+            (2026, 11, 2, json!({"channel": "digital", "count": 30})),
+            (2026, 11, 2, json!({"channel": "phone", "count": 10})),
+            (2026, 11, 9, json!({"channel": "digital", "count": 45})),
+            // Paper stopped long ago: it holds nothing back.
+            (2026, 6, 1, json!({"channel": "paper", "count": 1})),
+        ]);
+        let data = Standard {
+            transactions: Some(Arc::new(t)),
+            now: at(2026, 12, 1),
+            ..Standard::default()
+        };
+        // The week of 9 November has its digital figures, not its phone
+        // ones: it is under way, and the latest take-up is the week before's.
+        assert_eq!(
+            data.complete_until(KpiKind::Transactions),
+            Some(at(2026, 11, 9))
+        );
+        let take_up = latest(&data)
+            .into_iter()
+            .find(|f| f.kpi == KpiKind::DigitalTakeUp)
+            .unwrap();
+        assert_eq!(take_up.period.start, at(2026, 11, 2));
+        assert_eq!(take_up.value, Some(0.75));
+        // Without a channel column, the newest record decides.
+        let plain = Standard {
+            transactions: Some(Arc::new(table(&[(2026, 11, 9, json!({"count": 4}))]))),
+            now: at(2026, 12, 1),
+            ..Standard::default()
+        };
+        assert_eq!(
+            plain.complete_until(KpiKind::Transactions),
+            Some(at(2026, 11, 16))
+        );
+    }
+
+    #[test]
+    fn a_year_of_costs_is_its_quarters_weighed_by_their_transactions() {
+        // Q1 at £10 on 100 transactions, Q2 to Q4 at £2 on 1,000 each: the
+        // year's cost over its transactions is 7,000 / 3,100, not the mean
+        // of the quarters (£4).
+        let cost = table(&[
+            (2025, 1, 1, json!({"cost_per_transaction": 10.0})),
+            (2025, 4, 1, json!({"cost_per_transaction": 2.0})),
+            (2025, 7, 1, json!({"cost_per_transaction": 2.0})),
+            (2025, 10, 1, json!({"cost_per_transaction": 2.0})),
+            // 2026 has one costed quarter: no year's figure.
+            (2026, 1, 1, json!({"cost_per_transaction": 3.0})),
+        ]);
+        // Weekly transactions: a week wholly inside each quarter.
+        let transactions = table(&[
+            (2025, 1, 13, json!({"channel": "digital", "count": 100})),
+            (2025, 4, 14, json!({"channel": "digital", "count": 1000})),
+            (2025, 7, 14, json!({"channel": "digital", "count": 1000})),
+            (2025, 10, 13, json!({"channel": "digital", "count": 1000})),
+            (2026, 1, 12, json!({"channel": "digital", "count": 1000})),
+        ]);
+        let data = Standard {
+            cost: Some(Arc::new(cost)),
+            transactions: Some(Arc::new(transactions)),
+            now: at(2027, 6, 1),
+            ..Standard::default()
+        };
+        let (kind, years) = series(&data, KpiKind::CostPerTransaction, PeriodKind::Year);
+        assert_eq!(kind, PeriodKind::Year);
+        let y2025 = years[&at(2025, 1, 1)].unwrap();
+        assert!((y2025 - 7_000.0 / 3_100.0).abs() < 1e-12, "{y2025}");
+        assert_eq!(years[&at(2026, 1, 1)], None);
+        // By quarter, each quarter's own figure.
+        let (_, quarters) = series(&data, KpiKind::CostPerTransaction, PeriodKind::Quarter);
+        assert_eq!(quarters[&at(2025, 1, 1)], Some(10.0));
+    }
+
+    #[test]
     fn a_year_earlier_is_52_weeks_or_12_months_back_and_empty_where_no_data() {
         let t = table(&[
             (2025, 3, 3, json!({"count": 5})),
@@ -553,7 +762,7 @@ mod tests {
     }
 
     #[test]
-    fn channels_are_zero_filled_in_the_standard_order_then_by_name() {
+    fn channels_have_gaps_where_not_sent_in_the_standard_order_then_by_name() {
         let t = table(&[
             (2026, 11, 2, json!({"channel": "phone", "count": 3})),
             (2026, 11, 2, json!({"channel": "digital", "count": 10})),
@@ -563,7 +772,7 @@ mod tests {
         ]);
         let series = channel_series(Some(&t), PeriodKind::Week, (None, None));
         assert_eq!(series.periods.len(), 3);
-        let lines: Vec<(&str, &str, Vec<f64>)> = series
+        let lines: Vec<(&str, &str, Vec<Option<f64>>)> = series
             .channels
             .iter()
             .map(|c| (c.channel.as_str(), c.label.as_str(), c.values.clone()))
@@ -571,16 +780,16 @@ mod tests {
         assert_eq!(
             lines,
             [
-                ("digital", "Digital", vec![10.0, 0.0, 12.0]),
-                ("phone", "Phone", vec![3.0, 0.0, 0.0]),
-                ("kiosk_visit", "Kiosk visit", vec![0.0, 0.0, 1.0]),
+                ("digital", "Digital", vec![Some(10.0), None, Some(12.0)]),
+                ("phone", "Phone", vec![Some(3.0), None, None]),
+                ("kiosk_visit", "Kiosk visit", vec![None, None, Some(1.0)]),
             ]
         );
         // A window cuts records and fixes the periods, data or not.
         let window = (Some(at(2026, 11, 9)), Some(at(2026, 11, 30)));
         let cut = channel_series(Some(&t), PeriodKind::Week, window);
         assert_eq!(cut.periods.len(), 3);
-        assert_eq!(cut.totals(), vec![0.0, 13.0, 0.0]);
+        assert_eq!(cut.totals(), vec![None, Some(13.0), None]);
         let none = channel_series(None, PeriodKind::Month, window);
         assert_eq!((none.periods.len(), none.channels.len()), (1, 0));
     }

@@ -364,8 +364,14 @@ fn services_csv(services: &[ServiceKpis]) -> String {
         "digital_take_up",
         "user_satisfaction",
         "completion_rate",
+        "year_first_day",
+        "year_last_day",
     ]);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let day = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
     for s in services {
         let _ = writer.write_record([
             s.service.title.clone(),
@@ -380,6 +386,9 @@ fn services_csv(services: &[ServiceKpis]) -> String {
             number(s.digital_take_up),
             number(s.user_satisfaction),
             number(s.completion_rate),
+            // The days the year of transactions covers, both in it.
+            day(s.year_from),
+            day(s.year_to.map(|to| to - chrono::Duration::days(1))),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

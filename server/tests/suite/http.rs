@@ -3,11 +3,11 @@
 
 use axum::{
     body::Body,
-    http::{header, Request, StatusCode},
+    http::{header, Method, Request, StatusCode},
 };
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use app::model::{ServiceList, ServiceOverview};
@@ -102,9 +102,9 @@ async fn a_service_overview_has_weekly_channels_and_kpis(app: TestApp) {
         .iter()
         .find(|r| r.fields["channel"] == "digital")
         .unwrap();
-    assert_eq!(series.channels[0].values[0], count(first_digital));
+    assert_eq!(series.channels[0].values[0], Some(count(first_digital)));
     let stored_total: f64 = generated.transactions.iter().map(count).sum();
-    assert_eq!(series.totals().iter().sum::<f64>(), stored_total);
+    assert_eq!(series.totals().iter().flatten().sum::<f64>(), stored_total);
     let kinds: Vec<_> = overview.kpis.iter().map(|k| k.kpi).collect();
     use app::model::KpiKind::*;
     assert_eq!(
@@ -145,7 +145,7 @@ async fn a_service_overview_has_weekly_channels_and_kpis(app: TestApp) {
     }
     // Digital take-up is the latest week's digital share.
     let last = series.periods.len() - 1;
-    let expected = series.channels[0].values[last] / series.totals()[last];
+    let expected = series.channels[0].values[last].unwrap() / series.totals()[last].unwrap();
     let take_up = overview
         .kpis
         .iter()
@@ -250,6 +250,269 @@ async fn loading_the_demo_twice_changes_nothing(app: TestApp) {
     assert!(before == after);
 }
 both!(loading_the_demo_twice_changes_nothing);
+
+/// A new service of the demo's department, with a published data set of
+/// `data_type` holding `records`.
+async fn service_with(app: &TestApp, slug: &str, data_type: &str, records: Vec<Value>) {
+    let key = app.admin_key().await;
+    let title = slug.replace('-', " ");
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/services",
+            &key,
+            &json!({"slug": slug, "title": title, "organisation": "department-of-revenue-and-benefits"}),
+        )
+        .await;
+    assert!(
+        made.status == StatusCode::CREATED || made.status == StatusCode::CONFLICT,
+        "{}",
+        made.text()
+    );
+    data_set_with(app, slug, data_type, records).await;
+}
+
+/// A published data set `slug/data_type` holding `records`.
+async fn data_set_with(app: &TestApp, slug: &str, data_type: &str, records: Vec<Value>) {
+    let token = app
+        .data_set(json!({"data_group": slug, "data_type": data_type,
+            "from_type": data_type, "published": true}))
+        .await;
+    let written = app
+        .send(
+            Method::POST,
+            &format!("/data/{slug}/{data_type}"),
+            &token,
+            &json!(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+}
+
+/// A service 8 weeks old has no "transactions a year" (8 weeks' worth under
+/// that name read as a year, and fell short of annual targets), and the
+/// totals it is not in say how many services they are of; its rates weigh
+/// in averages by its weeks. A service whose figures stopped long ago is in
+/// no total or average, and says when it stopped.
+async fn a_year_of_transactions_is_a_year_of_figures(app: TestApp) {
+    use chrono::Datelike;
+    let app = with_demo(app).await;
+    // Its 8 weeks end with the demo's (whose figures run to a fixed day).
+    let monday = until().date_naive();
+    assert_eq!(monday.weekday(), chrono::Weekday::Mon);
+    let records: Vec<Value> = (1..=8)
+        .map(|back| {
+            json!({"_timestamp": format!("{}T00:00:00Z", monday - chrono::Duration::weeks(back)),
+                "channel": "digital", "count": 1000})
+        })
+        .collect();
+    service_with(&app, "a-new-service", "transactions-by-channel", records).await;
+    let answer = app.get("/api/v1/service-kpis?name=a%20new%20service").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let list: app::model::ServiceKpiList = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(list.services.len(), 1);
+    assert_eq!(list.services[0].transactions_per_year, None);
+    assert_eq!(list.services[0].digital_take_up, Some(1.0));
+    assert_eq!((list.summary.services, list.summary.counted), (1, 0));
+    // Beside the department's other services: in neither the total nor
+    // the averages, and said to be left out.
+    let board = app
+        .get("/api/v1/boards/department-of-revenue-and-benefits")
+        .await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    let summary = &board.json()["summary"];
+    assert_eq!(
+        summary["counted"].as_u64().unwrap() + 1,
+        summary["services"].as_u64().unwrap()
+    );
+    let page = app.get("/boards/department-of-revenue-and-benefits").await;
+    let html = page.text();
+    assert!(
+        html.contains(&format!(
+            "Transactions a year ({} of {} services with a year of figures)",
+            summary["counted"], summary["current"]
+        )),
+        "{html}"
+    );
+    // Its digital take-up still weighs in the department's average, by its
+    // weeks: the average is not the other services' alone.
+    assert!(summary["digital_take_up"].as_f64().is_some());
+    // A service whose figures stopped years ago shows when, and is in no
+    // figure of the summary, which says so.
+    let first = chrono::NaiveDate::from_ymd_opt(2018, 3, 5).unwrap();
+    let records: Vec<Value> = (0..52)
+        .map(|week| {
+            json!({"_timestamp": format!("{}T00:00:00Z", first + chrono::Duration::weeks(week)),
+                "channel": "digital", "count": 5_000_000})
+        })
+        .collect();
+    service_with(&app, "an-old-service", "transactions-by-channel", records).await;
+    let before = summary.clone();
+    let answer = app
+        .get("/api/v1/service-kpis?name=an%20old%20service")
+        .await;
+    let list: app::model::ServiceKpiList = serde_json::from_slice(&answer.body).unwrap();
+    // Alone, its year is the newest shown: a summary of it is of that year.
+    let old = &list.services[0];
+    assert_eq!(old.transactions_per_year, Some(52.0 * 5_000_000.0));
+    assert_eq!(
+        (
+            list.summary.current,
+            list.summary.stopped,
+            list.summary.counted
+        ),
+        (1, 0, 1)
+    );
+    assert_eq!(list.summary.transactions_per_year, 52.0 * 5_000_000.0);
+    // Beside its department's services, it stopped before them.
+    let answer = app
+        .get("/api/v1/service-kpis?department=department-of-revenue-and-benefits")
+        .await;
+    let list: app::model::ServiceKpiList = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(list.summary.stopped, 1);
+    assert_eq!(list.summary.current + 1, list.summary.services);
+    let board = app
+        .get("/api/v1/boards/department-of-revenue-and-benefits")
+        .await;
+    let summary = &board.json()["summary"];
+    assert_eq!(
+        summary["services"],
+        before["services"].as_u64().unwrap() + 1
+    );
+    assert_eq!(summary["stopped"], 1);
+    for same in [
+        "current",
+        "counted",
+        "transactions_per_year",
+        "digital_take_up",
+        "total_cost",
+    ] {
+        assert_eq!(summary[same], before[same], "{same}");
+    }
+    let page = app.get("/boards/department-of-revenue-and-benefits").await;
+    assert!(
+        page.text().contains(
+            "1 service whose figures stopped more than 4 weeks before the others&#x27; is in no figure here."
+        ) || page.text().contains(
+            "1 service whose figures stopped more than 4 weeks before the others' is in no figure here."
+        ),
+        "{}",
+        page.text()
+    );
+    let explorer = app
+        .get("/services?department=department-of-revenue-and-benefits")
+        .await;
+    assert!(
+        explorer
+            .text()
+            .contains("Figures stopped: the last week ends 3 March 2019"),
+        "{}",
+        explorer.text()
+    );
+}
+both!(a_year_of_transactions_is_a_year_of_figures);
+
+/// A week whose digital figures have come and whose phone ones have not is
+/// not yet whole (the service page's take-up is the week before's, not a
+/// digital-only 100%), and a satisfaction score of one response says so and
+/// is judged against no target on the board.
+async fn a_part_sent_week_waits_and_a_rate_of_a_handful_says_so(app: TestApp) {
+    use chrono::Datelike;
+    let app = with_demo(app).await;
+    let key = app.admin_key().await;
+    let today = Utc::now().date_naive();
+    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let week = |back: i64| format!("{}T00:00:00Z", monday - chrono::Duration::weeks(back));
+    let mut records = Vec::new();
+    for back in 2..=6 {
+        records.push(json!({"_timestamp": week(back), "channel": "digital", "count": 600}));
+        records.push(json!({"_timestamp": week(back), "channel": "phone", "count": 400}));
+    }
+    // Last week: the digital figures only, so far.
+    records.push(json!({"_timestamp": week(1), "channel": "digital", "count": 650}));
+    service_with(
+        &app,
+        "a-part-sent-service",
+        "transactions-by-channel",
+        records,
+    )
+    .await;
+    let month = today.with_day(1).unwrap();
+    let last_month = (month - chrono::Duration::days(1)).with_day(1).unwrap();
+    data_set_with(
+        &app,
+        "a-part-sent-service",
+        "user-satisfaction",
+        vec![
+            json!({"_timestamp": format!("{last_month}T00:00:00Z"), "rating_1": 0, "rating_2": 0,
+            "rating_3": 0, "rating_4": 0, "rating_5": 1, "total": 1}),
+        ],
+    )
+    .await;
+    let target = app
+        .send(
+            Method::POST,
+            "/api/v1/targets",
+            &key,
+            &json!({"service": "a-part-sent-service", "kpi": "user_satisfaction", "value": 0.5,
+                "effective_from": "2020-01-01"}),
+        )
+        .await;
+    assert!(target.status.is_success(), "{}", target.text());
+
+    let page = app.get("/api/v1/services/a-part-sent-service").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let overview = page.json();
+    let kpi = |name: &str| {
+        overview["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let take_up = kpi("digital_take_up");
+    assert_eq!(take_up["period"]["start"], week(2), "{take_up}");
+    assert_eq!(take_up["value"], 0.6);
+    assert_eq!(take_up["base"], 1000.0);
+    assert_eq!(
+        overview["transactions"]["complete_until"],
+        week(1),
+        "the week of digital figures alone is under way"
+    );
+    let satisfaction = kpi("user_satisfaction");
+    assert_eq!(satisfaction["value"], 1.0);
+    assert_eq!(satisfaction["base"], 1.0);
+    let html = app.get("/services/a-part-sent-service").await.text();
+    assert!(
+        html.contains("from 1 response: too few to rely on"),
+        "{html}"
+    );
+    // On the board: shown with its base, and not judged against its target.
+    let board = app
+        .get("/api/v1/boards/department-of-revenue-and-benefits")
+        .await
+        .json();
+    let row = board["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"]["slug"] == "a-part-sent-service")
+        .cloned()
+        .unwrap();
+    let judged = row["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kpi"] == "user_satisfaction")
+        .cloned()
+        .unwrap();
+    assert_eq!(judged["target"], 0.5);
+    assert!(judged["status"].is_null(), "{judged}");
+    assert_eq!(judged["base"], 1.0);
+}
+both!(a_part_sent_week_waits_and_a_rate_of_a_handful_says_so);
 
 async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     let app = with_demo(app).await;
@@ -537,8 +800,8 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
     );
     // January holds the tax deadline: it is the busiest month of the year.
     let totals = series.totals();
-    let busiest = totals.iter().cloned().fold(f64::MIN, f64::max);
-    assert_eq!(totals[0], busiest);
+    let busiest = totals.iter().flatten().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(totals[0], Some(busiest));
     // The months add up to the weekly records' days in 2025: a week that
     // straddles New Year counts its days on each side (computed here from the
     // raw records, not by the engine's own shares).
@@ -557,7 +820,7 @@ async fn the_chart_can_show_months_over_chosen_months(app: TestApp) {
             r.fields["count"].as_f64().unwrap() * days as f64 / 7.0
         })
         .sum();
-    let sum: f64 = totals.iter().sum();
+    let sum: f64 = totals.iter().flatten().sum();
     assert!((sum - in_2025).abs() < 1e-6 * in_2025, "{sum} {in_2025}");
     // The KPI tiles stay the latest week's.
     assert_eq!(overview.kpis[0].period.kind, app::model::PeriodKind::Week);

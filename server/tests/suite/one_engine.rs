@@ -135,13 +135,16 @@ async fn pages_agree_with_the_engine(app: &TestApp, who: &[(String, String)], re
                 yearly.year_from.is_some_and(|f| p.start >= f)
                     && yearly.year_to.is_some_and(|t| p.end <= t)
             })
-            .map(|(_, v)| v)
+            .filter_map(|(_, v)| *v)
             .sum();
-        same(
-            &json!(year),
-            yearly.transactions_per_year.or(Some(0.0)),
-            &format!("service page chart {slug}"),
-        );
+        // A year of figures only when all 52 weeks have them.
+        if yearly.transactions_per_year.is_some() {
+            same(
+                &json!(year),
+                yearly.transactions_per_year,
+                &format!("service page chart {slug}"),
+            );
+        }
         // Its dashboard's headlines: each module's latest complete period and
         // value, as the page computes them from /data, are the engine's.
         if let Some(link) = page["dashboards"].as_array().and_then(|d| d.first()) {

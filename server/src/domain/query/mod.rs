@@ -68,7 +68,10 @@ pub struct Cache {
     /// Read answers, by the version of the records they were worked out from.
     pub answers: answers::Answers,
     /// Each data set's span of records, with the version it was read at.
-    spans: Arc<std::sync::Mutex<FxHashMap<i64, (i64, records::Span)>>>,
+    spans: ByVersion<records::Span>,
+    /// Each data set's newest whole period's record
+    /// ([`crate::domain::kpis::newest_whole`]), with the version it was read at.
+    wholes: ByVersion<Option<DateTime<Utc>>>,
     /// Where large tables are kept between runs, if anywhere (`pulse serve`
     /// keeps them; commands that run once do not).
     snapshots: Option<Arc<snapshot::Snapshots>>,
@@ -77,6 +80,10 @@ pub struct Cache {
     /// Where reads are worked out.
     pub work: Work,
 }
+
+/// What is worked out once per data set and version: by data set id, the
+/// version it was worked out at and what.
+type ByVersion<T> = Arc<std::sync::Mutex<FxHashMap<i64, (i64, T)>>>;
 
 /// Reads worked out on threads of their own, as many at once as the machine
 /// has cores: a read that takes seconds (a large data set, many fields
@@ -281,6 +288,34 @@ impl Cache {
             .expect("spans")
             .insert(data_set_id, (version, span.clone()));
         Ok(span)
+    }
+
+    /// The newest record of data set `data_set_id` (of `data_type`, at
+    /// `version`) whose period has all its parts
+    /// ([`crate::domain::kpis::newest_whole`]), worked out once a version.
+    pub async fn newest_whole(
+        &self,
+        store: &Store,
+        data_set_id: i64,
+        version: i64,
+        data_type: &str,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let kept = self
+            .wholes
+            .lock()
+            .expect("wholes")
+            .get(&data_set_id)
+            .copied();
+        if let Some((_, whole)) = kept.filter(|(at, _)| *at == version) {
+            return Ok(whole);
+        }
+        let table = self.table(store, data_set_id, version).await?;
+        let whole = crate::domain::kpis::newest_whole(&table, data_type);
+        self.wholes
+            .lock()
+            .expect("wholes")
+            .insert(data_set_id, (version, whole));
+        Ok(whole)
     }
 
     /// Keeps at most `bytes` of read answers (0: none).
