@@ -306,6 +306,15 @@ pub struct BoardKpi {
 pub struct BoardService {
     pub service: ServiceListing,
     pub kpis: Vec<BoardKpi>,
+    /// When its year of transactions ends ([`crate::model::ServiceKpis::year_to`]):
+    /// before the board's newest by more than [`crate::kpi::RECENT_WEEKS`]
+    /// weeks, its figures stopped, and none is judged against a target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its mean transactions a week: with no year's worth, "not a year of
+    /// figures" rather than "no data".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_transactions: Option<f64>,
     /// Where its figures come from on a dashboard, if one is published.
     pub dashboard: Option<String>,
 }

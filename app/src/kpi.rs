@@ -92,17 +92,29 @@ pub const RECENT_WEEKS: i64 = 4;
 /// those summarised (whose year ends at `newest`): its year ends at most
 /// [`RECENT_WEEKS`] weeks before.
 pub fn is_current(service: &crate::model::ServiceKpis, newest: Option<DateTime<Utc>>) -> bool {
-    match (service.year_to, newest) {
+    year_is_current(service.year_to, newest)
+}
+
+/// Whether a year of figures ending at `year_to` is of the same time as the
+/// newest, ending at `newest` ([`RECENT_WEEKS`]).
+pub fn year_is_current(year_to: Option<DateTime<Utc>>, newest: Option<DateTime<Utc>>) -> bool {
+    match (year_to, newest) {
         (Some(to), Some(newest)) => to >= newest - Duration::weeks(RECENT_WEEKS),
         _ => false,
     }
+}
+
+/// Whether a year of figures ending at `year_to` stopped before the newest
+/// ([`year_is_current`]); no year at all has not stopped.
+pub fn year_stopped(year_to: Option<DateTime<Utc>>, newest: Option<DateTime<Utc>>) -> bool {
+    year_to.is_some() && !year_is_current(year_to, newest)
 }
 
 /// Whether `service`'s figures stopped before the others' ([`is_current`]):
 /// it has a year of figures, and the year is of another time. A service
 /// with no transactions at all has not stopped.
 pub fn has_stopped(service: &crate::model::ServiceKpis, newest: Option<DateTime<Utc>>) -> bool {
-    service.year_to.is_some() && !is_current(service, newest)
+    year_stopped(service.year_to, newest)
 }
 
 /// Which services a summary's figures are of, when not all of them: "(the
@@ -129,21 +141,39 @@ pub fn counted_words(s: &crate::model::KpiSummary) -> String {
     }
 }
 
-/// The services a summary leaves out because their figures stopped, when
-/// any: "2 services whose figures stopped more than 4 weeks before the
-/// others' are in no figure here".
+/// The services a summary leaves out, when any: "2 services whose figures
+/// stopped more than 4 weeks before the others' are in no figure here; 1
+/// service with no transaction figures is in none".
 pub fn stopped_words(s: &crate::model::KpiSummary) -> Option<String> {
-    (s.stopped > 0).then(|| {
-        let (whose, are) = if s.stopped == 1 {
-            ("service whose", "is")
-        } else {
-            ("services whose", "are")
-        };
+    let is = |n: usize| if n == 1 { "is" } else { "are" };
+    let stopped = (s.stopped > 0).then(|| {
         format!(
-            "{} {whose} figures stopped more than {RECENT_WEEKS} weeks before the others' {are} in no figure here",
-            s.stopped
+            "{} {} figures stopped more than {RECENT_WEEKS} weeks before the others' {} in no figure here",
+            s.stopped,
+            if s.stopped == 1 { "service whose" } else { "services whose" },
+            is(s.stopped)
         )
-    })
+    });
+    let none = s.services.saturating_sub(s.current + s.stopped);
+    let without = (none > 0).then(|| {
+        format!(
+            "{none} {} with no transaction figures {} in none",
+            if none == 1 { "service" } else { "services" },
+            is(none)
+        )
+    });
+    let words: Vec<String> = [stopped, without].into_iter().flatten().collect();
+    (!words.is_empty()).then(|| words.join("; "))
+}
+
+/// A summary's transactions a year as a page shows it: "no data" when no
+/// service has a year of figures (not "0").
+pub fn format_year_total(s: &crate::model::KpiSummary) -> String {
+    if s.counted == 0 {
+        "no data".to_string()
+    } else {
+        format_number(s.transactions_per_year)
+    }
 }
 
 /// Totals and transaction-weighted averages over the services whose figures
@@ -1840,6 +1870,7 @@ mod tests {
             ),
             (5, 3, 1, 1)
         );
+        assert_eq!(format_year_total(&summary), "52k");
         assert_eq!(summary.transactions_per_year, 52_000.0);
         assert_eq!(summary.total_cost, 2_000.0);
         // (0.5 * 1,000 + 0.1 * 1,000) / 2,000 a week
@@ -1847,7 +1878,8 @@ mod tests {
         assert_eq!(
             counted_words(&summary),
             " (the transactions a year of 1 of 3 services with a year of figures; \
-             1 service whose figures stopped more than 4 weeks before the others' is in no figure here)"
+             1 service whose figures stopped more than 4 weeks before the others' is in no figure here; \
+             1 service with no transaction figures is in none)"
         );
     }
 

@@ -439,6 +439,8 @@ pub struct ServiceKpis {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KpiSummary {
+    /// Every service shown: those whose figures stopped and those with no
+    /// transactions included.
     pub services: usize,
     /// The transactions a year of the `counted` services.
     pub transactions_per_year: f64,

@@ -86,6 +86,9 @@ test('a service manager drags two services into the tray and compares them', asy
   // The side-by-side table is the API's latest figures, the best one marked.
   const api = await (await request.get('/api/v1/compare?services=pay-business-rates,file-a-tax-return&kpi=digital_take_up')).json();
   const latest = api.services.map((s: any) => s.latest);
+  // Ranked against each other: figures of one period, each of 30 or more.
+  expect(new Set(api.services.map((s: any) => s.latest_period.start)).size).toBe(1);
+  for (const s of api.services) expect(s.base ?? 30).toBeGreaterThanOrEqual(30);
   const bestRow = latest.indexOf(Math.max(...latest));
   await expect(page.locator('#compare-table tbody tr').nth(bestRow).locator('[data-column="latest"] .pulse-best')).toHaveCount(1);
   await expect(page.locator('#compare-table tbody tr').nth(bestRow).locator('[data-column="rank"]')).toContainText('1');

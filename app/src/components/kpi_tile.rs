@@ -91,3 +91,27 @@ pub fn definition(kpi: crate::model::KpiKind) -> Option<impl IntoView> {
         }
     })
 }
+
+/// Under a service's name, when its figures stopped before the others'
+/// ([`crate::kpi::year_stopped`]; `newest` is the newest year's end among
+/// the services shown): the last week its figures cover.
+pub fn stopped_note(
+    year_to: Option<chrono::DateTime<chrono::Utc>>,
+    newest: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<impl IntoView> {
+    let to = year_to.filter(|_| crate::kpi::year_stopped(year_to, newest))?;
+    let last_day = crate::kpi::format_date(to - chrono::Duration::days(1));
+    Some(view! {
+        <span class="govuk-body-s pulse-stopped">
+            {format!("Figures stopped: the last week ends {last_day}")}
+        </span>
+    })
+}
+
+/// A rate of a handful, under its figure: what it is out of
+/// ([`crate::kpi::low_base_words`]).
+pub fn low_base_note(kpi: crate::model::KpiKind, base: Option<f64>) -> Option<impl IntoView> {
+    low_base_words(kpi, base).map(|words| {
+        view! { <span class="govuk-body-s pulse-base">{words}</span> }
+    })
+}

@@ -20,7 +20,7 @@ use crate::api;
 use crate::boards::{Board, BoardKpi, BoardService, Rag, Target, Trend, KPIS};
 use crate::components::problem::ProblemSummary;
 use crate::components::tray::compare_path;
-use crate::kpi::{format_change_in, format_number, format_percent, format_pounds, format_value};
+use crate::kpi::{format_change_in, format_percent, format_pounds, format_value};
 use crate::model::{KpiKind, KpiSummary, Role, Unit};
 use crate::modules::csv_request;
 
@@ -158,14 +158,7 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
         )
     };
     let tiles: [(String, String); 6] = [
-        (
-            year_label,
-            if s.counted == 0 {
-                "no data".to_string()
-            } else {
-                format_number(s.transactions_per_year)
-            },
-        ),
+        (year_label, crate::kpi::format_year_total(s)),
         (
             "Total cost, last four complete quarters".to_string(),
             // No service has cost figures: no total, not £0.00.
@@ -302,7 +295,7 @@ pub fn sparkline(
     }
 }
 
-fn kpi_cell(k: &BoardKpi) -> impl IntoView {
+fn kpi_cell(k: &BoardKpi, has_weeks: bool) -> impl IntoView {
     let unit = k.kpi.unit();
     let spark_label = if k.kpi == KpiKind::CostPerTransaction {
         "Last 8 quarters"
@@ -311,10 +304,14 @@ fn kpi_cell(k: &BoardKpi) -> impl IntoView {
     };
     view! {
         <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
-            <span class="pulse-board__value">{format_value(k.value, unit)}</span>
-            {crate::kpi::low_base_words(k.kpi, k.base).map(|words| view! {
-                <span class="govuk-body-s pulse-board__base">{words}</span>
-            })}
+            <span class="pulse-board__value">{
+                if k.kpi == KpiKind::Transactions && k.value.is_none() && has_weeks {
+                    "not a year of figures".to_string()
+                } else {
+                    format_value(k.value, unit)
+                }
+            }</span>
+            {crate::components::kpi_tile::low_base_note(k.kpi, k.base)}
             {trend_arrow(k.kpi, k)}
             {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, spark_label))}
             <span class="pulse-board__status">
@@ -325,11 +322,15 @@ fn kpi_cell(k: &BoardKpi) -> impl IntoView {
     }
 }
 
-fn service_row(row: &BoardService) -> impl IntoView {
+fn service_row(row: &BoardService, newest: Option<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
     let href = row
         .dashboard
         .clone()
         .unwrap_or_else(|| format!("/services/{}", row.service.slug));
+    // Figures that stopped before the others' say when (as the explorer's
+    // rows do); a young service's transactions are not a year's.
+    let stopped = crate::components::kpi_tile::stopped_note(row.year_to, newest);
+    let young = row.weekly_transactions.is_some();
     let org = row
         .service
         .agency
@@ -341,8 +342,9 @@ fn service_row(row: &BoardService) -> impl IntoView {
             <th scope="row" class="govuk-table__header">
                 <a class="govuk-link" href=href>{row.service.title.clone()}</a>
                 <span class="govuk-body-s pulse-board__org">{org}</span>
+                {stopped}
             </th>
-            {row.kpis.iter().map(kpi_cell).collect_view()}
+            {row.kpis.iter().map(|k| kpi_cell(k, young)).collect_view()}
         </tr>
     }
 }
@@ -452,7 +454,7 @@ fn BoardView(
                     <th scope="col" class="govuk-table__header">"Completion rate"</th>
                 </tr>
             </thead>
-            <tbody class="govuk-table__body">{board.services.iter().map(service_row).collect_view()}</tbody>
+            <tbody class="govuk-table__body">{board.services.iter().map(|row| service_row(row, board.summary.year_to)).collect_view()}</tbody>
         </table></ScrollTable>
         <Targets services data ui/>
     }
@@ -775,6 +777,7 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
                         <div class="pulse-big__tile" data-kpi=k.kpi.key()>
                             <p class="pulse-big__label">{k.kpi.title()}</p>
                             <p class="pulse-big__value">{format_value(k.value, unit)}</p>
+                            {crate::components::kpi_tile::low_base_note(k.kpi, k.base)}
                             <p class="pulse-big__meta">{trend_arrow(k.kpi, k)}" "{rag_tag(k.status)}</p>
                             {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, "Recent periods"))}
                         </div>
@@ -794,7 +797,7 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
     let totals = format!(
         "{} services · {} transactions a year{} · {} digital take-up · satisfaction score {}",
         s.services,
-        format_number(s.transactions_per_year),
+        crate::kpi::format_year_total(&s),
         crate::kpi::counted_words(&s),
         s.digital_take_up
             .map(format_percent)

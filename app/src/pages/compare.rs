@@ -202,8 +202,11 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         best(&by_previous, up),
         best(&by_year, up),
     );
-    // Best of one is no ranking.
+    // Best of one is no ranking: a column marks a best only among two or
+    // more of its figures.
     let several = same_period.iter().filter(|same| **same).count() > 1;
+    let two = |values: &[Option<f64>]| values.iter().flatten().count() > 1;
+    let (several_previous, several_year) = (two(&by_previous), two(&by_year));
     // A volume is not a performance: the busiest service is not the "best".
     let judged = kpi != KpiKind::Transactions;
     let mark = move |is_best: bool| {
@@ -230,16 +233,16 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                     </th>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="latest">
                         {format_value(s.latest, unit)}<span class="govuk-body-s">{when}</span>
-                        {few(s).map(|words| view! { <span class="govuk-body-s pulse-base">{words}</span> })}
+                        {crate::components::kpi_tile::low_base_note(kpi, s.base)}
                         {mark(several && latest[i].is_some() && latest[i] == best_latest)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="previous">
                         {format_change_or_none(unit, on_previous[i])}
-                        {mark(several && by_previous[i].is_some() && by_previous[i] == best_previous)}
+                        {mark(several_previous && by_previous[i].is_some() && by_previous[i] == best_previous)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="year">
                         {format_change_or_none(unit, on_year[i])}
-                        {mark(several && by_year[i].is_some() && by_year[i] == best_year)}
+                        {mark(several_year && by_year[i].is_some() && by_year[i] == best_year)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="rank">
                         {rank[i].filter(|_| several).map(|r| r.to_string()).unwrap_or_else(|| "–".into())}
@@ -367,11 +370,17 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             </p>
         })}
         {(unranked > 0).then(|| view! {
-            <p class="govuk-body-s" id="compare-unranked">{format!(
-                "{unranked} {} latest figures are of an earlier period than the others' {} not ranked: figures of different periods are not compared.",
-                if unranked == 1 { "service whose" } else { "services whose" },
-                if unranked == 1 { "is" } else { "are" },
-            )}</p>
+            <p class="govuk-body-s" id="compare-unranked">{
+                if several {
+                    format!(
+                        "{unranked} {} latest figures are of an earlier period than the others' {} not ranked: figures of different periods are not compared.",
+                        if unranked == 1 { "service whose" } else { "services whose" },
+                        if unranked == 1 { "is" } else { "are" },
+                    )
+                } else {
+                    "The services' latest figures are of different periods, so none is ranked: figures of different periods are not compared.".to_string()
+                }
+            }</p>
         })}
         <TableToggle id="compare-figures" show="Show every figure as a table" hide="Hide the table of every figure">
             <div class="pulse-table-scroll">

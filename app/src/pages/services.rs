@@ -14,9 +14,10 @@ use leptos_router::params::ParamsMap;
 
 use super::ApiErrorView;
 use crate::api;
+use crate::components::kpi_tile::{low_base_note, stopped_note};
 use crate::components::navigation::use_go;
 use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
-use crate::kpi::{format_date, format_number, format_percent, format_pounds};
+use crate::kpi::{format_number, format_percent, format_pounds};
 use crate::model::{KpiKind, KpiSummary, ServiceKpiList, ServiceKpis};
 use crate::modules::csv_request;
 use crate::query_string;
@@ -164,7 +165,7 @@ fn summary_text(s: &KpiSummary) -> String {
     let mut parts = vec![format!(
         "{} services: {} transactions a year{}",
         s.services,
-        format_number(s.transactions_per_year),
+        crate::kpi::format_year_total(s),
         crate::kpi::counted_words(s)
     )];
     if s.total_cost > 0.0 {
@@ -278,17 +279,11 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             };
             // A service whose figures stopped says when, beside figures of
             // that time; one with weeks but not a year of them says so.
-            let stopped = s.year_to.filter(|_| crate::kpi::has_stopped(&s, newest)).map(|to| view! {
-                <span class="govuk-body-s pulse-stopped">
-                    {format!("Figures stopped: the last week ends {}", format_date(to - chrono::Duration::days(1)))}
-                </span>
-            });
+            let stopped = stopped_note(s.year_to, newest);
             // A rate of a handful says what it is out of.
             let base = |kpi: KpiKind| {
                 let base = s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base);
-                crate::kpi::low_base_words(kpi, base).map(|words| view! {
-                    <span class="govuk-body-s pulse-base">{words}</span>
-                })
+                low_base_note(kpi, base)
             };
             let (take_up_base, satisfaction_base, completion_base) = (
                 base(KpiKind::DigitalTakeUp),

@@ -485,6 +485,8 @@ pub async fn board(
         rows.push(BoardService {
             service,
             kpis,
+            year_to: figures.year_to,
+            weekly_transactions: figures.weekly_transactions,
             dashboard: dashboards
                 .get(&slug)
                 .and_then(|d| d.first())
@@ -492,10 +494,31 @@ pub async fn board(
         });
         headline.push(figures);
     }
+    let summary = app::kpi::summarise(&headline);
+    // A service whose figures stopped before the others' is judged against
+    // no target: its figures are of another time (its lateness still needs
+    // attention).
+    let stopped: Vec<String> = headline
+        .iter()
+        .filter(|s| app::kpi::has_stopped(s, summary.year_to))
+        .map(|s| s.service.slug.clone())
+        .collect();
+    for row in rows
+        .iter_mut()
+        .filter(|r| stopped.contains(&r.service.slug))
+    {
+        for kpi in &mut row.kpis {
+            kpi.status = None;
+        }
+    }
+    attention.retain(|a| {
+        !(stopped.contains(&a.service)
+            && matches!(a.concern, Concern::BelowTarget | Concern::Worsening))
+    });
     Ok(Board {
         title,
         url,
-        summary: app::kpi::summarise(&headline),
+        summary,
         services: rows,
         attention,
         portfolio: None,

@@ -392,9 +392,11 @@ fn letter(
     // (the services the board shows its reader, as its page counts them)
     let services = board.services.len();
     let mut parts = vec![Part::Text(format!(
-        "The figures of {} as they stood on {today}: {services} {}.",
+        "The figures of {} as they stood on {today}: {services} {}{}.",
         board.title,
-        if services == 1 { "service" } else { "services" }
+        if services == 1 { "service" } else { "services" },
+        // Which of them the board's totals are of, when not all.
+        app::kpi::counted_words(&board.summary)
     ))];
     let now_figures = figures_of(board);
     let whole_now = now_figures.get(WHOLE_BOARD).cloned().unwrap_or_default();

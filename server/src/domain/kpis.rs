@@ -53,9 +53,9 @@ pub struct Standard {
     pub watched: Vec<(&'static str, Option<i64>, Arc<Table>)>,
     /// The instant periods are judged complete at ([`app::kpi::complete_until`]).
     pub now: DateTime<Utc>,
-    /// Each table's newest whole period's record ([`newest_whole`]), by
-    /// KPI, worked out once.
-    wholes: [std::sync::OnceLock<Option<DateTime<Utc>>>; 5],
+    /// Each table's newest whole period's record ([`newest_whole`]), in the
+    /// order of [`STANDARD_TYPES`], worked out once.
+    wholes: [std::sync::OnceLock<Option<DateTime<Utc>>>; 4],
 }
 
 impl Standard {
@@ -71,15 +71,16 @@ impl Standard {
     /// Until when `kpi`'s figures are complete: see [`app::kpi::complete_until`]
     /// (the data's frequency is the KPI's finest period).
     pub fn complete_until(&self, kpi: KpiKind) -> Option<DateTime<Utc>> {
-        let data_type = match kpi {
-            KpiKind::Transactions | KpiKind::DigitalTakeUp => "transactions-by-channel",
-            KpiKind::CostPerTransaction => "cost-per-transaction",
-            KpiKind::UserSatisfaction => "user-satisfaction",
-            KpiKind::CompletionRate => "completion-rate",
+        // Its data set's place in STANDARD_TYPES: transactions and digital
+        // take-up share one.
+        let slot = match kpi {
+            KpiKind::Transactions | KpiKind::DigitalTakeUp => 0,
+            KpiKind::CostPerTransaction => 1,
+            KpiKind::UserSatisfaction => 2,
+            KpiKind::CompletionRate => 3,
         };
         let table = self.table_of(kpi)?;
-        let slot = ORDER.iter().position(|k| *k == kpi).unwrap_or_default();
-        let newest = *self.wholes[slot].get_or_init(|| newest_whole(table, data_type));
+        let newest = *self.wholes[slot].get_or_init(|| newest_whole(table, STANDARD_TYPES[slot]));
         complete_until(kpi.finest_period(), newest, self.now)
     }
 }

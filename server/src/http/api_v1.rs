@@ -225,7 +225,9 @@ fn figure(s: &ServiceKpis, column: &str) -> Option<f64> {
 }
 
 /// Every service's headline figures over its last year, filtered and sorted,
-/// with totals and transaction-weighted averages over what the filters show.
+/// with totals and averages over what the filters show (of the services
+/// whose figures are of the same time: `summary.current`; see the guide's
+/// "How figures are calculated").
 /// Figures come from published data sets, and from the unpublished ones of
 /// the service's organisations for callers who may read unpublished data.
 #[utoipa::path(get, path = "/service-kpis", tag = "services", security((), ("bearer" = [])),
@@ -386,9 +388,13 @@ fn services_csv(services: &[ServiceKpis]) -> String {
             number(s.digital_take_up),
             number(s.user_satisfaction),
             number(s.completion_rate),
-            // The days the year of transactions covers, both in it.
-            day(s.year_from),
-            day(s.year_to.map(|to| to - chrono::Duration::days(1))),
+            // The days the year of transactions covers, both in it (none
+            // without a whole year).
+            day(s.year_from.filter(|_| s.transactions_per_year.is_some())),
+            day(s
+                .year_to
+                .filter(|_| s.transactions_per_year.is_some())
+                .map(|to| to - chrono::Duration::days(1))),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -75,7 +75,7 @@ fn board_response(board: Board, format: Option<&str>, name: &str) -> Result<Resp
 }
 
 /// One row per service: its organisations, then per KPI its value, target,
-/// status and trend.
+/// status, trend and base (what a rate is out of: under 30, it has no status).
 pub fn board_csv(board: &Board) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -86,7 +86,7 @@ pub fn board_csv(board: &Board) -> String {
         "agency".to_string(),
     ];
     for kpi in KPIS {
-        for part in ["", "_target", "_status", "_trend"] {
+        for part in ["", "_target", "_status", "_trend", "_base"] {
             heading.push(format!("{}{part}", kpi.key()));
         }
     }
@@ -108,6 +108,7 @@ pub fn board_csv(board: &Board) -> String {
             record.push(number(k.target));
             record.push(word(k.status.map(|s| format!("{s:?}").to_lowercase())));
             record.push(word(k.trend.map(|t| format!("{t:?}").to_lowercase())));
+            record.push(number(k.base));
         }
         let _ = writer.write_record(&record);
     }

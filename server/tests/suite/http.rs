@@ -399,6 +399,23 @@ async fn a_year_of_transactions_is_a_year_of_figures(app: TestApp) {
         "{}",
         page.text()
     );
+    // Its row says when its figures stopped, and none of them is judged; the
+    // young service's transactions are not a year's, not "no data".
+    assert!(page
+        .text()
+        .contains("Figures stopped: the last week ends 3 March 2019"));
+    assert!(page.text().contains("not a year of figures"));
+    let rows = board.json()["services"].as_array().unwrap().clone();
+    let old = rows
+        .iter()
+        .find(|r| r["service"]["slug"] == "an-old-service")
+        .unwrap();
+    assert!(old["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["status"].is_null()));
+    assert_eq!(old["year_to"], "2019-03-04T00:00:00Z");
     let explorer = app
         .get("/services?department=department-of-revenue-and-benefits")
         .await;
@@ -511,6 +528,21 @@ async fn a_part_sent_week_waits_and_a_rate_of_a_handful_says_so(app: TestApp) {
     assert_eq!(judged["target"], 0.5);
     assert!(judged["status"].is_null(), "{judged}");
     assert_eq!(judged["base"], 1.0);
+    // The board's CSV says what each rate is out of.
+    let csv = app
+        .get("/api/v1/boards/department-of-revenue-and-benefits?format=csv")
+        .await
+        .text();
+    let heading: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = heading
+        .iter()
+        .position(|h| *h == "user_satisfaction_base")
+        .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("a part sent service,"))
+        .unwrap();
+    assert_eq!(line.split(',').nth(column), Some("1"), "{csv}");
 }
 both!(a_part_sent_week_waits_and_a_rate_of_a_handful_says_so);
 
