@@ -39,9 +39,41 @@ pub fn page_policy(nonce: &str) -> String {
 /// JSON and CSV, static files): nothing in it may run, load or be framed.
 pub const OTHER_POLICY: &str = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// `next`, when it is a path of this site to go to after a form: it starts
+/// with one `/`, and holds no `\\`, no whitespace and no control character
+/// (browsers drop tabs and line breaks from an address, so `/\t/evil.example`
+/// would be `//evil.example`, another site).
+pub fn local_path(next: &str) -> Option<&str> {
+    let mut chars = next.chars();
+    (chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/'))
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control()))
+    .then_some(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_gone_to_after_a_form() {
+        assert_eq!(local_path("/services?x=1"), Some("/services?x=1"));
+        assert_eq!(local_path("/"), Some("/"));
+        for other in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example/login",
+            "/\n/evil.example",
+            "/ok\r\nSet-Cookie: x",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(other), None, "{other:?}");
+        }
+    }
 
     #[test]
     fn markup_becomes_text() {

@@ -36,7 +36,7 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || {
         query
             .with(|q| q.get("next"))
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| crate::html::local_path(n).is_some())
             .unwrap_or_else(|| "/".to_string())
     };
     let signed_out = move || query.with(|q| q.get("signed-out").is_some());
@@ -131,7 +131,9 @@ fn code_problem(code: &str) -> Option<&'static str> {
         "code" => Some(
             "Enter the 6-digit code your authentication app shows now, or one of your recovery codes: that code did not match",
         ),
-        "throttled" => Some("Too many codes tried. Wait 15 minutes, then sign in again"),
+        "throttled" => Some(
+            "Too many wrong codes. Wait 15 minutes, then sign in again (after 30 in a day, wait until tomorrow). If you did not try them, someone has your password: change it",
+        ),
         "missing" => Some("Enter the code from your authentication app"),
         _ => None,
     }
@@ -150,7 +152,7 @@ pub fn SignInCodePage() -> impl IntoView {
     let next = move || {
         query
             .with(|q| q.get("next"))
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| crate::html::local_path(n).is_some())
             .unwrap_or_else(|| "/".to_string())
     };
     view! {

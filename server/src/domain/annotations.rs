@@ -71,6 +71,22 @@ impl<'a, 'c> Dashboards<'a, 'c> {
     }
 }
 
+/// Of `notes`, those the caller may read: [`may_read`], and on a module of a
+/// dashboard they may see. Every list of notes for someone passes this, the
+/// API's and the weekly digest's alike.
+pub async fn readable_of(ctx: &Ctx<'_>, notes: Vec<Stored>) -> Result<Vec<Stored>> {
+    let mut visible = Dashboards::new(ctx);
+    let mut out = Vec::new();
+    for stored in notes {
+        if may_read(ctx.caller, &stored)
+            && visible.may_see(stored.annotation.module.as_deref()).await?
+        {
+            out.push(stored);
+        }
+    }
+    Ok(out)
+}
+
 fn insider(caller: &Caller, orgs: &[String]) -> bool {
     (caller.can(Permission::ReadUnpublished) || caller.can(Permission::ManageAnnotations))
         && access::covers(caller, orgs)
@@ -219,13 +235,7 @@ pub async fn list(ctx: &Ctx<'_>, wanted: Narrowing) -> Result<AnnotationList> {
     // Modules' data sets, looked up once per dashboard.
     let mut boards: Vec<(String, Option<app::model::Dashboard>)> = Vec::new();
     let mut out = Vec::new();
-    let mut visible = Dashboards::new(ctx);
-    for stored in annotations::list(ctx.store, &filter).await? {
-        if !may_read(caller, &stored)
-            || !visible.may_see(stored.annotation.module.as_deref()).await?
-        {
-            continue;
-        }
+    for stored in readable_of(ctx, annotations::list(ctx.store, &filter).await?).await? {
         let note = &stored.annotation;
         if let Some(tag) = &wanted.tag {
             if !note.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {

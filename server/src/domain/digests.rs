@@ -438,16 +438,20 @@ fn letter(
                     if old == new || new.is_none() {
                         continue;
                     }
+                    // A rate of a handful says so, as the board does.
+                    let base = app::kpi::low_base_words(k.kpi, k.base)
+                        .map(|words| format!(" ({words})"))
+                        .unwrap_or_default();
                     changed.push(match old {
                         Some(_) => format!(
-                            "{}: {} {}, was {}",
+                            "{}: {} {}{base}, was {}",
                             row.service.title,
                             headline_name(k.kpi).to_lowercase(),
                             said(k.kpi, new),
                             said(k.kpi, old)
                         ),
                         None => format!(
-                            "{}: {} {} (new)",
+                            "{}: {} {}{base} (new)",
                             row.service.title,
                             headline_name(k.kpi).to_lowercase(),
                             said(k.kpi, new)
@@ -558,17 +562,20 @@ async fn compose(
         .iter()
         .map(|r| r.service.slug.as_str())
         .collect();
-    let notes: Vec<app::model::Annotation> =
-        annotations::list(store, &annotations::Filter::default())
-            .await?
-            .into_iter()
-            .filter(|n| {
-                services.contains(n.annotation.service.as_str())
-                    && n.annotation.created_at > from
-                    && super::annotations::may_read(&caller, n)
-            })
-            .map(|n| n.annotation)
-            .collect();
+    let recent = annotations::list(store, &annotations::Filter::default())
+        .await?
+        .into_iter()
+        .filter(|n| {
+            services.contains(n.annotation.service.as_str()) && n.annotation.created_at > from
+        })
+        .collect();
+    // As the API would show them to the reader: a note on a module of a
+    // dashboard they may not see (an unpublished one) is not theirs to read.
+    let notes: Vec<app::model::Annotation> = super::annotations::readable_of(&ctx, recent)
+        .await?
+        .into_iter()
+        .map(|n| n.annotation)
+        .collect();
     let (subject, parts) = letter(settings, &board, before.as_ref(), since, &notes, now);
     let why = if copy {
         "You were sent this copy because you asked for it on your notifications page."

@@ -308,7 +308,47 @@ async fn pending_by_token(
     if invitation.status != InvitationStatus::Pending {
         return Err(unusable(invitation.status, &invitation.inviter_name));
     }
+    inviter_still_may(store, &invitation).await?;
     Ok(invitation)
+}
+
+/// Refuses an invitation its sender could not send now: they have been
+/// deactivated, made a viewer, taken out of one of its organisations, or act
+/// as a viewer until they set up the two factors admins require. An
+/// invitation carries its sender's rights only as long as they hold them.
+/// (One sent by an admin's key without an owner, or from the command line,
+/// has no sender to ask.)
+async fn inviter_still_may(store: &Store, invitation: &Invitation) -> Result<()> {
+    let Some(id) = invitation.invited_by else {
+        return Ok(());
+    };
+    let may = match user_store::find(store, id).await? {
+        Some(found) if found.user.active => {
+            let mut user = found.user;
+            if super::two_factor::needed(store, user.id, user.role).await? {
+                user.role = Role::Viewer;
+            }
+            let request = NewInvitationRequest {
+                email: invitation.email.clone(),
+                display_name: invitation.display_name.clone(),
+                role: invitation.role,
+                organisations: invitation.organisations.clone(),
+            };
+            check_inviter(&Caller::reading_as(user), &request).is_ok()
+        }
+        _ => false,
+    };
+    if may {
+        Ok(())
+    } else {
+        Err(Error::Gone(format!(
+            "This invitation can no longer be used: {} may no longer invite people as {} of {}. \
+             Ask someone in your organisation to invite you again.",
+            invitation.inviter_name,
+            invitation.role.with_article(),
+            invitation.organisations.join(", ")
+        )))
+    }
 }
 
 /// What the holder of an invitation's link may know of it.

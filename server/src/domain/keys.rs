@@ -190,6 +190,15 @@ pub async fn revoke(ctx: &Ctx<'_>, id: i64) -> Result<ApiKey> {
 pub async fn rotate(ctx: &Ctx<'_>, id: i64) -> Result<NewKey> {
     ctx.caller.require(Permission::ReadUnpublished)?;
     let key = managed(ctx, id).await?;
+    // The new secret goes to whoever asks for it: someone else's key is
+    // theirs to rotate (an admin may revoke it), else its uses would be
+    // written down as theirs while someone else held it.
+    if key.owner_id.is_some() && key.owner_id != manager(ctx.caller)? {
+        return Err(Error::Forbidden(format!(
+            "The key {id} is someone else's: only they may give it a new secret. Revoke it if it \
+             must stop working."
+        )));
+    }
     if key.revoked_at.is_some() {
         return Err(Error::Conflict(format!(
             "The key {id} is revoked: make a new one instead."

@@ -25,6 +25,14 @@ pub const PER_ADDRESS: i64 = 20;
 pub const PER_ACCOUNT_EVERYWHERE: i64 = 50;
 pub const WINDOW: Duration = Duration::minutes(15);
 
+/// Wrong codes (of the second factor) allowed for one account from
+/// everywhere: in [`WINDOW`], and in a day. A code is 6 digits, 3 of which
+/// are right at a time: 50 guesses each 15 minutes (the password's limit)
+/// would be 4,800 a day, a 1.4% chance a day of getting in for someone who
+/// has the password. At 30 a day it is under 0.01%.
+pub const CODES_PER_ACCOUNT_EVERYWHERE: i64 = 10;
+pub const CODES_A_DAY: i64 = 30;
+
 /// What came of a sign-in.
 pub enum SignIn {
     /// Too many failures lately, from this address or for this account.
@@ -52,20 +60,36 @@ async fn throttled(
     subjects: &[String; 3],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool> {
-    let counts = sessions::count_attempt(store, subjects, now, WINDOW).await?;
-    let over = |subject: &str, limit: i64| {
+    throttled_by(
+        store,
+        subjects,
+        [PER_ACCOUNT, PER_ADDRESS, PER_ACCOUNT_EVERYWHERE],
+        WINDOW,
+        now,
+    )
+    .await
+}
+
+/// Counts an attempt against each of `subjects` (the account from this
+/// address, this address, the account from anywhere) in windows of `window`;
+/// whether one is over its limit of `limits` (the attempt is then taken back).
+async fn throttled_by(
+    store: &Store,
+    subjects: &[String; 3],
+    limits: [i64; 3],
+    window: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let counts = sessions::count_attempt(store, subjects, now, window).await?;
+    let over = subjects.iter().zip(limits).any(|(subject, limit)| {
         counts
             .iter()
             .any(|(s, attempts)| s == subject && *attempts > limit)
-    };
-    if over(&subjects[0], PER_ACCOUNT)
-        || over(&subjects[1], PER_ADDRESS)
-        || over(&subjects[2], PER_ACCOUNT_EVERYWHERE)
-    {
+    });
+    if over {
         sessions::uncount_attempt(store, subjects, now).await?;
-        return Ok(true);
     }
-    Ok(false)
+    Ok(over)
 }
 
 /// A success is not a failure: the account's count from here starts again,
@@ -77,6 +101,43 @@ async fn succeeded(
 ) -> Result<()> {
     sessions::clear_attempts(store, &subjects[0]).await?;
     Ok(sessions::uncount_attempt(store, &subjects[1..], now).await?)
+}
+
+/// Whether `password` is the signed-in person's (`user`, in `session`), to
+/// change it or to turn two factors off: checked off the async workers, and
+/// throttled, so a stolen session is no way to guess the password: at most
+/// [`PER_ACCOUNT`] wrong ones in [`WINDOW`] for the account and for the
+/// session, counted with the sign-in's failures for the account from
+/// anywhere. Too many: a 429 that says so.
+pub async fn recheck_password(
+    store: &Store,
+    user: &User,
+    session_id: i64,
+    hash: &str,
+    password: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let subjects = [
+        format!("recheck:user:{}", user.id),
+        format!("email:{}", user.email),
+        format!("recheck:session:{session_id}"),
+    ];
+    let limits = [PER_ACCOUNT, PER_ACCOUNT_EVERYWHERE, PER_ACCOUNT];
+    if throttled_by(store, &subjects, limits, WINDOW, now).await? {
+        return Err(Error::TooManyRequests(
+            "Too many wrong passwords. Wait 15 minutes, then try again.".into(),
+        ));
+    }
+    let right = {
+        let (password, hash) = (password.to_string(), hash.to_string());
+        tokio::task::spawn_blocking(move || super::users::verify_password(&password, &hash))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
+    };
+    if right {
+        succeeded(store, &subjects, now).await?;
+    }
+    Ok(right)
 }
 
 /// Starts a session for `user` in `w` (audited as `session.start` with
@@ -189,7 +250,8 @@ pub async fn sign_in(
 /// The second step of signing in with two factors: the code the person's
 /// app shows (each works once), or one of their recovery codes (likewise),
 /// for the sign-in waiting under `token`. Throttled like passwords, per
-/// account and address.
+/// account and address, and more tightly for the account from anywhere
+/// ([`CODES_PER_ACCOUNT_EVERYWHERE`] in 15 minutes, [`CODES_A_DAY`]).
 pub async fn second_step(
     store: &Store,
     token: &str,
@@ -207,7 +269,18 @@ pub async fn second_step(
         format!("ip:{by}"),
         format!("code:user:{user_id}"),
     ];
-    if throttled(store, &subjects, now).await? {
+    let limits = [PER_ACCOUNT, PER_ADDRESS, CODES_PER_ACCOUNT_EVERYWHERE];
+    if throttled_by(store, &subjects, limits, WINDOW, now).await? {
+        return Ok(SignIn::Throttled);
+    }
+    let daily = [
+        format!("code-day:user:{user_id} ip:{by}"),
+        format!("code-day:ip:{by}"),
+        format!("code-day:user:{user_id}"),
+    ];
+    let day = [CODES_A_DAY, PER_ADDRESS * 4, CODES_A_DAY];
+    if throttled_by(store, &daily, day, Duration::days(1), now).await? {
+        sessions::uncount_attempt(store, &subjects, now).await?;
         return Ok(SignIn::Throttled);
     }
     let user = match users::find(store, user_id).await? {
@@ -232,6 +305,7 @@ pub async fn second_step(
         return Ok(SignIn::Wrong);
     }
     succeeded(store, &subjects, now).await?;
+    succeeded(store, &daily, now).await?;
     let mut w = store.write().await?;
     if !two_factor::finish_waiting(&mut w, token, now).await? {
         return Ok(SignIn::Expired);

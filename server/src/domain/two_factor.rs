@@ -154,12 +154,16 @@ pub async fn disable(ctx: &Ctx<'_>, password: &str) -> Result<TwoFactorStatus> {
     let found = users::find(ctx.store, id)
         .await?
         .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    let ok = {
-        let (password, hash) = (password.to_string(), found.password_hash.clone());
-        tokio::task::spawn_blocking(move || super::users::verify_password(&password, &hash))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?
-    };
+    let session = ctx.caller.session().map_or(0, |s| s.id);
+    let ok = super::sessions::recheck_password(
+        ctx.store,
+        &found.user,
+        session,
+        &found.password_hash,
+        password,
+        ctx.now,
+    )
+    .await?;
     if !ok {
         return Err(Error::Forbidden(
             "Enter your current password to turn two-factor sign-in off: that was not it.".into(),

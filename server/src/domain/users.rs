@@ -334,13 +334,27 @@ pub async fn change_own_password(ctx: &Ctx<'_>, current: &str, new: &str) -> Res
     let stored = users::find(ctx.store, user.id)
         .await?
         .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    if !verify_password(current, &stored.password_hash) {
+    let right = super::sessions::recheck_password(
+        ctx.store,
+        user,
+        session.id,
+        &stored.password_hash,
+        current,
+        ctx.now,
+    )
+    .await?;
+    if !right {
         return Err(Error::BadRequest(
             "The current password is not right.".into(),
         ));
     }
-    check_password(new)?;
-    let hash = hash_password(new)?;
+    check_password_of(new, &user.email)?;
+    let hash = {
+        let new = new.to_string();
+        tokio::task::spawn_blocking(move || hash_password(&new))
+            .await
+            .map_err(|e| Error::Internal(e.into()))??
+    };
     let mut w = ctx.store.write().await?;
     users::set_password_hash(&mut w, user.id, &hash).await?;
     let ended = sessions::end_others(&mut w, user.id, session.id).await?;

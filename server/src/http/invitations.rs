@@ -169,7 +169,7 @@ fn agent(headers: &HeaderMap) -> &str {
 /// answered with a redirect).
 #[utoipa::path(post, path = "/invitation", tag = "accounts",
     request_body(content = AcceptInvitation, description = "JSON, or a form with the same fields"),
-    responses((status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
+    responses((status = 403, description = "Sent by another site's page (`Sec-Fetch-Site`)", body = app::model::ErrorBody), (status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
               (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
               (status = 404, description = "No invitation has this token", body = app::model::ErrorBody),
               (status = 409, description = "The address has an account already", body = app::model::ErrorBody),
@@ -180,6 +180,7 @@ async fn accept(
     headers: HeaderMap,
     body: Payload,
 ) -> Result<Response> {
+    super::session::from_this_site(&headers)?;
     let form = body.is_form();
     let request = if form {
         let field = |name| form_field(body.bytes(), name).unwrap_or_default();
@@ -275,7 +276,7 @@ async fn look_up_reset(
 /// JSON, or a form with `token` and `password` (answered with a redirect).
 #[utoipa::path(post, path = "/password-reset/complete", tag = "accounts",
     request_body(content = PasswordResetCompletion, description = "JSON, or a form with the same fields"),
-    responses((status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
+    responses((status = 403, description = "Sent by another site's page (`Sec-Fetch-Site`)", body = app::model::ErrorBody), (status = 200, body = SessionState), (status = 303, description = "A form: home, signed in; or back to the page with `error`"),
               (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
               (status = 404, description = "No reset has this token", body = app::model::ErrorBody),
               (status = 410, description = "Used or expired", body = app::model::ErrorBody)))]
@@ -285,6 +286,7 @@ async fn complete_reset(
     headers: HeaderMap,
     body: Payload,
 ) -> Result<Response> {
+    super::session::from_this_site(&headers)?;
     let form = body.is_form();
     let request = if form {
         let field = |name| form_field(body.bytes(), name).unwrap_or_default();

@@ -40,6 +40,21 @@ const WRONG: &str = "Enter the email address and password of your Pulse account:
     they did not match.";
 const THROTTLED: &str = "Too many attempts to sign in. Wait 15 minutes, then try again.";
 
+/// Refuses a request that signs someone in when a browser says it was sent
+/// by another site's page (`Sec-Fetch-Site`): a form there could sign a
+/// visitor in as its author, whose account then receives what they do
+/// ("login CSRF"). Programs send no such header, and are not refused.
+pub(super) fn from_this_site(headers: &HeaderMap) -> Result<()> {
+    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        None | Some(b"same-origin") | Some(b"none") => Ok(()),
+        Some(_) => Err(Error::Forbidden(
+            "This form was sent from another site's page: Pulse signs people in from its own \
+             pages only. Open Pulse and sign in there."
+                .into(),
+        )),
+    }
+}
+
 pub(super) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -55,10 +70,10 @@ pub(super) fn form_field(body: &[u8], name: &str) -> Option<String> {
 
 /// A path inside Pulse to go to after a form, never another site.
 fn local_path(next: Option<String>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/".to_string(),
-    }
+    next.as_deref()
+        .and_then(app::html::local_path)
+        .unwrap_or("/")
+        .to_string()
 }
 
 /// Whether admins require two factors of this person, who has not set them
@@ -100,7 +115,7 @@ async fn current(State(state): State<AppState>, caller: Caller) -> Json<SessionS
 /// client's, as trusted proxies name it (`--trusted-proxies`).
 #[utoipa::path(post, path = "/session", tag = "accounts",
     request_body(content = Credentials, description = "JSON, or a form with `email`, `password` and `next`"),
-    responses((status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the sign-in page"),
+    responses((status = 403, description = "Sent by another site's page (`Sec-Fetch-Site`)", body = app::model::ErrorBody), (status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the sign-in page"),
               (status = 401, body = app::model::ErrorBody), (status = 429, body = app::model::ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
@@ -108,6 +123,7 @@ async fn sign_in(
     headers: HeaderMap,
     body: Payload,
 ) -> Result<Response> {
+    from_this_site(&headers)?;
     let form = is_form(&headers);
     let (email, password, next) = if form {
         (
@@ -239,7 +255,8 @@ const WRONG_CODE: &str = "Enter the 6-digit code your authentication app shows n
     your recovery codes: that code did not match.";
 const CODE_EXPIRED: &str = "Sign in again: the sign-in waiting for your code ended (after 10 \
     minutes, or because it was finished).";
-const CODE_THROTTLED: &str = "Too many codes tried. Wait 15 minutes, then sign in again.";
+const CODE_THROTTLED: &str = "Too many wrong codes. Wait 15 minutes, then sign in again (after 30 \
+    in a day, wait until tomorrow). If you did not try them, someone has your password: change it.";
 
 /// The second step of signing in with two factors: the code from the
 /// person's authentication app (each works once), or one of their recovery
@@ -248,7 +265,7 @@ const CODE_THROTTLED: &str = "Too many codes tried. Wait 15 minutes, then sign i
 /// passwords.
 #[utoipa::path(post, path = "/session/code", tag = "accounts",
     request_body(content = app::model::TwoFactorCode, description = "JSON, or a form with `code` and `next`"),
-    responses((status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the code page"),
+    responses((status = 403, description = "Sent by another site's page (`Sec-Fetch-Site`)", body = app::model::ErrorBody), (status = 200, body = SessionState), (status = 303, description = "A form: to `next`, or back to the code page"),
               (status = 400, body = app::model::ErrorBody),
               (status = 401, description = "The code did not match, or no sign-in waits for one", body = app::model::ErrorBody),
               (status = 429, body = app::model::ErrorBody)))]
@@ -258,6 +275,7 @@ async fn second_step(
     headers: HeaderMap,
     body: Payload,
 ) -> Result<Response> {
+    from_this_site(&headers)?;
     let form = is_form(&headers);
     let (code, next) = if form {
         (
@@ -381,7 +399,8 @@ async fn sign_out_everywhere(
 /// Changes the signed-in person's password; their other sessions end.
 #[utoipa::path(put, path = "/session/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 200, body = app::model::Done), (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
-              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody)))]
+              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 429, description = "Too many wrong passwords lately", body = app::model::ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,

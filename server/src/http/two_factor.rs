@@ -76,7 +76,8 @@ async fn confirm(
     responses((status = 200, body = TwoFactorStatus), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody),
               (status = 403, description = "Not the person's password", body = app::model::ErrorBody),
-              (status = 409, description = "Required of the person's role", body = app::model::ErrorBody)))]
+              (status = 409, description = "Required of the person's role", body = app::model::ErrorBody),
+              (status = 429, description = "Too many wrong passwords lately", body = app::model::ErrorBody)))]
 async fn off(
     State(state): State<AppState>,
     caller: Caller,

@@ -474,6 +474,146 @@ async fn sign_ins_are_counted_by_the_ipv6_64_and_long_addresses_kept_nowhere(app
 }
 both!(sign_ins_are_counted_by_the_ipv6_64_and_long_addresses_kept_nowhere);
 
+/// A sign-in goes only to a path of Pulse afterwards, never to another site
+/// however `next` is disguised (a tab, which browsers drop from an address:
+/// `/\t/evil.example` is `//evil.example`); and a form sent by another site's
+/// page (`Sec-Fetch-Site`) signs no one in, so it cannot sign a visitor in as
+/// its author. Programs, which send no such header, sign in as before.
+async fn sign_ins_come_from_pulse_and_go_back_to_it(app: TestApp) {
+    department(&app, "dept-a", "svc-a").await;
+    person(&app, "ada@example.gov.uk", Role::Viewer, "dept-a").await;
+    let form = |fetch_site: Option<&'static str>, next: &'static str| {
+        let app = &app;
+        async move {
+            let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+            if let Some(site) = fetch_site {
+                headers.push(("sec-fetch-site", site));
+            }
+            let body = format!("email=ada%40example.gov.uk&password={PASSWORD}&next={next}");
+            app.request(
+                Method::POST,
+                "/api/v1/session",
+                &headers,
+                body.replace(' ', "+").into_bytes(),
+            )
+            .await
+        }
+    };
+    for (site, next, location) in [
+        (
+            Some("same-origin"),
+            "%2Fservices%3Fdepartment%3Ddept-a",
+            "/services?department=dept-a",
+        ),
+        (Some("same-origin"), "%2F%09%2Fevil.example%2Flogin", "/"),
+        (Some("same-origin"), "%2F%0A%2Fevil.example", "/"),
+        (Some("same-origin"), "%2F%2Fevil.example", "/"),
+        (None, "%2F%5Cevil.example", "/"),
+    ] {
+        let answer = form(site, next).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{next}: {}",
+            answer.text()
+        );
+        assert_eq!(answer.header("location"), location, "{next}");
+        assert!(answer.header("set-cookie").starts_with("pulse_session="));
+    }
+    for site in ["cross-site", "same-site"] {
+        let answer = form(Some(site), "%2F").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{site}: {}",
+            answer.text()
+        );
+        assert!(answer.headers.get("set-cookie").is_none(), "{site}");
+        assert!(
+            answer.text().contains("from its own pages only"),
+            "{}",
+            answer.text()
+        );
+        // Nor a code, an invitation or a new password from there.
+        for uri in [
+            "/api/v1/session/code",
+            "/api/v1/invitation",
+            "/api/v1/password-reset/complete",
+        ] {
+            let answer = app
+                .request(
+                    Method::POST,
+                    uri,
+                    &[
+                        ("content-type", "application/x-www-form-urlencoded"),
+                        ("sec-fetch-site", site),
+                    ],
+                    b"token=x&code=123456&password=x".to_vec(),
+                )
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{uri} {site}: {}",
+                answer.text()
+            );
+        }
+    }
+}
+both!(sign_ins_come_from_pulse_and_go_back_to_it);
+
+/// A session in someone else's hands is no way to guess its password: wrong
+/// current passwords (to change it, or to turn two factors off) count, and
+/// after 5 in 15 minutes none is checked, a right one neither.
+async fn a_stolen_session_cannot_guess_its_password(app: TestApp) {
+    department(&app, "dept-a", "svc-a").await;
+    let (_, ada) = person(&app, "ada@example.gov.uk", Role::Editor, "dept-a").await;
+    let change = |current: &'static str| {
+        let (app, ada) = (&app, ada.clone());
+        async move {
+            support::call(
+                app,
+                Method::PUT,
+                "/api/v1/session/password",
+                &ada,
+                Some(&serde_json::json!({
+                    "current_password": current,
+                    "new_password": "a newer long password",
+                })),
+            )
+            .await
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(change("not the password").await.status.as_u16());
+    }
+    let off = support::call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor/off",
+        &ada,
+        Some(&serde_json::json!({"password": "nor this"})),
+    )
+    .await;
+    statuses.push(off.status.as_u16());
+    statuses.push(change("not the password").await.status.as_u16());
+    let right = change(PASSWORD).await;
+    assert_eq!(statuses, [400, 400, 400, 400, 403, 429], "{}", right.text());
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.text()
+    );
+    assert!(
+        right.text().contains("Too many wrong passwords"),
+        "{}",
+        right.text()
+    );
+}
+both!(a_stolen_session_cannot_guess_its_password);
+
 /// The figures anyone may see of the service `slug`, through every API that
 /// shows them: whether any figure of it is there.
 async fn figures_shown(app: &TestApp, who: &[(String, String)], slug: &str) -> Vec<(String, bool)> {

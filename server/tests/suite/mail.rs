@@ -404,6 +404,42 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     let all = call(&app, Method::GET, "/api/v1/invitations", &admin, None).await;
     assert_eq!(all.json()["invitations"].as_array().unwrap().len(), 2);
     assert_eq!(all.json()["invitations"][1]["status"], "accepted");
+    // An invitation carries its sender's rights only while they hold them:
+    // the editor made a viewer, Sam's link stops working; made an editor
+    // again, it works.
+    let look = |token: String| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/invitation?token={token}")).await }
+    };
+    assert_eq!(look(sam_token.clone()).await.status, StatusCode::OK);
+    for (role, status) in [("viewer", StatusCode::GONE), ("editor", StatusCode::OK)] {
+        server::on_pool!(app.store, |pool| sqlx::query(
+            "UPDATE users SET role = $1 WHERE email = 'editor@pulse.test'"
+        )
+        .bind(role)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected());
+        let answer = look(sam_token.clone()).await;
+        assert_eq!(answer.status, status, "{role}: {}", answer.text());
+        if status == StatusCode::GONE {
+            assert!(
+                answer
+                    .text()
+                    .contains("editor may no longer invite people as a viewer of dept-a"),
+                "{}",
+                answer.text()
+            );
+            let refused = post_json(
+                &app,
+                "/api/v1/invitation",
+                json!({"token": sam_token, "display_name": "Sam", "password": "kettle orbit lantern"}),
+            )
+            .await;
+            assert_eq!(refused.status, StatusCode::GONE, "{}", refused.text());
+        }
+    }
     // Withdrawn, its link stops working.
     let withdrawn = call(
         &app,
@@ -1821,27 +1857,53 @@ async fn weekly_digests_arrive_once_a_week(backend: Backend) {
         .unsubscribe_url
         .starts_with("http://pulse.test/unsubscribe?"));
 
-    // The week after: more figures came, and a note was written.
+    // The week after: more figures came, and a note was written; another,
+    // public too, on a module of a dashboard not yet published, which only
+    // the department's people may see (nor may others read its notes: the
+    // API would not show them).
     post_week(&app, &token, monday(now, 2), 60, 40).await;
-    // (written during that week: the store is told its time)
-    let mut w = support::write(&app.store).await;
-    server::store::annotations::create(
-        &mut w,
-        &app::model::NewAnnotation {
-            service: "renew-a-permit".into(),
-            module: None,
-            starts_at: monday(now, 2),
-            ends_at: None,
-            text: "Phone lines were closed for a day".into(),
-            tags: Vec::new(),
-            visibility: app::model::Visibility::Public,
-        },
-        (None, "editor"),
-        at + chrono::Duration::days(2),
+    let draft = call(
+        &app,
+        Method::POST,
+        "/api/v1/dashboards",
+        &editor,
+        Some(&json!({
+            "slug": "permit-draft", "title": "Permit draft", "service": "renew-a-permit",
+            "status": "unpublished",
+            "modules": [{"type": "single_timeseries", "slug": "count", "title": "Count",
+                "data_set": "renew-a-permit/transactions-by-channel",
+                "query": "period=week&duration=4&collect=count:sum"}]
+        })),
     )
-    .await
-    .unwrap();
-    support::done(w).await;
+    .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text());
+    for (module, text) in [
+        (None, "Phone lines were closed for a day"),
+        (
+            Some("permit-draft/count".to_string()),
+            "The draft's relaunch is on 3 March",
+        ),
+    ] {
+        // (written during that week: the store is told its time)
+        let mut w = support::write(&app.store).await;
+        server::store::annotations::create(
+            &mut w,
+            &app::model::NewAnnotation {
+                service: "renew-a-permit".into(),
+                module,
+                starts_at: monday(now, 2),
+                ends_at: None,
+                text: text.into(),
+                tags: Vec::new(),
+                visibility: app::model::Visibility::Public,
+            },
+            (None, "editor"),
+            at + chrono::Duration::days(2),
+        )
+        .await
+        .unwrap();
+        support::done(w).await;
+    }
     let week_on = at + chrono::Duration::weeks(1);
     assert_eq!(check_digests(&app, week_on).await, 2);
     let newest = outbox(&app).await;
@@ -1854,6 +1916,7 @@ async fn weekly_digests_arrive_once_a_week(backend: Backend) {
         "* Renew a permit: digital take-up 70.0%, was 80.0%",
         "Renew a permit (editor, from ",
         "Phone lines were closed for a day",
+        "The draft's relaunch is on 3 March",
     ] {
         assert!(
             second.text.contains(words),
@@ -1932,6 +1995,34 @@ async fn weekly_digests_arrive_once_a_week(backend: Backend) {
     ] {
         assert!(audit.contains(action), "{action} is not in the audit log");
     }
+
+    // Someone of another department gets the board too: its public note on
+    // the service, not the one on the draft dashboard's module.
+    let other = support::signed_in(&app, "other@pulse.test").await;
+    let theirs = call(
+        &app,
+        Method::POST,
+        "/api/v1/digests",
+        &other,
+        Some(&json!({"board": "dept-a"})),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text());
+    let path = format!("/api/v1/digests/{}/copy", theirs.json()["id"]);
+    let copied = call(&app, Method::POST, &path, &other, None).await;
+    assert_eq!(copied.status, StatusCode::ACCEPTED, "{}", copied.text());
+    let copy = outbox(&app).await.remove(0);
+    assert_eq!(copy.to, "other@pulse.test");
+    assert!(
+        copy.text.contains("Phone lines were closed for a day"),
+        "{}",
+        copy.text
+    );
+    assert!(
+        !copy.text.contains("relaunch") && !copy.html.contains("relaunch"),
+        "a note on an unpublished dashboard's module reached another department:\n{}",
+        copy.text
+    );
 }
 
 #[tokio::test]

@@ -453,3 +453,79 @@ async fn two_factors_sign_in(app: TestApp) {
 }
 
 both!(two_factors_sign_in);
+
+/// The password step of Jane's sign-in at `at`: the token of the sign-in
+/// waiting for her code.
+async fn code_needed(app: &TestApp, at: chrono::DateTime<Utc>) -> String {
+    use server::domain::sessions::{sign_in, SignIn};
+    match sign_in(
+        &app.store,
+        "jane@pulse.test",
+        PASSWORD,
+        "192.0.2.1",
+        "test",
+        at,
+    )
+    .await
+    .unwrap()
+    {
+        SignIn::CodeNeeded(token) => token,
+        _ => panic!("the password step did not ask for a code"),
+    }
+}
+
+/// Codes guessed from many addresses, by someone who has the password: 10
+/// wrong ones in 15 minutes for the account from anywhere, 30 in a day, then
+/// none is tried, not even a right one, until the day is over.
+async fn codes_are_guessed_slowly_from_anywhere(app: TestApp) {
+    use server::domain::sessions::{
+        second_step, SignIn, CODES_A_DAY, CODES_PER_ACCOUNT_EVERYWHERE,
+    };
+    let jane = person(&app, "jane@pulse.test", Role::Editor).await;
+    let (secret, _) = turn_on(&app, &jane).await;
+    let start = Utc::now();
+    let windows = CODES_A_DAY / CODES_PER_ACCOUNT_EVERYWHERE;
+    for window in 0..=windows {
+        let at = start + chrono::Duration::minutes(16 * window);
+        let waiting = code_needed(&app, at).await;
+        let mut throttled = Vec::new();
+        for i in 0..=CODES_PER_ACCOUNT_EVERYWHERE {
+            let ip = format!("198.51.{window}.{i}");
+            let outcome = second_step(&app.store, &waiting, "000000", &ip, "test", at)
+                .await
+                .unwrap();
+            throttled.push(matches!(outcome, SignIn::Throttled));
+        }
+        let right = code_at(&secret, at.timestamp());
+        let with_right = second_step(&app.store, &waiting, &right, "198.51.99.1", "test", at)
+            .await
+            .unwrap();
+        if window < windows {
+            // The first 10 tried (and wrong), then none.
+            let expected: Vec<bool> = (0..=CODES_PER_ACCOUNT_EVERYWHERE)
+                .map(|i| i == CODES_PER_ACCOUNT_EVERYWHERE)
+                .collect();
+            assert_eq!(throttled, expected, "window {window}");
+        } else {
+            // The day's 30 are spent: nothing is tried, a right code neither.
+            assert!(
+                throttled.iter().all(|t| *t),
+                "window {window}: {throttled:?}"
+            );
+            assert!(
+                matches!(with_right, SignIn::Throttled),
+                "a right code after 30 wrong ones"
+            );
+        }
+    }
+    // The next day, the right code signs in.
+    let at = start + chrono::Duration::days(1) + chrono::Duration::minutes(16 * windows);
+    let waiting = code_needed(&app, at).await;
+    let right = code_at(&secret, at.timestamp());
+    let outcome = second_step(&app.store, &waiting, &right, "198.51.99.2", "test", at)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, SignIn::Started(_)), "the next day");
+}
+
+both!(codes_are_guessed_slowly_from_anywhere);
