@@ -273,9 +273,21 @@ pub fn target_line(targets: &[Target], kpi: KpiKind, periods: &[Period]) -> Vec<
         .iter()
         .map(|p| {
             let last_day = (p.end - chrono::Duration::seconds(1)).date_naive();
-            target_at(targets, kpi, last_day)
+            let days = (p.end - p.start).num_seconds() as f64 / 86_400.0;
+            Some(target_over(kpi, target_at(targets, kpi, last_day)?, days))
         })
         .collect()
+}
+
+/// A KPI's target over a period of `days` days: a transactions target is a
+/// year's (52 weeks, as "transactions a year" is), so a week's share of it is
+/// 7/364 and a day's 1/364; a rate's or a cost's is the same over any period.
+pub fn target_over(kpi: KpiKind, target: f64, days: f64) -> f64 {
+    if kpi == KpiKind::Transactions {
+        target * days / 364.0
+    } else {
+        target
+    }
 }
 
 /// One KPI of one service on a board.
@@ -286,7 +298,8 @@ pub struct BoardKpi {
     /// The figure the board shows: a year's transactions, the latest quarter's
     /// cost, or the last year's rates (as in the services explorer).
     pub value: Option<f64>,
-    /// Recent values for a sparkline, oldest first: monthly, or quarterly for costs.
+    /// Recent values for a sparkline, oldest first: monthly, or quarterly for
+    /// costs; transactions a day in each month (months of 28 and 31 days alike).
     pub spark: Vec<Option<f64>>,
     pub trend: Option<Trend>,
     /// The relative change behind [`BoardKpi::trend`].
@@ -489,16 +502,49 @@ pub struct Comparison {
     pub services: Vec<ComparedService>,
 }
 
-/// A series indexed to 100 at its first value (`None` throughout if that is
-/// zero or there is none).
-pub fn indexed(values: &[Option<f64>]) -> Vec<Option<f64>> {
-    let base = values
+/// Series indexed to 100 at the first of `periods` that every one of them has
+/// a figure for (so they start from the same time: a service indexed at 2020
+/// beside one indexed at 2025 would share an axis and nothing else); each at
+/// its own first figure when they have no period in common. Volumes
+/// (`per_day`) are indexed a day at a time, so February is no dip for its
+/// days. `None` throughout a series whose base is zero or missing.
+pub fn indexed(
+    series: &[Vec<Option<f64>>],
+    periods: &[Period],
+    per_day: bool,
+) -> Vec<Vec<Option<f64>>> {
+    let days = |i: usize| {
+        periods
+            .get(i)
+            .map_or(1.0, |p| (p.end - p.start).num_seconds() as f64 / 86_400.0)
+    };
+    let daily: Vec<Vec<Option<f64>>> = series
         .iter()
-        .flatten()
-        .next()
-        .copied()
-        .filter(|b| *b != 0.0);
-    values.iter().map(|v| Some(100.0 * (*v)? / base?)).collect()
+        .map(|values| {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v.map(|v| if per_day { v / days(i) } else { v }))
+                .collect()
+        })
+        .collect();
+    let len = daily.iter().map(Vec::len).max().unwrap_or(0);
+    let common = (0..len).find(|&i| {
+        daily
+            .iter()
+            .all(|s| s.get(i).copied().flatten().is_some_and(|v| v != 0.0))
+    });
+    daily
+        .iter()
+        .map(|values| {
+            let base = match common {
+                Some(i) => values.get(i).copied().flatten(),
+                None => values.iter().flatten().next().copied(),
+            }
+            .filter(|b| *b != 0.0);
+            values.iter().map(|v| Some(100.0 * (*v)? / base?)).collect()
+        })
+        .collect()
 }
 
 /// Each series as its share of the sum of all series in each period; a period
@@ -744,11 +790,39 @@ mod tests {
 
     #[test]
     fn indexes_shares_and_ranks() {
+        let one = |values: &[Option<f64>]| indexed(&[values.to_vec()], &[], false).remove(0);
         assert_eq!(
-            indexed(&[None, Some(50.0), Some(75.0), None]),
+            one(&[None, Some(50.0), Some(75.0), None]),
             vec![None, Some(100.0), Some(150.0), None]
         );
-        assert_eq!(indexed(&[Some(0.0), Some(3.0)]), vec![None, None]);
+        // A zero is no base: the first figure that is not.
+        assert_eq!(one(&[Some(0.0), Some(3.0)]), vec![Some(0.0), Some(100.0)]);
+        assert_eq!(one(&[Some(0.0), None]), vec![None, None]);
+        // Two services from the first period both have: B's figures begin
+        // later, so A is indexed there too, not at its own first.
+        let both = indexed(
+            &[
+                vec![Some(100.0), Some(150.0), Some(300.0)],
+                vec![None, Some(10.0), Some(11.0)],
+            ],
+            &[],
+            false,
+        );
+        assert_eq!(
+            both[0],
+            vec![Some(100.0 * 100.0 / 150.0), Some(100.0), Some(200.0)]
+        );
+        assert_eq!(both[1], vec![None, Some(100.0), Some(110.0)]);
+        // Volumes by month, a day at a time: February's 2,800 is January's
+        // 3,100, 100 a day.
+        use chrono::TimeZone;
+        let months = crate::kpi::periods_between(
+            PeriodKind::Month,
+            chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+        );
+        let volumes = indexed(&[vec![Some(3_100.0), Some(2_800.0)]], &months, true);
+        assert_eq!(volumes[0], vec![Some(100.0), Some(100.0)]);
         let s = shares(&[
             vec![Some(1.0), Some(3.0), None],
             vec![Some(3.0), Some(1.0), Some(2.0)],
@@ -795,5 +869,28 @@ mod tests {
         assert!(t(KpiKind::Transactions, -1.0).check().is_err());
         assert!(t(KpiKind::Transactions, f64::NAN).check().is_err());
         assert!(t(KpiKind::Transactions, 1e6).check().is_ok());
+    }
+
+    #[test]
+    fn a_years_transactions_target_is_shared_by_days_and_a_rates_is_not() {
+        use chrono::TimeZone;
+        let target = Target {
+            id: 1,
+            service: "s".into(),
+            kpi: KpiKind::Transactions,
+            value: 364_000.0,
+            effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            set_by: "someone".into(),
+            created_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        };
+        let weeks = crate::kpi::periods_between(
+            PeriodKind::Week,
+            chrono::Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
+            chrono::Utc.with_ymd_and_hms(2026, 3, 16, 0, 0, 0).unwrap(),
+        );
+        let line = target_line(std::slice::from_ref(&target), KpiKind::Transactions, &weeks);
+        assert_eq!(line, [Some(7_000.0), Some(7_000.0)]);
+        assert_eq!(target_over(KpiKind::Transactions, 364_000.0, 1.0), 1_000.0);
+        assert_eq!(target_over(KpiKind::DigitalTakeUp, 0.8, 31.0), 0.8);
     }
 }

@@ -205,10 +205,45 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         year_to: newest,
         total_cost,
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
-        digital_take_up: weighted_mean(current.iter().map(|s| (s.digital_take_up, volume(s)))),
-        user_satisfaction: weighted_mean(current.iter().map(|s| (s.user_satisfaction, volume(s)))),
-        completion_rate: weighted_mean(current.iter().map(|s| (s.completion_rate, volume(s)))),
+        digital_take_up: weighted_mean(current.iter().map(|s| {
+            (
+                relied_on(s, KpiKind::DigitalTakeUp, s.digital_take_up, newest),
+                volume(s),
+            )
+        })),
+        user_satisfaction: weighted_mean(current.iter().map(|s| {
+            (
+                relied_on(s, KpiKind::UserSatisfaction, s.user_satisfaction, newest),
+                volume(s),
+            )
+        })),
+        completion_rate: weighted_mean(current.iter().map(|s| {
+            (
+                relied_on(s, KpiKind::CompletionRate, s.completion_rate, newest),
+                volume(s),
+            )
+        })),
     }
+}
+
+/// A service's rate of `kpi` as an average over services takes it: none when
+/// it is of a handful ([`low_base_words`]: 2 responses must not speak for a
+/// service of 100,000 transactions a week), or when its latest period ended
+/// more than [`RECENT_WEEKS`] weeks (and its own length) before the newest
+/// year among those summarised (a 2021 score is not this year's).
+fn relied_on(
+    service: &crate::model::ServiceKpis,
+    kpi: KpiKind,
+    value: Option<f64>,
+    newest: Option<DateTime<Utc>>,
+) -> Option<f64> {
+    let Some(figure) = service.figures.iter().find(|f| f.kpi == kpi) else {
+        return value;
+    };
+    let length = figure.period.end - figure.period.start;
+    let stale =
+        newest.is_some_and(|n| figure.period.end + length + Duration::weeks(RECENT_WEEKS) < n);
+    value.filter(|_| low_base_words(kpi, figure.base).is_none() && !stale)
 }
 
 // ---------------------------------------------------------------------------
@@ -801,6 +836,17 @@ pub fn low_base_words(kpi: KpiKind, base: Option<f64>) -> Option<String> {
     if base >= LOW_BASE {
         return None;
     }
+    Some(format!("{}: too few to rely on", from_base(kpi, base)?))
+}
+
+/// What a rate of `kpi` is out of, in words ("from 1,204 responses"), and
+/// [`low_base_words`] where that is too few to rely on: the words under a
+/// dashboard's headline rate. `None` for a figure that is no rate.
+pub fn base_words(kpi: KpiKind, base: f64) -> Option<String> {
+    low_base_words(kpi, Some(base)).or_else(|| from_base(kpi, base.round()))
+}
+
+fn from_base(kpi: KpiKind, base: f64) -> Option<String> {
     let (one, many) = match kpi {
         KpiKind::UserSatisfaction => ("response", "responses"),
         KpiKind::CompletionRate => ("person who started", "people who started"),
@@ -808,7 +854,7 @@ pub fn low_base_words(kpi: KpiKind, base: Option<f64>) -> Option<String> {
         KpiKind::Transactions | KpiKind::CostPerTransaction => return None,
     };
     Some(format!(
-        "from {} {}: too few to rely on",
+        "from {} {}",
         format_count(base),
         if base == 1.0 { one } else { many }
     ))
@@ -819,11 +865,13 @@ pub fn period_before(period: &Period) -> Period {
     period_containing(period.kind, periods_after(period.kind, period.start, -1))
 }
 
-/// Whether a volume over `now` is compared with one over `then` per day:
-/// their lengths differ (a February and a January, a leap year's February
-/// and the one before), so the days alone would make a change.
-pub fn per_day(unit: Unit, now: &Period, then: &Period) -> bool {
-    unit == Unit::Number && (now.end - now.start) != (then.end - then.start)
+/// Whether a figure over `now` is compared with one over `then` per day: it
+/// is a `volume` (it adds records up: transactions, a sum of pounds; not a
+/// rate, not a mean such as a cost per transaction) and the periods' lengths
+/// differ (a February and a January, a leap year's February and the one
+/// before), so the days alone would make a change.
+pub fn per_day(volume: bool, now: &Period, then: &Period) -> bool {
+    volume && (now.end - now.start) != (then.end - then.start)
 }
 
 /// The change from `earlier`, over the period `then`, to `value`, over
@@ -832,12 +880,13 @@ pub fn per_day(unit: Unit, now: &Period, then: &Period) -> bool {
 /// same daily business as January's 31 are no change, not "-9.7%".
 pub fn change_over(
     unit: Unit,
+    volume: bool,
     now: &Period,
     value: Option<f64>,
     then: &Period,
     earlier: Option<f64>,
 ) -> Option<f64> {
-    if per_day(unit, now, then) {
+    if per_day(volume, now, then) {
         let days = |p: &Period| (p.end - p.start).num_seconds() as f64 / 86_400.0;
         return relative_change(
             value.map(|v| v / days(now)),
@@ -1881,6 +1930,30 @@ mod tests {
              1 service whose figures stopped more than 4 weeks before the others' is in no figure here; \
              1 service with no transaction figures is in none)"
         );
+        // A rate of a handful, or of long ago, is in no average: a service of
+        // 5,000 a week whose 2 responses score 20%, and one whose score is of
+        // 2021, leave the average with the one it can rely on.
+        let figure = |kpi, base: f64, month: u32, year: i32| crate::model::KpiFigure {
+            kpi,
+            value: Some(0.2),
+            previous: None,
+            period: period_containing(
+                PeriodKind::Month,
+                Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).unwrap(),
+            ),
+            base: Some(base),
+        };
+        let mut big = service("h1", 260_000.0, None, None);
+        big.user_satisfaction = Some(0.2);
+        big.figures = vec![figure(KpiKind::UserSatisfaction, 2.0, 10, 2026)];
+        let mut old = service("i1", 52_000.0, None, None);
+        old.user_satisfaction = Some(0.2);
+        old.figures = vec![figure(KpiKind::UserSatisfaction, 500.0, 3, 2021)];
+        let mut relied = service("j1", 52_000.0, None, None);
+        relied.user_satisfaction = Some(0.9);
+        relied.figures = vec![figure(KpiKind::UserSatisfaction, 5_000.0, 10, 2026)];
+        let summary = summarise(&[big, old, relied]);
+        assert_eq!(summary.user_satisfaction, Some(0.9));
     }
 
     #[test]
@@ -1976,10 +2049,22 @@ mod tests {
         let month =
             |m| period_containing(PeriodKind::Month, t(&format!("2026-{m:02}-01T00:00:00Z")));
         assert_eq!(period_before(&month(2)), month(1));
-        assert!(per_day(Unit::Number, &month(2), &month(1)));
-        assert!(!per_day(Unit::Ratio, &month(2), &month(1)));
+        assert!(per_day(true, &month(2), &month(1)));
+        assert!(!per_day(false, &month(2), &month(1)));
+        assert!(!per_day(true, &month(3), &month(1)));
+        // A sum of pounds is a volume too.
+        let pounds = change_over(
+            Unit::Pounds,
+            true,
+            &month(2),
+            Some(28.0),
+            &month(1),
+            Some(31.0),
+        );
+        assert!(pounds.unwrap().abs() < 1e-12, "{pounds:?}");
         let same = change_over(
             Unit::Number,
+            true,
             &month(2),
             Some(2_800.0),
             &month(1),
@@ -1987,14 +2072,22 @@ mod tests {
         );
         assert!(same.unwrap().abs() < 1e-12, "{same:?}");
         assert_eq!(
-            change_over(Unit::Number, &month(4), Some(110.0), &month(3), Some(100.0))
-                .map(|c| (c * 1e6).round()),
+            change_over(
+                Unit::Number,
+                true,
+                &month(4),
+                Some(110.0),
+                &month(3),
+                Some(100.0)
+            )
+            .map(|c| (c * 1e6).round()),
             Some(((110.0 / 30.0 - 100.0 / 31.0) / (100.0 / 31.0) * 1e6_f64).round())
         );
         let weeks = period_containing(PeriodKind::Week, t("2026-03-09T00:00:00Z"));
         assert_eq!(
             change_over(
                 Unit::Number,
+                true,
                 &weeks,
                 Some(110.0),
                 &period_before(&weeks),
@@ -2013,6 +2106,16 @@ mod tests {
         assert_eq!(low_base_words(KpiKind::DigitalTakeUp, Some(30.0)), None);
         assert_eq!(low_base_words(KpiKind::DigitalTakeUp, Some(29.6)), None);
         assert_eq!(low_base_words(KpiKind::Transactions, Some(3.0)), None);
+        // Under a headline: what the rate is out of, whatever its size.
+        assert_eq!(
+            base_words(KpiKind::CompletionRate, 1204.4).as_deref(),
+            Some("from 1,204 people who started")
+        );
+        assert_eq!(
+            base_words(KpiKind::UserSatisfaction, 1.0).as_deref(),
+            Some("from 1 response: too few to rely on")
+        );
+        assert_eq!(base_words(KpiKind::CostPerTransaction, 10.0), None);
         assert_eq!(low_base_words(KpiKind::UserSatisfaction, None), None);
         let volume = change_in(Unit::Number, Some(110.0), Some(100.0)).unwrap();
         assert_eq!(format_change_in(Unit::Number, volume), "+10.0%");

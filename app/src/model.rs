@@ -181,8 +181,43 @@ pub struct ChannelLine {
     /// The channel's name for people, e.g. "Digital".
     pub label: String,
     /// One value per period, aligned with [`ChannelSeries::periods`]; none
-    /// where the data set holds no figure for the channel (a gap, not a 0).
+    /// where the data set holds no figure for the channel (a gap, not a 0),
+    /// or not for every week of the period.
     pub values: Vec<Option<f64>>,
+}
+
+/// The total across `lines` (values aligned by period) of each of `periods`
+/// periods: none where no line has a value, or where a line has none inside
+/// its run (figures before and after it): a total without it would read as a
+/// fall. A line that began later or stopped earlier is no gap. The one rule
+/// of every total across channels or groups, on the service page (which the
+/// server also tells of gaps beyond the periods shown:
+/// [`ChannelSeries::gaps`]) and on dashboards alike.
+pub fn totals_across(periods: usize, lines: &[&[Option<f64>]]) -> Vec<Option<f64>> {
+    let runs: Vec<(Option<usize>, Option<usize>)> = lines
+        .iter()
+        .map(|values| {
+            (
+                values.iter().position(Option::is_some),
+                values.iter().rposition(Option::is_some),
+            )
+        })
+        .collect();
+    (0..periods)
+        .map(|i| {
+            let mut total = None;
+            for (values, (first, last)) in lines.iter().zip(&runs) {
+                match values.get(i).copied().flatten() {
+                    Some(v) => total = Some(total.unwrap_or(0.0) + v),
+                    None if first.is_some_and(|f| f < i) && last.is_some_and(|l| i < l) => {
+                        return None
+                    }
+                    None => {}
+                }
+            }
+            total
+        })
+        .collect()
 }
 
 /// Transactions by channel over consecutive periods.
@@ -195,6 +230,11 @@ pub struct ChannelSeries {
     /// a period ending later is "so far".
     #[serde(default)]
     pub complete_until: Option<DateTime<Utc>>,
+    /// Per period, whether a channel misses a week of it between weeks it
+    /// has (before or after the periods shown too): such a period has no
+    /// total. Empty: none has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<bool>,
 }
 
 impl ChannelSeries {
@@ -212,30 +252,15 @@ impl ChannelSeries {
     /// before and after, none then): a total without it would read as a
     /// fall. A channel that began later or stopped earlier is no gap.
     pub fn totals(&self) -> Vec<Option<f64>> {
-        let runs: Vec<Option<(usize, usize)>> = self
-            .channels
-            .iter()
-            .map(|c| {
-                let first = c.values.iter().position(Option::is_some)?;
-                let last = c.values.iter().rposition(Option::is_some)?;
-                Some((first, last))
-            })
-            .collect();
-        (0..self.periods.len())
-            .map(|i| {
-                let mut total = None;
-                for (c, run) in self.channels.iter().zip(&runs) {
-                    match c.values.get(i).copied().flatten() {
-                        Some(v) => total = Some(total.unwrap_or(0.0) + v),
-                        None if run.is_some_and(|(first, last)| first < i && i < last) => {
-                            return None
-                        }
-                        None => {}
-                    }
-                }
-                total
-            })
-            .collect()
+        let lines: Vec<&[Option<f64>]> =
+            self.channels.iter().map(|c| c.values.as_slice()).collect();
+        let mut totals = totals_across(self.periods.len(), &lines);
+        for (total, gap) in totals.iter_mut().zip(&self.gaps) {
+            if *gap {
+                *total = None;
+            }
+        }
+        totals
     }
 }
 
@@ -363,6 +388,23 @@ pub struct Freshness {
     /// ([`crate::kpi::complete_until`]).
     #[serde(default = "epoch")]
     pub checked_at: DateTime<Utc>,
+    /// For data sent as a record per channel, stage or step: where one of
+    /// them misses periods between periods it has (a gap, not a 0), which
+    /// dashboards show no figure for, as the service pages do not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<PartGap>,
+}
+
+/// A span `[start, end)` in which one part of a data set (a channel, a stage,
+/// a step: [`crate::catalogue::part_field`]) has no record while it has
+/// records before and after it: a gap, not a 0.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartGap {
+    /// The channel, stage or step, e.g. `phone`.
+    pub part: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
 fn epoch() -> DateTime<Utc> {
@@ -2501,11 +2543,17 @@ mod tests {
                 line(vec![None, Some(4.0), Some(4.0), Some(4.0), None]),
             ],
             complete_until: None,
+            gaps: Vec::new(),
         };
         assert_eq!(
             series.totals(),
             [Some(3.0), Some(7.0), None, Some(7.0), None]
         );
+        // A gap the server knows of (a week missing inside a month, or
+        // before the periods shown) leaves no total either.
+        let mut series = series;
+        series.gaps = vec![true, false, false, false, false];
+        assert_eq!(series.totals(), [None, Some(7.0), None, Some(7.0), None]);
     }
 
     fn org(slug: &str, title: &str) -> OrgRef {

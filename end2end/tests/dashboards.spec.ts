@@ -44,12 +44,25 @@ test('every module type draws, and its table shows the data API figures', async 
   ]));
   await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
 
+  // A month the data began part-way through holds only the weeks sent since:
+  // the page shows no figure for it (the data API answers what it holds).
+  const freshness = (await (await request.get(`/api/v1/dashboards${dashboard}/freshness`)).json()).data_sets;
+  const firstWeek = async (slug: string) => {
+    const href = (await page.locator(`#${slug}-api`).getAttribute('href'))!;
+    const dataSet = href.split('?')[0].replace('/data/', '');
+    const oldest = new Date(freshness.find((f: any) => f.data_set === dataSet).oldest_record);
+    const back = (oldest.getUTCDay() + 6) % 7;
+    return Date.UTC(oldest.getUTCFullYear(), oldest.getUTCMonth(), oldest.getUTCDate() - back);
+  };
+
   // Bar chart with number and single time series: one value per period, newest first.
   for (const slug of ['transactions-per-month', 'total-transactions']) {
     const rows = await moduleRows(page, request, slug);
+    const first = await firstWeek(slug);
+    const shown = rows.map((r) => (Date.parse(r._start_at) < first ? NaN : r['count:sum'] ?? NaN));
     await page.locator(`#module-${slug} button`, { hasText: 'Show as a table' }).click();
     const table = await tableNumbers(page, `#table-${slug}`);
-    expect(table.map((r) => Number(plain(r[1])))).toEqual(rows.map((r) => r['count:sum'] ?? NaN).reverse());
+    expect(table.map((r) => Number(plain(r[1])))).toEqual(shown.reverse());
     // The headline is the newest period's value.
     const newest = rows.filter((r) => r['count:sum'] !== null).pop();
     await expect(page.locator(`#module-${slug} .pulse-headline__value`)).toContainText(/\d/);

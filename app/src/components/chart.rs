@@ -204,7 +204,7 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
     for (i, line) in series.channels.iter().enumerate() {
         let drawn = Line::new()
             .name(line.label.as_str())
-            .show_symbol(false)
+            .show_symbol(has_lone_value(&line.values))
             .data(line.values.clone());
         chart = chart.series(match so_far.filter(|_| i == 0) {
             Some(from) => drawn.mark_area(so_far_band(&labels, from)),
@@ -217,6 +217,14 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
             .series(dashed("Total, a year earlier", previous.to_vec()));
     }
     chart
+}
+
+/// Whether a line has a value with a gap on either side (or at an end): a
+/// line with no symbols draws nothing there, so its points are drawn.
+fn has_lone_value(values: &[Option<f64>]) -> bool {
+    let at = |i: Option<usize>| i.and_then(|i| values.get(i)).copied().flatten();
+    (0..values.len())
+        .any(|i| values[i].is_some() && at(i.checked_sub(1)).is_none() && at(Some(i + 1)).is_none())
 }
 
 /// The black line of the totals.
@@ -489,7 +497,7 @@ pub fn time_chart(
             TimeStyle::Lines => {
                 let line = Line::new()
                     .name(name.as_str())
-                    .show_symbol(false)
+                    .show_symbol(has_lone_value(&values))
                     .data(values);
                 chart.series(match band {
                     Some(band) => line.mark_area(band),
@@ -1685,6 +1693,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_value_alone_between_gaps_is_drawn_as_a_point() {
+        assert!(!has_lone_value(&[
+            Some(1.0),
+            Some(2.0),
+            None,
+            Some(3.0),
+            Some(4.0)
+        ]));
+        assert!(has_lone_value(&[Some(1.0), None, Some(3.0), None]));
+        assert!(has_lone_value(&[None, Some(3.0)]));
+        assert!(has_lone_value(&[Some(3.0)]));
+        assert!(!has_lone_value(&[None, None]));
+    }
+
+    #[test]
     fn the_wheel_scrolls_the_page_and_ctrl_wheel_zooms() {
         use chrono::{TimeZone, Utc};
         // Enough weeks to zoom in (a dozen or fewer draw no slider).
@@ -1698,6 +1721,7 @@ mod tests {
             periods,
             channels: Vec::new(),
             complete_until: None,
+            gaps: Vec::new(),
         };
         let mut option = channel_chart(&series, None).as_value().clone();
         page_friendly(&mut option);
@@ -1734,6 +1758,7 @@ mod tests {
             ],
             // The second week is under way.
             complete_until: Some(Utc.with_ymd_and_hms(2014, 3, 10, 0, 0, 0).unwrap()),
+            gaps: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::kpi::{
     change_over, format_change_in, format_period, format_value, low_base_words, per_day,
     period_before,
 };
-use crate::model::{KpiFigure, Unit};
+use crate::model::{KpiFigure, KpiKind, Unit};
 
 /// Whether a change is good, bad or neither, for the colour of its text.
 fn tone(change: f64, higher_is_better: bool) -> &'static str {
@@ -61,11 +61,20 @@ pub fn KpiTile(figure: KpiFigure) -> impl IntoView {
     let period = format_period(&figure.period);
     let unit = figure.kpi.unit();
     let before = period_before(&figure.period);
-    let change =
-        change_over(unit, &figure.period, figure.value, &before, figure.previous).map(|change| {
-            let per_day = per_day(unit, &figure.period, &before);
-            change_line(change, unit, figure.kpi.higher_is_better(), per_day)
-        });
+    // Transactions add up; rates and a cost per transaction do not.
+    let volume = figure.kpi == KpiKind::Transactions;
+    let change = change_over(
+        unit,
+        volume,
+        &figure.period,
+        figure.value,
+        &before,
+        figure.previous,
+    )
+    .map(|change| {
+        let per_day = per_day(volume, &figure.period, &before);
+        change_line(change, unit, figure.kpi.higher_is_better(), per_day)
+    });
     view! {
         <div class="pulse-kpi" data-kpi=format!("{:?}", figure.kpi)>
             <h3 class="pulse-kpi__title">{figure.kpi.title()}</h3>

@@ -61,12 +61,8 @@ pub fn Headline(
             let f = f.as_ref().filter(|f| !f.so_far)?;
             let now = f.period.as_ref()?;
             let before = crate::kpi::period_before(now);
-            let per_day = volume && crate::kpi::per_day(unit, now, &before);
-            let change = if per_day {
-                crate::kpi::change_over(unit, now, f.value, &before, f.previous)?
-            } else {
-                crate::kpi::change_in(unit, f.value, f.previous)?
-            };
+            let per_day = crate::kpi::per_day(volume, now, &before);
+            let change = crate::kpi::change_over(unit, volume, now, f.value, &before, f.previous)?;
             Some(change_line(change, unit, higher_is_better, per_day))
         })
     };
@@ -407,6 +403,17 @@ fn Figured(
             let hovered = RwSignal::new(None::<usize>);
             let headline =
                 Signal::derive(move || headline_at(&time, hovered.get(), complete_until));
+            // What the headline's rate is out of, as a satisfaction score
+            // says its responses.
+            let base = {
+                let (periods, started) = (c.periods.clone(), c.started.clone());
+                Signal::derive(move || {
+                    let period = headline.get()?.period?;
+                    let i = periods.iter().position(|p| *p == period)?;
+                    let started = started.get(i).copied().flatten().filter(|s| *s > 0.0)?;
+                    crate::kpi::base_words(kpi, started)
+                })
+            };
             let target = target_line(kpi, &c.periods);
             let target_text = target_words(&target);
             let option = Signal::stored(rate_chart(
@@ -439,7 +446,7 @@ fn Figured(
                 view! { <p class="govuk-inset-text" id=format!("{slug}-over")>{over_whole(kpi, over)}</p> }
             });
             view! {
-                <Headline figure=headline unit=Unit::Ratio higher_is_better=true/>
+                <Headline figure=headline unit=Unit::Ratio higher_is_better=true extra=base/>
                 <Chart id=chart_id option label=label("Line chart") on_hover=hover zoom=zooms(c.periods.len()) periods=axis
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {over_text}
@@ -477,9 +484,8 @@ fn Figured(
             let responses = {
                 let s = s.clone();
                 Signal::derive(move || {
-                    s.responses
-                        .get(selected.get())
-                        .map(|r| format!("{} responses", crate::kpi::format_count(*r)))
+                    let r = s.responses.get(selected.get()).copied().filter(|r| *r > 0.0)?;
+                    crate::kpi::base_words(KpiKind::UserSatisfaction, r)
                 })
             };
             let target = target_line(KpiKind::UserSatisfaction, &s.periods);

@@ -34,16 +34,12 @@ pub struct TimeFigures {
 }
 
 impl TimeFigures {
-    /// The total of every series in each period (`None` where none has a value).
+    /// The total of every series in each period: none where none has a
+    /// value, or where a series has none inside its run, by the service
+    /// page's rule ([`crate::model::totals_across`]).
     pub fn totals(&self) -> Vec<Option<f64>> {
-        (0..self.periods.len())
-            .map(|i| {
-                self.series
-                    .iter()
-                    .filter_map(|s| s.values[i])
-                    .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
-            })
-            .collect()
+        let lines: Vec<&[Option<f64>]> = self.series.iter().map(|s| s.values.as_slice()).collect();
+        crate::model::totals_across(self.periods.len(), &lines)
     }
 
     /// The newest complete period (ending by `complete_until`, see
@@ -101,16 +97,21 @@ pub struct LatestFigure {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompletionFigures {
     pub periods: Vec<Period>,
-    pub started: Vec<f64>,
-    pub completed: Vec<f64>,
+    /// How many started in each period: none where no start step has a
+    /// figure, or one has a gap ([`crate::model::totals_across`]).
+    pub started: Vec<Option<f64>>,
+    /// How many finished, likewise.
+    pub completed: Vec<Option<f64>>,
 }
 
 impl CompletionFigures {
+    /// The rate of each period: none where either side has no figure (a week
+    /// whose completions were not sent is no 0%).
     pub fn rates(&self) -> Vec<Option<f64>> {
         self.started
             .iter()
             .zip(&self.completed)
-            .map(|(s, c)| completion_rate(*s, *c))
+            .map(|(s, c)| completion_rate((*s)?, (*c)?))
             .collect()
     }
 }
@@ -698,17 +699,16 @@ fn completion(
     let start = option_str(module, "start").ok_or("a completion rate needs a start step")?;
     let end = option_str(module, "end").ok_or("a completion rate needs an end step")?;
     let by_step = grouped(module, rows, &group, value)?;
-    let sum = |pattern: &str| -> Vec<f64> {
-        (0..by_step.periods.len())
-            .map(|i| {
-                by_step
-                    .series
-                    .iter()
-                    .filter(|s| matches(pattern, &s.key))
-                    .filter_map(|s| s.values[i])
-                    .sum()
-            })
-            .collect()
+    // The steps' figures added up, by the rule of every total: a step
+    // missing between periods it has leaves no figure.
+    let sum = |pattern: &str| -> Vec<Option<f64>> {
+        let lines: Vec<&[Option<f64>]> = by_step
+            .series
+            .iter()
+            .filter(|s| matches(pattern, &s.key))
+            .map(|s| s.values.as_slice())
+            .collect();
+        crate::model::totals_across(by_step.periods.len(), &lines)
     };
     Ok(CompletionFigures {
         started: sum(start),
@@ -971,9 +971,29 @@ pub(crate) mod tests {
         let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not completion")
         };
-        assert_eq!(c.started, [200.0, 0.0]);
-        assert_eq!(c.completed, [150.0, 0.0]);
+        assert_eq!(c.started, [Some(200.0), Some(0.0)]);
+        assert_eq!(c.completed, [Some(150.0), None]);
         assert_eq!(c.rates(), [Some(0.75), None]);
+        // A week whose completions were not sent, between weeks that have
+        // them, has no rate (not 0%); nor one past the last sent.
+        let rows = vec![
+            week("2026-11-02", json!({"stage": "start", "count:sum": 100})),
+            week(
+                "2026-11-02",
+                json!({"stage": "done-online", "count:sum": 80}),
+            ),
+            week("2026-11-09", json!({"stage": "start", "count:sum": 100})),
+            week("2026-11-16", json!({"stage": "start", "count:sum": 100})),
+            week(
+                "2026-11-16",
+                json!({"stage": "done-online", "count:sum": 70}),
+            ),
+            week("2026-11-23", json!({"stage": "start", "count:sum": 100})),
+        ];
+        let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not completion")
+        };
+        assert_eq!(c.rates(), [Some(0.8), None, Some(0.7), None]);
     }
 
     #[test]

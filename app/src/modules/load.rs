@@ -17,7 +17,7 @@ use super::request::{
 use super::view::ViewParams;
 use crate::api::ApiError;
 use crate::kpi::{format_count, MAX_MODULES, MAX_MODULE_FIGURES, MAX_PAGE_FIGURES};
-use crate::model::{Dashboard, Freshness, Module, ModuleType, PeriodKind};
+use crate::model::{Dashboard, Freshness, Module, ModuleType, PartGap, PeriodKind};
 
 /// A module with its figures (or why there are none), for a page to show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,6 +65,108 @@ pub fn complete_until_of(
     };
     let kind = shown_period(module, view).unwrap_or(PeriodKind::Week);
     f.complete_until(kind).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Where a module's data set holds no whole figures: where its parts
+/// (channels, stages, steps) miss periods between periods they have
+/// ([`Freshness::gaps`]), and, for figures that add records up
+/// ([`super::adds_up`]), before its first record's period (a month begun
+/// before the data holds only the weeks sent since: its total would read as
+/// a dip), as on the service page.
+#[derive(Clone, Debug, Default)]
+pub struct Gaps {
+    pub parts: Vec<PartGap>,
+    pub first_whole: Option<DateTime<Utc>>,
+}
+
+pub fn gaps_of(module: &Module, freshness: &[Freshness]) -> Gaps {
+    let Some(f) = module
+        .data_set
+        .as_deref()
+        .and_then(|ds| freshness.iter().find(|f| f.data_set == ds))
+    else {
+        return Gaps::default();
+    };
+    let first_whole = match (f.oldest_record, f.frequency) {
+        (Some(oldest), Some(frequency)) if super::adds_up(module) => {
+            Some(crate::kpi::period_start(frequency, oldest))
+        }
+        _ => None,
+    };
+    Gaps {
+        parts: f.gaps.clone(),
+        first_whole,
+    }
+}
+
+/// A read answer's rows with no figures where a part's gap falls: a row of a
+/// part (grouped by the part's field) in a period where that part misses a
+/// week; a row of a module that reads one part (`filter_by` it) where that
+/// one does; a row of every part together where any does. Its period stays,
+/// its figures are `null`. So a month in which phone missed a week is no
+/// month of digital alone (a take-up near 100%, a fall in transactions): it
+/// has no figure, as on the service page ([`crate::model::totals_across`]
+/// then leaves no total where a part is missing between periods it has).
+fn without_gaps(
+    module: &Module,
+    rows: std::sync::Arc<Vec<serde_json::Value>>,
+    gaps: &Gaps,
+) -> std::sync::Arc<Vec<serde_json::Value>> {
+    if gaps.parts.is_empty() && gaps.first_whole.is_none() {
+        return rows;
+    }
+    let field = module
+        .data_set
+        .as_deref()
+        .and_then(|ds| ds.split_once('/'))
+        .and_then(|(_, data_type)| crate::catalogue::part_field(data_type))
+        .unwrap_or("");
+    let query = crate::query_string::pairs(&module.query);
+    let filtered = crate::query_string::first(&query, "filter_by")
+        .and_then(|f| f.split_once(':'))
+        .filter(|(f, _)| *f == field)
+        .map(|(_, part)| part.to_string());
+    let time = |row: &serde_json::Value, key: &str| {
+        row.get(key)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let in_gap = |row: &serde_json::Value| {
+        let (Some(start), Some(end)) = (time(row, "_start_at"), time(row, "_end_at")) else {
+            return false;
+        };
+        if gaps.first_whole.is_some_and(|first| start < first) {
+            return true;
+        }
+        let part = row
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .or_else(|| filtered.clone());
+        gaps.parts
+            .iter()
+            .any(|g| g.start < end && start < g.end && part.as_deref().is_none_or(|p| p == g.part))
+    };
+    if !rows.iter().any(in_gap) {
+        return rows;
+    }
+    let blank = |row: &serde_json::Value| {
+        let mut row = row.clone();
+        if let Some(fields) = row.as_object_mut() {
+            for (key, value) in fields.iter_mut() {
+                if !key.starts_with('_') && value.is_number() {
+                    *value = serde_json::Value::Null;
+                }
+            }
+        }
+        row
+    };
+    std::sync::Arc::new(
+        rows.iter()
+            .map(|r| if in_gap(r) { blank(r) } else { r.clone() })
+            .collect(),
+    )
 }
 
 /// A dashboard with the figures of its modules and the freshness of its data.
@@ -157,6 +259,7 @@ pub async fn load_module(
     module: Module,
     view: ViewParams,
     complete_until: DateTime<Utc>,
+    gaps: Gaps,
     room: usize,
 ) -> LoadedModule {
     let request = module_request(&module, &view, super::request::now());
@@ -178,7 +281,7 @@ pub async fn load_module(
     // the unusual-figures rule, at most twice the module's bound.
     let most = room.clamp(1, MAX_MODULE_FIGURES);
     let figures = match crate::api::data_rows(at_most_rows(&path, most)).await {
-        Ok(rows) => figures_of(&module, &rows, complete_until)
+        Ok(rows) => figures_of(&module, &without_gaps(&module, rows, &gaps), complete_until)
             .and_then(|f| within_module_bound(module.module_type, f)),
         Err(e) => Err(match rows_refused_by(&e) {
             Some(rows) if rows <= MAX_MODULE_FIGURES => {
@@ -199,10 +302,9 @@ pub async fn load_module(
         .and_then(|p| with_year_before_request(&path, p))
         .map(|request| at_most_rows(&request, 2 * MAX_MODULE_FIGURES))
     {
-        Some(request) => crate::api::data_rows(request)
-            .await
-            .ok()
-            .and_then(|rows| figures_of(&module, &rows, complete_until).ok()),
+        Some(request) => crate::api::data_rows(request).await.ok().and_then(|rows| {
+            figures_of(&module, &without_gaps(&module, rows, &gaps), complete_until).ok()
+        }),
         None => None,
     };
     let previous_year = match (view.compare, periods) {
@@ -212,7 +314,7 @@ pub async fn load_module(
             Some(earlier) => crate::api::data_rows(earlier)
                 .await
                 .ok()
-                .map(|rows| year_earlier_totals(&module, &rows))
+                .map(|rows| year_earlier_totals(&module, &without_gaps(&module, rows, &gaps)))
                 .filter(|v| v.len() == periods.len()),
             None => None,
         },
@@ -394,7 +496,8 @@ pub async fn load_dashboard(
         let mut room = MAX_PAGE_FIGURES;
         for m in wanted {
             let until = complete_until_of(&m, &view, &freshness);
-            let module = load_module(m, view.clone(), until, room).await;
+            let gaps = gaps_of(&m, &freshness);
+            let module = load_module(m, view.clone(), until, gaps, room).await;
             if let Ok(figures) = &module.figures {
                 room -= figures.count().min(room);
             }
@@ -405,7 +508,8 @@ pub async fn load_dashboard(
     #[cfg(not(feature = "ssr"))]
     let modules = futures_util::future::join_all(wanted.into_iter().map(|m| {
         let until = complete_until_of(&m, &view, &freshness);
-        load_module(m, view.clone(), until, MAX_PAGE_FIGURES)
+        let gaps = gaps_of(&m, &freshness);
+        load_module(m, view.clone(), until, gaps, MAX_PAGE_FIGURES)
     }))
     .await;
     let modules = within_page_bound(modules);
@@ -450,6 +554,97 @@ mod tests {
             scale_note: None,
             history: Some(figures),
         }
+    }
+
+    #[test]
+    fn a_parts_gap_leaves_its_periods_with_no_figures_but_in_place() {
+        use crate::modules::fixtures::{module, t};
+        use serde_json::json;
+        let month = |start: &str, end: &str, extra: serde_json::Value| {
+            let mut row = json!({
+                "_start_at": format!("{start}T00:00:00+00:00"),
+                "_end_at": format!("{end}T00:00:00+00:00"),
+            });
+            row.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            row
+        };
+        // Phone missed the week of 12 October.
+        let gaps = Gaps {
+            parts: vec![PartGap {
+                part: "phone".into(),
+                start: t("2026-10-12T00:00:00Z"),
+                end: t("2026-10-19T00:00:00Z"),
+            }],
+            first_whole: None,
+        };
+        let by_channel = module(
+            ModuleType::GroupedTimeseries,
+            "period=month&group_by=channel&collect=count:sum",
+            json!({}),
+        );
+        let rows = std::sync::Arc::new(vec![
+            month(
+                "2026-09-01",
+                "2026-10-01",
+                json!({"channel": "phone", "count:sum": 430}),
+            ),
+            month(
+                "2026-10-01",
+                "2026-11-01",
+                json!({"channel": "digital", "count:sum": 3986}),
+            ),
+            month(
+                "2026-10-01",
+                "2026-11-01",
+                json!({"channel": "phone", "count:sum": 343}),
+            ),
+        ]);
+        let kept = without_gaps(&by_channel, rows.clone(), &gaps);
+        assert_eq!(kept[0], rows[0]);
+        assert_eq!(kept[1], rows[1], "digital missed nothing");
+        assert_eq!(kept[2]["count:sum"], serde_json::Value::Null);
+        assert_eq!(kept[2]["channel"], "phone");
+        assert_eq!(kept[2]["_start_at"], rows[2]["_start_at"]);
+        // Every channel together: October has no figure; digital alone: it has.
+        let total = module(
+            ModuleType::GroupedTimeseries,
+            "period=month&collect=count:sum",
+            json!({}),
+        );
+        let rows = std::sync::Arc::new(vec![month(
+            "2026-10-01",
+            "2026-11-01",
+            json!({"count:sum": 4329}),
+        )]);
+        assert_eq!(
+            without_gaps(&total, rows.clone(), &gaps)[0]["count:sum"],
+            serde_json::Value::Null
+        );
+        let digital = module(
+            ModuleType::GroupedTimeseries,
+            "period=month&filter_by=channel:digital&collect=count:sum",
+            json!({}),
+        );
+        assert_eq!(without_gaps(&digital, rows.clone(), &gaps)[0], rows[0]);
+        // No gaps, or data of no parts: the answer as it is.
+        assert!(std::sync::Arc::ptr_eq(
+            &without_gaps(&total, rows.clone(), &Gaps::default()),
+            &rows
+        ));
+        // Figures from 9 September: September is no month of figures.
+        let from_ninth = Gaps {
+            parts: Vec::new(),
+            first_whole: Some(t("2026-09-07T00:00:00Z")),
+        };
+        let months = std::sync::Arc::new(vec![
+            month("2026-09-01", "2026-10-01", json!({"count:sum": 3000})),
+            month("2026-10-01", "2026-11-01", json!({"count:sum": 4329})),
+        ]);
+        let kept = without_gaps(&total, months.clone(), &from_ninth);
+        assert_eq!(kept[0]["count:sum"], serde_json::Value::Null);
+        assert_eq!(kept[1], months[1]);
     }
 
     #[test]

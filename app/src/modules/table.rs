@@ -221,8 +221,8 @@ fn completion_table(c: &CompletionFigures) -> (Vec<String>, Vec<Vec<Cell>>) {
         .map(|i| {
             vec![
                 period_cell(&c.periods[i]),
-                format_cell(Some(c.started[i]), Unit::Number),
-                format_cell(Some(c.completed[i]), Unit::Number),
+                format_cell(c.started[i], Unit::Number),
+                format_cell(c.completed[i], Unit::Number),
                 format_cell(rates[i], Unit::Ratio),
             ]
         })

@@ -238,6 +238,29 @@ fn trend_arrow(kpi: KpiKind, k: &BoardKpi) -> impl IntoView {
     })
 }
 
+/// The bottom of a sparkline's scale and its height, over the figures it
+/// draws: at least 5% of their size tall, centred, so a flat 90% whose months
+/// differ in the twelfth decimal place is drawn flat, not as the zigzag its
+/// rounding makes at full height.
+fn spark_range(present: &[f64]) -> (f64, f64) {
+    let (lo, hi) = present
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if present.is_empty() {
+        return (0.0, 1.0);
+    }
+    let least = hi.abs().max(lo.abs()) * 0.05;
+    if hi - lo >= least && hi > lo {
+        (lo, hi - lo)
+    } else if least > 0.0 {
+        ((hi + lo - least) / 2.0, least)
+    } else {
+        (lo - 0.5, 1.0)
+    }
+}
+
 /// A sparkline of `values` (oldest first) with the target dashed, as SVG drawn
 /// on the server; its figures are in its label.
 pub fn sparkline(
@@ -249,12 +272,7 @@ pub fn sparkline(
     const W: f64 = 96.0;
     const H: f64 = 24.0;
     let present: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
-    let (lo, hi) = present
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(*v), hi.max(*v))
-        });
-    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (lo, span) = spark_range(&present);
     let n = values.len().max(2) as f64 - 1.0;
     let y = |v: f64| 2.0 + (H - 4.0) * (1.0 - (v - lo) / span);
     let mut path = String::new();
@@ -295,13 +313,24 @@ pub fn sparkline(
     }
 }
 
+/// The target on a KPI's sparkline: a year's transactions target as a day's
+/// (the sparkline shows transactions a day).
+fn spark_target(k: &BoardKpi) -> Option<f64> {
+    k.target.map(|t| crate::boards::target_over(k.kpi, t, 1.0))
+}
+
+/// What a KPI's sparkline shows, for its label.
+fn spark_label(kpi: KpiKind) -> &'static str {
+    match kpi {
+        KpiKind::CostPerTransaction => "Last 8 quarters",
+        KpiKind::Transactions => "Transactions a day in each of the last 12 months",
+        _ => "Last 12 months",
+    }
+}
+
 fn kpi_cell(k: &BoardKpi, has_weeks: bool) -> impl IntoView {
     let unit = k.kpi.unit();
-    let spark_label = if k.kpi == KpiKind::CostPerTransaction {
-        "Last 8 quarters"
-    } else {
-        "Last 12 months"
-    };
+    let spark_label = spark_label(k.kpi);
     view! {
         <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
             <span class="pulse-board__value">{
@@ -313,7 +342,7 @@ fn kpi_cell(k: &BoardKpi, has_weeks: bool) -> impl IntoView {
             }</span>
             {crate::components::kpi_tile::low_base_note(k.kpi, k.base)}
             {trend_arrow(k.kpi, k)}
-            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, spark_label))}
+            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, spark_target(k), unit, spark_label))}
             <span class="pulse-board__status">
                 {rag_tag(k.status)}
                 {k.target.map(|t| view! { <span class="govuk-body-s pulse-board__target">{format!("Target {}", format_value(Some(t), unit))}</span> })}
@@ -779,7 +808,7 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
                             <p class="pulse-big__value">{format_value(k.value, unit)}</p>
                             {crate::components::kpi_tile::low_base_note(k.kpi, k.base)}
                             <p class="pulse-big__meta">{trend_arrow(k.kpi, k)}" "{rag_tag(k.status)}</p>
-                            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, k.target, unit, "Recent periods"))}
+                            {(!k.spark.is_empty()).then(|| sparkline(&k.spark, spark_target(k), unit, spark_label(k.kpi)))}
                         </div>
                     }
                 })
@@ -831,5 +860,25 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
                 <a class="govuk-link pulse-big__exit" href="?">"Leave big screen"</a>
             </nav>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spark_range;
+
+    #[test]
+    fn a_sparkline_is_at_least_a_twentieth_of_its_figures_tall() {
+        // Figures that differ: from the lowest, as tall as their range.
+        assert_eq!(spark_range(&[1.0, 2.0]), (1.0, 1.0));
+        // A flat 90% with rounding noise: 4.5 points tall, centred on it.
+        let (lo, span) = spark_range(&[0.9, 0.9 + 1e-12, 0.9 - 1e-12]);
+        assert!(
+            (span - 0.045).abs() < 1e-9 && (lo - 0.8775).abs() < 1e-9,
+            "{lo} {span}"
+        );
+        // Nothing but zeros, or nothing: some height, no division by zero.
+        assert_eq!(spark_range(&[0.0, 0.0]), (-0.5, 1.0));
+        assert_eq!(spark_range(&[]), (0.0, 1.0));
     }
 }

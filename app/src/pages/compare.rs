@@ -111,9 +111,9 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     let (scaled, chart_unit, axis): (Vec<Vec<Option<f64>>>, Unit, &str) = match scale {
         Scale::Absolute => (raw.clone(), unit, ""),
         Scale::Indexed => (
-            raw.iter().map(|v| indexed(v)).collect(),
+            indexed(&raw, &c.periods, kpi == KpiKind::Transactions),
             Unit::Number,
-            "Index (first = 100)",
+            "Index (first shared = 100)",
         ),
         Scale::Share => (shares(&raw), Unit::Ratio, "Share of the total"),
     };
@@ -174,7 +174,14 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     // Volumes of periods of different lengths compared per day.
     let change = |s: &ComparedService, then: fn(&Period) -> Period, earlier: Option<f64>| {
         let now = s.latest_period.as_ref()?;
-        change_over(unit, now, s.latest, &then(now), earlier)
+        change_over(
+            unit,
+            c.kpi == KpiKind::Transactions,
+            now,
+            s.latest,
+            &then(now),
+            earlier,
+        )
     };
     let on_previous: Vec<Option<f64>> = c
         .services
@@ -364,6 +371,15 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             </thead>
             <tbody class="govuk-table__body">{rows}</tbody>
         </table></ScrollTable>
+        {(scale == Scale::Indexed).then(|| view! {
+            <p class="govuk-body-s" id="compare-indexed">{
+                if kpi == KpiKind::Transactions && c.period != PeriodKind::Week {
+                    "The chart is indexed to 100 at the first period every service has figures for, each service's transactions a day, so months of different lengths compare."
+                } else {
+                    "The chart is indexed to 100 at the first period every service has figures for."
+                }
+            }</p>
+        })}
         {(unit == Unit::Number && c.period != PeriodKind::Week).then(|| view! {
             <p class="govuk-body-s" id="compare-per-day">
                 "Months, quarters and years differ in length, so their changes are of the transactions a day on average."

@@ -72,8 +72,15 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         .map(|figure| view! { <KpiTile figure/> })
         .collect_view();
     let option = Signal::stored(channel_chart(&transactions, previous_year.as_deref()));
+    let by = match transactions.periods.first().map(|p| p.kind) {
+        Some(PeriodKind::Month) => "monthly",
+        Some(PeriodKind::Quarter) => "quarterly",
+        Some(PeriodKind::Year) => "yearly",
+        Some(PeriodKind::Day) => "daily",
+        _ => "weekly",
+    };
     let chart_label = format!(
-        "Line chart of {}'s weekly transactions by channel. The same figures are in the table below.",
+        "Line chart of {}'s {by} transactions by channel. The same figures are in the table below.",
         service.title
     );
     view! {

@@ -15,7 +15,7 @@ use app::boards::{
 };
 use app::kpi::{format_date, format_period, format_value, next_period_start, periods_between};
 use app::model::{
-    Annotation, KpiKind, Module, ModuleType, PeriodKind, ServiceKpis, ServiceListing,
+    Annotation, KpiKind, Module, ModuleType, Period, PeriodKind, ServiceKpis, ServiceListing,
 };
 use app::modules::ViewParams;
 use chrono::{DateTime, Utc};
@@ -42,20 +42,52 @@ fn value_of(kpis: &ServiceKpis, kpi: KpiKind) -> Option<f64> {
 const SPARK_MONTHS: usize = 12;
 const SPARK_QUARTERS: usize = 8;
 
+/// The last `n` periods of `kind` up to the newest with data.
+fn recent_periods(
+    kind: PeriodKind,
+    values: &BTreeMap<DateTime<Utc>, Option<f64>>,
+    n: usize,
+) -> Vec<Period> {
+    let Some(newest) = values.keys().next_back() else {
+        return Vec::new();
+    };
+    let first = *values.keys().next().unwrap_or(newest);
+    let mut all = periods_between(kind, first, next_period_start(kind, *newest));
+    all.drain(..all.len().saturating_sub(n));
+    all
+}
+
 /// The last `n` periods of `kind` up to the newest with data, with their values.
 fn recent(
     kind: PeriodKind,
     values: &BTreeMap<DateTime<Utc>, Option<f64>>,
     n: usize,
 ) -> Vec<Option<f64>> {
-    let Some(newest) = values.keys().next_back() else {
-        return Vec::new();
-    };
-    let first = *values.keys().next().unwrap_or(newest);
-    let all = periods_between(kind, first, next_period_start(kind, *newest));
-    all[all.len().saturating_sub(n)..]
+    recent_periods(kind, values, n)
         .iter()
         .map(|p| values.get(&p.start).copied().flatten())
+        .collect()
+}
+
+/// A sparkline's values: the last `n` periods' figures, transactions a day in
+/// each (a month of 28 days is no dip beside one of 31: the same measure as
+/// the trend's, [`pooled`]).
+fn spark(
+    kpi: KpiKind,
+    kind: PeriodKind,
+    values: &BTreeMap<DateTime<Utc>, Option<f64>>,
+    n: usize,
+) -> Vec<Option<f64>> {
+    recent_periods(kind, values, n)
+        .iter()
+        .map(|p| {
+            let value = values.get(&p.start).copied().flatten()?;
+            Some(if kpi == KpiKind::Transactions {
+                value / ((p.end - p.start).num_seconds() as f64 / 86_400.0)
+            } else {
+                value
+            })
+        })
         .collect()
 }
 
@@ -302,7 +334,7 @@ impl Worked {
                 } else {
                     SPARK_MONTHS
                 };
-                let spark = recent(kind, &values, n);
+                let spark = spark(kpi, kind, &values, n);
                 let trend = rules::trend(&pooled(data, kpi, kind, &values, n), kpi.unit());
                 (kpi, kind, spark, trend)
             })
@@ -711,4 +743,50 @@ pub async fn compare(
         periods,
         services,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn month(m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_transactions_sparkline_is_a_day_in_each_month_and_rates_are_as_they_are() {
+        // February's 2,800 over 28 days and March's 3,100 over 31 are the same
+        // 100 a day: no dip for February. January has no figure: a gap.
+        let values: BTreeMap<DateTime<Utc>, Option<f64>> = [
+            (month(1), None),
+            (month(2), Some(2_800.0)),
+            (month(3), Some(3_100.0)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            spark(KpiKind::Transactions, PeriodKind::Month, &values, 12),
+            vec![None, Some(100.0), Some(100.0)]
+        );
+        assert_eq!(
+            spark(KpiKind::Transactions, PeriodKind::Month, &values, 2),
+            vec![Some(100.0), Some(100.0)]
+        );
+        let rates: BTreeMap<DateTime<Utc>, Option<f64>> =
+            [(month(2), Some(0.8)), (month(3), Some(0.9))]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            spark(KpiKind::DigitalTakeUp, PeriodKind::Month, &rates, 12),
+            vec![Some(0.8), Some(0.9)]
+        );
+        assert!(spark(
+            KpiKind::Transactions,
+            PeriodKind::Month,
+            &BTreeMap::new(),
+            12
+        )
+        .is_empty());
+    }
 }

@@ -362,12 +362,17 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
         freshness.oldest_record = span.oldest;
         // A period split by channel, stage or step is complete when all
         // of it has come, by the rule the service pages follow.
+        // Where a part misses periods between periods it has, dashboards
+        // show no figure, as the service pages do not.
         if app::catalogue::part_field(data_type).is_some() {
-            freshness.newest_whole = ctx
+            let whole = ctx
                 .cache
-                .newest_whole(ctx.store, ds.id, ds.version, data_type)
-                .await?
+                .whole(ctx.store, ds.id, ds.version, data_type)
+                .await?;
+            freshness.newest_whole = whole
+                .newest
                 .filter(|whole| Some(*whole) != freshness.newest_record);
+            freshness.gaps = whole.gaps.to_vec();
         }
         out.push(freshness);
     }

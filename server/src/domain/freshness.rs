@@ -46,6 +46,7 @@ pub fn freshness(
         out_of_date: seconds_out_of_date(newest_record, max_age_expected, now).is_some(),
         frequency: app::catalogue::frequency(data_type),
         checked_at: now,
+        gaps: Vec::new(),
     }
 }
 

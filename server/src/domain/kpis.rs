@@ -162,6 +162,94 @@ fn time(table: &Table, row: usize) -> DateTime<Utc> {
     from_micros(table.ts[row])
 }
 
+/// Where a data set sent as a record per part (channel, stage:
+/// [`app::catalogue::part_field`]) has gaps: per part, the spans of periods
+/// of the data's frequency it has no record for while it has records before
+/// and after (a gap, not a 0), as `[start, end)`, in order. Worked out from
+/// consecutive records, so their number, not the years they span, bounds it.
+#[derive(Default)]
+struct Parts {
+    gaps: BTreeMap<u32, Vec<Span>>,
+}
+
+/// `[start, end)`.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+impl Parts {
+    fn of(table: &Table, data_type: &str) -> Parts {
+        let (Some(column), Some(frequency)) = (
+            app::catalogue::part_field(data_type).and_then(|part| table.column(part)),
+            app::catalogue::frequency(data_type),
+        ) else {
+            return Parts::default();
+        };
+        let mut seen: BTreeMap<u32, std::collections::BTreeSet<DateTime<Utc>>> = BTreeMap::new();
+        for row in 0..table.len() {
+            if let Cell::Str(id) = column[row] {
+                seen.entry(id)
+                    .or_default()
+                    .insert(app::kpi::period_start(frequency, time(table, row)));
+            }
+        }
+        let mut parts = Parts::default();
+        for (id, starts) in seen {
+            let gaps: Vec<Span> = starts
+                .iter()
+                .zip(starts.iter().skip(1))
+                .filter_map(|(a, b)| {
+                    let next = next_period_start(frequency, *a);
+                    (next < *b).then_some((next, *b))
+                })
+                .collect();
+            if !gaps.is_empty() {
+                parts.gaps.insert(id, gaps);
+            }
+        }
+        parts
+    }
+
+    /// Whether part `id` (any part: `None`) has a gap in `[start, end)`.
+    fn gap_in(&self, id: Option<u32>, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        let overlaps = |gaps: &Vec<Span>| {
+            // In order: the first that ends after `start`.
+            let i = gaps.partition_point(|(_, gap_end)| *gap_end <= start);
+            gaps.get(i).is_some_and(|(gap_start, _)| *gap_start < end)
+        };
+        match id {
+            Some(id) => self.gaps.get(&id).is_some_and(overlaps),
+            None => self.gaps.values().any(overlaps),
+        }
+    }
+
+    /// Keeps only the periods of `kind` (by their starts) in which no part has
+    /// a gap: a total or rate without a part would read as a fall or a rise.
+    fn drop_gaps<T>(&self, kind: PeriodKind, sums: &mut BTreeMap<DateTime<Utc>, T>) {
+        if self.gaps.is_empty() {
+            return;
+        }
+        sums.retain(|start, _| !self.gap_in(None, *start, next_period_start(kind, *start)));
+    }
+}
+
+/// Where each part of `table` (of `data_type`, sent as a record per channel,
+/// stage or step) has gaps ([`Parts`]), for dashboards to show no figure
+/// there, as the service pages do not.
+pub fn part_gaps(table: &Table, data_type: &str) -> Vec<app::model::PartGap> {
+    Parts::of(table, data_type)
+        .gaps
+        .into_iter()
+        .flat_map(|(id, gaps)| {
+            let part = table.strings[id as usize].clone();
+            gaps.into_iter()
+                .map(move |(start, end)| app::model::PartGap {
+                    part: part.clone(),
+                    start,
+                    end,
+                })
+        })
+        .collect()
+}
+
 /// Adds each row of `table`, sent once per `frequency` period, to the periods
 /// of `kind` it covers, shared by days where its period straddles them
 /// ([`app::kpi::shares`]): `add(entry, row, share)`.
@@ -191,7 +279,7 @@ fn by_period<T: Default>(
 pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
     let (count, channel) = (table.column("count"), table.column("channel"));
     let digital = table.string_id("digital");
-    by_period(
+    let mut sums = by_period(
         table,
         KpiKind::Transactions.finest_period(),
         kind,
@@ -204,7 +292,23 @@ pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc
                 entry.1 += n * share;
             }
         },
-    )
+    );
+    // A period missing a channel's week (between weeks it has) has no figure.
+    Parts::of(table, "transactions-by-channel").drop_gaps(kind, &mut sums);
+    let first = first_whole(table);
+    sums.retain(|start, _| first.is_none_or(|first| *start >= first));
+    sums
+}
+
+/// The start of the first period a table's figures wholly cover: its first
+/// record's week. A month (quarter, year) that began before it holds only
+/// the weeks sent since, so its total would read as a dip: it has none.
+fn first_whole(table: &Table) -> Option<DateTime<Utc>> {
+    let first = table.ts.iter().min()?;
+    Some(app::kpi::period_start(
+        KpiKind::Transactions.finest_period(),
+        from_micros(*first),
+    ))
 }
 
 /// Per period start: the counts of ratings 1 to 5.
@@ -229,7 +333,7 @@ fn ratings_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, [f64; 
 fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
     let (count, stage) = (table.column("count"), table.column("stage"));
     let (start_id, end_id) = (table.string_id("start"), table.string_id("end"));
-    by_period(
+    let mut sums = by_period(
         table,
         KpiKind::CompletionRate.finest_period(),
         kind,
@@ -241,7 +345,11 @@ fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f
                 entry.1 += n;
             }
         },
-    )
+    );
+    // A week whose completions (or starts) were not sent, between weeks that
+    // have them, is no 0% (or over 100%) rate: it has none.
+    Parts::of(table, "completion-rate").drop_gaps(kind, &mut sums);
+    sums
 }
 
 /// The cost per transaction of each quarter (the newest record of a quarter
@@ -553,6 +661,16 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
             }
         }
     }
+    // A channel's period that misses one of its weeks (between weeks it has)
+    // is a gap, not the part of it sent.
+    let parts = table
+        .map(|t| Parts::of(t, "transactions-by-channel"))
+        .unwrap_or_default();
+    let first = table.and_then(first_whole);
+    sums.retain(|(start, c), _| {
+        first.is_none_or(|first| *start >= first)
+            && !parts.gap_in(Some(*c), *start, next_period_start(kind, *start))
+    });
     let first = from.or_else(|| sums.keys().next().map(|k| k.0));
     let last = to.or_else(|| {
         sums.keys()
@@ -567,11 +685,22 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
         }
         _ => Vec::new(),
     };
+    // The periods a channel misses a week of, wherever its run is: no total.
+    let gaps: Vec<bool> = periods
+        .iter()
+        .map(|p| parts.gap_in(None, p.start, p.end))
+        .collect();
+    let gaps = if gaps.contains(&true) {
+        gaps
+    } else {
+        Vec::new()
+    };
     let (Some(t), false) = (table, sums.is_empty()) else {
         return ChannelSeries {
             periods,
             channels: Vec::new(),
             complete_until: None,
+            gaps,
         };
     };
     let mut present: Vec<(&str, u32)> = sums
@@ -602,21 +731,29 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
         periods,
         channels,
         complete_until: None,
+        gaps,
     }
 }
 
 /// The total of transactions in the same period a year before each of `periods`
-/// ([`app::kpi::year_earlier`]), or `None` where nothing was recorded then.
+/// ([`app::kpi::year_earlier`]), by the rule of the chart's own total
+/// ([`ChannelSeries::totals`]): `None` where nothing was recorded then, or where
+/// a channel has a gap inside its run (a total short by that channel would
+/// read as a fall).
 pub fn year_earlier(table: Option<&Table>, periods: &[Period]) -> Vec<Option<f64>> {
-    let (Some(t), Some(first)) = (table, periods.first()) else {
-        return vec![None; periods.len()];
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Vec::new();
     };
-    let sums = transactions_by(t, first.kind);
+    let earlier = |p: &Period| app::kpi::year_earlier(p);
+    let window = (Some(earlier(first).start), Some(earlier(last).end));
+    let series = channel_series(table, first.kind, window);
+    let totals = series.totals();
     periods
         .iter()
         .map(|p| {
-            sums.get(&app::kpi::year_earlier(p).start)
-                .map(|(all, _)| *all)
+            let start = earlier(p).start;
+            let i = series.periods.iter().position(|q| q.start == start)?;
+            totals.get(i).copied().flatten()
         })
         .collect()
 }
@@ -720,13 +857,21 @@ mod tests {
             // 2026 has one costed quarter: no year's figure.
             (2026, 1, 1, json!({"cost_per_transaction": 3.0})),
         ]);
-        // Weekly transactions: a week wholly inside each quarter.
+        // Weekly transactions: a week wholly inside each quarter, each of a
+        // channel of its own (a channel's weeks between would be gaps).
         let transactions = table(&[
+            // (Figures from before the year, so that its first quarter is whole.)
+            (2024, 12, 30, json!({"channel": "post", "count": 0})),
             (2025, 1, 13, json!({"channel": "digital", "count": 100})),
-            (2025, 4, 14, json!({"channel": "digital", "count": 1000})),
-            (2025, 7, 14, json!({"channel": "digital", "count": 1000})),
-            (2025, 10, 13, json!({"channel": "digital", "count": 1000})),
-            (2026, 1, 12, json!({"channel": "digital", "count": 1000})),
+            (2025, 4, 14, json!({"channel": "phone", "count": 1000})),
+            (2025, 7, 14, json!({"channel": "paper", "count": 1000})),
+            (
+                2025,
+                10,
+                13,
+                json!({"channel": "face_to_face", "count": 1000}),
+            ),
+            (2026, 1, 12, json!({"channel": "kiosk", "count": 1000})),
         ]);
         let data = Standard {
             cost: Some(Arc::new(cost)),
@@ -746,10 +891,12 @@ mod tests {
 
     #[test]
     fn a_year_earlier_is_52_weeks_or_12_months_back_and_empty_where_no_data() {
+        // (Figures from 24 February 2025, so that March is whole.)
         let t = table(&[
-            (2025, 3, 3, json!({"count": 5})),
-            (2025, 3, 10, json!({"count": 7})),
-            (2025, 4, 7, json!({"count": 1})),
+            (2025, 2, 24, json!({"channel": "post", "count": 0})),
+            (2025, 3, 3, json!({"channel": "digital", "count": 5})),
+            (2025, 3, 10, json!({"channel": "digital", "count": 7})),
+            (2025, 4, 7, json!({"channel": "phone", "count": 1})),
         ]);
         let months = periods_between(PeriodKind::Month, at(2026, 2, 1), at(2026, 5, 1));
         assert_eq!(
@@ -760,6 +907,108 @@ mod tests {
         let weeks = periods_between(PeriodKind::Week, at(2026, 3, 2), at(2026, 3, 16));
         assert_eq!(year_earlier(Some(&t), &weeks), vec![Some(5.0), Some(7.0)]);
         assert_eq!(year_earlier(None, &weeks), vec![None, None]);
+        assert_eq!(year_earlier(Some(&t), &[]), Vec::<Option<f64>>::new());
+    }
+
+    #[test]
+    fn a_year_earlier_with_a_channel_missing_inside_its_run_has_no_total() {
+        // Phone was sent the weeks either side of 10 March 2025, not that week:
+        // digital alone (7) would read as a fall; the year earlier says nothing.
+        let t = table(&[
+            (2025, 3, 3, json!({"channel": "digital", "count": 5})),
+            (2025, 3, 3, json!({"channel": "phone", "count": 50})),
+            (2025, 3, 10, json!({"channel": "digital", "count": 7})),
+            (2025, 3, 17, json!({"channel": "digital", "count": 6})),
+            (2025, 3, 17, json!({"channel": "phone", "count": 40})),
+        ]);
+        let weeks = periods_between(PeriodKind::Week, at(2026, 3, 2), at(2026, 3, 23));
+        assert_eq!(
+            year_earlier(Some(&t), &weeks),
+            vec![Some(55.0), None, Some(46.0)]
+        );
+    }
+
+    #[test]
+    fn a_channel_or_stage_missing_between_weeks_it_has_leaves_no_figure_anywhere() {
+        // Phone's week of 16 March was not sent: that week's transactions
+        // would be digital's alone (a take-up of 100%), March's short by a
+        // quarter of phone's; both have no figure, on every page.
+        // (From 23 February, so that March is whole but for the gap.)
+        let mut rows = Vec::new();
+        for (month, day) in [(2, 23), (3, 2), (3, 9), (3, 16), (3, 23), (3, 30)] {
+            rows.push((
+                2026,
+                month,
+                day,
+                json!({"channel": "digital", "count": 900}),
+            ));
+            if day != 16 {
+                rows.push((2026, month, day, json!({"channel": "phone", "count": 100})));
+            }
+        }
+        let t = table(&rows);
+        let weeks = transactions_by(&t, PeriodKind::Week);
+        assert_eq!(weeks.get(&at(2026, 3, 9)), Some(&(1_000.0, 900.0)));
+        assert_eq!(weeks.get(&at(2026, 3, 16)), None);
+        assert_eq!(weeks.len(), 5);
+        let months = transactions_by(&t, PeriodKind::Month);
+        assert_eq!(months.get(&at(2026, 3, 1)), None);
+        assert!(
+            months.contains_key(&at(2026, 4, 1)),
+            "April has the rest of 30 March's week"
+        );
+        // Begun on 2 March, the figures hold all of March: March would have
+        // its figure but for the gap. Begun on 9 March, they hold a part of
+        // it: no figure for March either.
+        let late = table(
+            &[9, 16, 23, 30].map(|day| (2026, 3, day, json!({"channel": "digital", "count": 900}))),
+        );
+        let late_months = transactions_by(&late, PeriodKind::Month);
+        assert_eq!(late_months.get(&at(2026, 3, 1)), None, "a part of March");
+        assert!(late_months.contains_key(&at(2026, 4, 1)));
+        assert_eq!(transactions_by(&late, PeriodKind::Week).len(), 4);
+        let whole = table(&[(2026, 6, 1, json!({"channel": "digital", "count": 900}))]);
+        assert!(transactions_by(&whole, PeriodKind::Month).contains_key(&at(2026, 6, 1)));
+        // The service page's chart by month: phone has no March, nor a total.
+        let series = channel_series(Some(&t), PeriodKind::Month, (None, None));
+        let line = |series: &ChannelSeries, name: &str| {
+            series
+                .channels
+                .iter()
+                .find(|c| c.channel == name)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(line(&series, "phone").values[0], None, "phone in March");
+        assert!(
+            line(&series, "digital").values[0].is_some(),
+            "digital in March"
+        );
+        assert_eq!(series.totals()[0], None);
+        // Shown from the week of the gap on, phone has figures before it: the
+        // week is a gap still, not phone's start.
+        let cut = channel_series(
+            Some(&t),
+            PeriodKind::Week,
+            (Some(at(2026, 3, 16)), Some(at(2026, 4, 6))),
+        );
+        assert_eq!(cut.gaps, vec![true, false, false]);
+        assert_eq!(cut.totals(), vec![None, Some(1_000.0), Some(1_000.0)]);
+
+        // Completions not sent for a week between weeks that have them: no
+        // 0% that week.
+        let mut rows = Vec::new();
+        for day in [2, 9, 16, 23] {
+            rows.push((2026, 3, day, json!({"stage": "start", "count": 100})));
+            if day != 9 {
+                rows.push((2026, 3, day, json!({"stage": "end", "count": 80})));
+            }
+        }
+        let t = table(&rows);
+        let weeks = completions_by(&t, PeriodKind::Week);
+        assert_eq!(weeks.get(&at(2026, 3, 2)), Some(&(100.0, 80.0)));
+        assert_eq!(weeks.get(&at(2026, 3, 9)), None);
+        assert_eq!(weeks.len(), 3);
     }
 
     #[test]

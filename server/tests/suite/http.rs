@@ -546,6 +546,101 @@ async fn a_part_sent_week_waits_and_a_rate_of_a_handful_says_so(app: TestApp) {
 }
 both!(a_part_sent_week_waits_and_a_rate_of_a_handful_says_so);
 
+/// A channel missing one week between weeks it has is a gap on every page, by
+/// one rule: the service page's week and month have no phone figure and no
+/// total, the comparison no digital take-up for that week (not digital's
+/// 100%), the service no "transactions a year"; a dashboard's data sets say
+/// where the gap is, and its module shows no figure for phone that month.
+async fn a_channel_missing_a_week_leaves_no_figure_on_any_page(app: TestApp) {
+    let app = with_demo(app).await;
+    let key = app.admin_key().await;
+    // A year of weeks, to 23 November 2026.
+    let monday = Utc.with_ymd_and_hms(2025, 11, 24, 0, 0, 0).unwrap();
+    let gap = Utc.with_ymd_and_hms(2026, 9, 14, 0, 0, 0).unwrap();
+    let mut records = Vec::new();
+    for week in 0..53 {
+        let at = monday + chrono::Duration::weeks(week);
+        let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        records.push(json!({"_timestamp": stamp, "channel": "digital", "count": 900}));
+        if at != gap {
+            records.push(json!({"_timestamp": stamp, "channel": "phone", "count": 100}));
+        }
+    }
+    service_with(&app, "a-gap-service", "transactions-by-channel", records).await;
+
+    let months = app
+        .get("/api/v1/services/a-gap-service?period=month&from=2026-08&to=2026-10")
+        .await
+        .json();
+    let series = &months["transactions"];
+    assert_eq!(series["gaps"], json!([false, true, false]), "{series}");
+    let phone = series["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "phone")
+        .unwrap();
+    assert!(phone["values"][0].is_number() && phone["values"][2].is_number());
+    assert_eq!(phone["values"][1], Value::Null, "phone in September");
+
+    let weeks = app
+        .get("/api/v1/compare?services=a-gap-service&kpi=digital_take_up&period=week")
+        .await
+        .json();
+    let periods = weeks["periods"].as_array().unwrap();
+    let at = |start: &str| periods.iter().position(|p| p["start"] == start).unwrap();
+    let values = &weeks["services"][0]["values"];
+    assert_eq!(values[at("2026-09-14T00:00:00Z")], Value::Null, "{weeks}");
+    assert_eq!(values[at("2026-09-07T00:00:00Z")], json!(0.9));
+    // 52 weeks with figures but one without phone's: no year of figures.
+    let row = explorer_row(&app, "a-gap-service").await;
+    assert!(row.weekly_transactions.is_some());
+    assert_eq!(row.transactions_per_year, None);
+
+    // A dashboard of it, by month and by channel.
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "a-gap-dashboard", "title": "A gap dashboard", "service": "a-gap-service",
+                "status": "published",
+                "modules": [{"type": "grouped_timeseries", "slug": "by-channel", "title": "By channel",
+                    "data_set": "a-gap-service/transactions-by-channel",
+                    "query": "period=month&duration=12&group_by=channel&collect=count:sum"}]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let freshness = app
+        .get("/api/v1/dashboards/a-gap-dashboard/freshness")
+        .await
+        .json();
+    assert_eq!(
+        freshness["data_sets"][0]["gaps"],
+        json!([{"part": "phone", "start": "2026-09-14T00:00:00Z", "end": "2026-09-21T00:00:00Z"}]),
+        "{freshness}"
+    );
+    let page = app
+        .get("/a-gap-dashboard/by-channel?period=month&from=2026-08&to=2026-10")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    // September's row: digital's figure, phone's and the total none.
+    let september = html
+        .split(">September 2026<")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no September row in:\n{html}"));
+    assert_eq!(september.matches("no data").count(), 2, "{september}");
+    let august = html
+        .split(">August 2026<")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(!august.contains("no data"), "{august}");
+}
+both!(a_channel_missing_a_week_leaves_no_figure_on_any_page);
+
 async fn the_explorer_filters_sorts_and_summarises(app: TestApp) {
     let app = with_demo(app).await;
     let support::Answer {

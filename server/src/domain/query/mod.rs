@@ -70,8 +70,9 @@ pub struct Cache {
     /// Each data set's span of records, with the version it was read at.
     spans: ByVersion<records::Span>,
     /// Each data set's newest whole period's record
-    /// ([`crate::domain::kpis::newest_whole`]), with the version it was read at.
-    wholes: ByVersion<Option<DateTime<Utc>>>,
+    /// ([`crate::domain::kpis::newest_whole`]) and its parts' gaps
+    /// ([`crate::domain::kpis::part_gaps`]), with the version they were read at.
+    wholes: ByVersion<Whole>,
     /// Where large tables are kept between runs, if anywhere (`pulse serve`
     /// keeps them; commands that run once do not).
     snapshots: Option<Arc<snapshot::Snapshots>>,
@@ -84,6 +85,16 @@ pub struct Cache {
 /// What is worked out once per data set and version: by data set id, the
 /// version it was worked out at and what.
 type ByVersion<T> = Arc<std::sync::Mutex<FxHashMap<i64, (i64, T)>>>;
+
+/// What is whole of a data set sent as a record per part: its newest record
+/// whose period has every part ([`crate::domain::kpis::newest_whole`]), and
+/// where a part misses periods between periods it has
+/// ([`crate::domain::kpis::part_gaps`]).
+#[derive(Clone, Debug, Default)]
+pub struct Whole {
+    pub newest: Option<DateTime<Utc>>,
+    pub gaps: Arc<Vec<app::model::PartGap>>,
+}
 
 /// Reads worked out on threads of their own, as many at once as the machine
 /// has cores: a read that takes seconds (a large data set, many fields
@@ -290,31 +301,34 @@ impl Cache {
         Ok(span)
     }
 
-    /// The newest record of data set `data_set_id` (of `data_type`, at
-    /// `version`) whose period has all its parts
-    /// ([`crate::domain::kpis::newest_whole`]), worked out once a version.
-    pub async fn newest_whole(
+    /// What is whole of data set `data_set_id` (of `data_type`, at
+    /// `version`): its newest record whose period has all its parts, and its
+    /// parts' gaps ([`Whole`]), worked out once a version.
+    pub async fn whole(
         &self,
         store: &Store,
         data_set_id: i64,
         version: i64,
         data_type: &str,
-    ) -> Result<Option<DateTime<Utc>>> {
+    ) -> Result<Whole> {
         let kept = self
             .wholes
             .lock()
             .expect("wholes")
             .get(&data_set_id)
-            .copied();
+            .cloned();
         if let Some((_, whole)) = kept.filter(|(at, _)| *at == version) {
             return Ok(whole);
         }
         let table = self.table(store, data_set_id, version).await?;
-        let whole = crate::domain::kpis::newest_whole(&table, data_type);
+        let whole = Whole {
+            newest: crate::domain::kpis::newest_whole(&table, data_type),
+            gaps: Arc::new(crate::domain::kpis::part_gaps(&table, data_type)),
+        };
         self.wholes
             .lock()
             .expect("wholes")
-            .insert(data_set_id, (version, whole));
+            .insert(data_set_id, (version, whole.clone()));
         Ok(whole)
     }
 
