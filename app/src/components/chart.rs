@@ -321,6 +321,9 @@ fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart
     }
     if !name.is_empty() {
         value_axis["name"] = name.into();
+        // From the axis rightwards: centred on it, a long name ran off the
+        // chart's left edge ("ndex (first shared = 100)").
+        value_axis["nameTextStyle"] = json!({"align": "left"});
     }
     let mut frame = json!({
         "color": PALETTE,
