@@ -323,6 +323,9 @@ pub struct KpiFigure {
     /// `None` when the latest period has no value (for example no responses).
     pub value: Option<f64>,
     pub period: Period,
+    /// The period before's value; for a rate, `None` also where either rate
+    /// is out of too few to rely on ([`crate::kpi::LOW_BASE`]), so no change
+    /// is shown or judged.
     pub previous: Option<f64>,
     /// What a rate is out of in that period: the transactions (digital
     /// take-up), the ratings (satisfaction), the starts (completion rate);
@@ -2283,6 +2286,19 @@ pub struct TwoFactorSetup {
 pub struct TwoFactorCode {
     #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub code: String,
+}
+
+/// What `POST /api/v1/two-factor` takes to turn two factors on: the code the
+/// app set up shows now, and the person's password (a session alone, perhaps
+/// someone else's, cannot tie the account to another phone).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorConfirm {
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub code: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 1000))]
+    pub password: String,
 }
 
 /// The recovery codes made when two factors are turned on, shown once.

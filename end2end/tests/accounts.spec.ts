@@ -324,6 +324,7 @@ test('two-factor sign-in: set up from a QR code, then a code after the password,
   await page.screenshot({ path: path.join(artifacts, 'two-factor-setup.png'), fullPage: true });
   // A wrong code is said to be wrong; the app's code turns it on.
   await page.getByLabel('2. Enter the code the app shows').fill('000000');
+  await page.getByLabel('3. Enter your password').fill(pass);
   await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
   await expect(page.locator('#two-factor-problem')).toContainText('did not match');
   const now = Math.floor(Date.now() / 1000);

@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::problem::{ProblemSummary, Warning};
 use crate::model::{
-    RecoveryCodes, TwoFactorCode, TwoFactorOff, TwoFactorRequirement, TwoFactorSetup,
+    RecoveryCodes, TwoFactorConfirm, TwoFactorOff, TwoFactorRequirement, TwoFactorSetup,
     TwoFactorStatus,
 };
 
@@ -40,6 +40,7 @@ pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
     let done = RwSignal::new(None::<String>);
     let code_input = NodeRef::<Input>::new();
     let password_input = NodeRef::<Input>::new();
+    let confirm_password = NodeRef::<Input>::new();
 
     let begin = move |_| {
         let token = csrf.get_value();
@@ -61,7 +62,11 @@ pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
             .get_untracked()
             .map(|i| i.value())
             .unwrap_or_default();
-        let body = api::body(&TwoFactorCode { code });
+        let password = confirm_password
+            .get_untracked()
+            .map(|i| i.value())
+            .unwrap_or_default();
+        let body = api::body(&TwoFactorConfirm { code, password });
         let token = csrf.get_value();
         spawn_local(async move {
             let path = "/api/v1/two-factor".to_string();
@@ -199,6 +204,15 @@ pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
                                             <input class="govuk-input govuk-input--width-10" id="two-factor-code" type="text"
                                                 inputmode="numeric" autocomplete="one-time-code" spellcheck="false"
                                                 aria-describedby="two-factor-code-hint" node_ref=code_input/>
+                                        </div>
+                                        <div class="govuk-form-group">
+                                            <h3 class="govuk-label-wrapper">
+                                                <label class="govuk-label govuk-label--m" for="two-factor-confirm-password">"3. Enter your password"</label>
+                                            </h3>
+                                            <div class="govuk-hint" id="two-factor-confirm-password-hint">"To show it is you. Turning two-factor sign-in on signs you out everywhere else."</div>
+                                            <input class="govuk-input govuk-!-width-one-half" id="two-factor-confirm-password" type="password"
+                                                autocomplete="current-password" aria-describedby="two-factor-confirm-password-hint"
+                                                node_ref=confirm_password/>
                                         </div>
                                         <button type="submit" class="govuk-button">"Turn on two-factor sign-in"</button>
                                     </form>

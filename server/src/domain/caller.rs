@@ -94,15 +94,10 @@ impl Caller {
             Some(id) => {
                 let owner = users::find(store, id).await?.map(|u| u.user);
                 match owner {
-                    Some(mut u) if u.active => {
-                        // As signed in, so by key: an admin or editor that
-                        // admins require two factors of acts as a viewer
-                        // until they set them up.
-                        if super::two_factor::needed(store, u.id, u.role).await? {
-                            u.role = Role::Viewer;
-                        }
-                        Some(u)
-                    }
+                    // As signed in, so by key: an admin or editor that
+                    // admins require two factors of acts as a viewer until
+                    // they set them up.
+                    Some(u) if u.active => Some(super::two_factor::as_acting(store, u).await?),
                     _ => {
                         return Err(Error::Unauthorized(
                             "The key's owner has been deactivated.".into(),

@@ -538,7 +538,9 @@ async fn compose(
     now: DateTime<Utc>,
     copy: bool,
 ) -> Result<Option<(mail::NewMessage, String)>> {
-    // The board as its reader sees it.
+    // The board as its reader sees it (acting as a viewer while admins
+    // require two factors they have not set up).
+    let user = &super::two_factor::as_acting(store, user.clone()).await?;
     let caller = Caller::reading_as(user.clone());
     let ctx = Ctx {
         caller: &caller,

@@ -324,10 +324,7 @@ async fn inviter_still_may(store: &Store, invitation: &Invitation) -> Result<()>
     };
     let may = match user_store::find(store, id).await? {
         Some(found) if found.user.active => {
-            let mut user = found.user;
-            if super::two_factor::needed(store, user.id, user.role).await? {
-                user.role = Role::Viewer;
-            }
+            let user = super::two_factor::as_acting(store, found.user).await?;
             let request = NewInvitationRequest {
                 email: invitation.email.clone(),
                 display_name: invitation.display_name.clone(),

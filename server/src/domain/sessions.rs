@@ -7,6 +7,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::caller::{Caller, Permission};
+use super::mail::MailSettings;
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{
@@ -80,16 +81,37 @@ async fn throttled_by(
     window: Duration,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool> {
+    Ok(counted_against(store, subjects, limits, window, now)
+        .await?
+        .is_none())
+}
+
+/// [`throttled_by`], answering `None` when over a limit, else how many
+/// attempts the last of `subjects` (the account from anywhere) has had in
+/// its window, this one included.
+async fn counted_against(
+    store: &Store,
+    subjects: &[String; 3],
+    limits: [i64; 3],
+    window: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<i64>> {
     let counts = sessions::count_attempt(store, subjects, now, window).await?;
-    let over = subjects.iter().zip(limits).any(|(subject, limit)| {
+    let count = |subject: &String| {
         counts
             .iter()
-            .any(|(s, attempts)| s == subject && *attempts > limit)
-    });
+            .find(|(s, _)| s == subject)
+            .map_or(0, |(_, attempts)| *attempts)
+    };
+    let over = subjects
+        .iter()
+        .zip(limits)
+        .any(|(subject, limit)| count(subject) > limit);
     if over {
         sessions::uncount_attempt(store, subjects, now).await?;
+        return Ok(None);
     }
-    Ok(over)
+    Ok(Some(count(&subjects[2])))
 }
 
 /// A success is not a failure: the account's count from here starts again,
@@ -251,9 +273,12 @@ pub async fn sign_in(
 /// app shows (each works once), or one of their recovery codes (likewise),
 /// for the sign-in waiting under `token`. Throttled like passwords, per
 /// account and address, and more tightly for the account from anywhere
-/// ([`CODES_PER_ACCOUNT_EVERYWHERE`] in 15 minutes, [`CODES_A_DAY`]).
+/// ([`CODES_PER_ACCOUNT_EVERYWHERE`] in 15 minutes, [`CODES_A_DAY`]); the
+/// day's [`CODES_PER_ACCOUNT_EVERYWHERE`]th wrong code e-mails the person
+/// that someone has their password ([`warn_of_codes`]).
 pub async fn second_step(
     store: &Store,
+    settings: &MailSettings,
     token: &str,
     code: &str,
     ip: &str,
@@ -279,10 +304,10 @@ pub async fn second_step(
         format!("code-day:user:{user_id}"),
     ];
     let day = [CODES_A_DAY, PER_ADDRESS * 4, CODES_A_DAY];
-    if throttled_by(store, &daily, day, Duration::days(1), now).await? {
+    let Some(today) = counted_against(store, &daily, day, Duration::days(1), now).await? else {
         sessions::uncount_attempt(store, &subjects, now).await?;
         return Ok(SignIn::Throttled);
-    }
+    };
     let user = match users::find(store, user_id).await? {
         Some(u) if u.user.active => u.user,
         _ => return Ok(SignIn::Wrong),
@@ -302,6 +327,9 @@ pub async fn second_step(
         typed.len() == 10 && two_factor::use_recovery_code(store, user_id, &typed, now).await?
     };
     if !by_app && !by_recovery {
+        if today == CODES_PER_ACCOUNT_EVERYWHERE {
+            warn_of_codes(store, settings, &user, ip, now).await?;
+        }
         return Ok(SignIn::Wrong);
     }
     succeeded(store, &subjects, now).await?;
@@ -320,6 +348,62 @@ pub async fn second_step(
         now,
     )
     .await
+}
+
+/// E-mails `user` that someone who has their password has entered
+/// [`CODES_PER_ACCOUNT_EVERYWHERE`] wrong codes today, the last from `ip`:
+/// sent even to an address that stopped Pulse's other e-mail, as a
+/// password reset is, since it is about the account's safety.
+async fn warn_of_codes(
+    store: &Store,
+    settings: &MailSettings,
+    user: &User,
+    ip: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use super::mail::{Letter, Part};
+    let letter = Letter {
+        kind: "two-factor-warning",
+        to: user.email.clone(),
+        subject: "Someone has tried to sign in to your Pulse account".into(),
+        parts: vec![
+            Part::Text(format!(
+ "{}, someone signed in to Pulse with your password, then entered {CODES_PER_ACCOUNT_EVERYWHERE} wrong codes for your authentication app today, the last from the address {ip} at {}.",
+                user.display_name,
+                now.format("%H:%M UTC on %-d %B %Y")
+            )),
+            Part::Text(
+ "If that was you, there is nothing to do. If it was not, someone knows your password: set a new one now. Setting a new password signs you out everywhere else."
+                    .into(),
+            ),
+            Part::Link {
+                words: "Set a new password".into(),
+                url: settings.link("/forgot-password"),
+            },
+            Part::Text(format!(
+ "Pulse tries no more than {CODES_A_DAY} codes a day for your account, so your second factor keeps it safe meanwhile."
+            )),
+        ],
+        why: format!(
+ "You were sent this because {} has two-factor sign-in on, and wrong codes were entered for it.",
+            user.email
+        ),
+    };
+    let unsubscribe = super::mail::unsubscribe_link(store, settings, &user.email).await?;
+    let mut w = store.write().await?;
+    crate::store::mail::enqueue(&mut w, &letter.message(unsubscribe), now).await?;
+    w.commit(Note::new(
+        &crate::store::audit::Actor {
+            label: format!("anonymous ({ip})"),
+            via: "none",
+        },
+        "two_factor.codes-warning",
+        format!("user {}", user.id),
+        json!({ "address": ip, "wrong_codes": CODES_PER_ACCOUNT_EVERYWHERE }),
+        now,
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Ends session `id` as a change the caller makes (audited as `session.end`).

@@ -29,6 +29,16 @@ pub async fn enabled(store: &Store, user_id: i64) -> Result<bool> {
         .is_some_and(|s| s.confirmed_at.is_some()))
 }
 
+/// `user` as they act now: an admin or editor whom admins require two
+/// factors of, and who has not set them up, acts as a viewer (signed in, by
+/// their keys, in what Pulse sends them, in what their invitations allow).
+pub async fn as_acting(store: &Store, mut user: app::model::User) -> Result<app::model::User> {
+    if needed(store, user.id, user.role).await? {
+        user.role = Role::Viewer;
+    }
+    Ok(user)
+}
+
 /// Whether someone of `role` without two factors must set them up before
 /// acting as more than a viewer.
 pub async fn needed(store: &Store, user_id: i64, role: Role) -> Result<bool> {
@@ -100,9 +110,11 @@ pub async fn begin(ctx: &Ctx<'_>) -> Result<TwoFactorSetup> {
     })
 }
 
-/// Turns two factors on once `code` (from the app set up with [`begin`]'s
-/// secret) matches: the 10 recovery codes, shown this once.
-pub async fn confirm(ctx: &Ctx<'_>, code: &str) -> Result<RecoveryCodes> {
+/// Turns two factors on once `password` is the person's and `code` (from the
+/// app set up with [`begin`]'s secret) matches: the 10 recovery codes, shown
+/// this once. The person's other sessions end (one signed in elsewhere with
+/// the password alone is signed out).
+pub async fn confirm(ctx: &Ctx<'_>, code: &str, password: &str) -> Result<RecoveryCodes> {
     ctx.caller.check_csrf()?;
     let id = person(ctx.caller)?;
     let pending = match two_factor::secret(ctx.store, id).await? {
@@ -118,6 +130,7 @@ pub async fn confirm(ctx: &Ctx<'_>, code: &str) -> Result<RecoveryCodes> {
             ))
         }
     };
+    check_password(ctx, id, password, "turn two-factor sign-in on").await?;
     let Some(step) = totp::verify(&pending.secret, code, ctx.now.timestamp()) else {
         return Err(Error::Unprocessable(
             "Enter the 6-digit code your authentication app shows now: that code did not match."
@@ -133,11 +146,13 @@ pub async fn confirm(ctx: &Ctx<'_>, code: &str) -> Result<RecoveryCodes> {
     if !two_factor::confirm(&mut w, id, step, &hashed, ctx.now).await? {
         return Err(Error::Conflict("Two-factor sign-in is on already.".into()));
     }
+    let keep = ctx.caller.session().map_or(0, |s| s.id);
+    let ended = crate::store::sessions::end_others(&mut w, id, keep).await?;
     w.commit(Note::new(
         &ctx.caller.actor(),
         "two_factor.enable",
         format!("user {id}"),
-        json!({}),
+        json!({ "other_sessions_ended": ended }),
         ctx.now,
     ))
     .await?;
@@ -151,24 +166,7 @@ pub async fn confirm(ctx: &Ctx<'_>, code: &str) -> Result<RecoveryCodes> {
 pub async fn disable(ctx: &Ctx<'_>, password: &str) -> Result<TwoFactorStatus> {
     ctx.caller.check_csrf()?;
     let id = person(ctx.caller)?;
-    let found = users::find(ctx.store, id)
-        .await?
-        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    let session = ctx.caller.session().map_or(0, |s| s.id);
-    let ok = super::sessions::recheck_password(
-        ctx.store,
-        &found.user,
-        session,
-        &found.password_hash,
-        password,
-        ctx.now,
-    )
-    .await?;
-    if !ok {
-        return Err(Error::Forbidden(
-            "Enter your current password to turn two-factor sign-in off: that was not it.".into(),
-        ));
-    }
+    let found = check_password(ctx, id, password, "turn two-factor sign-in off").await?;
     if found.user.role >= Role::Editor && required(ctx.store).await? {
         return Err(Error::Conflict(
             "Your admins require two-factor sign-in of admins and editors, so it stays on.".into(),
@@ -185,6 +183,36 @@ pub async fn disable(ctx: &Ctx<'_>, password: &str) -> Result<TwoFactorStatus> {
     ))
     .await?;
     status(ctx).await
+}
+
+/// The person `id` (the caller) if `password` is theirs, re-checked as a
+/// session's password is ([`super::sessions::recheck_password`]: throttled,
+/// off the async workers); to `do_what` says what it was asked for.
+async fn check_password(
+    ctx: &Ctx<'_>,
+    id: i64,
+    password: &str,
+    do_what: &str,
+) -> Result<users::WithHash> {
+    let found = users::find(ctx.store, id)
+        .await?
+        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
+    let session = ctx.caller.session().map_or(0, |s| s.id);
+    let ok = super::sessions::recheck_password(
+        ctx.store,
+        &found.user,
+        session,
+        &found.password_hash,
+        password,
+        ctx.now,
+    )
+    .await?;
+    if !ok {
+        return Err(Error::Forbidden(format!(
+            "Enter your current password to {do_what}: that was not it."
+        )));
+    }
+    Ok(found)
 }
 
 /// Requires (or stops requiring) two factors of admins and editors (admins,

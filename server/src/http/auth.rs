@@ -62,15 +62,13 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap, method: &Method) -> 
     let Some(session) = sessions::find_live(&state.store, token, now).await? else {
         return Ok(Caller::Anonymous);
     };
-    let mut user = match users::find(&state.store, session.user_id).await? {
+    let user = match users::find(&state.store, session.user_id).await? {
         Some(u) if u.user.active => u.user,
         _ => return Ok(Caller::Anonymous),
     };
     // Admins require two factors of admins and editors: until they are set
     // up, such a person acts as a viewer.
-    if crate::domain::two_factor::needed(&state.store, user.id, user.role).await? {
-        user.role = app::model::Role::Viewer;
-    }
+    let user = crate::domain::two_factor::as_acting(&state.store, user).await?;
     let csrf_ok = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())

@@ -313,8 +313,18 @@ async fn second_step(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let ip = client.address_text();
-    let outcome =
-        sessions::second_step(&state.store, &token, &code, &ip, agent, Utc::now()).await?;
+    let outcome = sessions::second_step(
+        &state.store,
+        &state.mail.settings,
+        &token,
+        &code,
+        &ip,
+        agent,
+        Utc::now(),
+    )
+    .await;
+    state.mail.wake();
+    let outcome = outcome?;
     match outcome {
         SignIn::Expired if form => Ok(Redirect::to("/sign-in?error=expired").into_response()),
         SignIn::Expired => Ok(Error::Unauthorized(CODE_EXPIRED.into()).into_response()),

@@ -4,7 +4,7 @@
 //! `POST /api/v1/session/code` ([`super::session`]).
 
 use app::model::{
-    RecoveryCodes, TwoFactorCode, TwoFactorOff, TwoFactorRequirement, TwoFactorSetup,
+    RecoveryCodes, TwoFactorConfirm, TwoFactorOff, TwoFactorRequirement, TwoFactorSetup,
     TwoFactorStatus,
 };
 use axum::{extract::State, http::StatusCode, Json};
@@ -50,23 +50,26 @@ async fn setup(
     ))
 }
 
-/// Turns two-factor sign-in on, with a code from the app just set up: the
-/// answer holds 10 recovery codes, shown this once.
-#[utoipa::path(post, path = "/two-factor", tag = "accounts", request_body = TwoFactorCode,
+/// Turns two-factor sign-in on, with a code from the app just set up and the
+/// person's password: the answer holds 10 recovery codes, shown this once.
+/// The person's other sessions end.
+#[utoipa::path(post, path = "/two-factor", tag = "accounts", request_body = TwoFactorConfirm,
     responses((status = 201, body = RecoveryCodes), (status = 400, body = app::model::ErrorBody),
-              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody),
+              (status = 403, description = "No CSRF token, or not the person's password", body = app::model::ErrorBody),
               (status = 409, description = "Not being set up, or on already", body = app::model::ErrorBody),
-              (status = 422, description = "The code did not match", body = app::model::ErrorBody)))]
+              (status = 422, description = "The code did not match", body = app::model::ErrorBody),
+              (status = 429, description = "Too many wrong passwords lately", body = app::model::ErrorBody)))]
 async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     body: Payload,
 ) -> Result<(StatusCode, Json<RecoveryCodes>)> {
     caller.check_csrf()?;
-    let code: TwoFactorCode = body.json()?;
+    let request: TwoFactorConfirm = body.json()?;
     Ok((
         StatusCode::CREATED,
-        Json(two_factor::confirm(&state.ctx(&caller), &code.code).await?),
+        Json(two_factor::confirm(&state.ctx(&caller), &request.code, &request.password).await?),
     ))
 }
 

@@ -1187,7 +1187,7 @@ fn rows() -> Vec<Row> {
             "post",
             "/api/v1/two-factor",
             "/api/v1/two-factor",
-            json!({"code": "000000"}),
+            json!({"code": "000000", "password": PASSWORD}),
             "admin",
             // Nobody is setting it up.
             [401, 409, 409, 409, 409, 401, 401, 401, 401],

@@ -72,7 +72,7 @@ async fn turn_on(app: &TestApp, who: &[(String, String)]) -> (String, Vec<String
         Method::POST,
         "/api/v1/two-factor",
         who,
-        Some(&json!({"code": code_at(&secret, Utc::now().timestamp())})),
+        Some(&json!({"code": code_at(&secret, Utc::now().timestamp()), "password": PASSWORD})),
     )
     .await;
     assert_eq!(
@@ -150,7 +150,7 @@ async fn two_factors_sign_in(app: TestApp) {
         Method::POST,
         "/api/v1/two-factor",
         &jane,
-        Some(&json!({"code": wrong})),
+        Some(&json!({"code": wrong, "password": PASSWORD})),
     )
     .await;
     assert_eq!(
@@ -165,7 +165,7 @@ async fn two_factors_sign_in(app: TestApp) {
         Method::POST,
         "/api/v1/two-factor",
         &no_csrf,
-        Some(&json!({"code": code_at(&secret, now)})),
+        Some(&json!({"code": code_at(&secret, now), "password": PASSWORD})),
     )
     .await;
     assert_eq!(
@@ -173,15 +173,47 @@ async fn two_factors_sign_in(app: TestApp) {
         StatusCode::FORBIDDEN,
         "a change needs the CSRF token"
     );
+    // The session alone does not turn it on: someone who has it (not the
+    // password) must not tie the account to their own phone.
+    let no_password = call(
+        &app,
+        Method::POST,
+        "/api/v1/two-factor",
+        &jane,
+        Some(&json!({"code": code_at(&secret, now), "password": "not jane's password"})),
+    )
+    .await;
+    assert_eq!(
+        no_password.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        no_password.text()
+    );
+    assert!(no_password
+        .text()
+        .contains("Enter your current password to turn two-factor sign-in on"));
+    // Jane is signed in elsewhere too (with the password alone): turning two
+    // factors on signs that session out.
+    let elsewhere = support::signed_in(&app, "jane@pulse.test").await;
+    let seen = call(&app, Method::GET, "/api/v1/two-factor", &elsewhere, None).await;
+    assert_eq!(seen.status, StatusCode::OK);
     let on = call(
         &app,
         Method::POST,
         "/api/v1/two-factor",
         &jane,
-        Some(&json!({"code": code_at(&secret, now)})),
+        Some(&json!({"code": code_at(&secret, now), "password": PASSWORD})),
     )
     .await;
     assert_eq!(on.status, StatusCode::CREATED, "{}", on.text());
+    let gone = call(&app, Method::GET, "/api/v1/two-factor", &elsewhere, None).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.text());
+    let here = call(&app, Method::GET, "/api/v1/two-factor", &jane, None).await;
+    assert_eq!(
+        here.status,
+        StatusCode::OK,
+        "the session that turned it on stays"
+    );
     let recovery: Vec<String> = on.json()["recovery_codes"]
         .as_array()
         .unwrap()
@@ -483,6 +515,7 @@ async fn codes_are_guessed_slowly_from_anywhere(app: TestApp) {
     };
     let jane = person(&app, "jane@pulse.test", Role::Editor).await;
     let (secret, _) = turn_on(&app, &jane).await;
+    let settings = server::domain::mail::MailSettings::default();
     let start = Utc::now();
     let windows = CODES_A_DAY / CODES_PER_ACCOUNT_EVERYWHERE;
     for window in 0..=windows {
@@ -491,15 +524,23 @@ async fn codes_are_guessed_slowly_from_anywhere(app: TestApp) {
         let mut throttled = Vec::new();
         for i in 0..=CODES_PER_ACCOUNT_EVERYWHERE {
             let ip = format!("198.51.{window}.{i}");
-            let outcome = second_step(&app.store, &waiting, "000000", &ip, "test", at)
+            let outcome = second_step(&app.store, &settings, &waiting, "000000", &ip, "test", at)
                 .await
                 .unwrap();
             throttled.push(matches!(outcome, SignIn::Throttled));
         }
         let right = code_at(&secret, at.timestamp());
-        let with_right = second_step(&app.store, &waiting, &right, "198.51.99.1", "test", at)
-            .await
-            .unwrap();
+        let with_right = second_step(
+            &app.store,
+            &settings,
+            &waiting,
+            &right,
+            "198.51.99.1",
+            "test",
+            at,
+        )
+        .await
+        .unwrap();
         if window < windows {
             // The first 10 tried (and wrong), then none.
             let expected: Vec<bool> = (0..=CODES_PER_ACCOUNT_EVERYWHERE)
@@ -519,12 +560,37 @@ async fn codes_are_guessed_slowly_from_anywhere(app: TestApp) {
         }
     }
     // The next day, the right code signs in.
+    // Jane was told, once that day, at the tenth wrong code: someone has her
+    // password.
+    let warnings: Vec<_> = server::store::mail::recent(&app.store, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "two-factor-warning")
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning a day");
+    assert_eq!(warnings[0].to, "jane@pulse.test");
+    assert!(
+        warnings[0].text.contains("entered 10 wrong codes")
+            && warnings[0].text.contains("the address 198.51.0.9")
+            && warnings[0].text.contains("/forgot-password"),
+        "{}",
+        warnings[0].text
+    );
     let at = start + chrono::Duration::days(1) + chrono::Duration::minutes(16 * windows);
     let waiting = code_needed(&app, at).await;
     let right = code_at(&secret, at.timestamp());
-    let outcome = second_step(&app.store, &waiting, &right, "198.51.99.2", "test", at)
-        .await
-        .unwrap();
+    let outcome = second_step(
+        &app.store,
+        &settings,
+        &waiting,
+        &right,
+        "198.51.99.2",
+        "test",
+        at,
+    )
+    .await
+    .unwrap();
     assert!(matches!(outcome, SignIn::Started(_)), "the next day");
 }
 
