@@ -839,6 +839,21 @@ pub fn low_base_words(kpi: KpiKind, base: Option<f64>) -> Option<String> {
     Some(format!("{}: too few to rely on", from_base(kpi, base)?))
 }
 
+/// The figure a rate of `kpi` out of `base` changed from: `previous`, the
+/// rate of the period before out of `base_before`, unless either is out of
+/// too few to rely on ([`LOW_BASE`]): 3 responses going to 400 is no rise or
+/// fall. A figure that is no rate keeps its `previous`.
+pub fn previous_if_enough(
+    kpi: KpiKind,
+    previous: Option<f64>,
+    base: Option<f64>,
+    base_before: Option<f64>,
+) -> Option<f64> {
+    previous.filter(|_| {
+        low_base_words(kpi, base).is_none() && low_base_words(kpi, base_before).is_none()
+    })
+}
+
 /// What a rate of `kpi` is out of, in words ("from 1,204 responses"), and
 /// [`low_base_words`] where that is too few to rely on: the words under a
 /// dashboard's headline rate. `None` for a figure that is no rate.
@@ -909,6 +924,11 @@ pub fn format_change_in(unit: Unit, change: f64) -> String {
         format!("{points:+.1} points")
     }
 }
+
+/// What a table says in place of the whole of a period a year earlier beside
+/// a volume of a period not yet over (part of one beside the whole of another
+/// is no comparison).
+pub const NOT_YET_COMPARABLE: &str = "not yet comparable (the period is not over)";
 
 /// A period that has not ended (or whose data is not all in yet), in words:
 /// "Oct to Dec 2026 so far".

@@ -401,8 +401,13 @@ fn Figured(
                 }],
             };
             let hovered = RwSignal::new(None::<usize>);
-            let headline =
-                Signal::derive(move || headline_at(&time, hovered.get(), complete_until));
+            let headline = {
+                let (periods, started) = (c.periods.clone(), c.started.clone());
+                Signal::derive(move || {
+                    let figure = headline_at(&time, hovered.get(), complete_until);
+                    of_enough(kpi, figure, &periods, &started)
+                })
+            };
             // What the headline's rate is out of, as a satisfaction score
             // says its responses.
             let base = {
@@ -479,7 +484,12 @@ fn Figured(
             };
             let headline = {
                 let time = time.clone();
-                Signal::derive(move || headline_at(&time, Some(selected.get()), complete_until))
+                let periods = s.periods.clone();
+                let responses: Vec<Option<f64>> = s.responses.iter().map(|r| Some(*r)).collect();
+                Signal::derive(move || {
+                    let figure = headline_at(&time, Some(selected.get()), complete_until);
+                    of_enough(KpiKind::UserSatisfaction, figure, &periods, &responses)
+                })
             };
             let responses = {
                 let s = s.clone();
@@ -684,6 +694,29 @@ fn headline_at(
                 .is_some_and(|p| !crate::kpi::is_complete(p, Some(complete_until))),
         })),
     }
+}
+
+/// A rate's headline compared with the period before only where both rates
+/// are out of enough (`bases`, a period each:
+/// [`crate::kpi::previous_if_enough`]).
+fn of_enough(
+    kpi: KpiKind,
+    figure: Option<LatestFigure>,
+    periods: &[crate::model::Period],
+    bases: &[Option<f64>],
+) -> Option<LatestFigure> {
+    let mut figure = figure?;
+    let i = figure
+        .period
+        .and_then(|p| periods.iter().position(|q| *q == p));
+    let base = |j: Option<usize>| j.and_then(|j| bases.get(j).copied().flatten());
+    figure.previous = crate::kpi::previous_if_enough(
+        kpi,
+        figure.previous,
+        base(i),
+        base(i.and_then(|i| i.checked_sub(1))),
+    );
+    Some(figure)
 }
 
 /// On a dashboard, the table is behind "Show as a table" (shown without

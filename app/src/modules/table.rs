@@ -11,7 +11,7 @@ use super::figures::{
 };
 use super::options::{label_for, unit};
 use crate::kpi::{format_date, format_exact, format_percent, format_period};
-use crate::model::{Module, Period, PeriodKind, Unit};
+use crate::model::{KpiKind, Module, Period, PeriodKind, Unit};
 
 /// A table cell: its text, and the number it shows (for sorting).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ pub fn table_data(
     let (mut headers, mut rows) = match figures {
         Figures::Time(t) => time_table(t, unit),
         Figures::Kpi(k) => kpi_table(k, unit),
-        Figures::Completion(c) => completion_table(c),
+        Figures::Completion(c) => completion_table(c, super::options::rate_kpi(module)),
         Figures::Satisfaction(s) => satisfaction_table(s),
         Figures::Journey(steps, _) => return journey_table(steps),
         Figures::Table {
@@ -148,19 +148,29 @@ pub fn table_data(
         Figures::Satisfaction(s) => s.periods.as_slice(),
         _ => &[],
     };
-    for (row, period) in rows.iter_mut().zip(periods) {
-        if !crate::kpi::is_complete(period, Some(complete_until)) {
+    let so_far: Vec<bool> = periods
+        .iter()
+        .map(|p| !crate::kpi::is_complete(p, Some(complete_until)))
+        .collect();
+    for ((row, period), so_far) in rows.iter_mut().zip(periods).zip(&so_far) {
+        if *so_far {
             row[0].text = crate::kpi::format_period_so_far(period);
         }
     }
     if let Some(previous) = previous.filter(|p| p.len() == rows.len()) {
-        let previous_unit = match figures {
-            Figures::Completion(_) | Figures::Satisfaction(_) => Unit::Ratio,
-            _ => unit,
+        let (previous_unit, volume) = match figures {
+            Figures::Completion(_) | Figures::Satisfaction(_) => (Unit::Ratio, false),
+            _ => (unit, super::adds_up(module)),
         };
         headers.push("A year earlier".into());
-        for (row, value) in rows.iter_mut().zip(previous) {
-            row.push(format_cell(*value, previous_unit));
+        for (i, (row, value)) in rows.iter_mut().zip(previous).enumerate() {
+            // Part of a period beside the whole of one a year earlier is no
+            // comparison: a volume so far leaves it out.
+            row.push(if volume && so_far.get(i) == Some(&true) {
+                text_cell(crate::kpi::NOT_YET_COMPARABLE.into())
+            } else {
+                format_cell(*value, previous_unit)
+            });
         }
     }
     rows.reverse();
@@ -208,13 +218,20 @@ fn kpi_table(k: &LatestFigure, unit: Unit) -> (Vec<String>, Vec<Vec<Cell>>) {
     (headers, rows)
 }
 
-/// Headers and rows (oldest first) of completion: started, completed, rate.
-fn completion_table(c: &CompletionFigures) -> (Vec<String>, Vec<Vec<Cell>>) {
+/// Headers and rows (oldest first) of a rate of a part over its whole: the
+/// whole, the part, the rate, named for what the rate is of (a digital
+/// take-up's whole is every transaction, not people who started).
+fn completion_table(c: &CompletionFigures, kpi: KpiKind) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let (whole, part) = match kpi {
+        KpiKind::DigitalTakeUp => ("All transactions", "Digital transactions"),
+        KpiKind::UserSatisfaction => ("Responses", "Satisfied responses"),
+        _ => ("Started", "Completed"),
+    };
     let headers = vec![
         period_heading(&c.periods),
-        "Started".into(),
-        "Completed".into(),
-        "Completion rate".into(),
+        whole.into(),
+        part.into(),
+        kpi.title().into(),
     ];
     let rates = c.rates();
     let rows = (0..c.periods.len())
@@ -477,6 +494,65 @@ mod tests {
     use crate::modules::figures;
     use crate::modules::fixtures::{module, week};
     use serde_json::json;
+
+    #[test]
+    fn a_rates_table_names_its_whole_and_part_by_what_the_rate_is_of() {
+        let rows = vec![
+            week("2026-11-09", json!({"channel": "digital", "count:sum": 90})),
+            week("2026-11-09", json!({"channel": "phone", "count:sum": 10})),
+        ];
+        let headers = |options| {
+            let m = module(
+                ModuleType::CompletionRate,
+                "period=week&group_by=channel&collect=count:sum",
+                options,
+            );
+            let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+            table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC).headers
+        };
+        assert_eq!(
+            headers(json!({"start": "*", "end": "digital", "kpi": "digital_take_up"})),
+            [
+                "Week",
+                "All transactions",
+                "Digital transactions",
+                "Digital take-up"
+            ]
+        );
+        assert_eq!(
+            headers(json!({"start": "*", "end": "digital"})),
+            ["Week", "Started", "Completed", "Completion rate"]
+        );
+    }
+
+    #[test]
+    fn a_volume_so_far_is_not_set_beside_a_whole_period_a_year_earlier() {
+        let rows = vec![
+            week("2026-11-09", json!({"count:sum": 1200, "count:mean": 1200})),
+            week("2026-11-16", json!({"count:sum": 300, "count:mean": 300})),
+        ];
+        // Three days into the week of 16 November.
+        let until = DateTime::parse_from_rfc3339("2026-11-19T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let year_earlier = [Some(1100.0), Some(1150.0)];
+        let cells = |query: &str| {
+            let m = module(ModuleType::SingleTimeseries, query, json!({}));
+            let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+            let t = table_data(&m, &f, Some(&year_earlier), until);
+            t.rows
+                .iter()
+                .map(|r| (r[0].text.clone(), r.last().unwrap().text.clone()))
+                .collect::<Vec<_>>()
+        };
+        let sums = cells("period=week&collect=count:sum");
+        assert_eq!(sums[0].0, "16 to 22 November 2026 so far");
+        assert_eq!(sums[0].1, "not yet comparable (the period is not over)");
+        assert_eq!(sums[1].1, "1,100");
+        // A mean so far is a mean of what there is: it stays comparable.
+        let means = cells("period=week&collect=count:mean");
+        assert_eq!(means[0].1, "1,150");
+    }
 
     #[test]
     fn tables_show_the_chart_figures_newest_first_and_sort_by_number() {

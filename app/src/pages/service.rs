@@ -249,7 +249,12 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                     {cells}
                     <td class="govuk-table__cell govuk-table__cell--numeric">{count(totals[i])}</td>
                     {previous_year.as_ref().map(|p| {
-                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(p[i])}</td> }
+                        let earlier = if series.is_complete(i) {
+                            count(p[i])
+                        } else {
+                            crate::kpi::NOT_YET_COMPARABLE.to_string()
+                        };
+                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{earlier}</td> }
                     })}
                 </tr>
             }

@@ -525,7 +525,10 @@ pub const ORDER: [KpiKind; 5] = [
 
 /// The latest complete period's value of each KPI that has data, by its
 /// finest period (the data's own frequency), with the value of the period just
-/// before, in [`ORDER`]: the headline figure of every page.
+/// before, in [`ORDER`]: the headline figure of every page. A rate's change
+/// is of two rates each out of enough ([`app::kpi::LOW_BASE`]): where either
+/// is of a handful there is no figure before to change from (a satisfaction
+/// score of 3 responses going to one of 400 is no fall or rise).
 pub fn latest(data: &Standard) -> Vec<KpiFigure> {
     ORDER
         .into_iter()
@@ -534,15 +537,19 @@ pub fn latest(data: &Standard) -> Vec<KpiFigure> {
             let (start, value) = values.iter().rev().find(|(_, v)| v.is_some())?;
             let period = period_containing(kind, *start);
             let before = app::kpi::periods_after(kind, period.start, -1);
-            let base = (kpi.unit() == app::model::Unit::Ratio)
-                .then(|| bases(data, kpi, kind).get(start).copied())
-                .flatten();
+            let bases = (kpi.unit() == app::model::Unit::Ratio).then(|| bases(data, kpi, kind));
+            let base_of = |at: &DateTime<Utc>| bases.as_ref().and_then(|b| b.get(at).copied());
             Some(KpiFigure {
                 kpi,
                 value: *value,
                 period,
-                previous: values.get(&before).copied().flatten(),
-                base,
+                previous: app::kpi::previous_if_enough(
+                    kpi,
+                    values.get(&before).copied().flatten(),
+                    base_of(start),
+                    base_of(&before),
+                ),
+                base: base_of(start),
             })
         })
         .collect()
@@ -1090,5 +1097,43 @@ mod tests {
             ]
         );
         assert_eq!(figures[1].period.start, at(2026, 7, 1));
+    }
+
+    #[test]
+    fn a_rate_changes_only_from_a_rate_out_of_enough() {
+        let data = |before: (f64, f64)| Standard {
+            transactions: Some(Arc::new(table(&[
+                (
+                    2026,
+                    11,
+                    2,
+                    json!({"channel": "digital", "count": before.0}),
+                ),
+                (2026, 11, 2, json!({"channel": "phone", "count": before.1})),
+                (2026, 11, 9, json!({"channel": "digital", "count": 45})),
+                (2026, 11, 9, json!({"channel": "phone", "count": 5})),
+            ]))),
+            now: at(2026, 12, 1),
+            ..Default::default()
+        };
+        let previous = |before| {
+            latest(&data(before))
+                .iter()
+                .map(|f| (f.kpi, f.previous))
+                .collect::<Vec<_>>()
+        };
+        // 6 of 10 the week before: no change from it to 90% of 50.
+        assert_eq!(
+            previous((6.0, 4.0)),
+            [
+                (KpiKind::Transactions, Some(10.0)),
+                (KpiKind::DigitalTakeUp, None)
+            ]
+        );
+        // 18 of 30 is enough.
+        assert_eq!(
+            previous((18.0, 12.0))[1],
+            (KpiKind::DigitalTakeUp, Some(0.6))
+        );
     }
 }
