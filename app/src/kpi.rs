@@ -117,6 +117,20 @@ pub fn has_stopped(service: &crate::model::ServiceKpis, newest: Option<DateTime<
     year_stopped(service.year_to, newest)
 }
 
+/// After a summary's total cost, when some of its services are not in it:
+/// " (of 3 of 5 services with four quarters of costs)"; nothing when all
+/// are, or none (the total is then "no data" or 0).
+pub fn costed_words(s: &crate::model::KpiSummary) -> String {
+    if s.costed > 0 && s.costed < s.current {
+        format!(
+            " (of {} of {} services with four quarters of costs)",
+            s.costed, s.current
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// Which services a summary's figures are of, when not all of them: "(the
 /// transactions a year of 9 of 11 services with a year of figures; 1 service
 /// whose figures stopped more than 4 weeks before the others' is in no
@@ -204,6 +218,7 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         stopped: services.iter().filter(|s| has_stopped(s, newest)).count(),
         year_to: newest,
         total_cost,
+        costed: current.iter().filter(|s| s.total_cost.is_some()).count(),
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
         digital_take_up: weighted_mean(current.iter().map(|s| {
             (
@@ -929,6 +944,28 @@ pub fn format_change_in(unit: Unit, change: f64) -> String {
 /// a volume of a period not yet over (part of one beside the whole of another
 /// is no comparison).
 pub const NOT_YET_COMPARABLE: &str = "not yet comparable (the period is not over)";
+
+/// A year earlier's volumes as a chart draws them beside `periods`: none
+/// beside a period not complete by `complete_until` (part of a period
+/// beside the whole of one is no comparison; a table says
+/// [`NOT_YET_COMPARABLE`] there).
+pub fn comparable_year_earlier(
+    previous: &[Option<f64>],
+    periods: &[Period],
+    complete_until: Option<DateTime<Utc>>,
+) -> Vec<Option<f64>> {
+    previous
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.filter(|_| {
+                periods
+                    .get(i)
+                    .is_some_and(|p| is_complete(p, complete_until))
+            })
+        })
+        .collect()
+}
 
 /// A period that has not ended (or whose data is not all in yet), in words:
 /// "Oct to Dec 2026 so far".
@@ -1904,6 +1941,12 @@ mod tests {
         assert_eq!(summary.user_satisfaction, None);
         assert_eq!((summary.counted, summary.current), (3, 3));
         assert_eq!(counted_words(&summary), "");
+        // c1 has no year of costs: the total says whose it is.
+        assert_eq!(summary.costed, 2);
+        assert_eq!(
+            costed_words(&summary),
+            " (of 2 of 3 services with four quarters of costs)"
+        );
         // A young service (8 weeks of 1,000) has no year to add up, but its
         // rate is weighed by its weeks; one whose figures stopped long ago
         // is in no figure at all.

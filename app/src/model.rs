@@ -462,8 +462,10 @@ pub struct ServiceKpis {
     /// Completions over starts in the latest complete week.
     pub completion_rate: Option<f64>,
     /// The cost of the last four complete quarters with a cost per transaction
-    /// (`cost_from` to `cost_to`): each quarter's cost per transaction times
-    /// its transactions, summed.
+    /// (`cost_from` to `cost_to`, a year): each quarter's cost per
+    /// transaction times its transactions, summed; none unless the four
+    /// follow one another (a quarter's cost missing between them leaves no
+    /// year's cost, not three quarters' or a span of two years).
     #[serde(default)]
     pub total_cost: Option<f64>,
     /// The transactions of those quarters.
@@ -506,8 +508,13 @@ pub struct KpiSummary {
     /// The end of the newest year of figures among the services.
     #[serde(default)]
     pub year_to: Option<DateTime<Utc>>,
-    /// Transactions times cost per transaction, summed.
+    /// Transactions times cost per transaction, summed: of the `costed`
+    /// services, each over its last four complete quarters.
     pub total_cost: f64,
+    /// How many of the `current` services are in the total cost: those with
+    /// four consecutive complete quarters of costs.
+    #[serde(default)]
+    pub costed: usize,
     /// Total cost over the transactions of the services that report a cost.
     pub cost_per_transaction: Option<f64>,
     pub digital_take_up: Option<f64>,

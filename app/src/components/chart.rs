@@ -212,9 +212,10 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
         });
     }
     if let Some(previous) = previous {
-        chart = chart
-            .series(total_line(series.totals()))
-            .series(dashed("Total, a year earlier", previous.to_vec()));
+        chart = chart.series(total_line(series.totals())).series(dashed(
+            "Total, a year earlier",
+            crate::kpi::comparable_year_earlier(previous, &series.periods, series.complete_until),
+        ));
     }
     chart
 }
@@ -1838,7 +1839,7 @@ mod tests {
 
     #[test]
     fn a_year_earlier_is_overlaid_dashed_with_gaps() {
-        let option: serde_json::Value = channel_chart(&series(), Some(&[None, Some(30.0)]))
+        let option: serde_json::Value = channel_chart(&series(), Some(&[Some(12.0), Some(30.0)]))
             .as_value()
             .clone();
         let lines = option["series"].as_array().unwrap();
@@ -1848,7 +1849,13 @@ mod tests {
         assert_eq!(lines[2]["data"], serde_json::json!([15.0, 20.0]));
         assert_eq!(lines[3]["name"], "Total, a year earlier");
         assert_eq!(lines[3]["lineStyle"]["type"], "dashed");
-        assert_eq!(lines[3]["data"], serde_json::json!([null, 30.0]));
+        // The week so far is set beside no whole week a year earlier.
+        assert_eq!(lines[3]["data"], serde_json::json!([12.0, null]));
+        let none = channel_chart(&series(), Some(&[None, Some(30.0)]));
+        assert_eq!(
+            none.as_value()["series"][3]["data"],
+            serde_json::json!([null, null])
+        );
     }
     #[test]
     fn the_legend_is_drawn_by_the_page_in_the_lines_own_colours() {

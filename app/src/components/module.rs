@@ -316,7 +316,14 @@ fn Figured(
             };
             let option = {
                 let time = time.clone();
-                let previous = previous.clone();
+                // Volumes so far are drawn beside no year earlier.
+                let previous = previous.clone().map(|p| {
+                    if crate::modules::adds_up(&module) {
+                        crate::kpi::comparable_year_earlier(&p, &time.periods, Some(complete_until))
+                    } else {
+                        p
+                    }
+                });
                 Signal::derive(move || {
                     time_chart(
                         &time,

@@ -160,7 +160,10 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
     let tiles: [(String, String); 6] = [
         (year_label, crate::kpi::format_year_total(s)),
         (
-            "Total cost, last four complete quarters".to_string(),
+            format!(
+                "Total cost, last four complete quarters{}",
+                crate::kpi::costed_words(s)
+            ),
             // No service has cost figures: no total, not £0.00.
             if s.cost_per_transaction.is_none() && s.total_cost == 0.0 {
                 "no data".to_string()

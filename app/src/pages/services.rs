@@ -170,8 +170,9 @@ fn summary_text(s: &KpiSummary) -> String {
     )];
     if s.total_cost > 0.0 {
         parts.push(format!(
-            "costing {} over the last four complete quarters of cost data (each quarter's cost per transaction times its transactions)",
-            format_pounds(s.total_cost)
+            "costing {} over the last four complete quarters of cost data (each quarter's cost per transaction times its transactions){}",
+            format_pounds(s.total_cost),
+            crate::kpi::costed_words(s)
         ));
     }
     for (label, value, format) in [

@@ -564,7 +564,8 @@ pub const COST_QUARTERS: usize = 4;
 /// completion rate (the same figures, for the same periods, as the service
 /// page's tiles: [`latest`]); and the total cost of the last
 /// [`COST_QUARTERS`] complete quarters that have both a cost per transaction
-/// and complete transactions, each quarter's cost times its transactions.
+/// and complete transactions, each quarter's cost times its transactions,
+/// when those quarters follow one another (a year).
 pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
     let figures = latest(data);
     let value = |kpi: KpiKind| figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.value);
@@ -594,6 +595,12 @@ pub fn yearly(service: ServiceListing, data: &Standard) -> ServiceKpis {
         })
         .take(COST_QUARTERS)
         .collect();
+    // A year's cost is of four quarters that follow one another.
+    let year_of_quarters = costed.len() == COST_QUARTERS
+        && costed
+            .windows(2)
+            .all(|w| next_period_start(PeriodKind::Quarter, w[1].0) == w[0].0);
+    let costed = if year_of_quarters { costed } else { Vec::new() };
     let total_cost =
         (!costed.is_empty()).then(|| costed.iter().map(|(_, c, v)| c * v).sum::<f64>());
     ServiceKpis {
@@ -1097,6 +1104,56 @@ mod tests {
             ]
         );
         assert_eq!(figures[1].period.start, at(2026, 7, 1));
+    }
+
+    #[test]
+    fn a_total_cost_is_of_four_quarters_that_follow_one_another() {
+        use chrono::Datelike;
+        let weeks: Vec<(i32, u32, u32, serde_json::Value)> = (0..60)
+            .map(|i| {
+                let day = at(2025, 9, 1) + Duration::weeks(i);
+                let d = day.date_naive();
+                (
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    json!({"channel": "digital", "count": 100}),
+                )
+            })
+            .collect();
+        let listing = || ServiceListing {
+            slug: "s".into(),
+            title: "S".into(),
+            department: app::model::OrgRef {
+                slug: "d".into(),
+                title: "D".into(),
+                abbreviation: None,
+            },
+            agency: None,
+        };
+        let with_costs = |quarters: &[(i32, u32)]| {
+            let costs: Vec<(i32, u32, u32, serde_json::Value)> = quarters
+                .iter()
+                .map(|(y, m)| (*y, *m, 1, json!({"cost_per_transaction": 2.0})))
+                .collect();
+            let data = Standard {
+                transactions: Some(Arc::new(table(&weeks))),
+                cost: Some(Arc::new(table(&costs))),
+                now: at(2026, 12, 1),
+                ..Default::default()
+            };
+            let year = yearly(listing(), &data);
+            (year.total_cost, year.cost_from, year.cost_to)
+        };
+        // Four quarters in a row: a year's cost, from October 2025 to
+        // October 2026 (the quarters of the transactions' weeks).
+        let (total, from, to) = with_costs(&[(2025, 10), (2026, 1), (2026, 4), (2026, 7)]);
+        assert_eq!((from, to), (Some(at(2025, 10, 1)), Some(at(2026, 10, 1))));
+        assert!(total.is_some_and(|t| t > 0.0));
+        // January 2026's cost missing: no year's cost, not four quarters
+        // over a year and a quarter.
+        let (total, from, _) = with_costs(&[(2025, 10), (2026, 4), (2026, 7)]);
+        assert_eq!((total, from), (None, None));
     }
 
     #[test]

@@ -370,11 +370,9 @@ fn services_csv(services: &[ServiceKpis]) -> String {
         "year_last_day",
     ]);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let day = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default()
-    };
     for s in services {
+        let [first_day, last_day] =
+            year_days(s.year_to.filter(|_| s.transactions_per_year.is_some()));
         let _ = writer.write_record([
             s.service.title.clone(),
             s.service.department.title.clone(),
@@ -388,14 +386,23 @@ fn services_csv(services: &[ServiceKpis]) -> String {
             number(s.digital_take_up),
             number(s.user_satisfaction),
             number(s.completion_rate),
-            // The days the year of transactions covers, both in it (none
-            // without a whole year).
-            day(s.year_from.filter(|_| s.transactions_per_year.is_some())),
-            day(s
-                .year_to
-                .filter(|_| s.transactions_per_year.is_some())
-                .map(|to| to - chrono::Duration::days(1))),
+            first_day,
+            last_day,
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The first and last days (both in it, `YYYY-MM-DD`) of the year of
+/// transactions that ends at `year_to` (52 weeks), for a CSV's
+/// `year_first_day` and `year_last_day`; empty without a whole year.
+pub(super) fn year_days(year_to: Option<chrono::DateTime<chrono::Utc>>) -> [String; 2] {
+    let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+    match year_to {
+        Some(to) => [
+            day(to - chrono::Duration::weeks(52)),
+            day(to - chrono::Duration::days(1)),
+        ],
+        None => [String::new(), String::new()],
+    }
 }

@@ -75,7 +75,9 @@ fn board_response(board: Board, format: Option<&str>, name: &str) -> Result<Resp
 }
 
 /// One row per service: its organisations, then per KPI its value, target,
-/// status, trend and base (what a rate is out of: under 30, it has no status).
+/// status, trend and base (what a rate is out of: under 30, it has no status),
+/// then the days its year of transactions covers and whether its figures
+/// stopped before the others' (then none is judged against a target).
 pub fn board_csv(board: &Board) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -90,6 +92,7 @@ pub fn board_csv(board: &Board) -> String {
             heading.push(format!("{}{part}", kpi.key()));
         }
     }
+    heading.extend(["year_first_day", "year_last_day", "figures_stopped"].map(String::from));
     let _ = writer.write_record(&heading);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let word = |v: Option<String>| v.unwrap_or_default();
@@ -110,6 +113,13 @@ pub fn board_csv(board: &Board) -> String {
             record.push(word(k.trend.map(|t| format!("{t:?}").to_lowercase())));
             record.push(number(k.base));
         }
+        let year = row
+            .kpis
+            .iter()
+            .any(|k| k.kpi == app::model::KpiKind::Transactions && k.value.is_some());
+        record.extend(super::api_v1::year_days(row.year_to.filter(|_| year)));
+        let stopped = app::kpi::year_stopped(row.year_to, board.summary.year_to);
+        record.push(if stopped { "yes" } else { "no" }.to_string());
         let _ = writer.write_record(&record);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

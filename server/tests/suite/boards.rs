@@ -220,6 +220,14 @@ async fn a_department_board_agrees_with_the_explorer_and_its_targets(app: TestAp
     assert!(lines[0].starts_with("service,department,agency,transactions,transactions_target"));
     assert!(text
         .contains("File a tax return,Department of Revenue and Benefits,Tax Collection Office,"));
+    // Each row says the days its year of transactions covers, and whether
+    // its figures stopped before the others', as the explorer's CSV does.
+    assert!(lines[0].ends_with(",year_first_day,year_last_day,figures_stopped"));
+    let tax = lines
+        .iter()
+        .find(|l| l.starts_with("File a tax return,"))
+        .unwrap();
+    assert!(tax.ends_with(",2025-11-24,2026-11-22,no"), "{tax}");
 
     // An agency's board holds its own services only.
     let agency = app.get("/api/v1/boards/benefits-agency").await.json();
