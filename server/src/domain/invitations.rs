@@ -84,8 +84,8 @@ fn check_inviter(caller: &Caller, request: &NewInvitationRequest) -> Result<()> 
 }
 
 /// Invites someone: an e-mail with a link that lets them set their password
-/// (7 days). An address with an account, or with an invitation waiting, is a
-/// conflict.
+/// (7 days). An address with an account, with an invitation waiting, or
+/// that asked for no more e-mail while e-mail reaches people, is a conflict.
 pub async fn invite(
     ctx: &Ctx<'_>,
     settings: &MailSettings,
@@ -119,6 +119,17 @@ pub async fn invite(
             "{email} was invited by {} on {}: withdraw that invitation first to send another.",
             waiting.inviter_name,
             waiting.created_at.format("%-d %B %Y")
+        )));
+    }
+    // Its link goes to the person invited, by e-mail, whenever e-mail reaches
+    // people: given to the inviter instead, it would let them make an
+    // account under someone else's address.
+    let unsubscribed = mail::unsubscribed(ctx.store, &email).await?;
+    if unsubscribed && settings.delivered() {
+        return Err(Error::Conflict(format!(
+            "{email} has asked Pulse to send it no more e-mail, so an invitation cannot reach \
+             them (and its link goes to no one else). An admin can make their account with \
+             `pulse user create` instead."
         )));
     }
     for slug in &request.organisations {
@@ -170,7 +181,6 @@ pub async fn invite(
              it, you can ignore it: nothing happens unless you set a password."
         ),
     };
-    let unsubscribed = mail::unsubscribed(ctx.store, &email).await?;
     let unsubscribe = super::mail::unsubscribe_link(ctx.store, settings, &email).await?;
     let mut w = ctx.store.write().await?;
     let invitation = invitations::create(

@@ -125,6 +125,37 @@ async fn succeeded(
     Ok(sessions::uncount_attempt(store, &subjects[1..], now).await?)
 }
 
+/// The person `id` (the caller) if `password` is theirs, re-checked by
+/// [`recheck_password`] (throttled, off the async workers); `do_what` says
+/// what it was asked for (to change the password, to turn two factors on or
+/// off). A wrong one is a 403 that says so.
+pub async fn confirm_password(
+    ctx: &Ctx<'_>,
+    id: i64,
+    password: &str,
+    do_what: &str,
+) -> Result<crate::store::users::WithHash> {
+    let found = crate::store::users::find(ctx.store, id)
+        .await?
+        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
+    let session = ctx.caller.session().map_or(0, |s| s.id);
+    let ok = recheck_password(
+        ctx.store,
+        &found.user,
+        session,
+        &found.password_hash,
+        password,
+        ctx.now,
+    )
+    .await?;
+    if !ok {
+        return Err(Error::Forbidden(format!(
+            "Enter your current password to {do_what}: that was not it."
+        )));
+    }
+    Ok(found)
+}
+
 /// Whether `password` is the signed-in person's (`user`, in `session`), to
 /// change it or to turn two factors off: checked off the async workers, and
 /// throttled, so a stolen session is no way to guess the password: at most

@@ -130,7 +130,7 @@ pub async fn confirm(ctx: &Ctx<'_>, code: &str, password: &str) -> Result<Recove
             ))
         }
     };
-    check_password(ctx, id, password, "turn two-factor sign-in on").await?;
+    super::sessions::confirm_password(ctx, id, password, "turn two-factor sign-in on").await?;
     let Some(step) = totp::verify(&pending.secret, code, ctx.now.timestamp()) else {
         return Err(Error::Unprocessable(
             "Enter the 6-digit code your authentication app shows now: that code did not match."
@@ -166,7 +166,8 @@ pub async fn confirm(ctx: &Ctx<'_>, code: &str, password: &str) -> Result<Recove
 pub async fn disable(ctx: &Ctx<'_>, password: &str) -> Result<TwoFactorStatus> {
     ctx.caller.check_csrf()?;
     let id = person(ctx.caller)?;
-    let found = check_password(ctx, id, password, "turn two-factor sign-in off").await?;
+    let found =
+        super::sessions::confirm_password(ctx, id, password, "turn two-factor sign-in off").await?;
     if found.user.role >= Role::Editor && required(ctx.store).await? {
         return Err(Error::Conflict(
             "Your admins require two-factor sign-in of admins and editors, so it stays on.".into(),
@@ -183,36 +184,6 @@ pub async fn disable(ctx: &Ctx<'_>, password: &str) -> Result<TwoFactorStatus> {
     ))
     .await?;
     status(ctx).await
-}
-
-/// The person `id` (the caller) if `password` is theirs, re-checked as a
-/// session's password is ([`super::sessions::recheck_password`]: throttled,
-/// off the async workers); to `do_what` says what it was asked for.
-async fn check_password(
-    ctx: &Ctx<'_>,
-    id: i64,
-    password: &str,
-    do_what: &str,
-) -> Result<users::WithHash> {
-    let found = users::find(ctx.store, id)
-        .await?
-        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    let session = ctx.caller.session().map_or(0, |s| s.id);
-    let ok = super::sessions::recheck_password(
-        ctx.store,
-        &found.user,
-        session,
-        &found.password_hash,
-        password,
-        ctx.now,
-    )
-    .await?;
-    if !ok {
-        return Err(Error::Forbidden(format!(
-            "Enter your current password to {do_what}: that was not it."
-        )));
-    }
-    Ok(found)
 }
 
 /// Requires (or stops requiring) two factors of admins and editors (admins,

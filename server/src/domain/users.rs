@@ -331,23 +331,7 @@ pub async fn change_own_password(ctx: &Ctx<'_>, current: &str, new: &str) -> Res
             "Only a signed-in person changes their password.".into(),
         ));
     };
-    let stored = users::find(ctx.store, user.id)
-        .await?
-        .ok_or_else(|| Error::Unauthorized("You are not signed in.".into()))?;
-    let right = super::sessions::recheck_password(
-        ctx.store,
-        user,
-        session.id,
-        &stored.password_hash,
-        current,
-        ctx.now,
-    )
-    .await?;
-    if !right {
-        return Err(Error::BadRequest(
-            "The current password is not right.".into(),
-        ));
-    }
+    super::sessions::confirm_password(ctx, user.id, current, "change your password").await?;
     check_password_of(new, &user.email)?;
     let hash = {
         let new = new.to_string();

@@ -60,7 +60,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Invi
     responses((status = 201, body = InvitationSent), (status = 400, body = app::model::ErrorBody),
               (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
               (status = 404, description = "An organisation named does not exist", body = app::model::ErrorBody),
-              (status = 409, description = "The address has an account, or an invitation waiting", body = app::model::ErrorBody)))]
+              (status = 409, description = "The address has an account, or an invitation waiting, or asked for no more e-mail while e-mail reaches people", body = app::model::ErrorBody)))]
 async fn invite(State(state): State<AppState>, caller: Caller, body: Payload) -> Result<Response> {
     caller.check_csrf()?;
     caller.require(crate::domain::caller::Permission::ManageDashboards)?;

@@ -155,18 +155,36 @@ pub async fn smtp_sender_seen(store: &Store) -> Result<Option<DateTime<Utc>>> {
     Ok(value.and_then(|v| v.parse().ok()).map(from_micros))
 }
 
+/// The kinds of message whose text holds a link that signs its holder in
+/// (an invitation's, a password reset's): their text is kept only until it
+/// is sent or given up, so that the outbox (and every backup of the
+/// database) holds no working sign-in link once its recipient has it. The
+/// admins' list of messages shows no text either way.
+pub const FORGOTTEN_ONCE_SENT: [&str; 2] = ["invitation", "password-reset"];
+
+/// The SQL that empties a message's text when it is of those kinds.
+fn forget() -> String {
+    let kinds = FORGOTTEN_ONCE_SENT.map(|k| format!("'{k}'")).join(", ");
+    format!(
+        "text_body = CASE WHEN kind IN ({kinds}) THEN '' ELSE text_body END, \
+         html_body = CASE WHEN kind IN ({kinds}) THEN '' ELSE html_body END"
+    )
+}
+
 /// Notes that message `id` was sent (with `note`, e.g. that it went to the
 /// log instead).
 pub async fn sent(store: &Store, id: i64, note: &str, now: DateTime<Utc>) -> Result<()> {
-    on_pool!(store, |pool| sqlx::query(
-        "UPDATE outbox SET sent_at = $2, last_error = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(micros(now))
-    .bind(note)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let sql = format!(
+        "UPDATE outbox SET sent_at = $2, last_error = $3, {} WHERE id = $1",
+        forget()
+    );
+    on_pool!(store, |pool| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .bind(micros(now))
+        .bind(note)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -180,17 +198,24 @@ pub async fn not_sent(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let error: String = error.chars().take(500).collect();
-    on_pool!(store, |pool| sqlx::query(
+    // Given up, its text goes as a sent one's does.
+    let forgetting = if retry_at.is_none() {
+        format!(", {}", forget())
+    } else {
+        String::new()
+    };
+    let sql = format!(
         "UPDATE outbox SET last_error = $2, next_attempt_at = $3, claimed_until = 0,
-             failed_at = $4 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(&error)
-    .bind(retry_at.map_or(micros(now), micros))
-    .bind(retry_at.is_none().then(|| micros(now)))
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+             failed_at = $4{forgetting} WHERE id = $1"
+    );
+    on_pool!(store, |pool| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .bind(&error)
+        .bind(retry_at.map_or(micros(now), micros))
+        .bind(retry_at.is_none().then(|| micros(now)))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -599,7 +599,7 @@ async fn a_stolen_session_cannot_guess_its_password(app: TestApp) {
     statuses.push(off.status.as_u16());
     statuses.push(change("not the password").await.status.as_u16());
     let right = change(PASSWORD).await;
-    assert_eq!(statuses, [400, 400, 400, 400, 403, 429], "{}", right.text());
+    assert_eq!(statuses, [403, 403, 403, 403, 403, 429], "{}", right.text());
     assert_eq!(
         right.status,
         StatusCode::TOO_MANY_REQUESTS,

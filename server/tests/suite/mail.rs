@@ -242,6 +242,7 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     assert!(html.contains("Set your password and sign in"), "{html}");
     let token = link_token(&mail, "http://pulse.test/invitation?token=");
     assert!(html.contains(&format!("http://pulse.test/invitation?token={token}")));
+    link_forgotten_once_sent(&app, "invitation", "jane@pulse.test", &token).await;
     let unsubscribe = link_token(&mail, "http://pulse.test/unsubscribe?");
     assert_eq!(
         mail["headers"]["list-unsubscribe"],
@@ -519,6 +520,7 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     assert_eq!(reset["rcpt_tos"], json!(["viewer@pulse.test"]));
     assert_eq!(reset["subject"], "Reset your Pulse password");
     let reset_token = link_token(reset, "http://pulse.test/reset-password?token=");
+    link_forgotten_once_sent(&app, "password-reset", "viewer@pulse.test", &reset_token).await;
     let look = app
         .get(&format!("/api/v1/password-reset?token={reset_token}"))
         .await;
@@ -608,8 +610,10 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
         .await;
     assert_eq!(from_page.status, StatusCode::SEE_OTHER);
     assert!(from_page.header("location").ends_with("&done=1"));
-    // Unasked mail to such an address stops (the inviter is given the link);
-    // a reset its owner asks for still comes.
+    // Unasked mail to such an address stops: an invitation is refused (its
+    // link goes to no one but the person invited, or the inviter could make
+    // an account under their address); a reset its owner asks for still
+    // comes.
     let quiet = call(
         &app,
         Method::POST,
@@ -618,12 +622,24 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
         Some(&json!({"email": "sam@pulse.test", "role": "viewer", "organisations": ["dept-a"]})),
     )
     .await;
-    assert_eq!(quiet.status, StatusCode::CREATED, "{}", quiet.text());
-    assert_eq!(quiet.json()["emailed"], false);
-    assert!(quiet.json()["link"]
-        .as_str()
+    assert_eq!(quiet.status, StatusCode::CONFLICT, "{}", quiet.text());
+    assert!(
+        quiet
+            .text()
+            .contains("sam@pulse.test has asked Pulse to send it no more e-mail"),
+        "{}",
+        quiet.text()
+    );
+    let listed = call(&app, Method::GET, "/api/v1/invitations", &admin, None).await;
+    let listed = listed.json();
+    let sams: Vec<_> = listed["invitations"]
+        .as_array()
         .unwrap()
-        .starts_with("http://pulse.test/invitation?token="));
+        .iter()
+        .filter(|i| i["email"] == "sam@pulse.test")
+        .map(|i| i["status"].clone())
+        .collect();
+    assert_eq!(sams, vec![json!("withdrawn")], "nothing was written");
     let outbox = call(&app, Method::GET, "/api/v1/mail", &admin, None).await;
     assert_eq!(outbox.status, StatusCode::OK);
     let outbox = outbox.json();
@@ -1157,6 +1173,26 @@ async fn check(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
 }
 
 /// Every message in the outbox, newest first.
+/// Once the `kind` of message to `to` is sent, the outbox keeps neither its
+/// text nor its link (`token`), which signs its holder in.
+async fn link_forgotten_once_sent(app: &TestApp, kind: &str, to: &str, token: &str) {
+    let mut kept = None;
+    for _ in 0..100 {
+        let mut messages = outbox(app).await;
+        messages.retain(|m| m.kind == kind && m.to == to);
+        assert!(!messages.is_empty(), "no {kind} to {to} in the outbox");
+        if messages
+            .iter()
+            .all(|m| m.sent_at.is_some() && m.text.is_empty() && m.html.is_empty())
+        {
+            return;
+        }
+        kept = messages.into_iter().find(|m| m.text.contains(token));
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("the outbox keeps the {kind} to {to}: {kept:?}");
+}
+
 async fn outbox(app: &TestApp) -> Vec<server::store::mail::Message> {
     server::store::mail::recent(&app.store, 100).await.unwrap()
 }
