@@ -295,9 +295,17 @@ pub fn target_over(kpi: KpiKind, target: f64, days: f64) -> f64 {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BoardKpi {
     pub kpi: KpiKind,
-    /// The figure the board shows: a year's transactions, the latest quarter's
-    /// cost, or the last year's rates (as in the services explorer).
+    /// The figure the board shows, as the services explorer does: a year's
+    /// transactions, else the latest complete period's (a quarter's cost per
+    /// transaction, a week's digital take-up or completion rate, a month's
+    /// satisfaction score): `from` and `to` say which.
     pub value: Option<f64>,
+    /// The first instant of the time `value` is of ([`crate::kpi::figure_span`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// The instant after it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
     /// Recent values for a sparkline, oldest first: monthly, or quarterly for
     /// costs; transactions a day in each month (months of 28 and 31 days alike).
     pub spark: Vec<Option<f64>>,

@@ -117,6 +117,28 @@ pub fn has_stopped(service: &crate::model::ServiceKpis, newest: Option<DateTime<
     year_stopped(service.year_to, newest)
 }
 
+/// The time a service's figure of `kpi` is of, from the first instant up to
+/// (not including) the second: the 52 weeks of a year of transactions, else
+/// the KPI's latest complete period (a week, a month, a quarter); none
+/// without the figure. Boards and the explorer's CSV say it beside each
+/// figure, so a rate of last week is not read as a year's.
+pub fn figure_span(
+    service: &crate::model::ServiceKpis,
+    kpi: KpiKind,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    match kpi {
+        KpiKind::Transactions => service
+            .year_from
+            .zip(service.year_to)
+            .filter(|_| service.transactions_per_year.is_some()),
+        _ => service
+            .figures
+            .iter()
+            .find(|f| f.kpi == kpi && f.value.is_some())
+            .map(|f| (f.period.start, f.period.end)),
+    }
+}
+
 /// After a summary's total cost, when some of its services are not in it:
 /// " (of 3 of 5 services with four quarters of costs)"; nothing when all
 /// are, or none (the total is then "no data" or 0).

@@ -460,9 +460,12 @@ pub async fn board(
                     });
                 }
             }
+            let span = app::kpi::figure_span(&figures, kpi);
             kpis.push(BoardKpi {
                 kpi,
                 value,
+                from: span.map(|s| s.0),
+                to: span.map(|s| s.1),
                 spark,
                 trend: trend.map(|t| t.0),
                 change: trend.map(|t| t.1),

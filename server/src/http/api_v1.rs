@@ -5,7 +5,7 @@
 //!   the latest value of each KPI.
 
 use app::model::{
-    OrgChoices, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview,
+    KpiKind, OrgChoices, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview,
 };
 use axum::{
     extract::State,
@@ -357,52 +357,80 @@ fn services_csv(services: &[ServiceKpis]) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let _ = writer.write_record([
-        "service",
-        "department",
-        "agency",
-        "transactions_per_year",
-        "cost_per_transaction",
-        "digital_take_up",
-        "user_satisfaction",
-        "completion_rate",
-        "year_first_day",
-        "year_last_day",
-    ]);
+    let _ = writer.write_record(
+        [
+            "service",
+            "department",
+            "agency",
+            "transactions_per_year",
+            "cost_per_transaction",
+            "digital_take_up",
+            "user_satisfaction",
+            "completion_rate",
+            "year_first_day",
+            "year_last_day",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(latest_days_heading()),
+    );
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for s in services {
-        let [first_day, last_day] =
-            year_days(s.year_to.filter(|_| s.transactions_per_year.is_some()));
-        let _ = writer.write_record([
-            s.service.title.clone(),
-            s.service.department.title.clone(),
-            s.service
-                .agency
-                .as_ref()
-                .map(|a| a.title.clone())
-                .unwrap_or_default(),
-            number(s.transactions_per_year),
-            number(s.cost_per_transaction),
-            number(s.digital_take_up),
-            number(s.user_satisfaction),
-            number(s.completion_rate),
-            first_day,
-            last_day,
-        ]);
+        let [first_day, last_day] = days(app::kpi::figure_span(s, KpiKind::Transactions));
+        let _ = writer.write_record(
+            [
+                s.service.title.clone(),
+                s.service.department.title.clone(),
+                s.service
+                    .agency
+                    .as_ref()
+                    .map(|a| a.title.clone())
+                    .unwrap_or_default(),
+                number(s.transactions_per_year),
+                number(s.cost_per_transaction),
+                number(s.digital_take_up),
+                number(s.user_satisfaction),
+                number(s.completion_rate),
+                first_day,
+                last_day,
+            ]
+            .into_iter()
+            .chain(
+                LATEST
+                    .iter()
+                    .flat_map(|&kpi| days(app::kpi::figure_span(s, kpi))),
+            ),
+        );
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// The first and last days (both in it, `YYYY-MM-DD`) of the year of
-/// transactions that ends at `year_to` (52 weeks), for a CSV's
-/// `year_first_day` and `year_last_day`; empty without a whole year.
-pub(super) fn year_days(year_to: Option<chrono::DateTime<chrono::Utc>>) -> [String; 2] {
+/// The first and last days (both in it, `YYYY-MM-DD`) of the time a figure
+/// is of ([`app::kpi::figure_span`]), for a CSV's `year_first_day` and
+/// `year_last_day` (a year of transactions) or `…_first_day` and
+/// `…_last_day` (a latest period); empty without the figure.
+pub(super) fn days(
+    span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+) -> [String; 2] {
     let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
-    match year_to {
-        Some(to) => [
-            day(to - chrono::Duration::weeks(52)),
-            day(to - chrono::Duration::days(1)),
-        ],
+    match span {
+        Some((from, to)) => [day(from), day(to - chrono::Duration::days(1))],
         None => [String::new(), String::new()],
     }
+}
+
+/// The KPIs whose figure is of their latest complete period (the others' is
+/// a year of transactions): CSVs end with the days of each.
+pub(super) const LATEST: [KpiKind; 4] = [
+    KpiKind::CostPerTransaction,
+    KpiKind::DigitalTakeUp,
+    KpiKind::UserSatisfaction,
+    KpiKind::CompletionRate,
+];
+
+/// The headings of those days: `cost_per_transaction_first_day`, …
+pub(super) fn latest_days_heading() -> impl Iterator<Item = String> {
+    LATEST
+        .iter()
+        .flat_map(|kpi| ["first_day", "last_day"].map(|end| format!("{}_{end}", kpi.key())))
 }

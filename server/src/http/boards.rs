@@ -77,7 +77,8 @@ fn board_response(board: Board, format: Option<&str>, name: &str) -> Result<Resp
 /// One row per service: its organisations, then per KPI its value, target,
 /// status, trend and base (what a rate is out of: under 30, it has no status),
 /// then the days its year of transactions covers and whether its figures
-/// stopped before the others' (then none is judged against a target).
+/// stopped before the others' (then none is judged against a target), then
+/// the days of each other KPI's figure (its latest complete period).
 pub fn board_csv(board: &Board) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -93,6 +94,7 @@ pub fn board_csv(board: &Board) -> String {
         }
     }
     heading.extend(["year_first_day", "year_last_day", "figures_stopped"].map(String::from));
+    heading.extend(super::api_v1::latest_days_heading());
     let _ = writer.write_record(&heading);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let word = |v: Option<String>| v.unwrap_or_default();
@@ -113,13 +115,21 @@ pub fn board_csv(board: &Board) -> String {
             record.push(word(k.trend.map(|t| format!("{t:?}").to_lowercase())));
             record.push(number(k.base));
         }
-        let year = row
-            .kpis
-            .iter()
-            .any(|k| k.kpi == app::model::KpiKind::Transactions && k.value.is_some());
-        record.extend(super::api_v1::year_days(row.year_to.filter(|_| year)));
+        let span = |kpi: KpiKind| {
+            let k = row
+                .kpis
+                .iter()
+                .find(|k| k.kpi == kpi && k.value.is_some())?;
+            k.from.zip(k.to)
+        };
+        record.extend(super::api_v1::days(span(KpiKind::Transactions)));
         let stopped = app::kpi::year_stopped(row.year_to, board.summary.year_to);
         record.push(if stopped { "yes" } else { "no" }.to_string());
+        record.extend(
+            super::api_v1::LATEST
+                .iter()
+                .flat_map(|&kpi| super::api_v1::days(span(kpi))),
+        );
         let _ = writer.write_record(&record);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -221,13 +221,51 @@ async fn a_department_board_agrees_with_the_explorer_and_its_targets(app: TestAp
     assert!(text
         .contains("File a tax return,Department of Revenue and Benefits,Tax Collection Office,"));
     // Each row says the days its year of transactions covers, and whether
-    // its figures stopped before the others', as the explorer's CSV does.
-    assert!(lines[0].ends_with(",year_first_day,year_last_day,figures_stopped"));
-    let tax = lines
+    // its figures stopped before the others', as the explorer's CSV does,
+    // then the days of each other figure: its latest complete period.
+    assert!(lines[0].ends_with(
+        ",year_first_day,year_last_day,figures_stopped,\
+         cost_per_transaction_first_day,cost_per_transaction_last_day,\
+         digital_take_up_first_day,digital_take_up_last_day,\
+         user_satisfaction_first_day,user_satisfaction_last_day,\
+         completion_rate_first_day,completion_rate_last_day"
+    ));
+    // The JSON says the same as `from` and `to`: a year of transactions,
+    // a quarter's cost, a week's take-up and completion, a month's score.
+    let span = |kpi: &str| {
+        let k = tax["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == kpi)
+            .unwrap();
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        let (from, to) = (at(&k["from"]), at(&k["to"]));
+        let day = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%d").to_string();
+        (
+            (to - from).num_days(),
+            format!("{},{}", day(from), day(to - chrono::Duration::days(1))),
+        )
+    };
+    let (year, year_days) = span("transactions");
+    assert_eq!((year, year_days.as_str()), (364, "2025-11-24,2026-11-22"));
+    let (quarter, cost_days) = span("cost_per_transaction");
+    let (week, take_up_days) = span("digital_take_up");
+    let (month, satisfaction_days) = span("user_satisfaction");
+    let (completion_week, completion_days) = span("completion_rate");
+    assert!((90..=92).contains(&quarter), "{quarter} days");
+    assert_eq!((week, completion_week), (7, 7));
+    assert!((28..=31).contains(&month), "{month} days");
+    let row = lines
         .iter()
         .find(|l| l.starts_with("File a tax return,"))
         .unwrap();
-    assert!(tax.ends_with(",2025-11-24,2026-11-22,no"), "{tax}");
+    assert!(
+        row.ends_with(&format!(
+            ",{year_days},no,{cost_days},{take_up_days},{satisfaction_days},{completion_days}"
+        )),
+        "{row}"
+    );
 
     // An agency's board holds its own services only.
     let agency = app.get("/api/v1/boards/benefits-agency").await.json();
