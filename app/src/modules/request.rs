@@ -219,6 +219,20 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
         }
         (None, None) => {}
     }
+    // Months that hold more of the chart's own periods than the read API
+    // answers (years of days, with no period chosen: each chart keeps its
+    // own) are shown by the shortest longer period that fits, and the chart
+    // says so ([`scale_note`]): the page never asks for what it is refused.
+    if let (Some(from), Some(to), Some(kind)) = (
+        from,
+        to,
+        first(&pairs, "period").and_then(PeriodKind::parse),
+    ) {
+        let fits = fitting_period(kind, from, to);
+        if fits != kind {
+            set(&mut pairs, "period", fits.as_str().to_string());
+        }
+    }
     let period = first(&pairs, "period").is_some();
     if period && first(&pairs, "group_by").is_some() {
         set(&mut pairs, "flatten", "true".to_string());
@@ -227,13 +241,48 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
     pairs
 }
 
+/// `kind`, or the shortest longer period of which `from` to `to` holds at
+/// most [`MAX_PERIODS`].
+fn fitting_period(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> PeriodKind {
+    [
+        PeriodKind::Hour,
+        PeriodKind::Day,
+        PeriodKind::Week,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+    ]
+    .into_iter()
+    .filter(|k| crate::kpi::period_rank(*k) >= crate::kpi::period_rank(kind))
+    .find(|k| crate::kpi::period_count(*k, from, to) <= i64::from(MAX_PERIODS))
+    .unwrap_or(PeriodKind::Year)
+}
+
 /// What a chart says about its periods when they are not its data's own:
 /// weekly figures shared between months by their days, or monthly data kept
 /// by month when weeks were chosen.
 pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
-    let data = frequency(module)?;
     let pairs = viewed(module, view);
     let shown = first(&pairs, "period").and_then(PeriodKind::parse)?;
+    // Shown by a longer period than the chart's own, as the months chosen
+    // hold too many of its own.
+    let own = shown_period(
+        module,
+        &ViewParams {
+            from: None,
+            to: None,
+            ..view.clone()
+        },
+    );
+    if let Some(own) = own.filter(|own| *own != shown) {
+        return Some(format!(
+            "Shown by {}: the months chosen hold more than {} {}s, more than a chart shows.",
+            shown.as_str(),
+            crate::kpi::format_count(f64::from(MAX_PERIODS)),
+            own.as_str()
+        ));
+    }
+    let data = frequency(module)?;
     let adjective = |k: PeriodKind| match k {
         PeriodKind::Hour => "Hourly",
         PeriodKind::Day => "Daily",
@@ -513,6 +562,37 @@ mod tests {
         let q = query_string::pairs(&module_query(&m, &view(None, None, Some("2025-12")), now()));
         assert_eq!(first(&q, "end_at"), Some("2026-01-01T00:00:00Z"));
         assert_eq!(first(&q, "duration"), Some("36"));
+    }
+
+    #[test]
+    fn months_of_more_days_than_a_chart_shows_are_shown_by_week_and_it_says_so() {
+        // A chart of daily figures (a data type the catalogue does not
+        // describe), no period chosen: it keeps its own, by day.
+        let mut daily = module(
+            ModuleType::SingleTimeseries,
+            "period=day&duration=30&collect=count:sum",
+            json!({}),
+        );
+        daily.data_set = Some("renew/site-visits".into());
+        let year = view(None, Some("2025-01"), Some("2025-12"));
+        let q = query_string::pairs(&module_query(&daily, &year, now()));
+        assert_eq!(first(&q, "period"), Some("day"));
+        assert_eq!(scale_note(&daily, &year), None);
+        // Four years are 1,461 days, more than the read API answers: by week
+        // (209 of them), which the chart says.
+        let years = view(None, Some("2022-01"), Some("2025-12"));
+        let q = query_string::pairs(&module_query(&daily, &years, now()));
+        assert_eq!(first(&q, "period"), Some("week"));
+        assert_eq!(first(&q, "start_at"), Some("2022-01-01T00:00:00Z"));
+        assert_eq!(
+            scale_note(&daily, &years).as_deref(),
+            Some("Shown by week: the months chosen hold more than 1,000 days, more than a chart shows.")
+        );
+        // A period chosen is kept (the view's own check refuses too many).
+        let by_month = view(Some(PeriodKind::Month), Some("2022-01"), Some("2025-12"));
+        let q = query_string::pairs(&module_query(&daily, &by_month, now()));
+        assert_eq!(first(&q, "period"), Some("month"));
+        assert_eq!(scale_note(&daily, &by_month), None);
     }
 
     #[test]
