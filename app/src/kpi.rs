@@ -277,10 +277,35 @@ fn relied_on(
     let Some(figure) = service.figures.iter().find(|f| f.kpi == kpi) else {
         return value;
     };
-    let length = figure.period.end - figure.period.start;
-    let stale =
-        newest.is_some_and(|n| figure.period.end + length + Duration::weeks(RECENT_WEEKS) < n);
-    value.filter(|_| low_base_words(kpi, figure.base).is_none() && !stale)
+    value.filter(|_| {
+        low_base_words(kpi, figure.base).is_none() && !figure_is_stale(service, kpi, newest)
+    })
+}
+
+/// Whether a service's latest figure of `kpi` ended more than
+/// [`RECENT_WEEKS`] weeks (and its own length) before `newest`, the newest
+/// year of the services shown with it: of another time (a 2021 score beside
+/// this year's), so it is in no average and judged against no target.
+pub fn figure_is_stale(
+    service: &crate::model::ServiceKpis,
+    kpi: KpiKind,
+    newest: Option<DateTime<Utc>>,
+) -> bool {
+    service
+        .figures
+        .iter()
+        .find(|f| f.kpi == kpi)
+        .is_some_and(|figure| span_is_stale(figure.period.start, figure.period.end, newest))
+}
+
+/// Whether a figure of `from` to `to` is of another time than `newest`
+/// ([`figure_is_stale`]).
+pub fn span_is_stale(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    newest: Option<DateTime<Utc>>,
+) -> bool {
+    newest.is_some_and(|n| to + (to - from) + Duration::weeks(RECENT_WEEKS) < n)
 }
 
 // ---------------------------------------------------------------------------
@@ -2037,6 +2062,21 @@ mod tests {
         let mut relied = service("j1", 52_000.0, None, None);
         relied.user_satisfaction = Some(0.9);
         relied.figures = vec![figure(KpiKind::UserSatisfaction, 5_000.0, 10, 2026)];
+        // The 2021 score is of another time (boards judge it against no
+        // target); October 2026's is not, nor is a KPI without a figure.
+        let newest = Some(Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap());
+        assert!(figure_is_stale(&old, KpiKind::UserSatisfaction, newest));
+        assert!(!figure_is_stale(&relied, KpiKind::UserSatisfaction, newest));
+        assert!(!figure_is_stale(&relied, KpiKind::CompletionRate, newest));
+        // A month ending 31 October is of this time until 4 weeks and a
+        // month after it, and no longer.
+        let month = chrono::Duration::days(31);
+        let end = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let at = |extra: i64| {
+            Some(end + month + chrono::Duration::weeks(4) + chrono::Duration::days(extra))
+        };
+        assert!(!figure_is_stale(&relied, KpiKind::UserSatisfaction, at(0)));
+        assert!(figure_is_stale(&relied, KpiKind::UserSatisfaction, at(1)));
         let summary = summarise(&[big, old, relied]);
         assert_eq!(summary.user_satisfaction, Some(0.9));
     }

@@ -435,8 +435,9 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// A service's headline figures over the last year of its data, for the
-/// services explorer.
+/// A service's headline figures, for the services explorer: its
+/// transactions over its last year of figures, the others of their latest
+/// complete period (`figures` says which).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceKpis {

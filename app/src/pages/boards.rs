@@ -331,9 +331,28 @@ fn spark_label(kpi: KpiKind) -> &'static str {
     }
 }
 
-fn kpi_cell(k: &BoardKpi, has_weeks: bool) -> impl IntoView {
+fn kpi_cell(
+    k: &BoardKpi,
+    has_weeks: bool,
+    newest: Option<chrono::DateTime<chrono::Utc>>,
+) -> impl IntoView {
     let unit = k.kpi.unit();
     let spark_label = spark_label(k.kpi);
+    // A figure of another time than the board's says when it is of (and it
+    // has no status): a score of two years ago is not this year's.
+    let old = k
+        .from
+        .zip(k.to)
+        .filter(|(from, to)| {
+            k.kpi != KpiKind::Transactions && crate::kpi::span_is_stale(*from, *to, newest)
+        })
+        .map(|(from, to)| {
+            view! {
+                <span class="govuk-body-s pulse-stopped">
+                    {format!("Of {}: too long ago to judge", crate::kpi::format_date_range(from, to))}
+                </span>
+            }
+        });
     view! {
         <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
             <span class="pulse-board__value">{
@@ -344,6 +363,7 @@ fn kpi_cell(k: &BoardKpi, has_weeks: bool) -> impl IntoView {
                 }
             }</span>
             {crate::components::kpi_tile::low_base_note(k.kpi, k.base)}
+            {old}
             {trend_arrow(k.kpi, k)}
             {(!k.spark.is_empty()).then(|| sparkline(&k.spark, spark_target(k), unit, spark_label))}
             <span class="pulse-board__status">
@@ -376,7 +396,7 @@ fn service_row(row: &BoardService, newest: Option<chrono::DateTime<chrono::Utc>>
                 <span class="govuk-body-s pulse-board__org">{org}</span>
                 {stopped}
             </th>
-            {row.kpis.iter().map(|k| kpi_cell(k, young)).collect_view()}
+            {row.kpis.iter().map(|k| kpi_cell(k, young, newest)).collect_view()}
         </tr>
     }
 }

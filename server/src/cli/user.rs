@@ -121,9 +121,15 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
                 invitation.expires_at.format("%-d %B %Y at %H:%M UTC")
             );
             println!("{}", sent.link.as_deref().unwrap_or_default());
-            println!(
-                "An instance of `pulse serve` with --smtp-url on this database also e-mails it to them."
-            );
+            if crate::store::mail::unsubscribed(store, &invitation.email).await? {
+                println!(
+                    "They asked Pulse for no more e-mail, so this link is the only way it reaches them."
+                );
+            } else {
+                println!(
+                    "An instance of `pulse serve` with --smtp-url on this database also e-mails it to them."
+                );
+            }
         }
         UserCommand::SetPassword {
             email,

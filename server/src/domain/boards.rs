@@ -538,16 +538,29 @@ pub async fn board(
         .filter(|s| app::kpi::has_stopped(s, summary.year_to))
         .map(|s| s.service.slug.clone())
         .collect();
-    for row in rows
-        .iter_mut()
-        .filter(|r| stopped.contains(&r.service.slug))
-    {
+    // Nor is a figure of a service whose others are current but which is
+    // itself of another time (a satisfaction score of two years ago).
+    let stale: Vec<(String, KpiKind)> = headline
+        .iter()
+        .flat_map(|s| {
+            app::boards::KPIS
+                .into_iter()
+                .filter(|&kpi| app::kpi::figure_is_stale(s, kpi, summary.year_to))
+                .map(|kpi| (s.service.slug.clone(), kpi))
+        })
+        .collect();
+    let of_another_time = |service: &String, kpi: Option<KpiKind>| {
+        stopped.contains(service) || kpi.is_some_and(|kpi| stale.contains(&(service.clone(), kpi)))
+    };
+    for row in &mut rows {
         for kpi in &mut row.kpis {
-            kpi.status = None;
+            if of_another_time(&row.service.slug, Some(kpi.kpi)) {
+                kpi.status = None;
+            }
         }
     }
     attention.retain(|a| {
-        !(stopped.contains(&a.service)
+        !(of_another_time(&a.service, a.kpi)
             && matches!(a.concern, Concern::BelowTarget | Concern::Worsening))
     });
     Ok(Board {

@@ -128,8 +128,8 @@ pub async fn invite(
     if unsubscribed && settings.delivered() {
         return Err(Error::Conflict(format!(
             "{email} has asked Pulse to send it no more e-mail, so an invitation cannot reach \
-             them (and its link goes to no one else). An admin can make their account with \
-             `pulse user create` instead."
+             them (and its link goes to no one else). Whoever runs Pulse can invite them with \
+             `pulse user invite`, which shows the link to pass on."
         )));
     }
     for slug in &request.organisations {

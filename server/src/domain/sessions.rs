@@ -157,12 +157,12 @@ pub async fn confirm_password(
 }
 
 /// Whether `password` is the signed-in person's (`user`, in `session`), to
-/// change it or to turn two factors off: checked off the async workers, and
+/// change it or to turn two factors on or off: checked off the async workers, and
 /// throttled, so a stolen session is no way to guess the password: at most
 /// [`PER_ACCOUNT`] wrong ones in [`WINDOW`] for the account and for the
 /// session, counted with the sign-in's failures for the account from
 /// anywhere. Too many: a 429 that says so.
-pub async fn recheck_password(
+async fn recheck_password(
     store: &Store,
     user: &User,
     session_id: i64,

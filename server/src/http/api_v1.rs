@@ -224,7 +224,8 @@ fn figure(s: &ServiceKpis, column: &str) -> Option<f64> {
     }
 }
 
-/// Every service's headline figures over its last year, filtered and sorted,
+/// Every service's headline figures (its transactions over its last year of
+/// figures, the others of their latest complete period), filtered and sorted,
 /// with totals and averages over what the filters show (of the services
 /// whose figures are of the same time: `summary.current`; see the guide's
 /// "How figures are calculated").

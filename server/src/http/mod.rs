@@ -298,17 +298,38 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::map_response(security::headers))
         .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|request: &Request<_>| {
-                // A number per request, in every log line of its span, so an error
-                // logged deep inside can be matched to its request.
-                static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
-            })
-            .on_response(DefaultOnResponse::new().level(Level::INFO))
-            .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
-    )
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    // A number per request, in every log line of its span, so an error
+                    // logged deep inside can be matched to its request.
+                    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                    let uri = without_secrets(request.uri());
+                    tracing::info_span!("request", id, method = %request.method(), uri = %uri)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+}
+
+/// A request's address as the log shows it: a `token` in its query (an
+/// invitation's, a password reset's, an unsubscribe link's) is left out, so
+/// the log holds no working link.
+fn without_secrets(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair.split('=').next() == Some("token") {
+                "token=…"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), kept.join("&"))
 }
 
 #[cfg(test)]
@@ -362,6 +383,24 @@ mod tests {
             body.contains("<h1>Sorry, there is a problem with the service</h1>"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn the_log_shows_no_link_s_token() {
+        let shown = |uri: &str| without_secrets(&uri.parse().unwrap());
+        assert_eq!(
+            shown("/invitation?token=evrzks_F_GWffeRzi"),
+            "/invitation?token=…"
+        );
+        assert_eq!(
+            shown("/api/v1/mail/unsubscribe?address=sam%40example.gov.uk&token=9ad3e5"),
+            "/api/v1/mail/unsubscribe?address=sam%40example.gov.uk&token=…"
+        );
+        assert_eq!(
+            shown("/file-a-tax-return?period=month&tokens=2"),
+            "/file-a-tax-return?period=month&tokens=2"
+        );
+        assert_eq!(shown("/services"), "/services");
     }
 
     #[test]

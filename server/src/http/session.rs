@@ -409,7 +409,7 @@ async fn sign_out_everywhere(
 /// Changes the signed-in person's password; their other sessions end.
 #[utoipa::path(put, path = "/session/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 200, body = app::model::Done), (status = 400, body = app::model::ErrorBody), (status = 422, description = "A password among the most common (or made of the email address)", body = app::model::ErrorBody),
-              (status = 401, body = app::model::ErrorBody), (status = 403, body = app::model::ErrorBody),
+              (status = 401, body = app::model::ErrorBody), (status = 403, description = "No CSRF token, or not the current password", body = app::model::ErrorBody),
               (status = 429, description = "Too many wrong passwords lately", body = app::model::ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,

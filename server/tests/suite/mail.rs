@@ -1172,7 +1172,6 @@ async fn check(app: &TestApp, now: chrono::DateTime<Utc>) -> usize {
         .unwrap()
 }
 
-/// Every message in the outbox, newest first.
 /// Once the `kind` of message to `to` is sent, the outbox keeps neither its
 /// text nor its link (`token`), which signs its holder in.
 async fn link_forgotten_once_sent(app: &TestApp, kind: &str, to: &str, token: &str) {
@@ -1193,6 +1192,7 @@ async fn link_forgotten_once_sent(app: &TestApp, kind: &str, to: &str, token: &s
     panic!("the outbox keeps the {kind} to {to}: {kept:?}");
 }
 
+/// Every message in the outbox, newest first.
 async fn outbox(app: &TestApp) -> Vec<server::store::mail::Message> {
     server::store::mail::recent(&app.store, 100).await.unwrap()
 }
