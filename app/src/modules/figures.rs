@@ -340,20 +340,13 @@ fn periods_of(rows: &[&Map<String, Value>]) -> Result<(Vec<Period>, Vec<usize>),
                     );
                 };
                 if periods.last().is_none_or(|p| p.start != start) {
-                    let kind = [
-                        PeriodKind::Hour,
-                        PeriodKind::Day,
-                        PeriodKind::Week,
-                        PeriodKind::Month,
-                        PeriodKind::Quarter,
-                        PeriodKind::Year,
-                    ]
-                    .into_iter()
-                    .find(|k| {
-                        let p = period_containing(*k, start);
-                        p.start == start && p.end == end
-                    })
-                    .ok_or_else(|| format!("{start} to {end} is not a period Pulse knows"))?;
+                    let kind = PeriodKind::ALL
+                        .into_iter()
+                        .find(|k| {
+                            let p = period_containing(*k, start);
+                            p.start == start && p.end == end
+                        })
+                        .ok_or_else(|| format!("{start} to {end} is not a period Pulse knows"))?;
                     periods.push(Period { kind, start, end });
                 }
                 last = sent.0.zip(sent.1).map(|(s, e)| (s, e, start));

@@ -244,18 +244,11 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
 /// `kind`, or the shortest longer period of which `from` to `to` holds at
 /// most [`MAX_PERIODS`].
 fn fitting_period(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> PeriodKind {
-    [
-        PeriodKind::Hour,
-        PeriodKind::Day,
-        PeriodKind::Week,
-        PeriodKind::Month,
-        PeriodKind::Quarter,
-        PeriodKind::Year,
-    ]
-    .into_iter()
-    .filter(|k| crate::kpi::period_rank(*k) >= crate::kpi::period_rank(kind))
-    .find(|k| crate::kpi::period_count(*k, from, to) <= i64::from(MAX_PERIODS))
-    .unwrap_or(PeriodKind::Year)
+    PeriodKind::ALL
+        .into_iter()
+        .filter(|k| crate::kpi::period_rank(*k) >= crate::kpi::period_rank(kind))
+        .find(|k| crate::kpi::period_count(*k, from, to) <= i64::from(MAX_PERIODS))
+        .unwrap_or(PeriodKind::Year)
 }
 
 /// What a chart says about its periods when they are not its data's own:
