@@ -101,6 +101,13 @@ test('fast random sequences of control changes never panic a page', async ({ pag
     // Settled, the page still answers: its controls are there and enabled.
     await page.waitForLoadState('networkidle');
     await expect(page.locator('main').first()).toBeVisible();
+    // And what the controls show is what the URL says (no choice lost
+    // between them): the period chosen.
+    const period = new URL(page.url()).searchParams.get('period');
+    const select = page.locator('main select[name=period]').first();
+    if (period && (await select.count()) > 0) {
+      await expect(select, `${path} after:\n${log.join('\n')}`).toHaveValue(period);
+    }
     expect(errors, `${path} after:\n${log.join('\n')}\nrefused:\n${refused.join('\n')}`).toEqual([]);
   }
   expect(actions).toBeGreaterThanOrEqual(200);

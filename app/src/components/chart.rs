@@ -872,7 +872,7 @@ pub fn Chart(
         // (a preload link may stand in the body; in the head, through
         // leptos_meta, it was lost from pages whose charts render after the
         // head has gone out).
-        <link rel="preload" href={ECHARTS_SCRIPT} r#as="script"/>
+        <link href={ECHARTS_SCRIPT} r#as="script" rel="preload"/>
         <NoScriptChart/>
         {legend_view}
         <div class="pulse-chart-frame">

@@ -20,11 +20,20 @@ const KEPT: [&str; 8] = [
 ];
 
 /// The query in the browser's address bar (none on the server).
-fn address_query() -> Option<ParamsMap> {
+pub fn address_query() -> Option<ParamsMap> {
+    Some(
+        query_string::pairs(&address_search()?)
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// The address bar's query string, without its `?`.
+fn address_search() -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         let search = web_sys::window()?.location().search().ok()?;
-        Some(query_string::pairs(&search).into_iter().collect())
+        Some(search.trim_start_matches('?').to_string())
     }
     #[cfg(not(feature = "hydrate"))]
     None
@@ -70,6 +79,12 @@ pub struct ViewDraft {
     /// The id of the control that last had the focus, while the focus is in
     /// the controls (or was lost with them).
     focus: RwSignal<Option<String>>,
+    /// The query a choice just made sends the page to, until the address
+    /// bar has it (the page goes there on the next frame): a choice made
+    /// before then starts from it, not from the address it replaces (months
+    /// typed then were taken for months typed over the page before, and
+    /// dropped when it came; a period chosen then lost the months before it).
+    pending: StoredValue<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +102,7 @@ impl Default for ViewDraft {
         Self {
             months: RwSignal::new(None),
             focus: RwSignal::new(None),
+            pending: StoredValue::new(None),
         }
     }
 }
@@ -95,6 +111,17 @@ impl ViewDraft {
     /// Keeps one for the controls drawn inside the calling component.
     pub fn provide() {
         provide_context(Self::default());
+    }
+
+    /// The query the page is going to, while the address bar does not have
+    /// it yet.
+    fn pending_query(&self) -> Option<ParamsMap> {
+        let pending = self.pending.try_get_value().flatten()?;
+        if address_search().is_none_or(|now| now == pending) {
+            let _ = self.pending.try_set_value(None);
+            return None;
+        }
+        Some(query_string::pairs(&pending).into_iter().collect())
     }
 
     fn focused(&self, ev: &leptos::ev::FocusEvent) {
@@ -168,6 +195,34 @@ impl ViewDraft {
     }
 }
 
+/// The first and last months typed in the controls an event happened in (an
+/// input's or the form's own), read from the page ([`super::form_value`]):
+/// read through the controls' node references while the page's figures
+/// reloaded, the months were empty, and months typed and entered quickly one
+/// after another ended with the URL's months cleared.
+fn typed_in(ev: &leptos::ev::Event) -> Option<(String, String)> {
+    Some((
+        super::form_value(ev, "input[name=from]")?,
+        super::form_value(ev, "input[name=to]")?,
+    ))
+}
+
+/// `f` of the controls' view of the URL (tracked), or once that view has gone
+/// of the URL the page is at or going to (`now`). The controls still shown while the page's
+/// figures reload are drawn again as months are typed in them: drawn from no
+/// URL then, they emptied the months typed (and the range chosen), and Enter
+/// applied the empty months.
+fn with_url<T: Default>(
+    query: Memo<ParamsMap>,
+    now: impl Fn() -> Option<ParamsMap>,
+    f: impl Fn(&ParamsMap) -> T,
+) -> T {
+    query
+        .try_with(&f)
+        .or_else(|| now().as_ref().map(&f))
+        .unwrap_or_default()
+}
+
 /// The period switch, the months and the overlay. `action` is the page's path;
 /// `id` prefixes the controls' ids; `what` names what is shown ("transactions").
 #[component]
@@ -206,22 +261,25 @@ pub fn ViewControls(
     };
     let periods = periods.unwrap_or_else(|| VIEW_PERIODS.to_vec());
     let query = use_query_map();
-    // (`try_`: the months typed are kept by the page, so these controls'
-    // closures may be asked once more after the controls have gone)
-    let current = move |field: &str| {
-        query
-            .try_with(|q| q.get(field).unwrap_or_default())
-            .unwrap_or_default()
-    };
+    // (`try_` throughout: the months typed are kept by the page, so these
+    // controls' closures may be asked once more after the controls have gone)
+    let draft = use_context::<ViewDraft>().unwrap_or_default();
+    // The URL the page is going to (a choice just made), or at.
+    let going_to = move || draft.pending_query().or_else(address_query);
+    let current =
+        move |field: &str| with_url(query, going_to, |q| q.get(field).unwrap_or_default());
     // The page's query when a control is used. While the page's figures
     // reload, the controls still shown are those drawn with the last ones,
     // whose own view of the URL has gone with them: then it is read from the
     // address bar (every navigation so far is in it). A choice made then was
     // lost: on a page of 50 charts, one run in three of five quick choices
     // of period ended with the select on one period and the page on another.
+    // And a choice just made, whose navigation waits for the next frame,
+    // comes first.
     let query_now = move || {
-        query
-            .try_with_untracked(ParamsMap::clone)
+        draft
+            .pending_query()
+            .or_else(|| query.try_with_untracked(ParamsMap::clone))
             .or_else(address_query)
     };
     let go = {
@@ -229,7 +287,9 @@ pub fn ViewControls(
         let action = action.clone();
         move |changes: &[(&str, &str)]| {
             if let Some(q) = query_now() {
-                go(query_string::href(&action, &view_query(&q, changes)));
+                let next = view_query(&q, changes);
+                let _ = draft.pending.try_set_value(Some(next.clone()));
+                go(query_string::href(&action, &next));
             }
         }
     };
@@ -263,18 +323,14 @@ pub fn ViewControls(
     };
     // The months apply together, once both are set and in order (or both
     // cleared): a half-set or reversed range says so here and changes nothing.
-    let (from_input, to_input) = (
-        NodeRef::<leptos::html::Input>::new(),
-        NodeRef::<leptos::html::Input>::new(),
-    );
-    let draft = use_context::<ViewDraft>().unwrap_or_default();
+    let from_input = NodeRef::<leptos::html::Input>::new();
     let months_of = |q: &ParamsMap| {
         (
             q.get("from").unwrap_or_default(),
             q.get("to").unwrap_or_default(),
         )
     };
-    let url_months = move || query.try_with(months_of).unwrap_or_default();
+    let url_months = move || with_url(query, going_to, months_of);
     // Months typed over the URL's months still showing (a navigation since
     // replaces them).
     // (`try_`: the page that keeps the draft may be going while these
@@ -286,22 +342,11 @@ pub fn ViewControls(
             .flatten()
             .filter(|d| d.typed_over == url_months())
     };
-    let typed_months = move || {
-        let value = |input: NodeRef<leptos::html::Input>| {
-            input
-                .try_get_untracked()
-                .flatten()
-                .map(|i| i.value())
-                .unwrap_or_default()
-        };
-        (value(from_input), value(to_input))
-    };
     let url_months_now = move || query_now().map(|q| months_of(&q));
     // Each key kept as it is typed, so months typed while the controls are
     // drawn again (the page's figures arriving) come back with them.
-    let typing = move |_: leptos::ev::Event| {
-        let (from, to) = typed_months();
-        let Some(typed_over) = url_months_now() else {
+    let typing = move |ev: leptos::ev::Event| {
+        let (Some((from, to)), Some(typed_over)) = (typed_in(&ev), url_months_now()) else {
             return;
         };
         let _ = draft.months.try_update(|draft| {
@@ -319,8 +364,10 @@ pub fn ViewControls(
     };
     let months = {
         let go = go.clone();
-        move || {
-            let (from, to) = typed_months();
+        move |ev: &leptos::ev::Event| {
+            let Some((from, to)) = typed_in(ev) else {
+                return;
+            };
             let problem = match (from.is_empty(), to.is_empty()) {
                 (true, true) => None,
                 (false, true) => Some("Enter the last month too, or clear the first.".to_string()),
@@ -357,11 +404,7 @@ pub fn ViewControls(
     let problem = move || {
         typed()
             .and_then(|d| d.problem)
-            .or_else(|| {
-                query
-                    .try_with(|q| ViewParams::problem(|name| q.get(name)))
-                    .flatten()
-            })
+            .or_else(|| with_url(query, going_to, |q| ViewParams::problem(|name| q.get(name))))
             .or_else(|| range_problem.try_get_value().flatten())
     };
     let month_value = move |field: &'static str| {
@@ -377,13 +420,13 @@ pub fn ViewControls(
     // The time picker: a named span (its months worked out when the page is
     // read), or months of one's own below it.
     let range = move || {
-        query
-            .try_with(|q| match (q.get("range"), q.get("from"), q.get("to")) {
+        with_url(query, going_to, |q| {
+            match (q.get("range"), q.get("from"), q.get("to")) {
                 (Some(r), _, _) if Range::parse(&r).is_some() => r,
                 (_, Some(f), _) | (_, _, Some(f)) if !f.is_empty() => "custom".to_string(),
                 _ => String::new(),
-            })
-            .unwrap_or_default()
+            }
+        })
     };
     let choose_range = {
         let go = go.clone();
@@ -438,7 +481,7 @@ pub fn ViewControls(
                 move |ev| {
                     ev.prevent_default();
                     if draft.months.try_get_untracked().flatten().is_some() {
-                        months();
+                        months(&ev);
                     }
                 }
             }
@@ -471,7 +514,7 @@ pub fn ViewControls(
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
                     prop:value=month_value("from") on:input=typing on:change={
                         let months = months_from.clone();
-                        move |_| months()
+                        move |ev| months(&ev)
                     }/>
             </div>
             <div class=move || if problem().is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
@@ -487,7 +530,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=month_value("to") on:input=typing on:change=move |_| months() node_ref=to_input/>
+                    prop:value=month_value("to") on:input=typing on:change=move |ev| months(&ev)/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">
