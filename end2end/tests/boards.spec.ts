@@ -2,6 +2,7 @@
 // and summary boards (a department's, a saved portfolio, print and big screen),
 // in Chromium against the demo data.
 import { test, expect, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifacts, hydrated, inkedPixels, signIn, watchErrors } from './helpers';
 
@@ -296,6 +297,74 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   await expect(page.locator('#module-completion-rate .pulse-target-note')).toContainText('Target: 75.0%');
   // The only errors are the refused request's own.
   expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+});
+
+test('an editor deletes targets one after another without waiting, and each goes', async ({ page, request }) => {
+  // Each delete reloads the board; a Delete pressed meanwhile is on the
+  // targets drawn before, whose state had gone (the page panicked).
+  const errors = watchErrors(page);
+  const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
+  const service = 'apply-for-a-winter-fuel-grant';
+  const made: number[] = [];
+  for (const [i, kpi] of ['digital_take_up', 'completion_rate', 'user_satisfaction'].entries()) {
+    const answer = await request.post('/api/v1/targets', {
+      headers: { Authorization: `Bearer ${key}` },
+      data: { service, kpi, value: 0.5 + i / 10, effective_from: '2026-01-01' },
+    });
+    expect(answer.status(), await answer.text()).toBe(201);
+    made.push((await answer.json()).id);
+  }
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/boards/benefits-agency');
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  // The three made here (the demo's own start in an April).
+  const rows = page.locator('#target-list tbody tr', { hasText: 'Apply for a winter fuel grant' })
+    .filter({ hasText: '1 January 2026' });
+  await expect(rows).toHaveCount(3);
+  // The board answers slowly from now on, so the presses after the first
+  // land while it reloads, on the targets drawn before.
+  await page.route('**/api/v1/boards/**', async (route) => {
+    await new Promise((done) => setTimeout(done, 500));
+    await route.continue();
+  });
+  // Three presses, as fast as the buttons can be found.
+  for (let n = 0; n < 3; n++) {
+    await rows.first().getByRole('button', { name: 'Delete this target' }).click({ timeout: 5000 });
+  }
+  await expect(rows).toHaveCount(0);
+  const left = (await (await request.get(`/api/v1/targets?service=${service}`)).json()).targets;
+  expect(left.filter((t: any) => made.includes(t.id))).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('two choices made quickly on a comparison both apply, and a portfolio saves meanwhile', async ({ page }) => {
+  // The first choice reloads the comparison; the second is made on the
+  // controls drawn before, whose view of the URL had gone (it was dropped
+  // and the control went back). Saving meanwhile panicked.
+  const errors = watchErrors(page);
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/compare?services=file-a-tax-return,claim-carers-support');
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Portfolio name').fill('Quick choices');
+  // The comparison answers slowly from now on, so the second choice and
+  // the save land while it reloads, on the controls drawn before.
+  await page.route('**/api/v1/compare?**', async (route) => {
+    await new Promise((done) => setTimeout(done, 500));
+    await route.continue();
+  });
+  await page.getByLabel('Measure').selectOption('digital_take_up');
+  await page.getByLabel('Periods').selectOption('quarter');
+  await page.getByRole('button', { name: 'Save portfolio' }).click();
+  await expect(page).toHaveURL(/\/boards\/portfolio\//);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Quick choices');
+  await page.goBack();
+  await expect(page).toHaveURL(/kpi=digital_take_up/);
+  await expect(page).toHaveURL(/period=quarter/);
+  await expect(page.getByLabel('Measure')).toHaveValue('digital_take_up');
+  await expect(page.getByLabel('Periods')).toHaveValue('quarter');
+  expect(errors).toEqual([]);
 });
 
 test('every figure of a board\'s summary fits its tile, on a desktop and a phone', async ({ page }) => {

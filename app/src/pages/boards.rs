@@ -586,7 +586,11 @@ fn TargetEditor(
             (!words.is_empty()).then(|| words.join(" "))
         }
     };
-    let csrf = StoredValue::new(csrf);
+    // Kept by the handlers themselves, not in the editor's reactive state:
+    // a target deleted or set reloads the board, and the targets still shown
+    // meanwhile (a second Delete pressed then) are the editor drawn before,
+    // whose state has gone with it.
+    let csrf: std::sync::Arc<str> = csrf.into();
     let titles = StoredValue::new(services.clone());
     let title_of = move |slug: &str| {
         titles.with_value(|s| {
@@ -596,95 +600,96 @@ fn TargetEditor(
                 .unwrap_or_else(|| slug.to_string())
         })
     };
-    // Read from the fields when the form is sent: what was typed or chosen
-    // before the page became interactive counts too.
-    let service = NodeRef::<leptos::html::Select>::new();
-    let kpi = NodeRef::<leptos::html::Select>::new();
-    let value = NodeRef::<leptos::html::Input>::new();
-    let from = NodeRef::<leptos::html::Input>::new();
-    let read_select =
-        |r: NodeRef<leptos::html::Select>| r.get().map(|e| e.value()).unwrap_or_default();
-    let read_input =
-        |r: NodeRef<leptos::html::Input>| r.get().map(|e| e.value()).unwrap_or_default();
     let refresh = move || {
         list.refetch();
         data.refetch();
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(k) = KpiKind::from_key(&read_select(kpi)) else {
-            return;
-        };
-        let typed = read_input(value);
-        let Some(number) = crate::kpi::parse_number(
-            typed
-                .trim()
-                .trim_end_matches('%')
-                .replace([',', '£'], "")
-                .as_str(),
-        ) else {
-            refuse(
-                "target-value",
-                format!("Enter the target as a number, not {typed:?}."),
-            );
-            return;
-        };
-        if k.unit() == Unit::Ratio && !(0.0..=100.0).contains(&number) {
-            refuse(
-                "target-value",
-                format!(
-                    "Enter {} as a percentage from 0 to 100 (80 for 80%).",
-                    k.title().to_ascii_lowercase()
-                ),
-            );
-            return;
-        }
-        let from = read_input(from);
-        if from.is_empty() {
-            refuse(
-                "target-from",
-                "Enter the date the target takes effect from.".into(),
-            );
-            return;
-        }
-        let number = if k.unit() == Unit::Ratio {
-            number / 100.0
-        } else {
-            number
-        };
-        let Ok(effective_from) = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d") else {
-            refuse(
+    let submit = {
+        let csrf = csrf.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            // Read from the fields when the form is sent (from the page: the form
+            // may be one drawn before the board reloaded): what was typed or
+            // chosen before the page became interactive counts too.
+            let read = |id: &str| crate::components::form_value(&ev, &format!("#{id}"));
+            let (Some(k), Some(typed), Some(from), Some(service)) = (
+                read("target-kpi").as_deref().and_then(KpiKind::from_key),
+                read("target-value"),
+                read("target-from"),
+                read("target-service"),
+            ) else {
+                return;
+            };
+            let Some(number) = crate::kpi::parse_number(
+                typed
+                    .trim()
+                    .trim_end_matches('%')
+                    .replace([',', '£'], "")
+                    .as_str(),
+            ) else {
+                refuse(
+                    "target-value",
+                    format!("Enter the target as a number, not {typed:?}."),
+                );
+                return;
+            };
+            if k.unit() == Unit::Ratio && !(0.0..=100.0).contains(&number) {
+                refuse(
+                    "target-value",
+                    format!(
+                        "Enter {} as a percentage from 0 to 100 (80 for 80%).",
+                        k.title().to_ascii_lowercase()
+                    ),
+                );
+                return;
+            }
+            if from.is_empty() {
+                refuse(
+                    "target-from",
+                    "Enter the date the target takes effect from.".into(),
+                );
+                return;
+            }
+            let number = if k.unit() == Unit::Ratio {
+                number / 100.0
+            } else {
+                number
+            };
+            let Ok(effective_from) = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d") else {
+                refuse(
                 "target-from",
                 format!("Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."),
             );
-            return;
-        };
-        let body = api::body(&crate::boards::NewTarget {
-            service: read_select(service),
-            kpi: k,
-            value: number,
-            effective_from,
-        });
-        field.set(None);
-        let token = csrf.get_value();
-        spawn_local(async move {
-            match api::send_json::<Target>("POST", "/api/v1/targets".into(), body, token).await {
-                Ok(t) => {
-                    problem.set(None);
-                    done.set(Some(format!(
-                        "Target set: {} {} from {}.",
-                        t.kpi.title(),
-                        format_value(Some(t.value), t.kpi.unit()),
-                        t.effective_from.format("%-d %B %Y")
-                    )));
-                    refresh();
+                return;
+            };
+            let body = api::body(&crate::boards::NewTarget {
+                service,
+                kpi: k,
+                value: number,
+                effective_from,
+            });
+            field.set(None);
+            let token = csrf.to_string();
+            spawn_local(async move {
+                match api::send_json::<Target>("POST", "/api/v1/targets".into(), body, token).await
+                {
+                    Ok(t) => {
+                        problem.set(None);
+                        done.set(Some(format!(
+                            "Target set: {} {} from {}.",
+                            t.kpi.title(),
+                            format_value(Some(t.value), t.kpi.unit()),
+                            t.effective_from.format("%-d %B %Y")
+                        )));
+                        refresh();
+                    }
+                    Err(e) => problem.set(Some(e.to_string())),
                 }
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-        });
+            });
+        }
     };
     let delete = move |id: i64| {
-        let token = csrf.get_value();
+        let token = csrf.to_string();
         spawn_local(async move {
             match api::send_json::<crate::model::DeletedTarget>(
                 "DELETE",
@@ -706,6 +711,7 @@ fn TargetEditor(
         .iter()
         .map(|t| {
             let id = t.id;
+            let delete = delete.clone();
             view! {
                 <tr class="govuk-table__row">
                     <td class="govuk-table__cell">{title_of(&t.service)}</td>
@@ -730,13 +736,13 @@ fn TargetEditor(
                 <ProblemSummary problem id="target-problem" field=field/>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-service">"Service"</label>
-                    <select class="govuk-select" id="target-service" node_ref=service>
+                    <select class="govuk-select" id="target-service">
                         {services.iter().map(|(slug, title)| view! { <option value=slug.clone()>{title.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="govuk-form-group">
                     <label class="govuk-label" for="target-kpi">"Measure"</label>
-                    <select class="govuk-select" id="target-kpi" node_ref=kpi>
+                    <select class="govuk-select" id="target-kpi">
                         {KPIS.into_iter().map(|k| view! {
                             <option value=k.key() selected=k == KpiKind::DigitalTakeUp>{k.title()}</option>
                         }).collect_view()}
@@ -750,14 +756,14 @@ fn TargetEditor(
                     {error_message("target-value")}
                     <input class="govuk-input govuk-input--width-10" id="target-value" type="text" inputmode="decimal"
                         class:govuk-input--error=wrong("target-value")
-                        aria-describedby=described("target-value", "target-value-hint") node_ref=value/>
+                        aria-describedby=described("target-value", "target-value-hint")/>
                 </div>
                 <div class="govuk-form-group" class:govuk-form-group--error=wrong("target-from")>
                     <label class="govuk-label" for="target-from">"Takes effect from"</label>
                     {error_message("target-from")}
                     <input class="govuk-input govuk-input--width-10" id="target-from" type="date"
                         class:govuk-input--error=wrong("target-from")
-                        aria-describedby=described("target-from", "") node_ref=from/>
+                        aria-describedby=described("target-from", "")/>
                 </div>
                 <button type="submit" class="govuk-button" id="target-save">"Set target"</button>
             </form>

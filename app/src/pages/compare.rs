@@ -56,6 +56,9 @@ pub fn ComparePage() -> impl IntoView {
             Ok(None)
         }
     });
+    // A portfolio's name typed is kept while the comparison is drawn again
+    // (a measure or period chosen after it).
+    provide_context(PortfolioName(RwSignal::new(String::new())));
     view! {
         <Title text="Compare services - Pulse"/>
         <h1 class="govuk-heading-xl">"Compare services"</h1>
@@ -305,8 +308,18 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         let go = go.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            if let Some(qs) = query.try_with_untracked(|q| query_of(q, &[(field, &value)])) {
-                go(query_string::href("/compare", &qs));
+            // While the comparison reloads (a change just made), these
+            // controls are still shown and their own view of the URL has gone
+            // with them: the address bar then says it (a second change made
+            // quickly was dropped, and the control went back).
+            if let Some(q) = query
+                .try_with_untracked(ParamsMap::clone)
+                .or_else(crate::components::view_controls::address_query)
+            {
+                go(query_string::href(
+                    "/compare",
+                    &query_of(&q, &[(field, &value)]),
+                ));
             }
         }
     };
@@ -416,27 +429,37 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     }
 }
 
+/// The name typed for a portfolio, kept by the page.
+#[derive(Clone, Copy)]
+struct PortfolioName(RwSignal<String>);
+
 /// Saves the compared services as a portfolio (signed-in people).
 #[component]
 fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
+    let name = use_context::<PortfolioName>().map_or_else(|| RwSignal::new(String::new()), |n| n.0);
     let session = Resource::new(|| (), |_| api::session());
-    let slugs = StoredValue::new(slugs);
+    // Kept by the handler, not in reactive state, and the name read from the
+    // page: the form may be one drawn before the comparison reloaded, whose
+    // state has gone (its Save panicked then).
+    let slugs = std::sync::Arc::new(slugs);
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let slugs = slugs.clone();
+                Suspend::new(async move {
                 let Some((_, csrf)) = session.await.ok().and_then(|s| s.user.map(|u| (u, s.csrf_token.unwrap_or_default()))) else {
                     return view! {
                         <p class="govuk-body"><a class="govuk-link" href="/sign-in">"Sign in"</a>" to save these services as a portfolio board."</p>
                     }.into_any();
                 };
-                // Read when sent: what was typed before the page became
-                // interactive counts too.
-                let title = NodeRef::<leptos::html::Input>::new();
                 let problem = RwSignal::new(None::<String>);
                 let navigate = use_navigate();
                 let submit = move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    let body = api::body(&crate::boards::NewPortfolio { title: title.get().map(|t| t.value()).unwrap_or_default(), services: slugs.get_value() });
+                    // Read when sent: what was typed before the page became
+                    // interactive counts too.
+                    let title = crate::components::form_value(&ev, "#portfolio-title").unwrap_or_default();
+                    let body = api::body(&crate::boards::NewPortfolio { title, services: slugs.to_vec() });
                     let token = csrf.clone();
                     let navigate = navigate.clone();
                     spawn_local(async move {
@@ -454,12 +477,14 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                             <label class="govuk-label" for="portfolio-title">"Portfolio name"</label>
                             <div class="govuk-hint" id="portfolio-title-hint">"Its board has a link you can share."</div>
                             <input class="govuk-input govuk-!-width-two-thirds" id="portfolio-title" type="text"
-                                aria-describedby="portfolio-title-hint" node_ref=title/>
+                                aria-describedby="portfolio-title-hint"
+                                prop:value=move || name.try_get().unwrap_or_default()
+                                on:input=move |ev| { let _ = name.try_set(event_target_value(&ev)); }/>
                         </div>
                         <button type="submit" class="govuk-button" id="portfolio-save">"Save portfolio"</button>
                     </form>
                 }.into_any()
-            })}
+            })}}
         </Suspense>
     }
 }

@@ -68,7 +68,7 @@ pub(super) fn NoteCard(
                 {may.then(|| view! {
                     <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| {
                         card.set(None);
-                        draft.edit(&edit_note, draft.at.get_untracked().or(Some((0.0, GRID_TOP))));
+                        draft.edit(&edit_note, draft.at.try_get_untracked().flatten().or(Some((0.0, GRID_TOP))));
                     }>"Edit"</button>
                     <Show when=move || !confirming.get()
                         fallback=move || view! {

@@ -72,7 +72,9 @@ fn Editor(
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if draft.saving.get_untracked() {
+        // Saving already, or the editor's state gone with the figures it
+        // was drawn with (the page reloading them): not sent.
+        if draft.saving.try_get_untracked() != Some(false) || state.csrf.try_get_value().is_none() {
             return;
         }
         match note_of(draft, state, &module_path) {

@@ -47,7 +47,11 @@ impl NotesState {
     /// Deletes note `id` through the API: gone from every chart at once, then
     /// `done`; or the API's reason in `problem`.
     fn delete(self, id: i64, problem: RwSignal<Option<String>>, done: impl FnOnce() + 'static) {
-        let token = self.csrf.get_value();
+        // (Its page reloading its figures, the note still shown is one whose
+        // state has gone: nothing is done, rather than a panic.)
+        let Some(token) = self.csrf.try_get_value() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/annotations/{id}");
             match crate::api::send_json::<crate::model::Done>("DELETE", path, None, token).await {

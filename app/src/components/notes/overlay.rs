@@ -26,7 +26,11 @@ pub(super) fn on_point(chart: ChartState) -> Option<Callback<(usize, f64, f64)>>
     } = chart;
     may.then(|| {
         Callback::new(move |(i, x, y): (usize, f64, f64)| {
-            let (from, _) = periods.with_value(|p| dates_of(p, i, i));
+            // (`try_`: here and below, a chart whose page is reloading its
+            // figures is still shown, and clicked, after its state has gone)
+            let Some((from, _)) = periods.try_with_value(|p| dates_of(p, i, i)) else {
+                return;
+            };
             if !from.is_empty() {
                 card.set(None);
                 draft.start(from, String::new(), Some((x, y)));
@@ -48,15 +52,18 @@ pub(super) fn on_range(chart: ChartState) -> Option<Callback<(usize, usize)>> {
     } = chart;
     may.then(|| {
         Callback::new(move |(a, b): (usize, usize)| {
-            let count = periods.with_value(Vec::len);
+            let count = periods.try_with_value(Vec::len).unwrap_or_default();
             if count == 0 {
                 return;
             }
             let (a, b) = (a.min(count - 1), b.min(count - 1));
-            let (from, to) = periods.with_value(|p| dates_of(p, a, b));
+            let Some((from, to)) = periods.try_with_value(|p| dates_of(p, a, b)) else {
+                return;
+            };
             // The editor opens where the drag began.
             let x = selecting
-                .get_untracked()
+                .try_get_untracked()
+                .flatten()
                 .map(|(x0, x1)| x0.min(x1))
                 .unwrap_or(0.0);
             card.set(None);
@@ -180,8 +187,11 @@ pub(super) fn add_button(chart: ChartState, chart_id: &str) -> AnyView {
         <button type="button" class="govuk-button govuk-button--secondary pulse-add-note"
             id=format!("{chart_id}-add-note") node_ref=add_button
             on:click=move |_| {
-                let count = periods.with_value(Vec::len);
-                let (from, _) = periods.with_value(|p| dates_of(p, count.saturating_sub(1), 0));
+                let Some((from, _)) = periods.try_with_value(|p| {
+                    dates_of(p, p.len().saturating_sub(1), 0)
+                }) else {
+                    return;
+                };
                 card.set(None);
                 draft.start(from, String::new(), None);
             }>
@@ -282,7 +292,9 @@ fn spike_mark(
             <button type="button" class=class id=id style=style data-index=index
                 aria-label=format!("Explain this {what}: {period}") aria-describedby=tip_id.clone()
                 on:click=move |_| {
-                    let (from, _) = periods.with_value(|p| dates_of(p, index, index));
+                    let Some((from, _)) = periods.try_with_value(|p| dates_of(p, index, index)) else {
+                        return;
+                    };
                     card.set(None);
                     draft.start(from, String::new(), Some((x, y)));
                 }>
