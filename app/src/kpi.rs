@@ -139,6 +139,16 @@ pub fn figure_span(
     }
 }
 
+/// The time a summary's average of a rate is of, in words: each service's
+/// latest complete period of the KPI ([`figure_span`]), so a board's "Digital
+/// take-up" is not read as a year's while its rows are a week's.
+pub fn averaged_over(kpi: KpiKind) -> String {
+    format!(
+        "each service's latest {}, weighted by its transactions",
+        kpi.finest_period().as_str()
+    )
+}
+
 /// After a summary's total cost, when some of its services are not in it:
 /// " (of 3 of 5 services with four quarters of costs)"; nothing when all
 /// are, or none (the total is then "no data" or 0).
@@ -2077,6 +2087,30 @@ mod tests {
         };
         assert!(!figure_is_stale(&relied, KpiKind::UserSatisfaction, at(0)));
         assert!(figure_is_stale(&relied, KpiKind::UserSatisfaction, at(1)));
+        // The time each figure is of: the month of a score, none for a KPI
+        // without a figure or whose latest period has no value, and a year of
+        // transactions only when there is a year's total.
+        let october = period_containing(
+            PeriodKind::Month,
+            Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+        );
+        assert_eq!(
+            figure_span(&relied, KpiKind::UserSatisfaction),
+            Some((october.start, october.end))
+        );
+        assert_eq!(figure_span(&relied, KpiKind::CompletionRate), None);
+        let mut unanswered = relied.clone();
+        unanswered.figures[0].value = None;
+        assert_eq!(figure_span(&unanswered, KpiKind::UserSatisfaction), None);
+        let year_from = Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
+        let mut year = relied.clone();
+        year.year_from = Some(year_from);
+        assert_eq!(
+            figure_span(&year, KpiKind::Transactions),
+            Some((year_from, year.year_to.unwrap()))
+        );
+        year.transactions_per_year = None;
+        assert_eq!(figure_span(&year, KpiKind::Transactions), None);
         let summary = summarise(&[big, old, relied]);
         assert_eq!(summary.user_satisfaction, Some(0.9));
     }

@@ -516,10 +516,16 @@ pub struct KpiSummary {
     /// four consecutive complete quarters of costs.
     #[serde(default)]
     pub costed: usize,
-    /// Total cost over the transactions of the services that report a cost.
+    /// Total cost over the transactions of the services that report a cost,
+    /// in the same quarters.
     pub cost_per_transaction: Option<f64>,
+    /// The `current` services' latest complete weeks' digital take-up, each
+    /// weighted by the service's transactions a week
+    /// ([`crate::kpi::averaged_over`]).
     pub digital_take_up: Option<f64>,
+    /// Their latest complete months' satisfaction scores, weighted likewise.
     pub user_satisfaction: Option<f64>,
+    /// Their latest complete weeks' completion rates, weighted likewise.
     pub completion_rate: Option<f64>,
 }
 

@@ -172,19 +172,28 @@ fn summary_tiles(s: &KpiSummary) -> impl IntoView {
             },
         ),
         (
-            "Cost per transaction".to_string(),
+            "Cost per transaction, the same four quarters".to_string(),
             format_value(s.cost_per_transaction, Unit::Pounds),
         ),
         (
-            "Digital take-up".to_string(),
+            format!(
+                "Digital take-up, {}",
+                crate::kpi::averaged_over(KpiKind::DigitalTakeUp)
+            ),
             format_value(s.digital_take_up, Unit::Ratio),
         ),
         (
-            "Satisfaction score".to_string(),
+            format!(
+                "Satisfaction score, {}",
+                crate::kpi::averaged_over(KpiKind::UserSatisfaction)
+            ),
             format_value(s.user_satisfaction, Unit::Ratio),
         ),
         (
-            "Completion rate".to_string(),
+            format!(
+                "Completion rate, {}",
+                crate::kpi::averaged_over(KpiKind::CompletionRate)
+            ),
             format_value(s.completion_rate, Unit::Ratio),
         ),
     ];

@@ -175,24 +175,34 @@ fn summary_text(s: &KpiSummary) -> String {
             crate::kpi::costed_words(s)
         ));
     }
-    for (label, value, format) in [
+    if let Some(cost) = s.cost_per_transaction {
+        parts.push(format!(
+            "cost per transaction {} over the same quarters",
+            format_pounds(cost)
+        ));
+    }
+    for (label, kpi, value) in [
+        ("digital take-up", KpiKind::DigitalTakeUp, s.digital_take_up),
         (
-            "cost per transaction",
-            s.cost_per_transaction,
-            format_pounds as fn(f64) -> String,
+            "satisfaction score",
+            KpiKind::UserSatisfaction,
+            s.user_satisfaction,
         ),
-        ("digital take-up", s.digital_take_up, format_percent),
-        ("satisfaction score", s.user_satisfaction, format_percent),
-        ("completion rate", s.completion_rate, format_percent),
+        (
+            "completion rate",
+            KpiKind::CompletionRate,
+            s.completion_rate,
+        ),
     ] {
         if let Some(v) = value {
-            parts.push(format!("{label} {}", format(v)));
+            parts.push(format!(
+                "{label} {} ({})",
+                format_percent(v),
+                crate::kpi::averaged_over(kpi)
+            ));
         }
     }
-    format!(
-        "{}. Averages are weighted by each service's transactions.",
-        parts.join("; ")
-    )
+    format!("{}.", parts.join("; "))
 }
 
 #[component]

@@ -1083,6 +1083,35 @@ async fn a_mail_server_down_or_refusing_is_noted_and_retried() {
         "{:?}",
         started.elapsed()
     );
+    // Given up, a message keeps its text for whoever looks into why, unless
+    // it holds a sign-in link: an invitation's is forgotten as a sent one's is.
+    assert_eq!(message.text, "Text 0");
+    let mut w = support::write(&app.store).await;
+    server::store::mail::enqueue(
+        &mut w,
+        &server::store::mail::NewMessage {
+            kind: "invitation",
+            to: "person0@pulse.test".to_string(),
+            subject: "You are invited".to_string(),
+            text: "Set your password: http://pulse.test/invitation?token=secret".to_string(),
+            html: "<p><a href=\"http://pulse.test/invitation?token=secret\">Set it</a></p>"
+                .to_string(),
+            unsubscribe_url: String::new(),
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    support::done(w).await;
+    assert!(server::mail::send_next(&app.store, &refusing, &from).await);
+    let invitation = &server::store::mail::recent(&app.store, 10).await.unwrap()[0];
+    assert_eq!(invitation.kind, "invitation");
+    assert!(invitation.failed_at.is_some(), "{invitation:?}");
+    assert_eq!(
+        (invitation.text.as_str(), invitation.html.as_str()),
+        ("", "")
+    );
+    assert!(smtp.messages().is_empty());
 
     // Bad settings are refused when Pulse starts.
     for (url, why) in [
@@ -2069,4 +2098,106 @@ async fn weekly_digests_on_sqlite() {
 #[tokio::test]
 async fn weekly_digests_on_postgres() {
     weekly_digests_arrive_once_a_week(Backend::Postgres).await;
+}
+
+/// Runs `sql` on the app's database, as an earlier Pulse or an operator would.
+async fn execute(app: &TestApp, sql: &str) -> u64 {
+    match app.store.db() {
+        server::store::Db::Sqlite(pool) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+        server::store::Db::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+    }
+}
+
+/// A database an earlier Pulse kept sent invitations and resets in, whole:
+/// the upgrade (migration 0020) empties those sent or given up, and keeps
+/// the text of those still to send and of other kinds.
+async fn links_sent_before_are_forgotten_by_the_upgrade(backend: Backend) {
+    let app = support::test_app(backend).await;
+    let mut w = support::write(&app.store).await;
+    for (kind, to) in [
+        ("invitation", "sent@pulse.test"),
+        ("password-reset", "given-up@pulse.test"),
+        ("invitation", "waiting@pulse.test"),
+        ("test", "other@pulse.test"),
+    ] {
+        server::store::mail::enqueue(
+            &mut w,
+            &server::store::mail::NewMessage {
+                kind,
+                to: to.to_string(),
+                subject: "Subject".to_string(),
+                text: format!("Link for {to}"),
+                html: format!("<p>Link for {to}</p>"),
+                unsubscribe_url: String::new(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    support::done(w).await;
+    // As the earlier Pulse left them: sent, given up, waiting, and another
+    // kind sent, every text kept.
+    let done = "to_address IN ('sent@pulse.test', 'other@pulse.test')";
+    assert_eq!(
+        execute(&app, &format!("UPDATE outbox SET sent_at = 1 WHERE {done}")).await,
+        2
+    );
+    let given_up = "to_address = 'given-up@pulse.test'";
+    assert_eq!(
+        execute(
+            &app,
+            &format!("UPDATE outbox SET failed_at = 1 WHERE {given_up}")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        execute(&app, "DELETE FROM _sqlx_migrations WHERE version = 20").await,
+        1,
+        "migration 0020 ran when the database was made"
+    );
+    app.store.migrate().await.unwrap();
+    let mut kept: Vec<(String, String, String)> = server::store::mail::recent(&app.store, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.to, m.text, m.html))
+        .collect();
+    kept.sort();
+    let whole = |to: &str| {
+        (
+            to.to_string(),
+            format!("Link for {to}"),
+            format!("<p>Link for {to}</p>"),
+        )
+    };
+    let empty = |to: &str| (to.to_string(), String::new(), String::new());
+    assert_eq!(
+        kept,
+        [
+            empty("given-up@pulse.test"),
+            whole("other@pulse.test"),
+            empty("sent@pulse.test"),
+            whole("waiting@pulse.test"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn links_sent_before_are_forgotten_on_sqlite() {
+    links_sent_before_are_forgotten_by_the_upgrade(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn links_sent_before_are_forgotten_on_postgres() {
+    links_sent_before_are_forgotten_by_the_upgrade(Backend::Postgres).await;
 }
