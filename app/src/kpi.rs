@@ -144,7 +144,7 @@ pub fn figure_span(
 /// take-up" is not read as a year's while its rows are a week's.
 pub fn averaged_over(kpi: KpiKind) -> String {
     format!(
-        "each service's latest {}, weighted by its transactions",
+        "each service's latest complete {}, weighted by its transactions",
         kpi.finest_period().as_str()
     )
 }

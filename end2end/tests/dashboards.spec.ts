@@ -239,6 +239,28 @@ test('months typed and entered quickly one after another all apply, the last one
   expect(errors).toEqual([]);
 });
 
+test('after Back, the next choice starts from the page shown, not the one left', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${dashboard}?period=quarter`);
+  await hydrated(page);
+  await page.getByLabel('Show figures by').selectOption('month');
+  await expect(page).toHaveURL(/period=month/);
+  await page.waitForLoadState('networkidle');
+  await page.goBack();
+  await expect(page).toHaveURL(/period=quarter/);
+  await page.waitForLoadState('networkidle');
+  await expect(page.getByLabel('Show figures by')).toHaveValue('quarter');
+  await page.getByLabel('Compare with a year earlier').check();
+  await expect(page).toHaveURL(/period=quarter&compare=year/);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('From (month)').fill('2025-01');
+  await page.getByLabel('To (month)').fill('2025-06');
+  await page.getByLabel('To (month)').press('Enter');
+  await expect(page).toHaveURL(/period=quarter&from=2025-01&to=2025-06&compare=year/);
+  await expect(page.getByLabel('From (month)')).toHaveValue('2025-01');
+  expect(errors).toEqual([]);
+});
+
 /** The fields of CSV lines (RFC 4180 quoting). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];

@@ -79,12 +79,12 @@ pub struct ViewDraft {
     /// The id of the control that last had the focus, while the focus is in
     /// the controls (or was lost with them).
     focus: RwSignal<Option<String>>,
-    /// The query a choice just made sends the page to, until the address
-    /// bar has it (the page goes there on the next frame): a choice made
-    /// before then starts from it, not from the address it replaces (months
-    /// typed then were taken for months typed over the page before, and
-    /// dropped when it came; a period chosen then lost the months before it).
-    pending: StoredValue<Option<String>>,
+    /// The query a choice just made sends the page to, until the page goes
+    /// there (on the next frame): a choice made before then starts from it,
+    /// and the controls show it, not the address it replaces (months typed
+    /// then were taken for months typed over the page before, and dropped
+    /// when it came; a period chosen then lost the months before it).
+    pending: RwSignal<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +102,7 @@ impl Default for ViewDraft {
         Self {
             months: RwSignal::new(None),
             focus: RwSignal::new(None),
-            pending: StoredValue::new(None),
+            pending: RwSignal::new(None),
         }
     }
 }
@@ -115,13 +115,17 @@ impl ViewDraft {
 
     /// The query the page is going to, while the address bar does not have
     /// it yet.
-    fn pending_query(&self) -> Option<ParamsMap> {
-        let pending = self.pending.try_get_value().flatten()?;
-        if address_search().is_none_or(|now| now == pending) {
-            let _ = self.pending.try_set_value(None);
-            return None;
-        }
-        Some(query_string::pairs(&pending).into_iter().collect())
+    fn pending_query(&self, tracked: bool) -> Option<ParamsMap> {
+        let pending = if tracked {
+            self.pending.try_get()
+        } else {
+            self.pending.try_get_untracked()
+        };
+        Some(
+            query_string::pairs(&pending.flatten()?)
+                .into_iter()
+                .collect(),
+        )
     }
 
     fn focused(&self, ev: &leptos::ev::FocusEvent) {
@@ -207,19 +211,22 @@ fn typed_in(ev: &leptos::ev::Event) -> Option<(String, String)> {
     ))
 }
 
-/// `f` of the controls' view of the URL (tracked), or once that view has gone
-/// of the URL the page is at or going to (`now`). The controls still shown while the page's
-/// figures reload are drawn again as months are typed in them: drawn from no
-/// URL then, they emptied the months typed (and the range chosen), and Enter
-/// applied the empty months.
+/// `f` of the URL a choice just made is going to (`going_to`), else of the
+/// controls' view of the URL, else, once that view has gone, of the address
+/// bar's (all tracked but the last). The controls still shown while the
+/// page's figures reload are drawn again as months are typed in them: drawn
+/// from no URL then, they emptied the months typed (and the range chosen),
+/// and Enter applied the empty months.
 fn with_url<T: Default>(
     query: Memo<ParamsMap>,
-    now: impl Fn() -> Option<ParamsMap>,
+    going_to: impl Fn() -> Option<ParamsMap>,
     f: impl Fn(&ParamsMap) -> T,
 ) -> T {
-    query
-        .try_with(&f)
-        .or_else(|| now().as_ref().map(&f))
+    going_to()
+        .as_ref()
+        .map(&f)
+        .or_else(|| query.try_with(&f))
+        .or_else(|| address_query().as_ref().map(&f))
         .unwrap_or_default()
 }
 
@@ -265,7 +272,7 @@ pub fn ViewControls(
     // controls' closures may be asked once more after the controls have gone)
     let draft = use_context::<ViewDraft>().unwrap_or_default();
     // The URL the page is going to (a choice just made), or at.
-    let going_to = move || draft.pending_query().or_else(address_query);
+    let going_to = move || draft.pending_query(true);
     let current =
         move |field: &str| with_url(query, going_to, |q| q.get(field).unwrap_or_default());
     // The page's query when a control is used. While the page's figures
@@ -278,7 +285,7 @@ pub fn ViewControls(
     // comes first.
     let query_now = move || {
         draft
-            .pending_query()
+            .pending_query(false)
             .or_else(|| query.try_with_untracked(ParamsMap::clone))
             .or_else(address_query)
     };
@@ -288,8 +295,13 @@ pub fn ViewControls(
         move |changes: &[(&str, &str)]| {
             if let Some(q) = query_now() {
                 let next = view_query(&q, changes);
-                let _ = draft.pending.try_set_value(Some(next.clone()));
+                let _ = draft.pending.try_set(Some(next.clone()));
                 go(query_string::href(&action, &next));
+                // Gone there: frames' callbacks run in the order asked for,
+                // and the navigation asked first.
+                request_animation_frame(move || {
+                    let _ = draft.pending.try_set(None);
+                });
             }
         }
     };

@@ -111,12 +111,16 @@ pub fn PortfolioBoardPage() -> impl IntoView {
     view! { <BoardPage key=Signal::derive(move || params.read().get("id").unwrap_or_default()) portfolio=true/> }
 }
 
-/// What the targets form last said: kept above the board, which is drawn
-/// again when a target changes its statuses.
+/// What the targets form last said, and the targets: kept above the board,
+/// which is drawn again when a target changes its statuses (a list kept in
+/// the board drawn before was asked again after a delete made while it
+/// reloaded, and the board drawn next kept the list it had read before the
+/// delete).
 #[derive(Clone, Copy)]
 struct TargetUi {
     done: RwSignal<Option<String>>,
     problem: RwSignal<Option<String>>,
+    list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
 }
 
 #[component]
@@ -124,6 +128,7 @@ fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
     let ui = TargetUi {
         done: RwSignal::new(None),
         problem: RwSignal::new(None),
+        list: Resource::new(|| (), |_| api::targets()),
     };
     let query = use_query_map();
     let data = Resource::new(move || key.get(), move |key| api::board(key, portfolio));
@@ -530,7 +535,7 @@ fn Targets(
     ui: TargetUi,
 ) -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
-    let list = Resource::new(|| (), |_| api::targets());
+    let list = ui.list;
     let services = StoredValue::new(services);
     view! {
         <section class="pulse-no-print pulse-targets" id="targets" aria-labelledby="targets-heading">
@@ -665,10 +670,10 @@ fn TargetEditor(
                 number
             };
             let Ok(effective_from) = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d") else {
-                refuse(
-                "target-from",
-                format!("Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."),
-            );
+                let why = format!(
+                    "Enter the date the target takes effect from as a date, like 2027-04-01, not {from:?}."
+                );
+                refuse("target-from", why);
                 return;
             };
             let body = api::body(&crate::boards::NewTarget {
