@@ -72,7 +72,9 @@ pub fn complete_until_of(
 /// ([`Freshness::gaps`]), and, for figures that add records up
 /// ([`super::adds_up`]), before its first record's period (a month begun
 /// before the data holds only the weeks sent since: its total would read as
-/// a dip), as on the service page.
+/// a dip; of data of a type outside the catalogue, whose period is not known,
+/// before its first record's hour: the service pages show only the
+/// catalogue's).
 #[derive(Clone, Debug, Default)]
 pub struct Gaps {
     pub parts: Vec<PartGap>,
@@ -87,10 +89,15 @@ pub fn gaps_of(module: &Module, freshness: &[Freshness]) -> Gaps {
     else {
         return Gaps::default();
     };
-    let first_whole = match (f.oldest_record, f.frequency) {
-        (Some(oldest), Some(frequency)) if super::adds_up(module) => {
-            Some(crate::kpi::period_start(frequency, oldest))
-        }
+    // The first record's period, when the data's frequency is known (a data
+    // type of the catalogue); else its hour: a data set of a type Pulse does
+    // not know may be sent by the day, the week or the month, and a period
+    // begun before its first record holds only part of what it adds up.
+    let first_whole = match f.oldest_record {
+        Some(oldest) if super::adds_up(module) => Some(crate::kpi::period_start(
+            f.frequency.unwrap_or(PeriodKind::Hour),
+            oldest,
+        )),
         _ => None,
     };
     Gaps {
@@ -645,6 +652,58 @@ mod tests {
         let kept = without_gaps(&total, months.clone(), &from_ninth);
         assert_eq!(kept[0]["count:sum"], serde_json::Value::Null);
         assert_eq!(kept[1], months[1]);
+    }
+
+    #[test]
+    fn figures_begun_before_the_first_record_are_no_whole_figures_whatever_the_data_type() {
+        use crate::modules::fixtures::{module, t};
+        let sums = |data_set: &str| Module {
+            data_set: Some(data_set.into()),
+            ..module(
+                ModuleType::SingleTimeseries,
+                "period=week&collect=count:sum",
+                serde_json::json!({}),
+            )
+        };
+        let freshness = |data_set: &str, frequency: Option<PeriodKind>| Freshness {
+            data_set: data_set.into(),
+            data_type: data_set.split('/').nth(1).unwrap_or_default().into(),
+            last_received: None,
+            newest_record: None,
+            newest_whole: None,
+            // Daily figures from Wednesday 29 December 2021.
+            oldest_record: Some(t("2021-12-29T00:00:00Z")),
+            max_age_expected: None,
+            out_of_date: false,
+            frequency,
+            checked_at: t("2026-11-30T00:00:00Z"),
+            gaps: Vec::new(),
+        };
+        // A type of the catalogue, sent by the week: from its first week.
+        let weekly = gaps_of(
+            &sums("renew/transactions-by-channel"),
+            &[freshness(
+                "renew/transactions-by-channel",
+                Some(PeriodKind::Week),
+            )],
+        );
+        assert_eq!(weekly.first_whole, Some(t("2021-12-27T00:00:00Z")));
+        // A type Pulse does not know: the week of 27 December holds its
+        // first record's day and the four after, not seven: no whole figure.
+        let unknown = gaps_of(
+            &sums("renew/visits-by-day"),
+            &[freshness("renew/visits-by-day", None)],
+        );
+        assert_eq!(unknown.first_whole, Some(t("2021-12-29T00:00:00Z")));
+        // A mean or a level is whole however little went into it.
+        let mean = Module {
+            query: "period=week&collect=seconds:mean".into(),
+            ..sums("renew/visits-by-day")
+        };
+        assert_eq!(
+            gaps_of(&mean, &[freshness("renew/visits-by-day", None)]).first_whole,
+            None
+        );
     }
 
     #[test]
