@@ -34,9 +34,37 @@ export async function inkedPixels(page: Page, selector: string): Promise<number>
   }, selector);
 }
 
-/** Waits until the page is interactive (its lazily loaded parts hydrated). */
+/**
+ * Waits until the page is interactive (its lazily loaded parts hydrated). A
+ * page that never gets there fails with what it was doing: its address,
+ * whether it loaded, the files it fetched and how long each took, and what it
+ * logged.
+ */
 export async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+  try {
+    await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+  } catch (error) {
+    const state = await page
+      .evaluate(() => ({
+        url: location.href,
+        readyState: document.readyState,
+        sinceStart: Math.round(performance.now()),
+        files: performance
+          .getEntriesByType('resource')
+          .map((r) => {
+            const e = r as PerformanceResourceTiming;
+            return `${e.name} from ${Math.round(e.startTime)} ms, ${Math.round(e.duration)} ms, ${e.transferSize} B`;
+          }),
+      }))
+      .catch((e) => ({ unreadable: String(e) }));
+    const logged = (await page.consoleMessages({ filter: 'since-navigation' }).catch(() => []))
+      .map((m) => `${m.type()}: ${m.text()}`);
+    const errors = (await page.pageErrors({ filter: 'since-navigation' }).catch(() => []))
+      .map((e) => String(e));
+    throw new Error(
+      `The page was not hydrated: ${JSON.stringify({ ...state, logged, errors }, null, 1)}\n${(error as Error).message}`,
+    );
+  }
 }
 
 /** Signs in through the sign-in page (the demo people's password by default). */
