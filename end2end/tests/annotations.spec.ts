@@ -3,6 +3,7 @@
 // the keyboard only, edits and deletes in place, who sees what, and markup
 // shown as text.
 import { test, expect, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifacts, hydrated, watchErrors } from './helpers';
 
@@ -195,6 +196,66 @@ test('a note written with the keyboard only; markup in it stays text', async ({ 
   expect(await page.locator('.pulse-notes img').count()).toBe(0);
   expect(dialogs).toBe(0);
   expect(errors).toEqual([]);
+});
+
+test('a note being written stays open with its text while the figures change, and one saved as they reload is kept', async ({ page, request }) => {
+  // The editor's draft and the page's notes are kept by the page, not by the
+  // figures drawn with them: a view chosen while writing lost the text, and a
+  // note saved while the figures reloaded was not sent.
+  const errors = watchErrors(page);
+  await signIn(page, 'editor@demo.pulse.example');
+  await page.goto('/claim-carers-support/completion-rate');
+  await hydrated(page);
+  await expect(page.locator('[id^="chart-"] canvas').first()).toBeAttached();
+  await page.getByRole('button', { name: 'Add a note' }).click();
+  const editor = page.locator('form.pulse-note-editor');
+  const text = editor.getByLabel('What happened');
+  await text.fill('Written while the period changed');
+  await editor.getByLabel(/Tags/).fill('kept');
+
+  // Another period: the figures reload and are drawn again.
+  await page.getByLabel('Show figures by').selectOption('quarter');
+  await expect(page).toHaveURL(/period=quarter/);
+  await page.waitForLoadState('networkidle');
+  await expect(page.locator('table tbody tr th').first()).toContainText(/^[A-Z][a-z]{2} to [A-Z][a-z]{2} \d{4}/);
+  await expect(editor).toBeVisible();
+  await expect(text).toHaveValue('Written while the period changed');
+  await expect(editor.getByLabel(/Tags/)).toHaveValue('kept');
+  // By the keyboard: the control chosen with keeps the focus (the editor
+  // drawn again does not take it).
+  const by = page.getByLabel('Show figures by');
+  await by.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/period=year/);
+  await expect(page.locator('table tbody tr th').first()).toContainText(/^Jan to Dec \d{4}/);
+  await expect(editor).toBeVisible();
+  await expect(text).toHaveValue('Written while the period changed');
+  await expect(by).toBeFocused();
+
+  // The figures answer slowly from now on: the note is saved while they reload.
+  await page.route((url) => url.pathname.startsWith('/data/'), async (route) => {
+    await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  const reloading = page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/data/'));
+  await page.getByLabel('Show figures by').selectOption('month');
+  await reloading;
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/annotations') && r.request().method() === 'POST');
+  await editor.getByRole('button', { name: 'Save the note' }).click();
+  const answer = await saved;
+  expect(answer.status()).toBe(201);
+  const note = await answer.json();
+  await expect(page).toHaveURL(/period=month/);
+  await page.waitForLoadState('networkidle');
+  await expect(editor).toBeHidden();
+  // On the chart drawn with the new figures too.
+  await expect(page.locator('.pulse-notes').first()).toContainText('Written while the period changed');
+  await page.unroute((url) => url.pathname.startsWith('/data/'));
+  expect(errors).toEqual([]);
+  // Gone again, for the tests after this one.
+  const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
+  const deleted = await request.delete(`/api/v1/annotations/${note.id}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(deleted.status()).toBe(200);
 });
 
 test('a viewer sees the notes without edit controls; a visitor only the public ones', async ({ page, browser }) => {

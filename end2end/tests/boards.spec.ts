@@ -248,10 +248,8 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   await signIn(page, 'editor@demo.pulse.example');
   await page.goto('/boards/benefits-agency');
   await hydrated(page);
-  // The targets form sits in a Suspense that becomes interactive a moment
-  // after the page says it is hydrated; a click before that submits the bare
-  // form and loses what was typed (noted on the dashboards issue). Wait for
-  // the page to settle first.
+  // The targets form sits in a Transition beside the board; wait for the page
+  // to settle first.
   await page.waitForLoadState('networkidle');
   await page.getByLabel('Service', { exact: true }).selectOption('claim-carers-support');
   await page.getByLabel('Measure', { exact: true }).selectOption('cost_per_transaction');
@@ -263,6 +261,16 @@ test('an editor sets a target and the board judges against it', async ({ page, r
   const cell = page.locator('tr[data-slug="claim-carers-support"] td[data-kpi="cost_per_transaction"]');
   await expect(cell.locator('.pulse-rag')).toHaveAttribute('data-status', 'red');
   await expect(cell).toContainText('Target £1');
+  // Set again from the same day, it replaces the first (the same target, its
+  // id kept): the list shows the new value, once.
+  await page.getByLabel('Target', { exact: true }).fill('2');
+  await page.getByRole('button', { name: 'Set target' }).click();
+  await expect(page.locator('#target-done')).toContainText('Target set: Cost per transaction £2');
+  await expect(cell).toContainText('Target £2');
+  const listed = page.locator('#target-list tbody tr', { hasText: 'Cost per transaction' })
+    .filter({ hasText: '1 January 2026' });
+  await expect(listed).toHaveCount(1);
+  await expect(listed).toContainText('£2');
   // Bad values are refused with their reasons: a rate over 100%, a negative cost
   // (the API's own reason).
   await page.getByLabel('Measure', { exact: true }).selectOption('digital_take_up');
@@ -300,11 +308,12 @@ test('an editor sets a target and the board judges against it', async ({ page, r
 });
 
 test('an editor deletes targets one after another without waiting, and the page never breaks', async ({ page, request }) => {
-  // Each delete reloads the board; a Delete pressed meanwhile is on the
-  // targets drawn before, whose state has gone (its key was read from it, a
-  // panic). A guard: the page logs no error and every delete sent is done.
-  // (Not every press is sent: one made as the targets are drawn again may be
-  // lost, which the closing note of 2026-12-06 leaves open.)
+  // Each delete reloads the board; a Delete pressed meanwhile was on the
+  // targets drawn before, whose state had gone (its key was read from it, a
+  // panic), and a press made as they were drawn again was lost (the button
+  // replaced between the mouse going down and up). Now the targets are
+  // drawn beside the board, row by row: every press is sent, and each target
+  // goes.
   const errors = watchErrors(page);
   const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();
   const service = 'apply-for-a-winter-fuel-grant';
@@ -340,8 +349,12 @@ test('an editor deletes targets one after another without waiting, and the page 
   }
   await page.waitForLoadState('networkidle');
   await expect(page.locator('#target-done')).toContainText('Target deleted.');
-  expect(deletes.length).toBeGreaterThanOrEqual(2);
-  expect(deletes.every((status) => status === 200), deletes.join(' ')).toBe(true);
+  await expect(rows).toHaveCount(0);
+  await expect.poll(() => deletes).toEqual([200, 200, 200]);
+  const left = await (await request.get(`/api/v1/targets?service=${service}`)).json();
+  expect(left.targets.filter((t: any) => t.effective_from === '2026-01-01')).toEqual([]);
+  // The focus is not lost with the row: it is on another Delete, or the heading.
+  await expect(page.locator(':focus')).toHaveAccessibleName(/^(Delete\s+this target|Targets)$/);
   expect(errors).toEqual([]);
 });
 

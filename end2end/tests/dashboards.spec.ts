@@ -187,6 +187,30 @@ test('the period and months re-query the charts, live in the URL and survive a r
   await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
 });
 
+test('choosing months of one\'s own moves to From, also just after another choice', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(dashboard);
+  await hydrated(page);
+  await page.getByLabel('Time').selectOption('custom');
+  await expect(page.getByLabel('From (month)')).toBeFocused();
+  // A span chosen redraws the controls with the figures; months of one's own
+  // chosen while they reload (slowly here) are on the controls drawn
+  // before. (A guard: the field is found on the page, not through those
+  // controls; it passed on the code before too.)
+  await page.route((url) => url.pathname.startsWith('/data/'), async (route) => {
+    await new Promise((done) => setTimeout(done, 800));
+    await route.continue();
+  });
+  const reloading = page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/data/'));
+  await page.getByLabel('Time').selectOption('12-months');
+  await reloading;
+  await page.getByLabel('Time').selectOption('custom');
+  await expect(page).toHaveURL(/range=12-months/);
+  await page.waitForLoadState('networkidle');
+  await expect(page.getByLabel('From (month)')).toBeFocused();
+  expect(errors).toEqual([]);
+});
+
 test('Enter in a month applies the months typed, over the span chosen above them, once', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto(`${dashboard}?range=12-months`);

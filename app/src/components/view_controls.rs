@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use super::navigation::use_go;
+use super::navigation::{use_go, KeptFocus};
 
 use crate::model::PeriodKind;
 use crate::modules::{Range, ViewParams, Zoom, VIEW_PERIODS};
@@ -76,9 +76,9 @@ pub fn current_view(q: &ParamsMap) -> ViewParams {
 #[derive(Clone, Copy)]
 pub struct ViewDraft {
     months: RwSignal<Option<TypedMonths>>,
-    /// The id of the control that last had the focus, while the focus is in
-    /// the controls (or was lost with them).
-    focus: RwSignal<Option<String>>,
+    /// The control that last had the focus, while the focus is in the
+    /// controls (or was lost with them).
+    focus: KeptFocus,
     /// The query a choice just made sends the page to, until the page goes
     /// there (on the next frame): a choice made before then starts from it,
     /// and the controls show it, not the address it replaces (months typed
@@ -101,7 +101,7 @@ impl Default for ViewDraft {
     fn default() -> Self {
         Self {
             months: RwSignal::new(None),
-            focus: RwSignal::new(None),
+            focus: KeptFocus::default(),
             pending: RwSignal::new(None),
         }
     }
@@ -128,74 +128,12 @@ impl ViewDraft {
         )
     }
 
-    fn focused(&self, ev: &leptos::ev::FocusEvent) {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let id = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .map(|e| e.id())
-                .filter(|id| !id.is_empty());
-            let _ = self.focus.try_set(id);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
-    }
-
-    /// Focus moving to another element forgets the control; focus lost with
-    /// the element (nothing receives it) does not.
-    fn left(&self, ev: &leptos::ev::FocusEvent) {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let inside = |node: Option<web_sys::EventTarget>| {
-                let form = ev
-                    .current_target()
-                    .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                let node = node.and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                form.is_some_and(|f| f.contains(node.as_ref()))
-            };
-            if let Some(next) = ev.related_target() {
-                if !inside(Some(next)) {
-                    let _ = self.focus.try_set(None);
-                }
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
-    }
-
     /// Once controls drawn again are on the page, gives the focus back to
     /// the control that had it, if the focus was lost (it is on the page's
     /// body).
     fn refocus(&self) {
         let focus = self.focus;
-        Effect::new(move |_| {
-            #[cfg(feature = "hydrate")]
-            {
-                let Some(id) = focus.try_get_untracked().flatten() else {
-                    return;
-                };
-                let document = leptos::prelude::document();
-                let lost = document
-                    .active_element()
-                    .is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
-                if lost {
-                    use wasm_bindgen::JsCast;
-                    if let Some(element) = document
-                        .get_element_by_id(&id)
-                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                    {
-                        let options = web_sys::FocusOptions::new();
-                        options.set_prevent_scroll(true);
-                        let _ = element.focus_with_options(&options);
-                    }
-                }
-            }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = focus;
-        });
+        Effect::new(move |_| focus.give_back());
     }
 }
 
@@ -335,7 +273,6 @@ pub fn ViewControls(
     };
     // The months apply together, once both are set and in order (or both
     // cleared): a half-set or reversed range says so here and changes nothing.
-    let from_input = NodeRef::<leptos::html::Input>::new();
     let months_of = |q: &ParamsMap| {
         (
             q.get("from").unwrap_or_default(),
@@ -440,15 +377,24 @@ pub fn ViewControls(
             }
         })
     };
+    let field = |name: &str| format!("{id}-{name}");
+    let range_id = field("range");
+    let (period_id, from_id, to_id, compare_id) = (
+        field("period"),
+        field("from"),
+        field("to"),
+        field("compare"),
+    );
     let choose_range = {
         let go = go.clone();
+        let from = from_id.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             if value == "custom" {
-                // The months below say which.
-                if let Some(input) = from_input.try_get_untracked().flatten() {
-                    let _ = input.focus();
-                }
+                // The months below say which (the field on the page then:
+                // these controls may be ones drawn before the figures
+                // reloaded).
+                crate::components::navigation::focus_soon(vec![from.clone()]);
                 return;
             }
             let _ = draft.months.try_set(None);
@@ -472,14 +418,6 @@ pub fn ViewControls(
             view! { <option value=value selected=move || range() == key>{label}</option> }
         })
         .collect_view();
-    let field = |name: &str| format!("{id}-{name}");
-    let range_id = field("range");
-    let (period_id, from_id, to_id, compare_id) = (
-        field("period"),
-        field("from"),
-        field("to"),
-        field("compare"),
-    );
     let to_error = field("to-error");
     let (months_sent, months_from) = (months.clone(), months.clone());
     view! {
@@ -497,7 +435,7 @@ pub fn ViewControls(
                     }
                 }
             }
-            on:focusin=move |ev| draft.focused(&ev) on:focusout=move |ev| draft.left(&ev)>
+            on:focusin=move |ev| draft.focus.focused(&ev) on:focusout=move |ev| draft.focus.left(&ev)>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=period_id.clone()>{format!("Show {what} by")}</label>
                 <select class="govuk-select" id=period_id name="period" on:change=change("period")>
@@ -523,7 +461,7 @@ pub fn ViewControls(
             <div class="govuk-form-group">
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
-                <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from" node_ref=from_input
+                <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from"
                     prop:value=month_value("from") on:input=typing on:change={
                         let months = months_from.clone();
                         move |ev| months(&ev)

@@ -111,42 +111,69 @@ pub fn PortfolioBoardPage() -> impl IntoView {
     view! { <BoardPage key=Signal::derive(move || params.read().get("id").unwrap_or_default()) portfolio=true/> }
 }
 
-/// What the targets form last said, and the targets: kept above the board,
-/// which is drawn again when a target changes its statuses (a list kept in
-/// the board drawn before was asked again after a delete made while it
-/// reloaded, and the board drawn next kept the list it had read before the
-/// delete).
+/// What the targets form last said, and the targets: kept by the page, not by
+/// the board, which is drawn again when a target changes its statuses (a
+/// list kept in the board drawn before was asked again after a delete made
+/// while it reloaded).
 #[derive(Clone, Copy)]
 struct TargetUi {
     done: RwSignal<Option<String>>,
     problem: RwSignal<Option<String>>,
     list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
+    /// The board, asked again when a target changes its statuses.
+    board: Resource<Result<Board, api::ApiError>>,
+}
+
+/// A board's services, as (slug, title).
+fn service_names(board: &Board) -> Vec<(String, String)> {
+    board
+        .services
+        .iter()
+        .map(|s| (s.service.slug.clone(), s.service.title.clone()))
+        .collect()
 }
 
 #[component]
 fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(move || key.get(), move |key| api::board(key, portfolio));
     let ui = TargetUi {
         done: RwSignal::new(None),
         problem: RwSignal::new(None),
         list: Resource::new(|| (), |_| api::targets()),
+        board: data,
     };
-    let query = use_query_map();
-    let data = Resource::new(move || key.get(), move |key| api::board(key, portfolio));
-    let big = move || query.with(|q| q.get("screen").as_deref() == Some("big"));
+    // (A memo: the targets below are drawn again only when it changes, not
+    // with every change of the query.)
+    let big = Memo::new(move |_| query.with(|q| q.get("screen").as_deref() == Some("big")));
     view! {
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the board…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(board) if big() => {
+                    Ok(board) if big.get() => {
                         let every = query.with_untracked(|q| q.get("every").and_then(|e| e.parse::<u32>().ok()))
                             .unwrap_or(10)
                             .clamp(2, 600);
                         view! { <BigScreen board every/> }.into_any()
                     }
-                    Ok(board) => view! { <BoardView board key=key.get_untracked() portfolio data ui/> }.into_any(),
+                    Ok(board) => view! { <BoardView board key=key.get_untracked() portfolio/> }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
             })}
+        </Transition>
+        // Beside the board, not in it, and drawn again only when the board's
+        // services change: a row's Delete pressed while the board is drawn
+        // again (after another target changed) is still the row's own button
+        // when the press ends (a button replaced between the mouse going down
+        // and up gets no click, and the press was lost).
+        <Transition fallback=|| ()>
+            {
+                let services = Memo::new(move |_| {
+                    data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(service_names).unwrap_or_default())
+                });
+                // (Read only below, where the Transition waits for the board.)
+                move || (!big.get() && services.with(|s| !s.is_empty())).then(|| view! { <Targets services=services.get() ui/> })
+            }
         </Transition>
     }
 }
@@ -416,13 +443,7 @@ fn service_row(row: &BoardService, newest: Option<chrono::DateTime<chrono::Utc>>
 }
 
 #[component]
-fn BoardView(
-    board: Board,
-    key: String,
-    portfolio: bool,
-    data: Resource<Result<Board, api::ApiError>>,
-    ui: TargetUi,
-) -> impl IntoView {
+fn BoardView(board: Board, key: String, portfolio: bool) -> impl IntoView {
     let csv = csv_request(&api::board_path(&key, portfolio));
     // What a weekly digest of this board is asked for by.
     let digest_board = if portfolio {
@@ -464,13 +485,13 @@ fn BoardView(
     } else {
         "Summary board".to_string()
     };
-    let services: Vec<(String, String)> = board
-        .services
-        .iter()
-        .map(|s| (s.service.slug.clone(), s.service.title.clone()))
-        .collect();
-    let compare = (!services.is_empty()).then(|| {
-        let slugs: Vec<&str> = services.iter().take(6).map(|s| s.0.as_str()).collect();
+    let compare = (!board.services.is_empty()).then(|| {
+        let slugs: Vec<&str> = board
+            .services
+            .iter()
+            .take(6)
+            .map(|s| s.service.slug.as_str())
+            .collect();
         compare_path(&slugs)
     });
     let print = move |_| {
@@ -522,41 +543,45 @@ fn BoardView(
             </thead>
             <tbody class="govuk-table__body">{board.services.iter().map(|row| service_row(row, board.summary.year_to)).collect_view()}</tbody>
         </table></ScrollTable>
-        <Targets services data ui/>
     }
 }
 
 /// The targets of the board's services: listed for everyone; set and deleted
 /// by editors of the services' organisations.
 #[component]
-fn Targets(
-    services: Vec<(String, String)>,
-    data: Resource<Result<Board, api::ApiError>>,
-    ui: TargetUi,
-) -> impl IntoView {
+fn Targets(services: Vec<(String, String)>, ui: TargetUi) -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
     let list = ui.list;
-    let services = StoredValue::new(services);
     view! {
         <section class="pulse-no-print pulse-targets" id="targets" aria-labelledby="targets-heading">
-            <h2 class="govuk-heading-l" id="targets-heading">"Targets"</h2>
+            <h2 class="govuk-heading-l" id="targets-heading" tabindex="-1">"Targets"</h2>
             <div>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let session = session.await.ok();
-                        let targets = list.await.map(|l| l.targets).unwrap_or_default();
-                        let mine: Vec<Target> = targets
-                            .into_iter()
-                            .filter(|t| services.with_value(|s| s.iter().any(|(slug, _)| *slug == t.service)))
-                            .collect();
-                        let editor = session
-                            .as_ref()
-                            .and_then(|s| s.user.as_ref())
-                            .is_some_and(|u| u.role >= Role::Editor);
-                        let csrf = session.and_then(|s| s.csrf_token).unwrap_or_default();
-                        view! { <TargetEditor targets=mine editor csrf services=services.get_value() list data ui/> }
-                    })}
-                </Suspense>
+                <Transition fallback=|| ()>
+                    {
+                        // The rows follow the list as it is asked again; the
+                        // editor is drawn once.
+                        let slugs: Vec<String> = services.iter().map(|(slug, _)| slug.clone()).collect();
+                        let targets = Memo::new(move |_| {
+                            list.with(|l| match l {
+                                Some(Ok(l)) => l.targets.iter().filter(|t| slugs.contains(&t.service)).cloned().collect(),
+                                _ => Vec::new(),
+                            })
+                        });
+                        let services = services.clone();
+                        move || {
+                            let services = services.clone();
+                            Suspend::new(async move {
+                                let session = session.await.ok();
+                                let editor = session
+                                    .as_ref()
+                                    .and_then(|s| s.user.as_ref())
+                                    .is_some_and(|u| u.role >= Role::Editor);
+                                let csrf = session.and_then(|s| s.csrf_token).unwrap_or_default();
+                                view! { <TargetEditor targets editor csrf services ui/> }
+                            })
+                        }
+                    }
+                </Transition>
             </div>
         </section>
     }
@@ -564,12 +589,10 @@ fn Targets(
 
 #[component]
 fn TargetEditor(
-    targets: Vec<Target>,
+    targets: Memo<Vec<Target>>,
     editor: bool,
     csrf: String,
     services: Vec<(String, String)>,
-    list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
-    data: Resource<Result<Board, api::ApiError>>,
     ui: TargetUi,
 ) -> impl IntoView {
     let (problem, done) = (ui.problem, ui.done);
@@ -600,10 +623,8 @@ fn TargetEditor(
             (!words.is_empty()).then(|| words.join(" "))
         }
     };
-    // Kept by the handlers themselves, not in the editor's reactive state:
-    // a target deleted or set reloads the board, and the targets still shown
-    // meanwhile (a second Delete pressed then) are the editor drawn before,
-    // whose state has gone with it.
+    // Kept by the handlers themselves (as the form is read from the page):
+    // no state of the editor is needed once a press has been made.
     let csrf: std::sync::Arc<str> = csrf.into();
     let titles = StoredValue::new(services.clone());
     let title_of = move |slug: &str| {
@@ -615,8 +636,8 @@ fn TargetEditor(
         })
     };
     let refresh = move || {
-        list.refetch();
-        data.refetch();
+        ui.list.refetch();
+        ui.board.refetch();
     };
     let submit = {
         let csrf = csrf.clone();
@@ -702,8 +723,13 @@ fn TargetEditor(
             });
         }
     };
+    // A target deleted here, and its place in the list.
+    let gone = RwSignal::new(None::<(i64, usize)>);
     let delete = move |id: i64| {
         let token = csrf.to_string();
+        // Where the focus goes once the list without the row is shown (see
+        // below): the row's place in the list.
+        let place = targets.with_untracked(|t| t.iter().position(|t| t.id == id));
         spawn_local(async move {
             match api::send_json::<crate::model::DeletedTarget>(
                 "DELETE",
@@ -715,34 +741,59 @@ fn TargetEditor(
             {
                 Ok(_) => {
                     done.set(Some("Target deleted.".into()));
+                    if let Some(place) = place {
+                        let _ = gone.try_set(Some((id, place)));
+                    }
                     refresh();
                 }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
     };
-    let rows = targets
-        .iter()
-        .map(|t| {
-            let id = t.id;
-            let delete = delete.clone();
-            view! {
-                <tr class="govuk-table__row">
-                    <td class="govuk-table__cell">{title_of(&t.service)}</td>
-                    <td class="govuk-table__cell">{t.kpi.title()}</td>
-                    <td class="govuk-table__cell">{format_value(Some(t.value), t.kpi.unit())}</td>
-                    <td class="govuk-table__cell">{t.effective_from.format("%-d %B %Y").to_string()}</td>
-                    <td class="govuk-table__cell">{t.set_by.clone()}</td>
-                    {editor.then(|| view! {
-                        <td class="govuk-table__cell">
-                            <button type="button" class="govuk-button govuk-button--warning pulse-small-button"
-                                on:click=move |_| delete(id)>"Delete"<span class="govuk-visually-hidden">" this target"</span></button>
-                        </td>
-                    })}
-                </tr>
+    // Once the list shown no longer holds a target deleted here, the focus,
+    // if it was lost with its row, goes to the row now in its place, else the
+    // one before, else the list's heading.
+    Effect::new(move |_| {
+        let Some((id, place)) = gone.get() else {
+            return;
+        };
+        let ids: Option<Vec<String>> = targets.with(|t| {
+            (!t.iter().any(|t| t.id == id)).then(|| {
+                t.get(place.min(t.len().saturating_sub(1)))
+                    .map(|t| delete_id(t.id))
+                    .into_iter()
+                    .chain(["targets-heading".to_string()])
+                    .collect()
+            })
+        });
+        if let Some(ids) = ids {
+            gone.set(None);
+            if crate::components::navigation::focus_lost() {
+                crate::components::navigation::focus_soon(ids);
             }
-        })
-        .collect_view();
+        }
+    });
+    let row = move |t: Target| {
+        let id = t.id;
+        let delete = delete.clone();
+        view! {
+            <tr class="govuk-table__row">
+                <td class="govuk-table__cell">{title_of(&t.service)}</td>
+                <td class="govuk-table__cell">{t.kpi.title()}</td>
+                <td class="govuk-table__cell">{format_value(Some(t.value), t.kpi.unit())}</td>
+                <td class="govuk-table__cell">{t.effective_from.format("%-d %B %Y").to_string()}</td>
+                <td class="govuk-table__cell">{t.set_by.clone()}</td>
+                {editor.then(|| view! {
+                    <td class="govuk-table__cell">
+                        <button type="button" class="govuk-button govuk-button--warning pulse-small-button"
+                            id=delete_id(id) on:click=move |_| delete(id)>"Delete"<span class="govuk-visually-hidden">" this target"</span></button>
+                    </td>
+                })}
+            </tr>
+        }
+    };
+    let row = StoredValue::new(row);
+    let none = Memo::new(move |_| targets.with(Vec::is_empty));
     let form = editor.then(|| {
         view! {
             <form class="pulse-target-form" id="target-form" on:submit=submit novalidate>
@@ -785,7 +836,7 @@ fn TargetEditor(
     });
     view! {
         <p class="govuk-body" role="status" id="target-done">{move || done.get()}</p>
-        {if targets.is_empty() {
+        {move || if none.get() {
             view! { <p class="govuk-body">"No targets are set for these services."</p> }.into_any()
         } else {
             view! {
@@ -801,12 +852,25 @@ fn TargetEditor(
                             {editor.then(|| view! { <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">"Actions"</span></th> })}
                         </tr>
                     </thead>
-                    <tbody class="govuk-table__body">{rows}</tbody>
+                    <tbody class="govuk-table__body">
+                        // Keyed: a row stays the same element while the
+                        // others come and go.
+                        // (Set again, a target keeps its id: its value and
+                        // who set it are part of the key.)
+                        <For each=move || targets.get()
+                            key=|t| (t.id, t.value.to_bits(), t.set_by.clone(), t.created_at)
+                            children=move |t| row.with_value(|r| r(t))/>
+                    </tbody>
                 </table></ScrollTable>
             }.into_any()
         }}
         {form}
     }
+}
+
+/// The id of target `id`'s Delete button.
+fn delete_id(id: i64) -> String {
+    format!("target-delete-{id}")
 }
 
 /// Big-screen mode: large type, one service at a time, moving on every

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ApiErrorView;
 use crate::components::module::ModuleView;
-use crate::components::notes::provide_notes;
+use crate::components::notes::{provide_notes, NotesHome};
 use crate::components::problem::Warning;
 use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
 use crate::kpi::{format_count, MAX_MODULES};
@@ -28,8 +28,10 @@ pub fn DashboardPage() -> impl IntoView {
             query.with(current_view),
         )
     };
-    // Kept while the figures reload (the controls are drawn with them).
+    // Kept while the figures reload (the controls and notes are drawn with
+    // them).
     ViewDraft::provide();
+    NotesHome::provide();
     let data = Resource::new(key, |(slug, view)| load_dashboard(slug, view, None));
     view! {
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the dashboard…"</p> }>
@@ -56,8 +58,10 @@ pub fn ModulePage() -> impl IntoView {
             query.with(current_view),
         )
     };
-    // Kept while the figures reload (the controls are drawn with them).
+    // Kept while the figures reload (the controls and notes are drawn with
+    // them).
     ViewDraft::provide();
+    NotesHome::provide();
     let data = Resource::new(key, |(slug, module, view)| {
         load_dashboard(slug, view, Some(module))
     });

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::navigation::KeptFocus;
 use crate::model::{Annotation, Period, Visibility};
 use crate::notes as rules;
 
@@ -22,6 +23,12 @@ pub(super) struct Draft {
     pub(super) this_chart: RwSignal<bool>,
     pub(super) problem: RwSignal<Option<String>>,
     pub(super) saving: RwSignal<bool>,
+    /// The field of the editor the focus is in (or was lost from as the
+    /// figures reloaded).
+    pub(super) focus: KeptFocus,
+    /// Opened, and not yet given the focus: its first field takes it (drawn
+    /// again later, it only gives the focus back).
+    pub(super) fresh: RwSignal<bool>,
 }
 
 impl Draft {
@@ -38,6 +45,8 @@ impl Draft {
             this_chart: RwSignal::new(false),
             problem: RwSignal::new(None),
             saving: RwSignal::new(false),
+            focus: KeptFocus::default(),
+            fresh: RwSignal::new(false),
         }
     }
 
@@ -52,6 +61,8 @@ impl Draft {
         self.internal.set(false);
         self.this_chart.set(false);
         self.problem.set(None);
+        self.focus.forget();
+        self.fresh.set(true);
         self.open.set(true);
     }
 
@@ -67,6 +78,8 @@ impl Draft {
         self.internal.set(note.visibility == Visibility::Internal);
         self.this_chart.set(note.module.is_some());
         self.problem.set(None);
+        self.focus.forget();
+        self.fresh.set(true);
         self.open.set(true);
     }
 }

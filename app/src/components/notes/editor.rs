@@ -59,7 +59,7 @@ fn Editor(
 ) -> impl IntoView {
     let first = NodeRef::<Input>::new();
     let text_ref = NodeRef::<Textarea>::new();
-    focus_first(anchored, text_ref, first);
+    focus_first(draft, anchored, text_ref, first);
     let prefix = format!("{dashboard}-{module}-note");
     let module_path = format!("{dashboard}/{module}");
     // Back to "Add a note" (also when opened from the chart, which holds no
@@ -90,7 +90,8 @@ fn Editor(
     view! {
         <form class=class style=placement(draft) role="dialog" aria-labelledby=format!("{prefix}-heading")
             id=format!("{prefix}-editor") novalidate on:submit=submit
-            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+            on:keydown=move |ev| if ev.key() == "Escape" { close() }
+            on:focusin=move |ev| draft.focus.focused(&ev) on:focusout=move |ev| draft.focus.left(&ev)>
             <h3 class="govuk-heading-s" id=format!("{prefix}-heading")>{heading(draft)}</h3>
             {move || draft.problem.get().map(|p| view! {
                 <div class="govuk-error-summary" role="alert">
@@ -112,19 +113,26 @@ fn Editor(
 
 /// Once the form is there, the focus goes to its first field: the text when
 /// opened on the chart (the date is set), else the date.
-fn focus_first(anchored: bool, text_ref: NodeRef<Textarea>, first: NodeRef<Input>) {
+fn focus_first(draft: Draft, anchored: bool, text_ref: NodeRef<Textarea>, first: NodeRef<Input>) {
     Effect::new(move |_| {
         // A click on the chart has set the date: the text comes next. From the
-        // button, the date comes first. (On the next frame: the form may not
+        // button, the date comes first. Drawn again (its figures reloaded
+        // while it was open), it takes the focus only back, to the field it
+        // was in, if the focus was lost. (On the next frame: the form may not
         // be in the document yet when its elements exist.)
         let (text, date) = (text_ref.get(), first.get());
         request_animation_frame(move || {
-            if anchored {
-                if let Some(t) = text {
-                    let _ = t.focus();
-                }
-            } else if let Some(f) = date {
-                let _ = f.focus();
+            if draft.fresh.try_get_untracked() != Some(true) {
+                draft.focus.give_back();
+                return;
+            }
+            let focused = if anchored {
+                text.map(|t| t.focus())
+            } else {
+                date.map(|d| d.focus())
+            };
+            if focused.is_some() {
+                let _ = draft.fresh.try_set(false);
             }
         });
     });
@@ -182,13 +190,7 @@ fn save(draft: Draft, state: NotesState, note: NewAnnotation, close: impl Fn() +
         draft.saving.set(false);
         match answer {
             Ok(saved) => {
-                state.list.update(|l| {
-                    match l.iter_mut().find(|n| n.id == saved.id) {
-                        Some(old) => *old = saved,
-                        None => l.push(saved),
-                    }
-                    l.sort_by_key(|n| (n.starts_at, n.id));
-                });
+                state.remember(saved.id, Some(saved));
                 close();
             }
             Err(e) => draft.problem.set(Some(e.to_string())),

@@ -33,7 +33,9 @@ use editor::LazyEditor;
 use list::NotesList;
 use marks::{anchors_of, marks_here, ChartSeries, Mark};
 
-/// The notes of the page's service, shared by its charts.
+/// The notes of the page's service, shared by its charts. Kept by the page
+/// (see [`NotesHome`]), not by the figures it shows: a note saved or deleted
+/// while the figures reload is not lost with them.
 #[derive(Clone, Copy)]
 pub struct NotesState {
     service: StoredValue<Option<String>>,
@@ -41,6 +43,10 @@ pub struct NotesState {
     list: RwSignal<Vec<Annotation>>,
     may_annotate: bool,
     csrf: StoredValue<String>,
+    /// The notes this page saved (`Some`) or deleted (`None`) that the
+    /// figures last loaded may not have known of yet, with how many figures
+    /// have loaded since.
+    changed: StoredValue<Vec<Change>>,
 }
 
 impl NotesState {
@@ -56,12 +62,110 @@ impl NotesState {
             let path = format!("/api/v1/annotations/{id}");
             match crate::api::send_json::<crate::model::Done>("DELETE", path, None, token).await {
                 Ok(_) => {
-                    self.list.update(|l| l.retain(|n| n.id != id));
+                    self.remember(id, None);
                     done();
                 }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
+    }
+
+    /// A note saved (`Some`) or deleted (`None`) by this page: on every chart
+    /// at once, and over the notes of figures loaded before the server had it.
+    fn remember(self, id: i64, note: Option<Annotation>) {
+        self.changed.update_value(|c| {
+            c.retain(|change| change.id != id);
+            c.push(Change { id, note, loads: 0 });
+        });
+        self.list.update(|l| apply(l, &self.changed.get_value()));
+    }
+
+    /// The notes of newly loaded figures, with this page's own changes that
+    /// they do not show yet.
+    fn loaded(self, mut notes: Vec<Annotation>) {
+        self.changed.update_value(|c| {
+            c.retain_mut(|change| {
+                change.loads += 1;
+                !change.shown_in(&notes)
+            })
+        });
+        apply(&mut notes, &self.changed.get_value());
+        self.list.set(notes);
+    }
+}
+
+/// A note this page saved (`Some`) or deleted (`None`), and how many loads
+/// of the figures there have been since.
+#[derive(Clone)]
+struct Change {
+    id: i64,
+    note: Option<Annotation>,
+    loads: u8,
+}
+
+impl Change {
+    /// Whether `notes`, as loaded, need this change no more: they show it (or
+    /// a later edit of the note), or they were asked for after it was made.
+    /// Of the figures loaded after a change, only the first can have been
+    /// asked for before it was made (a page asked again drops the answer it
+    /// was waiting for), so from the second on, what the server says stands
+    /// (someone else may have edited or deleted the note since).
+    fn shown_in(&self, notes: &[Annotation]) -> bool {
+        let there = notes.iter().find(|n| n.id == self.id);
+        let shown = match (&self.note, there) {
+            (Some(mine), Some(theirs)) => theirs.version >= mine.version,
+            (None, None) => true,
+            _ => false,
+        };
+        shown || self.loads >= 2
+    }
+}
+
+/// `notes` with `changes` made to them, in the order the charts list them.
+fn apply(notes: &mut Vec<Annotation>, changes: &[Change]) {
+    for change in changes {
+        notes.retain(|n| n.id != change.id);
+        notes.extend(change.note.clone());
+    }
+    notes.sort_by_key(|n| (n.starts_at, n.id));
+}
+
+/// What a dashboard page keeps while its figures reload (a view chosen, say):
+/// the notes of its service and each chart's note being written, so that the
+/// editor stays open with what was typed, and a note saved meanwhile is sent.
+#[derive(Clone, Copy)]
+pub struct NotesHome {
+    owner: StoredValue<Owner>,
+    state: StoredValue<Option<NotesState>>,
+    drafts: StoredValue<Vec<(String, Draft)>>,
+}
+
+impl NotesHome {
+    /// Provides the page's notes home, for the figures it draws.
+    pub fn provide() {
+        provide_context(NotesHome {
+            // A child of the page's: disposed with it (the page's own owner
+            // kept in its own store would never be).
+            owner: StoredValue::new(Owner::new()),
+            state: StoredValue::new(None),
+            drafts: StoredValue::new(Vec::new()),
+        });
+    }
+
+    /// The draft of chart `chart_id` of dashboard `dashboard`: the one it had
+    /// before the figures reloaded (the page stays as another dashboard is
+    /// opened: a note begun on one is not carried to the other's chart).
+    fn draft(self, dashboard: &str, chart_id: &str) -> Draft {
+        let key = format!("{dashboard} {chart_id}");
+        if let Some(draft) = self
+            .drafts
+            .with_value(|d| d.iter().find(|(k, _)| *k == key).map(|(_, d)| *d))
+        {
+            return draft;
+        }
+        let draft = self.owner.with_value(|o| o.with(Draft::new));
+        self.drafts.update_value(|d| d.push((key, draft)));
+        draft
     }
 }
 
@@ -69,16 +173,40 @@ impl NotesState {
 #[derive(Clone, Debug, Default)]
 pub struct ServiceTargets(pub Vec<crate::boards::Target>);
 
-/// Makes the dashboard's notes available to its charts.
+/// Makes the dashboard's notes available to its charts: those the page
+/// (its [`NotesHome`]) has, with the notes of `view`.
 pub fn provide_notes(view: &DashboardView) {
     provide_context(ServiceTargets(view.targets.clone()));
-    provide_context(NotesState {
+    let new = || NotesState {
         service: StoredValue::new(view.dashboard.service.clone()),
         dashboard: StoredValue::new(view.dashboard.slug.clone()),
         list: RwSignal::new(view.notes.annotations.clone()),
         may_annotate: view.notes.may_annotate && view.dashboard.service.is_some(),
         csrf: StoredValue::new(view.csrf.clone().unwrap_or_default()),
+        changed: StoredValue::new(Vec::new()),
+    };
+    let Some(home) = use_context::<NotesHome>() else {
+        provide_context(new());
+        return;
+    };
+    let kept = home.state.get_value().filter(|s| {
+        s.dashboard.try_with_value(|d| *d == view.dashboard.slug) == Some(true)
+            && s.csrf
+                .try_with_value(|c| c == view.csrf.as_deref().unwrap_or_default())
+                == Some(true)
     });
+    let state = match kept {
+        Some(state) => {
+            state.loaded(view.notes.annotations.clone());
+            state
+        }
+        None => {
+            let state = home.owner.with_value(|o| o.with(new));
+            home.state.set_value(Some(state));
+            state
+        }
+    };
+    provide_context(state);
 }
 
 /// A note's text: its lines, with web addresses as links. Everything else is
@@ -188,7 +316,9 @@ pub fn chart_notes(
         here,
         placed: RwSignal::new(Placed::default()),
         selecting: RwSignal::new(None::<(f64, f64)>),
-        draft: Draft::new(),
+        draft: use_context::<NotesHome>()
+            .map(|home| home.draft(&dashboard, chart_id))
+            .unwrap_or_else(Draft::new),
         card: RwSignal::new(None::<i64>),
         may: state.may_annotate,
         bottom: grid_bottom(zoom),
