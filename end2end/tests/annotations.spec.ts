@@ -5,7 +5,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { artifacts, hydrated, watchErrors } from './helpers';
+import { artifacts, hydrated, slowDown, watchErrors } from './helpers';
 
 const password = 'demo password for tests';
 const weekly = '#module-transactions-by-channel';
@@ -233,11 +233,7 @@ test('a note being written stays open with its text while the figures change, an
   await expect(by).toBeFocused();
 
   // The figures answer slowly from now on: the note is saved while they reload.
-  await page.route((url) => url.pathname.startsWith('/data/'), async (route) => {
-    await new Promise((done) => setTimeout(done, 1500));
-    await route.continue();
-  });
-  const reloading = page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/data/'));
+  const { sent: reloading } = await slowDown(page, '/data/', 1500);
   await page.getByLabel('Show figures by').selectOption('month');
   await reloading;
   const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/annotations') && r.request().method() === 'POST');
@@ -250,7 +246,6 @@ test('a note being written stays open with its text while the figures change, an
   await expect(editor).toBeHidden();
   // On the chart drawn with the new figures too.
   await expect(page.locator('.pulse-notes').first()).toContainText('Written while the period changed');
-  await page.unroute((url) => url.pathname.startsWith('/data/'));
   expect(errors).toEqual([]);
   // Gone again, for the tests after this one.
   const key = fs.readFileSync(path.join(__dirname, '..', '.admin-key'), 'utf8').trim();

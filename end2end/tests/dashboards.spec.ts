@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
 import * as path from 'node:path';
-import { artifacts, hydrated, inkedPixels, watchErrors } from './helpers';
+import { artifacts, hydrated, inkedPixels, slowDown, watchErrors } from './helpers';
 
 const dashboard = '/file-a-tax-return';
 
@@ -197,11 +197,7 @@ test('choosing months of one\'s own moves to From, also just after another choic
   // chosen while they reload (slowly here) are on the controls drawn
   // before. (A guard: the field is found on the page, not through those
   // controls; it passed on the code before too.)
-  await page.route((url) => url.pathname.startsWith('/data/'), async (route) => {
-    await new Promise((done) => setTimeout(done, 800));
-    await route.continue();
-  });
-  const reloading = page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/data/'));
+  const { sent: reloading } = await slowDown(page, '/data/', 800);
   await page.getByLabel('Time').selectOption('12-months');
   await reloading;
   await page.getByLabel('Time').selectOption('custom');

@@ -154,3 +154,16 @@ export function linkIn(text: string, prefix: string): string {
   if (start < 0) throw new Error(`no link ${prefix} in:\n${text}`);
   return text.slice(start).split(/\s/)[0];
 }
+
+/**
+ * From now on, the page's requests to addresses under `prefix` (a path, like
+ * `/data/`) are answered `ms` later; `sent` is the next such request.
+ */
+export async function slowDown(page: Page, prefix: string, ms: number) {
+  const under = (url: URL) => url.pathname.startsWith(prefix);
+  await page.route(under, async (route) => {
+    await new Promise((done) => setTimeout(done, ms));
+    await route.continue();
+  });
+  return { sent: page.waitForRequest((r) => under(new URL(r.url()))) };
+}
