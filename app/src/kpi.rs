@@ -439,6 +439,23 @@ pub fn not_past_current_period(
     }
 }
 
+/// How often records are sent, read from their `_timestamp`s (`times`,
+/// sorted and each once), for data of a kind the catalogue does not know:
+/// the longest period of which every record's time is a start, two of them
+/// one period apart (a year, a quarter, a month, a week, a day or an hour).
+/// None when no such period is found (records at odd times, one record, or
+/// none one period after another).
+pub fn frequency_of(times: &[DateTime<Utc>]) -> Option<PeriodKind> {
+    let mut kinds = PeriodKind::ALL;
+    kinds.reverse();
+    kinds.into_iter().find(|&kind| {
+        times.iter().all(|&t| period_start(kind, t) == t)
+            && times
+                .windows(2)
+                .any(|w| next_period_start(kind, w[0]) == w[1])
+    })
+}
+
 /// The start of the period after the one that starts at `start`
 /// (`start` must be a period start).
 pub fn next_period_start(kind: PeriodKind, start: DateTime<Utc>) -> DateTime<Utc> {
@@ -1571,6 +1588,40 @@ fn detect_unusual(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn how_often_records_are_sent_is_read_from_their_times() {
+        let days = |from: &str, n: i64, step: i64| -> Vec<DateTime<Utc>> {
+            (0..n).map(|i| t(from) + Duration::days(i * step)).collect()
+        };
+        // Daily from a Wednesday, weekly on Mondays (a gap between two).
+        assert_eq!(
+            frequency_of(&days("2021-12-29T00:00:00Z", 60, 1)),
+            Some(PeriodKind::Day)
+        );
+        let mut weeks = days("2021-12-27T00:00:00Z", 10, 7);
+        weeks.remove(4);
+        assert_eq!(frequency_of(&weeks), Some(PeriodKind::Week));
+        let months: Vec<DateTime<Utc>> = (0..14)
+            .map(|m| add_months(t("2024-01-01T00:00:00Z"), m))
+            .collect();
+        assert_eq!(frequency_of(&months), Some(PeriodKind::Month));
+        let years = [t("2023-01-01T00:00:00Z"), t("2024-01-01T00:00:00Z")];
+        assert_eq!(frequency_of(&years), Some(PeriodKind::Year));
+        // Every hour: hours.
+        let hours: Vec<DateTime<Utc>> = (0..5)
+            .map(|h| t("2026-11-30T00:00:00Z") + Duration::hours(h))
+            .collect();
+        assert_eq!(frequency_of(&hours), Some(PeriodKind::Hour));
+        // One record, none one period after another, or odd times: not known.
+        assert_eq!(frequency_of(&days("2021-12-29T00:00:00Z", 1, 1)), None);
+        assert_eq!(frequency_of(&days("2021-12-29T00:00:00Z", 5, 2)), None);
+        assert_eq!(
+            frequency_of(&[t("2026-11-30T10:30:00Z"), t("2026-12-01T10:30:00Z")]),
+            None
+        );
+        assert_eq!(frequency_of(&[]), None);
+    }
 
     /// A weekly series with a gentle yearly swing and a little deterministic noise.
     fn ordinary_weeks(n: usize) -> Vec<Option<f64>> {

@@ -383,8 +383,10 @@ pub struct Freshness {
     /// Seconds after the newest record before the data counts as out of date.
     pub max_age_expected: Option<i64>,
     pub out_of_date: bool,
-    /// How often a record is sent (one per this period), for a data type of the
-    /// catalogue ([`crate::catalogue::frequency`]).
+    /// How often a record is sent (one per this period): the catalogue's, for
+    /// a data type it knows ([`crate::catalogue::frequency`]); for another, on
+    /// a dashboard, what its records' times show
+    /// ([`crate::kpi::frequency_of`]), if they show one.
     #[serde(default)]
     pub frequency: Option<PeriodKind>,
     /// When this was worked out: the instant periods are judged complete at

@@ -72,9 +72,8 @@ pub fn complete_until_of(
 /// ([`Freshness::gaps`]), and, for figures that add records up
 /// ([`super::adds_up`]), before its first record's period (a month begun
 /// before the data holds only the weeks sent since: its total would read as
-/// a dip; of data of a type outside the catalogue, whose period is not known,
-/// before its first record's hour: the service pages show only the
-/// catalogue's).
+/// a dip; of data whose frequency is not known, before its first record's
+/// hour: the service pages show only the catalogue's).
 #[derive(Clone, Debug, Default)]
 pub struct Gaps {
     pub parts: Vec<PartGap>,
@@ -89,10 +88,11 @@ pub fn gaps_of(module: &Module, freshness: &[Freshness]) -> Gaps {
     else {
         return Gaps::default();
     };
-    // The first record's period, when the data's frequency is known (a data
-    // type of the catalogue); else its hour: a data set of a type Pulse does
-    // not know may be sent by the day, the week or the month, and a period
-    // begun before its first record holds only part of what it adds up.
+    // The first record's period, when the data's frequency is known (the
+    // catalogue's, or what its records' times show); else its hour: data of
+    // a kind Pulse does not know may be sent by the day, the week or the
+    // month, and a period begun before its first record holds only part of
+    // what it adds up.
     let first_whole = match f.oldest_record {
         Some(oldest) if super::adds_up(module) => Some(crate::kpi::period_start(
             f.frequency.unwrap_or(PeriodKind::Hour),

@@ -363,16 +363,22 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
         // A period split by channel, stage or step is complete when all
         // of it has come, by the rule the service pages follow.
         // Where a part misses periods between periods it has, dashboards
-        // show no figure, as the service pages do not.
-        if app::catalogue::part_field(data_type).is_some() {
+        // show no figure, as the service pages do not. Data of a kind the
+        // catalogue does not know is sent as often as its records' times
+        // show: its first and newest periods are judged by that.
+        let parts = app::catalogue::part_field(data_type).is_some();
+        if parts || freshness.frequency.is_none() {
             let whole = ctx
                 .cache
                 .whole(ctx.store, ds.id, ds.version, data_type)
                 .await?;
-            freshness.newest_whole = whole
-                .newest
-                .filter(|whole| Some(*whole) != freshness.newest_record);
-            freshness.gaps = whole.gaps.to_vec();
+            freshness.frequency = whole.frequency;
+            if parts {
+                freshness.newest_whole = whole
+                    .newest
+                    .filter(|whole| Some(*whole) != freshness.newest_record);
+                freshness.gaps = whole.gaps.to_vec();
+            }
         }
         out.push(freshness);
     }

@@ -85,6 +85,17 @@ impl Standard {
     }
 }
 
+/// How often data set `table` (of `data_type`) is sent: one record per
+/// period of the catalogue's frequency, else of the one its records' times
+/// show ([`app::kpi::frequency_of`]), if any.
+pub fn frequency(table: &Table, data_type: &str) -> Option<PeriodKind> {
+    app::catalogue::frequency(data_type).or_else(|| {
+        let times: std::collections::BTreeSet<i64> = table.ts.iter().copied().collect();
+        let times: Vec<DateTime<Utc>> = times.into_iter().map(from_micros).collect();
+        app::kpi::frequency_of(&times)
+    })
+}
+
 /// The newest record of `table`, of data type `data_type`, whose period has
 /// all its parts, where a period comes as one record per channel, stage or
 /// step ([`app::catalogue::part_field`]): the oldest of the parts' newest

@@ -400,6 +400,82 @@ async fn freshness_covers_each_data_set_a_dashboard_reads(app: TestApp) {
 }
 both!(freshness_covers_each_data_set_a_dashboard_reads);
 
+/// Daily data of a kind the catalogue does not know, from a Wednesday to a
+/// Saturday, shown by week: its first and last weeks hold only some of their
+/// days, so the dashboard shows no figure for the first and says the last is
+/// so far (each was a whole week's figure, a dip, before), as its records'
+/// times say they come daily.
+async fn data_of_an_unknown_kind_is_judged_by_how_often_its_records_come(app: TestApp) {
+    let key = app.admin_key().await;
+    let token = app
+        .data_set(json!({"data_group": "exp", "data_type": "visits-by-day", "published": true}))
+        .await;
+    // 60 days from Wednesday 29 December 2021 to Saturday 26 February 2022.
+    let first = chrono::NaiveDate::from_ymd_opt(2021, 12, 29).unwrap();
+    let records: Vec<Value> = (0..60)
+        .map(|i| {
+            let day = first + chrono::Duration::days(i);
+            json!({"_timestamp": format!("{day}T00:00:00Z"), "count": 100})
+        })
+        .collect();
+    let written = app
+        .send(
+            Method::POST,
+            "/data/exp/visits-by-day",
+            &token,
+            &json!(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let dashboard = json!({"slug": "visits", "title": "Visits", "status": "published", "modules": [
+        {"type": "single_timeseries", "slug": "by-week", "title": "Visits by week",
+         "data_set": "exp/visits-by-day",
+         "query": "period=week&start_at=2021-12-27T00:00:00Z&end_at=2022-02-28T00:00:00Z&collect=count:sum"}]});
+    let made = app
+        .send(Method::POST, "/api/v1/dashboards", &key, &dashboard)
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let freshness = app.get("/api/v1/dashboards/visits/freshness").await.json();
+    assert_eq!(freshness["data_sets"][0]["frequency"], "day", "{freshness}");
+    let html = app.get("/visits").await.text();
+    let rows: Vec<String> = html
+        .split("<tr class=\"govuk-table__row\">")
+        .skip(1)
+        .map(|row| {
+            let mut text = String::new();
+            let mut inside = false;
+            for c in row.split("</tr>").next().unwrap_or_default().chars() {
+                match c {
+                    '<' => inside = true,
+                    '>' => {
+                        inside = false;
+                        text.push(' ');
+                    }
+                    c if !inside => text.push(c),
+                    _ => {}
+                }
+            }
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    // Newest first: the week of 21 February, six days of it, so far; whole
+    // weeks of 700; the week of 27 December (five days of it) with none.
+    assert!(
+        rows[1].starts_with("21 to 27 February 2022 so far 600"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("14 to 20 February 2022 700"),
+        "{rows:?}"
+    );
+    let oldest = rows.last().unwrap();
+    assert!(
+        oldest.starts_with("27 December 2021 to 2 January 2022 no data"),
+        "{rows:?}"
+    );
+}
+both!(data_of_an_unknown_kind_is_judged_by_how_often_its_records_come);
+
 /// The page's freshness summary names each late data set once, by the
 /// modules that show it: a data set behind 50 modules is not 50 names.
 async fn a_late_data_set_is_named_once_by_the_modules_that_show_it(app: TestApp) {

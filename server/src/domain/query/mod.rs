@@ -94,6 +94,9 @@ type ByVersion<T> = Arc<std::sync::Mutex<FxHashMap<i64, (i64, T)>>>;
 pub struct Whole {
     pub newest: Option<DateTime<Utc>>,
     pub gaps: Arc<Vec<app::model::PartGap>>,
+    /// How often its records are sent: the catalogue's, else read from its
+    /// records' times ([`crate::domain::kpis::frequency`]).
+    pub frequency: Option<app::model::PeriodKind>,
 }
 
 /// Reads worked out on threads of their own, as many at once as the machine
@@ -324,6 +327,7 @@ impl Cache {
         let whole = Whole {
             newest: crate::domain::kpis::newest_whole(&table, data_type),
             gaps: Arc::new(crate::domain::kpis::part_gaps(&table, data_type)),
+            frequency: crate::domain::kpis::frequency(&table, data_type),
         };
         self.wholes
             .lock()
