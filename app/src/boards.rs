@@ -273,8 +273,11 @@ pub fn target_line(targets: &[Target], kpi: KpiKind, periods: &[Period]) -> Vec<
         .iter()
         .map(|p| {
             let last_day = (p.end - chrono::Duration::seconds(1)).date_naive();
-            let days = (p.end - p.start).num_seconds() as f64 / 86_400.0;
-            Some(target_over(kpi, target_at(targets, kpi, last_day)?, days))
+            Some(target_over(
+                kpi,
+                target_at(targets, kpi, last_day)?,
+                p.days(),
+            ))
         })
         .collect()
 }
@@ -521,11 +524,7 @@ pub fn indexed(
     periods: &[Period],
     per_day: bool,
 ) -> Vec<Vec<Option<f64>>> {
-    let days = |i: usize| {
-        periods
-            .get(i)
-            .map_or(1.0, |p| (p.end - p.start).num_seconds() as f64 / 86_400.0)
-    };
+    let days = |i: usize| periods.get(i).map_or(1.0, Period::days);
     let daily: Vec<Vec<Option<f64>>> = series
         .iter()
         .map(|values| {

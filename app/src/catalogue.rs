@@ -562,6 +562,7 @@ pub fn modules_for(service: &str, key: &str) -> Vec<Module> {
         query: query.into(),
         options,
         modules: Vec::new(),
+        frequency: None,
     };
     match key {
         "transactions" => vec![
@@ -745,6 +746,7 @@ pub fn new_module(t: ModuleType, data_set: &str, slug: &str, title: &str) -> Mod
         query,
         options,
         modules: Vec::new(),
+        frequency: None,
     }
 }
 

@@ -991,10 +991,9 @@ pub fn change_over(
     earlier: Option<f64>,
 ) -> Option<f64> {
     if per_day(volume, now, then) {
-        let days = |p: &Period| (p.end - p.start).num_seconds() as f64 / 86_400.0;
         return relative_change(
-            value.map(|v| v / days(now)),
-            earlier.map(|v| v / days(then)),
+            value.map(|v| v / now.days()),
+            earlier.map(|v| v / then.days()),
         );
     }
     change_in(unit, value, earlier)
@@ -2435,7 +2434,7 @@ mod tests {
             }
         }
         for (start, total) in months.iter().skip(1).take(22) {
-            let days = (next_period_start(PeriodKind::Month, *start) - *start).num_days() as f64;
+            let days = period_containing(PeriodKind::Month, *start).days();
             assert!((total - 100.0 * days).abs() < 1e-6, "{start}: {total}");
         }
         assert!(is_shared(PeriodKind::Week, PeriodKind::Quarter));

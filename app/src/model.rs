@@ -172,6 +172,15 @@ pub struct Period {
     pub end: DateTime<Utc>,
 }
 
+impl Period {
+    /// How many days the period holds (a part day counted as its part): what
+    /// volumes of periods of different lengths are compared by, a day at a
+    /// time, so that February is no dip for its 28 days.
+    pub fn days(&self) -> f64 {
+        (self.end - self.start).num_seconds() as f64 / 86_400.0
+    }
+}
+
 /// One line of a channel chart: a channel's value in each period of the series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -605,6 +614,15 @@ pub struct Module {
     /// A section's modules.
     #[serde(default)]
     pub modules: Vec<Module>,
+    /// How often its data set's records come, for a data type the catalogue
+    /// does not know ([`crate::catalogue::frequency`] says it for the others):
+    /// what the records' times show ([`crate::kpi::frequency_of`]), filled in
+    /// from the dashboard's freshness when a page loads it
+    /// ([`crate::modules::load_dashboard`]), so that its weeks are shared
+    /// between months by their days as the catalogue's are. Worked out, never
+    /// stored: not in the API's schema, and a dashboard sent with it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<PeriodKind>,
 }
 
 fn empty_object() -> serde_json::Value {

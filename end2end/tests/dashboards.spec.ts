@@ -439,6 +439,21 @@ test.describe('without JavaScript', () => {
     const months = await page.locator('#table-transactions-by-channel tbody tr').count();
     expect(months).toBeGreaterThanOrEqual(2);
     expect(months).toBeLessThanOrEqual(3);
+    // Months typed under the span left as it was are months of one's own...
+    await page.getByLabel('Show figures by').selectOption('month');
+    await page.getByLabel('From (month)').fill('2025-01');
+    await page.getByLabel('To (month)').fill('2025-06');
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page.getByLabel('Time')).toHaveValue('custom');
+    await expect(page.locator('#table-transactions-by-channel tbody tr')).toHaveCount(6);
+    await expect(page.locator('#table-transactions-by-channel tbody tr').first()).toContainText('June 2025');
+    // ...and a span chosen over months shown is the span.
+    await page.getByLabel('Time').selectOption('12-months');
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page.getByLabel('Time')).toHaveValue('12-months');
+    const year = await page.locator('#table-transactions-by-channel tbody tr').count();
+    expect(year).toBeGreaterThanOrEqual(12);
+    expect(year).toBeLessThanOrEqual(13);
   });
 });
 

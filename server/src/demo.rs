@@ -1208,6 +1208,7 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
             query: query.to_string(),
             options,
             modules: Vec::new(),
+            frequency: None,
         })
     };
     let mut transactions = preset("transactions").into_iter();
@@ -1226,6 +1227,7 @@ fn dashboard_for(service: &Service) -> app::model::Dashboard {
         query: String::new(),
         options: json!({}),
         modules: headline,
+        frequency: None,
     }];
     if slug == LIVE_SERVICE {
         modules.push(extra(

@@ -370,8 +370,12 @@ pub fn ViewControls(
     // read), or months of one's own below it.
     let range = move || {
         with_url(query, going_to, |q| {
-            match (q.get("range"), q.get("from"), q.get("to")) {
-                (Some(r), _, _) if Range::parse(&r).is_some() => r,
+            match (
+                ViewParams::from_query(|name| q.get(name)).range,
+                q.get("from"),
+                q.get("to"),
+            ) {
+                (Some(r), _, _) => r.key().to_string(),
                 (_, Some(f), _) | (_, _, Some(f)) if !f.is_empty() => "custom".to_string(),
                 _ => String::new(),
             }
@@ -457,6 +461,10 @@ pub fn ViewControls(
             <div class="govuk-form-group">
                 <label class="govuk-label" for=range_id.clone()>"Time"</label>
                 <select class="govuk-select" id=range_id name="range" on:change=choose_range>{range_options}</select>
+                // Sent with the form (without JavaScript): the span it was
+                // drawn with, so that months typed under it are taken
+                // ([`ViewParams::from_query`]).
+                <input type="hidden" name="was" value=range/>
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>

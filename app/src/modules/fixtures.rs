@@ -18,6 +18,7 @@ pub(crate) fn module(module_type: ModuleType, query: &str, options: Value) -> Mo
         query: query.into(),
         options,
         modules: Vec::new(),
+        frequency: None,
     }
 }
 

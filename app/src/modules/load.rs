@@ -114,7 +114,7 @@ pub fn gaps_of(module: &Module, freshness: &[Freshness]) -> Gaps {
 /// month of digital alone (a take-up near 100%, a fall in transactions): it
 /// has no figure, as on the service page ([`crate::model::totals_across`]
 /// then leaves no total where a part is missing between periods it has).
-fn without_gaps(
+pub fn without_gaps(
     module: &Module,
     rows: std::sync::Arc<Vec<serde_json::Value>>,
     gaps: &Gaps,
@@ -212,6 +212,20 @@ impl DashboardView {
     pub fn freshness_of(&self, module: &Module) -> Option<&Freshness> {
         let data_set = module.data_set.as_deref()?;
         self.freshness.iter().find(|f| f.data_set == data_set)
+    }
+}
+
+/// Gives each module the frequency its data set's freshness says
+/// ([`Module::frequency`]): for a data type the catalogue does not know, what
+/// its records' times show.
+pub fn with_frequencies(modules: &mut [Module], freshness: &[Freshness]) {
+    for m in modules {
+        m.frequency = m
+            .data_set
+            .as_deref()
+            .and_then(|ds| freshness.iter().find(|f| f.data_set == ds))
+            .and_then(|f| f.frequency);
+        with_frequencies(&mut m.modules, freshness);
     }
 }
 
@@ -476,6 +490,7 @@ pub async fn load_dashboard(
         held
     });
     let freshness = crate::api::dashboard_freshness(&slug).await?;
+    with_frequencies(&mut dashboard.modules, &freshness);
     // A named range becomes months now: "All the data" from the oldest figure.
     let oldest = freshness.iter().filter_map(|f| f.oldest_record).min();
     let range_problem = view.range_problem(super::request::now(), oldest);

@@ -31,8 +31,8 @@ pub use figures::{
     Item, LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures,
 };
 pub use load::{
-    complete_until_of, count_modules, data_modules, find_module, load_dashboard, load_module,
-    DashboardView, LoadedModule,
+    complete_until_of, count_modules, data_modules, find_module, gaps_of, load_dashboard,
+    load_module, with_frequencies, without_gaps, DashboardView, LoadedModule,
 };
 pub use options::{humanise, label_for, rate_kpi, unit};
 pub use request::{
@@ -40,5 +40,5 @@ pub use request::{
     module_request, now, realtime_hours, scale_note, shown_period, with_year_before_request,
     year_earlier_request, MAX_REALTIME_HOURS, REALTIME_HOURS,
 };
-pub use table::{data_url, download_name, format_cell, table_data, Cell, TableData};
+pub use table::{csv_line, data_url, download_name, format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, offered_periods, Range, ViewParams, Zoom, VIEW_PERIODS};

@@ -307,10 +307,12 @@ pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
     }
 }
 
-/// How often the module's data set is sent, when its data type says.
+/// How often the module's data set is sent: as its data type says in the
+/// catalogue, else as its records' times show ([`Module::frequency`]), when
+/// known.
 pub fn frequency(module: &Module) -> Option<PeriodKind> {
     let (_, data_type) = module.data_set.as_deref()?.split_once('/')?;
-    crate::catalogue::frequency(data_type)
+    crate::catalogue::frequency(data_type).or(module.frequency)
 }
 
 /// Whether the module's figures are its data's records shared between longer
@@ -471,10 +473,23 @@ mod tests {
         // Switched to weeks: the data's own period, nothing shared.
         let weekly = module_query(&m, &view(Some(PeriodKind::Week), None, None), now());
         assert!(!weekly.contains("apportion"), "{weekly}");
-        // A type the catalogue does not know is never shared.
+        // A type the catalogue does not know is not shared while how often
+        // its records come is not known either...
         let mut own = m.clone();
         own.data_set = Some("renew/my-own-counts".into());
         assert!(!module_query(&own, &ViewParams::default(), now()).contains("apportion"));
+        assert_eq!(scale_note(&own, &ViewParams::default()), None);
+        // ...and is, as the catalogue's, once its records show they come weekly.
+        own.frequency = Some(PeriodKind::Week);
+        assert!(module_query(&own, &ViewParams::default(), now()).contains("apportion=true"));
+        assert_eq!(
+            scale_note(&own, &ViewParams::default()).unwrap(),
+            "Weekly figures added up by month: a week that spans two months counts in each for its days there."
+        );
+        // The catalogue says first: transactions come weekly whatever is filled in.
+        let mut known = m.clone();
+        known.frequency = Some(PeriodKind::Month);
+        assert!(module_query(&known, &ViewParams::default(), now()).contains("apportion=true"));
     }
 
     #[test]

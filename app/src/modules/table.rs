@@ -402,17 +402,9 @@ impl TableData {
     /// As CSV (RFC 4180: CRLF line ends, fields quoted when they need it). A
     /// field a spreadsheet would run as a formula starts with `'`.
     pub fn to_csv(&self) -> String {
-        let line = |cells: Vec<&str>| {
-            cells
-                .into_iter()
-                .map(csv_field)
-                .collect::<Vec<_>>()
-                .join(",")
-                + "\r\n"
-        };
-        let mut csv = line(self.headers.iter().map(String::as_str).collect());
+        let mut csv = csv_line(self.headers.iter().map(String::as_str));
         for row in &self.rows {
-            csv.push_str(&line(row.iter().map(|c| c.text.as_str()).collect()));
+            csv.push_str(&csv_line(row.iter().map(|c| c.text.as_str())));
         }
         csv
     }
@@ -427,6 +419,19 @@ impl TableData {
             .collect();
         serde_json::json!({ "title": title, "columns": self.headers, "rows": rows }).to_string()
     }
+}
+
+/// One line of a download's CSV (RFC 4180: a CRLF at its end, fields quoted
+/// when they need it); a field a spreadsheet would run as a formula starts
+/// with `'`. Every CSV made for people to open (a module's table, the
+/// explorer's, a board's) is written by it.
+pub fn csv_line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    cells
+        .into_iter()
+        .map(csv_field)
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\r\n"
 }
 
 fn csv_field(text: &str) -> String {

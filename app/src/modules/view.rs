@@ -139,7 +139,14 @@ impl ViewParams {
             from: month("from"),
             to: month("to"),
             compare: get("compare").as_deref() == Some("year"),
-            range: get("range").and_then(|r| Range::parse(&r)),
+            range: get("range").and_then(|r| Range::parse(&r)).filter(|r| {
+                // The controls sent as a form (without JavaScript) carry the
+                // span chosen, the months below it, and the span they were
+                // drawn with (`was`): months typed under a span left as it
+                // was are months of one's own, as "Months of my choice" is.
+                let typed = month("from").is_some() || month("to").is_some();
+                !(typed && get("was").as_deref() == Some(r.key()))
+            }),
         }
     }
 
@@ -253,9 +260,10 @@ impl ViewParams {
 /// The periods the view can offer for `modules`: from the finest frequency of
 /// their time-series data on (monthly data is never shown by week; beside
 /// weekly data, it stays by month when weeks are chosen), days included when
-/// that is daily (data of a type the catalogue does not describe is daily
-/// when its module reads it by day); every period but days when a module's
-/// frequency is not known.
+/// that is daily or hourly (data of a type the catalogue does not describe
+/// comes as often as its records show, [`crate::model::Module::frequency`],
+/// else is daily when its module reads it by day); every period but days
+/// when a module's frequency is not known.
 pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
     let frequencies: Vec<Option<PeriodKind>> = modules
         .iter()
@@ -273,7 +281,9 @@ pub fn offered_periods(modules: &[&crate::model::Module]) -> Vec<PeriodKind> {
             .min_by_key(|k| crate::kpi::period_rank(*k)),
         None => None,
     };
-    let day = finest == Some(PeriodKind::Day);
+    // Hourly data is shown by day too.
+    let day = finest
+        .is_some_and(|f| crate::kpi::period_rank(f) <= crate::kpi::period_rank(PeriodKind::Day));
     day.then_some(PeriodKind::Day)
         .into_iter()
         .chain(VIEW_PERIODS.into_iter().filter(|p| {
@@ -493,6 +503,15 @@ mod tests {
         assert_eq!(offered_periods(&[&daily]), every_day);
         assert_eq!(offered_periods(&[&daily, &satisfaction]), every_day);
         assert_eq!(offered_periods(&[&daily, &unknown]), VIEW_PERIODS);
+        // Once its records show they come hourly, days on; monthly, months
+        // on, as the catalogue's.
+        unknown.frequency = Some(PeriodKind::Hour);
+        assert_eq!(offered_periods(&[&unknown]), every_day);
+        unknown.frequency = Some(PeriodKind::Month);
+        assert_eq!(
+            offered_periods(&[&unknown]),
+            [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year]
+        );
     }
 
     #[test]
@@ -550,6 +569,33 @@ mod tests {
             ("to", "2026-03"),
         ]));
         assert_eq!(by_hand.range, None);
+        // Sent as a form: months typed under the span the controls were
+        // drawn with are one's own; a span chosen over months shown is the span.
+        let typed = ViewParams::from_query(get(&[
+            ("range", "2-years"),
+            ("was", "2-years"),
+            ("from", "2024-01"),
+            ("to", "2024-06"),
+        ]));
+        assert_eq!(
+            (typed.range, typed.from.as_deref(), typed.to.as_deref()),
+            (None, Some("2024-01"), Some("2024-06"))
+        );
+        let chosen = ViewParams::from_query(get(&[
+            ("range", "2-years"),
+            ("was", "custom"),
+            ("from", "2024-01"),
+            ("to", "2024-06"),
+        ]));
+        assert_eq!(chosen.range, Some(Range::Last2Years));
+        assert_eq!(chosen.resolved(now, None).from.as_deref(), Some("2025-01"));
+        let unchanged = ViewParams::from_query(get(&[
+            ("range", "2-years"),
+            ("was", "2-years"),
+            ("from", ""),
+            ("to", ""),
+        ]));
+        assert_eq!(unchanged.range, Some(Range::Last2Years));
         assert_eq!(
             by_hand.clone().resolved(now, None).from.as_deref(),
             Some("2026-01")

@@ -83,7 +83,7 @@ fn spark(
         .map(|p| {
             let value = values.get(&p.start).copied().flatten()?;
             Some(if kpi == KpiKind::Transactions {
-                value / ((p.end - p.start).num_seconds() as f64 / 86_400.0)
+                value / p.days()
             } else {
                 value
             })
@@ -112,11 +112,18 @@ async fn module_rows(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    // As the read API reads it: a record covers its type's period in the
+    // catalogue, or the one its records' times show.
+    let frequency = ctx
+        .cache
+        .whole(ctx.store, set.id, set.version, &set.data_type)
+        .await?
+        .frequency;
     let Ok(query) = params::parse(
         &pairs,
         params::Allowances {
             raw_queries_allowed: set.raw_queries_allowed,
-            frequency: app::catalogue::frequency(&set.data_type),
+            frequency,
         },
     ) else {
         return Ok(None);
@@ -173,8 +180,9 @@ async fn unexplained_on_dashboards(
     }
     let mut lines = Vec::new();
     for (_, body) in stored {
-        let dashboard = crate::store::dashboards::parse(body)?;
+        let mut dashboard = crate::store::dashboards::parse(body)?;
         let freshness = crate::domain::dashboards::freshness(ctx, &dashboard.slug).await?;
+        app::modules::with_frequencies(&mut dashboard.modules, &freshness);
         for module in app::modules::data_modules(&dashboard.modules) {
             // A period counts as filled in once it is complete
             // ([`app::kpi::complete_until`]): a dip in one under way is not news.
@@ -189,11 +197,18 @@ async fn unexplained_on_dashboards(
             ) else {
                 continue;
             };
+            // The figures the page draws: none where a part is missing or
+            // a period began before the first record ([`app::modules::gaps_of`]).
+            let gaps = app::modules::gaps_of(module, &freshness);
+            let until = app::modules::complete_until_of(module, &ViewParams::default(), &freshness);
+            let shown = |rows: Vec<serde_json::Value>| {
+                let rows = app::modules::without_gaps(module, std::sync::Arc::new(rows), &gaps);
+                app::modules::figures(module, &rows, until).ok()
+            };
             let Some(rows) = module_rows(ctx, data_set, &request).await? else {
                 continue;
             };
-            let until = app::modules::complete_until_of(module, &ViewParams::default(), &freshness);
-            let Ok(figures) = app::modules::figures(module, &rows, until) else {
+            let Some(figures) = shown(rows) else {
                 continue;
             };
             let Some((periods, series)) = app::notes::chart_series(&figures) else {
@@ -202,7 +217,7 @@ async fn unexplained_on_dashboards(
             let history = match app::modules::with_year_before_request(&request, &periods) {
                 Some(earlier) => module_rows(ctx, data_set, &earlier)
                     .await?
-                    .and_then(|rows| app::modules::figures(module, &rows, until).ok())
+                    .and_then(shown)
                     .as_ref()
                     .and_then(app::notes::chart_series),
                 None => None,

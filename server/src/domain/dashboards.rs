@@ -151,6 +151,11 @@ pub async fn validate_planned(store: &Store, d: &Dashboard, planned: &Planned) -
         if m.title.trim().is_empty() {
             return bad(format!("module {name:?} needs a title"));
         }
+        if m.frequency.is_some() {
+            return bad(format!(
+                "module {name:?}: frequency is not set but worked out from its data set (the catalogue, or its records' times); leave it out"
+            ));
+        }
         if !m.options.is_object() {
             return bad(format!(
                 "module {name:?}: options must be an object, e.g. {{\"format\": \"pounds\"}}"

@@ -423,10 +423,7 @@ pub fn bases(data: &Standard, kpi: KpiKind, kind: PeriodKind) -> BTreeMap<DateTi
         KpiKind::Transactions => series(data, kpi, kind)
             .1
             .into_keys()
-            .map(|start| {
-                let days = (next_period_start(kind, start) - start).num_seconds() as f64 / 86_400.0;
-                (start, days)
-            })
+            .map(|start| (start, app::kpi::period_containing(kind, start).days()))
             .collect(),
         KpiKind::DigitalTakeUp | KpiKind::CostPerTransaction => data
             .transactions

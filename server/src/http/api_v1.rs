@@ -7,6 +7,7 @@
 use app::model::{
     KpiKind, OrgChoices, PeriodKind, ServiceKpiList, ServiceKpis, ServiceList, ServiceOverview,
 };
+use app::modules::csv_line;
 use axum::{
     extract::State,
     http::header,
@@ -355,55 +356,52 @@ async fn service_kpis(
 }
 
 fn services_csv(services: &[ServiceKpis]) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = writer.write_record(
-        [
-            "service",
-            "department",
-            "agency",
-            "transactions_per_year",
-            "cost_per_transaction",
-            "digital_take_up",
-            "user_satisfaction",
-            "completion_rate",
-            "year_first_day",
-            "year_last_day",
-        ]
-        .into_iter()
-        .map(String::from)
-        .chain(latest_days_heading()),
-    );
+    let heading: Vec<String> = [
+        "service",
+        "department",
+        "agency",
+        "transactions_per_year",
+        "cost_per_transaction",
+        "digital_take_up",
+        "user_satisfaction",
+        "completion_rate",
+        "year_first_day",
+        "year_last_day",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(latest_days_heading())
+    .collect();
+    let mut out = csv_line(heading.iter().map(String::as_str));
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for s in services {
         let [first_day, last_day] = days(app::kpi::figure_span(s, KpiKind::Transactions));
-        let _ = writer.write_record(
-            [
-                s.service.title.clone(),
-                s.service.department.title.clone(),
-                s.service
-                    .agency
-                    .as_ref()
-                    .map(|a| a.title.clone())
-                    .unwrap_or_default(),
-                number(s.transactions_per_year),
-                number(s.cost_per_transaction),
-                number(s.digital_take_up),
-                number(s.user_satisfaction),
-                number(s.completion_rate),
-                first_day,
-                last_day,
-            ]
-            .into_iter()
-            .chain(
-                LATEST
-                    .iter()
-                    .flat_map(|&kpi| days(app::kpi::figure_span(s, kpi))),
-            ),
-        );
+        let record: Vec<String> = [
+            s.service.title.clone(),
+            s.service.department.title.clone(),
+            s.service
+                .agency
+                .as_ref()
+                .map(|a| a.title.clone())
+                .unwrap_or_default(),
+            number(s.transactions_per_year),
+            number(s.cost_per_transaction),
+            number(s.digital_take_up),
+            number(s.user_satisfaction),
+            number(s.completion_rate),
+            first_day,
+            last_day,
+        ]
+        .into_iter()
+        .chain(
+            LATEST
+                .iter()
+                .flat_map(|&kpi| days(app::kpi::figure_span(s, kpi))),
+        )
+        .collect();
+        out.push_str(&csv_line(record.iter().map(String::as_str)));
     }
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    out
 }
 
 /// The first and last days (both in it, `YYYY-MM-DD`) of the time a figure

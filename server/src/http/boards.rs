@@ -15,6 +15,7 @@ use app::boards::{
     Board, Comparison, NewPortfolio, NewTarget, Portfolio, Target, TargetList, COMPARE_LIMIT, KPIS,
 };
 use app::model::{KpiKind, PeriodKind};
+use app::modules::csv_line;
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -80,9 +81,6 @@ fn board_response(board: Board, format: Option<&str>, name: &str) -> Result<Resp
 /// stopped before the others' (then none is judged against a target), then
 /// the days of each other KPI's figure (its latest complete period).
 pub fn board_csv(board: &Board) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
     let mut heading = vec![
         "service".to_string(),
         "department".to_string(),
@@ -95,7 +93,7 @@ pub fn board_csv(board: &Board) -> String {
     }
     heading.extend(["year_first_day", "year_last_day", "figures_stopped"].map(String::from));
     heading.extend(super::api_v1::latest_days_heading());
-    let _ = writer.write_record(&heading);
+    let mut out = csv_line(heading.iter().map(String::as_str));
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let word = |v: Option<String>| v.unwrap_or_default();
     for row in &board.services {
@@ -130,9 +128,9 @@ pub fn board_csv(board: &Board) -> String {
                 .iter()
                 .flat_map(|&kpi| super::api_v1::days(span(kpi))),
         );
-        let _ = writer.write_record(&record);
+        out.push_str(&csv_line(record.iter().map(String::as_str)));
     }
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    out
 }
 
 /// The board of a department or agency: its services and its agencies' services.

@@ -449,7 +449,7 @@ fn cors(response: &mut Response) {
         ("limit" = Option<u32>, Query, minimum = 0, maximum = 100000, description = "At most this many records or groups (at most 100,000); 0 = no limit. An answer of more than 100,000 rows (records, groups, or groups times periods) is refused with a 400: narrow it"),
         ("flatten" = Option<bool>, Query, description = "One row per period and group"),
         ("format" = Option<String>, Query, description = "`csv` for CSV"),
-        ("apportion" = Option<bool>, Query, description = "Pulse: with `period` and sums only, on a data set of a catalogue data type, share each record between the periods it spans by its days (weeks into months)"),
+        ("apportion" = Option<bool>, Query, description = "Pulse: with `period` and sums only, share each record between the periods it spans by its days (weeks into months); a record covers its data type's period in the catalogue or, for another type, the one its records' times show (each at the start of a day, a week, a month…)"),
         ("max_rows" = Option<u32>, Query, minimum = 1, maximum = 100000, description = "Pulse: refuse with a 400, before it is made, an answer of more than this many rows (records, groups, or groups times periods) rather than send it; 1 to 100,000 (the bound without it). A dashboard's module asks for no more than it can show")),
     responses(
         (status = 200, description = "`{\"data\":[...]}` (and a `warning` while unpublished), or CSV", body = serde_json::Value),
@@ -504,11 +504,29 @@ async fn read(
         cors(&mut r);
         r
     };
+    // How long a record covers, for `apportion`: the catalogue's, or what the
+    // records' times show (worked out once a version).
+    let frequency = match app::catalogue::frequency(&data_set.data_type) {
+        None if pairs.iter().any(|(k, v)| k == "apportion" && v == "true") => match state
+            .cache
+            .whole(
+                &state.store,
+                data_set.id,
+                data_set.version,
+                &data_set.data_type,
+            )
+            .await
+        {
+            Ok(whole) => whole.frequency,
+            Err(e) => return internal(e),
+        },
+        known => known,
+    };
     let query = match params::parse(
         &pairs,
         params::Allowances {
             raw_queries_allowed: data_set.raw_queries_allowed,
-            frequency: app::catalogue::frequency(&data_set.data_type),
+            frequency,
         },
     ) {
         Ok(query) => query,

