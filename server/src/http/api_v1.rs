@@ -376,32 +376,40 @@ fn services_csv(services: &[ServiceKpis]) -> String {
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for s in services {
         let [first_day, last_day] = days(app::kpi::figure_span(s, KpiKind::Transactions));
-        let record: Vec<String> = [
-            s.service.title.clone(),
-            s.service.department.title.clone(),
-            s.service
-                .agency
-                .as_ref()
-                .map(|a| a.title.clone())
-                .unwrap_or_default(),
-            number(s.transactions_per_year),
-            number(s.cost_per_transaction),
-            number(s.digital_take_up),
-            number(s.user_satisfaction),
-            number(s.completion_rate),
-            first_day,
-            last_day,
-        ]
-        .into_iter()
-        .chain(
-            LATEST
-                .iter()
-                .flat_map(|&kpi| days(app::kpi::figure_span(s, kpi))),
-        )
-        .collect();
+        let record: Vec<String> = service_cells(&s.service)
+            .into_iter()
+            .chain([
+                number(s.transactions_per_year),
+                number(s.cost_per_transaction),
+                number(s.digital_take_up),
+                number(s.user_satisfaction),
+                number(s.completion_rate),
+                first_day,
+                last_day,
+            ])
+            .chain(
+                LATEST
+                    .iter()
+                    .flat_map(|&kpi| days(app::kpi::figure_span(s, kpi))),
+            )
+            .collect();
         out.push_str(&csv_line(record.iter().map(String::as_str)));
     }
     out
+}
+
+/// A service's first cells in a CSV: its title, its department's and its
+/// agency's (empty without one).
+pub(super) fn service_cells(service: &app::model::ServiceListing) -> [String; 3] {
+    [
+        service.title.clone(),
+        service.department.title.clone(),
+        service
+            .agency
+            .as_ref()
+            .map(|a| a.title.clone())
+            .unwrap_or_default(),
+    ]
 }
 
 /// The first and last days (both in it, `YYYY-MM-DD`) of the time a figure

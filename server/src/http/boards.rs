@@ -97,15 +97,7 @@ pub fn board_csv(board: &Board) -> String {
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let word = |v: Option<String>| v.unwrap_or_default();
     for row in &board.services {
-        let mut record = vec![
-            row.service.title.clone(),
-            row.service.department.title.clone(),
-            row.service
-                .agency
-                .as_ref()
-                .map(|a| a.title.clone())
-                .unwrap_or_default(),
-        ];
+        let mut record = super::api_v1::service_cells(&row.service).to_vec();
         for k in &row.kpis {
             record.push(number(k.value));
             record.push(number(k.target));

@@ -50,6 +50,46 @@ async fn publish_dashboard(app: &TestApp, admin_key: &str, service: &str, kpis: 
     assert_eq!(published.status, StatusCode::OK, "{}", published.text());
 }
 
+/// A department of one service (`slug`, `title` each) whose weekly
+/// transactions by channel are `records`, sent through the data API, and its
+/// dashboard of them as the builder makes it, published.
+async fn one_service_sending(
+    app: &TestApp,
+    admin_key: &str,
+    department: (&str, &str),
+    service: (&str, &str),
+    settings: Value,
+    records: Vec<Value>,
+) {
+    app.send(
+        Method::POST,
+        "/api/v1/organisations",
+        admin_key,
+        &json!({"slug": department.0, "title": department.1, "kind": "department"}),
+    )
+    .await;
+    new_service(app, admin_key, service.0, service.1, department.0).await;
+    let mut settings = settings;
+    settings["data_group"] = json!(service.0);
+    settings["data_type"] = json!("transactions-by-channel");
+    settings["published"] = json!(true);
+    let set = app
+        .send(Method::POST, "/api/v1/data-sets", admin_key, &settings)
+        .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
+    let token = set.json()["bearer_token"].as_str().unwrap().to_string();
+    let written = app
+        .send(
+            Method::POST,
+            &format!("/data/{}/transactions-by-channel", service.0),
+            &token,
+            &Value::Array(records),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    publish_dashboard(app, admin_key, service.0, &["transactions"]).await;
+}
+
 const DRB: &str = "department-of-revenue-and-benefits";
 const KPI_KEYS: [&str; 5] = [
     "transactions",
@@ -691,33 +731,8 @@ async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp
     let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
     // A department of one service whose weekly transactions stopped two months
-    // ago, after a spike nobody explained.
-    app.send(
-        Method::POST,
-        "/api/v1/organisations",
-        &admin_key,
-        &json!({"slug": "dept-quiet", "title": "Quiet department", "kind": "department"}),
-    )
-    .await;
-    new_service(
-        &app,
-        &admin_key,
-        "quiet-service",
-        "Quiet service",
-        "dept-quiet",
-    )
-    .await;
-    let set = app
-        .send(
-            Method::POST,
-            "/api/v1/data-sets",
-            &admin_key,
-            &json!({"data_group": "quiet-service", "data_type": "transactions-by-channel",
-                "max_age_expected": 8 * 86400, "published": true}),
-        )
-        .await;
-    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
-    let token = set.json()["bearer_token"].as_str().unwrap().to_string();
+    // ago, after a spike nobody explained; its dashboard, as the builder
+    // makes it, published: the board lists what its charts mark.
     let last = Utc::now() - chrono::Duration::weeks(9);
     let last = app::kpi::period_start(app::model::PeriodKind::Week, last);
     let mut records = Vec::new();
@@ -733,18 +748,15 @@ async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp
             }));
         }
     }
-    let written = app
-        .send(
-            Method::POST,
-            "/data/quiet-service/transactions-by-channel",
-            &token,
-            &Value::Array(records),
-        )
-        .await;
-    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
-    // Its dashboard, as the builder makes it, published: the board lists what
-    // its charts mark.
-    publish_dashboard(&app, &admin_key, "quiet-service", &["transactions"]).await;
+    one_service_sending(
+        &app,
+        &admin_key,
+        ("dept-quiet", "Quiet department"),
+        ("quiet-service", "Quiet service"),
+        json!({"max_age_expected": 8 * 86400}),
+        records,
+    )
+    .await;
 
     let board = app.get("/api/v1/boards/dept-quiet").await.json();
     let concerns: Vec<(String, String)> = board["attention"]
@@ -807,32 +819,6 @@ both!(the_attention_list_names_stale_data_and_unexplained_spikes);
 async fn the_board_judges_no_figure_where_the_dashboard_draws_none(app: TestApp) {
     let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
-    app.send(
-        Method::POST,
-        "/api/v1/organisations",
-        &admin_key,
-        &json!({"slug": "dept-gappy", "title": "Gappy department", "kind": "department"}),
-    )
-    .await;
-    new_service(
-        &app,
-        &admin_key,
-        "gappy-service",
-        "Gappy service",
-        "dept-gappy",
-    )
-    .await;
-    let set = app
-        .send(
-            Method::POST,
-            "/api/v1/data-sets",
-            &admin_key,
-            &json!({"data_group": "gappy-service", "data_type": "transactions-by-channel",
-                "published": true}),
-        )
-        .await;
-    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
-    let token = set.json()["bearer_token"].as_str().unwrap().to_string();
     let last = app::kpi::period_start(
         app::model::PeriodKind::Week,
         Utc::now() - chrono::Duration::weeks(2),
@@ -858,16 +844,15 @@ async fn the_board_judges_no_figure_where_the_dashboard_draws_none(app: TestApp)
             }));
         }
     }
-    let written = app
-        .send(
-            Method::POST,
-            "/data/gappy-service/transactions-by-channel",
-            &token,
-            &Value::Array(records),
-        )
-        .await;
-    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
-    publish_dashboard(&app, &admin_key, "gappy-service", &["transactions"]).await;
+    one_service_sending(
+        &app,
+        &admin_key,
+        ("dept-gappy", "Gappy department"),
+        ("gappy-service", "Gappy service"),
+        json!({}),
+        records,
+    )
+    .await;
     let named = |i: i64| {
         app::kpi::format_period(&app::kpi::period_containing(
             app::model::PeriodKind::Week,

