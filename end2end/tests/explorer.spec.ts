@@ -101,5 +101,14 @@ test.describe('without JavaScript', () => {
     await page.locator('a[data-sort="transactions_per_year"]').click();
     const sorted = await (await request.get('/api/v1/service-kpis?department=department-of-revenue-and-benefits&sort=transactions_per_year&direction=desc')).json();
     expect(await rowSlugs(page)).toEqual(sorted.services.map((s: any) => s.service.slug));
+    // A name typed then keeps the sort, and stays in its box.
+    await page.getByLabel('Service name contains').fill('pay');
+    await page.locator('#apply-filters').click();
+    await expect(page).toHaveURL(/name=pay/);
+    await expect(page).toHaveURL(/sort=transactions_per_year&direction=desc/);
+    await expect(page.getByLabel('Service name contains')).toHaveValue('pay');
+    const named = await (await request.get('/api/v1/service-kpis?department=department-of-revenue-and-benefits&name=pay&sort=transactions_per_year&direction=desc')).json();
+    expect(named.services.length).toBeGreaterThan(0);
+    expect(await rowSlugs(page)).toEqual(named.services.map((s: any) => s.service.slug));
   });
 });

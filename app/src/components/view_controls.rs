@@ -356,10 +356,18 @@ pub fn ViewControls(
             .or_else(|| with_url(query, going_to, |q| ViewParams::problem(|name| q.get(name))))
             .or_else(|| range_problem.try_get_value().flatten())
     };
+    // Months a named span takes the place of are not shown (sent without
+    // JavaScript, the form carries both: [`ViewParams::from_query`]).
+    let named = move || {
+        with_url(query, going_to, |q| {
+            ViewParams::from_query(|name| q.get(name)).range.is_some()
+        })
+    };
     let month_value = move |field: &'static str| {
         move || match typed() {
             Some(d) if field == "from" => d.from,
             Some(d) => d.to,
+            None if named() => String::new(),
             None => current(field),
         }
     };
@@ -470,7 +478,7 @@ pub fn ViewControls(
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from"
-                    prop:value=month_value("from") on:input=typing on:change={
+                    value=month_value("from") prop:value=month_value("from") on:input=typing on:change={
                         let months = months_from.clone();
                         move |ev| months(&ev)
                     }/>
@@ -488,7 +496,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    prop:value=month_value("to") on:input=typing on:change=move |ev| months(&ev)/>
+                    value=month_value("to") prop:value=month_value("to") on:input=typing on:change=move |ev| months(&ev)/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">

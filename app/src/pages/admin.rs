@@ -221,7 +221,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                             <label class="govuk-label" for="audit-filter">"Who, what or which"</label>
                             <div class="govuk-hint" id="audit-filter-hint">"For example, key.revoke, dashboard or an email address"</div>
                             <input class="govuk-input" id="audit-filter" name="filter" type="search"
-                                aria-describedby="audit-filter-hint" prop:value=filter/>
+                                aria-describedby="audit-filter-hint" value=filter prop:value=filter/>
                         </div>
                         <button class="govuk-button govuk-button--secondary" type="submit">"Filter"</button>
                     </form>

@@ -94,7 +94,7 @@ pub fn ServicesPage() -> impl IntoView {
             <div class="govuk-form-group">
                 <label class="govuk-label" for="filter-name">"Service name contains"</label>
                 <input class="govuk-input pulse-filters__name" id="filter-name" name="name" type="search"
-                    autocomplete="off" prop:value=move || current("name") on:input=on_name/>
+                    autocomplete="off" value=move || current("name") prop:value=move || current("name") on:input=on_name/>
             </div>
             <Suspense fallback=|| ()>
                 {move || {
@@ -146,8 +146,8 @@ pub fn ServicesPage() -> impl IntoView {
                 })
                 }}
             </Suspense>
-            <input type="hidden" name="sort" prop:value=move || current("sort")/>
-            <input type="hidden" name="direction" prop:value=move || current("direction")/>
+            <input type="hidden" name="sort" value=move || current("sort")/>
+            <input type="hidden" name="direction" value=move || current("direction")/>
             <button class="govuk-button pulse-no-js-only" type="submit" id="apply-filters">"Apply filters"</button>
         </form>
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the services…"</p> }>
