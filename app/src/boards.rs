@@ -120,18 +120,18 @@ pub fn attention_band(unit: Unit) -> f64 {
 }
 
 /// The trend of a series of values in `unit`, each with what it is out of
-/// (its weight): the last three values pooled against the three before
-/// (gaps skipped), each three as the mean of its values weighted by their
-/// weights, so a quiet month counts for less than a busy one and a month of
-/// 28 days compares fairly with one of 31 (volumes are given per day,
-/// weighted by days); read as [`crate::kpi::change_in`] reads it
-/// (percentage points for rates, relative otherwise). `None` with fewer
-/// than six values or nothing to compare with.
+/// (its weight): the last three values pooled against the three before,
+/// each three as the mean of its values weighted by their weights, so a
+/// quiet month counts for less than a busy one and a month of 28 days
+/// compares fairly with one of 31 (volumes are given per day, weighted by
+/// days); read as [`crate::kpi::change_in`] reads it (percentage points for
+/// rates, relative otherwise). `None` unless each of the last six periods
+/// has a figure (with a gap among them, the last three periods are not
+/// what is compared, which is what a board says it compares), or with
+/// nothing to compare with.
 pub fn trend(values: &[Option<(f64, f64)>], unit: Unit) -> Option<(Trend, f64)> {
-    let present: Vec<(f64, f64)> = values.iter().flatten().copied().collect();
-    if present.len() < 6 {
-        return None;
-    }
+    let last_six = values.get(values.len().checked_sub(6)?..)?;
+    let present: Vec<(f64, f64)> = last_six.iter().copied().collect::<Option<_>>()?;
     let n = present.len();
     let pooled = |three: &[(f64, f64)]| {
         crate::kpi::weighted_mean(three.iter().map(|&(value, weight)| (Some(value), weight)))
@@ -487,9 +487,12 @@ pub struct ComparedService {
     /// The newest period with a value, and that value.
     pub latest: Option<f64>,
     pub latest_period: Option<Period>,
-    /// The value of the period before the latest.
+    /// The value of the period before the latest: what the latest is
+    /// compared with, so none where either rate is out of too few to rely
+    /// on ([`crate::kpi::previous_if_enough`]).
     pub previous: Option<f64>,
-    /// The value of the same period a year before the latest.
+    /// The value of the same period a year before the latest, on the same
+    /// terms.
     pub year_earlier: Option<f64>,
     /// Why the service has no figures for this KPI, if it has none.
     pub missing: Option<String>,
@@ -715,9 +718,9 @@ mod tests {
         let flat = [1.0, 1.0, 1.0, 1.01, 1.0, 1.0].map(Some);
         assert_eq!(trend(&flat, Unit::Number).map(|t| t.0), Some(Trend::Flat));
         let down = [
-            Some(5.0),
-            Some(5.0),
             None,
+            Some(5.0),
+            Some(5.0),
             Some(5.0),
             Some(4.0),
             Some(4.0),
@@ -725,6 +728,20 @@ mod tests {
         ];
         assert_eq!(trend(&down, Unit::Number).map(|t| t.0), Some(Trend::Down));
         assert_eq!(trend(&[Some(1.0); 5], Unit::Number), None);
+        // A gap among the last six periods (November's, or the newest's):
+        // the last three periods are not what would be compared, so no trend.
+        let gap = [Some(5.0), Some(5.0), Some(5.0), Some(5.0), None, Some(4.0)];
+        assert_eq!(trend(&gap, Unit::Number), None);
+        let newest_missing = [
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            Some(4.0),
+            Some(4.0),
+            Some(4.0),
+            None,
+        ];
+        assert_eq!(trend(&newest_missing, Unit::Number), None);
         // Rates move in points: 79.6% to 81.9% is up 2.3 points, not 2.9%.
         let rates = [0.796, 0.796, 0.796, 0.819, 0.819, 0.819].map(Some);
         let (direction, change) = trend(&rates, Unit::Ratio).unwrap();

@@ -34,7 +34,7 @@ pub struct LoadedModule {
     #[serde(default = "always")]
     pub complete_until: DateTime<Utc>,
     /// What the chart says about its periods when they are not its data's own
-    /// ([`scale_note`]).
+    /// ([`scale_note`]), and of those a gap leaves with no figure ([`gap_note`]).
     #[serde(default)]
     pub scale_note: Option<String>,
     /// The same figures over the year before them and them: what the chart's
@@ -122,17 +122,7 @@ pub fn without_gaps(
     if gaps.parts.is_empty() && gaps.first_whole.is_none() {
         return rows;
     }
-    let field = module
-        .data_set
-        .as_deref()
-        .and_then(|ds| ds.split_once('/'))
-        .and_then(|(_, data_type)| crate::catalogue::part_field(data_type))
-        .unwrap_or("");
-    let query = crate::query_string::pairs(&module.query);
-    let filtered = crate::query_string::first(&query, "filter_by")
-        .and_then(|f| f.split_once(':'))
-        .filter(|(f, _)| *f == field)
-        .map(|(_, part)| part.to_string());
+    let (field, filtered) = parts_read(module);
     let time = |row: &serde_json::Value, key: &str| {
         row.get(key)
             .and_then(serde_json::Value::as_str)
@@ -174,6 +164,76 @@ pub fn without_gaps(
             .map(|r| if in_gap(r) { blank(r) } else { r.clone() })
             .collect(),
     )
+}
+
+/// The field a module's data set names its parts by (`channel`, `stage`…;
+/// empty for data of no parts), and the one part the module reads when it
+/// filters by it.
+fn parts_read(module: &Module) -> (&'static str, Option<String>) {
+    let field = module
+        .data_set
+        .as_deref()
+        .and_then(|ds| ds.split_once('/'))
+        .and_then(|(_, data_type)| crate::catalogue::part_field(data_type))
+        .unwrap_or("");
+    let query = crate::query_string::pairs(&module.query);
+    let filtered = crate::query_string::first(&query, "filter_by")
+        .and_then(|f| f.split_once(':'))
+        .filter(|(f, _)| *f == field)
+        .map(|(_, part)| part.to_string());
+    (field, filtered)
+}
+
+/// What a chart says of the periods [`without_gaps`] left with no figure,
+/// among `periods` (those it shows): the one the data began part-way
+/// through, and the parts' gaps (at most three named). `None` when no
+/// period shown is one.
+pub fn gap_note(module: &Module, periods: &[crate::model::Period], gaps: &Gaps) -> Option<String> {
+    let mut sentences = Vec::new();
+    if let Some(first) = gaps.first_whole {
+        if let Some(part_way) = periods.iter().find(|p| p.start < first && first < p.end) {
+            sentences.push(format!(
+                "{} has no figure: the data begins on {}, part-way through it.",
+                crate::kpi::format_period(part_way),
+                crate::kpi::format_date(first)
+            ));
+        }
+    }
+    let (_, filtered) = parts_read(module);
+    let shown: Vec<&PartGap> = gaps
+        .parts
+        .iter()
+        .filter(|g| filtered.as_deref().is_none_or(|p| p == g.part))
+        .filter(|g| periods.iter().any(|p| g.start < p.end && p.start < g.end))
+        .collect();
+    if !shown.is_empty() {
+        let mut named: Vec<String> = shown
+            .iter()
+            .take(3)
+            .map(|g| {
+                format!(
+                    "{} sent no figures for {}",
+                    super::options::label_for(module, &g.part),
+                    crate::kpi::format_date_range(g.start, g.end)
+                )
+            })
+            .collect();
+        if shown.len() > 3 {
+            let more = shown.len() - 3;
+            named.push(format!(
+                "{more} more gap{}",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+        let list = match named.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => named.concat(),
+        };
+        sentences.push(format!(
+            "{list}: a period holding such a gap shows no figure for the part, nor a total of the parts."
+        ));
+    }
+    (!sentences.is_empty()).then(|| sentences.join(" "))
 }
 
 /// A dashboard with the figures of its modules and the freshness of its data.
@@ -327,6 +387,15 @@ pub async fn load_module(
             figures_of(&module, &without_gaps(&module, rows, &gaps), complete_until).ok()
         }),
         None => None,
+    };
+    // The periods left with no figure by a gap say why, after what the
+    // chart says of its periods.
+    let scale_note = match periods.as_deref().and_then(|p| gap_note(&module, p, &gaps)) {
+        Some(gaps) => Some(match scale_note {
+            Some(scale) => format!("{scale} {gaps}"),
+            None => gaps,
+        }),
+        None => scale_note,
     };
     let previous_year = match (view.compare, periods) {
         (true, Some(periods)) => match year_earlier_request(&path, &periods)
@@ -667,6 +736,77 @@ mod tests {
         let kept = without_gaps(&total, months.clone(), &from_ninth);
         assert_eq!(kept[0]["count:sum"], serde_json::Value::Null);
         assert_eq!(kept[1], months[1]);
+    }
+
+    #[test]
+    fn the_periods_a_gap_leaves_with_no_figure_say_why() {
+        use crate::model::Period;
+        use crate::modules::fixtures::{module, t};
+        let year = |y: i32| Period {
+            kind: PeriodKind::Year,
+            start: t(&format!("{y}-01-01T00:00:00Z")),
+            end: t(&format!("{}-01-01T00:00:00Z", y + 1)),
+        };
+        let total = module(
+            ModuleType::GroupedTimeseries,
+            "period=year&collect=count:sum",
+            serde_json::json!({"labels": {"phone": "By phone"}}),
+        );
+        // Weekly figures from Monday 6 January 2025, shown by year.
+        let from_sixth = Gaps {
+            parts: Vec::new(),
+            first_whole: Some(t("2025-01-06T00:00:00Z")),
+        };
+        assert_eq!(
+            gap_note(&total, &[year(2025), year(2026)], &from_sixth).as_deref(),
+            Some("Jan to Dec 2025 has no figure: the data begins on 6 January 2025, part-way through it.")
+        );
+        // Shown from 2026 only, or from a first whole year: nothing to say.
+        assert_eq!(gap_note(&total, &[year(2026)], &from_sixth), None);
+        let from_new_year = Gaps {
+            parts: Vec::new(),
+            first_whole: Some(t("2025-01-01T00:00:00Z")),
+        };
+        assert_eq!(gap_note(&total, &[year(2025)], &from_new_year), None);
+        // Four gaps of phone and one of post: three named (by the module's
+        // labels), the rest counted; a gap outside the periods shown is not.
+        let gap = |part: &str, start: &str, end: &str| PartGap {
+            part: part.into(),
+            start: t(&format!("{start}T00:00:00Z")),
+            end: t(&format!("{end}T00:00:00Z")),
+        };
+        let gaps = Gaps {
+            parts: vec![
+                gap("phone", "2024-03-04", "2024-03-11"),
+                gap("phone", "2025-03-03", "2025-03-17"),
+                gap("post", "2025-05-05", "2025-05-12"),
+                gap("phone", "2025-07-07", "2025-07-14"),
+                gap("phone", "2025-09-01", "2025-09-08"),
+            ],
+            first_whole: None,
+        };
+        assert_eq!(
+            gap_note(&total, &[year(2025)], &gaps).as_deref(),
+            Some(
+                "By phone sent no figures for 3 to 16 March 2025, Post sent no figures for \
+                 5 to 11 May 2025, By phone sent no figures for 7 to 13 July 2025 and 1 more \
+                 gap: a period holding such a gap shows no figure for the part, nor a total \
+                 of the parts."
+            )
+        );
+        // A module of post alone names post's gap alone.
+        let post = module(
+            ModuleType::GroupedTimeseries,
+            "period=year&filter_by=channel:post&collect=count:sum",
+            serde_json::json!({}),
+        );
+        assert_eq!(
+            gap_note(&post, &[year(2025)], &gaps).as_deref(),
+            Some(
+                "Post sent no figures for 5 to 11 May 2025: a period holding such a gap \
+                 shows no figure for the part, nor a total of the parts."
+            )
+        );
     }
 
     #[test]

@@ -81,9 +81,32 @@ pub fn ComparePage() -> impl IntoView {
     }
 }
 
-fn format_change_or_none(unit: Unit, c: Option<f64>) -> String {
-    c.map(|c| format_change_in(unit, c))
-        .unwrap_or_else(|| "no data".into())
+/// A change, or why there is none: "too few to compare" where the period
+/// compared with has a figure that the comparison withheld (a rate out of
+/// fewer than 30, either one), else "no data".
+fn format_change_or_none(unit: Unit, c: Option<f64>, withheld: bool) -> String {
+    match c {
+        Some(c) => format_change_in(unit, c),
+        None if withheld => "too few to compare".into(),
+        None => "no data".into(),
+    }
+}
+
+/// Whether `s` has a figure for the period `then` of its latest that the
+/// comparison gave no value to compare with (`given`).
+fn withheld(
+    c: &Comparison,
+    s: &ComparedService,
+    then: fn(&Period) -> Period,
+    given: Option<f64>,
+) -> bool {
+    given.is_none()
+        && s.latest_period
+            .as_ref()
+            .map(then)
+            .and_then(|back| c.periods.iter().position(|p| p.start == back.start))
+            .and_then(|i| s.values.get(i).copied().flatten())
+            .is_some()
 }
 
 /// The best of `values` (highest, or lowest when lower is better).
@@ -247,11 +270,11 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                         {mark(several && latest[i].is_some() && latest[i] == best_latest)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="previous">
-                        {format_change_or_none(unit, on_previous[i])}
+                        {format_change_or_none(unit, on_previous[i], withheld(&c, s, period_before, s.previous))}
                         {mark(several_previous && by_previous[i].is_some() && by_previous[i] == best_previous)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="year">
-                        {format_change_or_none(unit, on_year[i])}
+                        {format_change_or_none(unit, on_year[i], withheld(&c, s, year_earlier, s.year_earlier))}
                         {mark(several_year && by_year[i].is_some() && by_year[i] == best_year)}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric" data-column="rank">

@@ -732,12 +732,19 @@ pub async fn compare(
                 .collect();
             let latest_index = aligned.iter().rposition(Option::is_some);
             let latest = latest_index.and_then(|i| aligned[i]);
+            let base = latest_index.and_then(|i| bases.get(&periods[i].start).copied());
+            // What the latest is compared with: no rate of a handful, nor one
+            // beside a latest of a handful ([`app::kpi::previous_if_enough`],
+            // as the service page's tiles and the dashboards' headlines).
+            let enough = |start: DateTime<Utc>, value: Option<f64>| {
+                app::kpi::previous_if_enough(kpi, value, base, bases.get(&start).copied())
+            };
             let previous = latest_index
                 .and_then(|i| i.checked_sub(1))
-                .and_then(|i| aligned[i]);
+                .and_then(|i| enough(periods[i].start, aligned[i]));
             let year_earlier = latest_index.and_then(|i| {
                 let back = app::kpi::year_earlier(&periods[i]);
-                values.get(&back.start).copied().flatten()
+                enough(back.start, values.get(&back.start).copied().flatten())
             });
             let targets: Vec<Target> = all_targets
                 .iter()
@@ -755,7 +762,7 @@ pub async fn compare(
                 .cloned()
                 .collect();
             ComparedService {
-                base: latest_index.and_then(|i| bases.get(&periods[i].start).copied()),
+                base,
                 latest_period: latest_index.map(|i| periods[i]),
                 service,
                 values: aligned,

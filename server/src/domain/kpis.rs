@@ -263,7 +263,10 @@ pub fn part_gaps(table: &Table, data_type: &str) -> Vec<app::model::PartGap> {
 
 /// Adds each row of `table`, sent once per `frequency` period, to the periods
 /// of `kind` it covers, shared by days where its period straddles them
-/// ([`app::kpi::shares`]): `add(entry, row, share)`.
+/// ([`app::kpi::shares`]): `add(entry, row, share)`. A period begun before
+/// the first record's own has none ([`first_whole`]): a quarter of
+/// satisfaction begun before its first month is no quarter's score, as a
+/// month of transactions begun before their first week is no month's total.
 fn by_period<T: Default>(
     table: &Table,
     frequency: PeriodKind,
@@ -282,6 +285,8 @@ fn by_period<T: Default>(
             add(sums.entry(start).or_default(), row, share);
         }
     }
+    let first = first_whole(table, frequency);
+    sums.retain(|start, _| first.is_none_or(|first| *start >= first));
     sums
 }
 
@@ -306,20 +311,16 @@ pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc
     );
     // A period missing a channel's week (between weeks it has) has no figure.
     Parts::of(table, "transactions-by-channel").drop_gaps(kind, &mut sums);
-    let first = first_whole(table);
-    sums.retain(|start, _| first.is_none_or(|first| *start >= first));
     sums
 }
 
 /// The start of the first period a table's figures wholly cover: its first
-/// record's week. A month (quarter, year) that began before it holds only
-/// the weeks sent since, so its total would read as a dip: it has none.
-fn first_whole(table: &Table) -> Option<DateTime<Utc>> {
+/// record's period (a week, of data sent by the week). A month (quarter,
+/// year) that began before it holds only the weeks sent since, so its total
+/// would read as a dip, and its rate is of a part of it: it has none.
+fn first_whole(table: &Table, frequency: PeriodKind) -> Option<DateTime<Utc>> {
     let first = table.ts.iter().min()?;
-    Some(app::kpi::period_start(
-        KpiKind::Transactions.finest_period(),
-        from_micros(*first),
-    ))
+    Some(app::kpi::period_start(frequency, from_micros(*first)))
 }
 
 /// Per period start: the counts of ratings 1 to 5.
@@ -492,8 +493,17 @@ pub fn series(
                 .collect()
         }),
         KpiKind::CostPerTransaction => data.cost.as_deref().map(|t| {
-            let volumes = (kind == PeriodKind::Year)
-                .then(|| bases(data, KpiKind::CostPerTransaction, PeriodKind::Quarter));
+            // Each quarter weighed by its transactions once they are all in:
+            // a quarter of transactions still coming is no weight (its year
+            // then has no figure, as one without a quarter's cost has none).
+            let volumes = (kind == PeriodKind::Year).then(|| {
+                let until = data.complete_until(KpiKind::Transactions);
+                let mut volumes = bases(data, KpiKind::CostPerTransaction, PeriodKind::Quarter);
+                volumes.retain(|start, _| {
+                    is_complete(&period_containing(PeriodKind::Quarter, *start), until)
+                });
+                volumes
+            });
             costs_by(t, volumes.as_ref(), kind)
         }),
     };
@@ -688,7 +698,7 @@ pub fn channel_series(table: Option<&Table>, kind: PeriodKind, window: Window) -
     let parts = table
         .map(|t| Parts::of(t, "transactions-by-channel"))
         .unwrap_or_default();
-    let first = table.and_then(first_whole);
+    let first = table.and_then(|t| first_whole(t, KpiKind::Transactions.finest_period()));
     sums.retain(|(start, c), _| {
         first.is_none_or(|first| *start >= first)
             && !parts.gap_in(Some(*c), *start, next_period_start(kind, *start))

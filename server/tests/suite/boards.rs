@@ -69,9 +69,29 @@ async fn one_service_sending(
     )
     .await;
     new_service(app, admin_key, service.0, service.1, department.0).await;
+    sending(
+        app,
+        admin_key,
+        (service.0, "transactions-by-channel"),
+        settings,
+        Value::Array(records),
+    )
+    .await;
+    publish_dashboard(app, admin_key, service.0, &["transactions"]).await;
+}
+
+/// A published data set (`group`, `data_type`) with `settings`, and
+/// `records` written to it through the data API; its bearer token.
+async fn sending(
+    app: &TestApp,
+    admin_key: &str,
+    (group, data_type): (&str, &str),
+    settings: Value,
+    records: Value,
+) -> String {
     let mut settings = settings;
-    settings["data_group"] = json!(service.0);
-    settings["data_type"] = json!("transactions-by-channel");
+    settings["data_group"] = json!(group);
+    settings["data_type"] = json!(data_type);
     settings["published"] = json!(true);
     let set = app
         .send(Method::POST, "/api/v1/data-sets", admin_key, &settings)
@@ -81,13 +101,13 @@ async fn one_service_sending(
     let written = app
         .send(
             Method::POST,
-            &format!("/data/{}/transactions-by-channel", service.0),
+            &format!("/data/{group}/{data_type}"),
             &token,
-            &Value::Array(records),
+            &records,
         )
         .await;
     assert_eq!(written.status, StatusCode::OK, "{}", written.text());
-    publish_dashboard(app, admin_key, service.0, &["transactions"]).await;
+    token
 }
 
 const DRB: &str = "department-of-revenue-and-benefits";
@@ -726,6 +746,174 @@ async fn a_comparison_aligns_services_and_says_what_is_missing(app: TestApp) {
     }
 }
 both!(a_comparison_aligns_services_and_says_what_is_missing);
+
+/// Monthly satisfaction ratings, (the month's first day, its ratings 1 to 5)
+/// each, as records of the catalogue's `user-satisfaction`.
+fn ratings(months: &[(String, [u32; 5])]) -> Value {
+    months
+        .iter()
+        .map(|(month, r)| {
+            json!({"_timestamp": format!("{month}T00:00:00Z"), "rating_1": r[0], "rating_2": r[1],
+                "rating_3": r[2], "rating_4": r[3], "rating_5": r[4]})
+        })
+        .collect()
+}
+
+/// A service of `department` whose monthly satisfaction ratings are
+/// `months` ([`ratings`]), sent through the data API to a published data
+/// set; its bearer token.
+async fn satisfaction_of(
+    app: &TestApp,
+    admin_key: &str,
+    department: &str,
+    slug: &str,
+    months: &[(String, [u32; 5])],
+) -> String {
+    new_service(app, admin_key, slug, &format!("Survey {slug}"), department).await;
+    sending(
+        app,
+        admin_key,
+        (slug, "user-satisfaction"),
+        json!({}),
+        ratings(months),
+    )
+    .await
+}
+
+/// The comparison and boards read rates as the service page and dashboards
+/// do: no change from a rate of a handful, no figure for a period begun
+/// before the data's first record, and no trend "over the last three
+/// complete months" across a month with no figure.
+async fn comparisons_and_trends_keep_the_pages_rules(app: TestApp) {
+    let app = with_demo_and_people(app).await;
+    let admin_key = app.admin_key().await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/organisations",
+            &admin_key,
+            &json!({"slug": "dept-surveys", "title": "Department of surveys", "kind": "department"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    const SIXTY: [u32; 5] = [0, 0, 240, 160, 0];
+    const EIGHTY: [u32; 5] = [0, 0, 0, 320, 80];
+    // 3 responses in February (all "very satisfied"), 400 in March: 100% to
+    // 60% is no fall of 40 points; February's score is shown, out of its 3.
+    let months = |list: &[(&str, [u32; 5])]| -> Vec<(String, [u32; 5])> {
+        list.iter().map(|(m, r)| (m.to_string(), *r)).collect()
+    };
+    satisfaction_of(
+        &app,
+        &admin_key,
+        "dept-surveys",
+        "survey-new",
+        &months(&[("2026-02-01", [0, 0, 0, 0, 3]), ("2026-03-01", SIXTY)]),
+    )
+    .await;
+    let by_month = app
+        .get("/api/v1/compare?services=survey-new&kpi=user_satisfaction&period=month")
+        .await;
+    assert_eq!(by_month.status, StatusCode::OK, "{}", by_month.text());
+    let s = &by_month.json()["services"][0];
+    assert_eq!(s["latest_period"]["start"], "2026-03-01T00:00:00Z", "{s}");
+    assert!((s["latest"].as_f64().unwrap() - 0.6).abs() < 1e-9, "{s}");
+    assert_eq!(s["base"], 400.0, "{s}");
+    assert!(s["previous"].is_null(), "out of 3 responses: {s}");
+    let values = s["values"].as_array().unwrap();
+    assert_eq!(values[values.len() - 2], 1.0, "{s}");
+    // The page says why there is no change, where the API gives none.
+    let page = app
+        .get("/compare?services=survey-new&kpi=user_satisfaction&period=month")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let cell = html
+        .split("data-column=\"previous\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</td>").next())
+        .unwrap_or_else(|| panic!("no change column in {html}"));
+    assert!(cell.contains("too few to compare"), "{cell}");
+    // By quarter: January to March began a month before the data, so it is
+    // no quarter's score (nor is a half year of it by year).
+    for period in ["quarter", "year"] {
+        let answer = app
+            .get(&format!(
+                "/api/v1/compare?services=survey-new&kpi=user_satisfaction&period={period}"
+            ))
+            .await
+            .json();
+        let s = &answer["services"][0];
+        assert!(s["latest"].is_null(), "{period}: {s}");
+        assert!(
+            s["values"].as_array().unwrap().iter().all(Value::is_null),
+            "{period}: {s}"
+        );
+    }
+
+    // 80% each month to July, then 60% in August and October with September
+    // not sent: the last six months hold a gap, so there is no trend (the
+    // last three months are not what would be compared).
+    let mut year: Vec<(String, [u32; 5])> = (1..=10)
+        .filter(|m| *m != 9)
+        .map(|m| {
+            (
+                format!("2026-{m:02}-01"),
+                if m >= 8 { SIXTY } else { EIGHTY },
+            )
+        })
+        .collect();
+    let token = satisfaction_of(&app, &admin_key, "dept-surveys", "survey-gap", &year).await;
+    let satisfaction = |board: &Value| {
+        let service = board["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"]["slug"] == "survey-gap")
+            .cloned()
+            .unwrap_or_else(|| panic!("{board}"));
+        service["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == "user_satisfaction")
+            .cloned()
+            .unwrap_or_else(|| panic!("{service}"))
+    };
+    let worsening = |board: &Value| -> Vec<String> {
+        board["attention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["concern"] == "worsening")
+            .map(|a| a["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let board = app.get("/api/v1/boards/dept-surveys").await.json();
+    assert!(satisfaction(&board)["trend"].is_null(), "{board}");
+    assert_eq!(worsening(&board), Vec::<String>::new());
+    // September sent: the same fall is a trend of the last three months.
+    year = vec![("2026-09-01".into(), SIXTY)];
+    let written = app
+        .send(
+            Method::POST,
+            "/data/survey-gap/user-satisfaction",
+            &token,
+            &ratings(&year),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let board = app.get("/api/v1/boards/dept-surveys").await.json();
+    assert_eq!(satisfaction(&board)["trend"], "down", "{board}");
+    let said = worsening(&board);
+    assert!(
+        said.len() == 1
+            && said[0].contains(" fell 20")
+            && said[0].ends_with("over the last three complete months against the three before."),
+        "{said:?}"
+    );
+}
+both!(comparisons_and_trends_keep_the_pages_rules);
 
 async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp) {
     let app = with_demo_and_people(app).await;
