@@ -293,7 +293,14 @@ pub async fn run_reminders(
 ) {
     let mut newest = crate::domain::reminders::Newest::default();
     loop {
-        match crate::domain::reminders::check(&store, &mail.settings, &mut newest, Utc::now()).await
+        match crate::domain::reminders::check(
+            &store,
+            &cache,
+            &mail.settings,
+            &mut newest,
+            Utc::now(),
+        )
+        .await
         {
             Ok(0) => {}
             Ok(n) => {

@@ -493,8 +493,14 @@ pub async fn board(
             let max_age = published
                 .get(&(slug.clone(), data_type.to_string()))
                 .and_then(|ds| ds.max_age_expected);
-            let fresh =
-                crate::domain::freshness::freshness(&slug, data_type, max_age, newest, None, now);
+            let fresh = crate::domain::freshness::freshness(
+                &slug,
+                data_type,
+                (max_age, None),
+                newest,
+                None,
+                now,
+            );
             if fresh.out_of_date {
                 attention.push(Attention {
                     service: slug.clone(),

@@ -356,34 +356,40 @@ pub async fn freshness(ctx: &Ctx<'_>, slug: &str) -> Result<Vec<Freshness>> {
             continue;
         };
         let span = ctx.cache.span(ctx.store, ds.id, ds.version).await?;
-        let mut freshness = super::freshness::freshness(
-            group,
-            data_type,
-            ds.max_age_expected,
-            span.newest,
-            span.received,
-            ctx.now,
-        );
-        freshness.oldest_record = span.oldest;
         // A period split by channel, stage or step is complete when all
         // of it has come, by the rule the service pages follow.
         // Where a part misses periods between periods it has, dashboards
         // show no figure, as the service pages do not. Data of a kind the
         // catalogue does not know is sent as often as its records' times
-        // show: its first and newest periods are judged by that.
+        // show: its first and newest periods, and when it is out of date,
+        // are judged by that.
         let parts = app::catalogue::part_field(data_type).is_some();
-        if parts || freshness.frequency.is_none() {
-            let whole = ctx
-                .cache
-                .whole(ctx.store, ds.id, ds.version, data_type)
-                .await?;
-            freshness.frequency = whole.frequency;
-            if parts {
-                freshness.newest_whole = whole
-                    .newest
-                    .filter(|whole| Some(*whole) != freshness.newest_record);
-                freshness.gaps = whole.gaps.to_vec();
-            }
+        let whole = if parts || app::catalogue::frequency(data_type).is_none() {
+            Some(
+                ctx.cache
+                    .whole(ctx.store, ds.id, ds.version, data_type)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let mut freshness = super::freshness::freshness(
+            group,
+            data_type,
+            (
+                ds.max_age_expected,
+                whole.as_ref().and_then(|w| w.frequency),
+            ),
+            span.newest,
+            span.received,
+            ctx.now,
+        );
+        freshness.oldest_record = span.oldest;
+        if let Some(whole) = whole.filter(|_| parts) {
+            freshness.newest_whole = whole
+                .newest
+                .filter(|whole| Some(*whole) != freshness.newest_record);
+            freshness.gaps = whole.gaps.to_vec();
         }
         out.push(freshness);
     }

@@ -798,7 +798,7 @@ pub fn freshness(data: &Standard, slug: &str, now: DateTime<Utc>) -> Vec<Freshne
             let mut freshness = super::freshness::freshness(
                 slug,
                 data_type,
-                *max_age,
+                (*max_age, None),
                 table.ts.iter().max().map(|&t| from_micros(t)),
                 table.updated_at.iter().max().map(|&t| from_micros(t)),
                 now,

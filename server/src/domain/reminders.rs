@@ -23,8 +23,9 @@ use serde_json::json;
 use app::model::{DataSet, LateDataReminders, Role, ServiceListing, User};
 
 use super::caller::Permission;
-use super::freshness::seconds_out_of_date;
+use super::freshness::{as_judged, seconds_out_of_date};
 use super::mail::{Letter, MailSettings, Part};
+use super::query::Cache;
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{
@@ -261,6 +262,7 @@ async fn readers(store: &Store) -> Result<Readers> {
 /// go into the outbox in the same change. Returns how many messages it wrote.
 pub async fn check(
     store: &Store,
+    cache: &Cache,
     settings: &MailSettings,
     newest: &mut Newest,
     now: DateTime<Utc>,
@@ -281,6 +283,9 @@ pub async fn check(
             continue;
         }
         let newest_record = newest.of(store, data_set).await?;
+        // Judged by the age its freshness is ([`as_judged`]), which the
+        // letters then name.
+        let data_set = &as_judged(store, cache, data_set, Some(newest_record), now).await?;
         let late = match (data_set.max_age_expected, newest_record) {
             (Some(age), Some(n)) => Some(seconds_out_of_date(Some(n), Some(age), now).is_some()),
             _ => None,
@@ -410,22 +415,17 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<LateDataReminders>> {
         .collect();
     let readers = readers(ctx.store).await?;
     let unsubscribed = unsubscribed_among(ctx.store, &readers.people).await?;
-    let mut out: Vec<LateDataReminders> = data_sets::list_without_schemas(ctx.store)
-        .await?
-        .iter()
-        .filter(|d| d.max_age_expected.is_some())
-        .map(|d| {
-            let state = states.get(&d.id).cloned().unwrap_or_default();
-            entry(
-                d,
-                &state,
-                newest.get(&d.id).copied(),
-                &readers,
-                &unsubscribed,
-                ctx.now,
-            )
-        })
-        .collect();
+    let mut out: Vec<LateDataReminders> = Vec::new();
+    for d in data_sets::list_without_schemas(ctx.store).await?.iter() {
+        if d.max_age_expected.is_none() {
+            continue;
+        }
+        let state = states.get(&d.id).cloned().unwrap_or_default();
+        let newest = newest.get(&d.id).copied();
+        // Each with the age it is judged by, as the letters name it.
+        let d = as_judged(ctx.store, ctx.cache, d, None, ctx.now).await?;
+        out.push(entry(&d, &state, newest, &readers, &unsubscribed, ctx.now));
+    }
     out.sort_by(|a, b| {
         (&a.service_title, &a.data_group, &a.data_type).cmp(&(
             &b.service_title,
@@ -494,6 +494,7 @@ pub async fn pause(
         let readers = readers(ctx.store).await?;
         let unsubscribed = unsubscribed_among(ctx.store, &readers.people).await?;
         let newest = records::span(ctx.store, data_set.id).await?.newest;
+        let data_set = as_judged(ctx.store, ctx.cache, &data_set, None, ctx.now).await?;
         return Ok(entry(
             &data_set,
             &next,

@@ -64,6 +64,6 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/_status/data-sets", tag = "health",
     responses((status = 200, description = "`status` is `ok` or `not okay`, with the out-of-date data sets", body = app::model::DataSetsStatus)))]
 async fn data_set_status(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    let body = freshness::data_sets_status(&state.store, Utc::now()).await?;
+    let body = freshness::data_sets_status(&state.store, &state.cache, Utc::now()).await?;
     Ok(([(header::CACHE_CONTROL, "no-cache")], Json(body)))
 }

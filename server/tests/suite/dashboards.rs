@@ -605,6 +605,87 @@ async fn weeks_of_an_unknown_kind_are_shared_between_months_by_their_days(app: T
 }
 both!(weeks_of_an_unknown_kind_are_shared_between_months_by_their_days);
 
+/// Weekly figures of a kind the catalogue does not know, watched with the
+/// default expected age (Backdrop's day), are out of date as Pulse's own
+/// weekly types are: on time while the newest week is the last one ended,
+/// or the one before within three days, and late after that, alike on the
+/// dashboard, in `/_status/data-sets` and in the reminders admins see.
+async fn weekly_figures_sent_on_time_are_not_called_late(app: TestApp) {
+    let key = app.admin_key().await;
+    let token = app
+        .data_set(json!({"data_group": "exp", "data_type": "visits-by-week", "published": true}))
+        .await;
+    let module = json!({"type": "single_timeseries", "slug": "visits", "title": "Visits",
+        "data_set": "exp/visits-by-week", "query": "period=week&duration=12&collect=count:sum"});
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/dashboards",
+            &key,
+            &json!({"slug": "exp-visits", "title": "Visits", "status": "published",
+                "modules": [module]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    // Eight weeks to the one that ended last Monday (sent on time).
+    let this_week = app::kpi::period_start(app::model::PeriodKind::Week, Utc::now());
+    // Sent with POST; PUT of none empties the data set.
+    let send = |method: Method, weeks: std::ops::Range<i64>| {
+        let records: Vec<Value> = weeks
+            .map(|i| {
+                let monday = this_week - chrono::Duration::weeks(i);
+                json!({"_timestamp": monday.to_rfc3339(), "count": 700})
+            })
+            .collect();
+        let (app, token) = (&app, &token);
+        async move {
+            let written = app
+                .send(method, "/data/exp/visits-by-week", token, &json!(records))
+                .await;
+            assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+        }
+    };
+    let judged = || async {
+        let freshness = app
+            .get("/api/v1/dashboards/exp-visits/freshness")
+            .await
+            .json();
+        let status = app.get("/_status/data-sets").await.json();
+        let reminders = app
+            .send(Method::GET, "/api/v1/reminders", &key, &Value::Null)
+            .await;
+        assert_eq!(reminders.status, StatusCode::OK, "{}", reminders.text());
+        let reminders = reminders.json();
+        let ours = reminders["data_sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["data_set"] == "exp/visits-by-week")
+            .cloned()
+            .unwrap_or_else(|| panic!("{reminders}"));
+        let listed = status["data_sets"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|d| d["name"] == "exp_visits_by_week"));
+        (freshness["data_sets"][0].clone(), listed, ours)
+    };
+    send(Method::POST, 1..9).await;
+    let (freshness, listed, reminder) = judged().await;
+    assert_eq!(freshness["frequency"], "week", "{freshness}");
+    assert_eq!(freshness["out_of_date"], false, "{freshness}");
+    assert_eq!(freshness["max_age_expected"], 17 * 86_400, "{freshness}");
+    assert!(!listed);
+    assert_eq!(reminder["late"], false, "{reminder}");
+    assert_eq!(reminder["max_age_expected"], 17 * 86_400, "{reminder}");
+    // Three weeks not sent since: late everywhere.
+    send(Method::PUT, 0..0).await;
+    send(Method::POST, 4..9).await;
+    let (freshness, listed, reminder) = judged().await;
+    assert_eq!(freshness["out_of_date"], true, "{freshness}");
+    assert!(listed);
+    assert_eq!(reminder["late"], true, "{reminder}");
+}
+both!(weekly_figures_sent_on_time_are_not_called_late);
+
 /// The page's freshness summary names each late data set once, by the
 /// modules that show it: a data set behind 50 modules is not 50 names.
 async fn a_late_data_set_is_named_once_by_the_modules_that_show_it(app: TestApp) {
