@@ -21,36 +21,36 @@ pub fn expected_age(max_age_expected: Option<i64>, frequency: Option<PeriodKind>
     Some(frequency.map_or(age, |kind| age.max(app::catalogue::expected_age(kind))))
 }
 
-/// How often a data set's records come: the catalogue's frequency of its
-/// type, else what its records' times show (worked out once a version, as
-/// dashboards read it: [`Cache::whole`]).
-pub async fn frequency(
-    store: &Store,
-    cache: &Cache,
-    data_set: &DataSet,
-) -> Result<Option<PeriodKind>> {
-    if let Some(kind) = app::catalogue::frequency(&data_set.data_type) {
-        return Ok(Some(kind));
+/// How often a data set's records come ([`Cache::frequency`]: the
+/// catalogue's frequency of its type, else what its records' times show, as
+/// dashboards read it), or `None` when that could not be read (said in the
+/// log: its own age is used then).
+async fn frequency(store: &Store, cache: &Cache, data_set: &DataSet) -> Option<PeriodKind> {
+    match cache
+        .frequency(store, data_set.id, data_set.version, &data_set.data_type)
+        .await
+    {
+        Ok(kind) => kind,
+        Err(e) => {
+            tracing::warn!("how often {} is sent could not be read: {e}", data_set.name);
+            None
+        }
     }
-    Ok(cache
-        .whole(store, data_set.id, data_set.version, &data_set.data_type)
-        .await?
-        .frequency)
 }
 
 /// The data set with the expected age its freshness is judged by
 /// ([`expected_age`]) as its `max_age_expected`. `newest_record` given, it
 /// is worked out only where the data set's own would call it out of date (a
-/// longer age never makes data late that was not): a data set of a type
-/// the catalogue does not know is then read once a version to see how
-/// often its records come.
+/// longer age never makes data late that was not): the times of a data set
+/// of a type the catalogue does not know are then read once a version to
+/// see how often its records come.
 pub async fn as_judged(
     store: &Store,
     cache: &Cache,
     data_set: &DataSet,
     newest_record: Option<Option<DateTime<Utc>>>,
     now: DateTime<Utc>,
-) -> Result<DataSet> {
+) -> DataSet {
     let late = match newest_record {
         Some(newest) => seconds_out_of_date(newest, data_set.max_age_expected, now).is_some(),
         None => data_set.max_age_expected.is_some(),
@@ -59,10 +59,10 @@ pub async fn as_judged(
     if late {
         judged.max_age_expected = expected_age(
             data_set.max_age_expected,
-            frequency(store, cache, data_set).await?,
+            frequency(store, cache, data_set).await,
         );
     }
-    Ok(judged)
+    judged
 }
 
 /// How many seconds the data is past its expected age (`None` when it is not
@@ -126,7 +126,7 @@ pub async fn data_sets_status(
     let mut stale = Vec::new();
     for data_set in data_sets::list(store).await? {
         let last = newest.get(&data_set.id).copied();
-        let data_set = as_judged(store, cache, &data_set, Some(last), now).await?;
+        let data_set = as_judged(store, cache, &data_set, Some(last), now).await;
         let (Some(max_age), Some(last)) = (data_set.max_age_expected, last.as_ref()) else {
             continue;
         };

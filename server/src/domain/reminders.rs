@@ -96,22 +96,23 @@ fn after(state: &LateData, step: Step, now: DateTime<Utc>) -> LateData {
     next
 }
 
-/// The newest record of each data set, read again only for data sets whose
-/// version moved since (a check each minute then costs a query per change,
-/// not a scan of every record).
+/// The newest record of each data set, and when its newest record was
+/// written, read again only for data sets whose version moved since (a
+/// check each minute then costs a query per change, not a scan of every
+/// record).
 #[derive(Default)]
-pub struct Newest(HashMap<i64, (i64, Option<DateTime<Utc>>)>);
+pub struct Newest(HashMap<i64, (i64, records::Span)>);
 
 impl Newest {
-    async fn of(&mut self, store: &Store, data_set: &DataSet) -> Result<Option<DateTime<Utc>>> {
-        if let Some((version, newest)) = self.0.get(&data_set.id) {
+    async fn of(&mut self, store: &Store, data_set: &DataSet) -> Result<records::Span> {
+        if let Some((version, span)) = self.0.get(&data_set.id) {
             if *version == data_set.version {
-                return Ok(*newest);
+                return Ok(span.clone());
             }
         }
-        let newest = records::span(store, data_set.id).await?.newest;
-        self.0.insert(data_set.id, (data_set.version, newest));
-        Ok(newest)
+        let span = records::span(store, data_set.id).await?;
+        self.0.insert(data_set.id, (data_set.version, span.clone()));
+        Ok(span)
     }
 }
 
@@ -282,16 +283,25 @@ pub async fn check(
         if data_set.max_age_expected.is_none() && state.late_since.is_none() {
             continue;
         }
-        let newest_record = newest.of(store, data_set).await?;
+        let span = newest.of(store, data_set).await?;
+        let newest_record = span.newest;
         // Judged by the age its freshness is ([`as_judged`]), which the
         // letters then name.
-        let data_set = &as_judged(store, cache, data_set, Some(newest_record), now).await?;
+        let data_set = &as_judged(store, cache, data_set, Some(newest_record), now).await;
         let late = match (data_set.max_age_expected, newest_record) {
             (Some(age), Some(n)) => Some(seconds_out_of_date(Some(n), Some(age), now).is_some()),
             _ => None,
         };
         let Some(step) = step(&state, late, now) else {
             continue;
+        };
+        // In date again with nothing written since it was late (its
+        // expected age raised, or Pulse's rule for it): no letter says the
+        // figures came.
+        let step = match (step, span.received, state.late_since) {
+            (Step::Received, Some(received), Some(since)) if received > since => Step::Received,
+            (Step::Received, _, _) => Step::Clear,
+            (step, _, _) => step,
         };
         let next = after(&state, step, now);
         let mut letters = Vec::new();
@@ -423,7 +433,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<LateDataReminders>> {
         let state = states.get(&d.id).cloned().unwrap_or_default();
         let newest = newest.get(&d.id).copied();
         // Each with the age it is judged by, as the letters name it.
-        let d = as_judged(ctx.store, ctx.cache, d, None, ctx.now).await?;
+        let d = as_judged(ctx.store, ctx.cache, d, None, ctx.now).await;
         out.push(entry(&d, &state, newest, &readers, &unsubscribed, ctx.now));
     }
     out.sort_by(|a, b| {
@@ -494,7 +504,7 @@ pub async fn pause(
         let readers = readers(ctx.store).await?;
         let unsubscribed = unsubscribed_among(ctx.store, &readers.people).await?;
         let newest = records::span(ctx.store, data_set.id).await?.newest;
-        let data_set = as_judged(ctx.store, ctx.cache, &data_set, None, ctx.now).await?;
+        let data_set = as_judged(ctx.store, ctx.cache, &data_set, None, ctx.now).await;
         return Ok(entry(
             &data_set,
             &next,

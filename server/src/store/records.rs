@@ -842,6 +842,17 @@ pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)
         .collect())
 }
 
+/// The distinct `_timestamp`s of a data set's records, oldest first.
+pub async fn distinct_times(store: &Store, data_set_id: i64) -> Result<Vec<DateTime<Utc>>> {
+    let times: Vec<(i64,)> = on_pool!(store, |pool| sqlx::query_as(
+        "SELECT DISTINCT ts FROM records WHERE data_set_id = $1 ORDER BY ts"
+    )
+    .bind(data_set_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(times.into_iter().map(|(ts,)| from_micros(ts)).collect())
+}
+
 /// The span of a data set's records: the oldest and newest `_timestamp` and
 /// when the newest was written (`None` for each when it has none).
 #[derive(Clone, Debug)]

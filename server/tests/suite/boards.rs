@@ -845,6 +845,14 @@ async fn comparisons_and_trends_keep_the_pages_rules(app: TestApp) {
             .json();
         let s = &answer["services"][0];
         assert!(s["latest"].is_null(), "{period}: {s}");
+        // (Before, January to March read 60.3%, from February's 3 responses
+        // and March's 400.)
+        assert!(
+            s["missing"]
+                .as_str()
+                .is_some_and(|m| m.contains("has no satisfaction score figures")),
+            "{period}: {answer}"
+        );
         assert!(
             s["values"].as_array().unwrap().iter().all(Value::is_null),
             "{period}: {s}"

@@ -1431,6 +1431,65 @@ async fn late_data_reminders_on_postgres() {
     late_data_reminds_its_editors_once_then_once_more(Backend::Postgres).await;
 }
 
+/// Late data in date again only because it is expected later now (its
+/// `max_age_expected` raised, or Pulse's rule for it): no letter says the
+/// figures came, as none did; the reminders stop quietly.
+async fn a_longer_expected_age_is_no_news_of_figures(backend: Backend) {
+    let app = support::test_app(backend).await;
+    people(&app).await;
+    let now = Utc::now();
+    late_data_fixture(&app, now - chrono::Duration::days(20)).await;
+    // (checked after the record was written, as a check every minute is)
+    let now = Utc::now();
+    assert_eq!(check(&app, now).await, 1, "the first reminder");
+    let admin_key = app.admin_key().await;
+    let raised = app
+        .send(
+            Method::PATCH,
+            "/api/v1/data-sets/renew-a-permit/transactions-by-channel",
+            &admin_key,
+            &json!({"max_age_expected": 30 * 86_400}),
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::OK, "{}", raised.text());
+    assert_eq!(check(&app, now + chrono::Duration::minutes(1)).await, 0);
+    let letters: Vec<String> = outbox(&app).await.into_iter().map(|m| m.subject).collect();
+    assert_eq!(
+        letters,
+        ["Renew a permit: the Transactions by channel figures are late"]
+    );
+    let audit = app
+        .send(
+            Method::GET,
+            "/api/v1/audit?limit=100",
+            &admin_key,
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
+    let actions: Vec<String> = audit.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "late_data.clear")
+            && !actions.iter().any(|a| a == "late_data.received"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_longer_expected_age_is_no_news_of_figures_on_sqlite() {
+    a_longer_expected_age_is_no_news_of_figures(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_longer_expected_age_is_no_news_of_figures_on_postgres() {
+    a_longer_expected_age_is_no_news_of_figures(Backend::Postgres).await;
+}
+
 /// The Monday `weeks` weeks before the one `now` is in.
 fn monday(now: chrono::DateTime<Utc>, weeks: i64) -> chrono::DateTime<Utc> {
     use chrono::{Datelike, TimeZone};

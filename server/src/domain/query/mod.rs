@@ -73,6 +73,9 @@ pub struct Cache {
     /// ([`crate::domain::kpis::newest_whole`]) and its parts' gaps
     /// ([`crate::domain::kpis::part_gaps`]), with the version they were read at.
     wholes: ByVersion<Whole>,
+    /// How often each data set's records come, when worked out without its
+    /// table ([`Cache::frequency`]), with the version it was read at.
+    frequencies: ByVersion<Option<app::model::PeriodKind>>,
     /// Where large tables are kept between runs, if anywhere (`pulse serve`
     /// keeps them; commands that run once do not).
     snapshots: Option<Arc<snapshot::Snapshots>>,
@@ -302,6 +305,49 @@ impl Cache {
             .expect("spans")
             .insert(data_set_id, (version, span.clone()));
         Ok(span)
+    }
+
+    /// How often the records of data set `data_set_id` (of `data_type`, at
+    /// `version`) come: the catalogue's frequency of its type, else what its
+    /// records' times show ([`crate::domain::kpis::frequency`], as [`Whole`]
+    /// has it), worked out once a version from its distinct times alone, so
+    /// that what only asks this (`/_status/data-sets`, the late-data
+    /// reminders) loads no table into memory.
+    pub async fn frequency(
+        &self,
+        store: &Store,
+        data_set_id: i64,
+        version: i64,
+        data_type: &str,
+    ) -> Result<Option<app::model::PeriodKind>> {
+        if let Some(kind) = app::catalogue::frequency(data_type) {
+            return Ok(Some(kind));
+        }
+        let whole = self
+            .wholes
+            .lock()
+            .expect("wholes")
+            .get(&data_set_id)
+            .cloned();
+        if let Some((_, whole)) = whole.filter(|(at, _)| *at == version) {
+            return Ok(whole.frequency);
+        }
+        let kept = self
+            .frequencies
+            .lock()
+            .expect("frequencies")
+            .get(&data_set_id)
+            .copied();
+        if let Some((_, kind)) = kept.filter(|(at, _)| *at == version) {
+            return Ok(kind);
+        }
+        let times = records::distinct_times(store, data_set_id).await?;
+        let kind = app::kpi::frequency_of(&times);
+        self.frequencies
+            .lock()
+            .expect("frequencies")
+            .insert(data_set_id, (version, kind));
+        Ok(kind)
     }
 
     /// What is whole of data set `data_set_id` (of `data_type`, at
