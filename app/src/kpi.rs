@@ -707,6 +707,11 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// A month in words: "April 2025".
+pub fn format_month(t: DateTime<Utc>) -> String {
+    format!("{} {}", month_name(t.month0()), t.year())
+}
+
 fn month_name(month0: u32) -> &'static str {
     MONTHS[month0 as usize]
 }

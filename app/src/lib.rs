@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod components;
 pub mod html;
 pub mod kpi;
+pub mod lazy;
 pub mod model;
 pub mod modules;
 pub mod notes;
@@ -24,7 +25,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 
 use components::layout::Layout;
@@ -54,47 +55,99 @@ use pages::{
 /// --split`), fetched when someone opens one, so the bundle every dashboard
 /// loads stays small. On the server they render like any other page.
 macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
+    ($route:ident, $page:ident, $split:ident) => {
         #[derive(Debug)]
         struct $route;
 
-        #[lazy_route]
+        /// The page's own WebAssembly (`$split`, fetched by `page`).
+        mod $split {
+            use super::*;
+
+            #[cfg_attr(
+                                        feature = "hydrate",
+                                        ::leptos::wasm_split::wasm_split(
+                                            $split,
+                                            wasm_split_path = ::leptos::wasm_split,
+                                            fallible,
+                                            preload(preload)
+                                        )
+                                    )]
+            pub fn page(
+                _this: super::$route,
+            ) -> Result<AnyView, ::leptos::wasm_split::SplitLoaderError> {
+                Ok(view! { <$page/> }.into_any())
+            }
+        }
+
+        // As Leptos' `#[lazy_route]` would make it, except that a part that
+        // cannot be fetched loads the page whole ([`lazy`]).
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
+            async fn view(this: Self) -> AnyView {
+                #[cfg(feature = "ssr")]
+                ::leptos::prefetch_lazy_fn_on_server(stringify!($split));
+                #[cfg(feature = "hydrate")]
+                let page = $split::page(this).await;
+                #[cfg(not(feature = "hydrate"))]
+                let page = $split::page(this);
+                page.unwrap_or_else(|_| lazy::page_not_loaded())
+            }
+
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                let _ = $split::preload().await;
             }
         }
     };
 }
 
-lazy_page!(SignInRoute, SignInPage);
-lazy_page!(SignInCodeRoute, SignInCodePage);
-lazy_page!(ApiKeysRoute, ApiKeysPage);
-lazy_page!(NotificationsRoute, NotificationsPage);
-lazy_page!(AdminUsersRoute, AdminUsersPage);
-lazy_page!(AdminAuditRoute, AdminAuditPage);
-lazy_page!(AdminMailRoute, AdminMailPage);
-lazy_page!(AdminRemindersRoute, AdminRemindersPage);
-lazy_page!(ServicesRoute, ServicesPage);
-lazy_page!(ServiceRoute, ServicePage);
-lazy_page!(BoardsRoute, BoardsPage);
-lazy_page!(OrganisationBoardRoute, OrganisationBoardPage);
-lazy_page!(PortfolioBoardRoute, PortfolioBoardPage);
-lazy_page!(CompareRoute, ComparePage);
-lazy_page!(GuideIndexRoute, GuideIndexPage);
-lazy_page!(GuidePageRoute, GuidePageView);
-lazy_page!(BuildRoute, BuildPage);
-lazy_page!(BuildDashboardRoute, BuildDashboardPage);
-lazy_page!(DataSetRoute, DataSetPage);
-lazy_page!(InvitationsRoute, InvitationsPage);
-lazy_page!(InvitationRoute, InvitationPage);
-lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
-lazy_page!(ResetPasswordRoute, ResetPasswordPage);
-lazy_page!(UnsubscribeRoute, UnsubscribePage);
+lazy_page!(SignInRoute, SignInPage, sign_in_page);
+lazy_page!(SignInCodeRoute, SignInCodePage, sign_in_code_page);
+lazy_page!(ApiKeysRoute, ApiKeysPage, api_keys_page);
+lazy_page!(NotificationsRoute, NotificationsPage, notifications_page);
+lazy_page!(AdminUsersRoute, AdminUsersPage, admin_users_page);
+lazy_page!(AdminAuditRoute, AdminAuditPage, admin_audit_page);
+lazy_page!(AdminMailRoute, AdminMailPage, admin_mail_page);
+lazy_page!(
+    AdminRemindersRoute,
+    AdminRemindersPage,
+    admin_reminders_page
+);
+lazy_page!(ServicesRoute, ServicesPage, services_page);
+lazy_page!(ServiceRoute, ServicePage, service_page);
+lazy_page!(BoardsRoute, BoardsPage, boards_page);
+lazy_page!(
+    OrganisationBoardRoute,
+    OrganisationBoardPage,
+    organisation_board_page
+);
+lazy_page!(
+    PortfolioBoardRoute,
+    PortfolioBoardPage,
+    portfolio_board_page
+);
+lazy_page!(CompareRoute, ComparePage, compare_page);
+lazy_page!(GuideIndexRoute, GuideIndexPage, guide_index_page);
+lazy_page!(GuidePageRoute, GuidePageView, guide_page_page);
+lazy_page!(BuildRoute, BuildPage, build_page);
+lazy_page!(
+    BuildDashboardRoute,
+    BuildDashboardPage,
+    build_dashboard_page
+);
+lazy_page!(DataSetRoute, DataSetPage, data_set_page);
+lazy_page!(InvitationsRoute, InvitationsPage, invitations_page);
+lazy_page!(InvitationRoute, InvitationPage, invitation_page);
+lazy_page!(
+    ForgotPasswordRoute,
+    ForgotPasswordPage,
+    forgot_password_page
+);
+lazy_page!(ResetPasswordRoute, ResetPasswordPage, reset_password_page);
+lazy_page!(UnsubscribeRoute, UnsubscribePage, unsubscribe_page);
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use crate::kpi::{format_date, periods_between, unusual_points, Unusual, MAX_YEAR, MIN_YEAR};
+use crate::kpi::{
+    format_date, periods_between, unusual_points, Unusual, LOW_BASE, MAX_YEAR, MIN_YEAR,
+};
 use crate::model::{Annotation, NewAnnotation, Period, Unit};
 
 /// The longest note, in characters.
@@ -188,6 +190,15 @@ pub fn unexplained_figures(
                 .is_none_or(|i| received.is_none_or(|r| r < periods[i].end));
             let mut judged = earlier(name);
             judged.extend(values.iter().copied());
+            // A rate of a period under way is compared with no whole one
+            // (as its headline gives no change): neither judged nor a
+            // neighbour. (A count so far that already stands out is news;
+            // a dip in it is not: `filling_in`.)
+            if unit == Unit::Ratio && filling_in {
+                if let Some(newest) = judged.iter_mut().rev().find(|v| v.is_some()) {
+                    *newest = None;
+                }
+            }
             // The first period with data may be only partly covered (data
             // that began in the middle of a month): it is neither judged nor
             // a neighbour, as a period under way is not.
@@ -273,9 +284,19 @@ pub type NamedSeries = (String, Vec<Option<f64>>);
 
 /// The periods and named series of a chart that notes and unusual figures go
 /// on: a time series' series, a completion rate, a satisfaction score. `None`
-/// for figures without a time axis.
+/// for figures without a time axis. A rate out of fewer than
+/// [`crate::kpi::LOW_BASE`] is left out (`None`): too few to rely on, as its
+/// headline says, it is neither judged unusual nor a neighbour of one (9
+/// people of 9 finishing in Christmas week is no 100% to explain).
 pub fn chart_series(figures: &crate::modules::Figures) -> Option<(Vec<Period>, Vec<NamedSeries>)> {
     use crate::modules::Figures;
+    let enough = |rates: Vec<Option<f64>>, bases: &[Option<f64>]| -> Vec<Option<f64>> {
+        rates
+            .into_iter()
+            .zip(bases)
+            .map(|(rate, base)| rate.filter(|_| base.is_some_and(|b| b.round() >= LOW_BASE)))
+            .collect()
+    };
     match figures {
         Figures::Time(t) => Some((
             t.periods.clone(),
@@ -286,12 +307,18 @@ pub fn chart_series(figures: &crate::modules::Figures) -> Option<(Vec<Period>, V
         )),
         Figures::Completion(c) => Some((
             c.periods.clone(),
-            vec![("Completion rate".to_string(), c.rates())],
+            vec![("Completion rate".to_string(), enough(c.rates(), &c.started))],
         )),
-        Figures::Satisfaction(s) => Some((
-            s.periods.clone(),
-            vec![("Satisfaction score".to_string(), s.scores())],
-        )),
+        Figures::Satisfaction(s) => {
+            let responses: Vec<Option<f64>> = s.responses.iter().map(|r| Some(*r)).collect();
+            Some((
+                s.periods.clone(),
+                vec![(
+                    "Satisfaction score".to_string(),
+                    enough(s.scores(), &responses),
+                )],
+            ))
+        }
         _ => None,
     }
 }
@@ -382,6 +409,54 @@ mod tests {
         assert_eq!(found(std::slice::from_ref(&n)).len(), 1);
         let far = note(day(2014, 2, 1), Some(day(2014, 3, 1)));
         assert_eq!(found(&[far]).len(), 1);
+    }
+
+    #[test]
+    fn a_rate_of_too_few_or_of_a_period_under_way_is_never_unusual() {
+        use crate::modules::{CompletionFigures, Figures};
+        // 20 weeks of 900 starts finishing about 70%; week 12 at 100%.
+        let weeks = periods_between(PeriodKind::Week, day(2014, 1, 6), day(2014, 5, 26));
+        let started: Vec<Option<f64>> = (0..weeks.len()).map(|_| Some(900.0)).collect();
+        let mut completed: Vec<Option<f64>> = (0..weeks.len())
+            .map(|i| Some(630.0 + (i % 3) as f64 * 9.0))
+            .collect();
+        completed[12] = Some(900.0);
+        let found = |started: &[Option<f64>], completed: &[Option<f64>], received| -> Vec<usize> {
+            let figures = Figures::Completion(CompletionFigures {
+                periods: weeks.clone(),
+                started: started.to_vec(),
+                completed: completed.to_vec(),
+            });
+            let (periods, series) = chart_series(&figures).unwrap();
+            unexplained_figures(
+                &[],
+                "d",
+                "m",
+                (&periods, &series),
+                None,
+                Unit::Ratio,
+                received,
+            )
+            .into_iter()
+            .map(|(_, u)| u.index)
+            .collect()
+        };
+        let all_in = Some(day(2014, 6, 1));
+        assert_eq!(found(&started, &completed, all_in), vec![12]);
+        // 9 of 9 in week 12: too few to rely on, so nothing to explain.
+        let (mut few, mut all_few) = (started.clone(), completed.clone());
+        few[12] = Some(9.0);
+        all_few[12] = Some(9.0);
+        assert_eq!(found(&few, &all_few, all_in), Vec::<usize>::new());
+        // The newest week at 100% of 900, while it is under way: not yet.
+        let mut newest = completed.clone();
+        newest[12] = Some(639.0);
+        newest[19] = Some(900.0);
+        assert_eq!(found(&started, &newest, all_in), vec![19]);
+        assert_eq!(
+            found(&started, &newest, Some(day(2014, 5, 21))),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]

@@ -244,6 +244,25 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
   await anon.screenshot({ path: path.join(artifacts, 'built-dashboard.png'), fullPage: true });
   expect(anonErrors).toEqual([]);
   await visitor.close();
+
+  // A change saved while its editor leaves the page: the answer comes to a
+  // page that is gone, and nothing panics (the draft it would have read
+  // went with the page).
+  await page.goto(`/build/${service}`);
+  await hydrated(page);
+  await page.route(`**/api/v1/dashboards/${service}`, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/dashboards/${service}`));
+  await page.getByRole('button', { name: /^Move up\s*“Stages”$/ }).click();
+  await page.locator('#preview-link').click();
+  await expect(page).toHaveURL(new RegExp(`/${service}$`));
+  expect((await saved).status()).toBe(200);
+  await page.waitForTimeout(500);
+  await hydrated(page);
+  expect(errors).toEqual([]);
 });
 
 test("the guide's code examples run unchanged against this Pulse", async ({ page, request, baseURL }) => {

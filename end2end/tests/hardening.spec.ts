@@ -107,3 +107,40 @@ test('pages rendered at once each carry their own preload links and nonce, as wh
     }
   }
 });
+
+test('a page whose part of the WebAssembly cannot be fetched is loaded whole, and nothing panics', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/file-a-tax-return');
+  await hydrated(page);
+  // The WebAssembly fetched next (the explorer's part) fails, and fails
+  // again when tried again: as it does offline, or in a page opened before
+  // Pulse was updated (its files are gone). The page loaded whole fetches
+  // its own.
+  let refused = '';
+  let failing = true;
+  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+    if (!failing) return route.continue();
+    refused = route.request().url();
+    await route.abort('internetdisconnected');
+  });
+  const documents: string[] = [];
+  page.on('request', (r) => {
+    if (r.resourceType() === 'document') {
+      failing = false;
+      documents.push(new URL(r.url()).pathname);
+    }
+  });
+  await page.getByRole('link', { name: 'Explore services' }).first().click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Explore services' })).toBeVisible();
+  await hydrated(page);
+  expect(refused).toMatch(/\.wasm$/);
+  expect(documents).toContain('/services');
+  // The page works: its filter narrows the list.
+  await page.getByLabel('Service name').fill('tax');
+  await expect(page).toHaveURL(/name=tax/);
+  // No panic, nothing logged but the refused fetches themselves (the
+  // loader of split parts logs each one it was refused).
+  expect(errors.some((e) => /Failed to fetch/.test(e))).toBe(true);
+  expect(errors.filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|^TypeError: Failed to fetch/.test(e))).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'lazy-part-not-fetched.png') });
+});

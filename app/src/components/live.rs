@@ -133,7 +133,10 @@ fn follow(figures: RwSignal<LiveFigures>, module: Module) {
         });
     }
     leptos::task::spawn_local(async move {
-        let stopper = follow_live(figures, module).await;
+        // (its code could not be fetched: the figure stays as the page came)
+        let Ok(stopper) = follow_live(figures, module).await else {
+            return;
+        };
         if gone.load(std::sync::atomic::Ordering::SeqCst) {
             stopper();
         } else if let Ok(mut slot) = stop.lock() {
@@ -147,9 +150,16 @@ fn follow(figures: RwSignal<LiveFigures>, module: Module) {
 /// again; without the stream, they are read every [`POLL_SECONDS`]. Returns
 /// what stops it.
 #[cfg(feature = "hydrate")]
-#[leptos::lazy]
-fn follow_live(figures: RwSignal<LiveFigures>, module: Module) -> Box<dyn FnOnce()> {
-    follow::start(figures, module)
+#[leptos::wasm_split::wasm_split(
+    live_figures,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible
+)]
+fn follow_live(
+    figures: RwSignal<LiveFigures>,
+    module: Module,
+) -> Result<Box<dyn FnOnce()>, leptos::wasm_split::SplitLoaderError> {
+    Ok(follow::start(figures, module))
 }
 
 #[cfg(feature = "hydrate")]

@@ -278,7 +278,7 @@ pub struct Item {
 
 /// The key a collected value has in the answer: the module's `value` option, or
 /// its query's first `collect` (`count:sum`).
-fn value_key(module: &Module) -> Option<String> {
+pub(crate) fn value_key(module: &Module) -> Option<String> {
     if let Some(v) = option_str(module, "value") {
         return Some(v.to_string());
     }

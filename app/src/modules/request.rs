@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use super::view::{is_time_series, ViewParams};
 use crate::api::encode_component;
 use crate::kpi::{
-    add_months, next_period_start, parse_month, period_start, year_earlier, MAX_PERIODS,
+    add_months, next_period_start, parse_month, period_rank, period_start, year_earlier,
+    MAX_PERIODS,
 };
 use crate::model::{Module, ModuleType, Period, PeriodKind};
 
@@ -176,9 +177,14 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
         return pairs;
     }
     let view = &ViewParams {
-        period: view
-            .period
-            .map(|p| frequency(module).map_or(p, |f| crate::kpi::shown_by(f, p))),
+        period: view.period.map(|p| match frequency(module) {
+            // An average of averages is no figure: a year's cost per
+            // transaction weighs each quarter by its transactions, where a
+            // mean of quarters counts each the same. Averages stay as sent.
+            Some(f) if averages(module) && period_rank(p) > period_rank(f) => f,
+            Some(f) => crate::kpi::shown_by(f, p),
+            None => p,
+        }),
         ..view.clone()
     };
     // A bar chart with a number is "per month" (or week...) by its title: it
@@ -251,10 +257,75 @@ fn fitting_period(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> P
         .unwrap_or(PeriodKind::Year)
 }
 
+/// What a chart says about its periods: when they are not its data's own
+/// ([`period_note`]), and when they run past the months chosen
+/// ([`beyond_months`]).
+pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
+    let notes: Vec<String> = [period_note(module, view), beyond_months(module, view)]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
+/// What a chart says when its periods run past the months chosen: by quarter
+/// or year a figure is of a whole calendar quarter or year, so months that
+/// begin or end inside one (a financial year, April to March, by year) are
+/// shown with months beyond them, and the chart says which.
+fn beyond_months(module: &Module, view: &ViewParams) -> Option<String> {
+    let pairs = viewed(module, view);
+    let shown = first(&pairs, "period")
+        .and_then(PeriodKind::parse)
+        .filter(|k| matches!(k, PeriodKind::Quarter | PeriodKind::Year))?;
+    let whole = |t: DateTime<Utc>| {
+        let start = period_start(shown, t);
+        crate::kpi::format_period(&Period {
+            kind: shown,
+            start,
+            end: next_period_start(shown, start),
+        })
+    };
+    let mut beyond = Vec::new();
+    if let Some(from) = view.from.as_deref().and_then(parse_month) {
+        if period_start(shown, from) != from {
+            beyond.push(format!(
+                "{} begins before {}",
+                whole(from),
+                crate::kpi::format_month(from)
+            ));
+        }
+    }
+    if let Some(to) = view.to.as_deref().and_then(parse_month) {
+        let after = add_months(to, 1);
+        if period_start(shown, after) != after {
+            beyond.push(format!(
+                "{} ends after {}",
+                whole(to),
+                crate::kpi::format_month(to)
+            ));
+        }
+    }
+    (!beyond.is_empty()).then(|| {
+        format!(
+            "By {}, each figure is of a whole calendar {}: {}.",
+            shown.as_str(),
+            shown.as_str(),
+            beyond.join(", and ")
+        )
+    })
+}
+
+/// Whether the module's figure is an average of its records
+/// (`cost_per_transaction:mean`), which over longer periods than they are
+/// sent for would be an average of averages.
+fn averages(module: &Module) -> bool {
+    super::figures::value_key(module).is_some_and(|k| k.ends_with(":mean"))
+}
+
 /// What a chart says about its periods when they are not its data's own:
 /// weekly figures shared between months by their days, or monthly data kept
 /// by month when weeks were chosen.
-pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
+fn period_note(module: &Module, view: &ViewParams) -> Option<String> {
     let pairs = viewed(module, view);
     let shown = first(&pairs, "period").and_then(PeriodKind::parse)?;
     // Shown by a longer period than the chart's own, as the months chosen
@@ -294,6 +365,16 @@ pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
         ));
     }
     match view.period {
+        Some(asked) if period_rank(asked) > period_rank(shown) && averages(module) => {
+            Some(format!(
+                "{} averages: shown by {}, as sent: a {}'s figure is no plain average of its \
+                 {}s' (each would count the same, whatever it held).",
+                adjective(data),
+                shown.as_str(),
+                asked.as_str(),
+                shown.as_str()
+            ))
+        }
         Some(asked)
             if crate::kpi::period_rank(asked) < crate::kpi::period_rank(shown) && shown == data =>
         {
@@ -601,6 +682,66 @@ mod tests {
         let q = query_string::pairs(&module_query(&daily, &by_month, now()));
         assert_eq!(first(&q, "period"), Some("month"));
         assert_eq!(scale_note(&daily, &by_month), None);
+    }
+
+    #[test]
+    fn averages_are_never_averaged_again_over_longer_periods() {
+        let mut cost = module(
+            ModuleType::SingleTimeseries,
+            "period=quarter&duration=8&collect=cost_per_transaction:mean",
+            json!({}),
+        );
+        cost.data_set = Some("renew/cost-per-transaction".into());
+        // By year: kept by quarter, and said.
+        let by_year = view(Some(PeriodKind::Year), None, None);
+        let q = query_string::pairs(&module_query(&cost, &by_year, now()));
+        assert_eq!(first(&q, "period"), Some("quarter"));
+        assert_eq!(
+            scale_note(&cost, &by_year).unwrap(),
+            "Quarterly averages: shown by quarter, as sent: a year's figure is no plain average \
+             of its quarters' (each would count the same, whatever it held)."
+        );
+        // By quarter, nothing to say; a sum by year is added up as before.
+        assert_eq!(
+            scale_note(&cost, &view(Some(PeriodKind::Quarter), None, None)),
+            None
+        );
+        let mut total = cost.clone();
+        total.query = "period=quarter&duration=8&collect=cost:sum".into();
+        let q = query_string::pairs(&module_query(&total, &by_year, now()));
+        assert_eq!(first(&q, "period"), Some("year"));
+    }
+
+    #[test]
+    fn a_financial_year_by_year_says_its_figures_are_of_calendar_years() {
+        let m = module(
+            ModuleType::SingleTimeseries,
+            "period=month&duration=12&collect=count:sum",
+            json!({}),
+        );
+        // April 2025 to March 2026 by year: 2025 and 2026, January to December.
+        let by_year = view(Some(PeriodKind::Year), Some("2025-04"), Some("2026-03"));
+        assert_eq!(
+            scale_note(&m, &by_year).unwrap(),
+            "Weekly figures added up by year: a week that spans two years counts in each for \
+             its days there. By year, each figure is of a whole calendar year: Jan to Dec 2025 \
+             begins before April 2025, and Jan to Dec 2026 ends after March 2026."
+        );
+        // By quarter it is whole quarters: nothing beyond to say.
+        let by_quarter = view(Some(PeriodKind::Quarter), Some("2025-04"), Some("2026-03"));
+        assert!(!scale_note(&m, &by_quarter)
+            .unwrap_or_default()
+            .contains("whole calendar"));
+        // A quarter begun part-way: only that end.
+        let from_may = view(Some(PeriodKind::Quarter), Some("2025-05"), Some("2026-03"));
+        assert!(scale_note(&m, &from_may)
+            .unwrap()
+            .ends_with("By quarter, each figure is of a whole calendar quarter: Apr to Jun 2025 begins before May 2025."));
+        // Calendar years by year, or months by month: nothing.
+        let years = view(Some(PeriodKind::Year), Some("2024-01"), Some("2025-12"));
+        assert!(!scale_note(&m, &years)
+            .unwrap_or_default()
+            .contains("whole calendar"));
     }
 
     #[test]

@@ -163,8 +163,9 @@ pub fn ServicesPage() -> impl IntoView {
 
 fn summary_text(s: &KpiSummary) -> String {
     let mut parts = vec![format!(
-        "{} services: {} transactions a year{}",
+        "{} service{}: {} transactions a year{}",
         s.services,
+        if s.services == 1 { "" } else { "s" },
         crate::kpi::format_year_total(s),
         crate::kpi::counted_words(s)
     )];

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use app::kpi::{format_period, format_value_in_full, unusual_points};
 use app::model::{
-    Alert, AlertList, AlertRule, KpiFigure, KpiKind, NewAlert, PeriodKind, Unit, User,
+    Alert, AlertList, AlertRule, Annotation, KpiFigure, KpiKind, NewAlert, PeriodKind, Unit, User,
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -38,6 +38,7 @@ use super::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{
     alerts::{self, NewStored, Stored},
+    annotations,
     audit::{Actor, Note},
     data_sets, mail, orgs, targets, users, Store,
 };
@@ -362,13 +363,41 @@ pub fn fired(
 }
 
 /// What was expected of the newest figure of `kpi`, if it is unusual (as a
-/// dashboard marks it, over the complete periods of its own frequency).
-fn unusual_expected(data: &Standard, kpi: KpiKind, figure: &KpiFigure) -> Option<f64> {
+/// dashboard marks it, over the complete periods of its own frequency: each
+/// period in its place, none where there is no figure, so that a year
+/// earlier is 52 weeks back whatever weeks are missing) and no note of the
+/// service's (`notes`, as boards read them) explains it.
+fn unusual_expected(
+    data: &Standard,
+    kpi: KpiKind,
+    figure: &KpiFigure,
+    notes: &[&Annotation],
+) -> Option<f64> {
     let (kind, values) = kpis::complete_series(data, kpi, kpi.finest_period());
-    let starts: Vec<DateTime<Utc>> = values.keys().copied().collect();
-    let series: Vec<Option<f64>> = values.values().copied().collect();
-    let last = starts.iter().position(|s| *s == figure.period.start)?;
-    unusual_points(&series, kind, kpi.unit(), &[], false)
+    unusual_newest(kind, &values, &figure.period, kpi.unit(), notes)
+}
+
+/// [`unusual_expected`] of `values` (by their periods' starts, of `kind`) at
+/// `newest`.
+fn unusual_newest(
+    kind: PeriodKind,
+    values: &std::collections::BTreeMap<DateTime<Utc>, Option<f64>>,
+    newest: &app::model::Period,
+    unit: Unit,
+    notes: &[&Annotation],
+) -> Option<f64> {
+    let first = *values.keys().next()?;
+    let periods = app::kpi::periods_between(kind, first, newest.end);
+    let series: Vec<Option<f64>> = periods
+        .iter()
+        .map(|p| values.get(&p.start).copied().flatten())
+        .collect();
+    let last = periods.iter().position(|p| p.start == newest.start)?;
+    let spans: Vec<(usize, usize)> = notes
+        .iter()
+        .filter_map(|n| app::notes::span(n, &periods))
+        .collect();
+    unusual_points(&series, kind, unit, &spans, false)
         .into_iter()
         .find(|u| u.index == last)
         .map(|u| u.expected)
@@ -555,6 +584,7 @@ pub async fn check(
     let data_sets = data_sets::list_without_schemas(store).await?;
     let all_targets = targets::list(store, None).await?;
     let dashboards = crate::store::dashboards::published_by_service(store).await?;
+    let notes = annotations::list(store, &annotations::Filter::default()).await?;
     let mut written = 0;
     for alert in all {
         let Some(user) = people.get(&alert.user_id).filter(|u| u.active) else {
@@ -605,7 +635,14 @@ pub async fn check(
             figure.clone()
         };
         let unusual = (alert.rule == AlertRule::Unusual)
-            .then(|| unusual_expected(&data, alert.kpi, &figure))
+            .then(|| {
+                let notes: Vec<&Annotation> = notes
+                    .iter()
+                    .map(|n| &n.annotation)
+                    .filter(|n| n.service == alert.service)
+                    .collect();
+                unusual_expected(&data, alert.kpi, &figure, &notes)
+            })
             .flatten();
         let what = fired(alert.rule, alert.threshold, &judged, target, unusual);
         let dashboard = dashboards.get(&alert.service).map(String::as_str);
@@ -724,6 +761,54 @@ mod tests {
             previous,
             base: None,
         }
+    }
+
+    #[test]
+    fn an_unusual_week_is_judged_in_its_place_and_a_note_explains_it() {
+        use std::collections::BTreeMap;
+        // Two years of weeks from Monday 7 January 2013 with the deadline
+        // week (the fourth) three times the usual each year; the weeks of
+        // 4 and 11 March 2013 were not sent.
+        let weeks = app::kpi::periods_between(
+            PeriodKind::Week,
+            Utc.with_ymd_and_hms(2013, 1, 7, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2015, 1, 5, 0, 0, 0).unwrap(),
+        );
+        let mut values: BTreeMap<DateTime<Utc>, Option<f64>> = weeks
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.start, Some(1000.0 + (i % 3) as f64 * 20.0)))
+            .collect();
+        values.insert(weeks[3].start, Some(3000.0));
+        values.remove(&weeks[8].start);
+        values.remove(&weeks[9].start);
+        let newest = weeks[52 + 3];
+        let at = |values: &BTreeMap<DateTime<Utc>, Option<f64>>, notes: &[&Annotation]| {
+            let upto: BTreeMap<_, _> = values.range(..newest.end).map(|(k, v)| (*k, *v)).collect();
+            unusual_newest(PeriodKind::Week, &upto, &newest, Unit::Number, notes)
+        };
+        // This year's deadline week, as last year's: the rhythm of the
+        // service (once compared with the week two weeks before it).
+        values.insert(newest.start, Some(3100.0));
+        assert_eq!(at(&values, &[]), None);
+        // Three times last year's peak: unusual, unless a note says why.
+        values.insert(newest.start, Some(9000.0));
+        assert!(at(&values, &[]).is_some_and(|expected| expected > 2000.0 && expected < 4000.0));
+        let note = Annotation {
+            id: 1,
+            service: "s".into(),
+            module: None,
+            starts_at: newest.start,
+            ends_at: None,
+            text: "The deadline moved".into(),
+            tags: vec![],
+            visibility: app::model::Visibility::Public,
+            author: "a".into(),
+            version: 1,
+            created_at: newest.start,
+            updated_at: newest.start,
+        };
+        assert_eq!(at(&values, &[&note]), None);
     }
 
     #[test]

@@ -119,14 +119,18 @@ pub async fn data_sets_status(
     cache: &Cache,
     now: DateTime<Utc>,
 ) -> Result<DataSetsStatus> {
-    let newest: std::collections::HashMap<i64, DateTime<Utc>> = records::newest_timestamps(store)
-        .await?
-        .into_iter()
-        .collect();
     let mut stale = Vec::new();
-    for data_set in data_sets::list(store).await? {
-        let last = newest.get(&data_set.id).copied();
-        let data_set = as_judged(store, cache, &data_set, Some(last), now).await;
+    for data_set in data_sets::list_without_schemas(store).await?.iter() {
+        if data_set.max_age_expected.is_none() {
+            continue;
+        }
+        // (each watched data set's newest record, read once a version: this
+        // page is anyone's, and must not read every record each time)
+        let last = cache
+            .span(store, data_set.id, data_set.version)
+            .await?
+            .newest;
+        let data_set = as_judged(store, cache, data_set, Some(last), now).await;
         let (Some(max_age), Some(last)) = (data_set.max_age_expected, last.as_ref()) else {
             continue;
         };

@@ -42,6 +42,57 @@ pub enum Wrote {
     Clashes(Vec<Problem>),
 }
 
+/// The most field names a data set's records may have between them. A data
+/// set is held in memory by field, a cell for every record in each, so
+/// records that each brought a name of their own would make it grow with
+/// records times names (150,000 records of one new name each: 360 GB).
+/// Backdrop's data types have at most a dozen or so.
+pub const MAX_FIELDS: usize = 100;
+
+/// Refuses `names` (the fields of records about to be stored) when with the
+/// names the data set's records have already they would be more than
+/// [`MAX_FIELDS`]: a 400 that says which are new.
+pub async fn fields_fit<'a>(
+    ctx: &Ctx<'_>,
+    data_set: &DataSet,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let table = ctx
+        .cache
+        .table(ctx.store, data_set.id, data_set.version)
+        .await?;
+    let new: std::collections::BTreeSet<&str> = names
+        .into_iter()
+        .filter(|name| table.column(name).is_none())
+        .collect();
+    let held = table.column_names.len();
+    if held + new.len() <= MAX_FIELDS {
+        return Ok(());
+    }
+    let shown: Vec<&str> = new.iter().take(5).copied().collect();
+    let more = match new.len() - shown.len() {
+        0 => String::new(),
+        n => format!(" and {} more", app::kpi::format_count(n as f64)),
+    };
+    Err(Error::BadRequest(format!(
+        "These records would give data set {} {} different fields ({held} of them it has, \
+         {} new: {}{more}); a data set's records may have at most {MAX_FIELDS} between them. \
+         Send figures of many kinds as a record per kind, with a field naming the kind (as \
+         channel names the channel), not as a field of their own each. Nothing was stored.",
+        data_set.name,
+        app::kpi::format_count((held + new.len()) as f64),
+        app::kpi::format_count(new.len() as f64),
+        shown.join(", "),
+    )))
+}
+
+/// The field names of `records`.
+pub fn names_of(records: &[Record]) -> impl Iterator<Item = &str> {
+    records
+        .iter()
+        .flat_map(|r| r.fields.keys().map(String::as_str))
+}
+
 /// Stores a checked batch, all or nothing, replacing records with the same
 /// id; `progress` hears how many are written so far. A record sent again as
 /// it is stored is counted `unchanged`, and not listed in the history.
@@ -53,6 +104,7 @@ pub async fn write_batch(
     source: Source<'_>,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Wrote> {
+    fields_fit(ctx, data_set, names_of(batch)).await?;
     if ids_may_exist && !data_set.auto_ids.is_empty() {
         let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
         let stored = records::find_many(ctx.store, data_set.id, &ids).await?;
@@ -210,6 +262,7 @@ pub async fn patch(
             Ok(mut records) => records.remove(0),
             Err(problems) => return Ok(Patched::Invalid(problems)),
         };
+    fields_fit(ctx, data_set, record.fields.keys().map(String::as_str)).await?;
     // (from before the write begins until the table has it: see `hold`)
     let _held = ctx.cache.hold(data_set.id).await;
     let mut w = ctx.store.write().await?;

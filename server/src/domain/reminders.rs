@@ -419,10 +419,6 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<LateDataReminders>> {
         .into_iter()
         .map(|s| (s.data_set_id, s))
         .collect();
-    let newest: HashMap<i64, DateTime<Utc>> = records::newest_timestamps(ctx.store)
-        .await?
-        .into_iter()
-        .collect();
     let readers = readers(ctx.store).await?;
     let unsubscribed = unsubscribed_among(ctx.store, &readers.people).await?;
     let mut out: Vec<LateDataReminders> = Vec::new();
@@ -431,7 +427,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Vec<LateDataReminders>> {
             continue;
         }
         let state = states.get(&d.id).cloned().unwrap_or_default();
-        let newest = newest.get(&d.id).copied();
+        let newest = ctx.cache.span(ctx.store, d.id, d.version).await?.newest;
         // Each with the age it is judged by, as the letters name it.
         let d = as_judged(ctx.store, ctx.cache, d, None, ctx.now).await;
         out.push(entry(&d, &state, newest, &readers, &unsubscribed, ctx.now));

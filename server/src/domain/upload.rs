@@ -119,6 +119,20 @@ async fn check(
     .await
     .map_err(|e| Error::Internal(e.into()))?
     .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
+    let fields = sheet
+        .columns
+        .iter()
+        .filter(|c| !c.is_empty() && c.as_str() != "_id" && c.as_str() != "_timestamp")
+        .count();
+    if fields > super::records::MAX_FIELDS {
+        return Err(Error::BadRequest(format!(
+            "{file_name} has {} columns of fields; a data set's records may have at most {} \
+             fields between them (and _timestamp and _id). Send figures of many kinds as a row \
+             per kind, with a column naming the kind.",
+            app::kpi::format_count(fields as f64),
+            super::records::MAX_FIELDS
+        )));
+    }
     if sheet.rows.is_empty() {
         return Err(Error::Unprocessable(format!(
             "{file_name} has a header row but no records below it"

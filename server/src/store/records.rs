@@ -829,19 +829,6 @@ pub async fn count(store: &Store, data_set_id: i64) -> Result<i64> {
     .await)?)
 }
 
-/// The newest `_timestamp` of each data set that has records.
-pub async fn newest_timestamps(store: &Store) -> Result<Vec<(i64, DateTime<Utc>)>> {
-    let rows: Vec<(i64, i64)> = on_pool!(store, |pool| sqlx::query_as(
-        "SELECT data_set_id, MAX(ts) FROM records GROUP BY data_set_id"
-    )
-    .fetch_all(pool)
-    .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, ts)| (id, from_micros(ts)))
-        .collect())
-}
-
 /// The distinct `_timestamp`s of a data set's records, oldest first.
 pub async fn distinct_times(store: &Store, data_set_id: i64) -> Result<Vec<DateTime<Utc>>> {
     let times: Vec<(i64,)> = on_pool!(store, |pool| sqlx::query_as(

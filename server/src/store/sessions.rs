@@ -227,7 +227,9 @@ pub async fn count_attempt(
 }
 
 /// Takes back an attempt counted against each of `subjects` (one that was
-/// turned away, or that signed in), and forgets windows over a day old.
+/// turned away, or that signed in): a subject left with none is forgotten, so
+/// attempts turned away (a flood of addresses from one place) leave no rows.
+/// Windows over a day old are forgotten too, at most once a minute.
 pub async fn uncount_attempt(store: &Store, subjects: &[String], now: DateTime<Utc>) -> Result<()> {
     for subject in subjects {
         on_pool!(store, |pool| sqlx::query(
@@ -238,14 +240,26 @@ pub async fn uncount_attempt(store: &Store, subjects: &[String], now: DateTime<U
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
+        on_pool!(store, |pool| sqlx::query(
+            "DELETE FROM sign_in_attempts WHERE subject = $1 AND attempts <= 0"
+        )
+        .bind(subject)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     }
-    on_pool!(store, |pool| sqlx::query(
-        "DELETE FROM sign_in_attempts WHERE started_at < $1"
-    )
-    .bind(micros(now - Duration::days(1)))
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    static LAST_SWEEP: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+    let last = LAST_SWEEP.load(std::sync::atomic::Ordering::Relaxed);
+    if micros(now).saturating_sub(last) >= 60_000_000 {
+        LAST_SWEEP.store(micros(now), std::sync::atomic::Ordering::Relaxed);
+        on_pool!(store, |pool| sqlx::query(
+            "DELETE FROM sign_in_attempts WHERE started_at < $1"
+        )
+        .bind(micros(now - Duration::days(1)))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     Ok(())
 }
 

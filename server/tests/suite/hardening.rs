@@ -828,3 +828,188 @@ async fn unpublished_figures_are_for_those_who_may_read_them(app: TestApp) {
     assert_eq!(admins.json()["annotations"].as_array().unwrap().len(), 1);
 }
 both!(unpublished_figures_are_for_those_who_may_read_them);
+
+/// A data set's records have at most `MAX_FIELDS` field names between them:
+/// it is held in memory a cell per record in each, so records that each
+/// brought a name of their own (150,000 of them in a 10 MB write) took the
+/// server's memory with them, on that write or on the next read by anyone.
+/// Refused with the names that are new, through the write API, a patch and
+/// an upload alike, and nothing is stored.
+async fn a_data_set_has_at_most_a_hundred_fields(app: TestApp) {
+    let max = server::domain::records::MAX_FIELDS;
+    let token = app
+        .data_set(json!({"data_group": "wide", "data_type": "fields", "published": true}))
+        .await;
+    let record = |from: usize, to: usize| -> Value {
+        let mut fields = serde_json::Map::new();
+        fields.insert("_timestamp".into(), json!("2026-01-05T00:00:00Z"));
+        fields.insert("_id".into(), json!(format!("r{from}")));
+        for n in from..to {
+            fields.insert(format!("f{n:06}"), json!(n));
+        }
+        Value::Object(fields)
+    };
+    // One record a name each, 5,000 of them: refused at once.
+    let flood: Vec<Value> = (0..5_000).map(|n| record(n, n + 1)).collect();
+    let refused = app
+        .send(Method::POST, "/data/wide/fields", &token, &json!(flood))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    let message = refused.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("5,000 different fields (0 of them it has, 5,000 new: f000000, f000001")
+            && message.contains("and 4,995 more")
+            && message.contains(&format!("at most {max} between them"))
+            && message.contains("Nothing was stored"),
+        "{message}"
+    );
+    let stored = app.get("/data/wide/fields").await;
+    assert_eq!(stored.json()["data"], json!([]), "{}", stored.text());
+
+    // Up to the bound, across writes: 60 names, then 40 more, then one more.
+    for (from, to) in [(0, 60), (60, max)] {
+        let ok = app
+            .send(
+                Method::POST,
+                "/data/wide/fields",
+                &token,
+                &json!([record(from, to)]),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    }
+    let one_more = app
+        .send(
+            Method::POST,
+            "/data/wide/fields",
+            &token,
+            &json!([record(max, max + 1)]),
+        )
+        .await;
+    assert_eq!(one_more.status, StatusCode::BAD_REQUEST);
+    assert!(
+        one_more.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(
+                "{} different fields ({max} of them it has, 1 new: f000100)",
+                max + 1
+            )),
+        "{}",
+        one_more.text()
+    );
+    // Names it has already are no new fields.
+    let again = app
+        .send(
+            Method::POST,
+            "/data/wide/fields",
+            &token,
+            &json!([record(10, 20)]),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+
+    // A patch that adds a name, and an upload of a file with one column more.
+    let patched = app
+        .send(
+            Method::PATCH,
+            "/data/wide/fields/r0",
+            &token,
+            &json!({"another": 1}),
+        )
+        .await;
+    assert_eq!(
+        patched.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        patched.text()
+    );
+    let auth = format!("Bearer {token}");
+    let upload = |csv: String| {
+        let auth = auth.clone();
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/v1/data-sets/wide/fields/upload?file_name=f.csv",
+                &[
+                    ("authorization", auth.as_str()),
+                    ("content-type", "text/csv"),
+                ],
+                csv.into_bytes(),
+            )
+            .await
+        }
+    };
+    let refused = upload("_timestamp,f000000,extra\n2026-01-12,1,2\n".into()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 new: extra"));
+    // A file of more columns than any data set may have is refused before
+    // its rows are checked.
+    let header: Vec<String> = (0..200_000).map(|n| format!("c{n}")).collect();
+    let wide = upload(format!(
+        "_timestamp,{}\n2026-01-12{}\n",
+        header.join(","),
+        ",".repeat(header.len())
+    ))
+    .await;
+    assert_eq!(wide.status, StatusCode::BAD_REQUEST, "{}", wide.text());
+    assert!(
+        wide.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("has 200,000 columns of fields"),
+        "{}",
+        wide.text()
+    );
+    // What was stored: the three records within the bound.
+    let kept = app.get("/data/wide/fields?limit=5").await;
+    assert_eq!(kept.json()["data"].as_array().unwrap().len(), 3);
+}
+both!(a_data_set_has_at_most_a_hundred_fields);
+
+/// Sign-in attempts turned away leave nothing behind: a flood of new
+/// addresses from one place, over its limit, once kept two rows an attempt
+/// for a day (and each attempt then read every row to forget old ones).
+async fn sign_ins_turned_away_keep_no_rows(app: TestApp) {
+    let attempts = || async {
+        server::on_pool!(&app.store, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM sign_in_attempts"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    };
+    let limit = server::domain::sessions::PER_ADDRESS;
+    for i in 0..limit {
+        let email = format!("nobody{i}@example.gov.uk");
+        let answer = sign_in_from(&app, "203.0.113.9:5000", None, &email, "wrong").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let counted = attempts().await;
+    assert_eq!(
+        counted,
+        2 * limit + 1,
+        "a row per address and its place, and the place"
+    );
+    for i in limit..limit + 30 {
+        let email = format!("nobody{i}@example.gov.uk");
+        let answer = sign_in_from(&app, "203.0.113.9:5000", None, &email, "wrong").await;
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(attempts().await, counted);
+}
+both!(sign_ins_turned_away_keep_no_rows);

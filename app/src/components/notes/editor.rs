@@ -27,14 +27,26 @@ pub(super) fn LazyEditor(
             {
                 let (dashboard, module) = (dashboard.clone(), module.clone());
                 Suspend::new(async move {
-                    editor_view(draft, state, dashboard, module, return_to, anchored).await
+                    #[cfg(feature = "hydrate")]
+                    let editor =
+                        editor_view(draft, state, dashboard, module, return_to, anchored).await;
+                    #[cfg(not(feature = "hydrate"))]
+                    let editor = editor_view(draft, state, dashboard, module, return_to, anchored);
+                    editor.unwrap_or_else(|_| crate::lazy::part_not_loaded("The note editor"))
                 })
             }
         </Suspense>
     }
 }
 
-#[lazy]
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(
+        notes_editor,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible
+    )
+)]
 fn editor_view(
     draft: Draft,
     state: NotesState,
@@ -42,8 +54,8 @@ fn editor_view(
     module: String,
     return_to: NodeRef<Button>,
     anchored: bool,
-) -> AnyView {
-    view! { <Editor draft state dashboard module return_to anchored/> }.into_any()
+) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    Ok(view! { <Editor draft state dashboard module return_to anchored/> }.into_any())
 }
 
 /// The form that writes a note: opened at a point of the chart, over a dragged

@@ -119,14 +119,23 @@ pub(super) fn save_dashboard(
                 // Redrawn only when the answer differs from what is shown:
                 // the list is not redrawn under the person (their focus stays
                 // where it is, and a key pressed meanwhile is not lost).
-                let current = draft.get_untracked();
+                // (the person may have left the page meanwhile, and the
+                // draft gone with it)
+                let Some(current) = draft.try_get_untracked() else {
+                    return;
+                };
                 if current == sent_from && current.as_ref() != Some(&saved) {
                     draft.set(Some(saved));
                 }
                 said.set(format!("{what} Saved."));
             }
             Err(e) => {
-                if previous.is_some() {
+                // Back to before this change only while nothing was changed
+                // since: a later change's own save answers for the rest.
+                let Some(current) = draft.try_get_untracked() else {
+                    return;
+                };
+                if previous.is_some() && current == sent_from {
                     draft.set(previous);
                 }
                 problem.set(Some(format!("Not saved: {e}")));

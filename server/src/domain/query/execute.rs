@@ -16,6 +16,22 @@ use crate::domain::ingest::format_datetime;
 /// A failure a query can meet at run time (the other: [`too_many_rows`]).
 pub const INVALID_COLLECT: &str = "invalid collect function";
 
+/// The most figures a query may gather its records into while it runs: a
+/// group (per period, with periods) holds one for each collected field. A
+/// `limit` keeps only some groups, but every group is gathered first, so
+/// without this bound grouping by a field of a million values, twenty fields
+/// collected, took gigabytes whatever the limit.
+const MAX_GATHERED: usize = 500_000;
+
+fn too_many_groups(groups: usize) -> String {
+    format!(
+        "This query would gather its records into more than {groups} groups (one for each \
+         value of its group_by fields in each period), more than can be worked out at once - \
+         please narrow it with 'start_at' and 'end_at' or 'filter_by', or ask for fewer \
+         'group_by' or 'collect' fields"
+    )
+}
+
 const HOUR_US: i64 = 3_600_000_000;
 const DAY_US: i64 = 24 * HOUR_US;
 const WEEK_US: i64 = 7 * DAY_US;
@@ -576,10 +592,14 @@ pub fn run(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Rows, Str
     let mut by_string: Vec<u32> = vec![u32::MAX; table.strings.len()];
     let single = group_columns.len() == 1;
     let mut slots: FxHashMap<(i64, u32), Bucket> = FxHashMap::default();
+    let most_slots = MAX_GATHERED / query.collect.len().max(1);
     let mut key = Vec::with_capacity(group_columns.len());
     'rows: for row in 0..table.len() {
         if !selected(row) {
             continue;
+        }
+        if slots.len() > most_slots {
+            return Err(too_many_groups(most_slots));
         }
         let gid = match (single, group_columns.first().map(|c| c[row])) {
             (true, Some(Cell::Str(s))) if by_string[s as usize] != u32::MAX => {
@@ -627,6 +647,9 @@ pub fn run(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Rows, Str
                     .add(&query.collect, &collect_columns, row, 1.0);
             }
         }
+    }
+    if slots.len() > most_slots {
+        return Err(too_many_groups(most_slots));
     }
     let mut buckets: FxHashMap<(i64, Vec<Key>), Bucket> = slots
         .into_iter()
@@ -1040,6 +1063,46 @@ mod tests {
         assert!(ask(&format!("{window}&apportion=yes"))
             .unwrap_err()
             .contains("'true' or 'false'"));
+    }
+
+    #[test]
+    fn grouping_into_more_figures_than_the_bound_is_refused_whatever_the_limit() {
+        // Five fields collected: at most 100,000 groups.
+        let records = |n: usize| -> Vec<StoredRecord> {
+            (0..n)
+                .map(|i| StoredRecord {
+                    id: i.to_string(),
+                    timestamp: crate::domain::ingest::parse_datetime("2013-03-04T00:00:00Z")
+                        .unwrap(),
+                    updated_at: Utc::now(),
+                    fields: json!({"group": format!("g{i}"), "num": i})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                })
+                .collect()
+        };
+        let ask = |table: &Table, query: &str| {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let allow = Allowances {
+                raw_queries_allowed: true,
+                frequency: None,
+            };
+            execute(table, &parse(&pairs, allow).unwrap(), Utc::now())
+        };
+        let five = "group_by=group&collect=num:sum&collect=num:mean&collect=num:min\
+                    &collect=num:max&collect=num:count&sort_by=num:sum:descending&limit=1";
+        let within = Table::from_records(&records(100_000));
+        let top = ask(&within, five).unwrap();
+        assert_eq!(top.len(), 1);
+        assert_eq!(top[0]["group"], "g99999");
+        let over = Table::from_records(&records(100_001));
+        let refused = ask(&over, five).unwrap_err();
+        assert!(refused.contains("more than 100000 groups"), "{refused}");
+        // One field collected: five times as many.
+        assert!(ask(&over, "group_by=group&collect=num:sum&limit=1").is_ok());
     }
 
     #[test]

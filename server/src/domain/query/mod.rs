@@ -69,6 +69,8 @@ pub struct Cache {
     pub answers: answers::Answers,
     /// Each data set's span of records, with the version it was read at.
     spans: ByVersion<records::Span>,
+    /// Each data set's newest record (the guide's examples), likewise.
+    latest: ByVersion<Option<records::StoredRecord>>,
     /// Each data set's newest whole period's record
     /// ([`crate::domain::kpis::newest_whole`]) and its parts' gaps
     /// ([`crate::domain::kpis::part_gaps`]), with the version they were read at.
@@ -88,6 +90,27 @@ pub struct Cache {
 /// What is worked out once per data set and version: by data set id, the
 /// version it was worked out at and what.
 type ByVersion<T> = Arc<std::sync::Mutex<FxHashMap<i64, (i64, T)>>>;
+
+/// What `kept` holds of data set `data_set_id` at `version`, else what
+/// `read` reads (then kept).
+async fn once_a_version<T: Clone, E, F: std::future::Future<Output = std::result::Result<T, E>>>(
+    kept: &ByVersion<T>,
+    data_set_id: i64,
+    version: i64,
+    read: impl FnOnce() -> F,
+) -> std::result::Result<T, E> {
+    let held = kept.lock().expect("kept").get(&data_set_id).cloned();
+    if let Some((at, value)) = held {
+        if at == version {
+            return Ok(value);
+        }
+    }
+    let value = read().await?;
+    kept.lock()
+        .expect("kept")
+        .insert(data_set_id, (version, value.clone()));
+    Ok(value)
+}
 
 /// What is whole of a data set sent as a record per part: its newest record
 /// whose period has every part ([`crate::domain::kpis::newest_whole`]), and
@@ -293,18 +316,24 @@ impl Cache {
         data_set_id: i64,
         version: i64,
     ) -> Result<records::Span> {
-        let kept = self.spans.lock().expect("spans").get(&data_set_id).cloned();
-        if let Some((at, span)) = kept {
-            if at == version {
-                return Ok(span);
-            }
-        }
-        let span = records::span(store, data_set_id).await?;
-        self.spans
-            .lock()
-            .expect("spans")
-            .insert(data_set_id, (version, span.clone()));
-        Ok(span)
+        Ok(once_a_version(&self.spans, data_set_id, version, || {
+            records::span(store, data_set_id)
+        })
+        .await?)
+    }
+
+    /// The data set's newest record at `version` (the version in its row
+    /// just read): read from the database once per version.
+    pub async fn latest(
+        &self,
+        store: &Store,
+        data_set_id: i64,
+        version: i64,
+    ) -> Result<Option<records::StoredRecord>> {
+        Ok(once_a_version(&self.latest, data_set_id, version, || {
+            records::latest(store, data_set_id)
+        })
+        .await?)
     }
 
     /// How often the records of data set `data_set_id` (of `data_type`, at
