@@ -58,6 +58,7 @@ pub fn page_not_loaded() -> AnyView {
         path.push('?');
         path.push_str(url.search());
     }
+    path.push_str(url.hash());
     if load_whole(&path) {
         return ().into_any();
     }

@@ -64,14 +64,14 @@ macro_rules! lazy_page {
             use super::*;
 
             #[cfg_attr(
-                                        feature = "hydrate",
-                                        ::leptos::wasm_split::wasm_split(
-                                            $split,
-                                            wasm_split_path = ::leptos::wasm_split,
-                                            fallible,
-                                            preload(preload)
-                                        )
-                                    )]
+                                                        feature = "hydrate",
+                                                        ::leptos::wasm_split::wasm_split(
+                                                            $split,
+                                                            wasm_split_path = ::leptos::wasm_split,
+                                                            fallible,
+                                                            preload(preload)
+                                                        )
+                                                    )]
             pub fn page(
                 _this: super::$route,
             ) -> Result<AnyView, ::leptos::wasm_split::SplitLoaderError> {

@@ -205,6 +205,8 @@ pub fn unexplained_figures(
             if let Some(i) = judged.iter().position(Option::is_some) {
                 judged[i] = None;
             }
+            // (so for a rate, the newest left is whole: its dip is news)
+            let filling_in = filling_in && unit != Unit::Ratio;
             unusual_points(&judged, kind, unit, &spans, filling_in)
                 .into_iter()
                 .filter(|u| u.index >= offset)
@@ -457,6 +459,11 @@ mod tests {
             found(&started, &newest, Some(day(2014, 5, 21))),
             Vec::<usize>::new()
         );
+        // A dip in the last whole week beside it is still marked.
+        let mut dip = completed.clone();
+        dip[12] = Some(639.0);
+        dip[18] = Some(360.0);
+        assert_eq!(found(&started, &dip, Some(day(2014, 5, 21))), vec![18]);
     }
 
     #[test]

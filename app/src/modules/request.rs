@@ -177,13 +177,15 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
         return pairs;
     }
     let view = &ViewParams {
-        period: view.period.map(|p| match frequency(module) {
+        period: view.period.map(|p| {
+            let shown = frequency(module).map_or(p, |f| crate::kpi::shown_by(f, p));
             // An average of averages is no figure: a year's cost per
             // transaction weighs each quarter by its transactions, where a
-            // mean of quarters counts each the same. Averages stay as sent.
-            Some(f) if averages(module) && period_rank(p) > period_rank(f) => f,
-            Some(f) => crate::kpi::shown_by(f, p),
-            None => p,
+            // mean of quarters counts each the same.
+            match averaged_at_most(module, stored_period) {
+                Some(most) if period_rank(shown) > period_rank(most) => most,
+                _ => shown,
+            }
         }),
         ..view.clone()
     };
@@ -273,6 +275,10 @@ pub fn scale_note(module: &Module, view: &ViewParams) -> Option<String> {
 /// begin or end inside one (a financial year, April to March, by year) are
 /// shown with months beyond them, and the chart says which.
 fn beyond_months(module: &Module, view: &ViewParams) -> Option<String> {
+    // (a KPI keeps its own window whatever months are chosen)
+    if module.module_type == ModuleType::Kpi {
+        return None;
+    }
     let pairs = viewed(module, view);
     let shown = first(&pairs, "period")
         .and_then(PeriodKind::parse)
@@ -315,11 +321,23 @@ fn beyond_months(module: &Module, view: &ViewParams) -> Option<String> {
     })
 }
 
-/// Whether the module's figure is an average of its records
-/// (`cost_per_transaction:mean`), which over longer periods than they are
-/// sent for would be an average of averages.
+/// Whether the module's figure is an average of its records.
 fn averages(module: &Module) -> bool {
     super::figures::value_key(module).is_some_and(|k| k.ends_with(":mean"))
+}
+
+/// The longest period a module whose figure is an average of its records
+/// (`cost_per_transaction:mean`) is shown by: the longer of how often its
+/// data comes and its own stored period (an average of longer periods would
+/// be an average of averages). `None` for other modules.
+fn averaged_at_most(module: &Module, stored: Option<PeriodKind>) -> Option<PeriodKind> {
+    if !averages(module) {
+        return None;
+    }
+    [frequency(module), stored]
+        .into_iter()
+        .flatten()
+        .max_by_key(|k| period_rank(*k))
 }
 
 /// What a chart says about its periods when they are not its data's own:
@@ -346,6 +364,23 @@ fn period_note(module: &Module, view: &ViewParams) -> Option<String> {
             own.as_str()
         ));
     }
+    // A longer period asked of averages, which are not averaged again (a
+    // KPI, and a bar chart with a number, keep their period whatever is
+    // asked: nothing to say).
+    let follows =
+        is_time_series(module.module_type) && module.module_type != ModuleType::BarChartWithNumber;
+    if let Some(asked) = view
+        .period
+        .filter(|asked| follows && period_rank(*asked) > period_rank(shown) && averages(module))
+    {
+        return Some(format!(
+            "Averages are shown by {}: a {}'s figure is no plain average of its {}s' (each \
+             would count the same, whatever it held).",
+            shown.as_str(),
+            asked.as_str(),
+            shown.as_str()
+        ));
+    }
     let data = frequency(module)?;
     let adjective = |k: PeriodKind| match k {
         PeriodKind::Hour => "Hourly",
@@ -365,16 +400,6 @@ fn period_note(module: &Module, view: &ViewParams) -> Option<String> {
         ));
     }
     match view.period {
-        Some(asked) if period_rank(asked) > period_rank(shown) && averages(module) => {
-            Some(format!(
-                "{} averages: shown by {}, as sent: a {}'s figure is no plain average of its \
-                 {}s' (each would count the same, whatever it held).",
-                adjective(data),
-                shown.as_str(),
-                asked.as_str(),
-                shown.as_str()
-            ))
-        }
         Some(asked)
             if crate::kpi::period_rank(asked) < crate::kpi::period_rank(shown) && shown == data =>
         {
@@ -698,8 +723,8 @@ mod tests {
         assert_eq!(first(&q, "period"), Some("quarter"));
         assert_eq!(
             scale_note(&cost, &by_year).unwrap(),
-            "Quarterly averages: shown by quarter, as sent: a year's figure is no plain average \
-             of its quarters' (each would count the same, whatever it held)."
+            "Averages are shown by quarter: a year's figure is no plain average of its quarters' \
+             (each would count the same, whatever it held)."
         );
         // By quarter, nothing to say; a sum by year is added up as before.
         assert_eq!(
@@ -710,6 +735,28 @@ mod tests {
         total.query = "period=quarter&duration=8&collect=cost:sum".into();
         let q = query_string::pairs(&module_query(&total, &by_year, now()));
         assert_eq!(first(&q, "period"), Some("year"));
+        // A KPI tile keeps its own period and window: nothing to say.
+        let mut tile = cost.clone();
+        tile.module_type = ModuleType::Kpi;
+        assert_eq!(scale_note(&tile, &by_year), None);
+        let months = view(Some(PeriodKind::Year), Some("2025-05"), Some("2026-03"));
+        assert_eq!(scale_note(&tile, &months), None);
+        // Monthly means of weekly data: by month as stored, never by year;
+        // of data whose frequency is not known, likewise by its own period.
+        let mut monthly = cost.clone();
+        monthly.data_set = Some("renew/transactions-by-channel".into());
+        monthly.query = "period=month&duration=12&collect=count:mean".into();
+        let by_month = view(Some(PeriodKind::Month), None, None);
+        let q = query_string::pairs(&module_query(&monthly, &by_month, now()));
+        assert_eq!(first(&q, "period"), Some("month"));
+        let q = query_string::pairs(&module_query(&monthly, &by_year, now()));
+        assert_eq!(first(&q, "period"), Some("month"));
+        monthly.data_set = Some("renew/my-own-levels".into());
+        let q = query_string::pairs(&module_query(&monthly, &by_year, now()));
+        assert_eq!(first(&q, "period"), Some("month"));
+        assert!(scale_note(&monthly, &by_year)
+            .unwrap()
+            .starts_with("Averages are shown by month: a year's figure"));
     }
 
     #[test]

@@ -639,7 +639,10 @@ pub async fn check(
                 let notes: Vec<&Annotation> = notes
                     .iter()
                     .map(|n| &n.annotation)
-                    .filter(|n| n.service == alert.service)
+                    // (a note pinned to one chart explains that chart's
+                    // figures: only the service's own notes, pinned to
+                    // none, explain a KPI's)
+                    .filter(|n| n.service == alert.service && n.module.is_none())
                     .collect();
                 unusual_expected(&data, alert.kpi, &figure, &notes)
             })

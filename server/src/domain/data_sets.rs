@@ -349,7 +349,8 @@ pub async fn check_upload(
     may_write_or_manage(ctx, group, data_type).await?;
     let data_set = find(ctx, group, data_type).await?;
     let prepared = super::upload::prepare(ctx.store, &data_set, file_name, bytes).await?;
-    super::records::fields_fit(ctx, &data_set, super::records::names_of(&prepared.records)).await?;
+    let names = super::records::names_of(&prepared.records);
+    super::records::fields_fit(ctx, &data_set, &names).await?;
     Ok((data_set, prepared))
 }
 

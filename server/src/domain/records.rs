@@ -49,32 +49,54 @@ pub enum Wrote {
 /// Backdrop's data types have at most a dozen or so.
 pub const MAX_FIELDS: usize = 100;
 
-/// Refuses `names` (the fields of records about to be stored) when with the
-/// names the data set's records have already they would be more than
-/// [`MAX_FIELDS`]: a 400 that says which are new.
-pub async fn fields_fit<'a>(
-    ctx: &Ctx<'_>,
-    data_set: &DataSet,
-    names: impl IntoIterator<Item = &'a str>,
-) -> Result<()> {
+/// Refuses `names` (the distinct fields of records about to be stored) when
+/// with the names the data set's records have already they would be more
+/// than [`MAX_FIELDS`]: a 400 that says which are new. Records that bring no
+/// new name are never refused (a data set given more before there was a
+/// bound keeps taking its own fields). Checked again by [`fields_still_fit`]
+/// once the write holds the data set, so that writes at once cannot each
+/// pass with room that only one of them has.
+pub async fn fields_fit(ctx: &Ctx<'_>, data_set: &DataSet, names: &Names<'_>) -> Result<()> {
     let table = ctx
         .cache
         .table(ctx.store, data_set.id, data_set.version)
         .await?;
-    let new: std::collections::BTreeSet<&str> = names
-        .into_iter()
+    fields_refused(data_set, &table, names).map_or(Ok(()), Err)
+}
+
+/// [`fields_fit`] against the table held now, by a write that holds the data
+/// set ([`crate::domain::query::Cache::hold`]): what a write just before it
+/// brought is in it.
+pub fn fields_still_fit(ctx: &Ctx<'_>, data_set: &DataSet, names: &Names<'_>) -> Result<()> {
+    match ctx.cache.newest_held(data_set.id) {
+        Some(table) => fields_refused(data_set, &table, names).map_or(Ok(()), Err),
+        None => Ok(()),
+    }
+}
+
+/// The distinct field names of records about to be stored.
+pub type Names<'a> = std::collections::BTreeSet<&'a str>;
+
+fn fields_refused(
+    data_set: &DataSet,
+    table: &crate::domain::query::table::Table,
+    names: &Names<'_>,
+) -> Option<Error> {
+    let new: Vec<&str> = names
+        .iter()
+        .copied()
         .filter(|name| table.column(name).is_none())
         .collect();
     let held = table.column_names.len();
-    if held + new.len() <= MAX_FIELDS {
-        return Ok(());
+    if new.is_empty() || held + new.len() <= MAX_FIELDS {
+        return None;
     }
     let shown: Vec<&str> = new.iter().take(5).copied().collect();
     let more = match new.len() - shown.len() {
         0 => String::new(),
         n => format!(" and {} more", app::kpi::format_count(n as f64)),
     };
-    Err(Error::BadRequest(format!(
+    Some(Error::BadRequest(format!(
         "These records would give data set {} {} different fields ({held} of them it has, \
          {} new: {}{more}); a data set's records may have at most {MAX_FIELDS} between them. \
          Send figures of many kinds as a record per kind, with a field naming the kind (as \
@@ -86,11 +108,12 @@ pub async fn fields_fit<'a>(
     )))
 }
 
-/// The field names of `records`.
-pub fn names_of(records: &[Record]) -> impl Iterator<Item = &str> {
+/// The distinct field names of `records`.
+pub fn names_of(records: &[Record]) -> Names<'_> {
     records
         .iter()
         .flat_map(|r| r.fields.keys().map(String::as_str))
+        .collect()
 }
 
 /// Stores a checked batch, all or nothing, replacing records with the same
@@ -104,7 +127,8 @@ pub async fn write_batch(
     source: Source<'_>,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Wrote> {
-    fields_fit(ctx, data_set, names_of(batch)).await?;
+    let names = names_of(batch);
+    fields_fit(ctx, data_set, &names).await?;
     if ids_may_exist && !data_set.auto_ids.is_empty() {
         let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
         let stored = records::find_many(ctx.store, data_set.id, &ids).await?;
@@ -119,6 +143,7 @@ pub async fn write_batch(
     };
     // (from before the write begins until the table has it: see `hold`)
     let _held = ctx.cache.hold(data_set.id).await;
+    fields_still_fit(ctx, data_set, &names)?;
     let mut w = ctx.store.write().await?;
     let written = records::upsert_batch_with_progress(
         &mut w,
@@ -262,9 +287,11 @@ pub async fn patch(
             Ok(mut records) => records.remove(0),
             Err(problems) => return Ok(Patched::Invalid(problems)),
         };
-    fields_fit(ctx, data_set, record.fields.keys().map(String::as_str)).await?;
+    let names = names_of(std::slice::from_ref(&record));
+    fields_fit(ctx, data_set, &names).await?;
     // (from before the write begins until the table has it: see `hold`)
     let _held = ctx.cache.hold(data_set.id).await;
+    fields_still_fit(ctx, data_set, &names)?;
     let mut w = ctx.store.write().await?;
     let history = ctx.caller.acting().history;
     if record.id == id {

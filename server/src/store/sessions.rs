@@ -250,7 +250,7 @@ pub async fn uncount_attempt(store: &Store, subjects: &[String], now: DateTime<U
     }
     static LAST_SWEEP: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
     let last = LAST_SWEEP.load(std::sync::atomic::Ordering::Relaxed);
-    if micros(now).saturating_sub(last) >= 60_000_000 {
+    if micros(now).abs_diff(last) >= 60_000_000 {
         LAST_SWEEP.store(micros(now), std::sync::atomic::Ordering::Relaxed);
         on_pool!(store, |pool| sqlx::query(
             "DELETE FROM sign_in_attempts WHERE started_at < $1"

@@ -24,6 +24,7 @@ pub const INVALID_COLLECT: &str = "invalid collect function";
 const MAX_GATHERED: usize = 500_000;
 
 fn too_many_groups(groups: usize) -> String {
+    let groups = app::kpi::format_count(groups as f64);
     format!(
         "This query would gather its records into more than {groups} groups (one for each \
          value of its group_by fields in each period), more than can be worked out at once - \
@@ -1100,7 +1101,7 @@ mod tests {
         assert_eq!(top[0]["group"], "g99999");
         let over = Table::from_records(&records(100_001));
         let refused = ask(&over, five).unwrap_err();
-        assert!(refused.contains("more than 100000 groups"), "{refused}");
+        assert!(refused.contains("more than 100,000 groups"), "{refused}");
         // One field collected: five times as many.
         assert!(ask(&over, "group_by=group&collect=num:sum&limit=1").is_ok());
     }

@@ -164,6 +164,11 @@ impl Cache {
         entry.table.clone().filter(|_| entry.version >= version)
     }
 
+    /// The newest table held for the data set, whatever its version.
+    pub fn newest_held(&self, data_set_id: i64) -> Option<Arc<Table>> {
+        self.held(data_set_id, i64::MIN)
+    }
+
     /// The data set's table, at least as new as `version` (the version in the
     /// data set's row just read): the table held, or loaded from the store.
     pub async fn table(&self, store: &Store, data_set_id: i64, version: i64) -> Result<Arc<Table>> {
