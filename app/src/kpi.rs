@@ -877,7 +877,12 @@ pub fn format_percent(ratio: f64) -> String {
     if !ratio.is_finite() {
         return "no data".to_string();
     }
-    format!("{:.1}%", ratio * 100.0)
+    let percent = ratio * 100.0;
+    // Nothing, or less than shown, is never "-0.0%".
+    if (percent * 10.0).round() == 0.0 {
+        return "0.0%".to_string();
+    }
+    format!("{percent:.1}%")
 }
 
 /// A value in its unit, or "no data".
@@ -2457,6 +2462,9 @@ mod tests {
     #[test]
     fn percents_have_one_decimal_place() {
         assert_eq!(format_percent(0.78214), "78.2%");
+        assert_eq!(format_percent(-0.0), "0.0%");
+        assert_eq!(format_percent(-0.0004), "0.0%");
+        assert_eq!(format_percent(-0.0006), "-0.1%");
         assert_eq!(format_percent(1.0), "100.0%");
         assert_eq!(format_change(0.025), "+2.5%");
         assert_eq!(format_change(-0.004), "-0.4%");

@@ -311,16 +311,13 @@ pub fn chart_series(figures: &crate::modules::Figures) -> Option<(Vec<Period>, V
             c.periods.clone(),
             vec![("Completion rate".to_string(), enough(c.rates(), &c.started))],
         )),
-        Figures::Satisfaction(s) => {
-            let responses: Vec<Option<f64>> = s.responses.iter().map(|r| Some(*r)).collect();
-            Some((
-                s.periods.clone(),
-                vec![(
-                    "Satisfaction score".to_string(),
-                    enough(s.scores(), &responses),
-                )],
-            ))
-        }
+        Figures::Satisfaction(s) => Some((
+            s.periods.clone(),
+            vec![(
+                "Satisfaction score".to_string(),
+                enough(s.scores(), &s.responses),
+            )],
+        )),
         _ => None,
     }
 }

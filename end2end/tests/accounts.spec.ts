@@ -248,7 +248,7 @@ test('late data brings one reminder by e-mail, which admins see and pause, and w
   expect((await send(new Date(Date.now() - 2 * 86_400_000))).status()).toBe(200);
   // (the demo's own late data may write to its admin too: this one is ours)
   const reminder = await mailTo('admin@demo.pulse.example', before, 'browser-late: the late-figures figures are late');
-  expect(reminder.text).toContain('at least every 1 hour');
+  expect(reminder.text).toContain('to be no more than 1 hour old');
   expect(reminder.text).toContain('no service is called "browser-late"');
   expect(reminder.html).toContain('Send or upload the figures');
 

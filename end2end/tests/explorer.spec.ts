@@ -43,7 +43,8 @@ test('filter as you type, sort by a column, and download what is shown', async (
   const href = await page.locator('#explorer-csv').getAttribute('href');
   const csv = await (await request.get(href!)).text();
   const lines = csv.trim().split('\r\n');
-  expect(lines[0]).toBe('service,department,agency,transactions_per_year,cost_per_transaction,digital_take_up,user_satisfaction,completion_rate,year_first_day,year_last_day,' +
+  expect(lines[0]).toBe('service,department,agency,transactions_per_year,cost_per_transaction,digital_take_up,digital_take_up_base,' +
+    'user_satisfaction,user_satisfaction_base,completion_rate,completion_rate_base,year_first_day,year_last_day,figures_stopped,' +
     'cost_per_transaction_first_day,cost_per_transaction_last_day,digital_take_up_first_day,digital_take_up_last_day,' +
     'user_satisfaction_first_day,user_satisfaction_last_day,completion_rate_first_day,completion_rate_last_day');
   expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(api.services.map((s: any) => s.service.title));

@@ -307,6 +307,31 @@ pub fn grid_bottom(zoom: bool) -> f64 {
     }
 }
 
+/// The units a tooltip's `valueFormatter` may name, in the option as it is
+/// built; the browser puts a function in the name's place.
+pub const TOOLTIP_UNITS: [(&str, Unit); 3] = [
+    ("number", Unit::Number),
+    ("pounds", Unit::Pounds),
+    ("percent", Unit::Ratio),
+];
+
+fn unit_key(unit: Unit) -> &'static str {
+    TOOLTIP_UNITS
+        .iter()
+        .find(|(_, u)| *u == unit)
+        .map_or("number", |(key, _)| key)
+}
+
+/// A figure as a chart's tooltip writes it: as the table does, from the
+/// figure as plotted (a rate is plotted as a percentage already).
+pub fn tooltip_figure(plotted: Option<f64>, unit: Unit) -> String {
+    match (plotted, unit) {
+        (Some(v), Unit::Ratio) => crate::kpi::format_percent(v / 100.0),
+        (Some(v), _) => crate::kpi::format_value_in_full(v, unit),
+        (None, _) => "no data".into(),
+    }
+}
+
 /// A chart over categories (periods, steps): the palette, an axis tooltip, a
 /// legend, the value axis in `unit` (named `name` unless empty) and, with `zoom`,
 /// zoom and pan.
@@ -328,7 +353,10 @@ fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart
     }
     let mut frame = json!({
         "color": PALETTE,
-        "tooltip": {"trigger": "axis"},
+        // The unit's name stands for the function that writes the tooltip's
+        // figures as the tables do ("£4.57", not 4.5666667), put in its
+        // place in the browser ([`TOOLTIP_UNITS`]).
+        "tooltip": {"trigger": "axis", "valueFormatter": unit_key(unit)},
         "legend": {"top": 0},
         "grid": {
             "left": GRID_LEFT,
@@ -660,7 +688,7 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
         .collect();
     EChart::new(json!({
         "color": [PALETTE[0]],
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "valueFormatter": unit_key(Unit::Number)},
         "grid": {"left": 16, "right": 24, "top": 24, "bottom": 16, "containLabel": true},
         "xAxis": {"type": "category", "axisLabel": {"interval": 0}, "data": labels},
         "yAxis": {"type": "value"},
@@ -1006,6 +1034,49 @@ mod browser {
         fn on_surface(this: &Surface, event: &str, handler: &js_sys::Function);
     }
 
+    thread_local! {
+        /// The functions that write a tooltip's figures, one per unit, made
+        /// once and kept for the page's life.
+        static FORMATTERS: Vec<(&'static str, js_sys::Function)> = super::TOOLTIP_UNITS
+            .iter()
+            .map(|(key, unit)| {
+                let unit = *unit;
+                let write = Closure::<dyn Fn(JsValue) -> String>::new(move |value: JsValue| {
+                    super::tooltip_figure(value.as_f64(), unit)
+                });
+                (*key, write.into_js_value().unchecked_into())
+            })
+            .collect();
+    }
+
+    /// Puts the function that writes figures in the place of the unit's
+    /// name in `option`'s tooltip.
+    fn format_tooltips(option: &JsValue) {
+        let Ok(tooltip) = js_sys::Reflect::get(option, &"tooltip".into()) else {
+            return;
+        };
+        if !tooltip.is_object() {
+            return;
+        }
+        let key = JsValue::from_str("valueFormatter");
+        let Some(unit) = js_sys::Reflect::get(&tooltip, &key)
+            .ok()
+            .and_then(|u| u.as_string())
+        else {
+            return;
+        };
+        FORMATTERS.with(|all| {
+            let write = all.iter().find(|(name, _)| *name == unit);
+            let _ = match write {
+                Some((_, write)) => js_sys::Reflect::set(&tooltip, &key, write),
+                None => js_sys::Reflect::delete_property(
+                    tooltip.unchecked_ref::<js_sys::Object>(),
+                    &key,
+                ),
+            };
+        });
+    }
+
     /// The chart in `slot`, if there is one, without holding the slot: ECharts
     /// calls back into Pulse (`finished`, the axis pointer, clicks) from inside
     /// `setOption` and `dispatchAction`, and those callbacks look in the slot
@@ -1310,7 +1381,12 @@ mod browser {
                 ) else {
                     return;
                 };
-                if path != home {
+                // The browser's own address too: going back changes it at
+                // once, the router's only once the page it goes to is
+                // drawn, and a zoom settling in between went into the
+                // address of the page gone back to.
+                let now_at = web_sys::window().and_then(|w| w.location().pathname().ok());
+                if path != home || now_at.is_some_and(|now| now != home) {
                     return;
                 }
                 let value = zoom.map(|z| z.key()).unwrap_or_default();
@@ -1628,6 +1704,7 @@ mod browser {
                     chart
                 }
             };
+            format_tooltips(&value);
             chart.set_option(&value, true);
             // A new option shows the whole axis: then the page's zoom.
             drawn_window.set((0.0, 100.0));
@@ -1833,8 +1910,29 @@ mod tests {
         assert_eq!(band[0]["name"], "So far");
         assert!(lines[1].get("markArea").is_none());
         assert_eq!(option["tooltip"]["trigger"], "axis");
+        assert_eq!(option["tooltip"]["valueFormatter"], "number");
         // Two weeks: nothing to zoom into, so no slider (nor keys or reset).
         assert!(option.get("dataZoom").is_none());
+    }
+
+    #[test]
+    fn a_tooltip_writes_figures_as_the_tables_do() {
+        // Each unit's name in the option has its function in the browser.
+        for unit in [Unit::Number, Unit::Pounds, Unit::Ratio] {
+            let key = unit_key(unit);
+            assert_eq!(
+                TOOLTIP_UNITS.iter().find(|(k, _)| *k == key).unwrap().1,
+                unit
+            );
+        }
+        // A cost averaged over transactions, to the penny; a rate as plotted
+        // (a percentage already); a count in full.
+        assert_eq!(tooltip_figure(Some(4.5666667), Unit::Pounds), "£4.57");
+        assert_eq!(tooltip_figure(Some(78.2), Unit::Ratio), "78.2%");
+        assert_eq!(tooltip_figure(Some(1234567.0), Unit::Number), "1,234,567");
+        assert_eq!(tooltip_figure(None, Unit::Pounds), "no data");
+        let option = base_chart(vec!["Q1 2026".into()], Unit::Pounds, false, "");
+        assert_eq!(option.as_value()["tooltip"]["valueFormatter"], "pounds");
     }
 
     #[test]

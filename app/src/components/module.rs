@@ -477,8 +477,10 @@ fn Figured(
                 .periods
                 .iter()
                 .zip(&s.responses)
-                .rposition(|(p, r)| *r > 0.0 && crate::kpi::is_complete(p, Some(complete_until)))
-                .or_else(|| s.responses.iter().rposition(|r| *r > 0.0))
+                .rposition(|(p, r)| {
+                    r.is_some_and(|r| r > 0.0) && crate::kpi::is_complete(p, Some(complete_until))
+                })
+                .or_else(|| s.responses.iter().rposition(|r| r.is_some_and(|r| r > 0.0)))
                 .unwrap_or(count.saturating_sub(1));
             let selected = RwSignal::new(newest);
             let time = TimeFigures {
@@ -492,7 +494,7 @@ fn Figured(
             let headline = {
                 let time = time.clone();
                 let periods = s.periods.clone();
-                let responses: Vec<Option<f64>> = s.responses.iter().map(|r| Some(*r)).collect();
+                let responses = s.responses.clone();
                 Signal::derive(move || {
                     let figure = headline_at(&time, Some(selected.get()), complete_until);
                     of_enough(KpiKind::UserSatisfaction, figure, &periods, &responses)
@@ -501,7 +503,7 @@ fn Figured(
             let responses = {
                 let s = s.clone();
                 Signal::derive(move || {
-                    let r = s.responses.get(selected.get()).copied().filter(|r| *r > 0.0)?;
+                    let r = s.responses.get(selected.get()).copied().flatten().filter(|r| *r > 0.0)?;
                     crate::kpi::base_words(KpiKind::UserSatisfaction, r)
                 })
             };
@@ -540,14 +542,19 @@ fn Figured(
             let breakdown_rows = {
                 let s = s.clone();
                 move || {
-                    let ratings = s.ratings.get(selected.get()).copied().unwrap_or([0.0; 5]);
+                    let i = selected.get();
+                    let ratings = s.ratings.get(i).copied().unwrap_or([0.0; 5]);
+                    // A period nothing was sent for has no counts, not 0s.
+                    let sent = s.responses.get(i).copied().flatten().is_some();
                     RATINGS
                         .iter()
                         .zip(ratings)
                         .map(|(name, n)| view! {
                             <tr class="govuk-table__row">
                                 <th scope="row" class="govuk-table__header">{*name}</th>
-                                <td class="govuk-table__cell govuk-table__cell--numeric">{crate::kpi::format_count(n)}</td>
+                                <td class="govuk-table__cell govuk-table__cell--numeric">
+                                    {if sent { crate::kpi::format_count(n) } else { "no data".to_string() }}
+                                </td>
                             </tr>
                         })
                         .collect_view()

@@ -122,7 +122,9 @@ impl CompletionFigures {
 pub struct SatisfactionFigures {
     pub periods: Vec<Period>,
     pub ratings: Vec<[f64; 5]>,
-    pub responses: Vec<f64>,
+    /// The ratings given in each period: none where nothing was sent (a
+    /// period with no figures is not one of 0 responses).
+    pub responses: Vec<Option<f64>>,
 }
 
 impl SatisfactionFigures {
@@ -703,9 +705,24 @@ fn completion(
             .collect();
         crate::model::totals_across(by_step.periods.len(), &lines)
     };
+    let started = sum(start);
+    let completed = if super::options::rate_kpi(module) == crate::model::KpiKind::DigitalTakeUp {
+        // Digital transactions are a part of all of them: where the data
+        // has no digital channel at all, none were digital (0%, as the
+        // service page, boards and explorer say), not "no data". (A period
+        // missing a channel it has before and after has no total, so no
+        // figure, by `totals_across`, as on the service page.)
+        started
+            .iter()
+            .zip(sum(end))
+            .map(|(all, digital)| all.map(|_| digital.unwrap_or(0.0)))
+            .collect()
+    } else {
+        sum(end)
+    };
     Ok(CompletionFigures {
-        started: sum(start),
-        completed: sum(end),
+        started,
+        completed,
         periods: by_step.periods,
     })
 }
@@ -716,7 +733,7 @@ fn completion(
 fn satisfaction(rows: &[&Map<String, Value>]) -> Result<SatisfactionFigures, String> {
     let (periods, at) = periods_of(rows)?;
     let mut ratings = vec![[0.0; 5]; periods.len()];
-    let mut responses = vec![0.0; periods.len()];
+    let mut responses = vec![None; periods.len()];
     const RATINGS: [&str; 5] = [
         "rating_1:sum",
         "rating_2:sum",
@@ -725,10 +742,13 @@ fn satisfaction(rows: &[&Map<String, Value>]) -> Result<SatisfactionFigures, Str
         "rating_5:sum",
     ];
     for (row, i) in rows.iter().zip(at) {
-        for (r, slot) in ratings[i].iter_mut().enumerate() {
-            *slot = number(row, RATINGS[r]).unwrap_or(0.0);
+        let given = RATINGS.map(|key| number(row, key));
+        if given.iter().all(Option::is_none) {
+            // (an empty period: its sums are nulls)
+            continue;
         }
-        responses[i] = ratings[i].iter().sum();
+        ratings[i] = given.map(|r| r.unwrap_or(0.0));
+        responses[i] = Some(ratings[i].iter().sum());
     }
     Ok(SatisfactionFigures {
         periods,
@@ -987,6 +1007,70 @@ pub(crate) mod tests {
             panic!("not completion")
         };
         assert_eq!(c.rates(), [Some(0.8), None, Some(0.7), None]);
+    }
+
+    #[test]
+    fn digital_take_up_is_zero_where_no_transaction_was_digital() {
+        // The service page's rule: digital transactions are a part of all of
+        // them, so a service that never sent a digital channel took up 0%; a
+        // week missing a channel it sent before and after has no total, so
+        // no figure (as the service page drops it), nor has a week with no
+        // transactions at all.
+        let m = module(
+            ModuleType::CompletionRate,
+            "period=week&group_by=channel&collect=count:sum",
+            json!({"start": "*", "end": "digital", "kpi": "digital_take_up"}),
+        );
+        let rows = vec![
+            week("2026-11-02", json!({"channel": "phone", "count:sum": 40})),
+            week("2026-11-02", json!({"channel": "digital", "count:sum": 60})),
+            week("2026-11-09", json!({"channel": "phone", "count:sum": 50})),
+            week("2026-11-16", json!({"channel": "phone", "count:sum": 30})),
+            week("2026-11-16", json!({"channel": "digital", "count:sum": 10})),
+            week("2026-11-23", json!({"channel": "phone", "count:sum": null})),
+        ];
+        let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not a rate")
+        };
+        assert_eq!(c.rates(), [Some(0.6), None, Some(0.25), None]);
+        assert_eq!(
+            [c.rates()[0], c.rates()[2]],
+            [
+                crate::kpi::digital_take_up(Some(60.0), Some(100.0)),
+                crate::kpi::digital_take_up(Some(10.0), Some(40.0)),
+            ]
+        );
+        // Never by a digital channel: 0% each week, not "no data".
+        let Figures::Completion(c) = figures(&m, &[rows[0].clone(), rows[2].clone()], ALL).unwrap()
+        else {
+            panic!("not a rate")
+        };
+        assert_eq!(c.rates(), [Some(0.0), Some(0.0)]);
+        // (a plain 0: an empty float `sum` is -0, which was written "-0.0%")
+        assert!(c.rates()[0].unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn a_period_with_no_ratings_sent_has_no_responses_rather_than_none() {
+        let m = module(
+            ModuleType::UserSatisfactionGraph,
+            "period=week&collect=rating_1:sum",
+            json!({}),
+        );
+        let empty = json!({"rating_1:sum": null, "rating_2:sum": null, "rating_3:sum": null, "rating_4:sum": null, "rating_5:sum": null});
+        let rows = vec![
+            week(
+                "2026-11-09",
+                json!({"rating_1:sum": 0, "rating_2:sum": 0, "rating_3:sum": 0, "rating_4:sum": 0, "rating_5:sum": 0}),
+            ),
+            week("2026-11-16", empty),
+        ];
+        let Figures::Satisfaction(s) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not satisfaction")
+        };
+        // Sent as none: 0 responses; not sent: no figure (the table says "no data").
+        assert_eq!(s.responses, [Some(0.0), None]);
+        assert_eq!(s.scores(), [None, None]);
     }
 
     #[test]

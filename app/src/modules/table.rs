@@ -256,14 +256,12 @@ fn satisfaction_table(s: &SatisfactionFigures) -> (Vec<String>, Vec<Vec<Cell>>) 
     let scores = s.scores();
     let rows = (0..s.periods.len())
         .map(|i| {
-            let mut row = vec![
-                period_cell(&s.periods[i]),
-                format_cell(Some(s.responses[i]), Unit::Number),
-            ];
+            let sent = s.responses[i];
+            let mut row = vec![period_cell(&s.periods[i]), format_cell(sent, Unit::Number)];
             row.extend(
                 s.ratings[i]
                     .iter()
-                    .map(|r| format_cell(Some(*r), Unit::Number)),
+                    .map(|r| format_cell(sent.and(Some(*r)), Unit::Number)),
             );
             row.push(format_cell(scores[i], Unit::Ratio));
             row

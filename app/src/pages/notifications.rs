@@ -20,9 +20,64 @@ use crate::model::{
     NewAlert, NewDigest, OrgKind, ServiceList, Unit,
 };
 
+/// What the page reads from the API, asked for once for the page.
+///
+/// Not inside the Suspense that waits for the session: on the server Leptos
+/// runs that Suspense's children more than once before it draws them, and
+/// each run would ask again and hand the browser every copy's answers, the
+/// first of which the browser takes the page over with. When the two
+/// differed (the first copy's second request, made from an effect already
+/// gone, went out without the person's cookie and found no portfolios), the
+/// WebAssembly panicked on the page's first load, now and then.
+#[derive(Clone, Copy)]
+struct Reads {
+    alerts_version: RwSignal<u32>,
+    alerts: Resource<Result<AlertList, api::ApiError>>,
+    services: Resource<Result<ServiceList, api::ApiError>>,
+    digests_version: RwSignal<u32>,
+    digests: Resource<Result<DigestList, api::ApiError>>,
+    boards: Resource<(
+        Vec<crate::model::Organisation>,
+        Vec<crate::boards::Portfolio>,
+    )>,
+}
+
+impl Reads {
+    fn new() -> Reads {
+        let (alerts_version, digests_version) = (RwSignal::new(0u32), RwSignal::new(0u32));
+        Reads {
+            alerts_version,
+            alerts: Resource::new(
+                move || alerts_version.get(),
+                |_| api::get_json::<AlertList>("/api/v1/alerts".into()),
+            ),
+            services: Resource::new(
+                || (),
+                |_| api::get_json::<ServiceList>("/api/v1/services".into()),
+            ),
+            digests_version,
+            digests: Resource::new(
+                move || digests_version.get(),
+                |_| api::get_json::<DigestList>("/api/v1/digests".into()),
+            ),
+            // Both asked for at once, each reading the page's context (its
+            // cookies) as it starts.
+            boards: Resource::new(
+                || (),
+                |_| async move {
+                    let (orgs, portfolios) =
+                        futures_util::future::join(api::organisations(), api::portfolios()).await;
+                    (orgs.unwrap_or_default(), portfolios.unwrap_or_default())
+                },
+            ),
+        }
+    }
+}
+
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
+    let reads = Reads::new();
     view! {
         <Title text="Notifications - Pulse"/>
         <Suspense fallback=|| view! {
@@ -32,7 +87,7 @@ pub fn NotificationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.await {
                     Ok(crate::model::SessionState { user: Some(_), csrf_token, .. }) => {
-                        view! { <Notifications csrf=csrf_token.unwrap_or_default()/> }.into_any()
+                        view! { <Notifications csrf=csrf_token.unwrap_or_default() reads/> }.into_any()
                     }
                     _ => {
                         super::set_status(401);
@@ -95,7 +150,7 @@ fn rule_hint(rule: AlertRule) -> &'static str {
     match rule {
         AlertRule::MissesTarget => "Falls below it (or, for cost, rises above it).",
         AlertRule::ChangesByPercent => {
-            "Up or down, against the period before: for example 10% more or fewer transactions."
+            "Up or down, against the period before: for example 10% more or fewer transactions. For a rate, a percentage of the rate itself: from 50% to 55% is 10%."
         }
         AlertRule::ChangesByPoints => {
             "For rates only (digital take-up, satisfaction, completion): for example from 70% to 64% is 6 points."
@@ -120,16 +175,13 @@ fn threshold_of(rule: AlertRule, kpi: KpiKind, typed: &str) -> Result<Option<f64
 }
 
 #[component]
-fn Notifications(csrf: String) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let list = Resource::new(
-        move || version.get(),
-        |_| api::get_json::<AlertList>("/api/v1/alerts".into()),
-    );
-    let services = Resource::new(
-        || (),
-        |_| api::get_json::<ServiceList>("/api/v1/services".into()),
-    );
+fn Notifications(csrf: String, reads: Reads) -> impl IntoView {
+    let Reads {
+        alerts_version: version,
+        alerts: list,
+        services,
+        ..
+    } = reads;
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -413,7 +465,7 @@ fn Notifications(csrf: String) -> impl IntoView {
             })}
             <button type="submit" class="govuk-button" id="add-alert-button">"Add alert"</button>
         </form>
-        <WeeklyDigests csrf=csrf.get_value()/>
+        <WeeklyDigests csrf=csrf.get_value() reads/>
     }
 }
 
@@ -433,20 +485,13 @@ fn sent_words(sent: i64, last: Option<chrono::DateTime<chrono::Utc>>) -> String 
 /// The person's weekly digests of boards: listed, stopped, copied on
 /// request, and asked for.
 #[component]
-fn WeeklyDigests(csrf: String) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let list = Resource::new(
-        move || version.get(),
-        |_| api::get_json::<DigestList>("/api/v1/digests".into()),
-    );
-    let boards = Resource::new(
-        || (),
-        |_| async move {
-            let orgs = api::organisations().await.unwrap_or_default();
-            let portfolios = api::portfolios().await.unwrap_or_default();
-            (orgs, portfolios)
-        },
-    );
+fn WeeklyDigests(csrf: String, reads: Reads) -> impl IntoView {
+    let Reads {
+        digests_version: version,
+        digests: list,
+        boards,
+        ..
+    } = reads;
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);

@@ -336,12 +336,24 @@ pub fn fired(
             let before = figure.previous.filter(|p| *p != 0.0)?;
             let change = (value - before) / before.abs() * 100.0;
             (change.abs() > threshold?).then(|| {
-                format!(
-                    "{} by {:.1}% against the period before ({})",
-                    if change > 0.0 { "rose" } else { "fell" },
-                    change.abs(),
-                    show(before)
-                )
+                let moved = if change > 0.0 { "rose" } else { "fell" };
+                if unit == Unit::Ratio {
+                    // A rate's change in percent is of the rate itself, which
+                    // reads as points unless said: both are given.
+                    format!(
+                        "{moved} by {:.1}% of itself against the period before ({}), {:.1} \
+                         percentage points",
+                        change.abs(),
+                        show(before),
+                        ((value - before) * 100.0).abs()
+                    )
+                } else {
+                    format!(
+                        "{moved} by {:.1}% against the period before ({})",
+                        change.abs(),
+                        show(before)
+                    )
+                }
             })
         }
         AlertRule::ChangesByPoints => {
@@ -864,6 +876,13 @@ mod tests {
             Some("fell by 9.0 percentage points against the period before (70.0%)")
         );
         assert_eq!(fired(points, Some(9.5), &rate, None, None), None);
+        // A rate moving by a percentage of itself says so, and its points.
+        assert_eq!(
+            fired(rule, Some(10.0), &rate, None, None).as_deref(),
+            Some(
+                "fell by 12.9% of itself against the period before (70.0%), 9.0 percentage points"
+            )
+        );
     }
 
     #[test]

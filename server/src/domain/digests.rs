@@ -314,7 +314,56 @@ pub async fn send_copy(ctx: &Ctx<'_>, settings: &MailSettings, id: i64) -> Resul
 
 /// A board's figures as a digest keeps them: the board's, then each
 /// service's, by KPI.
-type Figures = BTreeMap<String, BTreeMap<String, f64>>;
+type Figures = BTreeMap<String, BTreeMap<String, Sent>>;
+
+/// A figure as a digest gave it: its value, what a rate was out of and the
+/// time it was of, so the next digest can say what it is compared with
+/// (digests sent before these were kept stored the value alone).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Sent {
+    Figure {
+        value: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<DateTime<Utc>>,
+    },
+    Value(f64),
+}
+
+impl Sent {
+    fn value(self) -> f64 {
+        match self {
+            Sent::Figure { value, .. } | Sent::Value(value) => value,
+        }
+    }
+
+    /// The figure in words: its value, then in brackets the time it is of
+    /// and, for a rate of too few, that it is ("70.0% (2 to 8 November
+    /// 2026)").
+    fn words(self, kpi: KpiKind) -> String {
+        let value = said(kpi, Some(self.value()));
+        let Sent::Figure { base, from, to, .. } = self else {
+            return value;
+        };
+        let about: Vec<String> = [
+            from.zip(to)
+                .map(|(from, to)| app::kpi::format_date_range(from, to)),
+            app::kpi::low_base_words(kpi, base),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if about.is_empty() {
+            value
+        } else {
+            format!("{value} ({})", about.join(", "))
+        }
+    }
+}
 
 /// The key of the board's own figures in [`Figures`].
 const WHOLE_BOARD: &str = "";
@@ -322,7 +371,7 @@ const WHOLE_BOARD: &str = "";
 fn figures_of(board: &Board) -> Figures {
     let mut out = Figures::new();
     let summary = &board.summary;
-    let whole: BTreeMap<String, f64> = [
+    let whole: BTreeMap<String, Sent> = [
         (
             KpiKind::Transactions,
             (summary.counted > 0).then_some(summary.transactions_per_year),
@@ -333,18 +382,33 @@ fn figures_of(board: &Board) -> Figures {
         (KpiKind::CompletionRate, summary.completion_rate),
     ]
     .into_iter()
-    .filter_map(|(kpi, v)| Some((kpi.key().to_string(), v.filter(|v| v.is_finite())?)))
+    .filter_map(|(kpi, v)| {
+        Some((
+            kpi.key().to_string(),
+            Sent::Value(v.filter(|v| v.is_finite())?),
+        ))
+    })
     .collect();
     out.insert(WHOLE_BOARD.into(), whole);
     for row in &board.services {
         let values = row
             .kpis
             .iter()
-            .filter_map(|k| Some((k.kpi.key().to_string(), k.value.filter(|v| v.is_finite())?)))
+            .filter_map(|k| Some((k.kpi.key().to_string(), sent(k)?)))
             .collect();
         out.insert(row.service.slug.clone(), values);
     }
     out
+}
+
+/// A service's figure on a board, as a digest gives it.
+fn sent(k: &app::boards::BoardKpi) -> Option<Sent> {
+    Some(Sent::Figure {
+        value: k.value.filter(|v| v.is_finite())?,
+        base: k.base,
+        from: k.from,
+        to: k.to,
+    })
 }
 
 /// A KPI's figure as a digest says it: counts in full.
@@ -409,12 +473,12 @@ fn letter(
     let rows = KPIS
         .into_iter()
         .map(|kpi| {
-            let mut row = vec![
-                headline_name(kpi).to_string(),
-                said(kpi, whole_now.get(kpi.key()).copied()),
-            ];
+            let of = |figures: &BTreeMap<String, Sent>| {
+                said(kpi, figures.get(kpi.key()).map(|f| f.value()))
+            };
+            let mut row = vec![headline_name(kpi).to_string(), of(&whole_now)];
             if let Some(b) = whole_before {
-                row.push(said(kpi, b.get(kpi.key()).copied()));
+                row.push(of(b));
             }
             row
         })
@@ -434,27 +498,25 @@ fn letter(
                 let was = before.get(&row.service.slug);
                 for k in &row.kpis {
                     let old = was.and_then(|w| w.get(k.kpi.key())).copied();
-                    let new = k.value.filter(|v| v.is_finite());
-                    if old == new || new.is_none() {
+                    let Some(new) = sent(k) else { continue };
+                    if old.map(Sent::value) == Some(new.value()) {
                         continue;
                     }
-                    // A rate of a handful says so, as the board does.
-                    let base = app::kpi::low_base_words(k.kpi, k.base)
-                        .map(|words| format!(" ({words})"))
-                        .unwrap_or_default();
+                    // Each figure says the time it is of and, a rate of a
+                    // handful, that it is, as the board does: a week's rate
+                    // is not read as compared with a year's, nor 3
+                    // responses with 400.
+                    let name = headline_name(k.kpi).to_lowercase();
+                    let now = new.words(k.kpi);
                     changed.push(match old {
-                        Some(_) => format!(
-                            "{}: {} {}{base}, was {}",
+                        Some(old) => format!(
+                            "{}: {name} {now}, was {}",
                             row.service.title,
-                            headline_name(k.kpi).to_lowercase(),
-                            said(k.kpi, new),
-                            said(k.kpi, old)
+                            old.words(k.kpi)
                         ),
                         None => format!(
-                            "{}: {} {}{base} (new)",
-                            row.service.title,
-                            headline_name(k.kpi).to_lowercase(),
-                            said(k.kpi, new)
+                            "{}: {name} {now}, new since the last digest",
+                            row.service.title
                         ),
                     });
                 }
@@ -657,6 +719,46 @@ pub async fn check(
 mod tests {
     use super::*;
     use app::kpi::clocks_change;
+
+    #[test]
+    fn a_figure_sent_says_its_time_and_a_rate_of_too_few_says_so() {
+        let (from, to) = (utc("2026-10-01T00:00:00Z"), utc("2026-11-01T00:00:00Z"));
+        let few = Sent::Figure {
+            value: 1.0,
+            base: Some(3.0),
+            from: Some(from),
+            to: Some(to),
+        };
+        assert_eq!(
+            few.words(KpiKind::UserSatisfaction),
+            "100.0% (1 to 31 October 2026, from 3 responses: too few to rely on)"
+        );
+        let many = Sent::Figure {
+            value: 0.6,
+            base: Some(400.0),
+            from: Some(from),
+            to: Some(to),
+        };
+        assert_eq!(
+            many.words(KpiKind::UserSatisfaction),
+            "60.0% (1 to 31 October 2026)"
+        );
+        // What a digest sent before stored: the value alone, still read.
+        let old: Figures = serde_json::from_str(
+            r#"{"": {"transactions": 1200}, "a-service": {"digital_take_up": 0.8}}"#,
+        )
+        .unwrap();
+        let value = old["a-service"]["digital_take_up"];
+        assert_eq!(value, Sent::Value(0.8));
+        assert_eq!(value.words(KpiKind::DigitalTakeUp), "80.0%");
+        // And what is stored now reads back as it was.
+        let stored: Figures = serde_json::from_str(
+            &serde_json::to_string(&Figures::from([("a".into(), [("x".into(), few)].into())]))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(stored["a"]["x"], few);
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

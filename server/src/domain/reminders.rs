@@ -201,7 +201,7 @@ fn letter_parts(
             format!("{whose}: the {what} figures are late"),
             vec![
                 Part::Text(format!(
-                    "Pulse expects new {what} figures for {whose} at least every {age}, and they have not come. {newest_words}."
+                    "Pulse expects the newest {what} figures for {whose} to be no more than {age} old, and newer ones have not come. {newest_words}."
                 )),
                 Part::Text(
                     "Until they come, the service's dashboard and boards show these figures as out of date.".into(),

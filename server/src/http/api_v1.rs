@@ -295,7 +295,21 @@ async fn service_kpis(
             "department" => (&a.service.department.title, &a.service.title)
                 .cmp(&(&b.service.department.title, &b.service.title)),
             column => match (figure(a, column), figure(b, column)) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(x), Some(y)) => {
+                    // A rate of too few to rely on (2 of 2 satisfied: 100%)
+                    // goes after every rate relied on, whichever the
+                    // direction, as it heads no ranking.
+                    let few = |s: &ServiceKpis| {
+                        KpiKind::from_key(column).is_some_and(|kpi| {
+                            let base = s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base);
+                            app::kpi::low_base_words(kpi, base).is_some()
+                        })
+                    };
+                    match few(a).cmp(&few(b)) {
+                        std::cmp::Ordering::Equal => x.total_cmp(&y),
+                        unequal => return unequal,
+                    }
+                }
                 // Services without the figure go last whichever the direction.
                 (Some(_), None) => return std::cmp::Ordering::Less,
                 (None, Some(_)) => return std::cmp::Ordering::Greater,
@@ -318,7 +332,7 @@ async fn service_kpis(
                     "attachment; filename=services.csv",
                 ),
             ],
-            services_csv(&services),
+            services_csv(&services, summary.year_to),
         )
             .into_response());
     }
@@ -355,7 +369,8 @@ async fn service_kpis(
     .into_response())
 }
 
-fn services_csv(services: &[ServiceKpis]) -> String {
+/// `newest`: the newest year of transactions among them (`summary.year_to`).
+fn services_csv(services: &[ServiceKpis], newest: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let heading: Vec<String> = [
         "service",
         "department",
@@ -363,10 +378,14 @@ fn services_csv(services: &[ServiceKpis]) -> String {
         "transactions_per_year",
         "cost_per_transaction",
         "digital_take_up",
+        "digital_take_up_base",
         "user_satisfaction",
+        "user_satisfaction_base",
         "completion_rate",
+        "completion_rate_base",
         "year_first_day",
         "year_last_day",
+        "figures_stopped",
     ]
     .into_iter()
     .map(String::from)
@@ -376,16 +395,24 @@ fn services_csv(services: &[ServiceKpis]) -> String {
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for s in services {
         let [first_day, last_day] = days(app::kpi::figure_span(s, KpiKind::Transactions));
+        // What a rate is out of: under 30, the pages say it is too few to rely on.
+        let base =
+            |kpi: KpiKind| number(s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base));
+        let stopped = app::kpi::has_stopped(s, newest);
         let record: Vec<String> = service_cells(&s.service)
             .into_iter()
             .chain([
                 number(s.transactions_per_year),
                 number(s.cost_per_transaction),
                 number(s.digital_take_up),
+                base(KpiKind::DigitalTakeUp),
                 number(s.user_satisfaction),
+                base(KpiKind::UserSatisfaction),
                 number(s.completion_rate),
+                base(KpiKind::CompletionRate),
                 first_day,
                 last_day,
+                if stopped { "yes" } else { "no" }.to_string(),
             ])
             .chain(
                 LATEST

@@ -12,6 +12,19 @@ use crate::support;
 use crate::support::{call, signed_in, with_demo_and_people, TestApp};
 
 /// Creates a service with an admin key.
+/// A department (`slug`, `title`), made with the admin key.
+async fn new_department(app: &TestApp, admin_key: &str, (slug, title): (&str, &str)) {
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/organisations",
+            admin_key,
+            &json!({"slug": slug, "title": title, "kind": "department"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+}
+
 async fn new_service(app: &TestApp, admin_key: &str, slug: &str, title: &str, organisation: &str) {
     let created = app
         .send(
@@ -61,13 +74,7 @@ async fn one_service_sending(
     settings: Value,
     records: Vec<Value>,
 ) {
-    app.send(
-        Method::POST,
-        "/api/v1/organisations",
-        admin_key,
-        &json!({"slug": department.0, "title": department.1, "kind": "department"}),
-    )
-    .await;
+    new_department(app, admin_key, department).await;
     new_service(app, admin_key, service.0, service.1, department.0).await;
     sending(
         app,
@@ -787,15 +794,7 @@ async fn satisfaction_of(
 async fn comparisons_and_trends_keep_the_pages_rules(app: TestApp) {
     let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
-    let created = app
-        .send(
-            Method::POST,
-            "/api/v1/organisations",
-            &admin_key,
-            &json!({"slug": "dept-surveys", "title": "Department of surveys", "kind": "department"}),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    new_department(&app, &admin_key, ("dept-surveys", "Department of surveys")).await;
     const SIXTY: [u32; 5] = [0, 0, 240, 160, 0];
     const EIGHTY: [u32; 5] = [0, 0, 0, 320, 80];
     // 3 responses in February (all "very satisfied"), 400 in March: 100% to
@@ -922,6 +921,74 @@ async fn comparisons_and_trends_keep_the_pages_rules(app: TestApp) {
     );
 }
 both!(comparisons_and_trends_keep_the_pages_rules);
+
+/// The explorer ranks a rate of a handful after every rate relied on
+/// (whichever the direction), and its CSV says what each rate is out of.
+async fn the_explorer_ranks_rates_of_too_few_last_and_gives_their_bases(app: TestApp) {
+    let app = with_demo_and_people(app).await;
+    let admin_key = app.admin_key().await;
+    new_department(&app, &admin_key, ("dept-ranks", "Department of ranks")).await;
+    // 3 responses, all "very satisfied" (100%), against 400 at 60%.
+    let month = |r: [u32; 5]| vec![("2026-09-01".to_string(), r), ("2026-10-01".to_string(), r)];
+    satisfaction_of(
+        &app,
+        &admin_key,
+        "dept-ranks",
+        "rank-few",
+        &month([0, 0, 0, 0, 3]),
+    )
+    .await;
+    satisfaction_of(
+        &app,
+        &admin_key,
+        "dept-ranks",
+        "rank-many",
+        &month([0, 0, 240, 160, 0]),
+    )
+    .await;
+    for direction in ["desc", "asc"] {
+        let list = app
+            .get(&format!(
+                "/api/v1/service-kpis?department=dept-ranks&sort=user_satisfaction&direction={direction}"
+            ))
+            .await
+            .json();
+        let order: Vec<&str> = list["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["service"]["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["rank-many", "rank-few"], "{direction}: {list}");
+    }
+    let csv = app
+        .get("/api/v1/service-kpis?department=dept-ranks&sort=service&format=csv")
+        .await
+        .text();
+    let lines: Vec<&str> = csv.lines().collect();
+    let heading: Vec<&str> = lines[0].split(',').collect();
+    let column = |name: &str| {
+        heading
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}: {csv}"))
+    };
+    let cell =
+        |row: usize, name: &str| lines[row].split(',').nth(column(name)).unwrap().to_string();
+    // Rows by title: "Survey rank-few", then "Survey rank-many".
+    assert_eq!(cell(1, "user_satisfaction"), "1", "{csv}");
+    assert_eq!(cell(1, "user_satisfaction_base"), "3", "{csv}");
+    let sixty: f64 = cell(2, "user_satisfaction").parse().unwrap();
+    assert!((sixty - 0.6).abs() < 1e-9, "{csv}");
+    assert_eq!(cell(2, "user_satisfaction_base"), "400", "{csv}");
+    assert_eq!(
+        cell(1, "figures_stopped"),
+        "no",
+        "no transactions, so none stopped: {csv}"
+    );
+    assert!(heading.contains(&"digital_take_up_base") && heading.contains(&"completion_rate_base"));
+}
+both!(the_explorer_ranks_rates_of_too_few_last_and_gives_their_bases);
 
 async fn the_attention_list_names_stale_data_and_unexplained_spikes(app: TestApp) {
     let app = with_demo_and_people(app).await;

@@ -849,11 +849,16 @@ async fn a_data_set_has_at_most_a_hundred_fields(app: TestApp) {
         }
         Value::Object(fields)
     };
+    let write = |records: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.send(Method::POST, "/data/wide/fields", token, &records)
+                .await
+        }
+    };
     // One record a name each, 5,000 of them: refused at once.
     let flood: Vec<Value> = (0..5_000).map(|n| record(n, n + 1)).collect();
-    let refused = app
-        .send(Method::POST, "/data/wide/fields", &token, &json!(flood))
-        .await;
+    let refused = write(json!(flood)).await;
     assert_eq!(
         refused.status,
         StatusCode::BAD_REQUEST,
@@ -873,24 +878,10 @@ async fn a_data_set_has_at_most_a_hundred_fields(app: TestApp) {
 
     // Up to the bound, across writes: 60 names, then 40 more, then one more.
     for (from, to) in [(0, 60), (60, max)] {
-        let ok = app
-            .send(
-                Method::POST,
-                "/data/wide/fields",
-                &token,
-                &json!([record(from, to)]),
-            )
-            .await;
+        let ok = write(json!([record(from, to)])).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     }
-    let one_more = app
-        .send(
-            Method::POST,
-            "/data/wide/fields",
-            &token,
-            &json!([record(max, max + 1)]),
-        )
-        .await;
+    let one_more = write(json!([record(max, max + 1)])).await;
     assert_eq!(one_more.status, StatusCode::BAD_REQUEST);
     assert!(
         one_more.json()["message"]
@@ -904,14 +895,7 @@ async fn a_data_set_has_at_most_a_hundred_fields(app: TestApp) {
         one_more.text()
     );
     // Names it has already are no new fields.
-    let again = app
-        .send(
-            Method::POST,
-            "/data/wide/fields",
-            &token,
-            &json!([record(10, 20)]),
-        )
-        .await;
+    let again = write(json!([record(10, 20)])).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text());
 
     // A patch that adds a name, and an upload of a file with one column more.

@@ -207,6 +207,58 @@ async fn pages_render_on_the_server_from_the_api(app: TestApp) {
 }
 both!(pages_render_on_the_server_from_the_api);
 
+/// A signed-in page hands the browser the very figures its HTML was made
+/// from: the notifications page's list of boards (departments and the
+/// person's portfolios) came from two requests, and the second, made once
+/// the first came back, could go out without the person's cookie from a
+/// copy of the page Leptos makes and drops on the server; the browser then
+/// read "no portfolios" beside HTML that listed one, and its WebAssembly
+/// panicked while taking over the page (now and then: it was a race).
+async fn a_signed_in_page_hands_over_what_it_shows(app: TestApp) {
+    let app = support::with_demo_and_people(app).await;
+    let editor = support::signed_in(&app, "editor@demo.pulse.example").await;
+    const TITLE: &str = "Portfolio of boards to hand over";
+    let made = support::call(
+        &app,
+        Method::POST,
+        "/api/v1/portfolios",
+        &editor,
+        Some(&json!({"title": TITLE, "services": ["file-a-tax-return"]})),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let headers: Vec<(&str, &str)> = editor
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for round in 0..12 {
+        let page = app
+            .request(Method::GET, "/settings/notifications", &headers, Vec::new())
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.text();
+        // Once as an option of the list, and again in what the browser is
+        // handed to take the page over with.
+        let list = html
+            .split_once("label=\"Portfolios\"")
+            .map_or("", |(_, list)| {
+                list.split_once("</optgroup>").map_or(list, |l| l.0)
+            });
+        assert!(
+            list.contains(TITLE),
+            "round {round}: no option for the portfolio in {}",
+            html.split_once("id=\"digest-board\"")
+                .map_or(html.as_str(), |h| h.1)
+        );
+        assert_eq!(
+            html.matches(TITLE).count(),
+            2,
+            "round {round}: the browser is not handed the portfolio it is shown, once"
+        );
+    }
+}
+both!(a_signed_in_page_hands_over_what_it_shows);
+
 async fn unknown_pages_are_404s(app: TestApp) {
     let app = with_demo(app).await;
     let support::Answer {

@@ -1259,7 +1259,7 @@ async fn late_data_reminds_its_editors_once_then_once_more(backend: Backend) {
     // Watched with 8 days, weekly figures are expected as Pulse expects its
     // weekly types: within 17 days of their week's start (a record is dated
     // by its week's Monday, so 8 days would call figures sent on time late).
-    assert!(text.contains("at least every 17 days"), "{text}");
+    assert!(text.contains("to be no more than 17 days old"), "{text}");
     assert!(
         text.contains(&format!(
             "The newest Pulse holds are dated {}",
@@ -2046,7 +2046,9 @@ async fn weekly_digests_arrive_once_a_week(backend: Backend) {
         .expect("the editor's second digest");
     for words in [
         "* Digital take-up: now 70.0%, at the last digest 80.0%",
-        "* Renew a permit: digital take-up 70.0%, was 80.0%",
+        // (each figure with the week it is of)
+        "* Renew a permit: digital take-up 70.0% (",
+        "), was 80.0% (",
         "Renew a permit (editor, from ",
         "Phone lines were closed for a day",
         "The draft's relaunch is on 3 March",
