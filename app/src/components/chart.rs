@@ -647,8 +647,15 @@ pub fn compare_chart(periods: &[Period], unit: Unit, axis: &str, lines: &[Compar
             .item_style(ItemStyle::new().color(colour))
             .line_style(LineStyle::new().color(colour).width(2))
             .data(values);
-        if !pins.is_empty() {
+        let pinned = !pins.is_empty();
+        if pinned {
             series = series.mark_point(MarkPoint::new().data(pins));
+        }
+        let mut series = serde_json::to_value(series).unwrap_or(Value::Null);
+        if pinned {
+            // A pin's tooltip names its note ("Note 3"), not its number
+            // written in the chart's unit ("3.0%") by the chart's tooltip.
+            series["markPoint"]["tooltip"] = json!({"formatter": "{b}"});
         }
         chart = chart.series(series);
         if line.target.iter().any(Option::is_some) {
@@ -679,8 +686,9 @@ pub const RATINGS: [&str; 5] = [
     "Very satisfied",
 ];
 
-/// How many gave each rating in one period, as bars.
-pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
+/// How many gave each rating in one period, as bars; a period nothing was
+/// sent for (`None`) has no bars, each rating saying "no data".
+pub fn ratings_chart(ratings: Option<&[f64; 5]>) -> EChart {
     // Every rating named under its bar, the long one over two lines.
     let labels: Vec<String> = RATINGS
         .iter()
@@ -693,8 +701,8 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
         "xAxis": {"type": "category", "axisLabel": {"interval": 0}, "data": labels},
         "yAxis": {"type": "value"},
     }))
-    .series(
-        Bar::new()
+    .series({
+        let bars = Bar::new()
             .name("Responses")
             // Each bar labelled with its count as the table writes it.
             .label(
@@ -705,6 +713,7 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
             )
             .data(
                 ratings
+                    .unwrap_or(&[0.0; 5])
                     .iter()
                     .map(|r| {
                         charming::datatype::DataPointItem::new(*r)
@@ -712,8 +721,13 @@ pub fn ratings_chart(ratings: &[f64; 5]) -> EChart {
                             .into()
                     })
                     .collect::<Vec<charming::datatype::DataPoint>>(),
-            ),
-    )
+            );
+        let mut bars = serde_json::to_value(bars).unwrap_or(Value::Null);
+        if ratings.is_none() {
+            bars["data"] = Value::Array(vec![json!({"value": null, "name": "no data"}); 5]);
+        }
+        bars
+    })
 }
 
 /// A journey as a funnel of bars: how many reached each step, labelled with the
@@ -1933,6 +1947,28 @@ mod tests {
         assert_eq!(tooltip_figure(None, Unit::Pounds), "no data");
         let option = base_chart(vec!["Q1 2026".into()], Unit::Pounds, false, "");
         assert_eq!(option.as_value()["tooltip"]["valueFormatter"], "pounds");
+        // A note's pin on a comparison of rates is named, not written as a rate.
+        let periods = series().periods;
+        let line = ComparedLine {
+            name: "A service".into(),
+            values: vec![Some(0.5), Some(0.6)],
+            target: Vec::new(),
+            pins: vec![(1, 3)],
+        };
+        let option = compare_chart(&periods, Unit::Ratio, "", &[line]);
+        let pin = &option.as_value()["series"][0]["markPoint"];
+        assert_eq!(pin["data"][0]["name"], "Note 3");
+        assert_eq!(pin["tooltip"]["formatter"], "{b}");
+        assert_eq!(option.as_value()["tooltip"]["valueFormatter"], "percent");
+        // A month nothing was sent for has no bars of 0.
+        let none = ratings_chart(None);
+        let bars = &none.as_value()["series"][0]["data"];
+        assert_eq!(
+            bars[4],
+            serde_json::json!({"value": null, "name": "no data"})
+        );
+        let some = ratings_chart(Some(&[1.0, 2.0, 3.0, 4.0, 5.0]));
+        assert_eq!(some.as_value()["series"][0]["data"][4]["value"], 5.0);
     }
 
     #[test]

@@ -520,7 +520,10 @@ fn Figured(
             let ratings = {
                 let s = s.clone();
                 Signal::derive(move || {
-                    ratings_chart(&s.ratings.get(selected.get()).copied().unwrap_or([0.0; 5]))
+                    let i = selected.get();
+                    // (none for a period nothing was sent for: no bars of 0)
+                    let sent = s.responses.get(i).copied().flatten().is_some();
+                    ratings_chart(s.ratings.get(i).filter(|_| sent))
                 })
             };
             let pick = Callback::new(move |i: usize| {

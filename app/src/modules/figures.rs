@@ -712,10 +712,22 @@ fn completion(
         // service page, boards and explorer say), not "no data". (A period
         // missing a channel it has before and after has no total, so no
         // figure, by `totals_across`, as on the service page.)
+        // After the digital channel's last figure, a period's digital
+        // figures may be yet to come (phone's came first): no figure there.
+        let digital = sum(end);
+        let sent_until = if by_step.series.iter().any(|s| matches(end, &s.key)) {
+            digital.iter().rposition(Option::is_some)
+        } else {
+            Some(usize::MAX)
+        };
         started
             .iter()
-            .zip(sum(end))
-            .map(|(all, digital)| all.map(|_| digital.unwrap_or(0.0)))
+            .zip(digital)
+            .enumerate()
+            .map(|(i, (all, digital))| {
+                all.filter(|_| sent_until.is_some_and(|last| i <= last))
+                    .map(|_| digital.unwrap_or(0.0))
+            })
             .collect()
     } else {
         sum(end)
@@ -1028,11 +1040,13 @@ pub(crate) mod tests {
             week("2026-11-16", json!({"channel": "phone", "count:sum": 30})),
             week("2026-11-16", json!({"channel": "digital", "count:sum": 10})),
             week("2026-11-23", json!({"channel": "phone", "count:sum": null})),
+            // Phone's figures came, digital's not yet: no figure, not 0%.
+            week("2026-11-30", json!({"channel": "phone", "count:sum": 20})),
         ];
         let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a rate")
         };
-        assert_eq!(c.rates(), [Some(0.6), None, Some(0.25), None]);
+        assert_eq!(c.rates(), [Some(0.6), None, Some(0.25), None, None]);
         assert_eq!(
             [c.rates()[0], c.rates()[2]],
             [

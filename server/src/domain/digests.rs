@@ -615,10 +615,13 @@ async fn compose(
         Err(Error::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let before: Option<Figures> = stored
-        .figures
-        .as_deref()
-        .and_then(|f| serde_json::from_str(f).ok());
+    let before: Option<Figures> = stored.figures.as_deref().and_then(|f| {
+        // (figures stored by a newer Pulse than this one are not read: the
+        // digest then says no change rather than a wrong one)
+        serde_json::from_str(f)
+            .map_err(|e| tracing::warn!(digest = stored.id, "its last figures are unreadable: {e}"))
+            .ok()
+    });
     let since = stored.last_sent_at;
     let from = since.unwrap_or(now - Duration::days(7));
     let services: HashSet<&str> = board

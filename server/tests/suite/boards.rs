@@ -928,38 +928,34 @@ async fn the_explorer_ranks_rates_of_too_few_last_and_gives_their_bases(app: Tes
     let app = with_demo_and_people(app).await;
     let admin_key = app.admin_key().await;
     new_department(&app, &admin_key, ("dept-ranks", "Department of ranks")).await;
-    // 3 responses, all "very satisfied" (100%), against 400 at 60%.
+    // 3 responses all "very satisfied" (100%) and 3 all "very
+    // dissatisfied" (0%), against 400 at 60%: either way round, 60% heads
+    // the list and the two of 3 follow it.
     let month = |r: [u32; 5]| vec![("2026-09-01".to_string(), r), ("2026-10-01".to_string(), r)];
-    satisfaction_of(
-        &app,
-        &admin_key,
-        "dept-ranks",
-        "rank-few",
-        &month([0, 0, 0, 0, 3]),
-    )
-    .await;
-    satisfaction_of(
-        &app,
-        &admin_key,
-        "dept-ranks",
-        "rank-many",
-        &month([0, 0, 240, 160, 0]),
-    )
-    .await;
-    for direction in ["desc", "asc"] {
+    for (slug, ratings) in [
+        ("rank-few", [0, 0, 0, 0, 3]),
+        ("rank-low", [3, 0, 0, 0, 0]),
+        ("rank-many", [0, 0, 240, 160, 0]),
+    ] {
+        satisfaction_of(&app, &admin_key, "dept-ranks", slug, &month(ratings)).await;
+    }
+    for (direction, order) in [
+        ("desc", ["rank-many", "rank-few", "rank-low"]),
+        ("asc", ["rank-many", "rank-low", "rank-few"]),
+    ] {
         let list = app
             .get(&format!(
                 "/api/v1/service-kpis?department=dept-ranks&sort=user_satisfaction&direction={direction}"
             ))
             .await
             .json();
-        let order: Vec<&str> = list["services"]
+        let got: Vec<&str> = list["services"]
             .as_array()
             .unwrap()
             .iter()
             .map(|s| s["service"]["slug"].as_str().unwrap())
             .collect();
-        assert_eq!(order, ["rank-many", "rank-few"], "{direction}: {list}");
+        assert_eq!(got, order, "{direction}: {list}");
     }
     let csv = app
         .get("/api/v1/service-kpis?department=dept-ranks&sort=service&format=csv")
@@ -975,12 +971,12 @@ async fn the_explorer_ranks_rates_of_too_few_last_and_gives_their_bases(app: Tes
     };
     let cell =
         |row: usize, name: &str| lines[row].split(',').nth(column(name)).unwrap().to_string();
-    // Rows by title: "Survey rank-few", then "Survey rank-many".
+    // Rows by title: "Survey rank-few", "Survey rank-low", "Survey rank-many".
     assert_eq!(cell(1, "user_satisfaction"), "1", "{csv}");
     assert_eq!(cell(1, "user_satisfaction_base"), "3", "{csv}");
-    let sixty: f64 = cell(2, "user_satisfaction").parse().unwrap();
+    let sixty: f64 = cell(3, "user_satisfaction").parse().unwrap();
     assert!((sixty - 0.6).abs() < 1e-9, "{csv}");
-    assert_eq!(cell(2, "user_satisfaction_base"), "400", "{csv}");
+    assert_eq!(cell(3, "user_satisfaction_base"), "400", "{csv}");
     assert_eq!(
         cell(1, "figures_stopped"),
         "no",
