@@ -54,6 +54,21 @@ pub fn digital_take_up(digital: Option<f64>, total: Option<f64>) -> Option<f64> 
     }
 }
 
+/// A period's digital transactions, by the one rule of every page: its
+/// digital figure (`None` when none fell in it) where it has one; without
+/// one, 0 once the period is complete (none were digital: the service has no
+/// digital channel, or its digital channel has closed, as the other
+/// channels' figures for two periods since say; see `newest_whole` on the
+/// server), and unknown before (its digital figures may be yet to come).
+pub fn digital_part(digital: Option<f64>, complete: bool) -> Option<f64> {
+    digital.or(complete.then_some(0.0))
+}
+
+/// A period's digital take-up: [`digital_part`] of its `total`.
+pub fn period_take_up(digital: Option<f64>, total: Option<f64>, complete: bool) -> Option<f64> {
+    digital_part(digital, complete).and_then(|digital| digital_take_up(Some(digital), total))
+}
+
 /// Cost per transaction from the total cost and the number of transactions.
 pub fn cost_per_transaction(total_cost: f64, transactions: f64) -> Option<f64> {
     (transactions > 0.0).then(|| total_cost / transactions)

@@ -109,7 +109,7 @@ pub fn ModuleView(
         Some(table_data(
             &module,
             figures,
-            l.previous_year.as_deref(),
+            l.previous_year.as_ref(),
             l.complete_until,
         ))
     });
@@ -265,7 +265,7 @@ fn FreshnessLine(freshness: Freshness) -> impl IntoView {
 fn Figured(
     module: Module,
     figures: Figures,
-    previous: Option<Vec<Option<f64>>>,
+    previous: Option<crate::modules::YearEarlier>,
     complete_until: chrono::DateTime<chrono::Utc>,
     /// The figures over the year before them too, for the unusual-figures rule.
     history: Option<Figures>,
@@ -293,6 +293,10 @@ fn Figured(
     };
     // What notes and unusual figures go on (the time axis and its series).
     let (chart_periods, chart_lines) = chart_series(&figures).unwrap_or_default();
+    // A year earlier as a chart draws it: no point for a rate of too few.
+    let previous = previous
+        .as_ref()
+        .map(crate::modules::YearEarlier::relied_on);
     let history = history.as_ref().and_then(chart_series);
     match figures {
         Figures::Kpi(latest) => view! {
@@ -563,6 +567,17 @@ fn Figured(
                         .collect_view()
                 }
             };
+            // What the empty breakdown of a period nothing was sent for means.
+            let unsent = {
+                let (s, periods) = (s.clone(), periods.clone());
+                move || {
+                    let i = selected.get();
+                    let sent = s.responses.get(i).copied().flatten().is_some();
+                    periods.get(i).filter(|_| !sent).map(|p| {
+                        format!("No ratings were sent for {}.", format_period(p))
+                    })
+                }
+            };
             let axis = chart_periods.clone();
             let notes = chart_notes(
                 &slug,
@@ -598,6 +613,7 @@ fn Figured(
                     </select>
                 </div>
                 <h4 class="govuk-heading-s" id=format!("{slug}-ratings-heading")>{breakdown_label.clone()}</h4>
+                <p class="govuk-body pulse-said" id=format!("{slug}-ratings-unsent") role="status">{unsent}</p>
                 <Chart id=format!("{slug}-ratings") option=ratings zoom=false
                     label=format!("Bar chart of the ratings of {}. The same figures are in the table below it.", module.title)/>
                 <table class="govuk-table pulse-ratings" id=format!("{slug}-ratings-table")>

@@ -471,6 +471,7 @@ pub fn figures(
             module,
             &rows,
             &need_value()?,
+            complete_until,
         )?)),
         ModuleType::UserSatisfactionGraph => Ok(Figures::Satisfaction(satisfaction(&rows)?)),
         ModuleType::Journey => {
@@ -688,6 +689,7 @@ fn completion(
     module: &Module,
     rows: &[&Map<String, Value>],
     value: &str,
+    complete_until: DateTime<Utc>,
 ) -> Result<CompletionFigures, String> {
     let group =
         group_key(module).ok_or("a completion rate needs group_by (the step of each record)")?;
@@ -707,26 +709,19 @@ fn completion(
     };
     let started = sum(start);
     let completed = if super::options::rate_kpi(module) == crate::model::KpiKind::DigitalTakeUp {
-        // Digital transactions are a part of all of them: where the data
-        // has no digital channel at all, none were digital (0%, as the
-        // service page, boards and explorer say), not "no data". (A period
-        // missing a channel it has before and after has no total, so no
-        // figure, by `totals_across`, as on the service page.)
-        // After the digital channel's last figure, a period's digital
-        // figures may be yet to come (phone's came first): no figure there.
-        let digital = sum(end);
-        let sent_until = if by_step.series.iter().any(|s| matches(end, &s.key)) {
-            digital.iter().rposition(Option::is_some)
-        } else {
-            Some(usize::MAX)
-        };
+        // Digital transactions are a part of all of them, by the rule of
+        // every page (`crate::kpi::period_take_up`): a complete period
+        // without digital figures had none digital (0%), one under way has
+        // no figure yet. (A period missing a channel it has before and after
+        // has no total, so no figure, by `totals_across`, as on the service
+        // page.) Here the rate's parts: the period's digital transactions.
         started
             .iter()
-            .zip(digital)
-            .enumerate()
-            .map(|(i, (all, digital))| {
-                all.filter(|_| sent_until.is_some_and(|last| i <= last))
-                    .map(|_| digital.unwrap_or(0.0))
+            .zip(sum(end))
+            .zip(&by_step.periods)
+            .map(|((all, digital), period)| {
+                let complete = crate::kpi::is_complete(period, Some(complete_until));
+                all.and(crate::kpi::digital_part(digital, complete))
             })
             .collect()
     } else {
@@ -838,13 +833,54 @@ fn table(module: &Module, rows: &[&Map<String, Value>]) -> Figures {
     Figures::Table { columns, rows }
 }
 
-/// The totals of a year earlier's answer, one per period, for the overlay.
-pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> Vec<Option<f64>> {
+/// A year earlier's figures beside a module's periods: each period's total
+/// (or rate) a year before it, and a rate's bases (what it is out of).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct YearEarlier {
+    pub values: Vec<Option<f64>>,
+    /// A rate's bases, one per period (none for volumes).
+    #[serde(default)]
+    pub bases: Vec<Option<f64>>,
+    /// The rate, for the words of a base of too few.
+    #[serde(default)]
+    pub kpi: Option<crate::model::KpiKind>,
+}
+
+impl YearEarlier {
+    /// Where period `i`'s figure a year earlier is a rate of too few to rely
+    /// on ([`crate::kpi::LOW_BASE`]), the words that say so.
+    pub fn too_few(&self, i: usize) -> Option<String> {
+        crate::kpi::low_base_words(self.kpi?, self.bases.get(i).copied().flatten())
+    }
+
+    /// The figures a period may be set beside: a rate of too few is none (a
+    /// chart draws no point for it; the table gives it with its words).
+    pub fn relied_on(&self) -> Vec<Option<f64>> {
+        (self.values.iter().enumerate())
+            .map(|(i, v)| v.filter(|_| self.too_few(i).is_none()))
+            .collect()
+    }
+}
+
+/// The totals (or rates, with their bases) of a year earlier's answer, one
+/// per period, for the overlay.
+pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> YearEarlier {
     match figures(module, rows, DateTime::<Utc>::MAX_UTC) {
-        Ok(Figures::Time(t)) => t.totals(),
-        Ok(Figures::Completion(c)) => c.rates(),
-        Ok(Figures::Satisfaction(s)) => s.scores(),
-        _ => Vec::new(),
+        Ok(Figures::Time(t)) => YearEarlier {
+            values: t.totals(),
+            ..YearEarlier::default()
+        },
+        Ok(Figures::Completion(c)) => YearEarlier {
+            values: c.rates(),
+            bases: c.started,
+            kpi: Some(super::options::rate_kpi(module)),
+        },
+        Ok(Figures::Satisfaction(s)) => YearEarlier {
+            values: s.scores(),
+            bases: s.responses,
+            kpi: Some(crate::model::KpiKind::UserSatisfaction),
+        },
+        _ => YearEarlier::default(),
     }
 }
 
@@ -1040,13 +1076,28 @@ pub(crate) mod tests {
             week("2026-11-16", json!({"channel": "phone", "count:sum": 30})),
             week("2026-11-16", json!({"channel": "digital", "count:sum": 10})),
             week("2026-11-23", json!({"channel": "phone", "count:sum": null})),
-            // Phone's figures came, digital's not yet: no figure, not 0%.
+            // Phone's figures came, digital's not yet: no figure, not 0%,
+            // while the week is not complete.
             week("2026-11-30", json!({"channel": "phone", "count:sum": 20})),
         ];
-        let Figures::Completion(c) = figures(&m, &rows, ALL).unwrap() else {
+        let under_way = t("2026-11-30T00:00:00Z");
+        let Figures::Completion(c) = figures(&m, &rows, under_way).unwrap() else {
             panic!("not a rate")
         };
         assert_eq!(c.rates(), [Some(0.6), None, Some(0.25), None, None]);
+        assert_eq!(c.completed[4], None, "its digital transactions are unknown");
+        // Once it is complete (the data set's newest whole week: digital sent
+        // nothing for two weeks, so its channel has closed, by the server's
+        // `newest_whole`), none were digital: 0%, as the service page says.
+        let Figures::Completion(closed) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not a rate")
+        };
+        assert_eq!(closed.rates()[4], Some(0.0));
+        assert_eq!(
+            closed.rates()[4],
+            crate::kpi::period_take_up(None, Some(20.0), true)
+        );
+        assert_eq!(crate::kpi::period_take_up(None, Some(20.0), false), None);
         assert_eq!(
             [c.rates()[0], c.rates()[2]],
             [

@@ -28,7 +28,7 @@ pub struct LoadedModule {
     pub figures: Result<Figures, String>,
     /// With a year earlier asked for: the total (or rate) of the same period a
     /// year before each period, aligned with the figures' periods.
-    pub previous_year: Option<Vec<Option<f64>>>,
+    pub previous_year: Option<super::YearEarlier>,
     /// Until when its figures are complete ([`crate::kpi::complete_until`]):
     /// periods ending later are "so far".
     #[serde(default = "always")]
@@ -405,7 +405,7 @@ pub async fn load_module(
                 .await
                 .ok()
                 .map(|rows| year_earlier_totals(&module, &without_gaps(&module, rows, &gaps)))
-                .filter(|v| v.len() == periods.len()),
+                .filter(|v| v.values.len() == periods.len()),
             None => None,
         },
         _ => None,
@@ -640,7 +640,10 @@ mod tests {
             slug: slug.into(),
             request: Some(format!("/data/{slug}")),
             figures: Ok(figures.clone()),
-            previous_year: Some(vec![None; 3]),
+            previous_year: Some(super::super::YearEarlier {
+                values: vec![None; 3],
+                ..Default::default()
+            }),
             complete_until: always(),
             scale_note: None,
             history: Some(figures),

@@ -28,7 +28,7 @@ mod fixtures;
 
 pub use figures::{
     adds_up, figures, safe_link, type_problem, year_earlier_totals, CompletionFigures, Figures,
-    Item, LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures,
+    Item, LatestFigure, LiveFigures, SatisfactionFigures, Series, Step, TimeFigures, YearEarlier,
 };
 pub use load::{
     complete_until_of, count_modules, data_modules, find_module, gaps_of, load_dashboard,

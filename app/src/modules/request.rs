@@ -176,8 +176,10 @@ fn viewed(module: &Module, view: &ViewParams) -> Vec<(String, String)> {
         apportion(module, &mut pairs);
         return pairs;
     }
+    // A period chosen, else the stored one: either is shown by no period
+    // finer than the data's own (a quarter's cost is no month's figure).
     let view = &ViewParams {
-        period: view.period.map(|p| {
+        period: view.period.or(stored_period).map(|p| {
             let shown = frequency(module).map_or(p, |f| crate::kpi::shown_by(f, p));
             // An average of averages is no figure: a year's cost per
             // transaction weighs each quarter by its transactions, where a
@@ -321,9 +323,22 @@ fn beyond_months(module: &Module, view: &ViewParams) -> Option<String> {
     })
 }
 
-/// Whether the module's figure is an average of its records.
+/// Whether every field a query collects is a sum: only sums are shared
+/// between periods by days. A week's mean is no part of a month's, and a
+/// count of records counts a record shared between two months in both.
+fn only_sums(pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "collect")
+        .all(|(_, v)| v.ends_with(":sum"))
+}
+
+/// Whether the module collects a figure that is not a sum (an average of
+/// its records, say): it cannot be shown by periods longer than its data's
+/// own, nor than its own stored ones (see [`averaged_at_most`]).
 fn averages(module: &Module) -> bool {
-    super::figures::value_key(module).is_some_and(|k| k.ends_with(":mean"))
+    let pairs = query_string::pairs(&module.query);
+    pairs.iter().any(|(k, _)| k == "collect") && !only_sums(&pairs)
 }
 
 /// The longest period a module whose figure is an average of its records
@@ -431,12 +446,8 @@ pub fn is_apportioned(query: &str) -> bool {
 /// ones asked for (and only then, so other answers are Backdrop's own).
 fn apportion(module: &Module, pairs: &mut Vec<(String, String)>) {
     let kind = first(pairs, "period").and_then(PeriodKind::parse);
-    let sums = pairs
-        .iter()
-        .filter(|(k, _)| k == "collect")
-        .all(|(_, v)| v.ends_with(":sum") || v.ends_with(":count"));
     match (frequency(module), kind) {
-        (Some(f), Some(k)) if crate::kpi::is_shared(f, k) && sums => {
+        (Some(f), Some(k)) if crate::kpi::is_shared(f, k) && only_sums(pairs) => {
             set(pairs, "apportion", "true".to_string());
         }
         _ => remove(pairs, "apportion"),
@@ -757,6 +768,49 @@ mod tests {
         assert!(scale_note(&monthly, &by_year)
             .unwrap()
             .starts_with("Averages are shown by month: a year's figure"));
+    }
+
+    #[test]
+    fn only_sums_are_shared_by_days_and_no_period_is_finer_than_the_data() {
+        let period = |m: &Module, v: &ViewParams| {
+            let q = query_string::pairs(&module_query(m, v, now()));
+            (
+                first(&q, "period").map(str::to_string),
+                first(&q, "apportion").map(str::to_string),
+            )
+        };
+        let by_month = view(Some(PeriodKind::Month), None, None);
+        let mut m = module(
+            ModuleType::SingleTimeseries,
+            "period=week&duration=26&collect=count:sum",
+            json!({}),
+        );
+        m.data_set = Some("renew/transactions-by-channel".into());
+        assert_eq!(
+            period(&m, &by_month),
+            (Some("month".into()), Some("true".into()))
+        );
+        // A mean beside the sum: weeks are not shared by days, so they are
+        // not added up by month at all (a month of five weeks' starts would
+        // read a quarter above one of four): kept by week.
+        m.query = "period=week&duration=26&collect=count:sum&collect=count:mean".into();
+        assert_eq!(period(&m, &by_month), (Some("week".into()), None));
+        // Nor is a count of records (a week shared by two months is one record).
+        m.query = "period=week&duration=26&collect=count:count".into();
+        assert_eq!(period(&m, &by_month), (Some("week".into()), None));
+        // Stored by a period finer than the data's, nothing chosen: shown by
+        // the data's own (a quarter's cost is no month's, a week's count no
+        // day's).
+        let none = view(None, None, None);
+        m.query = "period=day&duration=30&collect=count:sum".into();
+        assert_eq!(period(&m, &none).0.as_deref(), Some("week"));
+        let mut cost = module(
+            ModuleType::SingleTimeseries,
+            "period=month&duration=12&collect=cost_per_transaction:mean",
+            json!({}),
+        );
+        cost.data_set = Some("renew/cost-per-transaction".into());
+        assert_eq!(period(&cost, &none).0.as_deref(), Some("quarter"));
     }
 
     #[test]

@@ -125,7 +125,7 @@ fn value_cell(key: &str, value: &Value) -> Cell {
 pub fn table_data(
     module: &Module,
     figures: &Figures,
-    previous: Option<&[Option<f64>]>,
+    previous: Option<&super::YearEarlier>,
     complete_until: DateTime<Utc>,
 ) -> TableData {
     let unit = unit(module);
@@ -157,17 +157,22 @@ pub fn table_data(
             row[0].text = crate::kpi::format_period_so_far(period);
         }
     }
-    if let Some(previous) = previous.filter(|p| p.len() == rows.len()) {
+    if let Some(previous) = previous.filter(|p| p.values.len() == rows.len()) {
         let (previous_unit, volume) = match figures {
             Figures::Completion(_) | Figures::Satisfaction(_) => (Unit::Ratio, false),
             _ => (unit, super::adds_up(module)),
         };
         headers.push("A year earlier".into());
-        for (i, (row, value)) in rows.iter_mut().zip(previous).enumerate() {
+        for (i, (row, value)) in rows.iter_mut().zip(&previous.values).enumerate() {
             // Part of a period beside the whole of one a year earlier is no
             // comparison: a volume so far leaves it out.
             row.push(if volume && so_far.get(i) == Some(&true) {
                 text_cell(crate::kpi::NOT_YET_COMPARABLE.into())
+            } else if let Some(words) = previous.too_few(i) {
+                // A rate of too few is given with its words, as a headline's.
+                let mut cell = format_cell(*value, previous_unit);
+                cell.text = format!("{} ({words})", cell.text);
+                cell
             } else {
                 format_cell(*value, previous_unit)
             });
@@ -529,6 +534,51 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_a_year_earlier_of_too_few_says_so_and_is_not_drawn() {
+        let m = module(
+            ModuleType::CompletionRate,
+            "period=week&group_by=stage&collect=count:sum",
+            json!({"start": "start", "end": "done"}),
+        );
+        let week_of = |day: &str, started: u32, done: u32| {
+            vec![
+                week(day, json!({"stage": "start", "count:sum": started})),
+                week(day, json!({"stage": "done", "count:sum": done})),
+            ]
+        };
+        let rows = [
+            week_of("2026-11-09", 1240, 794),
+            week_of("2026-11-16", 1300, 832),
+        ]
+        .concat();
+        // A year earlier: 11 of 12 in the first week (91.7%), 900 of 1,000 in
+        // the second.
+        let earlier = [
+            week_of("2025-11-10", 12, 11),
+            week_of("2025-11-17", 1000, 900),
+        ]
+        .concat();
+        let year_earlier = crate::modules::year_earlier_totals(&m, &earlier);
+        assert_eq!(year_earlier.bases, [Some(12.0), Some(1000.0)]);
+        // The chart draws no point for the rate of 12.
+        assert_eq!(year_earlier.relied_on(), [None, Some(0.9)]);
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, Some(&year_earlier), DateTime::<Utc>::MAX_UTC);
+        let earlier_cells: Vec<&str> = t
+            .rows
+            .iter()
+            .map(|r| r.last().unwrap().text.as_str())
+            .collect();
+        assert_eq!(
+            earlier_cells,
+            [
+                "90.0%",
+                "91.7% (from 12 people who started: too few to rely on)"
+            ]
+        );
+    }
+
+    #[test]
     fn a_volume_so_far_is_not_set_beside_a_whole_period_a_year_earlier() {
         let rows = vec![
             week("2026-11-09", json!({"count:sum": 1200, "count:mean": 1200})),
@@ -542,7 +592,11 @@ mod tests {
         let cells = |query: &str| {
             let m = module(ModuleType::SingleTimeseries, query, json!({}));
             let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
-            let t = table_data(&m, &f, Some(&year_earlier), until);
+            let earlier = crate::modules::YearEarlier {
+                values: year_earlier.to_vec(),
+                ..Default::default()
+            };
+            let t = table_data(&m, &f, Some(&earlier), until);
             t.rows
                 .iter()
                 .map(|r| (r[0].text.clone(), r.last().unwrap().text.clone()))
@@ -577,7 +631,10 @@ mod tests {
         let t = table_data(
             &m,
             &f,
-            Some(&[Some(1000.0), None]),
+            Some(&crate::modules::YearEarlier {
+                values: vec![Some(1000.0), None],
+                ..Default::default()
+            }),
             DateTime::<Utc>::MAX_UTC,
         );
         assert_eq!(

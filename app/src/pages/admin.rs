@@ -46,6 +46,28 @@ fn refused(session: &SessionState) -> Option<AnyView> {
     }
 }
 
+/// An admin page's read, asked only once the session says an admin is
+/// signed in ([`super::when_signed_in`]): nobody else's visit asks the API.
+async fn when_admin<T, F>(
+    session: super::SessionRead,
+    read: impl FnOnce() -> F,
+) -> Result<T, api::ApiError>
+where
+    F: std::future::Future<Output = Result<T, api::ApiError>>,
+{
+    super::when_signed_in(session, |user| async move {
+        if user.role == Role::Admin {
+            read().await
+        } else {
+            Err(api::ApiError::Status {
+                status: 403,
+                message: "This is for admins.".into(),
+            })
+        }
+    })
+    .await
+}
+
 fn admin_nav(here: &'static str) -> impl IntoView {
     crate::components::navigation::section_nav(
         "Administration",
@@ -63,6 +85,11 @@ fn admin_nav(here: &'static str) -> impl IntoView {
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
+    let version = RwSignal::new(0u32);
+    let users = Resource::new(
+        move || version.get(),
+        move |_| when_admin(session, api::users),
+    );
     view! {
         <Title text="Users - Pulse"/>
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
@@ -71,16 +98,18 @@ pub fn AdminUsersPage() -> impl IntoView {
                 if let Some(refusal) = refused(&session) {
                     return refusal;
                 }
-                view! { <Users csrf=session.csrf_token.unwrap_or_default()/> }.into_any()
+                view! { <Users csrf=session.csrf_token.unwrap_or_default() version users/> }.into_any()
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn Users(csrf: String) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let users = Resource::new(move || version.get(), |_| api::users());
+fn Users(
+    csrf: String,
+    version: RwSignal<u32>,
+    users: Resource<Result<Vec<User>, api::ApiError>>,
+) -> impl IntoView {
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -203,7 +232,9 @@ pub fn AdminAuditPage() -> impl IntoView {
     let query = use_query_map();
     let session = Resource::new(|| (), |_| api::session());
     let filter = move || query.with(|q| q.get("filter").unwrap_or_default());
-    let entries = Resource::new(filter, api::audit);
+    let entries = Resource::new(filter, move |filter| {
+        when_admin(session, move || api::audit(filter))
+    });
     view! {
         <Title text="Audit log - Pulse"/>
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
@@ -263,7 +294,11 @@ pub fn AdminMailPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
     let status = Resource::new(
         || (),
-        |_| api::get_json::<crate::model::MailStatus>("/api/v1/mail".into()),
+        move |_| {
+            when_admin(session, || {
+                api::get_json::<crate::model::MailStatus>("/api/v1/mail".into())
+            })
+        },
     );
     view! {
         <Title text="E-mail - Pulse"/>
@@ -326,6 +361,15 @@ pub fn AdminMailPage() -> impl IntoView {
 #[component]
 pub fn AdminRemindersPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(
+        move || version.get(),
+        move |_| {
+            when_admin(session, || {
+                api::get_json::<crate::model::ReminderList>("/api/v1/reminders".into())
+            })
+        },
+    );
     view! {
         <Title text="Late data - Pulse"/>
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
@@ -334,20 +378,19 @@ pub fn AdminRemindersPage() -> impl IntoView {
                 if let Some(refusal) = refused(&session) {
                     return refusal;
                 }
-                view! { <Reminders csrf=session.csrf_token.unwrap_or_default()/> }.into_any()
+                view! { <Reminders csrf=session.csrf_token.unwrap_or_default() version list/> }.into_any()
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn Reminders(csrf: String) -> impl IntoView {
-    use crate::model::{LateDataReminders, ReminderChange, ReminderList};
-    let version = RwSignal::new(0u32);
-    let list = Resource::new(
-        move || version.get(),
-        |_| api::get_json::<ReminderList>("/api/v1/reminders".into()),
-    );
+fn Reminders(
+    csrf: String,
+    version: RwSignal<u32>,
+    list: Resource<Result<crate::model::ReminderList, api::ApiError>>,
+) -> impl IntoView {
+    use crate::model::{LateDataReminders, ReminderChange};
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);

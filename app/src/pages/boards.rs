@@ -122,6 +122,8 @@ struct TargetUi {
     list: Resource<Result<crate::boards::TargetList, api::ApiError>>,
     /// The board, asked again when a target changes its statuses.
     board: Resource<Result<Board, api::ApiError>>,
+    /// Who is looking (editors set targets), asked for once for the page.
+    session: crate::pages::SessionRead,
 }
 
 /// A board's services, as (slug, title).
@@ -142,6 +144,7 @@ fn BoardPage(key: Signal<String>, portfolio: bool) -> impl IntoView {
         problem: RwSignal::new(None),
         list: Resource::new(|| (), |_| api::targets()),
         board: data,
+        session: Resource::new(|| (), |_| api::session()),
     };
     // (A memo: the targets below are drawn again only when it changes, not
     // with every change of the query.)
@@ -550,8 +553,7 @@ fn BoardView(board: Board, key: String, portfolio: bool) -> impl IntoView {
 /// by editors of the services' organisations.
 #[component]
 fn Targets(services: Vec<(String, String)>, ui: TargetUi) -> impl IntoView {
-    let session = Resource::new(|| (), |_| api::session());
-    let list = ui.list;
+    let (session, list) = (ui.session, ui.list);
     view! {
         <section class="pulse-no-print pulse-targets" id="targets" aria-labelledby="targets-heading">
             <h2 class="govuk-heading-l" id="targets-heading" tabindex="-1">"Targets"</h2>

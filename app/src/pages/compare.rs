@@ -58,7 +58,10 @@ pub fn ComparePage() -> impl IntoView {
     });
     // A portfolio's name typed is kept while the comparison is drawn again
     // (a measure or period chosen after it).
-    provide_context(PortfolioName(RwSignal::new(String::new())));
+    provide_context(PortfolioName(
+        RwSignal::new(String::new()),
+        Resource::new(|| (), |_| api::session()),
+    ));
     view! {
         <Title text="Compare services - Pulse"/>
         <h1 class="govuk-heading-xl">"Compare services"</h1>
@@ -452,15 +455,16 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     }
 }
 
-/// The name typed for a portfolio, kept by the page.
+/// The name typed for a portfolio, kept by the page, and the page's session
+/// (asked for once for the page: the form is drawn inside the comparison's
+/// Transition, whose children run more than once on the server).
 #[derive(Clone, Copy)]
-struct PortfolioName(RwSignal<String>);
+struct PortfolioName(RwSignal<String>, crate::pages::SessionRead);
 
 /// Saves the compared services as a portfolio (signed-in people).
 #[component]
 fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
-    let name = use_context::<PortfolioName>().map_or_else(|| RwSignal::new(String::new()), |n| n.0);
-    let session = Resource::new(|| (), |_| api::session());
+    let PortfolioName(name, session) = expect_context::<PortfolioName>();
     // Kept by the handler, not in reactive state, and the name read from the
     // page: the form may be one drawn before the comparison reloaded, whose
     // state has gone (its Save panicked then).

@@ -449,6 +449,19 @@ pub fn UnsubscribePage() -> impl IntoView {
 #[component]
 pub fn InvitationsPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(
+        move || version.get(),
+        move |_| {
+            super::when_signed_in(session, |user| async move {
+                if user.role >= Role::Editor {
+                    api::get_json::<InvitationList>("/api/v1/invitations".into()).await
+                } else {
+                    Ok(InvitationList::default())
+                }
+            })
+        },
+    );
     view! {
         <Title text="Invite people - Pulse"/>
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading…"</p> }>
@@ -477,7 +490,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     Some(user) => view! {
                         <Invitations csrf=session.csrf_token.clone().unwrap_or_default()
                             admin=user.role == Role::Admin own=user.organisations.clone()
-                            mail_enabled=session.mail_enabled/>
+                            mail_enabled=session.mail_enabled version list/>
                     }.into_any(),
                 }
             })}
@@ -486,12 +499,14 @@ pub fn InvitationsPage() -> impl IntoView {
 }
 
 #[component]
-fn Invitations(csrf: String, admin: bool, own: Vec<String>, mail_enabled: bool) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let list = Resource::new(
-        move || version.get(),
-        |_| api::get_json::<InvitationList>("/api/v1/invitations".into()),
-    );
+fn Invitations(
+    csrf: String,
+    admin: bool,
+    own: Vec<String>,
+    mail_enabled: bool,
+    version: RwSignal<u32>,
+    list: Resource<Result<InvitationList, api::ApiError>>,
+) -> impl IntoView {
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<(String, Option<String>)>);

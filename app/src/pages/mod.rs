@@ -35,6 +35,39 @@ pub fn set_status(status: u16) {
     let _ = status;
 }
 
+/// A page's session, asked for once for the page.
+pub type SessionRead = Resource<Result<crate::model::SessionState, ApiError>>;
+
+/// A signed-in page's own reads: `read` runs once the page's session says
+/// someone is signed in, given who; for a visitor who is not, the API is not
+/// asked at all (the page says to sign in).
+///
+/// A signed-in page makes these Resources itself, above the Suspense that
+/// waits for the session, never in that Suspense's children: on the server
+/// Leptos runs those children more than once before it draws them, so a
+/// Resource made there asks the API again on each run and every copy's
+/// answer is handed to the browser, which takes the page over with the first
+/// (a copy that read something else than the page drew is a panic on the
+/// page's first load).
+pub async fn when_signed_in<T, F>(
+    session: SessionRead,
+    read: impl FnOnce(crate::model::User) -> F,
+) -> Result<T, ApiError>
+where
+    F: std::future::Future<Output = Result<T, ApiError>>,
+{
+    match session.await {
+        Ok(crate::model::SessionState {
+            user: Some(user), ..
+        }) => read(user).await,
+        Ok(_) => Err(ApiError::Status {
+            status: 401,
+            message: "Sign in to see this.".into(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// The sign-in page's address, coming back to `next` once signed in.
 pub fn sign_in_href(next: &str) -> String {
     crate::query_string::href("/sign-in", &crate::query_string::encode(&[("next", next)]))

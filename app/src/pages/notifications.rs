@@ -43,31 +43,50 @@ struct Reads {
 }
 
 impl Reads {
-    fn new() -> Reads {
+    /// Asked only for someone signed in ([`super::when_signed_in`]).
+    fn new(session: super::SessionRead) -> Reads {
+        use super::when_signed_in;
         let (alerts_version, digests_version) = (RwSignal::new(0u32), RwSignal::new(0u32));
         Reads {
             alerts_version,
             alerts: Resource::new(
                 move || alerts_version.get(),
-                |_| api::get_json::<AlertList>("/api/v1/alerts".into()),
+                move |_| {
+                    when_signed_in(session, |_| {
+                        api::get_json::<AlertList>("/api/v1/alerts".into())
+                    })
+                },
             ),
             services: Resource::new(
                 || (),
-                |_| api::get_json::<ServiceList>("/api/v1/services".into()),
+                move |_| {
+                    when_signed_in(session, |_| {
+                        api::get_json::<ServiceList>("/api/v1/services".into())
+                    })
+                },
             ),
             digests_version,
             digests: Resource::new(
                 move || digests_version.get(),
-                |_| api::get_json::<DigestList>("/api/v1/digests".into()),
+                move |_| {
+                    when_signed_in(session, |_| {
+                        api::get_json::<DigestList>("/api/v1/digests".into())
+                    })
+                },
             ),
             // Both asked for at once, each reading the page's context (its
             // cookies) as it starts.
             boards: Resource::new(
                 || (),
-                |_| async move {
-                    let (orgs, portfolios) =
-                        futures_util::future::join(api::organisations(), api::portfolios()).await;
-                    (orgs.unwrap_or_default(), portfolios.unwrap_or_default())
+                move |_| async move {
+                    when_signed_in(session, |_| async {
+                        let (orgs, portfolios) =
+                            futures_util::future::join(api::organisations(), api::portfolios())
+                                .await;
+                        Ok((orgs.unwrap_or_default(), portfolios.unwrap_or_default()))
+                    })
+                    .await
+                    .unwrap_or_default()
                 },
             ),
         }
@@ -77,7 +96,7 @@ impl Reads {
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
-    let reads = Reads::new();
+    let reads = Reads::new(session);
     view! {
         <Title text="Notifications - Pulse"/>
         <Suspense fallback=|| view! {

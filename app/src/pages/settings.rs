@@ -16,13 +16,14 @@ use crate::model::{ApiKey, KeyRequest, KeyStatus, NewKey, PasswordChange, Role, 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let session = Resource::new(|| (), |_| api::session());
+    let reads = Reads::new(session);
     view! {
         <Title text="API keys - Pulse"/>
         <Suspense fallback=|| view! { <p class="govuk-body">"Loading your settings…"</p> }>
             {move || Suspend::new(async move {
                 match session.await {
                     Ok(crate::model::SessionState { user: Some(user), csrf_token, .. }) => {
-                        view! { <Settings user csrf=csrf_token.unwrap_or_default()/> }.into_any()
+                        view! { <Settings user csrf=csrf_token.unwrap_or_default() reads/> }.into_any()
                     }
                     _ => {
                         super::set_status(401);
@@ -39,6 +40,47 @@ pub fn ApiKeysPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What the page reads from the API: asked for once for the page, and only
+/// for someone signed in ([`super::when_signed_in`]).
+#[derive(Clone, Copy)]
+struct Reads {
+    version: RwSignal<u32>,
+    keys: Resource<Result<Vec<ApiKey>, ApiError>>,
+    everyone: Resource<Result<Vec<ApiKey>, ApiError>>,
+    sessions: Resource<Result<Vec<crate::model::SessionInfo>, ApiError>>,
+    two_factor: super::two_factor::Reads,
+}
+
+impl Reads {
+    fn new(session: super::SessionRead) -> Reads {
+        let version = RwSignal::new(0u32);
+        Reads {
+            version,
+            keys: Resource::new(
+                move || version.get(),
+                move |_| super::when_signed_in(session, |_| api::api_keys(false)),
+            ),
+            everyone: Resource::new(
+                move || version.get(),
+                move |_| {
+                    super::when_signed_in(session, |user| async move {
+                        if user.role == Role::Admin {
+                            api::api_keys(true).await
+                        } else {
+                            Ok(Vec::new())
+                        }
+                    })
+                },
+            ),
+            sessions: Resource::new(
+                move || version.get(),
+                move |_| super::when_signed_in(session, |_| api::sessions()),
+            ),
+            two_factor: super::two_factor::Reads::new(session),
+        }
     }
 }
 
@@ -63,21 +105,15 @@ fn message(e: &ApiError) -> String {
 }
 
 #[component]
-fn Settings(user: User, csrf: String) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let keys = Resource::new(move || version.get(), |_| api::api_keys(false));
+fn Settings(user: User, csrf: String, reads: Reads) -> impl IntoView {
+    let Reads {
+        version,
+        keys,
+        everyone,
+        sessions,
+        two_factor,
+    } = reads;
     let admin = user.role == Role::Admin;
-    let everyone = Resource::new(
-        move || version.get(),
-        move |_| async move {
-            if admin {
-                api::api_keys(true).await
-            } else {
-                Ok(Vec::new())
-            }
-        },
-    );
-    let sessions = Resource::new(move || version.get(), |_| api::sessions());
     let new_key = RwSignal::new(None::<NewKey>);
     let problem = RwSignal::new(None::<String>);
     let csrf = StoredValue::new(csrf);
@@ -290,7 +326,7 @@ fn Settings(user: User, csrf: String) -> impl IntoView {
             </div>
             <button type="submit" class="govuk-button govuk-button--secondary">"Change password"</button>
         </form>
-        <super::two_factor::TwoFactorSettings csrf=csrf.get_value() admin/>
+        <super::two_factor::TwoFactorSettings csrf=csrf.get_value() admin reads=two_factor/>
         {may_write_data.then(|| view! {
             <h2 class="govuk-heading-l">"Invite people"</h2>
             <p class="govuk-body">

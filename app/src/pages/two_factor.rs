@@ -26,13 +26,34 @@ fn grouped(secret: &str) -> String {
         .join(" ")
 }
 
+/// What the two-factor settings read, made by the settings page for the
+/// page ([`super::when_signed_in`]).
+#[derive(Clone, Copy)]
+pub struct Reads {
+    version: RwSignal<u32>,
+    status: Resource<Result<TwoFactorStatus, api::ApiError>>,
+}
+
+impl Reads {
+    pub fn new(session: super::SessionRead) -> Reads {
+        let version = RwSignal::new(0u32);
+        Reads {
+            version,
+            status: Resource::new(
+                move || version.get(),
+                move |_| {
+                    super::when_signed_in(session, |_| {
+                        api::get_json::<TwoFactorStatus>("/api/v1/two-factor".into())
+                    })
+                },
+            ),
+        }
+    }
+}
+
 #[component]
-pub fn TwoFactorSettings(csrf: String, admin: bool) -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let status = Resource::new(
-        move || version.get(),
-        |_| api::get_json::<TwoFactorStatus>("/api/v1/two-factor".into()),
-    );
+pub fn TwoFactorSettings(csrf: String, admin: bool, reads: Reads) -> impl IntoView {
+    let Reads { version, status } = reads;
     let csrf = StoredValue::new(csrf);
     let setup = RwSignal::new(None::<TwoFactorSetup>);
     let codes = RwSignal::new(None::<Vec<String>>);

@@ -21,6 +21,20 @@ pub fn DataSetPage() -> impl IntoView {
     let group = params.with_untracked(|p| p.get("group").unwrap_or_default());
     let data_type = params.with_untracked(|p| p.get("data_type").unwrap_or_default());
     let session = Resource::new(|| (), |_| api::session());
+    let version = RwSignal::new(0u32);
+    let history = Resource::new(move || version.get(), {
+        let (group, data_type) = (group.clone(), data_type.clone());
+        move |_| {
+            let (group, data_type) = (group.clone(), data_type.clone());
+            super::when_signed_in(session, |user| async move {
+                if user.role >= Role::Editor {
+                    api::history(group, data_type).await
+                } else {
+                    Ok(Vec::new())
+                }
+            })
+        }
+    });
     let name = format!("{group}/{data_type}");
     view! {
         <Title text=format!("Upload to {name} - Pulse")/>
@@ -30,7 +44,7 @@ pub fn DataSetPage() -> impl IntoView {
                 Suspend::new(async move {
                     match session.await {
                         Ok(SessionState { user: Some(user), csrf_token, .. }) if user.role >= Role::Editor => {
-                            view! { <Uploader group data_type csrf=csrf_token.unwrap_or_default()/> }.into_any()
+                            view! { <Uploader group data_type csrf=csrf_token.unwrap_or_default() version history/> }.into_any()
                         }
                         _ => {
                             super::set_status(401);
@@ -75,7 +89,13 @@ fn when(v: &Value) -> String {
 }
 
 #[component]
-fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
+fn Uploader(
+    group: String,
+    data_type: String,
+    csrf: String,
+    version: RwSignal<u32>,
+    history: Resource<Result<Vec<HistoryEntry>, api::ApiError>>,
+) -> impl IntoView {
     let name = format!("{group}/{data_type}");
     let path = format!(
         "/api/v1/data-sets/{}/{}/upload",
@@ -87,14 +107,6 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let preview = RwSignal::new(None::<UploadPreview>);
     let busy = RwSignal::new(false);
-    let version = RwSignal::new(0u32);
-    let history = Resource::new(
-        {
-            let (g, t) = (group.clone(), data_type.clone());
-            move || (g.clone(), t.clone(), version.get())
-        },
-        |(g, t, _)| api::history(g, t),
-    );
     let input = NodeRef::<leptos::html::Input>::new();
     let template = crate::catalogue::find(&data_type).map(|t| {
         let fields: Vec<String> = t.fields.iter().map(|f| f.name.clone()).collect();
@@ -105,6 +117,9 @@ fn Uploader(group: String, data_type: String, csrf: String) -> impl IntoView {
         )
     });
 
+    // (asked again once a file is stored, which only the browser does)
+    #[cfg(not(feature = "hydrate"))]
+    let _ = version;
     // Sends the chosen file: a preview, or (`store`) the records themselves.
     let send = move |store: bool| {
         #[cfg(feature = "hydrate")]

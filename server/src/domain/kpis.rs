@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use app::kpi::{
-    complete_until, completion_rate, digital_take_up, is_complete, next_period_start,
-    period_containing, periods_between, satisfaction_score, shares,
+    complete_until, completion_rate, is_complete, next_period_start, period_containing,
+    periods_between, satisfaction_score, shares,
 };
 use app::model::{
     ChannelLine, ChannelSeries, Freshness, KpiFigure, KpiKind, Period, PeriodKind, ServiceKpis,
@@ -290,22 +290,26 @@ fn by_period<T: Default>(
     sums
 }
 
-/// Per period start: (all transactions, digital ones), weekly records shared
-/// between longer periods by their days.
-pub fn transactions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f64, f64)> {
+/// Per period start: (all transactions, digital ones: `None` where no digital
+/// figure fell in the period), weekly records shared between longer periods
+/// by their days.
+pub fn transactions_by(
+    table: &Table,
+    kind: PeriodKind,
+) -> BTreeMap<DateTime<Utc>, (f64, Option<f64>)> {
     let (count, channel) = (table.column("count"), table.column("channel"));
     let digital = table.string_id("digital");
     let mut sums = by_period(
         table,
         KpiKind::Transactions.finest_period(),
         kind,
-        |entry: &mut (f64, f64), row, share| {
+        |entry: &mut (f64, Option<f64>), row, share| {
             let Some(n) = number(count, row) else {
                 return;
             };
             entry.0 += n * share;
             if is(channel, row, digital) {
-                entry.1 += n * share;
+                entry.1 = Some(entry.1.unwrap_or(0.0) + n * share);
             }
         },
     );
@@ -475,9 +479,13 @@ pub fn series(
                 .collect()
         }),
         KpiKind::DigitalTakeUp => data.transactions.as_deref().map(|t| {
+            let until = data.complete_until(KpiKind::DigitalTakeUp);
             transactions_by(t, kind)
                 .into_iter()
-                .map(|(k, (all, digital))| (k, digital_take_up(Some(digital), Some(all))))
+                .map(|(k, (all, digital))| {
+                    let complete = is_complete(&period_containing(kind, k), until);
+                    (k, app::kpi::period_take_up(digital, Some(all), complete))
+                })
                 .collect()
         }),
         KpiKind::UserSatisfaction => data.satisfaction.as_deref().map(|t| {
@@ -980,7 +988,7 @@ mod tests {
         }
         let t = table(&rows);
         let weeks = transactions_by(&t, PeriodKind::Week);
-        assert_eq!(weeks.get(&at(2026, 3, 9)), Some(&(1_000.0, 900.0)));
+        assert_eq!(weeks.get(&at(2026, 3, 9)), Some(&(1_000.0, Some(900.0))));
         assert_eq!(weeks.get(&at(2026, 3, 16)), None);
         assert_eq!(weeks.len(), 5);
         let months = transactions_by(&t, PeriodKind::Month);

@@ -69,6 +69,13 @@ pub struct Bounds {
     pub records: usize,
     /// The most a workbook's parts may unpack to, together.
     pub unpacked_bytes: u64,
+    /// The most columns naming fields other than `_timestamp` and `_id`
+    /// (checked before any row is read).
+    pub columns: usize,
+    /// The most text the records may hold, counting each field's name once
+    /// per record that has it (it is copied into each): a name or a cell of
+    /// megabytes, copied into every row, would otherwise take gigabytes.
+    pub text_bytes: usize,
 }
 
 impl Bounds {
@@ -77,16 +84,23 @@ impl Bounds {
     /// million records, hourly figures for 57 years (each costs a kilobyte or
     /// so while it is checked, whatever it holds); and a workbook whose parts
     /// unpack to 200 MB (one of 10 MB of figures unpacks to less).
+    /// Fields as a data set may have them (and `_timestamp` and `_id`); and
+    /// 64 MB of text (a file of 10 MB of figures, its names copied into
+    /// every row, holds about 30).
     pub const UPLOAD: Bounds = Bounds {
         cells: 1_000_000,
         records: 500_000,
         unpacked_bytes: 200_000_000,
+        columns: super::records::MAX_FIELDS,
+        text_bytes: 64_000_000,
     };
     /// A file on the operator's own machine (`pulse import`): all of it.
     pub const NONE: Bounds = Bounds {
         cells: usize::MAX,
         records: usize::MAX,
         unpacked_bytes: u64::MAX,
+        columns: usize::MAX,
+        text_bytes: usize::MAX,
     };
 
     /// Refuses a file of more cells, or records, than the bounds.
@@ -103,6 +117,60 @@ impl Bounds {
             app::kpi::format_count(bound as f64)
         ))
     }
+
+    /// Refuses records holding more text than the bounds (see
+    /// [`Bounds::text_bytes`]), checked as each cell is kept.
+    fn check_text(self, held: usize) -> Result<(), String> {
+        if held <= self.text_bytes {
+            return Ok(());
+        }
+        Err(format!(
+            "its records would hold more than {} MB of text (each field's name counts once in \
+             each row): a field's name or a cell is far longer than figures need. Shorten them, \
+             or split the file",
+            self.text_bytes / 1_000_000
+        ))
+    }
+
+    /// Refuses a header naming more columns than the bounds, before any row
+    /// is read.
+    fn check_columns(self, columns: &[String]) -> Result<(), String> {
+        let fields = columns
+            .iter()
+            .filter(|c| !c.is_empty() && c.as_str() != "_id" && c.as_str() != "_timestamp")
+            .count();
+        if fields <= self.columns {
+            return Ok(());
+        }
+        Err(format!(
+            "it has {} columns of fields; a data set's records may have at most {} fields \
+             between them (and _timestamp and _id). Send figures of many kinds as a row per \
+             kind, with a column naming the kind",
+            app::kpi::format_count(fields as f64),
+            self.columns
+        ))
+    }
+}
+
+/// The longest text one cell may hold (1 MB): far more than any figure or
+/// label, and checked before the cell is copied.
+const LONGEST_CELL: usize = 1_000_000;
+
+/// Refuses a cell (or a header's name) longer than [`LONGEST_CELL`].
+fn check_cell(row: u64, text: &str) -> Result<(), String> {
+    if text.len() <= LONGEST_CELL {
+        return Ok(());
+    }
+    Err(format!(
+        "row {row}: a cell holds {} of text, more than the {} MB a cell may have",
+        size(text.len()),
+        LONGEST_CELL / 1_000_000
+    ))
+}
+
+/// Bytes in words: "1.5 MB".
+fn size(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
 /// Columns in a sheet (A to XFD).
@@ -202,8 +270,12 @@ fn header(mut names: Vec<String>) -> Result<Vec<String>, String> {
     }
     let mut seen = std::collections::HashSet::new();
     for name in &names {
+        check_cell(1, name)?;
         if !name.trim().is_empty() && !seen.insert(name.trim()) {
-            return Err(format!("the header names {:?} twice", name.trim()));
+            return Err(format!(
+                "the header names {} twice",
+                super::json::shown(name.trim())
+            ));
         }
     }
     Ok(names.into_iter().map(|n| n.trim().to_string()).collect())
@@ -229,8 +301,9 @@ pub fn csv_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
             .map(str::to_string)
             .collect(),
     )?;
+    bounds.check_columns(&columns)?;
     let mut rows = Vec::new();
-    let mut cells = 0;
+    let (mut cells, mut held) = (0, 0usize);
     for row in reader.records() {
         let row = row.map_err(|e| match e.position() {
             Some(p) => format!("row {}: {}", p.line(), e),
@@ -239,7 +312,10 @@ pub fn csv_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
         let line = row.position().map(|p| p.line() as usize).unwrap_or(0);
         let mut record = Map::new();
         for (name, text) in columns.iter().zip(row.iter()) {
+            check_cell(line as u64, text)?;
             if let (false, Some(value)) = (name.is_empty(), cell(text)) {
+                held = held.saturating_add(name.len() + text.len());
+                bounds.check_text(held)?;
                 record.insert(name.clone(), value);
             }
         }
@@ -255,7 +331,8 @@ pub fn csv_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
 
 /// Checks that a workbook's parts unpack to at most the bound, unpacking
 /// them to count (what each part says of its size is not trusted).
-fn unpacks_within(bytes: &[u8], bound: u64) -> Result<(), String> {
+/// And that its list of texts says it holds at most `cells` of them.
+fn unpacks_within(bytes: &[u8], bound: u64, cells: usize) -> Result<(), String> {
     use std::io::Read;
     let unreadable =
         |e: &dyn std::fmt::Display| format!("it is not a readable XLSX workbook ({e})");
@@ -263,8 +340,28 @@ fn unpacks_within(bytes: &[u8], bound: u64) -> Result<(), String> {
     let mut left = bound;
     for i in 0..zip.len() {
         let part = zip.by_index(i).map_err(|e| unreadable(&e))?;
-        let unpacked = std::io::copy(&mut part.take(left.saturating_add(1)), &mut std::io::sink())
-            .map_err(|e| unreadable(&e))?;
+        let shared = part
+            .name()
+            .is_ok_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"));
+        let mut counts = UniqueCounts::default();
+        let unpacked = if shared {
+            std::io::copy(&mut part.take(left.saturating_add(1)), &mut counts)
+        } else {
+            std::io::copy(&mut part.take(left.saturating_add(1)), &mut std::io::sink())
+        }
+        .map_err(|e| unreadable(&e))?;
+        // The number of different texts a workbook says it holds is what the
+        // reader makes room for before reading them: a file of a kilobyte
+        // saying 10,000,000,000,000 would have it ask for 240 TB (and the
+        // server stop).
+        if counts.largest > cells as u64 {
+            return Err(format!(
+                "it says it holds {} different texts, more than the {} cells an upload may \
+                 have: save it again from your spreadsheet program, or as CSV",
+                app::kpi::format_count(counts.largest as f64),
+                app::kpi::format_count(cells as f64)
+            ));
+        }
         left = left.checked_sub(unpacked).ok_or_else(|| {
             format!(
                 "it unpacks to more than {} MB, more than a workbook of figures holds (a workbook is compressed: \
@@ -277,6 +374,76 @@ fn unpacks_within(bytes: &[u8], bound: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The largest `uniqueCount="…"` in XML written through it, read as it
+/// streams by (a workbook's list of texts may unpack to 200 MB).
+#[derive(Default)]
+struct UniqueCounts {
+    state: Seen,
+    largest: u64,
+}
+
+/// How much of `uniqueCount="123` the text just read holds.
+#[derive(Clone, Copy, Default)]
+enum Seen {
+    /// So many letters of the name.
+    #[default]
+    Name0,
+    Name(usize),
+    /// The name, then the `=`, then the quote and so many digits' value
+    /// (a `+` may lead them).
+    Equals(bool),
+    Value(u64, bool),
+}
+
+impl UniqueCounts {
+    const NAME: &'static [u8] = b"uniqueCount";
+
+    fn feed(&mut self, b: u8) {
+        let restart = if b == Self::NAME[0] {
+            Seen::Name(1)
+        } else {
+            Seen::Name0
+        };
+        self.state = match self.state {
+            Seen::Name0 => restart,
+            Seen::Name(n) if b == Self::NAME[n] => {
+                if n + 1 == Self::NAME.len() {
+                    Seen::Equals(false)
+                } else {
+                    Seen::Name(n + 1)
+                }
+            }
+            Seen::Name(_) => restart,
+            Seen::Equals(eq) if b.is_ascii_whitespace() => Seen::Equals(eq),
+            Seen::Equals(false) if b == b'=' => Seen::Equals(true),
+            Seen::Equals(true) if b == b'"' || b == b'\'' => Seen::Value(0, false),
+            Seen::Equals(_) => restart,
+            Seen::Value(0, false) if b == b'+' => Seen::Value(0, true),
+            Seen::Value(n, _) if b.is_ascii_digit() => Seen::Value(
+                n.saturating_mul(10).saturating_add(u64::from(b - b'0')),
+                true,
+            ),
+            Seen::Value(n, _) => {
+                self.largest = self.largest.max(n);
+                restart
+            }
+        };
+    }
+}
+
+impl std::io::Write for UniqueCounts {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.feed(b);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Records from the first sheet of an XLSX workbook. Only the cells with
 /// something in them are kept, so a sheet's far corner costs nothing.
 pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
@@ -285,7 +452,7 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
         return Err("the file is empty".into());
     }
     if bounds.unpacked_bytes < u64::MAX {
-        unpacks_within(bytes, bounds.unpacked_bytes)?;
+        unpacks_within(bytes, bounds.unpacked_bytes, bounds.cells)?;
     }
     let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("it is not a readable XLSX workbook ({e})"))?;
@@ -297,6 +464,7 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
     let unreadable = |e: XlsxError| format!("the first sheet could not be read: {e}");
     // (row, column, value), as the sheet holds them.
     let mut cells: Vec<(u32, u32, Data)> = Vec::new();
+    let mut held = 0usize;
     match workbook.worksheet_cells_reader(&name) {
         Ok(mut reader) => {
             while let Some(cell) = reader.next_cell().map_err(unreadable)? {
@@ -305,6 +473,20 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
                 }
                 bounds.check(cells.len() + 1, 0)?;
                 let (row, column) = cell.get_position();
+                // Text is looked at before it is copied: one shared string
+                // may be the text of every cell.
+                let text = match cell.get_value() {
+                    DataRef::String(text)
+                    | DataRef::DateTimeIso(text)
+                    | DataRef::DurationIso(text) => Some(text.as_str()),
+                    DataRef::SharedString(text) => Some(*text),
+                    _ => None,
+                };
+                if let Some(text) = text {
+                    check_cell(row as u64 + 1, text)?;
+                    held = held.saturating_add(text.len());
+                    bounds.check_text(held)?;
+                }
                 // A sheet is at most 16,384 columns (A to XFD) by 1,048,576
                 // rows; a cell beyond is in no file a spreadsheet program
                 // wrote, and its column would size the header.
@@ -339,6 +521,7 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
         names[(column - first_column) as usize] = data.to_string();
     }
     let columns = header(names)?;
+    bounds.check_columns(&columns)?;
     let mut rows = Vec::new();
     let mut record = Map::new();
     let mut at = header_row;
@@ -396,6 +579,8 @@ pub fn xlsx_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
             Data::Error(e) => Some(Value::String(format!("#{e:?}"))),
         };
         if let (false, Some(value)) = (name.is_empty(), value) {
+            held = held.saturating_add(name.len());
+            bounds.check_text(held)?;
             record.insert(name.clone(), value);
         }
     }
@@ -537,6 +722,11 @@ mod tests {
     /// A workbook written by hand: its one sheet's `rows` (`<row>` elements)
     /// and its cell formats (`<xf>` elements), as no spreadsheet program would.
     fn handmade(rows: &str, formats: &str) -> Vec<u8> {
+        handmade_with(rows, formats, None)
+    }
+
+    /// [`handmade`], with its list of texts (`xl/sharedStrings.xml`).
+    fn handmade_with(rows: &str, formats: &str, shared: Option<String>) -> Vec<u8> {
         use std::io::Write;
         let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
         let relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
@@ -572,12 +762,105 @@ mod tests {
             ),
         ];
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for (name, text) in parts {
+        for (name, text) in parts
+            .into_iter()
+            .chain(shared.map(|text| ("xl/sharedStrings.xml", text)))
+        {
             zip.start_file(name, zip::write::SimpleFileOptions::default())
                 .unwrap();
             zip.write_all(text.as_bytes()).unwrap();
         }
         zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_workbook_saying_it_holds_more_texts_than_cells_is_refused_unread() {
+        // The reader makes room for as many texts as the list says it holds:
+        // 10,000,000,000,000 would be 240 TB asked for, and the server
+        // stopped, by a file of a kilobyte.
+        let header = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>2013-03-11</t></is></c><c r="B2"><v>12</v></c></row>"#;
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        for tag in [
+            r#"uniqueCount="10000000000000""#,
+            "uniqueCount = '+10000000000000'",
+            r#"count="2" uniqueCount="99999999999999999999999999""#,
+        ] {
+            let shared = format!(
+                r#"<?xml version="1.0"?><sst xmlns="{main}" {tag}><si><t>count</t></si></sst>"#
+            );
+            let refused =
+                xlsx_records(&handmade_with(header, "", Some(shared)), Bounds::UPLOAD).unwrap_err();
+            assert!(
+                refused.starts_with("it says it holds ")
+                    && refused.contains("different texts, more than the 1,000,000 cells"),
+                "{tag}: {refused}"
+            );
+        }
+        // As many as it holds: read.
+        let shared =
+            format!(r#"<sst xmlns="{main}" count="1" uniqueCount="1"><si><t>count</t></si></sst>"#);
+        let read = xlsx_records(&handmade_with(header, "", Some(shared)), Bounds::UPLOAD).unwrap();
+        assert_eq!(read.columns, ["_timestamp", "count"]);
+        assert_eq!(read.rows.len(), 1);
+        // Read as it streams by, whichever way it is cut.
+        let text = br#"<sst uniqueCount= "123456" >"#;
+        for cut in 0..text.len() {
+            use std::io::Write;
+            let mut counts = UniqueCounts::default();
+            counts.write_all(&text[..cut]).unwrap();
+            counts.write_all(&text[cut..]).unwrap();
+            assert_eq!(counts.largest, 123_456, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn text_copied_into_every_row_is_bounded_before_it_is_copied() {
+        // One text of 2 MB, shared by a cell (it could be by every cell).
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        let long = "x".repeat(2_000_000);
+        let shared = format!(
+            r#"<sst xmlns="{main}" uniqueCount="2"><si><t>count</t></si><si><t>{long}</t></si></sst>"#
+        );
+        let rows = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>2013-03-11</t></is></c><c r="B2" t="s"><v>1</v></c></row>"#;
+        let refused =
+            xlsx_records(&handmade_with(rows, "", Some(shared)), Bounds::UPLOAD).unwrap_err();
+        assert_eq!(
+            refused,
+            "row 2: a cell holds 2.0 MB of text, more than the 1 MB a cell may have"
+        );
+        // A field's name of 900 KB, copied into each row's record: refused
+        // once the records would hold 64 MB, not after.
+        let name = "n".repeat(900_000);
+        let mut csv = format!("_timestamp,{name}\n");
+        for _ in 0..100 {
+            csv.push_str("2013-03-11,1\n");
+        }
+        let refused = csv_records(csv.as_bytes(), Bounds::UPLOAD).unwrap_err();
+        assert!(
+            refused.starts_with("its records would hold more than 64 MB of text"),
+            "{refused}"
+        );
+        assert_eq!(
+            csv_records(csv.as_bytes(), Bounds::NONE)
+                .unwrap()
+                .rows
+                .len(),
+            100
+        );
+        // A name of 5 MB is refused in the header, before any row.
+        let csv = format!("_timestamp,{}\n2013-03-11,1\n", "n".repeat(5_000_000));
+        assert_eq!(
+            csv_records(csv.as_bytes(), Bounds::UPLOAD).unwrap_err(),
+            "row 1: a cell holds 5.0 MB of text, more than the 1 MB a cell may have"
+        );
+        // More columns than a data set may have fields: refused before the rows.
+        let wide: Vec<String> = (0..101).map(|i| format!("f{i:03}")).collect();
+        let csv = format!("_timestamp,_id,{}\n", wide.join(","));
+        assert!(csv_records(csv.as_bytes(), Bounds::UPLOAD)
+            .unwrap_err()
+            .starts_with(
+                "it has 101 columns of fields; a data set's records may have at most 100"
+            ));
     }
 
     #[test]

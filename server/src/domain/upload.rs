@@ -37,7 +37,14 @@ pub const SHOWN_PROBLEMS: usize = 1_000;
 pub struct Prepared {
     pub preview: UploadPreview,
     pub records: Vec<Record>,
+    /// This upload's turn ([`TURNS`]), held until it is stored or dropped.
+    _turn: Option<tokio::sync::SemaphorePermit<'static>>,
 }
+
+/// Uploads read, checked and held until stored one at a time: a file of
+/// 10 MB takes hundreds of MB while it is checked (each record a kilobyte or
+/// so), so several at once could take the server's memory. The next waits.
+static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// A spreadsheet's column letter: 0 is `A`, 26 is `AA`.
 fn letter(mut i: usize) -> String {
@@ -85,7 +92,12 @@ pub async fn prepare(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<Prepared> {
+    let turn = TURNS
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
     let mut prepared = check(store, data_set, file_name, bytes).await?;
+    prepared._turn = Some(turn);
     let preview = &mut prepared.preview;
     preview.problem_count = preview.problems.len();
     preview.problems.truncate(SHOWN_PROBLEMS);
@@ -119,20 +131,6 @@ async fn check(
     .await
     .map_err(|e| Error::Internal(e.into()))?
     .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
-    let fields = sheet
-        .columns
-        .iter()
-        .filter(|c| !c.is_empty() && c.as_str() != "_id" && c.as_str() != "_timestamp")
-        .count();
-    if fields > super::records::MAX_FIELDS {
-        return Err(Error::BadRequest(format!(
-            "{file_name} has {} columns of fields; a data set's records may have at most {} \
-             fields between them (and _timestamp and _id). Send figures of many kinds as a row \
-             per kind, with a column naming the kind.",
-            app::kpi::format_count(fields as f64),
-            super::records::MAX_FIELDS
-        )));
-    }
     if sheet.rows.is_empty() {
         return Err(Error::Unprocessable(format!(
             "{file_name} has a header row but no records below it"
@@ -167,6 +165,7 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
+            _turn: None,
         });
     }
     // The records are moved on, not copied: a file may hold a million cells.
@@ -195,6 +194,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
+                _turn: None,
             });
         }
     };
@@ -222,6 +222,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
+                _turn: None,
             });
         }
     }
@@ -246,6 +247,7 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
+            _turn: None,
         });
     }
     // Records the same as stored are left as they are (no history entry).
@@ -279,6 +281,7 @@ async fn check(
     Ok(Prepared {
         preview,
         records: to_store,
+        _turn: None,
     })
 }
 

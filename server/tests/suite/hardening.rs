@@ -1034,3 +1034,142 @@ async fn sign_ins_turned_away_keep_no_rows(app: TestApp) {
     assert_eq!(attempts().await, counted);
 }
 both!(sign_ins_turned_away_keep_no_rows);
+
+/// A workbook of the parts a reader needs, its sheet's `rows` and its list
+/// of texts, written by hand as no spreadsheet program would.
+fn workbook_by_hand(rows: &str, shared: &str) -> Vec<u8> {
+    use std::io::Write;
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let relationships = "http://schemas.openxmlformats.org/package/2006/relationships";
+    let office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let parts = [
+        (
+            "[Content_Types].xml".to_string(),
+            r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#
+                .to_string(),
+        ),
+        (
+            "_rels/.rels".into(),
+            format!(
+                r#"<Relationships xmlns="{relationships}"><Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/workbook.xml".into(),
+            format!(
+                r#"<workbook xmlns="{main}" xmlns:r="{office}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels".into(),
+            format!(
+                r#"<Relationships xmlns="{relationships}"><Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml".into(),
+            format!(r#"<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>"#),
+        ),
+        ("xl/sharedStrings.xml".into(), shared.replace("MAIN", main)),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// An upload of a kilobyte could stop the server: the workbook reader made
+/// room for as many texts as the file said it held (240 TB for
+/// 10,000,000,000,000, and a failed allocation ends the process), and a
+/// text of megabytes, shared by every cell or the name of a column copied
+/// into every row, took gigabytes. Each is refused with its reason, nothing
+/// is stored, and the server goes on answering.
+async fn an_upload_cannot_take_the_servers_memory(app: TestApp) {
+    let token = app
+        .data_set(json!({"data_group": "bombs", "data_type": "sheets", "published": true}))
+        .await;
+    let auth = format!("Bearer {token}");
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let auth = auth.clone();
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                &format!("/api/v1/data-sets/bombs/sheets/upload?file_name={name}&store=true"),
+                &[("authorization", auth.as_str())],
+                bytes,
+            )
+            .await
+        }
+    };
+    let rows = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>2026-01-12</t></is></c><c r="B2" t="s"><v>1</v></c></row>"#;
+    let bomb = workbook_by_hand(
+        rows,
+        r#"<sst xmlns="MAIN" uniqueCount="10000000000000"><si><t>label</t></si><si><t>a</t></si></sst>"#,
+    );
+    assert!(bomb.len() < 2_000, "{}", bomb.len());
+    let refused = upload("counts.xlsx", bomb).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("it says it holds 10,000,000,000,000 different texts"),
+        "{}",
+        refused.text()
+    );
+    let long = workbook_by_hand(
+        rows,
+        &format!(
+            r#"<sst xmlns="MAIN" uniqueCount="2"><si><t>label</t></si><si><t>{}</t></si></sst>"#,
+            "x".repeat(3_000_000)
+        ),
+    );
+    let refused = upload("long.xlsx", long).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("row 2: a cell holds 3.0 MB of text, more than the 1 MB a cell may have"),
+        "{}",
+        refused.text()
+    );
+    let mut named = format!("_timestamp,{}\n", "n".repeat(900_000));
+    for day in 0..100 {
+        named.push_str(&format!("2026-01-{:02},1\n", day % 28 + 1));
+    }
+    let refused = upload("named.csv", named.into_bytes()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("its records would hold more than 64 MB of text"),
+        "{}",
+        refused.text()
+    );
+    // Nothing was stored, and the server answers.
+    let kept = app.get("/data/bombs/sheets").await;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert_eq!(kept.json()["data"].as_array().unwrap().len(), 0);
+}
+both!(an_upload_cannot_take_the_servers_memory);

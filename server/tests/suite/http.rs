@@ -259,6 +259,100 @@ async fn a_signed_in_page_hands_over_what_it_shows(app: TestApp) {
 }
 both!(a_signed_in_page_hands_over_what_it_shows);
 
+/// Every signed-in page asks the API for its lists once per page, and hands
+/// the browser one copy of each: a list asked for from inside the Suspense
+/// that waits for the session was asked again each time Leptos ran that
+/// Suspense's children on the server, and each copy was handed over. And a
+/// visitor who is not signed in costs no request for lists they are not
+/// shown.
+async fn signed_in_pages_ask_for_their_lists_once(app: TestApp) {
+    let app = support::with_demo_and_people(app).await;
+    let editor = support::signed_in(&app, "editor@demo.pulse.example").await;
+    let admin = support::signed_in(&app, "admin@demo.pulse.example").await;
+    const KEY: &str = "Key handed over once";
+    const PERSON: &str = "Person handed over once";
+    const INVITED: &str = "handed.over.once@example.test";
+    let session = support::call(&app, Method::GET, "/api/v1/session", &editor, None).await;
+    let organisation = session.json()["user"]["organisations"][0]
+        .as_str()
+        .expect("the editor has an organisation")
+        .to_string();
+    for (who, uri, body) in [
+        (
+            &editor,
+            "/api/v1/api-keys",
+            json!({"name": KEY, "scopes": ["read:unpublished"]}),
+        ),
+        (
+            &admin,
+            "/api/v1/users",
+            json!({"email": "person.handed.over@example.test", "display_name": PERSON,
+                "role": "viewer", "organisations": [organisation],
+                "password": "a long enough password"}),
+        ),
+        (
+            &editor,
+            "/api/v1/invitations",
+            json!({"email": INVITED, "role": "viewer", "organisations": [organisation]}),
+        ),
+    ] {
+        let made = support::call(&app, Method::POST, uri, who, Some(&body)).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{uri}: {}", made.text());
+    }
+    for (who, page, shown) in [
+        (&editor, "/settings/api-keys", KEY),
+        (&admin, "/admin/users", PERSON),
+        (&editor, "/invitations", INVITED),
+    ] {
+        let headers: Vec<(&str, &str)> =
+            who.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for round in 0..3 {
+            let answer = app.request(Method::GET, page, &headers, Vec::new()).await;
+            assert_eq!(answer.status, StatusCode::OK, "{page}");
+            // Shown on the page, and once in what the browser is handed to
+            // take the page over with (the page's scripts).
+            let html = answer.text();
+            let handed: usize = html
+                .split("<script")
+                .skip(1)
+                .map(|script| {
+                    script
+                        .split("</script>")
+                        .next()
+                        .unwrap_or("")
+                        .matches(shown)
+                        .count()
+                })
+                .sum();
+            assert!(
+                html.matches(shown).count() > handed,
+                "round {round}: {page} does not show {shown:?}"
+            );
+            assert_eq!(handed, 1, "round {round}: {page} hands {shown:?} over once");
+        }
+    }
+    // Signed out: the page says to sign in, and its lists were never asked
+    // for (what the browser is handed says so for each, in Pulse's words,
+    // not the API's refusal).
+    for (page, lists) in [
+        ("/settings/api-keys", 4),
+        ("/settings/notifications", 3),
+        ("/invitations", 1),
+        ("/admin/users", 1),
+        ("/build", 2),
+    ] {
+        let answer = app.get(page).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
+        let html = String::from_utf8(answer.body).unwrap();
+        assert_eq!(
+            html.matches("Sign in to see this.").count(),
+            lists,
+            "{page}: its lists answered without asking the API"
+        );
+    }
+}
+both!(signed_in_pages_ask_for_their_lists_once);
+
 async fn unknown_pages_are_404s(app: TestApp) {
     let app = with_demo(app).await;
     let support::Answer {

@@ -50,8 +50,12 @@ use start::Start;
 /// The signed-in editor (or admin) and their CSRF token, or a page saying
 /// who may build dashboards.
 #[component]
-fn EditorsOnly(next: String, heading: &'static str, children: ChildrenFn) -> impl IntoView {
-    let session = Resource::new(|| (), |_| api::session());
+fn EditorsOnly(
+    next: String,
+    heading: &'static str,
+    session: crate::pages::SessionRead,
+    children: ChildrenFn,
+) -> impl IntoView {
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=move || view! { <Loading heading line="Loading…"/> }>
@@ -116,10 +120,12 @@ fn editor() -> Editor {
 
 #[component]
 pub fn BuildPage() -> impl IntoView {
+    let session = Resource::new(|| (), |_| api::session());
+    let reads = start::Reads::new(session);
     view! {
         <Title text="Build a dashboard - Pulse"/>
-        <EditorsOnly next="/build".to_string() heading="Build a dashboard">
-            <Start/>
+        <EditorsOnly next="/build".to_string() heading="Build a dashboard" session>
+            <Start reads/>
         </EditorsOnly>
     }
 }
@@ -135,9 +141,10 @@ pub fn BuildDashboardPage() -> impl IntoView {
     let slug = params.with_untracked(|p| p.get("dashboard").unwrap_or_default());
     let next = format!("/build/{slug}");
     let slug = StoredValue::new(slug);
+    let session = Resource::new(|| (), |_| api::session());
     view! {
         <Title text="Arrange a dashboard - Pulse"/>
-        <EditorsOnly next heading=ARRANGE>
+        <EditorsOnly next heading=ARRANGE session>
             <InTheBrowser>
                 <Arrange slug=slug.get_value()/>
             </InTheBrowser>

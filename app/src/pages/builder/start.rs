@@ -14,13 +14,33 @@ use crate::catalogue;
 use crate::components::problem::ProblemSummary;
 use crate::model::ServiceList;
 
+/// What `/build` reads from the API, made by the page for the page and
+/// asked only for an editor ([`crate::pages::when_signed_in`]).
+#[derive(Clone, Copy)]
+pub(super) struct Reads {
+    services: Resource<Result<ServiceList, api::ApiError>>,
+    orgs: Resource<Result<Vec<crate::model::Organisation>, api::ApiError>>,
+}
+
+impl Reads {
+    pub(super) fn new(session: crate::pages::SessionRead) -> Reads {
+        use crate::pages::when_signed_in;
+        Reads {
+            services: Resource::new(|| (), move |_| when_signed_in(session, |_| api::services())),
+            orgs: Resource::new(
+                || (),
+                move |_| when_signed_in(session, |_| api::organisations()),
+            ),
+        }
+    }
+}
+
 #[component]
-pub(super) fn Start() -> impl IntoView {
+pub(super) fn Start(reads: Reads) -> impl IntoView {
     let Editor { user, csrf } = editor();
     let user = StoredValue::new(user);
     let csrf = StoredValue::new(csrf);
-    let services = Resource::new(|| (), |_| api::services());
-    let orgs = Resource::new(|| (), |_| api::organisations());
+    let Reads { services, orgs } = reads;
     let choice = RwSignal::new(String::new());
     let kpis = RwSignal::new(default_kpis());
     let problem = RwSignal::new(None::<String>);
