@@ -64,6 +64,15 @@ pub fn digital_part(digital: Option<f64>, complete: bool) -> Option<f64> {
     digital.or(complete.then_some(0.0))
 }
 
+/// Whether a channel's figures for period `i` may be yet to come, however
+/// complete the period reads: it is after the channel's `last` figure, and
+/// the data (its `data_last` period with any figure) has gone on less than
+/// two periods past it. After two, the channel has closed, as the server's
+/// `newest_whole` counts it, and a period without its figures had none.
+pub fn yet_to_come(i: usize, last: Option<usize>, data_last: Option<usize>) -> bool {
+    last.is_some_and(|last| i > last && data_last.is_none_or(|d| d < last.saturating_add(2)))
+}
+
 /// A period's digital take-up: [`digital_part`] of its `total`.
 pub fn period_take_up(digital: Option<f64>, total: Option<f64>, complete: bool) -> Option<f64> {
     digital_part(digital, complete).and_then(|digital| digital_take_up(Some(digital), total))

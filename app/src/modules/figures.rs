@@ -715,12 +715,20 @@ fn completion(
         // no figure yet. (A period missing a channel it has before and after
         // has no total, so no figure, by `totals_across`, as on the service
         // page.) Here the rate's parts: the period's digital transactions.
+        // (A period after the digital channel's last figure, by less than
+        // two, may have them yet to come whatever its completeness says:
+        // `crate::kpi::yet_to_come`.)
+        let digital = sum(end);
+        let last = digital.iter().rposition(Option::is_some);
+        let data_last = started.iter().rposition(Option::is_some);
         started
             .iter()
-            .zip(sum(end))
+            .zip(digital)
             .zip(&by_step.periods)
-            .map(|((all, digital), period)| {
-                let complete = crate::kpi::is_complete(period, Some(complete_until));
+            .enumerate()
+            .map(|(i, ((all, digital), period))| {
+                let complete = crate::kpi::is_complete(period, Some(complete_until))
+                    && !crate::kpi::yet_to_come(i, last, data_last);
                 all.and(crate::kpi::digital_part(digital, complete))
             })
             .collect()
@@ -1098,6 +1106,31 @@ pub(crate) mod tests {
             crate::kpi::period_take_up(None, Some(20.0), true)
         );
         assert_eq!(crate::kpi::period_take_up(None, Some(20.0), false), None);
+        // Whatever its completeness reads (a data set whose parts Pulse does
+        // not know), a week just after digital's last figure, the data gone
+        // on less than two weeks past it, may have them yet to come; two
+        // weeks on, digital has closed.
+        let mut late = rows[..5].to_vec();
+        late.push(week(
+            "2026-11-23",
+            json!({"channel": "phone", "count:sum": 25}),
+        ));
+        let Figures::Completion(one) = figures(&m, &late, ALL).unwrap() else {
+            panic!("not a rate")
+        };
+        assert_eq!(
+            one.rates()[3],
+            None,
+            "one week past digital's last: yet to come"
+        );
+        late.push(week(
+            "2026-11-30",
+            json!({"channel": "phone", "count:sum": 20}),
+        ));
+        let Figures::Completion(two) = figures(&m, &late, ALL).unwrap() else {
+            panic!("not a rate")
+        };
+        assert_eq!(two.rates()[3..], [Some(0.0), Some(0.0)]);
         assert_eq!(
             [c.rates()[0], c.rates()[2]],
             [

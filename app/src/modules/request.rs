@@ -323,22 +323,24 @@ fn beyond_months(module: &Module, view: &ViewParams) -> Option<String> {
     })
 }
 
-/// Whether every field a query collects is a sum: only sums are shared
+/// Whether a query collects sums and nothing else: only sums are shared
 /// between periods by days. A week's mean is no part of a month's, and a
-/// count of records counts a record shared between two months in both.
+/// count of records (`:count`, or Backdrop's `_count` of a query that
+/// collects nothing) would count a record shared between two months in
+/// both: those are by the periods the records start in.
 fn only_sums(pairs: &[(String, String)]) -> bool {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == "collect")
-        .all(|(_, v)| v.ends_with(":sum"))
+    let mut collected = pairs.iter().filter(|(k, _)| k == "collect").peekable();
+    collected.peek().is_some() && collected.all(|(_, v)| v.ends_with(":sum"))
 }
 
-/// Whether the module collects a figure that is not a sum (an average of
-/// its records, say): it cannot be shown by periods longer than its data's
-/// own, nor than its own stored ones (see [`averaged_at_most`]).
+/// Whether the module collects an average of its records (any of its
+/// fields, not only the one it charts): it cannot be shown by periods
+/// longer than its data's own, nor than its own stored ones (see
+/// [`averaged_at_most`]).
 fn averages(module: &Module) -> bool {
-    let pairs = query_string::pairs(&module.query);
-    pairs.iter().any(|(k, _)| k == "collect") && !only_sums(&pairs)
+    query_string::pairs(&module.query)
+        .iter()
+        .any(|(k, v)| k == "collect" && v.ends_with(":mean"))
 }
 
 /// The longest period a module whose figure is an average of its records
@@ -795,9 +797,12 @@ mod tests {
         // read a quarter above one of four): kept by week.
         m.query = "period=week&duration=26&collect=count:sum&collect=count:mean".into();
         assert_eq!(period(&m, &by_month), (Some("week".into()), None));
-        // Nor is a count of records (a week shared by two months is one record).
+        // Nor is a count of records (a week shared by two months is one
+        // record): counted by the month each starts in.
         m.query = "period=week&duration=26&collect=count:count".into();
-        assert_eq!(period(&m, &by_month), (Some("week".into()), None));
+        assert_eq!(period(&m, &by_month), (Some("month".into()), None));
+        m.query = "period=week&duration=26".into();
+        assert_eq!(period(&m, &by_month), (Some("month".into()), None));
         // Stored by a period finer than the data's, nothing chosen: shown by
         // the data's own (a quarter's cost is no month's, a week's count no
         // day's).

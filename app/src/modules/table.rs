@@ -168,7 +168,7 @@ pub fn table_data(
             // comparison: a volume so far leaves it out.
             row.push(if volume && so_far.get(i) == Some(&true) {
                 text_cell(crate::kpi::NOT_YET_COMPARABLE.into())
-            } else if let Some(words) = previous.too_few(i) {
+            } else if let Some(words) = previous.too_few(i).filter(|_| value.is_some()) {
                 // A rate of too few is given with its words, as a headline's.
                 let mut cell = format_cell(*value, previous_unit);
                 cell.text = format!("{} ({words})", cell.text);

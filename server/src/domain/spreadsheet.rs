@@ -329,38 +329,77 @@ pub fn csv_records(bytes: &[u8], bounds: Bounds) -> Result<Sheet, String> {
     Ok(Sheet { columns, rows })
 }
 
+/// The lists the workbook reader makes of a workbook's parts before its
+/// sheet is read, each element an entry (in its own words), and the most
+/// entries a file may bring: a few hundred kilobytes of `<xf/>`, packed,
+/// unpack to 40 million cell formats, 7 GB as the reader keeps them. Texts
+/// (`si`) are bounded by the cells an upload may have instead.
+const LISTED: [(&str, &str, u64); 10] = [
+    ("si", "different texts", 0),
+    ("xf", "cell formats", 65_536),
+    ("font", "fonts", 65_536),
+    ("fill", "fills", 65_536),
+    ("border", "borders", 65_536),
+    ("numFmt", "number formats", 65_536),
+    ("dxf", "conditional formats", 65_536),
+    ("sheet", "sheets", 65_536),
+    ("definedName", "defined names", 65_536),
+    ("Relationship", "relationships", 65_536),
+];
+
 /// Checks that a workbook's parts unpack to at most the bound, unpacking
-/// them to count (what each part says of its size is not trusted).
-/// And that its list of texts says it holds at most `cells` of them.
+/// them to count (what each part says of its size is not trusted), and
+/// that the lists the reader makes before its sheet is read are no longer
+/// than a workbook of figures has: its texts (as many as it says it holds,
+/// and as it holds) at most `cells`, the rest as [`LISTED`] says.
 fn unpacks_within(bytes: &[u8], bound: u64, cells: usize) -> Result<(), String> {
     use std::io::Read;
     let unreadable =
         |e: &dyn std::fmt::Display| format!("it is not a readable XLSX workbook ({e})");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut left = bound;
+    let mut scan = PartScan::default();
     for i in 0..zip.len() {
         let part = zip.by_index(i).map_err(|e| unreadable(&e))?;
-        let shared = part
-            .name()
-            .is_ok_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"));
-        let mut counts = UniqueCounts::default();
-        let unpacked = if shared {
-            std::io::copy(&mut part.take(left.saturating_add(1)), &mut counts)
-        } else {
-            std::io::copy(&mut part.take(left.saturating_add(1)), &mut std::io::sink())
-        }
-        .map_err(|e| unreadable(&e))?;
+        // Pieces are of XML parts: a picture's bytes are none.
+        scan.pieces.on = part.name().is_ok_and(|name| {
+            let name = name.to_ascii_lowercase();
+            name.ends_with(".xml") || name.ends_with(".rels")
+        });
+        scan.pieces.state = Piece::Text;
+        scan.pieces.length = 0;
+        let unpacked = std::io::copy(&mut part.take(left.saturating_add(1)), &mut scan)
+            .map_err(|e| unreadable(&e))?;
         // The number of different texts a workbook says it holds is what the
         // reader makes room for before reading them: a file of a kilobyte
         // saying 10,000,000,000,000 would have it ask for 240 TB (and the
         // server stop).
-        if counts.largest > cells as u64 {
+        if scan.unique.largest > cells as u64 {
             return Err(format!(
                 "it says it holds {} different texts, more than the {} cells an upload may \
                  have: save it again from your spreadsheet program, or as CSV",
-                app::kpi::format_count(counts.largest as f64),
+                app::kpi::format_count(scan.unique.largest as f64),
                 app::kpi::format_count(cells as f64)
             ));
+        }
+        if scan.pieces.longest > LONGEST_PIECE {
+            return Err(format!(
+                "a piece of its XML (a text, a tag or a comment) is longer than {} MB, far more \
+                 than a cell may hold ({} MB): save it again from your spreadsheet program, or \
+                 as CSV",
+                LONGEST_PIECE / 1_000_000,
+                LONGEST_CELL / 1_000_000
+            ));
+        }
+        for ((_, words, most), &held) in LISTED.iter().zip(&scan.tags.counts) {
+            let most = if *most == 0 { cells as u64 } else { *most };
+            if held > most {
+                return Err(format!(
+                    "it holds more than {} {words}, more than a workbook of figures has: save it \
+                     again from your spreadsheet program, or as CSV",
+                    app::kpi::format_count(most as f64)
+                ));
+            }
         }
         left = left.checked_sub(unpacked).ok_or_else(|| {
             format!(
@@ -372,6 +411,181 @@ fn unpacks_within(bytes: &[u8], bound: u64, cells: usize) -> Result<(), String> 
         })?;
     }
     Ok(())
+}
+
+/// What [`unpacks_within`] reads of a workbook's parts as they stream by:
+/// the texts they say they hold, and how many of each [`LISTED`] element.
+#[derive(Default)]
+struct PartScan {
+    unique: UniqueCounts,
+    tags: Tags,
+    pieces: Pieces,
+}
+
+impl std::io::Write for PartScan {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.unique.feed(b);
+            self.tags.feed(b);
+            self.pieces.feed(b);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The longest piece of XML a workbook may hold: a text, a tag with its
+/// attributes, a comment, a CDATA section. The reader holds a piece whole
+/// while it reads it (a text of 150 MB took the server's memory from 62 MB
+/// to 534 MB), and no cell may hold more than [`LONGEST_CELL`] anyway.
+const LONGEST_PIECE: u64 = 4_000_000;
+
+/// The longest piece of the XML written through it (see [`LONGEST_PIECE`]),
+/// as an XML reader divides it: a tag ends at a `>` outside its quoted
+/// values, a comment at `-->`, a CDATA section at `]]>`, an instruction at
+/// `?>`, a text at the next `<`.
+#[derive(Default)]
+struct Pieces {
+    /// Whether the part read now is XML.
+    on: bool,
+    state: Piece,
+    /// The bytes of the piece so far, and of the longest.
+    length: u64,
+    longest: u64,
+    /// The last bytes read (to find where a piece ends), and the first of a
+    /// markup piece (to tell a comment or CDATA from a tag).
+    last: [u8; 3],
+    opening: [u8; 8],
+}
+
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Piece {
+    #[default]
+    Text,
+    /// Within `<`…, its kind not known yet.
+    Markup,
+    /// Within a tag, in quotes when `Some` of them.
+    Tag(Option<u8>),
+    /// Within `<!…` (a document type), so many `[` deep, in quotes when
+    /// `Some` of them: it ends at a `>` outside both.
+    Bang(u32, Option<u8>),
+    /// Until the three bytes that end it (a leading 0 matches any byte),
+    /// once it is at least so long (`<!---->` is the shortest comment).
+    Until([u8; 3], u64),
+}
+
+impl Pieces {
+    fn feed(&mut self, b: u8) {
+        if !self.on {
+            return;
+        }
+        self.last = [self.last[1], self.last[2], b];
+        let at = self.length as usize;
+        self.length += 1;
+        self.longest = self.longest.max(self.length);
+        let begin = |this: &mut Pieces, state: Piece| {
+            this.state = state;
+            this.length = 1;
+            this.opening = [0; 8];
+        };
+        match self.state {
+            Piece::Text if b == b'<' => begin(self, Piece::Markup),
+            Piece::Text => {}
+            Piece::Markup => {
+                if at <= self.opening.len() {
+                    self.opening[at - 1] = b;
+                }
+                let seen = &self.opening[..at.min(8)];
+                self.state = if seen == b"?" {
+                    Piece::Until(*b"\0?>", 4)
+                } else if seen == b"!--" {
+                    Piece::Until(*b"-->", 7)
+                } else if seen == b"![CDATA[" {
+                    Piece::Until(*b"]]>", 12)
+                } else if b"![CDATA[".starts_with(seen) || b"!--".starts_with(seen) {
+                    Piece::Markup
+                } else if seen.first() == Some(&b'!') {
+                    Piece::Bang(0, None)
+                } else if b == b'>' {
+                    Piece::Text
+                } else {
+                    Piece::Tag(None)
+                };
+                if self.state == Piece::Text {
+                    self.length = 0;
+                }
+            }
+            Piece::Tag(None) if b == b'"' || b == b'\'' => self.state = Piece::Tag(Some(b)),
+            Piece::Tag(Some(quote)) if b == quote => self.state = Piece::Tag(None),
+            Piece::Tag(None) if b == b'>' => {
+                self.state = Piece::Text;
+                self.length = 0;
+            }
+            Piece::Tag(_) => {}
+            Piece::Bang(depth, Some(quote)) if b == quote => self.state = Piece::Bang(depth, None),
+            Piece::Bang(_, Some(_)) => {}
+            Piece::Bang(depth, None) => match b {
+                b'"' | b'\'' => self.state = Piece::Bang(depth, Some(b)),
+                b'[' => self.state = Piece::Bang(depth.saturating_add(1), None),
+                b']' => self.state = Piece::Bang(depth.saturating_sub(1), None),
+                b'>' if depth == 0 => {
+                    self.state = Piece::Text;
+                    self.length = 0;
+                }
+                _ => {}
+            },
+            Piece::Until(end, shortest) => {
+                let ended = self.length >= shortest
+                    && if end[0] == 0 {
+                        self.last[1..] == end[1..]
+                    } else {
+                        self.last == end
+                    };
+                if ended {
+                    self.state = Piece::Text;
+                    self.length = 0;
+                }
+            }
+        }
+    }
+}
+
+/// How many elements of each [`LISTED`] name XML holds (by their names
+/// without a prefix, as the reader matches them; `<si/>` counts as `<si>`).
+#[derive(Default)]
+struct Tags {
+    counts: [u64; LISTED.len()],
+    /// Within a start tag's name: the bytes of it so far (a name longer
+    /// than any listed is left uncounted).
+    name: Option<([u8; 16], usize)>,
+}
+
+impl Tags {
+    fn feed(&mut self, b: u8) {
+        self.name = match self.name {
+            _ if b == b'<' => Some(([0; 16], 0)),
+            None => None,
+            Some((mut name, len)) if b.is_ascii_alphanumeric() || b"_:.-".contains(&b) => {
+                if len < name.len() {
+                    name[len] = b;
+                }
+                Some((name, len.saturating_add(1)))
+            }
+            Some((name, len)) => {
+                if len <= name.len() {
+                    let full = &name[..len];
+                    let local = full.rsplit(|&c| c == b':').next().unwrap_or(full);
+                    if let Some(i) = LISTED.iter().position(|(tag, ..)| tag.as_bytes() == local) {
+                        self.counts[i] += 1;
+                    }
+                }
+                None
+            }
+        };
+    }
 }
 
 /// The largest `uniqueCount="…"` in XML written through it, read as it
@@ -796,6 +1010,53 @@ mod tests {
                 "{tag}: {refused}"
             );
         }
+        // Saying few and holding more texts than cells, or more cell formats
+        // than a workbook has (each a list entry the reader keeps before the
+        // sheet is read: 40 million of them were 7 GB): refused.
+        let many = format!(
+            r#"<sst xmlns="{main}" uniqueCount="1">{}</sst>"#,
+            "<si/>".repeat(1_000_001)
+        );
+        let refused =
+            xlsx_records(&handmade_with(header, "", Some(many)), Bounds::UPLOAD).unwrap_err();
+        assert!(
+            refused.starts_with("it holds more than 1,000,000 different texts"),
+            "{refused}"
+        );
+        let formats = r#"<x:xf numFmtId="0"/>"#.repeat(65_537);
+        let refused = xlsx_records(&handmade(header, &formats), Bounds::UPLOAD).unwrap_err();
+        assert!(
+            refused.starts_with("it holds more than 65,536 cell formats"),
+            "{refused}"
+        );
+        // A text of 5 MB, or a tag, a comment or a document type as long
+        // (whatever `>` they hold where a reader reads on): refused before
+        // the reader holds it whole. Short pieces of each kind pass.
+        let long = "y".repeat(5_000_000);
+        let split = "a>".repeat(2_500_000);
+        let pieces = [
+            format!(r#"<sst xmlns="{main}" uniqueCount="1"><si><t>{long}</t></si></sst>"#),
+            format!(r#"<sst xmlns="{main}" uniqueCount="1" x="{split}"><si><t>a</t></si></sst>"#),
+            format!(
+                r#"<sst xmlns="{main}" uniqueCount="1"><!-- {split} --><si><t>a</t></si></sst>"#
+            ),
+            format!(
+                r#"<!DOCTYPE sst [ <!ENTITY a "{split}"> ]><sst xmlns="{main}" uniqueCount="1"><si><t>a</t></si></sst>"#
+            ),
+            format!(
+                r#"<sst xmlns="{main}" uniqueCount="1"><si><t><![CDATA[{split}]]></t></si></sst>"#
+            ),
+        ];
+        for (i, shared) in pieces.into_iter().enumerate() {
+            let refused =
+                xlsx_records(&handmade_with(header, "", Some(shared)), Bounds::UPLOAD).unwrap_err();
+            assert!(refused.starts_with("a piece of its XML"), "{i}: {refused}");
+        }
+        let short = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE sst [ <!ENTITY a "b>"> ]><sst xmlns="{main}" uniqueCount="1"><!-- a > b --><si><t><![CDATA[count]]></t></si></sst>"#
+        );
+        let read = xlsx_records(&handmade_with(header, "", Some(short)), Bounds::UPLOAD).unwrap();
+        assert_eq!(read.columns, ["_timestamp", "count"]);
         // As many as it holds: read.
         let shared =
             format!(r#"<sst xmlns="{main}" count="1" uniqueCount="1"><si><t>count</t></si></sst>"#);

@@ -96,20 +96,20 @@ pub async fn prepare(
         .acquire()
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    let mut prepared = check(store, data_set, file_name, bytes).await?;
-    prepared._turn = Some(turn);
+    let mut prepared = check(store, data_set, file_name, bytes, turn).await?;
     let preview = &mut prepared.preview;
     preview.problem_count = preview.problems.len();
     preview.problems.truncate(SHOWN_PROBLEMS);
     Ok(prepared)
 }
 
-/// [`prepare`], every problem listed.
+/// [`prepare`], every problem listed, in its `turn`.
 async fn check(
     store: &Store,
     data_set: &DataSet,
     file_name: &str,
     bytes: &[u8],
+    turn: tokio::sync::SemaphorePermit<'static>,
 ) -> Result<Prepared> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(Error::TooLarge(format!(
@@ -124,13 +124,18 @@ async fn check(
         )));
     }
     // Read on a thread of its own: a large file takes a moment of work.
+    // The turn goes with it and comes back: a reading goes on when whoever
+    // asked has gone, and the next upload waits for it.
     let owned = bytes.to_vec();
-    let mut sheet = tokio::task::spawn_blocking(move || {
-        spreadsheet::read_bytes(format, &owned, spreadsheet::Bounds::UPLOAD)
+    let (read, turn) = tokio::task::spawn_blocking(move || {
+        let read = spreadsheet::read_bytes(format, &owned, spreadsheet::Bounds::UPLOAD);
+        (read, turn)
     })
     .await
-    .map_err(|e| Error::Internal(e.into()))?
-    .map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
+    .map_err(|e| Error::Internal(e.into()))?;
+    let turn = Some(turn);
+    let mut sheet =
+        read.map_err(|e| Error::BadRequest(format!("{file_name} could not be read: {e}")))?;
     if sheet.rows.is_empty() {
         return Err(Error::Unprocessable(format!(
             "{file_name} has a header row but no records below it"
@@ -165,7 +170,7 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
-            _turn: None,
+            _turn: turn,
         });
     }
     // The records are moved on, not copied: a file may hold a million cells.
@@ -194,7 +199,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
-                _turn: None,
+                _turn: turn,
             });
         }
     };
@@ -222,7 +227,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
-                _turn: None,
+                _turn: turn,
             });
         }
     }
@@ -247,7 +252,7 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
-            _turn: None,
+            _turn: turn,
         });
     }
     // Records the same as stored are left as they are (no history entry).
@@ -281,7 +286,7 @@ async fn check(
     Ok(Prepared {
         preview,
         records: to_store,
-        _turn: None,
+        _turn: turn,
     })
 }
 
