@@ -28,7 +28,7 @@ export PULSE_MAIL_TOOLS="${PULSE_MAIL_TOOLS:-$HOME/.cache/pulse/mail}"
 # where pigz is missing): a browser that takes no Brotli gets the main wasm in
 # 550 KB instead of 670 (578 with `gzip -9`), ECharts in 167 instead of 206.
 build_site() {
-    cargo leptos build --release --split --precompress
+    cargo leptos build --release --split --precompress || return
     local pack=(gzip -9 -n -c)
     command -v pigz >/dev/null && pack=(pigz -11 -n -c)
     find target/site -name '*.gz' -print0 | while IFS= read -r -d '' packed; do

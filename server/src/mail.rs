@@ -33,6 +33,13 @@ const POLL: StdDuration = StdDuration::from_secs(5);
 /// leaves the outbox to it.
 const HERE_EVERY: Duration = Duration::seconds(30);
 const HERE_FOR: Duration = Duration::seconds(90);
+/// How long after an instance with an SMTP server last said so one without
+/// still leaves the outbox alone: a deploy or a crash of it does not turn
+/// the messages it would send (invitations and resets, whose links are
+/// forgotten once sent) into lines of another's log; gone longer (retired,
+/// or e-mail turned off), messages are not left waiting past a reset's
+/// life.
+const LEFT_FOR: Duration = Duration::hours(1);
 /// The waits between attempts; a message is given up after the last.
 const RETRIES: [i64; 7] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600];
 
@@ -183,7 +190,9 @@ async fn send(
 /// write to its log the messages one with a server can send. So an
 /// instance with a server says so in the database every 30 seconds, and
 /// one without leaves the outbox alone while an instance with one has said
-/// so in the last 90 (it writes messages to its log only when none has).
+/// so in the last hour (it writes messages to its log only when none
+/// has); its pages say mail is sent while one has said so in the last 90
+/// seconds.
 pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Mailbox) {
     let mut said_here: Option<chrono::DateTime<Utc>> = None;
     let mut leaving_it = false;
@@ -202,26 +211,26 @@ pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Ma
                 send_next(&store, &transport, &from).await
             }
             Transport::Log => {
-                let other = match mail::smtp_sender_seen(&store).await {
-                    Ok(seen) => seen.is_some_and(|at| now - at < HERE_FOR),
-                    Err(e) => {
-                        tracing::warn!("the outbox could not be read: {e}");
-                        false
-                    }
-                };
+                // (an outbox that cannot be read is left alone)
+                let seen = mail::smtp_sender_seen(&store).await.map_err(|e| {
+                    tracing::warn!("the outbox could not be read: {e}");
+                });
+                let other = seen.is_ok_and(|seen| seen.is_some_and(|at| now - at < HERE_FOR));
+                let left = seen.is_err()
+                    || seen.is_ok_and(|seen| seen.is_some_and(|at| now - at < LEFT_FOR));
                 mail.settings
                     .sent_elsewhere
                     .store(other, std::sync::atomic::Ordering::Relaxed);
-                if other != leaving_it {
-                    leaving_it = other;
-                    if other {
+                if left != leaving_it {
+                    leaving_it = left;
+                    if left {
                         tracing::info!(
-                            "another instance on this database sends e-mail through an SMTP \
-                             server: this one leaves the outbox to it"
+                            "an instance on this database sends e-mail through an SMTP server \
+                             (or did in the last hour): this one leaves the outbox to it"
                         );
                     }
                 }
-                !other && send_next(&store, &transport, &from).await
+                !left && send_next(&store, &transport, &from).await
             }
         };
         if !sent_one {

@@ -564,27 +564,51 @@ pub fn time_chart(
     chart
 }
 
+/// The series of rates out of too few to rely on, in a rate's chart.
+pub const TOO_FEW: &str = "Too few to rely on (under 30)";
+
 /// One line of rates (completion, satisfaction) over periods, as percents, with
 /// a year earlier dashed and the service's target (in force at each period)
-/// dashed in green.
+/// dashed in green; a period's rate out of too few to rely on (`few`) drawn
+/// apart, a hollow grey point ([`TOO_FEW`]).
 pub fn rate_chart(
     periods: &[Period],
     name: &str,
     rates: &[Option<f64>],
+    few: &[bool],
     previous: Option<&[Option<f64>]>,
     target: &[Option<f64>],
     complete_until: DateTime<Utc>,
 ) -> EChart {
     let labels = period_labels(periods, complete_until);
+    // A rate out of too few to rely on (`few`) is no point of the line: a
+    // hollow grey point of its own series, named for what it is.
+    let of = |few_ones: bool| -> Vec<Option<f64>> {
+        (rates.iter().enumerate())
+            .map(|(i, r)| r.filter(|_| few.get(i).copied().unwrap_or(false) == few_ones))
+            .collect()
+    };
     let line = Line::new()
         .name(name)
         .show_symbol(true)
-        .data(plotted(rates, Unit::Ratio));
+        .data(plotted(&of(false), Unit::Ratio));
     let line = match first_so_far(periods, complete_until) {
         Some(from) => line.mark_area(so_far_band(&labels, from)),
         None => line,
     };
     let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(line);
+    let too_few = of(true);
+    if too_few.iter().any(Option::is_some) {
+        chart = chart.series(
+            Line::new()
+                .name(TOO_FEW)
+                .symbol(charming::element::Symbol::Custom("emptyCircle".into()))
+                .symbol_size(10)
+                .item_style(ItemStyle::new().color("#505a5f"))
+                .line_style(LineStyle::new().color("#505a5f").width(0))
+                .data(plotted(&too_few, Unit::Ratio)),
+        );
+    }
     if let Some(previous) = previous {
         chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
     }

@@ -432,10 +432,14 @@ fn Figured(
             };
             let target = target_line(kpi, &c.periods);
             let target_text = target_words(&target);
+            let few: Vec<bool> = (c.started.iter())
+                .map(|b| crate::kpi::low_base_words(kpi, *b).is_some())
+                .collect();
             let option = Signal::stored(rate_chart(
                 &c.periods,
                 kpi.title(),
                 &rates,
+                &few,
                 previous.as_deref(),
                 &target,
                 complete_until,
@@ -513,10 +517,14 @@ fn Figured(
             };
             let target = target_line(KpiKind::UserSatisfaction, &s.periods);
             let target_text = target_words(&target);
+            let few: Vec<bool> = (s.responses.iter())
+                .map(|r| crate::kpi::low_base_words(KpiKind::UserSatisfaction, *r).is_some())
+                .collect();
             let option = Signal::stored(rate_chart(
                 &s.periods,
                 "Satisfaction score",
                 &scores,
+                &few,
                 previous.as_deref(),
                 &target,
                 complete_until,

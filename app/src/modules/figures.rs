@@ -451,15 +451,16 @@ pub fn figures(
     };
     match module.module_type {
         ModuleType::Section => Err("a section has no figures of its own".into()),
-        ModuleType::SingleTimeseries | ModuleType::BarChartWithNumber => {
-            Ok(Figures::Time(single(module, &rows, &need_value()?)?))
-        }
+        ModuleType::SingleTimeseries | ModuleType::BarChartWithNumber => Ok(Figures::Time(
+            whole_counts(module, single(module, &rows, &need_value()?)?),
+        )),
         ModuleType::GroupedTimeseries => {
             let value = need_value()?;
-            match group_key(module) {
-                Some(group) => Ok(Figures::Time(grouped(module, &rows, &group, &value)?)),
-                None => Ok(Figures::Time(single(module, &rows, &value)?)),
-            }
+            let time = match group_key(module) {
+                Some(group) => grouped(module, &rows, &group, &value)?,
+                None => single(module, &rows, &value)?,
+            };
+            Ok(Figures::Time(whole_counts(module, time)))
         }
         ModuleType::Kpi => Ok(Figures::Kpi(kpi(
             module,
@@ -493,6 +494,28 @@ pub fn figures(
         ModuleType::Realtime => Ok(Figures::Live(live(module, &rows)?)),
         ModuleType::List => Ok(Figures::List(list(module, &rows, &need_value()?)?)),
     }
+}
+
+/// Counts shared between periods by their days ([`super::shared_by_days`]),
+/// written whole, as the service page writes them: 1,843 transactions, not
+/// 1,843.29. (Rates are worked out from the shares as they are.)
+fn whole_counts(module: &Module, mut time: TimeFigures) -> TimeFigures {
+    // (money keeps its pence, and a sum of fractions such as hours its
+    // fractions: only counts, `count` as Backdrop's data sets name them,
+    // are whole numbers)
+    let counts = value_key(module).is_some_and(|k| k == "count:sum" || k.ends_with("_count:sum"));
+    if counts
+        && super::unit(module) == crate::model::Unit::Number
+        && time
+            .periods
+            .first()
+            .is_some_and(|p| super::shared_by_days(module, p.kind))
+    {
+        for value in time.series.iter_mut().flat_map(|s| s.values.iter_mut()) {
+            *value = value.map(f64::round);
+        }
+    }
+    time
 }
 
 /// A realtime module's counts: the `value` option's field of each record (the
@@ -667,7 +690,7 @@ fn kpi(
     value: &str,
     complete_until: DateTime<Utc>,
 ) -> Result<LatestFigure, String> {
-    let figures = single(module, rows, value)?;
+    let figures = whole_counts(module, single(module, rows, value)?);
     Ok(figures
         .latest(&figures.series[0].values, complete_until)
         .unwrap_or(LatestFigure {
@@ -874,7 +897,8 @@ impl YearEarlier {
 /// per period, for the overlay.
 pub fn year_earlier_totals(module: &Module, rows: &[Value]) -> YearEarlier {
     match figures(module, rows, DateTime::<Utc>::MAX_UTC) {
-        Ok(Figures::Time(t)) => YearEarlier {
+        // Several averages (a cost by channel) have no total to set beside.
+        Ok(Figures::Time(t)) if group_key(module).is_none() || adds_up(module) => YearEarlier {
             values: t.totals(),
             ..YearEarlier::default()
         },

@@ -37,8 +37,8 @@ pub use load::{
 pub use options::{humanise, label_for, rate_kpi, unit};
 pub use request::{
     at_most_rows, csv_request, data_set_path, frequency, is_apportioned, module_query,
-    module_request, now, realtime_hours, scale_note, shown_period, with_year_before_request,
-    year_earlier_request, MAX_REALTIME_HOURS, REALTIME_HOURS,
+    module_request, now, realtime_hours, scale_note, shared_by_days, shown_period,
+    with_year_before_request, year_earlier_request, MAX_REALTIME_HOURS, REALTIME_HOURS,
 };
 pub use table::{csv_line, data_url, download_name, format_cell, table_data, Cell, TableData};
 pub use view::{is_time_series, offered_periods, Range, ViewParams, Zoom, VIEW_PERIODS};

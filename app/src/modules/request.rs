@@ -444,6 +444,15 @@ pub fn is_apportioned(query: &str) -> bool {
     first(&query_string::pairs(query), "apportion") == Some("true")
 }
 
+/// Whether a module's figures by periods of `kind` are its records' sums
+/// shared between them by their days (weeks by month): estimates, whose
+/// counts the pages write whole while rates are worked out from them as
+/// they are.
+pub fn shared_by_days(module: &Module, kind: PeriodKind) -> bool {
+    frequency(module).is_some_and(|f| crate::kpi::is_shared(f, kind))
+        && only_sums(&query_string::pairs(&module.query))
+}
+
 /// Asks for records to be shared by days where the data's periods straddle the
 /// ones asked for (and only then, so other answers are Backdrop's own).
 fn apportion(module: &Module, pairs: &mut Vec<(String, String)>) {

@@ -77,6 +77,16 @@ pub fn format_cell(value: Option<f64>, unit: Unit) -> Cell {
     }
 }
 
+/// A rate out of `base`: out of too few to rely on, with the words that say
+/// so, as a headline has them.
+fn rate_cell(rate: Option<f64>, kpi: KpiKind, base: Option<f64>) -> Cell {
+    let mut cell = format_cell(rate, Unit::Ratio);
+    if let (Some(_), Some(words)) = (rate, crate::kpi::low_base_words(kpi, base)) {
+        cell.text = format!("{} ({words})", cell.text);
+    }
+    cell
+}
+
 fn text_cell(text: String) -> Cell {
     Cell { text, number: None }
 }
@@ -130,9 +140,15 @@ pub fn table_data(
 ) -> TableData {
     let unit = unit(module);
     let (mut headers, mut rows) = match figures {
-        Figures::Time(t) => time_table(t, unit),
+        Figures::Time(t) => time_table(t, unit, super::adds_up(module)),
         Figures::Kpi(k) => kpi_table(k, unit),
-        Figures::Completion(c) => completion_table(c, super::options::rate_kpi(module)),
+        Figures::Completion(c) => {
+            let whole = c
+                .periods
+                .first()
+                .is_some_and(|p| super::shared_by_days(module, p.kind));
+            completion_table(c, super::options::rate_kpi(module), whole)
+        }
         Figures::Satisfaction(s) => satisfaction_table(s),
         Figures::Journey(steps, _) => return journey_table(steps),
         Figures::Table {
@@ -162,7 +178,11 @@ pub fn table_data(
             Figures::Completion(_) | Figures::Satisfaction(_) => (Unit::Ratio, false),
             _ => (unit, super::adds_up(module)),
         };
-        headers.push("A year earlier".into());
+        // Of several series, a year earlier is their total's.
+        headers.push(match figures {
+            Figures::Time(t) if t.series.len() > 1 => "Total, a year earlier".into(),
+            _ => "A year earlier".into(),
+        });
         for (i, (row, value)) in rows.iter_mut().zip(&previous.values).enumerate() {
             // Part of a period beside the whole of one a year earlier is no
             // comparison: a volume so far leaves it out.
@@ -187,12 +207,12 @@ pub fn table_data(
 }
 
 /// Headers and rows (oldest first) of values over time: a column per series,
-/// and their total when there are several.
-fn time_table(t: &TimeFigures, unit: Unit) -> (Vec<String>, Vec<Vec<Cell>>) {
+/// and their total when there are several that `add` up (averages have none).
+fn time_table(t: &TimeFigures, unit: Unit, add: bool) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut headers = vec![period_heading(&t.periods)];
     headers.extend(t.series.iter().map(|s| s.label.clone()));
     let totals = t.totals();
-    let with_total = t.series.len() > 1;
+    let with_total = add && t.series.len() > 1;
     if with_total {
         headers.push("Total".into());
     }
@@ -225,8 +245,15 @@ fn kpi_table(k: &LatestFigure, unit: Unit) -> (Vec<String>, Vec<Vec<Cell>>) {
 
 /// Headers and rows (oldest first) of a rate of a part over its whole: the
 /// whole, the part, the rate, named for what the rate is of (a digital
-/// take-up's whole is every transaction, not people who started).
-fn completion_table(c: &CompletionFigures, kpi: KpiKind) -> (Vec<String>, Vec<Vec<Cell>>) {
+/// take-up's whole is every transaction, not people who started); counts
+/// shared between periods by their days written `whole`.
+fn completion_table(
+    c: &CompletionFigures,
+    kpi: KpiKind,
+    whole: bool,
+) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let count =
+        |v: Option<f64>| format_cell(v.map(|v| if whole { v.round() } else { v }), Unit::Number);
     let (whole, part) = match kpi {
         KpiKind::DigitalTakeUp => ("All transactions", "Digital transactions"),
         KpiKind::UserSatisfaction => ("Responses", "Satisfied responses"),
@@ -243,9 +270,9 @@ fn completion_table(c: &CompletionFigures, kpi: KpiKind) -> (Vec<String>, Vec<Ve
         .map(|i| {
             vec![
                 period_cell(&c.periods[i]),
-                format_cell(c.started[i], Unit::Number),
-                format_cell(c.completed[i], Unit::Number),
-                format_cell(rates[i], Unit::Ratio),
+                count(c.started[i]),
+                count(c.completed[i]),
+                rate_cell(rates[i], kpi, c.started[i]),
             ]
         })
         .collect();
@@ -268,7 +295,7 @@ fn satisfaction_table(s: &SatisfactionFigures) -> (Vec<String>, Vec<Vec<Cell>>) 
                     .iter()
                     .map(|r| format_cell(sent.and(Some(*r)), Unit::Number)),
             );
-            row.push(format_cell(scores[i], Unit::Ratio));
+            row.push(rate_cell(scores[i], KpiKind::UserSatisfaction, sent));
             row
         })
         .collect();
@@ -612,6 +639,105 @@ mod tests {
     }
 
     #[test]
+    fn counts_shared_by_days_are_written_whole_and_rates_use_the_shares() {
+        // Weekly stages shown by month: each week shared by its days. The
+        // rate is of the shares (18.43 of 36.14 is 51.0%, as the service
+        // page has it, not 18 of 36, 50.0%); the counts are written whole.
+        let month = |start: &str, end: &str, extra: Value| {
+            let mut row = json!({
+                "_start_at": format!("{start}T00:00:00+00:00"),
+                "_end_at": format!("{end}T00:00:00+00:00"),
+            });
+            row.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            row
+        };
+        let mut m = module(
+            ModuleType::CompletionRate,
+            "period=month&group_by=stage&collect=count:sum",
+            json!({"start": "start", "end": "done"}),
+        );
+        m.data_set = Some("renew/completion-rate".into());
+        let rows = vec![
+            month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"stage": "start", "count:sum": 36.14}),
+            ),
+            month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"stage": "done", "count:sum": 18.43}),
+            ),
+        ];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC);
+        let texts: Vec<&str> = t.rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["October 2025", "36", "18", "51.0%"]);
+        // By channel: whole counts, their total of the whole counts.
+        let mut m = module(
+            ModuleType::GroupedTimeseries,
+            "period=month&group_by=channel&collect=count:sum",
+            json!({}),
+        );
+        m.data_set = Some("renew/transactions-by-channel".into());
+        let rows = vec![
+            month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"channel": "digital", "count:sum": 14.6}),
+            ),
+            month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"channel": "phone", "count:sum": 14.6}),
+            ),
+        ];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC);
+        let texts: Vec<&str> = t.rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["October 2025", "15", "15", "30"]);
+        // Weeks by week are no shares: a sum sent with a fraction keeps it;
+        // nor are hours, or pounds, counts: shared, they keep theirs.
+        let mut m = module(
+            ModuleType::SingleTimeseries,
+            "period=week&collect=hours:sum",
+            json!({}),
+        );
+        m.data_set = Some("renew/transactions-by-channel".into());
+        let rows = vec![week("2026-11-09", json!({"hours:sum": 12.5}))];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(t.rows[0][1].text, "12.5");
+        m.query = "period=month&collect=hours:sum".into();
+        let rows = vec![month(
+            "2025-10-01",
+            "2025-11-01",
+            json!({"hours:sum": 53.57}),
+        )];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let t = table_data(&m, &f, None, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(t.rows[0][1].text, "53.57");
+        m.query = "period=month&collect=count:sum".into();
+        m.module_type = ModuleType::Kpi;
+        let f = figures(
+            &m,
+            &[month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"count:sum": 1843.29}),
+            )],
+            DateTime::<Utc>::MAX_UTC,
+        )
+        .unwrap();
+        let Figures::Kpi(k) = f else {
+            panic!("not a KPI")
+        };
+        assert_eq!(k.value, Some(1843.0));
+    }
+
+    #[test]
     fn tables_show_the_chart_figures_newest_first_and_sort_by_number() {
         let m = module(
             ModuleType::GroupedTimeseries,
@@ -639,7 +765,7 @@ mod tests {
         );
         assert_eq!(
             t.headers,
-            ["Week", "Digital", "Phone", "Total", "A year earlier"]
+            ["Week", "Digital", "Phone", "Total", "Total, a year earlier"]
         );
         let texts: Vec<Vec<&str>> = t
             .rows

@@ -68,6 +68,22 @@ where
     }
 }
 
+/// A list a signed-in page reads from the API's `path` ([`when_signed_in`]),
+/// read again whenever `version` changes (after the page changed it).
+pub fn signed_in_read<T>(
+    session: SessionRead,
+    version: RwSignal<u32>,
+    path: &'static str,
+) -> Resource<Result<T, ApiError>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    Resource::new(
+        move || version.get(),
+        move |_| when_signed_in(session, |_| crate::api::get_json::<T>(path.into())),
+    )
+}
+
 /// The sign-in page's address, coming back to `next` once signed in.
 pub fn sign_in_href(next: &str) -> String {
     crate::query_string::href("/sign-in", &crate::query_string::encode(&[("next", next)]))

@@ -45,35 +45,14 @@ struct Reads {
 impl Reads {
     /// Asked only for someone signed in ([`super::when_signed_in`]).
     fn new(session: super::SessionRead) -> Reads {
-        use super::when_signed_in;
+        use super::{signed_in_read, when_signed_in};
         let (alerts_version, digests_version) = (RwSignal::new(0u32), RwSignal::new(0u32));
         Reads {
             alerts_version,
-            alerts: Resource::new(
-                move || alerts_version.get(),
-                move |_| {
-                    when_signed_in(session, |_| {
-                        api::get_json::<AlertList>("/api/v1/alerts".into())
-                    })
-                },
-            ),
-            services: Resource::new(
-                || (),
-                move |_| {
-                    when_signed_in(session, |_| {
-                        api::get_json::<ServiceList>("/api/v1/services".into())
-                    })
-                },
-            ),
+            alerts: signed_in_read(session, alerts_version, "/api/v1/alerts"),
+            services: signed_in_read(session, RwSignal::new(0), "/api/v1/services"),
             digests_version,
-            digests: Resource::new(
-                move || digests_version.get(),
-                move |_| {
-                    when_signed_in(session, |_| {
-                        api::get_json::<DigestList>("/api/v1/digests".into())
-                    })
-                },
-            ),
+            digests: signed_in_read(session, digests_version, "/api/v1/digests"),
             // Both asked for at once, each reading the page's context (its
             // cookies) as it starts.
             boards: Resource::new(

@@ -291,7 +291,7 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                         {headers}
                         <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total"</th>
                         {previous_year.is_some().then(|| view! {
-                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total a year earlier"</th>
+                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total, a year earlier"</th>
                         })}
                     </tr>
                 </thead>

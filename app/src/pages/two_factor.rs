@@ -39,14 +39,7 @@ impl Reads {
         let version = RwSignal::new(0u32);
         Reads {
             version,
-            status: Resource::new(
-                move || version.get(),
-                move |_| {
-                    super::when_signed_in(session, |_| {
-                        api::get_json::<TwoFactorStatus>("/api/v1/two-factor".into())
-                    })
-                },
-            ),
+            status: super::signed_in_read(session, version, "/api/v1/two-factor"),
         }
     }
 }

@@ -171,6 +171,11 @@ pub async fn list(ctx: &Ctx<'_>, mail_enabled: bool) -> Result<AlertList> {
     })
 }
 
+/// The answer to an alert asked for again.
+fn already() -> Error {
+    Error::Conflict("You already have this alert: see your Notifications page.".into())
+}
+
 /// Makes an alert for the caller; audited.
 pub async fn create(ctx: &Ctx<'_>, new: &NewAlert) -> Result<Alert> {
     ctx.caller.check_csrf()?;
@@ -211,9 +216,7 @@ pub async fn create(ctx: &Ctx<'_>, new: &NewAlert) -> Result<Alert> {
             && a.rule == new.rule
             && a.threshold == new.threshold
     }) {
-        return Err(Error::Conflict(
-            "You already have this alert: see your Notifications page.".into(),
-        ));
+        return Err(already());
     }
     if mine.len() >= MOST {
         return Err(Error::Unprocessable(format!(
@@ -234,7 +237,13 @@ pub async fn create(ctx: &Ctx<'_>, new: &NewAlert) -> Result<Alert> {
         },
         ctx.now,
     )
-    .await?;
+    .await
+    // (the same alert made meanwhile, through another instance: one kind
+    // of alert is kept once, `alerts_once`)
+    .map_err(|e| match Error::from(e) {
+        Error::Conflict(_) => already(),
+        other => other,
+    })?;
     w.commit(Note::new(
         &ctx.caller.actor(),
         "alert.create",

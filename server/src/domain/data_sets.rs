@@ -241,7 +241,13 @@ pub async fn change(
     changes: Map<String, Value>,
 ) -> Result<DataSet> {
     may_manage(ctx, group).await?;
-    let current = find(ctx, group, data_type).await?;
+    let found = find(ctx, group, data_type).await?;
+    let mut w = ctx.store.write().await?;
+    // Read again in the write, the data set held until it commits: a change
+    // to other settings made meanwhile (through another instance) is kept.
+    let current = data_sets::hold(&mut w, found.id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no data set {group}/{data_type}.")))?;
     let mut settings = serde_json::to_value(DataSetSettings {
         auto_ids: current.auto_ids.clone(),
         schema: current.schema.clone(),
@@ -259,7 +265,6 @@ pub async fn change(
     let settings: DataSetSettings =
         super::json::parse_json(&serde_json::to_vec(&settings).map_err(anyhow::Error::from)?)?;
     check_settings(&settings)?;
-    let mut w = ctx.store.write().await?;
     let updated = data_sets::update(&mut w, current.id, &settings).await?;
     w.commit(Note::new(
         &ctx.caller.actor(),
@@ -382,37 +387,79 @@ pub async fn store_upload(
             preview: prepared.preview,
         }));
     }
-    let preview = &prepared.preview;
+    let super::upload::Prepared {
+        mut preview,
+        records: checked,
+        rows,
+        ..
+    } = prepared;
+    let mut w = ctx.store.write().await?;
+    // Checked again as it is written, the data set held until this write
+    // commits: a record written since the file was checked (through this
+    // instance or another) that makes the same id from other values is not
+    // replaced by mistake.
+    let ids: Vec<&str> = checked.iter().map(|r| r.id.as_str()).collect();
+    let stored = records::hold_and_find(&mut w, data_set.id, &ids).await?;
+    let clashes = super::ingest::clashes(&data_set.auto_ids, &checked, &stored);
+    if !clashes.is_empty() {
+        preview.problem_count = clashes.len();
+        preview.problems = clashes
+            .into_iter()
+            .take(super::upload::SHOWN_PROBLEMS)
+            .map(|p| app::model::UploadProblem {
+                row: rows.get(p.index).copied(),
+                column: None,
+                message: p.message,
+            })
+            .collect();
+        let n = preview.problem_count;
+        return Ok(Err(UploadRefused {
+            status: "error".into(),
+            message: format!(
+                "{file_name} has {} problem{} with records stored since it was checked; nothing \
+                 was stored. Correct {} and upload it again.",
+                app::kpi::format_count(n as f64),
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" },
+            ),
+            preview,
+        }));
+    }
     let summary = json!({
         "file_name": file_name,
         "records": preview.records,
-        "new": preview.new,
-        "replaced": preview.replaced,
-        "unchanged": preview.unchanged,
     });
-    let mut w = ctx.store.write().await?;
     let written = records::upsert_upload(
         &mut w,
         data_set.id,
-        &prepared.records,
+        &checked,
         &ctx.caller.acting().history,
         ctx.now,
         file_name,
         &summary,
     )
     .await?;
+    // What was written, as it was (the preview's counts were of the records
+    // stored when the file was checked).
+    (preview.new, preview.replaced, preview.unchanged) =
+        (written.inserted, written.replaced, written.unchanged);
     w.commit(Note::new(
         &ctx.caller.actor(),
         "records.upload",
         format!("data set {}", data_set.name),
-        summary,
+        json!({
+            "file_name": file_name,
+            "records": preview.records,
+            "new": written.inserted,
+            "replaced": written.replaced,
+            "unchanged": written.unchanged,
+        }),
         ctx.now,
     ))
     .await?;
     // (the table held is brought up to date by the next read, with only the
     // records this upload changed: see `Cache::table`)
     crate::metrics::records_written(written.inserted, written.replaced, written.unchanged);
-    let mut preview = prepared.preview;
     preview.stored = true;
     Ok(Ok(preview))
 }

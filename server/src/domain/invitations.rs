@@ -501,6 +501,13 @@ pub async fn request_reset(
     };
     let unsubscribe = super::mail::unsubscribe_link(store, settings, &email).await?;
     let mut w = store.write().await?;
+    // Counted again in the write: asked for many times at once, through
+    // several instances, no more than the bound are sent.
+    if invitations::resets_since_held(&mut w, found.user.id, now - Duration::hours(1)).await?
+        >= RESETS_PER_HOUR
+    {
+        return Ok(());
+    }
     let id =
         invitations::create_reset(&mut w, found.user.id, &secret, now + RESET_LIFE, now).await?;
     // Asked for by the person themselves: sent even to an address that

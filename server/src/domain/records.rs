@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::store::{
     audit::Note,
     data_sets::DataSet,
-    records::{self, format_datetime, Record, Written},
+    records::{self, format_datetime, Record, StoredRecord, Written},
 };
 
 fn note(ctx: &Ctx<'_>, action: &'static str, data_set: &DataSet, detail: Value) -> Note {
@@ -129,14 +129,6 @@ pub async fn write_batch(
 ) -> Result<Wrote> {
     let names = names_of(batch);
     fields_fit(ctx, data_set, &names).await?;
-    if ids_may_exist && !data_set.auto_ids.is_empty() {
-        let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
-        let stored = records::find_many(ctx.store, data_set.id, &ids).await?;
-        let clashes = ingest::clashes(&data_set.auto_ids, batch, &stored);
-        if !clashes.is_empty() {
-            return Ok(Wrote::Clashes(clashes));
-        }
-    }
     let history = match source {
         Source::Api => ctx.caller.acting().history,
         Source::File(file) => format!("{}:import:{file}", ctx.caller.acting().history),
@@ -145,6 +137,17 @@ pub async fn write_batch(
     let _held = ctx.cache.hold(data_set.id).await;
     fields_still_fit(ctx, data_set, &names)?;
     let mut w = ctx.store.write().await?;
+    // Checked in the write, the data set held until it commits: a record
+    // written meanwhile through another instance is seen (dropped, the
+    // write is undone).
+    if ids_may_exist && !data_set.auto_ids.is_empty() {
+        let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
+        let stored = records::hold_and_find(&mut w, data_set.id, &ids).await?;
+        let clashes = ingest::clashes(&data_set.auto_ids, batch, &stored);
+        if !clashes.is_empty() {
+            return Ok(Wrote::Clashes(clashes));
+        }
+    }
     let written = records::upsert_batch_with_progress(
         &mut w,
         data_set.id,
@@ -245,54 +248,34 @@ pub async fn patch(
     id: &str,
     changes: Map<String, Value>,
 ) -> Result<Patched> {
+    // A first look, outside the write: the patched record, checked (its
+    // fields may need the table loaded to be counted).
     let Some(old) = records::find(ctx.store, data_set.id, id).await? else {
         return Ok(Patched::NotFound);
     };
-    let mut merged: Map<String, Value> = old.fields.clone();
-    merged.insert(
-        "_timestamp".into(),
-        Value::String(format_datetime(old.timestamp)),
-    );
-    merged.extend(changes);
-    let auto_identified = !data_set.auto_ids.is_empty()
-        && records::made_from(id, &data_set.auto_ids, old.timestamp, &old.fields);
-    if !auto_identified {
-        merged.insert("_id".into(), Value::String(id.to_string()));
-    } else if let Some(given) = merged.get("_id").and_then(Value::as_str) {
-        if given != id {
-            return Ok(Patched::Invalid(vec![Problem {
-                index: 0,
-                field: Some("_id".into()),
-                message: format!(
-                    "A patch cannot give record {id} another _id (\"{given}\"): its id is made \
-                     from its identifying fields ({}); change those and it moves",
-                    data_set.auto_ids.join(", ")
-                ),
-            }]));
-        }
-        merged.remove("_id");
-    }
-    let schema = data_set
-        .schema
-        .as_ref()
-        .map(ingest::compile_schema)
-        .transpose()
-        .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
-    let rules = Rules {
-        auto_ids: &data_set.auto_ids,
-        schema: schema.as_ref(),
+    let record = match patched(data_set, id, &old, changes.clone())? {
+        Ok(record) => record,
+        Err(problems) => return Ok(Patched::Invalid(problems)),
     };
-    let record =
-        match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {
-            Ok(mut records) => records.remove(0),
-            Err(problems) => return Ok(Patched::Invalid(problems)),
-        };
     let names = names_of(std::slice::from_ref(&record));
     fields_fit(ctx, data_set, &names).await?;
     // (from before the write begins until the table has it: see `hold`)
     let _held = ctx.cache.hold(data_set.id).await;
     fields_still_fit(ctx, data_set, &names)?;
     let mut w = ctx.store.write().await?;
+    // Again in the write, the data set held until it commits: a change made
+    // to the record meanwhile (through another instance) is patched, not
+    // put back to what was read before it.
+    let Some(old) = records::hold_and_find(&mut w, data_set.id, &[id])
+        .await?
+        .remove(id)
+    else {
+        return Ok(Patched::NotFound);
+    };
+    let record = match patched(data_set, id, &old, changes)? {
+        Ok(record) => record,
+        Err(problems) => return Ok(Patched::Invalid(problems)),
+    };
     let history = ctx.caller.acting().history;
     if record.id == id {
         let Some(version) =
@@ -344,4 +327,54 @@ pub async fn patch(
         version,
     );
     Ok(Patched::Moved(record.id))
+}
+
+/// The record `old` becomes with `changes`, checked as a write is (its
+/// identity kept or moved by its identifying fields); the problems if not.
+fn patched(
+    data_set: &DataSet,
+    id: &str,
+    old: &StoredRecord,
+    changes: Map<String, Value>,
+) -> Result<std::result::Result<Record, Vec<Problem>>> {
+    let mut merged: Map<String, Value> = old.fields.clone();
+    merged.insert(
+        "_timestamp".into(),
+        Value::String(format_datetime(old.timestamp)),
+    );
+    merged.extend(changes);
+    let auto_identified = !data_set.auto_ids.is_empty()
+        && records::made_from(id, &data_set.auto_ids, old.timestamp, &old.fields);
+    if !auto_identified {
+        merged.insert("_id".into(), Value::String(id.to_string()));
+    } else if let Some(given) = merged.get("_id").and_then(Value::as_str) {
+        if given != id {
+            return Ok(Err(vec![Problem {
+                index: 0,
+                field: Some("_id".into()),
+                message: format!(
+                    "A patch cannot give record {id} another _id (\"{given}\"): its id is made \
+                     from its identifying fields ({}); change those and it moves",
+                    data_set.auto_ids.join(", ")
+                ),
+            }]));
+        }
+        merged.remove("_id");
+    }
+    let schema = data_set
+        .schema
+        .as_ref()
+        .map(ingest::compile_schema)
+        .transpose()
+        .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
+    let rules = Rules {
+        auto_ids: &data_set.auto_ids,
+        schema: schema.as_ref(),
+    };
+    let record =
+        match ingest::records_from_body(Value::Object(merged), &rules, &mut records::fresh_id) {
+            Ok(mut records) => records.remove(0),
+            Err(problems) => return Ok(Err(problems)),
+        };
+    Ok(Ok(record))
 }

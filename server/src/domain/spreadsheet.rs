@@ -359,17 +359,22 @@ fn unpacks_within(bytes: &[u8], bound: u64, cells: usize) -> Result<(), String> 
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut left = bound;
     let mut scan = PartScan::default();
+    // Parts not named as XML (pictures, whose bytes may run long) that hold
+    // a piece too long for the reader, should it read them as XML.
+    let mut long = std::collections::HashSet::new();
     for i in 0..zip.len() {
         let part = zip.by_index(i).map_err(|e| unreadable(&e))?;
-        // Pieces are of XML parts: a picture's bytes are none.
-        scan.pieces.on = part.name().is_ok_and(|name| {
-            let name = name.to_ascii_lowercase();
-            name.ends_with(".xml") || name.ends_with(".rels")
-        });
+        let name = part.name().map(|name| zip_key(&name)).unwrap_or_default();
+        let xml = name.ends_with(".xml") || name.ends_with(".rels");
         scan.pieces.state = Piece::Text;
         scan.pieces.length = 0;
+        scan.pieces.longest = 0;
         let unpacked = std::io::copy(&mut part.take(left.saturating_add(1)), &mut scan)
             .map_err(|e| unreadable(&e))?;
+        if !xml && scan.pieces.longest > LONGEST_PIECE {
+            long.insert(name);
+            scan.pieces.longest = 0;
+        }
         // The number of different texts a workbook says it holds is what the
         // reader makes room for before reading them: a file of a kilobyte
         // saying 10,000,000,000,000 would have it ask for 240 TB (and the
@@ -410,7 +415,120 @@ fn unpacks_within(bytes: &[u8], bound: u64, cells: usize) -> Result<(), String> 
             )
         })?;
     }
+    if !long.is_empty() {
+        if let Some(part) = read_as_xml(&mut zip, &long).map_err(|e| unreadable(&e))? {
+            return Err(format!(
+                "its workbook is read from a part named {part}, which holds a piece longer than \
+                 {} MB: save it again from your spreadsheet program, or as CSV",
+                LONGEST_PIECE / 1_000_000
+            ));
+        }
+    }
     Ok(())
+}
+
+/// A part's name as the workbook reader looks it up: `\` as `/`, in
+/// lower case.
+fn zip_key(name: &str) -> String {
+    name.replace('\\', "/").to_ascii_lowercase()
+}
+
+/// Which of the `long` parts (by [`zip_key`]) the workbook reader would read
+/// as XML though they are not named so: the workbook the package's
+/// relationships name (any of them, whatever their type) and the parts its
+/// own relationships name (sheets), found as the reader finds them. Parts
+/// named `.xml` or `.rels` are bounded as they are unpacked.
+fn read_as_xml(
+    zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    long: &std::collections::HashSet<String>,
+) -> Result<Option<String>, String> {
+    let names: std::collections::HashMap<String, String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|name| (zip_key(&name), name.to_string()))
+        .collect();
+    // Each of the package's relationships' targets as a workbook: its
+    // folder, and the name of its own relationships' part.
+    let mut workbooks = Vec::new();
+    let mut found = None;
+    targets(zip, &names, "_rels/.rels", |target| {
+        let (folder, name) = target.split_at(target.rfind('/').map_or(0, |i| i + 1));
+        let folder = folder.strip_prefix('/').unwrap_or(folder).to_string();
+        let name = if name.is_empty() {
+            "workbook.xml"
+        } else {
+            name
+        };
+        let workbook = zip_key(&format!("{folder}{name}"));
+        if long.contains(&workbook) {
+            found.get_or_insert(workbook);
+        }
+        let rels = format!("{folder}_rels/{name}.rels");
+        if names.contains_key(&zip_key(&rels)) && workbooks.len() < names.len() {
+            workbooks.push((folder, rels));
+        }
+    })?;
+    workbooks.sort();
+    workbooks.dedup();
+    for (folder, rels) in workbooks {
+        if found.is_some() {
+            break;
+        }
+        targets(zip, &names, &rels, |target| {
+            let path = match target.strip_prefix('/') {
+                Some(path) => zip_key(path),
+                None => zip_key(&format!("{folder}{target}")),
+            };
+            if long.contains(&path) {
+                found.get_or_insert(path);
+            }
+        })?;
+    }
+    Ok(found.map(|key| names.get(&key).cloned().unwrap_or(key)))
+}
+
+/// Calls `each` with the `Target` of every `Relationship` in the part named
+/// `name` (by [`zip_key`]), read as the workbook reader reads it (an XML
+/// reader, streaming), as written and with its references read (the reader
+/// reads the package's so, a workbook's as written).
+fn targets(
+    zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    names: &std::collections::HashMap<String, String>,
+    name: &str,
+    mut each: impl FnMut(&str),
+) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let Some(name) = names.get(&zip_key(name)) else {
+        return Ok(());
+    };
+    let part = zip.by_name(name).map_err(|e| e.to_string())?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let config = xml.config_mut();
+    config.check_end_names = false;
+    config.check_comments = false;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf).map_err(|e| e.to_string())? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                for attribute in e.attributes().with_checks(false) {
+                    let attribute = attribute.map_err(|e| e.to_string())?;
+                    if attribute.key.as_ref() != "Target" {
+                        continue;
+                    }
+                    let raw = &attribute.value;
+                    each(raw);
+                    if let Ok(read) = quick_xml::escape::unescape(raw) {
+                        if read != *raw {
+                            each(&read);
+                        }
+                    }
+                }
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+    }
 }
 
 /// What [`unpacks_within`] reads of a workbook's parts as they stream by:
@@ -449,8 +567,6 @@ const LONGEST_PIECE: u64 = 4_000_000;
 /// `?>`, a text at the next `<`.
 #[derive(Default)]
 struct Pieces {
-    /// Whether the part read now is XML.
-    on: bool,
     state: Piece,
     /// The bytes of the piece so far, and of the longest.
     length: u64,
@@ -479,9 +595,6 @@ enum Piece {
 
 impl Pieces {
     fn feed(&mut self, b: u8) {
-        if !self.on {
-            return;
-        }
         self.last = [self.last[1], self.last[2], b];
         let at = self.length as usize;
         self.length += 1;
@@ -941,6 +1054,40 @@ mod tests {
 
     /// [`handmade`], with its list of texts (`xl/sharedStrings.xml`).
     fn handmade_with(rows: &str, formats: &str, shared: Option<String>) -> Vec<u8> {
+        let sheet = Named {
+            package: "xl/workbook.xml",
+            sheet: "worksheets/sheet1.xml",
+            part: "xl/worksheets/sheet1.xml",
+            before: "",
+        };
+        handmade_as(sheet, rows, formats, shared, Vec::new())
+    }
+
+    /// Where a handmade workbook's parts are: the workbook as the package's
+    /// relationships name it, the sheet as the workbook's do, the sheet's
+    /// part, and what the workbook's relationships hold before theirs.
+    #[derive(Clone, Copy)]
+    struct Named<'a> {
+        package: &'a str,
+        sheet: &'a str,
+        part: &'a str,
+        before: &'a str,
+    }
+
+    /// [`handmade_with`], its parts `named`, with `more` parts.
+    fn handmade_as(
+        named: Named,
+        rows: &str,
+        formats: &str,
+        shared: Option<String>,
+        more: Vec<(&str, Vec<u8>)>,
+    ) -> Vec<u8> {
+        let Named {
+            package,
+            sheet,
+            part,
+            before,
+        } = named;
         use std::io::Write;
         let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
         let relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
@@ -952,8 +1099,9 @@ mod tests {
             ),
             (
                 "_rels/.rels",
-                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
-                    .to_string(),
+                format!(
+                    r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="{package}"/></Relationships>"#
+                ),
             ),
             (
                 "xl/workbook.xml",
@@ -963,28 +1111,113 @@ mod tests {
             ),
             (
                 "xl/_rels/workbook.xml.rels",
-                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#
-                    .to_string(),
+                format!(
+                    r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{before}<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="{sheet}"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#
+                ),
             ),
             (
                 "xl/styles.xml",
                 format!(r#"<styleSheet xmlns="{main}"><cellXfs>{formats}</cellXfs></styleSheet>"#),
             ),
-            (
-                "xl/worksheets/sheet1.xml",
-                format!(r#"<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>"#),
-            ),
         ];
+        let sheet_xml =
+            format!(r#"<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>"#);
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for (name, text) in parts
-            .into_iter()
-            .chain(shared.map(|text| ("xl/sharedStrings.xml", text)))
+        for (name, bytes) in parts
+            .iter()
+            .map(|(name, text)| (*name, text.as_bytes()))
+            .chain(std::iter::once((part, sheet_xml.as_bytes())))
+            .chain(
+                shared
+                    .iter()
+                    .map(|text| ("xl/sharedStrings.xml", text.as_bytes())),
+            )
+            .chain(more.iter().map(|(name, bytes)| (*name, bytes.as_slice())))
         {
             zip.start_file(name, zip::write::SimpleFileOptions::default())
                 .unwrap();
-            zip.write_all(text.as_bytes()).unwrap();
+            zip.write_all(bytes).unwrap();
         }
         zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_sheet_in_a_part_not_named_as_xml_is_bounded_as_xml() {
+        // A sheet's part may be named anything by the workbook's
+        // relationships; the reader reads it as XML whatever its name, and
+        // would hold a text of 199 MB there whole.
+        let header = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>_timestamp</t></is></c><c r="B1" t="inlineStr"><is><t>count</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>2013-03-11</t></is></c><c r="B2"><v>12</v></c></row>"#;
+        let long = format!(
+            r#"{header}<row r="3"><c r="A3" t="inlineStr"><is><t>{}</t></is></c></row>"#,
+            "y".repeat(5_000_000)
+        );
+        let png = Named {
+            package: "xl/workbook.xml",
+            sheet: "worksheets/sheet1.png",
+            part: "xl/worksheets/sheet1.png",
+            before: "",
+        };
+        let crafted = [
+            png,
+            Named {
+                sheet: "/xl/media/Sheet1.PNG",
+                part: "xl/media/Sheet1.PNG",
+                ..png
+            },
+            // Read as an XML reader reads it: a `Target='` in a comment, or
+            // in another attribute's value, starts no value.
+            Named {
+                before: "<!-- Target=' -->",
+                ..png
+            },
+            Named {
+                before: r#"<Relationship Id="rId9" Type="x Target='" Target="other.xml"/>"#,
+                ..png
+            },
+            // The package's target read as the reader reads it: `xl/…` with
+            // a character reference of 70,000 digits.
+            Named {
+                package: &format!("&#{}120;l/workbook.xml", "0".repeat(70_000)),
+                ..png
+            },
+        ];
+        for named in crafted {
+            let what = format!("{} {}", &named.before, &named.sheet);
+            let refused = xlsx_records(
+                &handmade_as(named, &long, "", None, Vec::new()),
+                Bounds::UPLOAD,
+            )
+            .unwrap_err();
+            assert!(
+                refused.starts_with("its workbook is read from a part named xl/")
+                    && refused.contains("a piece longer than 4 MB"),
+                "{what}: {refused}"
+            );
+        }
+        // A picture beside it whose bytes run long is no XML: read.
+        let picture = vec![0xFF; 5_000_000];
+        for named in [
+            Named {
+                sheet: "worksheets/sheet1.xml",
+                part: "xl/worksheets/sheet1.xml",
+                ..png
+            },
+            png,
+        ] {
+            let read = xlsx_records(
+                &handmade_as(
+                    named,
+                    header,
+                    "",
+                    None,
+                    vec![("xl/media/image1.bmp", picture.clone())],
+                ),
+                Bounds::UPLOAD,
+            )
+            .unwrap();
+            assert_eq!(read.columns, ["_timestamp", "count"]);
+            assert_eq!(read.rows.len(), 1);
+        }
     }
 
     #[test]

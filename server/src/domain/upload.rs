@@ -33,10 +33,14 @@ const SHOWN: usize = 100;
 pub const SHOWN_PROBLEMS: usize = 1_000;
 
 /// A checked upload: the preview, and the records to store when it has no
-/// problems (those new or different from the stored ones).
+/// problems, each with its row in the file (`rows`). They are checked again
+/// against the stored ones as they are stored (a record written meanwhile,
+/// through this instance or another, is seen), and only those new or
+/// different are written.
 pub struct Prepared {
     pub preview: UploadPreview,
     pub records: Vec<Record>,
+    pub rows: Vec<usize>,
     /// This upload's turn ([`TURNS`]), held until it is stored or dropped.
     _turn: Option<tokio::sync::SemaphorePermit<'static>>,
 }
@@ -170,6 +174,7 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
+            rows: Vec::new(),
             _turn: turn,
         });
     }
@@ -199,6 +204,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
+                rows: Vec::new(),
                 _turn: turn,
             });
         }
@@ -227,6 +233,7 @@ async fn check(
             return Ok(Prepared {
                 preview,
                 records: Vec::new(),
+                rows: Vec::new(),
                 _turn: turn,
             });
         }
@@ -252,17 +259,14 @@ async fn check(
         return Ok(Prepared {
             preview,
             records: Vec::new(),
+            rows: Vec::new(),
             _turn: turn,
         });
     }
     // Records the same as stored are left as they are (no history entry).
-    let mut to_store = Vec::with_capacity(checked.records.len());
-    for (record, row) in checked.records.into_iter().zip(&rows) {
+    for (record, row) in checked.records.iter().zip(&rows) {
         match stored.get(&record.id) {
-            None => {
-                preview.new += 1;
-                to_store.push(record);
-            }
+            None => preview.new += 1,
             Some(old) => {
                 let before = old.to_history_value();
                 let after = record.to_history_value();
@@ -278,14 +282,14 @@ async fn check(
                             after,
                         });
                     }
-                    to_store.push(record);
                 }
             }
         }
     }
     Ok(Prepared {
         preview,
-        records: to_store,
+        records: checked.records,
+        rows,
         _turn: turn,
     })
 }

@@ -245,7 +245,23 @@ pub async fn rotate(w: &mut Write, old: &ApiKey, now: DateTime<Utc>) -> Result<N
         now,
     )
     .await?;
-    revoke(w, old.id, now).await?;
+    // Revoked here, or by a rotation that committed first (two at once,
+    // through two instances): then this one is refused and its key undone,
+    // so one key follows the old one, not two.
+    let revoked = on_tx!(w, |conn| sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+    )
+    .bind(micros(now))
+    .bind(old.id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if revoked == 0 {
+        return Err(super::Error::Conflict(format!(
+            "The key \"{}\" was revoked or replaced meanwhile: no new key was made.",
+            old.name
+        )));
+    }
     Ok(new)
 }
 

@@ -113,6 +113,19 @@ pub async fn create(
     Ok(row.into())
 }
 
+/// A data set's settings as they are, read in the change `w` after it takes
+/// the data set's row: no other change to them commits until this one does.
+pub async fn hold(w: &mut Write, id: i64) -> Result<Option<DataSet>> {
+    w.hold_row("data_sets", id).await?;
+    let sql = format!("SELECT {COLUMNS} FROM data_sets WHERE id = $1");
+    let row: Option<DataSetRow> =
+        on_tx!(w, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?;
+    Ok(row.map(Into::into))
+}
+
 /// Changes a data set's settings.
 pub async fn update(w: &mut Write, id: i64, settings: &DataSetSettings) -> Result<DataSet> {
     let sql = format!(
@@ -298,6 +311,9 @@ pub async fn create_with_token(
 
 /// Revokes a data set's write tokens and issues a new one.
 pub async fn rotate_token(w: &mut Write, data_set: &DataSet, now: DateTime<Utc>) -> Result<String> {
+    // The data set held first: two rotations at once are made one after the
+    // other, so the second revokes the first's token (one live, not two).
+    hold(w, data_set.id).await?;
     let scopes = [super::api_keys::write_scope(&data_set.name)];
     super::api_keys::revoke_with_scopes(w, &scopes, now).await?;
     let key = super::api_keys::create(

@@ -223,6 +223,20 @@ pub async fn resets_since(store: &Store, user_id: i64, since: DateTime<Utc>) -> 
     .await)?)
 }
 
+/// [`resets_since`], counted in the change `w` after it takes the user's
+/// row: two asked for at once (through two instances) are counted one after
+/// the other, so neither passes a bound the other reached.
+pub async fn resets_since_held(w: &mut Write, user_id: i64, since: DateTime<Utc>) -> Result<i64> {
+    w.hold_row("users", user_id).await?;
+    Ok(on_tx!(w, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2"
+    )
+    .bind(user_id)
+    .bind(micros(since))
+    .fetch_one(conn)
+    .await)?)
+}
+
 /// The reset whose token is `token`.
 pub async fn find_reset(store: &Store, token: &str) -> Result<Option<Reset>> {
     let row: Option<(i64, i64, i64, Option<i64>)> = on_pool!(store, |pool| sqlx::query_as(

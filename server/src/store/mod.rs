@@ -123,6 +123,33 @@ impl Write {
         &mut self.tx
     }
 
+    /// Takes the row of `table` whose id is `id` until this change commits
+    /// (another change that takes it waits): on Postgres by `SELECT … FOR
+    /// UPDATE`; on SQLite a change holds the database whole already (`BEGIN
+    /// IMMEDIATE`). Nothing is written (no version moves, no trigger runs).
+    /// Whether the row is there.
+    pub async fn hold_row(&mut self, table: &'static str, id: i64) -> Result<bool> {
+        let found: Option<i64> = match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM {table} WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM {table} WHERE id = $1 FOR UPDATE"
+                )))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
     /// Writes the audit row and commits: the change and its note are kept
     /// together, or (if either fails) neither is.
     pub async fn commit(mut self, note: audit::Note) -> Result<()> {

@@ -445,6 +445,9 @@ async fn write_batch(
         let mut replaced = 0;
         let mut found = 0;
         let mut done = 0;
+        // An upload leaves records it holds as they are stored untouched
+        // (their `_updated_at` too).
+        let mut same: std::collections::HashSet<String> = std::collections::HashSet::new();
         if ids_may_exist {
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
@@ -472,6 +475,9 @@ async fn write_batch(
                             .map(|r| r.to_history_value())
                             .unwrap_or_default();
                         if new.as_ref().is_some_and(|n| same_values(&old_value, n)) {
+                            if upload.is_some() {
+                                same.insert(record_id);
+                            }
                             return None;
                         }
                         Some((record_id, old_value.to_string(), new.map(|n| n.to_string())))
@@ -497,14 +503,17 @@ async fn write_batch(
                 h.build().execute(&mut *conn).await?;
             }
         }
-        for (chunk, chunk_bodies) in batch
-            .chunks(ROWS_PER_STATEMENT)
-            .zip(bodies.chunks(ROWS_PER_STATEMENT))
-        {
+        let to_write: Vec<(&Record, &String)> = batch
+            .iter()
+            .copied()
+            .zip(&bodies)
+            .filter(|(r, _)| !same.contains(&r.id))
+            .collect();
+        for chunk in to_write.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO records (data_set_id, record_id, ts, updated_at, body, version) ",
             );
-            q.push_values(chunk.iter().zip(chunk_bodies), |mut b, (r, body)| {
+            q.push_values(chunk.iter(), |mut b, (r, body)| {
                 b.push_bind(data_set_id);
                 b.push_bind(r.id.as_str());
                 b.push_bind(micros(r.timestamp));
@@ -521,6 +530,13 @@ async fn write_batch(
             progress(done);
         }
         if let Some((file_name, summary)) = upload {
+            // With what was written, as it was.
+            let mut summary = summary.clone();
+            if let Some(fields) = summary.as_object_mut() {
+                fields.insert("new".into(), (batch.len() - found).into());
+                fields.insert("replaced".into(), replaced.into());
+                fields.insert("unchanged".into(), (found - replaced).into());
+            }
             sqlx::query(
                 "INSERT INTO record_history (data_set_id, record_id, action, old_value, new_value, actor, at, version) \
                  VALUES ($1, $2, 'upload', NULL, $3, $4, $5, $6)",
@@ -542,6 +558,37 @@ async fn write_batch(
         })
     })?;
     Ok(written)
+}
+
+/// The stored records among `ids`, by id, read in the change `w` after it
+/// takes the data set's row ([`Write::hold_row`]), so no other change to its
+/// records commits until this one does.
+pub async fn hold_and_find(
+    w: &mut Write,
+    data_set_id: i64,
+    ids: &[&str],
+) -> Result<HashMap<String, StoredRecord>> {
+    w.hold_row("data_sets", data_set_id).await?;
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<RecordRow> = on_tx!(w, |conn| {
+            let mut q = QueryBuilder::new(
+                "SELECT record_id, ts, updated_at, body FROM records WHERE data_set_id = ",
+            );
+            q.push_bind(data_set_id).push(" AND record_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(conn).await
+        })?;
+        for row in rows {
+            let record = StoredRecord::try_from(row)?;
+            found.insert(record.id.clone(), record);
+        }
+    }
+    Ok(found)
 }
 
 /// The stored records among `ids`, by id.
@@ -956,11 +1003,20 @@ pub async fn changes_since(
     let limit = most as i64 + 1;
     // One snapshot for the version and the changes, as in `for_each`.
     let (version, emptied, removals, stored) = in_snapshot!(store, |tx| {
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM data_sets WHERE id = $1")
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT version, created_at FROM data_sets WHERE id = $1")
                 .bind(data_set_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+        // A data set's versions start at its creation (since migration 0011):
+        // a version held from before it is of another data set, deleted, whose
+        // id SQLite gave again; its records are not this one's to change.
+        if let Some((version, created)) = row {
+            if since < created && created <= version {
+                return Ok(None);
+            }
+        }
+        let version = row.map(|(version, _)| version);
         // (each query names the removals' partial index's condition, so
         // both databases use it)
         let emptied: Option<i64> = sqlx::query_scalar(

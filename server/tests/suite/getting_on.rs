@@ -457,6 +457,157 @@ async fn uploads_are_previewed_then_stored_whole(app: TestApp) {
 }
 both!(uploads_are_previewed_then_stored_whole);
 
+/// An upload is checked against the stored records again as it is stored,
+/// in the write: a record written between its check and its storing
+/// (through another instance, say) that makes the same id from other values
+/// refuses it, and one changed meanwhile is set to the file's value.
+async fn an_upload_is_checked_again_as_it_is_stored(app: TestApp) {
+    use server::domain::{data_sets, query::Cache, Ctx};
+    let token = app
+        .data_set(json!({"data_group": "checked", "data_type": "twice", "auto_ids": ["left", "right"], "published": true}))
+        .await;
+    let caller = server::domain::caller::Caller::Cli;
+    let cache = Cache::default();
+    let ctx = Ctx::new(&caller, &app.store, &cache);
+    let stored_values = || async {
+        let answer = app.get("/data/checked/twice?sort_by=_id:ascending").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        answer.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap().to_string();
+                (
+                    format!("{}.{}", text("left"), text("right")),
+                    r["count"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let write = |body: Value| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let answer = app
+                .send(Method::POST, "/data/checked/twice", &token, &body)
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        }
+    };
+    write(json!({"_timestamp": "2026-11-09T00:00:00Z", "left": "p", "right": "q", "count": 1}))
+        .await;
+    let file = "_timestamp,left,right,count\n2026-11-09,x.y,z,5\n2026-11-09,p,q,1\n";
+
+    // Checked: one new, one the same as stored. Then, before it is stored,
+    // another writes a record making the first's id (x.y.z) from left: x,
+    // right: y.z: storing it is refused, and nothing of it is stored.
+    let (ds, prepared) =
+        data_sets::check_upload(&ctx, "checked", "twice", "f.csv", file.as_bytes())
+            .await
+            .unwrap();
+    assert_eq!((prepared.preview.new, prepared.preview.unchanged), (1, 1));
+    write(json!({"_timestamp": "2026-11-09T00:00:00Z", "left": "x", "right": "y.z", "count": 7}))
+        .await;
+    let refused = data_sets::store_upload(&ctx, &ds, "f.csv", prepared)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused
+            .message
+            .contains("problem with records stored since it was checked"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(refused.preview.problems[0].row, Some(2));
+    assert!(
+        refused.preview.problems[0]
+            .message
+            .contains("make the same _id"),
+        "{}",
+        refused.preview.problems[0].message
+    );
+    assert_eq!(
+        stored_values().await,
+        [
+            ("p.q".to_string(), json!(1)),
+            ("x.y.z".to_string(), json!(7))
+        ]
+    );
+
+    // Checked with p.q the same as stored; changed meanwhile: stored, the
+    // file's value is the record's, counted as replaced.
+    let file = "_timestamp,left,right,count\n2026-11-09,p,q,1\n";
+    let (ds, prepared) =
+        data_sets::check_upload(&ctx, "checked", "twice", "g.csv", file.as_bytes())
+            .await
+            .unwrap();
+    assert_eq!(prepared.preview.unchanged, 1);
+    write(json!({"_timestamp": "2026-11-09T00:00:00Z", "left": "p", "right": "q", "count": 2}))
+        .await;
+    let done = data_sets::store_upload(&ctx, &ds, "g.csv", prepared)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.new, done.replaced, done.unchanged), (0, 1, 0));
+    assert_eq!(
+        stored_values().await,
+        [
+            ("p.q".to_string(), json!(1)),
+            ("x.y.z".to_string(), json!(7))
+        ]
+    );
+}
+both!(an_upload_is_checked_again_as_it_is_stored);
+
+/// A data set's write token given anew four times at once (through several
+/// instances, say) leaves one token that works, not four.
+async fn tokens_given_anew_at_once_leave_one(app: TestApp) {
+    app.data_set(json!({"data_group": "rotated", "data_type": "often"}))
+        .await;
+    let admin = app.admin_key().await;
+    let nothing = json!({});
+    let answers = futures_util::future::join_all((0..4).map(|_| {
+        app.send(
+            Method::POST,
+            "/api/v1/data-sets/rotated/often/token",
+            &admin,
+            &nothing,
+        )
+    }))
+    .await;
+    assert!(
+        answers.iter().all(|a| a.status == StatusCode::OK),
+        "{:?}",
+        answers.iter().map(|a| a.text()).collect::<Vec<_>>()
+    );
+    let scope = server::store::api_keys::write_scope("rotated_often");
+    let live: i64 = server::on_pool!(&app.store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE scopes = $1 AND revoked_at IS NULL"
+    )
+    .bind(serde_json::to_string(&[&scope]).unwrap())
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(live, 1, "live write tokens of {scope}");
+    let record = json!({"_timestamp": "2026-11-09T00:00:00Z", "count": 1});
+    let mut working = 0;
+    for answer in &answers {
+        let token = answer.json()["bearer_token"].as_str().unwrap().to_string();
+        if app
+            .send(Method::POST, "/data/rotated/often", &token, &record)
+            .await
+            .status
+            == StatusCode::OK
+        {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 1, "tokens that still write");
+}
+both!(tokens_given_anew_at_once_leave_one);
+
 async fn bad_files_and_callers_are_refused_clearly(app: TestApp) {
     let app = with_demo_and_people(app).await;
     let editor = signed_in(&app, "editor@demo.pulse.example").await;

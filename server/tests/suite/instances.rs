@@ -336,6 +336,41 @@ async fn every_change_through_one_instance_is_read_through_the_other(backend: Ba
     assert!((200..300).contains(&status), "{status} {body}");
     let (status, _) = call(a, "GET", DATA, Some(&admin), None).await.unwrap();
     assert_eq!(status, 404);
+
+    // Made again (SQLite gives a deleted data set's id again when it was the
+    // last one), written, read through A; deleted and made again through B:
+    // A reads the new one's records only, not the deleted one's beside them.
+    let round = |port: u16, id: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let token = data_set(port, &admin, "coherence").await;
+            let body = json!([{"_id": id, "_timestamp": "2026-01-05T00:00:00Z", "value": 1}]);
+            let (status, text) = call(port, "POST", DATA, Some(&token), Some(&body))
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{text}");
+        }
+    };
+    round(b, "before").await;
+    sees(a, "the first data set's record", |r| {
+        values(r) == vec![("before".into(), json!(1))]
+    })
+    .await;
+    let (status, body) = call(
+        b,
+        "DELETE",
+        "/api/v1/data-sets/coherence/transactions",
+        Some(&admin),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!((200..300).contains(&status), "{status} {body}");
+    round(b, "after").await;
+    sees(a, "the data set made again, its own record only", |r| {
+        values(r) == vec![("after".into(), json!(1))]
+    })
+    .await;
 }
 
 #[tokio::test]

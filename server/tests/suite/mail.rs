@@ -661,6 +661,25 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
         smtp.wait_for(8).await[7]["rcpt_tos"],
         json!(["jane@pulse.test"])
     );
+    // Asked for eight times at once: no more than 3 are made (each counted in
+    // its write, one after the other, on one instance or several).
+    futures_util::future::join_all((0..8).map(|_| {
+        post_json(
+            &app,
+            "/api/v1/password-reset",
+            json!({"email": "admin@pulse.test"}),
+        )
+    }))
+    .await;
+    let made: i64 = server::on_pool!(&app.store, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM password_resets r JOIN users u ON u.id = r.user_id
+         WHERE u.email = 'admin@pulse.test'"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(made, 3, "resets made for eight asked at once");
+    assert_eq!(smtp.wait_for(11).await.len(), 11);
 
     // Everything is in the audit log.
     let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None).await;
@@ -978,13 +997,31 @@ async fn an_instance_without_smtp_leaves_the_outbox_to_one_with(backend: Backend
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
     assert_eq!(logged, vec![], "messages not sent through the SMTP server");
-    // Once the one with a server has gone (it last said so two minutes
-    // ago), the other writes messages to its log again.
+    // The one with a server gone two minutes (a deploy, a crash): the other
+    // says mail is not sent now, and leaves the messages waiting for it.
     with.abort();
     server::store::mail::smtp_sender_here(&app.store, Utc::now() - chrono::Duration::minutes(2))
         .await
         .unwrap();
     enqueue(&app, 1).await;
+    for _ in 0..30 {
+        if mail_told(&app, &admin).await == (false, false) {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    assert_eq!(mail_told(&app, &admin).await, (false, false));
+    tokio::time::sleep(StdDuration::from_secs(6)).await;
+    let waiting = outbox(&app)
+        .await
+        .into_iter()
+        .filter(|m| m.to == "person0@pulse.test" && m.sent_at.is_none())
+        .count();
+    assert_eq!(waiting, 1, "a message left for the instance with a server");
+    // Gone for more than an hour: the other writes messages to its log.
+    server::store::mail::smtp_sender_here(&app.store, Utc::now() - chrono::Duration::minutes(61))
+        .await
+        .unwrap();
     let mut noted = String::new();
     for _ in 0..100 {
         let newest = outbox(&app).await.into_iter().find(|m| {
@@ -1617,6 +1654,36 @@ async fn alerts_arrive_once_per_event(backend: Backend) {
         moves.json()["description"],
         "Transactions move more than 10% against the period before"
     );
+    // The same alert asked for six times at once (a double submit, through
+    // several instances): made once, the others told it exists.
+    let once = json!({"service": "renew-a-permit", "kpi": "transactions",
+                      "rule": "changes_by_percent", "threshold": 20});
+    let answers = futures_util::future::join_all((0..6).map(|_| make(&editor, once.clone()))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [201, 409, 409, 409, 409, 409],
+        "{:?}",
+        answers.iter().map(|a| a.text()).collect::<Vec<_>>()
+    );
+    assert!(answers
+        .iter()
+        .all(|a| a.status == StatusCode::CREATED || a.text().contains("already have this alert")));
+    let once_made = answers
+        .iter()
+        .find(|a| a.status == StatusCode::CREATED)
+        .unwrap()
+        .json();
+    let gone = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/alerts/{}", once_made["id"]),
+        &editor,
+        None,
+    )
+    .await;
+    assert!(gone.status.is_success(), "{}", gone.text());
     // The service's own target (90%).
     let own = make(
         &viewer,

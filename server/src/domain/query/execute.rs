@@ -322,7 +322,19 @@ impl Acc {
             _ if self.count == 0 => Value::Null,
             // A sum of whole numbers is whole while it fits (JSON's integers
             // here are 64-bit), and a float beyond: never wrapped round.
-            Method::Sum if self.all_int && self.shared => whole(self.float_sum.round()),
+            // Shares of whole numbers are an estimate, kept unrounded (to a
+            // millionth, past the sum's floating-point noise): a rate worked
+            // out from rounded shares is not the one the service page shows
+            // (18 of 36 is 50.0%, 18.43 of 36.14 is 51.0%). Pages write
+            // counts whole.
+            Method::Sum if self.all_int && self.shared => {
+                let x = (self.float_sum * 1e6).round() / 1e6;
+                if x.fract() == 0.0 {
+                    whole(x)
+                } else {
+                    float(x)
+                }
+            }
             Method::Sum if self.all_int => match i64::try_from(self.int_sum) {
                 Ok(sum) => Value::Number(sum.into()),
                 Err(_) => float(self.int_sum as f64),
@@ -1021,7 +1033,7 @@ mod tests {
                 timestamp: crate::domain::ingest::parse_datetime("2014-02-24T00:00:00Z").unwrap()
                     + chrono::Duration::weeks(i),
                 updated_at: Utc::now(),
-                fields: json!({"num": 700, "cost": 7.0})
+                fields: json!({"num": 700, "cost": 7.0, "odd": 701})
                     .as_object()
                     .unwrap()
                     .clone(),
@@ -1048,8 +1060,16 @@ mod tests {
         // February: 5/7 of a week; March: 2/7 + 3 weeks + 1/7 + ... = 28 days'
         // worth up to the 30th, and 1 of the week of 31 March; April: 6 days.
         assert_eq!(sums, [&json!(500), &json!(3100), &json!(600)]);
-        // Sums of whole numbers stay whole (an estimate of a count); money keeps its pence.
+        // Shares that come out whole are written whole; money keeps its pence.
         assert_eq!(shared[0]["cost:sum"], json!(5.0));
+        // Shares of whole numbers that do not are kept (a rate worked out from
+        // them is the one worked out from the records), to a millionth.
+        let odd = ask(&format!("{window}&collect=odd:sum&apportion=true")).unwrap();
+        let sums: Vec<&Value> = odd.iter().map(|m| &m["odd:sum"]).collect();
+        assert_eq!(
+            sums,
+            [&json!(500.714286), &json!(3104.428571), &json!(600.857143)]
+        );
         // Without it, each record counts where its _timestamp falls (Backdrop).
         let plain = ask(&format!("{window}&collect=num:sum")).unwrap();
         let sums: Vec<&Value> = plain.iter().map(|m| &m["num:sum"]).collect();
