@@ -485,10 +485,17 @@ pub fn figures(
                         Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
                     },
                 );
-            Ok(Figures::Journey(
-                journey(module, &rows, &need_value()?)?,
-                span,
-            ))
+            let mut steps = journey(module, &rows, &need_value()?)?;
+            // A step's users over months of weekly data: written whole.
+            let periods = periods_of(&rows)
+                .map(|(periods, _)| periods)
+                .unwrap_or_default();
+            if shared_counts(module, periods.first()) {
+                for step in &mut steps {
+                    step.count = step.count.round();
+                }
+            }
+            Ok(Figures::Journey(steps, span))
         }
         ModuleType::Table => Ok(table(module, &rows)),
         ModuleType::Realtime => Ok(Figures::Live(live(module, &rows)?)),
@@ -500,22 +507,22 @@ pub fn figures(
 /// written whole, as the service page writes them: 1,843 transactions, not
 /// 1,843.29. (Rates are worked out from the shares as they are.)
 fn whole_counts(module: &Module, mut time: TimeFigures) -> TimeFigures {
-    // (money keeps its pence, and a sum of fractions such as hours its
-    // fractions: only counts, `count` as Backdrop's data sets name them,
-    // are whole numbers)
-    let counts = value_key(module).is_some_and(|k| k == "count:sum" || k.ends_with("_count:sum"));
-    if counts
-        && super::unit(module) == crate::model::Unit::Number
-        && time
-            .periods
-            .first()
-            .is_some_and(|p| super::shared_by_days(module, p.kind))
-    {
+    if shared_counts(module, time.periods.first()) {
         for value in time.series.iter_mut().flat_map(|s| s.values.iter_mut()) {
             *value = value.map(f64::round);
         }
     }
     time
+}
+
+/// Whether a module's figures by periods like `period` are counts shared
+/// between them by their days. (Money keeps its pence, and a sum of
+/// fractions such as hours its fractions: only counts, `count` as
+/// Backdrop's data sets name them, are whole numbers.)
+fn shared_counts(module: &Module, period: Option<&Period>) -> bool {
+    value_key(module).is_some_and(|k| k == "count:sum" || k.ends_with("_count:sum"))
+        && super::unit(module) == crate::model::Unit::Number
+        && period.is_some_and(|p| super::shared_by_days(module, p.kind))
 }
 
 /// A realtime module's counts: the `value` option's field of each record (the

@@ -735,6 +735,30 @@ mod tests {
             panic!("not a KPI")
         };
         assert_eq!(k.value, Some(1843.0));
+        // A journey's users over months: whole too.
+        let mut m = module(
+            ModuleType::Journey,
+            "period=month&group_by=step&collect=count:sum",
+            json!({}),
+        );
+        m.data_set = Some("renew/journey".into());
+        let rows = vec![
+            month(
+                "2025-10-01",
+                "2025-11-01",
+                json!({"step": "start", "count:sum": 100.43}),
+            ),
+            month(
+                "2025-11-01",
+                "2025-12-01",
+                json!({"step": "start", "count:sum": 50.43}),
+            ),
+        ];
+        let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
+        let Figures::Journey(steps, _) = f else {
+            panic!("not a journey")
+        };
+        assert_eq!(steps[0].count, 151.0);
     }
 
     #[test]

@@ -439,10 +439,9 @@ pub async fn store_upload(
         &summary,
     )
     .await?;
-    // What was written, as it was (the preview's counts were of the records
-    // stored when the file was checked).
-    (preview.new, preview.replaced, preview.unchanged) =
-        (written.inserted, written.replaced, written.unchanged);
+    // What was written, as it was (the preview was of the records stored
+    // when the file was checked): the same counts as the write's own.
+    super::upload::compare(&mut preview, &checked, &rows, &stored);
     w.commit(Note::new(
         &ctx.caller.actor(),
         "records.upload",

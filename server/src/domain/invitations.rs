@@ -183,6 +183,14 @@ pub async fn invite(
     };
     let unsubscribe = super::mail::unsubscribe_link(ctx.store, settings, &email).await?;
     let mut w = ctx.store.write().await?;
+    // Looked for again in the write, the address held: the same person
+    // invited twice at once (a double submit, through two instances) is
+    // invited once.
+    if invitations::pending_held(&mut w, &email, ctx.now).await? > 0 {
+        return Err(Error::Conflict(format!(
+            "{email} was invited a moment ago: withdraw that invitation first to send another."
+        )));
+    }
     let invitation = invitations::create(
         &mut w,
         &NewInvitation {

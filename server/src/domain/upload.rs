@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::store::{
     data_sets::DataSet,
     records,
-    records::{same_values, Record},
+    records::{same_values, Record, StoredRecord},
     Store,
 };
 
@@ -263,8 +263,28 @@ async fn check(
             _turn: turn,
         });
     }
-    // Records the same as stored are left as they are (no history entry).
-    for (record, row) in checked.records.iter().zip(&rows) {
+    compare(&mut preview, &checked.records, &rows, &stored);
+    Ok(Prepared {
+        preview,
+        records: checked.records,
+        rows,
+        _turn: turn,
+    })
+}
+
+/// Counts in `preview` the records new, replaced and the same as `stored`
+/// (those are left as they are: no history entry), and lists the first
+/// replaced with their values before and after; `rows` are the records'
+/// rows in the file.
+pub fn compare(
+    preview: &mut UploadPreview,
+    records: &[Record],
+    rows: &[usize],
+    stored: &HashMap<String, StoredRecord>,
+) {
+    (preview.new, preview.replaced, preview.unchanged) = (0, 0, 0);
+    preview.replacements.clear();
+    for (record, row) in records.iter().zip(rows) {
         match stored.get(&record.id) {
             None => preview.new += 1,
             Some(old) => {
@@ -286,12 +306,6 @@ async fn check(
             }
         }
     }
-    Ok(Prepared {
-        preview,
-        records: checked.records,
-        rows,
-        _turn: turn,
-    })
 }
 
 /// Columns the data set cannot take (its schema allows no other fields), or

@@ -154,6 +154,22 @@ pub async fn pending_for(
     rows.into_iter().map(|r| r.into_invitation(now)).collect()
 }
 
+/// How many invitations to `email` are pending, counted in the change `w`
+/// after it takes the address ([`Write::hold_name`]): two made at once
+/// (through two instances) are made one after the other, and the second
+/// sees the first.
+pub async fn pending_held(w: &mut Write, email: &str, now: DateTime<Utc>) -> Result<i64> {
+    w.hold_name(&format!("invitation:{email}")).await?;
+    Ok(on_tx!(w, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE email = $1 AND accepted_at IS NULL
+           AND withdrawn_at IS NULL AND expires_at > $2"
+    )
+    .bind(email)
+    .bind(micros(now))
+    .fetch_one(conn)
+    .await)?)
+}
+
 /// Marks invitation `id` accepted, if it is still pending: false if it is
 /// not (accepted or withdrawn meanwhile, or expired), so it is used once.
 pub async fn accept(w: &mut Write, id: i64, now: DateTime<Utc>) -> Result<bool> {

@@ -123,6 +123,20 @@ impl Write {
         &mut self.tx
     }
 
+    /// Takes `name` (an address, say) until this change commits: another
+    /// change that takes the same name waits (on Postgres a transaction's
+    /// advisory lock; on SQLite a change holds the database whole already).
+    /// For a check that what the change makes is not there yet.
+    pub async fn hold_name(&mut self, name: &str) -> Result<()> {
+        if let Tx::Postgres(tx) = &mut self.tx {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Takes the row of `table` whose id is `id` until this change commits
     /// (another change that takes it waits): on Postgres by `SELECT … FOR
     /// UPDATE`; on SQLite a change holds the database whole already (`BEGIN

@@ -551,6 +551,10 @@ async fn an_upload_is_checked_again_as_it_is_stored(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!((done.new, done.replaced, done.unchanged), (0, 1, 0));
+    // (its values before and after, as they were when it was written)
+    assert_eq!(done.replacements.len(), 1);
+    assert_eq!(done.replacements[0].before["count"], json!(2));
+    assert_eq!(done.replacements[0].after["count"], json!(1));
     assert_eq!(
         stored_values().await,
         [

@@ -680,6 +680,29 @@ async fn invitations_and_resets_arrive_and_work(backend: Backend) {
     .unwrap();
     assert_eq!(made, 3, "resets made for eight asked at once");
     assert_eq!(smtp.wait_for(11).await.len(), 11);
+    // One person invited four times at once (a double submit, through
+    // several instances): invited once, the others told so.
+    let invite =
+        json!({"email": "twice@pulse.test", "role": "viewer", "organisations": ["dept-a"]});
+    let answers = futures_util::future::join_all((0..4).map(|_| {
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/invitations",
+            &admin,
+            Some(&invite),
+        )
+    }))
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [201, 409, 409, 409],
+        "{:?}",
+        answers.iter().map(|a| a.text()).collect::<Vec<_>>()
+    );
+    assert_eq!(smtp.wait_for(12).await.len(), 12);
 
     // Everything is in the audit log.
     let audit = call(&app, Method::GET, "/api/v1/audit?limit=1000", &admin, None).await;
