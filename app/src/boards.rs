@@ -500,6 +500,11 @@ pub struct ComparedService {
     /// under [`crate::kpi::LOW_BASE`] it is shown with it and not ranked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<f64>,
+    /// What each period's rate is out of, one per period (empty for a KPI
+    /// that is no rate): one under [`crate::kpi::LOW_BASE`] is drawn apart
+    /// and written with its words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bases: Vec<Option<f64>>,
     /// Its target line, one per period (empty without targets).
     pub target: Vec<Option<f64>>,
     /// Its notes the reader may see, over the compared periods.
@@ -666,6 +671,7 @@ mod tests {
             year_earlier: None,
             missing: None,
             base: None,
+            bases: Vec::new(),
             target: Vec::new(),
             annotations: Vec::new(),
         };

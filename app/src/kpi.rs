@@ -266,6 +266,22 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         .filter(|s| s.total_cost.is_some())
         .filter_map(|s| s.costed_transactions)
         .sum();
+    // Each rate's average over the services it is relied on for, and how
+    // many those are.
+    let rate = |kpi: KpiKind, of: fn(&crate::model::ServiceKpis) -> Option<f64>| {
+        let pairs: Vec<(Option<f64>, f64)> = current
+            .iter()
+            .map(|s| (relied_on(s, kpi, of(s), newest), volume(s)))
+            .collect();
+        let averaged = pairs
+            .iter()
+            .filter(|(v, w)| v.is_some() && *w > 0.0)
+            .count();
+        (weighted_mean(pairs), averaged)
+    };
+    let take_up = rate(KpiKind::DigitalTakeUp, |s| s.digital_take_up);
+    let satisfaction = rate(KpiKind::UserSatisfaction, |s| s.user_satisfaction);
+    let completion = rate(KpiKind::CompletionRate, |s| s.completion_rate);
     crate::model::KpiSummary {
         services: services.len(),
         transactions_per_year: whole.iter().sum(),
@@ -276,24 +292,10 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         total_cost,
         costed: current.iter().filter(|s| s.total_cost.is_some()).count(),
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
-        digital_take_up: weighted_mean(current.iter().map(|s| {
-            (
-                relied_on(s, KpiKind::DigitalTakeUp, s.digital_take_up, newest),
-                volume(s),
-            )
-        })),
-        user_satisfaction: weighted_mean(current.iter().map(|s| {
-            (
-                relied_on(s, KpiKind::UserSatisfaction, s.user_satisfaction, newest),
-                volume(s),
-            )
-        })),
-        completion_rate: weighted_mean(current.iter().map(|s| {
-            (
-                relied_on(s, KpiKind::CompletionRate, s.completion_rate, newest),
-                volume(s),
-            )
-        })),
+        digital_take_up: take_up.0,
+        user_satisfaction: satisfaction.0,
+        completion_rate: completion.0,
+        averaged: [take_up.1, satisfaction.1, completion.1],
     }
 }
 
@@ -2197,6 +2199,8 @@ mod tests {
         assert_eq!(figure_span(&year, KpiKind::Transactions), None);
         let summary = summarise(&[big, old, relied]);
         assert_eq!(summary.user_satisfaction, Some(0.9));
+        // The score is the relied-on one's alone, and says so.
+        assert_eq!(summary.averaged[1], 1);
     }
 
     #[test]

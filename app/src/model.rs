@@ -538,6 +538,13 @@ pub struct KpiSummary {
     pub user_satisfaction: Option<f64>,
     /// Their latest complete weeks' completion rates, weighted likewise.
     pub completion_rate: Option<f64>,
+    /// How many services each of the three averages above is of, in their
+    /// order (digital take-up, satisfaction, completion): the `current`
+    /// ones whose rate is relied on (out of 30 or more, and recent) and who
+    /// have transactions to weigh it by. An average over other services
+    /// than another's is not compared with it.
+    #[serde(default)]
+    pub averaged: [usize; 3],
 }
 
 fn first_page() -> usize {

@@ -204,12 +204,13 @@ pub fn channel_chart(series: &ChannelSeries, previous: Option<&[Option<f64>]>) -
     for (i, line) in series.channels.iter().enumerate() {
         let drawn = Line::new()
             .name(line.label.as_str())
-            .show_symbol(has_lone_value(&line.values))
+            .show_symbol(false)
             .data(line.values.clone());
-        chart = chart.series(match so_far.filter(|_| i == 0) {
+        let drawn = match so_far.filter(|_| i == 0) {
             Some(from) => drawn.mark_area(so_far_band(&labels, from)),
             None => drawn,
-        });
+        };
+        chart = chart.series(lone_values_drawn(drawn, &line.values));
     }
     if let Some(previous) = previous {
         chart = chart.series(total_line(series.totals())).series(dashed(
@@ -226,6 +227,18 @@ fn has_lone_value(values: &[Option<f64>]) -> bool {
     let at = |i: Option<usize>| i.and_then(|i| values.get(i)).copied().flatten();
     (0..values.len())
         .any(|i| values[i].is_some() && at(i.checked_sub(1)).is_none() && at(Some(i + 1)).is_none())
+}
+
+/// A line's series with each lone value (a gap on either side) drawn as a
+/// point, every one of them: ECharts thins a line's points where they crowd
+/// (`showAllSymbol: 'auto'`), and a lone value thinned away is not drawn at all.
+fn lone_values_drawn(line: Line, values: &[Option<f64>]) -> Value {
+    let mut series = serde_json::to_value(line).unwrap_or(Value::Null);
+    if has_lone_value(values) {
+        series["showSymbol"] = Value::Bool(true);
+        series["showAllSymbol"] = Value::Bool(true);
+    }
+    series
 }
 
 /// The black line of the totals.
@@ -376,8 +389,8 @@ fn base_chart(labels: Vec<String>, unit: Unit, zoom: bool, name: &str) -> EChart
     EChart::new(frame)
 }
 
-fn dashed(name: &str, values: Vec<Option<f64>>) -> Line {
-    Line::new()
+fn dashed(name: &str, values: Vec<Option<f64>>) -> Value {
+    let line = Line::new()
         .name(name)
         .show_symbol(false)
         .item_style(ItemStyle::new().color("#505a5f"))
@@ -387,7 +400,9 @@ fn dashed(name: &str, values: Vec<Option<f64>>) -> Line {
                 .width(2)
                 .type_(LineStyleType::Dashed),
         )
-        .data(values)
+        .data(values.clone());
+    // A value a year earlier alone between gaps is drawn as a point.
+    lone_values_drawn(line, &values)
 }
 
 /// The axis labels of `periods`: a period not yet complete (see
@@ -529,12 +544,13 @@ pub fn time_chart(
             TimeStyle::Lines => {
                 let line = Line::new()
                     .name(name.as_str())
-                    .show_symbol(has_lone_value(&values))
-                    .data(values);
-                chart.series(match band {
+                    .show_symbol(false)
+                    .data(values.clone());
+                let line = match band {
                     Some(band) => line.mark_area(band),
                     None => line,
-                })
+                };
+                chart.series(lone_values_drawn(line, &values))
             }
             TimeStyle::Stacked | TimeStyle::Percent => {
                 let line = Line::new()
@@ -588,18 +604,20 @@ pub fn rate_chart(
             .map(|(i, r)| r.filter(|_| few.get(i).copied().unwrap_or(false) == few_ones))
             .collect()
     };
+    let relied_on = plotted(&of(false), Unit::Ratio);
     let line = Line::new()
         .name(name)
         .show_symbol(true)
-        .data(plotted(&of(false), Unit::Ratio));
+        .data(relied_on.clone());
     let line = match first_so_far(periods, complete_until) {
         Some(from) => line.mark_area(so_far_band(&labels, from)),
         None => line,
     };
-    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "").series(line);
+    let mut chart = base_chart(labels, Unit::Ratio, zooms(periods.len()), "")
+        .series(lone_values_drawn(line, &relied_on));
     let too_few = of(true);
     if too_few.iter().any(Option::is_some) {
-        chart = chart.series(
+        let mut points = serde_json::to_value(
             Line::new()
                 .name(TOO_FEW)
                 .symbol(charming::element::Symbol::Custom("emptyCircle".into()))
@@ -607,7 +625,11 @@ pub fn rate_chart(
                 .item_style(ItemStyle::new().color("#505a5f"))
                 .line_style(LineStyle::new().color("#505a5f").width(0))
                 .data(plotted(&too_few, Unit::Ratio)),
-        );
+        )
+        .unwrap_or(Value::Null);
+        // Its line is not drawn: every point is, however many crowd.
+        points["showAllSymbol"] = Value::Bool(true);
+        chart = chart.series(points);
     }
     if let Some(previous) = previous {
         chart = chart.series(dashed("A year earlier", plotted(previous, Unit::Ratio)));
@@ -631,30 +653,42 @@ pub fn rate_chart(
 }
 
 /// One service's line in a comparison: its name, values (as the chart's scale
-/// has them), target line (empty without one) and notes as (period index,
-/// number) pins.
+/// has them), which of them are rates out of too few to rely on (`few`, one
+/// per period; empty for none), target line (empty without one) and notes as
+/// (period index, number) pins.
 pub struct ComparedLine {
     pub name: String,
     pub values: Vec<Option<f64>>,
+    pub few: Vec<bool>,
     pub target: Vec<Option<f64>>,
     pub pins: Vec<(usize, usize)>,
 }
 
 /// The comparison chart: a line per service over the same periods, in the
-/// palette's order; each target dashed in its service's colour; each note a
-/// numbered pin on its service's line.
+/// palette's order; a rate out of too few to rely on no point of its line but
+/// a hollow point in the line's colour, of a series of its own ("…: too few
+/// to rely on (under 30)"); each target dashed in its service's colour; each
+/// note a numbered pin on its service's line.
 pub fn compare_chart(periods: &[Period], unit: Unit, axis: &str, lines: &[ComparedLine]) -> EChart {
     use charming::element::{MarkPoint, MarkPointData};
     let labels: Vec<String> = periods.iter().map(short_period_label).collect();
     let mut chart = base_chart(labels, unit, zooms(periods.len()), axis);
     for (i, line) in lines.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
-        let values = plotted(&line.values, unit);
+        let few = |at: usize| line.few.get(at).copied().unwrap_or(false);
+        let of = |few_ones: bool| -> Vec<Option<f64>> {
+            (line.values.iter().enumerate())
+                .map(|(at, v)| v.filter(|_| few(at) == few_ones))
+                .collect()
+        };
+        let (values, too_few) = (plotted(&of(false), unit), plotted(&of(true), unit));
+        // A note's pin sits on its period's figure, relied on or not.
+        let all = plotted(&line.values, unit);
         let pins: Vec<MarkPointData> = line
             .pins
             .iter()
             .filter_map(|(at, number)| {
-                let y = values.get(*at).copied().flatten()?;
+                let y = all.get(*at).copied().flatten()?;
                 Some(
                     MarkPointData::new()
                         .name(format!("Note {number}"))
@@ -670,18 +704,32 @@ pub fn compare_chart(periods: &[Period], unit: Unit, axis: &str, lines: &[Compar
             .connect_nulls(false)
             .item_style(ItemStyle::new().color(colour))
             .line_style(LineStyle::new().color(colour).width(2))
-            .data(values);
+            .data(values.clone());
         let pinned = !pins.is_empty();
         if pinned {
             series = series.mark_point(MarkPoint::new().data(pins));
         }
-        let mut series = serde_json::to_value(series).unwrap_or(Value::Null);
+        let mut series = lone_values_drawn(series, &values);
         if pinned {
             // A pin's tooltip names its note ("Note 3"), not its number
             // written in the chart's unit ("3.0%") by the chart's tooltip.
             series["markPoint"]["tooltip"] = json!({"formatter": "{b}"});
         }
         chart = chart.series(series);
+        if too_few.iter().any(Option::is_some) {
+            let mut points = serde_json::to_value(
+                Line::new()
+                    .name(format!("{}: {}", line.name, TOO_FEW.to_ascii_lowercase()))
+                    .symbol(charming::element::Symbol::Custom("emptyCircle".into()))
+                    .symbol_size(10)
+                    .item_style(ItemStyle::new().color(colour))
+                    .line_style(LineStyle::new().color(colour).width(0))
+                    .data(too_few),
+            )
+            .unwrap_or(Value::Null);
+            points["showAllSymbol"] = Value::Bool(true);
+            chart = chart.series(points);
+        }
         if line.target.iter().any(Option::is_some) {
             chart = chart.series(
                 Line::new()
@@ -1976,6 +2024,7 @@ mod tests {
         let line = ComparedLine {
             name: "A service".into(),
             values: vec![Some(0.5), Some(0.6)],
+            few: Vec::new(),
             target: Vec::new(),
             pins: vec![(1, 3)],
         };
@@ -1993,6 +2042,75 @@ mod tests {
         );
         let some = ratings_chart(Some(&[1.0, 2.0, 3.0, 4.0, 5.0]));
         assert_eq!(some.as_value()["series"][0]["data"][4]["value"], 5.0);
+    }
+
+    #[test]
+    fn every_rate_of_too_few_and_every_lone_rate_is_drawn_however_many_periods() {
+        // A year of weeks, every other one out of too few: ECharts would thin
+        // the points of so crowded a line, and a thinned point of a series
+        // whose line is not drawn (or of a lone value) is not drawn at all.
+        let periods = periods_between(
+            PeriodKind::Week,
+            Utc.with_ymd_and_hms(2014, 1, 6, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2015, 1, 5, 0, 0, 0).unwrap(),
+        );
+        assert_eq!(periods.len(), 52);
+        let rates: Vec<Option<f64>> = (0..52).map(|i| Some(0.5 + i as f64 / 200.0)).collect();
+        let few: Vec<bool> = (0..52).map(|i| i % 2 == 0).collect();
+        let until = Utc.with_ymd_and_hms(2015, 1, 5, 0, 0, 0).unwrap();
+        let option = rate_chart(&periods, "Completion rate", &rates, &few, None, &[], until);
+        let series = option.as_value()["series"].as_array().unwrap().clone();
+        let named = |name: &str| series.iter().find(|s| s["name"] == name).unwrap().clone();
+        let relied_on = named("Completion rate");
+        let too_few = named(TOO_FEW);
+        let drawn = |s: &serde_json::Value| {
+            s["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| !v.is_null())
+                .count()
+        };
+        assert_eq!((drawn(&relied_on), drawn(&too_few)), (26, 26));
+        assert_eq!(too_few["showAllSymbol"], true);
+        // Every relied-on week is alone between two of too few.
+        assert_eq!(relied_on["showSymbol"], true);
+        assert_eq!(relied_on["showAllSymbol"], true);
+        // A line without lone values is left to ECharts' thinning.
+        let option = rate_chart(
+            &periods,
+            "Completion rate",
+            &rates,
+            &[false; 52],
+            None,
+            &[],
+            until,
+        );
+        let line = &option.as_value()["series"][0];
+        assert_eq!(line["showSymbol"], true);
+        assert!(line.get("showAllSymbol").is_none());
+        // A comparison: each service's rates of too few drawn apart, hollow
+        // in its colour, every one of them.
+        let compared = ComparedLine {
+            name: "Hire a boat".into(),
+            values: rates.clone(),
+            few: few.clone(),
+            target: Vec::new(),
+            pins: Vec::new(),
+        };
+        let option = compare_chart(&periods, Unit::Ratio, "", &[compared]);
+        let series = option.as_value()["series"].as_array().unwrap().clone();
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0]["name"], "Hire a boat");
+        assert_eq!(
+            series[1]["name"],
+            "Hire a boat: too few to rely on (under 30)"
+        );
+        assert_eq!((drawn(&series[0]), drawn(&series[1])), (26, 26));
+        assert_eq!(series[1]["showAllSymbol"], true);
+        assert_eq!(series[1]["itemStyle"]["color"], PALETTE[0]);
+        // The relied-on line's lone points are drawn, every one.
+        assert_eq!(series[0]["showAllSymbol"], true);
     }
 
     #[test]

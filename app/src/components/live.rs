@@ -47,9 +47,26 @@ pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoVi
             None => "No count".to_string(),
         })
     };
+    // Read again every half minute, so that a count the feed stopped after
+    // is said to be the last one on a page left open.
+    let clock = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || clock.update(|c| *c = c.wrapping_add(1)),
+            std::time::Duration::from_secs(30),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    }
     let when = move || {
+        clock.track();
         figures.with(|f| match f.latest() {
-            Some((t, _)) => format!("Counted at {}.", format_time(t, t)),
+            Some((t, _)) => counted(t, crate::modules::now()),
             None => format!("No count in the last {} hours.", f.hours),
         })
     };
@@ -69,6 +86,18 @@ pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoVi
     }
 }
 
+/// When the newest count was made, as of `now`: a count more than ten
+/// minutes old (the feed stopped) is said to be the last one, with its day
+/// when it is not today's, not passed off as the number now.
+fn counted(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let when = format_time(at, now);
+    if now - at <= chrono::Duration::minutes(10) {
+        format!("Counted at {when}.")
+    } else {
+        format!("Last counted at {when}: no count has come since.")
+    }
+}
+
 /// The counts of the last hours as a line, placed by their times across the
 /// window (a gap of more than ten minutes breaks the line); its figures are
 /// in the table beside it.
@@ -84,6 +113,8 @@ fn sparkline(live: &LiveFigures, unit: Unit, label: &str) -> impl IntoView {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
             (lo.min(*v), hi.max(*v))
         });
+    // The scale starts at 0 at most; the words give the counts' own least.
+    let least = lo;
     let lo = lo.min(0.0);
     let range = if hi > lo { hi - lo } else { 1.0 };
     let x = |t: DateTime<Utc>| W * ((t - start).num_seconds() as f64 / span).clamp(0.0, 1.0);
@@ -101,7 +132,7 @@ fn sparkline(live: &LiveFigures, unit: Unit, label: &str) -> impl IntoView {
     let (dot_x, dot_y) = live.latest().map(|(t, v)| (x(t), y(v))).unwrap_or_default();
     let aria = format!(
         "{label}: from {} to {}. The counts are in the table.",
-        format_value_in_full(lo.max(0.0), unit),
+        format_value_in_full(least, unit),
         format_value_in_full(hi, unit)
     );
     Some(view! {
@@ -390,5 +421,27 @@ pub fn RankedList(
                 <tbody class="govuk-table__body">{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_count_the_feed_stopped_after_is_said_to_be_the_last() {
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap();
+        assert_eq!(counted(at(9, 12), at(9, 15)), "Counted at 09:12 GMT.");
+        assert_eq!(
+            counted(at(9, 12), at(14, 50)),
+            "Last counted at 09:12 GMT: no count has come since."
+        );
+        // Yesterday's count says its day.
+        let yesterday = Utc.with_ymd_and_hms(2026, 12, 6, 23, 58, 0).unwrap();
+        assert_eq!(
+            counted(yesterday, at(0, 30)),
+            "Last counted at 23:58 GMT on 6 December 2026: no count has come since."
+        );
     }
 }

@@ -638,12 +638,17 @@ fn Figured(
             }
             .into_any()
         }
-        Figures::Journey(steps, span) => {
+        Figures::Journey(steps, span, left_out) => {
             let option = Signal::stored(journey_chart(&steps));
             let when = match span {
                 Some((start, end)) => format!(
-                    "Users at each step, {}.",
-                    crate::kpi::format_date_range(start, end)
+                    "Users at each step, {}{}.",
+                    crate::kpi::format_date_range(start, end),
+                    match left_out {
+                        0 => String::new(),
+                        1 => " (one period left out: not every step's figures were sent for it)".into(),
+                        n => format!(" ({n} periods left out: not every step's figures were sent for them)"),
+                    }
                 ),
                 None => "Users at each step, over all the data sent.".to_string(),
             };
@@ -843,11 +848,11 @@ pub fn FigureTable(table: TableData, caption: String, id: String, full: bool) ->
                         .enumerate()
                         .map(|(i, cell)| {
                             if i == 0 {
-                                view! { <th scope="row" class="govuk-table__header">{cell.text}</th> }.into_any()
+                                view! { <th scope="row" class="govuk-table__header">{cell.shown()}</th> }.into_any()
                             } else if t.numeric.get(i).copied().unwrap_or(false) {
-                                view! { <td class="govuk-table__cell govuk-table__cell--numeric">{cell.text}</td> }.into_any()
+                                view! { <td class="govuk-table__cell govuk-table__cell--numeric">{cell.shown()}</td> }.into_any()
                             } else {
-                                view! { <td class="govuk-table__cell">{cell.text}</td> }.into_any()
+                                view! { <td class="govuk-table__cell">{cell.shown()}</td> }.into_any()
                             }
                         })
                         .collect_view();

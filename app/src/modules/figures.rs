@@ -152,9 +152,11 @@ pub enum Figures {
     Kpi(LatestFigure),
     Completion(CompletionFigures),
     Satisfaction(SatisfactionFigures),
-    /// The steps, and the span of time their counts add up (from the first
-    /// period's start to the last one's end), when the answer has periods.
-    Journey(Vec<Step>, Option<(DateTime<Utc>, DateTime<Utc>)>),
+    /// The steps, the span of time their counts add up (from the first
+    /// period's start to the last one's end) when the answer has periods,
+    /// and how many whole periods inside it were left out (not every step's
+    /// figures were sent for them).
+    Journey(Vec<Step>, Option<(DateTime<Utc>, DateTime<Utc>)>, usize),
     /// `table`: column keys and one row of cells per record.
     Table {
         columns: Vec<String>,
@@ -177,7 +179,7 @@ impl Figures {
             Figures::Kpi(_) => 1,
             Figures::Completion(c) => c.periods.len() * 2,
             Figures::Satisfaction(s) => s.periods.len() * 6,
-            Figures::Journey(steps, _) => steps.len(),
+            Figures::Journey(steps, ..) => steps.len(),
             Figures::Table { columns, rows } => rows.len() * columns.len().max(1),
             Figures::Live(live) => live.points.len(),
             Figures::List(items) => items.len(),
@@ -199,7 +201,7 @@ impl Figures {
                 format!("{} rows of {} columns", n(rows.len()), n(columns.len()))
             }
             Figures::Live(live) => format!("{} counts", n(live.points.len())),
-            Figures::Journey(steps, _) => format!("{} steps", n(steps.len())),
+            Figures::Journey(steps, ..) => format!("{} steps", n(steps.len())),
             Figures::List(items) => format!("{} items", n(items.len())),
             Figures::Kpi(_) => "one figure".into(),
         }
@@ -476,18 +478,49 @@ pub fn figures(
         )?)),
         ModuleType::UserSatisfactionGraph => Ok(Figures::Satisfaction(satisfaction(&rows)?)),
         ModuleType::Journey => {
-            let span = rows
-                .iter()
-                .filter_map(|r| Some((time(r, "_start_at")?, time(r, "_end_at")?)))
-                .fold(
-                    None,
-                    |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, (s, e)| {
-                        Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
-                    },
-                );
-            let mut steps = journey(module, &rows, &need_value()?)?;
+            let value = need_value()?;
+            // Only whole periods that every step has a figure for: a week
+            // whose later steps have not come in yet is no drop at them, and
+            // a step's gap (or a week it was not sent) is no 0 people. Rows
+            // without their period are counted as they are; rows of groups
+            // that are not among the steps named judge nothing.
+            let named = option_strings(module, "steps");
+            let group = group_key(module).unwrap_or_default();
+            let is_step = |r: &Map<String, Value>| {
+                named.is_empty()
+                    || (r.get(&group).and_then(Value::as_str))
+                        .is_some_and(|k| named.iter().any(|n| n == k))
+            };
+            let whole: Vec<&Map<String, Value>> = (rows.iter().copied())
+                .filter(|r| time(r, "_end_at").is_none_or(|end| end <= complete_until))
+                .collect();
+            let mut gaps: Vec<DateTime<Utc>> = (whole.iter())
+                .filter(|r| is_step(r) && number(r, &value).is_none())
+                .filter_map(|r| time(r, "_start_at"))
+                .collect();
+            gaps.sort();
+            gaps.dedup();
+            let kept: Vec<&Map<String, Value>> = (whole.iter().copied())
+                .filter(|r| time(r, "_start_at").is_none_or(|start| !gaps.contains(&start)))
+                .collect();
+            let span_of = |rows: &[&Map<String, Value>]| {
+                (rows.iter())
+                    .filter_map(|r| Some((time(r, "_start_at")?, time(r, "_end_at")?)))
+                    .fold(
+                        None,
+                        |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, (s, e)| {
+                            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+                        },
+                    )
+            };
+            // No whole period with every step's figures: no steps drawn, and
+            // the span of the periods left out said.
+            let (mut steps, span) = match span_of(&kept) {
+                None if !gaps.is_empty() => (Vec::new(), span_of(&whole)),
+                span => (journey(module, &kept, &value)?, span),
+            };
             // A step's users over months of weekly data: written whole.
-            let periods = periods_of(&rows)
+            let periods = periods_of(&kept)
                 .map(|(periods, _)| periods)
                 .unwrap_or_default();
             if shared_counts(module, periods.first()) {
@@ -495,7 +528,11 @@ pub fn figures(
                     step.count = step.count.round();
                 }
             }
-            Ok(Figures::Journey(steps, span))
+            // Whole periods inside the span left out for a step's gap.
+            let left_out = (gaps.iter())
+                .filter(|start| span.is_some_and(|(from, to)| from <= **start && **start < to))
+                .count();
+            Ok(Figures::Journey(steps, span, left_out))
         }
         ModuleType::Table => Ok(table(module, &rows)),
         ModuleType::Realtime => Ok(Figures::Live(live(module, &rows)?)),
@@ -803,7 +840,8 @@ fn satisfaction(rows: &[&Map<String, Value>]) -> Result<SatisfactionFigures, Str
 }
 
 /// A journey: how many reached each step, in the `steps` option's order (only
-/// those steps), else in order of appearance.
+/// those steps), else most first (a journey only narrows; the data's own order
+/// is the steps' names' order, not the journey's).
 fn journey(
     module: &Module,
     rows: &[&Map<String, Value>],
@@ -833,6 +871,10 @@ fn journey(
             }),
             None => {}
         }
+    }
+    if !fixed {
+        // (a stable sort: steps reached by as many keep the data's order)
+        steps.sort_by(|a, b| b.count.total_cmp(&a.count));
     }
     Ok(steps)
 }
@@ -1232,12 +1274,116 @@ pub(crate) mod tests {
             json!({"stage": "start", "count:sum": 100}),
             json!({"stage": "other", "count:sum": 7}),
         ];
-        let Figures::Journey(steps, None) = figures(&m, &rows, ALL).unwrap() else {
+        let Figures::Journey(steps, None, 0) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a journey")
         };
         let counts: Vec<f64> = steps.iter().map(|s| s.count).collect();
         assert_eq!(counts, [100.0, 0.0, 40.0]);
         assert_eq!(steps[1].label, "Details");
+    }
+
+    #[test]
+    fn a_journey_without_its_steps_named_runs_most_first_over_whole_weeks_every_step_has() {
+        // The builder's journey names no steps, and /data gives them in the
+        // order of their names: eligibility comes before done by its
+        // figures, not its name.
+        let m = module(
+            ModuleType::Journey,
+            "period=week&group_by=step&collect=count:sum",
+            json!({}),
+        );
+        let week = |start: &str, end: &str, step: &str, count: Value| json!({"_start_at": start, "_end_at": end, "step": step, "count:sum": count});
+        let (w1, w2, w3) = (
+            ("2026-11-02T00:00:00+00:00", "2026-11-09T00:00:00+00:00"),
+            ("2026-11-09T00:00:00+00:00", "2026-11-16T00:00:00+00:00"),
+            ("2026-11-16T00:00:00+00:00", "2026-11-23T00:00:00+00:00"),
+        );
+        let mut rows = Vec::new();
+        for (start, end) in [w1, w2, w3] {
+            rows.push(week(start, end, "details", json!(930)));
+            rows.push(week(start, end, "done", json!(812)));
+            rows.push(week(start, end, "eligibility", json!(1040)));
+            rows.push(week(start, end, "payment", json!(850)));
+        }
+        // The second week's payments were not sent (a gap): that week is
+        // left out for every step, not counted as no one paying.
+        rows[7]["count:sum"] = Value::Null;
+        // The third week is under way.
+        let until = DateTime::parse_from_rfc3339("2026-11-19T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, until).unwrap() else {
+            panic!("not a journey")
+        };
+        let got: Vec<(&str, f64)> = steps.iter().map(|s| (s.key.as_str(), s.count)).collect();
+        assert_eq!(
+            got,
+            [
+                ("eligibility", 1040.0),
+                ("details", 930.0),
+                ("payment", 850.0),
+                ("done", 812.0)
+            ]
+        );
+        let (from, to) = span.unwrap();
+        assert_eq!(
+            (from.to_rfc3339(), to.to_rfc3339()),
+            (
+                "2026-11-02T00:00:00+00:00".to_string(),
+                "2026-11-09T00:00:00+00:00".to_string()
+            )
+        );
+        assert_eq!(left_out, 0);
+        // With the first week's details missing instead, the span runs over
+        // it to the second week, and says one was left out.
+        rows[7]["count:sum"] = json!(850);
+        rows[4]["count:sum"] = json!(930);
+        rows[0]["count:sum"] = Value::Null;
+        let Figures::Journey(_, span, left_out) = figures(&m, &rows, until).unwrap() else {
+            panic!("not a journey")
+        };
+        assert_eq!(span.unwrap().0.to_rfc3339(), "2026-11-09T00:00:00+00:00");
+        assert_eq!(left_out, 0);
+        rows[0]["count:sum"] = json!(930);
+        rows[5]["count:sum"] = Value::Null;
+        let with_third_whole = DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, with_third_whole).unwrap()
+        else {
+            panic!("not a journey")
+        };
+        assert_eq!(span.unwrap().1.to_rfc3339(), "2026-11-23T00:00:00+00:00");
+        assert_eq!(left_out, 1);
+        assert_eq!(steps[0].count, 2080.0);
+        // No whole week with every step's figures: no steps, and every week
+        // said to be left out.
+        for (i, row) in rows.iter_mut().enumerate() {
+            if i % 4 == 3 {
+                row["count:sum"] = Value::Null;
+            }
+        }
+        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, with_third_whole).unwrap()
+        else {
+            panic!("not a journey")
+        };
+        assert!(steps.is_empty());
+        assert_eq!(span.unwrap().0.to_rfc3339(), "2026-11-02T00:00:00+00:00");
+        assert_eq!(left_out, 3);
+        // With its steps named, a group that is no step judges no week.
+        rows[5]["count:sum"] = json!(812);
+        let named = module(
+            ModuleType::Journey,
+            "period=week&group_by=step&collect=count:sum",
+            json!({"steps": ["eligibility", "done"]}),
+        );
+        let Figures::Journey(steps, _, left_out) =
+            figures(&named, &rows, with_third_whole).unwrap()
+        else {
+            panic!("not a journey")
+        };
+        assert_eq!(left_out, 0);
+        assert_eq!(steps[0].count, 3120.0);
     }
 
     #[test]

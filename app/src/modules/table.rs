@@ -13,11 +13,25 @@ use super::options::{label_for, unit};
 use crate::kpi::{format_date, format_exact, format_percent, format_period};
 use crate::model::{KpiKind, Module, Period, PeriodKind, Unit};
 
-/// A table cell: its text, and the number it shows (for sorting).
+/// A table cell: its text, the number it shows (for sorting) and what the
+/// page says of it beside it (a rate's small base: "from 12 responses: too
+/// few to rely on").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub text: String,
     pub number: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Cell {
+    /// As the page's table writes it: the text, then its note in brackets.
+    pub fn shown(&self) -> String {
+        match &self.note {
+            Some(note) => format!("{} ({note})", self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// A module's figures as a table.
@@ -74,6 +88,7 @@ pub fn format_cell(value: Option<f64>, unit: Unit) -> Cell {
     Cell {
         text,
         number: value,
+        note: None,
     }
 }
 
@@ -81,20 +96,25 @@ pub fn format_cell(value: Option<f64>, unit: Unit) -> Cell {
 /// so, as a headline has them.
 fn rate_cell(rate: Option<f64>, kpi: KpiKind, base: Option<f64>) -> Cell {
     let mut cell = format_cell(rate, Unit::Ratio);
-    if let (Some(_), Some(words)) = (rate, crate::kpi::low_base_words(kpi, base)) {
-        cell.text = format!("{} ({words})", cell.text);
+    if rate.is_some() {
+        cell.note = crate::kpi::low_base_words(kpi, base);
     }
     cell
 }
 
 fn text_cell(text: String) -> Cell {
-    Cell { text, number: None }
+    Cell {
+        text,
+        number: None,
+        note: None,
+    }
 }
 
 fn period_cell(period: &Period) -> Cell {
     Cell {
         text: format_period(period),
         number: Some(period.start.timestamp() as f64),
+        note: None,
     }
 }
 
@@ -121,6 +141,7 @@ fn value_cell(key: &str, value: &Value) -> Cell {
             Ok(t) => Cell {
                 text: format_date(t.with_timezone(&Utc)),
                 number: Some(t.timestamp() as f64),
+                note: None,
             },
             Err(_) => text_cell(s.clone()),
         },
@@ -150,7 +171,7 @@ pub fn table_data(
             completion_table(c, super::options::rate_kpi(module), whole)
         }
         Figures::Satisfaction(s) => satisfaction_table(s),
-        Figures::Journey(steps, _) => return journey_table(steps),
+        Figures::Journey(steps, ..) => return journey_table(steps),
         Figures::Table {
             columns,
             rows: records,
@@ -191,7 +212,7 @@ pub fn table_data(
             } else if let Some(words) = previous.too_few(i).filter(|_| value.is_some()) {
                 // A rate of too few is given with its words, as a headline's.
                 let mut cell = format_cell(*value, previous_unit);
-                cell.text = format!("{} ({words})", cell.text);
+                cell.note = Some(words);
                 cell
             } else {
                 format_cell(*value, previous_unit)
@@ -312,7 +333,11 @@ fn journey_table(steps: &[Step]) -> TableData {
             vec![
                 text_cell(s.label.clone()),
                 format_cell(Some(s.count), Unit::Number),
-                format_cell((first > 0.0).then(|| s.count / first), Unit::Ratio),
+                rate_cell(
+                    (first > 0.0).then(|| s.count / first),
+                    KpiKind::CompletionRate,
+                    Some(first),
+                ),
             ]
         })
         .collect();
@@ -342,6 +367,7 @@ fn live_table(module: &Module, live: &LiveFigures) -> TableData {
                 Cell {
                     text: crate::kpi::format_time(*t, today),
                     number: Some(t.timestamp() as f64),
+                    note: None,
                 },
                 format_cell(Some(*v), unit(module)),
             ]
@@ -432,9 +458,10 @@ impl TableData {
     /// As CSV (RFC 4180: CRLF line ends, fields quoted when they need it). A
     /// field a spreadsheet would run as a formula starts with `'`.
     pub fn to_csv(&self) -> String {
-        let mut csv = csv_line(self.headers.iter().map(String::as_str));
-        for row in &self.rows {
-            csv.push_str(&csv_line(row.iter().map(|c| c.text.as_str())));
+        let (headers, rows) = self.written();
+        let mut csv = csv_line(headers.iter().map(String::as_str));
+        for row in &rows {
+            csv.push_str(&csv_line(row.iter().map(String::as_str)));
         }
         csv
     }
@@ -442,12 +469,41 @@ impl TableData {
     /// As JSON: `{"title", "columns": [...], "rows": [[...], ...]}`, every
     /// cell as written in the table.
     pub fn to_json(&self, title: &str) -> String {
-        let rows: Vec<Vec<&str>> = self
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|c| c.text.as_str()).collect())
+        let (headers, rows) = self.written();
+        serde_json::json!({ "title": title, "columns": headers, "rows": rows }).to_string()
+    }
+
+    /// The headings and cells of a download: as on the page, but a cell's
+    /// note in a column of its own after the cell's ("Completion rate:
+    /// note"), so that a figure stays a figure a spreadsheet reads as one.
+    fn written(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let noted: Vec<bool> = (0..self.headers.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(|c| c.note.is_some()))
+            })
             .collect();
-        serde_json::json!({ "title": title, "columns": self.headers, "rows": rows }).to_string()
+        let mut headers = Vec::new();
+        for (header, noted) in self.headers.iter().zip(&noted) {
+            headers.push(header.clone());
+            if *noted {
+                headers.push(format!("{header}: note"));
+            }
+        }
+        let rows = (self.rows.iter())
+            .map(|row| {
+                let mut cells = Vec::new();
+                for (cell, noted) in row.iter().zip(&noted) {
+                    cells.push(cell.text.clone());
+                    if *noted {
+                        cells.push(cell.note.clone().unwrap_or_default());
+                    }
+                }
+                cells
+            })
+            .collect();
+        (headers, rows)
     }
 }
 
@@ -591,11 +647,7 @@ mod tests {
         assert_eq!(year_earlier.relied_on(), [None, Some(0.9)]);
         let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
         let t = table_data(&m, &f, Some(&year_earlier), DateTime::<Utc>::MAX_UTC);
-        let earlier_cells: Vec<&str> = t
-            .rows
-            .iter()
-            .map(|r| r.last().unwrap().text.as_str())
-            .collect();
+        let earlier_cells: Vec<String> = t.rows.iter().map(|r| r.last().unwrap().shown()).collect();
         assert_eq!(
             earlier_cells,
             [
@@ -603,6 +655,22 @@ mod tests {
                 "91.7% (from 12 people who started: too few to rely on)"
             ]
         );
+        // A download keeps the figure a figure, its note in a column of its own.
+        let csv = t.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        let heading = t.headers.last().unwrap();
+        assert!(
+            lines[0].ends_with(&format!("{heading},{heading}: note")),
+            "{csv}"
+        );
+        assert!(lines[1].ends_with(",90.0%,"), "{csv}");
+        assert!(
+            lines[2].ends_with(",91.7%,from 12 people who started: too few to rely on"),
+            "{csv}"
+        );
+        let json: Value = serde_json::from_str(&t.to_json("Completion")).unwrap();
+        let last = json["rows"][1].as_array().unwrap();
+        assert_eq!(last[last.len() - 2], "91.7%");
     }
 
     #[test]
@@ -755,7 +823,7 @@ mod tests {
             ),
         ];
         let f = figures(&m, &rows, DateTime::<Utc>::MAX_UTC).unwrap();
-        let Figures::Journey(steps, _) = f else {
+        let Figures::Journey(steps, ..) = f else {
             panic!("not a journey")
         };
         assert_eq!(steps[0].count, 151.0);
@@ -839,7 +907,7 @@ mod tests {
             download_name("tax", "by-channel", &f, "csv"),
             "tax-by-channel-week-2026-11-09-2026-11-22.csv"
         );
-        let journey = Figures::Journey(Vec::new(), None);
+        let journey = Figures::Journey(Vec::new(), None, 0);
         assert_eq!(
             download_name("tax", "steps", &journey, "json"),
             "tax-steps.json"

@@ -515,7 +515,7 @@ fn BoardView(board: Board, key: String, portfolio: bool) -> impl IntoView {
         <p class="govuk-body">
             {format!("{} services. Transactions are over the last 52 complete weeks; the other figures are for the latest complete period \
                 of their data (a week; a month for satisfaction; a quarter for cost); a period under way is never counted. \
-                Statuses are against the targets in force today; trends compare the last three complete periods with the three before.",
+                Statuses are against the target in force at the end of each figure's period; trends compare the last three complete periods with the three before.",
                 board.services.len())}
         </p>
         <div class="pulse-board-actions pulse-no-print">

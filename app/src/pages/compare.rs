@@ -167,6 +167,9 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         .map(|(s, (service, values))| ComparedLine {
             name: service.service.title.clone(),
             values: values.clone(),
+            few: (service.bases.iter())
+                .map(|b| crate::kpi::low_base_words(kpi, *b).is_some())
+                .collect(),
             target: if scale == Scale::Absolute {
                 service.target.clone()
             } else {
@@ -318,10 +321,18 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             view! {
                 <tr class="govuk-table__row">
                     <th scope="row" class="govuk-table__header">{format_period(period)}</th>
-                    {scaled.iter().map(|values| view! {
-                        <td class="govuk-table__cell govuk-table__cell--numeric">
-                            {format_value(values.get(p).copied().flatten(), chart_unit)}
-                        </td>
+                    {scaled.iter().zip(&c.services).map(|(values, service)| {
+                        let value = values.get(p).copied().flatten();
+                        // A rate of too few is given with its words, as a
+                        // dashboard's table gives it.
+                        let words = value
+                            .and_then(|_| crate::kpi::low_base_words(kpi, service.bases.get(p).copied().flatten()))
+                            .map(|w| format!(" ({w})"));
+                        view! {
+                            <td class="govuk-table__cell govuk-table__cell--numeric">
+                                {format_value(value, chart_unit)}{words}
+                            </td>
+                        }
                     }).collect_view()}
                 </tr>
             }

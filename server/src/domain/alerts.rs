@@ -394,8 +394,31 @@ fn unusual_expected(
     figure: &KpiFigure,
     notes: &[&Annotation],
 ) -> Option<f64> {
-    let (kind, values) = kpis::complete_series(data, kpi, kpi.finest_period());
+    let (kind, mut values) = kpis::complete_series(data, kpi, kpi.finest_period());
+    // A rate out of too few to rely on (digital take-up of a handful of
+    // transactions too) is neither judged unusual nor a neighbour of one, as
+    // dashboards leave it out (`app::notes::chart_series`):
+    // 9 of 9 finishing in Christmas week is no 100% to expect again.
+    if kpi.unit() == Unit::Ratio {
+        without_too_few(&mut values, &kpis::bases(data, kpi, kind));
+    }
     unusual_newest(kind, &values, &figure.period, kpi.unit(), notes)
+}
+
+/// Leaves out each rate whose base (`bases`, by the same periods' starts) is
+/// missing or under [`app::kpi::LOW_BASE`].
+fn without_too_few(
+    values: &mut std::collections::BTreeMap<DateTime<Utc>, Option<f64>>,
+    bases: &std::collections::BTreeMap<DateTime<Utc>, f64>,
+) {
+    for (start, value) in values.iter_mut() {
+        if bases
+            .get(start)
+            .is_none_or(|b| b.round() < app::kpi::LOW_BASE)
+        {
+            *value = None;
+        }
+    }
 }
 
 /// [`unusual_expected`] of `values` (by their periods' starts, of `kind`) at
@@ -833,6 +856,44 @@ mod tests {
             updated_at: newest.start,
         };
         assert_eq!(at(&values, &[&note]), None);
+    }
+
+    #[test]
+    fn a_rate_of_too_few_a_year_earlier_sets_no_expectation() {
+        use std::collections::BTreeMap;
+        // Two years of weeks finishing at about 75%, out of 400; Christmas
+        // week of the first year 9 of 9 (100%).
+        let weeks = app::kpi::periods_between(
+            PeriodKind::Week,
+            Utc.with_ymd_and_hms(2013, 1, 7, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2015, 1, 5, 0, 0, 0).unwrap(),
+        );
+        let christmas = 50;
+        let mut values: BTreeMap<DateTime<Utc>, Option<f64>> = BTreeMap::new();
+        let mut bases: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
+        for (i, p) in weeks.iter().enumerate() {
+            let few = i == christmas;
+            values.insert(
+                p.start,
+                Some(if few {
+                    1.0
+                } else {
+                    0.74 + (i % 3) as f64 * 0.01
+                }),
+            );
+            bases.insert(p.start, if few { 9.0 } else { 400.0 });
+        }
+        // This Christmas week: 98% of 400.
+        let newest = weeks[christmas + 52];
+        values.insert(newest.start, Some(0.98));
+        let upto: BTreeMap<_, _> = values.range(..newest.end).map(|(k, v)| (*k, *v)).collect();
+        let mut relied_on = upto.clone();
+        without_too_few(&mut relied_on, &bases);
+        assert_eq!(relied_on[&weeks[christmas].start], None);
+        // The 9 of 9 would have made 98% expected; without it, it is unusual.
+        let judged = |values| unusual_newest(PeriodKind::Week, values, &newest, Unit::Ratio, &[]);
+        assert_eq!(judged(&upto), None);
+        assert!(judged(&relied_on).is_some_and(|expected| expected < 0.8));
     }
 
     #[test]

@@ -421,9 +421,16 @@ pub async fn board(
         let mut kpis = Vec::new();
         for (kpi, kind, spark, trend) in worked.kpis {
             let value = value_of(&figures, kpi);
+            let span = app::kpi::figure_span(&figures, kpi);
+            // The target in force on the figure's last day, as its chart's
+            // target line and alerts have it (a target set since is not one
+            // the figure's period was meant to meet); today's without one.
+            let judged_on = span.map_or(today, |(_, end)| {
+                (end - chrono::Duration::seconds(1)).date_naive()
+            });
             let target = targets
                 .iter()
-                .filter(|t| t.kpi == kpi && t.effective_from <= today)
+                .filter(|t| t.kpi == kpi && t.effective_from <= judged_on)
                 .max_by_key(|t| (t.effective_from, t.id))
                 .map(|t| t.value);
             let base = figures
@@ -475,7 +482,6 @@ pub async fn board(
                     });
                 }
             }
-            let span = app::kpi::figure_span(&figures, kpi);
             kpis.push(BoardKpi {
                 kpi,
                 value,
@@ -767,8 +773,17 @@ pub async fn compare(
                 .filter(|n| n.service == service.slug && n.module.is_none())
                 .cloned()
                 .collect();
+            let bases = if bases.is_empty() {
+                Vec::new()
+            } else {
+                periods
+                    .iter()
+                    .map(|p| bases.get(&p.start).copied())
+                    .collect()
+            };
             ComparedService {
                 base,
+                bases,
                 latest_period: latest_index.map(|i| periods[i]),
                 service,
                 values: aligned,

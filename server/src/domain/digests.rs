@@ -341,6 +341,14 @@ impl Sent {
         }
     }
 
+    /// What a rate is out of, if it is one and that was kept.
+    fn base(self) -> Option<f64> {
+        match self {
+            Sent::Figure { base, .. } => base,
+            Sent::Value(_) => None,
+        }
+    }
+
     /// The figure in words: its value, then in brackets the time it is of
     /// and, for a rate of too few, that it is ("70.0% (2 to 8 November
     /// 2026)").
@@ -368,6 +376,24 @@ impl Sent {
 /// The key of the board's own figures in [`Figures`].
 const WHOLE_BOARD: &str = "";
 
+/// After a KPI's key among the board's own figures: how many services its
+/// figure was over ([`over`]).
+const OVER: &str = ":services";
+
+/// How many services a board's figure of `kpi` is over: transactions those
+/// with a year of figures, a cost those with four costed quarters, a rate
+/// those whose rate is relied on ([`app::model::KpiSummary::averaged`]). A
+/// figure over other services than the last digest's is no change of theirs.
+fn over(summary: &app::model::KpiSummary, kpi: KpiKind) -> usize {
+    match kpi {
+        KpiKind::Transactions => summary.counted,
+        KpiKind::CostPerTransaction => summary.costed,
+        KpiKind::DigitalTakeUp => summary.averaged[0],
+        KpiKind::UserSatisfaction => summary.averaged[1],
+        KpiKind::CompletionRate => summary.averaged[2],
+    }
+}
+
 fn figures_of(board: &Board) -> Figures {
     let mut out = Figures::new();
     let summary = &board.summary;
@@ -388,6 +414,12 @@ fn figures_of(board: &Board) -> Figures {
             Sent::Value(v.filter(|v| v.is_finite())?),
         ))
     })
+    .chain(KPIS.into_iter().map(|kpi| {
+        (
+            format!("{}{OVER}", kpi.key()),
+            Sent::Value(over(summary, kpi) as f64),
+        )
+    }))
     .collect();
     out.insert(WHOLE_BOARD.into(), whole);
     for row in &board.services {
@@ -440,6 +472,54 @@ fn at_most(mut lines: Vec<String>, more_where: &str) -> Part {
     Part::List(lines)
 }
 
+/// The last digest's figure of the board's `kpi` as its headline table gives
+/// it: as it was when it was over as many services as now; else with how
+/// many it was over then and now, so that a service counted since is not
+/// read as a rise.
+fn then_cell(
+    kpi: KpiKind,
+    said_then: &str,
+    then: &BTreeMap<String, Sent>,
+    now: &BTreeMap<String, Sent>,
+) -> String {
+    let key = format!("{}{OVER}", kpi.key());
+    let count = |f: &BTreeMap<String, Sent>| f.get(&key).map(|s| s.value() as usize);
+    match (count(then), count(now)) {
+        (Some(then), Some(now)) if then != now && said_then != "no data" => {
+            let services = |n: usize| if n == 1 { "service" } else { "services" };
+            format!(
+                "{said_then} (of {then} {} then, {now} now: not comparable)",
+                services(then)
+            )
+        }
+        _ => said_then.to_string(),
+    }
+}
+
+/// A line of "What changed": a service's figure now and, beside it, the one
+/// the last digest sent. Each says the time it is of and, a rate of a
+/// handful, that it is, as the board does: a week's rate is not read as
+/// compared with a year's, nor 3 responses with 400; and a rate of a handful,
+/// then or now, is not set beside the other ([`app::kpi::previous_if_enough`],
+/// as the board's change).
+fn change_line(service: &str, kpi: KpiKind, new: Sent, old: Option<Sent>) -> String {
+    let name = headline_name(kpi).to_lowercase();
+    let now = new.words(kpi);
+    let comparable = |old: Sent| {
+        app::kpi::previous_if_enough(kpi, Some(old.value()), new.base(), old.base()).is_some()
+    };
+    match old {
+        Some(old) if comparable(old) => {
+            format!("{service}: {name} {now}, was {}", old.words(kpi))
+        }
+        Some(_) => format!(
+            "{service}: {name} {now}, changed since the last digest (too few then or now \
+             to compare the two)"
+        ),
+        None => format!("{service}: {name} {now}, new since the last digest"),
+    }
+}
+
 /// The digest's subject and parts for `board`, given its figures as last
 /// sent (`before`, if any) and the notes written since.
 #[allow(clippy::too_many_arguments)]
@@ -478,7 +558,7 @@ fn letter(
             };
             let mut row = vec![headline_name(kpi).to_string(), of(&whole_now)];
             if let Some(b) = whole_before {
-                row.push(of(b));
+                row.push(then_cell(kpi, &of(b), b, &whole_now));
             }
             row
         })
@@ -502,23 +582,7 @@ fn letter(
                     if old.map(Sent::value) == Some(new.value()) {
                         continue;
                     }
-                    // Each figure says the time it is of and, a rate of a
-                    // handful, that it is, as the board does: a week's rate
-                    // is not read as compared with a year's, nor 3
-                    // responses with 400.
-                    let name = headline_name(k.kpi).to_lowercase();
-                    let now = new.words(k.kpi);
-                    changed.push(match old {
-                        Some(old) => format!(
-                            "{}: {name} {now}, was {}",
-                            row.service.title,
-                            old.words(k.kpi)
-                        ),
-                        None => format!(
-                            "{}: {name} {now}, new since the last digest",
-                            row.service.title
-                        ),
-                    });
+                    changed.push(change_line(&row.service.title, k.kpi, new, old));
                 }
             }
             if changed.is_empty() {
@@ -761,6 +825,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(stored["a"]["x"], few);
+        // A change: set beside the last digest's figure when both are
+        // relied on; not when either is of a handful.
+        let kpi = KpiKind::UserSatisfaction;
+        assert_eq!(
+            change_line("Renew a licence", kpi, many, Some(Sent::Value(0.5))),
+            "Renew a licence: user satisfaction 60.0% (1 to 31 October 2026), was 50.0%"
+        );
+        assert_eq!(
+            change_line("Renew a licence", kpi, many, Some(few)),
+            "Renew a licence: user satisfaction 60.0% (1 to 31 October 2026), changed since \
+             the last digest (too few then or now to compare the two)"
+        );
+        assert!(
+            change_line("Renew a licence", kpi, few, Some(many)).contains("too few then or now")
+        );
+        assert!(
+            change_line("Renew a licence", kpi, few, None).ends_with("new since the last digest")
+        );
+    }
+
+    #[test]
+    fn a_board_figure_over_other_services_than_the_last_digests_is_not_compared() {
+        let board = |transactions: f64, counted: f64| -> BTreeMap<String, Sent> {
+            [
+                ("transactions".to_string(), Sent::Value(transactions)),
+                (format!("transactions{OVER}"), Sent::Value(counted)),
+            ]
+            .into()
+        };
+        let kpi = KpiKind::Transactions;
+        let (then, now) = (board(9_400_000.0, 10.0), board(12_100_000.0, 11.0));
+        assert_eq!(
+            then_cell(kpi, "9,400,000", &then, &now),
+            "9,400,000 (of 10 services then, 11 now: not comparable)"
+        );
+        let now = board(9_500_000.0, 10.0);
+        assert_eq!(then_cell(kpi, "9,400,000", &then, &now), "9,400,000");
+        // A digest sent before the count was kept: as it was.
+        let older: BTreeMap<String, Sent> = [("transactions".to_string(), Sent::Value(9e6))].into();
+        assert_eq!(then_cell(kpi, "9,000,000", &older, &now), "9,000,000");
     }
 
     fn utc(s: &str) -> DateTime<Utc> {

@@ -368,8 +368,10 @@ fn completions_by(table: &Table, kind: PeriodKind) -> BTreeMap<DateTime<Utc>, (f
     sums
 }
 
-/// The cost per transaction of each quarter (the newest record of a quarter
-/// wins); by year, the year's four quarters pooled, each weighed by its
+/// The cost per transaction of each quarter: the mean of the quarter's
+/// records (one a quarter, as the catalogue asks; several, as a month's each,
+/// are averaged as a dashboard's `cost_per_transaction:mean` by quarter
+/// averages them, so every page gives a quarter the same figure); by year, the year's four quarters pooled, each weighed by its
 /// transactions (`volumes`, by quarter): the year's total cost over its
 /// transactions. A year without a cost and transactions for each of its
 /// quarters has no figure (one costed quarter is not a year's).
@@ -379,20 +381,23 @@ fn costs_by(
     kind: PeriodKind,
 ) -> BTreeMap<DateTime<Utc>, Option<f64>> {
     let column = table.column("cost_per_transaction");
-    let mut quarters: BTreeMap<DateTime<Utc>, (i64, Option<f64>)> = BTreeMap::new();
+    let mut sums: BTreeMap<DateTime<Utc>, (f64, usize)> = BTreeMap::new();
     for row in 0..table.len() {
         let start = period_containing(PeriodKind::Quarter, time(table, row)).start;
-        let entry = quarters.entry(start).or_insert((i64::MIN, None));
-        if table.ts[row] >= entry.0 {
-            *entry = (table.ts[row], number(column, row));
+        let entry = sums.entry(start).or_default();
+        if let Some(cost) = number(column, row) {
+            *entry = (entry.0 + cost, entry.1 + 1);
         }
     }
+    let quarters = sums
+        .into_iter()
+        .map(|(k, (sum, n))| (k, (n > 0).then(|| sum / n as f64)));
     if kind != PeriodKind::Year {
-        return quarters.into_iter().map(|(k, (_, v))| (k, v)).collect();
+        return quarters.collect();
     }
     // Per year: the cost, the transactions and how many quarters have both.
     let mut years: BTreeMap<DateTime<Utc>, (f64, f64, usize)> = BTreeMap::new();
-    for (start, (_, value)) in quarters {
+    for (start, value) in quarters {
         let entry = years
             .entry(period_containing(PeriodKind::Year, start).start)
             .or_default();
@@ -1095,6 +1100,8 @@ mod tests {
             ]))),
             cost: Some(Arc::new(table(&[
                 (2026, 4, 1, json!({"cost_per_transaction": 4.0})),
+                // Two records in one quarter: their mean, as a dashboard's
+                // `cost_per_transaction:mean` by quarter gives it.
                 (2026, 7, 1, json!({"cost_per_transaction": 3.0})),
                 (2026, 8, 1, json!({"cost_per_transaction": 2.5})),
             ]))),
@@ -1117,7 +1124,7 @@ mod tests {
                 ),
                 (
                     KpiKind::CostPerTransaction,
-                    Some(2.5),
+                    Some(2.75),
                     Some(4.0),
                     PeriodKind::Quarter
                 ),

@@ -198,6 +198,8 @@ pub struct Store {
     written: Arc<AtomicUsize>,
     /// The catalogue as last read ([`catalogue`]).
     catalogue: Arc<catalogue::Catalogue>,
+    /// A SQLite database's file (none for Postgres, or one in memory).
+    file: Option<std::path::PathBuf>,
 }
 
 /// Whether the planner's statistics are refreshed when the records written
@@ -232,6 +234,7 @@ impl Store {
                 db: Db::Postgres(pool),
                 written: Arc::default(),
                 catalogue: Arc::default(),
+                file: None,
             });
         }
         if !url.starts_with("sqlite:") {
@@ -253,6 +256,8 @@ impl Store {
             .pragma("temp_store", "memory")
             .pragma("wal_autocheckpoint", "10000");
         let file = options.get_filename();
+        let kept_file = (file != Path::new(":memory:") && !file.as_os_str().is_empty())
+            .then(|| file.to_path_buf());
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() && file != Path::new(":memory:") {
                 std::fs::create_dir_all(dir)
@@ -276,6 +281,7 @@ impl Store {
             db: Db::Sqlite(pool),
             written: Arc::default(),
             catalogue: Arc::default(),
+            file: kept_file,
         })
     }
 
@@ -308,6 +314,51 @@ impl Store {
     /// Applies any migration not yet applied, then any upgrade of the stored
     /// data not yet made ([`upgrades`]).
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        // Two processes started at once on one SQLite file would both apply
+        // a migration (Postgres' migrations take a lock of their own): the
+        // second's then fails, and it stops. So they take turns, by a lock
+        // on a file beside the database, held until the migrations are done.
+        let _turn = match &self.file {
+            Some(file) => {
+                let mut lock = file.as_os_str().to_owned();
+                lock.push(".migrating");
+                let lock = std::path::PathBuf::from(lock);
+                let held = tokio::task::spawn_blocking(
+                    move || -> std::io::Result<Option<std::fs::File>> {
+                        let f = match std::fs::File::options()
+                            .create(true)
+                            .truncate(false)
+                            .write(true)
+                            .open(&lock)
+                        {
+                            Ok(f) => f,
+                            // A folder this process may not write in: no
+                            // migration can be written either, and the
+                            // readiness check says so; one at a time is moot.
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    std::io::ErrorKind::PermissionDenied
+                                        | std::io::ErrorKind::ReadOnlyFilesystem
+                                ) =>
+                            {
+                                tracing::warn!(
+                                    "could not make {} ({e}): migrating without it",
+                                    lock.display()
+                                );
+                                return Ok(None);
+                            }
+                            Err(e) => return Err(e),
+                        };
+                        f.lock()?;
+                        Ok(Some(f))
+                    },
+                )
+                .await?;
+                held.context("could not take the migrations' lock beside the database")?
+            }
+            None => None,
+        };
         match &self.db {
             Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,

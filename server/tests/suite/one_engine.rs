@@ -30,6 +30,11 @@ fn same(a: &Value, b: Option<f64>, what: &str) {
     }
 }
 
+/// A time as a query's parameter (its `+` written out).
+fn urlencoding(t: &str) -> String {
+    t.replace('+', "%2B")
+}
+
 fn figure(k: &ServiceKpis, kpi: KpiKind) -> Option<f64> {
     match kpi {
         KpiKind::Transactions => k.transactions_per_year,
@@ -296,6 +301,71 @@ async fn every_page_shows_the_engines_figures(app: TestApp) {
     let admin_key = app.admin_key().await;
     let admin = vec![("authorization".to_string(), format!("Bearer {admin_key}"))];
     assert!(support::unpublish_service(&app, &admin, UNPUBLISHED).await >= 4);
+    // A second cost in a quarter (a month's, sent beside the quarter's own):
+    // every page gives the quarter the mean of the two, as a dashboard's
+    // `cost_per_transaction:mean` by quarter does.
+    let costs = "/data-sets/file-a-tax-return/cost-per-transaction";
+    let token = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1{costs}/token"),
+        &admin,
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    let token = token.json()["bearer_token"].as_str().unwrap().to_string();
+    // In the quarter the service page shows (whatever today is), a month in.
+    let cost = |service: &Value| -> Value {
+        service["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == "cost_per_transaction")
+            .unwrap()
+            .clone()
+    };
+    let before = cost(&get(&app, &[], "/api/v1/services/file-a-tax-return").await);
+    let (from, to) = (
+        before["period"]["start"].as_str().unwrap().to_string(),
+        before["period"]["end"].as_str().unwrap().to_string(),
+    );
+    let start = chrono::DateTime::parse_from_rfc3339(&from).unwrap();
+    let month_in = (start + chrono::Duration::days(40)).to_rfc3339();
+    let second = json!({"_timestamp": month_in, "cost_per_transaction": 9.99});
+    let written = app
+        .send(
+            Method::POST,
+            "/data/file-a-tax-return/cost-per-transaction",
+            &token,
+            &second,
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text());
+    let after = cost(&get(&app, &[], "/api/v1/services/file-a-tax-return").await);
+    assert_eq!(after["period"], before["period"]);
+    let quarter = get(
+        &app,
+        &[],
+        &format!(
+            "/data/file-a-tax-return/cost-per-transaction?start_at={}&end_at={}",
+            urlencoding(&from),
+            urlencoding(&to)
+        ),
+    )
+    .await;
+    let records: Vec<f64> = quarter["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cost_per_transaction"].as_f64().unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{quarter}");
+    same(
+        &after["value"],
+        Some(records.iter().sum::<f64>() / 2.0),
+        "the service page's cost of a quarter of two records",
+    );
     let all: Readable = data_sets::list(&app.store)
         .await
         .unwrap()

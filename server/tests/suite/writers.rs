@@ -122,3 +122,31 @@ async fn four_writers_to_one_data_set_postgres() {
 async fn four_writers_to_their_own_data_sets_postgres() {
     four_writers(Backend::Postgres, false).await;
 }
+
+/// Four instances started at once on a new SQLite file (a deploy of several
+/// `pulse serve` processes, each migrating as it starts): every one starts,
+/// the migrations applied once. (Postgres' migrations take a lock of their
+/// own.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_started_at_once_on_a_new_sqlite_file_all_start() {
+    let (url, _guard) = crate::support::database(Backend::Sqlite).await;
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(server::store::Store::connect(&url).await.unwrap());
+    }
+    let started: Vec<_> = stores
+        .into_iter()
+        .map(|store| tokio::spawn(async move { store.migrate().await.map(|()| store) }))
+        .collect();
+    let mut ready = Vec::new();
+    for task in started {
+        match task.await.unwrap() {
+            Ok(store) => ready.push(store),
+            Err(e) => panic!("an instance could not start: {e:#}"),
+        }
+    }
+    for store in &ready {
+        let readiness = store.readiness().await;
+        assert!(readiness.ready(), "{readiness:?}");
+    }
+}
