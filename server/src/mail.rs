@@ -26,6 +26,10 @@ use crate::store::{mail, Store};
 
 /// How long a sender holds a message it claimed before another may try it.
 const HOLD: Duration = Duration::minutes(2);
+/// How long a sender gives a message before it lets it go to be tried again
+/// later: well inside [`HOLD`], so that no other instance sends it while
+/// this one still is (a slow server's commands each have 30 seconds).
+pub const SEND_WITHIN: StdDuration = StdDuration::from_secs(90);
 /// How often a sender looks for messages written through other instances.
 const POLL: StdDuration = StdDuration::from_secs(5);
 /// How often an instance that sends through an SMTP server says so in the
@@ -244,6 +248,17 @@ pub async fn run_sender(store: Store, mail: Mail, transport: Transport, from: Ma
 
 /// Sends the next message due, if there is one: whether there was.
 pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> bool {
+    send_next_within(store, transport, from, SEND_WITHIN).await
+}
+
+/// [`send_next`], letting a message go (to be tried again later) when the
+/// server has not taken it `within` that long.
+pub async fn send_next_within(
+    store: &Store,
+    transport: &Transport,
+    from: &Mailbox,
+    within: StdDuration,
+) -> bool {
     let message = match mail::claim(store, Utc::now(), HOLD).await {
         Ok(Some(message)) => message,
         Ok(None) => return false,
@@ -252,7 +267,16 @@ pub async fn send_next(store: &Store, transport: &Transport, from: &Mailbox) -> 
             return false;
         }
     };
-    let outcome = send(transport, from, &message).await;
+    let outcome = match tokio::time::timeout(within, send(transport, from, &message)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err((
+            false,
+            format!(
+                "the mail server had not taken it after {} seconds",
+                within.as_secs()
+            ),
+        )),
+    };
     let now = Utc::now();
     let noted = match outcome {
         Ok(()) => {

@@ -20,18 +20,26 @@ use crate::modules::{unit, Item, LiveFigures, TableData};
 pub const POLL_SECONDS: u32 = 3;
 
 /// The words after a live figure's number: its `words` option, else what its
-/// field counts ("people using the service now" for `unique_visitors`).
-fn words(module: &Module) -> String {
+/// field counts ("people using the service now" for `unique_visitors`; "at
+/// the last count" instead of "now" for a count the feed stopped after).
+fn words(module: &Module, stopped: bool) -> String {
     if let Some(words) = module.options.get("words").and_then(|w| w.as_str()) {
         return words.to_string();
     }
+    let when = if stopped { "at the last count" } else { "now" };
     match module.options.get("value").and_then(|v| v.as_str()) {
-        Some("unique_visitors") | None => "people using the service now".to_string(),
+        Some("unique_visitors") | None => format!("people using the service {when}"),
         Some(field) => format!(
-            "{} now",
+            "{} {when}",
             crate::modules::label_for(module, field).to_ascii_lowercase()
         ),
     }
+}
+
+/// Whether a count made `at` is older than a live figure's counts come, as
+/// of `now`: the feed stopped.
+fn stopped(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - at > chrono::Duration::minutes(10)
 }
 
 /// A live figure: the newest count in large type, when it was counted, and a
@@ -40,7 +48,6 @@ fn words(module: &Module) -> String {
 #[component]
 pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoView {
     let unit = unit(&module);
-    let words = words(&module);
     let value = move || {
         figures.with(|f| match f.latest() {
             Some((_, v)) => format_value_in_full(v, unit),
@@ -63,6 +70,17 @@ pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoVi
             }
         });
     }
+    let words = {
+        let module = module.clone();
+        move || {
+            clock.track();
+            let late = figures.with(|f| {
+                f.latest()
+                    .is_some_and(|(t, _)| stopped(t, crate::modules::now()))
+            });
+            format!(" {}", words(&module, late))
+        }
+    };
     let when = move || {
         clock.track();
         figures.with(|f| match f.latest() {
@@ -78,7 +96,7 @@ pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoVi
     view! {
         <div class="pulse-live">
             <p class="pulse-kpi__value pulse-live__value">{value}
-                <span class="pulse-live__words">{format!(" {words}")}</span></p>
+                <span class="pulse-live__words">{words}</span></p>
             <p class="pulse-kpi__period pulse-live__when">{when}
                 <span class="pulse-live__status" aria-live="polite"></span></p>
             {spark}
@@ -91,7 +109,7 @@ pub fn LiveFigure(module: Module, figures: RwSignal<LiveFigures>) -> impl IntoVi
 /// when it is not today's, not passed off as the number now.
 fn counted(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let when = format_time(at, now);
-    if now - at <= chrono::Duration::minutes(10) {
+    if !stopped(at, now) {
         format!("Counted at {when}.")
     } else {
         format!("Last counted at {when}: no count has come since.")
@@ -433,6 +451,15 @@ mod tests {
     fn a_count_the_feed_stopped_after_is_said_to_be_the_last() {
         let at = |h, m| Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap();
         assert_eq!(counted(at(9, 12), at(9, 15)), "Counted at 09:12 GMT.");
+        let module: Module = serde_json::from_value(serde_json::json!({
+            "slug": "live", "title": "Live", "type": "realtime", "query": "", "options": {}
+        }))
+        .unwrap();
+        assert_eq!(words(&module, false), "people using the service now");
+        assert_eq!(
+            words(&module, true),
+            "people using the service at the last count"
+        );
         assert_eq!(
             counted(at(9, 12), at(14, 50)),
             "Last counted at 09:12 GMT: no count has come since."

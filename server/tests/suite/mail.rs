@@ -1098,6 +1098,52 @@ async fn two_senders_on_postgres() {
     two_senders_send_each_message_once(Backend::Postgres).await;
 }
 
+/// A server that takes a message and then says nothing (a stalled link) is
+/// let go well before the claim's hold runs out, so no other instance sends
+/// the message while this one still is; it is tried again later.
+#[tokio::test]
+async fn a_mail_server_that_stalls_is_let_go_before_another_instance_may_send() {
+    let app = support::test_app(Backend::Sqlite).await;
+    let from = server::mail::mailbox(FROM).unwrap();
+    // Greets, then never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.write_all(b"220 stalling.test ESMTP\r\n");
+            held.push(stream);
+        }
+    });
+    enqueue(&app, 1).await;
+    let stalled = Transport::Smtp(server::mail::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap());
+    let started = std::time::Instant::now();
+    assert!(
+        server::mail::send_next_within(&app.store, &stalled, &from, StdDuration::from_secs(2))
+            .await
+    );
+    assert!(
+        started.elapsed() < StdDuration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let message = &server::store::mail::recent(&app.store, 10).await.unwrap()[0];
+    assert_eq!(message.attempts, 1);
+    assert!(message.sent_at.is_none() && message.failed_at.is_none());
+    assert!(
+        message
+            .last_error
+            .contains("had not taken it after 2 seconds"),
+        "{}",
+        message.last_error
+    );
+    // The bound every instance uses is well inside the two minutes a claim
+    // is held.
+    assert!(server::mail::SEND_WITHIN < StdDuration::from_secs(120));
+}
+
 /// A server that cannot be reached is tried again later; one that refuses
 /// for good (a wrong login) is given up at once; nothing is lost.
 #[tokio::test]
