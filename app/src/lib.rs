@@ -163,9 +163,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/vendor/govuk-frontend.css"/>
                 <link rel="stylesheet" href=stylesheet(&options)/>
-                // Before anything is drawn: the page runs JavaScript, so charts
-                // will be drawn and their tables may hide (see TableToggle).
-                <script nonce=leptos::nonce::use_nonce() inner_html="document.documentElement.classList.add('pulse-js')"></script>
+                // Before anything is drawn: the page runs JavaScript and
+                // WebAssembly, so charts will be drawn and their tables may
+                // hide (see TableToggle). Should the WebAssembly fail before
+                // the page is interactive (not fetched, or refused), the page
+                // goes back to how it is without JavaScript: tables shown.
+                <script nonce=leptos::nonce::use_nonce() inner_html=JS_CLASS></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -178,6 +181,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     no_chunk_preloads();
     page
 }
+
+/// The head's script that marks a page as one that will be interactive (see
+/// [`shell`]): only where the browser has WebAssembly, and undone by its
+/// failure before hydration is over: the main wasm or its glue not fetched
+/// (a `TypeError` of `fetch` or `import`, unhandled by Leptos' hydration
+/// script), not compiled or linked, or stopped by a panic (a
+/// `WebAssembly.RuntimeError`, thrown or rejected). A lazily loaded part that
+/// cannot be fetched is handled by the app (it loads the page whole).
+const JS_CLASS: &str = "(function(d){if(typeof WebAssembly!='object')return;\
+var W=WebAssembly;d.classList.add('pulse-js');function f(e){\
+if(!d.hasAttribute('data-hydrated')&&(e instanceof TypeError||e instanceof W.CompileError\
+||e instanceof W.LinkError||e instanceof W.RuntimeError))d.classList.remove('pulse-js')}\
+addEventListener('unhandledrejection',function(e){f(e.reason)});\
+addEventListener('error',function(e){f(e.error)})})(document.documentElement)";
 
 /// Takes back the wasm chunks' list that `HydrationScripts` leaves in the
 /// page's reactive context. Leptos's integration (`leptos_integration_utils`
@@ -266,6 +283,8 @@ fn mark_when_hydrated(
                 .and_then(|d| d.document_element())
             {
                 let _ = root.set_attribute("data-hydrated", "true");
+                // Interactive after all, whatever the head's script undid.
+                let _ = root.class_list().add_1("pulse-js");
             }
         },
         std::time::Duration::from_millis(50),

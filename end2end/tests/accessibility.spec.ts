@@ -91,3 +91,25 @@ test.describe('without JavaScript', () => {
     }
   });
 });
+
+test.describe('when the WebAssembly cannot be fetched', () => {
+  // JavaScript runs, but the page never becomes interactive (a proxy that
+  // blocks .wasm files, a browser that refuses WebAssembly): it falls back to
+  // what it is without JavaScript, its tables shown, not hidden behind
+  // buttons that do nothing.
+  test('charts give way to a sentence and their tables', async ({ page }) => {
+    await page.route(/\.wasm(\?|$)/, (route) => route.abort());
+    for (const path of [dashboard, publicPages[5]]) {
+      await page.goto(path);
+      await expect(page.locator('html')).not.toHaveClass(/pulse-js/);
+      const charts = await page.locator('.pulse-chart-frame').count();
+      expect(charts, path).toBeGreaterThan(0);
+      await expect(page.locator('.pulse-no-js').first()).toBeVisible();
+      const tables = page.locator('main table');
+      expect(await tables.count(), path).toBeGreaterThan(0);
+      for (let i = 0; i < (await tables.count()); i++) {
+        await expect(tables.nth(i), `${path}: table ${i}`).toBeVisible();
+      }
+    }
+  });
+});

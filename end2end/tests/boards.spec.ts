@@ -389,6 +389,36 @@ test('two choices made quickly on a comparison both apply, and a portfolio saves
   expect(errors).toEqual([]);
 });
 
+test('a comparison offers only the periods its measure is collected by, and its address says the one shown', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/compare?services=file-a-tax-return,register-a-birth&period=week');
+  await hydrated(page);
+  await expect(page.getByLabel('Periods')).toHaveValue('week');
+  // Costs come by quarter at the finest: choosing them moves the page, and its address, to quarters.
+  await page.getByLabel('Measure').selectOption('cost_per_transaction');
+  await expect(page).toHaveURL(/kpi=cost_per_transaction/);
+  await expect(page).toHaveURL(/period=quarter/);
+  await expect(page.getByLabel('Periods')).toHaveValue('quarter');
+  expect(await page.getByLabel('Periods').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
+    .toEqual(['quarter', 'year']);
+  // Satisfaction, by month at the finest; transactions by any.
+  await page.getByLabel('Measure').selectOption('user_satisfaction');
+  await expect(page.getByLabel('Periods').locator('option')).toHaveCount(3);
+  await expect(page.getByLabel('Periods')).toHaveValue('quarter');
+  await page.getByLabel('Measure').selectOption('transactions');
+  await expect(page.getByLabel('Periods').locator('option')).toHaveCount(4);
+  // A service added from the comparison itself, without loading the page again.
+  await page.evaluate(() => { (window as any).sameDocument = true; });
+  await page.getByLabel('Add a service').selectOption({ label: 'Book a driving test' });
+  await page.getByRole('button', { name: 'Add to the comparison' }).click();
+  await expect(page.locator('#compare-table tbody tr')).toHaveCount(3);
+  expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+  await expect(page).toHaveURL(/services=file-a-tax-return,register-a-birth,book-a-driving-test/);
+  await expect(page).not.toHaveURL(/add=/);
+  await expect(page).toHaveURL(/period=quarter/);
+  expect(errors).toEqual([]);
+});
+
 test('every figure of a board\'s summary fits its tile, on a desktop and a phone', async ({ page }) => {
   for (const width of [1366, 1024, 390, 320]) {
     await page.setViewportSize({ width, height: 900 });
@@ -407,4 +437,48 @@ test('every figure of a board\'s summary fits its tile, on a desktop and a phone
       }));
     expect(spills, `at ${width} px`).toEqual([]);
   }
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('a comparison is started from the explorer and grows by its own form', async ({ page }) => {
+    await page.goto('/services');
+    await expect(page.locator('.pulse-add-compare').first()).toBeHidden();
+    await page.getByRole('link', { name: /^Compare with other services\s*: File a tax return$/ }).click();
+    await expect(page).toHaveURL(/\/compare\?services=file-a-tax-return$/);
+    await expect(page.locator('#compare-table tbody tr')).toHaveCount(1);
+    await page.getByLabel('Add a service').selectOption({ label: 'Register a birth' });
+    await page.getByRole('button', { name: 'Add to the comparison' }).click();
+    await expect(page.locator('#compare-table tbody tr')).toHaveCount(2);
+    await expect(page.locator('#compare-table')).toContainText('Register a birth');
+    // The controls keep both services (the one added too).
+    await page.getByLabel('Measure').selectOption('digital_take_up');
+    await page.getByRole('button', { name: 'Update' }).click();
+    await expect(page).toHaveURL(/services=file-a-tax-return%2Cregister-a-birth|services=file-a-tax-return,register-a-birth/);
+    await expect(page.locator('#compare-table tbody tr')).toHaveCount(2);
+    // A service compared is not offered again.
+    await expect(page.locator('#compare-add-service option', { hasText: 'Register a birth' })).toHaveCount(0);
+  });
+  test('a big screen that cannot turn its pages shows every service, and no buttons that do nothing', async ({ page, request }) => {
+    const board = await (await request.get('/api/v1/boards/department-of-revenue-and-benefits')).json();
+    await page.goto('/boards/department-of-revenue-and-benefits?screen=big');
+    await expect(page.locator('.pulse-big__service:visible')).toHaveCount(board.services.length);
+    await expect(page.locator('#big-next')).toBeHidden();
+    await expect(page.locator('#big-pause')).toBeHidden();
+    await expect(page.getByRole('link', { name: 'Leave big screen' })).toBeVisible();
+    await page.goto('/boards/department-of-revenue-and-benefits');
+    await expect(page.locator('#board-print')).toBeHidden();
+  });
+  test('saving a portfolio says it needs JavaScript, not a form that empties the page', async ({ browser }) => {
+    // Signed in with JavaScript, then the page read without it.
+    const withScript = await browser.newPage({ javaScriptEnabled: true });
+    await signIn(withScript, 'editor@demo.pulse.example');
+    const context = await browser.newContext({ javaScriptEnabled: false, storageState: await withScript.context().storageState() });
+    const page = await context.newPage();
+    await page.goto('/compare?services=file-a-tax-return,register-a-birth');
+    await expect(page.locator('#save-portfolio-needs-js')).toBeVisible();
+    await expect(page.locator('#save-portfolio')).toBeHidden();
+    await context.close();
+    await withScript.close();
+  });
 });

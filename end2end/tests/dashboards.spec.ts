@@ -469,6 +469,25 @@ test.describe('without JavaScript', () => {
     const year = await page.locator('#table-transactions-by-channel tbody tr').count();
     expect(year).toBeGreaterThanOrEqual(4);
     expect(year).toBeLessThanOrEqual(5);
+    // A year earlier, once chosen, stays chosen through the next update.
+    await page.getByLabel('Compare with a year earlier').check();
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page).toHaveURL(/compare=year/);
+    await expect(page.getByLabel('Compare with a year earlier')).toBeChecked();
+    await page.getByLabel('Show figures by').selectOption('month');
+    await page.getByRole('button', { name: 'Update charts' }).click();
+    await expect(page).toHaveURL(/compare=year/);
+    await expect(page.getByLabel('Compare with a year earlier')).toBeChecked();
+    // Another month's ratings, by the list's own form, the choices above kept.
+    const select = page.getByLabel('Show the ratings of');
+    const options = await select.locator('option').allTextContents();
+    const chosen = await select.locator('option').nth(2).getAttribute('value');
+    await select.selectOption({ label: options[2] });
+    await page.getByRole('button', { name: /^Show these ratings/ }).click();
+    await expect(page).toHaveURL(/user-satisfaction-ratings=\d{4}-\d{2}-01/);
+    await expect(page).toHaveURL(/compare=year/);
+    await expect(page.locator('#user-satisfaction-ratings-table caption')).toHaveText(`Ratings in ${options[2]}`);
+    await expect(page.getByLabel('Show the ratings of')).toHaveValue(chosen!);
   });
 });
 

@@ -1430,10 +1430,13 @@ mod browser {
     /// says it at its top level, a drag or pinch inside `batch`).
     fn zoomed_window(event: &JsValue) -> Option<(f64, f64)> {
         let at = |path: &[&str]| number_at(event, path);
-        match (at(&["start"]), at(&["end"])) {
-            (Some(s), Some(e)) => Some((s, e)),
-            _ => Some((at(&["batch", "0", "start"])?, at(&["batch", "0", "end"])?)),
-        }
+        let (start, end) = match (at(&["start"]), at(&["end"])) {
+            (Some(s), Some(e)) => (s, e),
+            _ => (at(&["batch", "0", "start"])?, at(&["batch", "0", "end"])?),
+        };
+        // Percentages of the axis, in order (the keys' moves clamp by them).
+        let (start, end) = (start.clamp(0.0, 100.0), end.clamp(0.0, 100.0));
+        (start <= end).then_some((start, end))
     }
 
     /// The page's zoom, kept in the URL and shared by its charts: each chart

@@ -21,10 +21,21 @@ pub const POLL_SECONDS: u32 = 3;
 
 /// The words after a live figure's number: its `words` option, else what its
 /// field counts ("people using the service now" for `unique_visitors`; "at
-/// the last count" instead of "now" for a count the feed stopped after).
+/// the last count" instead of "now" for a count the feed stopped after, in a
+/// module's own words too when they end in "now").
 fn words(module: &Module, stopped: bool) -> String {
     if let Some(words) = module.options.get("words").and_then(|w| w.as_str()) {
-        return words.to_string();
+        let words = words.trim_end();
+        return match words.len().checked_sub(3).filter(|_| stopped) {
+            Some(cut)
+                if words.is_char_boundary(cut)
+                    && words[cut..].eq_ignore_ascii_case("now")
+                    && (cut == 0 || words[..cut].ends_with(' ')) =>
+            {
+                format!("{}at the last count", &words[..cut])
+            }
+            _ => words.to_string(),
+        };
     }
     let when = if stopped { "at the last count" } else { "now" };
     match module.options.get("value").and_then(|v| v.as_str()) {
@@ -460,6 +471,25 @@ mod tests {
             words(&module, true),
             "people using the service at the last count"
         );
+        // A module's own words ending in "now" say so too; others are kept.
+        let own = |w: &str| -> Module {
+            serde_json::from_value(serde_json::json!({
+                "slug": "live", "title": "Live", "type": "realtime", "query": "",
+                "options": { "words": w }
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            words(&own("visitors on GOV.UK now"), false),
+            "visitors on GOV.UK now"
+        );
+        assert_eq!(
+            words(&own("visitors on GOV.UK Now "), true),
+            "visitors on GOV.UK at the last count"
+        );
+        assert_eq!(words(&own("calls we know"), true), "calls we know");
+        assert_eq!(words(&own("now"), true), "at the last count");
+        assert_eq!(words(&own("ñow"), true), "ñow");
         assert_eq!(
             counted(at(9, 12), at(14, 50)),
             "Last counted at 09:12 GMT: no count has come since."

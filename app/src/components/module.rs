@@ -490,7 +490,13 @@ fn Figured(
                 })
                 .or_else(|| s.responses.iter().rposition(|r| r.is_some_and(|r| r > 0.0)))
                 .unwrap_or(count.saturating_sub(1));
-            let selected = RwSignal::new(newest);
+            // A period asked for in the address (`{slug}-ratings`, the first
+            // day of the period: the list's form, without JavaScript).
+            let ratings_key = format!("{slug}-ratings");
+            let day = |p: &crate::model::Period| p.start.format("%Y-%m-%d").to_string();
+            let asked = use_query_map().with_untracked(|q| q.get(&ratings_key));
+            let chosen = asked.and_then(|a| s.periods.iter().position(|p| day(p) == a));
+            let selected = RwSignal::new(chosen.unwrap_or(newest));
             let time = TimeFigures {
                 periods: s.periods.clone(),
                 series: vec![crate::modules::Series {
@@ -607,19 +613,36 @@ fn Figured(
                     marks=notes.marks actions=notes.button>{notes.overlay}</Chart>
                 {target_text}
                 {notes.below}
-                <div class="govuk-form-group">
-                    <label class="govuk-label" for=select_id.clone()>"Show the ratings of"</label>
-                    <select class="govuk-select" id=select_id
-                        on:change=move |ev| {
-                            if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-                                let _ = selected.try_set(i);
-                            }
-                        }>
-                        {periods.iter().enumerate().rev().map(|(i, p)| view! {
-                            <option value=i.to_string() selected=move || selected.get() == i>{format_period(p)}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                // A GET form (the address's other choices kept), which
+                // applies as it is chosen once the page runs JavaScript.
+                <form method="get" class="pulse-ratings-form" on:submit=|ev| ev.prevent_default()>
+                    {use_query_map().with_untracked(|q| {
+                        q.into_iter()
+                            .filter(|(k, _)| k.as_ref() != ratings_key.as_str())
+                            .map(|(k, v)| view! { <input type="hidden" name=k.to_string() value=v.to_string()/> })
+                            .collect_view()
+                    })}
+                    <div class="govuk-form-group">
+                        <label class="govuk-label" for=select_id.clone()>"Show the ratings of"</label>
+                        <select class="govuk-select" id=select_id name=ratings_key.clone()
+                            on:change={
+                                let periods = periods.clone();
+                                move |ev| {
+                                    let value = event_target_value(&ev);
+                                    if let Some(i) = periods.iter().position(|p| day(p) == value) {
+                                        let _ = selected.try_set(i);
+                                    }
+                                }
+                            }>
+                            {periods.iter().enumerate().rev().map(|(i, p)| view! {
+                                <option value=day(p) selected=move || selected.get() == i>{format_period(p)}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="govuk-button govuk-button--secondary pulse-no-js-only">
+                        "Show these ratings"<span class="govuk-visually-hidden">{format!(": {}", module.title)}</span>
+                    </button>
+                </form>
                 <h4 class="govuk-heading-s" id=format!("{slug}-ratings-heading")>{breakdown_label.clone()}</h4>
                 <p class="govuk-body pulse-said" id=format!("{slug}-ratings-unsent") role="status">{unsent}</p>
                 <Chart id=format!("{slug}-ratings") option=ratings zoom=false

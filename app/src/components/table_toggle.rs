@@ -35,7 +35,7 @@ pub fn TableToggle(
 pub fn NoScriptChart() -> impl IntoView {
     view! {
         <p class="govuk-inset-text pulse-no-js">
-            "Interactive charts need JavaScript, which this browser is not running. The same figures are in the table."
+            "Interactive charts need JavaScript and WebAssembly, which this browser is not running. The same figures are in the table."
         </p>
     }
 }

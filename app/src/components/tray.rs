@@ -350,11 +350,17 @@ pub fn AddToCompare(slug: String, title: String) -> impl IntoView {
             }
         }
     };
+    // Without JavaScript there is no tray: a link starts a comparison, to
+    // which the comparison's own form adds others.
+    let href = format!("/compare?services={}", crate::api::encode_component(&slug));
     view! {
-        <button type="button" class="govuk-button govuk-button--secondary pulse-add-compare"
+        <button type="button" class="govuk-button govuk-button--secondary pulse-add-compare pulse-js-only"
             data-slug=slug aria-pressed=move || in_tray().to_string() on:click=click>
             {text}<span class="govuk-visually-hidden">{format!(": {title}")}</span>
         </button>
+        <a class="govuk-link pulse-no-js-only pulse-compare-link" href=href>
+            "Compare with other services"<span class="govuk-visually-hidden">{format!(": {title}")}</span>
+        </a>
     }
 }
 

@@ -502,7 +502,7 @@ pub fn ViewControls(
                 <div class="govuk-checkboxes govuk-checkboxes--small">
                     <div class="govuk-checkboxes__item">
                         <input class="govuk-checkboxes__input" id=compare_id.clone() name="compare" type="checkbox"
-                            value="year" prop:checked=move || current("compare") == "year"
+                            value="year" checked=move || current("compare") == "year" prop:checked=move || current("compare") == "year"
                             on:change=compare/>
                         <label class="govuk-label govuk-checkboxes__label" for=compare_id>
                             "Compare with a year earlier"

@@ -520,7 +520,7 @@ fn BoardView(board: Board, key: String, portfolio: bool) -> impl IntoView {
         </p>
         <div class="pulse-board-actions pulse-no-print">
             <a class="govuk-button govuk-button--secondary" id="board-csv" href=csv download="board.csv">"Download as CSV"</a>
-            <button type="button" class="govuk-button govuk-button--secondary" id="board-print" on:click=print>"Print"</button>
+            <button type="button" class="govuk-button govuk-button--secondary pulse-js-only" id="board-print" on:click=print>"Print"</button>
             <a class="govuk-button govuk-button--secondary" id="board-big-screen" href="?screen=big">"Big screen"</a>
             <a class="govuk-button govuk-button--secondary" id="board-digest"
                 href=crate::query_string::href(
@@ -574,6 +574,16 @@ fn Targets(services: Vec<(String, String)>, ui: TargetUi) -> impl IntoView {
                             let services = services.clone();
                             Suspend::new(async move {
                                 let session = session.await.ok();
+                                // The targets in before the rows are drawn,
+                                // on the server too (the page's HTML then
+                                // has the rows the browser hydrates; drawn
+                                // before, it said none, and hydrating the
+                                // rows panicked), untracked: the rows, not
+                                // the editor, follow the list asked again.
+                                let _ = ScopedFuture::new_untracked(
+                                    std::future::IntoFuture::into_future(list),
+                                )
+                                .await;
                                 let editor = session
                                     .as_ref()
                                     .and_then(|s| s.user.as_ref())
@@ -787,7 +797,7 @@ fn TargetEditor(
                 <td class="govuk-table__cell">{t.set_by.clone()}</td>
                 {editor.then(|| view! {
                     <td class="govuk-table__cell">
-                        <button type="button" class="govuk-button govuk-button--warning pulse-small-button"
+                        <button type="button" class="govuk-button govuk-button--warning pulse-small-button pulse-js-only"
                             id=delete_id(id) on:click=move |_| delete(id)>"Delete"<span class="govuk-visually-hidden">" this target"</span></button>
                     </td>
                 })}
@@ -798,7 +808,10 @@ fn TargetEditor(
     let none = Memo::new(move |_| targets.with(Vec::is_empty));
     let form = editor.then(|| {
         view! {
-            <form class="pulse-target-form" id="target-form" on:submit=submit novalidate>
+            <p class="govuk-inset-text pulse-no-js" id="targets-need-js">
+                "Setting and deleting targets needs JavaScript and WebAssembly, which this browser is not running."
+            </p>
+            <form class="pulse-target-form pulse-js-only" id="target-form" on:submit=submit novalidate>
                 <h3 class="govuk-heading-s">"Set a target"</h3>
                 <ProblemSummary problem id="target-problem" field=field/>
                 <div class="govuk-form-group">
@@ -954,16 +967,16 @@ fn BigScreen(board: Board, every: u32) -> impl IntoView {
             </header>
             {panels}
             <nav class="pulse-big__controls" aria-label="Big screen">
-                <button type="button" class="govuk-button govuk-button--secondary" id="big-previous"
+                <button type="button" class="govuk-button govuk-button--secondary pulse-js-only" id="big-previous"
                     on:click=move |_| current.update(|c| *c = (*c + n.max(1) - 1) % n.max(1))>"Previous"</button>
-                <button type="button" class="govuk-button govuk-button--secondary" id="big-pause"
+                <button type="button" class="govuk-button govuk-button--secondary pulse-js-only" id="big-pause"
                     aria-pressed=move || (!playing.get()).to_string()
                     on:click=move |_| playing.update(|p| *p = !*p)>
                     {move || if playing.get() { "Pause" } else { "Play" }}
                 </button>
-                <button type="button" class="govuk-button govuk-button--secondary" id="big-next"
+                <button type="button" class="govuk-button govuk-button--secondary pulse-js-only" id="big-next"
                     on:click=move |_| current.update(|c| *c = (*c + 1) % n.max(1))>"Next"</button>
-                <p class="pulse-big__position" id="big-position" aria-live="polite">
+                <p class="pulse-big__position pulse-js-only" id="big-position" aria-live="polite">
                     {move || format!("Service {} of {n}", current.get() + 1)}
                 </p>
                 <a class="govuk-link pulse-big__exit" href="?">"Leave big screen"</a>

@@ -18,6 +18,7 @@ use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::navigation::use_go;
 use crate::components::problem::ProblemSummary;
 use crate::components::table_toggle::TableToggle;
+use crate::kpi::period_rank;
 use crate::kpi::{
     change_over, format_change_in, format_date, format_period, format_value, period_before,
     year_earlier,
@@ -33,13 +34,32 @@ const PERIODS: [(PeriodKind, &str); 4] = [
 ];
 
 /// The comparison's address as a query string, with `changes` applied (an
-/// empty value removes a parameter).
+/// empty value removes a parameter). A service `add`ed (by the form that adds
+/// one, which works without JavaScript) joins `services`.
 fn query_of(q: &ParamsMap, changes: &[(&str, &str)]) -> String {
     query_string::encode(&query_string::kept(
         &["services", "kpi", "period", "scale"],
-        |field| q.get(field),
+        |field| match field {
+            "services" => Some(services_of(q)),
+            _ => q.get(field),
+        },
         changes,
     ))
+}
+
+/// The services compared: `services`, then a service `add`ed that is not
+/// among them already.
+fn services_of(q: &ParamsMap) -> String {
+    let services = q.get("services").unwrap_or_default();
+    let add = q.get("add").unwrap_or_default();
+    let add = add.trim();
+    if add.is_empty() || services.split(',').any(|s| s.trim() == add) {
+        services
+    } else if services.trim().is_empty() {
+        add.to_string()
+    } else {
+        format!("{services},{add}")
+    }
 }
 
 #[component]
@@ -56,6 +76,9 @@ pub fn ComparePage() -> impl IntoView {
             Ok(None)
         }
     });
+    provide_context(Going(StoredValue::new(None)));
+    // Every service, for the form that adds one (asked for once).
+    provide_context(AllServices(Resource::new(|| (), |_| api::services())));
     // A portfolio's name typed is kept while the comparison is drawn again
     // (a measure or period chosen after it).
     provide_context(PortfolioName(
@@ -76,6 +99,7 @@ pub fn ComparePage() -> impl IntoView {
                             <a class="govuk-link" href="/services">"Explore services"</a>
                             " or on any dashboard; then press Compare in the tray."
                         </p>
+                        <AddService compared=Vec::new()/>
                     }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
@@ -121,9 +145,106 @@ fn best(values: &[Option<f64>], higher_is_better: bool) -> Option<f64> {
         .reduce(|a, b| if (b > a) == higher_is_better { b } else { a })
 }
 
+/// The query a choice just made sends the comparison to, until it goes there
+/// (on the next frame): a choice made before then starts from it (two made
+/// quickly lost the first: the address still had the one before it).
+#[derive(Clone, Copy)]
+struct Going(StoredValue<Option<String>>);
+
+impl Going {
+    /// The comparison's query when a control is used: where a choice just
+    /// made is going, else the page's (while the comparison reloads, the
+    /// controls still shown are those drawn before, whose own view of the
+    /// URL has gone: then the address bar's).
+    fn query(self, query: Memo<ParamsMap>) -> Option<ParamsMap> {
+        self.0
+            .try_get_value()
+            .flatten()
+            .map(|q| query_string::pairs(&q).into_iter().collect())
+            .or_else(|| query.try_with_untracked(ParamsMap::clone))
+            .or_else(crate::components::view_controls::address_query)
+    }
+
+    /// Sends the comparison to `next` (a query string).
+    fn to(self, go: &impl Fn(String), next: String) {
+        self.0.try_set_value(Some(next.clone()));
+        go(query_string::href("/compare", &next));
+        // Gone there: frames' callbacks run in the order asked for.
+        request_animation_frame(move || {
+            self.0.try_set_value(None);
+        });
+    }
+}
+
+/// Every service (`GET /api/v1/services`), for [`AddService`].
+#[derive(Clone, Copy)]
+struct AllServices(Resource<Result<crate::model::ServiceList, crate::api::ApiError>>);
+
+/// A GET form that adds a service to the comparison (the others and the
+/// controls' choices kept), one not compared yet: how a comparison is made
+/// without JavaScript, and from the comparison itself with it (then without
+/// loading the page again).
+#[component]
+fn AddService(compared: Vec<String>) -> impl IntoView {
+    let AllServices(all) = expect_context::<AllServices>();
+    let going = expect_context::<Going>();
+    let query = use_query_map();
+    let go = use_go(false);
+    let compared = std::sync::Arc::new(compared);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let compared = compared.clone();
+                let go = go.clone();
+                Suspend::new(async move {
+                    let mut choices: Vec<_> = all
+                        .await
+                        .map(|l| l.services)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|s| !compared.contains(&s.slug))
+                        .collect();
+                    choices.sort_by(|a, b| a.title.cmp(&b.title));
+                    if compared.len() >= crate::boards::COMPARE_LIMIT || choices.is_empty() {
+                        return ().into_any();
+                    }
+                    let kept = query.with_untracked(|q| query_string::pairs(&query_of(q, &[])));
+                    let submit = move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        let Some(add) = crate::components::form_value(&ev, "#compare-add-service") else {
+                            return;
+                        };
+                        if let Some(mut q) = going.query(query) {
+                            q.insert("add", add);
+                            going.to(&go, query_of(&q, &[]));
+                        }
+                    };
+                    view! {
+                        <form method="get" action="/compare" class="pulse-compare-add" id="compare-add" on:submit=submit>
+                            {kept.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                            <div class="govuk-form-group">
+                                <label class="govuk-label" for="compare-add-service">"Add a service"</label>
+                                <div class="govuk-hint" id="compare-add-hint">{format!(
+                                    "One at a time, up to {} services.", crate::boards::COMPARE_LIMIT
+                                )}</div>
+                                <select class="govuk-select" id="compare-add-service" name="add" aria-describedby="compare-add-hint">
+                                    {choices.into_iter().map(|s| view! { <option value=s.slug>{s.title}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class="govuk-button govuk-button--secondary" id="compare-add-button">"Add to the comparison"</button>
+                        </form>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
 #[component]
 fn ComparisonView(c: Comparison) -> impl IntoView {
     let query = use_query_map();
+    let going = expect_context::<Going>();
     let go = use_go(false);
     let scale = query
         .with_untracked(|q| q.get("scale").and_then(|s| Scale::from_key(&s)))
@@ -340,28 +461,49 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         .collect_view();
 
     // The controls: a GET form; with JavaScript a change applies at once.
-    let services = query.with_untracked(|q| q.get("services").unwrap_or_default());
+    let services = query.with_untracked(services_of);
     let apply = move |field: &'static str| {
         let go = go.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            // While the comparison reloads (a change just made), these
-            // controls are still shown and their own view of the URL has gone
-            // with them: the address bar then says it (a second change made
-            // quickly was dropped, and the control went back).
-            if let Some(q) = query
-                .try_with_untracked(ParamsMap::clone)
-                .or_else(crate::components::view_controls::address_query)
-            {
-                go(query_string::href(
-                    "/compare",
-                    &query_of(&q, &[(field, &value)]),
-                ));
+            // (from where a choice just made is going: see `Going`)
+            if let Some(q) = going.query(query) {
+                // A measure comes by the periods it is collected by at the
+                // finest (costs by quarter, satisfaction by month), in the
+                // address too: whichever is chosen (a period chosen on the
+                // controls drawn before a measure chosen just now too).
+                let after = |name: &str| {
+                    if field == name {
+                        Some(value.clone())
+                    } else {
+                        q.get(name)
+                    }
+                };
+                let finest = after("kpi")
+                    .and_then(|k| KpiKind::from_key(&k))
+                    .unwrap_or(KpiKind::Transactions)
+                    .finest_period();
+                let period = after("period")
+                    .and_then(|p| {
+                        PERIODS
+                            .iter()
+                            .find(|(k, _)| k.as_str() == p)
+                            .map(|(k, _)| *k)
+                    })
+                    .unwrap_or(PeriodKind::Month);
+                let mut changes = vec![(field, value.as_str())];
+                if period_rank(finest) > period_rank(period) {
+                    changes.retain(|(f, _)| *f != "period");
+                    changes.push(("period", finest.as_str()));
+                }
+                going.to(&go, query_of(&q, &changes));
             }
         }
     };
+    // Only the periods the measure is collected by.
     let period_options = PERIODS
         .iter()
+        .filter(|(k, _)| period_rank(*k) >= period_rank(kpi.finest_period()))
         .map(|(k, label)| {
             view! { <option value=k.as_str() selected=*k == c.period>{*label}</option> }
         })
@@ -403,8 +545,9 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
                     <div class="govuk-radios govuk-radios--small govuk-radios--inline">{scales}</div>
                 </fieldset>
             </div>
-            <noscript><button type="submit" class="govuk-button">"Update"</button></noscript>
+            <button type="submit" class="govuk-button pulse-no-js-only">"Update"</button>
         </form>
+        <AddService compared=slugs.clone()/>
         {missing}
         <Chart option=Signal::derive(move || option.clone()) label id="compare-chart" periods=axis/>
         {note_list}
@@ -508,7 +651,10 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                     });
                 };
                 view! {
-                    <form class="pulse-save-portfolio" id="save-portfolio" on:submit=submit novalidate>
+                    <p class="govuk-inset-text pulse-no-js" id="save-portfolio-needs-js">
+                        "Saving these services as a portfolio board needs JavaScript and WebAssembly, which this browser is not running."
+                    </p>
+                    <form class="pulse-save-portfolio pulse-js-only" id="save-portfolio" on:submit=submit novalidate>
                         <h2 class="govuk-heading-m">"Save as a portfolio"</h2>
                         <ProblemSummary problem id="portfolio-problem"/>
                         <div class="govuk-form-group">
@@ -524,5 +670,34 @@ fn SavePortfolio(slugs: Vec<String>) -> impl IntoView {
                 }.into_any()
             })}}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(query: &str) -> ParamsMap {
+        let mut q = ParamsMap::new();
+        for (k, v) in query_string::pairs(query) {
+            q.insert(k, v);
+        }
+        q
+    }
+
+    #[test]
+    fn a_service_added_joins_those_compared_once() {
+        assert_eq!(services_of(&params("services=a,b&add=c")), "a,b,c");
+        assert_eq!(services_of(&params("services=a,b&add=b")), "a,b");
+        assert_eq!(services_of(&params("add=c")), "c");
+        assert_eq!(services_of(&params("services=a&add=")), "a");
+        // The controls' address keeps the added service and drops `add`.
+        assert_eq!(
+            query_of(
+                &params("services=a&add=c&kpi=digital_take_up"),
+                &[("period", "week")]
+            ),
+            "services=a,c&kpi=digital_take_up&period=week"
+        );
     }
 }

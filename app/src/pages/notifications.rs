@@ -427,6 +427,7 @@ fn Notifications(csrf: String, reads: Reads) -> impl IntoView {
                                 <div class="govuk-radios__item">
                                     <input class="govuk-radios__input" id=id.clone() name="rule" type="radio" value=r.key()
                                         aria-describedby=hint_id.clone()
+                                        checked=move || rule.get() == r
                                         prop:checked=move || rule.get() == r
                                         on:change=move |_| rule.set(r)/>
                                     <label class="govuk-label govuk-radios__label" for=id>{rule_label(r)}</label>
@@ -456,7 +457,7 @@ fn Notifications(csrf: String, reads: Reads) -> impl IntoView {
                             } else {
                                 "alert-amount-hint"
                             }
-                            prop:value=move || amount.get()
+                            value=move || amount.get() prop:value=move || amount.get()
                             on:input=move |ev| amount.set(event_target_value(&ev))/>
                     </div>
                 }

@@ -235,7 +235,7 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
             let cells = series
                 .channels
                 .iter()
-                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(c.values[i])}</td> })
+                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(c.values.get(i).copied().flatten())}</td> })
                 .collect_view();
             view! {
                 <tr class="govuk-table__row">
@@ -247,10 +247,10 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                         }
                     }</th>
                     {cells}
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{count(totals[i])}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{count(totals.get(i).copied().flatten())}</td>
                     {previous_year.as_ref().map(|p| {
                         let earlier = if series.is_complete(i) {
-                            count(p[i])
+                            count(p.get(i).copied().flatten())
                         } else {
                             crate::kpi::NOT_YET_COMPARABLE.to_string()
                         };
@@ -261,7 +261,7 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
         })
         .collect_view();
     view! {
-        <p class="govuk-body">
+        <p class="govuk-body pulse-js-only">
             <button
                 type="button"
                 class="govuk-button govuk-button--secondary"

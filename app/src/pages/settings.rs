@@ -263,6 +263,7 @@ fn Settings(user: User, csrf: String, reads: Reads) -> impl IntoView {
                             view! {
                                 <div class="govuk-checkboxes__item">
                                     <input class="govuk-checkboxes__input" type="checkbox" id=id.clone() value=scope
+                                        checked=move || chosen.with(|c| c.iter().any(|s| s == scope))
                                         prop:checked=move || chosen.with(|c| c.iter().any(|s| s == scope))
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);

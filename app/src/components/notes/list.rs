@@ -105,7 +105,7 @@ fn note_item(
                 </p>
                 {move || problem.get().map(|p| view! { <p class="govuk-error-message">{p}</p> })}
                 {(controls && may).then(|| view! {
-                    <div class="govuk-button-group pulse-notes__actions">
+                    <div class="govuk-button-group pulse-notes__actions pulse-js-only">
                         <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
                             on:click=move |_| draft.edit(&edit_note, None)>
                             "Edit"<span class="govuk-visually-hidden">{format!(" note {number}")}</span>

@@ -161,7 +161,15 @@ fn InTheBrowser(children: ChildrenFn) -> impl IntoView {
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
     view! {
-        <Show when=move || ready.get() fallback=|| view! { <Loading heading=ARRANGE line="Loading the builder…"/> }>
+        <Show when=move || ready.get() fallback=|| view! {
+            <h1 class="govuk-heading-xl">{ARRANGE}</h1>
+            <p class="govuk-body pulse-loading pulse-js-only" role="status">"Loading the builder…"</p>
+            <p class="govuk-inset-text pulse-no-js">
+                "The dashboard builder needs JavaScript and WebAssembly, which this browser is not running. "
+                "Dashboards can also be made through the "
+                <a class="govuk-link" href="/guide/api">"API"</a>"."
+            </p>
+        }>
             {children()}
         </Show>
     }

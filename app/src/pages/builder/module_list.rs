@@ -134,7 +134,7 @@ fn module_actions(
                     let t = title_for_remove.clone();
                     change.run((
                         format!("Removed “{t}”."),
-                        Box::new(move |d: &mut Dashboard| { d.modules.remove(i); }),
+                        Box::new(move |d: &mut Dashboard| { if i < d.modules.len() { d.modules.remove(i); } }),
                     ));
                 }>"Remove"<span class="govuk-visually-hidden">{format!(" “{}”", m.title)}</span></button>
         </div>
