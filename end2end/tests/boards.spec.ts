@@ -413,6 +413,8 @@ test('a comparison offers only the periods its measure is collected by, and its 
   await page.getByRole('button', { name: 'Add to the comparison' }).click();
   await expect(page.locator('#compare-table tbody tr')).toHaveCount(3);
   expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+  // The keyboard's focus stays with the form, to add another.
+  await expect(page.locator('#compare-add-service')).toBeFocused();
   await expect(page).toHaveURL(/services=file-a-tax-return,register-a-birth,book-a-driving-test/);
   await expect(page).not.toHaveURL(/add=/);
   await expect(page).toHaveURL(/period=quarter/);

@@ -77,6 +77,7 @@ pub fn ComparePage() -> impl IntoView {
         }
     });
     provide_context(Going(StoredValue::new(None)));
+    provide_context(JustAdded(StoredValue::new(false)));
     // Every service, for the form that adds one (asked for once).
     provide_context(AllServices(Resource::new(|| (), |_| api::services())));
     // A portfolio's name typed is kept while the comparison is drawn again
@@ -151,6 +152,12 @@ fn best(values: &[Option<f64>], higher_is_better: bool) -> Option<f64> {
 #[derive(Clone, Copy)]
 struct Going(StoredValue<Option<String>>);
 
+/// Whether a service was just added by the form: the comparison drawn again
+/// gives the keyboard focus back to the form (or, at six services, where the
+/// form has gone, to the measure), not to the page.
+#[derive(Clone, Copy)]
+struct JustAdded(StoredValue<bool>);
+
 impl Going {
     /// The comparison's query when a control is used: where a choice just
     /// made is going, else the page's (while the comparison reloads, the
@@ -188,6 +195,7 @@ struct AllServices(Resource<Result<crate::model::ServiceList, crate::api::ApiErr
 fn AddService(compared: Vec<String>) -> impl IntoView {
     let AllServices(all) = expect_context::<AllServices>();
     let going = expect_context::<Going>();
+    let JustAdded(just_added) = expect_context::<JustAdded>();
     let query = use_query_map();
     let go = use_go(false);
     let compared = std::sync::Arc::new(compared);
@@ -205,6 +213,13 @@ fn AddService(compared: Vec<String>) -> impl IntoView {
                         .filter(|s| !compared.contains(&s.slug))
                         .collect();
                     choices.sort_by(|a, b| a.title.cmp(&b.title));
+                    if just_added.try_get_value() == Some(true) {
+                        just_added.try_set_value(false);
+                        crate::components::navigation::focus_soon(vec![
+                            "compare-add-service".into(),
+                            "compare-kpi".into(),
+                        ]);
+                    }
                     if compared.len() >= crate::boards::COMPARE_LIMIT || choices.is_empty() {
                         return ().into_any();
                     }
@@ -215,6 +230,7 @@ fn AddService(compared: Vec<String>) -> impl IntoView {
                             return;
                         };
                         if let Some(mut q) = going.query(query) {
+                            just_added.try_set_value(true);
                             q.insert("add", add);
                             going.to(&go, query_of(&q, &[]));
                         }
