@@ -1195,6 +1195,15 @@ pub fn span_words(seconds: i64) -> String {
     }
 }
 
+/// Names as a sentence lists them: "A", "A and B", "A, B and C".
+pub fn in_words(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The days of `[start, end)` in words: "1 to 7 March 2014".
 pub fn format_date_range(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     let last = end - Duration::days(1);
@@ -1623,6 +1632,15 @@ fn detect_unusual(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_listed_as_a_sentence_lists_them() {
+        let names = |n: &[&str]| in_words(&n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(names(&[]), "");
+        assert_eq!(names(&["A"]), "A");
+        assert_eq!(names(&["A", "B"]), "A and B");
+        assert_eq!(names(&["A", "B", "C"]), "A, B and C");
+    }
 
     #[test]
     fn how_often_records_are_sent_is_read_from_their_times() {

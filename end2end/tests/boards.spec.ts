@@ -421,6 +421,19 @@ test('a comparison offers only the periods its measure is collected by, and its 
   expect(errors).toEqual([]);
 });
 
+test('a comparison naming a service that does not exist offers to compare the others', async ({ page }) => {
+  const errors = watchErrors(page);
+  // A link kept from before a service went, with a service named twice.
+  await page.goto('/compare?services=file-a-tax-return,no-such-service,file-a-tax-return&kpi=digital_take_up');
+  await hydrated(page);
+  await expect(page.getByText('There is no service `no-such-service`.')).toBeVisible();
+  await page.getByRole('link', { name: 'Compare only File a tax return' }).click();
+  await expect(page).toHaveURL(/\/compare\?services=file-a-tax-return&kpi=digital_take_up$/);
+  await expect(page.locator('#compare-table tbody tr')).toHaveCount(1);
+  // (the page of the first address is a 404, as it says)
+  expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+});
+
 test('every figure of a board\'s summary fits its tile, on a desktop and a phone', async ({ page }) => {
   for (const width of [1366, 1024, 390, 320]) {
     await page.setViewportSize({ width, height: 900 });

@@ -317,7 +317,8 @@ pub async fn send_next_within(
 /// digests of boards, for as long as the server runs: a check every `every`
 /// ([`crate::domain::reminders::check`], [`crate::domain::alerts::check`],
 /// [`crate::domain::digests::check`]), waking the sender when it wrote
-/// something.
+/// something. Of several instances on one database, one makes each round
+/// ([`mail::claim_checks`]), the others skip it.
 pub async fn run_reminders(
     store: Store,
     cache: crate::domain::query::Cache,
@@ -325,7 +326,22 @@ pub async fn run_reminders(
     every: StdDuration,
 ) {
     let mut newest = crate::domain::reminders::Newest::default();
+    // (a minute at most: an instance started again, or with a shorter
+    // `every`, does not wait for a long round's hold to end)
+    let hold = Duration::from_std(every)
+        .unwrap_or(Duration::seconds(60))
+        .min(Duration::seconds(60));
     loop {
+        match mail::claim_checks(&store, Utc::now(), hold).await {
+            Ok(true) => tracing::debug!("this instance takes this round of checks"),
+            Ok(false) => {
+                tracing::debug!("another instance takes this round of checks");
+                tokio::time::sleep(every).await;
+                continue;
+            }
+            // Checked anyway: each message is still written once.
+            Err(e) => tracing::warn!("the round of checks could not be taken: {e}"),
+        }
         match crate::domain::reminders::check(
             &store,
             &cache,

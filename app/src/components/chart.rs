@@ -428,20 +428,26 @@ fn first_so_far(periods: &[Period], complete_until: DateTime<Utc>) -> Option<usi
 }
 
 /// A grey band labelled "So far" over the stretch of a line chart that leads to
-/// the periods from `from` on: from the last whole period's point to the end, so
-/// the band has a width even when only the last period is unfinished (a band
-/// from one category to itself would be a line) and covers every segment drawn
-/// to a figure that is not a whole period's.
+/// the periods from `from` on: from the last whole period's point to the plot's
+/// right edge (an end without a place is the edge to ECharts), so the band has
+/// a width even when only the last period is unfinished and covers every
+/// segment drawn to a figure that is not a whole period's. Where the last whole
+/// period is the first drawn (two points), that segment is the whole line and
+/// the band would say every figure is one "so far": it starts at the first
+/// unfinished point instead.
 fn so_far_band(labels: &[String], from: usize) -> MarkArea {
-    let edge = |label: &String| MarkAreaData::new().x_axis(label.as_str());
-    let start = &labels[from.saturating_sub(1)];
+    let start = if from >= 2 { from - 1 } else { from };
+    let start = labels
+        .get(start)
+        .or(labels.last())
+        .map_or("", String::as_str);
     MarkArea::new()
         .silent(true)
         .item_style(ItemStyle::new().color("rgba(177, 180, 182, 0.45)"))
         .label(Label::new().show(true).formatter("So far"))
         .data(vec![(
-            edge(start).name("So far"),
-            edge(labels.last().unwrap_or(start)),
+            MarkAreaData::new().x_axis(start).name("So far"),
+            MarkAreaData::new(),
         )])
 }
 
@@ -1992,11 +1998,22 @@ mod tests {
             serde_json::json!(["3 Mar 2014", "10 Mar 2014 (so far)"])
         );
         // The week under way is drawn apart: a grey band labelled "So far"
-        // over the segment that leads to it (from the last whole week's point).
+        // from it to the plot's edge. With two weeks, the segment that leads
+        // to it is the whole line: the band does not cover the whole week.
         let band = &lines[0]["markArea"]["data"][0];
-        assert_eq!(band[0]["xAxis"], "3 Mar 2014");
-        assert_eq!(band[1]["xAxis"], "10 Mar 2014 (so far)");
+        assert_eq!(band[0]["xAxis"], "10 Mar 2014 (so far)");
+        assert_eq!(band[1], serde_json::json!({}), "to the edge");
         assert_eq!(band[0]["name"], "So far");
+        // With more whole weeks, from the last whole week's point: over the
+        // segment drawn to a figure that is not a whole week's.
+        let labels: Vec<String> = ["3 Mar", "10 Mar", "17 Mar (so far)"]
+            .map(String::from)
+            .into();
+        let three = serde_json::to_value(so_far_band(&labels, 2)).unwrap();
+        assert_eq!(three["data"][0][0]["xAxis"], "10 Mar");
+        assert_eq!(three["data"][0][1], serde_json::json!({}));
+        let none_whole = serde_json::to_value(so_far_band(&labels[2..], 0)).unwrap();
+        assert_eq!(none_whole["data"][0][0]["xAxis"], "17 Mar (so far)");
         assert!(lines[1].get("markArea").is_none());
         assert_eq!(option["tooltip"]["trigger"], "axis");
         assert_eq!(option["tooltip"]["valueFormatter"], "number");

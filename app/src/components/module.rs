@@ -661,9 +661,16 @@ fn Figured(
             }
             .into_any()
         }
-        Figures::Journey(steps, span, left_out) => {
+        Figures::Journey(steps, span, left_out, unsent) => {
             let option = Signal::stored(journey_chart(&steps));
             let when = match span {
+                // A step never sent is not 0 people: no journey through it.
+                _ if !unsent.is_empty() => format!(
+                    "Users at each step are not shown: no figures were sent for {}{}.",
+                    crate::kpi::in_words(&unsent),
+                    span.map(|(start, end)| format!(", {}", crate::kpi::format_date_range(start, end)))
+                        .unwrap_or_default()
+                ),
                 Some((start, end)) => format!(
                     "Users at each step, {}{}.",
                     crate::kpi::format_date_range(start, end),
@@ -675,6 +682,11 @@ fn Figured(
                 ),
                 None => "Users at each step, over all the data sent.".to_string(),
             };
+            // No steps to show (a step never sent, or no whole period every
+            // step has): the words alone, not an empty chart and table.
+            if steps.is_empty() {
+                return view! { <p class="pulse-kpi__period pulse-journey__period">{when}</p> }.into_any();
+            }
             view! {
                 <p class="pulse-kpi__period pulse-journey__period">{when}</p>
                 <Chart id=chart_id option zoom=false label=label("Bar chart of the users at each step")/>

@@ -154,9 +154,15 @@ pub enum Figures {
     Satisfaction(SatisfactionFigures),
     /// The steps, the span of time their counts add up (from the first
     /// period's start to the last one's end) when the answer has periods,
-    /// and how many whole periods inside it were left out (not every step's
-    /// figures were sent for them).
-    Journey(Vec<Step>, Option<(DateTime<Utc>, DateTime<Utc>)>, usize),
+    /// how many whole periods inside it were left out (not every step's
+    /// figures were sent for them), and the named steps with no figures at
+    /// all in it (then no steps: a step never sent is not 0 people).
+    Journey(
+        Vec<Step>,
+        Option<(DateTime<Utc>, DateTime<Utc>)>,
+        usize,
+        Vec<String>,
+    ),
     /// `table`: column keys and one row of cells per record.
     Table {
         columns: Vec<String>,
@@ -485,7 +491,7 @@ pub fn figures(
             // without their period are counted as they are; rows of groups
             // that are not among the steps named judge nothing.
             let named = option_strings(module, "steps");
-            let group = group_key(module).unwrap_or_default();
+            let group = group_key(module).ok_or("a journey needs group_by (the step)")?;
             let is_step = |r: &Map<String, Value>| {
                 named.is_empty()
                     || (r.get(&group).and_then(Value::as_str))
@@ -497,6 +503,30 @@ pub fn figures(
             let mut gaps: Vec<DateTime<Utc>> = (whole.iter())
                 .filter(|r| is_step(r) && number(r, &value).is_none())
                 .filter_map(|r| time(r, "_start_at"))
+                .collect();
+            // A named step with no row for a period was not sent for it
+            // either (the API gives a group's empty periods only when the
+            // group has a record in the window).
+            fn step_in<'a>(r: &'a Map<String, Value>, group: &str) -> Option<&'a str> {
+                r.get(group).and_then(Value::as_str)
+            }
+            let sent: std::collections::HashSet<(&str, Option<DateTime<Utc>>)> = (whole.iter())
+                .filter_map(|r| Some((step_in(r, &group)?, time(r, "_start_at"))))
+                .collect();
+            let starts: std::collections::BTreeSet<DateTime<Utc>> =
+                whole.iter().filter_map(|r| time(r, "_start_at")).collect();
+            gaps.extend(starts.into_iter().filter(|start| {
+                (named.iter()).any(|n| !sent.contains(&(n.as_str(), Some(*start))))
+            }));
+            // A named step with no figure at all: no journey is drawn
+            // through it, and it is named.
+            let unsent: Vec<String> = (named.iter())
+                .filter(|n| {
+                    !(whole.iter()).any(|r| {
+                        step_in(r, &group) == Some(n.as_str()) && number(r, &value).is_some()
+                    })
+                })
+                .map(|n| label_for(module, n))
                 .collect();
             gaps.sort();
             gaps.dedup();
@@ -516,6 +546,7 @@ pub fn figures(
             // No whole period with every step's figures: no steps drawn, and
             // the span of the periods left out said.
             let (mut steps, span) = match span_of(&kept) {
+                _ if !unsent.is_empty() => (Vec::new(), span_of(&whole)),
                 None if !gaps.is_empty() => (Vec::new(), span_of(&whole)),
                 span => (journey(module, &kept, &value)?, span),
             };
@@ -532,7 +563,7 @@ pub fn figures(
             let left_out = (gaps.iter())
                 .filter(|start| span.is_some_and(|(from, to)| from <= **start && **start < to))
                 .count();
-            Ok(Figures::Journey(steps, span, left_out))
+            Ok(Figures::Journey(steps, span, left_out, unsent))
         }
         ModuleType::Table => Ok(table(module, &rows)),
         ModuleType::Realtime => Ok(Figures::Live(live(module, &rows)?)),
@@ -1263,7 +1294,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_journey_keeps_its_steps_in_order_with_zero_for_missing_ones() {
+    fn a_journey_keeps_its_steps_in_order_and_names_a_step_never_sent() {
         let m = module(
             ModuleType::Journey,
             "group_by=stage&collect=count:sum",
@@ -1274,12 +1305,68 @@ pub(crate) mod tests {
             json!({"stage": "start", "count:sum": 100}),
             json!({"stage": "other", "count:sum": 7}),
         ];
-        let Figures::Journey(steps, None, 0) = figures(&m, &rows, ALL).unwrap() else {
+        // Details were never sent: not 0 people, and no journey through it.
+        let Figures::Journey(steps, None, 0, unsent) = figures(&m, &rows, ALL).unwrap() else {
+            panic!("not a journey")
+        };
+        assert!(steps.is_empty());
+        assert_eq!(unsent, ["Details"]);
+        let rows = vec![
+            json!({"stage": "end", "count:sum": 40}),
+            json!({"stage": "details", "count:sum": 0}),
+            json!({"stage": "start", "count:sum": 100}),
+            json!({"stage": "other", "count:sum": 7}),
+        ];
+        let Figures::Journey(steps, None, 0, unsent) = figures(&m, &rows, ALL).unwrap() else {
             panic!("not a journey")
         };
         let counts: Vec<f64> = steps.iter().map(|s| s.count).collect();
-        assert_eq!(counts, [100.0, 0.0, 40.0]);
+        assert_eq!(counts, [100.0, 0.0, 40.0], "a 0 sent is 0");
         assert_eq!(steps[1].label, "Details");
+        assert!(unsent.is_empty());
+    }
+
+    #[test]
+    fn a_named_step_not_sent_for_a_week_leaves_that_week_out() {
+        let m = module(
+            ModuleType::Journey,
+            "period=week&group_by=step&collect=count:sum",
+            json!({"steps": ["eligibility", "payment", "done"]}),
+        );
+        let week = |start: &str, end: &str, step: &str, count: i64| json!({"_start_at": start, "_end_at": end, "step": step, "count:sum": count});
+        let (w1, w2) = (
+            ("2026-11-02T00:00:00+00:00", "2026-11-09T00:00:00+00:00"),
+            ("2026-11-09T00:00:00+00:00", "2026-11-16T00:00:00+00:00"),
+        );
+        let mut rows = Vec::new();
+        for (start, end) in [w1, w2] {
+            rows.push(week(start, end, "eligibility", 1000));
+            rows.push(week(start, end, "done", 700));
+        }
+        // Payment never sent: named, no steps, both weeks left out.
+        let until = DateTime::parse_from_rfc3339("2026-11-16T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let Figures::Journey(steps, span, left_out, unsent) = figures(&m, &rows, until).unwrap()
+        else {
+            panic!("not a journey")
+        };
+        assert!(steps.is_empty());
+        assert_eq!(unsent, ["Payment"]);
+        assert_eq!(span.unwrap().0.to_rfc3339(), w1.0);
+        assert_eq!(left_out, 2);
+        // Sent for the second week only (no row at all for the first, as the
+        // API answers a group with no record that week): the second counted.
+        rows.push(week(w2.0, w2.1, "payment", 800));
+        let Figures::Journey(steps, span, left_out, unsent) = figures(&m, &rows, until).unwrap()
+        else {
+            panic!("not a journey")
+        };
+        let counts: Vec<f64> = steps.iter().map(|s| s.count).collect();
+        assert_eq!(counts, [1000.0, 800.0, 700.0]);
+        assert!(unsent.is_empty());
+        assert_eq!(span.unwrap().0.to_rfc3339(), w2.0);
+        assert_eq!(left_out, 0, "the week left out is before the span");
     }
 
     #[test]
@@ -1312,7 +1399,7 @@ pub(crate) mod tests {
         let until = DateTime::parse_from_rfc3339("2026-11-19T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, until).unwrap() else {
+        let Figures::Journey(steps, span, left_out, _) = figures(&m, &rows, until).unwrap() else {
             panic!("not a journey")
         };
         let got: Vec<(&str, f64)> = steps.iter().map(|s| (s.key.as_str(), s.count)).collect();
@@ -1339,7 +1426,7 @@ pub(crate) mod tests {
         rows[7]["count:sum"] = json!(850);
         rows[4]["count:sum"] = json!(930);
         rows[0]["count:sum"] = Value::Null;
-        let Figures::Journey(_, span, left_out) = figures(&m, &rows, until).unwrap() else {
+        let Figures::Journey(_, span, left_out, _) = figures(&m, &rows, until).unwrap() else {
             panic!("not a journey")
         };
         assert_eq!(span.unwrap().0.to_rfc3339(), "2026-11-09T00:00:00+00:00");
@@ -1349,7 +1436,8 @@ pub(crate) mod tests {
         let with_third_whole = DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, with_third_whole).unwrap()
+        let Figures::Journey(steps, span, left_out, _) =
+            figures(&m, &rows, with_third_whole).unwrap()
         else {
             panic!("not a journey")
         };
@@ -1363,7 +1451,8 @@ pub(crate) mod tests {
                 row["count:sum"] = Value::Null;
             }
         }
-        let Figures::Journey(steps, span, left_out) = figures(&m, &rows, with_third_whole).unwrap()
+        let Figures::Journey(steps, span, left_out, _) =
+            figures(&m, &rows, with_third_whole).unwrap()
         else {
             panic!("not a journey")
         };
@@ -1377,7 +1466,7 @@ pub(crate) mod tests {
             "period=week&group_by=step&collect=count:sum",
             json!({"steps": ["eligibility", "done"]}),
         );
-        let Figures::Journey(steps, _, left_out) =
+        let Figures::Journey(steps, _, left_out, _) =
             figures(&named, &rows, with_third_whole).unwrap()
         else {
             panic!("not a journey")

@@ -907,7 +907,7 @@ mod tests {
             download_name("tax", "by-channel", &f, "csv"),
             "tax-by-channel-week-2026-11-09-2026-11-22.csv"
         );
-        let journey = Figures::Journey(Vec::new(), None, 0);
+        let journey = Figures::Journey(Vec::new(), None, 0, Vec::new());
         assert_eq!(
             download_name("tax", "steps", &journey, "json"),
             "tax-steps.json"

@@ -102,10 +102,54 @@ pub fn ComparePage() -> impl IntoView {
                         </p>
                         <AddService compared=Vec::new()/>
                     }.into_any(),
+                    Err(error) if error.is_not_found() => view! {
+                        <ApiErrorView error/>
+                        <CompareTheOthers/>
+                    }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Where a comparison names a service that does not exist (a hand-made
+/// address, or a service gone since the link was kept), a way to compare
+/// those that do, the measure and period kept.
+#[component]
+fn CompareTheOthers() -> impl IntoView {
+    let AllServices(all) = expect_context::<AllServices>();
+    let query = use_query_map();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let all = all.await.map(|l| l.services).unwrap_or_default();
+                let named = query.with_untracked(services_of);
+                let mut known: Vec<&crate::model::ServiceListing> = Vec::new();
+                for slug in named.split(',').map(str::trim) {
+                    match all.iter().find(|s| s.slug == slug) {
+                        Some(s) if !known.iter().any(|k| k.slug == s.slug) => known.push(s),
+                        _ => {}
+                    }
+                }
+                if known.is_empty() {
+                    return ().into_any();
+                }
+                let slugs = known.iter().map(|s| s.slug.as_str()).collect::<Vec<_>>().join(",");
+                let titles = known.iter().map(|s| s.title.clone()).collect::<Vec<_>>();
+                let href = query.with_untracked(|q| {
+                    query_string::href("/compare", &query_of(q, &[("services", &slugs)]))
+                });
+                view! {
+                    <p class="govuk-body">
+                        <a class="govuk-link" id="compare-the-others" href=href>
+                            {format!("Compare only {}", crate::kpi::in_words(&titles))}
+                        </a>
+                    </p>
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }
 

@@ -218,13 +218,21 @@ pub async fn create(ctx: &Ctx<'_>, new: &NewAlert) -> Result<Alert> {
     }) {
         return Err(already());
     }
-    if mine.len() >= MOST {
-        return Err(Error::Unprocessable(format!(
+    let too_many = || {
+        Error::Unprocessable(format!(
             "You have {MOST} alerts, the most one person may have: delete one first."
-        )));
+        ))
+    };
+    if mine.len() >= MOST {
+        return Err(too_many());
     }
     let checked_through = newest(&data, new.kpi).map(|f| f.period.start);
     let mut w = ctx.store.write().await?;
+    // Counted again in the write: alerts asked for at once all saw the count
+    // before any of them was made.
+    if w.count_held("alerts", user.id).await? >= MOST as i64 {
+        return Err(too_many());
+    }
     let id = alerts::create(
         &mut w,
         &NewStored {

@@ -393,7 +393,10 @@ pub async fn store_upload(
         rows,
         ..
     } = prepared;
-    let mut w = ctx.store.write().await?;
+    // The bound on fields, counted again as the write begins (records
+    // written since the file was checked, through any instance, counted).
+    let names = super::records::names_of(&checked);
+    let (_held, mut w) = super::records::begin_within_fields(ctx, data_set, &names).await?;
     // Checked again as it is written, the data set held until this write
     // commits: a record written since the file was checked (through this
     // instance or another) that makes the same id from other values is not

@@ -205,12 +205,20 @@ pub async fn create(ctx: &Ctx<'_>, settings: &MailSettings, new: &NewDigest) -> 
              portfolio's id."
         )));
     }
-    if digests::list(ctx.store, Some(user.id)).await?.len() >= MOST {
-        return Err(Error::Unprocessable(format!(
+    let too_many = || {
+        Error::Unprocessable(format!(
             "You have {MOST} weekly digests, the most one person may have: stop one first."
-        )));
+        ))
+    };
+    if digests::list(ctx.store, Some(user.id)).await?.len() >= MOST {
+        return Err(too_many());
     }
     let mut w = ctx.store.write().await?;
+    // Counted again in the write: digests asked for at once all saw the
+    // count before any of them was made.
+    if w.count_held("digests", user.id).await? >= MOST as i64 {
+        return Err(too_many());
+    }
     let due = settings.digests.due_before(ctx.now);
     let Some(id) = digests::create(&mut w, user.id, board, due, ctx.now).await? else {
         return Err(Error::Conflict(format!(

@@ -53,25 +53,74 @@ pub const MAX_FIELDS: usize = 100;
 /// with the names the data set's records have already they would be more
 /// than [`MAX_FIELDS`]: a 400 that says which are new. Records that bring no
 /// new name are never refused (a data set given more before there was a
-/// bound keeps taking its own fields). Checked again by [`fields_still_fit`]
-/// once the write holds the data set, so that writes at once cannot each
-/// pass with room that only one of them has.
+/// bound keeps taking its own fields). Checked again by
+/// [`begin_within_fields`] once the write holds the data set, so that writes
+/// at once cannot each pass with room that only one of them has.
 pub async fn fields_fit(ctx: &Ctx<'_>, data_set: &DataSet, names: &Names<'_>) -> Result<()> {
-    let table = ctx
-        .cache
-        .table(ctx.store, data_set.id, data_set.version)
-        .await?;
+    fields_fit_at(ctx, data_set, names, data_set.version).await
+}
+
+/// [`fields_fit`] against the records at `version` or after.
+async fn fields_fit_at(
+    ctx: &Ctx<'_>,
+    data_set: &DataSet,
+    names: &Names<'_>,
+    version: i64,
+) -> Result<()> {
+    let table = ctx.cache.table(ctx.store, data_set.id, version).await?;
     fields_refused(data_set, &table, names).map_or(Ok(()), Err)
 }
 
-/// [`fields_fit`] against the table held now, by a write that holds the data
-/// set ([`crate::domain::query::Cache::hold`]): what a write just before it
-/// brought is in it.
-pub fn fields_still_fit(ctx: &Ctx<'_>, data_set: &DataSet, names: &Names<'_>) -> Result<()> {
-    match ctx.cache.newest_held(data_set.id) {
-        Some(table) => fields_refused(data_set, &table, names).map_or(Ok(()), Err),
-        None => Ok(()),
+/// How many times a write bringing new field names reads the records again
+/// when writes through other instances keep changing them meanwhile.
+const FIELD_CHECKS: usize = 4;
+
+/// Begins the write of records whose distinct fields are `names`: the data
+/// set's table held by this instance ([`crate::domain::query::Cache::hold`],
+/// from before the write begins until the table has it) and the bound on
+/// fields checked against the records as they are when the write begins.
+/// What a write through this instance just before brought is in the table
+/// held; one through another instance is not, so records that bring a name
+/// the table lacks are checked against it only when it is the version the
+/// database holds, the data set's row held until the write commits (else
+/// the table is brought up to date and checked again): two instances cannot
+/// each pass with room that only one of them has.
+pub async fn begin_within_fields(
+    ctx: &Ctx<'_>,
+    data_set: &DataSet,
+    names: &Names<'_>,
+) -> Result<(tokio::sync::OwnedMutexGuard<()>, crate::store::Write)> {
+    let mut version = data_set.version;
+    for _ in 0..FIELD_CHECKS {
+        fields_fit_at(ctx, data_set, names, version).await?;
+        let held = ctx.cache.hold(data_set.id).await;
+        // (dropped meanwhile: loaded again)
+        let Some((at, table)) = ctx.cache.newest_held_at(data_set.id) else {
+            continue;
+        };
+        if let Some(refused) = fields_refused(data_set, &table, names) {
+            return Err(refused);
+        }
+        let mut w = ctx.store.write().await?;
+        if names.iter().all(|name| table.column(name).is_some()) {
+            return Ok((held, w));
+        }
+        match crate::store::data_sets::hold(&mut w, data_set.id).await? {
+            Some(now) if now.version == at => return Ok((held, w)),
+            Some(now) => version = now.version,
+            None => {
+                return Err(Error::NotFound(format!(
+                    "There is no data set {} any more.",
+                    data_set.name
+                )))
+            }
+        }
     }
+    Err(Error::Conflict(format!(
+        "Data set {} was written to through other instances of Pulse while the new fields \
+         were counted, {FIELD_CHECKS} times over: nothing was stored; send the same again.",
+        data_set.name
+    )))
 }
 
 /// The distinct field names of records about to be stored.
@@ -128,15 +177,11 @@ pub async fn write_batch(
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Wrote> {
     let names = names_of(batch);
-    fields_fit(ctx, data_set, &names).await?;
     let history = match source {
         Source::Api => ctx.caller.acting().history,
         Source::File(file) => format!("{}:import:{file}", ctx.caller.acting().history),
     };
-    // (from before the write begins until the table has it: see `hold`)
-    let _held = ctx.cache.hold(data_set.id).await;
-    fields_still_fit(ctx, data_set, &names)?;
-    let mut w = ctx.store.write().await?;
+    let (_held, mut w) = begin_within_fields(ctx, data_set, &names).await?;
     // Checked in the write, the data set held until it commits: a record
     // written meanwhile through another instance is seen (dropped, the
     // write is undone).
@@ -258,11 +303,7 @@ pub async fn patch(
         Err(problems) => return Ok(Patched::Invalid(problems)),
     };
     let names = names_of(std::slice::from_ref(&record));
-    fields_fit(ctx, data_set, &names).await?;
-    // (from before the write begins until the table has it: see `hold`)
-    let _held = ctx.cache.hold(data_set.id).await;
-    fields_still_fit(ctx, data_set, &names)?;
-    let mut w = ctx.store.write().await?;
+    let (_held, mut w) = begin_within_fields(ctx, data_set, &names).await?;
     // Again in the write, the data set held until it commits: a change made
     // to the record meanwhile (through another instance) is patched, not
     // put back to what was read before it.

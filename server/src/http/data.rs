@@ -244,6 +244,7 @@ fn invalid(problems: &[Problem], count: usize) -> Response {
         (status = 400, description = "Bad body, or invalid records (among them a record whose identifying values make the id of another with other values): `{\"messages\":[...],\"errors\":[{\"index\",\"field\",\"message\"}]}`, the first 1,000 problems and then a message saying how many more", body = serde_json::Value),
         (status = 401, description = "No or wrong bearer token", body = serde_json::Value),
         (status = 404, description = "`Could not find data_set_config`", body = serde_json::Value),
+        (status = 409, description = "The records bring new fields and were written to through other instances of Pulse while they were counted, four times over: nothing was stored; send them again", body = serde_json::Value),
         (status = 413, description = "Over 10 MiB (after decompression)", body = serde_json::Value)))]
 async fn write(
     State(state): State<AppState>,
@@ -358,7 +359,8 @@ async fn delete_record(
     request_body(content = serde_json::Value, content_type = "application/json", description = "The fields to change"),
     responses((status = 200, description = "`{\"status\":\"ok\"}`, with `\"_id\"` the record's new id when it moved", body = serde_json::Value),
         (status = 400, description = "Invalid merged record, or a move to an id another record has: `{\"messages\":[...],\"errors\":[...]}`", body = serde_json::Value),
-        (status = 404, body = serde_json::Value)))]
+        (status = 404, body = serde_json::Value),
+        (status = 409, description = "The record brings new fields and the data set was written to through other instances of Pulse while they were counted, four times over: nothing was changed; send it again", body = serde_json::Value)))]
 async fn patch_record(
     State(state): State<AppState>,
     Path((group, data_type, id)): Path<(String, String, String)>,

@@ -186,6 +186,7 @@ struct UploadParams {
     responses((status = 200, body = app::model::UploadPreview),
               (status = 400, description = "Empty, unreadable, over the bounds (1,000,000 cells with something in them, 500,000 records, a workbook unpacking to over 200 MB), or (storing) with problems: `{\"status\":\"error\",\"message\",\"preview\"}`", body = app::model::ErrorBody),
               (status = 404, body = app::model::ErrorBody),
+              (status = 409, description = "Storing records that bring new fields, the data set was written to through other instances of Pulse while they were counted, four times over: nothing was stored; send the file again", body = app::model::ErrorBody),
               (status = 413, description = "Over 10 MiB", body = app::model::ErrorBody),
               (status = 415, description = "Not a CSV or XLSX file", body = app::model::ErrorBody),
               (status = 422, description = "A header row and no records below it", body = app::model::ErrorBody)))]

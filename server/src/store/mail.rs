@@ -126,6 +126,31 @@ pub async fn claim(store: &Store, now: DateTime<Utc>, hold: Duration) -> Result<
     Ok(row.map(Message::from))
 }
 
+/// The setting that says until when one instance checks for late data,
+/// alerts and digests (a time in microseconds).
+const CHECKS_UNTIL: &str = "mail.checks_until";
+
+/// Takes the next round of checks for late data, alerts and digests for
+/// `hold` from `now`, when no other instance holds it: whether it was taken.
+/// One statement, so two instances asking at once never both take it; an
+/// instance that stops lets its round go when the hold ends. (Each message
+/// is still sent once whoever composes it: the checks' own compare-and-set
+/// writes. This saves the other instances composing them for nothing.)
+pub async fn claim_checks(store: &Store, now: DateTime<Utc>, hold: Duration) -> Result<bool> {
+    let taken = on_pool!(store, |pool| sqlx::query(
+        "INSERT INTO settings (name, value) VALUES ($1, $3)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value
+         WHERE CAST(settings.value AS BIGINT) <= $2"
+    )
+    .bind(CHECKS_UNTIL)
+    .bind(micros(now))
+    .bind(micros(now + hold).to_string())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(taken == 1)
+}
+
 /// The setting that says when an instance that sends through an SMTP
 /// server last said it was there.
 const SMTP_SENDER_AT: &str = "mail.smtp_sender_at";

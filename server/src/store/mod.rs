@@ -164,6 +164,22 @@ impl Write {
         Ok(found.is_some())
     }
 
+    /// How many rows of `table` belong to the person `user_id` (its
+    /// `user_id` column), counted in this change after taking their row
+    /// ([`Write::hold_row`]): two made at once, through one instance or two,
+    /// are counted one after the other, so neither passes a bound the other
+    /// reached.
+    pub async fn count_held(&mut self, table: &'static str, user_id: i64) -> Result<i64> {
+        self.hold_row("users", user_id).await?;
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+        Ok(on_tx!(self, |conn| sqlx::query_scalar(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .bind(user_id)
+        .fetch_one(conn)
+        .await)?)
+    }
+
     /// Writes the audit row and commits: the change and its note are kept
     /// together, or (if either fails) neither is.
     pub async fn commit(mut self, note: audit::Note) -> Result<()> {

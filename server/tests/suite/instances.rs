@@ -371,6 +371,38 @@ async fn every_change_through_one_instance_is_read_through_the_other(backend: Ba
         values(r) == vec![("after".into(), json!(1))]
     })
     .await;
+
+    // The bound on a data set's fields, with records that bring new names
+    // sent at once through both: each instance counted the names it holds,
+    // which lacked the other's, and both passed (120 of 100). One is stored.
+    let most = server::domain::records::MAX_FIELDS;
+    for attempt in 0..4 {
+        let group = format!("fields-{attempt}");
+        let token = data_set(a, &admin, &group).await;
+        let path = format!("/data/{group}/transactions");
+        for port in [a, b] {
+            let (status, _) = call(port, "GET", &path, Some(&admin), None).await.unwrap();
+            assert_eq!(status, 200);
+        }
+        let brings = |prefix: &str| {
+            let mut record = json!({"_id": prefix, "_timestamp": "2026-01-05T00:00:00Z"});
+            for i in 0..most * 3 / 5 {
+                record[format!("{prefix}{i}")] = json!(i);
+            }
+            json!([record])
+        };
+        let (from_a, from_b) = (brings("a"), brings("b"));
+        let (one, other) = tokio::join!(
+            call(a, "POST", &path, Some(&token), Some(&from_a)),
+            call(b, "POST", &path, Some(&token), Some(&from_b)),
+        );
+        let (one, other) = (one.unwrap(), other.unwrap());
+        let mut statuses = [one.0, other.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "attempt {attempt}: {one:?} {other:?}");
+        let refused = if one.0 == 400 { &one.1 } else { &other.1 };
+        assert!(refused.contains("different fields"), "{refused}");
+    }
 }
 
 #[tokio::test]

@@ -1991,6 +1991,32 @@ async fn alerts_arrive_once_per_event(backend: Backend) {
     ] {
         assert!(audit.contains(action), "{action} is not in the audit log");
     }
+
+    // A person's bound, with alerts asked for at once: all of them saw the
+    // count before any was made, so it is counted again as each is made.
+    let most = server::domain::alerts::MOST;
+    for i in 0..most - 2 {
+        let made = make(
+            &admin,
+            json!({"service": "renew-a-permit", "kpi": "transactions",
+                   "rule": "changes_by_percent", "threshold": 1 + i}),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    }
+    let answers = futures_util::future::join_all((0..6).map(|i| {
+        make(
+            &admin,
+            json!({"service": "renew-a-permit", "kpi": "transactions",
+                   "rule": "changes_by_percent", "threshold": 500 + i}),
+        )
+    }))
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 422, 422, 422, 422], "{:?}", statuses);
+    let listed = call(&app, Method::GET, "/api/v1/alerts", &admin, None).await;
+    assert_eq!(listed.json()["alerts"].as_array().unwrap().len(), most);
 }
 
 #[tokio::test]

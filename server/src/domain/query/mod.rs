@@ -164,9 +164,12 @@ impl Cache {
         entry.table.clone().filter(|_| entry.version >= version)
     }
 
-    /// The newest table held for the data set, whatever its version.
-    pub fn newest_held(&self, data_set_id: i64) -> Option<Arc<Table>> {
-        self.held(data_set_id, i64::MIN)
+    /// The newest table held for the data set, whatever its version, with
+    /// the version of the data set it holds the records of.
+    pub fn newest_held_at(&self, data_set_id: i64) -> Option<(i64, Arc<Table>)> {
+        let entries = self.entries.read().expect("cache lock");
+        let entry = entries.get(&data_set_id)?;
+        Some((entry.version, entry.table.clone()?))
     }
 
     /// The data set's table, at least as new as `version` (the version in the
