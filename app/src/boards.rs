@@ -526,12 +526,19 @@ pub struct Comparison {
 /// beside one indexed at 2025 would share an axis and nothing else); each at
 /// its own first figure when they have no period in common. Volumes
 /// (`per_day`) are indexed a day at a time, so February is no dip for its
-/// days. `None` throughout a series whose base is zero or missing.
+/// days. A figure `few` marks (a rate of a handful) is no base: 2 of 5
+/// people finishing, as 100, made a year of 80% of 10,000 read "doubled".
+/// `None` throughout a series with no figure that may be a base (none, only
+/// zeros, or only rates of a handful): the others still share a period.
 pub fn indexed(
     series: &[Vec<Option<f64>>],
     periods: &[Period],
     per_day: bool,
+    few: &[Vec<bool>],
 ) -> Vec<Vec<Option<f64>>> {
+    let may_base = |s: usize, i: usize, v: Option<f64>| {
+        v.is_some_and(|v| v != 0.0) && !few.get(s).and_then(|f| f.get(i)).copied().unwrap_or(false)
+    };
     let days = |i: usize| periods.get(i).map_or(1.0, Period::days);
     let daily: Vec<Vec<Option<f64>>> = series
         .iter()
@@ -544,19 +551,27 @@ pub fn indexed(
         })
         .collect();
     let len = daily.iter().map(Vec::len).max().unwrap_or(0);
+    let first_base = |s: usize| {
+        (daily[s].iter().enumerate())
+            .find(|(i, v)| may_base(s, *i, **v))
+            .and_then(|(_, v)| *v)
+    };
+    // Only series that have a base can share one.
+    let based: Vec<bool> = (0..daily.len()).map(|s| first_base(s).is_some()).collect();
     let common = (0..len).find(|&i| {
-        daily
-            .iter()
-            .all(|s| s.get(i).copied().flatten().is_some_and(|v| v != 0.0))
+        (daily.iter().enumerate())
+            .filter(|(s, _)| based[*s])
+            .all(|(s, values)| may_base(s, i, values.get(i).copied().flatten()))
     });
     daily
         .iter()
-        .map(|values| {
+        .enumerate()
+        .map(|(s, values)| {
             let base = match common {
+                _ if !based[s] => None,
                 Some(i) => values.get(i).copied().flatten(),
-                None => values.iter().flatten().next().copied(),
-            }
-            .filter(|b| *b != 0.0);
+                None => first_base(s),
+            };
             values.iter().map(|v| Some(100.0 * (*v)? / base?)).collect()
         })
         .collect()
@@ -820,7 +835,7 @@ mod tests {
 
     #[test]
     fn indexes_shares_and_ranks() {
-        let one = |values: &[Option<f64>]| indexed(&[values.to_vec()], &[], false).remove(0);
+        let one = |values: &[Option<f64>]| indexed(&[values.to_vec()], &[], false, &[]).remove(0);
         assert_eq!(
             one(&[None, Some(50.0), Some(75.0), None]),
             vec![None, Some(100.0), Some(150.0), None]
@@ -837,6 +852,7 @@ mod tests {
             ],
             &[],
             false,
+            &[],
         );
         assert_eq!(
             both[0],
@@ -851,8 +867,44 @@ mod tests {
             chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
         );
-        let volumes = indexed(&[vec![Some(3_100.0), Some(2_800.0)]], &months, true);
+        let volumes = indexed(&[vec![Some(3_100.0), Some(2_800.0)]], &months, true, &[]);
         assert_eq!(volumes[0], vec![Some(100.0), Some(100.0)]);
+        // A rate of a handful is no base: 40% of 5 people, then 80% of
+        // thousands, is indexed at the first period both services' rates
+        // are relied on; a series of none relied on is not indexed.
+        let rates = indexed(
+            &[
+                vec![Some(0.4), Some(0.8), Some(0.8)],
+                vec![Some(0.5), Some(0.5), Some(0.6)],
+            ],
+            &[],
+            false,
+            &[vec![true, false, false], vec![false, false, false]],
+        );
+        assert_eq!(rates[0], vec![Some(50.0), Some(100.0), Some(100.0)]);
+        assert_eq!(rates[1], vec![Some(100.0), Some(100.0), Some(120.0)]);
+        let alone = indexed(
+            &[vec![Some(0.4), Some(0.8)]],
+            &[],
+            false,
+            &[vec![true, true]],
+        );
+        assert_eq!(alone[0], vec![None, None]);
+        // A service whose every rate is of a handful is not indexed, and
+        // keeps the others from no shared period: they start together.
+        let beside = indexed(
+            &[
+                vec![None, Some(0.5), Some(0.6)],
+                vec![Some(0.2), Some(0.4), Some(0.8)],
+                vec![Some(0.9), Some(0.9), Some(0.9)],
+            ],
+            &[],
+            false,
+            &[vec![false; 3], vec![false; 3], vec![true; 3]],
+        );
+        assert_eq!(beside[0], vec![None, Some(100.0), Some(120.0)]);
+        assert_eq!(beside[1], vec![Some(50.0), Some(100.0), Some(200.0)]);
+        assert_eq!(beside[2], vec![None, None, None]);
         let s = shares(&[
             vec![Some(1.0), Some(3.0), None],
             vec![Some(3.0), Some(1.0), Some(2.0)],

@@ -174,12 +174,12 @@ pub fn averaged_over(kpi: KpiKind) -> String {
 }
 
 /// After a summary's total cost, when some of its services are not in it:
-/// " (of 3 of 5 services with four quarters of costs)"; nothing when all
+/// " (of 3 of 5 services with four recent quarters of costs)"; nothing when all
 /// are, or none (the total is then "no data" or 0).
 pub fn costed_words(s: &crate::model::KpiSummary) -> String {
     if s.costed > 0 && s.costed < s.current {
         format!(
-            " (of {} of {} services with four quarters of costs)",
+            " (of {} of {} services with four recent quarters of costs)",
             s.costed, s.current
         )
     } else {
@@ -260,12 +260,14 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         .iter()
         .filter_map(|s| s.transactions_per_year)
         .collect();
-    let total_cost: f64 = current.iter().filter_map(|s| s.total_cost).sum();
-    let costed_volume: f64 = current
+    // Costs of the same time: a service whose costs stopped in 2022 adds
+    // no 2022 year to this year's total (nor to its cost per transaction).
+    let costed: Vec<&&crate::model::ServiceKpis> = current
         .iter()
-        .filter(|s| s.total_cost.is_some())
-        .filter_map(|s| s.costed_transactions)
-        .sum();
+        .filter(|s| s.total_cost.is_some() && !costs_are_stale(s, newest))
+        .collect();
+    let total_cost: f64 = costed.iter().filter_map(|s| s.total_cost).sum();
+    let costed_volume: f64 = costed.iter().filter_map(|s| s.costed_transactions).sum();
     // Each rate's average over the services it is relied on for, and how
     // many those are.
     let rate = |kpi: KpiKind, of: fn(&crate::model::ServiceKpis) -> Option<f64>| {
@@ -290,13 +292,22 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         stopped: services.iter().filter(|s| has_stopped(s, newest)).count(),
         year_to: newest,
         total_cost,
-        costed: current.iter().filter(|s| s.total_cost.is_some()).count(),
+        costed: costed.len(),
         cost_per_transaction: cost_per_transaction(total_cost, costed_volume),
         digital_take_up: take_up.0,
         user_satisfaction: satisfaction.0,
         completion_rate: completion.0,
         averaged: [take_up.1, satisfaction.1, completion.1],
     }
+}
+
+/// Whether a service's year of costs ended with a quarter of another time
+/// than `newest` (the rule of [`figure_is_stale`] for its last quarter).
+fn costs_are_stale(service: &crate::model::ServiceKpis, newest: Option<DateTime<Utc>>) -> bool {
+    service.cost_to.is_some_and(|to| {
+        let last_quarter = period_start(PeriodKind::Quarter, to - Duration::days(1));
+        span_is_stale(last_quarter, to, newest)
+    })
 }
 
 /// A service's rate of `kpi` as an average over services takes it: none when
@@ -2106,7 +2117,29 @@ mod tests {
         assert_eq!(summary.costed, 2);
         assert_eq!(
             costed_words(&summary),
-            " (of 2 of 3 services with four quarters of costs)"
+            " (of 2 of 3 services with four recent quarters of costs)"
+        );
+        // Costs that stopped long before the others' figures are of
+        // another time: not added to this year's (the last quarter ended
+        // 30 September 2025, more than a quarter and 4 weeks before).
+        let mut old_costs = service("f1", 2_000.0, Some((50_000.0, 1_000.0)), None);
+        old_costs.cost_from = Some(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap());
+        old_costs.cost_to = Some(Utc.with_ymd_and_hms(2025, 10, 1, 0, 0, 0).unwrap());
+        let mut recent_costs = old_costs.clone();
+        recent_costs.service.slug = "g1".into();
+        recent_costs.cost_from = Some(Utc.with_ymd_and_hms(2025, 10, 1, 0, 0, 0).unwrap());
+        recent_costs.cost_to = Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap());
+        let with_old = summarise(&[
+            service("a1", 1_000.0, Some((2_000.0, 900.0)), Some(0.5)),
+            old_costs,
+            recent_costs,
+        ]);
+        assert_eq!(with_old.total_cost, 52_000.0);
+        assert_eq!(with_old.costed, 2);
+        assert_eq!(with_old.cost_per_transaction, Some(52_000.0 / 1_900.0));
+        assert_eq!(
+            costed_words(&with_old),
+            " (of 2 of 3 services with four recent quarters of costs)"
         );
         // A young service (8 weeks of 1,000) has no year to add up, but its
         // rate is weighed by its weeks; one whose figures stopped long ago

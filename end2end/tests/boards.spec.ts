@@ -401,12 +401,25 @@ test('a comparison offers only the periods its measure is collected by, and its 
   await expect(page.getByLabel('Periods')).toHaveValue('quarter');
   expect(await page.getByLabel('Periods').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
     .toEqual(['quarter', 'year']);
-  // Satisfaction, by month at the finest; transactions by any.
+  // Satisfaction, by month at the finest: by months, not the costs'
+  // quarters (weeks were asked for, which satisfaction is not sent by).
   await page.getByLabel('Measure').selectOption('user_satisfaction');
   await expect(page.getByLabel('Periods').locator('option')).toHaveCount(3);
-  await expect(page.getByLabel('Periods')).toHaveValue('quarter');
+  await expect(page.getByLabel('Periods')).toHaveValue('month');
+  await expect(page).toHaveURL(/period=month/);
+  // Transactions, by any: by the weeks asked for again.
   await page.getByLabel('Measure').selectOption('transactions');
   await expect(page.getByLabel('Periods').locator('option')).toHaveCount(4);
+  await expect(page.getByLabel('Periods')).toHaveValue('week');
+  await expect(page).toHaveURL(/period=week/);
+  // Quarters asked for are kept through costs and back.
+  await page.getByLabel('Periods').selectOption('quarter');
+  await expect(page).toHaveURL(/period=quarter/);
+  await page.getByLabel('Measure').selectOption('cost_per_transaction');
+  await expect(page).toHaveURL(/kpi=cost_per_transaction/);
+  await page.getByLabel('Measure').selectOption('transactions');
+  await expect(page).toHaveURL(/kpi=transactions/);
+  await expect(page.getByLabel('Periods')).toHaveValue('quarter');
   // A service added from the comparison itself, without loading the page again.
   await page.evaluate(() => { (window as any).sameDocument = true; });
   await page.getByLabel('Add a service').selectOption({ label: 'Book a driving test' });
@@ -427,7 +440,14 @@ test('a comparison naming a service that does not exist offers to compare the ot
   await page.goto('/compare?services=file-a-tax-return,no-such-service,file-a-tax-return&kpi=digital_take_up');
   await hydrated(page);
   await expect(page.getByText('There is no service `no-such-service`.')).toBeVisible();
-  await page.getByRole('link', { name: 'Compare only File a tax return' }).click();
+  // The way on the page offers comes before the way to every service.
+  const others = page.getByRole('link', { name: 'Compare only File a tax return' });
+  const before = await others.evaluate((a) => {
+    const home = [...document.querySelectorAll('main a')].find((l) => l.textContent === 'See all services');
+    return !!home && !!(a.compareDocumentPosition(home) & Node.DOCUMENT_POSITION_FOLLOWING);
+  });
+  expect(before).toBe(true);
+  await others.click();
   await expect(page).toHaveURL(/\/compare\?services=file-a-tax-return&kpi=digital_take_up$/);
   await expect(page.locator('#compare-table tbody tr')).toHaveCount(1);
   // (the page of the first address is a 404, as it says)

@@ -117,6 +117,23 @@ pub fn stopped_note(
     })
 }
 
+/// Under a figure of another time than the others shown with it
+/// ([`crate::kpi::span_is_stale`]; `newest` is the newest year's end among
+/// them): when it is of. A score of two years ago is not this year's.
+pub fn old_note(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    newest: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<impl IntoView> {
+    crate::kpi::span_is_stale(from, to, newest).then(|| {
+        view! {
+            <span class="govuk-body-s pulse-stopped">
+                {format!("Of {}: too long ago to judge", crate::kpi::format_date_range(from, to))}
+            </span>
+        }
+    })
+}
+
 /// A rate of a handful, under its figure: what it is out of
 /// ([`crate::kpi::low_base_words`]).
 pub fn low_base_note(kpi: crate::model::KpiKind, base: Option<f64>) -> Option<impl IntoView> {

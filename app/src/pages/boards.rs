@@ -384,19 +384,9 @@ fn kpi_cell(
     let spark_label = spark_label(k.kpi);
     // A figure of another time than the board's says when it is of (and it
     // has no status): a score of two years ago is not this year's.
-    let old = k
-        .from
-        .zip(k.to)
-        .filter(|(from, to)| {
-            k.kpi != KpiKind::Transactions && crate::kpi::span_is_stale(*from, *to, newest)
-        })
-        .map(|(from, to)| {
-            view! {
-                <span class="govuk-body-s pulse-stopped">
-                    {format!("Of {}: too long ago to judge", crate::kpi::format_date_range(from, to))}
-                </span>
-            }
-        });
+    let old = (k.from.zip(k.to))
+        .filter(|_| k.kpi != KpiKind::Transactions)
+        .and_then(|(from, to)| crate::components::kpi_tile::old_note(from, to, newest));
     view! {
         <td class="govuk-table__cell pulse-board__kpi" data-kpi=k.kpi.key()>
             <span class="pulse-board__value">{

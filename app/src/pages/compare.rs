@@ -78,6 +78,10 @@ pub fn ComparePage() -> impl IntoView {
     });
     provide_context(Going(StoredValue::new(None)));
     provide_context(JustAdded(StoredValue::new(false)));
+    provide_context(Asked(StoredValue::new((
+        query.with_untracked(asked_in),
+        None,
+    ))));
     // Every service, for the form that adds one (asked for once).
     provide_context(AllServices(Resource::new(|| (), |_| api::services())));
     // A portfolio's name typed is kept while the comparison is drawn again
@@ -103,8 +107,7 @@ pub fn ComparePage() -> impl IntoView {
                         <AddService compared=Vec::new()/>
                     }.into_any(),
                     Err(error) if error.is_not_found() => view! {
-                        <ApiErrorView error/>
-                        <CompareTheOthers/>
+                        <ApiErrorView error><CompareTheOthers/></ApiErrorView>
                     }.into_any(),
                     Err(error) => view! { <ApiErrorView error/> }.into_any(),
                 }
@@ -227,6 +230,48 @@ impl Going {
     }
 }
 
+/// The period the person asked for: the address's when the page was
+/// opened (unless it is only the measure's own, below), then each one
+/// chosen. A measure collected by coarser periods is shown by them (costs
+/// by quarter), and a measure chosen after it by the one asked for again
+/// (satisfaction by months after costs, not by the costs' quarters). With
+/// it, the period the controls last sent the comparison to: an address
+/// with another (Back, Forward) is read again for what it asks.
+#[derive(Clone, Copy)]
+struct Asked(StoredValue<(Option<PeriodKind>, Option<PeriodKind>)>);
+
+/// The period named `key`, one a comparison is shown by.
+fn period_of(key: &str) -> Option<PeriodKind> {
+    PERIODS
+        .iter()
+        .find(|(k, _)| k.as_str() == key)
+        .map(|(k, _)| *k)
+}
+
+/// The period an address asks for: none where it is the measure's finest
+/// and coarser than months, the default (what choosing costs gives: a
+/// comparison of costs kept, or opened again, is not asked for by quarter).
+fn asked_in(q: &ParamsMap) -> Option<PeriodKind> {
+    let finest = (q.get("kpi").and_then(|k| KpiKind::from_key(&k)))
+        .unwrap_or(KpiKind::Transactions)
+        .finest_period();
+    q.get("period")
+        .and_then(|p| period_of(&p))
+        .filter(|p| !(*p == finest && period_rank(*p) > period_rank(PeriodKind::Month)))
+}
+
+/// The period a comparison of a measure collected by `finest` periods is
+/// shown by: the one asked for (else months), or `finest` where that is
+/// coarser.
+fn period_shown(asked: Option<PeriodKind>, finest: PeriodKind) -> PeriodKind {
+    let asked = asked.unwrap_or(PeriodKind::Month);
+    if period_rank(finest) > period_rank(asked) {
+        finest
+    } else {
+        asked
+    }
+}
+
 /// Every service (`GET /api/v1/services`), for [`AddService`].
 #[derive(Clone, Copy)]
 struct AllServices(Resource<Result<crate::model::ServiceList, crate::api::ApiError>>);
@@ -305,6 +350,7 @@ fn AddService(compared: Vec<String>) -> impl IntoView {
 fn ComparisonView(c: Comparison) -> impl IntoView {
     let query = use_query_map();
     let going = expect_context::<Going>();
+    let Asked(asked) = expect_context::<Asked>();
     let go = use_go(false);
     let scale = query
         .with_untracked(|q| q.get("scale").and_then(|s| Scale::from_key(&s)))
@@ -318,10 +364,18 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
     let kpi = c.kpi;
     let unit = kpi.unit();
     let raw: Vec<Vec<Option<f64>>> = c.services.iter().map(|s| s.values.clone()).collect();
+    // Rates of a handful in each period: drawn apart, and no index's base.
+    let few: Vec<Vec<bool>> = (c.services.iter())
+        .map(|s| {
+            (s.bases.iter())
+                .map(|b| crate::kpi::low_base_words(kpi, *b).is_some())
+                .collect()
+        })
+        .collect();
     let (scaled, chart_unit, axis): (Vec<Vec<Option<f64>>>, Unit, &str) = match scale {
         Scale::Absolute => (raw.clone(), unit, ""),
         Scale::Indexed => (
-            indexed(&raw, &c.periods, kpi == KpiKind::Transactions),
+            indexed(&raw, &c.periods, kpi == KpiKind::Transactions, &few),
             Unit::Number,
             "Index (first shared = 100)",
         ),
@@ -348,9 +402,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         .map(|(s, (service, values))| ComparedLine {
             name: service.service.title.clone(),
             values: values.clone(),
-            few: (service.bases.iter())
-                .map(|b| crate::kpi::low_base_words(kpi, *b).is_some())
-                .collect(),
+            few: few[s].clone(),
             target: if scale == Scale::Absolute {
                 service.target.clone()
             } else {
@@ -530,32 +582,39 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             if let Some(q) = going.query(query) {
                 // A measure comes by the periods it is collected by at the
                 // finest (costs by quarter, satisfaction by month), in the
-                // address too: whichever is chosen (a period chosen on the
+                // address too, else by the period last asked for (see
+                // `Asked`): whichever is chosen (a period chosen on the
                 // controls drawn before a measure chosen just now too).
-                let after = |name: &str| {
-                    if field == name {
+                let mut changes = vec![(field, value.clone())];
+                let shown = q
+                    .get("period")
+                    .and_then(|p| period_of(&p))
+                    .unwrap_or(PeriodKind::Month);
+                let (mut wanted, sent) = asked.try_get_value().unwrap_or_default();
+                if sent.is_some_and(|sent| sent != shown) {
+                    wanted = asked_in(&q);
+                }
+                if field == "period" {
+                    wanted = period_of(&value);
+                }
+                if field == "kpi" || field == "period" {
+                    let kpi = if field == "kpi" {
                         Some(value.clone())
                     } else {
-                        q.get(name)
-                    }
-                };
-                let finest = after("kpi")
-                    .and_then(|k| KpiKind::from_key(&k))
-                    .unwrap_or(KpiKind::Transactions)
-                    .finest_period();
-                let period = after("period")
-                    .and_then(|p| {
-                        PERIODS
-                            .iter()
-                            .find(|(k, _)| k.as_str() == p)
-                            .map(|(k, _)| *k)
-                    })
-                    .unwrap_or(PeriodKind::Month);
-                let mut changes = vec![(field, value.as_str())];
-                if period_rank(finest) > period_rank(period) {
+                        q.get("kpi")
+                    };
+                    let finest = (kpi.and_then(|k| KpiKind::from_key(&k)))
+                        .unwrap_or(KpiKind::Transactions)
+                        .finest_period();
+                    let period = period_shown(wanted, finest);
                     changes.retain(|(f, _)| *f != "period");
-                    changes.push(("period", finest.as_str()));
+                    if period != shown || field == "period" {
+                        changes.push(("period", period.as_str().to_string()));
+                    }
+                    asked.try_set_value((wanted, Some(period)));
                 }
+                let changes: Vec<(&str, &str)> =
+                    changes.iter().map(|(f, v)| (*f, v.as_str())).collect();
                 going.to(&go, query_of(&q, &changes));
             }
         }
@@ -628,6 +687,8 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             <p class="govuk-body-s" id="compare-indexed">{
                 if kpi == KpiKind::Transactions && c.period != PeriodKind::Week {
                     "The chart is indexed to 100 at the first period every service has figures for, each service's transactions a day, so months of different lengths compare."
+                } else if unit == Unit::Ratio {
+                    "The chart is indexed to 100 at the first period every service has a rate out of 30 or more for (a rate out of fewer is no base)."
                 } else {
                     "The chart is indexed to 100 at the first period every service has figures for."
                 }
@@ -743,6 +804,38 @@ mod tests {
             q.insert(k, v);
         }
         q
+    }
+
+    #[test]
+    fn a_measure_is_shown_by_the_period_asked_for_unless_it_is_coarser() {
+        use PeriodKind::*;
+        // Opened on costs by quarter: quarters are the measure's, not asked.
+        assert_eq!(
+            asked_in(&params("kpi=cost_per_transaction&period=quarter")),
+            None
+        );
+        assert_eq!(
+            asked_in(&params("kpi=cost_per_transaction&period=year")),
+            Some(Year)
+        );
+        assert_eq!(
+            asked_in(&params("kpi=transactions&period=quarter")),
+            Some(Quarter)
+        );
+        assert_eq!(
+            asked_in(&params("kpi=user_satisfaction&period=month")),
+            Some(Month)
+        );
+        assert_eq!(asked_in(&params("period=week")), Some(Week));
+        assert_eq!(asked_in(&params("period=fortnight")), None);
+        // Satisfaction after costs: months again; transactions after weeks
+        // were asked for: weeks; costs: quarters at the finest.
+        assert_eq!(period_shown(None, Month), Month);
+        assert_eq!(period_shown(None, Week), Month);
+        assert_eq!(period_shown(Some(Week), Week), Week);
+        assert_eq!(period_shown(Some(Week), Month), Month);
+        assert_eq!(period_shown(Some(Week), Quarter), Quarter);
+        assert_eq!(period_shown(Some(Year), Quarter), Year);
     }
 
     #[test]

@@ -91,7 +91,12 @@ pub fn sign_in_href(next: &str) -> String {
 
 /// What a page shows when its data could not be had.
 #[component]
-pub fn ApiErrorView(error: ApiError) -> impl IntoView {
+pub fn ApiErrorView(
+    error: ApiError,
+    /// A way on that the page offers (before the way to every service).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
     let status = match &error {
         ApiError::Status { status, .. } => *status,
         ApiError::Transport(_) => 502,
@@ -105,6 +110,7 @@ pub fn ApiErrorView(error: ApiError) -> impl IntoView {
     view! {
         <h1 class="govuk-heading-l">{heading}</h1>
         <p class="govuk-body">{error.to_string()}</p>
+        {children.map(|c| c())}
         <p class="govuk-body"><a class="govuk-link" href="/">"See all services"</a></p>
     }
 }

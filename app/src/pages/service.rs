@@ -12,7 +12,7 @@ use crate::components::kpi_tile::KpiTile;
 use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
 use crate::kpi::{format_count, format_date, format_period};
 use crate::model::{ChannelSeries, Freshness, PeriodKind, ServiceOverview};
-use crate::modules::csv_request;
+use crate::modules::{data_url, Cell, TableData};
 use crate::query_string;
 
 #[component]
@@ -72,6 +72,7 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         .map(|figure| view! { <KpiTile figure/> })
         .collect_view();
     let option = Signal::stored(channel_chart(&transactions, previous_year.as_deref()));
+    let table = channel_table(&transactions, previous_year.as_deref());
     let by = match transactions.periods.first().map(|p| p.kind) {
         Some(PeriodKind::Month) => "monthly",
         Some(PeriodKind::Quarter) => "quarterly",
@@ -123,15 +124,85 @@ fn ServiceView(overview: ServiceOverview) -> impl IntoView {
         <ViewControls action=format!("/services/{}", service.slug) id="chart" what="transactions"
             default_period="week" button="Update chart" one_chart=true/>
         <Chart id="transactions-chart" option label=chart_label periods=transactions.periods.clone()/>
-        <Downloads slug=service.slug.clone() series=transactions.clone()/>
-        <ChannelTable series=transactions previous_year/>
+        <Downloads slug=service.slug.clone() series=transactions.clone() table=table.clone()/>
+        <ChannelTable table/>
         <DataFreshness freshness/>
     }
 }
 
-/// The chart's figures from the read API itself, so a download always matches it.
+/// The table of transactions by channel, newest first: the page's table and
+/// its downloads are made from it, so a download holds what the table shows
+/// (a period a channel sent nothing for is "no data" and has no total, the
+/// newest period "so far" and not compared with a year earlier), not the
+/// read API's rows, which have none of those rules.
+fn channel_table(series: &ChannelSeries, previous_year: Option<&[Option<f64>]>) -> TableData {
+    let totals = series.totals();
+    let count = |v: Option<f64>| Cell {
+        text: v.map(format_count).unwrap_or_else(|| "no data".into()),
+        number: v,
+        note: None,
+    };
+    let unit = match series.periods.first().map(|p| p.kind) {
+        Some(PeriodKind::Month) => "Month",
+        Some(PeriodKind::Quarter) => "Quarter",
+        Some(PeriodKind::Year) => "Year",
+        _ => "Week",
+    };
+    let mut headers = vec![unit.to_string()];
+    headers.extend(series.channels.iter().map(|c| c.label.clone()));
+    headers.push("Total".into());
+    if previous_year.is_some() {
+        headers.push("Total, a year earlier".into());
+    }
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
+    let rows = (0..series.periods.len())
+        .rev()
+        .map(|i| {
+            let complete = series.is_complete(i);
+            let period = if complete {
+                format_period(&series.periods[i])
+            } else {
+                crate::kpi::format_period_so_far(&series.periods[i])
+            };
+            let mut row = vec![Cell {
+                text: period,
+                number: None,
+                note: None,
+            }];
+            row.extend(
+                series
+                    .channels
+                    .iter()
+                    .map(|c| count(c.values.get(i).copied().flatten())),
+            );
+            row.push(count(totals.get(i).copied().flatten()));
+            if let Some(p) = previous_year {
+                row.push(if complete {
+                    count(p.get(i).copied().flatten())
+                } else {
+                    Cell {
+                        text: crate::kpi::NOT_YET_COMPARABLE.to_string(),
+                        number: None,
+                        note: None,
+                    }
+                });
+            }
+            row
+        })
+        .collect();
+    TableData {
+        headers,
+        numeric,
+        rows,
+    }
+}
+
+/// The table as CSV and JSON (the same columns, headings and words), named
+/// by what they show (`{service}-transactions-{period}-{from}-{to}`), and
+/// the read API request behind it for developers.
 #[component]
-fn Downloads(slug: String, series: ChannelSeries) -> impl IntoView {
+fn Downloads(slug: String, series: ChannelSeries, table: TableData) -> impl IntoView {
     let (Some(first), Some(last)) = (series.periods.first(), series.periods.last()) else {
         return ().into_any();
     };
@@ -156,12 +227,23 @@ fn Downloads(slug: String, series: ChannelSeries) -> impl IntoView {
         ),
         &query_string::encode(&pairs),
     );
+    let name = |extension: &str| {
+        format!(
+            "{slug}-transactions-{}-{}-{}.{extension}",
+            first.kind.as_str(),
+            crate::notes::date_value(first.start),
+            crate::notes::date_value(last.end - chrono::Duration::seconds(1)),
+        )
+    };
+    let title = format!("Transactions by channel, by {}", first.kind.as_str());
     view! {
         <p class="govuk-body" id="chart-downloads">
-            "Download these figures: "
-            <a class="govuk-link" id="download-csv" href=csv_request(&query) download=format!("{slug}-transactions.csv")>"CSV"</a>
+            "Download the table: "
+            <a class="govuk-link" id="download-csv" href=data_url("text/csv", &table.to_csv()) download=name("csv")>"CSV"</a>
             ", "
-            <a class="govuk-link" id="download-json" href=query.clone() download=format!("{slug}-transactions.json")>"JSON"</a>
+            <a class="govuk-link" id="download-json" href=data_url("application/json", &table.to_json(&title)) download=name("json")>"JSON"</a>
+            ". "
+            <a class="govuk-link" id="download-api" href=query>"The API query behind it"</a>
         </p>
     }
     .into_any()
@@ -212,50 +294,23 @@ fn DataFreshness(freshness: Vec<Freshness>) -> impl IntoView {
 /// The chart's figures as a table, with a control to hide it that works once the
 /// page is interactive (the table is always there without JavaScript).
 #[component]
-fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) -> impl IntoView {
+fn ChannelTable(table: TableData) -> impl IntoView {
     let (shown, set_shown) = signal(true);
-    let totals = series.totals();
-    // A period a channel has no figures for is said so, not shown as 0.
-    let count = |v: Option<f64>| v.map(format_count).unwrap_or_else(|| "no data".into());
-    let unit = match series.periods.first().map(|p| p.kind) {
-        Some(PeriodKind::Month) => "Month",
-        Some(PeriodKind::Quarter) => "Quarter",
-        Some(PeriodKind::Year) => "Year",
-        _ => "Week",
-    };
-    let headers = series
-        .channels
-        .iter()
-        .map(|c| view! { <th scope="col" class="govuk-table__header govuk-table__header--numeric">{c.label.clone()}</th> })
+    let unit = table.headers.first().cloned().unwrap_or_default();
+    let headers = (table.headers.iter().skip(1))
+        .map(|h| view! { <th scope="col" class="govuk-table__header govuk-table__header--numeric">{h.clone()}</th> })
         .collect_view();
-    // Newest first: the week people ask about is usually the last one.
-    let rows = (0..series.periods.len())
-        .rev()
-        .map(|i| {
-            let cells = series
-                .channels
-                .iter()
-                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{count(c.values.get(i).copied().flatten())}</td> })
+    let rows = (table.rows.into_iter())
+        .map(|row| {
+            let mut cells = row.into_iter();
+            let period = cells.next().map(|c| c.text).unwrap_or_default();
+            let cells = cells
+                .map(|c| view! { <td class="govuk-table__cell govuk-table__cell--numeric">{c.text}</td> })
                 .collect_view();
             view! {
                 <tr class="govuk-table__row">
-                    <th scope="row" class="govuk-table__header">{
-                        if series.is_complete(i) {
-                            format_period(&series.periods[i])
-                        } else {
-                            crate::kpi::format_period_so_far(&series.periods[i])
-                        }
-                    }</th>
+                    <th scope="row" class="govuk-table__header">{period}</th>
                     {cells}
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{count(totals.get(i).copied().flatten())}</td>
-                    {previous_year.as_ref().map(|p| {
-                        let earlier = if series.is_complete(i) {
-                            count(p.get(i).copied().flatten())
-                        } else {
-                            crate::kpi::NOT_YET_COMPARABLE.to_string()
-                        };
-                        view! { <td class="govuk-table__cell govuk-table__cell--numeric">{earlier}</td> }
-                    })}
                 </tr>
             }
         })
@@ -289,10 +344,6 @@ fn ChannelTable(series: ChannelSeries, previous_year: Option<Vec<Option<f64>>>) 
                     <tr class="govuk-table__row">
                         <th scope="col" class="govuk-table__header">{unit}</th>
                         {headers}
-                        <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total"</th>
-                        {previous_year.is_some().then(|| view! {
-                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Total, a year earlier"</th>
-                        })}
                     </tr>
                 </thead>
                 <tbody class="govuk-table__body">{rows}</tbody>

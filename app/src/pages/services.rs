@@ -14,7 +14,7 @@ use leptos_router::params::ParamsMap;
 
 use super::ApiErrorView;
 use crate::api;
-use crate::components::kpi_tile::{low_base_note, stopped_note};
+use crate::components::kpi_tile::{low_base_note, old_note, stopped_note};
 use crate::components::navigation::use_go;
 use crate::components::tray::{drag_end, drag_start, use_tray, AddToCompare, DragHandle};
 use crate::kpi::{format_number, format_percent, format_pounds};
@@ -292,12 +292,17 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
             // A service whose figures stopped says when, beside figures of
             // that time; one with weeks but not a year of them says so.
             let stopped = stopped_note(s.year_to, newest);
-            // A rate of a handful says what it is out of.
+            // A rate of a handful says what it is out of, and a figure of
+            // another time than the others' says when it is of (as a
+            // board's): neither is ranked among the others.
             let base = |kpi: KpiKind| {
-                let base = s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base);
-                low_base_note(kpi, base)
+                let figure = s.figures.iter().find(|f| f.kpi == kpi);
+                let base = figure.and_then(|f| f.base);
+                let old = figure.and_then(|f| old_note(f.period.start, f.period.end, newest));
+                (low_base_note(kpi, base), old)
             };
-            let (take_up_base, satisfaction_base, completion_base) = (
+            let (cost_base, take_up_base, satisfaction_base, completion_base) = (
+                base(KpiKind::CostPerTransaction),
                 base(KpiKind::DigitalTakeUp),
                 base(KpiKind::UserSatisfaction),
                 base(KpiKind::CompletionRate),
@@ -318,7 +323,7 @@ fn Explorer(list: ServiceKpiList) -> impl IntoView {
                     </th>
                     <td class="govuk-table__cell">{s.service.department.title}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{year}</td>
-                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.cost_per_transaction, format_pounds)}</td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.cost_per_transaction, format_pounds)}{cost_base}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.digital_take_up, format_percent)}{take_up_base}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.user_satisfaction, format_percent)}{satisfaction_base}</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{or_dash(s.completion_rate, format_percent)}{completion_base}</td>

@@ -558,8 +558,8 @@ pub async fn board(
     }
     let summary = app::kpi::summarise(&headline);
     // A service whose figures stopped before the others' is judged against
-    // no target: its figures are of another time (its lateness still needs
-    // attention).
+    // no target, and has no trend: its figures are of another time (its
+    // lateness still needs attention).
     let stopped: Vec<String> = headline
         .iter()
         .filter(|s| app::kpi::has_stopped(s, summary.year_to))
@@ -581,8 +581,13 @@ pub async fn board(
     };
     for row in &mut rows {
         for kpi in &mut row.kpis {
+            // Nor has it a trend, coloured good or bad beside today's: the
+            // last three periods of 2022 against the three before are not
+            // how the service is going.
             if of_another_time(&row.service.slug, Some(kpi.kpi)) {
                 kpi.status = None;
+                kpi.trend = None;
+                kpi.change = None;
             }
         }
     }

@@ -289,6 +289,9 @@ async fn service_kpis(
             })
         })
         .collect();
+    // The newest year of figures among the services shown: a figure of
+    // another time than it heads no ranking (as it is in no average).
+    let newest = services.iter().filter_map(|s| s.year_to).max();
     services.sort_by(|a, b| {
         let order = match sort {
             "service" => a.service.title.cmp(&b.service.title),
@@ -296,14 +299,18 @@ async fn service_kpis(
                 .cmp(&(&b.service.department.title, &b.service.title)),
             column => match (figure(a, column), figure(b, column)) {
                 (Some(x), Some(y)) => {
-                    // A rate of too few to rely on (2 of 2 satisfied: 100%)
-                    // goes after every rate relied on, whichever the
-                    // direction, as it heads no ranking.
-                    let few = |s: &ServiceKpis| {
-                        KpiKind::from_key(column).is_some_and(|kpi| {
+                    // A rate of too few to rely on (2 of 2 satisfied: 100%),
+                    // or a figure of another time (a 2021 score), goes after
+                    // every figure relied on, whichever the direction, as it
+                    // heads no ranking.
+                    let few = |s: &ServiceKpis| match KpiKind::from_key(column) {
+                        Some(kpi) => {
                             let base = s.figures.iter().find(|f| f.kpi == kpi).and_then(|f| f.base);
                             app::kpi::low_base_words(kpi, base).is_some()
-                        })
+                                || app::kpi::figure_is_stale(s, kpi, newest)
+                        }
+                        // A year of a service whose figures stopped.
+                        None => app::kpi::has_stopped(s, newest),
                     };
                     match few(a).cmp(&few(b)) {
                         std::cmp::Ordering::Equal => x.total_cmp(&y),

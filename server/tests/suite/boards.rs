@@ -1224,3 +1224,149 @@ async fn the_board_lists_a_dashboard_s_unexplained_dip_until_a_note_explains_it(
     );
 }
 both!(the_board_lists_a_dashboard_s_unexplained_dip_until_a_note_explains_it);
+
+/// Figures of another time beside this year's: costs that stopped three
+/// years ago are not added to this year's total cost, a 2024 satisfaction score of
+/// 100% does not head the explorer's ranking, and a board gives it no
+/// trend (nor status).
+async fn figures_of_another_time_are_neither_added_ranked_nor_trended(app: TestApp) {
+    use app::kpi::period_start;
+    use app::model::PeriodKind;
+    let app = with_demo_and_people(app).await;
+    let admin_key = app.admin_key().await;
+    new_department(&app, &admin_key, ("dept-times", "Department of times")).await;
+    let at = |t: chrono::DateTime<Utc>| t.to_rfc3339();
+    // Both services send 1,000 transactions a week for five years, to the
+    // last complete week.
+    let last = period_start(PeriodKind::Week, Utc::now()) - chrono::Duration::weeks(1);
+    let mut weeks = Vec::new();
+    for i in 0..260 {
+        let week = last - chrono::Duration::weeks(i);
+        for (channel, count) in [("digital", 700), ("phone", 300)] {
+            weeks.push(json!({"_timestamp": at(week), "period": "week", "channel": channel, "count": count}));
+        }
+    }
+    // The last four complete quarters (their weeks all sent), and the four
+    // that ended three years before them (their weeks sent too).
+    let newest_quarter_end = period_start(PeriodKind::Quarter, last);
+    let old_quarter_end = newest_quarter_end
+        .checked_sub_months(chrono::Months::new(36))
+        .unwrap();
+    let quarters = |end: chrono::DateTime<Utc>, cost: f64| -> Value {
+        let mut records = Vec::new();
+        let mut start = end;
+        for _ in 0..4 {
+            start = period_start(PeriodKind::Quarter, start - chrono::Duration::days(1));
+            records.push(json!({"_timestamp": at(start), "cost_per_transaction": cost}));
+        }
+        Value::Array(records)
+    };
+    const SIXTY: [u32; 5] = [0, 0, 240, 160, 0];
+    const ALL: [u32; 5] = [0, 0, 0, 0, 400];
+    let recent_months: Vec<(String, [u32; 5])> = (1..=6)
+        .map(|i| {
+            let month = period_start(PeriodKind::Month, last);
+            let month = month.checked_sub_months(chrono::Months::new(i)).unwrap();
+            (month.format("%Y-%m-%d").to_string(), SIXTY)
+        })
+        .collect();
+    // 2024: 60% for three months, then 100% (a rise, long ago).
+    let old_months: Vec<(String, [u32; 5])> = (1..=6)
+        .map(|m| (format!("2024-{m:02}-01"), if m <= 3 { SIXTY } else { ALL }))
+        .collect();
+    for (slug, months, costs) in [
+        (
+            "times-now",
+            recent_months,
+            quarters(newest_quarter_end, 10.0),
+        ),
+        ("times-old", old_months, quarters(old_quarter_end, 1.0)),
+    ] {
+        satisfaction_of(&app, &admin_key, "dept-times", slug, &months).await;
+        sending(
+            &app,
+            &admin_key,
+            (slug, "transactions-by-channel"),
+            json!({}),
+            Value::Array(weeks.clone()),
+        )
+        .await;
+        sending(
+            &app,
+            &admin_key,
+            (slug, "cost-per-transaction"),
+            json!({}),
+            costs,
+        )
+        .await;
+    }
+
+    let list = app
+        .get("/api/v1/service-kpis?department=dept-times&sort=user_satisfaction&direction=desc")
+        .await
+        .json();
+    let slugs: Vec<&str> = (list["services"].as_array().unwrap().iter())
+        .map(|s| s["service"]["slug"].as_str().unwrap())
+        .collect();
+    // 60% this year heads 100% of 2024, whichever the direction.
+    assert_eq!(slugs, ["times-now", "times-old"], "{list}");
+    let service = |slug: &str| {
+        (list["services"].as_array().unwrap().iter())
+            .find(|s| s["service"]["slug"] == slug)
+            .unwrap()
+            .clone()
+    };
+    // Each has its year of costs (13,000 transactions a quarter, near
+    // enough: weeks are shared between quarters by their days) ...
+    let (now, old) = (service("times-now"), service("times-old"));
+    assert!(
+        now["total_cost"].as_f64().unwrap() > 4.0 * 12_000.0 * 10.0,
+        "{now}"
+    );
+    assert!(
+        old["total_cost"].as_f64().unwrap() > 4.0 * 12_000.0,
+        "{old}"
+    );
+    // ... but this year's total is the current one's alone.
+    assert_eq!(list["summary"]["total_cost"], now["total_cost"], "{list}");
+    assert_eq!(list["summary"]["costed"], 1, "{list}");
+    let per = list["summary"]["cost_per_transaction"].as_f64().unwrap();
+    assert!((per - 10.0).abs() < 1e-9, "{list}");
+    let ascending = app
+        .get("/api/v1/service-kpis?department=dept-times&sort=user_satisfaction&direction=asc")
+        .await
+        .json();
+    assert_eq!(
+        ascending["services"][0]["service"]["slug"], "times-now",
+        "{ascending}"
+    );
+
+    let board = app.get("/api/v1/boards/dept-times").await.json();
+    let kpi = |slug: &str, key: &str| {
+        let row = (board["services"].as_array().unwrap().iter())
+            .find(|s| s["service"]["slug"] == slug)
+            .unwrap_or_else(|| panic!("{slug}: {board}"));
+        (row["kpis"].as_array().unwrap().iter())
+            .find(|k| k["kpi"] == key)
+            .unwrap_or_else(|| panic!("{key}: {board}"))
+            .clone()
+    };
+    let old_score = kpi("times-old", "user_satisfaction");
+    assert_eq!(old_score["value"], 1.0, "{old_score}");
+    assert!(
+        old_score["trend"].is_null() && old_score["change"].is_null(),
+        "{old_score}"
+    );
+    assert!(old_score["status"].is_null(), "{old_score}");
+    // The current one's trend is there: steady at 60%.
+    assert_eq!(
+        kpi("times-now", "user_satisfaction")["trend"],
+        "flat",
+        "{board}"
+    );
+    assert_eq!(
+        board["summary"]["total_cost"], list["summary"]["total_cost"],
+        "{board}"
+    );
+}
+both!(figures_of_another_time_are_neither_added_ranked_nor_trended);

@@ -33,6 +33,38 @@ fn too_many_groups(groups: usize) -> String {
     )
 }
 
+/// Every value a set holds is written in the answer, as a figure is: a set
+/// of a field of a million different values (a reference) took gigabytes of
+/// one answer, under one group, whatever the bound on groups.
+fn too_many_values(most: usize) -> String {
+    let most = app::kpi::format_count(most as f64);
+    format!(
+        "This query would write more than {most} values of its sets (each different value of \
+         a 'collect' field without a method, or with ':set', in each group and period, a field \
+         without a method twice), more than one answer may hold - please narrow it with \
+         'start_at' and 'end_at' or 'filter_by', or collect those fields by ':count'"
+    )
+}
+
+/// How many values the sets of `buckets` put in the answer: each bucket's (a
+/// field without a method twice), again in its group's total where there are
+/// periods and groups, and again when flattened.
+fn set_values<'a>(buckets: impl Iterator<Item = &'a Bucket> + Clone, query: &Query) -> usize {
+    let per_bucket: usize = (query.collect.iter().enumerate())
+        .filter(|(_, c)| c.method == Method::Set)
+        .map(|(i, c)| {
+            let members: usize = buckets.clone().map(|b| b.accs[i].set.len()).sum();
+            members.saturating_mul(1 + usize::from(c.bare))
+        })
+        .sum();
+    let copies = if query.period.is_some() && !query.group_by.is_empty() {
+        2 + usize::from(query.flatten)
+    } else {
+        1
+    };
+    per_bucket.saturating_mul(copies)
+}
+
 const HOUR_US: i64 = 3_600_000_000;
 const DAY_US: i64 = 24 * HOUR_US;
 const WEEK_US: i64 = 7 * DAY_US;
@@ -692,6 +724,11 @@ pub fn run(table: &Table, query: &Query, now: DateTime<Utc>) -> Result<Rows, Str
         }
         _ => vec![0],
     };
+    // (counted in the periods of the answer alone: a window shifted to the
+    // data, or weeks shared with the month before, gather more)
+    if set_values(buckets.values(), query) > MAX_GATHERED {
+        return Err(too_many_values(MAX_GATHERED));
+    }
 
     // Groups, in ascending order of their values.
     let mut groups: Vec<Vec<Key>> = buckets.keys().map(|(_, g)| g.clone()).collect();
@@ -987,6 +1024,80 @@ mod tests {
         );
     }
 
+    /// A stored record `id` of `fields` at `timestamp`.
+    fn stored(id: i64, timestamp: DateTime<Utc>, fields: Value) -> StoredRecord {
+        StoredRecord {
+            id: id.to_string(),
+            timestamp,
+            updated_at: Utc::now(),
+            fields: fields.as_object().unwrap().clone(),
+        }
+    }
+
+    /// `query` (a query string) as the read API parses it, raw queries
+    /// allowed, of data sent weekly.
+    fn parsed(query: &str) -> Result<Query, String> {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let allow = Allowances {
+            raw_queries_allowed: true,
+            frequency: Some(PeriodKind::Week),
+        };
+        parse(&pairs, allow)
+    }
+
+    #[test]
+    fn sets_of_too_many_values_are_refused_before_they_are_written() {
+        // 100,000 records, each its own reference, in two groups.
+        let t0 = crate::domain::ingest::parse_datetime("2013-03-04T00:00:00Z").unwrap();
+        let records: Vec<StoredRecord> = (0..100_000)
+            .map(|i| {
+                let group = if i % 2 == 0 { "a" } else { "b" };
+                let fields = json!({"group": group, "reference": format!("R{i}")});
+                stored(i, t0 + chrono::Duration::minutes(i), fields)
+            })
+            .collect();
+        let table = Table::from_records(&records);
+        let ask = |q: &str| {
+            execute(
+                &table,
+                &parsed(q).unwrap(),
+                t0 + chrono::Duration::weeks(20),
+            )
+        };
+        const WINDOW: &str = "start_at=2013-03-04T00:00:00Z&end_at=2013-07-22T00:00:00Z";
+        // 100,000 values written twice (the bare field and `:set`), twice
+        // more by week and group (each group's total), once more flattened.
+        let refused = ask(&format!(
+            "{WINDOW}&group_by=group&period=week&flatten=true&collect=reference"
+        ))
+        .unwrap_err();
+        assert!(
+            refused.contains("more than 500,000 values of its sets"),
+            "{refused}"
+        );
+        // 300,000 values, in each week and again in each group's total.
+        assert!(ask(&format!(
+            "{WINDOW}&group_by=group&period=week&collect=reference&collect=reference:set"
+        ))
+        .unwrap_err()
+        .contains("values of its sets"));
+        // 100,000 values once each, counted, or sets of few values: answered.
+        let once = ask("group_by=group&collect=reference:set").unwrap();
+        assert_eq!(
+            once[0]["reference:set"].as_array().map(Vec::len),
+            Some(50_000)
+        );
+        let counted = ask(&format!(
+            "{WINDOW}&group_by=group&period=week&flatten=true&collect=reference:count"
+        ))
+        .unwrap();
+        // 20 weeks of 2 groups, each week's 10,080 minutes halved.
+        assert_eq!(counted.len(), 40);
+        assert_eq!(counted[0]["reference:count"], json!(5_040));
+    }
+
     #[test]
     fn sums_too_big_for_64_bits_are_floats_not_wrapped_round() {
         let records = |values: &[i64]| -> Vec<StoredRecord> {
@@ -1028,28 +1139,16 @@ mod tests {
         // 2014: the week of 24 February has 5 days in February, the week of
         // 31 March 1 day in March.
         let records: Vec<StoredRecord> = (0..6)
-            .map(|i| StoredRecord {
-                id: i.to_string(),
-                timestamp: crate::domain::ingest::parse_datetime("2014-02-24T00:00:00Z").unwrap()
-                    + chrono::Duration::weeks(i),
-                updated_at: Utc::now(),
-                fields: json!({"num": 700, "cost": 7.0, "odd": 701})
-                    .as_object()
-                    .unwrap()
-                    .clone(),
+            .map(|i| {
+                let monday = crate::domain::ingest::parse_datetime("2014-02-24T00:00:00Z").unwrap();
+                let fields = json!({"num": 700, "cost": 7.0, "odd": 701});
+                stored(i, monday + chrono::Duration::weeks(i), fields)
             })
             .collect();
         let table = Table::from_records(&records);
         let ask = |q: &str| {
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let allow = Allowances {
-                raw_queries_allowed: true,
-                frequency: Some(PeriodKind::Week),
-            };
             let now = crate::domain::ingest::parse_datetime("2014-06-01T00:00:00Z").unwrap();
-            parse(&pairs, allow).map(|query| execute(&table, &query, now).unwrap())
+            parsed(q).map(|query| execute(&table, &query, now).unwrap())
         };
         let window = "period=month&start_at=2014-02-01T00:00:00Z&end_at=2014-05-01T00:00:00Z";
         let shared = ask(&format!(
