@@ -28,6 +28,15 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::Status { status: 404, .. })
     }
+
+    /// The HTTP status a page that could not have its data answers with: the
+    /// API's own, or 502 where the API gave no answer.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Status { status, .. } => *status,
+            ApiError::Transport(_) => 502,
+        }
+    }
 }
 
 /// Percent-encodes one path segment (slugs are already safe; this keeps odd

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 /// again for the same reason: a fetch that fails again says so instead of
 /// loading the page over and over.
 #[cfg(feature = "hydrate")]
-const AGAIN_AFTER_MS: f64 = 60_000.0;
+const AGAIN_AFTER_MS: u64 = 60_000;
 
 /// The key in `sessionStorage` of the last page loaded whole (`{time} {path}`).
 #[cfg(feature = "hydrate")]
@@ -29,15 +29,17 @@ fn load_whole(path: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
-    let now = js_sys::Date::now();
+    // Whole milliseconds: read back as an integer (reading an `f64` would
+    // bring Rust's float parser and its 10 KB of tables into the bundle).
+    let now = js_sys::Date::now() as u64;
     let storage = window.session_storage().ok().flatten();
     let last = storage
         .as_ref()
         .and_then(|s| s.get_item(KEY).ok().flatten())
         .unwrap_or_default();
     if let Some((at, was)) = last.split_once(' ') {
-        let at: f64 = at.parse().unwrap_or(0.0);
-        if was == path && now - at < AGAIN_AFTER_MS {
+        let at: u64 = at.parse().unwrap_or(0);
+        if was == path && now.saturating_sub(at) < AGAIN_AFTER_MS {
             return false;
         }
     }

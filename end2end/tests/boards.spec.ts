@@ -440,6 +440,9 @@ test('a comparison naming a service that does not exist offers to compare the ot
   await page.goto('/compare?services=file-a-tax-return,no-such-service,file-a-tax-return&kpi=digital_take_up');
   await hydrated(page);
   await expect(page.getByText('There is no service `no-such-service`.')).toBeVisible();
+  // Under the page's own heading: one h1.
+  await expect(page.locator('h1')).toHaveCount(1);
+  await expect(page.getByRole('heading', { level: 2, name: 'Page not found' })).toBeVisible();
   // The way on the page offers comes before the way to every service.
   const others = page.getByRole('link', { name: 'Compare only File a tax return' });
   const before = await others.evaluate((a) => {

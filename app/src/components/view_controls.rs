@@ -236,9 +236,13 @@ pub fn ViewControls(
                 let _ = draft.pending.try_set(Some(next.clone()));
                 go(query_string::href(&action, &next));
                 // Gone there: frames' callbacks run in the order asked for,
-                // and the navigation asked first.
+                // and the navigation asked first. A choice made since, in
+                // the same frame, is its own to forget (forgotten here, the
+                // controls read the URL before it for a moment).
                 request_animation_frame(move || {
-                    let _ = draft.pending.try_set(None);
+                    if draft.pending.try_get_untracked().flatten().as_ref() == Some(&next) {
+                        let _ = draft.pending.try_set(None);
+                    }
                 });
             }
         }

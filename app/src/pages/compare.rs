@@ -11,8 +11,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use super::ApiErrorView;
 use crate::api;
+use crate::api::ApiError;
 use crate::boards::{indexed, ranks, shares, ComparedService, Comparison, Portfolio, Scale, KPIS};
 use crate::components::chart::{compare_chart, Chart, ComparedLine, PALETTE};
 use crate::components::navigation::use_go;
@@ -106,13 +106,27 @@ pub fn ComparePage() -> impl IntoView {
                         </p>
                         <AddService compared=Vec::new()/>
                     }.into_any(),
-                    Err(error) if error.is_not_found() => view! {
-                        <ApiErrorView error><CompareTheOthers/></ApiErrorView>
-                    }.into_any(),
-                    Err(error) => view! { <ApiErrorView error/> }.into_any(),
+                    Err(error) => view! { <ComparisonError error/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Why a comparison could not be drawn, under the page's own heading (so the
+/// page keeps one `h1`), with the way on it offers before the way to every
+/// service.
+#[component]
+fn ComparisonError(error: ApiError) -> impl IntoView {
+    super::set_status(error.status());
+    let missing = error.is_not_found();
+    view! {
+        <h2 class="govuk-heading-l">
+            {if missing { "Page not found" } else { "Sorry, there is a problem" }}
+        </h2>
+        <p class="govuk-body" id="compare-problem">{error.to_string()}</p>
+        {missing.then(|| view! { <CompareTheOthers/> })}
+        <p class="govuk-body"><a class="govuk-link" href="/">"See all services"</a></p>
     }
 }
 

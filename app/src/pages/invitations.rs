@@ -90,10 +90,7 @@ pub fn InvitationPage() -> impl IntoView {
                     match found.await {
                         Ok(invitation) => view! { <AcceptForm invitation token=token()/> }.into_any(),
                         Err(error) => {
-                            super::set_status(match &error {
-                                api::ApiError::Status { status, .. } => *status,
-                                api::ApiError::Transport(_) => 502,
-                            });
+                            super::set_status(error.status());
                             view! {
                                 <h1 class="govuk-heading-xl">"This invitation cannot be used"</h1>
                                 <p class="govuk-body" id="link-problem">{error.to_string()}</p>
@@ -313,10 +310,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     match found.await {
                         Ok(reset) => view! { <ResetForm reset token=token()/> }.into_any(),
                         Err(error) => {
-                            super::set_status(match &error {
-                                api::ApiError::Status { status, .. } => *status,
-                                api::ApiError::Transport(_) => 502,
-                            });
+                            super::set_status(error.status());
                             view! {
                                 <h1 class="govuk-heading-xl">"This link cannot be used"</h1>
                                 <p class="govuk-body" id="link-problem">{error.to_string()}</p>

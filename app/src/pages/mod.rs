@@ -91,17 +91,13 @@ pub fn sign_in_href(next: &str) -> String {
 
 /// What a page shows when its data could not be had.
 #[component]
-pub fn ApiErrorView(
-    error: ApiError,
-    /// A way on that the page offers (before the way to every service).
-    #[prop(optional)]
-    children: Option<Children>,
-) -> impl IntoView {
-    let status = match &error {
-        ApiError::Status { status, .. } => *status,
-        ApiError::Transport(_) => 502,
-    };
-    set_status(status);
+///
+/// It takes no children: a page that offers a way of its own draws its own
+/// view (as the comparison does). A `children` here kept cargo-leptos from
+/// splitting the lazily loaded pages' text out of the main wasm (100 KB more on
+/// every first visit); `scripts/test` checks that it stays out.
+pub fn ApiErrorView(error: ApiError) -> impl IntoView {
+    set_status(error.status());
     let heading = if error.is_not_found() {
         "Page not found"
     } else {
@@ -110,7 +106,6 @@ pub fn ApiErrorView(
     view! {
         <h1 class="govuk-heading-l">{heading}</h1>
         <p class="govuk-body">{error.to_string()}</p>
-        {children.map(|c| c())}
         <p class="govuk-body"><a class="govuk-link" href="/">"See all services"</a></p>
     }
 }

@@ -289,9 +289,11 @@ async fn service_kpis(
             })
         })
         .collect();
-    // The newest year of figures among the services shown: a figure of
-    // another time than it heads no ranking (as it is in no average).
-    let newest = services.iter().filter_map(|s| s.year_to).max();
+    // Summarised before they are sorted, so its sums do not depend on the
+    // order asked for; a figure of another time than its newest year of
+    // figures heads no ranking (as it is in no average).
+    let summary = app::kpi::summarise(&services);
+    let newest = summary.year_to;
     services.sort_by(|a, b| {
         let order = match sort {
             "service" => a.service.title.cmp(&b.service.title),
@@ -329,7 +331,6 @@ async fn service_kpis(
             order
         }
     });
-    let summary = app::kpi::summarise(&services);
     if params.format.as_deref() == Some("csv") {
         return Ok((
             [
