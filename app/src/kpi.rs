@@ -246,6 +246,14 @@ pub fn format_year_total(s: &crate::model::KpiSummary) -> String {
     }
 }
 
+/// Figures added up from 0: none add up to 0, where `Iterator::sum` of
+/// `f64`s gives -0 (which JSON writes `-0.0`: "-0 transactions a year").
+pub fn add_up(figures: impl IntoIterator<Item = f64>) -> f64 {
+    figures
+        .into_iter()
+        .fold(0.0, |total, figure| total + figure)
+}
+
 /// Totals and transaction-weighted averages over the services whose figures
 /// are of the same time ([`is_current`]): volumes of whole years and costs
 /// are added up (each service's total cost over its last four complete
@@ -266,8 +274,8 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
         .iter()
         .filter(|s| s.total_cost.is_some() && !costs_are_stale(s, newest))
         .collect();
-    let total_cost: f64 = costed.iter().filter_map(|s| s.total_cost).sum();
-    let costed_volume: f64 = costed.iter().filter_map(|s| s.costed_transactions).sum();
+    let total_cost = add_up(costed.iter().filter_map(|s| s.total_cost));
+    let costed_volume = add_up(costed.iter().filter_map(|s| s.costed_transactions));
     // Each rate's average over the services it is relied on for, and how
     // many those are.
     let rate = |kpi: KpiKind, of: fn(&crate::model::ServiceKpis) -> Option<f64>| {
@@ -286,7 +294,7 @@ pub fn summarise(services: &[crate::model::ServiceKpis]) -> crate::model::KpiSum
     let completion = rate(KpiKind::CompletionRate, |s| s.completion_rate);
     crate::model::KpiSummary {
         services: services.len(),
-        transactions_per_year: whole.iter().sum(),
+        transactions_per_year: add_up(whole.iter().copied()),
         counted: whole.len(),
         current: current.len(),
         stopped: services.iter().filter(|s| has_stopped(s, newest)).count(),
@@ -2068,6 +2076,17 @@ mod tests {
         let m = weighted_mean([(Some(0.5), 100.0), (Some(1.0), 300.0), (None, 1e9)]).unwrap();
         assert!((m - 0.875).abs() < 1e-12);
         assert_eq!(weighted_mean([(None, 1.0)]), None);
+    }
+
+    #[test]
+    fn no_services_add_up_to_zero_not_minus_zero() {
+        // (`Iterator::sum` of no `f64`s is -0, which JSON writes "-0.0")
+        let summary = summarise(&[]);
+        for total in [summary.transactions_per_year, summary.total_cost] {
+            assert!(total == 0.0 && total.is_sign_positive(), "{total:?}");
+        }
+        assert!(add_up([-0.0]).is_sign_positive());
+        assert_eq!(add_up([1.5, 2.5]), 4.0);
     }
 
     #[test]

@@ -137,6 +137,31 @@ impl ViewDraft {
     }
 }
 
+/// Shows `value` in the text field `field`: once as the field comes (which
+/// makes it the field's own value, no longer its `value` attribute's), then
+/// only where it shows something else (another page's months after Back, a
+/// draft).
+///
+/// Not `prop:value`: with `erase_components` an element's attributes are
+/// one list, which Leptos sets again whole when the controls are drawn
+/// again with the page's figures, each property first set to `undefined`.
+/// The field then read "undefined", then its months again, which put the
+/// caret at the end: months selected to be typed over (as `fill` does) when
+/// the figures arrived were typed after instead ("2023-072023-10"), and the
+/// last of four months entered quickly was refused.
+fn keep_value(field: NodeRef<leptos::html::Input>, value: impl Fn() -> String + 'static) {
+    Effect::new(move |set: Option<bool>| {
+        let value = value();
+        let Some(input) = field.get() else {
+            return false;
+        };
+        if set != Some(true) || input.value() != value {
+            input.set_value(&value);
+        }
+        true
+    });
+}
+
 /// The first and last months typed in the controls an event happened in (an
 /// input's or the form's own), read from the page ([`super::form_value`]):
 /// read through the controls' node references while the page's figures
@@ -375,6 +400,9 @@ pub fn ViewControls(
             None => current(field),
         }
     };
+    let (from_field, to_field) = (NodeRef::new(), NodeRef::new());
+    keep_value(from_field, month_value("from"));
+    keep_value(to_field, month_value("to"));
     // The controls are drawn again when the page's figures arrive: the one
     // in use keeps the keyboard focus.
     draft.refocus();
@@ -482,7 +510,7 @@ pub fn ViewControls(
                 <label class="govuk-label" for=from_id.clone()>"From (month)"</label>
                 <div class="govuk-hint">"For example, 2025-04"</div>
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=from_id name="from"
-                    value=month_value("from") prop:value=month_value("from") on:input=typing on:change={
+                    value=month_value("from") node_ref=from_field on:input=typing on:change={
                         let months = months_from.clone();
                         move |ev| months(&ev)
                     }/>
@@ -500,7 +528,7 @@ pub fn ViewControls(
                 }
                 <input class="govuk-input pulse-month" type="text" inputmode="numeric" autocomplete="off" spellcheck="false" id=to_id name="to"
                     aria-describedby=move || problem().map(|_| to_error.clone())
-                    value=month_value("to") prop:value=month_value("to") on:input=typing on:change=move |ev| months(&ev)/>
+                    value=month_value("to") node_ref=to_field on:input=typing on:change=move |ev| months(&ev)/>
             </div>
             <div class="govuk-form-group">
                 <div class="govuk-checkboxes govuk-checkboxes--small">
