@@ -88,6 +88,30 @@ test('a viewer may not grant editing scopes nor reach what admins manage', async
   expect(forged.status()).toBe(403);
 });
 
+test('organisations typed in one row stay while another row is saved', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'admin@demo.pulse.example');
+  await page.goto('/admin/users');
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  const viewer = page.getByLabel('Organisations of Kathy Morgan');
+  const editor = page.getByLabel('Organisations of Robin Patel');
+  await expect(viewer).toHaveValue('department-of-revenue-and-benefits');
+  await expect(async () => {
+    await viewer.fill('department-of-revenue-and-benefits, tax-collection-office');
+    await expect(viewer).toHaveValue('department-of-revenue-and-benefits, tax-collection-office', { timeout: 500 });
+  }).toPass();
+  // The editor's row saved as it is: the list is read again and drawn.
+  await editor.fill('department-of-revenue-and-benefits');
+  await page.getByRole('button', { name: 'Save the organisations of Robin Patel' }).click();
+  await expect(page.locator('#users-done')).toContainText('Robin Patel is now editor of department-of-revenue-and-benefits and active.');
+  await expect(viewer).toHaveValue('department-of-revenue-and-benefits, tax-collection-office');
+  // Not saved: the API still has the viewer's one organisation.
+  const users = await (await page.request.get('/api/v1/users')).json();
+  const kathy = users.users.find((u: any) => u.email === 'viewer@demo.pulse.example');
+  expect(kathy.organisations).toEqual(['department-of-revenue-and-benefits']);
+  expect(errors).toEqual([]);
+});
+
 test('an admin invites someone by e-mail, who sets their own password; the audit log shows both', async ({ page, browser }) => {
   const errors = watchErrors(page);
   await signIn(page, 'admin@demo.pulse.example');

@@ -142,6 +142,25 @@ test('the grouped chart switches between lines, stacked and shares of 100%', asy
     await expect.poll(() => inkedPixels(page, '#chart-transactions-by-channel'), { timeout: 2000 })
       .toBeGreaterThan(before * 2);
   }).toPass();
+
+  // Kept when the figures are read again for another period (the modules
+  // are drawn again with them), and the period's select follows Back.
+  await page.getByLabel('Show figures by').selectOption('month');
+  await expect(page).toHaveURL(/period=month/);
+  await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Month');
+  await expect(page.getByLabel('Show as')).toHaveValue('percent');
+  await expect.poll(() => inkedPixels(page, '#chart-transactions-by-channel')).toBeGreaterThan(before * 2);
+  await page.goBack();
+  await expect(page).not.toHaveURL(/period=month/);
+  await expect(page.locator('#table-transactions-by-channel thead th').first()).not.toHaveText('Month');
+  await expect(page.getByLabel('Show figures by')).not.toHaveValue('month');
+  await expect(page.getByLabel('Show as')).toHaveValue('percent');
+  // And Forward: the list shows the months the tables show (it showed the
+  // charts' own periods, chosen before, while the tables were by month).
+  await page.goForward();
+  await expect(page).toHaveURL(/period=month/);
+  await expect(page.locator('#table-transactions-by-channel thead th').first()).toHaveText('Month');
+  await expect(page.getByLabel('Show figures by')).toHaveValue('month');
 });
 
 test('the period and months re-query the charts, live in the URL and survive a reload', async ({ page, request }) => {

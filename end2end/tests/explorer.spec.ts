@@ -87,6 +87,20 @@ test('a department and an agency apply as they are chosen; the agencies are the 
   await page.getByLabel('Department').selectOption({ label: 'Department for Civic Life' });
   await expect(page).toHaveURL(/department=department-for-civic-life/);
   await expect(page).not.toHaveURL(/agency=/);
+  await expect(page.getByLabel('Agency')).toHaveValue('');
+  // A department whose list has an agency where the one chosen stood: the
+  // list shows that none is chosen, as the rows are of all its agencies.
+  await page.getByLabel('Department').selectOption({ label: 'Department of Revenue and Benefits' });
+  await expect(page).toHaveURL(/department=department-of-revenue-and-benefits/);
+  await page.getByLabel('Agency').selectOption('tax-collection-office');
+  await expect(page).toHaveURL(/agency=tax-collection-office/);
+  await expect.poll(() => rowSlugs(page)).toEqual(['file-a-tax-return', 'pay-business-rates']);
+  await page.getByLabel('Department').selectOption({ label: 'Department of Transport and Roads' });
+  await expect(page).toHaveURL(/department=department-of-transport-and-roads/);
+  await expect(page).not.toHaveURL(/agency=/);
+  await expect.poll(agencies).toEqual(['', 'licensing-agency', 'roads-agency']);
+  await expect(page.getByLabel('Agency')).toHaveValue('');
+  await expect(page.getByLabel('Department')).toHaveValue('department-of-transport-and-roads');
   expect(errors).toEqual([]);
 });
 

@@ -124,14 +124,24 @@ test('a new editor goes from the guide to a published dashboard with data', asyn
     'completion-rate', 'transactions-by-channel', 'user-satisfaction', 'digital-take-up',
   ]);
   await page.getByRole('button', { name: /^Change\s*“Completion rate”$/ }).click();
+  const about = 'Of those who start, how many finish online.';
+  await page.locator('#module-completion-rate-description').fill(about);
+  // Another module moved while this one's form is open: the list is drawn
+  // again, and the words typed in the form stay.
+  await page.locator('#handle-3').focus();
+  await page.keyboard.press('ArrowUp');
+  await expect.poll(() => savedSlugs(page)).toEqual([
+    'completion-rate', 'transactions-by-channel', 'digital-take-up', 'user-satisfaction',
+  ]);
+  await expect(page.locator('#module-completion-rate-description')).toHaveValue(about);
   await page.locator('#module-completion-rate-title').fill('Finished online');
   await page.locator('#module-completion-rate-period').selectOption('month');
   await page.locator('#module-completion-rate-duration').fill('6');
   await page.getByRole('button', { name: 'Save the module' }).click();
   await expect.poll(async () => {
     const d = await (await page.request.get(`/api/v1/dashboards/${service}`, { headers: admin })).json();
-    return [d.modules[0].title, d.modules[0].query];
-  }).toEqual(['Finished online', 'period=month&duration=6&group_by=stage&collect=count:sum']);
+    return [d.modules[0].title, d.modules[0].query, d.modules[0].description];
+  }).toEqual(['Finished online', 'period=month&duration=6&group_by=stage&collect=count:sum', about]);
   // Added: a table of the completion figures.
   await page.getByLabel('Kind of module').selectOption('table');
   await page.getByLabel('Data set it shows').selectOption(`${service}/completion-rate`);

@@ -144,3 +144,16 @@ test('a page whose part of the WebAssembly cannot be fetched is loaded whole, an
   expect(errors.filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|^TypeError: Failed to fetch/.test(e))).toEqual([]);
   await page.screenshot({ path: path.join(artifacts, 'lazy-part-not-fetched.png') });
 });
+
+test('an address whose query the browser decodes otherwise than a server would hydrates without a panic', async ({ page }) => {
+  // Escaped twice: read once, `%72egister-a-birth,%FF` and `portfolio/x%FF`,
+  // which a browser's second decoding refuses and keeps; a lenient one made
+  // them `register-a-birth,\uFFFD` and `portfolio/x\uFFFD`, and the pages
+  // drew other markup than the browser's WebAssembly, which panicked.
+  const errors = watchErrors(page);
+  await page.goto('/compare?services=%2572egister-a-birth%2C%25FF');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Compare services' })).toBeVisible();
+  await expect(page.locator('#compare-problem')).toBeVisible();
+  expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+});

@@ -31,6 +31,19 @@ fn higher_is_better(module: &Module) -> bool {
         .unwrap_or(unit(module) != Unit::Pounds)
 }
 
+/// How each grouped chart of the page is shown ("Show as"), by module: kept
+/// while the page's figures reload, which draws the modules again (a range
+/// chosen after "Shares of 100%" showed lines again).
+#[derive(Clone, Copy, Debug)]
+pub struct ChosenStyles(StoredValue<std::collections::HashMap<String, TimeStyle>>);
+
+impl ChosenStyles {
+    /// Keeps the choices of the charts drawn inside the calling component.
+    pub fn provide() {
+        provide_context(Self(StoredValue::new(Default::default())));
+    }
+}
+
 /// A headline figure: the value, the period it covers in words, the change on
 /// the period before. "No data" when there is no value.
 #[component]
@@ -311,7 +324,13 @@ fn Figured(
                 _ if option_bool(&module, "stacked") => TimeStyle::Stacked,
                 _ => TimeStyle::Lines,
             };
-            let style = RwSignal::new(default_style);
+            let chosen = use_context::<ChosenStyles>();
+            let style_slug = slug.clone();
+            let style = RwSignal::new(
+                chosen
+                    .and_then(|c| c.0.try_with_value(|styles| styles.get(&slug).copied()).flatten())
+                    .unwrap_or(default_style),
+            );
             let hovered = RwSignal::new(None::<usize>);
             let total = option_bool(&module, "total");
             let headline = {
@@ -351,12 +370,16 @@ fn Figured(
                         on:change=move |ev| {
                             if let Some(s) = TimeStyle::parse(&event_target_value(&ev)) {
                                 let _ = style.try_set(s);
+                                if let Some(c) = chosen {
+                                    c.0.try_update_value(|styles| styles.insert(style_slug.clone(), s));
+                                }
                             }
                         }>
                         {[(TimeStyle::Lines, "Lines"), (TimeStyle::Stacked, "Stacked"), (TimeStyle::Percent, "Shares of 100%")]
                             .into_iter()
                             .map(|(s, words)| view! {
-                                <option value=s.as_str() selected=move || style.get() == s>{words}</option>
+                                <option value=s.as_str() selected=move || style.get() == s
+                                    prop:selected=move || style.get() == s>{words}</option>
                             })
                             .collect_view()}
                     </select>
@@ -635,7 +658,8 @@ fn Figured(
                                 }
                             }>
                             {periods.iter().enumerate().rev().map(|(i, p)| view! {
-                                <option value=day(p) selected=move || selected.get() == i>{format_period(p)}</option>
+                                <option value=day(p) selected=move || selected.get() == i
+                                    prop:selected=move || selected.get() == i>{format_period(p)}</option>
                             }).collect_view()}
                         </select>
                     </div>

@@ -458,8 +458,10 @@ pub fn ViewControls(
             "Months of my choice (below)".to_string(),
         )))
         .map(|(value, label)| {
-            let key = value.clone();
-            view! { <option value=value selected=move || range() == key>{label}</option> }
+            let (key, shown) = (value.clone(), value.clone());
+            view! {
+                <option value=value selected=move || range() == key prop:selected=move || range() == shown>{label}</option>
+            }
         })
         .collect_view();
     let to_error = field("to-error");
@@ -492,7 +494,8 @@ pub fn ViewControls(
                         .map(|(value, label)| {
                             let submitted = if value == "default" { "" } else { value };
                             view! {
-                                <option value=submitted selected=move || period() == value>{label}</option>
+                                <option value=submitted selected=move || period() == value
+                                    prop:selected=move || period() == value>{label}</option>
                             }
                         })
                         .collect_view()}

@@ -113,8 +113,12 @@ fn Users(
     let csrf = StoredValue::new(csrf);
     let problem = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    // Organisations typed and not saved, by person: the list is drawn again
+    // after every change, which would put another row's back as saved.
+    let typed = StoredValue::new(std::collections::HashMap::<i64, String>::new());
 
     let change = move |id: i64, change: UserChangeRequest| {
+        let saves_organisations = change.organisations.is_some();
         let body = api::body(&change);
         let token = csrf.get_value();
         spawn_local(async move {
@@ -133,9 +137,16 @@ fn Users(
                         },
                         if user.active { "active" } else { "deactivated" }
                     )));
+                    if saves_organisations {
+                        typed.try_update_value(|t| t.remove(&id));
+                    }
                     version.update(|v| *v += 1);
                 }
-                Err(e) => problem.set(Some(e.to_string())),
+                Err(e) => {
+                    problem.set(Some(e.to_string()));
+                    // The row shows what is stored again (a role refused).
+                    version.update(|v| *v += 1);
+                }
             }
         });
     };
@@ -169,10 +180,18 @@ fn Users(
                                         <td class="govuk-table__cell">
                                             {
                                                 let orgs_id = format!("orgs-{id}");
-                                                let current = RwSignal::new(u.organisations.join(", "));
+                                                let current = RwSignal::new(
+                                                    typed
+                                                        .try_with_value(|t| t.get(&id).cloned())
+                                                        .flatten()
+                                                        .unwrap_or_else(|| u.organisations.join(", ")),
+                                                );
                                                 view! {
                                                     <label class="govuk-visually-hidden" for=orgs_id.clone()>{format!("Organisations of {}", u.display_name)}</label>
-                                                    <input class="govuk-input pulse-orgs" id=orgs_id type="text" spellcheck="false" bind:value=current/>
+                                                    <input class="govuk-input pulse-orgs" id=orgs_id type="text" spellcheck="false" bind:value=current
+                                                        on:input=move |ev| {
+                                                            typed.try_update_value(|t| t.insert(id, event_target_value(&ev)));
+                                                        }/>
                                                     <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
                                                         id=format!("save-orgs-{id}")
                                                         on:click=move |_| {
@@ -194,7 +213,7 @@ fn Users(
                                             <select class="govuk-select" id=role_id
                                                 on:change=move |ev| change(id, UserChangeRequest { role: Role::parse(&event_target_value(&ev)), ..Default::default() })>
                                                 {["viewer", "editor", "admin"].into_iter().map(|r| view! {
-                                                    <option value=r selected=u.role.as_str() == r>{r}</option>
+                                                    <option value=r selected=u.role.as_str() == r prop:selected=u.role.as_str() == r>{r}</option>
                                                 }).collect_view()}
                                             </select>
                                         </td>

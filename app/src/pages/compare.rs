@@ -638,7 +638,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
         .iter()
         .filter(|(k, _)| period_rank(*k) >= period_rank(kpi.finest_period()))
         .map(|(k, label)| {
-            view! { <option value=k.as_str() selected=*k == c.period>{*label}</option> }
+            view! { <option value=k.as_str() selected=*k == c.period prop:selected=*k == c.period>{*label}</option> }
         })
         .collect_view();
     let scales = Scale::ALL
@@ -665,7 +665,7 @@ fn ComparisonView(c: Comparison) -> impl IntoView {
             <div class="govuk-form-group">
                 <label class="govuk-label" for="compare-kpi">"Measure"</label>
                 <select class="govuk-select" id="compare-kpi" name="kpi" on:change=apply("kpi")>
-                    {KPIS.into_iter().map(|k| view! { <option value=k.key() selected=k == kpi>{k.title()}</option> }).collect_view()}
+                    {KPIS.into_iter().map(|k| view! { <option value=k.key() selected=k == kpi prop:selected=k == kpi>{k.title()}</option> }).collect_view()}
                 </select>
             </div>
             <div class="govuk-form-group">

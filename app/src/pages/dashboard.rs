@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ApiErrorView;
-use crate::components::module::ModuleView;
+use crate::components::module::{ChosenStyles, ModuleView};
 use crate::components::notes::{provide_notes, NotesHome};
 use crate::components::problem::Warning;
 use crate::components::view_controls::{current_view, ViewControls, ViewDraft};
@@ -32,6 +32,7 @@ pub fn DashboardPage() -> impl IntoView {
     // them).
     ViewDraft::provide();
     NotesHome::provide();
+    ChosenStyles::provide();
     let data = Resource::new(key, |(slug, view)| load_dashboard(slug, view, None));
     view! {
         <Transition fallback=|| view! { <p class="govuk-body">"Loading the dashboard…"</p> }>
@@ -62,6 +63,7 @@ pub fn ModulePage() -> impl IntoView {
     // them).
     ViewDraft::provide();
     NotesHome::provide();
+    ChosenStyles::provide();
     let data = Resource::new(key, |(slug, module, view)| {
         load_dashboard(slug, view, Some(module))
     });

@@ -117,7 +117,7 @@ pub fn ServicesPage() -> impl IntoView {
                                 <option value="">"All departments"</option>
                                 {departments.into_iter().map(|d| {
                                     let selected = current("department") == d.slug;
-                                    view! { <option value=d.slug selected=selected>{d.title}</option> }
+                                    view! { <option value=d.slug selected=selected prop:selected=selected>{d.title}</option> }
                                 }).collect_view()}
                             </select>
                         </div>
@@ -136,7 +136,7 @@ pub fn ServicesPage() -> impl IntoView {
                                         })
                                         .map(|a| {
                                             let selected = current("agency") == a.slug;
-                                            view! { <option value=a.slug selected=selected>{a.title}</option> }
+                                            view! { <option value=a.slug selected=selected prop:selected=selected>{a.title}</option> }
                                         })
                                         .collect_view()
                                 }

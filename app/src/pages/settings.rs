@@ -218,8 +218,13 @@ fn Settings(user: User, csrf: String, reads: Reads) -> impl IntoView {
         </p>
         <ProblemSummary problem id="key-problem"/>
         {move || new_key.get().map(|made| {
+            let copy_by_hand = RwSignal::new(false);
             let secret = made.secret.clone();
-            let copy = move |_| copy_to_clipboard(&secret);
+            let copy = move |_| {
+                if !copy_to_clipboard(&secret, "new-secret") {
+                    copy_by_hand.set(true);
+                }
+            };
             view! {
                 <div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
                     aria-labelledby="new-key-title" id="new-key">
@@ -233,6 +238,11 @@ fn Settings(user: User, csrf: String, reads: Reads) -> impl IntoView {
                         <button type="button" class="govuk-button govuk-button--secondary" id="copy-secret" on:click=copy>
                             "Copy the key"
                         </button>
+                        {move || copy_by_hand.get().then(|| view! {
+                            <p class="govuk-body" id="copy-by-hand" role="status">
+                                "This browser lets a page copy only over HTTPS: the key is selected above, so copy it with Ctrl+C (⌘C on a Mac)."
+                            </p>
+                        })}
                     </div>
                 </div>
             }
@@ -472,12 +482,29 @@ where
     .into_any()
 }
 
-/// Puts text on the clipboard (in the browser).
-fn copy_to_clipboard(text: &str) {
+/// Puts text on the clipboard (in the browser), where the page may: over
+/// HTTPS or on this machine. Elsewhere (plain HTTP) `navigator.clipboard` is
+/// undefined, and calling it threw out of the button's handler; the text
+/// shown in `shown` is selected instead, for the person to copy, and `false`
+/// is answered.
+fn copy_to_clipboard(text: &str, shown: &str) -> bool {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
+        let navigator = window.navigator();
+        let can = js_sys::Reflect::get(&navigator, &"clipboard".into())
+            .is_ok_and(|clipboard| !clipboard.is_undefined() && !clipboard.is_null());
+        if can {
+            let _ = navigator.clipboard().write_text(text);
+            return true;
+        }
+        if let (Some(element), Ok(Some(selection))) = (
+            window.document().and_then(|d| d.get_element_by_id(shown)),
+            window.get_selection(),
+        ) {
+            let _ = selection.select_all_children(&element);
+        }
+        return false;
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
+    let _ = (text, shown);
+    false
 }

@@ -220,6 +220,79 @@ async fn whole_page(
     }
 }
 
+/// Reads a page's query as the browser will. Leptos' router decodes each
+/// query value twice, the second time on the server leniently (a broken
+/// escape kept, bytes that are no UTF-8 made U+FFFD) and in the browser by
+/// `decodeURIComponent`, which refuses such a value whole and keeps it as
+/// it was. A value both decoding and refused (`%2541%25FF`, read once as
+/// `%41%FF`) was then `A\u{FFFD}` on the server and `%41%FF` in the browser:
+/// a page drawing its markup from it (the comparison's services, a digest's
+/// board) drew one thing on the server and another in the browser, whose
+/// hydration then panicked. Such a value is escaped once more here, so the
+/// server reads it as the browser does; every other request is untouched.
+async fn query_as_browsers_read_it(
+    mut request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let read_again = request.uri().query().and_then(browsers_query);
+    if let Some(query) = read_again {
+        let path = request.uri().path();
+        if let Ok(uri) = format!("{path}?{query}").parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    next.run(request).await
+}
+
+/// `query` with each value the browser's `decodeURIComponent` refuses and
+/// the server's lenient decoding would change escaped once more (its `%`
+/// as `%25`), so both read it as it is; `None` when there is none.
+fn browsers_query(query: &str) -> Option<String> {
+    let mut changed = false;
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| {
+            let refused = strictly_decoded(&value).is_none();
+            let escapes = value
+                .as_bytes()
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+            if refused && escapes {
+                changed = true;
+                (name.into_owned(), value.replace('%', "%25"))
+            } else {
+                (name.into_owned(), value.into_owned())
+            }
+        })
+        .collect();
+    changed.then(|| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish()
+    })
+}
+
+/// `value` decoded as `decodeURIComponent` does: `None` for a `%` not
+/// followed by two hex digits, or bytes that are not UTF-8.
+fn strictly_decoded(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// The pages' routes, listed once per process. Leptos lists them by rendering
 /// the app with resource loading suppressed process-wide: a page rendering
 /// meanwhile, on another thread, would wait for ever for its data (leptos
@@ -288,7 +361,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         .layer(CatchPanicLayer::custom(page_panicked))
-        .layer(axum::middleware::from_fn(whole_page));
+        .layer(axum::middleware::from_fn(whole_page))
+        .layer(axum::middleware::from_fn(query_as_browsers_read_it));
     pages
         .merge(statics)
         .merge(api)
@@ -401,6 +475,48 @@ mod tests {
             "/file-a-tax-return?period=month&tokens=2"
         );
         assert_eq!(shown("/services"), "/services");
+    }
+
+    #[test]
+    fn a_query_is_read_on_the_server_as_the_browser_reads_it() {
+        // What decodeURIComponent takes is left alone, broken or not.
+        for query in [
+            "services=register-a-birth%2Cfile-a-tax-return",
+            "name=50%25",
+            "name=%25",
+            "kpi=%2541",
+            "name=caf%C3%A9",
+            "a=%FF",
+            "",
+        ] {
+            assert_eq!(browsers_query(query), None, "{query}");
+        }
+        // Refused by it, and changed by a lenient decoding: kept as sent.
+        let query =
+            browsers_query("services=%2572egister-a-birth%2C%25FF&kpi=transactions").unwrap();
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    "services".to_string(),
+                    "%2572egister-a-birth,%25FF".to_string()
+                ),
+                ("kpi".to_string(), "transactions".to_string()),
+            ]
+        );
+        assert_eq!(
+            browsers_query("x=%2541%25").as_deref(),
+            Some("x=%252541%2525")
+        );
+        assert_eq!(strictly_decoded("%41%C3%A9"), Some("Aé".to_string()));
+        assert_eq!(strictly_decoded("%41%"), None);
+        assert_eq!(strictly_decoded("%E9"), None);
+        assert_eq!(strictly_decoded("%4"), None);
+        assert_eq!(strictly_decoded("%zz"), None);
+        assert_eq!(strictly_decoded("%+1"), None);
     }
 
     #[test]

@@ -8,6 +8,35 @@ use serde_json::Value;
 use super::arrange::Edit;
 use crate::model::{Dashboard, Module, ModuleType};
 
+/// What was typed in the module forms and not saved yet, by field (its
+/// `id`). The list of modules is drawn again on every change to the draft
+/// (another module moved or removed, the details saved), which draws an open
+/// form afresh from the saved module: what was typed in it is put back.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TypedInForms(StoredValue<std::collections::HashMap<String, String>>);
+
+impl TypedInForms {
+    /// Keeps them for the forms drawn inside the calling component.
+    pub(super) fn provide() {
+        provide_context(Self(StoredValue::new(Default::default())));
+    }
+
+    /// Forgets what was typed in the form of the module whose fields' ids
+    /// begin with `prefix` (saved, or cancelled).
+    fn forget(self, prefix: &str) {
+        self.0
+            .try_update_value(|typed| typed.retain(|id, _| !id.starts_with(prefix)));
+    }
+}
+
+/// The id and value of the field an event happened in.
+fn field_of(ev: &leptos::ev::Event) -> Option<(String, String)> {
+    use leptos::wasm_bindgen::JsCast;
+    let field = ev.target()?.dyn_into::<leptos::web_sys::Element>().ok()?;
+    let id = field.id();
+    (!id.is_empty()).then(|| (id, event_target_value(ev)))
+}
+
 /// The form that changes one module: its words, and the period and span its
 /// query reads.
 #[component]
@@ -18,6 +47,31 @@ pub(super) fn ModuleForm(
     editing: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let id = |f: &str| format!("module-{}-{f}", module.slug);
+    let typed = use_context::<TypedInForms>();
+    let prefix = id("");
+    let keep = move |ev: leptos::ev::Event| {
+        if let (Some(typed), Some((id, value))) = (typed, field_of(&ev)) {
+            typed.0.try_update_value(|t| t.insert(id, value));
+        }
+    };
+    // Drawn again: what was typed before goes back in its fields.
+    let form = NodeRef::<leptos::html::Form>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let prefix = prefix.clone();
+        Effect::new(move |_| {
+            let (Some(form), Some(typed)) = (form.get(), typed) else {
+                return;
+            };
+            typed.0.with_value(|t| {
+                for (id, value) in t.iter().filter(|(id, _)| id.starts_with(&prefix)) {
+                    if let Ok(Some(field)) = form.query_selector(&format!("[id='{id}']")) {
+                        let _ = js_sys::Reflect::set(&field, &"value".into(), &value.into());
+                    }
+                }
+            });
+        });
+    }
     let title = NodeRef::<leptos::html::Input>::new();
     let description = NodeRef::<leptos::html::Textarea>::new();
     let info = NodeRef::<leptos::html::Textarea>::new();
@@ -35,6 +89,7 @@ pub(super) fn ModuleForm(
             | ModuleType::BarChartWithNumber
             | ModuleType::GroupedTimeseries
     );
+    let cancelled = prefix.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let fields = Fields {
@@ -54,6 +109,9 @@ pub(super) fn ModuleForm(
         if !fields.acceptable() {
             return;
         }
+        if let Some(typed) = typed {
+            typed.forget(&prefix);
+        }
         editing.set(None);
         change.run((
             format!("Changed “{}”.", fields.title.trim()),
@@ -65,19 +123,23 @@ pub(super) fn ModuleForm(
             }),
         ));
     };
+    // The textareas' text is their content, not `prop:value`, which would be
+    // set again (over what is typed) whenever the form were drawn again in
+    // place. (The form is only ever drawn in the browser, so no hydration
+    // markers end up in it.)
     view! {
-        <form class="pulse-build__module-form" on:submit=submit>
+        <form class="pulse-build__module-form" node_ref=form on:submit=submit on:input=keep on:change=keep>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=id("title")>"Title"</label>
                 <input class="govuk-input" id=id("title") type="text" node_ref=title value=module.title.clone() required/>
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=id("description")>"Description (under the title)"</label>
-                <textarea class="govuk-textarea" id=id("description") rows="2" node_ref=description prop:value=module.description.clone()></textarea>
+                <textarea class="govuk-textarea" id=id("description") rows="2" node_ref=description>{module.description.clone()}</textarea>
             </div>
             <div class="govuk-form-group">
                 <label class="govuk-label" for=id("info")>"About the data"</label>
-                <textarea class="govuk-textarea" id=id("info") rows="2" node_ref=info prop:value=module.info.clone()></textarea>
+                <textarea class="govuk-textarea" id=id("info") rows="2" node_ref=info>{module.info.clone()}</textarea>
             </div>
             {timed.then(|| period_fields(&module, period, duration))}
             {formats.then(|| format_field(&module, format))}
@@ -85,7 +147,12 @@ pub(super) fn ModuleForm(
             {(module.module_type == ModuleType::List).then(|| list_fields(&module, limit, link))}
             <button type="submit" class="govuk-button" data-module="govuk-button">"Save the module"</button>
             " "
-            <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| editing.set(None)>"Cancel"</button>
+            <button type="button" class="govuk-button govuk-button--secondary" on:click=move |_| {
+                if let Some(typed) = typed {
+                    typed.forget(&cancelled);
+                }
+                editing.set(None);
+            }>"Cancel"</button>
         </form>
     }
 }

@@ -16,6 +16,7 @@ pub(super) fn ModuleList(arrangement: Arrangement) -> impl IntoView {
     let draft = arrangement.draft;
     let editing = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(None::<usize>);
+    super::module_form::TypedInForms::provide();
     view! {
         <h2 class="govuk-heading-l" id="modules-heading">"Modules"</h2>
         <p class="govuk-body" id="modules-hint">"In the order the dashboard shows them. Drag a module by its handle to move it, or focus the handle and press the up and down arrow keys."</p>
